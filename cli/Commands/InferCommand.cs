@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Reel.Engine;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Checkpoints;
+using Reel.Engine.Models;
+using Reel.Engine.Tensors;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// `reel infer`: one network on a float32 NCHW .npy, exactly the network's tensor semantics
+/// (DESIGN §6). For DnCNN: x in [0, 1] → x − net(x), not clamped.
+/// </summary>
+public static class InferCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Network to run: dncnn", Required = true };
+        model.AcceptOnlyFromAmong("dncnn");
+        var weights = new Option<string>("--weights", "-w") { Description = "Checkpoint (.pth or .safetensors)", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "Input tensor, float32 NCHW .npy", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Output tensor .npy (written atomically)", Required = true };
+        var reference = new Option<bool>("--reference") { Description = "Use the scalar reference backend (slow; for verification)" };
+        var cmd = new Command("infer", "Run one network on a .npy tensor (scripting and verification).") { model, weights, input, output, reference };
+        cmd.SetAction(r => CliRunner.Run(() =>
+        {
+            var x = Npy.Read(r.GetValue(input)!);
+            if (x.Shape.Rank != 4) throw new ReelException($"{r.GetValue(input)}: expected an NCHW tensor, got shape {x.Shape}");
+            var backend = r.GetValue(reference) ? (Reel.Engine.Backends.IBackend)ReferenceBackend.Instance : FastBackend.Instance;
+            Tensor y = r.GetValue(model) switch
+            {
+                "dncnn" => DnCnn.Load(r.GetValue(weights)!, backend).Forward(x),
+                var m => throw new ReelException($"unknown model '{m}'"),
+            };
+            WriteAtomically(r.GetValue(output)!, y);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static void WriteAtomically(string path, Tensor t)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir)) throw new ReelException($"output folder does not exist: {dir}");
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Npy.Write(tmp, t);
+            File.Move(tmp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+}

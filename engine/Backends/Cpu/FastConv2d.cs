@@ -1,0 +1,238 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Backends.Cpu;
+
+/// <summary>
+/// Convolution as GEMM: C[Cout × pixels] = A[Cout × K] · B[K × pixels], K = Cin·KH·KW.
+/// A (the weights) is packed once into panels of <see cref="MR"/> output channels. B is never
+/// materialized for stride-1 convs: on a zero-padded copy of the input, pixel p of a row of
+/// the padded width reads tap k at p + offset[k] (implicit GEMM; the few columns that fall in
+/// the padding are computed and discarded). Strided convs pack B per chunk (im2col). Both feed
+/// one 6×16 micro-kernel of 12 AVX2 accumulators; bias and activation are applied as the tile
+/// is stored.
+/// </summary>
+internal sealed unsafe class FastConv2d : IPreparedOp
+{
+    private const int MR = 6;
+    private const int NR = 16;
+    private const int TilesPerChunk = 8;
+
+    private readonly Conv2dOp _op;
+    private readonly int _k;
+    private readonly int _mBlocks;
+    private readonly float[] _packedA; // (mBlocks, K, MR)
+    private readonly float[] _bias;    // (Cout)
+
+    public FastConv2d(Conv2dOp op, Tensor weight, Tensor? bias)
+    {
+        _op = op;
+        _k = op.InChannels * op.KernelH * op.KernelW;
+        _mBlocks = (op.OutChannels + MR - 1) / MR;
+        _packedA = new float[_mBlocks * _k * MR];
+        for (int co = 0; co < op.OutChannels; co++)
+        for (int k = 0; k < _k; k++)
+            _packedA[(co / MR * _k + k) * MR + co % MR] = weight.Data[co * _k + k];
+        _bias = bias is null ? new float[op.OutChannels] : bias.Span.ToArray();
+    }
+
+    public Op Op => _op;
+
+    public Tensor Run(params Tensor[] activations)
+    {
+        var x = activations[0];
+        var y = new Tensor(_op.InferShape(new[] { x.Shape }));
+        for (int n = 0; n < x.Shape.N; n++)
+        {
+            if (_op.Stride == 1) RunImplicit(x, n, y);
+            else RunIm2Col(x, n, y);
+        }
+        return y;
+    }
+
+    /// <summary>Where output tiles go: image n of y, with the row pitch of the computed pixel grid.</summary>
+    private readonly record struct Target(float[] Out, int Offset, int Ho, int Wo, int Pitch);
+
+    private void RunImplicit(Tensor x, int n, Tensor y)
+    {
+        var s = x.Shape;
+        int p = _op.Padding, d = _op.Dilation;
+        int hp = s.H + 2 * p, wp = s.W + 2 * p, plane = hp * wp;
+        int ho = y.Shape.H, wo = y.Shape.W;
+        // Tiles of the last rows read up to NR + (KW−1)·d floats past the last plane.
+        int length = s.C * plane + NR + (_op.KernelW - 1) * d;
+        var padded = ArrayPool<float>.Shared.Rent(length);
+        try
+        {
+            Array.Clear(padded, 0, length);
+            int src = n * s.C * s.H * s.W;
+            for (int c = 0; c < s.C; c++)
+            for (int r = 0; r < s.H; r++)
+                Array.Copy(x.Data, src + (c * s.H + r) * s.W, padded, c * plane + (r + p) * wp + p, s.W);
+
+            var offsets = new int[_k];
+            for (int c = 0, k = 0; c < s.C; c++)
+            for (int ky = 0; ky < _op.KernelH; ky++)
+            for (int kx = 0; kx < _op.KernelW; kx++)
+                offsets[k++] = c * plane + ky * d * wp + kx * d;
+
+            var target = new Target(y.Data, n * y.Shape.C * ho * wo, ho, wo, wp);
+            int tiles = (ho * wp + NR - 1) / NR;
+            int chunks = (tiles + TilesPerChunk - 1) / TilesPerChunk;
+            Parallel.For(0, chunks, chunk =>
+            {
+                fixed (float* a = _packedA)
+                fixed (float* b = padded)
+                fixed (int* offs = offsets)
+                {
+                    int t0 = chunk * TilesPerChunk, t1 = Math.Min(tiles, t0 + TilesPerChunk);
+                    for (int mb = 0; mb < _mBlocks; mb++)
+                    for (int t = t0; t < t1; t++)
+                        ComputeTile(a + mb * _k * MR, b + t * NR, offs, mb, t * NR, target);
+                }
+            });
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(padded);
+        }
+    }
+
+    private void RunIm2Col(Tensor x, int n, Tensor y)
+    {
+        var s = x.Shape;
+        int ho = y.Shape.H, wo = y.Shape.W;
+        int pixels = ho * wo;
+        // Keep one chunk of packed B around 512 KiB so it stays in L2.
+        int chunkPixels = Math.Clamp((1 << 17) / _k / NR * NR, NR, 256);
+        int chunks = (pixels + chunkPixels - 1) / chunkPixels;
+        var target = new Target(y.Data, n * y.Shape.C * pixels, ho, wo, wo);
+        int src0 = n * s.C * s.H * s.W;
+        var offsets = new int[_k];
+        for (int k = 0; k < _k; k++) offsets[k] = k * chunkPixels;
+
+        Parallel.For(0, chunks, chunk =>
+        {
+            int p0 = chunk * chunkPixels, count = Math.Min(chunkPixels, pixels - p0);
+            var packed = ArrayPool<float>.Shared.Rent(_k * chunkPixels);
+            try
+            {
+                int k = 0;
+                for (int c = 0; c < s.C; c++)
+                for (int ky = 0; ky < _op.KernelH; ky++)
+                for (int kx = 0; kx < _op.KernelW; kx++, k++)
+                {
+                    int row = k * chunkPixels;
+                    for (int j = 0; j < chunkPixels; j++)
+                    {
+                        float v = 0;
+                        if (j < count)
+                        {
+                            int oy = (p0 + j) / wo, ox = (p0 + j) % wo;
+                            int iy = oy * _op.Stride - _op.Padding + ky * _op.Dilation;
+                            int ix = ox * _op.Stride - _op.Padding + kx * _op.Dilation;
+                            if ((uint)iy < (uint)s.H && (uint)ix < (uint)s.W) v = x.Data[src0 + (c * s.H + iy) * s.W + ix];
+                        }
+                        packed[row + j] = v;
+                    }
+                }
+                fixed (float* a = _packedA)
+                fixed (float* b = packed)
+                fixed (int* offs = offsets)
+                {
+                    int tiles = (count + NR - 1) / NR;
+                    for (int mb = 0; mb < _mBlocks; mb++)
+                    for (int t = 0; t < tiles; t++)
+                        ComputeTile(a + mb * _k * MR, b + t * NR, offs, mb, p0 + t * NR, target);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(packed);
+            }
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ComputeTile(float* a, float* b, int* offs, int mb, int p0, in Target target)
+    {
+        var c00 = Vector256<float>.Zero; var c01 = Vector256<float>.Zero;
+        var c10 = Vector256<float>.Zero; var c11 = Vector256<float>.Zero;
+        var c20 = Vector256<float>.Zero; var c21 = Vector256<float>.Zero;
+        var c30 = Vector256<float>.Zero; var c31 = Vector256<float>.Zero;
+        var c40 = Vector256<float>.Zero; var c41 = Vector256<float>.Zero;
+        var c50 = Vector256<float>.Zero; var c51 = Vector256<float>.Zero;
+        int k = _k;
+        for (int i = 0; i < k; i++)
+        {
+            float* bp = b + offs[i];
+            var b0 = Vector256.Load(bp);
+            var b1 = Vector256.Load(bp + 8);
+            var av = Vector256.Create(a[0]); c00 = Fmadd(av, b0, c00); c01 = Fmadd(av, b1, c01);
+            av = Vector256.Create(a[1]); c10 = Fmadd(av, b0, c10); c11 = Fmadd(av, b1, c11);
+            av = Vector256.Create(a[2]); c20 = Fmadd(av, b0, c20); c21 = Fmadd(av, b1, c21);
+            av = Vector256.Create(a[3]); c30 = Fmadd(av, b0, c30); c31 = Fmadd(av, b1, c31);
+            av = Vector256.Create(a[4]); c40 = Fmadd(av, b0, c40); c41 = Fmadd(av, b1, c41);
+            av = Vector256.Create(a[5]); c50 = Fmadd(av, b0, c50); c51 = Fmadd(av, b1, c51);
+            a += MR;
+        }
+        float* tile = stackalloc float[MR * NR];
+        c00.Store(tile); c01.Store(tile + 8);
+        c10.Store(tile + 16); c11.Store(tile + 24);
+        c20.Store(tile + 32); c21.Store(tile + 40);
+        c30.Store(tile + 48); c31.Store(tile + 56);
+        c40.Store(tile + 64); c41.Store(tile + 72);
+        c50.Store(tile + 80); c51.Store(tile + 88);
+        StoreTile(tile, mb, p0, target);
+    }
+
+    /// <summary>Adds bias, applies the activation and writes the valid pixels of one tile.</summary>
+    private void StoreTile(float* tile, int mb, int p0, in Target t)
+    {
+        int rows = Math.Min(MR, _op.OutChannels - mb * MR);
+        int y0 = p0 / t.Pitch, x0 = p0 % t.Pitch;
+        bool relu = _op.Activation == Activation.Relu;
+        bool contiguous = y0 < t.Ho && x0 + NR <= t.Wo;
+        fixed (float* outBase = t.Out)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                int co = mb * MR + r;
+                float bias = _bias[co];
+                float* plane = outBase + t.Offset + co * t.Ho * t.Wo;
+                float* src = tile + r * NR;
+                if (contiguous)
+                {
+                    var bv = Vector256.Create(bias);
+                    var v0 = Vector256.Load(src) + bv;
+                    var v1 = Vector256.Load(src + 8) + bv;
+                    if (relu)
+                    {
+                        v0 = Vector256.Max(v0, Vector256<float>.Zero);
+                        v1 = Vector256.Max(v1, Vector256<float>.Zero);
+                    }
+                    float* dst = plane + y0 * t.Wo + x0;
+                    v0.Store(dst);
+                    v1.Store(dst + 8);
+                    continue;
+                }
+                for (int j = 0; j < NR; j++)
+                {
+                    int pos = p0 + j, yy = pos / t.Pitch, xx = pos % t.Pitch;
+                    if (yy >= t.Ho) break;
+                    if (xx >= t.Wo) continue;
+                    float v = src[j] + bias;
+                    plane[yy * t.Wo + xx] = relu && v < 0 ? 0 : v;
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
+}

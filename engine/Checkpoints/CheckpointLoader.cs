@@ -1,0 +1,13 @@
+namespace Reel.Engine.Checkpoints;
+
+/// <summary>Opens a weight file by its content: safetensors, or a PyTorch `.pth` of either format.</summary>
+public static class CheckpointLoader
+{
+    public static WeightMap Load(string path)
+    {
+        if (!File.Exists(path)) throw new CheckpointException($"weights file not found: {path}");
+        return path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+            ? Safetensors.Read(path)
+            : TorchCheckpoint.Load(path);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Reel.Engine.Models;
+using Reel.Engine.Tensors;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Metrics;
+
+/// <summary>One image of a denoising evaluation.</summary>
+public sealed record ImageScore(string Name, int Width, int Height, double Psnr, double Ssim, double Milliseconds);
+
+/// <summary>The whole evaluation: per-image scores and their means.</summary>
+public sealed record DenoiseReport(IReadOnlyList<ImageScore> Images, double MeanPsnr, double MeanSsim, double Seconds);
+
+/// <summary>
+/// The denoising protocol of DESIGN §6: N(0, σ/255) noise added in float to the [0, 1] image
+/// with no clipping or rounding, the output clamped to [0, 1], PSNR and SSIM on the float result.
+/// Images are taken in name order and one seeded noise stream runs across them.
+/// </summary>
+public static class DenoiseEvaluation
+{
+    public static IReadOnlyList<string> ListImages(string dataset)
+    {
+        if (!Directory.Exists(dataset)) throw new ReelException($"dataset folder not found: {dataset}");
+        var files = Directory.EnumerateFiles(dataset).Where(ImageIO.IsImagePath).Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0) throw new ReelException($"no images (.png, .jpg, .bmp, .tif) in {dataset}");
+        return files;
+    }
+
+    public static DenoiseReport Run(DnCnn model, string dataset, double sigma, int seed, Action<ImageScore>? onImage = null)
+    {
+        if (sigma < 0 || double.IsNaN(sigma)) throw new ReelException($"noise level σ must be ≥ 0, got {sigma}");
+        var format = model.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
+        var noise = new GaussianNoise(seed);
+        var scores = new List<ImageScore>();
+        var total = Stopwatch.StartNew();
+        foreach (var file in ListImages(dataset))
+        {
+            var clean = ImageIO.Read(file, format);
+            var noisy = AddNoise(clean, sigma / 255.0, noise);
+            var sw = Stopwatch.StartNew();
+            var denoised = model.Forward(noisy);
+            sw.Stop();
+            Clamp01(denoised);
+            var score = new ImageScore(Path.GetFileName(file), clean.Shape.W, clean.Shape.H,
+                ImageMetrics.Psnr(denoised, clean), ImageMetrics.Ssim(denoised, clean), sw.Elapsed.TotalMilliseconds);
+            scores.Add(score);
+            onImage?.Invoke(score);
+        }
+        return new DenoiseReport(scores, scores.Average(s => s.Psnr), scores.Average(s => s.Ssim), total.Elapsed.TotalSeconds);
+    }
+
+    public static Tensor AddNoise(Tensor clean, double std, GaussianNoise noise)
+    {
+        var t = clean.Clone();
+        for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(t.Data[i] + std * noise.Next());
+        return t;
+    }
+
+    public static void Clamp01(Tensor t)
+    {
+        for (int i = 0; i < t.Length; i++) t.Data[i] = Math.Clamp(t.Data[i], 0f, 1f);
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using Reel.Engine.Backends;
+using Reel.Engine.Checkpoints;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Models;
+
+/// <summary>
+/// DnCNN (Zhang et al., TIP 2017): 3×3 conv + ReLU, (L−2) × [3×3 conv + BN + ReLU], 3×3 conv;
+/// the net predicts the noise and <c>out = x − net(x)</c>. Depth, channels and BatchNorm are
+/// read from the tensors, and BN is folded into the preceding conv at load.
+/// </summary>
+public sealed class DnCnn
+{
+    /// <summary>One conv after BN folding: the op and its parameters.</summary>
+    public sealed record Layer(Conv2dOp Op, Tensor Weight, Tensor Bias);
+
+    private readonly IPreparedOp[] _prepared;
+    private readonly IPreparedOp _subtract;
+
+    private DnCnn(IReadOnlyList<Layer> layers, bool hadBatchNorm, IBackend backend)
+    {
+        Layers = layers;
+        HadBatchNorm = hadBatchNorm;
+        Backend = backend;
+        foreach (var l in layers)
+            if (!backend.Supports(l.Op)) throw new ReelException($"backend {backend.Name} does not support {l.Op}");
+        _prepared = layers.Select(l => backend.Prepare(l.Op, l.Weight, l.Bias)).ToArray();
+        _subtract = backend.Prepare(new SubtractOp());
+    }
+
+    public IReadOnlyList<Layer> Layers { get; }
+    public int Depth => Layers.Count;
+    public int Channels => Layers[0].Op.InChannels;
+    public int Width => Layers[0].Op.OutChannels;
+    public bool HadBatchNorm { get; }
+    public IBackend Backend { get; }
+
+    public static DnCnn Load(string path, IBackend backend) => FromWeights(CheckpointLoader.Load(path), backend);
+
+    /// <summary>
+    /// Builds the net from a KAIR (`model.{2k}.*`, BN merged) or cszn/SaoYan (`dncnn.N.*`, BN
+    /// separate, optional `module.`) state dict. BN eps: cszn trained with 1e-4 and gave its first
+    /// conv a bias; SaoYan used PyTorch's default 1e-5 and no conv biases — the bias tells them apart.
+    /// </summary>
+    public static DnCnn FromWeights(WeightMap w, IBackend backend)
+    {
+        var groups = GroupByIndex(w);
+        var convIdx = groups.Where(g => g.Value.TryGetValue("weight", out var t) && t.Shape.Rank == 4).Select(g => g.Key).ToList();
+        if (convIdx.Count < 2)
+            throw new CheckpointException($"{w.Source}: not a DnCNN checkpoint: missing tensor 'model.0.weight' (or 'dncnn.0.weight') of shape (64, C, 3, 3)");
+
+        bool firstHasBias = groups[convIdx[0]].ContainsKey("bias");
+        float eps = firstHasBias && groups.Values.Any(g => g.ContainsKey("running_var")) ? 1e-4f : 1e-5f;
+        bool anyBn = false;
+        var layers = new List<Layer>();
+        for (int i = 0; i < convIdx.Count; i++)
+        {
+            var g = groups[convIdx[i]];
+            var weight = g["weight"];
+            var s = weight.Shape;
+            if (s[2] != 3 || s[3] != 3)
+                throw new CheckpointException($"{w.Source}: conv {convIdx[i]} has a {s[2]}×{s[3]} kernel; DnCNN uses 3×3");
+            if (i > 0 && s[1] != layers[^1].Op.OutChannels)
+                throw new CheckpointException($"{w.Source}: conv {convIdx[i]} takes {s[1]} channels but the previous layer gives {layers[^1].Op.OutChannels}");
+            int cout = s[0];
+            var bias = g.TryGetValue("bias", out var b) ? CheckVector(b, cout, w.Source, convIdx[i], "bias") : new Tensor(new Shape(cout));
+
+            int bnIdx = convIdx[i] + 1;
+            if (groups.TryGetValue(bnIdx, out var bn) && bn.ContainsKey("running_mean"))
+            {
+                anyBn = true;
+                (weight, bias) = FoldBatchNorm(weight, bias, bn, eps, w.Source, bnIdx);
+            }
+            bool last = i == convIdx.Count - 1;
+            var op = new Conv2dOp(s[1], cout, 3, 3, Stride: 1, Padding: 1, Dilation: 1, HasBias: true,
+                Activation: last ? Activation.None : Activation.Relu);
+            layers.Add(new Layer(op, weight, bias));
+        }
+        int channels = layers[0].Op.InChannels;
+        if (layers[^1].Op.OutChannels != channels)
+            throw new CheckpointException($"{w.Source}: the last conv gives {layers[^1].Op.OutChannels} channels for a {channels}-channel input; not a DnCNN");
+        return new DnCnn(layers, anyBn, backend);
+    }
+
+    /// <summary>Denoised image: x − net(x), not clamped.</summary>
+    public Tensor Forward(Tensor x)
+    {
+        if (x.Shape.Rank != 4 || x.Shape.C != Channels)
+            throw new ReelException($"DnCNN with {Channels} channel(s) got an input of shape {x.Shape}");
+        var h = x;
+        foreach (var p in _prepared) h = p.Run(h);
+        return _subtract.Run(x, h);
+    }
+
+    private static (Tensor W, Tensor B) FoldBatchNorm(Tensor w, Tensor b, Dictionary<string, Tensor> bn, float eps, string source, int idx)
+    {
+        int cout = w.Shape[0];
+        var gamma = bn.TryGetValue("weight", out var g) ? CheckVector(g, cout, source, idx, "weight") : null;
+        var beta = bn.TryGetValue("bias", out var bb) ? CheckVector(bb, cout, source, idx, "bias") : null;
+        var mean = CheckVector(bn["running_mean"], cout, source, idx, "running_mean");
+        var variance = bn.TryGetValue("running_var", out var v)
+            ? CheckVector(v, cout, source, idx, "running_var")
+            : throw new CheckpointException($"{source}: BatchNorm {idx} has running_mean but no running_var");
+        var wf = w.Clone();
+        var bf = new Tensor(new Shape(cout));
+        int per = w.Length / cout;
+        for (int c = 0; c < cout; c++)
+        {
+            double s = (gamma?.Data[c] ?? 1.0) / Math.Sqrt(variance.Data[c] + (double)eps);
+            for (int j = 0; j < per; j++) wf.Data[c * per + j] = (float)(w.Data[c * per + j] * s);
+            bf.Data[c] = (float)((b.Data[c] - mean.Data[c]) * s + (beta?.Data[c] ?? 0.0));
+        }
+        return (wf, bf);
+    }
+
+    private static Tensor CheckVector(Tensor t, int n, string source, int idx, string name) =>
+        t.Shape.Rank == 1 && t.Shape[0] == n
+            ? t
+            : throw new CheckpointException($"{source}: tensor at layer {idx} '{name}' has shape {t.Shape}, expected ({n})");
+
+    /// <summary>Groups `prefix.N.param` keys by N; all keys must share one prefix (`model` or `dncnn`).</summary>
+    private static SortedDictionary<int, Dictionary<string, Tensor>> GroupByIndex(WeightMap w)
+    {
+        var groups = new SortedDictionary<int, Dictionary<string, Tensor>>();
+        string? prefix = null;
+        foreach (var name in w.Names)
+        {
+            var parts = name.Split('.');
+            if (parts.Length != 3 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int idx))
+                throw new CheckpointException($"{w.Source}: unexpected tensor '{name}' for DnCNN (expected 'model.N.weight' or 'dncnn.N.weight')");
+            prefix ??= parts[0];
+            if (parts[0] != prefix)
+                throw new CheckpointException($"{w.Source}: tensors '{prefix}.*' and '{name}' mix two models");
+            if (!groups.TryGetValue(idx, out var g)) groups[idx] = g = new Dictionary<string, Tensor>();
+            w.TryGet(name, out var t);
+            g[parts[2]] = t;
+        }
+        return groups;
+    }
+}

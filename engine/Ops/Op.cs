@@ -1,0 +1,106 @@
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Ops;
+
+/// <summary>An activation fused into the op that precedes it.</summary>
+public enum Activation { None, Relu }
+
+/// <summary>
+/// One operation, declared once: its parameters and its shape inference. Backends say
+/// whether they support it and implement it; the CPU reference backend is the oracle.
+/// Inputs are passed as activations followed by parameters, in the order each op documents.
+/// </summary>
+public abstract record Op
+{
+    /// <summary>How many leading inputs are activations; the rest are parameters (weights).</summary>
+    public virtual int ActivationCount => 1;
+
+    /// <summary>Shapes the parameters must have, in order.</summary>
+    public virtual IReadOnlyList<Shape> ParameterShapes => Array.Empty<Shape>();
+
+    /// <summary>The output shape for the given activation shapes, or an exception naming the mismatch.</summary>
+    public abstract Shape InferShape(IReadOnlyList<Shape> inputs);
+
+    protected static void Require(bool ok, string what)
+    {
+        if (!ok) throw new ArgumentException(what);
+    }
+}
+
+/// <summary>
+/// 2-D convolution over NCHW. Inputs: x (N, Cin, H, W); parameters: weight (Cout, Cin, KH, KW),
+/// then bias (Cout) when <see cref="HasBias"/>. Zero padding; the activation is fused.
+/// </summary>
+public sealed record Conv2dOp(
+    int InChannels, int OutChannels, int KernelH, int KernelW,
+    int Stride = 1, int Padding = 0, int Dilation = 1,
+    bool HasBias = true, Activation Activation = Activation.None) : Op
+{
+    public override IReadOnlyList<Shape> ParameterShapes => HasBias
+        ? new[] { new Shape(OutChannels, InChannels, KernelH, KernelW), new Shape(OutChannels) }
+        : new[] { new Shape(OutChannels, InChannels, KernelH, KernelW) };
+
+    public int OutputSize(int input, int kernel) => (input + 2 * Padding - Dilation * (kernel - 1) - 1) / Stride + 1;
+
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        var x = inputs[0];
+        Require(x.Rank == 4, $"conv2d expects NCHW input, got {x}");
+        Require(x.C == InChannels, $"conv2d expects {InChannels} input channels, got {x.C}");
+        Require(Stride >= 1 && Dilation >= 1 && Padding >= 0, "conv2d stride and dilation must be ≥ 1 and padding ≥ 0");
+        int ho = OutputSize(x.H, KernelH), wo = OutputSize(x.W, KernelW);
+        Require(x.H + 2 * Padding >= Dilation * (KernelH - 1) + 1 && x.W + 2 * Padding >= Dilation * (KernelW - 1) + 1,
+            $"conv2d kernel {KernelH}×{KernelW} (dilation {Dilation}) is larger than the padded input {x}");
+        return new Shape(x.N, OutChannels, ho, wo);
+    }
+
+    /// <summary>Multiply-adds × 2 for one call on the given input shape.</summary>
+    public long Flops(Shape input)
+    {
+        var o = InferShape(new[] { input });
+        return 2L * o.ElementCount * InChannels * KernelH * KernelW;
+    }
+}
+
+/// <summary>
+/// Per-channel affine y = x·scale[c] + shift[c] (inference BatchNorm). Parameters: scale (C), shift (C).
+/// </summary>
+public sealed record AffineOp(int Channels, Activation Activation = Activation.None) : Op
+{
+    public override IReadOnlyList<Shape> ParameterShapes => new[] { new Shape(Channels), new Shape(Channels) };
+
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        var x = inputs[0];
+        Require(x.Rank == 4 && x.C == Channels, $"affine expects {Channels} channels in NCHW, got {x}");
+        return x;
+    }
+}
+
+/// <summary>y = max(x, 0).</summary>
+public sealed record ReluOp : Op
+{
+    public override Shape InferShape(IReadOnlyList<Shape> inputs) => inputs[0];
+}
+
+/// <summary>y = a − b, same shapes (the residual step of DnCNN).</summary>
+public sealed record SubtractOp : Op
+{
+    public override int ActivationCount => 2;
+
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        Require(inputs[0].Equals(inputs[1]), $"subtract needs equal shapes, got {inputs[0]} and {inputs[1]}");
+        return inputs[0];
+    }
+}
+
+/// <summary>y = min(max(x, Min), Max).</summary>
+public sealed record ClampOp(float Min, float Max) : Op
+{
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        Require(Min <= Max, $"clamp range [{Min}, {Max}] is empty");
+        return inputs[0];
+    }
+}

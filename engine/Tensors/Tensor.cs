@@ -1,0 +1,44 @@
+namespace Reel.Engine.Tensors;
+
+/// <summary>
+/// A dense float32 tensor in row-major order (NCHW for images). The data array is owned
+/// and may be larger than the shape needs only when a caller wraps a pooled buffer.
+/// </summary>
+public sealed class Tensor
+{
+    public Shape Shape { get; }
+    public float[] Data { get; }
+
+    public Tensor(Shape shape)
+    {
+        Shape = shape;
+        Data = new float[checked((int)shape.ElementCount)];
+    }
+
+    public Tensor(Shape shape, float[] data)
+    {
+        if (data.Length < shape.ElementCount)
+            throw new ArgumentException($"buffer of {data.Length} floats is too small for shape {shape}");
+        Shape = shape;
+        Data = data;
+    }
+
+    public static Tensor Zeros(params int[] dims) => new(new Shape(dims));
+
+    public int Length => (int)Shape.ElementCount;
+    public Span<float> Span => Data.AsSpan(0, Length);
+
+    /// <summary>Element (n, c, y, x) of an NCHW tensor.</summary>
+    public ref float At(int n, int c, int y, int x) =>
+        ref Data[((n * Shape.C + c) * Shape.H + y) * Shape.W + x];
+
+    public Tensor Clone() => new(Shape, (float[])Span.ToArray());
+
+    public Tensor Reshape(params int[] dims)
+    {
+        var s = new Shape(dims);
+        if (s.ElementCount != Shape.ElementCount)
+            throw new ArgumentException($"cannot reshape {Shape} to {s}");
+        return new Tensor(s, Data);
+    }
+}
