@@ -7,7 +7,19 @@ namespace Reel.Engine.Backends;
 public interface IPreparedOp
 {
     Op Op { get; }
-    Tensor Run(params Tensor[] activations);
+
+    /// <summary>
+    /// Writes the result into <paramref name="output"/>, whose shape must be the inferred one.
+    /// Only the first <c>output.Length</c> floats of its buffer are touched (tests put sentinels after).
+    /// </summary>
+    void RunInto(Tensor output, params Tensor[] activations);
+
+    Tensor Run(params Tensor[] activations)
+    {
+        var y = new Tensor(Op.InferShape(activations.Select(t => t.Shape).ToArray()));
+        RunInto(y, activations);
+        return y;
+    }
 }
 
 /// <summary>Something that executes ops. Backends declare support per op; unsupported ops are never guessed at.</summary>
@@ -28,6 +40,15 @@ public static class BackendExtensions
         int a = op.ActivationCount;
         if (inputs.Length < a) throw new ArgumentException($"{op.GetType().Name} needs {a} activation inputs");
         return backend.Prepare(op, inputs[a..]).Run(inputs[..a]);
+    }
+
+    internal static void CheckOutput(Op op, Tensor output, Tensor[] activations)
+    {
+        if (activations.Length != op.ActivationCount)
+            throw new ArgumentException($"{op.GetType().Name} takes {op.ActivationCount} activation inputs, got {activations.Length}");
+        var expected = op.InferShape(activations.Select(t => t.Shape).ToArray());
+        if (!output.Shape.Equals(expected))
+            throw new ArgumentException($"{op.GetType().Name} output has shape {output.Shape}, expected {expected}");
     }
 
     internal static void CheckParameters(Op op, Tensor[] parameters)

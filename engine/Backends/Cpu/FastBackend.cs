@@ -30,9 +30,9 @@ public sealed class FastBackend : IBackend
 
     private sealed record Elementwise(Op Op, Tensor[] Parameters) : IPreparedOp
     {
-        public Tensor Run(params Tensor[] x)
+        public void RunInto(Tensor y, params Tensor[] x)
         {
-            var y = new Tensor(Op.InferShape(x.Select(t => t.Shape).ToArray()));
+            BackendExtensions.CheckOutput(Op, y, x);
             switch (Op)
             {
                 case ReluOp: TensorPrimitives.Max(x[0].Span, 0f, y.Span); break;
@@ -54,7 +54,6 @@ public sealed class FastBackend : IBackend
                     }
                     break;
             }
-            return y;
         }
     }
 }

@@ -42,16 +42,15 @@ internal sealed unsafe class FastConv2d : IPreparedOp
 
     public Op Op => _op;
 
-    public Tensor Run(params Tensor[] activations)
+    public void RunInto(Tensor y, params Tensor[] activations)
     {
+        BackendExtensions.CheckOutput(_op, y, activations);
         var x = activations[0];
-        var y = new Tensor(_op.InferShape(new[] { x.Shape }));
         for (int n = 0; n < x.Shape.N; n++)
         {
             if (_op.Stride == 1) RunImplicit(x, n, y);
             else RunIm2Col(x, n, y);
         }
-        return y;
     }
 
     /// <summary>Where output tiles go: image n of y, with the row pitch of the computed pixel grid.</summary>

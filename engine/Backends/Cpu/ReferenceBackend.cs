@@ -23,10 +23,9 @@ public sealed class ReferenceBackend : IBackend
 
     private sealed record Prepared(Op Op, Tensor[] Parameters) : IPreparedOp
     {
-        public Tensor Run(params Tensor[] x)
+        public void RunInto(Tensor y, params Tensor[] x)
         {
-            var outShape = Op.InferShape(x.Select(t => t.Shape).ToArray());
-            var y = new Tensor(outShape);
+            BackendExtensions.CheckOutput(Op, y, x);
             switch (Op)
             {
                 case Conv2dOp c: Conv(c, x[0], Parameters[0], c.HasBias ? Parameters[1] : null, y); break;
@@ -38,7 +37,6 @@ public sealed class ReferenceBackend : IBackend
                     break;
                 default: throw new NotSupportedException($"{Op.GetType().Name} on {ReferenceBackend.Instance.Name}");
             }
-            return y;
         }
     }
 
