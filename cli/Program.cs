@@ -5,12 +5,24 @@ namespace Reel.Cli;
 
 public static class Program
 {
+    /// <summary>Exit code for a command line that does not parse (sysexits EX_USAGE is 64; 2 is the shell convention).</summary>
+    public const int UsageError = 2;
+
     public static int Main(string[] args)
     {
         var root = new RootCommand("Reel — restores old black-and-white footage: denoise (DnCNN), colorize, stabilize.");
         root.Subcommands.Add(DenoiseCommand.Create());
+        root.Subcommands.Add(ColorizeCommand.Create());
         root.Subcommands.Add(InferCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // Usage mistakes get the same one-line form as every other user error.
+            var command = string.Join(' ', parsed.CommandResult.Command.Name == root.Name ? Array.Empty<string>() : new[] { parsed.CommandResult.Command.Name });
+            Console.Error.WriteLine($"reel: error: {string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')))} (see 'reel {command} --help')".Replace("  ", " "));
+            return UsageError;
+        }
+        return parsed.Invoke();
     }
 }

@@ -9,19 +9,23 @@ namespace Reel.Cli.Commands;
 
 /// <summary>
 /// `reel infer`: one network on a float32 NCHW .npy, exactly the network's tensor semantics
-/// (DESIGN §6). For DnCNN: x in [0, 1] → x − net(x), not clamped.
+/// (DESIGN §6). DnCNN: x in [0, 1] → x − net(x), not clamped. Colorizer: raw L → ab after the
+/// annealed mean and ×4 upsampling.
 /// </summary>
 public static class InferCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Network to run: dncnn", Required = true };
-        model.AcceptOnlyFromAmong("dncnn");
+        var model = new Option<string>("--model") { Description = "Network to run: dncnn | colorizer", Required = true };
+        model.AcceptOnlyFromAmong("dncnn", "colorizer");
         var weights = new Option<string>("--weights", "-w") { Description = "Checkpoint (.pth or .safetensors)", Required = true };
         var input = new Option<string>("--input", "-i") { Description = "Input tensor, float32 NCHW .npy", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Output tensor .npy (written atomically)", Required = true };
         var reference = new Option<bool>("--reference") { Description = "Use the scalar reference backend (slow; for verification)" };
-        var cmd = new Command("infer", "Run one network on a .npy tensor (scripting and verification).") { model, weights, input, output, reference };
+        var temperature = ColorizeCommand.TemperatureOption();
+        var cmd = new Command("infer", "Run one network on a .npy tensor (scripting and verification). " +
+            "dncnn: x in [0, 1] → x − net(x). colorizer: raw L in [0, 100] (N, 1, H, W), H and W multiples of 8 → ab (N, 2, H, W).")
+            { model, weights, input, output, reference, temperature };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
             var x = Npy.Read(r.GetValue(input)!);
@@ -30,6 +34,7 @@ public static class InferCommand
             Tensor y = r.GetValue(model) switch
             {
                 "dncnn" => DnCnn.Load(r.GetValue(weights)!, backend).Forward(x),
+                "colorizer" => Colorizer.Load(r.GetValue(weights)!, backend).Forward(x, r.GetValue(temperature)),
                 var m => throw new ReelException($"unknown model '{m}'"),
             };
             WriteAtomically(r.GetValue(output)!, y);

@@ -104,3 +104,60 @@ public sealed record ClampOp(float Min, float Max) : Op
         return inputs[0];
     }
 }
+
+/// <summary>
+/// Transposed 2-D convolution (PyTorch ConvTranspose2d, no output padding, dilation 1).
+/// Inputs: x (N, Cin, H, W); parameters: weight (Cin, Cout, K, K), then bias (Cout) when
+/// <see cref="HasBias"/>. Output size (H − 1)·stride − 2·padding + K.
+/// </summary>
+public sealed record ConvTranspose2dOp(
+    int InChannels, int OutChannels, int Kernel, int Stride = 1, int Padding = 0,
+    bool HasBias = true, Activation Activation = Activation.None) : Op
+{
+    public override IReadOnlyList<Shape> ParameterShapes => HasBias
+        ? new[] { new Shape(InChannels, OutChannels, Kernel, Kernel), new Shape(OutChannels) }
+        : new[] { new Shape(InChannels, OutChannels, Kernel, Kernel) };
+
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        var x = inputs[0];
+        Require(x.Rank == 4 && x.C == InChannels, $"conv-transpose expects {InChannels} input channels in NCHW, got {x}");
+        Require(Stride >= 1 && Padding >= 0 && Kernel >= 1, "conv-transpose needs stride ≥ 1, kernel ≥ 1, padding ≥ 0");
+        int ho = (x.H - 1) * Stride - 2 * Padding + Kernel, wo = (x.W - 1) * Stride - 2 * Padding + Kernel;
+        Require(ho > 0 && wo > 0, $"conv-transpose output would be empty for input {x}");
+        return new Shape(x.N, OutChannels, ho, wo);
+    }
+}
+
+/// <summary>
+/// Bilinear resize of every plane to (<see cref="OutH"/>, <see cref="OutW"/>), PyTorch's
+/// interpolate(mode='bilinear') without antialiasing, with either align_corners convention.
+/// </summary>
+public sealed record ResizeBilinearOp(int OutH, int OutW, bool AlignCorners = false) : Op
+{
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        var x = inputs[0];
+        Require(x.Rank == 4 && x.H > 0 && x.W > 0, $"resize expects a non-empty NCHW input, got {x}");
+        Require(OutH > 0 && OutW > 0, $"resize target {OutH}×{OutW} is empty");
+        return new Shape(x.N, x.C, OutH, OutW);
+    }
+}
+
+/// <summary>
+/// The annealed mean of the ECCV16 colorizer: per pixel, p = softmax(z / T) over the Q logits,
+/// then ab = Σ_q p_q · centre_q. Inputs: logits (N, Q, H, W); parameter: centres (2, Q).
+/// Output (N, 2, H, W). T = 1 is the plain expectation; T → 0 approaches the mode.
+/// </summary>
+public sealed record AnnealedMeanOp(int Bins, float Temperature) : Op
+{
+    public override IReadOnlyList<Shape> ParameterShapes => new[] { new Shape(2, Bins) };
+
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        var x = inputs[0];
+        Require(x.Rank == 4 && x.C == Bins, $"annealed mean expects {Bins} logits per pixel in NCHW, got {x}");
+        Require(Temperature > 0 && float.IsFinite(Temperature), $"temperature must be a positive number, got {Temperature}");
+        return new Shape(x.N, 2, x.H, x.W);
+    }
+}

@@ -10,8 +10,8 @@ public class CheckpointFormatTests
     [Fact]
     public void LegacyAndZipFormatsGiveTheSameTensors()
     {
-        var legacy = TorchCheckpoint.Load(Golden.File("kair_gray17_legacy.pth"));
-        var zip = TorchCheckpoint.Load(Golden.File("kair_gray17_zip.pth"));
+        var legacy = TorchCheckpoint.Load(Golden.Dncnn.File("kair_gray17_legacy.pth"));
+        var zip = TorchCheckpoint.Load(Golden.Dncnn.File("kair_gray17_zip.pth"));
         Assert.Equal(34, legacy.Count);
         Assert.Equal(legacy.Names, zip.Names);
         foreach (var n in legacy.Names)
@@ -47,9 +47,9 @@ public class CheckpointFormatTests
     [Fact]
     public void SafetensorsWrittenByHandInPythonIsRead()
     {
-        var w = Safetensors.Read(Golden.File("manual.safetensors"));
-        Assert.Equal(Npy.Read(Golden.File("manual_a.weight.npy")).Data, w.Get("a.weight", 3, 2).Data);
-        Assert.Equal(Npy.Read(Golden.File("manual_b.npy")).Data, w.Get("b", 5).Data);
+        var w = Safetensors.Read(Golden.Dncnn.File("manual.safetensors"));
+        Assert.Equal(Npy.Read(Golden.Dncnn.File("manual_a.weight.npy")).Data, w.Get("a.weight", 3, 2).Data);
+        Assert.Equal(Npy.Read(Golden.Dncnn.File("manual_b.npy")).Data, w.Get("b", 5).Data);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public class CheckpointFormatTests
         Assert.Equal(t.Shape, back.Shape);
         Assert.Equal(t.Data, back.Data);
 
-        var x = Npy.Read(Golden.File("kair_gray17_zip_x.npy"));
+        var x = Npy.Read(Golden.Dncnn.File("kair_gray17_zip_x.npy"));
         Assert.Equal(new Shape(1, 1, 29, 37), x.Shape);
         Assert.All(x.Data, v => Assert.InRange(v, 0f, 1f));
     }

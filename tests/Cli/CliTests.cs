@@ -24,10 +24,10 @@ public class CliTests
     public void InferMatchesPyTorchGolden()
     {
         var output = Path.Combine(TestPaths.NewTempDir(), "y.npy");
-        var r = ReelProcess.Run("infer", "--model", "dncnn", "--weights", Golden.File("saoyan_b20_legacy.pth"),
-            "--input", Golden.File("saoyan_b20_legacy_x.npy"), "--output", output);
+        var r = ReelProcess.Run("infer", "--model", "dncnn", "--weights", Golden.Dncnn.File("saoyan_b20_legacy.pth"),
+            "--input", Golden.Dncnn.File("saoyan_b20_legacy_x.npy"), "--output", output);
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Tolerance.AssertClose(Npy.Read(Golden.File("saoyan_b20_legacy_y.npy")), Npy.Read(output), 1e-4, 1e-4, "reel infer dncnn");
+        Tolerance.AssertClose(Npy.Read(Golden.Dncnn.File("saoyan_b20_legacy_y.npy")), Npy.Read(output), 1e-4, 1e-4, "reel infer dncnn");
     }
 
     [Fact]
@@ -71,6 +71,15 @@ public class CliTests
         Assert.DoesNotContain("   at ", r.Stderr);
         Assert.False(File.Exists(output));
         Assert.DoesNotContain(Directory.GetFiles(dir), f => f.Contains(".tmp"));
+    }
+
+    [Fact]
+    public void UsageMistakesAreOneLineWithExitCode2()
+    {
+        var r = ReelProcess.Run("denoise", "only-one-arg.png");
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("'--weights' is required", line);
     }
 
     private static string WrongCheckpoint(string dir)

@@ -10,9 +10,9 @@ public class ImageMetricsTests
     [Fact]
     public void PsnrAndSsimMatchSkimage()
     {
-        var a = Npy.Read(Golden.File("metrics_a.npy"));
-        var b = Npy.Read(Golden.File("metrics_b.npy"));
-        using var doc = JsonDocument.Parse(File.ReadAllText(Golden.File("metrics.json")));
+        var a = Npy.Read(Golden.Dncnn.File("metrics_a.npy"));
+        var b = Npy.Read(Golden.Dncnn.File("metrics_b.npy"));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Golden.Dncnn.File("metrics.json")));
         Assert.Equal(doc.RootElement.GetProperty("psnr").GetDouble(), ImageMetrics.Psnr(a, b), 6);
         Assert.Equal(doc.RootElement.GetProperty("ssim").GetDouble(), ImageMetrics.Ssim(a, b), 6);
         Assert.Equal(1.0, ImageMetrics.Ssim(a, a), 9);

@@ -18,11 +18,11 @@ public class DnCnnParityTests
     [InlineData("cszn_color17_zip", 17, 3, true)]
     public void MatchesPyTorch(string name, int depth, int channels, bool batchNorm)
     {
-        var x = Npy.Read(Golden.File(name + "_x.npy"));
-        var expected = Npy.Read(Golden.File(name + "_y.npy"));
+        var x = Npy.Read(Golden.Dncnn.File(name + "_x.npy"));
+        var expected = Npy.Read(Golden.Dncnn.File(name + "_y.npy"));
         foreach (var backend in new IBackend[] { FastBackend.Instance, ReferenceBackend.Instance })
         {
-            var model = DnCnn.Load(Golden.File(name + ".pth"), backend);
+            var model = DnCnn.Load(Golden.Dncnn.File(name + ".pth"), backend);
             Assert.Equal(depth, model.Depth);
             Assert.Equal(channels, model.Channels);
             Assert.Equal(batchNorm, model.HadBatchNorm);
@@ -36,8 +36,8 @@ public class DnCnnParityTests
     public void PublishedCheckpointsMatchPyTorch(string golden, string weights)
     {
         var model = DnCnn.Load(TestPaths.SharedData(weights), FastBackend.Instance);
-        var x = Npy.Read(Golden.File(golden + "_x.npy"));
-        Tolerance.AssertClose(Npy.Read(Golden.File(golden + "_y.npy")), model.Forward(x), 1e-4, 1e-4, $"{weights} vs PyTorch");
+        var x = Npy.Read(Golden.Dncnn.File(golden + "_x.npy"));
+        Tolerance.AssertClose(Npy.Read(Golden.Dncnn.File(golden + "_y.npy")), model.Forward(x), 1e-4, 1e-4, $"{weights} vs PyTorch");
     }
 
     [Fact]

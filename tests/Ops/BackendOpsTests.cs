@@ -43,6 +43,18 @@ public class BackendOpsTests
                 seed++;
             }
         }
+        foreach (var (cin, cout, k, stride, pad) in new[] { (3, 5, 4, 2, 1), (8, 4, 3, 1, 1), (2, 7, 2, 2, 0), (16, 9, 4, 2, 1), (1, 1, 1, 1, 0), (4, 3, 3, 2, 2) })
+        foreach (var act in new[] { Activation.None, Activation.Relu })
+        {
+            var op = new ConvTranspose2dOp(cin, cout, k, stride, pad, HasBias: (seed & 1) == 0, Activation: act);
+            yield return new Case(op, new[] { new Shape(2, cin, 5 + seed % 4, 3 + seed % 7) }, seed++);
+        }
+        foreach (var (inH, inW, outH, outW) in new[] { (4, 5, 16, 20), (7, 3, 5, 11), (1, 1, 3, 2), (9, 9, 9, 9), (16, 12, 4, 3) })
+        foreach (var align in new[] { false, true })
+            yield return new Case(new ResizeBilinearOp(outH, outW, align), new[] { new Shape(2, 3, inH, inW) }, seed++);
+        foreach (var t in new[] { 1f, 0.38f, 0.05f })
+        foreach (var (bins, h, w) in new[] { (313, 5, 7), (313, 33, 17), (4, 1, 1) })
+            yield return new Case(new AnnealedMeanOp(bins, t), new[] { new Shape(2, bins, h, w) }, seed++);
         foreach (var s in new[] { new Shape(1, 1, 1, 1), new Shape(2, 3, 5, 7), new Shape(1, 64, 17, 33) })
         {
             yield return new Case(new AffineOp(s.C), new[] { s }, seed++);
@@ -77,7 +89,7 @@ public class BackendOpsTests
                 continue;
             }
             var rng = new Random(c.Seed);
-            var inputs = c.Inputs.Select(s => RandomTensor(s, rng, 1f)).ToArray();
+            var inputs = c.Inputs.Select(s => RandomTensor(s, rng, c.Op is AnnealedMeanOp ? 8f : 1f)).ToArray();
             var parameters = ParametersFor(c.Op, rng);
             var expected = ReferenceBackend.Instance.Prepare(c.Op, parameters).Run(inputs);
 
@@ -101,16 +113,16 @@ public class BackendOpsTests
     [InlineData(5)] [InlineData(6)] [InlineData(7)] [InlineData(8)]
     public void ConvMatchesPyTorch(int index)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Golden.File($"conv_{index}.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Golden.Dncnn.File($"conv_{index}.json")));
         var j = doc.RootElement;
         int k = j.GetProperty("k").GetInt32();
         bool bias = j.GetProperty("bias").GetBoolean();
         var op = new Conv2dOp(j.GetProperty("cin").GetInt32(), j.GetProperty("cout").GetInt32(), k, k,
             j.GetProperty("stride").GetInt32(), j.GetProperty("pad").GetInt32(), j.GetProperty("dil").GetInt32(), bias);
-        var x = Npy.Read(Golden.File($"conv_{index}_x.npy"));
-        var w = Npy.Read(Golden.File($"conv_{index}_w.npy"));
-        var b = Npy.Read(Golden.File($"conv_{index}_b.npy"));
-        var expected = Npy.Read(Golden.File($"conv_{index}_y.npy"));
+        var x = Npy.Read(Golden.Dncnn.File($"conv_{index}_x.npy"));
+        var w = Npy.Read(Golden.Dncnn.File($"conv_{index}_w.npy"));
+        var b = Npy.Read(Golden.Dncnn.File($"conv_{index}_b.npy"));
+        var expected = Npy.Read(Golden.Dncnn.File($"conv_{index}_y.npy"));
         var parameters = bias ? new[] { w, b } : new[] { w };
         foreach (var backend in new IBackend[] { ReferenceBackend.Instance, FastBackend.Instance })
             Tolerance.AssertClose(expected, backend.Prepare(op, parameters).Run(x), 1e-4, 1e-5, $"{backend.Name} vs PyTorch conv_{index}");
@@ -143,6 +155,7 @@ public class BackendOpsTests
 
     private static Tensor[] ParametersFor(Op op, Random rng) => op switch
     {
+        AnnealedMeanOp => op.ParameterShapes.Select(s => RandomTensor(s, rng, 110f)).ToArray(),
         Conv2dOp c => op.ParameterShapes.Select((s, i) =>
             RandomTensor(s, rng, i == 0 ? 1f / MathF.Sqrt(c.InChannels * c.KernelH * c.KernelW) : 0.5f)).ToArray(),
         _ => op.ParameterShapes.Select(s => RandomTensor(s, rng, 1f)).ToArray(),

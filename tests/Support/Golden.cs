@@ -3,19 +3,29 @@ using System.Diagnostics;
 namespace Reel.Tests.Support;
 
 /// <summary>
-/// Golden tensors written by PyTorch (tests/reference/*.py), generated once per test run.
+/// Golden tensors written by PyTorch (tests/reference/*.py), each script run once per test run.
 /// The oracle is Debian's python3 with python3-torch; REEL_PYTHON overrides the interpreter.
 /// </summary>
-public static class Golden
+public sealed class Golden
 {
-    private static readonly Lazy<string> Dir = new(Generate, LazyThreadSafetyMode.ExecutionAndPublication);
+    /// <summary>DnCNN, conv, safetensors, metrics and malicious-pickle cases (dncnn_golden.py).</summary>
+    public static readonly Golden Dncnn = new("dncnn_golden.py", dir => new[] { "--marker", Path.Combine(dir, MarkerName) });
+
+    /// <summary>Lab conversion, annealed mean and ECCV16 colorizer cases (colorizer_golden.py).</summary>
+    public static readonly Golden Colorizer = new("colorizer_golden.py", _ => Array.Empty<string>());
+
+    private const string MarkerName = "MARKER_os_system_ran";
+    private readonly Lazy<string> _dir;
+
+    private Golden(string script, Func<string, string[]> extraArgs) =>
+        _dir = new Lazy<string>(() => Generate(script, extraArgs), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>A file the pickle-refusal tests check was never created.</summary>
-    public static string MarkerPath => Path.Combine(Dir.Value, "MARKER_os_system_ran");
+    public static string MarkerPath => Path.Combine(Dncnn._dir.Value, MarkerName);
 
-    public static string File(string name)
+    public string File(string name)
     {
-        var path = Path.Combine(Dir.Value, name);
+        var path = Path.Combine(_dir.Value, name);
         if (!System.IO.File.Exists(path)) Assert.Fail($"golden file missing: {path}");
         return path;
     }
@@ -28,16 +38,16 @@ public static class Golden
         return System.IO.File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
     }
 
-    private static string Generate()
+    private static string Generate(string scriptName, Func<string, string[]> extraArgs)
     {
         var dir = TestPaths.NewTempDir();
-        var script = Path.Combine(TestPaths.RepoRoot, "tests", "reference", "dncnn_golden.py");
+        var script = Path.Combine(TestPaths.RepoRoot, "tests", "reference", scriptName);
         var psi = new ProcessStartInfo(Python())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { script, "--out", dir, "--marker", Path.Combine(dir, "MARKER_os_system_ran"), "--shared", TestPaths.SharedData(".") })
+        foreach (var a in new[] { script, "--out", dir, "--shared", TestPaths.SharedData(".") }.Concat(extraArgs(dir)))
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();

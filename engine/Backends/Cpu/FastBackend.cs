@@ -15,7 +15,8 @@ public sealed class FastBackend : IBackend
 
     public string Name => "cpu";
 
-    public bool Supports(Op op) => op is Conv2dOp or AffineOp or ReluOp or SubtractOp or ClampOp;
+    public bool Supports(Op op) =>
+        op is Conv2dOp or ConvTranspose2dOp or AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or AnnealedMeanOp;
 
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
@@ -23,6 +24,9 @@ public sealed class FastBackend : IBackend
         return op switch
         {
             Conv2dOp c => new FastConv2d(c, parameters[0], c.HasBias ? parameters[1] : null),
+            ConvTranspose2dOp t => new FastConvTranspose2d(t, parameters[0], t.HasBias ? parameters[1] : null),
+            ResizeBilinearOp r => new FastResize(r),
+            AnnealedMeanOp m => new FastAnnealedMean(m, parameters[0]),
             _ when Supports(op) => new Elementwise(op, parameters),
             _ => throw new NotSupportedException($"{op.GetType().Name} on {Name}"),
         };

@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 
@@ -13,13 +11,13 @@ namespace Reel.Engine.Backends.Cpu;
 /// materialized for stride-1 convs: on a zero-padded copy of the input, pixel p of a row of
 /// the padded width reads tap k at p + offset[k] (implicit GEMM; the few columns that fall in
 /// the padding are computed and discarded). Strided convs pack B per chunk (im2col). Both feed
-/// one 6×16 micro-kernel of 12 AVX2 accumulators; bias and activation are applied as the tile
+/// the <see cref="Sgemm"/> micro-kernel; bias and activation are applied as the tile
 /// is stored.
 /// </summary>
 internal sealed unsafe class FastConv2d : IPreparedOp
 {
-    private const int MR = 6;
-    private const int NR = 16;
+    private const int MR = Sgemm.MR;
+    private const int NR = Sgemm.NR;
     private const int TilesPerChunk = 8;
 
     private readonly Conv2dOp _op;
@@ -33,10 +31,8 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         _op = op;
         _k = op.InChannels * op.KernelH * op.KernelW;
         _mBlocks = (op.OutChannels + MR - 1) / MR;
-        _packedA = new float[_mBlocks * _k * MR];
-        for (int co = 0; co < op.OutChannels; co++)
-        for (int k = 0; k < _k; k++)
-            _packedA[(co / MR * _k + k) * MR + co % MR] = weight.Data[co * _k + k];
+        int depth = _k;
+        _packedA = Sgemm.PackA(op.OutChannels, depth, (co, k) => weight.Data[co * depth + k]);
         _bias = bias is null ? new float[op.OutChannels] : bias.Span.ToArray();
     }
 
@@ -156,36 +152,10 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         });
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeTile(float* a, float* b, int* offs, int mb, int p0, in Target target)
     {
-        var c00 = Vector256<float>.Zero; var c01 = Vector256<float>.Zero;
-        var c10 = Vector256<float>.Zero; var c11 = Vector256<float>.Zero;
-        var c20 = Vector256<float>.Zero; var c21 = Vector256<float>.Zero;
-        var c30 = Vector256<float>.Zero; var c31 = Vector256<float>.Zero;
-        var c40 = Vector256<float>.Zero; var c41 = Vector256<float>.Zero;
-        var c50 = Vector256<float>.Zero; var c51 = Vector256<float>.Zero;
-        int k = _k;
-        for (int i = 0; i < k; i++)
-        {
-            float* bp = b + offs[i];
-            var b0 = Vector256.Load(bp);
-            var b1 = Vector256.Load(bp + 8);
-            var av = Vector256.Create(a[0]); c00 = Fmadd(av, b0, c00); c01 = Fmadd(av, b1, c01);
-            av = Vector256.Create(a[1]); c10 = Fmadd(av, b0, c10); c11 = Fmadd(av, b1, c11);
-            av = Vector256.Create(a[2]); c20 = Fmadd(av, b0, c20); c21 = Fmadd(av, b1, c21);
-            av = Vector256.Create(a[3]); c30 = Fmadd(av, b0, c30); c31 = Fmadd(av, b1, c31);
-            av = Vector256.Create(a[4]); c40 = Fmadd(av, b0, c40); c41 = Fmadd(av, b1, c41);
-            av = Vector256.Create(a[5]); c50 = Fmadd(av, b0, c50); c51 = Fmadd(av, b1, c51);
-            a += MR;
-        }
         float* tile = stackalloc float[MR * NR];
-        c00.Store(tile); c01.Store(tile + 8);
-        c10.Store(tile + 16); c11.Store(tile + 24);
-        c20.Store(tile + 32); c21.Store(tile + 40);
-        c30.Store(tile + 48); c31.Store(tile + 56);
-        c40.Store(tile + 64); c41.Store(tile + 72);
-        c50.Store(tile + 80); c51.Store(tile + 88);
+        Sgemm.Tile(a, b, offs, _k, tile);
         StoreTile(tile, mb, p0, target);
     }
 
@@ -230,8 +200,4 @@ internal sealed unsafe class FastConv2d : IPreparedOp
             }
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
 }

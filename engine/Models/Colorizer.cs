@@ -1,0 +1,118 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Checkpoints;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Models;
+
+/// <summary>
+/// The ECCV16 colorizer (Zhang, Isola, Efros) in the layout of the official PyTorch port
+/// (`colorizers/eccv16.py`, checkpoint `colorization_release_v2-9b330a0b.pth`): eight conv
+/// blocks, BatchNorm after the ReLU at the end of blocks 1–7 (applied as a per-channel affine,
+/// never folded into the next conv: zero padding would make that wrong at the borders), a
+/// 313-way softmax and the annealed mean over the ab bin centres, ×4 bilinear upsampling.
+/// </summary>
+public sealed class Colorizer
+{
+    public const int Bins = 313;
+    private const float LCentre = 50, LNorm = 100, AbNorm = 110;
+    private const float BatchNormEps = 1e-5f;
+
+    /// <summary>(block, conv indices in the block's nn.Sequential, stride, padding = dilation, in → out).</summary>
+    private static readonly (int Block, int[] Convs, int LastStride, int Dilation, int In, int Width)[] Blocks =
+    {
+        (1, new[] { 0, 2 }, 2, 1, 1, 64),
+        (2, new[] { 0, 2 }, 2, 1, 64, 128),
+        (3, new[] { 0, 2, 4 }, 2, 1, 128, 256),
+        (4, new[] { 0, 2, 4 }, 1, 1, 256, 512),
+        (5, new[] { 0, 2, 4 }, 1, 2, 512, 512),
+        (6, new[] { 0, 2, 4 }, 1, 2, 512, 512),
+        (7, new[] { 0, 2, 4 }, 1, 1, 512, 512),
+    };
+
+    private readonly List<IPreparedOp> _body = new();
+    private readonly IPreparedOp _normalizeL;
+    private readonly IBackend _backend;
+    private readonly Tensor _centres; // (2, 313) ab bin centres
+
+    private Colorizer(WeightMap w, IBackend backend)
+    {
+        _backend = backend;
+        _normalizeL = Prepare(new AffineOp(1), Vector(1 / LNorm), Vector(-LCentre / LNorm));
+        foreach (var (block, convs, lastStride, dilation, cin, width) in Blocks)
+        {
+            int inputs = cin;
+            for (int i = 0; i < convs.Length; i++)
+            {
+                string key = $"model{block}.{convs[i]}";
+                int stride = i == convs.Length - 1 ? lastStride : 1;
+                var op = new Conv2dOp(inputs, width, 3, 3, stride, Padding: dilation, Dilation: dilation, HasBias: true, Activation: Activation.Relu);
+                _body.Add(Prepare(op, w.Get($"{key}.weight", width, inputs, 3, 3), w.Get($"{key}.bias", width)));
+                inputs = width;
+            }
+            _body.Add(BatchNorm(w, $"model{block}.{convs[^1] + 2}", width));
+        }
+        _body.Add(Prepare(new ConvTranspose2dOp(512, 256, 4, 2, 1, HasBias: true, Activation: Activation.Relu),
+            w.Get("model8.0.weight", 512, 256, 4, 4), w.Get("model8.0.bias", 256)));
+        foreach (var i in new[] { 2, 4 })
+            _body.Add(Prepare(new Conv2dOp(256, 256, 3, 3, 1, 1, 1, HasBias: true, Activation: Activation.Relu),
+                w.Get($"model8.{i}.weight", 256, 256, 3, 3), w.Get($"model8.{i}.bias", 256)));
+        _body.Add(Prepare(new Conv2dOp(256, Bins, 1, 1, HasBias: true), w.Get("model8.6.weight", Bins, 256, 1, 1), w.Get("model8.6.bias", Bins)));
+
+        // model_out is a 1×1 conv 313→2 without bias applied to the softmax: its columns are the
+        // bin centres divided by the ab norm, so the centres in ab units are weight × 110.
+        var projection = w.Get("model_out.weight", 2, Bins, 1, 1);
+        _centres = new Tensor(new Shape(2, Bins));
+        for (int i = 0; i < _centres.Length; i++) _centres.Data[i] = projection.Data[i] * AbNorm;
+    }
+
+    /// <summary>The 313 ab bin centres the checkpoint encodes, (2, 313): row 0 is a, row 1 is b.</summary>
+    public Tensor BinCentres => _centres;
+
+    public static Colorizer Load(string path, IBackend backend) => FromWeights(CheckpointLoader.Load(path), backend);
+
+    public static Colorizer FromWeights(WeightMap w, IBackend backend) => new(w, backend);
+
+    /// <summary>
+    /// Raw L (N, 1, H, W) in [0, 100] → ab (N, 2, H, W): the official `eccv16` forward with the
+    /// softmax taken at temperature <paramref name="temperature"/> (1 = the port exactly).
+    /// H and W must be multiples of 8 so the three stride-2 convs and the ×2, ×4 upsamplings
+    /// return to the input size.
+    /// </summary>
+    public Tensor Forward(Tensor l, float temperature = 1f)
+    {
+        var s = l.Shape;
+        if (s.Rank != 4 || s.C != 1) throw new ReelException($"the colorizer takes the L channel as (N, 1, H, W), got {s}");
+        if (s.H % 8 != 0 || s.W % 8 != 0 || s.H == 0 || s.W == 0)
+            throw new ReelException($"the colorizer needs a height and width that are multiples of 8, got {s.W}×{s.H}");
+        var h = _normalizeL.Run(l);
+        foreach (var op in _body) h = op.Run(h);
+        var ab = Prepare(new AnnealedMeanOp(Bins, temperature), _centres).Run(h);
+        return Prepare(new ResizeBilinearOp(s.H, s.W)).Run(ab);
+    }
+
+    private IPreparedOp BatchNorm(WeightMap w, string key, int channels)
+    {
+        var gamma = w.Get($"{key}.weight", channels);
+        var beta = w.Get($"{key}.bias", channels);
+        var mean = w.Get($"{key}.running_mean", channels);
+        var variance = w.Get($"{key}.running_var", channels);
+        var scale = new Tensor(new Shape(channels));
+        var shift = new Tensor(new Shape(channels));
+        for (int c = 0; c < channels; c++)
+        {
+            double sc = gamma.Data[c] / Math.Sqrt(variance.Data[c] + (double)BatchNormEps);
+            scale.Data[c] = (float)sc;
+            shift.Data[c] = (float)(beta.Data[c] - mean.Data[c] * sc);
+        }
+        return Prepare(new AffineOp(channels), scale, shift);
+    }
+
+    private IPreparedOp Prepare(Op op, params Tensor[] parameters)
+    {
+        if (!_backend.Supports(op)) throw new ReelException($"backend {_backend.Name} does not support {op}");
+        return _backend.Prepare(op, parameters);
+    }
+
+    private static Tensor Vector(float v) => new(new Shape(1), new[] { v });
+}

@@ -1,0 +1,49 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Color;
+using Reel.Engine.Models;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>
+/// Colorizes one frame the way the official ECCV16 demo does: the RGB frame is resized to
+/// 256×256 (antialiased bicubic, as the demo's PIL resize) and its L fed to the net; the
+/// predicted ab is resized bilinearly back to the frame's size and joined with the frame's own
+/// full-resolution L; Lab → sRGB. A gray frame is read as RGB with equal channels.
+/// </summary>
+public sealed class ColorizeStage
+{
+    public const int NetSize = 256;
+
+    /// <summary>
+    /// The default softmax temperature. T = 1 reproduces the released PyTorch port's forward
+    /// exactly; its weights came from the Caffe model whose 1/T = 2.606 scale may already be folded
+    /// in (richzhang/colorization issue #93), so a further 0.38 could sharpen twice.
+    /// </summary>
+    public const float DefaultTemperature = 1f;
+
+    private readonly Colorizer _net;
+    private readonly IBackend _backend;
+
+    public ColorizeStage(Colorizer net, IBackend backend)
+    {
+        _net = net;
+        _backend = backend;
+    }
+
+    /// <summary>(1, 3, H, W) sRGB in [0, 1] → (1, 3, H, W) colorized sRGB.</summary>
+    public Tensor Colorize(Tensor rgb, float temperature = DefaultTemperature)
+    {
+        var s = rgb.Shape;
+        if (s.Rank != 4 || s.N != 1 || s.C != 3) throw new ArgumentException($"expected one RGB frame (1, 3, H, W), got {s}");
+        var lab = Lab.FromRgb(rgb);
+        var small = Lab.FromRgb(Resample.Bicubic(rgb, NetSize, NetSize));
+        var l = new Tensor(new Shape(1, 1, NetSize, NetSize), small.Data[..(NetSize * NetSize)]);
+        var ab = _net.Forward(l, temperature);
+        var abFull = _backend.Prepare(new ResizeBilinearOp(s.H, s.W)).Run(ab);
+        int plane = s.H * s.W;
+        Array.Copy(abFull.Data, 0, lab.Data, plane, 2 * plane);
+        return Lab.ToRgb(lab);
+    }
+}
