@@ -46,6 +46,61 @@ public class CliTests
     }
 
     [Theory]
+    [InlineData("testsets/Set12/01.png", 256, 256)]
+    [InlineData("odd", 37, 23)]
+    public void ColorizeTurnsAGrayImageIntoAColourImageKeepingItsLightness(string source, int w, int h)
+    {
+        var dir = TestPaths.NewTempDir();
+        string input;
+        if (source == "odd")
+        {
+            input = Path.Combine(dir, "odd.png");
+            var t = new Reel.Engine.Tensors.Tensor(new(1, 1, h, w));
+            for (int i = 0; i < t.Length; i++) t.Data[i] = (i * 37 % 101) / 100f;
+            ImageIO.Write(input, t);
+        }
+        else input = TestPaths.SharedData(source);
+        var output = Path.Combine(dir, "colour.png");
+        var r = ReelProcess.Run("colorize", input, output, "--weights", Golden.Colorizer.File("eccv16.pth"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal((w, h), ImageIO.Probe(output));
+
+        var gray = ImageIO.Read(input, PixelFormat.Rgb24);
+        var colour = ImageIO.Read(output, PixelFormat.Rgb24);
+        int plane = w * h, coloured = 0;
+        for (int i = 0; i < plane; i++)
+            if (Math.Abs(colour.Data[i] - colour.Data[plane + i]) > 2 / 255f || Math.Abs(colour.Data[plane + i] - colour.Data[2 * plane + i]) > 2 / 255f)
+                coloured++;
+        Assert.True(coloured > plane / 2, $"only {coloured} of {plane} pixels have colour");
+        var lIn = Reel.Engine.Color.Lab.FromRgb(gray);
+        var lOut = Reel.Engine.Color.Lab.FromRgb(colour);
+        double meanDiff = 0;
+        for (int i = 0; i < plane; i++) meanDiff += Math.Abs(lIn.Data[i] - lOut.Data[i]);
+        Assert.True(meanDiff / plane < 1.0, $"L moved by {meanDiff / plane:F2} on average");
+    }
+
+    [Fact]
+    public void InferColorizerMatchesPyTorch()
+    {
+        var output = Path.Combine(TestPaths.NewTempDir(), "ab.npy");
+        var r = ReelProcess.Run("infer", "--model", "colorizer", "--weights", Golden.Colorizer.File("eccv16.pth"),
+            "--input", Golden.Colorizer.File("eccv16_l.npy"), "--output", output, "--temperature", "0.38");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Tolerance.AssertClose(Npy.Read(Golden.Colorizer.File("eccv16_t038.npy")), Npy.Read(output), 2e-3, 1e-4, "reel infer colorizer T=0.38");
+    }
+
+    [Fact]
+    public void ColorizeWithADnCnnCheckpointNamesTheMissingTensor()
+    {
+        var dir = TestPaths.NewTempDir();
+        var r = ReelProcess.Run("colorize", TestPaths.SharedData("testsets/Set12/01.png"), Path.Combine(dir, "x.png"),
+            "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("missing tensor 'model1.0.weight'", r.Stderr);
+        Assert.Empty(Directory.GetFiles(dir));
+    }
+
+    [Theory]
     [InlineData("missing-weights")]
     [InlineData("wrong-checkpoint")]
     [InlineData("missing-input")]

@@ -5,6 +5,7 @@ Writes, into --out:
                                  and skimage.color.rgb2lab of them
   lab_back.npy                   skimage.color.lab2rgb of lab_lab (the inverse direction)
   am_<i>_{z,y}.npy, am_<i>.json  annealed mean cases: logits, NumPy float64 result, temperature
+  resize_<i>_{x,y}.npy           PIL bicubic resizes of float images (the demo's 256×256 resize)
   eccv16.pth                     random weights in the official key layout (zip format, ~129 MB)
   eccv16_l.npy                   raw L in [0, 100], (1, 1, 48, 40): not 256, multiples of 8
   eccv16_t1.npy, eccv16_t038.npy the port's forward at T = 1 and the same with softmax(z / 0.38)
@@ -104,6 +105,16 @@ def annealed_mean_cases(out, centres, gen):
             json.dump({"temperature": t}, f)
 
 
+def resize_cases(out, gen):
+    """PIL's antialiased bicubic on float ('F') images: no u8 rounding, so it is the exact reference."""
+    from PIL import Image
+    for i, (h, w, oh, ow) in enumerate([(41, 73, 256, 256), (500, 300, 256, 256), (256, 256, 256, 256), (7, 5, 16, 9)]):
+        x = torch.rand(h, w, generator=gen).numpy().astype(np.float32)
+        y = np.asarray(Image.fromarray(x, mode="F").resize((ow, oh), Image.BICUBIC), dtype=np.float32)
+        np.save(os.path.join(out, f"resize_{i}_x.npy"), x[None, None])
+        np.save(os.path.join(out, f"resize_{i}_y.npy"), np.clip(y, 0, 1)[None, None])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -117,6 +128,7 @@ def main():
 
     lab_cases(a.out, gen)
     annealed_mean_cases(a.out, centres, gen)
+    resize_cases(a.out, gen)
 
     net = ECCVGenerator().eval()
     randomize(net, centres, gen)
