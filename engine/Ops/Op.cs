@@ -161,3 +161,29 @@ public sealed record AnnealedMeanOp(int Bins, float Temperature) : Op
         return new Shape(x.N, 2, x.H, x.W);
     }
 }
+
+/// <summary>Max pooling with a square window, no padding (PyTorch MaxPool2d(k, stride)); ties go to the first in row-major order.</summary>
+public sealed record MaxPool2dOp(int Kernel = 2, int Stride = 2) : Op
+{
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        var x = inputs[0];
+        Require(x.Rank == 4 && x.H >= Kernel && x.W >= Kernel, $"max-pool {Kernel}×{Kernel} needs an NCHW input at least that large, got {x}");
+        Require(Kernel >= 1 && Stride >= 1, "max-pool kernel and stride must be ≥ 1");
+        return new Shape(x.N, x.C, (x.H - Kernel) / Stride + 1, (x.W - Kernel) / Stride + 1);
+    }
+}
+
+/// <summary>Channel concatenation of two NCHW tensors of equal N, H, W: first a's channels, then b's.</summary>
+public sealed record ConcatOp : Op
+{
+    public override int ActivationCount => 2;
+
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        var (a, b) = (inputs[0], inputs[1]);
+        Require(a.Rank == 4 && b.Rank == 4 && a.N == b.N && a.H == b.H && a.W == b.W,
+            $"concat needs equal N, H, W, got {a} and {b}");
+        return new Shape(a.N, a.C + b.C, a.H, a.W);
+    }
+}

@@ -14,6 +14,9 @@ public sealed class Golden
     /// <summary>Lab conversion, annealed mean and ECCV16 colorizer cases (colorizer_golden.py).</summary>
     public static readonly Golden Colorizer = new("colorizer_golden.py", _ => Array.Empty<string>());
 
+    /// <summary>Deep Video Prior U-Net forward, IRT gradients and Adam steps (dvp_golden.py).</summary>
+    public static readonly Golden Dvp = new("dvp_golden.py", _ => Array.Empty<string>());
+
     private const string MarkerName = "MARKER_os_system_ran";
     private readonly Lazy<string> _dir;
 

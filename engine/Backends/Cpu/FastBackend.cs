@@ -16,7 +16,8 @@ public sealed class FastBackend : IBackend
     public string Name => "cpu";
 
     public bool Supports(Op op) =>
-        op is Conv2dOp or ConvTranspose2dOp or AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or AnnealedMeanOp;
+        op is Conv2dOp or ConvTranspose2dOp or AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or AnnealedMeanOp
+            or MaxPool2dOp or ConcatOp;
 
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
@@ -41,6 +42,15 @@ public sealed class FastBackend : IBackend
             {
                 case ReluOp: TensorPrimitives.Max(x[0].Span, 0f, y.Span); break;
                 case SubtractOp: TensorPrimitives.Subtract(x[0].Span, x[1].Span, y.Span); break;
+                case ConcatOp:
+                    int lenA = x[0].Length / y.Shape.N, lenB = x[1].Length / y.Shape.N;
+                    for (int n = 0; n < y.Shape.N; n++)
+                    {
+                        Array.Copy(x[0].Data, n * lenA, y.Data, n * (lenA + lenB), lenA);
+                        Array.Copy(x[1].Data, n * lenB, y.Data, n * (lenA + lenB) + lenA, lenB);
+                    }
+                    break;
+                case MaxPool2dOp p: FastMaxPool(p, x[0], y); break;
                 case ClampOp c:
                     TensorPrimitives.Max(x[0].Span, c.Min, y.Span);
                     TensorPrimitives.Min(y.Span, c.Max, y.Span);
@@ -58,6 +68,30 @@ public sealed class FastBackend : IBackend
                     }
                     break;
             }
+        }
+
+        private static void FastMaxPool(MaxPool2dOp op, Tensor x, Tensor y)
+        {
+            var s = x.Shape;
+            var o = y.Shape;
+            Parallel.For(0, o.N * o.C, plane =>
+            {
+                var src = x.Data.AsSpan(plane * s.H * s.W, s.H * s.W);
+                var dst = y.Data.AsSpan(plane * o.H * o.W, o.H * o.W);
+                for (int i = 0; i < o.H; i++)
+                for (int j = 0; j < o.W; j++)
+                {
+                    float best = float.NegativeInfinity;
+                    int r0 = i * op.Stride * s.W + j * op.Stride;
+                    for (int ky = 0; ky < op.Kernel; ky++)
+                    for (int kx = 0; kx < op.Kernel; kx++)
+                    {
+                        float v = src[r0 + ky * s.W + kx];
+                        if (v > best || float.IsNaN(v)) best = v;
+                    }
+                    dst[i * o.W + j] = best;
+                }
+            });
         }
     }
 }

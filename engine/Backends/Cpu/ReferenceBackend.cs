@@ -14,7 +14,8 @@ public sealed class ReferenceBackend : IBackend
     public string Name => "cpu-reference";
 
     public bool Supports(Op op) =>
-        op is Conv2dOp or ConvTranspose2dOp or AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or AnnealedMeanOp;
+        op is Conv2dOp or ConvTranspose2dOp or AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or AnnealedMeanOp
+            or MaxPool2dOp or ConcatOp;
 
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
@@ -34,6 +35,14 @@ public sealed class ReferenceBackend : IBackend
                 case AffineOp a: Affine(a, x[0], Parameters[0], Parameters[1], y); break;
                 case ResizeBilinearOp r: Resize(r, x[0], y); break;
                 case AnnealedMeanOp m: AnnealedMean(m, x[0], Parameters[0], y); break;
+                case MaxPool2dOp p: MaxPool(p, x[0], y); break;
+                case ConcatOp:
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                    for (int i = 0; i < y.Shape.H; i++)
+                    for (int j = 0; j < y.Shape.W; j++)
+                        y.At(n, c, i, j) = c < x[0].Shape.C ? x[0].At(n, c, i, j) : x[1].At(n, c - x[0].Shape.C, i, j);
+                    break;
                 case ReluOp: Map(x[0], y, v => Math.Max(v, 0f)); break;
                 case ClampOp cl: Map(x[0], y, v => Math.Min(Math.Max(v, cl.Min), cl.Max)); break;
                 case SubtractOp:
@@ -145,6 +154,25 @@ public sealed class ReferenceBackend : IBackend
             }
             y.At(n, 0, i, j) = (float)(a / sum);
             y.At(n, 1, i, j) = (float)(b / sum);
+        }
+    }
+
+    private static void MaxPool(MaxPool2dOp op, Tensor x, Tensor y)
+    {
+        var o = y.Shape;
+        for (int n = 0; n < o.N; n++)
+        for (int c = 0; c < o.C; c++)
+        for (int i = 0; i < o.H; i++)
+        for (int j = 0; j < o.W; j++)
+        {
+            float best = float.NegativeInfinity;
+            for (int ky = 0; ky < op.Kernel; ky++)
+            for (int kx = 0; kx < op.Kernel; kx++)
+            {
+                float v = x.At(n, c, i * op.Stride + ky, j * op.Stride + kx);
+                if (v > best || float.IsNaN(v)) best = v;
+            }
+            y.At(n, c, i, j) = best;
         }
     }
 

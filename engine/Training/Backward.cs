@@ -1,0 +1,129 @@
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Reel.Engine.Training;
+
+/// <summary>
+/// Gradients of the ops the U-Net uses, for batch 1 (one frame per step, as the reference
+/// trains). Each takes the forward's saved tensors and the gradient of its output.
+/// </summary>
+public static class Backward
+{
+    /// <summary>
+    /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (and ∂L/∂b) into
+    /// <paramref name="dw"/> (<paramref name="db"/>) and returns ∂L/∂x unless <paramref name="needDx"/> is false.
+    /// ∂L/∂x is the convolution of dy with the weights flipped and transposed, run on the fast path.
+    /// </summary>
+    public static Tensor? Conv(Tensor x, Tensor w, Tensor dy, Tensor dw, Tensor? db, bool needDx = true)
+    {
+        int cout = w.Shape[0], cin = w.Shape[1], k = w.Shape[2], pad = k / 2;
+        int h = x.Shape.H, wd = x.Shape.W, plane = h * wd;
+        if (x.Shape.N != 1 || dy.Shape.C != cout || dy.Shape.H != h || dy.Shape.W != wd)
+            throw new ArgumentException($"conv backward: x {x.Shape}, w {w.Shape}, dy {dy.Shape} do not fit");
+
+        Parallel.For(0, cout * cin, pair =>
+        {
+            int co = pair / cin, ci = pair % cin;
+            var g = dy.Data.AsSpan(co * plane, plane);
+            var input = x.Data.AsSpan(ci * plane, plane);
+            for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+            {
+                int dyOff = ky - pad, dxOff = kx - pad;
+                int x0 = Math.Max(0, -dxOff), x1 = Math.Min(wd, wd - dxOff);
+                if (x1 <= x0) continue;
+                double acc = 0;
+                for (int row = Math.Max(0, -dyOff); row < Math.Min(h, h - dyOff); row++)
+                    acc += TensorPrimitives.Dot(g.Slice(row * wd + x0, x1 - x0), input.Slice((row + dyOff) * wd + x0 + dxOff, x1 - x0));
+                dw.Data[((co * cin + ci) * k + ky) * k + kx] += (float)acc;
+            }
+        });
+        if (db is not null)
+            for (int co = 0; co < cout; co++) db.Data[co] += TensorPrimitives.Sum(dy.Data.AsSpan(co * plane, plane));
+        if (!needDx) return null;
+
+        var flipped = new Tensor(new Shape(cin, cout, k, k));
+        for (int co = 0; co < cout; co++)
+        for (int ci = 0; ci < cin; ci++)
+        for (int i = 0; i < k * k; i++)
+            flipped.Data[(ci * cout + co) * k * k + (k * k - 1 - i)] = w.Data[(co * cin + ci) * k * k + i];
+        var op = new Conv2dOp(cout, cin, k, k, 1, pad, 1, HasBias: false);
+        return FastBackend.Instance.Prepare(op, flipped).Run(dy);
+    }
+
+    /// <summary>ReLU: keeps the gradient where the forward output was positive (PyTorch's rule), in place.</summary>
+    public static void Relu(Tensor dy, Tensor y)
+    {
+        var g = dy.Span;
+        var o = y.Span;
+        for (int i = 0; i < g.Length; i++)
+            if (!(o[i] > 0)) g[i] = 0;
+    }
+
+    /// <summary>Max-pool 2×2 stride 2: each window's gradient goes to its first maximum.</summary>
+    public static Tensor MaxPool(Tensor x, Tensor dy)
+    {
+        var s = x.Shape;
+        var o = dy.Shape;
+        var dx = new Tensor(s);
+        Parallel.For(0, s.N * s.C, p =>
+        {
+            var src = x.Data.AsSpan(p * s.H * s.W, s.H * s.W);
+            var dst = dx.Data.AsSpan(p * s.H * s.W, s.H * s.W);
+            var g = dy.Data.AsSpan(p * o.H * o.W, o.H * o.W);
+            for (int i = 0; i < o.H; i++)
+            for (int j = 0; j < o.W; j++)
+            {
+                int best = (2 * i) * s.W + 2 * j;
+                for (int ky = 0; ky < 2; ky++)
+                for (int kx = 0; kx < 2; kx++)
+                {
+                    int idx = (2 * i + ky) * s.W + 2 * j + kx;
+                    if (src[idx] > src[best] || float.IsNaN(src[idx])) best = idx;
+                }
+                dst[best] += g[i * o.W + j];
+            }
+        });
+        return dx;
+    }
+
+    /// <summary>Bilinear resize: the transpose of the forward interpolation (each output scatters to its four sources).</summary>
+    public static Tensor Resize(Tensor dy, int inH, int inW, bool alignCorners)
+    {
+        var o = dy.Shape;
+        var dx = new Tensor(new Shape(o.N, o.C, inH, inW));
+        Parallel.For(0, o.N * o.C, p =>
+        {
+            var g = dy.Data.AsSpan(p * o.H * o.W, o.H * o.W);
+            var dst = dx.Data.AsSpan(p * inH * inW, inH * inW);
+            for (int oy = 0; oy < o.H; oy++)
+            {
+                var (y0, y1, fy) = ReferenceBackend.SourceIndex(oy, inH, o.H, alignCorners);
+                for (int ox = 0; ox < o.W; ox++)
+                {
+                    var (x0, x1, fx) = ReferenceBackend.SourceIndex(ox, inW, o.W, alignCorners);
+                    float v = g[oy * o.W + ox];
+                    dst[y0 * inW + x0] += (float)(v * (1 - fy) * (1 - fx));
+                    dst[y0 * inW + x1] += (float)(v * (1 - fy) * fx);
+                    dst[y1 * inW + x0] += (float)(v * fy * (1 - fx));
+                    dst[y1 * inW + x1] += (float)(v * fy * fx);
+                }
+            }
+        });
+        return dx;
+    }
+
+    /// <summary>Channel concat (N = 1): splits the gradient into the first <paramref name="channelsA"/> channels and the rest.</summary>
+    public static (Tensor A, Tensor B) Concat(Tensor dy, int channelsA)
+    {
+        var s = dy.Shape;
+        int plane = s.H * s.W;
+        var a = new Tensor(new Shape(1, channelsA, s.H, s.W));
+        var b = new Tensor(new Shape(1, s.C - channelsA, s.H, s.W));
+        Array.Copy(dy.Data, 0, a.Data, 0, a.Length);
+        Array.Copy(dy.Data, channelsA * plane, b.Data, 0, b.Length);
+        return (a, b);
+    }
+}

@@ -1,0 +1,86 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Models;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Training;
+
+/// <summary>
+/// Trains a <see cref="VideoPrior"/> one frame at a time: forward with every intermediate kept,
+/// the loss and its gradient, the backward pass through the U-Net, then an Adam step.
+/// </summary>
+public sealed class PriorTrainer
+{
+    private readonly VideoPrior _net;
+    private readonly IBackend _backend;
+    private readonly Adam _adam;
+    private readonly Dictionary<string, Tensor> _grads = new();
+
+    public PriorTrainer(VideoPrior net, IBackend backend, float learningRate = 1e-4f)
+    {
+        _net = net;
+        _backend = backend;
+        _adam = new Adam(learningRate);
+        foreach (var (name, t) in net.Parameters) _grads[name] = new Tensor(t.Shape);
+    }
+
+    /// <summary>Gradients of the last <see cref="ComputeGradients"/>, by parameter name.</summary>
+    public IReadOnlyDictionary<string, Tensor> Gradients => _grads;
+
+    /// <summary>One optimizer step: gradients, then Adam. Returns the loss.</summary>
+    public double Step(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
+    {
+        double loss = ComputeGradients(kind, input, processed, validH, validW);
+        _adam.Step(_net.Parameters, _grads);
+        return loss;
+    }
+
+    /// <summary>Forward, loss and backward, leaving ∂L/∂θ in <see cref="Gradients"/>; no update.</summary>
+    public double ComputeGradients(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
+    {
+        var rec = new Dictionary<string, Tensor>();
+        var output = _net.Forward(input, _backend, rec);
+        var dOut = new Tensor(output.Shape);
+        double loss = PriorLoss.Compute(kind, output, input, processed, dOut, validH, validW);
+        foreach (var g in _grads.Values) Array.Clear(g.Data);
+        BackwardPass(rec, dOut);
+        return loss;
+    }
+
+    private void BackwardPass(Dictionary<string, Tensor> rec, Tensor dOut)
+    {
+        var p = _net.Parameters;
+        var widths = VideoPrior.Widths(_net.Width);
+        Tensor ConvBack(string layer, string input, Tensor dy, bool bias = false, bool needDx = true) =>
+            Backward.Conv(rec[input], p[layer + ".weight"], dy, _grads[layer + ".weight"], bias ? _grads[layer + ".bias"] : null, needDx)!;
+
+        var dh = ConvBack("conv", "d1", dOut, bias: true);
+        var skipGrads = new Tensor[5];
+        for (int i = 1; i <= 4; i++)
+        {
+            Backward.Relu(dh, rec[$"d{i}"]);
+            dh = ConvBack($"decoder{i}.dec{i}conv2", $"d{i}a", dh);
+            Backward.Relu(dh, rec[$"d{i}a"]);
+            dh = ConvBack($"decoder{i}.dec{i}conv1", $"c{i}", dh);
+            var (du, dskip) = Backward.Concat(dh, widths[i - 1]);
+            skipGrads[i] = dskip;
+            var dup = ConvBack($"upconv{i}.1", $"up{i}", du, bias: true);
+            var below = rec[i == 4 ? "b" : $"d{i + 1}"];
+            dh = Backward.Resize(dup, below.Shape.H, below.Shape.W, alignCorners: true);
+        }
+        Backward.Relu(dh, rec["b"]);
+        dh = ConvBack("bottleneck.bottleneckconv2", "ba", dh);
+        Backward.Relu(dh, rec["ba"]);
+        dh = ConvBack("bottleneck.bottleneckconv1", "p4", dh);
+        for (int i = 4; i >= 1; i--)
+        {
+            var de = Backward.MaxPool(rec[$"e{i}"], dh);
+            System.Numerics.Tensors.TensorPrimitives.Add(de.Span, skipGrads[i].Span, de.Span);
+            Backward.Relu(de, rec[$"e{i}"]);
+            dh = ConvBack($"encoder{i}.enc{i}conv2", $"e{i}a", de);
+            Backward.Relu(dh, rec[$"e{i}a"]);
+            // The input frame needs no gradient.
+            if (i > 1) dh = ConvBack($"encoder{i}.enc{i}conv1", $"p{i - 1}", dh);
+            else ConvBack("encoder1.enc1conv1", "x", dh, needDx: false);
+        }
+    }
+}

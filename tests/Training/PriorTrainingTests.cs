@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Checkpoints;
+using Reel.Engine.Models;
+using Reel.Engine.Tensors;
+using Reel.Engine.Training;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Training;
+
+/// <summary>The U-Net's forward, IRT gradients and Adam against PyTorch autograd (dvp_golden.py).</summary>
+public class PriorTrainingTests
+{
+    private static Tensor Input => Npy.Read(Golden.Dvp.File("dvp_input.npy"));
+    private static Tensor Processed => Npy.Read(Golden.Dvp.File("dvp_processed.npy"));
+    private static JsonElement Losses => JsonDocument.Parse(File.ReadAllText(Golden.Dvp.File("dvp.json"))).RootElement;
+
+    [Fact]
+    public void ForwardInTheOfficialLayoutMatchesPyTorch()
+    {
+        var net = VideoPrior.Load(Golden.Dvp.File("dvp_init.pth"));
+        Assert.Equal((32, 6), (net.Width, net.OutChannels));
+        Assert.Equal(8_627_718, net.ParameterCount);
+        Tolerance.AssertClose(Npy.Read(Golden.Dvp.File("dvp_out.npy")), net.Forward(Input, FastBackend.Instance), 1e-5, 1e-4, "U-Net forward vs PyTorch");
+    }
+
+    // Tolerance for gradients: |err| ≤ 1e-6 + 1e-3·|g| (float32 sums over 2048 pixels in a different order).
+    [Theory]
+    [InlineData(PriorLossKind.Irt, "irt", "dvp_grads.pth")]
+    [InlineData(PriorLossKind.IrtInit, "irt_init", "dvp_init_grads.pth")]
+    public void LossAndEveryGradientMatchPyTorch(PriorLossKind kind, string lossKey, string gradFile)
+    {
+        var net = VideoPrior.Load(Golden.Dvp.File("dvp_init.pth"));
+        var trainer = new PriorTrainer(net, FastBackend.Instance);
+        double loss = trainer.ComputeGradients(kind, Input, Processed, 32, 64);
+        Assert.Equal(Losses.GetProperty(lossKey).GetDouble(), loss, 5);
+        var expected = TorchCheckpoint.Load(Golden.Dvp.File(gradFile));
+        Assert.Equal(expected.Count, trainer.Gradients.Count);
+        double worst = 0;
+        foreach (var name in expected.Names)
+            worst = Math.Max(worst, Tolerance.AssertClose(expected.Get(name), trainer.Gradients[name], 1e-6, 1e-3, $"∂L/∂{name}", report: false));
+        Console.WriteLine($"{kind}: loss {loss:F7}, worst gradient max |err| over {expected.Count} tensors = {worst:G3}");
+    }
+
+    [Fact]
+    public void FiveAdamStepsMatchPyTorch()
+    {
+        var net = VideoPrior.Load(Golden.Dvp.File("dvp_init.pth"));
+        var trainer = new PriorTrainer(net, FastBackend.Instance);
+        var trajectory = Losses.GetProperty("trajectory").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int step = 0; step < 5; step++)
+        {
+            double loss = trainer.Step(PriorLossKind.Irt, Input, Processed, 32, 64);
+            Assert.Equal(trajectory[step], loss, 5);
+        }
+        var after = TorchCheckpoint.Load(Golden.Dvp.File("dvp_after5.pth"));
+        double worst = 0;
+        foreach (var name in after.Names)
+            worst = Math.Max(worst, Tolerance.AssertClose(after.Get(name), net.Parameters[name], 2e-6, 1e-4, $"{name} after 5 Adam steps", report: false));
+        Console.WriteLine($"weights after 5 Adam steps: worst max |err| = {worst:G3}");
+    }
+
+    [Fact]
+    public void AdamFollowsTorchOnAHandComputedStep()
+    {
+        // torch.optim.Adam(lr=0.1) on p = [1, -2], g = [0.5, -0.25], two steps with the same g:
+        // both steps move each element by lr·sign(g) exactly (m/√v = sign(g) after bias correction).
+        var p = new Dictionary<string, Tensor> { ["p"] = new(new Shape(2), new[] { 1f, -2f }) };
+        var g = new Dictionary<string, Tensor> { ["p"] = new(new Shape(2), new[] { 0.5f, -0.25f }) };
+        var adam = new Adam(0.1f);
+        adam.Step(p, g);
+        adam.Step(p, g);
+        Assert.Equal(0.8f, p["p"].Data[0], 5);
+        Assert.Equal(-1.8f, p["p"].Data[1], 5);
+    }
+}
