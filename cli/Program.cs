@@ -13,6 +13,7 @@ public static class Program
         var root = new RootCommand("Reel — restores old black-and-white footage: denoise (DnCNN), colorize, stabilize.");
         root.Subcommands.Add(DenoiseCommand.Create());
         root.Subcommands.Add(ColorizeCommand.Create());
+        root.Subcommands.Add(StabilizeCommand.Create());
         root.Subcommands.Add(InferCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         var parsed = root.Parse(args);

@@ -16,15 +16,16 @@ public static class InferCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Network to run: dncnn | colorizer", Required = true };
-        model.AcceptOnlyFromAmong("dncnn", "colorizer");
+        var model = new Option<string>("--model") { Description = "Network to run: dncnn | colorizer | unet", Required = true };
+        model.AcceptOnlyFromAmong("dncnn", "colorizer", "unet");
         var weights = new Option<string>("--weights", "-w") { Description = "Checkpoint (.pth or .safetensors)", Required = true };
         var input = new Option<string>("--input", "-i") { Description = "Input tensor, float32 NCHW .npy", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Output tensor .npy (written atomically)", Required = true };
         var reference = new Option<bool>("--reference") { Description = "Use the scalar reference backend (slow; for verification)" };
         var temperature = ColorizeCommand.TemperatureOption();
         var cmd = new Command("infer", "Run one network on a .npy tensor (scripting and verification). " +
-            "dncnn: x in [0, 1] → x − net(x). colorizer: raw L in [0, 100] (N, 1, H, W), H and W multiples of 8 → ab (N, 2, H, W).")
+            "dncnn: x in [0, 1] → x − net(x). colorizer: raw L in [0, 100] (N, 1, H, W), H and W multiples of 8 → ab (N, 2, H, W). " +
+            "unet: RGB (N, 3, H, W), H and W multiples of 16 → all 3 or 6 outputs.")
             { model, weights, input, output, reference, temperature };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -35,6 +36,7 @@ public static class InferCommand
             {
                 "dncnn" => DnCnn.Load(r.GetValue(weights)!, backend).Forward(x),
                 "colorizer" => Colorizer.Load(r.GetValue(weights)!, backend).Forward(x, r.GetValue(temperature)),
+                "unet" => VideoPrior.Load(r.GetValue(weights)!).Forward(x, backend),
                 var m => throw new ReelException($"unknown model '{m}'"),
             };
             WriteAtomically(r.GetValue(output)!, y);

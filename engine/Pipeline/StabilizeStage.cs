@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using Reel.Engine.Backends;
+using Reel.Engine.Models;
+using Reel.Engine.Tensors;
+using Reel.Engine.Training;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>Settings of a Deep Video Prior run.</summary>
+public sealed record StabilizeOptions
+{
+    /// <summary>Epochs per shot; the authors use 50 with IRT for colorization.</summary>
+    public int Epochs { get; init; } = 50;
+    /// <summary>Iteratively Reweighted Training (6-output net, two heads); off = plain L1, 3 outputs.</summary>
+    public bool Irt { get; init; } = true;
+    /// <summary>The U-Net's base width (32 in the paper).</summary>
+    public int Width { get; init; } = 32;
+    public float LearningRate { get; init; } = 1e-4f;
+    public int Seed { get; init; }
+    /// <summary>Train on 2× decimated frames for the first 4/5 of the epochs (the TF code's speed-up).</summary>
+    public bool CoarseToFine { get; init; }
+    /// <summary>One prior per shot, split at detected scene cuts.</summary>
+    public bool SplitShots { get; init; } = true;
+    /// <summary>Frames kept in memory up to this many bytes per sequence; the rest spill to a temp folder.</summary>
+    public long MemoryBudgetBytes { get; init; } = 2L << 30;
+}
+
+/// <summary>Where a run is, reported after every training iteration.</summary>
+public sealed record StabilizeProgress(int Shot, int Shots, int Epoch, int Epochs, int Frame, int Frames, double Loss, double Fraction, TimeSpan Elapsed);
+
+/// <summary>
+/// The Deep Video Prior (Lei, Xing, Chen 2020): a U-Net trained on the shot itself to map each
+/// input frame to its processed frame. It learns the consistent part of the processing before
+/// the flicker, so stopping early gives a temporally stable result. Frames are padded (reflect)
+/// to a multiple of 32 and un-padded on output.
+/// </summary>
+public static class StabilizeStage
+{
+    public const int IrtInitEpochs = 5;
+    private const double MinCutDifference = 0.10;
+    private const double CutOverMedian = 5.0;
+
+    /// <summary>
+    /// Scene cuts: the mean absolute difference of consecutive frames' 32-wide gray thumbnails;
+    /// a cut where it exceeds both 0.10 and 5× the sequence's median difference (so steady motion
+    /// does not cut). Returns [start, end) ranges covering every frame.
+    /// </summary>
+    public static IReadOnlyList<(int Start, int End)> DetectShots(FrameStore input)
+    {
+        var diffs = new double[input.Count];
+        Tensor? previous = null;
+        for (int t = 0; t < input.Count; t++)
+        {
+            var thumb = Thumbnail(input[t]);
+            if (previous is not null)
+            {
+                double sum = 0;
+                for (int i = 0; i < thumb.Length; i++) sum += Math.Abs(thumb.Data[i] - previous.Data[i]);
+                diffs[t] = sum / thumb.Length;
+            }
+            previous = thumb;
+        }
+        var sorted = diffs.Skip(1).Order().ToArray();
+        double median = sorted.Length > 0 ? sorted[sorted.Length / 2] : 0;
+        var shots = new List<(int, int)>();
+        int start = 0;
+        for (int t = 1; t < input.Count; t++)
+            if (diffs[t] > MinCutDifference && diffs[t] > CutOverMedian * median)
+            {
+                shots.Add((start, t));
+                start = t;
+            }
+        shots.Add((start, input.Count));
+        return shots;
+    }
+
+    /// <summary>Trains one prior per shot and emits every stabilized frame (1, 3, H, W) in order.</summary>
+    public static void Run(FrameStore input, FrameStore processed, StabilizeOptions options, IBackend backend,
+        Action<int, Tensor> emit, Action<StabilizeProgress>? progress = null, CancellationToken cancel = default)
+    {
+        if (input.Count != processed.Count)
+            throw new ReelException($"{input.Count} input frames but {processed.Count} processed frames; they must pair one to one");
+        if (options.Epochs < 1) throw new ReelException($"--epochs must be ≥ 1, got {options.Epochs}");
+        for (int t = 0; t < input.Count; t += Math.Max(1, input.Count - 1))
+            if (input[t].Shape.H != processed[t].Shape.H || input[t].Shape.W != processed[t].Shape.W)
+                throw new ReelException($"frame {t}: input is {Describe(input[t])} but processed is {Describe(processed[t])}");
+
+        var shots = options.SplitShots ? DetectShots(input) : new[] { (0, input.Count) };
+        var clock = Stopwatch.StartNew();
+        long totalIterations = (long)input.Count * options.Epochs, done = 0;
+        for (int s = 0; s < shots.Count; s++)
+        {
+            var (start, end) = shots[s];
+            var net = VideoPrior.Create(options.Width, options.Irt ? 6 : 3, options.Seed + s);
+            var trainer = new PriorTrainer(net, backend, options.LearningRate);
+            int coarseEpochs = options.CoarseToFine ? options.Epochs * 4 / 5 : 0;
+            for (int epoch = 1; epoch <= options.Epochs; epoch++)
+            {
+                bool init = options.Irt && epoch <= IrtInitEpochs;
+                var kind = !options.Irt ? PriorLossKind.L1 : init ? PriorLossKind.IrtInit : PriorLossKind.Irt;
+                int factor = epoch <= coarseEpochs ? 2 : 1;
+                for (int t = start; t < end; t++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    int frame = init ? start : t;
+                    var (x, validH, validW) = Prepare(input[frame], factor);
+                    var (p, _, _) = Prepare(processed[frame], factor);
+                    double loss = trainer.Step(kind, x, p, validH, validW);
+                    done++;
+                    progress?.Invoke(new StabilizeProgress(s + 1, shots.Count, epoch, options.Epochs, t - start + 1, end - start,
+                        loss, (double)done / totalIterations, clock.Elapsed));
+                }
+            }
+            for (int t = start; t < end; t++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var frame = input[t];
+                var (x, h, w) = Prepare(frame, 1);
+                var o = net.Forward(x, backend);
+                emit(t, Crop(o, h, w));
+            }
+        }
+    }
+
+    /// <summary>Gray frames tiled to RGB, optionally decimated, then reflect-padded to a multiple of 32.</summary>
+    private static (Tensor Frame, int ValidH, int ValidW) Prepare(Tensor frame, int factor)
+    {
+        var rgb = frame.Shape.C == 3 ? frame : TileGray(frame);
+        if (factor > 1) rgb = Decimate(rgb, factor);
+        return (PadReflect(rgb, VideoPrior.SizeMultiple), rgb.Shape.H, rgb.Shape.W);
+    }
+
+    /// <summary>Pads bottom and right by mirroring (edge not repeated, folded again if the pad exceeds the frame).</summary>
+    public static Tensor PadReflect(Tensor x, int multiple)
+    {
+        var s = x.Shape;
+        int h = (s.H + multiple - 1) / multiple * multiple, w = (s.W + multiple - 1) / multiple * multiple;
+        if (h == s.H && w == s.W) return x;
+        var y = new Tensor(new Shape(s.N, s.C, h, w));
+        for (int n = 0; n < s.N; n++)
+        for (int c = 0; c < s.C; c++)
+        for (int i = 0; i < h; i++)
+        {
+            int si = Mirror(i, s.H);
+            for (int j = 0; j < w; j++) y.At(n, c, i, j) = x.At(n, c, si, Mirror(j, s.W));
+        }
+        return y;
+    }
+
+    private static int Mirror(int i, int size)
+    {
+        if (size == 1) return 0;
+        int period = 2 * (size - 1);
+        i %= period;
+        return i < size ? i : period - i;
+    }
+
+    /// <summary>The first three channels (the main head), top-left H × W, clamped to [0, 1].</summary>
+    private static Tensor Crop(Tensor o, int h, int w)
+    {
+        var y = new Tensor(new Shape(1, 3, h, w));
+        for (int c = 0; c < 3; c++)
+        for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++)
+            y.At(0, c, i, j) = Math.Clamp(o.At(0, c, i, j), 0f, 1f);
+        return y;
+    }
+
+    private static Tensor TileGray(Tensor g)
+    {
+        if (g.Shape.C != 1) throw new ReelException($"frames must be gray or RGB, got {g.Shape.C} channels");
+        int plane = g.Shape.H * g.Shape.W;
+        var t = new Tensor(new Shape(1, 3, g.Shape.H, g.Shape.W));
+        for (int c = 0; c < 3; c++) Array.Copy(g.Data, 0, t.Data, c * plane, plane);
+        return t;
+    }
+
+    /// <summary>Box-averaged downscale by an integer factor (partial blocks at the edges averaged as they are).</summary>
+    private static Tensor Decimate(Tensor x, int factor)
+    {
+        var s = x.Shape;
+        int h = (s.H + factor - 1) / factor, w = (s.W + factor - 1) / factor;
+        var y = new Tensor(new Shape(s.N, s.C, h, w));
+        for (int c = 0; c < s.C; c++)
+        for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++)
+        {
+            double sum = 0;
+            int count = 0;
+            for (int a = i * factor; a < Math.Min(s.H, (i + 1) * factor); a++)
+            for (int b = j * factor; b < Math.Min(s.W, (j + 1) * factor); b++, count++)
+                sum += x.At(0, c, a, b);
+            y.At(0, c, i, j) = (float)(sum / count);
+        }
+        return y;
+    }
+
+    private static Tensor Thumbnail(Tensor frame)
+    {
+        var s = frame.Shape;
+        int w = Math.Min(32, s.W), h = Math.Max(1, s.H * w / s.W);
+        var t = new Tensor(new Shape(1, 1, h, w));
+        for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++)
+        {
+            double sum = 0;
+            int count = 0;
+            for (int a = i * s.H / h; a < (i + 1) * s.H / h; a++)
+            for (int b = j * s.W / w; b < (j + 1) * s.W / w; b++)
+            for (int c = 0; c < s.C; c++, count++)
+                sum += frame.At(0, c, a, b);
+            t.Data[i * w + j] = (float)(sum / Math.Max(count, 1));
+        }
+        return t;
+    }
+
+    private static string Describe(Tensor t) => $"{t.Shape.W}×{t.Shape.H} with {t.Shape.C} channel(s)";
+}

@@ -1,0 +1,84 @@
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Metrics;
+using Reel.Engine.Pipeline;
+using Reel.Engine.Tensors;
+using Reel.Engine.Video;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Training;
+
+/// <summary>The Deep Video Prior on the real bike-packing clip, downscaled so it fits in CI.</summary>
+public class StabilizeBehaviourTests
+{
+    [Fact]
+    public void OutputFlickersLessThanTheProcessedFramesAndStaysClose()
+    {
+        const int frames = 6, width = 120, height = 64;
+        var inputDir = TestPaths.SharedData("video/bike-packing-input");
+        var processedDir = TestPaths.SharedData("video/bike-packing-processed");
+        var names = Directory.GetFiles(inputDir, "*.jpg").Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(frames).ToList();
+        Assert.Equal(frames, names.Count);
+        using var input = new FrameStore(1 << 30);
+        using var processed = new FrameStore(1 << 30);
+        foreach (var n in names)
+        {
+            input.Add(Resample.Bicubic(ImageIO.Read(Path.Combine(inputDir, n!), PixelFormat.Rgb24), height, width));
+            processed.Add(Resample.Bicubic(ImageIO.Read(Path.Combine(processedDir, n!), PixelFormat.Rgb24), height, width));
+        }
+
+        // 5× the paper's learning rate so 180 iterations on 6 small frames get where 50 epochs of a clip would.
+        var output = new Tensor[frames];
+        var options = new StabilizeOptions { Epochs = 30, Irt = false, Width = 16, Seed = 1, LearningRate = 5e-4f };
+        StabilizeStage.Run(input, processed, options, FastBackend.Instance, (t, f) => output[t] = f);
+
+        var inputs = Enumerable.Range(0, frames).Select(t => input[t]).ToList();
+        var targets = Enumerable.Range(0, frames).Select(t => processed[t]).ToList();
+        double before = Flicker.Measure(targets, inputs), after = Flicker.Measure(output, inputs);
+        double psnr = Enumerable.Range(0, frames).Average(t => ImageMetrics.Psnr(output[t], targets[t]));
+        Console.WriteLine($"bike-packing {frames} frames {width}×{height}: flicker processed {before:F4} → stabilized {after:F4}, PSNR to processed {psnr:F2} dB");
+        Assert.All(output, f => Assert.Equal(new Shape(1, 3, height, width), f.Shape));
+        Assert.True(after < 0.8 * before, $"flicker {after:F4} is not clearly below the processed frames' {before:F4}");
+        Assert.True(psnr > 20, $"stabilized frames drifted from the processed ones: {psnr:F2} dB");
+    }
+
+    [Fact]
+    public void ShotDetectorCutsWhereTheSceneChanges()
+    {
+        using var store = new FrameStore(1 << 30);
+        var dark = new Tensor(new Shape(1, 3, 20, 30));
+        var bright = new Tensor(new Shape(1, 3, 20, 30));
+        for (int i = 0; i < bright.Length; i++)
+        {
+            dark.Data[i] = 0.1f + 0.01f * (i % 7);
+            bright.Data[i] = 0.8f - 0.01f * (i % 5);
+        }
+        foreach (var f in new[] { dark, dark, dark, bright, bright }) store.Add(f.Clone());
+        Assert.Equal(new[] { (0, 3), (3, 5) }, StabilizeStage.DetectShots(store));
+    }
+
+    [Fact]
+    public void ReflectPaddingMirrorsWithoutRepeatingTheEdge()
+    {
+        var x = new Tensor(new Shape(1, 1, 1, 3), new[] { 1f, 2f, 3f });
+        var y = StabilizeStage.PadReflect(x, 8);
+        Assert.Equal(new Shape(1, 1, 8, 8), y.Shape);
+        Assert.Equal(new[] { 1f, 2f, 3f, 2f, 1f, 2f, 3f, 2f }, y.Data[..8]);
+        Assert.Equal(y.Data[..8], y.Data[8..16]);
+    }
+
+    [Fact]
+    public void FrameStoreSpillsToDiskPastItsBudgetAndCleansUp()
+    {
+        string? dir;
+        var frames = Enumerable.Range(0, 5).Select(i => new Tensor(new Shape(1, 3, 4, 4), Enumerable.Repeat((float)i, 48).ToArray())).ToList();
+        using (var store = new FrameStore(2 * 48 * 4))
+        {
+            frames.ForEach(store.Add);
+            Assert.True(store.Spilled);
+            for (int i = 0; i < 5; i++) Assert.Equal(frames[i].Data, store[i].Data);
+            dir = Directory.GetDirectories(Path.GetTempPath(), "reel-frames-*").FirstOrDefault(d => Directory.GetFiles(d).Length == 3);
+            Assert.NotNull(dir);
+        }
+        Assert.False(Directory.Exists(dir));
+    }
+}
