@@ -15,9 +15,9 @@ public static class StabilizeCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--input") { Description = "Folder of the original frames (sorted by name)", Required = true };
-        var processed = new Option<string>("--processed") { Description = "Folder of the per-frame processed frames, same names order", Required = true };
-        var output = new Option<string>("--output") { Description = "New folder for the stabilized frames (PNG; created atomically)", Required = true };
+        var input = new Option<string>("--input") { Description = "The original frames: a folder of images (sorted by name) or a video", Required = true };
+        var processed = new Option<string>("--processed") { Description = "The per-frame processed frames, paired in order: a folder or a video", Required = true };
+        var output = new Option<string>("--output") { Description = "A new folder of PNG frames, or a video file (.mp4, .mkv, …; H.264, audio copied from a video input); written atomically", Required = true };
         var epochs = new Option<int>("--epochs") { Description = "Training epochs per shot", DefaultValueFactory = _ => 50 };
         var noIrt = new Option<bool>("--no-irt") { Description = "Plain L1 training with one head instead of Iteratively Reweighted Training" };
         var width = new Option<int>("--width") { Description = "U-Net base width (the paper's is 32)", DefaultValueFactory = _ => 32 };
@@ -25,8 +25,15 @@ public static class StabilizeCommand
         var noShots = new Option<bool>("--no-shots") { Description = "Train one prior on the whole sequence instead of one per detected shot" };
         var seed = new Option<int>("--seed") { Description = "Seed of the weight initialization", DefaultValueFactory = _ => 0 };
         var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar" };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "rgb: reproduce the processed RGB frames (the paper); chroma: train on Lab a, b at reduced size and keep the processed frames' full-resolution L (for colorization flicker; several times faster)",
+            DefaultValueFactory = _ => "rgb",
+        };
+        mode.AcceptOnlyFromAmong("rgb", "chroma");
+        var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => 2 };
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT, trained per shot).")
-            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress };
+            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress, mode, chromaScale };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = new StabilizeOptions
@@ -37,19 +44,22 @@ public static class StabilizeCommand
                 CoarseToFine = r.GetValue(coarse),
                 SplitShots = !r.GetValue(noShots),
                 Seed = r.GetValue(seed),
+                Mode = r.GetValue(mode) == "chroma" ? StabilizeMode.Chroma : StabilizeMode.Rgb,
+                ChromaScale = r.GetValue(chromaScale),
             };
             if (options.Width < 1) throw new ReelException($"--width must be ≥ 1, got {options.Width}");
-            var inputFiles = FrameFolder.List(r.GetValue(input)!);
-            var processedFiles = FrameFolder.List(r.GetValue(processed)!);
-            if (inputFiles.Count != processedFiles.Count)
-                throw new ReelException($"{inputFiles.Count} input frames but {processedFiles.Count} processed frames");
-            var outDir = r.GetValue(output)!;
-            if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
-                throw new ReelException($"output folder {outDir} exists and is not empty; choose a new one");
+            var outPath = r.GetValue(output)!;
+            bool videoOut = VideoFile.IsVideoPath(outPath);
+            if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
+                throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
 
-            using var inputs = Load(inputFiles, options.MemoryBudgetBytes / 2);
-            using var targets = Load(processedFiles, options.MemoryBudgetBytes / 2);
-            var results = new Tensor[inputFiles.Count];
+            var (inputs, names, video) = Load(r.GetValue(input)!, options.MemoryBudgetBytes / 2);
+            using var inputStore = inputs;
+            var (targets, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
+            using var targetStore = targets;
+            if (inputs.Count != targets.Count)
+                throw new ReelException($"{inputs.Count} input frames but {targets.Count} processed frames; they must pair one to one");
+            var results = new Tensor[inputs.Count];
             bool plain = r.GetValue(noProgress) || Console.IsErrorRedirected;
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             void Train(Action<StabilizeProgress> report) =>
@@ -78,9 +88,13 @@ public static class StabilizeCommand
                         });
                     });
             }
-            FrameFolder.WriteAll(outDir, inputFiles.Select(Path.GetFileName).ToList()!, t => results[t]);
-            Console.Error.WriteLine($"stabilized {inputFiles.Count} frames → {outDir}");
-            if (inputFiles.Count >= 2) Report(inputs, targets, results);
+            if (videoOut)
+                VideoFile.Write(outPath, results[0].Shape.W, results[0].Shape.H, video?.FrameRate ?? DefaultFrameRate,
+                    results.Select(ImageIO.ToPixels), video is { HasAudio: true } ? r.GetValue(input) : null);
+            else
+                FrameFolder.WriteAll(outPath, names, t => results[t]);
+            Console.Error.WriteLine($"stabilized {inputs.Count} frames → {outPath}");
+            if (inputs.Count >= 2) Report(inputs, targets, results);
             return 0;
         })));
         return cmd;
@@ -100,10 +114,29 @@ public static class StabilizeCommand
     private static TimeSpan Eta(StabilizeProgress p) =>
         p.Fraction > 0 ? TimeSpan.FromSeconds(p.Elapsed.TotalSeconds * (1 - p.Fraction) / p.Fraction) : TimeSpan.Zero;
 
-    private static FrameStore Load(IReadOnlyList<string> files, long budget)
+    /// <summary>Frame rate of a video written from a folder of frames.</summary>
+    private const string DefaultFrameRate = "25";
+
+    /// <summary>Frames of a folder (with their names) or of a video (named by index, with its stream info).</summary>
+    private static (FrameStore Frames, IReadOnlyList<string> Names, VideoInfo? Video) Load(string path, long budget)
     {
         var store = new FrameStore(budget);
-        foreach (var f in files) store.Add(ImageIO.Read(f, PixelFormat.Rgb24));
-        return store;
+        try
+        {
+            if (File.Exists(path) && !ImageIO.IsImagePath(path))
+            {
+                var info = VideoFile.Probe(path);
+                foreach (var px in VideoFile.ReadFrames(path, info)) store.Add(ImageIO.ToTensor(px, info.Width, info.Height, PixelFormat.Rgb24));
+                return (store, Enumerable.Range(0, store.Count).Select(i => $"{i:D6}.png").ToList(), info);
+            }
+            var files = FrameFolder.List(path);
+            foreach (var f in files) store.Add(ImageIO.Read(f, PixelFormat.Rgb24));
+            return (store, files.Select(f => Path.GetFileName(f)).ToList(), null);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
     }
 }

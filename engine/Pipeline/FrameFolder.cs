@@ -9,7 +9,7 @@ public static class FrameFolder
     public static IReadOnlyList<string> List(string folder)
     {
         if (File.Exists(folder))
-            throw new ReelException($"{folder} is a file; frames are read from a folder of images (video input comes with `reel restore`)");
+            throw new ReelException($"{folder} is a file, not a folder of frames");
         if (!Directory.Exists(folder)) throw new ReelException($"frame folder not found: {folder}");
         var files = Directory.EnumerateFiles(folder).Where(ImageIO.IsImagePath).Order(StringComparer.Ordinal).ToList();
         if (files.Count == 0) throw new ReelException($"no frames (.png, .jpg, …) in {folder}");

@@ -6,9 +6,25 @@ using Reel.Engine.Training;
 
 namespace Reel.Engine.Pipeline;
 
+/// <summary>What the prior is trained to reproduce.</summary>
+public enum StabilizeMode
+{
+    /// <summary>The processed RGB frames at full size (the reference recipe).</summary>
+    Rgb,
+    /// <summary>
+    /// Only the chroma: the net maps normalized Lab of the input to normalized Lab of the processed
+    /// frame at 1/<see cref="StabilizeOptions.ChromaScale"/> size; its a, b are upsampled and joined
+    /// with the processed frame's full-resolution L. For colorization, where flicker is chroma.
+    /// </summary>
+    Chroma,
+}
+
 /// <summary>Settings of a Deep Video Prior run.</summary>
 public sealed record StabilizeOptions
 {
+    public StabilizeMode Mode { get; init; } = StabilizeMode.Rgb;
+    /// <summary>Chroma mode trains at 1/ChromaScale of the frame size.</summary>
+    public int ChromaScale { get; init; } = 2;
     /// <summary>Epochs per shot; the authors use 50 with IRT for colorization.</summary>
     public int Epochs { get; init; } = 50;
     /// <summary>Iteratively Reweighted Training (6-output net, two heads); off = plain L1, 3 outputs.</summary>
@@ -85,7 +101,13 @@ public static class StabilizeStage
             if (input[t].Shape.H != processed[t].Shape.H || input[t].Shape.W != processed[t].Shape.W)
                 throw new ReelException($"frame {t}: input is {Describe(input[t])} but processed is {Describe(processed[t])}");
 
+        if (options.Mode == StabilizeMode.Chroma && options.ChromaScale < 1)
+            throw new ReelException($"the chroma scale must be ≥ 1, got {options.ChromaScale}");
         var shots = options.SplitShots ? DetectShots(input) : new[] { (0, input.Count) };
+        using var chromaInput = options.Mode == StabilizeMode.Chroma ? ToChroma(input, options) : null;
+        using var chromaTarget = options.Mode == StabilizeMode.Chroma ? ToChroma(processed, options) : null;
+        var trainInput = chromaInput ?? input;
+        var trainTarget = chromaTarget ?? processed;
         var clock = Stopwatch.StartNew();
         long totalIterations = (long)input.Count * options.Epochs, done = 0;
         for (int s = 0; s < shots.Count; s++)
@@ -103,8 +125,8 @@ public static class StabilizeStage
                 {
                     cancel.ThrowIfCancellationRequested();
                     int frame = init ? start : t;
-                    var (x, validH, validW) = Prepare(input[frame], factor);
-                    var (p, _, _) = Prepare(processed[frame], factor);
+                    var (x, validH, validW) = Prepare(trainInput[frame], factor);
+                    var (p, _, _) = Prepare(trainTarget[frame], factor);
                     double loss = trainer.Step(kind, x, p, validH, validW);
                     done++;
                     progress?.Invoke(new StabilizeProgress(s + 1, shots.Count, epoch, options.Epochs, t - start + 1, end - start,
@@ -114,12 +136,47 @@ public static class StabilizeStage
             for (int t = start; t < end; t++)
             {
                 cancel.ThrowIfCancellationRequested();
-                var frame = input[t];
-                var (x, h, w) = Prepare(frame, 1);
-                var o = net.Forward(x, backend);
-                emit(t, Crop(o, h, w));
+                var (x, h, w) = Prepare(trainInput[t], 1);
+                var o = Crop(net.Forward(x, backend), h, w);
+                emit(t, chromaInput is null ? o : FromChroma(o, processed[t], backend));
             }
         }
+    }
+
+    private const float AbRange = 256f;
+
+    /// <summary>Every frame as normalized Lab (L/100, a/256 + ½, b/256 + ½), downscaled by the chroma scale.</summary>
+    private static FrameStore ToChroma(FrameStore frames, StabilizeOptions options)
+    {
+        var store = new FrameStore(options.MemoryBudgetBytes / 2);
+        for (int t = 0; t < frames.Count; t++)
+        {
+            var f = frames[t];
+            var lab = Color.Lab.FromRgb(f.Shape.C == 3 ? f : TileGray(f));
+            int plane = f.Shape.H * f.Shape.W;
+            for (int i = 0; i < plane; i++)
+            {
+                lab.Data[i] /= 100f;
+                lab.Data[plane + i] = lab.Data[plane + i] / AbRange + 0.5f;
+                lab.Data[2 * plane + i] = lab.Data[2 * plane + i] / AbRange + 0.5f;
+            }
+            int h = Math.Max(1, f.Shape.H / options.ChromaScale), w = Math.Max(1, f.Shape.W / options.ChromaScale);
+            store.Add(options.ChromaScale == 1 ? lab : Resample.Bicubic(lab, h, w));
+        }
+        return store;
+    }
+
+    /// <summary>The predicted a, b upsampled to the processed frame's size, joined with its own L, back to sRGB.</summary>
+    private static Tensor FromChroma(Tensor predicted, Tensor processedFrame, IBackend backend)
+    {
+        var full = processedFrame.Shape.C == 3 ? processedFrame : TileGray(processedFrame);
+        var lab = Color.Lab.FromRgb(full);
+        int plane = full.Shape.H * full.Shape.W, small = predicted.Shape.H * predicted.Shape.W;
+        var ab = new Tensor(new Shape(1, 2, predicted.Shape.H, predicted.Shape.W));
+        for (int i = 0; i < 2 * small; i++) ab.Data[i] = (predicted.Data[small + i] - 0.5f) * AbRange;
+        var up = backend.Prepare(new Ops.ResizeBilinearOp(full.Shape.H, full.Shape.W)).Run(ab);
+        Array.Copy(up.Data, 0, lab.Data, plane, 2 * plane);
+        return Color.Lab.ToRgb(lab);
     }
 
     /// <summary>Gray frames tiled to RGB, optionally decimated, then reflect-padded to a multiple of 32.</summary>

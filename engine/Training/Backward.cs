@@ -12,7 +12,7 @@ namespace Reel.Engine.Training;
 public static class Backward
 {
     /// <summary>
-    /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (and ∂L/∂b) into
+    /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (one GEMM, <see cref="ConvWeightGradient"/>) and ∂L/∂b into
     /// <paramref name="dw"/> (<paramref name="db"/>) and returns ∂L/∂x unless <paramref name="needDx"/> is false.
     /// ∂L/∂x is the convolution of dy with the weights flipped and transposed, run on the fast path.
     /// </summary>
@@ -23,23 +23,7 @@ public static class Backward
         if (x.Shape.N != 1 || dy.Shape.C != cout || dy.Shape.H != h || dy.Shape.W != wd)
             throw new ArgumentException($"conv backward: x {x.Shape}, w {w.Shape}, dy {dy.Shape} do not fit");
 
-        Parallel.For(0, cout * cin, pair =>
-        {
-            int co = pair / cin, ci = pair % cin;
-            var g = dy.Data.AsSpan(co * plane, plane);
-            var input = x.Data.AsSpan(ci * plane, plane);
-            for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++)
-            {
-                int dyOff = ky - pad, dxOff = kx - pad;
-                int x0 = Math.Max(0, -dxOff), x1 = Math.Min(wd, wd - dxOff);
-                if (x1 <= x0) continue;
-                double acc = 0;
-                for (int row = Math.Max(0, -dyOff); row < Math.Min(h, h - dyOff); row++)
-                    acc += TensorPrimitives.Dot(g.Slice(row * wd + x0, x1 - x0), input.Slice((row + dyOff) * wd + x0 + dxOff, x1 - x0));
-                dw.Data[((co * cin + ci) * k + ky) * k + kx] += (float)acc;
-            }
-        });
+        ConvWeightGradient.Accumulate(x, dy, k, dw);
         if (db is not null)
             for (int co = 0; co < cout; co++) db.Data[co] += TensorPrimitives.Sum(dy.Data.AsSpan(co * plane, plane));
         if (!needDx) return null;

@@ -90,6 +90,67 @@ public class CliTests
     }
 
     [Fact]
+    public void InferUnetMatchesPyTorch()
+    {
+        var output = Path.Combine(TestPaths.NewTempDir(), "o.npy");
+        var r = ReelProcess.Run("infer", "--model", "unet", "--weights", Golden.Dvp.File("dvp_init.pth"),
+            "--input", Golden.Dvp.File("dvp_input.npy"), "--output", output);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Tolerance.AssertClose(Npy.Read(Golden.Dvp.File("dvp_out.npy")), Npy.Read(output), 1e-5, 1e-4, "reel infer unet");
+    }
+
+    [Fact]
+    public void StabilizeWritesEveryFrameAndReportsFlicker()
+    {
+        var dir = TestPaths.NewTempDir();
+        string inDir = Path.Combine(dir, "in"), procDir = Path.Combine(dir, "proc"), outDir = Path.Combine(dir, "out");
+        Directory.CreateDirectory(inDir);
+        Directory.CreateDirectory(procDir);
+        for (int t = 0; t < 3; t++)
+        {
+            var frame = new Reel.Engine.Tensors.Tensor(new(1, 1, 20, 30));
+            for (int i = 0; i < frame.Length; i++) frame.Data[i] = (i % 30 + t) / 40f;
+            ImageIO.Write(Path.Combine(inDir, $"f{t}.png"), frame);
+            for (int i = 0; i < frame.Length; i++) frame.Data[i] = Math.Min(1, frame.Data[i] + 0.1f * (t % 2));
+            ImageIO.Write(Path.Combine(procDir, $"f{t}.png"), frame);
+        }
+        var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "2", "--width", "4");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(new[] { "f0.png", "f1.png", "f2.png" }, Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
+        Assert.Equal((30, 20), ImageIO.Probe(Path.Combine(outDir, "f1.png")));
+        Assert.Contains("flicker", r.Stderr);
+        Assert.Equal(3, Directory.GetFileSystemEntries(dir).Length);
+
+        var again = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "1");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("not empty", again.Stderr);
+    }
+
+    [Fact]
+    public void StabilizeReadsAndWritesVideosKeepingFramesSizeAndAudio()
+    {
+        var dir = TestPaths.NewTempDir();
+        string input = Path.Combine(dir, "in.mp4"), processed = Path.Combine(dir, "proc.mp4"), output = Path.Combine(dir, "out.mp4");
+        Reel.Engine.Video.Ffmpeg.Run(Reel.Engine.Video.Ffmpeg.FfmpegPath, new[]
+        {
+            "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.6", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.6",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", input,
+        }, ReadOnlyMemory<byte>.Empty, input);
+        Reel.Engine.Video.Ffmpeg.Run(Reel.Engine.Video.Ffmpeg.FfmpegPath, new[]
+        {
+            "-v", "error", "-i", input, "-vf", "eq=brightness=0.05", "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", processed,
+        }, ReadOnlyMemory<byte>.Empty, processed);
+
+        var r = ReelProcess.Run("stabilize", "--input", input, "--processed", processed, "--output", output, "--epochs", "1", "--width", "4", "--no-irt");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var info = Reel.Engine.Video.VideoFile.Probe(output);
+        Assert.Equal((64, 48), (info.Width, info.Height));
+        Assert.Equal(6, info.FrameCount);
+        Assert.True(info.HasAudio, "the input's audio was not copied");
+        Assert.Equal(3, Directory.GetFiles(dir).Length);
+    }
+
+    [Fact]
     public void ColorizeWithADnCnnCheckpointNamesTheMissingTensor()
     {
         var dir = TestPaths.NewTempDir();

@@ -42,11 +42,18 @@ public class PriorTrainingTests
         Console.WriteLine($"{kind}: loss {loss:F7}, worst gradient max |err| over {expected.Count} tensors = {worst:G3}");
     }
 
+    /// <summary>
+    /// Adam divides by √v, so an element whose gradient is at the noise floor (|g| ~ 1e-8, both
+    /// engines' float sums disagree in sign there) may move by up to lr per step either way. Elements
+    /// with a real gradient (|g| ≥ 1e-5 at step 0) must match tightly; every element must stay within
+    /// the 2·5·lr band that bounds Adam's movement.
+    /// </summary>
     [Fact]
     public void FiveAdamStepsMatchPyTorch()
     {
+        const double lr = 1e-4, gradientFloor = 1e-5;
         var net = VideoPrior.Load(Golden.Dvp.File("dvp_init.pth"));
-        var trainer = new PriorTrainer(net, FastBackend.Instance);
+        var trainer = new PriorTrainer(net, FastBackend.Instance, (float)lr);
         var trajectory = Losses.GetProperty("trajectory").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         for (int step = 0; step < 5; step++)
         {
@@ -54,10 +61,26 @@ public class PriorTrainingTests
             Assert.Equal(trajectory[step], loss, 5);
         }
         var after = TorchCheckpoint.Load(Golden.Dvp.File("dvp_after5.pth"));
-        double worst = 0;
+        var grads = TorchCheckpoint.Load(Golden.Dvp.File("dvp_grads.pth"));
+        double worstTight = 0, worstAll = 0;
+        long tight = 0, total = 0;
         foreach (var name in after.Names)
-            worst = Math.Max(worst, Tolerance.AssertClose(after.Get(name), net.Parameters[name], 2e-6, 1e-4, $"{name} after 5 Adam steps", report: false));
-        Console.WriteLine($"weights after 5 Adam steps: worst max |err| = {worst:G3}");
+        {
+            var expected = after.Get(name).Data;
+            var g = grads.Get(name).Data;
+            var actual = net.Parameters[name].Data;
+            for (int i = 0; i < expected.Length; i++, total++)
+            {
+                double err = Math.Abs(actual[i] - expected[i]);
+                worstAll = Math.Max(worstAll, err);
+                Assert.True(err <= 10 * lr, $"{name}[{i}] after 5 steps is {actual[i]}, PyTorch {expected[i]}: beyond Adam's movement bound");
+                if (Math.Abs(g[i]) < gradientFloor) continue;
+                tight++;
+                worstTight = Math.Max(worstTight, err);
+                Assert.True(err <= 2e-6 + 1e-4 * Math.Abs(expected[i]), $"{name}[{i}] (|g| = {Math.Abs(g[i]):G3}) after 5 steps is {actual[i]}, PyTorch {expected[i]}");
+            }
+        }
+        Console.WriteLine($"weights after 5 Adam steps: max |err| {worstTight:G3} over the {tight} of {total} elements with |g| ≥ {gradientFloor}; {worstAll:G3} over all");
     }
 
     [Fact]

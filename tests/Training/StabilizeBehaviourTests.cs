@@ -42,6 +42,49 @@ public class StabilizeBehaviourTests
     }
 
     [Fact]
+    public void ChromaModeRemovesChromaFlickerAndKeepsTheProcessedLightness()
+    {
+        const int frames = 6, width = 128, height = 64;
+        var dir = TestPaths.SharedData("video/bike-packing-input");
+        var noise = new GaussianNoise(3);
+        using var gray = new FrameStore(1 << 30);
+        using var processed = new FrameStore(1 << 30);
+        foreach (var n in Directory.GetFiles(dir, "*.jpg").Order(StringComparer.Ordinal).Take(frames))
+        {
+            var lab = Reel.Engine.Color.Lab.FromRgb(Resample.Bicubic(ImageIO.Read(n, PixelFormat.Rgb24), height, width));
+            int plane = width * height;
+            var g = lab.Clone();
+            Array.Clear(g.Data, plane, 2 * plane);
+            gray.Add(Reel.Engine.Color.Lab.ToRgb(g));
+            // A frame-by-frame colorizer's flicker: a random chroma gain and shift per frame.
+            double gain = 1 + 0.25 * noise.Next(), da = 6 * noise.Next(), db = 6 * noise.Next();
+            for (int i = 0; i < plane; i++)
+            {
+                lab.Data[plane + i] = (float)(lab.Data[plane + i] * gain + da);
+                lab.Data[2 * plane + i] = (float)(lab.Data[2 * plane + i] * gain + db);
+            }
+            processed.Add(Reel.Engine.Color.Lab.ToRgb(lab));
+        }
+        var output = new Tensor[frames];
+        var options = new StabilizeOptions { Mode = StabilizeMode.Chroma, ChromaScale = 2, Epochs = 30, Irt = false, Width = 16, LearningRate = 5e-4f };
+        StabilizeStage.Run(gray, processed, options, FastBackend.Instance, (t, f) => output[t] = f);
+
+        var inputs = Enumerable.Range(0, frames).Select(t => gray[t]).ToList();
+        var targets = Enumerable.Range(0, frames).Select(t => processed[t]).ToList();
+        double before = Flicker.Measure(targets, inputs), after = Flicker.Measure(output, inputs);
+        Console.WriteLine($"chroma mode: flicker {before:F4} → {after:F4}");
+        Assert.True(after < 0.6 * before, $"chroma flicker {after:F4} vs processed {before:F4}");
+        for (int t = 0; t < frames; t++)
+        {
+            var lOut = Reel.Engine.Color.Lab.FromRgb(output[t]);
+            var lIn = Reel.Engine.Color.Lab.FromRgb(targets[t]);
+            double diff = 0;
+            for (int i = 0; i < width * height; i++) diff += Math.Abs(lOut.Data[i] - lIn.Data[i]);
+            Assert.True(diff / (width * height) < 1.5, $"frame {t}: L moved by {diff / (width * height):F2}");
+        }
+    }
+
+    [Fact]
     public void ShotDetectorCutsWhereTheSceneChanges()
     {
         using var store = new FrameStore(1 << 30);
