@@ -59,11 +59,20 @@ public static class StabilizeCommand
             using var targetStore = targets;
             if (inputs.Count != targets.Count)
                 throw new ReelException($"{inputs.Count} input frames but {targets.Count} processed frames; they must pair one to one");
-            var results = new Tensor[inputs.Count];
+            using IFrameSink sink = videoOut
+                ? new VideoSink(outPath, video?.FrameRate ?? DefaultFrameRate, video is { HasAudio: true } ? r.GetValue(input) : null)
+                : new FolderSink(outPath, names);
+            var meter = new FlickerMeter();
+            void Emit(int t, Tensor frame)
+            {
+                var x = inputs[t];
+                meter.Add(x.Shape.C == 3 ? x : Tile(x), targets[t], frame);
+                sink.Write(frame);
+            }
             bool plain = r.GetValue(noProgress) || Console.IsErrorRedirected;
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             void Train(Action<StabilizeProgress> report) =>
-                StabilizeStage.Run(inputs, targets, options, FastBackend.Instance, (t, frame) => results[t] = frame, report, cancel);
+                StabilizeStage.Run(inputs, targets, options, FastBackend.Instance, Emit, report, cancel);
 
             if (plain)
             {
@@ -88,31 +97,26 @@ public static class StabilizeCommand
                         });
                     });
             }
-            if (videoOut)
-                VideoFile.Write(outPath, results[0].Shape.W, results[0].Shape.H, video?.FrameRate ?? DefaultFrameRate,
-                    results.Select(ImageIO.ToPixels), video is { HasAudio: true } ? r.GetValue(input) : null);
-            else
-                FrameFolder.WriteAll(outPath, names, t => results[t]);
+            sink.Complete();
             Console.Error.WriteLine($"stabilized {inputs.Count} frames → {outPath}");
-            if (inputs.Count >= 2) Report(inputs, targets, results);
+            if (meter.Frames >= 2)
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"flicker {meter.FlickerBefore:F4} (processed) → {meter.FlickerAfter:F4} (stabilized), {meter.FlickerAfter / meter.FlickerBefore:F2}×; PSNR to processed {meter.MeanPsnr:F2} dB"));
             return 0;
         })));
         return cmd;
     }
 
-    /// <summary>How much flicker went away and how close the result stayed to the processed frames.</summary>
-    private static void Report(FrameStore inputs, FrameStore targets, Tensor[] results)
-    {
-        var x = Enumerable.Range(0, inputs.Count).Select(t => inputs[t]).ToList();
-        var p = Enumerable.Range(0, targets.Count).Select(t => targets[t]).ToList();
-        double before = Flicker.Measure(p, x), after = Flicker.Measure(results, x);
-        double psnr = results.Select((r, t) => ImageMetrics.Psnr(r, p[t])).Average();
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"flicker {before:F4} (processed) → {after:F4} (stabilized), {after / before:F2}×; PSNR to processed {psnr:F2} dB"));
-    }
-
     private static TimeSpan Eta(StabilizeProgress p) =>
         p.Fraction > 0 ? TimeSpan.FromSeconds(p.Elapsed.TotalSeconds * (1 - p.Fraction) / p.Fraction) : TimeSpan.Zero;
+
+    private static Tensor Tile(Tensor gray)
+    {
+        int plane = gray.Shape.H * gray.Shape.W;
+        var rgb = new Tensor(new Shape(1, 3, gray.Shape.H, gray.Shape.W));
+        for (int c = 0; c < 3; c++) Array.Copy(gray.Data, 0, rgb.Data, c * plane, plane);
+        return rgb;
+    }
 
     /// <summary>Frame rate of a video written from a folder of frames.</summary>
     private const string DefaultFrameRate = "25";

@@ -85,6 +85,54 @@ public class StabilizeBehaviourTests
     }
 
     [Fact]
+    public void CoarseToFineWithIrtKeepsEveryFrameAtItsSize()
+    {
+        using var input = new FrameStore(1 << 30);
+        using var processed = new FrameStore(1 << 30);
+        var rng = new Random(2);
+        for (int t = 0; t < 3; t++)
+        {
+            var x = new Tensor(new Shape(1, 1, 40, 50));
+            for (int i = 0; i < x.Length; i++) x.Data[i] = (float)rng.NextDouble();
+            input.Add(x);
+            var p = new Tensor(new Shape(1, 3, 40, 50));
+            for (int i = 0; i < p.Length; i++) p.Data[i] = x.Data[i % x.Length] * 0.9f;
+            processed.Add(p);
+        }
+        var seen = new List<int>();
+        var options = new StabilizeOptions { Epochs = 7, Irt = true, CoarseToFine = true, Width = 4 };
+        StabilizeStage.Run(input, processed, options, FastBackend.Instance, (t, f) =>
+        {
+            seen.Add(t);
+            Assert.Equal(new Shape(1, 3, 40, 50), f.Shape);
+            Assert.All(f.Data, v => Assert.InRange(v, 0f, 1f));
+        });
+        Assert.Equal(new[] { 0, 1, 2 }, seen);
+    }
+
+    [Fact]
+    public void SinksLeaveNothingWhenNotCompleted()
+    {
+        var dir = TestPaths.NewTempDir();
+        var frame = new Tensor(new Shape(1, 3, 16, 16));
+        using (var video = new VideoSink(Path.Combine(dir, "out.mp4"), "25", null))
+        {
+            video.Write(frame);
+            video.Write(frame);
+        }
+        using (var folder = new FolderSink(Path.Combine(dir, "frames"), new[] { "a.png", "b.png" }))
+            folder.Write(frame);
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+
+        using (var folder = new FolderSink(Path.Combine(dir, "frames"), new[] { "a.png" }))
+        {
+            folder.Write(frame);
+            folder.Complete();
+        }
+        Assert.Equal(new[] { "a.png" }, Directory.GetFiles(Path.Combine(dir, "frames")).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void ShotDetectorCutsWhereTheSceneChanges()
     {
         using var store = new FrameStore(1 << 30);

@@ -1,0 +1,37 @@
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Metrics;
+
+/// <summary>
+/// <see cref="Flicker"/> and mean PSNR accumulated frame by frame as a sequence streams past, for
+/// the processed and the stabilized frames at once, so no frame has to be kept.
+/// </summary>
+public sealed class FlickerMeter
+{
+    private Tensor? _input, _processed, _output;
+    private double _before, _after, _psnr;
+    private long _elements;
+    private int _frames;
+
+    public void Add(Tensor input, Tensor processed, Tensor output)
+    {
+        if (_input is not null)
+        {
+            for (int i = 0; i < output.Length; i++)
+            {
+                float dx = input.Data[i] - _input.Data[i];
+                _before += Math.Abs(processed.Data[i] - _processed!.Data[i] - dx);
+                _after += Math.Abs(output.Data[i] - _output!.Data[i] - dx);
+            }
+            _elements += output.Length;
+        }
+        _psnr += ImageMetrics.Psnr(output, processed);
+        _frames++;
+        (_input, _processed, _output) = (input, processed, output);
+    }
+
+    public int Frames => _frames;
+    public double FlickerBefore => _elements > 0 ? _before / _elements : double.NaN;
+    public double FlickerAfter => _elements > 0 ? _after / _elements : double.NaN;
+    public double MeanPsnr => _frames > 0 ? _psnr / _frames : double.NaN;
+}

@@ -1,0 +1,78 @@
+using Reel.Engine.Tensors;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>
+/// Where finished frames go, in order, as soon as they are done (nothing is held for the whole
+/// sequence). Nothing appears at the destination until <see cref="Complete"/>; disposing an
+/// incomplete sink removes what it wrote.
+/// </summary>
+public interface IFrameSink : IDisposable
+{
+    void Write(Tensor frame);
+    void Complete();
+}
+
+/// <summary>A new folder of PNG frames, named after the input frames.</summary>
+public sealed class FolderSink : IFrameSink
+{
+    private readonly string _target;
+    private readonly string _tmp;
+    private readonly IReadOnlyList<string> _names;
+    private int _next;
+    private bool _completed;
+
+    public FolderSink(string folder, IReadOnlyList<string> names)
+    {
+        _target = Path.GetFullPath(folder);
+        var parent = Path.GetDirectoryName(_target)!;
+        if (!Directory.Exists(parent)) throw new ReelException($"output folder's parent does not exist: {parent}");
+        if (Directory.Exists(_target) && Directory.EnumerateFileSystemEntries(_target).Any())
+            throw new ReelException($"output folder {folder} exists and is not empty; choose a new one");
+        _names = names;
+        _tmp = Path.Combine(parent, $".{Path.GetFileName(_target)}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(_tmp);
+    }
+
+    public void Write(Tensor frame) => ImageIO.Write(Path.Combine(_tmp, Path.ChangeExtension(_names[_next++], ".png")), frame);
+
+    public void Complete()
+    {
+        if (_next != _names.Count) throw new InvalidOperationException($"{_next} of {_names.Count} frames written");
+        if (Directory.Exists(_target)) Directory.Delete(_target);
+        Directory.Move(_tmp, _target);
+        _completed = true;
+    }
+
+    public void Dispose()
+    {
+        if (!_completed && Directory.Exists(_tmp)) Directory.Delete(_tmp, recursive: true);
+    }
+}
+
+/// <summary>A video file; the encoder starts with the first frame, whose size it takes.</summary>
+public sealed class VideoSink : IFrameSink
+{
+    private readonly string _path;
+    private readonly string _frameRate;
+    private readonly string? _audioSource;
+    private VideoWriter? _writer;
+
+    public VideoSink(string path, string frameRate, string? audioSource)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(dir)) throw new ReelException($"output folder does not exist: {dir}");
+        (_path, _frameRate, _audioSource) = (path, frameRate, audioSource);
+    }
+
+    public void Write(Tensor frame)
+    {
+        _writer ??= new VideoWriter(_path, frame.Shape.W, frame.Shape.H, _frameRate, _audioSource);
+        _writer.Write(ImageIO.ToPixels(frame));
+    }
+
+    public void Complete() => (_writer ?? throw new InvalidOperationException("no frames were written")).Complete();
+
+    public void Dispose() => _writer?.Dispose();
+}
