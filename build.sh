@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI:
 #   ./build.sh test   install what is missing, build everything, run every test (xunit + ctest)
-#   ./build.sh demo   install, build, and run the main job on a demo input (see README)
+#   ./build.sh demo   install, build, and restore a demo clip it makes (reel restore; see README)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -54,13 +54,29 @@ run_tests() {
 }
 
 demo() {
-  local weights="$SHARED/data/weights/kair_dncnn_25.pth" clean="$SHARED/data/testsets/Set12/05.png"
-  for f in "$weights" "$clean"; do [ -f "$f" ] || { echo "error: demo input missing: $f"; exit 1; }; done
+  local reel="dotnet cli/bin/Release/net10.0/reel.dll"
   mkdir -p out
-  # A noisy demo input: the clean test image with Gaussian-like noise from ffmpeg.
-  ffmpeg -v error -y -i "$clean" -vf "noise=alls=25:allf=t" -pix_fmt gray out/demo-noisy.png
-  dotnet cli/bin/Release/net10.0/reel.dll denoise out/demo-noisy.png out/demo-denoised.png --weights "$weights"
-  echo "wrote out/demo-noisy.png and out/demo-denoised.png"
+  # A short demo clip made here: ffmpeg's test source, gray, with film-like noise, and a tone.
+  ffmpeg -v error -y -f lavfi -i "testsrc2=size=160x96:rate=8:duration=2" -f lavfi -i "sine=frequency=330:duration=2" \
+    -vf "format=gray,noise=alls=25:allf=t" -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest out/demo-in.mp4
+  local args=()
+  # Official weights come from the cache (REEL_WEIGHTS or ~/.cache/reel/weights), fetched when missing.
+  if ! $reel weights fetch dncnn_gray_blind; then
+    if [ -f "$SHARED/data/weights/kair_dncnn_25.pth" ]; then
+      echo "offline: denoising with the project's copy of KAIR dncnn_25.pth instead"
+      args+=(--denoiser "$SHARED/data/weights/kair_dncnn_25.pth")
+    else
+      args+=(--no-denoise)
+    fi
+  fi
+  if ! $reel weights fetch colorizer; then
+    echo "offline: no colorizer weights, so the demo stays gray. For colour, put colorization_release_v2-9b330a0b.pth"
+    echo "         (see 'reel weights list' for its URL) into $($reel weights list | awk -F'\t' '$1=="colorizer"{print $3}' | xargs dirname)"
+    args+=(--no-colorize)
+  fi
+  # A few plain-L1 epochs keep the demo to a couple of minutes on two cores; real runs use the defaults.
+  $reel restore out/demo-in.mp4 out/demo-restored.mp4 --epochs 12 --no-irt --no-progress "${args[@]}"
+  echo "wrote out/demo-in.mp4 (noisy gray input) and out/demo-restored.mp4"
 }
 
 case "${1:-}" in

@@ -11,11 +11,13 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("Reel — restores old black-and-white footage: denoise (DnCNN), colorize, stabilize.");
+        root.Subcommands.Add(RestoreCommand.Create());
         root.Subcommands.Add(DenoiseCommand.Create());
         root.Subcommands.Add(ColorizeCommand.Create());
         root.Subcommands.Add(StabilizeCommand.Create());
         root.Subcommands.Add(InferCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(WeightsCommand.Create());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -31,9 +31,14 @@ public static class StabilizeCommand
             DefaultValueFactory = _ => "rgb",
         };
         mode.AcceptOnlyFromAmong("rgb", "chroma");
+        var memory = new Option<int>("--memory-mb")
+        {
+            Description = "Frames kept in memory up to this many MiB (input and processed together); the rest wait on disk in a temp folder",
+            DefaultValueFactory = _ => 2048,
+        };
         var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => 2 };
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT, trained per shot).")
-            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress, mode, chromaScale };
+            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress, mode, chromaScale, memory };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = new StabilizeOptions
@@ -46,6 +51,7 @@ public static class StabilizeCommand
                 Seed = r.GetValue(seed),
                 Mode = r.GetValue(mode) == "chroma" ? StabilizeMode.Chroma : StabilizeMode.Rgb,
                 ChromaScale = r.GetValue(chromaScale),
+                MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
             };
             if (options.Width < 1) throw new ReelException($"--width must be ≥ 1, got {options.Width}");
             var outPath = r.GetValue(output)!;
@@ -66,7 +72,7 @@ public static class StabilizeCommand
             void Emit(int t, Tensor frame)
             {
                 var x = inputs[t];
-                meter.Add(x.Shape.C == 3 ? x : Tile(x), targets[t], frame);
+                meter.Add(FrameOps.ToRgb(x), targets[t], frame);
                 sink.Write(frame);
             }
             bool plain = r.GetValue(noProgress) || Console.IsErrorRedirected;
@@ -109,14 +115,6 @@ public static class StabilizeCommand
 
     private static TimeSpan Eta(StabilizeProgress p) =>
         p.Fraction > 0 ? TimeSpan.FromSeconds(p.Elapsed.TotalSeconds * (1 - p.Fraction) / p.Fraction) : TimeSpan.Zero;
-
-    private static Tensor Tile(Tensor gray)
-    {
-        int plane = gray.Shape.H * gray.Shape.W;
-        var rgb = new Tensor(new Shape(1, 3, gray.Shape.H, gray.Shape.W));
-        for (int c = 0; c < 3; c++) Array.Copy(gray.Data, 0, rgb.Data, c * plane, plane);
-        return rgb;
-    }
 
     /// <summary>Frame rate of a video written from a folder of frames.</summary>
     private const string DefaultFrameRate = "25";

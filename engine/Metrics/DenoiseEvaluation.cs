@@ -40,7 +40,7 @@ public static class DenoiseEvaluation
             var sw = Stopwatch.StartNew();
             var denoised = model.Forward(noisy);
             sw.Stop();
-            Clamp01(denoised);
+            Pipeline.FrameOps.Clamp01(denoised);
             var score = new ImageScore(Path.GetFileName(file), clean.Shape.W, clean.Shape.H,
                 ImageMetrics.Psnr(denoised, clean), ImageMetrics.Ssim(denoised, clean), sw.Elapsed.TotalMilliseconds);
             scores.Add(score);
@@ -54,10 +54,5 @@ public static class DenoiseEvaluation
         var t = clean.Clone();
         for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(t.Data[i] + std * noise.Next());
         return t;
-    }
-
-    public static void Clamp01(Tensor t)
-    {
-        for (int i = 0; i < t.Length; i++) t.Data[i] = Math.Clamp(t.Data[i], 0f, 1f);
     }
 }

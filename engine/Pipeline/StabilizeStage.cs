@@ -97,6 +97,8 @@ public static class StabilizeStage
         if (input.Count != processed.Count)
             throw new ReelException($"{input.Count} input frames but {processed.Count} processed frames; they must pair one to one");
         if (options.Epochs < 1) throw new ReelException($"--epochs must be ≥ 1, got {options.Epochs}");
+        if (options.Irt && options.Epochs <= IrtInitEpochs)
+            throw new ReelException($"with IRT the first {IrtInitEpochs} epochs only initialize on frame 0; use more than {IrtInitEpochs} epochs or --no-irt");
         for (int t = 0; t < input.Count; t += Math.Max(1, input.Count - 1))
             if (input[t].Shape.H != processed[t].Shape.H || input[t].Shape.W != processed[t].Shape.W)
                 throw new ReelException($"frame {t}: input is {Describe(input[t])} but processed is {Describe(processed[t])}");
@@ -152,7 +154,7 @@ public static class StabilizeStage
         for (int t = 0; t < frames.Count; t++)
         {
             var f = frames[t];
-            var lab = Color.Lab.FromRgb(f.Shape.C == 3 ? f : TileGray(f));
+            var lab = Color.Lab.FromRgb(FrameOps.ToRgb(f));
             int plane = f.Shape.H * f.Shape.W;
             for (int i = 0; i < plane; i++)
             {
@@ -169,7 +171,7 @@ public static class StabilizeStage
     /// <summary>The predicted a, b upsampled to the processed frame's size, joined with its own L, back to sRGB.</summary>
     private static Tensor FromChroma(Tensor predicted, Tensor processedFrame, IBackend backend)
     {
-        var full = processedFrame.Shape.C == 3 ? processedFrame : TileGray(processedFrame);
+        var full = FrameOps.ToRgb(processedFrame);
         var lab = Color.Lab.FromRgb(full);
         int plane = full.Shape.H * full.Shape.W, small = predicted.Shape.H * predicted.Shape.W;
         var ab = new Tensor(new Shape(1, 2, predicted.Shape.H, predicted.Shape.W));
@@ -182,7 +184,7 @@ public static class StabilizeStage
     /// <summary>Gray frames tiled to RGB, optionally decimated, then reflect-padded to a multiple of 32.</summary>
     private static (Tensor Frame, int ValidH, int ValidW) Prepare(Tensor frame, int factor)
     {
-        var rgb = frame.Shape.C == 3 ? frame : TileGray(frame);
+        var rgb = FrameOps.ToRgb(frame);
         if (factor > 1) rgb = Decimate(rgb, factor);
         return (PadReflect(rgb, VideoPrior.SizeMultiple), rgb.Shape.H, rgb.Shape.W);
     }
@@ -221,15 +223,6 @@ public static class StabilizeStage
         for (int j = 0; j < w; j++)
             y.At(0, c, i, j) = Math.Clamp(o.At(0, c, i, j), 0f, 1f);
         return y;
-    }
-
-    private static Tensor TileGray(Tensor g)
-    {
-        if (g.Shape.C != 1) throw new ReelException($"frames must be gray or RGB, got {g.Shape.C} channels");
-        int plane = g.Shape.H * g.Shape.W;
-        var t = new Tensor(new Shape(1, 3, g.Shape.H, g.Shape.W));
-        for (int c = 0; c < 3; c++) Array.Copy(g.Data, 0, t.Data, c * plane, plane);
-        return t;
     }
 
     /// <summary>Box-averaged downscale by an integer factor (partial blocks at the edges averaged as they are).</summary>

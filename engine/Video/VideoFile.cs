@@ -44,16 +44,16 @@ public static class VideoFile
         }
     }
 
-    /// <summary>Decodes every frame as packed rgb24 (H, W, 3), streaming; a truncated last frame is an error.</summary>
-    public static IEnumerable<byte[]> ReadFrames(string path, VideoInfo info)
+    /// <summary>Decodes every frame as packed rgb24 (H, W, 3) or gray8, streaming; a truncated last frame is an error.</summary>
+    public static IEnumerable<byte[]> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24)
     {
         var psi = new ProcessStartInfo(Ffmpeg.FfmpegPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-v", "error", "-nostdin", "-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-" })
+        foreach (var a in new[] { "-v", "error", "-nostdin", "-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-" })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new MediaException($"could not start ffmpeg for {path}");
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.BaseStream;
-        int frameBytes = info.Width * info.Height * 3;
+        int frameBytes = info.Width * info.Height * ImageIO.Channels(format);
         int frames = 0;
         while (true)
         {

@@ -114,16 +114,21 @@ public class CliTests
             for (int i = 0; i < frame.Length; i++) frame.Data[i] = Math.Min(1, frame.Data[i] + 0.1f * (t % 2));
             ImageIO.Write(Path.Combine(procDir, $"f{t}.png"), frame);
         }
-        var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "2", "--width", "4");
+        var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "6", "--width", "4");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(new[] { "f0.png", "f1.png", "f2.png" }, Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
         Assert.Equal((30, 20), ImageIO.Probe(Path.Combine(outDir, "f1.png")));
         Assert.Contains("flicker", r.Stderr);
         Assert.Equal(3, Directory.GetFileSystemEntries(dir).Length);
 
+
         var again = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "1");
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("not empty", again.Stderr);
+
+        var tooShort = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "o2"), "--epochs", "5");
+        Assert.Equal(1, tooShort.ExitCode);
+        Assert.Contains("--no-irt", tooShort.Stderr);
     }
 
     [Fact]

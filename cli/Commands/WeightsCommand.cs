@@ -1,0 +1,76 @@
+using System.CommandLine;
+using Reel.Engine;
+using Reel.Engine.Checkpoints;
+using Spectre.Console;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>`reel weights list|fetch|verify`: the official checkpoints and the local cache.</summary>
+public static class WeightsCommand
+{
+    public static Command Create()
+    {
+        var weights = new Command("weights", "The official checkpoints Reel knows, and the cache folder (REEL_WEIGHTS or ~/.cache/reel/weights).");
+
+        var list = new Command("list", "Show every known checkpoint, its source and whether it is cached.");
+        list.SetAction(_ => CliRunner.Run(() =>
+        {
+            if (Console.IsOutputRedirected)
+            {
+                // Scripts get one tab-separated line per checkpoint, never wrapped.
+                foreach (var e in WeightCatalog.Entries)
+                    Console.WriteLine(string.Join('\t', e.Name, e.Stage, WeightCatalog.PathOf(e), File.Exists(WeightCatalog.PathOf(e)) ? "cached" : "missing", e.Url));
+                return 0;
+            }
+            var table = new Table().Title($"weights cache: {Markup.Escape(WeightCatalog.CacheDir)}")
+                .AddColumn("name").AddColumn("stage").AddColumn("file").AddColumn("cached").AddColumn("hash known");
+            foreach (var e in WeightCatalog.Entries)
+                table.AddRow(e.Name, e.Stage, Markup.Escape(e.File), File.Exists(WeightCatalog.PathOf(e)) ? "yes" : "no",
+                    e.Sha256 is not null ? "sha256" : e.Sha256Prefix is not null ? $"prefix {e.Sha256Prefix}" : "no");
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+
+        var names = new Argument<string[]>("names") { Description = "Names from `reel weights list`, or 'all'", Arity = ArgumentArity.OneOrMore };
+        var fetch = new Command("fetch", "Download checkpoints into the cache (hash-checked, atomic).") { names };
+        fetch.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
+        {
+            foreach (var e in Select(r.GetValue(names)!))
+            {
+                if (File.Exists(WeightCatalog.PathOf(e)) && WeightCatalog.Verify(e, WeightCatalog.PathOf(e)).Ok)
+                {
+                    Console.Error.WriteLine($"{e.Name}: already cached at {WeightCatalog.PathOf(e)}");
+                    continue;
+                }
+                Console.Error.WriteLine($"{e.Name}: downloading {e.Url}");
+                var path = WeightCatalog.FetchAsync(e, null, cancel).GetAwaiter().GetResult();
+                Console.Error.WriteLine($"{e.Name}: saved {path}");
+            }
+            return 0;
+        })));
+
+        var optionalNames = new Argument<string[]>("names") { Description = "Names to check (default: every cached one)", Arity = ArgumentArity.ZeroOrMore };
+        var verify = new Command("verify", "Check cached checkpoints against the manifest's hashes.") { optionalNames };
+        verify.SetAction(r => CliRunner.Run(() =>
+        {
+            var chosen = r.GetValue(optionalNames) is { Length: > 0 } n ? Select(n) : WeightCatalog.Entries.Where(e => File.Exists(WeightCatalog.PathOf(e))).ToList();
+            bool allOk = true;
+            foreach (var e in chosen)
+            {
+                var (ok, detail) = WeightCatalog.Verify(e, WeightCatalog.PathOf(e));
+                Console.WriteLine($"{e.Name}: {(ok ? "ok" : "FAILED")} — {detail}");
+                allOk &= ok;
+            }
+            if (!allOk) throw new ReelException("some checkpoints do not match the manifest; fetch them again");
+            return 0;
+        }));
+
+        weights.Subcommands.Add(list);
+        weights.Subcommands.Add(fetch);
+        weights.Subcommands.Add(verify);
+        return weights;
+    }
+
+    private static List<WeightEntry> Select(string[] names) =>
+        names.Contains("all") ? WeightCatalog.Entries.ToList() : names.Select(WeightCatalog.Get).ToList();
+}

@@ -1,0 +1,114 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Reel.Engine.Checkpoints;
+
+/// <summary>One official checkpoint from weights/manifest.json.</summary>
+public sealed record WeightEntry(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("stage")] string Stage,
+    [property: JsonPropertyName("file")] string File,
+    [property: JsonPropertyName("url")] string Url,
+    [property: JsonPropertyName("sha256")] string? Sha256,
+    [property: JsonPropertyName("sha256_prefix")] string? Sha256Prefix,
+    [property: JsonPropertyName("size")] long? Size,
+    [property: JsonPropertyName("layout")] string Layout);
+
+/// <summary>
+/// The official checkpoints (weights/manifest.json, embedded) and the cache folder they live in:
+/// REEL_WEIGHTS, else $XDG_CACHE_HOME/reel/weights, else ~/.cache/reel/weights. Downloads go to a
+/// temporary file and are renamed only after their hash checks out.
+/// </summary>
+public static class WeightCatalog
+{
+    private sealed record Manifest([property: JsonPropertyName("weights")] List<WeightEntry> Weights);
+
+    private static readonly Lazy<IReadOnlyList<WeightEntry>> All = new(() =>
+    {
+        using var s = typeof(WeightCatalog).Assembly.GetManifestResourceStream("Reel.Engine.weights.manifest.json")
+                      ?? throw new InvalidOperationException("weights manifest is not embedded");
+        return JsonSerializer.Deserialize<Manifest>(s)!.Weights;
+    });
+
+    public static IReadOnlyList<WeightEntry> Entries => All.Value;
+
+    public static string CacheDir
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("REEL_WEIGHTS");
+            if (!string.IsNullOrEmpty(env)) return env;
+            var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            var cache = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+            return Path.Combine(cache, "reel", "weights");
+        }
+    }
+
+    public static WeightEntry Get(string name) =>
+        Entries.FirstOrDefault(e => e.Name == name)
+        ?? throw new ReelException($"unknown weights '{name}'; known: {string.Join(", ", Entries.Select(e => e.Name))}");
+
+    public static string PathOf(WeightEntry e) => Path.Combine(CacheDir, e.File);
+
+    /// <summary>The cached file, or an error that names it, its URL and where to put it.</summary>
+    public static string Require(WeightEntry e, string optionName)
+    {
+        var path = PathOf(e);
+        if (File.Exists(path)) return path;
+        throw new ReelException($"{e.Stage} weights {e.File} are not in {CacheDir}: run `reel weights fetch {e.Name}`, " +
+                                $"or download {e.Url} there yourself (offline machines), or pass {optionName} PATH");
+    }
+
+    /// <summary>Whether a file matches the manifest: full sha256 where known, else the published prefix, else the size.</summary>
+    public static (bool Ok, string Detail) Verify(WeightEntry e, string path)
+    {
+        if (!File.Exists(path)) return (false, "missing");
+        string hash;
+        using (var f = File.OpenRead(path)) hash = Convert.ToHexStringLower(SHA256.HashData(f));
+        if (e.Sha256 is not null) return hash == e.Sha256 ? (true, "sha256 ok") : (false, $"sha256 {hash} ≠ {e.Sha256}");
+        if (e.Sha256Prefix is not null)
+            return hash.StartsWith(e.Sha256Prefix, StringComparison.Ordinal) ? (true, $"sha256 prefix {e.Sha256Prefix} ok (full hash unpublished)") : (false, $"sha256 {hash} does not start with {e.Sha256Prefix}");
+        if (e.Size is { } size && new FileInfo(path).Length != size) return (false, $"size {new FileInfo(path).Length} ≠ {size}");
+        return (true, $"no published hash; sha256 {hash[..16]}…, layout must be checked by loading");
+    }
+
+    /// <summary>Downloads an entry into the cache (temporary file, hash check, rename).</summary>
+    public static async Task<string> FetchAsync(WeightEntry e, Action<long, long?>? progress, CancellationToken cancel)
+    {
+        Directory.CreateDirectory(CacheDir);
+        var target = PathOf(e);
+        var tmp = target + $".{Guid.NewGuid():N}.part";
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+            using var response = await http.GetAsync(e.Url, HttpCompletionOption.ResponseHeadersRead, cancel);
+            response.EnsureSuccessStatusCode();
+            long? total = response.Content.Headers.ContentLength;
+            await using (var src = await response.Content.ReadAsStreamAsync(cancel))
+            await using (var dst = File.Create(tmp))
+            {
+                var buffer = new byte[1 << 20];
+                long done = 0;
+                int n;
+                while ((n = await src.ReadAsync(buffer, cancel)) > 0)
+                {
+                    await dst.WriteAsync(buffer.AsMemory(0, n), cancel);
+                    progress?.Invoke(done += n, total);
+                }
+            }
+            var (ok, detail) = Verify(e, tmp);
+            if (!ok) throw new ReelException($"downloaded {e.File} does not match the manifest ({detail}); not installed");
+            File.Move(tmp, target, overwrite: true);
+            return target;
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new ReelException($"cannot download {e.Url} ({ex.Message}); offline? download it by other means and put it at {target}");
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using Reel.Engine.Video;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>`reel restore` end to end on tiny generated clips, and every bad input it must refuse cleanly.</summary>
+public class RestoreTests
+{
+    private static string MakeClip(string dir, string name = "in.mp4", string size = "64x48", double seconds = 0.6, bool audio = true)
+    {
+        var path = Path.Combine(dir, name);
+        var args = new List<string> { "-v", "error", "-f", "lavfi", "-i", $"testsrc2=size={size}:rate=10:duration={seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}" };
+        if (audio) args.AddRange(new[] { "-f", "lavfi", "-i", $"sine=frequency=440:duration={seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}", "-c:a", "aac", "-shortest" });
+        args.AddRange(new[] { "-vf", "format=gray,noise=alls=20:allf=t", "-c:v", "libx264", "-pix_fmt", "yuv420p", path });
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, args, ReadOnlyMemory<byte>.Empty, path);
+        return path;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RestoreKeepsFramesSizeAndAudioAndAddsColour(bool stabilize)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = MakeClip(dir);
+        var output = Path.Combine(dir, "out.mp4");
+        var args = new List<string> { "restore", input, output, "--denoiser", TestPaths.SharedData("weights/kair_dncnn_25.pth"),
+            "--colorizer", Golden.Colorizer.File("eccv16.pth"), "--epochs", "1", "--no-irt", "--no-progress" };
+        if (!stabilize) args.Add("--no-stabilize");
+        var r = ReelProcess.Run(args.ToArray());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var (inInfo, outInfo) = (VideoFile.Probe(input), VideoFile.Probe(output));
+        Assert.Equal((inInfo.Width, inInfo.Height, inInfo.FrameCount), (outInfo.Width, outInfo.Height, outInfo.FrameCount));
+        Assert.True(outInfo.HasAudio, "audio was not kept");
+        var first = VideoFile.ReadFrames(output, outInfo).First();
+        int coloured = 0;
+        for (int i = 0; i < first.Length; i += 3)
+            if (Math.Abs(first[i] - first[i + 1]) > 4 || Math.Abs(first[i + 1] - first[i + 2]) > 4) coloured++;
+        Assert.True(coloured > first.Length / 6, $"only {coloured} coloured pixels");
+        Assert.Equal(2, Directory.GetFiles(dir).Length);
+    }
+
+    [Theory]
+    [InlineData("missing-input")]
+    [InlineData("not-a-video")]
+    [InlineData("wrong-checkpoint")]
+    [InlineData("missing-output-folder")]
+    [InlineData("no-cached-weights")]
+    [InlineData("cuda")]
+    [InlineData("same-path")]
+    public void BadInputsGiveOneLineAndLeaveNothing(string kind)
+    {
+        var dir = TestPaths.NewTempDir();
+        var output = Path.Combine(dir, "out.mp4");
+        var denoiser = TestPaths.SharedData("weights/kair_dncnn_25.pth");
+        var env = new Dictionary<string, string> { ["REEL_WEIGHTS"] = Path.Combine(dir, "empty-cache") };
+        string input = kind switch
+        {
+            "missing-input" => Path.Combine(dir, "none.mp4"),
+            "not-a-video" => Path.Combine(dir, "text.mp4"),
+            _ => MakeClip(dir, audio: false),
+        };
+        if (kind == "not-a-video") File.WriteAllText(input, "this is not a video");
+        var args = kind switch
+        {
+            "wrong-checkpoint" => new[] { "restore", input, output, "--denoiser", denoiser, "--colorizer", denoiser },
+            "missing-output-folder" => new[] { "restore", input, Path.Combine(dir, "no", "out.mp4"), "--denoiser", denoiser, "--no-colorize", "--no-stabilize" },
+            "no-cached-weights" => new[] { "restore", input, output },
+            "cuda" => new[] { "restore", input, output, "--device", "cuda" },
+            "same-path" => new[] { "restore", input, input, "--denoiser", denoiser, "--no-colorize" },
+            _ => new[] { "restore", input, output, "--denoiser", denoiser, "--no-colorize", "--no-stabilize" },
+        };
+        var before = Directory.GetFileSystemEntries(dir).Order().ToList();
+        var r = ReelProcess.RunWithEnvironment(env, args);
+        Assert.NotEqual(0, r.ExitCode);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("device:")).ToList();
+        Assert.True(lines.Count == 1 && lines[0].StartsWith("reel: error: "), $"{kind}: expected one error line, got:\n{r.Stderr}");
+        Assert.Equal(before, Directory.GetFileSystemEntries(dir).Order().ToList());
+        switch (kind)
+        {
+            case "wrong-checkpoint": Assert.Contains("missing tensor 'model1.0.weight'", lines[0]); break;
+            case "no-cached-weights": Assert.Contains("reel weights fetch dncnn_gray_blind", lines[0]); break;
+            case "not-a-video": Assert.Contains(input, lines[0]); break;
+        }
+    }
+
+    [Fact]
+    public void WeightsVerifyChecksTheManifestHash()
+    {
+        var cache = TestPaths.NewTempDir();
+        var env = new Dictionary<string, string> { ["REEL_WEIGHTS"] = cache };
+        File.Copy(TestPaths.SharedData("weights/kair_dncnn_25.pth"), Path.Combine(cache, "dncnn_25.pth"));
+        var ok = ReelProcess.RunWithEnvironment(env, "weights", "verify", "dncnn_25");
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        Assert.Contains("dncnn_25: ok — sha256 ok", ok.Stdout);
+
+        var bytes = File.ReadAllBytes(Path.Combine(cache, "dncnn_25.pth"));
+        bytes[^10] ^= 0xff;
+        File.WriteAllBytes(Path.Combine(cache, "dncnn_25.pth"), bytes);
+        var bad = ReelProcess.RunWithEnvironment(env, "weights", "verify", "dncnn_25");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("FAILED", bad.Stdout);
+
+        var list = ReelProcess.RunWithEnvironment(env, "weights", "list");
+        Assert.Contains("colorization_release_v2-9b330a0b.pth", list.Stdout);
+    }
+}
