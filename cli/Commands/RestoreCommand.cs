@@ -27,8 +27,13 @@ public static class RestoreCommand
         var noIrt = new Option<bool>("--no-irt") { Description = "Train the prior without IRT" };
         var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar" };
         var temperature = ColorizeCommand.TemperatureOption();
+        var memory = new Option<int>("--memory-mb")
+        {
+            Description = "Frames waiting for the temporal prior stay in memory up to this many MiB; the rest wait on disk in a temp folder",
+            DefaultValueFactory = _ => 2048,
+        };
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio is kept.")
-            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature };
+            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature, memory };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -49,7 +54,13 @@ public static class RestoreCommand
                     : Colorizer.Load(r.GetValue(colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer"), backend),
                 Temperature = r.GetValue(temperature),
                 Stabilize = !r.GetValue(noStabilize),
-                Prior = new StabilizeOptions { Mode = StabilizeMode.Chroma, Epochs = r.GetValue(epochs), Irt = !r.GetValue(noIrt) },
+                Prior = new StabilizeOptions
+                {
+                    Mode = StabilizeMode.Chroma,
+                    Epochs = r.GetValue(epochs),
+                    Irt = !r.GetValue(noIrt),
+                    MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
+                },
             };
             if (options.Colorizer is null && options.Stabilize)
                 options = options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb } };

@@ -84,6 +84,25 @@ public class PriorTrainingTests
     }
 
     [Fact]
+    public void WeightsRoundTripThroughSafetensorsWithOfficialNames()
+    {
+        var net = VideoPrior.Create(8, 6, seed: 3);
+        var path = Path.Combine(TestPaths.NewTempDir(), "prior.safetensors");
+        net.Save(path);
+        var names = Safetensors.Read(path).Names;
+        Assert.Contains("encoder1.enc1conv1.weight", names);
+        Assert.Contains("upconv4.1.bias", names);
+        Assert.Contains("decoder1.dec1conv2.weight", names);
+        var back = VideoPrior.Load(path);
+        Assert.Equal((8, 6), (back.Width, back.OutChannels));
+        foreach (var (name, t) in net.Parameters) Assert.Equal(t.Data, back.Parameters[name].Data);
+        // Xavier-normal: std √(2 / (fan_in + fan_out)) = √(2 / (8·9 + 8·9)) for enc1conv2.
+        var w = net.Parameters["encoder1.enc1conv2.weight"].Data;
+        double std = Math.Sqrt(w.Select(v => (double)v * v).Average());
+        Assert.InRange(std, 0.8 * Math.Sqrt(2.0 / 144), 1.2 * Math.Sqrt(2.0 / 144));
+    }
+
+    [Fact]
     public void AdamFollowsTorchOnAHandComputedStep()
     {
         // torch.optim.Adam(lr=0.1) on p = [1, -2], g = [0.5, -0.25], two steps with the same g:
