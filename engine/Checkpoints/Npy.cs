@@ -52,8 +52,14 @@ public static class Npy
 
         var (size, convert) = Element(descr, source);
         long count = 1;
-        foreach (var d in shape) count *= d;
-        if (count > int.MaxValue / size) throw new CheckpointException($"{source}: array of {count} elements is too large");
+        foreach (var d in shape)
+        {
+            count *= d;
+            if (count > int.MaxValue / size) throw new CheckpointException($"{source}: array shape ({string.Join(", ", shape)}) is too large");
+        }
+        // The header's shape never sizes an allocation the file cannot fill.
+        if (s.CanSeek && count * size > s.Length - s.Position)
+            throw new CheckpointException($"{source}: .npy file is truncated (shape ({string.Join(", ", shape)}) needs {count * size} bytes)");
         var data = new byte[count * size];
         ReadExact(s, data, source);
         var result = new Tensor(new Shape(shape.Length == 0 ? new[] { 1 } : shape));

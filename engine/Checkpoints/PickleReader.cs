@@ -93,7 +93,12 @@ public sealed class PickleReader
                 case 'I': Push(ParseTextInt(ReadLine())); break;
                 case 'L': Push(ParseTextInt(ReadLine().TrimEnd('L'))); break;
                 case 'G': Push(BinaryPrimitives.ReadDoubleBigEndian(ReadBytes(8))); break;
-                case 'F': Push(double.Parse(ReadLine(), CultureInfo.InvariantCulture)); break;
+                case 'F':
+                {
+                    var text = ReadLine();
+                    Push(double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw Fail($"bad text float '{text}'"));
+                    break;
+                }
                 case 'X': Push(Encoding.UTF8.GetString(ReadBytes(ReadLength4()))); break;
                 case 0x8c: Push(Encoding.UTF8.GetString(ReadBytes(ReadByteOrFail()))); break;
                 case 0x8d: Push(Encoding.UTF8.GetString(ReadBytes(ReadLength8()))); break;

@@ -23,6 +23,19 @@ public static class Safetensors
 
     public static WeightMap Read(byte[] file, string source)
     {
+        try
+        {
+            return Parse(file, source);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json reports names that are not valid UTF-8 this way.
+            throw new CheckpointException($"{source}: invalid safetensors file (header is not valid UTF-8 JSON: {e.Message})", e);
+        }
+    }
+
+    private static WeightMap Parse(byte[] file, string source)
+    {
         CheckpointException Bad(string why) => new($"{source}: invalid safetensors file ({why})");
         if (file.Length < 8) throw Bad("shorter than its header length");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(file);

@@ -20,6 +20,19 @@ public static class TorchCheckpoint
     public static WeightMap Load(string path)
     {
         if (!File.Exists(path)) throw new CheckpointException($"checkpoint not found: {path}");
+        try
+        {
+            return LoadFile(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or OverflowException)
+        {
+            // The zip layer and checked arithmetic report damage with their own exception types.
+            throw new CheckpointException($"{path}: damaged checkpoint ({e.Message})", e);
+        }
+    }
+
+    private static WeightMap LoadFile(string path)
+    {
         using var stream = File.OpenRead(path);
         Span<byte> head = stackalloc byte[4];
         int n = stream.ReadAtLeast(head, 4, throwOnEndOfStream: false);
@@ -65,14 +78,30 @@ public static class TorchCheckpoint
         }
     }
 
+    /// <summary>Entries larger than this are refused before anything is inflated.</summary>
+    private const long MaxEntryBytes = 1L << 31;
+
+    /// <summary>
+    /// Reads one entry, at most its declared size: a zip bomb whose data inflates past what its
+    /// header declares is cut off and refused instead of filling memory.
+    /// </summary>
     private static MemoryStream CopyEntry(ZipArchiveEntry entry, string path)
     {
-        if (entry.Length > int.MaxValue) throw new CheckpointException($"{path}: entry {entry.FullName} is larger than 2 GiB");
+        if (entry.Length >= MaxEntryBytes || entry.Length < 0) throw new CheckpointException($"{path}: entry {entry.FullName} is larger than 2 GiB");
         var ms = new MemoryStream((int)entry.Length);
         try
         {
             using var s = entry.Open();
-            s.CopyTo(ms);
+            var buffer = new byte[81920];
+            int n;
+            while ((n = s.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                if (ms.Length + n > entry.Length)
+                    throw new CheckpointException($"{path}: entry {entry.FullName} inflates past its declared {entry.Length} bytes");
+                ms.Write(buffer, 0, n);
+            }
+            if (ms.Length != entry.Length)
+                throw new CheckpointException($"{path}: entry {entry.FullName} holds {ms.Length} bytes, its header says {entry.Length}");
         }
         catch (InvalidDataException e) { throw new CheckpointException($"{path}: damaged entry {entry.FullName} ({e.Message})"); }
         ms.Position = 0;
@@ -127,8 +156,10 @@ public static class TorchCheckpoint
             try { stream.ReadExactly(sizeBytes); }
             catch (EndOfStreamException) { throw new CheckpointException($"{path}: truncated before storage '{key}'"); }
             long count = BinaryPrimitives.ReadInt64LittleEndian(sizeBytes);
+            if (count != s.ElementCount || count < 0 || count > (stream.Length - stream.Position) / ElementSize(s.DType))
+                throw new CheckpointException($"{path}: storage '{key}' is truncated or its size is wrong");
             long bytes = count * ElementSize(s.DType);
-            if (count != s.ElementCount || bytes > stream.Length - stream.Position)
+            if (bytes > stream.Length - stream.Position)
                 throw new CheckpointException($"{path}: storage '{key}' is truncated or its size is wrong");
             s.Bytes = new byte[bytes];
             stream.ReadExactly(s.Bytes);
@@ -183,11 +214,12 @@ public static class TorchCheckpoint
         long maxIndex = t.StorageOffset;
         for (int i = 0; i < rank; i++)
         {
-            if (t.Size[i] < 0 || t.Stride[i] < 0) throw new CheckpointException($"{path}: tensor '{name}' has a negative size or stride");
+            if (t.Size[i] < 0 || t.Stride[i] < 0 || t.Size[i] > int.MaxValue || t.Stride[i] > int.MaxValue)
+                throw new CheckpointException($"{path}: tensor '{name}' has a size or stride out of range");
             count *= t.Size[i];
-            if (t.Size[i] > 0) maxIndex += (t.Size[i] - 1) * t.Stride[i];
+            if (count > int.MaxValue) throw new CheckpointException($"{path}: tensor '{name}' is too large");
+            if (t.Size[i] > 0) maxIndex = checked(maxIndex + (t.Size[i] - 1) * t.Stride[i]);
         }
-        if (count > int.MaxValue) throw new CheckpointException($"{path}: tensor '{name}' is too large");
         if (count > 0 && (t.StorageOffset < 0 || maxIndex >= t.Storage.ElementCount || (maxIndex + 1) * ElementSize(t.Storage.DType) > bytes.Length))
             throw new CheckpointException($"{path}: tensor '{name}' reaches past the end of its storage");
 

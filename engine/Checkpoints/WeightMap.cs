@@ -38,6 +38,9 @@ public sealed class WeightMap
             throw new CheckpointException($"{Source}: missing tensor '{name}'{(expected.Length > 0 ? $" of shape ({string.Join(", ", expected)})" : "")} — is this the right checkpoint for this model?");
         if (expected.Length > 0 && !t.Shape.Dims.SequenceEqual(expected))
             throw new CheckpointException($"{Source}: tensor '{name}' has shape {t.Shape}, expected ({string.Join(", ", expected)})");
+        // A NaN or infinity in a weight would turn every frame black; say where instead.
+        foreach (var v in t.Span)
+            if (!float.IsFinite(v)) throw new CheckpointException($"{Source}: tensor '{name}' contains {v}; the checkpoint is damaged");
         return t;
     }
 

@@ -85,8 +85,13 @@ public sealed class Colorizer
         if (s.Rank != 4 || s.C != 1) throw new ReelException($"the colorizer takes the L channel as (N, 1, H, W), got {s}");
         if (s.H % 8 != 0 || s.W % 8 != 0 || s.H == 0 || s.W == 0)
             throw new ReelException($"the colorizer needs a height and width that are multiples of 8, got {s.W}×{s.H}");
+        l.EnsureFinite("colorizer input");
         var h = _normalizeL.Run(l);
-        foreach (var op in _body) h = op.Run(h);
+        for (int i = 0; i < _body.Count; i++)
+        {
+            h = _body[i].Run(h);
+            h.EnsureFinite($"colorizer layer {i + 1} of {_body.Count} ({_body[i].Op.GetType().Name})");
+        }
         var ab = Prepare(new AnnealedMeanOp(Bins, temperature), _centres).Run(h);
         return Prepare(new ResizeBilinearOp(s.H, s.W)).Run(ab);
     }

@@ -89,8 +89,13 @@ public sealed class DnCnn
     {
         if (x.Shape.Rank != 4 || x.Shape.C != Channels)
             throw new ReelException($"DnCNN with {Channels} channel(s) got an input of shape {x.Shape}");
+        x.EnsureFinite("DnCNN input");
         var h = x;
-        foreach (var p in _prepared) h = p.Run(h);
+        for (int i = 0; i < _prepared.Length; i++)
+        {
+            h = _prepared[i].Run(h);
+            h.EnsureFinite($"DnCNN layer {i + 1} of {_prepared.Length}");
+        }
         return _subtract.Run(x, h);
     }
 
@@ -134,8 +139,7 @@ public sealed class DnCnn
             if (parts[0] != prefix)
                 throw new CheckpointException($"{w.Source}: tensors '{prefix}.*' and '{name}' mix two models");
             if (!groups.TryGetValue(idx, out var g)) groups[idx] = g = new Dictionary<string, Tensor>();
-            w.TryGet(name, out var t);
-            g[parts[2]] = t;
+            g[parts[2]] = w.Get(name);
         }
         return groups;
     }

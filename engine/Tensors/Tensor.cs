@@ -32,6 +32,13 @@ public sealed class Tensor
     public ref float At(int n, int c, int y, int x) =>
         ref Data[((n * Shape.C + c) * Shape.H + y) * Shape.W + x];
 
+    /// <summary>Throws a <see cref="ReelException"/> naming <paramref name="where"/> if any element is NaN or infinite.</summary>
+    public void EnsureFinite(string where)
+    {
+        foreach (var v in Span)
+            if (!float.IsFinite(v)) throw new ReelException($"{where} produced {v}: the input or the weights are out of range");
+    }
+
     public Tensor Clone() => new(Shape, (float[])Span.ToArray());
 
     public Tensor Reshape(params int[] dims)

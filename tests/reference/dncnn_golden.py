@@ -9,6 +9,7 @@ Writes, into --out:
   manual.safetensors, manual_*.npy  a safetensors file written by hand from the format spec
   metrics_{a,b}.npy, metrics.json   an image pair with its PSNR and SSIM from skimage
   real_{kair25,saoyan_b}_{x,y}.npy  the published checkpoints (from --shared) on one noisy input
+  small_{zip,legacy}.pth          tiny checkpoints (float, half, long, strided view): fuzzer seeds
   evil_{zip,legacy}.pth          pickles whose load would run os.system('touch MARKER')
 Run with Debian's python3 (python3-torch 1.13): python3 dncnn_golden.py --out DIR --marker PATH --shared ../shared/data
 """
@@ -146,6 +147,15 @@ def real_checkpoint_cases(out, shared, gen):
         np.save(os.path.join(out, name + "_y.npy"), y.numpy())
 
 
+def fuzz_seeds(out, gen):
+    """Small checkpoints in both formats: seeds for the mutation fuzzer (float, half, long, a view)."""
+    base = torch.randn(4, 3, generator=gen)
+    state = OrderedDict([("a.weight", base), ("a.bias", torch.randn(4, generator=gen).half()),
+                         ("bn.num_batches_tracked", torch.tensor(7)), ("view", base[1:, ::2])])
+    torch.save(state, os.path.join(out, "small_zip.pth"))
+    torch.save(state, os.path.join(out, "small_legacy.pth"), _use_new_zipfile_serialization=False)
+
+
 class Evil:
     marker = None
 
@@ -191,6 +201,7 @@ def main():
     manual_safetensors(a.out, gen)
     metrics_case(a.out, gen)
     real_checkpoint_cases(a.out, a.shared, gen)
+    fuzz_seeds(a.out, gen)
 
     Evil.marker = a.marker
     torch.save({"w": Evil()}, os.path.join(a.out, "evil_zip.pth"))
