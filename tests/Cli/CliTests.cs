@@ -20,14 +20,20 @@ public class CliTests
         Assert.Single(Directory.GetFiles(dir));
     }
 
-    [Fact]
-    public void InferMatchesPyTorchGolden()
+    /// <summary>`reel infer` for every model against the PyTorch golden of the same weights and input.</summary>
+    [Theory]
+    [InlineData("dncnn", "saoyan_b20_legacy.pth", "saoyan_b20_legacy_x.npy", "saoyan_b20_legacy_y.npy", 1e-4, null)]
+    [InlineData("colorizer", "eccv16.pth", "eccv16_l.npy", "eccv16_t038.npy", 2e-3, "0.38")]
+    [InlineData("unet", "dvp_init.pth", "dvp_input.npy", "dvp_out.npy", 1e-5, null)]
+    public void InferMatchesPyTorch(string model, string weights, string input, string expected, double atol, string? temperature)
     {
+        var golden = model switch { "dncnn" => Golden.Dncnn, "colorizer" => Golden.Colorizer, _ => Golden.Dvp };
         var output = Path.Combine(TestPaths.NewTempDir(), "y.npy");
-        var r = ReelProcess.Run("infer", "--model", "dncnn", "--weights", Golden.Dncnn.File("saoyan_b20_legacy.pth"),
-            "--input", Golden.Dncnn.File("saoyan_b20_legacy_x.npy"), "--output", output);
+        var args = new List<string> { "infer", "--model", model, "--weights", golden.File(weights), "--input", golden.File(input), "--output", output };
+        if (temperature is not null) args.AddRange(new[] { "--temperature", temperature });
+        var r = ReelProcess.Run(args.ToArray());
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Tolerance.AssertClose(Npy.Read(Golden.Dncnn.File("saoyan_b20_legacy_y.npy")), Npy.Read(output), 1e-4, 1e-4, "reel infer dncnn");
+        Tolerance.AssertClose(Npy.Read(golden.File(expected)), Npy.Read(output), atol, 1e-4, $"reel infer {model}");
     }
 
     [Fact]
@@ -77,26 +83,6 @@ public class CliTests
         double meanDiff = 0;
         for (int i = 0; i < plane; i++) meanDiff += Math.Abs(lIn.Data[i] - lOut.Data[i]);
         Assert.True(meanDiff / plane < 1.0, $"L moved by {meanDiff / plane:F2} on average");
-    }
-
-    [Fact]
-    public void InferColorizerMatchesPyTorch()
-    {
-        var output = Path.Combine(TestPaths.NewTempDir(), "ab.npy");
-        var r = ReelProcess.Run("infer", "--model", "colorizer", "--weights", Golden.Colorizer.File("eccv16.pth"),
-            "--input", Golden.Colorizer.File("eccv16_l.npy"), "--output", output, "--temperature", "0.38");
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        Tolerance.AssertClose(Npy.Read(Golden.Colorizer.File("eccv16_t038.npy")), Npy.Read(output), 2e-3, 1e-4, "reel infer colorizer T=0.38");
-    }
-
-    [Fact]
-    public void InferUnetMatchesPyTorch()
-    {
-        var output = Path.Combine(TestPaths.NewTempDir(), "o.npy");
-        var r = ReelProcess.Run("infer", "--model", "unet", "--weights", Golden.Dvp.File("dvp_init.pth"),
-            "--input", Golden.Dvp.File("dvp_input.npy"), "--output", output);
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        Tolerance.AssertClose(Npy.Read(Golden.Dvp.File("dvp_out.npy")), Npy.Read(output), 1e-5, 1e-4, "reel infer unet");
     }
 
     [Fact]
