@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Reel.Engine;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Tensors;
+using Reel.Engine.Video;
 using Reel.Tests.Support;
 
 namespace Reel.Tests.Fuzz;
@@ -52,6 +53,45 @@ public class ParserFuzzTests
         }
         Console.WriteLine($"fuzz {kind}: {CasesPerSeed} cases, {parsed} parsed, {refused} refused with a typed error");
         Assert.True(refused > 0, "no mutation was refused: the fuzzer is not reaching the parser");
+    }
+
+    /// <summary>
+    /// Damaged videos through the ffprobe JSON reader and the raw-frame decoder: they decode or
+    /// fail with a <see cref="MediaException"/> (fewer cases: each runs ffprobe and ffmpeg).
+    /// </summary>
+    [Fact]
+    public void MutatedVideosDecodeOrFailWithATypedError()
+    {
+        const int cases = 60;
+        var dir = TestPaths.NewTempDir();
+        var seed = Path.Combine(dir, "seed.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=32x24:rate=5:duration=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", seed },
+            ReadOnlyMemory<byte>.Empty, seed);
+        var original = File.ReadAllBytes(seed);
+        var rng = new Random(11);
+        int decoded = 0, refused = 0;
+        var path = Path.Combine(dir, "case.mp4");
+        for (int i = 0; i < cases; i++)
+        {
+            File.WriteAllBytes(path, Mutate(original, rng));
+            try
+            {
+                var info = VideoFile.Probe(path);
+                int frames = VideoFile.ReadFrames(path, info).Count();
+                Assert.True(frames > 0);
+                decoded++;
+            }
+            catch (ReelException)
+            {
+                refused++;
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"video case {i}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        Console.WriteLine($"fuzz video: {cases} cases, {decoded} decoded, {refused} refused with a typed error");
+        Assert.True(refused > 0);
     }
 
     [Fact]
