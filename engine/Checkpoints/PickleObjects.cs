@@ -58,6 +58,3 @@ public sealed class StorageRef
 
 /// <summary>A tensor as described by `_rebuild_tensor_v2`: a view into a storage.</summary>
 public sealed record TensorRef(StorageRef Storage, long StorageOffset, long[] Size, long[] Stride);
-
-/// <summary>The result of reducing a global we model as data rather than code.</summary>
-public sealed record PickleReduced(PickleGlobal Callable, PickleTuple Args);

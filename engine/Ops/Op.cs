@@ -53,13 +53,6 @@ public sealed record Conv2dOp(
             $"conv2d kernel {KernelH}×{KernelW} (dilation {Dilation}) is larger than the padded input {x}");
         return new Shape(x.N, OutChannels, ho, wo);
     }
-
-    /// <summary>Multiply-adds × 2 for one call on the given input shape.</summary>
-    public long Flops(Shape input)
-    {
-        var o = InferShape(new[] { input });
-        return 2L * o.ElementCount * InChannels * KernelH * KernelW;
-    }
 }
 
 /// <summary>

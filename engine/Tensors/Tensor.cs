@@ -23,8 +23,6 @@ public sealed class Tensor
         Data = data;
     }
 
-    public static Tensor Zeros(params int[] dims) => new(new Shape(dims));
-
     public int Length => (int)Shape.ElementCount;
     public Span<float> Span => Data.AsSpan(0, Length);
 
@@ -40,12 +38,4 @@ public sealed class Tensor
     }
 
     public Tensor Clone() => new(Shape, (float[])Span.ToArray());
-
-    public Tensor Reshape(params int[] dims)
-    {
-        var s = new Shape(dims);
-        if (s.ElementCount != Shape.ElementCount)
-            throw new ArgumentException($"cannot reshape {Shape} to {s}");
-        return new Tensor(s, Data);
-    }
 }
