@@ -63,8 +63,6 @@ public static class StabilizeCommand
             using var inputStore = inputs;
             var (targets, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
             using var targetStore = targets;
-            if (inputs.Count != targets.Count)
-                throw new ReelException($"{inputs.Count} input frames but {targets.Count} processed frames; they must pair one to one");
             using IFrameSink sink = videoOut
                 ? new VideoSink(outPath, video?.FrameRate ?? DefaultFrameRate, video is { HasAudio: true } ? r.GetValue(input) : null)
                 : new FolderSink(outPath, names);

@@ -18,14 +18,6 @@ public sealed record DenoiseReport(IReadOnlyList<ImageScore> Images, double Mean
 /// </summary>
 public static class DenoiseEvaluation
 {
-    public static IReadOnlyList<string> ListImages(string dataset)
-    {
-        if (!Directory.Exists(dataset)) throw new ReelException($"dataset folder not found: {dataset}");
-        var files = Directory.EnumerateFiles(dataset).Where(ImageIO.IsImagePath).Order(StringComparer.Ordinal).ToList();
-        if (files.Count == 0) throw new ReelException($"no images (.png, .jpg, .bmp, .tif) in {dataset}");
-        return files;
-    }
-
     public static DenoiseReport Run(DnCnn model, string dataset, double sigma, int seed, Action<ImageScore>? onImage = null)
     {
         if (sigma < 0 || double.IsNaN(sigma)) throw new ReelException($"noise level σ must be ≥ 0, got {sigma}");
@@ -33,7 +25,7 @@ public static class DenoiseEvaluation
         var noise = new GaussianNoise(seed);
         var scores = new List<ImageScore>();
         var total = Stopwatch.StartNew();
-        foreach (var file in ListImages(dataset))
+        foreach (var file in Pipeline.FrameFolder.List(dataset, "dataset folder"))
         {
             var clean = ImageIO.Read(file, format);
             var noisy = AddNoise(clean, sigma / 255.0, noise);

@@ -17,12 +17,19 @@ public static class Flicker
         long count = 0;
         for (int t = 1; t < output.Count; t++)
         {
-            var (y0, y1, x0, x1) = (output[t - 1], output[t], input[t - 1], input[t]);
-            if (!y1.Shape.Equals(x1.Shape)) throw new ArgumentException($"frame {t}: output {y1.Shape} vs input {x1.Shape}");
-            for (int i = 0; i < y1.Length; i++)
-                total += Math.Abs((y1.Data[i] - y0.Data[i]) - (x1.Data[i] - x0.Data[i]));
-            count += y1.Length;
+            if (!output[t].Shape.Equals(input[t].Shape)) throw new ArgumentException($"frame {t}: output {output[t].Shape} vs input {input[t].Shape}");
+            total += StepSum(output[t - 1], output[t], input[t - 1], input[t]);
+            count += output[t].Length;
         }
         return total / count;
+    }
+
+    /// <summary>Σ |(y1 − y0) − (x1 − x0)| over one pair of consecutive frames: the formula's only copy.</summary>
+    internal static double StepSum(Tensor y0, Tensor y1, Tensor x0, Tensor x1)
+    {
+        double sum = 0;
+        for (int i = 0; i < y1.Length; i++)
+            sum += Math.Abs((y1.Data[i] - y0.Data[i]) - (x1.Data[i] - x0.Data[i]));
+        return sum;
     }
 }

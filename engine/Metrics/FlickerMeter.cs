@@ -17,12 +17,8 @@ public sealed class FlickerMeter
     {
         if (_input is not null)
         {
-            for (int i = 0; i < output.Length; i++)
-            {
-                float dx = input.Data[i] - _input.Data[i];
-                _before += Math.Abs(processed.Data[i] - _processed!.Data[i] - dx);
-                _after += Math.Abs(output.Data[i] - _output!.Data[i] - dx);
-            }
+            _before += Flicker.StepSum(_processed!, processed, _input, input);
+            _after += Flicker.StepSum(_output!, output, _input, input);
             _elements += output.Length;
         }
         _psnr += ImageMetrics.Psnr(output, processed);
