@@ -10,12 +10,23 @@ public static class CliRunner
 {
     public const int UserError = 1;
     public const int InternalError = 70;
+    /// <summary>128 + SIGINT, what shells expect of a program stopped by Ctrl-C.</summary>
+    public const int Interrupted = 130;
 
-    public static int Run(Func<int> body)
+    /// <param name="cancel">Cancelled by Ctrl-C/SIGTERM: whatever the body throws then is reported as an interruption.</param>
+    /// <param name="whatIsKept">Says, after an interruption, what was kept and how to continue.</param>
+    public static int Run(Func<int> body, CancellationToken cancel = default, Func<string>? whatIsKept = null)
     {
         try
         {
             return body();
+        }
+        catch (Exception e) when (cancel.IsCancellationRequested)
+        {
+            // ffmpeg children get the terminal's Ctrl-C too, so the first error seen may be theirs.
+            Console.Error.WriteLine($"reel: interrupted; {whatIsKept?.Invoke() ?? "nothing was written"}");
+            if (Environment.GetEnvironmentVariable("REEL_DEBUG") == "1") Console.Error.WriteLine(e);
+            return Interrupted;
         }
         catch (ReelException e)
         {

@@ -17,23 +17,36 @@ public static class ColorizeCommand
 
     public static Command Create()
     {
-        var input = new Argument<string>("input") { Description = "Image to colorize (gray or colour; PNG, JPEG, BMP, TIFF)" };
-        var output = new Argument<string>("output") { Description = "Where to write the colour image (.png or .jpg); written atomically" };
+        var input = new Argument<string>("input") { Description = "Image to colorize (gray or colour; PNG, JPEG, BMP, TIFF), a video or a folder of frames" };
+        var output = new Argument<string>("output") { Description = "Where to write the result (an image, a video or a new folder, like the input); written atomically" };
+        var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar (videos and folders)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run on a video or folder" };
         var weights = new Option<string>("--weights", "-w") { Description = "ECCV16 checkpoint (colorization_release_v2-9b330a0b.pth)", Required = true };
         var temperature = TemperatureOption();
-        var cmd = new Command("colorize", "Colorize an image with the ECCV16 313-bin colorizer (Zhang, Isola, Efros).") { input, output, weights, temperature };
-        cmd.SetAction(r => CliRunner.Run(() =>
+        var cmd = new Command("colorize", "Colorize an image, a video or a folder of frames with the ECCV16 313-bin colorizer (Zhang, Isola, Efros).")
+            { input, output, weights, temperature, noProgress, resume };
+        cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
-            if (!File.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
+            if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             var net = Colorizer.Load(r.GetValue(weights)!, FastBackend.Instance);
+            if (!ImageIO.IsImagePath(inPath))
+            {
+                var options = new RestoreOptions
+                {
+                    Colorizer = net, ColorizerSource = r.GetValue(weights), Temperature = r.GetValue(temperature), Stabilize = false, Resume = r.GetValue(resume),
+                };
+                RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, r.GetValue(noProgress), cancel);
+                Console.Error.WriteLine($"colorized {inPath} → {outPath}");
+                return 0;
+            }
             var rgb = ImageIO.Read(inPath, PixelFormat.Rgb24);
             var sw = Stopwatch.StartNew();
             var colour = new ColorizeStage(net, FastBackend.Instance).Colorize(rgb, r.GetValue(temperature));
             ImageIO.Write(outPath, colour);
             Console.Error.WriteLine($"colorized {inPath} ({rgb.Shape.W}×{rgb.Shape.H}, T = {r.GetValue(temperature)}) in {sw.Elapsed.TotalSeconds:F2} s → {outPath}");
             return 0;
-        }));
+        }, cancel, () => RestoreCommand.WhatIsKept(r.GetValue(output)!))));
         return cmd;
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Reel.Engine;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Models;
+using Reel.Engine.Pipeline;
 using Reel.Engine.Video;
 
 namespace Reel.Cli.Commands;
@@ -12,22 +13,32 @@ public static class DenoiseCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("input") { Description = "Image to denoise (PNG, JPEG, BMP, TIFF)" };
-        var output = new Argument<string>("output") { Description = "Where to write the result (.png or .jpg); written atomically" };
+        var input = new Argument<string>("input") { Description = "Image to denoise (PNG, JPEG, BMP, TIFF), a video or a folder of frames" };
+        var output = new Argument<string>("output") { Description = "Where to write the result (an image, a video or a new folder, like the input); written atomically" };
+        var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar (videos and folders)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run on a video or folder" };
         var weights = new Option<string>("--weights", "-w") { Description = "DnCNN checkpoint (.pth or .safetensors)", Required = true };
-        var cmd = new Command("denoise", "Remove noise from an image with DnCNN (gray or colour checkpoint).") { input, output, weights };
-        cmd.SetAction(r => CliRunner.Run(() =>
+        var cmd = new Command("denoise", "Remove noise from an image, a video or a folder of frames with DnCNN (gray or colour checkpoint).")
+            { input, output, weights, noProgress, resume };
+        cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
-            if (!File.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
+            if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             var model = DnCnn.Load(r.GetValue(weights)!, FastBackend.Instance);
+            if (!ImageIO.IsImagePath(inPath))
+            {
+                var options = new RestoreOptions { Denoiser = model, DenoiserSource = r.GetValue(weights), Stabilize = false, Resume = r.GetValue(resume) };
+                RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, r.GetValue(noProgress), cancel);
+                Console.Error.WriteLine($"denoised {inPath} → {outPath}");
+                return 0;
+            }
             var x = ImageIO.Read(inPath, model.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24);
             var sw = Stopwatch.StartNew();
             var y = model.Forward(x);
             ImageIO.Write(outPath, y);
             Console.Error.WriteLine($"denoised {inPath} ({x.Shape.W}×{x.Shape.H}, DnCNN-{model.Depth}) in {sw.Elapsed.TotalSeconds:F2} s → {outPath}");
             return 0;
-        }));
+        }, cancel, () => RestoreCommand.WhatIsKept(r.GetValue(output)!))));
         return cmd;
     }
 }

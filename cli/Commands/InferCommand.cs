@@ -39,26 +39,9 @@ public static class InferCommand
                 "unet" => VideoPrior.Load(r.GetValue(weights)!).Forward(x, backend),
                 var m => throw new ReelException($"unknown model '{m}'"),
             };
-            WriteAtomically(r.GetValue(output)!, y);
+            TempFile.WriteAtomically(r.GetValue(output)!, tmp => Npy.Write(tmp, y));
             return 0;
         }));
         return cmd;
-    }
-
-    private static void WriteAtomically(string path, Tensor t)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir)) throw new ReelException($"output folder does not exist: {dir}");
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            Npy.Write(tmp, t);
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
     }
 }

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using Reel.Engine;
+using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Models;
 using Reel.Engine.Pipeline;
+using Reel.Engine.Video;
 using Spectre.Console;
 
 namespace Reel.Cli.Commands;
@@ -14,8 +16,8 @@ public static class RestoreCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("input") { Description = "Noisy black-and-white video (any format ffmpeg reads)" };
-        var output = new Argument<string>("output") { Description = "Restored video (.mp4, .mkv, …): H.264 CRF 17, audio copied; written atomically" };
+        var input = new Argument<string>("input") { Description = "Noisy black-and-white video (any format ffmpeg reads) or a folder of frames" };
+        var output = new Argument<string>("output") { Description = "Restored video (.mp4, .mkv, …; timestamps, audio and subtitles kept) or a new folder for PNG frames; written atomically" };
         var denoiser = new Option<string?>("--denoiser") { Description = "DnCNN checkpoint (default: dncnn_gray_blind from the weights cache)" };
         var colorizer = new Option<string?>("--colorizer") { Description = "ECCV16 checkpoint (default: colorization_release_v2-9b330a0b.pth from the weights cache)" };
         var epochs = new Option<int>("--epochs") { Description = "Deep Video Prior epochs per shot", DefaultValueFactory = _ => 50 };
@@ -32,13 +34,24 @@ public static class RestoreCommand
             Description = "Frames waiting for the temporal prior stay in memory up to this many MiB; the rest wait on disk in a temp folder",
             DefaultValueFactory = _ => 2048,
         };
-        var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio is kept.")
-            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature, memory };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run of the same command from its last finished shot" };
+        var encoder = new Option<string>("--encoder") { Description = "ffmpeg video encoder (libx264, libx265, libvpx-vp9, libaom-av1, ffv1, …)", DefaultValueFactory = _ => "libx264" };
+        var crf = new Option<int>("--crf") { Description = "Constant quality for x264/x265/VP9/AV1 (lower is better; 17 keeps film grain)", DefaultValueFactory = _ => 17 };
+        var preset = new Option<string>("--preset") { Description = "x264/x265 speed preset", DefaultValueFactory = _ => "medium" };
+        var maxShot = new Option<int>("--max-shot-frames")
+        {
+            Description = "Longest shot one prior trains on (longer shots are split); also the most work an interruption can lose",
+            DefaultValueFactory = _ => 300,
+        };
+        var fps = new Option<string>("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
+        var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept.")
+            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
-            if (!File.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
+            if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ReelException("output would overwrite the input; choose another path");
+            if (r.GetValue(maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(maxShot)}");
             if (r.GetValue(device) == "cuda") throw new ReelException("the CUDA backend is not built yet; use --device cpu (or auto)");
             if (r.GetValue(device) == "auto") Console.Error.WriteLine("device: cpu (the CUDA backend is not built yet)");
             if (r.GetValue(epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(epochs)}");
@@ -46,12 +59,18 @@ public static class RestoreCommand
                 throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
 
             var backend = FastBackend.Instance;
+            string? denoiserPath = r.GetValue(noDenoise) ? null : r.GetValue(denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
+            string? colorizerPath = r.GetValue(noColorize) ? null : r.GetValue(colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
             var options = new RestoreOptions
             {
-                Denoiser = r.GetValue(noDenoise) ? null
-                    : DnCnn.Load(r.GetValue(denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser"), backend),
-                Colorizer = r.GetValue(noColorize) ? null
-                    : Colorizer.Load(r.GetValue(colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer"), backend),
+                Denoiser = denoiserPath is null ? null : DnCnn.Load(denoiserPath, backend),
+                DenoiserSource = denoiserPath,
+                Colorizer = colorizerPath is null ? null : Colorizer.Load(colorizerPath, backend),
+                ColorizerSource = colorizerPath,
+                Resume = r.GetValue(resume),
+                MaxShotFrames = r.GetValue(maxShot),
+                FolderFrameRate = r.GetValue(fps)!,
+                Encode = new EncodeSettings { Codec = r.GetValue(encoder)!, Crf = r.GetValue(crf), Preset = r.GetValue(preset)! },
                 Temperature = r.GetValue(temperature),
                 Stabilize = !r.GetValue(noStabilize),
                 Prior = new StabilizeOptions
@@ -65,45 +84,66 @@ public static class RestoreCommand
             if (options.Colorizer is null && options.Stabilize)
                 options = options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb } };
 
-            bool plain = r.GetValue(noProgress) || Console.IsErrorRedirected;
-            if (plain)
-            {
-                string lastStage = "";
-                int lastPercent = -1;
-                var stageStart = TimeSpan.Zero;
-                RestorePipeline.Run(inPath, outPath, options, backend, p =>
-                {
-                    if (p.Stage != lastStage) stageStart = p.Elapsed;
-                    int percent = p.Total > 0 ? (int)(100 * p.Done / p.Total) : -1;
-                    if (p.Stage == lastStage && percent / 10 == lastPercent / 10) return;
-                    (lastStage, lastPercent) = (p.Stage, percent);
-                    double seconds = (p.Elapsed - stageStart).TotalSeconds;
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{p.Stage}: {p.Done}/{(p.Total > 0 ? p.Total.ToString(CultureInfo.InvariantCulture) : "?")} frames, {(seconds > 0 ? p.Done / seconds : 0):F2} fps, elapsed {p.Elapsed:hh\\:mm\\:ss} {p.Detail}"));
-                }, cancel);
-            }
-            else
-            {
-                var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-                err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                    .Start(ctx =>
-                    {
-                        var tasks = new Dictionary<string, (ProgressTask Task, TimeSpan Start)>();
-                        RestorePipeline.Run(inPath, outPath, options, backend, p =>
-                        {
-                            if (!tasks.TryGetValue(p.Stage, out var entry))
-                                tasks[p.Stage] = entry = (ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total)), p.Elapsed);
-                            if (p.Total > 0) entry.Task.MaxValue = p.Total;
-                            entry.Task.Value = p.Done;
-                            double seconds = (p.Elapsed - entry.Start).TotalSeconds;
-                            entry.Task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                                $"{p.Stage} {p.Detail} {(seconds > 0 ? p.Done / seconds : 0):F2} fps"));
-                        }, cancel);
-                    });
-            }
+            RunSequence(inPath, outPath, options, backend, r.GetValue(noProgress), cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
             return 0;
-        })));
+        }, cancel, () => WhatIsKept(r.GetValue(output)!))));
         return cmd;
+    }
+
+    /// <summary>After an interruption: where the finished shots are and how to continue.</summary>
+    public static string WhatIsKept(string output) => Directory.Exists(RestoreJob.FolderFor(output))
+        ? $"finished shots are kept in {RestoreJob.FolderFor(output)}; run the same command with --resume to continue"
+        : "nothing was written";
+
+    /// <summary>
+    /// Runs the pipeline on a video or frame folder with progress on stderr: a Spectre bar per stage
+    /// (frames, fps, ETA) on a terminal, plain lines every 10 % otherwise or with --no-progress.
+    /// </summary>
+    public static void RunSequence(string inPath, string outPath, RestoreOptions options, IBackend backend, bool noProgress, CancellationToken cancel)
+    {
+        if (noProgress || Console.IsErrorRedirected)
+        {
+            string lastStage = "";
+            int lastPercent = -1;
+            var stageStart = TimeSpan.Zero;
+            RestorePipeline.Run(inPath, outPath, options, backend, p =>
+            {
+                if (p.Stage == "note")
+                {
+                    Console.Error.WriteLine($"note: {p.Detail}");
+                    return;
+                }
+                if (p.Stage != lastStage) stageStart = p.Elapsed;
+                int percent = p.Total > 0 ? (int)(100 * p.Done / p.Total) : -1;
+                if (p.Stage == lastStage && percent / 10 == lastPercent / 10) return;
+                (lastStage, lastPercent) = (p.Stage, percent);
+                double seconds = (p.Elapsed - stageStart).TotalSeconds;
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{p.Stage}: {p.Done}/{(p.Total > 0 ? p.Total.ToString(CultureInfo.InvariantCulture) : "?")} frames, {(seconds > 0 ? p.Done / seconds : 0):F2} fps, elapsed {p.Elapsed:hh\\:mm\\:ss} {p.Detail}"));
+            }, cancel);
+            return;
+        }
+        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var tasks = new Dictionary<string, (ProgressTask Task, TimeSpan Start)>();
+                RestorePipeline.Run(inPath, outPath, options, backend, p =>
+                {
+                    if (p.Stage == "note")
+                    {
+                        err.MarkupLine($"note: {Markup.Escape(p.Detail)}");
+                        return;
+                    }
+                    if (!tasks.TryGetValue(p.Stage, out var entry))
+                        tasks[p.Stage] = entry = (ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total)), p.Elapsed);
+                    if (p.Total > 0) entry.Task.MaxValue = p.Total;
+                    entry.Task.Value = p.Done;
+                    double seconds = (p.Elapsed - entry.Start).TotalSeconds;
+                    entry.Task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                        $"{p.Stage} {p.Detail} {(seconds > 0 ? p.Done / seconds : 0):F2} fps"));
+                }, cancel);
+            });
     }
 }

@@ -59,19 +59,19 @@ public static class StabilizeCommand
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
 
-            var (inputs, names, video) = Load(r.GetValue(input)!, options.MemoryBudgetBytes / 2);
+            var (inputs, names, times, source) = Load(r.GetValue(input)!, options.MemoryBudgetBytes / 2);
             using var inputStore = inputs;
-            var (targets, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
+            var (targets, _, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
             using var targetStore = targets;
             using IFrameSink sink = videoOut
-                ? new VideoSink(outPath, video?.FrameRate ?? DefaultFrameRate, video is { HasAudio: true } ? r.GetValue(input) : null)
+                ? new VideoSink(outPath, source.TimeBase, source.StreamSource, note: n => Console.Error.WriteLine($"note: {n}"))
                 : new FolderSink(outPath, names);
             var meter = new FlickerMeter();
             void Emit(int t, Tensor frame)
             {
                 var x = inputs[t];
                 meter.Add(FrameOps.ToRgb(x), targets[t], frame);
-                sink.Write(frame);
+                sink.Write(frame, times[t]);
             }
             bool plain = r.GetValue(noProgress) || Console.IsErrorRedirected;
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -114,24 +114,22 @@ public static class StabilizeCommand
     private static TimeSpan Eta(StabilizeProgress p) =>
         p.Fraction > 0 ? TimeSpan.FromSeconds(p.Elapsed.TotalSeconds * (1 - p.Fraction) / p.Fraction) : TimeSpan.Zero;
 
-    /// <summary>Frame rate of a video written from a folder of frames.</summary>
-    private const string DefaultFrameRate = "25";
-
-    /// <summary>Frames of a folder (with their names) or of a video (named by index, with its stream info).</summary>
-    private static (FrameStore Frames, IReadOnlyList<string> Names, VideoInfo? Video) Load(string path, long budget)
+    /// <summary>The frames of a folder or a video with their names and times, and the source they came from.</summary>
+    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(string path, long budget)
     {
+        var source = FrameSource.Open(path);
         var store = new FrameStore(budget);
         try
         {
-            if (File.Exists(path) && !ImageIO.IsImagePath(path))
+            var names = new List<string>();
+            var times = new List<long>();
+            foreach (var f in source.Read(PixelFormat.Rgb24))
             {
-                var info = VideoFile.Probe(path);
-                foreach (var px in VideoFile.ReadFrames(path, info)) store.Add(ImageIO.ToTensor(px, info.Width, info.Height, PixelFormat.Rgb24));
-                return (store, Enumerable.Range(0, store.Count).Select(i => $"{i:D6}.png").ToList(), info);
+                store.Add(ImageIO.ToTensor(f.Pixels, source.Width, source.Height, PixelFormat.Rgb24));
+                names.Add(f.Name);
+                times.Add(f.PtsNs);
             }
-            var files = FrameFolder.List(path);
-            foreach (var f in files) store.Add(ImageIO.Read(f, PixelFormat.Rgb24));
-            return (store, files.Select(f => Path.GetFileName(f)).ToList(), null);
+            return (store, names, times, source);
         }
         catch
         {

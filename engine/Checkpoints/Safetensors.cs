@@ -121,9 +121,9 @@ public static class Safetensors
             w.WriteEndObject();
         }
         int pad = (int)((8 - header.Length % 8) % 8);
-        var tmp = path + ".tmp";
-        using (var f = File.Create(tmp))
+        TempFile.WriteAtomically(path, tmp =>
         {
+            using var f = File.Create(tmp);
             Span<byte> len = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(header.Length + pad));
             f.Write(len);
@@ -136,8 +136,7 @@ public static class Safetensors
                 for (int i = 0; i < t.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), t.Data[i]);
                 f.Write(bytes);
             }
-        }
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 
     private static int? ElementSize(string dtype) => dtype switch

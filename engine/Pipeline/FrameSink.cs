@@ -10,7 +10,8 @@ namespace Reel.Engine.Pipeline;
 /// </summary>
 public interface IFrameSink : IDisposable
 {
-    void Write(Tensor frame);
+    /// <param name="ptsNs">The frame's presentation time (ns from the first frame); a folder ignores it.</param>
+    void Write(Tensor frame, long ptsNs);
     void Complete();
 }
 
@@ -35,7 +36,7 @@ public sealed class FolderSink : IFrameSink
         Directory.CreateDirectory(_tmp);
     }
 
-    public void Write(Tensor frame) => ImageIO.Write(Path.Combine(_tmp, Path.ChangeExtension(_names[_next++], ".png")), frame);
+    public void Write(Tensor frame, long ptsNs) => ImageIO.Write(Path.Combine(_tmp, Path.ChangeExtension(_names[_next++], ".png")), frame);
 
     public void Complete()
     {
@@ -55,21 +56,27 @@ public sealed class FolderSink : IFrameSink
 public sealed class VideoSink : IFrameSink
 {
     private readonly string _path;
-    private readonly string _frameRate;
-    private readonly string? _audioSource;
+    private readonly string _timeBase;
+    private readonly EncodeSettings? _settings;
+    private readonly (string Path, VideoInfo Info)? _streamSource;
+    private readonly Action<string>? _note;
     private VideoWriter? _writer;
 
-    public VideoSink(string path, string frameRate, string? audioSource)
+    /// <param name="timeBase">The source's time base, kept so timestamps survive exactly.</param>
+    /// <param name="streamSource">The video whose audio, subtitles and metadata are copied in.</param>
+    /// <param name="note">Told about streams that had to be converted or left out.</param>
+    public VideoSink(string path, string timeBase, (string Path, VideoInfo Info)? streamSource, EncodeSettings? settings = null, Action<string>? note = null)
     {
+        _note = note;
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(dir)) throw new ReelException($"output folder does not exist: {dir}");
-        (_path, _frameRate, _audioSource) = (path, frameRate, audioSource);
+        (_path, _timeBase, _streamSource, _settings) = (path, timeBase, streamSource, settings);
     }
 
-    public void Write(Tensor frame)
+    public void Write(Tensor frame, long ptsNs)
     {
-        _writer ??= new VideoWriter(_path, frame.Shape.W, frame.Shape.H, _frameRate, _audioSource);
-        _writer.Write(ImageIO.ToPixels(frame));
+        _writer ??= new VideoWriter(_path, frame.Shape.W, frame.Shape.H, _timeBase, _settings, _streamSource, ptsNs, _note);
+        _writer.Write(ImageIO.ToPixels(FrameOps.ToRgb(frame)), ptsNs);
     }
 
     public void Complete() => (_writer ?? throw new InvalidOperationException("no frames were written")).Complete();

@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.ExceptionServices;
 using Reel.Engine.Backends;
 using Reel.Engine.Models;
 using Reel.Engine.Tensors;
@@ -10,79 +13,297 @@ namespace Reel.Engine.Pipeline;
 public sealed record RestoreOptions
 {
     public DnCnn? Denoiser { get; init; }
+    /// <summary>The checkpoint the denoiser came from; a resumed run must use the same one.</summary>
+    public string? DenoiserSource { get; init; }
     public Colorizer? Colorizer { get; init; }
+    public string? ColorizerSource { get; init; }
     public float Temperature { get; init; } = ColorizeStage.DefaultTemperature;
     public bool Stabilize { get; init; } = true;
     /// <summary>Chroma mode by default: it left less flicker than RGB mode at a third of the time (README).</summary>
     public StabilizeOptions Prior { get; init; } = new() { Mode = StabilizeMode.Chroma };
+    /// <summary>Longest shot one prior trains on; longer shots are split. Also the most work an interruption can lose.</summary>
+    public int MaxShotFrames { get; init; } = 300;
+    public EncodeSettings Encode { get; init; } = new();
+    /// <summary>Continue an interrupted run of the same job instead of refusing to touch its work folder.</summary>
+    public bool Resume { get; init; }
+    /// <summary>Frame rate given to a folder of frames.</summary>
+    public string FolderFrameRate { get; init; } = FrameSource.DefaultFolderRate;
 }
 
-/// <summary>Where a restore is: the stage, frames done of the total, and the stage's own detail.</summary>
+/// <summary>Where a restore is: the stage, frames done of the total (0 when unknown), and the stage's own detail.</summary>
 public sealed record RestoreProgress(string Stage, long Done, long Total, string Detail, TimeSpan Elapsed);
 
 /// <summary>
-/// The main job: decode → DnCNN → colorizer → Deep Video Prior per shot → encode, audio copied.
-/// Frames stream through decode, denoise and colorize one at a time; the prior needs a shot's
-/// frames, which wait in <see cref="FrameStore"/>s (memory up to the budget, then disk), so memory
-/// does not grow with the length of the film. The output appears only when everything succeeded.
+/// The main job: decode → DnCNN → colorizer → Deep Video Prior per shot → encode, with the
+/// source's audio, subtitles and timestamps kept. Decoding runs ahead on its own thread and the
+/// encoder on its own process, so both overlap the networks. Frames stream through denoise and
+/// colorize one at a time; a shot waits for its prior in <see cref="FrameStore"/>s (memory up to
+/// the budget, then disk), and shots are at most <see cref="RestoreOptions.MaxShotFrames"/> long,
+/// so memory does not grow with the length of the film. Each finished shot is encoded as a piece
+/// and recorded in a <see cref="RestoreJob"/>, so an interrupted run loses at most the shot in
+/// progress and resumes after the last piece; the pieces are joined (stream copy) into the output
+/// only when all are done.
 /// </summary>
 public static class RestorePipeline
 {
+    private const int FramesDecodedAhead = 4;
+
     public static void Run(string input, string output, RestoreOptions options, IBackend backend,
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
-        var info = VideoFile.Probe(input);
-        var clock = Stopwatch.StartNew();
-        bool gray = options.Denoiser is null || options.Denoiser.Channels == 1;
-        var colorize = options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend);
-        long total = info.FrameCount ?? 0;
-        using var sink = new VideoSink(output, info.FrameRate, info.HasAudio ? input : null);
-
-        Tensor Process(byte[] px, out Tensor restoredInput)
+        if (options.Stabilize) StabilizeStage.Validate(options.Prior);
+        var source = FrameSource.Open(input, options.FolderFrameRate);
+        bool videoOut = CheckOutput(input, output);
+        var job = RestoreJob.Open(output, Settings(source, output, videoOut, options), options.Resume);
+        bool finished = false;
+        try
         {
-            var frame = ImageIO.ToTensor(px, info.Width, info.Height, gray ? PixelFormat.Gray8 : PixelFormat.Rgb24);
-            if (options.Denoiser is not null)
-            {
-                frame = options.Denoiser.Forward(frame);
-                FrameOps.Clamp01(frame);
-            }
-            restoredInput = FrameOps.ToRgb(frame);
-            return colorize is null ? restoredInput : colorize.Colorize(restoredInput, options.Temperature);
+            Process(source, output, videoOut, job, options, backend, progress, cancel);
+            finished = true;
         }
-
-        long done = 0;
-        var frames = VideoFile.ReadFrames(input, info, gray ? PixelFormat.Gray8 : PixelFormat.Rgb24);
-        if (!options.Stabilize)
+        finally
         {
-            foreach (var px in frames)
+            // Nothing finished, nothing worth resuming: leave no trace. Otherwise the work folder stays for --resume.
+            if (!finished && job.Pieces.Count == 0) job.Delete();
+        }
+        job.Delete();
+    }
+
+    /// <summary>True for a video output; false for a folder of frames (new or empty).</summary>
+    private static bool CheckOutput(string input, string output)
+    {
+        var full = Path.GetFullPath(output.TrimEnd(Path.DirectorySeparatorChar));
+        if (full == Path.GetFullPath(input.TrimEnd(Path.DirectorySeparatorChar))) throw new ReelException("output would overwrite the input; choose another path");
+        var parent = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(parent)) throw new ReelException($"output folder does not exist: {parent}");
+        if (VideoFile.IsVideoPath(full)) return true;
+        if (ImageIO.IsImagePath(full)) throw new ReelException($"{output}: give a video file (.mp4, .mkv, …) or a folder for the frames, not an image");
+        if (File.Exists(full)) throw new ReelException($"{output} is an existing file of a type reel does not write; give a video file or a folder");
+        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
+            throw new ReelException($"output folder {output} exists and is not empty; choose a new one");
+        return false;
+    }
+
+    /// <summary>Everything that shapes the output; a resumed run must match it exactly.</summary>
+    private static Dictionary<string, string> Settings(FrameSource source, string output, bool videoOut, RestoreOptions o)
+    {
+        static string Describe(string? path) => path is null ? "none"
+            : File.Exists(path) ? string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({new FileInfo(path).Length} bytes, {File.GetLastWriteTimeUtc(path):O})")
+            : Directory.Exists(path) ? string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({Directory.GetFiles(path).Length} files, {Directory.GetFiles(path).Select(File.GetLastWriteTimeUtc).DefaultIfEmpty().Max():O})")
+            : path;
+        var p = o.Prior;
+        return new Dictionary<string, string>
+        {
+            ["input"] = Describe(source.SourcePath),
+            ["output"] = videoOut ? $"video {Path.GetExtension(output)}" : "frames",
+            ["denoiser"] = o.Denoiser is null ? "off" : Describe(o.DenoiserSource ?? "unnamed"),
+            ["colorizer"] = o.Colorizer is null ? "off" : Describe(o.ColorizerSource ?? "unnamed"),
+            ["temperature"] = o.Temperature.ToString("R", CultureInfo.InvariantCulture),
+            ["stabilize"] = !o.Stabilize ? "off" : string.Create(CultureInfo.InvariantCulture,
+                $"{p.Mode} scale {p.ChromaScale} epochs {p.Epochs} irt {p.Irt} width {p.Width} lr {p.LearningRate:R} seed {p.Seed} coarse {p.CoarseToFine}"),
+            ["max-shot-frames"] = o.MaxShotFrames.ToString(CultureInfo.InvariantCulture),
+            ["encoder"] = $"{o.Encode.Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
+            ["frame-rate"] = source.Video is null ? o.FolderFrameRate : "from the video",
+        };
+    }
+
+    private static void Process(FrameSource source, string output, bool videoOut, RestoreJob job, RestoreOptions options,
+        IBackend backend, Action<RestoreProgress>? progress, CancellationToken cancel)
+    {
+        foreach (var piece in job.Pieces)
+            if (piece.File is not null && !File.Exists(Path.Combine(job.Folder, piece.File)))
+                throw new ReelException($"{job.Folder} lacks {piece.File}, which its record lists; delete that folder to start over");
+        var clock = Stopwatch.StartNew();
+        void Note(string text) => progress?.Invoke(new RestoreProgress("note", 0, 0, text, clock.Elapsed));
+        if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
+            Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
+        long total = source.EstimatedCount ?? 0;
+        int skip = job.FramesDone;
+        if (skip > 0) progress?.Invoke(new RestoreProgress("resume", skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
+        bool gray = options.Denoiser is null || options.Denoiser.Channels == 1;
+        var format = gray ? PixelFormat.Gray8 : PixelFormat.Rgb24;
+        var colorize = options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend);
+        var splitter = new ShotSplitter(options.MaxShotFrames);
+        var framesDir = Path.Combine(job.Folder, "frames");
+        if (!videoOut) Directory.CreateDirectory(framesDir);
+
+        Piece? current = null;
+        try
+        {
+            foreach (var f in Prefetch(source.Read(format), FramesDecodedAhead, cancel))
             {
                 cancel.ThrowIfCancellationRequested();
-                sink.Write(Process(px, out _));
-                progress?.Invoke(new RestoreProgress("denoise+colorize", ++done, total, "", clock.Elapsed));
+                var frame = ImageIO.ToTensor(f.Pixels, source.Width, source.Height, format);
+                // Every frame goes through the splitter, kept or not, so a resumed run cuts where the first run did.
+                bool cut = splitter.StartsShot(frame);
+                if (f.Index < skip) continue;
+                if (cut && current is not null)
+                {
+                    var done = current;
+                    current = null;
+                    Finish(done);
+                }
+                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options);
+                if (options.Denoiser is not null)
+                {
+                    frame = options.Denoiser.Forward(frame);
+                    FrameOps.Clamp01(frame);
+                }
+                var restoredInput = FrameOps.ToRgb(frame);
+                var processed = colorize is null ? restoredInput : colorize.Colorize(restoredInput, options.Temperature);
+                current.Add(restoredInput, processed, f.PtsNs, f.Name);
+                progress?.Invoke(new RestoreProgress("process", f.Index + 1, Math.Max(total, f.Index + 1), "denoise, colorize", clock.Elapsed));
             }
-            sink.Complete();
-            return;
+            if (current is not null)
+            {
+                var last = current;
+                current = null;
+                Finish(last);
+            }
+        }
+        finally
+        {
+            current?.Dispose();
         }
 
-        long half = options.Prior.MemoryBudgetBytes / 2;
-        using var inputs = new FrameStore(half);
-        using var processed = new FrameStore(half);
-        foreach (var px in frames)
+        progress?.Invoke(new RestoreProgress("join", job.FramesDone, job.FramesDone, $"{job.Pieces.Count} pieces", clock.Elapsed));
+        if (videoOut)
         {
-            cancel.ThrowIfCancellationRequested();
-            processed.Add(Process(px, out var restoredInput));
-            inputs.Add(restoredInput);
-            progress?.Invoke(new RestoreProgress("denoise+colorize", ++done, total, "", clock.Elapsed));
+            VideoSegments.Join(job.Pieces.Select(p => (Path.Combine(job.Folder, p.File!), p.StartNs)).ToList(), output, source.StreamSource, Note);
         }
-        total = done;
-        StabilizeStage.Run(inputs, processed, options.Prior, backend, (t, f) =>
+        else
+        {
+            if (Directory.Exists(output)) Directory.Delete(output);
+            Directory.Move(framesDir, output);
+        }
+        return;
+
+        void Finish(Piece piece)
+        {
+            using (piece)
             {
-                sink.Write(f);
-                progress?.Invoke(new RestoreProgress("encode", t + 1, total, "", clock.Elapsed));
-            },
-            p => progress?.Invoke(new RestoreProgress("stabilize", (long)(p.Fraction * total), total,
-                $"shot {p.Shot}/{p.Shots} epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4}", clock.Elapsed)),
-            cancel);
-        sink.Complete();
+                if (options.Stabilize)
+                {
+                    int shotStart = piece.Start, frames = piece.Count;
+                    StabilizeStage.RunShot(piece.Inputs, piece.Processed, 0, frames, options.Prior, backend,
+                        (t, f) => piece.Write(t, f),
+                        p => progress?.Invoke(new RestoreProgress("stabilize", shotStart + (long)(p.Fraction * frames), Math.Max(total, shotStart + frames),
+                            $"shot at frame {shotStart}: epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4}", clock.Elapsed)),
+                        cancel, seed: options.Prior.Seed + job.Pieces.Count);
+                }
+                job.Add(piece.Commit());
+            }
+            progress?.Invoke(new RestoreProgress("saved", job.FramesDone, Math.Max(total, job.FramesDone), $"piece {job.Pieces.Count}", clock.Elapsed));
+        }
+    }
+
+    /// <summary>
+    /// One shot on its way to a piece: with the prior its frames wait in stores until it is
+    /// trained; without, they go straight to the piece's encoder. Disposing an uncommitted piece
+    /// deletes what it wrote.
+    /// </summary>
+    private sealed class Piece : IDisposable
+    {
+        private readonly RestoreJob _job;
+        private readonly bool _video;
+        private readonly bool _stabilize;
+        private readonly List<long> _pts = new();
+        private readonly List<string> _names = new();
+        private readonly string _file;
+        private readonly VideoSink? _sink;
+        private int _written;
+
+        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options)
+        {
+            (Start, StartNs, _job, _video, _stabilize) = (start, startNs, job, video, options.Stabilize);
+            _file = Path.GetFileName(job.PiecePath(job.Pieces.Count, ".nut"));
+            if (video) _sink = new VideoSink(Path.Combine(job.Folder, _file), source.TimeBase, null, options.Encode);
+            long half = options.Prior.MemoryBudgetBytes / 2;
+            Inputs = new FrameStore(half);
+            Processed = new FrameStore(half);
+        }
+
+        public int Start { get; }
+        public long StartNs { get; }
+        public int Count => _pts.Count;
+        public FrameStore Inputs { get; }
+        public FrameStore Processed { get; }
+
+        public void Add(Tensor restoredInput, Tensor processed, long ptsNs, string name)
+        {
+            _pts.Add(ptsNs);
+            _names.Add(name);
+            if (!_stabilize)
+            {
+                Write(_pts.Count - 1, processed);
+                return;
+            }
+            Inputs.Add(restoredInput);
+            Processed.Add(processed);
+        }
+
+        /// <summary>Frame <paramref name="t"/> of this piece, finished.</summary>
+        public void Write(int t, Tensor frame)
+        {
+            if (t != _written) throw new InvalidOperationException($"piece frame {t} written out of order (expected {_written})");
+            if (_sink is not null) _sink.Write(frame, _pts[t] - StartNs);
+            else ImageIO.Write(Path.Combine(_job.Folder, "frames", _names[t]), frame);
+            _written++;
+        }
+
+        public RestorePiece Commit()
+        {
+            if (_written != Count) throw new InvalidOperationException($"{_written} of {Count} frames of the piece were written");
+            _sink?.Complete();
+            return new RestorePiece(Start, Start + Count, StartNs, _video ? _file : null);
+        }
+
+        public void Dispose()
+        {
+            _sink?.Dispose();
+            Inputs.Dispose();
+            Processed.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="source"/> on its own thread up to <paramref name="capacity"/> items ahead
+    /// (decoding overlaps the networks); its errors surface here, and leaving early stops it.
+    /// </summary>
+    private static IEnumerable<T> Prefetch<T>(IEnumerable<T> source, int capacity, CancellationToken cancel)
+    {
+        using var queue = new BlockingCollection<T>(capacity);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        ExceptionDispatchInfo? error = null;
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                foreach (var item in source) queue.Add(item, stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // The consumer left; stopping here disposes the source (and its decoder).
+            }
+            catch (Exception e)
+            {
+                error = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        });
+        try
+        {
+            foreach (var item in queue.GetConsumingEnumerable(cancel)) yield return item;
+            producer.Wait();
+            error?.Throw();
+        }
+        finally
+        {
+            stop.Cancel();
+            producer.Wait();
+        }
     }
 }

@@ -53,35 +53,15 @@ public sealed record StabilizeProgress(int Shot, int Shots, int Epoch, int Epoch
 public static class StabilizeStage
 {
     public const int IrtInitEpochs = 5;
-    private const double MinCutDifference = 0.10;
-    private const double CutOverMedian = 5.0;
 
-    /// <summary>
-    /// Scene cuts: the mean absolute difference of consecutive frames' 32-wide gray thumbnails;
-    /// a cut where it exceeds both 0.10 and 5× the sequence's median difference (so steady motion
-    /// does not cut). Returns [start, end) ranges covering every frame.
-    /// </summary>
-    public static IReadOnlyList<(int Start, int End)> DetectShots(FrameStore input)
+    /// <summary>Shots of a stored sequence as [start, end) ranges covering every frame (see <see cref="ShotSplitter"/>).</summary>
+    public static IReadOnlyList<(int Start, int End)> DetectShots(FrameStore input, int maxFrames = int.MaxValue)
     {
-        var diffs = new double[input.Count];
-        Tensor? previous = null;
-        for (int t = 0; t < input.Count; t++)
-        {
-            var thumb = Thumbnail(input[t]);
-            if (previous is not null)
-            {
-                double sum = 0;
-                for (int i = 0; i < thumb.Length; i++) sum += Math.Abs(thumb.Data[i] - previous.Data[i]);
-                diffs[t] = sum / thumb.Length;
-            }
-            previous = thumb;
-        }
-        var sorted = diffs.Skip(1).Order().ToArray();
-        double median = sorted.Length > 0 ? sorted[sorted.Length / 2] : 0;
+        var splitter = new ShotSplitter(maxFrames);
         var shots = new List<(int, int)>();
         int start = 0;
-        for (int t = 1; t < input.Count; t++)
-            if (diffs[t] > MinCutDifference && diffs[t] > CutOverMedian * median)
+        for (int t = 0; t < input.Count; t++)
+            if (splitter.StartsShot(input[t]))
             {
                 shots.Add((start, t));
                 start = t;
@@ -90,68 +70,93 @@ public static class StabilizeStage
         return shots;
     }
 
+    /// <summary>Refuses settings no run can use, before any work starts.</summary>
+    public static void Validate(StabilizeOptions options)
+    {
+        if (options.Epochs < 1) throw new ReelException($"--epochs must be ≥ 1, got {options.Epochs}");
+        if (options.Irt && options.Epochs <= IrtInitEpochs)
+            throw new ReelException($"with IRT the first {IrtInitEpochs} epochs only initialize on frame 0; use more than {IrtInitEpochs} epochs or --no-irt");
+        if (options.Mode == StabilizeMode.Chroma && options.ChromaScale < 1)
+            throw new ReelException($"the chroma scale must be ≥ 1, got {options.ChromaScale}");
+    }
+
     /// <summary>Trains one prior per shot and emits every stabilized frame (1, 3, H, W) in order.</summary>
     public static void Run(FrameStore input, FrameStore processed, StabilizeOptions options, IBackend backend,
         Action<int, Tensor> emit, Action<StabilizeProgress>? progress = null, CancellationToken cancel = default)
     {
+        Validate(options);
         if (input.Count != processed.Count)
             throw new ReelException($"{input.Count} input frames but {processed.Count} processed frames; they must pair one to one");
-        if (options.Epochs < 1) throw new ReelException($"--epochs must be ≥ 1, got {options.Epochs}");
-        if (options.Irt && options.Epochs <= IrtInitEpochs)
-            throw new ReelException($"with IRT the first {IrtInitEpochs} epochs only initialize on frame 0; use more than {IrtInitEpochs} epochs or --no-irt");
-        for (int t = 0; t < input.Count; t += Math.Max(1, input.Count - 1))
-            if (input[t].Shape.H != processed[t].Shape.H || input[t].Shape.W != processed[t].Shape.W)
-                throw new ReelException($"frame {t}: input is {Describe(input[t])} but processed is {Describe(processed[t])}");
-
-        if (options.Mode == StabilizeMode.Chroma && options.ChromaScale < 1)
-            throw new ReelException($"the chroma scale must be ≥ 1, got {options.ChromaScale}");
         var shots = options.SplitShots ? DetectShots(input) : new[] { (0, input.Count) };
-        using var chromaInput = options.Mode == StabilizeMode.Chroma ? ToChroma(input, options) : null;
-        using var chromaTarget = options.Mode == StabilizeMode.Chroma ? ToChroma(processed, options) : null;
-        var trainInput = chromaInput ?? input;
-        var trainTarget = chromaTarget ?? processed;
-        var clock = Stopwatch.StartNew();
-        long totalIterations = (long)input.Count * options.Epochs, done = 0;
+        int before = 0;
         for (int s = 0; s < shots.Count; s++)
         {
             var (start, end) = shots[s];
-            var net = VideoPrior.Create(options.Width, options.Irt ? 6 : 3, options.Seed + s);
-            var trainer = new PriorTrainer(net, backend, options.LearningRate);
-            int coarseEpochs = options.CoarseToFine ? options.Epochs * 4 / 5 : 0;
-            for (int epoch = 1; epoch <= options.Epochs; epoch++)
-            {
-                bool init = options.Irt && epoch <= IrtInitEpochs;
-                var kind = !options.Irt ? PriorLossKind.L1 : init ? PriorLossKind.IrtInit : PriorLossKind.Irt;
-                int factor = epoch <= coarseEpochs ? 2 : 1;
-                for (int t = start; t < end; t++)
-                {
-                    cancel.ThrowIfCancellationRequested();
-                    int frame = init ? start : t;
-                    var (x, validH, validW) = Prepare(trainInput[frame], factor);
-                    var (p, _, _) = Prepare(trainTarget[frame], factor);
-                    double loss = trainer.Step(kind, x, p, validH, validW);
-                    done++;
-                    progress?.Invoke(new StabilizeProgress(s + 1, shots.Count, epoch, options.Epochs, t - start + 1, end - start,
-                        loss, (double)done / totalIterations, clock.Elapsed));
-                }
-            }
+            int done = before;
+            RunShot(input, processed, start, end, options, backend, emit,
+                p => progress?.Invoke(p with { Shot = s + 1, Shots = shots.Count, Fraction = (done + p.Fraction * (end - start)) / input.Count }),
+                cancel, seed: options.Seed + s);
+            before += end - start;
+        }
+    }
+
+    /// <summary>
+    /// Trains one prior on frames [start, end) of the stores, one shot, and emits its stabilized
+    /// frames in order. Progress fractions are of this shot.
+    /// </summary>
+    public static void RunShot(FrameStore input, FrameStore processed, int start, int end, StabilizeOptions options, IBackend backend,
+        Action<int, Tensor> emit, Action<StabilizeProgress>? progress = null, CancellationToken cancel = default, int? seed = null)
+    {
+        Validate(options);
+        if (input.Count != processed.Count)
+            throw new ReelException($"{input.Count} input frames but {processed.Count} processed frames; they must pair one to one");
+        for (int t = start; t < end; t += Math.Max(1, end - start - 1))
+            if (input[t].Shape.H != processed[t].Shape.H || input[t].Shape.W != processed[t].Shape.W)
+                throw new ReelException($"frame {t}: input is {Describe(input[t])} but processed is {Describe(processed[t])}");
+
+        using var chromaInput = options.Mode == StabilizeMode.Chroma ? ToChroma(input, start, end, options) : null;
+        using var chromaTarget = options.Mode == StabilizeMode.Chroma ? ToChroma(processed, start, end, options) : null;
+        // The chroma stores hold only this shot, from index 0.
+        Tensor TrainInput(int t) => chromaInput is null ? input[t] : chromaInput[t - start];
+        Tensor TrainTarget(int t) => chromaTarget is null ? processed[t] : chromaTarget[t - start];
+        var clock = Stopwatch.StartNew();
+        long totalIterations = (long)(end - start) * options.Epochs, done = 0;
+        var net = VideoPrior.Create(options.Width, options.Irt ? 6 : 3, seed ?? options.Seed);
+        var trainer = new PriorTrainer(net, backend, options.LearningRate);
+        int coarseEpochs = options.CoarseToFine ? options.Epochs * 4 / 5 : 0;
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            bool init = options.Irt && epoch <= IrtInitEpochs;
+            var kind = !options.Irt ? PriorLossKind.L1 : init ? PriorLossKind.IrtInit : PriorLossKind.Irt;
+            int factor = epoch <= coarseEpochs ? 2 : 1;
             for (int t = start; t < end; t++)
             {
                 cancel.ThrowIfCancellationRequested();
-                var (x, h, w) = Prepare(trainInput[t], 1);
-                var o = Crop(net.Forward(x, backend), h, w);
-                emit(t, chromaInput is null ? o : FromChroma(o, processed[t], backend));
+                int frame = init ? start : t;
+                var (x, validH, validW) = Prepare(TrainInput(frame), factor);
+                var (p, _, _) = Prepare(TrainTarget(frame), factor);
+                double loss = trainer.Step(kind, x, p, validH, validW);
+                done++;
+                progress?.Invoke(new StabilizeProgress(1, 1, epoch, options.Epochs, t - start + 1, end - start,
+                    loss, (double)done / totalIterations, clock.Elapsed));
             }
+        }
+        for (int t = start; t < end; t++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var (x, h, w) = Prepare(TrainInput(t), 1);
+            var o = Crop(net.Forward(x, backend), h, w);
+            emit(t, chromaInput is null ? o : FromChroma(o, processed[t], backend));
         }
     }
 
     private const float AbRange = 256f;
 
-    /// <summary>Every frame as normalized Lab (L/100, a/256 + ½, b/256 + ½), downscaled by the chroma scale.</summary>
-    private static FrameStore ToChroma(FrameStore frames, StabilizeOptions options)
+    /// <summary>Frames [start, end) as normalized Lab (L/100, a/256 + ½, b/256 + ½), downscaled by the chroma scale.</summary>
+    private static FrameStore ToChroma(FrameStore frames, int start, int end, StabilizeOptions options)
     {
         var store = new FrameStore(options.MemoryBudgetBytes / 2);
-        for (int t = 0; t < frames.Count; t++)
+        for (int t = start; t < end; t++)
         {
             var f = frames[t];
             var lab = Color.Lab.FromRgb(FrameOps.ToRgb(f));
@@ -243,25 +248,6 @@ public static class StabilizeStage
             y.At(0, c, i, j) = (float)(sum / count);
         }
         return y;
-    }
-
-    private static Tensor Thumbnail(Tensor frame)
-    {
-        var s = frame.Shape;
-        int w = Math.Min(32, s.W), h = Math.Max(1, s.H * w / s.W);
-        var t = new Tensor(new Shape(1, 1, h, w));
-        for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++)
-        {
-            double sum = 0;
-            int count = 0;
-            for (int a = i * s.H / h; a < (i + 1) * s.H / h; a++)
-            for (int b = j * s.W / w; b < (j + 1) * s.W / w; b++)
-            for (int c = 0; c < s.C; c++, count++)
-                sum += frame.At(0, c, a, b);
-            t.Data[i * w + j] = (float)(sum / Math.Max(count, 1));
-        }
-        return t;
     }
 
     private static string Describe(Tensor t) => $"{t.Shape.W}×{t.Shape.H} with {t.Shape.C} channel(s)";

@@ -100,9 +100,6 @@ public static class ImageIO
         var px = ToPixels(t);
         string ext = Path.GetExtension(path).ToLowerInvariant();
         if (!IsImagePath(path)) throw new MediaException($"{path}: unknown image type '{ext}' (use .png or .jpg)");
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(dir)) throw new MediaException($"output folder does not exist: {dir}");
-        var tmp = Path.Combine(dir, $".{Path.GetFileNameWithoutExtension(path)}.{Guid.NewGuid():N}.tmp{ext}");
         var args = new List<string>
         {
             "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", FfmpegName(format),
@@ -110,19 +107,6 @@ public static class ImageIO
             "-frames:v", "1", "-update", "1",
         };
         if (ext is ".jpg" or ".jpeg") args.AddRange(new[] { "-q:v", "2", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "yuvj444p" });
-        args.Add(tmp);
-        try
-        {
-            Ffmpeg.Run(Ffmpeg.FfmpegPath, args, px, path);
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch (UnauthorizedAccessException)
-        {
-            throw new MediaException($"cannot write {path}: permission denied");
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        TempFile.WriteAtomically(path, tmp => Ffmpeg.Run(Ffmpeg.FfmpegPath, args.Append(tmp).ToList(), px, path));
     }
 }

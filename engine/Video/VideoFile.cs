@@ -1,20 +1,73 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Reel.Engine.Video;
 
-/// <summary>What ffprobe says about a video's first video stream.</summary>
-public sealed record VideoInfo(int Width, int Height, string FrameRate, int? FrameCount, bool HasAudio);
+/// <summary>
+/// What ffprobe says about a video. Width and height are as displayed: a stream stored sideways
+/// with rotation metadata is decoded upright (ffmpeg applies the rotation), so its sizes are swapped.
+/// </summary>
+public sealed record VideoInfo(int Width, int Height, string FrameRate, int? FrameCount, bool HasAudio)
+{
+    /// <summary>The video stream's time base (e.g. "1/15360"); the encoder keeps it so timestamps survive exactly.</summary>
+    public string TimeBase { get; init; } = "1/90000";
+    /// <summary>Display rotation (0, 90, 180, 270) from the stream's display matrix or rotate tag; 90 and 270 swap the sizes.</summary>
+    public int Rotation { get; init; }
+    public IReadOnlyList<string> AudioCodecs { get; init; } = Array.Empty<string>();
+    public IReadOnlyList<string> SubtitleCodecs { get; init; } = Array.Empty<string>();
+    public double? DurationSeconds { get; init; }
+
+    /// <summary>The exact frame count when the container records it, else duration × average rate (for progress only).</summary>
+    public long? EstimatedFrames
+    {
+        get
+        {
+            if (FrameCount is { } n) return n;
+            if (DurationSeconds is not { } d || !Rational.TryParse(FrameRate, out var num, out var den) || num <= 0 || den <= 0) return null;
+            return (long)Math.Round(d * num / den);
+        }
+    }
+}
 
 /// <summary>
-/// Videos through ffmpeg child processes: decode to packed rgb24 frames on stdout, encode from
-/// rgb24 frames on stdin (H.264, CRF 17 by default), audio copied from a source file. Encoded
-/// output goes to a temporary file beside the target and is renamed only when ffmpeg succeeds.
+/// A decoded frame: packed pixels and its presentation time in nanoseconds from the start of the
+/// file (the first frame may start later than the audio; keeping that offset keeps them in sync).
+/// </summary>
+public sealed record DecodedFrame(byte[] Pixels, long PtsNs);
+
+/// <summary>"num/den" strings as ffmpeg prints frame rates and time bases.</summary>
+public static class Rational
+{
+    public static bool TryParse(string? text, out long num, out long den)
+    {
+        num = 0;
+        den = 1;
+        if (string.IsNullOrEmpty(text)) return false;
+        var parts = text.Split('/');
+        if (!long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out num)) return false;
+        if (parts.Length == 1) return true;
+        return parts.Length == 2 && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out den) && den != 0;
+    }
+
+    /// <summary>ticks × num/den seconds in nanoseconds, rounded half away from zero, exact for any 64-bit tick count.</summary>
+    public static long TicksToNs(long ticks, long num, long den)
+    {
+        if (den < 0) (num, den) = (-num, -den);
+        Int128 scaled = (Int128)ticks * num * 1_000_000_000;
+        return (long)((scaled * 2 + (scaled >= 0 ? den : -den)) / (2 * (Int128)den));
+    }
+}
+
+/// <summary>
+/// Videos through ffmpeg child processes: probe with ffprobe's JSON, decode to packed frames on
+/// stdout with each frame's timestamp (so variable frame rates survive), one process per file.
 /// </summary>
 public static class VideoFile
 {
-    private static readonly string[] VideoExtensions = { ".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts" };
+    private static readonly string[] VideoExtensions = { ".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".nut" };
 
     public static bool IsVideoPath(string path) => VideoExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
@@ -22,54 +75,139 @@ public static class VideoFile
     {
         if (!File.Exists(path)) throw new MediaException($"input not found: {path}");
         var json = Ffmpeg.Run(Ffmpeg.FfprobePath,
-            new[] { "-v", "error", "-show_entries", "stream=codec_type,width,height,avg_frame_rate,r_frame_rate,nb_frames", "-of", "json", path },
+            new[]
+            {
+                "-v", "error", "-show_entries",
+                "stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,time_base:stream_tags=rotate:stream_side_data=rotation:format=duration",
+                "-of", "json", path,
+            },
             ReadOnlyMemory<byte>.Empty, path);
         try
         {
             using var doc = JsonDocument.Parse(json);
             var streams = doc.RootElement.GetProperty("streams").EnumerateArray().ToList();
+            List<string> Codecs(string type) => streams
+                .Where(s => s.TryGetProperty("codec_type", out var t) && t.GetString() == type)
+                .Select(s => s.TryGetProperty("codec_name", out var c) ? c.GetString() ?? "unknown" : "unknown").ToList();
             var video = streams.FirstOrDefault(s => s.TryGetProperty("codec_type", out var t) && t.GetString() == "video");
             if (video.ValueKind == JsonValueKind.Undefined) throw new MediaException($"{path}: no video stream (not a video?)");
             int w = video.GetProperty("width").GetInt32(), h = video.GetProperty("height").GetInt32();
+            if (w <= 0 || h <= 0) throw new MediaException($"{path}: video has no size");
             string rate = video.TryGetProperty("avg_frame_rate", out var r) && r.GetString() is { } a && a != "0/0" ? a
                 : video.GetProperty("r_frame_rate").GetString()!;
             int? count = video.TryGetProperty("nb_frames", out var n) && int.TryParse(n.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : null;
-            bool audio = streams.Any(s => s.TryGetProperty("codec_type", out var t) && t.GetString() == "audio");
-            if (w <= 0 || h <= 0) throw new MediaException($"{path}: video has no size");
-            return new VideoInfo(w, h, rate, count, audio);
+            int rotation = ReadRotation(video);
+            if (rotation % 180 != 0) (w, h) = (h, w);
+            double? duration = doc.RootElement.TryGetProperty("format", out var f) && f.TryGetProperty("duration", out var d)
+                && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var secs) ? secs : null;
+            var audio = Codecs("audio");
+            return new VideoInfo(w, h, rate, count, audio.Count > 0)
+            {
+                TimeBase = video.TryGetProperty("time_base", out var tb) && Rational.TryParse(tb.GetString(), out _, out _) ? tb.GetString()! : "1/90000",
+                Rotation = rotation,
+                AudioCodecs = audio,
+                SubtitleCodecs = Codecs("subtitle"),
+                DurationSeconds = duration,
+            };
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new MediaException($"{path}: ffprobe could not describe it (not a video?)");
         }
     }
 
-    /// <summary>Decodes every frame as packed rgb24 (H, W, 3) or gray8, streaming; a truncated last frame is an error.</summary>
-    public static IEnumerable<byte[]> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24)
+    /// <summary>Display rotation from the stream's display matrix, else its legacy rotate tag, as 0/90/180/270.</summary>
+    private static int ReadRotation(JsonElement video)
+    {
+        double? degrees = null;
+        if (video.TryGetProperty("side_data_list", out var list))
+            foreach (var sd in list.EnumerateArray())
+                if (sd.TryGetProperty("rotation", out var rot) && rot.TryGetDouble(out var v)) degrees = v;
+        if (degrees is null && video.TryGetProperty("tags", out var tags) && tags.TryGetProperty("rotate", out var tag)
+            && double.TryParse(tag.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var t)) degrees = t;
+        return ((int)Math.Round((degrees ?? 0) / 90) % 4 + 4) % 4 * 90;
+    }
+
+    private static readonly Regex ShowInfoFrame = new(@"\] n:\s*\d+ pts:\s*(-?\d+|NOPTS)", RegexOptions.Compiled);
+    private static readonly Regex ShowInfoTimeBase = new(@"config in time_base: (\d+)/(\d+)", RegexOptions.Compiled);
+
+    /// <summary>
+    /// Decodes every frame as packed rgb24 (H, W, 3) or gray8, streaming, upright, with its timestamp.
+    /// Frames are passed through as decoded (no frame-rate conversion); ffmpeg's showinfo filter
+    /// reports each one's pts on stderr. A truncated last frame, a decoder error or no frames at all
+    /// is a <see cref="MediaException"/>. Abandoning the enumeration stops ffmpeg.
+    /// </summary>
+    public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24)
     {
         var psi = new ProcessStartInfo(Ffmpeg.FfmpegPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-v", "error", "-nostdin", "-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-" })
+        foreach (var a in new[]
+                 {
+                     "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", path, "-map", "0:v:0", "-vf", "showinfo",
+                     "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",
+                 })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new MediaException($"could not start ffmpeg for {path}");
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.BaseStream;
-        int frameBytes = info.Width * info.Height * ImageIO.Channels(format);
-        int frames = 0;
-        while (true)
+        var timestamps = new BlockingCollection<long?>();
+        var lastLines = new ConcurrentQueue<string>();
+        long tbNum = 1, tbDen = 1;
+        var stderr = Task.Run(() =>
         {
-            var buffer = new byte[frameBytes];
-            int read = stdout.ReadAtLeast(buffer, frameBytes, throwOnEndOfStream: false);
-            if (read == 0) break;
-            if (read < frameBytes) throw new MediaException($"{path}: frame {frames} is truncated ({read} of {frameBytes} bytes)");
-            frames++;
-            yield return buffer;
-        }
-        p.WaitForExit();
-        if (p.ExitCode != 0)
+            try
+            {
+                while (p.StandardError.ReadLine() is { } line)
+                {
+                    if (ShowInfoTimeBase.Match(line) is { Success: true } tb)
+                        (tbNum, tbDen) = (long.Parse(tb.Groups[1].Value, CultureInfo.InvariantCulture), Math.Max(1, long.Parse(tb.Groups[2].Value, CultureInfo.InvariantCulture)));
+                    else if (ShowInfoFrame.Match(line) is { Success: true } m)
+                        timestamps.Add(m.Groups[1].Value == "NOPTS" ? null : Rational.TicksToNs(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), tbNum, tbDen));
+                    else if (!line.Contains("Parsed_showinfo", StringComparison.Ordinal))
+                    {
+                        lastLines.Enqueue(line.Trim());
+                        while (lastLines.Count > 8) lastLines.TryDequeue(out _);
+                    }
+                }
+            }
+            finally
+            {
+                timestamps.CompleteAdding();
+            }
+        });
+        try
         {
-            var lines = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            throw new MediaException($"{path}: ffmpeg failed to decode: {(lines.Length > 0 ? lines[^1] : $"exit code {p.ExitCode}")}");
+            var stdout = p.StandardOutput.BaseStream;
+            int frameBytes = info.Width * info.Height * ImageIO.Channels(format);
+            Rational.TryParse(info.FrameRate, out var rateNum, out var rateDen);
+            long nominalNs = rateNum > 0 ? Rational.TicksToNs(1, rateDen, rateNum) : 40_000_000;
+            int frames = 0;
+            long? origin = null;
+            long previous = -1;
+            while (true)
+            {
+                var buffer = new byte[frameBytes];
+                int read = stdout.ReadAtLeast(buffer, frameBytes, throwOnEndOfStream: false);
+                if (read == 0) break;
+                if (read < frameBytes) throw new MediaException($"{path}: frame {frames} is truncated ({read} of {frameBytes} bytes)");
+                long? pts = timestamps.TryTake(out var t, Timeout.Infinite) ? t : null;
+                // Times count from the file's start as ffmpeg reports them; only a negative start is moved to 0.
+                origin ??= Math.Min(0, pts ?? 0);
+                // A frame without a timestamp follows the previous at the nominal rate; one that repeats or
+                // goes back in time (broken muxers do this) moves one tick past it, as close as a container allows.
+                long ns = pts is not { } v ? (frames == 0 ? 0 : previous + nominalNs)
+                    : v - origin.Value > previous ? v - origin.Value
+                    : previous + Math.Max(1, Rational.TicksToNs(1, tbNum, tbDen));
+                previous = ns;
+                frames++;
+                yield return new DecodedFrame(buffer, ns);
+            }
+            p.WaitForExit();
+            stderr.Wait();
+            if (p.ExitCode != 0)
+                throw new MediaException($"{path}: ffmpeg failed to decode: {(lastLines.LastOrDefault() is { } why ? why : $"exit code {p.ExitCode}")}");
+            if (frames == 0) throw new MediaException($"{path}: the video has no frames");
         }
-        if (frames == 0) throw new MediaException($"{path}: the video has no frames");
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
     }
 }

@@ -1,51 +1,122 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 
 namespace Reel.Engine.Video;
 
+/// <summary>How the video stream is encoded. CRF and preset apply to the encoders that take them.</summary>
+public sealed record EncodeSettings
+{
+    /// <summary>Any ffmpeg video encoder; libx264 plays everywhere.</summary>
+    public string Codec { get; init; } = "libx264";
+    /// <summary>Constant-quality factor: 17 is visually lossless for H.264 and keeps film grain.</summary>
+    public int Crf { get; init; } = 17;
+    public string Preset { get; init; } = "medium";
+
+    internal IEnumerable<string> Arguments()
+    {
+        yield return "-c:v";
+        yield return Codec;
+        string crf = Crf.ToString(CultureInfo.InvariantCulture);
+        switch (Codec)
+        {
+            case "libx264" or "libx265":
+                foreach (var a in new[] { "-crf", crf, "-preset", Preset, "-pix_fmt", "yuv420p" }) yield return a;
+                break;
+            case "libvpx-vp9":
+                foreach (var a in new[] { "-crf", crf, "-b:v", "0", "-pix_fmt", "yuv420p" }) yield return a;
+                break;
+            case "libaom-av1" or "libsvtav1":
+                foreach (var a in new[] { "-crf", crf, "-pix_fmt", "yuv420p" }) yield return a;
+                break;
+        }
+    }
+
+    /// <summary>yuv420p needs even sizes; odd ones are padded by a pixel rather than refused.</summary>
+    public bool NeedsEvenSize => Codec is "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1";
+}
+
 /// <summary>
-/// Encodes frames pushed one at a time (packed rgb24) through an ffmpeg child process: H.264 at
-/// CRF 17 by default, audio copied from a source file. The video is written to a temporary file
-/// beside the target and renamed by <see cref="Complete"/>; disposing without completing stops
-/// ffmpeg and deletes the partial file, so a failed or interrupted run leaves nothing behind.
+/// Encodes frames pushed one at a time (packed rgb24, each with its timestamp) through an ffmpeg
+/// child process. Frames travel as Matroska (see <see cref="MatroskaRawWriter"/>) so their
+/// timestamps survive, and the encoder keeps the source's time base so they survive exactly.
+/// A background task feeds ffmpeg, so encoding overlaps the caller's next frame; at most a few
+/// frames wait in between. The video goes to a temporary file beside the target and is renamed
+/// by <see cref="Complete"/>; disposing without completing stops ffmpeg and deletes the partial file.
 /// </summary>
 public sealed class VideoWriter : IDisposable
 {
+    private const int FramesInFlight = 4;
     private readonly string _target;
     private readonly string _tmp;
     private readonly Process _process;
     private readonly Task<string> _stderr;
+    private readonly BlockingCollection<(byte[] Pixels, long PtsNs)> _queue = new(FramesInFlight);
+    private readonly Task _feeder;
     private readonly int _frameBytes;
     private bool _completed;
+    private bool _disposed;
 
-    public VideoWriter(string path, int width, int height, string frameRate, string? audioSource = null, int crf = 17)
+    /// <param name="streamSource">A video whose audio, subtitles and metadata are copied in (see <see cref="StreamCopy"/>).</param>
+    /// <param name="startNs">
+    /// The first frame's time. ffmpeg moves every input to start at zero, so a video that starts
+    /// after its audio (common: encoder delay) is put back in place with an input offset.
+    /// </param>
+    /// <param name="note">Told about streams that had to be converted or left out.</param>
+    public VideoWriter(string path, int width, int height, string timeBase, EncodeSettings? settings = null,
+        (string Path, VideoInfo Info)? streamSource = null, long startNs = 0, Action<string>? note = null)
     {
+        settings ??= new EncodeSettings();
         _target = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(_target)!;
         if (!Directory.Exists(dir)) throw new MediaException($"output folder does not exist: {dir}");
-        _tmp = Path.Combine(dir, $".{Path.GetFileNameWithoutExtension(_target)}.{Guid.NewGuid():N}.tmp{Path.GetExtension(_target)}");
+        _tmp = TempFile.Beside(_target);
         _frameBytes = width * height * 3;
-        var args = new List<string>
+        var args = new List<string> { "-hide_banner", "-v", "error", "-y" };
+        if (startNs > 0) args.AddRange(new[] { "-itsoffset", Seconds(startNs) });
+        args.AddRange(new[] { "-f", "matroska", "-i", "-" });
+        if (streamSource is { } src) args.AddRange(new[] { "-i", src.Path });
+        args.AddRange(new[] { "-map", "0:v:0" });
+        if (streamSource is { } s)
         {
-            "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", $"{width}x{height}", "-framerate", frameRate, "-i", "-",
-        };
-        if (audioSource is not null) args.AddRange(new[] { "-i", audioSource, "-map", "0:v:0", "-map", "1:a?", "-c:a", "copy" });
-        // yuv420p needs even sizes; pad odd ones by a pixel rather than fail.
-        args.AddRange(new[] { "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-crf", crf.ToString(CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p", _tmp });
+            var (copy, notes) = StreamCopy.Plan(s.Info, 1, _target);
+            args.AddRange(copy);
+            foreach (var n in notes) note?.Invoke(n);
+        }
+        if (settings.NeedsEvenSize && (width % 2 != 0 || height % 2 != 0))
+            args.AddRange(new[] { "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2" });
+        args.AddRange(settings.Arguments());
+        args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", timeBase, _tmp });
         var psi = new ProcessStartInfo(Ffmpeg.FfmpegPath) { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new MediaException($"could not start ffmpeg for {path}");
         _stderr = _process.StandardError.ReadToEndAsync();
+        _feeder = Task.Run(() =>
+        {
+            var mkv = new MatroskaRawWriter(_process.StandardInput.BaseStream, width, height, PixelFormat.Rgb24);
+            foreach (var (pixels, pts) in _queue.GetConsumingEnumerable()) mkv.WriteFrame(pixels, pts);
+        });
     }
 
-    public void Write(byte[] rgb24)
+    public string TargetPath => _target;
+
+    /// <summary>Nanoseconds as the decimal seconds ffmpeg's time options take (microsecond resolution, its own).</summary>
+    public static string Seconds(long ns)
+    {
+        long us = (ns + 500) / 1000;
+        return string.Create(CultureInfo.InvariantCulture, $"{us / 1_000_000}.{us % 1_000_000:D6}");
+    }
+
+    public void Write(byte[] rgb24, long ptsNs)
     {
         if (rgb24.Length != _frameBytes) throw new ArgumentException($"frame of {rgb24.Length} bytes, expected {_frameBytes}");
+        if (_feeder.IsFaulted) throw Failure();
         try
         {
-            _process.StandardInput.BaseStream.Write(rgb24);
+            while (!_queue.TryAdd((rgb24, ptsNs), 100))
+                if (_feeder.IsFaulted) throw Failure();
         }
-        catch (IOException)
+        catch (InvalidOperationException)
         {
             throw Failure();
         }
@@ -54,13 +125,15 @@ public sealed class VideoWriter : IDisposable
     /// <summary>Finishes the stream and moves the video into place.</summary>
     public void Complete()
     {
+        _queue.CompleteAdding();
         try
         {
+            _feeder.Wait();
             _process.StandardInput.Close();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or AggregateException)
         {
-            // ffmpeg already stopped; its exit code says why.
+            // ffmpeg stopped reading; its exit code and stderr say why.
         }
         _process.WaitForExit();
         if (_process.ExitCode != 0) throw Failure();
@@ -70,6 +143,7 @@ public sealed class VideoWriter : IDisposable
 
     private MediaException Failure()
     {
+        if (!_process.HasExited && !_process.WaitForExit(10_000)) _process.Kill();
         _process.WaitForExit();
         var lines = _stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return new MediaException($"{_target}: ffmpeg failed to encode: {(lines.Length > 0 ? lines[^1] : $"exit code {_process.ExitCode}")}");
@@ -77,8 +151,19 @@ public sealed class VideoWriter : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
+        _queue.CompleteAdding();
         if (!_completed && !_process.HasExited) _process.Kill();
         _process.WaitForExit();
+        try
+        {
+            _feeder.Wait();
+        }
+        catch (AggregateException)
+        {
+            // The feeder fails when ffmpeg is stopped under it; nothing is kept from this run.
+        }
         _process.Dispose();
         if (File.Exists(_tmp)) File.Delete(_tmp);
     }

@@ -6,15 +6,8 @@ namespace Reel.Tests.Cli;
 /// <summary>`reel restore` end to end on tiny generated clips, and every bad input it must refuse cleanly.</summary>
 public class RestoreTests
 {
-    private static string MakeClip(string dir, string name = "in.mp4", string size = "64x48", double seconds = 0.6, bool audio = true)
-    {
-        var path = Path.Combine(dir, name);
-        var args = new List<string> { "-v", "error", "-f", "lavfi", "-i", $"testsrc2=size={size}:rate=10:duration={seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}" };
-        if (audio) args.AddRange(new[] { "-f", "lavfi", "-i", $"sine=frequency=440:duration={seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}", "-c:a", "aac", "-shortest" });
-        args.AddRange(new[] { "-vf", "format=gray,noise=alls=20:allf=t", "-c:v", "libx264", "-pix_fmt", "yuv420p", path });
-        Ffmpeg.Run(Ffmpeg.FfmpegPath, args, ReadOnlyMemory<byte>.Empty, path);
-        return path;
-    }
+    private static string MakeClip(string dir, string name = "in.mp4", string size = "64x48", double seconds = 0.6, bool audio = true) =>
+        Media.MakeClip(dir, name, size, seconds, audio);
 
     [Theory]
     [InlineData(false)]
@@ -32,7 +25,7 @@ public class RestoreTests
         var (inInfo, outInfo) = (VideoFile.Probe(input), VideoFile.Probe(output));
         Assert.Equal((inInfo.Width, inInfo.Height, inInfo.FrameCount), (outInfo.Width, outInfo.Height, outInfo.FrameCount));
         Assert.True(outInfo.HasAudio, "audio was not kept");
-        var first = VideoFile.ReadFrames(output, outInfo).First();
+        var first = VideoFile.ReadFrames(output, outInfo).First().Pixels;
         int coloured = 0;
         for (int i = 0; i < first.Length; i += 3)
             if (Math.Abs(first[i] - first[i + 1]) > 4 || Math.Abs(first[i + 1] - first[i + 2]) > 4) coloured++;
@@ -48,6 +41,13 @@ public class RestoreTests
     [InlineData("no-cached-weights")]
     [InlineData("cuda")]
     [InlineData("same-path")]
+    [InlineData("audio-only")]
+    [InlineData("truncated")]
+    [InlineData("zero-frames")]
+    [InlineData("unwritable-output")]
+    [InlineData("image-output")]
+    [InlineData("non-empty-output-folder")]
+    [InlineData("bad-fps")]
     public void BadInputsGiveOneLineAndLeaveNothing(string kind)
     {
         var dir = TestPaths.NewTempDir();
@@ -58,9 +58,33 @@ public class RestoreTests
         {
             "missing-input" => Path.Combine(dir, "none.mp4"),
             "not-a-video" => Path.Combine(dir, "text.mp4"),
+            "audio-only" => Path.Combine(dir, "audio.mp4"),
+            "zero-frames" => Path.Combine(dir, "empty.mkv"),
+            "bad-fps" => Path.Combine(dir, "frames"),
             _ => MakeClip(dir, audio: false),
         };
-        if (kind == "not-a-video") File.WriteAllText(input, "this is not a video");
+        switch (kind)
+        {
+            case "not-a-video": File.WriteAllText(input, "this is not a video"); break;
+            case "audio-only":
+                Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "sine=duration=0.5", "-c:a", "aac", input }, ReadOnlyMemory<byte>.Empty, input);
+                break;
+            case "zero-frames":
+                Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "0", "-c:v", "ffv1", input }, ReadOnlyMemory<byte>.Empty, input);
+                break;
+            case "truncated":
+                var bytes = File.ReadAllBytes(input);
+                File.WriteAllBytes(input, bytes[..(bytes.Length / 2)]);
+                break;
+            case "non-empty-output-folder":
+                Directory.CreateDirectory(Path.Combine(dir, "frames"));
+                File.WriteAllText(Path.Combine(dir, "frames", "keep.txt"), "mine");
+                break;
+            case "bad-fps":
+                Directory.CreateDirectory(input);
+                ImageIO.Write(Path.Combine(input, "a.png"), new Reel.Engine.Tensors.Tensor(new Reel.Engine.Tensors.Shape(1, 1, 8, 8)));
+                break;
+        }
         var args = kind switch
         {
             "wrong-checkpoint" => new[] { "restore", input, output, "--denoiser", denoiser, "--colorizer", denoiser },
@@ -68,6 +92,10 @@ public class RestoreTests
             "no-cached-weights" => new[] { "restore", input, output },
             "cuda" => new[] { "restore", input, output, "--device", "cuda" },
             "same-path" => new[] { "restore", input, input, "--denoiser", denoiser, "--no-colorize" },
+            "unwritable-output" => new[] { "restore", input, "/proc/reel-test-out.mp4", "--no-denoise", "--no-colorize", "--no-stabilize" },
+            "image-output" => new[] { "restore", input, Path.Combine(dir, "out.png"), "--no-denoise", "--no-colorize", "--no-stabilize" },
+            "non-empty-output-folder" => new[] { "restore", input, Path.Combine(dir, "frames"), "--no-denoise", "--no-colorize", "--no-stabilize" },
+            "bad-fps" => new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--fps", "0" },
             _ => new[] { "restore", input, output, "--denoiser", denoiser, "--no-colorize", "--no-stabilize" },
         };
         var before = Directory.GetFileSystemEntries(dir).Order().ToList();

@@ -11,22 +11,34 @@ public static class ReelProcess
 
     public static Result RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
+        using var p = Start(environment, args);
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return new Result(p.ExitCode, stdout, stderr.Result);
+    }
+
+    /// <summary>
+    /// Starts the CLI with stdout and stderr redirected, for tests that signal it while it runs.
+    /// Ctrl-C is restored to its default first: a test run started in the background inherits
+    /// SIGINT ignored, as every background job of a non-interactive shell does.
+    /// </summary>
+    public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
         var dll = Path.Combine(AppContext.BaseDirectory, "reel.dll");
         if (!File.Exists(dll)) Assert.Fail($"CLI not built: {dll}");
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = TestPaths.RepoRoot,
         };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
         foreach (var (k, v) in environment) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return new Result(p.ExitCode, stdout, stderr.Result);
+        return Process.Start(psi)!;
     }
 }

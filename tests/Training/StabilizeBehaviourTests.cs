@@ -115,18 +115,18 @@ public class StabilizeBehaviourTests
     {
         var dir = TestPaths.NewTempDir();
         var frame = new Tensor(new Shape(1, 3, 16, 16));
-        using (var video = new VideoSink(Path.Combine(dir, "out.mp4"), "25", null))
+        using (var video = new VideoSink(Path.Combine(dir, "out.mp4"), "1/25", null))
         {
-            video.Write(frame);
-            video.Write(frame);
+            video.Write(frame, 0);
+            video.Write(frame, 40_000_000);
         }
         using (var folder = new FolderSink(Path.Combine(dir, "frames"), new[] { "a.png", "b.png" }))
-            folder.Write(frame);
+            folder.Write(frame, 0);
         Assert.Empty(Directory.GetFileSystemEntries(dir));
 
         using (var folder = new FolderSink(Path.Combine(dir, "frames"), new[] { "a.png" }))
         {
-            folder.Write(frame);
+            folder.Write(frame, 0);
             folder.Complete();
         }
         Assert.Equal(new[] { "a.png" }, Directory.GetFiles(Path.Combine(dir, "frames")).Select(Path.GetFileName));

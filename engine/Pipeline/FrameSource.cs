@@ -1,0 +1,73 @@
+using System.Globalization;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>One input frame: its place in the sequence, packed u8 pixels, time and the name a folder output gives it.</summary>
+public sealed record SourceFrame(int Index, byte[] Pixels, long PtsNs, string Name);
+
+/// <summary>
+/// The frames of a video file or of a folder of images (taken in name order, all one size, at
+/// <see cref="DefaultFolderRate"/> frames per second unless told otherwise), read in order as
+/// packed u8 with timestamps. Everywhere a command takes a video it takes a folder too.
+/// </summary>
+public sealed class FrameSource
+{
+    public const string DefaultFolderRate = "25";
+
+    private FrameSource(string path, int width, int height, string timeBase, long? count, VideoInfo? video, IReadOnlyList<string>? files, string rate)
+    {
+        (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate) = (path, width, height, timeBase, count, video, files, rate);
+    }
+
+    public string SourcePath { get; }
+    public int Width { get; }
+    public int Height { get; }
+    /// <summary>Time base the output keeps: the video stream's, or 1/rate for a folder.</summary>
+    public string TimeBase { get; }
+    public long? EstimatedCount { get; }
+    public VideoInfo? Video { get; }
+    public IReadOnlyList<string>? Files { get; }
+    public string FrameRate { get; }
+
+    /// <summary>The source whose audio, subtitles and metadata an output copies (none for a folder).</summary>
+    public (string Path, VideoInfo Info)? StreamSource => Video is null ? null : (SourcePath, Video);
+
+    public static FrameSource Open(string path, string folderRate = DefaultFolderRate)
+    {
+        if (Directory.Exists(path))
+        {
+            if (!Rational.TryParse(folderRate, out var num, out var den) || num <= 0 || den <= 0)
+                throw new ReelException($"frame rate must be a positive number or fraction like 24000/1001, got '{folderRate}'");
+            var files = FrameFolder.List(path);
+            var (w, h) = ImageIO.Probe(files[0]);
+            return new FrameSource(path, w, h, $"{den}/{num}", files.Count, null, files, folderRate);
+        }
+        if (!File.Exists(path)) throw new ReelException($"input not found: {path}");
+        if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");
+        var info = VideoFile.Probe(path);
+        return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate);
+    }
+
+    public IEnumerable<SourceFrame> Read(PixelFormat format)
+    {
+        if (Video is not null)
+        {
+            int i = 0;
+            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format))
+            {
+                yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png"));
+                i++;
+            }
+            yield break;
+        }
+        Rational.TryParse(FrameRate, out var num, out var den);
+        for (int k = 0; k < Files!.Count; k++)
+        {
+            var (w, h, px) = ImageIO.ReadPixels(Files[k], format);
+            if (w != Width || h != Height)
+                throw new ReelException($"{Files[k]} is {w}×{h} but the first frame is {Width}×{Height}; all frames of a folder must be one size");
+            yield return new SourceFrame(k, px, Rational.TicksToNs(k, den, num), Path.ChangeExtension(Path.GetFileName(Files[k]), ".png"));
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using Reel.Engine.Video;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>
+/// What `reel restore` keeps of its input besides the pictures: every frame's timestamp (variable
+/// frame rates stay variable), audio, subtitles, upright orientation; and frame folders in and out.
+/// The networks are switched off or tiny here: these tests are about the video plumbing.
+/// </summary>
+public class RestoreStreamsTests
+{
+    private static string Denoiser => TestPaths.SharedData("weights/kair_dncnn_25.pth");
+
+    private static void AssertSameTimes(IReadOnlyList<double> expected, IReadOnlyList<double> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) < 2e-6, $"frame {i}: {actual[i]:F6} s, input had {expected[i]:F6} s");
+    }
+
+    [Theory]
+    [InlineData("in.mp4", "out.mp4", "subtitle:mov_text")]
+    [InlineData("in.mkv", "out.mkv", "subtitle:subrip")]
+    [InlineData("in.mkv", "out.mp4", "subtitle:mov_text")]
+    public void VariableFrameRateAudioAndSubtitlesSurviveAcrossPieces(string inName, string outName, string subtitle)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, inName, seconds: 0.7, rate: "30000/1001", vfr: true, subtitles: true);
+        var output = Path.Combine(dir, outName);
+        // Pieces of 5 frames, so the timestamps also cross the joins between separately encoded pieces.
+        var r = ReelProcess.Run("restore", input, output, "--denoiser", Denoiser, "--no-colorize", "--no-stabilize",
+            "--max-shot-frames", "5", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var times = Media.FrameTimes(input);
+        Assert.Contains(times.Zip(times.Skip(1), (a, b) => b - a), gap => gap > 0.09);
+        AssertSameTimes(times, Media.FrameTimes(output));
+        var streams = Media.Streams(output);
+        Assert.Equal(new[] { "video:h264", "audio:aac", subtitle }, streams);
+        Assert.Empty(Directory.GetFileSystemEntries(dir).Where(p => Path.GetFileName(p).StartsWith('.')));
+    }
+
+    [Fact]
+    public void RotatedVideoComesOutUpright()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, size: "64x48", rotate: 90, audio: false);
+        var info = VideoFile.Probe(input);
+        Assert.Equal((48, 64, 90), (info.Width, info.Height, info.Rotation % 180));
+        var output = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var outInfo = VideoFile.Probe(output);
+        Assert.Equal((48, 64, 0), (outInfo.Width, outInfo.Height, outInfo.Rotation));
+        // The output's pixels are the input as a player shows it (ffmpeg's own upright decode), up to re-encoding.
+        var upright = VideoFile.ReadFrames(input, info, PixelFormat.Gray8).First().Pixels;
+        var ours = VideoFile.ReadFrames(output, outInfo, PixelFormat.Gray8).First().Pixels;
+        double mean = upright.Zip(ours, (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(mean < 6, $"mean difference {mean:F2} levels from the upright input");
+    }
+
+    [Fact]
+    public void FrameFoldersGoInAndComeOut()
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, audio: false);
+        var frames = Path.Combine(dir, "frames");
+        var r = ReelProcess.Run("restore", clip, frames, "--denoiser", Denoiser, "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var pngs = Directory.GetFiles(frames).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => $"{i:D6}.png"), pngs);
+
+        var video = Path.Combine(dir, "from-frames.mp4");
+        r = ReelProcess.Run("restore", frames, video, "--no-denoise", "--no-colorize", "--epochs", "1", "--no-irt", "--fps", "12", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        AssertSameTimes(Enumerable.Range(0, 6).Select(i => i / 12.0).ToList(), Media.FrameTimes(video));
+        Assert.Equal(new[] { "video:h264" }, Media.Streams(video));
+    }
+
+    [Theory]
+    [InlineData("33x17")]
+    [InlineData("1x1")]
+    public void OddAndOnePixelSizesAreRestored(string size)
+    {
+        var dir = TestPaths.NewTempDir();
+        // Random gray frames of exactly this size (ffmpeg's test sources round sizes to even), kept by lossless FFV1.
+        var input = Path.Combine(dir, "in.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "rawvideo", "-pix_fmt", "gray", "-s", size, "-r", "10", "-i", "/dev/urandom",
+            "-frames:v", "3", "-c:v", "ffv1", input }, ReadOnlyMemory<byte>.Empty, input);
+        var (w, h) = (int.Parse(size.Split('x')[0]), int.Parse(size.Split('x')[1]));
+        Assert.Equal((w, h), (VideoFile.Probe(input).Width, VideoFile.Probe(input).Height));
+        var output = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run("restore", input, output, "--denoiser", Denoiser, "--no-colorize", "--epochs", "1", "--no-irt", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var info = VideoFile.Probe(output);
+        // 4:2:0 video needs even sizes: odd ones gain one padded row or column, and say so.
+        Assert.Equal((w + w % 2, h + h % 2, 3), (info.Width, info.Height, info.FrameCount));
+        Assert.Contains("padded", r.Stderr);
+    }
+
+    [Fact]
+    public void DenoiseAndColorizeTakeVideosToo()
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, vfr: true);
+        var output = Path.Combine(dir, "denoised.mp4");
+        var r = ReelProcess.Run("denoise", clip, output, "--weights", Denoiser, "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        AssertSameTimes(Media.FrameTimes(clip), Media.FrameTimes(output));
+        Assert.Contains("audio:aac", Media.Streams(output));
+    }
+}

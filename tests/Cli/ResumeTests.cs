@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Reel.Engine.Pipeline;
+using Reel.Engine.Video;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>
+/// A long restore stopped by Ctrl-C (SIGINT) or killed outright keeps its finished shots, leaves no
+/// partial output, refuses to be silently restarted, and `--resume` finishes it with every frame
+/// and timestamp of the input.
+/// </summary>
+public class ResumeTests
+{
+    private static string[] RestoreArgs(string input, string output, params string[] extra) =>
+        new[] { "restore", input, output, "--denoiser", TestPaths.SharedData("weights/kair_dncnn_25.pth"), "--no-colorize",
+                "--epochs", "2", "--no-irt", "--max-shot-frames", "3", "--no-progress" }.Concat(extra).ToArray();
+
+    /// <summary>Runs until the work folder records at least one finished piece, then sends the signal.</summary>
+    private static (int ExitCode, string Stderr) InterruptAfterFirstPiece(string input, string output, string signal)
+    {
+        var job = Path.Combine(RestoreJob.FolderFor(output), "job.json");
+        using var p = ReelProcess.Start(new Dictionary<string, string>(), RestoreArgs(input, output));
+        var stderr = p.StandardError.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        while (!p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(5))
+        {
+            if (File.Exists(job) && JsonDocument.Parse(File.ReadAllText(job)).RootElement.GetProperty("Pieces").GetArrayLength() >= 1) break;
+            Thread.Sleep(100);
+        }
+        if (p.HasExited) Assert.Fail($"the run ended before it could be interrupted:\n{stderr.Result}");
+        using (var kill = Process.Start("kill", new[] { $"-{signal}", p.Id.ToString() })) kill.WaitForExit();
+        Assert.True(p.WaitForExit(120_000), "the run did not stop after the signal");
+        return (p.ExitCode, stderr.Result);
+    }
+
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("KILL")]
+    public void InterruptedRunResumesWithEveryFrame(string signal)
+    {
+        var dir = TestPaths.NewTempDir();
+        // 24 frames in 8 pieces: most of the run is still ahead when the first piece is done.
+        var input = Media.MakeClip(dir, seconds: 2.4, vfr: true);
+        var output = Path.Combine(dir, "out.mp4");
+        var (code, stderr) = InterruptAfterFirstPiece(input, output, signal);
+        if (signal == "INT")
+        {
+            Assert.True(code == 130, $"exit {code}:\n{stderr}");
+            Assert.Contains("--resume", stderr.Split('\n').Last(l => l.Length > 0));
+        }
+        Assert.False(File.Exists(output), "a partial output was left");
+        var work = RestoreJob.FolderFor(output);
+        Assert.True(Directory.Exists(work), "the finished shots were not kept");
+
+        var again = ReelProcess.Run(RestoreArgs(input, output));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("add --resume to continue", again.Stderr);
+
+        var differently = ReelProcess.Run(RestoreArgs(input, output, "--resume", "--crf", "30"));
+        Assert.Equal(1, differently.ExitCode);
+        Assert.Contains("encoder", differently.Stderr);
+
+        var resumed = ReelProcess.Run(RestoreArgs(input, output, "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains("resume:", resumed.Stderr);
+        Assert.False(Directory.Exists(work), "the work folder outlived the finished output");
+        var (inInfo, outInfo) = (VideoFile.Probe(input), VideoFile.Probe(output));
+        Assert.Equal((inInfo.Width, inInfo.Height, inInfo.FrameCount), (outInfo.Width, outInfo.Height, outInfo.FrameCount));
+        var (inTimes, outTimes) = (Media.FrameTimes(input), Media.FrameTimes(output));
+        Assert.Equal(inTimes.Count, outTimes.Count);
+        for (int i = 0; i < inTimes.Count; i++) Assert.True(Math.Abs(inTimes[i] - outTimes[i]) < 2e-6, $"frame {i}: {outTimes[i]} vs {inTimes[i]}");
+        Assert.True(outInfo.HasAudio);
+        Assert.Equal(new[] { "in.mp4", "out.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void ResumeWithNothingToResumeJustRuns()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, audio: false);
+        var output = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--resume", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(6, VideoFile.Probe(output).FrameCount);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using Reel.Engine.Video;
+
+namespace Reel.Tests.Support;
+
+/// <summary>Tiny test clips made with ffmpeg's built-in sources, and what ffprobe says about outputs.</summary>
+public static class Media
+{
+    /// <summary>
+    /// A noisy gray clip of round(seconds × rate) frames. <paramref name="vfr"/>: every fourth frame is
+    /// followed by a gap of three frame durations. <paramref name="subtitles"/> adds a text track.
+    /// </summary>
+    public static string MakeClip(string dir, string name = "in.mp4", string size = "64x48", double seconds = 0.6, bool audio = true,
+        string rate = "10", bool vfr = false, bool subtitles = false, int rotate = 0, string codec = "libx264")
+    {
+        var path = Path.Combine(dir, name);
+        string secs = seconds.ToString(CultureInfo.InvariantCulture);
+        var args = new List<string> { "-v", "error", "-f", "lavfi", "-i", $"testsrc2=size={size}:rate={rate}" };
+        int next = 1;
+        var maps = new List<string> { "-map", "0:v" };
+        if (audio)
+        {
+            args.AddRange(new[] { "-f", "lavfi", "-t", secs, "-i", $"sine=frequency=440:duration={secs}" });
+            maps.AddRange(new[] { "-map", $"{next++}:a", "-c:a", "aac" });
+        }
+        if (subtitles)
+        {
+            var srt = Path.Combine(dir, "subs.srt");
+            File.WriteAllText(srt, "1\n00:00:00,000 --> 00:00:00,400\nfirst line\n\n2\n00:00:00,400 --> 00:00:00,900\nsecond line\n");
+            args.AddRange(new[] { "-i", srt });
+            maps.AddRange(new[] { "-map", $"{next++}:s", "-c:s", Path.GetExtension(name) == ".mkv" ? "srt" : "mov_text" });
+        }
+        string filter = "format=gray,noise=alls=20:allf=t";
+        // testsrc2's time base is 1/rate, so these timestamps are whole ticks.
+        if (vfr) filter = "setpts='N+floor(N/4)*3'," + filter;
+        Assert.True(Rational.TryParse(rate, out var num, out var den));
+        int frames = (int)Math.Round(seconds * num / den);
+        args.AddRange(new[] { "-frames:v", frames.ToString(CultureInfo.InvariantCulture), "-vf", filter, "-fps_mode", "passthrough" });
+        args.AddRange(maps);
+        // libx264's 4:2:0 needs even sizes; ffv1 keeps any size.
+        args.AddRange(codec == "libx264" ? new[] { "-c:v", "libx264", "-pix_fmt", "yuv420p" } : new[] { "-c:v", codec });
+        var encoded = rotate == 0 ? path : Path.Combine(dir, "unrotated-" + name);
+        args.Add(encoded);
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, args, ReadOnlyMemory<byte>.Empty, path);
+        if (rotate == 0) return path;
+        // ffmpeg keeps rotation metadata only when stream-copying.
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", encoded, "-c", "copy", "-metadata:s:v:0", $"rotate={rotate}", path }, ReadOnlyMemory<byte>.Empty, path);
+        File.Delete(encoded);
+        return path;
+    }
+
+    /// <summary>Presentation times (seconds) of every frame of the first video stream, in order.</summary>
+    public static IReadOnlyList<double> FrameTimes(string path)
+    {
+        var csv = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
+            new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=time_base:frame=pts", "-of", "csv=p=0", path },
+            ReadOnlyMemory<byte>.Empty, path));
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.Split(',')[0]).Where(l => l.Length > 0).ToList();
+        // The stream's time base comes last ("num/den"); every other line is a frame's pts in ticks.
+        var tb = lines.Single(l => l.Contains('/'));
+        Assert.True(Rational.TryParse(tb, out var num, out var den), tb);
+        return lines.Where(l => !l.Contains('/'))
+            .Select(l => long.Parse(l, CultureInfo.InvariantCulture) * (double)num / den).Order().ToList();
+    }
+
+    /// <summary>codec_type:codec_name of every stream.</summary>
+    public static IReadOnlyList<string> Streams(string path) =>
+        System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
+                new[] { "-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", path }, ReadOnlyMemory<byte>.Empty, path))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => string.Join(':', l.Split(',').Reverse())).ToList();
+}
