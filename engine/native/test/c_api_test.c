@@ -1,0 +1,474 @@
+/*
+ * c_api: Reel's C ABI end to end, as a native host uses it.
+ *
+ *   c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL
+ *
+ * - error paths: NULL arguments, bad enum values, freed and foreign handles, a missing or wrong
+ *   checkpoint (status and a last-error message that names the file), frames that do not fit;
+ * - denoise parity: Set12/01.png with Gaussian noise (σ = 25, fixed seed) added here, denoised
+ *   through the ABI with padded strides and in place, against `reel denoise` on the same noisy
+ *   image: at most 1 u8 level apart, and the result must be much closer to the clean image;
+ * - threads: the same model from two threads gives the same pixels; last errors are per thread;
+ * - restore: a generated 64×48 gray clip of 6 frames, with and without the temporal prior,
+ *   progress reported; a callback that returns non-zero cancels and leaves no file behind.
+ * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI run as child processes.
+ */
+#define _GNU_SOURCE
+#include <reel.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int g_failures;
+static char g_work[1024], g_data[1024], g_dotnet[1024], g_reel_dll[1024];
+
+#define CHECK(cond, ...) check((cond), #cond, __FILE__, __LINE__, __VA_ARGS__)
+static void check(int ok, const char* expr, const char* file, int line, const char* format, ...) {
+    if (ok) return;
+    g_failures++;
+    fprintf(stderr, "FAIL %s:%d: %s: ", file, line, expr);
+    va_list args;
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\n");
+}
+
+/* A status and, for errors, a message: what every error-path check asserts. */
+static void expect_status(int got, int want, const char* must_mention, const char* what) {
+    const char* message = reel_last_error();
+    CHECK(got == want, "%s: got %s (%s), want %s", what, reel_status_string(got), message, reel_status_string(want));
+    if (want != REEL_OK) {
+        CHECK(message[0] != '\0', "%s: empty last error", what);
+        if (must_mention != NULL)
+            CHECK(strstr(message, must_mention) != NULL, "%s: last error '%s' does not mention '%s'", what, message, must_mention);
+        printf("  %-48s %s: %s\n", what, reel_status_string(got), message);
+    } else {
+        CHECK(message[0] == '\0', "%s: last error '%s' after REEL_OK", what, message);
+    }
+}
+
+static void die(const char* format, ...) {
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "c_api: ");
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\n");
+    exit(1);
+}
+
+static void require_file(const char* path, const char* hint) {
+    struct stat st;
+    if (stat(path, &st) != 0) die("missing %s (%s)", path, hint);
+}
+
+static void path_in(char* out, size_t capacity, const char* dir, const char* name) {
+    if ((size_t)snprintf(out, capacity, "%s/%s", dir, name) >= capacity) die("path too long: %s/%s", dir, name);
+}
+
+/* Runs a shell command built from the format; paths are single-quoted by the callers. */
+static void run(const char* format, ...) {
+    char command[8192];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(command, sizeof command, format, args);
+    va_end(args);
+    int rc = system(command);
+    if (rc != 0) die("command failed (%d): %s", rc, command);
+}
+
+/* ---- 8-bit gray images as binary PGM (what ffmpeg writes with -pix_fmt gray) ---- */
+
+typedef struct image { int width, height; uint8_t* pixels; } image;
+
+static image read_pgm(const char* path) {
+    FILE* f = fopen(path, "rb");
+    if (f == NULL) die("cannot open %s: %s", path, strerror(errno));
+    image im = { 0, 0, NULL };
+    int maxval = 0;
+    if (fscanf(f, "P5 %d %d %d", &im.width, &im.height, &maxval) != 3 || maxval != 255 || fgetc(f) == EOF)
+        die("%s is not an 8-bit binary PGM", path);
+    size_t n = (size_t)im.width * im.height;
+    im.pixels = malloc(n);
+    if (im.pixels == NULL || fread(im.pixels, 1, n, f) != n) die("%s: truncated", path);
+    fclose(f);
+    return im;
+}
+
+static void write_pgm(const char* path, const image* im) {
+    FILE* f = fopen(path, "wb");
+    if (f == NULL) die("cannot write %s: %s", path, strerror(errno));
+    fprintf(f, "P5\n%d %d\n255\n", im->width, im->height);
+    fwrite(im->pixels, 1, (size_t)im->width * im->height, f);
+    fclose(f);
+}
+
+/* ---- deterministic Gaussian noise: splitmix64 + Box–Muller ---- */
+
+static uint64_t g_rng = 20240608;
+static double uniform01(void) {
+    uint64_t z = (g_rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+static double gaussian(void) {
+    return sqrt(-2.0 * log(uniform01())) * cos(6.283185307179586 * uniform01());
+}
+
+static double psnr(const uint8_t* a, const uint8_t* b, size_t n) {
+    double se = 0;
+    for (size_t i = 0; i < n; i++) se += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return 10.0 * log10(255.0 * 255.0 / (se / n));
+}
+
+/* A frame view over packed pixels, or a copy into rows padded by `pad` bytes. */
+static reel_frame frame_of(uint8_t* pixels, int width, int height, int stride, int format) {
+    reel_frame f = { pixels, width, height, stride, format };
+    return f;
+}
+
+static uint8_t* padded_copy(const image* im, int pad) {
+    int stride = im->width + pad;
+    uint8_t* p = malloc((size_t)stride * im->height);
+    if (p == NULL) die("out of memory");
+    memset(p, 0xAB, (size_t)stride * im->height);
+    for (int y = 0; y < im->height; y++) memcpy(p + (size_t)y * stride, im->pixels + (size_t)y * im->width, im->width);
+    return p;
+}
+
+/* ---- the tests ---- */
+
+static void test_version(void) {
+    printf("version: %s (ABI %d)\n", reel_version(), REEL_ABI_VERSION);
+    CHECK(strcmp(reel_version(), REEL_VERSION_STRING) == 0, "reel_version() is %s", reel_version());
+    CHECK(strcmp(reel_status_string(REEL_E_CHECKPOINT), "REEL_E_CHECKPOINT") == 0, "status string");
+    CHECK(strcmp(reel_status_string(1234), "unknown status") == 0, "unknown status string");
+    CHECK(reel_last_error() != NULL && reel_last_error()[0] == '\0', "last error before any call");
+    expect_status(reel_engine_free(NULL), REEL_OK, NULL, "reel_engine_free(NULL)");
+    expect_status(reel_model_free(NULL), REEL_OK, NULL, "reel_model_free(NULL)");
+}
+
+static void test_errors(const char* weights) {
+    printf("error paths:\n");
+    reel_engine* engine = (reel_engine*)0x1;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, NULL), REEL_E_INVALID_ARG, "NULL", "engine_create(out NULL)");
+    expect_status(reel_engine_create(REEL_BACKEND_CUDA, &engine), REEL_E_UNSUPPORTED, "CUDA", "engine_create(CUDA)");
+    CHECK(engine == NULL, "engine not NULL after failure");
+    expect_status(reel_engine_create((reel_backend)42, &engine), REEL_E_INVALID_ARG, "42", "engine_create(42)");
+    expect_status(reel_engine_create(REEL_BACKEND_CPU, &engine), REEL_OK, NULL, "engine_create(CPU)");
+
+    reel_model* model = (reel_model*)0x1;
+    const char* missing = "/nonexistent/reel/missing_dncnn.pth";
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, missing, &model), REEL_E_CHECKPOINT, missing, "model_load(missing file)");
+    CHECK(model == NULL, "model not NULL after failure");
+    expect_status(reel_model_load(engine, REEL_MODEL_COLORIZER, missing, &model), REEL_E_CHECKPOINT, missing, "model_load(colorizer, missing)");
+    expect_status(reel_model_load(engine, REEL_MODEL_COLORIZER, weights, &model), REEL_E_CHECKPOINT, "kair_dncnn_25.pth",
+                  "model_load(colorizer, a DnCNN file)");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, NULL, &model), REEL_E_INVALID_ARG, "checkpoint_path", "model_load(path NULL)");
+    expect_status(reel_model_load(NULL, REEL_MODEL_DENOISER, weights, &model), REEL_E_INVALID_ARG, "reel_engine", "model_load(engine NULL)");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, NULL), REEL_E_INVALID_ARG, "NULL", "model_load(out NULL)");
+    expect_status(reel_model_load(engine, (reel_model_kind)7, weights, &model), REEL_E_INVALID_ARG, "kind 7", "model_load(kind 7)");
+    expect_status(reel_model_free((reel_model*)0x7654321), REEL_E_INVALID_ARG, "reel_model", "model_free(foreign handle)");
+    expect_status(reel_model_free((reel_model*)engine), REEL_E_INVALID_ARG, "reel_model", "model_free(an engine handle)");
+    expect_status(reel_restore_options_init(NULL), REEL_E_INVALID_ARG, "options", "restore_options_init(NULL)");
+
+    reel_restore_options opts;
+    expect_status(reel_restore_options_init(&opts), REEL_OK, NULL, "restore_options_init");
+    CHECK(opts.denoiser == NULL && opts.colorizer == NULL && opts.progress == NULL, "default models/callback not NULL");
+    CHECK(opts.stabilize == 1 && opts.irt == 1 && opts.epochs == 50 && opts.memory_mb == 2048 && opts.temperature == 1.0f,
+          "defaults are not reel restore's: stabilize %d irt %d epochs %d memory %d T %g",
+          opts.stabilize, opts.irt, opts.epochs, opts.memory_mb, opts.temperature);
+    expect_status(reel_video_restore(engine, NULL, "out.mp4", &opts), REEL_E_INVALID_ARG, "input_path", "video_restore(input NULL)");
+    expect_status(reel_video_restore(engine, "in.mp4", "out.mp4", NULL), REEL_E_INVALID_ARG, "options", "video_restore(options NULL)");
+    expect_status(reel_video_restore(engine, "/nonexistent/in.mp4", "/tmp/out.mp4", &opts), REEL_E_IO, "/nonexistent/in.mp4",
+                  "video_restore(missing input)");
+
+    expect_status(reel_engine_free(engine), REEL_OK, NULL, "engine_free");
+    expect_status(reel_engine_free(engine), REEL_E_INVALID_ARG, "reel_engine", "engine_free twice");
+}
+
+/* The model the parity test loaded; the thread test reuses it and its reference output. */
+typedef struct shared_denoise { reel_model* model; const image* noisy; const uint8_t* expected; } shared_denoise;
+
+static void* denoise_in_thread(void* arg) {
+    const shared_denoise* s = arg;
+    size_t n = (size_t)s->noisy->width * s->noisy->height;
+    uint8_t* out = malloc(n);
+    reel_frame in = frame_of(s->noisy->pixels, s->noisy->width, s->noisy->height, s->noisy->width, REEL_PIXEL_GRAY8);
+    reel_frame o = frame_of(out, s->noisy->width, s->noisy->height, s->noisy->width, REEL_PIXEL_GRAY8);
+    int status = reel_frame_denoise(s->model, &in, &o);
+    int same = status == REEL_OK && memcmp(out, s->expected, n) == 0;
+    int clean_error = reel_last_error()[0] == '\0';
+    free(out);
+    return (void*)(intptr_t)(same && clean_error);
+}
+
+static void test_denoise(const char* weights, const char* set12_png) {
+    printf("denoise parity:\n");
+    char clean_pgm[1200], noisy_pgm[1200], abi_pgm[1200], cli_png[1200], cli_pgm[1200], cli_log[1200];
+    path_in(clean_pgm, sizeof clean_pgm, g_work, "clean.pgm");
+    path_in(noisy_pgm, sizeof noisy_pgm, g_work, "noisy.pgm");
+    path_in(abi_pgm, sizeof abi_pgm, g_work, "denoised_abi.pgm");
+    path_in(cli_png, sizeof cli_png, g_work, "denoised_cli.png");
+    path_in(cli_pgm, sizeof cli_pgm, g_work, "denoised_cli.pgm");
+    path_in(cli_log, sizeof cli_log, g_work, "cli.log");
+    run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt gray -frames:v 1 -update 1 '%s'", set12_png, clean_pgm);
+    image clean = read_pgm(clean_pgm);
+    size_t n = (size_t)clean.width * clean.height;
+    image noisy = { clean.width, clean.height, malloc(n) };
+    for (size_t i = 0; i < n; i++) {
+        double v = round(clean.pixels[i] + 25.0 * gaussian());
+        noisy.pixels[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    write_pgm(noisy_pgm, &noisy);
+
+    reel_engine* engine = NULL;
+    reel_model* model = NULL;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_OK, NULL, "engine_create(AUTO)");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, &model), REEL_OK, NULL, "model_load(kair_dncnn_25.pth)");
+    if (model == NULL) return;
+    reel_model_info info = { 0, 0 };
+    expect_status(reel_model_describe(model, &info), REEL_OK, NULL, "model_describe");
+    CHECK(info.kind == REEL_MODEL_DENOISER && info.channels == 1, "info: kind %d channels %d", info.kind, info.channels);
+
+    /* Packed in, packed out. */
+    image abi = { clean.width, clean.height, malloc(n) };
+    reel_frame in = frame_of(noisy.pixels, noisy.width, noisy.height, noisy.width, REEL_PIXEL_GRAY8);
+    reel_frame out = frame_of(abi.pixels, abi.width, abi.height, abi.width, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_denoise(model, &in, &out), REEL_OK, NULL, "frame_denoise");
+    write_pgm(abi_pgm, &abi);
+
+    /* Padded rows in and out (different strides), then in place: the same pixels, padding untouched. */
+    uint8_t* padded_in = padded_copy(&noisy, 13);
+    uint8_t* padded_out = padded_copy(&noisy, 29);
+    memset(padded_out, 0xCD, (size_t)(noisy.width + 29) * noisy.height);
+    reel_frame pin = frame_of(padded_in, noisy.width, noisy.height, noisy.width + 13, REEL_PIXEL_GRAY8);
+    reel_frame pout = frame_of(padded_out, noisy.width, noisy.height, noisy.width + 29, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_denoise(model, &pin, &pout), REEL_OK, NULL, "frame_denoise(strides 269, 285)");
+    int rows_equal = 1, padding_kept = 1;
+    for (int y = 0; y < noisy.height; y++) {
+        const uint8_t* row = padded_out + (size_t)y * (noisy.width + 29);
+        rows_equal &= memcmp(row, abi.pixels + (size_t)y * abi.width, abi.width) == 0;
+        for (int x = noisy.width; x < noisy.width + 29; x++) padding_kept &= row[x] == 0xCD;
+    }
+    CHECK(rows_equal, "strided result differs from the packed one");
+    CHECK(padding_kept, "bytes past the row width were written");
+    expect_status(reel_frame_denoise(model, &pin, &pin), REEL_OK, NULL, "frame_denoise(in place)");
+    rows_equal = 1;
+    for (int y = 0; y < noisy.height; y++)
+        rows_equal &= memcmp(padded_in + (size_t)y * (noisy.width + 13), abi.pixels + (size_t)y * abi.width, abi.width) == 0;
+    CHECK(rows_equal, "in-place result differs from the packed one");
+    free(padded_in);
+    free(padded_out);
+
+    /* Frames that do not fit, and the colorizer's buffer rules checked before its model kind. */
+    uint8_t rgb[16 * 16 * 3];
+    reel_frame rgb_in = frame_of(rgb, 16, 16, 48, REEL_PIXEL_RGB24);
+    reel_frame rgb_out = frame_of(rgb, 16, 16, 48, REEL_PIXEL_RGB24);
+    reel_frame bad = in;
+    expect_status(reel_frame_denoise(model, NULL, &out), REEL_E_INVALID_ARG, "in is NULL", "frame_denoise(in NULL)");
+    expect_status(reel_frame_denoise(model, &in, NULL), REEL_E_INVALID_ARG, "out is NULL", "frame_denoise(out NULL)");
+    expect_status(reel_frame_denoise(NULL, &in, &out), REEL_E_INVALID_ARG, "reel_model", "frame_denoise(model NULL)");
+    expect_status(reel_frame_denoise(model, &rgb_in, &rgb_out), REEL_E_INVALID_ARG, "REEL_PIXEL_GRAY8", "frame_denoise(RGB into gray DnCNN)");
+    bad.stride = noisy.width - 1;
+    expect_status(reel_frame_denoise(model, &bad, &out), REEL_E_INVALID_ARG, "stride", "frame_denoise(stride < width)");
+    bad = in;
+    bad.pixels = NULL;
+    expect_status(reel_frame_denoise(model, &bad, &out), REEL_E_INVALID_ARG, "pixels", "frame_denoise(pixels NULL)");
+    bad = in;
+    bad.format = 2;
+    expect_status(reel_frame_denoise(model, &bad, &out), REEL_E_INVALID_ARG, "format", "frame_denoise(format 2)");
+    bad = out;
+    bad.width = noisy.width / 2;
+    expect_status(reel_frame_denoise(model, &in, &bad), REEL_E_INVALID_ARG, "size", "frame_denoise(out smaller)");
+    reel_frame gray_small = frame_of(rgb, 16, 16, 16, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_colorize(model, 1.0f, &gray_small, &gray_small), REEL_E_INVALID_ARG, "REEL_PIXEL_RGB24",
+                  "frame_colorize(gray out)");
+    expect_status(reel_frame_colorize(model, 0.0f, &gray_small, &rgb_out), REEL_E_INVALID_ARG, "temperature", "frame_colorize(T = 0)");
+    expect_status(reel_frame_colorize(model, 1.0f, &gray_small, &rgb_out), REEL_E_INVALID_ARG, "denoiser",
+                  "frame_colorize(gray → RGB, with a denoiser)");
+
+    /* The CLI on the same noisy image. */
+    run("'%s' '%s' denoise '%s' '%s' --weights '%s' 2>'%s'", g_dotnet, g_reel_dll, noisy_pgm, cli_png, weights, cli_log);
+    run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt gray -frames:v 1 -update 1 '%s'", cli_png, cli_pgm);
+    image cli = read_pgm(cli_pgm);
+    CHECK(cli.width == abi.width && cli.height == abi.height, "CLI result is %d×%d", cli.width, cli.height);
+    int max_diff = 0;
+    size_t differing = 0;
+    for (size_t i = 0; i < n && cli.width == abi.width && cli.height == abi.height; i++) {
+        int d = abs((int)cli.pixels[i] - (int)abi.pixels[i]);
+        if (d > max_diff) max_diff = d;
+        differing += d != 0;
+    }
+    double psnr_noisy = psnr(noisy.pixels, clean.pixels, n), psnr_abi = psnr(abi.pixels, clean.pixels, n);
+    printf("  ABI vs CLI on %d×%d: max |diff| = %d u8 levels, %zu pixels differ\n", abi.width, abi.height, max_diff, differing);
+    printf("  PSNR against the clean image: noisy %.2f dB, ABI-denoised %.2f dB\n", psnr_noisy, psnr_abi);
+    CHECK(max_diff <= 1, "ABI and CLI differ by %d levels", max_diff);
+    CHECK(psnr_abi > psnr_noisy + 6.0, "denoising gained only %.2f dB", psnr_abi - psnr_noisy);
+
+    /* Two threads on the one model, while this thread holds an error of its own. */
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, "/nonexistent/x.pth", &(reel_model*){ NULL }),
+                  REEL_E_CHECKPOINT, "/nonexistent/x.pth", "model_load(missing) on the main thread");
+    shared_denoise s = { model, &noisy, abi.pixels };
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++) pthread_create(&threads[i], NULL, denoise_in_thread, &s);
+    for (int i = 0; i < 2; i++) {
+        void* ok = NULL;
+        pthread_join(threads[i], &ok);
+        CHECK(ok != NULL, "thread %d: different pixels or a stray last error", i);
+    }
+    CHECK(strstr(reel_last_error(), "/nonexistent/x.pth") != NULL, "main thread's last error was overwritten: '%s'", reel_last_error());
+    printf("  two threads, one model: same pixels; last errors stayed per thread\n");
+
+    /* Freeing the engine frees its models. */
+    expect_status(reel_engine_free(engine), REEL_OK, NULL, "engine_free (with a live model)");
+    expect_status(reel_model_describe(model, &info), REEL_E_INVALID_ARG, "reel_model", "model_describe after its engine was freed");
+    free(clean.pixels);
+    free(noisy.pixels);
+    free(abi.pixels);
+    free(cli.pixels);
+}
+
+/* ---- restore ---- */
+
+typedef struct progress_log {
+    int calls, stabilize_calls, encode_calls;
+    int64_t last_done, last_total;
+    int cancel_at_encode; /* > 0: cancel at this encode call, when the encoder has its temp file open */
+} progress_log;
+
+static int on_progress(void* user, const char* stage, int64_t done, int64_t total) {
+    progress_log* log = user;
+    log->calls++;
+    log->last_done = done;
+    log->last_total = total;
+    log->stabilize_calls += strcmp(stage, "stabilize") == 0;
+    log->encode_calls += strcmp(stage, "encode") == 0;
+    return log->cancel_at_encode > 0 && log->encode_calls >= log->cancel_at_encode;
+}
+
+static long count_frames(const char* video) {
+    char command[2048];
+    snprintf(command, sizeof command,
+             "ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 '%s'", video);
+    FILE* p = popen(command, "r");
+    long frames = -1;
+    if (p == NULL || fscanf(p, "%ld", &frames) != 1) frames = -1;
+    if (p != NULL) pclose(p);
+    return frames;
+}
+
+/* Entries in the work folder whose names start with the prefix (the sinks' temp files start ".name."). */
+static int count_entries(const char* prefix) {
+    DIR* d = opendir(g_work);
+    int count = 0;
+    for (struct dirent* e; d != NULL && (e = readdir(d)) != NULL;)
+        count += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d != NULL) closedir(d);
+    return count;
+}
+
+static void test_restore(const char* weights) {
+    printf("restore:\n");
+    char clip[1200], plain[1200], stable[1200], cancelled[1200];
+    path_in(clip, sizeof clip, g_work, "clip.mp4");
+    path_in(plain, sizeof plain, g_work, "restored_plain.mp4");
+    path_in(stable, sizeof stable, g_work, "restored_stable.mp4");
+    path_in(cancelled, sizeof cancelled, g_work, "cancelled.mp4");
+    run("ffmpeg -v error -nostdin -y -f lavfi -i testsrc=size=64x48:rate=6:duration=1 -vf format=gray,noise=alls=20:allf=t "
+        "-c:v libx264 -pix_fmt yuv420p '%s'", clip);
+
+    reel_engine* engine = NULL;
+    reel_model* dncnn = NULL;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_OK, NULL, "engine_create");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, &dncnn), REEL_OK, NULL, "model_load");
+    if (dncnn == NULL) return;
+
+    reel_restore_options opts;
+    reel_restore_options_init(&opts);
+    progress_log log = { 0 };
+    opts.denoiser = dncnn;
+    opts.stabilize = 0;
+    opts.progress = on_progress;
+    opts.progress_user = &log;
+    expect_status(reel_video_restore(engine, clip, plain, &opts), REEL_OK, NULL, "video_restore(denoise only)");
+    long frames = count_frames(plain);
+    printf("  denoise only: %d progress calls, last %lld/%lld; output has %ld frames\n",
+           log.calls, (long long)log.last_done, (long long)log.last_total, frames);
+    CHECK(log.calls == 6 && log.last_done == 6 && log.last_total == 6, "progress: %d calls, last %lld/%lld",
+          log.calls, (long long)log.last_done, (long long)log.last_total);
+    CHECK(frames == 6, "%s has %ld frames, want 6", plain, frames);
+
+    progress_log stable_log = { 0 };
+    opts.stabilize = 1;
+    opts.irt = 0;
+    opts.epochs = 1;
+    opts.progress_user = &stable_log;
+    expect_status(reel_video_restore(engine, clip, stable, &opts), REEL_OK, NULL, "video_restore(with the prior, 1 epoch)");
+    frames = count_frames(stable);
+    printf("  with the prior: %d progress calls (%d stabilize, %d encode); output has %ld frames\n", stable_log.calls,
+           stable_log.stabilize_calls, stable_log.encode_calls, frames);
+    CHECK(stable_log.stabilize_calls == 6 && stable_log.encode_calls == 6, "progress: %d stabilize calls, %d encode calls; want 6 and 6",
+          stable_log.stabilize_calls, stable_log.encode_calls);
+    CHECK(frames == 6, "%s has %ld frames, want 6", stable, frames);
+
+    progress_log cancel_log = { .cancel_at_encode = 2 };
+    opts.progress_user = &cancel_log;
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_CANCELLED, "cancelled", "video_restore(callback cancels)");
+    struct stat st;
+    CHECK(stat(cancelled, &st) != 0, "%s exists after cancelling", cancelled);
+    CHECK(count_entries(".cancelled.") == 0, "a temporary file of the cancelled restore was left in %s", g_work);
+    CHECK(cancel_log.encode_calls == 2 && cancel_log.calls == 6 + 6 + 2,
+          "the callback ran %d times (%d encode); it must stop at the cancelling call", cancel_log.calls, cancel_log.encode_calls);
+
+    opts.irt = 1;
+    opts.epochs = 3;
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "IRT", "video_restore(IRT, 3 epochs)");
+    opts.irt = 0;
+    opts.colorizer = dncnn;
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "colorizer", "video_restore(denoiser as colorizer)");
+    opts.colorizer = NULL;
+    expect_status(reel_video_restore(engine, clip, clip, &opts), REEL_E_INVALID_ARG, "overwrite", "video_restore(output = input)");
+    reel_engine_free(engine);
+}
+
+int main(int argc, char** argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) snprintf(g_data, sizeof g_data, "%s", argv[++i]);
+        else if (strcmp(argv[i], "--work") == 0 && i + 1 < argc) snprintf(g_work, sizeof g_work, "%s", argv[++i]);
+        else if (strcmp(argv[i], "--reel") == 0 && i + 2 < argc) {
+            snprintf(g_dotnet, sizeof g_dotnet, "%s", argv[++i]);
+            snprintf(g_reel_dll, sizeof g_reel_dll, "%s", argv[++i]);
+        } else die("usage: c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL");
+    }
+    if (!g_data[0] || !g_work[0] || !g_reel_dll[0]) die("usage: c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL");
+    char weights[1200], set12[1200];
+    path_in(weights, sizeof weights, g_data, "weights/kair_dncnn_25.pth");
+    path_in(set12, sizeof set12, g_data, "testsets/Set12/01.png");
+    require_file(weights, "test data: the shared/ folder must sit beside the repository");
+    require_file(set12, "test data: the shared/ folder must sit beside the repository");
+    require_file(g_reel_dll, "the CLI is not built: run `dotnet build Engine.sln -c Release`");
+    run("rm -rf '%s' && mkdir -p '%s'", g_work, g_work);
+
+    test_version();
+    test_errors(weights);
+    test_denoise(weights, set12);
+    test_restore(weights);
+    if (g_failures) {
+        printf("c_api: %d check(s) failed\n", g_failures);
+        return 1;
+    }
+    printf("c_api: all checks passed\n");
+    return 0;
+}
