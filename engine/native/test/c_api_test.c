@@ -12,6 +12,11 @@
  * - restore: a generated 64×48 gray clip of 6 frames, with and without the temporal prior,
  *   progress reported; a callback that returns non-zero cancels and leaves no file behind.
  * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI run as child processes.
+ *
+ *   c_api_test --no-engine      (with REEL_ENGINE_DIR naming a folder without Reel.Engine.dll)
+ *
+ * - the runtime cannot start: every call says why (REEL_E_RUNTIME, naming the folder), on every
+ *   thread, while reel_version and the no-op frees still work.
  */
 #define _GNU_SOURCE
 #include <reel.h>
@@ -443,14 +448,41 @@ static void test_restore(const char* weights) {
     reel_engine_free(engine);
 }
 
+static void* create_engine_in_thread(void* arg) {
+    (void)arg;
+    reel_engine* engine = NULL;
+    int status = reel_engine_create(REEL_BACKEND_AUTO, &engine);
+    return (void*)(intptr_t)(status == REEL_E_RUNTIME && strstr(reel_last_error(), "Reel.Engine.dll") != NULL);
+}
+
+static int test_no_engine(void) {
+    const char* dir = getenv("REEL_ENGINE_DIR");
+    if (dir == NULL || dir[0] == '\0') die("--no-engine needs REEL_ENGINE_DIR set to a folder without Reel.Engine.dll");
+    printf("runtime cannot start (REEL_ENGINE_DIR=%s):\n", dir);
+    CHECK(strcmp(reel_version(), REEL_VERSION_STRING) == 0, "reel_version() is %s", reel_version());
+    reel_engine* engine = (reel_engine*)0x1;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_E_RUNTIME, dir, "engine_create");
+    CHECK(engine == NULL, "engine not NULL after failure");
+    expect_status(reel_restore_options_init(&(reel_restore_options){ 0 }), REEL_E_RUNTIME, "REEL_ENGINE_DIR", "restore_options_init");
+    pthread_t thread;
+    void* ok = NULL;
+    pthread_create(&thread, NULL, create_engine_in_thread, NULL);
+    pthread_join(thread, &ok);
+    CHECK(ok != NULL, "another thread did not get REEL_E_RUNTIME with the reason");
+    expect_status(reel_model_free(NULL), REEL_OK, NULL, "model_free(NULL)");
+    printf(g_failures ? "c_api_no_engine: %d check(s) failed\n" : "c_api_no_engine: all checks passed\n", g_failures);
+    return g_failures != 0;
+}
+
 int main(int argc, char** argv) {
+    if (argc == 2 && strcmp(argv[1], "--no-engine") == 0) return test_no_engine();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) snprintf(g_data, sizeof g_data, "%s", argv[++i]);
         else if (strcmp(argv[i], "--work") == 0 && i + 1 < argc) snprintf(g_work, sizeof g_work, "%s", argv[++i]);
         else if (strcmp(argv[i], "--reel") == 0 && i + 2 < argc) {
             snprintf(g_dotnet, sizeof g_dotnet, "%s", argv[++i]);
             snprintf(g_reel_dll, sizeof g_reel_dll, "%s", argv[++i]);
-        } else die("usage: c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL");
+        } else die("usage: c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL | --no-engine");
     }
     if (!g_data[0] || !g_work[0] || !g_reel_dll[0]) die("usage: c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL");
     char weights[1200], set12[1200];
