@@ -9,6 +9,9 @@
  *   through the ABI with padded strides and in place, against `reel denoise` on the same noisy
  *   image: at most 1 u8 level apart, and the result must be much closer to the clean image;
  * - threads: the same model from two threads gives the same pixels; last errors are per thread;
+ * - colorize parity: no ECCV16 checkpoint is in the shared data, so this program writes one with
+ *   random weights in the official key layout (safetensors); the gray image colorized through
+ *   the ABI (as GRAY8 and as RGB24) against `reel colorize`: at most 1 u8 level apart;
  * - restore: a generated 64×48 gray clip of 6 frames, with and without the temporal prior,
  *   progress reported; a callback that returns non-zero cancels and leaves no file behind.
  * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI run as child processes.
@@ -31,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static int g_failures;
 static char g_work[1024], g_data[1024], g_dotnet[1024], g_reel_dll[1024];
@@ -91,18 +95,21 @@ static void run(const char* format, ...) {
     if (rc != 0) die("command failed (%d): %s", rc, command);
 }
 
-/* ---- 8-bit gray images as binary PGM (what ffmpeg writes with -pix_fmt gray) ---- */
+/* ---- 8-bit images as binary PGM / PPM (what ffmpeg writes with -pix_fmt gray / rgb24) ---- */
 
-typedef struct image { int width, height; uint8_t* pixels; } image;
+typedef struct image { int width, height, channels; uint8_t* pixels; } image;
 
-static image read_pgm(const char* path) {
+static image read_pnm(const char* path) {
     FILE* f = fopen(path, "rb");
     if (f == NULL) die("cannot open %s: %s", path, strerror(errno));
-    image im = { 0, 0, NULL };
+    image im = { 0, 0, 0, NULL };
+    char kind = 0;
     int maxval = 0;
-    if (fscanf(f, "P5 %d %d %d", &im.width, &im.height, &maxval) != 3 || maxval != 255 || fgetc(f) == EOF)
-        die("%s is not an 8-bit binary PGM", path);
-    size_t n = (size_t)im.width * im.height;
+    if (fscanf(f, "P%c %d %d %d", &kind, &im.width, &im.height, &maxval) != 4 || (kind != '5' && kind != '6') ||
+        maxval != 255 || fgetc(f) == EOF)
+        die("%s is not an 8-bit binary PGM or PPM", path);
+    im.channels = kind == '5' ? 1 : 3;
+    size_t n = (size_t)im.width * im.height * im.channels;
     im.pixels = malloc(n);
     if (im.pixels == NULL || fread(im.pixels, 1, n, f) != n) die("%s: truncated", path);
     fclose(f);
@@ -141,6 +148,13 @@ static double psnr(const uint8_t* a, const uint8_t* b, size_t n) {
 static reel_frame frame_of(uint8_t* pixels, int width, int height, int stride, int format) {
     reel_frame f = { pixels, width, height, stride, format };
     return f;
+}
+
+static image crop(const image* im, int x0, int y0, int width, int height) {
+    image c = { width, height, 1, malloc((size_t)width * height) };
+    if (c.pixels == NULL) die("out of memory");
+    for (int y = 0; y < height; y++) memcpy(c.pixels + (size_t)y * width, im->pixels + (size_t)(y0 + y) * im->width + x0, width);
+    return c;
 }
 
 static uint8_t* padded_copy(const image* im, int pad) {
@@ -229,9 +243,9 @@ static void test_denoise(const char* weights, const char* set12_png) {
     path_in(cli_pgm, sizeof cli_pgm, g_work, "denoised_cli.pgm");
     path_in(cli_log, sizeof cli_log, g_work, "cli.log");
     run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt gray -frames:v 1 -update 1 '%s'", set12_png, clean_pgm);
-    image clean = read_pgm(clean_pgm);
+    image clean = read_pnm(clean_pgm);
     size_t n = (size_t)clean.width * clean.height;
-    image noisy = { clean.width, clean.height, malloc(n) };
+    image noisy = { clean.width, clean.height, 1, malloc(n) };
     for (size_t i = 0; i < n; i++) {
         double v = round(clean.pixels[i] + 25.0 * gaussian());
         noisy.pixels[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
@@ -248,31 +262,38 @@ static void test_denoise(const char* weights, const char* set12_png) {
     CHECK(info.kind == REEL_MODEL_DENOISER && info.channels == 1, "info: kind %d channels %d", info.kind, info.channels);
 
     /* Packed in, packed out. */
-    image abi = { clean.width, clean.height, malloc(n) };
+    image abi = { clean.width, clean.height, 1, malloc(n) };
     reel_frame in = frame_of(noisy.pixels, noisy.width, noisy.height, noisy.width, REEL_PIXEL_GRAY8);
     reel_frame out = frame_of(abi.pixels, abi.width, abi.height, abi.width, REEL_PIXEL_GRAY8);
     expect_status(reel_frame_denoise(model, &in, &out), REEL_OK, NULL, "frame_denoise");
     write_pgm(abi_pgm, &abi);
 
+    /* Strides and threads on a crop (each DnCNN pass at 256² costs seconds on two cores): the crop
+     * denoised packed is the reference for padded rows in and out, in place, and two threads. */
+    image small = crop(&noisy, 40, 60, 72, 40);
+    image small_ref = { small.width, small.height, 1, malloc((size_t)small.width * small.height) };
+    reel_frame small_in = frame_of(small.pixels, small.width, small.height, small.width, REEL_PIXEL_GRAY8);
+    reel_frame small_out = frame_of(small_ref.pixels, small.width, small.height, small.width, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_denoise(model, &small_in, &small_out), REEL_OK, NULL, "frame_denoise(72×40 crop)");
     /* Padded rows in and out (different strides), then in place: the same pixels, padding untouched. */
-    uint8_t* padded_in = padded_copy(&noisy, 13);
-    uint8_t* padded_out = padded_copy(&noisy, 29);
-    memset(padded_out, 0xCD, (size_t)(noisy.width + 29) * noisy.height);
-    reel_frame pin = frame_of(padded_in, noisy.width, noisy.height, noisy.width + 13, REEL_PIXEL_GRAY8);
-    reel_frame pout = frame_of(padded_out, noisy.width, noisy.height, noisy.width + 29, REEL_PIXEL_GRAY8);
-    expect_status(reel_frame_denoise(model, &pin, &pout), REEL_OK, NULL, "frame_denoise(strides 269, 285)");
+    uint8_t* padded_in = padded_copy(&small, 13);
+    uint8_t* padded_out = padded_copy(&small, 29);
+    memset(padded_out, 0xCD, (size_t)(small.width + 29) * small.height);
+    reel_frame pin = frame_of(padded_in, small.width, small.height, small.width + 13, REEL_PIXEL_GRAY8);
+    reel_frame pout = frame_of(padded_out, small.width, small.height, small.width + 29, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_denoise(model, &pin, &pout), REEL_OK, NULL, "frame_denoise(strides +13, +29)");
     int rows_equal = 1, padding_kept = 1;
-    for (int y = 0; y < noisy.height; y++) {
-        const uint8_t* row = padded_out + (size_t)y * (noisy.width + 29);
-        rows_equal &= memcmp(row, abi.pixels + (size_t)y * abi.width, abi.width) == 0;
-        for (int x = noisy.width; x < noisy.width + 29; x++) padding_kept &= row[x] == 0xCD;
+    for (int y = 0; y < small.height; y++) {
+        const uint8_t* row = padded_out + (size_t)y * (small.width + 29);
+        rows_equal &= memcmp(row, small_ref.pixels + (size_t)y * small.width, small.width) == 0;
+        for (int x = small.width; x < small.width + 29; x++) padding_kept &= row[x] == 0xCD;
     }
     CHECK(rows_equal, "strided result differs from the packed one");
     CHECK(padding_kept, "bytes past the row width were written");
     expect_status(reel_frame_denoise(model, &pin, &pin), REEL_OK, NULL, "frame_denoise(in place)");
     rows_equal = 1;
-    for (int y = 0; y < noisy.height; y++)
-        rows_equal &= memcmp(padded_in + (size_t)y * (noisy.width + 13), abi.pixels + (size_t)y * abi.width, abi.width) == 0;
+    for (int y = 0; y < small.height; y++)
+        rows_equal &= memcmp(padded_in + (size_t)y * (small.width + 13), small_ref.pixels + (size_t)y * small.width, small.width) == 0;
     CHECK(rows_equal, "in-place result differs from the packed one");
     free(padded_in);
     free(padded_out);
@@ -307,7 +328,7 @@ static void test_denoise(const char* weights, const char* set12_png) {
     /* The CLI on the same noisy image. */
     run("'%s' '%s' denoise '%s' '%s' --weights '%s' 2>'%s'", g_dotnet, g_reel_dll, noisy_pgm, cli_png, weights, cli_log);
     run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt gray -frames:v 1 -update 1 '%s'", cli_png, cli_pgm);
-    image cli = read_pgm(cli_pgm);
+    image cli = read_pnm(cli_pgm);
     CHECK(cli.width == abi.width && cli.height == abi.height, "CLI result is %d×%d", cli.width, cli.height);
     int max_diff = 0;
     size_t differing = 0;
@@ -325,7 +346,7 @@ static void test_denoise(const char* weights, const char* set12_png) {
     /* Two threads on the one model, while this thread holds an error of its own. */
     expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, "/nonexistent/x.pth", &(reel_model*){ NULL }),
                   REEL_E_CHECKPOINT, "/nonexistent/x.pth", "model_load(missing) on the main thread");
-    shared_denoise s = { model, &noisy, abi.pixels };
+    shared_denoise s = { model, &small, small_ref.pixels };
     pthread_t threads[2];
     for (int i = 0; i < 2; i++) pthread_create(&threads[i], NULL, denoise_in_thread, &s);
     for (int i = 0; i < 2; i++) {
@@ -341,8 +362,171 @@ static void test_denoise(const char* weights, const char* set12_png) {
     expect_status(reel_model_describe(model, &info), REEL_E_INVALID_ARG, "reel_model", "model_describe after its engine was freed");
     free(clean.pixels);
     free(noisy.pixels);
+    free(small.pixels);
+    free(small_ref.pixels);
     free(abi.pixels);
     free(cli.pixels);
+}
+
+/* ---- colorize ---- */
+
+/* One tensor of the ECCV16 layout: name, shape, and how to fill it. */
+typedef enum fill { HE_UNIFORM, SMALL, ONES, ZEROS, CENTRES } fill;
+typedef struct tensor_spec { char name[32]; int rank, dims[4]; fill fill; } tensor_spec;
+
+#define ECCV16_TENSORS 75
+
+static int add_tensor(tensor_spec* specs, int count, const char* name, fill fill, int rank, int d0, int d1, int d2, int d3) {
+    if (count >= ECCV16_TENSORS) die("more ECCV16 tensors than the %d expected", ECCV16_TENSORS);
+    tensor_spec* t = &specs[count];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->rank = rank;
+    t->dims[0] = d0, t->dims[1] = d1, t->dims[2] = d2, t->dims[3] = d3;
+    t->fill = fill;
+    return count + 1;
+}
+
+/*
+ * Random weights in the key layout of colorization_release_v2 (engine/Models/Colorizer.cs reads
+ * the same): He-uniform convs keep activations in range through the 23 layers, BN is the
+ * identity, and model_out holds random bin centres in [-1, 1] (× 110 gives ab).
+ */
+static void write_random_colorizer(const char* path) {
+    static const struct { int block, convs, in, width; } blocks[] = {
+        { 1, 2, 1, 64 }, { 2, 2, 64, 128 }, { 3, 3, 128, 256 }, { 4, 3, 256, 512 },
+        { 5, 3, 512, 512 }, { 6, 3, 512, 512 }, { 7, 3, 512, 512 },
+    };
+    tensor_spec specs[ECCV16_TENSORS];
+    int count = 0;
+    char name[32];
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+        int in = blocks[b].in;
+        for (int c = 0; c < blocks[b].convs; c++) {
+            snprintf(name, sizeof name, "model%d.%d.weight", blocks[b].block, 2 * c);
+            count = add_tensor(specs, count, name, HE_UNIFORM, 4, blocks[b].width, in, 3, 3);
+            snprintf(name, sizeof name, "model%d.%d.bias", blocks[b].block, 2 * c);
+            count = add_tensor(specs, count, name, SMALL, 1, blocks[b].width, 0, 0, 0);
+            in = blocks[b].width;
+        }
+        static const char* bn_fields[] = { "weight", "bias", "running_mean", "running_var" };
+        static const fill bn_fills[] = { ONES, ZEROS, ZEROS, ONES };
+        for (int f = 0; f < 4; f++) {
+            snprintf(name, sizeof name, "model%d.%d.%s", blocks[b].block, 2 * blocks[b].convs, bn_fields[f]);
+            count = add_tensor(specs, count, name, bn_fills[f], 1, blocks[b].width, 0, 0, 0);
+        }
+    }
+    count = add_tensor(specs, count, "model8.0.weight", HE_UNIFORM, 4, 512, 256, 4, 4);
+    count = add_tensor(specs, count, "model8.0.bias", SMALL, 1, 256, 0, 0, 0);
+    count = add_tensor(specs, count, "model8.2.weight", HE_UNIFORM, 4, 256, 256, 3, 3);
+    count = add_tensor(specs, count, "model8.2.bias", SMALL, 1, 256, 0, 0, 0);
+    count = add_tensor(specs, count, "model8.4.weight", HE_UNIFORM, 4, 256, 256, 3, 3);
+    count = add_tensor(specs, count, "model8.4.bias", SMALL, 1, 256, 0, 0, 0);
+    count = add_tensor(specs, count, "model8.6.weight", HE_UNIFORM, 4, 313, 256, 1, 1);
+    count = add_tensor(specs, count, "model8.6.bias", SMALL, 1, 313, 0, 0, 0);
+    count = add_tensor(specs, count, "model_out.weight", CENTRES, 4, 2, 313, 1, 1);
+
+    /* safetensors: u64 header length, JSON header (space-padded to 8 bytes), raw little-endian f32. */
+    size_t capacity = 16384, used = 0;
+    char* header = malloc(capacity);
+    uint64_t offset = 0;
+    used += snprintf(header + used, capacity - used, "{");
+    for (int i = 0; i < count; i++) {
+        uint64_t elements = 1;
+        char shape[64] = "";
+        for (int d = 0; d < specs[i].rank; d++) {
+            elements *= (uint64_t)specs[i].dims[d];
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%d", d ? "," : "", specs[i].dims[d]);
+        }
+        used += snprintf(header + used, capacity - used, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%s],\"data_offsets\":[%llu,%llu]}",
+                         i ? "," : "", specs[i].name, shape, (unsigned long long)offset, (unsigned long long)(offset + 4 * elements));
+        offset += 4 * elements;
+    }
+    used += snprintf(header + used, capacity - used, "}");
+    if (used + 8 >= capacity) die("safetensors header does not fit");
+    while (used % 8) header[used++] = ' ';
+    FILE* f = fopen(path, "wb");
+    if (f == NULL) die("cannot write %s: %s", path, strerror(errno));
+    uint64_t length = used;
+    fwrite(&length, 8, 1, f);
+    fwrite(header, 1, used, f);
+    for (int i = 0; i < count; i++) {
+        const tensor_spec* t = &specs[i];
+        size_t elements = 1, fan_in = 1;
+        for (int d = 0; d < t->rank; d++) elements *= (size_t)t->dims[d];
+        for (int d = 1; d < t->rank; d++) fan_in *= (size_t)t->dims[d];
+        /* A transposed conv's weight is (in, out, kh, kw): each output sums in × kh × kw / 4 inputs at stride 2. */
+        if (strcmp(t->name, "model8.0.weight") == 0) fan_in = (size_t)t->dims[0] * t->dims[2] * t->dims[3] / 4;
+        float* values = malloc(elements * sizeof(float));
+        double bound = sqrt(6.0 / (double)fan_in);
+        for (size_t e = 0; e < elements; e++) {
+            double u = 2.0 * uniform01() - 1.0;
+            values[e] = (float)(t->fill == HE_UNIFORM ? u * bound : t->fill == SMALL ? 0.01 * u
+                              : t->fill == ONES ? 1.0 : t->fill == CENTRES ? u : 0.0);
+        }
+        fwrite(values, sizeof(float), elements, f);
+        free(values);
+    }
+    if (fclose(f) != 0) die("cannot write %s", path);
+    free(header);
+}
+
+static void test_colorize(void) {
+    printf("colorize parity (random ECCV16 weights):\n");
+    char weights[1200], clean_pgm[1200], cli_png[1200], cli_ppm[1200], cli_log[1200];
+    path_in(weights, sizeof weights, g_work, "eccv16_random.safetensors");
+    path_in(clean_pgm, sizeof clean_pgm, g_work, "clean.pgm");
+    path_in(cli_png, sizeof cli_png, g_work, "colorized_cli.png");
+    path_in(cli_ppm, sizeof cli_ppm, g_work, "colorized_cli.ppm");
+    path_in(cli_log, sizeof cli_log, g_work, "cli_colorize.log");
+    write_random_colorizer(weights);
+    image gray = read_pnm(clean_pgm);
+    size_t n = (size_t)gray.width * gray.height;
+
+    reel_engine* engine = NULL;
+    reel_model* colorizer = NULL;
+    reel_engine_create(REEL_BACKEND_AUTO, &engine);
+    expect_status(reel_model_load(engine, REEL_MODEL_COLORIZER, weights, &colorizer), REEL_OK, NULL, "model_load(colorizer)");
+    if (colorizer == NULL) return;
+    reel_model_info info = { 0, 0 };
+    expect_status(reel_model_describe(colorizer, &info), REEL_OK, NULL, "model_describe(colorizer)");
+    CHECK(info.kind == REEL_MODEL_COLORIZER && info.channels == 1, "info: kind %d channels %d", info.kind, info.channels);
+
+    uint8_t* from_gray = malloc(3 * n);
+    uint8_t* rgb_in = malloc(3 * n);
+    uint8_t* from_rgb = malloc(3 * n);
+    for (size_t i = 0; i < n; i++) rgb_in[3 * i] = rgb_in[3 * i + 1] = rgb_in[3 * i + 2] = gray.pixels[i];
+    reel_frame in = frame_of(gray.pixels, gray.width, gray.height, gray.width, REEL_PIXEL_GRAY8);
+    reel_frame out = frame_of(from_gray, gray.width, gray.height, 3 * gray.width, REEL_PIXEL_RGB24);
+    expect_status(reel_frame_colorize(colorizer, 1.0f, &in, &out), REEL_OK, NULL, "frame_colorize(GRAY8 → RGB24)");
+    reel_frame in_rgb = frame_of(rgb_in, gray.width, gray.height, 3 * gray.width, REEL_PIXEL_RGB24);
+    out.pixels = from_rgb;
+    expect_status(reel_frame_colorize(colorizer, 1.0f, &in_rgb, &out), REEL_OK, NULL, "frame_colorize(RGB24 → RGB24)");
+    CHECK(memcmp(from_gray, from_rgb, 3 * n) == 0, "a gray frame and the same frame as RGB colorize differently");
+    expect_status(reel_frame_denoise(colorizer, &in, &in), REEL_E_INVALID_ARG, "colorizer", "frame_denoise(with a colorizer)");
+
+    run("'%s' '%s' colorize '%s' '%s' --weights '%s' 2>'%s'", g_dotnet, g_reel_dll, clean_pgm, cli_png, weights, cli_log);
+    run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt rgb24 -frames:v 1 -update 1 '%s'", cli_png, cli_ppm);
+    image cli = read_pnm(cli_ppm);
+    CHECK(cli.width == gray.width && cli.height == gray.height && cli.channels == 3, "CLI result is %d×%d×%d",
+          cli.width, cli.height, cli.channels);
+    int max_diff = 0;
+    size_t coloured = 0;
+    for (size_t i = 0; i < 3 * n && cli.width == gray.width && cli.height == gray.height && cli.channels == 3; i++) {
+        int d = abs((int)cli.pixels[i] - (int)from_gray[i]);
+        if (d > max_diff) max_diff = d;
+    }
+    for (size_t i = 0; i < n; i++)
+        coloured += from_gray[3 * i] != from_gray[3 * i + 1] || from_gray[3 * i + 1] != from_gray[3 * i + 2];
+    printf("  ABI vs CLI on %d×%d: max |diff| = %d u8 levels; %zu of %zu pixels are not gray\n", gray.width, gray.height,
+           max_diff, coloured, n);
+    CHECK(max_diff <= 1, "ABI and CLI differ by %d levels", max_diff);
+    CHECK(coloured > n / 2, "only %zu pixels got colour", coloured);
+    reel_engine_free(engine);
+    free(gray.pixels);
+    free(cli.pixels);
+    free(from_gray);
+    free(rgb_in);
+    free(from_rgb);
 }
 
 /* ---- restore ---- */
@@ -493,10 +677,15 @@ int main(int argc, char** argv) {
     require_file(g_reel_dll, "the CLI is not built: run `dotnet build Engine.sln -c Release`");
     run("rm -rf '%s' && mkdir -p '%s'", g_work, g_work);
 
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     test_version();
-    test_errors(weights);
+    test_errors(weights); /* starts the runtime */
     test_denoise(weights, set12);
+    test_colorize();
     test_restore(weights);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("c_api: %.1f s\n", (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (g_failures) {
         printf("c_api: %d check(s) failed\n", g_failures);
         return 1;
