@@ -64,10 +64,17 @@ static int fail(int status, const char* format, ...) {
     return status;
 }
 
-/* hostfxr reports why it failed through this writer; keep its first line next to ours. */
+/* hostfxr says why it failed through this writer, in several multi-line messages: join them on one line. */
 static char g_hostfxr_message[ERROR_CAPACITY];
 static void hostfxr_error(const char_t* message) {
-    if (g_hostfxr_message[0] == '\0') snprintf(g_hostfxr_message, sizeof g_hostfxr_message, "%s", message);
+    size_t n = strlen(g_hostfxr_message);
+    if (n > 0 && n + 1 < sizeof g_hostfxr_message) g_hostfxr_message[n++] = ' ';
+    for (const char* c = message; *c != '\0' && n + 1 < sizeof g_hostfxr_message; c++) {
+        int space = *c == '\n' || *c == '\r' || *c == '\t';
+        if (space && (n == 0 || g_hostfxr_message[n - 1] == ' ')) continue;
+        g_hostfxr_message[n++] = space ? ' ' : *c;
+    }
+    g_hostfxr_message[n] = '\0';
 }
 
 /* dir/name into out; fails (REEL_E_RUNTIME) rather than cut a path short. */
