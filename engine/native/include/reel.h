@@ -29,9 +29,9 @@
  * needs it and runs the managed engine, Reel.Engine.dll, which it looks for in this order:
  * $REEL_ENGINE_DIR; the folder holding libreel.so; the engine's build folder recorded when
  * libreel.so was built (engine/bin/Release/net10.0). The .NET 10 runtime is found as `dotnet`
- * finds it ($DOTNET_ROOT, then the global install). If the runtime cannot start, every call
- * returns REEL_E_RUNTIME and reel_last_error() says why; reel_version() and
- * reel_status_string() work without it.
+ * finds it ($DOTNET_ROOT, then the global install), else in the .NET libreel.so was built with.
+ * If the runtime cannot start, every call returns REEL_E_RUNTIME and reel_last_error() says why;
+ * reel_version(), reel_status_string() and freeing NULL work without it.
  *
  * Thread safety
  * -------------
@@ -45,13 +45,14 @@
  * Functions return a reel_status: REEL_OK (0) or an error code. After an error,
  * reel_last_error() returns a one-line UTF-8 message that names what was wrong (a path, an
  * argument) and what to do. The string belongs to libreel.so, lives in storage local to the
- * calling thread, and stays valid until that thread's next reel_ call; copy it to keep it.
- * Every reel_ call except reel_last_error, reel_version and reel_status_string first clears it,
- * so after REEL_OK it is "". It is never NULL.
+ * calling thread (at most 4 KiB), and stays valid until that thread's next reel_ call; copy it
+ * to keep it. Every reel_ call except reel_last_error, reel_version and reel_status_string first
+ * clears it, so after REEL_OK it is "". It is never NULL.
  *
  * Handles are opaque. The caller owns what reel_engine_create and reel_model_load return and
  * frees it with reel_engine_free / reel_model_free. Freeing an engine frees the models loaded
- * through it. A freed, foreign or wrong-typed handle is detected and refused with
+ * through it (freeing one of them afterwards returns REEL_E_INVALID_ARG and does no harm).
+ * A freed, foreign or wrong-typed handle is detected and refused with
  * REEL_E_INVALID_ARG. Frame buffers and strings stay the caller's: libreel.so only reads or
  * writes them during the call and keeps no pointer to them.
  */
