@@ -238,6 +238,9 @@ public static unsafe class NativeExports
             string input = Utf8(inputPath), output = Utf8(outputPath);
             if (!File.Exists(input)) throw new FileNotFoundException($"input not found: {input}");
             if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new NativeArgumentException("output would overwrite the input; choose another path");
+            // Checked here, not only by the sink after the first frame is done, so it fails fast and as REEL_E_IO.
+            var outputDir = Path.GetDirectoryName(Path.GetFullPath(output))!;
+            if (!Directory.Exists(outputDir)) throw new DirectoryNotFoundException($"output folder does not exist: {outputDir}");
             var denoiser = RestoreModel(o.Denoiser, engine, NativeModelKind.Denoiser);
             var colorizer = RestoreModel(o.Colorizer, engine, NativeModelKind.Colorizer);
             if (o.Stabilize != 0)

@@ -298,6 +298,26 @@ static void test_denoise(const char* weights, const char* set12_png) {
     free(padded_in);
     free(padded_out);
 
+    /* The scalar reference backend, on a smaller crop (it is slow by design), agrees with the fast one. */
+    reel_engine* reference = NULL;
+    reel_model* reference_model = NULL;
+    expect_status(reel_engine_create(REEL_BACKEND_CPU_REFERENCE, &reference), REEL_OK, NULL, "engine_create(CPU_REFERENCE)");
+    expect_status(reel_model_load(reference, REEL_MODEL_DENOISER, weights, &reference_model), REEL_OK, NULL, "model_load(reference)");
+    image tiny = crop(&noisy, 100, 100, 24, 16);
+    uint8_t fast_px[24 * 16], reference_px[24 * 16];
+    reel_frame tiny_in = frame_of(tiny.pixels, 24, 16, 24, REEL_PIXEL_GRAY8);
+    reel_frame fast_out = frame_of(fast_px, 24, 16, 24, REEL_PIXEL_GRAY8);
+    reel_frame reference_out = frame_of(reference_px, 24, 16, 24, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_denoise(model, &tiny_in, &fast_out), REEL_OK, NULL, "frame_denoise(24×16, fast)");
+    expect_status(reel_frame_denoise(reference_model, &tiny_in, &reference_out), REEL_OK, NULL, "frame_denoise(24×16, reference)");
+    int backend_diff = 0;
+    for (int i = 0; i < 24 * 16; i++)
+        if (abs(fast_px[i] - reference_px[i]) > backend_diff) backend_diff = abs(fast_px[i] - reference_px[i]);
+    printf("  fast vs reference backend on a 24×16 crop: max |diff| = %d u8 levels\n", backend_diff);
+    CHECK(backend_diff <= 1, "fast and reference backends differ by %d levels", backend_diff);
+    reel_engine_free(reference);
+    free(tiny.pixels);
+
     /* Frames that do not fit, and the colorizer's buffer rules checked before its model kind. */
     uint8_t rgb[16 * 16 * 3];
     reel_frame rgb_in = frame_of(rgb, 16, 16, 48, REEL_PIXEL_RGB24);
@@ -629,6 +649,8 @@ static void test_restore(const char* weights) {
     expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "colorizer", "video_restore(denoiser as colorizer)");
     opts.colorizer = NULL;
     expect_status(reel_video_restore(engine, clip, clip, &opts), REEL_E_INVALID_ARG, "overwrite", "video_restore(output = input)");
+    expect_status(reel_video_restore(engine, clip, "/nonexistent/dir/out.mp4", &opts), REEL_E_IO, "/nonexistent/dir",
+                  "video_restore(output folder missing)");
     reel_engine_free(engine);
 }
 
