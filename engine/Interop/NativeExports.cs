@@ -1,0 +1,323 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Models;
+using Reel.Engine.Pipeline;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Interop;
+
+/// <summary>
+/// The managed half of the C ABI (engine/native/include/reel.h). libreel.so starts the runtime,
+/// calls <see cref="Bind"/> once and from then on calls the entry points through the table it
+/// gets back. Every entry catches every exception: C sees a status and reads the message with
+/// reel_last_error; nothing managed ever unwinds into native frames.
+/// </summary>
+public static unsafe class NativeExports
+{
+    /// <summary>REEL_ABI_VERSION of the reel.h this assembly implements.</summary>
+    public const int AbiVersion = 1;
+
+    /// <summary>
+    /// Fills the shim's entry-point table and remembers its last-error setter. Refuses (with
+    /// REEL_E_RUNTIME) a shim built for another ABI version or table layout.
+    /// </summary>
+    [UnmanagedCallersOnly]
+    public static int Bind(void* table, int tableBytes, int abiVersion, delegate* unmanaged<byte*, void> setLastError)
+    {
+        try
+        {
+            NativeErrors.SetLastError = setLastError;
+            if (table == null) throw new NativeArgumentException("export table is NULL");
+            if (abiVersion != AbiVersion || tableBytes != sizeof(NativeExportTable))
+                return NativeErrors.Report(NativeStatus.Runtime, $"libreel.so speaks C ABI v{abiVersion} ({tableBytes}-byte table) but Reel.Engine.dll speaks v{AbiVersion} " +
+                    $"({sizeof(NativeExportTable)}-byte table): rebuild both (dotnet build Engine.sln -c Release; cmake --build build)");
+            *(NativeExportTable*)table = new NativeExportTable
+            {
+                EngineCreate = &EngineCreate,
+                EngineFree = &EngineFree,
+                ModelLoad = &ModelLoad,
+                ModelFree = &ModelFree,
+                ModelDescribe = &ModelDescribe,
+                FrameDenoise = &FrameDenoise,
+                FrameColorize = &FrameColorize,
+                RestoreOptionsInit = &RestoreOptionsInit,
+                VideoRestore = &VideoRestore,
+            };
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int EngineCreate(int backend, nint* engine)
+    {
+        try
+        {
+            if (engine == null) throw new NativeArgumentException("engine (the out pointer) is NULL");
+            *engine = 0;
+            IBackend chosen = (NativeBackend)backend switch
+            {
+                NativeBackend.Auto or NativeBackend.Cpu => FastBackend.Instance,
+                NativeBackend.CpuReference => ReferenceBackend.Instance,
+                NativeBackend.Cuda => throw new NativeUnsupportedException("the CUDA backend is not built yet; use REEL_BACKEND_AUTO or REEL_BACKEND_CPU"),
+                _ => throw new NativeArgumentException($"backend {backend} is not a reel_backend (0 auto, 1 cpu, 2 cpu reference, 3 cuda)"),
+            };
+            *engine = NativeHandles.Add(new NativeEngine(chosen));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int EngineFree(nint engine)
+    {
+        try
+        {
+            if (engine == 0) return 0;
+            foreach (var model in NativeHandles.Remove<NativeEngine>(engine, "reel_engine").Models.Keys)
+                NativeHandles.Forget(model);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int ModelLoad(nint engine, int kind, byte* checkpointPath, nint* model)
+    {
+        try
+        {
+            if (model == null) throw new NativeArgumentException("model (the out pointer) is NULL");
+            *model = 0;
+            var owner = NativeHandles.Get<NativeEngine>(engine, "reel_engine");
+            if (checkpointPath == null) throw new NativeArgumentException("checkpoint_path is NULL");
+            string path = Utf8(checkpointPath);
+            var loaded = (NativeModelKind)kind switch
+            {
+                NativeModelKind.Denoiser => new NativeModel(engine, DnCnn.Load(path, owner.Backend), null, owner.Backend),
+                NativeModelKind.Colorizer => new NativeModel(engine, null, Colorizer.Load(path, owner.Backend), owner.Backend),
+                _ => throw new NativeArgumentException($"kind {kind} is not a reel_model_kind (1 denoiser, 2 colorizer)"),
+            };
+            var handle = NativeHandles.Add(loaded);
+            owner.Models[handle] = 0;
+            *model = handle;
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int ModelFree(nint model)
+    {
+        try
+        {
+            if (model == 0) return 0;
+            var freed = NativeHandles.Remove<NativeModel>(model, "reel_model");
+            NativeHandles.Find<NativeEngine>(freed.Engine)?.Models.TryRemove(model, out _);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int ModelDescribe(nint model, NativeModelInfo* info)
+    {
+        try
+        {
+            var m = NativeHandles.Get<NativeModel>(model, "reel_model");
+            if (info == null) throw new NativeArgumentException("info is NULL");
+            *info = new NativeModelInfo { Kind = (int)m.Kind, Channels = m.Denoiser?.Channels ?? 1 };
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int FrameDenoise(nint model, NativeFrame* input, NativeFrame* output)
+    {
+        try
+        {
+            var m = NativeHandles.Get<NativeModel>(model, "reel_model");
+            var format = NativeFrames.Check(input, "in");
+            var outFormat = NativeFrames.Check(output, "out");
+            if (outFormat != format || output->Width != input->Width || output->Height != input->Height)
+                throw new NativeArgumentException($"out is {Describe(output)} but in is {Describe(input)}; a denoised frame has the input's size and format");
+            var net = m.Denoiser ?? throw new NativeArgumentException("this reel_model is a colorizer; reel_frame_denoise needs a denoiser");
+            var wanted = net.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
+            if (format != wanted)
+                throw new NativeArgumentException($"this DnCNN has {net.Channels} channel(s) and takes {Name(wanted)} frames; in is {Name(format)}");
+            var x = NativeFrames.Read(input, format);
+            Tensors.Tensor y;
+            lock (m.Gate) y = net.Forward(x);
+            NativeFrames.Write(y, output);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int FrameColorize(nint model, float temperature, NativeFrame* input, NativeFrame* output)
+    {
+        try
+        {
+            var m = NativeHandles.Get<NativeModel>(model, "reel_model");
+            var format = NativeFrames.Check(input, "in");
+            var outFormat = NativeFrames.Check(output, "out");
+            if (outFormat != PixelFormat.Rgb24 || output->Width != input->Width || output->Height != input->Height)
+                throw new NativeArgumentException($"out is {Describe(output)}; a colorized frame is REEL_PIXEL_RGB24 of the input's size {input->Width}×{input->Height}");
+            CheckTemperature(temperature);
+            var stage = m.ColorizeStage ?? throw new NativeArgumentException("this reel_model is a denoiser; reel_frame_colorize needs a colorizer");
+            var rgb = FrameOps.ToRgb(NativeFrames.Read(input, format));
+            Tensors.Tensor colour;
+            lock (m.Gate) colour = stage.Colorize(rgb, temperature);
+            NativeFrames.Write(colour, output);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int RestoreOptionsInit(NativeRestoreOptions* options)
+    {
+        try
+        {
+            if (options == null) throw new NativeArgumentException("options is NULL");
+            // The defaults are the engine's own, so C callers get what `reel restore` does.
+            var defaults = new RestoreOptions();
+            *options = new NativeRestoreOptions
+            {
+                Temperature = defaults.Temperature,
+                Stabilize = defaults.Stabilize ? 1 : 0,
+                Epochs = defaults.Prior.Epochs,
+                Irt = defaults.Prior.Irt ? 1 : 0,
+                MemoryMb = (int)(defaults.Prior.MemoryBudgetBytes >> 20),
+            };
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int VideoRestore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options)
+    {
+        try
+        {
+            var owner = NativeHandles.Get<NativeEngine>(engine, "reel_engine");
+            if (inputPath == null) throw new NativeArgumentException("input_path is NULL");
+            if (outputPath == null) throw new NativeArgumentException("output_path is NULL");
+            if (options == null) throw new NativeArgumentException("options is NULL (start from reel_restore_options_init)");
+            var o = *options;
+            string input = Utf8(inputPath), output = Utf8(outputPath);
+            if (!File.Exists(input)) throw new FileNotFoundException($"input not found: {input}");
+            if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new NativeArgumentException("output would overwrite the input; choose another path");
+            // Checked here, not only by the sink after the first frame is done, so it fails fast and as REEL_E_IO.
+            var outputDir = Path.GetDirectoryName(Path.GetFullPath(output))!;
+            if (!Directory.Exists(outputDir)) throw new DirectoryNotFoundException($"output folder does not exist: {outputDir}");
+            var denoiser = RestoreModel(o.Denoiser, engine, NativeModelKind.Denoiser);
+            var colorizer = RestoreModel(o.Colorizer, engine, NativeModelKind.Colorizer);
+            if (o.Stabilize != 0)
+            {
+                if (o.Epochs < 1) throw new NativeArgumentException($"epochs must be ≥ 1, got {o.Epochs}");
+                if (o.Irt != 0 && o.Epochs <= StabilizeStage.IrtInitEpochs)
+                    throw new NativeArgumentException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or irt = 0");
+                if (o.MemoryMb < 1) throw new NativeArgumentException($"memory_mb must be ≥ 1, got {o.MemoryMb}");
+            }
+            if (colorizer is not null) CheckTemperature(o.Temperature);
+
+            var restore = new RestoreOptions
+            {
+                Denoiser = denoiser?.Denoiser,
+                Colorizer = colorizer?.Colorizer,
+                Temperature = o.Temperature,
+                Stabilize = o.Stabilize != 0,
+                Prior = new StabilizeOptions
+                {
+                    // As `reel restore`: chroma mode de-flickers colorization; without it the prior works on RGB.
+                    Mode = colorizer is null ? StabilizeMode.Rgb : StabilizeMode.Chroma,
+                    Epochs = o.Epochs,
+                    Irt = o.Irt != 0,
+                    MemoryBudgetBytes = Math.Max(1, o.MemoryMb) * (1L << 20),
+                },
+            };
+            using var cancel = new CancellationTokenSource();
+            var progress = o.Progress == null ? null : ProgressRelay((nint)o.Progress, (nint)o.ProgressUser, cancel);
+            // Denoiser before colorizer, always: frame calls hold one gate, so no two callers wait on each other in a cycle.
+            lock (denoiser?.Gate ?? new object())
+            lock (colorizer?.Gate ?? new object())
+                RestorePipeline.Run(input, output, restore, owner.Backend, progress, cancel.Token);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    /// <summary>
+    /// Forwards pipeline progress to the C callback on the calling thread; a non-zero return
+    /// cancels the restore, after which the callback is not called again.
+    /// </summary>
+    private static Action<RestoreProgress> ProgressRelay(nint callback, nint user, CancellationTokenSource cancel)
+    {
+        var stageNames = new Dictionary<string, byte[]>();
+        return p =>
+        {
+            if (cancel.IsCancellationRequested) return;
+            if (!stageNames.TryGetValue(p.Stage, out var utf8))
+                stageNames[p.Stage] = utf8 = Encoding.UTF8.GetBytes(p.Stage + "\0");
+            int verdict;
+            fixed (byte* stage = utf8)
+                verdict = ((delegate* unmanaged<void*, byte*, long, long, int>)callback)((void*)user, stage, p.Done, p.Total);
+            if (verdict != 0) cancel.Cancel();
+        };
+    }
+
+    private static NativeModel? RestoreModel(nint handle, nint engine, NativeModelKind kind)
+    {
+        if (handle == 0) return null;
+        string field = kind == NativeModelKind.Denoiser ? "denoiser" : "colorizer";
+        var m = NativeHandles.Get<NativeModel>(handle, "reel_model");
+        if (m.Kind != kind) throw new NativeArgumentException($"options.{field} is a {m.Kind.ToString().ToLowerInvariant()}, not a {field}");
+        if (m.Engine != engine) throw new NativeArgumentException($"options.{field} was loaded through another reel_engine");
+        return m;
+    }
+
+    private static void CheckTemperature(float t)
+    {
+        if (!(t > 0) || !float.IsFinite(t)) throw new NativeArgumentException($"temperature must be a positive number, got {t}");
+    }
+
+    private static string Utf8(byte* s) => Marshal.PtrToStringUTF8((nint)s)!;
+
+    private static string Name(PixelFormat f) => f == PixelFormat.Gray8 ? "REEL_PIXEL_GRAY8" : "REEL_PIXEL_RGB24";
+
+    private static string Describe(NativeFrame* f) => $"{f->Width}×{f->Height} {Name(f->Format == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24)}";
+}

@@ -1,0 +1,200 @@
+/*
+ * reel.h: the C ABI of Reel, the video restoration engine (libreel.so).
+ *
+ * Usage
+ * -----
+ *     #include <reel.h>
+ *
+ *     reel_engine* engine = NULL;
+ *     reel_model* dncnn = NULL;
+ *     if (reel_engine_create(REEL_BACKEND_AUTO, &engine) != REEL_OK ||
+ *         reel_model_load(engine, REEL_MODEL_DENOISER, "dncnn_25.pth", &dncnn) != REEL_OK) {
+ *         fprintf(stderr, "reel: %s\n", reel_last_error());
+ *         ...
+ *     }
+ *     reel_frame in  = { noisy, width, height, noisy_stride, REEL_PIXEL_GRAY8 };
+ *     reel_frame out = { clean, width, height, clean_stride, REEL_PIXEL_GRAY8 };
+ *     if (reel_frame_denoise(dncnn, &in, &out) != REEL_OK) fprintf(stderr, "reel: %s\n", reel_last_error());
+ *
+ *     reel_restore_options opts;
+ *     reel_restore_options_init(&opts);          // the defaults of `reel restore`
+ *     opts.denoiser = dncnn;
+ *     opts.progress = on_progress;               // return non-zero from it to cancel
+ *     reel_video_restore(engine, "old.mp4", "restored.mp4", &opts);
+ *
+ *     reel_model_free(dncnn);
+ *     reel_engine_free(engine);
+ *
+ * Link with -lreel. libreel.so starts the .NET runtime (through hostfxr) on the first call that
+ * needs it and runs the managed engine, Reel.Engine.dll, which it looks for in this order:
+ * $REEL_ENGINE_DIR; the folder holding libreel.so; the engine's build folder recorded when
+ * libreel.so was built (engine/bin/Release/net10.0). The .NET 10 runtime is found as `dotnet`
+ * finds it ($DOTNET_ROOT, then the global install), else in the .NET libreel.so was built with.
+ * If the runtime cannot start, every call returns REEL_E_RUNTIME and reel_last_error() says why;
+ * reel_version(), reel_status_string() and freeing NULL work without it.
+ *
+ * Thread safety
+ * -------------
+ * Every function may be called from any thread. Calls that use the same reel_model run one at
+ * a time (a second caller waits); different models, and different engines, work concurrently.
+ * Freeing a handle while another thread is using it is the caller's error. The progress
+ * callback runs on the thread that called reel_video_restore.
+ *
+ * Errors and ownership
+ * --------------------
+ * Functions return a reel_status: REEL_OK (0) or an error code. After an error,
+ * reel_last_error() returns a one-line UTF-8 message that names what was wrong (a path, an
+ * argument) and what to do. The string belongs to libreel.so, lives in storage local to the
+ * calling thread (at most 4 KiB), and stays valid until that thread's next reel_ call; copy it
+ * to keep it. Every reel_ call except reel_last_error, reel_version and reel_status_string first
+ * clears it, so after REEL_OK it is "". It is never NULL.
+ *
+ * Handles are opaque. The caller owns what reel_engine_create and reel_model_load return and
+ * frees it with reel_engine_free / reel_model_free. Freeing an engine frees the models loaded
+ * through it (freeing one of them afterwards returns REEL_E_INVALID_ARG and does no harm).
+ * A freed, foreign or wrong-typed handle is detected and refused with
+ * REEL_E_INVALID_ARG. Frame buffers and strings stay the caller's: libreel.so only reads or
+ * writes them during the call and keeps no pointer to them.
+ */
+#ifndef REEL_H
+#define REEL_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define REEL_API __attribute__((visibility("default")))
+#else
+#define REEL_API
+#endif
+
+#define REEL_VERSION_MAJOR 0
+#define REEL_VERSION_MINOR 1
+#define REEL_VERSION_PATCH 0
+#define REEL_VERSION_STRING "0.1.0"
+/* Layout of the structs and entry points below; libreel.so refuses an engine built for another. */
+#define REEL_ABI_VERSION 1
+
+typedef enum reel_status {
+    REEL_OK = 0,
+    REEL_E_INVALID_ARG = 1,   /* NULL pointer, unknown handle, bad enum value, frame that does not fit */
+    REEL_E_IO = 2,            /* file missing or unwritable, media ffmpeg cannot read or write, no ffmpeg */
+    REEL_E_CHECKPOINT = 3,    /* checkpoint missing, unreadable, or not the kind of model asked for */
+    REEL_E_CANCELLED = 4,     /* the progress callback returned non-zero; nothing was written */
+    REEL_E_UNSUPPORTED = 5,   /* not in this build (the CUDA backend) */
+    REEL_E_RUNTIME = 6,       /* the .NET runtime or Reel.Engine.dll could not be started */
+    REEL_E_OUT_OF_MEMORY = 7,
+    REEL_E_FAILED = 8,        /* the engine refused the work for a reason the message gives */
+    REEL_E_INTERNAL = 9       /* a bug in Reel: please report the message */
+} reel_status;
+
+typedef enum reel_backend {
+    REEL_BACKEND_AUTO = 0,          /* the fastest available: today the SIMD CPU backend */
+    REEL_BACKEND_CPU = 1,           /* multi-threaded AVX2 CPU backend */
+    REEL_BACKEND_CPU_REFERENCE = 2, /* scalar reference backend: slow, the oracle in tests */
+    REEL_BACKEND_CUDA = 3           /* not built yet: REEL_E_UNSUPPORTED */
+} reel_backend;
+
+typedef enum reel_model_kind {
+    REEL_MODEL_DENOISER = 1,  /* DnCNN: KAIR, cszn or SaoYan checkpoints (.pth, .safetensors) */
+    REEL_MODEL_COLORIZER = 2  /* ECCV16: colorization_release_v2-9b330a0b.pth layout */
+} reel_model_kind;
+
+/* The value is the number of interleaved u8 channels per pixel. */
+typedef enum reel_pixel_format {
+    REEL_PIXEL_GRAY8 = 1,
+    REEL_PIXEL_RGB24 = 3
+} reel_pixel_format;
+
+typedef struct reel_engine reel_engine;
+typedef struct reel_model reel_model;
+
+/* A caller-owned image: row y starts at pixels + y * stride; stride >= width * channels. */
+typedef struct reel_frame {
+    uint8_t* pixels;
+    int32_t width;
+    int32_t height;
+    int32_t stride;   /* bytes */
+    int32_t format;   /* reel_pixel_format */
+} reel_frame;
+
+typedef struct reel_model_info {
+    int32_t kind;      /* reel_model_kind */
+    int32_t channels;  /* 1: takes REEL_PIXEL_GRAY8 frames, 3: REEL_PIXEL_RGB24 (the colorizer says 1: it reads L only) */
+} reel_model_info;
+
+/*
+ * Progress of a restore: stage is "denoise+colorize", "stabilize" or "encode" (UTF-8, valid
+ * during the call only); done of total frames, total 0 when the container does not say.
+ * Return 0 to go on, non-zero to cancel: reel_video_restore then returns REEL_E_CANCELLED soon
+ * after (at the next frame or training step) and leaves no output file.
+ */
+typedef int (*reel_progress_fn)(void* user, const char* stage, int64_t done, int64_t total);
+
+typedef struct reel_restore_options {
+    reel_model* denoiser;      /* NULL: no denoising */
+    reel_model* colorizer;     /* NULL: the output stays gray */
+    float temperature;         /* colorizer softmax temperature (> 0; 1 reproduces the released port) */
+    int32_t stabilize;         /* non-zero: Deep Video Prior per shot; 0: frames go straight to the encoder */
+    int32_t epochs;            /* prior training epochs per shot (>= 1; > 5 with irt) */
+    int32_t irt;               /* non-zero: iteratively reweighted training (two heads) */
+    int32_t memory_mb;         /* frames waiting for the prior stay in memory up to this, then spill to disk */
+    reel_progress_fn progress; /* may be NULL */
+    void* progress_user;       /* passed to progress as is */
+} reel_restore_options;
+
+/* "0.1.0": this header's REEL_VERSION_STRING as built into libreel.so. Needs no runtime; never fails. */
+REEL_API const char* reel_version(void);
+
+/* The enumerator's name ("REEL_E_IO"), or "unknown status" for another value. Static storage. */
+REEL_API const char* reel_status_string(int status);
+
+/* The calling thread's message for its last failed reel_ call, or "" (see "Errors and ownership"). */
+REEL_API const char* reel_last_error(void);
+
+/* A new engine on the given backend; *engine is NULL on failure. */
+REEL_API int reel_engine_create(reel_backend backend, reel_engine** engine);
+
+/* Frees the engine and every model loaded through it. NULL is a no-op. */
+REEL_API int reel_engine_free(reel_engine* engine);
+
+/* Loads a checkpoint as the given kind of model for this engine's backend; *model is NULL on failure. */
+REEL_API int reel_model_load(reel_engine* engine, reel_model_kind kind, const char* checkpoint_path, reel_model** model);
+
+/* NULL is a no-op. */
+REEL_API int reel_model_free(reel_model* model);
+
+REEL_API int reel_model_describe(const reel_model* model, reel_model_info* info);
+
+/*
+ * One frame through a denoiser. in's format must match the model (reel_model_info.channels);
+ * out must have in's width, height and format, with its own stride. out may be in (in place).
+ * Output pixels are clamped to [0, 255] and rounded, exactly as `reel denoise` writes them.
+ */
+REEL_API int reel_frame_denoise(reel_model* denoiser, const reel_frame* in, reel_frame* out);
+
+/*
+ * One frame through a colorizer, as `reel colorize` does it. in is GRAY8 or RGB24 (only its
+ * luminance is used); out must be RGB24 of in's size. temperature > 0; 1 is the default.
+ */
+REEL_API int reel_frame_colorize(reel_model* colorizer, float temperature, const reel_frame* in, reel_frame* out);
+
+/* Fills options with the defaults of `reel restore` (no models, no callback). */
+REEL_API int reel_restore_options_init(reel_restore_options* options);
+
+/*
+ * A whole video file: decode -> denoise -> colorize -> Deep Video Prior -> H.264, audio copied
+ * (needs ffmpeg and ffprobe on PATH). The models must come from this engine. output is written
+ * to a temporary file and renamed into place only on success.
+ */
+REEL_API int reel_video_restore(reel_engine* engine, const char* input_path, const char* output_path,
+                                const reel_restore_options* options);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* REEL_H */

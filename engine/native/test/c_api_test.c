@@ -1,0 +1,718 @@
+/*
+ * c_api: Reel's C ABI end to end, as a native host uses it.
+ *
+ *   c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL
+ *
+ * - error paths: NULL arguments, bad enum values, freed and foreign handles, a missing or wrong
+ *   checkpoint (status and a last-error message that names the file), frames that do not fit;
+ * - denoise parity: Set12/01.png with Gaussian noise (σ = 25, fixed seed) added here, denoised
+ *   through the ABI with padded strides and in place, against `reel denoise` on the same noisy
+ *   image: at most 1 u8 level apart, and the result must be much closer to the clean image;
+ * - threads: the same model from two threads gives the same pixels; last errors are per thread;
+ * - colorize parity: no ECCV16 checkpoint is in the shared data, so this program writes one with
+ *   random weights in the official key layout (safetensors); the gray image colorized through
+ *   the ABI (as GRAY8 and as RGB24) against `reel colorize`: at most 1 u8 level apart;
+ * - restore: a generated 64×48 gray clip of 6 frames, with and without the temporal prior,
+ *   progress reported; a callback that returns non-zero cancels and leaves no file behind.
+ * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI run as child processes.
+ *
+ *   c_api_test --no-engine      (with REEL_ENGINE_DIR naming a folder without Reel.Engine.dll)
+ *
+ * - the runtime cannot start: every call says why (REEL_E_RUNTIME, naming the folder), on every
+ *   thread, while reel_version and the no-op frees still work.
+ */
+#define _GNU_SOURCE
+#include <reel.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static int g_failures;
+static char g_work[1024], g_data[1024], g_dotnet[1024], g_reel_dll[1024];
+
+#define CHECK(cond, ...) check((cond), #cond, __FILE__, __LINE__, __VA_ARGS__)
+static void check(int ok, const char* expr, const char* file, int line, const char* format, ...) {
+    if (ok) return;
+    g_failures++;
+    fprintf(stderr, "FAIL %s:%d: %s: ", file, line, expr);
+    va_list args;
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\n");
+}
+
+/* A status and, for errors, a message: what every error-path check asserts. */
+static void expect_status(int got, int want, const char* must_mention, const char* what) {
+    const char* message = reel_last_error();
+    CHECK(got == want, "%s: got %s (%s), want %s", what, reel_status_string(got), message, reel_status_string(want));
+    if (want != REEL_OK) {
+        CHECK(message[0] != '\0', "%s: empty last error", what);
+        if (must_mention != NULL)
+            CHECK(strstr(message, must_mention) != NULL, "%s: last error '%s' does not mention '%s'", what, message, must_mention);
+        printf("  %-48s %s: %s\n", what, reel_status_string(got), message);
+    } else {
+        CHECK(message[0] == '\0', "%s: last error '%s' after REEL_OK", what, message);
+    }
+}
+
+static void die(const char* format, ...) {
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "c_api: ");
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\n");
+    exit(1);
+}
+
+static void require_file(const char* path, const char* hint) {
+    struct stat st;
+    if (stat(path, &st) != 0) die("missing %s (%s)", path, hint);
+}
+
+static void path_in(char* out, size_t capacity, const char* dir, const char* name) {
+    if ((size_t)snprintf(out, capacity, "%s/%s", dir, name) >= capacity) die("path too long: %s/%s", dir, name);
+}
+
+/* Runs a shell command built from the format; paths are single-quoted by the callers. */
+static void run(const char* format, ...) {
+    char command[8192];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(command, sizeof command, format, args);
+    va_end(args);
+    int rc = system(command);
+    if (rc != 0) die("command failed (%d): %s", rc, command);
+}
+
+/* ---- 8-bit images as binary PGM / PPM (what ffmpeg writes with -pix_fmt gray / rgb24) ---- */
+
+typedef struct image { int width, height, channels; uint8_t* pixels; } image;
+
+static image read_pnm(const char* path) {
+    FILE* f = fopen(path, "rb");
+    if (f == NULL) die("cannot open %s: %s", path, strerror(errno));
+    image im = { 0, 0, 0, NULL };
+    char kind = 0;
+    int maxval = 0;
+    if (fscanf(f, "P%c %d %d %d", &kind, &im.width, &im.height, &maxval) != 4 || (kind != '5' && kind != '6') ||
+        maxval != 255 || fgetc(f) == EOF)
+        die("%s is not an 8-bit binary PGM or PPM", path);
+    im.channels = kind == '5' ? 1 : 3;
+    size_t n = (size_t)im.width * im.height * im.channels;
+    im.pixels = malloc(n);
+    if (im.pixels == NULL || fread(im.pixels, 1, n, f) != n) die("%s: truncated", path);
+    fclose(f);
+    return im;
+}
+
+static void write_pgm(const char* path, const image* im) {
+    FILE* f = fopen(path, "wb");
+    if (f == NULL) die("cannot write %s: %s", path, strerror(errno));
+    fprintf(f, "P5\n%d %d\n255\n", im->width, im->height);
+    fwrite(im->pixels, 1, (size_t)im->width * im->height, f);
+    fclose(f);
+}
+
+/* ---- deterministic Gaussian noise: splitmix64 + Box–Muller ---- */
+
+static uint64_t g_rng = 20240608;
+static double uniform01(void) {
+    uint64_t z = (g_rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+static double gaussian(void) {
+    return sqrt(-2.0 * log(uniform01())) * cos(6.283185307179586 * uniform01());
+}
+
+static double psnr(const uint8_t* a, const uint8_t* b, size_t n) {
+    double se = 0;
+    for (size_t i = 0; i < n; i++) se += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return 10.0 * log10(255.0 * 255.0 / (se / n));
+}
+
+/* A frame view over packed pixels, or a copy into rows padded by `pad` bytes. */
+static reel_frame frame_of(uint8_t* pixels, int width, int height, int stride, int format) {
+    reel_frame f = { pixels, width, height, stride, format };
+    return f;
+}
+
+static image crop(const image* im, int x0, int y0, int width, int height) {
+    image c = { width, height, 1, malloc((size_t)width * height) };
+    if (c.pixels == NULL) die("out of memory");
+    for (int y = 0; y < height; y++) memcpy(c.pixels + (size_t)y * width, im->pixels + (size_t)(y0 + y) * im->width + x0, width);
+    return c;
+}
+
+static uint8_t* padded_copy(const image* im, int pad) {
+    int stride = im->width + pad;
+    uint8_t* p = malloc((size_t)stride * im->height);
+    if (p == NULL) die("out of memory");
+    memset(p, 0xAB, (size_t)stride * im->height);
+    for (int y = 0; y < im->height; y++) memcpy(p + (size_t)y * stride, im->pixels + (size_t)y * im->width, im->width);
+    return p;
+}
+
+/* ---- the tests ---- */
+
+static void test_version(void) {
+    printf("version: %s (ABI %d)\n", reel_version(), REEL_ABI_VERSION);
+    CHECK(strcmp(reel_version(), REEL_VERSION_STRING) == 0, "reel_version() is %s", reel_version());
+    CHECK(strcmp(reel_status_string(REEL_E_CHECKPOINT), "REEL_E_CHECKPOINT") == 0, "status string");
+    CHECK(strcmp(reel_status_string(1234), "unknown status") == 0, "unknown status string");
+    CHECK(reel_last_error() != NULL && reel_last_error()[0] == '\0', "last error before any call");
+    expect_status(reel_engine_free(NULL), REEL_OK, NULL, "reel_engine_free(NULL)");
+    expect_status(reel_model_free(NULL), REEL_OK, NULL, "reel_model_free(NULL)");
+}
+
+static void test_errors(const char* weights) {
+    printf("error paths:\n");
+    reel_engine* engine = (reel_engine*)0x1;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, NULL), REEL_E_INVALID_ARG, "NULL", "engine_create(out NULL)");
+    expect_status(reel_engine_create(REEL_BACKEND_CUDA, &engine), REEL_E_UNSUPPORTED, "CUDA", "engine_create(CUDA)");
+    CHECK(engine == NULL, "engine not NULL after failure");
+    expect_status(reel_engine_create((reel_backend)42, &engine), REEL_E_INVALID_ARG, "42", "engine_create(42)");
+    expect_status(reel_engine_create(REEL_BACKEND_CPU, &engine), REEL_OK, NULL, "engine_create(CPU)");
+
+    reel_model* model = (reel_model*)0x1;
+    const char* missing = "/nonexistent/reel/missing_dncnn.pth";
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, missing, &model), REEL_E_CHECKPOINT, missing, "model_load(missing file)");
+    CHECK(model == NULL, "model not NULL after failure");
+    expect_status(reel_model_load(engine, REEL_MODEL_COLORIZER, missing, &model), REEL_E_CHECKPOINT, missing, "model_load(colorizer, missing)");
+    expect_status(reel_model_load(engine, REEL_MODEL_COLORIZER, weights, &model), REEL_E_CHECKPOINT, "kair_dncnn_25.pth",
+                  "model_load(colorizer, a DnCNN file)");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, NULL, &model), REEL_E_INVALID_ARG, "checkpoint_path", "model_load(path NULL)");
+    expect_status(reel_model_load(NULL, REEL_MODEL_DENOISER, weights, &model), REEL_E_INVALID_ARG, "reel_engine", "model_load(engine NULL)");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, NULL), REEL_E_INVALID_ARG, "NULL", "model_load(out NULL)");
+    expect_status(reel_model_load(engine, (reel_model_kind)7, weights, &model), REEL_E_INVALID_ARG, "kind 7", "model_load(kind 7)");
+    expect_status(reel_model_free((reel_model*)0x7654321), REEL_E_INVALID_ARG, "reel_model", "model_free(foreign handle)");
+    expect_status(reel_model_free((reel_model*)engine), REEL_E_INVALID_ARG, "reel_model", "model_free(an engine handle)");
+    expect_status(reel_restore_options_init(NULL), REEL_E_INVALID_ARG, "options", "restore_options_init(NULL)");
+
+    reel_restore_options opts;
+    expect_status(reel_restore_options_init(&opts), REEL_OK, NULL, "restore_options_init");
+    CHECK(opts.denoiser == NULL && opts.colorizer == NULL && opts.progress == NULL, "default models/callback not NULL");
+    CHECK(opts.stabilize == 1 && opts.irt == 1 && opts.epochs == 50 && opts.memory_mb == 2048 && opts.temperature == 1.0f,
+          "defaults are not reel restore's: stabilize %d irt %d epochs %d memory %d T %g",
+          opts.stabilize, opts.irt, opts.epochs, opts.memory_mb, opts.temperature);
+    expect_status(reel_video_restore(engine, NULL, "out.mp4", &opts), REEL_E_INVALID_ARG, "input_path", "video_restore(input NULL)");
+    expect_status(reel_video_restore(engine, "in.mp4", "out.mp4", NULL), REEL_E_INVALID_ARG, "options", "video_restore(options NULL)");
+    expect_status(reel_video_restore(engine, "/nonexistent/in.mp4", "/tmp/out.mp4", &opts), REEL_E_IO, "/nonexistent/in.mp4",
+                  "video_restore(missing input)");
+
+    expect_status(reel_engine_free(engine), REEL_OK, NULL, "engine_free");
+    expect_status(reel_engine_free(engine), REEL_E_INVALID_ARG, "reel_engine", "engine_free twice");
+}
+
+/* The model the parity test loaded; the thread test reuses it and its reference output. */
+typedef struct shared_denoise { reel_model* model; const image* noisy; const uint8_t* expected; } shared_denoise;
+
+static void* denoise_in_thread(void* arg) {
+    const shared_denoise* s = arg;
+    size_t n = (size_t)s->noisy->width * s->noisy->height;
+    uint8_t* out = malloc(n);
+    reel_frame in = frame_of(s->noisy->pixels, s->noisy->width, s->noisy->height, s->noisy->width, REEL_PIXEL_GRAY8);
+    reel_frame o = frame_of(out, s->noisy->width, s->noisy->height, s->noisy->width, REEL_PIXEL_GRAY8);
+    int status = reel_frame_denoise(s->model, &in, &o);
+    int same = status == REEL_OK && memcmp(out, s->expected, n) == 0;
+    int clean_error = reel_last_error()[0] == '\0';
+    free(out);
+    return (void*)(intptr_t)(same && clean_error);
+}
+
+static void test_denoise(const char* weights, const char* set12_png) {
+    printf("denoise parity:\n");
+    char clean_pgm[1200], noisy_pgm[1200], abi_pgm[1200], cli_png[1200], cli_pgm[1200], cli_log[1200];
+    path_in(clean_pgm, sizeof clean_pgm, g_work, "clean.pgm");
+    path_in(noisy_pgm, sizeof noisy_pgm, g_work, "noisy.pgm");
+    path_in(abi_pgm, sizeof abi_pgm, g_work, "denoised_abi.pgm");
+    path_in(cli_png, sizeof cli_png, g_work, "denoised_cli.png");
+    path_in(cli_pgm, sizeof cli_pgm, g_work, "denoised_cli.pgm");
+    path_in(cli_log, sizeof cli_log, g_work, "cli.log");
+    run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt gray -frames:v 1 -update 1 '%s'", set12_png, clean_pgm);
+    image clean = read_pnm(clean_pgm);
+    size_t n = (size_t)clean.width * clean.height;
+    image noisy = { clean.width, clean.height, 1, malloc(n) };
+    for (size_t i = 0; i < n; i++) {
+        double v = round(clean.pixels[i] + 25.0 * gaussian());
+        noisy.pixels[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    write_pgm(noisy_pgm, &noisy);
+
+    reel_engine* engine = NULL;
+    reel_model* model = NULL;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_OK, NULL, "engine_create(AUTO)");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, &model), REEL_OK, NULL, "model_load(kair_dncnn_25.pth)");
+    if (model == NULL) return;
+    reel_model_info info = { 0, 0 };
+    expect_status(reel_model_describe(model, &info), REEL_OK, NULL, "model_describe");
+    CHECK(info.kind == REEL_MODEL_DENOISER && info.channels == 1, "info: kind %d channels %d", info.kind, info.channels);
+
+    /* Packed in, packed out. */
+    image abi = { clean.width, clean.height, 1, malloc(n) };
+    reel_frame in = frame_of(noisy.pixels, noisy.width, noisy.height, noisy.width, REEL_PIXEL_GRAY8);
+    reel_frame out = frame_of(abi.pixels, abi.width, abi.height, abi.width, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_denoise(model, &in, &out), REEL_OK, NULL, "frame_denoise");
+    write_pgm(abi_pgm, &abi);
+
+    /* Strides and threads on a crop (each DnCNN pass at 256² costs seconds on two cores): the crop
+     * denoised packed is the reference for padded rows in and out, in place, and two threads. */
+    image small = crop(&noisy, 40, 60, 72, 40);
+    image small_ref = { small.width, small.height, 1, malloc((size_t)small.width * small.height) };
+    reel_frame small_in = frame_of(small.pixels, small.width, small.height, small.width, REEL_PIXEL_GRAY8);
+    reel_frame small_out = frame_of(small_ref.pixels, small.width, small.height, small.width, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_denoise(model, &small_in, &small_out), REEL_OK, NULL, "frame_denoise(72×40 crop)");
+    /* Padded rows in and out (different strides), then in place: the same pixels, padding untouched. */
+    uint8_t* padded_in = padded_copy(&small, 13);
+    uint8_t* padded_out = padded_copy(&small, 29);
+    memset(padded_out, 0xCD, (size_t)(small.width + 29) * small.height);
+    reel_frame pin = frame_of(padded_in, small.width, small.height, small.width + 13, REEL_PIXEL_GRAY8);
+    reel_frame pout = frame_of(padded_out, small.width, small.height, small.width + 29, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_denoise(model, &pin, &pout), REEL_OK, NULL, "frame_denoise(strides +13, +29)");
+    int rows_equal = 1, padding_kept = 1;
+    for (int y = 0; y < small.height; y++) {
+        const uint8_t* row = padded_out + (size_t)y * (small.width + 29);
+        rows_equal &= memcmp(row, small_ref.pixels + (size_t)y * small.width, small.width) == 0;
+        for (int x = small.width; x < small.width + 29; x++) padding_kept &= row[x] == 0xCD;
+    }
+    CHECK(rows_equal, "strided result differs from the packed one");
+    CHECK(padding_kept, "bytes past the row width were written");
+    expect_status(reel_frame_denoise(model, &pin, &pin), REEL_OK, NULL, "frame_denoise(in place)");
+    rows_equal = 1;
+    for (int y = 0; y < small.height; y++)
+        rows_equal &= memcmp(padded_in + (size_t)y * (small.width + 13), small_ref.pixels + (size_t)y * small.width, small.width) == 0;
+    CHECK(rows_equal, "in-place result differs from the packed one");
+    free(padded_in);
+    free(padded_out);
+
+    /* The scalar reference backend, on a smaller crop (it is slow by design), agrees with the fast one. */
+    reel_engine* reference = NULL;
+    reel_model* reference_model = NULL;
+    expect_status(reel_engine_create(REEL_BACKEND_CPU_REFERENCE, &reference), REEL_OK, NULL, "engine_create(CPU_REFERENCE)");
+    expect_status(reel_model_load(reference, REEL_MODEL_DENOISER, weights, &reference_model), REEL_OK, NULL, "model_load(reference)");
+    image tiny = crop(&noisy, 100, 100, 24, 16);
+    uint8_t fast_px[24 * 16], reference_px[24 * 16];
+    reel_frame tiny_in = frame_of(tiny.pixels, 24, 16, 24, REEL_PIXEL_GRAY8);
+    reel_frame fast_out = frame_of(fast_px, 24, 16, 24, REEL_PIXEL_GRAY8);
+    reel_frame reference_out = frame_of(reference_px, 24, 16, 24, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_denoise(model, &tiny_in, &fast_out), REEL_OK, NULL, "frame_denoise(24×16, fast)");
+    expect_status(reel_frame_denoise(reference_model, &tiny_in, &reference_out), REEL_OK, NULL, "frame_denoise(24×16, reference)");
+    int backend_diff = 0;
+    for (int i = 0; i < 24 * 16; i++)
+        if (abs(fast_px[i] - reference_px[i]) > backend_diff) backend_diff = abs(fast_px[i] - reference_px[i]);
+    printf("  fast vs reference backend on a 24×16 crop: max |diff| = %d u8 levels\n", backend_diff);
+    CHECK(backend_diff <= 1, "fast and reference backends differ by %d levels", backend_diff);
+    reel_engine_free(reference);
+    free(tiny.pixels);
+
+    /* Frames that do not fit, and the colorizer's buffer rules checked before its model kind. */
+    uint8_t rgb[16 * 16 * 3];
+    reel_frame rgb_in = frame_of(rgb, 16, 16, 48, REEL_PIXEL_RGB24);
+    reel_frame rgb_out = frame_of(rgb, 16, 16, 48, REEL_PIXEL_RGB24);
+    reel_frame bad = in;
+    expect_status(reel_frame_denoise(model, NULL, &out), REEL_E_INVALID_ARG, "in is NULL", "frame_denoise(in NULL)");
+    expect_status(reel_frame_denoise(model, &in, NULL), REEL_E_INVALID_ARG, "out is NULL", "frame_denoise(out NULL)");
+    expect_status(reel_frame_denoise(NULL, &in, &out), REEL_E_INVALID_ARG, "reel_model", "frame_denoise(model NULL)");
+    expect_status(reel_frame_denoise(model, &rgb_in, &rgb_out), REEL_E_INVALID_ARG, "REEL_PIXEL_GRAY8", "frame_denoise(RGB into gray DnCNN)");
+    bad.stride = noisy.width - 1;
+    expect_status(reel_frame_denoise(model, &bad, &out), REEL_E_INVALID_ARG, "stride", "frame_denoise(stride < width)");
+    bad = in;
+    bad.pixels = NULL;
+    expect_status(reel_frame_denoise(model, &bad, &out), REEL_E_INVALID_ARG, "pixels", "frame_denoise(pixels NULL)");
+    bad = in;
+    bad.format = 2;
+    expect_status(reel_frame_denoise(model, &bad, &out), REEL_E_INVALID_ARG, "format", "frame_denoise(format 2)");
+    bad = out;
+    bad.width = noisy.width / 2;
+    expect_status(reel_frame_denoise(model, &in, &bad), REEL_E_INVALID_ARG, "size", "frame_denoise(out smaller)");
+    reel_frame gray_small = frame_of(rgb, 16, 16, 16, REEL_PIXEL_GRAY8);
+    expect_status(reel_frame_colorize(model, 1.0f, &gray_small, &gray_small), REEL_E_INVALID_ARG, "REEL_PIXEL_RGB24",
+                  "frame_colorize(gray out)");
+    expect_status(reel_frame_colorize(model, 0.0f, &gray_small, &rgb_out), REEL_E_INVALID_ARG, "temperature", "frame_colorize(T = 0)");
+    expect_status(reel_frame_colorize(model, 1.0f, &gray_small, &rgb_out), REEL_E_INVALID_ARG, "denoiser",
+                  "frame_colorize(gray → RGB, with a denoiser)");
+
+    /* The CLI on the same noisy image. */
+    run("'%s' '%s' denoise '%s' '%s' --weights '%s' 2>'%s'", g_dotnet, g_reel_dll, noisy_pgm, cli_png, weights, cli_log);
+    run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt gray -frames:v 1 -update 1 '%s'", cli_png, cli_pgm);
+    image cli = read_pnm(cli_pgm);
+    CHECK(cli.width == abi.width && cli.height == abi.height, "CLI result is %d×%d", cli.width, cli.height);
+    int max_diff = 0;
+    size_t differing = 0;
+    for (size_t i = 0; i < n && cli.width == abi.width && cli.height == abi.height; i++) {
+        int d = abs((int)cli.pixels[i] - (int)abi.pixels[i]);
+        if (d > max_diff) max_diff = d;
+        differing += d != 0;
+    }
+    double psnr_noisy = psnr(noisy.pixels, clean.pixels, n), psnr_abi = psnr(abi.pixels, clean.pixels, n);
+    printf("  ABI vs CLI on %d×%d: max |diff| = %d u8 levels, %zu pixels differ\n", abi.width, abi.height, max_diff, differing);
+    printf("  PSNR against the clean image: noisy %.2f dB, ABI-denoised %.2f dB\n", psnr_noisy, psnr_abi);
+    CHECK(max_diff <= 1, "ABI and CLI differ by %d levels", max_diff);
+    CHECK(psnr_abi > psnr_noisy + 6.0, "denoising gained only %.2f dB", psnr_abi - psnr_noisy);
+
+    /* Two threads on the one model, while this thread holds an error of its own. */
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, "/nonexistent/x.pth", &(reel_model*){ NULL }),
+                  REEL_E_CHECKPOINT, "/nonexistent/x.pth", "model_load(missing) on the main thread");
+    shared_denoise s = { model, &small, small_ref.pixels };
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++) pthread_create(&threads[i], NULL, denoise_in_thread, &s);
+    for (int i = 0; i < 2; i++) {
+        void* ok = NULL;
+        pthread_join(threads[i], &ok);
+        CHECK(ok != NULL, "thread %d: different pixels or a stray last error", i);
+    }
+    CHECK(strstr(reel_last_error(), "/nonexistent/x.pth") != NULL, "main thread's last error was overwritten: '%s'", reel_last_error());
+    printf("  two threads, one model: same pixels; last errors stayed per thread\n");
+
+    /* Freeing the engine frees its models. */
+    expect_status(reel_engine_free(engine), REEL_OK, NULL, "engine_free (with a live model)");
+    expect_status(reel_model_describe(model, &info), REEL_E_INVALID_ARG, "reel_model", "model_describe after its engine was freed");
+    free(clean.pixels);
+    free(noisy.pixels);
+    free(small.pixels);
+    free(small_ref.pixels);
+    free(abi.pixels);
+    free(cli.pixels);
+}
+
+/* ---- colorize ---- */
+
+/* One tensor of the ECCV16 layout: name, shape, and how to fill it. */
+typedef enum fill { HE_UNIFORM, SMALL, ONES, ZEROS, CENTRES } fill;
+typedef struct tensor_spec { char name[32]; int rank, dims[4]; fill fill; } tensor_spec;
+
+#define ECCV16_TENSORS 75
+
+static int add_tensor(tensor_spec* specs, int count, const char* name, fill fill, int rank, int d0, int d1, int d2, int d3) {
+    if (count >= ECCV16_TENSORS) die("more ECCV16 tensors than the %d expected", ECCV16_TENSORS);
+    tensor_spec* t = &specs[count];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->rank = rank;
+    t->dims[0] = d0, t->dims[1] = d1, t->dims[2] = d2, t->dims[3] = d3;
+    t->fill = fill;
+    return count + 1;
+}
+
+/*
+ * Random weights in the key layout of colorization_release_v2 (engine/Models/Colorizer.cs reads
+ * the same): He-uniform convs keep activations in range through the 23 layers, BN is the
+ * identity, and model_out holds random bin centres in [-1, 1] (× 110 gives ab).
+ */
+static void write_random_colorizer(const char* path) {
+    static const struct { int block, convs, in, width; } blocks[] = {
+        { 1, 2, 1, 64 }, { 2, 2, 64, 128 }, { 3, 3, 128, 256 }, { 4, 3, 256, 512 },
+        { 5, 3, 512, 512 }, { 6, 3, 512, 512 }, { 7, 3, 512, 512 },
+    };
+    tensor_spec specs[ECCV16_TENSORS];
+    int count = 0;
+    char name[32];
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+        int in = blocks[b].in;
+        for (int c = 0; c < blocks[b].convs; c++) {
+            snprintf(name, sizeof name, "model%d.%d.weight", blocks[b].block, 2 * c);
+            count = add_tensor(specs, count, name, HE_UNIFORM, 4, blocks[b].width, in, 3, 3);
+            snprintf(name, sizeof name, "model%d.%d.bias", blocks[b].block, 2 * c);
+            count = add_tensor(specs, count, name, SMALL, 1, blocks[b].width, 0, 0, 0);
+            in = blocks[b].width;
+        }
+        static const char* bn_fields[] = { "weight", "bias", "running_mean", "running_var" };
+        static const fill bn_fills[] = { ONES, ZEROS, ZEROS, ONES };
+        for (int f = 0; f < 4; f++) {
+            snprintf(name, sizeof name, "model%d.%d.%s", blocks[b].block, 2 * blocks[b].convs, bn_fields[f]);
+            count = add_tensor(specs, count, name, bn_fills[f], 1, blocks[b].width, 0, 0, 0);
+        }
+    }
+    count = add_tensor(specs, count, "model8.0.weight", HE_UNIFORM, 4, 512, 256, 4, 4);
+    count = add_tensor(specs, count, "model8.0.bias", SMALL, 1, 256, 0, 0, 0);
+    count = add_tensor(specs, count, "model8.2.weight", HE_UNIFORM, 4, 256, 256, 3, 3);
+    count = add_tensor(specs, count, "model8.2.bias", SMALL, 1, 256, 0, 0, 0);
+    count = add_tensor(specs, count, "model8.4.weight", HE_UNIFORM, 4, 256, 256, 3, 3);
+    count = add_tensor(specs, count, "model8.4.bias", SMALL, 1, 256, 0, 0, 0);
+    count = add_tensor(specs, count, "model8.6.weight", HE_UNIFORM, 4, 313, 256, 1, 1);
+    count = add_tensor(specs, count, "model8.6.bias", SMALL, 1, 313, 0, 0, 0);
+    count = add_tensor(specs, count, "model_out.weight", CENTRES, 4, 2, 313, 1, 1);
+
+    /* safetensors: u64 header length, JSON header (space-padded to 8 bytes), raw little-endian f32. */
+    size_t capacity = 16384, used = 0;
+    char* header = malloc(capacity);
+    uint64_t offset = 0;
+    used += snprintf(header + used, capacity - used, "{");
+    for (int i = 0; i < count; i++) {
+        uint64_t elements = 1;
+        char shape[64] = "";
+        for (int d = 0; d < specs[i].rank; d++) {
+            elements *= (uint64_t)specs[i].dims[d];
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%d", d ? "," : "", specs[i].dims[d]);
+        }
+        used += snprintf(header + used, capacity - used, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%s],\"data_offsets\":[%llu,%llu]}",
+                         i ? "," : "", specs[i].name, shape, (unsigned long long)offset, (unsigned long long)(offset + 4 * elements));
+        offset += 4 * elements;
+    }
+    used += snprintf(header + used, capacity - used, "}");
+    if (used + 8 >= capacity) die("safetensors header does not fit");
+    while (used % 8) header[used++] = ' ';
+    FILE* f = fopen(path, "wb");
+    if (f == NULL) die("cannot write %s: %s", path, strerror(errno));
+    uint64_t length = used;
+    fwrite(&length, 8, 1, f);
+    fwrite(header, 1, used, f);
+    for (int i = 0; i < count; i++) {
+        const tensor_spec* t = &specs[i];
+        size_t elements = 1, fan_in = 1;
+        for (int d = 0; d < t->rank; d++) elements *= (size_t)t->dims[d];
+        for (int d = 1; d < t->rank; d++) fan_in *= (size_t)t->dims[d];
+        /* A transposed conv's weight is (in, out, kh, kw): each output sums in × kh × kw / 4 inputs at stride 2. */
+        if (strcmp(t->name, "model8.0.weight") == 0) fan_in = (size_t)t->dims[0] * t->dims[2] * t->dims[3] / 4;
+        float* values = malloc(elements * sizeof(float));
+        double bound = sqrt(6.0 / (double)fan_in);
+        for (size_t e = 0; e < elements; e++) {
+            double u = 2.0 * uniform01() - 1.0;
+            values[e] = (float)(t->fill == HE_UNIFORM ? u * bound : t->fill == SMALL ? 0.01 * u
+                              : t->fill == ONES ? 1.0 : t->fill == CENTRES ? u : 0.0);
+        }
+        fwrite(values, sizeof(float), elements, f);
+        free(values);
+    }
+    if (fclose(f) != 0) die("cannot write %s", path);
+    free(header);
+}
+
+static void test_colorize(void) {
+    printf("colorize parity (random ECCV16 weights):\n");
+    char weights[1200], clean_pgm[1200], cli_png[1200], cli_ppm[1200], cli_log[1200];
+    path_in(weights, sizeof weights, g_work, "eccv16_random.safetensors");
+    path_in(clean_pgm, sizeof clean_pgm, g_work, "clean.pgm");
+    path_in(cli_png, sizeof cli_png, g_work, "colorized_cli.png");
+    path_in(cli_ppm, sizeof cli_ppm, g_work, "colorized_cli.ppm");
+    path_in(cli_log, sizeof cli_log, g_work, "cli_colorize.log");
+    write_random_colorizer(weights);
+    image gray = read_pnm(clean_pgm);
+    size_t n = (size_t)gray.width * gray.height;
+
+    reel_engine* engine = NULL;
+    reel_model* colorizer = NULL;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_OK, NULL, "engine_create");
+    expect_status(reel_model_load(engine, REEL_MODEL_COLORIZER, weights, &colorizer), REEL_OK, NULL, "model_load(colorizer)");
+    if (colorizer == NULL) return;
+    reel_model_info info = { 0, 0 };
+    expect_status(reel_model_describe(colorizer, &info), REEL_OK, NULL, "model_describe(colorizer)");
+    CHECK(info.kind == REEL_MODEL_COLORIZER && info.channels == 1, "info: kind %d channels %d", info.kind, info.channels);
+
+    uint8_t* from_gray = malloc(3 * n);
+    uint8_t* rgb_in = malloc(3 * n);
+    uint8_t* from_rgb = malloc(3 * n);
+    for (size_t i = 0; i < n; i++) rgb_in[3 * i] = rgb_in[3 * i + 1] = rgb_in[3 * i + 2] = gray.pixels[i];
+    reel_frame in = frame_of(gray.pixels, gray.width, gray.height, gray.width, REEL_PIXEL_GRAY8);
+    reel_frame out = frame_of(from_gray, gray.width, gray.height, 3 * gray.width, REEL_PIXEL_RGB24);
+    expect_status(reel_frame_colorize(colorizer, 1.0f, &in, &out), REEL_OK, NULL, "frame_colorize(GRAY8 → RGB24)");
+    reel_frame in_rgb = frame_of(rgb_in, gray.width, gray.height, 3 * gray.width, REEL_PIXEL_RGB24);
+    out.pixels = from_rgb;
+    expect_status(reel_frame_colorize(colorizer, 1.0f, &in_rgb, &out), REEL_OK, NULL, "frame_colorize(RGB24 → RGB24)");
+    CHECK(memcmp(from_gray, from_rgb, 3 * n) == 0, "a gray frame and the same frame as RGB colorize differently");
+    expect_status(reel_frame_denoise(colorizer, &in, &in), REEL_E_INVALID_ARG, "colorizer", "frame_denoise(with a colorizer)");
+
+    run("'%s' '%s' colorize '%s' '%s' --weights '%s' 2>'%s'", g_dotnet, g_reel_dll, clean_pgm, cli_png, weights, cli_log);
+    run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt rgb24 -frames:v 1 -update 1 '%s'", cli_png, cli_ppm);
+    image cli = read_pnm(cli_ppm);
+    CHECK(cli.width == gray.width && cli.height == gray.height && cli.channels == 3, "CLI result is %d×%d×%d",
+          cli.width, cli.height, cli.channels);
+    int max_diff = 0;
+    size_t coloured = 0;
+    for (size_t i = 0; i < 3 * n && cli.width == gray.width && cli.height == gray.height && cli.channels == 3; i++) {
+        int d = abs((int)cli.pixels[i] - (int)from_gray[i]);
+        if (d > max_diff) max_diff = d;
+    }
+    for (size_t i = 0; i < n; i++)
+        coloured += from_gray[3 * i] != from_gray[3 * i + 1] || from_gray[3 * i + 1] != from_gray[3 * i + 2];
+    printf("  ABI vs CLI on %d×%d: max |diff| = %d u8 levels; %zu of %zu pixels are not gray\n", gray.width, gray.height,
+           max_diff, coloured, n);
+    CHECK(max_diff <= 1, "ABI and CLI differ by %d levels", max_diff);
+    CHECK(coloured > n / 2, "only %zu pixels got colour", coloured);
+    reel_engine_free(engine);
+    remove(weights); /* 129 MB; the seed makes it again */
+    free(gray.pixels);
+    free(cli.pixels);
+    free(from_gray);
+    free(rgb_in);
+    free(from_rgb);
+}
+
+/* ---- restore ---- */
+
+typedef struct progress_log {
+    int calls, stabilize_calls, encode_calls;
+    int64_t last_done, last_total;
+    int cancel_at_encode; /* > 0: cancel at this encode call, when the encoder has its temp file open */
+} progress_log;
+
+static int on_progress(void* user, const char* stage, int64_t done, int64_t total) {
+    progress_log* log = user;
+    log->calls++;
+    log->last_done = done;
+    log->last_total = total;
+    log->stabilize_calls += strcmp(stage, "stabilize") == 0;
+    log->encode_calls += strcmp(stage, "encode") == 0;
+    return log->cancel_at_encode > 0 && log->encode_calls >= log->cancel_at_encode;
+}
+
+static long count_frames(const char* video) {
+    char command[2048];
+    snprintf(command, sizeof command,
+             "ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 '%s'", video);
+    FILE* p = popen(command, "r");
+    long frames = -1;
+    if (p == NULL || fscanf(p, "%ld", &frames) != 1) frames = -1;
+    if (p != NULL) pclose(p);
+    return frames;
+}
+
+/* Entries in the work folder whose names start with the prefix (the sinks' temp files start ".name."). */
+static int count_entries(const char* prefix) {
+    DIR* d = opendir(g_work);
+    int count = 0;
+    for (struct dirent* e; d != NULL && (e = readdir(d)) != NULL;)
+        count += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d != NULL) closedir(d);
+    return count;
+}
+
+static void test_restore(const char* weights) {
+    printf("restore:\n");
+    char clip[1200], plain[1200], stable[1200], cancelled[1200];
+    path_in(clip, sizeof clip, g_work, "clip.mp4");
+    path_in(plain, sizeof plain, g_work, "restored_plain.mp4");
+    path_in(stable, sizeof stable, g_work, "restored_stable.mp4");
+    path_in(cancelled, sizeof cancelled, g_work, "cancelled.mp4");
+    run("ffmpeg -v error -nostdin -y -f lavfi -i testsrc=size=64x48:rate=6:duration=1 -vf format=gray,noise=alls=20:allf=t "
+        "-c:v libx264 -pix_fmt yuv420p '%s'", clip);
+
+    reel_engine* engine = NULL;
+    reel_model* dncnn = NULL;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_OK, NULL, "engine_create");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, &dncnn), REEL_OK, NULL, "model_load");
+    if (dncnn == NULL) return;
+
+    reel_restore_options opts;
+    reel_restore_options_init(&opts);
+    progress_log log = { 0 };
+    opts.denoiser = dncnn;
+    opts.stabilize = 0;
+    opts.progress = on_progress;
+    opts.progress_user = &log;
+    expect_status(reel_video_restore(engine, clip, plain, &opts), REEL_OK, NULL, "video_restore(denoise only)");
+    long frames = count_frames(plain);
+    printf("  denoise only: %d progress calls, last %lld/%lld; output has %ld frames\n",
+           log.calls, (long long)log.last_done, (long long)log.last_total, frames);
+    CHECK(log.calls == 6 && log.last_done == 6 && log.last_total == 6, "progress: %d calls, last %lld/%lld",
+          log.calls, (long long)log.last_done, (long long)log.last_total);
+    CHECK(frames == 6, "%s has %ld frames, want 6", plain, frames);
+
+    progress_log stable_log = { 0 };
+    opts.stabilize = 1;
+    opts.irt = 0;
+    opts.epochs = 1;
+    opts.progress_user = &stable_log;
+    expect_status(reel_video_restore(engine, clip, stable, &opts), REEL_OK, NULL, "video_restore(with the prior, 1 epoch)");
+    frames = count_frames(stable);
+    printf("  with the prior: %d progress calls (%d stabilize, %d encode); output has %ld frames\n", stable_log.calls,
+           stable_log.stabilize_calls, stable_log.encode_calls, frames);
+    CHECK(stable_log.stabilize_calls == 6 && stable_log.encode_calls == 6, "progress: %d stabilize calls, %d encode calls; want 6 and 6",
+          stable_log.stabilize_calls, stable_log.encode_calls);
+    CHECK(frames == 6, "%s has %ld frames, want 6", stable, frames);
+
+    progress_log cancel_log = { .cancel_at_encode = 2 };
+    opts.progress_user = &cancel_log;
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_CANCELLED, "cancelled", "video_restore(callback cancels)");
+    struct stat st;
+    CHECK(stat(cancelled, &st) != 0, "%s exists after cancelling", cancelled);
+    CHECK(count_entries(".cancelled.") == 0, "a temporary file of the cancelled restore was left in %s", g_work);
+    CHECK(cancel_log.encode_calls == 2 && cancel_log.calls == 6 + 6 + 2,
+          "the callback ran %d times (%d encode); it must stop at the cancelling call", cancel_log.calls, cancel_log.encode_calls);
+
+    opts.irt = 1;
+    opts.epochs = 3;
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "IRT", "video_restore(IRT, 3 epochs)");
+    opts.irt = 0;
+    opts.colorizer = dncnn;
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "colorizer", "video_restore(denoiser as colorizer)");
+    opts.colorizer = NULL;
+    expect_status(reel_video_restore(engine, clip, clip, &opts), REEL_E_INVALID_ARG, "overwrite", "video_restore(output = input)");
+    expect_status(reel_video_restore(engine, clip, "/nonexistent/dir/out.mp4", &opts), REEL_E_IO, "/nonexistent/dir",
+                  "video_restore(output folder missing)");
+    reel_engine_free(engine);
+}
+
+static void* create_engine_in_thread(void* arg) {
+    (void)arg;
+    reel_engine* engine = NULL;
+    int status = reel_engine_create(REEL_BACKEND_AUTO, &engine);
+    return (void*)(intptr_t)(status == REEL_E_RUNTIME && strstr(reel_last_error(), "Reel.Engine.dll") != NULL);
+}
+
+static int test_no_engine(void) {
+    const char* dir = getenv("REEL_ENGINE_DIR");
+    if (dir == NULL || dir[0] == '\0') die("--no-engine needs REEL_ENGINE_DIR set to a folder without Reel.Engine.dll");
+    printf("runtime cannot start (REEL_ENGINE_DIR=%s):\n", dir);
+    CHECK(strcmp(reel_version(), REEL_VERSION_STRING) == 0, "reel_version() is %s", reel_version());
+    reel_engine* engine = (reel_engine*)0x1;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_E_RUNTIME, dir, "engine_create");
+    CHECK(engine == NULL, "engine not NULL after failure");
+    expect_status(reel_restore_options_init(&(reel_restore_options){ 0 }), REEL_E_RUNTIME, "REEL_ENGINE_DIR", "restore_options_init");
+    pthread_t thread;
+    void* ok = NULL;
+    pthread_create(&thread, NULL, create_engine_in_thread, NULL);
+    pthread_join(thread, &ok);
+    CHECK(ok != NULL, "another thread did not get REEL_E_RUNTIME with the reason");
+    expect_status(reel_model_free(NULL), REEL_OK, NULL, "model_free(NULL)");
+    printf(g_failures ? "c_api_no_engine: %d check(s) failed\n" : "c_api_no_engine: all checks passed\n", g_failures);
+    return g_failures != 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc == 2 && strcmp(argv[1], "--no-engine") == 0) return test_no_engine();
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) snprintf(g_data, sizeof g_data, "%s", argv[++i]);
+        else if (strcmp(argv[i], "--work") == 0 && i + 1 < argc) snprintf(g_work, sizeof g_work, "%s", argv[++i]);
+        else if (strcmp(argv[i], "--reel") == 0 && i + 2 < argc) {
+            snprintf(g_dotnet, sizeof g_dotnet, "%s", argv[++i]);
+            snprintf(g_reel_dll, sizeof g_reel_dll, "%s", argv[++i]);
+        } else die("usage: c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL | --no-engine");
+    }
+    if (!g_data[0] || !g_work[0] || !g_reel_dll[0]) die("usage: c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL");
+    char weights[1200], set12[1200];
+    path_in(weights, sizeof weights, g_data, "weights/kair_dncnn_25.pth");
+    path_in(set12, sizeof set12, g_data, "testsets/Set12/01.png");
+    require_file(weights, "test data: the shared/ folder must sit beside the repository");
+    require_file(set12, "test data: the shared/ folder must sit beside the repository");
+    require_file(g_reel_dll, "the CLI is not built: run `dotnet build Engine.sln -c Release`");
+    run("rm -rf '%s' && mkdir -p '%s'", g_work, g_work);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    test_version();
+    test_errors(weights); /* starts the runtime */
+    test_denoise(weights, set12);
+    test_colorize();
+    test_restore(weights);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("c_api: %.1f s\n", (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    if (g_failures) {
+        printf("c_api: %d check(s) failed\n", g_failures);
+        return 1;
+    }
+    printf("c_api: all checks passed\n");
+    return 0;
+}
