@@ -30,7 +30,7 @@ public static class ColorizeCommand
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             var net = Colorizer.Load(r.GetValue(weights)!, FastBackend.Instance);
-            if (!ImageIO.IsImagePath(inPath))
+            if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {
                 var options = new RestoreOptions
                 {

@@ -25,7 +25,7 @@ public static class DenoiseCommand
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             var model = DnCnn.Load(r.GetValue(weights)!, FastBackend.Instance);
-            if (!ImageIO.IsImagePath(inPath))
+            if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {
                 var options = new RestoreOptions { Denoiser = model, DenoiserSource = r.GetValue(weights), Stabilize = false, Resume = r.GetValue(resume) };
                 RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, r.GetValue(noProgress), cancel);

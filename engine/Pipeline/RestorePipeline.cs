@@ -143,7 +143,8 @@ public static class RestorePipeline
                     current = null;
                     Finish(done);
                 }
-                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options);
+                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options,
+                    done => progress?.Invoke(new RestoreProgress("encode", done, Math.Max(total, done), "", clock.Elapsed)));
                 if (options.Denoiser is not null)
                 {
                     frame = options.Denoiser.Forward(frame);
@@ -211,11 +212,13 @@ public static class RestorePipeline
         private readonly List<string> _names = new();
         private readonly string _file;
         private readonly VideoSink? _sink;
-        private int _written;
+        private readonly Action<long> _written;
+        private int _count;
 
-        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options)
+        /// <param name="written">Told the number of frames of the whole sequence finished so far, after each frame.</param>
+        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options, Action<long> written)
         {
-            (Start, StartNs, _job, _video, _stabilize) = (start, startNs, job, video, options.Stabilize);
+            (Start, StartNs, _job, _video, _stabilize, _written) = (start, startNs, job, video, options.Stabilize, written);
             _file = Path.GetFileName(job.PiecePath(job.Pieces.Count, ".nut"));
             if (video) _sink = new VideoSink(Path.Combine(job.Folder, _file), source.TimeBase, null, options.Encode);
             long half = options.Prior.MemoryBudgetBytes / 2;
@@ -245,15 +248,16 @@ public static class RestorePipeline
         /// <summary>Frame <paramref name="t"/> of this piece, finished.</summary>
         public void Write(int t, Tensor frame)
         {
-            if (t != _written) throw new InvalidOperationException($"piece frame {t} written out of order (expected {_written})");
+            if (t != _count) throw new InvalidOperationException($"piece frame {t} written out of order (expected {_count})");
             if (_sink is not null) _sink.Write(frame, _pts[t] - StartNs);
             else ImageIO.Write(Path.Combine(_job.Folder, "frames", _names[t]), frame);
-            _written++;
+            _count++;
+            _written(Start + _count);
         }
 
         public RestorePiece Commit()
         {
-            if (_written != Count) throw new InvalidOperationException($"{_written} of {Count} frames of the piece were written");
+            if (_count != Count) throw new InvalidOperationException($"{_count} of {Count} frames of the piece were written");
             _sink?.Complete();
             return new RestorePiece(Start, Start + Count, StartNs, _video ? _file : null);
         }

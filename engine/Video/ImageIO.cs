@@ -13,7 +13,7 @@ public enum PixelFormat { Gray8, Rgb24 }
 /// </summary>
 public static class ImageIO
 {
-    private static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp" };
+    private static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm" };
 
     public static bool IsImagePath(string path) =>
         ImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
