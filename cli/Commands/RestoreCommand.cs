@@ -19,8 +19,7 @@ public static class RestoreCommand
         var denoiser = new Option<string?>("--denoiser") { Description = "DnCNN checkpoint (default: dncnn_gray_blind from the weights cache)" };
         var colorizer = new Option<string?>("--colorizer") { Description = "ECCV16 checkpoint (default: colorization_release_v2-9b330a0b.pth from the weights cache)" };
         var epochs = new Option<int>("--epochs") { Description = "Deep Video Prior epochs per shot", DefaultValueFactory = _ => 50 };
-        var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
-        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var device = DeviceChoice.CreateOption();
         var noDenoise = new Option<bool>("--no-denoise") { Description = "Skip DnCNN" };
         var noColorize = new Option<bool>("--no-colorize") { Description = "Skip the colorizer (output stays gray)" };
         var noStabilize = new Option<bool>("--no-stabilize") { Description = "Skip the temporal prior (frames stream straight to the encoder)" };
@@ -39,13 +38,11 @@ public static class RestoreCommand
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ReelException("output would overwrite the input; choose another path");
-            if (r.GetValue(device) == "cuda") throw new ReelException("the CUDA backend is not built yet; use --device cpu (or auto)");
-            if (r.GetValue(device) == "auto") Console.Error.WriteLine("device: cpu (the CUDA backend is not built yet)");
             if (r.GetValue(epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(epochs)}");
             if (!r.GetValue(noStabilize) && !r.GetValue(noIrt) && r.GetValue(epochs) <= StabilizeStage.IrtInitEpochs)
                 throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
 
-            var backend = FastBackend.Instance;
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance);
             var options = new RestoreOptions
             {
                 Denoiser = r.GetValue(noDenoise) ? null
