@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,7 @@ struct Fiber {
     dim3 thread_idx;
     bool done = false;
     bool at_barrier = false;
-    std::vector<char> stack;
+    std::unique_ptr<char[]> stack;  // uninitialized: zeroing 64 KiB per thread per launch dominated small launches
 };
 
 constexpr size_t FiberStackBytes = 64 * 1024;
@@ -65,15 +66,15 @@ inline void syncthreads() {
     f.done = false;
     f.at_barrier = false;
     getcontext(&f.context);
-    f.context.uc_stack.ss_sp = f.stack.data();
-    f.context.uc_stack.ss_size = f.stack.size();
+    f.context.uc_stack.ss_sp = f.stack.get();
+    f.context.uc_stack.ss_size = FiberStackBytes;
     f.context.uc_link = nullptr;
     makecontext(&f.context, fiber_entry, 0);
 }
 
 // Runs one block: every thread as a fiber, phase by phase between barriers.
-inline bool run_block(std::vector<Fiber>& fibers, const std::function<void()>& body) {
-    ucontext_t scheduler;
+inline bool run_block(Fiber* fibers, size_t count, const std::function<void()>& body) {
+    static thread_local ucontext_t scheduler;
     scheduler_context = &scheduler;
     current_body = &body;
     unsigned i = 0;
@@ -81,7 +82,8 @@ inline bool run_block(std::vector<Fiber>& fibers, const std::function<void()>& b
         for (unsigned ty = 0; ty < block_dim.y; ++ty)
             for (unsigned tx = 0; tx < block_dim.x; ++tx) prepare_fiber(fibers[i++], dim3(tx, ty, tz));
     for (;;) {
-        for (Fiber& f : fibers) {
+        for (size_t k = 0; k < count; ++k) {
+            Fiber& f = fibers[k];
             if (f.done) continue;
             f.at_barrier = false;
             current_fiber = &f;
@@ -89,17 +91,23 @@ inline bool run_block(std::vector<Fiber>& fibers, const std::function<void()>& b
         }
         current_fiber = nullptr;
         size_t done = 0;
-        for (const Fiber& f : fibers) done += f.done;
-        if (done == fibers.size()) return true;
+        for (size_t k = 0; k < count; ++k) done += fibers[k].done;
+        if (done == count) return true;
         if (done > 0) {
             char text[200];
             std::snprintf(text, sizeof text,
                           "__syncthreads reached by %zu of %zu threads of block (%u,%u,%u); the others had returned",
-                          fibers.size() - done, fibers.size(), block_idx.x, block_idx.y, block_idx.z);
+                          count - done, count, block_idx.x, block_idx.y, block_idx.z);
             launch_error = text;
             return false;
         }
     }
+}
+
+// Fibers and their stacks, kept per OS thread and reused by every later launch.
+inline std::vector<Fiber>& fiber_pool() {
+    static thread_local std::vector<Fiber> pool;
+    return pool;
 }
 
 // Runs kernel(args...) over the grid with CUDA's launch limits checked first.
@@ -118,14 +126,18 @@ bool launch(dim3 grid, dim3 block, Kernel kernel, Args... args) {
     }
     grid_dim = grid;
     block_dim = block;
-    std::vector<Fiber> fibers(threads);
-    for (Fiber& f : fibers) f.stack.resize(FiberStackBytes);
+    std::vector<Fiber>& pool = fiber_pool();
+    if (pool.size() < threads) {
+        size_t old = pool.size();
+        pool.resize(threads);
+        for (size_t i = old; i < threads; ++i) pool[i].stack.reset(new char[FiberStackBytes]);
+    }
     std::function<void()> body = [&] { kernel(args...); };
     for (unsigned bz = 0; bz < grid.z; ++bz)
         for (unsigned by = 0; by < grid.y; ++by)
             for (unsigned bx = 0; bx < grid.x; ++bx) {
                 block_idx = dim3(bx, by, bz);
-                if (!run_block(fibers, body)) return false;
+                if (!run_block(pool.data(), threads, body)) return false;
             }
     return true;
 }

@@ -55,6 +55,7 @@ const Entry kernels[] = {
     REEL_KERNEL(convert_f16_to_f32),
     REEL_KERNEL(nchw_f32_to_nhwc_f16),
     REEL_KERNEL(nhwc_f16_to_nchw_f32),
+    REEL_KERNEL(copy_window_f32),
     REEL_KERNEL(maxpool2d_f32),
     REEL_KERNEL(concat_channels_f32),
     REEL_KERNEL(residual_subtract_clamp_f32),

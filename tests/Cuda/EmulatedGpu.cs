@@ -30,6 +30,13 @@ public static class EmulatedGpu
 
     public static CudaKernels Kernels => new(Device);
 
+    /// <summary>A device of the test's own, for counting its allocations and launches while other tests run in parallel.</summary>
+    public static EmulatedDevice OpenPrivate()
+    {
+        _ = Device;
+        return EmulatedDevice.Open(EmulatedDevice.DefaultLibraryPath(TestPaths.RepoRoot));
+    }
+
     /// <summary>A device buffer holding <paramref name="data"/> followed by sentinels.</summary>
     public static unsafe Buffer<T> Upload<T>(ReadOnlySpan<T> data) where T : unmanaged
     {

@@ -35,6 +35,16 @@ public sealed class CudaKernels(IGpuDevice device)
     public void NhwcF16ToNchw(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
         Device.Launch("nhwc_f16_to_nchw_f32", LaunchGeometry.Transpose(channels, hw, frames), new KernelArgs().Ptr(src).Ptr(dst).Int(channels).Int(hw), stream);
 
+    /// <summary>Copies an h×w window of every plane from (srcY, srcX) of src (planes, srcH, srcW) to (dstY, dstX) of dst (planes, dstH, dstW).</summary>
+    public void CopyWindow(DevicePtr src, DevicePtr dst, int planes, int srcH, int srcW, int srcY, int srcX, int dstH, int dstW, int dstY, int dstX,
+        int h, int w, GpuStream? stream = null)
+    {
+        if (srcY < 0 || srcX < 0 || dstY < 0 || dstX < 0 || srcY + h > srcH || srcX + w > srcW || dstY + h > dstH || dstX + w > dstW)
+            throw new ArgumentOutOfRangeException(nameof(h), $"window {h}×{w} does not fit: src ({srcY},{srcX}) in {srcH}×{srcW}, dst ({dstY},{dstX}) in {dstH}×{dstW}");
+        Device.Launch("copy_window_f32", LaunchGeometry.Linear((long)planes * h * w),
+            new KernelArgs().Ptr(src).Ptr(dst).Int(planes).Int(srcH).Int(srcW).Int(srcY).Int(srcX).Int(dstH).Int(dstW).Int(dstY).Int(dstX).Int(h).Int(w), stream);
+    }
+
     /// <summary>(N, 3, plane) sRGB in [0, 1] → Lab planes.</summary>
     public void RgbToLab(DevicePtr rgb, DevicePtr lab, int frames, int plane, GpuStream? stream = null) =>
         Device.Launch("rgb_to_lab_f32", LaunchGeometry.Linear(plane, frames: frames), new KernelArgs().Ptr(rgb).Ptr(lab).Int(plane), stream);

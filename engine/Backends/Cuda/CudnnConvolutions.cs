@@ -49,6 +49,12 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
 
     public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or MaxPool2dOp;
 
+    public void Prepare(Op op, Shape input)
+    {
+        var plan = _plans.GetOrCreate(new ConvolutionKey(op, input, false), k => CreatePlan(k.Op, k.Input));
+        Workspace(plan.Choice.WorkspaceBytes);
+    }
+
     public void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null)
     {
         var plan = _plans.GetOrCreate(new ConvolutionKey(op, input, false), k => CreatePlan(k.Op, k.Input));

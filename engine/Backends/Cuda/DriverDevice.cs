@@ -154,6 +154,7 @@ public sealed unsafe class DriverDevice : IGpuDevice
 
     public void Record(GpuEvent e, GpuStream stream) => Driver.Check(Driver.cuEventRecord(e.Handle, stream.Handle));
     public void Wait(GpuStream stream, GpuEvent e) => Driver.Check(Driver.cuStreamWaitEvent(stream.Handle, e.Handle, 0));
+    public void WaitHost(GpuEvent e) => Driver.Check(Driver.cuEventSynchronize(e.Handle));
 
     public GpuGraph Capture(GpuStream stream, Action body)
     {

@@ -32,6 +32,9 @@ public interface IGpuDevice : IDisposable
     void Record(GpuEvent e, GpuStream stream);
     void Wait(GpuStream stream, GpuEvent e);
 
+    /// <summary>Blocks the calling thread until the work recorded by <paramref name="e"/> is done (cuEventSynchronize).</summary>
+    void WaitHost(GpuEvent e);
+
     /// <summary>Records the work <paramref name="body"/> enqueues on <paramref name="stream"/> into a replayable graph.</summary>
     GpuGraph Capture(GpuStream stream, Action body);
     void Replay(GpuGraph graph, GpuStream stream);

@@ -43,7 +43,8 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     public int ComputeCapability => 0;
 
     /// <summary>How many launches ran (graphs replayed count their launches again).</summary>
-    public int Launches { get; private set; }
+    public int Launches => _launches;
+    private int _launches;
 
     /// <summary>Device allocations not yet freed: tests check that nothing leaks.</summary>
     public int LiveAllocations
@@ -90,6 +91,10 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     public GpuEvent CreateEvent() => new(0, null);
     public void Record(GpuEvent e, GpuStream stream) { }
     public void Wait(GpuStream stream, GpuEvent e) { }
+    public void WaitHost(GpuEvent e) { }
+
+    /// <summary>Host work in stream order (cuLaunchHostFunc's role): recorded into a graph during capture.</summary>
+    public void EnqueueHost(Action work) => Enqueue(work);
 
     public GpuGraph Capture(GpuStream stream, Action body)
     {
@@ -132,7 +137,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
             fixed (byte* e = error)
                 status = _launch(n, g.Grid.X, g.Grid.Y, g.Grid.Z, g.Block.X, g.Block.Y, g.Block.Z, (void**)p, e, error.Length);
         });
-        Launches++;
+        Interlocked.Increment(ref _launches);
         if (status != 0)
             throw new InvalidOperationException($"emulated launch of {name} failed: {Encoding.UTF8.GetString(error).TrimEnd('\0')}");
     }
