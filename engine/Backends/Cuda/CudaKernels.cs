@@ -94,7 +94,7 @@ public sealed class CudaKernels(IGpuDevice device)
         if (bins < 1 || bins > MaxBins) throw new ArgumentOutOfRangeException(nameof(bins), bins, $"the annealed-mean kernel takes 1 to {MaxBins} bins");
         if (!(temperature > 0) || !float.IsFinite(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be a positive number");
         Device.Launch(halfLogits ? "annealed_mean_f16" : "annealed_mean_f32", LaunchGeometry.Linear(plane, frames: frames),
-            new KernelArgs().Ptr(logits).Ptr(centres).Ptr(ab).Int(bins).Int(plane).Float(1f / temperature), stream);
+            new KernelArgs().Ptr(logits).Ptr(centres).Ptr(ab).Int(bins).Int(plane).Float(temperature), stream);
     }
 
     /// <summary>The number of loss partials (pairs) <see cref="IrtLossGrad"/> writes for an H×W frame.</summary>
