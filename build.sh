@@ -73,6 +73,7 @@ run_tests() {
   local log
   log=$(mktemp)
   local status=0
+  dotnet cli/bin/Release/net10.0/reel.dll kernels check || status=1
   (cd build && ctest --output-on-failure) | tee "$log" || status=1
   local c_total c_failed
   c_failed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of.*/\1/p' "$log")

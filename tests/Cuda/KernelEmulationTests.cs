@@ -319,6 +319,29 @@ public class KernelEmulationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void CopyWindowMovesExactlyTheWindow()
+    {
+        var rng = new Random(6);
+        foreach (var (planes, srcH, srcW, dstH, dstW) in new[] { (1, 1, 1, 1, 1), (3, 17, 29, 9, 11), (2, 40, 33, 40, 33), (5, 7, 300, 13, 5) })
+        {
+            var src = RandomFloats(rng, planes * srcH * srcW, -1, 1);
+            var dstInit = RandomFloats(rng, planes * dstH * dstW, -1, 1);
+            int h = rng.Next(1, Math.Min(srcH, dstH) + 1), w = rng.Next(1, Math.Min(srcW, dstW) + 1);
+            int sy = rng.Next(srcH - h + 1), sx = rng.Next(srcW - w + 1), dy = rng.Next(dstH - h + 1), dx = rng.Next(dstW - w + 1);
+            using var dSrc = Upload<float>(src);
+            using var dDst = Upload<float>(dstInit);
+            Kernels.CopyWindow(dSrc.Ptr, dDst.Ptr, planes, srcH, srcW, sy, sx, dstH, dstW, dy, dx, h, w);
+            var expected = (float[])dstInit.Clone();
+            for (int p = 0; p < planes; p++)
+            for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                expected[(p * dstH + dy + y) * dstW + dx + x] = src[(p * srcH + sy + y) * srcW + sx + x];
+            Assert.Equal(expected, dDst.Download("copy_window_f32"));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.CopyWindow(DevicePtr.Null, DevicePtr.Null, 1, 4, 4, 2, 2, 4, 4, 0, 0, 3, 3));
+    }
+
+    [Fact]
     public void GridStrideLoopsCoverDataBeyondACappedGrid()
     {
         var rng = new Random(5);
