@@ -27,14 +27,23 @@ public sealed class CudaBackend : IBackend, IDisposable
     {
         if (!DriverDevice.Probe(out reason)) return null;
         if (!NvrtcCompiler.IsAvailable(out reason)) return null;
-        var device = DriverDevice.Open();
         if (!NativeLibraries.TryLoad(NativeLibraries.Cudnn, out _, out var cudnnError))
         {
-            device.Dispose();
             reason = $"cuDNN is not installed ({cudnnError}); install cuDNN 8 or 9 for CUDA 12";
             return null;
         }
-        return new CudaBackend(device, new CudnnConvolutions(device));
+        DriverDevice? device = null;
+        try
+        {
+            device = DriverDevice.Open();
+            return new CudaBackend(device, new CudnnConvolutions(device));
+        }
+        catch (Exception e) when (e is ReelException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            device?.Dispose();
+            reason = e.Message;
+            return null;
+        }
     }
 
     public IGpuDevice Device { get; }

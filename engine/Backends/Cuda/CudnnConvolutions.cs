@@ -19,6 +19,7 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
     private readonly CudaKernels _kernels;
     private readonly NativeHandle _handle;
     private readonly PlanCache<ConvolutionKey, Plan> _plans = new();
+    private readonly PlanCache<ConvolutionKey, BackwardPlan> _backward = new();
     private readonly long _workspaceBudgetBytes;
     private DeviceBuffer? _workspace;
 
@@ -85,6 +86,59 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
             default:
                 throw new NotSupportedException($"{op.GetType().Name} on {Name}");
         }
+    }
+
+    /// <summary>
+    /// Training: given dy (the gradient of op's output), writes dx (skipped when null), dw and, for
+    /// a conv with bias, db, all overwritten (β = 0). Algorithms are chosen once per (op, input)
+    /// like the forward plan. For the U-Net's backward pass on the GPU; no trainer calls it yet.
+    /// </summary>
+    public void ConvolutionBackward(Conv2dOp op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr dy, DevicePtr dx, DevicePtr dw, DevicePtr db,
+        GpuStream? stream = null)
+    {
+        var plan = _plans.GetOrCreate(new ConvolutionKey(op, input, false), k => CreatePlan(k.Op, k.Input));
+        var backward = _backward.GetOrCreate(new ConvolutionKey(op, input, false), _ => ChooseBackward(plan));
+        Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        float one = 1, zero = 0;
+        if (!dx.IsNull)
+        {
+            var ws = Workspace(backward.Data.WorkspaceBytes);
+            Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(_handle.Value, &one, plan.W.Value, weight.Address, plan.Y.Value, dy.Address, plan.Conv.Value,
+                backward.Data.Algorithm, ws.Address, (nuint)backward.Data.WorkspaceBytes, &zero, plan.X.Value, dx.Address));
+        }
+        var wsf = Workspace(backward.Filter.WorkspaceBytes);
+        Cudnn.Check(Cudnn.cudnnConvolutionBackwardFilter(_handle.Value, &one, plan.X.Value, x.Address, plan.Y.Value, dy.Address, plan.Conv.Value,
+            backward.Filter.Algorithm, wsf.Address, (nuint)backward.Filter.WorkspaceBytes, &zero, plan.W.Value, dw.Address));
+        if (op.HasBias)
+        {
+            using var biasDesc = Tensor4d(new Shape(1, op.OutChannels, 1, 1));
+            Cudnn.Check(Cudnn.cudnnConvolutionBackwardBias(_handle.Value, &one, plan.Y.Value, dy.Address, &zero, biasDesc.Value, db.Address));
+        }
+    }
+
+    /// <summary>Training: dx of max pooling from x, its output y and dy.</summary>
+    public void MaxPoolBackward(MaxPool2dOp op, Shape input, DevicePtr x, DevicePtr y, DevicePtr dy, DevicePtr dx, GpuStream? stream = null)
+    {
+        var plan = _plans.GetOrCreate(new ConvolutionKey(op, input, false), k => CreatePlan(k.Op, k.Input));
+        Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        float one = 1, zero = 0;
+        Cudnn.Check(Cudnn.cudnnPoolingBackward(_handle.Value, plan.Pooling!.Value, &one, plan.Y.Value, y.Address, plan.Y.Value, dy.Address,
+            plan.X.Value, x.Address, &zero, plan.X.Value, dx.Address));
+    }
+
+    private sealed record BackwardPlan(ConvolutionPlan Data, ConvolutionPlan Filter);
+
+    private BackwardPlan ChooseBackward(Plan plan)
+    {
+        var perfs = new Cudnn.AlgoPerf[8];
+        int returned;
+        fixed (Cudnn.AlgoPerf* r = perfs)
+            Cudnn.Check(Cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(_handle.Value, plan.W.Value, plan.Y.Value, plan.Conv.Value, plan.X.Value, perfs.Length, out returned, r));
+        var data = ConvolutionPlanner.Choose(ToCandidates(perfs, returned), _workspaceBudgetBytes, false);
+        fixed (Cudnn.AlgoPerf* r = perfs)
+            Cudnn.Check(Cudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(_handle.Value, plan.X.Value, plan.Y.Value, plan.Conv.Value, plan.W.Value, perfs.Length, out returned, r));
+        var filter = ConvolutionPlanner.Choose(ToCandidates(perfs, returned), _workspaceBudgetBytes, false);
+        return new BackwardPlan(data, filter);
     }
 
     private void Epilogue(DevicePtr bias, Activation activation, Shape output, DevicePtr y, GpuStream? stream)

@@ -93,14 +93,23 @@ public sealed unsafe class DriverDevice : IGpuDevice
     {
         MakeCurrent();
         Driver.Check(Driver.cuMemAlloc(out var p, (nuint)Math.Max(bytes, 1)));
-        return new DeviceBuffer(p, bytes, address => Driver.cuMemFree(address));
+        // The release may run on the finalizer thread, where no context is current.
+        return new DeviceBuffer(p, bytes, address =>
+        {
+            Driver.cuCtxSetCurrent(_context);
+            Driver.cuMemFree(address);
+        });
     }
 
     public PinnedBuffer AllocatePinned(long bytes)
     {
         MakeCurrent();
         Driver.Check(Driver.cuMemAllocHost(out var p, (nuint)Math.Max(bytes, 1)));
-        return new PinnedBuffer(p, bytes, address => Driver.cuMemFreeHost(address));
+        return new PinnedBuffer(p, bytes, address =>
+        {
+            Driver.cuCtxSetCurrent(_context);
+            Driver.cuMemFreeHost(address);
+        });
     }
 
     public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null)
@@ -135,7 +144,7 @@ public sealed unsafe class DriverDevice : IGpuDevice
         MakeCurrent();
         var function = Function(name);
         args.WithParams(p => Driver.Check(Driver.cuLaunchKernel(function, g.Grid.X, g.Grid.Y, g.Grid.Z, g.Block.X, g.Block.Y, g.Block.Z,
-            g.SharedBytes, StreamOf(stream), (void**)p, null), $"cuLaunchKernel({name})"));
+            g.SharedBytes, StreamOf(stream), (void**)p, null), $"cuLaunchKernel {name}"));
     }
 
     public GpuStream CreateStream()
@@ -192,6 +201,7 @@ public sealed unsafe class DriverDevice : IGpuDevice
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        MakeCurrent();
         foreach (var m in _modules.Values) m.Dispose();
         Driver.cuDevicePrimaryCtxRelease(_device);
     }
