@@ -45,6 +45,13 @@ public class CudaCliTests
         var r = ReelProcess.Run("restore", input, input + ".out.mp4", "--device", "cuda");
         Assert.Equal(1, r.ExitCode);
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (CudaBackend.TryCreate(out _) is { } gpu)
+        {
+            // On a machine with a usable GPU the device is accepted and the 16 junk bytes are what fails.
+            gpu.Dispose();
+            Assert.StartsWith("device: cuda (", lines[0]);
+            return;
+        }
         Assert.Single(lines);
         Assert.StartsWith("reel: error: --device cuda: ", lines[0]);
         Assert.Contains("--device cpu", lines[0]);
@@ -58,6 +65,12 @@ public class CudaCliTests
             "--input", Golden.Dncnn.File("saoyan_b20_legacy_x.npy"), "--output", output);
         Assert.True(r.ExitCode == 0, r.Stderr);
         var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        if (CudaBackend.TryCreate(out _) is { } gpu)
+        {
+            gpu.Dispose();
+            Assert.StartsWith("device: cuda (", line); // and the output went through the GPU path
+            return;
+        }
         Assert.StartsWith("device: cpu (CUDA unavailable: ", line);
         Assert.True(File.Exists(output));
     }

@@ -138,10 +138,12 @@ public class PlanningTests
         Assert.Equal("cuMemAlloc", Reel.Engine.Backends.Cuda.Native.Driver.CallName("Driver.cuMemAlloc(out var p, (nuint)n)"));
     }
 
+    /// <summary>Where there is no GPU (every machine of this project), probing reports why instead of throwing.</summary>
     [Fact]
     public void NoGpuHereIsReportedNotThrown()
     {
-        Assert.False(DriverDevice.Probe(out var reason));
+        if (DriverDevice.Probe(out var reason)) return; // a machine with a GPU has nothing to report
+        Assert.False(DriverDevice.Probe(out reason));
         Assert.False(string.IsNullOrWhiteSpace(reason));
         Assert.Null(CudaBackend.TryCreate(out var why));
         Assert.Equal(reason, why);
