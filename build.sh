@@ -21,8 +21,46 @@ install() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  install_cuda_compilers
   command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK is required (https://dot.net)"; exit 1; }
   dotnet restore Engine.sln --nologo -v q
+}
+
+# The NVIDIA compilers the CUDA checks need, without a GPU (DESIGN §4): NVRTC from Debian
+# non-free, and ptxas extracted from the nvidia-cuda-toolkit .deb into ~/.cache/reel/cuda
+# (dpkg -x: its 1.5 GB of dependencies are not needed). Idempotent; `reel kernels check`
+# finds ptxas there.
+CUDA_DIR=${REEL_CUDA_DIR:-$HOME/.cache/reel/cuda}
+install_cuda_compilers() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  local nvrtc_missing=0
+  for p in libnvrtc11.2 libnvrtc-builtins11.8; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || nvrtc_missing=1
+  done
+  if ((nvrtc_missing)); then
+    echo "installing NVRTC (Debian non-free)"
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+      sed 's/^Components: main$/Components: contrib non-free/' /etc/apt/sources.list.d/debian.sources \
+        | $sudo tee /etc/apt/sources.list.d/reel-non-free.sources >/dev/null
+    else
+      echo "deb http://deb.debian.org/debian $(. /etc/os-release && echo "$VERSION_CODENAME") contrib non-free" \
+        | $sudo tee /etc/apt/sources.list.d/reel-non-free.list >/dev/null
+    fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libnvrtc11.2 libnvrtc-builtins11.8 >/dev/null
+  fi
+  if [ ! -x "$CUDA_DIR/usr/bin/ptxas" ]; then
+    echo "extracting ptxas from nvidia-cuda-toolkit into $CUDA_DIR"
+    local tmp
+    tmp=$(mktemp -d)
+    chmod 777 "$tmp"
+    (cd "$tmp" && apt-get download -qq nvidia-cuda-toolkit 2>/dev/null)
+    mkdir -p "$CUDA_DIR"
+    dpkg -x "$tmp"/nvidia-cuda-toolkit_*.deb "$CUDA_DIR"
+    rm -rf "$tmp"
+  fi
+  "$CUDA_DIR/usr/bin/ptxas" --version >/dev/null
 }
 
 build() {
@@ -35,6 +73,7 @@ run_tests() {
   local log
   log=$(mktemp)
   local status=0
+  dotnet cli/bin/Release/net10.0/reel.dll kernels check || status=1
   (cd build && ctest --output-on-failure) | tee "$log" || status=1
   local c_total c_failed
   c_failed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of.*/\1/p' "$log")

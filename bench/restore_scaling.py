@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Throughput and peak memory of `reel restore` as the clip gets longer.
 
-    bench/restore_scaling.py [--frames 20 200] [--size 160x96] [--colorizer W] [--epochs 2]
+    bench/restore_scaling.py [--frames 20 200] [--size 160x96] [--colorizer W] [--epochs 2] [--max-shot-frames 300]
 
 Makes noisy gray clips with sound of each length (ffmpeg test source), restores each with the
 same settings, and prints frames, wall time, frames per second and reel's peak resident memory
@@ -37,18 +37,20 @@ def main():
     ap.add_argument("--colorizer")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--memory-mb", type=int, default=64)
+    ap.add_argument("--max-shot-frames", type=int, default=300)
     a = ap.parse_args()
     if not os.path.exists(REEL):
         sys.exit(f"build first: {REEL} is missing (dotnet build Engine.sln -c Release)")
     work = tempfile.mkdtemp(prefix="reel-scaling-")
     print(f"clip {a.size} gray + audio, DnCNN{' + ECCV16' if a.colorizer else ''} + prior {a.epochs} epochs (no IRT), "
-          f"--memory-mb {a.memory_mb}, {os.cpu_count()} cores")
+          f"--memory-mb {a.memory_mb}, --max-shot-frames {a.max_shot_frames}, {os.cpu_count()} cores")
     print(f"{'frames':>7} {'seconds':>9} {'fps':>7} {'peak RSS MB':>12}")
     for n in a.frames:
         clip, out = os.path.join(work, f"in{n}.mp4"), os.path.join(work, f"out{n}.mp4")
         make_clip(clip, n, a.size)
         cmd = ["/usr/bin/time", "-f", "%M", "dotnet", REEL, "restore", clip, out, "--denoiser", a.denoiser,
-               "--epochs", str(a.epochs), "--no-irt", "--no-progress", "--memory-mb", str(a.memory_mb)]
+               "--epochs", str(a.epochs), "--no-irt", "--no-progress", "--memory-mb", str(a.memory_mb),
+               "--max-shot-frames", str(a.max_shot_frames)]
         cmd += ["--colorizer", a.colorizer] if a.colorizer else ["--no-colorize"]
         t = time.time()
         r = subprocess.run(cmd, capture_output=True, text=True)

@@ -23,15 +23,17 @@ public static class InferCommand
         var output = new Option<string>("--output", "-o") { Description = "Output tensor .npy (written atomically)", Required = true };
         var reference = new Option<bool>("--reference") { Description = "Use the scalar reference backend (slow; for verification)" };
         var temperature = ColorizeCommand.TemperatureOption();
+        var device = DeviceChoice.CreateOption("cpu");
         var cmd = new Command("infer", "Run one network on a .npy tensor (scripting and verification). " +
             "dncnn: x in [0, 1] → x − net(x). colorizer: raw L in [0, 100] (N, 1, H, W), H and W multiples of 8 → ab (N, 2, H, W). " +
             "unet: RGB (N, 3, H, W), H and W multiples of 16 → all 3 or 6 outputs.")
-            { model, weights, input, output, reference, temperature };
+            { model, weights, input, output, reference, temperature, device };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
             var x = Npy.Read(r.GetValue(input)!);
             if (x.Shape.Rank != 4) throw new ReelException($"{r.GetValue(input)}: expected an NCHW tensor, got shape {x.Shape}");
-            var backend = r.GetValue(reference) ? (Reel.Engine.Backends.IBackend)ReferenceBackend.Instance : FastBackend.Instance;
+            var backend = r.GetValue(reference) ? (Reel.Engine.Backends.IBackend)ReferenceBackend.Instance
+                : DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance);
             Tensor y = r.GetValue(model) switch
             {
                 "dncnn" => DnCnn.Load(r.GetValue(weights)!, backend).Forward(x),

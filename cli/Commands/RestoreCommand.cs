@@ -21,8 +21,7 @@ public static class RestoreCommand
         var denoiser = new Option<string?>("--denoiser") { Description = "DnCNN checkpoint (default: dncnn_gray_blind from the weights cache)" };
         var colorizer = new Option<string?>("--colorizer") { Description = "ECCV16 checkpoint (default: colorization_release_v2-9b330a0b.pth from the weights cache)" };
         var epochs = new Option<int>("--epochs") { Description = "Deep Video Prior epochs per shot", DefaultValueFactory = _ => 50 };
-        var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
-        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var device = DeviceChoice.CreateOption();
         var noDenoise = new Option<bool>("--no-denoise") { Description = "Skip DnCNN" };
         var noColorize = new Option<bool>("--no-colorize") { Description = "Skip the colorizer (output stays gray)" };
         var noStabilize = new Option<bool>("--no-stabilize") { Description = "Skip the temporal prior (frames stream straight to the encoder)" };
@@ -52,13 +51,11 @@ public static class RestoreCommand
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ReelException("output would overwrite the input; choose another path");
             if (r.GetValue(maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(maxShot)}");
-            if (r.GetValue(device) == "cuda") throw new ReelException("the CUDA backend is not built yet; use --device cpu (or auto)");
-            if (r.GetValue(device) == "auto") Console.Error.WriteLine("device: cpu (the CUDA backend is not built yet)");
             if (r.GetValue(epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(epochs)}");
             if (!r.GetValue(noStabilize) && !r.GetValue(noIrt) && r.GetValue(epochs) <= StabilizeStage.IrtInitEpochs)
                 throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
 
-            var backend = FastBackend.Instance;
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance);
             string? denoiserPath = r.GetValue(noDenoise) ? null : r.GetValue(denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
             string? colorizerPath = r.GetValue(noColorize) ? null : r.GetValue(colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
             var options = new RestoreOptions

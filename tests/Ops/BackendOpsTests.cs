@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Backends.Cuda;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -17,7 +18,8 @@ public class BackendOpsTests
     private const float Sentinel = 1234.5f;
     private const int SentinelCount = 37;
 
-    public static IEnumerable<IBackend> Backends => new IBackend[] { FastBackend.Instance };
+    /// <summary>The CUDA backend runs on the kernel emulator here; without cuDNN it declares convolutions unsupported.</summary>
+    public static IEnumerable<IBackend> Backends => new IBackend[] { FastBackend.Instance, new CudaBackend(Cuda.EmulatedGpu.Device, convolutions: null) };
 
     /// <summary>One case: an op, its activation shapes and a seed.</summary>
     public sealed record Case(Op Op, Shape[] Inputs, int Seed)

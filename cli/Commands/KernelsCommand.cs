@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Reel.Engine;
+using Reel.Engine.Backends.Cuda;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// `reel kernels check [--json] [--arch 80,90]`: compiles every CUDA kernel with NVRTC for each
+/// architecture and, when ptxas is found, assembles it and reports registers and spills. No
+/// GPU is used. Exit 1 when a kernel fails to compile or spills registers.
+/// </summary>
+public static class KernelsCommand
+{
+    private sealed record Row(
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("file")] string File,
+        [property: JsonPropertyName("arch")] string Arch,
+        [property: JsonPropertyName("registers")] int? Registers,
+        [property: JsonPropertyName("spill_bytes")] int? SpillBytes,
+        [property: JsonPropertyName("shared_bytes")] int? SharedBytes,
+        [property: JsonPropertyName("compiled")] bool Compiled,
+        [property: JsonPropertyName("error")] string? Error);
+
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON array: name, file, arch, registers, spill_bytes, shared_bytes, compiled, error" };
+        var arch = new Option<string>("--arch") { Description = "Comma-separated compute capabilities", DefaultValueFactory = _ => "80,90" };
+        var check = new Command("check", "Compile every CUDA kernel with NVRTC (and ptxas when found) for each architecture; no GPU needed") { json, arch };
+        check.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() => Check(r.GetValue(json), r.GetValue(arch)!))));
+        return new Command("kernels", "The hand-written CUDA kernels") { check };
+    }
+
+    private static int Check(bool json, string archList)
+    {
+        var archs = archList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(a => int.TryParse(a.Replace("sm_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 50
+                ? v : throw new ReelException($"--arch: '{a}' is not a compute capability such as 80 or 90"))
+            .ToArray();
+        if (!NvrtcCompiler.IsAvailable(out var reason)) throw new ReelException(reason);
+        var ptxas = KernelCheck.FindPtxas();
+        var reports = KernelCheck.Run(archs, ptxas);
+        var rows = reports.OrderBy(k => k.File, StringComparer.Ordinal).ThenBy(k => k.Name, StringComparer.Ordinal).ThenBy(k => k.Arch)
+            .Select(k => new Row(k.Name, k.File, $"sm_{k.Arch}", k.Registers, k.SpillBytes, k.SharedBytes, k.Compiled, k.Error)).ToArray();
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(rows));
+        }
+        else
+        {
+            Console.WriteLine($"NVRTC {NvrtcCompiler.Version()}; ptxas: {ptxas ?? "not found (registers and spills not measured; set REEL_PTXAS or put ptxas on PATH)"}");
+            Console.WriteLine($"{"kernel",-30} {"file",-18} {"arch",-6} {"regs",5} {"spill",6} {"smem",6}  status");
+            foreach (var r in rows)
+                Console.WriteLine($"{r.Name,-30} {r.File,-18} {r.Arch,-6} {Show(r.Registers),5} {Show(r.SpillBytes),6} {Show(r.SharedBytes),6}  {(r.Compiled ? "ok" : "FAILED: " + r.Error)}");
+        }
+        int failed = rows.Count(r => !r.Compiled), spilled = rows.Count(r => r.SpillBytes > 0);
+        if (failed + spilled > 0)
+        {
+            Console.Error.WriteLine($"reel: error: {failed} kernel builds failed and {spilled} spill registers");
+            return CliRunner.UserError;
+        }
+        if (!json) Console.Error.WriteLine($"{rows.Length / archs.Length} kernels compiled for {string.Join(", ", archs.Select(a => $"sm_{a}"))}{(ptxas is null ? "" : ", no spills")}");
+        return 0;
+    }
+
+    private static string Show(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "-";
+}

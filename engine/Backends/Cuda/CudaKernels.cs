@@ -1,0 +1,140 @@
+namespace Reel.Engine.Backends.Cuda;
+
+/// <summary>
+/// The host side of every hand-written kernel: argument packing in the kernel's order and
+/// the launch geometry. Shapes are NCHW; pointers are device pointers on <see cref="Device"/>.
+/// Each method enqueues on <paramref name="stream"/> (the device's default when null).
+/// </summary>
+public sealed class CudaKernels(IGpuDevice device)
+{
+    /// <summary>irt.cu reduces in shared memory of this many floats per block.</summary>
+    public const int IrtBlock = 256;
+    /// <summary>annealed_mean.cu stages at most this many bins' centres in shared memory.</summary>
+    public const int MaxBins = 512;
+
+    public IGpuDevice Device { get; } = device;
+
+    /// <summary>u8 interleaved (pixels × channels) → float planes (channels, pixels) in [0, 1].</summary>
+    public void PackU8ToF32(DevicePtr src, DevicePtr dst, int pixels, int channels, GpuStream? stream = null) =>
+        Device.Launch("pack_u8_to_f32", LaunchGeometry.Linear(pixels), new KernelArgs().Ptr(src).Ptr(dst).Int(pixels).Int(channels), stream);
+
+    /// <summary>float planes → u8 interleaved, clamped to [0, 1] and rounded half away from zero (as ImageIO).</summary>
+    public void UnpackF32ToU8(DevicePtr src, DevicePtr dst, int pixels, int channels, GpuStream? stream = null) =>
+        Device.Launch("unpack_f32_to_u8", LaunchGeometry.Linear(pixels), new KernelArgs().Ptr(src).Ptr(dst).Int(pixels).Int(channels), stream);
+
+    public void ConvertF32ToF16(DevicePtr src, DevicePtr dst, int n, GpuStream? stream = null) =>
+        Device.Launch("convert_f32_to_f16", LaunchGeometry.Linear(n), new KernelArgs().Ptr(src).Ptr(dst).Int(n), stream);
+
+    public void ConvertF16ToF32(DevicePtr src, DevicePtr dst, int n, GpuStream? stream = null) =>
+        Device.Launch("convert_f16_to_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(src).Ptr(dst).Int(n), stream);
+
+    /// <summary>(N, C, H·W) float → (N, H·W, C) half, the layout cuDNN's tensor-core convolutions prefer.</summary>
+    public void NchwToNhwcF16(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
+        Device.Launch("nchw_f32_to_nhwc_f16", LaunchGeometry.Transpose(channels, hw, frames), new KernelArgs().Ptr(src).Ptr(dst).Int(channels).Int(hw), stream);
+
+    public void NhwcF16ToNchw(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
+        Device.Launch("nhwc_f16_to_nchw_f32", LaunchGeometry.Transpose(channels, hw, frames), new KernelArgs().Ptr(src).Ptr(dst).Int(channels).Int(hw), stream);
+
+    /// <summary>Copies an h×w window of every plane from (srcY, srcX) of src (planes, srcH, srcW) to (dstY, dstX) of dst (planes, dstH, dstW).</summary>
+    public void CopyWindow(DevicePtr src, DevicePtr dst, int planes, int srcH, int srcW, int srcY, int srcX, int dstH, int dstW, int dstY, int dstX,
+        int h, int w, GpuStream? stream = null)
+    {
+        if (srcY < 0 || srcX < 0 || dstY < 0 || dstX < 0 || srcY + h > srcH || srcX + w > srcW || dstY + h > dstH || dstX + w > dstW)
+            throw new ArgumentOutOfRangeException(nameof(h), $"window {h}×{w} does not fit: src ({srcY},{srcX}) in {srcH}×{srcW}, dst ({dstY},{dstX}) in {dstH}×{dstW}");
+        Device.Launch("copy_window_f32", LaunchGeometry.Linear((long)planes * h * w),
+            new KernelArgs().Ptr(src).Ptr(dst).Int(planes).Int(srcH).Int(srcW).Int(srcY).Int(srcX).Int(dstH).Int(dstW).Int(dstY).Int(dstX).Int(h).Int(w), stream);
+    }
+
+    /// <summary>(N, 3, plane) sRGB in [0, 1] → Lab planes.</summary>
+    public void RgbToLab(DevicePtr rgb, DevicePtr lab, int frames, int plane, GpuStream? stream = null) =>
+        Device.Launch("rgb_to_lab_f32", LaunchGeometry.Linear(plane, frames: frames), new KernelArgs().Ptr(rgb).Ptr(lab).Int(plane), stream);
+
+    public void LabToRgb(DevicePtr lab, DevicePtr rgb, int frames, int plane, GpuStream? stream = null) =>
+        Device.Launch("lab_to_rgb_f32", LaunchGeometry.Linear(plane, frames: frames), new KernelArgs().Ptr(lab).Ptr(rgb).Int(plane), stream);
+
+    public void ResizeBilinear(DevicePtr src, DevicePtr dst, int planes, int inH, int inW, int outH, int outW, bool alignCorners, GpuStream? stream = null) =>
+        Device.Launch("resize_bilinear_f32", LaunchGeometry.Linear((long)planes * outH * outW),
+            new KernelArgs().Ptr(src).Ptr(dst).Int(inH).Int(inW).Int(outH).Int(outW).Int(planes).Int(alignCorners ? 1 : 0), stream);
+
+    /// <summary>y = act(x·scale[c] + shift[c]) over (N, C, plane); a null scale is 1, a null shift 0.</summary>
+    public void AffineActivation(DevicePtr x, DevicePtr y, DevicePtr scale, DevicePtr shift, int channels, int plane, long total, bool relu, GpuStream? stream = null) =>
+        Device.Launch("affine_act_f32", LaunchGeometry.Linear(total),
+            new KernelArgs().Ptr(x).Ptr(y).Ptr(scale).Ptr(shift).Int(channels).Int(plane).Long(total).Int(relu ? 1 : 0), stream);
+
+    /// <summary>The same epilogue on NHWC half activations (channels innermost).</summary>
+    public void AffineActivationNhwcF16(DevicePtr x, DevicePtr y, DevicePtr scale, DevicePtr shift, int channels, long total, bool relu, GpuStream? stream = null) =>
+        Device.Launch("affine_act_nhwc_f16", LaunchGeometry.Linear(total),
+            new KernelArgs().Ptr(x).Ptr(y).Ptr(scale).Ptr(shift).Int(channels).Long(total).Int(relu ? 1 : 0), stream);
+
+    public void Subtract(DevicePtr a, DevicePtr b, DevicePtr y, long n, GpuStream? stream = null) =>
+        Device.Launch("subtract_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(a).Ptr(b).Ptr(y).Long(n), stream);
+
+    public void Clamp(DevicePtr x, DevicePtr y, long n, float lo, float hi, GpuStream? stream = null) =>
+        Device.Launch("clamp_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(x).Ptr(y).Long(n).Float(lo).Float(hi), stream);
+
+    /// <summary>DnCNN's output: clamp(x − noise, lo, hi).</summary>
+    public void ResidualSubtractClamp(DevicePtr x, DevicePtr noise, DevicePtr y, int n, float lo, float hi, GpuStream? stream = null) =>
+        Device.Launch("residual_subtract_clamp_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(x).Ptr(noise).Ptr(y).Int(n).Float(lo).Float(hi), stream);
+
+    public void ReluBackward(DevicePtr y, DevicePtr grad, long n, GpuStream? stream = null) =>
+        Device.Launch("relu_backward_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(y).Ptr(grad).Long(n), stream);
+
+    public void MaxPool(DevicePtr x, DevicePtr y, int planes, int inH, int inW, int outH, int outW, int kernel, int stride, GpuStream? stream = null) =>
+        Device.Launch("maxpool2d_f32", LaunchGeometry.Linear((long)planes * outH * outW),
+            new KernelArgs().Ptr(x).Ptr(y).Int(inH).Int(inW).Int(outH).Int(outW).Int(planes).Int(kernel).Int(stride), stream);
+
+    public void ConcatChannels(DevicePtr a, DevicePtr b, DevicePtr y, int frames, int ca, int cb, int hw, GpuStream? stream = null) =>
+        Device.Launch("concat_channels_f32", LaunchGeometry.Linear((long)frames * (ca + cb) * hw),
+            new KernelArgs().Ptr(a).Ptr(b).Ptr(y).Int(ca).Int(cb).Int(hw).Int(frames), stream);
+
+    /// <summary>Logits (N, bins, plane) → ab (N, 2, plane) under softmax(z/T); centres (2, bins).</summary>
+    public void AnnealedMean(DevicePtr logits, DevicePtr centres, DevicePtr ab, int frames, int bins, int plane, float temperature,
+        bool halfLogits = false, GpuStream? stream = null)
+    {
+        if (bins < 1 || bins > MaxBins) throw new ArgumentOutOfRangeException(nameof(bins), bins, $"the annealed-mean kernel takes 1 to {MaxBins} bins");
+        if (!(temperature > 0) || !float.IsFinite(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be a positive number");
+        Device.Launch(halfLogits ? "annealed_mean_f16" : "annealed_mean_f32", LaunchGeometry.Linear(plane, frames: frames),
+            new KernelArgs().Ptr(logits).Ptr(centres).Ptr(ab).Int(bins).Int(plane).Float(temperature), stream);
+    }
+
+    /// <summary>The number of loss partials (pairs) <see cref="IrtLossGrad"/> writes for an H×W frame.</summary>
+    public static int IrtPartialBlocks(int height, int width) => (int)LaunchGeometry.Linear((long)height * width, IrtBlock).Grid.X;
+
+    /// <summary>
+    /// The prior's loss gradient into <paramref name="grad"/> and its per-block |d| sums into
+    /// <paramref name="partials"/> (2 floats per block, <see cref="IrtPartialBlocks"/> blocks).
+    /// kind: 0 L1, 1 IRT init, 2 IRT (Training.PriorLossKind's order).
+    /// </summary>
+    public void IrtLossGrad(DevicePtr o, DevicePtr input, DevicePtr p, DevicePtr grad, DevicePtr partials, int height, int width,
+        int validH, int validW, int kind, GpuStream? stream = null)
+    {
+        if (validH < 1 || validW < 1 || validH > height || validW > width) throw new ArgumentOutOfRangeException(nameof(validH), "valid region must lie inside the frame");
+        float unit = (float)(1.0 / (3.0 * validH * validW));
+        Device.Launch("irt_loss_grad_f32", LaunchGeometry.Linear((long)height * width, IrtBlock),
+            new KernelArgs().Ptr(o).Ptr(input).Ptr(p).Ptr(grad).Ptr(partials).Int(width).Int(height * width).Int(validH).Int(validW).Int(kind).Float(unit), stream);
+    }
+
+    /// <summary>Reduces <see cref="IrtLossGrad"/>'s partials to the loss value, in double as PriorLoss does.</summary>
+    public static double IrtLoss(ReadOnlySpan<float> partials, int kind, int validH, int validW)
+    {
+        double main = 0, minor = 0;
+        for (int i = 0; i + 1 < partials.Length; i += 2)
+        {
+            main += partials[i];
+            minor += partials[i + 1];
+        }
+        double count = 3.0 * validH * validW;
+        return kind == 1 ? (main + Training.PriorLoss.IrtInitMinorWeight * minor) / count : (main + minor) / count;
+    }
+
+    /// <summary>One Adam step (PyTorch's formula) for step number <paramref name="t"/> ≥ 1; bias corrections in double.</summary>
+    public void AdamStep(DevicePtr param, DevicePtr grad, DevicePtr m, DevicePtr v, long n, int t, float lr, float beta1, float beta2, float eps,
+        GpuStream? stream = null)
+    {
+        if (t < 1) throw new ArgumentOutOfRangeException(nameof(t), t, "Adam steps count from 1");
+        double bc1 = 1 - Math.Pow(beta1, t), bc2 = 1 - Math.Pow(beta2, t);
+        Device.Launch("adam_step_f32", LaunchGeometry.Linear(n),
+            new KernelArgs().Ptr(param).Ptr(grad).Ptr(m).Ptr(v).Long(n).Float((float)(lr / bc1)).Float((float)Math.Sqrt(bc2))
+                .Float(beta1).Float(beta2).Float(eps), stream);
+    }
+}

@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Reel.Engine.Backends.Cuda.Native;
+
+namespace Reel.Engine.Backends.Cuda;
+
+/// <summary>
+/// A real GPU through the CUDA driver API: the device's primary context, kernels compiled by
+/// NVRTC for its compute capability (or nvcc's PTX from REEL_PTX_DIR) and cached on disk under
+/// ~/.cache/reel/kernels, loaded once per file. Not run on the machines this was written on
+/// (they have no GPU); see docs/cuda.md.
+/// </summary>
+public sealed unsafe class DriverDevice : IGpuDevice
+{
+    private readonly int _device;
+    private readonly nint _context;
+    private readonly ConcurrentDictionary<string, NativeHandle> _modules = new();
+    private readonly ConcurrentDictionary<string, nint> _functions = new();
+    private int _disposed;
+
+    private DriverDevice(int ordinal)
+    {
+        Driver.Check(Driver.cuDeviceGet(out _device, ordinal));
+        Driver.Check(Driver.cuDevicePrimaryCtxRetain(out _context, _device));
+        MakeCurrent();
+        Driver.Check(Driver.cuDeviceGetAttribute(out int major, Driver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, _device));
+        Driver.Check(Driver.cuDeviceGetAttribute(out int minor, Driver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, _device));
+        Driver.Check(Driver.cuDeviceGetAttribute(out int sms, Driver.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, _device));
+        Driver.Check(Driver.cuDeviceTotalMem(out var total, _device));
+        var name = stackalloc byte[256];
+        Driver.Check(Driver.cuDeviceGetName(name, 256, _device));
+        ComputeCapability = major * 10 + minor;
+        MultiprocessorCount = sms;
+        TotalMemoryBytes = (long)total;
+        Description = $"{new string((sbyte*)name)} (sm_{ComputeCapability}, {sms} SMs, {total / (double)(1 << 30):F1} GiB)";
+    }
+
+    public string Description { get; }
+    public int ComputeCapability { get; }
+    public int MultiprocessorCount { get; }
+    public long TotalMemoryBytes { get; }
+
+    /// <summary>
+    /// Whether a CUDA GPU can be used here, and if not the one-line reason (no driver library,
+    /// cuInit failure, no device). Never throws.
+    /// </summary>
+    public static bool Probe(out string reason)
+    {
+        try
+        {
+            if (!NativeLibraries.TryLoad(NativeLibraries.Cuda, out _, out var error))
+            {
+                reason = $"no NVIDIA driver: {error}";
+                return false;
+            }
+            int status = Driver.cuInit(0);
+            if (status != 0)
+            {
+                reason = $"cuInit failed: {Driver.Message(status)}";
+                return false;
+            }
+            Driver.Check(Driver.cuDeviceGetCount(out int count));
+            if (count == 0)
+            {
+                reason = "the NVIDIA driver reports no CUDA device";
+                return false;
+            }
+            Driver.Check(Driver.cuDriverGetVersion(out int version));
+            if (version < 11040)
+            {
+                reason = $"the NVIDIA driver supports CUDA {version / 1000}.{version % 1000 / 10}; Reel needs 11.4 or newer";
+                return false;
+            }
+            reason = "";
+            return true;
+        }
+        catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>Opens GPU <paramref name="ordinal"/>, or throws a <see cref="CudaException"/>/<see cref="ReelException"/> that says why not.</summary>
+    public static DriverDevice Open(int ordinal = 0)
+    {
+        if (!Probe(out var reason)) throw new ReelException($"no usable CUDA GPU: {reason}; use --device cpu");
+        return new DriverDevice(ordinal);
+    }
+
+    public DeviceBuffer Allocate(long bytes)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuMemAlloc(out var p, (nuint)Math.Max(bytes, 1)));
+        // The release may run on the finalizer thread, where no context is current.
+        return new DeviceBuffer(p, bytes, address =>
+        {
+            Driver.cuCtxSetCurrent(_context);
+            Driver.cuMemFree(address);
+        });
+    }
+
+    public PinnedBuffer AllocatePinned(long bytes)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuMemAllocHost(out var p, (nuint)Math.Max(bytes, 1)));
+        return new PinnedBuffer(p, bytes, address =>
+        {
+            Driver.cuCtxSetCurrent(_context);
+            Driver.cuMemFreeHost(address);
+        });
+    }
+
+    public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuMemcpyHtoDAsync(dst.Address, src, (nuint)bytes, StreamOf(stream)));
+        if (stream is null) Synchronize();
+    }
+
+    public void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuMemcpyDtoHAsync(dst, src.Address, (nuint)bytes, StreamOf(stream)));
+        if (stream is null) Synchronize();
+    }
+
+    public void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuMemcpyDtoDAsync(dst.Address, src.Address, (nuint)bytes, StreamOf(stream)));
+    }
+
+    public void Fill(DevicePtr dst, byte value, long bytes, GpuStream? stream = null)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuMemsetD8Async(dst.Address, value, (nuint)bytes, StreamOf(stream)));
+    }
+
+    public void Launch(string name, LaunchGeometry g, KernelArgs args, GpuStream? stream = null)
+    {
+        if (g.IsEmpty) return;
+        MakeCurrent();
+        var function = Function(name);
+        args.WithParams(p => Driver.Check(Driver.cuLaunchKernel(function, g.Grid.X, g.Grid.Y, g.Grid.Z, g.Block.X, g.Block.Y, g.Block.Z,
+            g.SharedBytes, StreamOf(stream), (void**)p, null), $"cuLaunchKernel {name}"));
+    }
+
+    public GpuStream CreateStream()
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuStreamCreate(out var s, Driver.CU_STREAM_NON_BLOCKING));
+        return new GpuStream(s, h => Driver.cuStreamDestroy(h));
+    }
+
+    public GpuEvent CreateEvent()
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuEventCreate(out var e, Driver.CU_EVENT_DISABLE_TIMING));
+        return new GpuEvent(e, h => Driver.cuEventDestroy(h));
+    }
+
+    public void Record(GpuEvent e, GpuStream stream) => Driver.Check(Driver.cuEventRecord(e.Handle, stream.Handle));
+    public void Wait(GpuStream stream, GpuEvent e) => Driver.Check(Driver.cuStreamWaitEvent(stream.Handle, e.Handle, 0));
+    public void WaitHost(GpuEvent e) => Driver.Check(Driver.cuEventSynchronize(e.Handle));
+
+    public GpuGraph Capture(GpuStream stream, Action body)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuStreamBeginCapture(stream.Handle, Driver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+        nint graph;
+        try
+        {
+            body();
+        }
+        finally
+        {
+            Driver.Check(Driver.cuStreamEndCapture(stream.Handle, out graph));
+        }
+        try
+        {
+            Driver.Check(Driver.cuGraphInstantiateWithFlags(out var exec, graph, 0));
+            return new GpuGraph(exec, h => Driver.cuGraphExecDestroy(h));
+        }
+        finally
+        {
+            Driver.cuGraphDestroy(graph);
+        }
+    }
+
+    public void Replay(GpuGraph graph, GpuStream stream) => Driver.Check(Driver.cuGraphLaunch(graph.Handle, stream.Handle));
+
+    public void Synchronize(GpuStream? stream = null)
+    {
+        MakeCurrent();
+        if (stream is null) Driver.Check(Driver.cuCtxSynchronize());
+        else Driver.Check(Driver.cuStreamSynchronize(stream.Handle));
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        MakeCurrent();
+        foreach (var m in _modules.Values) m.Dispose();
+        Driver.cuDevicePrimaryCtxRelease(_device);
+    }
+
+    private void MakeCurrent() => Driver.Check(Driver.cuCtxSetCurrent(_context));
+
+    private static nint StreamOf(GpuStream? s) => s?.Handle ?? 0;
+
+    private nint Function(string name) => _functions.GetOrAdd(name, n =>
+    {
+        var file = KernelSources.Find(n).File;
+        var module = _modules.GetOrAdd(file, LoadModule);
+        Driver.Check(Driver.cuModuleGetFunction(out var f, module.Value, n));
+        return f;
+    });
+
+    private NativeHandle LoadModule(string file)
+    {
+        var ptx = Encoding.UTF8.GetBytes(Ptx(file) + "\0");
+        nint module;
+        fixed (byte* p = ptx) Driver.Check(Driver.cuModuleLoadData(out module, p));
+        return new NativeHandle(module, Driver.cuModuleUnload, "CUmodule");
+    }
+
+    /// <summary>nvcc's PTX from REEL_PTX_DIR when present, else NVRTC's for this GPU, cached on disk by content hash.</summary>
+    private string Ptx(string file)
+    {
+        var aheadOfTime = Environment.GetEnvironmentVariable("REEL_PTX_DIR");
+        if (!string.IsNullOrEmpty(aheadOfTime))
+        {
+            var path = Path.Combine(aheadOfTime, Path.ChangeExtension(file, ".ptx"));
+            if (File.Exists(path)) return File.ReadAllText(path);
+        }
+        int arch = Math.Min(ComputeCapability, 90);
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
+            $"{NvrtcCompiler.Version()}|{arch}|{string.Join("|", KernelSources.Headers.Select(h => KernelSources.Files[h]))}|{KernelSources.Files[file]}")))[..24];
+        var cacheDir = Environment.GetEnvironmentVariable("REEL_KERNEL_CACHE")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "reel", "kernels");
+        var cached = Path.Combine(cacheDir, $"{Path.GetFileNameWithoutExtension(file)}-sm{arch}-{key}.ptx");
+        if (File.Exists(cached)) return File.ReadAllText(cached);
+        var result = NvrtcCompiler.Compile(file, arch);
+        if (!result.Compiled) throw new ReelException($"NVRTC could not compile kernels/{file} for sm_{arch}: {result.Log}");
+        Directory.CreateDirectory(cacheDir);
+        var temp = cached + "." + Environment.ProcessId + ".tmp";
+        File.WriteAllText(temp, result.Ptx);
+        File.Move(temp, cached, overwrite: true);
+        return result.Ptx;
+    }
+}

@@ -1,0 +1,148 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Reel.Engine.Backends.Cuda.Emulation;
+
+/// <summary>
+/// A GPU emulated on the CPU for tests: device memory is host memory (so a device pointer is
+/// a host address), streams run their work at once in order, a graph is the recorded list of
+/// its operations, and kernels run through libreel_kernels_emu.so — the same kernels/*.cu
+/// sources compiled with g++ against kernels/emu/cuda_emu.h (a fiber per CUDA thread).
+/// Launch geometry is checked against CUDA's limits there, and every launch's arguments are
+/// checked against the kernel's declared signature here.
+/// </summary>
+public sealed unsafe partial class EmulatedDevice : IGpuDevice
+{
+    public const string LibraryFileName = "libreel_kernels_emu.so";
+
+    private readonly nint _library;
+    private readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, void**, byte*, int, int> _launch;
+    private readonly HashSet<nint> _live = new();
+    private List<Action>? _recording;
+
+    private EmulatedDevice(string path)
+    {
+        _library = NativeLibrary.Load(path);
+        _launch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, void**, byte*, int, int>)NativeLibrary.GetExport(_library, "reel_emu_launch");
+        var names = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(_library, "reel_emu_kernel_names");
+        KernelNames = Marshal.PtrToStringUTF8((nint)names())!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        LibraryPath = path;
+    }
+
+    /// <summary>Opens the emulation library at <paramref name="path"/>; a missing file is an error that names the path and how to build it.</summary>
+    public static EmulatedDevice Open(string path)
+    {
+        if (!File.Exists(path))
+            throw new ReelException($"the kernel emulation library {path} is missing: build it with 'cmake -S . -B build && cmake --build build' (./build.sh test does)");
+        return new EmulatedDevice(path);
+    }
+
+    public string LibraryPath { get; }
+    public IReadOnlyList<string> KernelNames { get; }
+    public string Description => "CPU emulation of the CUDA execution model (kernels/emu)";
+    public int ComputeCapability => 0;
+
+    /// <summary>How many launches ran (graphs replayed count their launches again).</summary>
+    public int Launches => _launches;
+    private int _launches;
+
+    /// <summary>Device allocations not yet freed: tests check that nothing leaks.</summary>
+    public int LiveAllocations
+    {
+        get { lock (_live) return _live.Count; }
+    }
+
+    public DeviceBuffer Allocate(long bytes)
+    {
+        var p = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 256);
+        lock (_live) _live.Add(p);
+        return new DeviceBuffer((ulong)p, bytes, address =>
+        {
+            lock (_live) _live.Remove((nint)address);
+            NativeMemory.AlignedFree((void*)address);
+        });
+    }
+
+    public PinnedBuffer AllocatePinned(long bytes) =>
+        new((nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64), bytes, p => NativeMemory.AlignedFree((void*)p));
+
+    public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null) =>
+        Enqueue(() => Buffer.MemoryCopy(src, (void*)dst.Address, bytes, bytes));
+
+    public void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
+        Enqueue(() => Buffer.MemoryCopy((void*)src.Address, dst, bytes, bytes));
+
+    public void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
+        Enqueue(() => Buffer.MemoryCopy((void*)src.Address, (void*)dst.Address, bytes, bytes));
+
+    public void Fill(DevicePtr dst, byte value, long bytes, GpuStream? stream = null) =>
+        Enqueue(() => new Span<byte>((void*)dst.Address, checked((int)bytes)).Fill(value));
+
+    public void Launch(string name, LaunchGeometry g, KernelArgs args, GpuStream? stream = null)
+    {
+        if (g.IsEmpty) return;
+        var kernel = KernelSources.Find(name);
+        if (kernel.Signature != args.Signature)
+            throw new ArgumentException($"{name} takes ({kernel.Signature}), the launch passed ({args.Signature})");
+        Enqueue(() => Run(name, g, args));
+    }
+
+    public GpuStream CreateStream() => new(0, null);
+    public GpuEvent CreateEvent() => new(0, null);
+    public void Record(GpuEvent e, GpuStream stream) { }
+    public void Wait(GpuStream stream, GpuEvent e) { }
+    public void WaitHost(GpuEvent e) { }
+
+    /// <summary>Host work in stream order (cuLaunchHostFunc's role): recorded into a graph during capture.</summary>
+    public void EnqueueHost(Action work) => Enqueue(work);
+
+    public GpuGraph Capture(GpuStream stream, Action body)
+    {
+        if (_recording is not null) throw new InvalidOperationException("a capture is already in progress");
+        _recording = new List<Action>();
+        try
+        {
+            body();
+            return new GpuGraph(0, null, _recording);
+        }
+        finally
+        {
+            _recording = null;
+        }
+    }
+
+    public void Replay(GpuGraph graph, GpuStream stream)
+    {
+        foreach (var op in graph.Recorded ?? throw new ArgumentException("not a graph captured on the emulator")) op();
+    }
+
+    public void Synchronize(GpuStream? stream = null) { }
+
+    public void Dispose() { }
+
+    private void Enqueue(Action op)
+    {
+        if (_recording is not null) _recording.Add(op);
+        else op();
+    }
+
+    private void Run(string name, LaunchGeometry g, KernelArgs args)
+    {
+        var nameBytes = Encoding.UTF8.GetBytes(name + "\0");
+        var error = new byte[512];
+        int status = 0;
+        args.WithParams(p =>
+        {
+            fixed (byte* n = nameBytes)
+            fixed (byte* e = error)
+                status = _launch(n, g.Grid.X, g.Grid.Y, g.Grid.Z, g.Block.X, g.Block.Y, g.Block.Z, (void**)p, e, error.Length);
+        });
+        Interlocked.Increment(ref _launches);
+        if (status != 0)
+            throw new InvalidOperationException($"emulated launch of {name} failed: {Encoding.UTF8.GetString(error).TrimEnd('\0')}");
+    }
+
+    /// <summary>The library next to the repository's build folder: REEL_KERNELS_EMU, else &lt;repo&gt;/build/libreel_kernels_emu.so.</summary>
+    public static string DefaultLibraryPath(string repoRoot) =>
+        Environment.GetEnvironmentVariable("REEL_KERNELS_EMU") is { Length: > 0 } p ? p : Path.Combine(repoRoot, "build", LibraryFileName);
+}

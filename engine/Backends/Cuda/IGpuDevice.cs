@@ -1,0 +1,95 @@
+namespace Reel.Engine.Backends.Cuda;
+
+/// <summary>
+/// The seam between Reel's host code and a GPU: memory, copies, kernel launches by name,
+/// streams, events and graph capture. <see cref="DriverDevice"/> is the CUDA driver API;
+/// <see cref="Emulation.EmulatedDevice"/> runs the same kernels' source on the CPU, so every
+/// launcher and plan above this interface is exercised in tests without a GPU.
+/// </summary>
+public interface IGpuDevice : IDisposable
+{
+    /// <summary>"NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB)" or "CPU emulation".</summary>
+    string Description { get; }
+
+    /// <summary>Compute capability as major·10 + minor (80, 86, 90); the emulator reports 0.</summary>
+    int ComputeCapability { get; }
+
+    DeviceBuffer Allocate(long bytes);
+
+    /// <summary>Page-locked host memory for asynchronous copies (cuMemAllocHost); freed with the handle.</summary>
+    PinnedBuffer AllocatePinned(long bytes);
+
+    unsafe void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null);
+    unsafe void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null);
+    void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null);
+    void Fill(DevicePtr dst, byte value, long bytes, GpuStream? stream = null);
+
+    /// <summary>Launches kernel <paramref name="name"/> (an extern "C" entry of kernels/*.cu) with the packed arguments.</summary>
+    void Launch(string name, LaunchGeometry geometry, KernelArgs args, GpuStream? stream = null);
+
+    GpuStream CreateStream();
+    GpuEvent CreateEvent();
+    void Record(GpuEvent e, GpuStream stream);
+    void Wait(GpuStream stream, GpuEvent e);
+
+    /// <summary>Blocks the calling thread until the work recorded by <paramref name="e"/> is done (cuEventSynchronize).</summary>
+    void WaitHost(GpuEvent e);
+
+    /// <summary>Records the work <paramref name="body"/> enqueues on <paramref name="stream"/> into a replayable graph.</summary>
+    GpuGraph Capture(GpuStream stream, Action body);
+    void Replay(GpuGraph graph, GpuStream stream);
+
+    void Synchronize(GpuStream? stream = null);
+}
+
+/// <summary>A stream (CUstream). Work on one stream runs in order; the emulator runs it at once.</summary>
+public sealed class GpuStream(nint handle, Action<nint>? destroy) : IDisposable
+{
+    public nint Handle { get; } = handle;
+    private Action<nint>? _destroy = destroy;
+
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
+    }
+}
+
+/// <summary>An event (CUevent) that orders work across streams.</summary>
+public sealed class GpuEvent(nint handle, Action<nint>? destroy) : IDisposable
+{
+    public nint Handle { get; } = handle;
+    private Action<nint>? _destroy = destroy;
+
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
+    }
+}
+
+/// <summary>An instantiated graph (CUgraphExec), or in emulation the recorded list of operations.</summary>
+public sealed class GpuGraph(nint handle, Action<nint>? destroy, IReadOnlyList<Action>? recorded = null) : IDisposable
+{
+    public nint Handle { get; } = handle;
+    internal IReadOnlyList<Action>? Recorded { get; } = recorded;
+    private Action<nint>? _destroy = destroy;
+
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
+    }
+}
+
+/// <summary>Page-locked host memory; <see cref="Span"/> views it as bytes.</summary>
+public sealed unsafe class PinnedBuffer(nint address, long bytes, Action<nint> free) : IDisposable
+{
+    private Action<nint>? _free = free;
+    public nint Address { get; } = address;
+    public long Bytes { get; } = bytes;
+
+    public Span<T> As<T>() where T : unmanaged => new((void*)Address, checked((int)(Bytes / sizeof(T))));
+
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _free, null)?.Invoke(Address);
+    }
+}

@@ -1,0 +1,32 @@
+using System.Runtime.InteropServices;
+
+namespace Reel.Engine.Backends.Cuda.Native;
+
+/// <summary>
+/// An owned native resource released by one library call. Each CUDA/cuDNN/cuBLAS/NVRTC
+/// object Reel creates lives in one of these, so it is freed exactly once even when the
+/// owner is never disposed; release failures are ignored because nothing can be done then.
+/// </summary>
+internal sealed class NativeHandle : SafeHandle
+{
+    private readonly Func<nint, int> _release;
+
+    public NativeHandle(nint handle, Func<nint, int> release, string kind) : base(0, ownsHandle: true)
+    {
+        _release = release;
+        Kind = kind;
+        SetHandle(handle);
+    }
+
+    public string Kind { get; }
+    public override bool IsInvalid => handle == 0;
+    public nint Value => IsClosed ? throw new ObjectDisposedException(Kind) : handle;
+
+    protected override bool ReleaseHandle() => _release(handle) == 0;
+
+    public static NativeHandle CudnnTensor() { Cudnn.Check(Cudnn.cudnnCreateTensorDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyTensorDescriptor, "cudnnTensorDescriptor"); }
+    public static NativeHandle CudnnFilter() { Cudnn.Check(Cudnn.cudnnCreateFilterDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyFilterDescriptor, "cudnnFilterDescriptor"); }
+    public static NativeHandle CudnnConvolution() { Cudnn.Check(Cudnn.cudnnCreateConvolutionDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyConvolutionDescriptor, "cudnnConvolutionDescriptor"); }
+    public static NativeHandle CudnnActivation() { Cudnn.Check(Cudnn.cudnnCreateActivationDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyActivationDescriptor, "cudnnActivationDescriptor"); }
+    public static NativeHandle CudnnPooling() { Cudnn.Check(Cudnn.cudnnCreatePoolingDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyPoolingDescriptor, "cudnnPoolingDescriptor"); }
+}

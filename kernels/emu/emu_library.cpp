@@ -1,0 +1,97 @@
+// libreel_kernels_emu.so: every kernel of kernels/*.cu compiled for the CPU emulation, behind
+// one C entry point shaped like cuLaunchKernel (name, grid, block, kernelParams). The C#
+// emulated driver (engine/Backends/Cuda/Emulation) calls it, so tests run the real host
+// launch code against the same kernel source the GPU gets.
+#include <cstddef>
+#include <cstring>
+#include <utility>
+
+#include "../adam.cu"
+#include "../annealed_mean.cu"
+#include "../epilogue.cu"
+#include "../irt.cu"
+#include "../lab.cu"
+#include "../pack.cu"
+#include "../pool.cu"
+#include "../residual.cu"
+#include "../resize.cu"
+
+namespace {
+
+// kernelParams[i] points at argument i, exactly as the driver API takes them.
+template <class... A, std::size_t... I>
+bool launch_unpacked(void (*kernel)(A...), dim3 grid, dim3 block, void** params, std::index_sequence<I...>) {
+    return reel_emu::launch(grid, block, kernel, *static_cast<A*>(params[I])...);
+}
+
+template <class... A>
+bool launch_with(void (*kernel)(A...), dim3 grid, dim3 block, void** params) {
+    return launch_unpacked(kernel, grid, block, params, std::index_sequence_for<A...>{});
+}
+
+struct Entry {
+    const char* name;
+    bool (*launch)(dim3, dim3, void**);
+};
+
+#define REEL_KERNEL(k) \
+    Entry { #k, [](dim3 g, dim3 b, void** p) { return launch_with(k, g, b, p); } }
+
+const Entry kernels[] = {
+    REEL_KERNEL(adam_step_f32),
+    REEL_KERNEL(annealed_mean_f32),
+    REEL_KERNEL(annealed_mean_f16),
+    REEL_KERNEL(affine_act_f32),
+    REEL_KERNEL(affine_act_nhwc_f16),
+    REEL_KERNEL(subtract_f32),
+    REEL_KERNEL(clamp_f32),
+    REEL_KERNEL(relu_backward_f32),
+    REEL_KERNEL(irt_loss_grad_f32),
+    REEL_KERNEL(rgb_to_lab_f32),
+    REEL_KERNEL(lab_to_rgb_f32),
+    REEL_KERNEL(pack_u8_to_f32),
+    REEL_KERNEL(unpack_f32_to_u8),
+    REEL_KERNEL(convert_f32_to_f16),
+    REEL_KERNEL(convert_f16_to_f32),
+    REEL_KERNEL(nchw_f32_to_nhwc_f16),
+    REEL_KERNEL(nhwc_f16_to_nchw_f32),
+    REEL_KERNEL(copy_window_f32),
+    REEL_KERNEL(maxpool2d_f32),
+    REEL_KERNEL(concat_channels_f32),
+    REEL_KERNEL(residual_subtract_clamp_f32),
+    REEL_KERNEL(resize_bilinear_f32),
+};
+
+void copy_error(const std::string& text, char* error, int capacity) {
+    if (!error || capacity <= 0) return;
+    std::size_t n = std::min<std::size_t>(text.size(), (std::size_t)capacity - 1);
+    std::memcpy(error, text.data(), n);
+    error[n] = 0;
+}
+
+}  // namespace
+
+// 0: ran; 1: no kernel of that name; 2: the launch failed (reason written to error).
+extern "C" __attribute__((visibility("default"))) int reel_emu_launch(const char* name, unsigned gx, unsigned gy,
+                                                                      unsigned gz, unsigned bx, unsigned by,
+                                                                      unsigned bz, void** params, char* error,
+                                                                      int error_capacity) {
+    for (const Entry& e : kernels)
+        if (std::strcmp(e.name, name) == 0) {
+            if (e.launch(dim3(gx, gy, gz), dim3(bx, by, bz), params)) return 0;
+            copy_error(reel_emu::launch_error, error, error_capacity);
+            return 2;
+        }
+    copy_error(std::string("no emulated kernel named ") + name, error, error_capacity);
+    return 1;
+}
+
+// The kernel names, one per line, so a test can check the table against the .cu sources.
+extern "C" __attribute__((visibility("default"))) const char* reel_emu_kernel_names() {
+    static std::string names = [] {
+        std::string s;
+        for (const Entry& e : kernels) s += std::string(e.name) + "\n";
+        return s;
+    }();
+    return names.c_str();
+}

@@ -1,0 +1,51 @@
+// sRGB ↔ CIE Lab (D65, 2°) per pixel on (N, 3, H, W) planes, the formulas of
+// engine/Color/Lab.cs (skimage's rgb2lab / lab2rgb) in float. grid.y is the frame index.
+#include "reel_cuda.cuh"
+
+__device__ __forceinline__ float reel_to_linear(float c) {
+    return c <= 0.04045f ? c / 12.92f : powf((c + 0.055f) / 1.055f, 2.4f);
+}
+__device__ __forceinline__ float reel_to_gamma(float c) {
+    return c <= 0.0031308f ? 12.92f * c : 1.055f * powf(c, 1.0f / 2.4f) - 0.055f;
+}
+// δ = 6/29: f(t) = cbrt(t) above δ³, else t/(3δ²) + 4/29.
+__device__ __forceinline__ float reel_lab_f(float t) {
+    return t > 0.008856451679f ? cbrtf(t) : t * 7.787037037f + 0.1379310345f;
+}
+__device__ __forceinline__ float reel_lab_f_inverse(float t) {
+    return t > 0.2068965517f ? t * t * t : 0.1284185493f * (t - 0.1379310345f);
+}
+
+extern "C" __global__ void rgb_to_lab_f32(const float* __restrict__ rgb, float* __restrict__ lab, int plane) {
+    long long base = (long long)blockIdx.y * 3 * plane;
+    const float* src = rgb + base;
+    float* dst = lab + base;
+    REEL_GRID_STRIDE(i, plane) {
+        float r = reel_to_linear(src[i]), g = reel_to_linear(src[plane + i]), b = reel_to_linear(src[2 * plane + i]);
+        float x = (0.412453f * r + 0.357580f * g + 0.180423f * b) / 0.95047f;
+        float y = 0.212671f * r + 0.715160f * g + 0.072169f * b;
+        float z = (0.019334f * r + 0.119193f * g + 0.950227f * b) / 1.08883f;
+        float fx = reel_lab_f(x), fy = reel_lab_f(y), fz = reel_lab_f(z);
+        dst[i] = 116.0f * fy - 16.0f;
+        dst[plane + i] = 500.0f * (fx - fy);
+        dst[2 * plane + i] = 200.0f * (fy - fz);
+    }
+}
+
+// The inverse matrix is the exact inverse of the one above (as Lab.cs computes it in double).
+extern "C" __global__ void lab_to_rgb_f32(const float* __restrict__ lab, float* __restrict__ rgb, int plane) {
+    long long base = (long long)blockIdx.y * 3 * plane;
+    const float* src = lab + base;
+    float* dst = rgb + base;
+    REEL_GRID_STRIDE(i, plane) {
+        float fy = (src[i] + 16.0f) / 116.0f, fx = fy + src[plane + i] / 500.0f, fz = fy - src[2 * plane + i] / 200.0f;
+        float x = reel_lab_f_inverse(fx) * 0.95047f, y = reel_lab_f_inverse(fy),
+              z = reel_lab_f_inverse(fmaxf(fz, 0.0f)) * 1.08883f;
+        float r = 3.24048134f * x - 1.53715152f * y - 0.49853633f * z;
+        float g = -0.96925495f * x + 1.87599f * y + 0.04155593f * z;
+        float b = 0.05564664f * x - 0.20404134f * y + 1.05731107f * z;
+        dst[i] = __saturatef(reel_to_gamma(r));
+        dst[plane + i] = __saturatef(reel_to_gamma(g));
+        dst[2 * plane + i] = __saturatef(reel_to_gamma(b));
+    }
+}

@@ -1,0 +1,32 @@
+// The U-Net's 2×2 max pooling and channel concatenation for the paths that keep NCHW float
+// without cuDNN (cuDNN pooling is bound too; see CudnnPlans). Ties keep the first element in
+// row-major order and a NaN wins, as ReferenceBackend.MaxPool. planes = N·C.
+#include "reel_cuda.cuh"
+
+extern "C" __global__ void maxpool2d_f32(const float* __restrict__ x, float* __restrict__ y, int in_h, int in_w,
+                                         int out_h, int out_w, int planes, int kernel, int stride) {
+    long long total = (long long)planes * out_h * out_w;
+    REEL_GRID_STRIDE(i, total) {
+        int ox = (int)(i % out_w);
+        long long rest = i / out_w;
+        int oy = (int)(rest % out_h);
+        const float* src = x + (rest / out_h) * in_h * in_w;
+        float best = -INFINITY;
+        for (int ky = 0; ky < kernel; ++ky)
+            for (int kx = 0; kx < kernel; ++kx) {
+                float v = src[(oy * stride + ky) * in_w + ox * stride + kx];
+                if (v > best || v != v) best = v;
+            }
+        y[i] = best;
+    }
+}
+
+// y (N, Ca + Cb, HW) = [a (N, Ca, HW), b (N, Cb, HW)] along channels.
+extern "C" __global__ void concat_channels_f32(const float* __restrict__ a, const float* __restrict__ b,
+                                               float* __restrict__ y, int ca, int cb, int hw, int batch) {
+    long long per_frame = (long long)(ca + cb) * hw, total = per_frame * batch;
+    REEL_GRID_STRIDE(i, total) {
+        long long n = i / per_frame, k = i % per_frame;
+        y[i] = k < (long long)ca * hw ? a[n * ca * hw + k] : b[n * cb * hw + k - (long long)ca * hw];
+    }
+}

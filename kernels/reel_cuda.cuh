@@ -1,0 +1,29 @@
+// Shared by every kernel file: the emulation switch and binary16 conversions.
+// NVRTC 11.8 as shipped by Debian has no cuda_fp16.h, so half values travel as their 16-bit
+// pattern (unsigned short) and convert with the PTX cvt instructions the hardware has.
+#pragma once
+#ifdef REEL_EMU
+#include "emu/cuda_emu.h"
+__device__ __forceinline__ float reel_h2f(unsigned short h) { return reel_emu::f16_to_f32(h); }
+__device__ __forceinline__ unsigned short reel_f2h(float f) { return reel_emu::f32_to_f16(f); }
+#else
+__device__ __forceinline__ float reel_h2f(unsigned short h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+__device__ __forceinline__ unsigned short reel_f2h(float f) {
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+#endif
+
+// Every element-wise kernel walks its range with this grid-stride loop, so the host may
+// cap the grid (REEL: LaunchGeometry.Linear) and any n is covered.
+#define REEL_GRID_STRIDE(i, n) \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
+
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif

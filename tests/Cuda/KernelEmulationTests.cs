@@ -1,0 +1,372 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Backends.Cuda;
+using Reel.Engine.Color;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+using Reel.Engine.Training;
+using Xunit.Abstractions;
+using static Reel.Tests.Cuda.EmulatedGpu;
+
+namespace Reel.Tests.Cuda;
+
+/// <summary>
+/// Every kernel of kernels/*.cu, run through its C# launcher (CudaKernels) on the emulated
+/// device, against the CPU reference (ReferenceBackend, Lab, PriorLoss, Adam, ImageIO's
+/// rounding) over size sweeps with odd sizes and sizes that do not divide the block, with
+/// NaN sentinels after every output. Each test prints its max error.
+/// </summary>
+public class KernelEmulationTests(ITestOutputHelper output)
+{
+    private static readonly int[] Sizes = { 1, 7, 255, 256, 257, 1000, 4099 };
+
+    [Fact]
+    public void EveryKernelInTheSourcesIsEmulated()
+    {
+        var declared = KernelSources.Kernels.Select(k => k.Name).Order().ToArray();
+        Assert.True(declared.Length >= 20, $"only {declared.Length} kernels parsed from kernels/*.cu");
+        Assert.Equal(declared, Device.KernelNames.Order().ToArray());
+        Assert.True(KernelSources.KernelFiles.Count >= 8, string.Join(", ", KernelSources.KernelFiles));
+    }
+
+    [Fact]
+    public void PackU8ToFloatPlanesAndBackRoundsLikeImageIO()
+    {
+        var rng = new Random(1);
+        foreach (int pixels in Sizes)
+        foreach (int channels in new[] { 1, 3 })
+        {
+            var bytes = new byte[pixels * channels];
+            rng.NextBytes(bytes);
+            using var src = Upload<byte>(bytes);
+            using var planes = Alloc<float>(pixels * channels);
+            Kernels.PackU8ToF32(src.Ptr, planes.Ptr, pixels, channels);
+            var got = planes.Download("pack_u8_to_f32");
+            for (int i = 0; i < pixels; i++)
+            for (int c = 0; c < channels; c++)
+                Assert.Equal(bytes[i * channels + c] / 255f, got[c * pixels + i]);
+
+            var values = RandomFloats(rng, pixels * channels, -0.2f, 1.2f);
+            for (int i = 0; i < values.Length; i += 5) values[i] = (rng.Next(256) + 0.5f) / 255f; // halfway cases
+            using var f = Upload<float>(values);
+            using var back = Alloc<byte>(pixels * channels);
+            Kernels.UnpackF32ToU8(f.Ptr, back.Ptr, pixels, channels);
+            var u8 = back.Download("unpack_f32_to_u8");
+            for (int i = 0; i < pixels; i++)
+            for (int c = 0; c < channels; c++)
+                Assert.Equal((byte)Math.Round(Math.Clamp(values[c * pixels + i], 0f, 1f) * 255f, MidpointRounding.AwayFromZero), u8[i * channels + c]);
+        }
+        output.WriteLine("pack/unpack u8: exact over pixels " + string.Join(",", Sizes) + " × channels 1,3");
+    }
+
+    [Fact]
+    public void HalfConversionsMatchSystemHalf()
+    {
+        var rng = new Random(2);
+        var values = RandomFloats(rng, 5000, -70000f, 70000f);
+        for (int i = 0; i < 2000; i++) values[i] = (float)((rng.NextDouble() - 0.5) * Math.Pow(2, rng.Next(-26, 17)));
+        values[0] = 0; values[1] = -0f; values[2] = float.PositiveInfinity; values[3] = 65504f; values[4] = 65520f; values[5] = 5.96e-8f;
+        using var src = Upload<float>(values);
+        using var half = Alloc<ushort>(values.Length);
+        Kernels.ConvertF32ToF16(src.Ptr, half.Ptr, values.Length);
+        var bits = half.Download("convert_f32_to_f16");
+        for (int i = 0; i < values.Length; i++)
+            Assert.True(BitConverter.HalfToUInt16Bits((Half)values[i]) == bits[i], $"f32→f16 of {values[i]:R}: 0x{bits[i]:x4}");
+        using var back = Alloc<float>(values.Length);
+        Kernels.ConvertF16ToF32(half.Ptr, back.Ptr, values.Length);
+        var f = back.Download("convert_f16_to_f32");
+        for (int i = 0; i < values.Length; i++) Assert.Equal((float)BitConverter.UInt16BitsToHalf(bits[i]), f[i]);
+        output.WriteLine("f32↔f16: bit-exact vs System.Half on 5000 values incl. subnormals, 65504, 65520→inf");
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)] [InlineData(3, 17, 2)] [InlineData(31, 33, 1)] [InlineData(33, 1000, 2)] [InlineData(64, 257, 1)]
+    public void LayoutTransposeThroughSharedMemoryTiles(int channels, int hw, int frames)
+    {
+        var rng = new Random(channels * 1000 + hw);
+        var x = RandomFloats(rng, frames * channels * hw, -4, 4);
+        using var src = Upload<float>(x);
+        using var nhwc = Alloc<ushort>(x.Length);
+        Kernels.NchwToNhwcF16(src.Ptr, nhwc.Ptr, frames, channels, hw);
+        var got = nhwc.Download("nchw_f32_to_nhwc_f16");
+        for (int n = 0; n < frames; n++)
+        for (int c = 0; c < channels; c++)
+        for (int p = 0; p < hw; p++)
+            Assert.Equal(BitConverter.HalfToUInt16Bits((Half)x[(n * channels + c) * hw + p]), got[(n * hw + p) * channels + c]);
+        using var nchw = Alloc<float>(x.Length);
+        Kernels.NhwcF16ToNchw(nhwc.Ptr, nchw.Ptr, frames, channels, hw);
+        var round = nchw.Download("nhwc_f16_to_nchw_f32");
+        for (int i = 0; i < x.Length; i++) Assert.Equal((float)(Half)x[i], round[i]);
+    }
+
+    [Fact]
+    public void LabBothWaysMatchesTheDoubleReference()
+    {
+        var rng = new Random(3);
+        double worstLab = 0, worstRgb = 0;
+        foreach (int plane in new[] { 1, 8, 255, 257, 1001 })
+        {
+            var rgb = new Tensor(new Shape(2, 3, 1, plane), RandomFloats(rng, 6 * plane, 0, 1));
+            if (plane >= 8)
+                for (int c = 0; c < 3; c++) { rgb.Data[c * plane] = 0; rgb.Data[c * plane + 1] = 1; rgb.Data[c * plane + 2] = 0.04f; rgb.Data[c * plane + 3] = 0.002f; }
+            var expectedLab = Lab.FromRgb(rgb);
+            using var src = Upload<float>(rgb.Data);
+            using var lab = Alloc<float>(rgb.Length);
+            Kernels.RgbToLab(src.Ptr, lab.Ptr, 2, plane);
+            var gotLab = lab.Download("rgb_to_lab_f32");
+            worstLab = Math.Max(worstLab, AssertClose(expectedLab.Data, gotLab, 2e-3, 1e-5, $"rgb→lab plane {plane}"));
+
+            var expectedRgb = Lab.ToRgb(expectedLab);
+            using var labIn = Upload<float>(expectedLab.Data);
+            using var back = Alloc<float>(rgb.Length);
+            Kernels.LabToRgb(labIn.Ptr, back.Ptr, 2, plane);
+            worstRgb = Math.Max(worstRgb, AssertClose(expectedRgb.Data, back.Download("lab_to_rgb_f32"), 2e-5, 0, $"lab→rgb plane {plane}"));
+        }
+        output.WriteLine($"rgb_to_lab_f32 max |err| {worstLab:G3} (Lab units); lab_to_rgb_f32 max |err| {worstRgb:G3}");
+    }
+
+    [Fact]
+    public void BilinearResizeMatchesTheReference()
+    {
+        double worst = 0;
+        int seed = 0;
+        foreach (var (inH, inW, outH, outW) in new[] { (4, 5, 16, 20), (7, 3, 5, 11), (1, 1, 3, 2), (9, 9, 9, 9), (16, 12, 4, 3), (64, 64, 256, 256), (17, 33, 34, 66) })
+        foreach (var align in new[] { false, true })
+        {
+            var rng = new Random(seed++);
+            var x = new Tensor(new Shape(2, 3, inH, inW), RandomFloats(rng, 6 * inH * inW, -1, 1));
+            var op = new ResizeBilinearOp(outH, outW, align);
+            var expected = ReferenceBackend.Instance.Execute(op, x);
+            using var src = Upload<float>(x.Data);
+            using var dst = Alloc<float>(expected.Length);
+            Kernels.ResizeBilinear(src.Ptr, dst.Ptr, 6, inH, inW, outH, outW, align);
+            // The kernel computes the source coordinate in float (as PyTorch's CUDA kernel does), the reference in double.
+            worst = Math.Max(worst, AssertClose(expected.Data, dst.Download("resize"), 1e-5, 1e-5, $"resize {inH}×{inW}→{outH}×{outW} align {align}"));
+        }
+        output.WriteLine($"resize_bilinear_f32 max |err| {worst:G3}");
+    }
+
+    [Fact]
+    public void EpiloguesMatchTheReference()
+    {
+        var rng = new Random(4);
+        double worst = 0;
+        foreach (var s in new[] { new Shape(1, 1, 1, 1), new Shape(2, 3, 5, 7), new Shape(1, 64, 17, 33), new Shape(2, 13, 1, 257) })
+        {
+            var x = new Tensor(s, RandomFloats(rng, (int)s.ElementCount, -2, 2));
+            var scale = new Tensor(new Shape(s.C), RandomFloats(rng, s.C, -1.5f, 1.5f));
+            var shift = new Tensor(new Shape(s.C), RandomFloats(rng, s.C, -1, 1));
+            using var dx = Upload<float>(x.Data);
+            using var dScale = Upload<float>(scale.Data);
+            using var dShift = Upload<float>(shift.Data);
+            foreach (var relu in new[] { false, true })
+            {
+                var expected = ReferenceBackend.Instance.Execute(new AffineOp(s.C, relu ? Activation.Relu : Activation.None), x, scale, shift);
+                using var y = Alloc<float>(x.Length);
+                Kernels.AffineActivation(dx.Ptr, y.Ptr, dScale.Ptr, dShift.Ptr, s.C, s.H * s.W, s.ElementCount, relu);
+                worst = Math.Max(worst, AssertClose(expected.Data, y.Download("affine_act_f32"), 1e-6, 1e-6, $"affine {s} relu {relu}"));
+
+                var bias = ReferenceBackend.Instance.Execute(new AffineOp(s.C, relu ? Activation.Relu : Activation.None), x, Ones(s.C), shift);
+                using var yb = Alloc<float>(x.Length);
+                Kernels.AffineActivation(dx.Ptr, yb.Ptr, DevicePtr.Null, dShift.Ptr, s.C, s.H * s.W, s.ElementCount, relu);
+                Assert.Equal(bias.Data[..x.Length], yb.Download("affine_act_f32 bias only"));
+
+                var xh = x.Data.Select(v => (float)(Half)v).ToArray();
+                using var dxh = Upload<ushort>(xh.Select(v => BitConverter.HalfToUInt16Bits((Half)v)).ToArray());
+                using var yh = Alloc<ushort>(x.Length);
+                Kernels.AffineActivationNhwcF16(dxh.Ptr, yh.Ptr, dScale.Ptr, dShift.Ptr, s.C, s.ElementCount, relu);
+                var gotHalf = yh.Download("affine_act_nhwc_f16").Select(b => (float)BitConverter.UInt16BitsToHalf(b)).ToArray();
+                var wantHalf = xh.Select((v, i) =>
+                {
+                    float r = v * scale.Data[i % s.C] + shift.Data[i % s.C];
+                    return (float)(Half)(relu ? Math.Max(r, 0f) : r);
+                }).ToArray();
+                AssertClose(wantHalf, gotHalf, 1e-3, 1e-3, $"affine nhwc f16 {s}");
+            }
+            var relu0 = ReferenceBackend.Instance.Execute(new ReluOp(), x);
+            using var yr = Alloc<float>(x.Length);
+            Kernels.AffineActivation(dx.Ptr, yr.Ptr, DevicePtr.Null, DevicePtr.Null, s.C, s.H * s.W, s.ElementCount, relu: true);
+            Assert.Equal(relu0.Data[..x.Length], yr.Download("relu"));
+
+            var b = new Tensor(s, RandomFloats(rng, x.Length, -2, 2));
+            using var db = Upload<float>(b.Data);
+            using var ys = Alloc<float>(x.Length);
+            Kernels.Subtract(dx.Ptr, db.Ptr, ys.Ptr, x.Length);
+            Assert.Equal(ReferenceBackend.Instance.Execute(new SubtractOp(), x, b).Data[..x.Length], ys.Download("subtract"));
+            using var yc = Alloc<float>(x.Length);
+            Kernels.Clamp(dx.Ptr, yc.Ptr, x.Length, -0.25f, 0.5f);
+            Assert.Equal(ReferenceBackend.Instance.Execute(new ClampOp(-0.25f, 0.5f), x).Data[..x.Length], yc.Download("clamp"));
+            using var yres = Alloc<float>(x.Length);
+            Kernels.ResidualSubtractClamp(dx.Ptr, db.Ptr, yres.Ptr, x.Length, 0, 1);
+            Assert.Equal(x.Data.Select((v, i) => Math.Clamp(v - b.Data[i], 0f, 1f)).ToArray(), yres.Download("residual_subtract_clamp"));
+            using var grad = Upload<float>(b.Data);
+            Kernels.ReluBackward(yr.Ptr, grad.Ptr, x.Length);
+            Assert.Equal(b.Data.Select((g, i) => relu0.Data[i] > 0 ? g : 0f).ToArray(), grad.Download("relu_backward"));
+        }
+        output.WriteLine($"affine_act_f32 max |err| {worst:G3}; subtract, clamp, residual, relu, relu_backward exact; affine_act_nhwc_f16 within 1 half ulp");
+    }
+
+    [Fact]
+    public void AnnealedMeanMatchesTheReference()
+    {
+        double worst = 0, worstHalf = 0;
+        int seed = 10;
+        foreach (var t in new[] { 1f, 0.38f, 0.05f })
+        foreach (var (bins, h, w) in new[] { (313, 5, 7), (313, 17, 31), (4, 1, 1), (1, 2, 3), (313, 1, 300) })
+        {
+            var rng = new Random(seed++);
+            var z = new Tensor(new Shape(2, bins, h, w), RandomFloats(rng, 2 * bins * h * w, -8, 8));
+            var centres = new Tensor(new Shape(2, bins), RandomFloats(rng, 2 * bins, -110, 110));
+            var op = new AnnealedMeanOp(bins, t);
+            var expected = ReferenceBackend.Instance.Execute(op, z, centres);
+            using var dz = Upload<float>(z.Data);
+            using var dc = Upload<float>(centres.Data);
+            using var ab = Alloc<float>(expected.Length);
+            Kernels.AnnealedMean(dz.Ptr, dc.Ptr, ab.Ptr, 2, bins, h * w, t);
+            worst = Math.Max(worst, AssertClose(expected.Data, ab.Download("annealed_mean_f32"), 2e-3, 2e-5, $"annealed mean Q {bins} T {t} {h}×{w}"));
+
+            var zh = new Tensor(z.Shape, z.Data.Select(v => (float)(Half)v).ToArray());
+            var expectedHalf = ReferenceBackend.Instance.Execute(op, zh, centres);
+            using var dzh = Upload<ushort>(z.Data.Select(v => BitConverter.HalfToUInt16Bits((Half)v)).ToArray());
+            using var abh = Alloc<float>(expected.Length);
+            Kernels.AnnealedMean(dzh.Ptr, dc.Ptr, abh.Ptr, 2, bins, h * w, t, halfLogits: true);
+            worstHalf = Math.Max(worstHalf, AssertClose(expectedHalf.Data, abh.Download("annealed_mean_f16"), 2e-3, 2e-5, $"annealed mean f16 Q {bins} T {t}"));
+        }
+        output.WriteLine($"annealed_mean_f32 max |err| {worst:G3} (ab units, centres in ±110); annealed_mean_f16 {worstHalf:G3} vs the reference on the same half logits");
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1, 1)] [InlineData(5, 7, 5, 7)] [InlineData(16, 16, 13, 11)] [InlineData(33, 40, 32, 37)] [InlineData(64, 64, 64, 64)]
+    public void IrtLossAndGradientsMatchPriorLoss(int h, int w, int validH, int validW)
+    {
+        foreach (var kind in new[] { PriorLossKind.L1, PriorLossKind.IrtInit, PriorLossKind.Irt })
+        {
+            var rng = new Random(h * 100 + w + (int)kind);
+            int heads = kind == PriorLossKind.L1 ? 3 : 6, plane = h * w;
+            var o = new Tensor(new Shape(1, heads, h, w), RandomFloats(rng, heads * plane, 0, 1));
+            var input = new Tensor(new Shape(1, 3, h, w), RandomFloats(rng, 3 * plane, 0, 1));
+            var p = new Tensor(new Shape(1, 3, h, w), RandomFloats(rng, 3 * plane, 0, 1));
+            var grad = new Tensor(o.Shape);
+            double loss = PriorLoss.Compute(kind, o, input, p, grad, validH, validW);
+
+            using var dO = Upload<float>(o.Data);
+            using var dI = Upload<float>(input.Data);
+            using var dP = Upload<float>(p.Data);
+            using var dG = Alloc<float>(o.Length);
+            int blocks = CudaKernels.IrtPartialBlocks(h, w);
+            using var partials = Alloc<float>(2 * blocks);
+            Kernels.IrtLossGrad(dO.Ptr, dI.Ptr, dP.Ptr, dG.Ptr, partials.Ptr, h, w, validH, validW, (int)kind);
+            Assert.Equal(grad.Data, dG.Download($"irt {kind} grad"));
+            double got = CudaKernels.IrtLoss(partials.Download($"irt {kind} partials"), (int)kind, validH, validW);
+            Assert.True(Math.Abs(got - loss) <= 1e-6 * Math.Abs(loss) + 1e-9, $"{kind} {h}×{w}: loss {got}, reference {loss}");
+            output.WriteLine($"irt_loss_grad_f32 {kind} {h}×{w} (valid {validH}×{validW}, {blocks} blocks): gradient exact, loss rel err {Math.Abs(got - loss) / loss:G3}");
+        }
+    }
+
+    [Fact]
+    public void AdamStepsAreBitIdenticalToTheCpuOptimizer()
+    {
+        foreach (int n in Sizes)
+        {
+            var rng = new Random(n);
+            var param = new Tensor(new Shape(n), RandomFloats(rng, n, -1, 1));
+            var cpu = new Adam(1e-3f);
+            using var dp = Upload<float>(param.Data);
+            using var dm = Upload<float>(new float[n]);
+            using var dv = Upload<float>(new float[n]);
+            for (int t = 1; t <= 5; t++)
+            {
+                var g = new Tensor(new Shape(n), RandomFloats(rng, n, -0.5f, 0.5f));
+                using var dg = Upload<float>(g.Data);
+                Kernels.AdamStep(dp.Ptr, dg.Ptr, dm.Ptr, dv.Ptr, n, t, cpu.LearningRate, cpu.Beta1, cpu.Beta2, cpu.Epsilon);
+                cpu.Step(new Dictionary<string, Tensor> { ["p"] = param }, new Dictionary<string, Tensor> { ["p"] = g });
+                Assert.Equal(param.Data, dp.Download($"adam n {n} step {t}"));
+            }
+        }
+        output.WriteLine("adam_step_f32: bit-identical to Training.Adam over 5 steps, n = " + string.Join(",", Sizes));
+    }
+
+    [Fact]
+    public void MaxPoolAndConcatMatchTheReference()
+    {
+        int seed = 20;
+        foreach (var (k, stride, h, w) in new[] { (2, 2, 8, 6), (2, 2, 9, 7), (3, 2, 11, 8), (2, 1, 5, 5), (1, 1, 3, 4), (2, 2, 64, 34) })
+        {
+            var rng = new Random(seed++);
+            var x = new Tensor(new Shape(2, 5, h, w), RandomFloats(rng, 10 * h * w, -1, 1));
+            x.Data[3] = float.NaN;
+            var op = new MaxPool2dOp(k, stride);
+            var expected = ReferenceBackend.Instance.Execute(op, x);
+            using var dx = Upload<float>(x.Data);
+            using var dy = Alloc<float>(expected.Length);
+            Kernels.MaxPool(dx.Ptr, dy.Ptr, 10, h, w, expected.Shape.H, expected.Shape.W, k, stride);
+            var got = dy.Download("maxpool");
+            for (int i = 0; i < got.Length; i++) Assert.True(expected.Data[i].Equals(got[i]), $"maxpool k{k} s{stride} {h}×{w} at {i}: {got[i]} vs {expected.Data[i]}");
+        }
+        foreach (var (ca, cb, hw) in new[] { (1, 1, 1), (32, 32, 30), (3, 7, 257) })
+        {
+            var rng = new Random(seed++);
+            var a = new Tensor(new Shape(2, ca, 1, hw), RandomFloats(rng, 2 * ca * hw, -1, 1));
+            var b = new Tensor(new Shape(2, cb, 1, hw), RandomFloats(rng, 2 * cb * hw, -1, 1));
+            var expected = ReferenceBackend.Instance.Execute(new ConcatOp(), a, b);
+            using var da = Upload<float>(a.Data);
+            using var db = Upload<float>(b.Data);
+            using var dy = Alloc<float>(expected.Length);
+            Kernels.ConcatChannels(da.Ptr, db.Ptr, dy.Ptr, 2, ca, cb, hw);
+            Assert.Equal(expected.Data, dy.Download("concat"));
+        }
+        output.WriteLine("maxpool2d_f32 and concat_channels_f32: exact (NaN propagation included)");
+    }
+
+    [Fact]
+    public void CopyWindowMovesExactlyTheWindow()
+    {
+        var rng = new Random(6);
+        foreach (var (planes, srcH, srcW, dstH, dstW) in new[] { (1, 1, 1, 1, 1), (3, 17, 29, 9, 11), (2, 40, 33, 40, 33), (5, 7, 300, 13, 5) })
+        {
+            var src = RandomFloats(rng, planes * srcH * srcW, -1, 1);
+            var dstInit = RandomFloats(rng, planes * dstH * dstW, -1, 1);
+            int h = rng.Next(1, Math.Min(srcH, dstH) + 1), w = rng.Next(1, Math.Min(srcW, dstW) + 1);
+            int sy = rng.Next(srcH - h + 1), sx = rng.Next(srcW - w + 1), dy = rng.Next(dstH - h + 1), dx = rng.Next(dstW - w + 1);
+            using var dSrc = Upload<float>(src);
+            using var dDst = Upload<float>(dstInit);
+            Kernels.CopyWindow(dSrc.Ptr, dDst.Ptr, planes, srcH, srcW, sy, sx, dstH, dstW, dy, dx, h, w);
+            var expected = (float[])dstInit.Clone();
+            for (int p = 0; p < planes; p++)
+            for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                expected[(p * dstH + dy + y) * dstW + dx + x] = src[(p * srcH + sy + y) * srcW + sx + x];
+            Assert.Equal(expected, dDst.Download("copy_window_f32"));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.CopyWindow(DevicePtr.Null, DevicePtr.Null, 1, 4, 4, 2, 2, 4, 4, 0, 0, 3, 3));
+    }
+
+    [Fact]
+    public void GridStrideLoopsCoverDataBeyondACappedGrid()
+    {
+        var rng = new Random(5);
+        var x = RandomFloats(rng, 10_000, -2, 2);
+        using var dx = Upload<float>(x);
+        using var dy = Alloc<float>(x.Length);
+        Device.Launch("clamp_f32", new LaunchGeometry(new Dim3(3), new Dim3(64)), new KernelArgs().Ptr(dx.Ptr).Ptr(dy.Ptr).Long(x.Length).Float(-1).Float(1));
+        Assert.Equal(x.Select(v => Math.Clamp(v, -1f, 1f)).ToArray(), dy.Download("clamp with 3 blocks of 64"));
+    }
+
+    [Fact]
+    public void LaunchesThatTheGpuWouldRefuseFail()
+    {
+        using var dy = Alloc<float>(4);
+        var args = new KernelArgs().Ptr(dy.Ptr).Ptr(dy.Ptr).Long(4).Float(0).Float(1);
+        var tooBig = Assert.Throws<InvalidOperationException>(() => Device.Launch("clamp_f32", new LaunchGeometry(new Dim3(1), new Dim3(2048)), args));
+        Assert.Contains("invalid launch geometry", tooBig.Message);
+        var wrongArgs = Assert.Throws<ArgumentException>(() => Device.Launch("clamp_f32", LaunchGeometry.Linear(4), new KernelArgs().Ptr(dy.Ptr).Ptr(dy.Ptr).Int(4).Float(0).Float(1)));
+        Assert.Contains("ptr,ptr,long,float,float", wrongArgs.Message);
+    }
+
+    private static Tensor Ones(int c)
+    {
+        var t = new Tensor(new Shape(c));
+        Array.Fill(t.Data, 1f);
+        return t;
+    }
+}
