@@ -48,6 +48,7 @@ public class RestoreTests
     [InlineData("image-output")]
     [InlineData("non-empty-output-folder")]
     [InlineData("bad-fps")]
+    [InlineData("no-ffmpeg")]
     public void BadInputsGiveOneLineAndLeaveNothing(string kind)
     {
         var dir = TestPaths.NewTempDir();
@@ -80,6 +81,15 @@ public class RestoreTests
                 Directory.CreateDirectory(Path.Combine(dir, "frames"));
                 File.WriteAllText(Path.Combine(dir, "frames", "keep.txt"), "mine");
                 break;
+            case "no-ffmpeg":
+                // A PATH that finds dotnet and nothing else.
+                var bin = Path.Combine(TestPaths.NewTempDir(), "bin");
+                Directory.CreateDirectory(bin);
+                var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "dotnet")).First(File.Exists);
+                var dotnet = new FileInfo(onPath).ResolveLinkTarget(true)?.FullName ?? onPath;
+                File.CreateSymbolicLink(Path.Combine(bin, "dotnet"), dotnet);
+                env["PATH"] = bin;
+                break;
             case "bad-fps":
                 Directory.CreateDirectory(input);
                 ImageIO.Write(Path.Combine(input, "a.png"), new Reel.Engine.Tensors.Tensor(new Reel.Engine.Tensors.Shape(1, 1, 8, 8)));
@@ -109,6 +119,7 @@ public class RestoreTests
             case "wrong-checkpoint": Assert.Contains("missing tensor 'model1.0.weight'", lines[0]); break;
             case "no-cached-weights": Assert.Contains("reel weights fetch dncnn_gray_blind", lines[0]); break;
             case "not-a-video": Assert.Contains(input, lines[0]); break;
+            case "no-ffmpeg": Assert.Contains("apt-get install ffmpeg", lines[0]); break;
         }
     }
 
