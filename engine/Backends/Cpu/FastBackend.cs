@@ -13,6 +13,12 @@ public sealed class FastBackend : IBackend
 {
     public static readonly FastBackend Instance = new();
 
+    /// <param name="convPath">Forces this convolution algorithm wherever it applies (tests, benchmarks); Auto lets the plan choose.</param>
+    public FastBackend(ConvPath convPath = ConvPath.Auto) => ConvPath = convPath;
+
+    /// <summary>The forced convolution algorithm, or Auto.</summary>
+    public ConvPath ConvPath { get; }
+
     public string Name => "cpu";
 
     public bool Supports(Op op) =>
@@ -24,7 +30,11 @@ public sealed class FastBackend : IBackend
         BackendExtensions.CheckParameters(op, parameters);
         return op switch
         {
-            Conv2dOp c => new FastConv2d(c, parameters[0], c.HasBias ? parameters[1] : null),
+            Conv2dOp c => ConvPlan.Choose(c, ConvPath) switch
+            {
+                ConvPath.Winograd => new FastWinograd(c, parameters[0], c.HasBias ? parameters[1] : null),
+                var path => new FastConv2d(c, parameters[0], c.HasBias ? parameters[1] : null, path),
+            },
             ConvTranspose2dOp t => new FastConvTranspose2d(t, parameters[0], t.HasBias ? parameters[1] : null),
             ResizeBilinearOp r => new FastResize(r),
             AnnealedMeanOp m => new FastAnnealedMean(m, parameters[0]),

@@ -1,0 +1,44 @@
+using Reel.Engine.Ops;
+
+namespace Reel.Engine.Backends.Cpu;
+
+/// <summary>
+/// The algorithms the fast CPU backend runs a 2-D convolution with. The plan picks one per op
+/// (<see cref="ConvPlan.Choose"/>); tests and benchmarks force each in turn.
+/// </summary>
+public enum ConvPath
+{
+    /// <summary>Let the plan choose.</summary>
+    Auto,
+    /// <summary>Stride 1: GEMM reading shifted views of a zero-padded copy of the input (no im2col buffer).</summary>
+    ImplicitGemm,
+    /// <summary>Any stride or dilation: GEMM over im2col chunks packed per thread.</summary>
+    Im2Col,
+    /// <summary>3×3 stride 1 (any dilation, by polyphase): Winograd F(4×4, 3×3).</summary>
+    Winograd,
+}
+
+/// <summary>Chooses the convolution algorithm for an op, once, when it is prepared.</summary>
+public static class ConvPlan
+{
+    /// <summary>Whether <paramref name="path"/> can compute <paramref name="op"/>.</summary>
+    public static bool Applicable(ConvPath path, Conv2dOp op) => path switch
+    {
+        ConvPath.Auto or ConvPath.Im2Col => true,
+        ConvPath.ImplicitGemm => op.Stride == 1,
+        ConvPath.Winograd => FastWinograd.Applicable(op),
+        _ => false,
+    };
+
+    /// <summary>
+    /// <paramref name="forced"/> when it applies, otherwise: Winograd for 3×3 stride-1 convs
+    /// with enough channels on both sides that the 36 GEMMs, not the tile transforms, dominate;
+    /// implicit GEMM for the other stride-1 convs; im2col for strided ones.
+    /// </summary>
+    public static ConvPath Choose(Conv2dOp op, ConvPath forced = ConvPath.Auto)
+    {
+        if (forced != ConvPath.Auto && Applicable(forced, op)) return forced;
+        if (FastWinograd.Applicable(op) && op.InChannels >= 16 && op.OutChannels >= 16) return ConvPath.Winograd;
+        return op.Stride == 1 ? ConvPath.ImplicitGemm : ConvPath.Im2Col;
+    }
+}
