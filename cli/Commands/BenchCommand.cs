@@ -32,8 +32,8 @@ public static class BenchCommand
         var weights = new Option<string>("--weights", "-w") { Description = "Checkpoint to load instead of random weights (dncnn, colorizer, unet)" };
         var runs = new Option<int>("--runs") { Description = "Timed runs (the median is reported)", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first (JIT, plans, caches)", DefaultValueFactory = _ => 2 };
-        var path = new Option<string>("--conv-path") { Description = "Force a convolution algorithm where it applies: auto | implicit | im2col | winograd", DefaultValueFactory = _ => "auto" };
-        path.AcceptOnlyFromAmong("auto", "implicit", "im2col", "winograd");
+        var path = new Option<string>("--conv-path") { Description = "Force a convolution algorithm where it applies: auto | implicit | im2col | winograd4 (= winograd) | winograd2", DefaultValueFactory = _ => "auto" };
+        path.AcceptOnlyFromAmong("auto", "implicit", "im2col", "winograd", "winograd4", "winograd2");
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line (median_ms, per-layer list, …)" };
         var peak = new Option<bool>("--peak") { Description = "Measure the FMA peak (GFLOP/s) on one thread and on all cores" };
         var cmd = new Command("bench", "Time a network on the CPU: per-layer table (ms, GFLOP/s), median of repeated runs after warm-up.")
@@ -52,12 +52,16 @@ public static class BenchCommand
             {
                 "implicit" => ConvPath.ImplicitGemm,
                 "im2col" => ConvPath.Im2Col,
-                "winograd" => ConvPath.Winograd,
+                "winograd" or "winograd4" => ConvPath.WinogradF4,
+                "winograd2" => ConvPath.WinogradF2,
                 _ => ConvPath.Auto,
             };
-            var profiler = new ProfilingBackend(convPath == ConvPath.Auto ? FastBackend.Instance : new FastBackend(convPath));
+            var fast = new FastBackend(convPath);
+            // Training runs the precise plan (PriorTrainer does the same for an unwrapped backend).
+            bool training = name == "unet";
+            var profiler = new ProfilingBackend(training ? fast.ForTraining() : fast);
             var run = Build(name, h, w, r.GetValue(weights), profiler);
-            Report(name, h, w, convPath, run, profiler, timed, warm, asJson);
+            Report(name, h, w, convPath, training, run, profiler, timed, warm, asJson);
             return 0;
         }));
         return cmd;
@@ -174,7 +178,7 @@ public static class BenchCommand
 
     private sealed record Layer(string Name, string Input, double Ms, double Gflops, string Path);
 
-    private static void Report(string name, int h, int w, ConvPath forced, Action run, ProfilingBackend profiler,
+    private static void Report(string name, int h, int w, ConvPath forced, bool precise, Action run, ProfilingBackend profiler,
         int runs, int warmup, bool asJson)
     {
         for (int i = 0; i < warmup; i++) run();
@@ -204,7 +208,7 @@ public static class BenchCommand
         {
             var t = shape[c];
             double ms = Median(perCall[c].ToArray());
-            string path = t.Op is Conv2dOp conv ? ConvPlan.Choose(conv, forced).ToString() : t.Op is ConvTranspose2dOp ? "gemm+col2im" : "";
+            string path = t.Op is Conv2dOp conv ? ConvPlan.Choose(conv, forced, precise).ToString() : t.Op is ConvTranspose2dOp ? "gemm+col2im" : "";
             layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, t.Flops / ms / 1e6, path));
         }
         double profiled = layers.Sum(l => l.Ms);

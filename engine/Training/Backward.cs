@@ -1,3 +1,4 @@
+using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -14,9 +15,10 @@ public static class Backward
     /// <summary>
     /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (one GEMM, <see cref="ConvWeightGradient"/>) and ∂L/∂b into
     /// <paramref name="dw"/> (<paramref name="db"/>) and returns ∂L/∂x unless <paramref name="needDx"/> is false.
-    /// ∂L/∂x is the convolution of dy with the weights flipped and transposed, run on the fast path.
+    /// ∂L/∂x is the convolution of dy with the weights flipped and transposed, run on <paramref name="backend"/>
+    /// (default: the fast path in its training precision).
     /// </summary>
-    public static Tensor? Conv(Tensor x, Tensor w, Tensor dy, Tensor dw, Tensor? db, bool needDx = true)
+    public static Tensor? Conv(Tensor x, Tensor w, Tensor dy, Tensor dw, Tensor? db, bool needDx = true, IBackend? backend = null)
     {
         int cout = w.Shape[0], cin = w.Shape[1], k = w.Shape[2], pad = k / 2;
         int h = x.Shape.H, wd = x.Shape.W, plane = h * wd;
@@ -34,7 +36,7 @@ public static class Backward
         for (int i = 0; i < k * k; i++)
             flipped.Data[(ci * cout + co) * k * k + (k * k - 1 - i)] = w.Data[(co * cin + ci) * k * k + i];
         var op = new Conv2dOp(cout, cin, k, k, 1, pad, 1, HasBias: false);
-        return FastBackend.Instance.Prepare(op, flipped).Run(dy);
+        return (backend ?? FastBackend.Training).Prepare(op, flipped).Run(dy);
     }
 
     /// <summary>ReLU: keeps the gradient where the forward output was positive (PyTorch's rule), in place.</summary>
