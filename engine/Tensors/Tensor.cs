@@ -33,7 +33,19 @@ public sealed class Tensor
     /// <summary>Throws a <see cref="ReelException"/> naming <paramref name="where"/> if any element is NaN or infinite.</summary>
     public void EnsureFinite(string where)
     {
-        foreach (var v in Span)
+        // v − v is 0 for finite v and NaN for ±∞ and NaN: one vector pass, the scalar search only on failure.
+        var span = Span;
+        var acc = System.Runtime.Intrinsics.Vector256<float>.Zero;
+        int i = 0;
+        for (; i + 8 <= span.Length; i += 8)
+        {
+            var v = System.Runtime.Intrinsics.Vector256.Create<float>(span.Slice(i, 8));
+            acc += v - v;
+        }
+        bool finite = System.Runtime.Intrinsics.Vector256.EqualsAll(acc, System.Runtime.Intrinsics.Vector256<float>.Zero);
+        for (; i < span.Length; i++) finite &= float.IsFinite(span[i]);
+        if (finite) return;
+        foreach (var v in span)
             if (!float.IsFinite(v)) throw new ReelException($"{where} produced {v}: the input or the weights are out of range");
     }
 
