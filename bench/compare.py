@@ -141,19 +141,26 @@ def main():
           f"Reel {REEL}; load before: {load()}")
     rows = []
     for model in args.models.split(","):
-        t_all, r_all, loads = [], [], []
+        t_all, r_all, loads, ratios = [], [], [], []
         for _ in range(args.rounds):
             loads.append(os.getloadavg()[0])
-            t_all += torch_times(model, args.size, args.runs)
+            t = torch_times(model, args.size, args.runs)
             r, info = reel_times(model, args.size, args.runs)
+            t_all += t
             r_all += r
+            # Adjacent in time, so load from other processes hits both sides of this ratio alike.
+            ratios.append(statistics.median(r) / statistics.median(t))
         tm, rm = statistics.median(t_all), statistics.median(r_all)
-        rows.append((model, tm, rm, rm / tm, statistics.mean(loads)))
-        print(f"  {model}: torch {[round(t) for t in t_all]} reel {[round(t) for t in r_all]}", flush=True)
+        rows.append((model, tm, rm, rm / tm, statistics.median(ratios), min(loads), max(loads)))
+        print(f"  {model}: torch {[round(t) for t in t_all]} reel {[round(t) for t in r_all]} "
+              f"per-round ratios {[round(x, 2) for x in ratios]}", flush=True)
     what = {"dncnn": "DnCNN-B gray fwd", "colorizer": "ECCV16 fwd", "unet": "U-Net train step"}
-    print(f"\n{'model':<20} {'size':>9} {'torch ms':>9} {'reel ms':>9} {'reel/torch':>10} {'load':>5}")
-    for model, tm, rm, ratio, ld in rows:
-        print(f"{what.get(model, model):<20} {f'{args.size}x{args.size}':>9} {tm:9.1f} {rm:9.1f} {ratio:10.2f} {ld:5.2f}")
+    print(f"\n{'model':<20} {'size':>9} {'torch ms':>9} {'reel ms':>9} {'reel/torch':>10} {'per-round':>9} {'load':>10}")
+    for model, tm, rm, ratio, round_ratio, lo, hi in rows:
+        print(f"{what.get(model, model):<20} {f'{args.size}x{args.size}':>9} {tm:9.1f} {rm:9.1f} {ratio:10.2f} "
+              f"{round_ratio:9.2f} {lo:4.1f}–{hi:4.1f}")
+    print("torch/reel ms: medians of all timed runs; reel/torch: their ratio; per-round: median of the ratios of "
+          "adjacent rounds (robust to load drifting during the run); load: 1-minute load average at each round's start")
     print(f"load after: {load()}")
 
 

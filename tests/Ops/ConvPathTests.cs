@@ -32,6 +32,9 @@ public class ConvPathTests(ITestOutputHelper log)
             var shape = new Shape(seed % 4 == 0 ? 2 : 1, cin, h, w);
             if (h + 2 * pad >= 2 * dil + 1 && w + 2 * pad >= 2 * dil + 1) yield return (op, shape);
         }
+        // Wide rows: F(4,3)'s in-register gather and scatter of 8 whole tiles (and a partial group).
+        yield return (new Conv2dOp(19, 21, 3, 3, 1, 1, 1, HasBias: true, Activation: Activation.Relu), new Shape(1, 19, 6, 70));
+        yield return (new Conv2dOp(16, 17, 3, 3, 1, 0, 1, HasBias: false), new Shape(2, 16, 9, 66));
         // Not Winograd's: 1×1, strided, 4×4 kernels.
         yield return (new Conv2dOp(13, 9, 1, 1, HasBias: true), new Shape(2, 13, 7, 11));
         yield return (new Conv2dOp(9, 14, 3, 3, 2, 1, 1, HasBias: true, Activation: Activation.Relu), new Shape(1, 9, 15, 10));

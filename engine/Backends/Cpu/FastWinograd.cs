@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 
@@ -141,6 +142,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         private readonly int _slotsPerRow;     // slots of one tile row, a multiple of 8
         private readonly int[] _rowPhase, _rowTile; // per tile row: its output row phase b and tile index ty
         private readonly int _m, _alpha, _xi;
+        private readonly bool _contiguous;
         private readonly int[] _columnIndex;   // [c · slotsPerRow + s]: input column (padded coordinates) of tap c
         private readonly int[] _outColumn;     // [c · slotsPerRow + s]: output column, or −1
         private readonly int _rowLength;       // padded row buffer length, the last cell always 0
@@ -176,7 +178,10 @@ internal sealed unsafe class FastWinograd : IPreparedOp
             _slotsPerRow = (slotPhase.Count + Lanes - 1) / Lanes * Lanes;
             int maxColumn = 0;
             for (int s = 0; s < slotPhase.Count; s++) maxColumn = Math.Max(maxColumn, slotPhase[s] + d * (m * slotTile[s] + _alpha - 1));
-            _rowLength = Math.Max(maxColumn + 1, w + _p) + 1;
+            // F(4,3) without dilation has one phase and slot s starts at column 4s: the taps are
+            // gathered and the outputs scattered with 4×8 in-register transposes (the fast case).
+            _contiguous = d == 1 && m == 4 && Avx.IsSupported;
+            _rowLength = Math.Max(Math.Max(maxColumn + 1, w + _p) + 1, _contiguous ? 4 * _slotsPerRow + 2 : 0);
             _columnIndex = new int[_alpha * _slotsPerRow];
             _outColumn = new int[m * _slotsPerRow];
             for (int cc = 0; cc < _alpha; cc++)
@@ -296,6 +301,11 @@ internal sealed unsafe class FastWinograd : IPreparedOp
                                 Buffer.MemoryCopy(plane + iy * W, rowBuffer + _p, (long)W * 4, (long)W * 4);
                                 src = rowBuffer;
                             }
+                            if (_contiguous)
+                            {
+                                GatherContiguous(src, z + r * alpha * spr, spr);
+                                continue;
+                            }
                             for (int cc = 0; cc < alpha; cc++)
                             {
                                 float* dst = z + (r * alpha + cc) * spr;
@@ -406,11 +416,20 @@ internal sealed unsafe class FastWinograd : IPreparedOp
                                     val.Store(o + (r * mt + cc) * Lanes);
                                 }
                             }
+                            bool dense = _contiguous && outColumns[3 * spr + s + Lanes - 1] >= 0;
                             for (int r = 0; r < mt; r++)
                             {
                                 int oy = oy0 + d * r;
                                 if (oy >= Ho) break;
                                 float* dst = plane + (long)oy * Wo;
+                                if (dense)
+                                {
+                                    // 8 tiles × 4 columns = 32 consecutive outputs of this row.
+                                    float* src = o + r * 4 * Lanes;
+                                    Interleave4(Vector256.Load(src), Vector256.Load(src + Lanes), Vector256.Load(src + 2 * Lanes),
+                                        Vector256.Load(src + 3 * Lanes), dst + outColumns[s]);
+                                    continue;
+                                }
                                 for (int cc = 0; cc < mt; cc++)
                                 {
                                     int* cols = outColumns + cc * spr + s;
@@ -424,6 +443,57 @@ internal sealed unsafe class FastWinograd : IPreparedOp
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Taps c = 0…5 of every slot s of one padded input row (column 4s + c), for F(4,3) without
+    /// dilation: c = 0…3 by de-interleaving 32 columns into 4 vectors of 8 slots, c = 4, 5 are
+    /// c = 0, 1 one slot on.
+    /// </summary>
+    private static void GatherContiguous(float* row, float* z, int spr)
+    {
+        for (int s = 0; s < spr; s += Lanes)
+        {
+            float* src = row + 4 * s;
+            var v0 = Vector256.Load(src);
+            var v1 = Vector256.Load(src + 8);
+            var v2 = Vector256.Load(src + 16);
+            var v3 = Vector256.Load(src + 24);
+            var p0 = Avx.Permute2x128(v0, v2, 0x20);
+            var p1 = Avx.Permute2x128(v0, v2, 0x31);
+            var p2 = Avx.Permute2x128(v1, v3, 0x20);
+            var p3 = Avx.Permute2x128(v1, v3, 0x31);
+            var a = Avx.UnpackLow(p0, p1);
+            var b = Avx.UnpackHigh(p0, p1);
+            var c = Avx.UnpackLow(p2, p3);
+            var e = Avx.UnpackHigh(p2, p3);
+            Avx.Shuffle(a, c, 0x44).Store(z + s);
+            Avx.Shuffle(a, c, 0xEE).Store(z + spr + s);
+            Avx.Shuffle(b, e, 0x44).Store(z + 2 * spr + s);
+            Avx.Shuffle(b, e, 0xEE).Store(z + 3 * spr + s);
+        }
+        Buffer.MemoryCopy(z + 1, z + 4 * spr, (spr - 1) * 4L, (spr - 1) * 4L);
+        Buffer.MemoryCopy(z + spr + 1, z + 5 * spr, (spr - 1) * 4L, (spr - 1) * 4L);
+        z[5 * spr - 1] = row[4 * spr];
+        z[6 * spr - 1] = row[4 * spr + 1];
+    }
+
+    /// <summary>The inverse of <see cref="GatherContiguous"/>'s transpose: column c of 8 tiles → 32 consecutive floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave4(Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, float* dst)
+    {
+        var a = Avx.UnpackLow(w0, w1);
+        var b = Avx.UnpackHigh(w0, w1);
+        var c = Avx.UnpackLow(w2, w3);
+        var e = Avx.UnpackHigh(w2, w3);
+        var p0 = Avx.Shuffle(a, c, 0x44);
+        var p1 = Avx.Shuffle(a, c, 0xEE);
+        var p2 = Avx.Shuffle(b, e, 0x44);
+        var p3 = Avx.Shuffle(b, e, 0xEE);
+        Avx.Permute2x128(p0, p1, 0x20).Store(dst);
+        Avx.Permute2x128(p2, p3, 0x20).Store(dst + 8);
+        Avx.Permute2x128(p0, p1, 0x31).Store(dst + 16);
+        Avx.Permute2x128(p2, p3, 0x31).Store(dst + 24);
     }
 
     /// <summary>Bᵀ·(d0 … d5): the input transform along one axis, results dst[0], dst[stride], …</summary>
