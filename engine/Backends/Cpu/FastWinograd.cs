@@ -273,6 +273,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
             (block * _rowsPerBlock, Math.Min(_rowPhase.Length, (block + 1) * _rowsPerBlock));
 
         /// <summary>V[ξ][slot / 16][ci][slot % 16] for input channels [ci0, ci1) of the block.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
         private void InputTransform(int block, int workspace, int thread, int ci0, int ci1)
         {
             var (first, end) = BlockRows(block);
@@ -345,6 +346,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         }
 
         /// <summary>M[ξ] = U[ξ] · V[ξ] for ξ in [xi0, xi1).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
         private void Gemm(int block, int workspace, int xi0, int xi1)
         {
             int cin = _c._cin, mBlocks = _c._mBlocks, nt = _blockSlots / NR, ld = _blockSlots;
@@ -368,6 +370,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         }
 
         /// <summary>Y = Aᵀ M A + bias (+ activation) for output channels [co0, co1), scattered to y.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
         private void OutputTransform(int block, int workspace, int co0, int co1)
         {
             var (first, end) = BlockRows(block);
@@ -450,6 +453,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
     /// dilation: c = 0…3 by de-interleaving 32 columns into 4 vectors of 8 slots, c = 4, 5 are
     /// c = 0, 1 one slot on.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
     private static void GatherContiguous(float* row, float* z, int spr)
     {
         for (int s = 0; s < spr; s += Lanes)
