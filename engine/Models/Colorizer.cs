@@ -86,15 +86,40 @@ public sealed class Colorizer
         if (s.H % 8 != 0 || s.W % 8 != 0 || s.H == 0 || s.W == 0)
             throw new ReelException($"the colorizer needs a height and width that are multiples of 8, got {s.W}×{s.H}");
         l.EnsureFinite("colorizer input");
-        var h = _normalizeL.Run(l);
-        for (int i = 0; i < _body.Count; i++)
+        lock (_buffers)
         {
-            h = _body[i].Run(h);
-            h.EnsureFinite($"colorizer layer {i + 1} of {_body.Count} ({_body[i].Op.GetType().Name})");
+            // Every layer's output buffer is kept for the last input size, the head ops per
+            // temperature and size: no per-frame allocation but the result.
+            if (_buffersFor is null || !_buffersFor.Equals(s))
+            {
+                _buffers.Clear();
+                var shape = _normalizeL.Op.InferShape(new[] { s });
+                _buffers.Add(new Tensor(shape));
+                foreach (var op in _body) _buffers.Add(new Tensor(shape = op.Op.InferShape(new[] { shape })));
+                _buffers.Add(new Tensor(new Shape(s.N, 2, shape.H, shape.W)));
+                _buffersFor = s;
+            }
+            _normalizeL.RunInto(_buffers[0], l);
+            var h = _buffers[0];
+            for (int i = 0; i < _body.Count; i++)
+            {
+                _body[i].RunInto(_buffers[i + 1], h);
+                h = _buffers[i + 1];
+                h.EnsureFinite($"colorizer layer {i + 1} of {_body.Count} ({_body[i].Op.GetType().Name})");
+            }
+            if (_head is null || _head.Value.Temperature != temperature || !_head.Value.Size.Equals(s))
+                _head = (temperature, s, Prepare(new AnnealedMeanOp(Bins, temperature), _centres), Prepare(new ResizeBilinearOp(s.H, s.W)));
+            var ab = _buffers[^1];
+            _head.Value.Mean.RunInto(ab, h);
+            var y = new Tensor(new Shape(s.N, 2, s.H, s.W));
+            _head.Value.Resize.RunInto(y, ab);
+            return y;
         }
-        var ab = Prepare(new AnnealedMeanOp(Bins, temperature), _centres).Run(h);
-        return Prepare(new ResizeBilinearOp(s.H, s.W)).Run(ab);
     }
+
+    private readonly List<Tensor> _buffers = new();
+    private Shape? _buffersFor;
+    private (float Temperature, Shape Size, IPreparedOp Mean, IPreparedOp Resize)? _head;
 
     private IPreparedOp BatchNorm(WeightMap w, string key, int channels)
     {

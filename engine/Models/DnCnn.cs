@@ -90,14 +90,31 @@ public sealed class DnCnn
         if (x.Shape.Rank != 4 || x.Shape.C != Channels)
             throw new ReelException($"DnCNN with {Channels} channel(s) got an input of shape {x.Shape}");
         x.EnsureFinite("DnCNN input");
-        var h = x;
-        for (int i = 0; i < _prepared.Length; i++)
+        lock (_buffers)
         {
-            h = _prepared[i].Run(h);
-            h.EnsureFinite($"DnCNN layer {i + 1} of {_prepared.Length}");
+            // Intermediates ping-pong between buffers kept for the last input size: no per-frame
+            // allocation but the result.
+            var wide = new Shape(x.Shape.N, Width, x.Shape.H, x.Shape.W);
+            if (_buffers.Count == 0 || !_buffers[0].Shape.Equals(wide) || !_buffers[2].Shape.Equals(x.Shape))
+            {
+                _buffers.Clear();
+                _buffers.AddRange(new[] { new Tensor(wide), new Tensor(wide), new Tensor(x.Shape) });
+            }
+            var h = x;
+            for (int i = 0; i < _prepared.Length; i++)
+            {
+                var dst = i == _prepared.Length - 1 ? _buffers[2] : _buffers[i % 2];
+                _prepared[i].RunInto(dst, h);
+                dst.EnsureFinite($"DnCNN layer {i + 1} of {_prepared.Length}");
+                h = dst;
+            }
+            var y = new Tensor(x.Shape);
+            _subtract.RunInto(y, x, h);
+            return y;
         }
-        return _subtract.Run(x, h);
     }
+
+    private readonly List<Tensor> _buffers = new();
 
     private static (Tensor W, Tensor B) FoldBatchNorm(Tensor w, Tensor b, Dictionary<string, Tensor> bn, float eps, string source, int idx)
     {

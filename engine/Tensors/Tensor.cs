@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 namespace Reel.Engine.Tensors;
 
 /// <summary>
@@ -33,7 +34,26 @@ public sealed class Tensor
     /// <summary>Throws a <see cref="ReelException"/> naming <paramref name="where"/> if any element is NaN or infinite.</summary>
     public void EnsureFinite(string where)
     {
-        foreach (var v in Span)
+        // v − v is 0 for finite v and NaN for ±∞ and NaN: one vector pass, the scalar search only on failure.
+        var span = Span;
+        ref float start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span);
+        Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+        nuint i = 0, n = (nuint)span.Length;
+        for (; i + 32 <= n; i += 32)
+        {
+            var v0 = Vector256.LoadUnsafe(ref start, i);
+            var v1 = Vector256.LoadUnsafe(ref start, i + 8);
+            var v2 = Vector256.LoadUnsafe(ref start, i + 16);
+            var v3 = Vector256.LoadUnsafe(ref start, i + 24);
+            a0 += v0 - v0;
+            a1 += v1 - v1;
+            a2 += v2 - v2;
+            a3 += v3 - v3;
+        }
+        bool finite = Vector256.EqualsAll((a0 + a1) + (a2 + a3), Vector256<float>.Zero);
+        for (; i < n; i++) finite &= float.IsFinite(span[(int)i]);
+        if (finite) return;
+        foreach (var v in span)
             if (!float.IsFinite(v)) throw new ReelException($"{where} produced {v}: the input or the weights are out of range");
     }
 

@@ -1,6 +1,8 @@
+using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
+using System.Runtime.Intrinsics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Reel.Engine.Training;
@@ -14,9 +16,10 @@ public static class Backward
     /// <summary>
     /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (one GEMM, <see cref="ConvWeightGradient"/>) and ∂L/∂b into
     /// <paramref name="dw"/> (<paramref name="db"/>) and returns ∂L/∂x unless <paramref name="needDx"/> is false.
-    /// ∂L/∂x is the convolution of dy with the weights flipped and transposed, run on the fast path.
+    /// ∂L/∂x is the convolution of dy with the weights flipped and transposed, run on <paramref name="backend"/>
+    /// (default: the fast path in its training precision).
     /// </summary>
-    public static Tensor? Conv(Tensor x, Tensor w, Tensor dy, Tensor dw, Tensor? db, bool needDx = true)
+    public static Tensor? Conv(Tensor x, Tensor w, Tensor dy, Tensor dw, Tensor? db, bool needDx = true, IBackend? backend = null)
     {
         int cout = w.Shape[0], cin = w.Shape[1], k = w.Shape[2], pad = k / 2;
         int h = x.Shape.H, wd = x.Shape.W, plane = h * wd;
@@ -34,7 +37,7 @@ public static class Backward
         for (int i = 0; i < k * k; i++)
             flipped.Data[(ci * cout + co) * k * k + (k * k - 1 - i)] = w.Data[(co * cin + ci) * k * k + i];
         var op = new Conv2dOp(cout, cin, k, k, 1, pad, 1, HasBias: false);
-        return FastBackend.Instance.Prepare(op, flipped).Run(dy);
+        return (backend ?? FastBackend.Training).Prepare(op, flipped).Run(dy);
     }
 
     /// <summary>ReLU: keeps the gradient where the forward output was positive (PyTorch's rule), in place.</summary>
@@ -42,7 +45,14 @@ public static class Backward
     {
         var g = dy.Span;
         var o = y.Span;
-        for (int i = 0; i < g.Length; i++)
+        int i = 0;
+        for (; i + 8 <= g.Length; i += 8)
+        {
+            // GreaterThan is false for NaN, like !(o > 0) below.
+            var keep = Vector256.GreaterThan(Vector256.Create<float>(o.Slice(i, 8)), Vector256<float>.Zero);
+            (Vector256.Create<float>(g.Slice(i, 8)) & keep).CopyTo(g.Slice(i, 8));
+        }
+        for (; i < g.Length; i++)
             if (!(o[i] > 0)) g[i] = 0;
     }
 
@@ -78,16 +88,19 @@ public static class Backward
     {
         var o = dy.Shape;
         var dx = new Tensor(new Shape(o.N, o.C, inH, inW));
+        // The source indices and weights of every output row and column, once, not per pixel.
+        var rows = Enumerable.Range(0, o.H).Select(oy => ReferenceBackend.SourceIndex(oy, inH, o.H, alignCorners)).ToArray();
+        var cols = Enumerable.Range(0, o.W).Select(ox => ReferenceBackend.SourceIndex(ox, inW, o.W, alignCorners)).ToArray();
         Parallel.For(0, o.N * o.C, p =>
         {
             var g = dy.Data.AsSpan(p * o.H * o.W, o.H * o.W);
             var dst = dx.Data.AsSpan(p * inH * inW, inH * inW);
             for (int oy = 0; oy < o.H; oy++)
             {
-                var (y0, y1, fy) = ReferenceBackend.SourceIndex(oy, inH, o.H, alignCorners);
+                var (y0, y1, fy) = rows[oy];
                 for (int ox = 0; ox < o.W; ox++)
                 {
-                    var (x0, x1, fx) = ReferenceBackend.SourceIndex(ox, inW, o.W, alignCorners);
+                    var (x0, x1, fx) = cols[ox];
                     float v = g[oy * o.W + ox];
                     dst[y0 * inW + x0] += (float)(v * (1 - fy) * (1 - fx));
                     dst[y0 * inW + x1] += (float)(v * (1 - fy) * fx);

@@ -1,4 +1,5 @@
 using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Models;
 using Reel.Engine.Tensors;
 
@@ -18,7 +19,9 @@ public sealed class PriorTrainer
     public PriorTrainer(VideoPrior net, IBackend backend, float learningRate = 1e-4f)
     {
         _net = net;
-        _backend = backend;
+        // Adam turns rounding differences in small gradients into full-size steps: the fast CPU
+        // path trains on its GEMM convolutions only (see FastBackend.Training).
+        _backend = backend is FastBackend fast ? fast.ForTraining() : backend;
         _adam = new Adam(learningRate);
         foreach (var (name, t) in net.Parameters) _grads[name] = new Tensor(t.Shape);
     }
@@ -51,7 +54,8 @@ public sealed class PriorTrainer
         var p = _net.Parameters;
         var widths = VideoPrior.Widths(_net.Width);
         Tensor ConvBack(string layer, string input, Tensor dy, bool bias = false, bool needDx = true) =>
-            Backward.Conv(rec[input], p[layer + ".weight"], dy, _grads[layer + ".weight"], bias ? _grads[layer + ".bias"] : null, needDx)!;
+            Backward.Conv(rec[input], p[layer + ".weight"], dy, _grads[layer + ".weight"], bias ? _grads[layer + ".bias"] : null, needDx,
+                _backend is FastBackend ? _backend : null)!;
 
         var dh = ConvBack("conv", "d1", dOut, bias: true);
         var skipGrads = new Tensor[5];

@@ -130,8 +130,17 @@ public class BackendOpsTests
         var b = Npy.Read(Golden.Dncnn.File($"conv_{index}_b.npy"));
         var expected = Npy.Read(Golden.Dncnn.File($"conv_{index}_y.npy"));
         var parameters = bias ? new[] { w, b } : new[] { w };
-        foreach (var backend in new IBackend[] { ReferenceBackend.Instance, FastBackend.Instance })
-            Tolerance.AssertClose(expected, backend.Prepare(op, parameters).Run(x), 1e-4, 1e-5, $"{backend.Name} vs PyTorch conv_{index}");
+        foreach (var backend in new IBackend[] { ReferenceBackend.Instance, new FastBackend(ConvPath.ImplicitGemm), new FastBackend(ConvPath.Im2Col), new FastBackend(ConvPath.WinogradF2) })
+            Tolerance.AssertClose(expected, backend.Prepare(op, parameters).Run(x), 1e-4, 1e-5, $"{backend.Name} ({(backend as FastBackend)?.ConvPath}) vs PyTorch conv_{index}");
+        // Winograd's rounding scales with the size of the terms summed, not with each output: these
+        // goldens use unscaled randn weights (outputs up to ~100), so its bound grows with max|y|
+        // (4e-6·max|y|, the Σ|w·x| bound of ConvPathTests expressed in output units with room).
+        var winograd = new FastBackend(ConvPath.WinogradF4);
+        if (ConvPlan.Applicable(ConvPath.WinogradF4, op))
+        {
+            double maxY = expected.Span.ToArray().Max(Math.Abs);
+            Tolerance.AssertClose(expected, winograd.Prepare(op, parameters).Run(x), 1e-4 + 4e-6 * maxY, 1e-5, $"winograd vs PyTorch conv_{index}");
+        }
     }
 
     [Fact]

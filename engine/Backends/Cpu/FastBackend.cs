@@ -13,6 +13,30 @@ public sealed class FastBackend : IBackend
 {
     public static readonly FastBackend Instance = new();
 
+    /// <summary>
+    /// For training: convolutions on the GEMM paths only (no Winograd), because Adam divides each
+    /// gradient by its own running size and so turns rounding differences in small gradients into
+    /// full-size steps (see <see cref="ConvPlan.Choose"/>).
+    /// </summary>
+    public static readonly FastBackend Training = new(ConvPath.Auto, precise: true);
+
+    /// <param name="convPath">Forces this convolution algorithm wherever it applies (tests, benchmarks); Auto lets the plan choose.</param>
+    /// <param name="precise">Let the plan choose only the GEMM paths, which sum in the order of a direct convolution.</param>
+    public FastBackend(ConvPath convPath = ConvPath.Auto, bool precise = false)
+    {
+        ConvPath = convPath;
+        Precise = precise;
+    }
+
+    /// <summary>The forced convolution algorithm, or Auto.</summary>
+    public ConvPath ConvPath { get; }
+
+    /// <summary>Whether the plan keeps to the GEMM paths (training).</summary>
+    public bool Precise { get; }
+
+    /// <summary>This backend with the same forced path, made precise for training.</summary>
+    public FastBackend ForTraining() => Precise ? this : ConvPath == ConvPath.Auto ? Training : new FastBackend(ConvPath, precise: true);
+
     public string Name => "cpu";
 
     public bool Supports(Op op) =>
@@ -24,7 +48,12 @@ public sealed class FastBackend : IBackend
         BackendExtensions.CheckParameters(op, parameters);
         return op switch
         {
-            Conv2dOp c => new FastConv2d(c, parameters[0], c.HasBias ? parameters[1] : null),
+            Conv2dOp c => ConvPlan.Choose(c, ConvPath, Precise) switch
+            {
+                ConvPath.WinogradF4 => new FastWinograd(c, parameters[0], c.HasBias ? parameters[1] : null, tile: 4),
+                ConvPath.WinogradF2 => new FastWinograd(c, parameters[0], c.HasBias ? parameters[1] : null, tile: 2),
+                var path => new FastConv2d(c, parameters[0], c.HasBias ? parameters[1] : null, path),
+            },
             ConvTranspose2dOp t => new FastConvTranspose2d(t, parameters[0], t.HasBias ? parameters[1] : null),
             ResizeBilinearOp r => new FastResize(r),
             AnnealedMeanOp m => new FastAnnealedMean(m, parameters[0]),

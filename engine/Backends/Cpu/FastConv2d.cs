@@ -26,9 +26,14 @@ internal sealed unsafe class FastConv2d : IPreparedOp
     private readonly float[] _packedA; // (mBlocks, K, MR)
     private readonly float[] _bias;    // (Cout)
 
-    public FastConv2d(Conv2dOp op, Tensor weight, Tensor? bias)
+    private readonly bool _implicit;
+
+    public FastConv2d(Conv2dOp op, Tensor weight, Tensor? bias, ConvPath path)
     {
+        if (path is not (ConvPath.ImplicitGemm or ConvPath.Im2Col) || !ConvPlan.Applicable(path, op))
+            throw new ArgumentException($"FastConv2d runs implicit GEMM (stride 1) or im2col, not {path} for {op}");
         _op = op;
+        _implicit = path == ConvPath.ImplicitGemm;
         _k = op.InChannels * op.KernelH * op.KernelW;
         _mBlocks = (op.OutChannels + MR - 1) / MR;
         int depth = _k;
@@ -44,7 +49,7 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         var x = activations[0];
         for (int n = 0; n < x.Shape.N; n++)
         {
-            if (_op.Stride == 1) RunImplicit(x, n, y);
+            if (_implicit) RunImplicit(x, n, y);
             else RunIm2Col(x, n, y);
         }
     }

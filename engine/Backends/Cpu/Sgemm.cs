@@ -27,8 +27,11 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>One MR × NR tile over the full depth <paramref name="k"/>, written row-major to <paramref name="tile"/>.</summary>
+    public static void Tile(float* a, float* b, int* offsets, int k, float* tile) => Tile(a, b, offsets, k, tile, NR);
+
+    /// <summary>As <see cref="Tile(float*, float*, int*, int, float*)"/>, rows of the result <paramref name="ldc"/> floats apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(float* a, float* b, int* offsets, int k, float* tile)
+    public static void Tile(float* a, float* b, int* offsets, int k, float* tile, int ldc)
     {
         var c00 = Vector256<float>.Zero; var c01 = Vector256<float>.Zero;
         var c10 = Vector256<float>.Zero; var c11 = Vector256<float>.Zero;
@@ -49,12 +52,12 @@ internal static unsafe class Sgemm
             av = Vector256.Create(a[5]); c50 = Fmadd(av, b0, c50); c51 = Fmadd(av, b1, c51);
             a += MR;
         }
-        c00.Store(tile); c01.Store(tile + 8);
-        c10.Store(tile + 16); c11.Store(tile + 24);
-        c20.Store(tile + 32); c21.Store(tile + 40);
-        c30.Store(tile + 48); c31.Store(tile + 56);
-        c40.Store(tile + 64); c41.Store(tile + 72);
-        c50.Store(tile + 80); c51.Store(tile + 88);
+        c00.Store(tile); c01.Store(tile + 8); tile += ldc;
+        c10.Store(tile); c11.Store(tile + 8); tile += ldc;
+        c20.Store(tile); c21.Store(tile + 8); tile += ldc;
+        c30.Store(tile); c31.Store(tile + 8); tile += ldc;
+        c40.Store(tile); c41.Store(tile + 8); tile += ldc;
+        c50.Store(tile); c51.Store(tile + 8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,0 +1,556 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Backends.Cpu;
+
+/// <summary>
+/// 3×3 stride-1 convolution by Winograd F(m×m, 3×3), m = 4 or 2 (Lavin and Gray 2016): every
+/// α×α input tile d (α = m + 2) and every kernel g are transformed (V = Bᵀ d B; U = G g Gᵀ once,
+/// at prepare), the elementwise products summed over input channels become α² GEMMs
+/// U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles) on the <see cref="Sgemm"/> micro-kernel, and
+/// Y = Aᵀ M A turns each α×α M into m×m outputs, with bias and activation fused there.
+/// F(4,3): 36 multiplies per 16 outputs and channel pair instead of 144; F(2,3): 16 per 4
+/// instead of 36, with transforms of 0, ±½, ±1 only, so it rounds like direct summation.
+/// <para>
+/// Dilation d is the polyphase decomposition: a tile's 4×4 outputs lie d apart and so do its
+/// 6×6 inputs, so a dilated conv is d² independent stride-1 convs on interleaved sub-images,
+/// read in place. The transforms run on 8 tiles at once (the lanes of a Vector256 are 8 tiles of
+/// one tile row, gathered into a small buffer first).
+/// </para>
+/// <para>
+/// Error: F(4,3)'s transforms have entries up to 8 (Aᵀ) and 5 (Bᵀ) and G has 1/24, so rounding
+/// is amplified compared with direct summation, most where the data have a large common offset
+/// (ReLU outputs) and the output is a small difference: fine for inference (measured ≤ 2e-6 of
+/// Σ|w·x| on zero-mean data; ConvPathTests holds it to 2e-5). F(2,3) measures as accurate as
+/// the GEMM paths (8e-8 of Σ|w·x|).
+/// </para>
+/// </summary>
+internal sealed unsafe class FastWinograd : IPreparedOp
+{
+    private const int MR = Sgemm.MR;
+    private const int NR = Sgemm.NR;
+    private const int Lanes = 8;
+
+    private readonly Conv2dOp _op;
+    private readonly int _tile;        // m: outputs per tile side (4 or 2)
+    private readonly int _alpha;       // inputs per tile side, m + 2
+    private readonly int _xi;          // α², the number of GEMMs
+    private readonly int _cin, _cout, _mBlocks, _coutPad;
+    private readonly float[] _u;       // α² × (mBlocks, Cin, MR): U[ξ] packed as GEMM A panels
+    private readonly float[] _bias;    // (Cout)
+    private readonly int[] _offsets;   // row k of a packed V tile is 16 floats after row k−1
+    private Plan? _plan;
+
+    public static bool Applicable(Conv2dOp op) => op.KernelH == 3 && op.KernelW == 3 && op.Stride == 1;
+
+    public FastWinograd(Conv2dOp op, Tensor weight, Tensor? bias, int tile)
+    {
+        if (!Applicable(op)) throw new ArgumentException($"Winograd F({tile},3) needs a 3×3 stride-1 conv, got {op}");
+        if (tile is not (2 or 4)) throw new ArgumentException($"Winograd tiles are 2 or 4 outputs wide, not {tile}");
+        _op = op;
+        _tile = tile;
+        _alpha = tile + 2;
+        _xi = _alpha * _alpha;
+        _cin = op.InChannels;
+        _cout = op.OutChannels;
+        _mBlocks = (_cout + MR - 1) / MR;
+        _coutPad = _mBlocks * MR;
+        _u = new float[_xi * _mBlocks * _cin * MR];
+        _bias = bias is null ? new float[_cout] : bias.Span.ToArray();
+        _offsets = new int[_cin];
+        for (int k = 0; k < _cin; k++) _offsets[k] = k * NR;
+        TransformWeights(weight.Data);
+    }
+
+    public Op Op => _op;
+
+    /// <summary>U = G g Gᵀ for every (co, ci), in double, stored straight into the α² packed A matrices.</summary>
+    private void TransformWeights(float[] w)
+    {
+        int cin = _cin, mBlocks = _mBlocks, alpha = _alpha, tile = _tile;
+        Parallel.For(0, _cout, co =>
+        {
+            Span<double> gg = stackalloc double[6 * 3];
+            Span<double> row = stackalloc double[6];
+            for (int ci = 0; ci < cin; ci++)
+            {
+                int src = (co * cin + ci) * 9;
+                for (int c = 0; c < 3; c++)
+                {
+                    double g0 = w[src + c], g1 = w[src + 3 + c], g2 = w[src + 6 + c];
+                    ApplyG(tile, g0, g1, g2, gg, c, 3);
+                }
+                for (int i = 0; i < alpha; i++)
+                {
+                    ApplyG(tile, gg[i * 3], gg[i * 3 + 1], gg[i * 3 + 2], row, 0, 1);
+                    for (int j = 0; j < alpha; j++)
+                    {
+                        int xi = i * alpha + j;
+                        _u[((xi * mBlocks + co / MR) * cin + ci) * MR + co % MR] = (float)row[j];
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>The α entries of G·(g0, g1, g2)ᵀ written to dst[offset + i·stride].</summary>
+    private static void ApplyG(int tile, double g0, double g1, double g2, Span<double> dst, int offset, int stride)
+    {
+        if (tile == 2)
+        {
+            dst[offset] = g0;
+            dst[offset + stride] = (g0 + g1 + g2) * 0.5;
+            dst[offset + 2 * stride] = (g0 - g1 + g2) * 0.5;
+            dst[offset + 3 * stride] = g2;
+            return;
+        }
+        // Multiplications by the rounded reciprocals, not divisions: this runs Cin·Cout·7 times per prepare.
+        const double Sixth = 1.0 / 6, Twelfth = 1.0 / 12, TwentyFourth = 1.0 / 24;
+        double even = g0 + g2;
+        dst[offset] = g0 * 0.25;
+        dst[offset + stride] = -(even + g1) * Sixth;
+        dst[offset + 2 * stride] = -(even - g1) * Sixth;
+        double a = g0 * TwentyFourth + g2 * Sixth, b = g1 * Twelfth;
+        dst[offset + 3 * stride] = a + b;
+        dst[offset + 4 * stride] = a - b;
+        dst[offset + 5 * stride] = g2;
+    }
+
+    public void RunInto(Tensor y, params Tensor[] activations)
+    {
+        BackendExtensions.CheckOutput(_op, y, activations);
+        var x = activations[0];
+        var plan = _plan;
+        if (plan is null || plan.H != x.Shape.H || plan.W != x.Shape.W) _plan = plan = new Plan(this, x.Shape.H, x.Shape.W, y.Shape.H, y.Shape.W);
+        // The plan's scratch is shared: one run at a time per prepared op.
+        lock (plan)
+            for (int n = 0; n < x.Shape.N; n++) plan.Run(x.Data, n * _cin * plan.H * plan.W, y.Data, n * _cout * plan.Ho * plan.Wo);
+    }
+
+    /// <summary>
+    /// Everything that depends on the input size, made once per size: how output tiles map to
+    /// slots (GEMM columns), how slots are grouped into blocks, and the scratch buffers.
+    /// </summary>
+    private sealed class Plan
+    {
+        public readonly int H, W, Ho, Wo;
+        private readonly FastWinograd _c;
+        private readonly int _d, _p;
+        private readonly int _slotsPerRow;     // slots of one tile row, a multiple of 8
+        private readonly int[] _rowPhase, _rowTile; // per tile row: its output row phase b and tile index ty
+        private readonly int _m, _alpha, _xi;
+        private readonly bool _contiguous;
+        private readonly int[] _columnIndex;   // [c · slotsPerRow + s]: input column (padded coordinates) of tap c
+        private readonly int[] _outColumn;     // [c · slotsPerRow + s]: output column, or −1
+        private readonly int _rowLength;       // padded row buffer length, the last cell always 0
+        private readonly int _rowsPerBlock, _blocks, _blockSlots, _threads;
+        private readonly bool _perThreadBlocks;
+        private readonly float[][] _v, _mm;    // per workspace: V (α², NT, Cin, 16), M (α², CoutPad, blockSlots)
+        private readonly float[][] _z, _rows;  // per thread: gathered taps (α, α, slotsPerRow), padded row
+        private readonly float[] _zeroRow;
+
+        private float[] _x = null!, _y = null!;
+        private int _xOffset, _yOffset;
+        private int _nextBlock;
+
+        public Plan(FastWinograd c, int h, int w, int ho, int wo)
+        {
+            _c = c;
+            H = h; W = w; Ho = ho; Wo = wo;
+            _d = c._op.Dilation;
+            _p = c._op.Padding;
+            _m = c._tile;
+            _alpha = c._alpha;
+            _xi = c._xi;
+            int d = _d, m = _m;
+
+            // Columns: phase a (output column ≡ a mod d), then tiles of m outputs d apart.
+            var slotPhase = new List<int>();
+            var slotTile = new List<int>();
+            for (int a = 0; a < Math.Min(d, wo); a++)
+            {
+                int count = (wo - a + d - 1) / d, tiles = (count + m - 1) / m;
+                for (int t = 0; t < tiles; t++) { slotPhase.Add(a); slotTile.Add(t); }
+            }
+            _slotsPerRow = (slotPhase.Count + Lanes - 1) / Lanes * Lanes;
+            int maxColumn = 0;
+            for (int s = 0; s < slotPhase.Count; s++) maxColumn = Math.Max(maxColumn, slotPhase[s] + d * (m * slotTile[s] + _alpha - 1));
+            // F(4,3) without dilation has one phase and slot s starts at column 4s: the taps are
+            // gathered and the outputs scattered with 4×8 in-register transposes (the fast case).
+            _contiguous = d == 1 && m == 4 && Avx.IsSupported;
+            _rowLength = Math.Max(Math.Max(maxColumn + 1, w + _p) + 1, _contiguous ? 4 * _slotsPerRow + 2 : 0);
+            _columnIndex = new int[_alpha * _slotsPerRow];
+            _outColumn = new int[m * _slotsPerRow];
+            for (int cc = 0; cc < _alpha; cc++)
+            for (int s = 0; s < _slotsPerRow; s++)
+            {
+                bool real = s < slotPhase.Count;
+                _columnIndex[cc * _slotsPerRow + s] = real ? slotPhase[s] + d * (m * slotTile[s] + cc) : _rowLength - 1;
+                if (cc < m)
+                {
+                    int ox = real ? slotPhase[s] + d * (m * slotTile[s] + cc) : -1;
+                    _outColumn[cc * _slotsPerRow + s] = ox < wo ? ox : -1;
+                }
+            }
+
+            var rowPhase = new List<int>();
+            var rowTile = new List<int>();
+            for (int b = 0; b < Math.Min(d, ho); b++)
+            {
+                int count = (ho - b + d - 1) / d, tiles = (count + m - 1) / m;
+                for (int t = 0; t < tiles; t++) { rowPhase.Add(b); rowTile.Add(t); }
+            }
+            _rowPhase = rowPhase.ToArray();
+            _rowTile = rowTile.ToArray();
+
+            // A block's V and M should stay near L2 (Cin and Cout rows of α² × slots floats each),
+            // and hold at least 64 slots so each packed U panel is used for 4 micro-tiles or more.
+            _threads = Environment.ProcessorCount;
+            int target = Math.Clamp(11000 * 36 / _xi / (c._cin + c._coutPad), 64, 256);
+            int rowsPerBlock = Math.Max(1, target / _slotsPerRow);
+            int blocks = (_rowPhase.Length + rowsPerBlock - 1) / rowsPerBlock;
+            _perThreadBlocks = blocks >= 2 * _threads;
+            if (!_perThreadBlocks)
+            {
+                // Few tiles (small maps, wide layers): one block, threads split each phase.
+                rowsPerBlock = _rowPhase.Length;
+                blocks = 1;
+            }
+            _rowsPerBlock = rowsPerBlock;
+            _blocks = blocks;
+            _blockSlots = (rowsPerBlock * _slotsPerRow + NR - 1) / NR * NR;
+            int workspaces = _perThreadBlocks ? _threads : 1;
+            _v = new float[workspaces][];
+            _mm = new float[workspaces][];
+            for (int i = 0; i < workspaces; i++)
+            {
+                _v[i] = GC.AllocateUninitializedArray<float>(_xi * c._cin * _blockSlots, pinned: true);
+                _mm[i] = GC.AllocateUninitializedArray<float>(_xi * c._coutPad * _blockSlots, pinned: true);
+                // Columns past the last tile row are computed and dropped; keep them finite.
+                Array.Clear(_v[i]);
+            }
+            _z = new float[_threads][];
+            _rows = new float[_threads][];
+            for (int i = 0; i < _threads; i++)
+            {
+                _z[i] = GC.AllocateUninitializedArray<float>(_xi * _slotsPerRow, pinned: true);
+                _rows[i] = GC.AllocateArray<float>(_rowLength, pinned: true);
+            }
+            _zeroRow = GC.AllocateArray<float>(_rowLength, pinned: true);
+        }
+
+        public void Run(float[] x, int xOffset, float[] y, int yOffset)
+        {
+            _x = x; _xOffset = xOffset; _y = y; _yOffset = yOffset;
+            if (_perThreadBlocks)
+            {
+                _nextBlock = 0;
+                Parallel.For(0, _threads, t =>
+                {
+                    int block;
+                    while ((block = Interlocked.Increment(ref _nextBlock) - 1) < _blocks)
+                    {
+                        InputTransform(block, t, t, 0, _c._cin);
+                        Gemm(block, t, 0, _xi);
+                        OutputTransform(block, t, 0, _c._cout);
+                    }
+                });
+            }
+            else
+            {
+                int t = _threads;
+                Parallel.For(0, t, i => InputTransform(0, 0, i, _c._cin * i / t, _c._cin * (i + 1) / t));
+                Parallel.For(0, t, i => Gemm(0, 0, _xi * i / t, _xi * (i + 1) / t));
+                Parallel.For(0, t, i => OutputTransform(0, 0, _c._cout * i / t, _c._cout * (i + 1) / t));
+            }
+            _x = null!; _y = null!;
+        }
+
+        private (int First, int End) BlockRows(int block) =>
+            (block * _rowsPerBlock, Math.Min(_rowPhase.Length, (block + 1) * _rowsPerBlock));
+
+        /// <summary>V[ξ][slot / 16][ci][slot % 16] for input channels [ci0, ci1) of the block.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
+        private void InputTransform(int block, int workspace, int thread, int ci0, int ci1)
+        {
+            var (first, end) = BlockRows(block);
+            int spr = _slotsPerRow, cin = _c._cin, nt = _blockSlots / NR, d = _d, alpha = _alpha, m = _m;
+            fixed (float* x = _x)
+            fixed (float* v = _v[workspace])
+            fixed (float* z = _z[thread])
+            fixed (float* rowBuffer = _rows[thread])
+            fixed (float* zero = _zeroRow)
+            fixed (int* columns = _columnIndex)
+            {
+                var t = stackalloc Vector256<float>[36];
+                var o = stackalloc Vector256<float>[6];
+                for (int ci = ci0; ci < ci1; ci++)
+                {
+                    float* plane = x + _xOffset + ci * H * W;
+                    for (int row = first; row < end; row++)
+                    {
+                        int r0 = _rowPhase[row] + d * m * _rowTile[row] - _p;
+                        for (int r = 0; r < alpha; r++)
+                        {
+                            int iy = r0 + d * r;
+                            float* src = zero;
+                            if ((uint)iy < (uint)H)
+                            {
+                                Buffer.MemoryCopy(plane + iy * W, rowBuffer + _p, (long)W * 4, (long)W * 4);
+                                src = rowBuffer;
+                            }
+                            if (_contiguous)
+                            {
+                                GatherContiguous(src, z + r * alpha * spr, spr);
+                                continue;
+                            }
+                            for (int cc = 0; cc < alpha; cc++)
+                            {
+                                float* dst = z + (r * alpha + cc) * spr;
+                                int* idx = columns + cc * spr;
+                                for (int s = 0; s < spr; s++) dst[s] = src[idx[s]];
+                            }
+                        }
+                        int slotBase = (row - first) * spr;
+                        for (int s = 0; s < spr; s += Lanes)
+                        {
+                            float* zs = z + s;
+                            int step = alpha * spr;
+                            for (int cc = 0; cc < alpha; cc++)
+                            {
+                                float* zc = zs + cc * spr;
+                                if (m == 4)
+                                    TransformB(Vector256.Load(zc), Vector256.Load(zc + step), Vector256.Load(zc + 2 * step),
+                                        Vector256.Load(zc + 3 * step), Vector256.Load(zc + 4 * step), Vector256.Load(zc + 5 * step), t + cc, alpha);
+                                else
+                                    TransformB2(Vector256.Load(zc), Vector256.Load(zc + step), Vector256.Load(zc + 2 * step),
+                                        Vector256.Load(zc + 3 * step), t + cc, alpha);
+                            }
+                            int slot = slotBase + s;
+                            float* dst = v + ((long)(slot / NR) * cin + ci) * NR + slot % NR;
+                            long xiStride = (long)nt * cin * NR;
+                            for (int i = 0; i < alpha; i++)
+                            {
+                                var ti = t + i * alpha;
+                                if (m == 4) TransformB(ti[0], ti[1], ti[2], ti[3], ti[4], ti[5], o, 1);
+                                else TransformB2(ti[0], ti[1], ti[2], ti[3], o, 1);
+                                for (int j = 0; j < alpha; j++) o[j].Store(dst + (i * alpha + j) * xiStride);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>M[ξ] = U[ξ] · V[ξ] for ξ in [xi0, xi1).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
+        private void Gemm(int block, int workspace, int xi0, int xi1)
+        {
+            int cin = _c._cin, mBlocks = _c._mBlocks, nt = _blockSlots / NR, ld = _blockSlots;
+            fixed (float* u = _c._u)
+            fixed (float* v = _v[workspace])
+            fixed (float* m = _mm[workspace])
+            fixed (int* offsets = _c._offsets)
+            {
+                for (int xi = xi0; xi < xi1; xi++)
+                {
+                    float* vx = v + (long)xi * nt * cin * NR;
+                    float* mx = m + (long)xi * _c._coutPad * ld;
+                    for (int mb = 0; mb < mBlocks; mb++)
+                    {
+                        float* a = u + ((long)xi * mBlocks + mb) * cin * MR;
+                        for (int j = 0; j < nt; j++)
+                            Sgemm.Tile(a, vx + (long)j * cin * NR, offsets, cin, mx + (long)mb * MR * ld + j * NR, ld);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Y = Aᵀ M A + bias (+ activation) for output channels [co0, co1), scattered to y.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
+        private void OutputTransform(int block, int workspace, int co0, int co1)
+        {
+            var (first, end) = BlockRows(block);
+            int spr = _slotsPerRow, ld = _blockSlots, d = _d, alpha = _alpha, mt = _m;
+            long xiStride = (long)_c._coutPad * ld;
+            bool relu = _c._op.Activation == Activation.Relu;
+            fixed (float* m = _mm[workspace])
+            fixed (float* y = _y)
+            fixed (int* outColumns = _outColumn)
+            {
+                var t = stackalloc Vector256<float>[4 * 6];
+                var o = stackalloc float[16 * Lanes];
+                var q = stackalloc Vector256<float>[4];
+                for (int co = co0; co < co1; co++)
+                {
+                    var bias = Vector256.Create(_c._bias[co]);
+                    float* plane = y + _yOffset + (long)co * Ho * Wo;
+                    float* mc = m + (long)co * ld;
+                    for (int row = first; row < end; row++)
+                    {
+                        int oy0 = _rowPhase[row] + d * mt * _rowTile[row];
+                        int slotBase = (row - first) * spr;
+                        for (int s = 0; s < spr; s += Lanes)
+                        {
+                            float* ms = mc + slotBase + s;
+                            long step = alpha * xiStride;
+                            for (int j = 0; j < alpha; j++)
+                            {
+                                float* mj = ms + j * xiStride;
+                                if (mt == 4)
+                                    TransformA(Vector256.Load(mj), Vector256.Load(mj + step), Vector256.Load(mj + 2 * step),
+                                        Vector256.Load(mj + 3 * step), Vector256.Load(mj + 4 * step), Vector256.Load(mj + 5 * step), t + j, alpha);
+                                else
+                                    TransformA2(Vector256.Load(mj), Vector256.Load(mj + step), Vector256.Load(mj + 2 * step),
+                                        Vector256.Load(mj + 3 * step), t + j, alpha);
+                            }
+                            for (int r = 0; r < mt; r++)
+                            {
+                                var tr = t + r * alpha;
+                                if (mt == 4) TransformA(tr[0], tr[1], tr[2], tr[3], tr[4], tr[5], q, 1);
+                                else TransformA2(tr[0], tr[1], tr[2], tr[3], q, 1);
+                                for (int cc = 0; cc < mt; cc++)
+                                {
+                                    var val = q[cc] + bias;
+                                    if (relu) val = Vector256.Max(val, Vector256<float>.Zero);
+                                    val.Store(o + (r * mt + cc) * Lanes);
+                                }
+                            }
+                            bool dense = _contiguous && outColumns[3 * spr + s + Lanes - 1] >= 0;
+                            for (int r = 0; r < mt; r++)
+                            {
+                                int oy = oy0 + d * r;
+                                if (oy >= Ho) break;
+                                float* dst = plane + (long)oy * Wo;
+                                if (dense)
+                                {
+                                    // 8 tiles × 4 columns = 32 consecutive outputs of this row.
+                                    float* src = o + r * 4 * Lanes;
+                                    Interleave4(Vector256.Load(src), Vector256.Load(src + Lanes), Vector256.Load(src + 2 * Lanes),
+                                        Vector256.Load(src + 3 * Lanes), dst + outColumns[s]);
+                                    continue;
+                                }
+                                for (int cc = 0; cc < mt; cc++)
+                                {
+                                    int* cols = outColumns + cc * spr + s;
+                                    float* src = o + (r * mt + cc) * Lanes;
+                                    for (int l = 0; l < Lanes; l++)
+                                        if (cols[l] >= 0) dst[cols[l]] = src[l];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Taps c = 0…5 of every slot s of one padded input row (column 4s + c), for F(4,3) without
+    /// dilation: c = 0…3 by de-interleaving 32 columns into 4 vectors of 8 slots, c = 4, 5 are
+    /// c = 0, 1 one slot on.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
+    private static void GatherContiguous(float* row, float* z, int spr)
+    {
+        for (int s = 0; s < spr; s += Lanes)
+        {
+            float* src = row + 4 * s;
+            var v0 = Vector256.Load(src);
+            var v1 = Vector256.Load(src + 8);
+            var v2 = Vector256.Load(src + 16);
+            var v3 = Vector256.Load(src + 24);
+            var p0 = Avx.Permute2x128(v0, v2, 0x20);
+            var p1 = Avx.Permute2x128(v0, v2, 0x31);
+            var p2 = Avx.Permute2x128(v1, v3, 0x20);
+            var p3 = Avx.Permute2x128(v1, v3, 0x31);
+            var a = Avx.UnpackLow(p0, p1);
+            var b = Avx.UnpackHigh(p0, p1);
+            var c = Avx.UnpackLow(p2, p3);
+            var e = Avx.UnpackHigh(p2, p3);
+            Avx.Shuffle(a, c, 0x44).Store(z + s);
+            Avx.Shuffle(a, c, 0xEE).Store(z + spr + s);
+            Avx.Shuffle(b, e, 0x44).Store(z + 2 * spr + s);
+            Avx.Shuffle(b, e, 0xEE).Store(z + 3 * spr + s);
+        }
+        Buffer.MemoryCopy(z + 1, z + 4 * spr, (spr - 1) * 4L, (spr - 1) * 4L);
+        Buffer.MemoryCopy(z + spr + 1, z + 5 * spr, (spr - 1) * 4L, (spr - 1) * 4L);
+        z[5 * spr - 1] = row[4 * spr];
+        z[6 * spr - 1] = row[4 * spr + 1];
+    }
+
+    /// <summary>The inverse of <see cref="GatherContiguous"/>'s transpose: column c of 8 tiles → 32 consecutive floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave4(Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, float* dst)
+    {
+        var a = Avx.UnpackLow(w0, w1);
+        var b = Avx.UnpackHigh(w0, w1);
+        var c = Avx.UnpackLow(w2, w3);
+        var e = Avx.UnpackHigh(w2, w3);
+        var p0 = Avx.Shuffle(a, c, 0x44);
+        var p1 = Avx.Shuffle(a, c, 0xEE);
+        var p2 = Avx.Shuffle(b, e, 0x44);
+        var p3 = Avx.Shuffle(b, e, 0xEE);
+        Avx.Permute2x128(p0, p1, 0x20).Store(dst);
+        Avx.Permute2x128(p2, p3, 0x20).Store(dst + 8);
+        Avx.Permute2x128(p0, p1, 0x31).Store(dst + 16);
+        Avx.Permute2x128(p2, p3, 0x31).Store(dst + 24);
+    }
+
+    /// <summary>Bᵀ·(d0 … d5): the input transform along one axis, results dst[0], dst[stride], …</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransformB(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
+        Vector256<float> d4, Vector256<float> d5, Vector256<float>* dst, int stride)
+    {
+        var four = Vector256.Create(4f);
+        var five = Vector256.Create(5f);
+        var t1 = d4 - four * d2;
+        var t2 = d3 - four * d1;
+        var t3 = d4 - d2;
+        var t4 = (d3 - d1) * 2f;
+        dst[0] = four * d0 - five * d2 + d4;
+        dst[stride] = t1 + t2;
+        dst[2 * stride] = t1 - t2;
+        dst[3 * stride] = t3 + t4;
+        dst[4 * stride] = t3 - t4;
+        dst[5 * stride] = four * d1 - five * d3 + d5;
+    }
+
+    /// <summary>F(2,3)'s Bᵀ·(d0 … d3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransformB2(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
+        Vector256<float>* dst, int stride)
+    {
+        dst[0] = d0 - d2;
+        dst[stride] = d1 + d2;
+        dst[2 * stride] = d2 - d1;
+        dst[3 * stride] = d1 - d3;
+    }
+
+    /// <summary>F(2,3)'s Aᵀ·(m0 … m3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransformA2(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
+        Vector256<float>* dst, int stride)
+    {
+        dst[0] = m0 + m1 + m2;
+        dst[stride] = m1 - m2 - m3;
+    }
+
+    /// <summary>Aᵀ·(m0 … m5): the output transform along one axis, results dst[0], dst[stride], dst[2·stride], dst[3·stride].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransformA(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
+        Vector256<float> m4, Vector256<float> m5, Vector256<float>* dst, int stride)
+    {
+        var s1 = m1 + m2;
+        var s2 = m3 + m4;
+        var d1 = m1 - m2;
+        var d2 = m3 - m4;
+        dst[0] = m0 + s1 + s2;
+        dst[stride] = d1 + d2 * 2f;
+        dst[2 * stride] = s1 + s2 * 4f;
+        dst[3 * stride] = d1 + d2 * 8f + m5;
+    }
+}

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>`reel bench` contracts scripts rely on (bench/compare.py): the JSON last line, the CUDA refusal. No timing assertions.</summary>
+public class BenchCommandTests
+{
+    [Theory]
+    [InlineData("dncnn", "24x20")]
+    [InlineData("colorizer", "16x16")]
+    [InlineData("unet", "32x32")]
+    public void JsonLastLineHasTheMedianAndTheLayers(string model, string size)
+    {
+        var r = ReelProcess.Run("bench", "--model", model, "--size", size, "--runs", "2", "--warmup", "1", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = r.Stdout.Trim().Split('\n');
+        Assert.Contains("median", lines[0] + lines[^2]);
+        using var doc = JsonDocument.Parse(lines[^1]);
+        var j = doc.RootElement;
+        Assert.True(j.GetProperty("median_ms").GetDouble() > 0);
+        Assert.Equal(model, j.GetProperty("model").GetString());
+        Assert.Equal(size, j.GetProperty("size").GetString());
+        Assert.Equal("cpu", j.GetProperty("device").GetString());
+        Assert.Equal(2, j.GetProperty("runs").GetInt32());
+        Assert.Equal(2, j.GetProperty("times_ms").GetArrayLength());
+        Assert.True(j.GetProperty("gflop").GetDouble() > 0);
+        Assert.True(j.GetProperty("layers").GetArrayLength() > 5);
+    }
+
+    [Fact]
+    public void CudaIsRefusedInOneLine()
+    {
+        var r = ReelProcess.Run("bench", "--model", "dncnn", "--device", "cuda");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Contains("cuda", r.Stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void BadSizeIsAUserError()
+    {
+        var r = ReelProcess.Run("bench", "--model", "dncnn", "--size", "0x-3");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--size", r.Stderr);
+    }
+}
