@@ -19,8 +19,8 @@ public static class ColorizeCommand
     {
         var input = new Argument<string>("input") { Description = "Image to colorize (gray or colour; PNG, JPEG, BMP, TIFF), a video or a folder of frames" };
         var output = new Argument<string>("output") { Description = "Where to write the result (an image, a video or a new folder, like the input); written atomically" };
-        var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar (videos and folders)" };
-        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run on a video or folder" };
+        var noProgress = RestoreCommand.NoProgressOption();
+        var resume = RestoreCommand.ResumeOption();
         var weights = new Option<string>("--weights", "-w") { Description = "ECCV16 checkpoint (colorization_release_v2-9b330a0b.pth)", Required = true };
         var temperature = TemperatureOption();
         var cmd = new Command("colorize", "Colorize an image, a video or a folder of frames with the ECCV16 313-bin colorizer (Zhang, Isola, Efros).")

@@ -15,8 +15,8 @@ public static class DenoiseCommand
     {
         var input = new Argument<string>("input") { Description = "Image to denoise (PNG, JPEG, BMP, TIFF), a video or a folder of frames" };
         var output = new Argument<string>("output") { Description = "Where to write the result (an image, a video or a new folder, like the input); written atomically" };
-        var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar (videos and folders)" };
-        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run on a video or folder" };
+        var noProgress = RestoreCommand.NoProgressOption();
+        var resume = RestoreCommand.ResumeOption();
         var weights = new Option<string>("--weights", "-w") { Description = "DnCNN checkpoint (.pth or .safetensors)", Required = true };
         var cmd = new Command("denoise", "Remove noise from an image, a video or a folder of frames with DnCNN (gray or colour checkpoint).")
             { input, output, weights, noProgress, resume };

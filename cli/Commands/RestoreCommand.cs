@@ -26,14 +26,14 @@ public static class RestoreCommand
         var noColorize = new Option<bool>("--no-colorize") { Description = "Skip the colorizer (output stays gray)" };
         var noStabilize = new Option<bool>("--no-stabilize") { Description = "Skip the temporal prior (frames stream straight to the encoder)" };
         var noIrt = new Option<bool>("--no-irt") { Description = "Train the prior without IRT" };
-        var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar" };
+        var noProgress = NoProgressOption();
         var temperature = ColorizeCommand.TemperatureOption();
         var memory = new Option<int>("--memory-mb")
         {
             Description = "Frames waiting for the temporal prior stay in memory up to this many MiB; the rest wait on disk in a temp folder",
             DefaultValueFactory = _ => 2048,
         };
-        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run of the same command from its last finished shot" };
+        var resume = ResumeOption();
         var encoder = new Option<string>("--encoder") { Description = "ffmpeg video encoder (libx264, libx265, libvpx-vp9, libaom-av1, ffv1, …)", DefaultValueFactory = _ => "libx264" };
         var crf = new Option<int>("--crf") { Description = "Constant quality for x264/x265/VP9/AV1 (lower is better; 17 keeps film grain)", DefaultValueFactory = _ => 17 };
         var preset = new Option<string>("--preset") { Description = "x264/x265 speed preset", DefaultValueFactory = _ => "medium" };
@@ -87,6 +87,14 @@ public static class RestoreCommand
         }, cancel, () => WhatIsKept(r.GetValue(output)!))));
         return cmd;
     }
+
+    /// <summary>The progress switch of every command that runs the pipeline on videos and folders.</summary>
+    public static Option<bool> NoProgressOption() =>
+        new("--no-progress") { Description = "Plain progress lines instead of a progress bar (videos and folders)" };
+
+    /// <summary>The resume switch of every command that runs the pipeline on videos and folders.</summary>
+    public static Option<bool> ResumeOption() =>
+        new("--resume") { Description = "Continue an interrupted run of the same command on a video or folder from its last finished shot" };
 
     /// <summary>After an interruption: where the finished shots are and how to continue.</summary>
     public static string WhatIsKept(string output) => Directory.Exists(RestoreJob.FolderFor(output))

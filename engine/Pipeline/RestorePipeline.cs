@@ -87,10 +87,16 @@ public static class RestorePipeline
     /// <summary>Everything that shapes the output; a resumed run must match it exactly.</summary>
     private static Dictionary<string, string> Settings(FrameSource source, string output, bool videoOut, RestoreOptions o)
     {
-        static string Describe(string? path) => path is null ? "none"
-            : File.Exists(path) ? string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({new FileInfo(path).Length} bytes, {File.GetLastWriteTimeUtc(path):O})")
-            : Directory.Exists(path) ? string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({Directory.GetFiles(path).Length} files, {Directory.GetFiles(path).Select(File.GetLastWriteTimeUtc).DefaultIfEmpty().Max():O})")
-            : path;
+        static string Describe(string? path)
+        {
+            if (path is null) return "none";
+            if (File.Exists(path))
+                return string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({new FileInfo(path).Length} bytes, {File.GetLastWriteTimeUtc(path):O})");
+            if (!Directory.Exists(path)) return path;
+            var files = Directory.GetFiles(path);
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFullPath(path)} ({files.Length} files, {files.Select(File.GetLastWriteTimeUtc).DefaultIfEmpty().Max():O})");
+        }
         var p = o.Prior;
         return new Dictionary<string, string>
         {
@@ -206,7 +212,6 @@ public static class RestorePipeline
     private sealed class Piece : IDisposable
     {
         private readonly RestoreJob _job;
-        private readonly bool _video;
         private readonly bool _stabilize;
         private readonly List<long> _pts = new();
         private readonly List<string> _names = new();
@@ -218,7 +223,7 @@ public static class RestorePipeline
         /// <param name="written">Told the number of frames of the whole sequence finished so far, after each frame.</param>
         public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options, Action<long> written)
         {
-            (Start, StartNs, _job, _video, _stabilize, _written) = (start, startNs, job, video, options.Stabilize, written);
+            (Start, StartNs, _job, _stabilize, _written) = (start, startNs, job, options.Stabilize, written);
             _file = Path.GetFileName(job.PiecePath(job.Pieces.Count, ".nut"));
             if (video) _sink = new VideoSink(Path.Combine(job.Folder, _file), source.TimeBase, null, options.Encode);
             long half = options.Prior.MemoryBudgetBytes / 2;
@@ -259,7 +264,7 @@ public static class RestorePipeline
         {
             if (_count != Count) throw new InvalidOperationException($"{_count} of {Count} frames of the piece were written");
             _sink?.Complete();
-            return new RestorePiece(Start, Start + Count, StartNs, _video ? _file : null);
+            return new RestorePiece(Start, Start + Count, StartNs, _sink is null ? null : _file);
         }
 
         public void Dispose()

@@ -22,7 +22,7 @@ public static class VideoSegments
             list.Append("file '").Append(pieces[k].Path.Replace("'", @"'\''")).Append("'\n");
             if (k + 1 < pieces.Count)
             {
-                long us = Microseconds(pieces[k + 1].StartNs) - Microseconds(pieces[k].StartNs);
+                long us = VideoWriter.Microseconds(pieces[k + 1].StartNs) - VideoWriter.Microseconds(pieces[k].StartNs);
                 list.Append("duration ").Append(VideoWriter.Seconds(us * 1000)).Append('\n');
             }
         }
@@ -44,6 +44,4 @@ public static class VideoSegments
             Ffmpeg.Run(Ffmpeg.FfmpegPath, args, ReadOnlyMemory<byte>.Empty, output);
         });
     }
-
-    private static long Microseconds(long ns) => (ns + 500) / 1000;
 }

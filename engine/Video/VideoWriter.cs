@@ -100,10 +100,13 @@ public sealed class VideoWriter : IDisposable
 
     public string TargetPath => _target;
 
+    /// <summary>Nanoseconds rounded to ffmpeg's time resolution (AV_TIME_BASE, 1 µs).</summary>
+    public static long Microseconds(long ns) => (ns + 500) / 1000;
+
     /// <summary>Nanoseconds as the decimal seconds ffmpeg's time options take (microsecond resolution, its own).</summary>
     public static string Seconds(long ns)
     {
-        long us = (ns + 500) / 1000;
+        long us = Microseconds(ns);
         return string.Create(CultureInfo.InvariantCulture, $"{us / 1_000_000}.{us % 1_000_000:D6}");
     }
 
