@@ -9,16 +9,16 @@ namespace Reel.Engine.Training;
 /// <summary>
 /// ∂L/∂W of a k×k stride-1 "same" conv as one implicit GEMM: dW[co, (ky, kx, ci)] = Σ_p dY[co, p] ·
 /// X[ci, p + shift(ky, kx)]. dY is packed once as A (depth = pixels). X is copied once into a
-/// zero-bordered channels-last layout (padded H, padded W, Cin rounded up to 16), so for one tap
-/// the 16 channels a micro-tile needs are contiguous at every pixel: B is read in place through
+/// zero-bordered channels-last layout (padded H, padded W, Cin rounded up to NR), so for one tap
+/// the NR channels a micro-tile needs are contiguous at every pixel: B is read in place through
 /// per-pixel offsets, with no im2col buffer. Float tiles cover at most 64 pixels and add up in
 /// double, as precise as PyTorch's. Threads split the output tiles within each L2-sized span of
 /// pixels, so no two write the same accumulator.
 /// </summary>
 internal static unsafe class ConvWeightGradient
 {
-    private const int MR = Sgemm.MR;
-    private const int NR = Sgemm.NR;
+    private static readonly int MR = Sgemm.MR;
+    private static readonly int NR = Sgemm.NR;
     /// <summary>Float sums run over at most this many pixels; chunks add up in double.</summary>
     private const int ChunkPixels = 64;
 

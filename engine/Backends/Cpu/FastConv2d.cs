@@ -16,8 +16,8 @@ namespace Reel.Engine.Backends.Cpu;
 /// </summary>
 internal sealed unsafe class FastConv2d : IPreparedOp
 {
-    private const int MR = Sgemm.MR;
-    private const int NR = Sgemm.NR;
+    private static readonly int MR = Sgemm.MR;
+    private static readonly int NR = Sgemm.NR;
     private const int TilesPerChunk = 8;
 
     private readonly Conv2dOp _op;
@@ -182,16 +182,13 @@ internal sealed unsafe class FastConv2d : IPreparedOp
                 if (contiguous)
                 {
                     var bv = Vector256.Create(bias);
-                    var v0 = Vector256.Load(src) + bv;
-                    var v1 = Vector256.Load(src + 8) + bv;
-                    if (relu)
-                    {
-                        v0 = Vector256.Max(v0, Vector256<float>.Zero);
-                        v1 = Vector256.Max(v1, Vector256<float>.Zero);
-                    }
                     float* dst = plane + y0 * t.Wo + x0;
-                    v0.Store(dst);
-                    v1.Store(dst + 8);
+                    for (int j = 0; j < NR; j += 8)
+                    {
+                        var v = Vector256.Load(src + j) + bv;
+                        if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
+                        v.Store(dst + j);
+                    }
                     continue;
                 }
                 for (int j = 0; j < NR; j++)

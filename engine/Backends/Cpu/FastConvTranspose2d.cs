@@ -12,8 +12,8 @@ namespace Reel.Engine.Backends.Cpu;
 /// </summary>
 internal sealed unsafe class FastConvTranspose2d : IPreparedOp
 {
-    private const int MR = Sgemm.MR;
-    private const int NR = Sgemm.NR;
+    private static readonly int MR = Sgemm.MR;
+    private static readonly int NR = Sgemm.NR;
     private const int TilesPerChunk = 8;
 
     private readonly ConvTranspose2dOp _op;

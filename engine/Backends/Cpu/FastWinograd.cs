@@ -30,8 +30,8 @@ namespace Reel.Engine.Backends.Cpu;
 /// </summary>
 internal sealed unsafe class FastWinograd : IPreparedOp
 {
-    private const int MR = Sgemm.MR;
-    private const int NR = Sgemm.NR;
+    private static readonly int MR = Sgemm.MR;
+    private static readonly int NR = Sgemm.NR;
     private const int Lanes = 8;
 
     private readonly Conv2dOp _op;
@@ -41,7 +41,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
     private readonly int _cin, _cout, _mBlocks, _coutPad;
     private readonly float[] _u;       // α² × (mBlocks, Cin, MR): U[ξ] packed as GEMM A panels
     private readonly float[] _bias;    // (Cout)
-    private readonly int[] _offsets;   // row k of a packed V tile is 16 floats after row k−1
+    private readonly int[] _offsets;   // row k of a packed V tile is NR floats after row k−1
     private Plan? _plan;
 
     public static bool Applicable(Conv2dOp op) => op.KernelH == 3 && op.KernelW == 3 && op.Stride == 1;
@@ -148,7 +148,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         private readonly int _rowLength;       // padded row buffer length, the last cell always 0
         private readonly int _rowsPerBlock, _blocks, _blockSlots, _threads;
         private readonly bool _perThreadBlocks;
-        private readonly float[][] _v, _mm;    // per workspace: V (α², NT, Cin, 16), M (α², CoutPad, blockSlots)
+        private readonly float[][] _v, _mm;    // per workspace: V (α², NT, Cin, NR), M (α², CoutPad, blockSlots)
         private readonly float[][] _z, _rows;  // per thread: gathered taps (α, α, slotsPerRow), padded row
         private readonly float[] _zeroRow;
 
@@ -272,7 +272,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         private (int First, int End) BlockRows(int block) =>
             (block * _rowsPerBlock, Math.Min(_rowPhase.Length, (block + 1) * _rowsPerBlock));
 
-        /// <summary>V[ξ][slot / 16][ci][slot % 16] for input channels [ci0, ci1) of the block.</summary>
+        /// <summary>V[ξ][slot / NR][ci][slot % NR] for input channels [ci0, ci1) of the block.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
         private void InputTransform(int block, int workspace, int thread, int ci0, int ci1)
         {
