@@ -61,8 +61,8 @@ public static class BenchCommand
             // cuda without a usable GPU is a one-line error that says what is missing.
             var backend = r.GetValue(device) == "cuda" ? DeviceChoice.Resolve("cuda", cpu) : cpu;
             var profiler = new ProfilingBackend(backend);
-            var run = Build(name, h, w, r.GetValue(weights), profiler);
-            Report(name, h, w, convPath, training, run, profiler, timed, warm, asJson, r.GetValue(device)!);
+            var (run, phases) = Build(name, h, w, r.GetValue(weights), profiler);
+            Report(name, h, w, convPath, training, run, phases, profiler, timed, warm, asJson, r.GetValue(device)!);
             return 0;
         }));
         return cmd;
@@ -77,8 +77,8 @@ public static class BenchCommand
         throw new ReelException($"--size must be HxW with positive integers, e.g. 256x256; got '{s}'");
     }
 
-    /// <summary>The body to time: one forward (or one training step) on a fixed random input.</summary>
-    private static Action Build(string name, int h, int w, string? weightsPath, IBackend backend)
+    /// <summary>The body to time: one forward (or one training step, with where its time went) on a fixed random input.</summary>
+    private static (Action Run, Func<StepProfile>? Phases) Build(string name, int h, int w, string? weightsPath, IBackend backend)
     {
         var rng = new Random(7);
         Tensor Rand(Shape s, float lo, float hi)
@@ -93,14 +93,14 @@ public static class BenchCommand
             {
                 var net = DnCnn.FromWeights(weightsPath is null ? RandomDnCnn(rng) : CheckpointLoader.Load(weightsPath), backend);
                 var x = Rand(new Shape(1, net.Channels, h, w), 0, 1);
-                return () => net.Forward(x);
+                return (() => net.Forward(x), null);
             }
             case "colorizer":
             {
                 if (h % 8 != 0 || w % 8 != 0) throw new ReelException($"the colorizer needs a size that is a multiple of 8, got {h}x{w}");
                 var net = Colorizer.FromWeights(weightsPath is null ? RandomColorizer(rng) : CheckpointLoader.Load(weightsPath), backend);
                 var l = Rand(new Shape(1, 1, h, w), 0, 100);
-                return () => net.Forward(l);
+                return (() => net.Forward(l), null);
             }
             default:
             {
@@ -111,7 +111,7 @@ public static class BenchCommand
                 var input = Rand(new Shape(1, 3, h, w), 0, 1);
                 var processed = Rand(new Shape(1, 3, h, w), 0, 1);
                 var kind = net.OutChannels == 6 ? PriorLossKind.Irt : PriorLossKind.L1;
-                return () => trainer.Step(kind, input, processed, h, w);
+                return (() => trainer.Step(kind, input, processed, h, w), () => trainer.LastProfile);
             }
         }
     }
@@ -179,9 +179,10 @@ public static class BenchCommand
 
     private sealed record Layer(string Name, string Input, double Ms, double Gflops, string Path);
 
-    private static void Report(string name, int h, int w, ConvPath forced, bool precise, Action run, ProfilingBackend profiler,
-        int runs, int warmup, bool asJson, string device)
+    private static void Report(string name, int h, int w, ConvPath forced, bool precise, Action run, Func<StepProfile>? phases,
+        ProfilingBackend profiler, int runs, int warmup, bool asJson, string device)
     {
+        var steps = new List<StepProfile>();
         for (int i = 0; i < warmup; i++) run();
         var totals = new double[runs];
         var perCall = new List<double>[0];
@@ -195,6 +196,7 @@ public static class BenchCommand
             run();
             totals[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
+            if (phases is not null) steps.Add(phases());
             var calls = profiler.Calls;
             if (i == 0)
             {
@@ -212,10 +214,21 @@ public static class BenchCommand
             string path = t.Op is Conv2dOp conv ? ConvPlan.Choose(conv, forced, precise).ToString() : t.Op is ConvTranspose2dOp ? "gemm+col2im" : "";
             layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, t.Flops / ms / 1e6, path));
         }
-        double profiled = layers.Sum(l => l.Ms);
-        string rest = name == "unet" ? "loss, backward, Adam (not per op)" : "between ops (checks, allocation)";
-        layers.Add(new Layer(rest, "", Math.Max(0, median - profiled), 0, ""));
         double flops = shape.Sum(t => t.Flops);
+        if (steps.Count > 0)
+        {
+            // Every conv has a weight gradient of the forward's FLOPs; all but the first an input gradient too.
+            double first = shape.FirstOrDefault(t => t.Flops > 0).Flops;
+            double Phase(Func<StepProfile, double> f) => Median(steps.Select(f).ToArray());
+            double dw = Phase(p => p.WeightGradients), dx = Phase(p => p.InputGradients);
+            layers.Add(new Layer("loss and its gradient", "", Phase(p => p.Loss), 0, ""));
+            layers.Add(new Layer("backward: ∂W of every conv", "", dw, flops / dw / 1e6, "dot products"));
+            layers.Add(new Layer("backward: ∂x of every conv but the first", "", dx, (flops - first) / dx / 1e6, "ImplicitGemm"));
+            layers.Add(new Layer("backward: relu, pool, resize, concat", "", Phase(p => p.OtherBackward), 0, ""));
+            layers.Add(new Layer("Adam", "", Phase(p => p.Adam), 0, ""));
+        }
+        double profiled = layers.Sum(l => l.Ms);
+        layers.Add(new Layer("between ops (checks, allocation)", "", Math.Max(0, median - profiled), 0, ""));
         int threads = Environment.ProcessorCount;
 
         Console.WriteLine($"reel bench: {name} {h}x{w} on cpu ({threads} threads, conv path {forced}), {warmup} warm-up + {runs} runs");

@@ -14,29 +14,34 @@ namespace Reel.Engine.Training;
 public static class Backward
 {
     /// <summary>
-    /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (one GEMM, <see cref="ConvWeightGradient"/>) and ∂L/∂b into
-    /// <paramref name="dw"/> (<paramref name="db"/>) and returns ∂L/∂x unless <paramref name="needDx"/> is false.
-    /// ∂L/∂x is the convolution of dy with the weights flipped and transposed, run on <paramref name="backend"/>
-    /// (default: the fast path in its training precision).
+    /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (one GEMM, <see cref="ConvWeightGradient"/>)
+    /// into <paramref name="dw"/> and ∂L/∂b into <paramref name="db"/> when given.
     /// </summary>
-    public static Tensor? Conv(Tensor x, Tensor w, Tensor dy, Tensor dw, Tensor? db, bool needDx = true, IBackend? backend = null)
+    public static void ConvWeights(Tensor x, Tensor dy, Tensor dw, Tensor? db)
     {
-        int cout = w.Shape[0], cin = w.Shape[1], k = w.Shape[2], pad = k / 2;
-        int h = x.Shape.H, wd = x.Shape.W, plane = h * wd;
-        if (x.Shape.N != 1 || dy.Shape.C != cout || dy.Shape.H != h || dy.Shape.W != wd)
-            throw new ArgumentException($"conv backward: x {x.Shape}, w {w.Shape}, dy {dy.Shape} do not fit");
-
+        int cout = dw.Shape[0], k = dw.Shape[2], h = x.Shape.H, wd = x.Shape.W, plane = h * wd;
+        if (x.Shape.N != 1 || x.Shape.C != dw.Shape[1] || dy.Shape.C != cout || dy.Shape.H != h || dy.Shape.W != wd)
+            throw new ArgumentException($"conv backward: x {x.Shape}, dw {dw.Shape}, dy {dy.Shape} do not fit");
         ConvWeightGradient.Accumulate(x, dy, k, dw);
         if (db is not null)
             for (int co = 0; co < cout; co++) db.Data[co] += TensorPrimitives.Sum(dy.Data.AsSpan(co * plane, plane));
-        if (!needDx) return null;
+    }
 
+    /// <summary>
+    /// ∂L/∂x of the same conv: the convolution of dy with the weights flipped and transposed, run on
+    /// <paramref name="backend"/> (default: the fast path in its training precision).
+    /// </summary>
+    public static Tensor ConvInput(Tensor w, Tensor dy, IBackend? backend = null)
+    {
+        int cout = w.Shape[0], cin = w.Shape[1], k = w.Shape[2];
+        if (dy.Shape.N != 1 || dy.Shape.C != cout)
+            throw new ArgumentException($"conv backward: w {w.Shape}, dy {dy.Shape} do not fit");
         var flipped = new Tensor(new Shape(cin, cout, k, k));
         for (int co = 0; co < cout; co++)
         for (int ci = 0; ci < cin; ci++)
         for (int i = 0; i < k * k; i++)
             flipped.Data[(ci * cout + co) * k * k + (k * k - 1 - i)] = w.Data[(co * cin + ci) * k * k + i];
-        var op = new Conv2dOp(cout, cin, k, k, 1, pad, 1, HasBias: false);
+        var op = new Conv2dOp(cout, cin, k, k, 1, k / 2, 1, HasBias: false);
         return (backend ?? FastBackend.Training).Prepare(op, flipped).Run(dy);
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Reel.Engine.Backends.Cpu;
@@ -7,105 +8,171 @@ using Reel.Engine.Tensors;
 namespace Reel.Engine.Training;
 
 /// <summary>
-/// ∂L/∂W of a k×k stride-1 "same" conv as one implicit GEMM: dW[co, (ky, kx, ci)] = Σ_p dY[co, p] ·
-/// X[ci, p + shift(ky, kx)]. dY is packed once as A (depth = pixels). X is copied once into a
-/// zero-bordered channels-last layout (padded H, padded W, Cin rounded up to NR), so for one tap
-/// the NR channels a micro-tile needs are contiguous at every pixel: B is read in place through
-/// per-pixel offsets, with no im2col buffer. Float tiles cover at most 64 pixels and add up in
-/// double, as precise as PyTorch's. Threads split the output tiles within each L2-sized span of
-/// pixels, so no two write the same accumulator.
+/// ∂L/∂W of a k×k stride-1 "same" conv as dot products along the pixels, with no transposed or
+/// packed copy of anything: dY is laid out at the padded row pitch (its extra columns zero), so
+/// for every tap (ky, kx) dW[co, ci, ky, kx] = Σ_q dYp[co, q] · Xp[ci, q + ky·wp + kx] runs over
+/// two contiguous streams. A register block is <see cref="Rows"/> output channels × 3 horizontal
+/// taps: each step loads one vector of every dY row and three shifted vectors of the X row and
+/// does Rows × 3 FMAs with the pixels across the lanes. Lanes sum at most 64 products in float;
+/// each chunk's lane sums are reduced and added up in double, as precise as PyTorch's.
 /// </summary>
 internal static unsafe class ConvWeightGradient
 {
-    private static readonly int MR = Sgemm.MR;
-    private static readonly int NR = Sgemm.NR;
-    /// <summary>Float sums run over at most this many pixels; chunks add up in double.</summary>
-    private const int ChunkPixels = 64;
+    /// <summary>Products each lane sums in float before the chunk's sums go into double.</summary>
+    private const int PerLane = 64;
+    /// <summary>Horizontal taps per kernel call (the three vectors of one X row, one float apart).</summary>
+    private const int Taps = 3;
+
+    /// <summary>Output channels per register block: 6 × 3 zmm accumulators, or 4 × 3 ymm.</summary>
+    private static readonly int Rows = Sgemm.Wide ? 6 : 4;
+    private static readonly int Lanes = Sgemm.Wide ? 16 : 8;
 
     /// <summary>Adds ∂L/∂W for input x (1, Cin, H, W) and output gradient dy (1, Cout, H, W) into dw (Cout, Cin, k, k).</summary>
     public static void Accumulate(Tensor x, Tensor dy, int k, Tensor dw)
     {
-        int cin = x.Shape.C, cout = dy.Shape.C, h = x.Shape.H, w = x.Shape.W, pixels = h * w, pad = k / 2;
-        int cinPad = (cin + NR - 1) / NR * NR, groups = cinPad / NR, taps = k * k;
-        int hp = h + 2 * pad, wp = w + 2 * pad;
-        int mBlocks = (cout + MR - 1) / MR, nTiles = taps * groups, columns = nTiles * NR;
-        int xtLength = hp * wp * cinPad, aLength = mBlocks * pixels * MR;
-        var xt = ArrayPool<float>.Shared.Rent(xtLength);
-        var packedA = ArrayPool<float>.Shared.Rent(aLength);
-        var offsets = ArrayPool<int>.Shared.Rent(pixels);
-        var acc = ArrayPool<double>.Shared.Rent(mBlocks * MR * columns);
+        int cin = x.Shape.C, cout = dy.Shape.C, h = x.Shape.H, w = x.Shape.W, pad = k / 2;
+        int hp = h + 2 * pad, wp = w + 2 * pad, plane = hp * wp;
+        int rows = Rows, lanes = Lanes;
+        int grid = h * wp;
+        int chunks = (grid + PerLane * lanes - 1) / (PerLane * lanes);
+        int chunk = ((grid + chunks - 1) / chunks + lanes - 1) / lanes * lanes, gridPad = chunks * chunk;
+        int blocks = (cout + rows - 1) / rows, tapBlocks = (k + Taps - 1) / Taps;
+        // The last plane's reads run past its end by the chunk padding and the taps' reach.
+        int xpLength = cin * plane + (gridPad - grid) + tapBlocks * Taps + lanes;
+        // dY rows start on 64-byte boundaries (gridPad is a whole number of vectors; the slack lets the
+        // start move). Arrays this size live on the large-object heap, which is not compacted, so the
+        // offset found once stays right; were one moved, only speed would suffer.
+        int dypLength = blocks * rows * gridPad + 16, accLength = cout * cin * k * k;
+        var xp = ArrayPool<float>.Shared.Rent(xpLength);
+        var dyp = ArrayPool<float>.Shared.Rent(dypLength);
+        var acc = ArrayPool<double>.Shared.Rent(accLength);
         try
         {
-            Array.Clear(xt, 0, xtLength);
-            Array.Clear(acc, 0, mBlocks * MR * columns);
-            // X → (hp, wp, cinPad), zero border and zero channels ≥ Cin.
-            Parallel.For(0, h, r =>
+            Array.Clear(acc, 0, accLength);
+            Array.Clear(xp, cin * plane, xpLength - cin * plane);
+            Parallel.For(0, cin, c =>
             {
-                for (int c = 0; c < cin; c++)
-                {
-                    int src = (c * h + r) * w, dst = ((r + pad) * wp + pad) * cinPad + c;
-                    for (int col = 0; col < w; col++) xt[dst + col * cinPad] = x.Data[src + col];
-                }
+                var dst = xp.AsSpan(c * plane, plane);
+                dst.Clear();
+                for (int r = 0; r < h; r++) x.Data.AsSpan((c * h + r) * w, w).CopyTo(dst.Slice((r + pad) * wp + pad));
             });
-            // dY → A panels (mBlocks, pixels, MR), rows past Cout zero.
-            Parallel.For(0, mBlocks, mb =>
+            int dyp0;
+            fixed (float* p = dyp) dyp0 = (int)((64 - (long)p % 64) % 64 / 4);
+            Parallel.For(0, blocks * rows, co =>
             {
-                int a0 = mb * pixels * MR;
-                for (int r = 0; r < MR; r++)
-                {
-                    int co = mb * MR + r;
-                    if (co < cout)
-                        for (int p = 0; p < pixels; p++) packedA[a0 + p * MR + r] = dy.Data[co * pixels + p];
-                    else
-                        for (int p = 0; p < pixels; p++) packedA[a0 + p * MR + r] = 0;
-                }
+                var dst = dyp.AsSpan(dyp0 + co * gridPad, gridPad);
+                dst.Clear();
+                if (co < cout)
+                    for (int r = 0; r < h; r++) dy.Data.AsSpan((co * h + r) * w, w).CopyTo(dst.Slice(r * wp));
             });
-            for (int p = 0; p < pixels; p++) offsets[p] = ((p / w + pad) * wp + p % w + pad) * cinPad;
 
-            // A span of pixels whose A and B stay in L2 while every output tile runs over it.
-            int span = Math.Clamp((1 << 18) / (cout + cinPad) / ChunkPixels * ChunkPixels, ChunkPixels, Math.Max(ChunkPixels, pixels));
-            int jobs = mBlocks * nTiles, threads = Math.Min(Environment.ProcessorCount, jobs);
-            for (int p0 = 0; p0 < pixels; p0 += span)
+            int threads = Environment.ProcessorCount, jobs = blocks * cin;
+            for (int c = 0; c < chunks; c++)
             {
-                int end = Math.Min(pixels, p0 + span);
-                Parallel.For(0, threads, t =>
+                int q0 = c * chunk;
+                Parallel.For(0, Math.Min(threads, jobs), t =>
                 {
-                    float* tile = stackalloc float[MR * NR];
-                    fixed (float* a = packedA)
-                    fixed (float* b = xt)
-                    fixed (int* offs = offsets)
+                    float* dots = stackalloc float[rows * Taps];
+                    fixed (float* a = dyp)
+                    fixed (float* b = xp)
                     fixed (double* sum = acc)
                     {
                         for (int job = t; job < jobs; job += threads)
                         {
-                            int mb = job / nTiles, nt = job % nTiles, tap = nt / groups, g = nt % groups;
-                            int shift = (((tap / k) - pad) * wp + (tap % k) - pad) * cinPad + g * NR;
-                            for (int c0 = p0; c0 < end; c0 += ChunkPixels)
+                            int block = job / cin, ci = job % cin;
+                            float* aBlock = a + dyp0 + (long)block * rows * gridPad + q0;
+                            for (int ky = 0; ky < k; ky++)
+                            for (int tb = 0; tb < tapBlocks; tb++)
                             {
-                                Sgemm.Tile(a + ((long)mb * pixels + c0) * MR, b + shift, offs + c0, Math.Min(ChunkPixels, end - c0), tile);
-                                double* dst = sum + (long)mb * MR * columns + nt * NR;
-                                for (int r = 0; r < MR; r++, dst += columns)
-                                for (int c = 0; c < NR; c += 4)
+                                float* bRow = b + (long)ci * plane + q0 + ky * wp + tb * Taps;
+                                if (Sgemm.Wide) DotsWide(aBlock, gridPad, bRow, chunk / lanes, dots);
+                                else DotsNarrow(aBlock, gridPad, bRow, chunk / lanes, dots);
+                                for (int r = 0; r < rows; r++)
                                 {
-                                    var v = Avx.ConvertToVector256Double(Vector128.Load(tile + r * NR + c));
-                                    (Vector256.Load(dst + c) + v).Store(dst + c);
+                                    int co = block * rows + r;
+                                    if (co >= cout) break;
+                                    double* entry = sum + ((long)(co * cin + ci) * k + ky) * k;
+                                    for (int tx = 0; tx < Taps && tb * Taps + tx < k; tx++) entry[tb * Taps + tx] += dots[r * Taps + tx];
                                 }
                             }
                         }
                     }
                 });
             }
-            for (int co = 0; co < cout; co++)
-            for (int ci = 0; ci < cin; ci++)
-            for (int tap = 0; tap < taps; tap++)
-                dw.Data[(co * cin + ci) * taps + tap] += (float)acc[co * columns + tap * cinPad + ci];
+            for (int i = 0; i < accLength; i++) dw.Data[i] += (float)acc[i];
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(xt);
-            ArrayPool<float>.Shared.Return(packedA);
-            ArrayPool<int>.Shared.Return(offsets);
+            ArrayPool<float>.Shared.Return(xp);
+            ArrayPool<float>.Shared.Return(dyp);
             ArrayPool<double>.Shared.Return(acc);
         }
+    }
+
+    /// <summary>6 rows of a (lda apart) × 3 taps of b (one float apart) over steps × 16 pixels; dots[r·3 + tap].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotsWide(float* a, int lda, float* b, int steps, float* dots)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
+        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        // One load of X per step: the vectors one and two floats on are cut from it and the next
+        // one (valignd), instead of two more loads that would straddle cache lines.
+        var next = Vector512.Load(b);
+        for (int s = 0; s < steps; s++)
+        {
+            int o = s * 16;
+            var b0 = next;
+            next = Vector512.Load(b + o + 16);
+            var b1 = Avx512F.AlignRight32(next.AsUInt32(), b0.AsUInt32(), 1).AsSingle();
+            var b2 = Avx512F.AlignRight32(next.AsUInt32(), b0.AsUInt32(), 2).AsSingle();
+            var av = Vector512.Load(a + o);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01); c02 = Vector512.FusedMultiplyAdd(av, b2, c02);
+            av = Vector512.Load(a1 + o);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11); c12 = Vector512.FusedMultiplyAdd(av, b2, c12);
+            av = Vector512.Load(a2 + o);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21); c22 = Vector512.FusedMultiplyAdd(av, b2, c22);
+            av = Vector512.Load(a3 + o);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31); c32 = Vector512.FusedMultiplyAdd(av, b2, c32);
+            av = Vector512.Load(a4 + o);
+            c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41); c42 = Vector512.FusedMultiplyAdd(av, b2, c42);
+            av = Vector512.Load(a5 + o);
+            c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51); c52 = Vector512.FusedMultiplyAdd(av, b2, c52);
+        }
+        dots[0] = Vector512.Sum(c00); dots[1] = Vector512.Sum(c01); dots[2] = Vector512.Sum(c02);
+        dots[3] = Vector512.Sum(c10); dots[4] = Vector512.Sum(c11); dots[5] = Vector512.Sum(c12);
+        dots[6] = Vector512.Sum(c20); dots[7] = Vector512.Sum(c21); dots[8] = Vector512.Sum(c22);
+        dots[9] = Vector512.Sum(c30); dots[10] = Vector512.Sum(c31); dots[11] = Vector512.Sum(c32);
+        dots[12] = Vector512.Sum(c40); dots[13] = Vector512.Sum(c41); dots[14] = Vector512.Sum(c42);
+        dots[15] = Vector512.Sum(c50); dots[16] = Vector512.Sum(c51); dots[17] = Vector512.Sum(c52);
+    }
+
+    /// <summary>As <see cref="DotsWide"/> with 4 rows and 8-pixel steps (12 accumulators + 4 operands = the 16 ymm registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotsNarrow(float* a, int lda, float* b, int steps, float* dots)
+    {
+        Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector256<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (int s = 0; s < steps; s++)
+        {
+            int o = s * 8;
+            var b0 = Vector256.Load(b + o);
+            var b1 = Vector256.Load(b + o + 1);
+            var b2 = Vector256.Load(b + o + 2);
+            var av = Vector256.Load(a + o);
+            c00 = Vector256.FusedMultiplyAdd(av, b0, c00); c01 = Vector256.FusedMultiplyAdd(av, b1, c01); c02 = Vector256.FusedMultiplyAdd(av, b2, c02);
+            av = Vector256.Load(a1 + o);
+            c10 = Vector256.FusedMultiplyAdd(av, b0, c10); c11 = Vector256.FusedMultiplyAdd(av, b1, c11); c12 = Vector256.FusedMultiplyAdd(av, b2, c12);
+            av = Vector256.Load(a2 + o);
+            c20 = Vector256.FusedMultiplyAdd(av, b0, c20); c21 = Vector256.FusedMultiplyAdd(av, b1, c21); c22 = Vector256.FusedMultiplyAdd(av, b2, c22);
+            av = Vector256.Load(a3 + o);
+            c30 = Vector256.FusedMultiplyAdd(av, b0, c30); c31 = Vector256.FusedMultiplyAdd(av, b1, c31); c32 = Vector256.FusedMultiplyAdd(av, b2, c32);
+        }
+        dots[0] = Vector256.Sum(c00); dots[1] = Vector256.Sum(c01); dots[2] = Vector256.Sum(c02);
+        dots[3] = Vector256.Sum(c10); dots[4] = Vector256.Sum(c11); dots[5] = Vector256.Sum(c12);
+        dots[6] = Vector256.Sum(c20); dots[7] = Vector256.Sum(c21); dots[8] = Vector256.Sum(c22);
+        dots[9] = Vector256.Sum(c30); dots[10] = Vector256.Sum(c31); dots[11] = Vector256.Sum(c32);
     }
 }

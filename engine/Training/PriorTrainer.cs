@@ -1,9 +1,13 @@
+using System.Diagnostics;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Models;
 using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Training;
+
+/// <summary>Where the last training step's time went, in ms (what `reel bench --model unet` reports beside the forward's ops).</summary>
+public sealed record StepProfile(double Forward, double Loss, double WeightGradients, double InputGradients, double OtherBackward, double Adam);
 
 /// <summary>
 /// Trains a <see cref="VideoPrior"/> one frame at a time: forward with every intermediate kept,
@@ -15,6 +19,7 @@ public sealed class PriorTrainer
     private readonly IBackend _backend;
     private readonly Adam _adam;
     private readonly Dictionary<string, Tensor> _grads = new();
+    private long _weightTicks, _inputTicks;
 
     public PriorTrainer(VideoPrior net, IBackend backend, float learningRate = 1e-4f)
     {
@@ -26,6 +31,9 @@ public sealed class PriorTrainer
         foreach (var (name, t) in net.Parameters) _grads[name] = new Tensor(t.Shape);
     }
 
+    /// <summary>The time of each phase of the last <see cref="Step"/> (or <see cref="ComputeGradients"/>, Adam 0).</summary>
+    public StepProfile LastProfile { get; private set; } = new(0, 0, 0, 0, 0, 0);
+
     /// <summary>Gradients of the last <see cref="ComputeGradients"/>, by parameter name.</summary>
     public IReadOnlyDictionary<string, Tensor> Gradients => _grads;
 
@@ -33,19 +41,28 @@ public sealed class PriorTrainer
     public double Step(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
     {
         double loss = ComputeGradients(kind, input, processed, validH, validW);
+        long start = Stopwatch.GetTimestamp();
         _adam.Step(_net.Parameters, _grads);
+        LastProfile = LastProfile with { Adam = Stopwatch.GetElapsedTime(start).TotalMilliseconds };
         return loss;
     }
 
     /// <summary>Forward, loss and backward, leaving ∂L/∂θ in <see cref="Gradients"/>; no update.</summary>
     public double ComputeGradients(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
     {
+        long t0 = Stopwatch.GetTimestamp();
         var rec = new Dictionary<string, Tensor>();
         var output = _net.Forward(input, _backend, rec);
+        long t1 = Stopwatch.GetTimestamp();
         var dOut = new Tensor(output.Shape);
         double loss = PriorLoss.Compute(kind, output, input, processed, dOut, validH, validW);
+        long t2 = Stopwatch.GetTimestamp();
         foreach (var g in _grads.Values) Array.Clear(g.Data);
+        _weightTicks = _inputTicks = 0;
         BackwardPass(rec, dOut);
+        long t3 = Stopwatch.GetTimestamp();
+        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        LastProfile = new StepProfile(Ms(t1 - t0), Ms(t2 - t1), Ms(_weightTicks), Ms(_inputTicks), Ms(t3 - t2 - _weightTicks - _inputTicks), 0);
         return loss;
     }
 
@@ -53,9 +70,17 @@ public sealed class PriorTrainer
     {
         var p = _net.Parameters;
         var widths = VideoPrior.Widths(_net.Width);
-        Tensor ConvBack(string layer, string input, Tensor dy, bool bias = false, bool needDx = true) =>
-            Backward.Conv(rec[input], p[layer + ".weight"], dy, _grads[layer + ".weight"], bias ? _grads[layer + ".bias"] : null, needDx,
-                _backend is FastBackend ? _backend : null)!;
+        Tensor ConvBack(string layer, string input, Tensor dy, bool bias = false, bool needDx = true)
+        {
+            long start = Stopwatch.GetTimestamp();
+            Backward.ConvWeights(rec[input], dy, _grads[layer + ".weight"], bias ? _grads[layer + ".bias"] : null);
+            long mid = Stopwatch.GetTimestamp();
+            _weightTicks += mid - start;
+            if (!needDx) return null!;
+            var dx = Backward.ConvInput(p[layer + ".weight"], dy, _backend is FastBackend ? _backend : null);
+            _inputTicks += Stopwatch.GetTimestamp() - mid;
+            return dx;
+        }
 
         var dh = ConvBack("conv", "d1", dOut, bias: true);
         var skipGrads = new Tensor[5];

@@ -4,14 +4,14 @@ using Reel.Tests.Support;
 
 namespace Reel.Tests.Training;
 
-/// <summary>The weight-gradient GEMM against a plain double-precision sum, on shapes that hit every edge of its tiling.</summary>
+/// <summary>The weight gradient against a plain double-precision sum, on shapes that hit every edge of its tiling.</summary>
 public class ConvWeightGradientTests
 {
     [Theory]
     [InlineData(3, 32, 3, 16, 16)]   // the U-Net's first conv
-    [InlineData(17, 13, 3, 9, 7)]    // channels not multiples of 16 or 6, odd sizes
+    [InlineData(17, 13, 3, 9, 7)]    // channels not multiples of 4 or 6, odd sizes
     [InlineData(5, 7, 1, 5, 3)]      // 1×1
-    [InlineData(40, 6, 3, 33, 35)]   // several pixel spans and 64-pixel chunks with a tail
+    [InlineData(40, 6, 3, 33, 35)]   // two pixel chunks, the second short
     public void MatchesADoubleSum(int cin, int cout, int k, int h, int w)
     {
         var rng = new Random(cin * 100 + cout);
@@ -35,7 +35,7 @@ public class ConvWeightGradientTests
             expected.Data[((co * cin + ci) * k + ky) * k + kx] += (float)s;
         }
         ConvWeightGradient.Accumulate(x, dy, k, dw);
-        // Float sums over ≤ 64 products of unit-size terms, then double: |err| ≲ 64·ε·√(pixels/64) per entry.
+        // Float sums over ≤ 64 products per lane, then the lanes, then double across chunks: |err| ≲ 64·ε·√(pixels/64) per entry.
         Tolerance.AssertClose(expected, dw, 1e-5 * Math.Sqrt(h * w), 1e-6, $"dW {cin}→{cout} k{k} {h}×{w}");
     }
 

@@ -18,7 +18,10 @@ internal sealed unsafe class FastConv2d : IPreparedOp
 {
     private static readonly int MR = Sgemm.MR;
     private static readonly int NR = Sgemm.NR;
-    private const int TilesPerChunk = 8;
+    private const int TilesPerChunk = 4;
+    /// <summary>Depth rows per packed B panel: 192 × 32 floats = 24 KiB, half of L1, with AVX-512.</summary>
+    private const int DepthBlock = 192;
+    private static readonly int[] _panelOffsets = Enumerable.Range(0, DepthBlock).Select(k => k * Sgemm.NR).ToArray();
 
     private readonly Conv2dOp _op;
     private readonly int _k;
@@ -37,7 +40,7 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         _k = op.InChannels * op.KernelH * op.KernelW;
         _mBlocks = (op.OutChannels + MR - 1) / MR;
         int depth = _k;
-        _packedA = Sgemm.PackA(op.OutChannels, depth, (co, k) => weight.Data[co * depth + k]);
+        _packedA = Sgemm.PackA(weight.Data, op.OutChannels, depth);
         _bias = bias is null ? new float[op.OutChannels] : bias.Span.ToArray();
     }
 
@@ -74,7 +77,7 @@ internal sealed unsafe class FastConv2d : IPreparedOp
             for (int r = 0; r < s.H; r++)
                 Array.Copy(x.Data, src + (c * s.H + r) * s.W, padded, c * plane + (r + p) * wp + p, s.W);
 
-            var offsets = new int[_k];
+            var offsets = ArrayPool<int>.Shared.Rent(_k);
             for (int c = 0, k = 0; c < s.C; c++)
             for (int ky = 0; ky < _op.KernelH; ky++)
             for (int kx = 0; kx < _op.KernelW; kx++)
@@ -83,24 +86,81 @@ internal sealed unsafe class FastConv2d : IPreparedOp
             var target = new Target(y.Data, n * y.Shape.C * ho * wo, ho, wo, wp);
             int tiles = (ho * wp + NR - 1) / NR;
             int chunks = (tiles + TilesPerChunk - 1) / TilesPerChunk;
-            Parallel.For(0, chunks, chunk =>
+            // Small maps with many channels have few pixel chunks: split the output channels too,
+            // so every core gets several pieces of work.
+            int groups = Math.Clamp((4 * Environment.ProcessorCount + chunks - 1) / chunks, 1, _mBlocks);
+            int perGroup = (_mBlocks + groups - 1) / groups;
+            groups = (_mBlocks + perGroup - 1) / perGroup;
+            try
             {
-                fixed (float* a = _packedA)
-                fixed (float* b = padded)
-                fixed (int* offs = offsets)
+                Parallel.For(0, chunks * groups, item =>
                 {
-                    int t0 = chunk * TilesPerChunk, t1 = Math.Min(tiles, t0 + TilesPerChunk);
-                    for (int mb = 0; mb < _mBlocks; mb++)
-                    for (int t = t0; t < t1; t++)
-                        ComputeTile(a + mb * _k * MR, b + t * NR, offs, mb, t * NR, target);
-                }
-            });
+                    int chunk = item / groups, mb0 = item % groups * perGroup, mb1 = Math.Min(_mBlocks, mb0 + perGroup);
+                    int t0 = chunk * TilesPerChunk, count = Math.Min(tiles, t0 + TilesPerChunk) - t0;
+                    RunPiece(padded, offsets, t0, count, mb0, mb1, target);
+                });
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(offsets);
+            }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(padded);
         }
     }
+
+    /// <summary>
+    /// Output tiles [t0, t0 + count) × channel blocks [mb0, mb1): the depth in steps of
+    /// <see cref="DepthBlock"/>, each step's B rows copied into contiguous panels (one per tile,
+    /// small enough for L1, used by every channel block), partial sums kept in a tile buffer
+    /// between steps — the same FMA chain per output as one pass over the whole depth.
+    /// </summary>
+    private void RunPiece(float[] padded, int[] offsets, int t0, int count, int mb0, int mb1, in Target target)
+    {
+        int mr = MR, nr = NR, blocks = mb1 - mb0;
+        // 16 floats of slack so both can start on a 64-byte boundary: the kernel's vector loads then never straddle cache lines.
+        var panels = ArrayPool<float>.Shared.Rent(count * DepthBlock * nr + 16);
+        var sums = ArrayPool<float>.Shared.Rent(blocks * count * mr * nr + 16);
+        try
+        {
+            fixed (float* a = _packedA)
+            fixed (float* b = padded)
+            fixed (int* offs = offsets)
+            fixed (int* panelOffs = _panelOffsets)
+            fixed (float* panel0 = panels)
+            fixed (float* c0 = sums)
+            {
+                float* panel = Align64(panel0), c = Align64(c0);
+                for (int k0 = 0; k0 < _k; k0 += DepthBlock)
+                {
+                    int kc = Math.Min(DepthBlock, _k - k0);
+                    for (int t = 0; t < count; t++)
+                    {
+                        float* dst = panel + t * DepthBlock * nr;
+                        float* col = b + (t0 + t) * nr;
+                        for (int k = 0; k < kc; k++, dst += nr)
+                            Buffer.MemoryCopy(col + offs[k0 + k], dst, nr * 4, nr * 4);
+                    }
+                    for (int t = 0; t < count; t++)
+                    for (int mb = mb0; mb < mb1; mb++)
+                        Sgemm.Tile(a + ((long)mb * _k + k0) * mr, panel + t * DepthBlock * nr, panelOffs, kc,
+                            c + ((mb - mb0) * count + t) * mr * nr, nr, accumulate: k0 > 0);
+                }
+                for (int mb = mb0; mb < mb1; mb++)
+                for (int t = 0; t < count; t++)
+                    StoreTile(c + ((mb - mb0) * count + t) * mr * nr, mb, (t0 + t) * nr, target);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(panels);
+            ArrayPool<float>.Shared.Return(sums);
+        }
+    }
+
+    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     private void RunIm2Col(Tensor x, int n, Tensor y)
     {

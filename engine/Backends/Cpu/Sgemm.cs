@@ -40,6 +40,23 @@ internal static unsafe class Sgemm
         return packed;
     }
 
+    /// <summary>Packs the row-major M × K matrix <paramref name="src"/> into (ceil(M/MR), K, MR) panels, zero-padded.</summary>
+    public static float[] PackA(float[] src, int m, int k)
+    {
+        int mr = MR, blocks = (m + mr - 1) / mr;
+        var packed = new float[blocks * k * mr];
+        Parallel.For(0, blocks, block =>
+        {
+            int rows = Math.Min(mr, m - block * mr);
+            for (int r = 0; r < rows; r++)
+            {
+                int from = (block * mr + r) * k, to = block * k * mr + r;
+                for (int col = 0; col < k; col++) packed[to + col * mr] = src[from + col];
+            }
+        });
+        return packed;
+    }
+
     /// <summary>One MR × NR tile over the full depth <paramref name="k"/>, written row-major to <paramref name="tile"/>.</summary>
     public static void Tile(float* a, float* b, int* offsets, int k, float* tile) => Tile(a, b, offsets, k, tile, NR);
 
