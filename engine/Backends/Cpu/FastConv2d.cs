@@ -71,11 +71,22 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         var padded = ArrayPool<float>.Shared.Rent(length);
         try
         {
-            Array.Clear(padded, 0, length);
             int src = n * s.C * s.H * s.W;
-            for (int c = 0; c < s.C; c++)
-            for (int r = 0; r < s.H; r++)
-                Array.Copy(x.Data, src + (c * s.H + r) * s.W, padded, c * plane + (r + p) * wp + p, s.W);
+            Array.Clear(padded, s.C * plane, length - s.C * plane);
+            // Channels in parallel: on the large maps this copy is a tenth of the conv.
+            Parallel.For(0, s.C, c =>
+            {
+                var dst = padded.AsSpan(c * plane, plane);
+                dst.Slice(0, p * wp + p).Clear();
+                for (int r = 0; r < s.H; r++)
+                {
+                    int row = (r + p) * wp + p;
+                    x.Data.AsSpan(src + (c * s.H + r) * s.W, s.W).CopyTo(dst.Slice(row));
+                    dst.Slice(row + s.W, Math.Min(2 * p, plane - row - s.W)).Clear();
+                }
+                int end = (s.H + p) * wp + p;
+                if (end < plane) dst.Slice(end).Clear();
+            });
 
             var offsets = ArrayPool<int>.Shared.Rent(_k);
             for (int c = 0, k = 0; c < s.C; c++)
@@ -140,8 +151,20 @@ internal sealed unsafe class FastConv2d : IPreparedOp
                     {
                         float* dst = panel + t * DepthBlock * nr;
                         float* col = b + (t0 + t) * nr;
-                        for (int k = 0; k < kc; k++, dst += nr)
-                            Buffer.MemoryCopy(col + offs[k0 + k], dst, nr * 4, nr * 4);
+                        if (Sgemm.Wide)
+                            for (int k = 0; k < kc; k++, dst += 32)
+                            {
+                                float* from = col + offs[k0 + k];
+                                Vector512.Load(from).Store(dst);
+                                Vector512.Load(from + 16).Store(dst + 16);
+                            }
+                        else
+                            for (int k = 0; k < kc; k++, dst += 16)
+                            {
+                                float* from = col + offs[k0 + k];
+                                Vector256.Load(from).Store(dst);
+                                Vector256.Load(from + 8).Store(dst + 8);
+                            }
                     }
                     for (int t = 0; t < count; t++)
                     for (int mb = mb0; mb < mb1; mb++)
@@ -230,34 +253,33 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         int rows = Math.Min(MR, _op.OutChannels - mb * MR);
         int y0 = p0 / t.Pitch, x0 = p0 % t.Pitch;
         bool relu = _op.Activation == Activation.Relu;
-        bool contiguous = y0 < t.Ho && x0 + NR <= t.Wo;
         fixed (float* outBase = t.Out)
         {
             for (int r = 0; r < rows; r++)
             {
                 int co = mb * MR + r;
-                float bias = _bias[co];
+                var bias = Vector256.Create(_bias[co]);
                 float* plane = outBase + t.Offset + co * t.Ho * t.Wo;
                 float* src = tile + r * NR;
-                if (contiguous)
+                // The tile's columns, row by row of the computed grid: the part of each row inside
+                // the output is stored, the padding columns past it are dropped.
+                for (int j = 0, yy = y0, xx = x0; j < NR && yy < t.Ho; yy++, xx = 0)
                 {
-                    var bv = Vector256.Create(bias);
-                    float* dst = plane + y0 * t.Wo + x0;
-                    for (int j = 0; j < NR; j += 8)
+                    int run = Math.Min(NR - j, t.Pitch - xx), valid = Math.Max(0, Math.Min(run, t.Wo - xx));
+                    float* dst = plane + yy * t.Wo + xx;
+                    int c = 0;
+                    for (; c + 8 <= valid; c += 8)
                     {
-                        var v = Vector256.Load(src + j) + bv;
+                        var v = Vector256.Load(src + j + c) + bias;
                         if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
-                        v.Store(dst + j);
+                        v.Store(dst + c);
                     }
-                    continue;
-                }
-                for (int j = 0; j < NR; j++)
-                {
-                    int pos = p0 + j, yy = pos / t.Pitch, xx = pos % t.Pitch;
-                    if (yy >= t.Ho) break;
-                    if (xx >= t.Wo) continue;
-                    float v = src[j] + bias;
-                    plane[yy * t.Wo + xx] = relu && v < 0 ? 0 : v;
+                    for (; c < valid; c++)
+                    {
+                        float v = src[j + c] + bias.ToScalar();
+                        dst[c] = relu && v < 0 ? 0 : v;
+                    }
+                    j += run;
                 }
             }
         }

@@ -7,16 +7,22 @@ namespace Reel.Engine.Backends.Cpu;
 
 /// <summary>
 /// The machine's measured single-precision FMA peak: a register-only loop of independent
-/// Vector256 FMA chains (enough of them to cover the FMA latency on both ports) on one thread
-/// and on every core at once. What the conv paths' GFLOP/s are compared with.
+/// Vector256 or Vector512 FMA chains (enough of them to cover the FMA latency on both ports) on
+/// one thread and on every core at once. What the conv paths' GFLOP/s are compared with.
 /// </summary>
 public static class FmaPeak
 {
+    /// <summary>Whether the convolutions' SGEMM kernels run AVX-512 (else AVX2): the peak to compare their GFLOP/s with.</summary>
+    public static bool GemmUsesAvx512 => Sgemm.Wide;
+
     /// <summary>GFLOP/s (2 per FMA lane) of <paramref name="threads"/> threads for about <paramref name="milliseconds"/> each; the best of a few tries.</summary>
-    public static double Measure(int threads, int milliseconds = 300)
+    public static double Measure(int threads, int milliseconds = 300, bool wide = false)
     {
+        if (wide && !(Vector512.IsHardwareAccelerated && Avx512F.IsSupported))
+            throw new PlatformNotSupportedException("this CPU (or .NET on it) has no accelerated AVX-512");
         const long iterations = 1 << 22;
-        Loop(1000); // JIT and warm-up
+        Func<long, float> loop = wide ? Loop512 : Loop;
+        loop(1000); // JIT and warm-up
         double best = 0;
         for (int attempt = 0; attempt < 3; attempt++)
         {
@@ -27,12 +33,12 @@ public static class FmaPeak
                 var until = milliseconds;
                 long done = 0;
                 var local = Stopwatch.StartNew();
-                while (local.ElapsedMilliseconds < until) { Loop(iterations); done++; }
+                while (local.ElapsedMilliseconds < until) { loop(iterations); done++; }
                 Interlocked.Add(ref reps, done);
             })).ToList();
             foreach (var w in workers) w.Start();
             foreach (var w in workers) w.Join();
-            double flops = reps * iterations * 12.0 * 8 * 2;
+            double flops = reps * iterations * 12.0 * (wide ? 16 : 8) * 2;
             best = Math.Max(best, flops / sw.Elapsed.TotalSeconds / 1e9);
         }
         return best;
@@ -52,6 +58,24 @@ public static class FmaPeak
             c3 = Fma.MultiplyAdd(c3, m, a); c4 = Fma.MultiplyAdd(c4, m, a); c5 = Fma.MultiplyAdd(c5, m, a);
             c6 = Fma.MultiplyAdd(c6, m, a); c7 = Fma.MultiplyAdd(c7, m, a); c8 = Fma.MultiplyAdd(c8, m, a);
             c9 = Fma.MultiplyAdd(c9, m, a); c10 = Fma.MultiplyAdd(c10, m, a); c11 = Fma.MultiplyAdd(c11, m, a);
+        }
+        var s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+        return s.GetElement(0);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float Loop512(long n)
+    {
+        var m = Vector512.Create(0.9999f);
+        var a = Vector512.Create(1e-7f);
+        Vector512<float> c0 = Vector512.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
+            c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        for (long i = 0; i < n; i++)
+        {
+            c0 = Avx512F.FusedMultiplyAdd(c0, m, a); c1 = Avx512F.FusedMultiplyAdd(c1, m, a); c2 = Avx512F.FusedMultiplyAdd(c2, m, a);
+            c3 = Avx512F.FusedMultiplyAdd(c3, m, a); c4 = Avx512F.FusedMultiplyAdd(c4, m, a); c5 = Avx512F.FusedMultiplyAdd(c5, m, a);
+            c6 = Avx512F.FusedMultiplyAdd(c6, m, a); c7 = Avx512F.FusedMultiplyAdd(c7, m, a); c8 = Avx512F.FusedMultiplyAdd(c8, m, a);
+            c9 = Avx512F.FusedMultiplyAdd(c9, m, a); c10 = Avx512F.FusedMultiplyAdd(c10, m, a); c11 = Avx512F.FusedMultiplyAdd(c11, m, a);
         }
         var s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
         return s.GetElement(0);
