@@ -37,10 +37,15 @@ public static class Backward
         if (dy.Shape.N != 1 || dy.Shape.C != cout)
             throw new ArgumentException($"conv backward: w {w.Shape}, dy {dy.Shape} do not fit");
         var flipped = new Tensor(new Shape(cin, cout, k, k));
-        for (int co = 0; co < cout; co++)
-        for (int ci = 0; ci < cin; ci++)
-        for (int i = 0; i < k * k; i++)
-            flipped.Data[(ci * cout + co) * k * k + (k * k - 1 - i)] = w.Data[(co * cin + ci) * k * k + i];
+        int taps = k * k;
+        Parallel.For(0, cin, ci =>
+        {
+            for (int co = 0; co < cout; co++)
+            {
+                int to = (ci * cout + co) * taps + taps - 1, from = (co * cin + ci) * taps;
+                for (int i = 0; i < taps; i++) flipped.Data[to - i] = w.Data[from + i];
+            }
+        });
         var op = new Conv2dOp(cout, cin, k, k, 1, k / 2, 1, HasBias: false);
         return (backend ?? FastBackend.Training).Prepare(op, flipped).Run(dy);
     }
@@ -61,56 +66,87 @@ public static class Backward
             if (!(o[i] > 0)) g[i] = 0;
     }
 
-    /// <summary>Max-pool 2×2 stride 2: each window's gradient goes to its first maximum.</summary>
-    public static Tensor MaxPool(Tensor x, Tensor dy)
+    /// <summary>
+    /// Max-pool 2×2 stride 2: each window's gradient goes to its first maximum (a NaN counts as
+    /// the maximum), every other input gets 0. Windows do not overlap, so every input has at most
+    /// one contribution and is written once.
+    /// </summary>
+    public static unsafe Tensor MaxPool(Tensor x, Tensor dy)
     {
         var s = x.Shape;
         var o = dy.Shape;
         var dx = new Tensor(s);
         Parallel.For(0, s.N * s.C, p =>
         {
-            var src = x.Data.AsSpan(p * s.H * s.W, s.H * s.W);
-            var dst = dx.Data.AsSpan(p * s.H * s.W, s.H * s.W);
-            var g = dy.Data.AsSpan(p * o.H * o.W, o.H * o.W);
-            for (int i = 0; i < o.H; i++)
-            for (int j = 0; j < o.W; j++)
+            fixed (float* src0 = &x.Data[p * s.H * s.W])
+            fixed (float* dst0 = &dx.Data[p * s.H * s.W])
+            fixed (float* g0 = &dy.Data[p * o.H * o.W])
             {
-                int best = (2 * i) * s.W + 2 * j;
-                for (int ky = 0; ky < 2; ky++)
-                for (int kx = 0; kx < 2; kx++)
+                for (int i = 0; i < o.H; i++)
                 {
-                    int idx = (2 * i + ky) * s.W + 2 * j + kx;
-                    if (src[idx] > src[best] || float.IsNaN(src[idx])) best = idx;
+                    float* top = src0 + 2 * i * s.W, bottom = top + s.W;
+                    float* dTop = dst0 + 2 * i * s.W, dBottom = dTop + s.W;
+                    float* g = g0 + i * o.W;
+                    for (int j = 0; j < o.W; j++)
+                    {
+                        int c = 2 * j;
+                        float best = top[c];
+                        int at = 0;
+                        if (top[c + 1] > best || float.IsNaN(top[c + 1])) { best = top[c + 1]; at = 1; }
+                        if (bottom[c] > best || float.IsNaN(bottom[c])) { best = bottom[c]; at = 2; }
+                        if (bottom[c + 1] > best || float.IsNaN(bottom[c + 1])) at = 3;
+                        float v = g[j];
+                        dTop[c] = at == 0 ? v : 0;
+                        dTop[c + 1] = at == 1 ? v : 0;
+                        dBottom[c] = at == 2 ? v : 0;
+                        dBottom[c + 1] = at == 3 ? v : 0;
+                    }
                 }
-                dst[best] += g[i * o.W + j];
             }
         });
         return dx;
     }
 
-    /// <summary>Bilinear resize: the transpose of the forward interpolation (each output scatters to its four sources).</summary>
-    public static Tensor Resize(Tensor dy, int inH, int inW, bool alignCorners)
+    /// <summary>
+    /// Bilinear resize: the transpose of the forward interpolation (each output scatters to its
+    /// four sources, in output order, each weight product in double as before rounding to float).
+    /// </summary>
+    public static unsafe Tensor Resize(Tensor dy, int inH, int inW, bool alignCorners)
     {
         var o = dy.Shape;
         var dx = new Tensor(new Shape(o.N, o.C, inH, inW));
         // The source indices and weights of every output row and column, once, not per pixel.
         var rows = Enumerable.Range(0, o.H).Select(oy => ReferenceBackend.SourceIndex(oy, inH, o.H, alignCorners)).ToArray();
-        var cols = Enumerable.Range(0, o.W).Select(ox => ReferenceBackend.SourceIndex(ox, inW, o.W, alignCorners)).ToArray();
+        var x0s = new int[o.W];
+        var x1s = new int[o.W];
+        var wx = new double[2 * o.W];
+        for (int ox = 0; ox < o.W; ox++)
+        {
+            var (a, b, f) = ReferenceBackend.SourceIndex(ox, inW, o.W, alignCorners);
+            (x0s[ox], x1s[ox], wx[2 * ox], wx[2 * ox + 1]) = (a, b, 1 - f, f);
+        }
         Parallel.For(0, o.N * o.C, p =>
         {
-            var g = dy.Data.AsSpan(p * o.H * o.W, o.H * o.W);
-            var dst = dx.Data.AsSpan(p * inH * inW, inH * inW);
-            for (int oy = 0; oy < o.H; oy++)
+            fixed (float* g0 = &dy.Data[p * o.H * o.W])
+            fixed (float* d0 = &dx.Data[p * inH * inW])
+            fixed (int* xs0 = x0s)
+            fixed (int* xs1 = x1s)
+            fixed (double* w = wx)
             {
-                var (y0, y1, fy) = rows[oy];
-                for (int ox = 0; ox < o.W; ox++)
+                for (int oy = 0; oy < o.H; oy++)
                 {
-                    var (x0, x1, fx) = cols[ox];
-                    float v = g[oy * o.W + ox];
-                    dst[y0 * inW + x0] += (float)(v * (1 - fy) * (1 - fx));
-                    dst[y0 * inW + x1] += (float)(v * (1 - fy) * fx);
-                    dst[y1 * inW + x0] += (float)(v * fy * (1 - fx));
-                    dst[y1 * inW + x1] += (float)(v * fy * fx);
+                    var (y0, y1, fy) = rows[oy];
+                    double wy0 = 1 - fy, wy1 = fy;
+                    float* g = g0 + oy * o.W, top = d0 + y0 * inW, bottom = d0 + y1 * inW;
+                    for (int ox = 0; ox < o.W; ox++)
+                    {
+                        double v = g[ox], t = v * wy0, b = v * wy1, w0 = w[2 * ox], w1 = w[2 * ox + 1];
+                        int c0 = xs0[ox], c1 = xs1[ox];
+                        top[c0] += (float)(t * w0);
+                        top[c1] += (float)(t * w1);
+                        bottom[c0] += (float)(b * w0);
+                        bottom[c1] += (float)(b * w1);
+                    }
                 }
             }
         });
