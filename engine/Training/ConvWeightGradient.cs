@@ -140,13 +140,30 @@ internal static unsafe class ConvWeightGradient
             av = Vector512.Load(a5 + o);
             c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51); c52 = Vector512.FusedMultiplyAdd(av, b2, c52);
         }
-        dots[0] = Vector512.Sum(c00); dots[1] = Vector512.Sum(c01); dots[2] = Vector512.Sum(c02);
-        dots[3] = Vector512.Sum(c10); dots[4] = Vector512.Sum(c11); dots[5] = Vector512.Sum(c12);
-        dots[6] = Vector512.Sum(c20); dots[7] = Vector512.Sum(c21); dots[8] = Vector512.Sum(c22);
-        dots[9] = Vector512.Sum(c30); dots[10] = Vector512.Sum(c31); dots[11] = Vector512.Sum(c32);
-        dots[12] = Vector512.Sum(c40); dots[13] = Vector512.Sum(c41); dots[14] = Vector512.Sum(c42);
-        dots[15] = Vector512.Sum(c50); dots[16] = Vector512.Sum(c51); dots[17] = Vector512.Sum(c52);
+        // Sixteen of the lane sums at once, added in exactly Vector512.Sum's order (pairs, then
+        // 128-bit quarters, then halves), so the result is the same bits at a quarter of the cost.
+        var low = Halves(Quarters(c00, c01, c02, c10), Quarters(c11, c12, c20, c21));
+        var high = Halves(Quarters(c22, c30, c31, c32), Quarters(c40, c41, c42, c50));
+        (Avx512F.Shuffle4x128(low, high, Even) + Avx512F.Shuffle4x128(low, high, Odd)).Store(dots);
+        dots[16] = Vector512.Sum(c51);
+        dots[17] = Vector512.Sum(c52);
     }
+
+    private const byte Even = 0x88, Odd = 0xDD; // elements (or 128-bit quarters) 0, 2 | 0, 2 and 1, 3 | 1, 3
+
+    /// <summary>Per 128-bit quarter q: [Σ a.q, Σ b.q, Σ c.q, Σ d.q], each the sum ((x0 + x1) + (x2 + x3)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quarters(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        var ab = Avx512F.Shuffle(a, b, Even) + Avx512F.Shuffle(a, b, Odd);
+        var cd = Avx512F.Shuffle(c, d, Even) + Avx512F.Shuffle(c, d, Odd);
+        return Avx512F.Shuffle(ab, cd, Even) + Avx512F.Shuffle(ab, cd, Odd);
+    }
+
+    /// <summary>Quarter sums of two <see cref="Quarters"/> results combined: [s.q0 + s.q1, s.q2 + s.q3, t.q0 + t.q1, t.q2 + t.q3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Halves(Vector512<float> s, Vector512<float> t) =>
+        Avx512F.Shuffle4x128(s, t, Even) + Avx512F.Shuffle4x128(s, t, Odd);
 
     /// <summary>As <see cref="DotsWide"/> with 4 rows and 8-pixel steps (12 accumulators + 4 operands = the 16 ymm registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
