@@ -13,7 +13,7 @@ public sealed class Tensor
     public Tensor(Shape shape)
     {
         Shape = shape;
-        Data = new float[checked((int)shape.ElementCount)];
+        Data = TensorArena.Allocate(checked((int)shape.ElementCount));
     }
 
     public Tensor(Shape shape, float[] data)

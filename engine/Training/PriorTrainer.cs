@@ -19,6 +19,7 @@ public sealed class PriorTrainer
     private readonly IBackend _backend;
     private readonly Adam _adam;
     private readonly Dictionary<string, Tensor> _grads = new();
+    private readonly TensorArena _arena = new();
     private long _weightTicks, _inputTicks;
 
     public PriorTrainer(VideoPrior net, IBackend backend, float learningRate = 1e-4f)
@@ -50,6 +51,8 @@ public sealed class PriorTrainer
     /// <summary>Forward, loss and backward, leaving ∂L/∂θ in <see cref="Gradients"/>; no update.</summary>
     public double ComputeGradients(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
     {
+        // Every activation and gradient of the step comes from the arena and goes back to it at the end.
+        using var scope = _arena.Open();
         long t0 = Stopwatch.GetTimestamp();
         var rec = new Dictionary<string, Tensor>();
         var output = _net.Forward(input, _backend, rec);

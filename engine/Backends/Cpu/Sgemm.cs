@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
+using Reel.Engine.Tensors;
+
 namespace Reel.Engine.Backends.Cpu;
 
 /// <summary>
@@ -40,11 +42,15 @@ internal static unsafe class Sgemm
         return packed;
     }
 
-    /// <summary>Packs the row-major M × K matrix <paramref name="src"/> into (ceil(M/MR), K, MR) panels, zero-padded.</summary>
+    /// <summary>
+    /// Packs the row-major M × K matrix <paramref name="src"/> into (ceil(M/MR), K, MR) panels,
+    /// zero-padded. The buffer comes from the open <see cref="TensorArena"/> if any (training
+    /// prepares every conv afresh each step), so an op prepared inside a scope lives only as long.
+    /// </summary>
     public static float[] PackA(float[] src, int m, int k)
     {
         int mr = MR, blocks = (m + mr - 1) / mr;
-        var packed = new float[blocks * k * mr];
+        var packed = TensorArena.Allocate(blocks * k * mr);
         Parallel.For(0, blocks, block =>
         {
             int rows = Math.Min(mr, m - block * mr);
