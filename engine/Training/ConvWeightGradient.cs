@@ -67,16 +67,18 @@ internal static unsafe class ConvWeightGradient
             });
 
             int threads = Environment.ProcessorCount, jobs = blocks * cin;
-            for (int c = 0; c < chunks; c++)
+            // Thread t owns jobs t, t + threads, …, in every chunk: no two threads touch the same
+            // accumulator, each adds its chunks in order, and there is one fork for the whole layer.
+            Parallel.For(0, Math.Min(threads, jobs), t =>
             {
-                int q0 = c * chunk;
-                Parallel.For(0, Math.Min(threads, jobs), t =>
+                float* dots = stackalloc float[rows * Taps];
+                fixed (float* a = dyp)
+                fixed (float* b = xp)
+                fixed (double* sum = acc)
                 {
-                    float* dots = stackalloc float[rows * Taps];
-                    fixed (float* a = dyp)
-                    fixed (float* b = xp)
-                    fixed (double* sum = acc)
+                    for (int c = 0; c < chunks; c++)
                     {
+                        int q0 = c * chunk;
                         for (int job = t; job < jobs; job += threads)
                         {
                             int block = job / cin, ci = job % cin;
@@ -97,8 +99,8 @@ internal static unsafe class ConvWeightGradient
                             }
                         }
                     }
-                });
-            }
+                }
+            });
             for (int i = 0; i < accLength; i++) dw.Data[i] += (float)acc[i];
         }
         finally
