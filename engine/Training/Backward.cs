@@ -14,7 +14,7 @@ namespace Reel.Engine.Training;
 public static class Backward
 {
     /// <summary>
-    /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (one GEMM, <see cref="ConvWeightGradient"/>)
+    /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (dot products along the pixels, <see cref="ConvWeightGradient"/>)
     /// into <paramref name="dw"/> and ∂L/∂b into <paramref name="db"/> when given.
     /// </summary>
     public static void ConvWeights(Tensor x, Tensor dy, Tensor dw, Tensor? db)

@@ -49,13 +49,7 @@ internal static unsafe class ConvWeightGradient
         try
         {
             Array.Clear(acc, 0, accLength);
-            Array.Clear(xp, cin * plane, xpLength - cin * plane);
-            Parallel.For(0, cin, c =>
-            {
-                var dst = xp.AsSpan(c * plane, plane);
-                dst.Clear();
-                for (int r = 0; r < h; r++) x.Data.AsSpan((c * h + r) * w, w).CopyTo(dst.Slice((r + pad) * wp + pad));
-            });
+            FastConv2d.CopyPadded(x.Data, 0, cin, h, w, pad, xp, xpLength);
             int dyp0;
             fixed (float* p = dyp) dyp0 = (int)((64 - (long)p % 64) % 64 / 4);
             Parallel.For(0, blocks * rows, co =>

@@ -71,22 +71,7 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         var padded = ArrayPool<float>.Shared.Rent(length);
         try
         {
-            int src = n * s.C * s.H * s.W;
-            Array.Clear(padded, s.C * plane, length - s.C * plane);
-            // Channels in parallel: on the large maps this copy is a tenth of the conv.
-            Parallel.For(0, s.C, c =>
-            {
-                var dst = padded.AsSpan(c * plane, plane);
-                dst.Slice(0, p * wp + p).Clear();
-                for (int r = 0; r < s.H; r++)
-                {
-                    int row = (r + p) * wp + p;
-                    x.Data.AsSpan(src + (c * s.H + r) * s.W, s.W).CopyTo(dst.Slice(row));
-                    dst.Slice(row + s.W, Math.Min(2 * p, plane - row - s.W)).Clear();
-                }
-                int end = (s.H + p) * wp + p;
-                if (end < plane) dst.Slice(end).Clear();
-            });
+            CopyPadded(x.Data, n * s.C * s.H * s.W, s.C, s.H, s.W, p, padded, length);
 
             var offsets = ArrayPool<int>.Shared.Rent(_k);
             for (int c = 0, k = 0; c < s.C; c++)
@@ -120,6 +105,31 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         {
             ArrayPool<float>.Shared.Return(padded);
         }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="channels"/> planes of h × w from <paramref name="src"/> (at
+    /// <paramref name="srcOffset"/>) into <paramref name="dst"/> as planes of (h + 2·pad) × (w + 2·pad)
+    /// with a zero border, and zeroes dst from the last plane's end up to <paramref name="length"/>.
+    /// Channels run in parallel: on the large maps this copy is a tenth of the conv.
+    /// </summary>
+    internal static void CopyPadded(float[] src, int srcOffset, int channels, int h, int w, int pad, float[] dst, int length)
+    {
+        int wp = w + 2 * pad, plane = (h + 2 * pad) * wp;
+        Array.Clear(dst, channels * plane, length - channels * plane);
+        Parallel.For(0, channels, c =>
+        {
+            var to = dst.AsSpan(c * plane, plane);
+            to.Slice(0, pad * wp + pad).Clear();
+            for (int r = 0; r < h; r++)
+            {
+                int row = (r + pad) * wp + pad;
+                src.AsSpan(srcOffset + (c * h + r) * w, w).CopyTo(to.Slice(row));
+                to.Slice(row + w, Math.Min(2 * pad, plane - row - w)).Clear();
+            }
+            int end = (h + pad) * wp + pad;
+            if (end < plane) to.Slice(end).Clear();
+        });
     }
 
     /// <summary>
