@@ -42,13 +42,15 @@ internal static unsafe class ConvWeightGradient
         // dY rows start on 64-byte boundaries (gridPad is a whole number of vectors; the slack lets the
         // start move). Arrays this size live on the large-object heap, which is not compacted, so the
         // offset found once stays right; were one moved, only speed would suffer.
-        int dypLength = blocks * rows * gridPad + 16, accLength = cout * cin * k * k;
+        // Accumulators per job (block, ci), tap row ky and tap block: rows × 4 doubles, each row's
+        // three taps and a spare, so a kernel call adds its sums with three vector adds.
+        int perCall = rows * 4, perJob = k * tapBlocks * perCall;
+        int dypLength = blocks * rows * gridPad + 16, accLength = blocks * cin * perJob;
         var xp = ArrayPool<float>.Shared.Rent(xpLength);
         var dyp = ArrayPool<float>.Shared.Rent(dypLength);
         var acc = ArrayPool<double>.Shared.Rent(accLength);
         try
         {
-            Array.Clear(acc, 0, accLength);
             FastConv2d.CopyPadded(x.Data, 0, cin, h, w, pad, xp, xpLength);
             int dyp0;
             fixed (float* p = dyp) dyp0 = (int)((64 - (long)p % 64) % 64 / 4);
@@ -61,41 +63,48 @@ internal static unsafe class ConvWeightGradient
             });
 
             int threads = Environment.ProcessorCount, jobs = blocks * cin;
-            // Thread t owns jobs t, t + threads, …, in every chunk: no two threads touch the same
-            // accumulator, each adds its chunks in order, and there is one fork for the whole layer.
+            // Thread t owns the same jobs in every chunk: no two threads touch the same accumulator,
+            // each adds its chunks in order, and there is one fork for the whole layer.
             Parallel.For(0, Math.Min(threads, jobs), t =>
             {
-                float* dots = stackalloc float[rows * Taps];
+                var owned = OwnedJobs(t, threads, blocks, cin);
                 fixed (float* a = dyp)
                 fixed (float* b = xp)
                 fixed (double* sum = acc)
                 {
+                    foreach (int job in owned) new Span<double>(sum + (long)job * perJob, perJob).Clear();
                     for (int c = 0; c < chunks; c++)
                     {
                         int q0 = c * chunk;
-                        for (int job = t; job < jobs; job += threads)
+                        foreach (int job in owned)
                         {
                             int block = job / cin, ci = job % cin;
                             float* aBlock = a + dyp0 + (long)block * rows * gridPad + q0;
+                            double* entries = sum + (long)job * perJob;
                             for (int ky = 0; ky < k; ky++)
-                            for (int tb = 0; tb < tapBlocks; tb++)
+                            for (int tb = 0; tb < tapBlocks; tb++, entries += perCall)
                             {
                                 float* bRow = b + (long)ci * plane + q0 + ky * wp + tb * Taps;
-                                if (Sgemm.Wide) DotsWide(aBlock, gridPad, bRow, chunk / lanes, dots);
-                                else DotsNarrow(aBlock, gridPad, bRow, chunk / lanes, dots);
-                                for (int r = 0; r < rows; r++)
-                                {
-                                    int co = block * rows + r;
-                                    if (co >= cout) break;
-                                    double* entry = sum + ((long)(co * cin + ci) * k + ky) * k;
-                                    for (int tx = 0; tx < Taps && tb * Taps + tx < k; tx++) entry[tb * Taps + tx] += dots[r * Taps + tx];
-                                }
+                                if (Sgemm.Wide) DotsWide(aBlock, gridPad, bRow, chunk / lanes, entries);
+                                else DotsNarrow(aBlock, gridPad, bRow, chunk / lanes, entries);
                             }
                         }
                     }
+                    // Each thread rounds its own accumulators into dW (a serial pass over the 2.4 M
+                    // weights of a deep layer took a third of its time).
+                    fixed (float* result = dw.Data)
+                        foreach (int job in owned)
+                        {
+                            int block = job / cin, ci = job % cin;
+                            double* entries = sum + (long)job * perJob;
+                            for (int r = 0; r < rows && block * rows + r < cout; r++)
+                            for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++)
+                                result[(((long)(block * rows + r) * cin + ci) * k + ky) * k + kx] +=
+                                    (float)entries[(ky * tapBlocks + kx / Taps) * perCall + r * 4 + kx % Taps];
+                        }
                 }
             });
-            for (int i = 0; i < accLength; i++) dw.Data[i] += (float)acc[i];
         }
         finally
         {
@@ -105,9 +114,33 @@ internal static unsafe class ConvWeightGradient
         }
     }
 
-    /// <summary>6 rows of a (lda apart) × 3 taps of b (one float apart) over steps × 16 pixels; dots[r·3 + tap].</summary>
+    /// <summary>
+    /// The jobs (block · cin + ci) thread <paramref name="t"/> runs, in order: a contiguous range of
+    /// input channels in every block, so the threads' accumulators (and dW rows) lie in separate
+    /// cache lines — interleaved ci, neighbours 72 bytes apart, made both cores fight over the lines
+    /// and doubled the time on the deep layers. With fewer input channels than that needs, whole blocks.
+    /// </summary>
+    private static int[] OwnedJobs(int t, int threads, int blocks, int cin)
+    {
+        var jobs = new List<int>();
+        if (cin >= 2 * threads)
+        {
+            int from = (int)((long)cin * t / threads), to = (int)((long)cin * (t + 1) / threads);
+            for (int block = 0; block < blocks; block++)
+            for (int ci = from; ci < to; ci++) jobs.Add(block * cin + ci);
+        }
+        else
+            for (int block = t; block < blocks; block += threads)
+            for (int ci = 0; ci < cin; ci++) jobs.Add(block * cin + ci);
+        return jobs.ToArray();
+    }
+
+    /// <summary>
+    /// 6 rows of a (lda apart) × 3 taps of b (one float apart) over steps × 16 pixels; each dot product,
+    /// in double, is added to sum[r·4 + tap].
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DotsWide(float* a, int lda, float* b, int steps, float* dots)
+    private static void DotsWide(float* a, int lda, float* b, int steps, double* sum)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
@@ -140,10 +173,18 @@ internal static unsafe class ConvWeightGradient
         // 128-bit quarters, then halves), so the result is the same bits at a quarter of the cost.
         var low = Halves(Quarters(c00, c01, c02, c10), Quarters(c11, c12, c20, c21));
         var high = Halves(Quarters(c22, c30, c31, c32), Quarters(c40, c41, c42, c50));
-        (Avx512F.Shuffle4x128(low, high, Even) + Avx512F.Shuffle4x128(low, high, Odd)).Store(dots);
-        dots[16] = Vector512.Sum(c51);
-        dots[17] = Vector512.Sum(c52);
+        var first = Avx512F.Shuffle4x128(low, high, Even) + Avx512F.Shuffle4x128(low, high, Odd);
+        var last = Vector128.Create(Vector512.Sum(c51), Vector512.Sum(c52), 0, 0).ToVector256Unsafe().ToVector512Unsafe();
+        // Rows 0–3 and rows 4–5 in the accumulators' layout of four per row (the spare lane is a copy).
+        var rows03 = Avx512F.PermuteVar16x32x2(first, RowsOf4, last);
+        var rows45 = Avx512F.PermuteVar16x32x2(first, Rows4And5, last);
+        (Vector512.Load(sum) + Vector512.WidenLower(rows03)).Store(sum);
+        (Vector512.Load(sum + 8) + Vector512.WidenUpper(rows03)).Store(sum + 8);
+        (Vector512.Load(sum + 16) + Vector512.WidenLower(rows45)).Store(sum + 16);
     }
+
+    private static readonly Vector512<int> RowsOf4 = Vector512.Create(0, 1, 2, 0, 3, 4, 5, 0, 6, 7, 8, 0, 9, 10, 11, 0);
+    private static readonly Vector512<int> Rows4And5 = Vector512.Create(12, 13, 14, 0, 15, 16, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     private const byte Even = 0x88, Odd = 0xDD; // elements (or 128-bit quarters) 0, 2 | 0, 2 and 1, 3 | 1, 3
 
@@ -163,7 +204,7 @@ internal static unsafe class ConvWeightGradient
 
     /// <summary>As <see cref="DotsWide"/> with 4 rows and 8-pixel steps (12 accumulators + 4 operands = the 16 ymm registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DotsNarrow(float* a, int lda, float* b, int steps, float* dots)
+    private static void DotsNarrow(float* a, int lda, float* b, int steps, double* sum)
     {
         Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         Vector256<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
@@ -183,9 +224,9 @@ internal static unsafe class ConvWeightGradient
             av = Vector256.Load(a3 + o);
             c30 = Vector256.FusedMultiplyAdd(av, b0, c30); c31 = Vector256.FusedMultiplyAdd(av, b1, c31); c32 = Vector256.FusedMultiplyAdd(av, b2, c32);
         }
-        dots[0] = Vector256.Sum(c00); dots[1] = Vector256.Sum(c01); dots[2] = Vector256.Sum(c02);
-        dots[3] = Vector256.Sum(c10); dots[4] = Vector256.Sum(c11); dots[5] = Vector256.Sum(c12);
-        dots[6] = Vector256.Sum(c20); dots[7] = Vector256.Sum(c21); dots[8] = Vector256.Sum(c22);
-        dots[9] = Vector256.Sum(c30); dots[10] = Vector256.Sum(c31); dots[11] = Vector256.Sum(c32);
+        sum[0] += Vector256.Sum(c00); sum[1] += Vector256.Sum(c01); sum[2] += Vector256.Sum(c02);
+        sum[4] += Vector256.Sum(c10); sum[5] += Vector256.Sum(c11); sum[6] += Vector256.Sum(c12);
+        sum[8] += Vector256.Sum(c20); sum[9] += Vector256.Sum(c21); sum[10] += Vector256.Sum(c22);
+        sum[12] += Vector256.Sum(c30); sum[13] += Vector256.Sum(c31); sum[14] += Vector256.Sum(c32);
     }
 }
