@@ -67,9 +67,9 @@ public static class Backward
     }
 
     /// <summary>
-    /// Max-pool 2×2 stride 2: each window's gradient goes to its first maximum (a NaN counts as
-    /// the maximum), every other input gets 0. Windows do not overlap, so every input has at most
-    /// one contribution and is written once.
+    /// Max-pool 2×2 stride 2: each window's gradient goes to the input the forward picked (its first
+    /// maximum, a NaN counting as the maximum; <see cref="MaxPool2x2"/>), every other input gets 0.
+    /// Windows do not overlap, so every input has at most one contribution and is written once.
     /// </summary>
     public static unsafe Tensor MaxPool(Tensor x, Tensor dy)
     {
@@ -78,31 +78,11 @@ public static class Backward
         var dx = new Tensor(s);
         Parallel.For(0, s.N * s.C, p =>
         {
-            fixed (float* src0 = &x.Data[p * s.H * s.W])
-            fixed (float* dst0 = &dx.Data[p * s.H * s.W])
-            fixed (float* g0 = &dy.Data[p * o.H * o.W])
-            {
+            fixed (float* src = &x.Data[p * s.H * s.W])
+            fixed (float* dst = &dx.Data[p * s.H * s.W])
+            fixed (float* g = &dy.Data[p * o.H * o.W])
                 for (int i = 0; i < o.H; i++)
-                {
-                    float* top = src0 + 2 * i * s.W, bottom = top + s.W;
-                    float* dTop = dst0 + 2 * i * s.W, dBottom = dTop + s.W;
-                    float* g = g0 + i * o.W;
-                    for (int j = 0; j < o.W; j++)
-                    {
-                        int c = 2 * j;
-                        float best = top[c];
-                        int at = 0;
-                        if (top[c + 1] > best || float.IsNaN(top[c + 1])) { best = top[c + 1]; at = 1; }
-                        if (bottom[c] > best || float.IsNaN(bottom[c])) { best = bottom[c]; at = 2; }
-                        if (bottom[c + 1] > best || float.IsNaN(bottom[c + 1])) at = 3;
-                        float v = g[j];
-                        dTop[c] = at == 0 ? v : 0;
-                        dTop[c + 1] = at == 1 ? v : 0;
-                        dBottom[c] = at == 2 ? v : 0;
-                        dBottom[c + 1] = at == 3 ? v : 0;
-                    }
-                }
-            }
+                    MaxPool2x2.Backward(src + 2 * i * s.W, src + (2 * i + 1) * s.W, g + i * o.W, dst + 2 * i * s.W, dst + (2 * i + 1) * s.W, o.W);
         });
         return dx;
     }

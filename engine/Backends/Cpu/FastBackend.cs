@@ -99,14 +99,22 @@ public sealed class FastBackend : IBackend
             }
         }
 
-        private static void FastMaxPool(MaxPool2dOp op, Tensor x, Tensor y)
+        private static unsafe void FastMaxPool(MaxPool2dOp op, Tensor x, Tensor y)
         {
             var s = x.Shape;
             var o = y.Shape;
             Parallel.For(0, o.N * o.C, plane =>
             {
-                var src = x.Data.AsSpan(plane * s.H * s.W, s.H * s.W);
-                var dst = y.Data.AsSpan(plane * o.H * o.W, o.H * o.W);
+                if (op.Kernel == 2 && op.Stride == 2)
+                {
+                    fixed (float* src = &x.Data[plane * s.H * s.W])
+                    fixed (float* dst = &y.Data[plane * o.H * o.W])
+                        for (int i = 0; i < o.H; i++)
+                            MaxPool2x2.Forward(src + 2 * i * s.W, src + (2 * i + 1) * s.W, dst + i * o.W, o.W);
+                    return;
+                }
+                var from = x.Data.AsSpan(plane * s.H * s.W, s.H * s.W);
+                var to = y.Data.AsSpan(plane * o.H * o.W, o.H * o.W);
                 for (int i = 0; i < o.H; i++)
                 for (int j = 0; j < o.W; j++)
                 {
@@ -115,10 +123,10 @@ public sealed class FastBackend : IBackend
                     for (int ky = 0; ky < op.Kernel; ky++)
                     for (int kx = 0; kx < op.Kernel; kx++)
                     {
-                        float v = src[r0 + ky * s.W + kx];
+                        float v = from[r0 + ky * s.W + kx];
                         if (v > best || float.IsNaN(v)) best = v;
                     }
-                    dst[i * o.W + j] = best;
+                    to[i * o.W + j] = best;
                 }
             });
         }
