@@ -14,9 +14,13 @@ public interface IPreparedOp
     /// </summary>
     void RunInto(Tensor output, params Tensor[] activations);
 
+    /// <summary>Whether <see cref="RunInto"/> writes every element of the output, so <see cref="Run"/> need not zero it first.</summary>
+    bool WritesWholeOutput => false;
+
     Tensor Run(params Tensor[] activations)
     {
-        var y = new Tensor(Op.InferShape(activations.Select(t => t.Shape).ToArray()));
+        var shape = Op.InferShape(activations.Select(t => t.Shape).ToArray());
+        var y = WritesWholeOutput ? Tensor.Uninitialized(shape) : new Tensor(shape);
         RunInto(y, activations);
         return y;
     }

@@ -40,6 +40,8 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     {
         public Op Op => inner.Op;
 
+        public bool WritesWholeOutput => inner.WritesWholeOutput;
+
         public void RunInto(Tensor output, params Tensor[] activations)
         {
             long start = Stopwatch.GetTimestamp();

@@ -16,6 +16,19 @@ public sealed class Tensor
         Data = TensorArena.Allocate(checked((int)shape.ElementCount));
     }
 
+    private Tensor(Shape shape, bool clear)
+    {
+        Shape = shape;
+        Data = TensorArena.Allocate(checked((int)shape.ElementCount), clear);
+    }
+
+    /// <summary>
+    /// A tensor for a result that will be written in full before it is read: inside a
+    /// <see cref="TensorArena"/> scope its recycled buffer is not zeroed first (a U-Net training step
+    /// would clear some 300 MiB for nothing); outside one it is a new, zeroed array as usual.
+    /// </summary>
+    public static Tensor Uninitialized(Shape shape) => new(shape, clear: false);
+
     public Tensor(Shape shape, float[] data)
     {
         if (data.Length < shape.ElementCount)

@@ -20,20 +20,23 @@ public sealed class TensorArena
     private readonly Dictionary<int, Stack<float[]>> _free = new();
     private readonly List<float[]> _lent = new();
 
-    /// <summary>A zeroed buffer of <paramref name="length"/> floats: from the arena open on this thread, else new.</summary>
-    internal static float[] Allocate(int length)
+    /// <summary>
+    /// A buffer of <paramref name="length"/> floats from the arena open on this thread, else new; zeroed
+    /// unless <paramref name="clear"/> is false (for a caller that writes every element before reading any).
+    /// </summary>
+    internal static float[] Allocate(int length, bool clear = true)
     {
         var arena = _active;
-        return arena is null || length < MinLength ? new float[length] : arena.Rent(length);
+        return arena is null || length < MinLength ? new float[length] : arena.Rent(length, clear);
     }
 
-    private float[] Rent(int length)
+    private float[] Rent(int length, bool clear)
     {
         float[] buffer;
         if (_free.TryGetValue(length, out var stack) && stack.Count > 0)
         {
             buffer = stack.Pop();
-            Clear(buffer);
+            if (clear) Clear(buffer);
         }
         else buffer = new float[length];
         _lent.Add(buffer);

@@ -36,6 +36,10 @@ public static class Backward
         int cout = w.Shape[0], cin = w.Shape[1], k = w.Shape[2];
         if (dy.Shape.N != 1 || dy.Shape.C != cout)
             throw new ArgumentException($"conv backward: w {w.Shape}, dy {dy.Shape} do not fit");
+        var op = new Conv2dOp(cout, cin, k, k, 1, k / 2, 1, HasBias: false);
+        var fast = backend as FastBackend ?? (backend is null ? FastBackend.Training : null);
+        if (fast is not null && ConvPlan.Choose(op, fast.ConvPath, fast.Precise) is var path and (ConvPath.ImplicitGemm or ConvPath.Im2Col))
+            return ((IPreparedOp)new FastConv2d(op, Sgemm.PackTransposedFlipped(w.Data, cout, cin, k * k), null, path)).Run(dy);
         var flipped = new Tensor(new Shape(cin, cout, k, k));
         int taps = k * k;
         Parallel.For(0, cin, ci =>
@@ -46,7 +50,6 @@ public static class Backward
                 for (int i = 0; i < taps; i++) flipped.Data[to - i] = w.Data[from + i];
             }
         });
-        var op = new Conv2dOp(cout, cin, k, k, 1, k / 2, 1, HasBias: false);
         return (backend ?? FastBackend.Training).Prepare(op, flipped).Run(dy);
     }
 
@@ -75,7 +78,8 @@ public static class Backward
     {
         var s = x.Shape;
         var o = dy.Shape;
-        var dx = new Tensor(s);
+        // With an even height and width the windows cover every input, each written once.
+        var dx = s.H % 2 == 0 && s.W % 2 == 0 ? Tensor.Uninitialized(s) : new Tensor(s);
         Parallel.For(0, s.N * s.C, p =>
         {
             fixed (float* src = &x.Data[p * s.H * s.W])
@@ -138,8 +142,8 @@ public static class Backward
     {
         var s = dy.Shape;
         int plane = s.H * s.W;
-        var a = new Tensor(new Shape(1, channelsA, s.H, s.W));
-        var b = new Tensor(new Shape(1, s.C - channelsA, s.H, s.W));
+        var a = Tensor.Uninitialized(new Shape(1, channelsA, s.H, s.W));
+        var b = Tensor.Uninitialized(new Shape(1, s.C - channelsA, s.H, s.W));
         Array.Copy(dy.Data, 0, a.Data, 0, a.Length);
         Array.Copy(dy.Data, channelsA * plane, b.Data, 0, b.Length);
         return (a, b);

@@ -64,6 +64,9 @@ public sealed class FastBackend : IBackend
 
     private sealed record Elementwise(Op Op, Tensor[] Parameters) : IPreparedOp
     {
+        /// <summary>Each of these ops writes every output element.</summary>
+        public bool WritesWholeOutput => true;
+
         public void RunInto(Tensor y, params Tensor[] x)
         {
             BackendExtensions.CheckOutput(Op, y, x);

@@ -32,6 +32,12 @@ internal sealed unsafe class FastConv2d : IPreparedOp
     private readonly bool _implicit;
 
     public FastConv2d(Conv2dOp op, Tensor weight, Tensor? bias, ConvPath path)
+        : this(op, Sgemm.PackA(weight.Data, op.OutChannels, op.InChannels * op.KernelH * op.KernelW), bias, path)
+    {
+    }
+
+    /// <summary>A conv whose weights are packed already (<see cref="Sgemm.PackA(float[], int, int)"/>'s layout).</summary>
+    public FastConv2d(Conv2dOp op, float[] packedWeights, Tensor? bias, ConvPath path)
     {
         if (path is not (ConvPath.ImplicitGemm or ConvPath.Im2Col) || !ConvPlan.Applicable(path, op))
             throw new ArgumentException($"FastConv2d runs implicit GEMM (stride 1) or im2col, not {path} for {op}");
@@ -39,12 +45,14 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         _implicit = path == ConvPath.ImplicitGemm;
         _k = op.InChannels * op.KernelH * op.KernelW;
         _mBlocks = (op.OutChannels + MR - 1) / MR;
-        int depth = _k;
-        _packedA = Sgemm.PackA(weight.Data, op.OutChannels, depth);
+        _packedA = packedWeights;
         _bias = bias is null ? new float[op.OutChannels] : bias.Span.ToArray();
     }
 
     public Op Op => _op;
+
+    /// <summary>Every tile's valid pixels are stored, and the tiles cover the output.</summary>
+    public bool WritesWholeOutput => true;
 
     public void RunInto(Tensor y, params Tensor[] activations)
     {

@@ -18,6 +18,8 @@ internal sealed unsafe class FastResize : IPreparedOp
 
     public Op Op => _op;
 
+    public bool WritesWholeOutput => true;
+
     public void RunInto(Tensor y, params Tensor[] activations)
     {
         BackendExtensions.CheckOutput(_op, y, activations);

@@ -47,17 +47,36 @@ internal static unsafe class Sgemm
     /// zero-padded. The buffer comes from the open <see cref="TensorArena"/> if any (training
     /// prepares every conv afresh each step), so an op prepared inside a scope lives only as long.
     /// </summary>
-    public static float[] PackA(float[] src, int m, int k)
+    public static float[] PackA(float[] src, int m, int k) => PackA(src, m, k, flippedTaps: 0);
+
+    /// <summary>
+    /// Packs the weights of the convolution that gives ∂L/∂x of a stride-1 conv with weights
+    /// <paramref name="w"/> (Cout, Cin, taps): as <see cref="PackA(float[], int, int)"/> would pack the
+    /// Cin × (Cout·taps) matrix of w transposed in its channels and rotated 180° in its taps, read
+    /// straight from w with no rotated copy in between.
+    /// </summary>
+    public static float[] PackTransposedFlipped(float[] w, int cout, int cin, int taps) => PackA(w, cin, cout * taps, taps);
+
+    /// <summary>With <paramref name="flippedTaps"/> &gt; 0, src is (Cout, M, taps) and is read as <see cref="PackTransposedFlipped"/> says.</summary>
+    private static float[] PackA(float[] src, int m, int k, int flippedTaps)
     {
         int mr = MR, blocks = (m + mr - 1) / mr;
-        var packed = TensorArena.Allocate(blocks * k * mr);
+        // Only a partial last panel has rows that nothing writes.
+        var packed = TensorArena.Allocate(blocks * k * mr, clear: m % mr != 0);
         Parallel.For(0, blocks, block =>
         {
             int rows = Math.Min(mr, m - block * mr);
             for (int r = 0; r < rows; r++)
             {
-                int from = (block * mr + r) * k, to = block * k * mr + r;
-                for (int col = 0; col < k; col++) packed[to + col * mr] = src[from + col];
+                int row = block * mr + r, to = block * k * mr + r;
+                if (flippedTaps == 0)
+                    for (int col = 0; col < k; col++) packed[to + col * mr] = src[row * k + col];
+                else
+                    for (int co = 0, col = 0; co < k / flippedTaps; co++)
+                    {
+                        int last = (co * m + row) * flippedTaps + flippedTaps - 1;
+                        for (int t = 0; t < flippedTaps; t++, col++) packed[to + col * mr] = src[last - t];
+                    }
             }
         });
         return packed;
