@@ -67,7 +67,7 @@ internal static unsafe class ConvWeightGradient
             // each adds its chunks in order, and there is one fork for the whole layer.
             Parallel.For(0, Math.Min(threads, jobs), t =>
             {
-                var owned = OwnedJobs(t, threads, blocks, cin);
+                var owned = new OwnedJobs(t, threads, blocks, cin);
                 fixed (float* a = dyp)
                 fixed (float* b = xp)
                 fixed (double* sum = acc)
@@ -115,24 +115,42 @@ internal static unsafe class ConvWeightGradient
     }
 
     /// <summary>
-    /// The jobs (block · cin + ci) thread <paramref name="t"/> runs, in order: a contiguous range of
-    /// input channels in every block, so the threads' accumulators (and dW rows) lie in separate
-    /// cache lines — interleaved ci, neighbours 72 bytes apart, made both cores fight over the lines
-    /// and doubled the time on the deep layers. With fewer input channels than that needs, whole blocks.
+    /// The jobs (block · cin + ci) thread t runs, in order: a contiguous range of input channels in
+    /// every block, so the threads' accumulators (and dW rows) lie in separate cache lines —
+    /// interleaved ci, neighbours 72 bytes apart, made both cores fight over the lines. With fewer
+    /// input channels than that needs, whole blocks. Enumerated without allocating.
     /// </summary>
-    private static int[] OwnedJobs(int t, int threads, int blocks, int cin)
+    private readonly struct OwnedJobs
     {
-        var jobs = new List<int>();
-        if (cin >= 2 * threads)
+        private readonly int _firstBlock, _blockStep, _blocks, _cin, _ciFrom, _ciTo;
+
+        public OwnedJobs(int t, int threads, int blocks, int cin)
         {
-            int from = (int)((long)cin * t / threads), to = (int)((long)cin * (t + 1) / threads);
-            for (int block = 0; block < blocks; block++)
-            for (int ci = from; ci < to; ci++) jobs.Add(block * cin + ci);
+            (_blocks, _cin) = (blocks, cin);
+            if (cin >= 2 * threads)
+                (_firstBlock, _blockStep, _ciFrom, _ciTo) = (0, 1, (int)((long)cin * t / threads), (int)((long)cin * (t + 1) / threads));
+            else
+                (_firstBlock, _blockStep, _ciFrom, _ciTo) = (t, threads, 0, cin);
         }
-        else
-            for (int block = t; block < blocks; block += threads)
-            for (int ci = 0; ci < cin; ci++) jobs.Add(block * cin + ci);
-        return jobs.ToArray();
+
+        public Enumerator GetEnumerator() => new(this);
+
+        public struct Enumerator(OwnedJobs jobs)
+        {
+            private int _block = jobs._firstBlock, _ci = jobs._ciFrom - 1;
+
+            public readonly int Current => _block * jobs._cin + _ci;
+
+            public bool MoveNext()
+            {
+                if (++_ci == jobs._ciTo)
+                {
+                    _ci = jobs._ciFrom;
+                    _block += jobs._blockStep;
+                }
+                return _block < jobs._blocks && _ci < jobs._ciTo;
+            }
+        }
     }
 
     /// <summary>
