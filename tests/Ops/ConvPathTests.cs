@@ -89,6 +89,30 @@ public class ConvPathTests(ITestOutputHelper log)
         Assert.Equal(ConvPath.Im2Col, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 2, 1), ConvPath.WinogradF4));
     }
 
+    /// <summary>
+    /// Maps whose padded copy passes 8 MiB run the implicit GEMM band by band. Every output must
+    /// still be one FMA chain over the whole depth in order, so it equals im2col's bit for bit
+    /// (and the reference within the GEMM bound), including the last, shorter band, dilation,
+    /// and the second image of a batch.
+    /// </summary>
+    [Theory]
+    [InlineData(8, 5, 1, 1, 1, 512, 520)]
+    [InlineData(9, 4, 2, 2, 2, 515, 509)]
+    public void BandedImplicitGemmEqualsIm2ColBitForBit(int cin, int cout, int dil, int pad, int n, int h, int w)
+    {
+        Assert.True((long)cin * (h + 2 * pad) * (w + 2 * pad) * sizeof(float) >= 8 << 20, "the input must be large enough to be banded");
+        var op = new Conv2dOp(cin, cout, 3, 3, 1, pad, dil, HasBias: true, Activation: Activation.Relu);
+        var rng = new Random(h);
+        var x = Random(new Shape(n, cin, h, w), rng, 1f);
+        var wt = Random(op.ParameterShapes[0], rng, 1f / MathF.Sqrt(cin * 9));
+        var b = Random(op.ParameterShapes[1], rng, 0.5f);
+        var banded = new FastBackend(ConvPath.ImplicitGemm).Prepare(op, wt, b).Run(x);
+        var im2col = new FastBackend(ConvPath.Im2Col).Prepare(op, wt, b).Run(x);
+        Assert.Equal(im2col.Data.Select(BitConverter.SingleToInt32Bits), banded.Data.Select(BitConverter.SingleToInt32Bits));
+        var expected = ReferenceBackend.Instance.Prepare(op, wt, b).Run(x);
+        Tolerance.AssertClose(expected, banded, AbsoluteTolerance(ConvPath.ImplicitGemm) * AbsSumScale(op, wt, x), 0, $"banded {op}");
+    }
+
     [Theory]
     [InlineData(ConvPath.WinogradF4)]
     [InlineData(ConvPath.WinogradF2)]

@@ -65,14 +65,18 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         }
     }
 
-    /// <summary>Where output tiles go: image n of y, with the row pitch of the computed pixel grid.</summary>
-    private readonly record struct Target(float[] Out, int Offset, int Ho, int Wo, int Pitch);
+    /// <summary>
+    /// Where output tiles go: rows [0, Rows) of the computed pixel grid (row pitch Pitch) are output
+    /// rows starting at Offset (image n, maybe a band of rows) in planes PlaneStride apart.
+    /// </summary>
+    private readonly record struct Target(float[] Out, int Offset, int Rows, int Wo, int Pitch, int PlaneStride);
 
     private void RunImplicit(Tensor x, int n, Tensor y)
     {
         var s = x.Shape;
         int p = _op.Padding, d = _op.Dilation;
         int hp = s.H + 2 * p, wp = s.W + 2 * p, plane = hp * wp;
+        if (RunBanded(x, n, y)) return;
         int ho = y.Shape.H, wo = y.Shape.W;
         // Tiles of the last rows read up to NR + (KW−1)·d floats past the last plane.
         int length = s.C * plane + NR + (_op.KernelW - 1) * d;
@@ -87,7 +91,7 @@ internal sealed unsafe class FastConv2d : IPreparedOp
             for (int kx = 0; kx < _op.KernelW; kx++)
                 offsets[k++] = c * plane + ky * d * wp + kx * d;
 
-            var target = new Target(y.Data, n * y.Shape.C * ho * wo, ho, wo, wp);
+            var target = new Target(y.Data, n * y.Shape.C * ho * wo, ho, wo, wp, ho * wo);
             int tiles = (ho * wp + NR - 1) / NR;
             int chunks = (tiles + TilesPerChunk - 1) / TilesPerChunk;
             // Small maps with many channels have few pixel chunks: split the output channels too,
@@ -113,6 +117,65 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         {
             ArrayPool<float>.Shared.Return(padded);
         }
+    }
+
+    /// <summary>The size a band's padded copy aims at: in L2 with room for the packed panels.</summary>
+    private const int BandBytes = 768 << 10;
+
+    /// <summary>
+    /// The implicit GEMM on a large map, a band of output rows at a time: each band's input rows
+    /// (with the taps' halo) are padded into a per-thread buffer that stays in L2 while the band's
+    /// tiles read it, instead of one padded copy of the whole input going out to memory and coming
+    /// back. Every output is the same FMA chain as on the whole-image path. False (nothing done) when
+    /// the whole padded copy is small enough to stay in the last-level cache (under 4 MiB; from 8 MiB
+    /// banded, in between only if the halo rows add at most an eighth), when the halo would more than
+    /// double the rows read, or when the map has too few rows for four bands per core. Measured here:
+    /// the 256² U-Net convs 10–20% faster, 256 channels at 64² (9-row bands) 7% slower, hence the rule.
+    /// </summary>
+    private bool RunBanded(Tensor x, int n, Tensor y)
+    {
+        var s = x.Shape;
+        int p = _op.Padding, d = _op.Dilation, halo = (_op.KernelH - 1) * d;
+        int wp = s.W + 2 * p, ho = y.Shape.H, wo = y.Shape.W;
+        long bytes = (long)s.C * (s.H + 2 * p) * wp * sizeof(float);
+        // Bands fit L2, and there are at least four per core (the pieces cost the same, so at most an eighth idles).
+        int threads = Environment.ProcessorCount;
+        int rowsPerBand = Math.Clamp(Math.Min(BandBytes / (s.C * wp * sizeof(float)) - halo, ho / (4 * threads)), 1, ho);
+        int bands = (ho + rowsPerBand - 1) / rowsPerBand;
+        if (bytes < 4 << 20 || (bytes < 8 << 20 && rowsPerBand < 8 * halo) || rowsPerBand < halo || bands < 4 * threads) return false;
+        int bandPlane = (rowsPerBand + halo) * wp;
+        int length = s.C * bandPlane + NR + (_op.KernelW - 1) * d;
+        var offsets = new int[_k];
+        for (int c = 0, k = 0; c < s.C; c++)
+        for (int ky = 0; ky < _op.KernelH; ky++)
+        for (int kx = 0; kx < _op.KernelW; kx++)
+            offsets[k++] = c * bandPlane + ky * d * wp + kx * d;
+        int src0 = n * s.C * s.H * s.W, out0 = n * y.Shape.C * ho * wo;
+        Parallel.For(0, bands, () => ArrayPool<float>.Shared.Rent(length), (band, _, padded) =>
+        {
+            int y0 = band * rowsPerBand, rows = Math.Min(rowsPerBand, ho - y0);
+            // Input rows y0 − p … y0 + rows − 1 + halo − p, zero outside the image and in the side columns.
+            for (int c = 0; c < s.C; c++)
+            {
+                var to = padded.AsSpan(c * bandPlane, bandPlane);
+                for (int r = 0; r < rows + halo; r++)
+                {
+                    var row = to.Slice(r * wp, wp);
+                    int iy = y0 - p + r;
+                    if ((uint)iy >= (uint)s.H) { row.Clear(); continue; }
+                    row.Slice(0, p).Clear();
+                    x.Data.AsSpan(src0 + (c * s.H + iy) * s.W, s.W).CopyTo(row.Slice(p));
+                    row.Slice(p + s.W).Clear();
+                }
+            }
+            Array.Clear(padded, s.C * bandPlane, length - s.C * bandPlane);
+            var target = new Target(y.Data, out0 + y0 * wo, rows, wo, wp, ho * wo);
+            int tiles = (rows * wp + NR - 1) / NR;
+            for (int t0 = 0; t0 < tiles; t0 += TilesPerChunk)
+                RunPiece(padded, offsets, t0, Math.Min(TilesPerChunk, tiles - t0), 0, _mBlocks, target);
+            return padded;
+        }, padded => ArrayPool<float>.Shared.Return(padded));
+        return true;
     }
 
     /// <summary>
@@ -211,7 +274,7 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         // Keep one chunk of packed B around 512 KiB so it stays in L2.
         int chunkPixels = Math.Clamp((1 << 17) / _k / NR * NR, NR, 256);
         int chunks = (pixels + chunkPixels - 1) / chunkPixels;
-        var target = new Target(y.Data, n * y.Shape.C * pixels, ho, wo, wo);
+        var target = new Target(y.Data, n * y.Shape.C * pixels, ho, wo, wo, pixels);
         int src0 = n * s.C * s.H * s.W;
         var offsets = new int[_k];
         for (int k = 0; k < _k; k++) offsets[k] = k * chunkPixels;
@@ -277,11 +340,11 @@ internal sealed unsafe class FastConv2d : IPreparedOp
             {
                 int co = mb * MR + r;
                 var bias = Vector256.Create(_bias[co]);
-                float* plane = outBase + t.Offset + co * t.Ho * t.Wo;
+                float* plane = outBase + t.Offset + co * t.PlaneStride;
                 float* src = tile + r * NR;
                 // The tile's columns, row by row of the computed grid: the part of each row inside
                 // the output is stored, the padding columns past it are dropped.
-                for (int j = 0, yy = y0, xx = x0; j < NR && yy < t.Ho; yy++, xx = 0)
+                for (int j = 0, yy = y0, xx = x0; j < NR && yy < t.Rows; yy++, xx = 0)
                 {
                     int run = Math.Min(NR - j, t.Pitch - xx), valid = Math.Max(0, Math.Min(run, t.Wo - xx));
                     float* dst = plane + yy * t.Wo + xx;
