@@ -14,17 +14,18 @@ namespace Reel.Engine.Training;
 public static class Backward
 {
     /// <summary>
-    /// A k×k conv, stride 1, padding k/2, dilation 1: accumulates ∂L/∂W (dot products along the pixels, <see cref="ConvWeightGradient"/>)
-    /// into <paramref name="dw"/> and ∂L/∂b into <paramref name="db"/> when given.
+    /// A k×k conv, stride 1, padding k/2, dilation 1: adds ∂L/∂W (dot products along the pixels, <see cref="ConvWeightGradient"/>)
+    /// to <paramref name="dw"/> and ∂L/∂b to <paramref name="db"/> when given, or with <paramref name="accumulate"/> false
+    /// writes them over whatever is there (bit for bit what adding to zeroed tensors gives, without zeroing them first).
     /// </summary>
-    public static void ConvWeights(Tensor x, Tensor dy, Tensor dw, Tensor? db)
+    public static void ConvWeights(Tensor x, Tensor dy, Tensor dw, Tensor? db, bool accumulate = true)
     {
         int cout = dw.Shape[0], k = dw.Shape[2], h = x.Shape.H, wd = x.Shape.W, plane = h * wd;
         if (x.Shape.N != 1 || x.Shape.C != dw.Shape[1] || dy.Shape.C != cout || dy.Shape.H != h || dy.Shape.W != wd)
             throw new ArgumentException($"conv backward: x {x.Shape}, dw {dw.Shape}, dy {dy.Shape} do not fit");
-        ConvWeightGradient.Accumulate(x, dy, k, dw);
+        ConvWeightGradient.Accumulate(x, dy, k, dw, accumulate);
         if (db is not null)
-            for (int co = 0; co < cout; co++) db.Data[co] += TensorPrimitives.Sum(dy.Data.AsSpan(co * plane, plane));
+            for (int co = 0; co < cout; co++) db.Data[co] = (accumulate ? db.Data[co] : 0f) + TensorPrimitives.Sum(dy.Data.AsSpan(co * plane, plane));
     }
 
     /// <summary>
@@ -137,15 +138,16 @@ public static class Backward
         return dx;
     }
 
-    /// <summary>Channel concat (N = 1): splits the gradient into the first <paramref name="channelsA"/> channels and the rest.</summary>
-    public static (Tensor A, Tensor B) Concat(Tensor dy, int channelsA)
+    /// <summary>
+    /// Channel concat (N = 1): the gradient of its first input is dy's first <paramref name="channels"/>
+    /// channels, returned as a view of dy's buffer (no copy; it lives as long as dy).
+    /// </summary>
+    public static Tensor FirstChannels(Tensor dy, int channels) => new(new Shape(1, channels, dy.Shape.H, dy.Shape.W), dy.Data);
+
+    /// <summary>Channel concat (N = 1): the gradient of its second input, dy's channels from <paramref name="first"/> on, in place.</summary>
+    public static Span<float> ChannelsFrom(Tensor dy, int first)
     {
-        var s = dy.Shape;
-        int plane = s.H * s.W;
-        var a = Tensor.Uninitialized(new Shape(1, channelsA, s.H, s.W));
-        var b = Tensor.Uninitialized(new Shape(1, s.C - channelsA, s.H, s.W));
-        Array.Copy(dy.Data, 0, a.Data, 0, a.Length);
-        Array.Copy(dy.Data, channelsA * plane, b.Data, 0, b.Length);
-        return (a, b);
+        int plane = dy.Shape.H * dy.Shape.W;
+        return dy.Data.AsSpan(first * plane, (dy.Shape.C - first) * plane);
     }
 }

@@ -27,8 +27,11 @@ internal static unsafe class ConvWeightGradient
     private static readonly int Rows = Sgemm.Wide ? 6 : 4;
     private static readonly int Lanes = Sgemm.Wide ? 16 : 8;
 
-    /// <summary>Adds ∂L/∂W for input x (1, Cin, H, W) and output gradient dy (1, Cout, H, W) into dw (Cout, Cin, k, k).</summary>
-    public static void Accumulate(Tensor x, Tensor dy, int k, Tensor dw)
+    /// <summary>
+    /// Adds ∂L/∂W for input x (1, Cin, H, W) and output gradient dy (1, Cout, H, W) into dw (Cout, Cin, k, k),
+    /// or, with <paramref name="accumulate"/> false, stores 0 + ∂L/∂W (what adding into zeros gives, −0 included).
+    /// </summary>
+    public static void Accumulate(Tensor x, Tensor dy, int k, Tensor dw, bool accumulate = true)
     {
         int cin = x.Shape.C, cout = dy.Shape.C, h = x.Shape.H, w = x.Shape.W, pad = k / 2;
         int hp = h + 2 * pad, wp = w + 2 * pad, plane = hp * wp;
@@ -100,8 +103,10 @@ internal static unsafe class ConvWeightGradient
                             for (int r = 0; r < rows && block * rows + r < cout; r++)
                             for (int ky = 0; ky < k; ky++)
                             for (int kx = 0; kx < k; kx++)
-                                result[(((long)(block * rows + r) * cin + ci) * k + ky) * k + kx] +=
-                                    (float)entries[(ky * tapBlocks + kx / Taps) * perCall + r * 4 + kx % Taps];
+                            {
+                                long at = (((long)(block * rows + r) * cin + ci) * k + ky) * k + kx;
+                                result[at] = (accumulate ? result[at] : 0f) + (float)entries[(ky * tapBlocks + kx / Taps) * perCall + r * 4 + kx % Taps];
+                            }
                         }
                 }
             });

@@ -60,7 +60,7 @@ public sealed class PriorTrainer
         var dOut = new Tensor(output.Shape);
         double loss = PriorLoss.Compute(kind, output, input, processed, dOut, validH, validW);
         long t2 = Stopwatch.GetTimestamp();
-        foreach (var g in _grads.Values) Array.Clear(g.Data);
+        // Every gradient is written (not added to) by exactly one ConvWeights call below, so none is zeroed first.
         _weightTicks = _inputTicks = 0;
         BackwardPass(rec, dOut);
         long t3 = Stopwatch.GetTimestamp();
@@ -76,7 +76,7 @@ public sealed class PriorTrainer
         Tensor ConvBack(string layer, string input, Tensor dy, bool bias = false, bool needDx = true)
         {
             long start = Stopwatch.GetTimestamp();
-            Backward.ConvWeights(rec[input], dy, _grads[layer + ".weight"], bias ? _grads[layer + ".bias"] : null);
+            Backward.ConvWeights(rec[input], dy, _grads[layer + ".weight"], bias ? _grads[layer + ".bias"] : null, accumulate: false);
             long mid = Stopwatch.GetTimestamp();
             _weightTicks += mid - start;
             if (!needDx) return null!;
@@ -93,9 +93,9 @@ public sealed class PriorTrainer
             dh = ConvBack($"decoder{i}.dec{i}conv2", $"d{i}a", dh);
             Backward.Relu(dh, rec[$"d{i}a"]);
             dh = ConvBack($"decoder{i}.dec{i}conv1", $"c{i}", dh);
-            var (du, dskip) = Backward.Concat(dh, widths[i - 1]);
-            skipGrads[i] = dskip;
-            var dup = ConvBack($"upconv{i}.1", $"up{i}", du, bias: true);
+            // The concat's gradient: its first channels go up to the upconv, the rest to the skip.
+            skipGrads[i] = dh;
+            var dup = ConvBack($"upconv{i}.1", $"up{i}", Backward.FirstChannels(dh, widths[i - 1]), bias: true);
             var below = rec[i == 4 ? "b" : $"d{i + 1}"];
             dh = Backward.Resize(dup, below.Shape.H, below.Shape.W, alignCorners: true);
         }
@@ -106,7 +106,7 @@ public sealed class PriorTrainer
         for (int i = 4; i >= 1; i--)
         {
             var de = Backward.MaxPool(rec[$"e{i}"], dh);
-            System.Numerics.Tensors.TensorPrimitives.Add(de.Span, skipGrads[i].Span, de.Span);
+            System.Numerics.Tensors.TensorPrimitives.Add(de.Span, Backward.ChannelsFrom(skipGrads[i], widths[i - 1]), de.Span);
             Backward.Relu(de, rec[$"e{i}"]);
             dh = ConvBack($"encoder{i}.enc{i}conv2", $"e{i}a", de);
             Backward.Relu(dh, rec[$"e{i}a"]);

@@ -39,6 +39,21 @@ public class ConvWeightGradientTests
         Tolerance.AssertClose(expected, dw, 1e-5 * Math.Sqrt(h * w), 1e-6, $"dW {cin}→{cout} k{k} {h}×{w}");
     }
 
+    /// <summary>Without accumulating, whatever dw held is replaced by exactly what accumulating into zeros gives.</summary>
+    [Fact]
+    public void OverwritingEqualsAccumulatingIntoZeros()
+    {
+        var rng = new Random(5);
+        var x = Random(new Shape(1, 10, 12, 11), rng);
+        var dy = Random(new Shape(1, 7, 12, 11), rng);
+        var zeros = new Tensor(new Shape(7, 10, 3, 3));
+        ConvWeightGradient.Accumulate(x, dy, 3, zeros);
+        var stale = Random(zeros.Shape, rng);
+        stale.Data[0] = float.NaN;
+        ConvWeightGradient.Accumulate(x, dy, 3, stale, accumulate: false);
+        Assert.Equal(zeros.Data.Select(BitConverter.SingleToInt32Bits), stale.Data.Select(BitConverter.SingleToInt32Bits));
+    }
+
     private static Tensor Random(Shape s, Random rng)
     {
         var t = new Tensor(s);
