@@ -6,6 +6,12 @@ softmax, the 313→2 projection and ×4 upsampling), and one Deep Video Prior U-
 the same architecture. Rounds alternate PyTorch and Reel so load from other processes hits both;
 each side's median is over all its timed runs. Prints the table: model, torch ms, reel ms, ratio.
 
+PyTorch is timed twice per round, each time in a fresh process: as installed, and with glibc's
+mmap threshold fixed high (torch*). As installed, glibc maps every freed-and-reallocated
+activation of 16 MiB or more anew, and the page faults of clearing those pages cost PyTorch up
+to 3× on these models here; a user who sets MALLOC_MMAP_THRESHOLD_ (or preloads jemalloc) does
+not pay them, so torch* is the figure to beat.
+
 Run from the repository root after `dotnet build -c Release`:
     /usr/bin/python3 bench/compare.py [--rounds 3] [--runs 5] [--models dncnn,colorizer,unet] [--size 256]
 """
@@ -115,6 +121,21 @@ def torch_times(model, size, runs):
     return time_forward(fn, (n, c, size, size), runs)
 
 
+# Above this, glibc serves an allocation by mmap and returns it to the system when freed, so the
+# next one faults its pages in again; 1 GB keeps every activation on the heap, reused.
+STEADY_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 34)}
+
+
+def torch_times_in_child(model, size, runs, threads, steady):
+    """One round of PyTorch in a fresh interpreter, so the allocator setting (read at start) applies."""
+    env = dict(os.environ, **STEADY_MALLOC) if steady else {k: v for k, v in os.environ.items() if k not in STEADY_MALLOC}
+    r = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-child", model, "--size", str(size),
+                        "--runs", str(runs), "--threads", str(threads)], capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"PyTorch run failed: {r.stderr.strip()}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def reel_times(model, size, runs):
     r = subprocess.run(["dotnet", REEL, "bench", "--model", model, "--size", f"{size}x{size}", "--runs", str(runs),
                         "--warmup", "2", "--json"], capture_output=True, text=True)
@@ -135,32 +156,41 @@ def main():
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--models", default="dncnn,colorizer,unet")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--torch-child", metavar="MODEL", help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.torch_child:
+        print(json.dumps(torch_times(args.torch_child, args.size, args.runs)))
+        return
     print(f"PyTorch {torch.__version__} (mkldnn {torch.backends.mkldnn.is_available()}), {args.threads} threads; "
           f"Reel {REEL}; load before: {load()}")
     rows = []
     for model in args.models.split(","):
-        t_all, r_all, loads, ratios = [], [], [], []
+        t_all, s_all, r_all, loads, ratios, steady_ratios = [], [], [], [], [], []
         for _ in range(args.rounds):
             loads.append(os.getloadavg()[0])
-            t = torch_times(model, args.size, args.runs)
+            t = torch_times_in_child(model, args.size, args.runs, args.threads, steady=False)
+            st = torch_times_in_child(model, args.size, args.runs, args.threads, steady=True)
             r, info = reel_times(model, args.size, args.runs)
             t_all += t
+            s_all += st
             r_all += r
             # Adjacent in time, so load from other processes hits both sides of this ratio alike.
             ratios.append(statistics.median(r) / statistics.median(t))
-        tm, rm = statistics.median(t_all), statistics.median(r_all)
-        rows.append((model, tm, rm, rm / tm, statistics.median(ratios), min(loads), max(loads)))
-        print(f"  {model}: torch {[round(t) for t in t_all]} reel {[round(t) for t in r_all]} "
-              f"per-round ratios {[round(x, 2) for x in ratios]}", flush=True)
+            steady_ratios.append(statistics.median(r) / statistics.median(st))
+        tm, sm, rm = statistics.median(t_all), statistics.median(s_all), statistics.median(r_all)
+        rows.append((model, tm, sm, rm, statistics.median(ratios), statistics.median(steady_ratios), min(loads), max(loads)))
+        print(f"  {model}: torch {[round(t) for t in t_all]} torch* {[round(t) for t in s_all]} reel {[round(t) for t in r_all]} "
+              f"per-round reel/torch {[round(x, 2) for x in ratios]} reel/torch* {[round(x, 2) for x in steady_ratios]}", flush=True)
     what = {"dncnn": "DnCNN-B gray fwd", "colorizer": "ECCV16 fwd", "unet": "U-Net train step"}
-    print(f"\n{'model':<20} {'size':>9} {'torch ms':>9} {'reel ms':>9} {'reel/torch':>10} {'per-round':>9} {'load':>10}")
-    for model, tm, rm, ratio, round_ratio, lo, hi in rows:
-        print(f"{what.get(model, model):<20} {f'{args.size}x{args.size}':>9} {tm:9.1f} {rm:9.1f} {ratio:10.2f} "
-              f"{round_ratio:9.2f} {lo:4.1f}–{hi:4.1f}")
-    print("torch/reel ms: medians of all timed runs; reel/torch: their ratio; per-round: median of the ratios of "
-          "adjacent rounds (robust to load drifting during the run); load: 1-minute load average at each round's start")
+    print(f"\n{'model':<18} {'size':>9} {'torch ms':>9} {'torch* ms':>9} {'reel ms':>9} {'reel/torch':>10} {'reel/torch*':>11} {'load':>10}")
+    for model, tm, sm, rm, ratio, steady_ratio, lo, hi in rows:
+        print(f"{what.get(model, model):<18} {f'{args.size}x{args.size}':>9} {tm:9.1f} {sm:9.1f} {rm:9.1f} {ratio:10.2f} "
+              f"{steady_ratio:11.2f} {lo:4.1f}–{hi:4.1f}")
+    print("ms: medians of all timed runs; torch: PyTorch as installed; torch*: with glibc's mmap threshold at 1 GiB "
+          "(activations reused, not faulted in anew); ratios: medians of the per-round ratios (each round times torch, "
+          "torch* and reel back to back, so load drifting during the run hits all three); load: 1-minute load average "
+          "at each round's start")
     print(f"load after: {load()}")
 
 
