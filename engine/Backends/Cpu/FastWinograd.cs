@@ -149,6 +149,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         private readonly int _rowsPerBlock, _blocks, _blockSlots, _threads;
         private readonly bool _perThreadBlocks;
         private readonly float[][] _v, _mm;    // per workspace: V (α², NT, Cin, NR), M (α², CoutPad, blockSlots)
+        private readonly long _vPlane, _mPlane; // floats from one ξ's V (M) to the next's
         private readonly float[][] _z, _rows;  // per thread: gathered taps (α, α, slotsPerRow), padded row
         private readonly float[] _zeroRow;
 
@@ -223,12 +224,17 @@ internal sealed unsafe class FastWinograd : IPreparedOp
             _blocks = blocks;
             _blockSlots = (rowsPerBlock * _slotsPerRow + NR - 1) / NR * NR;
             int workspaces = _perThreadBlocks ? _threads : 1;
+            // The transforms touch all α² planes of V (M) at one slot: at a stride that is a
+            // multiple of 4 KiB (16 KiB for 64 channels) those 36 lines share one L1 set and
+            // evict each other, tripling the transforms' time. One cache line more spreads them.
+            _vPlane = (long)c._cin * _blockSlots + PlanePad(c._cin * _blockSlots);
+            _mPlane = (long)c._coutPad * _blockSlots + PlanePad(c._coutPad * _blockSlots);
             _v = new float[workspaces][];
             _mm = new float[workspaces][];
             for (int i = 0; i < workspaces; i++)
             {
-                _v[i] = GC.AllocateUninitializedArray<float>(_xi * c._cin * _blockSlots, pinned: true);
-                _mm[i] = GC.AllocateUninitializedArray<float>(_xi * c._coutPad * _blockSlots, pinned: true);
+                _v[i] = GC.AllocateUninitializedArray<float>((int)(_xi * _vPlane), pinned: true);
+                _mm[i] = GC.AllocateUninitializedArray<float>((int)(_xi * _mPlane), pinned: true);
                 // Columns past the last tile row are computed and dropped; keep them finite.
                 Array.Clear(_v[i]);
             }
@@ -268,6 +274,9 @@ internal sealed unsafe class FastWinograd : IPreparedOp
             }
             _x = null!; _y = null!;
         }
+
+        /// <summary>Floats added to a plane of n so that consecutive planes start one cache line (16 floats) past a multiple of 4 KiB from each other, in consecutive L1 sets.</summary>
+        private static int PlanePad(int n) => ((16 - n % 1024) % 1024 + 1024) % 1024;
 
         private (int First, int End) BlockRows(int block) =>
             (block * _rowsPerBlock, Math.Min(_rowPhase.Length, (block + 1) * _rowsPerBlock));
@@ -331,7 +340,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
                             }
                             int slot = slotBase + s;
                             float* dst = v + ((long)(slot / NR) * cin + ci) * NR + slot % NR;
-                            long xiStride = (long)nt * cin * NR;
+                            long xiStride = _vPlane;
                             for (int i = 0; i < alpha; i++)
                             {
                                 var ti = t + i * alpha;
@@ -357,8 +366,8 @@ internal sealed unsafe class FastWinograd : IPreparedOp
             {
                 for (int xi = xi0; xi < xi1; xi++)
                 {
-                    float* vx = v + (long)xi * nt * cin * NR;
-                    float* mx = m + (long)xi * _c._coutPad * ld;
+                    float* vx = v + xi * _vPlane;
+                    float* mx = m + xi * _mPlane;
                     for (int mb = 0; mb < mBlocks; mb++)
                     {
                         float* a = u + ((long)xi * mBlocks + mb) * cin * MR;
@@ -375,7 +384,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         {
             var (first, end) = BlockRows(block);
             int spr = _slotsPerRow, ld = _blockSlots, d = _d, alpha = _alpha, mt = _m;
-            long xiStride = (long)_c._coutPad * ld;
+            long xiStride = _mPlane;
             bool relu = _c._op.Activation == Activation.Relu;
             fixed (float* m = _mm[workspace])
             fixed (float* y = _y)
