@@ -61,25 +61,98 @@ internal static unsafe class Sgemm
     private static float[] PackA(float[] src, int m, int k, int flippedTaps)
     {
         int mr = MR, blocks = (m + mr - 1) / mr;
+        if ((long)m * k > src.Length) throw new ArgumentException($"{src.Length} floats cannot hold a {m} × {k} matrix");
         // Only a partial last panel has rows that nothing writes.
         var packed = TensorArena.Allocate(blocks * k * mr, clear: m % mr != 0);
+        if (flippedTaps > 0)
+        {
+            // Column co·taps + t of row i is w[co, i, taps − 1 − t], so for one co a panel's rows are one
+            // contiguous run of MR × taps floats of w, and a range of panels one longer run: each
+            // thread walks w[co] over its own panels' rows, reading in order, and writes each panel's
+            // stretch for that co (by panel, w would be read in 288-byte runs 18 KiB apart, which the
+            // prefetchers miss, and the pack would wait on memory latency).
+            int taps = flippedTaps, parts = Math.Min(blocks, Environment.ProcessorCount);
+            Parallel.For(0, parts, part =>
+            {
+                int first = blocks * part / parts, end = blocks * (part + 1) / parts;
+                fixed (float* from = src)
+                fixed (float* to = packed)
+                    for (int co = 0; co < k / taps; co++)
+                    for (int block = first; block < end; block++)
+                    {
+                        int rows = Math.Min(mr, m - block * mr);
+                        float* run = from + ((long)co * m + block * mr) * taps;
+                        float* dst = to + (long)block * k * mr + (long)co * taps * mr;
+                        if (rows == 8 && taps == 9 && Avx.IsSupported)
+                        {
+                            // Taps 1…8 of the 8 rows are an 8 × 8 block: transposed, vector j holds tap
+                            // 1 + j of every row, which goes to column 7 − j; tap 0 to column 8.
+                            Transpose8x8(run + 1, taps, dst + 7 * 8, -8);
+                            for (int r = 0; r < 8; r++) dst[64 + r] = run[r * 9];
+                            continue;
+                        }
+                        for (int t = 0; t < taps; t++)
+                        for (int r = 0; r < rows; r++)
+                            dst[t * mr + r] = run[r * taps + taps - 1 - t];
+                    }
+            });
+            return packed;
+        }
+        // Each panel is written front to back once, its MR source rows read side by side: the
+        // panels of the larger layers (150 KiB) outgrow L1, so a row-by-row pass, which writes
+        // every MR-th float of the whole panel, would bring each line in MR times.
         Parallel.For(0, blocks, block =>
         {
             int rows = Math.Min(mr, m - block * mr);
-            for (int r = 0; r < rows; r++)
+            fixed (float* from = src)
+            fixed (float* to = packed)
             {
-                int row = block * mr + r, to = block * k * mr + r;
-                if (flippedTaps == 0)
-                    for (int col = 0; col < k; col++) packed[to + col * mr] = src[row * k + col];
-                else
-                    for (int co = 0, col = 0; co < k / flippedTaps; co++)
-                    {
-                        int last = (co * m + row) * flippedTaps + flippedTaps - 1;
-                        for (int t = 0; t < flippedTaps; t++, col++) packed[to + col * mr] = src[last - t];
-                    }
+                float* panel = to + (long)block * k * mr;
+                float* first = from + (long)block * mr * k;
+                int col = 0;
+                if (rows == 8 && Avx.IsSupported)
+                    for (; col + 8 <= k; col += 8)
+                        Transpose8x8(first + col, k, panel + col * 8, 8);
+                for (; col < k; col++)
+                for (int r = 0; r < rows; r++)
+                    panel[col * mr + r] = first[(long)r * k + col];
             }
         });
         return packed;
+    }
+
+    /// <summary>
+    /// Row r of the 8 × 8 block at <paramref name="src"/> (rows <paramref name="ld"/> floats apart)
+    /// becomes lane r of the 8 vectors stored at dst, dst + step, …, dst + 7·step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int ld, float* dst, int step)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + ld);
+        var r2 = Avx.LoadVector256(src + 2L * ld);
+        var r3 = Avx.LoadVector256(src + 3L * ld);
+        var r4 = Avx.LoadVector256(src + 4L * ld);
+        var r5 = Avx.LoadVector256(src + 5L * ld);
+        var r6 = Avx.LoadVector256(src + 6L * ld);
+        var r7 = Avx.LoadVector256(src + 7L * ld);
+        // Pairs of rows interleaved, then quadruples, then the 128-bit halves swapped across.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var q0 = Avx.Shuffle(t0, t2, 0x44); var q1 = Avx.Shuffle(t0, t2, 0xEE);
+        var q2 = Avx.Shuffle(t1, t3, 0x44); var q3 = Avx.Shuffle(t1, t3, 0xEE);
+        var q4 = Avx.Shuffle(t4, t6, 0x44); var q5 = Avx.Shuffle(t4, t6, 0xEE);
+        var q6 = Avx.Shuffle(t5, t7, 0x44); var q7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(q0, q4, 0x20));
+        Avx.Store(dst + step, Avx.Permute2x128(q1, q5, 0x20));
+        Avx.Store(dst + 2L * step, Avx.Permute2x128(q2, q6, 0x20));
+        Avx.Store(dst + 3L * step, Avx.Permute2x128(q3, q7, 0x20));
+        Avx.Store(dst + 4L * step, Avx.Permute2x128(q0, q4, 0x31));
+        Avx.Store(dst + 5L * step, Avx.Permute2x128(q1, q5, 0x31));
+        Avx.Store(dst + 6L * step, Avx.Permute2x128(q2, q6, 0x31));
+        Avx.Store(dst + 7L * step, Avx.Permute2x128(q3, q7, 0x31));
     }
 
     /// <summary>One MR × NR tile over the full depth <paramref name="k"/>, written row-major to <paramref name="tile"/>.</summary>
