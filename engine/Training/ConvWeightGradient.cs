@@ -55,7 +55,8 @@ internal static unsafe class ConvWeightGradient
         int dypLength = blocks * rows * gridPad + 16, accLength = blocks * cin * perJob;
         var xp = ArrayPool<float>.Shared.Rent(xpLength);
         var dyp = ArrayPool<float>.Shared.Rent(dypLength);
-        var acc = ArrayPool<double>.Shared.Rent(accLength);
+        // With one chunk each job's sums live in a per-thread scratch instead (below).
+        var acc = ArrayPool<double>.Shared.Rent(chunks > 1 ? accLength : 0);
         try
         {
             FastConv2d.CopyPadded(x.Data, 0, cin, h, w, pad, xp, xpLength);
@@ -75,43 +76,65 @@ internal static unsafe class ConvWeightGradient
             Parallel.For(0, Math.Min(threads, jobs), t =>
             {
                 var owned = new OwnedJobs(t, threads, blocks, cin);
+                // Addresses for the local functions below, which cannot capture fixed pointers.
+                nint dypBase, xpBase, dwBase;
                 fixed (float* a = dyp)
                 fixed (float* b = xp)
                 fixed (double* sum = acc)
+                fixed (float* result = dw.Data)
                 {
+                    (dypBase, xpBase, dwBase) = ((nint)(a + dyp0), (nint)b, (nint)result);
+                    if (chunks == 1)
+                    {
+                        // One chunk (the small maps, where the wide layers are): each job's sums go
+                        // from a scratch in L1 straight into dW, instead of through accumulators for
+                        // every job (2.7 times the size of dW, 83 MB for the U-Net) cleared, added
+                        // into and read back from memory.
+                        double* scratch = stackalloc double[perJob + 8];
+                        scratch = (double*)(((nint)scratch + 63) & ~(nint)63);
+                        foreach (int job in owned)
+                        {
+                            new Span<double>(scratch, perJob).Clear();
+                            Dots(job, 0, scratch);
+                            Round(job, scratch);
+                        }
+                        return;
+                    }
                     foreach (int job in owned) new Span<double>(sum + (long)job * perJob, perJob).Clear();
                     for (int c = 0; c < chunks; c++)
-                    {
-                        int q0 = c * chunk;
                         foreach (int job in owned)
-                        {
-                            int block = job / cin, ci = job % cin;
-                            float* aBlock = a + dyp0 + (long)block * rows * gridPad + q0;
-                            double* entries = sum + (long)job * perJob;
-                            for (int ky = 0; ky < k; ky++)
-                            for (int tb = 0; tb < tapBlocks; tb++, entries += perCall)
-                            {
-                                float* bRow = b + (long)ci * plane + q0 + ky * wp + tb * Taps;
-                                if (Sgemm.Wide) DotsWide(aBlock, gridPad, bRow, chunk / lanes, entries);
-                                else DotsNarrow(aBlock, gridPad, bRow, chunk / lanes, entries);
-                            }
-                        }
-                    }
+                            Dots(job, c * chunk, sum + (long)job * perJob);
                     // Each thread rounds its own accumulators into dW (a serial pass over the 2.4 M
                     // weights of a deep layer took a third of its time).
-                    fixed (float* result = dw.Data)
-                        foreach (int job in owned)
-                        {
-                            int block = job / cin, ci = job % cin;
-                            double* entries = sum + (long)job * perJob;
-                            for (int r = 0; r < rows && block * rows + r < cout; r++)
-                            for (int ky = 0; ky < k; ky++)
-                            for (int kx = 0; kx < k; kx++)
-                            {
-                                long at = (((long)(block * rows + r) * cin + ci) * k + ky) * k + kx;
-                                result[at] = (accumulate ? result[at] : 0f) + (float)entries[(ky * tapBlocks + kx / Taps) * perCall + r * 4 + kx % Taps];
-                            }
-                        }
+                    foreach (int job in owned) Round(job, sum + (long)job * perJob);
+                }
+
+                // Job (block, ci)'s dot products over pixels [q0, q0 + chunk), added to its entries.
+                void Dots(int job, int q0, double* entries)
+                {
+                    int block = job / cin, ci = job % cin;
+                    float* aBlock = (float*)dypBase + block * rows * gridPad + q0;
+                    for (int ky = 0; ky < k; ky++)
+                    for (int tb = 0; tb < tapBlocks; tb++, entries += perCall)
+                    {
+                        float* bRow = (float*)xpBase + (long)ci * plane + q0 + ky * wp + tb * Taps;
+                        if (Sgemm.Wide) DotsWide(aBlock, gridPad, bRow, chunk / lanes, entries);
+                        else DotsNarrow(aBlock, gridPad, bRow, chunk / lanes, entries);
+                    }
+                }
+
+                // Job (block, ci)'s sums, rounded, into dW (added to it when accumulating).
+                void Round(int job, double* entries)
+                {
+                    int block = job / cin, ci = job % cin;
+                    float* result = (float*)dwBase;
+                    for (int r = 0; r < rows && block * rows + r < cout; r++)
+                    for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        long at = (((long)(block * rows + r) * cin + ci) * k + ky) * k + kx;
+                        result[at] = (accumulate ? result[at] : 0f) + (float)entries[(ky * tapBlocks + kx / Taps) * perCall + r * 4 + kx % Taps];
+                    }
                 }
             });
         }
