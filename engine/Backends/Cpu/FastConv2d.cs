@@ -285,25 +285,9 @@ internal sealed unsafe class FastConv2d : IPreparedOp
             var packed = ArrayPool<float>.Shared.Rent(_k * chunkPixels);
             try
             {
-                int k = 0;
-                for (int c = 0; c < s.C; c++)
-                for (int ky = 0; ky < _op.KernelH; ky++)
-                for (int kx = 0; kx < _op.KernelW; kx++, k++)
-                {
-                    int row = k * chunkPixels;
-                    for (int j = 0; j < chunkPixels; j++)
-                    {
-                        float v = 0;
-                        if (j < count)
-                        {
-                            int oy = (p0 + j) / wo, ox = (p0 + j) % wo;
-                            int iy = oy * _op.Stride - _op.Padding + ky * _op.Dilation;
-                            int ix = ox * _op.Stride - _op.Padding + kx * _op.Dilation;
-                            if ((uint)iy < (uint)s.H && (uint)ix < (uint)s.W) v = x.Data[src0 + (c * s.H + iy) * s.W + ix];
-                        }
-                        packed[row + j] = v;
-                    }
-                }
+                fixed (float* from = x.Data)
+                fixed (float* to = packed)
+                    PackColumns(from + src0, s.C, s.H, s.W, wo, p0, count, to, chunkPixels);
                 fixed (float* a = _packedA)
                 fixed (float* b = packed)
                 fixed (int* offs = offsets)
@@ -319,6 +303,39 @@ internal sealed unsafe class FastConv2d : IPreparedOp
                 ArrayPool<float>.Shared.Return(packed);
             }
         });
+    }
+
+    /// <summary>
+    /// The im2col rows of output pixels [p0, p0 + count) (row k = (c, ky, kx), chunk floats apart,
+    /// zero past count): a run of one output row at a time, so the division into row and column is
+    /// done once per run and each tap walks its input row with a fixed stride (a division per
+    /// element made this packing most of a stride-2 layer's time).
+    /// </summary>
+    private void PackColumns(float* x, int channels, int h, int w, int wo, int p0, int count, float* packed, int chunk)
+    {
+        int stride = _op.Stride, pad = _op.Padding, dil = _op.Dilation, kh = _op.KernelH, kw = _op.KernelW;
+        float* dst = packed;
+        for (int c = 0; c < channels; c++)
+        for (int ky = 0; ky < kh; ky++)
+        for (int kx = 0; kx < kw; kx++, dst += chunk)
+        {
+            for (int j = 0; j < count;)
+            {
+                int oy = (p0 + j) / wo, ox0 = (p0 + j) % wo, len = Math.Min(wo - ox0, count - j);
+                int iy = oy * stride - pad + ky * dil;
+                float* d = dst + j;
+                if ((uint)iy >= (uint)h)
+                    new Span<float>(d, len).Clear();
+                else
+                {
+                    float* row = x + ((long)c * h + iy) * w;
+                    for (int i = 0, ix = ox0 * stride - pad + kx * dil; i < len; i++, ix += stride)
+                        d[i] = (uint)ix < (uint)w ? row[ix] : 0f;
+                }
+                j += len;
+            }
+            new Span<float>(dst + count, chunk - count).Clear();
+        }
     }
 
     private void ComputeTile(float* a, float* b, int* offs, int mb, int p0, in Target target)
