@@ -113,6 +113,29 @@ public class ConvPathTests(ITestOutputHelper log)
         Tolerance.AssertClose(expected, banded, AbsoluteTolerance(ConvPath.ImplicitGemm) * AbsSumScale(op, wt, x), 0, $"banded {op}");
     }
 
+    /// <summary>
+    /// One output channel (DnCNN's last layer) skips the tiles and sums each output on its own, a
+    /// band of rows at a time: still one FMA chain per output over the depth in order, so im2col's
+    /// bits, with the last short band, dilation, a 1×1 kernel and the second image of a batch.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 3, 1, 1, 1, 37, 45, true)]
+    [InlineData(5, 3, 2, 2, 2, 20, 9, false)]
+    [InlineData(7, 1, 1, 0, 1, 9, 33, true)]
+    public void SingleOutputChannelEqualsIm2ColBitForBit(int cin, int k, int dil, int pad, int n, int h, int w, bool relu)
+    {
+        var op = new Conv2dOp(cin, 1, k, k, 1, pad, dil, HasBias: true, Activation: relu ? Activation.Relu : Activation.None);
+        var rng = new Random(cin);
+        var x = Random(new Shape(n, cin, h, w), rng, 1f);
+        var wt = Random(op.ParameterShapes[0], rng, 1f / MathF.Sqrt(cin * k * k));
+        var b = Random(op.ParameterShapes[1], rng, 0.5f);
+        var single = new FastBackend(ConvPath.ImplicitGemm).Prepare(op, wt, b).Run(x);
+        var im2col = new FastBackend(ConvPath.Im2Col).Prepare(op, wt, b).Run(x);
+        Assert.Equal(im2col.Data.Select(BitConverter.SingleToInt32Bits), single.Data.Select(BitConverter.SingleToInt32Bits));
+        var expected = ReferenceBackend.Instance.Prepare(op, wt, b).Run(x);
+        Tolerance.AssertClose(expected, single, AbsoluteTolerance(ConvPath.ImplicitGemm) * AbsSumScale(op, wt, x), 0, $"single output {op}");
+    }
+
     [Theory]
     [InlineData(ConvPath.WinogradF4)]
     [InlineData(ConvPath.WinogradF2)]

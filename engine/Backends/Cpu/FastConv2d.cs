@@ -76,6 +76,11 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         var s = x.Shape;
         int p = _op.Padding, d = _op.Dilation;
         int hp = s.H + 2 * p, wp = s.W + 2 * p, plane = hp * wp;
+        if (_op.OutChannels == 1)
+        {
+            RunSingleOutput(x, n, y);
+            return;
+        }
         if (RunBanded(x, n, y)) return;
         int ho = y.Shape.H, wo = y.Shape.W;
         // Tiles of the last rows read up to NR + (KW−1)·d floats past the last plane.
@@ -117,6 +122,92 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         {
             ArrayPool<float>.Shared.Return(padded);
         }
+    }
+
+    /// <summary>
+    /// The implicit GEMM with one output channel (DnCNN's last layer): a tile would use one of its
+    /// MR rows, so each output is computed on its own, vectors across the pixels of a band of rows,
+    /// one channel's taps per pass with the running sum in a register. Each band pads its own input
+    /// rows, channel by channel, into a buffer that stays in L1 (a padded copy of the whole input
+    /// would write and read back 16 MiB for 4 ms of work). Each output is still one FMA chain from
+    /// 0 over the whole depth in order, then the bias: the GEMM's bits.
+    /// </summary>
+    private void RunSingleOutput(Tensor x, int n, Tensor y)
+    {
+        var s = x.Shape;
+        int p = _op.Padding, d = _op.Dilation, kh = _op.KernelH, kw = _op.KernelW, taps = kh * kw;
+        int wp = s.W + 2 * p, ho = y.Shape.H, wo = y.Shape.W;
+        var tapOffsets = new int[taps];
+        for (int ky = 0; ky < kh; ky++)
+        for (int kx = 0; kx < kw; kx++)
+            tapOffsets[ky * kw + kx] = ky * d * wp + kx * d;
+        const int BandRows = 8;
+        int bandLength = (BandRows + (kh - 1) * d) * wp + 32 + (kw - 1) * d;
+        int bands = (ho + BandRows - 1) / BandRows, mr = MR;
+        float bias = _bias[0];
+        bool relu = _op.Activation == Activation.Relu;
+        int inOffset = n * s.C * s.H * s.W, outOffset = n * ho * wo;
+        Parallel.For(0, bands, () => ArrayPool<float>.Shared.Rent(bandLength + BandRows * wp + 32), (band, _, buffer) =>
+        {
+            int y0 = band * BandRows, rows = Math.Min(BandRows, ho - y0), cells = (rows * wp + 31) / 32 * 32;
+            int inRows = rows + (kh - 1) * d;
+            // The last vectors read past the band's rows: keep that tail zero.
+            Array.Clear(buffer, inRows * wp, bandLength - inRows * wp);
+            fixed (float* from = x.Data)
+            fixed (float* w = _packedA)
+            fixed (float* local = buffer)
+            fixed (int* offs = tapOffsets)
+            fixed (float* outBase = y.Data)
+            {
+                float* acc = local + bandLength;
+                for (int c = 0; c < s.C; c++)
+                {
+                    float* plane = from + inOffset + (long)c * s.H * s.W;
+                    for (int r = 0; r < inRows; r++)
+                    {
+                        float* row = local + r * wp;
+                        int iy = y0 + r - p;
+                        if ((uint)iy >= (uint)s.H)
+                        {
+                            new Span<float>(row, wp).Clear();
+                            continue;
+                        }
+                        new Span<float>(row, p).Clear();
+                        Buffer.MemoryCopy(plane + (long)iy * s.W, row + p, s.W * 4L, s.W * 4L);
+                        new Span<float>(row + p + s.W, p).Clear();
+                    }
+                    float* wc = w + (long)c * taps * mr; // packed A: row 0 of the one panel, MR floats per k
+                    // Four vectors at once: four independent chains hide the FMA latency.
+                    for (int q = 0; q < cells; q += 32)
+                    {
+                        float* a = acc + q;
+                        Vector256<float> s0, s1, s2, s3;
+                        if (c == 0) s0 = s1 = s2 = s3 = Vector256<float>.Zero;
+                        else (s0, s1, s2, s3) = (Vector256.Load(a), Vector256.Load(a + 8), Vector256.Load(a + 16), Vector256.Load(a + 24));
+                        for (int t = 0; t < taps; t++)
+                        {
+                            var wt = Vector256.Create(wc[t * mr]);
+                            float* b = local + q + offs[t];
+                            s0 = Sgemm.Fmadd(wt, Vector256.Load(b), s0);
+                            s1 = Sgemm.Fmadd(wt, Vector256.Load(b + 8), s1);
+                            s2 = Sgemm.Fmadd(wt, Vector256.Load(b + 16), s2);
+                            s3 = Sgemm.Fmadd(wt, Vector256.Load(b + 24), s3);
+                        }
+                        s0.Store(a); s1.Store(a + 8); s2.Store(a + 16); s3.Store(a + 24);
+                    }
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    float* to = outBase + outOffset + (y0 + r) * wo;
+                    for (int ox = 0; ox < wo; ox++)
+                    {
+                        float v = acc[r * wp + ox] + bias;
+                        to[ox] = relu && v < 0 ? 0 : v;
+                    }
+                }
+            }
+            return buffer;
+        }, buffer => ArrayPool<float>.Shared.Return(buffer));
     }
 
     /// <summary>The size a band's padded copy aims at: in L2 with room for the packed panels.</summary>

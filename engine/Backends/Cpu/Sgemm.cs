@@ -253,7 +253,8 @@ internal static unsafe class Sgemm
         c50.Store(tile); c51.Store(tile + 8);
     }
 
+    /// <summary>a·b + c rounded once where the CPU has FMA (the kernels' step, shared so every path rounds alike).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+    internal static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
 }
