@@ -73,15 +73,15 @@ internal sealed unsafe class FastConv2d : IPreparedOp
 
     private void RunImplicit(Tensor x, int n, Tensor y)
     {
-        var s = x.Shape;
-        int p = _op.Padding, d = _op.Dilation;
-        int hp = s.H + 2 * p, wp = s.W + 2 * p, plane = hp * wp;
         if (_op.OutChannels == 1)
         {
             RunSingleOutput(x, n, y);
             return;
         }
         if (RunBanded(x, n, y)) return;
+        var s = x.Shape;
+        int p = _op.Padding, d = _op.Dilation;
+        int hp = s.H + 2 * p, wp = s.W + 2 * p, plane = hp * wp;
         int ho = y.Shape.H, wo = y.Shape.W;
         // Tiles of the last rows read up to NR + (KW−1)·d floats past the last plane.
         int length = s.C * plane + NR + (_op.KernelW - 1) * d;
@@ -153,7 +153,6 @@ internal sealed unsafe class FastConv2d : IPreparedOp
             int inRows = rows + (kh - 1) * d;
             // The last vectors read past the band's rows: keep that tail zero.
             Array.Clear(buffer, inRows * wp, bandLength - inRows * wp);
-            fixed (float* from = x.Data)
             fixed (float* w = _packedA)
             fixed (float* local = buffer)
             fixed (int* offs = tapOffsets)
@@ -162,20 +161,7 @@ internal sealed unsafe class FastConv2d : IPreparedOp
                 float* acc = local + bandLength;
                 for (int c = 0; c < s.C; c++)
                 {
-                    float* plane = from + inOffset + (long)c * s.H * s.W;
-                    for (int r = 0; r < inRows; r++)
-                    {
-                        float* row = local + r * wp;
-                        int iy = y0 + r - p;
-                        if ((uint)iy >= (uint)s.H)
-                        {
-                            new Span<float>(row, wp).Clear();
-                            continue;
-                        }
-                        new Span<float>(row, p).Clear();
-                        Buffer.MemoryCopy(plane + (long)iy * s.W, row + p, s.W * 4L, s.W * 4L);
-                        new Span<float>(row + p + s.W, p).Clear();
-                    }
+                    PadRows(x.Data, inOffset + c * s.H * s.W, s.H, s.W, p, y0, inRows, buffer);
                     float* wc = w + (long)c * taps * mr; // packed A: row 0 of the one panel, MR floats per k
                     // Four vectors at once: four independent chains hide the FMA latency.
                     for (int q = 0; q < cells; q += 32)
@@ -245,20 +231,8 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         Parallel.For(0, bands, () => ArrayPool<float>.Shared.Rent(length), (band, _, padded) =>
         {
             int y0 = band * rowsPerBand, rows = Math.Min(rowsPerBand, ho - y0);
-            // Input rows y0 − p … y0 + rows − 1 + halo − p, zero outside the image and in the side columns.
             for (int c = 0; c < s.C; c++)
-            {
-                var to = padded.AsSpan(c * bandPlane, bandPlane);
-                for (int r = 0; r < rows + halo; r++)
-                {
-                    var row = to.Slice(r * wp, wp);
-                    int iy = y0 - p + r;
-                    if ((uint)iy >= (uint)s.H) { row.Clear(); continue; }
-                    row.Slice(0, p).Clear();
-                    x.Data.AsSpan(src0 + (c * s.H + iy) * s.W, s.W).CopyTo(row.Slice(p));
-                    row.Slice(p + s.W).Clear();
-                }
-            }
+                PadRows(x.Data, src0 + c * s.H * s.W, s.H, s.W, p, y0, rows + halo, padded.AsSpan(c * bandPlane, bandPlane));
             Array.Clear(padded, s.C * bandPlane, length - s.C * bandPlane);
             var target = new Target(y.Data, out0 + y0 * wo, rows, wo, wp, ho * wo);
             int tiles = (rows * wp + NR - 1) / NR;
@@ -267,6 +241,24 @@ internal sealed unsafe class FastConv2d : IPreparedOp
             return padded;
         }, padded => ArrayPool<float>.Shared.Return(padded));
         return true;
+    }
+
+    /// <summary>
+    /// Input rows y0 − pad … y0 − pad + count − 1 of the h × w plane at src[planeOffset], as rows of
+    /// w + 2·pad at the start of dst: zero outside the image and in the side columns.
+    /// </summary>
+    private static void PadRows(float[] src, int planeOffset, int h, int w, int pad, int y0, int count, Span<float> dst)
+    {
+        int wp = w + 2 * pad;
+        for (int r = 0; r < count; r++)
+        {
+            var row = dst.Slice(r * wp, wp);
+            int iy = y0 - pad + r;
+            if ((uint)iy >= (uint)h) { row.Clear(); continue; }
+            row.Slice(0, pad).Clear();
+            src.AsSpan(planeOffset + iy * w, w).CopyTo(row.Slice(pad));
+            row.Slice(pad + w).Clear();
+        }
     }
 
     /// <summary>

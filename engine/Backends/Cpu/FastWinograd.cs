@@ -286,7 +286,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         private void InputTransform(int block, int workspace, int thread, int ci0, int ci1)
         {
             var (first, end) = BlockRows(block);
-            int spr = _slotsPerRow, cin = _c._cin, nt = _blockSlots / NR, d = _d, alpha = _alpha, m = _m;
+            int spr = _slotsPerRow, cin = _c._cin, d = _d, alpha = _alpha, m = _m;
             fixed (float* x = _x)
             fixed (float* v = _v[workspace])
             fixed (float* z = _z[thread])
