@@ -28,6 +28,8 @@ public sealed record RestoreOptions
     public bool Resume { get; init; }
     /// <summary>Frame rate given to a folder of frames.</summary>
     public string FolderFrameRate { get; init; } = FrameSource.DefaultFolderRate;
+    /// <summary>Make every loss the decoding reports (frames that did not decode, a size change, another duration) an error instead of a warning.</summary>
+    public bool Strict { get; init; }
 }
 
 /// <summary>Where a restore is: the stage, frames done of the total (0 when unknown), and the stage's own detail.</summary>
@@ -48,23 +50,29 @@ public static class RestorePipeline
 {
     private const int FramesDecodedAhead = 4;
 
+    /// <remarks>
+    /// The output's work folder is locked for the whole run (a second run on it is refused, naming
+    /// this one); temporaries a killed run left beside the output are removed first.
+    /// </remarks>
     public static void Run(string input, string output, RestoreOptions options, IBackend backend,
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
         if (options.Stabilize) StabilizeStage.Validate(options.Prior);
         var source = FrameSource.Open(input, options.FolderFrameRate);
         bool videoOut = CheckOutput(input, output);
-        var job = RestoreJob.Open(output, Settings(source, output, videoOut, options), options.Resume);
-        bool finished = false;
+        var memory = MemoryPlan.For(source.Width, source.Height, options);
+        TempFile.RemoveOrphans(output);
+        using var job = RestoreJob.Open(output, Settings(source, output, videoOut, options), options.Resume);
         try
         {
-            Process(source, output, videoOut, job, options, backend, progress, cancel);
-            finished = true;
+            Process(source, output, videoOut, job, options, memory, backend, progress, cancel);
         }
-        finally
+        catch (Exception e)
         {
             // Nothing finished, nothing worth resuming: leave no trace. Otherwise the work folder stays for --resume.
-            if (!finished && job.Pieces.Count == 0) job.Delete();
+            if (job.Pieces.Count == 0) job.Delete();
+            if (job.Pieces.Count == 0 || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
+            throw new ReelException($"{e.Message}; the {job.FramesDone} frames finished are kept in {job.Folder}: run the same command with --resume to continue", e);
         }
         job.Delete();
     }
@@ -73,7 +81,8 @@ public static class RestorePipeline
     private static bool CheckOutput(string input, string output)
     {
         var full = Path.GetFullPath(output.TrimEnd(Path.DirectorySeparatorChar));
-        if (full == Path.GetFullPath(input.TrimEnd(Path.DirectorySeparatorChar))) throw new ReelException("output would overwrite the input; choose another path");
+        // Compared as files, not as spellings: a symbolic link, a hard link or `..` must not let the output overwrite the input.
+        if (FileIdentity.Same(input, full)) throw new ReelException($"output {output} is the input {input}; choose another path");
         var parent = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(parent)) throw new ReelException($"output folder does not exist: {parent}");
         if (VideoFile.IsVideoPath(full)) return true;
@@ -113,14 +122,18 @@ public static class RestorePipeline
         };
     }
 
-    private static void Process(FrameSource source, string output, bool videoOut, RestoreJob job, RestoreOptions options,
+    private static void Process(FrameSource source, string output, bool videoOut, RestoreJob job, RestoreOptions options, MemoryPlan memory,
         IBackend backend, Action<RestoreProgress>? progress, CancellationToken cancel)
     {
-        foreach (var piece in job.Pieces)
-            if (piece.File is not null && !File.Exists(Path.Combine(job.Folder, piece.File)))
-                throw new ReelException($"{job.Folder} lacks {piece.File}, which its record lists; delete that folder to start over");
         var clock = Stopwatch.StartNew();
         void Note(string text) => progress?.Invoke(new RestoreProgress("note", 0, 0, text, clock.Elapsed));
+        // A loss in the input: one warning line, or with --strict the error that ends the run.
+        void Lost(string text)
+        {
+            if (options.Strict) throw new ReelException($"{text} (--strict)");
+            progress?.Invoke(new RestoreProgress("warning", 0, 0, text, clock.Elapsed));
+        }
+        KeepSoundPieces(job, Note, cancel);
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
             Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
         long total = source.EstimatedCount ?? 0;
@@ -130,7 +143,7 @@ public static class RestorePipeline
         var format = gray ? PixelFormat.Gray8 : PixelFormat.Rgb24;
         var colorize = options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend);
         var splitter = new ShotSplitter(options.MaxShotFrames);
-        var framesDir = Path.Combine(job.Folder, "frames");
+        var framesDir = Path.Combine(job.Folder, RestoreJob.FramesFolder);
         if (!videoOut) Directory.CreateDirectory(framesDir);
 
         Piece? current = null;
@@ -139,6 +152,7 @@ public static class RestorePipeline
             foreach (var f in Prefetch(source.Read(format), FramesDecodedAhead, cancel))
             {
                 cancel.ThrowIfCancellationRequested();
+                if (f.Resized && options.Strict) Lost($"{source.SourcePath}: frame {f.Index} comes at another size than {source.Width}×{source.Height} (the size changes mid-stream)");
                 var frame = ImageIO.ToTensor(f.Pixels, source.Width, source.Height, format);
                 // Every frame goes through the splitter, kept or not, so a resumed run cuts where the first run did.
                 bool cut = splitter.StartsShot(frame);
@@ -149,7 +163,7 @@ public static class RestorePipeline
                     current = null;
                     Finish(done);
                 }
-                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options,
+                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options, memory, cancel,
                     done => progress?.Invoke(new RestoreProgress("encode", done, Math.Max(total, done), "", clock.Elapsed)));
                 if (options.Denoiser is not null)
                 {
@@ -172,14 +186,19 @@ public static class RestorePipeline
         {
             current?.Dispose();
         }
+        foreach (var loss in source.Losses()) Lost(loss);
 
         progress?.Invoke(new RestoreProgress("join", job.FramesDone, job.FramesDone, $"{job.Pieces.Count} pieces", clock.Elapsed));
         if (videoOut)
         {
-            VideoSegments.Join(job.Pieces.Select(p => (Path.Combine(job.Folder, p.File!), p.StartNs)).ToList(), output, source.StreamSource, Note);
+            VideoSegments.Join(job.Pieces.Select(p => new VideoPiece(Path.Combine(job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
+                output, source.StreamSource, Note, cancel);
         }
         else
         {
+            int written = Directory.GetFiles(framesDir).Length;
+            if (written != job.FramesDone)
+                throw new ReelException($"{framesDir} holds {written} of the {job.FramesDone} frames its record lists; run the same command with --resume to write them again");
             if (Directory.Exists(output)) Directory.Delete(output);
             Directory.Move(framesDir, output);
         }
@@ -192,7 +211,7 @@ public static class RestorePipeline
                 if (options.Stabilize)
                 {
                     int shotStart = piece.Start, frames = piece.Count;
-                    StabilizeStage.RunShot(piece.Inputs, piece.Processed, 0, frames, options.Prior, backend,
+                    StabilizeStage.RunShot(piece.Inputs, piece.Processed, 0, frames, options.Prior with { MemoryBudgetBytes = memory.StoreBytes / 5 }, backend,
                         (t, f) => piece.Write(t, f),
                         p => progress?.Invoke(new RestoreProgress("stabilize", shotStart + (long)(p.Fraction * frames), Math.Max(total, shotStart + frames),
                             $"shot at frame {shotStart}: epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4}", clock.Elapsed)),
@@ -201,6 +220,35 @@ public static class RestorePipeline
                 job.Add(piece.Commit());
             }
             progress?.Invoke(new RestoreProgress("saved", job.FramesDone, Math.Max(total, job.FramesDone), $"piece {job.Pieces.Count}", clock.Elapsed));
+        }
+    }
+
+    /// <summary>
+    /// Reads back the pieces an interrupted run recorded: the first that is missing or damaged
+    /// (deleted, cut short, overwritten since) is dropped with every piece after it, and made again.
+    /// </summary>
+    private static void KeepSoundPieces(RestoreJob job, Action<string> note, CancellationToken cancel)
+    {
+        for (int k = 0; k < job.Pieces.Count; k++)
+        {
+            var piece = job.Pieces[k];
+            if (piece.File is null) continue;
+            var path = Path.Combine(job.Folder, piece.File);
+            string? problem = null;
+            if (!File.Exists(path)) problem = $"{path} is missing";
+            else
+                try
+                {
+                    VideoVerifier.Verify(path, new VideoExpectation(piece.End - piece.Start, 0, 0), path, cancel: cancel);
+                }
+                catch (MediaException e)
+                {
+                    problem = e.Message;
+                }
+            if (problem is null) continue;
+            note($"{problem}; frames {piece.Start}–{job.FramesDone - 1} ({job.Pieces.Count - k} pieces) are made again");
+            job.DropFrom(k);
+            return;
         }
     }
 
@@ -218,17 +266,20 @@ public static class RestorePipeline
         private readonly string _file;
         private readonly VideoSink? _sink;
         private readonly Action<long> _written;
+        private readonly CancellationToken _cancel;
         private int _count;
 
         /// <param name="written">Told the number of frames of the whole sequence finished so far, after each frame.</param>
-        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options, Action<long> written)
+        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options, MemoryPlan memory,
+            CancellationToken cancel, Action<long> written)
         {
-            (Start, StartNs, _job, _stabilize, _written) = (start, startNs, job, options.Stabilize, written);
+            (Start, StartNs, _job, _stabilize, _cancel, _written) = (start, startNs, job, options.Stabilize, cancel, written);
             _file = Path.GetFileName(job.PiecePath(job.Pieces.Count, ".nut"));
-            if (video) _sink = new VideoSink(Path.Combine(job.Folder, _file), source.TimeBase, null, options.Encode);
-            long half = options.Prior.MemoryBudgetBytes / 2;
-            Inputs = new FrameStore(half);
-            Processed = new FrameStore(half);
+            if (video) _sink = new VideoSink(Path.Combine(job.Folder, _file), source.TimeBase, null, options.Encode, frameDurationNs: source.FrameDurationNs);
+            // Full-size inputs and processed frames take 2/5 of the store each; the chroma copies the prior
+            // trains on (a quarter of the size) get 1/10 each through its own budget (see Finish).
+            Inputs = new FrameStore(memory.StoreBytes * 2 / 5);
+            Processed = new FrameStore(memory.StoreBytes * 2 / 5);
         }
 
         public int Start { get; }
@@ -255,7 +306,7 @@ public static class RestorePipeline
         {
             if (t != _count) throw new InvalidOperationException($"piece frame {t} written out of order (expected {_count})");
             if (_sink is not null) _sink.Write(frame, _pts[t] - StartNs);
-            else ImageIO.Write(Path.Combine(_job.Folder, "frames", _names[t]), frame);
+            else ImageIO.Write(Path.Combine(_job.Folder, RestoreJob.FramesFolder, _names[t]), frame);
             _count++;
             _written(Start + _count);
         }
@@ -263,7 +314,7 @@ public static class RestorePipeline
         public RestorePiece Commit()
         {
             if (_count != Count) throw new InvalidOperationException($"{_count} of {Count} frames of the piece were written");
-            _sink?.Complete();
+            _sink?.Complete(_cancel);
             return new RestorePiece(Start, Start + Count, StartNs, _sink is null ? null : _file);
         }
 
