@@ -30,10 +30,12 @@ public static class RestoreCommand
         var temperature = ColorizeCommand.TemperatureOption();
         var memory = new Option<int>("--memory-mb")
         {
-            Description = "Frames waiting for the temporal prior stay in memory up to this many MiB; the rest wait on disk in a temp folder",
-            DefaultValueFactory = _ => 2048,
+            Description = "What the run may hold beyond the networks' fixed memory, in MiB: their working memory for a frame, and frames waiting " +
+                          "for the temporal prior (the rest wait on disk); frames too large for it are refused (default: half the machine's memory)",
+            DefaultValueFactory = _ => MemoryCap.DefaultBudgetMb,
         };
         var resume = ResumeOption();
+        var strict = StrictOption();
         var encoder = new Option<string>("--encoder") { Description = "ffmpeg video encoder (libx264, libx265, libvpx-vp9, libaom-av1, ffv1, …)", DefaultValueFactory = _ => "libx264" };
         var crf = new Option<int>("--crf") { Description = "Constant quality for x264/x265/VP9/AV1 (lower is better; 17 keeps film grain)", DefaultValueFactory = _ => 17 };
         var preset = new Option<string>("--preset") { Description = "x264/x265 speed preset", DefaultValueFactory = _ => "medium" };
@@ -44,13 +46,13 @@ public static class RestoreCommand
         };
         var fps = new Option<string>("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept.")
-            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
+            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature, memory, resume, strict, encoder, crf, preset, maxShot, fps };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
-            if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ReelException("output would overwrite the input; choose another path");
             if (r.GetValue(maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(maxShot)}");
+            if (r.GetValue(memory) < 1) throw new ReelException($"--memory-mb must be ≥ 1, got {r.GetValue(memory)}");
             if (r.GetValue(epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(epochs)}");
             if (!r.GetValue(noStabilize) && !r.GetValue(noIrt) && r.GetValue(epochs) <= StabilizeStage.IrtInitEpochs)
                 throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
@@ -65,6 +67,7 @@ public static class RestoreCommand
                 Colorizer = colorizerPath is null ? null : Colorizer.Load(colorizerPath, backend),
                 ColorizerSource = colorizerPath,
                 Resume = r.GetValue(resume),
+                Strict = r.GetValue(strict),
                 MaxShotFrames = r.GetValue(maxShot),
                 FolderFrameRate = r.GetValue(fps)!,
                 Encode = new EncodeSettings { Codec = r.GetValue(encoder)!, Crf = r.GetValue(crf), Preset = r.GetValue(preset)! },
@@ -75,12 +78,13 @@ public static class RestoreCommand
                     Mode = StabilizeMode.Chroma,
                     Epochs = r.GetValue(epochs),
                     Irt = !r.GetValue(noIrt),
-                    MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
                 },
+                MemoryBudgetBytes = r.GetValue(memory) * (1L << 20),
             };
             if (options.Colorizer is null && options.Stabilize)
                 options = options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb } };
 
+            MemoryCap.Apply(options, backend);
             RunSequence(inPath, outPath, options, backend, r.GetValue(noProgress), cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
             return 0;
@@ -95,6 +99,10 @@ public static class RestoreCommand
     /// <summary>The resume switch of every command that runs the pipeline on videos and folders.</summary>
     public static Option<bool> ResumeOption() =>
         new("--resume") { Description = "Continue an interrupted run of the same command on a video or folder from its last finished shot" };
+
+    /// <summary>The switch that turns what decoding lost (frames, a size change, duration) from warnings into errors.</summary>
+    public static Option<bool> StrictOption() =>
+        new("--strict") { Description = "Fail instead of warning when decoding loses frames, the size changes mid-stream or the duration differs from the container's" };
 
     /// <summary>After an interruption: where the finished shots are and how to continue.</summary>
     public static string WhatIsKept(string output) => Directory.Exists(RestoreJob.FolderFor(output))
@@ -114,9 +122,9 @@ public static class RestoreCommand
             var stageStart = TimeSpan.Zero;
             RestorePipeline.Run(inPath, outPath, options, backend, p =>
             {
-                if (p.Stage == "note")
+                if (p.Stage is "note" or "warning")
                 {
-                    Console.Error.WriteLine($"note: {p.Detail}");
+                    Console.Error.WriteLine($"{p.Stage}: {p.Detail}");
                     return;
                 }
                 if (p.Stage != lastStage) stageStart = p.Elapsed;
@@ -136,9 +144,9 @@ public static class RestoreCommand
                 var tasks = new Dictionary<string, (ProgressTask Task, TimeSpan Start)>();
                 RestorePipeline.Run(inPath, outPath, options, backend, p =>
                 {
-                    if (p.Stage == "note")
+                    if (p.Stage is "note" or "warning")
                     {
-                        err.MarkupLine($"note: {Markup.Escape(p.Detail)}");
+                        err.MarkupLine($"{p.Stage}: {Markup.Escape(p.Detail)}");
                         return;
                     }
                     if (!tasks.TryGetValue(p.Stage, out var entry))

@@ -215,7 +215,7 @@ public static unsafe class NativeExports
                 Stabilize = defaults.Stabilize ? 1 : 0,
                 Epochs = defaults.Prior.Epochs,
                 Irt = defaults.Prior.Irt ? 1 : 0,
-                MemoryMb = (int)(defaults.Prior.MemoryBudgetBytes >> 20),
+                MemoryMb = (int)Math.Min(int.MaxValue, defaults.MemoryBudgetBytes >> 20),
             };
             return 0;
         }
@@ -248,8 +248,8 @@ public static unsafe class NativeExports
                 if (o.Epochs < 1) throw new NativeArgumentException($"epochs must be ≥ 1, got {o.Epochs}");
                 if (o.Irt != 0 && o.Epochs <= StabilizeStage.IrtInitEpochs)
                     throw new NativeArgumentException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or irt = 0");
-                if (o.MemoryMb < 1) throw new NativeArgumentException($"memory_mb must be ≥ 1, got {o.MemoryMb}");
             }
+            if (o.MemoryMb < 1) throw new NativeArgumentException($"memory_mb must be ≥ 1, got {o.MemoryMb}");
             if (colorizer is not null) CheckTemperature(o.Temperature);
 
             var restore = new RestoreOptions
@@ -264,8 +264,8 @@ public static unsafe class NativeExports
                     Mode = colorizer is null ? StabilizeMode.Rgb : StabilizeMode.Chroma,
                     Epochs = o.Epochs,
                     Irt = o.Irt != 0,
-                    MemoryBudgetBytes = Math.Max(1, o.MemoryMb) * (1L << 20),
                 },
+                MemoryBudgetBytes = o.MemoryMb * (1L << 20),
             };
             using var cancel = new CancellationTokenSource();
             var progress = o.Progress == null ? null : ProgressRelay((nint)o.Progress, (nint)o.ProgressUser, cancel);

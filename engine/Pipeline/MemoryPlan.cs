@@ -47,7 +47,7 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
         long colorize = options.Colorizer is null ? 0 : ColorizeBytesPerPixel * pixels;
         long train = TrainingBytesPerPixelAtWidth32 * prior.Width / 32 * trainPixels;
         long working = QueueBytesPerPixel * pixels + Math.Max(denoise + colorize, train);
-        var budget = prior.MemoryBudgetBytes;
+        var budget = options.MemoryBudgetBytes;
         if (working > budget)
             throw new ReelException(string.Create(CultureInfo.InvariantCulture,
                 $"{width}×{height} frames need about {Mib(working)} MiB of working memory ({Parts(denoise, colorize, train)}), " +

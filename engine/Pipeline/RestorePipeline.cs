@@ -28,6 +28,11 @@ public sealed record RestoreOptions
     public bool Resume { get; init; }
     /// <summary>Frame rate given to a folder of frames.</summary>
     public string FolderFrameRate { get; init; } = FrameSource.DefaultFolderRate;
+    /// <summary>
+    /// What the run may hold beyond its fixed overhead (see <see cref="MemoryPlan"/>): the networks' working
+    /// memory for a frame and the frames waiting for their prior. Default: half the memory this process may use.
+    /// </summary>
+    public long MemoryBudgetBytes { get; init; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
     /// <summary>Make every loss the decoding reports (frames that did not decode, a size change, another duration) an error instead of a warning.</summary>
     public bool Strict { get; init; }
 }

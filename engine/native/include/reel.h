@@ -141,7 +141,9 @@ typedef struct reel_restore_options {
     int32_t stabilize;         /* non-zero: Deep Video Prior per shot; 0: frames go straight to the encoder */
     int32_t epochs;            /* prior training epochs per shot (>= 1; > 5 with irt) */
     int32_t irt;               /* non-zero: iteratively reweighted training (two heads) */
-    int32_t memory_mb;         /* frames waiting for the prior stay in memory up to this, then spill to disk */
+    int32_t memory_mb;         /* what the restore may hold beyond the networks' fixed memory: working memory for a frame
+                                  and frames waiting for the prior (the rest spill to disk); larger frames are refused.
+                                  Default: half the memory the process may use */
     reel_progress_fn progress; /* may be NULL */
     void* progress_user;       /* passed to progress as is */
 } reel_restore_options;
