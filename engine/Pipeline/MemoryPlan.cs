@@ -50,7 +50,7 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
         var budget = options.MemoryBudgetBytes;
         if (working > budget)
             throw new ReelException(string.Create(CultureInfo.InvariantCulture,
-                $"{width}×{height} frames need about {Mib(working)} MiB of working memory ({Parts(denoise, colorize, train)}), " +
+                $"{width}×{height} frames need about {Mib(working)} MiB of working memory ({Largest(denoise, colorize, train)}), " +
                 $"more than the {Mib(budget)} MiB of --memory-mb; raise it to at least {Mib(working) + 1}"));
         return new MemoryPlan(budget, working);
     }
@@ -66,12 +66,9 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
 
     private static long Mib(long bytes) => (bytes + (1 << 20) - 1) >> 20;
 
-    private static string Parts(long denoise, long colorize, long train)
-    {
-        var parts = new List<string>();
-        if (denoise > 0) parts.Add($"denoiser {Mib(denoise)}");
-        if (colorize > 0) parts.Add($"colorizer {Mib(colorize)}");
-        if (train > 0) parts.Add($"prior training {Mib(train)}");
-        return parts.Count == 0 ? "frame queues" : string.Join(", ", parts) + " MiB";
-    }
+    /// <summary>Which stage needs the most (the stages take turns, so the largest sets the need).</summary>
+    private static string Largest(long denoise, long colorize, long train) =>
+        train > denoise + colorize ? $"most for training the prior: {Mib(train)} MiB"
+        : denoise + colorize > 0 ? $"most for {(colorize == 0 ? "denoising" : denoise == 0 ? "colorizing" : "denoising and colorizing")}: {Mib(denoise + colorize)} MiB"
+        : "the frame queues";
 }
