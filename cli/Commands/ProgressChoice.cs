@@ -20,6 +20,7 @@ public enum ProgressMode
 /// </summary>
 public sealed class ProgressChoice
 {
+    /// <summary>Both options, to add to a command.</summary>
     public ProgressChoice()
     {
         Progress = new Option<string?>("--progress")
@@ -31,8 +32,10 @@ public sealed class ProgressChoice
         NoProgress = new Option<bool>("--no-progress") { Description = "Same as --progress plain" };
     }
 
+    /// <summary>`--progress bar|plain|json`; unset means bar on a terminal, else plain.</summary>
     public Option<string?> Progress { get; }
 
+    /// <summary>`--no-progress`, kept for the scripts that use it: plain lines.</summary>
     public Option<bool> NoProgress { get; }
 
     /// <summary>What the command line asks for; a bar only where stderr is a terminal that can redraw it.</summary>

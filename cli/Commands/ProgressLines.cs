@@ -21,6 +21,7 @@ public sealed class ProgressLines
     private readonly TextWriter _out;
     private readonly Dictionary<string, Shown> _stages = new();
 
+    /// <summary>Lines written to <paramref name="output"/>.</summary>
     /// <param name="json">JSON lines instead of plain text.</param>
     public ProgressLines(bool json, TextWriter output) => (_json, _out) = (json, output);
 

@@ -30,6 +30,7 @@ public sealed class ProgressMeter
     private TimeSpan _last;
     private string _lastStage = "";
 
+    /// <summary>A meter for one run, before its first event.</summary>
     /// <param name="alreadyDone">Frames finished before this run (kept from an interrupted one): no stage does them again.</param>
     /// <param name="priorEpochs">Epochs the prior trains per shot; 0 when no prior runs.</param>
     /// <param name="workStages">The stages of <see cref="RestoreStage"/> this run does for every frame.</param>
