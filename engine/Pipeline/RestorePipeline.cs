@@ -37,9 +37,6 @@ public sealed record RestoreOptions
     public bool Strict { get; init; }
 }
 
-/// <summary>Where a restore is: the stage, frames done of the total (0 when unknown), and the stage's own detail.</summary>
-public sealed record RestoreProgress(string Stage, long Done, long Total, string Detail, TimeSpan Elapsed);
-
 /// <summary>
 /// The main job: decode → DnCNN → colorizer → Deep Video Prior per shot → encode, with the
 /// source's audio, subtitles and timestamps kept. Decoding runs ahead on its own thread and the
@@ -131,25 +128,37 @@ public static class RestorePipeline
         IBackend backend, Action<RestoreProgress>? progress, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        void Note(string text) => progress?.Invoke(new RestoreProgress("note", 0, 0, text, clock.Elapsed));
+        var dropped = KeepSoundPieces(job, cancel);
+        long total = source.EstimatedCount ?? 0;
+        int skip = job.FramesDone;
+        var meter = options.Stabilize
+            ? new ProgressMeter(skip, options.Prior.Epochs, RestoreStage.Process, RestoreStage.Stabilize, RestoreStage.Encode)
+            : new ProgressMeter(skip, 0, RestoreStage.Process, RestoreStage.Encode);
+        void Report(RestoreProgress p, double? exactDone = null) => progress?.Invoke(meter.Measure(p, exactDone));
+        void Note(string text) => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
         // A loss in the input: one warning line, or with --strict the error that ends the run.
         void Lost(string text)
         {
             if (options.Strict) throw new ReelException($"{text} (--strict)");
-            progress?.Invoke(new RestoreProgress("warning", 0, 0, text, clock.Elapsed));
+            Report(new RestoreProgress(RestoreStage.Warning, 0, 0, text, clock.Elapsed));
         }
-        KeepSoundPieces(job, Note, cancel);
+        if (dropped is not null) Note(dropped);
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
             Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
-        long total = source.EstimatedCount ?? 0;
-        int skip = job.FramesDone;
-        if (skip > 0) progress?.Invoke(new RestoreProgress("resume", skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
+        if (skip > 0) Report(new RestoreProgress(RestoreStage.Resume, skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
         bool gray = options.Denoiser is null || options.Denoiser.Channels == 1;
         var format = gray ? PixelFormat.Gray8 : PixelFormat.Rgb24;
         var colorize = options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend);
         var splitter = new ShotSplitter(options.MaxShotFrames);
         var framesDir = Path.Combine(job.Folder, RestoreJob.FramesFolder);
         if (!videoOut) Directory.CreateDirectory(framesDir);
+        string processing = (options.Denoiser, colorize) switch
+        {
+            (not null, not null) => "denoise, colorize",
+            (not null, null) => "denoise",
+            (null, not null) => "colorize",
+            _ => "decode",
+        };
 
         Piece? current = null;
         try
@@ -168,8 +177,9 @@ public static class RestorePipeline
                     current = null;
                     Finish(done);
                 }
+                int shot = job.Pieces.Count + 1;
                 current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options, memory, cancel,
-                    done => progress?.Invoke(new RestoreProgress("encode", done, Math.Max(total, done), "", clock.Elapsed)));
+                    done => Report(new RestoreProgress(RestoreStage.Encode, done, Math.Max(total, done), "", clock.Elapsed) { Shot = shot }));
                 if (options.Denoiser is not null)
                 {
                     frame = options.Denoiser.Forward(frame);
@@ -177,8 +187,9 @@ public static class RestorePipeline
                 }
                 var restoredInput = FrameOps.ToRgb(frame);
                 var processed = colorize is null ? restoredInput : colorize.Colorize(restoredInput, options.Temperature);
+                // Reported before the frame is handed on: without the prior, Add encodes it, and that time is the encoder's.
+                Report(new RestoreProgress(RestoreStage.Process, f.Index + 1, Math.Max(total, f.Index + 1), processing, clock.Elapsed) { Shot = shot });
                 current.Add(restoredInput, processed, f.PtsNs, f.Name);
-                progress?.Invoke(new RestoreProgress("process", f.Index + 1, Math.Max(total, f.Index + 1), "denoise, colorize", clock.Elapsed));
             }
             if (current is not null)
             {
@@ -193,7 +204,7 @@ public static class RestorePipeline
         }
         foreach (var loss in source.Losses()) Lost(loss);
 
-        progress?.Invoke(new RestoreProgress("join", job.FramesDone, job.FramesDone, $"{job.Pieces.Count} pieces", clock.Elapsed));
+        Report(new RestoreProgress(RestoreStage.Join, job.FramesDone, job.FramesDone, job.Pieces.Count == 1 ? "1 piece" : $"{job.Pieces.Count} pieces", clock.Elapsed));
         if (videoOut)
         {
             VideoSegments.Join(job.Pieces.Select(p => new VideoPiece(Path.Combine(job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
@@ -215,24 +226,26 @@ public static class RestorePipeline
             {
                 if (options.Stabilize)
                 {
-                    int shotStart = piece.Start, frames = piece.Count;
+                    int shotStart = piece.Start, frames = piece.Count, shot = job.Pieces.Count + 1;
                     StabilizeStage.RunShot(piece.Inputs, piece.Processed, 0, frames, options.Prior with { MemoryBudgetBytes = memory.StoreBytes / 5 }, backend,
                         (t, f) => piece.Write(t, f),
-                        p => progress?.Invoke(new RestoreProgress("stabilize", shotStart + (long)(p.Fraction * frames), Math.Max(total, shotStart + frames),
-                            $"shot at frame {shotStart}: epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4}", clock.Elapsed)),
+                        p => Report(new RestoreProgress(RestoreStage.Stabilize, shotStart + (long)(p.Fraction * frames), Math.Max(total, shotStart + frames),
+                                $"frames {shotStart}–{shotStart + frames - 1}", clock.Elapsed) { Shot = shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
+                            shotStart + p.Fraction * frames),
                         cancel, seed: options.Prior.Seed + job.Pieces.Count);
                 }
                 job.Add(piece.Commit());
             }
-            progress?.Invoke(new RestoreProgress("saved", job.FramesDone, Math.Max(total, job.FramesDone), $"piece {job.Pieces.Count}", clock.Elapsed));
+            Report(new RestoreProgress(RestoreStage.Saved, job.FramesDone, Math.Max(total, job.FramesDone), $"piece {job.Pieces.Count}", clock.Elapsed) { Shot = job.Pieces.Count });
         }
     }
 
     /// <summary>
     /// Reads back the pieces an interrupted run recorded: the first that is missing or damaged
     /// (deleted, cut short, overwritten since) is dropped with every piece after it, and made again.
+    /// Returns the note that says so, or null when every piece is sound.
     /// </summary>
-    private static void KeepSoundPieces(RestoreJob job, Action<string> note, CancellationToken cancel)
+    private static string? KeepSoundPieces(RestoreJob job, CancellationToken cancel)
     {
         for (int k = 0; k < job.Pieces.Count; k++)
         {
@@ -251,10 +264,11 @@ public static class RestorePipeline
                     problem = e.Message;
                 }
             if (problem is null) continue;
-            note($"{problem}; frames {piece.Start}–{job.FramesDone - 1} ({job.Pieces.Count - k} pieces) are made again");
+            var note = $"{problem}; frames {piece.Start}–{job.FramesDone - 1} ({job.Pieces.Count - k} pieces) are made again";
             job.DropFrom(k);
-            return;
+            return note;
         }
+        return null;
     }
 
     /// <summary>
