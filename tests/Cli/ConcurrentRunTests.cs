@@ -13,9 +13,6 @@ namespace Reel.Tests.Cli;
 /// </summary>
 public class ConcurrentRunTests
 {
-    private static string[] Args(string input, string output, params string[] extra) =>
-        new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--max-shot-frames", "8", "--no-progress" }.Concat(extra).ToArray();
-
     private static void AssertRefusedNaming(ReelProcess.Result second, Process first)
     {
         Assert.True(second.ExitCode == 1, $"the second run was not refused (exit {second.ExitCode}):\n{second.Stderr}");
@@ -46,16 +43,16 @@ public class ConcurrentRunTests
 
         // Two restores into one output, the second through a symbolic link to the folder.
         var wrapper = FfmpegWrapper.WaitingBeforeJoin();
-        using (var first = ReelProcess.Start(wrapper.Environment, Args(input, output)))
+        using (var first = ReelProcess.Start(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output)))
         {
             wrapper.WaitForJoin(first);
-            AssertRefusedNaming(ReelProcess.Run(Args(input, Path.Combine(alias, "out.mp4"))), first);
+            AssertRefusedNaming(ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, Path.Combine(alias, "out.mp4"))), first);
             Finish(first, wrapper, input, output);
         }
 
         // An interrupted job, then two --resume runs of it.
         var killed = FfmpegWrapper.WaitingBeforeJoin();
-        using (var doomed = ReelProcess.Start(killed.Environment, Args(input, output, "--crf", "20")))
+        using (var doomed = ReelProcess.Start(killed.Environment, ReelProcess.FilesOnlyRestore(input, output, "--crf", "20")))
         {
             int waiting = killed.WaitForJoin(doomed);
             doomed.Kill();
@@ -65,10 +62,10 @@ public class ConcurrentRunTests
         }
         Assert.True(Directory.Exists(RestoreJob.FolderFor(output)), "the killed run left no work folder to resume");
         var resuming = FfmpegWrapper.WaitingBeforeJoin();
-        using (var first = ReelProcess.Start(resuming.Environment, Args(input, output, "--crf", "20", "--resume")))
+        using (var first = ReelProcess.Start(resuming.Environment, ReelProcess.FilesOnlyRestore(input, output, "--crf", "20", "--resume")))
         {
             resuming.WaitForJoin(first);
-            AssertRefusedNaming(ReelProcess.Run(Args(input, output, "--crf", "20", "--resume")), first);
+            AssertRefusedNaming(ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--crf", "20", "--resume")), first);
             Finish(first, resuming, input, output);
         }
     }

@@ -17,9 +17,6 @@ public class StopSignalTests
     /// <summary>How long a stopped run may take to exit: "within seconds", with room for a loaded CI machine.</summary>
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(15);
 
-    private static string[] Args(string input, string output, params string[] extra) =>
-        new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--max-shot-frames", "8", "--no-progress" }.Concat(extra).ToArray();
-
     private static void Signal(Process p, string signal)
     {
         using var kill = Process.Start("kill", new[] { $"-{signal}", p.Id.ToString() })!;
@@ -63,7 +60,7 @@ public class StopSignalTests
         var input = Media.MakeClip(dir, seconds: 2.4);
         var output = Path.Combine(dir, "out.mp4");
         var wrapper = FfmpegWrapper.WaitingBeforeJoin();
-        using var p = ReelProcess.Start(wrapper.Environment, Args(input, output));
+        using var p = ReelProcess.Start(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output));
         var stderr = p.StandardError.ReadToEndAsync();
         int joining = wrapper.WaitForJoin(p);
         var (code, text) = Terminate(p, stderr);
@@ -72,7 +69,7 @@ public class StopSignalTests
         Assert.False(ProcessAlive(joining), "the join's ffmpeg outlived reel");
         Assert.False(File.Exists(output));
 
-        var r = ReelProcess.Run(Args(input, output, "--resume"));
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(24, Media.CountFrames(output));
     }
@@ -85,7 +82,7 @@ public class StopSignalTests
         var output = Path.Combine(dir, "out.mp4");
         var wrapper = FfmpegWrapper.WaitingAfterJoin();
         int deadPid;
-        using (var p = ReelProcess.Start(wrapper.Environment, Args(input, output)))
+        using (var p = ReelProcess.Start(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output)))
         {
             wrapper.WaitForJoin(p);
             deadPid = p.Id;
@@ -98,7 +95,7 @@ public class StopSignalTests
         Assert.Matches($@"^\.out\.{deadPid}-[0-9a-f]{{32}}\.tmp\.mp4$", Path.GetFileName(left));
         Assert.Equal(24, Media.CountFrames(left));
 
-        var r = ReelProcess.Run(Args(input, output, "--resume"));
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(new[] { "in.mp4", "out.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
     }
@@ -109,9 +106,9 @@ public class StopSignalTests
         var dir = TestPaths.NewTempDir();
         var temp = Path.Combine(dir, "tmp");
         Directory.CreateDirectory(temp);
-        var input = Media.MakeClip(dir, seconds: 2.4, audio: false);
+        var input = Media.MakeClip(dir, seconds: 1.2, audio: false);
         var env = new Dictionary<string, string> { ["TMPDIR"] = temp };
-        // 24 frames of 64×48 in one shot with a budget 1 MiB above the prior's working memory (26.3 MiB):
+        // 12 frames of 64×48 in one shot with a budget 1 MiB above the prior's working memory (26.3 MiB):
         // about 8 frames wait in memory, the rest on disk.
         string[] Restore(string output, string epochs) => new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--epochs", epochs, "--no-irt",
             "--memory-mb", "27", "--no-progress" };

@@ -13,10 +13,6 @@ namespace Reel.Tests.Cli;
 /// </summary>
 public class VerifiedOutputTests
 {
-    /// <summary>24 frames in three pieces of 8, streams copied: the fastest run that has pieces and a join.</summary>
-    private static string[] Args(string input, string output, params string[] extra) =>
-        new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--max-shot-frames", "8", "--no-progress" }.Concat(extra).ToArray();
-
     private static IReadOnlyList<string> ErrorLines(string stderr) =>
         stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("reel: ")).ToList();
 
@@ -36,7 +32,7 @@ public class VerifiedOutputTests
         var scratch = TestPaths.NewTempDir();
         var clip = Media.MakeClip(scratch, seconds: 2.4);
         var reference = Path.Combine(scratch, "reference.mp4");
-        var r = ReelProcess.Run(Args(clip, reference));
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(clip, reference));
         Assert.True(r.ExitCode == 0, r.Stderr);
         long outputBytes = new FileInfo(reference).Length, clipBytes = new FileInfo(clip).Length;
 
@@ -50,7 +46,7 @@ public class VerifiedOutputTests
         File.Copy(reference, output);
         var oldOutput = File.ReadAllBytes(output);
 
-        r = ReelProcess.Run(Args(input, output));
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
         Assert.True(r.ExitCode == 1, $"exit {r.ExitCode} on a full disk:\n{r.Stderr}");
         var lines = ErrorLines(r.Stderr);
         Assert.True(lines.Count == 1 && lines[0].StartsWith("reel: error: "), r.Stderr);
@@ -62,7 +58,7 @@ public class VerifiedOutputTests
         Assert.Equal(new[] { ".out.mp4.reel-work", "in.mp4", "out.mp4" }, Directory.GetFileSystemEntries(disk.Folder).Select(Path.GetFileName).Order());
 
         disk.Grow(clipBytes + 4 * outputBytes + 64 * 1024);
-        r = ReelProcess.Run(Args(input, output, "--resume"));
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(24, Media.CountFrames(output));
         Assert.Equal(new[] { "in.mp4", "out.mp4" }, Directory.GetFileSystemEntries(disk.Folder).Select(Path.GetFileName).Order());
@@ -77,7 +73,7 @@ public class VerifiedOutputTests
         File.WriteAllText(output, "the old output");
         var wrapper = FfmpegWrapper.DeletingPiece("piece-00001.nut");
 
-        var r = ReelProcess.RunWithEnvironment(wrapper.Environment, Args(input, output));
+        var r = ReelProcess.RunWithEnvironment(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output));
         Assert.True(r.ExitCode == 1, $"exit {r.ExitCode} with a piece missing from the join:\n{r.Stderr}");
         var lines = ErrorLines(r.Stderr);
         Assert.True(lines.Count == 1, r.Stderr);
@@ -87,7 +83,7 @@ public class VerifiedOutputTests
         Assert.Equal(3, PiecesRecorded(output));
 
         // The real ffmpeg again: the missing piece is found on resume and made again.
-        r = ReelProcess.Run(Args(input, output, "--resume"));
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("piece-00001.nut is missing", r.Stderr);
         Assert.Equal(24, Media.CountFrames(output));
