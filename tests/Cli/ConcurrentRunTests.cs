@@ -42,7 +42,7 @@ public class ConcurrentRunTests
         File.CreateSymbolicLink(alias, dir);
 
         // Two restores into one output, the second through a symbolic link to the folder.
-        var wrapper = FfmpegWrapper.WaitingBeforeJoin();
+        using var wrapper = FfmpegWrapper.WaitingBeforeJoin();
         using (var first = ReelProcess.Start(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output)))
         {
             wrapper.WaitForJoin(first);
@@ -51,7 +51,7 @@ public class ConcurrentRunTests
         }
 
         // An interrupted job, then two --resume runs of it.
-        var killed = FfmpegWrapper.WaitingBeforeJoin();
+        using var killed = FfmpegWrapper.WaitingBeforeJoin();
         using (var doomed = ReelProcess.Start(killed.Environment, ReelProcess.FilesOnlyRestore(input, output, "--crf", "20")))
         {
             int waiting = killed.WaitForJoin(doomed);
@@ -61,7 +61,7 @@ public class ConcurrentRunTests
             orphan.Kill(entireProcessTree: true);
         }
         Assert.True(Directory.Exists(RestoreJob.FolderFor(output)), "the killed run left no work folder to resume");
-        var resuming = FfmpegWrapper.WaitingBeforeJoin();
+        using var resuming = FfmpegWrapper.WaitingBeforeJoin();
         using (var first = ReelProcess.Start(resuming.Environment, ReelProcess.FilesOnlyRestore(input, output, "--crf", "20", "--resume")))
         {
             resuming.WaitForJoin(first);

@@ -59,7 +59,7 @@ public class StopSignalTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeClip(dir, seconds: 2.4);
         var output = Path.Combine(dir, "out.mp4");
-        var wrapper = FfmpegWrapper.WaitingBeforeJoin();
+        using var wrapper = FfmpegWrapper.WaitingBeforeJoin();
         using var p = ReelProcess.Start(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output));
         var stderr = p.StandardError.ReadToEndAsync();
         int joining = wrapper.WaitForJoin(p);
@@ -80,7 +80,7 @@ public class StopSignalTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeClip(dir, seconds: 2.4);
         var output = Path.Combine(dir, "out.mp4");
-        var wrapper = FfmpegWrapper.WaitingAfterJoin();
+        using var wrapper = FfmpegWrapper.WaitingAfterJoin();
         int deadPid;
         using (var p = ReelProcess.Start(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output)))
         {

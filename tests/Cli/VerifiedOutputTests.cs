@@ -71,7 +71,7 @@ public class VerifiedOutputTests
         var input = Media.MakeClip(dir, seconds: 2.4);
         var output = Path.Combine(dir, "out.mp4");
         File.WriteAllText(output, "the old output");
-        var wrapper = FfmpegWrapper.DeletingPiece("piece-00001.nut");
+        using var wrapper = FfmpegWrapper.DeletingPiece("piece-00001.nut");
 
         var r = ReelProcess.RunWithEnvironment(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output));
         Assert.True(r.ExitCode == 1, $"exit {r.ExitCode} with a piece missing from the join:\n{r.Stderr}");

@@ -5,9 +5,10 @@ namespace Reel.Tests.Support;
 /// <summary>
 /// An `ffmpeg` script put first on PATH that misbehaves when it is asked to join pieces (its input
 /// is a .ffconcat list) and otherwise runs the real ffmpeg: what a vanishing file, a slow disk or
-/// a kill in the middle of the join looks like to reel. ffprobe stays the real one.
+/// a kill in the middle of the join looks like to reel. ffprobe stays the real one. Disposing it
+/// lets any join still waiting go on, so a failed test leaves no process waiting behind it.
 /// </summary>
-public sealed class FfmpegWrapper
+public sealed class FfmpegWrapper : IDisposable
 {
     private FfmpegWrapper(string bin, string dir) => (Bin, Dir) = (bin, dir);
 
@@ -31,11 +32,14 @@ public sealed class FfmpegWrapper
 
     /// <summary>At the join, says so and waits for <see cref="Go"/> before running the real ffmpeg.</summary>
     public static FfmpegWrapper WaitingBeforeJoin() =>
-        Create(_ => "echo $$ > \"$DIR/join-started\"\nwhile [ ! -e \"$DIR/go\" ]; do sleep 0.05; done\n");
+        Create(_ => "echo $$ > \"$DIR/join-started\"\n" + WaitForGo);
 
     /// <summary>Runs the real join (the whole output is written), then says so and waits for <see cref="Go"/>, as a slow finish would.</summary>
     public static FfmpegWrapper WaitingAfterJoin() =>
-        Create(_ => "\"$REAL\" \"$@\" || exit $?\necho $$ > \"$DIR/join-started\"\nwhile [ ! -e \"$DIR/go\" ]; do sleep 0.05; done\nexit 0\n");
+        Create(_ => "\"$REAL\" \"$@\" || exit $?\necho $$ > \"$DIR/join-started\"\n" + WaitForGo + "exit 0\n");
+
+    /// <summary>Waits for the go file, two minutes at the most (a test that dies early must not leave it waiting for ever).</summary>
+    private const string WaitForGo = "i=0\nwhile [ ! -e \"$DIR/go\" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\n";
 
     /// <param name="atJoin">Shell lines run when the arguments name a .ffconcat list; <c>$LIST</c> (passed in) is its path.</param>
     private static FfmpegWrapper Create(Func<string, string> atJoin)
@@ -53,6 +57,8 @@ public sealed class FfmpegWrapper
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
         return new FfmpegWrapper(bin, dir);
     }
+
+    public void Dispose() => File.WriteAllText(Go, "");
 
     /// <summary>Waits until the join has started (the wrapper wrote its pid); fails after a minute.</summary>
     public int WaitForJoin(System.Diagnostics.Process reel)
