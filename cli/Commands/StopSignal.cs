@@ -7,7 +7,7 @@ namespace Reel.Cli.Commands;
 /// command the same way: the token commands watch is cancelled, they remove their partial files
 /// and keep finished work, and the process exits with 128 + the signal's number (130, 143), as
 /// shells and schedulers expect. A command that has not stopped <see cref="Grace"/> after the
-/// signal, or a second signal, ends the process at once with that code (what it leaves is
+/// signal, or a second signal (more than a second after the first), ends the process at once with that code (what it leaves is
 /// removed by the next run: temporaries carry their owner's process id).
 /// </summary>
 public static class StopSignal
@@ -16,7 +16,15 @@ public static class StopSignal
     /// <summary>How long a command may take to stop cleanly after the signal.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// A second signal this soon after the first is the same request delivered twice (a terminal or
+    /// Slurm signals the whole process group, and a parent such as `--devices` passes it on too), not
+    /// an impatient second one.
+    /// </summary>
+    private static readonly TimeSpan Echo = TimeSpan.FromSeconds(1);
+
     private static readonly CancellationTokenSource Stop = new();
+    private static readonly System.Diagnostics.Stopwatch SinceFirst = new();
     private static readonly TaskCompletionSource Deadline = new();
     private static int _signal;
 
@@ -48,9 +56,10 @@ public static class StopSignal
         context.Cancel = true;
         if (Interlocked.CompareExchange(ref _signal, signal, 0) != 0)
         {
-            Deadline.TrySetResult();
+            if (SinceFirst.Elapsed >= Echo) Deadline.TrySetResult();
             return;
         }
+        SinceFirst.Start();
         Stop.Cancel();
         Task.Delay(Grace).ContinueWith(_ => Deadline.TrySetResult(), TaskScheduler.Default);
     }

@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.ExceptionServices;
 using Reel.Engine.Backends;
 using Reel.Engine.Models;
 using Reel.Engine.Tensors;
@@ -64,7 +62,9 @@ public static class RestorePipeline
         bool videoOut = CheckOutput(input, output);
         var memory = MemoryPlan.For(source.Width, source.Height, options);
         TempFile.RemoveOrphans(output);
-        using var job = RestoreJob.Open(output, Settings(source, output, videoOut, options), options.Resume);
+        var settings = Settings(source, options);
+        settings["output"] = videoOut ? $"video {Path.GetExtension(output)}" : "frames";
+        using var job = RestoreJob.Open(output, settings, options.Resume);
         try
         {
             Process(source, output, videoOut, job, options, memory, backend, progress, cancel);
@@ -80,7 +80,7 @@ public static class RestorePipeline
     }
 
     /// <summary>True for a video output; false for a folder of frames (new or empty).</summary>
-    private static bool CheckOutput(string input, string output)
+    internal static bool CheckOutput(string input, string output)
     {
         var full = Path.GetFullPath(output.TrimEnd(Path.DirectorySeparatorChar));
         // Compared as files, not as spellings: a symbolic link, a hard link or `..` must not let the output overwrite the input.
@@ -95,24 +95,28 @@ public static class RestorePipeline
         return false;
     }
 
-    /// <summary>Everything that shapes the output; a resumed run must match it exactly.</summary>
-    private static Dictionary<string, string> Settings(FrameSource source, string output, bool videoOut, RestoreOptions o)
+    /// <summary>A file or folder as a setting: its full path, its size (files in a folder) and last change.</summary>
+    internal static string Describe(string? path)
     {
-        static string Describe(string? path)
-        {
-            if (path is null) return "none";
-            if (File.Exists(path))
-                return string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({new FileInfo(path).Length} bytes, {File.GetLastWriteTimeUtc(path):O})");
-            if (!Directory.Exists(path)) return path;
-            var files = Directory.GetFiles(path);
-            return string.Create(CultureInfo.InvariantCulture,
-                $"{Path.GetFullPath(path)} ({files.Length} files, {files.Select(File.GetLastWriteTimeUtc).DefaultIfEmpty().Max():O})");
-        }
+        if (path is null) return "none";
+        if (File.Exists(path))
+            return string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({new FileInfo(path).Length} bytes, {File.GetLastWriteTimeUtc(path):O})");
+        if (!Directory.Exists(path)) return path;
+        var files = Directory.GetFiles(path);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFullPath(path)} ({files.Length} files, {files.Select(File.GetLastWriteTimeUtc).DefaultIfEmpty().Max():O})");
+    }
+
+    /// <summary>
+    /// Everything that shapes the output's frames but the kind of output: a resumed run, and every
+    /// shard worker of a plan, must match it exactly.
+    /// </summary>
+    internal static Dictionary<string, string> Settings(FrameSource source, RestoreOptions o)
+    {
         var p = o.Prior;
         return new Dictionary<string, string>
         {
             ["input"] = Describe(source.SourcePath),
-            ["output"] = videoOut ? $"video {Path.GetExtension(output)}" : "frames",
             ["denoiser"] = o.Denoiser is null ? "off" : Describe(o.DenoiserSource ?? "unnamed"),
             ["colorizer"] = o.Colorizer is null ? "off" : Describe(o.ColorizerSource ?? "unnamed"),
             ["temperature"] = o.Temperature.ToString("R", CultureInfo.InvariantCulture),
@@ -146,30 +150,21 @@ public static class RestorePipeline
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
             Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
         if (skip > 0) Report(new RestoreProgress(RestoreStage.Resume, skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
-        bool gray = options.Denoiser is null || options.Denoiser.Channels == 1;
-        var format = gray ? PixelFormat.Gray8 : PixelFormat.Rgb24;
-        var colorize = options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend);
+        var restorer = new ShotRestorer(source, options, memory, backend, total, clock, Report, cancel);
         var splitter = new ShotSplitter(options.MaxShotFrames);
         var framesDir = Path.Combine(job.Folder, RestoreJob.FramesFolder);
         if (!videoOut) Directory.CreateDirectory(framesDir);
-        string processing = (options.Denoiser, colorize) switch
-        {
-            (not null, not null) => "denoise, colorize",
-            (not null, null) => "denoise",
-            (null, not null) => "colorize",
-            _ => "decode",
-        };
 
-        Piece? current = null;
+        ShotRestorer.Shot? current = null;
         try
         {
-            foreach (var f in Prefetch(source.Read(format), FramesDecodedAhead, cancel))
+            foreach (var f in Prefetch.Ahead(source.Read(restorer.Format), FramesDecodedAhead, cancel))
             {
                 cancel.ThrowIfCancellationRequested();
                 if (f.Resized && options.Strict) Lost($"{source.SourcePath}: frame {f.Index} comes at another size than {source.Width}×{source.Height} (the size changes mid-stream)");
-                var frame = ImageIO.ToTensor(f.Pixels, source.Width, source.Height, format);
-                // Every frame goes through the splitter, kept or not, so a resumed run cuts where the first run did.
-                bool cut = splitter.StartsShot(frame);
+                // Every frame goes through the splitter, kept or not, so a resumed run cuts where the first run did
+                // (and a plan cuts where this does: see ShotPlanner).
+                bool cut = splitter.StartsShot(ImageIO.ToTensor(f.Pixels, source.Width, source.Height, restorer.Format));
                 if (f.Index < skip) continue;
                 if (cut && current is not null)
                 {
@@ -177,19 +172,10 @@ public static class RestorePipeline
                     current = null;
                     Finish(done);
                 }
-                int shot = job.Pieces.Count + 1;
-                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options, memory, cancel,
-                    done => Report(new RestoreProgress(RestoreStage.Encode, done, Math.Max(total, done), "", clock.Elapsed) { Shot = shot }));
-                if (options.Denoiser is not null)
-                {
-                    frame = options.Denoiser.Forward(frame);
-                    FrameOps.Clamp01(frame);
-                }
-                var restoredInput = FrameOps.ToRgb(frame);
-                var processed = colorize is null ? restoredInput : colorize.Colorize(restoredInput, options.Temperature);
-                // Reported before the frame is handed on: without the prior, Add encodes it, and that time is the encoder's.
-                Report(new RestoreProgress(RestoreStage.Process, f.Index + 1, Math.Max(total, f.Index + 1), processing, clock.Elapsed) { Shot = shot });
-                current.Add(restoredInput, processed, f.PtsNs, f.Name);
+                // One piece per shot, in order: the shot's index in the film is the number of pieces before it.
+                current ??= restorer.Begin(job.Pieces.Count, f.Index, f.PtsNs, f.Index,
+                    videoOut ? job.PiecePath(job.Pieces.Count, ".nut") : null, framesDir);
+                restorer.Add(current, f);
             }
             if (current is not null)
             {
@@ -220,23 +206,9 @@ public static class RestorePipeline
         }
         return;
 
-        void Finish(Piece piece)
+        void Finish(ShotRestorer.Shot shot)
         {
-            using (piece)
-            {
-                if (options.Stabilize)
-                {
-                    int shotStart = piece.Start, frames = piece.Count, shot = job.Pieces.Count + 1;
-                    StabilizeStage.RunShot(piece.Inputs, piece.Processed, 0, frames, options.Prior with { MemoryBudgetBytes = memory.StoreBytes / 5 }, backend,
-                        (t, f) => piece.Write(t, f),
-                        p => Report(new RestoreProgress(RestoreStage.Stabilize, shotStart + (long)(p.Fraction * frames), Math.Max(total, shotStart + frames),
-                                $"frames {shotStart}–{shotStart + frames - 1}", clock.Elapsed) { Shot = shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
-                            shotStart + p.Fraction * frames),
-                        cancel, seed: options.Prior.Seed + job.Pieces.Count);
-                }
-                job.Add(piece.Commit());
-            }
-            Report(new RestoreProgress(RestoreStage.Saved, job.FramesDone, Math.Max(total, job.FramesDone), $"piece {job.Pieces.Count}", clock.Elapsed) { Shot = job.Pieces.Count });
+            using (shot) restorer.Finish(shot, job.Add);
         }
     }
 
@@ -269,120 +241,5 @@ public static class RestorePipeline
             return note;
         }
         return null;
-    }
-
-    /// <summary>
-    /// One shot on its way to a piece: with the prior its frames wait in stores until it is
-    /// trained; without, they go straight to the piece's encoder. Disposing an uncommitted piece
-    /// deletes what it wrote.
-    /// </summary>
-    private sealed class Piece : IDisposable
-    {
-        private readonly RestoreJob _job;
-        private readonly bool _stabilize;
-        private readonly List<long> _pts = new();
-        private readonly List<string> _names = new();
-        private readonly string _file;
-        private readonly VideoSink? _sink;
-        private readonly Action<long> _written;
-        private readonly CancellationToken _cancel;
-        private int _count;
-
-        /// <param name="written">Told the number of frames of the whole sequence finished so far, after each frame.</param>
-        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options, MemoryPlan memory,
-            CancellationToken cancel, Action<long> written)
-        {
-            (Start, StartNs, _job, _stabilize, _cancel, _written) = (start, startNs, job, options.Stabilize, cancel, written);
-            _file = Path.GetFileName(job.PiecePath(job.Pieces.Count, ".nut"));
-            if (video) _sink = new VideoSink(Path.Combine(job.Folder, _file), source.TimeBase, null, options.Encode, frameDurationNs: source.FrameDurationNs);
-            // Full-size inputs and processed frames take 2/5 of the store each; the chroma copies the prior
-            // trains on (a quarter of the size) get 1/10 each through its own budget (see Finish).
-            Inputs = new FrameStore(memory.StoreBytes * 2 / 5);
-            Processed = new FrameStore(memory.StoreBytes * 2 / 5);
-        }
-
-        public int Start { get; }
-        public long StartNs { get; }
-        public int Count => _pts.Count;
-        public FrameStore Inputs { get; }
-        public FrameStore Processed { get; }
-
-        public void Add(Tensor restoredInput, Tensor processed, long ptsNs, string name)
-        {
-            _pts.Add(ptsNs);
-            _names.Add(name);
-            if (!_stabilize)
-            {
-                Write(_pts.Count - 1, processed);
-                return;
-            }
-            Inputs.Add(restoredInput);
-            Processed.Add(processed);
-        }
-
-        /// <summary>Frame <paramref name="t"/> of this piece, finished.</summary>
-        public void Write(int t, Tensor frame)
-        {
-            if (t != _count) throw new InvalidOperationException($"piece frame {t} written out of order (expected {_count})");
-            if (_sink is not null) _sink.Write(frame, _pts[t] - StartNs);
-            else ImageIO.Write(Path.Combine(_job.Folder, RestoreJob.FramesFolder, _names[t]), frame);
-            _count++;
-            _written(Start + _count);
-        }
-
-        public RestorePiece Commit()
-        {
-            if (_count != Count) throw new InvalidOperationException($"{_count} of {Count} frames of the piece were written");
-            _sink?.Complete(_cancel);
-            return new RestorePiece(Start, Start + Count, StartNs, _sink is null ? null : _file);
-        }
-
-        public void Dispose()
-        {
-            _sink?.Dispose();
-            Inputs.Dispose();
-            Processed.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// Runs <paramref name="source"/> on its own thread up to <paramref name="capacity"/> items ahead
-    /// (decoding overlaps the networks); its errors surface here, and leaving early stops it.
-    /// </summary>
-    private static IEnumerable<T> Prefetch<T>(IEnumerable<T> source, int capacity, CancellationToken cancel)
-    {
-        using var queue = new BlockingCollection<T>(capacity);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        ExceptionDispatchInfo? error = null;
-        var producer = Task.Run(() =>
-        {
-            try
-            {
-                foreach (var item in source) queue.Add(item, stop.Token);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                // The consumer left; stopping here disposes the source (and its decoder).
-            }
-            catch (Exception e)
-            {
-                error = ExceptionDispatchInfo.Capture(e);
-            }
-            finally
-            {
-                queue.CompleteAdding();
-            }
-        });
-        try
-        {
-            foreach (var item in queue.GetConsumingEnumerable(cancel)) yield return item;
-            producer.Wait();
-            error?.Throw();
-        }
-        finally
-        {
-            stop.Cancel();
-            producer.Wait();
-        }
     }
 }

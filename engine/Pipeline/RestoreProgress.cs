@@ -32,6 +32,8 @@ public sealed record RestoreProgress(string Stage, long Done, long Total, string
 /// <summary>The stage names a run reports, as they appear in progress lines, JSON and the C ABI.</summary>
 public static class RestoreStage
 {
+    /// <summary>Decoding the film once to cut its shots for a plan (`reel restore plan`).</summary>
+    public const string Plan = "plan";
     /// <summary>Decode, denoise and colorize, one frame at a time.</summary>
     public const string Process = "process";
     /// <summary>The Deep Video Prior's training; done counts frames whose every epoch has run.</summary>

@@ -11,7 +11,8 @@ namespace Reel.Engine.Pipeline;
 /// never leaves a stale lock behind. The lock file holds the owner's process id, so a run that
 /// is refused can say who holds the folder. The lock is on the file, not its name: runs that
 /// reach the folder through different paths (a symbolic link, a bind mount) still exclude each
-/// other.
+/// other. The same lock on a file of its own claims one item of work in a folder many processes
+/// share (<see cref="TryAcquire"/>).
 /// </summary>
 public sealed class WorkFolderLock : IDisposable
 {
@@ -33,7 +34,21 @@ public sealed class WorkFolderLock : IDisposable
     public static WorkFolderLock Acquire(string folder, string purpose)
     {
         folder = Path.GetFullPath(folder);
-        var path = Path.Combine(folder, FileName);
+        return TryAcquire(folder, FileName, out var owner)
+               ?? throw new ReelException($"another reel process (pid {owner}) is {purpose}; wait for it to finish or stop it ({folder} is locked)");
+    }
+
+    /// <summary>
+    /// Claims the lock file <paramref name="name"/> in <paramref name="folder"/> (both made if
+    /// missing): the whole folder with <see cref="FileName"/>, or one item of work in a folder that
+    /// many processes share (a plan's shot: see <see cref="ShardWorker"/>). Returns null when another
+    /// process holds it, with that process's id in <paramref name="owner"/>.
+    /// </summary>
+    public static WorkFolderLock? TryAcquire(string folder, string name, out string owner)
+    {
+        folder = Path.GetFullPath(folder);
+        var path = Path.Combine(folder, name);
+        owner = "";
         // Each pass either claims the file the path names or learns that another run holds it; a pass
         // only repeats when the folder was removed or replaced under it, which ends when its owner does.
         for (int attempt = 0; ; attempt++)
@@ -54,9 +69,9 @@ public sealed class WorkFolderLock : IDisposable
                     handle.Dispose();
                     throw error;
                 }
-                var owner = ReadOwner(handle);
+                owner = ReadOwner(handle);
                 handle.Dispose();
-                throw new ReelException($"another reel process (pid {owner}) is {purpose}; wait for it to finish or stop it ({folder} is locked)");
+                return null;
             }
             // The previous owner may have removed the folder between our open and our lock: then we
             // hold a file nobody else will ever see, and must lock what the path names now.
@@ -65,7 +80,8 @@ public sealed class WorkFolderLock : IDisposable
                 handle.Dispose();
                 continue;
             }
-            var pid = Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
+            // The host too: on a shared volume the holder may be a process on another machine.
+            var pid = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}\n{Environment.MachineName}\n"));
             unsafe
             {
                 fixed (byte* p = pid)
@@ -80,19 +96,28 @@ public sealed class WorkFolderLock : IDisposable
         }
     }
 
-    /// <summary>The holder's pid as it wrote it; it writes it right after locking, so a reader may briefly find the file empty.</summary>
+    /// <summary>
+    /// The holder's pid as it wrote it ("4242", or "4242 on node7" when it runs on another host);
+    /// it writes it right after locking, so a reader may briefly find the file empty.
+    /// </summary>
     private static string ReadOwner(Descriptor handle)
     {
+        Span<byte> buffer = stackalloc byte[320];
         for (int attempt = 0; attempt < 20; attempt++)
         {
-            Span<byte> buffer = stackalloc byte[32];
             nint n;
             unsafe
             {
                 fixed (byte* p = buffer) n = Libc.Pread((int)handle.DangerousGetHandle(), p, (nuint)buffer.Length, 0);
             }
-            if (n > 0 && int.TryParse(Encoding.ASCII.GetString(buffer[..(int)n]).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-                return pid.ToString(CultureInfo.InvariantCulture);
+            var lines = n > 0 ? Encoding.UTF8.GetString(buffer[..(int)n]).Split('\n') : Array.Empty<string>();
+            if (lines.Length > 0 && int.TryParse(lines[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                var host = lines.Length > 1 ? lines[1].Trim() : "";
+                return host.Length == 0 || host == Environment.MachineName
+                    ? pid.ToString(CultureInfo.InvariantCulture)
+                    : string.Create(CultureInfo.InvariantCulture, $"{pid} on {host}");
+            }
             Thread.Sleep(25);
         }
         return "unknown";

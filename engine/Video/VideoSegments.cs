@@ -19,8 +19,12 @@ public static class VideoSegments
     private const string ListName = "pieces.ffconcat";
 
     /// <param name="note">Told about streams that had to be converted or left out.</param>
+    /// <param name="piecesVerified">
+    /// The caller has just read every piece back itself (a distributed join checks them all to name
+    /// every missing one); the joined file is still read back, which catches a piece lost since.
+    /// </param>
     public static void Join(IReadOnlyList<VideoPiece> pieces, string output, (string Path, VideoInfo Info)? streamSource,
-        Action<string>? note = null, CancellationToken cancel = default)
+        Action<string>? note = null, CancellationToken cancel = default, bool piecesVerified = false)
     {
         if (pieces.Count == 0) throw new ArgumentException("no pieces to join");
         var folder = Path.GetDirectoryName(Path.GetFullPath(pieces[0].Path))!;
@@ -32,6 +36,8 @@ public static class VideoSegments
             var p = pieces[k];
             var what = $"piece {k + 1} of {pieces.Count} ({p.Path})";
             if (!File.Exists(p.Path)) throw new MediaException($"{what} is missing; run the same command with --resume to make it again");
+            if (piecesVerified && k > 0) continue;
+            // The first piece is read even when verified: its size is what the joined file must have.
             var got = VideoVerifier.Verify(p.Path, new VideoExpectation(p.Frames, width, height), what, cancel: cancel);
             (width, height) = (got.Width, got.Height);
         }

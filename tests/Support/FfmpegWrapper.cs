@@ -15,7 +15,7 @@ public sealed class FfmpegWrapper : IDisposable
     private string Bin { get; }
     private string Dir { get; }
 
-    /// <summary>Created when the join starts (holding the wrapper's pid once it waits).</summary>
+    /// <summary>Created when the join (or the write a test waits for) starts, holding the wrapper's pid once it waits.</summary>
     public string JoinStarted => Path.Combine(Dir, "join-started");
     /// <summary>Create it to let a waiting join go on.</summary>
     public string Go => Path.Combine(Dir, "go");
@@ -38,11 +38,20 @@ public sealed class FfmpegWrapper : IDisposable
     public static FfmpegWrapper WaitingAfterJoin() =>
         Create(_ => "\"$REAL\" \"$@\" || exit $?\necho $$ > \"$DIR/join-started\"\n" + WaitForGo + "exit 0\n");
 
+    /// <summary>
+    /// When ffmpeg is started to write a file whose name holds <paramref name="fragment"/> (a piece's
+    /// encoder: "shot-00001."), says so in <see cref="JoinStarted"/> and waits for <see cref="Go"/>:
+    /// the run is held in the middle of that piece, where a test can kill it.
+    /// </summary>
+    public static FfmpegWrapper WaitingWhenWriting(string fragment) =>
+        Create(_ => "echo $$ > \"$DIR/join-started\"\n" + WaitForGo, $"*{fragment}*");
+
     /// <summary>Waits for the go file, two minutes at the most (a test that dies early must not leave it waiting for ever).</summary>
     private const string WaitForGo = "i=0\nwhile [ ! -e \"$DIR/go\" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\n";
 
     /// <param name="atJoin">Shell lines run when the arguments name a .ffconcat list; <c>$LIST</c> (passed in) is its path.</param>
-    private static FfmpegWrapper Create(Func<string, string> atJoin)
+    /// <param name="trigger">The shell pattern of the argument that runs <paramref name="atJoin"/> instead (then <c>$LIST</c> is that argument).</param>
+    private static FfmpegWrapper Create(Func<string, string> atJoin, string trigger = "*.ffconcat")
     {
         var dir = TestPaths.NewTempDir();
         var bin = Path.Combine(dir, "bin");
@@ -51,7 +60,7 @@ public sealed class FfmpegWrapper : IDisposable
         File.WriteAllText(script,
             "#!/bin/sh\n" +
             $"REAL='{Ffmpeg.FfmpegPath}'\nDIR='{dir}'\nLIST=''\n" +
-            "for a in \"$@\"; do case \"$a\" in *.ffconcat) LIST=\"$a\";; esac; done\n" +
+            $"for a in \"$@\"; do case \"$a\" in {trigger}) LIST=\"$a\";; esac; done\n" +
             "if [ -n \"$LIST\" ]; then\n" + atJoin("$LIST") + "fi\n" +
             "exec \"$REAL\" \"$@\"\n");
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
@@ -60,7 +69,7 @@ public sealed class FfmpegWrapper : IDisposable
 
     public void Dispose() => File.WriteAllText(Go, "");
 
-    /// <summary>Waits until the join has started (the wrapper wrote its pid); fails after a minute.</summary>
+    /// <summary>Waits until the join (or the write waited for) has started (the wrapper wrote its pid); fails after a minute.</summary>
     public int WaitForJoin(System.Diagnostics.Process reel)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();

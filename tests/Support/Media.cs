@@ -49,6 +49,38 @@ public static class Media
         return path;
     }
 
+    /// <summary>
+    /// A noisy gray clip of hard cuts between six of ffmpeg's still or slow sources, each
+    /// <paramref name="framesPerShot"/> frames at 10 fps, with a tone: six shots for the splitter.
+    /// </summary>
+    public static string MakeShots(string dir, int framesPerShot = 3, string name = "shots.mp4")
+    {
+        var path = Path.Combine(dir, name);
+        var sources = new[] { "testsrc2=", "smptebars=", "color=c=white:", "rgbtestsrc=", "color=c=black:", "mandelbrot=" };
+        var args = new List<string> { "-v", "error" };
+        foreach (var s in sources) args.AddRange(new[] { "-f", "lavfi", "-i", $"{s}size=64x48:rate=10" });
+        string secs = (sources.Length * framesPerShot / 10.0).ToString(CultureInfo.InvariantCulture);
+        args.AddRange(new[] { "-f", "lavfi", "-i", $"sine=frequency=440:duration={secs}" });
+        var trims = string.Concat(sources.Select((_, k) => $"[{k}]trim=end_frame={framesPerShot},setpts=PTS-STARTPTS[v{k}];"));
+        var inputs = string.Concat(sources.Select((_, k) => $"[v{k}]"));
+        args.AddRange(new[]
+        {
+            "-filter_complex", $"{trims}{inputs}concat=n={sources.Length}:v=1:a=0,format=gray,noise=alls=20:allf=t[v]",
+            "-map", "[v]", "-map", $"{sources.Length}:a", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", path,
+        });
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, args, ReadOnlyMemory<byte>.Empty, path);
+        return path;
+    }
+
+    /// <summary>
+    /// ffmpeg's framemd5 of every stream, decoded: per frame and audio packet its stream, times,
+    /// duration, size and MD5. Two files with equal lists hold the same pictures, times and sound.
+    /// </summary>
+    public static IReadOnlyList<string> DecodedFrames(string path) =>
+        System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", path, "-map", "0", "-f", "framemd5", "-" },
+                ReadOnlyMemory<byte>.Empty, path))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !l.StartsWith('#')).ToList();
+
     /// <summary>Presentation times (seconds) of every frame of the first video stream, in order.</summary>
     public static IReadOnlyList<double> FrameTimes(string path)
     {

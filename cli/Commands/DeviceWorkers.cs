@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Reel.Engine;
+using Reel.Engine.Pipeline;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// `reel restore run --devices 0,1,…`: one worker process per GPU of this host, each seeing only
+/// its GPU (CUDA_VISIBLE_DEVICES) and restoring its own part of the shard (shard I of N splits into
+/// parts I·G … I·G + G − 1 of N·G, which are exactly its shots: see <see cref="Shard"/>). Processes,
+/// not threads: each has its own CUDA context and memory, and one that dies takes no other with it.
+/// The memory budget is shared among them. Their stderr comes through here, each plain line
+/// prefixed with its device (JSON lines stay JSON: their shot numbers tell the workers apart).
+/// SIGINT and SIGTERM are passed on to every worker; Kubernetes signals only a container's first process.
+/// </summary>
+public static partial class DeviceWorkers
+{
+    private const int SigTerm = 15;
+
+    /// <summary>"0,1,3" → the device ids, each once.</summary>
+    public static IReadOnlyList<string> Parse(string list)
+    {
+        var ids = list.Split(',', StringSplitOptions.TrimEntries);
+        if (ids.Length == 0 || ids.Any(id => id.Length == 0 || !id.All(char.IsAsciiDigit)) || ids.Distinct().Count() != ids.Length)
+            throw new ReelException($"--devices takes GPU numbers separated by commas, each once (0,1,2), got '{list}'");
+        return ids;
+    }
+
+    /// <summary>Runs the workers to their end; the exit code is 0 when every one finished its part.</summary>
+    public static int Run(string workdir, Shard shard, IReadOnlyList<string> devices, string device, long budgetBytes, ProgressMode mode, CancellationToken cancel)
+    {
+        var (exe, prefix) = Self();
+        var workers = new List<(string Device, Shard Part, Process Process, Task Relay)>();
+        try
+        {
+            for (int g = 0; g < devices.Count; g++)
+            {
+                var part = shard.Part(g, devices.Count);
+                var psi = new ProcessStartInfo(exe) { RedirectStandardError = true, UseShellExecute = false };
+                foreach (var a in prefix.Concat(new[]
+                         {
+                             "restore", "run", workdir, "--shard", part.ToString(), "--device", device,
+                             "--memory-mb", Math.Max(1, budgetBytes / devices.Count >> 20).ToString(CultureInfo.InvariantCulture),
+                             "--progress", mode == ProgressMode.Json ? "json" : "plain",
+                         }))
+                    psi.ArgumentList.Add(a);
+                psi.Environment["CUDA_VISIBLE_DEVICES"] = devices[g];
+                var p = Process.Start(psi) ?? throw new ReelException($"could not start a worker for device {devices[g]}");
+                string tag = $"[device {devices[g]}] ";
+                var relay = Task.Run(() =>
+                {
+                    while (p.StandardError.ReadLine() is { } line)
+                        lock (workers) Console.Error.WriteLine(line.StartsWith('{') ? line : tag + line);
+                });
+                workers.Add((devices[g], part, p, relay));
+            }
+            using (cancel.Register(() =>
+                   {
+                       lock (workers)
+                           foreach (var w in workers.Where(w => !w.Process.HasExited)) Kill(w.Process.Id, SigTerm);
+                   }))
+                foreach (var w in workers)
+                {
+                    w.Process.WaitForExit();
+                    w.Relay.Wait(CancellationToken.None);
+                }
+            cancel.ThrowIfCancellationRequested();
+            var failed = workers.Where(w => w.Process.ExitCode != 0).ToList();
+            if (failed.Count > 0)
+                throw new ReelException(string.Join("; ", failed.Select(w => $"the worker on device {w.Device} (shard {w.Part}) exited with {w.Process.ExitCode}")) +
+                                        "; run the same command again to make the shots it left");
+            Console.Error.WriteLine($"shard {shard} of {workdir} is done on devices {string.Join(',', devices)}");
+            return 0;
+        }
+        finally
+        {
+            foreach (var w in workers) w.Process.Dispose();
+        }
+    }
+
+    /// <summary>How to start this same reel: the executable itself, or `dotnet reel.dll` where the runtime's host started it.</summary>
+    private static (string Exe, string[] Prefix) Self()
+    {
+        var exe = Environment.ProcessPath ?? throw new ReelException("cannot tell where this reel executable is, to start its workers");
+        return Path.GetFileNameWithoutExtension(exe) == "dotnet" ? (exe, new[] { Environment.GetCommandLineArgs()[0] }) : (exe, Array.Empty<string>());
+    }
+
+    // SAFETY: kill(2) with a pid this process started and a plain signal number; a worker that has
+    // already exited makes it fail with ESRCH, which is what we want to happen then (nothing).
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
+}

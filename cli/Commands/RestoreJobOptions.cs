@@ -1,0 +1,109 @@
+using System.CommandLine;
+using Reel.Engine;
+using Reel.Engine.Backends;
+using Reel.Engine.Checkpoints;
+using Reel.Engine.Models;
+using Reel.Engine.Pipeline;
+using Reel.Engine.Video;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// The options of `reel restore` that shape the output, shared by `reel restore IN OUT` and
+/// `reel restore plan`. A plan records the ones given as arguments (checkpoints by absolute path,
+/// defaults from the weights cache resolved) and every shard worker replays them through these same
+/// definitions (<see cref="Replay"/>), so an option added here reaches the workers with no more code.
+/// What only concerns one process (device, memory, progress) stays with each command.
+/// </summary>
+public sealed class RestoreJobOptions
+{
+    private readonly Option<string?> _denoiser = new("--denoiser") { Description = "DnCNN checkpoint (default: dncnn_gray_blind from the weights cache)" };
+    private readonly Option<string?> _colorizer = new("--colorizer") { Description = "ECCV16 checkpoint (default: colorization_release_v2-9b330a0b.pth from the weights cache)" };
+    private readonly Option<int> _epochs = new("--epochs") { Description = "Deep Video Prior epochs per shot", DefaultValueFactory = _ => 50 };
+    private readonly Option<bool> _noDenoise = new("--no-denoise") { Description = "Skip DnCNN" };
+    private readonly Option<bool> _noColorize = new("--no-colorize") { Description = "Skip the colorizer (output stays gray)" };
+    private readonly Option<bool> _noStabilize = new("--no-stabilize") { Description = "Skip the temporal prior (frames stream straight to the encoder)" };
+    private readonly Option<bool> _noIrt = new("--no-irt") { Description = "Train the prior without IRT" };
+    private readonly Option<float> _temperature = ColorizeCommand.TemperatureOption();
+    private readonly Option<string> _encoder = new("--encoder") { Description = "ffmpeg video encoder (libx264, libx265, libvpx-vp9, libaom-av1, ffv1, …)", DefaultValueFactory = _ => "libx264" };
+    private readonly Option<int> _crf = new("--crf") { Description = "Constant quality for x264/x265/VP9/AV1 (lower is better; 17 keeps film grain)", DefaultValueFactory = _ => 17 };
+    private readonly Option<string> _preset = new("--preset") { Description = "x264/x265 speed preset", DefaultValueFactory = _ => "medium" };
+    private readonly Option<int> _maxShot = new("--max-shot-frames")
+    {
+        Description = "Longest shot one prior trains on (longer shots are split); also the most work an interruption can lose",
+        DefaultValueFactory = _ => 300,
+    };
+    private readonly Option<string> _fps = new("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
+
+    private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _epochs, _noDenoise, _noColorize, _noStabilize, _noIrt, _temperature, _encoder, _crf, _preset, _maxShot, _fps };
+
+    /// <summary>Adds every option to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var o in All) command.Options.Add(o);
+    }
+
+    /// <summary>
+    /// The options as the engine takes them, networks loaded on <paramref name="backend"/> (the
+    /// checkpoints not named come from the weights cache); memory, resume and strictness are the caller's.
+    /// </summary>
+    public RestoreOptions Build(ParseResult r, IBackend backend)
+    {
+        if (r.GetValue(_maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(_maxShot)}");
+        if (r.GetValue(_epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(_epochs)}");
+        if (!r.GetValue(_noStabilize) && !r.GetValue(_noIrt) && r.GetValue(_epochs) <= StabilizeStage.IrtInitEpochs)
+            throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
+        string? denoiserPath = r.GetValue(_noDenoise) ? null : r.GetValue(_denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
+        string? colorizerPath = r.GetValue(_noColorize) ? null : r.GetValue(_colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
+        var options = new RestoreOptions
+        {
+            Denoiser = denoiserPath is null ? null : DnCnn.Load(denoiserPath, backend),
+            DenoiserSource = denoiserPath,
+            Colorizer = colorizerPath is null ? null : Colorizer.Load(colorizerPath, backend),
+            ColorizerSource = colorizerPath,
+            MaxShotFrames = r.GetValue(_maxShot),
+            FolderFrameRate = r.GetValue(_fps)!,
+            Encode = new EncodeSettings { Codec = r.GetValue(_encoder)!, Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
+            Temperature = r.GetValue(_temperature),
+            Stabilize = !r.GetValue(_noStabilize),
+            Prior = new StabilizeOptions
+            {
+                Mode = StabilizeMode.Chroma,
+                Epochs = r.GetValue(_epochs),
+                Irt = !r.GetValue(_noIrt),
+            },
+        };
+        return options.Colorizer is null && options.Stabilize ? options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb } } : options;
+    }
+
+    /// <summary>
+    /// What a plan records: each option given on the command line as it was given, and the
+    /// checkpoints <paramref name="built"/> loaded by absolute path (a default from one machine's
+    /// weights cache must not become another machine's different default).
+    /// </summary>
+    public IReadOnlyList<string> Arguments(ParseResult r, RestoreOptions built)
+    {
+        var args = new List<string>();
+        foreach (var option in All.Where(o => o != _denoiser && o != _colorizer))
+        {
+            if (r.GetResult(option) is not { Implicit: false } given) continue;
+            args.Add(option.Name);
+            args.AddRange(given.Tokens.Select(t => t.Value));
+        }
+        if (built.DenoiserSource is { } d) args.AddRange(new[] { _denoiser.Name, Path.GetFullPath(d) });
+        if (built.ColorizerSource is { } c) args.AddRange(new[] { _colorizer.Name, Path.GetFullPath(c) });
+        return args;
+    }
+
+    /// <summary>The options a plan recorded, parsed by these definitions and built on <paramref name="backend"/>.</summary>
+    public static RestoreOptions Replay(IReadOnlyList<string> arguments, IBackend backend)
+    {
+        var options = new RestoreJobOptions();
+        var command = new Command("plan");
+        options.AddTo(command);
+        var r = command.Parse(arguments);
+        if (r.Errors.Count > 0)
+            throw new ReelException($"the plan's options ({string.Join(' ', arguments)}) do not parse with this reel: {string.Join("; ", r.Errors.Select(e => e.Message))}");
+        return options.Build(r, backend);
+    }
+}

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using Reel.Engine;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Pipeline;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// `reel restore plan INPUT WORKDIR [options]`: the first step of a restore shared among
+/// processes and hosts: cuts the film into shots as `reel restore` would and writes
+/// WORKDIR/plan.json, which every `reel restore run` worker and the join read.
+/// </summary>
+public static class RestorePlanCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("input") { Description = "The video or folder of frames to restore (every worker must see it at this path)" };
+        var workdir = new Argument<string>("workdir") { Description = "A folder on a volume every worker shares: the plan, the shots' pieces and their claims go here" };
+        var job = new RestoreJobOptions();
+        var progress = new ProgressChoice();
+        var strict = RestoreCommand.StrictOption();
+        var cmd = new Command("plan", "Cut the film into shots (as 'reel restore' does) and write WORKDIR/plan.json for 'reel restore run' workers; takes restore's options")
+            { input, workdir, progress.Progress, progress.NoProgress, strict };
+        job.AddTo(cmd);
+        cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
+        {
+            string inPath = r.GetValue(input)!, work = Path.GetFullPath(r.GetValue(workdir)!);
+            if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
+            var mode = progress.Resolve(r);
+            // The plan needs the denoiser's channels (how frames are decoded) and the checkpoints'
+            // identities, not a device: the networks are loaded on the CPU and never run here.
+            var options = job.Build(r, FastBackend.Instance) with { Strict = r.GetValue(strict) };
+            var source = FrameSource.Open(inPath, options.FolderFrameRate);
+            if (File.Exists(work)) throw new ReelException($"{work} is a file; give a folder for the plan");
+            using var claim = WorkFolderLock.Acquire(work, $"planning in {work}");
+            var plan = default(ShotPlan);
+            ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r, options), report, cancel));
+            Keep(plan!, work);
+            Console.Error.WriteLine($"planned {plan!.Shots.Count} shots of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
+            return 0;
+        }, cancel)));
+        return cmd;
+    }
+
+    /// <summary>
+    /// Writes the plan, unless the folder already holds one: the same plan again is kept as it is
+    /// (a scheduler may rerun this step), a different one is refused while pieces of the old one
+    /// are there, since they would be joined into the wrong film.
+    /// </summary>
+    private static void Keep(ShotPlan plan, string work)
+    {
+        if (File.Exists(ShotPlan.PathIn(work)))
+        {
+            var old = ShotPlan.Load(work);
+            bool same = old.Input == plan.Input && old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
+                        && old.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(plan.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                        && old.Shots.SequenceEqual(plan.Shots);
+            if (same) return;
+            if (old.Shots.Any(s => File.Exists(ShotPlan.PiecePath(work, s.Index))))
+                throw new ReelException($"{work} holds pieces of another plan (of {old.Input}); give a new folder, or delete that one to start over");
+        }
+        plan.Save(work);
+    }
+}

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Reel.Engine;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Pipeline;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// `reel restore run WORKDIR [--shard I/N]`: one worker of a restore shared among processes and
+/// hosts; with `--devices`, one worker per GPU of this host.
+/// </summary>
+public static class RestoreRunCommand
+{
+    public static Command Create()
+    {
+        var workdir = new Argument<string>("workdir") { Description = "The folder 'reel restore plan' wrote its plan in" };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "I/N: restore shard I of N (from 0), a contiguous run of shots with about 1/N of the frames. " +
+                          "Default: a Slurm array task's (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT), an Indexed Job's (JOB_COMPLETION_INDEX of --shards), else 0/1 (every shot)",
+        };
+        var shards = new Option<int?>("--shards") { Description = "N, the number of shards, with JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's completions) or to override SLURM_ARRAY_TASK_COUNT" };
+        var devices = new Option<string?>("--devices")
+        {
+            Description = "0,1,…: one worker process per GPU of this host (CUDA_VISIBLE_DEVICES), each on its part of the shard; --memory-mb is shared among them",
+        };
+        var device = DeviceChoice.CreateOption();
+        var progress = new ProgressChoice();
+        var memory = RestoreCommand.MemoryOption();
+        var cmd = new Command("run", "Restore one shard of a plan's shots into pieces in WORKDIR; skips pieces already made, safe to run twice or after a kill")
+            { workdir, shard, shards, devices, device, progress.Progress, progress.NoProgress, memory };
+        cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
+        {
+            var work = Path.GetFullPath(r.GetValue(workdir)!);
+            var plan = ShotPlan.Load(work);
+            if (r.GetValue(shards) is < 1) throw new ReelException($"--shards must be ≥ 1, got {r.GetValue(shards)}");
+            var mine = r.GetValue(shard) is { } text ? Shard.Parse(text) : Shard.FromEnvironment(Environment.GetEnvironmentVariable, r.GetValue(shards))
+                ?? (r.GetValue(shards) is { } n ? throw new ReelException($"--shards {n} without JOB_COMPLETION_INDEX: say which shard with --shard I/{n}") : new Shard(0, 1));
+            var budget = RestoreCommand.MemoryBudget(r, memory);
+            var mode = progress.Resolve(r);
+            if (r.GetValue(devices) is { } list)
+                return DeviceWorkers.Run(work, mine, DeviceWorkers.Parse(list), r.GetValue(device)!, budget, mode, cancel);
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance);
+            var options = RestoreJobOptions.Replay(plan.Arguments, backend) with { MemoryBudgetBytes = budget };
+            MemoryCap.Apply(options, backend);
+            ProgressDisplay.Run(mode, report => ShardWorker.Run(work, plan, mine, options, backend, report, cancel));
+            Console.Error.WriteLine($"shard {mine} of {work} is done");
+            return 0;
+        }, cancel, () => $"the shots finished are kept in {r.GetValue(workdir)}; run the same command again to make the rest")));
+        return cmd;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>
+/// The last step of a distributed restore (<c>reel restore join WORKDIR OUTPUT</c>): every shot's
+/// piece is read back (in parallel, they are independent); if any is missing or damaged the join
+/// refuses, naming the shots and the shards to run again; otherwise the pieces are joined by stream
+/// copy with the input's audio, subtitles and timestamps, exactly as a one-process restore joins
+/// its own (<see cref="VideoSegments.Join"/>).
+/// </summary>
+public static class PlanJoin
+{
+    private static readonly Regex ShardRecordName = new(@"^shard-(\d+)-of-(\d+)\.json$", RegexOptions.CultureInvariant);
+
+    public static void Run(string workdir, string output, Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
+    {
+        workdir = Path.GetFullPath(workdir);
+        var plan = ShotPlan.Load(workdir);
+        var clock = Stopwatch.StartNew();
+        void Note(string text) => progress?.Invoke(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
+        if (!RestorePipeline.CheckOutput(plan.Input, output))
+            throw new ReelException($"{output}: a join writes a video file (.mp4, .mkv, …), not a folder of frames");
+        if (RestorePipeline.Describe(plan.Input) is var now && plan.Settings.GetValueOrDefault("input") != now)
+            throw new ReelException($"the input is not what the plan was made from: {now} now, {plan.Settings.GetValueOrDefault("input")} in the plan");
+        using var claim = WorkFolderLock.Acquire(workdir, $"joining {workdir}");
+
+        var problems = new string?[plan.Shots.Count];
+        Parallel.For(0, plan.Shots.Count, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = Environment.ProcessorCount },
+            k => problems[k] = ShardWorker.Problem(workdir, plan.Shots[k], cancel));
+        var bad = plan.Shots.Where(s => problems[s.Index] is not null).ToList();
+        if (bad.Count > 0) throw new ReelException(Missing(workdir, plan, bad, problems));
+
+        progress?.Invoke(new RestoreProgress(RestoreStage.Join, plan.Frames, plan.Frames,
+            plan.Shots.Count == 1 ? "1 piece" : $"{plan.Shots.Count} pieces", clock.Elapsed));
+        var streams = Directory.Exists(plan.Input) ? ((string, VideoInfo)?)null : (plan.Input, VideoFile.Probe(plan.Input));
+        VideoSegments.Join(plan.Shots.Select(s => new VideoPiece(ShotPlan.PiecePath(workdir, s.Index), s.FirstPtsNs, s.Frames)).ToList(),
+            output, streams, Note, cancel, piecesVerified: true);
+    }
+
+    /// <summary>The refusal: which shots lack a sound piece, why, and which shards to run again (with every shard count a worker has run with here).</summary>
+    private static string Missing(string workdir, ShotPlan plan, List<PlannedShot> bad, string?[] problems)
+    {
+        string Shots(IEnumerable<PlannedShot> shots) => string.Join(", ", shots.Select(s => s.Index.ToString(CultureInfo.InvariantCulture)));
+        var reasons = bad.Take(3).Select(s =>
+        {
+            using var held = WorkFolderLock.TryAcquire(workdir, ShardWorker.ClaimName(s.Index), out var owner);
+            return $"shot {s.Index}: {problems[s.Index]}{(held is null ? $" (pid {owner} is making it now)" : "")}";
+        });
+        var counts = Directory.EnumerateFiles(workdir, "shard-*.json").Select(p => ShardRecordName.Match(Path.GetFileName(p)))
+            .Where(m => m.Success).Select(m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)).Distinct().Order().ToList();
+        var rerun = counts.Count == 0
+            ? "no worker has recorded its shard here: run 'reel restore run' on the shards that hold them"
+            : "rerun " + string.Join(" or ", counts.Select(n =>
+                  string.Join(", ", bad.Select(s => Shard.Of(plan, s, n)).Distinct().Select(i => $"shard {i}/{n}"))))
+              + $" ('reel restore run {workdir} --shard I/N'), then join again";
+        return $"{bad.Count} of {plan.Shots.Count} pieces are missing or damaged, shots {Shots(bad)} ({string.Join("; ", reasons)}{(bad.Count > 3 ? "; …" : "")}); {rerun}";
+    }
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Reel.Engine.Backends;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>What a shard worker records about itself in the work folder (<c>shard-I-of-N.json</c>), for people and for the join.</summary>
+public sealed record ShardRecord(string Shard, string Host, int Pid, DateTime Started, DateTime? Finished, IReadOnlyList<int> Shots);
+
+/// <summary>
+/// Restores one shard of a plan (<c>reel restore run WORKDIR --shard I/N</c>): each of its shots to
+/// its own piece in the work folder, <c>shot-NNNNN.nut</c>, through the same
+/// <see cref="ShotRestorer"/> as a one-process restore. Idempotent and safe to run twice:
+/// <list type="bullet">
+/// <item>a shot whose piece is there and reads back whole (every frame) is skipped;</item>
+/// <item>a shot is claimed before it is made (an flock on <c>shot-NNNNN.lock</c>, released by the
+/// kernel however the holder ends); a shot another process holds is left to it and waited for at
+/// the end, then made here if that process died without finishing it;</item>
+/// <item>a piece is written to a temporary that carries this process's id, read back, and renamed
+/// into place: a killed worker loses only the shot it was making, and its temporary is removed by
+/// the next writer of that piece. Even where the shared volume has no working flock, two workers
+/// on one shot only duplicate work: each rename puts a whole, verified piece in place.</item>
+/// </list>
+/// Before a piece is kept, the hash of the frames decoded here must equal the plan's, so every
+/// worker restored exactly the frames the plan cut (not another ffmpeg's idea of them).
+/// </summary>
+public static class ShardWorker
+{
+    private const int FramesDecodedAhead = 4;
+    private static readonly TimeSpan ClaimPoll = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The lock file that claims shot <paramref name="index"/> in a work folder.</summary>
+    public static string ClaimName(int index) => $"shot-{index:D5}.lock";
+
+    /// <summary>The record a worker for <paramref name="shard"/> keeps in <paramref name="workdir"/>.</summary>
+    public static string RecordPath(string workdir, Shard shard) => Path.Combine(workdir, $"shard-{shard.Index}-of-{shard.Count}.json");
+
+    /// <param name="options">The plan's options as this process rebuilt them (networks loaded); they must give the plan's settings.</param>
+    public static void Run(string workdir, ShotPlan plan, Shard shard, RestoreOptions options, IBackend backend,
+        Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
+    {
+        workdir = Path.GetFullPath(workdir);
+        if (options.Stabilize) StabilizeStage.Validate(options.Prior);
+        var source = FrameSource.Open(plan.Input, options.FolderFrameRate);
+        CheckSettings(plan, RestorePipeline.Settings(source, options), workdir);
+        var memory = MemoryPlan.For(source.Width, source.Height, options);
+        var clock = Stopwatch.StartNew();
+        var shots = shard.ShotsOf(plan);
+        var record = new ShardRecord(shard.ToString(), Environment.MachineName, Environment.ProcessId, DateTime.UtcNow, null, shots.Select(s => s.Index).ToList());
+        Save(workdir, shard, record);
+
+        var pending = shots.Where(s => !IsSound(workdir, s, cancel)).ToList();
+        long total = pending.Sum(s => (long)s.Frames), position = 0;
+        var meter = options.Stabilize
+            ? new ProgressMeter(0, options.Prior.Epochs, RestoreStage.Process, RestoreStage.Stabilize, RestoreStage.Encode)
+            : new ProgressMeter(0, 0, RestoreStage.Process, RestoreStage.Encode);
+        void Report(RestoreProgress p, double? exactDone = null) => progress?.Invoke(meter.Measure(p, exactDone));
+        void Note(string text) => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
+        Note(shots.Count == 0
+            ? $"shard {shard}: no shots (the plan has {plan.Shots.Count}, fewer than the shards)"
+            : $"shard {shard}: shots {shots[0].Index}–{shots[^1].Index} (frames {shots[0].First}–{shots[^1].Last}), {shots.Count - pending.Count} of {shots.Count} already done");
+        if (pending.Count < shots.Count)
+            Report(new RestoreProgress(RestoreStage.Resume, 0, total, $"{shots.Count - pending.Count} pieces kept from earlier runs", clock.Elapsed));
+
+        var restorer = new ShotRestorer(source, options, memory, backend, total, clock, Report, cancel);
+        using var film = new FilmReader(source, restorer.Format, cancel);
+        var held = new List<(PlannedShot Shot, string Owner)>();
+        foreach (var shot in pending)
+        {
+            using var claim = WorkFolderLock.TryAcquire(workdir, ClaimName(shot.Index), out var owner);
+            if (claim is null)
+            {
+                held.Add((shot, owner));
+                continue;
+            }
+            // Another worker may have finished it between the check above and the claim.
+            if (IsSound(workdir, shot, cancel)) continue;
+            Restore(shot);
+        }
+        foreach (var (shot, owner) in held)
+        {
+            Note($"waiting for shot {shot.Index}, which pid {owner} is making");
+            using var claim = Wait(workdir, shot, cancel);
+            if (IsSound(workdir, shot, cancel))
+            {
+                Note($"shot {shot.Index} was finished by pid {owner}");
+                continue;
+            }
+            Note($"shot {shot.Index} was left unfinished by pid {owner}; making it here");
+            Restore(shot);
+        }
+        Save(workdir, shard, record with { Finished = DateTime.UtcNow });
+        return;
+
+        void Restore(PlannedShot shot)
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var work = restorer.Begin(shot.Index, shot.First, shot.FirstPtsNs, position, ShotPlan.PiecePath(workdir, shot.Index));
+            foreach (var f in film.Frames(shot))
+            {
+                ShotPlanner.AddFrame(hash, f);
+                restorer.Add(work, f);
+            }
+            if (Convert.ToHexStringLower(hash.GetHashAndReset()) != shot.Sha256)
+                throw new ReelException($"shot {shot.Index} (frames {shot.First}–{shot.Last}) decodes differently on this machine than where the plan was made " +
+                                        "(another ffmpeg, or the input changed): its piece is not made; plan again where the workers run, or use the same ffmpeg");
+            restorer.Finish(work, _ => { });
+            position += shot.Frames;
+        }
+    }
+
+    /// <summary>True when shot <paramref name="shot"/>'s piece is in <paramref name="workdir"/> and reads back with all its frames.</summary>
+    public static bool IsSound(string workdir, PlannedShot shot, CancellationToken cancel) => Problem(workdir, shot, cancel) is null;
+
+    /// <summary>What is wrong with shot <paramref name="shot"/>'s piece ("missing", what reading it back found), or null when it is sound.</summary>
+    public static string? Problem(string workdir, PlannedShot shot, CancellationToken cancel)
+    {
+        var path = ShotPlan.PiecePath(workdir, shot.Index);
+        if (!File.Exists(path)) return "missing";
+        try
+        {
+            VideoVerifier.Verify(path, new VideoExpectation(shot.Frames, 0, 0), Path.GetFileName(path), cancel: cancel);
+            return null;
+        }
+        catch (MediaException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Refuses to work with options that do not reproduce the plan's settings, naming each that differs.</summary>
+    private static void CheckSettings(ShotPlan plan, IReadOnlyDictionary<string, string> mine, string workdir)
+    {
+        var differing = plan.Settings.Keys.Union(mine.Keys).Order(StringComparer.Ordinal)
+            .Where(k => !plan.Settings.TryGetValue(k, out var a) || !mine.TryGetValue(k, out var b) || a != b)
+            .Select(k => $"{k}: {mine.GetValueOrDefault(k, "none")} here, {plan.Settings.GetValueOrDefault(k, "none")} in the plan").ToList();
+        if (differing.Count > 0)
+            throw new ReelException($"this machine does not reproduce the plan in {workdir}: {string.Join("; ", differing)}");
+    }
+
+    /// <summary>Claims shot <paramref name="shot"/>, waiting while another process holds it.</summary>
+    private static WorkFolderLock Wait(string workdir, PlannedShot shot, CancellationToken cancel)
+    {
+        while (true)
+        {
+            var claim = WorkFolderLock.TryAcquire(workdir, ClaimName(shot.Index), out _);
+            if (claim is not null) return claim;
+            cancel.WaitHandle.WaitOne(ClaimPoll);
+            cancel.ThrowIfCancellationRequested();
+        }
+    }
+
+    private static void Save(string workdir, Shard shard, ShardRecord record) => TempFile.WriteAtomically(RecordPath(workdir, shard),
+        tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(record, PlanJson.Default.ShardRecord)));
+
+    /// <summary>
+    /// The film's frames, read forward by one decoder (on its own thread) and handed out shot by
+    /// shot; frames between this worker's shots are decoded and dropped without any network. A
+    /// shot before the decoder's position (one another process left unfinished) restarts it.
+    /// </summary>
+    private sealed class FilmReader(FrameSource source, PixelFormat format, CancellationToken cancel) : IDisposable
+    {
+        private IEnumerator<SourceFrame>? _frames;
+        private int _next;
+
+        public IEnumerable<SourceFrame> Frames(PlannedShot shot)
+        {
+            if (_frames is null || _next > shot.First)
+            {
+                _frames?.Dispose();
+                _frames = Prefetch.Ahead(source.Read(format), FramesDecodedAhead, cancel).GetEnumerator();
+                _next = 0;
+            }
+            while (_next <= shot.Last)
+            {
+                if (!_frames.MoveNext())
+                    throw new ReelException(string.Create(CultureInfo.InvariantCulture,
+                        $"{source.SourcePath} ends at frame {_next}, before shot {shot.Index}'s last frame {shot.Last}: it is not the film the plan was made from"));
+                var f = _frames.Current;
+                _next++;
+                if (f.Index >= shot.First) yield return f;
+            }
+        }
+
+        public void Dispose() => _frames?.Dispose();
+    }
+}

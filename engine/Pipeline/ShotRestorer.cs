@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using Reel.Engine.Backends;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>
+/// What a restore does to one shot, whichever process runs it: the one-process restore as its
+/// splitter cuts shots, or a shard worker as its plan lists them (<see cref="ShardWorker"/>).
+/// Each frame goes through the networks as it arrives (<see cref="FrameStages"/>); then the prior
+/// is trained on the shot, seeded by the shot's index in the film, so any process that makes a
+/// shot makes the same piece; then the finished frames are encoded as the shot's piece, which is
+/// read back before it is kept.
+/// </summary>
+internal sealed class ShotRestorer
+{
+    private readonly FrameSource _source;
+    private readonly RestoreOptions _options;
+    private readonly MemoryPlan _memory;
+    private readonly IBackend _backend;
+    private readonly FrameStages _stages;
+    private readonly long _total;
+    private readonly Stopwatch _clock;
+    private readonly Action<RestoreProgress, double?> _report;
+    private readonly CancellationToken _cancel;
+
+    /// <param name="total">Frames this run reports against (0 when unknown).</param>
+    /// <param name="report">Told each progress event, with the exact frames done where the event's count is rounded down.</param>
+    public ShotRestorer(FrameSource source, RestoreOptions options, MemoryPlan memory, IBackend backend, long total, Stopwatch clock,
+        Action<RestoreProgress, double?> report, CancellationToken cancel)
+    {
+        (_source, _options, _memory, _backend, _total, _clock, _report, _cancel) = (source, options, memory, backend, total, clock, report, cancel);
+        _stages = new FrameStages(options.Denoiser, options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend), options.Temperature);
+        Format = FormatFor(options);
+    }
+
+    /// <summary>How frames are decoded for these stages: gray unless the denoiser takes RGB. The shot cuts are made on these frames.</summary>
+    public PixelFormat Format { get; }
+
+    /// <summary>How a restore with <paramref name="options"/> decodes its frames (see <see cref="Format"/>).</summary>
+    public static PixelFormat FormatFor(RestoreOptions options) =>
+        options.Denoiser is null || options.Denoiser.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
+
+    /// <summary>Starts shot <paramref name="index"/> (0-based, in the film), whose first frame is <paramref name="start"/> at <paramref name="startNs"/>.</summary>
+    /// <param name="position">This run's frames before the shot's first, for progress (the frame index in a one-process run).</param>
+    /// <param name="piecePath">The piece's video file; null writes the frames as images into <paramref name="framesFolder"/>.</param>
+    public Shot Begin(int index, int start, long startNs, long position, string? piecePath, string? framesFolder = null) =>
+        new(this, index, start, startNs, position, piecePath, framesFolder);
+
+    /// <summary>Runs the networks on the next frame of <paramref name="shot"/>.</summary>
+    public void Add(Shot shot, SourceFrame frame)
+    {
+        var (restoredInput, processed) = _stages.Run(ImageIO.ToTensor(frame.Pixels, _source.Width, _source.Height, Format));
+        long done = shot.Position + shot.Count + 1;
+        // Reported before the frame is handed on: without the prior, Add encodes it, and that time is the encoder's.
+        Report(new RestoreProgress(RestoreStage.Process, done, Math.Max(_total, done), _stages.Description, _clock.Elapsed) { Shot = shot.Index + 1 });
+        shot.Add(restoredInput, processed, frame.PtsNs, frame.Name);
+    }
+
+    /// <summary>Trains the shot's prior (seeded by the shot's index), writes its frames and hands the finished piece to <paramref name="keep"/>.</summary>
+    public void Finish(Shot shot, Action<RestorePiece> keep)
+    {
+        if (_options.Stabilize)
+        {
+            int frames = shot.Count;
+            long position = shot.Position;
+            StabilizeStage.RunShot(shot.Inputs, shot.Processed, 0, frames, _options.Prior with { MemoryBudgetBytes = _memory.StoreBytes / 5 }, _backend,
+                (t, f) => shot.Write(t, f),
+                p => Report(new RestoreProgress(RestoreStage.Stabilize, position + (long)(p.Fraction * frames), Math.Max(_total, position + frames),
+                        $"frames {shot.Start}–{shot.Start + frames - 1}", _clock.Elapsed) { Shot = shot.Index + 1, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
+                    position + p.Fraction * frames),
+                _cancel, seed: _options.Prior.Seed + shot.Index);
+        }
+        keep(shot.Commit());
+        long kept = shot.Position + shot.Count;
+        Report(new RestoreProgress(RestoreStage.Saved, kept, Math.Max(_total, kept), $"piece {shot.Index + 1}", _clock.Elapsed) { Shot = shot.Index + 1 });
+    }
+
+    private void Report(RestoreProgress p, double? exactDone = null) => _report(p, exactDone);
+
+    /// <summary>
+    /// One shot on its way to a piece: with the prior its frames wait in stores until it is
+    /// trained; without, they go straight to the piece's encoder. Disposing an uncommitted shot
+    /// deletes what it wrote.
+    /// </summary>
+    public sealed class Shot : IDisposable
+    {
+        private readonly ShotRestorer _run;
+        private readonly List<long> _pts = new();
+        private readonly List<string> _names = new();
+        private readonly string? _file;
+        private readonly string? _framesFolder;
+        private readonly VideoSink? _sink;
+        private int _written;
+
+        internal Shot(ShotRestorer run, int index, int start, long startNs, long position, string? piecePath, string? framesFolder)
+        {
+            (_run, Index, Start, StartNs, Position, _file, _framesFolder) = (run, index, start, startNs, position, piecePath, framesFolder);
+            if (piecePath is not null)
+                _sink = new VideoSink(piecePath, run._source.TimeBase, null, run._options.Encode, frameDurationNs: run._source.FrameDurationNs);
+            // Full-size inputs and processed frames take 2/5 of the store each; the chroma copies the prior
+            // trains on (a quarter of the size) get 1/10 each through its own budget (see Finish).
+            Inputs = new FrameStore(run._memory.StoreBytes * 2 / 5);
+            Processed = new FrameStore(run._memory.StoreBytes * 2 / 5);
+        }
+
+        /// <summary>The shot's 0-based place in the film: its prior's seed is the options' seed plus this.</summary>
+        public int Index { get; }
+        /// <summary>The film's index of the shot's first frame.</summary>
+        public int Start { get; }
+        public long StartNs { get; }
+        /// <summary>This run's frames before the shot, for progress.</summary>
+        public long Position { get; }
+        public int Count => _pts.Count;
+        public FrameStore Inputs { get; }
+        public FrameStore Processed { get; }
+
+        internal void Add(Tensors.Tensor restoredInput, Tensors.Tensor processed, long ptsNs, string name)
+        {
+            _pts.Add(ptsNs);
+            _names.Add(name);
+            if (!_run._options.Stabilize)
+            {
+                Write(_pts.Count - 1, processed);
+                return;
+            }
+            Inputs.Add(restoredInput);
+            Processed.Add(processed);
+        }
+
+        /// <summary>Frame <paramref name="t"/> of this shot, finished.</summary>
+        internal void Write(int t, Tensors.Tensor frame)
+        {
+            if (t != _written) throw new InvalidOperationException($"shot frame {t} written out of order (expected {_written})");
+            if (_sink is not null) _sink.Write(frame, _pts[t] - StartNs);
+            else ImageIO.Write(Path.Combine(_framesFolder!, _names[t]), frame);
+            _written++;
+            long done = Position + _written;
+            _run.Report(new RestoreProgress(RestoreStage.Encode, done, Math.Max(_run._total, done), "", _run._clock.Elapsed) { Shot = Index + 1 });
+        }
+
+        internal RestorePiece Commit()
+        {
+            if (_written != Count) throw new InvalidOperationException($"{_written} of {Count} frames of the shot were written");
+            _sink?.Complete(_run._cancel);
+            return new RestorePiece(Start, Start + Count, StartNs, _file is null ? null : Path.GetFileName(_file));
+        }
+
+        public void Dispose()
+        {
+            _sink?.Dispose();
+            Inputs.Dispose();
+            Processed.Dispose();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Reel.Engine.Pipeline;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>
+/// A restore shared among processes (issue 21): `reel restore plan`, workers on shards
+/// (`reel restore run --shard I/N`, also with --devices), `reel restore join`, against the
+/// one-process `reel restore` with the same options, frame for frame.
+/// </summary>
+public class DistributedRestoreTests
+{
+    /// <summary>DnCNN, then the prior for one epoch without IRT: every stage that could make a worker's shot differ, at its cheapest.</summary>
+    private static string[] JobOptions() =>
+        new[] { "--denoiser", TestPaths.SharedData("weights/kair_dncnn_25.pth"), "--no-colorize", "--epochs", "1", "--no-irt" };
+
+    private static readonly string[] NoNetworks = { "--no-denoise", "--no-colorize", "--no-stabilize" };
+
+    private static ReelProcess.Result Reel(params string[] args)
+    {
+        var r = ReelProcess.Run(args);
+        Assert.True(r.ExitCode == 0, $"reel {string.Join(' ', args)} exited {r.ExitCode}:\n{r.Stderr}");
+        return r;
+    }
+
+    /// <summary>The shots whose pieces a worker saved, from its JSON progress lines.</summary>
+    private static List<int> Saved(string stderr) => stderr.Split('\n').Where(l => l.StartsWith('{'))
+        .Select(l => JsonDocument.Parse(l).RootElement).Where(e => e.GetProperty("stage").GetString() == "saved")
+        .Select(e => e.GetProperty("shot").GetInt32() - 1).ToList();
+
+    private static string[] Run(string work, string shard, params string[] extra) =>
+        new[] { "restore", "run", work, "--shard", shard, "--device", "cpu", "--progress", "json" }.Concat(extra).ToArray();
+
+    [Fact]
+    public async Task ThreeWorkersOneKilledOneTwiceEqualOneProcess()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir);
+        var work = Path.Combine(dir, "work");
+        Reel(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(JobOptions()).ToArray());
+        var plan = ShotPlan.Load(work);
+        Assert.True(plan.Shots.Count >= 5, $"the clip should cut into at least 5 shots, the plan has {plan.Shots.Count}");
+        var shards = Enumerable.Range(0, 3).Select(i => new Shard(i, 3).ShotsOf(plan).Select(s => s.Index).ToList()).ToList();
+        Assert.All(shards, s => Assert.True(s.Count >= 2, $"every shard should hold two shots or more: {string.Join(" | ", shards.Select(x => string.Join(',', x)))}"));
+
+        // Shard 0, killed in the middle of its second shot (held as its piece's encoder starts):
+        // its first piece stays, the second is not there.
+        var second = ShotPlan.PiecePath(work, shards[0][1]);
+        using (var held = FfmpegWrapper.WaitingWhenWriting(Path.GetFileNameWithoutExtension(second) + "."))
+        using (var doomed = ReelProcess.Start(held.Environment, Run(work, "0/3")))
+        {
+            held.WaitForJoin(doomed);
+            doomed.Kill();
+            doomed.WaitForExit();
+        }
+        Assert.True(ShardWorker.IsSound(work, plan.Shots[shards[0][0]], default), "the piece finished before the kill was lost");
+        Assert.False(File.Exists(second), "a piece of the shot in progress was kept");
+        var rerun = Reel(Run(work, "0/3"));
+        Assert.Contains("1 of 2 already done", rerun.Stderr);
+        Assert.Equal(new[] { shards[0][1] }, Saved(rerun.Stderr));
+        // What the killed worker's encoder left (a temporary carrying its pid) went with the rerun.
+        Assert.Empty(Directory.GetFiles(work, ".shot-*"));
+
+        // Shard 1, started twice at once: both finish, and no shot is made by both.
+        using (var a = ReelProcess.Start(new Dictionary<string, string>(), Run(work, "1/3")))
+        using (var b = ReelProcess.Start(new Dictionary<string, string>(), Run(work, "1/3")))
+        {
+            var (readA, readB) = (a.StandardError.ReadToEndAsync(), b.StandardError.ReadToEndAsync());
+            var (errA, errB) = (await readA, await readB);
+            await a.WaitForExitAsync();
+            await b.WaitForExitAsync();
+            Assert.True(a.ExitCode == 0 && b.ExitCode == 0, $"exits {a.ExitCode}, {b.ExitCode}:\n{errA}\n---\n{errB}");
+            var (savedA, savedB) = (Saved(errA), Saved(errB));
+            Assert.Empty(savedA.Intersect(savedB));
+            Assert.Equal(shards[1], savedA.Concat(savedB).Order());
+        }
+
+        // Shard 2 not run yet: the join refuses and names it.
+        var output = Path.Combine(dir, "sharded.mp4");
+        var early = ReelProcess.Run("restore", "join", work, output, "--no-progress");
+        Assert.Equal(1, early.ExitCode);
+        Assert.Contains("rerun shard 2/3", early.Stderr);
+        Assert.False(File.Exists(output));
+
+        Reel(Run(work, "2/3"));
+        Reel("restore", "join", work, output, "--no-progress");
+        var single = Path.Combine(dir, "single.mp4");
+        Reel(new[] { "restore", input, single, "--device", "cpu", "--no-progress" }.Concat(JobOptions()).ToArray());
+
+        var (expected, got) = (Media.DecodedFrames(single), Media.DecodedFrames(output));
+        Assert.Equal(plan.Frames, Media.CountFrames(output));
+        Assert.Contains(got, l => l.StartsWith("1,"));
+        Assert.Equal(expected, got);
+    }
+
+    [Fact]
+    public void DevicesRunOneWorkerEachOnItsPart()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        var work = Path.Combine(dir, "work");
+        Reel(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).ToArray());
+        var r = Reel("restore", "run", work, "--devices", "0,1", "--device", "cpu", "--no-progress");
+        Assert.Contains("[device 0] note: shard 0/2", r.Stderr);
+        Assert.Contains("[device 1] note: shard 1/2", r.Stderr);
+        var pids = new[] { 0, 1 }.Select(i => JsonDocument.Parse(File.ReadAllText(ShardWorker.RecordPath(work, new Shard(i, 2)))).RootElement)
+            .Select(e => (e.GetProperty("Pid").GetInt32(), e.GetProperty("Finished").ValueKind)).ToList();
+        Assert.NotEqual(pids[0].Item1, pids[1].Item1);
+        Assert.All(pids, p => Assert.Equal(JsonValueKind.String, p.Item2));
+
+        var output = Path.Combine(dir, "sharded.mkv");
+        Reel("restore", "join", work, output, "--no-progress");
+        var single = Path.Combine(dir, "single.mkv");
+        Reel(new[] { "restore", input, single, "--no-progress" }.Concat(NoNetworks).ToArray());
+        Assert.Equal(Media.DecodedFrames(single), Media.DecodedFrames(output));
+    }
+
+    [Fact]
+    public void APlanIsKeptAnotherRefusedAndAChangedInputNoticed()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        var work = Path.Combine(dir, "work");
+        string[] Plan(params string[] extra) => new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).Concat(extra).ToArray();
+        Reel(Plan());
+        var written = File.GetLastWriteTimeUtc(ShotPlan.PathIn(work));
+        Reel(Plan());
+        Assert.Equal(written, File.GetLastWriteTimeUtc(ShotPlan.PathIn(work)));
+        Reel("restore", "run", work, "--shard", "0/4", "--no-progress");
+
+        var other = ReelProcess.Run(Plan("--crf", "30"));
+        Assert.Equal(1, other.ExitCode);
+        Assert.Contains("holds pieces of another plan", other.Stderr);
+
+        File.SetLastWriteTimeUtc(input, DateTime.UtcNow.AddMinutes(1));
+        var changed = ReelProcess.Run("restore", "run", work, "--shard", "1/4", "--no-progress");
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("does not reproduce the plan", changed.Stderr);
+        Assert.Contains("input:", changed.Stderr);
+        var join = ReelProcess.Run("restore", "join", work, Path.Combine(dir, "out.mp4"), "--no-progress");
+        Assert.Equal(1, join.ExitCode);
+        Assert.Contains("the input is not what the plan was made from", join.Stderr);
+    }
+}
