@@ -17,9 +17,10 @@ public static class RestoreRunCommand
         var shard = new Option<string?>("--shard")
         {
             Description = "I/N: restore shard I of N (from 0), a contiguous run of shots with about 1/N of the frames. " +
-                          "Default: a Slurm array task's (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT), an Indexed Job's (JOB_COMPLETION_INDEX of --shards), else 0/1 (every shot)",
+                          "Default: a Slurm array task's (SLURM_ARRAY_TASK_ID of --shards, or of SLURM_ARRAY_TASK_COUNT for an array 0…N−1), " +
+                          "an Indexed Job's (JOB_COMPLETION_INDEX of --shards), else 0/1 (every shot)",
         };
-        var shards = new Option<int?>("--shards") { Description = "N, the number of shards, with JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's completions) or to override SLURM_ARRAY_TASK_COUNT" };
+        var shards = new Option<int?>("--shards") { Description = "N, the number of shards, with SLURM_ARRAY_TASK_ID (the array's size when first submitted) or JOB_COMPLETION_INDEX (the Indexed Job's completions)" };
         var devices = new Option<string?>("--devices")
         {
             Description = "0,1,…: one worker process per GPU of this host (CUDA_VISIBLE_DEVICES), each on its part of the shard; --memory-mb is shared among them",

@@ -24,22 +24,27 @@ public readonly record struct Shard(int Index, int Count)
     }
 
     /// <summary>
-    /// The shard a scheduler gave this process: a Slurm job array's task (SLURM_ARRAY_TASK_ID,
-    /// counted from SLURM_ARRAY_TASK_MIN in steps of SLURM_ARRAY_TASK_STEP, of SLURM_ARRAY_TASK_COUNT)
-    /// or a Kubernetes Indexed Job's completion index (JOB_COMPLETION_INDEX) of <paramref name="count"/>,
-    /// the Job's completions; null when neither is set.
+    /// The shard a scheduler gave this process, or null when none did: a Slurm job array's task
+    /// SLURM_ARRAY_TASK_ID of <paramref name="count"/> (<c>--shards</c>; without it, of
+    /// SLURM_ARRAY_TASK_COUNT when the array is tasks 0 … COUNT − 1), or a Kubernetes Indexed Job's
+    /// JOB_COMPLETION_INDEX of <paramref name="count"/>, the Job's completions. The count is best
+    /// given: an array resubmitted for its failed tasks only (<c>--array=3,7</c>) still has the
+    /// first array's shards.
     /// </summary>
     public static Shard? FromEnvironment(Func<string, string?> variable, int? count)
     {
         if (variable("SLURM_ARRAY_TASK_ID") is { } task)
         {
-            int id = Number("SLURM_ARRAY_TASK_ID", task), min = Number("SLURM_ARRAY_TASK_MIN", variable("SLURM_ARRAY_TASK_MIN") ?? "0");
-            int step = Number("SLURM_ARRAY_TASK_STEP", variable("SLURM_ARRAY_TASK_STEP") ?? "1");
-            int n = count ?? Number("SLURM_ARRAY_TASK_COUNT", variable("SLURM_ARRAY_TASK_COUNT")
+            int id = Number("SLURM_ARRAY_TASK_ID", task);
+            if (count is { } given)
+                return id < given ? new Shard(id, given) : throw new ReelException($"Slurm array task {id} is not below --shards {given}");
+            int n = Number("SLURM_ARRAY_TASK_COUNT", variable("SLURM_ARRAY_TASK_COUNT")
                 ?? throw new ReelException("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shards N"));
-            if (step < 1 || id < min || (id - min) % step != 0 || (id - min) / step >= n)
-                throw new ReelException($"Slurm array task {id} (from {min} in steps of {step}, {n} tasks) is not one of a regular array --array=A-B[:S]; give --shard I/N");
-            return new Shard((id - min) / step, n);
+            int min = Number("SLURM_ARRAY_TASK_MIN", variable("SLURM_ARRAY_TASK_MIN") ?? "0");
+            int max = Number("SLURM_ARRAY_TASK_MAX", variable("SLURM_ARRAY_TASK_MAX") ?? (n - 1).ToString(CultureInfo.InvariantCulture));
+            if (min != 0 || max != n - 1)
+                throw new ReelException($"this Slurm array runs tasks {min}–{max}, not 0–{n - 1}: give --shards N, so that task I is shard I of N");
+            return new Shard(id, n);
         }
         if (variable("JOB_COMPLETION_INDEX") is { } index)
         {

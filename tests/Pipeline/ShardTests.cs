@@ -6,7 +6,7 @@ namespace Reel.Tests.Pipeline;
 /// <summary>
 /// Which shots a shard gets: every shot in exactly one shard, contiguous runs balanced by frames
 /// within a shot, nested shards that are exactly their parent's shots, and the shard a scheduler's
-/// environment names (Slurm arrays from any start and step, Kubernetes completion indexes).
+/// environment names (Slurm array tasks, Kubernetes completion indexes).
 /// </summary>
 public class ShardTests
 {
@@ -92,16 +92,17 @@ public class ShardTests
         name => vars.FirstOrDefault(v => v.Name == name).Value;
 
     [Fact]
-    public void SlurmArraysFromAnyStartAndStep()
+    public void SlurmTasksAreShardsOfTheGivenCountOrOfAnArrayFromZero()
     {
-        Assert.Equal(new Shard(3, 8), Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "8")), null));
-        // --array=1-8: tasks 1…8 are shards 0…7.
-        Assert.Equal(new Shard(0, 8), Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "8")), null));
-        // --array=10-24:2: 8 tasks.
-        Assert.Equal(new Shard(7, 8), Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "24"), ("SLURM_ARRAY_TASK_MIN", "10"),
-            ("SLURM_ARRAY_TASK_STEP", "2"), ("SLURM_ARRAY_TASK_COUNT", "8")), null));
-        // --array=1,5,9 is not regular: its third task is not shard 8/3.
-        Assert.Throws<ReelException>(() => Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "9"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")), null));
+        Assert.Equal(new Shard(3, 8), Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_MAX", "7"), ("SLURM_ARRAY_TASK_COUNT", "8")), null));
+        // Failed tasks resubmitted alone (--array=3,7): their shards are still of the first array's 8.
+        Assert.Equal(new Shard(7, 8), Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_MIN", "3"),
+            ("SLURM_ARRAY_TASK_MAX", "7"), ("SLURM_ARRAY_TASK_COUNT", "2")), 8));
+        // Without the count, an array that is not 0…N−1 (here --array=1-8) cannot say which shards it holds.
+        Assert.Contains("give --shards N", Assert.Throws<ReelException>(() => Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_MAX", "8"), ("SLURM_ARRAY_TASK_COUNT", "8")), null)).Message);
+        Assert.Throws<ReelException>(() => Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "8")), 8));
         Assert.Throws<ReelException>(() => Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "2")), null));
     }
 
