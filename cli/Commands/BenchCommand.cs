@@ -61,8 +61,8 @@ public static class BenchCommand
             // cuda without a usable GPU is a one-line error that says what is missing.
             var backend = r.GetValue(device) == "cuda" ? DeviceChoice.Resolve("cuda", cpu) : cpu;
             var profiler = new ProfilingBackend(backend);
-            var (run, phases) = Build(name, h, w, r.GetValue(weights), profiler);
-            Report(name, h, w, convPath, training, run, phases, profiler, timed, warm, asJson, r.GetValue(device)!);
+            var run = Build(name, h, w, r.GetValue(weights), profiler);
+            Report(name, h, w, convPath, training, run, profiler, timed, warm, asJson, r.GetValue(device)!);
             return 0;
         }));
         return cmd;
@@ -77,8 +77,8 @@ public static class BenchCommand
         throw new ReelException($"--size must be HxW with positive integers, e.g. 256x256; got '{s}'");
     }
 
-    /// <summary>The body to time: one forward (or one training step, with where its time went) on a fixed random input.</summary>
-    private static (Action Run, Func<StepProfile>? Phases) Build(string name, int h, int w, string? weightsPath, IBackend backend)
+    /// <summary>The body to time: one forward (or one training step) on a fixed random input.</summary>
+    private static Action Build(string name, int h, int w, string? weightsPath, IBackend backend)
     {
         var rng = new Random(7);
         Tensor Rand(Shape s, float lo, float hi)
@@ -93,25 +93,26 @@ public static class BenchCommand
             {
                 var net = DnCnn.FromWeights(weightsPath is null ? RandomDnCnn(rng) : CheckpointLoader.Load(weightsPath), backend);
                 var x = Rand(new Shape(1, net.Channels, h, w), 0, 1);
-                return (() => net.Forward(x), null);
+                return () => net.Forward(x);
             }
             case "colorizer":
             {
                 if (h % 8 != 0 || w % 8 != 0) throw new ReelException($"the colorizer needs a size that is a multiple of 8, got {h}x{w}");
                 var net = Colorizer.FromWeights(weightsPath is null ? RandomColorizer(rng) : CheckpointLoader.Load(weightsPath), backend);
                 var l = Rand(new Shape(1, 1, h, w), 0, 100);
-                return (() => net.Forward(l), null);
+                return () => net.Forward(l);
             }
             default:
             {
                 if (h % VideoPrior.SizeMultiple != 0 || w % VideoPrior.SizeMultiple != 0)
                     throw new ReelException($"the U-Net step needs a size that is a multiple of {VideoPrior.SizeMultiple}, got {h}x{w}");
                 var net = weightsPath is null ? VideoPrior.Create(32, 6, seed: 7) : VideoPrior.Load(weightsPath);
+                net.MoveTo(backend);
                 var trainer = new PriorTrainer(net, backend);
                 var input = Rand(new Shape(1, 3, h, w), 0, 1);
                 var processed = Rand(new Shape(1, 3, h, w), 0, 1);
                 var kind = net.OutChannels == 6 ? PriorLossKind.Irt : PriorLossKind.L1;
-                return (() => trainer.Step(kind, input, processed, h, w), () => trainer.LastProfile);
+                return () => trainer.Step(kind, input, processed, h, w);
             }
         }
     }
@@ -179,13 +180,26 @@ public static class BenchCommand
 
     private sealed record Layer(string Name, string Input, double Ms, double Gflops, string Path);
 
-    private static void Report(string name, int h, int w, ConvPath forced, bool precise, Action run, Func<StepProfile>? phases,
+    /// <summary>The rows a training step's backward ops are summed into, in the order the table shows them.</summary>
+    private static readonly (string Name, string Path, Func<Op, bool> Has)[] BackwardRows =
+    {
+        ("loss and its gradient", "", op => op is PriorLossOp or PriorLossBackwardOp),
+        ("backward: ∂W and ∂b of every conv", "dot products", op => op is Conv2dBackwardWeightOp or Conv2dBackwardBiasOp),
+        ("backward: ∂x of every conv but the first", "ImplicitGemm", op => op is Conv2dBackwardDataOp),
+        ("backward: relu, pool, resize, concat", "", op => op is ReluBackwardOp or MaxPool2dBackwardOp or ResizeBilinearBackwardOp or SliceChannelsOp or AddOp),
+        ("Adam", "", op => op is AdamStepOp),
+    };
+
+    private static bool IsBackward(Op op) => BackwardRows.Any(r => r.Has(op));
+
+    private static void Report(string name, int h, int w, ConvPath forced, bool precise, Action run,
         ProfilingBackend profiler, int runs, int warmup, bool asJson, string device)
     {
-        var steps = new List<StepProfile>();
         for (int i = 0; i < warmup; i++) run();
         var totals = new double[runs];
         var perCall = new List<double>[0];
+        var perRow = BackwardRows.Select(_ => new List<double>()).ToArray();
+        var rowFlops = new double[BackwardRows.Length];
         IReadOnlyList<OpTiming> shape = Array.Empty<OpTiming>();
         long allocated = 0;
         for (int i = 0; i < runs; i++)
@@ -196,14 +210,19 @@ public static class BenchCommand
             run();
             totals[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
-            if (phases is not null) steps.Add(phases());
-            var calls = profiler.Calls;
+            var calls = profiler.Calls.Where(c => !IsBackward(c.Op)).ToArray();
+            for (int row = 0; row < BackwardRows.Length; row++)
+            {
+                var mine = profiler.Calls.Where(c => BackwardRows[row].Has(c.Op)).ToArray();
+                perRow[row].Add(mine.Sum(c => c.Ms));
+                rowFlops[row] = mine.Sum(c => c.Flops);
+            }
             if (i == 0)
             {
-                shape = calls.ToArray();
+                shape = calls;
                 perCall = calls.Select(_ => new List<double>()).ToArray();
             }
-            for (int c = 0; c < Math.Min(calls.Count, perCall.Length); c++) perCall[c].Add(calls[c].Ms);
+            for (int c = 0; c < Math.Min(calls.Length, perCall.Length); c++) perCall[c].Add(calls[c].Ms);
         }
         double median = Median(totals);
         var layers = new List<Layer>();
@@ -215,17 +234,11 @@ public static class BenchCommand
             layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, t.Flops / ms / 1e6, path));
         }
         double flops = shape.Sum(t => t.Flops);
-        if (steps.Count > 0)
+        for (int row = 0; row < BackwardRows.Length; row++)
         {
-            // Every conv has a weight gradient of the forward's FLOPs; all but the first an input gradient too.
-            double first = shape.FirstOrDefault(t => t.Flops > 0).Flops;
-            double Phase(Func<StepProfile, double> f) => Median(steps.Select(f).ToArray());
-            double dw = Phase(p => p.WeightGradients), dx = Phase(p => p.InputGradients);
-            layers.Add(new Layer("loss and its gradient", "", Phase(p => p.Loss), 0, ""));
-            layers.Add(new Layer("backward: ∂W of every conv", "", dw, flops / dw / 1e6, "dot products"));
-            layers.Add(new Layer("backward: ∂x of every conv but the first", "", dx, (flops - first) / dx / 1e6, "ImplicitGemm"));
-            layers.Add(new Layer("backward: relu, pool, resize, concat", "", Phase(p => p.OtherBackward), 0, ""));
-            layers.Add(new Layer("Adam", "", Phase(p => p.Adam), 0, ""));
+            if (perRow[row].All(ms => ms == 0)) continue;
+            double ms = Median(perRow[row].ToArray());
+            layers.Add(new Layer(BackwardRows[row].Name, "", ms, rowFlops[row] / ms / 1e6, BackwardRows[row].Path));
         }
         double profiled = layers.Sum(l => l.Ms);
         layers.Add(new Layer("between ops (checks, allocation)", "", Math.Max(0, median - profiled), 0, ""));

@@ -3,8 +3,12 @@ using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Backends;
 
-/// <summary>An op bound to its parameters on one backend (weights packed once, reused per call).</summary>
-public interface IPreparedOp
+/// <summary>
+/// An op bound to its parameters on one backend (weights packed once, reused per call). Disposing
+/// it frees what it holds (packed weights, device scratch memory) at once; the ops of a CPU
+/// backend hold only managed memory, so forgetting to dispose them costs nothing but garbage.
+/// </summary>
+public interface IPreparedOp : IDisposable
 {
     Op Op { get; }
 
@@ -17,12 +21,20 @@ public interface IPreparedOp
     /// <summary>Whether <see cref="RunInto"/> writes every element of the output, so <see cref="Run"/> need not zero it first.</summary>
     bool WritesWholeOutput => false;
 
+    /// <summary>
+    /// The result in a new tensor on this op's backend. An op that moves no data (a run of a
+    /// tensor's channels) may return a view of an activation's memory, valid as long as it is.
+    /// </summary>
     Tensor Run(params Tensor[] activations)
     {
         var shape = Op.InferShape(activations.Select(t => t.Shape).ToArray());
         var y = WritesWholeOutput ? Tensor.Uninitialized(shape) : new Tensor(shape);
         RunInto(y, activations);
         return y;
+    }
+
+    void IDisposable.Dispose()
+    {
     }
 }
 
@@ -34,6 +46,22 @@ public interface IBackend
 
     /// <summary>Binds <paramref name="op"/> to its parameters (checked against the op's parameter shapes).</summary>
     IPreparedOp Prepare(Op op, params Tensor[] parameters);
+
+    /// <summary>
+    /// The backend to train on: the same memory and device, with algorithms whose rounding Adam
+    /// tolerates (it divides each gradient by its own running size, so rounding differences in
+    /// small gradients become full-size steps). Most backends are that already.
+    /// </summary>
+    IBackend ForTraining() => this;
+
+    /// <summary>A tensor of zeros in this backend's memory (the host's for a CPU backend), owned by the caller.</summary>
+    Tensor Zeros(Shape shape) => new(shape);
+
+    /// <summary>
+    /// <paramref name="t"/>'s values in this backend's memory, for the caller to dispose: t itself (or a
+    /// view of it) when it is there already, else a copy. Disposing the result never frees t.
+    /// </summary>
+    Tensor Import(Tensor t) => t.ToHost();
 }
 
 public static class BackendExtensions

@@ -121,8 +121,10 @@ public static class StabilizeStage
         Tensor TrainTarget(int t) => chromaTarget is null ? processed[t] : chromaTarget[t - start];
         var clock = Stopwatch.StartNew();
         long totalIterations = (long)(end - start) * options.Epochs, done = 0;
-        var net = VideoPrior.Create(options.Width, options.Irt ? 6 : 3, seed ?? options.Seed);
-        var trainer = new PriorTrainer(net, backend, options.LearningRate);
+        // The weights, gradients and Adam's moments live where the backend computes for the whole shot.
+        using var net = VideoPrior.Create(options.Width, options.Irt ? 6 : 3, seed ?? options.Seed);
+        net.MoveTo(backend);
+        using var trainer = new PriorTrainer(net, backend, options.LearningRate);
         int coarseEpochs = options.CoarseToFine ? options.Epochs * 4 / 5 : 0;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
