@@ -31,3 +31,53 @@ extern "C" __global__ void resize_bilinear_f32(const float* __restrict__ src, fl
         dst[i] = top * (1.0f - fy) + bottom * fy;
     }
 }
+
+// PyTorch's source index in double, as the CPU's gradient computes it (ReferenceBackend.SourceIndex).
+__device__ __forceinline__ void reel_source_index_f64(int o, int in_size, int out_size, int align_corners,
+                                                      int& i0, int& i1, double& frac) {
+    double src = align_corners ? (out_size > 1 ? o * (double)(in_size - 1) / (out_size - 1) : 0.0)
+                               : fmax((o + 0.5) * in_size / out_size - 0.5, 0.0);
+    i0 = min((int)src, in_size - 1);
+    i1 = min(i0 + 1, in_size - 1);
+    frac = src - i0;
+}
+
+// Training: ∂L/∂x of the bilinear resize, gathered per input element (deterministic, no atomics).
+// The fast CPU path scatters each output's gradient to its four sources in output order, each
+// weight product in double rounded to float as it is added; gathering the same contributions in
+// the same order from 0 gives the same float sums bit for bit. The outputs that can reach input
+// row i lie within ceil(out/in) + 2 rows of i·out/in (likewise for columns).
+extern "C" __global__ void resize_bilinear_backward_f32(const float* __restrict__ dy, float* __restrict__ dx,
+                                                        int in_h, int in_w, int out_h, int out_w, int planes,
+                                                        int align_corners) {
+    long long total = (long long)planes * in_h * in_w;
+    int reach_y = (out_h + in_h - 1) / in_h + 2, reach_x = (out_w + in_w - 1) / in_w + 2;
+    REEL_GRID_STRIDE(i, total) {
+        int ix = (int)(i % in_w);
+        long long rest = i / in_w;
+        int iy = (int)(rest % in_h);
+        const float* g = dy + (rest / in_h) * out_h * out_w;
+        int cy = (int)((iy + 0.5) * out_h / in_h), cx = (int)((ix + 0.5) * out_w / in_w);
+        int oy0 = max(cy - reach_y, 0), oy1 = min(cy + reach_y, out_h - 1);
+        int ox0 = max(cx - reach_x, 0), ox1 = min(cx + reach_x, out_w - 1);
+        float sum = 0.0f;
+        for (int oy = oy0; oy <= oy1; ++oy) {
+            int y0, y1;
+            double fy;
+            reel_source_index_f64(oy, in_h, out_h, align_corners, y0, y1, fy);
+            if (y0 != iy && y1 != iy) continue;
+            for (int ox = ox0; ox <= ox1; ++ox) {
+                int x0, x1;
+                double fx;
+                reel_source_index_f64(ox, in_w, out_w, align_corners, x0, x1, fx);
+                if (x0 != ix && x1 != ix) continue;
+                double v = g[oy * out_w + ox], t = v * (1.0 - fy), b = v * fy, w0 = 1.0 - fx, w1 = fx;
+                if (y0 == iy && x0 == ix) sum += (float)(t * w0);
+                if (y0 == iy && x1 == ix) sum += (float)(t * w1);
+                if (y1 == iy && x0 == ix) sum += (float)(b * w0);
+                if (y1 == iy && x1 == ix) sum += (float)(b * w1);
+            }
+        }
+        dx[i] = sum;
+    }
+}

@@ -62,6 +62,16 @@ public interface IBackend
     /// view of it) when it is there already, else a copy. Disposing the result never frees t.
     /// </summary>
     Tensor Import(Tensor t) => t.ToHost();
+
+    /// <summary>Memory this backend recycles across the repetitions of a piece of work (a training step).</summary>
+    IWorkspace CreateWorkspace() => new TensorArena();
+
+    /// <summary>
+    /// Throws a <see cref="ReelException"/> naming <paramref name="where"/> if any element of
+    /// <paramref name="t"/> is NaN or infinite. A GPU backend checks on the device and may report it
+    /// at the next point where the host waits for the device rather than at once.
+    /// </summary>
+    void EnsureFinite(Tensor t, string where) => t.EnsureFinite(where);
 }
 
 public static class BackendExtensions

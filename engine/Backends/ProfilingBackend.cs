@@ -56,6 +56,10 @@ public sealed class ProfilingBackend : IBackend
 
     public Tensor Import(Tensor t) => _inner.Import(t);
 
+    public IWorkspace CreateWorkspace() => _inner.CreateWorkspace();
+
+    public void EnsureFinite(Tensor t, string where) => _inner.EnsureFinite(t, where);
+
     private sealed class Timed(IPreparedOp inner, List<OpTiming> calls) : IPreparedOp
     {
         public Op Op => inner.Op;

@@ -10,7 +10,7 @@ namespace Reel.Engine.Tensors;
 /// scope must not be used after it closes, nor ops prepared inside it (their packed weights come
 /// from the arena too). The arena keeps one step's worth of buffers for as long as it lives.
 /// </summary>
-public sealed class TensorArena
+public sealed class TensorArena : IWorkspace
 {
     /// <summary>Smaller arrays live on the small-object heap, where allocation is cheap already.</summary>
     private const int MinLength = 16 * 1024;
@@ -58,6 +58,11 @@ public sealed class TensorArena
         _active = this;
         return new Scope(this);
     }
+
+    IDisposable IWorkspace.Open() => Open();
+
+    /// <summary>Drops the buffers kept for reuse (the garbage collector frees them).</summary>
+    public void Dispose() => _free.Clear();
 
     private void Close()
     {

@@ -18,7 +18,7 @@ public sealed class PriorTrainer : IDisposable
     private readonly IBackend _backend;
     private readonly Adam _adam;
     private readonly Dictionary<string, Tensor> _grads = new();
-    private readonly TensorArena _arena = new();
+    private readonly IWorkspace _workspace;
 
     /// <param name="net">Its parameters must live where <paramref name="backend"/> computes (<see cref="VideoPrior.MoveTo"/>).</param>
     public PriorTrainer(VideoPrior net, IBackend backend, float learningRate = 1e-4f)
@@ -26,6 +26,7 @@ public sealed class PriorTrainer : IDisposable
         _net = net;
         _backend = backend.ForTraining();
         _adam = new Adam(learningRate, backend: _backend);
+        _workspace = _backend.CreateWorkspace();
         foreach (var (name, t) in net.Parameters) _grads[name] = _backend.Zeros(t.Shape);
     }
 
@@ -43,8 +44,8 @@ public sealed class PriorTrainer : IDisposable
     /// <summary>Forward, loss and backward, leaving ∂L/∂θ in <see cref="Gradients"/>; no update.</summary>
     public double ComputeGradients(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
     {
-        // Every activation and gradient of the step comes from the arena and goes back to it at the end.
-        using var scope = _arena.Open();
+        // Every activation and gradient of the step comes from the workspace and goes back to it at the end.
+        using var scope = _workspace.Open();
         var rec = new Dictionary<string, Tensor>();
         var output = _net.Forward(input, _backend, rec);
         using var loss = Run(new PriorLossOp(kind, validH, validW), output, input, processed);
@@ -122,5 +123,6 @@ public sealed class PriorTrainer : IDisposable
         foreach (var g in _grads.Values) g.Dispose();
         _grads.Clear();
         _adam.Dispose();
+        _workspace.Dispose();
     }
 }

@@ -13,6 +13,7 @@
 #include "../lab.cu"
 #include "../pack.cu"
 #include "../pool.cu"
+#include "../reduce.cu"
 #include "../residual.cu"
 #include "../resize.cu"
 
@@ -47,12 +48,20 @@ const Entry kernels[] = {
     REEL_KERNEL(clamp_f32),
     REEL_KERNEL(relu_backward_f32),
     REEL_KERNEL(irt_loss_grad_f32),
+    REEL_KERNEL(irt_loss_reduce_f32),
+    REEL_KERNEL(add_channels_f32),
+    REEL_KERNEL(channel_sum_f32),
+    REEL_KERNEL(finite_check_f32),
+    REEL_KERNEL(maxpool2d_backward_f32),
+    REEL_KERNEL(resize_bilinear_backward_f32),
     REEL_KERNEL(rgb_to_lab_f32),
     REEL_KERNEL(lab_to_rgb_f32),
     REEL_KERNEL(pack_u8_to_f32),
     REEL_KERNEL(unpack_f32_to_u8),
     REEL_KERNEL(convert_f32_to_f16),
     REEL_KERNEL(convert_f16_to_f32),
+    REEL_KERNEL(convert_f32_to_bf16),
+    REEL_KERNEL(convert_bf16_to_f32),
     REEL_KERNEL(nchw_f32_to_nhwc_f16),
     REEL_KERNEL(nhwc_f16_to_nchw_f32),
     REEL_KERNEL(copy_window_f32),

@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace Reel.Engine.Backends.Cuda;
 
-/// <summary>Device memory from cuMemAlloc (or the emulator's host allocation), freed once.</summary>
+/// <summary>
+/// Device memory from cuMemAlloc (or the emulator's host allocation), freed once by its owner's
+/// Dispose. The SafeHandle's finalizer is only a safety net, and it complains when it runs.
+/// </summary>
 public sealed class DeviceBuffer : SafeHandle
 {
     private readonly Action<ulong> _free;
@@ -22,5 +25,19 @@ public sealed class DeviceBuffer : SafeHandle
     {
         _free((ulong)handle);
         return true;
+    }
+
+    /// <summary>Buffers the finalizer had to free: each one is a missing Dispose (a bug), so it is counted and said.</summary>
+    public static int Finalized => _finalized;
+    private static int _finalized;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing && !IsClosed && !IsInvalid)
+        {
+            Interlocked.Increment(ref _finalized);
+            Console.Error.WriteLine($"reel: warning: {Bytes} bytes of device memory were never disposed; the finalizer freed them");
+        }
+        base.Dispose(disposing);
     }
 }
