@@ -46,10 +46,13 @@ public sealed class PriorTrainer : IDisposable
     {
         // Every activation and gradient of the step comes from the workspace and goes back to it at the end.
         using var scope = _workspace.Open();
+        // The two frames are what crosses to the device each step (nothing moves on the CPU).
+        using var x = _backend.Import(input);
+        using var p = _backend.Import(processed);
         var rec = new Dictionary<string, Tensor>();
-        var output = _net.Forward(input, _backend, rec);
-        using var loss = Run(new PriorLossOp(kind, validH, validW), output, input, processed);
-        var dOut = Run(new PriorLossBackwardOp(kind, validH, validW), output, input, processed);
+        var output = _net.Forward(x, _backend, rec);
+        using var loss = Run(new PriorLossOp(kind, validH, validW), output, x, p);
+        var dOut = Run(new PriorLossBackwardOp(kind, validH, validW), output, x, p);
         BackwardPass(rec, dOut);
         return loss.ToHost().Data[0];
     }

@@ -16,10 +16,12 @@ public class PlanningTests
         foreach (int block in new[] { 32, 128, 256, 1024 })
         {
             var g = LaunchGeometry.Linear(n, block);
-            Assert.Equal((uint)block, g.Block.X);
+            // Fewer elements than a block: the smallest power of two from a warp (32) that holds them.
+            int expected = n >= block ? block : Math.Max(32, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)n));
+            Assert.Equal((uint)expected, g.Block.X);
             Assert.InRange(g.Grid.X, 1u, (uint)LaunchGeometry.MaxLinearBlocks);
             // One thread per element until the cap; past it the grid-stride loop covers the rest.
-            if ((n + block - 1) / block <= LaunchGeometry.MaxLinearBlocks) Assert.Equal((ulong)((n + block - 1) / block), g.Grid.X);
+            if ((n + block - 1) / block <= LaunchGeometry.MaxLinearBlocks) Assert.Equal((ulong)((n + expected - 1) / expected), g.Grid.X);
             Assert.True((ulong)g.Grid.X * g.Block.X >= (ulong)Math.Min(n, (long)LaunchGeometry.MaxLinearBlocks * block));
         }
         Assert.True(LaunchGeometry.Linear(0).IsEmpty);
