@@ -7,16 +7,18 @@
 // Means run over the valid (unpadded) top-left valid_h × valid_w region, 3 channels; the
 // gradient is sign(d)·unit (unit = 1 / (3·valid_h·valid_w)) and 0 in the padding. Each block
 // reduces its |d| sums in shared memory and writes (main, minor) to partials[2·block]; the
-// host adds the few partials in double (or irt_loss_reduce_f32 does, on the device). Either
-// output may be null: the loss alone, or the gradient alone. blockDim.x must be a power of two ≤ 256.
+// host adds the few partials in double (or irt_loss_reduce_f32 does, on the device);
+// irt_loss_partials_f32 writes the partials alone. blockDim.x must be a power of two ≤ 256.
 #include "reel_cuda.cuh"
 
 __device__ __forceinline__ float reel_sign(float d) { return (float)((d > 0.0f) - (d < 0.0f)); }
 
-extern "C" __global__ void __launch_bounds__(256) irt_loss_grad_f32(
-    const float* __restrict__ o, const float* __restrict__ input, const float* __restrict__ p,
-    float* __restrict__ grad, float* __restrict__ partials, int width, int plane, int valid_h, int valid_w,
-    int kind, float unit) {
+// One pass per pixel; with Grad false only the |d| sums (the loss alone).
+template <bool Grad>
+__device__ __forceinline__ void reel_irt(const float* __restrict__ o, const float* __restrict__ input,
+                                         const float* __restrict__ p, float* __restrict__ grad,
+                                         float* __restrict__ partials, int width, int plane, int valid_h,
+                                         int valid_w, int kind, float unit) {
     __shared__ float main_sum[256];
     __shared__ float minor_sum[256];
     float main_acc = 0.0f, minor_acc = 0.0f;
@@ -24,7 +26,7 @@ extern "C" __global__ void __launch_bounds__(256) irt_loss_grad_f32(
     REEL_GRID_STRIDE(i, plane) {
         int y = (int)(i / width), x = (int)(i % width);
         if (y >= valid_h || x >= valid_w) {
-            if (grad)
+            if (Grad)
                 for (int c = 0; c < 3 * heads; ++c) grad[(long long)c * plane + i] = 0.0f;
             continue;
         }
@@ -43,7 +45,7 @@ extern "C" __global__ void __launch_bounds__(256) irt_loss_grad_f32(
             long long k = (long long)c * plane + i;
             float target = p[k], dm = o[k] - target;
             bool train_main = kind != 2 || main_wins;
-            if (grad) grad[k] = train_main ? reel_sign(dm) * unit : 0.0f;
+            if (Grad) grad[k] = train_main ? reel_sign(dm) * unit : 0.0f;
             if (train_main) main_acc += fabsf(dm);
             if (heads == 1) continue;
             float dn = o[k + 3LL * plane] - target;
@@ -55,7 +57,7 @@ extern "C" __global__ void __launch_bounds__(256) irt_loss_grad_f32(
                 minor_acc += fabsf(dn);
                 g = reel_sign(dn) * unit;
             }
-            if (grad) grad[k + 3LL * plane] = g;
+            if (Grad) grad[k + 3LL * plane] = g;
         }
     }
     main_sum[threadIdx.x] = main_acc;
@@ -68,10 +70,24 @@ extern "C" __global__ void __launch_bounds__(256) irt_loss_grad_f32(
         }
         __syncthreads();
     }
-    if (threadIdx.x == 0 && partials) {
+    if (threadIdx.x == 0) {
         partials[2 * blockIdx.x] = main_sum[0];
         partials[2 * blockIdx.x + 1] = minor_sum[0];
     }
+}
+
+extern "C" __global__ void __launch_bounds__(256) irt_loss_grad_f32(
+    const float* __restrict__ o, const float* __restrict__ input, const float* __restrict__ p,
+    float* __restrict__ grad, float* __restrict__ partials, int width, int plane, int valid_h, int valid_w,
+    int kind, float unit) {
+    reel_irt<true>(o, input, p, grad, partials, width, plane, valid_h, valid_w, kind, unit);
+}
+
+// The partial sums alone, for the loss value (PriorLossOp) without writing a gradient.
+extern "C" __global__ void __launch_bounds__(256) irt_loss_partials_f32(
+    const float* __restrict__ o, const float* __restrict__ input, const float* __restrict__ p,
+    float* __restrict__ partials, int width, int plane, int valid_h, int valid_w, int kind) {
+    reel_irt<false>(o, input, p, nullptr, partials, width, plane, valid_h, valid_w, kind, 0.0f);
 }
 
 // The loss from irt_loss_grad_f32's partials, in double as PriorLoss computes it:

@@ -76,12 +76,13 @@ public interface IBackend
 
 public static class BackendExtensions
 {
-    /// <summary>Runs one op once: inputs are the activations followed by the parameters.</summary>
+    /// <summary>Runs one op once (<see cref="IPreparedOp.Run"/>, so possibly a view): inputs are the activations followed by the parameters.</summary>
     public static Tensor Execute(this IBackend backend, Op op, params Tensor[] inputs)
     {
         int a = op.ActivationCount;
         if (inputs.Length < a) throw new ArgumentException($"{op.GetType().Name} needs {a} activation inputs");
-        return backend.Prepare(op, inputs[a..]).Run(inputs[..a]);
+        using var prepared = backend.Prepare(op, inputs[a..]);
+        return prepared.Run(inputs[..a]);
     }
 
     internal static void CheckOutput(Op op, Tensor output, Tensor[] activations)

@@ -133,7 +133,8 @@ public sealed class VideoPrior : IDisposable
 
     /// <summary>
     /// The forward pass on (N, 3, H, W), H and W multiples of 16. When <paramref name="record"/>
-    /// is given, every intermediate is stored in it by name for the backward pass (Training/).
+    /// is given, every intermediate is stored in it by name for the backward pass (Training/), and
+    /// belongs to the caller; otherwise each is freed once the pass is done with it.
     /// </summary>
     public Tensor Forward(Tensor x, IBackend backend, IDictionary<string, Tensor>? record = null)
     {
@@ -141,9 +142,11 @@ public sealed class VideoPrior : IDisposable
         if (s.Rank != 4 || s.C != 3) throw new ReelException($"the U-Net takes RGB frames (N, 3, H, W), got {s}");
         if (s.H % 16 != 0 || s.W % 16 != 0) throw new ReelException($"the U-Net needs a height and width that are multiples of 16, got {s.W}×{s.H}");
         var w = Widths(Width);
+        var made = new List<Tensor>();
         Tensor Keep(string name, Tensor t)
         {
             if (record is not null) record[name] = t;
+            else if (name != "x") made.Add(t);
             return t;
         }
         Tensor Conv(string name, Tensor input, int cout, int k, bool bias, Activation act)
@@ -177,6 +180,9 @@ public sealed class VideoPrior : IDisposable
             h = Keep($"d{i}a", Conv($"decoder{i}.dec{i}conv1", cat, w[i - 1], 3, false, Activation.Relu));
             h = Keep($"d{i}", Conv($"decoder{i}.dec{i}conv2", h, w[i - 1], 3, false, Activation.Relu));
         }
-        return Keep("out", Conv("conv", h, OutChannels, 1, true, Activation.None));
+        var output = Conv("conv", h, OutChannels, 1, true, Activation.None);
+        if (record is not null) record["out"] = output;
+        foreach (var t in made) t.Dispose();
+        return output;
     }
 }

@@ -129,6 +129,7 @@ public static class RestorePipeline
         bool gray = options.Denoiser is null || options.Denoiser.Channels == 1;
         var format = gray ? PixelFormat.Gray8 : PixelFormat.Rgb24;
         var colorize = options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend);
+        var stages = new FrameStages(backend, options.Denoiser, colorize, options.Temperature);
         var splitter = new ShotSplitter(options.MaxShotFrames);
         var framesDir = Path.Combine(job.Folder, "frames");
         if (!videoOut) Directory.CreateDirectory(framesDir);
@@ -151,13 +152,7 @@ public static class RestorePipeline
                 }
                 current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options,
                     done => progress?.Invoke(new RestoreProgress("encode", done, Math.Max(total, done), "", clock.Elapsed)));
-                if (options.Denoiser is not null)
-                {
-                    frame = options.Denoiser.Forward(frame);
-                    FrameOps.Clamp01(frame);
-                }
-                var restoredInput = FrameOps.ToRgb(frame);
-                var processed = colorize is null ? restoredInput : colorize.Colorize(restoredInput, options.Temperature);
+                var (restoredInput, processed) = stages.Run(frame);
                 current.Add(restoredInput, processed, f.PtsNs, f.Name);
                 progress?.Invoke(new RestoreProgress("process", f.Index + 1, Math.Max(total, f.Index + 1), "denoise, colorize", clock.Elapsed));
             }

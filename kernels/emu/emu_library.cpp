@@ -48,6 +48,7 @@ const Entry kernels[] = {
     REEL_KERNEL(clamp_f32),
     REEL_KERNEL(relu_backward_f32),
     REEL_KERNEL(irt_loss_grad_f32),
+    REEL_KERNEL(irt_loss_partials_f32),
     REEL_KERNEL(irt_loss_reduce_f32),
     REEL_KERNEL(add_channels_f32),
     REEL_KERNEL(channel_sum_f32),
@@ -69,6 +70,9 @@ const Entry kernels[] = {
     REEL_KERNEL(concat_channels_f32),
     REEL_KERNEL(residual_subtract_clamp_f32),
     REEL_KERNEL(resize_bilinear_f32),
+    REEL_KERNEL(resize_bicubic_across_f32),
+    REEL_KERNEL(resize_bicubic_down_f32),
+    REEL_KERNEL(pad_reflect_f32),
 };
 
 void copy_error(const std::string& text, char* error, int capacity) {

@@ -66,6 +66,7 @@ public sealed class FastBackend : IBackend
             PriorLossOp l => new FastPriorLoss(l),
             PriorLossBackwardOp l => new FastPriorLoss(l),
             AdamStepOp a => new FastAdam(a),
+            ResizeBicubicOp b => new FastResizeBicubic(b),
             Conv2dBackwardDataOp or Conv2dBackwardWeightOp => ReferenceBackend.Instance.Prepare(op, parameters),
             _ => new Elementwise(op, parameters),
         };
@@ -115,6 +116,30 @@ public sealed class FastBackend : IBackend
                     }
                     break;
                 case MaxPool2dOp p: FastMaxPool(p, x[0], y); break;
+                case RgbToLabOp: Color.Lab.FromRgb(x[0], y); break;
+                case LabToRgbOp: Color.Lab.ToRgb(x[0], y); break;
+                case ExpandChannelsOp:
+                {
+                    int pixels = y.Shape.H * y.Shape.W;
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                        Array.Copy(x[0].Data, n * pixels, y.Data, (n * y.Shape.C + c) * pixels, pixels);
+                    break;
+                }
+                case PadReflectOp or CropOp:
+                {
+                    // Row by row: a padded row is its source row, then mirrored columns; a cropped row its first columns.
+                    var (s, o) = (x[0].Shape, y.Shape);
+                    int copy = Math.Min(s.W, o.W);
+                    for (int p = 0; p < o.N * o.C; p++)
+                    for (int i = 0; i < o.H; i++)
+                    {
+                        int from = (p * s.H + ReferenceBackend.Mirror(i, s.H)) * s.W, to = (p * o.H + i) * o.W;
+                        Array.Copy(x[0].Data, from, y.Data, to, copy);
+                        for (int j = copy; j < o.W; j++) y.Data[to + j] = x[0].Data[from + ReferenceBackend.Mirror(j, s.W)];
+                    }
+                    break;
+                }
                 case ClampOp c:
                     TensorPrimitives.Max(x[0].Span, c.Min, y.Span);
                     TensorPrimitives.Min(y.Span, c.Max, y.Span);

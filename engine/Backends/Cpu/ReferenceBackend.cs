@@ -71,6 +71,30 @@ public sealed class ReferenceBackend : IBackend
                 case PriorLossOp l: y.Data[0] = (float)PriorLoss(l.Kind, l.ValidH, l.ValidW, x[0], x[1], x[2], null); break;
                 case PriorLossBackwardOp lb: PriorLoss(lb.Kind, lb.ValidH, lb.ValidW, x[0], x[1], x[2], y); break;
                 case AdamStepOp adam: AdamStep(adam, x[0], x[1], x[2], x[3], y); break;
+                case RgbToLabOp: MapPixels(x[0], y, Color.Lab.FromRgb); break;
+                case LabToRgbOp: MapPixels(x[0], y, Color.Lab.ToRgb); break;
+                case ExpandChannelsOp:
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                    for (int i = 0; i < y.Shape.H; i++)
+                    for (int j = 0; j < y.Shape.W; j++)
+                        y.At(n, c, i, j) = x[0].At(n, 0, i, j);
+                    break;
+                case PadReflectOp:
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                    for (int i = 0; i < y.Shape.H; i++)
+                    for (int j = 0; j < y.Shape.W; j++)
+                        y.At(n, c, i, j) = x[0].At(n, c, Mirror(i, x[0].Shape.H), Mirror(j, x[0].Shape.W));
+                    break;
+                case CropOp:
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                    for (int i = 0; i < y.Shape.H; i++)
+                    for (int j = 0; j < y.Shape.W; j++)
+                        y.At(n, c, i, j) = x[0].At(n, c, i, j);
+                    break;
+                case ResizeBicubicOp b: ResizeBicubic(b, x[0], y); break;
                 default: throw new NotSupportedException($"{Op.GetType().Name} on {ReferenceBackend.Instance.Name}");
             }
         }
@@ -212,6 +236,91 @@ public sealed class ReferenceBackend : IBackend
     private static void Map(Tensor x, Tensor y, Func<float, float> f)
     {
         for (int i = 0; i < y.Length; i++) y.Data[i] = f(x.Data[i]);
+    }
+
+    /// <summary>Each (N, 3) pixel through a colour conversion in double.</summary>
+    private static void MapPixels(Tensor x, Tensor y, Func<double, double, double, (double, double, double)> f)
+    {
+        var s = x.Shape;
+        for (int n = 0; n < s.N; n++)
+        for (int i = 0; i < s.H; i++)
+        for (int j = 0; j < s.W; j++)
+        {
+            var (p, q, r) = f(x.At(n, 0, i, j), x.At(n, 1, i, j), x.At(n, 2, i, j));
+            (y.At(n, 0, i, j), y.At(n, 1, i, j), y.At(n, 2, i, j)) = ((float)p, (float)q, (float)r);
+        }
+    }
+
+    /// <summary>The mirrored source index of padded position i (edge not repeated, folded again past twice the size).</summary>
+    internal static int Mirror(int i, int size)
+    {
+        if (size == 1) return 0;
+        int period = 2 * (size - 1);
+        i %= period;
+        return i < size ? i : period - i;
+    }
+
+    private const double CubicA = -0.5;
+
+    /// <summary>
+    /// PIL's antialiased bicubic taps for each output index: the kernel stretched by the scale when
+    /// shrinking, normalized to sum 1; the first source index and the weights, in double.
+    /// </summary>
+    internal static (int[] Start, double[][] Weights) BicubicWeights(int inSize, int outSize)
+    {
+        double scale = (double)inSize / outSize;
+        double filterScale = Math.Max(scale, 1);
+        double support = 2 * filterScale;
+        var start = new int[outSize];
+        var weights = new double[outSize][];
+        for (int i = 0; i < outSize; i++)
+        {
+            double centre = (i + 0.5) * scale;
+            int lo = Math.Max((int)(centre - support + 0.5), 0);
+            int hi = Math.Min((int)(centre + support + 0.5), inSize);
+            var w = new double[Math.Max(hi - lo, 1)];
+            double sum = 0;
+            for (int j = 0; j < hi - lo; j++) sum += w[j] = Cubic((j + lo - centre + 0.5) / filterScale);
+            for (int j = 0; j < w.Length; j++) w[j] = sum != 0 ? w[j] / sum : 1.0 / w.Length;
+            start[i] = Math.Min(lo, inSize - 1);
+            weights[i] = w;
+        }
+        return (start, weights);
+    }
+
+    private static double Cubic(double x)
+    {
+        x = Math.Abs(x);
+        if (x < 1) return ((CubicA + 2) * x - (CubicA + 3)) * x * x + 1;
+        if (x < 2) return (((x - 5) * x + 8) * x - 4) * CubicA;
+        return 0;
+    }
+
+    /// <summary>Across every row into float, then down every column, each sum in double; clamped to [0, 1] at the end.</summary>
+    private static void ResizeBicubic(ResizeBicubicOp op, Tensor x, Tensor y)
+    {
+        var s = x.Shape;
+        var (rowStart, rowWeights) = BicubicWeights(s.H, op.OutH);
+        var (colStart, colWeights) = BicubicWeights(s.W, op.OutW);
+        var across = new float[s.H, op.OutW];
+        for (int n = 0; n < s.N; n++)
+        for (int c = 0; c < s.C; c++)
+        {
+            for (int r = 0; r < s.H; r++)
+            for (int o = 0; o < op.OutW; o++)
+            {
+                double acc = 0;
+                for (int j = 0; j < colWeights[o].Length; j++) acc += colWeights[o][j] * x.At(n, c, r, colStart[o] + j);
+                across[r, o] = (float)acc;
+            }
+            for (int o = 0; o < op.OutH; o++)
+            for (int col = 0; col < op.OutW; col++)
+            {
+                double acc = 0;
+                for (int j = 0; j < rowWeights[o].Length; j++) acc += rowWeights[o][j] * across[rowStart[o] + j, col];
+                y.At(n, c, o, col) = (float)Math.Clamp(acc, 0, 1);
+            }
+        }
     }
 
     private static void Zip(Tensor a, Tensor b, Tensor y, Func<float, float, float> f)

@@ -66,6 +66,20 @@ public sealed class CudaKernels(IGpuDevice device)
         Device.Launch("resize_bilinear_f32", LaunchGeometry.Linear((long)planes * outH * outW),
             new KernelArgs().Ptr(src).Ptr(dst).Int(inH).Int(inW).Int(outH).Int(outW).Int(planes).Int(alignCorners ? 1 : 0), stream);
 
+    /// <summary>PIL's antialiased bicubic of every plane (inH, inW) → (outH, outW), clamped to [0, 1]; tmp holds planes × inH × outW floats.</summary>
+    public void ResizeBicubic(DevicePtr src, DevicePtr tmp, DevicePtr dst, int planes, int inH, int inW, int outH, int outW, GpuStream? stream = null)
+    {
+        Device.Launch("resize_bicubic_across_f32", LaunchGeometry.Linear((long)planes * inH * outW),
+            new KernelArgs().Ptr(src).Ptr(tmp).Int(planes).Int(inH).Int(inW).Int(outW), stream);
+        Device.Launch("resize_bicubic_down_f32", LaunchGeometry.Linear((long)planes * outH * outW),
+            new KernelArgs().Ptr(tmp).Ptr(dst).Int(planes).Int(inH).Int(outH).Int(outW), stream);
+    }
+
+    /// <summary>Every plane (inH, inW) padded at the bottom and right to (outH, outW) by mirroring.</summary>
+    public void PadReflect(DevicePtr src, DevicePtr dst, int planes, int inH, int inW, int outH, int outW, GpuStream? stream = null) =>
+        Device.Launch("pad_reflect_f32", LaunchGeometry.Linear((long)planes * outH * outW),
+            new KernelArgs().Ptr(src).Ptr(dst).Int(planes).Int(inH).Int(inW).Int(outH).Int(outW), stream);
+
     /// <summary>y = act(x·scale[c] + shift[c]) over (N, C, plane); a null scale is 1, a null shift 0.</summary>
     public void AffineActivation(DevicePtr x, DevicePtr y, DevicePtr scale, DevicePtr shift, int channels, int plane, long total, bool relu, GpuStream? stream = null) =>
         Device.Launch("affine_act_f32", LaunchGeometry.Linear(total),
@@ -138,7 +152,7 @@ public sealed class CudaKernels(IGpuDevice device)
 
     /// <summary>
     /// The prior's loss gradient into <paramref name="grad"/> and its per-block |d| sums into
-    /// <paramref name="partials"/> (2 floats per block, <see cref="IrtPartialBlocks"/> blocks); either may be null.
+    /// <paramref name="partials"/> (2 floats per block, <see cref="IrtPartialBlocks"/> blocks).
     /// kind: 0 L1, 1 IRT init, 2 IRT (Training.PriorLossKind's order).
     /// </summary>
     public void IrtLossGrad(DevicePtr o, DevicePtr input, DevicePtr p, DevicePtr grad, DevicePtr partials, int height, int width,
@@ -148,6 +162,15 @@ public sealed class CudaKernels(IGpuDevice device)
         float unit = (float)(1.0 / (3.0 * validH * validW));
         Device.Launch("irt_loss_grad_f32", LaunchGeometry.Linear((long)height * width, IrtBlock),
             new KernelArgs().Ptr(o).Ptr(input).Ptr(p).Ptr(grad).Ptr(partials).Int(width).Int(height * width).Int(validH).Int(validW).Int(kind).Float(unit), stream);
+    }
+
+    /// <summary>As <see cref="IrtLossGrad"/>, the partial sums alone (for the loss value).</summary>
+    public void IrtLossPartials(DevicePtr o, DevicePtr input, DevicePtr p, DevicePtr partials, int height, int width, int validH, int validW, int kind,
+        GpuStream? stream = null)
+    {
+        if (validH < 1 || validW < 1 || validH > height || validW > width) throw new ArgumentOutOfRangeException(nameof(validH), "valid region must lie inside the frame");
+        Device.Launch("irt_loss_partials_f32", LaunchGeometry.Linear((long)height * width, IrtBlock),
+            new KernelArgs().Ptr(o).Ptr(input).Ptr(p).Ptr(partials).Int(width).Int(height * width).Int(validH).Int(validW).Int(kind), stream);
     }
 
     /// <summary>The loss from <see cref="IrtLossGrad"/>'s partials (<paramref name="blocks"/> pairs) into one float, reduced in double on the device.</summary>

@@ -156,19 +156,50 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
             {
                 int blocks = CudaKernels.IrtPartialBlocks(s[0].H, s[0].W);
                 var partials = backend.Pool.Rent(2L * blocks * sizeof(float));
-                k.IrtLossGrad(xp[0], xp[1], xp[2], DevicePtr.Null, partials.Ptr, s[0].H, s[0].W, l.ValidH, l.ValidW, (int)l.Kind, stream);
+                k.IrtLossPartials(xp[0], xp[1], xp[2], partials.Ptr, s[0].H, s[0].W, l.ValidH, l.ValidW, (int)l.Kind, stream);
                 k.IrtLossReduce(partials.Ptr, blocks, (int)l.Kind, l.ValidH, l.ValidW, yp, stream);
                 // Stream order: the next user of this buffer runs after the reduction has read it.
                 backend.Pool.Return(partials);
                 break;
             }
             case PriorLossBackwardOp lb:
-                k.IrtLossGrad(xp[0], xp[1], xp[2], yp, DevicePtr.Null, s[0].H, s[0].W, lb.ValidH, lb.ValidW, (int)lb.Kind, stream);
+            {
+                var partials = backend.Pool.Rent(2L * CudaKernels.IrtPartialBlocks(s[0].H, s[0].W) * sizeof(float));
+                k.IrtLossGrad(xp[0], xp[1], xp[2], yp, partials.Ptr, s[0].H, s[0].W, lb.ValidH, lb.ValidW, (int)lb.Kind, stream);
+                backend.Pool.Return(partials);
                 break;
+            }
             case AdamStepOp adam:
                 if (yp != xp[0]) backend.Device.CopyDeviceToDevice(yp, xp[0], CudaBackend.Bytes(o), stream);
                 k.AdamStep(yp, xp[1], xp[2], xp[3], o.ElementCount, adam.Step, adam.LearningRate, adam.Beta1, adam.Beta2, adam.Epsilon, stream);
                 break;
+            case RgbToLabOp:
+                k.RgbToLab(xp[0], yp, o.N, o.H * o.W, stream);
+                break;
+            case LabToRgbOp:
+                k.LabToRgb(xp[0], yp, o.N, o.H * o.W, stream);
+                break;
+            case ExpandChannelsOp:
+            {
+                long plane = (long)o.H * o.W;
+                for (int n = 0; n < o.N; n++)
+                for (int c = 0; c < o.C; c++)
+                    backend.Device.CopyDeviceToDevice(yp.Plus<float>((n * (long)o.C + c) * plane), xp[0].Plus<float>(n * plane), plane * sizeof(float), stream);
+                break;
+            }
+            case PadReflectOp:
+                k.PadReflect(xp[0], yp, o.N * o.C, s[0].H, s[0].W, o.H, o.W, stream);
+                break;
+            case CropOp:
+                k.CopyWindow(xp[0], yp, o.N * o.C, s[0].H, s[0].W, 0, 0, o.H, o.W, 0, 0, o.H, o.W, stream);
+                break;
+            case ResizeBicubicOp:
+            {
+                var tmp = backend.Pool.Rent((long)o.N * o.C * s[0].H * o.W * sizeof(float));
+                k.ResizeBicubic(xp[0], tmp.Ptr, yp, o.N * o.C, s[0].H, s[0].W, o.H, o.W, stream);
+                backend.Pool.Return(tmp);
+                break;
+            }
             default:
                 throw new NotSupportedException($"{op.GetType().Name} on {backend.Name}");
         }
