@@ -72,6 +72,11 @@ public interface IBackend
     /// at the next point where the host waits for the device rather than at once.
     /// </summary>
     void EnsureFinite(Tensor t, string where) => t.EnsureFinite(where);
+
+    /// <summary>Waits until the work given so far is done (a GPU computes asynchronously; a CPU backend has finished already).</summary>
+    void Synchronize()
+    {
+    }
 }
 
 public static class BackendExtensions

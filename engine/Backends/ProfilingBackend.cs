@@ -60,6 +60,8 @@ public sealed class ProfilingBackend : IBackend
 
     public void EnsureFinite(Tensor t, string where) => _inner.EnsureFinite(t, where);
 
+    public void Synchronize() => _inner.Synchronize();
+
     private sealed class Timed(IPreparedOp inner, List<OpTiming> calls) : IPreparedOp
     {
         public Op Op => inner.Op;

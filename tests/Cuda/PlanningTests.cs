@@ -135,8 +135,8 @@ public class PlanningTests
     {
         var c = Reel.Engine.Backends.Cuda.Native.NativeLibraries.Candidates;
         Assert.Equal(new[] { "libcudnn.so.9", "libcudnn.so.8" }, c["cudnn"].Take(2));
-        Assert.Equal(new[] { "libcublas.so.12", "libcublas.so.11" }, c["cublas"].Take(2));
-        Assert.Equal(new[] { "libnvrtc.so.12", "libnvrtc.so.11.2" }, c["nvrtc"].Take(2));
+        Assert.Equal(new[] { "libcublas.so.13", "libcublas.so.12" }, c["cublas"].Take(2));
+        Assert.Equal(new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2" }, c["nvrtc"].Take(3));
         Assert.Equal("cuMemAlloc", Reel.Engine.Backends.Cuda.Native.Driver.CallName("Driver.cuMemAlloc(out var p, (nuint)n)"));
     }
 
@@ -147,7 +147,7 @@ public class PlanningTests
         if (DriverDevice.Probe(out var reason)) return; // a machine with a GPU has nothing to report
         Assert.False(DriverDevice.Probe(out reason));
         Assert.False(string.IsNullOrWhiteSpace(reason));
-        Assert.Null(CudaBackend.TryCreate(out var why));
+        Assert.Null(CudaBackend.TryCreate(null, out var why));
         Assert.Equal(reason, why);
     }
 }

@@ -37,8 +37,11 @@ public sealed class CudaBackend : IBackend, IDisposable
         device.Fill(_checkFlags.Ptr, 0, _checkFlags.Bytes, Stream);
     }
 
-    /// <summary>The GPU if one is usable here, with cuDNN; otherwise null and the one-line reason.</summary>
-    public static CudaBackend? TryCreate(out string reason)
+    /// <summary>
+    /// The GPU if one is usable here, with cuDNN, its convolutions in <paramref name="precision"/>
+    /// (default: TF32 on sm_80 and newer, fp32 before); otherwise null and the one-line reason.
+    /// </summary>
+    public static CudaBackend? TryCreate(Precision? precision, out string reason)
     {
         if (!DriverDevice.Probe(out reason)) return null;
         if (!NvrtcCompiler.IsAvailable(out reason)) return null;
@@ -51,7 +54,8 @@ public sealed class CudaBackend : IBackend, IDisposable
         try
         {
             device = DriverDevice.Open();
-            return new CudaBackend(device, new CudnnConvolutions(device));
+            var chosen = precision ?? (device.ComputeCapability >= 80 ? Precision.Tf32 : Precision.Fp32);
+            return new CudaBackend(device, new CudnnConvolutions(device, chosen));
         }
         catch (Exception e) when (e is ReelException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -70,6 +74,9 @@ public sealed class CudaBackend : IBackend, IDisposable
     internal DevicePool Pool { get; }
 
     public string Name => Device.ComputeCapability == 0 ? "cuda-emulated" : "cuda";
+
+    /// <summary>What the convolutions are computed with ("cuDNN 9.10.2 (Tf32)", "host convolutions (cpu)"), for reports.</summary>
+    public string ConvolutionEngine => _convolutions?.Name ?? "none";
 
     /// <summary>Host↔device copies of activations and outputs made because an op was given host tensors.</summary>
     public int StagedCopies => _stagedCopies;
@@ -142,14 +149,17 @@ public sealed class CudaBackend : IBackend, IDisposable
     }
 
     /// <summary>Waits for the device to finish what it was given; reports a failed finite check.</summary>
+    void IBackend.Synchronize() => Synchronize();
+
+    /// <summary>Waits for the device to finish what it was given; reports a failed finite check.</summary>
     public void Synchronize()
     {
         Device.Synchronize(Stream);
         ReadChecks();
     }
 
-    /// <summary>The device pointer of a tensor that lives on this backend.</summary>
-    internal DevicePtr PtrOf(Tensor t) => t.Storage is CudaStorage s && s.Owner == this
+    /// <summary>The device address of a tensor that lives on this backend (for launching kernels on it directly).</summary>
+    public DevicePtr PtrOf(Tensor t) => t.Storage is CudaStorage s && s.Owner == this
         ? s.Ptr
         : throw new ArgumentException($"a {t.Shape} tensor on {(t.IsOnHost ? "the host" : t.Storage!.Location)} is not in {Name}'s memory");
 
