@@ -9,10 +9,13 @@ namespace Reel.Engine.Backends.Cuda;
 public sealed class DeviceBuffer : SafeHandle
 {
     private readonly Action<ulong> _free;
+    private readonly Action? _finalized;
 
-    internal DeviceBuffer(ulong address, long bytes, Action<ulong> free) : base(0, ownsHandle: true)
+    /// <param name="finalized">Told when the finalizer, not Dispose, frees the buffer (the emulated device counts these).</param>
+    internal DeviceBuffer(ulong address, long bytes, Action<ulong> free, Action? finalized = null) : base(0, ownsHandle: true)
     {
         _free = free;
+        _finalized = finalized;
         Bytes = bytes;
         SetHandle((nint)address);
     }
@@ -27,15 +30,12 @@ public sealed class DeviceBuffer : SafeHandle
         return true;
     }
 
-    /// <summary>Buffers the finalizer had to free: each one is a missing Dispose (a bug), so it is counted and said.</summary>
-    public static int Finalized => _finalized;
-    private static int _finalized;
-
+    /// <summary>A buffer the finalizer has to free is a missing Dispose (a bug): it is said, and its device told.</summary>
     protected override void Dispose(bool disposing)
     {
         if (!disposing && !IsClosed && !IsInvalid)
         {
-            Interlocked.Increment(ref _finalized);
+            _finalized?.Invoke();
             Console.Error.WriteLine($"reel: warning: {Bytes} bytes of device memory were never disposed; the finalizer freed them");
         }
         base.Dispose(disposing);

@@ -46,6 +46,10 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     public int Launches => _launches;
     private int _launches;
 
+    /// <summary>Buffers of this device that the finalizer freed because nobody disposed them (a leak, however it ended).</summary>
+    public int FinalizedBuffers => _finalizedBuffers;
+    private int _finalizedBuffers;
+
     /// <summary>Device allocations not yet freed: tests check that nothing leaks.</summary>
     public int LiveAllocations
     {
@@ -60,7 +64,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         {
             lock (_live) _live.Remove((nint)address);
             NativeMemory.AlignedFree((void*)address);
-        });
+        }, () => Interlocked.Increment(ref _finalizedBuffers));
     }
 
     public PinnedBuffer AllocatePinned(long bytes) =>
