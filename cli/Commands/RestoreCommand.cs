@@ -22,6 +22,7 @@ public static class RestoreCommand
         var colorizer = new Option<string?>("--colorizer") { Description = "ECCV16 checkpoint (default: colorization_release_v2-9b330a0b.pth from the weights cache)" };
         var epochs = new Option<int>("--epochs") { Description = "Deep Video Prior epochs per shot", DefaultValueFactory = _ => 50 };
         var device = DeviceChoice.CreateOption();
+        var precision = DeviceChoice.PrecisionOption();
         var noDenoise = new Option<bool>("--no-denoise") { Description = "Skip DnCNN" };
         var noColorize = new Option<bool>("--no-colorize") { Description = "Skip the colorizer (output stays gray)" };
         var noStabilize = new Option<bool>("--no-stabilize") { Description = "Skip the temporal prior (frames stream straight to the encoder)" };
@@ -44,7 +45,7 @@ public static class RestoreCommand
         };
         var fps = new Option<string>("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept.")
-            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
+            { input, output, denoiser, colorizer, epochs, device, precision, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -55,7 +56,8 @@ public static class RestoreCommand
             if (!r.GetValue(noStabilize) && !r.GetValue(noIrt) && r.GetValue(epochs) <= StabilizeStage.IrtInitEpochs)
                 throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
 
-            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance);
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
+            using var deviceMemory = backend as IDisposable;
             string? denoiserPath = r.GetValue(noDenoise) ? null : r.GetValue(denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
             string? colorizerPath = r.GetValue(noColorize) ? null : r.GetValue(colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
             var options = new RestoreOptions
@@ -81,7 +83,9 @@ public static class RestoreCommand
             if (options.Colorizer is null && options.Stabilize)
                 options = options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb } };
 
-            RunSequence(inPath, outPath, options, backend, r.GetValue(noProgress), cancel);
+            using (options.Denoiser)
+            using (options.Colorizer)
+                RunSequence(inPath, outPath, options, backend, r.GetValue(noProgress), cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
             return 0;
         }, cancel, () => WhatIsKept(r.GetValue(output)!))));

@@ -37,8 +37,10 @@ public static class StabilizeCommand
             DefaultValueFactory = _ => 2048,
         };
         var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => 2 };
+        var device = DeviceChoice.CreateOption("cpu");
+        var precision = DeviceChoice.PrecisionOption();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT, trained per shot).")
-            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress, mode, chromaScale, memory };
+            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress, mode, chromaScale, memory, device, precision };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = new StabilizeOptions
@@ -66,6 +68,8 @@ public static class StabilizeCommand
             using IFrameSink sink = videoOut
                 ? new VideoSink(outPath, source.TimeBase, source.StreamSource, note: n => Console.Error.WriteLine($"note: {n}"))
                 : new FolderSink(outPath, names);
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
+            using var deviceMemory = backend as IDisposable;
             var meter = new FlickerMeter();
             void Emit(int t, Tensor frame)
             {
@@ -76,7 +80,7 @@ public static class StabilizeCommand
             bool plain = r.GetValue(noProgress) || Console.IsErrorRedirected;
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             void Train(Action<StabilizeProgress> report) =>
-                StabilizeStage.Run(inputs, targets, options, FastBackend.Instance, Emit, report, cancel);
+                StabilizeStage.Run(inputs, targets, options, backend, Emit, report, cancel);
 
             if (plain)
             {
