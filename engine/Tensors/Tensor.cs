@@ -66,6 +66,13 @@ public sealed class Tensor : IDisposable
         return host;
     }
 
+    /// <summary>A view of this tensor's first <c>shape.ElementCount</c> elements as <paramref name="shape"/> (no copy; it frees nothing).</summary>
+    public Tensor View(Shape shape)
+    {
+        if (shape.ElementCount > Shape.ElementCount) throw new ArgumentException($"a view of {shape} does not fit in a {Shape} tensor");
+        return _data is not null ? new Tensor(shape, _data) : new Tensor(shape, Storage!.Alias());
+    }
+
     /// <summary>Frees a device tensor's memory (or gives it back to the scope that lent it); nothing for a host tensor.</summary>
     public void Dispose() => Storage?.Dispose();
 

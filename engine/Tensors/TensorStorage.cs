@@ -12,6 +12,9 @@ public abstract class TensorStorage : IDisposable
     /// <summary>Copies the first <c>destination.Length</c> elements to the host, after the work that writes them.</summary>
     public abstract void CopyTo(Span<float> destination);
 
+    /// <summary>A view of the same memory that frees nothing when disposed.</summary>
+    public abstract TensorStorage Alias();
+
     /// <summary>Frees the memory, or returns it to whatever lent it; a view frees nothing.</summary>
     public abstract void Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Reel.Cli.Commands;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Backends.Cuda;
@@ -163,8 +164,8 @@ public class BackendOpsTests
                 continue;
             }
             var rng = new Random(c.Seed);
-            var inputs = InputsFor(c, rng);
-            var parameters = ParametersFor(c.Op, rng);
+            var inputs = SelfTestInputs.Activations(c.Op, c.Inputs, rng);
+            var parameters = SelfTestInputs.Parameters(c.Op, rng);
             // Each run gets its own copy: Adam updates its moments in place.
             var expected = ReferenceBackend.Instance.Prepare(c.Op, parameters).Run(inputs.Select(t => t.Clone()).ToArray());
 
@@ -237,50 +238,5 @@ public class BackendOpsTests
         {
             return false;
         }
-    }
-
-    /// <summary>
-    /// Random activations; Adam's second moment must be ≥ 0 and a loss's input frame in [0, 1] (so
-    /// I + 0.1 is never near 0); max-pool inputs are rounded to a few values so windows have ties.
-    /// </summary>
-    private static Tensor[] InputsFor(Case c, Random rng)
-    {
-        var inputs = c.Inputs.Select(s => RandomTensor(s, rng, c.Op is AnnealedMeanOp ? 8f : 1f)).ToArray();
-        switch (c.Op)
-        {
-            case AdamStepOp:
-                for (int i = 0; i < inputs[3].Length; i++) inputs[3].Data[i] = Math.Abs(inputs[3].Data[i]) * 1e-3f;
-                break;
-            case PriorLossOp or PriorLossBackwardOp:
-                for (int i = 0; i < inputs[1].Length; i++) inputs[1].Data[i] = (inputs[1].Data[i] + 1) / 2;
-                break;
-            case RgbToLabOp or ResizeBicubicOp:
-                for (int i = 0; i < inputs[0].Length; i++) inputs[0].Data[i] = (inputs[0].Data[i] + 1) / 2;
-                break;
-            case LabToRgbOp:
-                for (int i = 0; i < inputs[0].Length; i++)
-                    inputs[0].Data[i] = (i / (inputs[0].Shape.H * inputs[0].Shape.W)) % 3 == 0 ? (inputs[0].Data[i] + 1) * 50 : inputs[0].Data[i] * 100;
-                break;
-            case MaxPool2dBackwardOp:
-                for (int i = 0; i < inputs[0].Length; i++) inputs[0].Data[i] = MathF.Round(inputs[0].Data[i] * 2) / 2;
-                break;
-        }
-        return inputs;
-    }
-
-    private static Tensor[] ParametersFor(Op op, Random rng) => op switch
-    {
-        Conv2dBackwardDataOp d => new[] { RandomTensor(op.ParameterShapes[0], rng, 1f / MathF.Sqrt(d.Forward.InChannels * d.Forward.KernelH * d.Forward.KernelW)) },
-        AnnealedMeanOp => op.ParameterShapes.Select(s => RandomTensor(s, rng, 110f)).ToArray(),
-        Conv2dOp c => op.ParameterShapes.Select((s, i) =>
-            RandomTensor(s, rng, i == 0 ? 1f / MathF.Sqrt(c.InChannels * c.KernelH * c.KernelW) : 0.5f)).ToArray(),
-        _ => op.ParameterShapes.Select(s => RandomTensor(s, rng, 1f)).ToArray(),
-    };
-
-    private static Tensor RandomTensor(Shape s, Random rng, float scale)
-    {
-        var t = new Tensor(s);
-        for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
-        return t;
     }
 }

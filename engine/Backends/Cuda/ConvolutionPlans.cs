@@ -81,6 +81,9 @@ public readonly record struct ConvolutionKey(Op Op, Shape Input, bool Half);
 public interface IConvolutionEngine : IDisposable
 {
     string Name { get; }
+
+    /// <summary>The arithmetic of the convolutions (the host engine computes in fp32).</summary>
+    Precision Precision { get; }
     bool Supports(Op op);
 
     /// <summary>

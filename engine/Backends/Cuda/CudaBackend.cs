@@ -78,6 +78,9 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>What the convolutions are computed with ("cuDNN 9.10.2 (Tf32)", "host convolutions (cpu)"), for reports.</summary>
     public string ConvolutionEngine => _convolutions?.Name ?? "none";
 
+    /// <summary>The convolutions' arithmetic (every other op computes in fp32).</summary>
+    public Precision Precision => _convolutions?.Precision ?? Precision.Fp32;
+
     /// <summary>Host↔device copies of activations and outputs made because an op was given host tensors.</summary>
     public int StagedCopies => _stagedCopies;
 

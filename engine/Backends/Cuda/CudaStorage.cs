@@ -23,6 +23,8 @@ internal sealed class CudaStorage : TensorStorage
 
     public override void CopyTo(Span<float> destination) => Owner.Download(Ptr, destination);
 
+    public override TensorStorage Alias() => View(Owner, Ptr);
+
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref _buffer, null) is { } b) Owner.Pool.Return(b);

@@ -11,6 +11,7 @@ namespace Reel.Engine.Backends.Cuda.Emulation;
 public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu) : IConvolutionEngine
 {
     public string Name => $"host convolutions ({cpu.Name})";
+    public Precision Precision => Precision.Fp32;
     public int Calls { get; private set; }
 
     public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or MaxPool2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp;
