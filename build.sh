@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 ROOT=$PWD
 SHARED=${REEL_SHARED:-$ROOT/../shared}
 
-APT_PACKAGES=(ffmpeg python3-torch python3-numpy python3-skimage cmake g++)
+APT_PACKAGES=(ffmpeg python3-torch python3-numpy python3-skimage python3-opencv cmake g++)
 
 install() {
   local missing=()

@@ -29,9 +29,8 @@ public static class Program
             Console.Error.WriteLine($"reel: error: {string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')))} (see 'reel {command} --help')".Replace("  ", " "));
             return UsageError;
         }
-        // Long stages check for cancellation between steps that can take seconds on the CPU; give
-        // them time to stop cleanly (remove partial files, keep finished shots) before the runtime exits.
-        // (Only the asynchronous invocation hands Ctrl-C to the commands as a cancellation.)
-        return parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) }).GetAwaiter().GetResult();
+        // SIGINT and SIGTERM are handled by StopSignal, not System.CommandLine, so the exit code can
+        // say which came (130 or 143) and a command that does not stop in time is not waited for.
+        return StopSignal.Run(stop => parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop));
     }
 }

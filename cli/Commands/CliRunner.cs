@@ -10,10 +10,10 @@ public static class CliRunner
 {
     public const int UserError = 1;
     public const int InternalError = 70;
-    /// <summary>128 + SIGINT, what shells expect of a program stopped by Ctrl-C.</summary>
-    public const int Interrupted = 130;
-
-    /// <param name="cancel">Cancelled by Ctrl-C/SIGTERM: whatever the body throws then is reported as an interruption.</param>
+    /// <param name="cancel">
+    /// Cancelled by Ctrl-C/SIGTERM (<see cref="StopSignal"/>): whatever the body throws then is reported as an
+    /// interruption, with exit code 128 + the signal's number.
+    /// </param>
     /// <param name="whatIsKept">Says, after an interruption, what was kept and how to continue.</param>
     public static int Run(Func<int> body, CancellationToken cancel = default, Func<string>? whatIsKept = null)
     {
@@ -24,9 +24,9 @@ public static class CliRunner
         catch (Exception e) when (cancel.IsCancellationRequested)
         {
             // ffmpeg children get the terminal's Ctrl-C too, so the first error seen may be theirs.
-            Console.Error.WriteLine($"reel: interrupted; {whatIsKept?.Invoke() ?? "nothing was written"}");
+            Console.Error.WriteLine($"reel: interrupted by {StopSignal.Name ?? "a signal"}; {whatIsKept?.Invoke() ?? "nothing was written"}");
             if (Environment.GetEnvironmentVariable("REEL_DEBUG") == "1") Console.Error.WriteLine(e);
-            return Interrupted;
+            return StopSignal.ExitCode;
         }
         catch (ReelException e)
         {
@@ -35,6 +35,11 @@ public static class CliRunner
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return Fail(e.Message, e, UserError);
+        }
+        catch (OutOfMemoryException e)
+        {
+            // The heap is capped from --memory-mb (MemoryCap): running out is a budget set too low, or a machine too small.
+            return Fail($"out of memory ({e.Message}); raise --memory-mb or free memory{(whatIsKept is null ? "" : $"; {whatIsKept()}")}", e, UserError);
         }
         catch (Exception e)
         {

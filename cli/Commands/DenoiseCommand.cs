@@ -15,11 +15,12 @@ public static class DenoiseCommand
     {
         var input = new Argument<string>("input") { Description = "Image to denoise (PNG, JPEG, BMP, TIFF), a video or a folder of frames" };
         var output = new Argument<string>("output") { Description = "Where to write the result (an image, a video or a new folder, like the input); written atomically" };
-        var noProgress = RestoreCommand.NoProgressOption();
+        var progress = new ProgressChoice();
         var resume = RestoreCommand.ResumeOption();
+        var strict = RestoreCommand.StrictOption();
         var weights = new Option<string>("--weights", "-w") { Description = "DnCNN checkpoint (.pth or .safetensors)", Required = true };
         var cmd = new Command("denoise", "Remove noise from an image, a video or a folder of frames with DnCNN (gray or colour checkpoint).")
-            { input, output, weights, noProgress, resume };
+            { input, output, weights, progress.Progress, progress.NoProgress, resume, strict };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -27,8 +28,8 @@ public static class DenoiseCommand
             var model = DnCnn.Load(r.GetValue(weights)!, FastBackend.Instance);
             if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {
-                var options = new RestoreOptions { Denoiser = model, DenoiserSource = r.GetValue(weights), Stabilize = false, Resume = r.GetValue(resume) };
-                RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, r.GetValue(noProgress), cancel);
+                var options = new RestoreOptions { Denoiser = model, DenoiserSource = r.GetValue(weights), Stabilize = false, Resume = r.GetValue(resume), Strict = r.GetValue(strict) };
+                RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, progress.Resolve(r), cancel);
                 Console.Error.WriteLine($"denoised {inPath} → {outPath}");
                 return 0;
             }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Reel.Engine;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
@@ -7,7 +6,6 @@ using Reel.Engine.Checkpoints;
 using Reel.Engine.Models;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Video;
-using Spectre.Console;
 
 namespace Reel.Cli.Commands;
 
@@ -27,14 +25,16 @@ public static class RestoreCommand
         var noColorize = new Option<bool>("--no-colorize") { Description = "Skip the colorizer (output stays gray)" };
         var noStabilize = new Option<bool>("--no-stabilize") { Description = "Skip the temporal prior (frames stream straight to the encoder)" };
         var noIrt = new Option<bool>("--no-irt") { Description = "Train the prior without IRT" };
-        var noProgress = NoProgressOption();
+        var progress = new ProgressChoice();
         var temperature = ColorizeCommand.TemperatureOption();
         var memory = new Option<int>("--memory-mb")
         {
-            Description = "Frames waiting for the temporal prior stay in memory up to this many MiB; the rest wait on disk in a temp folder",
-            DefaultValueFactory = _ => 2048,
+            Description = "What the run may hold beyond the networks' fixed memory, in MiB: their working memory for a frame, and frames waiting " +
+                          "for the temporal prior (the rest wait on disk); frames too large for it are refused (default: half the machine's memory)",
+            DefaultValueFactory = _ => MemoryCap.DefaultBudgetMb,
         };
         var resume = ResumeOption();
+        var strict = StrictOption();
         var encoder = new Option<string>("--encoder") { Description = "ffmpeg video encoder (libx264, libx265, libvpx-vp9, libaom-av1, ffv1, …)", DefaultValueFactory = _ => "libx264" };
         var crf = new Option<int>("--crf") { Description = "Constant quality for x264/x265/VP9/AV1 (lower is better; 17 keeps film grain)", DefaultValueFactory = _ => 17 };
         var preset = new Option<string>("--preset") { Description = "x264/x265 speed preset", DefaultValueFactory = _ => "medium" };
@@ -45,14 +45,15 @@ public static class RestoreCommand
         };
         var fps = new Option<string>("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept.")
-            { input, output, denoiser, colorizer, epochs, device, precision, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
+            { input, output, denoiser, colorizer, epochs, device, precision, noDenoise, noColorize, noStabilize, noIrt, progress.Progress, progress.NoProgress, temperature, memory, resume, strict, encoder, crf, preset, maxShot, fps };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
-            if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ReelException("output would overwrite the input; choose another path");
             if (r.GetValue(maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(maxShot)}");
+            if (r.GetValue(memory) < 1) throw new ReelException($"--memory-mb must be ≥ 1, got {r.GetValue(memory)}");
             if (r.GetValue(epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(epochs)}");
+            var mode = progress.Resolve(r);
             if (!r.GetValue(noStabilize) && !r.GetValue(noIrt) && r.GetValue(epochs) <= StabilizeStage.IrtInitEpochs)
                 throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
 
@@ -67,6 +68,7 @@ public static class RestoreCommand
                 Colorizer = colorizerPath is null ? null : Colorizer.Load(colorizerPath, backend),
                 ColorizerSource = colorizerPath,
                 Resume = r.GetValue(resume),
+                Strict = r.GetValue(strict),
                 MaxShotFrames = r.GetValue(maxShot),
                 FolderFrameRate = r.GetValue(fps)!,
                 Encode = new EncodeSettings { Codec = r.GetValue(encoder)!, Crf = r.GetValue(crf), Preset = r.GetValue(preset)! },
@@ -77,82 +79,36 @@ public static class RestoreCommand
                     Mode = StabilizeMode.Chroma,
                     Epochs = r.GetValue(epochs),
                     Irt = !r.GetValue(noIrt),
-                    MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
                 },
+                MemoryBudgetBytes = r.GetValue(memory) * (1L << 20),
             };
             if (options.Colorizer is null && options.Stabilize)
                 options = options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb } };
 
+            MemoryCap.Apply(options, backend);
             using (options.Denoiser)
             using (options.Colorizer)
-                RunSequence(inPath, outPath, options, backend, r.GetValue(noProgress), cancel);
+                RunSequence(inPath, outPath, options, backend, mode, cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
             return 0;
         }, cancel, () => WhatIsKept(r.GetValue(output)!))));
         return cmd;
     }
 
-    /// <summary>The progress switch of every command that runs the pipeline on videos and folders.</summary>
-    public static Option<bool> NoProgressOption() =>
-        new("--no-progress") { Description = "Plain progress lines instead of a progress bar (videos and folders)" };
-
     /// <summary>The resume switch of every command that runs the pipeline on videos and folders.</summary>
     public static Option<bool> ResumeOption() =>
         new("--resume") { Description = "Continue an interrupted run of the same command on a video or folder from its last finished shot" };
+
+    /// <summary>The switch that turns what decoding lost (frames, a size change, duration) from warnings into errors.</summary>
+    public static Option<bool> StrictOption() =>
+        new("--strict") { Description = "Fail instead of warning when decoding loses frames, the size changes mid-stream or the duration differs from the container's" };
 
     /// <summary>After an interruption: where the finished shots are and how to continue.</summary>
     public static string WhatIsKept(string output) => Directory.Exists(RestoreJob.FolderFor(output))
         ? $"finished shots are kept in {RestoreJob.FolderFor(output)}; run the same command with --resume to continue"
         : "nothing was written";
 
-    /// <summary>
-    /// Runs the pipeline on a video or frame folder with progress on stderr: a Spectre bar per stage
-    /// (frames, fps, ETA) on a terminal, plain lines every 10 % otherwise or with --no-progress.
-    /// </summary>
-    public static void RunSequence(string inPath, string outPath, RestoreOptions options, IBackend backend, bool noProgress, CancellationToken cancel)
-    {
-        if (noProgress || Console.IsErrorRedirected)
-        {
-            string lastStage = "";
-            int lastPercent = -1;
-            var stageStart = TimeSpan.Zero;
-            RestorePipeline.Run(inPath, outPath, options, backend, p =>
-            {
-                if (p.Stage == "note")
-                {
-                    Console.Error.WriteLine($"note: {p.Detail}");
-                    return;
-                }
-                if (p.Stage != lastStage) stageStart = p.Elapsed;
-                int percent = p.Total > 0 ? (int)(100 * p.Done / p.Total) : -1;
-                if (p.Stage == lastStage && percent / 10 == lastPercent / 10) return;
-                (lastStage, lastPercent) = (p.Stage, percent);
-                double seconds = (p.Elapsed - stageStart).TotalSeconds;
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{p.Stage}: {p.Done}/{(p.Total > 0 ? p.Total.ToString(CultureInfo.InvariantCulture) : "?")} frames, {(seconds > 0 ? p.Done / seconds : 0):F2} fps, elapsed {p.Elapsed:hh\\:mm\\:ss} {p.Detail}"));
-            }, cancel);
-            return;
-        }
-        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var tasks = new Dictionary<string, (ProgressTask Task, TimeSpan Start)>();
-                RestorePipeline.Run(inPath, outPath, options, backend, p =>
-                {
-                    if (p.Stage == "note")
-                    {
-                        err.MarkupLine($"note: {Markup.Escape(p.Detail)}");
-                        return;
-                    }
-                    if (!tasks.TryGetValue(p.Stage, out var entry))
-                        tasks[p.Stage] = entry = (ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total)), p.Elapsed);
-                    if (p.Total > 0) entry.Task.MaxValue = p.Total;
-                    entry.Task.Value = p.Done;
-                    double seconds = (p.Elapsed - entry.Start).TotalSeconds;
-                    entry.Task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                        $"{p.Stage} {p.Detail} {(seconds > 0 ? p.Done / seconds : 0):F2} fps"));
-                }, cancel);
-            });
-    }
+    /// <summary>Runs the pipeline on a video or frame folder with progress on stderr as <paramref name="mode"/> asks.</summary>
+    public static void RunSequence(string inPath, string outPath, RestoreOptions options, IBackend backend, ProgressMode mode, CancellationToken cancel) =>
+        ProgressDisplay.Run(mode, report => RestorePipeline.Run(inPath, outPath, options, backend, report, cancel));
 }

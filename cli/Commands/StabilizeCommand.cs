@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using Reel.Engine;
 using Reel.Engine.Backends.Cpu;
@@ -6,7 +7,6 @@ using Reel.Engine.Metrics;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
-using Spectre.Console;
 
 namespace Reel.Cli.Commands;
 
@@ -24,7 +24,7 @@ public static class StabilizeCommand
         var coarse = new Option<bool>("--coarse-to-fine") { Description = "Train on 2× decimated frames for the first 4/5 of the epochs (faster)" };
         var noShots = new Option<bool>("--no-shots") { Description = "Train one prior on the whole sequence instead of one per detected shot" };
         var seed = new Option<int>("--seed") { Description = "Seed of the weight initialization", DefaultValueFactory = _ => 0 };
-        var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar" };
+        var progress = new ProgressChoice();
         var mode = new Option<string>("--mode")
         {
             Description = "rgb: reproduce the processed RGB frames (the paper); chroma: train on Lab a, b at reduced size and keep the processed frames' full-resolution L (for colorization flicker; several times faster)",
@@ -40,7 +40,7 @@ public static class StabilizeCommand
         var device = DeviceChoice.CreateOption("cpu");
         var precision = DeviceChoice.PrecisionOption();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT, trained per shot).")
-            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress, mode, chromaScale, memory, device, precision };
+            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = new StabilizeOptions
@@ -56,6 +56,7 @@ public static class StabilizeCommand
                 MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
             };
             if (options.Width < 1) throw new ReelException($"--width must be ≥ 1, got {options.Width}");
+            var progressMode = progress.Resolve(r);
             var outPath = r.GetValue(output)!;
             bool videoOut = VideoFile.IsVideoPath(outPath);
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
@@ -65,47 +66,32 @@ public static class StabilizeCommand
             using var inputStore = inputs;
             var (targets, _, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
             using var targetStore = targets;
-            using IFrameSink sink = videoOut
-                ? new VideoSink(outPath, source.TimeBase, source.StreamSource, note: n => Console.Error.WriteLine($"note: {n}"))
-                : new FolderSink(outPath, names);
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
             var meter = new FlickerMeter();
-            void Emit(int t, Tensor frame)
+            var clock = Stopwatch.StartNew();
+            ProgressDisplay.Run(progressMode, report =>
             {
-                var x = inputs[t];
-                meter.Add(FrameOps.ToRgb(x), targets[t], frame);
-                sink.Write(frame, times[t]);
-            }
-            bool plain = r.GetValue(noProgress) || Console.IsErrorRedirected;
-            var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            void Train(Action<StabilizeProgress> report) =>
-                StabilizeStage.Run(inputs, targets, options, backend, Emit, report, cancel);
-
-            if (plain)
-            {
-                Train(p =>
+                using IFrameSink sink = videoOut
+                    ? new VideoSink(outPath, source.TimeBase, source.StreamSource,
+                        note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)))
+                    : new FolderSink(outPath, names);
+                var rates = new ProgressMeter(0, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
+                int count = inputs.Count;
+                void Emit(int t, Tensor frame)
                 {
-                    if (p.Frame == p.Frames)
-                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"shot {p.Shot}/{p.Shots} epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F5} {p.Fraction:P0} elapsed {p.Elapsed:hh\\:mm\\:ss} eta {Eta(p):hh\\:mm\\:ss}"));
-                });
-            }
-            else
-            {
-                err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                    .Start(ctx =>
-                    {
-                        var task = ctx.AddTask("training", maxValue: 1.0);
-                        Train(p =>
-                        {
-                            task.Description = string.Create(CultureInfo.InvariantCulture,
-                                $"shot {p.Shot}/{p.Shots} epoch {p.Epoch}/{p.Epochs} frame {p.Frame}/{p.Frames} loss {p.Loss:F4}");
-                            task.Value = p.Fraction;
-                        });
-                    });
-            }
-            sink.Complete();
+                    var x = inputs[t];
+                    meter.Add(FrameOps.ToRgb(x), targets[t], frame);
+                    sink.Write(frame, times[t]);
+                    report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed)));
+                }
+                StabilizeStage.Run(inputs, targets, options, backend, Emit,
+                    p => report(rates.Measure(new RestoreProgress(RestoreStage.Stabilize, (long)(p.Fraction * count), count,
+                            p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
+                        p.Fraction * count)),
+                    cancel);
+                sink.Complete();
+            });
             Console.Error.WriteLine($"stabilized {inputs.Count} frames → {outPath}");
             if (meter.Frames >= 2)
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -114,9 +100,6 @@ public static class StabilizeCommand
         })));
         return cmd;
     }
-
-    private static TimeSpan Eta(StabilizeProgress p) =>
-        p.Fraction > 0 ? TimeSpan.FromSeconds(p.Elapsed.TotalSeconds * (1 - p.Fraction) / p.Fraction) : TimeSpan.Zero;
 
     /// <summary>The frames of a folder or a video with their names and times, and the source they came from.</summary>
     private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(string path, long budget)

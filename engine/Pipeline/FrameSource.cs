@@ -4,7 +4,11 @@ using Reel.Engine.Video;
 namespace Reel.Engine.Pipeline;
 
 /// <summary>One input frame: its place in the sequence, packed u8 pixels, time and the name a folder output gives it.</summary>
-public sealed record SourceFrame(int Index, byte[] Pixels, long PtsNs, string Name);
+public sealed record SourceFrame(int Index, byte[] Pixels, long PtsNs, string Name)
+{
+    /// <summary>Decoded at another size than the stream's (it changed mid-stream) and scaled to it.</summary>
+    public bool Resized { get; init; }
+}
 
 /// <summary>
 /// The frames of a video file or of a folder of images (taken in name order, all one size, at
@@ -30,6 +34,17 @@ public sealed class FrameSource
     public IReadOnlyList<string>? Files { get; }
     public string FrameRate { get; }
 
+    /// <summary>One frame at the nominal rate: how long the last frame lasts in an output.</summary>
+    public long FrameDurationNs => Rational.FrameNs(FrameRate);
+
+    private DecodeLog? _log;
+
+    /// <summary>
+    /// After a complete <see cref="Read"/>: one line per kind of loss the decoding found against
+    /// what the container says (frames that did not decode, a size change, another duration).
+    /// </summary>
+    public IReadOnlyList<string> Losses() => Video is null || _log is null ? Array.Empty<string>() : _log.Losses(Video, SourcePath);
+
     /// <summary>The source whose audio, subtitles and metadata an output copies (none for a folder).</summary>
     public (string Path, VideoInfo Info)? StreamSource => Video is null ? null : (SourcePath, Video);
 
@@ -54,9 +69,10 @@ public sealed class FrameSource
         if (Video is not null)
         {
             int i = 0;
-            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format))
+            _log = new DecodeLog();
+            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log))
             {
-                yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png"));
+                yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png")) { Resized = f.Resized };
                 i++;
             }
             yield break;

@@ -6,7 +6,9 @@ namespace Reel.Engine.Pipeline;
 /// <summary>
 /// Holds a sequence of frames for the many passes training makes over a shot: in memory while
 /// they fit <see cref="BudgetBytes"/>, otherwise as .npy files in a private temp folder that is
-/// deleted on dispose. Memory then stays flat however long the shot is.
+/// deleted on dispose. Memory then stays flat however long the shot is. The folder's name carries
+/// this process's id (<c>reel-frames-PID-GUID</c>), so the folders of a killed run are removed by
+/// the next store that spills.
 /// </summary>
 public sealed class FrameStore : IDisposable
 {
@@ -31,11 +33,20 @@ public sealed class FrameStore : IDisposable
             _bytesInMemory += bytes;
             return;
         }
-        _spillDir ??= Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"reel-frames-{Guid.NewGuid():N}")).FullName;
+        _spillDir ??= NewSpillFolder();
         var path = Path.Combine(_spillDir, $"{_files.Count:D6}.npy");
         Npy.Write(path, frame);
         _memory.Add(null);
         _files.Add(path);
+    }
+
+    private const string SpillPrefix = "reel-frames-";
+
+    private static string NewSpillFolder()
+    {
+        var temp = Path.GetTempPath();
+        OwnedName.RemoveOrphans(temp, SpillPrefix, "");
+        return Directory.CreateDirectory(Path.Combine(temp, SpillPrefix + OwnedName.NewTag())).FullName;
     }
 
     public Tensor this[int index] => _memory[index] ?? Npy.Read(_files[index]!);

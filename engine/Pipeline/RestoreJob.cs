@@ -12,18 +12,23 @@ public sealed record RestorePiece(int Start, int End, long StartNs, string? File
 /// <c>job.json</c>, which lists them with the settings they were made with. The record is
 /// rewritten atomically after each piece, so it only ever names complete pieces. A run with
 /// resume continues after the last piece when the settings match; the folder goes away when the
-/// output is in place.
+/// output is in place. The folder is held with a <see cref="WorkFolderLock"/> from before it is
+/// read until the job is disposed, so two runs never work on one job.
 /// </summary>
-public sealed class RestoreJob
+public sealed class RestoreJob : IDisposable
 {
     private const string StateFile = "job.json";
+    /// <summary>Where a frame-folder output's frames gather; kept across runs like the pieces.</summary>
+    public const string FramesFolder = "frames";
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
     private readonly List<RestorePiece> _pieces;
     private readonly SortedDictionary<string, string> _settings;
+    private readonly WorkFolderLock _lock;
 
-    private RestoreJob(string folder, SortedDictionary<string, string> settings, List<RestorePiece> pieces)
+    private RestoreJob(WorkFolderLock claim, SortedDictionary<string, string> settings, List<RestorePiece> pieces)
     {
-        (Folder, _settings, _pieces) = (folder, settings, pieces);
+        (_lock, _settings, _pieces) = (claim, settings, pieces);
+        Folder = claim.Folder;
     }
 
     public string Folder { get; }
@@ -46,25 +51,48 @@ public sealed class RestoreJob
     {
         var folder = FolderFor(output);
         var wanted = new SortedDictionary<string, string>(settings.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
-        var statePath = Path.Combine(folder, StateFile);
-        if (Directory.Exists(folder) && File.Exists(statePath))
+        var claim = WorkFolderLock.Acquire(folder, $"restoring into {output}");
+        try
         {
-            var saved = Load(statePath);
-            if (!resume)
-                throw new ReelException($"an interrupted restore of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done); " +
-                                        "add --resume to continue it, or delete that folder to start over");
-            var differing = wanted.Keys.Union(saved.Settings.Keys)
-                .Where(k => !wanted.TryGetValue(k, out var a) || !saved.Settings.TryGetValue(k, out var b) || a != b).ToList();
-            if (differing.Count > 0)
-                throw new ReelException($"cannot resume: {string.Join(", ", differing)} differ from the interrupted run in {folder}; " +
-                                        "use the same input and options, or delete that folder to start over");
-            return new RestoreJob(folder, wanted, saved.Pieces.ToList());
+            var statePath = Path.Combine(folder, StateFile);
+            // A record without pieces is a run that died before it finished one: nothing to resume, so start afresh.
+            if (File.Exists(statePath) && Load(statePath) is { Pieces.Count: > 0 } saved)
+            {
+                if (!resume)
+                    throw new ReelException($"an interrupted restore of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done); " +
+                                            "add --resume to continue it, or delete that folder to start over");
+                var differing = wanted.Keys.Union(saved.Settings.Keys)
+                    .Where(k => !wanted.TryGetValue(k, out var a) || !saved.Settings.TryGetValue(k, out var b) || a != b).ToList();
+                if (differing.Count > 0)
+                    throw new ReelException($"cannot resume: {string.Join(", ", differing)} differ from the interrupted run in {folder}; " +
+                                            "use the same input and options, or delete that folder to start over");
+                var job = new RestoreJob(claim, wanted, saved.Pieces.ToList());
+                // What the record does not list is what the interrupted run was writing when it stopped.
+                job.RemoveAllBut(saved.Pieces.Where(p => p.File is not null).Select(p => p.File!).Append(StateFile).Append(FramesFolder));
+                return job;
+            }
+            var fresh = new RestoreJob(claim, wanted, new List<RestorePiece>());
+            // A run that stopped before it finished a piece left nothing worth keeping.
+            fresh.RemoveAllBut(Array.Empty<string>());
+            fresh.Save();
+            return fresh;
         }
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        Directory.CreateDirectory(folder);
-        var job = new RestoreJob(folder, wanted, new List<RestorePiece>());
-        job.Save();
-        return job;
+        catch
+        {
+            claim.Dispose();
+            throw;
+        }
+    }
+
+    private void RemoveAllBut(IEnumerable<string> keep)
+    {
+        var kept = keep.Append(WorkFolderLock.FileName).ToHashSet(StringComparer.Ordinal);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Folder))
+        {
+            if (kept.Contains(Path.GetFileName(entry))) continue;
+            if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
+            else File.Delete(entry);
+        }
     }
 
     public string PiecePath(int index, string extension) => Path.Combine(Folder, $"piece-{index:D5}{extension}");
@@ -77,11 +105,23 @@ public sealed class RestoreJob
         Save();
     }
 
-    /// <summary>Removes the work folder (after the output is in place, or when nothing was finished).</summary>
-    public void Delete()
+    /// <summary>
+    /// Forgets piece <paramref name="index"/> and every piece after it (a damaged piece found on
+    /// resume): their files go and the run makes them again.
+    /// </summary>
+    public void DropFrom(int index)
     {
-        if (Directory.Exists(Folder)) Directory.Delete(Folder, recursive: true);
+        var dropped = _pieces.Skip(index).ToList();
+        _pieces.RemoveRange(index, _pieces.Count - index);
+        Save();
+        foreach (var p in dropped.Where(p => p.File is not null)) File.Delete(Path.Combine(Folder, p.File!));
     }
+
+    /// <summary>Removes the work folder and lets it go (after the output is in place, or when nothing was finished).</summary>
+    public void Delete() => _lock.DeleteFolder();
+
+    /// <summary>Lets the work folder go, keeping it for a later --resume.</summary>
+    public void Dispose() => _lock.Dispose();
 
     private void Save() => TempFile.WriteAtomically(Path.Combine(Folder, StateFile),
         tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(new State(1, _settings, _pieces), Json)));

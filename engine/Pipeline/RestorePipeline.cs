@@ -28,10 +28,14 @@ public sealed record RestoreOptions
     public bool Resume { get; init; }
     /// <summary>Frame rate given to a folder of frames.</summary>
     public string FolderFrameRate { get; init; } = FrameSource.DefaultFolderRate;
+    /// <summary>
+    /// What the run may hold beyond its fixed overhead (see <see cref="MemoryPlan"/>): the networks' working
+    /// memory for a frame and the frames waiting for their prior. Default: half the memory this process may use.
+    /// </summary>
+    public long MemoryBudgetBytes { get; init; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+    /// <summary>Make every loss the decoding reports (frames that did not decode, a size change, another duration) an error instead of a warning.</summary>
+    public bool Strict { get; init; }
 }
-
-/// <summary>Where a restore is: the stage, frames done of the total (0 when unknown), and the stage's own detail.</summary>
-public sealed record RestoreProgress(string Stage, long Done, long Total, string Detail, TimeSpan Elapsed);
 
 /// <summary>
 /// The main job: decode → DnCNN → colorizer → Deep Video Prior per shot → encode, with the
@@ -48,23 +52,29 @@ public static class RestorePipeline
 {
     private const int FramesDecodedAhead = 4;
 
+    /// <remarks>
+    /// The output's work folder is locked for the whole run (a second run on it is refused, naming
+    /// this one); temporaries a killed run left beside the output are removed first.
+    /// </remarks>
     public static void Run(string input, string output, RestoreOptions options, IBackend backend,
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
         if (options.Stabilize) StabilizeStage.Validate(options.Prior);
         var source = FrameSource.Open(input, options.FolderFrameRate);
         bool videoOut = CheckOutput(input, output);
-        var job = RestoreJob.Open(output, Settings(source, output, videoOut, options), options.Resume);
-        bool finished = false;
+        var memory = MemoryPlan.For(source.Width, source.Height, options);
+        TempFile.RemoveOrphans(output);
+        using var job = RestoreJob.Open(output, Settings(source, output, videoOut, options), options.Resume);
         try
         {
-            Process(source, output, videoOut, job, options, backend, progress, cancel);
-            finished = true;
+            Process(source, output, videoOut, job, options, memory, backend, progress, cancel);
         }
-        finally
+        catch (Exception e)
         {
             // Nothing finished, nothing worth resuming: leave no trace. Otherwise the work folder stays for --resume.
-            if (!finished && job.Pieces.Count == 0) job.Delete();
+            if (job.Pieces.Count == 0) job.Delete();
+            if (job.Pieces.Count == 0 || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
+            throw new ReelException($"{e.Message}; the {job.FramesDone} frames finished are kept in {job.Folder}: run the same command with --resume to continue", e);
         }
         job.Delete();
     }
@@ -73,7 +83,8 @@ public static class RestorePipeline
     private static bool CheckOutput(string input, string output)
     {
         var full = Path.GetFullPath(output.TrimEnd(Path.DirectorySeparatorChar));
-        if (full == Path.GetFullPath(input.TrimEnd(Path.DirectorySeparatorChar))) throw new ReelException("output would overwrite the input; choose another path");
+        // Compared as files, not as spellings: a symbolic link, a hard link or `..` must not let the output overwrite the input.
+        if (FileIdentity.Same(input, full)) throw new ReelException($"output {output} is the input {input}; choose another path");
         var parent = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(parent)) throw new ReelException($"output folder does not exist: {parent}");
         if (VideoFile.IsVideoPath(full)) return true;
@@ -113,26 +124,42 @@ public static class RestorePipeline
         };
     }
 
-    private static void Process(FrameSource source, string output, bool videoOut, RestoreJob job, RestoreOptions options,
+    private static void Process(FrameSource source, string output, bool videoOut, RestoreJob job, RestoreOptions options, MemoryPlan memory,
         IBackend backend, Action<RestoreProgress>? progress, CancellationToken cancel)
     {
-        foreach (var piece in job.Pieces)
-            if (piece.File is not null && !File.Exists(Path.Combine(job.Folder, piece.File)))
-                throw new ReelException($"{job.Folder} lacks {piece.File}, which its record lists; delete that folder to start over");
         var clock = Stopwatch.StartNew();
-        void Note(string text) => progress?.Invoke(new RestoreProgress("note", 0, 0, text, clock.Elapsed));
-        if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
-            Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
+        var dropped = KeepSoundPieces(job, cancel);
         long total = source.EstimatedCount ?? 0;
         int skip = job.FramesDone;
-        if (skip > 0) progress?.Invoke(new RestoreProgress("resume", skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
+        var meter = options.Stabilize
+            ? new ProgressMeter(skip, options.Prior.Epochs, RestoreStage.Process, RestoreStage.Stabilize, RestoreStage.Encode)
+            : new ProgressMeter(skip, 0, RestoreStage.Process, RestoreStage.Encode);
+        void Report(RestoreProgress p, double? exactDone = null) => progress?.Invoke(meter.Measure(p, exactDone));
+        void Note(string text) => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
+        // A loss in the input: one warning line, or with --strict the error that ends the run.
+        void Lost(string text)
+        {
+            if (options.Strict) throw new ReelException($"{text} (--strict)");
+            Report(new RestoreProgress(RestoreStage.Warning, 0, 0, text, clock.Elapsed));
+        }
+        if (dropped is not null) Note(dropped);
+        if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
+            Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
+        if (skip > 0) Report(new RestoreProgress(RestoreStage.Resume, skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
         bool gray = options.Denoiser is null || options.Denoiser.Channels == 1;
         var format = gray ? PixelFormat.Gray8 : PixelFormat.Rgb24;
         var colorize = options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend);
         var stages = new FrameStages(backend, options.Denoiser, colorize, options.Temperature);
         var splitter = new ShotSplitter(options.MaxShotFrames);
-        var framesDir = Path.Combine(job.Folder, "frames");
+        var framesDir = Path.Combine(job.Folder, RestoreJob.FramesFolder);
         if (!videoOut) Directory.CreateDirectory(framesDir);
+        string processing = (options.Denoiser, colorize) switch
+        {
+            (not null, not null) => "denoise, colorize",
+            (not null, null) => "denoise",
+            (null, not null) => "colorize",
+            _ => "decode",
+        };
 
         Piece? current = null;
         try
@@ -140,6 +167,7 @@ public static class RestorePipeline
             foreach (var f in Prefetch(source.Read(format), FramesDecodedAhead, cancel))
             {
                 cancel.ThrowIfCancellationRequested();
+                if (f.Resized && options.Strict) Lost($"{source.SourcePath}: frame {f.Index} comes at another size than {source.Width}×{source.Height} (the size changes mid-stream)");
                 var frame = ImageIO.ToTensor(f.Pixels, source.Width, source.Height, format);
                 // Every frame goes through the splitter, kept or not, so a resumed run cuts where the first run did.
                 bool cut = splitter.StartsShot(frame);
@@ -150,11 +178,13 @@ public static class RestorePipeline
                     current = null;
                     Finish(done);
                 }
-                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options,
-                    done => progress?.Invoke(new RestoreProgress("encode", done, Math.Max(total, done), "", clock.Elapsed)));
+                int shot = job.Pieces.Count + 1;
+                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options, memory, cancel,
+                    done => Report(new RestoreProgress(RestoreStage.Encode, done, Math.Max(total, done), "", clock.Elapsed) { Shot = shot }));
                 var (restoredInput, processed) = stages.Run(frame);
+                // Reported before the frame is handed on: without the prior, Add encodes it, and that time is the encoder's.
+                Report(new RestoreProgress(RestoreStage.Process, f.Index + 1, Math.Max(total, f.Index + 1), processing, clock.Elapsed) { Shot = shot });
                 current.Add(restoredInput, processed, f.PtsNs, f.Name);
-                progress?.Invoke(new RestoreProgress("process", f.Index + 1, Math.Max(total, f.Index + 1), "denoise, colorize", clock.Elapsed));
             }
             if (current is not null)
             {
@@ -167,14 +197,19 @@ public static class RestorePipeline
         {
             current?.Dispose();
         }
+        foreach (var loss in source.Losses()) Lost(loss);
 
-        progress?.Invoke(new RestoreProgress("join", job.FramesDone, job.FramesDone, $"{job.Pieces.Count} pieces", clock.Elapsed));
+        Report(new RestoreProgress(RestoreStage.Join, job.FramesDone, job.FramesDone, job.Pieces.Count == 1 ? "1 piece" : $"{job.Pieces.Count} pieces", clock.Elapsed));
         if (videoOut)
         {
-            VideoSegments.Join(job.Pieces.Select(p => (Path.Combine(job.Folder, p.File!), p.StartNs)).ToList(), output, source.StreamSource, Note);
+            VideoSegments.Join(job.Pieces.Select(p => new VideoPiece(Path.Combine(job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
+                output, source.StreamSource, Note, cancel);
         }
         else
         {
+            int written = Directory.GetFiles(framesDir).Length;
+            if (written != job.FramesDone)
+                throw new ReelException($"{framesDir} holds {written} of the {job.FramesDone} frames its record lists; run the same command with --resume to write them again");
             if (Directory.Exists(output)) Directory.Delete(output);
             Directory.Move(framesDir, output);
         }
@@ -186,17 +221,49 @@ public static class RestorePipeline
             {
                 if (options.Stabilize)
                 {
-                    int shotStart = piece.Start, frames = piece.Count;
-                    StabilizeStage.RunShot(piece.Inputs, piece.Processed, 0, frames, options.Prior, backend,
+                    int shotStart = piece.Start, frames = piece.Count, shot = job.Pieces.Count + 1;
+                    StabilizeStage.RunShot(piece.Inputs, piece.Processed, 0, frames, options.Prior with { MemoryBudgetBytes = memory.StoreBytes / 5 }, backend,
                         (t, f) => piece.Write(t, f),
-                        p => progress?.Invoke(new RestoreProgress("stabilize", shotStart + (long)(p.Fraction * frames), Math.Max(total, shotStart + frames),
-                            $"shot at frame {shotStart}: epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4}", clock.Elapsed)),
+                        p => Report(new RestoreProgress(RestoreStage.Stabilize, shotStart + (long)(p.Fraction * frames), Math.Max(total, shotStart + frames),
+                                $"frames {shotStart}–{shotStart + frames - 1}", clock.Elapsed) { Shot = shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
+                            shotStart + p.Fraction * frames),
                         cancel, seed: options.Prior.Seed + job.Pieces.Count);
                 }
                 job.Add(piece.Commit());
             }
-            progress?.Invoke(new RestoreProgress("saved", job.FramesDone, Math.Max(total, job.FramesDone), $"piece {job.Pieces.Count}", clock.Elapsed));
+            Report(new RestoreProgress(RestoreStage.Saved, job.FramesDone, Math.Max(total, job.FramesDone), $"piece {job.Pieces.Count}", clock.Elapsed) { Shot = job.Pieces.Count });
         }
+    }
+
+    /// <summary>
+    /// Reads back the pieces an interrupted run recorded: the first that is missing or damaged
+    /// (deleted, cut short, overwritten since) is dropped with every piece after it, and made again.
+    /// Returns the note that says so, or null when every piece is sound.
+    /// </summary>
+    private static string? KeepSoundPieces(RestoreJob job, CancellationToken cancel)
+    {
+        for (int k = 0; k < job.Pieces.Count; k++)
+        {
+            var piece = job.Pieces[k];
+            if (piece.File is null) continue;
+            var path = Path.Combine(job.Folder, piece.File);
+            string? problem = null;
+            if (!File.Exists(path)) problem = $"{path} is missing";
+            else
+                try
+                {
+                    VideoVerifier.Verify(path, new VideoExpectation(piece.End - piece.Start, 0, 0), path, cancel: cancel);
+                }
+                catch (MediaException e)
+                {
+                    problem = e.Message;
+                }
+            if (problem is null) continue;
+            var note = $"{problem}; frames {piece.Start}–{job.FramesDone - 1} ({job.Pieces.Count - k} pieces) are made again";
+            job.DropFrom(k);
+            return note;
+        }
+        return null;
     }
 
     /// <summary>
@@ -213,17 +280,20 @@ public static class RestorePipeline
         private readonly string _file;
         private readonly VideoSink? _sink;
         private readonly Action<long> _written;
+        private readonly CancellationToken _cancel;
         private int _count;
 
         /// <param name="written">Told the number of frames of the whole sequence finished so far, after each frame.</param>
-        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options, Action<long> written)
+        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options, MemoryPlan memory,
+            CancellationToken cancel, Action<long> written)
         {
-            (Start, StartNs, _job, _stabilize, _written) = (start, startNs, job, options.Stabilize, written);
+            (Start, StartNs, _job, _stabilize, _cancel, _written) = (start, startNs, job, options.Stabilize, cancel, written);
             _file = Path.GetFileName(job.PiecePath(job.Pieces.Count, ".nut"));
-            if (video) _sink = new VideoSink(Path.Combine(job.Folder, _file), source.TimeBase, null, options.Encode);
-            long half = options.Prior.MemoryBudgetBytes / 2;
-            Inputs = new FrameStore(half);
-            Processed = new FrameStore(half);
+            if (video) _sink = new VideoSink(Path.Combine(job.Folder, _file), source.TimeBase, null, options.Encode, frameDurationNs: source.FrameDurationNs);
+            // Full-size inputs and processed frames take 2/5 of the store each; the chroma copies the prior
+            // trains on (a quarter of the size) get 1/10 each through its own budget (see Finish).
+            Inputs = new FrameStore(memory.StoreBytes * 2 / 5);
+            Processed = new FrameStore(memory.StoreBytes * 2 / 5);
         }
 
         public int Start { get; }
@@ -250,7 +320,7 @@ public static class RestorePipeline
         {
             if (t != _count) throw new InvalidOperationException($"piece frame {t} written out of order (expected {_count})");
             if (_sink is not null) _sink.Write(frame, _pts[t] - StartNs);
-            else ImageIO.Write(Path.Combine(_job.Folder, "frames", _names[t]), frame);
+            else ImageIO.Write(Path.Combine(_job.Folder, RestoreJob.FramesFolder, _names[t]), frame);
             _count++;
             _written(Start + _count);
         }
@@ -258,7 +328,7 @@ public static class RestorePipeline
         public RestorePiece Commit()
         {
             if (_count != Count) throw new InvalidOperationException($"{_count} of {Count} frames of the piece were written");
-            _sink?.Complete();
+            _sink?.Complete(_cancel);
             return new RestorePiece(Start, Start + Count, StartNs, _sink is null ? null : _file);
         }
 

@@ -29,9 +29,39 @@ public static class Ffmpeg
 
     /// <summary>
     /// Runs a tool to completion, feeding <paramref name="stdin"/> and collecting stdout.
-    /// A non-zero exit becomes a <see cref="MediaException"/> carrying the tool's last error line.
+    /// A non-zero exit becomes a <see cref="MediaException"/> carrying the tool's telling error line.
+    /// Cancelling stops the tool and throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static byte[] Run(string exe, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, string subject)
+    public static byte[] Run(string exe, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, string subject, CancellationToken cancel = default) =>
+        Capture(exe, args, stdin, subject, cancel).Stdout;
+
+    /// <summary>
+    /// Runs ffmpeg to write a file and returns what it printed on stderr. ffmpeg can exit 0 after
+    /// failing to write (5.1: "Error writing trailer … No space left on device"), so its exit code
+    /// proves nothing: the caller checks the file (<see cref="VideoVerifier"/>) and quotes this text
+    /// (<see cref="Reason"/>) when the file is wrong.
+    /// </summary>
+    public static string Write(IReadOnlyList<string> args, string subject, CancellationToken cancel = default) =>
+        Capture(FfmpegPath, args, ReadOnlyMemory<byte>.Empty, subject, cancel).Stderr;
+
+    /// <summary>The line of a tool's stderr that best says why it failed: the operating system's own error when one is there.</summary>
+    public static string? Reason(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var line = lines.LastOrDefault(l => StorageErrors.Any(e => l.Contains(e, StringComparison.Ordinal))) ?? lines.LastOrDefault();
+        return line is null ? null : Plain(line);
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex ComponentTag = new(@"^\[[^\]]* @ 0x[0-9a-f]+\]\s*", System.Text.RegularExpressions.RegexOptions.Compiled);
+
+    /// <summary>A log line without the "[h264 @ 0x55d0…]" tag ffmpeg puts before a component's messages.</summary>
+    public static string Plain(string line) => ComponentTag.Replace(line.Trim(), "");
+
+    /// <summary>strerror texts of a storage that cannot take more (the cause a user can act on).</summary>
+    private static readonly string[] StorageErrors = { "No space left on device", "Disk quota exceeded", "File too large", "Input/output error", "Read-only file system" };
+
+    /// <summary>As <see cref="Run"/>, also returning stderr (a tool can report errors and still exit 0).</summary>
+    public static (byte[] Stdout, string Stderr) Capture(string exe, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, string subject, CancellationToken cancel)
     {
         var psi = new ProcessStartInfo(exe)
         {
@@ -41,10 +71,12 @@ public static class Ffmpeg
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        cancel.ThrowIfCancellationRequested();
         using var p = Process.Start(psi) ?? throw new MediaException($"could not start {exe}");
-        var stderr = p.StandardError.ReadToEndAsync();
+        using var stop = cancel.Register(() => Stop(p));
+        var stderr = p.StandardError.ReadToEndAsync(CancellationToken.None);
         using var output = new MemoryStream();
-        var copy = p.StandardOutput.BaseStream.CopyToAsync(output);
+        var copy = p.StandardOutput.BaseStream.CopyToAsync(output, CancellationToken.None);
         try
         {
             if (!stdin.IsEmpty) p.StandardInput.BaseStream.Write(stdin.Span);
@@ -54,14 +86,27 @@ public static class Ffmpeg
         {
             // The tool exited before reading all its input; its exit code and stderr say why.
         }
-        copy.Wait();
+        copy.Wait(CancellationToken.None);
         p.WaitForExit();
+        cancel.ThrowIfCancellationRequested();
         if (p.ExitCode != 0)
+            throw new MediaException($"{subject}: {Path.GetFileName(exe)} failed: {Reason(stderr.Result) ?? $"exit code {p.ExitCode}"}");
+        return (output.ToArray(), stderr.Result);
+    }
+
+    /// <summary>
+    /// Kills a child tool and whatever it started (an interrupted run must not wait for it, and it
+    /// gets no SIGTERM of its own; a wrapper script's children would hold its pipes open).
+    /// </summary>
+    public static void Stop(Process p)
+    {
+        try
         {
-            var lines = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var why = lines.Length > 0 ? lines[^1] : $"exit code {p.ExitCode}";
-            throw new MediaException($"{subject}: {Path.GetFileName(exe)} failed: {why}");
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
         }
-        return output.ToArray();
+        catch (InvalidOperationException)
+        {
+            // It exited between the check and the kill.
+        }
     }
 }

@@ -91,8 +91,9 @@ public static class ImageIO
     }
 
     /// <summary>
-    /// Writes an image (format from the extension) to a temporary file beside the target and
-    /// renames it into place, so a failed write never leaves a partial or clobbered file.
+    /// Writes an image (format from the extension) to a temporary file beside the target, reads it
+    /// back (one frame of the right size that decodes: <see cref="VideoVerifier"/>) and renames it
+    /// into place, so a failed write (a full disk included) never leaves a partial or clobbered file.
     /// </summary>
     public static void Write(string path, Tensor t)
     {
@@ -107,6 +108,10 @@ public static class ImageIO
             "-frames:v", "1", "-update", "1",
         };
         if (ext is ".jpg" or ".jpeg") args.AddRange(new[] { "-q:v", "2", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "yuvj444p" });
-        TempFile.WriteAtomically(path, tmp => Ffmpeg.Run(Ffmpeg.FfmpegPath, args.Append(tmp).ToList(), px, path));
+        TempFile.WriteAtomically(path, tmp =>
+        {
+            var (_, errors) = Ffmpeg.Capture(Ffmpeg.FfmpegPath, args.Append(tmp).ToList(), px, path, CancellationToken.None);
+            VideoVerifier.Verify(tmp, new VideoExpectation(1, t.Shape.W, t.Shape.H), path, errors);
+        });
     }
 }

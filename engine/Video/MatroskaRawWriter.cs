@@ -17,7 +17,7 @@ public sealed class MatroskaRawWriter
     private const uint Ebml = 0x1A45DFA3, EbmlVersion = 0x4286, EbmlReadVersion = 0x42F7, EbmlMaxIdLength = 0x42F2,
         EbmlMaxSizeLength = 0x42F3, DocType = 0x4282, DocTypeVersion = 0x4287, DocTypeReadVersion = 0x4285,
         Segment = 0x18538067, Info = 0x1549A966, TimestampScale = 0x2AD7B1, MuxingApp = 0x4D80, WritingApp = 0x5741,
-        Tracks = 0x1654AE6B, TrackEntry = 0xAE, TrackNumber = 0xD7, TrackUid = 0x73C5, TrackType = 0x83, CodecId = 0x86,
+        Tracks = 0x1654AE6B, TrackEntry = 0xAE, TrackNumber = 0xD7, TrackUid = 0x73C5, TrackType = 0x83, CodecId = 0x86, DefaultDuration = 0x23E383,
         VideoElement = 0xE0, PixelWidth = 0xB0, PixelHeight = 0xBA, ColourSpace = 0x2EB524,
         Cluster = 0x1F43B675, ClusterTimestamp = 0xE7, SimpleBlock = 0xA3;
 
@@ -25,7 +25,11 @@ public sealed class MatroskaRawWriter
     private readonly int _frameBytes;
     private readonly byte[] _clusterHeader = new byte[64];
 
-    public MatroskaRawWriter(Stream output, int width, int height, PixelFormat format)
+    /// <param name="frameDurationNs">
+    /// The track's default frame duration, which a frame has when no later frame says otherwise: the
+    /// last one (without it a one-frame video would last a millisecond). 0 leaves it unset.
+    /// </param>
+    public MatroskaRawWriter(Stream output, int width, int height, PixelFormat format, long frameDurationNs = 0)
     {
         _out = output;
         _frameBytes = width * height * ImageIO.Channels(format);
@@ -40,6 +44,7 @@ public sealed class MatroskaRawWriter
         WriteElement(header, Info, Concat(UInt(TimestampScale, 1), Text(MuxingApp, "reel"), Text(WritingApp, "reel")));
         WriteElement(header, Tracks, Element(TrackEntry, Concat(
             UInt(TrackNumber, 1), UInt(TrackUid, 1), UInt(TrackType, 1), Text(CodecId, "V_UNCOMPRESSED"),
+            frameDurationNs > 0 ? UInt(DefaultDuration, (ulong)frameDurationNs) : Array.Empty<byte>(),
             Element(VideoElement, Concat(UInt(PixelWidth, (ulong)width), UInt(PixelHeight, (ulong)height), Element(ColourSpace, fourcc))))));
         _out.Write(header.GetBuffer(), 0, (int)header.Length);
     }

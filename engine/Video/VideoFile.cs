@@ -18,7 +18,10 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public int Rotation { get; init; }
     public IReadOnlyList<string> AudioCodecs { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> SubtitleCodecs { get; init; } = Array.Empty<string>();
+    /// <summary>The container's duration (the longest stream's).</summary>
     public double? DurationSeconds { get; init; }
+    /// <summary>The video stream's own duration where the container records one (MP4 does, Matroska does not).</summary>
+    public double? VideoDurationSeconds { get; init; }
 
     /// <summary>The exact frame count when the container records it, else duration × average rate (for progress only).</summary>
     public long? EstimatedFrames
@@ -36,7 +39,11 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
 /// A decoded frame: packed pixels and its presentation time in nanoseconds from the start of the
 /// file (the first frame may start later than the audio; keeping that offset keeps them in sync).
 /// </summary>
-public sealed record DecodedFrame(byte[] Pixels, long PtsNs);
+public sealed record DecodedFrame(byte[] Pixels, long PtsNs)
+{
+    /// <summary>The stream had another size here (it changed mid-stream); ffmpeg scaled the frame to the first size.</summary>
+    public bool Resized { get; init; }
+}
 
 /// <summary>"num/den" strings as ffmpeg prints frame rates and time bases.</summary>
 public static class Rational
@@ -51,6 +58,10 @@ public static class Rational
         if (parts.Length == 1) return true;
         return parts.Length == 2 && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out den) && den != 0;
     }
+
+    /// <summary>One frame at <paramref name="rate"/> ("25", "30000/1001") in nanoseconds; 40 ms (25 fps) when the rate is unknown.</summary>
+    public static long FrameNs(string? rate) =>
+        TryParse(rate, out var num, out var den) && num > 0 && den > 0 ? TicksToNs(1, den, num) : 40_000_000;
 
     /// <summary>ticks × num/den seconds in nanoseconds, rounded half away from zero, exact for any 64-bit tick count.</summary>
     public static long TicksToNs(long ticks, long num, long den)
@@ -78,7 +89,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,time_base:stream_tags=rotate:stream_side_data=rotation:format=duration",
+                "stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION:stream_side_data=rotation:format=duration",
                 "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path);
@@ -98,8 +109,9 @@ public static class VideoFile
             int? count = video.TryGetProperty("nb_frames", out var n) && int.TryParse(n.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : null;
             int rotation = ReadRotation(video);
             if (rotation % 180 != 0) (w, h) = (h, w);
-            double? duration = doc.RootElement.TryGetProperty("format", out var f) && f.TryGetProperty("duration", out var d)
-                && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var secs) ? secs : null;
+            static double? Seconds(JsonElement e) => e.TryGetProperty("duration", out var d)
+                && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var secs) && secs > 0 ? secs : null;
+            double? duration = doc.RootElement.TryGetProperty("format", out var f) ? Seconds(f) : null;
             var audio = Codecs("audio");
             return new VideoInfo(w, h, rate, count, audio.Count > 0)
             {
@@ -108,6 +120,7 @@ public static class VideoFile
                 AudioCodecs = audio,
                 SubtitleCodecs = Codecs("subtitle"),
                 DurationSeconds = duration,
+                VideoDurationSeconds = Seconds(video) ?? TagDuration(video),
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
@@ -115,6 +128,12 @@ public static class VideoFile
             throw new MediaException($"{path}: ffprobe could not describe it (not a video?)");
         }
     }
+
+    /// <summary>A Matroska stream's duration from its DURATION tag ("HH:MM:SS.nnnnnnnnn"), which ffmpeg's muxer writes per stream.</summary>
+    private static double? TagDuration(JsonElement video) =>
+        video.TryGetProperty("tags", out var tags) && tags.TryGetProperty("DURATION", out var tag)
+        && TimeSpan.TryParseExact(tag.GetString()?[..Math.Min(tag.GetString()!.Length, 16)], @"hh\:mm\:ss\.FFFFFFF", CultureInfo.InvariantCulture, out var t)
+        && t > TimeSpan.Zero ? t.TotalSeconds : null;
 
     /// <summary>Display rotation from the stream's display matrix, else its legacy rotate tag, as 0/90/180/270.</summary>
     private static int ReadRotation(JsonElement video)
@@ -128,16 +147,18 @@ public static class VideoFile
         return ((int)Math.Round((degrees ?? 0) / 90) % 4 + 4) % 4 * 90;
     }
 
-    private static readonly Regex ShowInfoFrame = new(@"\] n:\s*\d+ pts:\s*(-?\d+|NOPTS)", RegexOptions.Compiled);
+    private static readonly Regex ShowInfoFrame = new(@"\] n:\s*\d+ pts:\s*(-?\d+|NOPTS).*? s:(\d+)x(\d+) ", RegexOptions.Compiled);
     private static readonly Regex ShowInfoTimeBase = new(@"config in time_base: (\d+)/(\d+)", RegexOptions.Compiled);
+    private static readonly Regex DecodeError = new(@"error|invalid|corrupt|partial file", RegexOptions.Compiled | RegexOptions.IgnoreCase);
 
     /// <summary>
     /// Decodes every frame as packed rgb24 (H, W, 3) or gray8, streaming, upright, with its timestamp.
     /// Frames are passed through as decoded (no frame-rate conversion); ffmpeg's showinfo filter
-    /// reports each one's pts on stderr. A truncated last frame, a decoder error or no frames at all
-    /// is a <see cref="MediaException"/>. Abandoning the enumeration stops ffmpeg.
+    /// reports each one's pts and size on stderr. A truncated last frame, a decoder error or no frames at all
+    /// is a <see cref="MediaException"/>. Abandoning the enumeration stops ffmpeg. <paramref name="log"/>
+    /// gathers what the decoding lost on the way (see <see cref="DecodeLog"/>).
     /// </summary>
-    public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24)
+    public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24, DecodeLog? log = null)
     {
         var psi = new ProcessStartInfo(Ffmpeg.FfmpegPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[]
@@ -147,8 +168,9 @@ public static class VideoFile
                  })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new MediaException($"could not start ffmpeg for {path}");
-        var timestamps = new BlockingCollection<long?>();
+        var shown = new BlockingCollection<(long? Pts, int Width, int Height)>();
         var lastLines = new ConcurrentQueue<string>();
+        string? lastError = null;
         long tbNum = 1, tbDen = 1;
         var stderr = Task.Run(() =>
         {
@@ -159,25 +181,26 @@ public static class VideoFile
                     if (ShowInfoTimeBase.Match(line) is { Success: true } tb)
                         (tbNum, tbDen) = (long.Parse(tb.Groups[1].Value, CultureInfo.InvariantCulture), Math.Max(1, long.Parse(tb.Groups[2].Value, CultureInfo.InvariantCulture)));
                     else if (ShowInfoFrame.Match(line) is { Success: true } m)
-                        timestamps.Add(m.Groups[1].Value == "NOPTS" ? null : Rational.TicksToNs(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), tbNum, tbDen));
+                        shown.Add((m.Groups[1].Value == "NOPTS" ? null : Rational.TicksToNs(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), tbNum, tbDen),
+                            int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)));
                     else if (!line.Contains("Parsed_showinfo", StringComparison.Ordinal))
                     {
                         lastLines.Enqueue(line.Trim());
                         while (lastLines.Count > 8) lastLines.TryDequeue(out _);
+                        if (DecodeError.IsMatch(line)) lastError = Ffmpeg.Plain(line);
                     }
                 }
             }
             finally
             {
-                timestamps.CompleteAdding();
+                shown.CompleteAdding();
             }
         });
         try
         {
             var stdout = p.StandardOutput.BaseStream;
             int frameBytes = info.Width * info.Height * ImageIO.Channels(format);
-            Rational.TryParse(info.FrameRate, out var rateNum, out var rateDen);
-            long nominalNs = rateNum > 0 ? Rational.TicksToNs(1, rateDen, rateNum) : 40_000_000;
+            long nominalNs = Rational.FrameNs(info.FrameRate);
             int frames = 0;
             long? origin = null;
             long previous = -1;
@@ -187,7 +210,7 @@ public static class VideoFile
                 int read = stdout.ReadAtLeast(buffer, frameBytes, throwOnEndOfStream: false);
                 if (read == 0) break;
                 if (read < frameBytes) throw new MediaException($"{path}: frame {frames} is truncated ({read} of {frameBytes} bytes)");
-                long? pts = timestamps.TryTake(out var t, Timeout.Infinite) ? t : null;
+                var (pts, w, h) = shown.TryTake(out var s, Timeout.Infinite) ? s : (null, info.Width, info.Height);
                 // Times count from the file's start as ffmpeg reports them; only a negative start is moved to 0.
                 origin ??= Math.Min(0, pts ?? 0);
                 // A frame without a timestamp follows the previous at the nominal rate; one that repeats or
@@ -197,13 +220,16 @@ public static class VideoFile
                     : previous + Math.Max(1, Rational.TicksToNs(1, tbNum, tbDen));
                 previous = ns;
                 frames++;
-                yield return new DecodedFrame(buffer, ns);
+                bool resized = (w, h) != (info.Width, info.Height);
+                log?.Add(ns, resized ? (w, h) : null);
+                yield return new DecodedFrame(buffer, ns) { Resized = resized };
             }
             p.WaitForExit();
             stderr.Wait();
             if (p.ExitCode != 0)
                 throw new MediaException($"{path}: ffmpeg failed to decode: {(lastLines.LastOrDefault() is { } why ? why : $"exit code {p.ExitCode}")}");
             if (frames == 0) throw new MediaException($"{path}: the video has no frames");
+            log?.Finish(lastError);
         }
         finally
         {

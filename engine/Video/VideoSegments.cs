@@ -2,36 +2,62 @@ using System.Text;
 
 namespace Reel.Engine.Video;
 
+/// <summary>A separately encoded piece of a video: its file, its first frame's time and how many frames it holds.</summary>
+public sealed record VideoPiece(string Path, long StartNs, int Frames);
+
 /// <summary>
 /// Joins separately encoded pieces of one video (each a shot or chunk, so a long run can resume
 /// at a piece boundary) into the final file with the source's audio, subtitles and metadata.
 /// The pieces are stream-copied, never re-encoded. Each piece's timestamps start at zero; the
 /// concat script places piece k at its first frame's original time, in whole microseconds (the
 /// script's resolution) computed from the absolute start, so rounding never accumulates.
+/// Every piece is read back before the join and the joined file after it, before it replaces
+/// anything: ffmpeg's concat skips a listed file that is gone and can exit 0 on a full disk.
 /// </summary>
 public static class VideoSegments
 {
+    private const string ListName = "pieces.ffconcat";
+
     /// <param name="note">Told about streams that had to be converted or left out.</param>
-    public static void Join(IReadOnlyList<(string Path, long StartNs)> pieces, string output, (string Path, VideoInfo Info)? streamSource,
-        Action<string>? note = null)
+    public static void Join(IReadOnlyList<VideoPiece> pieces, string output, (string Path, VideoInfo Info)? streamSource,
+        Action<string>? note = null, CancellationToken cancel = default)
     {
         if (pieces.Count == 0) throw new ArgumentException("no pieces to join");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(pieces[0].Path))!;
+        if (pieces.Any(p => Path.GetDirectoryName(Path.GetFullPath(p.Path)) != folder))
+            throw new ArgumentException("the pieces of one video live in one folder");
+        int width = 0, height = 0;
+        for (int k = 0; k < pieces.Count; k++)
+        {
+            var p = pieces[k];
+            var what = $"piece {k + 1} of {pieces.Count} ({p.Path})";
+            if (!File.Exists(p.Path)) throw new MediaException($"{what} is missing; run the same command with --resume to make it again");
+            var got = VideoVerifier.Verify(p.Path, new VideoExpectation(p.Frames, width, height), what, cancel: cancel);
+            (width, height) = (got.Width, got.Height);
+        }
+        // Names relative to the script (ffconcat resolves them against its own folder), so no
+        // character of the output's path (a quote, a newline) ever has to be escaped in it.
         var list = new StringBuilder("ffconcat version 1.0\n");
         for (int k = 0; k < pieces.Count; k++)
         {
-            list.Append("file '").Append(pieces[k].Path.Replace("'", @"'\''")).Append("'\n");
+            list.Append("file '").Append(Path.GetFileName(pieces[k].Path).Replace("'", @"'\''")).Append("'\n");
             if (k + 1 < pieces.Count)
             {
                 long us = VideoWriter.Microseconds(pieces[k + 1].StartNs) - VideoWriter.Microseconds(pieces[k].StartNs);
                 list.Append("duration ").Append(VideoWriter.Seconds(us * 1000)).Append('\n');
             }
         }
-        var listPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(pieces[0].Path))!, "pieces.ffconcat");
+        var listPath = Path.Combine(folder, ListName);
         File.WriteAllText(listPath, list.ToString());
+        var expected = new VideoExpectation(pieces.Sum(p => p.Frames), width, height)
+        {
+            MinDurationSeconds = (pieces[^1].StartNs - pieces[0].StartNs) / 1e9,
+        };
+        TempFile.RemoveOrphans(output);
         TempFile.WriteAtomically(output, tmp =>
         {
             // The first piece is put back at its own start (video that begins after the audio stays so).
-            var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-itsoffset", VideoWriter.Seconds(pieces[0].StartNs), "-f", "concat", "-safe", "0", "-i", listPath };
+            var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-itsoffset", VideoWriter.Seconds(pieces[0].StartNs), "-f", "concat", "-i", listPath };
             if (streamSource is { } src) args.AddRange(new[] { "-i", src.Path });
             args.AddRange(new[] { "-map", "0:v:0", "-c:v", "copy" });
             if (streamSource is { } s)
@@ -41,7 +67,8 @@ public static class VideoSegments
                 foreach (var n in notes) note?.Invoke(n);
             }
             args.Add(tmp);
-            Ffmpeg.Run(Ffmpeg.FfmpegPath, args, ReadOnlyMemory<byte>.Empty, output);
+            var errors = Ffmpeg.Write(args, output, cancel);
+            VideoVerifier.Verify(tmp, expected, $"{output} (joined from {pieces.Count} pieces)", errors, cancel);
         });
     }
 }

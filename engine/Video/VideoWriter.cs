@@ -54,6 +54,9 @@ public sealed class VideoWriter : IDisposable
     private readonly BlockingCollection<(byte[] Pixels, long PtsNs)> _queue = new(FramesInFlight);
     private readonly Task _feeder;
     private readonly int _frameBytes;
+    private readonly int _outWidth, _outHeight;
+    private int _frames;
+    private long _firstPtsNs, _lastPtsNs;
     private bool _completed;
     private bool _disposed;
 
@@ -63,15 +66,19 @@ public sealed class VideoWriter : IDisposable
     /// after its audio (common: encoder delay) is put back in place with an input offset.
     /// </param>
     /// <param name="note">Told about streams that had to be converted or left out.</param>
+    /// <param name="frameDurationNs">How long a frame lasts when the next one does not say (the last one): the source's nominal rate.</param>
     public VideoWriter(string path, int width, int height, string timeBase, EncodeSettings? settings = null,
-        (string Path, VideoInfo Info)? streamSource = null, long startNs = 0, Action<string>? note = null)
+        (string Path, VideoInfo Info)? streamSource = null, long startNs = 0, Action<string>? note = null, long frameDurationNs = 0)
     {
         settings ??= new EncodeSettings();
         _target = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(_target)!;
         if (!Directory.Exists(dir)) throw new MediaException($"output folder does not exist: {dir}");
+        TempFile.RemoveOrphans(_target);
         _tmp = TempFile.Beside(_target);
         _frameBytes = width * height * 3;
+        bool pad = settings.NeedsEvenSize && (width % 2 != 0 || height % 2 != 0);
+        (_outWidth, _outHeight) = pad ? (width + width % 2, height + height % 2) : (width, height);
         var args = new List<string> { "-hide_banner", "-v", "error", "-y" };
         if (startNs > 0) args.AddRange(new[] { "-itsoffset", Seconds(startNs) });
         args.AddRange(new[] { "-f", "matroska", "-i", "-" });
@@ -83,7 +90,7 @@ public sealed class VideoWriter : IDisposable
             args.AddRange(copy);
             foreach (var n in notes) note?.Invoke(n);
         }
-        if (settings.NeedsEvenSize && (width % 2 != 0 || height % 2 != 0))
+        if (pad)
             args.AddRange(new[] { "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2" });
         args.AddRange(settings.Arguments());
         args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", timeBase, _tmp });
@@ -93,7 +100,7 @@ public sealed class VideoWriter : IDisposable
         _stderr = _process.StandardError.ReadToEndAsync();
         _feeder = Task.Run(() =>
         {
-            var mkv = new MatroskaRawWriter(_process.StandardInput.BaseStream, width, height, PixelFormat.Rgb24);
+            var mkv = new MatroskaRawWriter(_process.StandardInput.BaseStream, width, height, PixelFormat.Rgb24, frameDurationNs);
             foreach (var (pixels, pts) in _queue.GetConsumingEnumerable()) mkv.WriteFrame(pixels, pts);
         });
     }
@@ -123,23 +130,35 @@ public sealed class VideoWriter : IDisposable
         {
             throw Failure();
         }
+        if (_frames++ == 0) _firstPtsNs = ptsNs;
+        _lastPtsNs = ptsNs;
     }
 
-    /// <summary>Finishes the stream and moves the video into place.</summary>
-    public void Complete()
+    /// <summary>
+    /// Finishes the stream, reads the video back (every frame sent, decodable: see
+    /// <see cref="VideoVerifier"/>) and only then moves it into place. Cancelling stops ffmpeg.
+    /// </summary>
+    public void Complete(CancellationToken cancel = default)
     {
         _queue.CompleteAdding();
-        try
+        using (cancel.Register(() => Ffmpeg.Stop(_process)))
         {
-            _feeder.Wait();
-            _process.StandardInput.Close();
+            try
+            {
+                _feeder.Wait(CancellationToken.None);
+                _process.StandardInput.Close();
+            }
+            catch (Exception e) when (e is IOException or AggregateException)
+            {
+                // ffmpeg stopped reading; its exit code and stderr say why.
+            }
+            _process.WaitForExit();
         }
-        catch (Exception e) when (e is IOException or AggregateException)
-        {
-            // ffmpeg stopped reading; its exit code and stderr say why.
-        }
-        _process.WaitForExit();
+        cancel.ThrowIfCancellationRequested();
         if (_process.ExitCode != 0) throw Failure();
+        VideoVerifier.Verify(_tmp, new VideoExpectation(_frames, _outWidth, _outHeight) { MinDurationSeconds = (_lastPtsNs - _firstPtsNs) / 1e9 },
+            _target, _stderr.Result, cancel);
+        TempFile.FlushToDisk(_tmp);
         File.Move(_tmp, _target, overwrite: true);
         _completed = true;
     }
@@ -148,8 +167,7 @@ public sealed class VideoWriter : IDisposable
     {
         if (!_process.HasExited && !_process.WaitForExit(10_000)) _process.Kill();
         _process.WaitForExit();
-        var lines = _stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return new MediaException($"{_target}: ffmpeg failed to encode: {(lines.Length > 0 ? lines[^1] : $"exit code {_process.ExitCode}")}");
+        return new MediaException($"{_target}: ffmpeg failed to encode: {Ffmpeg.Reason(_stderr.Result) ?? $"exit code {_process.ExitCode}"}");
     }
 
     public void Dispose()

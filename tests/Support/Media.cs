@@ -64,6 +64,12 @@ public static class Media
             .Select(l => long.Parse(l, CultureInfo.InvariantCulture) * (double)num / den).Order().ToList();
     }
 
+    /// <summary>How many frames of the first video stream decode, counted by ffprobe (independently of reel's own check).</summary>
+    public static int CountFrames(string path) =>
+        int.Parse(System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
+            new[] { "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path },
+            ReadOnlyMemory<byte>.Empty, path)).Trim(), CultureInfo.InvariantCulture);
+
     /// <summary>codec_type:codec_name of every stream.</summary>
     public static IReadOnlyList<string> Streams(string path) =>
         System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,

@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// SIGINT (Ctrl-C) and SIGTERM (what Slurm, Kubernetes, systemd and `kill` send) both stop a
+/// command the same way: the token commands watch is cancelled, they remove their partial files
+/// and keep finished work, and the process exits with 128 + the signal's number (130, 143), as
+/// shells and schedulers expect. A command that has not stopped <see cref="Grace"/> after the
+/// signal, or a second signal, ends the process at once with that code (what it leaves is
+/// removed by the next run: temporaries carry their owner's process id).
+/// </summary>
+public static class StopSignal
+{
+    private const int SigInt = 2, SigTerm = 15;
+    /// <summary>How long a command may take to stop cleanly after the signal.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(20);
+
+    private static readonly CancellationTokenSource Stop = new();
+    private static readonly TaskCompletionSource Deadline = new();
+    private static int _signal;
+
+    /// <summary>Cancelled by the first SIGINT or SIGTERM.</summary>
+    public static CancellationToken Token => Stop.Token;
+
+    /// <summary>128 + the number of the signal that stopped the command (130 when none did, as for Ctrl-C).</summary>
+    public static int ExitCode => 128 + (_signal == 0 ? SigInt : _signal);
+
+    /// <summary>The signal's name for messages ("SIGTERM"), or null when none came.</summary>
+    public static string? Name => _signal switch { 0 => null, SigTerm => "SIGTERM", _ => "SIGINT" };
+
+    /// <summary>
+    /// Watches for the signals while <paramref name="command"/> runs; returns its exit code, or
+    /// <see cref="ExitCode"/> when it did not stop in time.
+    /// </summary>
+    public static int Run(Func<CancellationToken, Task<int>> command)
+    {
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Received(c, SigInt));
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Received(c, SigTerm));
+        var run = command(Token);
+        if (Task.WhenAny(run, Deadline.Task).GetAwaiter().GetResult() == run) return run.GetAwaiter().GetResult();
+        Console.Error.WriteLine($"reel: stopped by {Name} before it could clean up; the next run removes what was left");
+        return ExitCode;
+    }
+
+    private static void Received(PosixSignalContext context, int signal)
+    {
+        context.Cancel = true;
+        if (Interlocked.CompareExchange(ref _signal, signal, 0) != 0)
+        {
+            Deadline.TrySetResult();
+            return;
+        }
+        Stop.Cancel();
+        Task.Delay(Grace).ContinueWith(_ => Deadline.TrySetResult(), TaskScheduler.Default);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using Reel.Engine.Models;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>
+/// How a restore spends its memory budget (<c>--memory-mb</c>), decided before any work starts.
+/// The budget covers what grows with the frame size and the shot length: the networks' working
+/// memory for one frame (activations, measured on this code at 128×96 to 512×384 and rounded up:
+/// DnCNN ≈ 14 bytes per pixel per feature channel, 0.9 KiB at 64; the colorizer's full-size colour
+/// conversions ≈ 0.2 KiB per pixel; one U-Net training step ≈ 5.3 KiB per training pixel at width
+/// 32, in proportion to the width), the decode and encode queues, and, with what is left, the
+/// frames waiting for their prior (beyond it they wait on disk). A frame that alone needs more
+/// than the budget, or whose tensors would not fit a .NET array, is refused in one line.
+/// Not covered (fixed, whatever the clip): the runtime, the networks' weights and prepared
+/// kernels (the colorizer's are about 0.7 GB), and per shot the prior's weights, gradients and
+/// Adam state (<see cref="PriorFixedBytes"/>).
+/// </summary>
+public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
+{
+    private const long DnCnnBytesPerPixelPerChannel = 18;
+    private const long ColorizeBytesPerPixel = 320;
+    private const long TrainingBytesPerPixelAtWidth32 = 6656;
+    /// <summary>Decoded frames ahead, frames on their way to ffmpeg, and a frame's own float copies.</summary>
+    private const long QueueBytesPerPixel = 96;
+
+    /// <summary>What is left for frames waiting for their prior; may be 0 (then they all wait on disk).</summary>
+    public long StoreBytes => Math.Max(0, BudgetBytes - WorkingBytes);
+
+    /// <summary>The plan for <paramref name="width"/>×<paramref name="height"/> frames, or a <see cref="ReelException"/> saying why none fits.</summary>
+    public static MemoryPlan For(int width, int height, RestoreOptions options)
+    {
+        long pixels = (long)width * height;
+        long trainPixels = 0;
+        var prior = options.Prior;
+        if (options.Stabilize)
+        {
+            int scale = prior.Mode == StabilizeMode.Chroma ? Math.Max(1, prior.ChromaScale) : 1;
+            trainPixels = Padded(Math.Max(1, width / scale)) * Padded(Math.Max(1, height / scale));
+        }
+        // The largest single tensor: a frame, a DnCNN feature map, or the U-Net's first decoder input.
+        long largest = Math.Max(3 * pixels, Math.Max(options.Denoiser is { } d ? (long)d.Width * pixels : 0, 2L * prior.Width * trainPixels));
+        if (largest > Array.MaxLength)
+            throw new ReelException($"{width}×{height} frames are too large for reel: one of their tensors would hold {largest:N0} values, " +
+                                    $"more than the {Array.MaxLength:N0} an array can");
+        long denoise = options.Denoiser is { } dn ? DnCnnBytesPerPixelPerChannel * dn.Width * pixels : 0;
+        long colorize = options.Colorizer is null ? 0 : ColorizeBytesPerPixel * pixels;
+        long train = TrainingBytesPerPixelAtWidth32 * prior.Width / 32 * trainPixels;
+        long working = QueueBytesPerPixel * pixels + Math.Max(denoise + colorize, train);
+        var budget = options.MemoryBudgetBytes;
+        if (working > budget)
+            throw new ReelException(string.Create(CultureInfo.InvariantCulture,
+                $"{width}×{height} frames need about {Mib(working)} MiB of working memory ({Largest(denoise, colorize, train)}), " +
+                $"more than the {Mib(budget)} MiB of --memory-mb; raise it to at least {Mib(working) + 1}"));
+        return new MemoryPlan(budget, working);
+    }
+
+    /// <summary>
+    /// Memory the prior holds per shot whatever the frame size: its weights, their gradients,
+    /// Adam's two moments and the packed copies the convolutions use (measured: ≈ 220 MB at width 32).
+    /// </summary>
+    public static long PriorFixedBytes(StabilizeOptions prior) =>
+        8 * sizeof(float) * VideoPrior.Layout(prior.Width, prior.Irt ? 6 : 3).Sum(p => p.Shape.ElementCount);
+
+    private static long Padded(int size) => (size + VideoPrior.SizeMultiple - 1) / VideoPrior.SizeMultiple * (long)VideoPrior.SizeMultiple;
+
+    private static long Mib(long bytes) => (bytes + (1 << 20) - 1) >> 20;
+
+    /// <summary>Which stage needs the most (the stages take turns, so the largest sets the need).</summary>
+    private static string Largest(long denoise, long colorize, long train) =>
+        train > denoise + colorize ? $"most for training the prior: {Mib(train)} MiB"
+        : denoise + colorize > 0 ? $"most for {(colorize == 0 ? "denoising" : denoise == 0 ? "colorizing" : "denoising and colorizing")}: {Mib(denoise + colorize)} MiB"
+        : "the frame queues";
+}

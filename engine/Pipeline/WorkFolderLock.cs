@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>
+/// This process's exclusive claim on a work folder: an advisory lock (flock) on the lock file in
+/// it, which the kernel releases when the process ends, however it ends, so a crash or SIGKILL
+/// never leaves a stale lock behind. The lock file holds the owner's process id, so a run that
+/// is refused can say who holds the folder. The lock is on the file, not its name: runs that
+/// reach the folder through different paths (a symbolic link, a bind mount) still exclude each
+/// other.
+/// </summary>
+public sealed class WorkFolderLock : IDisposable
+{
+    /// <summary>The lock file's name inside the folder; whoever clears the folder leaves it alone.</summary>
+    public const string FileName = ".reel.lock";
+
+    private readonly Descriptor _fd;
+    private readonly string _path;
+
+    private WorkFolderLock(string folder, Descriptor fd, string path) => (Folder, _fd, _path) = (folder, fd, path);
+
+    public string Folder { get; }
+
+    /// <summary>
+    /// Claims <paramref name="folder"/> (made if missing) or refuses with a one-line
+    /// <see cref="ReelException"/> naming the process that holds it.
+    /// </summary>
+    /// <param name="purpose">What holding the folder means, for the refusal ("restoring into out.mp4").</param>
+    public static WorkFolderLock Acquire(string folder, string purpose)
+    {
+        folder = Path.GetFullPath(folder);
+        var path = Path.Combine(folder, FileName);
+        // Each pass either claims the file the path names or learns that another run holds it; a pass
+        // only repeats when the folder was removed or replaced under it, which ends when its owner does.
+        for (int attempt = 0; ; attempt++)
+        {
+            Directory.CreateDirectory(folder);
+            int fd = Libc.Open(path, Libc.ORdwr | Libc.OCreat | Libc.OCloexec, 0b110_100_100);
+            if (fd < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == Libc.ENoent && attempt < 100) continue;
+                throw Libc.Fail("open", path);
+            }
+            var handle = new Descriptor(fd);
+            if (Libc.Flock(fd, Libc.LockEx | Libc.LockNb) != 0)
+            {
+                var error = Marshal.GetLastPInvokeError() == Libc.EAgain ? null : Libc.Fail("flock", path);
+                if (error is not null)
+                {
+                    handle.Dispose();
+                    throw error;
+                }
+                var owner = ReadOwner(handle);
+                handle.Dispose();
+                throw new ReelException($"another reel process (pid {owner}) is {purpose}; wait for it to finish or stop it ({folder} is locked)");
+            }
+            // The previous owner may have removed the folder between our open and our lock: then we
+            // hold a file nobody else will ever see, and must lock what the path names now.
+            if (Libc.Identity(path) != Libc.IdentityOf(fd, path))
+            {
+                handle.Dispose();
+                continue;
+            }
+            var pid = Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
+            unsafe
+            {
+                fixed (byte* p = pid)
+                    if (Libc.Ftruncate(fd, 0) != 0 || Libc.Pwrite(fd, p, (nuint)pid.Length, 0) != pid.Length)
+                    {
+                        var error = Libc.Fail("write", path);
+                        handle.Dispose();
+                        throw error;
+                    }
+            }
+            return new WorkFolderLock(folder, handle, path);
+        }
+    }
+
+    /// <summary>The holder's pid as it wrote it; it writes it right after locking, so a reader may briefly find the file empty.</summary>
+    private static string ReadOwner(Descriptor handle)
+    {
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            Span<byte> buffer = stackalloc byte[32];
+            nint n;
+            unsafe
+            {
+                fixed (byte* p = buffer) n = Libc.Pread((int)handle.DangerousGetHandle(), p, (nuint)buffer.Length, 0);
+            }
+            if (n > 0 && int.TryParse(Encoding.ASCII.GetString(buffer[..(int)n]).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                return pid.ToString(CultureInfo.InvariantCulture);
+            Thread.Sleep(25);
+        }
+        return "unknown";
+    }
+
+    /// <summary>Removes the folder and everything in it, then lets go of the claim.</summary>
+    public void DeleteFolder()
+    {
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Folder))
+        {
+            if (Path.GetFileName(entry) == FileName) continue;
+            if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
+            else File.Delete(entry);
+        }
+        File.Delete(_path);
+        try
+        {
+            Directory.Delete(Folder);
+        }
+        catch (IOException)
+        {
+            // Another run made its lock file here after ours was unlinked: the folder is its now.
+        }
+        Dispose();
+    }
+
+    public void Dispose() => _fd.Dispose();
+
+    /// <summary>The lock file's descriptor; closing it releases the lock.</summary>
+    private sealed class Descriptor : SafeHandleMinusOneIsInvalid
+    {
+        public Descriptor(int fd) : base(ownsHandle: true) => SetHandle(fd);
+
+        protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
+    }
+}

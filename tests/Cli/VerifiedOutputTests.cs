@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Reel.Engine.Pipeline;
+using Reel.Engine.Video;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>
+/// Nothing ffmpeg writes is trusted until it is read back (issue 23, failures 1 and 2): a disk
+/// that fills during a piece or during the join, and a piece that vanishes before the join, end in
+/// one error line that gives the cause, with the old output untouched, the finished pieces kept,
+/// and a `--resume` that finishes the film. No networks run: these are about the files.
+/// </summary>
+public class VerifiedOutputTests
+{
+    private static IReadOnlyList<string> ErrorLines(string stderr) =>
+        stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("reel: ")).ToList();
+
+    private static int PiecesRecorded(string output)
+    {
+        var job = Path.Combine(RestoreJob.FolderFor(output), "job.json");
+        Assert.True(File.Exists(job), $"the work folder's record {job} is gone");
+        return JsonDocument.Parse(File.ReadAllText(job)).RootElement.GetProperty("Pieces").GetArrayLength();
+    }
+
+    [Theory]
+    [InlineData("join")]
+    [InlineData("piece")]
+    public void AFullDiskKeepsTheOldOutputAndTheFinishedPieces(string fillsDuring)
+    {
+        // A reference run on a roomy disk: the size the output (and so the pieces together) will have.
+        var scratch = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(scratch, seconds: 2.4);
+        var reference = Path.Combine(scratch, "reference.mp4");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(clip, reference));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        long outputBytes = new FileInfo(reference).Length, clipBytes = new FileInfo(clip).Length;
+
+        // Room for the input, the old output and then: every piece but not the joined copy, or
+        // one and a half pieces (the second fills the disk).
+        long room = fillsDuring == "join" ? outputBytes * 3 / 2 : outputBytes / 2;
+        using var disk = new Tmpfs(clipBytes + outputBytes + room + 16 * 1024);
+        var input = Path.Combine(disk.Folder, "in.mp4");
+        var output = Path.Combine(disk.Folder, "out.mp4");
+        File.Copy(clip, input);
+        File.Copy(reference, output);
+        var oldOutput = File.ReadAllBytes(output);
+
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode} on a full disk:\n{r.Stderr}");
+        var lines = ErrorLines(r.Stderr);
+        Assert.True(lines.Count == 1 && lines[0].StartsWith("reel: error: "), r.Stderr);
+        Assert.Contains("No space left on device", lines[0]);
+        Assert.Contains("--resume", lines[0]);
+        Assert.Equal(oldOutput, File.ReadAllBytes(output));
+        Assert.Equal(fillsDuring == "join" ? 3 : 1, PiecesRecorded(output));
+        // No partial file beside the output: only the input, the old output and the work folder.
+        Assert.Equal(new[] { ".out.mp4.reel-work", "in.mp4", "out.mp4" }, Directory.GetFileSystemEntries(disk.Folder).Select(Path.GetFileName).Order());
+
+        disk.Grow(clipBytes + 4 * outputBytes + 64 * 1024);
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(24, Media.CountFrames(output));
+        Assert.Equal(new[] { "in.mp4", "out.mp4" }, Directory.GetFileSystemEntries(disk.Folder).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void APieceThatVanishesBeforeTheJoinIsNotAShortFilm()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 2.4);
+        var output = Path.Combine(dir, "out.mp4");
+        File.WriteAllText(output, "the old output");
+        using var wrapper = FfmpegWrapper.DeletingPiece("piece-00001.nut");
+
+        var r = ReelProcess.RunWithEnvironment(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode} with a piece missing from the join:\n{r.Stderr}");
+        var lines = ErrorLines(r.Stderr);
+        Assert.True(lines.Count == 1, r.Stderr);
+        // ffmpeg's concat stops at the missing piece and exits 0: reel counts what it wrote.
+        Assert.Matches(@"holds ([0-9]|1[0-9]|2[0-3]) of the 24 frames sent", lines[0]);
+        Assert.Equal("the old output", File.ReadAllText(output));
+        Assert.Equal(3, PiecesRecorded(output));
+
+        // The real ffmpeg again: the missing piece is found on resume and made again.
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("piece-00001.nut is missing", r.Stderr);
+        Assert.Equal(24, Media.CountFrames(output));
+        Assert.Equal(Media.FrameTimes(input), Media.FrameTimes(output), (a, b) => Math.Abs(a - b) < 2e-6);
+        Assert.False(Directory.Exists(RestoreJob.FolderFor(output)));
+    }
+
+    [Fact]
+    public void AOneFrameVideoLastsOneFrame()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 0.1, audio: false);
+        Assert.Equal(1, VideoFile.Probe(input).FrameCount);
+        var output = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var info = VideoFile.Probe(output);
+        Assert.Equal(1, info.FrameCount);
+        Assert.True(info.DurationSeconds is > 0.09 and < 0.11, $"a one-frame video at 10 fps lasts {info.DurationSeconds} s");
+    }
+}
