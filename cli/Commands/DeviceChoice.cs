@@ -40,24 +40,9 @@ public static class DeviceChoice
     /// </summary>
     public static IBackend Resolve(string device, IBackend cpu, string? precision = null)
     {
-        var chosen = precision switch
-        {
-            null => (Precision?)null,
-            "fp32" => Precision.Fp32,
-            "tf32" => Precision.Tf32,
-            "bf16" => Precision.Bf16,
-            _ => throw new ReelException($"--precision must be fp32, tf32 or bf16, got '{precision}'"),
-        };
         if (device == "cpu") return cpu;
-        if (device == "emu")
-        {
-            if (chosen is not (null or Precision.Fp32))
-                throw new ReelException($"--device emu computes its convolutions on the CPU in fp32; --precision {precision} needs a GPU");
-            var emulated = EmulatedDevice.Open(EmulatedDevice.LocateLibrary());
-            Console.Error.WriteLine($"device: emu ({emulated.Description})");
-            return new CudaBackend(emulated, new HostConvolutions(emulated, FastBackend.Training));
-        }
-        var cuda = CudaBackend.TryCreate(chosen, out var reason);
+        if (device == "emu") return OpenCuda(device, precision);
+        var cuda = CudaBackend.TryCreate(Parse(precision), out var reason);
         if (cuda is not null)
         {
             Console.Error.WriteLine($"device: cuda ({cuda.Device.Description}, {cuda.ConvolutionEngine})");
@@ -67,4 +52,30 @@ public static class DeviceChoice
         Console.Error.WriteLine($"device: cpu (CUDA unavailable: {reason})");
         return cpu;
     }
+
+    /// <summary>The CUDA backend on the GPU ("cuda") or the emulated device ("emu"); no GPU is an error that says why.</summary>
+    public static CudaBackend OpenCuda(string device, string? precision)
+    {
+        var chosen = Parse(precision);
+        if (device == "emu")
+        {
+            if (chosen is not (null or Precision.Fp32))
+                throw new ReelException($"--device emu computes its convolutions on the CPU in fp32; --precision {precision} needs a GPU");
+            var emulated = EmulatedDevice.Open(EmulatedDevice.LocateLibrary());
+            Console.Error.WriteLine($"device: emu ({emulated.Description})");
+            return new CudaBackend(emulated, new HostConvolutions(emulated, FastBackend.Training));
+        }
+        var cuda = CudaBackend.TryCreate(chosen, out var reason) ?? throw new ReelException($"--device cuda: {reason}; use --device cpu or auto");
+        Console.Error.WriteLine($"device: cuda ({cuda.Device.Description}, {cuda.ConvolutionEngine})");
+        return cuda;
+    }
+
+    private static Precision? Parse(string? precision) => precision switch
+    {
+        null => null,
+        "fp32" => Precision.Fp32,
+        "tf32" => Precision.Tf32,
+        "bf16" => Precision.Bf16,
+        _ => throw new ReelException($"--precision must be fp32, tf32 or bf16, got '{precision}'"),
+    };
 }

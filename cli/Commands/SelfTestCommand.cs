@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Reel.Engine;
-using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Backends.Cuda;
 
 namespace Reel.Cli.Commands;
@@ -28,7 +27,7 @@ public static class SelfTestCommand
         var cmd = new Command("selftest", "Check every kernel, op and network on a CUDA device against the CPU") { device, precision, json };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
-            using var gpu = (CudaBackend)DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
+            using var gpu = DeviceChoice.OpenCuda(r.GetValue(device)!, r.GetValue(precision));
             bool large = gpu.Device.ComputeCapability > 0;
             var cases = SelfTest.Run(gpu, large, c => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(c.Ok ? "ok  " : "FAIL")} {c.Name,-32} rel. error {c.MaxRelativeError:G3} (≤ {c.Tolerance:G3}) {c.Detail}")));
