@@ -88,6 +88,7 @@ public class ConvBenchmarks : IWork
     public class WeightGradient : IWork
     {
         private Tensor _x = null!, _dy = null!, _w = null!, _dw = null!;
+        private IPreparedOp _gradient = null!;
 
         public static IEnumerable<string> Names => GradientCases;
 
@@ -103,10 +104,11 @@ public class ConvBenchmarks : IWork
             _dy = Random(new Shape(1, cout, size, size), rng, 1f);
             _w = Random(new Shape(cout, cin, 3, 3), rng, 0.05f);
             _dw = new Tensor(_w.Shape);
+            _gradient = FastBackend.Training.Prepare(new Conv2dBackwardWeightOp(new Conv2dOp(cin, cout, 3, 3, 1, 1)));
         }
 
         [Benchmark(Description = "conv weight gradient")]
-        public void Run() => Backward.ConvWeights(_x, _dy, _dw, null);
+        public void Run() => _gradient.RunInto(_dw, _x, _dy);
 
         public (double, string) Work(string caseName) => new ConvBenchmarks().Work(caseName);
     }

@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(WeightsCommand.Create());
         root.Subcommands.Add(KernelsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(SelfTestCommand.Create());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

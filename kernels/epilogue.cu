@@ -43,3 +43,14 @@ extern "C" __global__ void clamp_f32(const float* __restrict__ x, float* __restr
 extern "C" __global__ void relu_backward_f32(const float* __restrict__ y, float* __restrict__ grad, long long n) {
     REEL_GRID_STRIDE(i, n) if (!(y[i] > 0.0f)) grad[i] = 0.0f;
 }
+
+// y (N, Ca, HW) = a (N, Ca, HW) + channels [offset, offset + Ca) of b (N, Cb, HW): a gradient
+// accumulated from a run of another's channels (a concat's skip half). y may be a.
+extern "C" __global__ void add_channels_f32(const float* a, const float* __restrict__ b, float* y, int ca, int cb,
+                                            int offset, int hw, int batch) {
+    long long per_frame = (long long)ca * hw, total = per_frame * batch;
+    REEL_GRID_STRIDE(i, total) {
+        long long n = i / per_frame, k = i % per_frame;
+        y[i] = a[i] + b[n * cb * hw + (long long)offset * hw + k];
+    }
+}

@@ -1,7 +1,7 @@
 // Frame packing at the edges of the GPU pipeline and layout/precision changes between stages.
 //  - u8 interleaved (ffmpeg rgb24 / gray) ↔ float planes in [0, 1] (NCHW, one frame);
 //    the rounding matches ImageIO: round half away from zero after clamping to [0, 1].
-//  - float ↔ half, and NCHW float ↔ NHWC half for cuDNN's tensor-core convolutions.
+//  - float ↔ half, float ↔ bfloat16, and NCHW float ↔ NHWC half for cuDNN's tensor-core convolutions.
 #include "reel_cuda.cuh"
 
 extern "C" __global__ void pack_u8_to_f32(const unsigned char* __restrict__ src, float* __restrict__ dst,
@@ -25,6 +25,20 @@ extern "C" __global__ void convert_f32_to_f16(const float* __restrict__ src, uns
 
 extern "C" __global__ void convert_f16_to_f32(const unsigned short* __restrict__ src, float* __restrict__ dst, int n) {
     REEL_GRID_STRIDE(i, n) dst[i] = reel_h2f(src[i]);
+}
+
+// bfloat16 is a float's upper 16 bits: rounded to nearest even on the way down (a NaN stays a
+// quiet NaN), exact on the way up. Bit operations only, so NVRTC needs no cuda_bf16.h.
+extern "C" __global__ void convert_f32_to_bf16(const float* __restrict__ src, unsigned short* __restrict__ dst, long long n) {
+    REEL_GRID_STRIDE(i, n) {
+        unsigned int bits = __float_as_uint(src[i]);
+        if ((bits & 0x7fffffffu) > 0x7f800000u) dst[i] = (unsigned short)((bits >> 16) | 0x40u);
+        else dst[i] = (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+    }
+}
+
+extern "C" __global__ void convert_bf16_to_f32(const unsigned short* __restrict__ src, float* __restrict__ dst, long long n) {
+    REEL_GRID_STRIDE(i, n) dst[i] = __uint_as_float((unsigned int)src[i] << 16);
 }
 
 // A 32×32 tile of (C, HW) goes through shared memory so both the read (along HW) and the
@@ -78,5 +92,26 @@ extern "C" __global__ void copy_window_f32(const float* __restrict__ src, float*
         int y = (int)(rest % h);
         long long p = rest / h;
         dst[(p * dst_h + dst_y + y) * dst_w + dst_x + x] = src[(p * src_h + src_y + y) * src_w + src_x + x];
+    }
+}
+
+// Pads every plane (in_h, in_w) at the bottom and right to (out_h, out_w) by mirroring: the edge
+// is not repeated and a pad larger than the plane folds back again (ReferenceBackend.Mirror).
+__device__ __forceinline__ int reel_mirror(int i, int size) {
+    if (size == 1) return 0;
+    int period = 2 * (size - 1);
+    i %= period;
+    return i < size ? i : period - i;
+}
+
+extern "C" __global__ void pad_reflect_f32(const float* __restrict__ src, float* __restrict__ dst, int planes, int in_h,
+                                           int in_w, int out_h, int out_w) {
+    long long total = (long long)planes * out_h * out_w;
+    REEL_GRID_STRIDE(i, total) {
+        int x = (int)(i % out_w);
+        long long rest = i / out_w;
+        int y = (int)(rest % out_h);
+        long long p = rest / out_h;
+        dst[i] = src[(p * in_h + reel_mirror(y, in_h)) * in_w + reel_mirror(x, in_w)];
     }
 }

@@ -27,8 +27,9 @@ public static class BenchCommand
         var model = new Option<string>("--model", "-m") { Description = "dncnn (DnCNN-B gray, 20 layers) | colorizer (ECCV16) | unet (one DVP training step, width 32, 6 outputs)" };
         model.AcceptOnlyFromAmong("dncnn", "colorizer", "unet");
         var size = new Option<string>("--size") { Description = "Frame size HxW", DefaultValueFactory = _ => "256x256" };
-        var device = new Option<string>("--device") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
-        device.AcceptOnlyFromAmong("cpu", "cuda");
+        var device = new Option<string>("--device") { Description = "cpu | cuda | emu (the CUDA code path on the emulated device)", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong("cpu", "cuda", "emu");
+        var precision = DeviceChoice.PrecisionOption();
         var weights = new Option<string>("--weights", "-w") { Description = "Checkpoint to load instead of random weights (dncnn, colorizer, unet)" };
         var runs = new Option<int>("--runs") { Description = "Timed runs (the median is reported)", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first (JIT, plans, caches)", DefaultValueFactory = _ => 2 };
@@ -36,8 +37,8 @@ public static class BenchCommand
         path.AcceptOnlyFromAmong("auto", "implicit", "im2col", "winograd", "winograd4", "winograd2");
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line (median_ms, per-layer list, …)" };
         var peak = new Option<bool>("--peak") { Description = "Measure the FMA peak (GFLOP/s) on one thread and on all cores" };
-        var cmd = new Command("bench", "Time a network on the CPU: per-layer table (ms, GFLOP/s), median of repeated runs after warm-up.")
-            { model, size, device, weights, runs, warmup, path, json, peak };
+        var cmd = new Command("bench", "Time a network (on the CPU unless --device says otherwise): per-layer table (ms, GFLOP/s), median of repeated runs after warm-up.")
+            { model, size, device, precision, weights, runs, warmup, path, json, peak };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
             bool asJson = r.GetValue(json);
@@ -59,10 +60,11 @@ public static class BenchCommand
             bool training = name == "unet";
             IBackend cpu = training ? fast.ForTraining() : fast;
             // cuda without a usable GPU is a one-line error that says what is missing.
-            var backend = r.GetValue(device) == "cuda" ? DeviceChoice.Resolve("cuda", cpu) : cpu;
+            var backend = r.GetValue(device) == "cpu" ? cpu : DeviceChoice.Resolve(r.GetValue(device)!, cpu, r.GetValue(precision));
+            using var deviceMemory = backend as IDisposable;
             var profiler = new ProfilingBackend(backend);
-            var (run, phases) = Build(name, h, w, r.GetValue(weights), profiler);
-            Report(name, h, w, convPath, training, run, phases, profiler, timed, warm, asJson, r.GetValue(device)!);
+            var run = Build(name, h, w, r.GetValue(weights), profiler);
+            Report(name, h, w, convPath, training, run, profiler, timed, warm, asJson, r.GetValue(device)!);
             return 0;
         }));
         return cmd;
@@ -77,8 +79,8 @@ public static class BenchCommand
         throw new ReelException($"--size must be HxW with positive integers, e.g. 256x256; got '{s}'");
     }
 
-    /// <summary>The body to time: one forward (or one training step, with where its time went) on a fixed random input.</summary>
-    private static (Action Run, Func<StepProfile>? Phases) Build(string name, int h, int w, string? weightsPath, IBackend backend)
+    /// <summary>The body to time: one forward (or one training step) on a fixed random input, the models kept for the process's life.</summary>
+    private static Action Build(string name, int h, int w, string? weightsPath, IBackend backend)
     {
         var rng = new Random(7);
         Tensor Rand(Shape s, float lo, float hi)
@@ -89,103 +91,67 @@ public static class BenchCommand
         }
         switch (name)
         {
+            // The input lives where the backend computes; a run ends when the device has finished it.
             case "dncnn":
             {
-                var net = DnCnn.FromWeights(weightsPath is null ? RandomDnCnn(rng) : CheckpointLoader.Load(weightsPath), backend);
-                var x = Rand(new Shape(1, net.Channels, h, w), 0, 1);
-                return (() => net.Forward(x), null);
+                var net = DnCnn.FromWeights(weightsPath is null ? RandomWeights.DnCnnB(rng) : CheckpointLoader.Load(weightsPath), backend);
+                var x = backend.Import(Rand(new Shape(1, net.Channels, h, w), 0, 1));
+                return () =>
+                {
+                    using var y = net.Forward(x);
+                    backend.Synchronize();
+                };
             }
             case "colorizer":
             {
                 if (h % 8 != 0 || w % 8 != 0) throw new ReelException($"the colorizer needs a size that is a multiple of 8, got {h}x{w}");
-                var net = Colorizer.FromWeights(weightsPath is null ? RandomColorizer(rng) : CheckpointLoader.Load(weightsPath), backend);
-                var l = Rand(new Shape(1, 1, h, w), 0, 100);
-                return (() => net.Forward(l), null);
+                var net = Colorizer.FromWeights(weightsPath is null ? RandomWeights.Eccv16(rng) : CheckpointLoader.Load(weightsPath), backend);
+                var l = backend.Import(Rand(new Shape(1, 1, h, w), 0, 100));
+                return () =>
+                {
+                    using var ab = net.Forward(l);
+                    backend.Synchronize();
+                };
             }
             default:
             {
                 if (h % VideoPrior.SizeMultiple != 0 || w % VideoPrior.SizeMultiple != 0)
                     throw new ReelException($"the U-Net step needs a size that is a multiple of {VideoPrior.SizeMultiple}, got {h}x{w}");
                 var net = weightsPath is null ? VideoPrior.Create(32, 6, seed: 7) : VideoPrior.Load(weightsPath);
+                net.MoveTo(backend);
                 var trainer = new PriorTrainer(net, backend);
-                var input = Rand(new Shape(1, 3, h, w), 0, 1);
-                var processed = Rand(new Shape(1, 3, h, w), 0, 1);
+                var input = backend.Import(Rand(new Shape(1, 3, h, w), 0, 1));
+                var processed = backend.Import(Rand(new Shape(1, 3, h, w), 0, 1));
                 var kind = net.OutChannels == 6 ? PriorLossKind.Irt : PriorLossKind.L1;
-                return (() => trainer.Step(kind, input, processed, h, w), () => trainer.LastProfile);
+                return () => trainer.Step(kind, input, processed, h, w);
             }
         }
-    }
-
-    /// <summary>DnCNN-B gray in the KAIR layout: 20 convs 1→64→…→64→1, He-normal weights, zero bias.</summary>
-    private static WeightMap RandomDnCnn(Random rng)
-    {
-        var w = new WeightMap("random DnCNN-B");
-        for (int i = 0; i < 20; i++)
-        {
-            int cin = i == 0 ? 1 : 64, cout = i == 19 ? 1 : 64;
-            w.Add($"model.{2 * i}.weight", He(rng, new Shape(cout, cin, 3, 3)));
-            w.Add($"model.{2 * i}.bias", new Tensor(new Shape(cout)));
-        }
-        return w;
-    }
-
-    /// <summary>ECCV16 in the official port's key layout: He-normal convs, neutral BatchNorm, random projection.</summary>
-    private static WeightMap RandomColorizer(Random rng)
-    {
-        var w = new WeightMap("random ECCV16");
-        void Conv(string key, int cin, int cout, int k)
-        {
-            w.Add(key + ".weight", He(rng, new Shape(cout, cin, k, k)));
-            w.Add(key + ".bias", new Tensor(new Shape(cout)));
-        }
-        void Bn(string key, int c)
-        {
-            var one = new Tensor(new Shape(c));
-            Array.Fill(one.Data, 1f);
-            w.Add(key + ".weight", one);
-            w.Add(key + ".bias", new Tensor(new Shape(c)));
-            w.Add(key + ".running_mean", new Tensor(new Shape(c)));
-            w.Add(key + ".running_var", one);
-        }
-        var blocks = new[] { (1, 2, 1, 64), (2, 2, 64, 128), (3, 3, 128, 256), (4, 3, 256, 512), (5, 3, 512, 512), (6, 3, 512, 512), (7, 3, 512, 512) };
-        foreach (var (block, convs, cin, width) in blocks)
-        {
-            for (int i = 0; i < convs; i++) Conv($"model{block}.{2 * i}", i == 0 ? cin : width, width, 3);
-            Bn($"model{block}.{2 * convs}", width);
-        }
-        w.Add("model8.0.weight", He(rng, new Shape(512, 256, 4, 4), fanIn: 512 * 4));
-        w.Add("model8.0.bias", new Tensor(new Shape(256)));
-        Conv("model8.2", 256, 256, 3);
-        Conv("model8.4", 256, 256, 3);
-        Conv("model8.6", 256, Colorizer.Bins, 1);
-        w.Add("model_out.weight", He(rng, new Shape(2, Colorizer.Bins, 1, 1)));
-        return w;
-    }
-
-    private static Tensor He(Random rng, Shape s, int fanIn = 0)
-    {
-        if (fanIn == 0) fanIn = s[1] * s[2] * s[3];
-        double std = Math.Sqrt(2.0 / fanIn);
-        var t = new Tensor(s);
-        for (int i = 0; i < t.Length; i++)
-        {
-            double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
-            t.Data[i] = (float)(std * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-        return t;
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private sealed record Layer(string Name, string Input, double Ms, double Gflops, string Path);
 
-    private static void Report(string name, int h, int w, ConvPath forced, bool precise, Action run, Func<StepProfile>? phases,
+    /// <summary>The rows a training step's backward ops are summed into, in the order the table shows them.</summary>
+    private static readonly (string Name, string Path, Func<Op, bool> Has)[] BackwardRows =
+    {
+        ("loss and its gradient", "", op => op is PriorLossOp or PriorLossBackwardOp),
+        ("backward: ∂W and ∂b of every conv", "dot products", op => op is Conv2dBackwardWeightOp or Conv2dBackwardBiasOp),
+        ("backward: ∂x of every conv but the first", "ImplicitGemm", op => op is Conv2dBackwardDataOp),
+        ("backward: relu, pool, resize, concat", "", op => op is ReluBackwardOp or MaxPool2dBackwardOp or ResizeBilinearBackwardOp or SliceChannelsOp or AddOp),
+        ("Adam", "", op => op is AdamStepOp),
+    };
+
+    private static bool IsBackward(Op op) => BackwardRows.Any(r => r.Has(op));
+
+    private static void Report(string name, int h, int w, ConvPath forced, bool precise, Action run,
         ProfilingBackend profiler, int runs, int warmup, bool asJson, string device)
     {
-        var steps = new List<StepProfile>();
         for (int i = 0; i < warmup; i++) run();
         var totals = new double[runs];
         var perCall = new List<double>[0];
+        var perRow = BackwardRows.Select(_ => new List<double>()).ToArray();
+        var rowFlops = new double[BackwardRows.Length];
         IReadOnlyList<OpTiming> shape = Array.Empty<OpTiming>();
         long allocated = 0;
         for (int i = 0; i < runs; i++)
@@ -196,14 +162,19 @@ public static class BenchCommand
             run();
             totals[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
-            if (phases is not null) steps.Add(phases());
-            var calls = profiler.Calls;
+            var calls = profiler.Calls.Where(c => !IsBackward(c.Op)).ToArray();
+            for (int row = 0; row < BackwardRows.Length; row++)
+            {
+                var mine = profiler.Calls.Where(c => BackwardRows[row].Has(c.Op)).ToArray();
+                perRow[row].Add(mine.Sum(c => c.Ms));
+                rowFlops[row] = mine.Sum(c => c.Flops);
+            }
             if (i == 0)
             {
-                shape = calls.ToArray();
+                shape = calls;
                 perCall = calls.Select(_ => new List<double>()).ToArray();
             }
-            for (int c = 0; c < Math.Min(calls.Count, perCall.Length); c++) perCall[c].Add(calls[c].Ms);
+            for (int c = 0; c < Math.Min(calls.Length, perCall.Length); c++) perCall[c].Add(calls[c].Ms);
         }
         double median = Median(totals);
         var layers = new List<Layer>();
@@ -215,23 +186,17 @@ public static class BenchCommand
             layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, t.Flops / ms / 1e6, path));
         }
         double flops = shape.Sum(t => t.Flops);
-        if (steps.Count > 0)
+        for (int row = 0; row < BackwardRows.Length; row++)
         {
-            // Every conv has a weight gradient of the forward's FLOPs; all but the first an input gradient too.
-            double first = shape.FirstOrDefault(t => t.Flops > 0).Flops;
-            double Phase(Func<StepProfile, double> f) => Median(steps.Select(f).ToArray());
-            double dw = Phase(p => p.WeightGradients), dx = Phase(p => p.InputGradients);
-            layers.Add(new Layer("loss and its gradient", "", Phase(p => p.Loss), 0, ""));
-            layers.Add(new Layer("backward: ∂W of every conv", "", dw, flops / dw / 1e6, "dot products"));
-            layers.Add(new Layer("backward: ∂x of every conv but the first", "", dx, (flops - first) / dx / 1e6, "ImplicitGemm"));
-            layers.Add(new Layer("backward: relu, pool, resize, concat", "", Phase(p => p.OtherBackward), 0, ""));
-            layers.Add(new Layer("Adam", "", Phase(p => p.Adam), 0, ""));
+            if (perRow[row].All(ms => ms == 0)) continue;
+            double ms = Median(perRow[row].ToArray());
+            layers.Add(new Layer(BackwardRows[row].Name, "", ms, rowFlops[row] / ms / 1e6, BackwardRows[row].Path));
         }
         double profiled = layers.Sum(l => l.Ms);
         layers.Add(new Layer("between ops (checks, allocation)", "", Math.Max(0, median - profiled), 0, ""));
         int threads = Environment.ProcessorCount;
 
-        Console.WriteLine($"reel bench: {name} {h}x{w} on cpu ({threads} threads, conv path {forced}), {warmup} warm-up + {runs} runs");
+        Console.WriteLine($"reel bench: {name} {h}x{w} on {profiler.Name} ({threads} threads, conv path {forced}), {warmup} warm-up + {runs} runs");
         Console.WriteLine($"{"#",3}  {"layer",-44} {"input",-14} {"path",-12} {"ms",9} {"GFLOP/s",8}");
         for (int i = 0; i < layers.Count; i++)
         {

@@ -1,39 +1,81 @@
 using System.CommandLine;
 using Reel.Engine;
 using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Backends.Cuda;
+using Reel.Engine.Backends.Cuda.Emulation;
 
 namespace Reel.Cli.Commands;
 
-/// <summary>`--device auto|cpu|cuda`, shared by the commands that run networks.</summary>
+/// <summary>`--device auto|cpu|cuda|emu` and `--precision fp32|tf32|bf16`, shared by the commands that run networks.</summary>
 public static class DeviceChoice
 {
     public static Option<string> CreateOption(string defaultDevice = "auto")
     {
         var device = new Option<string>("--device")
         {
-            Description = "auto (CUDA when a usable GPU, driver, NVRTC and cuDNN are present, else CPU) | cpu | cuda",
+            Description = "auto (CUDA when a usable GPU, driver, NVRTC and cuDNN are present, else CPU) | cpu | cuda | " +
+                          "emu (the CUDA code path with its kernels emulated on the CPU and convolutions on the host: for verification, slow)",
             DefaultValueFactory = _ => defaultDevice,
         };
-        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        device.AcceptOnlyFromAmong("auto", "cpu", "cuda", "emu");
         return device;
     }
 
+    public static Option<string?> PrecisionOption()
+    {
+        var precision = new Option<string?>("--precision")
+        {
+            Description = "GPU convolutions: fp32 (the reference) | tf32 (tensor cores; the default on sm_80 and newer) | bf16 (operands rounded to bfloat16)",
+        };
+        precision.AcceptOnlyFromAmong("fp32", "tf32", "bf16");
+        return precision;
+    }
+
     /// <summary>
-    /// The backend for <paramref name="device"/>: cuda without a usable GPU is an error that
-    /// says why; auto falls back to <paramref name="cpu"/> and says why on stderr, in one line.
+    /// The backend for <paramref name="device"/>: cuda without a usable GPU is an error that says
+    /// why; auto falls back to <paramref name="cpu"/> and says why on stderr, in one line; emu is the
+    /// CUDA backend on the emulated device (fp32 only: its convolutions run on the CPU). The caller
+    /// disposes what it gets (a GPU backend holds device memory; the CPU backends hold nothing).
     /// </summary>
-    public static IBackend Resolve(string device, IBackend cpu)
+    public static IBackend Resolve(string device, IBackend cpu, string? precision = null)
     {
         if (device == "cpu") return cpu;
-        var cuda = CudaBackend.TryCreate(out var reason);
+        if (device == "emu") return OpenCuda(device, precision);
+        var cuda = CudaBackend.TryCreate(Parse(precision), out var reason);
         if (cuda is not null)
         {
-            Console.Error.WriteLine($"device: cuda ({cuda.Device.Description})");
+            Console.Error.WriteLine($"device: cuda ({cuda.Device.Description}, {cuda.ConvolutionEngine})");
             return cuda;
         }
         if (device == "cuda") throw new ReelException($"--device cuda: {reason}; use --device cpu or auto");
         Console.Error.WriteLine($"device: cpu (CUDA unavailable: {reason})");
         return cpu;
     }
+
+    /// <summary>The CUDA backend on the GPU ("cuda") or the emulated device ("emu"); no GPU is an error that says why.</summary>
+    public static CudaBackend OpenCuda(string device, string? precision)
+    {
+        var chosen = Parse(precision);
+        if (device == "emu")
+        {
+            if (chosen is not (null or Precision.Fp32))
+                throw new ReelException($"--device emu computes its convolutions on the CPU in fp32; --precision {precision} needs a GPU");
+            var emulated = EmulatedDevice.Open(EmulatedDevice.LocateLibrary());
+            Console.Error.WriteLine($"device: emu ({emulated.Description})");
+            return new CudaBackend(emulated, new HostConvolutions(emulated, FastBackend.Training));
+        }
+        var cuda = CudaBackend.TryCreate(chosen, out var reason) ?? throw new ReelException($"--device cuda: {reason}; use --device cpu or auto");
+        Console.Error.WriteLine($"device: cuda ({cuda.Device.Description}, {cuda.ConvolutionEngine})");
+        return cuda;
+    }
+
+    private static Precision? Parse(string? precision) => precision switch
+    {
+        null => null,
+        "fp32" => Precision.Fp32,
+        "tf32" => Precision.Tf32,
+        "bf16" => Precision.Bf16,
+        _ => throw new ReelException($"--precision must be fp32, tf32 or bf16, got '{precision}'"),
+    };
 }

@@ -29,7 +29,7 @@ public static partial class DeviceWorkers
     }
 
     /// <summary>Runs the workers to their end; the exit code is 0 when every one finished its part.</summary>
-    public static int Run(string workdir, Shard shard, IReadOnlyList<string> devices, string device, long budgetBytes, ProgressMode mode, CancellationToken cancel)
+    public static int Run(string workdir, Shard shard, IReadOnlyList<string> devices, string device, string? precision, long budgetBytes, ProgressMode mode, CancellationToken cancel)
     {
         var (exe, prefix) = Self();
         var workers = new List<(string Device, Shard Part, Process Process, Task Relay)>();
@@ -44,7 +44,7 @@ public static partial class DeviceWorkers
                              "restore", "run", workdir, "--shard", part.ToString(), "--device", device,
                              "--memory-mb", Math.Max(1, budgetBytes / devices.Count >> 20).ToString(CultureInfo.InvariantCulture),
                              "--progress", mode == ProgressMode.Json ? "json" : "plain",
-                         }))
+                         }.Concat(precision is null ? Array.Empty<string>() : new[] { "--precision", precision })))
                     psi.ArgumentList.Add(a);
                 psi.Environment["CUDA_VISIBLE_DEVICES"] = devices[g];
                 var p = Process.Start(psi) ?? throw new ReelException($"could not start a worker for device {devices[g]}");

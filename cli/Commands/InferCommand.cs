@@ -24,26 +24,50 @@ public static class InferCommand
         var reference = new Option<bool>("--reference") { Description = "Use the scalar reference backend (slow; for verification)" };
         var temperature = ColorizeCommand.TemperatureOption();
         var device = DeviceChoice.CreateOption("cpu");
+        var precision = DeviceChoice.PrecisionOption();
         var cmd = new Command("infer", "Run one network on a .npy tensor (scripting and verification). " +
             "dncnn: x in [0, 1] → x − net(x). colorizer: raw L in [0, 100] (N, 1, H, W), H and W multiples of 8 → ab (N, 2, H, W). " +
             "unet: RGB (N, 3, H, W), H and W multiples of 16 → all 3 or 6 outputs.")
-            { model, weights, input, output, reference, temperature, device };
+            { model, weights, input, output, reference, temperature, device, precision };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
             var x = Npy.Read(r.GetValue(input)!);
             if (x.Shape.Rank != 4) throw new ReelException($"{r.GetValue(input)}: expected an NCHW tensor, got shape {x.Shape}");
             var backend = r.GetValue(reference) ? (Reel.Engine.Backends.IBackend)ReferenceBackend.Instance
-                : DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance);
-            Tensor y = r.GetValue(model) switch
-            {
-                "dncnn" => DnCnn.Load(r.GetValue(weights)!, backend).Forward(x),
-                "colorizer" => Colorizer.Load(r.GetValue(weights)!, backend).Forward(x, r.GetValue(temperature)),
-                "unet" => VideoPrior.Load(r.GetValue(weights)!).Forward(x, backend),
-                var m => throw new ReelException($"unknown model '{m}'"),
-            };
-            TempFile.WriteAtomically(r.GetValue(output)!, tmp => Npy.Write(tmp, y));
+                : DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
+            using var deviceMemory = backend as IDisposable;
+            // The input goes to the device once, the output comes back once.
+            using var onDevice = backend.Import(x);
+            using var y = Forward(r.GetValue(model)!, r.GetValue(weights)!, onDevice, backend, r.GetValue(temperature));
+            var result = y.ToHost();
+            TempFile.WriteAtomically(r.GetValue(output)!, tmp => Npy.Write(tmp, result));
             return 0;
         }));
         return cmd;
+    }
+
+    private static Tensor Forward(string model, string weights, Tensor x, Reel.Engine.Backends.IBackend backend, float temperature)
+    {
+        switch (model)
+        {
+            case "dncnn":
+            {
+                using var net = DnCnn.Load(weights, backend);
+                return net.Forward(x);
+            }
+            case "colorizer":
+            {
+                using var net = Colorizer.Load(weights, backend);
+                return net.Forward(x, temperature);
+            }
+            case "unet":
+            {
+                using var net = VideoPrior.Load(weights);
+                net.MoveTo(backend);
+                return net.Forward(x, backend);
+            }
+            default:
+                throw new ReelException($"unknown model '{model}'");
+        }
     }
 }

@@ -30,7 +30,10 @@ public static class KernelsCommand
         var arch = new Option<string>("--arch") { Description = "Comma-separated compute capabilities", DefaultValueFactory = _ => "80,90" };
         var check = new Command("check", "Compile every CUDA kernel with NVRTC (and ptxas when found) for each architecture; no GPU needed") { json, arch };
         check.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() => Check(r.GetValue(json), r.GetValue(arch)!))));
-        return new Command("kernels", "The hand-written CUDA kernels") { check };
+        var librariesJson = new Option<bool>("--json") { Description = "Print one JSON object: libraries (name, found, detail) and symbols (library, symbol, exported)" };
+        var libraries = new Command("libraries", "Where each CUDA library (driver, NVRTC, cuDNN, cuBLAS) was found, or every place tried, and whether it exports every function Reel binds") { librariesJson };
+        libraries.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() => Libraries(r.GetValue(librariesJson)))));
+        return new Command("kernels", "The hand-written CUDA kernels and the libraries around them") { check, libraries };
     }
 
     private static int Check(bool json, string archList)
@@ -63,6 +66,31 @@ public static class KernelsCommand
         }
         if (!json) Console.Error.WriteLine($"{rows.Length / archs.Length} kernels compiled for {string.Join(", ", archs.Select(a => $"sm_{a}"))}{(ptxas is null ? "" : ", no spills")}");
         return 0;
+    }
+
+    /// <summary>Exit 1 when a library that loaded lacks a bound function; a library not found is reported, not an error.</summary>
+    private static int Libraries(bool json)
+    {
+        var libraries = CudaLibraries.Describe();
+        var symbols = CudaLibraries.BoundSymbols();
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                libraries = libraries.Select(l => new { name = l.Library, found = l.Found, detail = l.Detail }),
+                symbols = symbols.Select(s => new { library = s.Library, symbol = s.Symbol, exported = s.Exported }),
+            }));
+        }
+        else
+        {
+            foreach (var (name, found, detail) in libraries) Console.WriteLine($"{name,-7} {(found ? "found: " : "missing: ")}{detail}");
+            foreach (var group in symbols.GroupBy(s => s.Library))
+                Console.WriteLine(libraries.Any(l => l.Library == group.Key && l.Found)
+                    ? $"{group.Key,-7} {group.Count(s => s.Exported)}/{group.Count()} bound functions exported" + string.Concat(group.Where(s => !s.Exported).Select(s => $"; missing {s.Symbol}"))
+                    : $"{group.Key,-7} {group.Count()} bound functions, not checked (library not found)");
+        }
+        var loaded = libraries.Where(l => l.Found).Select(l => l.Library).ToHashSet();
+        return symbols.Any(s => loaded.Contains(s.Library) && !s.Exported) ? CliRunner.UserError : 0;
     }
 
     private static string Show(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "-";

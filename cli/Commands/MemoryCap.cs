@@ -26,8 +26,11 @@ public static class MemoryCap
         // The networks prepare part of their kernels on their first frame (the colorizer 0.27 GB of
         // its 0.73): run each once on a tiny frame, so the heap measured next is what they hold for good.
         var tiny = new Tensor(new Shape(1, 3, 8, 8));
-        options.Denoiser?.Forward(options.Denoiser.Channels == 1 ? new Tensor(new Shape(1, 1, 8, 8)) : tiny);
-        if (options.Colorizer is not null) new ColorizeStage(options.Colorizer, backend).Colorize(tiny, options.Temperature);
+        using (options.Denoiser?.Forward(options.Denoiser.Channels == 1 ? new Tensor(new Shape(1, 1, 8, 8)) : tiny))
+        using (options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend).Colorize(tiny, options.Temperature))
+        {
+            // Results on a GPU backend hold device memory: given back at once.
+        }
         long loaded = GC.GetTotalMemory(forceFullCollection: true);
         long cap = loaded + (options.Stabilize ? MemoryPlan.PriorFixedBytes(options.Prior) : 0) + options.MemoryBudgetBytes * 3 / 2 + SlackBytes;
         if (cap >= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes) return null;

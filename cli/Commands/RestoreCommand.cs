@@ -16,13 +16,14 @@ public static class RestoreCommand
         var output = new Argument<string>("output") { Description = "Restored video (.mp4, .mkv, …; timestamps, audio and subtitles kept) or a new folder for PNG frames; written atomically" };
         var job = new RestoreJobOptions();
         var device = DeviceChoice.CreateOption();
+        var precision = DeviceChoice.PrecisionOption();
         var progress = new ProgressChoice();
         var memory = MemoryOption();
         var resume = ResumeOption();
         var strict = StrictOption();
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept. " +
                                          "'plan', 'run' and 'join' share the work among processes, GPUs and hosts.")
-            { input, output, device, progress.Progress, progress.NoProgress, memory, resume, strict };
+            { input, output, device, precision, progress.Progress, progress.NoProgress, memory, resume, strict };
         job.AddTo(cmd);
         cmd.Subcommands.Add(RestorePlanCommand.Create());
         cmd.Subcommands.Add(RestoreRunCommand.Create());
@@ -33,10 +34,13 @@ public static class RestoreCommand
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             var budget = MemoryBudget(r, memory);
             var mode = progress.Resolve(r);
-            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance);
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
+            using var deviceMemory = backend as IDisposable;
             var options = job.Build(r, backend) with { Resume = r.GetValue(resume), Strict = r.GetValue(strict), MemoryBudgetBytes = budget };
             MemoryCap.Apply(options, backend);
-            RunSequence(inPath, outPath, options, backend, mode, cancel);
+            using (options.Denoiser)
+            using (options.Colorizer)
+                RunSequence(inPath, outPath, options, backend, mode, cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
             return 0;
         }, cancel, () => WhatIsKept(r.GetValue(output)!))));

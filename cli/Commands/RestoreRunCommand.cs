@@ -26,10 +26,11 @@ public static class RestoreRunCommand
             Description = "0,1,…: one worker process per GPU of this host (CUDA_VISIBLE_DEVICES), each on its part of the shard; --memory-mb is shared among them",
         };
         var device = DeviceChoice.CreateOption();
+        var precision = DeviceChoice.PrecisionOption();
         var progress = new ProgressChoice();
         var memory = RestoreCommand.MemoryOption();
         var cmd = new Command("run", "Restore one shard of a plan's shots into pieces in WORKDIR; skips pieces already made, safe to run twice or after a kill")
-            { workdir, shard, shards, devices, device, progress.Progress, progress.NoProgress, memory };
+            { workdir, shard, shards, devices, device, precision, progress.Progress, progress.NoProgress, memory };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var work = Path.GetFullPath(r.GetValue(workdir)!);
@@ -40,11 +41,14 @@ public static class RestoreRunCommand
             var budget = RestoreCommand.MemoryBudget(r, memory);
             var mode = progress.Resolve(r);
             if (r.GetValue(devices) is { } list)
-                return DeviceWorkers.Run(work, mine, DeviceWorkers.Parse(list), r.GetValue(device)!, budget, mode, cancel);
-            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance);
+                return DeviceWorkers.Run(work, mine, DeviceWorkers.Parse(list), r.GetValue(device)!, r.GetValue(precision), budget, mode, cancel);
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
+            using var deviceMemory = backend as IDisposable;
             var options = RestoreJobOptions.Replay(plan.Arguments, backend) with { MemoryBudgetBytes = budget };
             MemoryCap.Apply(options, backend);
-            ProgressDisplay.Run(mode, report => ShardWorker.Run(work, plan, mine, options, backend, report, cancel));
+            using (options.Denoiser)
+            using (options.Colorizer)
+                ProgressDisplay.Run(mode, report => ShardWorker.Run(work, plan, mine, options, backend, report, cancel));
             Console.Error.WriteLine($"shard {mine} of {work} is done");
             return 0;
         }, cancel, () => $"the shots finished are kept in {r.GetValue(workdir)}; run the same command again to make the rest")));

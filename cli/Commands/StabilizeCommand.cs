@@ -37,8 +37,10 @@ public static class StabilizeCommand
             DefaultValueFactory = _ => 2048,
         };
         var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => 2 };
+        var device = DeviceChoice.CreateOption("cpu");
+        var precision = DeviceChoice.PrecisionOption();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT, trained per shot).")
-            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory };
+            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = new StabilizeOptions
@@ -64,6 +66,8 @@ public static class StabilizeCommand
             using var inputStore = inputs;
             var (targets, _, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
             using var targetStore = targets;
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
+            using var deviceMemory = backend as IDisposable;
             var meter = new FlickerMeter();
             var clock = Stopwatch.StartNew();
             ProgressDisplay.Run(progressMode, report =>
@@ -81,7 +85,7 @@ public static class StabilizeCommand
                     sink.Write(frame, times[t]);
                     report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed)));
                 }
-                StabilizeStage.Run(inputs, targets, options, FastBackend.Instance, Emit,
+                StabilizeStage.Run(inputs, targets, options, backend, Emit,
                     p => report(rates.Measure(new RestoreProgress(RestoreStage.Stabilize, (long)(p.Fraction * count), count,
                             p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
                         p.Fraction * count)),

@@ -3,8 +3,12 @@ using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Backends;
 
-/// <summary>An op bound to its parameters on one backend (weights packed once, reused per call).</summary>
-public interface IPreparedOp
+/// <summary>
+/// An op bound to its parameters on one backend (weights packed once, reused per call). Disposing
+/// it frees what it holds (packed weights, device scratch memory) at once; the ops of a CPU
+/// backend hold only managed memory, so forgetting to dispose them costs nothing but garbage.
+/// </summary>
+public interface IPreparedOp : IDisposable
 {
     Op Op { get; }
 
@@ -17,12 +21,20 @@ public interface IPreparedOp
     /// <summary>Whether <see cref="RunInto"/> writes every element of the output, so <see cref="Run"/> need not zero it first.</summary>
     bool WritesWholeOutput => false;
 
+    /// <summary>
+    /// The result in a new tensor on this op's backend. An op that moves no data (a run of a
+    /// tensor's channels) may return a view of an activation's memory, valid as long as it is.
+    /// </summary>
     Tensor Run(params Tensor[] activations)
     {
         var shape = Op.InferShape(activations.Select(t => t.Shape).ToArray());
         var y = WritesWholeOutput ? Tensor.Uninitialized(shape) : new Tensor(shape);
         RunInto(y, activations);
         return y;
+    }
+
+    void IDisposable.Dispose()
+    {
     }
 }
 
@@ -34,16 +46,48 @@ public interface IBackend
 
     /// <summary>Binds <paramref name="op"/> to its parameters (checked against the op's parameter shapes).</summary>
     IPreparedOp Prepare(Op op, params Tensor[] parameters);
+
+    /// <summary>
+    /// The backend to train on: the same memory and device, with algorithms whose rounding Adam
+    /// tolerates (it divides each gradient by its own running size, so rounding differences in
+    /// small gradients become full-size steps). Most backends are that already.
+    /// </summary>
+    IBackend ForTraining() => this;
+
+    /// <summary>A tensor of zeros in this backend's memory (the host's for a CPU backend), owned by the caller.</summary>
+    Tensor Zeros(Shape shape) => new(shape);
+
+    /// <summary>
+    /// <paramref name="t"/>'s values in this backend's memory, for the caller to dispose: t itself (or a
+    /// view of it) when it is there already, else a copy. Disposing the result never frees t.
+    /// </summary>
+    Tensor Import(Tensor t) => t.ToHost();
+
+    /// <summary>Memory this backend recycles across the repetitions of a piece of work (a training step).</summary>
+    IWorkspace CreateWorkspace() => new TensorArena();
+
+    /// <summary>
+    /// Throws a <see cref="ReelException"/> naming <paramref name="where"/> if any element of
+    /// <paramref name="t"/> is NaN or infinite. A GPU backend checks on the device and may report it
+    /// at the next point where the host waits for the device rather than at once.
+    /// </summary>
+    void EnsureFinite(Tensor t, string where) => t.EnsureFinite(where);
+
+    /// <summary>Waits until the work given so far is done (a GPU computes asynchronously; a CPU backend has finished already).</summary>
+    void Synchronize()
+    {
+    }
 }
 
 public static class BackendExtensions
 {
-    /// <summary>Runs one op once: inputs are the activations followed by the parameters.</summary>
+    /// <summary>Runs one op once (<see cref="IPreparedOp.Run"/>, so possibly a view): inputs are the activations followed by the parameters.</summary>
     public static Tensor Execute(this IBackend backend, Op op, params Tensor[] inputs)
     {
         int a = op.ActivationCount;
         if (inputs.Length < a) throw new ArgumentException($"{op.GetType().Name} needs {a} activation inputs");
-        return backend.Prepare(op, inputs[a..]).Run(inputs[..a]);
+        using var prepared = backend.Prepare(op, inputs[a..]);
+        return prepared.Run(inputs[..a]);
     }
 
     internal static void CheckOutput(Op op, Tensor output, Tensor[] activations)

@@ -50,17 +50,23 @@ public static class Lab
     public static Tensor FromRgb(Tensor rgb)
     {
         var lab = new Tensor(CheckThreeChannels(rgb));
-        MapPlanes(rgb, lab, FromRgb);
+        FromRgb(rgb, lab);
         return lab;
     }
+
+    /// <summary>As <see cref="FromRgb(Tensor)"/>, into <paramref name="lab"/> of the same shape (planes on every core).</summary>
+    public static void FromRgb(Tensor rgb, Tensor lab) => MapPlanes(rgb, lab, FromRgb);
 
     /// <summary>(N, 3, H, W) Lab → (N, 3, H, W) sRGB in [0, 1].</summary>
     public static Tensor ToRgb(Tensor lab)
     {
         var rgb = new Tensor(CheckThreeChannels(lab));
-        MapPlanes(lab, rgb, ToRgb);
+        ToRgb(lab, rgb);
         return rgb;
     }
+
+    /// <summary>As <see cref="ToRgb(Tensor)"/>, into <paramref name="rgb"/> of the same shape.</summary>
+    public static void ToRgb(Tensor lab, Tensor rgb) => MapPlanes(lab, rgb, ToRgb);
 
     private static void MapPlanes(Tensor src, Tensor dst, Func<double, double, double, (double, double, double)> f)
     {

@@ -10,9 +10,10 @@ namespace Reel.Engine.Models;
 /// (`colorizers/eccv16.py`, checkpoint `colorization_release_v2-9b330a0b.pth`): eight conv
 /// blocks, BatchNorm after the ReLU at the end of blocks 1–7 (applied as a per-channel affine,
 /// never folded into the next conv: zero padding would make that wrong at the borders), a
-/// 313-way softmax and the annealed mean over the ab bin centres, ×4 bilinear upsampling.
+/// 313-way softmax and the annealed mean over the ab bin centres, ×4 bilinear upsampling. Its
+/// prepared layers and buffers live on its backend until it is disposed.
 /// </summary>
-public sealed class Colorizer
+public sealed class Colorizer : IDisposable
 {
     public const int Bins = 313;
     private const float LCentre = 50, LNorm = 100, AbNorm = 110;
@@ -85,18 +86,19 @@ public sealed class Colorizer
         if (s.Rank != 4 || s.C != 1) throw new ReelException($"the colorizer takes the L channel as (N, 1, H, W), got {s}");
         if (s.H % 8 != 0 || s.W % 8 != 0 || s.H == 0 || s.W == 0)
             throw new ReelException($"the colorizer needs a height and width that are multiples of 8, got {s.W}×{s.H}");
-        l.EnsureFinite("colorizer input");
+        _backend.EnsureFinite(l, "colorizer input");
         lock (_buffers)
         {
             // Every layer's output buffer is kept for the last input size, the head ops per
             // temperature and size: no per-frame allocation but the result.
             if (_buffersFor is null || !_buffersFor.Equals(s))
             {
+                foreach (var b in _buffers) b.Dispose();
                 _buffers.Clear();
                 var shape = _normalizeL.Op.InferShape(new[] { s });
-                _buffers.Add(new Tensor(shape));
-                foreach (var op in _body) _buffers.Add(new Tensor(shape = op.Op.InferShape(new[] { shape })));
-                _buffers.Add(new Tensor(new Shape(s.N, 2, shape.H, shape.W)));
+                _buffers.Add(_backend.Zeros(shape));
+                foreach (var op in _body) _buffers.Add(_backend.Zeros(shape = op.Op.InferShape(new[] { shape })));
+                _buffers.Add(_backend.Zeros(new Shape(s.N, 2, shape.H, shape.W)));
                 _buffersFor = s;
             }
             _normalizeL.RunInto(_buffers[0], l);
@@ -105,21 +107,36 @@ public sealed class Colorizer
             {
                 _body[i].RunInto(_buffers[i + 1], h);
                 h = _buffers[i + 1];
-                h.EnsureFinite($"colorizer layer {i + 1} of {_body.Count} ({_body[i].Op.GetType().Name})");
+                _backend.EnsureFinite(h, $"colorizer layer {i + 1} of {_body.Count} ({_body[i].Op.GetType().Name})");
             }
             if (_head is null || _head.Value.Temperature != temperature || !_head.Value.Size.Equals(s))
+            {
+                _head?.Mean.Dispose();
                 _head = (temperature, s, Prepare(new AnnealedMeanOp(Bins, temperature), _centres), Prepare(new ResizeBilinearOp(s.H, s.W)));
+            }
             var ab = _buffers[^1];
             _head.Value.Mean.RunInto(ab, h);
-            var y = new Tensor(new Shape(s.N, 2, s.H, s.W));
-            _head.Value.Resize.RunInto(y, ab);
-            return y;
+            return _head.Value.Resize.Run(ab);
         }
     }
 
     private readonly List<Tensor> _buffers = new();
     private Shape? _buffersFor;
     private (float Temperature, Shape Size, IPreparedOp Mean, IPreparedOp Resize)? _head;
+
+    /// <summary>Frees the prepared layers' weights and the buffers (device memory on a GPU).</summary>
+    public void Dispose()
+    {
+        lock (_buffers)
+        {
+            _normalizeL.Dispose();
+            foreach (var p in _body) p.Dispose();
+            _head?.Mean.Dispose();
+            foreach (var b in _buffers) b.Dispose();
+            _buffers.Clear();
+            _buffersFor = null;
+        }
+    }
 
     private IPreparedOp BatchNorm(WeightMap w, string key, int channels)
     {

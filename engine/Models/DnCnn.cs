@@ -9,9 +9,10 @@ namespace Reel.Engine.Models;
 /// <summary>
 /// DnCNN (Zhang et al., TIP 2017): 3×3 conv + ReLU, (L−2) × [3×3 conv + BN + ReLU], 3×3 conv;
 /// the net predicts the noise and <c>out = x − net(x)</c>. Depth, channels and BatchNorm are
-/// read from the tensors, and BN is folded into the preceding conv at load.
+/// read from the tensors, and BN is folded into the preceding conv at load. Its prepared layers
+/// and intermediate buffers live on its backend (device memory on a GPU) until it is disposed.
 /// </summary>
-public sealed class DnCnn
+public sealed class DnCnn : IDisposable
 {
     /// <summary>One conv after BN folding: the op and its parameters.</summary>
     public sealed record Layer(Conv2dOp Op, Tensor Weight, Tensor Bias);
@@ -84,12 +85,12 @@ public sealed class DnCnn
         return new DnCnn(layers, anyBn, backend);
     }
 
-    /// <summary>Denoised image: x − net(x), not clamped.</summary>
+    /// <summary>Denoised image: x − net(x), not clamped, where <paramref name="x"/> is (on the backend's device for a GPU; a host input comes back on the host).</summary>
     public Tensor Forward(Tensor x)
     {
         if (x.Shape.Rank != 4 || x.Shape.C != Channels)
             throw new ReelException($"DnCNN with {Channels} channel(s) got an input of shape {x.Shape}");
-        x.EnsureFinite("DnCNN input");
+        Backend.EnsureFinite(x, "DnCNN input");
         lock (_buffers)
         {
             // Intermediates ping-pong between buffers kept for the last input size: no per-frame
@@ -97,24 +98,35 @@ public sealed class DnCnn
             var wide = new Shape(x.Shape.N, Width, x.Shape.H, x.Shape.W);
             if (_buffers.Count == 0 || !_buffers[0].Shape.Equals(wide) || !_buffers[2].Shape.Equals(x.Shape))
             {
+                foreach (var b in _buffers) b.Dispose();
                 _buffers.Clear();
-                _buffers.AddRange(new[] { new Tensor(wide), new Tensor(wide), new Tensor(x.Shape) });
+                _buffers.AddRange(new[] { Backend.Zeros(wide), Backend.Zeros(wide), Backend.Zeros(x.Shape) });
             }
             var h = x;
             for (int i = 0; i < _prepared.Length; i++)
             {
                 var dst = i == _prepared.Length - 1 ? _buffers[2] : _buffers[i % 2];
                 _prepared[i].RunInto(dst, h);
-                dst.EnsureFinite($"DnCNN layer {i + 1} of {_prepared.Length}");
+                Backend.EnsureFinite(dst, $"DnCNN layer {i + 1} of {_prepared.Length}");
                 h = dst;
             }
-            var y = new Tensor(x.Shape);
-            _subtract.RunInto(y, x, h);
-            return y;
+            return _subtract.Run(x, h);
         }
     }
 
     private readonly List<Tensor> _buffers = new();
+
+    /// <summary>Frees the prepared layers' weights and the buffers (device memory on a GPU).</summary>
+    public void Dispose()
+    {
+        lock (_buffers)
+        {
+            foreach (var p in _prepared) p.Dispose();
+            _subtract.Dispose();
+            foreach (var b in _buffers) b.Dispose();
+            _buffers.Clear();
+        }
+    }
 
     private static (Tensor W, Tensor B) FoldBatchNorm(Tensor w, Tensor b, Dictionary<string, Tensor> bn, float eps, string source, int idx)
     {

@@ -12,7 +12,7 @@ namespace Reel.Engine.Models;
 /// align_corners true), applies a biased 3×3 conv to half the channels, concatenates the skip
 /// and runs two more convs; a biased 1×1 conv gives 3 outputs, or 6 with IRT. No BatchNorm.
 /// </summary>
-public sealed class VideoPrior
+public sealed class VideoPrior : IDisposable
 {
     /// <summary>Frames are padded to this multiple, as the reference requires (it crops to it instead).</summary>
     public const int SizeMultiple = 32;
@@ -29,8 +29,29 @@ public sealed class VideoPrior
     public int Width { get; }
     public int OutChannels { get; }
 
-    /// <summary>Parameters by official name, in <see cref="Layout"/> order; training updates them in place.</summary>
+    /// <summary>Parameters by official name, in <see cref="Layout"/> order, where the net was last moved; training updates them in place.</summary>
     public IReadOnlyDictionary<string, Tensor> Parameters => _parameters;
+
+    /// <summary>
+    /// Puts the parameters in <paramref name="backend"/>'s memory (uploaded once, for a whole shot's
+    /// training and inference on a GPU; nothing moves when they are there already).
+    /// </summary>
+    public void MoveTo(IBackend backend)
+    {
+        foreach (var (name, t) in _parameters.ToArray())
+        {
+            var moved = backend.Import(t);
+            if (ReferenceEquals(moved, t)) continue;
+            _parameters[name] = moved;
+            t.Dispose();
+        }
+    }
+
+    /// <summary>Frees parameters held in device memory; a net on the host has nothing to free.</summary>
+    public void Dispose()
+    {
+        foreach (var t in _parameters.Values) t.Dispose();
+    }
 
     public long ParameterCount => _parameters.Values.Sum(t => (long)t.Length);
 
@@ -107,12 +128,13 @@ public sealed class VideoPrior
 
     /// <summary>Saves the weights under their official names as safetensors (atomically).</summary>
     public void Save(string path) =>
-        Safetensors.Write(path, Layout(Width, OutChannels).Select(l => (l.Name, _parameters[l.Name])),
+        Safetensors.Write(path, Layout(Width, OutChannels).Select(l => (l.Name, _parameters[l.Name].ToHost())),
             new Dictionary<string, string> { ["model"] = "dvp-unet", ["width"] = Width.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
     /// <summary>
     /// The forward pass on (N, 3, H, W), H and W multiples of 16. When <paramref name="record"/>
-    /// is given, every intermediate is stored in it by name for the backward pass (Training/).
+    /// is given, every intermediate is stored in it by name for the backward pass (Training/), and
+    /// belongs to the caller; otherwise each is freed once the pass is done with it.
     /// </summary>
     public Tensor Forward(Tensor x, IBackend backend, IDictionary<string, Tensor>? record = null)
     {
@@ -120,16 +142,24 @@ public sealed class VideoPrior
         if (s.Rank != 4 || s.C != 3) throw new ReelException($"the U-Net takes RGB frames (N, 3, H, W), got {s}");
         if (s.H % 16 != 0 || s.W % 16 != 0) throw new ReelException($"the U-Net needs a height and width that are multiples of 16, got {s.W}×{s.H}");
         var w = Widths(Width);
+        var made = new List<Tensor>();
         Tensor Keep(string name, Tensor t)
         {
             if (record is not null) record[name] = t;
+            else if (name != "x") made.Add(t);
             return t;
         }
         Tensor Conv(string name, Tensor input, int cout, int k, bool bias, Activation act)
         {
             var op = new Conv2dOp(input.Shape.C, cout, k, k, 1, k / 2, 1, bias, act);
             var ps = bias ? new[] { _parameters[name + ".weight"], _parameters[name + ".bias"] } : new[] { _parameters[name + ".weight"] };
-            return backend.Prepare(op, ps).Run(input);
+            using var prepared = backend.Prepare(op, ps);
+            return prepared.Run(input);
+        }
+        Tensor Run(Op op, params Tensor[] inputs)
+        {
+            using var prepared = backend.Prepare(op);
+            return prepared.Run(inputs);
         }
 
         var h = Keep("x", x);
@@ -138,18 +168,21 @@ public sealed class VideoPrior
         {
             h = Keep($"e{i}a", Conv($"encoder{i}.enc{i}conv1", h, w[i - 1], 3, false, Activation.Relu));
             h = skips[i] = Keep($"e{i}", Conv($"encoder{i}.enc{i}conv2", h, w[i - 1], 3, false, Activation.Relu));
-            h = Keep($"p{i}", backend.Prepare(new MaxPool2dOp()).Run(h));
+            h = Keep($"p{i}", Run(new MaxPool2dOp(), h));
         }
         h = Keep("ba", Conv("bottleneck.bottleneckconv1", h, w[4], 3, false, Activation.Relu));
         h = Keep("b", Conv("bottleneck.bottleneckconv2", h, w[4], 3, false, Activation.Relu));
         for (int i = 4; i >= 1; i--)
         {
-            var up = Keep($"up{i}", backend.Prepare(new ResizeBilinearOp(h.Shape.H * 2, h.Shape.W * 2, AlignCorners: true)).Run(h));
+            var up = Keep($"up{i}", Run(new ResizeBilinearOp(h.Shape.H * 2, h.Shape.W * 2, AlignCorners: true), h));
             var u = Keep($"u{i}", Conv($"upconv{i}.1", up, w[i - 1], 3, true, Activation.None));
-            var cat = Keep($"c{i}", backend.Prepare(new ConcatOp()).Run(u, skips[i]));
+            var cat = Keep($"c{i}", Run(new ConcatOp(), u, skips[i]));
             h = Keep($"d{i}a", Conv($"decoder{i}.dec{i}conv1", cat, w[i - 1], 3, false, Activation.Relu));
             h = Keep($"d{i}", Conv($"decoder{i}.dec{i}conv2", h, w[i - 1], 3, false, Activation.Relu));
         }
-        return Keep("out", Conv("conv", h, OutChannels, 1, true, Activation.None));
+        var output = Conv("conv", h, OutChannels, 1, true, Activation.None);
+        if (record is not null) record["out"] = output;
+        foreach (var t in made) t.Dispose();
+        return output;
     }
 }

@@ -180,3 +180,39 @@ public sealed record ConcatOp : Op
         return new Shape(a.N, a.C + b.C, a.H, a.W);
     }
 }
+
+/// <summary>
+/// y = a + b[:, Offset : Offset + a.C]: a sum of two NCHW tensors of equal N, H, W, where b may
+/// have more channels and is read from channel <see cref="SecondChannelOffset"/> on (a gradient
+/// accumulated from a run of another's channels, as a concat's skip half, without a copy).
+/// </summary>
+public sealed record AddOp(int SecondChannelOffset = 0) : Op
+{
+    public override int ActivationCount => 2;
+
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        var (a, b) = (inputs[0], inputs[1]);
+        Require(a.Rank == 4 && b.Rank == 4 && a.N == b.N && a.H == b.H && a.W == b.W,
+            $"add needs NCHW tensors of equal N, H, W, got {a} and {b}");
+        Require(SecondChannelOffset >= 0 && SecondChannelOffset + a.C <= b.C,
+            $"add reads channels {SecondChannelOffset}…{SecondChannelOffset + a.C - 1} of {b}, which has {b.C}");
+        return a;
+    }
+}
+
+/// <summary>
+/// Channels [<see cref="Start"/>, Start + <see cref="Count"/>) of an NCHW tensor: how a channel
+/// concat's gradient splits into its inputs' gradients. A backend may run it as a view of the
+/// input's memory (no copy) where the channels are contiguous there (see <see cref="Backends.IPreparedOp.Run"/>).
+/// </summary>
+public sealed record SliceChannelsOp(int Start, int Count) : Op
+{
+    public override Shape InferShape(IReadOnlyList<Shape> inputs)
+    {
+        var x = inputs[0];
+        Require(x.Rank == 4 && Start >= 0 && Count >= 1 && Start + Count <= x.C,
+            $"channels {Start}…{Start + Count - 1} are not inside {x}");
+        return new Shape(x.N, Count, x.H, x.W);
+    }
+}

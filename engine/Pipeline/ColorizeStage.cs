@@ -1,5 +1,4 @@
 using Reel.Engine.Backends;
-using Reel.Engine.Color;
 using Reel.Engine.Models;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -32,18 +31,23 @@ public sealed class ColorizeStage
         _backend = backend;
     }
 
-    /// <summary>(1, 3, H, W) sRGB in [0, 1] → (1, 3, H, W) colorized sRGB.</summary>
+    /// <summary>
+    /// (1, 3, H, W) sRGB in [0, 1] → (1, 3, H, W) colorized sRGB, every step on the stage's backend:
+    /// the result lives there (device memory on a GPU; the caller disposes it).
+    /// </summary>
     public Tensor Colorize(Tensor rgb, float temperature = DefaultTemperature)
     {
         var s = rgb.Shape;
         if (s.Rank != 4 || s.N != 1 || s.C != 3) throw new ArgumentException($"expected one RGB frame (1, 3, H, W), got {s}");
-        var lab = Lab.FromRgb(rgb);
-        var small = Lab.FromRgb(Resample.Bicubic(rgb, NetSize, NetSize));
-        var l = new Tensor(new Shape(1, 1, NetSize, NetSize), small.Data[..(NetSize * NetSize)]);
-        var ab = _net.Forward(l, temperature);
-        var abFull = _backend.Prepare(new ResizeBilinearOp(s.H, s.W)).Run(ab);
-        int plane = s.H * s.W;
-        Array.Copy(abFull.Data, 0, lab.Data, plane, 2 * plane);
-        return Lab.ToRgb(lab);
+        using var x = _backend.Import(rgb);
+        using var lab = _backend.Execute(new RgbToLabOp(), x);
+        using var small = _backend.Execute(new ResizeBicubicOp(NetSize, NetSize), x);
+        using var smallLab = _backend.Execute(new RgbToLabOp(), small);
+        using var l = _backend.Execute(new SliceChannelsOp(0, 1), smallLab);
+        using var ab = _net.Forward(l, temperature);
+        using var abFull = _backend.Execute(new ResizeBilinearOp(s.H, s.W), ab);
+        using var lFull = _backend.Execute(new SliceChannelsOp(0, 1), lab);
+        using var joined = _backend.Execute(new ConcatOp(), lFull, abFull);
+        return _backend.Execute(new LabToRgbOp(), joined);
     }
 }

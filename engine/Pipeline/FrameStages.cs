@@ -1,14 +1,16 @@
+using Reel.Engine.Backends;
 using Reel.Engine.Models;
+using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Pipeline;
 
 /// <summary>
-/// A restore's per-frame stages, in the order every restore runs them: DnCNN, the clamp to [0, 1],
-/// gray → RGB and the colorizer. The restored input (what the prior learns from) and its processed
-/// (colorized) version come back for the shot's stores.
+/// A restore's per-frame stages on one backend: the decoded frame crosses to it once; DnCNN, the
+/// clamp to [0, 1], gray → RGB and the colorizer run there; the restored input and its processed
+/// (colorized) version come back to the host for the shot's stores. On the CPU nothing moves.
 /// </summary>
-public sealed class FrameStages(DnCnn? denoiser, ColorizeStage? colorize, float temperature)
+public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage? colorize, float temperature)
 {
     /// <summary>What the stages do, for progress lines ("denoise, colorize").</summary>
     public string Description => (denoiser, colorize) switch
@@ -19,15 +21,17 @@ public sealed class FrameStages(DnCnn? denoiser, ColorizeStage? colorize, float 
         _ => "decode",
     };
 
-    /// <summary>(1, C, H, W) frame in [0, 1] → (1, 3, H, W) restored input and processed frames (the same tensor without a colorizer).</summary>
+    /// <summary>(1, C, H, W) frame in [0, 1] → host (1, 3, H, W) restored input and processed frames (the same tensor without a colorizer).</summary>
     public (Tensor RestoredInput, Tensor Processed) Run(Tensor frame)
     {
-        if (denoiser is not null)
-        {
-            frame = denoiser.Forward(frame);
-            FrameOps.Clamp01(frame);
-        }
-        var restored = FrameOps.ToRgb(frame);
-        return (restored, colorize is null ? restored : colorize.Colorize(restored, temperature));
+        using var x = backend.Import(frame);
+        using var denoised = denoiser?.Forward(x);
+        using var clamped = denoised is null ? null : backend.Execute(new ClampOp(0f, 1f), denoised);
+        var restored = clamped ?? x;
+        using var rgb = restored.Shape.C == 3 ? null : backend.Execute(new ExpandChannelsOp(3), restored);
+        var input = rgb ?? restored;
+        using var processed = colorize?.Colorize(input, temperature);
+        var inputOnHost = input.ToHost();
+        return (inputOnHost, processed is null ? inputOnHost : processed.ToHost());
     }
 }

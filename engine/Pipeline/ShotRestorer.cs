@@ -30,7 +30,7 @@ internal sealed class ShotRestorer
         Action<RestoreProgress, double?> report, CancellationToken cancel)
     {
         (_source, _options, _memory, _backend, _total, _clock, _report, _cancel) = (source, options, memory, backend, total, clock, report, cancel);
-        _stages = new FrameStages(options.Denoiser, options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend), options.Temperature);
+        _stages = new FrameStages(backend, options.Denoiser, options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend), options.Temperature);
         Format = FormatFor(options);
     }
 

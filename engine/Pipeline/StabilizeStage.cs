@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Reel.Engine.Backends;
 using Reel.Engine.Models;
+using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 using Reel.Engine.Training;
 
@@ -114,15 +115,17 @@ public static class StabilizeStage
             if (input[t].Shape.H != processed[t].Shape.H || input[t].Shape.W != processed[t].Shape.W)
                 throw new ReelException($"frame {t}: input is {Describe(input[t])} but processed is {Describe(processed[t])}");
 
-        using var chromaInput = options.Mode == StabilizeMode.Chroma ? ToChroma(input, start, end, options) : null;
-        using var chromaTarget = options.Mode == StabilizeMode.Chroma ? ToChroma(processed, start, end, options) : null;
+        using var chromaInput = options.Mode == StabilizeMode.Chroma ? ToChroma(input, start, end, options, backend) : null;
+        using var chromaTarget = options.Mode == StabilizeMode.Chroma ? ToChroma(processed, start, end, options, backend) : null;
         // The chroma stores hold only this shot, from index 0.
         Tensor TrainInput(int t) => chromaInput is null ? input[t] : chromaInput[t - start];
         Tensor TrainTarget(int t) => chromaTarget is null ? processed[t] : chromaTarget[t - start];
         var clock = Stopwatch.StartNew();
         long totalIterations = (long)(end - start) * options.Epochs, done = 0;
-        var net = VideoPrior.Create(options.Width, options.Irt ? 6 : 3, seed ?? options.Seed);
-        var trainer = new PriorTrainer(net, backend, options.LearningRate);
+        // The weights, gradients and Adam's moments live where the backend computes for the whole shot.
+        using var net = VideoPrior.Create(options.Width, options.Irt ? 6 : 3, seed ?? options.Seed);
+        net.MoveTo(backend);
+        using var trainer = new PriorTrainer(net, backend, options.LearningRate);
         int coarseEpochs = options.CoarseToFine ? options.Epochs * 4 / 5 : 0;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
@@ -133,9 +136,12 @@ public static class StabilizeStage
             {
                 cancel.ThrowIfCancellationRequested();
                 int frame = init ? start : t;
-                var (x, validH, validW) = Prepare(TrainInput(frame), factor);
-                var (p, _, _) = Prepare(TrainTarget(frame), factor);
-                double loss = trainer.Step(kind, x, p, validH, validW);
+                var (x, validH, validW) = Prepare(TrainInput(frame), factor, backend);
+                var (p, _, _) = Prepare(TrainTarget(frame), factor, backend);
+                double loss;
+                using (x)
+                using (p)
+                    loss = trainer.Step(kind, x, p, validH, validW);
                 done++;
                 progress?.Invoke(new StabilizeProgress(1, 1, epoch, options.Epochs, t - start + 1, end - start,
                     loss, (double)done / totalIterations, clock.Elapsed));
@@ -144,91 +150,83 @@ public static class StabilizeStage
         for (int t = start; t < end; t++)
         {
             cancel.ThrowIfCancellationRequested();
-            var (x, h, w) = Prepare(TrainInput(t), 1);
-            var o = Crop(net.Forward(x, backend), h, w);
-            emit(t, chromaInput is null ? o : FromChroma(o, processed[t], backend));
+            var (x, h, w) = Prepare(TrainInput(t), 1, backend);
+            using (x)
+            using (var o = net.Forward(x, backend))
+            using (var main = backend.Execute(new SliceChannelsOp(0, 3), o))
+            using (var cropped = backend.Execute(new CropOp(h, w), main))
+            using (var clamped = backend.Execute(new ClampOp(0f, 1f), cropped))
+            {
+                if (chromaInput is null)
+                {
+                    emit(t, clamped.ToHost());
+                    continue;
+                }
+                using var rgb = FromChroma(clamped, processed[t], backend);
+                emit(t, rgb.ToHost());
+            }
         }
     }
 
     private const float AbRange = 256f;
 
-    /// <summary>Frames [start, end) as normalized Lab (L/100, a/256 + ½, b/256 + ½), downscaled by the chroma scale.</summary>
-    private static FrameStore ToChroma(FrameStore frames, int start, int end, StabilizeOptions options)
+    /// <summary>
+    /// Frames [start, end) as normalized Lab (L/100, a/256 + ½, b/256 + ½), downscaled by the chroma
+    /// scale, computed on the backend and kept on the host (in memory or on disk, like the frames).
+    /// </summary>
+    private static FrameStore ToChroma(FrameStore frames, int start, int end, StabilizeOptions options, IBackend backend)
     {
         var store = new FrameStore(options.MemoryBudgetBytes / 2);
+        using var scale = new Tensor(new Shape(3), new[] { 1 / 100f, 1 / AbRange, 1 / AbRange });
+        using var shift = new Tensor(new Shape(3), new[] { 0f, 0.5f, 0.5f });
+        using var normalize = backend.Prepare(new AffineOp(3), scale, shift);
         for (int t = start; t < end; t++)
         {
-            var f = frames[t];
-            var lab = Color.Lab.FromRgb(FrameOps.ToRgb(f));
-            int plane = f.Shape.H * f.Shape.W;
-            for (int i = 0; i < plane; i++)
-            {
-                lab.Data[i] /= 100f;
-                lab.Data[plane + i] = lab.Data[plane + i] / AbRange + 0.5f;
-                lab.Data[2 * plane + i] = lab.Data[2 * plane + i] / AbRange + 0.5f;
-            }
-            int h = Math.Max(1, f.Shape.H / options.ChromaScale), w = Math.Max(1, f.Shape.W / options.ChromaScale);
-            store.Add(options.ChromaScale == 1 ? lab : Resample.Bicubic(lab, h, w));
+            using var rgb = ToRgb(frames[t], backend);
+            using var lab = backend.Execute(new RgbToLabOp(), rgb);
+            using var normalized = normalize.Run(lab);
+            var f = frames[t].Shape;
+            int h = Math.Max(1, f.H / options.ChromaScale), w = Math.Max(1, f.W / options.ChromaScale);
+            using var small = options.ChromaScale == 1 ? null : backend.Execute(new ResizeBicubicOp(h, w), normalized);
+            store.Add((small ?? normalized).ToHost());
         }
         return store;
     }
 
-    /// <summary>The predicted a, b upsampled to the processed frame's size, joined with its own L, back to sRGB.</summary>
+    /// <summary>The predicted a, b upsampled to the processed frame's size, joined with its own L, back to sRGB (on the backend).</summary>
     private static Tensor FromChroma(Tensor predicted, Tensor processedFrame, IBackend backend)
     {
-        var full = FrameOps.ToRgb(processedFrame);
-        var lab = Color.Lab.FromRgb(full);
-        int plane = full.Shape.H * full.Shape.W, small = predicted.Shape.H * predicted.Shape.W;
-        var ab = new Tensor(new Shape(1, 2, predicted.Shape.H, predicted.Shape.W));
-        for (int i = 0; i < 2 * small; i++) ab.Data[i] = (predicted.Data[small + i] - 0.5f) * AbRange;
-        var up = backend.Prepare(new Ops.ResizeBilinearOp(full.Shape.H, full.Shape.W)).Run(ab);
-        Array.Copy(up.Data, 0, lab.Data, plane, 2 * plane);
-        return Color.Lab.ToRgb(lab);
+        using var full = ToRgb(processedFrame, backend);
+        using var lab = backend.Execute(new RgbToLabOp(), full);
+        using var scale = new Tensor(new Shape(2), new[] { AbRange, AbRange });
+        using var shift = new Tensor(new Shape(2), new[] { -AbRange / 2, -AbRange / 2 });
+        using var normalized = backend.Execute(new SliceChannelsOp(1, 2), predicted);
+        // (v − ½)·256 as v·256 − 128: both exact scalings of the same rounded difference.
+        using var ab = backend.Execute(new AffineOp(2), normalized, scale, shift);
+        using var up = backend.Execute(new ResizeBilinearOp(full.Shape.H, full.Shape.W), ab);
+        using var l = backend.Execute(new SliceChannelsOp(0, 1), lab);
+        using var joined = backend.Execute(new ConcatOp(), l, up);
+        return backend.Execute(new LabToRgbOp(), joined);
     }
 
-    /// <summary>Gray frames tiled to RGB, optionally decimated, then reflect-padded to a multiple of 32.</summary>
-    private static (Tensor Frame, int ValidH, int ValidW) Prepare(Tensor frame, int factor)
+    /// <summary>A frame on the backend as RGB (a gray frame's plane repeated), owned by the caller.</summary>
+    private static Tensor ToRgb(Tensor frame, IBackend backend)
     {
-        var rgb = FrameOps.ToRgb(frame);
-        if (factor > 1) rgb = Decimate(rgb, factor);
-        return (PadReflect(rgb, VideoPrior.SizeMultiple), rgb.Shape.H, rgb.Shape.W);
+        if (frame.Shape.C == 3) return backend.Import(frame);
+        if (frame.Shape.C != 1) throw new ReelException($"frames must be gray or RGB, got {frame.Shape.C} channels");
+        using var gray = backend.Import(frame);
+        return backend.Execute(new ExpandChannelsOp(3), gray);
+    }
+
+    /// <summary>A frame on the backend as RGB, optionally decimated (on the host), then reflect-padded to a multiple of 32.</summary>
+    private static (Tensor Frame, int ValidH, int ValidW) Prepare(Tensor frame, int factor, IBackend backend)
+    {
+        using var rgb = ToRgb(factor > 1 ? Decimate(FrameOps.ToRgb(frame), factor) : frame, backend);
+        return (backend.Execute(new PadReflectOp(VideoPrior.SizeMultiple), rgb), rgb.Shape.H, rgb.Shape.W);
     }
 
     /// <summary>Pads bottom and right by mirroring (edge not repeated, folded again if the pad exceeds the frame).</summary>
-    public static Tensor PadReflect(Tensor x, int multiple)
-    {
-        var s = x.Shape;
-        int h = (s.H + multiple - 1) / multiple * multiple, w = (s.W + multiple - 1) / multiple * multiple;
-        if (h == s.H && w == s.W) return x;
-        var y = new Tensor(new Shape(s.N, s.C, h, w));
-        for (int n = 0; n < s.N; n++)
-        for (int c = 0; c < s.C; c++)
-        for (int i = 0; i < h; i++)
-        {
-            int si = Mirror(i, s.H);
-            for (int j = 0; j < w; j++) y.At(n, c, i, j) = x.At(n, c, si, Mirror(j, s.W));
-        }
-        return y;
-    }
-
-    private static int Mirror(int i, int size)
-    {
-        if (size == 1) return 0;
-        int period = 2 * (size - 1);
-        i %= period;
-        return i < size ? i : period - i;
-    }
-
-    /// <summary>The first three channels (the main head), top-left H × W, clamped to [0, 1].</summary>
-    private static Tensor Crop(Tensor o, int h, int w)
-    {
-        var y = new Tensor(new Shape(1, 3, h, w));
-        for (int c = 0; c < 3; c++)
-        for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++)
-            y.At(0, c, i, j) = Math.Clamp(o.At(0, c, i, j), 0f, 1f);
-        return y;
-    }
+    public static Tensor PadReflect(Tensor x, int multiple) => Backends.Cpu.ReferenceBackend.Instance.Execute(new PadReflectOp(multiple), x);
 
     /// <summary>Box-averaged downscale by an integer factor (partial blocks at the edges averaged as they are).</summary>
     private static Tensor Decimate(Tensor x, int factor)

@@ -2,24 +2,37 @@ using System.Runtime.Intrinsics;
 namespace Reel.Engine.Tensors;
 
 /// <summary>
-/// A dense float32 tensor in row-major order (NCHW for images). The data array is owned
-/// and may be larger than the shape needs only when a caller wraps a pooled buffer.
+/// A dense float32 tensor in row-major order (NCHW for images), in host memory or in the memory
+/// of the backend that computes it (a GPU's: <see cref="Storage"/>). A host tensor's array is
+/// owned and may be larger than the shape needs only when a caller wraps a pooled buffer.
+/// Disposing a tensor frees its device memory at once; a host tensor has nothing to free.
 /// </summary>
-public sealed class Tensor
+public sealed class Tensor : IDisposable
 {
+    private readonly float[]? _data;
+
     public Shape Shape { get; }
-    public float[] Data { get; }
+
+    /// <summary>The elements of a host tensor; a device tensor has none here (copy it with <see cref="ToHost"/>).</summary>
+    public float[] Data => _data ?? throw new InvalidOperationException(
+        $"this {Shape} tensor lives on {Storage!.Location}; copy it to the host (ToHost) before reading its elements");
+
+    /// <summary>Where a device tensor's elements are; null for a host tensor.</summary>
+    public TensorStorage? Storage { get; }
+
+    /// <summary>Whether the elements are in host memory (<see cref="Data"/>).</summary>
+    public bool IsOnHost => _data is not null;
 
     public Tensor(Shape shape)
     {
         Shape = shape;
-        Data = TensorArena.Allocate(checked((int)shape.ElementCount));
+        _data = TensorArena.Allocate(checked((int)shape.ElementCount));
     }
 
     private Tensor(Shape shape, bool clear)
     {
         Shape = shape;
-        Data = TensorArena.Allocate(checked((int)shape.ElementCount), clear);
+        _data = TensorArena.Allocate(checked((int)shape.ElementCount), clear);
     }
 
     /// <summary>
@@ -34,10 +47,39 @@ public sealed class Tensor
         if (data.Length < shape.ElementCount)
             throw new ArgumentException($"buffer of {data.Length} floats is too small for shape {shape}");
         Shape = shape;
-        Data = data;
+        _data = data;
     }
 
+    /// <summary>A tensor whose elements live in <paramref name="storage"/> (device memory a backend owns).</summary>
+    public Tensor(Shape shape, TensorStorage storage)
+    {
+        Shape = shape;
+        Storage = storage;
+    }
+
+    /// <summary>A host tensor with this tensor's values: this one when it is on the host already.</summary>
+    public Tensor ToHost()
+    {
+        if (_data is not null) return this;
+        var host = Uninitialized(Shape);
+        Storage!.CopyTo(host.Data.AsSpan(0, host.Length));
+        return host;
+    }
+
+    /// <summary>A view of this tensor's first <c>shape.ElementCount</c> elements as <paramref name="shape"/> (no copy; it frees nothing).</summary>
+    public Tensor View(Shape shape)
+    {
+        if (shape.ElementCount > Shape.ElementCount) throw new ArgumentException($"a view of {shape} does not fit in a {Shape} tensor");
+        return _data is not null ? new Tensor(shape, _data) : new Tensor(shape, Storage!.Alias());
+    }
+
+    /// <summary>Frees a device tensor's memory (or gives it back to the scope that lent it); nothing for a host tensor.</summary>
+    public void Dispose() => Storage?.Dispose();
+
     public int Length => (int)Shape.ElementCount;
+
+    /// <summary>Sets every element to 0, a large tensor on every core.</summary>
+    public void Clear() => TensorArena.Clear(Data, Length);
     public Span<float> Span => Data.AsSpan(0, Length);
 
     /// <summary>Element (n, c, y, x) of an NCHW tensor.</summary>

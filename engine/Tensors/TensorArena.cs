@@ -10,7 +10,7 @@ namespace Reel.Engine.Tensors;
 /// scope must not be used after it closes, nor ops prepared inside it (their packed weights come
 /// from the arena too). The arena keeps one step's worth of buffers for as long as it lives.
 /// </summary>
-public sealed class TensorArena
+public sealed class TensorArena : IWorkspace
 {
     /// <summary>Smaller arrays live on the small-object heap, where allocation is cheap already.</summary>
     private const int MinLength = 16 * 1024;
@@ -36,19 +36,19 @@ public sealed class TensorArena
         if (_free.TryGetValue(length, out var stack) && stack.Count > 0)
         {
             buffer = stack.Pop();
-            if (clear) Clear(buffer);
+            if (clear) Clear(buffer, buffer.Length);
         }
         else buffer = new float[length];
         _lent.Add(buffer);
         return buffer;
     }
 
-    /// <summary>Zeroes a reused buffer, large ones on every core (a step clears a few hundred MiB).</summary>
-    private static void Clear(float[] buffer)
+    /// <summary>Zeroes the first <paramref name="length"/> floats of a buffer, large ones on every core (a step clears a few hundred MiB).</summary>
+    internal static void Clear(float[] buffer, int length)
     {
         const int Slice = 1 << 20;
-        if (buffer.Length < 2 * Slice) { Array.Clear(buffer); return; }
-        Parallel.For(0, (buffer.Length + Slice - 1) / Slice, i => Array.Clear(buffer, i * Slice, Math.Min(Slice, buffer.Length - i * Slice)));
+        if (length < 2 * Slice) { Array.Clear(buffer, 0, length); return; }
+        Parallel.For(0, (length + Slice - 1) / Slice, i => Array.Clear(buffer, i * Slice, Math.Min(Slice, length - i * Slice)));
     }
 
     /// <summary>Makes this arena serve the tensors created on the calling thread until the scope is disposed.</summary>
@@ -58,6 +58,11 @@ public sealed class TensorArena
         _active = this;
         return new Scope(this);
     }
+
+    IDisposable IWorkspace.Open() => Open();
+
+    /// <summary>Drops the buffers kept for reuse (the garbage collector frees them).</summary>
+    public void Dispose() => _free.Clear();
 
     private void Close()
     {

@@ -9,6 +9,9 @@
 // __shared__ variables become thread_local statics: one copy per OS thread, which is one copy
 // per block because a block's fibers all run on the same OS thread.
 //
+// A kernel with no barrier can run without fibers (launch_plain): its threads are then plain
+// calls one after another, hundreds of times faster; a barrier reached that way is an error.
+//
 // Fast-math intrinsics map to their accurate libm counterparts, so emulation checks the
 // algorithm, not the hardware's approximation error (documented in docs/cuda.md).
 #pragma once
@@ -54,8 +57,19 @@ inline void fiber_entry() {
     swapcontext(&current_fiber->context, scheduler_context);
 }
 
+// The one "fiber" of plain launches: it carries threadIdx and never switches.
+inline Fiber& plain_fiber() {
+    static thread_local Fiber fiber;
+    return fiber;
+}
+inline thread_local bool barrier_in_plain_launch = false;
+
 inline void syncthreads() {
     if (!current_fiber) return;
+    if (current_fiber == &plain_fiber()) {
+        barrier_in_plain_launch = true;
+        return;
+    }
     current_fiber->at_barrier = true;
     swapcontext(&current_fiber->context, scheduler_context);
 }
@@ -110,10 +124,8 @@ inline std::vector<Fiber>& fiber_pool() {
     return pool;
 }
 
-// Runs kernel(args...) over the grid with CUDA's launch limits checked first.
-// Returns false (reason in launch_error) where the GPU would have refused or misbehaved.
-template <class Kernel, class... Args>
-bool launch(dim3 grid, dim3 block, Kernel kernel, Args... args) {
+// CUDA's launch limits; false (reason in launch_error) where the GPU would refuse the launch.
+inline bool check_geometry(dim3 grid, dim3 block) {
     launch_error.clear();
     unsigned long long threads = 1ull * block.x * block.y * block.z;
     if (grid.x == 0 || grid.y == 0 || grid.z == 0 || threads == 0 || threads > 1024 || block.z > 64 ||
@@ -126,6 +138,42 @@ bool launch(dim3 grid, dim3 block, Kernel kernel, Args... args) {
     }
     grid_dim = grid;
     block_dim = block;
+    return true;
+}
+
+// Runs a kernel without barriers: each thread a plain call, in thread order, block after block.
+template <class Kernel, class... Args>
+bool launch_plain(dim3 grid, dim3 block, Kernel kernel, Args... args) {
+    if (!check_geometry(grid, block)) return false;
+    Fiber& plain = plain_fiber();
+    barrier_in_plain_launch = false;
+    current_fiber = &plain;
+    for (unsigned bz = 0; bz < grid.z; ++bz)
+        for (unsigned by = 0; by < grid.y; ++by)
+            for (unsigned bx = 0; bx < grid.x; ++bx) {
+                block_idx = dim3(bx, by, bz);
+                for (unsigned tz = 0; tz < block.z; ++tz)
+                    for (unsigned ty = 0; ty < block.y; ++ty)
+                        for (unsigned tx = 0; tx < block.x; ++tx) {
+                            plain.thread_idx = dim3(tx, ty, tz);
+                            kernel(args...);
+                        }
+            }
+    current_fiber = nullptr;
+    if (barrier_in_plain_launch) {
+        launch_error = "the kernel reached __syncthreads in a launch without fibers: list it among the kernels with barriers";
+        return false;
+    }
+    return true;
+}
+
+// Runs kernel(args...) over the grid with CUDA's launch limits checked first, every thread a
+// fiber so __syncthreads synchronizes. Returns false (reason in launch_error) where the GPU would
+// have refused or misbehaved.
+template <class Kernel, class... Args>
+bool launch(dim3 grid, dim3 block, Kernel kernel, Args... args) {
+    if (!check_geometry(grid, block)) return false;
+    unsigned long long threads = 1ull * block.x * block.y * block.z;
     std::vector<Fiber>& pool = fiber_pool();
     if (pool.size() < threads) {
         size_t old = pool.size();
@@ -204,6 +252,17 @@ inline float __fdiv_rn(float a, float b) { return a / b; }
 inline float __fsqrt_rn(float a) { return std::sqrt(a); }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 template <class T> inline T __ldg(const T* p) { return *p; }
+using std::isfinite;
+inline unsigned int __float_as_uint(float f) {
+    unsigned int u;
+    std::memcpy(&u, &f, sizeof u);
+    return u;
+}
+inline float __uint_as_float(unsigned int u) {
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+}
 inline int min(int a, int b) { return std::min(a, b); }
 inline int max(int a, int b) { return std::max(a, b); }
 

@@ -13,20 +13,24 @@
 #include "../lab.cu"
 #include "../pack.cu"
 #include "../pool.cu"
+#include "../reduce.cu"
 #include "../residual.cu"
 #include "../resize.cu"
 
 namespace {
 
-// kernelParams[i] points at argument i, exactly as the driver API takes them.
-template <class... A, std::size_t... I>
+// kernelParams[i] points at argument i, exactly as the driver API takes them. Kernels with
+// barriers run every thread as a fiber; the rest as plain calls (the emulator checks that they
+// never reach a barrier).
+template <bool Barriers, class... A, std::size_t... I>
 bool launch_unpacked(void (*kernel)(A...), dim3 grid, dim3 block, void** params, std::index_sequence<I...>) {
-    return reel_emu::launch(grid, block, kernel, *static_cast<A*>(params[I])...);
+    if (Barriers) return reel_emu::launch(grid, block, kernel, *static_cast<A*>(params[I])...);
+    return reel_emu::launch_plain(grid, block, kernel, *static_cast<A*>(params[I])...);
 }
 
-template <class... A>
+template <bool Barriers, class... A>
 bool launch_with(void (*kernel)(A...), dim3 grid, dim3 block, void** params) {
-    return launch_unpacked(kernel, grid, block, params, std::index_sequence_for<A...>{});
+    return launch_unpacked<Barriers>(kernel, grid, block, params, std::index_sequence_for<A...>{});
 }
 
 struct Entry {
@@ -35,31 +39,45 @@ struct Entry {
 };
 
 #define REEL_KERNEL(k) \
-    Entry { #k, [](dim3 g, dim3 b, void** p) { return launch_with(k, g, b, p); } }
+    Entry { #k, [](dim3 g, dim3 b, void** p) { return launch_with<false>(k, g, b, p); } }
+#define REEL_KERNEL_WITH_BARRIERS(k) \
+    Entry { #k, [](dim3 g, dim3 b, void** p) { return launch_with<true>(k, g, b, p); } }
 
 const Entry kernels[] = {
     REEL_KERNEL(adam_step_f32),
-    REEL_KERNEL(annealed_mean_f32),
-    REEL_KERNEL(annealed_mean_f16),
+    REEL_KERNEL_WITH_BARRIERS(annealed_mean_f32),
+    REEL_KERNEL_WITH_BARRIERS(annealed_mean_f16),
     REEL_KERNEL(affine_act_f32),
     REEL_KERNEL(affine_act_nhwc_f16),
     REEL_KERNEL(subtract_f32),
     REEL_KERNEL(clamp_f32),
     REEL_KERNEL(relu_backward_f32),
-    REEL_KERNEL(irt_loss_grad_f32),
+    REEL_KERNEL_WITH_BARRIERS(irt_loss_grad_f32),
+    REEL_KERNEL_WITH_BARRIERS(irt_loss_partials_f32),
+    REEL_KERNEL_WITH_BARRIERS(irt_loss_reduce_f32),
+    REEL_KERNEL(add_channels_f32),
+    REEL_KERNEL_WITH_BARRIERS(channel_sum_f32),
+    REEL_KERNEL(finite_check_f32),
+    REEL_KERNEL(maxpool2d_backward_f32),
+    REEL_KERNEL(resize_bilinear_backward_f32),
     REEL_KERNEL(rgb_to_lab_f32),
     REEL_KERNEL(lab_to_rgb_f32),
     REEL_KERNEL(pack_u8_to_f32),
     REEL_KERNEL(unpack_f32_to_u8),
     REEL_KERNEL(convert_f32_to_f16),
     REEL_KERNEL(convert_f16_to_f32),
-    REEL_KERNEL(nchw_f32_to_nhwc_f16),
-    REEL_KERNEL(nhwc_f16_to_nchw_f32),
+    REEL_KERNEL(convert_f32_to_bf16),
+    REEL_KERNEL(convert_bf16_to_f32),
+    REEL_KERNEL_WITH_BARRIERS(nchw_f32_to_nhwc_f16),
+    REEL_KERNEL_WITH_BARRIERS(nhwc_f16_to_nchw_f32),
     REEL_KERNEL(copy_window_f32),
     REEL_KERNEL(maxpool2d_f32),
     REEL_KERNEL(concat_channels_f32),
     REEL_KERNEL(residual_subtract_clamp_f32),
     REEL_KERNEL(resize_bilinear_f32),
+    REEL_KERNEL(resize_bicubic_across_f32),
+    REEL_KERNEL(resize_bicubic_down_f32),
+    REEL_KERNEL(pad_reflect_f32),
 };
 
 void copy_error(const std::string& text, char* error, int capacity) {

@@ -1,5 +1,6 @@
 // Checks the emulator itself: barriers really order shared-memory work across threads, a
-// barrier skipped by returned threads is reported, bad geometry is refused, and the binary16
+// barrier skipped by returned threads is reported, a barrier in a launch without fibers is
+// refused, plain launches cover every thread, bad geometry is refused, and the binary16
 // conversions agree with the compiler's _Float16 (round to nearest even) everywhere.
 #include <cstdio>
 #include <random>
@@ -22,6 +23,10 @@ __global__ void reversed(const int* in, int* out) {
     buf[threadIdx.x] = in[threadIdx.x];
     __syncthreads();
     out[threadIdx.x] = buf[blockDim.x - 1 - threadIdx.x];
+}
+
+__global__ void thread_ids(int* out) {
+    out[(blockIdx.y * gridDim.x + blockIdx.x) * blockDim.x * blockDim.y + threadIdx.y * blockDim.x + threadIdx.x] += 1 + (int)threadIdx.x;
 }
 
 __global__ void divergent_barrier(int* out) {
@@ -50,6 +55,14 @@ int main() {
         std::printf("a barrier reached by half the block was not reported\n");
         ++failures;
     }
+    if (reel_emu::launch_plain(dim3(1), dim3(64), reversed, rin.data(), rout.data()) || reel_emu::launch_error.empty()) {
+        std::printf("a barrier in a launch without fibers was not reported\n");
+        ++failures;
+    }
+    std::vector<int> ids(3 * 2 * 8 * 4, 0);
+    if (!reel_emu::launch_plain(dim3(3, 2), dim3(8, 4), thread_ids, ids.data())) ++failures;
+    for (size_t i = 0; i < ids.size(); ++i)
+        if (ids[i] != 1 + (int)(i % 8)) { std::printf("plain launch: thread %zu wrote %d\n", i, ids[i]); ++failures; break; }
     if (reel_emu::launch(dim3(1), dim3(2048), divergent_barrier, d.data())) {
         std::printf("a 2048-thread block was accepted\n");
         ++failures;

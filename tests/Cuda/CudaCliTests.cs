@@ -45,7 +45,7 @@ public class CudaCliTests
         var r = ReelProcess.Run("restore", input, input + ".out.mp4", "--device", "cuda");
         Assert.Equal(1, r.ExitCode);
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (CudaBackend.TryCreate(out _) is { } gpu)
+        if (CudaBackend.TryCreate(null, out _) is { } gpu)
         {
             // On a machine with a usable GPU the device is accepted and the 16 junk bytes are what fails.
             gpu.Dispose();
@@ -65,7 +65,7 @@ public class CudaCliTests
             "--input", Golden.Dncnn.File("saoyan_b20_legacy_x.npy"), "--output", output);
         Assert.True(r.ExitCode == 0, r.Stderr);
         var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        if (CudaBackend.TryCreate(out _) is { } gpu)
+        if (CudaBackend.TryCreate(null, out _) is { } gpu)
         {
             gpu.Dispose();
             Assert.StartsWith("device: cuda (", line); // and the output went through the GPU path
@@ -74,4 +74,51 @@ public class CudaCliTests
         Assert.StartsWith("device: cpu (CUDA unavailable: ", line);
         Assert.True(File.Exists(output));
     }
+
+    /// <summary>
+    /// CUDA 13's libraries as PyTorch installs them: in NVIDIA's wheel folders under python3's
+    /// site-packages (here a user site made for the test, holding a shared library under cuBLAS 13's
+    /// name), found without any variable naming them; NVRTC through the system loader; the bound
+    /// NVRTC functions all exported; a missing library's error names every soname and place tried.
+    /// </summary>
+    [Fact]
+    public void LibrariesAreFoundInNvidiasWheelFolders()
+    {
+        var userBase = TestPaths.NewTempDir();
+        var site = RunPython(userBase, "import site; print(site.getusersitepackages())");
+        var lib = Directory.CreateDirectory(Path.Combine(site, "nvidia", "cu13", "lib")).FullName;
+        // Any real shared library will do: the loader opens the file by path, whatever its soname.
+        File.Copy(FindSystemLibrary("libz.so.1"), Path.Combine(lib, "libcublas.so.13"));
+        var r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["PYTHONUSERBASE"] = userBase }, "kernels", "libraries", "--json");
+        using var doc = JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]);
+        var libraries = doc.RootElement.GetProperty("libraries").EnumerateArray()
+            .ToDictionary(e => e.GetProperty("name").GetString()!, e => (Found: e.GetProperty("found").GetBoolean(), Detail: e.GetProperty("detail").GetString()!));
+        Assert.True(libraries["cublas"].Found, libraries["cublas"].Detail);
+        Assert.Equal(Path.Combine(lib, "libcublas.so.13"), libraries["cublas"].Detail);
+        Assert.True(libraries["nvrtc"].Found, libraries["nvrtc"].Detail);
+        Assert.False(libraries["cudnn"].Found);
+        foreach (var place in new[] { "libcudnn.so.9", "system loader", lib })
+            Assert.Contains(place, libraries["cudnn"].Detail);
+        var nvrtc = doc.RootElement.GetProperty("symbols").EnumerateArray().Where(e => e.GetProperty("library").GetString() == "nvrtc").ToArray();
+        Assert.True(nvrtc.Length >= 9);
+        Assert.All(nvrtc, e => Assert.True(e.GetProperty("exported").GetBoolean(), e.GetProperty("symbol").GetString()));
+        // The cuBLAS stand-in exports none of cuBLAS's functions: a loaded library missing a bound one fails the command.
+        Assert.Equal(1, r.ExitCode);
+    }
+
+    private static string RunPython(string userBase, string code)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(code);
+        start.Environment["PYTHONUSERBASE"] = userBase;
+        using var python = System.Diagnostics.Process.Start(start)!;
+        var output = python.StandardOutput.ReadToEnd().Trim();
+        python.WaitForExit();
+        return output;
+    }
+
+    private static string FindSystemLibrary(string name) =>
+        new[] { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64" }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists)
+        ?? throw new InvalidOperationException($"{name} not found in the system library folders");
 }

@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Backends.Cuda;
 using Reel.Engine.Backends.Cuda.Emulation;
 using Reel.Tests.Support;
@@ -29,6 +31,16 @@ public static class EmulatedGpu
     }
 
     public static CudaKernels Kernels => new(Device);
+
+    /// <summary>
+    /// A CUDA backend on the emulated device, its convolutions computed on the host by the fast CPU
+    /// path (or by <paramref name="convolutions"/>: the single-threaded reference is quicker on tiny maps).
+    /// </summary>
+    public static CudaBackend Backend(EmulatedDevice? device = null, IBackend? convolutions = null)
+    {
+        var d = device ?? Device;
+        return new CudaBackend(d, new HostConvolutions(d, convolutions ?? FastBackend.Training));
+    }
 
     /// <summary>A device of the test's own, for counting its allocations and launches while other tests run in parallel.</summary>
     public static EmulatedDevice OpenPrivate()

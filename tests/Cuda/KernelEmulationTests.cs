@@ -246,8 +246,8 @@ public class KernelEmulationTests(ITestOutputHelper output)
             var o = new Tensor(new Shape(1, heads, h, w), RandomFloats(rng, heads * plane, 0, 1));
             var input = new Tensor(new Shape(1, 3, h, w), RandomFloats(rng, 3 * plane, 0, 1));
             var p = new Tensor(new Shape(1, 3, h, w), RandomFloats(rng, 3 * plane, 0, 1));
-            var grad = new Tensor(o.Shape);
-            double loss = PriorLoss.Compute(kind, o, input, p, grad, validH, validW);
+            var grad = ReferenceBackend.Instance.Execute(new PriorLossBackwardOp(kind, validH, validW), o, input, p);
+            double loss = ReferenceBackend.Instance.Execute(new PriorLossOp(kind, validH, validW), o, input, p).Data[0];
 
             using var dO = Upload<float>(o.Data);
             using var dI = Upload<float>(input.Data);
@@ -316,6 +316,43 @@ public class KernelEmulationTests(ITestOutputHelper output)
             Assert.Equal(expected.Data, dy.Download("concat"));
         }
         output.WriteLine("maxpool2d_f32 and concat_channels_f32: exact (NaN propagation included)");
+    }
+
+    /// <summary>
+    /// The gradient kernels gather what the fast CPU path scatters, in the same order and with the same
+    /// roundings: the resize's and the max-pool's gradients come out bit for bit as the CPU trains.
+    /// </summary>
+    [Fact]
+    public void GradientKernelsEqualTheFastCpuPathBitForBit()
+    {
+        int seed = 40;
+        foreach (var (inH, inW, outH, outW, align) in new[] { (8, 16, 16, 32, true), (2, 4, 4, 8, true), (7, 3, 5, 11, false), (1, 1, 3, 2, false), (16, 12, 4, 3, true), (9, 9, 36, 36, false) })
+        {
+            var rng = new Random(seed++);
+            var dy = new Tensor(new Shape(2, 3, outH, outW), RandomFloats(rng, 6 * outH * outW, -1, 1));
+            var op = new ResizeBilinearBackwardOp(new ResizeBilinearOp(outH, outW, align), inH, inW);
+            var expected = FastBackend.Instance.Execute(op, dy);
+            using var src = Upload<float>(dy.Data);
+            using var dx = Alloc<float>(expected.Length);
+            Kernels.ResizeBilinearBackward(src.Ptr, dx.Ptr, 6, inH, inW, outH, outW, align);
+            Assert.Equal(expected.Data.Select(BitConverter.SingleToInt32Bits), dx.Download("resize_bilinear_backward_f32").Select(BitConverter.SingleToInt32Bits));
+        }
+        foreach (var (h, w) in new[] { (8, 6), (9, 7), (64, 34) })
+        {
+            var rng = new Random(seed++);
+            var x = new Tensor(new Shape(1, 5, h, w), RandomFloats(rng, 5 * h * w, -1, 1).Select(v => MathF.Round(v * 2) / 2).ToArray());
+            x.Data[3] = float.NaN;
+            var op = new MaxPool2dBackwardOp(new MaxPool2dOp());
+            var dyShape = op.Forward.InferShape(new[] { x.Shape });
+            var dy = new Tensor(dyShape, RandomFloats(rng, (int)dyShape.ElementCount, -1, 1));
+            var expected = FastBackend.Instance.Execute(op, x, dy);
+            using var dx = Upload<float>(x.Data);
+            using var dg = Upload<float>(dy.Data);
+            using var result = Alloc<float>(expected.Length);
+            Kernels.MaxPoolBackward(dx.Ptr, dg.Ptr, result.Ptr, 5, h, w, dyShape.H, dyShape.W, 2, 2);
+            Assert.Equal(expected.Data.Select(BitConverter.SingleToInt32Bits), result.Download("maxpool2d_backward_f32").Select(BitConverter.SingleToInt32Bits));
+        }
+        output.WriteLine("resize_bilinear_backward_f32 and maxpool2d_backward_f32: bit-identical to the fast CPU path (ties and NaN included)");
     }
 
     [Fact]

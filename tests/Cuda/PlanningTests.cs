@@ -16,10 +16,12 @@ public class PlanningTests
         foreach (int block in new[] { 32, 128, 256, 1024 })
         {
             var g = LaunchGeometry.Linear(n, block);
-            Assert.Equal((uint)block, g.Block.X);
+            // Fewer elements than a block: the smallest power of two from a warp (32) that holds them.
+            int expected = n >= block ? block : Math.Max(32, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)n));
+            Assert.Equal((uint)expected, g.Block.X);
             Assert.InRange(g.Grid.X, 1u, (uint)LaunchGeometry.MaxLinearBlocks);
             // One thread per element until the cap; past it the grid-stride loop covers the rest.
-            if ((n + block - 1) / block <= LaunchGeometry.MaxLinearBlocks) Assert.Equal((ulong)((n + block - 1) / block), g.Grid.X);
+            if ((n + block - 1) / block <= LaunchGeometry.MaxLinearBlocks) Assert.Equal((ulong)((n + expected - 1) / expected), g.Grid.X);
             Assert.True((ulong)g.Grid.X * g.Block.X >= (ulong)Math.Min(n, (long)LaunchGeometry.MaxLinearBlocks * block));
         }
         Assert.True(LaunchGeometry.Linear(0).IsEmpty);
@@ -133,8 +135,8 @@ public class PlanningTests
     {
         var c = Reel.Engine.Backends.Cuda.Native.NativeLibraries.Candidates;
         Assert.Equal(new[] { "libcudnn.so.9", "libcudnn.so.8" }, c["cudnn"].Take(2));
-        Assert.Equal(new[] { "libcublas.so.12", "libcublas.so.11" }, c["cublas"].Take(2));
-        Assert.Equal(new[] { "libnvrtc.so.12", "libnvrtc.so.11.2" }, c["nvrtc"].Take(2));
+        Assert.Equal(new[] { "libcublas.so.13", "libcublas.so.12" }, c["cublas"].Take(2));
+        Assert.Equal(new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2" }, c["nvrtc"].Take(3));
         Assert.Equal("cuMemAlloc", Reel.Engine.Backends.Cuda.Native.Driver.CallName("Driver.cuMemAlloc(out var p, (nuint)n)"));
     }
 
@@ -145,7 +147,7 @@ public class PlanningTests
         if (DriverDevice.Probe(out var reason)) return; // a machine with a GPU has nothing to report
         Assert.False(DriverDevice.Probe(out reason));
         Assert.False(string.IsNullOrWhiteSpace(reason));
-        Assert.Null(CudaBackend.TryCreate(out var why));
+        Assert.Null(CudaBackend.TryCreate(null, out var why));
         Assert.Equal(reason, why);
     }
 }

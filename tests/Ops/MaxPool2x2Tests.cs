@@ -58,6 +58,8 @@ public class MaxPool2x2Tests
             }
             expected[at] = dy.Data[(ch * oh + i) * ow + j];
         }
-        Assert.Equal(expected, Backward.MaxPool(x, dy).Data);
+        var op = new MaxPool2dBackwardOp(new MaxPool2dOp());
+        Assert.Equal(expected, FastBackend.Instance.Execute(op, x, dy).Data);
+        Assert.Equal(expected, ReferenceBackend.Instance.Execute(op, x, dy).Data);
     }
 }

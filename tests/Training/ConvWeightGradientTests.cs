@@ -1,5 +1,5 @@
 using Reel.Engine.Tensors;
-using Reel.Engine.Training;
+using Reel.Engine.Backends.Cpu;
 using Reel.Tests.Support;
 
 namespace Reel.Tests.Training;

@@ -39,9 +39,11 @@ public sealed class FastBackend : IBackend
 
     public string Name => "cpu";
 
-    public bool Supports(Op op) =>
-        op is Conv2dOp or ConvTranspose2dOp or AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or AnnealedMeanOp
-            or MaxPool2dOp or ConcatOp;
+    /// <summary>Every op; the few shapes no fast kernel covers (strided convs' gradients, other pool windows' backward, a batch's ∂W) run the reference's loops.</summary>
+    public bool Supports(Op op) => true;
+
+    /// <summary>The precise twin (see <see cref="Training"/>).</summary>
+    IBackend IBackend.ForTraining() => ForTraining();
 
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
@@ -57,8 +59,16 @@ public sealed class FastBackend : IBackend
             ConvTranspose2dOp t => new FastConvTranspose2d(t, parameters[0], t.HasBias ? parameters[1] : null),
             ResizeBilinearOp r => new FastResize(r),
             AnnealedMeanOp m => new FastAnnealedMean(m, parameters[0]),
-            _ when Supports(op) => new Elementwise(op, parameters),
-            _ => throw new NotSupportedException($"{op.GetType().Name} on {Name}"),
+            Conv2dBackwardDataOp d when FastConvBackward.IsSame(d.Forward) => FastConvBackward.Data(d, parameters[0], this),
+            Conv2dBackwardWeightOp w when FastConvBackward.IsSame(w.Forward) => new FastConvBackward.Weight(w),
+            Conv2dBackwardBiasOp b => new FastConvBackward.Bias(b),
+            ReluBackwardOp or MaxPool2dBackwardOp or ResizeBilinearBackwardOp => new FastBackward(op),
+            PriorLossOp l => new FastPriorLoss(l),
+            PriorLossBackwardOp l => new FastPriorLoss(l),
+            AdamStepOp a => new FastAdam(a),
+            ResizeBicubicOp b => new FastResizeBicubic(b),
+            Conv2dBackwardDataOp or Conv2dBackwardWeightOp => ReferenceBackend.Instance.Prepare(op, parameters),
+            _ => new Elementwise(op, parameters),
         };
     }
 
@@ -67,6 +77,16 @@ public sealed class FastBackend : IBackend
         /// <summary>Each of these ops writes every output element.</summary>
         public bool WritesWholeOutput => true;
 
+        /// <summary>The first channels of one frame are the start of its memory: that slice is a view, not a copy.</summary>
+        public Tensor Run(params Tensor[] activations)
+        {
+            var shape = Op.InferShape(activations.Select(t => t.Shape).ToArray());
+            if (Op is SliceChannelsOp { Start: 0 } && shape.N == 1) return new Tensor(shape, activations[0].Data);
+            var y = Tensor.Uninitialized(shape);
+            RunInto(y, activations);
+            return y;
+        }
+
         public void RunInto(Tensor y, params Tensor[] x)
         {
             BackendExtensions.CheckOutput(Op, y, x);
@@ -74,6 +94,19 @@ public sealed class FastBackend : IBackend
             {
                 case ReluOp: TensorPrimitives.Max(x[0].Span, 0f, y.Span); break;
                 case SubtractOp: TensorPrimitives.Subtract(x[0].Span, x[1].Span, y.Span); break;
+                case AddOp add:
+                {
+                    int per = y.Length / y.Shape.N, perB = x[1].Length / y.Shape.N, from = add.SecondChannelOffset * y.Shape.H * y.Shape.W;
+                    for (int n = 0; n < y.Shape.N; n++)
+                        TensorPrimitives.Add(x[0].Data.AsSpan(n * per, per), x[1].Data.AsSpan(n * perB + from, per), y.Data.AsSpan(n * per, per));
+                    break;
+                }
+                case SliceChannelsOp slice:
+                {
+                    int per = y.Length / y.Shape.N, perX = x[0].Length / y.Shape.N, from = slice.Start * y.Shape.H * y.Shape.W;
+                    for (int n = 0; n < y.Shape.N; n++) Array.Copy(x[0].Data, n * perX + from, y.Data, n * per, per);
+                    break;
+                }
                 case ConcatOp:
                     int lenA = x[0].Length / y.Shape.N, lenB = x[1].Length / y.Shape.N;
                     for (int n = 0; n < y.Shape.N; n++)
@@ -83,6 +116,30 @@ public sealed class FastBackend : IBackend
                     }
                     break;
                 case MaxPool2dOp p: FastMaxPool(p, x[0], y); break;
+                case RgbToLabOp: Color.Lab.FromRgb(x[0], y); break;
+                case LabToRgbOp: Color.Lab.ToRgb(x[0], y); break;
+                case ExpandChannelsOp:
+                {
+                    int pixels = y.Shape.H * y.Shape.W;
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                        Array.Copy(x[0].Data, n * pixels, y.Data, (n * y.Shape.C + c) * pixels, pixels);
+                    break;
+                }
+                case PadReflectOp or CropOp:
+                {
+                    // Row by row: a padded row is its source row, then mirrored columns; a cropped row its first columns.
+                    var (s, o) = (x[0].Shape, y.Shape);
+                    int copy = Math.Min(s.W, o.W);
+                    for (int p = 0; p < o.N * o.C; p++)
+                    for (int i = 0; i < o.H; i++)
+                    {
+                        int from = (p * s.H + ReferenceBackend.Mirror(i, s.H)) * s.W, to = (p * o.H + i) * o.W;
+                        Array.Copy(x[0].Data, from, y.Data, to, copy);
+                        for (int j = copy; j < o.W; j++) y.Data[to + j] = x[0].Data[from + ReferenceBackend.Mirror(j, s.W)];
+                    }
+                    break;
+                }
                 case ClampOp c:
                     TensorPrimitives.Max(x[0].Span, c.Min, y.Span);
                     TensorPrimitives.Min(y.Span, c.Max, y.Span);
@@ -99,6 +156,8 @@ public sealed class FastBackend : IBackend
                         if (a.Activation == Activation.Relu) TensorPrimitives.Max(dst, 0f, dst);
                     }
                     break;
+                default:
+                    throw new NotSupportedException($"{Op.GetType().Name} on {Instance.Name}");
             }
         }
 

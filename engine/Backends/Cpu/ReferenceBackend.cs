@@ -1,5 +1,6 @@
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
+using Reel.Engine.Training;
 
 namespace Reel.Engine.Backends.Cpu;
 
@@ -13,9 +14,8 @@ public sealed class ReferenceBackend : IBackend
 
     public string Name => "cpu-reference";
 
-    public bool Supports(Op op) =>
-        op is Conv2dOp or ConvTranspose2dOp or AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or AnnealedMeanOp
-            or MaxPool2dOp or ConcatOp;
+    /// <summary>Every op: the oracle has no gaps.</summary>
+    public bool Supports(Op op) => true;
 
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
@@ -48,6 +48,53 @@ public sealed class ReferenceBackend : IBackend
                 case SubtractOp:
                     for (int i = 0; i < y.Length; i++) y.Data[i] = x[0].Data[i] - x[1].Data[i];
                     break;
+                case AddOp a:
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                    for (int i = 0; i < y.Shape.H; i++)
+                    for (int j = 0; j < y.Shape.W; j++)
+                        y.At(n, c, i, j) = x[0].At(n, c, i, j) + x[1].At(n, c + a.SecondChannelOffset, i, j);
+                    break;
+                case SliceChannelsOp sl:
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                    for (int i = 0; i < y.Shape.H; i++)
+                    for (int j = 0; j < y.Shape.W; j++)
+                        y.At(n, c, i, j) = x[0].At(n, c + sl.Start, i, j);
+                    break;
+                case Conv2dBackwardDataOp d: ConvBackwardData(d.Forward, x[0], Parameters[0], y); break;
+                case Conv2dBackwardWeightOp w: ConvBackwardWeight(w.Forward, x[0], x[1], y); break;
+                case Conv2dBackwardBiasOp: BiasBackward(x[0], y); break;
+                case ReluBackwardOp: Zip(x[0], x[1], y, (g, o) => o > 0 ? g : 0f); break;
+                case MaxPool2dBackwardOp mp: MaxPoolBackward(mp.Forward, x[0], x[1], y); break;
+                case ResizeBilinearBackwardOp rb: ResizeBackward(rb.Forward, x[0], y); break;
+                case PriorLossOp l: y.Data[0] = (float)PriorLoss(l.Kind, l.ValidH, l.ValidW, x[0], x[1], x[2], null); break;
+                case PriorLossBackwardOp lb: PriorLoss(lb.Kind, lb.ValidH, lb.ValidW, x[0], x[1], x[2], y); break;
+                case AdamStepOp adam: AdamStep(adam, x[0], x[1], x[2], x[3], y); break;
+                case RgbToLabOp: MapPixels(x[0], y, Color.Lab.FromRgb); break;
+                case LabToRgbOp: MapPixels(x[0], y, Color.Lab.ToRgb); break;
+                case ExpandChannelsOp:
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                    for (int i = 0; i < y.Shape.H; i++)
+                    for (int j = 0; j < y.Shape.W; j++)
+                        y.At(n, c, i, j) = x[0].At(n, 0, i, j);
+                    break;
+                case PadReflectOp:
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                    for (int i = 0; i < y.Shape.H; i++)
+                    for (int j = 0; j < y.Shape.W; j++)
+                        y.At(n, c, i, j) = x[0].At(n, c, Mirror(i, x[0].Shape.H), Mirror(j, x[0].Shape.W));
+                    break;
+                case CropOp:
+                    for (int n = 0; n < y.Shape.N; n++)
+                    for (int c = 0; c < y.Shape.C; c++)
+                    for (int i = 0; i < y.Shape.H; i++)
+                    for (int j = 0; j < y.Shape.W; j++)
+                        y.At(n, c, i, j) = x[0].At(n, c, i, j);
+                    break;
+                case ResizeBicubicOp b: ResizeBicubic(b, x[0], y); break;
                 default: throw new NotSupportedException($"{Op.GetType().Name} on {ReferenceBackend.Instance.Name}");
             }
         }
@@ -189,6 +236,272 @@ public sealed class ReferenceBackend : IBackend
     private static void Map(Tensor x, Tensor y, Func<float, float> f)
     {
         for (int i = 0; i < y.Length; i++) y.Data[i] = f(x.Data[i]);
+    }
+
+    /// <summary>Each (N, 3) pixel through a colour conversion in double.</summary>
+    private static void MapPixels(Tensor x, Tensor y, Func<double, double, double, (double, double, double)> f)
+    {
+        var s = x.Shape;
+        for (int n = 0; n < s.N; n++)
+        for (int i = 0; i < s.H; i++)
+        for (int j = 0; j < s.W; j++)
+        {
+            var (p, q, r) = f(x.At(n, 0, i, j), x.At(n, 1, i, j), x.At(n, 2, i, j));
+            (y.At(n, 0, i, j), y.At(n, 1, i, j), y.At(n, 2, i, j)) = ((float)p, (float)q, (float)r);
+        }
+    }
+
+    /// <summary>The mirrored source index of padded position i (edge not repeated, folded again past twice the size).</summary>
+    internal static int Mirror(int i, int size)
+    {
+        if (size == 1) return 0;
+        int period = 2 * (size - 1);
+        i %= period;
+        return i < size ? i : period - i;
+    }
+
+    private const double CubicA = -0.5;
+
+    /// <summary>
+    /// PIL's antialiased bicubic taps for each output index: the kernel stretched by the scale when
+    /// shrinking, normalized to sum 1; the first source index and the weights, in double.
+    /// </summary>
+    internal static (int[] Start, double[][] Weights) BicubicWeights(int inSize, int outSize)
+    {
+        double scale = (double)inSize / outSize;
+        double filterScale = Math.Max(scale, 1);
+        double support = 2 * filterScale;
+        var start = new int[outSize];
+        var weights = new double[outSize][];
+        for (int i = 0; i < outSize; i++)
+        {
+            double centre = (i + 0.5) * scale;
+            int lo = Math.Max((int)(centre - support + 0.5), 0);
+            int hi = Math.Min((int)(centre + support + 0.5), inSize);
+            var w = new double[Math.Max(hi - lo, 1)];
+            double sum = 0;
+            for (int j = 0; j < hi - lo; j++) sum += w[j] = Cubic((j + lo - centre + 0.5) / filterScale);
+            for (int j = 0; j < w.Length; j++) w[j] = sum != 0 ? w[j] / sum : 1.0 / w.Length;
+            start[i] = Math.Min(lo, inSize - 1);
+            weights[i] = w;
+        }
+        return (start, weights);
+    }
+
+    private static double Cubic(double x)
+    {
+        x = Math.Abs(x);
+        if (x < 1) return ((CubicA + 2) * x - (CubicA + 3)) * x * x + 1;
+        if (x < 2) return (((x - 5) * x + 8) * x - 4) * CubicA;
+        return 0;
+    }
+
+    /// <summary>Across every row into float, then down every column, each sum in double; clamped to [0, 1] at the end.</summary>
+    private static void ResizeBicubic(ResizeBicubicOp op, Tensor x, Tensor y)
+    {
+        var s = x.Shape;
+        var (rowStart, rowWeights) = BicubicWeights(s.H, op.OutH);
+        var (colStart, colWeights) = BicubicWeights(s.W, op.OutW);
+        var across = new float[s.H, op.OutW];
+        for (int n = 0; n < s.N; n++)
+        for (int c = 0; c < s.C; c++)
+        {
+            for (int r = 0; r < s.H; r++)
+            for (int o = 0; o < op.OutW; o++)
+            {
+                double acc = 0;
+                for (int j = 0; j < colWeights[o].Length; j++) acc += colWeights[o][j] * x.At(n, c, r, colStart[o] + j);
+                across[r, o] = (float)acc;
+            }
+            for (int o = 0; o < op.OutH; o++)
+            for (int col = 0; col < op.OutW; col++)
+            {
+                double acc = 0;
+                for (int j = 0; j < rowWeights[o].Length; j++) acc += rowWeights[o][j] * across[rowStart[o] + j, col];
+                y.At(n, c, o, col) = (float)Math.Clamp(acc, 0, 1);
+            }
+        }
+    }
+
+    private static void Zip(Tensor a, Tensor b, Tensor y, Func<float, float, float> f)
+    {
+        for (int i = 0; i < y.Length; i++) y.Data[i] = f(a.Data[i], b.Data[i]);
+    }
+
+    /// <summary>Each input element gathers the outputs its taps reached, times the weight of that tap.</summary>
+    private static void ConvBackwardData(Conv2dOp op, Tensor dy, Tensor w, Tensor dx)
+    {
+        var s = dx.Shape;
+        var o = dy.Shape;
+        for (int n = 0; n < s.N; n++)
+        for (int ci = 0; ci < s.C; ci++)
+        for (int iy = 0; iy < s.H; iy++)
+        for (int ix = 0; ix < s.W; ix++)
+        {
+            double acc = 0;
+            for (int co = 0; co < o.C; co++)
+            for (int ky = 0; ky < op.KernelH; ky++)
+            {
+                int ty = iy + op.Padding - ky * op.Dilation;
+                if (ty < 0 || ty % op.Stride != 0 || ty / op.Stride >= o.H) continue;
+                for (int kx = 0; kx < op.KernelW; kx++)
+                {
+                    int tx = ix + op.Padding - kx * op.Dilation;
+                    if (tx < 0 || tx % op.Stride != 0 || tx / op.Stride >= o.W) continue;
+                    acc += (double)dy.At(n, co, ty / op.Stride, tx / op.Stride) * w.At(co, ci, ky, kx);
+                }
+            }
+            dx.At(n, ci, iy, ix) = (float)acc;
+        }
+    }
+
+    private static void ConvBackwardWeight(Conv2dOp op, Tensor x, Tensor dy, Tensor dw)
+    {
+        var s = x.Shape;
+        var o = dy.Shape;
+        for (int co = 0; co < op.OutChannels; co++)
+        for (int ci = 0; ci < op.InChannels; ci++)
+        for (int ky = 0; ky < op.KernelH; ky++)
+        for (int kx = 0; kx < op.KernelW; kx++)
+        {
+            double acc = 0;
+            for (int n = 0; n < s.N; n++)
+            for (int oy = 0; oy < o.H; oy++)
+            {
+                int iy = oy * op.Stride - op.Padding + ky * op.Dilation;
+                if (iy < 0 || iy >= s.H) continue;
+                for (int ox = 0; ox < o.W; ox++)
+                {
+                    int ix = ox * op.Stride - op.Padding + kx * op.Dilation;
+                    if (ix >= 0 && ix < s.W) acc += (double)dy.At(n, co, oy, ox) * x.At(n, ci, iy, ix);
+                }
+            }
+            dw.At(co, ci, ky, kx) = (float)acc;
+        }
+    }
+
+    private static void BiasBackward(Tensor dy, Tensor db)
+    {
+        var o = dy.Shape;
+        for (int c = 0; c < o.C; c++)
+        {
+            double acc = 0;
+            for (int n = 0; n < o.N; n++)
+            for (int i = 0; i < o.H; i++)
+            for (int j = 0; j < o.W; j++)
+                acc += dy.At(n, c, i, j);
+            db.Data[c] = (float)acc;
+        }
+    }
+
+    private static void MaxPoolBackward(MaxPool2dOp op, Tensor x, Tensor dy, Tensor dx)
+    {
+        var o = dy.Shape;
+        var sums = new double[dx.Length];
+        for (int n = 0; n < o.N; n++)
+        for (int c = 0; c < o.C; c++)
+        for (int i = 0; i < o.H; i++)
+        for (int j = 0; j < o.W; j++)
+        {
+            // The forward's scan: the first element, then any greater one or NaN (so the last NaN wins).
+            int at = -1;
+            float best = 0;
+            for (int ky = 0; ky < op.Kernel; ky++)
+            for (int kx = 0; kx < op.Kernel; kx++)
+            {
+                int iy = i * op.Stride + ky, ix = j * op.Stride + kx;
+                float v = x.At(n, c, iy, ix);
+                if (at >= 0 && !(v > best) && !float.IsNaN(v)) continue;
+                best = v;
+                at = ((n * x.Shape.C + c) * x.Shape.H + iy) * x.Shape.W + ix;
+            }
+            sums[at] += dy.At(n, c, i, j);
+        }
+        for (int i = 0; i < dx.Length; i++) dx.Data[i] = (float)sums[i];
+    }
+
+    /// <summary>Every output's gradient shared among its four sources with the forward's weights, summed in double.</summary>
+    private static void ResizeBackward(ResizeBilinearOp op, Tensor dy, Tensor dx)
+    {
+        var s = dx.Shape;
+        var sums = new double[dx.Length];
+        for (int n = 0; n < s.N; n++)
+        for (int c = 0; c < s.C; c++)
+        for (int oy = 0; oy < op.OutH; oy++)
+        {
+            var (y0, y1, fy) = SourceIndex(oy, s.H, op.OutH, op.AlignCorners);
+            for (int ox = 0; ox < op.OutW; ox++)
+            {
+                var (x0, x1, fx) = SourceIndex(ox, s.W, op.OutW, op.AlignCorners);
+                double g = dy.At(n, c, oy, ox);
+                int plane = (n * s.C + c) * s.H;
+                sums[(plane + y0) * s.W + x0] += g * (1 - fy) * (1 - fx);
+                sums[(plane + y0) * s.W + x1] += g * (1 - fy) * fx;
+                sums[(plane + y1) * s.W + x0] += g * fy * (1 - fx);
+                sums[(plane + y1) * s.W + x1] += g * fy * fx;
+            }
+        }
+        for (int i = 0; i < dx.Length; i++) dx.Data[i] = (float)sums[i];
+    }
+
+    /// <summary>
+    /// The prior's loss, straight from specs/models.md §3; writes the gradient when <paramref name="grad"/> is given.
+    /// Which head trains a pixel is decided on the float differences the net's output gives.
+    /// </summary>
+    private static double PriorLoss(PriorLossKind kind, int validH, int validW, Tensor o, Tensor input, Tensor p, Tensor? grad)
+    {
+        int h = o.Shape.H, w = o.Shape.W;
+        double count = 3.0 * validH * validW, main = 0, minor = 0;
+        if (grad is not null) Array.Clear(grad.Data, 0, grad.Length);
+        for (int i = 0; i < validH; i++)
+        for (int j = 0; j < validW; j++)
+        {
+            bool mainTrains = true;
+            if (kind == PriorLossKind.Irt)
+            {
+                double dMain = 0, dMinor = 0;
+                for (int c = 0; c < 3; c++)
+                {
+                    double scale = input.At(0, c, i, j) + Training.PriorLoss.IrtInputOffset;
+                    dMain = Math.Max(dMain, Math.Abs(o.At(0, c, i, j) - p.At(0, c, i, j)) / scale);
+                    dMinor = Math.Max(dMinor, Math.Abs(o.At(0, c + 3, i, j) - p.At(0, c, i, j)) / scale);
+                }
+                mainTrains = dMain < dMinor;
+            }
+            float unit = (float)(1 / count);
+            for (int c = 0; c < 3; c++)
+            {
+                float dm = o.At(0, c, i, j) - p.At(0, c, i, j);
+                if (mainTrains)
+                {
+                    main += Math.Abs(dm);
+                    if (grad is not null) grad.At(0, c, i, j) = Math.Sign(dm) * unit;
+                }
+                if (kind == PriorLossKind.L1) continue;
+                float dn = o.At(0, c + 3, i, j) - p.At(0, c, i, j);
+                float weight = kind == PriorLossKind.IrtInit ? Training.PriorLoss.IrtInitMinorWeight : mainTrains ? 0 : 1;
+                if (weight == 0) continue;
+                minor += Math.Abs(dn);
+                if (grad is not null) grad.At(0, c + 3, i, j) = Math.Sign(dn) * unit * weight;
+            }
+        }
+        return kind == PriorLossKind.IrtInit ? (main + Training.PriorLoss.IrtInitMinorWeight * minor) / count : (main + minor) / count;
+    }
+
+    /// <summary>PyTorch's Adam, one float operation at a time in its order (no fused multiply-add).</summary>
+    private static void AdamStep(AdamStepOp op, Tensor p, Tensor g, Tensor m, Tensor v, Tensor y)
+    {
+        float stepSize = op.StepSize, correction = op.SecondMomentCorrection;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float gi = g.Data[i];
+            float mi = m.Data[i] * op.Beta1 + gi * (1 - op.Beta1);
+            float vi = v.Data[i] * op.Beta2 + gi * gi * (1 - op.Beta2);
+            m.Data[i] = mi;
+            v.Data[i] = vi;
+            float denom = MathF.Sqrt(vi) / correction + op.Epsilon;
+            y.Data[i] = p.Data[i] - stepSize * (mi / denom);
+        }
     }
 
     private static float Activate(float v, Activation a) => a == Activation.Relu ? Math.Max(v, 0f) : v;

@@ -74,13 +74,16 @@ public sealed class PlanCache<TKey, TPlan> where TKey : notnull
 public readonly record struct ConvolutionKey(Op Op, Shape Input, bool Half);
 
 /// <summary>
-/// Convolutions and pooling on device memory. <see cref="CudnnConvolutions"/> is the GPU one;
+/// Convolutions (forward and the two gradients) and pooling on device memory. <see cref="CudnnConvolutions"/> is the GPU one;
 /// tests use a host implementation over the emulator's memory to exercise the backend's
 /// orchestration (the cuDNN calls themselves cannot run without a GPU).
 /// </summary>
 public interface IConvolutionEngine : IDisposable
 {
     string Name { get; }
+
+    /// <summary>The arithmetic of the convolutions (the host engine computes in fp32).</summary>
+    Precision Precision { get; }
     bool Supports(Op op);
 
     /// <summary>
@@ -91,4 +94,10 @@ public interface IConvolutionEngine : IDisposable
 
     /// <summary>y = op(x) with the op's bias and activation, all (N, C, H, W) float on the device.</summary>
     void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null);
+
+    /// <summary>Training: dx (the forward's input shape <paramref name="input"/>) from dy and the weights, written over.</summary>
+    void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null);
+
+    /// <summary>Training: dW (Cout, Cin, KH, KW) from the forward's input x and dy, written over.</summary>
+    void BackwardFilter(Conv2dOp op, Shape input, DevicePtr x, DevicePtr dy, DevicePtr dw, GpuStream? stream = null);
 }

@@ -5,38 +5,57 @@ using Reel.Engine.Tensors;
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
-/// The CUDA backend at op level (IBackend): weights are uploaded once at Prepare, each run
-/// uploads its activations, runs the kernels (and cuDNN for convolutions and pooling) and
-/// downloads the result. This is the path `reel infer --device cuda` and the backend-ops
-/// tests use; whole frames stay on the device in <see cref="DnCnnGpuPipeline"/>.
-/// Without a convolution engine (the emulator) convolutions are declared unsupported.
+/// The CUDA backend: tensors it computes live in device memory (<see cref="Import"/> puts a host
+/// tensor there, <see cref="Tensor.ToHost"/> brings one back), every op of the op set runs on its
+/// compute stream (hand-written kernels, and cuDNN — or, on the emulator, host convolutions — for
+/// the convolutions and their gradients), and the host waits for the device only where it reads a
+/// result. An op given host tensors still runs on the device, staging them across and back; those
+/// copies are counted in <see cref="StagedCopies"/>, which a device-resident pipeline keeps at 0.
+/// Device memory is recycled through a pool (<see cref="DevicePool"/>), freed when the backend is
+/// disposed; a prepared op frees what it uploaded when it is disposed.
 /// </summary>
 public sealed class CudaBackend : IBackend, IDisposable
 {
+    /// <summary>Finite checks recorded before the host looks at their flags.</summary>
+    private const int CheckSlots = 256;
+
+    [ThreadStatic] private static Workspace? _openScope;
+
     private readonly IConvolutionEngine? _convolutions;
+    private readonly DeviceBuffer _checkFlags;
+    private readonly List<string> _pendingChecks = new();
+    private int _stagedCopies, _transfers;
 
     public CudaBackend(IGpuDevice device, IConvolutionEngine? convolutions)
     {
         Device = device;
         Kernels = new CudaKernels(device);
         _convolutions = convolutions;
+        Stream = device.CreateStream();
+        Pool = new DevicePool(device);
+        _checkFlags = device.Allocate(CheckSlots * sizeof(int));
+        device.Fill(_checkFlags.Ptr, 0, _checkFlags.Bytes, Stream);
     }
 
-    /// <summary>The GPU if one is usable here, with cuDNN when installed; otherwise the one-line reason.</summary>
-    public static CudaBackend? TryCreate(out string reason)
+    /// <summary>
+    /// The GPU if one is usable here, with cuDNN, its convolutions in <paramref name="precision"/>
+    /// (default: TF32 on sm_80 and newer, fp32 before); otherwise null and the one-line reason.
+    /// </summary>
+    public static CudaBackend? TryCreate(Precision? precision, out string reason)
     {
         if (!DriverDevice.Probe(out reason)) return null;
         if (!NvrtcCompiler.IsAvailable(out reason)) return null;
         if (!NativeLibraries.TryLoad(NativeLibraries.Cudnn, out _, out var cudnnError))
         {
-            reason = $"cuDNN is not installed ({cudnnError}); install cuDNN 8 or 9 for CUDA 12";
+            reason = $"cuDNN is not installed ({cudnnError}); install cuDNN 9";
             return null;
         }
         DriverDevice? device = null;
         try
         {
             device = DriverDevice.Open();
-            return new CudaBackend(device, new CudnnConvolutions(device));
+            var chosen = precision ?? (device.ComputeCapability >= 80 ? Precision.Tf32 : Precision.Fp32);
+            return new CudaBackend(device, new CudnnConvolutions(device, chosen));
         }
         catch (Exception e) when (e is ReelException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -48,95 +67,166 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     public IGpuDevice Device { get; }
     public CudaKernels Kernels { get; }
+
+    /// <summary>The stream every op runs on, in order.</summary>
+    public GpuStream Stream { get; }
+
+    internal DevicePool Pool { get; }
+
     public string Name => Device.ComputeCapability == 0 ? "cuda-emulated" : "cuda";
+
+    /// <summary>What the convolutions are computed with ("cuDNN 9.10.2 (Tf32)", "host convolutions (cpu)"), for reports.</summary>
+    public string ConvolutionEngine => _convolutions?.Name ?? "none";
+
+    /// <summary>The convolutions' arithmetic (every other op computes in fp32).</summary>
+    public Precision Precision => _convolutions?.Precision ?? Precision.Fp32;
+
+    /// <summary>Host↔device copies of activations and outputs made because an op was given host tensors.</summary>
+    public int StagedCopies => _stagedCopies;
+
+    /// <summary>Tensors copied across explicitly: <see cref="Import"/> of a host tensor and <see cref="Tensor.ToHost"/>.</summary>
+    public int Transfers => _transfers;
+
+    /// <summary>cuMemAlloc calls made for tensors so far (the pool recycles, so a repeated step makes none).</summary>
+    public int DeviceAllocations => Pool.DeviceAllocations;
 
     public bool Supports(Op op) => op switch
     {
-        Conv2dOp or ConvTranspose2dOp => _convolutions?.Supports(op) == true,
+        Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp => _convolutions?.Supports(op) == true,
         AnnealedMeanOp m => m.Bins <= CudaKernels.MaxBins,
-        AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or MaxPool2dOp or ConcatOp => true,
-        _ => false,
+        _ => true,
     };
 
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
-        if (!Supports(op)) throw new NotSupportedException($"{op.GetType().Name} on {Name}");
+        if (!Supports(op)) throw new NotSupportedException($"{op.GetType().Name} on {Name}{(_convolutions is null ? " (no convolution engine)" : "")}");
         BackendExtensions.CheckParameters(op, parameters);
-        return new Prepared(this, op, parameters.Select(Upload).ToArray());
+        return new CudaOp(this, op, parameters.Select(Import).ToArray());
+    }
+
+    internal IConvolutionEngine Convolutions => _convolutions ?? throw new NotSupportedException($"no convolution engine on {Name}");
+
+    /// <summary>A device tensor of zeros, from the pool.</summary>
+    public Tensor Zeros(Shape shape)
+    {
+        var t = Allocate(shape);
+        Device.Fill(PtrOf(t), 0, Bytes(shape), Stream);
+        return t;
+    }
+
+    /// <summary>A device tensor whose elements are not set (for outputs written in full), from the pool.</summary>
+    public Tensor Allocate(Shape shape)
+    {
+        var storage = CudaStorage.Owning(this, Pool.Rent(Bytes(shape)));
+        if (_openScope is { } scope && scope.Backend == this) scope.Lent.Add(storage);
+        return new Tensor(shape, storage);
+    }
+
+    /// <summary>A view of <paramref name="t"/> for a host or this device's tensor that lives here; an upload otherwise.</summary>
+    public unsafe Tensor Import(Tensor t)
+    {
+        if (t.Storage is CudaStorage s && s.Owner == this) return new Tensor(t.Shape, CudaStorage.View(this, s.Ptr));
+        var host = t.ToHost();
+        var y = Allocate(t.Shape);
+        fixed (float* p = host.Data) Device.CopyToDevice(PtrOf(y), p, Bytes(t.Shape), Stream);
+        Interlocked.Increment(ref _transfers);
+        return y;
+    }
+
+    public IWorkspace CreateWorkspace() => new Workspace(this);
+
+    /// <summary>
+    /// Checks on the device: a kernel flags non-finite elements in a slot, and the flags are read the
+    /// next time the host waits for the device (a download), so no layer waits for its check.
+    /// </summary>
+    public void EnsureFinite(Tensor t, string where)
+    {
+        if (t.IsOnHost)
+        {
+            t.EnsureFinite(where);
+            return;
+        }
+        if (_pendingChecks.Count == CheckSlots) ReadChecks();
+        Kernels.FiniteCheck(PtrOf(t), t.Length, _checkFlags.Ptr, _pendingChecks.Count, Stream);
+        _pendingChecks.Add(where);
+    }
+
+    /// <summary>Waits for the device to finish what it was given; reports a failed finite check.</summary>
+    void IBackend.Synchronize() => Synchronize();
+
+    /// <summary>Waits for the device to finish what it was given; reports a failed finite check.</summary>
+    public void Synchronize()
+    {
+        Device.Synchronize(Stream);
+        ReadChecks();
+    }
+
+    /// <summary>The device address of a tensor that lives on this backend (for launching kernels on it directly).</summary>
+    public DevicePtr PtrOf(Tensor t) => t.Storage is CudaStorage s && s.Owner == this
+        ? s.Ptr
+        : throw new ArgumentException($"a {t.Shape} tensor on {(t.IsOnHost ? "the host" : t.Storage!.Location)} is not in {Name}'s memory");
+
+    /// <summary>Copies device memory to the host after the queued work, counted as a transfer.</summary>
+    internal unsafe void Download(DevicePtr src, Span<float> destination)
+    {
+        fixed (float* p = destination) Device.CopyToHost(p, src, (long)destination.Length * sizeof(float), Stream);
+        Device.Synchronize(Stream);
+        Interlocked.Increment(ref _transfers);
+        ReadChecks();
+    }
+
+    internal void CountStaged() => Interlocked.Increment(ref _stagedCopies);
+
+    internal static long Bytes(Shape shape) => shape.ElementCount * sizeof(float);
+
+    private unsafe void ReadChecks()
+    {
+        if (_pendingChecks.Count == 0) return;
+        var flags = new int[_pendingChecks.Count];
+        fixed (int* f = flags) Device.CopyToHost(f, _checkFlags.Ptr, flags.Length * sizeof(int), Stream);
+        Device.Synchronize(Stream);
+        Device.Fill(_checkFlags.Ptr, 0, flags.Length * sizeof(int), Stream);
+        var names = _pendingChecks.ToArray();
+        _pendingChecks.Clear();
+        int first = Array.IndexOf(flags, 1);
+        if (first >= 0) throw new ReelException($"{names[first]} produced NaN or infinity: the input or the weights are out of range");
     }
 
     public void Dispose()
     {
+        Device.Synchronize(Stream);
+        _pendingChecks.Clear();
         _convolutions?.Dispose();
+        Pool.Dispose();
+        _checkFlags.Dispose();
+        Stream.Dispose();
         Device.Dispose();
     }
 
-    internal unsafe DeviceBuffer Upload(Tensor t)
+    /// <summary>A scope's allocations, given back to the pool when it closes.</summary>
+    private sealed class Workspace(CudaBackend backend) : IWorkspace
     {
-        var buffer = Device.Allocate((long)t.Length * sizeof(float));
-        fixed (float* p = t.Data) Device.CopyToDevice(buffer.Ptr, p, buffer.Bytes);
-        return buffer;
-    }
+        public CudaBackend Backend => backend;
+        public List<CudaStorage> Lent { get; } = new();
 
-    private sealed class Prepared(CudaBackend backend, Op op, DeviceBuffer[] parameters) : IPreparedOp
-    {
-        public Op Op { get; } = op;
-
-        public unsafe void RunInto(Tensor output, params Tensor[] activations)
+        public IDisposable Open()
         {
-            BackendExtensions.CheckOutput(Op, output, activations);
-            var inputs = activations.Select(backend.Upload).ToArray();
-            using var y = backend.Device.Allocate((long)output.Length * sizeof(float));
-            try
-            {
-                Launch(inputs.Select(b => b.Ptr).ToArray(), activations.Select(a => a.Shape).ToArray(), y.Ptr, output.Shape);
-                fixed (float* p = output.Data) backend.Device.CopyToHost(p, y.Ptr, y.Bytes);
-                backend.Device.Synchronize();
-            }
-            finally
-            {
-                foreach (var b in inputs) b.Dispose();
-            }
+            if (_openScope is not null) throw new InvalidOperationException("a device workspace is already open on this thread");
+            _openScope = this;
+            return new Scope(this);
         }
 
-        private void Launch(DevicePtr[] x, Shape[] s, DevicePtr y, Shape o)
+        public void Dispose()
         {
-            var k = backend.Kernels;
-            var p = parameters.Select(b => b.Ptr).ToArray();
-            switch (Op)
+        }
+
+        private sealed class Scope(Workspace workspace) : IDisposable
+        {
+            public void Dispose()
             {
-                case Conv2dOp c:
-                    backend._convolutions!.Run(c, s[0], x[0], p[0], c.HasBias ? p[1] : DevicePtr.Null, y);
-                    break;
-                case ConvTranspose2dOp t:
-                    backend._convolutions!.Run(t, s[0], x[0], p[0], t.HasBias ? p[1] : DevicePtr.Null, y);
-                    break;
-                case AffineOp a:
-                    k.AffineActivation(x[0], y, p[0], p[1], a.Channels, o.H * o.W, o.ElementCount, a.Activation == Activation.Relu);
-                    break;
-                case ReluOp:
-                    k.AffineActivation(x[0], y, DevicePtr.Null, DevicePtr.Null, o.C, o.H * o.W, o.ElementCount, relu: true);
-                    break;
-                case SubtractOp:
-                    k.Subtract(x[0], x[1], y, o.ElementCount);
-                    break;
-                case ClampOp cl:
-                    k.Clamp(x[0], y, o.ElementCount, cl.Min, cl.Max);
-                    break;
-                case ResizeBilinearOp r:
-                    k.ResizeBilinear(x[0], y, s[0].N * s[0].C, s[0].H, s[0].W, r.OutH, r.OutW, r.AlignCorners);
-                    break;
-                case AnnealedMeanOp m:
-                    k.AnnealedMean(x[0], p[0], y, o.N, m.Bins, o.H * o.W, m.Temperature);
-                    break;
-                case MaxPool2dOp mp:
-                    k.MaxPool(x[0], y, s[0].N * s[0].C, s[0].H, s[0].W, o.H, o.W, mp.Kernel, mp.Stride);
-                    break;
-                case ConcatOp:
-                    k.ConcatChannels(x[0], x[1], y, o.N, s[0].C, s[1].C, o.H * o.W);
-                    break;
-                default:
-                    throw new NotSupportedException($"{Op.GetType().Name} on {backend.Name}");
+                _openScope = null;
+                foreach (var s in workspace.Lent) s.Dispose();
+                workspace.Lent.Clear();
             }
         }
     }

@@ -9,6 +9,8 @@ public sealed class CudaKernels(IGpuDevice device)
 {
     /// <summary>irt.cu reduces in shared memory of this many floats per block.</summary>
     public const int IrtBlock = 256;
+    /// <summary>The threads of reduce.cu's and irt_loss_reduce_f32's one-block reductions.</summary>
+    public const int ReduceBlock = 256;
     /// <summary>annealed_mean.cu stages at most this many bins' centres in shared memory.</summary>
     public const int MaxBins = 512;
 
@@ -27,6 +29,14 @@ public sealed class CudaKernels(IGpuDevice device)
 
     public void ConvertF16ToF32(DevicePtr src, DevicePtr dst, int n, GpuStream? stream = null) =>
         Device.Launch("convert_f16_to_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(src).Ptr(dst).Int(n), stream);
+
+    /// <summary>float → bfloat16 (round to nearest even; NaN stays NaN), n elements.</summary>
+    public void ConvertF32ToBf16(DevicePtr src, DevicePtr dst, long n, GpuStream? stream = null) =>
+        Device.Launch("convert_f32_to_bf16", LaunchGeometry.Linear(n), new KernelArgs().Ptr(src).Ptr(dst).Long(n), stream);
+
+    /// <summary>bfloat16 → float (exact), n elements.</summary>
+    public void ConvertBf16ToF32(DevicePtr src, DevicePtr dst, long n, GpuStream? stream = null) =>
+        Device.Launch("convert_bf16_to_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(src).Ptr(dst).Long(n), stream);
 
     /// <summary>(N, C, H·W) float → (N, H·W, C) half, the layout cuDNN's tensor-core convolutions prefer.</summary>
     public void NchwToNhwcF16(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
@@ -56,6 +66,20 @@ public sealed class CudaKernels(IGpuDevice device)
         Device.Launch("resize_bilinear_f32", LaunchGeometry.Linear((long)planes * outH * outW),
             new KernelArgs().Ptr(src).Ptr(dst).Int(inH).Int(inW).Int(outH).Int(outW).Int(planes).Int(alignCorners ? 1 : 0), stream);
 
+    /// <summary>PIL's antialiased bicubic of every plane (inH, inW) → (outH, outW), clamped to [0, 1]; tmp holds planes × inH × outW floats.</summary>
+    public void ResizeBicubic(DevicePtr src, DevicePtr tmp, DevicePtr dst, int planes, int inH, int inW, int outH, int outW, GpuStream? stream = null)
+    {
+        Device.Launch("resize_bicubic_across_f32", LaunchGeometry.Linear((long)planes * inH * outW),
+            new KernelArgs().Ptr(src).Ptr(tmp).Int(planes).Int(inH).Int(inW).Int(outW), stream);
+        Device.Launch("resize_bicubic_down_f32", LaunchGeometry.Linear((long)planes * outH * outW),
+            new KernelArgs().Ptr(tmp).Ptr(dst).Int(planes).Int(inH).Int(outH).Int(outW), stream);
+    }
+
+    /// <summary>Every plane (inH, inW) padded at the bottom and right to (outH, outW) by mirroring.</summary>
+    public void PadReflect(DevicePtr src, DevicePtr dst, int planes, int inH, int inW, int outH, int outW, GpuStream? stream = null) =>
+        Device.Launch("pad_reflect_f32", LaunchGeometry.Linear((long)planes * outH * outW),
+            new KernelArgs().Ptr(src).Ptr(dst).Int(planes).Int(inH).Int(inW).Int(outH).Int(outW), stream);
+
     /// <summary>y = act(x·scale[c] + shift[c]) over (N, C, plane); a null scale is 1, a null shift 0.</summary>
     public void AffineActivation(DevicePtr x, DevicePtr y, DevicePtr scale, DevicePtr shift, int channels, int plane, long total, bool relu, GpuStream? stream = null) =>
         Device.Launch("affine_act_f32", LaunchGeometry.Linear(total),
@@ -78,6 +102,32 @@ public sealed class CudaKernels(IGpuDevice device)
 
     public void ReluBackward(DevicePtr y, DevicePtr grad, long n, GpuStream? stream = null) =>
         Device.Launch("relu_backward_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(y).Ptr(grad).Long(n), stream);
+
+    /// <summary>y (N, Ca, hw) = a + channels [offset, offset + Ca) of b (N, Cb, hw); y may be a.</summary>
+    public void AddChannels(DevicePtr a, DevicePtr b, DevicePtr y, int frames, int ca, int cb, int offset, int hw, GpuStream? stream = null) =>
+        Device.Launch("add_channels_f32", LaunchGeometry.Linear((long)frames * ca * hw),
+            new KernelArgs().Ptr(a).Ptr(b).Ptr(y).Int(ca).Int(cb).Int(offset).Int(hw).Int(frames), stream);
+
+    /// <summary>db[c] = Σ of dy (N, C, plane) over frames and pixels, summed in double.</summary>
+    public void ChannelSum(DevicePtr dy, DevicePtr db, int frames, int channels, int plane, GpuStream? stream = null) =>
+        Device.Launch("channel_sum_f32", new LaunchGeometry(new Dim3((uint)channels), new Dim3(ReduceBlock)),
+            new KernelArgs().Ptr(dy).Ptr(db).Int(channels).Int(plane).Int(frames), stream);
+
+    /// <summary>Sets the int at flags + slot to 1 when any of x[0 … n) is NaN or ±∞.</summary>
+    public void FiniteCheck(DevicePtr x, long n, DevicePtr flags, int slot, GpuStream? stream = null) =>
+        Device.Launch("finite_check_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(x).Long(n).Ptr(flags).Int(slot), stream);
+
+    /// <summary>∂L/∂x of max pooling from the forward's input x and dy, one thread per input element.</summary>
+    public void MaxPoolBackward(DevicePtr x, DevicePtr dy, DevicePtr dx, int planes, int inH, int inW, int outH, int outW, int kernel, int stride,
+        GpuStream? stream = null) =>
+        Device.Launch("maxpool2d_backward_f32", LaunchGeometry.Linear((long)planes * inH * inW),
+            new KernelArgs().Ptr(x).Ptr(dy).Ptr(dx).Int(inH).Int(inW).Int(outH).Int(outW).Int(planes).Int(kernel).Int(stride), stream);
+
+    /// <summary>∂L/∂x of the bilinear resize (inH, inW) → (outH, outW), one thread per input element.</summary>
+    public void ResizeBilinearBackward(DevicePtr dy, DevicePtr dx, int planes, int inH, int inW, int outH, int outW, bool alignCorners,
+        GpuStream? stream = null) =>
+        Device.Launch("resize_bilinear_backward_f32", LaunchGeometry.Linear((long)planes * inH * inW),
+            new KernelArgs().Ptr(dy).Ptr(dx).Int(inH).Int(inW).Int(outH).Int(outW).Int(planes).Int(alignCorners ? 1 : 0), stream);
 
     public void MaxPool(DevicePtr x, DevicePtr y, int planes, int inH, int inW, int outH, int outW, int kernel, int stride, GpuStream? stream = null) =>
         Device.Launch("maxpool2d_f32", LaunchGeometry.Linear((long)planes * outH * outW),
@@ -113,6 +163,20 @@ public sealed class CudaKernels(IGpuDevice device)
         Device.Launch("irt_loss_grad_f32", LaunchGeometry.Linear((long)height * width, IrtBlock),
             new KernelArgs().Ptr(o).Ptr(input).Ptr(p).Ptr(grad).Ptr(partials).Int(width).Int(height * width).Int(validH).Int(validW).Int(kind).Float(unit), stream);
     }
+
+    /// <summary>As <see cref="IrtLossGrad"/>, the partial sums alone (for the loss value).</summary>
+    public void IrtLossPartials(DevicePtr o, DevicePtr input, DevicePtr p, DevicePtr partials, int height, int width, int validH, int validW, int kind,
+        GpuStream? stream = null)
+    {
+        if (validH < 1 || validW < 1 || validH > height || validW > width) throw new ArgumentOutOfRangeException(nameof(validH), "valid region must lie inside the frame");
+        Device.Launch("irt_loss_partials_f32", LaunchGeometry.Linear((long)height * width, IrtBlock),
+            new KernelArgs().Ptr(o).Ptr(input).Ptr(p).Ptr(partials).Int(width).Int(height * width).Int(validH).Int(validW).Int(kind), stream);
+    }
+
+    /// <summary>The loss from <see cref="IrtLossGrad"/>'s partials (<paramref name="blocks"/> pairs) into one float, reduced in double on the device.</summary>
+    public void IrtLossReduce(DevicePtr partials, int blocks, int kind, int validH, int validW, DevicePtr loss, GpuStream? stream = null) =>
+        Device.Launch("irt_loss_reduce_f32", new LaunchGeometry(new Dim3(1), new Dim3(ReduceBlock)),
+            new KernelArgs().Ptr(partials).Int(blocks).Int(kind).Int(validH).Int(validW).Ptr(loss), stream);
 
     /// <summary>Reduces <see cref="IrtLossGrad"/>'s partials to the loss value, in double as PriorLoss does.</summary>
     public static double IrtLoss(ReadOnlySpan<float> partials, int kind, int validH, int validW)

@@ -5,13 +5,15 @@ using Reel.Engine.Tensors;
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
-/// cuDNN convolutions, transposed convolutions and max pooling on NCHW float, with plans
-/// (descriptors, algorithm, workspace) chosen once per (op, input shape) and cached.
+/// cuDNN convolutions, transposed convolutions and the two convolution gradients on NCHW tensors,
+/// with plans (descriptors, algorithm, workspace) chosen once per (op, input shape) and cached.
 /// Conv2d: cudnnConvolutionForward (or BiasActivationForward when the chosen algorithm allows)
-/// + the epilogue kernel for bias/ReLU. ConvTranspose2d: cudnnConvolutionBackwardData, whose
-/// filter layout (Cin, Cout, K, K) is PyTorch's ConvTranspose2d weight as stored. Math mode
-/// TENSOR_OP allows TF32 on Ampere/Hopper for fp32 (set REEL_CUDNN_FP32=1 to forbid it).
-/// Written against the documented API; never run here (no GPU).
+/// + the epilogue kernel for bias/ReLU. ConvTranspose2d and ∂x: cudnnConvolutionBackwardData, whose
+/// filter layout (Cin, Cout, K, K) is PyTorch's ConvTranspose2d weight as stored. ∂W:
+/// cudnnConvolutionBackwardFilter. <see cref="Precision"/>: fp32 forbids tensor cores (FMA math),
+/// TF32 allows them for float tensors, bf16 rounds every operand into bfloat16 scratch buffers,
+/// convolves there (float accumulation) and widens the result. Written against the documented
+/// cuDNN 9 legacy API; never run here (no GPU).
 /// </summary>
 public sealed unsafe class CudnnConvolutions : IConvolutionEngine
 {
@@ -21,112 +23,174 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
     private readonly PlanCache<ConvolutionKey, Plan> _plans = new();
     private readonly PlanCache<ConvolutionKey, BackwardPlan> _backward = new();
     private readonly long _workspaceBudgetBytes;
+    private readonly DeviceBuffer?[] _scratch = new DeviceBuffer?[4];
     private DeviceBuffer? _workspace;
 
     private sealed record Plan(ConvolutionPlan Choice, NativeHandle X, NativeHandle W, NativeHandle Conv, NativeHandle Y,
-        NativeHandle? Bias, NativeHandle? Activation, NativeHandle? Pooling) : IDisposable
+        NativeHandle? Bias, NativeHandle? Activation) : IDisposable
     {
         public void Dispose()
         {
-            foreach (var h in new[] { X, W, Conv, Y, Bias, Activation, Pooling }) h?.Dispose();
+            foreach (var h in new[] { X, W, Conv, Y, Bias, Activation }) h?.Dispose();
         }
     }
 
-    public CudnnConvolutions(DriverDevice device, long workspaceBudgetBytes = 512L << 20)
+    private sealed record BackwardPlan(ConvolutionPlan Data, ConvolutionPlan Filter);
+
+    public CudnnConvolutions(DriverDevice device, Precision precision = Precision.Tf32, long workspaceBudgetBytes = 512L << 20)
     {
         if (!NativeLibraries.TryLoad(NativeLibraries.Cudnn, out _, out var error))
             throw new ReelException($"cuDNN is not installed: {error}");
         _device = device;
         _kernels = new CudaKernels(device);
         _workspaceBudgetBytes = workspaceBudgetBytes;
+        // TF32 needs sm_80; on older GPUs tensor-op math with float tensors is plain fp32 anyway.
+        Precision = precision;
         Cudnn.Check(Cudnn.cudnnCreate(out var h));
         _handle = new NativeHandle(h, Cudnn.cudnnDestroy, "cudnnHandle");
         Version = (long)Cudnn.cudnnGetVersion();
     }
 
-    public string Name => $"cuDNN {Version / 10000 % 100}.{Version / 100 % 100}.{Version % 100}";
+    public string Name => $"cuDNN {Version / 10000 % 100}.{Version / 100 % 100}.{Version % 100} ({Precision})";
     public long Version { get; }
+    public Precision Precision { get; }
     public int PlanMisses => _plans.Misses;
 
-    public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or MaxPool2dOp;
+    private bool Bf16 => Precision == Precision.Bf16;
+    private int DataType => Bf16 ? Cudnn.CUDNN_DATA_BFLOAT16 : Cudnn.CUDNN_DATA_FLOAT;
+    private int MathType => Precision == Precision.Fp32 ? Cudnn.CUDNN_FMA_MATH : Cudnn.CUDNN_TENSOR_OP_MATH;
+
+    public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp;
 
     public void Prepare(Op op, Shape input)
     {
-        var plan = _plans.GetOrCreate(new ConvolutionKey(op, input, false), k => CreatePlan(k.Op, k.Input));
+        var key = Key(op, input);
+        var plan = _plans.GetOrCreate(key, k => CreatePlan(k.Op, k.Input));
         Workspace(plan.Choice.WorkspaceBytes);
+        if (op is Conv2dBackwardDataOp or Conv2dBackwardWeightOp)
+        {
+            var backward = _backward.GetOrCreate(key, _ => ChooseBackward(plan));
+            Workspace(Math.Max(backward.Data.WorkspaceBytes, backward.Filter.WorkspaceBytes));
+        }
+        if (Bf16) ReserveScratch(op, input);
     }
 
     public void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null)
     {
-        var plan = _plans.GetOrCreate(new ConvolutionKey(op, input, false), k => CreatePlan(k.Op, k.Input));
+        var plan = _plans.GetOrCreate(Key(op, input), k => CreatePlan(k.Op, k.Input));
         Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
         var output = op.InferShape(new[] { input });
+        var weightShape = op.ParameterShapes[0];
+        var (xs, ws, ys) = (Operand(0, x, input, stream), Operand(1, weight, weightShape, stream), Result(2, y, output));
         var workspace = Workspace(plan.Choice.WorkspaceBytes);
         float one = 1, zero = 0;
         switch (op)
         {
             case Conv2dOp c when plan.Choice.FusedBiasActivation:
-                Cudnn.Check(Cudnn.cudnnConvolutionBiasActivationForward(_handle.Value, &one, plan.X.Value, x.Address, plan.W.Value, weight.Address,
-                    plan.Conv.Value, plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, y.Address,
-                    plan.Bias!.Value, bias.Address, plan.Activation!.Value, plan.Y.Value, y.Address));
+                Cudnn.Check(Cudnn.cudnnConvolutionBiasActivationForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address,
+                    plan.Conv.Value, plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address,
+                    plan.Bias!.Value, bias.Address, plan.Activation!.Value, plan.Y.Value, ys.Address));
                 break;
             case Conv2dOp c:
-                Cudnn.Check(Cudnn.cudnnConvolutionForward(_handle.Value, &one, plan.X.Value, x.Address, plan.W.Value, weight.Address, plan.Conv.Value,
-                    plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, y.Address));
+                Cudnn.Check(Cudnn.cudnnConvolutionForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address, plan.Conv.Value,
+                    plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
+                Widen(ys, y, output, stream);
                 Epilogue(c.HasBias ? bias : DevicePtr.Null, c.Activation, output, y, stream);
                 break;
             case ConvTranspose2dOp t:
-                Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(_handle.Value, &one, plan.W.Value, weight.Address, plan.X.Value, x.Address, plan.Conv.Value,
-                    plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, y.Address));
+                Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.X.Value, xs.Address, plan.Conv.Value,
+                    plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
+                Widen(ys, y, output, stream);
                 Epilogue(t.HasBias ? bias : DevicePtr.Null, t.Activation, output, y, stream);
-                break;
-            case MaxPool2dOp:
-                Cudnn.Check(Cudnn.cudnnPoolingForward(_handle.Value, plan.Pooling!.Value, &one, plan.X.Value, x.Address, &zero, plan.Y.Value, y.Address));
                 break;
             default:
                 throw new NotSupportedException($"{op.GetType().Name} on {Name}");
         }
     }
 
-    /// <summary>
-    /// Training: given dy (the gradient of op's output), writes dx (skipped when null), dw and, for
-    /// a conv with bias, db, all overwritten (β = 0). Algorithms are chosen once per (op, input)
-    /// like the forward plan. For the U-Net's backward pass on the GPU; no trainer calls it yet.
-    /// </summary>
-    public void ConvolutionBackward(Conv2dOp op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr dy, DevicePtr dx, DevicePtr dw, DevicePtr db,
-        GpuStream? stream = null)
+    /// <summary>Training: dx from dy through the weights (β = 0), algorithm chosen once per (op, input) like the forward plan.</summary>
+    public void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null)
     {
-        var plan = _plans.GetOrCreate(new ConvolutionKey(op, input, false), k => CreatePlan(k.Op, k.Input));
-        var backward = _backward.GetOrCreate(new ConvolutionKey(op, input, false), _ => ChooseBackward(plan));
+        var (plan, backward) = Backward(op, input);
         Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        var (dys, ws, dxs) = (Operand(0, dy, op.InferShape(new[] { input }), stream), Operand(1, weight, op.ParameterShapes[0], stream), Result(2, dx, input));
         float one = 1, zero = 0;
-        if (!dx.IsNull)
-        {
-            var ws = Workspace(backward.Data.WorkspaceBytes);
-            Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(_handle.Value, &one, plan.W.Value, weight.Address, plan.Y.Value, dy.Address, plan.Conv.Value,
-                backward.Data.Algorithm, ws.Address, (nuint)backward.Data.WorkspaceBytes, &zero, plan.X.Value, dx.Address));
-        }
-        var wsf = Workspace(backward.Filter.WorkspaceBytes);
-        Cudnn.Check(Cudnn.cudnnConvolutionBackwardFilter(_handle.Value, &one, plan.X.Value, x.Address, plan.Y.Value, dy.Address, plan.Conv.Value,
-            backward.Filter.Algorithm, wsf.Address, (nuint)backward.Filter.WorkspaceBytes, &zero, plan.W.Value, dw.Address));
-        if (op.HasBias)
-        {
-            using var biasDesc = Tensor4d(new Shape(1, op.OutChannels, 1, 1));
-            Cudnn.Check(Cudnn.cudnnConvolutionBackwardBias(_handle.Value, &one, plan.Y.Value, dy.Address, &zero, biasDesc.Value, db.Address));
-        }
+        var workspace = Workspace(backward.Data.WorkspaceBytes);
+        Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
+            backward.Data.Algorithm, workspace.Address, (nuint)backward.Data.WorkspaceBytes, &zero, plan.X.Value, dxs.Address));
+        Widen(dxs, dx, input, stream);
     }
 
-    /// <summary>Training: dx of max pooling from x, its output y and dy.</summary>
-    public void MaxPoolBackward(MaxPool2dOp op, Shape input, DevicePtr x, DevicePtr y, DevicePtr dy, DevicePtr dx, GpuStream? stream = null)
+    /// <summary>Training: dW from the forward's input and dy (β = 0).</summary>
+    public void BackwardFilter(Conv2dOp op, Shape input, DevicePtr x, DevicePtr dy, DevicePtr dw, GpuStream? stream = null)
     {
-        var plan = _plans.GetOrCreate(new ConvolutionKey(op, input, false), k => CreatePlan(k.Op, k.Input));
+        var (plan, backward) = Backward(op, input);
         Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        var weightShape = op.ParameterShapes[0];
+        var (xs, dys, dws) = (Operand(0, x, input, stream), Operand(1, dy, op.InferShape(new[] { input }), stream), Result(2, dw, weightShape));
         float one = 1, zero = 0;
-        Cudnn.Check(Cudnn.cudnnPoolingBackward(_handle.Value, plan.Pooling!.Value, &one, plan.Y.Value, y.Address, plan.Y.Value, dy.Address,
-            plan.X.Value, x.Address, &zero, plan.X.Value, dx.Address));
+        var workspace = Workspace(backward.Filter.WorkspaceBytes);
+        Cudnn.Check(Cudnn.cudnnConvolutionBackwardFilter(_handle.Value, &one, plan.X.Value, xs.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
+            backward.Filter.Algorithm, workspace.Address, (nuint)backward.Filter.WorkspaceBytes, &zero, plan.W.Value, dws.Address));
+        Widen(dws, dw, weightShape, stream);
     }
 
-    private sealed record BackwardPlan(ConvolutionPlan Data, ConvolutionPlan Filter);
+    /// <summary>The plans of a conv's gradients share the linear conv's descriptors; its bias and activation do not matter.</summary>
+    private (Plan Plan, BackwardPlan Backward) Backward(Conv2dOp op, Shape input)
+    {
+        var key = Key(op, input);
+        var plan = _plans.GetOrCreate(key, k => CreatePlan(k.Op, k.Input));
+        return (plan, _backward.GetOrCreate(key, _ => ChooseBackward(plan)));
+    }
+
+    /// <summary>The cache key: the forward conv without bias and activation for its gradients (one plan serves all three).</summary>
+    private ConvolutionKey Key(Op op, Shape input) => op switch
+    {
+        Conv2dBackwardDataOp d => new ConvolutionKey(d.Forward with { HasBias = false, Activation = Activation.None }, input, Bf16),
+        Conv2dBackwardWeightOp w => new ConvolutionKey(w.Forward with { HasBias = false, Activation = Activation.None }, input, Bf16),
+        _ => new ConvolutionKey(op, input, Bf16),
+    };
+
+    /// <summary>An operand as cuDNN reads it: the tensor itself, or in bf16 its rounded copy in scratch slot <paramref name="slot"/>.</summary>
+    private DevicePtr Operand(int slot, DevicePtr p, Shape shape, GpuStream? stream)
+    {
+        if (!Bf16) return p;
+        var half = Scratch(slot, shape.ElementCount * 2);
+        _kernels.ConvertF32ToBf16(p, half, shape.ElementCount, stream);
+        return half;
+    }
+
+    /// <summary>Where cuDNN writes a result: the tensor itself, or in bf16 a scratch slot that <see cref="Widen"/> copies back.</summary>
+    private DevicePtr Result(int slot, DevicePtr p, Shape shape) => Bf16 ? Scratch(slot, shape.ElementCount * 2) : p;
+
+    private void Widen(DevicePtr result, DevicePtr p, Shape shape, GpuStream? stream)
+    {
+        if (Bf16) _kernels.ConvertBf16ToF32(result, p, shape.ElementCount, stream);
+    }
+
+    /// <summary>Allocates the bf16 scratch an op will need now, so a later run inside graph capture allocates nothing.</summary>
+    private void ReserveScratch(Op op, Shape input)
+    {
+        var (first, second, result) = op switch
+        {
+            Conv2dBackwardDataOp d => (d.InferShape(new[] { input }), d.Forward.ParameterShapes[0], input),
+            Conv2dBackwardWeightOp w => (input, w.Forward.InferShape(new[] { input }), w.Forward.ParameterShapes[0]),
+            _ => (input, op.ParameterShapes[0], op.InferShape(new[] { input })),
+        };
+        Scratch(0, first.ElementCount * 2);
+        Scratch(1, second.ElementCount * 2);
+        Scratch(2, result.ElementCount * 2);
+    }
+
+    private DevicePtr Scratch(int slot, long bytes)
+    {
+        if (_scratch[slot] is not { } b || b.Bytes < bytes)
+        {
+            _scratch[slot]?.Dispose();
+            _scratch[slot] = b = _device.Allocate(bytes);
+        }
+        return b.Ptr;
+    }
 
     private BackwardPlan ChooseBackward(Plan plan)
     {
@@ -163,28 +227,22 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
         var output = op.InferShape(new[] { input });
         var x = Tensor4d(input);
         var y = Tensor4d(output);
-        if (op is MaxPool2dOp p)
-        {
-            var pooling = NativeHandle.CudnnPooling();
-            Cudnn.Check(Cudnn.cudnnSetPooling2dDescriptor(pooling.Value, Cudnn.CUDNN_POOLING_MAX, Cudnn.CUDNN_PROPAGATE_NAN, p.Kernel, p.Kernel, 0, 0, p.Stride, p.Stride));
-            return new Plan(new ConvolutionPlan(0, 0, false), x, NativeHandle.CudnnFilter(), NativeHandle.CudnnConvolution(), y, null, null, pooling);
-        }
         var w = NativeHandle.CudnnFilter();
         var conv = NativeHandle.CudnnConvolution();
-        var mathType = Environment.GetEnvironmentVariable("REEL_CUDNN_FP32") == "1" ? Cudnn.CUDNN_FMA_MATH : Cudnn.CUDNN_TENSOR_OP_MATH;
         var candidates = new Cudnn.AlgoPerf[8];
         int returned;
         ConvolutionPlan choice;
         NativeHandle? biasDesc = null, activation = null;
         if (op is Conv2dOp c)
         {
-            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, Cudnn.CUDNN_DATA_FLOAT, Cudnn.CUDNN_TENSOR_NCHW, c.OutChannels, c.InChannels, c.KernelH, c.KernelW));
+            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, DataType, Cudnn.CUDNN_TENSOR_NCHW, c.OutChannels, c.InChannels, c.KernelH, c.KernelW));
             Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, c.Padding, c.Padding, c.Stride, c.Stride, c.Dilation, c.Dilation,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
-            Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, mathType));
+            Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
             fixed (Cudnn.AlgoPerf* r = candidates)
                 Cudnn.Check(Cudnn.cudnnGetConvolutionForwardAlgorithm_v7(_handle.Value, x.Value, w.Value, conv.Value, y.Value, candidates.Length, out returned, r));
-            choice = ConvolutionPlanner.Choose(ToCandidates(candidates, returned), _workspaceBudgetBytes, c.HasBias && c.Activation == Activation.Relu);
+            // The fused call adds the bias in the output's type: float only.
+            choice = ConvolutionPlanner.Choose(ToCandidates(candidates, returned), _workspaceBudgetBytes, !Bf16 && c.HasBias && c.Activation == Activation.Relu);
             if (choice.FusedBiasActivation)
             {
                 biasDesc = Tensor4d(new Shape(1, c.OutChannels, 1, 1));
@@ -196,24 +254,24 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
         {
             var t = (ConvTranspose2dOp)op;
             // The transposed conv is the data gradient of a conv from y (Cout) to x (Cin) with filter (Cin, Cout, K, K).
-            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, Cudnn.CUDNN_DATA_FLOAT, Cudnn.CUDNN_TENSOR_NCHW, t.InChannels, t.OutChannels, t.Kernel, t.Kernel));
+            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, DataType, Cudnn.CUDNN_TENSOR_NCHW, t.InChannels, t.OutChannels, t.Kernel, t.Kernel));
             Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, t.Padding, t.Padding, t.Stride, t.Stride, 1, 1,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
-            Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, mathType));
+            Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
             fixed (Cudnn.AlgoPerf* r = candidates)
                 Cudnn.Check(Cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(_handle.Value, w.Value, x.Value, conv.Value, y.Value, candidates.Length, out returned, r));
             choice = ConvolutionPlanner.Choose(ToCandidates(candidates, returned), _workspaceBudgetBytes, false);
         }
-        return new Plan(choice, x, w, conv, y, biasDesc, activation, null);
+        return new Plan(choice, x, w, conv, y, biasDesc, activation);
     }
 
     private static AlgorithmCandidate[] ToCandidates(Cudnn.AlgoPerf[] perfs, int count) =>
         perfs.Take(count).Select(p => new AlgorithmCandidate(p.Algo, p.Status, p.TimeMs, (long)p.MemoryBytes)).ToArray();
 
-    private static NativeHandle Tensor4d(Shape s)
+    private NativeHandle Tensor4d(Shape s)
     {
         var d = NativeHandle.CudnnTensor();
-        Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptor(d.Value, Cudnn.CUDNN_TENSOR_NCHW, Cudnn.CUDNN_DATA_FLOAT, s.N, s.C, s.H, s.W));
+        Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptor(d.Value, Cudnn.CUDNN_TENSOR_NCHW, DataType, s.N, s.C, s.H, s.W));
         return d;
     }
 
@@ -221,6 +279,7 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
     {
         foreach (var p in _plans.Values) p.Dispose();
         _workspace?.Dispose();
+        foreach (var b in _scratch) b?.Dispose();
         _handle.Dispose();
     }
 }

@@ -21,11 +21,15 @@ public readonly record struct LaunchGeometry(Dim3 Grid, Dim3 Block, uint SharedB
 
     public bool IsEmpty => Grid.Volume == 0;
 
-    /// <summary>n independent elements, one per thread, grid-stride beyond the cap; empty when n = 0.</summary>
+    /// <summary>
+    /// n independent elements, one per thread, grid-stride beyond the cap; empty when n = 0. Fewer
+    /// elements than a block get one block of the next power of two from 32 (a warp), not idle threads.
+    /// </summary>
     public static LaunchGeometry Linear(long n, int block = DefaultBlock, int frames = 1)
     {
         if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), n, "element count must be ≥ 0");
         CheckBlock(block);
+        while (block > 32 && block / 2 >= n) block /= 2;
         if (frames < 1 || frames > MaxGridYZ) throw new ArgumentOutOfRangeException(nameof(frames), frames, $"1 to {MaxGridYZ} frames per launch");
         long blocks = Math.Min((n + block - 1) / block, MaxLinearBlocks);
         return new(new Dim3((uint)blocks, (uint)frames), new Dim3((uint)block));

@@ -46,6 +46,10 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     public int Launches => _launches;
     private int _launches;
 
+    /// <summary>Buffers of this device that the finalizer freed because nobody disposed them (a leak, however it ended).</summary>
+    public int FinalizedBuffers => _finalizedBuffers;
+    private int _finalizedBuffers;
+
     /// <summary>Device allocations not yet freed: tests check that nothing leaks.</summary>
     public int LiveAllocations
     {
@@ -60,7 +64,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         {
             lock (_live) _live.Remove((nint)address);
             NativeMemory.AlignedFree((void*)address);
-        });
+        }, () => Interlocked.Increment(ref _finalizedBuffers));
     }
 
     public PinnedBuffer AllocatePinned(long bytes) =>
@@ -145,4 +149,20 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     /// <summary>The library next to the repository's build folder: REEL_KERNELS_EMU, else &lt;repo&gt;/build/libreel_kernels_emu.so.</summary>
     public static string DefaultLibraryPath(string repoRoot) =>
         Environment.GetEnvironmentVariable("REEL_KERNELS_EMU") is { Length: > 0 } p ? p : Path.Combine(repoRoot, "build", LibraryFileName);
+
+    /// <summary>
+    /// For a program run from a build tree (`reel … --device emu`): REEL_KERNELS_EMU, else the first
+    /// build/libreel_kernels_emu.so in a folder above the program's own.
+    /// </summary>
+    public static string LocateLibrary()
+    {
+        if (Environment.GetEnvironmentVariable("REEL_KERNELS_EMU") is { Length: > 0 } p) return p;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "build", LibraryFileName);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new ReelException($"the kernel emulation library {LibraryFileName} was not found in a build folder above {AppContext.BaseDirectory}; " +
+            "build it with 'cmake -S . -B build && cmake --build build' or name it in REEL_KERNELS_EMU");
+    }
 }

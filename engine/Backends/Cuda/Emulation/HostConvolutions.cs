@@ -11,23 +11,35 @@ namespace Reel.Engine.Backends.Cuda.Emulation;
 public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu) : IConvolutionEngine
 {
     public string Name => $"host convolutions ({cpu.Name})";
+    public Precision Precision => Precision.Fp32;
     public int Calls { get; private set; }
 
-    public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or MaxPool2dOp;
+    public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or MaxPool2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp;
 
     public void Prepare(Op op, Shape input) => Prepared++;
 
     /// <summary>How many times a plan was asked for ahead of capture.</summary>
     public int Prepared { get; private set; }
 
-    public void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null)
+    public void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null) =>
+        Compute(op, op.ParameterShapes.Select((s, i) => (i == 0 ? weight : bias, s)).ToArray(), (x, input), y);
+
+    public void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null) =>
+        Compute(new Conv2dBackwardDataOp(op, input.H, input.W), new[] { (weight, op.ParameterShapes[0]) }, (dy, op.InferShape(new[] { input })), dx);
+
+    public void BackwardFilter(Conv2dOp op, Shape input, DevicePtr x, DevicePtr dy, DevicePtr dw, GpuStream? stream = null) =>
+        Compute(new Conv2dBackwardWeightOp(op), Array.Empty<(DevicePtr, Shape)>(), (x, input), dw, (dy, op.InferShape(new[] { input })));
+
+    /// <summary>Runs <paramref name="op"/> on the CPU over the emulator's memory, in stream order.</summary>
+    private void Compute(Op op, (DevicePtr Ptr, Shape Shape)[] parameters, (DevicePtr Ptr, Shape Shape) first, DevicePtr y,
+        params (DevicePtr Ptr, Shape Shape)[] more)
     {
-        var output = op.InferShape(new[] { input });
         device.EnqueueHost(() =>
         {
             Calls++;
-            var parameters = op.ParameterShapes.Select((s, i) => Read(i == 0 ? weight : bias, s)).ToArray();
-            var result = cpu.Prepare(op, parameters).Run(Read(x, input));
+            var activations = new[] { first }.Concat(more).Select(a => Read(a.Ptr, a.Shape)).ToArray();
+            using var prepared = cpu.Prepare(op, parameters.Select(p => Read(p.Ptr, p.Shape)).ToArray());
+            var result = prepared.Run(activations);
             result.Span.CopyTo(new Span<float>((void*)y.Address, result.Length));
         });
     }

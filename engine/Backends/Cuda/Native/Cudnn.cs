@@ -5,24 +5,24 @@ namespace Reel.Engine.Backends.Cuda.Native;
 
 /// <summary>
 /// cuDNN's legacy descriptor API (cudnn_ops_infer.h / cudnn_cnn_infer.h / cudnn_cnn_train.h in
-/// v8; cudnn_graph.h / cudnn_ops.h / cudnn_cnn.h in v9, where these calls remain): tensors,
-/// filters, convolutions with algorithm search and workspace query, forward with fused bias
-/// and activation, backward data (also the transposed convolution) and filter for training,
-/// pooling. Written from the public headers; no cuDNN is installed where this was built.
+/// v8; cudnn_graph.h / cudnn_ops.h / cudnn_cnn.h in v9, where every call bound here remains —
+/// checked against bindings generated from the cuDNN 9 headers, docs/cuda.md lists them):
+/// tensors, filters, convolutions with heuristic algorithm choice, forward with fused bias and
+/// activation, backward data (also the transposed convolution) and filter for training. Written
+/// from the public headers; no cuDNN is installed where this was built.
 /// </summary>
 internal static unsafe partial class Cudnn
 {
     static Cudnn() => NativeLibraries.EnsureResolver();
 
     // cudnnDataType_t, cudnnTensorFormat_t, cudnnConvolutionMode_t, cudnnMathType_t,
-    // cudnnActivationMode_t, cudnnNanPropagation_t, cudnnPoolingMode_t.
-    public const int CUDNN_DATA_FLOAT = 0, CUDNN_DATA_HALF = 2;
+    // cudnnActivationMode_t, cudnnNanPropagation_t.
+    public const int CUDNN_DATA_FLOAT = 0, CUDNN_DATA_HALF = 2, CUDNN_DATA_BFLOAT16 = 9;
     public const int CUDNN_TENSOR_NCHW = 0, CUDNN_TENSOR_NHWC = 1;
     public const int CUDNN_CROSS_CORRELATION = 1;
     public const int CUDNN_DEFAULT_MATH = 0, CUDNN_TENSOR_OP_MATH = 1, CUDNN_FMA_MATH = 3;
     public const int CUDNN_ACTIVATION_RELU = 1, CUDNN_ACTIVATION_IDENTITY = 5;
     public const int CUDNN_NOT_PROPAGATE_NAN = 0, CUDNN_PROPAGATE_NAN = 1;
-    public const int CUDNN_POOLING_MAX = 0;
     /// <summary>The only forward algorithm cudnnConvolutionBiasActivationForward accepts with a ReLU other than identity.</summary>
     public const int CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM = 1;
 
@@ -56,22 +56,12 @@ internal static unsafe partial class Cudnn
     public static partial int cudnnSetConvolution2dDescriptor(nint desc, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, int mode, int computeType);
     [LibraryImport(NativeLibraries.Cudnn)] public static partial int cudnnSetConvolutionMathType(nint desc, int mathType);
     [LibraryImport(NativeLibraries.Cudnn)] public static partial int cudnnDestroyConvolutionDescriptor(nint desc);
-    [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnGetConvolution2dForwardOutputDim(nint conv, nint xDesc, nint wDesc, out int n, out int c, out int h, out int w);
     [LibraryImport(NativeLibraries.Cudnn)] public static partial int cudnnCreateActivationDescriptor(out nint desc);
     [LibraryImport(NativeLibraries.Cudnn)] public static partial int cudnnSetActivationDescriptor(nint desc, int mode, int nanPropagation, double coef);
     [LibraryImport(NativeLibraries.Cudnn)] public static partial int cudnnDestroyActivationDescriptor(nint desc);
-    [LibraryImport(NativeLibraries.Cudnn)] public static partial int cudnnCreatePoolingDescriptor(out nint desc);
-    [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnSetPooling2dDescriptor(nint desc, int mode, int nanPropagation, int windowH, int windowW, int padH, int padW, int strideH, int strideW);
-    [LibraryImport(NativeLibraries.Cudnn)] public static partial int cudnnDestroyPoolingDescriptor(nint desc);
 
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnGetConvolutionForwardAlgorithm_v7(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, AlgoPerf* results);
-    [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnFindConvolutionForwardAlgorithm(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, AlgoPerf* results);
-    [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnGetConvolutionForwardWorkspaceSize(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int algo, out nuint bytes);
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionForward(nint handle, float* alpha, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint yDesc, ulong y);
@@ -82,25 +72,14 @@ internal static unsafe partial class Cudnn
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnGetConvolutionBackwardDataAlgorithm_v7(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, AlgoPerf* results);
     [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnGetConvolutionBackwardDataWorkspaceSize(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int algo, out nuint bytes);
-    [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionBackwardData(nint handle, float* alpha, nint wDesc, ulong w, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dxDesc, ulong dx);
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnGetConvolutionBackwardFilterAlgorithm_v7(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, AlgoPerf* results);
     [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnGetConvolutionBackwardFilterWorkspaceSize(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int algo, out nuint bytes);
-    [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionBackwardFilter(nint handle, float* alpha, nint xDesc, ulong x, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dwDesc, ulong dw);
-    [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnConvolutionBackwardBias(nint handle, float* alpha, nint dyDesc, ulong dy, float* beta, nint dbDesc, ulong db);
 
-    [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnPoolingForward(nint handle, nint pooling, float* alpha, nint xDesc, ulong x, float* beta, nint yDesc, ulong y);
-    [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnPoolingBackward(nint handle, nint pooling, float* alpha, nint yDesc, ulong y, nint dyDesc, ulong dy,
-        nint xDesc, ulong x, float* beta, nint dxDesc, ulong dx);
 
     public static void Check(int status, [CallerArgumentExpression(nameof(status))] string call = "")
     {

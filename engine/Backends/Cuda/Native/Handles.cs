@@ -28,5 +28,4 @@ internal sealed class NativeHandle : SafeHandle
     public static NativeHandle CudnnFilter() { Cudnn.Check(Cudnn.cudnnCreateFilterDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyFilterDescriptor, "cudnnFilterDescriptor"); }
     public static NativeHandle CudnnConvolution() { Cudnn.Check(Cudnn.cudnnCreateConvolutionDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyConvolutionDescriptor, "cudnnConvolutionDescriptor"); }
     public static NativeHandle CudnnActivation() { Cudnn.Check(Cudnn.cudnnCreateActivationDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyActivationDescriptor, "cudnnActivationDescriptor"); }
-    public static NativeHandle CudnnPooling() { Cudnn.Check(Cudnn.cudnnCreatePoolingDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyPoolingDescriptor, "cudnnPoolingDescriptor"); }
 }

@@ -2,10 +2,9 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Tensors;
 
-namespace Reel.Engine.Training;
+namespace Reel.Engine.Backends.Cpu;
 
 /// <summary>
 /// ∂L/∂W of a k×k stride-1 "same" conv as dot products along the pixels, with no transposed or

@@ -1,0 +1,357 @@
+using Reel.Engine;
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Backends.Cuda;
+using Reel.Engine.Models;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+using Reel.Engine.Training;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>One check of `reel selftest`: its worst relative L2 error over its shapes and the bound it had to meet.</summary>
+public sealed record SelfTestCase(string Name, double MaxRelativeError, double Tolerance, bool Ok, string Detail);
+
+/// <summary>
+/// `reel selftest`'s checks of a CUDA backend (a GPU, or the emulated device): every op of the op
+/// set, forward and backward, and every kernel no op reaches, on fresh random data in device
+/// memory with NaN sentinels after each output, against the CPU reference (double sums); then
+/// DnCNN-B, the ECCV16 colorizer (random weights in the official layouts) and one Deep Video Prior
+/// training step against the fast CPU backend. An error is the relative L2 norm ‖a − e‖ / ‖e‖.
+/// Bounds: fp32 1e-5; convolutions and the models 2e-3 in TF32 and 1e-2 in bf16; the prior's
+/// gradients 10× that (a different summation order can flip a ReLU or an IRT choice at a near-tie).
+/// Sizes reach a 1080p plane on a GPU and stay small on the emulator, where a case takes seconds.
+/// </summary>
+public sealed class SelfTest
+{
+    private const int Sentinels = 64;
+    private const uint SentinelBits = 0x7fc0beef;
+
+    private readonly CudaBackend _gpu;
+    private readonly bool _large;
+    private readonly Action<SelfTestCase>? _report;
+    private readonly List<SelfTestCase> _cases = new();
+    private int _seed = 1;
+
+    private SelfTest(CudaBackend gpu, bool large, Action<SelfTestCase>? report) => (_gpu, _large, _report) = (gpu, large, report);
+
+    /// <summary>Runs every check; <paramref name="large"/> (a real GPU) adds the 1080p sizes. Each result is reported as it comes.</summary>
+    public static IReadOnlyList<SelfTestCase> Run(CudaBackend gpu, bool large, Action<SelfTestCase>? report = null)
+    {
+        var test = new SelfTest(gpu, large, report);
+        test.Ops();
+        test.Kernels();
+        test.Models();
+        return test._cases;
+    }
+
+    private double Fp32 => 1e-5;
+
+    /// <summary>The bound for a convolution's (or a model's) result in the backend's precision.</summary>
+    private double ConvBound => _gpu.Precision switch { Precision.Tf32 => 2e-3, Precision.Bf16 => 1e-2, _ => 1e-5 };
+
+    private void Ops()
+    {
+        var plane = _large ? new Shape(1, 1, 1080, 1920) : new Shape(1, 1, 45, 80);
+        var rgbPlane = new Shape(1, 3, plane.H, plane.W);
+        var elementwise = new[] { new Shape(1, 1, 1, 1), new Shape(2, 3, 5, 7), new Shape(1, 64, 17, 33), plane };
+
+        var convs = new List<(Conv2dOp Op, Shape X)>
+        {
+            (new Conv2dOp(3, 8, 3, 3, 1, 1, 1, HasBias: true, Activation.Relu), new Shape(1, 3, 9, 13)),
+            (new Conv2dOp(16, 5, 4, 4, 2, 1), new Shape(2, 16, 10, 9)),
+            (new Conv2dOp(5, 7, 3, 3, 1, 2, 2), new Shape(1, 5, 11, 8)),
+            (new Conv2dOp(64, 1, 3, 3, 1, 1), new Shape(1, 64, 12, 16)),
+            (new Conv2dOp(32, 6, 1, 1), new Shape(1, 32, 8, 8)),
+            (new Conv2dOp(32, 32, 3, 3, 1, 1, HasBias: false, Activation: Activation.Relu), _large ? new Shape(1, 32, 128, 128) : new Shape(1, 32, 16, 16)),
+            (new Conv2dOp(1, 4, 3, 3, 1, 1), plane),
+        };
+        foreach (var (op, x) in convs) Check("conv2d.forward", op, new[] { x }, ConvBound);
+        foreach (var (op, x) in convs.Take(convs.Count - 1))
+        {
+            var y = op.InferShape(new[] { x });
+            Check("conv2d.backward_data", new Conv2dBackwardDataOp(op, x.H, x.W), new[] { y }, ConvBound);
+            Check("conv2d.backward_weight", new Conv2dBackwardWeightOp(op), new[] { x, y }, ConvBound);
+            Check("conv2d.backward_bias", new Conv2dBackwardBiasOp(op.OutChannels), new[] { y }, Fp32);
+        }
+        foreach (var (op, x) in new[] { (new ConvTranspose2dOp(16, 8, 4, 2, 1, true, Activation.Relu), new Shape(1, 16, 6, 5)), (new ConvTranspose2dOp(3, 5, 3, 1, 1), new Shape(2, 3, 7, 9)) })
+            Check("conv_transpose2d.forward", op, new[] { x }, ConvBound);
+
+        foreach (var s in elementwise)
+        {
+            Check("affine.forward", new AffineOp(s.C, Activation.Relu), new[] { s }, Fp32);
+            Check("relu.forward", new ReluOp(), new[] { s }, Fp32);
+            Check("relu.backward", new ReluBackwardOp(), new[] { s, s }, Fp32);
+            Check("subtract.forward", new SubtractOp(), new[] { s, s }, Fp32);
+            Check("add.forward", new AddOp(), new[] { s, s }, Fp32);
+            Check("clamp.forward", new ClampOp(0f, 1f), new[] { s }, Fp32);
+        }
+        Check("add.forward", new AddOp(2), new[] { new Shape(1, 3, 5, 7), new Shape(1, 6, 5, 7) }, Fp32);
+        Check("concat.forward", new ConcatOp(), new[] { new Shape(2, 3, 6, 5), new Shape(2, 7, 6, 5) }, Fp32);
+        Check("slice_channels.forward", new SliceChannelsOp(2, 3), new[] { new Shape(2, 7, 4, 5) }, Fp32);
+
+        foreach (var (x, outH, outW, align) in new[] { (new Shape(1, 2, 4, 5), 16, 20, false), (new Shape(1, 2, 7, 3), 14, 6, true), (new Shape(1, 2, plane.H / 4, plane.W / 4), plane.H, plane.W, false) })
+        {
+            var forward = new ResizeBilinearOp(outH, outW, align);
+            Check("resize_bilinear.forward", forward, new[] { x }, Fp32);
+            Check("resize_bilinear.backward", new ResizeBilinearBackwardOp(forward, x.H, x.W), new[] { new Shape(x.N, x.C, outH, outW) }, Fp32);
+        }
+        foreach (var (x, outH, outW) in new[] { (new Shape(1, 3, 48, 64), 16, 16), (new Shape(1, 3, 5, 5), 20, 15), (rgbPlane, 256, 256) })
+            Check("resize_bicubic.forward", new ResizeBicubicOp(outH, outW), new[] { x }, Fp32);
+        foreach (var s in new[] { new Shape(1, 313, 8, 8), new Shape(2, 313, _large ? 64 : 5, _large ? 64 : 7) })
+            Check("annealed_mean.forward", new AnnealedMeanOp(313, 0.38f), new[] { s }, Fp32);
+        foreach (var (pool, x) in new[] { (new MaxPool2dOp(), new Shape(1, 5, 8, 6)), (new MaxPool2dOp(3, 2), new Shape(1, 5, 11, 8)), (new MaxPool2dOp(), _large ? new Shape(1, 32, 256, 256) : new Shape(1, 8, 16, 16)) })
+        {
+            Check("max_pool2d.forward", pool, new[] { x }, Fp32);
+            Check("max_pool2d.backward", new MaxPool2dBackwardOp(pool), new[] { x, pool.InferShape(new[] { x }) }, Fp32);
+        }
+        foreach (var s in new[] { new Shape(1, 3, 1, 1), new Shape(2, 3, 7, 9), rgbPlane })
+        {
+            Check("rgb_to_lab.forward", new RgbToLabOp(), new[] { s }, Fp32);
+            Check("lab_to_rgb.forward", new LabToRgbOp(), new[] { s }, Fp32);
+        }
+        Check("expand_channels.forward", new ExpandChannelsOp(3), new[] { plane }, Fp32);
+        Check("pad_reflect.forward", new PadReflectOp(32), new[] { new Shape(1, 3, 20, 13) }, Fp32);
+        Check("pad_reflect.forward", new PadReflectOp(32), new[] { rgbPlane }, Fp32);
+        Check("crop.forward", new CropOp(5, 3), new[] { new Shape(2, 3, 9, 12) }, Fp32);
+        foreach (var kind in new[] { PriorLossKind.L1, PriorLossKind.IrtInit, PriorLossKind.Irt })
+        foreach (var (h, w, vh, vw) in new[] { (16, 16, 13, 11), _large ? (480, 864, 470, 860) : (32, 32, 30, 27) })
+        {
+            var o = new Shape(1, kind == PriorLossKind.L1 ? 3 : 6, h, w);
+            var frame = new Shape(1, 3, h, w);
+            Check("prior_loss.forward", new PriorLossOp(kind, vh, vw), new[] { o, frame, frame }, Fp32);
+            Check("prior_loss.backward", new PriorLossBackwardOp(kind, vh, vw), new[] { o, frame, frame }, Fp32);
+        }
+        foreach (int n in new[] { 1, 4099, _large ? 4_000_000 : 70_000 })
+        foreach (int step in new[] { 1, 7 })
+            Check("adam", new AdamStepOp(1e-4f, 0.9f, 0.999f, 1e-8f, step), Enumerable.Repeat(new Shape(n), 4).ToArray(), Fp32);
+    }
+
+    /// <summary>
+    /// One op on the device (inputs uploaded, output into device memory followed by sentinels)
+    /// against the reference on the host.
+    /// </summary>
+    private void Check(string name, Op op, Shape[] shapes, double bound)
+    {
+        var rng = new Random(_seed++);
+        var inputs = SelfTestInputs.Activations(op, shapes, rng);
+        var parameters = SelfTestInputs.Parameters(op, rng);
+        var expected = ReferenceBackend.Instance.Execute(op, inputs.Select(t => t.Clone()).Concat(parameters).ToArray());
+        var outShape = op.InferShape(shapes);
+        var tail = new float[outShape.ElementCount + Sentinels];
+        for (int i = 0; i < outShape.ElementCount; i++) tail[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < Sentinels; i++) tail[outShape.ElementCount + i] = BitConverter.UInt32BitsToSingle(SentinelBits);
+        var device = inputs.Select(_gpu.Import).ToList();
+        try
+        {
+            using var buffer = _gpu.Import(new Tensor(new Shape(tail.Length), tail));
+            using var y = buffer.View(outShape);
+            using (var prepared = _gpu.Prepare(op, parameters)) prepared.RunInto(y, device.ToArray());
+            var result = buffer.ToHost();
+            int overwritten = Enumerable.Range(0, Sentinels).Count(i => BitConverter.SingleToUInt32Bits(result.Data[outShape.ElementCount + i]) != SentinelBits);
+            Record(name, RelativeL2(expected.Span, result.Data.AsSpan(0, expected.Length)), bound,
+                overwritten == 0 ? $"{outShape}" : $"{outShape}: wrote {overwritten} of {Sentinels} sentinels past its output");
+        }
+        finally
+        {
+            foreach (var t in device) t.Dispose();
+        }
+    }
+
+    private void Record(string name, double error, double bound, string detail)
+    {
+        bool ok = !detail.Contains("sentinel") && error <= bound;
+        int at = _cases.FindIndex(c => c.Name == name);
+        var merged = at < 0
+            ? new SelfTestCase(name, error, bound, ok, ok ? "" : detail)
+            : _cases[at] with
+            {
+                MaxRelativeError = double.IsNaN(error) || error > _cases[at].MaxRelativeError ? error : _cases[at].MaxRelativeError,
+                Ok = _cases[at].Ok && ok,
+                Detail = ok ? _cases[at].Detail : string.Join("; ", new[] { _cases[at].Detail, detail }.Where(d => d.Length > 0)),
+            };
+        if (at < 0) _cases.Add(merged);
+        else _cases[at] = merged;
+        _report?.Invoke(new SelfTestCase(name, error, bound, ok, detail));
+    }
+
+    /// <summary>‖a − e‖ / ‖e‖ (‖a − e‖ alone when e is 0); NaN when a holds a NaN that e does not.</summary>
+    internal static double RelativeL2(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        double diff = 0, norm = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (float.IsNaN(expected[i]) && float.IsNaN(actual[i])) continue;
+            double d = (double)actual[i] - expected[i];
+            diff += d * d;
+            norm += (double)expected[i] * expected[i];
+        }
+        return norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
+    }
+
+    /// <summary>The kernels no op of the set reaches (DnCNN's frame pipeline, half precision, the finite check), each against its host definition.</summary>
+    private void Kernels()
+    {
+        var k = _gpu.Kernels;
+        var rng = new Random(_seed++);
+        int pixels = _large ? 1920 * 1080 : 4099;
+        foreach (int channels in new[] { 1, 3 })
+        {
+            var bytes = new byte[pixels * channels];
+            rng.NextBytes(bytes);
+            using var src = DeviceBytes.Upload(_gpu, bytes);
+            using var planes = DeviceBytes.Alloc(_gpu, pixels * channels * 4);
+            k.PackU8ToF32(src.Ptr, planes.Ptr, pixels, channels, _gpu.Stream);
+            var floats = planes.Floats();
+            var expected = new float[floats.Length];
+            for (int i = 0; i < pixels; i++)
+            for (int c = 0; c < channels; c++)
+                expected[c * pixels + i] = bytes[i * channels + c] / 255f;
+            Record("kernel.pack_u8_to_f32", RelativeL2(expected, floats), Fp32, planes.SentinelNote());
+            using var back = DeviceBytes.Alloc(_gpu, bytes.Length);
+            k.UnpackF32ToU8(planes.Ptr, back.Ptr, pixels, channels, _gpu.Stream);
+            var u8 = back.Bytes();
+            Record("kernel.unpack_f32_to_u8", u8.SequenceEqual(bytes) ? 0 : 1, 0, back.SentinelNote());
+        }
+        var values = Enumerable.Range(0, pixels).Select(_ => (float)((rng.NextDouble() - 0.5) * Math.Pow(2, rng.Next(-20, 17)))).ToArray();
+        using (var f = DeviceBytes.Upload(_gpu, values))
+        using (var half = DeviceBytes.Alloc(_gpu, values.Length * 2))
+        using (var wide = DeviceBytes.Alloc(_gpu, values.Length * 4))
+        {
+            k.ConvertF32ToF16(f.Ptr, half.Ptr, values.Length, _gpu.Stream);
+            var bits = half.Shorts();
+            int wrong = values.Select((v, i) => BitConverter.HalfToUInt16Bits((Half)v) == bits[i] ? 0 : 1).Sum();
+            Record("kernel.convert_f32_to_f16", wrong, 0, half.SentinelNote());
+            k.ConvertF16ToF32(half.Ptr, wide.Ptr, values.Length, _gpu.Stream);
+            Record("kernel.convert_f16_to_f32", RelativeL2(bits.Select(b => (float)BitConverter.UInt16BitsToHalf(b)).ToArray(), wide.Floats()), 0, wide.SentinelNote());
+            k.ConvertF32ToBf16(f.Ptr, half.Ptr, values.Length, _gpu.Stream);
+            var bf = half.Shorts();
+            Record("kernel.convert_f32_to_bf16", values.Select((v, i) => Bf16(v) == bf[i] ? 0 : 1).Sum(), 0, half.SentinelNote());
+            k.ConvertBf16ToF32(half.Ptr, wide.Ptr, values.Length, _gpu.Stream);
+            Record("kernel.convert_bf16_to_f32", RelativeL2(bf.Select(b => BitConverter.Int32BitsToSingle(b << 16)).ToArray(), wide.Floats()), 0, wide.SentinelNote());
+        }
+        foreach (var (channels, hw, frames) in new[] { (3, 17, 2), (64, _large ? 65536 : 257, 1) })
+        {
+            var x = Enumerable.Range(0, frames * channels * hw).Select(_ => (float)(rng.NextDouble() * 8 - 4)).ToArray();
+            using var src = DeviceBytes.Upload(_gpu, x);
+            using var nhwc = DeviceBytes.Alloc(_gpu, x.Length * 2);
+            k.NchwToNhwcF16(src.Ptr, nhwc.Ptr, frames, channels, hw, _gpu.Stream);
+            var got = nhwc.Shorts();
+            int wrong = 0;
+            for (int n = 0; n < frames; n++)
+            for (int c = 0; c < channels; c++)
+            for (int p = 0; p < hw; p++)
+                wrong += BitConverter.HalfToUInt16Bits((Half)x[(n * channels + c) * hw + p]) == got[(n * hw + p) * channels + c] ? 0 : 1;
+            Record("kernel.nchw_f32_to_nhwc_f16", wrong, 0, nhwc.SentinelNote());
+            using var nchw = DeviceBytes.Alloc(_gpu, x.Length * 4);
+            k.NhwcF16ToNchw(nhwc.Ptr, nchw.Ptr, frames, channels, hw, _gpu.Stream);
+            Record("kernel.nhwc_f16_to_nchw_f32", RelativeL2(x.Select(v => (float)(Half)v).ToArray(), nchw.Floats()), 0, nchw.SentinelNote());
+            var scale = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 3 - 1.5)).ToArray();
+            var shift = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            using var dScale = DeviceBytes.Upload(_gpu, scale);
+            using var dShift = DeviceBytes.Upload(_gpu, shift);
+            using var y = DeviceBytes.Alloc(_gpu, x.Length * 2);
+            k.AffineActivationNhwcF16(nhwc.Ptr, y.Ptr, dScale.Ptr, dShift.Ptr, channels, x.Length, relu: true, _gpu.Stream);
+            var halves = got.Select(b => (float)BitConverter.UInt16BitsToHalf(b)).ToArray();
+            var want = halves.Select((v, i) => (float)(Half)Math.Max(v * scale[i % channels] + shift[i % channels], 0f)).ToArray();
+            // One half ulp: the kernel rounds a float result the host computes in the same order.
+            Record("kernel.affine_act_nhwc_f16", RelativeL2(want, y.Shorts().Select(b => (float)BitConverter.UInt16BitsToHalf(b)).ToArray()), 1e-3, y.SentinelNote());
+        }
+        {
+            var z = new Tensor(new Shape(1, 313, 5, 7), Enumerable.Range(0, 313 * 35).Select(_ => (float)(rng.NextDouble() * 16 - 8)).ToArray());
+            var centres = new Tensor(new Shape(2, 313), Enumerable.Range(0, 626).Select(_ => (float)(rng.NextDouble() * 220 - 110)).ToArray());
+            var zHalf = new Tensor(z.Shape, z.Data.Select(v => (float)(Half)v).ToArray());
+            var expected = ReferenceBackend.Instance.Execute(new AnnealedMeanOp(313, 0.38f), zHalf, centres);
+            using var dz = DeviceBytes.Upload(_gpu, z.Data.Select(v => BitConverter.HalfToUInt16Bits((Half)v)).ToArray());
+            using var dc = DeviceBytes.Upload(_gpu, centres.Data);
+            using var ab = DeviceBytes.Alloc(_gpu, expected.Length * 4);
+            k.AnnealedMean(dz.Ptr, dc.Ptr, ab.Ptr, 1, 313, 35, 0.38f, halfLogits: true, _gpu.Stream);
+            Record("kernel.annealed_mean_f16", RelativeL2(expected.Data, ab.Floats()), Fp32, ab.SentinelNote());
+        }
+        {
+            var x = Enumerable.Range(0, pixels).Select(_ => (float)(rng.NextDouble() * 1.4 - 0.2)).ToArray();
+            var noise = Enumerable.Range(0, pixels).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+            using var dx = DeviceBytes.Upload(_gpu, x);
+            using var dn = DeviceBytes.Upload(_gpu, noise);
+            using var dy = DeviceBytes.Alloc(_gpu, pixels * 4);
+            k.ResidualSubtractClamp(dx.Ptr, dn.Ptr, dy.Ptr, pixels, 0f, 1f, _gpu.Stream);
+            Record("kernel.residual_subtract_clamp_f32", RelativeL2(x.Select((v, i) => Math.Clamp(v - noise[i], 0f, 1f)).ToArray(), dy.Floats()), 0, dy.SentinelNote());
+        }
+        {
+            // The finite check must flag a NaN in a device tensor when the host next waits for the device.
+            var data = Enumerable.Range(0, 1000).Select(i => (float)i).ToArray();
+            data[777] = float.NaN;
+            using var t = _gpu.Import(new Tensor(new Shape(1000), data));
+            string caught = "";
+            try
+            {
+                _gpu.EnsureFinite(t, "the self-test's NaN");
+                _gpu.Synchronize();
+            }
+            catch (ReelException e)
+            {
+                caught = e.Message;
+            }
+            Record("kernel.finite_check_f32", caught.Contains("the self-test's NaN") ? 0 : 1, 0, caught.Length > 0 ? caught : "a NaN went unreported");
+        }
+    }
+
+    /// <summary>bfloat16 of v: round to nearest even on the upper 16 bits, a NaN kept quiet.</summary>
+    private static ushort Bf16(float v)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(v);
+        if ((bits & 0x7fffffff) > 0x7f800000) return (ushort)((bits >> 16) | 0x40);
+        return (ushort)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+    }
+
+    /// <summary>The networks on the device against the fast CPU backend, same random weights and inputs.</summary>
+    private void Models()
+    {
+        var rng = new Random(_seed++);
+        int h = _large ? 1080 : 24, w = _large ? 1920 : 32;
+        var weights = RandomWeights.DnCnnB(rng);
+        var x = Random(new Shape(1, 1, h, w), rng, 0, 1);
+        using (var cpu = DnCnn.FromWeights(weights, FastBackend.Instance))
+        using (var gpu = DnCnn.FromWeights(weights, _gpu))
+        using (var onDevice = _gpu.Import(x))
+        using (var y = gpu.Forward(onDevice))
+            Record("dncnn.forward", RelativeL2(cpu.Forward(x).Span, y.ToHost().Span), ConvBound, $"DnCNN-B {w}×{h}");
+
+        var colour = RandomWeights.Eccv16(rng);
+        int side = _large ? 256 : 32;
+        var l = Random(new Shape(1, 1, side, side), rng, 0, 100);
+        using (var cpu = Colorizer.FromWeights(colour, FastBackend.Instance))
+        using (var gpu = Colorizer.FromWeights(colour, _gpu))
+        using (var onDevice = _gpu.Import(l))
+        using (var ab = gpu.Forward(onDevice))
+            Record("colorizer.forward", RelativeL2(cpu.Forward(l).Span, ab.ToHost().Span), ConvBound, $"ECCV16 {side}×{side}");
+
+        int width = _large ? 32 : 4, size = _large ? 256 : 32;
+        var input = Random(new Shape(1, 3, size, size), rng, 0, 1);
+        var processed = Random(new Shape(1, 3, size, size), rng, 0, 1);
+        using var cpuNet = VideoPrior.Create(width, 6, seed: 11);
+        using var cpuTrainer = new PriorTrainer(cpuNet, FastBackend.Instance);
+        using var gpuNet = VideoPrior.Create(width, 6, seed: 11);
+        gpuNet.MoveTo(_gpu);
+        using var gpuTrainer = new PriorTrainer(gpuNet, _gpu);
+        double expectedLoss = cpuTrainer.Step(PriorLossKind.Irt, input, processed, size - 2, size - 5);
+        double loss = gpuTrainer.Step(PriorLossKind.Irt, input, processed, size - 2, size - 5);
+        string detail = $"U-Net width {width}, {size}×{size}, IRT";
+        Record("prior_step.loss", Math.Abs(loss - expectedLoss) / Math.Abs(expectedLoss), ConvBound, detail);
+        double gradients = 0, after = 0;
+        foreach (var (name, p) in cpuNet.Parameters)
+        {
+            gradients = Math.Max(gradients, RelativeL2(cpuTrainer.Gradients[name].Span, gpuTrainer.Gradients[name].ToHost().Span));
+            after = Math.Max(after, RelativeL2(p.Span, gpuNet.Parameters[name].ToHost().Span));
+        }
+        Record("prior_step.gradients", gradients, 10 * ConvBound, detail + ", worst tensor");
+        Record("prior_step.adam", after, ConvBound, detail + ", weights after the step, worst tensor");
+    }
+
+    private static Tensor Random(Shape s, Random rng, float lo, float hi)
+    {
+        var t = new Tensor(s);
+        for (int i = 0; i < t.Length; i++) t.Data[i] = lo + (hi - lo) * (float)rng.NextDouble();
+        return t;
+    }
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Reel.Engine;
+using Reel.Engine.Backends.Cuda;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// `reel selftest --device cuda|emu [--json] [--precision …]`: every kernel and backend op, forward
+/// and backward, against the CPU reference on the device, then DnCNN, the colorizer and one prior
+/// training step against the CPU backend (<see cref="SelfTest"/>). One line per check; with --json
+/// the last line is {"device", "precision", "passed", "failed", "cases": [{"name", "max_rel_err", "ok"}]}.
+/// Exit 1 when a check fails.
+/// </summary>
+public static class SelfTestCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static Command Create()
+    {
+        var device = new Option<string>("--device") { Description = "cuda (a GPU) | emu (the emulated device: small sizes, convolutions on the host)", DefaultValueFactory = _ => "cuda" };
+        device.AcceptOnlyFromAmong("cuda", "emu");
+        var precision = DeviceChoice.PrecisionOption();
+        var json = new Option<bool>("--json") { Description = "End with one JSON line: device, precision, passed, failed, cases (name, max_rel_err, ok)" };
+        var cmd = new Command("selftest", "Check every kernel, op and network on a CUDA device against the CPU") { device, precision, json };
+        cmd.SetAction(r => CliRunner.Run(() =>
+        {
+            using var gpu = DeviceChoice.OpenCuda(r.GetValue(device)!, r.GetValue(precision));
+            bool large = gpu.Device.ComputeCapability > 0;
+            var cases = SelfTest.Run(gpu, large, c => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(c.Ok ? "ok  " : "FAIL")} {c.Name,-32} rel. error {c.MaxRelativeError:G3} (≤ {c.Tolerance:G3}) {c.Detail}")));
+            int failed = cases.Count(c => !c.Ok);
+            Console.WriteLine($"{cases.Count - failed} of {cases.Count} checks passed on {gpu.Device.Description} ({gpu.ConvolutionEngine})");
+            foreach (var c in cases.Where(c => !c.Ok)) Console.WriteLine($"failed: {c.Name}: {c.Detail}");
+            if (r.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["device"] = gpu.Device.Description,
+                    ["precision"] = gpu.Precision.ToString().ToLowerInvariant(),
+                    ["passed"] = cases.Count - failed,
+                    ["failed"] = failed,
+                    ["cases"] = cases.Select(c => new Dictionary<string, object>
+                    {
+                        ["name"] = c.Name,
+                        ["max_rel_err"] = double.IsFinite(c.MaxRelativeError) ? c.MaxRelativeError : null!,
+                        ["tolerance"] = c.Tolerance,
+                        ["ok"] = c.Ok,
+                    }).ToArray(),
+                }, JsonOptions));
+            return failed == 0 ? 0 : CliRunner.UserError;
+        }));
+        return cmd;
+    }
+}

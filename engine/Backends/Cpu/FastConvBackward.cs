@@ -1,0 +1,91 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Backends.Cpu;
+
+/// <summary>
+/// The gradients of a k×k stride-1 "same" convolution (odd k, padding k/2, dilation 1: every conv
+/// of the U-Net) on the fast path; other convolutions' gradients run the reference's loops.
+/// ∂x is the convolution of dy with the weights transposed and flipped, run by the forward's
+/// GEMM paths; ∂W is <see cref="ConvWeightGradient"/>'s dot products along the pixels; ∂b the
+/// plane sums.
+/// </summary>
+internal static class FastConvBackward
+{
+    /// <summary>Whether the fast gradients apply to <paramref name="forward"/>.</summary>
+    public static bool IsSame(Conv2dOp forward) =>
+        forward.Stride == 1 && forward.Dilation == 1 && forward.KernelH == forward.KernelW && forward.KernelH % 2 == 1
+        && forward.Padding == forward.KernelH / 2;
+
+    /// <summary>
+    /// ∂x as a convolution from Cout to Cin channels: on the GEMM paths the weights are packed straight
+    /// from W transposed and flipped; otherwise (Winograd, outside training) from a flipped copy.
+    /// </summary>
+    public static IPreparedOp Data(Conv2dBackwardDataOp op, Tensor w, FastBackend backend)
+    {
+        var f = op.Forward;
+        int cout = f.OutChannels, cin = f.InChannels, k = f.KernelH, taps = k * k;
+        var transposed = new Conv2dOp(cout, cin, k, k, 1, k / 2, 1, HasBias: false);
+        if (ConvPlan.Choose(transposed, backend.ConvPath, backend.Precise) is var path and (ConvPath.ImplicitGemm or ConvPath.Im2Col))
+            return new As(op, new FastConv2d(transposed, Sgemm.PackTransposedFlipped(w.Data, cout, cin, taps), null, path));
+        var flipped = new Tensor(new Shape(cin, cout, k, k));
+        Parallel.For(0, cin, ci =>
+        {
+            for (int co = 0; co < cout; co++)
+            {
+                int to = (ci * cout + co) * taps + taps - 1, from = (co * cin + ci) * taps;
+                for (int i = 0; i < taps; i++) flipped.Data[to - i] = w.Data[from + i];
+            }
+        });
+        return new As(op, backend.Prepare(transposed, flipped));
+    }
+
+    /// <summary>The convolution that computes a backward op, answering as that op.</summary>
+    private sealed class As(Op op, IPreparedOp inner) : IPreparedOp
+    {
+        public Op Op => op;
+        public bool WritesWholeOutput => inner.WritesWholeOutput;
+
+        public void RunInto(Tensor output, params Tensor[] activations)
+        {
+            BackendExtensions.CheckOutput(op, output, activations);
+            inner.RunInto(output, activations);
+        }
+    }
+
+    /// <summary>∂W (written over, never added to) for one frame at a time; a batch runs the reference's loops.</summary>
+    public sealed class Weight(Conv2dBackwardWeightOp op) : IPreparedOp
+    {
+        public Op Op => op;
+        public bool WritesWholeOutput => true;
+
+        public void RunInto(Tensor dw, params Tensor[] activations)
+        {
+            BackendExtensions.CheckOutput(op, dw, activations);
+            var (x, dy) = (activations[0], activations[1]);
+            if (x.Shape.N == 1) ConvWeightGradient.Accumulate(x, dy, op.Forward.KernelH, dw, accumulate: false);
+            else ReferenceBackend.Instance.Prepare(op).RunInto(dw, activations);
+        }
+    }
+
+    /// <summary>∂b: each channel's plane summed in float (TensorPrimitives' order), frame after frame, from 0.</summary>
+    public sealed class Bias(Conv2dBackwardBiasOp op) : IPreparedOp
+    {
+        public Op Op => op;
+        public bool WritesWholeOutput => true;
+
+        public void RunInto(Tensor db, params Tensor[] activations)
+        {
+            BackendExtensions.CheckOutput(op, db, activations);
+            var dy = activations[0];
+            int plane = dy.Shape.H * dy.Shape.W;
+            for (int c = 0; c < op.Channels; c++)
+            {
+                float sum = 0f;
+                for (int n = 0; n < dy.Shape.N; n++) sum += TensorPrimitives.Sum(dy.Data.AsSpan((n * op.Channels + c) * plane, plane));
+                db.Data[c] = sum;
+            }
+        }
+    }
+}

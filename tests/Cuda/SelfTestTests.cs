@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Reel.Engine.Ops;
+using Reel.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Reel.Tests.Cuda;
+
+/// <summary>
+/// `reel selftest --device emu --json` as the device check runs it on a GPU: every op (forward and
+/// backward) and every kernel against the CPU on the emulated device, with its convolutions
+/// dispatched to the host, then the networks; the last line is the JSON the check parses.
+/// </summary>
+public class SelfTestTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void EveryOpKernelAndNetworkPassesOnTheEmulatedDevice()
+    {
+        var r = ReelProcess.Run("selftest", "--device", "emu", "--json");
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]);
+        var root = doc.RootElement;
+        Assert.Contains("emulation", root.GetProperty("device").GetString());
+        Assert.Equal("fp32", root.GetProperty("precision").GetString());
+        var cases = root.GetProperty("cases").EnumerateArray()
+            .Select(c => (Name: c.GetProperty("name").GetString()!, Error: c.GetProperty("max_rel_err").GetDouble(), Ok: c.GetProperty("ok").GetBoolean()))
+            .ToArray();
+        Assert.Equal(cases.Length, root.GetProperty("passed").GetInt32());
+        Assert.Equal(0, root.GetProperty("failed").GetInt32());
+        Assert.All(cases, c => Assert.True(c.Ok && c.Error >= 0, c.Name));
+        var names = cases.Select(c => c.Name).ToHashSet();
+        var declared = typeof(Op).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Op)) && !t.IsAbstract).Select(t => CaseName(t.Name));
+        Assert.Empty(declared.Where(d => !names.Any(n => n.StartsWith(d, StringComparison.Ordinal))));
+        foreach (var kernel in Reel.Engine.Backends.Cuda.KernelSources.Kernels.Select(k => k.Name))
+            Assert.True(KernelReached(kernel, names), $"no self-test case runs kernel {kernel}");
+        foreach (var model in new[] { "dncnn.forward", "colorizer.forward", "prior_step.loss", "prior_step.gradients", "prior_step.adam" })
+            Assert.Contains(model, names);
+        output.WriteLine($"{cases.Length} self-test cases passed on the emulated device; worst error {cases.Max(c => c.Error):G3}");
+    }
+
+    /// <summary>Conv2dBackwardWeightOp → "conv2d.backward_weight", ReluOp → "relu.forward", AdamStepOp → "adam".</summary>
+    private static string CaseName(string type)
+    {
+        if (type == nameof(AdamStepOp)) return "adam";
+        var name = type[..^2];
+        int backward = name.IndexOf("Backward", StringComparison.Ordinal);
+        string op = backward < 0 ? name : name[..backward], rest = backward < 0 ? "forward" : "backward" + name[(backward + 8)..];
+        static string Snake(string s) => Regex.Replace(s, "(?<=[a-z0-9])([A-Z])", "_$1").ToLowerInvariant();
+        return $"{Snake(op)}.{Snake(rest)}";
+    }
+
+    /// <summary>A kernel is reached by its own case or by the op case that launches it.</summary>
+    private static bool KernelReached(string kernel, HashSet<string> names) =>
+        names.Contains("kernel." + kernel) || kernel switch
+        {
+            "adam_step_f32" => names.Contains("adam"),
+            "annealed_mean_f32" => names.Contains("annealed_mean.forward"),
+            "affine_act_f32" => names.Contains("affine.forward") && names.Contains("relu.forward"),
+            "subtract_f32" => names.Contains("subtract.forward"),
+            "add_channels_f32" => names.Contains("add.forward"),
+            "clamp_f32" => names.Contains("clamp.forward"),
+            "relu_backward_f32" => names.Contains("relu.backward"),
+            "irt_loss_grad_f32" => names.Contains("prior_loss.backward"),
+            "irt_loss_partials_f32" or "irt_loss_reduce_f32" => names.Contains("prior_loss.forward"),
+            "channel_sum_f32" => names.Contains("conv2d.backward_bias"),
+            "rgb_to_lab_f32" => names.Contains("rgb_to_lab.forward"),
+            "lab_to_rgb_f32" => names.Contains("lab_to_rgb.forward"),
+            "copy_window_f32" => names.Contains("crop.forward"),
+            "pad_reflect_f32" => names.Contains("pad_reflect.forward"),
+            "maxpool2d_f32" => names.Contains("max_pool2d.forward"),
+            "maxpool2d_backward_f32" => names.Contains("max_pool2d.backward"),
+            "concat_channels_f32" => names.Contains("concat.forward"),
+            "resize_bilinear_f32" => names.Contains("resize_bilinear.forward"),
+            "resize_bilinear_backward_f32" => names.Contains("resize_bilinear.backward"),
+            "resize_bicubic_across_f32" or "resize_bicubic_down_f32" => names.Contains("resize_bicubic.forward"),
+            _ => false,
+        };
+}
