@@ -8,6 +8,7 @@
 
 #include "../adam.cu"
 #include "../annealed_mean.cu"
+#include "../dis.cu"
 #include "../epilogue.cu"
 #include "../irt.cu"
 #include "../lab.cu"
@@ -15,6 +16,7 @@
 #include "../pool.cu"
 #include "../residual.cu"
 #include "../resize.cu"
+#include "../warp.cu"
 
 namespace {
 
@@ -60,6 +62,22 @@ const Entry kernels[] = {
     REEL_KERNEL(concat_channels_f32),
     REEL_KERNEL(residual_subtract_clamp_f32),
     REEL_KERNEL(resize_bilinear_f32),
+    REEL_KERNEL(dis_quantize_f32),
+    REEL_KERNEL(dis_area_resize_f32),
+    REEL_KERNEL(dis_sobel_f32),
+    REEL_KERNEL(dis_extend_f32),
+    REEL_KERNEL(dis_structure_tensor_f32),
+    REEL_KERNEL(dis_patch_search_f32),
+    REEL_KERNEL(dis_densify_f32),
+    REEL_KERNEL(dis_vr_prepare_f32),
+    REEL_KERNEL(dis_vr_derive_f32),
+    REEL_KERNEL(dis_vr_weights_f32),
+    REEL_KERNEL(dis_vr_assemble_f32),
+    REEL_KERNEL(dis_vr_sor_f32),
+    REEL_KERNEL(dis_vr_update_f32),
+    REEL_KERNEL(dis_upscale_f32),
+    REEL_KERNEL(warp_bilinear_f32),
+    REEL_KERNEL(flow_check_f32),
 };
 
 void copy_error(const std::string& text, char* error, int capacity) {

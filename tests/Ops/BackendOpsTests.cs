@@ -61,6 +61,12 @@ public class BackendOpsTests
             yield return new Case(new MaxPool2dOp(k, stride), new[] { new Shape(2, 5, h, w) }, seed++);
         foreach (var (ca, cb) in new[] { (1, 1), (32, 32), (3, 7) })
             yield return new Case(new ConcatOp(), new[] { new Shape(2, ca, 6, 5), new Shape(2, cb, 6, 5) }, seed++);
+        foreach (var (op, n, h, w) in new[] { (OpticalFlowOp.Medium, 2, 24, 32), (OpticalFlowOp.Medium, 1, 41, 37), (OpticalFlowOp.Fast, 1, 64, 50) })
+            yield return new Case(op, new[] { new Shape(n, 1, h, w), new Shape(n, 1, h, w) }, seed++);
+        foreach (var (c, h, w) in new[] { (1, 1, 1), (3, 9, 11), (2, 17, 5) })
+            yield return new Case(new WarpOp(), new[] { new Shape(2, c, h, w), new Shape(2, 2, h, w) }, seed++);
+        foreach (var (h, w) in new[] { (1, 1), (13, 17) })
+            yield return new Case(new FlowCheckOp(), new[] { new Shape(2, 2, h, w), new Shape(2, 2, h, w) }, seed++);
         foreach (var s in new[] { new Shape(1, 1, 1, 1), new Shape(2, 3, 5, 7), new Shape(1, 64, 17, 33) })
         {
             yield return new Case(new AffineOp(s.C), new[] { s }, seed++);
@@ -95,7 +101,7 @@ public class BackendOpsTests
                 continue;
             }
             var rng = new Random(c.Seed);
-            var inputs = c.Inputs.Select(s => RandomTensor(s, rng, c.Op is AnnealedMeanOp ? 8f : 1f)).ToArray();
+            var inputs = InputsFor(c, rng);
             var parameters = ParametersFor(c.Op, rng);
             var expected = ReferenceBackend.Instance.Prepare(c.Op, parameters).Run(inputs);
 
@@ -166,6 +172,30 @@ public class BackendOpsTests
         {
             return false;
         }
+    }
+
+    /// <summary>Random activations; two frames of a moving texture for the flow, displacements of a few pixels for warps.</summary>
+    private static Tensor[] InputsFor(Case c, Random rng)
+    {
+        if (c.Op is OpticalFlowOp)
+        {
+            var s = c.Inputs[0];
+            var (a, b) = (new Tensor(s), new Tensor(s));
+            for (int n = 0; n < s.N; n++)
+            {
+                var (fa, fb) = OpticalFlowTests.ShiftedNoisePair(rng, s.W, s.H);
+                fa.Data.CopyTo(a.Data, n * s.H * s.W);
+                fb.Data.CopyTo(b.Data, n * s.H * s.W);
+            }
+            return new[] { a, b };
+        }
+        return c.Inputs.Select((s, i) => RandomTensor(s, rng, c.Op switch
+        {
+            AnnealedMeanOp => 8f,
+            WarpOp when i == 1 => 6f,
+            FlowCheckOp => 3f,
+            _ => 1f,
+        })).ToArray();
     }
 
     private static Tensor[] ParametersFor(Op op, Random rng) => op switch

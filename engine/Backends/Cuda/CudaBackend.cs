@@ -19,6 +19,7 @@ public sealed class CudaBackend : IBackend, IDisposable
     {
         Device = device;
         Kernels = new CudaKernels(device);
+        FlowKernels = new CudaFlowKernels(device);
         _convolutions = convolutions;
     }
 
@@ -48,6 +49,7 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     public IGpuDevice Device { get; }
     public CudaKernels Kernels { get; }
+    public CudaFlowKernels FlowKernels { get; }
     public string Name => Device.ComputeCapability == 0 ? "cuda-emulated" : "cuda";
 
     public bool Supports(Op op) => op switch
@@ -55,6 +57,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         Conv2dOp or ConvTranspose2dOp => _convolutions?.Supports(op) == true,
         AnnealedMeanOp m => m.Bins <= CudaKernels.MaxBins,
         AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or MaxPool2dOp or ConcatOp => true,
+        OpticalFlowOp or WarpOp or FlowCheckOp => true,
         _ => false,
     };
 
@@ -99,6 +102,8 @@ public sealed class CudaBackend : IBackend, IDisposable
             }
         }
 
+        private static DevicePtr Offset(DevicePtr p, long floats) => new(p.Address + (ulong)(floats * sizeof(float)));
+
         private void Launch(DevicePtr[] x, Shape[] s, DevicePtr y, Shape o)
         {
             var k = backend.Kernels;
@@ -134,6 +139,17 @@ public sealed class CudaBackend : IBackend, IDisposable
                     break;
                 case ConcatOp:
                     k.ConcatChannels(x[0], x[1], y, o.N, s[0].C, s[1].C, o.H * o.W);
+                    break;
+                case OpticalFlowOp f:
+                    var dis = new CudaDisFlow(backend.FlowKernels, f);
+                    for (int n = 0; n < o.N; n++)
+                        dis.Compute(Offset(x[0], (long)n * o.H * o.W), Offset(x[1], (long)n * o.H * o.W), Offset(y, 2L * n * o.H * o.W), o.W, o.H);
+                    break;
+                case WarpOp:
+                    backend.FlowKernels.Warp(x[0], x[1], y, o.N, o.C, o.H, o.W);
+                    break;
+                case FlowCheckOp:
+                    backend.FlowKernels.FlowCheck(x[0], x[1], y, o.N, o.H, o.W);
                     break;
                 default:
                     throw new NotSupportedException($"{Op.GetType().Name} on {backend.Name}");
