@@ -26,6 +26,7 @@ internal class DisFlow
     private const float Alpha = 20f, Gamma = 10f, Delta = 5f;
     protected const float Omega = 1.6f;
     private const float Zeta = 0.1f, Epsilon = 0.001f;
+    protected const float Alpha2 = Alpha / 2, Epsilon2 = Epsilon * Epsilon, Zeta2 = Zeta * Zeta, Delta2 = Delta / 2, Gamma2 = Gamma / 2;
     private const int SorIterations = 5;
 
     private readonly OpticalFlowOp _op;
@@ -35,8 +36,11 @@ internal class DisFlow
     /// <summary>One W×H pyramid level (values are whole 8-bit levels, held as floats).</summary>
     protected sealed record Plane(float[] Data, int W, int H);
 
-    /// <summary>Runs <paramref name="body"/> for 0 … count − 1; the reference in order, the fast path in parallel.</summary>
-    protected virtual void For(int count, Action<int> body)
+    /// <summary>
+    /// Runs <paramref name="body"/> for 0 … count − 1: the reference in order, the fast path in
+    /// parallel where the loop's <paramref name="work"/> (about how many scalar operations) pays for it.
+    /// </summary>
+    protected virtual void For(int count, long work, Action<int> body)
     {
         for (int i = 0; i < count; i++) body(i);
     }
@@ -67,8 +71,8 @@ internal class DisFlow
             var (sx, sy) = (new float[search.Count], new float[search.Count]);
             var ext = Extend(i1);
             int inner = _op.GradientIterations / 2;
-            For(Stripes, stripe => SearchStripe(stripe, search, i0, ext, gx, gy, tensor, ux, uy, sx, sy, inner));
-            For(h, i => DensifyRow(i, search, i0, i1, sx, sy, ux, uy));
+            For(Stripes, (long)search.Count * _op.GradientIterations * P * P * 12, stripe => SearchStripe(stripe, search, i0, ext, gx, gy, tensor, ux, uy, sx, sy, inner));
+            For(h, (long)w * h * 250, i => DensifyRow(i, search, i0, i1, sx, sy, ux, uy));
             if (_op.RefinementIterations > 0) Refine(i0, i1, ux, uy);
             if (s > finest)
             {
@@ -421,7 +425,8 @@ internal class DisFlow
         int w = i0.W, h = i0.H;
         var r = new Refinement(w, h);
         var avg = new float[w * h];
-        For(h, i =>
+        long pixels = (long)w * h;
+        For(h, pixels * 20, i =>
         {
             for (int j = 0; j < w; j++)
             {
@@ -431,12 +436,12 @@ internal class DisFlow
                 r.Iz[p] = warped - i0.Data[p];
             }
         });
-        For(h, i =>
+        For(h, pixels * 4, i =>
         {
             Derive(avg, r.Ix, r.Iy, w, h, i);
             Derive(r.Iz, r.Ixz, r.Iyz, w, h, i);
         });
-        For(h, i =>
+        For(h, pixels * 4, i =>
         {
             Derive(r.Ix, r.Ixx, r.Ixy, w, h, i);
             Derive(r.Iy, null, r.Iyy, w, h, i);
@@ -445,14 +450,14 @@ internal class DisFlow
         var tv = (float[])v.Clone();
         for (int it = 0; it < _op.RefinementIterations; it++)
         {
-            For(h, i => SmoothnessWeights(r, tu, tv, i));
-            For(h, i => AssembleRow(r, u, v, i));
+            For(h, pixels * 20, i => WeightRow(r, tu, tv, i));
+            For(h, pixels * 100, i => AssembleRow(r, u, v, i));
             for (int s = 0; s < SorIterations; s++)
             {
-                For(h, i => SorRow(r, i, red: true));
-                For(h, i => SorRow(r, i, red: false));
+                For(h, pixels * 10, i => SorRow(r, i, red: true));
+                For(h, pixels * 10, i => SorRow(r, i, red: false));
             }
-            For(h, i =>
+            For(h, pixels * 2, i =>
             {
                 for (int j = 0; j < w; j++)
                 {
@@ -477,16 +482,16 @@ internal class DisFlow
     }
 
     /// <summary>Row i of the smoothness weights α/2 / √(|∇u|² + |∇v|² + ε²) of the current flow (forward differences, 0 past the edge).</summary>
-    private static void SmoothnessWeights(Refinement r, float[] tu, float[] tv, int i)
+    protected virtual void WeightRow(Refinement r, float[] tu, float[] tv, int i)
     {
-        int w = r.W;
-        const float alpha2 = Alpha / 2, eps2 = Epsilon * Epsilon;
-        for (int j = 0; j < w; j++)
-        {
-            int p = i * w + j, right = j < w - 1 ? p + 1 : p, below = i < r.H - 1 ? p + w : p;
-            float ux = tu[right] - tu[p], vx = tv[right] - tv[p], uy = tu[below] - tu[p], vy = tv[below] - tv[p];
-            r.Weight[r.Pad(i, j)] = alpha2 / MathF.Sqrt(ux * ux + vx * vx + uy * uy + vy * vy + eps2);
-        }
+        for (int j = 0; j < r.W; j++) WeightPixel(r, tu, tv, i, j);
+    }
+
+    protected static void WeightPixel(Refinement r, float[] tu, float[] tv, int i, int j)
+    {
+        int w = r.W, p = i * w + j, right = j < w - 1 ? p + 1 : p, below = i < r.H - 1 ? p + w : p;
+        float ux = tu[right] - tu[p], vx = tv[right] - tv[p], uy = tu[below] - tu[p], vy = tv[below] - tv[p];
+        r.Weight[r.Pad(i, j)] = Alpha2 / MathF.Sqrt(ux * ux + vx * vx + uy * uy + vy * vy + Epsilon2);
     }
 
     /// <summary>
@@ -494,40 +499,41 @@ internal class DisFlow
     /// current increment, plus the smoothness edges to the four neighbours that exist, each with the
     /// weight of its left or upper pixel, pulling towards the differences of the unrefined flow.
     /// </summary>
-    private static void AssembleRow(Refinement r, float[] u, float[] v, int i)
+    protected virtual void AssembleRow(Refinement r, float[] u, float[] v, int i)
+    {
+        for (int j = 0; j < r.W; j++) AssemblePixel(r, u, v, i, j);
+    }
+
+    protected static void AssemblePixel(Refinement r, float[] u, float[] v, int i, int j)
     {
         int w = r.W, h = r.H;
-        const float zeta2 = Zeta * Zeta, eps2 = Epsilon * Epsilon, delta2 = Delta / 2, gamma2 = Gamma / 2;
-        for (int j = 0; j < w; j++)
-        {
-            int p = i * w + j, q = r.Pad(i, j);
-            float du = r.Du[q], dv = r.Dv[q];
-            float ix = r.Ix[p], iy = r.Iy[p], iz = r.Iz[p];
-            float norm = ix * ix + iy * iy + zeta2;
-            float ik1z = iz + ix * du + iy * dv;
-            float weight = delta2 / MathF.Sqrt(ik1z * ik1z / norm + eps2) / norm;
-            float a11 = weight * (ix * ix) + zeta2, a12 = weight * (ix * iy), a22 = weight * (iy * iy) + zeta2;
-            float b1 = -weight * (iz * ix), b2 = -weight * (iz * iy);
+        int p = i * w + j, q = r.Pad(i, j);
+        float du = r.Du[q], dv = r.Dv[q];
+        float ix = r.Ix[p], iy = r.Iy[p], iz = r.Iz[p];
+        float norm = ix * ix + iy * iy + Zeta2;
+        float ik1z = iz + ix * du + iy * dv;
+        float weight = Delta2 / MathF.Sqrt(ik1z * ik1z / norm + Epsilon2) / norm;
+        float a11 = weight * (ix * ix) + Zeta2, a12 = weight * (ix * iy), a22 = weight * (iy * iy) + Zeta2;
+        float b1 = -weight * (iz * ix), b2 = -weight * (iz * iy);
 
-            float ixx = r.Ixx[p], ixy = r.Ixy[p], iyy = r.Iyy[p], ixz = r.Ixz[p], iyz = r.Iyz[p];
-            float norm1 = ixx * ixx + ixy * ixy + zeta2, norm2 = iyy * iyy + ixy * ixy + zeta2;
-            float zx = ixz + ixx * du + ixy * dv, zy = iyz + ixy * du + iyy * dv;
-            weight = gamma2 / MathF.Sqrt(zx * zx / norm1 + zy * zy / norm2 + eps2);
-            a11 += weight * (ixx * ixx / norm1 + ixy * ixy / norm2);
-            a12 += weight * (ixx * ixy / norm1 + ixy * iyy / norm2);
-            a22 += weight * (ixy * ixy / norm1 + iyy * iyy / norm2);
-            b1 += -weight * (ixx * ixz / norm1 + ixy * iyz / norm2);
-            b2 += -weight * (ixy * ixz / norm1 + iyy * iyz / norm2);
+        float ixx = r.Ixx[p], ixy = r.Ixy[p], iyy = r.Iyy[p], ixz = r.Ixz[p], iyz = r.Iyz[p];
+        float norm1 = ixx * ixx + ixy * ixy + Zeta2, norm2 = iyy * iyy + ixy * ixy + Zeta2;
+        float zx = ixz + ixx * du + ixy * dv, zy = iyz + ixy * du + iyy * dv;
+        weight = Gamma2 / MathF.Sqrt(zx * zx / norm1 + zy * zy / norm2 + Epsilon2);
+        a11 += weight * (ixx * ixx / norm1 + ixy * ixy / norm2);
+        a12 += weight * (ixx * ixy / norm1 + ixy * iyy / norm2);
+        a22 += weight * (ixy * ixy / norm1 + iyy * iyy / norm2);
+        b1 += -weight * (ixx * ixz / norm1 + ixy * iyz / norm2);
+        b2 += -weight * (ixy * ixz / norm1 + iyy * iyz / norm2);
 
-            float wl = r.Weight[q - 1], wp = r.Weight[q], wu = r.Weight[q - (w + 2)];
-            float wr = j < w - 1 ? wp : 0f, wd = i < h - 1 ? wp : 0f;
-            int left = j > 0 ? p - 1 : p, right = j < w - 1 ? p + 1 : p, up = i > 0 ? p - w : p, down = i < h - 1 ? p + w : p;
-            r.A11[p] = a11 + wl + wr + wu + wd;
-            r.A22[p] = a22 + wl + wr + wu + wd;
-            r.A12[p] = a12;
-            r.B1[p] = b1 - wl * (u[p] - u[left]) + wr * (u[right] - u[p]) - wu * (u[p] - u[up]) + wd * (u[down] - u[p]);
-            r.B2[p] = b2 - wl * (v[p] - v[left]) + wr * (v[right] - v[p]) - wu * (v[p] - v[up]) + wd * (v[down] - v[p]);
-        }
+        float wl = r.Weight[q - 1], wp = r.Weight[q], wu = r.Weight[q - (w + 2)];
+        float wr = j < w - 1 ? wp : 0f, wd = i < h - 1 ? wp : 0f;
+        int left = j > 0 ? p - 1 : p, right = j < w - 1 ? p + 1 : p, up = i > 0 ? p - w : p, down = i < h - 1 ? p + w : p;
+        r.A11[p] = a11 + wl + wr + wu + wd;
+        r.A22[p] = a22 + wl + wr + wu + wd;
+        r.A12[p] = a12;
+        r.B1[p] = b1 - wl * (u[p] - u[left]) + wr * (u[right] - u[p]) - wu * (u[p] - u[up]) + wd * (u[down] - u[p]);
+        r.B2[p] = b2 - wl * (v[p] - v[left]) + wr * (v[right] - v[p]) - wu * (v[p] - v[up]) + wd * (v[down] - v[p]);
     }
 
     /// <summary>One SOR half-sweep over the pixels of row i whose (i + j) parity is red (even) or black.</summary>

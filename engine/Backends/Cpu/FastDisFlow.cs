@@ -15,7 +15,103 @@ internal sealed class FastDisFlow(OpticalFlowOp op) : DisFlow(op)
     private static readonly Vector256<float> EvenLanes = Vector256.Create(-1, 0, -1, 0, -1, 0, -1, 0).AsSingle();
     private static readonly Vector256<float> OddLanes = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
 
-    protected override void For(int count, Action<int> body) => Parallel.For(0, count, body);
+    /// <summary>Below this many operations a loop runs on the calling thread: starting the pool's workers costs more.</summary>
+    private const long ParallelWork = 1 << 20;
+
+    protected override void For(int count, long work, Action<int> body)
+    {
+        if (work < ParallelWork || count < 2)
+        {
+            for (int i = 0; i < count; i++) body(i);
+            return;
+        }
+        int chunks = Math.Min(count, Environment.ProcessorCount * 2);
+        Parallel.For(0, chunks, k =>
+        {
+            for (int i = k * count / chunks; i < (k + 1) * count / chunks; i++) body(i);
+        });
+    }
+
+    protected override void WeightRow(Refinement r, float[] tu, float[] tv, int i)
+    {
+        int w = r.W, below = i < r.H - 1 ? w : 0;
+        var alpha2 = Vector256.Create(Alpha2);
+        var eps2 = Vector256.Create(Epsilon2);
+        int j = 0;
+        // Lanes whose right neighbour exists; the last column (and a short row) go through the scalar pixel.
+        for (; j + 8 < w; j += 8)
+        {
+            int p = i * w + j;
+            var u0 = Load(tu, p);
+            var v0 = Load(tv, p);
+            var ux = Load(tu, p + 1) - u0;
+            var vx = Load(tv, p + 1) - v0;
+            var uy = Load(tu, p + below) - u0;
+            var vy = Load(tv, p + below) - v0;
+            (alpha2 / Vector256.Sqrt(ux * ux + vx * vx + uy * uy + vy * vy + eps2)).StoreUnsafe(ref r.Weight[0], (nuint)r.Pad(i, j));
+        }
+        for (; j < w; j++) WeightPixel(r, tu, tv, i, j);
+    }
+
+    protected override void AssembleRow(Refinement r, float[] u, float[] v, int i)
+    {
+        int w = r.W, stride = w + 2, up = i > 0 ? w : 0, down = i < r.H - 1 ? w : 0;
+        var zeta2 = Vector256.Create(Zeta2);
+        var eps2 = Vector256.Create(Epsilon2);
+        var delta2 = Vector256.Create(Delta2);
+        var gamma2 = Vector256.Create(Gamma2);
+        AssemblePixel(r, u, v, i, 0);
+        int j = 1;
+        // Lanes with both horizontal neighbours; the first and last columns go through the scalar pixel.
+        for (; j + 8 < w; j += 8)
+        {
+            int p = i * w + j, q = r.Pad(i, j);
+            var du = Load(r.Du, q);
+            var dv = Load(r.Dv, q);
+            var ix = Load(r.Ix, p);
+            var iy = Load(r.Iy, p);
+            var iz = Load(r.Iz, p);
+            var norm = ix * ix + iy * iy + zeta2;
+            var ik1z = iz + ix * du + iy * dv;
+            var weight = delta2 / Vector256.Sqrt(ik1z * ik1z / norm + eps2) / norm;
+            var a11 = weight * (ix * ix) + zeta2;
+            var a12 = weight * (ix * iy);
+            var a22 = weight * (iy * iy) + zeta2;
+            var b1 = -weight * (iz * ix);
+            var b2 = -weight * (iz * iy);
+
+            var ixx = Load(r.Ixx, p);
+            var ixy = Load(r.Ixy, p);
+            var iyy = Load(r.Iyy, p);
+            var ixz = Load(r.Ixz, p);
+            var iyz = Load(r.Iyz, p);
+            var norm1 = ixx * ixx + ixy * ixy + zeta2;
+            var norm2 = iyy * iyy + ixy * ixy + zeta2;
+            var zx = ixz + ixx * du + ixy * dv;
+            var zy = iyz + ixy * du + iyy * dv;
+            weight = gamma2 / Vector256.Sqrt(zx * zx / norm1 + zy * zy / norm2 + eps2);
+            a11 += weight * (ixx * ixx / norm1 + ixy * ixy / norm2);
+            a12 += weight * (ixx * ixy / norm1 + ixy * iyy / norm2);
+            a22 += weight * (ixy * ixy / norm1 + iyy * iyy / norm2);
+            b1 += -weight * (ixx * ixz / norm1 + ixy * iyz / norm2);
+            b2 += -weight * (ixy * ixz / norm1 + iyy * iyz / norm2);
+
+            var wl = Load(r.Weight, q - 1);
+            var wp = Load(r.Weight, q);
+            var wu = Load(r.Weight, q - stride);
+            var wd = down > 0 ? wp : Vector256<float>.Zero;
+            (a11 + wl + wp + wu + wd).StoreUnsafe(ref r.A11[0], (nuint)p);
+            (a22 + wl + wp + wu + wd).StoreUnsafe(ref r.A22[0], (nuint)p);
+            a12.StoreUnsafe(ref r.A12[0], (nuint)p);
+            var u0 = Load(u, p);
+            var v0 = Load(v, p);
+            (b1 - wl * (u0 - Load(u, p - 1)) + wp * (Load(u, p + 1) - u0) - wu * (u0 - Load(u, p - up)) + wd * (Load(u, p + down) - u0))
+                .StoreUnsafe(ref r.B1[0], (nuint)p);
+            (b2 - wl * (v0 - Load(v, p - 1)) + wp * (Load(v, p + 1) - v0) - wu * (v0 - Load(v, p - up)) + wd * (Load(v, p + down) - v0))
+                .StoreUnsafe(ref r.B2[0], (nuint)p);
+        }
+        for (; j < w; j++) AssemblePixel(r, u, v, i, j);
+    }
 
     protected override float PatchSsd(float[] i0, int o0, int s0, float[] i1, int o1, int s1, Taps t)
     {
