@@ -8,6 +8,7 @@
 
 #include "../adam.cu"
 #include "../annealed_mean.cu"
+#include "../consistency.cu"
 #include "../dis.cu"
 #include "../epilogue.cu"
 #include "../irt.cu"
@@ -78,6 +79,10 @@ const Entry kernels[] = {
     REEL_KERNEL(dis_upscale_f32),
     REEL_KERNEL(warp_bilinear_f32),
     REEL_KERNEL(flow_check_f32),
+    REEL_KERNEL(screened_poisson_setup_f32),
+    REEL_KERNEL(screened_poisson_sor_f32),
+    REEL_KERNEL(screened_poisson_finish_f32),
+    REEL_KERNEL(fuse_distributions_f32),
 };
 
 void copy_error(const std::string& text, char* error, int capacity) {

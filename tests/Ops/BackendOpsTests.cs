@@ -67,6 +67,10 @@ public class BackendOpsTests
             yield return new Case(new WarpOp(), new[] { new Shape(2, c, h, w), new Shape(2, 2, h, w) }, seed++);
         foreach (var (h, w) in new[] { (1, 1), (13, 17) })
             yield return new Case(new FlowCheckOp(), new[] { new Shape(2, 2, h, w), new Shape(2, 2, h, w) }, seed++);
+        foreach (var (op, c, h, w) in new[] { (new ScreenedPoissonOp(1f, 0.3f, 10), 3, 9, 11), (new ScreenedPoissonOp(0.5f, 0f, 4), 2, 1, 1), (new ScreenedPoissonOp(2f, 1f, 7, Robust: 0.4f), 1, 17, 23), (new ScreenedPoissonOp(1f, 0.3f, 5, Robust: 30f), 2, 8, 19) })
+            yield return new Case(op, new[] { new Shape(2, c, h, w), new Shape(2, c, h, w), new Shape(2, 1, h, w) }, seed++);
+        foreach (var (keep, t, bins, h, w) in new[] { (0.7f, 0.38f, 313, 5, 7), (1f, 1f, 4, 3, 3), (0f, 0.5f, 313, 1, 2) })
+            yield return new Case(new FuseDistributionsOp(keep, t), new[] { new Shape(2, bins, h, w), new Shape(2, bins, h, w), new Shape(2, 1, h, w) }, seed++);
         foreach (var s in new[] { new Shape(1, 1, 1, 1), new Shape(2, 3, 5, 7), new Shape(1, 64, 17, 33) })
         {
             yield return new Case(new AffineOp(s.C), new[] { s }, seed++);
@@ -189,13 +193,17 @@ public class BackendOpsTests
             }
             return new[] { a, b };
         }
-        return c.Inputs.Select((s, i) => RandomTensor(s, rng, c.Op switch
+        var inputs = c.Inputs.Select((s, i) => RandomTensor(s, rng, c.Op switch
         {
             AnnealedMeanOp => 8f,
+            FuseDistributionsOp when i < 2 => 8f,
             WarpOp when i == 1 => 6f,
             FlowCheckOp => 3f,
             _ => 1f,
         })).ToArray();
+        if (c.Op is ScreenedPoissonOp or FuseDistributionsOp)
+            for (int k = 0; k < inputs[2].Length; k++) inputs[2].Data[k] = Math.Abs(inputs[2].Data[k]);
+        return inputs;
     }
 
     private static Tensor[] ParametersFor(Op op, Random rng) => op switch

@@ -41,7 +41,7 @@ public sealed class FastBackend : IBackend
 
     public bool Supports(Op op) =>
         op is Conv2dOp or ConvTranspose2dOp or AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or AnnealedMeanOp
-            or MaxPool2dOp or ConcatOp or OpticalFlowOp or WarpOp or FlowCheckOp;
+            or MaxPool2dOp or ConcatOp or OpticalFlowOp or WarpOp or FlowCheckOp or ScreenedPoissonOp or FuseDistributionsOp;
 
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
@@ -57,7 +57,7 @@ public sealed class FastBackend : IBackend
             ConvTranspose2dOp t => new FastConvTranspose2d(t, parameters[0], t.HasBias ? parameters[1] : null),
             ResizeBilinearOp r => new FastResize(r),
             AnnealedMeanOp m => new FastAnnealedMean(m, parameters[0]),
-            OpticalFlowOp or WarpOp or FlowCheckOp => new CpuFlowOp(op, fast: true),
+            OpticalFlowOp or WarpOp or FlowCheckOp or ScreenedPoissonOp or FuseDistributionsOp => new CpuTemporalOp(op, fast: true),
             _ when Supports(op) => new Elementwise(op, parameters),
             _ => throw new NotSupportedException($"{op.GetType().Name} on {Name}"),
         };

@@ -15,22 +15,7 @@ internal sealed class FastDisFlow(OpticalFlowOp op) : DisFlow(op)
     private static readonly Vector256<float> EvenLanes = Vector256.Create(-1, 0, -1, 0, -1, 0, -1, 0).AsSingle();
     private static readonly Vector256<float> OddLanes = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
 
-    /// <summary>Below this many operations a loop runs on the calling thread: starting the pool's workers costs more.</summary>
-    private const long ParallelWork = 1 << 20;
-
-    protected override void For(int count, long work, Action<int> body)
-    {
-        if (work < ParallelWork || count < 2)
-        {
-            for (int i = 0; i < count; i++) body(i);
-            return;
-        }
-        int chunks = Math.Min(count, Environment.ProcessorCount * 2);
-        Parallel.For(0, chunks, k =>
-        {
-            for (int i = k * count / chunks; i < (k + 1) * count / chunks; i++) body(i);
-        });
-    }
+    protected override void For(int count, long work, Action<int> body) => ParallelRows.For(count, work, body);
 
     protected override void WeightRow(Refinement r, float[] tu, float[] tv, int i)
     {

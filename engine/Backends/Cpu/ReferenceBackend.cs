@@ -15,12 +15,12 @@ public sealed class ReferenceBackend : IBackend
 
     public bool Supports(Op op) =>
         op is Conv2dOp or ConvTranspose2dOp or AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or AnnealedMeanOp
-            or MaxPool2dOp or ConcatOp or OpticalFlowOp or WarpOp or FlowCheckOp;
+            or MaxPool2dOp or ConcatOp or OpticalFlowOp or WarpOp or FlowCheckOp or ScreenedPoissonOp or FuseDistributionsOp;
 
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
         BackendExtensions.CheckParameters(op, parameters);
-        return op is OpticalFlowOp or WarpOp or FlowCheckOp ? new CpuFlowOp(op, fast: false) : new Prepared(op, parameters);
+        return op is OpticalFlowOp or WarpOp or FlowCheckOp or ScreenedPoissonOp or FuseDistributionsOp ? new CpuTemporalOp(op, fast: false) : new Prepared(op, parameters);
     }
 
     private sealed record Prepared(Op Op, Tensor[] Parameters) : IPreparedOp

@@ -57,7 +57,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         Conv2dOp or ConvTranspose2dOp => _convolutions?.Supports(op) == true,
         AnnealedMeanOp m => m.Bins <= CudaKernels.MaxBins,
         AffineOp or ReluOp or SubtractOp or ClampOp or ResizeBilinearOp or MaxPool2dOp or ConcatOp => true,
-        OpticalFlowOp or WarpOp or FlowCheckOp => true,
+        OpticalFlowOp or WarpOp or FlowCheckOp or ScreenedPoissonOp or FuseDistributionsOp => true,
         _ => false,
     };
 
@@ -99,6 +99,28 @@ public sealed class CudaBackend : IBackend, IDisposable
             finally
             {
                 foreach (var b in inputs) b.Dispose();
+            }
+        }
+
+        /// <summary>Cpu.ScreenedPoisson's sweeps per frame on the device, scratch freed on return.</summary>
+        private void ScreenedPoisson(ScreenedPoissonOp op, DevicePtr[] x, DevicePtr y, Shape o)
+        {
+            var k = backend.FlowKernels;
+            long n = (long)o.H * o.W, padded = (long)(o.H + 2) * (o.W + 2);
+            using var diagonal = backend.Device.Allocate(n * sizeof(float));
+            using var rhs = backend.Device.Allocate(o.C * n * sizeof(float));
+            using var d = backend.Device.Allocate(o.C * padded * sizeof(float));
+            for (int f = 0; f < o.N; f++)
+            {
+                var (p, t, c, of) = (Offset(x[0], f * o.C * n), Offset(x[1], f * o.C * n), Offset(x[2], f * n), Offset(y, f * o.C * n));
+                k.PoissonSetup(p, t, c, diagonal.Ptr, rhs.Ptr, o.C, o.H, o.W, op.Lambda, op.Blend, op.Robust);
+                backend.Device.Fill(d.Ptr, 0, d.Bytes);
+                for (int it = 0; it < op.Iterations; it++)
+                {
+                    k.PoissonSor(diagonal.Ptr, rhs.Ptr, d.Ptr, o.C, o.H, o.W, red: true);
+                    k.PoissonSor(diagonal.Ptr, rhs.Ptr, d.Ptr, o.C, o.H, o.W, red: false);
+                }
+                k.PoissonFinish(p, d.Ptr, of, o.C, o.H, o.W);
             }
         }
 
@@ -150,6 +172,12 @@ public sealed class CudaBackend : IBackend, IDisposable
                     break;
                 case FlowCheckOp:
                     backend.FlowKernels.FlowCheck(x[0], x[1], y, o.N, o.H, o.W);
+                    break;
+                case ScreenedPoissonOp sp:
+                    ScreenedPoisson(sp, x, y, o);
+                    break;
+                case FuseDistributionsOp fd:
+                    backend.FlowKernels.FuseDistributions(x[0], x[1], x[2], y, o.N, o.C, o.H * o.W, fd.Keep, fd.Temperature);
                     break;
                 default:
                     throw new NotSupportedException($"{Op.GetType().Name} on {backend.Name}");

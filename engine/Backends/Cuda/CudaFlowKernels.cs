@@ -1,8 +1,8 @@
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
-/// The host side of the flow kernels (kernels/dis.cu, kernels/warp.cu): argument packing in each
-/// kernel's order and its launch geometry. Planes are row-major (H, W) floats on <see cref="Device"/>.
+/// The host side of the temporal kernels (kernels/dis.cu, warp.cu, consistency.cu): argument packing
+/// in each kernel's order and its launch geometry. Planes are row-major (H, W) floats on <see cref="Device"/>.
 /// </summary>
 public sealed class CudaFlowKernels(IGpuDevice device)
 {
@@ -84,4 +84,21 @@ public sealed class CudaFlowKernels(IGpuDevice device)
     /// <summary>The forward–backward check of (frames, 2, h, w) flows into a (frames, 1, h, w) mask.</summary>
     public void FlowCheck(DevicePtr back, DevicePtr forward, DevicePtr mask, int frames, int h, int w) =>
         Linear("flow_check_f32", (long)h * w, new KernelArgs().Ptr(back).Ptr(forward).Ptr(mask).Int(h).Int(w), frames);
+
+    /// <summary>The screened Poisson system of one frame: diagonal (h·w) and per-channel right-hand sides (channels·h·w).</summary>
+    public void PoissonSetup(DevicePtr p, DevicePtr t, DevicePtr c, DevicePtr diagonal, DevicePtr rhs, int channels, int h, int w, float lambda, float blend, float robust) =>
+        Linear("screened_poisson_setup_f32", (long)h * w,
+            new KernelArgs().Ptr(p).Ptr(t).Ptr(c).Ptr(diagonal).Ptr(rhs).Int(channels).Int(h).Int(w).Float(lambda).Float(blend).Float(robust));
+
+    /// <summary>One red or black half-sweep over the padded corrections of every channel.</summary>
+    public void PoissonSor(DevicePtr diagonal, DevicePtr rhs, DevicePtr dPadded, int channels, int h, int w, bool red) =>
+        Linear("screened_poisson_sor_f32", (long)channels * h * w,
+            new KernelArgs().Ptr(diagonal).Ptr(rhs).Ptr(dPadded).Int(channels).Int(h).Int(w).Int(red ? 0 : 1));
+
+    public void PoissonFinish(DevicePtr p, DevicePtr dPadded, DevicePtr o, int channels, int h, int w) =>
+        Linear("screened_poisson_finish_f32", (long)channels * h * w, new KernelArgs().Ptr(p).Ptr(dPadded).Ptr(o).Int(channels).Int(h).Int(w));
+
+    /// <summary>Fused log-probabilities of (frames, bins, plane) logits and previous log-probabilities.</summary>
+    public void FuseDistributions(DevicePtr z, DevicePtr previous, DevicePtr c, DevicePtr y, int frames, int bins, int plane, float keep, float temperature) =>
+        Linear("fuse_distributions_f32", plane, new KernelArgs().Ptr(z).Ptr(previous).Ptr(c).Ptr(y).Int(bins).Int(plane).Float(keep).Float(temperature), frames);
 }
