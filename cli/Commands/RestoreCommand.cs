@@ -6,6 +6,7 @@ using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Models;
 using Reel.Engine.Pipeline;
+using Reel.Engine.Temporal;
 using Reel.Engine.Video;
 using Spectre.Console;
 
@@ -24,7 +25,9 @@ public static class RestoreCommand
         var device = DeviceChoice.CreateOption();
         var noDenoise = new Option<bool>("--no-denoise") { Description = "Skip DnCNN" };
         var noColorize = new Option<bool>("--no-colorize") { Description = "Skip the colorizer (output stays gray)" };
-        var noStabilize = new Option<bool>("--no-stabilize") { Description = "Skip the temporal prior (frames stream straight to the encoder)" };
+        var noStabilize = new Option<bool>("--no-stabilize") { Description = "Skip the temporal stage (as --temporal none)" };
+        var temporal = TemporalChoice.CreateOption();
+        var fuse = new Option<bool>("--fuse-colors") { Description = "With --temporal flow: fuse the colorizer's 313-bin distributions along the flow before the annealed mean (mode-seeking; decoded at T = 0.38)" };
         var noIrt = new Option<bool>("--no-irt") { Description = "Train the prior without IRT" };
         var noProgress = NoProgressOption();
         var temperature = ColorizeCommand.TemperatureOption();
@@ -44,7 +47,7 @@ public static class RestoreCommand
         };
         var fps = new Option<string>("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept.")
-            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, noProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
+            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, temporal, fuse, noIrt, noProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -52,7 +55,9 @@ public static class RestoreCommand
             if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ReelException("output would overwrite the input; choose another path");
             if (r.GetValue(maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(maxShot)}");
             if (r.GetValue(epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(epochs)}");
-            if (!r.GetValue(noStabilize) && !r.GetValue(noIrt) && r.GetValue(epochs) <= StabilizeStage.IrtInitEpochs)
+            var method = r.GetValue(noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(temporal)!);
+            if (r.GetValue(fuse) && method != TemporalMethod.Flow) throw new ReelException("--fuse-colors works with --temporal flow");
+            if (method == TemporalMethod.Prior && !r.GetValue(noIrt) && r.GetValue(epochs) <= StabilizeStage.IrtInitEpochs)
                 throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
 
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance);
@@ -69,7 +74,9 @@ public static class RestoreCommand
                 FolderFrameRate = r.GetValue(fps)!,
                 Encode = new EncodeSettings { Codec = r.GetValue(encoder)!, Crf = r.GetValue(crf), Preset = r.GetValue(preset)! },
                 Temperature = r.GetValue(temperature),
-                Stabilize = !r.GetValue(noStabilize),
+                Stabilize = method != TemporalMethod.None,
+                Temporal = method == TemporalMethod.Flow ? TemporalMethod.Flow : TemporalMethod.Prior,
+                FuseColours = r.GetValue(fuse),
                 Prior = new StabilizeOptions
                 {
                     Mode = StabilizeMode.Chroma,
@@ -79,7 +86,7 @@ public static class RestoreCommand
                 },
             };
             if (options.Colorizer is null && options.Stabilize)
-                options = options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb } };
+                options = options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb }, Flow = options.Flow with { Mode = StabilizeMode.Rgb } };
 
             RunSequence(inPath, outPath, options, backend, r.GetValue(noProgress), cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");

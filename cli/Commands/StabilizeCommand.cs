@@ -4,13 +4,17 @@ using Reel.Engine;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Metrics;
 using Reel.Engine.Pipeline;
+using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 using Spectre.Console;
 
 namespace Reel.Cli.Commands;
 
-/// <summary>`reel stabilize`: remove the flicker a per-frame process left, with a Deep Video Prior per shot.</summary>
+/// <summary>
+/// `reel stabilize`: remove the flicker a per-frame process left, with a Deep Video Prior per shot
+/// or, streaming, with the flow-guided stage.
+/// </summary>
 public static class StabilizeCommand
 {
     public static Command Create()
@@ -27,7 +31,7 @@ public static class StabilizeCommand
         var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar" };
         var mode = new Option<string>("--mode")
         {
-            Description = "rgb: reproduce the processed RGB frames (the paper); chroma: train on Lab a, b at reduced size and keep the processed frames' full-resolution L (for colorization flicker; several times faster)",
+            Description = "rgb: reproduce the processed RGB frames (the paper); chroma: work on Lab a, b only (the prior at reduced size) and keep the processed frames' full-resolution L (for colorization flicker)",
             DefaultValueFactory = _ => "rgb",
         };
         mode.AcceptOnlyFromAmong("rgb", "chroma");
@@ -37,8 +41,11 @@ public static class StabilizeCommand
             DefaultValueFactory = _ => 2048,
         };
         var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => 2 };
-        var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT, trained per shot).")
-            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress, mode, chromaScale, memory };
+        var temporal = TemporalChoice.CreateOption();
+        var flowSettings = new TemporalChoice.FlowSettings();
+        var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT trained per shot, or flow-guided).")
+            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress, mode, chromaScale, memory, temporal };
+        foreach (var o in flowSettings.All) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = new StabilizeOptions
@@ -58,6 +65,13 @@ public static class StabilizeCommand
             bool videoOut = VideoFile.IsVideoPath(outPath);
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
+            var method = TemporalChoice.Parse(r.GetValue(temporal)!);
+            if (method != TemporalMethod.Prior)
+            {
+                var flow = method == TemporalMethod.Flow ? new FlowTemporal(flowSettings.Read(r, options.Mode), FastBackend.Instance) : null;
+                Report(Stream(r.GetValue(input)!, r.GetValue(processed)!, outPath, videoOut, flow, cancel), outPath);
+                return 0;
+            }
 
             var (inputs, names, times, source) = Load(r.GetValue(input)!, options.MemoryBudgetBytes / 2);
             using var inputStore = inputs;
@@ -102,13 +116,59 @@ public static class StabilizeCommand
                     });
             }
             sink.Complete();
-            Console.Error.WriteLine($"stabilized {inputs.Count} frames → {outPath}");
-            if (meter.Frames >= 2)
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"flicker {meter.FlickerBefore:F4} (processed) → {meter.FlickerAfter:F4} (stabilized), {meter.FlickerAfter / meter.FlickerBefore:F2}×; PSNR to processed {meter.MeanPsnr:F2} dB"));
+            Report(meter, outPath);
             return 0;
         })));
         return cmd;
+    }
+
+    private static void Report(FlickerMeter meter, string outPath)
+    {
+        Console.Error.WriteLine($"stabilized {meter.Frames} frames → {outPath}");
+        if (meter.Frames >= 2)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"flicker {meter.FlickerBefore:F4} (processed) → {meter.FlickerAfter:F4} (stabilized), {meter.FlickerAfter / meter.FlickerBefore:F2}×; PSNR to processed {meter.MeanPsnr:F2} dB"));
+    }
+
+    /// <summary>
+    /// The flow-guided stage (or none) frame by frame: one frame of the input and of the processed
+    /// sequence read at a time, its output written at once, so nothing waits for the rest of the shot.
+    /// </summary>
+    private static FlickerMeter Stream(string inputPath, string processedPath, string outPath, bool videoOut, FlowTemporal? flow, CancellationToken cancel)
+    {
+        var inputs = FrameSource.Open(inputPath);
+        var processed = FrameSource.Open(processedPath);
+        if (inputs.Width != processed.Width || inputs.Height != processed.Height)
+            throw new ReelException($"input frames are {inputs.Width}×{inputs.Height} but processed frames are {processed.Width}×{processed.Height}");
+        var names = new List<string>();
+        var meter = new FlickerMeter();
+        using IFrameSink sink = videoOut
+            ? new VideoSink(outPath, inputs.TimeBase, inputs.StreamSource, note: n => Console.Error.WriteLine($"note: {n}"))
+            : new FolderSink(outPath, names);
+        using var a = inputs.Read(PixelFormat.Rgb24).GetEnumerator();
+        using var b = processed.Read(PixelFormat.Rgb24).GetEnumerator();
+        var clock = new System.Diagnostics.Stopwatch();
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            bool moreInput = a.MoveNext(), moreProcessed = b.MoveNext();
+            if (!moreInput && !moreProcessed) break;
+            if (moreInput != moreProcessed)
+                throw new ReelException($"after {meter.Frames} frames the {(moreInput ? "processed" : "input")} sequence ended; input and processed frames must pair one to one");
+            var x = ImageIO.ToTensor(a.Current.Pixels, inputs.Width, inputs.Height, PixelFormat.Rgb24);
+            var p = ImageIO.ToTensor(b.Current.Pixels, processed.Width, processed.Height, PixelFormat.Rgb24);
+            clock.Start();
+            var o = flow is null ? p : flow.Next(x, p);
+            clock.Stop();
+            meter.Add(x, p, o);
+            names.Add(a.Current.Name);
+            sink.Write(o, a.Current.PtsNs);
+        }
+        sink.Complete();
+        if (flow is not null && meter.Frames > 0)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"flow stage: {clock.Elapsed.TotalSeconds:F1} s, {clock.Elapsed.TotalSeconds / meter.Frames:F3} s per frame (decoding and encoding not counted)"));
+        return meter;
     }
 
     private static TimeSpan Eta(StabilizeProgress p) =>

@@ -1,5 +1,6 @@
 using Reel.Engine.Backends;
 using Reel.Engine.Ops;
+using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Metrics;
@@ -53,7 +54,7 @@ public sealed class TemporalScorer(IBackend backend)
         if (Frames > 0 && processed is null != _processed < Frames)
             throw new ReelException("processed frames must be given for every frame or for none");
 
-        var gray = Luma8(input);
+        var gray = Gray8.FromRgb(input);
         if (_input is not null)
         {
             var back = _flow.Run(gray, _gray!);
@@ -88,22 +89,6 @@ public sealed class TemporalScorer(IBackend backend)
 
     private static double Mean(List<double> xs) => xs.Count == 0 ? double.NaN : xs.Average();
 
-    /// <summary>8-bit luma as OpenCV's RGB2GRAY computes it ((4899 R + 9617 G + 1868 B + 2¹³) >> 14), as (1, 1, H, W) / 255.</summary>
-    private static Tensor Luma8(Tensor rgb)
-    {
-        int plane = rgb.Shape.H * rgb.Shape.W;
-        var g = new Tensor(new Shape(1, 1, rgb.Shape.H, rgb.Shape.W));
-        for (int p = 0; p < plane; p++)
-        {
-            int r = Level(rgb.Data[p]), gr = Level(rgb.Data[plane + p]), b = Level(rgb.Data[2 * plane + p]);
-            g.Data[p] = ((4899 * r + 9617 * gr + 1868 * b + (1 << 13)) >> 14) / 255f;
-        }
-        return g;
-    }
-
-    /// <summary>[0, 1] → 0–255 as the script does: ⌊v·255 + 0.5⌋ clipped.</summary>
-    private static int Level(float v) => (int)Math.Clamp(Math.Floor(v * 255.0 + 0.5), 0, 255);
-
     /// <summary>Mean over the pixels where mask is 1 of the channel-averaged |a − b|.</summary>
     private static double MaskedDifference(Tensor a, Tensor b, Tensor mask)
     {
@@ -128,7 +113,7 @@ public sealed class TemporalScorer(IBackend backend)
         for (int c = 0; c < 3; c++)
         {
             h[c] = new double[CdcBins];
-            for (int p = 0; p < plane; p++) h[c][Level(frame.Data[c * plane + p]) / (256 / CdcBins)]++;
+            for (int p = 0; p < plane; p++) h[c][Gray8.Level(frame.Data[c * plane + p]) / (256 / CdcBins)]++;
             for (int b = 0; b < CdcBins; b++) h[c][b] /= plane;
         }
         var previous = _histograms.ToArray();

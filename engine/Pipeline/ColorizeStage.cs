@@ -32,15 +32,15 @@ public sealed class ColorizeStage
         _backend = backend;
     }
 
-    /// <summary>(1, 3, H, W) sRGB in [0, 1] → (1, 3, H, W) colorized sRGB.</summary>
-    public Tensor Colorize(Tensor rgb, float temperature = DefaultTemperature)
+    /// <summary>(1, 3, H, W) sRGB in [0, 1] → (1, 3, H, W) colorized sRGB; <paramref name="logits"/> may replace the net's logits before the annealed mean.</summary>
+    public Tensor Colorize(Tensor rgb, float temperature = DefaultTemperature, Func<Tensor, Tensor>? logits = null)
     {
         var s = rgb.Shape;
         if (s.Rank != 4 || s.N != 1 || s.C != 3) throw new ArgumentException($"expected one RGB frame (1, 3, H, W), got {s}");
         var lab = Lab.FromRgb(rgb);
         var small = Lab.FromRgb(Resample.Bicubic(rgb, NetSize, NetSize));
         var l = new Tensor(new Shape(1, 1, NetSize, NetSize), small.Data[..(NetSize * NetSize)]);
-        var ab = _net.Forward(l, temperature);
+        var ab = _net.Forward(l, temperature, logits);
         var abFull = _backend.Prepare(new ResizeBilinearOp(s.H, s.W)).Run(ab);
         int plane = s.H * s.W;
         Array.Copy(abFull.Data, 0, lab.Data, plane, 2 * plane);

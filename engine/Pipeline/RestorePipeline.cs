@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.ExceptionServices;
 using Reel.Engine.Backends;
 using Reel.Engine.Models;
+using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 
@@ -21,6 +22,12 @@ public sealed record RestoreOptions
     public bool Stabilize { get; init; } = true;
     /// <summary>Chroma mode by default: it left less flicker than RGB mode at a third of the time (README).</summary>
     public StabilizeOptions Prior { get; init; } = new() { Mode = StabilizeMode.Chroma };
+    /// <summary>Which temporal stage runs when <see cref="Stabilize"/> is on: the prior, or the flow-guided one (README has the table).</summary>
+    public TemporalMethod Temporal { get; init; } = TemporalMethod.Prior;
+    /// <summary>Settings of the flow-guided stage; chroma, as the prior's.</summary>
+    public FlowTemporalOptions Flow { get; init; } = new() { Mode = StabilizeMode.Chroma };
+    /// <summary>With the flow-guided stage and the colorizer: fuse the colorizer's distributions along the flow before the annealed mean.</summary>
+    public bool FuseColours { get; init; }
     /// <summary>Longest shot one prior trains on; longer shots are split. Also the most work an interruption can lose.</summary>
     public int MaxShotFrames { get; init; } = 300;
     public EncodeSettings Encode { get; init; } = new();
@@ -51,7 +58,8 @@ public static class RestorePipeline
     public static void Run(string input, string output, RestoreOptions options, IBackend backend,
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
-        if (options.Stabilize) StabilizeStage.Validate(options.Prior);
+        if (options.Stabilize && options.Temporal == TemporalMethod.Flow) options.Flow.Validate();
+        else if (options.Stabilize) StabilizeStage.Validate(options.Prior);
         var source = FrameSource.Open(input, options.FolderFrameRate);
         bool videoOut = CheckOutput(input, output);
         var job = RestoreJob.Open(output, Settings(source, output, videoOut, options), options.Resume);
@@ -105,7 +113,9 @@ public static class RestorePipeline
             ["denoiser"] = o.Denoiser is null ? "off" : Describe(o.DenoiserSource ?? "unnamed"),
             ["colorizer"] = o.Colorizer is null ? "off" : Describe(o.ColorizerSource ?? "unnamed"),
             ["temperature"] = o.Temperature.ToString("R", CultureInfo.InvariantCulture),
-            ["stabilize"] = !o.Stabilize ? "off" : string.Create(CultureInfo.InvariantCulture,
+            ["stabilize"] = !o.Stabilize ? "off" : o.Temporal == TemporalMethod.Flow ? string.Create(CultureInfo.InvariantCulture,
+                $"flow {o.Flow.Mode} lambda {o.Flow.Lambda:R} blend {o.Flow.Blend:R} iterations {o.Flow.Iterations} fusion {(o.FuseColours ? $"{o.Flow.FusionKeep:R} at T {o.Flow.FusionTemperature:R}" : "off")}")
+                : string.Create(CultureInfo.InvariantCulture,
                 $"{p.Mode} scale {p.ChromaScale} epochs {p.Epochs} irt {p.Irt} width {p.Width} lr {p.LearningRate:R} seed {p.Seed} coarse {p.CoarseToFine}"),
             ["max-shot-frames"] = o.MaxShotFrames.ToString(CultureInfo.InvariantCulture),
             ["encoder"] = $"{o.Encode.Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
@@ -149,7 +159,7 @@ public static class RestorePipeline
                     current = null;
                     Finish(done);
                 }
-                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options,
+                current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options, backend,
                     done => progress?.Invoke(new RestoreProgress("encode", done, Math.Max(total, done), "", clock.Elapsed)));
                 if (options.Denoiser is not null)
                 {
@@ -157,7 +167,11 @@ public static class RestorePipeline
                     FrameOps.Clamp01(frame);
                 }
                 var restoredInput = FrameOps.ToRgb(frame);
-                var processed = colorize is null ? restoredInput : colorize.Colorize(restoredInput, options.Temperature);
+                var flow = current.Flow;
+                flow?.Track(restoredInput);
+                var fuse = flow?.FuseLogits;
+                var processed = colorize is null ? restoredInput
+                    : colorize.Colorize(restoredInput, fuse is null ? options.Temperature : options.Flow.FusionTemperature, fuse);
                 current.Add(restoredInput, processed, f.PtsNs, f.Name);
                 progress?.Invoke(new RestoreProgress("process", f.Index + 1, Math.Max(total, f.Index + 1), "denoise, colorize", clock.Elapsed));
             }
@@ -189,7 +203,7 @@ public static class RestorePipeline
         {
             using (piece)
             {
-                if (options.Stabilize)
+                if (options.Stabilize && options.Temporal == TemporalMethod.Prior)
                 {
                     int shotStart = piece.Start, frames = piece.Count;
                     StabilizeStage.RunShot(piece.Inputs, piece.Processed, 0, frames, options.Prior, backend,
@@ -206,8 +220,8 @@ public static class RestorePipeline
 
     /// <summary>
     /// One shot on its way to a piece: with the prior its frames wait in stores until it is
-    /// trained; without, they go straight to the piece's encoder. Disposing an uncommitted piece
-    /// deletes what it wrote.
+    /// trained; with the flow-guided stage or none, they go straight to the piece's encoder.
+    /// Disposing an uncommitted piece deletes what it wrote.
     /// </summary>
     private sealed class Piece : IDisposable
     {
@@ -221,9 +235,11 @@ public static class RestorePipeline
         private int _count;
 
         /// <param name="written">Told the number of frames of the whole sequence finished so far, after each frame.</param>
-        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options, Action<long> written)
+        public Piece(int start, long startNs, RestoreJob job, bool video, FrameSource source, RestoreOptions options, IBackend backend, Action<long> written)
         {
-            (Start, StartNs, _job, _stabilize, _written) = (start, startNs, job, options.Stabilize, written);
+            (Start, StartNs, _job, _stabilize, _written) = (start, startNs, job, options.Stabilize && options.Temporal == TemporalMethod.Prior, written);
+            if (options.Stabilize && options.Temporal == TemporalMethod.Flow)
+                Flow = new FlowTemporal(options.Flow, backend, fuseColours: options.FuseColours && options.Colorizer is not null);
             _file = Path.GetFileName(job.PiecePath(job.Pieces.Count, ".nut"));
             if (video) _sink = new VideoSink(Path.Combine(job.Folder, _file), source.TimeBase, null, options.Encode);
             long half = options.Prior.MemoryBudgetBytes / 2;
@@ -236,6 +252,8 @@ public static class RestorePipeline
         public int Count => _pts.Count;
         public FrameStore Inputs { get; }
         public FrameStore Processed { get; }
+        /// <summary>The flow-guided stage of this shot, when it is the temporal stage.</summary>
+        public FlowTemporal? Flow { get; }
 
         public void Add(Tensor restoredInput, Tensor processed, long ptsNs, string name)
         {
@@ -243,7 +261,7 @@ public static class RestorePipeline
             _names.Add(name);
             if (!_stabilize)
             {
-                Write(_pts.Count - 1, processed);
+                Write(_pts.Count - 1, Flow is null ? processed : Flow.Stabilize(processed));
                 return;
             }
             Inputs.Add(restoredInput);
