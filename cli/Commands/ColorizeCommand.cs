@@ -19,12 +19,12 @@ public static class ColorizeCommand
     {
         var input = new Argument<string>("input") { Description = "Image to colorize (gray or colour; PNG, JPEG, BMP, TIFF), a video or a folder of frames" };
         var output = new Argument<string>("output") { Description = "Where to write the result (an image, a video or a new folder, like the input); written atomically" };
-        var noProgress = RestoreCommand.NoProgressOption();
+        var progress = new ProgressChoice();
         var resume = RestoreCommand.ResumeOption();
         var weights = new Option<string>("--weights", "-w") { Description = "ECCV16 checkpoint (colorization_release_v2-9b330a0b.pth)", Required = true };
         var temperature = TemperatureOption();
         var cmd = new Command("colorize", "Colorize an image, a video or a folder of frames with the ECCV16 313-bin colorizer (Zhang, Isola, Efros).")
-            { input, output, weights, temperature, noProgress, resume };
+            { input, output, weights, temperature, progress.Progress, progress.NoProgress, resume };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -36,7 +36,7 @@ public static class ColorizeCommand
                 {
                     Colorizer = net, ColorizerSource = r.GetValue(weights), Temperature = r.GetValue(temperature), Stabilize = false, Resume = r.GetValue(resume),
                 };
-                RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, r.GetValue(noProgress), cancel);
+                RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, progress.Resolve(r), cancel);
                 Console.Error.WriteLine($"colorized {inPath} → {outPath}");
                 return 0;
             }

@@ -15,11 +15,11 @@ public static class DenoiseCommand
     {
         var input = new Argument<string>("input") { Description = "Image to denoise (PNG, JPEG, BMP, TIFF), a video or a folder of frames" };
         var output = new Argument<string>("output") { Description = "Where to write the result (an image, a video or a new folder, like the input); written atomically" };
-        var noProgress = RestoreCommand.NoProgressOption();
+        var progress = new ProgressChoice();
         var resume = RestoreCommand.ResumeOption();
         var weights = new Option<string>("--weights", "-w") { Description = "DnCNN checkpoint (.pth or .safetensors)", Required = true };
         var cmd = new Command("denoise", "Remove noise from an image, a video or a folder of frames with DnCNN (gray or colour checkpoint).")
-            { input, output, weights, noProgress, resume };
+            { input, output, weights, progress.Progress, progress.NoProgress, resume };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -28,7 +28,7 @@ public static class DenoiseCommand
             if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {
                 var options = new RestoreOptions { Denoiser = model, DenoiserSource = r.GetValue(weights), Stabilize = false, Resume = r.GetValue(resume) };
-                RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, r.GetValue(noProgress), cancel);
+                RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, progress.Resolve(r), cancel);
                 Console.Error.WriteLine($"denoised {inPath} → {outPath}");
                 return 0;
             }

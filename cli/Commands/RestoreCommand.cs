@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Reel.Engine;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
@@ -8,7 +7,6 @@ using Reel.Engine.Models;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Temporal;
 using Reel.Engine.Video;
-using Spectre.Console;
 
 namespace Reel.Cli.Commands;
 
@@ -29,7 +27,7 @@ public static class RestoreCommand
         var temporal = TemporalChoice.CreateOption();
         var fuse = new Option<bool>("--fuse-colors") { Description = "With --temporal flow: fuse the colorizer's 313-bin distributions along the flow before the annealed mean (mode-seeking; decoded at T = 0.38)" };
         var noIrt = new Option<bool>("--no-irt") { Description = "Train the prior without IRT" };
-        var noProgress = NoProgressOption();
+        var progress = new ProgressChoice();
         var temperature = ColorizeCommand.TemperatureOption();
         var memory = new Option<int>("--memory-mb")
         {
@@ -47,7 +45,7 @@ public static class RestoreCommand
         };
         var fps = new Option<string>("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept.")
-            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, temporal, fuse, noIrt, noProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
+            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, temporal, fuse, noIrt, progress.Progress, progress.NoProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -55,6 +53,7 @@ public static class RestoreCommand
             if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ReelException("output would overwrite the input; choose another path");
             if (r.GetValue(maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(maxShot)}");
             if (r.GetValue(epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(epochs)}");
+            var mode = progress.Resolve(r);
             var method = r.GetValue(noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(temporal)!);
             if (r.GetValue(fuse) && method != TemporalMethod.Flow) throw new ReelException("--fuse-colors works with --temporal flow");
             if (method == TemporalMethod.Prior && !r.GetValue(noIrt) && r.GetValue(epochs) <= StabilizeStage.IrtInitEpochs)
@@ -88,16 +87,12 @@ public static class RestoreCommand
             if (options.Colorizer is null && options.Stabilize)
                 options = options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb }, Flow = options.Flow with { Mode = StabilizeMode.Rgb } };
 
-            RunSequence(inPath, outPath, options, backend, r.GetValue(noProgress), cancel);
+            RunSequence(inPath, outPath, options, backend, mode, cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
             return 0;
         }, cancel, () => WhatIsKept(r.GetValue(output)!))));
         return cmd;
     }
-
-    /// <summary>The progress switch of every command that runs the pipeline on videos and folders.</summary>
-    public static Option<bool> NoProgressOption() =>
-        new("--no-progress") { Description = "Plain progress lines instead of a progress bar (videos and folders)" };
 
     /// <summary>The resume switch of every command that runs the pipeline on videos and folders.</summary>
     public static Option<bool> ResumeOption() =>
@@ -108,54 +103,7 @@ public static class RestoreCommand
         ? $"finished shots are kept in {RestoreJob.FolderFor(output)}; run the same command with --resume to continue"
         : "nothing was written";
 
-    /// <summary>
-    /// Runs the pipeline on a video or frame folder with progress on stderr: a Spectre bar per stage
-    /// (frames, fps, ETA) on a terminal, plain lines every 10 % otherwise or with --no-progress.
-    /// </summary>
-    public static void RunSequence(string inPath, string outPath, RestoreOptions options, IBackend backend, bool noProgress, CancellationToken cancel)
-    {
-        if (noProgress || Console.IsErrorRedirected)
-        {
-            string lastStage = "";
-            int lastPercent = -1;
-            var stageStart = TimeSpan.Zero;
-            RestorePipeline.Run(inPath, outPath, options, backend, p =>
-            {
-                if (p.Stage == "note")
-                {
-                    Console.Error.WriteLine($"note: {p.Detail}");
-                    return;
-                }
-                if (p.Stage != lastStage) stageStart = p.Elapsed;
-                int percent = p.Total > 0 ? (int)(100 * p.Done / p.Total) : -1;
-                if (p.Stage == lastStage && percent / 10 == lastPercent / 10) return;
-                (lastStage, lastPercent) = (p.Stage, percent);
-                double seconds = (p.Elapsed - stageStart).TotalSeconds;
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{p.Stage}: {p.Done}/{(p.Total > 0 ? p.Total.ToString(CultureInfo.InvariantCulture) : "?")} frames, {(seconds > 0 ? p.Done / seconds : 0):F2} fps, elapsed {p.Elapsed:hh\\:mm\\:ss} {p.Detail}"));
-            }, cancel);
-            return;
-        }
-        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var tasks = new Dictionary<string, (ProgressTask Task, TimeSpan Start)>();
-                RestorePipeline.Run(inPath, outPath, options, backend, p =>
-                {
-                    if (p.Stage == "note")
-                    {
-                        err.MarkupLine($"note: {Markup.Escape(p.Detail)}");
-                        return;
-                    }
-                    if (!tasks.TryGetValue(p.Stage, out var entry))
-                        tasks[p.Stage] = entry = (ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total)), p.Elapsed);
-                    if (p.Total > 0) entry.Task.MaxValue = p.Total;
-                    entry.Task.Value = p.Done;
-                    double seconds = (p.Elapsed - entry.Start).TotalSeconds;
-                    entry.Task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                        $"{p.Stage} {p.Detail} {(seconds > 0 ? p.Done / seconds : 0):F2} fps"));
-                }, cancel);
-            });
-    }
+    /// <summary>Runs the pipeline on a video or frame folder with progress on stderr as <paramref name="mode"/> asks.</summary>
+    public static void RunSequence(string inPath, string outPath, RestoreOptions options, IBackend backend, ProgressMode mode, CancellationToken cancel) =>
+        ProgressDisplay.Run(mode, report => RestorePipeline.Run(inPath, outPath, options, backend, report, cancel));
 }

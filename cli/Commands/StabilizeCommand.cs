@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using Reel.Engine;
 using Reel.Engine.Backends.Cpu;
@@ -7,7 +8,6 @@ using Reel.Engine.Pipeline;
 using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
-using Spectre.Console;
 
 namespace Reel.Cli.Commands;
 
@@ -28,7 +28,7 @@ public static class StabilizeCommand
         var coarse = new Option<bool>("--coarse-to-fine") { Description = "Train on 2× decimated frames for the first 4/5 of the epochs (faster)" };
         var noShots = new Option<bool>("--no-shots") { Description = "Train one prior on the whole sequence instead of one per detected shot" };
         var seed = new Option<int>("--seed") { Description = "Seed of the weight initialization", DefaultValueFactory = _ => 0 };
-        var noProgress = new Option<bool>("--no-progress") { Description = "Plain progress lines instead of a progress bar" };
+        var progress = new ProgressChoice();
         var mode = new Option<string>("--mode")
         {
             Description = "rgb: reproduce the processed RGB frames (the paper); chroma: work on Lab a, b only (the prior at reduced size) and keep the processed frames' full-resolution L (for colorization flicker)",
@@ -44,7 +44,7 @@ public static class StabilizeCommand
         var temporal = TemporalChoice.CreateOption();
         var flowSettings = new TemporalChoice.FlowSettings();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT trained per shot, or flow-guided).")
-            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, noProgress, mode, chromaScale, memory, temporal };
+            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, temporal };
         foreach (var o in flowSettings.All) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -61,6 +61,7 @@ public static class StabilizeCommand
                 MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
             };
             if (options.Width < 1) throw new ReelException($"--width must be ≥ 1, got {options.Width}");
+            var progressMode = progress.Resolve(r);
             var outPath = r.GetValue(output)!;
             bool videoOut = VideoFile.IsVideoPath(outPath);
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
@@ -69,7 +70,9 @@ public static class StabilizeCommand
             if (method != TemporalMethod.Prior)
             {
                 var flow = method == TemporalMethod.Flow ? new FlowTemporal(flowSettings.Read(r, options.Mode), FastBackend.Instance) : null;
-                Report(Stream(r.GetValue(input)!, r.GetValue(processed)!, outPath, videoOut, flow, cancel), outPath);
+                FlickerMeter? streamed = null;
+                ProgressDisplay.Run(progressMode, report => streamed = Stream(r.GetValue(input)!, r.GetValue(processed)!, outPath, videoOut, flow, report, cancel));
+                Summarize(streamed!, outPath);
                 return 0;
             }
 
@@ -77,52 +80,37 @@ public static class StabilizeCommand
             using var inputStore = inputs;
             var (targets, _, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
             using var targetStore = targets;
-            using IFrameSink sink = videoOut
-                ? new VideoSink(outPath, source.TimeBase, source.StreamSource, note: n => Console.Error.WriteLine($"note: {n}"))
-                : new FolderSink(outPath, names);
             var meter = new FlickerMeter();
-            void Emit(int t, Tensor frame)
+            var clock = Stopwatch.StartNew();
+            ProgressDisplay.Run(progressMode, report =>
             {
-                var x = inputs[t];
-                meter.Add(FrameOps.ToRgb(x), targets[t], frame);
-                sink.Write(frame, times[t]);
-            }
-            bool plain = r.GetValue(noProgress) || Console.IsErrorRedirected;
-            var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            void Train(Action<StabilizeProgress> report) =>
-                StabilizeStage.Run(inputs, targets, options, FastBackend.Instance, Emit, report, cancel);
-
-            if (plain)
-            {
-                Train(p =>
+                using IFrameSink sink = videoOut
+                    ? new VideoSink(outPath, source.TimeBase, source.StreamSource,
+                        note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)))
+                    : new FolderSink(outPath, names);
+                var rates = new ProgressMeter(0, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
+                int count = inputs.Count;
+                void Emit(int t, Tensor frame)
                 {
-                    if (p.Frame == p.Frames)
-                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"shot {p.Shot}/{p.Shots} epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F5} {p.Fraction:P0} elapsed {p.Elapsed:hh\\:mm\\:ss} eta {Eta(p):hh\\:mm\\:ss}"));
-                });
-            }
-            else
-            {
-                err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                    .Start(ctx =>
-                    {
-                        var task = ctx.AddTask("training", maxValue: 1.0);
-                        Train(p =>
-                        {
-                            task.Description = string.Create(CultureInfo.InvariantCulture,
-                                $"shot {p.Shot}/{p.Shots} epoch {p.Epoch}/{p.Epochs} frame {p.Frame}/{p.Frames} loss {p.Loss:F4}");
-                            task.Value = p.Fraction;
-                        });
-                    });
-            }
-            sink.Complete();
-            Report(meter, outPath);
+                    var x = inputs[t];
+                    meter.Add(FrameOps.ToRgb(x), targets[t], frame);
+                    sink.Write(frame, times[t]);
+                    report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed)));
+                }
+                StabilizeStage.Run(inputs, targets, options, FastBackend.Instance, Emit,
+                    p => report(rates.Measure(new RestoreProgress(RestoreStage.Stabilize, (long)(p.Fraction * count), count,
+                            p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
+                        p.Fraction * count)),
+                    cancel);
+                sink.Complete();
+            });
+            Summarize(meter, outPath);
             return 0;
         })));
         return cmd;
     }
 
-    private static void Report(FlickerMeter meter, string outPath)
+    private static void Summarize(FlickerMeter meter, string outPath)
     {
         Console.Error.WriteLine($"stabilized {meter.Frames} frames → {outPath}");
         if (meter.Frames >= 2)
@@ -133,8 +121,10 @@ public static class StabilizeCommand
     /// <summary>
     /// The flow-guided stage (or none) frame by frame: one frame of the input and of the processed
     /// sequence read at a time, its output written at once, so nothing waits for the rest of the shot.
+    /// The stage's own work is reported as "process", writing as "encode".
     /// </summary>
-    private static FlickerMeter Stream(string inputPath, string processedPath, string outPath, bool videoOut, FlowTemporal? flow, CancellationToken cancel)
+    private static FlickerMeter Stream(string inputPath, string processedPath, string outPath, bool videoOut, FlowTemporal? flow,
+        Action<RestoreProgress> report, CancellationToken cancel)
     {
         var inputs = FrameSource.Open(inputPath);
         var processed = FrameSource.Open(processedPath);
@@ -142,12 +132,15 @@ public static class StabilizeCommand
             throw new ReelException($"input frames are {inputs.Width}×{inputs.Height} but processed frames are {processed.Width}×{processed.Height}");
         var names = new List<string>();
         var meter = new FlickerMeter();
+        var clock = Stopwatch.StartNew();
+        var rates = new ProgressMeter(0, 0, RestoreStage.Process, RestoreStage.Encode);
+        long total = inputs.EstimatedCount ?? 0;
         using IFrameSink sink = videoOut
-            ? new VideoSink(outPath, inputs.TimeBase, inputs.StreamSource, note: n => Console.Error.WriteLine($"note: {n}"))
+            ? new VideoSink(outPath, inputs.TimeBase, inputs.StreamSource, note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)))
             : new FolderSink(outPath, names);
         using var a = inputs.Read(PixelFormat.Rgb24).GetEnumerator();
         using var b = processed.Read(PixelFormat.Rgb24).GetEnumerator();
-        var clock = new System.Diagnostics.Stopwatch();
+        var work = new Stopwatch();
         while (true)
         {
             cancel.ThrowIfCancellationRequested();
@@ -157,22 +150,22 @@ public static class StabilizeCommand
                 throw new ReelException($"after {meter.Frames} frames the {(moreInput ? "processed" : "input")} sequence ended; input and processed frames must pair one to one");
             var x = ImageIO.ToTensor(a.Current.Pixels, inputs.Width, inputs.Height, PixelFormat.Rgb24);
             var p = ImageIO.ToTensor(b.Current.Pixels, processed.Width, processed.Height, PixelFormat.Rgb24);
-            clock.Start();
+            work.Start();
             var o = flow is null ? p : flow.Next(x, p);
-            clock.Stop();
+            work.Stop();
+            int done = meter.Frames + 1;
+            report(rates.Measure(new RestoreProgress(RestoreStage.Process, done, Math.Max(total, done), flow is null ? "copy" : "flow", clock.Elapsed)));
             meter.Add(x, p, o);
             names.Add(a.Current.Name);
             sink.Write(o, a.Current.PtsNs);
+            report(rates.Measure(new RestoreProgress(RestoreStage.Encode, done, Math.Max(total, done), "", clock.Elapsed)));
         }
         sink.Complete();
         if (flow is not null && meter.Frames > 0)
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"flow stage: {clock.Elapsed.TotalSeconds:F1} s, {clock.Elapsed.TotalSeconds / meter.Frames:F3} s per frame (decoding and encoding not counted)"));
+            report(new RestoreProgress(RestoreStage.Note, 0, 0, string.Create(CultureInfo.InvariantCulture,
+                $"flow stage: {work.Elapsed.TotalSeconds:F1} s, {work.Elapsed.TotalSeconds / meter.Frames:F3} s per frame (decoding and encoding not counted)"), clock.Elapsed));
         return meter;
     }
-
-    private static TimeSpan Eta(StabilizeProgress p) =>
-        p.Fraction > 0 ? TimeSpan.FromSeconds(p.Elapsed.TotalSeconds * (1 - p.Fraction) / p.Fraction) : TimeSpan.Zero;
 
     /// <summary>The frames of a folder or a video with their names and times, and the source they came from.</summary>
     private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(string path, long budget)

@@ -17,7 +17,7 @@ namespace Reel.Engine.Interop;
 public static unsafe class NativeExports
 {
     /// <summary>REEL_ABI_VERSION of the reel.h this assembly implements.</summary>
-    public const int AbiVersion = 1;
+    public const int AbiVersion = 2;
 
     /// <summary>
     /// Fills the shim's entry-point table and remembers its last-error setter. Refuses (with
@@ -44,6 +44,7 @@ public static unsafe class NativeExports
                 FrameColorize = &FrameColorize,
                 RestoreOptionsInit = &RestoreOptionsInit,
                 VideoRestore = &VideoRestore,
+                VideoRestoreEx = &VideoRestoreEx,
             };
             return 0;
         }
@@ -226,7 +227,17 @@ public static unsafe class NativeExports
     }
 
     [UnmanagedCallersOnly]
-    private static int VideoRestore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options)
+    private static int VideoRestore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options) =>
+        Restore(engine, inputPath, outputPath, options, null, null);
+
+    [UnmanagedCallersOnly]
+    private static int VideoRestoreEx(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options,
+        delegate* unmanaged<void*, NativeProgress*, int> progress, void* progressUser) =>
+        Restore(engine, inputPath, outputPath, options, progress, progressUser);
+
+    /// <summary>reel_video_restore and reel_video_restore_ex: the options' callback and, for the latter, the measured one.</summary>
+    private static int Restore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options,
+        delegate* unmanaged<void*, NativeProgress*, int> progressEx, void* progressExUser)
     {
         try
         {
@@ -268,7 +279,8 @@ public static unsafe class NativeExports
                 },
             };
             using var cancel = new CancellationTokenSource();
-            var progress = o.Progress == null ? null : ProgressRelay((nint)o.Progress, (nint)o.ProgressUser, cancel);
+            var progress = o.Progress == null && progressEx == null ? null
+                : ProgressRelay((nint)o.Progress, (nint)o.ProgressUser, (nint)progressEx, (nint)progressExUser, cancel);
             // Denoiser before colorizer, always: frame calls hold one gate, so no two callers wait on each other in a cycle.
             lock (denoiser?.Gate ?? new object())
             lock (colorizer?.Gate ?? new object())
@@ -282,10 +294,10 @@ public static unsafe class NativeExports
     }
 
     /// <summary>
-    /// Forwards pipeline progress to the C callback on the calling thread; a non-zero return
-    /// cancels the restore, after which the callback is not called again.
+    /// Forwards pipeline progress to the C callbacks (either may be 0) on the calling thread; a
+    /// non-zero return cancels the restore, after which neither is called again.
     /// </summary>
-    private static Action<RestoreProgress> ProgressRelay(nint callback, nint user, CancellationTokenSource cancel)
+    private static Action<RestoreProgress> ProgressRelay(nint callback, nint user, nint callbackEx, nint userEx, CancellationTokenSource cancel)
     {
         var stageNames = new Dictionary<string, byte[]>();
         return p =>
@@ -293,9 +305,34 @@ public static unsafe class NativeExports
             if (cancel.IsCancellationRequested) return;
             if (!stageNames.TryGetValue(p.Stage, out var utf8))
                 stageNames[p.Stage] = utf8 = Encoding.UTF8.GetBytes(p.Stage + "\0");
-            int verdict;
+            int verdict = 0;
             fixed (byte* stage = utf8)
-                verdict = ((delegate* unmanaged<void*, byte*, long, long, int>)callback)((void*)user, stage, p.Done, p.Total);
+            {
+                if (callback != 0)
+                    verdict = ((delegate* unmanaged<void*, byte*, long, long, int>)callback)((void*)user, stage, p.Done, p.Total);
+                if (verdict == 0 && callbackEx != 0)
+                {
+                    fixed (byte* detail = Encoding.UTF8.GetBytes(p.Detail + "\0"))
+                    {
+                        var report = new NativeProgress
+                        {
+                            Size = sizeof(NativeProgress),
+                            Shot = p.Shot ?? 0,
+                            Epoch = p.Epoch ?? 0,
+                            Epochs = p.Epochs ?? 0,
+                            Stage = stage,
+                            Detail = detail,
+                            Done = p.Done,
+                            Total = p.Total,
+                            Rate = p.Rate ?? double.NaN,
+                            EtaSeconds = p.EtaSeconds ?? double.NaN,
+                            Loss = p.Loss ?? double.NaN,
+                            ElapsedSeconds = p.Elapsed.TotalSeconds,
+                        };
+                        verdict = ((delegate* unmanaged<void*, NativeProgress*, int>)callbackEx)((void*)userEx, &report);
+                    }
+                }
+            }
             if (verdict != 0) cancel.Cancel();
         };
     }

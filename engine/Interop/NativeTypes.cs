@@ -63,6 +63,24 @@ internal unsafe struct NativeRestoreOptions
     public void* ProgressUser;
 }
 
+/// <summary>reel_progress: what reel_video_restore_ex's callback reads; NaN or 0 where a value does not apply.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct NativeProgress
+{
+    public int Size;
+    public int Shot;
+    public int Epoch;
+    public int Epochs;
+    public byte* Stage;
+    public byte* Detail;
+    public long Done;
+    public long Total;
+    public double Rate;
+    public double EtaSeconds;
+    public double Loss;
+    public double ElapsedSeconds;
+}
+
 /// <summary>
 /// The managed entry points, filled in by <see cref="NativeExports.Bind"/> in one call so the
 /// shim needs a single name lookup; field order is reel.c's <c>struct reel_exports</c>.
@@ -79,4 +97,5 @@ internal unsafe struct NativeExportTable
     public delegate* unmanaged<nint, float, NativeFrame*, NativeFrame*, int> FrameColorize;
     public delegate* unmanaged<NativeRestoreOptions*, int> RestoreOptionsInit;
     public delegate* unmanaged<nint, byte*, byte*, NativeRestoreOptions*, int> VideoRestore;
+    public delegate* unmanaged<nint, byte*, byte*, NativeRestoreOptions*, delegate* unmanaged<void*, NativeProgress*, int>, void*, int> VideoRestoreEx;
 }

@@ -37,9 +37,6 @@ public sealed record RestoreOptions
     public string FolderFrameRate { get; init; } = FrameSource.DefaultFolderRate;
 }
 
-/// <summary>Where a restore is: the stage, frames done of the total (0 when unknown), and the stage's own detail.</summary>
-public sealed record RestoreProgress(string Stage, long Done, long Total, string Detail, TimeSpan Elapsed);
-
 /// <summary>
 /// The main job: decode → DnCNN → colorizer → Deep Video Prior per shot → encode, with the
 /// source's audio, subtitles and timestamps kept. Decoding runs ahead on its own thread and the
@@ -130,18 +127,30 @@ public static class RestorePipeline
             if (piece.File is not null && !File.Exists(Path.Combine(job.Folder, piece.File)))
                 throw new ReelException($"{job.Folder} lacks {piece.File}, which its record lists; delete that folder to start over");
         var clock = Stopwatch.StartNew();
-        void Note(string text) => progress?.Invoke(new RestoreProgress("note", 0, 0, text, clock.Elapsed));
-        if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
-            Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
         long total = source.EstimatedCount ?? 0;
         int skip = job.FramesDone;
-        if (skip > 0) progress?.Invoke(new RestoreProgress("resume", skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
+        var meter = options.Stabilize && options.Temporal == TemporalMethod.Prior
+            ? new ProgressMeter(skip, options.Prior.Epochs, RestoreStage.Process, RestoreStage.Stabilize, RestoreStage.Encode)
+            : new ProgressMeter(skip, 0, RestoreStage.Process, RestoreStage.Encode);
+        void Report(RestoreProgress p, double? exactDone = null) => progress?.Invoke(meter.Measure(p, exactDone));
+        void Note(string text) => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
+        if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
+            Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
+        if (skip > 0) Report(new RestoreProgress(RestoreStage.Resume, skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
         bool gray = options.Denoiser is null || options.Denoiser.Channels == 1;
         var format = gray ? PixelFormat.Gray8 : PixelFormat.Rgb24;
         var colorize = options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend);
         var splitter = new ShotSplitter(options.MaxShotFrames);
         var framesDir = Path.Combine(job.Folder, "frames");
         if (!videoOut) Directory.CreateDirectory(framesDir);
+        string processing = (options.Denoiser, colorize) switch
+        {
+            (not null, not null) => "denoise, colorize",
+            (not null, null) => "denoise",
+            (null, not null) => "colorize",
+            _ => "decode",
+        };
+        if (options.Stabilize && options.Temporal == TemporalMethod.Flow) processing += ", flow";
 
         Piece? current = null;
         try
@@ -159,8 +168,9 @@ public static class RestorePipeline
                     current = null;
                     Finish(done);
                 }
+                int shot = job.Pieces.Count + 1;
                 current ??= new Piece(f.Index, f.PtsNs, job, videoOut, source, options, backend,
-                    done => progress?.Invoke(new RestoreProgress("encode", done, Math.Max(total, done), "", clock.Elapsed)));
+                    done => Report(new RestoreProgress(RestoreStage.Encode, done, Math.Max(total, done), "", clock.Elapsed) { Shot = shot }));
                 if (options.Denoiser is not null)
                 {
                     frame = options.Denoiser.Forward(frame);
@@ -172,8 +182,10 @@ public static class RestorePipeline
                 var fuse = flow?.FuseLogits;
                 var processed = colorize is null ? restoredInput
                     : colorize.Colorize(restoredInput, fuse is null ? options.Temperature : options.Flow.FusionTemperature, fuse);
+                if (flow is not null) processed = flow.Stabilize(processed);
+                // Reported before the frame is handed on: without the prior, Add encodes it, and that time is the encoder's.
+                Report(new RestoreProgress(RestoreStage.Process, f.Index + 1, Math.Max(total, f.Index + 1), processing, clock.Elapsed) { Shot = shot });
                 current.Add(restoredInput, processed, f.PtsNs, f.Name);
-                progress?.Invoke(new RestoreProgress("process", f.Index + 1, Math.Max(total, f.Index + 1), "denoise, colorize", clock.Elapsed));
             }
             if (current is not null)
             {
@@ -187,7 +199,7 @@ public static class RestorePipeline
             current?.Dispose();
         }
 
-        progress?.Invoke(new RestoreProgress("join", job.FramesDone, job.FramesDone, $"{job.Pieces.Count} pieces", clock.Elapsed));
+        Report(new RestoreProgress(RestoreStage.Join, job.FramesDone, job.FramesDone, job.Pieces.Count == 1 ? "1 piece" : $"{job.Pieces.Count} pieces", clock.Elapsed));
         if (videoOut)
         {
             VideoSegments.Join(job.Pieces.Select(p => (Path.Combine(job.Folder, p.File!), p.StartNs)).ToList(), output, source.StreamSource, Note);
@@ -205,16 +217,17 @@ public static class RestorePipeline
             {
                 if (options.Stabilize && options.Temporal == TemporalMethod.Prior)
                 {
-                    int shotStart = piece.Start, frames = piece.Count;
+                    int shotStart = piece.Start, frames = piece.Count, shot = job.Pieces.Count + 1;
                     StabilizeStage.RunShot(piece.Inputs, piece.Processed, 0, frames, options.Prior, backend,
                         (t, f) => piece.Write(t, f),
-                        p => progress?.Invoke(new RestoreProgress("stabilize", shotStart + (long)(p.Fraction * frames), Math.Max(total, shotStart + frames),
-                            $"shot at frame {shotStart}: epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4}", clock.Elapsed)),
+                        p => Report(new RestoreProgress(RestoreStage.Stabilize, shotStart + (long)(p.Fraction * frames), Math.Max(total, shotStart + frames),
+                                $"frames {shotStart}–{shotStart + frames - 1}", clock.Elapsed) { Shot = shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
+                            shotStart + p.Fraction * frames),
                         cancel, seed: options.Prior.Seed + job.Pieces.Count);
                 }
                 job.Add(piece.Commit());
             }
-            progress?.Invoke(new RestoreProgress("saved", job.FramesDone, Math.Max(total, job.FramesDone), $"piece {job.Pieces.Count}", clock.Elapsed));
+            Report(new RestoreProgress(RestoreStage.Saved, job.FramesDone, Math.Max(total, job.FramesDone), $"piece {job.Pieces.Count}", clock.Elapsed) { Shot = job.Pieces.Count });
         }
     }
 
@@ -261,7 +274,7 @@ public static class RestorePipeline
             _names.Add(name);
             if (!_stabilize)
             {
-                Write(_pts.Count - 1, Flow is null ? processed : Flow.Stabilize(processed));
+                Write(_pts.Count - 1, processed);
                 return;
             }
             Inputs.Add(restoredInput);

@@ -31,6 +31,8 @@ struct reel_exports {
     int32_t (*frame_colorize)(reel_model* model, float temperature, const reel_frame* in, reel_frame* out);
     int32_t (*restore_options_init)(reel_restore_options* options);
     int32_t (*video_restore)(reel_engine* engine, const char* input, const char* output, const reel_restore_options* options);
+    int32_t (*video_restore_ex)(reel_engine* engine, const char* input, const char* output, const reel_restore_options* options,
+                                reel_progress_ex_fn progress, void* progress_user);
 };
 
 typedef int32_t (*bind_fn)(struct reel_exports* table, int32_t table_bytes, int32_t abi_version,
@@ -268,4 +270,10 @@ int reel_video_restore(reel_engine* engine, const char* input_path, const char* 
                        const reel_restore_options* options) {
     int status = ready();
     return status != REEL_OK ? status : g_exports.video_restore(engine, input_path, output_path, options);
+}
+
+int reel_video_restore_ex(reel_engine* engine, const char* input_path, const char* output_path,
+                          const reel_restore_options* options, reel_progress_ex_fn progress, void* progress_user) {
+    int status = ready();
+    return status != REEL_OK ? status : g_exports.video_restore_ex(engine, input_path, output_path, options, progress, progress_user);
 }

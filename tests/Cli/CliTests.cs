@@ -100,11 +100,19 @@ public class CliTests
             for (int i = 0; i < frame.Length; i++) frame.Data[i] = Math.Min(1, frame.Data[i] + 0.1f * (t % 2));
             ImageIO.Write(Path.Combine(procDir, $"f{t}.png"), frame);
         }
-        var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "6", "--width", "4");
+        var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "6", "--width", "4", "--progress", "json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(new[] { "f0.png", "f1.png", "f2.png" }, Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
         Assert.Equal((30, 20), ImageIO.Probe(Path.Combine(outDir, "f1.png")));
         Assert.Contains("flicker", r.Stderr);
+        var progress = r.Stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        foreach (var stage in new[] { "stabilize", "encode" })
+        {
+            var last = progress.Last(e => e.GetProperty("stage").GetString() == stage);
+            Assert.Equal((3L, 3L), (last.GetProperty("done").GetInt64(), last.GetProperty("total").GetInt64()));
+            Assert.True(last.GetProperty("rate").GetDouble() > 0, last.ToString());
+        }
+        Assert.Equal(0, progress[^1].GetProperty("eta_s").GetDouble());
         Assert.Equal(3, Directory.GetFileSystemEntries(dir).Length);
 
 

@@ -9,6 +9,8 @@ Writes, into --out:
   dvp_after5.pth        the weights after 5 Adam steps (lr 1e-4) on the IRT loss
   dvp.json              the losses: irt, irt_init, and the 5-step trajectory
 Run with Debian's python3: python3 dvp_golden.py --out DIR --shared ../shared/data
+The case (SEED) keeps every ReLU, max-pool and IRT choice of the initial forward at least
+MIN_MARGIN from its edge in float64 (see decision_margins), so the comparison tests arithmetic.
 """
 import argparse
 import json
@@ -66,6 +68,47 @@ def init_loss(out, processed):
     return torch.mean(torch.abs(out[:, :3] - processed)) + 0.9 * torch.mean(torch.abs(out[:, 3:] - processed))
 
 
+# A float32 engine and the exact result can disagree on a discrete choice when its input lies
+# within rounding of the edge: a ReLU whose pre-activation is ~1e-8 (seed 7 had one, 1.3e-8 in
+# decoder2.dec2conv1), a max-pool window whose two largest values nearly tie, the IRT confidence
+# map where d_main ~ d_minor, the L1 sign where an output ~ its target. Each engine's rounding then
+# flips a coin, and the gradients differ by a whole term (1e-6 here) depending on the CPU's
+# kernels, not on correctness. The case is therefore drawn from a seed whose every such margin,
+# measured in float64, is far above float32 rounding (~1e-8 at these magnitudes), and the script
+# refuses to write goldens if a PyTorch version draws it differently.
+SEED = 38
+MIN_MARGIN = 1e-7
+
+
+def decision_margins(net, inp, processed):
+    """The smallest distance to a discrete edge, in float64, of each kind of choice the forward makes."""
+    pre, pool = [], []
+    hooks = []
+    for name, m in net.named_modules():
+        if isinstance(m, nn.Conv2d) and name.split(".")[-1][-5:] in ("conv1", "conv2"):
+            hooks.append(m.register_forward_hook(lambda m, i, o: pre.append(o.abs().min().item())))
+        if isinstance(m, nn.MaxPool2d):
+            def window_gap(m, i, o):
+                x = i[0]
+                n, c, h, w = x.shape
+                wins = x.reshape(n, c, h // 2, 2, w // 2, 2).permute(0, 1, 2, 4, 3, 5).reshape(-1, 4)
+                top = wins.sort(dim=1, descending=True).values
+                gap = top[:, 0] - top[:, 1]
+                # Exact ties (zeros from the ReLU) are settled by the same first-maximum rule in both engines.
+                gap = gap[(top[:, 0] > 0) & (gap > 0)]
+                pool.append(gap.min().item() if gap.numel() else float("inf"))
+            hooks.append(m.register_forward_hook(window_gap))
+    with torch.no_grad():
+        out = net(inp)
+    for h in hooks:
+        h.remove()
+    main, minor = out[:, :3], out[:, 3:]
+    d_main, _ = torch.max(torch.abs(main - processed) / (inp + 0.1), dim=1)
+    d_minor, _ = torch.max(torch.abs(minor - processed) / (inp + 0.1), dim=1)
+    return {"relu": min(pre), "max_pool": min(pool), "irt_confidence": (d_main - d_minor).abs().min().item(),
+            "l1_sign": (out - torch.cat((processed, processed), dim=1)).abs().min().item()}
+
+
 def grads_of(net):
     return OrderedDict((k, p.grad.detach().clone()) for k, p in net.named_parameters())
 
@@ -77,7 +120,7 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(2)
-    torch.manual_seed(7)
+    torch.manual_seed(SEED)
     net = UNet(6, 32)
     for m in net.modules():
         if isinstance(m, nn.Conv2d):
@@ -88,6 +131,12 @@ def main():
 
     inp = torch.rand(1, 3, 32, 64)
     processed = (0.8 * inp + 0.1 + 0.05 * torch.randn(inp.shape)).clamp(0, 1)
+    exact = UNet(6, 32).double()
+    exact.load_state_dict({k: v.double() for k, v in net.state_dict().items()})
+    margins = decision_margins(exact, inp.double(), processed.double())
+    if min(margins.values()) < MIN_MARGIN:
+        raise SystemExit(f"seed {SEED} puts a discrete choice within {MIN_MARGIN} of its edge ({margins}); "
+                         "pick another seed so float32 rounding cannot flip it")
     np.save(os.path.join(a.out, "dvp_input.npy"), inp.numpy())
     np.save(os.path.join(a.out, "dvp_processed.npy"), processed.numpy())
 

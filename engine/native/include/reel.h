@@ -21,6 +21,7 @@
  *     opts.denoiser = dncnn;
  *     opts.progress = on_progress;               // return non-zero from it to cancel
  *     reel_video_restore(engine, "old.mp4", "restored.mp4", &opts);
+ *     // or, with rates and the ETA: reel_video_restore_ex(engine, "old.mp4", "restored.mp4", &opts, on_progress_ex, user);
  *
  *     reel_model_free(dncnn);
  *     reel_engine_free(engine);
@@ -38,7 +39,7 @@
  * Every function may be called from any thread. Calls that use the same reel_model run one at
  * a time (a second caller waits); different models, and different engines, work concurrently.
  * Freeing a handle while another thread is using it is the caller's error. The progress
- * callback runs on the thread that called reel_video_restore.
+ * callbacks run on the thread that called reel_video_restore or reel_video_restore_ex.
  *
  * Errors and ownership
  * --------------------
@@ -72,11 +73,15 @@ extern "C" {
 #endif
 
 #define REEL_VERSION_MAJOR 0
-#define REEL_VERSION_MINOR 1
+#define REEL_VERSION_MINOR 2
 #define REEL_VERSION_PATCH 0
-#define REEL_VERSION_STRING "0.1.0"
-/* Layout of the structs and entry points below; libreel.so refuses an engine built for another. */
-#define REEL_ABI_VERSION 1
+#define REEL_VERSION_STRING "0.2.0"
+/*
+ * Layout of the structs and entry points below, between libreel.so and Reel.Engine.dll; libreel.so
+ * refuses an engine built for another. Programs built against an older reel.h keep working: 0.2
+ * only adds (reel_progress, reel_video_restore_ex) and changes no existing struct or function.
+ */
+#define REEL_ABI_VERSION 2
 
 typedef enum reel_status {
     REEL_OK = 0,
@@ -127,12 +132,37 @@ typedef struct reel_model_info {
 } reel_model_info;
 
 /*
- * Progress of a restore: stage is "denoise+colorize", "stabilize" or "encode" (UTF-8, valid
+ * Progress of a restore: stage is "process" (decode, denoise, colorize), "stabilize" (the prior's
+ * training), "encode", "saved" (a shot's piece kept), "join", "resume" or "note" (UTF-8, valid
  * during the call only); done of total frames, total 0 when the container does not say.
  * Return 0 to go on, non-zero to cancel: reel_video_restore then returns REEL_E_CANCELLED soon
  * after (at the next frame or training step) and leaves no output file.
  */
 typedef int (*reel_progress_fn)(void* user, const char* stage, int64_t done, int64_t total);
+
+/*
+ * Progress of a restore with its measurements, for reel_video_restore_ex: the fields of
+ * `reel restore --progress json` (README, "Progress as JSON"). A value that does not apply or is
+ * not known yet is NAN (doubles) or 0 (shot, epoch, epochs). The pointers are valid during the
+ * call only. Later versions only append fields: read one past size only if size covers it.
+ */
+typedef struct reel_progress {
+    int32_t size;        /* sizeof(reel_progress) as the libreel.so that filled it knows it */
+    int32_t shot;        /* 1-based shot (piece) the frames belong to; 0: none */
+    int32_t epoch;       /* the prior's 1-based training epoch (stabilize only); 0: none */
+    int32_t epochs;      /* the prior's epochs per shot (stabilize only); 0: none */
+    const char* stage;   /* as for reel_progress_fn */
+    const char* detail;  /* UTF-8 words for people, e.g. a note's text; "" if none */
+    int64_t done;        /* frames done; for stabilize, frames whose every epoch has run */
+    int64_t total;       /* 0 when unknown */
+    double rate;         /* frames per second of this stage's own work in this run (stabilize: a frame is all its epochs) */
+    double eta_s;        /* seconds until the whole restore is done, the prior's remaining epochs included */
+    double loss;         /* the prior's training loss at this step (stabilize only) */
+    double elapsed_s;    /* seconds since the restore started */
+} reel_progress;
+
+/* Return 0 to go on, non-zero to cancel, as for reel_progress_fn. */
+typedef int (*reel_progress_ex_fn)(void* user, const reel_progress* progress);
 
 typedef struct reel_restore_options {
     reel_model* denoiser;      /* NULL: no denoising */
@@ -192,6 +222,14 @@ REEL_API int reel_restore_options_init(reel_restore_options* options);
  */
 REEL_API int reel_video_restore(reel_engine* engine, const char* input_path, const char* output_path,
                                 const reel_restore_options* options);
+
+/*
+ * reel_video_restore, with progress reported to `progress` (may be NULL) as reel_progress: rates
+ * and the ETA as well as frames. options->progress, if set, is called too, before it; either
+ * returning non-zero cancels. Since 0.2 (REEL_ABI_VERSION 2).
+ */
+REEL_API int reel_video_restore_ex(reel_engine* engine, const char* input_path, const char* output_path,
+                                   const reel_restore_options* options, reel_progress_ex_fn progress, void* progress_user);
 
 #ifdef __cplusplus
 }

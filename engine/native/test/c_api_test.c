@@ -13,7 +13,9 @@
  *   random weights in the official key layout (safetensors); the gray image colorized through
  *   the ABI (as GRAY8 and as RGB24) against `reel colorize`: at most 1 u8 level apart;
  * - restore: a generated 64×48 gray clip of 6 frames, with and without the temporal prior,
- *   progress reported; a callback that returns non-zero cancels and leaves no file behind.
+ *   progress reported; a callback that returns non-zero cancels and leaves no file behind;
+ *   reel_video_restore_ex reports rates that match this program's own clock, an ETA that is
+ *   unknown (NAN) until the prior trains and 0 at the end, and the prior's epoch and loss.
  * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI run as child processes.
  *
  *   c_api_test --no-engine      (with REEL_ENGINE_DIR naming a folder without Reel.Engine.dll)
@@ -569,6 +571,57 @@ static int on_progress(void* user, const char* stage, int64_t done, int64_t tota
     return log->cancel_at_encode > 0 && log->encode_calls >= log->cancel_at_encode;
 }
 
+/* What reel_video_restore_ex reported, checked per call and kept for checks after the restore. */
+typedef struct measured_log {
+    int calls, bad_calls;
+    char first_bad[512];
+    int64_t done[3];          /* process, stabilize, encode: the last done */
+    double rate[3];           /* and the last rate */
+    double at[3];             /* and when (this program's monotonic clock, s) */
+    double eta_first_known, eta_last_stabilize, eta_last;
+    int eta_known_while_processing;
+} measured_log;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void bad_call(measured_log* log, const char* format, ...) {
+    if (log->bad_calls++ > 0) return;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(log->first_bad, sizeof log->first_bad, format, args);
+    va_end(args);
+}
+
+static int on_measured(void* user, const reel_progress* p) {
+    measured_log* log = user;
+    log->calls++;
+    if (p->size != (int32_t)sizeof(reel_progress) || p->stage == NULL || p->detail == NULL) {
+        bad_call(log, "size %d (want %zu), stage %p, detail %p", p->size, sizeof(reel_progress), (void*)p->stage, (void*)p->detail);
+        return 0;
+    }
+    int stage = strcmp(p->stage, "process") == 0 ? 0 : strcmp(p->stage, "stabilize") == 0 ? 1 : strcmp(p->stage, "encode") == 0 ? 2 : -1;
+    if (stage >= 0) {
+        if (!(isfinite(p->rate) && p->rate > 0))
+            bad_call(log, "%s %lld/%lld: rate %g", p->stage, (long long)p->done, (long long)p->total, p->rate);
+        int fields_ok = stage == 1 ? p->epoch == 1 && p->epochs == 1 && isfinite(p->loss) && p->loss >= 0
+                                   : p->epoch == 0 && p->epochs == 0 && isnan(p->loss);
+        if (!fields_ok || p->shot != 1)
+            bad_call(log, "%s: shot %d epoch %d/%d loss %g", p->stage, p->shot, p->epoch, p->epochs, p->loss);
+        log->done[stage] = p->done;
+        log->rate[stage] = p->rate;
+        log->at[stage] = now_s();
+    }
+    if (stage == 0 && !isnan(p->eta_s)) log->eta_known_while_processing = 1;
+    if (!isnan(p->eta_s) && isnan(log->eta_first_known)) log->eta_first_known = p->eta_s;
+    if (stage == 1) log->eta_last_stabilize = p->eta_s;
+    log->eta_last = p->eta_s;
+    return 0;
+}
+
 static long count_frames(const char* video) {
     char command[2048];
     snprintf(command, sizeof command,
@@ -623,17 +676,43 @@ static void test_restore(const char* weights) {
     CHECK(frames == 6, "%s has %ld frames, want 6", plain, frames);
 
     progress_log stable_log = { 0 };
+    measured_log measured = { .eta_first_known = NAN, .eta_last_stabilize = NAN, .eta_last = NAN };
     opts.stabilize = 1;
     opts.irt = 0;
     opts.epochs = 1;
     opts.progress_user = &stable_log;
-    expect_status(reel_video_restore(engine, clip, stable, &opts), REEL_OK, NULL, "video_restore(with the prior, 1 epoch)");
+    double start = now_s();
+    expect_status(reel_video_restore_ex(engine, clip, stable, &opts, on_measured, &measured), REEL_OK, NULL,
+                  "video_restore_ex(with the prior, 1 epoch)");
+    double wall = now_s() - start;
     frames = count_frames(stable);
     printf("  with the prior: %d progress calls (%d stabilize, %d encode); output has %ld frames\n", stable_log.calls,
            stable_log.stabilize_calls, stable_log.encode_calls, frames);
     CHECK(stable_log.stabilize_calls == 6 && stable_log.encode_calls == 6, "progress: %d stabilize calls, %d encode calls; want 6 and 6",
           stable_log.stabilize_calls, stable_log.encode_calls);
     CHECK(frames == 6, "%s has %ld frames, want 6", stable, frames);
+
+    /* The stages run one after another here, so the seconds a rate implies (done / rate) for the
+     * prior and the encoder are the wall time between the last call of the stage before and
+     * their own last call; process's include decoding's start, so only the whole bounds them. */
+    double implied[3], own[3] = { measured.at[0] - start, measured.at[1] - measured.at[0], measured.at[2] - measured.at[1] };
+    for (int i = 0; i < 3; i++) implied[i] = measured.done[i] / measured.rate[i];
+    printf("  reel_video_restore_ex: %d calls in %.2f s; seconds implied by the rates (clock here): process %.3f (%.3f), "
+           "stabilize %.3f (%.3f), encode %.3f (%.3f); ETA first known %.2f s, at the last training step %.3f s, at the end %g s\n",
+           measured.calls, wall, implied[0], own[0], implied[1], own[1], implied[2], own[2],
+           measured.eta_first_known, measured.eta_last_stabilize, measured.eta_last);
+    CHECK(measured.bad_calls == 0, "%d calls with wrong fields; the first: %s", measured.bad_calls, measured.first_bad);
+    CHECK(measured.calls == stable_log.calls, "the measured callback ran %d times, the plain one %d", measured.calls, stable_log.calls);
+    CHECK(measured.done[0] == 6 && measured.done[1] == 6 && measured.done[2] == 6, "last done: process %lld, stabilize %lld, encode %lld; want 6",
+          (long long)measured.done[0], (long long)measured.done[1], (long long)measured.done[2]);
+    CHECK(implied[0] > 0 && implied[0] <= own[0] * 1.01, "process: %.3f s implied, %.3f s from the call to its last frame", implied[0], own[0]);
+    for (int i = 1; i < 3; i++)
+        CHECK(implied[i] >= own[i] / 2 && implied[i] <= own[i] * 2, "%s: %.3f s implied by its rate, %.3f s on this program's clock",
+              i == 1 ? "stabilize" : "encode", implied[i], own[i]);
+    CHECK(!measured.eta_known_while_processing, "an ETA was given before the prior had trained a step");
+    CHECK(isfinite(measured.eta_first_known) && measured.eta_first_known > measured.eta_last_stabilize && measured.eta_last == 0,
+          "ETA: first known %g s, at the last training step %g s, at the end %g s; want falling to 0",
+          measured.eta_first_known, measured.eta_last_stabilize, measured.eta_last);
 
     progress_log cancel_log = { .cancel_at_encode = 2 };
     opts.progress_user = &cancel_log;

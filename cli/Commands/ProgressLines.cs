@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Reel.Engine.Pipeline;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// Progress as lines on stderr: plain text for a log, or one JSON object per line for programs
+/// (the format README documents). A stage gets a line when it starts and when it reaches its
+/// total, and in between at most one every half second (JSON) or one per 10 % of it and at least
+/// one a minute (plain). A line held back is written before the join and when the run ends, so
+/// every stage's last state appears. Notes, resumes and the join are always written.
+/// </summary>
+public sealed class ProgressLines
+{
+    private static readonly TimeSpan JsonInterval = TimeSpan.FromSeconds(0.5);
+    private static readonly TimeSpan PlainInterval = TimeSpan.FromMinutes(1);
+    private readonly bool _json;
+    private readonly TextWriter _out;
+    private readonly Dictionary<string, Shown> _stages = new();
+
+    /// <summary>Lines written to <paramref name="output"/>.</summary>
+    /// <param name="json">JSON lines instead of plain text.</param>
+    public ProgressLines(bool json, TextWriter output) => (_json, _out) = (json, output);
+
+    /// <summary>Writes the event's line now, holds it back or drops it (see the class summary).</summary>
+    public void Report(RestoreProgress p)
+    {
+        if (p.Stage is RestoreStage.Note or RestoreStage.Resume or RestoreStage.Join)
+        {
+            if (p.Stage == RestoreStage.Join) Flush();
+            Write(p);
+            return;
+        }
+        if (!_stages.TryGetValue(p.Stage, out var shown)) _stages[p.Stage] = shown = new Shown();
+        int tenth = p.Total > 0 ? (int)(10 * p.Done / p.Total) : -1;
+        bool due = !shown.Any || (p.Total > 0 && p.Done >= p.Total)
+                   || (_json ? p.Elapsed - shown.At >= JsonInterval : tenth != shown.Tenth || p.Elapsed - shown.At >= PlainInterval);
+        if (!due)
+        {
+            shown.Pending = p;
+            return;
+        }
+        (shown.Any, shown.At, shown.Tenth, shown.Pending) = (true, p.Elapsed, tenth, null);
+        Write(p);
+    }
+
+    /// <summary>Writes the lines held back, oldest first.</summary>
+    public void Flush()
+    {
+        foreach (var shown in _stages.Values.Where(s => s.Pending is not null).OrderBy(s => s.Pending!.Elapsed).ToList())
+        {
+            Write(shown.Pending!);
+            shown.Pending = null;
+        }
+    }
+
+    /// <summary>"12.34 fps" at one frame per second or more, "4.12 s/frame" below (where fps would round to 0.00).</summary>
+    public static string Rate(double framesPerSecond) => framesPerSecond >= 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{framesPerSecond:F2} fps")
+        : string.Create(CultureInfo.InvariantCulture, $"{1 / framesPerSecond:F2} s/frame");
+
+    /// <summary>hh:mm:ss, hours past 24 included.</summary>
+    public static string Duration(TimeSpan t) =>
+        string.Create(CultureInfo.InvariantCulture, $"{(long)t.TotalHours:D2}:{t.Minutes:D2}:{t.Seconds:D2}");
+
+    /// <summary>The ETA as the plain line and the bar show it.</summary>
+    public static string Eta(RestoreProgress p) => p.EtaSeconds is double s ? Duration(TimeSpan.FromSeconds(Math.Round(s))) : "unknown";
+
+    /// <summary>The plain line of an event.</summary>
+    public static string Plain(RestoreProgress p)
+    {
+        if (p.Stage == RestoreStage.Note) return $"note: {p.Detail}";
+        var line = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
+            $"{p.Stage}: {p.Done}/{(p.Total > 0 ? p.Total.ToString(CultureInfo.InvariantCulture) : "?")} frames"));
+        if (p.Rate is double rate)
+        {
+            line.Append(", ").Append(Rate(rate));
+            // The prior's cost per frame is its epochs' cost; per step is what the ETA is built from.
+            if (p.Epochs is int epochs) line.Append(CultureInfo.InvariantCulture, $" ({1 / (rate * epochs):F2} s/frame-epoch)");
+        }
+        line.Append(", elapsed ").Append(Duration(p.Elapsed));
+        if (p.Stage != RestoreStage.Join) line.Append(", ETA ").Append(Eta(p));
+        if (p.Shot is int shot) line.Append(CultureInfo.InvariantCulture, $", shot {shot}");
+        if (p.Epoch is int epoch) line.Append(CultureInfo.InvariantCulture, $", epoch {epoch}/{p.Epochs}");
+        if (p.Loss is double loss) line.Append(CultureInfo.InvariantCulture, $", loss {loss:F4}");
+        if (p.Detail.Length > 0) line.Append(" — ").Append(p.Detail);
+        return line.ToString();
+    }
+
+    /// <summary>The JSON line of an event: every field always present, null where it does not apply or is not known yet.</summary>
+    public static string Json(RestoreProgress p)
+    {
+        var buffer = new MemoryStream();
+        // Relaxed escaping: the line goes to a terminal or a log, not into HTML, so "×" and "–" stay readable.
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("stage", p.Stage);
+            w.WriteNumber("done", p.Done);
+            Number(w, "total", p.Total > 0 ? p.Total : null);
+            Number(w, "rate", Significant(p.Rate));
+            Number(w, "eta_s", p.EtaSeconds is double eta ? Math.Round(eta, 1) : null);
+            Number(w, "shot", p.Shot);
+            Number(w, "epoch", p.Epoch);
+            Number(w, "epochs", p.Epochs);
+            Number(w, "loss", Significant(p.Loss));
+            w.WriteNumber("elapsed_s", Math.Round(p.Elapsed.TotalSeconds, 3));
+            w.WriteString("detail", p.Detail);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>Six significant digits: a rate measured over seconds, or a loss, has no more worth reading.</summary>
+    private static double? Significant(double? value) =>
+        value is double v && double.IsFinite(v) ? double.Parse(v.ToString("G6", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : value;
+
+    private static void Number(Utf8JsonWriter w, string name, double? value)
+    {
+        // JSON has no NaN: a diverged loss is written as unknown rather than breaking every parser.
+        if (value is double v && double.IsFinite(v)) w.WriteNumber(name, v);
+        else w.WriteNull(name);
+    }
+
+    private void Write(RestoreProgress p)
+    {
+        _out.Write((_json ? Json(p) : Plain(p)) + "\n");
+        _out.Flush();
+    }
+
+    /// <summary>What was last written for a stage, and the line held back since.</summary>
+    private sealed class Shown
+    {
+        public bool Any;
+        public TimeSpan At;
+        public int Tenth;
+        public RestoreProgress? Pending;
+    }
+}

@@ -1,0 +1,49 @@
+namespace Reel.Engine.Pipeline;
+
+/// <summary>
+/// Where a run is: the stage, frames done of the total (0 when unknown), the stage's own detail and
+/// the time since the run started. <see cref="ProgressMeter"/> adds the measured rate and the
+/// whole job's ETA; the prior's training adds its shot, epoch and loss.
+/// </summary>
+public sealed record RestoreProgress(string Stage, long Done, long Total, string Detail, TimeSpan Elapsed)
+{
+    /// <summary>The 1-based shot (piece) the frames belong to; null where no shot applies.</summary>
+    public int? Shot { get; init; }
+
+    /// <summary>The prior's 1-based training epoch (stabilize only).</summary>
+    public int? Epoch { get; init; }
+
+    /// <summary>The prior's epochs per shot (stabilize only).</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>The prior's training loss at this step (stabilize only).</summary>
+    public double? Loss { get; init; }
+
+    /// <summary>
+    /// Frames per second of this stage's own work in this run (for stabilize a frame is all its
+    /// epochs); null before the stage's first frame and for events that are not a stage's work.
+    /// </summary>
+    public double? Rate { get; init; }
+
+    /// <summary>Seconds until the whole job is done, the prior's remaining epochs included; null while unknown.</summary>
+    public double? EtaSeconds { get; init; }
+}
+
+/// <summary>The stage names a run reports, as they appear in progress lines, JSON and the C ABI.</summary>
+public static class RestoreStage
+{
+    /// <summary>Decode, denoise and colorize, one frame at a time.</summary>
+    public const string Process = "process";
+    /// <summary>The Deep Video Prior's training; done counts frames whose every epoch has run.</summary>
+    public const string Stabilize = "stabilize";
+    /// <summary>Finished frames written (after the prior's inference when it runs).</summary>
+    public const string Encode = "encode";
+    /// <summary>A shot's piece committed to the work folder (resumable from here).</summary>
+    public const string Saved = "saved";
+    /// <summary>The pieces joined into the output.</summary>
+    public const string Join = "join";
+    /// <summary>Frames kept from an interrupted run.</summary>
+    public const string Resume = "resume";
+    /// <summary>Something the user should know; the text is the detail.</summary>
+    public const string Note = "note";
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Reel.Cli.Commands;
+using Reel.Engine.Pipeline;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>The plain and JSON progress lines on scripted events: their format, and how often they come.</summary>
+public class ProgressLinesTests
+{
+    private static RestoreProgress At(string stage, long done, long total, double seconds, double? rate = null, double? eta = null) =>
+        new(stage, done, total, "", TimeSpan.FromSeconds(seconds)) { Rate = rate, EtaSeconds = eta };
+
+    [Fact]
+    public void JsonLinesComeAtMostTwiceASecondPerStageAndEndOnTheLastFrame()
+    {
+        var output = new StringWriter();
+        var lines = new ProgressLines(json: true, output);
+        // 200 frames in 5 s, processed and encoded in turn, then the join.
+        for (int f = 1; f <= 200; f++)
+        {
+            lines.Report(At(RestoreStage.Process, f, 250, f * 0.025, rate: 40, eta: (250 - f) * 0.025));
+            lines.Report(At(RestoreStage.Encode, f, 250, f * 0.025 + 0.001, rate: 1000, eta: (250 - f) * 0.025));
+        }
+        lines.Report(At(RestoreStage.Join, 200, 200, 5.1));
+        var parsed = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        foreach (var stage in new[] { RestoreStage.Process, RestoreStage.Encode })
+        {
+            var mine = parsed.Where(e => e.GetProperty("stage").GetString() == stage).ToList();
+            // One when the stage starts, one per half second, and the last frame, held back until the join.
+            Assert.InRange(mine.Count, 10, 12);
+            Assert.Equal(200, mine[^1].GetProperty("done").GetInt64());
+            var times = mine.Select(e => e.GetProperty("elapsed_s").GetDouble()).ToList();
+            for (int i = 1; i < times.Count - 1; i++) Assert.True(times[i] - times[i - 1] >= 0.5 - 1e-9, $"{stage}: lines at {times[i - 1]} and {times[i]} s");
+        }
+        Assert.Equal("join", parsed[^1].GetProperty("stage").GetString());
+    }
+
+    [Fact]
+    public void JsonLineHasEveryFieldWithNullsWhereTheyDoNotApply()
+    {
+        var prior = new RestoreProgress(RestoreStage.Stabilize, 3, 24, "frames 0–23", TimeSpan.FromSeconds(70.25))
+            { Rate = 1 / 82.0, EtaSeconds = 1805.04, Shot = 1, Epoch = 3, Epochs = 50, Loss = 0.012345678 };
+        var e = JsonDocument.Parse(ProgressLines.Json(prior)).RootElement;
+        Assert.Equal(new[] { "stage", "done", "total", "rate", "eta_s", "shot", "epoch", "epochs", "loss", "elapsed_s", "detail" },
+            e.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(("stabilize", 3L, 24L, 1, 3, 50), (e.GetProperty("stage").GetString(), e.GetProperty("done").GetInt64(),
+            e.GetProperty("total").GetInt64(), e.GetProperty("shot").GetInt32(), e.GetProperty("epoch").GetInt32(), e.GetProperty("epochs").GetInt32()));
+        Assert.Equal(1 / 82.0, e.GetProperty("rate").GetDouble(), 6);
+        Assert.Equal(1805.0, e.GetProperty("eta_s").GetDouble());
+        Assert.Equal(0.0123457, e.GetProperty("loss").GetDouble());
+        Assert.Equal("frames 0–23", e.GetProperty("detail").GetString());
+
+        var unknown = JsonDocument.Parse(ProgressLines.Json(At(RestoreStage.Process, 1, 0, 1))).RootElement;
+        foreach (var name in new[] { "total", "rate", "eta_s", "shot", "epoch", "epochs", "loss" })
+            Assert.Equal(JsonValueKind.Null, unknown.GetProperty(name).ValueKind);
+    }
+
+    [Fact]
+    public void PlainLineGivesSecondsPerFrameBelowOneFpsAndTheEta()
+    {
+        Assert.Equal("process: 6/24 frames, 4.00 s/frame, elapsed 00:00:25, ETA unknown",
+            ProgressLines.Plain(At(RestoreStage.Process, 6, 24, 25.4, rate: 0.25)));
+        Assert.Equal("encode: 12/? frames, 31.25 fps, elapsed 26:00:01, ETA 01:00:00",
+            ProgressLines.Plain(At(RestoreStage.Encode, 12, 0, 26 * 3600 + 1, rate: 31.25, eta: 3600.2)));
+        var prior = new RestoreProgress(RestoreStage.Stabilize, 3, 24, "frames 0–23", TimeSpan.FromSeconds(70))
+            { Rate = 1 / 82.0, EtaSeconds = 1805, Shot = 1, Epoch = 3, Epochs = 50, Loss = 0.0123 };
+        Assert.Equal("stabilize: 3/24 frames, 82.00 s/frame (1.64 s/frame-epoch), elapsed 00:01:10, ETA 00:30:05, shot 1, epoch 3/50, loss 0.0123 — frames 0–23",
+            ProgressLines.Plain(prior));
+    }
+
+    [Fact]
+    public void PlainLinesComeAtEachTenthAndAtLeastOnceAMinute()
+    {
+        var output = new StringWriter();
+        var lines = new ProgressLines(json: false, output);
+        // 10,000 training steps of 0.5 s over 100 frames: a tenth every 500 s.
+        for (int step = 1; step <= 10_000; step++)
+            lines.Report(At(RestoreStage.Stabilize, step / 100, 100, step * 0.5, rate: 0.02));
+        lines.Flush();
+        var shown = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("stabilize: 0/100 frames", shown[0]);
+        Assert.StartsWith("stabilize: 100/100 frames", shown[^1]);
+        var times = shown.Select(l => TimeSpan.Parse(l.Split("elapsed ")[1][..8], System.Globalization.CultureInfo.InvariantCulture).TotalSeconds).ToList();
+        for (int i = 1; i < times.Count; i++) Assert.InRange(times[i] - times[i - 1], 0.5, 60);
+        // 5,000 s at one line a minute, with the tenths falling between.
+        Assert.InRange(shown.Length, 84, 95);
+        foreach (var tenth in new[] { "10/100", "50/100", "90/100" }) Assert.Contains(shown, l => l.StartsWith($"stabilize: {tenth} frames"));
+    }
+}
