@@ -12,9 +12,6 @@ namespace Reel.Engine.Backends.Cpu;
 /// </summary>
 internal sealed class FastDisFlow(OpticalFlowOp op) : DisFlow(op)
 {
-    private static readonly Vector256<float> EvenLanes = Vector256.Create(-1, 0, -1, 0, -1, 0, -1, 0).AsSingle();
-    private static readonly Vector256<float> OddLanes = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
-
     protected override void For(int count, long work, Action<int> body) => ParallelRows.For(count, work, body);
 
     protected override void WeightRow(Refinement r, float[] tu, float[] tv, int i)
@@ -137,7 +134,7 @@ internal sealed class FastDisFlow(OpticalFlowOp op) : DisFlow(op)
     protected override void SorRow(Refinement r, int i, bool red)
     {
         int stride = r.W + 2;
-        var mask = ((i & 1) == 0) == red ? EvenLanes : OddLanes;
+        var mask = RedBlackLanes.Of(i, red);
         var omega = Vector256.Create(Omega);
         int j = 0;
         for (; j + 8 <= r.W; j += 8)
@@ -156,7 +153,7 @@ internal sealed class FastDisFlow(OpticalFlowOp op) : DisFlow(op)
             du.StoreUnsafe(ref r.Du[0], (nuint)q);
             dv.StoreUnsafe(ref r.Dv[0], (nuint)q);
         }
-        for (j += (i + j + (red ? 0 : 1)) & 1; j < r.W; j += 2) SorPixel(r, i, j);
+        for (j = RedBlackLanes.FirstAtOrAfter(j, i, red); j < r.W; j += 2) SorPixel(r, i, j);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

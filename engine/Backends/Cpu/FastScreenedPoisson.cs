@@ -10,15 +10,12 @@ namespace Reel.Engine.Backends.Cpu;
 /// </summary>
 internal sealed class FastScreenedPoisson(ScreenedPoissonOp op) : ScreenedPoisson(op)
 {
-    private static readonly Vector256<float> EvenLanes = Vector256.Create(-1, 0, -1, 0, -1, 0, -1, 0).AsSingle();
-    private static readonly Vector256<float> OddLanes = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
-
     protected override void For(int count, long work, Action<int> body) => ParallelRows.For(count, work, body);
 
     protected override void SorRow(Plane s, int i, bool red)
     {
         int stride = s.W + 2;
-        var colour = ((i & 1) == 0) == red ? EvenLanes : OddLanes;
+        var colour = RedBlackLanes.Of(i, red);
         var omega = Vector256.Create(ScreenedPoissonOp.Omega);
         int j = 0;
         for (; j + 8 <= s.W; j += 8)
@@ -32,6 +29,6 @@ internal sealed class FastScreenedPoisson(ScreenedPoissonOp op) : ScreenedPoisso
             var update = colour & Vector256.GreaterThan(diagonal, Vector256<float>.Zero);
             Vector256.ConditionalSelect(update, next, d).StoreUnsafe(ref s.D[0], (nuint)q);
         }
-        for (j += (i + j + (red ? 0 : 1)) & 1; j < s.W; j += 2) SorPixel(s, i, j);
+        for (j = RedBlackLanes.FirstAtOrAfter(j, i, red); j < s.W; j += 2) SorPixel(s, i, j);
     }
 }
