@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Metrics;
 using Reel.Engine.Models;
@@ -8,7 +9,10 @@ using Spectre.Console;
 
 namespace Reel.Cli.Commands;
 
-/// <summary>`reel eval denoise`: PSNR/SSIM of a DnCNN checkpoint on a folder of images (DESIGN §6).</summary>
+/// <summary>
+/// `reel eval denoise`: PSNR/SSIM of a DnCNN checkpoint on a folder of images; `reel eval temporal`:
+/// the temporal quality of a sequence against its input (DESIGN §6).
+/// </summary>
 public static class EvalCommand
 {
     public static Command Create()
@@ -45,7 +49,56 @@ public static class EvalCommand
             return 0;
         }));
         eval.Subcommands.Add(denoise);
+        eval.Subcommands.Add(Temporal());
         return eval;
+    }
+
+    private static Command Temporal()
+    {
+        var input = new Option<string>("--input") { Description = "The original frames the flow is computed on: a folder of images (name order) or a video", Required = true };
+        var output = new Option<string>("--output") { Description = "The frames to score, paired with the input in order", Required = true };
+        var processed = new Option<string?>("--processed") { Description = "The per-frame processed frames, for psnr_processed" };
+        var frames = new Option<int>("--frames") { Description = "Score only the first N frames (0: all)", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "End with one JSON line: warp_error, warp_floor, cdc, colorfulness, detail, psnr_processed, frames" };
+        var temporal = new Command("temporal", "Warp error along the input's optical flow (and the input's own as the floor), CDC, colourfulness, detail, PSNR to processed.")
+            { input, output, processed, frames, json };
+        temporal.SetAction(r => CliRunner.Run(() =>
+        {
+            // A count that rewrites itself on a terminal; nothing in a log, where it would only add lines.
+            bool live = !Console.IsErrorRedirected;
+            TemporalReport report;
+            try
+            {
+                report = TemporalEvaluation.Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(processed), r.GetValue(frames), FastBackend.Instance,
+                    live ? n => Console.Error.Write($"\r  scored {n} frames") : null);
+            }
+            finally
+            {
+                if (live) Console.Error.WriteLine();
+            }
+            static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+            var table = new Table().Title($"temporal quality, {report.Frames} frames");
+            table.AddColumn("warp error").AddColumn("warp floor").AddColumn("× floor").AddColumn("CDC").AddColumn("colourfulness").AddColumn("detail").AddColumn("PSNR to processed");
+            table.AddRow(F(report.WarpError, "F4"), F(report.WarpFloor, "F4"), F(report.WarpError / report.WarpFloor, "F2"), F(report.Cdc, "G3"),
+                F(report.Colorfulness, "F1"), F(report.Detail, "F3"), report.PsnrProcessed is { } p ? F(p, "F2") + " dB" : "—");
+            AnsiConsole.Write(table);
+            if (r.GetValue(json))
+            {
+                var obj = new Dictionary<string, object?>
+                {
+                    ["warp_error"] = report.WarpError,
+                    ["warp_floor"] = report.WarpFloor,
+                    ["cdc"] = report.Cdc,
+                    ["colorfulness"] = report.Colorfulness,
+                    ["detail"] = report.Detail,
+                    ["psnr_processed"] = report.PsnrProcessed,
+                    ["frames"] = report.Frames,
+                };
+                Console.Out.WriteLine(JsonSerializer.Serialize(obj, new JsonSerializerOptions { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+            }
+            return 0;
+        }));
+        return temporal;
     }
 
     private static void PrintTable(DenoiseReport report, DnCnn model, double sigma)

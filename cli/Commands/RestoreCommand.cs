@@ -3,6 +3,7 @@ using Reel.Engine;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Pipeline;
+using Reel.Engine.Temporal;
 using Reel.Engine.Video;
 
 namespace Reel.Cli.Commands;

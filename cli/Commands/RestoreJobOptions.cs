@@ -4,6 +4,7 @@ using Reel.Engine.Backends;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Models;
 using Reel.Engine.Pipeline;
+using Reel.Engine.Temporal;
 using Reel.Engine.Video;
 
 namespace Reel.Cli.Commands;
@@ -22,7 +23,9 @@ public sealed class RestoreJobOptions
     private readonly Option<int> _epochs = new("--epochs") { Description = "Deep Video Prior epochs per shot", DefaultValueFactory = _ => 50 };
     private readonly Option<bool> _noDenoise = new("--no-denoise") { Description = "Skip DnCNN" };
     private readonly Option<bool> _noColorize = new("--no-colorize") { Description = "Skip the colorizer (output stays gray)" };
-    private readonly Option<bool> _noStabilize = new("--no-stabilize") { Description = "Skip the temporal prior (frames stream straight to the encoder)" };
+    private readonly Option<bool> _noStabilize = new("--no-stabilize") { Description = "Skip the temporal stage (as --temporal none)" };
+    private readonly Option<string> _temporal = TemporalChoice.CreateOption();
+    private readonly Option<bool> _fuse = new("--fuse-colors") { Description = "With --temporal flow: fuse the colorizer's 313-bin distributions along the flow before the annealed mean (mode-seeking; decoded at T = 0.38)" };
     private readonly Option<bool> _noIrt = new("--no-irt") { Description = "Train the prior without IRT" };
     private readonly Option<float> _temperature = ColorizeCommand.TemperatureOption();
     private readonly Option<string> _encoder = new("--encoder") { Description = "ffmpeg video encoder (libx264, libx265, libvpx-vp9, libaom-av1, ffv1, …)", DefaultValueFactory = _ => "libx264" };
@@ -35,7 +38,7 @@ public sealed class RestoreJobOptions
     };
     private readonly Option<string> _fps = new("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
 
-    private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _epochs, _noDenoise, _noColorize, _noStabilize, _noIrt, _temperature, _encoder, _crf, _preset, _maxShot, _fps };
+    private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _epochs, _noDenoise, _noColorize, _noStabilize, _temporal, _fuse, _noIrt, _temperature, _encoder, _crf, _preset, _maxShot, _fps };
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -51,7 +54,9 @@ public sealed class RestoreJobOptions
     {
         if (r.GetValue(_maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(_maxShot)}");
         if (r.GetValue(_epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(_epochs)}");
-        if (!r.GetValue(_noStabilize) && !r.GetValue(_noIrt) && r.GetValue(_epochs) <= StabilizeStage.IrtInitEpochs)
+        var method = r.GetValue(_noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(_temporal)!);
+        if (r.GetValue(_fuse) && method != TemporalMethod.Flow) throw new ReelException("--fuse-colors works with --temporal flow");
+        if (method == TemporalMethod.Prior && !r.GetValue(_noIrt) && r.GetValue(_epochs) <= StabilizeStage.IrtInitEpochs)
             throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
         string? denoiserPath = r.GetValue(_noDenoise) ? null : r.GetValue(_denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
         string? colorizerPath = r.GetValue(_noColorize) ? null : r.GetValue(_colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
@@ -65,7 +70,9 @@ public sealed class RestoreJobOptions
             FolderFrameRate = r.GetValue(_fps)!,
             Encode = new EncodeSettings { Codec = r.GetValue(_encoder)!, Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
             Temperature = r.GetValue(_temperature),
-            Stabilize = !r.GetValue(_noStabilize),
+            Stabilize = method != TemporalMethod.None,
+            Temporal = method == TemporalMethod.Flow ? TemporalMethod.Flow : TemporalMethod.Prior,
+            FuseColours = r.GetValue(_fuse),
             Prior = new StabilizeOptions
             {
                 Mode = StabilizeMode.Chroma,
@@ -73,7 +80,9 @@ public sealed class RestoreJobOptions
                 Irt = !r.GetValue(_noIrt),
             },
         };
-        return options.Colorizer is null && options.Stabilize ? options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb } } : options;
+        return options.Colorizer is null && options.Stabilize
+            ? options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb }, Flow = options.Flow with { Mode = StabilizeMode.Rgb } }
+            : options;
     }
 
     /// <summary>

@@ -47,6 +47,12 @@ public sealed class SelfTest
 
     private double Fp32 => 1e-5;
 
+    /// <summary>
+    /// DIS on the device does the reference's arithmetic without contractions, but a patch search that
+    /// lands a hair apart on a flat patch moves a whole patch's flow: a little more room than fp32's.
+    /// </summary>
+    private double FlowBound => 1e-4;
+
     /// <summary>The bound for a convolution's (or a model's) result in the backend's precision.</summary>
     private double ConvBound => _gpu.Precision switch { Precision.Tf32 => 2e-3, Precision.Bf16 => 1e-2, _ => 1e-5 };
 
@@ -122,6 +128,18 @@ public sealed class SelfTest
             Check("prior_loss.forward", new PriorLossOp(kind, vh, vw), new[] { o, frame, frame }, Fp32);
             Check("prior_loss.backward", new PriorLossBackwardOp(kind, vh, vw), new[] { o, frame, frame }, Fp32);
         }
+        var frames = new[] { new Shape(2, 1, 24, 32), new Shape(1, 1, 41, 37), _large ? new Shape(1, 1, 270, 480) : new Shape(1, 1, 64, 50) };
+        foreach (var s in frames)
+        {
+            Check("optical_flow.forward", OpticalFlowOp.Medium, new[] { s, s }, FlowBound);
+            var field = new Shape(s.N, 2, s.H, s.W);
+            Check("flow_check.forward", new FlowCheckOp(), new[] { field, field }, Fp32);
+            Check("warp.forward", new WarpOp(), new[] { new Shape(s.N, 3, s.H, s.W), field }, Fp32);
+        }
+        foreach (var (op, c, h, w) in new[] { (new ScreenedPoissonOp(1f, 0.3f, 10), 3, 9, 11), (new ScreenedPoissonOp(2f, 1f, 7, Robust: 0.4f), 1, 17, 23), (new ScreenedPoissonOp(1f, 0.3f, 10, Robust: 30f), 2, plane.H, plane.W) })
+            Check("screened_poisson.forward", op, new[] { new Shape(1, c, h, w), new Shape(1, c, h, w), new Shape(1, 1, h, w) }, Fp32);
+        foreach (var (h, w) in new[] { (5, 7), _large ? (64, 64) : (16, 16) })
+            Check("fuse_distributions.forward", new FuseDistributionsOp(0.7f, 0.38f), new[] { new Shape(1, 313, h, w), new Shape(1, 313, h, w), new Shape(1, 1, h, w) }, Fp32);
         foreach (int n in new[] { 1, 4099, _large ? 4_000_000 : 70_000 })
         foreach (int step in new[] { 1, 7 })
             Check("adam", new AdamStepOp(1e-4f, 0.9f, 0.999f, 1e-8f, step), Enumerable.Repeat(new Shape(n), 4).ToArray(), Fp32);

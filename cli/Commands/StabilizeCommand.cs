@@ -5,12 +5,16 @@ using Reel.Engine;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Metrics;
 using Reel.Engine.Pipeline;
+using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 
 namespace Reel.Cli.Commands;
 
-/// <summary>`reel stabilize`: remove the flicker a per-frame process left, with a Deep Video Prior per shot.</summary>
+/// <summary>
+/// `reel stabilize`: remove the flicker a per-frame process left, with a Deep Video Prior per shot
+/// or, streaming, with the flow-guided stage.
+/// </summary>
 public static class StabilizeCommand
 {
     public static Command Create()
@@ -27,7 +31,7 @@ public static class StabilizeCommand
         var progress = new ProgressChoice();
         var mode = new Option<string>("--mode")
         {
-            Description = "rgb: reproduce the processed RGB frames (the paper); chroma: train on Lab a, b at reduced size and keep the processed frames' full-resolution L (for colorization flicker; several times faster)",
+            Description = "rgb: reproduce the processed RGB frames (the paper); chroma: work on Lab a, b only (the prior at reduced size) and keep the processed frames' full-resolution L (for colorization flicker)",
             DefaultValueFactory = _ => "rgb",
         };
         mode.AcceptOnlyFromAmong("rgb", "chroma");
@@ -39,8 +43,11 @@ public static class StabilizeCommand
         var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => 2 };
         var device = DeviceChoice.CreateOption("cpu");
         var precision = DeviceChoice.PrecisionOption();
-        var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT, trained per shot).")
-            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision };
+        var temporal = TemporalChoice.CreateOption();
+        var flowSettings = new TemporalChoice.FlowSettings();
+        var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT trained per shot, or flow-guided).")
+            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision, temporal };
+        foreach (var o in flowSettings.All) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = new StabilizeOptions
@@ -61,13 +68,22 @@ public static class StabilizeCommand
             bool videoOut = VideoFile.IsVideoPath(outPath);
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
+            var method = TemporalChoice.Parse(r.GetValue(temporal)!);
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
+            using var deviceMemory = backend as IDisposable;
+            if (method != TemporalMethod.Prior)
+            {
+                var flow = method == TemporalMethod.Flow ? new FlowTemporal(flowSettings.Read(r, options.Mode), backend) : null;
+                FlickerMeter? streamed = null;
+                ProgressDisplay.Run(progressMode, report => streamed = Stream(r.GetValue(input)!, r.GetValue(processed)!, outPath, videoOut, flow, report, cancel));
+                Summarize(streamed!, outPath);
+                return 0;
+            }
 
             var (inputs, names, times, source) = Load(r.GetValue(input)!, options.MemoryBudgetBytes / 2);
             using var inputStore = inputs;
             var (targets, _, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
             using var targetStore = targets;
-            var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
-            using var deviceMemory = backend as IDisposable;
             var meter = new FlickerMeter();
             var clock = Stopwatch.StartNew();
             ProgressDisplay.Run(progressMode, report =>
@@ -92,13 +108,67 @@ public static class StabilizeCommand
                     cancel);
                 sink.Complete();
             });
-            Console.Error.WriteLine($"stabilized {inputs.Count} frames → {outPath}");
-            if (meter.Frames >= 2)
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"flicker {meter.FlickerBefore:F4} (processed) → {meter.FlickerAfter:F4} (stabilized), {meter.FlickerAfter / meter.FlickerBefore:F2}×; PSNR to processed {meter.MeanPsnr:F2} dB"));
+            Summarize(meter, outPath);
             return 0;
         })));
         return cmd;
+    }
+
+    private static void Summarize(FlickerMeter meter, string outPath)
+    {
+        Console.Error.WriteLine($"stabilized {meter.Frames} frames → {outPath}");
+        if (meter.Frames >= 2)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"flicker {meter.FlickerBefore:F4} (processed) → {meter.FlickerAfter:F4} (stabilized), {meter.FlickerAfter / meter.FlickerBefore:F2}×; PSNR to processed {meter.MeanPsnr:F2} dB"));
+    }
+
+    /// <summary>
+    /// The flow-guided stage (or none) frame by frame: one frame of the input and of the processed
+    /// sequence read at a time, its output written at once, so nothing waits for the rest of the shot.
+    /// The stage's own work is reported as "process", writing as "encode".
+    /// </summary>
+    private static FlickerMeter Stream(string inputPath, string processedPath, string outPath, bool videoOut, FlowTemporal? flow,
+        Action<RestoreProgress> report, CancellationToken cancel)
+    {
+        var inputs = FrameSource.Open(inputPath);
+        var processed = FrameSource.Open(processedPath);
+        if (inputs.Width != processed.Width || inputs.Height != processed.Height)
+            throw new ReelException($"input frames are {inputs.Width}×{inputs.Height} but processed frames are {processed.Width}×{processed.Height}");
+        var names = new List<string>();
+        var meter = new FlickerMeter();
+        var clock = Stopwatch.StartNew();
+        var rates = new ProgressMeter(0, 0, RestoreStage.Process, RestoreStage.Encode);
+        long total = inputs.EstimatedCount ?? 0;
+        using IFrameSink sink = videoOut
+            ? new VideoSink(outPath, inputs.TimeBase, inputs.StreamSource, note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)))
+            : new FolderSink(outPath, names);
+        using var a = inputs.Read(PixelFormat.Rgb24).GetEnumerator();
+        using var b = processed.Read(PixelFormat.Rgb24).GetEnumerator();
+        var work = new Stopwatch();
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            bool moreInput = a.MoveNext(), moreProcessed = b.MoveNext();
+            if (!moreInput && !moreProcessed) break;
+            if (moreInput != moreProcessed)
+                throw new ReelException($"after {meter.Frames} frames the {(moreInput ? "processed" : "input")} sequence ended; input and processed frames must pair one to one");
+            var x = ImageIO.ToTensor(a.Current.Pixels, inputs.Width, inputs.Height, PixelFormat.Rgb24);
+            var p = ImageIO.ToTensor(b.Current.Pixels, processed.Width, processed.Height, PixelFormat.Rgb24);
+            work.Start();
+            var o = flow is null ? p : flow.Next(x, p);
+            work.Stop();
+            int done = meter.Frames + 1;
+            report(rates.Measure(new RestoreProgress(RestoreStage.Process, done, Math.Max(total, done), flow is null ? "copy" : "flow", clock.Elapsed)));
+            meter.Add(x, p, o);
+            names.Add(a.Current.Name);
+            sink.Write(o, a.Current.PtsNs);
+            report(rates.Measure(new RestoreProgress(RestoreStage.Encode, done, Math.Max(total, done), "", clock.Elapsed)));
+        }
+        sink.Complete();
+        if (flow is not null && meter.Frames > 0)
+            report(new RestoreProgress(RestoreStage.Note, 0, 0, string.Create(CultureInfo.InvariantCulture,
+                $"flow stage: {work.Elapsed.TotalSeconds:F1} s, {work.Elapsed.TotalSeconds / meter.Frames:F3} s per frame (decoding and encoding not counted)"), clock.Elapsed));
+        return meter;
     }
 
     /// <summary>The frames of a folder or a video with their names and times, and the source they came from.</summary>

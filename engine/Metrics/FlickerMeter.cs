@@ -3,13 +3,14 @@ using Reel.Engine.Tensors;
 namespace Reel.Engine.Metrics;
 
 /// <summary>
-/// <see cref="Flicker"/> and mean PSNR accumulated frame by frame as a sequence streams past, for
+/// <see cref="Flicker"/> and PSNR (of the mean squared error over frames, so a frame left exactly as
+/// processed does not make it infinite) accumulated frame by frame as a sequence streams past, for
 /// the processed and the stabilized frames at once, so no frame has to be kept.
 /// </summary>
 public sealed class FlickerMeter
 {
     private Tensor? _input, _processed, _output;
-    private double _before, _after, _psnr;
+    private double _before, _after, _mse;
     private long _elements;
     private int _frames;
 
@@ -21,7 +22,7 @@ public sealed class FlickerMeter
             _after += Flicker.StepSum(_output!, output, _input, input);
             _elements += output.Length;
         }
-        _psnr += ImageMetrics.Psnr(output, processed);
+        _mse += Math.Pow(10, -ImageMetrics.Psnr(output, processed) / 10);
         _frames++;
         (_input, _processed, _output) = (input, processed, output);
     }
@@ -29,5 +30,5 @@ public sealed class FlickerMeter
     public int Frames => _frames;
     public double FlickerBefore => _elements > 0 ? _before / _elements : double.NaN;
     public double FlickerAfter => _elements > 0 ? _after / _elements : double.NaN;
-    public double MeanPsnr => _frames > 0 ? _psnr / _frames : double.NaN;
+    public double MeanPsnr => _frames > 0 ? 10 * Math.Log10(_frames / _mse) : double.NaN;
 }

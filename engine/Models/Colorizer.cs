@@ -78,9 +78,10 @@ public sealed class Colorizer : IDisposable
     /// Raw L (N, 1, H, W) in [0, 100] → ab (N, 2, H, W): the official `eccv16` forward with the
     /// softmax taken at temperature <paramref name="temperature"/> (1 = the port exactly).
     /// H and W must be multiples of 8 so the three stride-2 convs and the ×2, ×4 upsamplings
-    /// return to the input size.
+    /// return to the input size. <paramref name="logits"/>, when given, replaces the 313 logits
+    /// (N, 313, H/4, W/4) before the annealed mean (temporal fusion of the distributions).
     /// </summary>
-    public Tensor Forward(Tensor l, float temperature = 1f)
+    public Tensor Forward(Tensor l, float temperature = 1f, Func<Tensor, Tensor>? logits = null)
     {
         var s = l.Shape;
         if (s.Rank != 4 || s.C != 1) throw new ReelException($"the colorizer takes the L channel as (N, 1, H, W), got {s}");
@@ -115,7 +116,7 @@ public sealed class Colorizer : IDisposable
                 _head = (temperature, s, Prepare(new AnnealedMeanOp(Bins, temperature), _centres), Prepare(new ResizeBilinearOp(s.H, s.W)));
             }
             var ab = _buffers[^1];
-            _head.Value.Mean.RunInto(ab, h);
+            _head.Value.Mean.RunInto(ab, logits is null ? h : logits(h));
             return _head.Value.Resize.Run(ab);
         }
     }

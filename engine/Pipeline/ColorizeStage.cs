@@ -33,9 +33,10 @@ public sealed class ColorizeStage
 
     /// <summary>
     /// (1, 3, H, W) sRGB in [0, 1] → (1, 3, H, W) colorized sRGB, every step on the stage's backend:
-    /// the result lives there (device memory on a GPU; the caller disposes it).
+    /// the result lives there (device memory on a GPU; the caller disposes it). <paramref name="logits"/>
+    /// may replace the net's logits before the annealed mean.
     /// </summary>
-    public Tensor Colorize(Tensor rgb, float temperature = DefaultTemperature)
+    public Tensor Colorize(Tensor rgb, float temperature = DefaultTemperature, Func<Tensor, Tensor>? logits = null)
     {
         var s = rgb.Shape;
         if (s.Rank != 4 || s.N != 1 || s.C != 3) throw new ArgumentException($"expected one RGB frame (1, 3, H, W), got {s}");
@@ -44,7 +45,7 @@ public sealed class ColorizeStage
         using var small = _backend.Execute(new ResizeBicubicOp(NetSize, NetSize), x);
         using var smallLab = _backend.Execute(new RgbToLabOp(), small);
         using var l = _backend.Execute(new SliceChannelsOp(0, 1), smallLab);
-        using var ab = _net.Forward(l, temperature);
+        using var ab = _net.Forward(l, temperature, logits);
         using var abFull = _backend.Execute(new ResizeBilinearOp(s.H, s.W), ab);
         using var lFull = _backend.Execute(new SliceChannelsOp(0, 1), lab);
         using var joined = _backend.Execute(new ConcatOp(), lFull, abFull);

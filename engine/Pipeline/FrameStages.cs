@@ -1,6 +1,7 @@
 using Reel.Engine.Backends;
 using Reel.Engine.Models;
 using Reel.Engine.Ops;
+using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Pipeline;
@@ -21,8 +22,13 @@ public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage
         _ => "decode",
     };
 
-    /// <summary>(1, C, H, W) frame in [0, 1] → host (1, 3, H, W) restored input and processed frames (the same tensor without a colorizer).</summary>
-    public (Tensor RestoredInput, Tensor Processed) Run(Tensor frame)
+    /// <summary>
+    /// (1, C, H, W) frame in [0, 1] → host (1, 3, H, W) restored input and processed frames (the same
+    /// tensor without a colorizer). With <paramref name="flow"/> (the flow-guided temporal stage of the
+    /// frame's shot) the restored input is tracked first, the colorizer's distributions are fused along
+    /// the flow when the stage fuses colours, and the processed frame comes back made consistent.
+    /// </summary>
+    public (Tensor RestoredInput, Tensor Processed) Run(Tensor frame, FlowTemporal? flow = null)
     {
         using var x = backend.Import(frame);
         using var denoised = denoiser?.Forward(x);
@@ -30,8 +36,11 @@ public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage
         var restored = clamped ?? x;
         using var rgb = restored.Shape.C == 3 ? null : backend.Execute(new ExpandChannelsOp(3), restored);
         var input = rgb ?? restored;
-        using var processed = colorize?.Colorize(input, temperature);
         var inputOnHost = input.ToHost();
-        return (inputOnHost, processed is null ? inputOnHost : processed.ToHost());
+        flow?.Track(inputOnHost);
+        var fuse = flow?.FuseLogits;
+        using var processed = colorize?.Colorize(input, fuse is null ? temperature : flow!.FusionTemperature, fuse);
+        var result = processed is null ? inputOnHost : processed.ToHost();
+        return (inputOnHost, flow is null ? result : flow.Stabilize(result));
     }
 }

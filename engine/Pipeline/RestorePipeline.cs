@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Reel.Engine.Backends;
 using Reel.Engine.Models;
+using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 
@@ -19,6 +20,12 @@ public sealed record RestoreOptions
     public bool Stabilize { get; init; } = true;
     /// <summary>Chroma mode by default: it left less flicker than RGB mode at a third of the time (README).</summary>
     public StabilizeOptions Prior { get; init; } = new() { Mode = StabilizeMode.Chroma };
+    /// <summary>Which temporal stage runs when <see cref="Stabilize"/> is on: the prior, or the flow-guided one (README has the table).</summary>
+    public TemporalMethod Temporal { get; init; } = TemporalMethod.Prior;
+    /// <summary>Settings of the flow-guided stage; chroma, as the prior's.</summary>
+    public FlowTemporalOptions Flow { get; init; } = new() { Mode = StabilizeMode.Chroma };
+    /// <summary>With the flow-guided stage and the colorizer: fuse the colorizer's distributions along the flow before the annealed mean.</summary>
+    public bool FuseColours { get; init; }
     /// <summary>Longest shot one prior trains on; longer shots are split. Also the most work an interruption can lose.</summary>
     public int MaxShotFrames { get; init; } = 300;
     public EncodeSettings Encode { get; init; } = new();
@@ -57,7 +64,8 @@ public static class RestorePipeline
     public static void Run(string input, string output, RestoreOptions options, IBackend backend,
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
-        if (options.Stabilize) StabilizeStage.Validate(options.Prior);
+        if (options.Stabilize && options.Temporal == TemporalMethod.Flow) options.Flow.Validate();
+        else if (options.Stabilize) StabilizeStage.Validate(options.Prior);
         var source = FrameSource.Open(input, options.FolderFrameRate);
         bool videoOut = CheckOutput(input, output);
         var memory = MemoryPlan.For(source.Width, source.Height, options);
@@ -120,7 +128,9 @@ public static class RestorePipeline
             ["denoiser"] = o.Denoiser is null ? "off" : Describe(o.DenoiserSource ?? "unnamed"),
             ["colorizer"] = o.Colorizer is null ? "off" : Describe(o.ColorizerSource ?? "unnamed"),
             ["temperature"] = o.Temperature.ToString("R", CultureInfo.InvariantCulture),
-            ["stabilize"] = !o.Stabilize ? "off" : string.Create(CultureInfo.InvariantCulture,
+            ["stabilize"] = !o.Stabilize ? "off" : o.Temporal == TemporalMethod.Flow ? string.Create(CultureInfo.InvariantCulture,
+                $"flow {o.Flow.Mode} lambda {o.Flow.Lambda:R} blend {o.Flow.Blend:R} iterations {o.Flow.Iterations} fusion {(o.FuseColours ? $"{o.Flow.FusionKeep:R} at T {o.Flow.FusionTemperature:R}" : "off")}")
+                : string.Create(CultureInfo.InvariantCulture,
                 $"{p.Mode} scale {p.ChromaScale} epochs {p.Epochs} irt {p.Irt} width {p.Width} lr {p.LearningRate:R} seed {p.Seed} coarse {p.CoarseToFine}"),
             ["max-shot-frames"] = o.MaxShotFrames.ToString(CultureInfo.InvariantCulture),
             ["encoder"] = $"{o.Encode.Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
@@ -135,7 +145,7 @@ public static class RestorePipeline
         var dropped = KeepSoundPieces(job, cancel);
         long total = source.EstimatedCount ?? 0;
         int skip = job.FramesDone;
-        var meter = options.Stabilize
+        var meter = options.Stabilize && options.Temporal == TemporalMethod.Prior
             ? new ProgressMeter(skip, options.Prior.Epochs, RestoreStage.Process, RestoreStage.Stabilize, RestoreStage.Encode)
             : new ProgressMeter(skip, 0, RestoreStage.Process, RestoreStage.Encode);
         void Report(RestoreProgress p, double? exactDone = null) => progress?.Invoke(meter.Measure(p, exactDone));

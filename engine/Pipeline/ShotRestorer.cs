@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Reel.Engine.Backends;
+using Reel.Engine.Temporal;
 using Reel.Engine.Video;
 
 namespace Reel.Engine.Pipeline;
@@ -37,6 +38,9 @@ internal sealed class ShotRestorer
     /// <summary>How frames are decoded for these stages: gray unless the denoiser takes RGB. The shot cuts are made on these frames.</summary>
     public PixelFormat Format { get; }
 
+    /// <summary>The temporal stage is the prior: a shot's frames wait in stores until it is trained on them.</summary>
+    private bool TrainsPrior => _options.Stabilize && _options.Temporal == TemporalMethod.Prior;
+
     /// <summary>How a restore with <paramref name="options"/> decodes its frames (see <see cref="Format"/>).</summary>
     public static PixelFormat FormatFor(RestoreOptions options) =>
         options.Denoiser is null || options.Denoiser.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
@@ -50,17 +54,17 @@ internal sealed class ShotRestorer
     /// <summary>Runs the networks on the next frame of <paramref name="shot"/>.</summary>
     public void Add(Shot shot, SourceFrame frame)
     {
-        var (restoredInput, processed) = _stages.Run(ImageIO.ToTensor(frame.Pixels, _source.Width, _source.Height, Format));
+        var (restoredInput, processed) = _stages.Run(ImageIO.ToTensor(frame.Pixels, _source.Width, _source.Height, Format), shot.Flow);
         long done = shot.Position + shot.Count + 1;
         // Reported before the frame is handed on: without the prior, Add encodes it, and that time is the encoder's.
-        Report(new RestoreProgress(RestoreStage.Process, done, Math.Max(_total, done), _stages.Description, _clock.Elapsed) { Shot = shot.Index + 1 });
+        Report(new RestoreProgress(RestoreStage.Process, done, Math.Max(_total, done), shot.Flow is null ? _stages.Description : _stages.Description + ", flow", _clock.Elapsed) { Shot = shot.Index + 1 });
         shot.Add(restoredInput, processed, frame.PtsNs, frame.Name);
     }
 
     /// <summary>Trains the shot's prior (seeded by the shot's index), writes its frames and hands the finished piece to <paramref name="keep"/>.</summary>
     public void Finish(Shot shot, Action<RestorePiece> keep)
     {
-        if (_options.Stabilize)
+        if (TrainsPrior)
         {
             int frames = shot.Count;
             long position = shot.Position;
@@ -98,6 +102,8 @@ internal sealed class ShotRestorer
             (_run, Index, Start, StartNs, Position, _file, _framesFolder) = (run, index, start, startNs, position, piecePath, framesFolder);
             if (piecePath is not null)
                 _sink = new VideoSink(piecePath, run._source.TimeBase, null, run._options.Encode, frameDurationNs: run._source.FrameDurationNs);
+            if (run._options.Stabilize && run._options.Temporal == TemporalMethod.Flow)
+                Flow = new FlowTemporal(run._options.Flow, run._backend, fuseColours: run._options.FuseColours && run._options.Colorizer is not null);
             // Full-size inputs and processed frames take 2/5 of the store each; the chroma copies the prior
             // trains on (a quarter of the size) get 1/10 each through its own budget (see Finish).
             Inputs = new FrameStore(run._memory.StoreBytes * 2 / 5);
@@ -114,12 +120,14 @@ internal sealed class ShotRestorer
         public int Count => _pts.Count;
         public FrameStore Inputs { get; }
         public FrameStore Processed { get; }
+        /// <summary>The shot's flow-guided temporal stage, when that is the temporal stage (it starts afresh with each shot).</summary>
+        public FlowTemporal? Flow { get; }
 
         internal void Add(Tensors.Tensor restoredInput, Tensors.Tensor processed, long ptsNs, string name)
         {
             _pts.Add(ptsNs);
             _names.Add(name);
-            if (!_run._options.Stabilize)
+            if (!_run.TrainsPrior)
             {
                 Write(_pts.Count - 1, processed);
                 return;

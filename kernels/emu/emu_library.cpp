@@ -8,6 +8,8 @@
 
 #include "../adam.cu"
 #include "../annealed_mean.cu"
+#include "../consistency.cu"
+#include "../dis.cu"
 #include "../epilogue.cu"
 #include "../irt.cu"
 #include "../lab.cu"
@@ -16,6 +18,7 @@
 #include "../reduce.cu"
 #include "../residual.cu"
 #include "../resize.cu"
+#include "../warp.cu"
 
 namespace {
 
@@ -78,6 +81,26 @@ const Entry kernels[] = {
     REEL_KERNEL(resize_bicubic_across_f32),
     REEL_KERNEL(resize_bicubic_down_f32),
     REEL_KERNEL(pad_reflect_f32),
+    REEL_KERNEL(dis_quantize_f32),
+    REEL_KERNEL(dis_area_resize_f32),
+    REEL_KERNEL(dis_sobel_f32),
+    REEL_KERNEL(dis_extend_f32),
+    REEL_KERNEL_WITH_BARRIERS(dis_structure_tensor_f32),
+    REEL_KERNEL_WITH_BARRIERS(dis_patch_search_f32),
+    REEL_KERNEL(dis_densify_f32),
+    REEL_KERNEL(dis_vr_prepare_f32),
+    REEL_KERNEL(dis_vr_derive_f32),
+    REEL_KERNEL(dis_vr_weights_f32),
+    REEL_KERNEL(dis_vr_assemble_f32),
+    REEL_KERNEL(dis_vr_sor_f32),
+    REEL_KERNEL(dis_vr_update_f32),
+    REEL_KERNEL(dis_upscale_f32),
+    REEL_KERNEL(warp_bilinear_f32),
+    REEL_KERNEL(flow_check_f32),
+    REEL_KERNEL(screened_poisson_setup_f32),
+    REEL_KERNEL(screened_poisson_sor_f32),
+    REEL_KERNEL(screened_poisson_finish_f32),
+    REEL_KERNEL(fuse_distributions_f32),
 };
 
 void copy_error(const std::string& text, char* error, int capacity) {

@@ -73,6 +73,11 @@ public class SelfTestTests(ITestOutputHelper output)
             "resize_bilinear_f32" => names.Contains("resize_bilinear.forward"),
             "resize_bilinear_backward_f32" => names.Contains("resize_bilinear.backward"),
             "resize_bicubic_across_f32" or "resize_bicubic_down_f32" => names.Contains("resize_bicubic.forward"),
+            _ when kernel.StartsWith("dis_", StringComparison.Ordinal) => names.Contains("optical_flow.forward"),
+            "warp_bilinear_f32" => names.Contains("warp.forward"),
+            "flow_check_f32" => names.Contains("flow_check.forward"),
+            _ when kernel.StartsWith("screened_poisson_", StringComparison.Ordinal) => names.Contains("screened_poisson.forward"),
+            "fuse_distributions_f32" => names.Contains("fuse_distributions.forward"),
             _ => false,
         };
 }

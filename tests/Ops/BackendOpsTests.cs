@@ -84,6 +84,16 @@ public class BackendOpsTests
             yield return new Case(new CropOp(h, w), new[] { new Shape(2, 3, 9, 12) }, seed++);
         foreach (var (inH, inW, outH, outW) in new[] { (64, 48, 16, 16), (37, 23, 9, 31), (5, 5, 20, 15), (1, 1, 4, 4), (30, 1, 7, 1) })
             yield return new Case(new ResizeBicubicOp(outH, outW), new[] { new Shape(2, 2, inH, inW) }, seed++);
+        foreach (var (op, n, h, w) in new[] { (OpticalFlowOp.Medium, 2, 24, 32), (OpticalFlowOp.Medium, 1, 41, 37), (OpticalFlowOp.Fast, 1, 64, 50) })
+            yield return new Case(op, new[] { new Shape(n, 1, h, w), new Shape(n, 1, h, w) }, seed++);
+        foreach (var (c, h, w) in new[] { (1, 1, 1), (3, 9, 11), (2, 17, 5) })
+            yield return new Case(new WarpOp(), new[] { new Shape(2, c, h, w), new Shape(2, 2, h, w) }, seed++);
+        foreach (var (h, w) in new[] { (1, 1), (13, 17) })
+            yield return new Case(new FlowCheckOp(), new[] { new Shape(2, 2, h, w), new Shape(2, 2, h, w) }, seed++);
+        foreach (var (op, c, h, w) in new[] { (new ScreenedPoissonOp(1f, 0.3f, 10), 3, 9, 11), (new ScreenedPoissonOp(0.5f, 0f, 4), 2, 1, 1), (new ScreenedPoissonOp(2f, 1f, 7, Robust: 0.4f), 1, 17, 23), (new ScreenedPoissonOp(1f, 0.3f, 5, Robust: 30f), 2, 8, 19) })
+            yield return new Case(op, new[] { new Shape(2, c, h, w), new Shape(2, c, h, w), new Shape(2, 1, h, w) }, seed++);
+        foreach (var (keep, t, bins, h, w) in new[] { (0.7f, 0.38f, 313, 5, 7), (1f, 1f, 4, 3, 3), (0f, 0.5f, 313, 1, 2) })
+            yield return new Case(new FuseDistributionsOp(keep, t), new[] { new Shape(2, bins, h, w), new Shape(2, bins, h, w), new Shape(2, 1, h, w) }, seed++);
         seed += 1000;
         foreach (var s in new[] { new Shape(1, 1, 1, 1), new Shape(2, 3, 5, 7), new Shape(1, 64, 17, 33) })
         {

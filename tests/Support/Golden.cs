@@ -17,6 +17,9 @@ public sealed class Golden
     /// <summary>Deep Video Prior U-Net forward, IRT gradients and Adam steps (dvp_golden.py).</summary>
     public static readonly Golden Dvp = new("dvp_golden.py", _ => Array.Empty<string>());
 
+    /// <summary>OpenCV's DIS flow on synthetic motions with their true flows (flow_golden.py).</summary>
+    public static readonly Golden Flow = new("flow_golden.py", _ => Array.Empty<string>());
+
     private const string MarkerName = "MARKER_os_system_ran";
     private readonly Lazy<string> _dir;
 

@@ -32,6 +32,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         Kernels = new CudaKernels(device);
         _convolutions = convolutions;
         Stream = device.CreateStream();
+        FlowKernels = new CudaFlowKernels(device, Stream);
         Pool = new DevicePool(device);
         _checkFlags = device.Allocate(CheckSlots * sizeof(int));
         device.Fill(_checkFlags.Ptr, 0, _checkFlags.Bytes, Stream);
@@ -72,6 +73,10 @@ public sealed class CudaBackend : IBackend, IDisposable
     public GpuStream Stream { get; }
 
     internal DevicePool Pool { get; }
+
+
+    /// <summary>The temporal kernels (optical flow, warp, screened Poisson, distribution fusion) on <see cref="Stream"/>.</summary>
+    public CudaFlowKernels FlowKernels { get; }
 
     public string Name => Device.ComputeCapability == 0 ? "cuda-emulated" : "cuda";
 

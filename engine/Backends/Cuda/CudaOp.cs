@@ -200,9 +200,54 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
                 backend.Pool.Return(tmp);
                 break;
             }
+            case OpticalFlowOp f:
+            {
+                var dis = new CudaDisFlow(backend.FlowKernels, f);
+                long plane = (long)o.H * o.W;
+                for (int n = 0; n < o.N; n++)
+                    dis.Compute(xp[0].Plus<float>(n * plane), xp[1].Plus<float>(n * plane), yp.Plus<float>(2 * n * plane), o.W, o.H);
+                break;
+            }
+            case WarpOp:
+                backend.FlowKernels.Warp(xp[0], xp[1], yp, o.N, o.C, o.H, o.W);
+                break;
+            case FlowCheckOp:
+                backend.FlowKernels.FlowCheck(xp[0], xp[1], yp, o.N, o.H, o.W);
+                break;
+            case ScreenedPoissonOp sp:
+                ScreenedPoisson(sp, xp, yp, o);
+                break;
+            case FuseDistributionsOp fd:
+                backend.FlowKernels.FuseDistributions(xp[0], xp[1], xp[2], yp, o.N, o.C, o.H * o.W, fd.Keep, fd.Temperature);
+                break;
             default:
                 throw new NotSupportedException($"{op.GetType().Name} on {backend.Name}");
         }
+    }
+
+    /// <summary>Cpu.ScreenedPoisson's sweeps, frame by frame, on the stream; scratch from the pool (stream order keeps it alive until the last sweep).</summary>
+    private void ScreenedPoisson(ScreenedPoissonOp op, DevicePtr[] x, DevicePtr y, Shape o)
+    {
+        var k = backend.FlowKernels;
+        long n = (long)o.H * o.W, padded = (long)(o.H + 2) * (o.W + 2);
+        var diagonal = backend.Pool.Rent(n * sizeof(float));
+        var rhs = backend.Pool.Rent(o.C * n * sizeof(float));
+        var d = backend.Pool.Rent(o.C * padded * sizeof(float));
+        for (int f = 0; f < o.N; f++)
+        {
+            var (p, t, c, of) = (x[0].Plus<float>(f * o.C * n), x[1].Plus<float>(f * o.C * n), x[2].Plus<float>(f * n), y.Plus<float>(f * o.C * n));
+            k.PoissonSetup(p, t, c, diagonal.Ptr, rhs.Ptr, o.C, o.H, o.W, op.Lambda, op.Blend, op.Robust);
+            backend.Device.Fill(d.Ptr, 0, o.C * padded * sizeof(float), backend.Stream);
+            for (int it = 0; it < op.Iterations; it++)
+            {
+                k.PoissonSor(diagonal.Ptr, rhs.Ptr, d.Ptr, o.C, o.H, o.W, red: true);
+                k.PoissonSor(diagonal.Ptr, rhs.Ptr, d.Ptr, o.C, o.H, o.W, red: false);
+            }
+            k.PoissonFinish(p, d.Ptr, of, o.C, o.H, o.W);
+        }
+        backend.Pool.Return(diagonal);
+        backend.Pool.Return(rhs);
+        backend.Pool.Return(d);
     }
 
     /// <summary>Frees the parameters it uploaded (views of device tensors free nothing).</summary>

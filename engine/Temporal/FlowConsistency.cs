@@ -1,0 +1,58 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Color;
+using Reel.Engine.Ops;
+using Reel.Engine.Pipeline;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Temporal;
+
+/// <summary>
+/// Blind temporal consistency in the gradient domain (Bonneel, Tompkin, Sunkavalli, Sun, Paris,
+/// Pfister 2015), one frame at a time: each output keeps the processed frame's spatial gradients and
+/// is pulled (screened Poisson, <see cref="ScreenedPoissonOp"/>) towards the previous output warped
+/// along the input's flow, where the flow passed its forward–backward check; occluded pixels and
+/// frames after a scene cut are not pulled. Low spatial frequencies, where per-frame processing
+/// flickers, follow the previous output, blended up to <see cref="FlowTemporalOptions.Blend"/> towards
+/// the processed frame where the two are close (<see cref="FlowTemporalOptions.Robust"/>), so flicker
+/// around one value averages out and a slow real change comes through, while a jump to another mode
+/// is not followed; fine detail comes from the processed frame. In chroma mode only Lab a, b go through the solve and the processed frame keeps
+/// its own L. Only the previous output is kept.
+/// </summary>
+public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backend)
+{
+    private readonly IPreparedOp _warp = backend.Prepare(new WarpOp());
+    /// <summary>Lab a and b span about 256 units; RGB 1.</summary>
+    private const float AbRange = 256f;
+
+    private readonly IPreparedOp _solve = backend.Prepare(new ScreenedPoissonOp(options.Lambda, options.Blend, options.Iterations,
+        options.Robust * (options.Mode == StabilizeMode.Chroma ? AbRange : 1f)));
+    private Tensor? _previous;
+
+    /// <summary>The consistent version of <paramref name="processed"/> (1, 3, H, W); no motion means nothing to follow.</summary>
+    public Tensor Next(Tensor processed, Motion? motion)
+    {
+        var rgb = FrameOps.ToRgb(processed);
+        Tensor? lab = options.Mode == StabilizeMode.Chroma ? Lab.FromRgb(rgb) : null;
+        var p = lab is null ? rgb : Chroma(lab);
+        var o = motion is null || _previous is null || !_previous.Shape.Equals(p.Shape)
+            ? p
+            : _solve.Run(p, _warp.Run(_previous, motion.Back), motion.Confidence);
+        _previous = o;
+        if (lab is null)
+        {
+            var clamped = o.Clone();
+            FrameOps.Clamp01(clamped);
+            return clamped;
+        }
+        int plane = rgb.Shape.H * rgb.Shape.W;
+        Array.Copy(o.Data, 0, lab.Data, plane, 2 * plane);
+        return Lab.ToRgb(lab);
+    }
+
+    /// <summary>The a, b planes of a (1, 3, H, W) Lab frame.</summary>
+    private static Tensor Chroma(Tensor lab)
+    {
+        int plane = lab.Shape.H * lab.Shape.W;
+        return new Tensor(new Shape(1, 2, lab.Shape.H, lab.Shape.W), lab.Data.AsSpan(plane, 2 * plane).ToArray());
+    }
+}

@@ -1,0 +1,37 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Ops;
+using Reel.Engine.Pipeline;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Temporal;
+
+/// <summary>
+/// The motion of a shot, frame by frame: DIS flow (medium preset) of the input's 8-bit luma from
+/// each frame to the previous one and back, and the forward–backward check between them, all on the
+/// backend. Only the previous frame's luma is kept. A scene cut (decided as the prior's shots are,
+/// by <see cref="ShotSplitter"/>) or the first frame gives no motion: nothing to follow.
+/// </summary>
+public sealed class MotionTracker(IBackend backend)
+{
+    private readonly IPreparedOp _flow = backend.Prepare(OpticalFlowOp.Medium);
+    private readonly IPreparedOp _check = backend.Prepare(new FlowCheckOp());
+    private readonly ShotSplitter _cuts = new();
+    private Tensor? _previous;
+
+    /// <summary>The next input frame (1, C, H, W) in [0, 1]; null at the first frame and at a scene cut.</summary>
+    public Motion? Next(Tensor input)
+    {
+        var rgb = FrameOps.ToRgb(input);
+        int smallest = OpticalFlowOp.PatchSize << OpticalFlowOp.Medium.FinestScale;
+        if (rgb.Shape.H < smallest || rgb.Shape.W < smallest)
+            throw new ReelException($"the flow-guided temporal stage needs frames of at least {smallest}×{smallest} pixels, got {rgb.Shape.W}×{rgb.Shape.H}");
+        bool cut = _cuts.StartsShot(rgb);
+        var gray = Gray8.FromRgb(rgb);
+        var previous = _previous;
+        _previous = gray;
+        if (previous is null || cut || !previous.Shape.Equals(gray.Shape)) return null;
+        var back = _flow.Run(gray, previous);
+        var forward = _flow.Run(previous, gray);
+        return new Motion(back, _check.Run(back, forward));
+    }
+}

@@ -1,0 +1,105 @@
+using Reel.Engine.Tensors;
+using Reel.Engine.Video;
+using Reel.Tests.Support;
+using Reel.Tests.Temporal;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>`--temporal flow` through the CLI: stabilize on folders and videos, restore with colour fusion, and what it refuses.</summary>
+public class TemporalFlowCliTests
+{
+    [Fact]
+    public void StabilizeWithFlowStreamsAFolderAndLowersTheFlicker()
+    {
+        var dir = TestPaths.NewTempDir();
+        string inDir = Path.Combine(dir, "in"), procDir = Path.Combine(dir, "proc"), outDir = Path.Combine(dir, "out");
+        Directory.CreateDirectory(inDir);
+        Directory.CreateDirectory(procDir);
+        var rng = new Random(8);
+        for (int t = 0; t < 6; t++)
+        {
+            var truth = FlowTemporalTests.Truth(t, 72, 40);
+            ImageIO.Write(Path.Combine(inDir, $"f{t}.png"), FlowTemporalTests.Gray(truth));
+            ImageIO.Write(Path.Combine(procDir, $"f{t}.png"), FlowTemporalTests.Unimodal(truth, t, rng));
+        }
+        var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--temporal", "flow");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(Enumerable.Range(0, 6).Select(t => $"f{t}.png"), Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
+        Assert.Contains("flow stage:", r.Stderr);
+        var line = r.Stderr.Split('\n').Single(l => l.StartsWith("flicker"));
+        var ratio = double.Parse(line.Split(", ")[1].Split('×')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(ratio < 0.8, line);
+    }
+
+    [Fact]
+    public void StabilizeWithFlowReadsAndWritesVideosKeepingAudio()
+    {
+        var dir = TestPaths.NewTempDir();
+        string input = Path.Combine(dir, "in.mp4"), processed = Path.Combine(dir, "proc.mp4"), output = Path.Combine(dir, "out.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[]
+        {
+            "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.8", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.8",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", input,
+        }, ReadOnlyMemory<byte>.Empty, input);
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[]
+        {
+            "-v", "error", "-i", input, "-vf", "eq=brightness='0.06*sin(9*t)'", "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", processed,
+        }, ReadOnlyMemory<byte>.Empty, processed);
+        var r = ReelProcess.Run("stabilize", "--input", input, "--processed", processed, "--output", output, "--temporal", "flow", "--mode", "chroma");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var info = VideoFile.Probe(output);
+        Assert.Equal((64, 48, 8), (info.Width, info.Height, info.FrameCount));
+        Assert.True(info.HasAudio, "the input's audio was not copied");
+    }
+
+    [Fact]
+    public void RestoreWithFlowAndFusedColoursGivesEveryFrameInColour()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 0.8);
+        var output = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run("restore", input, output, "--denoiser", TestPaths.SharedData("weights/kair_dncnn_25.pth"),
+            "--colorizer", Golden.Colorizer.File("eccv16.pth"), "--temporal", "flow", "--fuse-colors", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var (inInfo, outInfo) = (VideoFile.Probe(input), VideoFile.Probe(output));
+        Assert.Equal((inInfo.Width, inInfo.Height, inInfo.FrameCount), (outInfo.Width, outInfo.Height, outInfo.FrameCount));
+        Assert.True(outInfo.HasAudio, "audio was not kept");
+        foreach (var frame in VideoFile.ReadFrames(output, outInfo))
+        {
+            int coloured = 0;
+            for (int i = 0; i < frame.Pixels.Length; i += 3)
+                if (Math.Abs(frame.Pixels[i] - frame.Pixels[i + 1]) > 4 || Math.Abs(frame.Pixels[i + 1] - frame.Pixels[i + 2]) > 4) coloured++;
+            Assert.True(coloured > frame.Pixels.Length / 6, $"only {coloured} coloured pixels");
+        }
+    }
+
+    [Theory]
+    [InlineData("fuse-without-flow")]
+    [InlineData("bad-blend")]
+    [InlineData("tiny-frames")]
+    public void BadTemporalSettingsGiveOneLine(string kind)
+    {
+        var dir = TestPaths.NewTempDir();
+        string inDir = Path.Combine(dir, "in"), procDir = Path.Combine(dir, "proc");
+        Directory.CreateDirectory(inDir);
+        Directory.CreateDirectory(procDir);
+        int size = kind == "tiny-frames" ? 12 : 32;
+        for (int t = 0; t < 2; t++)
+        {
+            var f = new Tensor(new Shape(1, 1, size, size));
+            for (int i = 0; i < f.Length; i++) f.Data[i] = (i * 7 + t) % 50 / 50f;
+            ImageIO.Write(Path.Combine(inDir, $"{t}.png"), f);
+            ImageIO.Write(Path.Combine(procDir, $"{t}.png"), f);
+        }
+        var args = kind switch
+        {
+            "fuse-without-flow" => new[] { "restore", inDir, Path.Combine(dir, "out"), "--no-denoise", "--no-colorize", "--fuse-colors" },
+            "bad-blend" => new[] { "stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "out"), "--temporal", "flow", "--flow-blend", "2" },
+            _ => new[] { "stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "out"), "--temporal", "flow" },
+        };
+        var r = ReelProcess.Run(args);
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("reel: error:", r.Stderr.Trim().Split('\n')[^1]);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")), "a failed run left its output");
+    }
+}
