@@ -37,31 +37,15 @@ public sealed class ReferenceBackend : IBackend
                 case AnnealedMeanOp m: AnnealedMean(m, x[0], Parameters[0], y); break;
                 case MaxPool2dOp p: MaxPool(p, x[0], y); break;
                 case ConcatOp:
-                    for (int n = 0; n < y.Shape.N; n++)
-                    for (int c = 0; c < y.Shape.C; c++)
-                    for (int i = 0; i < y.Shape.H; i++)
-                    for (int j = 0; j < y.Shape.W; j++)
-                        y.At(n, c, i, j) = c < x[0].Shape.C ? x[0].At(n, c, i, j) : x[1].At(n, c - x[0].Shape.C, i, j);
+                    Fill(y, (n, c, i, j) => c < x[0].Shape.C ? x[0].At(n, c, i, j) : x[1].At(n, c - x[0].Shape.C, i, j));
                     break;
                 case ReluOp: Map(x[0], y, v => Math.Max(v, 0f)); break;
                 case ClampOp cl: Map(x[0], y, v => Math.Min(Math.Max(v, cl.Min), cl.Max)); break;
                 case SubtractOp:
                     for (int i = 0; i < y.Length; i++) y.Data[i] = x[0].Data[i] - x[1].Data[i];
                     break;
-                case AddOp a:
-                    for (int n = 0; n < y.Shape.N; n++)
-                    for (int c = 0; c < y.Shape.C; c++)
-                    for (int i = 0; i < y.Shape.H; i++)
-                    for (int j = 0; j < y.Shape.W; j++)
-                        y.At(n, c, i, j) = x[0].At(n, c, i, j) + x[1].At(n, c + a.SecondChannelOffset, i, j);
-                    break;
-                case SliceChannelsOp sl:
-                    for (int n = 0; n < y.Shape.N; n++)
-                    for (int c = 0; c < y.Shape.C; c++)
-                    for (int i = 0; i < y.Shape.H; i++)
-                    for (int j = 0; j < y.Shape.W; j++)
-                        y.At(n, c, i, j) = x[0].At(n, c + sl.Start, i, j);
-                    break;
+                case AddOp a: Fill(y, (n, c, i, j) => x[0].At(n, c, i, j) + x[1].At(n, c + a.SecondChannelOffset, i, j)); break;
+                case SliceChannelsOp sl: Fill(y, (n, c, i, j) => x[0].At(n, c + sl.Start, i, j)); break;
                 case Conv2dBackwardDataOp d: ConvBackwardData(d.Forward, x[0], Parameters[0], y); break;
                 case Conv2dBackwardWeightOp w: ConvBackwardWeight(w.Forward, x[0], x[1], y); break;
                 case Conv2dBackwardBiasOp: BiasBackward(x[0], y); break;
@@ -73,27 +57,9 @@ public sealed class ReferenceBackend : IBackend
                 case AdamStepOp adam: AdamStep(adam, x[0], x[1], x[2], x[3], y); break;
                 case RgbToLabOp: MapPixels(x[0], y, Color.Lab.FromRgb); break;
                 case LabToRgbOp: MapPixels(x[0], y, Color.Lab.ToRgb); break;
-                case ExpandChannelsOp:
-                    for (int n = 0; n < y.Shape.N; n++)
-                    for (int c = 0; c < y.Shape.C; c++)
-                    for (int i = 0; i < y.Shape.H; i++)
-                    for (int j = 0; j < y.Shape.W; j++)
-                        y.At(n, c, i, j) = x[0].At(n, 0, i, j);
-                    break;
-                case PadReflectOp:
-                    for (int n = 0; n < y.Shape.N; n++)
-                    for (int c = 0; c < y.Shape.C; c++)
-                    for (int i = 0; i < y.Shape.H; i++)
-                    for (int j = 0; j < y.Shape.W; j++)
-                        y.At(n, c, i, j) = x[0].At(n, c, Mirror(i, x[0].Shape.H), Mirror(j, x[0].Shape.W));
-                    break;
-                case CropOp:
-                    for (int n = 0; n < y.Shape.N; n++)
-                    for (int c = 0; c < y.Shape.C; c++)
-                    for (int i = 0; i < y.Shape.H; i++)
-                    for (int j = 0; j < y.Shape.W; j++)
-                        y.At(n, c, i, j) = x[0].At(n, c, i, j);
-                    break;
+                case ExpandChannelsOp: Fill(y, (n, c, i, j) => x[0].At(n, 0, i, j)); break;
+                case PadReflectOp: Fill(y, (n, c, i, j) => x[0].At(n, c, Mirror(i, x[0].Shape.H), Mirror(j, x[0].Shape.W))); break;
+                case CropOp: Fill(y, (n, c, i, j) => x[0].At(n, c, i, j)); break;
                 case ResizeBicubicOp b: ResizeBicubic(b, x[0], y); break;
                 default: throw new NotSupportedException($"{Op.GetType().Name} on {ReferenceBackend.Instance.Name}");
             }
@@ -321,6 +287,16 @@ public sealed class ReferenceBackend : IBackend
                 y.At(n, c, o, col) = (float)Math.Clamp(acc, 0, 1);
             }
         }
+    }
+
+    /// <summary>y[n, c, i, j] = f(n, c, i, j) for every element of an NCHW tensor.</summary>
+    private static void Fill(Tensor y, Func<int, int, int, int, float> f)
+    {
+        for (int n = 0; n < y.Shape.N; n++)
+        for (int c = 0; c < y.Shape.C; c++)
+        for (int i = 0; i < y.Shape.H; i++)
+        for (int j = 0; j < y.Shape.W; j++)
+            y.At(n, c, i, j) = f(n, c, i, j);
     }
 
     private static void Zip(Tensor a, Tensor b, Tensor y, Func<float, float, float> f)

@@ -70,8 +70,8 @@ public sealed class PlanCache<TKey, TPlan> where TKey : notnull
     }
 }
 
-/// <summary>The key of a conv plan: the op (with all its parameters) and the input shape and precision.</summary>
-public readonly record struct ConvolutionKey(Op Op, Shape Input, bool Half);
+/// <summary>The key of a conv plan: the op (with all its parameters), the input shape, and whether the operands are bfloat16.</summary>
+public readonly record struct ConvolutionKey(Op Op, Shape Input, bool Bf16);
 
 /// <summary>
 /// Convolutions (forward and the two gradients) and pooling on device memory. <see cref="CudnnConvolutions"/> is the GPU one;

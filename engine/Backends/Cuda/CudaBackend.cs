@@ -25,6 +25,9 @@ public sealed class CudaBackend : IBackend, IDisposable
     private readonly DeviceBuffer _checkFlags;
     private readonly List<string> _pendingChecks = new();
     private int _stagedCopies, _transfers;
+    private readonly PinnedBuffer?[] _staging = new PinnedBuffer?[2];
+    private readonly GpuEvent[] _staged;
+    private int _nextStaging;
 
     public CudaBackend(IGpuDevice device, IConvolutionEngine? convolutions)
     {
@@ -35,6 +38,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         FlowKernels = new CudaFlowKernels(device, Stream);
         Pool = new DevicePool(device);
         _checkFlags = device.Allocate(CheckSlots * sizeof(int));
+        _staged = new[] { device.CreateEvent(), device.CreateEvent() };
         device.Fill(_checkFlags.Ptr, 0, _checkFlags.Bytes, Stream);
     }
 
@@ -127,13 +131,27 @@ public sealed class CudaBackend : IBackend, IDisposable
         return new Tensor(shape, storage);
     }
 
-    /// <summary>A view of <paramref name="t"/> for a host or this device's tensor that lives here; an upload otherwise.</summary>
+    /// <summary>
+    /// A view of <paramref name="t"/> when it lives here; otherwise an upload through a page-locked
+    /// staging buffer, so the copy is asynchronous and runs at full bus speed while the host goes on
+    /// queueing work (two buffers in turn; a buffer is refilled once its previous copy is done).
+    /// </summary>
     public unsafe Tensor Import(Tensor t)
     {
         if (t.Storage is CudaStorage s && s.Owner == this) return new Tensor(t.Shape, CudaStorage.View(this, s.Ptr));
         var host = t.ToHost();
         var y = Allocate(t.Shape);
-        fixed (float* p = host.Data) Device.CopyToDevice(PtrOf(y), p, Bytes(t.Shape), Stream);
+        long bytes = Bytes(t.Shape);
+        int slot = _nextStaging++ % _staging.Length;
+        Device.WaitHost(_staged[slot]);
+        if (_staging[slot] is not { } pinned || pinned.Bytes < bytes)
+        {
+            _staging[slot]?.Dispose();
+            _staging[slot] = pinned = Device.AllocatePinned(bytes);
+        }
+        host.Data.AsSpan(0, host.Length).CopyTo(pinned.As<float>());
+        Device.CopyToDevice(PtrOf(y), (void*)pinned.Address, bytes, Stream);
+        Device.Record(_staged[slot], Stream);
         Interlocked.Increment(ref _transfers);
         return y;
     }
@@ -204,6 +222,8 @@ public sealed class CudaBackend : IBackend, IDisposable
         _convolutions?.Dispose();
         Pool.Dispose();
         _checkFlags.Dispose();
+        foreach (var b in _staging) b?.Dispose();
+        foreach (var e in _staged) e.Dispose();
         Stream.Dispose();
         Device.Dispose();
     }

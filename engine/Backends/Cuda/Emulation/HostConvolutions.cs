@@ -6,15 +6,14 @@ namespace Reel.Engine.Backends.Cuda.Emulation;
 /// <summary>
 /// Convolutions for the emulated device, computed by a CPU backend on the emulator's memory
 /// (which is host memory) in stream order. It stands where cuDNN stands so the GPU pipeline's
-/// orchestration — buffers, tiles, graphs, streams — runs in tests; it says nothing about cuDNN.
+/// orchestration — buffers, tiles, graphs, streams, training — runs in tests; it says nothing about cuDNN.
 /// </summary>
 public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu) : IConvolutionEngine
 {
     public string Name => $"host convolutions ({cpu.Name})";
     public Precision Precision => Precision.Fp32;
-    public int Calls { get; private set; }
 
-    public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or MaxPool2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp;
+    public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp;
 
     public void Prepare(Op op, Shape input) => Prepared++;
 
@@ -36,7 +35,6 @@ public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu)
     {
         device.EnqueueHost(() =>
         {
-            Calls++;
             var activations = new[] { first }.Concat(more).Select(a => Read(a.Ptr, a.Shape)).ToArray();
             using var prepared = cpu.Prepare(op, parameters.Select(p => Read(p.Ptr, p.Shape)).ToArray());
             var result = prepared.Run(activations);
