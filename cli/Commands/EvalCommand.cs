@@ -30,17 +30,9 @@ public static class EvalCommand
             PrintTable(report, model, s);
             if (r.GetValue(json))
             {
-                var obj = new
-                {
-                    mean_psnr = Math.Round(report.MeanPsnr, 4),
-                    mean_ssim = Math.Round(report.MeanSsim, 5),
-                    images = report.Images.Count,
-                    sigma = s,
-                    seed = r.GetValue(seed),
-                    depth = model.Depth,
-                    seconds = Math.Round(report.Seconds, 2),
-                };
-                Console.Out.WriteLine(JsonSerializer.Serialize(obj));
+                var summary = new EvalSummary(Math.Round(report.MeanPsnr, 4), Math.Round(report.MeanSsim, 5), report.Images.Count,
+                    s, r.GetValue(seed), model.Depth, Math.Round(report.Seconds, 2));
+                Console.Out.WriteLine(JsonSerializer.Serialize(summary, CliJson.Output.EvalSummary));
             }
             return 0;
         }));

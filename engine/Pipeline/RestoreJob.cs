@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Reel.Engine.Pipeline;
 
@@ -17,7 +16,6 @@ public sealed record RestorePiece(int Start, int End, long StartNs, string? File
 public sealed class RestoreJob
 {
     private const string StateFile = "job.json";
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
     private readonly List<RestorePiece> _pieces;
     private readonly SortedDictionary<string, string> _settings;
 
@@ -84,13 +82,13 @@ public sealed class RestoreJob
     }
 
     private void Save() => TempFile.WriteAtomically(Path.Combine(Folder, StateFile),
-        tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(new State(1, _settings, _pieces), Json)));
+        tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(new State(1, _settings, _pieces), EngineJson.Default.State)));
 
     private static State Load(string path)
     {
         try
         {
-            var state = JsonSerializer.Deserialize<State>(File.ReadAllText(path), Json);
+            var state = JsonSerializer.Deserialize(File.ReadAllText(path), EngineJson.Default.State);
             if (state is not { Version: 1, Settings: not null, Pieces: not null })
                 throw new ReelException($"{path} is not a restore record this version of reel understands; delete its folder to start over");
             int expected = 0;
@@ -108,5 +106,5 @@ public sealed class RestoreJob
         }
     }
 
-    private sealed record State(int Version, IDictionary<string, string> Settings, IReadOnlyList<RestorePiece> Pieces);
+    internal sealed record State(int Version, IDictionary<string, string> Settings, IReadOnlyList<RestorePiece> Pieces);
 }
