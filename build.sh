@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI:
-#   ./build.sh test   install what is missing, build everything, run every test (xunit + ctest)
-#   ./build.sh demo   install, build, and restore a demo clip it makes (reel restore; see README)
+#   ./build.sh test      install what is missing, build everything, run every test (xunit + ctest,
+#                        and the end-to-end restore tests again on the NativeAOT reel)
+#   ./build.sh demo      install, build, and restore a few seconds of a real clip (reel restore; see README)
+#   ./build.sh publish   the native artifacts, no .NET needed to run them: out/publish/reel,
+#                        out/publish/libreel.so and out/publish/reel.h
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 SHARED=${REEL_SHARED:-$ROOT/../shared}
 
-APT_PACKAGES=(ffmpeg python3-torch python3-numpy python3-skimage python3-opencv cmake g++)
+APT_PACKAGES=(ffmpeg python3-torch python3-numpy python3-skimage python3-opencv cmake g++ pkgconf)
 
 install() {
   local missing=()
@@ -63,10 +66,30 @@ install_cuda_compilers() {
   "$CUDA_DIR/usr/bin/ptxas" --version >/dev/null
 }
 
-build() {
+build_managed() {
   dotnet build Engine.sln -c Release --nologo -v q --no-restore
+}
+
+# CMake drives the NativeAOT builds (dotnet publish: build/publish/reel and libreel.so, a few
+# minutes each the first time) and builds the C tests and the kernels' CPU emulation.
+build_native() {
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j 2 >/dev/null
+}
+
+publish() {
+  build_native
+  mkdir -p out/publish
+  cp build/publish/reel build/publish/libreel.so engine/native/include/reel.h out/publish/
+  ls -l out/publish
+}
+
+# "Passed!  - Failed: 0, Passed: 12, Skipped: 0, …" of a dotnet test log → "passed failed skipped".
+xunit_counts() {
+  local summary
+  summary=$(grep -E '(Passed|Failed)! +- +Failed:' "$1" | tail -1 || true)
+  [ -n "$summary" ] || return 0
+  echo "$(sed -n 's/.*Passed: *\([0-9]*\),.*/\1/p' <<<"$summary") $(sed -n 's/.*Failed: *\([0-9]*\),.*/\1/p' <<<"$summary") $(sed -n 's/.*Skipped: *\([0-9]*\),.*/\1/p' <<<"$summary")"
 }
 
 run_tests() {
@@ -81,14 +104,18 @@ run_tests() {
   c_failed=${c_failed:-0}
   c_total=${c_total:-0}
   dotnet test tests -c Release --no-build --nologo 2>&1 | tee "$log" || status=1
-  local summary passed failed skipped
-  summary=$(grep -E '(Passed|Failed)! +- +Failed:' "$log" | tail -1 || true)
-  failed=$(sed -n 's/.*Failed: *\([0-9]*\),.*/\1/p' <<<"$summary")
-  passed=$(sed -n 's/.*Passed: *\([0-9]*\),.*/\1/p' <<<"$summary")
-  skipped=$(sed -n 's/.*Skipped: *\([0-9]*\),.*/\1/p' <<<"$summary")
-  rm -f "$log"
+  local passed failed skipped
+  read -r passed failed skipped < <(xunit_counts "$log") || true
   if [ -z "$passed" ]; then echo "error: no xunit summary found"; exit 1; fi
-  echo "tests: $((passed + c_total - c_failed)) passed, $((failed + c_failed)) failed, ${skipped:-0} skipped"
+  # The end-to-end restore tests once more, on the NativeAOT executable (REEL_CLI, see tests/Support/ReelProcess.cs).
+  echo "end-to-end restore tests on the NativeAOT reel (build/publish/reel):"
+  REEL_CLI="$ROOT/build/publish/reel" dotnet test tests -c Release --no-build --nologo \
+    --filter "FullyQualifiedName~Reel.Tests.Cli.RestoreTests|FullyQualifiedName~Reel.Tests.Cli.SideBySideTests" 2>&1 | tee "$log" || status=1
+  local aot_passed aot_failed aot_skipped
+  read -r aot_passed aot_failed aot_skipped < <(xunit_counts "$log") || true
+  if [ -z "$aot_passed" ]; then echo "error: no xunit summary found for the NativeAOT run"; exit 1; fi
+  rm -f "$log"
+  echo "tests: $((passed + aot_passed + c_total - c_failed)) passed, $((failed + aot_failed + c_failed)) failed, $((skipped + aot_skipped)) skipped"
   return $status
 }
 
@@ -119,7 +146,8 @@ demo() {
 }
 
 case "${1:-}" in
-  test) install; build; run_tests ;;
-  demo) install; build; demo ;;
-  *) echo "usage: ./build.sh test|demo"; exit 2 ;;
+  test) install; build_managed; build_native; run_tests ;;
+  demo) install; build_managed; demo ;;
+  publish) install; publish ;;
+  *) echo "usage: ./build.sh test|demo|publish"; exit 2 ;;
 esac
