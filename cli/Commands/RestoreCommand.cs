@@ -41,8 +41,9 @@ public static class RestoreCommand
             DefaultValueFactory = _ => 300,
         };
         var fps = new Option<string>("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
+        var sideBySide = new Option<string?>("--side-by-side") { Description = "Also write FILE (.mp4, .mkv): the input left, the restored video right, frame for frame and as long, for review" };
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept.")
-            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, progress.Progress, progress.NoProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps };
+            { input, output, denoiser, colorizer, epochs, device, noDenoise, noColorize, noStabilize, noIrt, progress.Progress, progress.NoProgress, temperature, memory, resume, encoder, crf, preset, maxShot, fps, sideBySide };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -50,6 +51,8 @@ public static class RestoreCommand
             if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ReelException("output would overwrite the input; choose another path");
             if (r.GetValue(maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(maxShot)}");
             if (r.GetValue(epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(epochs)}");
+            string? review = r.GetValue(sideBySide);
+            if (review is not null) SideBySide.Check(inPath, outPath, review);
             var mode = progress.Resolve(r);
             if (!r.GetValue(noStabilize) && !r.GetValue(noIrt) && r.GetValue(epochs) <= StabilizeStage.IrtInitEpochs)
                 throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
@@ -82,6 +85,11 @@ public static class RestoreCommand
 
             RunSequence(inPath, outPath, options, backend, mode, cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
+            if (review is not null)
+            {
+                SideBySide.Write(inPath, outPath, review, options.Encode);
+                Console.Error.WriteLine($"side by side: {review} (input | restored)");
+            }
             return 0;
         }, cancel, () => WhatIsKept(r.GetValue(output)!))));
         return cmd;
