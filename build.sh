@@ -121,10 +121,14 @@ run_tests() {
 
 demo() {
   local reel="dotnet cli/bin/Release/net10.0/reel.dll"
+  local clip="$SHARED/data/video/goat-colorization-input"
+  [ -d "$clip" ] || { echo "error: $clip is missing: the shared/ folder must sit beside the repository"; exit 1; }
   mkdir -p out
-  # A short demo clip made here: ffmpeg's test source, gray, with film-like noise, and a tone.
-  ffmpeg -v error -y -f lavfi -i "testsrc2=size=160x96:rate=8:duration=2" -f lavfi -i "sine=frequency=330:duration=2" \
-    -vf "format=gray,noise=alls=25:allf=t" -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest out/demo-in.mp4
+  # Three seconds of a real clip (90 gray frames of a goat, 428×240) made into old footage: every
+  # third frame (10 fps), 256 pixels wide, gray, with film-like grain, and a tone for sound.
+  ffmpeg -v error -y -framerate 10 -i "$clip/%05d.jpg" -f lavfi -i "sine=frequency=330:duration=3" \
+    -vf "select='not(mod(n\,3))',setpts=N/(10*TB),scale=256:-2,format=gray,noise=alls=20:allf=t,format=gray" \
+    -t 3 -c:v libx264 -pix_fmt yuv420p -c:a aac out/demo-in.mp4
   local args=()
   # Official weights come from the cache (REEL_WEIGHTS or ~/.cache/reel/weights), fetched when missing.
   if ! $reel weights fetch dncnn_gray_blind; then
@@ -140,9 +144,10 @@ demo() {
     echo "         (see 'reel weights list' for its URL) into $($reel weights list | awk -F'\t' '$1=="colorizer"{print $3}' | xargs dirname)"
     args+=(--no-colorize)
   fi
-  # A few plain-L1 epochs keep the demo to a couple of minutes on two cores; real runs use the defaults.
-  $reel restore out/demo-in.mp4 out/demo-restored.mp4 --epochs 12 --no-irt --no-progress "${args[@]}"
-  echo "wrote out/demo-in.mp4 (noisy gray input) and out/demo-restored.mp4"
+  # A few plain-L1 epochs keep the demo to a few minutes on two cores; real runs use the defaults.
+  $reel restore out/demo-in.mp4 out/demo-restored.mp4 --epochs 8 --no-irt --no-progress \
+    --side-by-side out/demo-side-by-side.mp4 "${args[@]}"
+  echo "wrote out/demo-in.mp4 (noisy gray input), out/demo-restored.mp4 and out/demo-side-by-side.mp4 (input | restored)"
 }
 
 case "${1:-}" in
