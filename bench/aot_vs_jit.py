@@ -3,9 +3,10 @@
 Models as bench/compare.py: DnCNN-B gray forward, the ECCV16 colorizer forward, one Deep Video
 Prior U-Net training step, at 256×256 on random weights. Rounds alternate the two builds (and
 which goes first) so load from other processes hits both; each build's median is over all its
-timed runs. The JIT runs twice per round where the CPU has AVX-512: as it comes (AVX-512
-kernels) and with DOTNET_EnableAVX512F=0 (the AVX2 kernels, the ones the x86-64-v3 AOT build
-runs). Prints model, JIT ms, AOT ms, AOT/JIT.
+timed runs, and its minimum, which other processes disturb least on a shared machine. The JIT
+runs twice per round where the CPU has AVX-512: as it comes (AVX-512 kernels) and with
+DOTNET_EnableAVX512F=0 (the AVX2 kernels, the ones the x86-64-v3 AOT build runs). Prints per
+model the JIT and AOT medians and minima and AOT/JIT of each.
 
 Run from the repository root after `dotnet build Engine.sln -c Release` and `cmake --build build`:
     python3 bench/aot_vs_jit.py [--rounds 3] [--runs 5] [--models dncnn,colorizer,unet] [--size 256]
@@ -52,18 +53,18 @@ def main():
             for name in order:
                 command, env = builds[name]
                 times[name] += bench(command, model, a.size, a.runs, env)
-        medians = {name: statistics.median(t) for name, t in times.items()}
-        rows.append((model, medians))
-        print(f"{model}: " + ", ".join(f"{n} {m:.1f} ms" for n, m in medians.items()), flush=True)
+        stats = {name: (statistics.median(t), min(t)) for name, t in times.items()}
+        rows.append((model, stats))
+        print(f"{model}: " + ", ".join(f"{n} median {m:.1f} ms, min {lo:.1f} ms" for n, (m, lo) in stats.items()), flush=True)
     print()
-    header = "| model | JIT ms | AOT ms | AOT/JIT |" + (" JIT AVX2 ms | AOT/JIT AVX2 |" if avx512 else "")
-    print(header)
-    print("|---|---|---|---|" + ("---|---|" if avx512 else ""))
+    others = [n for n in builds if n != "aot"]
+    print("| model | " + " | ".join(f"{n.upper()} ms (median / min)" for n in builds) + " | "
+          + " | ".join(f"AOT/{n.upper()} (median / min)" for n in others) + " |")
+    print("|---|" + "---|" * (len(builds) + len(others)))
     for model, m in rows:
-        line = f"| {model} {a.size}² | {m['jit']:.1f} | {m['aot']:.1f} | {m['aot'] / m['jit']:.2f} |"
-        if avx512:
-            line += f" {m['jit-avx2']:.1f} | {m['aot'] / m['jit-avx2']:.2f} |"
-        print(line)
+        cells = [f"{m[n][0]:.0f} / {m[n][1]:.0f}" for n in builds]
+        cells += [f"{m['aot'][0] / m[n][0]:.2f} / {m['aot'][1] / m[n][1]:.2f}" for n in others]
+        print(f"| {model} {a.size}² | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
