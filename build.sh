@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI:
-#   ./build.sh test   install what is missing, build everything, run every test (xunit + ctest)
-#   ./build.sh demo   install, build, and restore a demo clip it makes (reel restore; see README)
+#   ./build.sh test      install what is missing, build everything, run every test (xunit + ctest,
+#                        and the end-to-end restore tests again on the NativeAOT reel)
+#   ./build.sh demo      install, build, and restore a few seconds of a real clip (reel restore; see README)
+#   ./build.sh publish   the native artifacts, no .NET needed to run them: out/publish/reel,
+#                        out/publish/libreel.so and out/publish/reel.h
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 SHARED=${REEL_SHARED:-$ROOT/../shared}
 
-APT_PACKAGES=(ffmpeg python3-torch python3-numpy python3-skimage python3-opencv cmake g++)
+APT_PACKAGES=(ffmpeg python3-torch python3-numpy python3-skimage python3-opencv cmake g++ pkgconf)
 
 install() {
   local missing=()
@@ -63,10 +66,30 @@ install_cuda_compilers() {
   "$CUDA_DIR/usr/bin/ptxas" --version >/dev/null
 }
 
-build() {
+build_managed() {
   dotnet build Engine.sln -c Release --nologo -v q --no-restore
+}
+
+# CMake drives the NativeAOT builds (dotnet publish: build/publish/reel and libreel.so, a few
+# minutes each the first time) and builds the C tests and the kernels' CPU emulation.
+build_native() {
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j 2 >/dev/null
+}
+
+publish() {
+  build_native
+  mkdir -p out/publish
+  cp build/publish/reel build/publish/libreel.so engine/native/include/reel.h out/publish/
+  ls -l out/publish
+}
+
+# "Passed!  - Failed: 0, Passed: 12, Skipped: 0, …" of a dotnet test log → "passed failed skipped".
+xunit_counts() {
+  local summary
+  summary=$(grep -E '(Passed|Failed)! +- +Failed:' "$1" | tail -1 || true)
+  [ -n "$summary" ] || return 0
+  echo "$(sed -n 's/.*Passed: *\([0-9]*\),.*/\1/p' <<<"$summary") $(sed -n 's/.*Failed: *\([0-9]*\),.*/\1/p' <<<"$summary") $(sed -n 's/.*Skipped: *\([0-9]*\),.*/\1/p' <<<"$summary")"
 }
 
 run_tests() {
@@ -81,23 +104,31 @@ run_tests() {
   c_failed=${c_failed:-0}
   c_total=${c_total:-0}
   dotnet test tests -c Release --no-build --nologo 2>&1 | tee "$log" || status=1
-  local summary passed failed skipped
-  summary=$(grep -E '(Passed|Failed)! +- +Failed:' "$log" | tail -1 || true)
-  failed=$(sed -n 's/.*Failed: *\([0-9]*\),.*/\1/p' <<<"$summary")
-  passed=$(sed -n 's/.*Passed: *\([0-9]*\),.*/\1/p' <<<"$summary")
-  skipped=$(sed -n 's/.*Skipped: *\([0-9]*\),.*/\1/p' <<<"$summary")
-  rm -f "$log"
+  local passed failed skipped
+  read -r passed failed skipped < <(xunit_counts "$log") || true
   if [ -z "$passed" ]; then echo "error: no xunit summary found"; exit 1; fi
-  echo "tests: $((passed + c_total - c_failed)) passed, $((failed + c_failed)) failed, ${skipped:-0} skipped"
+  # The end-to-end restore tests once more, on the NativeAOT executable (REEL_CLI, see tests/Support/ReelProcess.cs).
+  echo "end-to-end restore tests on the NativeAOT reel (build/publish/reel):"
+  REEL_CLI="$ROOT/build/publish/reel" dotnet test tests -c Release --no-build --nologo \
+    --filter "FullyQualifiedName~Reel.Tests.Cli.RestoreTests|FullyQualifiedName~Reel.Tests.Cli.SideBySideTests" 2>&1 | tee "$log" || status=1
+  local aot_passed aot_failed aot_skipped
+  read -r aot_passed aot_failed aot_skipped < <(xunit_counts "$log") || true
+  if [ -z "$aot_passed" ]; then echo "error: no xunit summary found for the NativeAOT run"; exit 1; fi
+  rm -f "$log"
+  echo "tests: $((passed + aot_passed + c_total - c_failed)) passed, $((failed + aot_failed + c_failed)) failed, $((skipped + aot_skipped)) skipped"
   return $status
 }
 
 demo() {
   local reel="dotnet cli/bin/Release/net10.0/reel.dll"
+  local clip="$SHARED/data/video/goat-colorization-input"
+  [ -d "$clip" ] || { echo "error: $clip is missing: the shared/ folder must sit beside the repository"; exit 1; }
   mkdir -p out
-  # A short demo clip made here: ffmpeg's test source, gray, with film-like noise, and a tone.
-  ffmpeg -v error -y -f lavfi -i "testsrc2=size=160x96:rate=8:duration=2" -f lavfi -i "sine=frequency=330:duration=2" \
-    -vf "format=gray,noise=alls=25:allf=t" -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest out/demo-in.mp4
+  # Three seconds of a real clip (90 gray frames of a goat, 428×240) made into old footage: every
+  # third frame (10 fps), 256 pixels wide, gray, with film-like grain, and a tone for sound.
+  ffmpeg -v error -y -framerate 10 -i "$clip/%05d.jpg" -f lavfi -i "sine=frequency=330:duration=3" \
+    -vf "select='not(mod(n\,3))',setpts=N/(10*TB),scale=256:-2,format=gray,noise=alls=20:allf=t,format=gray" \
+    -t 3 -c:v libx264 -pix_fmt yuv420p -c:a aac out/demo-in.mp4
   local args=()
   # Official weights come from the cache (REEL_WEIGHTS or ~/.cache/reel/weights), fetched when missing.
   if ! $reel weights fetch dncnn_gray_blind; then
@@ -113,13 +144,15 @@ demo() {
     echo "         (see 'reel weights list' for its URL) into $($reel weights list | awk -F'\t' '$1=="colorizer"{print $3}' | xargs dirname)"
     args+=(--no-colorize)
   fi
-  # A few plain-L1 epochs keep the demo to a couple of minutes on two cores; real runs use the defaults.
-  $reel restore out/demo-in.mp4 out/demo-restored.mp4 --epochs 12 --no-irt --no-progress "${args[@]}"
-  echo "wrote out/demo-in.mp4 (noisy gray input) and out/demo-restored.mp4"
+  # A few plain-L1 epochs keep the demo to a few minutes on two cores; real runs use the defaults.
+  $reel restore out/demo-in.mp4 out/demo-restored.mp4 --epochs 8 --no-irt --no-progress \
+    --side-by-side out/demo-side-by-side.mp4 "${args[@]}"
+  echo "wrote out/demo-in.mp4 (noisy gray input), out/demo-restored.mp4 and out/demo-side-by-side.mp4 (input | restored)"
 }
 
 case "${1:-}" in
-  test) install; build; run_tests ;;
-  demo) install; build; demo ;;
-  *) echo "usage: ./build.sh test|demo"; exit 2 ;;
+  test) install; build_managed; build_native; run_tests ;;
+  demo) install; build_managed; demo ;;
+  publish) install; publish ;;
+  *) echo "usage: ./build.sh test|demo|publish"; exit 2 ;;
 esac

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Reel.Engine;
 using Reel.Engine.Backends;
@@ -128,7 +127,6 @@ public static class BenchCommand
         }
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private sealed record Layer(string Name, string Input, double Ms, double Gflops, string Path);
 
@@ -207,53 +205,31 @@ public static class BenchCommand
                           (name == "unet" ? "" : $" → {flops / median / 1e6:F1} GFLOP/s") + $"; {allocated / 1024.0 / 1024.0:F1} MiB allocated per run");
         if (asJson)
         {
-            var o = new Dictionary<string, object>
-            {
-                ["model"] = name,
-                ["size"] = $"{h}x{w}",
-                ["device"] = device,
-                ["threads"] = threads,
-                ["conv_path"] = forced.ToString(),
-                ["runs"] = runs,
-                ["warmup"] = warmup,
-                ["median_ms"] = Math.Round(median, 3),
-                ["min_ms"] = Math.Round(totals.Min(), 3),
-                ["times_ms"] = totals.Select(t => Math.Round(t, 3)).ToArray(),
-                ["gflop"] = Math.Round(flops / 1e9, 4),
-                ["gflops"] = Math.Round(flops / median / 1e6, 2),
-                ["allocated_bytes"] = allocated,
-                ["layers"] = layers.Select(l => new Dictionary<string, object>
-                {
-                    ["name"] = l.Name, ["input"] = l.Input, ["path"] = l.Path, ["ms"] = Math.Round(l.Ms, 4), ["gflops"] = Math.Round(l.Gflops, 2),
-                }).ToArray(),
-            };
-            Console.WriteLine(JsonSerializer.Serialize(o, JsonOptions));
+            var report = new BenchReport(name, $"{h}x{w}", device, threads, forced.ToString(), runs, warmup,
+                Math.Round(median, 3), Math.Round(totals.Min(), 3), totals.Select(t => Math.Round(t, 3)).ToArray(),
+                Math.Round(flops / 1e9, 4), Math.Round(flops / median / 1e6, 2), allocated,
+                layers.Select(l => new BenchLayer(l.Name, l.Input, l.Path, Math.Round(l.Ms, 4), Math.Round(l.Gflops, 2))).ToArray());
+            Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.BenchReport));
         }
     }
 
     private static int Peak(bool asJson)
     {
         int threads = Environment.ProcessorCount;
-        double one = FmaPeak.Measure(1), all = FmaPeak.Measure(threads);
-        Console.WriteLine($"FMA peak (Vector256, register-only): 1 thread {one:F1} GFLOP/s, {threads} threads {all:F1} GFLOP/s");
-        var o = new Dictionary<string, object>
-        {
-            ["isa"] = FmaPeak.GemmUsesAvx512 ? "avx512" : "avx2", ["threads"] = threads,
-            ["avx2_gflops_1"] = Math.Round(one, 2), ["avx2_gflops_all"] = Math.Round(all, 2),
-        };
+        double avx2One = FmaPeak.Measure(1), avx2All = FmaPeak.Measure(threads);
+        Console.WriteLine($"FMA peak (Vector256, register-only): 1 thread {avx2One:F1} GFLOP/s, {threads} threads {avx2All:F1} GFLOP/s");
+        double? wideOne = null, wideAll = null;
         if (FmaPeak.GemmUsesAvx512)
         {
-            double wideOne = FmaPeak.Measure(1, wide: true), wideAll = FmaPeak.Measure(threads, wide: true);
+            (wideOne, wideAll) = (FmaPeak.Measure(1, wide: true), FmaPeak.Measure(threads, wide: true));
             Console.WriteLine($"FMA peak (Vector512, register-only): 1 thread {wideOne:F1} GFLOP/s, {threads} threads {wideAll:F1} GFLOP/s");
-            (one, all) = (wideOne, wideAll);
-            o["avx512_gflops_1"] = Math.Round(one, 2);
-            o["avx512_gflops_all"] = Math.Round(all, 2);
         }
         Console.WriteLine($"the SGEMM kernels use {(FmaPeak.GemmUsesAvx512 ? "AVX-512 (8×32 tiles)" : "AVX2 (6×16 tiles)")}; DOTNET_EnableAVX512F=0 forces AVX2");
         // peak_gflops_*: the width the convolutions run at, what their GFLOP/s compare with.
-        o["peak_gflops_1"] = Math.Round(one, 2);
-        o["peak_gflops_all"] = Math.Round(all, 2);
-        if (asJson) Console.WriteLine(JsonSerializer.Serialize(o, JsonOptions));
+        double one = wideOne ?? avx2One, all = wideAll ?? avx2All;
+        var report = new PeakReport(FmaPeak.GemmUsesAvx512 ? "avx512" : "avx2", threads, Math.Round(avx2One, 2), Math.Round(avx2All, 2),
+            wideOne is { } w1 ? Math.Round(w1, 2) : null, wideAll is { } wa ? Math.Round(wa, 2) : null, Math.Round(one, 2), Math.Round(all, 2));
+        if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.PeakReport));
         return 0;
     }
 

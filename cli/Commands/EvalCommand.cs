@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Metrics;
 using Reel.Engine.Models;
@@ -34,17 +33,9 @@ public static class EvalCommand
             PrintTable(report, model, s);
             if (r.GetValue(json))
             {
-                var obj = new
-                {
-                    mean_psnr = Math.Round(report.MeanPsnr, 4),
-                    mean_ssim = Math.Round(report.MeanSsim, 5),
-                    images = report.Images.Count,
-                    sigma = s,
-                    seed = r.GetValue(seed),
-                    depth = model.Depth,
-                    seconds = Math.Round(report.Seconds, 2),
-                };
-                Console.Out.WriteLine(JsonSerializer.Serialize(obj));
+                var summary = new EvalSummary(Math.Round(report.MeanPsnr, 4), Math.Round(report.MeanSsim, 5), report.Images.Count,
+                    s, r.GetValue(seed), model.Depth, Math.Round(report.Seconds, 2));
+                Console.Out.WriteLine(JsonSerializer.Serialize(summary, CliJson.Output.EvalSummary));
             }
             return 0;
         }));
@@ -84,17 +75,8 @@ public static class EvalCommand
             AnsiConsole.Write(table);
             if (r.GetValue(json))
             {
-                var obj = new Dictionary<string, object?>
-                {
-                    ["warp_error"] = report.WarpError,
-                    ["warp_floor"] = report.WarpFloor,
-                    ["cdc"] = report.Cdc,
-                    ["colorfulness"] = report.Colorfulness,
-                    ["detail"] = report.Detail,
-                    ["psnr_processed"] = report.PsnrProcessed,
-                    ["frames"] = report.Frames,
-                };
-                Console.Out.WriteLine(JsonSerializer.Serialize(obj, new JsonSerializerOptions { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+                Console.Out.WriteLine(JsonSerializer.Serialize(new TemporalSummary(report.WarpError, report.WarpFloor, report.Cdc, report.Colorfulness,
+                    report.Detail, report.PsnrProcessed, report.Frames), CliJson.Output.TemporalSummary));
             }
             return 0;
         }));

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Reel.Engine;
 using Reel.Engine.Backends.Cuda;
 
@@ -14,16 +13,6 @@ namespace Reel.Cli.Commands;
 /// </summary>
 public static class KernelsCommand
 {
-    private sealed record Row(
-        [property: JsonPropertyName("name")] string Name,
-        [property: JsonPropertyName("file")] string File,
-        [property: JsonPropertyName("arch")] string Arch,
-        [property: JsonPropertyName("registers")] int? Registers,
-        [property: JsonPropertyName("spill_bytes")] int? SpillBytes,
-        [property: JsonPropertyName("shared_bytes")] int? SharedBytes,
-        [property: JsonPropertyName("compiled")] bool Compiled,
-        [property: JsonPropertyName("error")] string? Error);
-
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON array: name, file, arch, registers, spill_bytes, shared_bytes, compiled, error" };
@@ -46,10 +35,10 @@ public static class KernelsCommand
         var ptxas = KernelCheck.FindPtxas();
         var reports = KernelCheck.Run(archs, ptxas);
         var rows = reports.OrderBy(k => k.File, StringComparer.Ordinal).ThenBy(k => k.Name, StringComparer.Ordinal).ThenBy(k => k.Arch)
-            .Select(k => new Row(k.Name, k.File, $"sm_{k.Arch}", k.Registers, k.SpillBytes, k.SharedBytes, k.Compiled, k.Error)).ToArray();
+            .Select(k => new KernelRow(k.Name, k.File, $"sm_{k.Arch}", k.Registers, k.SpillBytes, k.SharedBytes, k.Compiled, k.Error)).ToArray();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(rows));
+            Console.WriteLine(JsonSerializer.Serialize(rows, CliJson.Output.KernelRowArray));
         }
         else
         {
@@ -75,11 +64,9 @@ public static class KernelsCommand
         var symbols = CudaLibraries.BoundSymbols();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
-            {
-                libraries = libraries.Select(l => new { name = l.Library, found = l.Found, detail = l.Detail }),
-                symbols = symbols.Select(s => new { library = s.Library, symbol = s.Symbol, exported = s.Exported }),
-            }));
+            Console.WriteLine(JsonSerializer.Serialize(new LibrariesReport(
+                libraries.Select(l => new LibraryRow(l.Library, l.Found, l.Detail)).ToArray(),
+                symbols.Select(s => new SymbolRow(s.Library, s.Symbol, s.Exported)).ToArray()), CliJson.Output.LibrariesReport));
         }
         else
         {

@@ -22,9 +22,10 @@ public static class RestoreCommand
         var memory = MemoryOption();
         var resume = ResumeOption();
         var strict = StrictOption();
+        var sideBySide = new Option<string?>("--side-by-side") { Description = "Also write FILE (.mp4, .mkv): the input left, the restored video right, frame for frame and as long, for review" };
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept. " +
                                          "'plan', 'run' and 'join' share the work among processes, GPUs and hosts.")
-            { input, output, device, precision, progress.Progress, progress.NoProgress, memory, resume, strict };
+            { input, output, device, precision, progress.Progress, progress.NoProgress, memory, resume, strict, sideBySide };
         job.AddTo(cmd);
         cmd.Subcommands.Add(RestorePlanCommand.Create());
         cmd.Subcommands.Add(RestoreRunCommand.Create());
@@ -34,6 +35,8 @@ public static class RestoreCommand
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             var budget = MemoryBudget(r, memory);
+            string? review = r.GetValue(sideBySide);
+            if (review is not null) SideBySide.Check(inPath, outPath, review);
             var mode = progress.Resolve(r);
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
@@ -43,6 +46,11 @@ public static class RestoreCommand
             using (options.Colorizer)
                 RunSequence(inPath, outPath, options, backend, mode, cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
+            if (review is not null)
+            {
+                SideBySide.Write(inPath, outPath, review, options.Encode);
+                Console.Error.WriteLine($"side by side: {review} (input | restored)");
+            }
             return 0;
         }, cancel, () => WhatIsKept(r.GetValue(output)!))));
         return cmd;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Reel.Engine;
 using Reel.Engine.Backends.Cuda;
@@ -16,7 +15,6 @@ namespace Reel.Cli.Commands;
 /// </summary>
 public static class SelfTestCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
@@ -35,20 +33,9 @@ public static class SelfTestCommand
             Console.WriteLine($"{cases.Count - failed} of {cases.Count} checks passed on {gpu.Device.Description} ({gpu.ConvolutionEngine})");
             foreach (var c in cases.Where(c => !c.Ok)) Console.WriteLine($"failed: {c.Name}: {c.Detail}");
             if (r.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-                {
-                    ["device"] = gpu.Device.Description,
-                    ["precision"] = gpu.Precision.ToString().ToLowerInvariant(),
-                    ["passed"] = cases.Count - failed,
-                    ["failed"] = failed,
-                    ["cases"] = cases.Select(c => new Dictionary<string, object>
-                    {
-                        ["name"] = c.Name,
-                        ["max_rel_err"] = double.IsFinite(c.MaxRelativeError) ? c.MaxRelativeError : null!,
-                        ["tolerance"] = c.Tolerance,
-                        ["ok"] = c.Ok,
-                    }).ToArray(),
-                }, JsonOptions));
+                Console.WriteLine(JsonSerializer.Serialize(new SelfTestReport(gpu.Device.Description, gpu.Precision.ToString().ToLowerInvariant(), cases.Count - failed, failed,
+                    cases.Select(c => new SelfTestRow(c.Name, double.IsFinite(c.MaxRelativeError) ? c.MaxRelativeError : null, c.Tolerance, c.Ok)).ToArray()),
+                    CliJson.Output.SelfTestReport));
             return failed == 0 ? 0 : CliRunner.UserError;
         }));
         return cmd;

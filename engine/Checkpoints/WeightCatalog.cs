@@ -22,13 +22,13 @@ public sealed record WeightEntry(
 /// </summary>
 public static class WeightCatalog
 {
-    private sealed record Manifest([property: JsonPropertyName("weights")] List<WeightEntry> Weights);
+    internal sealed record Manifest([property: JsonPropertyName("weights")] List<WeightEntry> Weights);
 
     private static readonly Lazy<IReadOnlyList<WeightEntry>> All = new(() =>
     {
         using var s = typeof(WeightCatalog).Assembly.GetManifestResourceStream("Reel.Engine.weights.manifest.json")
                       ?? throw new InvalidOperationException("weights manifest is not embedded");
-        return JsonSerializer.Deserialize<Manifest>(s)!.Weights;
+        return JsonSerializer.Deserialize(s, EngineJson.Default.Manifest)!.Weights;
     });
 
     public static IReadOnlyList<WeightEntry> Entries => All.Value;

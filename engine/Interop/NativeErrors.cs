@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Reel.Engine.Interop;
@@ -9,13 +11,29 @@ internal sealed class NativeArgumentException(string message) : Exception(messag
 internal sealed class NativeUnsupportedException(string message) : Exception(message);
 
 /// <summary>
-/// Turns any exception into a reel_status and hands its message to the shim, which copies it
-/// into the calling thread's last-error buffer (the shim owns that storage; see reel.h).
+/// Turns any exception into a reel_status and keeps its message for reel_last_error in the
+/// calling thread's own buffer (reel.h: at most 4 KiB, valid until that thread's next reel_ call).
 /// </summary>
 internal static unsafe class NativeErrors
 {
-    /// <summary>The shim's setter: copies a NUL-terminated UTF-8 message into the caller's thread-local buffer.</summary>
-    public static delegate* unmanaged<byte*, void> SetLastError;
+    private const int Capacity = 4096;
+
+    // On the pinned object heap, so the pointer reel_last_error hands out never moves; it goes
+    // with its thread.
+    [ThreadStatic] private static byte[]? t_message;
+
+    /// <summary>The calling thread's NUL-terminated UTF-8 message; "" when its last call succeeded.</summary>
+    public static byte* LastError
+    {
+        get
+        {
+            t_message ??= GC.AllocateArray<byte>(Capacity, pinned: true);
+            return (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_message));
+        }
+    }
+
+    /// <summary>Every entry point but reel_last_error, reel_version and reel_status_string starts with this.</summary>
+    public static void Clear() => LastError[0] = 0;
 
     public static int Report(Exception e)
     {
@@ -25,11 +43,13 @@ internal static unsafe class NativeErrors
 
     public static int Report(NativeStatus status, string message)
     {
-        if (SetLastError != null)
-        {
-            var utf8 = Encoding.UTF8.GetBytes(message.ReplaceLineEndings(" ") + "\0");
-            fixed (byte* p = utf8) SetLastError(p);
-        }
+        var utf8 = Encoding.UTF8.GetBytes(message.ReplaceLineEndings(" "));
+        int n = Math.Min(utf8.Length, Capacity - 1);
+        // Cut a message that is too long at a character boundary, never inside a UTF-8 sequence.
+        while (n < utf8.Length && n > 0 && (utf8[n] & 0xC0) == 0x80) n--;
+        var buffer = new Span<byte>(LastError, Capacity);
+        utf8.AsSpan(0, n).CopyTo(buffer);
+        buffer[n] = 0;
         return (int)status;
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Reel.Engine.Backends;
@@ -9,54 +10,41 @@ using Reel.Engine.Video;
 namespace Reel.Engine.Interop;
 
 /// <summary>
-/// The managed half of the C ABI (engine/native/include/reel.h). libreel.so starts the runtime,
-/// calls <see cref="Bind"/> once and from then on calls the entry points through the table it
-/// gets back. Every entry catches every exception: C sees a status and reads the message with
-/// reel_last_error; nothing managed ever unwinds into native frames.
+/// The C ABI (engine/native/include/reel.h), exported by name from libreel.so: the NativeAOT
+/// build of this assembly (engine/native/Reel.Native.csproj) compiles every
+/// <c>[UnmanagedCallersOnly(EntryPoint = "reel_…")]</c> below into a C symbol, so a host links
+/// one shared library and needs no .NET. Every entry clears the calling thread's last error and
+/// catches every exception: C sees a status and reads the message with reel_last_error; nothing
+/// managed ever unwinds into native frames.
 /// </summary>
 public static unsafe class NativeExports
 {
-    /// <summary>REEL_ABI_VERSION of the reel.h this assembly implements.</summary>
-    public const int AbiVersion = 2;
+    [UnmanagedCallersOnly(EntryPoint = "reel_version")]
+    private static byte* Version() => Static("0.2.0\0"u8);
 
-    /// <summary>
-    /// Fills the shim's entry-point table and remembers its last-error setter. Refuses (with
-    /// REEL_E_RUNTIME) a shim built for another ABI version or table layout.
-    /// </summary>
-    [UnmanagedCallersOnly]
-    public static int Bind(void* table, int tableBytes, int abiVersion, delegate* unmanaged<byte*, void> setLastError)
+    [UnmanagedCallersOnly(EntryPoint = "reel_status_string")]
+    private static byte* StatusString(int status) => Static((NativeStatus)status switch
     {
-        try
-        {
-            NativeErrors.SetLastError = setLastError;
-            if (table == null) throw new NativeArgumentException("export table is NULL");
-            if (abiVersion != AbiVersion || tableBytes != sizeof(NativeExportTable))
-                return NativeErrors.Report(NativeStatus.Runtime, $"libreel.so speaks C ABI v{abiVersion} ({tableBytes}-byte table) but Reel.Engine.dll speaks v{AbiVersion} " +
-                    $"({sizeof(NativeExportTable)}-byte table): rebuild both (dotnet build Engine.sln -c Release; cmake --build build)");
-            *(NativeExportTable*)table = new NativeExportTable
-            {
-                EngineCreate = &EngineCreate,
-                EngineFree = &EngineFree,
-                ModelLoad = &ModelLoad,
-                ModelFree = &ModelFree,
-                ModelDescribe = &ModelDescribe,
-                FrameDenoise = &FrameDenoise,
-                FrameColorize = &FrameColorize,
-                RestoreOptionsInit = &RestoreOptionsInit,
-                VideoRestore = &VideoRestore,
-                VideoRestoreEx = &VideoRestoreEx,
-            };
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return NativeErrors.Report(e);
-        }
-    }
+        NativeStatus.Ok => "REEL_OK\0"u8,
+        NativeStatus.InvalidArg => "REEL_E_INVALID_ARG\0"u8,
+        NativeStatus.Io => "REEL_E_IO\0"u8,
+        NativeStatus.Checkpoint => "REEL_E_CHECKPOINT\0"u8,
+        NativeStatus.Cancelled => "REEL_E_CANCELLED\0"u8,
+        NativeStatus.Unsupported => "REEL_E_UNSUPPORTED\0"u8,
+        NativeStatus.Runtime => "REEL_E_RUNTIME\0"u8,
+        NativeStatus.OutOfMemory => "REEL_E_OUT_OF_MEMORY\0"u8,
+        NativeStatus.Failed => "REEL_E_FAILED\0"u8,
+        NativeStatus.Internal => "REEL_E_INTERNAL\0"u8,
+        _ => "unknown status\0"u8,
+    });
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_last_error")]
+    private static byte* LastError() => NativeErrors.LastError;
+
+    [UnmanagedCallersOnly(EntryPoint = "reel_engine_create")]
     private static int EngineCreate(int backend, nint* engine)
     {
+        NativeErrors.Clear();
         try
         {
             if (engine == null) throw new NativeArgumentException("engine (the out pointer) is NULL");
@@ -77,9 +65,10 @@ public static unsafe class NativeExports
         }
     }
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_engine_free")]
     private static int EngineFree(nint engine)
     {
+        NativeErrors.Clear();
         try
         {
             if (engine == 0) return 0;
@@ -93,9 +82,10 @@ public static unsafe class NativeExports
         }
     }
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_model_load")]
     private static int ModelLoad(nint engine, int kind, byte* checkpointPath, nint* model)
     {
+        NativeErrors.Clear();
         try
         {
             if (model == null) throw new NativeArgumentException("model (the out pointer) is NULL");
@@ -120,9 +110,10 @@ public static unsafe class NativeExports
         }
     }
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_model_free")]
     private static int ModelFree(nint model)
     {
+        NativeErrors.Clear();
         try
         {
             if (model == 0) return 0;
@@ -136,9 +127,10 @@ public static unsafe class NativeExports
         }
     }
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_model_describe")]
     private static int ModelDescribe(nint model, NativeModelInfo* info)
     {
+        NativeErrors.Clear();
         try
         {
             var m = NativeHandles.Get<NativeModel>(model, "reel_model");
@@ -152,9 +144,10 @@ public static unsafe class NativeExports
         }
     }
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_frame_denoise")]
     private static int FrameDenoise(nint model, NativeFrame* input, NativeFrame* output)
     {
+        NativeErrors.Clear();
         try
         {
             var m = NativeHandles.Get<NativeModel>(model, "reel_model");
@@ -178,9 +171,10 @@ public static unsafe class NativeExports
         }
     }
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_frame_colorize")]
     private static int FrameColorize(nint model, float temperature, NativeFrame* input, NativeFrame* output)
     {
+        NativeErrors.Clear();
         try
         {
             var m = NativeHandles.Get<NativeModel>(model, "reel_model");
@@ -202,9 +196,10 @@ public static unsafe class NativeExports
         }
     }
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_restore_options_init")]
     private static int RestoreOptionsInit(NativeRestoreOptions* options)
     {
+        NativeErrors.Clear();
         try
         {
             if (options == null) throw new NativeArgumentException("options is NULL");
@@ -226,11 +221,11 @@ public static unsafe class NativeExports
         }
     }
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_video_restore")]
     private static int VideoRestore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options) =>
         Restore(engine, inputPath, outputPath, options, null, null);
 
-    [UnmanagedCallersOnly]
+    [UnmanagedCallersOnly(EntryPoint = "reel_video_restore_ex")]
     private static int VideoRestoreEx(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options,
         delegate* unmanaged<void*, NativeProgress*, int> progress, void* progressUser) =>
         Restore(engine, inputPath, outputPath, options, progress, progressUser);
@@ -239,6 +234,7 @@ public static unsafe class NativeExports
     private static int Restore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options,
         delegate* unmanaged<void*, NativeProgress*, int> progressEx, void* progressExUser)
     {
+        NativeErrors.Clear();
         try
         {
             var owner = NativeHandles.Get<NativeEngine>(engine, "reel_engine");
@@ -351,6 +347,9 @@ public static unsafe class NativeExports
     {
         if (!(t > 0) || !float.IsFinite(t)) throw new NativeArgumentException($"temperature must be a positive number, got {t}");
     }
+
+    /// <summary>The address of a u8 literal: the compiler stores it in the image's read-only data, where it never moves.</summary>
+    private static byte* Static(ReadOnlySpan<byte> literal) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(literal));
 
     private static string Utf8(byte* s) => Marshal.PtrToStringUTF8((nint)s)!;
 

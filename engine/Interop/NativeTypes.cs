@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Reel.Engine.Interop;
 
 // The C ABI's data, laid out exactly as engine/native/include/reel.h declares it. A change here
-// is a change of REEL_ABI_VERSION there; the shim refuses an engine whose version differs.
+// is a change of REEL_ABI_VERSION there, and only ever an addition (reel.h: older programs keep working).
 
 /// <summary>reel_status: 0 is success, every other value names a kind of failure.</summary>
 internal enum NativeStatus
@@ -79,23 +79,4 @@ internal unsafe struct NativeProgress
     public double EtaSeconds;
     public double Loss;
     public double ElapsedSeconds;
-}
-
-/// <summary>
-/// The managed entry points, filled in by <see cref="NativeExports.Bind"/> in one call so the
-/// shim needs a single name lookup; field order is reel.c's <c>struct reel_exports</c>.
-/// </summary>
-[StructLayout(LayoutKind.Sequential)]
-internal unsafe struct NativeExportTable
-{
-    public delegate* unmanaged<int, nint*, int> EngineCreate;
-    public delegate* unmanaged<nint, int> EngineFree;
-    public delegate* unmanaged<nint, int, byte*, nint*, int> ModelLoad;
-    public delegate* unmanaged<nint, int> ModelFree;
-    public delegate* unmanaged<nint, NativeModelInfo*, int> ModelDescribe;
-    public delegate* unmanaged<nint, NativeFrame*, NativeFrame*, int> FrameDenoise;
-    public delegate* unmanaged<nint, float, NativeFrame*, NativeFrame*, int> FrameColorize;
-    public delegate* unmanaged<NativeRestoreOptions*, int> RestoreOptionsInit;
-    public delegate* unmanaged<nint, byte*, byte*, NativeRestoreOptions*, int> VideoRestore;
-    public delegate* unmanaged<nint, byte*, byte*, NativeRestoreOptions*, delegate* unmanaged<void*, NativeProgress*, int>, void*, int> VideoRestoreEx;
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Reel.Engine.Pipeline;
 
@@ -20,7 +19,6 @@ public sealed class RestoreJob : IDisposable
     private const string StateFile = "job.json";
     /// <summary>Where a frame-folder output's frames gather; kept across runs like the pieces.</summary>
     public const string FramesFolder = "frames";
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
     private readonly List<RestorePiece> _pieces;
     private readonly SortedDictionary<string, string> _settings;
     private readonly WorkFolderLock _lock;
@@ -124,13 +122,13 @@ public sealed class RestoreJob : IDisposable
     public void Dispose() => _lock.Dispose();
 
     private void Save() => TempFile.WriteAtomically(Path.Combine(Folder, StateFile),
-        tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(new State(1, _settings, _pieces), Json)));
+        tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(new State(1, _settings, _pieces), EngineJson.Default.State)));
 
     private static State Load(string path)
     {
         try
         {
-            var state = JsonSerializer.Deserialize<State>(File.ReadAllText(path), Json);
+            var state = JsonSerializer.Deserialize(File.ReadAllText(path), EngineJson.Default.State);
             if (state is not { Version: 1, Settings: not null, Pieces: not null })
                 throw new ReelException($"{path} is not a restore record this version of reel understands; delete its folder to start over");
             int expected = 0;
@@ -148,5 +146,5 @@ public sealed class RestoreJob : IDisposable
         }
     }
 
-    private sealed record State(int Version, IDictionary<string, string> Settings, IReadOnlyList<RestorePiece> Pieces);
+    internal sealed record State(int Version, IDictionary<string, string> Settings, IReadOnlyList<RestorePiece> Pieces);
 }

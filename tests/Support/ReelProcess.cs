@@ -32,8 +32,6 @@ public static class ReelProcess
     /// </summary>
     public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "reel.dll");
-        if (!File.Exists(dll)) Assert.Fail($"CLI not built: {dll}");
         var psi = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
@@ -41,8 +39,20 @@ public static class ReelProcess
             WorkingDirectory = TestPaths.RepoRoot,
         };
         psi.ArgumentList.Add("--default-signal=INT");
-        psi.ArgumentList.Add("dotnet");
-        psi.ArgumentList.Add(dll);
+        // REEL_CLI runs the tests against another build of the CLI: build.sh test points it at the NativeAOT `reel`.
+        var native = Environment.GetEnvironmentVariable("REEL_CLI");
+        if (string.IsNullOrEmpty(native))
+        {
+            var dll = Path.Combine(AppContext.BaseDirectory, "reel.dll");
+            if (!File.Exists(dll)) Assert.Fail($"CLI not built: {dll}");
+            psi.ArgumentList.Add("dotnet");
+            psi.ArgumentList.Add(dll);
+        }
+        else
+        {
+            if (!File.Exists(native)) Assert.Fail($"REEL_CLI is {native}, which does not exist (cmake --build build makes build/publish/reel)");
+            psi.ArgumentList.Add(native);
+        }
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
         foreach (var (k, v) in environment) psi.Environment[k] = v;

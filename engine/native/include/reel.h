@@ -26,13 +26,10 @@
  *     reel_model_free(dncnn);
  *     reel_engine_free(engine);
  *
- * Link with -lreel. libreel.so starts the .NET runtime (through hostfxr) on the first call that
- * needs it and runs the managed engine, Reel.Engine.dll, which it looks for in this order:
- * $REEL_ENGINE_DIR; the folder holding libreel.so; the engine's build folder recorded when
- * libreel.so was built (engine/bin/Release/net10.0). The .NET 10 runtime is found as `dotnet`
- * finds it ($DOTNET_ROOT, then the global install), else in the .NET libreel.so was built with.
- * If the runtime cannot start, every call returns REEL_E_RUNTIME and reel_last_error() says why;
- * reel_version(), reel_status_string() and freeing NULL work without it.
+ * Link with -lreel (`pkg-config --cflags --libs reel` after `cmake --install`). libreel.so is the
+ * engine itself, compiled ahead of time (NativeAOT): it needs libc and libm, and ffmpeg/ffprobe on
+ * PATH for video, but no .NET. It is built for x86-64-v3 (AVX2, FMA) unless built otherwise, and
+ * cannot run on a CPU without those instructions.
  *
  * Thread safety
  * -------------
@@ -77,9 +74,9 @@ extern "C" {
 #define REEL_VERSION_PATCH 0
 #define REEL_VERSION_STRING "0.2.0"
 /*
- * Layout of the structs and entry points below, between libreel.so and Reel.Engine.dll; libreel.so
- * refuses an engine built for another. Programs built against an older reel.h keep working: 0.2
- * only adds (reel_progress, reel_video_restore_ex) and changes no existing struct or function.
+ * Version of the layout of the structs and entry points below. Programs built against an older
+ * reel.h keep working: 0.2 only adds (reel_progress, reel_video_restore_ex) and changes no
+ * existing struct or function.
  */
 #define REEL_ABI_VERSION 2
 
@@ -90,7 +87,7 @@ typedef enum reel_status {
     REEL_E_CHECKPOINT = 3,    /* checkpoint missing, unreadable, or not the kind of model asked for */
     REEL_E_CANCELLED = 4,     /* the progress callback returned non-zero; nothing was written */
     REEL_E_UNSUPPORTED = 5,   /* not in this build (the CUDA backend) */
-    REEL_E_RUNTIME = 6,       /* the .NET runtime or Reel.Engine.dll could not be started */
+    REEL_E_RUNTIME = 6,       /* kept for 0.1 programs: the runtime a 0.1 libreel.so started; no longer returned */
     REEL_E_OUT_OF_MEMORY = 7,
     REEL_E_FAILED = 8,        /* the engine refused the work for a reason the message gives */
     REEL_E_INTERNAL = 9       /* a bug in Reel: please report the message */
@@ -178,7 +175,7 @@ typedef struct reel_restore_options {
     void* progress_user;       /* passed to progress as is */
 } reel_restore_options;
 
-/* "0.1.0": this header's REEL_VERSION_STRING as built into libreel.so. Needs no runtime; never fails. */
+/* This header's REEL_VERSION_STRING as built into libreel.so ("0.2.0"). Never fails. */
 REEL_API const char* reel_version(void);
 
 /* The enumerator's name ("REEL_E_IO"), or "unknown status" for another value. Static storage. */

@@ -1,7 +1,7 @@
 /*
  * c_api: Reel's C ABI end to end, as a native host uses it.
  *
- *   c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL
+ *   c_api_test --data SHARED_DATA --work DIR --reel REEL
  *
  * - error paths: NULL arguments, bad enum values, freed and foreign handles, a missing or wrong
  *   checkpoint (status and a last-error message that names the file), frames that do not fit;
@@ -16,12 +16,7 @@
  *   progress reported; a callback that returns non-zero cancels and leaves no file behind;
  *   reel_video_restore_ex reports rates that match this program's own clock, an ETA that is
  *   unknown (NAN) until the prior trains and 0 at the end, and the prior's epoch and loss.
- * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI run as child processes.
- *
- *   c_api_test --no-engine      (with REEL_ENGINE_DIR naming a folder without Reel.Engine.dll)
- *
- * - the runtime cannot start: every call says why (REEL_E_RUNTIME, naming the folder), on every
- *   thread, while reel_version and the no-op frees still work.
+ * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI (REEL: the `reel` executable) run as child processes.
  */
 #define _GNU_SOURCE
 #include <reel.h>
@@ -39,7 +34,7 @@
 #include <time.h>
 
 static int g_failures;
-static char g_work[1024], g_data[1024], g_dotnet[1024], g_reel_dll[1024];
+static char g_work[1024], g_data[1024], g_reel[1024];
 
 #define CHECK(cond, ...) check((cond), #cond, __FILE__, __LINE__, __VA_ARGS__)
 static void check(int ok, const char* expr, const char* file, int line, const char* format, ...) {
@@ -348,7 +343,7 @@ static void test_denoise(const char* weights, const char* set12_png) {
                   "frame_colorize(gray → RGB, with a denoiser)");
 
     /* The CLI on the same noisy image. */
-    run("'%s' '%s' denoise '%s' '%s' --weights '%s' 2>'%s'", g_dotnet, g_reel_dll, noisy_pgm, cli_png, weights, cli_log);
+    run("'%s' denoise '%s' '%s' --weights '%s' 2>'%s'", g_reel, noisy_pgm, cli_png, weights, cli_log);
     run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt gray -frames:v 1 -update 1 '%s'", cli_png, cli_pgm);
     image cli = read_pnm(cli_pgm);
     CHECK(cli.width == abi.width && cli.height == abi.height, "CLI result is %d×%d", cli.width, cli.height);
@@ -526,7 +521,7 @@ static void test_colorize(void) {
     CHECK(memcmp(from_gray, from_rgb, 3 * n) == 0, "a gray frame and the same frame as RGB colorize differently");
     expect_status(reel_frame_denoise(colorizer, &in, &in), REEL_E_INVALID_ARG, "colorizer", "frame_denoise(with a colorizer)");
 
-    run("'%s' '%s' colorize '%s' '%s' --weights '%s' 2>'%s'", g_dotnet, g_reel_dll, clean_pgm, cli_png, weights, cli_log);
+    run("'%s' colorize '%s' '%s' --weights '%s' 2>'%s'", g_reel, clean_pgm, cli_png, weights, cli_log);
     run("ffmpeg -v error -nostdin -y -i '%s' -pix_fmt rgb24 -frames:v 1 -update 1 '%s'", cli_png, cli_ppm);
     image cli = read_pnm(cli_ppm);
     CHECK(cli.width == gray.width && cli.height == gray.height && cli.channels == 3, "CLI result is %d×%d×%d",
@@ -736,55 +731,26 @@ static void test_restore(const char* weights) {
     reel_engine_free(engine);
 }
 
-static void* create_engine_in_thread(void* arg) {
-    (void)arg;
-    reel_engine* engine = NULL;
-    int status = reel_engine_create(REEL_BACKEND_AUTO, &engine);
-    return (void*)(intptr_t)(status == REEL_E_RUNTIME && strstr(reel_last_error(), "Reel.Engine.dll") != NULL);
-}
-
-static int test_no_engine(void) {
-    const char* dir = getenv("REEL_ENGINE_DIR");
-    if (dir == NULL || dir[0] == '\0') die("--no-engine needs REEL_ENGINE_DIR set to a folder without Reel.Engine.dll");
-    printf("runtime cannot start (REEL_ENGINE_DIR=%s):\n", dir);
-    CHECK(strcmp(reel_version(), REEL_VERSION_STRING) == 0, "reel_version() is %s", reel_version());
-    reel_engine* engine = (reel_engine*)0x1;
-    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_E_RUNTIME, dir, "engine_create");
-    CHECK(engine == NULL, "engine not NULL after failure");
-    expect_status(reel_restore_options_init(&(reel_restore_options){ 0 }), REEL_E_RUNTIME, "REEL_ENGINE_DIR", "restore_options_init");
-    pthread_t thread;
-    void* ok = NULL;
-    pthread_create(&thread, NULL, create_engine_in_thread, NULL);
-    pthread_join(thread, &ok);
-    CHECK(ok != NULL, "another thread did not get REEL_E_RUNTIME with the reason");
-    expect_status(reel_model_free(NULL), REEL_OK, NULL, "model_free(NULL)");
-    printf(g_failures ? "c_api_no_engine: %d check(s) failed\n" : "c_api_no_engine: all checks passed\n", g_failures);
-    return g_failures != 0;
-}
-
 int main(int argc, char** argv) {
-    if (argc == 2 && strcmp(argv[1], "--no-engine") == 0) return test_no_engine();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) snprintf(g_data, sizeof g_data, "%s", argv[++i]);
         else if (strcmp(argv[i], "--work") == 0 && i + 1 < argc) snprintf(g_work, sizeof g_work, "%s", argv[++i]);
-        else if (strcmp(argv[i], "--reel") == 0 && i + 2 < argc) {
-            snprintf(g_dotnet, sizeof g_dotnet, "%s", argv[++i]);
-            snprintf(g_reel_dll, sizeof g_reel_dll, "%s", argv[++i]);
-        } else die("usage: c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL | --no-engine");
+        else if (strcmp(argv[i], "--reel") == 0 && i + 1 < argc) snprintf(g_reel, sizeof g_reel, "%s", argv[++i]);
+        else die("usage: c_api_test --data SHARED_DATA --work DIR --reel REEL");
     }
-    if (!g_data[0] || !g_work[0] || !g_reel_dll[0]) die("usage: c_api_test --data SHARED_DATA --work DIR --reel DOTNET REEL_DLL");
+    if (!g_data[0] || !g_work[0] || !g_reel[0]) die("usage: c_api_test --data SHARED_DATA --work DIR --reel REEL");
     char weights[1200], set12[1200];
     path_in(weights, sizeof weights, g_data, "weights/kair_dncnn_25.pth");
     path_in(set12, sizeof set12, g_data, "testsets/Set12/01.png");
     require_file(weights, "test data: the shared/ folder must sit beside the repository");
     require_file(set12, "test data: the shared/ folder must sit beside the repository");
-    require_file(g_reel_dll, "the CLI is not built: run `dotnet build Engine.sln -c Release`");
+    require_file(g_reel, "the CLI is not built: cmake --build build");
     run("rm -rf '%s' && mkdir -p '%s'", g_work, g_work);
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     test_version();
-    test_errors(weights); /* starts the runtime */
+    test_errors(weights);
     test_denoise(weights, set12);
     test_colorize();
     test_restore(weights);

@@ -1,0 +1,260 @@
+"""Reel from Python: the C ABI of libreel.so (reel.h) through ctypes, on NumPy arrays.
+
+    import numpy as np
+    import reel
+
+    with reel.Engine() as engine:                       # REEL_BACKEND_AUTO
+        dncnn = engine.load_denoiser("dncnn_25.pth")
+        clean = dncnn.denoise(noisy)                    # u8 (H, W) gray or (H, W, 3) RGB
+        engine.restore("old.mp4", "restored.mp4", denoiser=dncnn, epochs=20,
+                       progress=lambda p: print(p.stage, p.done, p.total, p.eta_s))
+
+libreel.so is found at $REEL_LIBRARY, else by the system's library search (`ldconfig`,
+LD_LIBRARY_PATH), else beside this file. It needs no .NET. Every failure raises ReelError with
+the library's message and status; nothing is written when a call fails.
+"""
+
+import ctypes as C
+import ctypes.util
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Engine", "Model", "Progress", "ReelError", "version", "library",
+           "OK", "E_INVALID_ARG", "E_IO", "E_CHECKPOINT", "E_CANCELLED"]
+
+OK, E_INVALID_ARG, E_IO, E_CHECKPOINT, E_CANCELLED = 0, 1, 2, 3, 4
+_BACKENDS = {"auto": 0, "cpu": 1, "cpu-reference": 2, "cuda": 3}
+_DENOISER, _COLORIZER = 1, 2
+_GRAY8, _RGB24 = 1, 3
+
+
+class ReelError(Exception):
+    """A reel_ call failed: status is the reel_status, message what reel_last_error() said."""
+
+    def __init__(self, status, name, message):
+        super().__init__(f"{name}: {message}")
+        self.status, self.name, self.message = status, name, message
+
+
+class _Frame(C.Structure):  # reel_frame
+    _fields_ = [("pixels", C.c_void_p), ("width", C.c_int32), ("height", C.c_int32),
+                ("stride", C.c_int32), ("format", C.c_int32)]
+
+
+class _ModelInfo(C.Structure):  # reel_model_info
+    _fields_ = [("kind", C.c_int32), ("channels", C.c_int32)]
+
+
+_PROGRESS_FN = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_char_p, C.c_int64, C.c_int64)
+
+
+class _RestoreOptions(C.Structure):  # reel_restore_options
+    _fields_ = [("denoiser", C.c_void_p), ("colorizer", C.c_void_p), ("temperature", C.c_float),
+                ("stabilize", C.c_int32), ("epochs", C.c_int32), ("irt", C.c_int32), ("memory_mb", C.c_int32),
+                ("progress", _PROGRESS_FN), ("progress_user", C.c_void_p)]
+
+
+class _Progress(C.Structure):  # reel_progress
+    _fields_ = [("size", C.c_int32), ("shot", C.c_int32), ("epoch", C.c_int32), ("epochs", C.c_int32),
+                ("stage", C.c_char_p), ("detail", C.c_char_p), ("done", C.c_int64), ("total", C.c_int64),
+                ("rate", C.c_double), ("eta_s", C.c_double), ("loss", C.c_double), ("elapsed_s", C.c_double)]
+
+
+_PROGRESS_EX_FN = C.CFUNCTYPE(C.c_int, C.c_void_p, C.POINTER(_Progress))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event of a restore: the fields of `reel restore --progress json`, None where JSON has null."""
+    stage: str
+    done: int
+    total: int | None
+    rate: float | None
+    eta_s: float | None
+    shot: int | None
+    epoch: int | None
+    epochs: int | None
+    loss: float | None
+    elapsed_s: float
+    detail: str
+
+
+def _load():
+    candidates = [os.environ.get("REEL_LIBRARY"), ctypes.util.find_library("reel"),
+                  os.path.join(os.path.dirname(os.path.abspath(__file__)), "libreel.so")]
+    tried = []
+    for path in filter(None, candidates):
+        try:
+            lib = C.CDLL(path)
+            break
+        except OSError as e:
+            tried.append(f"{path} ({e})")
+    else:
+        raise ImportError("libreel.so not found: set REEL_LIBRARY to its path, or install it (cmake --install); tried "
+                          + ("; ".join(tried) or "REEL_LIBRARY (unset), the library path, this folder"))
+    for name, args in {
+        "reel_version": [], "reel_last_error": [], "reel_status_string": [C.c_int],
+        "reel_engine_create": [C.c_int, C.POINTER(C.c_void_p)], "reel_engine_free": [C.c_void_p],
+        "reel_model_load": [C.c_void_p, C.c_int, C.c_char_p, C.POINTER(C.c_void_p)], "reel_model_free": [C.c_void_p],
+        "reel_model_describe": [C.c_void_p, C.POINTER(_ModelInfo)],
+        "reel_frame_denoise": [C.c_void_p, C.POINTER(_Frame), C.POINTER(_Frame)],
+        "reel_frame_colorize": [C.c_void_p, C.c_float, C.POINTER(_Frame), C.POINTER(_Frame)],
+        "reel_restore_options_init": [C.POINTER(_RestoreOptions)],
+        "reel_video_restore_ex": [C.c_void_p, C.c_char_p, C.c_char_p, C.POINTER(_RestoreOptions), _PROGRESS_EX_FN, C.c_void_p],
+    }.items():
+        f = getattr(lib, name)
+        f.argtypes = args
+        f.restype = C.c_char_p if name in ("reel_version", "reel_last_error", "reel_status_string") else C.c_int
+    return lib
+
+
+library = _load()
+
+
+def version():
+    """The library's version, "0.2.0" for reel.h 0.2."""
+    return library.reel_version().decode()
+
+
+def _check(status):
+    if status != OK:
+        raise ReelError(status, library.reel_status_string(status).decode(), library.reel_last_error().decode())
+
+
+def _frame(a, name):
+    """A reel_frame over an array's rows (any row stride; the pixels within a row packed)."""
+    if a.dtype != np.uint8 or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
+        raise ValueError(f"{name} must be a u8 (H, W) gray or (H, W, 3) RGB array, got {a.dtype} {a.shape}")
+    if a.strides[1:] != ((1,) if a.ndim == 2 else (3, 1)):
+        raise ValueError(f"{name}'s pixels must be packed within each row")
+    return _Frame(a.ctypes.data, a.shape[1], a.shape[0], a.strides[0], _GRAY8 if a.ndim == 2 else _RGB24)
+
+
+class Model:
+    """A loaded checkpoint (reel_model). Freed by close(), by its engine's close(), or on garbage collection."""
+
+    def __init__(self, engine, handle, kind):
+        self._engine, self._handle, self.kind = engine, handle, kind
+        info = _ModelInfo()
+        _check(library.reel_model_describe(handle, C.byref(info)))
+        self.channels = info.channels
+
+    @property
+    def handle(self):
+        if self._handle is None or self._engine._handle is None:
+            raise ValueError("this model has been freed")
+        return self._handle
+
+    def denoise(self, image):
+        """A denoised copy of a u8 (H, W) gray or (H, W, 3) RGB array, exactly as `reel denoise` writes it."""
+        image = np.ascontiguousarray(image)
+        out = np.empty_like(image)
+        _check(library.reel_frame_denoise(self.handle, C.byref(_frame(image, "image")), C.byref(_frame(out, "out"))))
+        return out
+
+    def colorize(self, image, temperature=1.0):
+        """A (H, W, 3) u8 RGB colorization of a u8 gray or RGB array (its luminance), as `reel colorize` does it."""
+        image = np.ascontiguousarray(image)
+        out = np.empty(image.shape[:2] + (3,), np.uint8)
+        _check(library.reel_frame_colorize(self.handle, temperature, C.byref(_frame(image, "image")), C.byref(_frame(out, "out"))))
+        return out
+
+    def close(self):
+        if self._handle is not None and self._engine._handle is not None:
+            _check(library.reel_model_free(self._handle))
+        self._handle = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Engine:
+    """An engine on a backend ("auto", "cpu", "cpu-reference"); a context manager. Closing it frees its models."""
+
+    def __init__(self, backend="auto"):
+        if backend not in _BACKENDS:
+            raise ValueError(f"backend must be one of {sorted(_BACKENDS)}, got {backend!r}")
+        handle = C.c_void_p()
+        _check(library.reel_engine_create(_BACKENDS[backend], C.byref(handle)))
+        self._handle = handle.value
+
+    def _load(self, kind, checkpoint):
+        if self._handle is None:
+            raise ValueError("this engine has been closed")
+        handle = C.c_void_p()
+        _check(library.reel_model_load(self._handle, kind, os.fsencode(checkpoint), C.byref(handle)))
+        return Model(self, handle.value, kind)
+
+    def load_denoiser(self, checkpoint):
+        """A DnCNN checkpoint (KAIR, cszn or SaoYan .pth, or .safetensors)."""
+        return self._load(_DENOISER, checkpoint)
+
+    def load_colorizer(self, checkpoint):
+        """An ECCV16 checkpoint (colorization_release_v2-9b330a0b.pth layout)."""
+        return self._load(_COLORIZER, checkpoint)
+
+    def restore(self, input_path, output_path, denoiser=None, colorizer=None, temperature=1.0,
+                stabilize=True, epochs=None, irt=None, memory_mb=None, progress=None):
+        """
+        Restores a whole video file as `reel restore` does (defaults: its own). progress, if given,
+        is called with a Progress for every event; returning True from it cancels (ReelError,
+        status E_CANCELLED, and no output file).
+        """
+        if self._handle is None:
+            raise ValueError("this engine has been closed")
+        opts = _RestoreOptions()
+        _check(library.reel_restore_options_init(C.byref(opts)))
+        opts.denoiser = denoiser.handle if denoiser else None
+        opts.colorizer = colorizer.handle if colorizer else None
+        opts.temperature = temperature
+        opts.stabilize = 1 if stabilize else 0
+        if epochs is not None:
+            opts.epochs = epochs
+        if irt is not None:
+            opts.irt = 1 if irt else 0
+        if memory_mb is not None:
+            opts.memory_mb = memory_mb
+        failure = []
+
+        def relay(_user, p):
+            p = p.contents
+            nan_none = lambda v: None if math.isnan(v) else v
+            zero_none = lambda v: v or None
+            event = Progress(p.stage.decode(), p.done, zero_none(p.total), nan_none(p.rate), nan_none(p.eta_s),
+                             zero_none(p.shot), zero_none(p.epoch), zero_none(p.epochs), nan_none(p.loss),
+                             p.elapsed_s, (p.detail or b"").decode())
+            try:
+                return 1 if progress(event) else 0
+            except BaseException as e:  # never unwind through C: cancel, and raise it once the call returns
+                failure.append(e)
+                return 1
+
+        callback = _PROGRESS_EX_FN(relay) if progress else _PROGRESS_EX_FN()
+        status = library.reel_video_restore_ex(self._handle, os.fsencode(input_path), os.fsencode(output_path),
+                                               C.byref(opts), callback, None)
+        if failure:
+            raise failure[0]
+        _check(status)
+
+    def close(self):
+        if self._handle is not None:
+            _check(library.reel_engine_free(self._handle))
+        self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

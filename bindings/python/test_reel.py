@@ -1,0 +1,120 @@
+"""python_binding: bindings/python/reel.py on libreel.so, as a Python user calls it.
+
+Needs REEL_LIBRARY (libreel.so), REEL_EXECUTABLE (the reel CLI) and REEL_DATA (../shared/data);
+ctest sets them. Set12/01.png with σ = 25 Gaussian noise denoised through the binding equals
+`reel denoise` on the same image, pixel for pixel; a missing checkpoint raises ReelError naming
+it; a small clip restores with progress events, and a progress callback that asks to stop
+cancels with nothing written.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import numpy as np
+
+import reel
+
+
+def _require(variable):
+    value = os.environ.get(variable)
+    if not value or not os.path.exists(value):
+        raise FileNotFoundError(f"{variable} must name an existing path (got {value!r}); run this test through ctest")
+    return value
+
+
+def _ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args], check=True)
+
+
+def _read_pgm(path):
+    """An 8-bit binary PGM as ffmpeg writes it (header fields on their own lines, no comments)."""
+    with open(path, "rb") as f:
+        header = []
+        while len(header) < 4:
+            header += f.readline().split()
+        if header[0] != b"P5" or header[3] != b"255":
+            raise ValueError(f"{path} is not an 8-bit binary PGM: {header}")
+        width, height = int(header[1]), int(header[2])
+        return np.frombuffer(f.read(width * height), np.uint8).reshape(height, width)
+
+
+def _write_pgm(path, a):
+    with open(path, "wb") as f:
+        f.write(b"P5\n%d %d\n255\n" % (a.shape[1], a.shape[0]))
+        f.write(a.tobytes())
+
+
+def _psnr(a, b):
+    return 10 * np.log10(255.0 ** 2 / np.mean((a.astype(np.float64) - b) ** 2))
+
+
+class BindingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cli = _require("REEL_EXECUTABLE")
+        data = _require("REEL_DATA")
+        cls.weights = os.path.join(data, "weights", "kair_dncnn_25.pth")
+        cls.image = os.path.join(data, "testsets", "Set12", "01.png")
+        for path in (cls.weights, cls.image):
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"test data missing: {path}")
+        cls.work = tempfile.mkdtemp(prefix="reel-python-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def test_denoise_equals_the_cli_and_errors_name_the_file(self):
+        self.assertEqual(reel.version(), "0.2.0")
+        clean_pgm = os.path.join(self.work, "clean.pgm")
+        _ffmpeg("-i", self.image, "-pix_fmt", "gray", "-frames:v", "1", "-update", "1", clean_pgm)
+        clean = _read_pgm(clean_pgm)
+        noise = np.random.default_rng(25).normal(0, 25, clean.shape)
+        noisy = np.clip(np.rint(clean + noise), 0, 255).astype(np.uint8)
+        noisy_pgm, cli_png, cli_pgm = (os.path.join(self.work, n) for n in ("noisy.pgm", "cli.png", "cli.pgm"))
+        _write_pgm(noisy_pgm, noisy)
+        subprocess.run([self.cli, "denoise", noisy_pgm, cli_png, "--weights", self.weights], check=True, capture_output=True)
+        _ffmpeg("-i", cli_png, "-pix_fmt", "gray", "-frames:v", "1", "-update", "1", cli_pgm)
+
+        with reel.Engine() as engine:
+            dncnn = engine.load_denoiser(self.weights)
+            self.assertEqual(dncnn.channels, 1)
+            denoised = dncnn.denoise(noisy)
+            padded = np.zeros((noisy.shape[0], noisy.shape[1] + 7), np.uint8)  # a row stride wider than the image
+            padded[:, :noisy.shape[1]] = noisy
+            from_view = dncnn.denoise(padded[:, :noisy.shape[1]])
+            with self.assertRaises(reel.ReelError) as missing:
+                engine.load_denoiser(os.path.join(self.work, "none.pth"))
+        np.testing.assert_array_equal(denoised, _read_pgm(cli_pgm))
+        np.testing.assert_array_equal(from_view, denoised)
+        before, after = _psnr(noisy, clean), _psnr(denoised, clean)
+        self.assertGreater(after, before + 5, f"PSNR {before:.2f} → {after:.2f} dB")
+        self.assertEqual(missing.exception.status, reel.E_CHECKPOINT)
+        self.assertIn(os.path.join(self.work, "none.pth"), missing.exception.message)
+        print(f"\n  binding = reel denoise pixel for pixel; PSNR {before:.2f} → {after:.2f} dB; missing file: {missing.exception}")
+
+    def test_restore_reports_progress_and_cancels(self):
+        clip = os.path.join(self.work, "clip.mp4")
+        _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.6", "-vf", "format=gray,noise=alls=20:allf=t",
+                "-c:v", "libx264", "-pix_fmt", "yuv420p", clip)
+        restored, cancelled = os.path.join(self.work, "restored.mp4"), os.path.join(self.work, "cancelled.mp4")
+        events = []
+        with reel.Engine("cpu") as engine:
+            dncnn = engine.load_denoiser(self.weights)
+            engine.restore(clip, restored, denoiser=dncnn, stabilize=False, progress=events.append)
+            with self.assertRaises(reel.ReelError) as stop:
+                engine.restore(clip, cancelled, denoiser=dncnn, stabilize=False, progress=lambda p: p.stage == "process" and p.done >= 2)
+        self.assertTrue(os.path.getsize(restored) > 0)
+        encoded = [e for e in events if e.stage == "encode"]
+        self.assertTrue(encoded, [e.stage for e in events])
+        self.assertEqual((encoded[-1].done, encoded[-1].total), (6, 6))
+        self.assertTrue(all(e.rate is None or e.rate > 0 for e in events))
+        self.assertEqual(stop.exception.status, reel.E_CANCELLED)
+        self.assertFalse(os.path.exists(cancelled))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace Reel.Engine.Video;
+
+/// <summary>
+/// A review copy of a restore: the input on the left, the restored video on the right, both at
+/// the restored video's size. Each frame pairs the two frames shown at the same time (the restore
+/// keeps every frame's timestamp, so they pair one to one), and it lasts exactly as long as the
+/// restored video, whose audio, subtitles and metadata it carries. H.264 in 4:2:0, so it plays
+/// anywhere.
+/// </summary>
+public static class SideBySide
+{
+    /// <summary>Containers the review copy's H.264 fits in.</summary>
+    private static readonly HashSet<string> Containers = new(StringComparer.OrdinalIgnoreCase) { ".mp4", ".m4v", ".mov", ".mkv" };
+
+    /// <summary>Refuses, before any work is done, a review copy that could not be written.</summary>
+    public static void Check(string input, string output, string target)
+    {
+        if (!File.Exists(input) || !VideoFile.IsVideoPath(output))
+            throw new ReelException("--side-by-side needs a video input and a video output (not a folder of frames)");
+        if (!Containers.Contains(Path.GetExtension(target)))
+            throw new ReelException($"--side-by-side: {target} must end in .mp4, .mkv, .mov or .m4v (it is H.264)");
+        var full = Path.GetFullPath(target);
+        if (full == Path.GetFullPath(input) || full == Path.GetFullPath(output))
+            throw new ReelException("--side-by-side would overwrite the input or the output; choose another path");
+        var dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir)) throw new ReelException($"--side-by-side: output folder does not exist: {dir}");
+    }
+
+    /// <summary>Writes <paramref name="target"/> atomically from a finished restore's <paramref name="input"/> and <paramref name="restored"/> video.</summary>
+    public static void Write(string input, string restored, string target, EncodeSettings encode)
+    {
+        var info = VideoFile.Probe(restored);
+        // The restored video may be a pixel larger than the input (4:2:0 needs even sizes): the
+        // input is scaled to it. hstack emits a frame for each pair of equal timestamps and stops
+        // with the shorter stream.
+        string graph = string.Create(CultureInfo.InvariantCulture,
+            $"[0:v]scale={info.Width}:{info.Height},setsar=1,format=yuv420p[before];" +
+            $"[1:v]setsar=1,format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");
+        var args = new List<string> { "-v", "error", "-nostdin", "-y", "-i", input, "-i", restored, "-filter_complex", graph, "-map", "[v]" };
+        args.AddRange(StreamCopy.Plan(info, 1, target).Args);
+        args.AddRange((encode with { Codec = "libx264" }).Arguments());
+        args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", info.TimeBase });
+        TempFile.WriteAtomically(target, tmp => Ffmpeg.Run(Ffmpeg.FfmpegPath, [.. args, tmp], ReadOnlyMemory<byte>.Empty, target));
+    }
+}
