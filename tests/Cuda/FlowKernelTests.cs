@@ -38,7 +38,7 @@ public class FlowKernelTests(ITestOutputHelper output)
     public void WarpAndOcclusionCheckOnTheDeviceEqualTheReference()
     {
         var rng = new Random(7);
-        var (a, b) = OpticalFlowTests.ShiftedNoisePair(rng, 53, 37);
+        var (a, b) = Reel.Cli.Commands.SelfTestInputs.ShiftedNoisePair(rng, 53, 37);
         var forward = ReferenceBackend.Instance.Execute(OpticalFlowOp.Medium, a, b);
         var back = ReferenceBackend.Instance.Execute(OpticalFlowOp.Medium, b, a);
         var rgb = new Tensor(new Shape(1, 3, 37, 53), EmulatedGpu.RandomFloats(rng, 3 * 37 * 53, 0, 1));
