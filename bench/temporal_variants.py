@@ -103,6 +103,9 @@ VARIANTS = {
     "reel-chroma4-irt-25": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25")),
     "reel-rgb-irt-25": Reel(("--mode", "rgb", "--epochs", "25")),
     "reel-rgb-l1-25": Reel(("--mode", "rgb", "--epochs", "25", "--no-irt")),
+    # The flow-guided stage (no training), for comparison.
+    "reel-flow-chroma": Reel(("--mode", "chroma", "--temporal", "flow")),
+    "reel-flow-rgb": Reel(("--mode", "rgb", "--temporal", "flow")),
 }
 
 
