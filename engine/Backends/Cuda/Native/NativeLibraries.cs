@@ -80,8 +80,7 @@ internal static class NativeLibraries
     public static IReadOnlyList<(string Library, string Symbol, bool Exported)> BoundSymbols()
     {
         var result = new List<(string, string, bool)>();
-        foreach (var type in typeof(NativeLibraries).Assembly.GetTypes())
-        foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
+        foreach (var method in BindingMethods())
         {
             var import = method.GetCustomAttribute<LibraryImportAttribute>();
             if (import is null || !Candidates.ContainsKey(import.LibraryName)) continue;
@@ -90,6 +89,17 @@ internal static class NativeLibraries
             result.Add((import.LibraryName, symbol, exported));
         }
         return result.OrderBy(r => r.Item1, StringComparer.Ordinal).ThenBy(r => r.Item2, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>
+    /// The binding classes' methods, each class named with typeof so that NativeAOT keeps their
+    /// metadata (a scan of the assembly's types finds nothing in the ahead-of-time build).
+    /// </summary>
+    private static IEnumerable<MethodInfo> BindingMethods()
+    {
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static;
+        return typeof(Driver).GetMethods(all).Concat(typeof(Nvrtc).GetMethods(all))
+            .Concat(typeof(Cudnn).GetMethods(all)).Concat(typeof(Cublas).GetMethods(all));
     }
 
     private static (nint, string?, string?) LoadFirst(string logical)
