@@ -51,11 +51,18 @@ else
   SELFTEST_ARGS=()
   SANITIZER_TIMEOUT=90
   # NVRTC, cuDNN and cuBLAS from the PyTorch venv's NVIDIA wheels when the system has none of its own.
+  REEL_CUDA_LIBS=${REEL_CUDA_LIBS:-}
   for d in $("$PY" -c 'import glob, site; print(" ".join(sorted(glob.glob(site.getsitepackages()[0] + "/nvidia/*/lib"))))' 2>/dev/null); do
     REEL_CUDA_LIBS=${REEL_CUDA_LIBS:+$REEL_CUDA_LIBS:}$d
   done
   export REEL_CUDA_LIBS
+  # cuDNN 9 opens its engine libraries by name, so the loader's path must hold the wheel folders too;
+  # ptxas (registers and spills) and compute-sanitizer sit in the toolkit's bin folders.
+  [ -z "$REEL_CUDA_LIBS" ] || export LD_LIBRARY_PATH=$REEL_CUDA_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export PATH=$PATH:/usr/local/cuda/bin:/usr/local/cuda/compute-sanitizer
   export REEL_KERNEL_CACHE=$WORK/kernel-cache
+  chmod +x "$REEL" 2>/dev/null
+  [ -x "$REEL" ] || { echo "error: $REEL is missing: run bench/gpu/pack.sh here and carry bench/gpu/pack"; exit 2; }
 fi
 read -r -a REEL_CMD <<<"$REEL"
 # Parity runs at sizes where the float64 reference stays quick; throughput at the real ones.

@@ -97,7 +97,13 @@ def figures(stage, text):
 def record(stage, status, seconds, log):
     with open(log, errors="replace") as f:
         text = f.read()
-    print(json.dumps({"stage": stage, "status": status, "seconds": float(seconds), **figures(stage, text)}))
+    row = {"stage": stage, "status": status, "seconds": float(seconds), **figures(stage, text)}
+    if status != "ok":
+        # What stopped it: reel's one-line error, else the log's last line.
+        lines = [l.strip() for l in text.splitlines() if l.strip()]
+        errors = [l for l in lines if l.startswith("reel: error:") or "Error" in l.split(":")[0]]
+        row["error"] = ((errors or lines or ["(no output)"])[-1])[:300]
+    print(json.dumps(row))
 
 
 def fmt(v, digits=3):
@@ -110,8 +116,10 @@ def fmt(v, digits=3):
 
 def summary(r):
     s = r["stage"]
-    if r["status"] != "ok" and not any(k in r for k in ("passed", "rows", "median_ms", "errors", "frames")):
-        return ""
+    if r["status"] == "skipped":
+        return r.get("why", "")
+    if r["status"] != "ok" and not (r.get("passed") is not None or r.get("rows") or r.get("median_ms") or r.get("frames")):
+        return r.get("error", "")[:160]
     if s == "env":
         return f"{r.get('gpu') or 'no GPU'}; found {', '.join(sorted(r.get('libraries', {})))}; {r.get('symbols_bound')}/{r.get('symbols')} bound symbols"
     if s == "kernels":

@@ -53,7 +53,11 @@ public class GpuCheckDryRunTests
             Assert.Contains(parity, r => r.GetProperty("engine").GetString() == engine && r.GetProperty("model").GetString() == model
                 && r.GetProperty("precision").GetString() == "fp32" && r.GetProperty("rel_l2").ValueKind == JsonValueKind.Number
                 && r.GetProperty("rel_l2").GetDouble() < 1e-4);
-        Assert.Contains(parity, r => r.GetProperty("engine").GetString() == "reel" && r.GetProperty("device").GetString() == "emu");
+        // One training step (reel infer --train-step) on the CPU and on the emulated device: its gradients against float64.
+        foreach (var device in new[] { "cpu", "emu" })
+            Assert.Contains(parity, r => r.GetProperty("model").GetString() == "prior_step" && r.GetProperty("engine").GetString() == "reel"
+                && r.GetProperty("device").GetString() == device && r.GetProperty("rel_l2").ValueKind == JsonValueKind.Number
+                && r.GetProperty("rel_l2").GetDouble() < 1e-4 && r.GetProperty("loss_rel").GetDouble() < 1e-5);
         Assert.True(stages["bench-torch"].GetProperty("copy").GetProperty("gb_s").GetDouble() > 0);
         Assert.Equal(3, stages["restore"].GetProperty("frames").GetInt32());
         Assert.True(stages["restore"].GetProperty("fps_end_to_end").GetDouble() > 0);
