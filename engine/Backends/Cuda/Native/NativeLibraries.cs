@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -80,7 +81,7 @@ internal static class NativeLibraries
     public static IReadOnlyList<(string Library, string Symbol, bool Exported)> BoundSymbols()
     {
         var result = new List<(string, string, bool)>();
-        foreach (var method in BindingMethods())
+        foreach (var method in Methods(typeof(Driver)).Concat(Methods(typeof(Nvrtc))).Concat(Methods(typeof(Cudnn))).Concat(Methods(typeof(Cublas))))
         {
             var import = method.GetCustomAttribute<LibraryImportAttribute>();
             if (import is null || !Candidates.ContainsKey(import.LibraryName)) continue;
@@ -92,15 +93,12 @@ internal static class NativeLibraries
     }
 
     /// <summary>
-    /// The binding classes' methods, each class named with typeof so that NativeAOT keeps their
-    /// metadata (a scan of the assembly's types finds nothing in the ahead-of-time build).
+    /// A binding class's methods. The classes are named, not found by scanning the assembly: the
+    /// trimmer keeps what a literal type's annotation asks for, so the NativeAOT reel lists the
+    /// same functions as the JIT one (a scan found none there).
     /// </summary>
-    private static IEnumerable<MethodInfo> BindingMethods()
-    {
-        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static;
-        return typeof(Driver).GetMethods(all).Concat(typeof(Nvrtc).GetMethods(all))
-            .Concat(typeof(Cudnn).GetMethods(all)).Concat(typeof(Cublas).GetMethods(all));
-    }
+    private static MethodInfo[] Methods([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] Type type) =>
+        type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static);
 
     private static (nint, string?, string?) LoadFirst(string logical)
     {
