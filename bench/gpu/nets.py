@@ -13,8 +13,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from colorizer_golden import ECCVGenerator, randomize as randomize_eccv16  # noqa: E402
 from dvp_golden import UNet, irt_loss  # noqa: E402
 
-__all__ = ["dncnn_b", "eccv16", "unet", "irt_loss", "write_weights"]
-
 
 def dncnn_b():
     """DnCNN-B gray as KAIR releases it (BatchNorm folded): 20 convs 1→64→…→64→1 with bias, ReLU between."""
