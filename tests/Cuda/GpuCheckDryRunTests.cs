@@ -13,7 +13,7 @@ namespace Reel.Tests.Cuda;
 public class GpuCheckDryRunTests
 {
     [Fact]
-    public void DryRunRunsEveryStageAndPrintsTheTable()
+    public async Task DryRunRunsEveryStageAndPrintsTheTable()
     {
         var out_ = TestPaths.NewTempDir();
         var psi = new ProcessStartInfo("bash", new[] { Path.Combine(TestPaths.RepoRoot, "bench", "gpu", "device.sh"), "--dry-run" })
@@ -30,9 +30,10 @@ public class GpuCheckDryRunTests
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
+        await p.WaitForExitAsync();
+        string errors = await stderr;
         string log = File.Exists(Path.Combine(out_, "all.log")) ? File.ReadAllText(Path.Combine(out_, "all.log")) : "(no all.log)";
-        Assert.True(p.ExitCode == 0, stdout + stderr.Result);
+        Assert.True(p.ExitCode == 0, stdout + errors);
         Assert.Contains("DRY RUN", stdout);
 
         var stages = File.ReadAllLines(Path.Combine(out_, "results.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(e => e.GetProperty("stage").GetString()!);
