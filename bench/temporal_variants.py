@@ -267,7 +267,7 @@ def run_reel(v, in_dir, pr_dir, out_dir, threads, reel):
             print("  " + line.rstrip(), flush=True)
             # The training time alone, as reel reports it after the last epoch (start-up and writing excluded).
             if " elapsed " in line:
-                h, m, sec = (int(x) for x in line.split(" elapsed ")[1].split()[0].split(":"))
+                h, m, sec = (int(x) for x in line.split(" elapsed ")[1].split()[0].rstrip(",").split(":"))
                 elapsed = 3600 * h + 60 * m + sec
     if p.returncode != 0 or elapsed is None:
         sys.exit(f"temporal_variants: reel failed (exit {p.returncode})")
