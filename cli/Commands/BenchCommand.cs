@@ -147,6 +147,7 @@ public static class BenchCommand
     {
         for (int i = 0; i < warmup; i++) run();
         var totals = new double[runs];
+        var onDevice = new double?[runs];
         var perCall = new List<double>[0];
         var perRow = BackwardRows.Select(_ => new List<double>()).ToArray();
         var rowFlops = new double[BackwardRows.Length];
@@ -157,7 +158,7 @@ public static class BenchCommand
             profiler.Clear();
             long bytes = GC.GetTotalAllocatedBytes(precise: true);
             long start = Stopwatch.GetTimestamp();
-            run();
+            onDevice[i] = profiler.TimeOnDevice(run);
             totals[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
             var calls = profiler.Calls.Where(c => !IsBackward(c.Op)).ToArray();
@@ -175,6 +176,8 @@ public static class BenchCommand
             for (int c = 0; c < Math.Min(calls.Length, perCall.Length); c++) perCall[c].Add(calls[c].Ms);
         }
         double median = Median(totals);
+        // A GPU's own clock (events around each run), beside the host's; null on the CPU.
+        double[]? deviceTimes = onDevice.All(t => t.HasValue) ? onDevice.Select(t => t!.Value).ToArray() : null;
         var layers = new List<Layer>();
         for (int c = 0; c < shape.Count; c++)
         {
@@ -203,11 +206,14 @@ public static class BenchCommand
         }
         Console.WriteLine($"median {median:F1} ms (min {totals.Min():F1}, max {totals.Max():F1}); forward convs {flops / 1e9:F2} GFLOP" +
                           (name == "unet" ? "" : $" → {flops / median / 1e6:F1} GFLOP/s") + $"; {allocated / 1024.0 / 1024.0:F1} MiB allocated per run");
+        if (deviceTimes is not null)
+            Console.WriteLine($"device events: median {Median(deviceTimes):F3} ms (min {deviceTimes.Min():F3}, max {deviceTimes.Max():F3})");
         if (asJson)
         {
             var report = new BenchReport(name, $"{h}x{w}", device, threads, forced.ToString(), runs, warmup,
                 Math.Round(median, 3), Math.Round(totals.Min(), 3), totals.Select(t => Math.Round(t, 3)).ToArray(),
                 Math.Round(flops / 1e9, 4), Math.Round(flops / median / 1e6, 2), allocated,
+                deviceTimes is null ? null : Math.Round(Median(deviceTimes), 4), deviceTimes?.Select(t => Math.Round(t, 4)).ToArray(),
                 layers.Select(l => new BenchLayer(l.Name, l.Input, l.Path, Math.Round(l.Ms, 4), Math.Round(l.Gflops, 2))).ToArray());
             Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.BenchReport));
         }

@@ -37,6 +37,8 @@ internal sealed record BenchReport(
     [property: JsonPropertyName("gflop")] double Gflop,
     [property: JsonPropertyName("gflops")] double Gflops,
     [property: JsonPropertyName("allocated_bytes")] long AllocatedBytes,
+    [property: JsonPropertyName("device_median_ms")] double? DeviceMedianMs,
+    [property: JsonPropertyName("device_times_ms")] double[]? DeviceTimesMs,
     [property: JsonPropertyName("layers")] BenchLayer[] Layers);
 
 /// <summary>

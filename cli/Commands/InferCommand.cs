@@ -4,13 +4,16 @@ using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Models;
 using Reel.Engine.Tensors;
+using Reel.Engine.Training;
 
 namespace Reel.Cli.Commands;
 
 /// <summary>
 /// `reel infer`: one network on a float32 NCHW .npy, exactly the network's tensor semantics
 /// (DESIGN §6). DnCNN: x in [0, 1] → x − net(x), not clamped. Colorizer: raw L → ab after the
-/// annealed mean and ×4 upsampling.
+/// annealed mean and ×4 upsampling. U-Net with --train-step: one training step of the prior
+/// (its loss, every gradient, the weights after Adam) as a .safetensors file, for comparing a
+/// backend's step with PyTorch's (bench/gpu).
 /// </summary>
 public static class InferCommand
 {
@@ -25,10 +28,16 @@ public static class InferCommand
         var temperature = ColorizeCommand.TemperatureOption();
         var device = DeviceChoice.CreateOption("cpu");
         var precision = DeviceChoice.PrecisionOption();
+        var trainStep = new Option<string>("--train-step")
+        {
+            Description = "unet only: the processed frame (.npy, the input's shape); instead of the forward, one training step " +
+                          "(IRT with 6 outputs, else L1; Adam, lr 1e-4) is taken and --output gets a .safetensors of 'loss', " +
+                          "'grad.NAME' and 'weight.NAME' (after the step) for every parameter",
+        };
         var cmd = new Command("infer", "Run one network on a .npy tensor (scripting and verification). " +
             "dncnn: x in [0, 1] → x − net(x). colorizer: raw L in [0, 100] (N, 1, H, W), H and W multiples of 8 → ab (N, 2, H, W). " +
             "unet: RGB (N, 3, H, W), H and W multiples of 16 → all 3 or 6 outputs.")
-            { model, weights, input, output, reference, temperature, device, precision };
+            { model, weights, input, output, reference, temperature, device, precision, trainStep };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
             var x = Npy.Read(r.GetValue(input)!);
@@ -38,12 +47,35 @@ public static class InferCommand
             using var deviceMemory = backend as IDisposable;
             // The input goes to the device once, the output comes back once.
             using var onDevice = backend.Import(x);
+            if (r.GetValue(trainStep) is { } processedPath)
+            {
+                if (r.GetValue(model) != "unet") throw new ReelException("--train-step is for --model unet");
+                var tensors = TrainStep(r.GetValue(weights)!, onDevice, Npy.Read(processedPath), processedPath, backend);
+                TempFile.WriteAtomically(r.GetValue(output)!, tmp => Safetensors.Write(tmp, tensors));
+                return 0;
+            }
             using var y = Forward(r.GetValue(model)!, r.GetValue(weights)!, onDevice, backend, r.GetValue(temperature));
             var result = y.ToHost();
             TempFile.WriteAtomically(r.GetValue(output)!, tmp => Npy.Write(tmp, result));
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>One training step from the checkpoint's weights: the loss, each gradient and each weight after Adam, brought to the host.</summary>
+    private static List<(string Name, Tensor Tensor)> TrainStep(string weights, Tensor x, Tensor processed, string processedPath, Reel.Engine.Backends.IBackend backend)
+    {
+        if (!processed.Shape.Equals(x.Shape)) throw new ReelException($"{processedPath}: shape {processed.Shape}, the input's is {x.Shape}");
+        using var net = VideoPrior.Load(weights);
+        if (x.Shape.N != 1 || x.Shape.C != 3) throw new ReelException($"--train-step takes one RGB frame (1, 3, H, W), got {x.Shape}");
+        net.MoveTo(backend);
+        using var trainer = new PriorTrainer(net, backend);
+        using var target = backend.Import(processed);
+        double loss = trainer.Step(net.OutChannels == 6 ? PriorLossKind.Irt : PriorLossKind.L1, x, target, x.Shape.H, x.Shape.W);
+        var tensors = new List<(string, Tensor)> { ("loss", new Tensor(new Shape(1), new[] { (float)loss })) };
+        foreach (var (name, g) in trainer.Gradients) tensors.Add(("grad." + name, g.ToHost()));
+        foreach (var (name, p) in net.Parameters) tensors.Add(("weight." + name, p.ToHost()));
+        return tensors;
     }
 
     private static Tensor Forward(string model, string weights, Tensor x, Reel.Engine.Backends.IBackend backend, float temperature)

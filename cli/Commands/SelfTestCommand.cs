@@ -7,7 +7,7 @@ using Reel.Engine.Backends.Cuda;
 namespace Reel.Cli.Commands;
 
 /// <summary>
-/// `reel selftest --device cuda|emu [--json] [--precision …]`: every kernel and backend op, forward
+/// `reel selftest --device cuda|emu [--json] [--precision …] [--small]`: every kernel and backend op, forward
 /// and backward, against the CPU reference on the device, then DnCNN, the colorizer and one prior
 /// training step against the CPU backend (<see cref="SelfTest"/>). One line per check; with --json
 /// the last line is {"device", "precision", "passed", "failed", "cases": [{"name", "max_rel_err", "ok"}]}.
@@ -22,11 +22,12 @@ public static class SelfTestCommand
         device.AcceptOnlyFromAmong("cuda", "emu");
         var precision = DeviceChoice.PrecisionOption();
         var json = new Option<bool>("--json") { Description = "End with one JSON line: device, precision, passed, failed, cases (name, max_rel_err, ok)" };
-        var cmd = new Command("selftest", "Check every kernel, op and network on a CUDA device against the CPU") { device, precision, json };
+        var small = new Option<bool>("--small") { Description = "The emulator's small sizes on a GPU too (no 1080p planes): quick, for compute-sanitizer" };
+        var cmd = new Command("selftest", "Check every kernel, op and network on a CUDA device against the CPU") { device, precision, json, small };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
             using var gpu = DeviceChoice.OpenCuda(r.GetValue(device)!, r.GetValue(precision));
-            bool large = gpu.Device.ComputeCapability > 0;
+            bool large = gpu.Device.ComputeCapability > 0 && !r.GetValue(small);
             var cases = SelfTest.Run(gpu, large, c => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(c.Ok ? "ok  " : "FAIL")} {c.Name,-32} rel. error {c.MaxRelativeError:G3} (≤ {c.Tolerance:G3}) {c.Detail}")));
             int failed = cases.Count(c => !c.Ok);

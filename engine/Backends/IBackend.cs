@@ -77,6 +77,17 @@ public interface IBackend
     void Synchronize()
     {
     }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> and returns the device's own milliseconds for what it enqueued
+    /// (events recorded on the device before and after, waited for), or null on a backend with no
+    /// device clock: a CPU backend's work is done when the call returns, so the host's clock times it.
+    /// </summary>
+    double? TimeOnDevice(Action work)
+    {
+        work();
+        return null;
+    }
 }
 
 public static class BackendExtensions

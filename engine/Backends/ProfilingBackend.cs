@@ -62,6 +62,8 @@ public sealed class ProfilingBackend : IBackend
 
     public void Synchronize() => _inner.Synchronize();
 
+    public double? TimeOnDevice(Action work) => _inner.TimeOnDevice(work);
+
     private sealed class Timed(IPreparedOp inner, List<OpTiming> calls) : IPreparedOp
     {
         public Op Op => inner.Op;

@@ -26,6 +26,33 @@ public class BenchCommandTests
         Assert.Equal(2, j.GetProperty("times_ms").GetArrayLength());
         Assert.True(j.GetProperty("gflop").GetDouble() > 0);
         Assert.True(j.GetProperty("layers").GetArrayLength() > 5);
+        // The CPU has no device clock: its work is timed by the host alone.
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("device_median_ms").ValueKind);
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("device_times_ms").ValueKind);
+    }
+
+    /// <summary>
+    /// On a CUDA backend each run is also timed by events on the device's stream (bench/gpu reads
+    /// device_median_ms); on the emulated device the events stamp when the enqueued work ended, so
+    /// every device time lies inside the host time around the same run.
+    /// </summary>
+    [Theory]
+    [InlineData("dncnn", "12x16")]
+    [InlineData("unet", "32x32")]
+    public void DeviceBackendsReportDeviceEventTimes(string model, string size)
+    {
+        var r = ReelProcess.Run("bench", "--model", model, "--size", size, "--device", "emu", "--runs", "3", "--warmup", "1", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("device events: median", r.Stdout);
+        using var doc = JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]);
+        var j = doc.RootElement;
+        Assert.Equal("emu", j.GetProperty("device").GetString());
+        var host = j.GetProperty("times_ms").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var device = j.GetProperty("device_times_ms").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(3, device.Length);
+        for (int i = 0; i < 3; i++) Assert.True(device[i] > 0 && device[i] <= host[i], $"run {i}: device {device[i]} ms, host {host[i]} ms");
+        double median = j.GetProperty("device_median_ms").GetDouble();
+        Assert.Equal(device.OrderBy(t => t).ElementAt(1), median, 3);
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed class CudaBackend : IBackend, IDisposable
     private int _stagedCopies, _transfers;
     private readonly PinnedBuffer?[] _staging = new PinnedBuffer?[2];
     private readonly GpuEvent[] _staged;
+    private GpuEvent[]? _timing;
     private int _nextStaging;
 
     public CudaBackend(IGpuDevice device, IConvolutionEngine? convolutions)
@@ -184,6 +185,18 @@ public sealed class CudaBackend : IBackend, IDisposable
         ReadChecks();
     }
 
+    /// <summary>Device-event milliseconds of what <paramref name="work"/> enqueues on the compute stream; waits for it and reports a failed finite check.</summary>
+    public double? TimeOnDevice(Action work)
+    {
+        _timing ??= new[] { Device.CreateTimingEvent(), Device.CreateTimingEvent() };
+        Device.Record(_timing[0], Stream);
+        work();
+        Device.Record(_timing[1], Stream);
+        Device.WaitHost(_timing[1]);
+        ReadChecks();
+        return Device.ElapsedMs(_timing[0], _timing[1]);
+    }
+
     /// <summary>The device address of a tensor that lives on this backend (for launching kernels on it directly).</summary>
     public DevicePtr PtrOf(Tensor t) => t.Storage is CudaStorage s && s.Owner == this
         ? s.Ptr
@@ -224,6 +237,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         _checkFlags.Dispose();
         foreach (var b in _staging) b?.Dispose();
         foreach (var e in _staged) e.Dispose();
+        foreach (var e in _timing ?? Array.Empty<GpuEvent>()) e.Dispose();
         Stream.Dispose();
         Device.Dispose();
     }

@@ -161,6 +161,19 @@ public sealed unsafe class DriverDevice : IGpuDevice
         return new GpuEvent(e, h => Driver.cuEventDestroy(h));
     }
 
+    public GpuEvent CreateTimingEvent()
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuEventCreate(out var e, 0));
+        return new GpuEvent(e, h => Driver.cuEventDestroy(h));
+    }
+
+    public float ElapsedMs(GpuEvent start, GpuEvent end)
+    {
+        Driver.Check(Driver.cuEventElapsedTime(out float ms, start.Handle, end.Handle));
+        return ms;
+    }
+
     public void Record(GpuEvent e, GpuStream stream) => Driver.Check(Driver.cuEventRecord(e.Handle, stream.Handle));
     public void Wait(GpuStream stream, GpuEvent e) => Driver.Check(Driver.cuStreamWaitEvent(stream.Handle, e.Handle, 0));
     public void WaitHost(GpuEvent e) => Driver.Check(Driver.cuEventSynchronize(e.Handle));

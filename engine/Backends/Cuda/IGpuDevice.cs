@@ -35,6 +35,12 @@ public interface IGpuDevice : IDisposable
     /// <summary>Blocks the calling thread until the work recorded by <paramref name="e"/> is done (cuEventSynchronize).</summary>
     void WaitHost(GpuEvent e);
 
+    /// <summary>An event that also stamps the time the device reached it, for measuring (the others skip that cost).</summary>
+    GpuEvent CreateTimingEvent();
+
+    /// <summary>Milliseconds between two recorded timing events, once both are done (cuEventElapsedTime).</summary>
+    float ElapsedMs(GpuEvent start, GpuEvent end);
+
     /// <summary>Records the work <paramref name="body"/> enqueues on <paramref name="stream"/> into a replayable graph.</summary>
     GpuGraph Capture(GpuStream stream, Action body);
     void Replay(GpuGraph graph, GpuStream stream);

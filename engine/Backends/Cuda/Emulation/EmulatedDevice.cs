@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -19,6 +21,9 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     private readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, void**, byte*, int, int> _launch;
     private readonly HashSet<nint> _live = new();
     private List<Action>? _recording;
+
+    /// <summary>Each timing event's host timestamp: work runs when enqueued here, so when a record is reached is when the work before it ended.</summary>
+    private readonly ConditionalWeakTable<GpuEvent, StrongBox<long>> _stamps = new();
 
     private EmulatedDevice(string path)
     {
@@ -93,7 +98,22 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
 
     public GpuStream CreateStream() => new(0, null);
     public GpuEvent CreateEvent() => new(0, null);
-    public void Record(GpuEvent e, GpuStream stream) { }
+    public GpuEvent CreateTimingEvent()
+    {
+        var e = new GpuEvent(0, null);
+        _stamps.Add(e, new StrongBox<long>());
+        return e;
+    }
+
+    public float ElapsedMs(GpuEvent start, GpuEvent end) =>
+        _stamps.TryGetValue(start, out var a) && _stamps.TryGetValue(end, out var b)
+            ? (float)Stopwatch.GetElapsedTime(a.Value, b.Value).TotalMilliseconds
+            : throw new ArgumentException("ElapsedMs takes two events from CreateTimingEvent");
+
+    public void Record(GpuEvent e, GpuStream stream)
+    {
+        if (_stamps.TryGetValue(e, out var stamp)) Enqueue(() => stamp.Value = Stopwatch.GetTimestamp());
+    }
     public void Wait(GpuStream stream, GpuEvent e) { }
     public void WaitHost(GpuEvent e) { }
 
