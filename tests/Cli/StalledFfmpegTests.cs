@@ -15,7 +15,7 @@ public class StalledFfmpegTests
     [Theory]
     [InlineData("*piece-0000*", "encoding")]
     [InlineData("showinfo", "decoding")]
-    public void AStalledFfmpegIsStoppedWithOneClearLine(string trigger, string doing)
+    public async Task AStalledFfmpegIsStoppedWithOneClearLine(string trigger, string doing)
     {
         var dir = TestPaths.NewTempDir();
         // 320×240 rgb24 frames (230 KB) fill the encoder's input pipe at the first frame.
@@ -30,7 +30,7 @@ public class StalledFfmpegTests
         // The limit, a second of the watch's ticks and room for a loaded machine; without the limit it would wait two minutes.
         Assert.True(p.WaitForExit(30_000), "reel was still waiting on the stalled ffmpeg 30 s later");
         var seconds = clock.Elapsed.TotalSeconds;
-        var text = stderr.Result;
+        var text = await stderr;
         Assert.True(p.ExitCode != 0, $"exit 0 after a stalled ffmpeg:\n{text}");
         var errors = text.Split('\n').Where(l => l.StartsWith("reel: error: ", StringComparison.Ordinal)).ToList();
         Assert.True(errors.Count == 1, text);
