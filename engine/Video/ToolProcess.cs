@@ -40,7 +40,7 @@ public sealed class ToolProcess : IDisposable
     private readonly string _doing;
     private readonly TimeSpan _limit;
     private readonly Timer _watch;
-    private readonly Task _stderr;
+    private readonly Task<bool> _stderr;
     private readonly Task<byte[]>? _stdout;
     private readonly StringBuilder? _stderrText;
     private readonly CancellationTokenRegistration _onCancel;
@@ -71,9 +71,9 @@ public sealed class ToolProcess : IDisposable
         if (!feedInput) _process.StandardInput.Close();
         Input = new Pipe(this, feedInput ? _process.StandardInput.BaseStream : Stream.Null);
         Output = new Pipe(this, readOutput ? _process.StandardOutput.BaseStream : Stream.Null);
-        if (!readOutput) _stdout = Task.Run(() => Drain(_process.StandardOutput.BaseStream));
+        if (!readOutput) _stdout = OnOwnThread(() => Drain(_process.StandardOutput.BaseStream), "stdout");
         if (onStderrLine is null) _stderrText = new StringBuilder();
-        _stderr = Task.Run(() =>
+        _stderr = OnOwnThread(() =>
         {
             while (_process.StandardError.ReadLine() is { } line)
             {
@@ -81,7 +81,8 @@ public sealed class ToolProcess : IDisposable
                 if (onStderrLine is null) lock (_stderrText!) _stderrText.Append(line).Append('\n');
                 else onStderrLine(line);
             }
-        });
+            return true;
+        }, "stderr");
         var tick = TimeSpan.FromTicks(Math.Clamp(_limit.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
         _watch = new Timer(_ => Watch(), null, tick, tick);
         _onCancel = cancel.Register(Stop);
@@ -192,6 +193,28 @@ public sealed class ToolProcess : IDisposable
         }
         lock (Running) Running.Remove(this);
         _process.Dispose();
+    }
+
+    /// <summary>
+    /// Runs a pipe's reader on a thread of its own: it blocks for the tool's whole life, and pool
+    /// threads blocked like that (two per tool, several tools at once) starve the pool that delivers
+    /// the stop signals and runs the stall watch.
+    /// </summary>
+    private Task<T> OnOwnThread<T>(Func<T> read, string pipe)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            try
+            {
+                done.SetResult(read());
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        }) { IsBackground = true, Name = $"{_tool} {pipe}" }.Start();
+        return done.Task;
     }
 
     private byte[] Drain(Stream stream)

@@ -154,10 +154,12 @@ public static class VideoFile
     /// Decodes every frame as packed rgb24 (H, W, 3) or gray8, streaming, upright, with its timestamp.
     /// Frames are passed through as decoded (no frame-rate conversion); ffmpeg's showinfo filter
     /// reports each one's pts and size on stderr. A truncated last frame, a decoder error or no frames at all
-    /// is a <see cref="MediaException"/>. Abandoning the enumeration stops ffmpeg. <paramref name="log"/>
+    /// is a <see cref="MediaException"/>. Abandoning the enumeration stops ffmpeg, and so does
+    /// cancelling (at once, even while a read waits on it). <paramref name="log"/>
     /// gathers what the decoding lost on the way (see <see cref="DecodeLog"/>).
     /// </summary>
-    public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24, DecodeLog? log = null)
+    public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24, DecodeLog? log = null,
+        CancellationToken cancel = default)
     {
         var shown = new BlockingCollection<(long? Pts, int Width, int Height)>();
         var lastLines = new ConcurrentQueue<string>();
@@ -183,7 +185,7 @@ public static class VideoFile
                 "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", path, "-map", "0:v:0", "-vf", "showinfo",
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",
             },
-            $"decoding {path}", readOutput: true, onStderrLine: OnStderr);
+            $"decoding {path}", readOutput: true, onStderrLine: OnStderr, cancel: cancel);
         // When stderr ends, no frame waits for its timestamp any more.
         tool.StderrDrained.ContinueWith(_ => shown.CompleteAdding(), TaskScheduler.Default);
         var stdout = tool.Output;
@@ -213,6 +215,7 @@ public static class VideoFile
             yield return new DecodedFrame(buffer, ns) { Resized = resized };
         }
         int code = tool.WaitForExit();
+        cancel.ThrowIfCancellationRequested();
         if (code != 0)
             throw new MediaException($"{path}: ffmpeg failed to decode: {(lastLines.LastOrDefault() is { } why ? why : $"exit code {code}")}");
         if (frames == 0) throw new MediaException($"{path}: the video has no frames");

@@ -40,6 +40,32 @@ public class StalledFfmpegTests
         Assert.False(File.Exists(output));
     }
 
+    /// <summary>SIGTERM ends a run waiting on a stalled decoder at once (the decoder is stopped, not waited for).</summary>
+    [Fact]
+    public async Task SigtermStopsARunWaitingOnAStalledDecoder()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, audio: false);
+        var output = Path.Combine(dir, "out.mp4");
+        using var wrapper = FfmpegWrapper.Stalling("showinfo");
+        var env = new Dictionary<string, string>(wrapper.Environment) { [ToolProcess.StallVariable] = "600" };
+        using var p = ReelProcess.Start(env, ReelProcess.FilesOnlyRestore(input, output));
+        var stderr = p.StandardError.ReadToEndAsync();
+        int stalled = wrapper.WaitForJoin(p);
+        Signal(p, "TERM");
+        Assert.True(p.WaitForExit(15_000), "reel still waiting on the stalled decoder 15 s after SIGTERM");
+        var text = await stderr;
+        Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}:\n{text}");
+        Assert.Contains("reel: interrupted by SIGTERM", text);
+        Assert.False(ProcessAlive(stalled), "the stalled decoder outlived reel");
+    }
+
+    private static void Signal(Process p, string signal)
+    {
+        using var kill = Process.Start("kill", new[] { $"-{signal}", p.Id.ToString() })!;
+        kill.WaitForExit();
+    }
+
     private static bool ProcessAlive(int pid)
     {
         try
