@@ -9,7 +9,7 @@ namespace Reel.Tests.Video;
 /// <see cref="VideoFile.Probe"/> against FFMpegCore's FFProbe (6.0.0), which reads the same ffprobe
 /// output with its own models. FFMpegCore is a test oracle only: its probe deserializes with
 /// reflection, which NativeAOT (the shipped `reel` and libreel.so) does not run, so the engine keeps
-/// its own reader (see docs/video-io.md). They must agree on what Reel reads: the display size
+/// its own reader (README, "What Reel guarantees"). They must agree on what Reel reads: the display size
 /// (after rotation), the rotation, the frame rate, the durations and the audio and subtitle codecs.
 /// </summary>
 public class ProbeOracleTests
