@@ -107,10 +107,10 @@ run_tests() {
   local passed failed skipped
   read -r passed failed skipped < <(xunit_counts "$log") || true
   if [ -z "$passed" ]; then echo "error: no xunit summary found"; exit 1; fi
-  # The end-to-end restore tests once more, on the NativeAOT executable (REEL_CLI, see tests/Support/ReelProcess.cs).
+  # The end-to-end restore tests (and the bound-function listing, which reflects over the bindings) once more, on the NativeAOT executable (REEL_CLI, see tests/Support/ReelProcess.cs).
   echo "end-to-end restore tests on the NativeAOT reel (build/publish/reel):"
   REEL_CLI="$ROOT/build/publish/reel" dotnet test tests -c Release --no-build --nologo \
-    --filter "FullyQualifiedName~Reel.Tests.Cli.RestoreTests|FullyQualifiedName~Reel.Tests.Cli.SideBySideTests" 2>&1 | tee "$log" || status=1
+    --filter "FullyQualifiedName~Reel.Tests.Cli.RestoreTests|FullyQualifiedName~Reel.Tests.Cli.SideBySideTests|FullyQualifiedName~Reel.Tests.Cuda.CudaCliTests.LibrariesAreFound" 2>&1 | tee "$log" || status=1
   local aot_passed aot_failed aot_skipped
   read -r aot_passed aot_failed aot_skipped < <(xunit_counts "$log") || true
   if [ -z "$aot_passed" ]; then echo "error: no xunit summary found for the NativeAOT run"; exit 1; fi

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -80,8 +81,7 @@ internal static class NativeLibraries
     public static IReadOnlyList<(string Library, string Symbol, bool Exported)> BoundSymbols()
     {
         var result = new List<(string, string, bool)>();
-        foreach (var type in typeof(NativeLibraries).Assembly.GetTypes())
-        foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
+        foreach (var method in Methods(typeof(Driver)).Concat(Methods(typeof(Nvrtc))).Concat(Methods(typeof(Cudnn))).Concat(Methods(typeof(Cublas))))
         {
             var import = method.GetCustomAttribute<LibraryImportAttribute>();
             if (import is null || !Candidates.ContainsKey(import.LibraryName)) continue;
@@ -91,6 +91,14 @@ internal static class NativeLibraries
         }
         return result.OrderBy(r => r.Item1, StringComparer.Ordinal).ThenBy(r => r.Item2, StringComparer.Ordinal).ToArray();
     }
+
+    /// <summary>
+    /// A binding class's methods. The classes are named, not found by scanning the assembly: the
+    /// trimmer keeps what a literal type's annotation asks for, so the NativeAOT reel lists the
+    /// same functions as the JIT one (a scan found none there).
+    /// </summary>
+    private static MethodInfo[] Methods([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] Type type) =>
+        type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static);
 
     private static (nint, string?, string?) LoadFirst(string logical)
     {
