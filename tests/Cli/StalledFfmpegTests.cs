@@ -36,7 +36,7 @@ public class StalledFfmpegTests
         Assert.True(errors.Count == 1, text);
         Assert.Matches($@"^reel: error: ffmpeg stalled while {doing} \S+: no progress for 2 s, so it was stopped \({ToolProcess.StallVariable} sets how long to wait\)", errors[0]);
         Assert.True(seconds >= 1, $"stopped after {seconds:F1} s, before the 2 s limit");
-        Assert.False(ProcessAlive(stalled), "the stalled ffmpeg outlived reel");
+        Assert.False(ReelProcess.Alive(stalled), "the stalled ffmpeg outlived reel");
         Assert.False(File.Exists(output));
     }
 
@@ -52,30 +52,11 @@ public class StalledFfmpegTests
         using var p = ReelProcess.Start(env, ReelProcess.FilesOnlyRestore(input, output));
         var stderr = p.StandardError.ReadToEndAsync();
         int stalled = wrapper.WaitForJoin(p);
-        Signal(p, "TERM");
+        ReelProcess.Signal(p, "TERM");
         Assert.True(p.WaitForExit(15_000), "reel still waiting on the stalled decoder 15 s after SIGTERM");
         var text = await stderr;
         Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}:\n{text}");
         Assert.Contains("reel: interrupted by SIGTERM", text);
-        Assert.False(ProcessAlive(stalled), "the stalled decoder outlived reel");
-    }
-
-    private static void Signal(Process p, string signal)
-    {
-        using var kill = Process.Start("kill", new[] { $"-{signal}", p.Id.ToString() })!;
-        kill.WaitForExit();
-    }
-
-    private static bool ProcessAlive(int pid)
-    {
-        try
-        {
-            using var p = Process.GetProcessById(pid);
-            return !p.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
+        Assert.False(ReelProcess.Alive(stalled), "the stalled decoder outlived reel");
     }
 }
