@@ -45,7 +45,9 @@ public static class StopSignal
     {
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Received(c, SigInt));
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Received(c, SigTerm));
-        var run = command(Token);
+        // On a worker thread: a command whose body runs synchronously (most do) would otherwise hold
+        // this thread until it ends, and the deadline could never end the process.
+        var run = Task.Run(() => command(Token));
         if (Task.WhenAny(run, Deadline.Task).GetAwaiter().GetResult() == run) return run.GetAwaiter().GetResult();
         Console.Error.WriteLine($"reel: stopped by {Name} before it could clean up; the next run removes what was left");
         return ExitCode;

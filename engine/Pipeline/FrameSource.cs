@@ -64,13 +64,14 @@ public sealed class FrameSource
         return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate);
     }
 
-    public IEnumerable<SourceFrame> Read(PixelFormat format)
+    /// <summary>The frames in order; cancelling stops a video's decoder at once (a read waiting on it ends).</summary>
+    public IEnumerable<SourceFrame> Read(PixelFormat format, CancellationToken cancel = default)
     {
         if (Video is not null)
         {
             int i = 0;
             _log = new DecodeLog();
-            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log))
+            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel))
             {
                 yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png")) { Resized = f.Resized };
                 i++;

@@ -168,7 +168,7 @@ public static class RestorePipeline
         ShotRestorer.Shot? current = null;
         try
         {
-            foreach (var f in Prefetch.Ahead(source.Read(restorer.Format), FramesDecodedAhead, cancel))
+            foreach (var f in Prefetch.Ahead(source.Read(restorer.Format, cancel), FramesDecodedAhead, cancel))
             {
                 cancel.ThrowIfCancellationRequested();
                 if (f.Resized && options.Strict) Lost($"{source.SourcePath}: frame {f.Index} comes at another size than {source.Width}×{source.Height} (the size changes mid-stream)");

@@ -171,7 +171,7 @@ public static class ShardWorker
             if (_frames is null || _next > shot.First)
             {
                 _frames?.Dispose();
-                _frames = Prefetch.Ahead(source.Read(format), FramesDecodedAhead, cancel).GetEnumerator();
+                _frames = Prefetch.Ahead(source.Read(format, cancel), FramesDecodedAhead, cancel).GetEnumerator();
                 _next = 0;
             }
             while (_next <= shot.Last)

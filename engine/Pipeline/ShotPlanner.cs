@@ -40,7 +40,7 @@ public static class ShotPlanner
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         int first = 0, frames = 0;
         long firstPts = 0, lastPts = 0;
-        foreach (var f in Prefetch.Ahead(source.Read(format), FramesDecodedAhead, cancel))
+        foreach (var f in Prefetch.Ahead(source.Read(format, cancel), FramesDecodedAhead, cancel))
         {
             cancel.ThrowIfCancellationRequested();
             if (f.Resized) Lost($"{source.SourcePath}: frame {f.Index} comes at another size than {source.Width}×{source.Height} (the size changes mid-stream)");

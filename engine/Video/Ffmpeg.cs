@@ -1,9 +1,8 @@
-using System.Diagnostics;
-
 namespace Reel.Engine.Video;
 
 /// <summary>
-/// Locates and runs the ffmpeg and ffprobe executables as child processes with piped stdio.
+/// Locates and runs the ffmpeg and ffprobe executables as child processes with piped stdio
+/// (each one a <see cref="ToolProcess"/>, whose lifetime is bounded).
 /// REEL_FFMPEG / REEL_FFPROBE override the PATH lookup.
 /// </summary>
 public static class Ffmpeg
@@ -32,8 +31,9 @@ public static class Ffmpeg
     /// A non-zero exit becomes a <see cref="MediaException"/> carrying the tool's telling error line.
     /// Cancelling stops the tool and throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static byte[] Run(string exe, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, string subject, CancellationToken cancel = default) =>
-        Capture(exe, args, stdin, subject, cancel).Stdout;
+    public static byte[] Run(string exe, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, string subject, CancellationToken cancel = default,
+        string? doing = null) =>
+        Capture(exe, args, stdin, subject, cancel, doing).Stdout;
 
     /// <summary>
     /// Runs ffmpeg to write a file and returns what it printed on stderr. ffmpeg can exit 0 after
@@ -41,8 +41,8 @@ public static class Ffmpeg
     /// proves nothing: the caller checks the file (<see cref="VideoVerifier"/>) and quotes this text
     /// (<see cref="Reason"/>) when the file is wrong.
     /// </summary>
-    public static string Write(IReadOnlyList<string> args, string subject, CancellationToken cancel = default) =>
-        Capture(FfmpegPath, args, ReadOnlyMemory<byte>.Empty, subject, cancel).Stderr;
+    public static string Write(IReadOnlyList<string> args, string subject, string doing, CancellationToken cancel = default) =>
+        Capture(FfmpegPath, args, ReadOnlyMemory<byte>.Empty, subject, cancel, doing).Stderr;
 
     /// <summary>The line of a tool's stderr that best says why it failed: the operating system's own error when one is there.</summary>
     public static string? Reason(string stderr)
@@ -61,52 +61,27 @@ public static class Ffmpeg
     private static readonly string[] StorageErrors = { "No space left on device", "Disk quota exceeded", "File too large", "Input/output error", "Read-only file system" };
 
     /// <summary>As <see cref="Run"/>, also returning stderr (a tool can report errors and still exit 0).</summary>
-    public static (byte[] Stdout, string Stderr) Capture(string exe, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, string subject, CancellationToken cancel)
+    /// <param name="doing">What the tool is for, as an error about it says ("reading back out.mp4"); by default "working on" the subject.</param>
+    public static (byte[] Stdout, string Stderr) Capture(string exe, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, string subject,
+        CancellationToken cancel, string? doing = null)
     {
-        var psi = new ProcessStartInfo(exe)
+        using var tool = ToolProcess.Start(exe, args, doing ?? $"working on {subject}", feedInput: !stdin.IsEmpty, cancel: cancel);
+        if (!stdin.IsEmpty)
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
+            try
+            {
+                tool.Input.Write(stdin.Span);
+                tool.CloseInput();
+            }
+            catch (IOException)
+            {
+                // The tool exited before reading all its input; its exit code and stderr say why.
+            }
+        }
+        int code = tool.WaitForExit();
         cancel.ThrowIfCancellationRequested();
-        using var p = Process.Start(psi) ?? throw new MediaException($"could not start {exe}");
-        using var stop = cancel.Register(() => Stop(p));
-        var stderr = p.StandardError.ReadToEndAsync(CancellationToken.None);
-        using var output = new MemoryStream();
-        var copy = p.StandardOutput.BaseStream.CopyToAsync(output, CancellationToken.None);
-        try
-        {
-            if (!stdin.IsEmpty) p.StandardInput.BaseStream.Write(stdin.Span);
-            p.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // The tool exited before reading all its input; its exit code and stderr say why.
-        }
-        copy.Wait(CancellationToken.None);
-        p.WaitForExit();
-        cancel.ThrowIfCancellationRequested();
-        if (p.ExitCode != 0)
-            throw new MediaException($"{subject}: {Path.GetFileName(exe)} failed: {Reason(stderr.Result) ?? $"exit code {p.ExitCode}"}");
-        return (output.ToArray(), stderr.Result);
-    }
-
-    /// <summary>
-    /// Kills a child tool and whatever it started (an interrupted run must not wait for it, and it
-    /// gets no SIGTERM of its own; a wrapper script's children would hold its pipes open).
-    /// </summary>
-    public static void Stop(Process p)
-    {
-        try
-        {
-            if (!p.HasExited) p.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // It exited between the check and the kill.
-        }
+        if (code != 0)
+            throw new MediaException($"{subject}: {Path.GetFileName(exe)} failed: {Reason(tool.Stderr) ?? $"exit code {code}"}");
+        return (tool.CollectedOutput, tool.Stderr);
     }
 }

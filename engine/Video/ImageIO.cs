@@ -28,7 +28,7 @@ public static class ImageIO
         if (!File.Exists(path)) throw new MediaException($"input not found: {path}");
         var json = Ffmpeg.Run(Ffmpeg.FfprobePath,
             new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "json", path },
-            ReadOnlyMemory<byte>.Empty, path);
+            ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
         try
         {
             using var doc = JsonDocument.Parse(json);
@@ -51,7 +51,7 @@ public static class ImageIO
         var (w, h) = Probe(path);
         var pixels = Ffmpeg.Run(Ffmpeg.FfmpegPath,
             new[] { "-v", "error", "-nostdin", "-i", path, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", FfmpegName(format), "-" },
-            ReadOnlyMemory<byte>.Empty, path);
+            ReadOnlyMemory<byte>.Empty, path, doing: $"decoding {path}");
         long expected = (long)w * h * Channels(format);
         if (pixels.Length != expected)
             throw new MediaException($"{path}: decoded {pixels.Length} bytes, expected {expected} for {w}×{h} (corrupt image?)");
@@ -110,7 +110,7 @@ public static class ImageIO
         if (ext is ".jpg" or ".jpeg") args.AddRange(new[] { "-q:v", "2", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "yuvj444p" });
         TempFile.WriteAtomically(path, tmp =>
         {
-            var (_, errors) = Ffmpeg.Capture(Ffmpeg.FfmpegPath, args.Append(tmp).ToList(), px, path, CancellationToken.None);
+            var (_, errors) = Ffmpeg.Capture(Ffmpeg.FfmpegPath, args.Append(tmp).ToList(), px, path, CancellationToken.None, $"writing {path}");
             VideoVerifier.Verify(tmp, new VideoExpectation(1, t.Shape.W, t.Shape.H), path, errors);
         });
     }

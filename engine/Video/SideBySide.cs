@@ -42,6 +42,7 @@ public static class SideBySide
         args.AddRange(StreamCopy.Plan(info, 1, target).Args);
         args.AddRange((encode with { Codec = "libx264" }).Arguments());
         args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", info.TimeBase });
-        TempFile.WriteAtomically(target, tmp => Ffmpeg.Run(Ffmpeg.FfmpegPath, [.. args, tmp], ReadOnlyMemory<byte>.Empty, target));
+        TempFile.WriteAtomically(target, tmp => Ffmpeg.Run(Ffmpeg.FfmpegPath, [.. args, tmp], ReadOnlyMemory<byte>.Empty, target,
+            doing: $"writing the side-by-side {target}"));
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -92,7 +91,7 @@ public static class VideoFile
                 "stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION:stream_side_data=rotation:format=duration",
                 "-of", "json", path,
             },
-            ReadOnlyMemory<byte>.Empty, path);
+            ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
         try
         {
             using var doc = JsonDocument.Parse(json);
@@ -155,85 +154,71 @@ public static class VideoFile
     /// Decodes every frame as packed rgb24 (H, W, 3) or gray8, streaming, upright, with its timestamp.
     /// Frames are passed through as decoded (no frame-rate conversion); ffmpeg's showinfo filter
     /// reports each one's pts and size on stderr. A truncated last frame, a decoder error or no frames at all
-    /// is a <see cref="MediaException"/>. Abandoning the enumeration stops ffmpeg. <paramref name="log"/>
+    /// is a <see cref="MediaException"/>. Abandoning the enumeration stops ffmpeg, and so does
+    /// cancelling (at once, even while a read waits on it). <paramref name="log"/>
     /// gathers what the decoding lost on the way (see <see cref="DecodeLog"/>).
     /// </summary>
-    public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24, DecodeLog? log = null)
+    public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24, DecodeLog? log = null,
+        CancellationToken cancel = default)
     {
-        var psi = new ProcessStartInfo(Ffmpeg.FfmpegPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[]
-                 {
-                     "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", path, "-map", "0:v:0", "-vf", "showinfo",
-                     "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",
-                 })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new MediaException($"could not start ffmpeg for {path}");
         var shown = new BlockingCollection<(long? Pts, int Width, int Height)>();
         var lastLines = new ConcurrentQueue<string>();
         string? lastError = null;
         long tbNum = 1, tbDen = 1;
-        var stderr = Task.Run(() =>
+        void OnStderr(string line)
         {
-            try
+            if (ShowInfoTimeBase.Match(line) is { Success: true } tb)
+                (tbNum, tbDen) = (long.Parse(tb.Groups[1].Value, CultureInfo.InvariantCulture), Math.Max(1, long.Parse(tb.Groups[2].Value, CultureInfo.InvariantCulture)));
+            else if (ShowInfoFrame.Match(line) is { Success: true } m)
+                shown.Add((m.Groups[1].Value == "NOPTS" ? null : Rational.TicksToNs(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), tbNum, tbDen),
+                    int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)));
+            else if (!line.Contains("Parsed_showinfo", StringComparison.Ordinal))
             {
-                while (p.StandardError.ReadLine() is { } line)
-                {
-                    if (ShowInfoTimeBase.Match(line) is { Success: true } tb)
-                        (tbNum, tbDen) = (long.Parse(tb.Groups[1].Value, CultureInfo.InvariantCulture), Math.Max(1, long.Parse(tb.Groups[2].Value, CultureInfo.InvariantCulture)));
-                    else if (ShowInfoFrame.Match(line) is { Success: true } m)
-                        shown.Add((m.Groups[1].Value == "NOPTS" ? null : Rational.TicksToNs(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), tbNum, tbDen),
-                            int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)));
-                    else if (!line.Contains("Parsed_showinfo", StringComparison.Ordinal))
-                    {
-                        lastLines.Enqueue(line.Trim());
-                        while (lastLines.Count > 8) lastLines.TryDequeue(out _);
-                        if (DecodeError.IsMatch(line)) lastError = Ffmpeg.Plain(line);
-                    }
-                }
+                lastLines.Enqueue(line.Trim());
+                while (lastLines.Count > 8) lastLines.TryDequeue(out _);
+                if (DecodeError.IsMatch(line)) lastError = Ffmpeg.Plain(line);
             }
-            finally
-            {
-                shown.CompleteAdding();
-            }
-        });
-        try
-        {
-            var stdout = p.StandardOutput.BaseStream;
-            int frameBytes = info.Width * info.Height * ImageIO.Channels(format);
-            long nominalNs = Rational.FrameNs(info.FrameRate);
-            int frames = 0;
-            long? origin = null;
-            long previous = -1;
-            while (true)
-            {
-                var buffer = new byte[frameBytes];
-                int read = stdout.ReadAtLeast(buffer, frameBytes, throwOnEndOfStream: false);
-                if (read == 0) break;
-                if (read < frameBytes) throw new MediaException($"{path}: frame {frames} is truncated ({read} of {frameBytes} bytes)");
-                var (pts, w, h) = shown.TryTake(out var s, Timeout.Infinite) ? s : (null, info.Width, info.Height);
-                // Times count from the file's start as ffmpeg reports them; only a negative start is moved to 0.
-                origin ??= Math.Min(0, pts ?? 0);
-                // A frame without a timestamp follows the previous at the nominal rate; one that repeats or
-                // goes back in time (broken muxers do this) moves one tick past it, as close as a container allows.
-                long ns = pts is not { } v ? (frames == 0 ? 0 : previous + nominalNs)
-                    : v - origin.Value > previous ? v - origin.Value
-                    : previous + Math.Max(1, Rational.TicksToNs(1, tbNum, tbDen));
-                previous = ns;
-                frames++;
-                bool resized = (w, h) != (info.Width, info.Height);
-                log?.Add(ns, resized ? (w, h) : null);
-                yield return new DecodedFrame(buffer, ns) { Resized = resized };
-            }
-            p.WaitForExit();
-            stderr.Wait();
-            if (p.ExitCode != 0)
-                throw new MediaException($"{path}: ffmpeg failed to decode: {(lastLines.LastOrDefault() is { } why ? why : $"exit code {p.ExitCode}")}");
-            if (frames == 0) throw new MediaException($"{path}: the video has no frames");
-            log?.Finish(lastError);
         }
-        finally
+        using var tool = ToolProcess.Start(Ffmpeg.FfmpegPath,
+            new[]
+            {
+                "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", path, "-map", "0:v:0", "-vf", "showinfo",
+                "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",
+            },
+            $"decoding {path}", readOutput: true, onStderrLine: OnStderr, cancel: cancel);
+        // When stderr ends, no frame waits for its timestamp any more.
+        tool.StderrDrained.ContinueWith(_ => shown.CompleteAdding(), TaskScheduler.Default);
+        var stdout = tool.Output;
+        int frameBytes = info.Width * info.Height * ImageIO.Channels(format);
+        long nominalNs = Rational.FrameNs(info.FrameRate);
+        int frames = 0;
+        long? origin = null;
+        long previous = -1;
+        while (true)
         {
-            if (!p.HasExited) p.Kill();
+            var buffer = new byte[frameBytes];
+            int read = stdout.ReadAtLeast(buffer, frameBytes, throwOnEndOfStream: false);
+            if (read == 0) break;
+            if (read < frameBytes) throw new MediaException($"{path}: frame {frames} is truncated ({read} of {frameBytes} bytes)");
+            var (pts, w, h) = shown.TryTake(out var s, Timeout.Infinite) ? s : (null, info.Width, info.Height);
+            // Times count from the file's start as ffmpeg reports them; only a negative start is moved to 0.
+            origin ??= Math.Min(0, pts ?? 0);
+            // A frame without a timestamp follows the previous at the nominal rate; one that repeats or
+            // goes back in time (broken muxers do this) moves one tick past it, as close as a container allows.
+            long ns = pts is not { } v ? (frames == 0 ? 0 : previous + nominalNs)
+                : v - origin.Value > previous ? v - origin.Value
+                : previous + Math.Max(1, Rational.TicksToNs(1, tbNum, tbDen));
+            previous = ns;
+            frames++;
+            bool resized = (w, h) != (info.Width, info.Height);
+            log?.Add(ns, resized ? (w, h) : null);
+            yield return new DecodedFrame(buffer, ns) { Resized = resized };
         }
+        int code = tool.WaitForExit();
+        cancel.ThrowIfCancellationRequested();
+        if (code != 0)
+            throw new MediaException($"{path}: ffmpeg failed to decode: {(lastLines.LastOrDefault() is { } why ? why : $"exit code {code}")}");
+        if (frames == 0) throw new MediaException($"{path}: the video has no frames");
+        log?.Finish(lastError);
     }
 }

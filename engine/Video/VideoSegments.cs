@@ -73,7 +73,7 @@ public static class VideoSegments
                 foreach (var n in notes) note?.Invoke(n);
             }
             args.Add(tmp);
-            var errors = Ffmpeg.Write(args, output, cancel);
+            var errors = Ffmpeg.Write(args, output, $"joining {pieces.Count} pieces into {output}", cancel);
             VideoVerifier.Verify(tmp, expected, $"{output} (joined from {pieces.Count} pieces)", errors, cancel);
         });
     }

@@ -31,7 +31,7 @@ public static class VideoVerifier
                 "-v", "error", "-count_frames", "-select_streams", "v:0",
                 "-show_entries", "stream=nb_read_frames,width,height:format=duration", "-of", "json", path,
             },
-            ReadOnlyMemory<byte>.Empty, path, cancel);
+            ReadOnlyMemory<byte>.Empty, path, cancel, $"reading back {path}");
         if (Ffmpeg.Reason(errors) is { } decodeError) throw new MediaException($"{path}: does not decode cleanly: {decodeError}");
         try
         {

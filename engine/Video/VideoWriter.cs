@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Reel.Engine.Video;
@@ -49,8 +48,7 @@ public sealed class VideoWriter : IDisposable
     private const int FramesInFlight = 4;
     private readonly string _target;
     private readonly string _tmp;
-    private readonly Process _process;
-    private readonly Task<string> _stderr;
+    private readonly ToolProcess _tool;
     private readonly BlockingCollection<(byte[] Pixels, long PtsNs)> _queue = new(FramesInFlight);
     private readonly Task _feeder;
     private readonly int _frameBytes;
@@ -94,13 +92,10 @@ public sealed class VideoWriter : IDisposable
             args.AddRange(new[] { "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2" });
         args.AddRange(settings.Arguments());
         args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", timeBase, _tmp });
-        var psi = new ProcessStartInfo(Ffmpeg.FfmpegPath) { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        _process = Process.Start(psi) ?? throw new MediaException($"could not start ffmpeg for {path}");
-        _stderr = _process.StandardError.ReadToEndAsync();
+        _tool = ToolProcess.Start(Ffmpeg.FfmpegPath, args, $"encoding {_target}", feedInput: true);
         _feeder = Task.Run(() =>
         {
-            var mkv = new MatroskaRawWriter(_process.StandardInput.BaseStream, width, height, PixelFormat.Rgb24, frameDurationNs);
+            var mkv = new MatroskaRawWriter(_tool.Input, width, height, PixelFormat.Rgb24, frameDurationNs);
             foreach (var (pixels, pts) in _queue.GetConsumingEnumerable()) mkv.WriteFrame(pixels, pts);
         });
     }
@@ -141,33 +136,42 @@ public sealed class VideoWriter : IDisposable
     public void Complete(CancellationToken cancel = default)
     {
         _queue.CompleteAdding();
-        using (cancel.Register(() => Ffmpeg.Stop(_process)))
+        int code;
+        using (cancel.Register(_tool.Stop))
         {
             try
             {
                 _feeder.Wait(CancellationToken.None);
-                _process.StandardInput.Close();
+                _tool.CloseInput();
             }
             catch (Exception e) when (e is IOException or AggregateException)
             {
-                // ffmpeg stopped reading; its exit code and stderr say why.
+                // ffmpeg stopped reading (or stalled); its exit code and stderr say why.
             }
-            _process.WaitForExit();
+            code = _tool.WaitForExit();
         }
         cancel.ThrowIfCancellationRequested();
-        if (_process.ExitCode != 0) throw Failure();
+        if (code != 0) throw Failure();
         VideoVerifier.Verify(_tmp, new VideoExpectation(_frames, _outWidth, _outHeight) { MinDurationSeconds = (_lastPtsNs - _firstPtsNs) / 1e9 },
-            _target, _stderr.Result, cancel);
+            _target, _tool.Stderr, cancel);
         TempFile.FlushToDisk(_tmp);
         File.Move(_tmp, _target, overwrite: true);
         _completed = true;
     }
 
+    /// <summary>Why ffmpeg stopped taking frames: its own error line, or the stall (waiting for its exit is bounded by the stall limit).</summary>
     private MediaException Failure()
     {
-        if (!_process.HasExited && !_process.WaitForExit(10_000)) _process.Kill();
-        _process.WaitForExit();
-        return new MediaException($"{_target}: ffmpeg failed to encode: {Ffmpeg.Reason(_stderr.Result) ?? $"exit code {_process.ExitCode}"}");
+        int code;
+        try
+        {
+            code = _tool.WaitForExit();
+        }
+        catch (MediaException stalled)
+        {
+            return stalled;
+        }
+        return new MediaException($"{_target}: ffmpeg failed to encode: {Ffmpeg.Reason(_tool.Stderr) ?? $"exit code {code}"}");
     }
 
     public void Dispose()
@@ -175,8 +179,7 @@ public sealed class VideoWriter : IDisposable
         if (_disposed) return;
         _disposed = true;
         _queue.CompleteAdding();
-        if (!_completed && !_process.HasExited) _process.Kill();
-        _process.WaitForExit();
+        if (!_completed) _tool.Stop();
         try
         {
             _feeder.Wait();
@@ -185,7 +188,7 @@ public sealed class VideoWriter : IDisposable
         {
             // The feeder fails when ffmpeg is stopped under it; nothing is kept from this run.
         }
-        _process.Dispose();
+        _tool.Dispose();
         if (File.Exists(_tmp)) File.Delete(_tmp);
     }
 }

@@ -17,17 +17,11 @@ public class StopSignalTests
     /// <summary>How long a stopped run may take to exit: "within seconds", with room for a loaded CI machine.</summary>
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(15);
 
-    private static void Signal(Process p, string signal)
-    {
-        using var kill = Process.Start("kill", new[] { $"-{signal}", p.Id.ToString() })!;
-        kill.WaitForExit();
-    }
-
     /// <summary>Sends SIGTERM and returns the exit code and stderr, failing unless the run ends within <see cref="Prompt"/>.</summary>
     private static (int Code, string Stderr) Terminate(Process p, Task<string> stderr)
     {
         var clock = Stopwatch.StartNew();
-        Signal(p, "TERM");
+        ReelProcess.Signal(p, "TERM");
         Assert.True(p.WaitForExit((int)Prompt.TotalMilliseconds), $"still running {Prompt.TotalSeconds} s after SIGTERM");
         Assert.True(clock.Elapsed < Prompt, $"took {clock.Elapsed.TotalSeconds:F1} s to stop");
         return (p.ExitCode, stderr.Result);
@@ -66,7 +60,7 @@ public class StopSignalTests
         var (code, text) = Terminate(p, stderr);
         Assert.True(code == 143, $"exit {code}:\n{text}");
         Assert.Contains("--resume", text.Split('\n').Last(l => l.Length > 0));
-        Assert.False(ProcessAlive(joining), "the join's ffmpeg outlived reel");
+        Assert.False(ReelProcess.Alive(joining), "the join's ffmpeg outlived reel");
         Assert.False(File.Exists(output));
 
         var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
@@ -132,18 +126,5 @@ public class StopSignalTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         // (The runtime's own diagnostic sockets live in TMPDIR too; only reel's folders are counted.)
         Assert.Empty(Directory.GetDirectories(temp, "reel-frames-*"));
-    }
-
-    private static bool ProcessAlive(int pid)
-    {
-        try
-        {
-            using var p = Process.GetProcessById(pid);
-            return !p.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }

@@ -46,6 +46,14 @@ public sealed class FfmpegWrapper : IDisposable
     public static FfmpegWrapper WaitingWhenWriting(string fragment) =>
         Create(_ => "echo $$ > \"$DIR/join-started\"\n" + WaitForGo, $"*{fragment}*");
 
+    /// <summary>
+    /// When ffmpeg is started with an argument matching the shell pattern <paramref name="trigger"/>,
+    /// says so in <see cref="JoinStarted"/> and becomes a process that neither reads nor writes nor
+    /// computes (a stalled encoder or decoder), for two minutes at the most.
+    /// </summary>
+    public static FfmpegWrapper Stalling(string trigger) =>
+        Create(_ => "echo $$ > \"$DIR/join-started\"\nexec sleep 120\n", trigger);
+
     /// <summary>Waits for the go file, two minutes at the most (a test that dies early must not leave it waiting for ever).</summary>
     private const string WaitForGo = "i=0\nwhile [ ! -e \"$DIR/go\" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\n";
 

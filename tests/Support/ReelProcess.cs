@@ -58,4 +58,25 @@ public static class ReelProcess
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
+
+    /// <summary>Sends <paramref name="signal"/> ("TERM", "INT") to a running CLI, as a scheduler or a terminal would.</summary>
+    public static void Signal(Process p, string signal)
+    {
+        using var kill = Process.Start("kill", new[] { $"-{signal}", p.Id.ToString() })!;
+        kill.WaitForExit();
+    }
+
+    /// <summary>Whether a process (an ffmpeg a run started) is still running.</summary>
+    public static bool Alive(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 }
