@@ -40,6 +40,24 @@ public sealed record RestoreOptions
     public long MemoryBudgetBytes { get; init; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
     /// <summary>Make every loss the decoding reports (frames that did not decode, a size change, another duration) an error instead of a warning.</summary>
     public bool Strict { get; init; }
+
+    /// <summary>The temporal stage is the prior: each shot's frames wait in stores until it has trained on them.</summary>
+    public bool TrainsPrior => Stabilize && Temporal == TemporalMethod.Prior;
+
+    /// <summary>The temporal stage is the flow-guided one, which streams.</summary>
+    public bool FollowsFlow => Stabilize && Temporal == TemporalMethod.Flow;
+
+    /// <summary>Refuses settings the temporal stage that will run cannot take, before any work.</summary>
+    public void ValidateTemporal()
+    {
+        if (FollowsFlow) Flow.Validate();
+        else if (TrainsPrior) StabilizeStage.Validate(Prior);
+    }
+
+    /// <summary>The progress meter of a run of these stages with <paramref name="alreadyDone"/> frames finished before it.</summary>
+    public ProgressMeter NewMeter(long alreadyDone) => TrainsPrior
+        ? new ProgressMeter(alreadyDone, Prior.Epochs, RestoreStage.Process, RestoreStage.Stabilize, RestoreStage.Encode)
+        : new ProgressMeter(alreadyDone, 0, RestoreStage.Process, RestoreStage.Encode);
 }
 
 /// <summary>
@@ -64,8 +82,7 @@ public static class RestorePipeline
     public static void Run(string input, string output, RestoreOptions options, IBackend backend,
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
-        if (options.Stabilize && options.Temporal == TemporalMethod.Flow) options.Flow.Validate();
-        else if (options.Stabilize) StabilizeStage.Validate(options.Prior);
+        options.ValidateTemporal();
         var source = FrameSource.Open(input, options.FolderFrameRate);
         bool videoOut = CheckOutput(input, output);
         var memory = MemoryPlan.For(source.Width, source.Height, options);
@@ -145,9 +162,7 @@ public static class RestorePipeline
         var dropped = KeepSoundPieces(job, cancel);
         long total = source.EstimatedCount ?? 0;
         int skip = job.FramesDone;
-        var meter = options.Stabilize && options.Temporal == TemporalMethod.Prior
-            ? new ProgressMeter(skip, options.Prior.Epochs, RestoreStage.Process, RestoreStage.Stabilize, RestoreStage.Encode)
-            : new ProgressMeter(skip, 0, RestoreStage.Process, RestoreStage.Encode);
+        var meter = options.NewMeter(skip);
         void Report(RestoreProgress p, double? exactDone = null) => progress?.Invoke(meter.Measure(p, exactDone));
         void Note(string text) => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
         // A loss in the input: one warning line, or with --strict the error that ends the run.

@@ -43,7 +43,7 @@ public static class ShardWorker
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
         workdir = Path.GetFullPath(workdir);
-        if (options.Stabilize) StabilizeStage.Validate(options.Prior);
+        options.ValidateTemporal();
         var source = FrameSource.Open(plan.Input, options.FolderFrameRate);
         CheckSettings(plan, RestorePipeline.Settings(source, options), workdir);
         var memory = MemoryPlan.For(source.Width, source.Height, options);
@@ -54,9 +54,7 @@ public static class ShardWorker
 
         var pending = shots.Where(s => !IsSound(workdir, s, cancel)).ToList();
         long total = pending.Sum(s => (long)s.Frames), position = 0;
-        var meter = options.Stabilize
-            ? new ProgressMeter(0, options.Prior.Epochs, RestoreStage.Process, RestoreStage.Stabilize, RestoreStage.Encode)
-            : new ProgressMeter(0, 0, RestoreStage.Process, RestoreStage.Encode);
+        var meter = options.NewMeter(0);
         void Report(RestoreProgress p, double? exactDone = null) => progress?.Invoke(meter.Measure(p, exactDone));
         void Note(string text) => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
         Note(shots.Count == 0

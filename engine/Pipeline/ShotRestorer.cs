@@ -38,9 +38,6 @@ internal sealed class ShotRestorer
     /// <summary>How frames are decoded for these stages: gray unless the denoiser takes RGB. The shot cuts are made on these frames.</summary>
     public PixelFormat Format { get; }
 
-    /// <summary>The temporal stage is the prior: a shot's frames wait in stores until it is trained on them.</summary>
-    private bool TrainsPrior => _options.Stabilize && _options.Temporal == TemporalMethod.Prior;
-
     /// <summary>How a restore with <paramref name="options"/> decodes its frames (see <see cref="Format"/>).</summary>
     public static PixelFormat FormatFor(RestoreOptions options) =>
         options.Denoiser is null || options.Denoiser.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
@@ -64,7 +61,7 @@ internal sealed class ShotRestorer
     /// <summary>Trains the shot's prior (seeded by the shot's index), writes its frames and hands the finished piece to <paramref name="keep"/>.</summary>
     public void Finish(Shot shot, Action<RestorePiece> keep)
     {
-        if (TrainsPrior)
+        if (_options.TrainsPrior)
         {
             int frames = shot.Count;
             long position = shot.Position;
@@ -102,7 +99,7 @@ internal sealed class ShotRestorer
             (_run, Index, Start, StartNs, Position, _file, _framesFolder) = (run, index, start, startNs, position, piecePath, framesFolder);
             if (piecePath is not null)
                 _sink = new VideoSink(piecePath, run._source.TimeBase, null, run._options.Encode, frameDurationNs: run._source.FrameDurationNs);
-            if (run._options.Stabilize && run._options.Temporal == TemporalMethod.Flow)
+            if (run._options.FollowsFlow)
                 Flow = new FlowTemporal(run._options.Flow, run._backend, fuseColours: run._options.FuseColours && run._options.Colorizer is not null);
             // Full-size inputs and processed frames take 2/5 of the store each; the chroma copies the prior
             // trains on (a quarter of the size) get 1/10 each through its own budget (see Finish).
@@ -127,7 +124,7 @@ internal sealed class ShotRestorer
         {
             _pts.Add(ptsNs);
             _names.Add(name);
-            if (!_run.TrainsPrior)
+            if (!_run._options.TrainsPrior)
             {
                 Write(_pts.Count - 1, processed);
                 return;
