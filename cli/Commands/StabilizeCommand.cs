@@ -73,7 +73,7 @@ public static class StabilizeCommand
             using var deviceMemory = backend as IDisposable;
             if (method != TemporalMethod.Prior)
             {
-                var flow = method == TemporalMethod.Flow ? new FlowTemporal(flowSettings.Read(r, options.Mode), backend) : null;
+                using var flow = method == TemporalMethod.Flow ? new FlowTemporal(flowSettings.Read(r, options.Mode), backend) : null;
                 FlickerMeter? streamed = null;
                 ProgressDisplay.Run(progressMode, report => streamed = Stream(r.GetValue(input)!, r.GetValue(processed)!, outPath, videoOut, flow, report, cancel));
                 Summarize(streamed!, outPath);

@@ -154,6 +154,7 @@ internal sealed class ShotRestorer
         public void Dispose()
         {
             _sink?.Dispose();
+            Flow?.Dispose();
             Inputs.Dispose();
             Processed.Dispose();
         }

@@ -18,7 +18,7 @@ namespace Reel.Engine.Temporal;
 /// is not followed; fine detail comes from the processed frame. In chroma mode only Lab a, b go through the solve and the processed frame keeps
 /// its own L. Only the previous output is kept.
 /// </summary>
-public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backend)
+public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backend) : IDisposable
 {
     private readonly IPreparedOp _warp = backend.Prepare(new WarpOp());
     /// <summary>Lab a and b span about 256 units; RGB 1.</summary>
@@ -54,5 +54,12 @@ public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backen
     {
         int plane = lab.Shape.H * lab.Shape.W;
         return new Tensor(new Shape(1, 2, lab.Shape.H, lab.Shape.W), lab.Data.AsSpan(plane, 2 * plane).ToArray());
+    }
+
+    /// <summary>Frees the prepared ops.</summary>
+    public void Dispose()
+    {
+        _warp.Dispose();
+        _solve.Dispose();
     }
 }

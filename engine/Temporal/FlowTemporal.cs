@@ -10,7 +10,7 @@ namespace Reel.Engine.Temporal;
 /// and the annealed mean. Memory holds the previous frame's luma, output and fused distribution,
 /// whatever the shot's length.
 /// </summary>
-public sealed class FlowTemporal
+public sealed class FlowTemporal : IDisposable
 {
     private readonly MotionTracker _tracker;
     private readonly FlowConsistency _consistency;
@@ -43,5 +43,13 @@ public sealed class FlowTemporal
     {
         Track(input);
         return Stabilize(processed);
+    }
+
+    /// <summary>Frees the stages' prepared ops (device memory on a GPU).</summary>
+    public void Dispose()
+    {
+        _tracker.Dispose();
+        _consistency.Dispose();
+        _fusion?.Dispose();
     }
 }

@@ -11,7 +11,7 @@ namespace Reel.Engine.Temporal;
 /// backend. Only the previous frame's luma is kept. A scene cut (decided as the prior's shots are,
 /// by <see cref="ShotSplitter"/>) or the first frame gives no motion: nothing to follow.
 /// </summary>
-public sealed class MotionTracker(IBackend backend)
+public sealed class MotionTracker(IBackend backend) : IDisposable
 {
     private readonly IPreparedOp _flow = backend.Prepare(OpticalFlowOp.Medium);
     private readonly IPreparedOp _check = backend.Prepare(new FlowCheckOp());
@@ -33,5 +33,12 @@ public sealed class MotionTracker(IBackend backend)
         var back = _flow.Run(gray, previous);
         var forward = _flow.Run(previous, gray);
         return new Motion(back, _check.Run(back, forward));
+    }
+
+    /// <summary>Frees the prepared ops.</summary>
+    public void Dispose()
+    {
+        _flow.Dispose();
+        _check.Dispose();
     }
 }
