@@ -1,7 +1,7 @@
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
-/// The host side of the temporal kernels (kernels/dis.cu, warp.cu, consistency.cu): argument packing
+/// The host side of the temporal kernels (kernels/dis.cu, warp.cu, flow_check.cu, screened_poisson.cu, fuse_distributions.cu): argument packing
 /// in each kernel's order and its launch geometry. Planes are row-major (H, W) floats on <see cref="Device"/>.
 /// </summary>
 public sealed class CudaFlowKernels(IGpuDevice device, GpuStream? stream = null)

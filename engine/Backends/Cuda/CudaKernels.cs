@@ -9,7 +9,7 @@ public sealed class CudaKernels(IGpuDevice device)
 {
     /// <summary>irt.cu reduces in shared memory of this many floats per block.</summary>
     public const int IrtBlock = 256;
-    /// <summary>The threads of reduce.cu's and irt_loss_reduce_f32's one-block reductions.</summary>
+    /// <summary>The threads of channel_sum_f32's and irt_loss_reduce_f32's one-block reductions.</summary>
     public const int ReduceBlock = 256;
     /// <summary>annealed_mean.cu stages at most this many bins' centres in shared memory.</summary>
     public const int MaxBins = 512;
