@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using Reel.Engine;
+using Reel.Engine.Backends.Cuda;
 
-namespace Reel.Engine.Backends.Cuda.Emulation;
+namespace Reel.Emulation;
 
 /// <summary>
 /// A GPU emulated on the CPU for tests: device memory is host memory (so a device pointer is
@@ -13,6 +15,8 @@ namespace Reel.Engine.Backends.Cuda.Emulation;
 /// Launch geometry is checked against CUDA's limits there, and every launch's arguments are
 /// checked against the kernel's declared signature here.
 /// </summary>
+// SAFETY: device memory here is host memory from NativeMemory; a DevicePtr is its address, and every copy, fill and
+// launch stays inside the buffers its caller sized (IGpuDevice's contract), as on a GPU, where the same bounds hold.
 public sealed unsafe partial class EmulatedDevice : IGpuDevice
 {
     public const string LibraryFileName = "libreel_kernels_emu.so";
@@ -28,6 +32,8 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     private EmulatedDevice(string path)
     {
         _library = NativeLibrary.Load(path);
+        // SAFETY: the library exports these two entries with exactly these C signatures (kernels/emu/emu_library.cpp);
+        // the names are one static NUL-terminated string the library owns.
         _launch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, void**, byte*, int, int>)NativeLibrary.GetExport(_library, "reel_emu_launch");
         var names = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(_library, "reel_emu_kernel_names");
         KernelNames = Marshal.PtrToStringUTF8((nint)names())!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -63,6 +69,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
 
     public DeviceBuffer Allocate(long bytes)
     {
+        // SAFETY: at least one byte, 256-aligned as cuMemAlloc's; freed once, by the buffer's release.
         var p = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 256);
         lock (_live) _live.Add(p);
         return new DeviceBuffer((ulong)p, bytes, address =>
@@ -72,9 +79,11 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         }, () => Interlocked.Increment(ref _finalizedBuffers));
     }
 
+    // SAFETY: at least one byte; freed once, by the buffer's release.
     public PinnedBuffer AllocatePinned(long bytes) =>
         new((nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64), bytes, p => NativeMemory.AlignedFree((void*)p));
 
+    // SAFETY (the three copies): both sides hold `bytes` (the callers' contract); MemoryCopy checks bytes against the destination size passed.
     public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null) =>
         Enqueue(() => Buffer.MemoryCopy(src, (void*)dst.Address, bytes, bytes));
 
@@ -84,6 +93,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     public void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
         Enqueue(() => Buffer.MemoryCopy((void*)src.Address, (void*)dst.Address, bytes, bytes));
 
+    // SAFETY: dst holds `bytes` (the caller's contract); the span is exactly that long.
     public void Fill(DevicePtr dst, byte value, long bytes, GpuStream? stream = null) =>
         Enqueue(() => new Span<byte>((void*)dst.Address, checked((int)bytes)).Fill(value));
 
@@ -155,6 +165,9 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         var nameBytes = Encoding.UTF8.GetBytes(name + "\0");
         var error = new byte[512];
         int status = 0;
+        // SAFETY: p is KernelArgs' kernelParams array, as long as the kernel's parameter list (Launch checked the signature);
+        // the name is NUL-terminated and the library writes at most error.Length bytes, NUL included, into error.
+        Debug.Assert(nameBytes[^1] == 0);
         args.WithParams(p =>
         {
             fixed (byte* n = nameBytes)

@@ -1,13 +1,17 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cuda;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 
-namespace Reel.Engine.Backends.Cuda.Emulation;
+namespace Reel.Emulation;
 
 /// <summary>
 /// Convolutions for the emulated device, computed by a CPU backend on the emulator's memory
 /// (which is host memory) in stream order. It stands where cuDNN stands so the GPU pipeline's
 /// orchestration — buffers, tiles, graphs, streams, training — runs in tests; it says nothing about cuDNN.
 /// </summary>
+// SAFETY: the emulator's device pointers are host addresses of buffers sized for the op's shapes by the backend
+// that passes them; each read or write covers exactly one such shape.
 public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu) : IConvolutionEngine
 {
     public string Name => $"host convolutions ({cpu.Name})";
@@ -38,10 +42,12 @@ public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu)
             var activations = new[] { first }.Concat(more).Select(a => Read(a.Ptr, a.Shape)).ToArray();
             using var prepared = cpu.Prepare(op, parameters.Select(p => Read(p.Ptr, p.Shape)).ToArray());
             var result = prepared.Run(activations);
+            // SAFETY: y was allocated for the op's output shape, which is result's.
             result.Span.CopyTo(new Span<float>((void*)y.Address, result.Length));
         });
     }
 
+    // SAFETY: p points at a buffer of shape s (its caller passes each pointer with its own shape).
     private static Tensor Read(DevicePtr p, Shape s) => new(s, new ReadOnlySpan<float>((void*)p.Address, (int)s.ElementCount).ToArray());
 
     public void Dispose() { }
