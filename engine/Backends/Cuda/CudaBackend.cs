@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Reel.Engine.Backends.Cuda.Native;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -151,6 +152,8 @@ public sealed class CudaBackend : IBackend, IDisposable
             _staging[slot] = pinned = Device.AllocatePinned(bytes);
         }
         host.Data.AsSpan(0, host.Length).CopyTo(pinned.As<float>());
+        // SAFETY: the staging buffer holds at least `bytes` (reallocated above when smaller), and y was rented for the same shape.
+        Debug.Assert(pinned.Bytes >= bytes);
         Device.CopyToDevice(PtrOf(y), (void*)pinned.Address, bytes, Stream);
         Device.Record(_staged[slot], Stream);
         Interlocked.Increment(ref _transfers);
@@ -205,6 +208,7 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>Copies device memory to the host after the queued work, counted as a transfer.</summary>
     internal unsafe void Download(DevicePtr src, Span<float> destination)
     {
+        // SAFETY: the copy writes destination.Length floats, exactly the pinned span; the caller's src holds as many.
         fixed (float* p = destination) Device.CopyToHost(p, src, (long)destination.Length * sizeof(float), Stream);
         Device.Synchronize(Stream);
         Interlocked.Increment(ref _transfers);
@@ -219,6 +223,8 @@ public sealed class CudaBackend : IBackend, IDisposable
     {
         if (_pendingChecks.Count == 0) return;
         var flags = new int[_pendingChecks.Count];
+        // SAFETY: flags has one int per pending check, at most CheckSlots, which is what _checkFlags holds.
+        Debug.Assert(flags.Length <= CheckSlots);
         fixed (int* f = flags) Device.CopyToHost(f, _checkFlags.Ptr, flags.Length * sizeof(int), Stream);
         Device.Synchronize(Stream);
         Device.Fill(_checkFlags.Ptr, 0, flags.Length * sizeof(int), Stream);

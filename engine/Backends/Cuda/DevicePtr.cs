@@ -7,6 +7,7 @@ public readonly record struct DevicePtr(ulong Address)
     public bool IsNull => Address == 0;
 
     /// <summary>The address <paramref name="elements"/> elements of <typeparamref name="T"/> further on.</summary>
+    // SAFETY: address arithmetic only, nothing is read or written here; whoever dereferences the result keeps it inside its buffer.
     public unsafe DevicePtr Plus<T>(long elements) where T : unmanaged => new(Address + (ulong)(elements * sizeof(T)));
 
     public override string ToString() => $"0x{Address:x}";

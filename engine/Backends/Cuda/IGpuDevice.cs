@@ -3,7 +3,7 @@ namespace Reel.Engine.Backends.Cuda;
 /// <summary>
 /// The seam between Reel's host code and a GPU: memory, copies, kernel launches by name,
 /// streams, events and graph capture. <see cref="DriverDevice"/> is the CUDA driver API;
-/// <see cref="Emulation.EmulatedDevice"/> runs the same kernels' source on the CPU, so every
+/// the emulated device (Reel.Emulation, kernels/emu) runs the same kernels' source on the CPU, so every
 /// launcher and plan above this interface is exercised in tests without a GPU.
 /// </summary>
 public interface IGpuDevice : IDisposable
@@ -19,7 +19,12 @@ public interface IGpuDevice : IDisposable
     /// <summary>Page-locked host memory for asynchronous copies (cuMemAllocHost); freed with the handle.</summary>
     PinnedBuffer AllocatePinned(long bytes);
 
+    /// <summary>Copies <paramref name="bytes"/> from host memory at <paramref name="src"/> to the device, in stream order (at once when no stream is given).</summary>
+    // SAFETY: the caller keeps src valid for `bytes` until the copy is done (pinned or page-locked memory, or a wait after it).
     unsafe void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null);
+
+    /// <summary>Copies <paramref name="bytes"/> from the device to host memory at <paramref name="dst"/>, in stream order (at once when no stream is given).</summary>
+    // SAFETY: the caller keeps dst valid and writable for `bytes` until the copy is done.
     unsafe void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null);
     void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null);
     void Fill(DevicePtr dst, byte value, long bytes, GpuStream? stream = null);
@@ -46,56 +51,4 @@ public interface IGpuDevice : IDisposable
     void Replay(GpuGraph graph, GpuStream stream);
 
     void Synchronize(GpuStream? stream = null);
-}
-
-/// <summary>A stream (CUstream). Work on one stream runs in order; the emulator runs it at once.</summary>
-public sealed class GpuStream(nint handle, Action<nint>? destroy) : IDisposable
-{
-    public nint Handle { get; } = handle;
-    private Action<nint>? _destroy = destroy;
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
-    }
-}
-
-/// <summary>An event (CUevent) that orders work across streams.</summary>
-public sealed class GpuEvent(nint handle, Action<nint>? destroy) : IDisposable
-{
-    public nint Handle { get; } = handle;
-    private Action<nint>? _destroy = destroy;
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
-    }
-}
-
-/// <summary>An instantiated graph (CUgraphExec), or in emulation the recorded list of operations.</summary>
-public sealed class GpuGraph(nint handle, Action<nint>? destroy, IReadOnlyList<Action>? recorded = null) : IDisposable
-{
-    public nint Handle { get; } = handle;
-    internal IReadOnlyList<Action>? Recorded { get; } = recorded;
-    private Action<nint>? _destroy = destroy;
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
-    }
-}
-
-/// <summary>Page-locked host memory; <see cref="Span"/> views it as bytes.</summary>
-public sealed unsafe class PinnedBuffer(nint address, long bytes, Action<nint> free) : IDisposable
-{
-    private Action<nint>? _free = free;
-    public nint Address { get; } = address;
-    public long Bytes { get; } = bytes;
-
-    public Span<T> As<T>() where T : unmanaged => new((void*)Address, checked((int)(Bytes / sizeof(T))));
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _free, null)?.Invoke(Address);
-    }
 }

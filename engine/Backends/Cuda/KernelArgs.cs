@@ -24,6 +24,9 @@ public sealed class KernelArgs
     public unsafe void WithParams(Action<nint> use)
     {
         var values = _slots.ToArray();
+        // SAFETY: pointers has one entry per slot (at least one, so the array exists when there are no
+        // arguments), each v + i with i < values.Length; both live until use returns, which is all the
+        // launch needs (cuLaunchKernel copies the values before it returns).
         fixed (ulong* v = values)
         {
             var pointers = stackalloc nint[Math.Max(1, values.Length)];
