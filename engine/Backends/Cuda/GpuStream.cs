@@ -1,13 +1,4 @@
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>A stream (CUstream). Work on one stream runs in order; the emulator runs it at once.</summary>
-public sealed class GpuStream(nint handle, Action<nint>? destroy) : IDisposable
-{
-    public nint Handle { get; } = handle;
-    private Action<nint>? _destroy = destroy;
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
-    }
-}
+public sealed class GpuStream(nint handle, Action<nint>? destroy) : GpuHandle(handle, destroy);
