@@ -19,6 +19,7 @@ namespace Reel.Emulation;
 // launch stays inside the buffers its caller sized (IGpuDevice's contract), as on a GPU, where the same bounds hold.
 public sealed unsafe partial class EmulatedDevice : IGpuDevice
 {
+    /// <summary>The file CMake builds from kernels/emu/emu_library.cpp: every kernel behind one launch entry.</summary>
     public const string LibraryFileName = "libreel_kernels_emu.so";
 
     private readonly nint _library;
@@ -48,9 +49,14 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         return new EmulatedDevice(path);
     }
 
+    /// <summary>Where the emulation library was loaded from.</summary>
     public string LibraryPath { get; }
+
+    /// <summary>The kernels the library can launch, as its table lists them (tests check it against kernels/*.cu).</summary>
     public IReadOnlyList<string> KernelNames { get; }
+    /// <inheritdoc/>
     public string Description => "CPU emulation of the CUDA execution model (kernels/emu)";
+    /// <inheritdoc/>
     public int ComputeCapability => 0;
 
     /// <summary>How many launches ran (graphs replayed count their launches again).</summary>
@@ -67,6 +73,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         get { lock (_live) return _live.Count; }
     }
 
+    /// <inheritdoc/>
     public DeviceBuffer Allocate(long bytes)
     {
         // SAFETY: at least one byte, 256-aligned as cuMemAlloc's; freed once, by the buffer's release.
@@ -79,24 +86,30 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         }, () => Interlocked.Increment(ref _finalizedBuffers));
     }
 
+    /// <inheritdoc/>
     // SAFETY: at least one byte; freed once, by the buffer's release.
     public PinnedBuffer AllocatePinned(long bytes) =>
         new((nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64), bytes, p => NativeMemory.AlignedFree((void*)p));
 
+    /// <inheritdoc/>
     // SAFETY (the three copies): both sides hold `bytes` (the callers' contract); MemoryCopy checks bytes against the destination size passed.
     public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null) =>
         Enqueue(() => Buffer.MemoryCopy(src, (void*)dst.Address, bytes, bytes));
 
+    /// <inheritdoc/>
     public void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
         Enqueue(() => Buffer.MemoryCopy((void*)src.Address, dst, bytes, bytes));
 
+    /// <inheritdoc/>
     public void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
         Enqueue(() => Buffer.MemoryCopy((void*)src.Address, (void*)dst.Address, bytes, bytes));
 
+    /// <inheritdoc/>
     // SAFETY: dst holds `bytes` (the caller's contract); the span is exactly that long.
     public void Fill(DevicePtr dst, byte value, long bytes, GpuStream? stream = null) =>
         Enqueue(() => new Span<byte>((void*)dst.Address, checked((int)bytes)).Fill(value));
 
+    /// <inheritdoc/>
     public void Launch(string name, LaunchGeometry g, KernelArgs args, GpuStream? stream = null)
     {
         if (g.IsEmpty) return;
@@ -106,8 +119,11 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         Enqueue(() => Run(name, g, args));
     }
 
+    /// <inheritdoc/>
     public GpuStream CreateStream() => new(0, null);
+    /// <inheritdoc/>
     public GpuEvent CreateEvent() => new(0, null);
+    /// <inheritdoc/>
     public GpuEvent CreateTimingEvent()
     {
         var e = new GpuEvent(0, null);
@@ -115,21 +131,26 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         return e;
     }
 
+    /// <inheritdoc/>
     public float ElapsedMs(GpuEvent start, GpuEvent end) =>
         _stamps.TryGetValue(start, out var a) && _stamps.TryGetValue(end, out var b)
             ? (float)Stopwatch.GetElapsedTime(a.Value, b.Value).TotalMilliseconds
             : throw new ArgumentException("ElapsedMs takes two events from CreateTimingEvent");
 
+    /// <inheritdoc/>
     public void Record(GpuEvent e, GpuStream stream)
     {
         if (_stamps.TryGetValue(e, out var stamp)) Enqueue(() => stamp.Value = Stopwatch.GetTimestamp());
     }
+    /// <inheritdoc/>
     public void Wait(GpuStream stream, GpuEvent e) { }
+    /// <inheritdoc/>
     public void WaitHost(GpuEvent e) { }
 
     /// <summary>Host work in stream order (cuLaunchHostFunc's role): recorded into a graph during capture.</summary>
     public void EnqueueHost(Action work) => Enqueue(work);
 
+    /// <inheritdoc/>
     public GpuGraph Capture(GpuStream stream, Action body)
     {
         if (_recording is not null) throw new InvalidOperationException("a capture is already in progress");
@@ -145,13 +166,16 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         }
     }
 
+    /// <inheritdoc/>
     public void Replay(GpuGraph graph, GpuStream stream)
     {
         foreach (var op in graph.Recorded ?? throw new ArgumentException("not a graph captured on the emulator")) op();
     }
 
+    /// <inheritdoc/>
     public void Synchronize(GpuStream? stream = null) { }
 
+    /// <summary>Nothing to free: the library stays loaded for the process, and buffers free themselves.</summary>
     public void Dispose() { }
 
     private void Enqueue(Action op)

@@ -14,22 +14,29 @@ namespace Reel.Emulation;
 // that passes them; each read or write covers exactly one such shape.
 public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu) : IConvolutionEngine
 {
+    /// <inheritdoc/>
     public string Name => $"host convolutions ({cpu.Name})";
+    /// <inheritdoc/>
     public Precision Precision => Precision.Fp32;
 
+    /// <inheritdoc/>
     public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp;
 
+    /// <inheritdoc/>
     public void Prepare(Op op, Shape input) => Prepared++;
 
     /// <summary>How many times a plan was asked for ahead of capture.</summary>
     public int Prepared { get; private set; }
 
+    /// <inheritdoc/>
     public void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null) =>
         Compute(op, op.ParameterShapes.Select((s, i) => (i == 0 ? weight : bias, s)).ToArray(), (x, input), y);
 
+    /// <inheritdoc/>
     public void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null) =>
         Compute(new Conv2dBackwardDataOp(op, input.H, input.W), new[] { (weight, op.ParameterShapes[0]) }, (dy, op.InferShape(new[] { input })), dx);
 
+    /// <inheritdoc/>
     public void BackwardFilter(Conv2dOp op, Shape input, DevicePtr x, DevicePtr dy, DevicePtr dw, GpuStream? stream = null) =>
         Compute(new Conv2dBackwardWeightOp(op), Array.Empty<(DevicePtr, Shape)>(), (x, input), dw, (dy, op.InferShape(new[] { input })));
 
@@ -50,5 +57,6 @@ public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu)
     // SAFETY: p points at a buffer of shape s (its caller passes each pointer with its own shape).
     private static Tensor Read(DevicePtr p, Shape s) => new(s, new ReadOnlySpan<float>((void*)p.Address, (int)s.ElementCount).ToArray());
 
+    /// <summary>Nothing to free: the CPU backend's prepared ops are disposed after each call.</summary>
     public void Dispose() { }
 }

@@ -6,7 +6,7 @@ namespace Reel.Engine.Backends.Cuda;
 /// workspace fits the budget. The fused bias+ReLU call only accepts IMPLICIT_PRECOMP_GEMM, so
 /// it is used when that algorithm is the pick, and the separate epilogue kernel otherwise.
 /// </summary>
-public static class ConvolutionPlanner
+internal static class ConvolutionPlanner
 {
     public const int ImplicitPrecompGemm = 1;
 

@@ -4,7 +4,7 @@ namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>1×1 convolutions through cuBLAS (the colorizer's 256→313 layer, the U-Net's output layer).</summary>
 // SAFETY: the one raw access is Run's alpha/beta pointers (below).
-public sealed unsafe class CublasPointwise : IDisposable
+internal sealed unsafe class CublasPointwise : IDisposable
 {
     private readonly NativeHandle _handle;
 

@@ -17,7 +17,7 @@ namespace Reel.Engine.Backends.Cuda;
 /// cuDNN 9 legacy API; never run here (no GPU).
 /// </summary>
 // SAFETY: the raw accesses are the alpha/beta scalars and the algorithm lists, each bounded where it is made.
-public sealed unsafe class CudnnConvolutions : IConvolutionEngine
+internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
 {
     private readonly DriverDevice _device;
     private readonly CudaKernels _kernels;
@@ -56,7 +56,6 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
     public string Name => $"cuDNN {Version / 10000 % 100}.{Version / 100 % 100}.{Version % 100} ({Precision})";
     public long Version { get; }
     public Precision Precision { get; }
-    public int PlanMisses => _plans.Misses;
 
     private bool Bf16 => Precision == Precision.Bf16;
     private int DataType => Bf16 ? Cudnn.CUDNN_DATA_BFLOAT16 : Cudnn.CUDNN_DATA_FLOAT;

@@ -14,7 +14,7 @@ namespace Reel.Engine.Backends.Cuda;
 /// </summary>
 // SAFETY: host pointers given to the copies are the caller's, sized by the byte count passed with them (IGpuDevice's contract);
 // the class's own raw accesses say their bounds where they are.
-public sealed unsafe class DriverDevice : IGpuDevice
+internal sealed unsafe class DriverDevice : IGpuDevice
 {
     private readonly int _device;
     private readonly nint _context;

@@ -5,7 +5,7 @@ namespace Reel.Engine.Backends.Cuda;
 /// dimensions and whether A/B are transposed. <see cref="PointwiseConv"/> maps a 1×1
 /// convolution on one NCHW frame onto it without moving data.
 /// </summary>
-public readonly record struct GemmPlan(bool TransA, bool TransB, int M, int N, int K, int Lda, int Ldb, int Ldc)
+internal readonly record struct GemmPlan(bool TransA, bool TransB, int M, int N, int K, int Lda, int Ldb, int Ldc)
 {
     /// <summary>
     /// y (Cout, HW) = w (Cout, Cin) · x (Cin, HW) in row-major is, read column-major,

@@ -29,6 +29,7 @@ public static partial class KernelCheck
         return File.Exists(cached) ? cached : null;
     }
 
+    /// <summary>One report per kernel and architecture, in file order; <paramref name="ptxas"/> null: compiled by NVRTC only, no resource figures.</summary>
     public static IReadOnlyList<KernelReport> Run(IReadOnlyList<int> architectures, string? ptxas)
     {
         var reports = new List<KernelReport>();

@@ -7,7 +7,7 @@ namespace Reel.Engine.Backends.Cuda;
 /// The kernels/*.cu sources embedded in the engine, one file per op family, and the kernels
 /// they declare (read from the source itself, so the list can never drift from the code).
 /// </summary>
-public static partial class KernelSources
+internal static partial class KernelSources
 {
     private const string Prefix = "Reel.Engine.kernels.";
 

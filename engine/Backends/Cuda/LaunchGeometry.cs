@@ -7,12 +7,17 @@ namespace Reel.Engine.Backends.Cuda;
 /// </summary>
 public readonly record struct LaunchGeometry(Dim3 Grid, Dim3 Block, uint SharedBytes = 0)
 {
+    /// <summary>Threads per block of an element-wise launch unless its caller asks otherwise.</summary>
     public const int DefaultBlock = 256;
     /// <summary>132 SMs (H100 SXM) × 2048 resident threads / 256 = 1056 blocks fill an H100 once; 4× that hides tails.</summary>
     public const int MaxLinearBlocks = 4224;
+    /// <summary>The side of layout.cu's shared-memory tile (its REEL_TILE).</summary>
     public const int TransposeTile = 32;
+
+    /// <summary>CUDA's largest grid.y and grid.z.</summary>
     public const uint MaxGridYZ = 65535;
 
+    /// <summary>A launch with no blocks, which the devices skip (CUDA refuses a zero grid).</summary>
     public bool IsEmpty => Grid.Volume == 0;
 
     /// <summary>

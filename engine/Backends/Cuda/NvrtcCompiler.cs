@@ -24,13 +24,15 @@ public static unsafe class NvrtcCompiler
         return true;
     }
 
+    /// <summary>NVRTC's version, "major.minor" (part of the on-disk kernel cache's key).</summary>
     public static string Version()
     {
         Nvrtc.Check(Nvrtc.nvrtcVersion(out int major, out int minor));
         return $"{major}.{minor}";
     }
 
-    public static CompileResult Compile(string file, int arch)
+    /// <summary>kernels/<paramref name="file"/> to PTX for compute_<paramref name="arch"/>; a compile error is a result with its log, not an exception.</summary>
+    internal static CompileResult Compile(string file, int arch)
     {
         if (!KernelSources.Files.TryGetValue(file, out var source)) throw new ArgumentException($"no kernel file {file}");
         var headers = KernelSources.Headers;

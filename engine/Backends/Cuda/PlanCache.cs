@@ -4,7 +4,7 @@ namespace Reel.Engine.Backends.Cuda;
 /// Plans computed once per key and reused: conv plans per (op, input shape), graphs per frame
 /// shape. Counts hits and misses so tests (and `reel bench`) can see that planning ran once.
 /// </summary>
-public sealed class PlanCache<TKey, TPlan> where TKey : notnull
+internal sealed class PlanCache<TKey, TPlan> where TKey : notnull
 {
     private readonly Dictionary<TKey, TPlan> _plans = new();
     private readonly object _gate = new();

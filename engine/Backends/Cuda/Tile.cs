@@ -6,7 +6,9 @@ namespace Reel.Engine.Backends.Cuda;
 /// </summary>
 public readonly record struct Tile(int Y, int X, int Height, int Width, int InY, int InX, int InHeight, int InWidth)
 {
-    /// <summary>Where the core sits inside the input window.</summary>
+    /// <summary>The row where the core starts inside the input window.</summary>
     public int CoreOffsetY => Y - InY;
+
+    /// <summary>The column where the core starts inside the input window.</summary>
     public int CoreOffsetX => X - InX;
 }

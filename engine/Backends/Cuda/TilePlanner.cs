@@ -8,9 +8,14 @@ namespace Reel.Engine.Backends.Cuda;
 /// DnCNN at full resolution (radius = its depth: one pixel per 3×3 layer); the colorizer
 /// runs at 256² and needs none.
 /// </summary>
-public static class TilePlanner
+internal static class TilePlanner
 {
+    /// <summary>The tiles of a <paramref name="height"/> × <paramref name="width"/> frame, each window within <paramref name="budgetBytes"/>; one tile when the whole frame fits.</summary>
+    /// <param name="height">Frame height in pixels.</param>
+    /// <param name="width">Frame width in pixels.</param>
+    /// <param name="halo">The net's receptive-field radius: how far a window reaches beyond its core.</param>
     /// <param name="bytesPerPixel">Device bytes per input-window pixel while the net runs (all live activations).</param>
+    /// <param name="budgetBytes">Device memory the net may use in all.</param>
     /// <param name="fixedBytes">Bytes needed regardless of tile size (weights, workspace, the frame's own buffers).</param>
     public static IReadOnlyList<Tile> Plan(int height, int width, int halo, long bytesPerPixel, long budgetBytes, long fixedBytes = 0)
     {
