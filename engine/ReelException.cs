@@ -6,19 +6,9 @@ namespace Reel.Engine;
 /// </summary>
 public class ReelException : Exception
 {
+    /// <summary>An error whose <paramref name="message"/> says what was wrong and what to do.</summary>
     public ReelException(string message) : base(message) { }
+
+    /// <summary>As <see cref="ReelException(string)"/>, keeping the <paramref name="inner"/> exception that revealed it.</summary>
     public ReelException(string message, Exception inner) : base(message, inner) { }
-}
-
-/// <summary>A checkpoint or tensor file that cannot be read or does not fit the model.</summary>
-public sealed class CheckpointException : ReelException
-{
-    public CheckpointException(string message) : base(message) { }
-    public CheckpointException(string message, Exception inner) : base(message, inner) { }
-}
-
-/// <summary>An image or video that ffmpeg cannot read or write, or ffmpeg itself missing.</summary>
-public sealed class MediaException : ReelException
-{
-    public MediaException(string message) : base(message) { }
 }

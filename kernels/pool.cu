@@ -1,6 +1,6 @@
-// The U-Net's 2×2 max pooling and channel concatenation for the paths that keep NCHW float
-// without cuDNN (cuDNN pooling is bound too; see CudnnPlans). Ties keep the first element in
-// row-major order and a NaN wins, as ReferenceBackend.MaxPool. planes = N·C.
+// The U-Net's 2×2 max pooling and its gradient for the paths that keep NCHW float without cuDNN.
+// Ties keep the first element in row-major order and a NaN wins, as ReferenceBackend.MaxPool.
+// planes = N·C.
 #include "reel_cuda.cuh"
 
 extern "C" __global__ void maxpool2d_f32(const float* __restrict__ x, float* __restrict__ y, int in_h, int in_w,
@@ -18,16 +18,6 @@ extern "C" __global__ void maxpool2d_f32(const float* __restrict__ x, float* __r
                 if (v > best || v != v) best = v;
             }
         y[i] = best;
-    }
-}
-
-// y (N, Ca + Cb, HW) = [a (N, Ca, HW), b (N, Cb, HW)] along channels.
-extern "C" __global__ void concat_channels_f32(const float* __restrict__ a, const float* __restrict__ b,
-                                               float* __restrict__ y, int ca, int cb, int hw, int batch) {
-    long long per_frame = (long long)(ca + cb) * hw, total = per_frame * batch;
-    REEL_GRID_STRIDE(i, total) {
-        long long n = i / per_frame, k = i % per_frame;
-        y[i] = k < (long long)ca * hw ? a[n * ca * hw + k] : b[n * cb * hw + k - (long long)ca * hw];
     }
 }
 

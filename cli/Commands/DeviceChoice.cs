@@ -1,9 +1,9 @@
 using System.CommandLine;
+using Reel.Emulation;
 using Reel.Engine;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Backends.Cuda;
-using Reel.Engine.Backends.Cuda.Emulation;
 
 namespace Reel.Cli.Commands;
 

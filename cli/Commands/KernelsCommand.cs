@@ -43,9 +43,9 @@ public static class KernelsCommand
         else
         {
             Console.WriteLine($"NVRTC {NvrtcCompiler.Version()}; ptxas: {ptxas ?? "not found (registers and spills not measured; set REEL_PTXAS or put ptxas on PATH)"}");
-            Console.WriteLine($"{"kernel",-30} {"file",-18} {"arch",-6} {"regs",5} {"spill",6} {"smem",6}  status");
+            Console.WriteLine($"{"kernel",-30} {"file",-22} {"arch",-6} {"regs",5} {"spill",6} {"smem",6}  status");
             foreach (var r in rows)
-                Console.WriteLine($"{r.Name,-30} {r.File,-18} {r.Arch,-6} {Show(r.Registers),5} {Show(r.SpillBytes),6} {Show(r.SharedBytes),6}  {(r.Compiled ? "ok" : "FAILED: " + r.Error)}");
+                Console.WriteLine($"{r.Name,-30} {r.File,-22} {r.Arch,-6} {Show(r.Registers),5} {Show(r.SpillBytes),6} {Show(r.SharedBytes),6}  {(r.Compiled ? "ok" : "FAILED: " + r.Error)}");
         }
         int failed = rows.Count(r => !r.Compiled), spilled = rows.Count(r => r.SpillBytes > 0);
         if (failed + spilled > 0)

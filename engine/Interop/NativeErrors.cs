@@ -1,19 +1,15 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Reel.Engine.Interop;
 
-/// <summary>A bad argument at the C boundary (NULL pointer, unknown handle, frame that does not fit): REEL_E_INVALID_ARG.</summary>
-internal sealed class NativeArgumentException(string message) : Exception(message);
-
-/// <summary>Something the caller asked for that this build does not have (a backend): REEL_E_UNSUPPORTED.</summary>
-internal sealed class NativeUnsupportedException(string message) : Exception(message);
-
 /// <summary>
 /// Turns any exception into a reel_status and keeps its message for reel_last_error in the
 /// calling thread's own buffer (reel.h: at most 4 KiB, valid until that thread's next reel_ call).
 /// </summary>
+// SAFETY: the raw accesses all fall in the calling thread's pinned buffer, bounded where they are made.
 internal static unsafe class NativeErrors
 {
     private const int Capacity = 4096;
@@ -27,12 +23,15 @@ internal static unsafe class NativeErrors
     {
         get
         {
+            // SAFETY: the array is on the pinned object heap, so the address stays valid while the thread lives;
+            // it has Capacity bytes, and Report writes at most Capacity - 1 of them and a NUL.
             t_message ??= GC.AllocateArray<byte>(Capacity, pinned: true);
             return (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_message));
         }
     }
 
     /// <summary>Every entry point but reel_last_error, reel_version and reel_status_string starts with this.</summary>
+    // SAFETY: LastError has Capacity ≥ 1 bytes.
     public static void Clear() => LastError[0] = 0;
 
     public static int Report(Exception e)
@@ -47,6 +46,8 @@ internal static unsafe class NativeErrors
         int n = Math.Min(utf8.Length, Capacity - 1);
         // Cut a message that is too long at a character boundary, never inside a UTF-8 sequence.
         while (n < utf8.Length && n > 0 && (utf8[n] & 0xC0) == 0x80) n--;
+        // SAFETY: the span is exactly the thread's Capacity-byte buffer, and n < Capacity leaves room for the NUL.
+        Debug.Assert(n < Capacity);
         var buffer = new Span<byte>(LastError, Capacity);
         utf8.AsSpan(0, n).CopyTo(buffer);
         buffer[n] = 0;

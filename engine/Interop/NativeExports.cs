@@ -17,6 +17,8 @@ namespace Reel.Engine.Interop;
 /// catches every exception: C sees a status and reads the message with reel_last_error; nothing
 /// managed ever unwinds into native frames.
 /// </summary>
+// SAFETY: C hands in pointers; each entry checks every one it dereferences for NULL first, and reel.h makes the
+// caller own what they point at (one struct, or a frame checked by NativeFrames.Check) for the call's duration.
 public static unsafe class NativeExports
 {
     [UnmanagedCallersOnly(EntryPoint = "reel_version")]
@@ -47,6 +49,7 @@ public static unsafe class NativeExports
         NativeErrors.Clear();
         try
         {
+            // SAFETY: engine is checked for NULL; reel.h makes it point at one writable reel_engine*.
             if (engine == null) throw new NativeArgumentException("engine (the out pointer) is NULL");
             *engine = 0;
             IBackend chosen = (NativeBackend)backend switch
@@ -88,6 +91,7 @@ public static unsafe class NativeExports
         NativeErrors.Clear();
         try
         {
+            // SAFETY: model is checked for NULL; reel.h makes it point at one writable reel_model*.
             if (model == null) throw new NativeArgumentException("model (the out pointer) is NULL");
             *model = 0;
             var owner = NativeHandles.Get<NativeEngine>(engine, "reel_engine");
@@ -134,6 +138,7 @@ public static unsafe class NativeExports
         try
         {
             var m = NativeHandles.Get<NativeModel>(model, "reel_model");
+            // SAFETY: info is checked for NULL; reel.h makes it point at one writable reel_model_info.
             if (info == null) throw new NativeArgumentException("info is NULL");
             *info = new NativeModelInfo { Kind = (int)m.Kind, Channels = m.Denoiser?.Channels ?? 1 };
             return 0;
@@ -151,6 +156,7 @@ public static unsafe class NativeExports
         try
         {
             var m = NativeHandles.Get<NativeModel>(model, "reel_model");
+            // SAFETY: Check refuses NULL frames and sizes that do not fit, before any field or pixel is read.
             var format = NativeFrames.Check(input, "in");
             var outFormat = NativeFrames.Check(output, "out");
             if (outFormat != format || output->Width != input->Width || output->Height != input->Height)
@@ -178,6 +184,7 @@ public static unsafe class NativeExports
         try
         {
             var m = NativeHandles.Get<NativeModel>(model, "reel_model");
+            // SAFETY: Check refuses NULL frames and sizes that do not fit, before any field or pixel is read.
             var format = NativeFrames.Check(input, "in");
             var outFormat = NativeFrames.Check(output, "out");
             if (outFormat != PixelFormat.Rgb24 || output->Width != input->Width || output->Height != input->Height)
@@ -202,6 +209,7 @@ public static unsafe class NativeExports
         NativeErrors.Clear();
         try
         {
+            // SAFETY: options is checked for NULL; reel.h makes it point at one writable reel_restore_options.
             if (options == null) throw new NativeArgumentException("options is NULL");
             // The defaults are the engine's own, so C callers get what `reel restore` does.
             var defaults = new RestoreOptions();
@@ -240,6 +248,8 @@ public static unsafe class NativeExports
             var owner = NativeHandles.Get<NativeEngine>(engine, "reel_engine");
             if (inputPath == null) throw new NativeArgumentException("input_path is NULL");
             if (outputPath == null) throw new NativeArgumentException("output_path is NULL");
+            // SAFETY: every path is checked for NULL and read up to its NUL; options is checked and copied once, so a
+            // caller changing it during the restore changes nothing here.
             if (options == null) throw new NativeArgumentException("options is NULL (start from reel_restore_options_init)");
             var o = *options;
             string input = Utf8(inputPath), output = Utf8(outputPath);
@@ -302,6 +312,8 @@ public static unsafe class NativeExports
             if (!stageNames.TryGetValue(p.Stage, out var utf8))
                 stageNames[p.Stage] = utf8 = Encoding.UTF8.GetBytes(p.Stage + "\0");
             int verdict = 0;
+            // SAFETY: the callbacks are the caller's functions of reel.h's types (0 ones are skipped); the stage and detail
+            // strings are NUL-terminated arrays pinned for the calls, and report lives on this frame until the call returns.
             fixed (byte* stage = utf8)
             {
                 if (callback != 0)
@@ -349,11 +361,14 @@ public static unsafe class NativeExports
     }
 
     /// <summary>The address of a u8 literal: the compiler stores it in the image's read-only data, where it never moves.</summary>
+    // SAFETY: every literal passed ends in \0, so C reads a terminated string from memory that is never freed or moved.
     private static byte* Static(ReadOnlySpan<byte> literal) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(literal));
 
+    // SAFETY: called only with pointers checked for NULL; reel.h makes them NUL-terminated UTF-8.
     private static string Utf8(byte* s) => Marshal.PtrToStringUTF8((nint)s)!;
 
     private static string Name(PixelFormat f) => f == PixelFormat.Gray8 ? "REEL_PIXEL_GRAY8" : "REEL_PIXEL_RGB24";
 
+    // SAFETY: only frames NativeFrames.Check accepted are described.
     private static string Describe(NativeFrame* f) => $"{f->Width}×{f->Height} {Name(f->Format == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24)}";
 }

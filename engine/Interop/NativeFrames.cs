@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 
@@ -8,11 +9,14 @@ namespace Reel.Engine.Interop;
 /// by <see cref="ImageIO"/>, so a frame through the C ABI gets exactly the CLI's u8 ↔ float
 /// mapping (÷255 in, clamp and round-half-away out).
 /// </summary>
+// SAFETY: reel.h makes a frame's caller own Height rows of Stride bytes from Pixels; Check makes every row we touch
+// (Width × channels bytes from Pixels + y × Stride) lie inside that.
 internal static unsafe class NativeFrames
 {
     /// <summary>Checks a frame description and returns its pixel format; <paramref name="what"/> names it in errors.</summary>
     public static PixelFormat Check(NativeFrame* f, string what)
     {
+        // SAFETY: f is checked for NULL before its fields are read.
         if (f == null) throw new NativeArgumentException($"{what} is NULL");
         if (f->Pixels == null) throw new NativeArgumentException($"{what}->pixels is NULL");
         if (f->Format is not ((int)NativePixelFormat.Gray8 or (int)NativePixelFormat.Rgb24))
@@ -30,6 +34,8 @@ internal static unsafe class NativeFrames
     public static Tensor Read(NativeFrame* f, PixelFormat format)
     {
         int row = f->Width * ImageIO.Channels(format);
+        // SAFETY: Check accepted f with this format, so row ≤ Stride and every row read lies inside the caller's frame.
+        Debug.Assert(f->Pixels != null && row <= f->Stride);
         var packed = new byte[(long)row * f->Height];
         for (int y = 0; y < f->Height; y++)
             new ReadOnlySpan<byte>(f->Pixels + (long)y * f->Stride, row).CopyTo(packed.AsSpan(y * row, row));
@@ -41,6 +47,8 @@ internal static unsafe class NativeFrames
     {
         var packed = ImageIO.ToPixels(t);
         int row = f->Width * f->Format;
+        // SAFETY: Check accepted f, so row ≤ Stride and every row written lies inside the caller's frame.
+        Debug.Assert(f->Pixels != null && row <= f->Stride);
         for (int y = 0; y < f->Height; y++)
             packed.AsSpan(y * row, row).CopyTo(new Span<byte>(f->Pixels + (long)y * f->Stride, row));
     }

@@ -1,6 +1,6 @@
 // libreel_kernels_emu.so: every kernel of kernels/*.cu compiled for the CPU emulation, behind
 // one C entry point shaped like cuLaunchKernel (name, grid, block, kernelParams). The C#
-// emulated driver (engine/Backends/Cuda/Emulation) calls it, so tests run the real host
+// emulated device (Reel.Emulation's EmulatedDevice, beside this file) calls it, so tests run the real host
 // launch code against the same kernel source the GPU gets.
 #include <cstddef>
 #include <cstring>
@@ -8,16 +8,27 @@
 
 #include "../adam.cu"
 #include "../annealed_mean.cu"
-#include "../consistency.cu"
+#include "../channel_sum.cu"
+#include "../concat.cu"
+#include "../convert.cu"
+#include "../copy_window.cu"
 #include "../dis.cu"
+#include "../elementwise.cu"
 #include "../epilogue.cu"
+#include "../finite_check.cu"
+#include "../flow_check.cu"
+#include "../fuse_distributions.cu"
 #include "../irt.cu"
 #include "../lab.cu"
+#include "../layout.cu"
 #include "../pack.cu"
+#include "../pad_reflect.cu"
 #include "../pool.cu"
-#include "../reduce.cu"
+#include "../relu_backward.cu"
 #include "../residual.cu"
-#include "../resize.cu"
+#include "../resize_bicubic.cu"
+#include "../resize_bilinear.cu"
+#include "../screened_poisson.cu"
 #include "../warp.cu"
 
 namespace {

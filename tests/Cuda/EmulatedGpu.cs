@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
+using Reel.Emulation;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Backends.Cuda;
-using Reel.Engine.Backends.Cuda.Emulation;
 using Reel.Tests.Support;
 
 namespace Reel.Tests.Cuda;

@@ -11,7 +11,7 @@ using Xunit.Abstractions;
 namespace Reel.Tests.Cuda;
 
 /// <summary>
-/// The flow kernels (kernels/dis.cu, kernels/warp.cu) through CudaBackend on the emulated device:
+/// The flow kernels (kernels/dis.cu, warp.cu, flow_check.cu) through CudaBackend on the emulated device:
 /// every step does the CPU reference's arithmetic in its order with no fused multiply-adds, so the
 /// flow, the warp and the occlusion mask must equal the reference's bit for bit.
 /// </summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Reel.Engine.Backends.Cuda.Native;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -30,6 +31,10 @@ public sealed class CudaBackend : IBackend, IDisposable
     private GpuEvent[]? _timing;
     private int _nextStaging;
 
+    /// <summary>
+    /// The backend on <paramref name="device"/>, which it owns and disposes; convolutions run on
+    /// <paramref name="convolutions"/> (null: the convolution ops are unsupported).
+    /// </summary>
     public CudaBackend(IGpuDevice device, IConvolutionEngine? convolutions)
     {
         Device = device;
@@ -71,7 +76,10 @@ public sealed class CudaBackend : IBackend, IDisposable
         }
     }
 
+    /// <summary>The device the tensors live on and the kernels run on.</summary>
     public IGpuDevice Device { get; }
+
+    /// <summary>The launchers of the hand-written kernels on <see cref="Device"/>.</summary>
     public CudaKernels Kernels { get; }
 
     /// <summary>The stream every op runs on, in order.</summary>
@@ -81,8 +89,9 @@ public sealed class CudaBackend : IBackend, IDisposable
 
 
     /// <summary>The temporal kernels (optical flow, warp, screened Poisson, distribution fusion) on <see cref="Stream"/>.</summary>
-    public CudaFlowKernels FlowKernels { get; }
+    internal CudaFlowKernels FlowKernels { get; }
 
+    /// <summary>"cuda", or "cuda-emulated" on the emulated device (compute capability 0).</summary>
     public string Name => Device.ComputeCapability == 0 ? "cuda-emulated" : "cuda";
 
     /// <summary>What the convolutions are computed with ("cuDNN 9.10.2 (Tf32)", "host convolutions (cpu)"), for reports.</summary>
@@ -100,6 +109,7 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>cuMemAlloc calls made for tensors so far (the pool recycles, so a repeated step makes none).</summary>
     public int DeviceAllocations => Pool.DeviceAllocations;
 
+    /// <summary>Every op but the convolutions, which need a convolution engine that supports them, and annealed means of more bins than the kernel stages.</summary>
     public bool Supports(Op op) => op switch
     {
         Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp => _convolutions?.Supports(op) == true,
@@ -107,6 +117,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         _ => true,
     };
 
+    /// <summary>The op with its parameters on the device (host ones uploaded now and freed with the op); unsupported ops throw.</summary>
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
         if (!Supports(op)) throw new NotSupportedException($"{op.GetType().Name} on {Name}{(_convolutions is null ? " (no convolution engine)" : "")}");
@@ -151,12 +162,15 @@ public sealed class CudaBackend : IBackend, IDisposable
             _staging[slot] = pinned = Device.AllocatePinned(bytes);
         }
         host.Data.AsSpan(0, host.Length).CopyTo(pinned.As<float>());
+        // SAFETY: the staging buffer holds at least `bytes` (reallocated above when smaller), and y was rented for the same shape.
+        Debug.Assert(pinned.Bytes >= bytes);
         Device.CopyToDevice(PtrOf(y), (void*)pinned.Address, bytes, Stream);
         Device.Record(_staged[slot], Stream);
         Interlocked.Increment(ref _transfers);
         return y;
     }
 
+    /// <summary>A scope whose device tensors go back to the pool when it closes; one open scope per thread.</summary>
     public IWorkspace CreateWorkspace() => new Workspace(this);
 
     /// <summary>
@@ -205,6 +219,7 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>Copies device memory to the host after the queued work, counted as a transfer.</summary>
     internal unsafe void Download(DevicePtr src, Span<float> destination)
     {
+        // SAFETY: the copy writes destination.Length floats, exactly the pinned span; the caller's src holds as many.
         fixed (float* p = destination) Device.CopyToHost(p, src, (long)destination.Length * sizeof(float), Stream);
         Device.Synchronize(Stream);
         Interlocked.Increment(ref _transfers);
@@ -219,6 +234,8 @@ public sealed class CudaBackend : IBackend, IDisposable
     {
         if (_pendingChecks.Count == 0) return;
         var flags = new int[_pendingChecks.Count];
+        // SAFETY: flags has one int per pending check, at most CheckSlots, which is what _checkFlags holds.
+        Debug.Assert(flags.Length <= CheckSlots);
         fixed (int* f = flags) Device.CopyToHost(f, _checkFlags.Ptr, flags.Length * sizeof(int), Stream);
         Device.Synchronize(Stream);
         Device.Fill(_checkFlags.Ptr, 0, flags.Length * sizeof(int), Stream);
@@ -228,6 +245,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         if (first >= 0) throw new ReelException($"{names[first]} produced NaN or infinity: the input or the weights are out of range");
     }
 
+    /// <summary>Waits for the device, then frees the pool, the convolution engine, the staging buffers and the device itself.</summary>
     public void Dispose()
     {
         Device.Synchronize(Stream);

@@ -1,10 +1,10 @@
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
-/// The host side of the temporal kernels (kernels/dis.cu, warp.cu, consistency.cu): argument packing
+/// The host side of the temporal kernels (kernels/dis.cu, warp.cu, flow_check.cu, screened_poisson.cu, fuse_distributions.cu): argument packing
 /// in each kernel's order and its launch geometry. Planes are row-major (H, W) floats on <see cref="Device"/>.
 /// </summary>
-public sealed class CudaFlowKernels(IGpuDevice device, GpuStream? stream = null)
+internal sealed class CudaFlowKernels(IGpuDevice device, GpuStream? stream = null)
 {
     /// <summary>dis_patch_search_f32 runs one block per stripe of patch rows, one thread per pixel of an 8×8 patch.</summary>
     public const int Stripes = 8, PatchThreads = 64;

@@ -3,17 +3,18 @@ namespace Reel.Engine.Backends.Cuda;
 /// <summary>
 /// The host side of every hand-written kernel: argument packing in the kernel's order and
 /// the launch geometry. Shapes are NCHW; pointers are device pointers on <see cref="Device"/>.
-/// Each method enqueues on <paramref name="stream"/> (the device's default when null).
+/// Each method enqueues on its <c>stream</c> (the device's default when null).
 /// </summary>
 public sealed class CudaKernels(IGpuDevice device)
 {
     /// <summary>irt.cu reduces in shared memory of this many floats per block.</summary>
     public const int IrtBlock = 256;
-    /// <summary>The threads of reduce.cu's and irt_loss_reduce_f32's one-block reductions.</summary>
+    /// <summary>The threads of channel_sum_f32's and irt_loss_reduce_f32's one-block reductions.</summary>
     public const int ReduceBlock = 256;
     /// <summary>annealed_mean.cu stages at most this many bins' centres in shared memory.</summary>
     public const int MaxBins = 512;
 
+    /// <summary>The device the kernels are launched on.</summary>
     public IGpuDevice Device { get; } = device;
 
     /// <summary>u8 interleaved (pixels × channels) → float planes (channels, pixels) in [0, 1].</summary>
@@ -24,9 +25,11 @@ public sealed class CudaKernels(IGpuDevice device)
     public void UnpackF32ToU8(DevicePtr src, DevicePtr dst, int pixels, int channels, GpuStream? stream = null) =>
         Device.Launch("unpack_f32_to_u8", LaunchGeometry.Linear(pixels), new KernelArgs().Ptr(src).Ptr(dst).Int(pixels).Int(channels), stream);
 
+    /// <summary>float → half (round to nearest even), n elements.</summary>
     public void ConvertF32ToF16(DevicePtr src, DevicePtr dst, int n, GpuStream? stream = null) =>
         Device.Launch("convert_f32_to_f16", LaunchGeometry.Linear(n), new KernelArgs().Ptr(src).Ptr(dst).Int(n), stream);
 
+    /// <summary>half → float (exact), n elements.</summary>
     public void ConvertF16ToF32(DevicePtr src, DevicePtr dst, int n, GpuStream? stream = null) =>
         Device.Launch("convert_f16_to_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(src).Ptr(dst).Int(n), stream);
 
@@ -42,6 +45,7 @@ public sealed class CudaKernels(IGpuDevice device)
     public void NchwToNhwcF16(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
         Device.Launch("nchw_f32_to_nhwc_f16", LaunchGeometry.Transpose(channels, hw, frames), new KernelArgs().Ptr(src).Ptr(dst).Int(channels).Int(hw), stream);
 
+    /// <summary>(N, H·W, C) half → (N, C, H·W) float, the inverse of <see cref="NchwToNhwcF16"/>.</summary>
     public void NhwcF16ToNchw(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
         Device.Launch("nhwc_f16_to_nchw_f32", LaunchGeometry.Transpose(channels, hw, frames), new KernelArgs().Ptr(src).Ptr(dst).Int(channels).Int(hw), stream);
 
@@ -59,9 +63,11 @@ public sealed class CudaKernels(IGpuDevice device)
     public void RgbToLab(DevicePtr rgb, DevicePtr lab, int frames, int plane, GpuStream? stream = null) =>
         Device.Launch("rgb_to_lab_f32", LaunchGeometry.Linear(plane, frames: frames), new KernelArgs().Ptr(rgb).Ptr(lab).Int(plane), stream);
 
+    /// <summary>(N, 3, plane) Lab → sRGB planes (not clamped).</summary>
     public void LabToRgb(DevicePtr lab, DevicePtr rgb, int frames, int plane, GpuStream? stream = null) =>
         Device.Launch("lab_to_rgb_f32", LaunchGeometry.Linear(plane, frames: frames), new KernelArgs().Ptr(lab).Ptr(rgb).Int(plane), stream);
 
+    /// <summary>Bilinear resize of every plane (inH, inW) → (outH, outW), PyTorch's source index with either align_corners rule.</summary>
     public void ResizeBilinear(DevicePtr src, DevicePtr dst, int planes, int inH, int inW, int outH, int outW, bool alignCorners, GpuStream? stream = null) =>
         Device.Launch("resize_bilinear_f32", LaunchGeometry.Linear((long)planes * outH * outW),
             new KernelArgs().Ptr(src).Ptr(dst).Int(inH).Int(inW).Int(outH).Int(outW).Int(planes).Int(alignCorners ? 1 : 0), stream);
@@ -90,9 +96,11 @@ public sealed class CudaKernels(IGpuDevice device)
         Device.Launch("affine_act_nhwc_f16", LaunchGeometry.Linear(total),
             new KernelArgs().Ptr(x).Ptr(y).Ptr(scale).Ptr(shift).Int(channels).Long(total).Int(relu ? 1 : 0), stream);
 
+    /// <summary>y = a − b, n elements.</summary>
     public void Subtract(DevicePtr a, DevicePtr b, DevicePtr y, long n, GpuStream? stream = null) =>
         Device.Launch("subtract_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(a).Ptr(b).Ptr(y).Long(n), stream);
 
+    /// <summary>y = min(max(x, lo), hi), n elements.</summary>
     public void Clamp(DevicePtr x, DevicePtr y, long n, float lo, float hi, GpuStream? stream = null) =>
         Device.Launch("clamp_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(x).Ptr(y).Long(n).Float(lo).Float(hi), stream);
 
@@ -100,6 +108,7 @@ public sealed class CudaKernels(IGpuDevice device)
     public void ResidualSubtractClamp(DevicePtr x, DevicePtr noise, DevicePtr y, int n, float lo, float hi, GpuStream? stream = null) =>
         Device.Launch("residual_subtract_clamp_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(x).Ptr(noise).Ptr(y).Int(n).Float(lo).Float(hi), stream);
 
+    /// <summary>Zeroes grad where the ReLU's output y is not positive, in place: n elements.</summary>
     public void ReluBackward(DevicePtr y, DevicePtr grad, long n, GpuStream? stream = null) =>
         Device.Launch("relu_backward_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(y).Ptr(grad).Long(n), stream);
 
@@ -129,10 +138,12 @@ public sealed class CudaKernels(IGpuDevice device)
         Device.Launch("resize_bilinear_backward_f32", LaunchGeometry.Linear((long)planes * inH * inW),
             new KernelArgs().Ptr(dy).Ptr(dx).Int(inH).Int(inW).Int(outH).Int(outW).Int(planes).Int(alignCorners ? 1 : 0), stream);
 
+    /// <summary>Max pooling of every plane (inH, inW) → (outH, outW) with a square window; ties keep the first, a NaN wins.</summary>
     public void MaxPool(DevicePtr x, DevicePtr y, int planes, int inH, int inW, int outH, int outW, int kernel, int stride, GpuStream? stream = null) =>
         Device.Launch("maxpool2d_f32", LaunchGeometry.Linear((long)planes * outH * outW),
             new KernelArgs().Ptr(x).Ptr(y).Int(inH).Int(inW).Int(outH).Int(outW).Int(planes).Int(kernel).Int(stride), stream);
 
+    /// <summary>y (N, Ca + Cb, hw) = a (N, Ca, hw) followed by b (N, Cb, hw) along channels.</summary>
     public void ConcatChannels(DevicePtr a, DevicePtr b, DevicePtr y, int frames, int ca, int cb, int hw, GpuStream? stream = null) =>
         Device.Launch("concat_channels_f32", LaunchGeometry.Linear((long)frames * (ca + cb) * hw),
             new KernelArgs().Ptr(a).Ptr(b).Ptr(y).Int(ca).Int(cb).Int(hw).Int(frames), stream);

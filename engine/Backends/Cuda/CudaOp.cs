@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 
@@ -37,7 +38,7 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
         return y;
     }
 
-    public unsafe void RunInto(Tensor output, params Tensor[] activations)
+    public void RunInto(Tensor output, params Tensor[] activations)
     {
         BackendExtensions.CheckOutput(op, output, activations);
         if (!output.IsOnHost && activations.All(a => !a.IsOnHost))
@@ -67,6 +68,8 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
     private unsafe void CopyBack(Tensor device, Tensor host)
     {
         backend.CountStaged();
+        // SAFETY: host.Data holds at least its shape's elements, and the device tensor has the same shape (staged for it).
+        Debug.Assert(host.Data.Length >= host.Shape.ElementCount && device.Shape.Equals(host.Shape));
         fixed (float* p = host.Data) backend.Device.CopyToHost(p, backend.PtrOf(device), CudaBackend.Bytes(host.Shape), backend.Stream);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Reel.Engine.Backends.Cuda.Native;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -15,7 +16,8 @@ namespace Reel.Engine.Backends.Cuda;
 /// convolves there (float accumulation) and widens the result. Written against the documented
 /// cuDNN 9 legacy API; never run here (no GPU).
 /// </summary>
-public sealed unsafe class CudnnConvolutions : IConvolutionEngine
+// SAFETY: the raw accesses are the alpha/beta scalars and the algorithm lists, each bounded where it is made.
+internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
 {
     private readonly DriverDevice _device;
     private readonly CudaKernels _kernels;
@@ -54,7 +56,6 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
     public string Name => $"cuDNN {Version / 10000 % 100}.{Version / 100 % 100}.{Version % 100} ({Precision})";
     public long Version { get; }
     public Precision Precision { get; }
-    public int PlanMisses => _plans.Misses;
 
     private bool Bf16 => Precision == Precision.Bf16;
     private int DataType => Bf16 ? Cudnn.CUDNN_DATA_BFLOAT16 : Cudnn.CUDNN_DATA_FLOAT;
@@ -83,6 +84,8 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
         var weightShape = op.ParameterShapes[0];
         var (xs, ws, ys) = (Operand(0, x, input, stream), Operand(1, weight, weightShape, stream), Result(2, y, output));
         var workspace = Workspace(plan.Choice.WorkspaceBytes);
+        // SAFETY: &one and &zero point at these locals for the synchronous call; every device pointer is a buffer
+        // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
         switch (op)
         {
@@ -114,6 +117,8 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
         var (plan, backward) = Backward(op, input);
         Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
         var (dys, ws, dxs) = (Operand(0, dy, op.InferShape(new[] { input }), stream), Operand(1, weight, op.ParameterShapes[0], stream), Result(2, dx, input));
+        // SAFETY: &one and &zero point at these locals for the synchronous call; every device pointer is a buffer
+        // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
         var workspace = Workspace(backward.Data.WorkspaceBytes);
         Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
@@ -128,6 +133,8 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
         Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
         var weightShape = op.ParameterShapes[0];
         var (xs, dys, dws) = (Operand(0, x, input, stream), Operand(1, dy, op.InferShape(new[] { input }), stream), Result(2, dw, weightShape));
+        // SAFETY: &one and &zero point at these locals for the synchronous call; every device pointer is a buffer
+        // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
         var workspace = Workspace(backward.Filter.WorkspaceBytes);
         Cudnn.Check(Cudnn.cudnnConvolutionBackwardFilter(_handle.Value, &one, plan.X.Value, xs.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
@@ -194,13 +201,16 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
 
     private BackwardPlan ChooseBackward(Plan plan)
     {
-        var perfs = new Cudnn.AlgoPerf[8];
+        var perfs = new CudnnAlgoPerf[8];
         int returned;
-        fixed (Cudnn.AlgoPerf* r = perfs)
+        // SAFETY: cuDNN writes at most `requested` = perfs.Length results into perfs (twice below) and says how many.
+        fixed (CudnnAlgoPerf* r = perfs)
             Cudnn.Check(Cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(_handle.Value, plan.W.Value, plan.Y.Value, plan.Conv.Value, plan.X.Value, perfs.Length, out returned, r));
+        Debug.Assert(returned <= perfs.Length);
         var data = ConvolutionPlanner.Choose(ToCandidates(perfs, returned), _workspaceBudgetBytes, false);
-        fixed (Cudnn.AlgoPerf* r = perfs)
+        fixed (CudnnAlgoPerf* r = perfs)
             Cudnn.Check(Cudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(_handle.Value, plan.X.Value, plan.Y.Value, plan.Conv.Value, plan.W.Value, perfs.Length, out returned, r));
+        Debug.Assert(returned <= perfs.Length);
         var filter = ConvolutionPlanner.Choose(ToCandidates(perfs, returned), _workspaceBudgetBytes, false);
         return new BackwardPlan(data, filter);
     }
@@ -229,7 +239,7 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
         var y = Tensor4d(output);
         var w = NativeHandle.CudnnFilter();
         var conv = NativeHandle.CudnnConvolution();
-        var candidates = new Cudnn.AlgoPerf[8];
+        var candidates = new CudnnAlgoPerf[8];
         int returned;
         ConvolutionPlan choice;
         NativeHandle? biasDesc = null, activation = null;
@@ -239,8 +249,10 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, c.Padding, c.Padding, c.Stride, c.Stride, c.Dilation, c.Dilation,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
-            fixed (Cudnn.AlgoPerf* r = candidates)
+            // SAFETY: cuDNN writes at most `requested` = candidates.Length results and says how many.
+            fixed (CudnnAlgoPerf* r = candidates)
                 Cudnn.Check(Cudnn.cudnnGetConvolutionForwardAlgorithm_v7(_handle.Value, x.Value, w.Value, conv.Value, y.Value, candidates.Length, out returned, r));
+            Debug.Assert(returned <= candidates.Length);
             // The fused call adds the bias in the output's type: float only.
             choice = ConvolutionPlanner.Choose(ToCandidates(candidates, returned), _workspaceBudgetBytes, !Bf16 && c.HasBias && c.Activation == Activation.Relu);
             if (choice.FusedBiasActivation)
@@ -258,14 +270,16 @@ public sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, t.Padding, t.Padding, t.Stride, t.Stride, 1, 1,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
-            fixed (Cudnn.AlgoPerf* r = candidates)
+            // SAFETY: cuDNN writes at most `requested` = candidates.Length results and says how many.
+            fixed (CudnnAlgoPerf* r = candidates)
                 Cudnn.Check(Cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(_handle.Value, w.Value, x.Value, conv.Value, y.Value, candidates.Length, out returned, r));
+            Debug.Assert(returned <= candidates.Length);
             choice = ConvolutionPlanner.Choose(ToCandidates(candidates, returned), _workspaceBudgetBytes, false);
         }
         return new Plan(choice, x, w, conv, y, biasDesc, activation);
     }
 
-    private static AlgorithmCandidate[] ToCandidates(Cudnn.AlgoPerf[] perfs, int count) =>
+    private static AlgorithmCandidate[] ToCandidates(CudnnAlgoPerf[] perfs, int count) =>
         perfs.Take(count).Select(p => new AlgorithmCandidate(p.Algo, p.Status, p.TimeMs, (long)p.MemoryBytes)).ToArray();
 
     private NativeHandle Tensor4d(Shape s)

@@ -11,6 +11,10 @@ public sealed class DeviceBuffer : SafeHandle
     private readonly Action<ulong> _free;
     private readonly Action? _finalized;
 
+    /// <summary>Takes ownership of <paramref name="bytes"/> bytes of device memory at <paramref name="address"/>.</summary>
+    /// <param name="address">The allocation's device address.</param>
+    /// <param name="bytes">Its size.</param>
+    /// <param name="free">Frees it; called once, by Dispose or (a leak) the finalizer.</param>
     /// <param name="finalized">Told when the finalizer, not Dispose, frees the buffer (the emulated device counts these).</param>
     internal DeviceBuffer(ulong address, long bytes, Action<ulong> free, Action? finalized = null) : base(0, ownsHandle: true)
     {
@@ -20,10 +24,15 @@ public sealed class DeviceBuffer : SafeHandle
         SetHandle((nint)address);
     }
 
+    /// <summary>The size asked for, in bytes.</summary>
     public long Bytes { get; }
+
+    /// <summary>The device address; reading it after Dispose throws rather than hand out freed memory.</summary>
     public DevicePtr Ptr => IsClosed ? throw new ObjectDisposedException(nameof(DeviceBuffer)) : new((ulong)handle);
+    /// <summary>Address 0 is no allocation.</summary>
     public override bool IsInvalid => handle == 0;
 
+    /// <summary>Frees the memory through the device that allocated it.</summary>
     protected override bool ReleaseHandle()
     {
         _free((ulong)handle);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Reel.Engine.Backends.Cuda.Native;
@@ -11,7 +12,9 @@ namespace Reel.Engine.Backends.Cuda;
 /// ~/.cache/reel/kernels, loaded once per file. Not run on the machines this was written on
 /// (they have no GPU); see docs/cuda.md.
 /// </summary>
-public sealed unsafe class DriverDevice : IGpuDevice
+// SAFETY: host pointers given to the copies are the caller's, sized by the byte count passed with them (IGpuDevice's contract);
+// the class's own raw accesses say their bounds where they are.
+internal sealed unsafe class DriverDevice : IGpuDevice
 {
     private readonly int _device;
     private readonly nint _context;
@@ -28,6 +31,7 @@ public sealed unsafe class DriverDevice : IGpuDevice
         Driver.Check(Driver.cuDeviceGetAttribute(out int minor, Driver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, _device));
         Driver.Check(Driver.cuDeviceGetAttribute(out int sms, Driver.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, _device));
         Driver.Check(Driver.cuDeviceTotalMem(out var total, _device));
+        // SAFETY: cuDeviceGetName writes at most the 256 bytes it is told, NUL included, so the string read back ends inside the buffer.
         var name = stackalloc byte[256];
         Driver.Check(Driver.cuDeviceGetName(name, 256, _device));
         ComputeCapability = major * 10 + minor;
@@ -143,6 +147,8 @@ public sealed unsafe class DriverDevice : IGpuDevice
         if (g.IsEmpty) return;
         MakeCurrent();
         var function = Function(name);
+        // SAFETY: p is KernelArgs' kernelParams array, valid during the call; its count matches the kernel's
+        // declared parameters (checked against the source by the emulated device in every test launch).
         args.WithParams(p => Driver.Check(Driver.cuLaunchKernel(function, g.Grid.X, g.Grid.Y, g.Grid.Z, g.Block.X, g.Block.Y, g.Block.Z,
             g.SharedBytes, StreamOf(stream), (void**)p, null), $"cuLaunchKernel {name}"));
     }
@@ -235,6 +241,8 @@ public sealed unsafe class DriverDevice : IGpuDevice
     {
         var ptx = Encoding.UTF8.GetBytes(Ptx(file) + "\0");
         nint module;
+        // SAFETY: the driver reads the image up to its NUL, which the array ends with.
+        Debug.Assert(ptx[^1] == 0);
         fixed (byte* p = ptx) Driver.Check(Driver.cuModuleLoadData(out module, p));
         return new NativeHandle(module, Driver.cuModuleUnload, "CUmodule");
     }

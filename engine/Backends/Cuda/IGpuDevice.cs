@@ -3,7 +3,7 @@ namespace Reel.Engine.Backends.Cuda;
 /// <summary>
 /// The seam between Reel's host code and a GPU: memory, copies, kernel launches by name,
 /// streams, events and graph capture. <see cref="DriverDevice"/> is the CUDA driver API;
-/// <see cref="Emulation.EmulatedDevice"/> runs the same kernels' source on the CPU, so every
+/// the emulated device (Reel.Emulation, kernels/emu) runs the same kernels' source on the CPU, so every
 /// launcher and plan above this interface is exercised in tests without a GPU.
 /// </summary>
 public interface IGpuDevice : IDisposable
@@ -14,22 +14,39 @@ public interface IGpuDevice : IDisposable
     /// <summary>Compute capability as major·10 + minor (80, 86, 90); the emulator reports 0.</summary>
     int ComputeCapability { get; }
 
+    /// <summary>Device memory of <paramref name="bytes"/> bytes (cuMemAlloc), freed when the buffer is disposed.</summary>
     DeviceBuffer Allocate(long bytes);
 
     /// <summary>Page-locked host memory for asynchronous copies (cuMemAllocHost); freed with the handle.</summary>
     PinnedBuffer AllocatePinned(long bytes);
 
+    /// <summary>Copies <paramref name="bytes"/> from host memory at <paramref name="src"/> to the device, in stream order (at once when no stream is given).</summary>
+    // SAFETY: the caller keeps src valid for `bytes` until the copy is done (pinned or page-locked memory, or a wait after it).
     unsafe void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null);
+
+    /// <summary>Copies <paramref name="bytes"/> from the device to host memory at <paramref name="dst"/>, in stream order (at once when no stream is given).</summary>
+    // SAFETY: the caller keeps dst valid and writable for `bytes` until the copy is done.
     unsafe void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null);
+
+    /// <summary>Copies <paramref name="bytes"/> between device buffers, in stream order.</summary>
     void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null);
+
+    /// <summary>Sets <paramref name="bytes"/> bytes at <paramref name="dst"/> to <paramref name="value"/>, in stream order (cuMemsetD8).</summary>
     void Fill(DevicePtr dst, byte value, long bytes, GpuStream? stream = null);
 
     /// <summary>Launches kernel <paramref name="name"/> (an extern "C" entry of kernels/*.cu) with the packed arguments.</summary>
     void Launch(string name, LaunchGeometry geometry, KernelArgs args, GpuStream? stream = null);
 
+    /// <summary>A new stream, which does not wait for the default stream (CU_STREAM_NON_BLOCKING).</summary>
     GpuStream CreateStream();
+
+    /// <summary>A new event for ordering work, without timing.</summary>
     GpuEvent CreateEvent();
+
+    /// <summary>Marks the point <paramref name="stream"/> has reached: <paramref name="e"/> completes when the work queued before it does.</summary>
     void Record(GpuEvent e, GpuStream stream);
+
+    /// <summary>Makes later work on <paramref name="stream"/> wait for <paramref name="e"/>, without blocking the host.</summary>
     void Wait(GpuStream stream, GpuEvent e);
 
     /// <summary>Blocks the calling thread until the work recorded by <paramref name="e"/> is done (cuEventSynchronize).</summary>
@@ -43,59 +60,10 @@ public interface IGpuDevice : IDisposable
 
     /// <summary>Records the work <paramref name="body"/> enqueues on <paramref name="stream"/> into a replayable graph.</summary>
     GpuGraph Capture(GpuStream stream, Action body);
+
+    /// <summary>Queues the whole of <paramref name="graph"/> on <paramref name="stream"/> (cuGraphLaunch).</summary>
     void Replay(GpuGraph graph, GpuStream stream);
 
+    /// <summary>Blocks the host until <paramref name="stream"/>'s work is done, or the whole device's when it is null.</summary>
     void Synchronize(GpuStream? stream = null);
-}
-
-/// <summary>A stream (CUstream). Work on one stream runs in order; the emulator runs it at once.</summary>
-public sealed class GpuStream(nint handle, Action<nint>? destroy) : IDisposable
-{
-    public nint Handle { get; } = handle;
-    private Action<nint>? _destroy = destroy;
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
-    }
-}
-
-/// <summary>An event (CUevent) that orders work across streams.</summary>
-public sealed class GpuEvent(nint handle, Action<nint>? destroy) : IDisposable
-{
-    public nint Handle { get; } = handle;
-    private Action<nint>? _destroy = destroy;
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
-    }
-}
-
-/// <summary>An instantiated graph (CUgraphExec), or in emulation the recorded list of operations.</summary>
-public sealed class GpuGraph(nint handle, Action<nint>? destroy, IReadOnlyList<Action>? recorded = null) : IDisposable
-{
-    public nint Handle { get; } = handle;
-    internal IReadOnlyList<Action>? Recorded { get; } = recorded;
-    private Action<nint>? _destroy = destroy;
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _destroy, null)?.Invoke(Handle);
-    }
-}
-
-/// <summary>Page-locked host memory; <see cref="Span"/> views it as bytes.</summary>
-public sealed unsafe class PinnedBuffer(nint address, long bytes, Action<nint> free) : IDisposable
-{
-    private Action<nint>? _free = free;
-    public nint Address { get; } = address;
-    public long Bytes { get; } = bytes;
-
-    public Span<T> As<T>() where T : unmanaged => new((void*)Address, checked((int)(Bytes / sizeof(T))));
-
-    public void Dispose()
-    {
-        Interlocked.Exchange(ref _free, null)?.Invoke(Address);
-    }
 }

@@ -4,9 +4,6 @@ using System.Text.RegularExpressions;
 
 namespace Reel.Engine.Backends.Cuda;
 
-/// <summary>One kernel on one architecture: did NVRTC compile it, and ptxas's resource report when ptxas was found.</summary>
-public sealed record KernelReport(string Name, string File, int Arch, bool Compiled, int? Registers, int? SpillBytes, int? SharedBytes, string? Error);
-
 /// <summary>
 /// What `reel kernels check` does: every kernel file through NVRTC for each architecture,
 /// then, where ptxas exists, assembled to SASS with its -v report (registers, spill bytes,
@@ -32,6 +29,7 @@ public static partial class KernelCheck
         return File.Exists(cached) ? cached : null;
     }
 
+    /// <summary>One report per kernel and architecture, in file order; <paramref name="ptxas"/> null: compiled by NVRTC only, no resource figures.</summary>
     public static IReadOnlyList<KernelReport> Run(IReadOnlyList<int> architectures, string? ptxas)
     {
         var reports = new List<KernelReport>();

@@ -3,17 +3,11 @@ using System.Text.RegularExpressions;
 
 namespace Reel.Engine.Backends.Cuda;
 
-/// <summary>One extern "C" kernel: its file, name and parameter kinds (ptr, int, long, float).</summary>
-public sealed record KernelInfo(string File, string Name, IReadOnlyList<string> Parameters)
-{
-    public string Signature => string.Join(',', Parameters);
-}
-
 /// <summary>
 /// The kernels/*.cu sources embedded in the engine, one file per op family, and the kernels
 /// they declare (read from the source itself, so the list can never drift from the code).
 /// </summary>
-public static partial class KernelSources
+internal static partial class KernelSources
 {
     private const string Prefix = "Reel.Engine.kernels.";
 

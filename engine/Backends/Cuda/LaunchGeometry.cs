@@ -1,24 +1,23 @@
 namespace Reel.Engine.Backends.Cuda;
 
-/// <summary>Grid and block sizes of one launch (dim3 each) and its dynamic shared memory.</summary>
-public readonly record struct Dim3(uint X, uint Y = 1, uint Z = 1)
-{
-    public ulong Volume => (ulong)X * Y * Z;
-}
-
 /// <summary>
-/// How Reel's kernels are launched. Element-wise kernels use grid-stride loops, so the grid
-/// is capped (enough blocks to fill any current GPU several times over) and every n is still
-/// covered; the limits are CUDA's (1024 threads per block, grid.y and grid.z ≤ 65535).
+/// One launch's grid, block and dynamic shared memory, and how Reel's kernels are launched.
+/// Element-wise kernels use grid-stride loops, so the grid is capped (enough blocks to fill any
+/// current GPU several times over) and every n is still covered; the limits are CUDA's (1024 threads per block, grid.y and grid.z ≤ 65535).
 /// </summary>
 public readonly record struct LaunchGeometry(Dim3 Grid, Dim3 Block, uint SharedBytes = 0)
 {
+    /// <summary>Threads per block of an element-wise launch unless its caller asks otherwise.</summary>
     public const int DefaultBlock = 256;
     /// <summary>132 SMs (H100 SXM) × 2048 resident threads / 256 = 1056 blocks fill an H100 once; 4× that hides tails.</summary>
     public const int MaxLinearBlocks = 4224;
+    /// <summary>The side of layout.cu's shared-memory tile (its REEL_TILE).</summary>
     public const int TransposeTile = 32;
+
+    /// <summary>CUDA's largest grid.y and grid.z.</summary>
     public const uint MaxGridYZ = 65535;
 
+    /// <summary>A launch with no blocks, which the devices skip (CUDA refuses a zero grid).</summary>
     public bool IsEmpty => Grid.Volume == 0;
 
     /// <summary>
@@ -35,7 +34,7 @@ public readonly record struct LaunchGeometry(Dim3 Grid, Dim3 Block, uint SharedB
         return new(new Dim3((uint)blocks, (uint)frames), new Dim3((uint)block));
     }
 
-    /// <summary>The shared-memory transpose of pack.cu: 32×32 tiles of (C, HW), block (32, 8), grid.z = frames.</summary>
+    /// <summary>The shared-memory transpose of layout.cu: 32×32 tiles of (C, HW), block (32, 8), grid.z = frames.</summary>
     public static LaunchGeometry Transpose(int channels, int hw, int frames)
     {
         if (channels < 0 || hw < 0) throw new ArgumentOutOfRangeException(nameof(hw), "sizes must be ≥ 0");

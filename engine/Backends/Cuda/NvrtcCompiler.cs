@@ -4,14 +4,12 @@ using Reel.Engine.Backends.Cuda.Native;
 
 namespace Reel.Engine.Backends.Cuda;
 
-/// <summary>The outcome of compiling one kernel file for one architecture.</summary>
-public sealed record CompileResult(string File, int Arch, bool Compiled, string Ptx, string Log);
-
 /// <summary>
 /// Compiles kernels/*.cu to PTX with NVRTC for a given compute capability (80, 86, 90…).
 /// No GPU is needed; only libnvrtc (and its builtins library). IEEE division and square
 /// root are kept (no --use_fast_math): the kernels ask for fast intrinsics where they want them.
 /// </summary>
+// SAFETY: the raw accesses are Compile's string tables and the PTX and log buffers, each bounded where it is made.
 public static unsafe class NvrtcCompiler
 {
     /// <summary>Whether NVRTC can be loaded, and if not why.</summary>
@@ -26,13 +24,15 @@ public static unsafe class NvrtcCompiler
         return true;
     }
 
+    /// <summary>NVRTC's version, "major.minor" (part of the on-disk kernel cache's key).</summary>
     public static string Version()
     {
         Nvrtc.Check(Nvrtc.nvrtcVersion(out int major, out int minor));
         return $"{major}.{minor}";
     }
 
-    public static CompileResult Compile(string file, int arch)
+    /// <summary>kernels/<paramref name="file"/> to PTX for compute_<paramref name="arch"/>; a compile error is a result with its log, not an exception.</summary>
+    internal static CompileResult Compile(string file, int arch)
     {
         if (!KernelSources.Files.TryGetValue(file, out var source)) throw new ArgumentException($"no kernel file {file}");
         var headers = KernelSources.Headers;
@@ -45,6 +45,8 @@ public static unsafe class NvrtcCompiler
         }
         try
         {
+            // SAFETY: both arrays have one entry per header (at least one, so they exist when there are none) and NVRTC
+            // reads headers.Count of each; every string is a NUL-terminated copy freed only after the program is destroyed.
             var headerSources = stackalloc byte*[Math.Max(1, headers.Count)];
             var headerNames = stackalloc byte*[Math.Max(1, headers.Count)];
             for (int i = 0; i < headers.Count; i++)
@@ -56,6 +58,7 @@ public static unsafe class NvrtcCompiler
             try
             {
                 string[] options = { $"--gpu-architecture=compute_{arch}", "--std=c++17", "-default-device", "-lineinfo" };
+                // SAFETY: one entry per option, and NVRTC reads options.Length of them.
                 var opts = stackalloc byte*[options.Length];
                 for (int i = 0; i < options.Length; i++) opts[i] = Utf8(options[i]);
                 int status = Nvrtc.nvrtcCompileProgram(program, options.Length, opts);
@@ -64,6 +67,7 @@ public static unsafe class NvrtcCompiler
                 Nvrtc.Check(status, "nvrtcCompileProgram");
                 Nvrtc.Check(Nvrtc.nvrtcGetPTXSize(program, out var size));
                 var ptx = new byte[(int)size];
+                // SAFETY: NVRTC writes exactly the size it reported (terminating NUL included) into an array of that size.
                 fixed (byte* p = ptx) Nvrtc.Check(Nvrtc.nvrtcGetPTX(program, p));
                 return new CompileResult(file, arch, true, Encoding.UTF8.GetString(ptx).TrimEnd('\0'), log);
             }
@@ -82,6 +86,7 @@ public static unsafe class NvrtcCompiler
     {
         Nvrtc.Check(Nvrtc.nvrtcGetProgramLogSize(program, out var size));
         var log = new byte[(int)size];
+        // SAFETY: NVRTC writes exactly the size it reported (terminating NUL included) into an array of that size.
         fixed (byte* p = log) Nvrtc.Check(Nvrtc.nvrtcGetProgramLog(program, p));
         return Encoding.UTF8.GetString(log).TrimEnd('\0').Trim();
     }

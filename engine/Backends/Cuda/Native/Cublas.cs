@@ -4,6 +4,8 @@ using System.Runtime.InteropServices;
 namespace Reel.Engine.Backends.Cuda.Native;
 
 /// <summary>cuBLAS v2 (cublas_api.h): the GEMM behind 1×1 convolutions (the colorizer's 313→2 head and the U-Net's output).</summary>
+// SAFETY: declarations of cuBLAS's entry points; every pointer passed is sized by its caller for what the
+// header says the call reads or writes, and each call site states that bound.
 internal static unsafe partial class Cublas
 {
     static Cublas() => NativeLibraries.EnsureResolver();
@@ -33,6 +35,7 @@ internal static unsafe partial class Cublas
         string message;
         try
         {
+            // SAFETY: cuBLAS returns a static NUL-terminated string (or NULL, read as null) that the library owns.
             message = Marshal.PtrToStringUTF8((nint)cublasGetStatusString(status)) ?? "cuBLAS error";
         }
         catch (EntryPointNotFoundException)

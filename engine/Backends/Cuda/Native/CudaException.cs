@@ -7,6 +7,7 @@ namespace Reel.Engine.Backends.Cuda.Native;
 /// </summary>
 public sealed class CudaException : ReelException
 {
+    /// <summary>The failure of <paramref name="call"/> with the library's <paramref name="status"/> and its <paramref name="message"/> for it.</summary>
     public CudaException(string call, int status, string message)
         : base($"{call} failed: {message} (status {status})")
     {
@@ -14,6 +15,9 @@ public sealed class CudaException : ReelException
         Status = status;
     }
 
+    /// <summary>The function that failed ("cuMemAlloc").</summary>
     public string Call { get; }
+
+    /// <summary>The status it returned (CUresult, nvrtcResult, cudnnStatus_t or cublasStatus_t).</summary>
     public int Status { get; }
 }

@@ -11,6 +11,8 @@ namespace Reel.Engine.Backends.Cuda.Native;
 /// activation, backward data (also the transposed convolution) and filter for training. Written
 /// from the public headers; no cuDNN is installed where this was built.
 /// </summary>
+// SAFETY: declarations of cuDNN's entry points; every pointer passed is sized by its caller for what the
+// header says the call reads or writes, and each call site states that bound.
 internal static unsafe partial class Cudnn
 {
     static Cudnn() => NativeLibraries.EnsureResolver();
@@ -25,19 +27,6 @@ internal static unsafe partial class Cudnn
     public const int CUDNN_NOT_PROPAGATE_NAN = 0, CUDNN_PROPAGATE_NAN = 1;
     /// <summary>The only forward algorithm cudnnConvolutionBiasActivationForward accepts with a ReLU other than identity.</summary>
     public const int CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM = 1;
-
-    /// <summary>cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t share this layout (48 bytes).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    public struct AlgoPerf
-    {
-        public int Algo;
-        public int Status;
-        public float TimeMs;
-        public nuint MemoryBytes;
-        public int Determinism;
-        public int MathType;
-        public fixed int Reserved[3];
-    }
 
     [LibraryImport(NativeLibraries.Cudnn)] public static partial nuint cudnnGetVersion();
     [LibraryImport(NativeLibraries.Cudnn)] public static partial byte* cudnnGetErrorString(int status);
@@ -61,7 +50,7 @@ internal static unsafe partial class Cudnn
     [LibraryImport(NativeLibraries.Cudnn)] public static partial int cudnnDestroyActivationDescriptor(nint desc);
 
     [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnGetConvolutionForwardAlgorithm_v7(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, AlgoPerf* results);
+    public static partial int cudnnGetConvolutionForwardAlgorithm_v7(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results);
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionForward(nint handle, float* alpha, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint yDesc, ulong y);
@@ -70,19 +59,19 @@ internal static unsafe partial class Cudnn
         ulong workspace, nuint workspaceBytes, float* alpha2, nint zDesc, ulong z, nint biasDesc, ulong bias, nint activation, nint yDesc, ulong y);
 
     [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnGetConvolutionBackwardDataAlgorithm_v7(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, AlgoPerf* results);
+    public static partial int cudnnGetConvolutionBackwardDataAlgorithm_v7(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results);
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionBackwardData(nint handle, float* alpha, nint wDesc, ulong w, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dxDesc, ulong dx);
     [LibraryImport(NativeLibraries.Cudnn)]
-    public static partial int cudnnGetConvolutionBackwardFilterAlgorithm_v7(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, AlgoPerf* results);
+    public static partial int cudnnGetConvolutionBackwardFilterAlgorithm_v7(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results);
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionBackwardFilter(nint handle, float* alpha, nint xDesc, ulong x, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dwDesc, ulong dw);
 
-
     public static void Check(int status, [CallerArgumentExpression(nameof(status))] string call = "")
     {
+        // SAFETY: cuDNN returns a static NUL-terminated string (or NULL, read as null) that the library owns.
         if (status != 0)
             throw new CudaException(Driver.CallName(call), status, Marshal.PtrToStringUTF8((nint)cudnnGetErrorString(status)) ?? "cuDNN error");
     }

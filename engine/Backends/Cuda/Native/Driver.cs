@@ -8,6 +8,8 @@ namespace Reel.Engine.Backends.Cuda.Native;
 /// uses; names and argument order as in the header so a later swap to ManagedCuda stays easy.
 /// CUdeviceptr is a 64-bit integer; every other CU* handle is a pointer.
 /// </summary>
+// SAFETY: declarations of the driver's entry points; every pointer passed is sized by its caller for what the
+// header says the call reads or writes, and each call site states that bound.
 internal static unsafe partial class Driver
 {
     static Driver() => NativeLibraries.EnsureResolver();
@@ -83,6 +85,7 @@ internal static unsafe partial class Driver
     {
         try
         {
+            // SAFETY: the driver points name and text at static NUL-terminated strings it owns, or leaves them NULL (checked).
             byte* name = null, text = null;
             cuGetErrorName(status, out name);
             cuGetErrorString(status, out text);

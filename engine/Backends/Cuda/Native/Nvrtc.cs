@@ -4,6 +4,8 @@ using System.Runtime.InteropServices;
 namespace Reel.Engine.Backends.Cuda.Native;
 
 /// <summary>NVRTC (nvrtc.h): CUDA C++ → PTX at run time, no GPU needed. 11.2+ ABI.</summary>
+// SAFETY: declarations of NVRTC's entry points; every pointer passed is sized by its caller for what the
+// header says the call reads or writes, and each call site states that bound.
 internal static unsafe partial class Nvrtc
 {
     static Nvrtc() => NativeLibraries.EnsureResolver();
@@ -23,6 +25,7 @@ internal static unsafe partial class Nvrtc
 
     public static void Check(int status, [CallerArgumentExpression(nameof(status))] string call = "")
     {
+        // SAFETY: NVRTC returns a static NUL-terminated string (or NULL, read as null) that the library owns.
         if (status != 0)
             throw new CudaException(Driver.CallName(call), status, Marshal.PtrToStringUTF8((nint)nvrtcGetErrorString(status)) ?? "NVRTC error");
     }

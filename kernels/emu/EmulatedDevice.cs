@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using Reel.Engine;
+using Reel.Engine.Backends.Cuda;
 
-namespace Reel.Engine.Backends.Cuda.Emulation;
+namespace Reel.Emulation;
 
 /// <summary>
 /// A GPU emulated on the CPU for tests: device memory is host memory (so a device pointer is
@@ -13,8 +15,11 @@ namespace Reel.Engine.Backends.Cuda.Emulation;
 /// Launch geometry is checked against CUDA's limits there, and every launch's arguments are
 /// checked against the kernel's declared signature here.
 /// </summary>
+// SAFETY: device memory here is host memory from NativeMemory; a DevicePtr is its address, and every copy, fill and
+// launch stays inside the buffers its caller sized (IGpuDevice's contract), as on a GPU, where the same bounds hold.
 public sealed unsafe partial class EmulatedDevice : IGpuDevice
 {
+    /// <summary>The file CMake builds from kernels/emu/emu_library.cpp: every kernel behind one launch entry.</summary>
     public const string LibraryFileName = "libreel_kernels_emu.so";
 
     private readonly nint _library;
@@ -28,6 +33,8 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     private EmulatedDevice(string path)
     {
         _library = NativeLibrary.Load(path);
+        // SAFETY: the library exports these two entries with exactly these C signatures (kernels/emu/emu_library.cpp);
+        // the names are one static NUL-terminated string the library owns.
         _launch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, void**, byte*, int, int>)NativeLibrary.GetExport(_library, "reel_emu_launch");
         var names = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(_library, "reel_emu_kernel_names");
         KernelNames = Marshal.PtrToStringUTF8((nint)names())!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -42,9 +49,14 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         return new EmulatedDevice(path);
     }
 
+    /// <summary>Where the emulation library was loaded from.</summary>
     public string LibraryPath { get; }
+
+    /// <summary>The kernels the library can launch, as its table lists them (tests check it against kernels/*.cu).</summary>
     public IReadOnlyList<string> KernelNames { get; }
+    /// <inheritdoc/>
     public string Description => "CPU emulation of the CUDA execution model (kernels/emu)";
+    /// <inheritdoc/>
     public int ComputeCapability => 0;
 
     /// <summary>How many launches ran (graphs replayed count their launches again).</summary>
@@ -61,8 +73,10 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         get { lock (_live) return _live.Count; }
     }
 
+    /// <inheritdoc/>
     public DeviceBuffer Allocate(long bytes)
     {
+        // SAFETY: at least one byte, 256-aligned as cuMemAlloc's; freed once, by the buffer's release.
         var p = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 256);
         lock (_live) _live.Add(p);
         return new DeviceBuffer((ulong)p, bytes, address =>
@@ -72,21 +86,30 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         }, () => Interlocked.Increment(ref _finalizedBuffers));
     }
 
+    /// <inheritdoc/>
+    // SAFETY: at least one byte; freed once, by the buffer's release.
     public PinnedBuffer AllocatePinned(long bytes) =>
         new((nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64), bytes, p => NativeMemory.AlignedFree((void*)p));
 
+    /// <inheritdoc/>
+    // SAFETY (the three copies): both sides hold `bytes` (the callers' contract); MemoryCopy checks bytes against the destination size passed.
     public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null) =>
         Enqueue(() => Buffer.MemoryCopy(src, (void*)dst.Address, bytes, bytes));
 
+    /// <inheritdoc/>
     public void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
         Enqueue(() => Buffer.MemoryCopy((void*)src.Address, dst, bytes, bytes));
 
+    /// <inheritdoc/>
     public void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
         Enqueue(() => Buffer.MemoryCopy((void*)src.Address, (void*)dst.Address, bytes, bytes));
 
+    /// <inheritdoc/>
+    // SAFETY: dst holds `bytes` (the caller's contract); the span is exactly that long.
     public void Fill(DevicePtr dst, byte value, long bytes, GpuStream? stream = null) =>
         Enqueue(() => new Span<byte>((void*)dst.Address, checked((int)bytes)).Fill(value));
 
+    /// <inheritdoc/>
     public void Launch(string name, LaunchGeometry g, KernelArgs args, GpuStream? stream = null)
     {
         if (g.IsEmpty) return;
@@ -96,8 +119,11 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         Enqueue(() => Run(name, g, args));
     }
 
+    /// <inheritdoc/>
     public GpuStream CreateStream() => new(0, null);
+    /// <inheritdoc/>
     public GpuEvent CreateEvent() => new(0, null);
+    /// <inheritdoc/>
     public GpuEvent CreateTimingEvent()
     {
         var e = new GpuEvent(0, null);
@@ -105,21 +131,26 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         return e;
     }
 
+    /// <inheritdoc/>
     public float ElapsedMs(GpuEvent start, GpuEvent end) =>
         _stamps.TryGetValue(start, out var a) && _stamps.TryGetValue(end, out var b)
             ? (float)Stopwatch.GetElapsedTime(a.Value, b.Value).TotalMilliseconds
             : throw new ArgumentException("ElapsedMs takes two events from CreateTimingEvent");
 
+    /// <inheritdoc/>
     public void Record(GpuEvent e, GpuStream stream)
     {
         if (_stamps.TryGetValue(e, out var stamp)) Enqueue(() => stamp.Value = Stopwatch.GetTimestamp());
     }
+    /// <inheritdoc/>
     public void Wait(GpuStream stream, GpuEvent e) { }
+    /// <inheritdoc/>
     public void WaitHost(GpuEvent e) { }
 
     /// <summary>Host work in stream order (cuLaunchHostFunc's role): recorded into a graph during capture.</summary>
     public void EnqueueHost(Action work) => Enqueue(work);
 
+    /// <inheritdoc/>
     public GpuGraph Capture(GpuStream stream, Action body)
     {
         if (_recording is not null) throw new InvalidOperationException("a capture is already in progress");
@@ -135,13 +166,16 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         }
     }
 
+    /// <inheritdoc/>
     public void Replay(GpuGraph graph, GpuStream stream)
     {
         foreach (var op in graph.Recorded ?? throw new ArgumentException("not a graph captured on the emulator")) op();
     }
 
+    /// <inheritdoc/>
     public void Synchronize(GpuStream? stream = null) { }
 
+    /// <summary>Nothing to free: the library stays loaded for the process, and buffers free themselves.</summary>
     public void Dispose() { }
 
     private void Enqueue(Action op)
@@ -155,6 +189,9 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         var nameBytes = Encoding.UTF8.GetBytes(name + "\0");
         var error = new byte[512];
         int status = 0;
+        // SAFETY: p is KernelArgs' kernelParams array, as long as the kernel's parameter list (Launch checked the signature);
+        // the name is NUL-terminated and the library writes at most error.Length bytes, NUL included, into error.
+        Debug.Assert(nameBytes[^1] == 0);
         args.WithParams(p =>
         {
             fixed (byte* n = nameBytes)

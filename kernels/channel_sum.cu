@@ -1,6 +1,6 @@
-// Reductions: a convolution bias's gradient (each channel's plane summed over the batch) and the
-// finiteness check the models run after every layer. Sums run in double in a fixed order (a
-// strided share per thread, then a tree in shared memory), so they are deterministic.
+// A convolution bias's gradient: each channel's plane summed over the batch. The sum runs in
+// double in a fixed order (a strided share per thread, then a tree in shared memory), so it is
+// deterministic.
 #include "reel_cuda.cuh"
 
 // db[c] = Σ over frames and pixels of dy (N, C, plane); one block per channel, 256 threads.
@@ -20,11 +20,4 @@ extern "C" __global__ void __launch_bounds__(256) channel_sum_f32(const float* _
         __syncthreads();
     }
     if (threadIdx.x == 0) db[c] = (float)part[0];
-}
-
-// flags[slot] = 1 when any of x[0 … n) is NaN or ±∞ (left as it is otherwise; the host clears it).
-extern "C" __global__ void finite_check_f32(const float* __restrict__ x, long long n, int* __restrict__ flags, int slot) {
-    bool bad = false;
-    REEL_GRID_STRIDE(i, n) bad |= !isfinite(x[i]);
-    if (bad) flags[slot] = 1;
 }

@@ -1,17 +1,4 @@
-using Reel.Engine.Tensors;
-
 namespace Reel.Engine.Backends.Cuda;
-
-/// <summary>
-/// One tile of a frame: the core it produces (Y, X, Height, Width) and the input window it
-/// reads (the core grown by the halo, clipped to the frame).
-/// </summary>
-public readonly record struct Tile(int Y, int X, int Height, int Width, int InY, int InX, int InHeight, int InWidth)
-{
-    /// <summary>Where the core sits inside the input window.</summary>
-    public int CoreOffsetY => Y - InY;
-    public int CoreOffsetX => X - InX;
-}
 
 /// <summary>
 /// Splits a frame so a fully convolutional net with receptive-field radius <c>halo</c> fits a
@@ -21,9 +8,14 @@ public readonly record struct Tile(int Y, int X, int Height, int Width, int InY,
 /// DnCNN at full resolution (radius = its depth: one pixel per 3×3 layer); the colorizer
 /// runs at 256² and needs none.
 /// </summary>
-public static class TilePlanner
+internal static class TilePlanner
 {
+    /// <summary>The tiles of a <paramref name="height"/> × <paramref name="width"/> frame, each window within <paramref name="budgetBytes"/>; one tile when the whole frame fits.</summary>
+    /// <param name="height">Frame height in pixels.</param>
+    /// <param name="width">Frame width in pixels.</param>
+    /// <param name="halo">The net's receptive-field radius: how far a window reaches beyond its core.</param>
     /// <param name="bytesPerPixel">Device bytes per input-window pixel while the net runs (all live activations).</param>
+    /// <param name="budgetBytes">Device memory the net may use in all.</param>
     /// <param name="fixedBytes">Bytes needed regardless of tile size (weights, workspace, the frame's own buffers).</param>
     public static IReadOnlyList<Tile> Plan(int height, int width, int halo, long bytesPerPixel, long budgetBytes, long fixedBytes = 0)
     {
@@ -50,28 +42,5 @@ public static class TilePlanner
             tiles.Add(new Tile(y0, x0, y1 - y0, x1 - x0, iy0, ix0, iy1 - iy0, ix1 - ix0));
         }
         return tiles;
-    }
-
-    /// <summary>Runs <paramref name="net"/> tile by tile on the host and stitches the cores (the GPU pipeline does the same with device copies).</summary>
-    public static Tensor RunTiled(Tensor x, IReadOnlyList<Tile> tiles, Func<Tensor, Tensor> net)
-    {
-        var s = x.Shape;
-        Tensor? y = null;
-        foreach (var t in tiles)
-        {
-            var window = new Tensor(new Shape(s.N, s.C, t.InHeight, t.InWidth));
-            for (int n = 0; n < s.N; n++)
-            for (int c = 0; c < s.C; c++)
-            for (int i = 0; i < t.InHeight; i++)
-                Array.Copy(x.Data, ((n * s.C + c) * s.H + t.InY + i) * s.W + t.InX, window.Data, ((n * s.C + c) * t.InHeight + i) * t.InWidth, t.InWidth);
-            var out_ = net(window);
-            var o = out_.Shape;
-            y ??= new Tensor(new Shape(o.N, o.C, s.H, s.W));
-            for (int n = 0; n < o.N; n++)
-            for (int c = 0; c < o.C; c++)
-            for (int i = 0; i < t.Height; i++)
-                Array.Copy(out_.Data, ((n * o.C + c) * o.H + t.CoreOffsetY + i) * o.W + t.CoreOffsetX, y.Data, ((n * o.C + c) * s.H + t.Y + i) * s.W + t.X, t.Width);
-        }
-        return y ?? throw new ArgumentException("no tiles");
     }
 }

@@ -1,0 +1,36 @@
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Backends.Cuda;
+
+/// <summary>
+/// Convolutions on device memory: forward, transposed, and the two gradients. <see cref="CudnnConvolutions"/>
+/// is the GPU one; the emulated device pairs with a host implementation over its memory (Reel.Emulation's
+/// HostConvolutions) so the backend's orchestration runs in tests (the cuDNN calls themselves cannot run without a GPU).
+/// </summary>
+public interface IConvolutionEngine : IDisposable
+{
+    /// <summary>What computes the convolutions, for reports: "cuDNN 9.10.2 (Tf32)", "host convolutions (cpu)".</summary>
+    string Name { get; }
+
+    /// <summary>The arithmetic of the convolutions (the host engine computes in fp32).</summary>
+    Precision Precision { get; }
+
+    /// <summary>Whether <paramref name="op"/> is one of the convolutions this engine computes.</summary>
+    bool Supports(Op op);
+
+    /// <summary>
+    /// Chooses and caches the plan for (op, input) and allocates its workspace now, so that a
+    /// later <see cref="Run"/> inside graph capture makes no allocation (not allowed while capturing).
+    /// </summary>
+    void Prepare(Op op, Shape input);
+
+    /// <summary>y = op(x) with the op's bias and activation, all (N, C, H, W) float on the device.</summary>
+    void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null);
+
+    /// <summary>Training: dx (the forward's input shape <paramref name="input"/>) from dy and the weights, written over.</summary>
+    void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null);
+
+    /// <summary>Training: dW (Cout, Cin, KH, KW) from the forward's input x and dy, written over.</summary>
+    void BackwardFilter(Conv2dOp op, Shape input, DevicePtr x, DevicePtr dy, DevicePtr dw, GpuStream? stream = null);
+}

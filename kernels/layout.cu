@@ -1,0 +1,40 @@
+// NCHW float ↔ NHWC half, the layout cuDNN's tensor-core convolutions prefer.
+#include "reel_cuda.cuh"
+
+// A 32×32 tile of (C, HW) goes through shared memory so both the read (along HW) and the
+// write (along C) are coalesced; the +1 column avoids bank conflicts. Block (32, 8),
+// grid (ceil(HW/32), ceil(C/32), N).
+#define REEL_TILE 32
+extern "C" __global__ void __launch_bounds__(256) nchw_f32_to_nhwc_f16(const float* __restrict__ src,
+                                                                       unsigned short* __restrict__ dst,
+                                                                       int channels, int hw) {
+    __shared__ float tile[REEL_TILE][REEL_TILE + 1];
+    long long base = (long long)blockIdx.z * channels * hw;
+    int p0 = blockIdx.x * REEL_TILE, c0 = blockIdx.y * REEL_TILE;
+    for (int r = threadIdx.y; r < REEL_TILE; r += blockDim.y) {
+        int c = c0 + r, p = p0 + threadIdx.x;
+        if (c < channels && p < hw) tile[r][threadIdx.x] = src[base + (long long)c * hw + p];
+    }
+    __syncthreads();
+    for (int r = threadIdx.y; r < REEL_TILE; r += blockDim.y) {
+        int p = p0 + r, c = c0 + threadIdx.x;
+        if (c < channels && p < hw) dst[base + (long long)p * channels + c] = reel_f2h(tile[threadIdx.x][r]);
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(256) nhwc_f16_to_nchw_f32(const unsigned short* __restrict__ src,
+                                                                       float* __restrict__ dst,
+                                                                       int channels, int hw) {
+    __shared__ float tile[REEL_TILE][REEL_TILE + 1];
+    long long base = (long long)blockIdx.z * channels * hw;
+    int p0 = blockIdx.x * REEL_TILE, c0 = blockIdx.y * REEL_TILE;
+    for (int r = threadIdx.y; r < REEL_TILE; r += blockDim.y) {
+        int p = p0 + r, c = c0 + threadIdx.x;
+        if (c < channels && p < hw) tile[r][threadIdx.x] = reel_h2f(src[base + (long long)p * channels + c]);
+    }
+    __syncthreads();
+    for (int r = threadIdx.y; r < REEL_TILE; r += blockDim.y) {
+        int c = c0 + r, p = p0 + threadIdx.x;
+        if (c < channels && p < hw) dst[base + (long long)c * hw + p] = tile[threadIdx.x][r];
+    }
+}
