@@ -5,12 +5,6 @@ using Reel.Engine.Video;
 
 namespace Reel.Engine.Metrics;
 
-/// <summary>One image of a denoising evaluation.</summary>
-public sealed record ImageScore(string Name, int Width, int Height, double Psnr, double Ssim, double Milliseconds);
-
-/// <summary>The whole evaluation: per-image scores and their means.</summary>
-public sealed record DenoiseReport(IReadOnlyList<ImageScore> Images, double MeanPsnr, double MeanSsim, double Seconds);
-
 /// <summary>
 /// The denoising protocol of DESIGN §6: N(0, σ/255) noise added in float to the [0, 1] image
 /// with no clipping or rounding, the output clamped to [0, 1], PSNR and SSIM on the float result.

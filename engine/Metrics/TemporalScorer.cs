@@ -5,9 +5,6 @@ using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Metrics;
 
-/// <summary>Temporal quality of a sequence (see <see cref="TemporalScorer"/> for each definition).</summary>
-public sealed record TemporalReport(double WarpError, double WarpFloor, double Cdc, double Colorfulness, double Detail, double? PsnrProcessed, int Frames);
-
 /// <summary>
 /// The temporal scores of bench/temporal_score.py, accumulated frame by frame (only the previous
 /// frame and the last four frames' histograms are kept, so memory does not grow with the clip):

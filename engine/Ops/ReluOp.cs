@@ -1,0 +1,9 @@
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Ops;
+
+/// <summary>y = max(x, 0).</summary>
+public sealed record ReluOp : Op
+{
+    public override Shape InferShape(IReadOnlyList<Shape> inputs) => inputs[0];
+}
