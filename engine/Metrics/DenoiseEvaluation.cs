@@ -16,7 +16,7 @@ public static class DenoiseEvaluation
     {
         if (sigma < 0 || double.IsNaN(sigma)) throw new ReelException($"noise level σ must be ≥ 0, got {sigma}");
         var format = model.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
-        var noise = new GaussianNoise(seed);
+        var noise = new StandardNormal(seed);
         var scores = new List<ImageScore>();
         var total = Stopwatch.StartNew();
         foreach (var file in Pipeline.FrameFolder.List(dataset, "dataset folder"))
@@ -35,7 +35,7 @@ public static class DenoiseEvaluation
         return new DenoiseReport(scores, scores.Average(s => s.Psnr), scores.Average(s => s.Ssim), total.Elapsed.TotalSeconds);
     }
 
-    public static Tensor AddNoise(Tensor clean, double std, GaussianNoise noise)
+    public static Tensor AddNoise(Tensor clean, double std, StandardNormal noise)
     {
         var t = clean.Clone();
         for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(t.Data[i] + std * noise.Next());

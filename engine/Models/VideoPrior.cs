@@ -92,7 +92,7 @@ public sealed class VideoPrior : IDisposable
     {
         if (width < 1) throw new ReelException($"U-Net width must be ≥ 1, got {width}");
         if (outChannels is not (3 or 6)) throw new ReelException($"the U-Net gives 3 outputs (6 with IRT), not {outChannels}");
-        var noise = new Metrics.GaussianNoise(seed);
+        var noise = new StandardNormal(seed);
         var p = new Dictionary<string, Tensor>();
         foreach (var (name, shape) in Layout(width, outChannels))
         {

@@ -1,5 +1,6 @@
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Metrics;
+using Reel.Engine.Models;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
@@ -46,7 +47,7 @@ public class StabilizeBehaviourTests
     {
         const int frames = 6, width = 128, height = 64;
         var dir = TestPaths.SharedData("video/bike-packing-input");
-        var noise = new GaussianNoise(3);
+        var noise = new StandardNormal(3);
         using var gray = new FrameStore(1 << 30);
         using var processed = new FrameStore(1 << 30);
         foreach (var n in Directory.GetFiles(dir, "*.jpg").Order(StringComparer.Ordinal).Take(frames))
