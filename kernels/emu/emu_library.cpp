@@ -9,6 +9,7 @@
 #include "../adam.cu"
 #include "../annealed_mean.cu"
 #include "../consistency.cu"
+#include "../decimate.cu"
 #include "../dis.cu"
 #include "../epilogue.cu"
 #include "../irt.cu"
@@ -81,6 +82,7 @@ const Entry kernels[] = {
     REEL_KERNEL(resize_bicubic_across_f32),
     REEL_KERNEL(resize_bicubic_down_f32),
     REEL_KERNEL(pad_reflect_f32),
+    REEL_KERNEL(decimate_box_f32),
     REEL_KERNEL(dis_quantize_f32),
     REEL_KERNEL(dis_area_resize_f32),
     REEL_KERNEL(dis_sobel_f32),
