@@ -23,6 +23,7 @@ namespace Reel.Engine.Metrics;
 /// </summary>
 public sealed class TemporalScorer(IBackend backend)
 {
+    /// <summary>Histogram bins per channel of the colour-distribution consistency (CDC) measure.</summary>
     public const int CdcBins = 64;
     private static readonly int[] Dilations = { 1, 2, 4 };
 
@@ -37,6 +38,7 @@ public sealed class TemporalScorer(IBackend backend)
     private int _processed;
     private Tensor? _input, _output, _gray;
 
+    /// <summary>Frames added so far.</summary>
     public int Frames { get; private set; }
 
     /// <summary>The next frame: input, output and (optionally) processed, each (1, 3, H, W) RGB in [0, 1], one size.</summary>

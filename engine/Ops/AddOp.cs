@@ -9,8 +9,10 @@ namespace Reel.Engine.Ops;
 /// </summary>
 public sealed record AddOp(int SecondChannelOffset = 0) : Op
 {
+    /// <inheritdoc/>
     public override int ActivationCount => 2;
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var (a, b) = (inputs[0], inputs[1]);

@@ -7,8 +7,10 @@ namespace Reel.Engine.Ops;
 /// </summary>
 public sealed record AffineOp(int Channels, Activation Activation = Activation.None) : Op
 {
+    /// <inheritdoc/>
     public override IReadOnlyList<Shape> ParameterShapes => new[] { new Shape(Channels), new Shape(Channels) };
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var x = inputs[0];

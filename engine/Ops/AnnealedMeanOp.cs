@@ -9,8 +9,10 @@ namespace Reel.Engine.Ops;
 /// </summary>
 public sealed record AnnealedMeanOp(int Bins, float Temperature) : Op
 {
+    /// <inheritdoc/>
     public override IReadOnlyList<Shape> ParameterShapes => new[] { new Shape(2, Bins) };
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var x = inputs[0];

@@ -5,8 +5,10 @@ namespace Reel.Engine.Ops;
 /// <summary>Channel concatenation of two NCHW tensors of equal N, H, W: first a's channels, then b's.</summary>
 public sealed record ConcatOp : Op
 {
+    /// <inheritdoc/>
     public override int ActivationCount => 2;
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var (a, b) = (inputs[0], inputs[1]);

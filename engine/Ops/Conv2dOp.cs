@@ -11,12 +11,15 @@ public sealed record Conv2dOp(
     int Stride = 1, int Padding = 0, int Dilation = 1,
     bool HasBias = true, Activation Activation = Activation.None) : Op
 {
+    /// <inheritdoc/>
     public override IReadOnlyList<Shape> ParameterShapes => HasBias
         ? new[] { new Shape(OutChannels, InChannels, KernelH, KernelW), new Shape(OutChannels) }
         : new[] { new Shape(OutChannels, InChannels, KernelH, KernelW) };
 
+    /// <summary>The output length along one axis of length <paramref name="input"/> for a kernel of <paramref name="kernel"/> taps (PyTorch's formula).</summary>
     public int OutputSize(int input, int kernel) => (input + 2 * Padding - Dilation * (kernel - 1) - 1) / Stride + 1;
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var x = inputs[0];

@@ -11,10 +11,12 @@ public sealed record ConvTranspose2dOp(
     int InChannels, int OutChannels, int Kernel, int Stride = 1, int Padding = 0,
     bool HasBias = true, Activation Activation = Activation.None) : Op
 {
+    /// <inheritdoc/>
     public override IReadOnlyList<Shape> ParameterShapes => HasBias
         ? new[] { new Shape(InChannels, OutChannels, Kernel, Kernel), new Shape(OutChannels) }
         : new[] { new Shape(InChannels, OutChannels, Kernel, Kernel) };
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var x = inputs[0];

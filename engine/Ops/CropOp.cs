@@ -5,6 +5,7 @@ namespace Reel.Engine.Ops;
 /// <summary>The top-left <see cref="Height"/> × <see cref="Width"/> of every plane.</summary>
 public sealed record CropOp(int Height, int Width) : Op
 {
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var x = inputs[0];

@@ -5,6 +5,7 @@ namespace Reel.Engine.Ops;
 /// <summary>A one-channel image repeated into <see cref="Channels"/> channels (gray → RGB).</summary>
 public sealed record ExpandChannelsOp(int Channels) : Op
 {
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var x = inputs[0];

@@ -11,8 +11,10 @@ namespace Reel.Engine.Ops;
 /// </summary>
 public sealed record FlowCheckOp : Op
 {
+    /// <inheritdoc/>
     public override int ActivationCount => 2;
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var (b, f) = (inputs[0], inputs[1]);

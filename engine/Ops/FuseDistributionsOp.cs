@@ -18,8 +18,10 @@ public sealed record FuseDistributionsOp(float Keep, float Temperature = 1f) : O
     /// <summary>The floor under fused probabilities, so their logs stay finite through later warps.</summary>
     public const float Floor = 1e-12f;
 
+    /// <inheritdoc/>
     public override int ActivationCount => 3;
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var (z, f, c) = (inputs[0], inputs[1], inputs[2]);

@@ -5,6 +5,7 @@ namespace Reel.Engine.Ops;
 /// <summary>Max pooling with a square window, no padding (PyTorch MaxPool2d(k, stride)); ties go to the first in row-major order.</summary>
 public sealed record MaxPool2dOp(int Kernel = 2, int Stride = 2) : Op
 {
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var x = inputs[0];

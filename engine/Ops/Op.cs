@@ -18,6 +18,7 @@ public abstract record Op
     /// <summary>The output shape for the given activation shapes, or an exception naming the mismatch.</summary>
     public abstract Shape InferShape(IReadOnlyList<Shape> inputs);
 
+    /// <summary>Throws an <see cref="ArgumentException"/> saying <paramref name="what"/> is wrong unless <paramref name="ok"/>.</summary>
     protected static void Require(bool ok, string what)
     {
         if (!ok) throw new ArgumentException(what);

@@ -24,8 +24,10 @@ public sealed record OpticalFlowOp(int FinestScale = 1, int PatchStride = 3, int
     /// <summary>OpenCV's DISOPTICAL_FLOW_PRESET_FAST: quarter resolution, fewer iterations.</summary>
     public static readonly OpticalFlowOp Fast = new(FinestScale: 2, PatchStride: 4, GradientIterations: 16);
 
+    /// <inheritdoc/>
     public override int ActivationCount => 2;
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var (a, b) = (inputs[0], inputs[1]);

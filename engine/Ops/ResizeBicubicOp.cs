@@ -9,6 +9,7 @@ namespace Reel.Engine.Ops;
 /// </summary>
 public sealed record ResizeBicubicOp(int OutH, int OutW) : Op
 {
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var x = inputs[0];

@@ -8,6 +8,7 @@ namespace Reel.Engine.Ops;
 /// </summary>
 public sealed record ResizeBilinearOp(int OutH, int OutW, bool AlignCorners = false) : Op
 {
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var x = inputs[0];

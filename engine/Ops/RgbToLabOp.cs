@@ -5,6 +5,7 @@ namespace Reel.Engine.Ops;
 /// <summary>sRGB in [0, 1] → CIE L*a*b* (D65) per pixel, as <see cref="Color.Lab"/> (N, 3, H, W) → (N, 3, H, W).</summary>
 public sealed record RgbToLabOp : Op
 {
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs) => ThreeChannels(inputs[0], "RGB → Lab");
 
     internal static Shape ThreeChannels(Shape x, string what)

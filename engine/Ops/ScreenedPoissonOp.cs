@@ -18,8 +18,10 @@ public sealed record ScreenedPoissonOp(float Lambda, float Blend, int Iterations
     /// <summary>The SOR over-relaxation: on the screened systems here 10 sweeps reach what 30 conjugate-gradient steps do.</summary>
     public const float Omega = 1.5f;
 
+    /// <inheritdoc/>
     public override int ActivationCount => 3;
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var (p, t, c) = (inputs[0], inputs[1], inputs[2]);

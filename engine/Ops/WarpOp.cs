@@ -9,8 +9,10 @@ namespace Reel.Engine.Ops;
 /// </summary>
 public sealed record WarpOp : Op
 {
+    /// <inheritdoc/>
     public override int ActivationCount => 2;
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var (x, f) = (inputs[0], inputs[1]);
