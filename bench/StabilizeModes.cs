@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Color;
 using Reel.Engine.Metrics;
 using Reel.Engine.Models;
+using Reel.Engine.Ops;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
@@ -31,7 +33,7 @@ public static class StabilizeModes
         var truth = new List<Tensor>();
         foreach (var n in names)
         {
-            var rgb = Resample.Bicubic(ImageIO.Read(n, PixelFormat.Rgb24), height, width);
+            var rgb = FastBackend.Instance.Execute(new ResizeBicubicOp(height, width), ImageIO.Read(n, PixelFormat.Rgb24));
             truth.Add(rgb);
             var lab = Lab.FromRgb(rgb);
             int plane = width * height;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Reel.Engine.Backends;
 using Reel.Engine.Models;
+using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 
@@ -12,6 +14,7 @@ namespace Reel.Engine.Metrics;
 /// </summary>
 public static class DenoiseEvaluation
 {
+    /// <summary>Scores <paramref name="model"/> on every image of <paramref name="dataset"/> at noise level <paramref name="sigma"/> (of 255), telling <paramref name="onImage"/> each score as it comes.</summary>
     public static DenoiseReport Run(DnCnn model, string dataset, double sigma, int seed, Action<ImageScore>? onImage = null)
     {
         if (sigma < 0 || double.IsNaN(sigma)) throw new ReelException($"noise level σ must be ≥ 0, got {sigma}");
@@ -24,9 +27,8 @@ public static class DenoiseEvaluation
             var clean = ImageIO.Read(file, format);
             var noisy = AddNoise(clean, sigma / 255.0, noise);
             var sw = Stopwatch.StartNew();
-            var denoised = model.Forward(noisy);
+            var denoised = model.Backend.Execute(new ClampOp(0f, 1f), model.Forward(noisy));
             sw.Stop();
-            Pipeline.FrameOps.Clamp01(denoised);
             var score = new ImageScore(Path.GetFileName(file), clean.Shape.W, clean.Shape.H,
                 ImageMetrics.Psnr(denoised, clean), ImageMetrics.Ssim(denoised, clean), sw.Elapsed.TotalMilliseconds);
             scores.Add(score);
@@ -35,7 +37,8 @@ public static class DenoiseEvaluation
         return new DenoiseReport(scores, scores.Average(s => s.Psnr), scores.Average(s => s.Ssim), total.Elapsed.TotalSeconds);
     }
 
-    public static Tensor AddNoise(Tensor clean, double std, StandardNormal noise)
+    /// <summary>A copy of <paramref name="clean"/> with <paramref name="std"/>·N(0, 1) added to every value, not clipped.</summary>
+    private static Tensor AddNoise(Tensor clean, double std, StandardNormal noise)
     {
         var t = clean.Clone();
         for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(t.Data[i] + std * noise.Next());

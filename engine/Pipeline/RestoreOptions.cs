@@ -48,7 +48,7 @@ public sealed record RestoreOptions
     public void ValidateTemporal()
     {
         if (FollowsFlow) Flow.Validate();
-        else if (TrainsPrior) StabilizeStage.Validate(Prior);
+        else if (TrainsPrior) Prior.Validate();
     }
 
     /// <summary>The progress meter of a run of these stages with <paramref name="alreadyDone"/> frames finished before it.</summary>

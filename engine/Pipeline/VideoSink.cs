@@ -30,7 +30,7 @@ public sealed class VideoSink : IFrameSink
     public void Write(Tensor frame, long ptsNs)
     {
         _writer ??= new VideoWriter(_path, frame.Shape.W, frame.Shape.H, _timeBase, _settings, _streamSource, ptsNs, _note, _frameDurationNs);
-        _writer.Write(ImageIO.ToPixels(FrameOps.ToRgb(frame)), ptsNs);
+        _writer.Write(ImageIO.ToPixels(frame), ptsNs);
     }
 
     public void Complete(CancellationToken cancel = default) => (_writer ?? throw new InvalidOperationException("no frames were written")).Complete(cancel);
