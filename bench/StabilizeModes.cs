@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Color;
 using Reel.Engine.Metrics;
+using Reel.Engine.Models;
+using Reel.Engine.Ops;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
@@ -24,13 +27,13 @@ public static class StabilizeModes
         int frames = Arg(1, 12), width = Arg(2, 256), height = Arg(3, 128), epochs = Arg(4, 20), netWidth = Arg(5, 16);
         var dir = SharedData("video/bike-packing-input");
         var names = Directory.GetFiles(dir, "*.jpg").Order(StringComparer.Ordinal).Take(frames).ToList();
-        var rng = new GaussianNoise(5);
+        var rng = new StandardNormal(5);
         using var gray = new FrameStore(1L << 32);
         using var processed = new FrameStore(1L << 32);
         var truth = new List<Tensor>();
         foreach (var n in names)
         {
-            var rgb = Resample.Bicubic(ImageIO.Read(n, PixelFormat.Rgb24), height, width);
+            var rgb = FastBackend.Instance.Execute(new ResizeBicubicOp(height, width), ImageIO.Read(n, PixelFormat.Rgb24));
             truth.Add(rgb);
             var lab = Lab.FromRgb(rgb);
             int plane = width * height;

@@ -53,18 +53,15 @@ public sealed class RestoreJobOptions
     public RestoreOptions Build(ParseResult r, IBackend backend)
     {
         if (r.GetValue(_maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(_maxShot)}");
-        if (r.GetValue(_epochs) < 1) throw new ReelException($"--epochs must be ≥ 1, got {r.GetValue(_epochs)}");
         var method = r.GetValue(_noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(_temporal)!);
         if (r.GetValue(_fuse) && method != TemporalMethod.Flow) throw new ReelException("--fuse-colors works with --temporal flow");
-        if (method == TemporalMethod.Prior && !r.GetValue(_noIrt) && r.GetValue(_epochs) <= StabilizeStage.IrtInitEpochs)
-            throw new ReelException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or --no-irt");
         string? denoiserPath = r.GetValue(_noDenoise) ? null : r.GetValue(_denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
         string? colorizerPath = r.GetValue(_noColorize) ? null : r.GetValue(_colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
+        // Without the colorizer there is no chroma to stabilize: the temporal stage works on RGB.
+        var mode = colorizerPath is null ? StabilizeMode.Rgb : StabilizeMode.Chroma;
         var options = new RestoreOptions
         {
-            Denoiser = denoiserPath is null ? null : DnCnn.Load(denoiserPath, backend),
             DenoiserSource = denoiserPath,
-            Colorizer = colorizerPath is null ? null : Colorizer.Load(colorizerPath, backend),
             ColorizerSource = colorizerPath,
             MaxShotFrames = r.GetValue(_maxShot),
             FolderFrameRate = r.GetValue(_fps)!,
@@ -73,16 +70,16 @@ public sealed class RestoreJobOptions
             Stabilize = method != TemporalMethod.None,
             Temporal = method == TemporalMethod.Flow ? TemporalMethod.Flow : TemporalMethod.Prior,
             FuseColours = r.GetValue(_fuse),
-            Prior = new StabilizeOptions
-            {
-                Mode = StabilizeMode.Chroma,
-                Epochs = r.GetValue(_epochs),
-                Irt = !r.GetValue(_noIrt),
-            },
+            Prior = new StabilizeOptions { Mode = mode, Epochs = r.GetValue(_epochs), Irt = !r.GetValue(_noIrt) },
+            Flow = new FlowTemporalOptions { Mode = mode },
         };
-        return options.Colorizer is null && options.Stabilize
-            ? options with { Prior = options.Prior with { Mode = StabilizeMode.Rgb }, Flow = options.Flow with { Mode = StabilizeMode.Rgb } }
-            : options;
+        // Before the networks load, so a bad setting fails at once.
+        options.ValidateTemporal();
+        return options with
+        {
+            Denoiser = denoiserPath is null ? null : DnCnn.Load(denoiserPath, backend),
+            Colorizer = colorizerPath is null ? null : Colorizer.Load(colorizerPath, backend),
+        };
     }
 
     /// <summary>

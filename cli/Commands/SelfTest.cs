@@ -120,6 +120,8 @@ public sealed class SelfTest
         Check("pad_reflect.forward", new PadReflectOp(32), new[] { new Shape(1, 3, 20, 13) }, Fp32);
         Check("pad_reflect.forward", new PadReflectOp(32), new[] { rgbPlane }, Fp32);
         Check("crop.forward", new CropOp(5, 3), new[] { new Shape(2, 3, 9, 12) }, Fp32);
+        Check("decimate.forward", new DecimateOp(2), new[] { new Shape(1, 3, 21, 14) }, Fp32);
+        Check("decimate.forward", new DecimateOp(2), new[] { rgbPlane }, Fp32);
         foreach (var kind in new[] { PriorLossKind.L1, PriorLossKind.IrtInit, PriorLossKind.Irt })
         foreach (var (h, w, vh, vw) in new[] { (16, 16, 13, 11), _large ? (480, 864, 470, 860) : (32, 32, 30, 27) })
         {

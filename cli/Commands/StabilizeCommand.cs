@@ -62,13 +62,13 @@ public static class StabilizeCommand
                 ChromaScale = r.GetValue(chromaScale),
                 MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
             };
-            if (options.Width < 1) throw new ReelException($"--width must be ≥ 1, got {options.Width}");
             var progressMode = progress.Resolve(r);
             var outPath = r.GetValue(output)!;
             bool videoOut = VideoFile.IsVideoPath(outPath);
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
+            if (method == TemporalMethod.Prior) options.Validate();
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
             if (method != TemporalMethod.Prior)
@@ -97,7 +97,7 @@ public static class StabilizeCommand
                 void Emit(int t, Tensor frame)
                 {
                     var x = inputs[t];
-                    meter.Add(FrameOps.ToRgb(x), targets[t], frame);
+                    meter.Add(x, targets[t], frame);
                     sink.Write(frame, times[t]);
                     report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed)));
                 }

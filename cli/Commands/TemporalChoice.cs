@@ -36,13 +36,19 @@ public static class TemporalChoice
 
         public IEnumerable<Option> All => new Option[] { Lambda, Blend, Iterations, Robust };
 
-        public FlowTemporalOptions Read(ParseResult r, StabilizeMode mode) => new()
+        /// <summary>The settings given, refused here when no run can use them.</summary>
+        public FlowTemporalOptions Read(ParseResult r, StabilizeMode mode)
         {
-            Mode = mode,
-            Lambda = r.GetValue(Lambda),
-            Blend = r.GetValue(Blend),
-            Iterations = r.GetValue(Iterations),
-            Robust = r.GetValue(Robust),
-        };
+            var options = new FlowTemporalOptions
+            {
+                Mode = mode,
+                Lambda = r.GetValue(Lambda),
+                Blend = r.GetValue(Blend),
+                Iterations = r.GetValue(Iterations),
+                Robust = r.GetValue(Robust),
+            };
+            options.Validate();
+            return options;
+        }
     }
 }

@@ -191,9 +191,9 @@ public static unsafe class NativeExports
                 throw new NativeArgumentException($"out is {Describe(output)}; a colorized frame is REEL_PIXEL_RGB24 of the input's size {input->Width}×{input->Height}");
             CheckTemperature(temperature);
             var stage = m.ColorizeStage ?? throw new NativeArgumentException("this reel_model is a denoiser; reel_frame_colorize needs a colorizer");
-            var rgb = FrameOps.ToRgb(NativeFrames.Read(input, format));
+            var frame = NativeFrames.Read(input, format);
             Tensors.Tensor colour;
-            lock (m.Gate) colour = stage.Colorize(rgb, temperature);
+            lock (m.Gate) colour = stage.Colorize(frame, temperature);
             NativeFrames.Write(colour, output);
             return 0;
         }
@@ -263,8 +263,8 @@ public static unsafe class NativeExports
             if (o.Stabilize != 0)
             {
                 if (o.Epochs < 1) throw new NativeArgumentException($"epochs must be ≥ 1, got {o.Epochs}");
-                if (o.Irt != 0 && o.Epochs <= StabilizeStage.IrtInitEpochs)
-                    throw new NativeArgumentException($"with IRT the first {StabilizeStage.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeStage.IrtInitEpochs} epochs or irt = 0");
+                if (o.Irt != 0 && o.Epochs <= StabilizeOptions.IrtInitEpochs)
+                    throw new NativeArgumentException($"with IRT the first {StabilizeOptions.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeOptions.IrtInitEpochs} epochs or irt = 0");
             }
             if (o.MemoryMb < 1) throw new NativeArgumentException($"memory_mb must be ≥ 1, got {o.MemoryMb}");
             if (colorizer is not null) CheckTemperature(o.Temperature);

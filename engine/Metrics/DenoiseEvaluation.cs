@@ -1,15 +1,11 @@
 using System.Diagnostics;
+using Reel.Engine.Backends;
 using Reel.Engine.Models;
+using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 
 namespace Reel.Engine.Metrics;
-
-/// <summary>One image of a denoising evaluation.</summary>
-public sealed record ImageScore(string Name, int Width, int Height, double Psnr, double Ssim, double Milliseconds);
-
-/// <summary>The whole evaluation: per-image scores and their means.</summary>
-public sealed record DenoiseReport(IReadOnlyList<ImageScore> Images, double MeanPsnr, double MeanSsim, double Seconds);
 
 /// <summary>
 /// The denoising protocol of DESIGN §6: N(0, σ/255) noise added in float to the [0, 1] image
@@ -18,11 +14,12 @@ public sealed record DenoiseReport(IReadOnlyList<ImageScore> Images, double Mean
 /// </summary>
 public static class DenoiseEvaluation
 {
+    /// <summary>Scores <paramref name="model"/> on every image of <paramref name="dataset"/> at noise level <paramref name="sigma"/> (of 255), telling <paramref name="onImage"/> each score as it comes.</summary>
     public static DenoiseReport Run(DnCnn model, string dataset, double sigma, int seed, Action<ImageScore>? onImage = null)
     {
         if (sigma < 0 || double.IsNaN(sigma)) throw new ReelException($"noise level σ must be ≥ 0, got {sigma}");
         var format = model.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
-        var noise = new GaussianNoise(seed);
+        var noise = new StandardNormal(seed);
         var scores = new List<ImageScore>();
         var total = Stopwatch.StartNew();
         foreach (var file in Pipeline.FrameFolder.List(dataset, "dataset folder"))
@@ -30,9 +27,8 @@ public static class DenoiseEvaluation
             var clean = ImageIO.Read(file, format);
             var noisy = AddNoise(clean, sigma / 255.0, noise);
             var sw = Stopwatch.StartNew();
-            var denoised = model.Forward(noisy);
+            var denoised = model.Backend.Execute(new ClampOp(0f, 1f), model.Forward(noisy));
             sw.Stop();
-            Pipeline.FrameOps.Clamp01(denoised);
             var score = new ImageScore(Path.GetFileName(file), clean.Shape.W, clean.Shape.H,
                 ImageMetrics.Psnr(denoised, clean), ImageMetrics.Ssim(denoised, clean), sw.Elapsed.TotalMilliseconds);
             scores.Add(score);
@@ -41,7 +37,8 @@ public static class DenoiseEvaluation
         return new DenoiseReport(scores, scores.Average(s => s.Psnr), scores.Average(s => s.Ssim), total.Elapsed.TotalSeconds);
     }
 
-    public static Tensor AddNoise(Tensor clean, double std, GaussianNoise noise)
+    /// <summary>A copy of <paramref name="clean"/> with <paramref name="std"/>·N(0, 1) added to every value, not clipped.</summary>
+    private static Tensor AddNoise(Tensor clean, double std, StandardNormal noise)
     {
         var t = clean.Clone();
         for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(t.Data[i] + std * noise.Next());

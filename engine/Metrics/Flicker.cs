@@ -9,6 +9,7 @@ namespace Reel.Engine.Metrics;
 /// </summary>
 public static class Flicker
 {
+    /// <summary>The mean flicker of <paramref name="output"/> over its consecutive pairs, against the change in <paramref name="input"/>.</summary>
     public static double Measure(IReadOnlyList<Tensor> output, IReadOnlyList<Tensor> input)
     {
         if (output.Count != input.Count || output.Count < 2)

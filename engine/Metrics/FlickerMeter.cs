@@ -14,6 +14,7 @@ public sealed class FlickerMeter
     private long _elements;
     private int _frames;
 
+    /// <summary>The next frame: the input, its per-frame processed version and the stabilized output, one size.</summary>
     public void Add(Tensor input, Tensor processed, Tensor output)
     {
         if (_input is not null)
@@ -27,8 +28,12 @@ public sealed class FlickerMeter
         (_input, _processed, _output) = (input, processed, output);
     }
 
+    /// <summary>Frames added so far.</summary>
     public int Frames => _frames;
+    /// <summary>The processed frames' flicker (<see cref="Flicker"/>); NaN before the second frame.</summary>
     public double FlickerBefore => _elements > 0 ? _before / _elements : double.NaN;
+    /// <summary>The stabilized frames' flicker; NaN before the second frame.</summary>
     public double FlickerAfter => _elements > 0 ? _after / _elements : double.NaN;
+    /// <summary>PSNR of the stabilized frames to the processed ones, from their mean squared error over all frames.</summary>
     public double MeanPsnr => _frames > 0 ? 10 * Math.Log10(_frames / _mse) : double.NaN;
 }

@@ -5,9 +5,6 @@ using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Metrics;
 
-/// <summary>Temporal quality of a sequence (see <see cref="TemporalScorer"/> for each definition).</summary>
-public sealed record TemporalReport(double WarpError, double WarpFloor, double Cdc, double Colorfulness, double Detail, double? PsnrProcessed, int Frames);
-
 /// <summary>
 /// The temporal scores of bench/temporal_score.py, accumulated frame by frame (only the previous
 /// frame and the last four frames' histograms are kept, so memory does not grow with the clip):
@@ -26,6 +23,7 @@ public sealed record TemporalReport(double WarpError, double WarpFloor, double C
 /// </summary>
 public sealed class TemporalScorer(IBackend backend)
 {
+    /// <summary>Histogram bins per channel of the colour-distribution consistency (CDC) measure.</summary>
     public const int CdcBins = 64;
     private static readonly int[] Dilations = { 1, 2, 4 };
 
@@ -40,6 +38,7 @@ public sealed class TemporalScorer(IBackend backend)
     private int _processed;
     private Tensor? _input, _output, _gray;
 
+    /// <summary>Frames added so far.</summary>
     public int Frames { get; private set; }
 
     /// <summary>The next frame: input, output and (optionally) processed, each (1, 3, H, W) RGB in [0, 1], one size.</summary>

@@ -15,6 +15,7 @@ namespace Reel.Engine.Models;
 /// </summary>
 public sealed class Colorizer : IDisposable
 {
+    /// <summary>The ab colour bins the net predicts a distribution over (the quantized gamut of the paper).</summary>
     public const int Bins = 313;
     private const float LCentre = 50, LNorm = 100, AbNorm = 110;
     private const float BatchNormEps = 1e-5f;
@@ -70,8 +71,10 @@ public sealed class Colorizer : IDisposable
     /// <summary>The 313 ab bin centres the checkpoint encodes, (2, 313): row 0 is a, row 1 is b.</summary>
     public Tensor BinCentres => _centres;
 
+    /// <summary>Reads an ECCV16 checkpoint (official key layout) and prepares the net on <paramref name="backend"/>.</summary>
     public static Colorizer Load(string path, IBackend backend) => FromWeights(CheckpointLoader.Load(path), backend);
 
+    /// <summary>The net from weights already read (official key layout), prepared on <paramref name="backend"/>.</summary>
     public static Colorizer FromWeights(WeightMap w, IBackend backend) => new(w, backend);
 
     /// <summary>

@@ -31,13 +31,20 @@ public sealed class DnCnn : IDisposable
         _subtract = backend.Prepare(new SubtractOp());
     }
 
+    /// <summary>The convolutions in order, BatchNorm folded in, each with its weights.</summary>
     public IReadOnlyList<Layer> Layers { get; }
+    /// <summary>How many convolutions (17 or 20 in the published nets).</summary>
     public int Depth => Layers.Count;
+    /// <summary>Image channels in and out: 1 for gray, 3 for colour.</summary>
     public int Channels => Layers[0].Op.InChannels;
+    /// <summary>Feature channels between the first and last convolution (64 in the published nets).</summary>
     public int Width => Layers[0].Op.OutChannels;
+    /// <summary>Whether the checkpoint carried unmerged BatchNorm layers (folded into the convolutions at load).</summary>
     public bool HadBatchNorm { get; }
+    /// <summary>The backend the net is prepared on and runs on.</summary>
     public IBackend Backend { get; }
 
+    /// <summary>Reads a DnCNN checkpoint (KAIR or cszn/SaoYan layout) and prepares the net on <paramref name="backend"/>.</summary>
     public static DnCnn Load(string path, IBackend backend) => FromWeights(CheckpointLoader.Load(path), backend);
 
     /// <summary>

@@ -26,7 +26,9 @@ public sealed class VideoPrior : IDisposable
         _parameters = parameters;
     }
 
+    /// <summary>The first level's channels (32 in the paper); each level below doubles it.</summary>
     public int Width { get; }
+    /// <summary>Output channels: 3, or 6 with IRT (two heads).</summary>
     public int OutChannels { get; }
 
     /// <summary>Parameters by official name, in <see cref="Layout"/> order, where the net was last moved; training updates them in place.</summary>
@@ -53,6 +55,7 @@ public sealed class VideoPrior : IDisposable
         foreach (var t in _parameters.Values) t.Dispose();
     }
 
+    /// <summary>How many weights and biases the net has.</summary>
     public long ParameterCount => _parameters.Values.Sum(t => (long)t.Length);
 
     /// <summary>Channel widths of the five levels.</summary>
@@ -92,7 +95,7 @@ public sealed class VideoPrior : IDisposable
     {
         if (width < 1) throw new ReelException($"U-Net width must be ≥ 1, got {width}");
         if (outChannels is not (3 or 6)) throw new ReelException($"the U-Net gives 3 outputs (6 with IRT), not {outChannels}");
-        var noise = new Metrics.GaussianNoise(seed);
+        var noise = new StandardNormal(seed);
         var p = new Dictionary<string, Tensor>();
         foreach (var (name, shape) in Layout(width, outChannels))
         {
@@ -108,6 +111,7 @@ public sealed class VideoPrior : IDisposable
         return new VideoPrior(width, outChannels, p);
     }
 
+    /// <summary>Reads a net saved by <see cref="Save"/> (or in the official key layout).</summary>
     public static VideoPrior Load(string path) => FromWeights(CheckpointLoader.Load(path));
 
     /// <summary>Loads the official key layout; the width and output count are read from the tensors.</summary>
@@ -130,6 +134,33 @@ public sealed class VideoPrior : IDisposable
     public void Save(string path) =>
         Safetensors.Write(path, Layout(Width, OutChannels).Select(l => (l.Name, _parameters[l.Name].ToHost())),
             new Dictionary<string, string> { ["model"] = "dvp-unet", ["width"] = Width.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    /// <summary>
+    /// A frame (1, 1|3, H, W) as the net takes it, on <paramref name="backend"/>: RGB (a gray plane
+    /// repeated), box-averaged by <paramref name="decimation"/> when that is above 1, then reflect-padded
+    /// at the bottom and right to a multiple of <see cref="SizeMultiple"/>. Returns the padded frame (the
+    /// caller's to dispose) and the size of its valid top-left part, which <see cref="Predict"/> crops back to.
+    /// </summary>
+    public static (Tensor Frame, int ValidH, int ValidW) PrepareInput(Tensor frame, int decimation, IBackend backend)
+    {
+        using var rgb = RgbFrame.On(backend, frame);
+        using var small = decimation > 1 ? backend.Execute(new DecimateOp(decimation), rgb) : null;
+        var valid = small ?? rgb;
+        return (backend.Execute(new PadReflectOp(SizeMultiple), valid), valid.Shape.H, valid.Shape.W);
+    }
+
+    /// <summary>
+    /// The net's answer for a frame made by <see cref="PrepareInput"/>: the main head's three channels,
+    /// cropped to the valid <paramref name="validH"/> × <paramref name="validW"/> and clamped to [0, 1],
+    /// on <paramref name="backend"/> (the caller disposes it).
+    /// </summary>
+    public Tensor Predict(Tensor prepared, int validH, int validW, IBackend backend)
+    {
+        using var o = Forward(prepared, backend);
+        using var main = backend.Execute(new SliceChannelsOp(0, 3), o);
+        using var cropped = backend.Execute(new CropOp(validH, validW), main);
+        return backend.Execute(new ClampOp(0f, 1f), cropped);
+    }
 
     /// <summary>
     /// The forward pass on (N, 3, H, W), H and W multiples of 16. When <paramref name="record"/>

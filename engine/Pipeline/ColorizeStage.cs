@@ -32,15 +32,15 @@ public sealed class ColorizeStage
     }
 
     /// <summary>
-    /// (1, 3, H, W) sRGB in [0, 1] → (1, 3, H, W) colorized sRGB, every step on the stage's backend:
+    /// (1, 3, H, W) sRGB in [0, 1] (or a gray (1, 1, H, W) frame, read as RGB with equal channels) → (1, 3, H, W) colorized sRGB, every step on the stage's backend:
     /// the result lives there (device memory on a GPU; the caller disposes it). <paramref name="logits"/>
     /// may replace the net's logits before the annealed mean.
     /// </summary>
     public Tensor Colorize(Tensor rgb, float temperature = DefaultTemperature, Func<Tensor, Tensor>? logits = null)
     {
         var s = rgb.Shape;
-        if (s.Rank != 4 || s.N != 1 || s.C != 3) throw new ArgumentException($"expected one RGB frame (1, 3, H, W), got {s}");
-        using var x = _backend.Import(rgb);
+        if (s.Rank != 4 || s.N != 1 || s.C is not (1 or 3)) throw new ArgumentException($"expected one gray or RGB frame (1, 1|3, H, W), got {s}");
+        using var x = RgbFrame.On(_backend, rgb);
         using var lab = _backend.Execute(new RgbToLabOp(), x);
         using var small = _backend.Execute(new ResizeBicubicOp(NetSize, NetSize), x);
         using var smallLab = _backend.Execute(new RgbToLabOp(), small);

@@ -2,9 +2,6 @@ using System.Text.Json;
 
 namespace Reel.Engine.Pipeline;
 
-/// <summary>A finished piece of the output: frames [Start, End), first frame at StartNs, stored in File (video) or as frames.</summary>
-public sealed record RestorePiece(int Start, int End, long StartNs, string? File);
-
 /// <summary>
 /// The progress of one restore, kept on disk so nothing finished is lost to a crash or Ctrl-C:
 /// a hidden work folder beside the output (<c>.NAME.reel-work</c>) holding the finished pieces and

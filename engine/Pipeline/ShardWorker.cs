@@ -7,9 +7,6 @@ using Reel.Engine.Video;
 
 namespace Reel.Engine.Pipeline;
 
-/// <summary>What a shard worker records about itself in the work folder (<c>shard-I-of-N.json</c>), for people and for the join.</summary>
-public sealed record ShardRecord(string Shard, string Host, int Pid, DateTime Started, DateTime? Finished, IReadOnlyList<int> Shots);
-
 /// <summary>
 /// Restores one shard of a plan (<c>reel restore run WORKDIR --shard I/N</c>): each of its shots to
 /// its own piece in the work folder, <c>shot-NNNNN.nut</c>, through the same

@@ -1,18 +1,6 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Reel.Engine.Pipeline;
-
-/// <summary>
-/// One shot of a plan: frames <see cref="First"/>..<see cref="Last"/> of the film (inclusive),
-/// the first and last one's presentation times, and a SHA-256 of what decoding gave for them
-/// (each frame's time and pixels), which a worker checks before it keeps the shot's piece.
-/// </summary>
-public sealed record PlannedShot(int Index, int First, int Last, long FirstPtsNs, long LastPtsNs, string Sha256)
-{
-    [JsonIgnore]
-    public int Frames => Last - First + 1;
-}
 
 /// <summary>
 /// <c>WORKDIR/plan.json</c>: what every shard worker of a distributed restore agrees on. The
@@ -67,9 +55,3 @@ public sealed record ShotPlan(int Version, string Input, int Frames, IReadOnlyDi
         return plan;
     }
 }
-
-/// <summary>plan.json and the shard records through System.Text.Json's source generator (no reflection: NativeAOT builds read it too).</summary>
-[JsonSourceGenerationOptions(WriteIndented = true)]
-[JsonSerializable(typeof(ShotPlan))]
-[JsonSerializable(typeof(ShardRecord))]
-internal sealed partial class PlanJson : JsonSerializerContext;

@@ -27,6 +27,22 @@ public sealed class ShotSplitter
 
     public int MaxFrames { get; }
 
+    /// <summary>The shots of a stored sequence as [start, end) ranges covering every frame, cut as frames fed one by one would be.</summary>
+    public static IReadOnlyList<(int Start, int End)> Shots(FrameStore frames, int maxFrames = int.MaxValue)
+    {
+        var splitter = new ShotSplitter(maxFrames);
+        var shots = new List<(int, int)>();
+        int start = 0;
+        for (int t = 0; t < frames.Count; t++)
+            if (splitter.StartsShot(frames[t]))
+            {
+                shots.Add((start, t));
+                start = t;
+            }
+        shots.Add((start, frames.Count));
+        return shots;
+    }
+
     /// <summary>Feeds the next frame (1, C, H, W) in [0, 1]; true when it starts a new shot (never for the first frame).</summary>
     public bool StartsShot(Tensor frame)
     {

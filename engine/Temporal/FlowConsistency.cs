@@ -29,21 +29,15 @@ public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backen
     private Tensor? _previous;
 
     /// <summary>The consistent version of <paramref name="processed"/> (1, 3, H, W); no motion means nothing to follow.</summary>
-    public Tensor Next(Tensor processed, Motion? motion)
+    public Tensor Next(Tensor rgb, Motion? motion)
     {
-        var rgb = FrameOps.ToRgb(processed);
         Tensor? lab = options.Mode == StabilizeMode.Chroma ? Lab.FromRgb(rgb) : null;
         var p = lab is null ? rgb : Chroma(lab);
         var o = motion is null || _previous is null || !_previous.Shape.Equals(p.Shape)
             ? p
             : _solve.Run(p, _warp.Run(_previous, motion.Back), motion.Confidence);
         _previous = o;
-        if (lab is null)
-        {
-            var clamped = o.Clone();
-            FrameOps.Clamp01(clamped);
-            return clamped;
-        }
+        if (lab is null) return backend.Execute(new ClampOp(0f, 1f), o);
         int plane = rgb.Shape.H * rgb.Shape.W;
         Array.Copy(o.Data, 0, lab.Data, plane, 2 * plane);
         return Lab.ToRgb(lab);

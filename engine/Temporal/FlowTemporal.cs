@@ -17,9 +17,9 @@ public sealed class FlowTemporal : IDisposable
     private readonly FusedColorDistributions? _fusion;
     private Motion? _motion;
 
+    /// <summary>A stage for one shot on <paramref name="backend"/>; <paramref name="fuseColours"/> also fuses the colorizer's distributions (when the options' share is above 0).</summary>
     public FlowTemporal(FlowTemporalOptions options, IBackend backend, bool fuseColours = false)
     {
-        options.Validate();
         FusionTemperature = options.FusionTemperature;
         _tracker = new MotionTracker(backend);
         _consistency = new FlowConsistency(options, backend);

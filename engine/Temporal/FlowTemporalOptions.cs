@@ -2,17 +2,6 @@ using Reel.Engine.Pipeline;
 
 namespace Reel.Engine.Temporal;
 
-/// <summary>How a temporal stage removes flicker from processed frames.</summary>
-public enum TemporalMethod
-{
-    /// <summary>Leave the processed frames as they are.</summary>
-    None,
-    /// <summary>The Deep Video Prior: a network trained on each shot (StabilizeStage).</summary>
-    Prior,
-    /// <summary>Feed-forward, flow-guided consistency in the gradient domain (<see cref="FlowTemporal"/>).</summary>
-    Flow,
-}
-
 /// <summary>
 /// Settings of the flow-guided temporal consistency. The defaults are the ones measured on the goat
 /// and bike-packing clips (README): a pull of λ = 1 per pixel where the flow is trusted, blended up to

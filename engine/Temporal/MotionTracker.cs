@@ -18,10 +18,9 @@ public sealed class MotionTracker(IBackend backend) : IDisposable
     private readonly ShotSplitter _cuts = new();
     private Tensor? _previous;
 
-    /// <summary>The next input frame (1, C, H, W) in [0, 1]; null at the first frame and at a scene cut.</summary>
-    public Motion? Next(Tensor input)
+    /// <summary>The next input frame (1, 3, H, W) in [0, 1]; null at the first frame and at a scene cut.</summary>
+    public Motion? Next(Tensor rgb)
     {
-        var rgb = FrameOps.ToRgb(input);
         int smallest = OpticalFlowOp.PatchSize << OpticalFlowOp.Medium.FinestScale;
         if (rgb.Shape.H < smallest || rgb.Shape.W < smallest)
             throw new ReelException($"the flow-guided temporal stage needs frames of at least {smallest}×{smallest} pixels, got {rgb.Shape.W}×{rgb.Shape.H}");

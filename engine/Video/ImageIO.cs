@@ -4,9 +4,6 @@ using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Video;
 
-/// <summary>Pixel layouts exchanged with ffmpeg over raw-video pipes.</summary>
-public enum PixelFormat { Gray8, Rgb24 }
-
 /// <summary>
 /// Still images read and written through ffmpeg (no image library is available to us).
 /// Pixels are u8; tensors are (1, C, H, W) in [0, 1].

@@ -6,35 +6,6 @@ using System.Text.RegularExpressions;
 namespace Reel.Engine.Video;
 
 /// <summary>
-/// What ffprobe says about a video. Width and height are as displayed: a stream stored sideways
-/// with rotation metadata is decoded upright (ffmpeg applies the rotation), so its sizes are swapped.
-/// </summary>
-public sealed record VideoInfo(int Width, int Height, string FrameRate, int? FrameCount, bool HasAudio)
-{
-    /// <summary>The video stream's time base (e.g. "1/15360"); the encoder keeps it so timestamps survive exactly.</summary>
-    public string TimeBase { get; init; } = "1/90000";
-    /// <summary>Display rotation (0, 90, 180, 270) from the stream's display matrix or rotate tag; 90 and 270 swap the sizes.</summary>
-    public int Rotation { get; init; }
-    public IReadOnlyList<string> AudioCodecs { get; init; } = Array.Empty<string>();
-    public IReadOnlyList<string> SubtitleCodecs { get; init; } = Array.Empty<string>();
-    /// <summary>The container's duration (the longest stream's).</summary>
-    public double? DurationSeconds { get; init; }
-    /// <summary>The video stream's own duration where the container records one (MP4 does, Matroska does not).</summary>
-    public double? VideoDurationSeconds { get; init; }
-
-    /// <summary>The exact frame count when the container records it, else duration × average rate (for progress only).</summary>
-    public long? EstimatedFrames
-    {
-        get
-        {
-            if (FrameCount is { } n) return n;
-            if (DurationSeconds is not { } d || !Rational.TryParse(FrameRate, out var num, out var den) || num <= 0 || den <= 0) return null;
-            return (long)Math.Round(d * num / den);
-        }
-    }
-}
-
-/// <summary>
 /// A decoded frame: packed pixels and its presentation time in nanoseconds from the start of the
 /// file (the first frame may start later than the audio; keeping that offset keeps them in sync).
 /// </summary>
@@ -42,33 +13,6 @@ public sealed record DecodedFrame(byte[] Pixels, long PtsNs)
 {
     /// <summary>The stream had another size here (it changed mid-stream); ffmpeg scaled the frame to the first size.</summary>
     public bool Resized { get; init; }
-}
-
-/// <summary>"num/den" strings as ffmpeg prints frame rates and time bases.</summary>
-public static class Rational
-{
-    public static bool TryParse(string? text, out long num, out long den)
-    {
-        num = 0;
-        den = 1;
-        if (string.IsNullOrEmpty(text)) return false;
-        var parts = text.Split('/');
-        if (!long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out num)) return false;
-        if (parts.Length == 1) return true;
-        return parts.Length == 2 && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out den) && den != 0;
-    }
-
-    /// <summary>One frame at <paramref name="rate"/> ("25", "30000/1001") in nanoseconds; 40 ms (25 fps) when the rate is unknown.</summary>
-    public static long FrameNs(string? rate) =>
-        TryParse(rate, out var num, out var den) && num > 0 && den > 0 ? TicksToNs(1, den, num) : 40_000_000;
-
-    /// <summary>ticks × num/den seconds in nanoseconds, rounded half away from zero, exact for any 64-bit tick count.</summary>
-    public static long TicksToNs(long ticks, long num, long den)
-    {
-        if (den < 0) (num, den) = (-num, -den);
-        Int128 scaled = (Int128)ticks * num * 1_000_000_000;
-        return (long)((scaled * 2 + (scaled >= 0 ? den : -den)) / (2 * (Int128)den));
-    }
 }
 
 /// <summary>

@@ -2,9 +2,6 @@ using System.Text;
 
 namespace Reel.Engine.Video;
 
-/// <summary>A separately encoded piece of a video: its file, its first frame's time and how many frames it holds.</summary>
-public sealed record VideoPiece(string Path, long StartNs, int Frames);
-
 /// <summary>
 /// Joins separately encoded pieces of one video (each a shot or chunk, so a long run can resume
 /// at a piece boundary) into the final file with the source's audio, subtitles and metadata.

@@ -12,6 +12,7 @@
 #include "../concat.cu"
 #include "../convert.cu"
 #include "../copy_window.cu"
+#include "../decimate.cu"
 #include "../dis.cu"
 #include "../elementwise.cu"
 #include "../epilogue.cu"
@@ -92,6 +93,7 @@ const Entry kernels[] = {
     REEL_KERNEL(resize_bicubic_across_f32),
     REEL_KERNEL(resize_bicubic_down_f32),
     REEL_KERNEL(pad_reflect_f32),
+    REEL_KERNEL(decimate_box_f32),
     REEL_KERNEL(dis_quantize_f32),
     REEL_KERNEL(dis_area_resize_f32),
     REEL_KERNEL(dis_sobel_f32),

@@ -67,6 +67,7 @@ public class SelfTestTests(ITestOutputHelper output)
             "lab_to_rgb_f32" => names.Contains("lab_to_rgb.forward"),
             "copy_window_f32" => names.Contains("crop.forward"),
             "pad_reflect_f32" => names.Contains("pad_reflect.forward"),
+            "decimate_box_f32" => names.Contains("decimate.forward"),
             "maxpool2d_f32" => names.Contains("max_pool2d.forward"),
             "maxpool2d_backward_f32" => names.Contains("max_pool2d.backward"),
             "concat_channels_f32" => names.Contains("concat.forward"),

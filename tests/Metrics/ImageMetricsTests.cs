@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Metrics;
+using Reel.Engine.Models;
 using Reel.Tests.Support;
 
 namespace Reel.Tests.Metrics;
@@ -22,8 +23,8 @@ public class ImageMetricsTests
     [Fact]
     public void NoiseIsSeededAndStandard()
     {
-        var n1 = new GaussianNoise(7);
-        var n2 = new GaussianNoise(7);
+        var n1 = new StandardNormal(7);
+        var n2 = new StandardNormal(7);
         double sum = 0, sq = 0;
         const int count = 200_000;
         for (int i = 0; i < count; i++)

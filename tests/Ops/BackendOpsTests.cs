@@ -104,6 +104,8 @@ public class BackendOpsTests
             yield return new Case(new ClampOp(0f, 1f), new[] { s }, seed++);
             yield return new Case(new ClampOp(-0.25f, 0.5f), new[] { s }, seed++);
         }
+        foreach (var (factor, h, w) in new[] { (2, 8, 6), (2, 9, 7), (3, 10, 4), (1, 5, 3), (4, 3, 2) })
+            yield return new Case(new DecimateOp(factor), new[] { new Shape(2, 3, h, w) }, seed++);
     }
 
     /// <summary>The gradients and the training ops: every conv configuration the forward sweep has a representative of, the U-Net's own shapes, batches.</summary>

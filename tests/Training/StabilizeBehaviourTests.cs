@@ -1,5 +1,8 @@
+using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Metrics;
+using Reel.Engine.Models;
+using Reel.Engine.Ops;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
@@ -22,8 +25,8 @@ public class StabilizeBehaviourTests
         using var processed = new FrameStore(1 << 30);
         foreach (var n in names)
         {
-            input.Add(Resample.Bicubic(ImageIO.Read(Path.Combine(inputDir, n!), PixelFormat.Rgb24), height, width));
-            processed.Add(Resample.Bicubic(ImageIO.Read(Path.Combine(processedDir, n!), PixelFormat.Rgb24), height, width));
+            input.Add(FastBackend.Instance.Execute(new ResizeBicubicOp(height, width), ImageIO.Read(Path.Combine(inputDir, n!), PixelFormat.Rgb24)));
+            processed.Add(FastBackend.Instance.Execute(new ResizeBicubicOp(height, width), ImageIO.Read(Path.Combine(processedDir, n!), PixelFormat.Rgb24)));
         }
 
         // 5× the paper's learning rate so 180 iterations on 6 small frames get where 50 epochs of a clip would.
@@ -46,12 +49,12 @@ public class StabilizeBehaviourTests
     {
         const int frames = 6, width = 128, height = 64;
         var dir = TestPaths.SharedData("video/bike-packing-input");
-        var noise = new GaussianNoise(3);
+        var noise = new StandardNormal(3);
         using var gray = new FrameStore(1 << 30);
         using var processed = new FrameStore(1 << 30);
         foreach (var n in Directory.GetFiles(dir, "*.jpg").Order(StringComparer.Ordinal).Take(frames))
         {
-            var lab = Reel.Engine.Color.Lab.FromRgb(Resample.Bicubic(ImageIO.Read(n, PixelFormat.Rgb24), height, width));
+            var lab = Reel.Engine.Color.Lab.FromRgb(FastBackend.Instance.Execute(new ResizeBicubicOp(height, width), ImageIO.Read(n, PixelFormat.Rgb24)));
             int plane = width * height;
             var g = lab.Clone();
             Array.Clear(g.Data, plane, 2 * plane);
@@ -144,14 +147,14 @@ public class StabilizeBehaviourTests
             bright.Data[i] = 0.8f - 0.01f * (i % 5);
         }
         foreach (var f in new[] { dark, dark, dark, bright, bright }) store.Add(f.Clone());
-        Assert.Equal(new[] { (0, 3), (3, 5) }, StabilizeStage.DetectShots(store));
+        Assert.Equal(new[] { (0, 3), (3, 5) }, ShotSplitter.Shots(store));
     }
 
     [Fact]
     public void ReflectPaddingMirrorsWithoutRepeatingTheEdge()
     {
         var x = new Tensor(new Shape(1, 1, 1, 3), new[] { 1f, 2f, 3f });
-        var y = StabilizeStage.PadReflect(x, 8);
+        var y = ReferenceBackend.Instance.Execute(new PadReflectOp(8), x);
         Assert.Equal(new Shape(1, 1, 8, 8), y.Shape);
         Assert.Equal(new[] { 1f, 2f, 3f, 2f, 1f, 2f, 3f, 2f }, y.Data[..8]);
         Assert.Equal(y.Data[..8], y.Data[8..16]);

@@ -67,6 +67,7 @@ public sealed class FastBackend : IBackend
             PriorLossBackwardOp l => new FastPriorLoss(l),
             AdamStepOp a => new FastAdam(a),
             ResizeBicubicOp b => new FastResizeBicubic(b),
+            DecimateOp d => new FastDecimate(d),
             OpticalFlowOp or WarpOp or FlowCheckOp or ScreenedPoissonOp or FuseDistributionsOp => new CpuTemporalOp(op, fast: true),
             Conv2dBackwardDataOp or Conv2dBackwardWeightOp => ReferenceBackend.Instance.Prepare(op, parameters),
             _ => new Elementwise(op, parameters),

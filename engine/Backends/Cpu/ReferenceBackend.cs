@@ -61,6 +61,7 @@ public sealed class ReferenceBackend : IBackend
                 case PadReflectOp: Fill(y, (n, c, i, j) => x[0].At(n, c, Mirror(i, x[0].Shape.H), Mirror(j, x[0].Shape.W))); break;
                 case CropOp: Fill(y, (n, c, i, j) => x[0].At(n, c, i, j)); break;
                 case ResizeBicubicOp b: ResizeBicubic(b, x[0], y); break;
+                case DecimateOp d: Fill(y, (n, c, i, j) => BoxMean(x[0], n, c, i, j, d.Factor)); break;
                 default: throw new NotSupportedException($"{Op.GetType().Name} on {ReferenceBackend.Instance.Name}");
             }
         }
@@ -215,6 +216,18 @@ public sealed class ReferenceBackend : IBackend
             var (p, q, r) = f(x.At(n, 0, i, j), x.At(n, 1, i, j), x.At(n, 2, i, j));
             (y.At(n, 0, i, j), y.At(n, 1, i, j), y.At(n, 2, i, j)) = ((float)p, (float)q, (float)r);
         }
+    }
+
+    /// <summary>The mean of decimation block (i, j) of plane (n, c), summed in double in row-major order (<see cref="DecimateOp"/>).</summary>
+    private static float BoxMean(Tensor x, int n, int c, int i, int j, int factor)
+    {
+        var s = x.Shape;
+        double sum = 0;
+        int count = 0;
+        for (int a = i * factor; a < Math.Min(s.H, (i + 1) * factor); a++)
+        for (int b = j * factor; b < Math.Min(s.W, (j + 1) * factor); b++, count++)
+            sum += x.At(n, c, a, b);
+        return (float)(sum / count);
     }
 
     /// <summary>The mirrored source index of padded position i (edge not repeated, folded again past twice the size).</summary>

@@ -193,6 +193,9 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
             case PadReflectOp:
                 k.PadReflect(xp[0], yp, o.N * o.C, s[0].H, s[0].W, o.H, o.W, stream);
                 break;
+            case DecimateOp d:
+                CudaDecimate.Launch(backend.Device, xp[0], yp, o.N * o.C, s[0].H, s[0].W, d.Factor, stream);
+                break;
             case CropOp:
                 k.CopyWindow(xp[0], yp, o.N * o.C, s[0].H, s[0].W, 0, 0, o.H, o.W, 0, 0, o.H, o.W, stream);
                 break;

@@ -24,8 +24,10 @@ public sealed record OpticalFlowOp(int FinestScale = 1, int PatchStride = 3, int
     /// <summary>OpenCV's DISOPTICAL_FLOW_PRESET_FAST: quarter resolution, fewer iterations.</summary>
     public static readonly OpticalFlowOp Fast = new(FinestScale: 2, PatchStride: 4, GradientIterations: 16);
 
+    /// <inheritdoc/>
     public override int ActivationCount => 2;
 
+    /// <inheritdoc/>
     public override Shape InferShape(IReadOnlyList<Shape> inputs)
     {
         var (a, b) = (inputs[0], inputs[1]);
@@ -41,41 +43,4 @@ public sealed record OpticalFlowOp(int FinestScale = 1, int PatchStride = 3, int
     public int CoarsestScale(int width, int height) =>
         Math.Max(FinestScale, Math.Min((int)(Math.Log(Math.Max(width, height) / (4.0 * PatchSize)) / Math.Log(2.0) + 0.5),
             (int)(Math.Log(Math.Min(width, height) / PatchSize) / Math.Log(2.0))));
-}
-
-/// <summary>
-/// Backward warp by a flow: y(p) = x(p + flow(p)), bilinear, the frame's edge repeated outside it
-/// (OpenCV's remap with INTER_LINEAR and BORDER_REPLICATE, without its 1/32-pixel quantization).
-/// Activations: x (N, C, H, W), flow (N, 2, H, W). Output (N, C, H, W).
-/// </summary>
-public sealed record WarpOp : Op
-{
-    public override int ActivationCount => 2;
-
-    public override Shape InferShape(IReadOnlyList<Shape> inputs)
-    {
-        var (x, f) = (inputs[0], inputs[1]);
-        Require(x.Rank == 4 && f.Rank == 4 && f.C == 2 && x.N == f.N && x.H == f.H && x.W == f.W,
-            $"warp needs an NCHW frame and a (N, 2, H, W) flow of the same size, got {x} and {f}");
-        return x;
-    }
-}
-
-/// <summary>
-/// The forward–backward consistency check (Sundaram, Brox, Keutzer 2010) of two flows between a
-/// pair of frames: 1 where following <c>back</c> (frame t → t−1) and then <c>forward</c>
-/// (t−1 → t, sampled bilinearly at the arrival point, edge repeated) comes back within
-/// |b + f|² ≤ 0.01·(|b|² + |f|²) + 0.5, else 0 (occluded in one of the frames).
-/// Activations: back (N, 2, H, W), forward (N, 2, H, W). Output (N, 1, H, W).
-/// </summary>
-public sealed record FlowCheckOp : Op
-{
-    public override int ActivationCount => 2;
-
-    public override Shape InferShape(IReadOnlyList<Shape> inputs)
-    {
-        var (b, f) = (inputs[0], inputs[1]);
-        Require(b.Rank == 4 && b.C == 2 && b.Equals(f), $"the flow check needs two (N, 2, H, W) flows of one shape, got {b} and {f}");
-        return new Shape(b.N, 1, b.H, b.W);
-    }
 }

@@ -1,0 +1,46 @@
+using Reel.Engine.Tensors;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>
+/// A new folder of PNG frames, named after the input frames, gathered in a hidden temporary folder
+/// that carries this process's id (see <see cref="OwnedName"/>) and renamed into place at the end.
+/// </summary>
+public sealed class FolderSink : IFrameSink
+{
+    private readonly string _target;
+    private readonly string _tmp;
+    private readonly IReadOnlyList<string> _names;
+    private int _next;
+    private bool _completed;
+
+    public FolderSink(string folder, IReadOnlyList<string> names)
+    {
+        _target = Path.GetFullPath(folder);
+        var parent = Path.GetDirectoryName(_target)!;
+        if (!Directory.Exists(parent)) throw new ReelException($"output folder's parent does not exist: {parent}");
+        if (Directory.Exists(_target) && Directory.EnumerateFileSystemEntries(_target).Any())
+            throw new ReelException($"output folder {folder} exists and is not empty; choose a new one");
+        _names = names;
+        string prefix = $".{Path.GetFileName(_target)}.";
+        OwnedName.RemoveOrphans(parent, prefix, ".tmp");
+        _tmp = Path.Combine(parent, $"{prefix}{OwnedName.NewTag()}.tmp");
+        Directory.CreateDirectory(_tmp);
+    }
+
+    public void Write(Tensor frame, long ptsNs) => ImageIO.Write(Path.Combine(_tmp, Path.ChangeExtension(_names[_next++], ".png")), frame);
+
+    public void Complete(CancellationToken cancel = default)
+    {
+        if (_next != _names.Count) throw new InvalidOperationException($"{_next} of {_names.Count} frames written");
+        if (Directory.Exists(_target)) Directory.Delete(_target);
+        Directory.Move(_tmp, _target);
+        _completed = true;
+    }
+
+    public void Dispose()
+    {
+        if (!_completed && Directory.Exists(_tmp)) Directory.Delete(_tmp, recursive: true);
+    }
+}

@@ -1,0 +1,4 @@
+namespace Reel.Engine.Pipeline;
+
+/// <summary>What a shard worker records about itself in the work folder (<c>shard-I-of-N.json</c>), for people and for the join.</summary>
+public sealed record ShardRecord(string Shard, string Host, int Pid, DateTime Started, DateTime? Finished, IReadOnlyList<int> Shots);

@@ -1,0 +1,54 @@
+using Reel.Engine.Training;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>Settings of a Deep Video Prior run, and the training schedule they give.</summary>
+public sealed record StabilizeOptions
+{
+    /// <summary>With IRT, the first this many epochs train on frame 0 alone (the authors' initialization).</summary>
+    public const int IrtInitEpochs = 5;
+
+    /// <summary>What the prior reproduces: the processed RGB frames, or only their chroma.</summary>
+    public StabilizeMode Mode { get; init; } = StabilizeMode.Rgb;
+    /// <summary>Chroma mode trains at 1/ChromaScale of the frame size.</summary>
+    public int ChromaScale { get; init; } = 2;
+    /// <summary>Epochs per shot; the authors use 50 with IRT for colorization.</summary>
+    public int Epochs { get; init; } = 50;
+    /// <summary>Iteratively Reweighted Training (6-output net, two heads); off = plain L1, 3 outputs.</summary>
+    public bool Irt { get; init; } = true;
+    /// <summary>The U-Net's base width (32 in the paper).</summary>
+    public int Width { get; init; } = 32;
+    /// <summary>Adam's step size (the paper's 1e-4).</summary>
+    public float LearningRate { get; init; } = 1e-4f;
+    /// <summary>Seed of the weight initialization; a run over several shots adds each shot's index.</summary>
+    public int Seed { get; init; }
+    /// <summary>Train on 2× decimated frames for the first 4/5 of the epochs (the TF code's speed-up).</summary>
+    public bool CoarseToFine { get; init; }
+    /// <summary>One prior per shot, split at detected scene cuts.</summary>
+    public bool SplitShots { get; init; } = true;
+    /// <summary>Frames kept in memory up to this many bytes per sequence; the rest spill to a temp folder.</summary>
+    public long MemoryBudgetBytes { get; init; } = 2L << 30;
+
+    /// <summary>The net's outputs: two heads of 3 with IRT, one without.</summary>
+    public int OutChannels => Irt ? 6 : 3;
+
+    /// <summary>Refuses settings no run can use, before any work starts.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1) throw new ReelException($"--epochs must be ≥ 1, got {Epochs}");
+        if (Irt && Epochs <= IrtInitEpochs)
+            throw new ReelException($"with IRT the first {IrtInitEpochs} epochs only initialize on frame 0; use more than {IrtInitEpochs} epochs or --no-irt");
+        if (Mode == StabilizeMode.Chroma && ChromaScale < 1)
+            throw new ReelException($"the chroma scale must be ≥ 1, got {ChromaScale}");
+        if (Width < 1) throw new ReelException($"--width must be ≥ 1, got {Width}");
+    }
+
+    /// <summary>Whether epoch <paramref name="epoch"/> (1-based) only initializes, training on the shot's first frame.</summary>
+    public bool Initializes(int epoch) => Irt && epoch <= IrtInitEpochs;
+
+    /// <summary>The loss of epoch <paramref name="epoch"/> (1-based): plain L1 without IRT, else IRT's initialization, then IRT.</summary>
+    public PriorLossKind LossOf(int epoch) => !Irt ? PriorLossKind.L1 : Initializes(epoch) ? PriorLossKind.IrtInit : PriorLossKind.Irt;
+
+    /// <summary>How much epoch <paramref name="epoch"/> (1-based) decimates its frames: 2 in the coarse 4/5 of a coarse-to-fine run, else 1.</summary>
+    public int DecimationOf(int epoch) => CoarseToFine && epoch <= Epochs * 4 / 5 ? 2 : 1;
+}

@@ -1,0 +1,39 @@
+using Reel.Engine.Tensors;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>A video file; the encoder starts with the first frame, whose size it takes.</summary>
+public sealed class VideoSink : IFrameSink
+{
+    private readonly string _path;
+    private readonly string _timeBase;
+    private readonly EncodeSettings? _settings;
+    private readonly (string Path, VideoInfo Info)? _streamSource;
+    private readonly Action<string>? _note;
+    private readonly long _frameDurationNs;
+    private VideoWriter? _writer;
+
+    /// <param name="timeBase">The source's time base, kept so timestamps survive exactly.</param>
+    /// <param name="streamSource">The video whose audio, subtitles and metadata are copied in.</param>
+    /// <param name="note">Told about streams that had to be converted or left out.</param>
+    /// <param name="frameDurationNs">How long the last frame lasts: the source's nominal frame duration.</param>
+    public VideoSink(string path, string timeBase, (string Path, VideoInfo Info)? streamSource, EncodeSettings? settings = null, Action<string>? note = null,
+        long frameDurationNs = 0)
+    {
+        (_note, _frameDurationNs) = (note, frameDurationNs);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(dir)) throw new ReelException($"output folder does not exist: {dir}");
+        (_path, _timeBase, _streamSource, _settings) = (path, timeBase, streamSource, settings);
+    }
+
+    public void Write(Tensor frame, long ptsNs)
+    {
+        _writer ??= new VideoWriter(_path, frame.Shape.W, frame.Shape.H, _timeBase, _settings, _streamSource, ptsNs, _note, _frameDurationNs);
+        _writer.Write(ImageIO.ToPixels(frame), ptsNs);
+    }
+
+    public void Complete(CancellationToken cancel = default) => (_writer ?? throw new InvalidOperationException("no frames were written")).Complete(cancel);
+
+    public void Dispose() => _writer?.Dispose();
+}

@@ -1,0 +1,30 @@
+using System.Globalization;
+
+namespace Reel.Engine.Video;
+
+/// <summary>"num/den" strings as ffmpeg prints frame rates and time bases.</summary>
+public static class Rational
+{
+    public static bool TryParse(string? text, out long num, out long den)
+    {
+        num = 0;
+        den = 1;
+        if (string.IsNullOrEmpty(text)) return false;
+        var parts = text.Split('/');
+        if (!long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out num)) return false;
+        if (parts.Length == 1) return true;
+        return parts.Length == 2 && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out den) && den != 0;
+    }
+
+    /// <summary>One frame at <paramref name="rate"/> ("25", "30000/1001") in nanoseconds; 40 ms (25 fps) when the rate is unknown.</summary>
+    public static long FrameNs(string? rate) =>
+        TryParse(rate, out var num, out var den) && num > 0 && den > 0 ? TicksToNs(1, den, num) : 40_000_000;
+
+    /// <summary>ticks × num/den seconds in nanoseconds, rounded half away from zero, exact for any 64-bit tick count.</summary>
+    public static long TicksToNs(long ticks, long num, long den)
+    {
+        if (den < 0) (num, den) = (-num, -den);
+        Int128 scaled = (Int128)ticks * num * 1_000_000_000;
+        return (long)((scaled * 2 + (scaled >= 0 ? den : -den)) / (2 * (Int128)den));
+    }
+}

@@ -1,0 +1,30 @@
+namespace Reel.Engine.Video;
+
+/// <summary>
+/// What ffprobe says about a video. Width and height are as displayed: a stream stored sideways
+/// with rotation metadata is decoded upright (ffmpeg applies the rotation), so its sizes are swapped.
+/// </summary>
+public sealed record VideoInfo(int Width, int Height, string FrameRate, int? FrameCount, bool HasAudio)
+{
+    /// <summary>The video stream's time base (e.g. "1/15360"); the encoder keeps it so timestamps survive exactly.</summary>
+    public string TimeBase { get; init; } = "1/90000";
+    /// <summary>Display rotation (0, 90, 180, 270) from the stream's display matrix or rotate tag; 90 and 270 swap the sizes.</summary>
+    public int Rotation { get; init; }
+    public IReadOnlyList<string> AudioCodecs { get; init; } = Array.Empty<string>();
+    public IReadOnlyList<string> SubtitleCodecs { get; init; } = Array.Empty<string>();
+    /// <summary>The container's duration (the longest stream's).</summary>
+    public double? DurationSeconds { get; init; }
+    /// <summary>The video stream's own duration where the container records one (MP4 does, Matroska does not).</summary>
+    public double? VideoDurationSeconds { get; init; }
+
+    /// <summary>The exact frame count when the container records it, else duration × average rate (for progress only).</summary>
+    public long? EstimatedFrames
+    {
+        get
+        {
+            if (FrameCount is { } n) return n;
+            if (DurationSeconds is not { } d || !Rational.TryParse(FrameRate, out var num, out var den) || num <= 0 || den <= 0) return null;
+            return (long)Math.Round(d * num / den);
+        }
+    }
+}
