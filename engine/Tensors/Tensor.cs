@@ -121,6 +121,7 @@ public sealed class Tensor : IDisposable
         ref float start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span);
         Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
         nuint i = 0, n = (nuint)span.Length;
+        // SAFETY: the unchecked loads read [i, i + 32) only while i + 32 ≤ Length.
         for (; i + 32 <= n; i += 32)
         {
             var v0 = Vector256.LoadUnsafe(ref start, i);

@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Reel.Engine.Backends.Cpu;
 
 /// <summary>The 256-bit width (AVX2: 8 floats, 16 ymm registers) of the width-generic kernels.</summary>
+// SAFETY: loads and stores exactly Count floats at the caller's pointer (LoadOneAndTwoOn: at p + 1, p + 2); the caller bounds it.
 internal readonly unsafe struct Avx2Width : ISimdWidth<Vector256<float>>
 {
     public static int Count => 8;

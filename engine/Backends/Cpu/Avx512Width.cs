@@ -9,6 +9,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// without it .NET emulates Vector512 with two 256-bit halves, slowly but with the same bits, which
 /// is how the tests run this width's kernels on an AVX2 machine.
 /// </summary>
+// SAFETY: loads and stores exactly Count floats at the caller's pointer (LoadOneAndTwoOn: at p + 1, p + 2); the caller bounds it.
 internal readonly unsafe struct Avx512Width : ISimdWidth<Vector512<float>>
 {
     public static int Count => 16;

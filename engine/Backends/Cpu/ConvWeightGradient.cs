@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -15,6 +16,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// does Rows × 3 FMAs with the pixels across the lanes. Lanes sum at most 64 products in float;
 /// each chunk's lane sums are reduced and added up in double, as precise as PyTorch's.
 /// </summary>
+// SAFETY: pointers only into xp, dyp, acc, dW and a stack scratch, pinned in Accumulate, whose asserts bound the kernel's reads.
 internal static unsafe class ConvWeightGradient
 {
     /// <summary>Products each lane sums in float before the chunk's sums go into double.</summary>
@@ -77,6 +79,12 @@ internal static unsafe class ConvWeightGradient
                     for (int r = 0; r < h; r++) dy.Data.AsSpan((co * h + r) * w, w).CopyTo(dst.Slice(r * wp));
             });
 
+            // SAFETY: Dots reads dY rows [block·rows, block·rows + rows) from dyp0 at [q0, q0 + chunk) < gridPad, and X
+            // from channel ci's plane at q0 + ky·wp + tb·3 up to one vector past the chunk's end (the last plane's
+            // reach is what xpLength adds); a job's sums are perJob doubles.
+            Debug.Assert(dyp0 + (long)blocks * rows * gridPad <= dyp.Length && xpLength <= xp.Length);
+            Debug.Assert((long)(cin - 1) * plane + gridPad + (k - 1) * wp + (tapBlocks - 1) * Taps + lanes <= xpLength);
+            Debug.Assert(chunks == 1 || (long)blocks * cin * perJob <= acc.Length);
             int threads = Environment.ProcessorCount, jobs = blocks * cin;
             // Thread t owns the same jobs in every chunk: no two threads touch the same accumulator,
             // each adds its chunks in order, and there is one fork for the whole layer.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -170,6 +171,8 @@ public sealed class FastBackend : IBackend
             {
                 if (op.Kernel == 2 && op.Stride == 2)
                 {
+                    // SAFETY: output row i reads input rows 2i, 2i + 1 at columns < 2·o.W and writes o.W floats, all inside this plane.
+                    Debug.Assert(2 * o.H <= s.H && 2 * o.W <= s.W && (plane + 1) * s.H * s.W <= x.Length && (plane + 1) * o.H * o.W <= y.Length);
                     fixed (float* src = &x.Data[plane * s.H * s.W])
                     fixed (float* dst = &y.Data[plane * o.H * o.W])
                         for (int i = 0; i < o.H; i++)

@@ -10,6 +10,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// Vector256 or Vector512 FMA chains (enough of them to cover the FMA latency on both ports) on
 /// one thread and on every core at once. What the conv paths' GFLOP/s are compared with.
 /// </summary>
+// SAFETY: the one pointer is the loop's own stack vector.
 public static unsafe class FmaPeak
 {
     /// <summary>Whether the convolutions' SGEMM kernels run AVX-512 (else AVX2): the peak to compare their GFLOP/s with.</summary>
@@ -65,6 +66,7 @@ public static unsafe class FmaPeak
         }
         var s = TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(c0, c1), c2), c3), c4), c5), c6);
         s = TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(s, c7), c8), c9), c10), c11);
+        // SAFETY: the store writes exactly Count floats.
         float* first = stackalloc float[TWidth.Count];
         TWidth.Store(s, first);
         return first[0];

@@ -10,6 +10,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// hand-written one for that width would be; the constants (<see cref="Count"/>) fold, and a kernel's
 /// branches on them vanish from the other width's code.
 /// </summary>
+// SAFETY: declares pointer loads and stores; each kernel that calls them states and asserts its bounds.
 internal unsafe interface ISimdWidth<TVec> where TVec : struct
 {
     /// <summary>Floats per vector.</summary>

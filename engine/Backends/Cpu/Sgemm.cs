@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -22,6 +23,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// two give the same bits and a K range split across calls (<c>accumulate</c>) gives the same
 /// bits as one call. <c>DOTNET_EnableAVX512F=0</c> makes .NET, and so this class, use AVX2.
 /// </summary>
+// SAFETY: PackA's pointers stay in arrays it pins and checks; Tile's are the caller's, whose contract its summary states.
 internal static unsafe class Sgemm
 {
     /// <summary>Whether the AVX-512 kernel runs.</summary>
@@ -72,6 +74,9 @@ internal static unsafe class Sgemm
             // stretch for that co (by panel, w would be read in 288-byte runs 18 KiB apart, which the
             // prefetchers miss, and the pack would wait on memory latency).
             int taps = flippedTaps, parts = Math.Min(blocks, Environment.ProcessorCount);
+            // SAFETY: src holds k / taps planes of m rows × taps (checked above); a panel's run for co is its
+            // rows' taps, and the 8 × 8 transpose reads taps 1…8 of 8 rows of it; panel (block, co) is taps × MR floats of packed.
+            Debug.Assert(k % taps == 0 && packed.Length >= blocks * k * mr);
             Parallel.For(0, parts, part =>
             {
                 int first = blocks * part / parts, end = blocks * (part + 1) / parts;
@@ -101,6 +106,9 @@ internal static unsafe class Sgemm
         // Each panel is written front to back once, its MR source rows read side by side: the
         // panels of the larger layers (150 KiB) outgrow L1, so a row-by-row pass, which writes
         // every MR-th float of the whole panel, would bring each line in MR times.
+        // SAFETY: a panel's rows are rows of src below m (checked above), its 8 × 8 transposes read columns
+        // [col, col + 8) ≤ k of them, and it writes its own k × MR floats of packed.
+        Debug.Assert(packed.Length >= blocks * k * mr);
         Parallel.For(0, blocks, block =>
         {
             int rows = Math.Min(mr, m - block * mr);
@@ -155,10 +163,13 @@ internal static unsafe class Sgemm
         Avx.Store(dst + 7L * step, Avx.Permute2x128(q3, q7, 0x31));
     }
 
-    /// <summary>One MR × NR tile over the full depth <paramref name="k"/>, written row-major to <paramref name="tile"/>.</summary>
+    /// <summary>
+    /// One MR × NR tile over the full depth <paramref name="k"/>, written row-major to <paramref name="tile"/>.
+    /// The caller guarantees a holds k × MR floats, b + offsets[i] NR floats for every i &lt; k, and tile MR × NR.
+    /// </summary>
     public static void Tile(float* a, float* b, int* offsets, int k, float* tile) => Tile(a, b, offsets, k, tile, NR);
 
-    /// <summary>As <see cref="Tile(float*, float*, int*, int, float*)"/>, rows of the result <paramref name="ldc"/> floats apart.</summary>
+    /// <summary>As <see cref="Tile(float*, float*, int*, int, float*)"/>, rows of the result <paramref name="ldc"/> floats apart (MR rows of NR floats).</summary>
     public static void Tile(float* a, float* b, int* offsets, int k, float* tile, int ldc, bool accumulate = false)
     {
         if (Wide) Tile<Avx512Width, Vector512<float>>(a, b, offsets, k, tile, ldc, accumulate);
