@@ -4,17 +4,6 @@ using System.Text.Json.Serialization;
 
 namespace Reel.Engine.Checkpoints;
 
-/// <summary>One official checkpoint from weights/manifest.json.</summary>
-public sealed record WeightEntry(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("stage")] string Stage,
-    [property: JsonPropertyName("file")] string File,
-    [property: JsonPropertyName("url")] string Url,
-    [property: JsonPropertyName("sha256")] string? Sha256,
-    [property: JsonPropertyName("sha256_prefix")] string? Sha256Prefix,
-    [property: JsonPropertyName("size")] long? Size,
-    [property: JsonPropertyName("layout")] string Layout);
-
 /// <summary>
 /// The official checkpoints (weights/manifest.json, embedded) and the cache folder they live in:
 /// REEL_WEIGHTS, else $XDG_CACHE_HOME/reel/weights, else ~/.cache/reel/weights. Downloads go to a
