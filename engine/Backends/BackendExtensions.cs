@@ -3,6 +3,7 @@ using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Backends;
 
+/// <summary>Running an op once on any backend, and the argument checks every backend's prepared ops share.</summary>
 public static class BackendExtensions
 {
     /// <summary>Runs one op once (<see cref="IPreparedOp.Run"/>, so possibly a view): inputs are the activations followed by the parameters.</summary>

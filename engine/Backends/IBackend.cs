@@ -6,7 +6,9 @@ namespace Reel.Engine.Backends;
 /// <summary>Something that executes ops. Backends declare support per op; unsupported ops are never guessed at.</summary>
 public interface IBackend
 {
+    /// <summary>A short name for messages and benchmarks ("cpu", "cpu-reference", "cuda", …).</summary>
     string Name { get; }
+    /// <summary>Whether <see cref="Prepare"/> accepts <paramref name="op"/>; an unsupported op is declared, never approximated.</summary>
     bool Supports(Op op);
 
     /// <summary>Binds <paramref name="op"/> to its parameters (checked against the op's parameter shapes).</summary>

@@ -10,6 +10,7 @@ namespace Reel.Engine.Backends;
 /// </summary>
 public interface IPreparedOp : IDisposable
 {
+    /// <summary>The op this was prepared for (its parameters bound).</summary>
     Op Op { get; }
 
     /// <summary>

@@ -14,36 +14,47 @@ public sealed class ProfilingBackend : IBackend
     private readonly IBackend _inner;
     private readonly List<OpTiming> _calls;
 
+    /// <summary>Times every op that <paramref name="inner"/> runs, into <see cref="Calls"/>.</summary>
     public ProfilingBackend(IBackend inner) : this(inner, new List<OpTiming>())
     {
     }
 
     private ProfilingBackend(IBackend inner, List<OpTiming> calls) => (_inner, _calls) = (inner, calls);
 
+    /// <inheritdoc/>
     public string Name => _inner.Name;
 
     /// <summary>The calls since the last <see cref="Clear"/>.</summary>
     public IReadOnlyList<OpTiming> Calls => _calls;
 
+    /// <summary>Forgets the calls recorded so far (between a warm-up and the timed runs).</summary>
     public void Clear() => _calls.Clear();
 
+    /// <inheritdoc/>
     public bool Supports(Op op) => _inner.Supports(op);
 
+    /// <inheritdoc/>
     public IPreparedOp Prepare(Op op, params Tensor[] parameters) => new Timed(_inner.Prepare(op, parameters), _calls);
 
     /// <summary>The inner backend's training twin, recording into the same list.</summary>
     public IBackend ForTraining() => _inner.ForTraining() is var t && t == _inner ? this : new ProfilingBackend(t, _calls);
 
+    /// <inheritdoc/>
     public Tensor Zeros(Shape shape) => _inner.Zeros(shape);
 
+    /// <inheritdoc/>
     public Tensor Import(Tensor t) => _inner.Import(t);
 
+    /// <inheritdoc/>
     public IWorkspace CreateWorkspace() => _inner.CreateWorkspace();
 
+    /// <inheritdoc/>
     public void EnsureFinite(Tensor t, string where) => _inner.EnsureFinite(t, where);
 
+    /// <inheritdoc/>
     public void Synchronize() => _inner.Synchronize();
 
+    /// <inheritdoc/>
     public double? TimeOnDevice(Action work) => _inner.TimeOnDevice(work);
 
     private sealed class Timed(IPreparedOp inner, List<OpTiming> calls) : IPreparedOp

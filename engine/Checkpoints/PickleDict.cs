@@ -1,7 +1,7 @@
 namespace Reel.Engine.Checkpoints;
 
 /// <summary>A pickled dict or OrderedDict, insertion order kept.</summary>
-public sealed class PickleDict
+internal sealed class PickleDict
 {
     private readonly List<KeyValuePair<object, object?>> _items = new();
     private readonly Dictionary<object, int> _index = new();

@@ -1,7 +1,7 @@
 namespace Reel.Engine.Checkpoints;
 
 /// <summary>A pickled tuple (kept distinct from lists: torch uses tuples for sizes and ids).</summary>
-public sealed record PickleTuple(object?[] Items)
+internal sealed record PickleTuple(object?[] Items)
 {
     public int Count => Items.Length;
     public object? this[int i] => Items[i];

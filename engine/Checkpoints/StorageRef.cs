@@ -1,7 +1,7 @@
 namespace Reel.Engine.Checkpoints;
 
 /// <summary>A storage named by a persistent id; its bytes are fetched by the container format.</summary>
-public sealed class StorageRef
+internal sealed class StorageRef
 {
     public required string Key { get; init; }
     public required StorageDType DType { get; init; }

@@ -20,8 +20,10 @@ public static class WeightCatalog
         return JsonSerializer.Deserialize(s, EngineJson.Default.Manifest)!.Weights;
     });
 
+    /// <summary>Every checkpoint the manifest lists.</summary>
     public static IReadOnlyList<WeightEntry> Entries => All.Value;
 
+    /// <summary>Where fetched checkpoints live: REEL_WEIGHTS, else $XDG_CACHE_HOME/reel/weights, else ~/.cache/reel/weights.</summary>
     public static string CacheDir
     {
         get
@@ -34,10 +36,12 @@ public static class WeightCatalog
         }
     }
 
+    /// <summary>The manifest entry called <paramref name="name"/>; an unknown name is a <see cref="ReelException"/> listing the known ones.</summary>
     public static WeightEntry Get(string name) =>
         Entries.FirstOrDefault(e => e.Name == name)
         ?? throw new ReelException($"unknown weights '{name}'; known: {string.Join(", ", Entries.Select(e => e.Name))}");
 
+    /// <summary>Where <paramref name="e"/>'s file is, or would be, in the cache.</summary>
     public static string PathOf(WeightEntry e) => Path.Combine(CacheDir, e.File);
 
     /// <summary>The cached file, or an error that names it, its URL and where to put it.</summary>

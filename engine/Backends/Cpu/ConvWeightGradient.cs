@@ -11,9 +11,9 @@ namespace Reel.Engine.Backends.Cpu;
 /// ∂L/∂W of a k×k stride-1 "same" conv as dot products along the pixels, with no transposed or
 /// packed copy of anything: dY is laid out at the padded row pitch (its extra columns zero), so
 /// for every tap (ky, kx) dW[co, ci, ky, kx] = Σ_q dYp[co, q] · Xp[ci, q + ky·wp + kx] runs over
-/// two contiguous streams. A register block is <see cref="Rows"/> output channels × 3 horizontal
+/// two contiguous streams. A register block is <see cref="RowsAt"/> output channels × 3 horizontal
 /// taps: each step loads one vector of every dY row and three shifted vectors of the X row and
-/// does Rows × 3 FMAs with the pixels across the lanes. Lanes sum at most 64 products in float;
+/// does rows × 3 FMAs with the pixels across the lanes. Lanes sum at most 64 products in float;
 /// each chunk's lane sums are reduced and added up in double, as precise as PyTorch's.
 /// </summary>
 // SAFETY: pointers only into xp, dyp, acc, dW and a stack scratch, pinned in Accumulate, whose asserts bound the kernel's reads.

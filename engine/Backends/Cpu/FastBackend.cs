@@ -12,6 +12,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// </summary>
 public sealed class FastBackend : IBackend
 {
+    /// <summary>The one instance (the backend holds no state of its own).</summary>
     public static readonly FastBackend Instance = new();
 
     /// <summary>
@@ -38,6 +39,7 @@ public sealed class FastBackend : IBackend
     /// <summary>This backend with the same forced path, made precise for training.</summary>
     public FastBackend ForTraining() => Precise ? this : ConvPath == ConvPath.Auto ? Training : new FastBackend(ConvPath, precise: true);
 
+    /// <inheritdoc/>
     public string Name => "cpu";
 
     /// <summary>Every op; the few shapes no fast kernel covers (strided convs' gradients, other pool windows' backward, a batch's ∂W) run the reference's loops.</summary>
@@ -46,6 +48,7 @@ public sealed class FastBackend : IBackend
     /// <summary>The precise twin (see <see cref="Training"/>).</summary>
     IBackend IBackend.ForTraining() => ForTraining();
 
+    /// <inheritdoc/>
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
         BackendExtensions.CheckParameters(op, parameters);
