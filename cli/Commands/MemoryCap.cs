@@ -32,7 +32,7 @@ public static class MemoryCap
             // Results on a GPU backend hold device memory: given back at once.
         }
         long loaded = GC.GetTotalMemory(forceFullCollection: true);
-        long cap = loaded + (options.Stabilize ? MemoryPlan.PriorFixedBytes(options.Prior) : 0) + options.MemoryBudgetBytes * 3 / 2 + SlackBytes;
+        long cap = loaded + (options.TrainsPrior ? MemoryPlan.PriorFixedBytes(options.Prior) : 0) + options.MemoryBudgetBytes * 3 / 2 + SlackBytes;
         if (cap >= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes) return null;
         AppContext.SetData("GCHeapHardLimit", (ulong)cap);
         GC.RefreshMemoryLimit();

@@ -9,7 +9,9 @@ namespace Reel.Engine.Pipeline;
 /// memory for one frame (activations, measured on this code at 128×96 to 512×384 and rounded up:
 /// DnCNN ≈ 14 bytes per pixel per feature channel, 0.9 KiB at 64; the colorizer's full-size colour
 /// conversions ≈ 0.2 KiB per pixel; one U-Net training step ≈ 5.3 KiB per training pixel at width
-/// 32, in proportion to the width), the decode and encode queues, and, with what is left, the
+/// 32, in proportion to the width; the flow stage ≈ 0.33 KiB per pixel, measured as the peak
+/// resident memory of a flow restore less a restore without a temporal stage at 428×240 and
+/// 856×480), the decode and encode queues, and, with what is left, the
 /// frames waiting for their prior (beyond it they wait on disk). A frame that alone needs more
 /// than the budget, or whose tensors would not fit a .NET array, is refused in one line.
 /// Not covered (fixed, whatever the clip): the runtime, the networks' weights and prepared
@@ -21,6 +23,7 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
     private const long DnCnnBytesPerPixelPerChannel = 18;
     private const long ColorizeBytesPerPixel = 320;
     private const long TrainingBytesPerPixelAtWidth32 = 6656;
+    private const long FlowBytesPerPixel = 352;
     /// <summary>Decoded frames ahead, frames on their way to ffmpeg, and a frame's own float copies.</summary>
     private const long QueueBytesPerPixel = 96;
 
@@ -33,7 +36,7 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
         long pixels = (long)width * height;
         long trainPixels = 0;
         var prior = options.Prior;
-        if (options.Stabilize)
+        if (options.TrainsPrior)
         {
             int scale = prior.Mode == StabilizeMode.Chroma ? Math.Max(1, prior.ChromaScale) : 1;
             trainPixels = Padded(Math.Max(1, width / scale)) * Padded(Math.Max(1, height / scale));
@@ -46,11 +49,13 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
         long denoise = options.Denoiser is { } dn ? DnCnnBytesPerPixelPerChannel * dn.Width * pixels : 0;
         long colorize = options.Colorizer is null ? 0 : ColorizeBytesPerPixel * pixels;
         long train = TrainingBytesPerPixelAtWidth32 * prior.Width / 32 * trainPixels;
-        long working = QueueBytesPerPixel * pixels + Math.Max(denoise + colorize, train);
+        // The flow stage runs on each frame after the networks, its state kept between frames.
+        long flow = options.FollowsFlow ? FlowBytesPerPixel * pixels : 0;
+        long working = QueueBytesPerPixel * pixels + Math.Max(denoise + colorize + flow, train);
         var budget = options.MemoryBudgetBytes;
         if (working > budget)
             throw new ReelException(string.Create(CultureInfo.InvariantCulture,
-                $"{width}×{height} frames need about {Mib(working)} MiB of working memory ({Largest(denoise, colorize, train)}), " +
+                $"{width}×{height} frames need about {Mib(working)} MiB of working memory ({Largest(denoise, colorize, flow, train)}), " +
                 $"more than the {Mib(budget)} MiB of --memory-mb; raise it to at least {Mib(working) + 1}"));
         return new MemoryPlan(budget, working);
     }
@@ -67,8 +72,11 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
     private static long Mib(long bytes) => (bytes + (1 << 20) - 1) >> 20;
 
     /// <summary>Which stage needs the most (the stages take turns, so the largest sets the need).</summary>
-    private static string Largest(long denoise, long colorize, long train) =>
-        train > denoise + colorize ? $"most for training the prior: {Mib(train)} MiB"
-        : denoise + colorize > 0 ? $"most for {(colorize == 0 ? "denoising" : denoise == 0 ? "colorizing" : "denoising and colorizing")}: {Mib(denoise + colorize)} MiB"
-        : "the frame queues";
+    private static string Largest(long denoise, long colorize, long flow, long train)
+    {
+        if (train > denoise + colorize + flow) return $"most for training the prior: {Mib(train)} MiB";
+        var stages = new[] { (denoise, "denoising"), (colorize, "colorizing"), (flow, "the flow stage") }.Where(s => s.Item1 > 0).Select(s => s.Item2).ToArray();
+        return stages.Length == 0 ? "the frame queues"
+            : $"most for {(stages.Length == 1 ? stages[0] : string.Join(", ", stages[..^1]) + " and " + stages[^1])}: {Mib(denoise + colorize + flow)} MiB";
+    }
 }

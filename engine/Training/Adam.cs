@@ -25,10 +25,15 @@ public sealed class Adam : IDisposable
         _backend = backend ?? FastBackend.Instance;
     }
 
+    /// <summary>The step size lr (the prior's is 1e-4, specs/models.md §3).</summary>
     public float LearningRate { get; }
+    /// <summary>Decay of the first moment, the gradients' running mean.</summary>
     public float Beta1 { get; }
+    /// <summary>Decay of the second moment, the squared gradients' running mean.</summary>
     public float Beta2 { get; }
+    /// <summary>Added to the second moment's root so a parameter with no gradient yet does not divide by zero.</summary>
     public float Epsilon { get; }
+    /// <summary>Steps taken so far; the bias corrections use it (the next step is Steps + 1).</summary>
     public int Steps { get; private set; }
 
     /// <summary>One step over every parameter that has a gradient, each updated in place.</summary>

@@ -1,0 +1,30 @@
+using Reel.Engine;
+using Reel.Engine.Pipeline;
+using Reel.Engine.Temporal;
+
+namespace Reel.Tests.Pipeline;
+
+/// <summary>The memory plan counts the temporal stage that runs: the prior's training, the flow stage, or none.</summary>
+public class MemoryPlanTests
+{
+    private static readonly RestoreOptions Gray = new() { MemoryBudgetBytes = 64L << 30 };
+
+    [Fact]
+    public void TheFlowStageNeedsLessThanThePriorAndMoreThanNoTemporalStage()
+    {
+        long none = MemoryPlan.For(1920, 1080, Gray with { Stabilize = false }).WorkingBytes;
+        long flow = MemoryPlan.For(1920, 1080, Gray with { Temporal = TemporalMethod.Flow }).WorkingBytes;
+        long prior = MemoryPlan.For(1920, 1080, Gray with { Temporal = TemporalMethod.Prior }).WorkingBytes;
+        Assert.True(none < flow, $"the flow stage added nothing: {none} vs {flow} bytes");
+        Assert.True(flow < prior / 2, $"a flow run reserved {flow} bytes, near the prior's training {prior}: the flow stage trains nothing");
+    }
+
+    [Fact]
+    public void AFlowRunTooLargeForItsBudgetNamesTheFlowStage()
+    {
+        var options = Gray with { Temporal = TemporalMethod.Flow, MemoryBudgetBytes = 256L << 20 };
+        var error = Assert.Throws<ReelException>(() => MemoryPlan.For(1920, 1080, options));
+        Assert.Contains("the flow stage", error.Message);
+        Assert.DoesNotContain("prior", error.Message);
+    }
+}
