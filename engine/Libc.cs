@@ -26,6 +26,7 @@ internal static partial class Libc
     [LibraryImport(Library, EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
 
+    // SAFETY (pread, pwrite): the caller's buffer is pinned and holds at least count bytes.
     [LibraryImport(Library, EntryPoint = "pread", SetLastError = true)]
     public static unsafe partial nint Pread(int fd, byte* buffer, nuint count, long offset);
 
@@ -38,6 +39,7 @@ internal static partial class Libc
     [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
+    // SAFETY: buffer holds the 256 bytes of struct statx (StatxIdentity's stack buffer).
     [LibraryImport(Library, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int Statx(int dirFd, string path, int flags, uint mask, byte* buffer);
 
@@ -55,6 +57,7 @@ internal static partial class Libc
     {
         // struct statx has one layout on every architecture (linux/stat.h): 256 bytes,
         // stx_ino at offset 32, stx_dev_major and stx_dev_minor at 136 and 140.
+        // SAFETY: statx fills at most the 256 bytes of struct statx, and the reads end at offset 144.
         byte* buffer = stackalloc byte[256];
         if (Statx(dirFd, path, flags, StatxIno, buffer) != 0)
         {

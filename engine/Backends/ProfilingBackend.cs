@@ -4,24 +4,6 @@ using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Backends;
 
-/// <summary>One op call seen by a <see cref="ProfilingBackend"/>: the op, its first input's shape, its time.</summary>
-public readonly record struct OpTiming(Op Op, Shape Input, double Ms)
-{
-    /// <summary>Multiply-adds × 2 of the convolutions and their gradients (0 for other ops), for GFLOP/s.</summary>
-    public double Flops => Op switch
-    {
-        Conv2dOp c => ConvFlops(c, Input),
-        // ∂W reads the forward's input (first), ∂x its output's gradient: either way the forward's work.
-        Conv2dBackwardWeightOp w => ConvFlops(w.Forward, Input),
-        Conv2dBackwardDataOp d => ConvFlops(d.Forward, new Shape(Input.N, d.Forward.InChannels, d.InputH, d.InputW)),
-        ConvTranspose2dOp t => 2.0 * Input.N * t.InChannels * Input.H * Input.W * t.OutChannels * t.Kernel * t.Kernel,
-        _ => 0,
-    };
-
-    private static double ConvFlops(Conv2dOp c, Shape x) =>
-        2.0 * x.N * c.OutChannels * c.OutputSize(x.H, c.KernelH) * c.OutputSize(x.W, c.KernelW) * c.InChannels * c.KernelH * c.KernelW;
-}
-
 /// <summary>
 /// Wraps a backend and times every op call (RunInto, Run) of the ops it prepares, in call order:
 /// the per-layer profile of `reel bench`. Not thread-safe; one model at a time. On a GPU the times
@@ -32,36 +14,47 @@ public sealed class ProfilingBackend : IBackend
     private readonly IBackend _inner;
     private readonly List<OpTiming> _calls;
 
+    /// <summary>Times every op that <paramref name="inner"/> runs, into <see cref="Calls"/>.</summary>
     public ProfilingBackend(IBackend inner) : this(inner, new List<OpTiming>())
     {
     }
 
     private ProfilingBackend(IBackend inner, List<OpTiming> calls) => (_inner, _calls) = (inner, calls);
 
+    /// <inheritdoc/>
     public string Name => _inner.Name;
 
     /// <summary>The calls since the last <see cref="Clear"/>.</summary>
     public IReadOnlyList<OpTiming> Calls => _calls;
 
+    /// <summary>Forgets the calls recorded so far (between a warm-up and the timed runs).</summary>
     public void Clear() => _calls.Clear();
 
+    /// <inheritdoc/>
     public bool Supports(Op op) => _inner.Supports(op);
 
+    /// <inheritdoc/>
     public IPreparedOp Prepare(Op op, params Tensor[] parameters) => new Timed(_inner.Prepare(op, parameters), _calls);
 
     /// <summary>The inner backend's training twin, recording into the same list.</summary>
     public IBackend ForTraining() => _inner.ForTraining() is var t && t == _inner ? this : new ProfilingBackend(t, _calls);
 
+    /// <inheritdoc/>
     public Tensor Zeros(Shape shape) => _inner.Zeros(shape);
 
+    /// <inheritdoc/>
     public Tensor Import(Tensor t) => _inner.Import(t);
 
+    /// <inheritdoc/>
     public IWorkspace CreateWorkspace() => _inner.CreateWorkspace();
 
+    /// <inheritdoc/>
     public void EnsureFinite(Tensor t, string where) => _inner.EnsureFinite(t, where);
 
+    /// <inheritdoc/>
     public void Synchronize() => _inner.Synchronize();
 
+    /// <inheritdoc/>
     public double? TimeOnDevice(Action work) => _inner.TimeOnDevice(work);
 
     private sealed class Timed(IPreparedOp inner, List<OpTiming> calls) : IPreparedOp

@@ -3,6 +3,7 @@ namespace Reel.Engine.Checkpoints;
 /// <summary>Opens a weight file by its content: safetensors, or a PyTorch `.pth` of either format.</summary>
 public static class CheckpointLoader
 {
+    /// <summary>The named tensors of the file at <paramref name="path"/>, its format told by its first bytes; a <see cref="CheckpointException"/> says why one cannot be read.</summary>
     public static WeightMap Load(string path)
     {
         if (!File.Exists(path)) throw new CheckpointException($"weights file not found: {path}");

@@ -14,6 +14,7 @@ public static class Npy
     private static readonly byte[] Magic = { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
     private const int MaxHeaderBytes = 1 << 16;
 
+    /// <summary>The array in the file at <paramref name="path"/>, as float32 in C order.</summary>
     public static Tensor Read(string path)
     {
         if (!File.Exists(path)) throw new CheckpointException($"npy file not found: {path}");
@@ -21,6 +22,7 @@ public static class Npy
         return Read(s, path);
     }
 
+    /// <summary>The array read from <paramref name="s"/>; <paramref name="source"/> names it in error messages.</summary>
     public static Tensor Read(Stream s, string source)
     {
         var pre = new byte[8];
@@ -67,12 +69,14 @@ public static class Npy
         return result;
     }
 
+    /// <summary>Writes <paramref name="t"/> to <paramref name="path"/> as a float32 C-order .npy (format 1.0).</summary>
     public static void Write(string path, Tensor t)
     {
         using var s = File.Create(path);
         Write(s, t);
     }
 
+    /// <summary>Writes <paramref name="t"/> to <paramref name="s"/> as a float32 C-order .npy (format 1.0).</summary>
     public static void Write(Stream s, Tensor t)
     {
         string shape = t.Shape.Rank == 1 ? $"({t.Shape[0]},)" : "(" + string.Join(", ", t.Shape.Dims.ToArray()) + ")";

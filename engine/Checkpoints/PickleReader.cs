@@ -10,7 +10,7 @@ namespace Reel.Engine.Checkpoints;
 /// handful of globals a state dict needs as plain data. Any other global is refused with an
 /// error naming it; nothing read from the file is ever executed or instantiated.
 /// </summary>
-public sealed class PickleReader
+internal sealed class PickleReader
 {
     /// <summary>The only globals a checkpoint may name. Storage types map to their element type.</summary>
     private static readonly Dictionary<string, StorageDType?> AllowedGlobals = new()

@@ -14,6 +14,7 @@ public static class Safetensors
 {
     private const long MaxHeaderBytes = 100 << 20;
 
+    /// <summary>The tensors of the file at <paramref name="path"/>, as float32.</summary>
     public static WeightMap Read(string path)
     {
         if (!File.Exists(path)) throw new CheckpointException($"safetensors file not found: {path}");
@@ -21,6 +22,7 @@ public static class Safetensors
         return Read(bytes, path);
     }
 
+    /// <summary>The tensors of a whole safetensors file in memory; <paramref name="source"/> names it in error messages.</summary>
     public static WeightMap Read(byte[] file, string source)
     {
         try

@@ -17,6 +17,7 @@ public static class TorchCheckpoint
 
     private const long LegacyProtocolVersion = 1001;
 
+    /// <summary>The state dict of the .pth at <paramref name="path"/> (zip or legacy container), every tensor as float32.</summary>
     public static WeightMap Load(string path)
     {
         if (!File.Exists(path)) throw new CheckpointException($"checkpoint not found: {path}");

@@ -4,17 +4,6 @@ using System.Text.Json.Serialization;
 
 namespace Reel.Engine.Checkpoints;
 
-/// <summary>One official checkpoint from weights/manifest.json.</summary>
-public sealed record WeightEntry(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("stage")] string Stage,
-    [property: JsonPropertyName("file")] string File,
-    [property: JsonPropertyName("url")] string Url,
-    [property: JsonPropertyName("sha256")] string? Sha256,
-    [property: JsonPropertyName("sha256_prefix")] string? Sha256Prefix,
-    [property: JsonPropertyName("size")] long? Size,
-    [property: JsonPropertyName("layout")] string Layout);
-
 /// <summary>
 /// The official checkpoints (weights/manifest.json, embedded) and the cache folder they live in:
 /// REEL_WEIGHTS, else $XDG_CACHE_HOME/reel/weights, else ~/.cache/reel/weights. Downloads go to a
@@ -31,8 +20,10 @@ public static class WeightCatalog
         return JsonSerializer.Deserialize(s, EngineJson.Default.Manifest)!.Weights;
     });
 
+    /// <summary>Every checkpoint the manifest lists.</summary>
     public static IReadOnlyList<WeightEntry> Entries => All.Value;
 
+    /// <summary>Where fetched checkpoints live: REEL_WEIGHTS, else $XDG_CACHE_HOME/reel/weights, else ~/.cache/reel/weights.</summary>
     public static string CacheDir
     {
         get
@@ -45,10 +36,12 @@ public static class WeightCatalog
         }
     }
 
+    /// <summary>The manifest entry called <paramref name="name"/>; an unknown name is a <see cref="ReelException"/> listing the known ones.</summary>
     public static WeightEntry Get(string name) =>
         Entries.FirstOrDefault(e => e.Name == name)
         ?? throw new ReelException($"unknown weights '{name}'; known: {string.Join(", ", Entries.Select(e => e.Name))}");
 
+    /// <summary>Where <paramref name="e"/>'s file is, or would be, in the cache.</summary>
     public static string PathOf(WeightEntry e) => Path.Combine(CacheDir, e.File);
 
     /// <summary>The cached file, or an error that names it, its URL and where to put it.</summary>

@@ -12,14 +12,18 @@ public sealed class WeightMap
     private readonly Dictionary<string, Tensor> _tensors = new(StringComparer.Ordinal);
     private readonly List<string> _order = new();
 
+    /// <summary>An empty map; <paramref name="source"/> names where its tensors come from in error messages.</summary>
     public WeightMap(string source) => Source = source;
 
     /// <summary>Where the tensors came from, for error messages.</summary>
     public string Source { get; }
 
+    /// <summary>The tensors' names in the order they were added (the checkpoint's order).</summary>
     public IReadOnlyList<string> Names => _order;
+    /// <summary>How many tensors the map holds.</summary>
     public int Count => _order.Count;
 
+    /// <summary>Adds <paramref name="tensor"/> as <paramref name="name"/> (a DataParallel `module.` prefix dropped); a name given twice is an error.</summary>
     public void Add(string name, Tensor tensor)
     {
         if (name.StartsWith(DataParallelPrefix, StringComparison.Ordinal)) name = name[DataParallelPrefix.Length..];
@@ -27,8 +31,10 @@ public sealed class WeightMap
         _order.Add(name);
     }
 
+    /// <summary>Whether a tensor called <paramref name="name"/> (with or without the `module.` prefix) is present.</summary>
     public bool Contains(string name) => _tensors.ContainsKey(Strip(name));
 
+    /// <summary>The tensor called <paramref name="name"/>, if present, shape unchecked.</summary>
     public bool TryGet(string name, out Tensor tensor) => _tensors.TryGetValue(Strip(name), out tensor!);
 
     /// <summary>The tensor called <paramref name="name"/>; if <paramref name="expected"/> is given, it must have that shape.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -82,6 +83,7 @@ public sealed class WorkFolderLock : IDisposable
             }
             // The host too: on a shared volume the holder may be a process on another machine.
             var pid = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}\n{Environment.MachineName}\n"));
+            // SAFETY: pwrite reads pid.Length bytes from the pinned array.
             unsafe
             {
                 fixed (byte* p = pid)
@@ -106,10 +108,12 @@ public sealed class WorkFolderLock : IDisposable
         for (int attempt = 0; attempt < 20; attempt++)
         {
             nint n;
+            // SAFETY: pread writes at most buffer.Length bytes into the pinned buffer, and returns how many (n ≤ Length).
             unsafe
             {
                 fixed (byte* p = buffer) n = Libc.Pread((int)handle.DangerousGetHandle(), p, (nuint)buffer.Length, 0);
             }
+            Debug.Assert(n <= buffer.Length);
             var lines = n > 0 ? Encoding.UTF8.GetString(buffer[..(int)n]).Split('\n') : Array.Empty<string>();
             if (lines.Length > 0 && int.TryParse(lines[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {

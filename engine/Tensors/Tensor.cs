@@ -11,6 +11,7 @@ public sealed class Tensor : IDisposable
 {
     private readonly float[]? _data;
 
+    /// <summary>The dimensions; for images NCHW.</summary>
     public Shape Shape { get; }
 
     /// <summary>The elements of a host tensor; a device tensor has none here (copy it with <see cref="ToHost"/>).</summary>
@@ -23,6 +24,7 @@ public sealed class Tensor : IDisposable
     /// <summary>Whether the elements are in host memory (<see cref="Data"/>).</summary>
     public bool IsOnHost => _data is not null;
 
+    /// <summary>A host tensor of zeros (a recycled buffer inside a <see cref="TensorArena"/> scope, cleared).</summary>
     public Tensor(Shape shape)
     {
         Shape = shape;
@@ -42,6 +44,7 @@ public sealed class Tensor : IDisposable
     /// </summary>
     public static Tensor Uninitialized(Shape shape) => new(shape, clear: false);
 
+    /// <summary>A host tensor over <paramref name="data"/> (not copied), which must hold at least the shape's element count.</summary>
     public Tensor(Shape shape, float[] data)
     {
         if (data.Length < shape.ElementCount)
@@ -76,10 +79,12 @@ public sealed class Tensor : IDisposable
     /// <summary>Frees a device tensor's memory (or gives it back to the scope that lent it); nothing for a host tensor.</summary>
     public void Dispose() => Storage?.Dispose();
 
+    /// <summary>The number of elements.</summary>
     public int Length => (int)Shape.ElementCount;
 
     /// <summary>Sets every element to 0, a large tensor on every core.</summary>
     public void Clear() => TensorArena.Clear(Data, Length);
+    /// <summary>The elements of a host tensor (a rented buffer may be longer than <see cref="Length"/>).</summary>
     public Span<float> Span => Data.AsSpan(0, Length);
 
     /// <summary>Element (n, c, y, x) of an NCHW tensor.</summary>
@@ -121,6 +126,7 @@ public sealed class Tensor : IDisposable
         ref float start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span);
         Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
         nuint i = 0, n = (nuint)span.Length;
+        // SAFETY: the unchecked loads read [i, i + 32) only while i + 32 ≤ Length.
         for (; i + 32 <= n; i += 32)
         {
             var v0 = Vector256.LoadUnsafe(ref start, i);
@@ -137,5 +143,6 @@ public sealed class Tensor : IDisposable
         return finite;
     }
 
+    /// <summary>A host copy with its own buffer.</summary>
     public Tensor Clone() => new(Shape, (float[])Span.ToArray());
 }

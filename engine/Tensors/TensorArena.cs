@@ -80,6 +80,7 @@ public sealed class TensorArena : IWorkspace
     {
         private readonly TensorArena _arena;
         internal Scope(TensorArena arena) => _arena = arena;
+        /// <summary>Closes the scope: every buffer lent since it opened goes back to the arena.</summary>
         public void Dispose() => _arena.Close();
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -10,11 +11,12 @@ namespace Reel.Engine.Backends.Cpu;
 /// ∂L/∂W of a k×k stride-1 "same" conv as dot products along the pixels, with no transposed or
 /// packed copy of anything: dY is laid out at the padded row pitch (its extra columns zero), so
 /// for every tap (ky, kx) dW[co, ci, ky, kx] = Σ_q dYp[co, q] · Xp[ci, q + ky·wp + kx] runs over
-/// two contiguous streams. A register block is <see cref="Rows"/> output channels × 3 horizontal
+/// two contiguous streams. A register block is <see cref="RowsAt"/> output channels × 3 horizontal
 /// taps: each step loads one vector of every dY row and three shifted vectors of the X row and
-/// does Rows × 3 FMAs with the pixels across the lanes. Lanes sum at most 64 products in float;
+/// does rows × 3 FMAs with the pixels across the lanes. Lanes sum at most 64 products in float;
 /// each chunk's lane sums are reduced and added up in double, as precise as PyTorch's.
 /// </summary>
+// SAFETY: pointers only into xp, dyp, acc, dW and a stack scratch, pinned in Accumulate, whose asserts bound the kernel's reads.
 internal static unsafe class ConvWeightGradient
 {
     /// <summary>Products each lane sums in float before the chunk's sums go into double.</summary>
@@ -23,12 +25,12 @@ internal static unsafe class ConvWeightGradient
     private const int Taps = 3;
 
     /// <summary>
-    /// Output channels per register block: 8 × 3 zmm accumulators (of 32; measured as fast per FMA as
-    /// 6 rows on long streams, 7% faster on the 16² maps' short ones, and no idle rows for the U-Net's
-    /// 32-channel layers, where 6 wasted an eighth), or 4 × 3 ymm.
+    /// Output channels per register block at a width of <paramref name="lanes"/>: 8 × 3 zmm accumulators
+    /// (of 32; measured as fast per FMA as 6 rows on long streams, 7% faster on the 16² maps' short
+    /// ones, and no idle rows for the U-Net's 32-channel layers, where 6 wasted an eighth), or 4 × 3
+    /// ymm (12 accumulators + 4 operands = the 16 ymm registers).
     /// </summary>
-    private static readonly int Rows = Sgemm.Wide ? 8 : 4;
-    private static readonly int Lanes = Sgemm.Wide ? 16 : 8;
+    private static int RowsAt(int lanes) => lanes == 16 ? 8 : 4;
 
     /// <summary>
     /// Adds ∂L/∂W for input x (1, Cin, H, W) and output gradient dy (1, Cout, H, W) into dw (Cout, Cin, k, k),
@@ -36,9 +38,17 @@ internal static unsafe class ConvWeightGradient
     /// </summary>
     public static void Accumulate(Tensor x, Tensor dy, int k, Tensor dw, bool accumulate = true)
     {
+        if (Sgemm.Wide) Accumulate<Avx512Width, Vector512<float>>(x, dy, k, dw, accumulate);
+        else Accumulate<Avx2Width, Vector256<float>>(x, dy, k, dw, accumulate);
+    }
+
+    /// <summary>As <see cref="Accumulate(Tensor, Tensor, int, Tensor, bool)"/> at one SIMD width (the tests run either).</summary>
+    internal static void Accumulate<TWidth, TVec>(Tensor x, Tensor dy, int k, Tensor dw, bool accumulate)
+        where TWidth : struct, ISimdWidth<TVec> where TVec : struct
+    {
         int cin = x.Shape.C, cout = dy.Shape.C, h = x.Shape.H, w = x.Shape.W, pad = k / 2;
         int hp = h + 2 * pad, wp = w + 2 * pad, plane = hp * wp;
-        int rows = Rows, lanes = Lanes;
+        int lanes = TWidth.Count, rows = RowsAt(lanes);
         int grid = h * wp;
         int chunks = (grid + PerLane * lanes - 1) / (PerLane * lanes);
         int chunk = ((grid + chunks - 1) / chunks + lanes - 1) / lanes * lanes, gridPad = chunks * chunk;
@@ -69,6 +79,12 @@ internal static unsafe class ConvWeightGradient
                     for (int r = 0; r < h; r++) dy.Data.AsSpan((co * h + r) * w, w).CopyTo(dst.Slice(r * wp));
             });
 
+            // SAFETY: Dots reads dY rows [block·rows, block·rows + rows) from dyp0 at [q0, q0 + chunk) < gridPad, and X
+            // from channel ci's plane at q0 + ky·wp + tb·3 up to one vector past the chunk's end (the last plane's
+            // reach is what xpLength adds); a job's sums are perJob doubles.
+            Debug.Assert(dyp0 + (long)blocks * rows * gridPad <= dyp.Length && xpLength <= xp.Length);
+            Debug.Assert((long)(cin - 1) * plane + gridPad + (k - 1) * wp + (tapBlocks - 1) * Taps + lanes <= xpLength);
+            Debug.Assert(chunks == 1 || (long)blocks * cin * perJob <= acc.Length);
             int threads = Environment.ProcessorCount, jobs = blocks * cin;
             // Thread t owns the same jobs in every chunk: no two threads touch the same accumulator,
             // each adds its chunks in order, and there is one fork for the whole layer.
@@ -117,8 +133,7 @@ internal static unsafe class ConvWeightGradient
                     for (int tb = 0; tb < tapBlocks; tb++, entries += perCall)
                     {
                         float* bRow = (float*)xpBase + (long)ci * plane + q0 + ky * wp + tb * Taps;
-                        if (Sgemm.Wide) DotsWide(aBlock, gridPad, bRow, chunk / lanes, entries);
-                        else DotsNarrow(aBlock, gridPad, bRow, chunk / lanes, entries);
+                        Dots<TWidth, TVec>(aBlock, gridPad, bRow, chunk / lanes, entries);
                     }
                 }
 
@@ -185,47 +200,100 @@ internal static unsafe class ConvWeightGradient
     }
 
     /// <summary>
-    /// 8 rows of a (lda apart) × 3 taps of b (one float apart) over steps × 16 pixels; each dot product,
-    /// in double, is added to sum[r·4 + tap].
+    /// <see cref="RowsAt"/> rows of a (lda apart) × 3 taps of b (one float apart) over steps vectors of
+    /// pixels; each dot product, in double, is added to sum[r·4 + tap]. The rows past four exist only
+    /// in the wide instantiation (the count is a constant there and the branches fold).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DotsWide(float* a, int lda, float* b, int steps, double* sum)
+    private static void Dots<TWidth, TVec>(float* a, int lda, float* b, int steps, double* sum)
+        where TWidth : struct, ISimdWidth<TVec> where TVec : struct
     {
-        Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        Vector512<float> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
-        Vector512<float> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
+        int lanes = TWidth.Count;
+        bool eight = RowsAt(lanes) == 8;
+        TVec c00 = TWidth.Zero, c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+        TVec c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+        TVec c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+        TVec c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
         float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda;
-        // One load of X per step: the vectors one and two floats on are cut from it and the next
-        // one (valignd), instead of two more loads that would straddle cache lines.
-        var next = Vector512.Load(b);
+        // Wide: one load of X per step, the vectors one and two floats on cut from it and the next one
+        // (valignd), instead of two more loads that would straddle cache lines. Narrow: three loads, as
+        // carrying the next vector would need a seventeenth ymm register.
+        var next = TWidth.Load(b);
         for (int s = 0; s < steps; s++)
         {
-            int o = s * 16;
-            var b0 = next;
-            next = Vector512.Load(b + o + 16);
-            var b1 = Avx512F.AlignRight32(next.AsUInt32(), b0.AsUInt32(), 1).AsSingle();
-            var b2 = Avx512F.AlignRight32(next.AsUInt32(), b0.AsUInt32(), 2).AsSingle();
-            var av = Vector512.Load(a + o);
-            c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01); c02 = Vector512.FusedMultiplyAdd(av, b2, c02);
-            av = Vector512.Load(a1 + o);
-            c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11); c12 = Vector512.FusedMultiplyAdd(av, b2, c12);
-            av = Vector512.Load(a2 + o);
-            c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21); c22 = Vector512.FusedMultiplyAdd(av, b2, c22);
-            av = Vector512.Load(a3 + o);
-            c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31); c32 = Vector512.FusedMultiplyAdd(av, b2, c32);
-            av = Vector512.Load(a4 + o);
-            c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41); c42 = Vector512.FusedMultiplyAdd(av, b2, c42);
-            av = Vector512.Load(a5 + o);
-            c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51); c52 = Vector512.FusedMultiplyAdd(av, b2, c52);
-            av = Vector512.Load(a6 + o);
-            c60 = Vector512.FusedMultiplyAdd(av, b0, c60); c61 = Vector512.FusedMultiplyAdd(av, b1, c61); c62 = Vector512.FusedMultiplyAdd(av, b2, c62);
-            av = Vector512.Load(a7 + o);
-            c70 = Vector512.FusedMultiplyAdd(av, b0, c70); c71 = Vector512.FusedMultiplyAdd(av, b1, c71); c72 = Vector512.FusedMultiplyAdd(av, b2, c72);
+            int o = s * lanes;
+            TVec b0;
+            if (eight)
+            {
+                b0 = next;
+                next = TWidth.Load(b + o + lanes);
+            }
+            else b0 = TWidth.Load(b + o);
+            var (b1, b2) = TWidth.LoadOneAndTwoOn(b + o, b0, next);
+            var av = TWidth.Load(a + o);
+            c00 = TWidth.MultiplyAdd(av, b0, c00); c01 = TWidth.MultiplyAdd(av, b1, c01); c02 = TWidth.MultiplyAdd(av, b2, c02);
+            av = TWidth.Load(a1 + o);
+            c10 = TWidth.MultiplyAdd(av, b0, c10); c11 = TWidth.MultiplyAdd(av, b1, c11); c12 = TWidth.MultiplyAdd(av, b2, c12);
+            av = TWidth.Load(a2 + o);
+            c20 = TWidth.MultiplyAdd(av, b0, c20); c21 = TWidth.MultiplyAdd(av, b1, c21); c22 = TWidth.MultiplyAdd(av, b2, c22);
+            av = TWidth.Load(a3 + o);
+            c30 = TWidth.MultiplyAdd(av, b0, c30); c31 = TWidth.MultiplyAdd(av, b1, c31); c32 = TWidth.MultiplyAdd(av, b2, c32);
+            if (eight)
+            {
+                av = TWidth.Load(a4 + o);
+                c40 = TWidth.MultiplyAdd(av, b0, c40); c41 = TWidth.MultiplyAdd(av, b1, c41); c42 = TWidth.MultiplyAdd(av, b2, c42);
+                av = TWidth.Load(a5 + o);
+                c50 = TWidth.MultiplyAdd(av, b0, c50); c51 = TWidth.MultiplyAdd(av, b1, c51); c52 = TWidth.MultiplyAdd(av, b2, c52);
+                av = TWidth.Load(a6 + o);
+                c60 = TWidth.MultiplyAdd(av, b0, c60); c61 = TWidth.MultiplyAdd(av, b1, c61); c62 = TWidth.MultiplyAdd(av, b2, c62);
+                av = TWidth.Load(a7 + o);
+                c70 = TWidth.MultiplyAdd(av, b0, c70); c71 = TWidth.MultiplyAdd(av, b1, c71); c72 = TWidth.MultiplyAdd(av, b2, c72);
+            }
         }
-        // The lane sums sixteen (then eight) at once, added in exactly Vector512.Sum's order (pairs, then
-        // 128-bit quarters, then halves), so the result is the same bits at a quarter of the cost;
-        // then the 24 sums into the accumulators' layout of four per row (the spare lane a copy).
+        // The casts through object are the JIT's no-op reinterpretation in a specialized instantiation.
+        if (eight)
+            AddSums((Vector512<float>)(object)c00, (Vector512<float>)(object)c01, (Vector512<float>)(object)c02,
+                (Vector512<float>)(object)c10, (Vector512<float>)(object)c11, (Vector512<float>)(object)c12,
+                (Vector512<float>)(object)c20, (Vector512<float>)(object)c21, (Vector512<float>)(object)c22,
+                (Vector512<float>)(object)c30, (Vector512<float>)(object)c31, (Vector512<float>)(object)c32,
+                (Vector512<float>)(object)c40, (Vector512<float>)(object)c41, (Vector512<float>)(object)c42,
+                (Vector512<float>)(object)c50, (Vector512<float>)(object)c51, (Vector512<float>)(object)c52,
+                (Vector512<float>)(object)c60, (Vector512<float>)(object)c61, (Vector512<float>)(object)c62,
+                (Vector512<float>)(object)c70, (Vector512<float>)(object)c71, (Vector512<float>)(object)c72, sum);
+        else
+        {
+            sum[0] += Vector256.Sum((Vector256<float>)(object)c00); sum[1] += Vector256.Sum((Vector256<float>)(object)c01); sum[2] += Vector256.Sum((Vector256<float>)(object)c02);
+            sum[4] += Vector256.Sum((Vector256<float>)(object)c10); sum[5] += Vector256.Sum((Vector256<float>)(object)c11); sum[6] += Vector256.Sum((Vector256<float>)(object)c12);
+            sum[8] += Vector256.Sum((Vector256<float>)(object)c20); sum[9] += Vector256.Sum((Vector256<float>)(object)c21); sum[10] += Vector256.Sum((Vector256<float>)(object)c22);
+            sum[12] += Vector256.Sum((Vector256<float>)(object)c30); sum[13] += Vector256.Sum((Vector256<float>)(object)c31); sum[14] += Vector256.Sum((Vector256<float>)(object)c32);
+        }
+    }
+
+    /// <summary>
+    /// The 24 lane sums of the wide block into the accumulators' layout of four per row (the spare
+    /// lane a copy), each in double. With AVX-512, sixteen (then eight) at once, added in exactly
+    /// Vector512.Sum's order (pairs, then 128-bit quarters, then halves), so the result is the same
+    /// bits at a quarter of the cost; emulated, by Vector512.Sum itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddSums(Vector512<float> c00, Vector512<float> c01, Vector512<float> c02, Vector512<float> c10,
+        Vector512<float> c11, Vector512<float> c12, Vector512<float> c20, Vector512<float> c21, Vector512<float> c22,
+        Vector512<float> c30, Vector512<float> c31, Vector512<float> c32, Vector512<float> c40, Vector512<float> c41,
+        Vector512<float> c42, Vector512<float> c50, Vector512<float> c51, Vector512<float> c52, Vector512<float> c60,
+        Vector512<float> c61, Vector512<float> c62, Vector512<float> c70, Vector512<float> c71, Vector512<float> c72, double* sum)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            sum[0] += Vector512.Sum(c00); sum[1] += Vector512.Sum(c01); sum[2] += Vector512.Sum(c02);
+            sum[4] += Vector512.Sum(c10); sum[5] += Vector512.Sum(c11); sum[6] += Vector512.Sum(c12);
+            sum[8] += Vector512.Sum(c20); sum[9] += Vector512.Sum(c21); sum[10] += Vector512.Sum(c22);
+            sum[12] += Vector512.Sum(c30); sum[13] += Vector512.Sum(c31); sum[14] += Vector512.Sum(c32);
+            sum[16] += Vector512.Sum(c40); sum[17] += Vector512.Sum(c41); sum[18] += Vector512.Sum(c42);
+            sum[20] += Vector512.Sum(c50); sum[21] += Vector512.Sum(c51); sum[22] += Vector512.Sum(c52);
+            sum[24] += Vector512.Sum(c60); sum[25] += Vector512.Sum(c61); sum[26] += Vector512.Sum(c62);
+            sum[28] += Vector512.Sum(c70); sum[29] += Vector512.Sum(c71); sum[30] += Vector512.Sum(c72);
+            return;
+        }
         var low = Halves(Quarters(c00, c01, c02, c10), Quarters(c11, c12, c20, c21));
         var high = Halves(Quarters(c22, c30, c31, c32), Quarters(c40, c41, c42, c50));
         var first = Avx512F.Shuffle4x128(low, high, Even) + Avx512F.Shuffle4x128(low, high, Odd);
@@ -257,32 +325,4 @@ internal static unsafe class ConvWeightGradient
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Halves(Vector512<float> s, Vector512<float> t) =>
         Avx512F.Shuffle4x128(s, t, Even) + Avx512F.Shuffle4x128(s, t, Odd);
-
-    /// <summary>As <see cref="DotsWide"/> with 4 rows and 8-pixel steps (12 accumulators + 4 operands = the 16 ymm registers).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DotsNarrow(float* a, int lda, float* b, int steps, double* sum)
-    {
-        Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-        Vector256<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
-        for (int s = 0; s < steps; s++)
-        {
-            int o = s * 8;
-            var b0 = Vector256.Load(b + o);
-            var b1 = Vector256.Load(b + o + 1);
-            var b2 = Vector256.Load(b + o + 2);
-            var av = Vector256.Load(a + o);
-            c00 = Vector256.FusedMultiplyAdd(av, b0, c00); c01 = Vector256.FusedMultiplyAdd(av, b1, c01); c02 = Vector256.FusedMultiplyAdd(av, b2, c02);
-            av = Vector256.Load(a1 + o);
-            c10 = Vector256.FusedMultiplyAdd(av, b0, c10); c11 = Vector256.FusedMultiplyAdd(av, b1, c11); c12 = Vector256.FusedMultiplyAdd(av, b2, c12);
-            av = Vector256.Load(a2 + o);
-            c20 = Vector256.FusedMultiplyAdd(av, b0, c20); c21 = Vector256.FusedMultiplyAdd(av, b1, c21); c22 = Vector256.FusedMultiplyAdd(av, b2, c22);
-            av = Vector256.Load(a3 + o);
-            c30 = Vector256.FusedMultiplyAdd(av, b0, c30); c31 = Vector256.FusedMultiplyAdd(av, b1, c31); c32 = Vector256.FusedMultiplyAdd(av, b2, c32);
-        }
-        sum[0] += Vector256.Sum(c00); sum[1] += Vector256.Sum(c01); sum[2] += Vector256.Sum(c02);
-        sum[4] += Vector256.Sum(c10); sum[5] += Vector256.Sum(c11); sum[6] += Vector256.Sum(c12);
-        sum[8] += Vector256.Sum(c20); sum[9] += Vector256.Sum(c21); sum[10] += Vector256.Sum(c22);
-        sum[12] += Vector256.Sum(c30); sum[13] += Vector256.Sum(c31); sum[14] += Vector256.Sum(c32);
-    }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -11,6 +12,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// </summary>
 public sealed class FastBackend : IBackend
 {
+    /// <summary>The one instance (the backend holds no state of its own).</summary>
     public static readonly FastBackend Instance = new();
 
     /// <summary>
@@ -37,6 +39,7 @@ public sealed class FastBackend : IBackend
     /// <summary>This backend with the same forced path, made precise for training.</summary>
     public FastBackend ForTraining() => Precise ? this : ConvPath == ConvPath.Auto ? Training : new FastBackend(ConvPath, precise: true);
 
+    /// <inheritdoc/>
     public string Name => "cpu";
 
     /// <summary>Every op; the few shapes no fast kernel covers (strided convs' gradients, other pool windows' backward, a batch's ∂W) run the reference's loops.</summary>
@@ -45,6 +48,7 @@ public sealed class FastBackend : IBackend
     /// <summary>The precise twin (see <see cref="Training"/>).</summary>
     IBackend IBackend.ForTraining() => ForTraining();
 
+    /// <inheritdoc/>
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
         BackendExtensions.CheckParameters(op, parameters);
@@ -171,6 +175,8 @@ public sealed class FastBackend : IBackend
             {
                 if (op.Kernel == 2 && op.Stride == 2)
                 {
+                    // SAFETY: output row i reads input rows 2i, 2i + 1 at columns < 2·o.W and writes o.W floats, all inside this plane.
+                    Debug.Assert(2 * o.H <= s.H && 2 * o.W <= s.W && (plane + 1) * s.H * s.W <= x.Length && (plane + 1) * o.H * o.W <= y.Length);
                     fixed (float* src = &x.Data[plane * s.H * s.W])
                     fixed (float* dst = &y.Data[plane * o.H * o.W])
                         for (int i = 0; i < o.H; i++)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -8,6 +9,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// The gradients of the U-Net's ReLU, 2×2 max-pool and bilinear resize on the fast path, planes in
 /// parallel; other pool windows run the reference's loops. Each writes its whole output.
 /// </summary>
+// SAFETY: pointers only into planes pinned below; each fixed block states what it reads and writes.
 internal sealed unsafe class FastBackward(Op op) : IPreparedOp
 {
     public Op Op => op;
@@ -53,6 +55,8 @@ internal sealed unsafe class FastBackward(Op op) : IPreparedOp
         if (s.H % 2 != 0 || s.W % 2 != 0) dx.Clear();
         Parallel.For(0, s.N * s.C, p =>
         {
+            // SAFETY: window row i covers input rows 2i, 2i + 1 at columns < 2·o.W of plane p and reads o.W gradients of its row.
+            Debug.Assert(2 * o.H <= s.H && 2 * o.W <= s.W && (p + 1) * s.H * s.W <= dx.Length && (p + 1) * o.H * o.W <= dy.Length);
             fixed (float* src = &x.Data[p * s.H * s.W])
             fixed (float* dst = &dx.Data[p * s.H * s.W])
             fixed (float* g = &dy.Data[p * o.H * o.W])
@@ -81,8 +85,11 @@ internal sealed unsafe class FastBackward(Op op) : IPreparedOp
             var (a, b, f) = ReferenceBackend.SourceIndex(ox, inW, o.W, align);
             (x0s[ox], x1s[ox], wx[2 * ox], wx[2 * ox + 1]) = (a, b, 1 - f, f);
         }
+        // SAFETY: SourceIndex gives rows < inH and columns < inW, so every scatter stays in plane p of dx.
+        Debug.Assert(rows.All(r => r.Item1 < inH && r.Item2 < inH) && x0s.All(c => c < inW) && x1s.All(c => c < inW));
         Parallel.For(0, o.N * o.C, p =>
         {
+            Debug.Assert((p + 1) * inH * inW <= dx.Length && (p + 1) * o.H * o.W <= dy.Length);
             fixed (float* g0 = &dy.Data[p * o.H * o.W])
             fixed (float* d0 = &dx.Data[p * inH * inW])
             fixed (int* xs0 = x0s)

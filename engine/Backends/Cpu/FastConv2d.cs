@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Diagnostics;
 using System.Buffers;
 using System.Runtime.Intrinsics;
 using Reel.Engine.Ops;
@@ -14,6 +16,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// the <see cref="Sgemm"/> micro-kernel; bias and activation are applied as the tile
 /// is stored.
 /// </summary>
+// SAFETY: every pointer is into an array pinned in the method that uses it; each fixed block states its bounds.
 internal sealed unsafe class FastConv2d : IPreparedOp
 {
     private static readonly int MR = Sgemm.MR;
@@ -153,6 +156,10 @@ internal sealed unsafe class FastConv2d : IPreparedOp
             int inRows = rows + (kh - 1) * d;
             // The last vectors read past the band's rows: keep that tail zero.
             Array.Clear(buffer, inRows * wp, bandLength - inRows * wp);
+            // SAFETY: the taps read local[q + offs[t] + 31] < bandLength for q < cells, the sums live at
+            // local[bandLength, bandLength + cells), and channel c's taps are MR floats apart in its panel row.
+            Debug.Assert(cells - 1 + tapOffsets[taps - 1] < bandLength && bandLength + cells <= buffer.Length);
+            Debug.Assert((long)s.C * taps * mr <= _packedA.Length && outOffset + (long)(y0 + rows) * wo <= y.Length);
             fixed (float* w = _packedA)
             fixed (float* local = buffer)
             fixed (int* offs = tapOffsets)
@@ -298,6 +305,10 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         // 16 floats of slack so both can start on a 64-byte boundary: the kernel's vector loads then never straddle cache lines.
         var panels = ArrayPool<float>.Shared.Rent(count * DepthBlock * nr + 16);
         var sums = ArrayPool<float>.Shared.Rent(blocks * count * mr * nr + 16);
+        // SAFETY: tile t's B rows are the NR floats at (t0 + t)·NR + offsets[k], offsets rising with k, inside padded
+        // (its callers pad past the last plane for that); the A panels of blocks < mb1 lie in _packedA; panels
+        // and sums keep 16 floats of slack for their 64-byte alignment; StoreTile writes inside the target.
+        Debug.Assert((long)(t0 + count) * nr - 1 + offsets[_k - 1] < padded.Length && (long)mb1 * _k * mr <= _packedA.Length);
         try
         {
             fixed (float* a = _packedA)
@@ -315,20 +326,8 @@ internal sealed unsafe class FastConv2d : IPreparedOp
                     {
                         float* dst = panel + t * DepthBlock * nr;
                         float* col = b + (t0 + t) * nr;
-                        if (Sgemm.Wide)
-                            for (int k = 0; k < kc; k++, dst += 32)
-                            {
-                                float* from = col + offs[k0 + k];
-                                Vector512.Load(from).Store(dst);
-                                Vector512.Load(from + 16).Store(dst + 16);
-                            }
-                        else
-                            for (int k = 0; k < kc; k++, dst += 16)
-                            {
-                                float* from = col + offs[k0 + k];
-                                Vector256.Load(from).Store(dst);
-                                Vector256.Load(from + 8).Store(dst + 8);
-                            }
+                        if (Sgemm.Wide) CopyPanel<Avx512Width, Vector512<float>>(col, offs + k0, kc, dst);
+                        else CopyPanel<Avx2Width, Vector256<float>>(col, offs + k0, kc, dst);
                     }
                     for (int t = 0; t < count; t++)
                     for (int mb = mb0; mb < mb1; mb++)
@@ -344,6 +343,20 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         {
             ArrayPool<float>.Shared.Return(panels);
             ArrayPool<float>.Shared.Return(sums);
+        }
+    }
+
+    /// <summary>Rows k &lt; <paramref name="rows"/> of B (NR floats at col + offs[k]) one after another from dst: a tile's contiguous panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyPanel<TWidth, TVec>(float* col, int* offs, int rows, float* dst)
+        where TWidth : struct, ISimdWidth<TVec> where TVec : struct
+    {
+        int n = TWidth.Count;
+        for (int k = 0; k < rows; k++, dst += 2 * n)
+        {
+            float* from = col + offs[k];
+            TWidth.Store(TWidth.Load(from), dst);
+            TWidth.Store(TWidth.Load(from + n), dst + n);
         }
     }
 
@@ -366,6 +379,9 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         {
             int p0 = chunk * chunkPixels, count = Math.Min(chunkPixels, pixels - p0);
             var packed = ArrayPool<float>.Shared.Rent(_k * chunkPixels);
+            // SAFETY: PackColumns reads input rows and columns it has checked are inside the image and writes
+            // _k rows of chunkPixels; a multiple of NR, so the tiles' B reads end inside that.
+            Debug.Assert(chunkPixels % NR == 0 && packed.Length >= _k * chunkPixels && src0 + s.C * s.H * s.W <= x.Length);
             try
             {
                 fixed (float* from = x.Data)
@@ -434,6 +450,8 @@ internal sealed unsafe class FastConv2d : IPreparedOp
         int rows = Math.Min(MR, _op.OutChannels - mb * MR);
         int y0 = p0 / t.Pitch, x0 = p0 % t.Pitch;
         bool relu = _op.Activation == Activation.Relu;
+        // SAFETY: only pixels of rows < t.Rows and columns < t.Wo of output planes < OutChannels are written.
+        Debug.Assert(t.Offset + (long)(_op.OutChannels - 1) * t.PlaneStride + (long)t.Rows * t.Wo <= t.Out.Length);
         fixed (float* outBase = t.Out)
         {
             for (int r = 0; r < rows; r++)

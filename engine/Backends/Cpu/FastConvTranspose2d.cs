@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -10,6 +11,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// onto the output pixel it lands on. Threads split the scatter by output channel, so no two
 /// write the same plane.
 /// </summary>
+// SAFETY: pointers only in RunInto's fixed block, whose comment states its bounds.
 internal sealed unsafe class FastConvTranspose2d : IPreparedOp
 {
     private static readonly int MR = Sgemm.MR;
@@ -57,6 +59,9 @@ internal sealed unsafe class FastConvTranspose2d : IPreparedOp
                 }
                 int mBlocks = (_rows + MR - 1) / MR;
                 int chunks = (tiles + TilesPerChunk - 1) / TilesPerChunk;
+                // SAFETY: tile t reads B at t·NR + offsets[c] + NR ≤ C·pitch and A panels < mBlocks; the rows it copies
+                // out are < _rows, each NR floats at t·NR < pitch.
+                Debug.Assert(b.Length >= s.C * pitch && cols.Length >= _rows * pitch && _packedA.Length >= mBlocks * s.C * MR);
                 Parallel.For(0, chunks, chunk =>
                 {
                     float* tile = stackalloc float[MR * NR];

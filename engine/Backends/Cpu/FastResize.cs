@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -10,6 +11,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// Bilinear resize with the source indices and weights tabulated once per call, planes in parallel,
 /// separably: across each input row, then between rows.
 /// </summary>
+// SAFETY: pointers only into the planes and tables pinned in RunInto, whose asserts bound every index the helpers use.
 internal sealed unsafe class FastResize : IPreparedOp
 {
     private readonly ResizeBilinearOp _op;
@@ -30,8 +32,12 @@ internal sealed unsafe class FastResize : IPreparedOp
         var used = new bool[s.H];
         for (int oy = 0; oy < _op.OutH; oy++) used[ry0[oy]] = used[ry1[oy]] = true;
         int inPlane = s.H * s.W, outPlane = _op.OutH * _op.OutW, outW = _op.OutW;
+        // SAFETY: the tables index input rows < H and columns < W; Across writes outW floats of a row of
+        // `across` (H rows), Blend outW floats of an output row.
+        Debug.Assert(ry0.All(r => r < s.H) && ry1.All(r => r < s.H) && rx0.All(c => c < s.W) && rx1.All(c => c < s.W));
         Parallel.For(0, s.N * s.C, () => ArrayPool<float>.Shared.Rent(s.H * outW), (p, _, across) =>
         {
+            Debug.Assert((p + 1) * inPlane <= x.Length && (p + 1) * outPlane <= y.Length && across.Length >= s.H * outW);
             fixed (float* src = &x.Data[p * inPlane])
             fixed (float* dst = &y.Data[p * outPlane])
             fixed (float* rows = across)
@@ -54,6 +60,7 @@ internal sealed unsafe class FastResize : IPreparedOp
     /// <summary>out[j] = row[i0[j]] + (row[i1[j]] − row[i0[j]])·f[j].</summary>
     private static void Across(float* row, int* i0, int* i1, float* f, float* output, int count)
     {
+        // SAFETY: vector steps read i0, i1, f and write output at [j, j + 8) only while j + 8 ≤ count; the gathers read row at the tables' indices.
         int j = 0;
         if (Avx2.IsSupported)
             for (; j + 8 <= count; j += 8)
@@ -68,6 +75,7 @@ internal sealed unsafe class FastResize : IPreparedOp
     /// <summary>out[j] = t[j] + (b[j] − t[j])·w.</summary>
     private static void Blend(float* t, float* b, float w, float* output, int count)
     {
+        // SAFETY: vector steps touch [j, j + 8) of each row only while j + 8 ≤ count.
         int j = 0;
         var wv = Vector256.Create(w);
         for (; j + 8 <= count; j += 8)

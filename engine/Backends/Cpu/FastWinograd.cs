@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -28,6 +29,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// the GEMM paths (8e-8 of Σ|w·x|).
 /// </para>
 /// </summary>
+// SAFETY: pointers only into the plan's arrays and stack buffers, pinned per method; each method asserts the sizes its indexing relies on.
 internal sealed unsafe class FastWinograd : IPreparedOp
 {
     private static readonly int MR = Sgemm.MR;
@@ -287,6 +289,12 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         {
             var (first, end) = BlockRows(block);
             int spr = _slotsPerRow, cin = _c._cin, d = _d, alpha = _alpha, m = _m;
+            // SAFETY: a copied row lands at [p, p + W) of the row buffer and the taps' column indices are below
+            // _rowLength (the contiguous gather reads up to 4·spr + 1); z holds α² rows of spr; the block's
+            // slots < _blockSlots put each 8-float V store inside its plane (NR a multiple of 8).
+            Debug.Assert(_p + W < _rowLength && (!_contiguous || 4 * spr + 2 <= _rowLength) && _z[thread].Length >= _xi * spr);
+            Debug.Assert((end - first) * spr <= _blockSlots && NR % Lanes == 0 && _v[workspace].Length >= _xi * _vPlane);
+            Debug.Assert(_xOffset + (long)ci1 * H * W <= _x.Length && _columnIndex.All(c => c < _rowLength));
             fixed (float* x = _x)
             fixed (float* v = _v[workspace])
             fixed (float* z = _z[thread])
@@ -359,6 +367,10 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         private void Gemm(int block, int workspace, int xi0, int xi1)
         {
             int cin = _c._cin, mBlocks = _c._mBlocks, nt = _blockSlots / NR, ld = _blockSlots;
+            // SAFETY: U[ξ]'s panels are cin × MR floats each; V[ξ]'s column block j is cin × NR floats below
+            // _blockSlots·cin; M[ξ]'s tiles are MR rows of NR at pitch _blockSlots below CoutPad rows.
+            Debug.Assert(_c._u.Length >= (long)_xi * mBlocks * cin * MR && _blockSlots % NR == 0);
+            Debug.Assert(_v[workspace].Length >= _xi * _vPlane && _mm[workspace].Length >= _xi * _mPlane);
             fixed (float* u = _c._u)
             fixed (float* v = _v[workspace])
             fixed (float* m = _mm[workspace])
@@ -386,6 +398,10 @@ internal sealed unsafe class FastWinograd : IPreparedOp
             int spr = _slotsPerRow, ld = _blockSlots, d = _d, alpha = _alpha, mt = _m;
             long xiStride = _mPlane;
             bool relu = _c._op.Activation == Activation.Relu;
+            // SAFETY: M's 8-float loads are at slot < _blockSlots of row co < CoutPad in planes ξ < α²; the output
+            // columns are below Wo or −1 (skipped), and a dense group's last column is checked before its 32 stores.
+            Debug.Assert((end - first) * spr <= _blockSlots && _mm[workspace].Length >= _xi * _mPlane);
+            Debug.Assert(_yOffset + (long)co1 * Ho * Wo <= _y.Length && _outColumn.All(c => c < Wo));
             fixed (float* m = _mm[workspace])
             fixed (float* y = _y)
             fixed (int* outColumns = _outColumn)
@@ -465,6 +481,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
     private static void GatherContiguous(float* row, float* z, int spr)
     {
+        // SAFETY: reads row[0, 4·spr + 2) and writes z[0, 6·spr): the caller's row buffer and tap rows hold that.
         for (int s = 0; s < spr; s += Lanes)
         {
             float* src = row + 4 * s;
@@ -495,6 +512,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Interleave4(Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, float* dst)
     {
+        // SAFETY: writes dst[0, 32); the caller checked that the group's last output column is inside the row.
         var a = Avx.UnpackLow(w0, w1);
         var b = Avx.UnpackHigh(w0, w1);
         var c = Avx.UnpackLow(w2, w3);

@@ -10,7 +10,8 @@ namespace Reel.Engine.Backends.Cpu;
 /// Vector256 or Vector512 FMA chains (enough of them to cover the FMA latency on both ports) on
 /// one thread and on every core at once. What the conv paths' GFLOP/s are compared with.
 /// </summary>
-public static class FmaPeak
+// SAFETY: the one pointer is the loop's own stack vector.
+public static unsafe class FmaPeak
 {
     /// <summary>Whether the convolutions' SGEMM kernels run AVX-512 (else AVX2): the peak to compare their GFLOP/s with.</summary>
     public static bool GemmUsesAvx512 => Sgemm.Wide;
@@ -21,7 +22,8 @@ public static class FmaPeak
         if (wide && !(Vector512.IsHardwareAccelerated && Avx512F.IsSupported))
             throw new PlatformNotSupportedException("this CPU (or .NET on it) has no accelerated AVX-512");
         const long iterations = 1 << 22;
-        Func<long, float> loop = wide ? Loop512 : Loop;
+        if (!Fma.IsSupported) throw new PlatformNotSupportedException("the FMA peak needs an x86 CPU with FMA");
+        Func<long, float> loop = wide ? Loop<Avx512Width, Vector512<float>> : Loop<Avx2Width, Vector256<float>>;
         loop(1000); // JIT and warm-up
         double best = 0;
         for (int attempt = 0; attempt < 3; attempt++)
@@ -44,40 +46,29 @@ public static class FmaPeak
         return best;
     }
 
+    /// <summary>
+    /// n rounds of twelve independent FMA chains (of <typeparamref name="TVec"/>), enough to keep both
+    /// FMA ports busy through the FMA latency; the result only keeps the JIT from dropping the loop.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Loop(long n)
+    internal static float Loop<TWidth, TVec>(long n) where TWidth : struct, ISimdWidth<TVec> where TVec : struct
     {
-        var m = Vector256.Create(0.9999f);
-        var a = Vector256.Create(1e-7f);
-        Vector256<float> c0 = Vector256.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
-            c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-        if (!Fma.IsSupported) throw new PlatformNotSupportedException("the FMA peak needs an x86 CPU with FMA");
-        for (long i = 0; i < n; i++)
-        {
-            c0 = Fma.MultiplyAdd(c0, m, a); c1 = Fma.MultiplyAdd(c1, m, a); c2 = Fma.MultiplyAdd(c2, m, a);
-            c3 = Fma.MultiplyAdd(c3, m, a); c4 = Fma.MultiplyAdd(c4, m, a); c5 = Fma.MultiplyAdd(c5, m, a);
-            c6 = Fma.MultiplyAdd(c6, m, a); c7 = Fma.MultiplyAdd(c7, m, a); c8 = Fma.MultiplyAdd(c8, m, a);
-            c9 = Fma.MultiplyAdd(c9, m, a); c10 = Fma.MultiplyAdd(c10, m, a); c11 = Fma.MultiplyAdd(c11, m, a);
-        }
-        var s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
-        return s.GetElement(0);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Loop512(long n)
-    {
-        var m = Vector512.Create(0.9999f);
-        var a = Vector512.Create(1e-7f);
-        Vector512<float> c0 = Vector512.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
+        var m = TWidth.Broadcast(0.9999f);
+        var a = TWidth.Broadcast(1e-7f);
+        TVec c0 = TWidth.Broadcast(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
             c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
         for (long i = 0; i < n; i++)
         {
-            c0 = Avx512F.FusedMultiplyAdd(c0, m, a); c1 = Avx512F.FusedMultiplyAdd(c1, m, a); c2 = Avx512F.FusedMultiplyAdd(c2, m, a);
-            c3 = Avx512F.FusedMultiplyAdd(c3, m, a); c4 = Avx512F.FusedMultiplyAdd(c4, m, a); c5 = Avx512F.FusedMultiplyAdd(c5, m, a);
-            c6 = Avx512F.FusedMultiplyAdd(c6, m, a); c7 = Avx512F.FusedMultiplyAdd(c7, m, a); c8 = Avx512F.FusedMultiplyAdd(c8, m, a);
-            c9 = Avx512F.FusedMultiplyAdd(c9, m, a); c10 = Avx512F.FusedMultiplyAdd(c10, m, a); c11 = Avx512F.FusedMultiplyAdd(c11, m, a);
+            c0 = TWidth.MultiplyAdd(c0, m, a); c1 = TWidth.MultiplyAdd(c1, m, a); c2 = TWidth.MultiplyAdd(c2, m, a);
+            c3 = TWidth.MultiplyAdd(c3, m, a); c4 = TWidth.MultiplyAdd(c4, m, a); c5 = TWidth.MultiplyAdd(c5, m, a);
+            c6 = TWidth.MultiplyAdd(c6, m, a); c7 = TWidth.MultiplyAdd(c7, m, a); c8 = TWidth.MultiplyAdd(c8, m, a);
+            c9 = TWidth.MultiplyAdd(c9, m, a); c10 = TWidth.MultiplyAdd(c10, m, a); c11 = TWidth.MultiplyAdd(c11, m, a);
         }
-        var s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
-        return s.GetElement(0);
+        var s = TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(c0, c1), c2), c3), c4), c5), c6);
+        s = TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(TWidth.Add(s, c7), c8), c9), c10), c11);
+        // SAFETY: the store writes exactly Count floats.
+        float* first = stackalloc float[TWidth.Count];
+        TWidth.Store(s, first);
+        return first[0];
     }
 }

@@ -9,6 +9,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// bottom-left, bottom-right, a value replacing the best so far when it is greater or NaN — so the
 /// result, and the input the backward pass sends the gradient to, are the reference's bit for bit.
 /// </summary>
+// SAFETY: pointer rows from the caller, who pins them and asserts that each holds what the method's summary reads or writes.
 internal static unsafe class MaxPool2x2
 {
     /// <summary>Windows 0, 1, 4, 5 | 2, 3, 6, 7 (the order the even/odd shuffles leave) back to 0–7, and the reverse: pairs 0, 2, 1, 3.</summary>
@@ -18,6 +19,7 @@ internal static unsafe class MaxPool2x2
     /// <summary>dst[j] = max of window j, whose top row starts at top[2j] and bottom row at bottom[2j].</summary>
     public static void Forward(float* top, float* bottom, float* dst, int windows)
     {
+        // SAFETY: the vector steps read top and bottom [2j, 2j + 16) and write dst [j, j + 8) only while j + 8 ≤ windows.
         int j = 0;
         if (Avx2.IsSupported)
             for (; j + 8 <= windows; j += 8)
@@ -44,6 +46,7 @@ internal static unsafe class MaxPool2x2
     /// </summary>
     public static void Backward(float* top, float* bottom, float* g, float* dTop, float* dBottom, int windows)
     {
+        // SAFETY: the vector steps touch top, bottom, dTop, dBottom [2j, 2j + 16) and g [j, j + 8) only while j + 8 ≤ windows.
         int j = 0;
         if (Avx2.IsSupported)
             for (; j + 8 <= windows; j += 8)

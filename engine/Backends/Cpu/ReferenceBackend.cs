@@ -10,13 +10,16 @@ namespace Reel.Engine.Backends.Cpu;
 /// </summary>
 public sealed class ReferenceBackend : IBackend
 {
+    /// <summary>The one instance (the backend holds no state of its own).</summary>
     public static readonly ReferenceBackend Instance = new();
 
+    /// <inheritdoc/>
     public string Name => "cpu-reference";
 
     /// <summary>Every op: the oracle has no gaps.</summary>
     public bool Supports(Op op) => true;
 
+    /// <inheritdoc/>
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
         BackendExtensions.CheckParameters(op, parameters);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -22,6 +23,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// two give the same bits and a K range split across calls (<c>accumulate</c>) gives the same
 /// bits as one call. <c>DOTNET_EnableAVX512F=0</c> makes .NET, and so this class, use AVX2.
 /// </summary>
+// SAFETY: PackA's pointers stay in arrays it pins and checks; Tile's are the caller's, whose contract its summary states.
 internal static unsafe class Sgemm
 {
     /// <summary>Whether the AVX-512 kernel runs.</summary>
@@ -72,6 +74,9 @@ internal static unsafe class Sgemm
             // stretch for that co (by panel, w would be read in 288-byte runs 18 KiB apart, which the
             // prefetchers miss, and the pack would wait on memory latency).
             int taps = flippedTaps, parts = Math.Min(blocks, Environment.ProcessorCount);
+            // SAFETY: src holds k / taps planes of m rows × taps (checked above); a panel's run for co is its
+            // rows' taps, and the 8 × 8 transpose reads taps 1…8 of 8 rows of it; panel (block, co) is taps × MR floats of packed.
+            Debug.Assert(k % taps == 0 && packed.Length >= blocks * k * mr);
             Parallel.For(0, parts, part =>
             {
                 int first = blocks * part / parts, end = blocks * (part + 1) / parts;
@@ -101,6 +106,9 @@ internal static unsafe class Sgemm
         // Each panel is written front to back once, its MR source rows read side by side: the
         // panels of the larger layers (150 KiB) outgrow L1, so a row-by-row pass, which writes
         // every MR-th float of the whole panel, would bring each line in MR times.
+        // SAFETY: a panel's rows are rows of src below m (checked above), its 8 × 8 transposes read columns
+        // [col, col + 8) ≤ k of them, and it writes its own k × MR floats of packed.
+        Debug.Assert(packed.Length >= blocks * k * mr);
         Parallel.For(0, blocks, block =>
         {
             int rows = Math.Min(mr, m - block * mr);
@@ -155,102 +163,81 @@ internal static unsafe class Sgemm
         Avx.Store(dst + 7L * step, Avx.Permute2x128(q3, q7, 0x31));
     }
 
-    /// <summary>One MR × NR tile over the full depth <paramref name="k"/>, written row-major to <paramref name="tile"/>.</summary>
+    /// <summary>
+    /// One MR × NR tile over the full depth <paramref name="k"/>, written row-major to <paramref name="tile"/>.
+    /// The caller guarantees a holds k × MR floats, b + offsets[i] NR floats for every i &lt; k, and tile MR × NR.
+    /// </summary>
     public static void Tile(float* a, float* b, int* offsets, int k, float* tile) => Tile(a, b, offsets, k, tile, NR);
 
-    /// <summary>As <see cref="Tile(float*, float*, int*, int, float*)"/>, rows of the result <paramref name="ldc"/> floats apart.</summary>
+    /// <summary>As <see cref="Tile(float*, float*, int*, int, float*)"/>, rows of the result <paramref name="ldc"/> floats apart (MR rows of NR floats).</summary>
     public static void Tile(float* a, float* b, int* offsets, int k, float* tile, int ldc, bool accumulate = false)
     {
-        if (Wide) TileWide(a, b, offsets, k, tile, ldc, accumulate);
-        else TileNarrow(a, b, offsets, k, tile, ldc, accumulate);
+        if (Wide) Tile<Avx512Width, Vector512<float>>(a, b, offsets, k, tile, ldc, accumulate);
+        else Tile<Avx2Width, Vector256<float>>(a, b, offsets, k, tile, ldc, accumulate);
     }
 
-    /// <summary>The AVX-512 8×32 kernel; with <paramref name="accumulate"/> the chains start from the tile's contents.</summary>
+    /// <summary>
+    /// The micro-kernel at one width (8×32 for AVX-512, 6×16 for AVX2; the tests run either): mr × 2 vectors of accumulators (8 × 2 zmm of 32, or 6 × 2 ymm of
+    /// 16 with the two operands and the broadcast), two B loads and mr broadcasts per k. The rows past
+    /// six exist only in the wide instantiation: mr is a constant there and the branches fold.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TileWide(float* a, float* b, int* offsets, int k, float* tile, int ldc, bool accumulate)
+    internal static void Tile<TWidth, TVec>(float* a, float* b, int* offsets, int k, float* tile, int ldc, bool accumulate)
+        where TWidth : struct, ISimdWidth<TVec> where TVec : struct
     {
-        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        int n = TWidth.Count, mr = n == 16 ? 8 : 6;
+        TVec c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60 = default, c61 = default, c70 = default, c71 = default;
         if (accumulate)
         {
             float* t = tile;
-            c00 = Vector512.Load(t); c01 = Vector512.Load(t + 16); t += ldc;
-            c10 = Vector512.Load(t); c11 = Vector512.Load(t + 16); t += ldc;
-            c20 = Vector512.Load(t); c21 = Vector512.Load(t + 16); t += ldc;
-            c30 = Vector512.Load(t); c31 = Vector512.Load(t + 16); t += ldc;
-            c40 = Vector512.Load(t); c41 = Vector512.Load(t + 16); t += ldc;
-            c50 = Vector512.Load(t); c51 = Vector512.Load(t + 16); t += ldc;
-            c60 = Vector512.Load(t); c61 = Vector512.Load(t + 16); t += ldc;
-            c70 = Vector512.Load(t); c71 = Vector512.Load(t + 16);
+            c00 = TWidth.Load(t); c01 = TWidth.Load(t + n); t += ldc;
+            c10 = TWidth.Load(t); c11 = TWidth.Load(t + n); t += ldc;
+            c20 = TWidth.Load(t); c21 = TWidth.Load(t + n); t += ldc;
+            c30 = TWidth.Load(t); c31 = TWidth.Load(t + n); t += ldc;
+            c40 = TWidth.Load(t); c41 = TWidth.Load(t + n); t += ldc;
+            c50 = TWidth.Load(t); c51 = TWidth.Load(t + n);
+            if (mr == 8)
+            {
+                t += ldc;
+                c60 = TWidth.Load(t); c61 = TWidth.Load(t + n); t += ldc;
+                c70 = TWidth.Load(t); c71 = TWidth.Load(t + n);
+            }
         }
         else
         {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector512<float>.Zero;
-            c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = Vector512<float>.Zero;
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = TWidth.Zero;
+            c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = TWidth.Zero;
         }
         for (int i = 0; i < k; i++)
         {
             float* bp = b + offsets[i];
-            var b0 = Vector512.Load(bp);
-            var b1 = Vector512.Load(bp + 16);
-            var av = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(av, b0, c00); c01 = Avx512F.FusedMultiplyAdd(av, b1, c01);
-            av = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(av, b0, c10); c11 = Avx512F.FusedMultiplyAdd(av, b1, c11);
-            av = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(av, b0, c20); c21 = Avx512F.FusedMultiplyAdd(av, b1, c21);
-            av = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(av, b0, c30); c31 = Avx512F.FusedMultiplyAdd(av, b1, c31);
-            av = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(av, b0, c40); c41 = Avx512F.FusedMultiplyAdd(av, b1, c41);
-            av = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(av, b0, c50); c51 = Avx512F.FusedMultiplyAdd(av, b1, c51);
-            av = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(av, b0, c60); c61 = Avx512F.FusedMultiplyAdd(av, b1, c61);
-            av = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(av, b0, c70); c71 = Avx512F.FusedMultiplyAdd(av, b1, c71);
-            a += 8;
+            var b0 = TWidth.Load(bp);
+            var b1 = TWidth.Load(bp + n);
+            var av = TWidth.Broadcast(a[0]); c00 = TWidth.MultiplyAdd(av, b0, c00); c01 = TWidth.MultiplyAdd(av, b1, c01);
+            av = TWidth.Broadcast(a[1]); c10 = TWidth.MultiplyAdd(av, b0, c10); c11 = TWidth.MultiplyAdd(av, b1, c11);
+            av = TWidth.Broadcast(a[2]); c20 = TWidth.MultiplyAdd(av, b0, c20); c21 = TWidth.MultiplyAdd(av, b1, c21);
+            av = TWidth.Broadcast(a[3]); c30 = TWidth.MultiplyAdd(av, b0, c30); c31 = TWidth.MultiplyAdd(av, b1, c31);
+            av = TWidth.Broadcast(a[4]); c40 = TWidth.MultiplyAdd(av, b0, c40); c41 = TWidth.MultiplyAdd(av, b1, c41);
+            av = TWidth.Broadcast(a[5]); c50 = TWidth.MultiplyAdd(av, b0, c50); c51 = TWidth.MultiplyAdd(av, b1, c51);
+            if (mr == 8)
+            {
+                av = TWidth.Broadcast(a[6]); c60 = TWidth.MultiplyAdd(av, b0, c60); c61 = TWidth.MultiplyAdd(av, b1, c61);
+                av = TWidth.Broadcast(a[7]); c70 = TWidth.MultiplyAdd(av, b0, c70); c71 = TWidth.MultiplyAdd(av, b1, c71);
+            }
+            a += mr;
         }
-        c00.Store(tile); c01.Store(tile + 16); tile += ldc;
-        c10.Store(tile); c11.Store(tile + 16); tile += ldc;
-        c20.Store(tile); c21.Store(tile + 16); tile += ldc;
-        c30.Store(tile); c31.Store(tile + 16); tile += ldc;
-        c40.Store(tile); c41.Store(tile + 16); tile += ldc;
-        c50.Store(tile); c51.Store(tile + 16); tile += ldc;
-        c60.Store(tile); c61.Store(tile + 16); tile += ldc;
-        c70.Store(tile); c71.Store(tile + 16);
-    }
-
-    /// <summary>The AVX2 6×16 kernel; with <paramref name="accumulate"/> the chains start from the tile's contents.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TileNarrow(float* a, float* b, int* offsets, int k, float* tile, int ldc, bool accumulate)
-    {
-        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-        if (accumulate)
+        TWidth.Store(c00, tile); TWidth.Store(c01, tile + n); tile += ldc;
+        TWidth.Store(c10, tile); TWidth.Store(c11, tile + n); tile += ldc;
+        TWidth.Store(c20, tile); TWidth.Store(c21, tile + n); tile += ldc;
+        TWidth.Store(c30, tile); TWidth.Store(c31, tile + n); tile += ldc;
+        TWidth.Store(c40, tile); TWidth.Store(c41, tile + n); tile += ldc;
+        TWidth.Store(c50, tile); TWidth.Store(c51, tile + n);
+        if (mr == 8)
         {
-            float* t = tile;
-            c00 = Vector256.Load(t); c01 = Vector256.Load(t + 8); t += ldc;
-            c10 = Vector256.Load(t); c11 = Vector256.Load(t + 8); t += ldc;
-            c20 = Vector256.Load(t); c21 = Vector256.Load(t + 8); t += ldc;
-            c30 = Vector256.Load(t); c31 = Vector256.Load(t + 8); t += ldc;
-            c40 = Vector256.Load(t); c41 = Vector256.Load(t + 8); t += ldc;
-            c50 = Vector256.Load(t); c51 = Vector256.Load(t + 8);
+            tile += ldc;
+            TWidth.Store(c60, tile); TWidth.Store(c61, tile + n); tile += ldc;
+            TWidth.Store(c70, tile); TWidth.Store(c71, tile + n);
         }
-        else
-        {
-            c00 = c01 = c10 = c11 = c20 = c21 = Vector256<float>.Zero;
-            c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
-        }
-        for (int i = 0; i < k; i++)
-        {
-            float* bp = b + offsets[i];
-            var b0 = Vector256.Load(bp);
-            var b1 = Vector256.Load(bp + 8);
-            var av = Vector256.Create(a[0]); c00 = Fmadd(av, b0, c00); c01 = Fmadd(av, b1, c01);
-            av = Vector256.Create(a[1]); c10 = Fmadd(av, b0, c10); c11 = Fmadd(av, b1, c11);
-            av = Vector256.Create(a[2]); c20 = Fmadd(av, b0, c20); c21 = Fmadd(av, b1, c21);
-            av = Vector256.Create(a[3]); c30 = Fmadd(av, b0, c30); c31 = Fmadd(av, b1, c31);
-            av = Vector256.Create(a[4]); c40 = Fmadd(av, b0, c40); c41 = Fmadd(av, b1, c41);
-            av = Vector256.Create(a[5]); c50 = Fmadd(av, b0, c50); c51 = Fmadd(av, b1, c51);
-            a += 6;
-        }
-        c00.Store(tile); c01.Store(tile + 8); tile += ldc;
-        c10.Store(tile); c11.Store(tile + 8); tile += ldc;
-        c20.Store(tile); c21.Store(tile + 8); tile += ldc;
-        c30.Store(tile); c31.Store(tile + 8); tile += ldc;
-        c40.Store(tile); c41.Store(tile + 8); tile += ldc;
-        c50.Store(tile); c51.Store(tile + 8);
     }
 
     /// <summary>a·b + c rounded once where the CPU has FMA (the kernels' step, shared so every path rounds alike).</summary>
