@@ -13,7 +13,8 @@ namespace Reel.Engine.Pipeline;
 /// </summary>
 public sealed class ColorizeStage
 {
-    public const int NetSize = 256;
+    /// <summary>The side of the square the net sees, as the ECCV16 demo resizes to.</summary>
+    private const int NetSize = 256;
 
     /// <summary>
     /// The default softmax temperature. T = 1 reproduces the released PyTorch port's forward
@@ -25,6 +26,7 @@ public sealed class ColorizeStage
     private readonly Colorizer _net;
     private readonly IBackend _backend;
 
+    /// <summary>A stage that runs <paramref name="net"/> and every resize and colour conversion around it on <paramref name="backend"/>, which should be the backend the net's weights were prepared on.</summary>
     public ColorizeStage(Colorizer net, IBackend backend)
     {
         _net = net;

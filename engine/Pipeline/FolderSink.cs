@@ -15,6 +15,11 @@ public sealed class FolderSink : IFrameSink
     private int _next;
     private bool _completed;
 
+    /// <summary>
+    /// Starts the temporary folder for <paramref name="folder"/>, whose parent must exist and which must be
+    /// missing or empty; frame k is written as <paramref name="names"/>[k] with a .png extension, so
+    /// every name must be written before <see cref="Complete"/>. Temporary folders a killed run left beside it are removed.
+    /// </summary>
     public FolderSink(string folder, IReadOnlyList<string> names)
     {
         _target = Path.GetFullPath(folder);
@@ -29,8 +34,10 @@ public sealed class FolderSink : IFrameSink
         Directory.CreateDirectory(_tmp);
     }
 
+    /// <inheritdoc/>
     public void Write(Tensor frame, long ptsNs) => ImageIO.Write(Path.Combine(_tmp, Path.ChangeExtension(_names[_next++], ".png")), frame);
 
+    /// <inheritdoc/>
     public void Complete(CancellationToken cancel = default)
     {
         if (_next != _names.Count) throw new InvalidOperationException($"{_next} of {_names.Count} frames written");
@@ -39,6 +46,7 @@ public sealed class FolderSink : IFrameSink
         _completed = true;
     }
 
+    /// <summary>Removes the temporary folder unless <see cref="Complete"/> moved it into place.</summary>
     public void Dispose()
     {
         if (!_completed && Directory.Exists(_tmp)) Directory.Delete(_tmp, recursive: true);

@@ -10,6 +10,7 @@ namespace Reel.Engine.Pipeline;
 /// </summary>
 public sealed class FrameSource
 {
+    /// <summary>The frame rate a folder of frames gets when none is given (as <c>--fps</c> takes it: "25", "24000/1001").</summary>
     public const string DefaultFolderRate = "25";
 
     private FrameSource(string path, int width, int height, string timeBase, long? count, VideoInfo? video, IReadOnlyList<string>? files, string rate)
@@ -17,14 +18,24 @@ public sealed class FrameSource
         (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate) = (path, width, height, timeBase, count, video, files, rate);
     }
 
+    /// <summary>The video file or folder as it was given to <see cref="Open"/>.</summary>
     public string SourcePath { get; }
+    /// <summary>Frame width in pixels, as displayed (a rotated video's sizes are swapped); every frame read has it.</summary>
     public int Width { get; }
+    /// <summary>Frame height in pixels, as displayed.</summary>
     public int Height { get; }
     /// <summary>Time base the output keeps: the video stream's, or 1/rate for a folder.</summary>
     public string TimeBase { get; }
+    /// <summary>
+    /// How many frames to expect, for progress only: a folder's file count, a video's recorded frame count
+    /// or duration × rate; null when the video says neither. The frames <see cref="Read"/> gives may differ.
+    /// </summary>
     public long? EstimatedCount { get; }
+    /// <summary>What ffprobe said about the video; null for a folder of frames.</summary>
     public VideoInfo? Video { get; }
-    public IReadOnlyList<string>? Files { get; }
+    /// <summary>A folder's image files in name order; null for a video.</summary>
+    private IReadOnlyList<string>? Files { get; }
+    /// <summary>The nominal frame rate, "num/den" or a whole number: the video's average rate (its base rate when ffprobe gives no average), or the rate given for a folder.</summary>
     public string FrameRate { get; }
 
     /// <summary>One frame at the nominal rate: how long the last frame lasts in an output.</summary>
@@ -41,6 +52,11 @@ public sealed class FrameSource
     /// <summary>The source whose audio, subtitles and metadata an output copies (none for a folder).</summary>
     public (string Path, VideoInfo Info)? StreamSource => Video is null ? null : (SourcePath, Video);
 
+    /// <summary>
+    /// Opens a video file or a folder of images (probing its size, reading no frames yet); a missing
+    /// path, a single image or a bad rate is a <see cref="ReelException"/> with one line saying so.
+    /// </summary>
+    /// <param name="folderRate">The frame rate of a folder's frames ("24", "24000/1001"); a video keeps its own.</param>
     public static FrameSource Open(string path, string folderRate = DefaultFolderRate)
     {
         if (Directory.Exists(path))

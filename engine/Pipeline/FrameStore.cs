@@ -17,12 +17,20 @@ public sealed class FrameStore : IDisposable
     private string? _spillDir;
     private long _bytesInMemory;
 
+    /// <summary>An empty store that keeps up to <paramref name="budgetBytes"/> of frames in memory.</summary>
     public FrameStore(long budgetBytes) => BudgetBytes = budgetBytes;
 
+    /// <summary>Bytes of frame data (4 per element) held in memory before later frames go to disk.</summary>
     public long BudgetBytes { get; }
+    /// <summary>Frames added so far, in memory and on disk.</summary>
     public int Count => _memory.Count;
-    public bool Spilled => _spillDir is not null;
+    /// <summary>Some frame went to disk.</summary>
+    internal bool Spilled => _spillDir is not null;
 
+    /// <summary>
+    /// Appends a frame: kept by reference while it fits the budget (the caller must not change it
+    /// afterwards), else written to the spill folder and let go.
+    /// </summary>
     public void Add(Tensor frame)
     {
         long bytes = frame.Length * 4L;
@@ -49,8 +57,10 @@ public sealed class FrameStore : IDisposable
         return Directory.CreateDirectory(Path.Combine(temp, SpillPrefix + OwnedName.NewTag())).FullName;
     }
 
+    /// <summary>Frame <paramref name="index"/> in the order added: the stored tensor itself, or a new one read back from disk.</summary>
     public Tensor this[int index] => _memory[index] ?? Npy.Read(_files[index]!);
 
+    /// <summary>Deletes the spill folder and the frames in it.</summary>
     public void Dispose()
     {
         if (_spillDir is not null && Directory.Exists(_spillDir)) Directory.Delete(_spillDir, recursive: true);

@@ -16,6 +16,12 @@ public static class PlanJoin
 {
     private static readonly Regex ShardRecordName = new(@"^shard-(\d+)-of-(\d+)\.json$", RegexOptions.CultureInvariant);
 
+    /// <summary>
+    /// Joins the pieces in <paramref name="workdir"/> into <paramref name="output"/> (a video file),
+    /// holding the work folder's lock meanwhile; a <see cref="ReelException"/> when the plan is
+    /// missing or stale, the output is a folder, or a piece is missing or damaged.
+    /// </summary>
+    /// <param name="progress">Told when the join starts and about streams that had to be converted or left out.</param>
     public static void Run(string workdir, string output, Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
         workdir = Path.GetFullPath(workdir);

@@ -9,6 +9,7 @@ namespace Reel.Engine.Pipeline;
 /// </summary>
 public sealed record PlannedShot(int Index, int First, int Last, long FirstPtsNs, long LastPtsNs, string Sha256)
 {
+    /// <summary>How many frames the shot holds.</summary>
     [JsonIgnore]
     public int Frames => Last - First + 1;
 }

@@ -26,11 +26,14 @@ public sealed class RestoreJob : IDisposable
         Folder = claim.Folder;
     }
 
+    /// <summary>The work folder's absolute path (<see cref="FolderFor"/> of the output).</summary>
     public string Folder { get; }
+    /// <summary>The finished pieces in frame order, each starting where the one before ended.</summary>
     public IReadOnlyList<RestorePiece> Pieces => _pieces;
     /// <summary>Frames already in finished pieces: a resumed run starts at this frame.</summary>
     public int FramesDone => _pieces.Count == 0 ? 0 : _pieces[^1].End;
 
+    /// <summary>The work folder of a restore into <paramref name="output"/>: <c>.NAME.reel-work</c> beside it (absolute path).</summary>
     public static string FolderFor(string output)
     {
         var full = Path.GetFullPath(output.TrimEnd(Path.DirectorySeparatorChar));
@@ -90,6 +93,7 @@ public sealed class RestoreJob : IDisposable
         }
     }
 
+    /// <summary>Where piece <paramref name="index"/> is written in the work folder (<paramref name="extension"/> with its dot, ".nut").</summary>
     public string PiecePath(int index, string extension) => Path.Combine(Folder, $"piece-{index:D5}{extension}");
 
     /// <summary>Records a finished piece; from now on a resumed run keeps it.</summary>

@@ -8,12 +8,17 @@ namespace Reel.Engine.Pipeline;
 /// <summary>Which stages run and how.</summary>
 public sealed record RestoreOptions
 {
+    /// <summary>The denoiser, run first on every frame; null to skip denoising.</summary>
     public DnCnn? Denoiser { get; init; }
     /// <summary>The checkpoint the denoiser came from; a resumed run must use the same one.</summary>
     public string? DenoiserSource { get; init; }
+    /// <summary>The colorizer, run after the denoiser: it predicts each frame's colour from its lightness; null to skip colorization.</summary>
     public Colorizer? Colorizer { get; init; }
+    /// <summary>The checkpoint the colorizer came from; a resumed run must use the same one.</summary>
     public string? ColorizerSource { get; init; }
+    /// <summary>Softmax temperature of the colorizer's annealed mean (see <see cref="ColorizeStage.DefaultTemperature"/>); lower is more saturated.</summary>
     public float Temperature { get; init; } = ColorizeStage.DefaultTemperature;
+    /// <summary>Run the temporal stage (<see cref="Temporal"/>) after the per-frame networks.</summary>
     public bool Stabilize { get; init; } = true;
     /// <summary>Chroma mode by default: it left less flicker than RGB mode at a third of the time (README).</summary>
     public StabilizeOptions Prior { get; init; } = new() { Mode = StabilizeMode.Chroma };
@@ -25,6 +30,7 @@ public sealed record RestoreOptions
     public bool FuseColours { get; init; }
     /// <summary>Longest shot one prior trains on; longer shots are split. Also the most work an interruption can lose.</summary>
     public int MaxShotFrames { get; init; } = 300;
+    /// <summary>How a video output is encoded; unused for a folder of frames.</summary>
     public EncodeSettings Encode { get; init; } = new();
     /// <summary>Continue an interrupted run of the same job instead of refusing to touch its work folder.</summary>
     public bool Resume { get; init; }

@@ -74,5 +74,6 @@ public readonly record struct Shard(int Index, int Count)
     /// <summary>Sub-shard <paramref name="part"/> of <paramref name="parts"/> of this shard (see the nesting in the class summary).</summary>
     public Shard Part(int part, int parts) => new(Index * parts + part, Count * parts);
 
+    /// <summary>"I/N", as <see cref="Parse"/> reads it and <c>--shard</c> takes it.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Index}/{Count}");
 }

@@ -13,9 +13,11 @@ namespace Reel.Engine.Pipeline;
 public sealed record ShotPlan(int Version, string Input, int Frames, IReadOnlyDictionary<string, string> Settings,
     IReadOnlyList<string> Arguments, IReadOnlyList<PlannedShot> Shots)
 {
-    public const string FileName = "plan.json";
-    public const int CurrentVersion = 1;
+    private const string FileName = "plan.json";
+    /// <summary>The <see cref="Version"/> this build writes and the only one it reads.</summary>
+    internal const int CurrentVersion = 1;
 
+    /// <summary>Where the plan of <paramref name="workdir"/> lives.</summary>
     public static string PathIn(string workdir) => Path.Combine(workdir, FileName);
 
     /// <summary>Where shot <paramref name="index"/>'s piece lives in <paramref name="workdir"/>.</summary>

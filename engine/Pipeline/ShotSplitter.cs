@@ -12,19 +12,22 @@ namespace Reel.Engine.Pipeline;
 /// </summary>
 public sealed class ShotSplitter
 {
-    public const int Window = 30;
+    /// <summary>How many recent differences within shots the median is taken over.</summary>
+    private const int Window = 30;
     private const double MinCutDifference = 0.10;
     private const double CutOverMedian = 5.0;
     private readonly Queue<double> _recent = new();
     private Tensor? _previous;
     private int _length;
 
+    /// <summary>A splitter that has seen no frame; a shot is cut at <paramref name="maxFrames"/> frames (at least 1) if no scene cut comes first.</summary>
     public ShotSplitter(int maxFrames = int.MaxValue)
     {
         if (maxFrames < 1) throw new ReelException($"a shot must be allowed at least 1 frame, got {maxFrames}");
         MaxFrames = maxFrames;
     }
 
+    /// <summary>The longest shot this splitter lets through before it cuts.</summary>
     public int MaxFrames { get; }
 
     /// <summary>The shots of a stored sequence as [start, end) ranges covering every frame, cut as frames fed one by one would be.</summary>

@@ -27,13 +27,16 @@ public sealed class VideoSink : IFrameSink
         (_path, _timeBase, _streamSource, _settings) = (path, timeBase, streamSource, settings);
     }
 
+    /// <inheritdoc/>
     public void Write(Tensor frame, long ptsNs)
     {
         _writer ??= new VideoWriter(_path, frame.Shape.W, frame.Shape.H, _timeBase, _settings, _streamSource, ptsNs, _note, _frameDurationNs);
         _writer.Write(ImageIO.ToPixels(frame), ptsNs);
     }
 
+    /// <inheritdoc/>
     public void Complete(CancellationToken cancel = default) => (_writer ?? throw new InvalidOperationException("no frames were written")).Complete(cancel);
 
+    /// <summary>Stops the encoder and deletes the partial file unless <see cref="Complete"/> moved it into place.</summary>
     public void Dispose() => _writer?.Dispose();
 }

@@ -25,6 +25,7 @@ public sealed class WorkFolderLock : IDisposable
 
     private WorkFolderLock(string folder, Descriptor fd, string path) => (Folder, _fd, _path) = (folder, fd, path);
 
+    /// <summary>The claimed folder's absolute path.</summary>
     public string Folder { get; }
 
     /// <summary>
@@ -148,6 +149,7 @@ public sealed class WorkFolderLock : IDisposable
         Dispose();
     }
 
+    /// <summary>Lets go of the claim (the lock file stays; another run may claim it at once).</summary>
     public void Dispose() => _fd.Dispose();
 
     /// <summary>The lock file's descriptor; closing it releases the lock.</summary>

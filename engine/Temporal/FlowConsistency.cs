@@ -28,7 +28,7 @@ public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backen
         options.Robust * (options.Mode == StabilizeMode.Chroma ? AbRange : 1f)));
     private Tensor? _previous;
 
-    /// <summary>The consistent version of <paramref name="processed"/> (1, 3, H, W); no motion means nothing to follow.</summary>
+    /// <summary>The consistent version of <paramref name="rgb"/>, the processed frame (1, 3, H, W) in [0, 1]; no motion means nothing to follow.</summary>
     public Tensor Next(Tensor rgb, Motion? motion)
     {
         Tensor? lab = options.Mode == StabilizeMode.Chroma ? Lab.FromRgb(rgb) : null;

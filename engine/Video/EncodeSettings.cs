@@ -9,6 +9,7 @@ public sealed record EncodeSettings
     public string Codec { get; init; } = "libx264";
     /// <summary>Constant-quality factor: 17 is visually lossless for H.264 and keeps film grain.</summary>
     public int Crf { get; init; } = 17;
+    /// <summary>The x264/x265 speed–size preset ("ultrafast" … "veryslow"); other encoders ignore it.</summary>
     public string Preset { get; init; } = "medium";
 
     internal IEnumerable<string> Arguments()

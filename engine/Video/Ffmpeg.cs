@@ -7,7 +7,9 @@ namespace Reel.Engine.Video;
 /// </summary>
 public static class Ffmpeg
 {
+    /// <summary>The ffmpeg executable: REEL_FFMPEG when set, else the first on PATH; a <see cref="MediaException"/> saying how to install it when there is none.</summary>
     public static string FfmpegPath => Locate("ffmpeg", "REEL_FFMPEG");
+    /// <summary>The ffprobe executable: REEL_FFPROBE when set, else the first on PATH; a <see cref="MediaException"/> when there is none.</summary>
     public static string FfprobePath => Locate("ffprobe", "REEL_FFPROBE");
 
     private static string Locate(string tool, string envVar)

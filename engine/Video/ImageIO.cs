@@ -12,10 +12,12 @@ public static class ImageIO
 {
     private static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm" };
 
+    /// <summary>The path's extension is an image type Reel reads and writes (.png, .jpg, .bmp, .tif, .webp, .pgm, .ppm; any case).</summary>
     public static bool IsImagePath(string path) =>
         ImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
-    public static int Channels(PixelFormat f) => f == PixelFormat.Gray8 ? 1 : 3;
+    /// <summary>Bytes per pixel of a packed format: 1 for gray, 3 for RGB.</summary>
+    internal static int Channels(PixelFormat f) => f == PixelFormat.Gray8 ? 1 : 3;
 
     private static string FfmpegName(PixelFormat f) => f == PixelFormat.Gray8 ? "gray" : "rgb24";
 
@@ -55,6 +57,7 @@ public static class ImageIO
         return (w, h, pixels);
     }
 
+    /// <summary>Decodes an image into a (1, C, H, W) tensor in [0, 1], C from <paramref name="format"/> (ffmpeg converts colour to gray and back as needed).</summary>
     public static Tensor Read(string path, PixelFormat format)
     {
         var (w, h, px) = ReadPixels(path, format);

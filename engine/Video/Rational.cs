@@ -5,6 +5,10 @@ namespace Reel.Engine.Video;
 /// <summary>"num/den" strings as ffmpeg prints frame rates and time bases.</summary>
 public static class Rational
 {
+    /// <summary>
+    /// Reads "num/den" or a whole number (den = 1); false for null, empty, non-numeric text or a zero
+    /// denominator. Signs and a zero numerator pass: callers that need a positive rate check it.
+    /// </summary>
     public static bool TryParse(string? text, out long num, out long den)
     {
         num = 0;

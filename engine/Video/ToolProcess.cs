@@ -175,6 +175,7 @@ public sealed class ToolProcess : IDisposable
         }
     }
 
+    /// <summary>Stops the tool if it still runs (with whatever it started) and waits for it to exit.</summary>
     public void Dispose()
     {
         if (_disposed) return;

@@ -23,8 +23,10 @@ public static class VideoFile
 {
     private static readonly string[] VideoExtensions = { ".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".nut" };
 
+    /// <summary>The path's extension names a video container (.mp4, .mkv, .mov, .avi, .webm, .m4v, .mpg, .mpeg, .ts, .nut; any case): an output path with one is encoded as a video.</summary>
     public static bool IsVideoPath(string path) => VideoExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
+    /// <summary>What ffprobe says about the file's first video stream, its audio and subtitle streams and its duration; a <see cref="MediaException"/> when the file is missing or has no video stream.</summary>
     public static VideoInfo Probe(string path)
     {
         if (!File.Exists(path)) throw new MediaException($"input not found: {path}");

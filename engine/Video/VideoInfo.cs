@@ -10,7 +10,9 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public string TimeBase { get; init; } = "1/90000";
     /// <summary>Display rotation (0, 90, 180, 270) from the stream's display matrix or rotate tag; 90 and 270 swap the sizes.</summary>
     public int Rotation { get; init; }
+    /// <summary>ffprobe's codec name of each audio stream, in stream order ("aac", "unknown" when it names none); decides which are copied and which converted.</summary>
     public IReadOnlyList<string> AudioCodecs { get; init; } = Array.Empty<string>();
+    /// <summary>ffprobe's codec name of each subtitle stream, in stream order ("subrip", "hdmv_pgs_subtitle", …).</summary>
     public IReadOnlyList<string> SubtitleCodecs { get; init; } = Array.Empty<string>();
     /// <summary>The container's duration (the longest stream's).</summary>
     public double? DurationSeconds { get; init; }

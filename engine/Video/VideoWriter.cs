@@ -68,8 +68,6 @@ public sealed class VideoWriter : IDisposable
         });
     }
 
-    public string TargetPath => _target;
-
     /// <summary>Nanoseconds rounded to ffmpeg's time resolution (AV_TIME_BASE, 1 µs).</summary>
     public static long Microseconds(long ns) => (ns + 500) / 1000;
 
@@ -80,6 +78,11 @@ public sealed class VideoWriter : IDisposable
         return string.Create(CultureInfo.InvariantCulture, $"{us / 1_000_000}.{us % 1_000_000:D6}");
     }
 
+    /// <summary>
+    /// Queues one frame (packed rgb24 at the writer's size) with its presentation time in ns; blocks
+    /// while the encoder is behind. The array is read later: the caller must not change it. A
+    /// <see cref="MediaException"/> when ffmpeg has stopped taking frames.
+    /// </summary>
     public void Write(byte[] rgb24, long ptsNs)
     {
         if (rgb24.Length != _frameBytes) throw new ArgumentException($"frame of {rgb24.Length} bytes, expected {_frameBytes}");
@@ -142,6 +145,7 @@ public sealed class VideoWriter : IDisposable
         return new MediaException($"{_target}: ffmpeg failed to encode: {Ffmpeg.Reason(_tool.Stderr) ?? $"exit code {code}"}");
     }
 
+    /// <summary>Ends the feeder; unless <see cref="Complete"/> finished, stops ffmpeg and deletes the partial file.</summary>
     public void Dispose()
     {
         if (_disposed) return;

@@ -10,7 +10,7 @@ namespace Reel.Engine.Backends.Cpu;
 /// scalar, one thread. <see cref="FastDisFlow"/> overrides the inner kernels with Vector256 and
 /// runs stripes and rows in parallel; each of its kernels does the same float operations in the
 /// same order (patch sums column by column, the eight column sums added as
-/// <see cref="SumLanes"/> does), so both give the same bits.
+/// <see cref="SumLanes(float, float, float, float, float, float, float, float)"/> does), so both give the same bits.
 /// </summary>
 internal class DisFlow
 {

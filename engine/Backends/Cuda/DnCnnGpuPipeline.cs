@@ -23,6 +23,9 @@ public sealed class DnCnnGpuPipeline : IDisposable
     private readonly PlanCache<(int H, int W), FrameResources> _frames = new();
     private readonly GpuStream _copy, _compute;
 
+    /// <summary>Uploads <paramref name="model"/>'s weights to <paramref name="device"/> and makes the copy and compute streams; frame buffers and graphs come with the first frame of each shape.</summary>
+    /// <param name="convolutions">Runs the conv layers (cuDNN, or the emulation's host convolutions in tests).</param>
+    /// <param name="memoryBudgetBytes">Device memory the pipeline may use in all (weights, frame buffers, tiles); frames that do not fit are tiled.</param>
     public DnCnnGpuPipeline(IGpuDevice device, IConvolutionEngine convolutions, DnCnn model, long memoryBudgetBytes)
     {
         _device = device;
@@ -124,6 +127,7 @@ public sealed class DnCnnGpuPipeline : IDisposable
         return b;
     }
 
+    /// <summary>Waits for the device to finish, then frees every buffer, graph and stream the pipeline made.</summary>
     public void Dispose()
     {
         _device.Synchronize();
