@@ -1,5 +1,4 @@
 using Reel.Engine.Backends;
-using Reel.Engine.Color;
 using Reel.Engine.Ops;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Tensors;
@@ -28,32 +27,32 @@ public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backen
         options.Robust * (options.Mode == StabilizeMode.Chroma ? AbRange : 1f)));
     private Tensor? _previous;
 
+    // Chroma mode: the frame goes to Lab, its a, b planes through the solve, then back beside its own L, all on the backend.
+    private readonly IPreparedOp _toLab = backend.Prepare(new RgbToLabOp());
+    private readonly IPreparedOp _toRgb = backend.Prepare(new LabToRgbOp());
+    private readonly IPreparedOp _luma = backend.Prepare(new SliceChannelsOp(0, 1));
+    private readonly IPreparedOp _chroma = backend.Prepare(new SliceChannelsOp(1, 2));
+    private readonly IPreparedOp _join = backend.Prepare(new ConcatOp());
+    private readonly IPreparedOp _clamp = backend.Prepare(new ClampOp(0f, 1f));
+
     /// <summary>The consistent version of <paramref name="rgb"/>, the processed frame (1, 3, H, W) in [0, 1]; no motion means nothing to follow.</summary>
     public Tensor Next(Tensor rgb, Motion? motion)
     {
-        Tensor? lab = options.Mode == StabilizeMode.Chroma ? Lab.FromRgb(rgb) : null;
-        var p = lab is null ? rgb : Chroma(lab);
+        using var lab = options.Mode == StabilizeMode.Chroma ? _toLab.Run(rgb) : null;
+        var p = lab is null ? rgb : _chroma.Run(lab);
         var o = motion is null || _previous is null || !_previous.Shape.Equals(p.Shape)
             ? p
             : _solve.Run(p, _warp.Run(_previous, motion.Back), motion.Confidence);
         _previous = o;
-        if (lab is null) return backend.Execute(new ClampOp(0f, 1f), o);
-        int plane = rgb.Shape.H * rgb.Shape.W;
-        Array.Copy(o.Data, 0, lab.Data, plane, 2 * plane);
-        return Lab.ToRgb(lab);
-    }
-
-    /// <summary>The a, b planes of a (1, 3, H, W) Lab frame.</summary>
-    private static Tensor Chroma(Tensor lab)
-    {
-        int plane = lab.Shape.H * lab.Shape.W;
-        return new Tensor(new Shape(1, 2, lab.Shape.H, lab.Shape.W), lab.Data.AsSpan(plane, 2 * plane).ToArray());
+        if (lab is null) return _clamp.Run(o);
+        using var luma = _luma.Run(lab);
+        using var joined = _join.Run(luma, o);
+        return _toRgb.Run(joined);
     }
 
     /// <summary>Frees the prepared ops.</summary>
     public void Dispose()
     {
-        _warp.Dispose();
-        _solve.Dispose();
+        foreach (var op in new[] { _warp, _solve, _toLab, _toRgb, _luma, _chroma, _join, _clamp }) op.Dispose();
     }
 }
