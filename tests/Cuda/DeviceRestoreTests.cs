@@ -3,6 +3,7 @@ using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Models;
 using Reel.Engine.Pipeline;
+using Reel.Engine.Temporal;
 using Reel.Engine.Video;
 using Reel.Tests.Support;
 using Xunit.Abstractions;
@@ -17,18 +18,29 @@ namespace Reel.Tests.Cuda;
 public class DeviceRestoreTests(ITestOutputHelper output)
 {
     [Fact]
-    public void RestoreOnTheDeviceEqualsTheCpuWithNoHostCopyPerOp()
+    public void RestoreOnTheDeviceEqualsTheCpuWithNoHostCopyPerOp() => Assert.Equal(0, RestoreOnBoth(TemporalMethod.Prior));
+
+    /// <summary>
+    /// The flow stage's ops (Lab, DIS flow, warp, check, screened Poisson) on the device give the CPU's
+    /// frames. Its luma and cut detection still read the frame on the host (issue 17), so its staged
+    /// copies are reported here, not yet held at 0.
+    /// </summary>
+    [Fact]
+    public void FlowRestoreOnTheDeviceEqualsTheCpu() => RestoreOnBoth(TemporalMethod.Flow);
+
+    /// <summary>Restores a tiny clip on the CPU and on the emulated device, asserts equal frames and no device memory left; returns the staged copies.</summary>
+    private int RestoreOnBoth(TemporalMethod temporal)
     {
         var dir = TestPaths.NewTempDir();
         var clip = Media.MakeClip(dir, size: "32x24", seconds: 0.3, audio: false);
         var cpuOut = Path.Combine(dir, "cpu");
-        Restore(clip, cpuOut, FastBackend.Instance);
+        Restore(clip, cpuOut, FastBackend.Instance, temporal);
         using var device = EmulatedGpu.OpenPrivate();
         var gpuOut = Path.Combine(dir, "gpu");
         int staged, transfers;
         using (var gpu = EmulatedGpu.Backend(device))
         {
-            Restore(clip, gpuOut, gpu);
+            Restore(clip, gpuOut, gpu, temporal);
             (staged, transfers) = (gpu.StagedCopies, gpu.Transfers);
         }
         Assert.Equal(0, device.LiveAllocations);
@@ -49,13 +61,13 @@ public class DeviceRestoreTests(ITestOutputHelper output)
             }
             total += a.Length;
         }
-        output.WriteLine($"3 frames 32×24 restored on the emulated device: max |Δ| {worst} of 255, {differing} of {total} values differ; " +
+        output.WriteLine($"3 frames 32×24 restored ({temporal}) on the emulated device: max |Δ| {worst} of 255, {differing} of {total} values differ; " +
                          $"{staged} staged copies, {transfers} frame and loss transfers");
-        Assert.Equal(0, staged);
         Assert.True(worst <= 2, $"the device's restore differs from the CPU's by up to {worst} levels");
+        return staged;
     }
 
-    private static void Restore(string clip, string outFolder, IBackend backend)
+    private static void Restore(string clip, string outFolder, IBackend backend, TemporalMethod temporal)
     {
         using var denoiser = TilingTests.SmallDnCnn(layers: 4, width: 8, channels: 1, backend, seed: 3);
         using var colorizer = Colorizer.FromWeights(CheckpointLoader.Load(Golden.Colorizer.File("eccv16.pth")), backend);
@@ -64,6 +76,7 @@ public class DeviceRestoreTests(ITestOutputHelper output)
             Denoiser = denoiser,
             Colorizer = colorizer,
             Prior = new StabilizeOptions { Mode = StabilizeMode.Chroma, Epochs = 6, Width = 4, Seed = 2 },
+            Temporal = temporal,
         };
         RestorePipeline.Run(clip, outFolder, options, backend);
     }
