@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Reel.Engine;
 using Reel.Engine.Backends.Cuda;
+using Reel.Engine.Backends.Cuda.Native;
 
 namespace Reel.Emulation;
 
@@ -13,7 +14,11 @@ namespace Reel.Emulation;
 /// its operations, and kernels run through libreel_kernels_emu.so — the same kernels/*.cu
 /// sources compiled with g++ against kernels/emu/cuda_emu.h (a fiber per CUDA thread).
 /// Launch geometry is checked against CUDA's limits there, and every launch's arguments are
-/// checked against the kernel's declared signature here.
+/// checked against the kernel's declared signature here. While a thread captures, what CUDA
+/// refuses in a capture (or what would invalidate it) throws as the driver's error would: device
+/// and pinned allocation and free, a synchronize, a copy to or from pageable host memory or one
+/// with no stream, waiting on or timing an event, and a kernel whose module was not loaded before
+/// the capture began (a module loads with its first launch, as the driver device's do).
 /// </summary>
 // SAFETY: device memory here is host memory from NativeMemory; a DevicePtr is its address, and every copy, fill and
 // launch stays inside the buffers its caller sized (IGpuDevice's contract), as on a GPU, where the same bounds hold.
@@ -25,7 +30,12 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     private readonly nint _library;
     private readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, void**, byte*, int, int> _launch;
     private readonly HashSet<nint> _live = new();
-    private List<Action>? _recording;
+    /// <summary>Page-locked allocations by address, with their sizes: the host memory a capture may copy from and to.</summary>
+    private readonly Dictionary<nint, long> _pinned = new();
+    /// <summary>The kernel files (modules) a launch has loaded.</summary>
+    private readonly HashSet<string> _loadedModules = new();
+    /// <summary>The capture in progress on each thread (the driver's CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), as the list of its operations.</summary>
+    private readonly ThreadLocal<List<Action>?> _recording = new();
 
     /// <summary>Each timing event's host timestamp: work runs when enqueued here, so when a record is reached is when the work before it ended.</summary>
     private readonly ConditionalWeakTable<GpuEvent, StrongBox<long>> _stamps = new();
@@ -76,29 +86,47 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     /// <inheritdoc/>
     public DeviceBuffer Allocate(long bytes)
     {
+        RefuseWhileCapturing("cuMemAlloc");
         // SAFETY: at least one byte, 256-aligned as cuMemAlloc's; freed once, by the buffer's release.
         var p = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 256);
         lock (_live) _live.Add(p);
         return new DeviceBuffer((ulong)p, bytes, address =>
         {
+            RefuseWhileCapturing("cuMemFree");
             lock (_live) _live.Remove((nint)address);
             NativeMemory.AlignedFree((void*)address);
         }, () => Interlocked.Increment(ref _finalizedBuffers));
     }
 
     /// <inheritdoc/>
-    // SAFETY: at least one byte; freed once, by the buffer's release.
-    public PinnedBuffer AllocatePinned(long bytes) =>
-        new((nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64), bytes, p => NativeMemory.AlignedFree((void*)p));
+    public PinnedBuffer AllocatePinned(long bytes)
+    {
+        RefuseWhileCapturing("cuMemAllocHost");
+        // SAFETY: at least one byte; freed once, by the buffer's release.
+        var address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
+        lock (_pinned) _pinned[address] = bytes;
+        return new PinnedBuffer(address, bytes, p =>
+        {
+            RefuseWhileCapturing("cuMemFreeHost");
+            lock (_pinned) _pinned.Remove(p);
+            NativeMemory.AlignedFree((void*)p);
+        });
+    }
 
     /// <inheritdoc/>
     // SAFETY (the three copies): both sides hold `bytes` (the callers' contract); MemoryCopy checks bytes against the destination size passed.
-    public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null) =>
+    public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null)
+    {
+        RefuseHostCopyWhileCapturing("cuMemcpyHtoDAsync", src, bytes, stream);
         Enqueue(() => Buffer.MemoryCopy(src, (void*)dst.Address, bytes, bytes));
+    }
 
     /// <inheritdoc/>
-    public void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
+    public void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null)
+    {
+        RefuseHostCopyWhileCapturing("cuMemcpyDtoHAsync", dst, bytes, stream);
         Enqueue(() => Buffer.MemoryCopy((void*)src.Address, dst, bytes, bytes));
+    }
 
     /// <inheritdoc/>
     public void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
@@ -116,6 +144,13 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         var kernel = KernelSources.Find(name);
         if (kernel.Signature != args.Signature)
             throw new ArgumentException($"{name} takes ({kernel.Signature}), the launch passed ({args.Signature})");
+        lock (_loadedModules)
+            if (!_loadedModules.Contains(kernel.File))
+            {
+                // Loading a module (NVRTC, cuModuleLoadData) inside a capture is not something a graph can hold.
+                if (IsCapturing) throw CaptureError($"loading kernels/{kernel.File} for {name}", "a kernel's module must be loaded before the capture begins");
+                _loadedModules.Add(kernel.File);
+            }
         Enqueue(() => Run(name, g, args));
     }
 
@@ -132,10 +167,13 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     }
 
     /// <inheritdoc/>
-    public float ElapsedMs(GpuEvent start, GpuEvent end) =>
-        _stamps.TryGetValue(start, out var a) && _stamps.TryGetValue(end, out var b)
+    public float ElapsedMs(GpuEvent start, GpuEvent end)
+    {
+        RefuseWhileCapturing("cuEventElapsedTime");
+        return _stamps.TryGetValue(start, out var a) && _stamps.TryGetValue(end, out var b)
             ? (float)Stopwatch.GetElapsedTime(a.Value, b.Value).TotalMilliseconds
             : throw new ArgumentException("ElapsedMs takes two events from CreateTimingEvent");
+    }
 
     /// <inheritdoc/>
     public void Record(GpuEvent e, GpuStream stream)
@@ -145,7 +183,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     /// <inheritdoc/>
     public void Wait(GpuStream stream, GpuEvent e) { }
     /// <inheritdoc/>
-    public void WaitHost(GpuEvent e) { }
+    public void WaitHost(GpuEvent e) => RefuseWhileCapturing("cuEventSynchronize");
 
     /// <summary>Host work in stream order (cuLaunchHostFunc's role): recorded into a graph during capture.</summary>
     public void EnqueueHost(Action work) => Enqueue(work);
@@ -153,36 +191,64 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     /// <inheritdoc/>
     public GpuGraph Capture(GpuStream stream, Action body)
     {
-        if (_recording is not null) throw new InvalidOperationException("a capture is already in progress");
-        _recording = new List<Action>();
+        if (IsCapturing) throw CaptureError("cuStreamBeginCapture", "this thread is capturing already");
+        var recorded = new List<Action>();
+        _recording.Value = recorded;
         try
         {
             body();
-            return new GpuGraph(0, null, _recording);
+            return new GpuGraph(0, null, recorded);
         }
         finally
         {
-            _recording = null;
+            _recording.Value = null;
         }
     }
+
+    /// <summary>Whether the calling thread is capturing a graph.</summary>
+    public bool IsCapturing => _recording.Value is not null;
 
     /// <inheritdoc/>
     public void Replay(GpuGraph graph, GpuStream stream)
     {
+        RefuseWhileCapturing("cuGraphLaunch");
         foreach (var op in graph.Recorded ?? throw new ArgumentException("not a graph captured on the emulator")) op();
     }
 
     /// <inheritdoc/>
-    public void Synchronize(GpuStream? stream = null) { }
+    public void Synchronize(GpuStream? stream = null) => RefuseWhileCapturing(stream is null ? "cuCtxSynchronize" : "cuStreamSynchronize");
 
     /// <summary>Nothing to free: the library stays loaded for the process, and buffers free themselves.</summary>
     public void Dispose() { }
 
     private void Enqueue(Action op)
     {
-        if (_recording is not null) _recording.Add(op);
+        if (_recording.Value is { } recording) recording.Add(op);
         else op();
     }
+
+    private void RefuseWhileCapturing(string call)
+    {
+        if (IsCapturing) throw CaptureError(call, "not permitted while the stream is capturing");
+    }
+
+    /// <summary>A capture can copy only page-locked host memory, in stream order: pageable memory or a synchronous copy ends it.</summary>
+    private void RefuseHostCopyWhileCapturing(string call, void* host, long bytes, GpuStream? stream)
+    {
+        if (!IsCapturing) return;
+        if (stream is null) throw CaptureError(call, "a copy with no stream synchronizes, which a capture does not permit");
+        lock (_pinned)
+            foreach (var (address, size) in _pinned)
+                if ((nint)host >= address && (nint)host + (nint)bytes <= address + (nint)size) return;
+        throw CaptureError(call, "the host side is pageable memory; a capture copies only page-locked (pinned) memory");
+    }
+
+    /// <summary>What the driver answers (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED) and, after it, the capture is invalidated.</summary>
+    private static CudaException CaptureError(string call, string why) =>
+        new(call, CaptureUnsupported, $"operation not permitted when stream is capturing: {why}");
+
+    /// <summary>CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED.</summary>
+    public const int CaptureUnsupported = 900;
 
     private void Run(string name, LaunchGeometry g, KernelArgs args)
     {

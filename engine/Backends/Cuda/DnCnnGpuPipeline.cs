@@ -173,6 +173,8 @@ public sealed class DnCnnGpuPipeline : IDisposable
                     shape = layer.Op.InferShape(new[] { shape });
                 }
             }
+            // Once eagerly: every kernel's module is loaded before the capture (loading one inside it is refused).
+            owner.FrameWork(this, 0);
             Graphs = new GpuGraph[2];
             for (int slot = 0; slot < 2; slot++)
             {

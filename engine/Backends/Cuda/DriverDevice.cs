@@ -20,6 +20,8 @@ internal sealed unsafe class DriverDevice : IGpuDevice
     private readonly nint _context;
     private readonly ConcurrentDictionary<string, NativeHandle> _modules = new();
     private readonly ConcurrentDictionary<string, nint> _functions = new();
+    /// <summary>Whether the calling thread is capturing on this device (captures are thread-local).</summary>
+    private readonly ThreadLocal<bool> _capturing = new();
     private int _disposed;
 
     private DriverDevice(int ordinal)
@@ -189,12 +191,14 @@ internal sealed unsafe class DriverDevice : IGpuDevice
         MakeCurrent();
         Driver.Check(Driver.cuStreamBeginCapture(stream.Handle, Driver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
         nint graph;
+        _capturing.Value = true;
         try
         {
             body();
         }
         finally
         {
+            _capturing.Value = false;
             Driver.Check(Driver.cuStreamEndCapture(stream.Handle, out graph));
         }
         try
@@ -222,6 +226,7 @@ internal sealed unsafe class DriverDevice : IGpuDevice
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         MakeCurrent();
         foreach (var m in _modules.Values) m.Dispose();
+        _capturing.Dispose();
         Driver.cuDevicePrimaryCtxRelease(_device);
     }
 
@@ -232,6 +237,9 @@ internal sealed unsafe class DriverDevice : IGpuDevice
     private nint Function(string name) => _functions.GetOrAdd(name, n =>
     {
         var file = KernelSources.Find(n).File;
+        // NVRTC and cuModuleLoadData inside a capture would stall it or fail: a capture's kernels are loaded before it.
+        if (_capturing.Value && !_modules.ContainsKey(file))
+            throw new CudaException($"loading kernels/{file} for {n}", 900, "operation not permitted when stream is capturing: a kernel's module must be loaded before the capture begins");
         var module = _modules.GetOrAdd(file, LoadModule);
         Driver.Check(Driver.cuModuleGetFunction(out var f, module.Value, n));
         return f;
