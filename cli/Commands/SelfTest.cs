@@ -143,8 +143,8 @@ public sealed class SelfTest
         foreach (var (h, w) in new[] { (5, 7), _large ? (64, 64) : (16, 16) })
             Check("fuse_distributions.forward", new FuseDistributionsOp(0.7f, 0.38f), new[] { new Shape(1, 313, h, w), new Shape(1, 313, h, w), new Shape(1, 1, h, w) }, Fp32);
         foreach (int n in new[] { 1, 4099, _large ? 4_000_000 : 70_000 })
-        foreach (int step in new[] { 1, 7 })
-            Check("adam", new AdamStepOp(1e-4f, 0.9f, 0.999f, 1e-8f, step), Enumerable.Repeat(new Shape(n), 4).ToArray(), Fp32);
+        for (int i = 0; i < 2; i++)
+            Check("adam", new AdamStepOp(1e-4f, 0.9f, 0.999f, 1e-8f), Enumerable.Repeat(new Shape(n), 4).Append(new Shape(2)).ToArray(), Fp32);
     }
 
     /// <summary>

@@ -6,7 +6,7 @@ namespace Reel.Cli.Commands;
 /// <summary>
 /// Random inputs each op is defined on, for the self-test and the backend-ops test: values in
 /// [−1, 1], except where an op needs more — logits spread to ±8, images in [0, 1], Lab in its
-/// range, Adam's second moment ≥ 0, the loss's input frame in [0, 1] (so I + 0.1 is never near 0),
+/// range, Adam's second moment ≥ 0 and its bias corrections those of a step 1…10, the loss's input frame in [0, 1] (so I + 0.1 is never near 0),
 /// max-pool inputs rounded to halves so windows have ties, two frames of a moving texture for the
 /// optical flow, displacements of a few pixels for warps, confidences in [0, 1] — and weights scaled
 /// by 1/√fan-in.
@@ -29,8 +29,9 @@ public static class SelfTestInputs
             case ScreenedPoissonOp or FuseDistributionsOp:
                 Map(inputs[2], Math.Abs);
                 break;
-            case AdamStepOp:
+            case AdamStepOp adam:
                 Map(inputs[3], v => Math.Abs(v) * 1e-3f);
+                adam.Corrections(1 + rng.Next(10)).Span.CopyTo(inputs[4].Span);
                 break;
             case PriorLossOp or PriorLossBackwardOp:
                 Map(inputs[1], v => (v + 1) / 2);

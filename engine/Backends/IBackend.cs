@@ -30,6 +30,13 @@ public interface IBackend
     /// </summary>
     Tensor Import(Tensor t) => t.ToHost();
 
+    /// <summary>
+    /// <paramref name="body"/> (inputs → outputs) as work to be run many times with the same shapes, which
+    /// a GPU backend records once per set of input shapes and replays (<see cref="IRepeatedWork"/> says
+    /// what the body may do). The caller owns the result and disposes it before the tensors the body uses.
+    /// </summary>
+    IRepeatedWork Repeat(Func<Tensor[], Tensor[]> body) => new EagerWork(body);
+
     /// <summary>Memory this backend recycles across the repetitions of a piece of work (a training step).</summary>
     IWorkspace CreateWorkspace() => new TensorArena();
 

@@ -39,15 +39,31 @@ public sealed class Adam : IDisposable
     /// <summary>One step over every parameter that has a gradient, each updated in place.</summary>
     public void Step(IReadOnlyDictionary<string, Tensor> parameters, IReadOnlyDictionary<string, Tensor> gradients)
     {
-        Steps++;
-        using var update = _backend.Prepare(new AdamStepOp(LearningRate, Beta1, Beta2, Epsilon, Steps));
+        using var corrections = NextStep();
+        Apply(parameters, gradients, corrections);
+    }
+
+    /// <summary>
+    /// Counts a step and returns its bias corrections (a host tensor for <see cref="Apply"/>). Split from
+    /// the update so a recorded training step, which cannot count on the host when it is replayed, takes
+    /// them as an input.
+    /// </summary>
+    public Tensor NextStep() => Update.Corrections(++Steps);
+
+    /// <summary>The update of every parameter that has a gradient, in place, with the step's <paramref name="corrections"/> (<see cref="NextStep"/>).</summary>
+    public void Apply(IReadOnlyDictionary<string, Tensor> parameters, IReadOnlyDictionary<string, Tensor> gradients, Tensor corrections)
+    {
+        using var update = _backend.Prepare(Update);
+        using var c = _backend.Import(corrections);
         foreach (var (name, p) in parameters)
         {
             if (!gradients.TryGetValue(name, out var g)) continue;
             if (!_state.TryGetValue(name, out var st)) _state[name] = st = (_backend.Zeros(p.Shape), _backend.Zeros(p.Shape));
-            update.RunInto(p, p, g, st.M, st.V);
+            update.RunInto(p, p, g, st.M, st.V, c);
         }
     }
+
+    private AdamStepOp Update => new(LearningRate, Beta1, Beta2, Epsilon);
 
     /// <summary>Frees the moments (device memory on a GPU backend).</summary>
     public void Dispose()

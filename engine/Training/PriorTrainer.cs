@@ -10,7 +10,9 @@ namespace Reel.Engine.Training;
 /// the loss and its gradient, the backward pass through the U-Net, then an Adam step. It only
 /// sequences ops: every computation, forward and backward, is the backend's, on the backend's
 /// memory (the net's parameters, the gradients and Adam's moments live there for the trainer's
-/// lifetime; only the frames and the loss cross).
+/// lifetime; only the frames, the step's Adam corrections and the loss cross). A step is repeated
+/// work (<see cref="IBackend.Repeat"/>): on a GPU it is captured into a graph once per loss kind and
+/// frame shape and replayed, the loss read back after the replay.
 /// </summary>
 public sealed class PriorTrainer : IDisposable
 {
@@ -19,6 +21,7 @@ public sealed class PriorTrainer : IDisposable
     private readonly Adam _adam;
     private readonly Dictionary<string, Tensor> _grads = new();
     private readonly IWorkspace _workspace;
+    private readonly Dictionary<(PriorLossKind Kind, int ValidH, int ValidW), IRepeatedWork> _steps = new();
 
     /// <param name="net">Its parameters must live where <paramref name="backend"/> computes (<see cref="VideoPrior.MoveTo"/>).</param>
     public PriorTrainer(VideoPrior net, IBackend backend, float learningRate = 1e-4f)
@@ -36,14 +39,30 @@ public sealed class PriorTrainer : IDisposable
     /// <summary>One optimizer step: gradients, then Adam. Returns the loss.</summary>
     public double Step(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
     {
-        double loss = ComputeGradients(kind, input, processed, validH, validW);
-        _adam.Step(_net.Parameters, _grads);
-        return loss;
+        if (!_steps.TryGetValue((kind, validH, validW), out var step))
+            _steps[(kind, validH, validW)] = step = _backend.Repeat(inputs =>
+            {
+                var loss = ForwardBackward(kind, inputs[0], inputs[1], validH, validW);
+                _adam.Apply(_net.Parameters, _grads, inputs[2]);
+                return new[] { loss };
+            });
+        // The step count stays on the host; its corrections go in with the frames.
+        using var corrections = _adam.NextStep();
+        using var result = step.Run(input, processed, corrections)[0];
+        return result.ToHost().Data[0];
     }
 
     /// <summary>Forward, loss and backward, leaving ∂L/∂θ in <see cref="Gradients"/>; no update.</summary>
     public double ComputeGradients(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
     {
+        using var loss = ForwardBackward(kind, input, processed, validH, validW);
+        return loss.ToHost().Data[0];
+    }
+
+    /// <summary>Forward, loss and backward into <see cref="Gradients"/>; returns the loss, a (1) tensor on the backend that the caller owns.</summary>
+    private Tensor ForwardBackward(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
+    {
+        var loss = _backend.Zeros(new Shape(1));
         // Every activation and gradient of the step comes from the workspace and goes back to it at the end.
         using var scope = _workspace.Open();
         // The two frames are what crosses to the device each step (nothing moves on the CPU).
@@ -51,10 +70,10 @@ public sealed class PriorTrainer : IDisposable
         using var p = _backend.Import(processed);
         var rec = new Dictionary<string, Tensor>();
         var output = _net.Forward(x, _backend, rec);
-        using var loss = Run(new PriorLossOp(kind, validH, validW), output, x, p);
+        RunInto(new PriorLossOp(kind, validH, validW), loss, output, x, p);
         var dOut = Run(new PriorLossBackwardOp(kind, validH, validW), output, x, p);
         BackwardPass(rec, dOut);
-        return loss.ToHost().Data[0];
+        return loss;
     }
 
     private Tensor Run(Op op, params Tensor[] activations)
@@ -120,9 +139,11 @@ public sealed class PriorTrainer : IDisposable
         }
     }
 
-    /// <summary>Frees the gradients and Adam's moments (device memory on a GPU backend).</summary>
+    /// <summary>Frees the recorded steps, the gradients and Adam's moments (device memory on a GPU backend).</summary>
     public void Dispose()
     {
+        foreach (var s in _steps.Values) s.Dispose();
+        _steps.Clear();
         foreach (var g in _grads.Values) g.Dispose();
         _grads.Clear();
         _adam.Dispose();

@@ -278,7 +278,8 @@ public class KernelEmulationTests(ITestOutputHelper output)
             {
                 var g = new Tensor(new Shape(n), RandomFloats(rng, n, -0.5f, 0.5f));
                 using var dg = Upload<float>(g.Data);
-                Kernels.AdamStep(dp.Ptr, dg.Ptr, dm.Ptr, dv.Ptr, n, t, cpu.LearningRate, cpu.Beta1, cpu.Beta2, cpu.Epsilon);
+                using var dc = Upload<float>(new AdamStepOp(cpu.LearningRate, cpu.Beta1, cpu.Beta2, cpu.Epsilon).Corrections(t).Data);
+                Kernels.AdamStep(dp.Ptr, dg.Ptr, dm.Ptr, dv.Ptr, n, dc.Ptr, cpu.Beta1, cpu.Beta2, cpu.Epsilon);
                 cpu.Step(new Dictionary<string, Tensor> { ["p"] = param }, new Dictionary<string, Tensor> { ["p"] = g });
                 Assert.Equal(param.Data, dp.Download($"adam n {n} step {t}"));
             }

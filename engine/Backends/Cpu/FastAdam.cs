@@ -21,7 +21,7 @@ internal sealed class FastAdam(AdamStepOp op) : IPreparedOp
         BackendExtensions.CheckOutput(op, y, activations);
         var (pd, gd, m, v, yd) = (activations[0].Data, activations[1].Data, activations[2].Data, activations[3].Data, y.Data);
         int n = y.Length;
-        float stepSize = op.StepSize, bc2Sqrt = op.SecondMomentCorrection;
+        float stepSize = activations[4].Data[0], bc2Sqrt = activations[4].Data[1];
         float b1 = op.Beta1, b2 = op.Beta2, oneMinusB1 = 1 - op.Beta1, oneMinusB2 = 1 - op.Beta2, eps = op.Epsilon;
         Parallel.For(0, (n + Chunk - 1) / Chunk, chunk =>
         {

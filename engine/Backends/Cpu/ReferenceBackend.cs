@@ -57,7 +57,7 @@ public sealed class ReferenceBackend : IBackend
                 case ResizeBilinearBackwardOp rb: ResizeBackward(rb.Forward, x[0], y); break;
                 case PriorLossOp l: y.Data[0] = (float)PriorLoss(l.Kind, l.ValidH, l.ValidW, x[0], x[1], x[2], null); break;
                 case PriorLossBackwardOp lb: PriorLoss(lb.Kind, lb.ValidH, lb.ValidW, x[0], x[1], x[2], y); break;
-                case AdamStepOp adam: AdamStep(adam, x[0], x[1], x[2], x[3], y); break;
+                case AdamStepOp adam: AdamStep(adam, x[0], x[1], x[2], x[3], x[4], y); break;
                 case RgbToLabOp: MapPixels(x[0], y, Color.Lab.FromRgb); break;
                 case LabToRgbOp: MapPixels(x[0], y, Color.Lab.ToRgb); break;
                 case ExpandChannelsOp: Fill(y, (n, c, i, j) => x[0].At(n, 0, i, j)); break;
@@ -481,9 +481,9 @@ public sealed class ReferenceBackend : IBackend
     }
 
     /// <summary>PyTorch's Adam, one float operation at a time in its order (no fused multiply-add).</summary>
-    private static void AdamStep(AdamStepOp op, Tensor p, Tensor g, Tensor m, Tensor v, Tensor y)
+    private static void AdamStep(AdamStepOp op, Tensor p, Tensor g, Tensor m, Tensor v, Tensor corrections, Tensor y)
     {
-        float stepSize = op.StepSize, correction = op.SecondMomentCorrection;
+        float stepSize = corrections.Data[0], correction = corrections.Data[1];
         for (int i = 0; i < p.Length; i++)
         {
             float gi = g.Data[i];

@@ -13,18 +13,23 @@ namespace Reel.Engine.Backends.Cuda;
 /// result. An op given host tensors still runs on the device, staging them across and back; those
 /// copies are counted in <see cref="StagedCopies"/>, which a device-resident pipeline keeps at 0.
 /// Device memory is recycled through a pool (<see cref="DevicePool"/>), freed when the backend is
-/// disposed; a prepared op frees what it uploaded when it is disposed.
+/// disposed; a prepared op frees what it uploaded when it is disposed. Repeated work
+/// (<see cref="Repeat"/>) is captured into CUDA graphs and replayed (<see cref="GraphedWork"/>).
 /// </summary>
 public sealed class CudaBackend : IBackend, IDisposable
 {
     /// <summary>Finite checks recorded before the host looks at their flags.</summary>
-    private const int CheckSlots = 256;
+    internal const int CheckSlots = 256;
 
     [ThreadStatic] private static Workspace? _openScope;
 
     private readonly IConvolutionEngine? _convolutions;
-    private readonly DeviceBuffer _checkFlags;
-    private readonly List<string> _pendingChecks = new();
+    private readonly FiniteChecks _checks;
+    /// <summary>The checks of the graph being captured on this backend, which its finite checks go to; null when none is.</summary>
+    private FiniteChecks? _capturingChecks;
+    /// <summary>Captured graphs' checks replayed since the host last read them.</summary>
+    private readonly List<FiniteChecks> _replayedChecks = new();
+    private readonly HashSet<GraphedWork> _works = new();
     private int _stagedCopies, _transfers;
     private readonly PinnedBuffer?[] _staging = new PinnedBuffer?[2];
     private readonly GpuEvent[] _staged;
@@ -43,9 +48,8 @@ public sealed class CudaBackend : IBackend, IDisposable
         Stream = device.CreateStream();
         FlowKernels = new CudaFlowKernels(device, Stream);
         Pool = new DevicePool(device);
-        _checkFlags = device.Allocate(CheckSlots * sizeof(int));
+        _checks = new FiniteChecks(device, CheckSlots, Stream);
         _staged = new[] { device.CreateEvent(), device.CreateEvent() };
-        device.Fill(_checkFlags.Ptr, 0, _checkFlags.Bytes, Stream);
     }
 
     /// <summary>
@@ -109,6 +113,10 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>cuMemAlloc calls made for tensors so far (the pool recycles, so a repeated step makes none).</summary>
     public int DeviceAllocations => Pool.DeviceAllocations;
 
+    /// <summary>Graphs captured by this backend's repeated work so far (one per piece of work and set of input shapes).</summary>
+    public int GraphsCaptured => _graphsCaptured;
+    private int _graphsCaptured;
+
     /// <summary>Every op but the convolutions, which need a convolution engine that supports them, and annealed means of more bins than the kernel stages.</summary>
     public bool Supports(Op op) => op switch
     {
@@ -148,11 +156,41 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// staging buffer, so the copy is asynchronous and runs at full bus speed while the host goes on
     /// queueing work (two buffers in turn; a buffer is refilled once its previous copy is done).
     /// </summary>
-    public unsafe Tensor Import(Tensor t)
+    public Tensor Import(Tensor t)
     {
         if (t.Storage is CudaStorage s && s.Owner == this) return new Tensor(t.Shape, CudaStorage.View(this, s.Ptr));
-        var host = t.ToHost();
         var y = Allocate(t.Shape);
+        Upload(t, PtrOf(y));
+        return y;
+    }
+
+    /// <summary>Repeated work captured into a CUDA graph per set of input shapes (<see cref="GraphedWork"/>).</summary>
+    public IRepeatedWork Repeat(Func<Tensor[], Tensor[]> body)
+    {
+        var work = new GraphedWork(this, body);
+        lock (_works) _works.Add(work);
+        return work;
+    }
+
+    /// <summary>Copies <paramref name="t"/> (a tensor here or on the host) into <paramref name="destination"/>, device memory of its size.</summary>
+    internal void CopyInto(Tensor t, DevicePtr destination)
+    {
+        if (t.Storage is CudaStorage s && s.Owner == this) Device.CopyDeviceToDevice(destination, s.Ptr, Bytes(t.Shape), Stream);
+        else Upload(t, destination);
+    }
+
+    /// <summary>A new device tensor holding a copy of device memory <paramref name="source"/> of <paramref name="shape"/>.</summary>
+    internal Tensor Duplicate(Shape shape, DevicePtr source)
+    {
+        var y = Allocate(shape);
+        Device.CopyDeviceToDevice(PtrOf(y), source, Bytes(shape), Stream);
+        return y;
+    }
+
+    /// <summary>The host tensor <paramref name="t"/> into device memory at <paramref name="destination"/> through a staging buffer, counted as a transfer.</summary>
+    private unsafe void Upload(Tensor t, DevicePtr destination)
+    {
+        var host = t.ToHost();
         long bytes = Bytes(t.Shape);
         int slot = _nextStaging++ % _staging.Length;
         Device.WaitHost(_staged[slot]);
@@ -164,10 +202,9 @@ public sealed class CudaBackend : IBackend, IDisposable
         host.Data.AsSpan(0, host.Length).CopyTo(pinned.As<float>());
         // SAFETY: the staging buffer holds at least `bytes` (reallocated above when smaller), and y was rented for the same shape.
         Debug.Assert(pinned.Bytes >= bytes);
-        Device.CopyToDevice(PtrOf(y), (void*)pinned.Address, bytes, Stream);
+        Device.CopyToDevice(destination, (void*)pinned.Address, bytes, Stream);
         Device.Record(_staged[slot], Stream);
         Interlocked.Increment(ref _transfers);
-        return y;
     }
 
     /// <summary>A scope whose device tensors go back to the pool when it closes; one open scope per thread.</summary>
@@ -184,9 +221,43 @@ public sealed class CudaBackend : IBackend, IDisposable
             t.EnsureFinite(where);
             return;
         }
-        if (_pendingChecks.Count == CheckSlots) ReadChecks();
-        Kernels.FiniteCheck(PtrOf(t), t.Length, _checkFlags.Ptr, _pendingChecks.Count, Stream);
-        _pendingChecks.Add(where);
+        if (_capturingChecks is { } captured)
+        {
+            captured.Add(Kernels, PtrOf(t), t.Length, where, Stream);
+            return;
+        }
+        if (_checks.Count == CheckSlots) ReadChecks();
+        _checks.Add(Kernels, PtrOf(t), t.Length, where, Stream);
+    }
+
+    /// <summary>Captures <paramref name="body"/>'s work on the compute stream into a graph, its finite checks into <paramref name="checks"/>.</summary>
+    internal GpuGraph Capture(Action body, FiniteChecks checks)
+    {
+        _capturingChecks = checks;
+        try
+        {
+            var graph = Device.Capture(Stream, body);
+            Interlocked.Increment(ref _graphsCaptured);
+            return graph;
+        }
+        finally
+        {
+            _capturingChecks = null;
+        }
+    }
+
+    /// <summary>Replays <paramref name="graph"/> on the compute stream; its checks are read at the host's next wait.</summary>
+    internal void Replay(GpuGraph graph, FiniteChecks checks)
+    {
+        Device.Replay(graph, Stream);
+        if (checks.Count > 0 && !_replayedChecks.Contains(checks)) _replayedChecks.Add(checks);
+    }
+
+    /// <summary>Forgets <paramref name="work"/> and its checks (it is being disposed).</summary>
+    internal void Forget(GraphedWork work, IEnumerable<FiniteChecks> checks)
+    {
+        lock (_works) _works.Remove(work);
+        foreach (var c in checks) _replayedChecks.Remove(c);
     }
 
     /// <summary>Waits for the device to finish what it was given; reports a failed finite check.</summary>
@@ -230,29 +301,26 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     internal static long Bytes(Shape shape) => shape.ElementCount * sizeof(float);
 
-    private unsafe void ReadChecks()
+    private void ReadChecks()
     {
-        if (_pendingChecks.Count == 0) return;
-        var flags = new int[_pendingChecks.Count];
-        // SAFETY: flags has one int per pending check, at most CheckSlots, which is what _checkFlags holds.
-        Debug.Assert(flags.Length <= CheckSlots);
-        fixed (int* f = flags) Device.CopyToHost(f, _checkFlags.Ptr, flags.Length * sizeof(int), Stream);
-        Device.Synchronize(Stream);
-        Device.Fill(_checkFlags.Ptr, 0, flags.Length * sizeof(int), Stream);
-        var names = _pendingChecks.ToArray();
-        _pendingChecks.Clear();
-        int first = Array.IndexOf(flags, 1);
-        if (first >= 0) throw new ReelException($"{names[first]} produced NaN or infinity: the input or the weights are out of range");
+        var replayed = _replayedChecks.ToArray();
+        _replayedChecks.Clear();
+        _checks.Read(Stream, forget: true);
+        foreach (var c in replayed) c.Read(Stream, forget: false);
     }
 
-    /// <summary>Waits for the device, then frees the pool, the convolution engine, the staging buffers and the device itself.</summary>
+    /// <summary>Waits for the device, then frees repeated work still held, the pool, the convolution engine, the staging buffers and the device itself.</summary>
     public void Dispose()
     {
         Device.Synchronize(Stream);
-        _pendingChecks.Clear();
+        GraphedWork[] works;
+        lock (_works) works = _works.ToArray();
+        foreach (var w in works) w.Dispose();
+        _checks.Clear();
+        _replayedChecks.Clear();
         _convolutions?.Dispose();
         Pool.Dispose();
-        _checkFlags.Dispose();
+        _checks.Dispose();
         foreach (var b in _staging) b?.Dispose();
         foreach (var e in _staged) e.Dispose();
         foreach (var e in _timing ?? Array.Empty<GpuEvent>()) e.Dispose();

@@ -202,14 +202,9 @@ public sealed class CudaKernels(IGpuDevice device)
         return kind == 1 ? (main + Training.PriorLoss.IrtInitMinorWeight * minor) / count : (main + minor) / count;
     }
 
-    /// <summary>One Adam step (PyTorch's formula) for step number <paramref name="t"/> ≥ 1; bias corrections in double.</summary>
-    public void AdamStep(DevicePtr param, DevicePtr grad, DevicePtr m, DevicePtr v, long n, int t, float lr, float beta1, float beta2, float eps,
-        GpuStream? stream = null)
-    {
-        if (t < 1) throw new ArgumentOutOfRangeException(nameof(t), t, "Adam steps count from 1");
-        double bc1 = 1 - Math.Pow(beta1, t), bc2 = 1 - Math.Pow(beta2, t);
+    /// <summary>One Adam step (PyTorch's formula); <paramref name="corrections"/> holds the step's lr / (1 − β1ᵗ) and √(1 − β2ᵗ) (<see cref="Ops.AdamStepOp.Corrections"/>).</summary>
+    public void AdamStep(DevicePtr param, DevicePtr grad, DevicePtr m, DevicePtr v, long n, DevicePtr corrections, float beta1, float beta2, float eps,
+        GpuStream? stream = null) =>
         Device.Launch("adam_step_f32", LaunchGeometry.Linear(n),
-            new KernelArgs().Ptr(param).Ptr(grad).Ptr(m).Ptr(v).Long(n).Float((float)(lr / bc1)).Float((float)Math.Sqrt(bc2))
-                .Float(beta1).Float(beta2).Float(eps), stream);
-    }
+            new KernelArgs().Ptr(param).Ptr(grad).Ptr(m).Ptr(v).Long(n).Ptr(corrections).Float(beta1).Float(beta2).Float(eps), stream);
 }

@@ -174,7 +174,7 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
             }
             case AdamStepOp adam:
                 if (yp != xp[0]) backend.Device.CopyDeviceToDevice(yp, xp[0], CudaBackend.Bytes(o), stream);
-                k.AdamStep(yp, xp[1], xp[2], xp[3], o.ElementCount, adam.Step, adam.LearningRate, adam.Beta1, adam.Beta2, adam.Epsilon, stream);
+                k.AdamStep(yp, xp[1], xp[2], xp[3], o.ElementCount, xp[4], adam.Beta1, adam.Beta2, adam.Epsilon, stream);
                 break;
             case RgbToLabOp:
                 k.RgbToLab(xp[0], yp, o.N, o.H * o.W, stream);

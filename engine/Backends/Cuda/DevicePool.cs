@@ -7,6 +7,10 @@ namespace Reel.Engine.Backends.Cuda;
 /// compute stream, so a buffer given back while kernels that use it are still queued can be
 /// lent again at once: the next user's work is queued after theirs. Sizes are rounded up to
 /// 512 bytes. Disposing frees every buffer the pool keeps; buffers still lent are their holders'.
+/// While a graph is captured (<see cref="BeginCapture"/>), a buffer given back belongs to the graph:
+/// the capture may lend it again (a captured graph runs in stream order too), but nobody else may
+/// until the graph is destroyed, since every replay writes it again; and the capture allocates
+/// nothing (the device refuses), so the run before it must have filled the pool.
 /// </summary>
 internal sealed class DevicePool(IGpuDevice device) : IDisposable
 {
@@ -14,6 +18,8 @@ internal sealed class DevicePool(IGpuDevice device) : IDisposable
     private readonly Dictionary<long, Stack<DeviceBuffer>> _free = new();
     private readonly object _gate = new();
     private bool _disposed;
+    private Dictionary<long, Stack<DeviceBuffer>>? _captureFree;
+    private int _captureThread;
 
     /// <summary>cuMemAlloc calls made so far (what recycling saves shows here).</summary>
     public int DeviceAllocations { get; private set; }
@@ -23,6 +29,7 @@ internal sealed class DevicePool(IGpuDevice device) : IDisposable
         long size = Math.Max(Granule, (bytes + Granule - 1) / Granule * Granule);
         lock (_gate)
         {
+            if (IsCapturing && _captureFree!.TryGetValue(size, out var captured) && captured.Count > 0) return captured.Pop();
             if (_free.TryGetValue(size, out var stack) && stack.Count > 0) return stack.Pop();
             DeviceAllocations++;
         }
@@ -38,10 +45,35 @@ internal sealed class DevicePool(IGpuDevice device) : IDisposable
                 buffer.Dispose();
                 return;
             }
-            if (!_free.TryGetValue(buffer.Bytes, out var stack)) _free[buffer.Bytes] = stack = new Stack<DeviceBuffer>();
-            stack.Push(buffer);
+            var free = IsCapturing ? _captureFree! : _free;
+            if (!free.TryGetValue(buffer.Bytes, out var kept)) free[buffer.Bytes] = kept = new Stack<DeviceBuffer>();
+            kept.Push(buffer);
         }
     }
+
+    /// <summary>From now until <see cref="EndCapture"/>, what the calling thread gives back is kept for the graph it captures.</summary>
+    public void BeginCapture()
+    {
+        lock (_gate)
+        {
+            if (_captureFree is not null) throw new InvalidOperationException("a capture is already keeping this pool's buffers");
+            _captureFree = new Dictionary<long, Stack<DeviceBuffer>>();
+            _captureThread = Environment.CurrentManagedThreadId;
+        }
+    }
+
+    /// <summary>Ends the capture and hands over the buffers given back during it: the graph's until it is destroyed, then <see cref="Return"/>ed.</summary>
+    public List<DeviceBuffer> EndCapture()
+    {
+        lock (_gate)
+        {
+            var kept = _captureFree?.Values.SelectMany(s => s).ToList() ?? new List<DeviceBuffer>();
+            _captureFree = null;
+            return kept;
+        }
+    }
+
+    private bool IsCapturing => _captureFree is not null && _captureThread == Environment.CurrentManagedThreadId;
 
     /// <summary>Frees the buffers waiting for reuse (memory for something else, or the end).</summary>
     public void Trim()

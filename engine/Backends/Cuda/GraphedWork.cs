@@ -1,0 +1,106 @@
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Backends.Cuda;
+
+/// <summary>
+/// <see cref="IRepeatedWork"/> on a <see cref="CudaBackend"/>, one recording per set of input shapes.
+/// The first runs are eager: they load the kernels' modules, plan the convolutions and leave every
+/// buffer the body needs in the backend's pool, since a capture may do none of that. The first run
+/// also makes what outlives runs (optimizer moments), which may take buffers the run gave back, so
+/// runs stay eager until one after the first allocates nothing: then the pool holds all a run needs,
+/// and the next run captures the body's device work on the compute stream into a CUDA graph; the buffers it takes
+/// from the pool and gives back stay the graph's until the graph is destroyed, so the addresses baked
+/// into it stay valid and nobody else writes there between replays. Every run after that copies the
+/// inputs into the recording's own input buffers, replays the graph and copies its outputs into new
+/// tensors for the caller — one launch instead of one per op, and no host work per op.
+/// </summary>
+internal sealed class GraphedWork(CudaBackend backend, Func<Tensor[], Tensor[]> body) : IRepeatedWork
+{
+    private readonly Dictionary<string, Recording> _recordings = new();
+    private readonly object _gate = new();
+
+    public Tensor[] Run(params Tensor[] inputs)
+    {
+        lock (_gate)
+        {
+            var key = string.Join(" & ", inputs.Select(t => t.Shape.ToString()));
+            if (!_recordings.TryGetValue(key, out var r)) _recordings[key] = r = new Recording(backend, inputs);
+            r.Fill(inputs);
+            if (r.Graph is null)
+            {
+                if (!r.Steady)
+                {
+                    int allocations = backend.DeviceAllocations;
+                    var outputs = body(r.Views());
+                    r.Steady = r.Runs++ > 0 && backend.DeviceAllocations == allocations;
+                    return outputs;
+                }
+                r.Capture(body);
+            }
+            backend.Replay(r.Graph!, r.Checks!);
+            return r.Outputs.Select(o => backend.Duplicate(o.Shape, backend.PtrOf(o))).ToArray();
+        }
+    }
+
+    /// <summary>Destroys the graphs and gives their buffers back to the pool; call it before disposing what the body used (weights, moments).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            backend.Forget(this, _recordings.Values.Select(r => r.Checks).OfType<FiniteChecks>().ToArray());
+            foreach (var r in _recordings.Values) r.Dispose();
+            _recordings.Clear();
+        }
+    }
+
+    /// <summary>One set of input shapes: the inputs' fixed buffers, how often it ran, and once captured its graph, outputs and buffers.</summary>
+    private sealed class Recording(CudaBackend backend, Tensor[] shapes) : IDisposable
+    {
+        // From the pool directly, not through Allocate: a workspace scope open around a run must not take them back.
+        private readonly Tensor[] _inputs = shapes.Select(t => new Tensor(t.Shape, CudaStorage.Owning(backend, backend.Pool.Rent(CudaBackend.Bytes(t.Shape))))).ToArray();
+        private List<DeviceBuffer> _kept = new();
+
+        /// <summary>Eager runs so far.</summary>
+        public int Runs { get; set; }
+        /// <summary>Whether an eager run after the first allocated nothing, so a capture will find every buffer in the pool.</summary>
+        public bool Steady { get; set; }
+        public GpuGraph? Graph { get; private set; }
+        public FiniteChecks? Checks { get; private set; }
+        public Tensor[] Outputs { get; private set; } = Array.Empty<Tensor>();
+
+        /// <summary>Copies the caller's inputs into the buffers the graph reads.</summary>
+        public void Fill(Tensor[] inputs)
+        {
+            for (int i = 0; i < inputs.Length; i++) backend.CopyInto(inputs[i], backend.PtrOf(_inputs[i]));
+        }
+
+        /// <summary>The input buffers as the body sees them (views: the body's disposing them frees nothing).</summary>
+        public Tensor[] Views() => _inputs.Select(backend.Import).ToArray();
+
+        public void Capture(Func<Tensor[], Tensor[]> body)
+        {
+            Checks = new FiniteChecks(backend.Device, CudaBackend.CheckSlots, backend.Stream);
+            var views = Views();
+            Tensor[]? outputs = null;
+            backend.Pool.BeginCapture();
+            try
+            {
+                Graph = backend.Capture(() => outputs = body(views), Checks);
+            }
+            finally
+            {
+                _kept = backend.Pool.EndCapture();
+            }
+            Outputs = outputs!;
+        }
+
+        public void Dispose()
+        {
+            Graph?.Dispose();
+            foreach (var t in Outputs.Concat(_inputs)) t.Dispose();
+            foreach (var b in _kept) backend.Pool.Return(b);
+            _kept.Clear();
+            Checks?.Dispose();
+        }
+    }
+}
