@@ -10,7 +10,9 @@ namespace Reel.Engine.Models;
 /// DnCNN (Zhang et al., TIP 2017): 3×3 conv + ReLU, (L−2) × [3×3 conv + BN + ReLU], 3×3 conv;
 /// the net predicts the noise and <c>out = x − net(x)</c>. Depth, channels and BatchNorm are
 /// read from the tensors, and BN is folded into the preceding conv at load. Its prepared layers
-/// and intermediate buffers live on its backend (device memory on a GPU) until it is disposed.
+/// and intermediate buffers live on its backend (device memory on a GPU) until it is disposed. A
+/// frame is repeated work (<see cref="IBackend.Repeat"/>): on a GPU each frame size is captured
+/// into a graph once and replayed for every later frame of that size.
 /// </summary>
 public sealed class DnCnn : IDisposable
 {
@@ -19,6 +21,9 @@ public sealed class DnCnn : IDisposable
 
     private readonly IPreparedOp[] _prepared;
     private readonly IPreparedOp _subtract;
+    private readonly IRepeatedWork _frame;
+    /// <summary>Intermediates per input shape (two wide buffers to ping-pong, the noise): no per-frame allocation but the result, and a graph's addresses stay put.</summary>
+    private readonly Dictionary<Shape, Tensor[]> _buffers = new();
 
     private DnCnn(IReadOnlyList<Layer> layers, bool hadBatchNorm, IBackend backend)
     {
@@ -29,6 +34,7 @@ public sealed class DnCnn : IDisposable
             if (!backend.Supports(l.Op)) throw new ReelException($"backend {backend.Name} does not support {l.Op}");
         _prepared = layers.Select(l => backend.Prepare(l.Op, l.Weight, l.Bias)).ToArray();
         _subtract = backend.Prepare(new SubtractOp());
+        _frame = backend.Repeat(inputs => new[] { Denoise(inputs[0]) });
     }
 
     /// <summary>The convolutions in order, BatchNorm folded in, each with its weights.</summary>
@@ -97,40 +103,43 @@ public sealed class DnCnn : IDisposable
     {
         if (x.Shape.Rank != 4 || x.Shape.C != Channels)
             throw new ReelException($"DnCNN with {Channels} channel(s) got an input of shape {x.Shape}");
-        Backend.EnsureFinite(x, "DnCNN input");
         lock (_buffers)
         {
-            // Intermediates ping-pong between buffers kept for the last input size: no per-frame
-            // allocation but the result.
-            var wide = new Shape(x.Shape.N, Width, x.Shape.H, x.Shape.W);
-            if (_buffers.Count == 0 || !_buffers[0].Shape.Equals(wide) || !_buffers[2].Shape.Equals(x.Shape))
-            {
-                foreach (var b in _buffers) b.Dispose();
-                _buffers.Clear();
-                _buffers.AddRange(new[] { Backend.Zeros(wide), Backend.Zeros(wide), Backend.Zeros(x.Shape) });
-            }
-            var h = x;
-            for (int i = 0; i < _prepared.Length; i++)
-            {
-                var dst = i == _prepared.Length - 1 ? _buffers[2] : _buffers[i % 2];
-                _prepared[i].RunInto(dst, h);
-                Backend.EnsureFinite(dst, $"DnCNN layer {i + 1} of {_prepared.Length}");
-                h = dst;
-            }
-            return _subtract.Run(x, h);
+            var y = _frame.Run(x)[0];
+            if (!x.IsOnHost || y.IsOnHost) return y;
+            using (y) return y.ToHost();
         }
     }
 
-    private readonly List<Tensor> _buffers = new();
+    /// <summary>One frame's work: the checks, the layers ping-ponging between the shape's buffers, the residual.</summary>
+    private Tensor Denoise(Tensor x)
+    {
+        Backend.EnsureFinite(x, "DnCNN input");
+        if (!_buffers.TryGetValue(x.Shape, out var buffers))
+        {
+            var wide = new Shape(x.Shape.N, Width, x.Shape.H, x.Shape.W);
+            _buffers[x.Shape] = buffers = new[] { Backend.Zeros(wide), Backend.Zeros(wide), Backend.Zeros(x.Shape) };
+        }
+        var h = x;
+        for (int i = 0; i < _prepared.Length; i++)
+        {
+            var dst = i == _prepared.Length - 1 ? buffers[2] : buffers[i % 2];
+            _prepared[i].RunInto(dst, h);
+            Backend.EnsureFinite(dst, $"DnCNN layer {i + 1} of {_prepared.Length}");
+            h = dst;
+        }
+        return _subtract.Run(x, h);
+    }
 
-    /// <summary>Frees the prepared layers' weights and the buffers (device memory on a GPU).</summary>
+    /// <summary>Frees the recorded frames, the prepared layers' weights and the buffers (device memory on a GPU).</summary>
     public void Dispose()
     {
         lock (_buffers)
         {
+            _frame.Dispose();
             foreach (var p in _prepared) p.Dispose();
             _subtract.Dispose();
-            foreach (var b in _buffers) b.Dispose();
+            foreach (var b in _buffers.Values.SelectMany(b => b)) b.Dispose();
             _buffers.Clear();
         }
     }

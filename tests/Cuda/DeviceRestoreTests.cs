@@ -69,7 +69,7 @@ public class DeviceRestoreTests(ITestOutputHelper output)
 
     private static void Restore(string clip, string outFolder, IBackend backend, TemporalMethod temporal)
     {
-        using var denoiser = TilingTests.SmallDnCnn(layers: 4, width: 8, channels: 1, backend, seed: 3);
+        using var denoiser = SmallNets.DnCnn(layers: 4, width: 8, channels: 1, backend, seed: 3);
         using var colorizer = Colorizer.FromWeights(CheckpointLoader.Load(Golden.Colorizer.File("eccv16.pth")), backend);
         var options = new RestoreOptions
         {

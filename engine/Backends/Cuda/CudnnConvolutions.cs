@@ -27,6 +27,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     private readonly long _workspaceBudgetBytes;
     private readonly DeviceBuffer?[] _scratch = new DeviceBuffer?[4];
     private DeviceBuffer? _workspace;
+    /// <summary>Workspaces and scratch outgrown: a captured graph may still use their addresses, so they live as long as the engine.</summary>
+    private readonly List<DeviceBuffer> _outgrown = new();
 
     private sealed record Plan(ConvolutionPlan Choice, NativeHandle X, NativeHandle W, NativeHandle Conv, NativeHandle Y,
         NativeHandle? Bias, NativeHandle? Activation) : IDisposable
@@ -193,7 +195,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     {
         if (_scratch[slot] is not { } b || b.Bytes < bytes)
         {
-            _scratch[slot]?.Dispose();
+            if (_scratch[slot] is { } old) _outgrown.Add(old);
             _scratch[slot] = b = _device.Allocate(bytes);
         }
         return b.Ptr;
@@ -226,7 +228,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         if (bytes == 0) return DevicePtr.Null;
         if (_workspace is null || _workspace.Bytes < bytes)
         {
-            _workspace?.Dispose();
+            if (_workspace is not null) _outgrown.Add(_workspace);
             _workspace = _device.Allocate(bytes);
         }
         return _workspace.Ptr;
@@ -293,7 +295,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     {
         foreach (var p in _plans.Values) p.Dispose();
         _workspace?.Dispose();
-        foreach (var b in _scratch) b?.Dispose();
+        foreach (var b in _scratch.Concat(_outgrown)) b?.Dispose();
         _handle.Dispose();
     }
 }
