@@ -200,7 +200,7 @@ public sealed class CudaBackend : IBackend, IDisposable
             _staging[slot] = pinned = Device.AllocatePinned(bytes);
         }
         host.Data.AsSpan(0, host.Length).CopyTo(pinned.As<float>());
-        // SAFETY: the staging buffer holds at least `bytes` (reallocated above when smaller), and y was rented for the same shape.
+        // SAFETY: the staging buffer holds at least `bytes` (reallocated above when smaller), and destination holds t's shape (the callers' contract).
         Debug.Assert(pinned.Bytes >= bytes);
         Device.CopyToDevice(destination, (void*)pinned.Address, bytes, Stream);
         Device.Record(_staged[slot], Stream);
