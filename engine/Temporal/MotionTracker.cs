@@ -15,6 +15,7 @@ public sealed class MotionTracker(IBackend backend) : IDisposable
 {
     private readonly IPreparedOp _flow = backend.Prepare(OpticalFlowOp.Medium);
     private readonly IPreparedOp _check = backend.Prepare(new FlowCheckOp());
+    private readonly IPreparedOp _luma = backend.Prepare(new Luma8Op());
     private readonly ShotSplitter _cuts = new();
     private Tensor? _previous;
 
@@ -25,7 +26,7 @@ public sealed class MotionTracker(IBackend backend) : IDisposable
         if (rgb.Shape.H < smallest || rgb.Shape.W < smallest)
             throw new ReelException($"the flow-guided temporal stage needs frames of at least {smallest}×{smallest} pixels, got {rgb.Shape.W}×{rgb.Shape.H}");
         bool cut = _cuts.StartsShot(rgb);
-        var gray = Gray8.FromRgb(rgb);
+        var gray = _luma.Run(rgb);
         var previous = _previous;
         _previous = gray;
         if (previous is null || cut || !previous.Shape.Equals(gray.Shape)) return null;
@@ -39,5 +40,6 @@ public sealed class MotionTracker(IBackend backend) : IDisposable
     {
         _flow.Dispose();
         _check.Dispose();
+        _luma.Dispose();
     }
 }
