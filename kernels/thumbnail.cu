@@ -10,10 +10,7 @@ extern "C" __global__ void thumbnail_f32(const float* __restrict__ src, float* _
     long long total = (long long)frames * out_h * out_w;
     long long plane = (long long)in_h * in_w;
     REEL_GRID_STRIDE(i, total) {
-        int x = (int)(i % out_w);
-        long long rest = i / out_w;
-        int y = (int)(rest % out_h);
-        long long n = rest / out_h;
+        auto [n, y, x] = reel_pixel_of(i, out_h, out_w);
         const float* frame = src + n * channels * plane;
         int row_end = (y + 1) * in_h / out_h, col_end = (x + 1) * in_w / out_w;
         int row_start = y * in_h / out_h, col_start = x * in_w / out_w;
