@@ -4,13 +4,16 @@
     bench/synthetic_flicker.py --out DIR [--frames 40] [--size 228x120] [--seed 0]
 
 The truth is the first frames of the real bike-packing clip (shared/data/video/bike-packing-input,
-a colour video), resized. Writes four folders of PNG frames into DIR:
+a colour video), resized. Writes five folders of PNG frames into DIR:
 
   input       the truth's lightness only (Lab a = b = 0): a black-and-white film
   truth       the colour frames themselves
   unimodal    every frame graded on its own, around the truth: a per-frame gain and shift of the
               chroma (as a frame-by-frame colorizer wobbles) and of the lightness (as a per-frame
               filter does). One mode: the truth is the centre of what the frames show.
+  chroma-unimodal  the same chroma wobble, the lightness left as it is: what a per-frame
+              colorizer does to a black-and-white film (its L is the film's), the flicker that
+              chroma mode is for.
   multimodal  the hue of each of four colour groups (the truth's hue quadrant) turned by +60 or
               -60 degrees, drawn per frame and group, saturation kept: two equally likely modes,
               as a colorizer jumps between green and red. Their mean is the truth at half its
@@ -48,7 +51,7 @@ def to_rgb(lab):
 
 def make(out, frames, width, height, seed):
     rng = np.random.default_rng(seed)
-    folders = {k: os.path.join(out, k) for k in ("input", "truth", "unimodal", "multimodal")}
+    folders = {k: os.path.join(out, k) for k in ("input", "truth", "unimodal", "chroma-unimodal", "multimodal")}
     for f in folders.values():
         os.makedirs(f, exist_ok=True)
     for t, rgb in enumerate(truth_frames(frames, width, height)):
@@ -60,6 +63,8 @@ def make(out, frames, width, height, seed):
         gain, da, db = 1 + 0.25 * rng.standard_normal(), 6 * rng.standard_normal(), 6 * rng.standard_normal()
         uni[..., 1] = lab[..., 1] * gain + da
         uni[..., 2] = lab[..., 2] * gain + db
+        chroma_uni = uni.copy()
+        chroma_uni[..., 0] = lab[..., 0]
         uni[..., 0] = np.clip(lab[..., 0] * (1 + 0.04 * rng.standard_normal()) + 2 * rng.standard_normal(), 0, 100)
 
         multi = lab.copy()
@@ -70,7 +75,8 @@ def make(out, frames, width, height, seed):
         multi[..., 1] = c * lab[..., 1] - s * lab[..., 2]
         multi[..., 2] = s * lab[..., 1] + c * lab[..., 2]
 
-        for key, img in (("input", to_rgb(gray)), ("truth", rgb), ("unimodal", to_rgb(uni)), ("multimodal", to_rgb(multi))):
+        for key, img in (("input", to_rgb(gray)), ("truth", rgb), ("unimodal", to_rgb(uni)), ("chroma-unimodal", to_rgb(chroma_uni)),
+                         ("multimodal", to_rgb(multi))):
             Image.fromarray((img * 255.0 + 0.5).astype(np.uint8)).save(os.path.join(folders[key], f"{t:05d}.png"))
     return folders
 
@@ -84,7 +90,7 @@ def main():
     a = ap.parse_args()
     w, h = (int(v) for v in a.size.split("x"))
     make(a.out, a.frames, w, h, a.seed)
-    print(f"wrote {a.frames} frames {w}x{h} of input, truth, unimodal, multimodal into {a.out}")
+    print(f"wrote {a.frames} frames {w}x{h} of input, truth, unimodal, chroma-unimodal, multimodal into {a.out}")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,14 @@ public static class Program
         root.Subcommands.Add(KernelsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(SelfTestCommand.Create());
+        OwnArgumentsHelp.Apply(root);
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        // A help request is answered whatever else the line lacks (System.CommandLine's own help action
+        // is recognised by its type, which the wrapper hides, so it is let through here).
+        if (parsed.Errors.Count > 0 && parsed.Action is not OwnArgumentsHelp)
         {
             // Usage mistakes get the same one-line form as every other user error.
-            var command = string.Join(' ', parsed.CommandResult.Command.Name == root.Name ? Array.Empty<string>() : new[] { parsed.CommandResult.Command.Name });
+            var command = string.Join(' ', OwnArgumentsHelp.Path(parsed.CommandResult.Command).Skip(1));
             Console.Error.WriteLine($"reel: error: {string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')))} (see 'reel {command} --help')".Replace("  ", " "));
             return UsageError;
         }

@@ -8,10 +8,7 @@ extern "C" __global__ void copy_window_f32(const float* __restrict__ src, float*
                                            int dst_x, int h, int w) {
     long long total = (long long)planes * h * w;
     REEL_GRID_STRIDE(i, total) {
-        int x = (int)(i % w);
-        long long rest = i / w;
-        int y = (int)(rest % h);
-        long long p = rest / h;
+        auto [p, y, x] = reel_pixel_of(i, h, w);
         dst[(p * dst_h + dst_y + y) * dst_w + dst_x + x] = src[(p * src_h + src_y + y) * src_w + src_x + x];
     }
 }

@@ -9,10 +9,7 @@ extern "C" __global__ void decimate_box_f32(const float* __restrict__ src, float
                                             int in_w, int out_h, int out_w, int factor) {
     long long total = (long long)planes * out_h * out_w;
     REEL_GRID_STRIDE(i, total) {
-        int x = (int)(i % out_w);
-        long long rest = i / out_w;
-        int y = (int)(rest % out_h);
-        long long p = rest / out_h;
+        auto [p, y, x] = reel_pixel_of(i, out_h, out_w);
         const float* plane = src + p * in_h * in_w;
         int row_end = min(in_h, (y + 1) * factor), col_end = min(in_w, (x + 1) * factor);
         double sum = 0.0;

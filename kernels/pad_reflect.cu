@@ -13,10 +13,7 @@ extern "C" __global__ void pad_reflect_f32(const float* __restrict__ src, float*
                                            int in_w, int out_h, int out_w) {
     long long total = (long long)planes * out_h * out_w;
     REEL_GRID_STRIDE(i, total) {
-        int x = (int)(i % out_w);
-        long long rest = i / out_w;
-        int y = (int)(rest % out_h);
-        long long p = rest / out_h;
+        auto [p, y, x] = reel_pixel_of(i, out_h, out_w);
         dst[i] = src[(p * in_h + reel_mirror(y, in_h)) * in_w + reel_mirror(x, in_w)];
     }
 }

@@ -7,10 +7,8 @@ extern "C" __global__ void maxpool2d_f32(const float* __restrict__ x, float* __r
                                          int out_h, int out_w, int planes, int kernel, int stride) {
     long long total = (long long)planes * out_h * out_w;
     REEL_GRID_STRIDE(i, total) {
-        int ox = (int)(i % out_w);
-        long long rest = i / out_w;
-        int oy = (int)(rest % out_h);
-        const float* src = x + (rest / out_h) * in_h * in_w;
+        auto [plane, oy, ox] = reel_pixel_of(i, out_h, out_w);
+        const float* src = x + plane * in_h * in_w;
         float best = -INFINITY;
         for (int ky = 0; ky < kernel; ++ky)
             for (int kx = 0; kx < kernel; ++kx) {
@@ -29,10 +27,7 @@ extern "C" __global__ void maxpool2d_backward_f32(const float* __restrict__ x, c
                                                   int planes, int kernel, int stride) {
     long long total = (long long)planes * in_h * in_w;
     REEL_GRID_STRIDE(i, total) {
-        int ix = (int)(i % in_w);
-        long long rest = i / in_w;
-        int iy = (int)(rest % in_h);
-        long long plane = rest / in_h;
+        auto [plane, iy, ix] = reel_pixel_of(i, in_h, in_w);
         const float* src = x + plane * in_h * in_w;
         const float* g = dy + plane * out_h * out_w;
         int oy0 = iy >= kernel ? (iy - kernel) / stride + 1 : 0, oy1 = min(iy / stride, out_h - 1);

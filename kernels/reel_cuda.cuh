@@ -24,6 +24,18 @@ __device__ __forceinline__ unsigned short reel_f2h(float f) {
 #define REEL_GRID_STRIDE(i, n) \
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
 
+// Element i of a stack of (h, w) planes in row-major order: its plane, row and column. Kernels
+// that give each thread one pixel of N·C planes split their grid-stride index with this
+// (`auto [plane, y, x] = reel_pixel_of(i, h, w);`).
+struct reel_pixel {
+    long long plane;
+    int y, x;
+};
+__device__ __forceinline__ reel_pixel reel_pixel_of(long long i, int h, int w) {
+    long long rest = i / w;
+    return reel_pixel{rest / h, (int)(rest % h), (int)(i % w)};
+}
+
 #ifndef INFINITY
 #define INFINITY __int_as_float(0x7f800000)
 #endif

@@ -30,27 +30,26 @@ __device__ double reel_bicubic_sample(const float* src, long long stride, int i,
     return acc;
 }
 
+// One pass along an axis of every plane: src is (outer, in_size, inner) and dst (outer, out_size,
+// inner); each output is PIL's bicubic sample of its column of src (stride inner), clamped to
+// [0, 1] when asked (the last pass). Across is inner = 1, down is inner = out_w.
+__device__ __forceinline__ void reel_bicubic_pass(const float* src, float* dst, long long outer, int in_size, int out_size,
+                                                  int inner, bool clamp) {
+    REEL_GRID_STRIDE(i, outer * out_size * inner) {
+        auto [p, o, c] = reel_pixel_of(i, out_size, inner);
+        double v = reel_bicubic_sample(src + p * in_size * inner + c, inner, o, in_size, out_size);
+        dst[i] = (float)(clamp ? fmin(fmax(v, 0.0), 1.0) : v);
+    }
+}
+
 // Pass 1: every row of every plane (in_h, in_w) across to out_w columns, into tmp (planes, in_h, out_w).
 extern "C" __global__ void resize_bicubic_across_f32(const float* __restrict__ src, float* __restrict__ tmp, int planes,
                                                      int in_h, int in_w, int out_w) {
-    long long total = (long long)planes * in_h * out_w;
-    REEL_GRID_STRIDE(i, total) {
-        int o = (int)(i % out_w);
-        long long row = i / out_w;
-        tmp[i] = (float)reel_bicubic_sample(src + row * in_w, 1, o, in_w, out_w);
-    }
+    reel_bicubic_pass(src, tmp, (long long)planes * in_h, in_w, out_w, 1, false);
 }
 
 // Pass 2: down every column of tmp (planes, in_h, out_w) to out_h rows, clamped to [0, 1].
 extern "C" __global__ void resize_bicubic_down_f32(const float* __restrict__ tmp, float* __restrict__ dst, int planes,
                                                    int in_h, int out_h, int out_w) {
-    long long total = (long long)planes * out_h * out_w;
-    REEL_GRID_STRIDE(i, total) {
-        int c = (int)(i % out_w);
-        long long rest = i / out_w;
-        int o = (int)(rest % out_h);
-        long long p = rest / out_h;
-        double v = reel_bicubic_sample(tmp + p * in_h * out_w + c, out_w, o, in_h, out_h);
-        dst[i] = (float)fmin(fmax(v, 0.0), 1.0);
-    }
+    reel_bicubic_pass(tmp, dst, planes, in_h, out_h, out_w, true);
 }

@@ -17,10 +17,7 @@ extern "C" __global__ void resize_bilinear_f32(const float* __restrict__ src, fl
                                                int in_w, int out_h, int out_w, int planes, int align_corners) {
     long long total = (long long)planes * out_h * out_w;
     REEL_GRID_STRIDE(i, total) {
-        int ox = (int)(i % out_w);
-        long long rest = i / out_w;
-        int oy = (int)(rest % out_h);
-        long long plane = rest / out_h;
+        auto [plane, oy, ox] = reel_pixel_of(i, out_h, out_w);
         int y0, y1, x0, x1;
         float fy, fx;
         reel_source_index(oy, in_h, out_h, align_corners, y0, y1, fy);
@@ -53,10 +50,8 @@ extern "C" __global__ void resize_bilinear_backward_f32(const float* __restrict_
     long long total = (long long)planes * in_h * in_w;
     int reach_y = (out_h + in_h - 1) / in_h + 2, reach_x = (out_w + in_w - 1) / in_w + 2;
     REEL_GRID_STRIDE(i, total) {
-        int ix = (int)(i % in_w);
-        long long rest = i / in_w;
-        int iy = (int)(rest % in_h);
-        const float* g = dy + (rest / in_h) * out_h * out_w;
+        auto [plane, iy, ix] = reel_pixel_of(i, in_h, in_w);
+        const float* g = dy + plane * out_h * out_w;
         int cy = (int)((iy + 0.5) * out_h / in_h), cx = (int)((ix + 0.5) * out_w / in_w);
         int oy0 = max(cy - reach_y, 0), oy1 = min(cy + reach_y, out_h - 1);
         int ox0 = max(cx - reach_x, 0), ox1 = min(cx + reach_x, out_w - 1);

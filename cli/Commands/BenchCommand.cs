@@ -55,7 +55,7 @@ public static class BenchCommand
                 _ => ConvPath.Auto,
             };
             var fast = new FastBackend(convPath);
-            // Training runs the precise plan (PriorTrainer does the same for an unwrapped backend).
+            // Training plans its convs per step (PriorTrainer does the same for an unwrapped backend).
             bool training = name == "unet";
             IBackend cpu = training ? fast.ForTraining() : fast;
             // cuda without a usable GPU is a one-line error that says what is missing.
@@ -142,7 +142,7 @@ public static class BenchCommand
 
     private static bool IsBackward(Op op) => BackwardRows.Any(r => r.Has(op));
 
-    private static void Report(string name, int h, int w, ConvPath forced, bool precise, Action run,
+    private static void Report(string name, int h, int w, ConvPath forced, bool training, Action run,
         ProfilingBackend profiler, int runs, int warmup, bool asJson, string device)
     {
         for (int i = 0; i < warmup; i++) run();
@@ -183,7 +183,7 @@ public static class BenchCommand
         {
             var t = shape[c];
             double ms = Median(perCall[c].ToArray());
-            string path = t.Op is Conv2dOp conv ? ConvPlan.Choose(conv, forced, precise).ToString() : t.Op is ConvTranspose2dOp ? "gemm+col2im" : "";
+            string path = t.Op is Conv2dOp conv ? ConvPlan.Choose(conv, forced, training ? t.Input.H * t.Input.W : null).ToString() : t.Op is ConvTranspose2dOp ? "gemm+col2im" : "";
             layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, t.Flops / ms / 1e6, path));
         }
         double flops = shape.Sum(t => t.Flops);

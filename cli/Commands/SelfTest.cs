@@ -122,6 +122,10 @@ public sealed class SelfTest
         Check("crop.forward", new CropOp(5, 3), new[] { new Shape(2, 3, 9, 12) }, Fp32);
         Check("decimate.forward", new DecimateOp(2), new[] { new Shape(1, 3, 21, 14) }, Fp32);
         Check("decimate.forward", new DecimateOp(2), new[] { rgbPlane }, Fp32);
+        foreach (var s in new[] { new Shape(1, 3, 1, 1), new Shape(2, 3, 7, 13), rgbPlane })
+            Check("luma8.forward", new Luma8Op(), new[] { s }, Fp32);
+        foreach (var s in new[] { new Shape(2, 3, 24, 32), new Shape(1, 1, 7, 5), rgbPlane })
+            Check("thumbnail.forward", new ThumbnailOp(32), new[] { s }, Fp32);
         foreach (var kind in new[] { PriorLossKind.L1, PriorLossKind.IrtInit, PriorLossKind.Irt })
         foreach (var (h, w, vh, vw) in new[] { (16, 16, 13, 11), _large ? (480, 864, 470, 860) : (32, 32, 30, 27) })
         {

@@ -155,7 +155,11 @@ public static class StabilizeCommand
             var x = ImageIO.ToTensor(a.Current.Pixels, inputs.Width, inputs.Height, PixelFormat.Rgb24);
             var p = ImageIO.ToTensor(b.Current.Pixels, processed.Width, processed.Height, PixelFormat.Rgb24);
             work.Start();
-            var o = flow is null ? p : flow.Next(x, p);
+            var o = p;
+            // The stage's result lives on its backend (a GPU's memory): the sink and the meter read it here.
+            if (flow is not null)
+                using (var consistent = flow.Next(x, p))
+                    o = consistent.ToHost();
             work.Stop();
             int done = meter.Frames + 1;
             report(rates.Measure(new RestoreProgress(RestoreStage.Process, done, Math.Max(total, done), flow is null ? "copy" : "flow", clock.Elapsed)));

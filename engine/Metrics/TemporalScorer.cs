@@ -1,6 +1,5 @@
 using Reel.Engine.Backends;
 using Reel.Engine.Ops;
-using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Metrics;
@@ -30,6 +29,7 @@ public sealed class TemporalScorer(IBackend backend)
     private readonly IPreparedOp _flow = backend.Prepare(OpticalFlowOp.Medium);
     private readonly IPreparedOp _warp = backend.Prepare(new WarpOp());
     private readonly IPreparedOp _check = backend.Prepare(new FlowCheckOp());
+    private readonly IPreparedOp _luma = backend.Prepare(new Luma8Op());
     private readonly List<double> _warpErrors = new(), _floors = new();
     private readonly Queue<double[][]> _histograms = new();
     private readonly double[] _cdcSum = new double[Dilations.Length];
@@ -53,7 +53,7 @@ public sealed class TemporalScorer(IBackend backend)
         if (Frames > 0 && processed is null != _processed < Frames)
             throw new ReelException("processed frames must be given for every frame or for none");
 
-        var gray = Gray8.FromRgb(input);
+        var gray = _luma.Run(input);
         if (_input is not null)
         {
             var back = _flow.Run(gray, _gray!);
@@ -112,7 +112,7 @@ public sealed class TemporalScorer(IBackend backend)
         for (int c = 0; c < 3; c++)
         {
             h[c] = new double[CdcBins];
-            for (int p = 0; p < plane; p++) h[c][Gray8.Level(frame.Data[c * plane + p]) / (256 / CdcBins)]++;
+            for (int p = 0; p < plane; p++) h[c][Luma8Op.Level(frame.Data[c * plane + p]) / (256 / CdcBins)]++;
             for (int b = 0; b < CdcBins; b++) h[c][b] /= plane;
         }
         var previous = _histograms.ToArray();

@@ -8,8 +8,9 @@ namespace Reel.Engine.Pipeline;
 
 /// <summary>
 /// A restore's per-frame stages on one backend: the decoded frame crosses to it once; DnCNN, the
-/// clamp to [0, 1], gray → RGB and the colorizer run there; the restored input and its processed
-/// (colorized) version come back to the host for the shot's stores. On the CPU nothing moves.
+/// clamp to [0, 1], gray → RGB, the colorizer and the flow stage run there; the restored input and
+/// its processed (colorized, made consistent) version come back to the host for the shot's stores.
+/// On the CPU nothing moves.
 /// </summary>
 public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage? colorize, float temperature)
 {
@@ -36,11 +37,12 @@ public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage
         var restored = clamped ?? x;
         using var rgb = restored.Shape.C == 3 ? null : backend.Execute(new ExpandChannelsOp(3), restored);
         var input = rgb ?? restored;
-        var inputOnHost = input.ToHost();
-        flow?.Track(inputOnHost);
+        flow?.Track(input);
         var fuse = flow?.FuseLogits;
         using var processed = colorize?.Colorize(input, fuse is null ? temperature : flow!.FusionTemperature, fuse);
-        var result = processed is null ? inputOnHost : processed.ToHost();
-        return (inputOnHost, flow is null ? result : flow.Stabilize(result));
+        var inputOnHost = input.ToHost();
+        if (flow is null) return (inputOnHost, processed is null ? inputOnHost : processed.ToHost());
+        using var consistent = flow.Stabilize(processed ?? input);
+        return (inputOnHost, consistent.ToHost());
     }
 }

@@ -1,3 +1,6 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Pipeline;
@@ -8,7 +11,9 @@ namespace Reel.Engine.Pipeline;
 /// exceeds both 0.10 and 5× the median of the last <see cref="Window"/> differences within shots
 /// (steady motion does not cut). A shot longer than <see cref="MaxFrames"/> is split there too,
 /// which bounds the frames one prior trains on and the work lost to an interruption.
-/// The same frames always give the same decisions, which a resumed run relies on.
+/// The same frames always give the same decisions, which a resumed run relies on. The thumbnails
+/// (<see cref="ThumbnailOp"/>) are made on the backend the frames live on, so only they cross to
+/// the host, whatever the frame's size.
 /// </summary>
 public sealed class ShotSplitter
 {
@@ -16,13 +21,25 @@ public sealed class ShotSplitter
     private const int Window = 30;
     private const double MinCutDifference = 0.10;
     private const double CutOverMedian = 5.0;
+    private static readonly ThumbnailOp Thumbnail = new(32);
+    private readonly IBackend _backend;
     private readonly Queue<double> _recent = new();
     private Tensor? _previous;
     private int _length;
 
-    /// <summary>A splitter that has seen no frame; a shot is cut at <paramref name="maxFrames"/> frames (at least 1) if no scene cut comes first.</summary>
-    public ShotSplitter(int maxFrames = int.MaxValue)
+    /// <summary>
+    /// A splitter for frames in host memory (decoded frames, frame stores), whose thumbnails the CPU
+    /// makes where the frames already are; a shot is cut at <paramref name="maxFrames"/> frames (at
+    /// least 1) if no scene cut comes first.
+    /// </summary>
+    public ShotSplitter(int maxFrames = int.MaxValue) : this(FastBackend.Instance, maxFrames)
     {
+    }
+
+    /// <summary>A splitter for frames that live on <paramref name="backend"/> (a GPU's frames stay on the GPU; only their thumbnails come to the host).</summary>
+    public ShotSplitter(IBackend backend, int maxFrames = int.MaxValue)
+    {
+        _backend = backend;
         if (maxFrames < 1) throw new ReelException($"a shot must be allowed at least 1 frame, got {maxFrames}");
         MaxFrames = maxFrames;
     }
@@ -49,7 +66,8 @@ public sealed class ShotSplitter
     /// <summary>Feeds the next frame (1, C, H, W) in [0, 1]; true when it starts a new shot (never for the first frame).</summary>
     public bool StartsShot(Tensor frame)
     {
-        var thumb = Thumbnail(frame);
+        using var small = _backend.Execute(Thumbnail, frame);
+        var thumb = small.ToHost();
         bool cut = false;
         if (_previous is not null && _previous.Length == thumb.Length)
         {
@@ -69,24 +87,5 @@ public sealed class ShotSplitter
         _previous = thumb;
         _length = cut ? 1 : _length + 1;
         return cut;
-    }
-
-    private static Tensor Thumbnail(Tensor frame)
-    {
-        var s = frame.Shape;
-        int w = Math.Min(32, s.W), h = Math.Max(1, s.H * w / s.W);
-        var t = new Tensor(new Shape(1, 1, h, w));
-        for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++)
-        {
-            double sum = 0;
-            int count = 0;
-            for (int a = i * s.H / h; a < (i + 1) * s.H / h; a++)
-            for (int b = j * s.W / w; b < (j + 1) * s.W / w; b++)
-            for (int c = 0; c < s.C; c++, count++)
-                sum += frame.At(0, c, a, b);
-            t.Data[i * w + j] = (float)(sum / Math.Max(count, 1));
-        }
-        return t;
     }
 }

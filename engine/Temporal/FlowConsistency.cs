@@ -31,18 +31,27 @@ public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backen
     private readonly IPreparedOp _toLab = backend.Prepare(new RgbToLabOp());
     private readonly IPreparedOp _toRgb = backend.Prepare(new LabToRgbOp());
     private readonly IPreparedOp _luma = backend.Prepare(new SliceChannelsOp(0, 1));
-    private readonly IPreparedOp _chroma = backend.Prepare(new SliceChannelsOp(1, 2));
     private readonly IPreparedOp _join = backend.Prepare(new ConcatOp());
     private readonly IPreparedOp _clamp = backend.Prepare(new ClampOp(0f, 1f));
+    // The planes the solve works on, copied out of the frame (Lab a, b, or RGB): the result is kept as
+    // the next frame's previous output, so it must be this stage's own, not a view of what the caller frees.
+    private readonly IPreparedOp _planes = backend.Prepare(options.Mode == StabilizeMode.Chroma ? new SliceChannelsOp(1, 2) : new SliceChannelsOp(0, 3));
 
-    /// <summary>The consistent version of <paramref name="rgb"/>, the processed frame (1, 3, H, W) in [0, 1]; no motion means nothing to follow.</summary>
+    /// <summary>The consistent version of <paramref name="rgb"/>, the processed frame (1, 3, H, W) in [0, 1]; no motion means nothing to follow. The caller disposes the result.</summary>
     public Tensor Next(Tensor rgb, Motion? motion)
     {
         using var lab = options.Mode == StabilizeMode.Chroma ? _toLab.Run(rgb) : null;
-        var p = lab is null ? rgb : _chroma.Run(lab);
-        var o = motion is null || _previous is null || !_previous.Shape.Equals(p.Shape)
-            ? p
-            : _solve.Run(p, _warp.Run(_previous, motion.Back), motion.Confidence);
+        var frame = lab ?? rgb;
+        var p = backend.Zeros(_planes.Op.InferShape(new[] { frame.Shape }));
+        _planes.RunInto(p, frame);
+        var o = p;
+        if (motion is not null && _previous is not null && _previous.Shape.Equals(p.Shape))
+        {
+            using (p)
+            using (var warped = _warp.Run(_previous, motion.Back))
+                o = _solve.Run(p, warped, motion.Confidence);
+        }
+        _previous?.Dispose();
         _previous = o;
         if (lab is null) return _clamp.Run(o);
         using var luma = _luma.Run(lab);
@@ -50,9 +59,10 @@ public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backen
         return _toRgb.Run(joined);
     }
 
-    /// <summary>Frees the prepared ops.</summary>
+    /// <summary>Frees the prepared ops and the previous output (device memory on a GPU).</summary>
     public void Dispose()
     {
-        foreach (var op in new[] { _warp, _solve, _toLab, _toRgb, _luma, _chroma, _join, _clamp }) op.Dispose();
+        _previous?.Dispose();
+        foreach (var op in new[] { _warp, _solve, _toLab, _toRgb, _luma, _planes, _join, _clamp }) op.Dispose();
     }
 }

@@ -29,8 +29,12 @@ public sealed class FlowTemporal : IDisposable
     /// <summary>The annealed mean's temperature for fused distributions (sharper than per-frame decoding: the fusion already removed the spread between modes).</summary>
     public float FusionTemperature { get; }
 
-    /// <summary>The motion from the previous input frame to this one (null at the first frame and after a cut).</summary>
-    public Motion? Track(Tensor input) => _motion = _tracker.Next(input);
+    /// <summary>The motion from the previous input frame to this one (null at the first frame and after a cut); the stage owns it until the next frame.</summary>
+    public Motion? Track(Tensor input)
+    {
+        _motion?.Dispose();
+        return _motion = _tracker.Next(input);
+    }
 
     /// <summary>Fuses the colorizer's logits of the frame last tracked, or null when colour fusion is off.</summary>
     public Func<Tensor, Tensor>? FuseLogits => _fusion is null ? null : logits => _fusion.Fuse(logits, _motion);
@@ -45,9 +49,10 @@ public sealed class FlowTemporal : IDisposable
         return Stabilize(processed);
     }
 
-    /// <summary>Frees the stages' prepared ops (device memory on a GPU).</summary>
+    /// <summary>Frees the stages' prepared ops and what they keep of the last frame (device memory on a GPU).</summary>
     public void Dispose()
     {
+        _motion?.Dispose();
         _tracker.Dispose();
         _consistency.Dispose();
         _fusion?.Dispose();

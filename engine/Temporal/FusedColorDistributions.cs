@@ -21,25 +21,31 @@ public sealed class FusedColorDistributions(FlowTemporalOptions options, IBacken
     // sizes are fixed within a shot, so these are prepared once, not per frame.
     private (Shape Grid, Shape Frame, IPreparedOp Resize, IPreparedOp Scale)? _toGrid;
 
-    /// <summary>This frame's logits (1, Q, h, w) → fused log-probabilities of the same shape, following <paramref name="motion"/> (at the frame's size).</summary>
+    /// <summary>
+    /// This frame's logits (1, Q, h, w) → fused log-probabilities of the same shape, following
+    /// <paramref name="motion"/> (at the frame's size). The result is kept for the next frame and
+    /// freed by it: the caller reads it before then and does not dispose it.
+    /// </summary>
     public Tensor Fuse(Tensor logits, Motion? motion)
     {
         var s = logits.Shape;
-        Tensor previous, confidence;
+        Tensor fused;
         if (motion is null || _previous is null || !_previous.Shape.Equals(s))
         {
-            previous = logits;
-            confidence = new Tensor(new Shape(1, 1, s.H, s.W));
+            using var none = backend.Zeros(new Shape(1, 1, s.H, s.W));
+            fused = _fuse.Run(logits, logits, none);
         }
         else
         {
             var (resize, scale) = ToGrid(s, motion.Back.Shape);
-            var flow = scale.Run(resize.Run(motion.Back));
-            confidence = resize.Run(motion.Confidence);
-            previous = _warp.Run(_previous, flow);
+            using var resized = resize.Run(motion.Back);
+            using var flow = scale.Run(resized);
+            using var confidence = resize.Run(motion.Confidence);
+            using var previous = _warp.Run(_previous, flow);
+            fused = _fuse.Run(logits, previous, confidence);
         }
-        _previous = _fuse.Run(logits, previous, confidence);
-        return _previous;
+        _previous?.Dispose();
+        return _previous = fused;
     }
 
     private (IPreparedOp Resize, IPreparedOp Scale) ToGrid(Shape grid, Shape frame)
@@ -58,9 +64,10 @@ public sealed class FusedColorDistributions(FlowTemporalOptions options, IBacken
         _toGrid = null;
     }
 
-    /// <summary>Frees the prepared ops (their parameters are device memory on a GPU).</summary>
+    /// <summary>Frees the prepared ops and the last fused distribution (device memory on a GPU).</summary>
     public void Dispose()
     {
+        _previous?.Dispose();
         DisposeToGrid();
         _fuse.Dispose();
         _warp.Dispose();

@@ -21,6 +21,7 @@
 #include "../fuse_distributions.cu"
 #include "../irt.cu"
 #include "../lab.cu"
+#include "../luma8.cu"
 #include "../layout.cu"
 #include "../pack.cu"
 #include "../pad_reflect.cu"
@@ -30,6 +31,7 @@
 #include "../resize_bicubic.cu"
 #include "../resize_bilinear.cu"
 #include "../screened_poisson.cu"
+#include "../thumbnail.cu"
 #include "../warp.cu"
 
 namespace {
@@ -94,6 +96,8 @@ const Entry kernels[] = {
     REEL_KERNEL(resize_bicubic_down_f32),
     REEL_KERNEL(pad_reflect_f32),
     REEL_KERNEL(decimate_box_f32),
+    REEL_KERNEL(luma8_f32),
+    REEL_KERNEL(thumbnail_f32),
     REEL_KERNEL(dis_quantize_f32),
     REEL_KERNEL(dis_area_resize_f32),
     REEL_KERNEL(dis_sobel_f32),

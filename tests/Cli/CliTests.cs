@@ -20,6 +20,26 @@ public class CliTests
         Assert.Single(Directory.GetFiles(dir));
     }
 
+    /// <summary>
+    /// A subcommand of restore (which takes arguments itself) shows only its own arguments in its
+    /// usage line and list, and a usage mistake there points at its own help.
+    /// </summary>
+    [Fact]
+    public void RestoreSubcommandsShowTheirOwnUsage()
+    {
+        var help = ReelProcess.Run("restore", "plan", "--help");
+        Assert.True(help.ExitCode == 0, help.Stderr);
+        Assert.Contains("reel restore plan <input> <workdir> [options]", help.Stdout);
+        Assert.DoesNotContain("<output>", help.Stdout);
+        var join = ReelProcess.Run("restore", "join", "--help");
+        Assert.Contains("reel restore join <workdir> <output> [options]", join.Stdout);
+        Assert.DoesNotContain("Noisy black-and-white video", join.Stdout);
+        Assert.Contains("reel restore <input> <output> [command] [options]", ReelProcess.Run("restore", "--help").Stdout);
+        var wrong = ReelProcess.Run("restore", "plan");
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("(see 'reel restore plan --help')", wrong.Stderr);
+    }
+
     /// <summary>`reel infer` for every model against the PyTorch golden of the same weights and input.</summary>
     [Theory]
     [InlineData("dncnn", "saoyan_b20_legacy.pth", "saoyan_b20_legacy_x.npy", "saoyan_b20_legacy_y.npy", 1e-4, null)]

@@ -68,6 +68,8 @@ public class SelfTestTests(ITestOutputHelper output)
             "copy_window_f32" => names.Contains("crop.forward"),
             "pad_reflect_f32" => names.Contains("pad_reflect.forward"),
             "decimate_box_f32" => names.Contains("decimate.forward"),
+            "luma8_f32" => names.Contains("luma8.forward"),
+            "thumbnail_f32" => names.Contains("thumbnail.forward"),
             "maxpool2d_f32" => names.Contains("max_pool2d.forward"),
             "maxpool2d_backward_f32" => names.Contains("max_pool2d.backward"),
             "concat_channels_f32" => names.Contains("concat.forward"),

@@ -106,6 +106,10 @@ public class BackendOpsTests
         }
         foreach (var (factor, h, w) in new[] { (2, 8, 6), (2, 9, 7), (3, 10, 4), (1, 5, 3), (4, 3, 2) })
             yield return new Case(new DecimateOp(factor), new[] { new Shape(2, 3, h, w) }, seed++);
+        foreach (var (h, w) in new[] { (1, 1), (5, 13), (24, 32) })
+            yield return new Case(new Luma8Op(), new[] { new Shape(2, 3, h, w) }, seed++);
+        foreach (var (width, c, h, w) in new[] { (32, 3, 24, 32), (32, 3, 45, 80), (32, 1, 7, 5), (4, 3, 9, 10), (32, 2, 1, 70) })
+            yield return new Case(new ThumbnailOp(width), new[] { new Shape(2, c, h, w) }, seed++);
     }
 
     /// <summary>The gradients and the training ops: every conv configuration the forward sweep has a representative of, the U-Net's own shapes, batches.</summary>
@@ -226,6 +230,43 @@ public class BackendOpsTests
             double maxY = expected.Span.ToArray().Max(Math.Abs);
             Tolerance.AssertClose(expected, winograd.Prepare(op, parameters).Run(x), 1e-4 + 4e-6 * maxY, 1e-5, $"winograd vs PyTorch conv_{index}");
         }
+    }
+
+    /// <summary>
+    /// The flow's luma and the cuts' thumbnail feed decisions (DIS's patch search, a threshold), so
+    /// every backend must give the reference's bits, not close values: levels exactly halfway between
+    /// two steps, values past both ends, row tails the vector loop leaves, uneven thumbnail boxes,
+    /// and a frame large enough for the fast path's parallel rows.
+    /// </summary>
+    [Fact]
+    public void LumaAndThumbnailAreTheReferencesBitForBit()
+    {
+        using var gpu = Cuda.EmulatedGpu.Backend();
+        var cases = new (Op Op, Shape X)[]
+        {
+            (new Luma8Op(), new Shape(1, 3, 1, 1)), (new Luma8Op(), new Shape(2, 3, 5, 13)), (new Luma8Op(), new Shape(1, 3, 256, 300)),
+            (new ThumbnailOp(32), new Shape(2, 3, 24, 32)), (new ThumbnailOp(32), new Shape(1, 3, 45, 80)), (new ThumbnailOp(32), new Shape(1, 1, 7, 5)),
+            (new ThumbnailOp(32), new Shape(1, 3, 256, 300)),
+        };
+        var rng = new Random(17);
+        int values = 0;
+        foreach (var (op, shape) in cases)
+        {
+            var x = new Tensor(shape);
+            for (int i = 0; i < x.Length; i++) x.Data[i] = i % 5 == 0 ? (rng.Next(256) + 0.5f) / 255f : (float)(rng.NextDouble() * 1.2 - 0.1);
+            var expected = ReferenceBackend.Instance.Execute(op, x);
+            foreach (var backend in new IBackend[] { FastBackend.Instance, gpu })
+            {
+                using var input = backend.Import(x);
+                using var y = backend.Execute(op, input);
+                var got = y.ToHost();
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(expected.Data[i]) == BitConverter.SingleToInt32Bits(got.Data[i]),
+                        $"{backend.Name}: {op} on {shape} at {i}: {got.Data[i]:R}, the reference {expected.Data[i]:R}");
+                values += expected.Length;
+            }
+        }
+        Assert.True(values > 150_000, $"only {values} values compared");
     }
 
     [Fact]

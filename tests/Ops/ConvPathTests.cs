@@ -76,12 +76,38 @@ public class ConvPathTests(ITestOutputHelper log)
         Assert.True(compared >= 20, $"only {compared} cases for {path}");
     }
 
+    /// <summary>
+    /// ∂x is the convolution of dy with W transposed in its channels and rotated 180°: every path
+    /// reads W that way itself, with no rotated copy, and must give the reference's ∂x.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void DataGradientOnEveryPathMatchesTheReference(ConvPath path)
+    {
+        var backend = new FastBackend(path);
+        int seed = 5;
+        foreach (var (cin, cout, h, w) in new[] { (16, 24, 11, 13), (17, 30, 9, 70), (32, 16, 20, 8), (3, 5, 6, 7) })
+        {
+            var forward = new Conv2dOp(cin, cout, 3, 3, 1, 1);
+            var op = new Conv2dBackwardDataOp(forward, h, w);
+            var rng = new Random(seed++);
+            var weight = Random(forward.ParameterShapes[0], rng, 1f / MathF.Sqrt(cin * 9));
+            var dy = Random(new Shape(1, cout, h, w), rng, 1f);
+            var expected = ReferenceBackend.Instance.Prepare(op, weight).Run(dy);
+            var actual = backend.Prepare(op, weight).Run(dy);
+            double scale = AbsSumScale(new Conv2dOp(cout, cin, 3, 3, 1, 1), weight, dy);
+            Tolerance.AssertClose(expected, actual, AbsoluteTolerance(path) * scale, 0, $"{path}: ∂x of {forward} on {h}×{w}");
+        }
+    }
+
     [Fact]
     public void PlanChoosesWinogradForWide3x3StrideOne()
     {
         Assert.Equal(ConvPath.WinogradF4, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 1, 1)));
         Assert.Equal(ConvPath.WinogradF4, ConvPlan.Choose(new Conv2dOp(512, 512, 3, 3, 1, 2, 2)));
-        Assert.Equal(ConvPath.ImplicitGemm, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 1, 1), precise: true));
+        // Training transforms the weights every step: Winograd only where the map pays for it.
+        Assert.Equal(ConvPath.ImplicitGemm, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 1, 1), trainingPixels: 32 * 64));
+        Assert.Equal(ConvPath.WinogradF4, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 1, 1), trainingPixels: ConvPlan.MinTrainingPixels));
         Assert.Equal(ConvPath.ImplicitGemm, ConvPlan.Choose(new Conv2dOp(1, 64, 3, 3, 1, 1)));
         Assert.Equal(ConvPath.Im2Col, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 2, 1)));
         Assert.Equal(ConvPath.ImplicitGemm, ConvPlan.Choose(new Conv2dOp(256, 313, 1, 1)));

@@ -15,22 +15,28 @@ public static class ConvPlan
     };
 
     /// <summary>
+    /// Maps of fewer pixels than this train on the GEMM paths: there Winograd's saving on the
+    /// products does not pay for transforming the weights, which training does every step.
+    /// </summary>
+    public const int MinTrainingPixels = 64 * 64;
+
+    /// <summary>
     /// <paramref name="forced"/> when it applies, otherwise: Winograd F(4,3) for 3×3 stride-1
     /// convs with enough channels on both sides that the GEMMs, not the tile transforms,
-    /// dominate, unless <paramref name="precise"/>; implicit GEMM for the other stride-1 convs;
-    /// im2col for strided ones.
+    /// dominate; implicit GEMM for the other stride-1 convs; im2col for strided ones.
     /// <para>
-    /// Precise (training) keeps to the GEMM paths, whose summation order is that of PyTorch's
-    /// direct convolution: the 5-Adam-step parity test against PyTorch fails with either Winograd
-    /// (F(4,3) and F(2,3) alike, although F(2,3) is closer to the exact result than the GEMM),
-    /// because a different rounding flips ReLUs near zero and Adam divides the small gradients
-    /// that come out of them by their own size.
+    /// <paramref name="trainingPixels"/> is the map's size when the conv is prepared for one run
+    /// (a training step): Winograd then only from <see cref="MinTrainingPixels"/> on. It rounds
+    /// differently from a direct convolution (F(4,3) ≤ 2e-6 of Σ|w·x|), far below the TF32 that
+    /// GPU training uses by default, but enough to flip ReLUs near zero whose small gradients Adam
+    /// then scales to full steps: a short training follows PyTorch's trajectory bit for bit only
+    /// on the GEMM paths (PriorTrainingTests' 32×64 frames stay below the threshold).
     /// </para>
     /// </summary>
-    public static ConvPath Choose(Conv2dOp op, ConvPath forced = ConvPath.Auto, bool precise = false)
+    public static ConvPath Choose(Conv2dOp op, ConvPath forced = ConvPath.Auto, int? trainingPixels = null)
     {
         if (forced != ConvPath.Auto && Applicable(forced, op)) return forced;
-        if (!precise && FastWinograd.Applicable(op) && op.InChannels >= 16 && op.OutChannels >= 16)
+        if (FastWinograd.Applicable(op) && op.InChannels >= 16 && op.OutChannels >= 16 && !(trainingPixels < MinTrainingPixels))
             return ConvPath.WinogradF4;
         return op.Stride == 1 ? ConvPath.ImplicitGemm : ConvPath.Im2Col;
     }

@@ -16,28 +16,30 @@ public sealed class FastBackend : IBackend
     public static readonly FastBackend Instance = new();
 
     /// <summary>
-    /// For training: convolutions on the GEMM paths only (no Winograd), because Adam divides each
-    /// gradient by its own running size and so turns rounding differences in small gradients into
-    /// full-size steps (see <see cref="ConvPlan.Choose"/>).
+    /// For training: every conv is prepared afresh each step (the weights change), so Winograd's
+    /// weight transform is paid per run; the plan weighs it against the map (see <see cref="ConvPlan.Choose"/>).
     /// </summary>
-    public static readonly FastBackend Training = new(ConvPath.Auto, precise: true);
+    public static readonly FastBackend Training = new(ConvPath.Auto, training: true);
 
     /// <param name="convPath">Forces this convolution algorithm wherever it applies (tests, benchmarks); Auto lets the plan choose.</param>
-    /// <param name="precise">Let the plan choose only the GEMM paths, which sum in the order of a direct convolution.</param>
-    public FastBackend(ConvPath convPath = ConvPath.Auto, bool precise = false)
+    /// <param name="training">Convs are prepared for one run each (training), not for many frames.</param>
+    public FastBackend(ConvPath convPath = ConvPath.Auto, bool training = false)
     {
         ConvPath = convPath;
-        Precise = precise;
+        Trains = training;
     }
 
     /// <summary>The forced convolution algorithm, or Auto.</summary>
     public ConvPath ConvPath { get; }
 
-    /// <summary>Whether the plan keeps to the GEMM paths (training).</summary>
-    public bool Precise { get; }
+    /// <summary>Whether convs are prepared for one run each, as training does.</summary>
+    public bool Trains { get; }
 
-    /// <summary>This backend with the same forced path, made precise for training.</summary>
-    public FastBackend ForTraining() => Precise ? this : ConvPath == ConvPath.Auto ? Training : new FastBackend(ConvPath, precise: true);
+    /// <summary>This backend with the same forced path, planning convs for training.</summary>
+    public FastBackend ForTraining() => Trains ? this : ConvPath == ConvPath.Auto ? Training : new FastBackend(ConvPath, training: true);
+
+    /// <summary>The algorithm for <paramref name="op"/> on maps of <paramref name="pixels"/> pixels, by this backend's forced path and use.</summary>
+    internal ConvPath ChooseConv(Conv2dOp op, int pixels) => ConvPlan.Choose(op, ConvPath, Trains ? pixels : null);
 
     /// <inheritdoc/>
     public string Name => "cpu";
@@ -45,7 +47,7 @@ public sealed class FastBackend : IBackend
     /// <summary>Every op; the few shapes no fast kernel covers (strided convs' gradients, other pool windows' backward, a batch's ∂W) run the reference's loops.</summary>
     public bool Supports(Op op) => true;
 
-    /// <summary>The precise twin (see <see cref="Training"/>).</summary>
+    /// <summary>The training twin (see <see cref="Training"/>).</summary>
     IBackend IBackend.ForTraining() => ForTraining();
 
     /// <inheritdoc/>
@@ -54,12 +56,9 @@ public sealed class FastBackend : IBackend
         BackendExtensions.CheckParameters(op, parameters);
         return op switch
         {
-            Conv2dOp c => ConvPlan.Choose(c, ConvPath, Precise) switch
-            {
-                ConvPath.WinogradF4 => new FastWinograd(c, parameters[0], c.HasBias ? parameters[1] : null, tile: 4),
-                ConvPath.WinogradF2 => new FastWinograd(c, parameters[0], c.HasBias ? parameters[1] : null, tile: 2),
-                var path => new FastConv2d(c, parameters[0], c.HasBias ? parameters[1] : null, path),
-            },
+            // Training's choice depends on the map, which the first run brings.
+            Conv2dOp c when Trains => new SizedConv(c, parameters, this),
+            Conv2dOp c => PrepareConv(c, parameters, ConvPlan.Choose(c, ConvPath)),
             ConvTranspose2dOp t => new FastConvTranspose2d(t, parameters[0], t.HasBias ? parameters[1] : null),
             ResizeBilinearOp r => new FastResize(r),
             AnnealedMeanOp m => new FastAnnealedMean(m, parameters[0]),
@@ -72,10 +71,43 @@ public sealed class FastBackend : IBackend
             AdamStepOp a => new FastAdam(a),
             ResizeBicubicOp b => new FastResizeBicubic(b),
             DecimateOp d => new FastDecimate(d),
+            Luma8Op l => new FastLuma8(l),
+            ThumbnailOp t => new FastThumbnail(t),
             OpticalFlowOp or WarpOp or FlowCheckOp or ScreenedPoissonOp or FuseDistributionsOp => new CpuTemporalOp(op, fast: true),
             Conv2dBackwardDataOp or Conv2dBackwardWeightOp => ReferenceBackend.Instance.Prepare(op, parameters),
             _ => new Elementwise(op, parameters),
         };
+    }
+
+    private static IPreparedOp PrepareConv(Conv2dOp c, Tensor[] parameters, ConvPath path) => path switch
+    {
+        ConvPath.WinogradF4 => new FastWinograd(c, parameters[0], c.HasBias ? parameters[1] : null, tile: 4),
+        ConvPath.WinogradF2 => new FastWinograd(c, parameters[0], c.HasBias ? parameters[1] : null, tile: 2),
+        _ => new FastConv2d(c, parameters[0], c.HasBias ? parameters[1] : null, path),
+    };
+
+    /// <summary>A conv prepared for training: its algorithm is chosen, and its weights packed or transformed, at its first run, for that run's map.</summary>
+    private sealed class SizedConv(Conv2dOp op, Tensor[] parameters, FastBackend backend) : IPreparedOp
+    {
+        private IPreparedOp? _inner;
+        private int _pixels;
+
+        public Op Op => op;
+
+        public bool WritesWholeOutput => true;
+
+        public void RunInto(Tensor output, params Tensor[] activations)
+        {
+            int pixels = activations[0].Shape.H * activations[0].Shape.W;
+            if (_inner is null || pixels != _pixels)
+            {
+                _inner?.Dispose();
+                (_inner, _pixels) = (PrepareConv(op, parameters, backend.ChooseConv(op, pixels)), pixels);
+            }
+            _inner.RunInto(output, activations);
+        }
+
+        public void Dispose() => _inner?.Dispose();
     }
 
     private sealed record Elementwise(Op Op, Tensor[] Parameters) : IPreparedOp

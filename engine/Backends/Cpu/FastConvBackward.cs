@@ -19,26 +19,21 @@ internal static class FastConvBackward
         && forward.Padding == forward.KernelH / 2;
 
     /// <summary>
-    /// ∂x as a convolution from Cout to Cin channels: on the GEMM paths the weights are packed straight
-    /// from W transposed and flipped; otherwise (Winograd, outside training) from a flipped copy.
+    /// ∂x as a convolution from Cout to Cin channels, its weights (W transposed in its channels and
+    /// rotated 180°) packed or transformed straight from W, with no rotated copy in between.
     /// </summary>
     public static IPreparedOp Data(Conv2dBackwardDataOp op, Tensor w, FastBackend backend)
     {
         var f = op.Forward;
         int cout = f.OutChannels, cin = f.InChannels, k = f.KernelH, taps = k * k;
         var transposed = new Conv2dOp(cout, cin, k, k, 1, k / 2, 1, HasBias: false);
-        if (ConvPlan.Choose(transposed, backend.ConvPath, backend.Precise) is var path and (ConvPath.ImplicitGemm or ConvPath.Im2Col))
-            return new As(op, new FastConv2d(transposed, Sgemm.PackTransposedFlipped(w.Data, cout, cin, taps), null, path));
-        var flipped = new Tensor(new Shape(cin, cout, k, k));
-        Parallel.For(0, cin, ci =>
+        IPreparedOp conv = backend.ChooseConv(transposed, op.InputH * op.InputW) switch
         {
-            for (int co = 0; co < cout; co++)
-            {
-                int to = (ci * cout + co) * taps + taps - 1, from = (co * cin + ci) * taps;
-                for (int i = 0; i < taps; i++) flipped.Data[to - i] = w.Data[from + i];
-            }
-        });
-        return new As(op, backend.Prepare(transposed, flipped));
+            ConvPath.WinogradF4 => new FastWinograd(transposed, w, null, tile: 4, transposedFlipped: true),
+            ConvPath.WinogradF2 => new FastWinograd(transposed, w, null, tile: 2, transposedFlipped: true),
+            var path => new FastConv2d(transposed, Sgemm.PackTransposedFlipped(w.Data, cout, cin, taps), null, path),
+        };
+        return new As(op, conv);
     }
 
     /// <summary>The convolution that computes a backward op, answering as that op.</summary>

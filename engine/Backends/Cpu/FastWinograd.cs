@@ -48,7 +48,12 @@ internal sealed unsafe class FastWinograd : IPreparedOp
 
     public static bool Applicable(Conv2dOp op) => op.KernelH == 3 && op.KernelW == 3 && op.Stride == 1;
 
-    public FastWinograd(Conv2dOp op, Tensor weight, Tensor? bias, int tile)
+    /// <param name="transposedFlipped">
+    /// The weight is that of the forward conv whose ∂x this conv computes, (Cin, Cout, 3, 3) for this
+    /// conv's Cout outputs: each kernel is read transposed in its channels and rotated 180°, with no
+    /// rotated copy in between (training prepares every ∂x afresh each step).
+    /// </param>
+    public FastWinograd(Conv2dOp op, Tensor weight, Tensor? bias, int tile, bool transposedFlipped = false)
     {
         if (!Applicable(op)) throw new ArgumentException($"Winograd F({tile},3) needs a 3×3 stride-1 conv, got {op}");
         if (tile is not (2 or 4)) throw new ArgumentException($"Winograd tiles are 2 or 4 outputs wide, not {tile}");
@@ -60,29 +65,38 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         _cout = op.OutChannels;
         _mBlocks = (_cout + MR - 1) / MR;
         _coutPad = _mBlocks * MR;
-        _u = new float[_xi * _mBlocks * _cin * MR];
+        // From the open arena when training prepares it (every step, afresh); only a partial last
+        // panel has rows that nothing writes.
+        _u = TensorArena.Allocate(_xi * _mBlocks * _cin * MR, clear: _cout % MR != 0);
         _bias = bias is null ? new float[_cout] : bias.Span.ToArray();
         _offsets = new int[_cin];
         for (int k = 0; k < _cin; k++) _offsets[k] = k * NR;
-        TransformWeights(weight.Data);
+        TransformWeights(weight.Data, transposedFlipped);
     }
 
     public Op Op => _op;
 
-    /// <summary>U = G g Gᵀ for every (co, ci), in double, stored straight into the α² packed A matrices.</summary>
-    private void TransformWeights(float[] w)
+    /// <summary>
+    /// U = G g Gᵀ for every (co, ci), in double, stored straight into the α² packed A matrices; g is
+    /// w[co, ci], or w[ci, co] rotated 180° when <paramref name="transposedFlipped"/>.
+    /// </summary>
+    private void TransformWeights(float[] w, bool transposedFlipped)
     {
-        int cin = _cin, mBlocks = _mBlocks, alpha = _alpha, tile = _tile;
+        int cin = _cin, cout = _cout, mBlocks = _mBlocks, alpha = _alpha, tile = _tile;
+        if ((long)cin * cout * 9 > w.Length) throw new ArgumentException($"{w.Length} floats cannot hold {cout} × {cin} 3×3 kernels");
         Parallel.For(0, _cout, co =>
         {
             Span<double> gg = stackalloc double[6 * 3];
             Span<double> row = stackalloc double[6];
             for (int ci = 0; ci < cin; ci++)
             {
-                int src = (co * cin + ci) * 9;
+                // Tap (r, c) of g is w[src + 3r + c], or w[src + 8 − 3r − c] rotated.
+                int src = transposedFlipped ? (ci * cout + co) * 9 : (co * cin + ci) * 9;
                 for (int c = 0; c < 3; c++)
                 {
-                    double g0 = w[src + c], g1 = w[src + 3 + c], g2 = w[src + 6 + c];
+                    double g0, g1, g2;
+                    if (transposedFlipped) (g0, g1, g2) = (w[src + 8 - c], w[src + 5 - c], w[src + 2 - c]);
+                    else (g0, g1, g2) = (w[src + c], w[src + 3 + c], w[src + 6 + c]);
                     ApplyG(tile, g0, g1, g2, gg, c, 3);
                 }
                 for (int i = 0; i < alpha; i++)
@@ -231,23 +245,24 @@ internal sealed unsafe class FastWinograd : IPreparedOp
             // evict each other, tripling the transforms' time. One cache line more spreads them.
             _vPlane = (long)c._cin * _blockSlots + PlanePad(c._cin * _blockSlots);
             _mPlane = (long)c._coutPad * _blockSlots + PlanePad(c._coutPad * _blockSlots);
+            // The scratch comes from the open arena when training runs the op (prepared every step),
+            // else it is the plan's own for every frame to come.
             _v = new float[workspaces][];
             _mm = new float[workspaces][];
             for (int i = 0; i < workspaces; i++)
             {
-                _v[i] = GC.AllocateUninitializedArray<float>((int)(_xi * _vPlane), pinned: true);
-                _mm[i] = GC.AllocateUninitializedArray<float>((int)(_xi * _mPlane), pinned: true);
-                // Columns past the last tile row are computed and dropped; keep them finite.
-                Array.Clear(_v[i]);
+                // Columns past the last tile row are computed and dropped; keep them finite (zeroed).
+                _v[i] = TensorArena.Allocate((int)(_xi * _vPlane));
+                _mm[i] = TensorArena.Allocate((int)(_xi * _mPlane), clear: false);
             }
             _z = new float[_threads][];
             _rows = new float[_threads][];
             for (int i = 0; i < _threads; i++)
             {
-                _z[i] = GC.AllocateUninitializedArray<float>(_xi * _slotsPerRow, pinned: true);
-                _rows[i] = GC.AllocateArray<float>(_rowLength, pinned: true);
+                _z[i] = TensorArena.Allocate(_xi * _slotsPerRow, clear: false);
+                _rows[i] = TensorArena.Allocate(_rowLength);
             }
-            _zeroRow = GC.AllocateArray<float>(_rowLength, pinned: true);
+            _zeroRow = TensorArena.Allocate(_rowLength);
         }
 
         public void Run(float[] x, int xOffset, float[] y, int yOffset)

@@ -65,6 +65,10 @@ public sealed class ReferenceBackend : IBackend
                 case CropOp: Fill(y, (n, c, i, j) => x[0].At(n, c, i, j)); break;
                 case ResizeBicubicOp b: ResizeBicubic(b, x[0], y); break;
                 case DecimateOp d: Fill(y, (n, c, i, j) => BoxMean(x[0], n, c, i, j, d.Factor)); break;
+                case Luma8Op:
+                    Fill(y, (n, c, i, j) => Luma8Op.Luma(Luma8Op.Level(x[0].At(n, 0, i, j)), Luma8Op.Level(x[0].At(n, 1, i, j)), Luma8Op.Level(x[0].At(n, 2, i, j))));
+                    break;
+                case ThumbnailOp: Fill(y, (n, c, i, j) => ThumbnailMean(x[0], y.Shape, n, i, j)); break;
                 default: throw new NotSupportedException($"{Op.GetType().Name} on {ReferenceBackend.Instance.Name}");
             }
         }
@@ -229,6 +233,19 @@ public sealed class ReferenceBackend : IBackend
         int count = 0;
         for (int a = i * factor; a < Math.Min(s.H, (i + 1) * factor); a++)
         for (int b = j * factor; b < Math.Min(s.W, (j + 1) * factor); b++, count++)
+            sum += x.At(n, c, a, b);
+        return (float)(sum / count);
+    }
+
+    /// <summary>Thumbnail pixel (i, j) of frame n: its box's mean over all channels, summed in double over rows, columns, channels (<see cref="ThumbnailOp"/>).</summary>
+    private static float ThumbnailMean(Tensor x, Shape thumb, int n, int i, int j)
+    {
+        var s = x.Shape;
+        double sum = 0;
+        int count = 0;
+        for (int a = i * s.H / thumb.H; a < (i + 1) * s.H / thumb.H; a++)
+        for (int b = j * s.W / thumb.W; b < (j + 1) * s.W / thumb.W; b++)
+        for (int c = 0; c < s.C; c++, count++)
             sum += x.At(n, c, a, b);
         return (float)(sum / count);
     }

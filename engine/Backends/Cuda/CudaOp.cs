@@ -196,6 +196,12 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
             case DecimateOp d:
                 CudaDecimate.Launch(backend.Device, xp[0], yp, o.N * o.C, s[0].H, s[0].W, d.Factor, stream);
                 break;
+            case Luma8Op:
+                CudaLuma8.Launch(backend.Device, xp[0], yp, o.N, o.H * o.W, stream);
+                break;
+            case ThumbnailOp:
+                CudaThumbnail.Launch(backend.Device, xp[0], yp, o.N, s[0].C, s[0].H, s[0].W, o.H, o.W, stream);
+                break;
             case CropOp:
                 k.CopyWindow(xp[0], yp, o.N * o.C, s[0].H, s[0].W, 0, 0, o.H, o.W, 0, 0, o.H, o.W, stream);
                 break;
