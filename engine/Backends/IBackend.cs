@@ -15,9 +15,10 @@ public interface IBackend
     IPreparedOp Prepare(Op op, params Tensor[] parameters);
 
     /// <summary>
-    /// The backend to train on: the same memory and device, with algorithms whose rounding Adam
-    /// tolerates (it divides each gradient by its own running size, so rounding differences in
-    /// small gradients become full-size steps). Most backends are that already.
+    /// The backend for weights that change between runs (a training step, and a shot's prediction
+    /// by the weights just trained): the same memory and device, with each op prepared for one run,
+    /// so an algorithm that pays for its weight preparation only over many frames is not chosen
+    /// where it cannot. Most backends are that already.
     /// </summary>
     IBackend ForTraining() => this;
 

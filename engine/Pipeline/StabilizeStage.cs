@@ -77,12 +77,16 @@ public static class StabilizeStage
                     loss, (double)done / totalIterations, clock.Elapsed));
             }
         }
+        // Each frame's prediction prepares every conv afresh for its one run, as a training step
+        // does: inference's plan (Winograd's transform of every weight, 4× their size) would make
+        // that much garbage per frame, more than a capped heap can always clear in time.
+        var predicting = backend.ForTraining();
         for (int t = start; t < end; t++)
         {
             cancel.ThrowIfCancellationRequested();
             var (x, h, w) = VideoPrior.PrepareInput(TrainInput(t), 1, backend);
             using (x)
-            using (var predicted = net.Predict(x, h, w, backend))
+            using (var predicted = net.Predict(x, h, w, predicting))
             {
                 if (chroma is null)
                 {
