@@ -96,17 +96,17 @@ VARIANTS = {
     "torch-chroma4-cauchy-noinit-25": Torch("cauchy-noinit", "chroma", 4, 25, multiple=16),
     "torch-chroma4-irt-one-ab-25": Torch("irt-one", "chroma", 4, 25, multiple=16, conf="ab"),
     # Reel as built.
-    "reel-chroma-irt-50": Reel(("--mode", "chroma", "--epochs", "50")),
-    "reel-chroma-irt-25": Reel(("--mode", "chroma", "--epochs", "25")),
-    "reel-chroma-l1-25": Reel(("--mode", "chroma", "--epochs", "25", "--no-irt")),
+    "reel-chroma-irt-50": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "50")),
+    "reel-chroma-irt-25": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "25")),
+    "reel-chroma-l1-25": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "25", "--no-irt")),
     "reel-chroma4-l1-25": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt")),
     "reel-chroma4-irt-25": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25")),
     # A quarter of the default's training compute per frame (chroma/2, 50 epochs: 45 over every
     # frame after IRT's 5 on frame 0), three ways: a quarter of the pixels; 4/5 of the epochs at a
     # quarter of the pixels (30 epochs in all); a quarter of the epochs over every frame (16 in all).
     "reel-chroma4-irt-50": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50")),
-    "reel-chroma-irt-c2f-30": Reel(("--mode", "chroma", "--epochs", "30", "--coarse-to-fine")),
-    "reel-chroma-irt-16": Reel(("--mode", "chroma", "--epochs", "16")),
+    "reel-chroma-irt-c2f-30": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "30", "--coarse-to-fine")),
+    "reel-chroma-irt-16": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "16")),
     "reel-rgb-irt-25": Reel(("--mode", "rgb", "--epochs", "25")),
     "reel-rgb-l1-25": Reel(("--mode", "rgb", "--epochs", "25", "--no-irt")),
     # The flow-guided stage (no training), for comparison.

@@ -40,7 +40,7 @@ public static class StabilizeCommand
             Description = "Frames kept in memory up to this many MiB (input and processed together); the rest wait on disk in a temp folder",
             DefaultValueFactory = _ => 2048,
         };
-        var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => 2 };
+        var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => new StabilizeOptions().ChromaScale };
         var device = DeviceChoice.CreateOption("cpu");
         var precision = DeviceChoice.PrecisionOption();
         var temporal = TemporalChoice.CreateOption();
