@@ -79,11 +79,21 @@ public sealed class FastBackend : IBackend
         };
     }
 
-    private static IPreparedOp PrepareConv(Conv2dOp c, Tensor[] parameters, ConvPath path) => path switch
+    private static IPreparedOp PrepareConv(Conv2dOp c, Tensor[] parameters, ConvPath path) =>
+        PrepareConv(c, parameters[0], c.HasBias ? parameters[1] : null, path, transposedFlipped: false);
+
+    /// <summary>
+    /// <paramref name="c"/> on <paramref name="path"/>, its weights packed or transformed from
+    /// <paramref name="w"/>. With <paramref name="transposedFlipped"/>, <paramref name="w"/> is the
+    /// weight of the forward conv whose ∂x <paramref name="c"/> computes, read transposed in its
+    /// channels and rotated 180° with no rotated copy made.
+    /// </summary>
+    internal static IPreparedOp PrepareConv(Conv2dOp c, Tensor w, Tensor? bias, ConvPath path, bool transposedFlipped) => path switch
     {
-        ConvPath.WinogradF4 => new FastWinograd(c, parameters[0], c.HasBias ? parameters[1] : null, tile: 4),
-        ConvPath.WinogradF2 => new FastWinograd(c, parameters[0], c.HasBias ? parameters[1] : null, tile: 2),
-        _ => new FastConv2d(c, parameters[0], c.HasBias ? parameters[1] : null, path),
+        ConvPath.WinogradF4 => new FastWinograd(c, w, bias, tile: 4, transposedFlipped),
+        ConvPath.WinogradF2 => new FastWinograd(c, w, bias, tile: 2, transposedFlipped),
+        _ when transposedFlipped => new FastConv2d(c, Sgemm.PackTransposedFlipped(w.Data, c.InChannels, c.OutChannels, c.KernelH * c.KernelW), bias, path),
+        _ => new FastConv2d(c, w, bias, path),
     };
 
     /// <summary>A conv prepared for training: its algorithm is chosen, and its weights packed or transformed, at its first run, for that run's map.</summary>

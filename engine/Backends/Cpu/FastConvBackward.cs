@@ -25,15 +25,9 @@ internal static class FastConvBackward
     public static IPreparedOp Data(Conv2dBackwardDataOp op, Tensor w, FastBackend backend)
     {
         var f = op.Forward;
-        int cout = f.OutChannels, cin = f.InChannels, k = f.KernelH, taps = k * k;
-        var transposed = new Conv2dOp(cout, cin, k, k, 1, k / 2, 1, HasBias: false);
-        IPreparedOp conv = backend.ChooseConv(transposed, op.InputH * op.InputW) switch
-        {
-            ConvPath.WinogradF4 => new FastWinograd(transposed, w, null, tile: 4, transposedFlipped: true),
-            ConvPath.WinogradF2 => new FastWinograd(transposed, w, null, tile: 2, transposedFlipped: true),
-            var path => new FastConv2d(transposed, Sgemm.PackTransposedFlipped(w.Data, cout, cin, taps), null, path),
-        };
-        return new As(op, conv);
+        var transposed = new Conv2dOp(f.OutChannels, f.InChannels, f.KernelH, f.KernelW, 1, f.KernelH / 2, 1, HasBias: false);
+        var path = backend.ChooseConv(transposed, op.InputH * op.InputW);
+        return new As(op, FastBackend.PrepareConv(transposed, w, null, path, transposedFlipped: true));
     }
 
     /// <summary>The convolution that computes a backward op, answering as that op.</summary>
