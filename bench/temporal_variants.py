@@ -24,8 +24,8 @@ Recipes (specs/models.md §3):
   irt-one   the confidence-map loss after initialization but one Adam throughout (Reel until now)
   cauchy    one head: mean |O - P| on frame 0 for 5 epochs, then the mode-seeking Cauchy loss
             mean log(1 + ((O - P)/c)^2) over all frames (-noinit: the Cauchy loss from the start)
-Spaces: rgb (the processed RGB frames) or chroma (Reel's chroma mode: normalized Lab, L/100 and
-a/256 + 1/2, b/256 + 1/2, at 1/scale of the size; the output's a, b upsampled and joined with the
+Spaces: rgb (the processed RGB frames) or chroma (Reel's chroma mode: normalized Lab, L/100, a/256
+and b/256, at 1/scale of the size; the output's a, b upsampled and joined with the
 processed frame's own L).
 """
 import argparse
@@ -163,9 +163,12 @@ def to_space(rgb, v):
     if v.space == "rgb":
         return rgb
     lab = color.rgb2lab(rgb).astype(np.float32)
+    # Offset by ½ for the resize, which clamps to [0, 1], then centred on 0 as the engine does.
     norm = np.stack([lab[..., 0] / 100.0, lab[..., 1] / AB_RANGE + 0.5, lab[..., 2] / AB_RANGE + 0.5], axis=2)
     h, w = rgb.shape[:2]
-    return norm if v.scale == 1 else resize_planes(norm, max(1, h // v.scale), max(1, w // v.scale))
+    if v.scale != 1:
+        norm = resize_planes(norm, max(1, h // v.scale), max(1, w // v.scale))
+    return norm - np.array([0.0, 0.5, 0.5], dtype=np.float32)
 
 
 def from_space(out, processed_rgb, v):
@@ -173,7 +176,7 @@ def from_space(out, processed_rgb, v):
     if v.space == "rgb":
         return np.clip(out, 0, 1)
     h, w = processed_rgb.shape[:2]
-    ab = torch.from_numpy(np.ascontiguousarray((out[..., 1:] - 0.5) * AB_RANGE).transpose(2, 0, 1))[None]
+    ab = torch.from_numpy(np.ascontiguousarray(out[..., 1:] * AB_RANGE).transpose(2, 0, 1))[None]
     ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)[0].numpy().transpose(1, 2, 0)
     lab = color.rgb2lab(processed_rgb)
     lab[..., 1:] = ab

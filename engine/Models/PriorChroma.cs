@@ -6,7 +6,7 @@ namespace Reel.Engine.Models;
 
 /// <summary>
 /// How the prior's chroma mode codes frames, on one backend: <see cref="Encode"/> gives the net's view
-/// of a frame, normalized Lab (L/100, a/256 + ½, b/256 + ½) downscaled by the chroma scale;
+/// of a frame, normalized Lab (L/100, a/256, b/256) downscaled by the chroma scale;
 /// <see cref="Decode"/> turns the net's answer back into sRGB, its a, b upsampled to the processed
 /// frame's size and joined with that frame's own full-resolution L. The affine steps are prepared
 /// once (their constants uploaded once on a GPU) and freed with this object.
@@ -19,6 +19,7 @@ internal sealed class PriorChroma : IDisposable
     private readonly IBackend _backend;
     private readonly int _scale;
     private readonly IPreparedOp _normalize;
+    private readonly IPreparedOp _centre;
     private readonly IPreparedOp _denormalize;
 
     /// <param name="scale">The net works at 1/scale of the frame size (1: full size).</param>
@@ -28,10 +29,12 @@ internal sealed class PriorChroma : IDisposable
         var scale3 = new Tensor(new Shape(3), new[] { 1 / 100f, 1 / AbRange, 1 / AbRange });
         var shift3 = new Tensor(new Shape(3), new[] { 0f, 0.5f, 0.5f });
         _normalize = backend.Prepare(new AffineOp(3), scale3, shift3);
-        var scale2 = new Tensor(new Shape(2), new[] { AbRange, AbRange });
-        var shift2 = new Tensor(new Shape(2), new[] { -AbRange / 2, -AbRange / 2 });
-        // (v − ½)·256 as v·256 − 128: both exact scalings of the same rounded difference.
-        _denormalize = backend.Prepare(new AffineOp(2), scale2, shift2);
+        // The net sees a and b centred on gray's 0, not on ½: a fresh net answers near 0, and with ½
+        // the IRT's main head, trained only where it wins, still sat 5–7 units of a and b under the
+        // clip's chroma after 50 epochs, a colour cast (bench/temporal_variants.py). They are
+        // centred after the resize, which clamps to [0, 1].
+        _centre = backend.Prepare(new AffineOp(3), new Tensor(new Shape(3), new[] { 1f, 1f, 1f }), new Tensor(new Shape(3), new[] { 0f, -0.5f, -0.5f }));
+        _denormalize = backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { AbRange, AbRange }), new Tensor(new Shape(2), new[] { 0f, 0f }));
     }
 
     /// <summary>A frame (1, 1|3, H, W) as the net sees it in chroma mode, (1, 3, H / scale, W / scale) on the backend (at least 1×1).</summary>
@@ -39,13 +42,11 @@ internal sealed class PriorChroma : IDisposable
     {
         using var rgb = RgbFrame.On(_backend, frame);
         using var lab = _backend.Execute(new RgbToLabOp(), rgb);
-        var normalized = _normalize.Run(lab);
-        if (_scale == 1) return normalized;
-        using (normalized)
-        {
-            var f = frame.Shape;
-            return _backend.Execute(new ResizeBicubicOp(Math.Max(1, f.H / _scale), Math.Max(1, f.W / _scale)), normalized);
-        }
+        using var normalized = _normalize.Run(lab);
+        if (_scale == 1) return _centre.Run(normalized);
+        var f = frame.Shape;
+        using var small = _backend.Execute(new ResizeBicubicOp(Math.Max(1, f.H / _scale), Math.Max(1, f.W / _scale)), normalized);
+        return _centre.Run(small);
     }
 
     /// <summary>The net's predicted normalized Lab (1, 3, h, w) with <paramref name="processedFrame"/>'s own L, back to sRGB at that frame's size, on the backend.</summary>
@@ -65,6 +66,7 @@ internal sealed class PriorChroma : IDisposable
     public void Dispose()
     {
         _normalize.Dispose();
+        _centre.Dispose();
         _denormalize.Dispose();
     }
 }
