@@ -2,7 +2,7 @@
 """Deep Video Prior variants side by side: the official recipes in PyTorch and Reel's, scored alike.
 
     bench/temporal_variants.py --clip goat|unimodal|chroma-unimodal|multimodal [--frames 40] [--size 428x240]
-                               [--variants NAME ...] [--work DIR] [--threads 1] [--list]
+                               [--variants NAME ...] [--seed N] [--work DIR] [--threads 1] [--list]
 
 Every variant trains on the clip, writes its frames, and is scored by bench/temporal_score.py
 (warp error on the input's optical flow, its floor, CDC, colourfulness, detail, PSNR to the
@@ -101,6 +101,7 @@ VARIANTS = {
     "reel-chroma-l1-25": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "25", "--no-irt")),
     "reel-chroma4-l1-25": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt")),
     "reel-chroma4-irt-25": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25")),
+    "reel-chroma4-l1-50": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--no-irt")),
     # A quarter of the default's training compute per frame (chroma/2, 50 epochs: 45 over every
     # frame after IRT's 5 on frame 0), three ways: a quarter of the pixels; 4/5 of the epochs at a
     # quarter of the pixels (30 epochs in all); a quarter of the epochs over every frame (16 in all).
@@ -315,6 +316,7 @@ def main():
     ap.add_argument("--size", default="", help="WxH (goat: 428x240, synthetic: 228x120)")
     ap.add_argument("--variants", nargs="*", default=[])
     ap.add_argument("--epochs", type=int, default=0, help="override every variant's epochs")
+    ap.add_argument("--seed", type=int, default=0, help="every variant's seed (PyTorch's, reel's --seed)")
     ap.add_argument("--work", default=os.path.join("/tmp", "reel-temporal-variants"))
     ap.add_argument("--threads", type=int, default=1, help="torch threads; reel's DOTNET_PROCESSOR_COUNT (0: all)")
     ap.add_argument("--reel", default=REEL, help="the reel.dll to run (a copy keeps a rebuild from replacing it mid-run)")
@@ -341,7 +343,9 @@ def main():
         v = VARIANTS[name]
         if a.epochs:
             v = replace(v, epochs=a.epochs) if isinstance(v, Torch) else v
-        tag = name + (f"@{a.epochs}" if a.epochs and isinstance(v, Torch) else "")
+        if a.seed:
+            v = replace(v, seed=a.seed) if isinstance(v, Torch) else replace(v, args=v.args + ("--seed", str(a.seed)))
+        tag = name + (f"@{a.epochs}" if a.epochs and isinstance(v, Torch) else "") + (f"-seed{a.seed}" if a.seed else "")
         out_dir = os.path.join(a.work, f"{a.clip}-{a.frames}-{size[0]}x{size[1]}-{tag}")
         shutil.rmtree(out_dir, ignore_errors=True)
         print(f"{tag}:", flush=True)

@@ -20,13 +20,12 @@ public sealed class RestoreJobOptions
 {
     private readonly Option<string?> _denoiser = new("--denoiser") { Description = "DnCNN checkpoint (default: dncnn_gray_blind from the weights cache)" };
     private readonly Option<string?> _colorizer = new("--colorizer") { Description = "ECCV16 checkpoint (default: colorization_release_v2-9b330a0b.pth from the weights cache)" };
-    private readonly Option<int> _epochs = new("--epochs") { Description = "Deep Video Prior epochs per shot", DefaultValueFactory = _ => 50 };
+    private readonly PriorChoice _prior = new();
     private readonly Option<bool> _noDenoise = new("--no-denoise") { Description = "Skip DnCNN" };
     private readonly Option<bool> _noColorize = new("--no-colorize") { Description = "Skip the colorizer (output stays gray)" };
     private readonly Option<bool> _noStabilize = new("--no-stabilize") { Description = "Skip the temporal stage (as --temporal none)" };
     private readonly Option<string> _temporal = TemporalChoice.CreateOption();
     private readonly Option<bool> _fuse = new("--fuse-colors") { Description = "With --temporal flow: fuse the colorizer's 313-bin distributions along the flow before the annealed mean (mode-seeking; decoded at T = 0.38)" };
-    private readonly Option<bool> _noIrt = new("--no-irt") { Description = "Train the prior without IRT" };
     private readonly Option<float> _temperature = ColorizeCommand.TemperatureOption();
     private readonly Option<string> _encoder = new("--encoder") { Description = "ffmpeg video encoder (libx264, libx265, libvpx-vp9, libaom-av1, ffv1, …)", DefaultValueFactory = _ => "libx264" };
     private readonly Option<int> _crf = new("--crf") { Description = "Constant quality for x264/x265/VP9/AV1 (lower is better; 17 keeps film grain)", DefaultValueFactory = _ => 17 };
@@ -38,7 +37,7 @@ public sealed class RestoreJobOptions
     };
     private readonly Option<string> _fps = new("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
 
-    private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _epochs, _noDenoise, _noColorize, _noStabilize, _temporal, _fuse, _noIrt, _temperature, _encoder, _crf, _preset, _maxShot, _fps };
+    private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _noDenoise, _noColorize, _noStabilize, _temporal, _fuse, _temperature, _encoder, _crf, _preset, _maxShot, _fps }.Concat(_prior.All);
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -70,7 +69,7 @@ public sealed class RestoreJobOptions
             Stabilize = method != TemporalMethod.None,
             Temporal = method == TemporalMethod.Flow ? TemporalMethod.Flow : TemporalMethod.Prior,
             FuseColours = r.GetValue(_fuse),
-            Prior = new StabilizeOptions { Mode = mode, Epochs = r.GetValue(_epochs), Irt = !r.GetValue(_noIrt) },
+            Prior = _prior.Resolve(r, mode),
             Flow = new FlowTemporalOptions { Mode = mode },
         };
         // Before the networks load, so a bad setting fails at once.

@@ -22,8 +22,7 @@ public static class StabilizeCommand
         var input = new Option<string>("--input") { Description = "The original frames: a folder of images (sorted by name) or a video", Required = true };
         var processed = new Option<string>("--processed") { Description = "The per-frame processed frames, paired in order: a folder or a video", Required = true };
         var output = new Option<string>("--output") { Description = "A new folder of PNG frames, or a video file (.mp4, .mkv, …; H.264, audio copied from a video input); written atomically", Required = true };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs per shot", DefaultValueFactory = _ => 50 };
-        var noIrt = new Option<bool>("--no-irt") { Description = "Plain L1 training with one head instead of Iteratively Reweighted Training" };
+        var prior = new PriorChoice();
         var width = new Option<int>("--width") { Description = "U-Net base width (the paper's is 32)", DefaultValueFactory = _ => 32 };
         var coarse = new Option<bool>("--coarse-to-fine") { Description = "Train on 2× decimated frames for the first 4/5 of the epochs (faster)" };
         var noShots = new Option<bool>("--no-shots") { Description = "Train one prior on the whole sequence instead of one per detected shot" };
@@ -45,20 +44,17 @@ public static class StabilizeCommand
         var precision = DeviceChoice.PrecisionOption();
         var temporal = TemporalChoice.CreateOption();
         var flowSettings = new TemporalChoice.FlowSettings();
-        var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (Deep Video Prior with IRT trained per shot, or flow-guided).")
-            { input, processed, output, epochs, noIrt, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision, temporal };
+        var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (a Deep Video Prior trained per shot, or flow-guided).")
+            { input, processed, output, prior.Epochs, prior.Irt, prior.NoIrt, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision, temporal };
         foreach (var o in flowSettings.All) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
-            var options = new StabilizeOptions
+            var options = prior.Resolve(r, r.GetValue(mode) == "chroma" ? StabilizeMode.Chroma : StabilizeMode.Rgb) with
             {
-                Epochs = r.GetValue(epochs),
-                Irt = !r.GetValue(noIrt),
                 Width = r.GetValue(width),
                 CoarseToFine = r.GetValue(coarse),
                 SplitShots = !r.GetValue(noShots),
                 Seed = r.GetValue(seed),
-                Mode = r.GetValue(mode) == "chroma" ? StabilizeMode.Chroma : StabilizeMode.Rgb,
                 ChromaScale = r.GetValue(chromaScale),
                 MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
             };

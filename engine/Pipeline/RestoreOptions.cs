@@ -21,7 +21,7 @@ public sealed record RestoreOptions
     /// <summary>Run the temporal stage (<see cref="Temporal"/>) after the per-frame networks.</summary>
     public bool Stabilize { get; init; } = true;
     /// <summary>Chroma mode by default: it left less flicker than RGB mode at a third of the time (README).</summary>
-    public StabilizeOptions Prior { get; init; } = new() { Mode = StabilizeMode.Chroma };
+    public StabilizeOptions Prior { get; init; } = StabilizeOptions.For(StabilizeMode.Chroma);
     /// <summary>Which temporal stage runs when <see cref="Stabilize"/> is on: the prior, or the flow-guided one (README has the table).</summary>
     public TemporalMethod Temporal { get; init; } = TemporalMethod.Prior;
     /// <summary>Settings of the flow-guided stage; chroma, as the prior's.</summary>

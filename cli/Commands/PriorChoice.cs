@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Reel.Engine;
+using Reel.Engine.Pipeline;
+
+namespace Reel.Cli.Commands;
+
+/// <summary>
+/// The prior's epochs and loss, shared by restore and stabilize. Their defaults depend on the mode
+/// (<see cref="StabilizeOptions.For"/>), so an option left out takes the mode's, not a fixed value.
+/// </summary>
+public sealed class PriorChoice
+{
+    private static readonly StabilizeOptions Rgb = StabilizeOptions.For(StabilizeMode.Rgb), Chroma = StabilizeOptions.For(StabilizeMode.Chroma);
+
+    public Option<int?> Epochs { get; } = new("--epochs")
+    {
+        Description = $"Deep Video Prior epochs per shot (default {Rgb.Epochs} in rgb mode, {Chroma.Epochs} in chroma mode)",
+    };
+
+    public Option<bool> Irt { get; } = new("--irt") { Description = "Train the prior with Iteratively Reweighted Training, two heads (rgb mode's default)" };
+
+    public Option<bool> NoIrt { get; } = new("--no-irt") { Description = "Train the prior with plain L1, one head (chroma mode's default)" };
+
+    public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt };
+
+    /// <summary>The mode's defaults with the epochs and loss given on the command line.</summary>
+    public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
+    {
+        if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new ReelException("--irt and --no-irt contradict each other; give one");
+        var defaults = StabilizeOptions.For(mode);
+        return defaults with
+        {
+            Epochs = r.GetValue(Epochs) ?? defaults.Epochs,
+            Irt = r.GetValue(Irt) || (!r.GetValue(NoIrt) && defaults.Irt),
+        };
+    }
+}

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Reel.Cli.Commands;
+using Reel.Engine;
+using Reel.Engine.Pipeline;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>The prior's epochs and loss on the command line: each mode's defaults, and what overrides them.</summary>
+public class PriorChoiceTests
+{
+    private static StabilizeOptions Parse(StabilizeMode mode, params string[] args)
+    {
+        var choice = new PriorChoice();
+        var command = new Command("t");
+        foreach (var o in choice.All) command.Options.Add(o);
+        var r = command.Parse(args);
+        Assert.Empty(r.Errors);
+        return choice.Resolve(r, mode);
+    }
+
+    [Fact]
+    public void EachModeHasItsOwnDefaults()
+    {
+        var rgb = Parse(StabilizeMode.Rgb);
+        Assert.Equal((50, true, StabilizeMode.Rgb), (rgb.Epochs, rgb.Irt, rgb.Mode));
+        var chroma = Parse(StabilizeMode.Chroma);
+        Assert.Equal((25, false, StabilizeMode.Chroma), (chroma.Epochs, chroma.Irt, chroma.Mode));
+        Assert.Equal(chroma, new RestoreOptions().Prior);
+    }
+
+    [Fact]
+    public void GivenOptionsOverrideTheModesDefaults()
+    {
+        var chroma = Parse(StabilizeMode.Chroma, "--irt", "--epochs", "40");
+        Assert.Equal((40, true), (chroma.Epochs, chroma.Irt));
+        var rgb = Parse(StabilizeMode.Rgb, "--no-irt");
+        Assert.Equal((50, false), (rgb.Epochs, rgb.Irt));
+        var e = Assert.Throws<ReelException>(() => Parse(StabilizeMode.Rgb, "--irt", "--no-irt"));
+        Assert.Contains("contradict", e.Message);
+    }
+}
