@@ -217,8 +217,9 @@ public static unsafe class NativeExports
             {
                 Temperature = defaults.Temperature,
                 Stabilize = defaults.Stabilize ? 1 : 0,
-                Epochs = defaults.Prior.Epochs,
-                Irt = defaults.Prior.Irt ? 1 : 0,
+                // The mode, and so the prior's defaults, is known only when a colorizer is or is not given.
+                Epochs = 0,
+                Irt = -1,
                 MemoryMb = (int)Math.Min(int.MaxValue, defaults.MemoryBudgetBytes >> 20),
             };
             return 0;
@@ -260,10 +261,13 @@ public static unsafe class NativeExports
             if (!Directory.Exists(outputDir)) throw new DirectoryNotFoundException($"output folder does not exist: {outputDir}");
             var denoiser = RestoreModel(o.Denoiser, engine, NativeModelKind.Denoiser);
             var colorizer = RestoreModel(o.Colorizer, engine, NativeModelKind.Colorizer);
+            // As `reel restore`: chroma mode de-flickers colorization; without it the prior works on RGB.
+            var prior = StabilizeOptions.For(colorizer is null ? StabilizeMode.Rgb : StabilizeMode.Chroma);
+            prior = prior with { Epochs = o.Epochs == 0 ? prior.Epochs : o.Epochs, Irt = o.Irt < 0 ? prior.Irt : o.Irt != 0 };
             if (o.Stabilize != 0)
             {
-                if (o.Epochs < 1) throw new NativeArgumentException($"epochs must be ≥ 1, got {o.Epochs}");
-                if (o.Irt != 0 && o.Epochs <= StabilizeOptions.IrtInitEpochs)
+                if (prior.Epochs < 1) throw new NativeArgumentException($"epochs must be ≥ 1 (or 0 for the default), got {o.Epochs}");
+                if (prior.Irt && prior.Epochs <= StabilizeOptions.IrtInitEpochs)
                     throw new NativeArgumentException($"with IRT the first {StabilizeOptions.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeOptions.IrtInitEpochs} epochs or irt = 0");
             }
             if (o.MemoryMb < 1) throw new NativeArgumentException($"memory_mb must be ≥ 1, got {o.MemoryMb}");
@@ -275,13 +279,7 @@ public static unsafe class NativeExports
                 Colorizer = colorizer?.Colorizer,
                 Temperature = o.Temperature,
                 Stabilize = o.Stabilize != 0,
-                Prior = new StabilizeOptions
-                {
-                    // As `reel restore`: chroma mode de-flickers colorization; without it the prior works on RGB.
-                    Mode = colorizer is null ? StabilizeMode.Rgb : StabilizeMode.Chroma,
-                    Epochs = o.Epochs,
-                    Irt = o.Irt != 0,
-                },
+                Prior = prior,
                 MemoryBudgetBytes = o.MemoryMb * (1L << 20),
             };
             using var cancel = new CancellationTokenSource();

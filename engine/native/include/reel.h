@@ -166,8 +166,10 @@ typedef struct reel_restore_options {
     reel_model* colorizer;     /* NULL: the output stays gray */
     float temperature;         /* colorizer softmax temperature (> 0; 1 reproduces the released port) */
     int32_t stabilize;         /* non-zero: Deep Video Prior per shot; 0: frames go straight to the encoder */
-    int32_t epochs;            /* prior training epochs per shot (>= 1; > 5 with irt) */
-    int32_t irt;               /* non-zero: iteratively reweighted training (two heads) */
+    int32_t epochs;            /* prior training epochs per shot (>= 1; > 5 with irt); 0: reel restore's default
+                                  for the run (25 with a colorizer, 50 without) */
+    int32_t irt;               /* 1: iteratively reweighted training (two heads); 0: plain L1 (one head);
+                                  -1: reel restore's default for the run (L1 with a colorizer, IRT without) */
     int32_t memory_mb;         /* what the restore may hold beyond the networks' fixed memory: working memory for a frame
                                   and frames waiting for the prior (the rest spill to disk); larger frames are refused.
                                   Default: half the memory the process may use */

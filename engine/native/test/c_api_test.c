@@ -202,7 +202,7 @@ static void test_errors(const char* weights) {
     reel_restore_options opts;
     expect_status(reel_restore_options_init(&opts), REEL_OK, NULL, "restore_options_init");
     CHECK(opts.denoiser == NULL && opts.colorizer == NULL && opts.progress == NULL, "default models/callback not NULL");
-    CHECK(opts.stabilize == 1 && opts.irt == 1 && opts.epochs == 50 && opts.memory_mb > 0 && opts.temperature == 1.0f,
+    CHECK(opts.stabilize == 1 && opts.irt == -1 && opts.epochs == 0 && opts.memory_mb > 0 && opts.temperature == 1.0f,
           "defaults are not reel restore's: stabilize %d irt %d epochs %d memory %d T %g",
           opts.stabilize, opts.irt, opts.epochs, opts.memory_mb, opts.temperature);
     expect_status(reel_video_restore(engine, NULL, "out.mp4", &opts), REEL_E_INVALID_ARG, "input_path", "video_restore(input NULL)");
