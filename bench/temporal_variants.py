@@ -95,6 +95,8 @@ VARIANTS = {
     "torch-chroma4-cauchy-25": Torch("cauchy", "chroma", 4, 25, multiple=16),
     "torch-chroma4-cauchy-noinit-25": Torch("cauchy-noinit", "chroma", 4, 25, multiple=16),
     "torch-chroma4-irt-one-ab-25": Torch("irt-one", "chroma", 4, 25, multiple=16, conf="ab"),
+    # Whether the colour's spatial structure is learned faster with a larger step.
+    "torch-chroma4-l1-25-lr3e-4": Torch("l1", "chroma", 4, 25, multiple=16, lr=3e-4),
     # Reel as built.
     "reel-chroma-irt-50": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "50")),
     "reel-chroma-irt-25": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "25")),
