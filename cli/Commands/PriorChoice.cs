@@ -27,11 +27,6 @@ public sealed class PriorChoice
     public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
     {
         if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new ReelException("--irt and --no-irt contradict each other; give one");
-        var defaults = StabilizeOptions.For(mode);
-        return defaults with
-        {
-            Epochs = r.GetValue(Epochs) ?? defaults.Epochs,
-            Irt = r.GetValue(Irt) || (!r.GetValue(NoIrt) && defaults.Irt),
-        };
+        return StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null);
     }
 }

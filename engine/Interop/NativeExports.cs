@@ -262,8 +262,8 @@ public static unsafe class NativeExports
             var denoiser = RestoreModel(o.Denoiser, engine, NativeModelKind.Denoiser);
             var colorizer = RestoreModel(o.Colorizer, engine, NativeModelKind.Colorizer);
             // As `reel restore`: chroma mode de-flickers colorization; without it the prior works on RGB.
-            var prior = StabilizeOptions.For(colorizer is null ? StabilizeMode.Rgb : StabilizeMode.Chroma);
-            prior = prior with { Epochs = o.Epochs == 0 ? prior.Epochs : o.Epochs, Irt = o.Irt < 0 ? prior.Irt : o.Irt != 0 };
+            var prior = StabilizeOptions.For(colorizer is null ? StabilizeMode.Rgb : StabilizeMode.Chroma,
+                o.Epochs == 0 ? null : o.Epochs, o.Irt < 0 ? null : o.Irt != 0);
             if (o.Stabilize != 0)
             {
                 if (prior.Epochs < 1) throw new NativeArgumentException($"epochs must be ≥ 1 (or 0 for the default), got {o.Epochs}");

@@ -19,7 +19,7 @@ internal sealed class PriorChroma : IDisposable
     private readonly IBackend _backend;
     private readonly int _scale;
     private readonly IPreparedOp _normalize;
-    private readonly IPreparedOp _centre;
+    private readonly IPreparedOp? _centre;
     private readonly IPreparedOp _denormalize;
 
     /// <param name="scale">The net works at 1/scale of the frame size (1: full size).</param>
@@ -27,13 +27,14 @@ internal sealed class PriorChroma : IDisposable
     {
         (_scale, _backend) = (scale, backend);
         var scale3 = new Tensor(new Shape(3), new[] { 1 / 100f, 1 / AbRange, 1 / AbRange });
-        var shift3 = new Tensor(new Shape(3), new[] { 0f, 0.5f, 0.5f });
-        _normalize = backend.Prepare(new AffineOp(3), scale3, shift3);
         // The net sees a and b centred on gray's 0, not on ½: a fresh net answers near 0, and with ½
         // the IRT's main head, trained only where it wins, still sat 5–7 units of a and b under the
-        // clip's chroma after 50 epochs, a colour cast (bench/temporal_variants.py). They are
-        // centred after the resize, which clamps to [0, 1].
-        _centre = backend.Prepare(new AffineOp(3), new Tensor(new Shape(3), new[] { 1f, 1f, 1f }), new Tensor(new Shape(3), new[] { 0f, -0.5f, -0.5f }));
+        // clip's chroma after 50 epochs, a colour cast (bench/temporal_variants.py). The bicubic
+        // resize clamps to [0, 1], so a downscaled frame is coded around ½ and centred after it.
+        float offset = scale == 1 ? 0f : 0.5f;
+        _normalize = backend.Prepare(new AffineOp(3), scale3, new Tensor(new Shape(3), new[] { 0f, offset, offset }));
+        _centre = scale == 1 ? null
+            : backend.Prepare(new AffineOp(3), new Tensor(new Shape(3), new[] { 1f, 1f, 1f }), new Tensor(new Shape(3), new[] { 0f, -offset, -offset }));
         _denormalize = backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { AbRange, AbRange }), new Tensor(new Shape(2), new[] { 0f, 0f }));
     }
 
@@ -42,11 +43,14 @@ internal sealed class PriorChroma : IDisposable
     {
         using var rgb = RgbFrame.On(_backend, frame);
         using var lab = _backend.Execute(new RgbToLabOp(), rgb);
-        using var normalized = _normalize.Run(lab);
-        if (_scale == 1) return _centre.Run(normalized);
-        var f = frame.Shape;
-        using var small = _backend.Execute(new ResizeBicubicOp(Math.Max(1, f.H / _scale), Math.Max(1, f.W / _scale)), normalized);
-        return _centre.Run(small);
+        var normalized = _normalize.Run(lab);
+        if (_centre is null) return normalized;
+        using (normalized)
+        {
+            var f = frame.Shape;
+            using var small = _backend.Execute(new ResizeBicubicOp(Math.Max(1, f.H / _scale), Math.Max(1, f.W / _scale)), normalized);
+            return _centre.Run(small);
+        }
     }
 
     /// <summary>The net's predicted normalized Lab (1, 3, h, w) with <paramref name="processedFrame"/>'s own L, back to sRGB at that frame's size, on the backend.</summary>
@@ -66,7 +70,7 @@ internal sealed class PriorChroma : IDisposable
     public void Dispose()
     {
         _normalize.Dispose();
-        _centre.Dispose();
+        _centre?.Dispose();
         _denormalize.Dispose();
     }
 }

@@ -37,11 +37,14 @@ public sealed record StabilizeOptions
     /// A run's defaults in <paramref name="mode"/>. RGB trains with IRT for 50 epochs, the authors'
     /// colorization recipe. Chroma trains with plain L1 for 25, by README's measurements ("A colour
     /// cast, found and removed"): at chroma/4 on the goat clip IRT at 50 epochs kept 61% of the
-    /// colour, L1 at 25 kept 96%, as steady within the goal, at half the compute.
+    /// colour, L1 at 25 kept 96%, as steady within the goal, at half the compute. A caller's
+    /// <paramref name="epochs"/> and <paramref name="irt"/>, where given, replace the mode's.
     /// </summary>
-    public static StabilizeOptions For(StabilizeMode mode) => mode == StabilizeMode.Chroma
-        ? new StabilizeOptions { Mode = mode, Epochs = 25, Irt = false }
-        : new StabilizeOptions { Mode = mode };
+    public static StabilizeOptions For(StabilizeMode mode, int? epochs = null, bool? irt = null)
+    {
+        bool chroma = mode == StabilizeMode.Chroma;
+        return new StabilizeOptions { Mode = mode, Epochs = epochs ?? (chroma ? 25 : 50), Irt = irt ?? !chroma };
+    }
 
     /// <summary>The net's outputs: two heads of 3 with IRT, one without.</summary>
     public int OutChannels => Irt ? 6 : 3;
