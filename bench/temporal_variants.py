@@ -11,7 +11,8 @@ to the truth. One table row per variant, with training seconds per frame; a JSON
 goes to DIR/results.jsonl so a table can be rebuilt without rerunning.
 
 Variant names (see VARIANTS below): `torch-…` are PyTorch runs of the U-Net of specs/models.md
-§3 with the recipe named, `reel-…` run `reel stabilize` (build first). The torch runs print, per
+§3 with the recipe named, `reel-…` run `reel stabilize` (build first); `…-oracle` train on the
+truth (synthetic clips), a bound on what any recipe keeps at that size and length. The torch runs print, per
 epoch, what explains a wash-out: the share of pixels the main head wins, the share of those
 decisions the lightness channel makes (chroma space), and the colourfulness of both heads.
 
@@ -24,7 +25,7 @@ Recipes (specs/models.md §3):
   irt-one   the confidence-map loss after initialization but one Adam throughout (Reel until now)
   cauchy    one head: mean |O - P| on frame 0 for 5 epochs, then the mode-seeking Cauchy loss
             mean log(1 + ((O - P)/c)^2) over all frames (-noinit: the Cauchy loss from the start)
-Spaces: rgb (the processed RGB frames) or chroma (Reel's chroma mode: normalized Lab, L/100, a/256
+Spaces: rgb (the processed RGB frames) or chroma (Reel's chroma mode: normalized Lab, L/100, a/256 (or a/ab)
 and b/256, at 1/scale of the size; the output's a, b upsampled and joined with the
 processed frame's own L).
 """
@@ -54,7 +55,6 @@ from dvp_golden import UNet  # noqa: E402
 GOAT = os.path.join(ROOT, "..", "shared", "data", "video")
 REEL = os.path.join(ROOT, "cli", "bin", "Release", "net10.0", "reel.dll")
 INIT_EPOCHS = 5
-AB_RANGE = 256.0
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,16 @@ class Torch:
     conf: str = "all"  # which channels decide the IRT confidence map: all, or ab (chroma only)
     cauchy: float = 0.03  # the scale c of the Cauchy loss log(1 + (e/c)^2)
     seed: int = 0
+    ab: float = 256.0  # chroma space: a, b are coded as a/ab (the engine's 256)
+    lw: float = 1.0  # chroma space: the weight of the L channel in the L1 loss
 
 
 @dataclass(frozen=True)
 class Reel:
     args: tuple = ()
+    # Train on the truth instead of the processed frames (synthetic clips): no flicker to remove, so
+    # what the output lacks of the truth's colour is what the recipe cannot fit, a bound on every recipe.
+    oracle: bool = False
 
 
 VARIANTS = {
@@ -97,19 +102,27 @@ VARIANTS = {
     "torch-chroma4-irt-one-ab-25": Torch("irt-one", "chroma", 4, 25, multiple=16, conf="ab"),
     # Whether the colour's spatial structure is learned faster with a larger step.
     "torch-chroma4-l1-25-lr3e-4": Torch("l1", "chroma", 4, 25, multiple=16, lr=3e-4),
+    # Whether the chroma's small amplitude in the net's space (a/256) or the L channel's share of
+    # the loss is what keeps the colour's amplitude from being learned.
+    "torch-chroma4-l1-25-ab128": Torch("l1", "chroma", 4, 25, multiple=16, ab=128.0),
+    "torch-chroma4-l1-25-ab512": Torch("l1", "chroma", 4, 25, multiple=16, ab=512.0),
+    "torch-chroma4-irt-one-ab-25-ab512": Torch("irt-one", "chroma", 4, 25, multiple=16, conf="ab", ab=512.0),
+    "torch-chroma4-l1-25-lw0": Torch("l1", "chroma", 4, 25, multiple=16, lw=0.0),
     # Reel as built.
-    "reel-chroma-irt-50": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "50")),
-    "reel-chroma-irt-25": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "25")),
+    "reel-chroma-irt-50": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "50", "--irt")),
+    "reel-chroma-irt-25": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "25", "--irt")),
     "reel-chroma-l1-25": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "25", "--no-irt")),
     "reel-chroma4-l1-25": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt")),
-    "reel-chroma4-irt-25": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25")),
+    "reel-chroma4-irt-25": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--irt")),
     "reel-chroma4-l1-50": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--no-irt")),
+    "reel-chroma4-l1-25-oracle": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt"), oracle=True),
+    "reel-chroma4-l1-50-oracle": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--no-irt"), oracle=True),
     # A quarter of the default's training compute per frame (chroma/2, 50 epochs: 45 over every
     # frame after IRT's 5 on frame 0), three ways: a quarter of the pixels; 4/5 of the epochs at a
     # quarter of the pixels (30 epochs in all); a quarter of the epochs over every frame (16 in all).
-    "reel-chroma4-irt-50": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50")),
-    "reel-chroma-irt-c2f-30": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "30", "--coarse-to-fine")),
-    "reel-chroma-irt-16": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "16")),
+    "reel-chroma4-irt-50": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--irt")),
+    "reel-chroma-irt-c2f-30": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "30", "--coarse-to-fine", "--irt")),
+    "reel-chroma-irt-16": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "16", "--irt")),
     "reel-rgb-irt-25": Reel(("--mode", "rgb", "--epochs", "25")),
     "reel-rgb-l1-25": Reel(("--mode", "rgb", "--epochs", "25", "--no-irt")),
     # The flow-guided stage (no training), for comparison.
@@ -167,7 +180,7 @@ def to_space(rgb, v):
         return rgb
     lab = color.rgb2lab(rgb).astype(np.float32)
     # Offset by ½ for the resize, which clamps to [0, 1], then centred on 0 as the engine does.
-    norm = np.stack([lab[..., 0] / 100.0, lab[..., 1] / AB_RANGE + 0.5, lab[..., 2] / AB_RANGE + 0.5], axis=2)
+    norm = np.stack([lab[..., 0] / 100.0, lab[..., 1] / v.ab + 0.5, lab[..., 2] / v.ab + 0.5], axis=2)
     h, w = rgb.shape[:2]
     if v.scale != 1:
         norm = resize_planes(norm, max(1, h // v.scale), max(1, w // v.scale))
@@ -179,7 +192,7 @@ def from_space(out, processed_rgb, v):
     if v.space == "rgb":
         return np.clip(out, 0, 1)
     h, w = processed_rgb.shape[:2]
-    ab = torch.from_numpy(np.ascontiguousarray(out[..., 1:] * AB_RANGE).transpose(2, 0, 1))[None]
+    ab = torch.from_numpy(np.ascontiguousarray(out[..., 1:] * v.ab).transpose(2, 0, 1))[None]
     ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)[0].numpy().transpose(1, 2, 0)
     lab = color.rgb2lab(processed_rgb)
     lab[..., 1:] = ab
@@ -218,6 +231,7 @@ def run_torch(v, inputs, processed, log):
     # the target's channels 1-2 (a, b in chroma space; G, B in RGB), and the steady bottom quarter.
     (_, h0, w0), spread = xs[0], torch.stack([p[0, 1:, :xs[0][1], :xs[0][2]] for p in ps]).std(dim=0).amax(dim=0)
     changing, steady = spread >= spread.quantile(0.75), spread <= spread.quantile(0.25)
+    lw = torch.tensor([v.lw, 1.0, 1.0]).view(1, 3, 1, 1)
     clock = time.time()
     for epoch in range(1, v.epochs + 1):
         init = v.recipe not in ("l1", "cauchy-noinit") and epoch <= INIT_EPOCHS
@@ -229,7 +243,7 @@ def run_torch(v, inputs, processed, log):
             x, p = x[:, :, :h, :w], p[:, :, :h, :w]
             main = out[:, :3]
             if v.recipe == "l1" or (init and v.recipe == "cauchy"):
-                loss = (main - p).abs().mean()
+                loss = (main - p).abs().mean() if v.lw == 1 else ((main - p).abs() * lw).mean()
             elif v.recipe.startswith("cauchy"):
                 loss = torch.log1p(((main - p) / v.cauchy) ** 2).mean()
             else:
@@ -311,6 +325,22 @@ def score(in_dir, out_dir, pr_dir):
     return s
 
 
+def chroma_vs_truth(out_frames, truth_frames, floor=15.0):
+    """Where the truth has colour (|a, b| > floor): the output's chroma over the truth's, as a
+    complex ratio per pixel. Its median magnitude says how much of the colour's amplitude was kept
+    (the modes' mean on the multimodal clip keeps cos 60° = 0.5); the share of pixels turned by more
+    than 30° of hue says how many show one of the two modes (±60°) rather than their mean (0°)."""
+    amplitude, turned = [], []
+    for o, t in zip(out_frames, truth_frames):
+        lo, lt = color.rgb2lab(o), color.rgb2lab(t)
+        zt, zo = lt[..., 1] + 1j * lt[..., 2], lo[..., 1] + 1j * lo[..., 2]
+        m = np.abs(zt) > floor
+        r = zo[m] / zt[m]
+        amplitude.append(np.abs(r))
+        turned.append(np.abs(np.angle(r)) > np.deg2rad(30))
+    return float(np.median(np.concatenate(amplitude))), float(np.mean(np.concatenate(turned)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clip", default="goat", choices=("goat", "unimodal", "chroma-unimodal", "multimodal"))
@@ -355,14 +385,20 @@ def main():
             outs, seconds = run_torch(v, read(in_dir), read(pr_dir), lambda s: print(s, flush=True))
             write(out_dir, outs)
         else:
-            seconds = run_reel(v, in_dir, pr_dir, out_dir, a.threads, a.reel)
+            if v.oracle and not truth_dir:
+                sys.exit(f"temporal_variants: {name} trains on the truth, which only the synthetic clips have")
+            seconds = run_reel(v, in_dir, truth_dir if v.oracle else pr_dir, out_dir, a.threads, a.reel)
         s = score(in_dir, out_dir, pr_dir)
         t_psnr = temporal_score.psnr(read(out_dir), truth) if truth else None
+        amplitude, turned = chroma_vs_truth(read(out_dir), truth) if truth else (None, None)
         rows.append(row(tag, s, base, t_psnr, base_truth, seconds / a.frames))
         with open(os.path.join(a.work, "results.jsonl"), "a") as f:
             f.write(json.dumps({"clip": a.clip, "frames": a.frames, "size": size, "variant": tag, "score": s, "base": base,
-                                "psnr_truth": t_psnr, "psnr_truth_processed": base_truth, "seconds": seconds}) + "\n")
+                                "psnr_truth": t_psnr, "psnr_truth_processed": base_truth, "seconds": seconds,
+                                "chroma_amplitude": amplitude, "hue_turned": turned}) + "\n")
         print(rows[-1], flush=True)
+        if truth:
+            print(f"  chroma against the truth's: amplitude kept {amplitude:.2f} (median), hue turned > 30° at {100 * turned:.0f}% of the coloured pixels", flush=True)
     print(COLUMNS)
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
