@@ -45,8 +45,8 @@ public static class StabilizeCommand
         var temporal = TemporalChoice.CreateOption();
         var flowSettings = new TemporalChoice.FlowSettings();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (a Deep Video Prior trained per shot, or flow-guided).")
-            { input, processed, output, prior.Epochs, prior.Irt, prior.NoIrt, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision, temporal };
-        foreach (var o in flowSettings.All) cmd.Options.Add(o);
+            { input, processed, output, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision, temporal };
+        foreach (var o in prior.All.Concat(flowSettings.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = prior.Resolve(r, r.GetValue(mode) == "chroma" ? StabilizeMode.Chroma : StabilizeMode.Rgb) with
