@@ -12,8 +12,8 @@ goes to DIR/results.jsonl so a table can be rebuilt without rerunning.
 
 Variant names (see VARIANTS below): `torch-…` are PyTorch runs of the U-Net of specs/models.md
 §3 with the recipe named, `reel-…` run `reel stabilize` (build first); `…-oracle` train on the
-truth (synthetic clips), a bound on what any recipe keeps at that size and length. The torch runs print, per
-epoch, what explains a wash-out: the share of pixels the main head wins, the share of those
+truth (synthetic clips), a bound on what any recipe keeps at that size and length. The torch runs
+print, per epoch, what explains a wash-out: the share of pixels the main head wins, the share of those
 decisions the lightness channel makes (chroma space), and the colourfulness of both heads.
 
 Recipes (specs/models.md §3):
@@ -69,7 +69,7 @@ class Torch:
     conf: str = "all"  # which channels decide the IRT confidence map: all, or ab (chroma only)
     cauchy: float = 0.03  # the scale c of the Cauchy loss log(1 + (e/c)^2)
     seed: int = 0
-    ab: float = 256.0  # chroma space: a, b are coded as a/ab (the engine's 256)
+    ab: float = 256.0  # chroma space: a, b are coded as a/ab (the engine's 256); the resize clamps a/ab + ½ to [0, 1]
     lw: float = 1.0  # chroma space: the weight of the L channel in the L1 loss
 
 
@@ -106,7 +106,6 @@ VARIANTS = {
     # the loss is what keeps the colour's amplitude from being learned.
     "torch-chroma4-l1-25-ab128": Torch("l1", "chroma", 4, 25, multiple=16, ab=128.0),
     "torch-chroma4-l1-25-ab512": Torch("l1", "chroma", 4, 25, multiple=16, ab=512.0),
-    "torch-chroma4-irt-one-ab-25-ab512": Torch("irt-one", "chroma", 4, 25, multiple=16, conf="ab", ab=512.0),
     "torch-chroma4-l1-25-lw0": Torch("l1", "chroma", 4, 25, multiple=16, lw=0.0),
     # Reel as built.
     "reel-chroma-irt-50": Reel(("--mode", "chroma", "--chroma-scale", "2", "--epochs", "50", "--irt")),
@@ -243,7 +242,7 @@ def run_torch(v, inputs, processed, log):
             x, p = x[:, :, :h, :w], p[:, :, :h, :w]
             main = out[:, :3]
             if v.recipe == "l1" or (init and v.recipe == "cauchy"):
-                loss = (main - p).abs().mean() if v.lw == 1 else ((main - p).abs() * lw).mean()
+                loss = ((main - p).abs() * lw).mean()
             elif v.recipe.startswith("cauchy"):
                 loss = torch.log1p(((main - p) / v.cauchy) ** 2).mean()
             else:
@@ -389,8 +388,9 @@ def main():
                 sys.exit(f"temporal_variants: {name} trains on the truth, which only the synthetic clips have")
             seconds = run_reel(v, in_dir, truth_dir if v.oracle else pr_dir, out_dir, a.threads, a.reel)
         s = score(in_dir, out_dir, pr_dir)
-        t_psnr = temporal_score.psnr(read(out_dir), truth) if truth else None
-        amplitude, turned = chroma_vs_truth(read(out_dir), truth) if truth else (None, None)
+        written = read(out_dir) if truth else None
+        t_psnr = temporal_score.psnr(written, truth) if truth else None
+        amplitude, turned = chroma_vs_truth(written, truth) if truth else (None, None)
         rows.append(row(tag, s, base, t_psnr, base_truth, seconds / a.frames))
         with open(os.path.join(a.work, "results.jsonl"), "a") as f:
             f.write(json.dumps({"clip": a.clip, "frames": a.frames, "size": size, "variant": tag, "score": s, "base": base,
