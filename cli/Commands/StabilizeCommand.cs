@@ -24,6 +24,7 @@ public static class StabilizeCommand
         var output = new Option<string>("--output") { Description = "A new folder of PNG frames, or a video file (.mp4, .mkv, …; H.264, audio copied from a video input); written atomically", Required = true };
         var prior = new PriorChoice();
         var width = new Option<int>("--width") { Description = "U-Net base width (the paper's is 32)", DefaultValueFactory = _ => 32 };
+        var rate = new Option<float>("--learning-rate") { Description = "Adam's step size (the paper's is 1e-4)", DefaultValueFactory = _ => new StabilizeOptions().LearningRate };
         var coarse = new Option<bool>("--coarse-to-fine") { Description = "Train on 2× decimated frames for the first 4/5 of the epochs (faster)" };
         var noShots = new Option<bool>("--no-shots") { Description = "Train one prior on the whole sequence instead of one per detected shot" };
         var seed = new Option<int>("--seed") { Description = "Seed of the weight initialization", DefaultValueFactory = _ => 0 };
@@ -45,13 +46,14 @@ public static class StabilizeCommand
         var temporal = TemporalChoice.CreateOption();
         var flowSettings = new TemporalChoice.FlowSettings();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (a Deep Video Prior trained per shot, or flow-guided).")
-            { input, processed, output, width, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision, temporal };
+            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision, temporal };
         foreach (var o in prior.All.Concat(flowSettings.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = prior.Resolve(r, r.GetValue(mode) == "chroma" ? StabilizeMode.Chroma : StabilizeMode.Rgb) with
             {
                 Width = r.GetValue(width),
+                LearningRate = r.GetValue(rate),
                 CoarseToFine = r.GetValue(coarse),
                 SplitShots = !r.GetValue(noShots),
                 Seed = r.GetValue(seed),

@@ -239,6 +239,9 @@ public static unsafe class NativeExports
         delegate* unmanaged<void*, NativeProgress*, int> progress, void* progressUser) =>
         Restore(engine, inputPath, outputPath, options, progress, progressUser);
 
+    /// <summary>The prior's settings as reel_restore_options has them (only epochs and irt can be set there; the rest are restore's defaults).</summary>
+    private static readonly StabilizeOptions.SettingNames AbiNames = new("epochs (0 for the default)", "irt = 0", "the chroma scale", "the width", "the learning rate");
+
     /// <summary>reel_video_restore and reel_video_restore_ex: the options' callback and, for the latter, the measured one.</summary>
     private static int Restore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options,
         delegate* unmanaged<void*, NativeProgress*, int> progressEx, void* progressExUser)
@@ -264,11 +267,17 @@ public static unsafe class NativeExports
             // As `reel restore`: chroma mode de-flickers colorization; without it the prior works on RGB.
             var prior = StabilizeOptions.For(colorizer is null ? StabilizeMode.Rgb : StabilizeMode.Chroma,
                 o.Epochs == 0 ? null : o.Epochs, o.Irt < 0 ? null : o.Irt != 0);
+            // Refused here as REEL_E_INVALID_ARG, in the C fields' own names; the run would refuse them later as a plain engine error.
             if (o.Stabilize != 0)
             {
-                if (prior.Epochs < 1) throw new NativeArgumentException($"epochs must be ≥ 1 (or 0 for the default), got {o.Epochs}");
-                if (prior.Irt && prior.Epochs <= StabilizeOptions.IrtInitEpochs)
-                    throw new NativeArgumentException($"with IRT the first {StabilizeOptions.IrtInitEpochs} epochs only initialize on frame 0; use more than {StabilizeOptions.IrtInitEpochs} epochs or irt = 0");
+                try
+                {
+                    prior.Validate(AbiNames);
+                }
+                catch (ReelException e)
+                {
+                    throw new NativeArgumentException(e.Message);
+                }
             }
             if (o.MemoryMb < 1) throw new NativeArgumentException($"memory_mb must be ≥ 1, got {o.MemoryMb}");
             if (colorizer is not null) CheckTemperature(o.Temperature);

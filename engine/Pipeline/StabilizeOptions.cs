@@ -1,3 +1,4 @@
+using System.Globalization;
 using Reel.Engine.Training;
 
 namespace Reel.Engine.Pipeline;
@@ -49,15 +50,30 @@ public sealed record StabilizeOptions
     /// <summary>The net's outputs: two heads of 3 with IRT, one without.</summary>
     public int OutChannels => Irt ? 6 : 3;
 
-    /// <summary>Refuses settings no run can use, before any work starts.</summary>
-    public void Validate()
+    /// <summary>Refuses settings no run can use, before any work starts; the errors name the CLI's options.</summary>
+    public void Validate() => Validate(SettingNames.Cli);
+
+    /// <summary>Refuses settings no run can use, naming each setting as the caller (<paramref name="names"/>) calls it.</summary>
+    public void Validate(SettingNames names)
     {
-        if (Epochs < 1) throw new ReelException($"--epochs must be ≥ 1, got {Epochs}");
+        if (Epochs < 1) throw new ReelException($"{names.Epochs} must be ≥ 1, got {Epochs}");
         if (Irt && Epochs <= IrtInitEpochs)
-            throw new ReelException($"with IRT the first {IrtInitEpochs} epochs only initialize on frame 0; use more than {IrtInitEpochs} epochs or --no-irt");
+            throw new ReelException($"with IRT the first {IrtInitEpochs} epochs only initialize on frame 0; use more than {IrtInitEpochs} epochs or {names.NoIrt}");
         if (Mode == StabilizeMode.Chroma && ChromaScale < 1)
-            throw new ReelException($"the chroma scale must be ≥ 1, got {ChromaScale}");
-        if (Width < 1) throw new ReelException($"--width must be ≥ 1, got {Width}");
+            throw new ReelException($"{names.ChromaScale} must be ≥ 1, got {ChromaScale}");
+        if (Width < 1) throw new ReelException($"{names.Width} must be ≥ 1, got {Width}");
+        if (!(LearningRate > 0) || float.IsInfinity(LearningRate))
+            throw new ReelException(string.Create(CultureInfo.InvariantCulture, $"{names.LearningRate} must be a positive number, got {LearningRate}"));
+    }
+
+    /// <summary>
+    /// What a caller calls each setting, for <see cref="Validate(SettingNames)"/>'s errors: `reel`'s
+    /// options, or the fields of the C ABI's reel_restore_options.
+    /// </summary>
+    public sealed record SettingNames(string Epochs, string NoIrt, string ChromaScale, string Width, string LearningRate)
+    {
+        /// <summary>The names of `reel stabilize`'s and `reel restore`'s options.</summary>
+        public static SettingNames Cli { get; } = new("--epochs", "--no-irt", "--chroma-scale", "--width", "--learning-rate");
     }
 
     /// <summary>Whether epoch <paramref name="epoch"/> (1-based) only initializes, training on the shot's first frame.</summary>

@@ -143,6 +143,11 @@ public class CliTests
         var tooShort = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "o2"), "--epochs", "5");
         Assert.Equal(1, tooShort.ExitCode);
         Assert.Contains("--no-irt", tooShort.Stderr);
+
+        var badRate = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "o3"), "--learning-rate", "0");
+        Assert.Equal(1, badRate.ExitCode);
+        Assert.Contains("--learning-rate must be a positive number, got 0", badRate.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir, "o3")));
     }
 
     [Fact]

@@ -720,8 +720,12 @@ static void test_restore(const char* weights) {
 
     opts.irt = 1;
     opts.epochs = 3;
-    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "IRT", "video_restore(IRT, 3 epochs)");
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "irt = 0", "video_restore(IRT, 3 epochs)");
     opts.irt = 0;
+    opts.epochs = -2;
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "epochs (0 for the default) must be",
+                  "video_restore(epochs -2)");
+    opts.epochs = 3;
     opts.colorizer = dncnn;
     expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "colorizer", "video_restore(denoiser as colorizer)");
     opts.colorizer = NULL;
