@@ -12,9 +12,11 @@ goes to DIR/results.jsonl so a table can be rebuilt without rerunning.
 
 Variant names (see VARIANTS below): `torch-…` are PyTorch runs of the U-Net of specs/models.md
 §3 with the recipe named, `reel-…` run `reel stabilize` (build first); `…-oracle` train on the
-truth (synthetic clips), a bound on what any recipe keeps at that size and length. The torch runs
-print, per epoch, what explains a wash-out: the share of pixels the main head wins, the share of those
-decisions the lightness channel makes (chroma space), and the colourfulness of both heads.
+truth (synthetic clips), a bound on what any recipe keeps at that size and length; `truth-chroma…`
+train nothing (the truth's chroma at 1/scale and back), the ceiling the chroma's size alone sets.
+The torch runs print, per epoch, what explains a wash-out: the share of pixels the main head wins,
+the share of those decisions the lightness channel makes (chroma space), and the colourfulness of
+both heads.
 
 Recipes (specs/models.md §3):
   l1        one head, mean |O - P|, one Adam (dvp_video_consistency.py with --loss l1)
@@ -81,7 +83,17 @@ class Reel:
     oracle: bool = False
 
 
+@dataclass(frozen=True)
+class Bound:
+    """No training: the truth's own chroma taken to chroma space at 1/scale and back (synthetic
+    clips). What a chroma-mode prior at that scale could keep at best, however well it fits."""
+    scale: int = 4
+
+
 VARIANTS = {
+    # The ceilings the chroma size alone sets.
+    "truth-chroma2": Bound(2),
+    "truth-chroma4": Bound(4),
     # The official recipes, RGB at the clip's size.
     "torch-rgb-irt-main-25": Torch("irt-main", "rgb", 1, 25),
     "torch-rgb-irt-dvpc-25": Torch("irt-dvpc", "rgb", 1, 25),
@@ -116,6 +128,12 @@ VARIANTS = {
     "reel-chroma4-l1-50": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--no-irt")),
     "reel-chroma4-l1-25-oracle": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt"), oracle=True),
     "reel-chroma4-l1-50-oracle": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--no-irt"), oracle=True),
+    # Whether a larger step fits the colour's amplitude sooner (the oracle keeps 0.55-0.72 at 1e-4).
+    "reel-chroma4-l1-25-oracle-lr3e-4": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt", "--learning-rate", "3e-4"), oracle=True),
+    "reel-chroma4-l1-25-oracle-lr1e-3": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt", "--learning-rate", "1e-3"), oracle=True),
+    "reel-chroma4-l1-25-lr3e-4": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt", "--learning-rate", "3e-4")),
+    "reel-chroma4-irt-25-lr3e-4": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--irt", "--learning-rate", "3e-4")),
+    "reel-chroma4-irt-25-lr1e-3": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--irt", "--learning-rate", "1e-3")),
     # A quarter of the default's training compute per frame (chroma/2, 50 epochs: 45 over every
     # frame after IRT's 5 on frame 0), three ways: a quarter of the pixels; 4/5 of the epochs at a
     # quarter of the pixels (30 epochs in all); a quarter of the epochs over every frame (16 in all).
@@ -375,7 +393,7 @@ def main():
         if a.epochs:
             v = replace(v, epochs=a.epochs) if isinstance(v, Torch) else v
         if a.seed:
-            v = replace(v, seed=a.seed) if isinstance(v, Torch) else replace(v, args=v.args + ("--seed", str(a.seed)))
+            v = replace(v, seed=a.seed) if isinstance(v, Torch) else replace(v, args=v.args + ("--seed", str(a.seed))) if isinstance(v, Reel) else v
         tag = name + (f"@{a.epochs}" if a.epochs and isinstance(v, Torch) else "") + (f"-seed{a.seed}" if a.seed else "")
         out_dir = os.path.join(a.work, f"{a.clip}-{a.frames}-{size[0]}x{size[1]}-{tag}")
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -383,6 +401,12 @@ def main():
         if isinstance(v, Torch):
             outs, seconds = run_torch(v, read(in_dir), read(pr_dir), lambda s: print(s, flush=True))
             write(out_dir, outs)
+        elif isinstance(v, Bound):
+            if not truth_dir:
+                sys.exit(f"temporal_variants: {name} needs the truth, which only the synthetic clips have")
+            chroma = Torch(space="chroma", scale=v.scale)
+            write(out_dir, [from_space(to_space(t, chroma), p, chroma) for t, p in zip(truth, read(pr_dir))])
+            seconds = 0.0
         else:
             if v.oracle and not truth_dir:
                 sys.exit(f"temporal_variants: {name} trains on the truth, which only the synthetic clips have")
