@@ -394,7 +394,7 @@ def main():
             v = replace(v, epochs=a.epochs) if isinstance(v, Torch) else v
         if a.seed:
             v = replace(v, seed=a.seed) if isinstance(v, Torch) else replace(v, args=v.args + ("--seed", str(a.seed))) if isinstance(v, Reel) else v
-        tag = name + (f"@{a.epochs}" if a.epochs and isinstance(v, Torch) else "") + (f"-seed{a.seed}" if a.seed else "")
+        tag = name + (f"@{a.epochs}" if a.epochs and isinstance(v, Torch) else "") + (f"-seed{a.seed}" if a.seed and not isinstance(v, Bound) else "")
         out_dir = os.path.join(a.work, f"{a.clip}-{a.frames}-{size[0]}x{size[1]}-{tag}")
         shutil.rmtree(out_dir, ignore_errors=True)
         print(f"{tag}:", flush=True)
@@ -405,7 +405,8 @@ def main():
             if not truth_dir:
                 sys.exit(f"temporal_variants: {name} needs the truth, which only the synthetic clips have")
             chroma = Torch(space="chroma", scale=v.scale)
-            write(out_dir, [from_space(to_space(t, chroma), p, chroma) for t, p in zip(truth, read(pr_dir))])
+            # Joined with the truth's own L, so only the chroma's size is measured (the unimodal clip's processed L wobbles).
+            write(out_dir, [from_space(to_space(t, chroma), t, chroma) for t in truth])
             seconds = 0.0
         else:
             if v.oracle and not truth_dir:

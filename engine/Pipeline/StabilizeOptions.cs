@@ -72,7 +72,7 @@ public sealed record StabilizeOptions
     /// </summary>
     public sealed record SettingNames(string Epochs, string NoIrt, string ChromaScale, string Width, string LearningRate)
     {
-        /// <summary>The names of `reel stabilize`'s and `reel restore`'s options.</summary>
+        /// <summary>The names of `reel stabilize`'s options (`reel restore` has --epochs and --no-irt of them).</summary>
         public static SettingNames Cli { get; } = new("--epochs", "--no-irt", "--chroma-scale", "--width", "--learning-rate");
     }
 

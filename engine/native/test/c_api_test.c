@@ -723,7 +723,7 @@ static void test_restore(const char* weights) {
     expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "irt = 0", "video_restore(IRT, 3 epochs)");
     opts.irt = 0;
     opts.epochs = -2;
-    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "epochs (0 for the default) must be",
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "epochs must be ≥ 1, got -2",
                   "video_restore(epochs -2)");
     opts.epochs = 3;
     opts.colorizer = dncnn;
