@@ -378,6 +378,10 @@ def main():
     unknown = [n for n in a.variants if n not in VARIANTS]
     if unknown:
         sys.exit(f"temporal_variants: unknown variant(s) {unknown}; --list shows them")
+    # Refused before any frame is read or scored: only the synthetic clips have a truth.
+    truthful = [n for n in a.variants if isinstance(VARIANTS[n], Bound) or (isinstance(VARIANTS[n], Reel) and VARIANTS[n].oracle)]
+    if truthful and a.clip == "goat":
+        sys.exit(f"temporal_variants: {', '.join(truthful)} need(s) the truth, which only the synthetic clips have")
     size = tuple(int(x) for x in (a.size or ("428x240" if a.clip == "goat" else "228x120")).split("x"))
     torch.set_num_threads(max(1, a.threads))
     os.makedirs(a.work, exist_ok=True)
@@ -392,9 +396,11 @@ def main():
         v = VARIANTS[name]
         if a.epochs:
             v = replace(v, epochs=a.epochs) if isinstance(v, Torch) else v
-        if a.seed:
-            v = replace(v, seed=a.seed) if isinstance(v, Torch) else replace(v, args=v.args + ("--seed", str(a.seed))) if isinstance(v, Reel) else v
-        tag = name + (f"@{a.epochs}" if a.epochs and isinstance(v, Torch) else "") + (f"-seed{a.seed}" if a.seed and not isinstance(v, Bound) else "")
+        # A bound trains nothing, so it has no seed.
+        seeded = a.seed and not isinstance(v, Bound)
+        if seeded:
+            v = replace(v, seed=a.seed) if isinstance(v, Torch) else replace(v, args=v.args + ("--seed", str(a.seed)))
+        tag = name + (f"@{a.epochs}" if a.epochs and isinstance(v, Torch) else "") + (f"-seed{a.seed}" if seeded else "")
         out_dir = os.path.join(a.work, f"{a.clip}-{a.frames}-{size[0]}x{size[1]}-{tag}")
         shutil.rmtree(out_dir, ignore_errors=True)
         print(f"{tag}:", flush=True)
@@ -402,20 +408,18 @@ def main():
             outs, seconds = run_torch(v, read(in_dir), read(pr_dir), lambda s: print(s, flush=True))
             write(out_dir, outs)
         elif isinstance(v, Bound):
-            if not truth_dir:
-                sys.exit(f"temporal_variants: {name} needs the truth, which only the synthetic clips have")
             chroma = Torch(space="chroma", scale=v.scale)
             # Joined with the truth's own L, so only the chroma's size is measured (the unimodal clip's processed L wobbles).
             write(out_dir, [from_space(to_space(t, chroma), t, chroma) for t in truth])
             seconds = 0.0
         else:
-            if v.oracle and not truth_dir:
-                sys.exit(f"temporal_variants: {name} trains on the truth, which only the synthetic clips have")
             seconds = run_reel(v, in_dir, truth_dir if v.oracle else pr_dir, out_dir, a.threads, a.reel)
         s = score(in_dir, out_dir, pr_dir)
-        written = read(out_dir) if truth else None
-        t_psnr = temporal_score.psnr(written, truth) if truth else None
-        amplitude, turned = chroma_vs_truth(written, truth) if truth else (None, None)
+        t_psnr = amplitude = turned = None
+        if truth:
+            written = read(out_dir)
+            t_psnr = temporal_score.psnr(written, truth)
+            amplitude, turned = chroma_vs_truth(written, truth)
         rows.append(row(tag, s, base, t_psnr, base_truth, seconds / a.frames))
         with open(os.path.join(a.work, "results.jsonl"), "a") as f:
             f.write(json.dumps({"clip": a.clip, "frames": a.frames, "size": size, "variant": tag, "score": s, "base": base,
