@@ -151,15 +151,16 @@ public sealed class VideoPrior : IDisposable
 
     /// <summary>
     /// The net's answer for a frame made by <see cref="PrepareInput"/>: the main head's three channels,
-    /// cropped to the valid <paramref name="validH"/> × <paramref name="validW"/> and clamped to [0, 1],
-    /// on <paramref name="backend"/> (the caller disposes it).
+    /// cropped to the valid <paramref name="validH"/> × <paramref name="validW"/>, on
+    /// <paramref name="backend"/> (the caller disposes it). Not clamped: the range is the coding's
+    /// (RGB in [0, 1]; chroma mode's a and b centred on 0, half of them negative), so the caller
+    /// clamps as it decodes.
     /// </summary>
     public Tensor Predict(Tensor prepared, int validH, int validW, IBackend backend)
     {
         using var o = Forward(prepared, backend);
         using var main = backend.Execute(new SliceChannelsOp(0, 3), o);
-        using var cropped = backend.Execute(new CropOp(validH, validW), main);
-        return backend.Execute(new ClampOp(0f, 1f), cropped);
+        return backend.Execute(new CropOp(validH, validW), main);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Reel.Engine.Backends;
 using Reel.Engine.Models;
+using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 using Reel.Engine.Training;
 
@@ -90,7 +91,8 @@ public static class StabilizeStage
             {
                 if (chroma is null)
                 {
-                    emit(t, predicted.ToHost());
+                    using var clamped = backend.Execute(new ClampOp(0f, 1f), predicted);
+                    emit(t, clamped.ToHost());
                     continue;
                 }
                 using var rgb = chroma.Decode(predicted, processed[t]);

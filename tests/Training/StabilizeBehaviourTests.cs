@@ -44,6 +44,52 @@ public class StabilizeBehaviourTests
         Assert.True(psnr > 20, $"stabilized frames drifted from the processed ones: {psnr:F2} dB");
     }
 
+    /// <summary>
+    /// Chroma mode codes a and b centred on 0, so half the hue circle (greens, blues) is negative: a
+    /// clamp of the net's answer to [0, 1], right for RGB, turned every such colour gray (it did, from
+    /// the centring until this test).
+    /// </summary>
+    [Fact]
+    public void ChromaModeKeepsNegativeAAndB()
+    {
+        const int frames = 3, size = 48;
+        using var gray = new FrameStore(1 << 30);
+        using var processed = new FrameStore(1 << 30);
+        int plane = size * size;
+        for (int t = 0; t < frames; t++)
+        {
+            // Left half teal (a, b < 0), right half orange (a, b > 0), both inside the sRGB gamut.
+            var lab = new Tensor(new Shape(1, 3, size, size));
+            for (int i = 0; i < plane; i++)
+            {
+                bool left = i % size < size / 2;
+                lab.Data[i] = (left ? 60 : 45) + (i * 7 + t) % 5;
+                lab.Data[plane + i] = left ? -28 : 30;
+                lab.Data[2 * plane + i] = left ? -12 : 25;
+            }
+            processed.Add(Reel.Engine.Color.Lab.ToRgb(lab));
+            for (int i = plane; i < 3 * plane; i++) lab.Data[i] = 0;
+            gray.Add(Reel.Engine.Color.Lab.ToRgb(lab));
+        }
+        var output = new Tensor[frames];
+        var options = new StabilizeOptions { Mode = StabilizeMode.Chroma, ChromaScale = 2, Epochs = 60, Irt = false, Width = 8, LearningRate = 2e-3f };
+        StabilizeStage.Run(gray, processed, options, FastBackend.Instance, (t, f) => output[t] = f);
+
+        // Region means away from the borders and the edge between the halves, which the chroma's half size blurs.
+        static double Mean(Tensor lab, int channel, bool left) => Enumerable.Range(0, size * size)
+            .Where(i => i % size < size / 2 == left && i % size > 3 && i % size < size - 4 && Math.Abs(i % size - size / 2) > 4)
+            .Average(i => lab.Data[channel * size * size + i]);
+        var got = Reel.Engine.Color.Lab.FromRgb(output[frames - 1]);
+        var want = Reel.Engine.Color.Lab.FromRgb(processed[frames - 1]);
+        foreach (var (channel, left) in new[] { (1, true), (2, true), (1, false), (2, false) })
+        {
+            double g = Mean(got, channel, left), w = Mean(want, channel, left);
+            Console.WriteLine($"chroma mode: {(left ? "teal" : "orange")} half, {(channel == 1 ? 'a' : 'b')} {g:F1} (processed {w:F1})");
+            Assert.True(Math.Abs(w) > 10, $"the test's colour is not saturated: {w:F1}");
+            Assert.True(Math.Abs(g - w) < 4, $"{(left ? "teal" : "orange")} half: {(channel == 1 ? 'a' : 'b')} is {g:F1}, the processed frames' {w:F1}");
+        }
+    }
+
     [Fact]
     public void ChromaModeRemovesChromaFlickerAndKeepsTheProcessedLightness()
     {
