@@ -142,6 +142,8 @@ public sealed class SelfTest
             Check("flow_check.forward", new FlowCheckOp(), new[] { field, field }, Fp32);
             Check("warp.forward", new WarpOp(), new[] { new Shape(s.N, 3, s.H, s.W), field }, Fp32);
         }
+        foreach (var (op, c, h, w) in new[] { (new ModeHoldOp(0.5f, 1f, 3), 2, 9, 11), (new ModeHoldOp(0.3f, 0.8f, 6), 2, plane.H, plane.W) })
+            Check("mode_hold.forward", op, new[] { new Shape(1, c, h, w), new Shape(1, c + 1, h, w), new Shape(1, 1, h, w) }, Fp32);
         foreach (var (op, c, h, w) in new[] { (new ScreenedPoissonOp(1f, 0.3f, 10), 3, 9, 11), (new ScreenedPoissonOp(2f, 1f, 7, Robust: 0.4f), 1, 17, 23), (new ScreenedPoissonOp(1f, 0.3f, 10, Robust: 30f), 2, plane.H, plane.W) })
             Check("screened_poisson.forward", op, new[] { new Shape(1, c, h, w), new Shape(1, c, h, w), new Shape(1, 1, h, w) }, Fp32);
         foreach (var (h, w) in new[] { (5, 7), _large ? (64, 64) : (16, 16) })

@@ -29,6 +29,20 @@ public static class SelfTestInputs
             case ScreenedPoissonOp or FuseDistributionsOp:
                 Map(inputs[2], Math.Abs);
                 break;
+            case ModeHoldOp hold:
+            {
+                // Confidences either side of ½, and counts of frames held from 0 to the patience, so every branch is taken.
+                Map(inputs[2], Math.Abs);
+                var state = inputs[1];
+                int plane = state.Shape.H * state.Shape.W, channels = state.Shape.C;
+                for (int n = 0; n < state.Shape.N; n++)
+                for (int i = 0; i < plane; i++)
+                {
+                    ref float count = ref state.Data[(n * channels + channels - 1) * plane + i];
+                    count = MathF.Floor((count + 1) / 2 * (hold.Patience + 1));
+                }
+                break;
+            }
             case AdamStepOp adam:
                 Map(inputs[3], v => Math.Abs(v) * 1e-3f);
                 adam.Corrections(1 + rng.Next(10)).Span.CopyTo(inputs[4].Span);

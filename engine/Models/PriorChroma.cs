@@ -20,7 +20,11 @@ internal sealed class PriorChroma : IDisposable
     private readonly int _scale;
     private readonly IPreparedOp _normalize;
     private readonly IPreparedOp? _centre;
-    private readonly IPreparedOp _denormalize;
+    private (float Gain, IPreparedOp Op) _denormalize;
+    private readonly IPreparedOp _ab;
+    private readonly IPreparedOp _positive;
+    private readonly IPreparedOp _negative;
+    private readonly IPreparedOp _sum;
 
     /// <param name="scale">The net works at 1/scale of the frame size (1: full size).</param>
     public PriorChroma(int scale, IBackend backend)
@@ -35,8 +39,37 @@ internal sealed class PriorChroma : IDisposable
         _normalize = backend.Prepare(new AffineOp(3), scale3, new Tensor(new Shape(3), new[] { 0f, offset, offset }));
         _centre = scale == 1 ? null
             : backend.Prepare(new AffineOp(3), new Tensor(new Shape(3), new[] { 1f, 1f, 1f }), new Tensor(new Shape(3), new[] { 0f, -offset, -offset }));
-        _denormalize = backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { AbRange, AbRange }), new Tensor(new Shape(2), new[] { 0f, 0f }));
+        _denormalize = (1f, Denormalizer(1f));
+        _ab = backend.Prepare(new SliceChannelsOp(1, 2));
+        // |x| = relu(x) + relu(−x), each summed apart.
+        _positive = backend.Prepare(new ReluOp());
+        _negative = backend.Prepare(new AffineOp(2, Activation.Relu), new Tensor(new Shape(2), new[] { -1f, -1f }), new Tensor(new Shape(2), new[] { 0f, 0f }));
+        // A convolution bias's gradient is each channel summed over the frame: the reduction Mass needs.
+        _sum = backend.Prepare(new Conv2dBackwardBiasOp(2));
     }
+
+    private IPreparedOp Denormalizer(float gain) =>
+        _backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { AbRange * gain, AbRange * gain }), new Tensor(new Shape(2), new[] { 0f, 0f }));
+
+    /// <summary>Σ |a| + Σ |b| over a coded frame (1, 3, h, w), in the net's units, reduced on the backend (two numbers come back).</summary>
+    public double Mass(Tensor coded)
+    {
+        using var frame = _backend.Import(coded);
+        using var ab = _ab.Run(frame);
+        using var positive = _positive.Run(ab);
+        using var negative = _negative.Run(ab);
+        using var up = _sum.Run(positive);
+        using var down = _sum.Run(negative);
+        var (u, d) = (up.ToHost().Data, down.ToHost().Data);
+        return (double)u[0] + u[1] + d[0] + d[1];
+    }
+
+    /// <summary>
+    /// The gain that gives the prior's answers the targets' total chroma (<see cref="Mass"/> summed over a
+    /// shot), kept within [½, 2] so a shot with almost no colour cannot blow a trace of it up; 1 when the
+    /// answers have none.
+    /// </summary>
+    public static float Gain(double targets, double answers) => answers > 0 ? (float)Math.Clamp(targets / answers, 0.5, 2.0) : 1f;
 
     /// <summary>A frame (1, 1|3, H, W) as the net sees it in chroma mode, (1, 3, H / scale, W / scale) on the backend (at least 1×1).</summary>
     public Tensor Encode(Tensor frame)
@@ -53,13 +86,19 @@ internal sealed class PriorChroma : IDisposable
         }
     }
 
-    /// <summary>The net's predicted normalized Lab (1, 3, h, w) with <paramref name="processedFrame"/>'s own L, back to sRGB at that frame's size, on the backend.</summary>
-    public Tensor Decode(Tensor predicted, Tensor processedFrame)
+    /// <summary>The net's predicted normalized Lab (1, 3, h, w), its a, b times <paramref name="gain"/>, with <paramref name="processedFrame"/>'s own L, back to sRGB at that frame's size, on the backend.</summary>
+    public Tensor Decode(Tensor predicted, Tensor processedFrame, float gain = 1f)
     {
+        if (gain != _denormalize.Gain)
+        {
+            _denormalize.Op.Dispose();
+            _denormalize = (gain, Denormalizer(gain));
+        }
         using var full = RgbFrame.On(_backend, processedFrame);
         using var lab = _backend.Execute(new RgbToLabOp(), full);
-        using var normalized = _backend.Execute(new SliceChannelsOp(1, 2), predicted);
-        using var ab = _denormalize.Run(normalized);
+        using var answer = _backend.Import(predicted);
+        using var normalized = _ab.Run(answer);
+        using var ab = _denormalize.Op.Run(normalized);
         using var up = _backend.Execute(new ResizeBilinearOp(full.Shape.H, full.Shape.W), ab);
         using var l = _backend.Execute(new SliceChannelsOp(0, 1), lab);
         using var joined = _backend.Execute(new ConcatOp(), l, up);
@@ -71,6 +110,10 @@ internal sealed class PriorChroma : IDisposable
     {
         _normalize.Dispose();
         _centre?.Dispose();
-        _denormalize.Dispose();
+        _denormalize.Op.Dispose();
+        _ab.Dispose();
+        _positive.Dispose();
+        _negative.Dispose();
+        _sum.Dispose();
     }
 }

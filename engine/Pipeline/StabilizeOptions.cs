@@ -21,6 +21,20 @@ public sealed record StabilizeOptions
     public int Epochs { get; init; } = 50;
     /// <summary>Iteratively Reweighted Training (6-output net, two heads); off = plain L1, 3 outputs.</summary>
     public bool Irt { get; init; } = true;
+    /// <summary>
+    /// Chroma mode: before training, hold each pixel's colour mode along the input's motion
+    /// (<see cref="Temporal.ModeAlignment"/>), so a colorizer's jumps between two colours of one object
+    /// train the prior on one of them, not their mean. Frames under 16×16 pixels cannot be followed
+    /// and train as they are.
+    /// </summary>
+    public bool HoldModes { get; init; } = true;
+    /// <summary>
+    /// Chroma mode: scale the prior's a, b by one gain per shot, so that their total magnitude over the
+    /// shot is the targets' (<see cref="Models.PriorChroma.Gain"/>). An early-stopped prior is pulled
+    /// towards gray where its fit is slow (small coloured regions); one number per shot gives the
+    /// colour back without bringing back any flicker.
+    /// </summary>
+    public bool MatchChroma { get; init; }
     /// <summary>The U-Net's base width (32 in the paper).</summary>
     public int Width { get; init; } = 32;
     /// <summary>Adam's step size (the paper's 1e-4).</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Reel.Engine.Backends;
 using Reel.Engine.Models;
 using Reel.Engine.Ops;
+using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 using Reel.Engine.Training;
 
@@ -48,8 +49,8 @@ public static class StabilizeStage
                 throw new ReelException($"frame {t}: input is {Describe(input[t])} but processed is {Describe(processed[t])}");
 
         using var chroma = options.Mode == StabilizeMode.Chroma ? new PriorChroma(options.ChromaScale, backend) : null;
-        using var chromaInput = chroma is null ? null : Encode(chroma, input, start, end, options);
-        using var chromaTarget = chroma is null ? null : Encode(chroma, processed, start, end, options);
+        using var chromaInput = chroma is null ? null : Encode(chroma, input, start, end, options, backend);
+        using var chromaTarget = chroma is null ? null : Encode(chroma, processed, start, end, options, backend, input);
         // The chroma stores hold only this shot, from index 0.
         Tensor TrainInput(int t) => chromaInput is null ? input[t] : chromaInput[t - start];
         Tensor TrainTarget(int t) => chromaTarget is null ? processed[t] : chromaTarget[t - start];
@@ -82,32 +83,60 @@ public static class StabilizeStage
         // does: inference's plan (Winograd's transform of every weight, 4× their size) would make
         // that much garbage per frame, more than a capped heap can always clear in time.
         var predicting = backend.ForTraining();
-        for (int t = start; t < end; t++)
+        Tensor Predict(int t)
         {
             cancel.ThrowIfCancellationRequested();
             var (x, h, w) = VideoPrior.PrepareInput(TrainInput(t), 1, backend);
             using (x)
-            using (var predicted = net.Predict(x, h, w, predicting))
+                return net.Predict(x, h, w, predicting);
+        }
+        if (chroma is null)
+        {
+            for (int t = start; t < end; t++)
             {
-                if (chroma is null)
-                {
-                    using var clamped = backend.Execute(new ClampOp(0f, 1f), predicted);
-                    emit(t, clamped.ToHost());
-                    continue;
-                }
-                using var rgb = chroma.Decode(predicted, processed[t]);
-                emit(t, rgb.ToHost());
+                using var predicted = Predict(t);
+                using var clamped = backend.Execute(new ClampOp(0f, 1f), predicted);
+                emit(t, clamped.ToHost());
             }
+            return;
+        }
+        // With the chroma matched, every answer is kept (at the net's size) until the shot's gain is known.
+        using var answers = options.MatchChroma ? new FrameStore(options.MemoryBudgetBytes / 2) : null;
+        float gain = 1f;
+        if (answers is not null)
+        {
+            double answered = 0, asked = 0;
+            for (int t = start; t < end; t++)
+            {
+                using var predicted = Predict(t);
+                answered += chroma.Mass(predicted);
+                asked += chroma.Mass(chromaTarget![t - start]);
+                answers.Add(predicted.ToHost());
+            }
+            gain = PriorChroma.Gain(asked, answered);
+        }
+        for (int t = start; t < end; t++)
+        {
+            using var fresh = answers is null ? Predict(t) : null;
+            using var rgb = chroma.Decode(fresh ?? answers![t - start], processed[t], gain);
+            emit(t, rgb.ToHost());
         }
     }
 
-    /// <summary>Frames [start, end) as the chroma net sees them, computed on the backend and kept on the host (in memory or on disk, like the frames).</summary>
-    private static FrameStore Encode(PriorChroma chroma, FrameStore frames, int start, int end, StabilizeOptions options)
+    /// <summary>
+    /// Frames [start, end) as the chroma net sees them, computed on the backend and kept on the host (in
+    /// memory or on disk, like the frames); with <paramref name="input"/> (the targets, when the options
+    /// hold modes and the frames can be followed) their modes held along the input's motion first.
+    /// </summary>
+    private static FrameStore Encode(PriorChroma chroma, FrameStore frames, int start, int end, StabilizeOptions options,
+        IBackend backend, FrameStore? input = null)
     {
+        using var alignment = input is not null && options.HoldModes && ModeAlignment.CanFollow(frames[start].Shape) ? new ModeAlignment(backend) : null;
         var store = new FrameStore(options.MemoryBudgetBytes / 2);
         for (int t = start; t < end; t++)
         {
-            using var coded = chroma.Encode(frames[t]);
+            using var held = alignment?.Next(input![t], frames[t]);
+            using var coded = chroma.Encode(held ?? frames[t]);
             store.Add(coded.ToHost());
         }
         return store;

@@ -90,6 +90,46 @@ public class StabilizeBehaviourTests
         }
     }
 
+    /// <summary>A prior stopped long before its fit has the wrong amount of colour (here too much); matched, the shot's total chroma is the processed frames'.</summary>
+    [Fact]
+    public void MatchedChromaHasTheProcessedFramesTotal()
+    {
+        const int frames = 3, size = 48;
+        using var gray = new FrameStore(1 << 30);
+        using var processed = new FrameStore(1 << 30);
+        int plane = size * size;
+        for (int t = 0; t < frames; t++)
+        {
+            var lab = new Tensor(new Shape(1, 3, size, size));
+            for (int i = 0; i < plane; i++)
+            {
+                bool left = i % size < size / 2;
+                lab.Data[i] = (left ? 60 : 45) + (i * 7 + t) % 5;
+                lab.Data[plane + i] = left ? -28 : 30;
+                lab.Data[2 * plane + i] = left ? -12 : 25;
+            }
+            processed.Add(Reel.Engine.Color.Lab.ToRgb(lab));
+            for (int i = plane; i < 3 * plane; i++) lab.Data[i] = 0;
+            gray.Add(Reel.Engine.Color.Lab.ToRgb(lab));
+        }
+        double Chroma(Tensor rgb)
+        {
+            var lab = Reel.Engine.Color.Lab.FromRgb(rgb);
+            return Enumerable.Range(0, plane).Sum(i => Math.Abs(lab.Data[plane + i]) + Math.Abs(lab.Data[2 * plane + i]));
+        }
+        double Ratio(bool match)
+        {
+            var output = new Tensor[frames];
+            var options = new StabilizeOptions { Mode = StabilizeMode.Chroma, ChromaScale = 2, Epochs = 12, Irt = false, Width = 8, LearningRate = 1e-3f, MatchChroma = match };
+            StabilizeStage.Run(gray, processed, options, FastBackend.Instance, (t, f) => output[t] = f);
+            return output.Sum(Chroma) / Enumerable.Range(0, frames).Sum(t => Chroma(processed[t]));
+        }
+        double plain = Ratio(false), matched = Ratio(true);
+        Console.WriteLine($"chroma mode after 12 epochs: total |a| + |b| {100 * plain:F0}% of the processed frames', matched {100 * matched:F0}%");
+        Assert.True(Math.Abs(plain - 1) > 0.15, $"the test's prior already has the processed frames' chroma ({100 * plain:F0}%): nothing to match");
+        Assert.InRange(matched, 0.9, 1.1);
+    }
+
     [Fact]
     public void ChromaModeRemovesChromaFlickerAndKeepsTheProcessedLightness()
     {

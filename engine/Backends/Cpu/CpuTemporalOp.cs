@@ -5,7 +5,7 @@ namespace Reel.Engine.Backends.Cpu;
 
 /// <summary>
 /// The temporal ops (<see cref="OpticalFlowOp"/>, <see cref="WarpOp"/>, <see cref="FlowCheckOp"/>,
-/// <see cref="ScreenedPoissonOp"/>, <see cref="FuseDistributionsOp"/>) on the CPU, frame by frame.
+/// <see cref="ModeHoldOp"/>, <see cref="ScreenedPoissonOp"/>, <see cref="FuseDistributionsOp"/>) on the CPU, frame by frame.
 /// The reference runs the scalar implementations on one thread; the fast backend their SIMD
 /// counterparts, over rows in parallel where that pays.
 /// </summary>
@@ -37,6 +37,9 @@ internal sealed class CpuTemporalOp(Op op, bool fast) : IPreparedOp
                     break;
                 case FlowCheckOp:
                     Rows(s.H, (r0, r1) => FlowSampling.CheckRows(a.Span, b.Span, o.Span, s.H, s.W, r0, r1));
+                    break;
+                case ModeHoldOp mh:
+                    Rows(s.H, (r0, r1) => ModeHold.Rows(mh, a.Span, b.Span, last.Span, o.Span, inC, s.H, s.W, r0, r1));
                     break;
                 case ScreenedPoissonOp sp:
                     (fast ? new FastScreenedPoisson(sp) : new ScreenedPoisson(sp)).Run(a.Span, b.Span, last.Span, o.Span, s.C, s.H, s.W);

@@ -73,7 +73,7 @@ public sealed class FastBackend : IBackend
             DecimateOp d => new FastDecimate(d),
             Luma8Op l => new FastLuma8(l),
             ThumbnailOp t => new FastThumbnail(t),
-            OpticalFlowOp or WarpOp or FlowCheckOp or ScreenedPoissonOp or FuseDistributionsOp => new CpuTemporalOp(op, fast: true),
+            OpticalFlowOp or WarpOp or FlowCheckOp or ModeHoldOp or ScreenedPoissonOp or FuseDistributionsOp => new CpuTemporalOp(op, fast: true),
             Conv2dBackwardDataOp or Conv2dBackwardWeightOp => ReferenceBackend.Instance.Prepare(op, parameters),
             _ => new Elementwise(op, parameters),
         };

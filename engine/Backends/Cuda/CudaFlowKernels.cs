@@ -1,7 +1,7 @@
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
-/// The host side of the temporal kernels (kernels/dis.cu, warp.cu, flow_check.cu, screened_poisson.cu, fuse_distributions.cu): argument packing
+/// The host side of the temporal kernels (kernels/dis.cu, warp.cu, flow_check.cu, mode_hold.cu, screened_poisson.cu, fuse_distributions.cu): argument packing
 /// in each kernel's order and its launch geometry. Planes are row-major (H, W) floats on <see cref="Device"/>.
 /// </summary>
 internal sealed class CudaFlowKernels(IGpuDevice device, GpuStream? stream = null)
@@ -87,6 +87,11 @@ internal sealed class CudaFlowKernels(IGpuDevice device, GpuStream? stream = nul
     /// <summary>The forward–backward check of (frames, 2, h, w) flows into a (frames, 1, h, w) mask.</summary>
     public void FlowCheck(DevicePtr back, DevicePtr forward, DevicePtr mask, int frames, int h, int w) =>
         Linear("flow_check_f32", (long)h * w, new KernelArgs().Ptr(back).Ptr(forward).Ptr(mask).Int(h).Int(w), frames);
+
+    /// <summary>The mode hold of (frames, channels, plane) planes against a (frames, channels + 1, plane) state and a (frames, plane) confidence.</summary>
+    public void ModeHold(Ops.ModeHoldOp op, DevicePtr p, DevicePtr state, DevicePtr confidence, DevicePtr y, int frames, int channels, int plane) =>
+        Linear("mode_hold_f32", plane, new KernelArgs().Ptr(p).Ptr(state).Ptr(confidence).Ptr(y).Int(channels).Int(plane)
+            .Float(op.MinJump).Float(op.Relative).Int(op.Patience), frames);
 
     /// <summary>The screened Poisson system of one frame: diagonal (h·w) and per-channel right-hand sides (channels·h·w).</summary>
     public void PoissonSetup(DevicePtr p, DevicePtr t, DevicePtr c, DevicePtr diagonal, DevicePtr rhs, int channels, int h, int w, float lambda, float blend, float robust) =>

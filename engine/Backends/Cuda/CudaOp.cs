@@ -226,6 +226,9 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
             case FlowCheckOp:
                 backend.FlowKernels.FlowCheck(xp[0], xp[1], yp, o.N, o.H, o.W);
                 break;
+            case ModeHoldOp mh:
+                backend.FlowKernels.ModeHold(mh, xp[0], xp[1], xp[2], yp, o.N, s[0].C, o.H * o.W);
+                break;
             case ScreenedPoissonOp sp:
                 ScreenedPoisson(sp, xp, yp, o);
                 break;
