@@ -5,8 +5,9 @@ using Reel.Engine.Pipeline;
 namespace Reel.Cli.Commands;
 
 /// <summary>
-/// The prior's epochs and loss, shared by restore and stabilize. Their defaults depend on the mode
-/// (<see cref="StabilizeOptions.For"/>), so an option left out takes the mode's, not a fixed value.
+/// The prior's epochs and loss, and how chroma mode treats its targets, shared by restore and
+/// stabilize. The epochs' and loss's defaults depend on the mode (<see cref="StabilizeOptions.For"/>),
+/// so an option left out takes the mode's, not a fixed value.
 /// </summary>
 public sealed class PriorChoice
 {
@@ -21,12 +22,26 @@ public sealed class PriorChoice
 
     public Option<bool> NoIrt { get; } = new("--no-irt") { Description = "Train the prior with plain L1, one head (chroma mode's default)" };
 
-    public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt };
+    public Option<bool> NoModeHold { get; } = new("--no-mode-hold")
+    {
+        Description = "Chroma mode: train on the processed frames as they are, without first holding each pixel's colour mode along the input's motion",
+    };
 
-    /// <summary>The mode's defaults with the epochs and loss given on the command line.</summary>
+    public Option<bool> MatchChroma { get; } = new("--match-chroma")
+    {
+        Description = "Chroma mode: scale the prior's a, b by one gain per shot so their total magnitude is the processed frames'",
+    };
+
+    public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, MatchChroma };
+
+    /// <summary>The mode's defaults with the epochs, loss and chroma-target settings given on the command line.</summary>
     public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
     {
         if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new ReelException("--irt and --no-irt contradict each other; give one");
-        return StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null);
+        return StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null) with
+        {
+            HoldModes = !r.GetValue(NoModeHold),
+            MatchChroma = r.GetValue(MatchChroma),
+        };
     }
 }

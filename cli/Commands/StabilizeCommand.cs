@@ -40,21 +40,13 @@ public static class StabilizeCommand
             Description = "Frames kept in memory up to this many MiB (input and processed together); the rest wait on disk in a temp folder",
             DefaultValueFactory = _ => 2048,
         };
-        var noModeHold = new Option<bool>("--no-mode-hold")
-        {
-            Description = "Chroma mode: train on the processed frames as they are, without first holding each pixel's colour mode along the input's motion",
-        };
-        var matchChroma = new Option<bool>("--match-chroma")
-        {
-            Description = "Chroma mode: scale the prior's a, b by one gain per shot so their total magnitude is the processed frames'",
-        };
         var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => new StabilizeOptions().ChromaScale };
         var device = DeviceChoice.CreateOption("cpu");
         var precision = DeviceChoice.PrecisionOption();
         var temporal = TemporalChoice.CreateOption();
         var flowSettings = new TemporalChoice.FlowSettings();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (a Deep Video Prior trained per shot, or flow-guided).")
-            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, noModeHold, matchChroma, memory, device, precision, temporal };
+            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision, temporal };
         foreach (var o in prior.All.Concat(flowSettings.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -66,8 +58,6 @@ public static class StabilizeCommand
                 SplitShots = !r.GetValue(noShots),
                 Seed = r.GetValue(seed),
                 ChromaScale = r.GetValue(chromaScale),
-                HoldModes = !r.GetValue(noModeHold),
-                MatchChroma = r.GetValue(matchChroma),
                 MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
             };
             var progressMode = progress.Resolve(r);

@@ -48,7 +48,9 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
                                     $"more than the {Array.MaxLength:N0} an array can");
         long denoise = options.Denoiser is { } dn ? DnCnnBytesPerPixelPerChannel * dn.Width * pixels : 0;
         long colorize = options.Colorizer is null ? 0 : ColorizeBytesPerPixel * pixels;
-        long train = TrainingBytesPerPixelAtWidth32 * prior.Width / 32 * trainPixels;
+        // Chroma mode's mode hold follows the motion at full size before the shot trains: the flow stage's memory, at another time.
+        long hold = options.TrainsPrior && prior.Mode == StabilizeMode.Chroma && prior.HoldModes ? FlowBytesPerPixel * pixels : 0;
+        long train = Math.Max(TrainingBytesPerPixelAtWidth32 * prior.Width / 32 * trainPixels, hold);
         // The flow stage runs on each frame after the networks, its state kept between frames.
         long flow = options.FollowsFlow ? FlowBytesPerPixel * pixels : 0;
         long working = QueueBytesPerPixel * pixels + Math.Max(denoise + colorize + flow, train);
