@@ -11,8 +11,8 @@ to the truth. One table row per variant, with training seconds per frame; a JSON
 goes to DIR/results.jsonl so a table can be rebuilt without rerunning.
 
 Variant names (see VARIANTS below): `torch-…` are PyTorch runs of the U-Net of specs/models.md
-§3 with the recipe named, `reel-…` run `reel stabilize` (build first; chroma mode without its mode hold unless the name says
-`-hold`); `…-oracle` train on the
+§3 with the recipe named, `reel-…` run `reel stabilize` (build first; chroma mode without its mode hold and chroma match
+unless the name says `-hold`, `-match`); `…-oracle` train on the
 truth (synthetic clips), a bound on what any recipe keeps at that size and length; `truth-chroma…`
 train nothing (the truth's chroma at 1/scale and back), the ceiling the chroma's size alone sets.
 The torch runs print, per epoch, what explains a wash-out: the share of pixels the main head wins,
@@ -82,9 +82,10 @@ class Reel:
     # Train on the truth instead of the processed frames (synthetic clips): no flicker to remove, so
     # what the output lacks of the truth's colour is what the recipe cannot fit, a bound on every recipe.
     oracle: bool = False
-    # Chroma mode's mode hold (on in reel since 2026-12-05): off unless a variant asks, so the names
-    # measured before it keep their meaning.
+    # Chroma mode's mode hold and chroma match (both on in reel since 2026-12-05): off unless a variant
+    # asks, so the names measured before them keep their meaning.
     hold: bool = False
+    match: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,7 @@ VARIANTS = {
     "reel-chroma4-l1-50-hold": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--no-irt"), hold=True),
     "reel-chroma4-irt-25-hold": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--irt"), hold=True),
     # And the shot's chroma matched to the targets' total by one gain.
-    "reel-chroma4-l1-25-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt", "--match-chroma"), hold=True),
-    "reel-chroma4-l1-25-match": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt", "--match-chroma")),
+    "reel-chroma4-l1-25-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt"), hold=True, match=True),
     "reel-chroma4-l1-25-oracle": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt"), oracle=True),
     "reel-chroma4-l1-50-oracle": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--no-irt"), oracle=True),
     # Whether a larger step fits the colour's amplitude sooner (the oracle keeps 0.55-0.72 at 1e-4).
@@ -318,8 +318,8 @@ def run_reel(v, in_dir, pr_dir, out_dir, threads, reel):
         sys.exit(f"temporal_variants: build reel first ({reel} is missing)")
     env = dict(os.environ, DOTNET_PROCESSOR_COUNT=str(threads)) if threads else None
     cmd = ["dotnet", reel, "stabilize", "--input", in_dir, "--processed", pr_dir, "--output", out_dir, "--no-progress", "--no-shots", *v.args]
-    if not v.hold and "chroma" in v.args and "flow" not in v.args:
-        cmd.append("--no-mode-hold")
+    if "chroma" in v.args and "flow" not in v.args:
+        cmd += ([] if v.hold else ["--no-mode-hold"]) + ([] if v.match else ["--no-chroma-match"])
     elapsed = None
     with subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env) as p:
         for line in p.stderr:

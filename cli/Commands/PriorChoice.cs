@@ -27,12 +27,12 @@ public sealed class PriorChoice
         Description = "Chroma mode: train on the processed frames as they are, without first holding each pixel's colour mode along the input's motion",
     };
 
-    public Option<bool> MatchChroma { get; } = new("--match-chroma")
+    public Option<bool> NoChromaMatch { get; } = new("--no-chroma-match")
     {
-        Description = "Chroma mode: scale the prior's a, b by one gain per shot so their total magnitude is the processed frames'",
+        Description = "Chroma mode: leave the prior's a, b as it answers them, without the one gain per shot that gives them the processed frames' total magnitude",
     };
 
-    public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, MatchChroma };
+    public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch };
 
     /// <summary>The mode's defaults with the epochs, loss and chroma-target settings given on the command line.</summary>
     public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
@@ -41,7 +41,7 @@ public sealed class PriorChoice
         return StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null) with
         {
             HoldModes = !r.GetValue(NoModeHold),
-            MatchChroma = r.GetValue(MatchChroma),
+            MatchChroma = !r.GetValue(NoChromaMatch),
         };
     }
 }
