@@ -137,6 +137,7 @@ VARIANTS = {
     "reel-chroma4-irt-25-hold": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--irt"), hold=True),
     # And the shot's chroma matched to the targets' total by one gain.
     "reel-chroma4-l1-25-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt"), hold=True, match=True),
+    "reel-chroma4-l1-35-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "35", "--no-irt"), hold=True, match=True),
     # Whether held targets, having no modes left to average, take a larger step without losing colour.
     "reel-chroma4-l1-25-hold-match-lr3e-4": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt", "--learning-rate", "3e-4"),
                                                  hold=True, match=True),
