@@ -57,8 +57,9 @@ public sealed class ModeAlignment(IBackend backend) : IDisposable
         using var motion = _tracker.Next(inputRgb);
         using var lab = _toLab.Run(rgb);
         using var ab = _chroma.Run(lab);
+        // The tracker gives motion only from a previous frame of this size, whose state is the one kept.
         var previous = _state;
-        if (motion is null || previous is null || previous.Shape.H != ab.Shape.H || previous.Shape.W != ab.Shape.W)
+        if (motion is null || previous is null)
         {
             using var count = backend.Zeros(new Shape(1, 1, ab.Shape.H, ab.Shape.W));
             _state = _join.Run(ab, count);

@@ -45,20 +45,15 @@ public class StabilizeBehaviourTests
     }
 
     /// <summary>
-    /// Chroma mode codes a and b centred on 0, so half the hue circle (greens, blues) is negative: a
-    /// clamp of the net's answer to [0, 1], right for RGB, turned every such colour gray (it did, from
-    /// the centring until this test).
+    /// Frames whose left half is teal (a, b &lt; 0) and right half orange (a, b &gt; 0), both inside the
+    /// sRGB gamut, over a faint texture in L, added to <paramref name="processed"/>; and the same frames
+    /// gray (a, b = 0), added to <paramref name="gray"/>.
     /// </summary>
-    [Fact]
-    public void ChromaModeKeepsNegativeAAndB()
+    private static void AddTealAndOrangeHalves(FrameStore gray, FrameStore processed, int frames, int size)
     {
-        const int frames = 3, size = 48;
-        using var gray = new FrameStore(1 << 30);
-        using var processed = new FrameStore(1 << 30);
         int plane = size * size;
         for (int t = 0; t < frames; t++)
         {
-            // Left half teal (a, b < 0), right half orange (a, b > 0), both inside the sRGB gamut.
             var lab = new Tensor(new Shape(1, 3, size, size));
             for (int i = 0; i < plane; i++)
             {
@@ -71,6 +66,20 @@ public class StabilizeBehaviourTests
             for (int i = plane; i < 3 * plane; i++) lab.Data[i] = 0;
             gray.Add(Reel.Engine.Color.Lab.ToRgb(lab));
         }
+    }
+
+    /// <summary>
+    /// Chroma mode codes a and b centred on 0, so half the hue circle (greens, blues) is negative: a
+    /// clamp of the net's answer to [0, 1], right for RGB, turned every such colour gray (it did, from
+    /// the centring until this test).
+    /// </summary>
+    [Fact]
+    public void ChromaModeKeepsNegativeAAndB()
+    {
+        const int frames = 3, size = 48;
+        using var gray = new FrameStore(1 << 30);
+        using var processed = new FrameStore(1 << 30);
+        AddTealAndOrangeHalves(gray, processed, frames, size);
         var output = new Tensor[frames];
         var options = new StabilizeOptions { Mode = StabilizeMode.Chroma, ChromaScale = 2, Epochs = 60, Irt = false, Width = 8, LearningRate = 2e-3f };
         StabilizeStage.Run(gray, processed, options, FastBackend.Instance, (t, f) => output[t] = f);
@@ -97,21 +106,8 @@ public class StabilizeBehaviourTests
         const int frames = 3, size = 48;
         using var gray = new FrameStore(1 << 30);
         using var processed = new FrameStore(1 << 30);
+        AddTealAndOrangeHalves(gray, processed, frames, size);
         int plane = size * size;
-        for (int t = 0; t < frames; t++)
-        {
-            var lab = new Tensor(new Shape(1, 3, size, size));
-            for (int i = 0; i < plane; i++)
-            {
-                bool left = i % size < size / 2;
-                lab.Data[i] = (left ? 60 : 45) + (i * 7 + t) % 5;
-                lab.Data[plane + i] = left ? -28 : 30;
-                lab.Data[2 * plane + i] = left ? -12 : 25;
-            }
-            processed.Add(Reel.Engine.Color.Lab.ToRgb(lab));
-            for (int i = plane; i < 3 * plane; i++) lab.Data[i] = 0;
-            gray.Add(Reel.Engine.Color.Lab.ToRgb(lab));
-        }
         double Chroma(Tensor rgb)
         {
             var lab = Reel.Engine.Color.Lab.FromRgb(rgb);
