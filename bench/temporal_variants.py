@@ -98,6 +98,7 @@ class Bound:
 VARIANTS = {
     # The ceilings the chroma size alone sets.
     "truth-chroma2": Bound(2),
+    "truth-chroma3": Bound(3),
     "truth-chroma4": Bound(4),
     # The official recipes, RGB at the clip's size.
     "torch-rgb-irt-main-25": Torch("irt-main", "rgb", 1, 25),
@@ -137,6 +138,13 @@ VARIANTS = {
     "reel-chroma4-irt-25-hold": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--irt"), hold=True),
     # And the shot's chroma matched to the targets' total by one gain.
     "reel-chroma4-l1-25-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt"), hold=True, match=True),
+    # A third of the size: (4/3)² the chroma/4 net's pixels, still under a quarter of chroma/2 at 50 epochs.
+    "reel-chroma3-l1-25-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "3", "--epochs", "25", "--no-irt"), hold=True, match=True),
+    "reel-chroma3-l1-28-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "3", "--epochs", "28", "--no-irt"), hold=True, match=True),
+    "reel-chroma3-l1-25-hold-match-lr2e-4": Reel(("--mode", "chroma", "--chroma-scale", "3", "--epochs", "25", "--no-irt", "--learning-rate", "2e-4"),
+                                                  hold=True, match=True),
+    # What the fit alone loses at chroma/3 once matched: trained on the truth, no flicker to hold.
+    "reel-chroma3-l1-25-oracle-match": Reel(("--mode", "chroma", "--chroma-scale", "3", "--epochs", "25", "--no-irt"), oracle=True, match=True),
     "reel-chroma4-l1-35-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "35", "--no-irt"), hold=True, match=True),
     # Whether held targets, having no modes left to average, take a larger step without losing colour.
     "reel-chroma4-l1-25-hold-match-lr3e-4": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt", "--learning-rate", "3e-4"),
