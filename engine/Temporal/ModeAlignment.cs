@@ -10,8 +10,9 @@ namespace Reel.Engine.Temporal;
 /// (<see cref="ModeHoldOp"/>), the Deep Video Prior's targets in chroma mode. A per-frame colorizer
 /// that jumps between two colours of one object gives the prior targets whose mean is neither, and a
 /// prior fitted to them shows that mean; held, each pixel keeps the colour it had where it was first
-/// seen (or where the flow last lost it) until the colorizer has shown another for
-/// <see cref="ModeHoldOp.Patience"/> frames in a row. Deterministic: the mode chosen does not
+/// seen until the colorizer has shown another for <see cref="ModeHoldOp.Patience"/> frames in a row,
+/// and a pixel the flow loses takes the mode the frame's tracked pixels of its colour are held in
+/// (<see cref="ModeHoldOp"/>), so one surface does not end up half in each. Deterministic: the mode chosen does not
 /// depend on the net's seed, as IRT's does. Only Lab a, b change; each frame keeps its own L.
 /// Streaming: it keeps the previous frame's state and luma.
 /// </summary>

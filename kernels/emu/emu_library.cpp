@@ -115,6 +115,7 @@ const Entry kernels[] = {
     REEL_KERNEL(dis_upscale_f32),
     REEL_KERNEL(warp_bilinear_f32),
     REEL_KERNEL(flow_check_f32),
+    REEL_KERNEL(mode_table_i64),
     REEL_KERNEL(mode_hold_f32),
     REEL_KERNEL(screened_poisson_setup_f32),
     REEL_KERNEL(screened_poisson_sor_f32),

@@ -39,8 +39,11 @@ internal sealed class CpuTemporalOp(Op op, bool fast) : IPreparedOp
                     Rows(s.H, (r0, r1) => FlowSampling.CheckRows(a.Span, b.Span, o.Span, s.H, s.W, r0, r1));
                     break;
                 case ModeHoldOp mh:
-                    Rows(s.H, (r0, r1) => ModeHold.Rows(mh, a.Span, b.Span, last.Span, o.Span, inC, s.H, s.W, r0, r1));
+                {
+                    var table = ModeHold.Table(mh, a.Span, b.Span, last.Span, inC, plane);
+                    Rows(s.H, (r0, r1) => ModeHold.Rows(mh, a.Span, b.Span, last.Span, table, o.Span, inC, s.H, s.W, r0, r1));
                     break;
+                }
                 case ScreenedPoissonOp sp:
                     (fast ? new FastScreenedPoisson(sp) : new ScreenedPoisson(sp)).Run(a.Span, b.Span, last.Span, o.Span, s.C, s.H, s.W);
                     break;

@@ -88,10 +88,23 @@ internal sealed class CudaFlowKernels(IGpuDevice device, GpuStream? stream = nul
     public void FlowCheck(DevicePtr back, DevicePtr forward, DevicePtr mask, int frames, int h, int w) =>
         Linear("flow_check_f32", (long)h * w, new KernelArgs().Ptr(back).Ptr(forward).Ptr(mask).Int(h).Int(w), frames);
 
-    /// <summary>The mode hold of (frames, channels, plane) planes against a (frames, channels + 1, plane) state and a (frames, plane) confidence.</summary>
-    public void ModeHold(Ops.ModeHoldOp op, DevicePtr p, DevicePtr state, DevicePtr confidence, DevicePtr y, int frames, int channels, int plane) =>
-        Linear("mode_hold_f32", plane, new KernelArgs().Ptr(p).Ptr(state).Ptr(confidence).Ptr(y).Int(channels).Int(plane)
-            .Float(op.MinJump).Float(op.Relative).Int(op.Patience), frames);
+    /// <summary>
+    /// The mode hold of (frames, channels, plane) planes against a (frames, channels + 1, plane) state and a (frames, plane)
+    /// confidence: each frame's colour table into <paramref name="table"/> (zeroed here; (frames, bins, 2 + channels) longs), then the hold.
+    /// </summary>
+    public void ModeHold(Ops.ModeHoldOp op, DevicePtr p, DevicePtr state, DevicePtr confidence, DevicePtr table, DevicePtr y, int frames, int channels, int plane)
+    {
+        int bins = op.BinCount(channels);
+        float inverse = op.Bins / (2f * op.Range);
+        Device.Fill(table, 0, TableBytes(op, frames, channels), Stream);
+        Linear("mode_table_i64", plane, new KernelArgs().Ptr(p).Ptr(state).Ptr(confidence).Ptr(table).Int(channels).Int(plane)
+            .Float(op.MinJump).Float(op.Relative).Int(op.Bins).Float(op.Range).Float(inverse).Int(bins), frames);
+        Linear("mode_hold_f32", plane, new KernelArgs().Ptr(p).Ptr(state).Ptr(confidence).Ptr(table).Ptr(y).Int(channels).Int(plane)
+            .Float(op.MinJump).Float(op.Relative).Int(op.Patience).Int(op.Bins).Float(op.Range).Float(inverse).Int(bins).Int(op.MinTracked), frames);
+    }
+
+    /// <summary>The bytes of <see cref="ModeHold"/>'s colour tables.</summary>
+    public static long TableBytes(Ops.ModeHoldOp op, int frames, int channels) => (long)frames * op.BinCount(channels) * (2 + channels) * sizeof(long);
 
     /// <summary>The screened Poisson system of one frame: diagonal (h·w) and per-channel right-hand sides (channels·h·w).</summary>
     public void PoissonSetup(DevicePtr p, DevicePtr t, DevicePtr c, DevicePtr diagonal, DevicePtr rhs, int channels, int h, int w, float lambda, float blend, float robust) =>

@@ -227,8 +227,13 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
                 backend.FlowKernels.FlowCheck(xp[0], xp[1], yp, o.N, o.H, o.W);
                 break;
             case ModeHoldOp mh:
-                backend.FlowKernels.ModeHold(mh, xp[0], xp[1], xp[2], yp, o.N, s[0].C, o.H * o.W);
+            {
+                // Stream order keeps the table alive until the hold has read it.
+                var table = backend.Pool.Rent(CudaFlowKernels.TableBytes(mh, o.N, s[0].C));
+                backend.FlowKernels.ModeHold(mh, xp[0], xp[1], xp[2], table.Ptr, yp, o.N, s[0].C, o.H * o.W);
+                backend.Pool.Return(table);
                 break;
+            }
             case ScreenedPoissonOp sp:
                 ScreenedPoisson(sp, xp, yp, o);
                 break;
