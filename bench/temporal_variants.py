@@ -83,7 +83,8 @@ class Reel:
     # what the output lacks of the truth's colour is what the recipe cannot fit, a bound on every recipe.
     oracle: bool = False
     # Chroma mode's mode hold and chroma match (both on in reel since 2026-12-05): off unless a variant
-    # asks, so the names measured before them keep their meaning.
+    # asks, so the names measured before them keep their meaning. The hold gained its colour table for
+    # pixels the flow loses later that day (docs/temporal.md): `-hold` rows before it used the plain hold.
     hold: bool = False
     match: bool = False
 

@@ -40,13 +40,12 @@ public static class StabilizeCommand
             Description = "Frames kept in memory up to this many MiB (input and processed together); the rest wait on disk in a temp folder",
             DefaultValueFactory = _ => 2048,
         };
-        var chromaScale = new Option<int>("--chroma-scale") { Description = "Chroma mode trains at 1/N of the frame size", DefaultValueFactory = _ => new StabilizeOptions().ChromaScale };
         var device = DeviceChoice.CreateOption("cpu");
         var precision = DeviceChoice.PrecisionOption();
         var temporal = TemporalChoice.CreateOption();
         var flowSettings = new TemporalChoice.FlowSettings();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (a Deep Video Prior trained per shot, or flow-guided).")
-            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, chromaScale, memory, device, precision, temporal };
+            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, memory, device, precision, temporal };
         foreach (var o in prior.All.Concat(flowSettings.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -57,7 +56,6 @@ public static class StabilizeCommand
                 CoarseToFine = r.GetValue(coarse),
                 SplitShots = !r.GetValue(noShots),
                 Seed = r.GetValue(seed),
-                ChromaScale = r.GetValue(chromaScale),
                 MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
             };
             var progressMode = progress.Resolve(r);

@@ -25,7 +25,7 @@ public class PriorChoiceTests
         Assert.Equal((50, true, StabilizeMode.Rgb), (rgb.Epochs, rgb.Irt, rgb.Mode));
         var chroma = Parse(StabilizeMode.Chroma);
         Assert.Equal((25, false, StabilizeMode.Chroma), (chroma.Epochs, chroma.Irt, chroma.Mode));
-        Assert.Equal((true, true), (chroma.HoldModes, chroma.MatchChroma));
+        Assert.Equal((true, true, 4), (chroma.HoldModes, chroma.MatchChroma, chroma.ChromaScale));
         Assert.Equal(chroma, new RestoreOptions().Prior);
     }
 
@@ -36,8 +36,8 @@ public class PriorChoiceTests
         Assert.Equal((40, true), (chroma.Epochs, chroma.Irt));
         var rgb = Parse(StabilizeMode.Rgb, "--no-irt");
         Assert.Equal((50, false), (rgb.Epochs, rgb.Irt));
-        var plain = Parse(StabilizeMode.Chroma, "--no-mode-hold", "--no-chroma-match");
-        Assert.Equal((false, false), (plain.HoldModes, plain.MatchChroma));
+        var plain = Parse(StabilizeMode.Chroma, "--no-mode-hold", "--no-chroma-match", "--chroma-scale", "3");
+        Assert.Equal((false, false, 3), (plain.HoldModes, plain.MatchChroma, plain.ChromaScale));
         var e = Assert.Throws<ReelException>(() => Parse(StabilizeMode.Rgb, "--irt", "--no-irt"));
         Assert.Contains("contradict", e.Message);
     }
