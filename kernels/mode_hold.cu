@@ -28,7 +28,7 @@ __device__ __forceinline__ int mode_bin(const float* pf, long long i, int channe
 }
 
 // The colour table of the tracked pixels: per bin (2 + C) counters, zeroed before: tracked, jumped, and
-// the jumps S - P per plane in 1/256 units (rounded to even, within +-2^32 units).
+// the jumps S - P per plane in 1/256 units (rounded to even, within +-2^32 units; a NaN jump adds 0).
 extern "C" __global__ void mode_table_i64(const float* __restrict__ p, const float* __restrict__ state, const float* __restrict__ confidence,
                                           unsigned long long* __restrict__ table, int channels, int plane, float min_jump, float relative,
                                           int bins, float range, float inverse, int bin_count) {
@@ -44,7 +44,8 @@ extern "C" __global__ void mode_table_i64(const float* __restrict__ p, const flo
         if (!mode_jumped(pf, sf, i, channels, plane, floor, rel)) continue;
         atomicAdd(at + 1, 1ull);
         for (int c = 0; c < channels; ++c) {
-            float q = fminf(fmaxf(rintf(__fmul_rn(__fsub_rn(sf[(long long)c * plane + i], pf[(long long)c * plane + i]), 256.0f)), -4294967296.0f), 4294967296.0f);
+            float q = rintf(__fmul_rn(__fsub_rn(sf[(long long)c * plane + i], pf[(long long)c * plane + i]), 256.0f));
+            q = q != q ? 0.0f : fminf(fmaxf(q, -4294967296.0f), 4294967296.0f);
             atomicAdd(at + 2 + c, (unsigned long long)(long long)q);
         }
     }

@@ -144,6 +144,8 @@ public sealed class SelfTest
         }
         foreach (var (op, c, h, w) in new[] { (new ModeHoldOp(0.5f, 1f, 3), 2, 9, 11), (new ModeHoldOp(0.3f, 0.8f, 6), 2, plane.H, plane.W) })
             Check("mode_hold.forward", op, new[] { new Shape(1, c, h, w), new Shape(1, c + 1, h, w), new Shape(1, 1, h, w) }, Fp32);
+        // Two frames, each with its own colour table, and bins full enough (MinTracked 2) that lost pixels take a bin's mean jump.
+        Check("mode_hold.forward", new ModeHoldOp(0.5f, 1f, 3, MinTracked: 2), new[] { new Shape(2, 2, 13, 17), new Shape(2, 3, 13, 17), new Shape(2, 1, 13, 17) }, Fp32);
         foreach (var (op, c, h, w) in new[] { (new ScreenedPoissonOp(1f, 0.3f, 10), 3, 9, 11), (new ScreenedPoissonOp(2f, 1f, 7, Robust: 0.4f), 1, 17, 23), (new ScreenedPoissonOp(1f, 0.3f, 10, Robust: 30f), 2, plane.H, plane.W) })
             Check("screened_poisson.forward", op, new[] { new Shape(1, c, h, w), new Shape(1, c, h, w), new Shape(1, 1, h, w) }, Fp32);
         foreach (var (h, w) in new[] { (5, 7), _large ? (64, 64) : (16, 16) })

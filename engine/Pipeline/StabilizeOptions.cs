@@ -88,7 +88,7 @@ public sealed record StabilizeOptions
     /// </summary>
     public sealed record SettingNames(string Epochs, string NoIrt, string ChromaScale, string Width, string LearningRate)
     {
-        /// <summary>The names of `reel stabilize`'s options (`reel restore` has --epochs and --no-irt of them).</summary>
+        /// <summary>The names of `reel stabilize`'s options (`reel restore` has --epochs, --no-irt and --chroma-scale of them).</summary>
         public static SettingNames Cli { get; } = new("--epochs", "--no-irt", "--chroma-scale", "--width", "--learning-rate");
     }
 

@@ -90,7 +90,7 @@ public class BackendOpsTests
             yield return new Case(new WarpOp(), new[] { new Shape(2, c, h, w), new Shape(2, 2, h, w) }, seed++);
         foreach (var (h, w) in new[] { (1, 1), (13, 17) })
             yield return new Case(new FlowCheckOp(), new[] { new Shape(2, 2, h, w), new Shape(2, 2, h, w) }, seed++);
-        foreach (var (op, c, h, w) in new[] { (new ModeHoldOp(0.5f, 1f, 3), 2, 9, 11), (new ModeHoldOp(0f, 0.6f, 1), 1, 1, 1), (new ModeHoldOp(0.8f, 0f, 6), 3, 17, 5) })
+        foreach (var (op, c, h, w) in new[] { (new ModeHoldOp(0.5f, 1f, 3), 2, 9, 11), (new ModeHoldOp(0f, 0.6f, 1), 1, 1, 1), (new ModeHoldOp(0.8f, 0f, 6), 3, 17, 5), (new ModeHoldOp(0.5f, 1f, 3, MinTracked: 2), 2, 13, 17) })
             yield return new Case(op, new[] { new Shape(2, c, h, w), new Shape(2, c + 1, h, w), new Shape(2, 1, h, w) }, seed++);
         foreach (var (op, c, h, w) in new[] { (new ScreenedPoissonOp(1f, 0.3f, 10), 3, 9, 11), (new ScreenedPoissonOp(0.5f, 0f, 4), 2, 1, 1), (new ScreenedPoissonOp(2f, 1f, 7, Robust: 0.4f), 1, 17, 23), (new ScreenedPoissonOp(1f, 0.3f, 5, Robust: 30f), 2, 8, 19) })
             yield return new Case(op, new[] { new Shape(2, c, h, w), new Shape(2, c, h, w), new Shape(2, 1, h, w) }, seed++);

@@ -85,8 +85,12 @@ internal static class ModeHold
         return key;
     }
 
-    /// <summary>A jump in fixed point, rounded to even and kept within ±2³² units so a frame's sum cannot overflow.</summary>
-    private static long Fixed(float d) => (long)Math.Clamp(MathF.Round(d * ModeHoldOp.JumpScale), -4294967296f, 4294967296f);
+    /// <summary>A jump in fixed point, rounded to even and kept within ±2³² units so a frame's sum cannot overflow; a NaN jump adds 0.</summary>
+    private static long Fixed(float d)
+    {
+        float q = MathF.Round(d * ModeHoldOp.JumpScale);
+        return float.IsNaN(q) ? 0 : (long)Math.Clamp(q, -4294967296f, 4294967296f);
+    }
 
     private static float Mean(long sum, long count) => (float)(sum / ((double)ModeHoldOp.JumpScale * count));
 }
