@@ -27,6 +27,9 @@ public sealed record ModeHoldOp(float MinJump, float Relative, int Patience, int
     /// <inheritdoc/>
     public override int ActivationCount => 3;
 
+    /// <summary>Bins per unit of a plane, Bins / (2·Range), in float: a value v falls in bin ⌊(v + Range)·this⌋ on every backend.</summary>
+    public float BinsPerUnit => Bins / (2f * Range);
+
     /// <summary>The colour bins of C planes: Bins^C.</summary>
     public int BinCount(int channels)
     {

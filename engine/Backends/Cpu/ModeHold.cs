@@ -22,7 +22,7 @@ internal static class ModeHold
         for (int i = 0; i < plane; i++)
         {
             if (confidence[i] < 0.5f) continue;
-            long at = (long)Bin(op, p, i, channels, plane) * stride;
+            int at = Bin(op, p, i, channels, plane) * stride;
             table[at]++;
             if (!Jumped(op, p, state, i, channels, plane)) continue;
             table[at + 1]++;
@@ -40,11 +40,11 @@ internal static class ModeHold
         {
             if (confidence[i] < 0.5f)
             {
-                long at = (long)Bin(op, p, i, channels, plane) * stride;
-                long tracked = table[(int)at], jumped = table[(int)at + 1];
+                int at = Bin(op, p, i, channels, plane) * stride;
+                long tracked = table[at], jumped = table[at + 1];
                 bool other = tracked >= op.MinTracked && 2 * jumped > tracked;
                 for (int c = 0; c < channels; c++)
-                    y[c * plane + i] = other ? p[c * plane + i] + Mean(table[(int)at + 2 + c], jumped) : p[c * plane + i];
+                    y[c * plane + i] = other ? p[c * plane + i] + Mean(table[at + 2 + c], jumped) : p[c * plane + i];
                 y[channels * plane + i] = other ? 1f : 0f;
                 continue;
             }
@@ -70,10 +70,10 @@ internal static class ModeHold
         return !(dd <= MathF.Max(op.MinJump * op.MinJump, op.Relative * op.Relative * MathF.Max(pp, ss)));
     }
 
-    /// <summary>Pixel i's colour bin: per plane ⌊(v + range)·bins / (2·range)⌋ within [0, bins), plane c weighing bins^c.</summary>
+    /// <summary>Pixel i's colour bin: per plane ⌊(v + range)·<see cref="ModeHoldOp.BinsPerUnit"/>⌋ within [0, bins), plane c weighing bins^c.</summary>
     private static int Bin(ModeHoldOp op, ReadOnlySpan<float> p, int i, int channels, int plane)
     {
-        float inverse = op.Bins / (2f * op.Range);
+        float inverse = op.BinsPerUnit;
         int key = 0, weight = 1;
         for (int c = 0; c < channels; c++)
         {

@@ -95,12 +95,11 @@ internal sealed class CudaFlowKernels(IGpuDevice device, GpuStream? stream = nul
     public void ModeHold(Ops.ModeHoldOp op, DevicePtr p, DevicePtr state, DevicePtr confidence, DevicePtr table, DevicePtr y, int frames, int channels, int plane)
     {
         int bins = op.BinCount(channels);
-        float inverse = op.Bins / (2f * op.Range);
         Device.Fill(table, 0, TableBytes(op, frames, channels), Stream);
         Linear("mode_table_i64", plane, new KernelArgs().Ptr(p).Ptr(state).Ptr(confidence).Ptr(table).Int(channels).Int(plane)
-            .Float(op.MinJump).Float(op.Relative).Int(op.Bins).Float(op.Range).Float(inverse).Int(bins), frames);
+            .Float(op.MinJump).Float(op.Relative).Int(op.Bins).Float(op.Range).Float(op.BinsPerUnit).Int(bins), frames);
         Linear("mode_hold_f32", plane, new KernelArgs().Ptr(p).Ptr(state).Ptr(confidence).Ptr(table).Ptr(y).Int(channels).Int(plane)
-            .Float(op.MinJump).Float(op.Relative).Int(op.Patience).Int(op.Bins).Float(op.Range).Float(inverse).Int(bins).Int(op.MinTracked), frames);
+            .Float(op.MinJump).Float(op.Relative).Int(op.Patience).Int(op.Bins).Float(op.Range).Float(op.BinsPerUnit).Int(bins).Int(op.MinTracked), frames);
     }
 
     /// <summary>The bytes of <see cref="ModeHold"/>'s colour tables.</summary>
