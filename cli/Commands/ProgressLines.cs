@@ -9,9 +9,9 @@ namespace Reel.Cli.Commands;
 /// <summary>
 /// Progress as lines on stderr: plain text for a log, or one JSON object per line for programs
 /// (the format README documents). A stage gets a line when it starts and when it reaches its
-/// total, and in between at most one every half second (JSON) or one per 10 % of it and at least
-/// one a minute (plain). A line held back is written before the join and when the run ends, so
-/// every stage's last state appears. Notes, warnings, resumes and the join are always written.
+/// total, at the end of each shot's training, and in between at most one every half second (JSON)
+/// or one per 10 % of it and at least one a minute (plain). A line held back is written before the
+/// join and when the run ends, so every stage's last state appears. Notes, warnings, resumes and the join are always written.
 /// </summary>
 public sealed class ProgressLines
 {
@@ -36,7 +36,7 @@ public sealed class ProgressLines
         }
         if (!_stages.TryGetValue(p.Stage, out var shown)) _stages[p.Stage] = shown = new Shown();
         int tenth = p.Total > 0 ? (int)(10 * p.Done / p.Total) : -1;
-        bool due = !shown.Any || (p.Total > 0 && p.Done >= p.Total)
+        bool due = !shown.Any || (p.Total > 0 && p.Done >= p.Total) || p.EndsShot
                    || (_json ? p.Elapsed - shown.At >= JsonInterval : tenth != shown.Tenth || p.Elapsed - shown.At >= PlainInterval);
         if (!due)
         {

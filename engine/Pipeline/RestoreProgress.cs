@@ -20,6 +20,12 @@ public sealed record RestoreProgress(string Stage, long Done, long Total, string
     public double? Loss { get; init; }
 
     /// <summary>
+    /// The prior's last training step of the shot: where the shot's final loss and the ETA once it
+    /// is trained stand, so a consumer that thins its lines keeps it.
+    /// </summary>
+    public bool EndsShot { get; init; }
+
+    /// <summary>
     /// Frames per second of this stage's own work in this run (for stabilize a frame is all its
     /// epochs); null before the stage's first frame and for events that are not a stage's work.
     /// </summary>

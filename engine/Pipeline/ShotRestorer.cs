@@ -68,7 +68,7 @@ internal sealed class ShotRestorer
             StabilizeStage.RunShot(shot.Inputs, shot.Processed, 0, frames, _options.Prior with { MemoryBudgetBytes = _memory.StoreBytes / 5 }, _backend,
                 (t, f) => shot.Write(t, f),
                 p => Report(new RestoreProgress(RestoreStage.Stabilize, position + (long)(p.Fraction * frames), Math.Max(_total, position + frames),
-                        $"frames {shot.Start}–{shot.Start + frames - 1}", _clock.Elapsed) { Shot = shot.Index + 1, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
+                        $"frames {shot.Start}–{shot.Start + frames - 1}", _clock.Elapsed) { Shot = shot.Index + 1, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss, EndsShot = p.Fraction >= 1 },
                     position + p.Fraction * frames),
                 _cancel, seed: _options.Prior.Seed + shot.Index);
         }

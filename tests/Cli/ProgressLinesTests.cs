@@ -36,6 +36,24 @@ public class ProgressLinesTests
     }
 
     [Fact]
+    public void EachShotsLastTrainingLineIsWrittenBeforeTheNextShotsFirst()
+    {
+        var output = new StringWriter();
+        var lines = new ProgressLines(json: true, output);
+        // Two shots of 3 frames, 2 epochs each, a step every 0.05 s: shot 1's last step falls inside the half second after its first line.
+        for (int shot = 1; shot <= 2; shot++)
+        for (int step = 1; step <= 6; step++)
+            lines.Report(At(RestoreStage.Stabilize, 3 * (shot - 1) + step / 2, 6, 0.3 * (shot - 1) + 0.05 * step, rate: 1, eta: 1) with { Shot = shot, Epoch = (step + 2) / 3, Epochs = 2, EndsShot = step == 6 });
+        lines.Flush();
+        var parsed = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var ends = parsed.Select((e, i) => (e, i)).Where(x => x.e.GetProperty("shot").GetInt32() == 1).ToList();
+        Assert.Equal(3, ends[^1].e.GetProperty("done").GetInt64());
+        Assert.Equal(2, ends[^1].e.GetProperty("epoch").GetInt32());
+        Assert.True(parsed.Skip(ends[^1].i + 1).All(e => e.GetProperty("shot").GetInt32() == 2), string.Join('\n', parsed));
+        Assert.Equal(6, parsed[^1].GetProperty("done").GetInt64());
+    }
+
+    [Fact]
     public void JsonLineHasEveryFieldWithNullsWhereTheyDoNotApply()
     {
         var prior = new RestoreProgress(RestoreStage.Stabilize, 3, 24, "frames 0–23", TimeSpan.FromSeconds(70.25))
