@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using Reel.Engine.Ops;
@@ -66,52 +67,81 @@ internal sealed unsafe class FastBackward(Op op) : IPreparedOp
     }
 
     /// <summary>
-    /// The transpose of the forward interpolation: each output scatters to its four sources in output
-    /// order, each weight product in double, rounded to float as it is added.
+    /// The transpose of the forward interpolation, separable, in float: each output row is added,
+    /// weighted, into the two rows of a plane-sized scratch it was read from (whole rows at once),
+    /// then each input column gathers, row by row, the scratch columns that read it (its sources
+    /// and weights listed once). Scattering each output to its four sources in one pass made every
+    /// add wait on the one before through memory: 3.3× slower at the U-Net's 128² → 256² step
+    /// (64 planes: 8.0 against 2.4 ms on 2 cores).
     /// </summary>
     private static void Resize(ResizeBilinearBackwardOp op, Tensor dy, Tensor dx)
     {
         var o = dy.Shape;
         int inH = op.InputH, inW = op.InputW;
         bool align = op.Forward.AlignCorners;
-        dx.Clear();
-        // The source indices and weights of every output row and column, once, not per pixel.
         var rows = Enumerable.Range(0, o.H).Select(oy => ReferenceBackend.SourceIndex(oy, inH, o.H, align)).ToArray();
-        var x0s = new int[o.W];
-        var x1s = new int[o.W];
-        var wx = new double[2 * o.W];
+        // Input column ix reads the output columns sources[from[ix] .. from[ix + 1]) with those weights.
+        var from = new int[inW + 1];
+        var columns = Enumerable.Range(0, o.W).Select(ox => ReferenceBackend.SourceIndex(ox, inW, o.W, align)).ToArray();
+        foreach (var (x0, x1, _) in columns)
+        {
+            from[x0 + 1]++;
+            from[x1 + 1]++;
+        }
+        for (int ix = 0; ix < inW; ix++) from[ix + 1] += from[ix];
+        var sources = new int[2 * o.W];
+        var weights = new float[2 * o.W];
+        var next = from[..inW];
         for (int ox = 0; ox < o.W; ox++)
         {
-            var (a, b, f) = ReferenceBackend.SourceIndex(ox, inW, o.W, align);
-            (x0s[ox], x1s[ox], wx[2 * ox], wx[2 * ox + 1]) = (a, b, 1 - f, f);
+            var (x0, x1, f) = columns[ox];
+            (sources[next[x0]], weights[next[x0]++]) = (ox, (float)(1 - f));
+            (sources[next[x1]], weights[next[x1]++]) = (ox, (float)f);
         }
-        // SAFETY: SourceIndex gives rows < inH and columns < inW, so every scatter stays in plane p of dx.
-        Debug.Assert(rows.All(r => r.Item1 < inH && r.Item2 < inH) && x0s.All(c => c < inW) && x1s.All(c => c < inW));
         Parallel.For(0, o.N * o.C, p =>
         {
-            Debug.Assert((p + 1) * inH * inW <= dx.Length && (p + 1) * o.H * o.W <= dy.Length);
-            fixed (float* g0 = &dy.Data[p * o.H * o.W])
-            fixed (float* d0 = &dx.Data[p * inH * inW])
-            fixed (int* xs0 = x0s)
-            fixed (int* xs1 = x1s)
-            fixed (double* w = wx)
+            var scratch = ArrayPool<float>.Shared.Rent(inH * o.W);
+            try
             {
+                var rowSums = scratch.AsSpan(0, inH * o.W);
+                rowSums.Clear();
+                var g = dy.Data.AsSpan(p * o.H * o.W, o.H * o.W);
                 for (int oy = 0; oy < o.H; oy++)
                 {
                     var (y0, y1, fy) = rows[oy];
-                    double wy0 = 1 - fy, wy1 = fy;
-                    float* g = g0 + oy * o.W, top = d0 + y0 * inW, bottom = d0 + y1 * inW;
-                    for (int ox = 0; ox < o.W; ox++)
+                    var src = g.Slice(oy * o.W, o.W);
+                    var top = rowSums.Slice(y0 * o.W, o.W);
+                    AddScaled(src, (float)(1 - fy), top);
+                    var bottom = rowSums.Slice(y1 * o.W, o.W);
+                    AddScaled(src, (float)fy, bottom);
+                }
+                var d = dx.Data.AsSpan(p * inH * inW, inH * inW);
+                for (int iy = 0; iy < inH; iy++)
+                {
+                    var sums = rowSums.Slice(iy * o.W, o.W);
+                    var dst = d.Slice(iy * inW, inW);
+                    for (int ix = 0; ix < inW; ix++)
                     {
-                        double v = g[ox], t = v * wy0, b = v * wy1, w0 = w[2 * ox], w1 = w[2 * ox + 1];
-                        int c0 = xs0[ox], c1 = xs1[ox];
-                        top[c0] += (float)(t * w0);
-                        top[c1] += (float)(t * w1);
-                        bottom[c0] += (float)(b * w0);
-                        bottom[c1] += (float)(b * w1);
+                        float v = 0;
+                        for (int j = from[ix]; j < from[ix + 1]; j++) v += sums[sources[j]] * weights[j];
+                        dst[ix] = v;
                     }
                 }
             }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(scratch);
+            }
         });
+    }
+
+    /// <summary>y += a·x, fused. TensorPrimitives.MultiplyAdd, with y both addend and destination, took 6.2 ms over the 256² step's rows where this took 0.7 (one thread).</summary>
+    private static void AddScaled(ReadOnlySpan<float> x, float a, Span<float> y)
+    {
+        var va = Vector256.Create(a);
+        int i = 0;
+        for (; i + 8 <= x.Length; i += 8)
+            Vector256.FusedMultiplyAdd(Vector256.Create<float>(x.Slice(i, 8)), va, Vector256.Create<float>(y.Slice(i, 8))).CopyTo(y.Slice(i, 8));
+        for (; i < x.Length; i++) y[i] = MathF.FusedMultiplyAdd(x[i], a, y[i]);
     }
 }
