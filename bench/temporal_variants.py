@@ -150,6 +150,8 @@ VARIANTS = {
     # Whether held targets, having no modes left to average, take a larger step without losing colour.
     "reel-chroma4-l1-25-hold-match-lr3e-4": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt", "--learning-rate", "3e-4"),
                                                  hold=True, match=True),
+    "reel-chroma4-l1-25-hold-match-lr1e-3": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt", "--learning-rate", "1e-3"),
+                                                 hold=True, match=True),
     "reel-chroma4-l1-25-oracle": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt"), oracle=True),
     "reel-chroma4-l1-50-oracle": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--no-irt"), oracle=True),
     # Whether a larger step fits the colour's amplitude sooner (the oracle keeps 0.55-0.72 at 1e-4).
