@@ -40,10 +40,12 @@ __device__ __forceinline__ void reel_source_index_f64(int o, int in_size, int ou
 }
 
 // Training: ∂L/∂x of the bilinear resize, gathered per input element (deterministic, no atomics).
-// The fast CPU path scatters each output's gradient to its four sources in output order, each
-// weight product in double rounded to float as it is added; gathering the same contributions in
-// the same order from 0 gives the same float sums bit for bit. The outputs that can reach input
-// row i lie within ceil(out/in) + 2 rows of i·out/in (likewise for columns).
+// The fast CPU path works separably: each output row is added, weighted by its float row weight,
+// into the rows it was read from (a fused multiply-add per element, rows in output order), then
+// each input column sums its source columns' row sums times their float column weights (a
+// product, then an add, in output-column order, the column's first source weight before its
+// second). Redoing those sums in that order from 0 gives the same floats bit for bit. The outputs
+// that can reach input row i lie within ceil(out/in) + 2 rows of i·out/in (likewise for columns).
 extern "C" __global__ void resize_bilinear_backward_f32(const float* __restrict__ dy, float* __restrict__ dx,
                                                         int in_h, int in_w, int out_h, int out_w, int planes,
                                                         int align_corners) {
@@ -56,22 +58,23 @@ extern "C" __global__ void resize_bilinear_backward_f32(const float* __restrict_
         int oy0 = max(cy - reach_y, 0), oy1 = min(cy + reach_y, out_h - 1);
         int ox0 = max(cx - reach_x, 0), ox1 = min(cx + reach_x, out_w - 1);
         float sum = 0.0f;
-        for (int oy = oy0; oy <= oy1; ++oy) {
-            int y0, y1;
-            double fy;
-            reel_source_index_f64(oy, in_h, out_h, align_corners, y0, y1, fy);
-            if (y0 != iy && y1 != iy) continue;
-            for (int ox = ox0; ox <= ox1; ++ox) {
-                int x0, x1;
-                double fx;
-                reel_source_index_f64(ox, in_w, out_w, align_corners, x0, x1, fx);
-                if (x0 != ix && x1 != ix) continue;
-                double v = g[oy * out_w + ox], t = v * (1.0 - fy), b = v * fy, w0 = 1.0 - fx, w1 = fx;
-                if (y0 == iy && x0 == ix) sum += (float)(t * w0);
-                if (y0 == iy && x1 == ix) sum += (float)(t * w1);
-                if (y1 == iy && x0 == ix) sum += (float)(b * w0);
-                if (y1 == iy && x1 == ix) sum += (float)(b * w1);
+        for (int ox = ox0; ox <= ox1; ++ox) {
+            int x0, x1;
+            double fx;
+            reel_source_index_f64(ox, in_w, out_w, align_corners, x0, x1, fx);
+            if (x0 != ix && x1 != ix) continue;
+            // Row iy of the scratch at column ox: the output rows that read row iy, in order.
+            float row = 0.0f;
+            for (int oy = oy0; oy <= oy1; ++oy) {
+                int y0, y1;
+                double fy;
+                reel_source_index_f64(oy, in_h, out_h, align_corners, y0, y1, fy);
+                float v = g[oy * out_w + ox];
+                if (y0 == iy) row = fmaf(v, (float)(1.0 - fy), row);
+                if (y1 == iy) row = fmaf(v, (float)fy, row);
             }
+            if (x0 == ix) sum = __fadd_rn(sum, __fmul_rn(row, (float)(1.0 - fx)));
+            if (x1 == ix) sum = __fadd_rn(sum, __fmul_rn(row, (float)fx));
         }
         dx[i] = sum;
     }
