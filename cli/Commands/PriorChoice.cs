@@ -5,8 +5,8 @@ using Reel.Engine.Pipeline;
 namespace Reel.Cli.Commands;
 
 /// <summary>
-/// The prior's epochs and loss, and chroma mode's size and how it treats its targets, shared by restore and
-/// stabilize. The epochs' and loss's defaults depend on the mode (<see cref="StabilizeOptions.For"/>),
+/// The prior's epochs, loss and warm-up, and chroma mode's size and how it treats its targets, shared by restore and
+/// stabilize. The epochs', loss's and warm-up's defaults depend on the mode (<see cref="StabilizeOptions.For"/>),
 /// so an option left out takes the mode's, not a fixed value.
 /// </summary>
 public sealed class PriorChoice
@@ -37,14 +37,21 @@ public sealed class PriorChoice
         Description = $"Chroma mode trains the prior at 1/N of the frame size (default {Chroma.ChromaScale}; 3 keeps finer colour for about 1.45× the training time)",
     };
 
-    public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale };
+    public Option<int?> WarmEpochs { get; } = new("--warm-epochs")
+    {
+        Description = $"Plain L1: the first N epochs fit each shot's first frame alone at a step of 1e-3 (default 2/5 of the epochs in chroma mode, {Chroma.WarmEpochs} of {Chroma.Epochs}; 0 in rgb mode)",
+    };
+
+    public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale, WarmEpochs };
 
     /// <summary>The mode's defaults with the epochs, loss and chroma-target settings given on the command line.</summary>
     public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
     {
         if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new ReelException("--irt and --no-irt contradict each other; give one");
-        return StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null) with
+        var defaults = StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null);
+        return defaults with
         {
+            WarmEpochs = r.GetValue(WarmEpochs) ?? defaults.WarmEpochs,
             HoldModes = !r.GetValue(NoModeHold),
             MatchChroma = !r.GetValue(NoChromaMatch),
             ChromaScale = r.GetValue(ChromaScale) ?? Chroma.ChromaScale,

@@ -95,7 +95,7 @@ public static class RestorePipeline
             ["stabilize"] = !o.Stabilize ? "off" : o.Temporal == TemporalMethod.Flow ? string.Create(CultureInfo.InvariantCulture,
                 $"flow {o.Flow.Mode} lambda {o.Flow.Lambda:R} blend {o.Flow.Blend:R} iterations {o.Flow.Iterations} fusion {(o.FuseColours ? $"{o.Flow.FusionKeep:R} at T {o.Flow.FusionTemperature:R}" : "off")}")
                 : string.Create(CultureInfo.InvariantCulture,
-                $"{p.Mode} scale {p.ChromaScale} epochs {p.Epochs} irt {p.Irt} width {p.Width} lr {p.LearningRate:R} seed {p.Seed} coarse {p.CoarseToFine} hold {p.HoldModes} match {p.MatchChroma}"),
+                $"{p.Mode} scale {p.ChromaScale} epochs {p.Epochs} irt {p.Irt} width {p.Width} lr {p.LearningRate:R} warm {p.WarmEpochs} at {p.WarmLearningRate:R} seed {p.Seed} coarse {p.CoarseToFine} hold {p.HoldModes} match {p.MatchChroma}"),
             ["max-shot-frames"] = o.MaxShotFrames.ToString(CultureInfo.InvariantCulture),
             ["encoder"] = $"{o.Encode.Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
             ["frame-rate"] = source.Video is null ? o.FolderFrameRate : "from the video",

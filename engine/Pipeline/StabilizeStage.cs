@@ -59,26 +59,38 @@ public static class StabilizeStage
         // The weights, gradients and Adam's moments live where the backend computes for the whole shot.
         using var net = VideoPrior.Create(options.Width, options.OutChannels, seed);
         net.MoveTo(backend);
-        using var trainer = new PriorTrainer(net, backend, options.LearningRate);
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        // Epochs [first, last] with one trainer (its own Adam state).
+        void Train(PriorTrainer trainer, int first, int last)
         {
-            var kind = options.LossOf(epoch);
-            int decimation = options.DecimationOf(epoch);
-            for (int t = start; t < end; t++)
+            for (int epoch = first; epoch <= last; epoch++)
             {
-                cancel.ThrowIfCancellationRequested();
-                int frame = options.Initializes(epoch) ? start : t;
-                var (x, validH, validW) = VideoPrior.PrepareInput(TrainInput(frame), decimation, backend);
-                var (p, _, _) = VideoPrior.PrepareInput(TrainTarget(frame), decimation, backend);
-                double loss;
-                using (x)
-                using (p)
-                    loss = trainer.Step(kind, x, p, validH, validW);
-                done++;
-                progress?.Invoke(new StabilizeProgress(1, 1, epoch, options.Epochs, t - start + 1, end - start,
-                    loss, (double)done / totalIterations, clock.Elapsed));
+                var kind = options.LossOf(epoch);
+                int decimation = options.DecimationOf(epoch);
+                for (int t = start; t < end; t++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    int frame = options.Initializes(epoch) ? start : t;
+                    var (x, validH, validW) = VideoPrior.PrepareInput(TrainInput(frame), decimation, backend);
+                    var (p, _, _) = VideoPrior.PrepareInput(TrainTarget(frame), decimation, backend);
+                    double loss;
+                    using (x)
+                    using (p)
+                        loss = trainer.Step(kind, x, p, validH, validW);
+                    done++;
+                    progress?.Invoke(new StabilizeProgress(1, 1, epoch, options.Epochs, t - start + 1, end - start,
+                        loss, (double)done / totalIterations, clock.Elapsed));
+                }
             }
         }
+        // The warm epochs have an Adam of their own: its moments belong to one frame's fit at a
+        // larger step, and are freed (device memory on a GPU) before the shot's frames take over.
+        if (options.WarmEpochs > 0)
+        {
+            using var warm = new PriorTrainer(net, backend, options.WarmLearningRate);
+            Train(warm, 1, options.WarmEpochs);
+        }
+        using (var trainer = new PriorTrainer(net, backend, options.LearningRate))
+            Train(trainer, options.WarmEpochs + 1, options.Epochs);
         // Each frame's prediction prepares every conv afresh for its one run, as a training step
         // does: inference's plan (Winograd's transform of every weight, 4× their size) would make
         // that much garbage per frame, more than a capped heap can always clear in time.
