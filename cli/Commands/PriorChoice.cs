@@ -44,7 +44,7 @@ public sealed class PriorChoice
 
     public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale, WarmEpochs };
 
-    /// <summary>The mode's defaults with the epochs, loss and chroma-target settings given on the command line.</summary>
+    /// <summary>The mode's defaults with the epochs, loss, warm-up and chroma-target settings given on the command line.</summary>
     public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
     {
         if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new ReelException("--irt and --no-irt contradict each other; give one");

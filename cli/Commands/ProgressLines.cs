@@ -11,7 +11,8 @@ namespace Reel.Cli.Commands;
 /// (the format README documents). A stage gets a line when it starts and when it reaches its
 /// total, at the end of each shot's training, and in between at most one every half second (JSON)
 /// or one per 10 % of it and at least one a minute (plain). A line held back is written before the
-/// join and when the run ends, so every stage's last state appears. Notes, warnings, resumes and the join are always written.
+/// join and when the run ends, so every stage's last state appears. Notes, warnings, resumes and
+/// the join are always written.
 /// </summary>
 public sealed class ProgressLines
 {
