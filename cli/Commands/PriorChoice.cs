@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Reel.Engine;
 using Reel.Engine.Pipeline;
 
@@ -39,7 +40,8 @@ public sealed class PriorChoice
 
     public Option<int?> WarmEpochs { get; } = new("--warm-epochs")
     {
-        Description = $"Plain L1: the first N epochs fit each shot's first frame alone at a step of 5e-4 (default 2/5 of the epochs in chroma mode, {Chroma.WarmEpochs} of {Chroma.Epochs}; 0 in rgb mode)",
+        Description = string.Create(CultureInfo.InvariantCulture,
+            $"Plain L1: the first N epochs fit each shot's first frame alone at a step of {Chroma.WarmLearningRate} (default 2/5 of the epochs in chroma mode, {Chroma.WarmEpochs} of {Chroma.Epochs}; 0 in rgb mode)"),
     };
 
     public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale, WarmEpochs };

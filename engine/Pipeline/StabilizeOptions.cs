@@ -92,14 +92,18 @@ public sealed record StabilizeOptions
         if (Mode == StabilizeMode.Chroma && ChromaScale < 1)
             throw new ReelException($"{names.ChromaScale} must be ≥ 1, got {ChromaScale}");
         if (Width < 1) throw new ReelException($"{names.Width} must be ≥ 1, got {Width}");
-        if (!(LearningRate > 0) || float.IsInfinity(LearningRate))
-            throw new ReelException(string.Create(CultureInfo.InvariantCulture, $"{names.LearningRate} must be a positive number, got {LearningRate}"));
+        RequirePositive(LearningRate, names.LearningRate);
         if (WarmEpochs < 0 || WarmEpochs >= Epochs)
             throw new ReelException($"{names.WarmEpochs} must be ≥ 0 and under the epochs ({Epochs}), got {WarmEpochs}");
         if (Irt && WarmEpochs > 0)
             throw new ReelException($"{names.WarmEpochs} is for plain L1; IRT initializes on frame 0 by itself (give {names.NoIrt}, or {names.WarmEpochs} 0)");
-        if (!(WarmLearningRate > 0) || float.IsInfinity(WarmLearningRate))
-            throw new ReelException(string.Create(CultureInfo.InvariantCulture, $"the warm epochs' learning rate must be a positive number, got {WarmLearningRate}"));
+        RequirePositive(WarmLearningRate, "the warm epochs' learning rate");
+    }
+
+    private static void RequirePositive(float rate, string name)
+    {
+        if (!(rate > 0) || float.IsInfinity(rate))
+            throw new ReelException(string.Create(CultureInfo.InvariantCulture, $"{name} must be a positive number, got {rate}"));
     }
 
     /// <summary>
