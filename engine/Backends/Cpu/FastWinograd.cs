@@ -78,61 +78,103 @@ internal sealed unsafe class FastWinograd : IPreparedOp
 
     /// <summary>
     /// U = G g Gᵀ for every (co, ci), in double, stored straight into the α² packed A matrices; g is
-    /// w[co, ci], or w[ci, co] rotated 180° when <paramref name="transposedFlipped"/>.
+    /// w[co, ci], or w[ci, co] rotated 180° when <paramref name="transposedFlipped"/>. The MR output
+    /// channels of one panel go across the lanes (two vectors of four doubles), so each U[ξ] entry of
+    /// a panel row is one store: training transforms every Winograd conv's weights twice a step (the
+    /// forward and ∂x), which one (co, ci) at a time, scattering single floats, took 32 ms of a 256²
+    /// U-Net step. Each lane does the scalar formula's operations in its order, so U is the same bits.
     /// </summary>
     private void TransformWeights(float[] w, bool transposedFlipped)
     {
         int cin = _cin, cout = _cout, mBlocks = _mBlocks, alpha = _alpha, tile = _tile;
         if ((long)cin * cout * 9 > w.Length) throw new ArgumentException($"{w.Length} floats cannot hold {cout} × {cin} 3×3 kernels");
-        Parallel.For(0, _cout, co =>
+        Parallel.For(0, mBlocks, mb => TransformPanel(w, transposedFlipped, mb, Math.Min(MR, cout - mb * MR)));
+    }
+
+    /// <summary>U for the <paramref name="lanes"/> output channels of panel <paramref name="mb"/> and every input channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void TransformPanel(float[] weights, bool transposedFlipped, int mb, int lanes)
+    {
+        int cin = _cin, cout = _cout, mBlocks = _mBlocks, alpha = _alpha, tile = _tile, mr = MR;
+        // SAFETY: lanes ≤ MR ≤ 8 channels of the panel, each reading its 9 taps of w[co, ci] (or w[ci, co]) below
+        // cin·cout·9 ≤ w.Length (checked by the caller); the stores are the panel's MR floats of row ci in U[ξ].
+        Debug.Assert(lanes <= mr && mr <= 8 && _u.Length >= (long)_xi * mBlocks * cin * mr && (long)cin * cout * 9 <= weights.Length);
+        fixed (float* w = weights)
+        fixed (float* u = _u)
         {
-            Span<double> gg = stackalloc double[6 * 3];
-            Span<double> row = stackalloc double[6];
+            var taps = stackalloc float[9 * 8];
+            var lanesOut = stackalloc float[8];
+            var low = stackalloc Vector256<double>[9];
+            var high = stackalloc Vector256<double>[9];
+            var columnsLow = stackalloc Vector256<double>[6 * 3];
+            var columnsHigh = stackalloc Vector256<double>[6 * 3];
+            var rowLow = stackalloc Vector256<double>[6];
+            var rowHigh = stackalloc Vector256<double>[6];
+            new Span<float>(taps, 9 * 8).Clear();
             for (int ci = 0; ci < cin; ci++)
             {
-                // Tap (r, c) of g is w[src + 3r + c], or w[src + 8 − 3r − c] rotated.
-                int src = transposedFlipped ? (ci * cout + co) * 9 : (co * cin + ci) * 9;
+                // taps[t·8 + l] is tap t = 3r + c of lane l's kernel: w[src + t], or w[src + 8 − t] rotated.
+                for (int l = 0; l < lanes; l++)
+                {
+                    int co = mb * mr + l;
+                    float* src = w + (transposedFlipped ? ((long)ci * cout + co) * 9 : ((long)co * cin + ci) * 9);
+                    for (int t = 0; t < 9; t++) taps[t * 8 + l] = transposedFlipped ? src[8 - t] : src[t];
+                }
+                for (int t = 0; t < 9; t++)
+                {
+                    var (lo, hi) = Vector256.Widen(Vector256.Load(taps + t * 8));
+                    low[t] = lo;
+                    high[t] = hi;
+                }
                 for (int c = 0; c < 3; c++)
                 {
-                    double g0, g1, g2;
-                    if (transposedFlipped) (g0, g1, g2) = (w[src + 8 - c], w[src + 5 - c], w[src + 2 - c]);
-                    else (g0, g1, g2) = (w[src + c], w[src + 3 + c], w[src + 6 + c]);
-                    ApplyG(tile, g0, g1, g2, gg, c, 3);
+                    ApplyG(tile, low[c], low[3 + c], low[6 + c], columnsLow + c, 3);
+                    ApplyG(tile, high[c], high[3 + c], high[6 + c], columnsHigh + c, 3);
                 }
                 for (int i = 0; i < alpha; i++)
                 {
-                    ApplyG(tile, gg[i * 3], gg[i * 3 + 1], gg[i * 3 + 2], row, 0, 1);
+                    ApplyG(tile, columnsLow[i * 3], columnsLow[i * 3 + 1], columnsLow[i * 3 + 2], rowLow, 1);
+                    ApplyG(tile, columnsHigh[i * 3], columnsHigh[i * 3 + 1], columnsHigh[i * 3 + 2], rowHigh, 1);
                     for (int j = 0; j < alpha; j++)
                     {
-                        int xi = i * alpha + j;
-                        _u[((xi * mBlocks + co / MR) * cin + ci) * MR + co % MR] = (float)row[j];
+                        var values = Vector256.Create(Vector256.Narrow(rowLow[j], Vector256<double>.Zero).GetLower(),
+                            Vector256.Narrow(rowHigh[j], Vector256<double>.Zero).GetLower());
+                        float* dst = u + (((long)(i * alpha + j) * mBlocks + mb) * cin + ci) * mr;
+                        if (mr == 8) values.Store(dst);
+                        else
+                        {
+                            values.Store(lanesOut);
+                            for (int l = 0; l < mr; l++) dst[l] = lanesOut[l];
+                        }
                     }
                 }
             }
-        });
+        }
     }
 
-    /// <summary>The α entries of G·(g0, g1, g2)ᵀ written to dst[offset + i·stride].</summary>
-    private static void ApplyG(int tile, double g0, double g1, double g2, Span<double> dst, int offset, int stride)
+    /// <summary>The α entries of G·(g0, g1, g2)ᵀ, four kernels at once, written to dst[0], dst[stride], …</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ApplyG(int tile, Vector256<double> g0, Vector256<double> g1, Vector256<double> g2, Vector256<double>* dst, int stride)
     {
         if (tile == 2)
         {
-            dst[offset] = g0;
-            dst[offset + stride] = (g0 + g1 + g2) * 0.5;
-            dst[offset + 2 * stride] = (g0 - g1 + g2) * 0.5;
-            dst[offset + 3 * stride] = g2;
+            dst[0] = g0;
+            dst[stride] = (g0 + g1 + g2) * 0.5;
+            dst[2 * stride] = (g0 - g1 + g2) * 0.5;
+            dst[3 * stride] = g2;
             return;
         }
-        // Multiplications by the rounded reciprocals, not divisions: this runs Cin·Cout·7 times per prepare.
+        // Multiplications by the rounded reciprocals, not divisions (as the scalar formula was written).
         const double Sixth = 1.0 / 6, Twelfth = 1.0 / 12, TwentyFourth = 1.0 / 24;
-        double even = g0 + g2;
-        dst[offset] = g0 * 0.25;
-        dst[offset + stride] = -(even + g1) * Sixth;
-        dst[offset + 2 * stride] = -(even - g1) * Sixth;
-        double a = g0 * TwentyFourth + g2 * Sixth, b = g1 * Twelfth;
-        dst[offset + 3 * stride] = a + b;
-        dst[offset + 4 * stride] = a - b;
-        dst[offset + 5 * stride] = g2;
+        var even = g0 + g2;
+        dst[0] = g0 * 0.25;
+        dst[stride] = -(even + g1) * Sixth;
+        dst[2 * stride] = -(even - g1) * Sixth;
+        var a = g0 * TwentyFourth + g2 * Sixth;
+        var b = g1 * Twelfth;
+        dst[3 * stride] = a + b;
+        dst[4 * stride] = a - b;
+        dst[5 * stride] = g2;
     }
 
     public void RunInto(Tensor y, params Tensor[] activations)
@@ -494,7 +536,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
     /// c = 0, 1 one slot on.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
-    private static void GatherContiguous(float* row, float* z, int spr)
+    internal static void GatherContiguous(float* row, float* z, int spr)
     {
         // SAFETY: reads row[0, 4·spr + 2) and writes z[0, 6·spr): the caller's row buffer and tap rows hold that.
         for (int s = 0; s < spr; s += Lanes)
@@ -544,7 +586,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
 
     /// <summary>Bᵀ·(d0 … d5): the input transform along one axis, results dst[0], dst[stride], …</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TransformB(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
+    internal static void TransformB(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
         Vector256<float> d4, Vector256<float> d5, Vector256<float>* dst, int stride)
     {
         var four = Vector256.Create(4f);
