@@ -134,7 +134,7 @@ public static class BenchCommand
     private static readonly (string Name, string Path, Func<Op, bool> Has)[] BackwardRows =
     {
         ("loss and its gradient", "", op => op is PriorLossOp or PriorLossBackwardOp),
-        ("backward: ∂W and ∂b of every conv", "dot products", op => op is Conv2dBackwardWeightOp or Conv2dBackwardBiasOp),
+        ("backward: ∂W and ∂b of every conv", "dot/Winograd", op => op is Conv2dBackwardWeightOp or Conv2dBackwardBiasOp),
         ("backward: ∂x of every conv but the first", "ImplicitGemm", op => op is Conv2dBackwardDataOp),
         ("backward: relu, pool, resize, concat", "", op => op is ReluBackwardOp or MaxPool2dBackwardOp or ResizeBilinearBackwardOp or SliceChannelsOp or AddOp),
         ("Adam", "", op => op is AdamStepOp),

@@ -63,7 +63,7 @@ public sealed class FastBackend : IBackend
             ResizeBilinearOp r => new FastResize(r),
             AnnealedMeanOp m => new FastAnnealedMean(m, parameters[0]),
             Conv2dBackwardDataOp d when FastConvBackward.IsSame(d.Forward) => FastConvBackward.Data(d, parameters[0], this),
-            Conv2dBackwardWeightOp w when FastConvBackward.IsSame(w.Forward) => new FastConvBackward.Weight(w),
+            Conv2dBackwardWeightOp w when FastConvBackward.IsSame(w.Forward) => new FastConvBackward.Weight(w, this),
             Conv2dBackwardBiasOp b => new FastConvBackward.Bias(b),
             ReluBackwardOp or MaxPool2dBackwardOp or ResizeBilinearBackwardOp => new FastBackward(op),
             PriorLossOp l => new FastPriorLoss(l),

@@ -8,8 +8,8 @@ namespace Reel.Engine.Backends.Cpu;
 /// The gradients of a k×k stride-1 "same" convolution (odd k, padding k/2, dilation 1: every conv
 /// of the U-Net) on the fast path; other convolutions' gradients run the reference's loops.
 /// ∂x is the convolution of dy with the weights transposed and flipped, run by the forward's
-/// GEMM paths; ∂W is <see cref="ConvWeightGradient"/>'s dot products along the pixels; ∂b the
-/// plane sums.
+/// GEMM paths; ∂W is <see cref="WinogradWeightGradient"/> where the forward runs through F(4,3),
+/// else <see cref="ConvWeightGradient"/>'s dot products along the pixels; ∂b the plane sums.
 /// </summary>
 internal static class FastConvBackward
 {
@@ -43,8 +43,12 @@ internal static class FastConvBackward
         }
     }
 
-    /// <summary>∂W (written over, never added to) for one frame at a time; a batch runs the reference's loops.</summary>
-    public sealed class Weight(Conv2dBackwardWeightOp op) : IPreparedOp
+    /// <summary>
+    /// ∂W (written over, never added to) for one frame at a time: by Winograd where the backend runs
+    /// the forward conv on that map through F(4,3) and the channels make it pay, else by dot products;
+    /// a batch runs the reference's loops.
+    /// </summary>
+    public sealed class Weight(Conv2dBackwardWeightOp op, FastBackend backend) : IPreparedOp
     {
         public Op Op => op;
         public bool WritesWholeOutput => true;
@@ -53,8 +57,11 @@ internal static class FastConvBackward
         {
             BackendExtensions.CheckOutput(op, dw, activations);
             var (x, dy) = (activations[0], activations[1]);
-            if (x.Shape.N == 1) ConvWeightGradient.Accumulate(x, dy, op.Forward.KernelH, dw, accumulate: false);
-            else ReferenceBackend.Instance.Prepare(op).RunInto(dw, activations);
+            if (x.Shape.N != 1) ReferenceBackend.Instance.Prepare(op).RunInto(dw, activations);
+            else if (backend.ChooseConv(op.Forward, x.Shape.H * x.Shape.W) == ConvPath.WinogradF4
+                     && WinogradWeightGradient.Applicable(op.Forward) && WinogradWeightGradient.Pays(op.Forward))
+                WinogradWeightGradient.Compute(x, dy, dw);
+            else ConvWeightGradient.Accumulate(x, dy, op.Forward.KernelH, dw, accumulate: false);
         }
     }
 

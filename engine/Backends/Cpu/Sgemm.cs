@@ -134,7 +134,7 @@ internal static unsafe class Sgemm
     /// becomes lane r of the 8 vectors stored at dst, dst + step, …, dst + 7·step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, int ld, float* dst, int step)
+    internal static void Transpose8x8(float* src, int ld, float* dst, int step)
     {
         var r0 = Avx.LoadVector256(src);
         var r1 = Avx.LoadVector256(src + ld);
