@@ -140,7 +140,7 @@ VARIANTS = {
     "reel-chroma4-l1-25-hold": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt"), hold=True),
     "reel-chroma4-l1-50-hold": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "50", "--no-irt"), hold=True),
     "reel-chroma4-irt-25-hold": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--irt"), hold=True),
-    # And the shot's chroma matched to the targets' total by one gain.
+    # And the shot's chroma matched to the targets' by one gain (their energy since 2026-12-06, their magnitude before).
     "reel-chroma4-l1-25-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "4", "--epochs", "25", "--no-irt"), hold=True, match=True),
     # A third of the size: (4/3)² the chroma/4 net's pixels, still under a quarter of chroma/2 at 50 epochs.
     "reel-chroma3-l1-25-hold-match": Reel(("--mode", "chroma", "--chroma-scale", "3", "--epochs", "25", "--no-irt"), hold=True, match=True),

@@ -22,9 +22,7 @@ internal sealed class PriorChroma : IDisposable
     private readonly IPreparedOp? _centre;
     private (float Gain, IPreparedOp Op) _denormalize;
     private readonly IPreparedOp _ab;
-    private readonly IPreparedOp _positive;
-    private readonly IPreparedOp _negative;
-    private readonly IPreparedOp _sum;
+    private readonly IPreparedOp _gram;
 
     /// <param name="scale">The net works at 1/scale of the frame size (1: full size).</param>
     public PriorChroma(int scale, IBackend backend)
@@ -41,35 +39,30 @@ internal sealed class PriorChroma : IDisposable
             : backend.Prepare(new AffineOp(3), new Tensor(new Shape(3), new[] { 1f, 1f, 1f }), new Tensor(new Shape(3), new[] { 0f, -offset, -offset }));
         _denormalize = (1f, Denormalizer(1f));
         _ab = backend.Prepare(new SliceChannelsOp(1, 2));
-        // |x| = relu(x) + relu(−x), each summed apart.
-        _positive = backend.Prepare(new ReluOp());
-        _negative = backend.Prepare(new AffineOp(2, Activation.Relu), new Tensor(new Shape(2), new[] { -1f, -1f }), new Tensor(new Shape(2), new[] { 0f, 0f }));
-        // A convolution bias's gradient is each channel summed over the frame: the reduction Mass needs.
-        _sum = backend.Prepare(new Conv2dBackwardBiasOp(2));
+        // A 1×1 convolution's weight gradient, the frame's a, b as both its input and its output's gradient,
+        // is their Gram matrix Σ_pixels (a, b)ᵀ(a, b): its diagonal is the reduction Energy needs.
+        _gram = backend.Prepare(new Conv2dBackwardWeightOp(new Conv2dOp(2, 2, 1, 1, HasBias: false)));
     }
 
     private IPreparedOp Denormalizer(float gain) =>
         _backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { AbRange * gain, AbRange * gain }), new Tensor(new Shape(2), new[] { 0f, 0f }));
 
-    /// <summary>Σ |a| + Σ |b| over a coded frame (1, 3, h, w), in the net's units, reduced on the backend (two numbers come back).</summary>
-    public double Mass(Tensor coded)
+    /// <summary>Σ a² + Σ b² over a coded frame (1, 3, h, w), in the net's units, reduced on the backend (four numbers come back).</summary>
+    public double Energy(Tensor coded)
     {
         using var frame = _backend.Import(coded);
         using var ab = _ab.Run(frame);
-        using var positive = _positive.Run(ab);
-        using var negative = _negative.Run(ab);
-        using var up = _sum.Run(positive);
-        using var down = _sum.Run(negative);
-        var (u, d) = (up.ToHost().Data, down.ToHost().Data);
-        return (double)u[0] + u[1] + d[0] + d[1];
+        using var gram = _gram.Run(ab, ab);
+        var g = gram.ToHost().Data;
+        return (double)g[0] + g[3];
     }
 
     /// <summary>
-    /// The gain that gives the prior's answers the targets' total chroma (<see cref="Mass"/> summed over a
-    /// shot), kept within [½, 2] so a shot with almost no colour cannot blow a trace of it up; 1 when the
-    /// answers have none.
+    /// The gain that gives the prior's answers the targets' chroma energy (<see cref="Energy"/> summed over a
+    /// shot), √(targets ÷ answers), kept within [½, 2] so a shot with almost no colour cannot blow a trace of
+    /// it up; 1 when the answers have none.
     /// </summary>
-    public static float Gain(double targets, double answers) => answers > 0 ? (float)Math.Clamp(targets / answers, 0.5, 2.0) : 1f;
+    public static float Gain(double targets, double answers) => answers > 0 ? (float)Math.Clamp(Math.Sqrt(targets / answers), 0.5, 2.0) : 1f;
 
     /// <summary>A frame (1, 1|3, H, W) as the net sees it in chroma mode, (1, 3, H / scale, W / scale) on the backend (at least 1×1).</summary>
     public Tensor Encode(Tensor frame)
@@ -112,8 +105,6 @@ internal sealed class PriorChroma : IDisposable
         _centre?.Dispose();
         _denormalize.Op.Dispose();
         _ab.Dispose();
-        _positive.Dispose();
-        _negative.Dispose();
-        _sum.Dispose();
+        _gram.Dispose();
     }
 }

@@ -121,8 +121,8 @@ public static class StabilizeStage
             for (int t = start; t < end; t++)
             {
                 using var predicted = Predict(t);
-                answered += chroma.Mass(predicted);
-                asked += chroma.Mass(chromaTarget![t - start]);
+                answered += chroma.Energy(predicted);
+                asked += chroma.Energy(chromaTarget![t - start]);
                 answers.Add(predicted.ToHost());
             }
             gain = PriorChroma.Gain(asked, answered);

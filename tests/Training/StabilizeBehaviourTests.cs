@@ -139,29 +139,32 @@ public class StabilizeBehaviourTests
         }
     }
 
-    /// <summary>A prior stopped long before its fit has the wrong amount of colour (here too much); matched, the shot's total chroma is the processed frames'.</summary>
+    /// <summary>
+    /// A prior stopped long before its fit has the wrong amount of colour (here too much); matched, the
+    /// shot's chroma energy (Σ a² + b², the root of which is its RMS chroma) is the processed frames'.
+    /// </summary>
     [Fact]
-    public void MatchedChromaHasTheProcessedFramesTotal()
+    public void MatchedChromaHasTheProcessedFramesEnergy()
     {
         const int frames = 3, size = 48;
         using var gray = new FrameStore(1 << 30);
         using var processed = new FrameStore(1 << 30);
         AddTealAndOrangeHalves(gray, processed, frames, size);
         int plane = size * size;
-        double Chroma(Tensor rgb)
+        double Energy(Tensor rgb)
         {
             var lab = Reel.Engine.Color.Lab.FromRgb(rgb);
-            return Enumerable.Range(0, plane).Sum(i => Math.Abs(lab.Data[plane + i]) + Math.Abs(lab.Data[2 * plane + i]));
+            return Enumerable.Range(0, plane).Sum(i => Math.Pow(lab.Data[plane + i], 2) + Math.Pow(lab.Data[2 * plane + i], 2));
         }
         double Ratio(bool match)
         {
             var output = new Tensor[frames];
             var options = new StabilizeOptions { Mode = StabilizeMode.Chroma, ChromaScale = 2, Epochs = 12, Irt = false, Width = 8, LearningRate = 1e-3f, MatchChroma = match };
             StabilizeStage.Run(gray, processed, options, FastBackend.Instance, (t, f) => output[t] = f);
-            return output.Sum(Chroma) / Enumerable.Range(0, frames).Sum(t => Chroma(processed[t]));
+            return Math.Sqrt(output.Sum(Energy) / Enumerable.Range(0, frames).Sum(t => Energy(processed[t])));
         }
         double plain = Ratio(false), matched = Ratio(true);
-        Console.WriteLine($"chroma mode after 12 epochs: total |a| + |b| {100 * plain:F0}% of the processed frames', matched {100 * matched:F0}%");
+        Console.WriteLine($"chroma mode after 12 epochs: RMS chroma {100 * plain:F0}% of the processed frames', matched {100 * matched:F0}%");
         Assert.True(Math.Abs(plain - 1) > 0.15, $"the test's prior already has the processed frames' chroma ({100 * plain:F0}%): nothing to match");
         Assert.InRange(matched, 0.9, 1.1);
     }
