@@ -40,7 +40,9 @@ internal sealed class PriorChroma : IDisposable
         _denormalize = (1f, Denormalizer(1f));
         _ab = backend.Prepare(new SliceChannelsOp(1, 2));
         // A 1×1 convolution's weight gradient, the frame's a, b as both its input and its output's gradient,
-        // is their Gram matrix Σ_pixels (a, b)ᵀ(a, b): its diagonal is the reduction Energy needs.
+        // is their Gram matrix Σ_pixels (a, b)ᵀ(a, b): its diagonal is the reduction Energy needs. On a GPU
+        // it runs at the backend's convolution precision (TF32 by default), so the gain's last bits differ
+        // from the CPU's (about 1e-3 of a gain kept within [½, 2]).
         _gram = backend.Prepare(new Conv2dBackwardWeightOp(new Conv2dOp(2, 2, 1, 1, HasBias: false)));
     }
 

@@ -65,9 +65,9 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         _cout = op.OutChannels;
         _mBlocks = (_cout + MR - 1) / MR;
         _coutPad = _mBlocks * MR;
-        // From the open arena when training prepares it (every step, afresh); only a partial last
-        // panel has rows that nothing writes.
-        _u = TensorArena.Allocate(_xi * _mBlocks * _cin * MR, clear: _cout % MR != 0);
+        // From the open arena when training prepares it (every step, afresh); TransformWeights writes
+        // every row of every panel (a partial last panel's spare rows as zeros).
+        _u = TensorArena.Allocate(_xi * _mBlocks * _cin * MR, clear: false);
         _bias = bias is null ? new float[_cout] : bias.Span.ToArray();
         _offsets = new int[_cin];
         for (int k = 0; k < _cin; k++) _offsets[k] = k * NR;
@@ -86,7 +86,7 @@ internal sealed unsafe class FastWinograd : IPreparedOp
     /// </summary>
     private void TransformWeights(float[] w, bool transposedFlipped)
     {
-        int cin = _cin, cout = _cout, mBlocks = _mBlocks, alpha = _alpha, tile = _tile;
+        int cin = _cin, cout = _cout, mBlocks = _mBlocks;
         if ((long)cin * cout * 9 > w.Length) throw new ArgumentException($"{w.Length} floats cannot hold {cout} × {cin} 3×3 kernels");
         Parallel.For(0, mBlocks, mb => TransformPanel(w, transposedFlipped, mb, Math.Min(MR, cout - mb * MR)));
     }

@@ -32,7 +32,10 @@ internal static unsafe class WinogradWeightGradient
     private const int Xi = 36;
     /// <summary>Tiles per block at least (whole tile rows), so a block's D and V stay near L2 on the wide layers.</summary>
     private const int BlockTiles = 128;
-    /// <summary>Tiles whose products one float sum runs over (whole blocks) before it is added into the double sums.</summary>
+    /// <summary>
+    /// Tiles whose products one float sum runs over (whole blocks) before it is added into the double
+    /// sums: at most this, or one block where a tile row alone is longer (maps over 2048 pixels wide).
+    /// </summary>
     private const int ChainTiles = 512;
 
     /// <summary>Whether this path computes the weight gradient of <paramref name="forward"/> (the transforms and transposes need AVX2).</summary>
@@ -64,10 +67,11 @@ internal static unsafe class WinogradWeightGradient
         var work = new Workspace[threads];
         try
         {
-            // Channels past the last group of 8 are never written: zeros, so the GEMMs' unused rows
-            // and columns hold no stale NaNs or denormals to slow the multiplies down.
+            // V's channels past the last group of 8, and with MR = 6 D's rows past Cout (written one
+            // channel at a time), are never written: zeros, so the GEMMs' unused rows and columns hold
+            // no stale NaNs or denormals to slow the multiplies down.
             if (g.CinPad > (cin + 7) / 8 * 8) Array.Clear(v);
-            if (g.CoutPad > (cout + 7) / 8 * 8 || Sgemm.MR != 8) Array.Clear(d);
+            if (Sgemm.MR != 8) Array.Clear(d);
             for (int t = 0; t < threads; t++) work[t] = new Workspace(g);
             Debug.Assert(v.Length >= Xi * g.VPlane && d.Length >= Xi * g.DPlane && products.Length >= Xi * g.UPlane);
             int xGroups = (cin + 7) / 8, dyGroups = (cout + 7) / 8;
@@ -372,8 +376,9 @@ internal static unsafe class WinogradWeightGradient
         {
             float* p = products + xi * g.UPlane;
             double* u = acc + xi * g.UPlane;
-            long n = g.UPlane, i = 0;
-            for (; i + 8 <= n; i += 8)
+            // UPlane = CoutPad · CinPad, CinPad a multiple of NR (16 or 32): whole vectors.
+            Debug.Assert(g.UPlane % 8 == 0);
+            for (long i = 0; i < g.UPlane; i += 8)
             {
                 var (lo, hi) = Vector256.Widen(Vector256.Load(p + i));
                 if (!opening)
@@ -384,7 +389,6 @@ internal static unsafe class WinogradWeightGradient
                 lo.Store(u + i);
                 hi.Store(u + i + 4);
             }
-            for (; i < n; i++) u[i] = opening ? p[i] : u[i] + p[i];
         }
     }
 
