@@ -164,7 +164,8 @@ internal sealed unsafe class FastWinograd : IPreparedOp
             dst[3 * stride] = g2;
             return;
         }
-        // Multiplications by the rounded reciprocals, not divisions (as the scalar formula was written).
+        // Multiplications by the rounded reciprocals, not divisions: the operations of the scalar code U was
+        // first computed with, so it keeps its bits.
         const double Sixth = 1.0 / 6, Twelfth = 1.0 / 12, TwentyFourth = 1.0 / 24;
         var even = g0 + g2;
         dst[0] = g0 * 0.25;
