@@ -197,20 +197,7 @@ internal static unsafe class WinogradWeightGradient
             for (int tileRow = first; tileRow < end; tileRow++)
             {
                 for (int c = 0; c < channels; c++)
-                {
-                    float* plane = x + (long)(ci0 + c) * h * w;
-                    for (int r = 0; r < 6; r++)
-                    {
-                        int iy = 4 * tileRow - 1 + r;
-                        float* src = zero;
-                        if ((uint)iy < (uint)h)
-                        {
-                            Buffer.MemoryCopy(plane + (long)iy * w, row + 1, w * 4L, w * 4L);
-                            src = row;
-                        }
-                        FastWinograd.GatherContiguous(src, taps + (c * Xi + r * 6) * spr, spr);
-                    }
-                }
+                    GatherRows(x + (long)(ci0 + c) * h * w, h, w, 4 * tileRow - 1, 6, 1, row, zero, taps + c * Xi * spr, spr);
                 int slot0 = (tileRow - first) * spr;
                 for (int s = 0; s < spr; s += Lanes)
                 {
@@ -265,20 +252,7 @@ internal static unsafe class WinogradWeightGradient
             for (int tileRow = first; tileRow < end; tileRow++)
             {
                 for (int c = 0; c < channels; c++)
-                {
-                    float* plane = dy + (long)(co0 + c) * h * w;
-                    for (int r = 0; r < 4; r++)
-                    {
-                        int iy = 4 * tileRow + r;
-                        float* src = zero;
-                        if (iy < h)
-                        {
-                            Buffer.MemoryCopy(plane + (long)iy * w, row, w * 4L, w * 4L);
-                            src = row;
-                        }
-                        FastWinograd.GatherContiguous(src, taps + (c * Xi + r * 6) * spr, spr);
-                    }
-                }
+                    GatherRows(dy + (long)(co0 + c) * h * w, h, w, 4 * tileRow, 4, 0, row, zero, taps + c * Xi * spr, spr);
                 int slot0 = (tileRow - first) * spr;
                 for (int s = 0; s < spr; s += Lanes)
                 {
@@ -321,6 +295,25 @@ internal static unsafe class WinogradWeightGradient
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Rows [top, top + rows) of one h × w plane (zeros outside it), each copied <paramref name="pad"/> cells into
+    /// <paramref name="rowBuffer"/> (whose other cells stay 0) and its taps 0…5 gathered to taps + r·6·spr.
+    /// </summary>
+    private static void GatherRows(float* plane, int h, int w, int top, int rows, int pad, float* rowBuffer, float* zero, float* taps, int spr)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            int iy = top + r;
+            float* src = zero;
+            if ((uint)iy < (uint)h)
+            {
+                Buffer.MemoryCopy(plane + (long)iy * w, rowBuffer + pad, w * 4L, w * 4L);
+                src = rowBuffer;
+            }
+            FastWinograd.GatherContiguous(src, taps + r * 6 * spr, spr);
         }
     }
 
