@@ -23,6 +23,7 @@ internal sealed class PriorChroma : IDisposable
     private (float Gain, IPreparedOp Op) _denormalize;
     private readonly IPreparedOp _ab;
     private readonly IPreparedOp _gram;
+    private readonly IPreparedOp _sums;
 
     /// <param name="scale">The net works at 1/scale of the frame size (1: full size).</param>
     public PriorChroma(int scale, IBackend backend)
@@ -40,37 +41,60 @@ internal sealed class PriorChroma : IDisposable
         _denormalize = (1f, Denormalizer(1f));
         _ab = backend.Prepare(new SliceChannelsOp(1, 2));
         // A 1×1 convolution's weight gradient, the frame's a, b as both its input and its output's gradient,
-        // is their Gram matrix Σ_pixels (a, b)ᵀ(a, b): its diagonal is the reduction Energy needs. On a GPU
-        // it runs at the backend's convolution precision (TF32 by default), so the gain's last bits differ
-        // from the CPU's (about 1e-3 of a gain kept within [½, 2]).
+        // is their Gram matrix Σ_pixels (a, b)ᵀ(a, b): its diagonal is the energy the match needs, and a
+        // bias gradient's per-channel sum gives Σ a, Σ b. On a GPU the Gram matrix runs at the backend's
+        // convolution precision (TF32 by default), so the gain's last bits differ from the CPU's (about
+        // 1e-3 of a gain kept within [½, 2]).
         _gram = backend.Prepare(new Conv2dBackwardWeightOp(new Conv2dOp(2, 2, 1, 1, HasBias: false)));
+        _sums = backend.Prepare(new Conv2dBackwardBiasOp(2));
     }
 
     private IPreparedOp Denormalizer(float gain) =>
         _backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { AbRange * gain, AbRange * gain }), new Tensor(new Shape(2), new[] { 0f, 0f }));
 
-    /// <summary>Σ a² + Σ b² over a coded frame (1, 3, h, w), in the net's units, reduced on the backend (four numbers come back).</summary>
-    public double Energy(Tensor coded)
+    /// <summary>Σ a² + Σ b² of a chroma tensor (1, 2, h, w), reduced on the backend (four numbers come back).</summary>
+    private double Energy(Tensor ab)
     {
-        using var frame = _backend.Import(coded);
-        using var ab = _ab.Run(frame);
         using var gram = _gram.Run(ab, ab);
         var g = gram.ToHost().Data;
         return (double)g[0] + g[3];
     }
 
     /// <summary>
-    /// The gain that gives the prior's answers the targets' chroma energy (<see cref="Energy"/> summed over a
-    /// shot), √(targets ÷ answers), kept within [½, 2] so a shot with almost no colour cannot blow a trace of
-    /// it up; 1 when the answers have none.
+    /// The chroma energy per pixel, in Lab units, of the net's answer (1, 3, h, w) upsampled to the frame's
+    /// <paramref name="height"/> × <paramref name="width"/> as <see cref="Decode"/> shows it (before its gain).
     /// </summary>
-    public static float Gain(double targets, double answers) => answers > 0 ? (float)Math.Clamp(Math.Sqrt(targets / answers), 0.5, 2.0) : 1f;
+    public double AnswerEnergy(Tensor predicted, int height, int width)
+    {
+        using var answer = _backend.Import(predicted);
+        using var ab = _ab.Run(answer);
+        using var up = _backend.Execute(new ResizeBilinearOp(height, width), ab);
+        return Energy(up) * AbRange * AbRange / ((double)height * width);
+    }
 
-    /// <summary>A frame (1, 1|3, H, W) as the net sees it in chroma mode, (1, 3, H / scale, W / scale) on the backend (at least 1×1).</summary>
-    public Tensor Encode(Tensor frame)
+    /// <summary>
+    /// The gain that gives the prior's answers the steady chroma energy of the frames it was trained on
+    /// (both per pixel at the frames' size: <see cref="SteadyChroma.PerPixel"/>, <see cref="AnswerEnergy"/>),
+    /// √(steady ÷ answers), kept within [½, 2] so a shot with almost no colour cannot blow a trace of it up;
+    /// 1 when the answers have none.
+    /// </summary>
+    public static float Gain(double steady, double answers) => answers > 0 ? (float)Math.Clamp(Math.Sqrt(steady / answers), 0.5, 2.0) : 1f;
+
+    /// <summary>
+    /// A frame (1, 1|3, H, W) as the net sees it in chroma mode, (1, 3, H / scale, W / scale) on the backend
+    /// (at least 1×1); with <paramref name="steady"/>, the frame's chroma at full size added to it.
+    /// </summary>
+    public Tensor Encode(Tensor frame, SteadyChroma? steady = null)
     {
         using var rgb = RgbFrame.On(_backend, frame);
         using var lab = _backend.Execute(new RgbToLabOp(), rgb);
+        if (steady is not null)
+        {
+            using var ab = _ab.Run(lab);
+            using var sums = _sums.Run(ab);
+            var sum = sums.ToHost().Data;
+            steady.Add(sum[0], sum[1], Energy(ab), (long)lab.Shape.H * lab.Shape.W);
+        }
         var normalized = _normalize.Run(lab);
         if (_centre is null) return normalized;
         using (normalized)
@@ -100,7 +124,7 @@ internal sealed class PriorChroma : IDisposable
         return _backend.Execute(new LabToRgbOp(), joined);
     }
 
-    /// <summary>Frees the prepared affine steps.</summary>
+    /// <summary>Frees the prepared steps.</summary>
     public void Dispose()
     {
         _normalize.Dispose();
@@ -108,5 +132,6 @@ internal sealed class PriorChroma : IDisposable
         _denormalize.Op.Dispose();
         _ab.Dispose();
         _gram.Dispose();
+        _sums.Dispose();
     }
 }

@@ -29,13 +29,12 @@ public sealed record StabilizeOptions
     /// </summary>
     public bool HoldModes { get; init; } = true;
     /// <summary>
-    /// Chroma mode: scale the prior's a, b by one gain per shot, so that their energy (Σ a² + b²) over
-    /// the shot is the targets' (<see cref="Models.PriorChroma.Gain"/>; their total magnitude until
-    /// 2026-12-06). An early-stopped prior is pulled towards gray where its fit is slow (small coloured
-    /// regions); one number per shot gives the colour back without bringing back any flicker. On by
-    /// README's measurements: each clip's colourfulness moved towards the processed frames' (by
-    /// magnitude: goat 99 → 93%, multimodal 66–68 → 77–88%, unimodal 61 → 100%), the warp error by at
-    /// most 0.02 of the floor.
+    /// Chroma mode: scale the prior's a, b by one gain per shot, so that their energy (Σ a² + b²) at the
+    /// frames' size is the steady part of the targets' (<see cref="Models.SteadyChroma"/>,
+    /// <see cref="Models.PriorChroma.Gain"/>). An early-stopped prior is pulled towards gray where its fit
+    /// is slow (small coloured regions); one number per shot gives the colour back without bringing back
+    /// any flicker. Until 2026-12-06 it matched the total magnitude, then the whole energy at the net's
+    /// size; README has the measurements of all three.
     /// </summary>
     public bool MatchChroma { get; init; } = true;
     /// <summary>The U-Net's base width (32 in the paper).</summary>

@@ -50,7 +50,8 @@ public static class StabilizeStage
 
         using var chroma = options.Mode == StabilizeMode.Chroma ? new PriorChroma(options.ChromaScale, backend) : null;
         using var chromaInput = chroma is null ? null : Encode(chroma, input, start, end, options, backend);
-        using var chromaTarget = chroma is null ? null : Encode(chroma, processed, start, end, options, backend, input);
+        var steady = chroma is not null && options.MatchChroma ? new SteadyChroma() : null;
+        using var chromaTarget = chroma is null ? null : Encode(chroma, processed, start, end, options, backend, input, steady);
         // The chroma stores hold only this shot, from index 0.
         Tensor TrainInput(int t) => chromaInput is null ? input[t] : chromaInput[t - start];
         Tensor TrainTarget(int t) => chromaTarget is null ? processed[t] : chromaTarget[t - start];
@@ -117,15 +118,14 @@ public static class StabilizeStage
         float gain = 1f;
         if (answers is not null)
         {
-            double answered = 0, asked = 0;
+            double answered = 0;
             for (int t = start; t < end; t++)
             {
                 using var predicted = Predict(t);
-                answered += chroma.Energy(predicted);
-                asked += chroma.Energy(chromaTarget![t - start]);
+                answered += chroma.AnswerEnergy(predicted, processed[t].Shape.H, processed[t].Shape.W);
                 answers.Add(predicted.ToHost());
             }
-            gain = PriorChroma.Gain(asked, answered);
+            gain = PriorChroma.Gain(steady!.PerPixel, answered / (end - start));
         }
         for (int t = start; t < end; t++)
         {
@@ -138,17 +138,18 @@ public static class StabilizeStage
     /// <summary>
     /// Frames [start, end) as the chroma net sees them, computed on the backend and kept on the host (in
     /// memory or on disk, like the frames); with <paramref name="input"/> (the targets, when the options
-    /// hold modes and the frames can be followed) their modes held along the input's motion first.
+    /// hold modes and the frames can be followed) their modes held along the input's motion first; with
+    /// <paramref name="steady"/>, each (held) frame's chroma at full size added to it.
     /// </summary>
     private static FrameStore Encode(PriorChroma chroma, FrameStore frames, int start, int end, StabilizeOptions options,
-        IBackend backend, FrameStore? input = null)
+        IBackend backend, FrameStore? input = null, SteadyChroma? steady = null)
     {
         using var alignment = input is not null && options.HoldModes && ModeAlignment.CanFollow(frames[start].Shape) ? new ModeAlignment(backend) : null;
         var store = new FrameStore(options.MemoryBudgetBytes / 2);
         for (int t = start; t < end; t++)
         {
             using var held = alignment?.Next(input![t], frames[t]);
-            using var coded = chroma.Encode(held ?? frames[t]);
+            using var coded = chroma.Encode(held ?? frames[t], steady);
             store.Add(coded.ToHost());
         }
         return store;

@@ -141,7 +141,8 @@ public class StabilizeBehaviourTests
 
     /// <summary>
     /// A prior stopped long before its fit has the wrong amount of colour (here too much); matched, the
-    /// shot's chroma energy (Σ a² + b², the root of which is its RMS chroma) is the processed frames'.
+    /// shot's chroma energy (Σ a² + b², the root of which is its RMS chroma) is the processed frames'
+    /// (steady frames here: no flicker to take out of it, SteadyChromaTests has that).
     /// </summary>
     [Fact]
     public void MatchedChromaHasTheProcessedFramesEnergy()
