@@ -106,7 +106,7 @@ public class ConvPathTests(ITestOutputHelper log)
         Assert.Equal(ConvPath.WinogradF4, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 1, 1)));
         Assert.Equal(ConvPath.WinogradF4, ConvPlan.Choose(new Conv2dOp(512, 512, 3, 3, 1, 2, 2)));
         // Training transforms the weights every step: Winograd only where the map pays for it.
-        Assert.Equal(ConvPath.ImplicitGemm, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 1, 1), trainingPixels: 32 * 64));
+        Assert.Equal(ConvPath.ImplicitGemm, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 1, 1), trainingPixels: 16 * 16));
         Assert.Equal(ConvPath.WinogradF4, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 1, 1), trainingPixels: ConvPlan.MinTrainingPixels));
         Assert.Equal(ConvPath.ImplicitGemm, ConvPlan.Choose(new Conv2dOp(1, 64, 3, 3, 1, 1)));
         Assert.Equal(ConvPath.Im2Col, ConvPlan.Choose(new Conv2dOp(64, 64, 3, 3, 2, 1)));

@@ -16,9 +16,14 @@ public static class ConvPlan
 
     /// <summary>
     /// Maps of fewer pixels than this train on the GEMM paths: there Winograd's saving on the
-    /// products does not pay for transforming the weights, which training does every step.
+    /// products does not pay for transforming the weights, which training does every step. At 16×16
+    /// (16 tiles of F(4,3)) the U-Net's 512-channel convs' forward ran 1.6–1.8× slower through
+    /// Winograd, their transformed weights (38 MB for 512→512) used by too few tiles, more than ∂x
+    /// gained; at 32×32 every conv of the U-Net at 256² gained in all three directions (forward
+    /// 1.3–1.4×, ∂x 1.9–2.8×, ∂W 1.5–1.7×; one `reel bench --model unet` run, 2 threads, AVX-512). It was 64×64 before the weight transform was
+    /// vectorized and ∂W went through Winograd (2026-12-06).
     /// </summary>
-    public const int MinTrainingPixels = 64 * 64;
+    public const int MinTrainingPixels = 32 * 32;
 
     /// <summary>
     /// <paramref name="forced"/> when it applies, otherwise: Winograd F(4,3) for 3×3 stride-1
@@ -29,8 +34,7 @@ public static class ConvPlan
     /// (a training step): Winograd then only from <see cref="MinTrainingPixels"/> on. It rounds
     /// differently from a direct convolution (F(4,3) ≤ 2e-6 of Σ|w·x|), far below the TF32 that
     /// GPU training uses by default, but enough to flip ReLUs near zero whose small gradients Adam
-    /// then scales to full steps: a short training follows PyTorch's trajectory bit for bit only
-    /// on the GEMM paths (PriorTrainingTests' 32×64 frames stay below the threshold).
+    /// then scales to full steps (WinogradTrainingTests bounds how far that takes a training).
     /// </para>
     /// </summary>
     public static ConvPath Choose(Conv2dOp op, ConvPath forced = ConvPath.Auto, int? trainingPixels = null)
