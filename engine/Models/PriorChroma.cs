@@ -20,7 +20,7 @@ internal sealed class PriorChroma : IDisposable
     private readonly int _scale;
     private readonly IPreparedOp _normalize;
     private readonly IPreparedOp? _centre;
-    private (float Gain, IPreparedOp Op) _denormalize;
+    private (ChromaMatch Match, IPreparedOp Op) _denormalize;
     private readonly IPreparedOp _ab;
     private readonly IPreparedOp _gram;
     private readonly IPreparedOp _sums;
@@ -38,63 +38,55 @@ internal sealed class PriorChroma : IDisposable
         _normalize = backend.Prepare(new AffineOp(3), scale3, new Tensor(new Shape(3), new[] { 0f, offset, offset }));
         _centre = scale == 1 ? null
             : backend.Prepare(new AffineOp(3), new Tensor(new Shape(3), new[] { 1f, 1f, 1f }), new Tensor(new Shape(3), new[] { 0f, -offset, -offset }));
-        _denormalize = (1f, Denormalizer(1f));
+        _denormalize = (ChromaMatch.None, Denormalizer(ChromaMatch.None));
         _ab = backend.Prepare(new SliceChannelsOp(1, 2));
         // A 1×1 convolution's weight gradient, the frame's a, b as both its input and its output's gradient,
-        // is their Gram matrix Σ_pixels (a, b)ᵀ(a, b): its diagonal is the energy the match needs, and a
+        // is their Gram matrix Σ_pixels (a, b)ᵀ(a, b): its diagonal is the Σ a² + b² the match needs, and a
         // bias gradient's per-channel sum gives Σ a, Σ b. On a GPU the Gram matrix runs at the backend's
-        // convolution precision (TF32 by default), so the gain's last bits differ from the CPU's (about
+        // convolution precision (TF32 by default), so the match's last bits differ from the CPU's (about
         // 1e-3 of a gain kept within [½, 2]).
         _gram = backend.Prepare(new Conv2dBackwardWeightOp(new Conv2dOp(2, 2, 1, 1, HasBias: false)));
         _sums = backend.Prepare(new Conv2dBackwardBiasOp(2));
     }
 
-    private IPreparedOp Denormalizer(float gain) =>
-        _backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { AbRange * gain, AbRange * gain }), new Tensor(new Shape(2), new[] { 0f, 0f }));
+    private IPreparedOp Denormalizer(ChromaMatch m) =>
+        _backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { AbRange * m.Gain, AbRange * m.Gain }), new Tensor(new Shape(2), new[] { m.ShiftA, m.ShiftB }));
 
-    /// <summary>Σ a² + Σ b² of a chroma tensor (1, 2, h, w), reduced on the backend (four numbers come back).</summary>
-    private double Energy(Tensor ab)
+    /// <summary>The sums of a chroma tensor (1, 2, h, w), in Lab units times <paramref name="unit"/>, reduced on the backend (six numbers come back).</summary>
+    private FrameChroma Sums(Tensor ab, float unit)
     {
+        using var sums = _sums.Run(ab);
         using var gram = _gram.Run(ab, ab);
-        var g = gram.ToHost().Data;
-        return (double)g[0] + g[3];
+        var (s, g) = (sums.ToHost().Data, gram.ToHost().Data);
+        return new FrameChroma((double)s[0] * unit, (double)s[1] * unit, ((double)g[0] + g[3]) * unit * unit, (long)ab.Shape.H * ab.Shape.W);
+    }
+
+    /// <summary>A frame's (1, 1|3, H, W) chroma at its size.</summary>
+    public FrameChroma Measure(Tensor frame)
+    {
+        using var rgb = RgbFrame.On(_backend, frame);
+        using var lab = _backend.Execute(new RgbToLabOp(), rgb);
+        using var ab = _ab.Run(lab);
+        return Sums(ab, 1f);
     }
 
     /// <summary>
-    /// The chroma energy per pixel, in Lab units, of the net's answer (1, 3, h, w) upsampled to the frame's
-    /// <paramref name="height"/> × <paramref name="width"/> as <see cref="Decode"/> shows it (before its gain).
+    /// The net's answer's (1, 3, h, w) chroma as <see cref="Decode"/> shows it before the match: its a, b upsampled
+    /// to the frame's <paramref name="height"/> × <paramref name="width"/>.
     /// </summary>
-    public double AnswerEnergy(Tensor predicted, int height, int width)
+    public FrameChroma MeasureAnswer(Tensor predicted, int height, int width)
     {
         using var answer = _backend.Import(predicted);
         using var ab = _ab.Run(answer);
         using var up = _backend.Execute(new ResizeBilinearOp(height, width), ab);
-        return Energy(up) * AbRange * AbRange / ((double)height * width);
+        return Sums(up, AbRange);
     }
 
-    /// <summary>
-    /// The gain that gives the prior's answers the steady chroma energy of the frames it was trained on
-    /// (both per pixel at the frames' size: <see cref="SteadyChroma.PerPixel"/>, <see cref="AnswerEnergy"/>),
-    /// √(steady ÷ answers), kept within [½, 2] so a shot with almost no colour cannot blow a trace of it up;
-    /// 1 when the answers have none.
-    /// </summary>
-    public static float Gain(double steady, double answers) => answers > 0 ? (float)Math.Clamp(Math.Sqrt(steady / answers), 0.5, 2.0) : 1f;
-
-    /// <summary>
-    /// A frame (1, 1|3, H, W) as the net sees it in chroma mode, (1, 3, H / scale, W / scale) on the backend
-    /// (at least 1×1); with <paramref name="steady"/>, the frame's chroma at full size added to it.
-    /// </summary>
-    public Tensor Encode(Tensor frame, SteadyChroma? steady = null)
+    /// <summary>A frame (1, 1|3, H, W) as the net sees it in chroma mode, (1, 3, H / scale, W / scale) on the backend (at least 1×1).</summary>
+    public Tensor Encode(Tensor frame)
     {
         using var rgb = RgbFrame.On(_backend, frame);
         using var lab = _backend.Execute(new RgbToLabOp(), rgb);
-        if (steady is not null)
-        {
-            using var ab = _ab.Run(lab);
-            using var sums = _sums.Run(ab);
-            var sum = sums.ToHost().Data;
-            steady.Add(sum[0], sum[1], Energy(ab), (long)lab.Shape.H * lab.Shape.W);
-        }
         var normalized = _normalize.Run(lab);
         if (_centre is null) return normalized;
         using (normalized)
@@ -105,13 +97,13 @@ internal sealed class PriorChroma : IDisposable
         }
     }
 
-    /// <summary>The net's predicted normalized Lab (1, 3, h, w), its a, b times <paramref name="gain"/>, with <paramref name="processedFrame"/>'s own L, back to sRGB at that frame's size, on the backend.</summary>
-    public Tensor Decode(Tensor predicted, Tensor processedFrame, float gain = 1f)
+    /// <summary>The net's predicted normalized Lab (1, 3, h, w), its a, b mapped by <paramref name="match"/>, with <paramref name="processedFrame"/>'s own L, back to sRGB at that frame's size, on the backend.</summary>
+    public Tensor Decode(Tensor predicted, Tensor processedFrame, ChromaMatch match)
     {
-        if (gain != _denormalize.Gain)
+        if (match != _denormalize.Match)
         {
             _denormalize.Op.Dispose();
-            _denormalize = (gain, Denormalizer(gain));
+            _denormalize = (match, Denormalizer(match));
         }
         using var full = RgbFrame.On(_backend, processedFrame);
         using var lab = _backend.Execute(new RgbToLabOp(), full);

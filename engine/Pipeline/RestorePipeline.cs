@@ -92,13 +92,12 @@ public static class RestorePipeline
             ["denoiser"] = o.Denoiser is null ? "off" : Describe(o.DenoiserSource ?? "unnamed"),
             ["colorizer"] = o.Colorizer is null ? "off" : Describe(o.ColorizerSource ?? "unnamed"),
             ["temperature"] = o.Temperature.ToString("R", CultureInfo.InvariantCulture),
-            // The chroma match is named by what it matches: a run interrupted when it matched the total
-            // magnitude or the net-size energy (before and on 2026-12-06) is not resumed with shots
-            // matched to the full-size steady energy.
+            // The chroma match is named by what it matches: a run interrupted under an earlier match (the
+            // total magnitude, then the energy, until 2026-12-06) is not resumed with shots matched another way.
             ["stabilize"] = !o.Stabilize ? "off" : o.Temporal == TemporalMethod.Flow ? string.Create(CultureInfo.InvariantCulture,
                 $"flow {o.Flow.Mode} lambda {o.Flow.Lambda:R} blend {o.Flow.Blend:R} iterations {o.Flow.Iterations} fusion {(o.FuseColours ? $"{o.Flow.FusionKeep:R} at T {o.Flow.FusionTemperature:R}" : "off")}")
                 : string.Create(CultureInfo.InvariantCulture,
-                $"{p.Mode} scale {p.ChromaScale} epochs {p.Epochs} irt {p.Irt} width {p.Width} lr {p.LearningRate:R} warm {p.WarmEpochs} at {p.WarmLearningRate:R} seed {p.Seed} coarse {p.CoarseToFine} hold {p.HoldModes} match {(p.MatchChroma ? "steady energy" : "off")}"),
+                $"{p.Mode} scale {p.ChromaScale} epochs {p.Epochs} irt {p.Irt} width {p.Width} lr {p.LearningRate:R} warm {p.WarmEpochs} at {p.WarmLearningRate:R} seed {p.Seed} coarse {p.CoarseToFine} hold {p.HoldModes} match {(p.MatchChroma ? "mean and steady spread" : "off")}"),
             ["max-shot-frames"] = o.MaxShotFrames.ToString(CultureInfo.InvariantCulture),
             ["encoder"] = $"{o.Encode.Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
             ["frame-rate"] = source.Video is null ? o.FolderFrameRate : "from the video",

@@ -29,12 +29,13 @@ public sealed record StabilizeOptions
     /// </summary>
     public bool HoldModes { get; init; } = true;
     /// <summary>
-    /// Chroma mode: scale the prior's a, b by one gain per shot, so that their energy (Σ a² + b²) at the
-    /// frames' size is the steady part of the targets' (<see cref="Models.SteadyChroma"/>,
-    /// <see cref="Models.PriorChroma.Gain"/>). An early-stopped prior is pulled towards gray where its fit
-    /// is slow (small coloured regions); one number per shot gives the colour back without bringing back
-    /// any flicker. Until 2026-12-06 it matched the total magnitude, then the whole energy at the net's
-    /// size; README has the measurements of all three.
+    /// Chroma mode: map the prior's a, b by one gain and shift per shot, so that at the frames' size
+    /// their mean is the targets' and their spread about it the steady part of the targets'
+    /// (<see cref="Models.ShotChroma"/>, <see cref="Models.ChromaMatch"/>). An early-stopped prior is
+    /// pulled towards gray where its fit is slow (small coloured regions); one map per shot gives the
+    /// colour back without bringing back any flicker. On 2026-12-06 it matched the total magnitude, then
+    /// the whole energy at the net's size, then the steady energy at the frames' size; README has the
+    /// measurements.
     /// </summary>
     public bool MatchChroma { get; init; } = true;
     /// <summary>The U-Net's base width (32 in the paper).</summary>

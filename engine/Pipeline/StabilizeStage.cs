@@ -50,8 +50,9 @@ public static class StabilizeStage
 
         using var chroma = options.Mode == StabilizeMode.Chroma ? new PriorChroma(options.ChromaScale, backend) : null;
         using var chromaInput = chroma is null ? null : Encode(chroma, input, start, end, options, backend);
-        var steady = chroma is not null && options.MatchChroma ? new SteadyChroma() : null;
-        using var chromaTarget = chroma is null ? null : Encode(chroma, processed, start, end, options, backend, input, steady);
+        // The chroma match's statistics of the targets: as trained on (modes held) and as the colorizer showed them.
+        var (trained, shown) = chroma is not null && options.MatchChroma ? (new ShotChroma(), new ShotChroma()) : (null, null);
+        using var chromaTarget = chroma is null ? null : Encode(chroma, processed, start, end, options, backend, input, trained, shown);
         // The chroma stores hold only this shot, from index 0.
         Tensor TrainInput(int t) => chromaInput is null ? input[t] : chromaInput[t - start];
         Tensor TrainTarget(int t) => chromaTarget is null ? processed[t] : chromaTarget[t - start];
@@ -113,24 +114,24 @@ public static class StabilizeStage
             }
             return;
         }
-        // With the chroma matched, every answer is kept (at the net's size) until the shot's gain is known.
+        // With the chroma matched, every answer is kept (at the net's size) until the shot's match is known.
         using var answers = options.MatchChroma ? new FrameStore(options.MemoryBudgetBytes / 2) : null;
-        float gain = 1f;
+        var match = ChromaMatch.None;
         if (answers is not null)
         {
-            double answered = 0;
+            var answered = new ShotChroma();
             for (int t = start; t < end; t++)
             {
                 using var predicted = Predict(t);
-                answered += chroma.AnswerEnergy(predicted, processed[t].Shape.H, processed[t].Shape.W);
+                answered.Add(chroma.MeasureAnswer(predicted, processed[t].Shape.H, processed[t].Shape.W));
                 answers.Add(predicted.ToHost());
             }
-            gain = PriorChroma.Gain(steady!.PerPixel, answered / (end - start));
+            match = ChromaMatch.Between(trained!, shown!, answered);
         }
         for (int t = start; t < end; t++)
         {
             using var fresh = answers is null ? Predict(t) : null;
-            using var rgb = chroma.Decode(fresh ?? answers![t - start], processed[t], gain);
+            using var rgb = chroma.Decode(fresh ?? answers![t - start], processed[t], match);
             emit(t, rgb.ToHost());
         }
     }
@@ -138,18 +139,25 @@ public static class StabilizeStage
     /// <summary>
     /// Frames [start, end) as the chroma net sees them, computed on the backend and kept on the host (in
     /// memory or on disk, like the frames); with <paramref name="input"/> (the targets, when the options
-    /// hold modes and the frames can be followed) their modes held along the input's motion first; with
-    /// <paramref name="steady"/>, each (held) frame's chroma at full size added to it.
+    /// hold modes and the frames can be followed) their modes held along the input's motion first. With
+    /// <paramref name="trained"/> and <paramref name="shown"/>, each frame's chroma at full size is added to
+    /// them, held and as it came.
     /// </summary>
     private static FrameStore Encode(PriorChroma chroma, FrameStore frames, int start, int end, StabilizeOptions options,
-        IBackend backend, FrameStore? input = null, SteadyChroma? steady = null)
+        IBackend backend, FrameStore? input = null, ShotChroma? trained = null, ShotChroma? shown = null)
     {
         using var alignment = input is not null && options.HoldModes && ModeAlignment.CanFollow(frames[start].Shape) ? new ModeAlignment(backend) : null;
         var store = new FrameStore(options.MemoryBudgetBytes / 2);
         for (int t = start; t < end; t++)
         {
             using var held = alignment?.Next(input![t], frames[t]);
-            using var coded = chroma.Encode(held ?? frames[t], steady);
+            using var coded = chroma.Encode(held ?? frames[t]);
+            if (shown is not null)
+            {
+                var asShown = chroma.Measure(frames[t]);
+                shown.Add(asShown);
+                trained!.Add(held is null ? asShown : chroma.Measure(held));
+            }
             store.Add(coded.ToHost());
         }
         return store;
