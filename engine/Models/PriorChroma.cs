@@ -40,11 +40,10 @@ internal sealed class PriorChroma : IDisposable
             : backend.Prepare(new AffineOp(3), new Tensor(new Shape(3), new[] { 1f, 1f, 1f }), new Tensor(new Shape(3), new[] { 0f, -offset, -offset }));
         _denormalize = (ChromaMatch.None, Denormalizer(ChromaMatch.None));
         _ab = backend.Prepare(new SliceChannelsOp(1, 2));
-        // A 1×1 convolution's weight gradient, the frame's a, b as both its input and its output's gradient,
-        // is their Gram matrix Σ_pixels (a, b)ᵀ(a, b): its diagonal is the Σ a² + b² the match needs, and a
-        // bias gradient's per-channel sum gives Σ a, Σ b. On a GPU the Gram matrix runs at the backend's
-        // convolution precision (TF32 by default), so the match's last bits differ from the CPU's (about
-        // 1e-3 of a gain kept within [½, 2]).
+        // A bias gradient's per-channel sum gives Σ a, Σ b; a 1×1 convolution's weight gradient, the frame's
+        // a, b less their mean as both its input and its output's gradient, is their Gram matrix, whose
+        // diagonal is the spread's Σ (a − ā)² + (b − b̄)². On a GPU it runs at the backend's convolution
+        // precision (TF32 by default), so the match's last bits differ from the CPU's.
         _gram = backend.Prepare(new Conv2dBackwardWeightOp(new Conv2dOp(2, 2, 1, 1, HasBias: false)));
         _sums = backend.Prepare(new Conv2dBackwardBiasOp(2));
     }
@@ -52,13 +51,26 @@ internal sealed class PriorChroma : IDisposable
     private IPreparedOp Denormalizer(ChromaMatch m) =>
         _backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { AbRange * m.Gain, AbRange * m.Gain }), new Tensor(new Shape(2), new[] { m.ShiftA, m.ShiftB }));
 
-    /// <summary>The sums of a chroma tensor (1, 2, h, w), in Lab units times <paramref name="unit"/>, reduced on the backend (six numbers come back).</summary>
-    private FrameChroma Sums(Tensor ab, float unit)
+    /// <summary>
+    /// The mean and spread of a chroma tensor (1, 2, h, w) that holds Lab a, b divided by <paramref name="unit"/>,
+    /// in Lab units, reduced on the backend. The spread is summed about the mean, not taken as Σ a² + b² less
+    /// the mean's square: that difference of two large sums, at a GPU's TF32, would be noise on a faint shot
+    /// with a colour cast.
+    /// </summary>
+    private FrameChroma Moments(Tensor ab, float unit)
     {
-        using var sums = _sums.Run(ab);
-        using var gram = _gram.Run(ab, ab);
-        var (s, g) = (sums.ToHost().Data, gram.ToHost().Data);
-        return new FrameChroma((double)s[0] * unit, (double)s[1] * unit, ((double)g[0] + g[3]) * unit * unit, (long)ab.Shape.H * ab.Shape.W);
+        long pixels = (long)ab.Shape.H * ab.Shape.W;
+        double meanA, meanB;
+        using (var sums = _sums.Run(ab))
+        {
+            var s = sums.ToHost().Data;
+            (meanA, meanB) = ((double)s[0] / pixels, (double)s[1] / pixels);
+        }
+        using var centre = _backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { 1f, 1f }), new Tensor(new Shape(2), new[] { (float)-meanA, (float)-meanB }));
+        using var centred = centre.Run(ab);
+        using var gram = _gram.Run(centred, centred);
+        var g = gram.ToHost().Data;
+        return new FrameChroma(meanA * unit, meanB * unit, Math.Sqrt(((double)g[0] + g[3]) / pixels) * unit);
     }
 
     /// <summary>A frame's (1, 1|3, H, W) chroma at its size.</summary>
@@ -67,7 +79,7 @@ internal sealed class PriorChroma : IDisposable
         using var rgb = RgbFrame.On(_backend, frame);
         using var lab = _backend.Execute(new RgbToLabOp(), rgb);
         using var ab = _ab.Run(lab);
-        return Sums(ab, 1f);
+        return Moments(ab, 1f);
     }
 
     /// <summary>
@@ -79,7 +91,7 @@ internal sealed class PriorChroma : IDisposable
         using var answer = _backend.Import(predicted);
         using var ab = _ab.Run(answer);
         using var up = _backend.Execute(new ResizeBilinearOp(height, width), ab);
-        return Sums(up, AbRange);
+        return Moments(up, AbRange);
     }
 
     /// <summary>A frame (1, 1|3, H, W) as the net sees it in chroma mode, (1, 3, H / scale, W / scale) on the backend (at least 1×1).</summary>
@@ -102,8 +114,9 @@ internal sealed class PriorChroma : IDisposable
     {
         if (match != _denormalize.Match)
         {
+            var next = Denormalizer(match);
             _denormalize.Op.Dispose();
-            _denormalize = (match, Denormalizer(match));
+            _denormalize = (match, next);
         }
         using var full = RgbFrame.On(_backend, processedFrame);
         using var lab = _backend.Execute(new RgbToLabOp(), full);

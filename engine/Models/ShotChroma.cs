@@ -12,20 +12,13 @@ namespace Reel.Engine.Models;
 /// </summary>
 internal sealed class ShotChroma
 {
-    private readonly List<(double A, double B, double Spread, double Energy)> _frames = new();
+    private readonly List<FrameChroma> _frames = new();
 
-    /// <summary>Adds a frame by its sums.</summary>
-    public void Add(FrameChroma f)
-    {
-        double a = f.SumA / f.Pixels, b = f.SumB / f.Pixels, e = f.Energy / f.Pixels;
-        _frames.Add((a, b, Math.Sqrt(Math.Max(0, e - a * a - b * b)), e));
-    }
-
-    /// <summary>Frames added so far.</summary>
-    public int Count => _frames.Count;
+    /// <summary>Adds a frame.</summary>
+    public void Add(FrameChroma f) => _frames.Add(f);
 
     /// <summary>The mean a, b over the shot (frames weighted alike; a shot's frames share one size); 0 with no frames.</summary>
-    public (double A, double B) Mean => _frames.Count == 0 ? (0, 0) : (_frames.Average(f => f.A), _frames.Average(f => f.B));
+    public (double A, double B) Mean => _frames.Count == 0 ? (0, 0) : (_frames.Average(f => f.MeanA), _frames.Average(f => f.MeanB));
 
     /// <summary>Variance of a, b about the shot's mean: each frame's spread and its mean's distance from the shot's.</summary>
     private double Variance
@@ -33,7 +26,7 @@ internal sealed class ShotChroma
         get
         {
             var (a, b) = Mean;
-            return _frames.Count == 0 ? 0 : Math.Max(0, _frames.Average(f => f.Energy) - a * a - b * b);
+            return _frames.Count == 0 ? 0 : _frames.Average(f => Sq(f.MeanA - a) + Sq(f.MeanB - b) + Sq(f.Spread));
         }
     }
 
@@ -53,7 +46,7 @@ internal sealed class ShotChroma
             for (int t = 1; t < _frames.Count; t++)
             {
                 var (now, before) = (_frames[t], _frames[t - 1]);
-                jumps += Sq(now.A - before.A) + Sq(now.B - before.B) + Sq(now.Spread - before.Spread);
+                jumps += Sq(now.MeanA - before.MeanA) + Sq(now.MeanB - before.MeanB) + Sq(now.Spread - before.Spread);
             }
             double variance = Variance, flicker = _frames.Count > 1 ? jumps / (2.0 * (_frames.Count - 1)) : 0;
             return Math.Sqrt(Math.Max(variance - flicker, variance / 4));
@@ -63,8 +56,8 @@ internal sealed class ShotChroma
     private static double Sq(double x) => x * x;
 }
 
-/// <summary>A frame's chroma by its sums over its pixels: Σ a, Σ b and Σ a² + b² (Lab units).</summary>
-internal readonly record struct FrameChroma(double SumA, double SumB, double Energy, long Pixels);
+/// <summary>A frame's chroma: its mean a, b and the RMS distance of its pixels' a, b from them (Lab units).</summary>
+internal readonly record struct FrameChroma(double MeanA, double MeanB, double Spread);
 
 /// <summary>
 /// One affine map of a shot's a, b (Lab units), a' = gain · a + shift: what the chroma match applies to

@@ -123,7 +123,8 @@ public static class StabilizeStage
             for (int t = start; t < end; t++)
             {
                 using var predicted = Predict(t);
-                answered.Add(chroma.MeasureAnswer(predicted, processed[t].Shape.H, processed[t].Shape.W));
+                var size = processed[t].Shape;
+                answered.Add(chroma.MeasureAnswer(predicted, size.H, size.W));
                 answers.Add(predicted.ToHost());
             }
             match = ChromaMatch.Between(trained!, shown!, answered);
@@ -150,11 +151,12 @@ public static class StabilizeStage
         var store = new FrameStore(options.MemoryBudgetBytes / 2);
         for (int t = start; t < end; t++)
         {
-            using var held = alignment?.Next(input![t], frames[t]);
-            using var coded = chroma.Encode(held ?? frames[t]);
+            var frame = frames[t];
+            using var held = alignment?.Next(input![t], frame);
+            using var coded = chroma.Encode(held ?? frame);
             if (shown is not null)
             {
-                var asShown = chroma.Measure(frames[t]);
+                var asShown = chroma.Measure(frame);
                 shown.Add(asShown);
                 trained!.Add(held is null ? asShown : chroma.Measure(held));
             }

@@ -13,12 +13,6 @@ public class ShotChromaTests
         return Enumerable.Range(0, Pixels).Select(_ => (A: 6 + 15 * noise.Next(), B: -4 + 15 * noise.Next())).ToArray();
     }
 
-    private static void Add(ShotChroma shot, IEnumerable<(double A, double B)> frame)
-    {
-        double sumA = 0, sumB = 0, energy = 0;
-        foreach (var (a, b) in frame) (sumA, sumB, energy) = (sumA + a, sumB + b, energy + a * a + b * b);
-        shot.Add(new FrameChroma(sumA, sumB, energy, Pixels));
-    }
 
     private static (double A, double B, double Spread) Moments((double A, double B)[] field)
     {
@@ -33,7 +27,8 @@ public class ShotChromaTests
         for (int t = 0; t < frames; t++)
         {
             var (gain, da, db) = grade(t);
-            Add(shot, field.Select(p => (gain * p.A + da, gain * p.B + db)));
+            var (a, b, spread) = Moments(field.Select(p => (A: gain * p.A + da, B: gain * p.B + db)).ToArray());
+            shot.Add(new FrameChroma(a, b, spread));
         }
         return shot;
     }
@@ -53,6 +48,22 @@ public class ShotChromaTests
         Assert.InRange(shot.SteadySpread / truth.Spread, 0.97, 1.03);
         Assert.InRange(shot.Mean.A - truth.A, -0.6, 0.6);
         Assert.InRange(shot.Mean.B - truth.B, -0.6, 0.6);
+    }
+
+    /// <summary>
+    /// A gain alone (σ 0.4) flickers each frame's spread and, the field not being gray, its mean; the steady
+    /// spread is the field's at the gains' mean (that of the 400 drawn, within a few hundredths of 1).
+    /// </summary>
+    [Fact]
+    public void AFlickeringGainIsNotCountedAsColour()
+    {
+        var field = Field(11);
+        var noise = new StandardNormal(7);
+        var gains = Enumerable.Range(0, 400).Select(_ => 1 + 0.4 * noise.Next()).ToArray();
+        var shot = Graded(field, gains.Length, t => (gains[t], 0, 0));
+        double steady = gains.Average() * Moments(field).Spread;
+        Assert.True(shot.Spread > 1.05 * steady, $"the gain adds only {shot.Spread / steady:F3}× the steady spread: nothing to remove");
+        Assert.InRange(shot.SteadySpread / steady, 0.98, 1.02);
     }
 
     /// <summary>A slow change over the shot, the mean chroma moving from green to red, is colour: all of it is kept.</summary>
@@ -87,7 +98,7 @@ public class ShotChromaTests
     /// <summary>
     /// The match maps answers that are grayer and off-centre (0.6 of the colour, shifted) onto the mean of the
     /// frames trained on and the steady spread of the frames as shown: applied to the answers' own pixels, it
-    /// gives those moments (here the shown frames are the trained ones shifted, so each moment has one source).
+    /// gives those moments (here the shown frames are the trained ones scaled and shifted, so each moment has one source).
     /// </summary>
     [Fact]
     public void TheMatchGivesTheAnswersTheTrainedMeanAndTheShownSpread()
