@@ -87,8 +87,8 @@ class Reel:
     # pixels the flow loses later that day (docs/temporal.md): `-hold` rows before it used the plain hold.
     hold: bool = False
     match: bool = False
-    # Chroma mode's warm-up on each shot's first frame (reel's default since later that day): off
-    # unless a variant asks, for the same reason. The warm-up rows in README ran with it on.
+    # Chroma mode's warm-up on each shot's first frame, 10 epochs (reel's default from later that day
+    # until 2026-12-06): off unless a variant asks. The warm-up rows in README ran with it on.
     warm: bool = False
 
 
@@ -341,7 +341,7 @@ def run_reel(v, in_dir, pr_dir, out_dir, threads, reel):
     env = dict(os.environ, DOTNET_PROCESSOR_COUNT=str(threads)) if threads else None
     cmd = ["dotnet", reel, "stabilize", "--input", in_dir, "--processed", pr_dir, "--output", out_dir, "--no-progress", "--no-shots", *v.args]
     if "chroma" in v.args and "flow" not in v.args:
-        cmd += ([] if v.hold else ["--no-mode-hold"]) + ([] if v.match else ["--no-chroma-match"]) + ([] if v.warm else ["--warm-epochs", "0"])
+        cmd += ([] if v.hold else ["--no-mode-hold"]) + ([] if v.match else ["--no-chroma-match"]) + ["--warm-epochs", "10" if v.warm else "0"]
     elapsed = None
     with subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env) as p:
         for line in p.stderr:

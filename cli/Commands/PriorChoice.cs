@@ -41,7 +41,7 @@ public sealed class PriorChoice
     public Option<int?> WarmEpochs { get; } = new("--warm-epochs")
     {
         Description = string.Create(CultureInfo.InvariantCulture,
-            $"Plain L1: the first N epochs fit each shot's first frame alone at a step of {Chroma.WarmLearningRate} (default 2/5 of the epochs in chroma mode, {Chroma.WarmEpochs} of {Chroma.Epochs}; 0 in rgb mode)"),
+            $"Plain L1: the first N epochs fit each shot's first frame alone at a step of {Chroma.WarmLearningRate} (default {Chroma.WarmEpochs})"),
     };
 
     public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale, WarmEpochs };

@@ -240,7 +240,7 @@ public static unsafe class NativeExports
         Restore(engine, inputPath, outputPath, options, progress, progressUser);
 
     /// <summary>The prior's settings as reel_restore_options has them (only epochs and irt can be set there; the rest are restore's defaults).</summary>
-    private static readonly StabilizeOptions.SettingNames AbiNames = new("epochs", "irt = 0", "the chroma scale", "the width", "the learning rate", "the warm epochs (2/5 of epochs in chroma mode)");
+    private static readonly StabilizeOptions.SettingNames AbiNames = new("epochs", "irt = 0", "the chroma scale", "the width", "the learning rate", "the warm epochs");
 
     /// <summary>reel_video_restore and reel_video_restore_ex: the options' callback and, for the latter, the measured one.</summary>
     private static int Restore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options,

@@ -47,8 +47,10 @@ public sealed record StabilizeOptions
     /// <see cref="WarmLearningRate"/>, and the rest train over every frame at <see cref="LearningRate"/>
     /// with an Adam of their own. One frame has no flicker to average, so a large step learns where
     /// its colours lie and how strong they are in a few epochs; the small step after it follows the
-    /// motion without pulling them towards the shot's mean. Chroma mode's default (<see cref="For"/>):
-    /// on the multimodal clip the colour kept went from 73–89% over four seeds to 89–91% (README).
+    /// motion without pulling them towards the shot's mean. Chroma mode's default (2/5 of the epochs) from
+    /// 2026-12-05, when it took the multimodal clip's colour from 73–89% over four seeds to 89–91%, until
+    /// the chroma match gave the answers their mean and spread (2026-12-06): then every seed kept the colour
+    /// without it, and with it the goat clip's CDC went past 2× the input's on two seeds of six (README).
     /// </summary>
     public int WarmEpochs { get; init; }
     /// <summary>Adam's step size in the <see cref="WarmEpochs"/>.</summary>
@@ -66,16 +68,13 @@ public sealed record StabilizeOptions
     /// A run's defaults in <paramref name="mode"/>. RGB trains with IRT for 50 epochs, the authors'
     /// colorization recipe. Chroma trains with plain L1 for 25, by README's measurements ("A colour
     /// cast, found and removed"): at chroma/4 on the goat clip IRT at 50 epochs kept 61% of the
-    /// colour, L1 at 25 kept 96%, as steady within the goal, at half the compute. Chroma mode's L1
-    /// warms up on the shot's first frame for 2/5 of its epochs (<see cref="WarmEpochs"/>). A caller's
+    /// colour, L1 at 25 kept 96%, as steady within the goal, at half the compute. A caller's
     /// <paramref name="epochs"/> and <paramref name="irt"/>, where given, replace the mode's.
     /// </summary>
     public static StabilizeOptions For(StabilizeMode mode, int? epochs = null, bool? irt = null)
     {
         bool chroma = mode == StabilizeMode.Chroma;
-        int e = epochs ?? (chroma ? 25 : 50);
-        bool useIrt = irt ?? !chroma;
-        return new StabilizeOptions { Mode = mode, Epochs = e, Irt = useIrt, WarmEpochs = chroma && !useIrt ? e * 2 / 5 : 0 };
+        return new StabilizeOptions { Mode = mode, Epochs = epochs ?? (chroma ? 25 : 50), Irt = irt ?? !chroma };
     }
 
     /// <summary>The net's outputs: two heads of 3 with IRT, one without.</summary>

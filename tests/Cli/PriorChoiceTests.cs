@@ -26,25 +26,24 @@ public class PriorChoiceTests
         var chroma = Parse(StabilizeMode.Chroma);
         Assert.Equal((25, false, StabilizeMode.Chroma), (chroma.Epochs, chroma.Irt, chroma.Mode));
         Assert.Equal((true, true, 4), (chroma.HoldModes, chroma.MatchChroma, chroma.ChromaScale));
-        Assert.Equal((10, 0), (chroma.WarmEpochs, rgb.WarmEpochs));
+        Assert.Equal((0, 0), (chroma.WarmEpochs, rgb.WarmEpochs));
         Assert.Equal(chroma, new RestoreOptions().Prior);
     }
 
     [Fact]
-    public void TheWarmUpIsTwoFifthsOfPlainL1sEpochsAndNothingWithIrt()
+    public void TheWarmUpIsAskedForAndOnlyWithPlainL1()
     {
-        Assert.Equal(20, Parse(StabilizeMode.Chroma, "--epochs", "50").WarmEpochs);
-        // Two epochs leave no room for a warm-up: both go over every frame.
-        Assert.Equal(0, Parse(StabilizeMode.Chroma, "--epochs", "2").WarmEpochs);
-        Assert.Equal(0, Parse(StabilizeMode.Chroma, "--irt").WarmEpochs);
+        Assert.Equal(0, Parse(StabilizeMode.Chroma, "--epochs", "50").WarmEpochs);
+        Assert.Equal(10, Parse(StabilizeMode.Chroma, "--warm-epochs", "10").WarmEpochs);
         Assert.Equal(3, Parse(StabilizeMode.Rgb, "--no-irt", "--warm-epochs", "3").WarmEpochs);
         var tooMany = Assert.Throws<ReelException>(() => Parse(StabilizeMode.Chroma, "--epochs", "5", "--warm-epochs", "5").Validate());
         Assert.Contains("--warm-epochs must be ≥ 0 and under the epochs (5), got 5", tooMany.Message);
         var withIrt = Assert.Throws<ReelException>(() => Parse(StabilizeMode.Chroma, "--irt", "--warm-epochs", "2").Validate());
         Assert.Contains("--warm-epochs is for plain L1", withIrt.Message);
-        var options = Parse(StabilizeMode.Chroma);
+        var options = Parse(StabilizeMode.Chroma, "--warm-epochs", "10");
         Assert.True(options.Initializes(10));
         Assert.False(options.Initializes(11));
+        Assert.False(Parse(StabilizeMode.Chroma).Initializes(1));
     }
 
     [Fact]
