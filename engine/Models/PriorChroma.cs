@@ -8,8 +8,10 @@ namespace Reel.Engine.Models;
 /// How the prior's chroma mode codes frames, on one backend: <see cref="Encode"/> gives the net's view
 /// of a frame, normalized Lab (L/100, a/256, b/256) downscaled by the chroma scale;
 /// <see cref="Decode"/> turns the net's answer back into sRGB, its a, b upsampled to the processed
-/// frame's size and joined with that frame's own full-resolution L. The affine steps are prepared
-/// once (their constants uploaded once on a GPU) and freed with this object.
+/// frame's size and joined with that frame's own full-resolution L; <see cref="Measure"/> and
+/// <see cref="MeasureAnswer"/> give the chroma match its statistics. The coding's affine steps are
+/// prepared once (their constants uploaded once on a GPU) and freed with this object; a measurement's
+/// centring, and the match's map when it changes (once a shot), are prepared for their use.
 /// </summary>
 internal sealed class PriorChroma : IDisposable
 {

@@ -31,11 +31,11 @@ public sealed record StabilizeOptions
     /// <summary>
     /// Chroma mode: map the prior's a, b by one gain and shift per shot, so that at the frames' size
     /// their mean is the held targets' and their spread about it the steady part of the processed
-    /// frames' before the hold (<see cref="Models.ShotChroma"/>, <see cref="Models.ChromaMatch"/>). An early-stopped prior is
-    /// pulled towards gray where its fit is slow (small coloured regions); one map per shot gives the
-    /// colour back without bringing back any flicker. On 2026-12-06 it matched the total magnitude, then
-    /// the whole energy at the net's size, then the steady energy at the frames' size; README has the
-    /// measurements.
+    /// frames' before the hold (<see cref="Models.ShotChroma"/>, <see cref="Models.ChromaMatch"/>).
+    /// An early-stopped prior is pulled towards gray where its fit is slow (small coloured regions);
+    /// one map per shot gives the colour back without bringing back any flicker. Before this map
+    /// (2026-12-06) one gain matched the total magnitude, then the energy at the net's size, then the
+    /// steady energy at the frames' size; README has the measurements.
     /// </summary>
     public bool MatchChroma { get; init; } = true;
     /// <summary>The U-Net's base width (32 in the paper).</summary>

@@ -20,8 +20,9 @@ public static class ConvPlan
     /// (16 tiles of F(4,3)) the U-Net's 512-channel convs' forward ran 1.6–1.8× slower through
     /// Winograd, their transformed weights (38 MB for 512→512) used by too few tiles, more than ∂x
     /// gained; at 32×32 every conv of the U-Net at 256² gained in all three directions (forward
-    /// 1.3–1.4×, ∂x 1.9–2.8×, ∂W 1.5–1.7×; one `reel bench --model unet` run, 2 threads, AVX-512). It was 64×64 before the weight transform was
-    /// vectorized and ∂W went through Winograd (2026-12-06).
+    /// 1.3–1.4×, ∂x 1.9–2.8×, ∂W 1.5–1.7×; one `reel bench --model unet` run, 2 threads, AVX-512).
+    /// It was 64×64 before the weight transform was vectorized and ∂W went through Winograd
+    /// (2026-12-06).
     /// </summary>
     public const int MinTrainingPixels = 32 * 32;
 
