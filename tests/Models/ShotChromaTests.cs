@@ -13,7 +13,6 @@ public class ShotChromaTests
         return Enumerable.Range(0, Pixels).Select(_ => (A: 6 + 15 * noise.Next(), B: -4 + 15 * noise.Next())).ToArray();
     }
 
-
     private static (double A, double B, double Spread) Moments((double A, double B)[] field)
     {
         double a = field.Average(p => p.A), b = field.Average(p => p.B);

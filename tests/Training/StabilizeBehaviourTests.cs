@@ -140,7 +140,7 @@ public class StabilizeBehaviourTests
     }
 
     /// <summary>
-    /// A prior stopped long before its fit has the wrong colour (here too much, off-centre); matched, the
+    /// A prior stopped long before its fit has the wrong colour (here off-centre, spread too little); matched, the
     /// shot's mean a, b and its spread about them are the processed frames' (steady frames here: no
     /// flicker to take out of the spread, ShotChromaTests has that).
     /// </summary>
