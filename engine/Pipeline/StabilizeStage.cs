@@ -120,10 +120,12 @@ public static class StabilizeStage
         if (answers is not null)
         {
             var answered = new ShotChroma();
+            // A shot's frames share one size (FrameSource holds every folder and video to one): read it once,
+            // not a spilled frame from disk per answer.
+            var size = processed[start].Shape;
             for (int t = start; t < end; t++)
             {
                 using var predicted = Predict(t);
-                var size = processed[t].Shape;
                 answered.Add(chroma.MeasureAnswer(predicted, size.H, size.W));
                 answers.Add(predicted.ToHost());
             }
