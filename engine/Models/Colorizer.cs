@@ -11,7 +11,9 @@ namespace Reel.Engine.Models;
 /// blocks, BatchNorm after the ReLU at the end of blocks 1–7 (applied as a per-channel affine,
 /// never folded into the next conv: zero padding would make that wrong at the borders), a
 /// 313-way softmax and the annealed mean over the ab bin centres, ×4 bilinear upsampling. Its
-/// prepared layers and buffers live on its backend until it is disposed.
+/// prepared layers and buffers live on its backend until it is disposed. A frame without a fusion
+/// callback is repeated work (<see cref="IBackend.Repeat"/>): on a GPU each input size is captured
+/// into a graph once and replayed for every later frame of that size.
 /// </summary>
 public sealed class Colorizer : IDisposable
 {
@@ -90,55 +92,71 @@ public sealed class Colorizer : IDisposable
         if (s.Rank != 4 || s.C != 1) throw new ReelException($"the colorizer takes the L channel as (N, 1, H, W), got {s}");
         if (s.H % 8 != 0 || s.W % 8 != 0 || s.H == 0 || s.W == 0)
             throw new ReelException($"the colorizer needs a height and width that are multiples of 8, got {s.W}×{s.H}");
-        _backend.EnsureFinite(l, "colorizer input");
         lock (_buffers)
         {
-            // Every layer's output buffer is kept for the last input size, the head ops per
-            // temperature and size: no per-frame allocation but the result.
-            if (_buffersFor is null || !_buffersFor.Equals(s))
-            {
-                foreach (var b in _buffers) b.Dispose();
-                _buffers.Clear();
-                var shape = _normalizeL.Op.InferShape(new[] { s });
-                _buffers.Add(_backend.Zeros(shape));
-                foreach (var op in _body) _buffers.Add(_backend.Zeros(shape = op.Op.InferShape(new[] { shape })));
-                _buffers.Add(_backend.Zeros(new Shape(s.N, 2, shape.H, shape.W)));
-                _buffersFor = s;
-            }
-            _normalizeL.RunInto(_buffers[0], l);
-            var h = _buffers[0];
-            for (int i = 0; i < _body.Count; i++)
-            {
-                _body[i].RunInto(_buffers[i + 1], h);
-                h = _buffers[i + 1];
-                _backend.EnsureFinite(h, $"colorizer layer {i + 1} of {_body.Count} ({_body[i].Op.GetType().Name})");
-            }
-            if (_head is null || _head.Value.Temperature != temperature || !_head.Value.Size.Equals(s))
-            {
-                _head?.Mean.Dispose();
-                _head = (temperature, s, Prepare(new AnnealedMeanOp(Bins, temperature), _centres), Prepare(new ResizeBilinearOp(s.H, s.W)));
-            }
-            var ab = _buffers[^1];
-            _head.Value.Mean.RunInto(ab, logits is null ? h : logits(h));
-            return _head.Value.Resize.Run(ab);
+            // A fusion callback keeps state from frame to frame on the host, which a graph would not
+            // replay, so the net runs eagerly around it.
+            if (logits is not null) return Run(l, temperature, logits);
+            if (!_frames.TryGetValue(temperature, out var frame))
+                _frames[temperature] = frame = _backend.Repeat(inputs => new[] { Run(inputs[0], temperature, null) });
+            return frame.Run(l)[0];
         }
     }
 
-    private readonly List<Tensor> _buffers = new();
-    private Shape? _buffersFor;
-    private (float Temperature, Shape Size, IPreparedOp Mean, IPreparedOp Resize)? _head;
+    /// <summary>
+    /// The forward itself. Every layer's output buffer and the head ops are kept per input size (and
+    /// temperature) for the net's life, not only for the last size: no per-frame allocation but the
+    /// result, and a recorded frame's addresses stay valid whatever sizes run in between.
+    /// </summary>
+    private Tensor Run(Tensor l, float temperature, Func<Tensor, Tensor>? logits)
+    {
+        var s = l.Shape;
+        _backend.EnsureFinite(l, "colorizer input");
+        if (!_buffers.TryGetValue(s, out var buffers))
+        {
+            var shape = _normalizeL.Op.InferShape(new[] { s });
+            var made = new List<Tensor> { _backend.Zeros(shape) };
+            foreach (var op in _body) made.Add(_backend.Zeros(shape = op.Op.InferShape(new[] { shape })));
+            made.Add(_backend.Zeros(new Shape(s.N, 2, shape.H, shape.W)));
+            _buffers[s] = buffers = made.ToArray();
+        }
+        _normalizeL.RunInto(buffers[0], l);
+        var h = buffers[0];
+        for (int i = 0; i < _body.Count; i++)
+        {
+            _body[i].RunInto(buffers[i + 1], h);
+            h = buffers[i + 1];
+            _backend.EnsureFinite(h, $"colorizer layer {i + 1} of {_body.Count} ({_body[i].Op.GetType().Name})");
+        }
+        if (!_heads.TryGetValue((temperature, s), out var head))
+            _heads[(temperature, s)] = head = (Prepare(new AnnealedMeanOp(Bins, temperature), _centres), Prepare(new ResizeBilinearOp(s.H, s.W)));
+        var ab = buffers[^1];
+        head.Mean.RunInto(ab, logits is null ? h : logits(h));
+        return head.Resize.Run(ab);
+    }
 
-    /// <summary>Frees the prepared layers' weights and the buffers (device memory on a GPU).</summary>
+    private readonly Dictionary<Shape, Tensor[]> _buffers = new();
+    private readonly Dictionary<(float Temperature, Shape Size), (IPreparedOp Mean, IPreparedOp Resize)> _heads = new();
+    /// <summary>The forward without a fusion callback as repeated work, one per temperature (on a GPU, a graph per input size).</summary>
+    private readonly Dictionary<float, IRepeatedWork> _frames = new();
+
+    /// <summary>Frees the recorded frames, the prepared layers' weights and the buffers (device memory on a GPU).</summary>
     public void Dispose()
     {
         lock (_buffers)
         {
+            foreach (var f in _frames.Values) f.Dispose();
+            _frames.Clear();
             _normalizeL.Dispose();
             foreach (var p in _body) p.Dispose();
-            _head?.Mean.Dispose();
-            foreach (var b in _buffers) b.Dispose();
+            foreach (var (mean, resize) in _heads.Values)
+            {
+                mean.Dispose();
+                resize.Dispose();
+            }
+            _heads.Clear();
+            foreach (var b in _buffers.Values.SelectMany(b => b)) b.Dispose();
             _buffers.Clear();
-            _buffersFor = null;
         }
     }
 
