@@ -39,6 +39,8 @@ internal sealed record BenchReport(
     [property: JsonPropertyName("allocated_bytes")] long AllocatedBytes,
     [property: JsonPropertyName("device_median_ms")] double? DeviceMedianMs,
     [property: JsonPropertyName("device_times_ms")] double[]? DeviceTimesMs,
+    [property: JsonPropertyName("restore_device_median_ms")] double? RestoreDeviceMedianMs,
+    [property: JsonPropertyName("restore_device_times_ms")] double[]? RestoreDeviceTimesMs,
     [property: JsonPropertyName("layers")] BenchLayer[] Layers);
 
 /// <summary>

@@ -29,12 +29,14 @@ public class BenchCommandTests
         // The CPU has no device clock: its work is timed by the host alone.
         Assert.Equal(JsonValueKind.Null, j.GetProperty("device_median_ms").ValueKind);
         Assert.Equal(JsonValueKind.Null, j.GetProperty("device_times_ms").ValueKind);
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("restore_device_median_ms").ValueKind);
     }
 
     /// <summary>
     /// On a CUDA backend each run is also timed by events on the device's stream (bench/gpu reads
     /// device_median_ms); on the emulated device the events stamp when the enqueued work ended, so
-    /// every device time lies inside the host time around the same run.
+    /// every device time lies inside the host time around the same run. The same net unprofiled, as a
+    /// restore runs it (graphs replayed), is timed too (restore_device_*, what bench/gpu compares with PyTorch).
     /// </summary>
     [Theory]
     [InlineData("dncnn", "12x16")]
@@ -53,6 +55,11 @@ public class BenchCommandTests
         for (int i = 0; i < 3; i++) Assert.True(device[i] > 0 && device[i] <= host[i], $"run {i}: device {device[i]} ms, host {host[i]} ms");
         double median = j.GetProperty("device_median_ms").GetDouble();
         Assert.Equal(device.OrderBy(t => t).ElementAt(1), median, 3);
+        Assert.Contains("device events, unprofiled as a restore runs it", r.Stdout);
+        var replayed = j.GetProperty("restore_device_times_ms").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(3, replayed.Length);
+        Assert.All(replayed, t => Assert.True(t > 0, $"a replayed run took {t} ms on the device"));
+        Assert.Equal(replayed.OrderBy(t => t).ElementAt(1), j.GetProperty("restore_device_median_ms").GetDouble(), 3);
     }
 
     [Fact]

@@ -46,7 +46,10 @@ public class GpuCheckDryRunTests
         Assert.Equal(0, stages["selftest-fp32"].GetProperty("failed").GetInt32());
         Assert.True(stages["kernels"].GetProperty("compiled").GetInt32() > 40, stages["kernels"].ToString());
         foreach (var model in new[] { "dncnn", "colorizer", "unet" })
+        {
             Assert.True(stages[$"bench-reel-{model}-fp32"].GetProperty("device_median_ms").GetDouble() > 0);
+            Assert.True(stages[$"bench-reel-{model}-fp32"].GetProperty("restore_device_median_ms").GetDouble() > 0);
+        }
         // Reel on the emulated device and on the CPU, and PyTorch, each against float64, and none NaN.
         var parity = stages["parity"].GetProperty("rows").EnumerateArray().ToArray();
         foreach (var engine in new[] { "reel", "torch" })
