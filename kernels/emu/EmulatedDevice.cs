@@ -18,7 +18,9 @@ namespace Reel.Emulation;
 /// refuses in a capture (or what would invalidate it) throws as the driver's error would: device
 /// and pinned allocation and free, a synchronize, a copy to or from pageable host memory or one
 /// with no stream, waiting on or timing an event, and a kernel whose module was not loaded before
-/// the capture began (a module loads with its first launch, as the driver device's do).
+/// the capture began (a module loads with its first launch, as the driver device's do). And what
+/// orders work across streams is kept (<see cref="StreamOrder"/>): an operation that touches device
+/// memory another stream or the host used, with no event wait or synchronize between them, throws.
 /// </summary>
 // SAFETY: device memory here is host memory from NativeMemory; a DevicePtr is its address, and every copy, fill and
 // launch stays inside the buffers its caller sized (IGpuDevice's contract), as on a GPU, where the same bounds hold.
@@ -36,6 +38,11 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     private readonly HashSet<string> _loadedModules = new();
     /// <summary>The capture in progress on each thread (the driver's CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), as the list of its operations.</summary>
     private readonly ThreadLocal<List<Action>?> _recording = new();
+    /// <summary>The stream a graph is being replayed on, for its recorded operations' ordering; 0 outside a replay.</summary>
+    [ThreadStatic] private static int _replayingOn;
+    private readonly StreamOrder _order = new();
+    private readonly ConditionalWeakTable<GpuEvent, Dictionary<int, int>> _eventClocks = new();
+    private int _streams;
 
     /// <summary>Each timing event's host timestamp: work runs when enqueued here, so when a record is reached is when the work before it ended.</summary>
     private readonly ConditionalWeakTable<GpuEvent, StrongBox<long>> _stamps = new();
@@ -90,10 +97,12 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         // SAFETY: at least one byte, 256-aligned as cuMemAlloc's; freed once, by the buffer's release.
         var p = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 256);
         lock (_live) _live.Add(p);
+        _order.Allocated(p, bytes);
         return new DeviceBuffer((ulong)p, bytes, address =>
         {
             RefuseWhileCapturing("cuMemFree");
             lock (_live) _live.Remove((nint)address);
+            _order.Freed((nint)address);
             NativeMemory.AlignedFree((void*)address);
         }, () => Interlocked.Increment(ref _finalizedBuffers));
     }
@@ -118,24 +127,24 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null)
     {
         RefuseHostCopyWhileCapturing("cuMemcpyHtoDAsync", src, bytes, stream);
-        Enqueue(() => Buffer.MemoryCopy(src, (void*)dst.Address, bytes, bytes));
+        Enqueue(stream, "a copy to the device", Array.Empty<DevicePtr>(), new[] { dst }, () => Buffer.MemoryCopy(src, (void*)dst.Address, bytes, bytes));
     }
 
     /// <inheritdoc/>
     public void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null)
     {
         RefuseHostCopyWhileCapturing("cuMemcpyDtoHAsync", dst, bytes, stream);
-        Enqueue(() => Buffer.MemoryCopy((void*)src.Address, dst, bytes, bytes));
+        Enqueue(stream, "a copy to the host", new[] { src }, Array.Empty<DevicePtr>(), () => Buffer.MemoryCopy((void*)src.Address, dst, bytes, bytes));
     }
 
     /// <inheritdoc/>
     public void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null) =>
-        Enqueue(() => Buffer.MemoryCopy((void*)src.Address, (void*)dst.Address, bytes, bytes));
+        Enqueue(stream, "a device-to-device copy", new[] { src }, new[] { dst }, () => Buffer.MemoryCopy((void*)src.Address, (void*)dst.Address, bytes, bytes));
 
     /// <inheritdoc/>
     // SAFETY: dst holds `bytes` (the caller's contract); the span is exactly that long.
     public void Fill(DevicePtr dst, byte value, long bytes, GpuStream? stream = null) =>
-        Enqueue(() => new Span<byte>((void*)dst.Address, checked((int)bytes)).Fill(value));
+        Enqueue(stream, "a fill", Array.Empty<DevicePtr>(), new[] { dst }, () => new Span<byte>((void*)dst.Address, checked((int)bytes)).Fill(value));
 
     /// <inheritdoc/>
     public void Launch(string name, LaunchGeometry g, KernelArgs args, GpuStream? stream = null)
@@ -151,11 +160,14 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
                 if (IsCapturing) throw CaptureError($"loading kernels/{kernel.File} for {name}", "a kernel's module must be loaded before the capture begins");
                 _loadedModules.Add(kernel.File);
             }
-        Enqueue(() => Run(name, g, args));
+        // Pointers the kernel declares const are read; the others may be written.
+        var pointers = args.Values.Select((v, i) => (Address: new DevicePtr(v), ReadOnly: kernel.ReadOnly[i], Pointer: kernel.Parameters[i] == "ptr")).Where(a => a.Pointer).ToArray();
+        Enqueue(stream, name, pointers.Where(a => a.ReadOnly).Select(a => a.Address).ToArray(), pointers.Where(a => !a.ReadOnly).Select(a => a.Address).ToArray(),
+            () => Run(name, g, args));
     }
 
-    /// <inheritdoc/>
-    public GpuStream CreateStream() => new(0, null);
+    /// <summary>A new stream; its handle is its number here (the ordering's name for it), from 1.</summary>
+    public GpuStream CreateStream() => new(Interlocked.Increment(ref _streams), null);
     /// <inheritdoc/>
     public GpuEvent CreateEvent() => new(0, null);
     /// <inheritdoc/>
@@ -176,17 +188,39 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     }
 
     /// <inheritdoc/>
-    public void Record(GpuEvent e, GpuStream stream)
+    public void Record(GpuEvent e, GpuStream stream) => Enqueue(() =>
     {
-        if (_stamps.TryGetValue(e, out var stamp)) Enqueue(() => stamp.Value = Stopwatch.GetTimestamp());
-    }
-    /// <inheritdoc/>
-    public void Wait(GpuStream stream, GpuEvent e) { }
-    /// <inheritdoc/>
-    public void WaitHost(GpuEvent e) => RefuseWhileCapturing("cuEventSynchronize");
+        _eventClocks.AddOrUpdate(e, _order.Snapshot(Id(stream)));
+        if (_stamps.TryGetValue(e, out var stamp)) stamp.Value = Stopwatch.GetTimestamp();
+    });
 
-    /// <summary>Host work in stream order (cuLaunchHostFunc's role): recorded into a graph during capture.</summary>
-    public void EnqueueHost(Action work) => Enqueue(work);
+    /// <inheritdoc/>
+    public void Wait(GpuStream stream, GpuEvent e) => Enqueue(() =>
+    {
+        if (_eventClocks.TryGetValue(e, out var clock)) _order.Join(Id(stream), clock);
+    });
+
+    /// <inheritdoc/>
+    public void WaitHost(GpuEvent e)
+    {
+        RefuseWhileCapturing("cuEventSynchronize");
+        if (_eventClocks.TryGetValue(e, out var clock)) _order.Join(StreamOrder.Host, clock);
+    }
+
+    /// <summary>
+    /// Host work in stream order (cuLaunchHostFunc's role), reading and writing the device memory at
+    /// <paramref name="reads"/> and <paramref name="writes"/>: recorded into a graph during capture.
+    /// </summary>
+    public void EnqueueHost(Action work, GpuStream? stream, DevicePtr[] reads, DevicePtr[] writes) => Enqueue(stream, "host work", reads, writes, work);
+
+    /// <summary>How many operations <paramref name="stream"/> has been given (graphs' count once per replayed operation).</summary>
+    public int Enqueued(GpuStream stream) => _order.Seen(Id(stream), Id(stream));
+
+    /// <summary>
+    /// How many of <paramref name="of"/>'s operations come before the next one of <paramref name="by"/>
+    /// (the host when null: those it has waited for, through an event or a synchronize).
+    /// </summary>
+    public int Seen(GpuStream? by, GpuStream of) => _order.Seen(Id(of), Id(by));
 
     /// <inheritdoc/>
     public GpuGraph Capture(GpuStream stream, Action body)
@@ -212,11 +246,25 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     public void Replay(GpuGraph graph, GpuStream stream)
     {
         RefuseWhileCapturing("cuGraphLaunch");
-        foreach (var op in graph.Recorded ?? throw new ArgumentException("not a graph captured on the emulator")) op();
+        // Every recorded operation runs on the stream the graph is launched on.
+        _replayingOn = Id(stream);
+        try
+        {
+            foreach (var op in graph.Recorded ?? throw new ArgumentException("not a graph captured on the emulator")) op();
+        }
+        finally
+        {
+            _replayingOn = 0;
+        }
     }
 
     /// <inheritdoc/>
-    public void Synchronize(GpuStream? stream = null) => RefuseWhileCapturing(stream is null ? "cuCtxSynchronize" : "cuStreamSynchronize");
+    public void Synchronize(GpuStream? stream = null)
+    {
+        RefuseWhileCapturing(stream is null ? "cuCtxSynchronize" : "cuStreamSynchronize");
+        if (stream is null) _order.JoinAll();
+        else _order.Join(StreamOrder.Host, _order.Snapshot(Id(stream)));
+    }
 
     /// <summary>Nothing to free: the library stays loaded for the process, and buffers free themselves.</summary>
     public void Dispose() { }
@@ -226,6 +274,16 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         if (_recording.Value is { } recording) recording.Add(op);
         else op();
     }
+
+    /// <summary><paramref name="op"/> on <paramref name="stream"/> (the host's own, synchronous, when null), its accesses ordered first.</summary>
+    private void Enqueue(GpuStream? stream, string what, DevicePtr[] reads, DevicePtr[] writes, Action op) => Enqueue(() =>
+    {
+        _order.Run(Id(stream), what, reads.Select(p => (nint)p.Address), writes.Select(p => (nint)p.Address));
+        op();
+    });
+
+    /// <summary>Who runs work given to <paramref name="stream"/>: inside a replay the graph's stream; a stream by its number; no stream, the host.</summary>
+    private static int Id(GpuStream? stream) => _replayingOn != 0 ? _replayingOn : stream is null ? StreamOrder.Host : (int)stream.Handle;
 
     private void RefuseWhileCapturing(string call)
     {

@@ -30,20 +30,21 @@ public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu)
 
     /// <inheritdoc/>
     public void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null) =>
-        Compute(op, op.ParameterShapes.Select((s, i) => (i == 0 ? weight : bias, s)).ToArray(), (x, input), y);
+        Compute(stream, op, op.ParameterShapes.Select((s, i) => (i == 0 ? weight : bias, s)).ToArray(), (x, input), y);
 
     /// <inheritdoc/>
     public void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null) =>
-        Compute(new Conv2dBackwardDataOp(op, input.H, input.W), new[] { (weight, op.ParameterShapes[0]) }, (dy, op.InferShape(new[] { input })), dx);
+        Compute(stream, new Conv2dBackwardDataOp(op, input.H, input.W), new[] { (weight, op.ParameterShapes[0]) }, (dy, op.InferShape(new[] { input })), dx);
 
     /// <inheritdoc/>
     public void BackwardFilter(Conv2dOp op, Shape input, DevicePtr x, DevicePtr dy, DevicePtr dw, GpuStream? stream = null) =>
-        Compute(new Conv2dBackwardWeightOp(op), Array.Empty<(DevicePtr, Shape)>(), (x, input), dw, (dy, op.InferShape(new[] { input })));
+        Compute(stream, new Conv2dBackwardWeightOp(op), Array.Empty<(DevicePtr, Shape)>(), (x, input), dw, (dy, op.InferShape(new[] { input })));
 
-    /// <summary>Runs <paramref name="op"/> on the CPU over the emulator's memory, in stream order.</summary>
-    private void Compute(Op op, (DevicePtr Ptr, Shape Shape)[] parameters, (DevicePtr Ptr, Shape Shape) first, DevicePtr y,
+    /// <summary>Runs <paramref name="op"/> on the CPU over the emulator's memory, in <paramref name="stream"/>'s order.</summary>
+    private void Compute(GpuStream? stream, Op op, (DevicePtr Ptr, Shape Shape)[] parameters, (DevicePtr Ptr, Shape Shape) first, DevicePtr y,
         params (DevicePtr Ptr, Shape Shape)[] more)
     {
+        var reads = parameters.Select(p => p.Ptr).Append(first.Ptr).Concat(more.Select(m => m.Ptr)).ToArray();
         device.EnqueueHost(() =>
         {
             var activations = new[] { first }.Concat(more).Select(a => Read(a.Ptr, a.Shape)).ToArray();
@@ -51,7 +52,7 @@ public sealed unsafe class HostConvolutions(EmulatedDevice device, IBackend cpu)
             var result = prepared.Run(activations);
             // SAFETY: y was allocated for the op's output shape, which is result's.
             result.Span.CopyTo(new Span<float>((void*)y.Address, result.Length));
-        });
+        }, stream, reads, new[] { y });
     }
 
     // SAFETY: p points at a buffer of shape s (its caller passes each pointer with its own shape).

@@ -25,6 +25,9 @@ public sealed class KernelArgs
     /// <summary>How many arguments were appended.</summary>
     public int Count => _slots.Count;
 
+    /// <summary>The arguments' raw slots in launch order (a pointer's device address), for the emulator's ordering of memory accesses.</summary>
+    internal IReadOnlyList<ulong> Values => _slots;
+
     /// <summary>"ptr,ptr,int,float": checked against the kernel's signature by the emulation tests.</summary>
     public string Signature => string.Join(',', _kinds);
 

@@ -29,9 +29,9 @@ internal static partial class KernelSources
     {
         foreach (Match m in KernelDeclaration().Matches(source))
         {
-            var parameters = m.Groups["params"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(Kind).ToArray();
-            yield return new KernelInfo(file, m.Groups["name"].Value, parameters);
+            var declarations = m.Groups["params"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            yield return new KernelInfo(file, m.Groups["name"].Value, declarations.Select(Kind).ToArray(),
+                declarations.Select(d => d.StartsWith("const ", StringComparison.Ordinal) && d.Contains('*')).ToArray());
         }
     }
 
