@@ -54,6 +54,15 @@ public interface IBackend
     }
 
     /// <summary>
+    /// Starts bringing <paramref name="t"/>'s values to the host and returns without waiting for them:
+    /// on a GPU the copy is queued behind the work that makes t, and the read's
+    /// <see cref="IPendingRead.Wait"/> waits for that copy only, not for work queued after it (a training
+    /// loop reads one step's loss while the next step runs). A CPU backend's values are ready at once.
+    /// The caller may dispose t as soon as this returns.
+    /// </summary>
+    IPendingRead ReadLater(Tensor t) => new ReadyRead(t.ToHost().Span.ToArray());
+
+    /// <summary>
     /// Runs <paramref name="work"/> and returns the device's own milliseconds for what it enqueued
     /// (events recorded on the device before and after, waited for), or null on a backend with no
     /// device clock: a CPU backend's work is done when the call returns, so the host's clock times it.

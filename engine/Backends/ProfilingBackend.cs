@@ -57,6 +57,9 @@ public sealed class ProfilingBackend : IBackend
     /// <inheritdoc/>
     public double? TimeOnDevice(Action work) => _inner.TimeOnDevice(work);
 
+    /// <inheritdoc/>
+    public IPendingRead ReadLater(Tensor t) => _inner.ReadLater(t);
+
     private sealed class Timed(IPreparedOp inner, List<OpTiming> calls) : IPreparedOp
     {
         public Op Op => inner.Op;

@@ -61,27 +61,44 @@ public static class StabilizeStage
         // The weights, gradients and Adam's moments live where the backend computes for the whole shot.
         using var net = VideoPrior.Create(options.Width, options.OutChannels, seed);
         net.MoveTo(backend);
-        // Epochs [first, last] with one trainer (its own Adam state).
+        // Epochs [first, last] with one trainer (its own Adam state). A step's loss is reported once it has
+        // come back: on a GPU while the next step runs (the host waits for the step before the one it has
+        // just queued, so the device is never idle waiting for the host); on a CPU at once.
         void Train(PriorTrainer trainer, int first, int last)
         {
-            for (int epoch = first; epoch <= last; epoch++)
+            var pending = new Queue<(IPendingRead Loss, int Epoch, int T)>();
+            void Report()
             {
-                var kind = options.LossOf(epoch);
-                int decimation = options.DecimationOf(epoch);
-                for (int t = start; t < end; t++)
+                var (read, epoch, t) = pending.Dequeue();
+                double loss;
+                using (read) loss = read.Wait()[0];
+                done++;
+                progress?.Invoke(new StabilizeProgress(1, 1, epoch, options.Epochs, t - start + 1, end - start,
+                    loss, (double)done / totalIterations, clock.Elapsed));
+            }
+            try
+            {
+                for (int epoch = first; epoch <= last; epoch++)
                 {
-                    cancel.ThrowIfCancellationRequested();
-                    int frame = options.Initializes(epoch) ? start : t;
-                    var (x, validH, validW) = VideoPrior.PrepareInput(TrainInput(frame), decimation, backend);
-                    var (p, _, _) = VideoPrior.PrepareInput(TrainTarget(frame), decimation, backend);
-                    double loss;
-                    using (x)
-                    using (p)
-                        loss = trainer.Step(kind, x, p, validH, validW);
-                    done++;
-                    progress?.Invoke(new StabilizeProgress(1, 1, epoch, options.Epochs, t - start + 1, end - start,
-                        loss, (double)done / totalIterations, clock.Elapsed));
+                    var kind = options.LossOf(epoch);
+                    int decimation = options.DecimationOf(epoch);
+                    for (int t = start; t < end; t++)
+                    {
+                        cancel.ThrowIfCancellationRequested();
+                        int frame = options.Initializes(epoch) ? start : t;
+                        var (x, validH, validW) = VideoPrior.PrepareInput(TrainInput(frame), decimation, backend);
+                        var (p, _, _) = VideoPrior.PrepareInput(TrainTarget(frame), decimation, backend);
+                        using (x)
+                        using (p)
+                            pending.Enqueue((trainer.Enqueue(kind, x, p, validH, validW), epoch, t));
+                        while (pending.Count > 1 || (pending.Count == 1 && pending.Peek().Loss.IsReady)) Report();
+                    }
                 }
+                while (pending.Count > 0) Report();
+            }
+            finally
+            {
+                foreach (var (read, _, _) in pending) read.Dispose();
             }
         }
         // The warm epochs have an Adam of their own: its moments belong to one frame's fit at a

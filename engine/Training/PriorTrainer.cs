@@ -39,6 +39,16 @@ public sealed class PriorTrainer : IDisposable
     /// <summary>One optimizer step: gradients, then Adam. Returns the loss.</summary>
     public double Step(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
     {
+        using var loss = Enqueue(kind, input, processed, validH, validW);
+        return loss.Wait()[0];
+    }
+
+    /// <summary>
+    /// One optimizer step, queued: its loss comes back as a read to wait for when it is wanted, so on a
+    /// GPU the host can queue the next step (and upload its frames) while this one runs.
+    /// </summary>
+    public IPendingRead Enqueue(PriorLossKind kind, Tensor input, Tensor processed, int validH, int validW)
+    {
         if (!_steps.TryGetValue((kind, validH, validW), out var step))
             _steps[(kind, validH, validW)] = step = _backend.Repeat(inputs =>
             {
@@ -49,7 +59,7 @@ public sealed class PriorTrainer : IDisposable
         // The step count stays on the host; its corrections go in with the frames.
         using var corrections = _adam.NextStep();
         using var result = step.Run(input, processed, corrections)[0];
-        return result.ToHost().Data[0];
+        return _backend.ReadLater(result);
     }
 
     /// <summary>Forward, loss and backward, leaving ∂L/∂θ in <see cref="Gradients"/>; no update.</summary>

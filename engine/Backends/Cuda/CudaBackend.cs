@@ -10,7 +10,8 @@ namespace Reel.Engine.Backends.Cuda;
 /// tensor there, <see cref="Tensor.ToHost"/> brings one back), every op of the op set runs on its
 /// compute stream (hand-written kernels, and cuDNN — or, on the emulator, host convolutions — for
 /// the convolutions and their gradients), and the host waits for the device only where it reads a
-/// result. An op given host tensors still runs on the device, staging them across and back; those
+/// result (<see cref="ReadLater"/> waits for that result alone). Host tensors go up on a copy stream of
+/// their own, so an upload overlaps the compute queued before it (<see cref="Import"/>). An op given host tensors still runs on the device, staging them across and back; those
 /// copies are counted in <see cref="StagedCopies"/>, which a device-resident pipeline keeps at 0.
 /// Device memory is recycled through a pool (<see cref="DevicePool"/>), freed when the backend is
 /// disposed; a prepared op frees what it uploaded when it is disposed. Repeated work
@@ -31,10 +32,19 @@ public sealed class CudaBackend : IBackend, IDisposable
     private readonly List<FiniteChecks> _replayedChecks = new();
     private readonly HashSet<GraphedWork> _works = new();
     private int _stagedCopies, _transfers;
+    /// <summary>Uploads, beside the compute stream: a slot's page-locked buffer and the device buffer it lands in.</summary>
+    private readonly GpuStream _copies;
     private readonly PinnedBuffer?[] _staging = new PinnedBuffer?[2];
-    private readonly GpuEvent[] _staged;
+    private readonly DeviceBuffer?[] _landing = new DeviceBuffer?[2];
+    /// <summary>Per slot, recorded on the copy stream after its upload: the page-locked buffer is free again and the landing buffer full.</summary>
+    private readonly GpuEvent[] _uploaded;
+    /// <summary>Per slot, recorded on the compute stream after it copied the landing buffer out: the copy stream may fill it again.</summary>
+    private readonly GpuEvent[] _landed;
     private GpuEvent[]? _timing;
     private int _nextStaging;
+    /// <summary>Page-locked slots for <see cref="ReadLater"/>: free ones, and all of them (to free at the end).</summary>
+    private readonly Stack<ReadSlot> _freeReads = new();
+    private readonly List<ReadSlot> _reads = new();
 
     /// <summary>
     /// The backend on <paramref name="device"/>, which it owns and disposes; convolutions run on
@@ -49,7 +59,9 @@ public sealed class CudaBackend : IBackend, IDisposable
         FlowKernels = new CudaFlowKernels(device, Stream);
         Pool = new DevicePool(device);
         _checks = new FiniteChecks(device, CheckSlots, Stream);
-        _staged = new[] { device.CreateEvent(), device.CreateEvent() };
+        _copies = device.CreateStream();
+        _uploaded = new[] { device.CreateEvent(), device.CreateEvent() };
+        _landed = new[] { device.CreateEvent(), device.CreateEvent() };
     }
 
     /// <summary>
@@ -90,6 +102,9 @@ public sealed class CudaBackend : IBackend, IDisposable
     public GpuStream Stream { get; }
 
     internal DevicePool Pool { get; }
+
+    /// <summary>The stream host tensors go up on (<see cref="Upload"/>).</summary>
+    internal GpuStream CopyStream => _copies;
 
 
     /// <summary>The temporal kernels (optical flow, warp, screened Poisson, distribution fusion) on <see cref="Stream"/>.</summary>
@@ -152,9 +167,8 @@ public sealed class CudaBackend : IBackend, IDisposable
     }
 
     /// <summary>
-    /// A view of <paramref name="t"/> when it lives here; otherwise an upload through a page-locked
-    /// staging buffer, so the copy is asynchronous and runs at full bus speed while the host goes on
-    /// queueing work (two buffers in turn; a buffer is refilled once its previous copy is done).
+    /// A view of <paramref name="t"/> when it lives here; otherwise an upload (<see cref="Upload"/>) that
+    /// overlaps the compute queued before it.
     /// </summary>
     public Tensor Import(Tensor t)
     {
@@ -187,23 +201,42 @@ public sealed class CudaBackend : IBackend, IDisposable
         return y;
     }
 
-    /// <summary>The host tensor <paramref name="t"/> into device memory at <paramref name="destination"/> through a staging buffer, counted as a transfer.</summary>
+    /// <summary>
+    /// The host tensor <paramref name="t"/> into device memory at <paramref name="destination"/>, counted
+    /// as a transfer. It crosses the bus on the copy stream, from a page-locked buffer (so the copy is
+    /// asynchronous and at full speed) into a landing buffer of the same slot, two slots in turn; the
+    /// compute stream waits for it there and copies it on to the destination (device to device, ~1000×
+    /// faster than the bus). The destination comes from the pool, whose buffers only the compute stream
+    /// touches, so no earlier user of it can be overtaken; the landing buffer is refilled only after the
+    /// compute stream has copied it out, and the page-locked one after its copy is done.
+    /// </summary>
     private unsafe void Upload(Tensor t, DevicePtr destination)
     {
         var host = t.ToHost();
         long bytes = Bytes(t.Shape);
         int slot = _nextStaging++ % _staging.Length;
-        Device.WaitHost(_staged[slot]);
+        Device.WaitHost(_uploaded[slot]);
         if (_staging[slot] is not { } pinned || pinned.Bytes < bytes)
         {
             _staging[slot]?.Dispose();
             _staging[slot] = pinned = Device.AllocatePinned(bytes);
         }
+        if (_landing[slot] is not { } landing || landing.Bytes < bytes)
+        {
+            // Freeing device memory waits for the device; the compute stream may still read the old one.
+            Device.WaitHost(_landed[slot]);
+            _landing[slot]?.Dispose();
+            _landing[slot] = landing = Device.Allocate(bytes);
+        }
         host.Data.AsSpan(0, host.Length).CopyTo(pinned.As<float>());
-        // SAFETY: the staging buffer holds at least `bytes` (reallocated above when smaller), and destination holds t's shape (the callers' contract).
-        Debug.Assert(pinned.Bytes >= bytes);
-        Device.CopyToDevice(destination, (void*)pinned.Address, bytes, Stream);
-        Device.Record(_staged[slot], Stream);
+        // SAFETY: the staging and landing buffers hold at least `bytes` (reallocated above when smaller), and destination holds t's shape (the callers' contract).
+        Debug.Assert(pinned.Bytes >= bytes && landing.Bytes >= bytes);
+        Device.Wait(_copies, _landed[slot]);
+        Device.CopyToDevice(landing.Ptr, (void*)pinned.Address, bytes, _copies);
+        Device.Record(_uploaded[slot], _copies);
+        Device.Wait(Stream, _uploaded[slot]);
+        Device.CopyDeviceToDevice(destination, landing.Ptr, bytes, Stream);
+        Device.Record(_landed[slot], Stream);
         Interlocked.Increment(ref _transfers);
     }
 
@@ -270,6 +303,53 @@ public sealed class CudaBackend : IBackend, IDisposable
         ReadChecks();
     }
 
+    /// <summary>
+    /// Queues the copy of <paramref name="t"/> into a page-locked slot, and of every finite check's flag
+    /// set so far with it, behind the work already queued; the read waits for that copy alone and then
+    /// reports a failed check (so a training loop learns of a NaN one step late, not at the end).
+    /// </summary>
+    public unsafe IPendingRead ReadLater(Tensor t)
+    {
+        if (t.IsOnHost) return new ReadyRead(t.Span.ToArray());
+        if (_capturingChecks is not null) throw new InvalidOperationException("a read cannot be queued inside captured work: the host waits for it");
+        var sets = new List<(FiniteChecks Set, bool Forget)>();
+        if (_checks.Count > 0) sets.Add((_checks, true));
+        sets.AddRange(_replayedChecks.Where(c => c.Count > 0).Select(c => (c, false)));
+        _replayedChecks.Clear();
+        long bytes = Bytes(t.Shape);
+        var slot = RentRead(bytes + sets.Sum(s => (long)s.Set.Count) * sizeof(int));
+        // SAFETY: the slot holds t's floats and then one int per check collected (rented at that size); the copies are queued before its event.
+        Debug.Assert(slot.Pinned.Bytes >= bytes + sets.Sum(s => (long)s.Set.Count) * sizeof(int));
+        Device.CopyToHost((void*)slot.Pinned.Address, PtrOf(t), bytes, Stream);
+        var collected = new List<(string[] Names, int Offset)>();
+        int offset = t.Length;
+        foreach (var (set, forget) in sets)
+        {
+            var names = set.Collect((int*)slot.Pinned.Address + offset, Stream, forget);
+            collected.Add((names, offset));
+            offset += names.Length;
+        }
+        Device.Record(slot.Done, Stream);
+        Interlocked.Increment(ref _transfers);
+        return new PendingDeviceRead(this, slot, t.Length, collected);
+    }
+
+    private ReadSlot RentRead(long bytes)
+    {
+        lock (_reads)
+        {
+            if (_freeReads.TryPeek(out var free) && free.Pinned.Bytes >= bytes) return _freeReads.Pop();
+            var slot = new ReadSlot(Device.AllocatePinned(Math.Max(bytes, 4096)), Device.CreateEvent());
+            _reads.Add(slot);
+            return slot;
+        }
+    }
+
+    internal void ReturnRead(ReadSlot slot)
+    {
+        lock (_reads) _freeReads.Push(slot);
+    }
+
     /// <summary>Device-event milliseconds of what <paramref name="work"/> enqueues on the compute stream; waits for it and reports a failed finite check.</summary>
     public double? TimeOnDevice(Action work)
     {
@@ -309,10 +389,11 @@ public sealed class CudaBackend : IBackend, IDisposable
         foreach (var c in replayed) c.Read(Stream, forget: false);
     }
 
-    /// <summary>Waits for the device, then frees repeated work still held, the pool, the convolution engine, the staging buffers and the device itself.</summary>
+    /// <summary>Waits for the device, then frees repeated work still held, the pool, the convolution engine, the staging and read buffers and the device itself.</summary>
     public void Dispose()
     {
         Device.Synchronize(Stream);
+        Device.Synchronize(_copies);
         GraphedWork[] works;
         lock (_works) works = _works.ToArray();
         foreach (var w in works) w.Dispose();
@@ -322,9 +403,17 @@ public sealed class CudaBackend : IBackend, IDisposable
         Pool.Dispose();
         _checks.Dispose();
         foreach (var b in _staging) b?.Dispose();
-        foreach (var e in _staged) e.Dispose();
+        foreach (var b in _landing) b?.Dispose();
+        foreach (var e in _uploaded.Concat(_landed)) e.Dispose();
+        lock (_reads)
+        {
+            foreach (var r in _reads) r.Dispose();
+            _reads.Clear();
+            _freeReads.Clear();
+        }
         foreach (var e in _timing ?? Array.Empty<GpuEvent>()) e.Dispose();
         Stream.Dispose();
+        _copies.Dispose();
         Device.Dispose();
     }
 

@@ -45,7 +45,30 @@ internal sealed class FiniteChecks : IDisposable
         _device.Fill(_flags.Ptr, 0, flags.Length * sizeof(int), stream);
         var names = _names.ToArray();
         if (forget) _names.Clear();
-        int first = Array.IndexOf(flags, 1);
+        Verdict(names, flags);
+    }
+
+    /// <summary>
+    /// Queues on <paramref name="stream"/> the copy of the flags set so far into page-locked host memory
+    /// at <paramref name="destination"/> (room for <see cref="Count"/> ints) and their clearing, without
+    /// waiting; forgets the names when <paramref name="forget"/>. Returns the names the copied flags stand
+    /// for, to give <see cref="Verdict"/> once the copy is done.
+    /// </summary>
+    // SAFETY: the caller's destination holds Count ints of pinned memory and stays valid until the copy is done.
+    public unsafe string[] Collect(int* destination, GpuStream stream, bool forget)
+    {
+        var names = _names.ToArray();
+        if (names.Length == 0) return names;
+        _device.CopyToHost(destination, _flags.Ptr, names.Length * sizeof(int), stream);
+        _device.Fill(_flags.Ptr, 0, names.Length * sizeof(int), stream);
+        if (forget) _names.Clear();
+        return names;
+    }
+
+    /// <summary>Throws for the first of <paramref name="names"/> whose flag is set.</summary>
+    public static void Verdict(string[] names, ReadOnlySpan<int> flags)
+    {
+        int first = flags[..names.Length].IndexOf(1);
         if (first >= 0) throw new ReelException($"{names[first]} produced NaN or infinity: the input or the weights are out of range");
     }
 
