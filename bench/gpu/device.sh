@@ -139,10 +139,25 @@ parity() {
   (cd bench/gpu && "$PY" parity.py compare --work "$WORK/parity" --device $TORCH_DEV)
 }
 
-# The restore stage: the clip through denoise → colorize → prior on the device, progress as JSON.
+# The restore stage: the clip through denoise → colorize → prior on the device, progress as JSON. Where
+# nvidia-smi exists it samples the GPU's utilization (the share of time a kernel was running) every
+# 200 ms meanwhile: the GPU busy fraction, printed as one line that report.py reads.
 restore() {
+  local sampler="" rc
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits -lms 200 >"$WORK/gpu-util.csv" 2>/dev/null &
+    sampler=$!
+  fi
   "${REEL_CMD[@]}" restore "$CLIP" "$WORK/restored.mp4" --device $DEV --denoiser "$WORK/parity/dncnn.pth" \
     --colorizer "$WORK/parity/eccv16.pth" "${CLIP_ARGS[@]}" --progress json
+  rc=$?
+  if [ -n "$sampler" ]; then
+    kill "$sampler" 2>/dev/null
+    wait "$sampler" 2>/dev/null
+    awk -F', *' '$1 ~ /^[0-9]+$/ { s += $1; n++; if ($2 > m) m = $2 }
+      END { if (n) printf "gpu utilization: mean %.1f%% over %d samples of 200 ms; memory used up to %d MiB\n", s / n, n, m }' "$WORK/gpu-util.csv"
+  fi
+  return $rc
 }
 
 

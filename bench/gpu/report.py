@@ -68,6 +68,9 @@ def restore_figures(text):
         out["fps_end_to_end"] = round(frames / last_t, 3)
     m = re.search(r"device: (\w+)", text)
     out["device"] = m.group(1) if m else None
+    m = re.search(r"gpu utilization: mean ([\d.]+)% over (\d+) samples.*up to (\d+) MiB", text)
+    if m:
+        out["gpu_busy_percent"], out["gpu_busy_samples"], out["gpu_memory_mib"] = float(m.group(1)), int(m.group(2)), int(m.group(3))
     return out
 
 
@@ -90,8 +93,14 @@ def figures(stage, text):
                 "failed_cases": [c["name"] for c in j.get("cases", []) if not c.get("ok")],
                 "tightest": worst.get("name"), "tightest_err": worst.get("max_rel_err"), "tightest_bound": worst.get("tolerance")}
     if stage.startswith("bench-reel"):
+        # The memory-bound layers (no FLOPs counted: elementwise, pooling, resizes, Adam, the annealed mean),
+        # longest first, with the GB/s of the least traffic they must move; device times only.
+        layers = j.get("layers") or []
+        memory = sorted((l for l in layers if not l.get("gflops") and l.get("gbps")), key=lambda l: -l["ms"])[:6]
         return {"model": j.get("model"), "size": j.get("size"), "median_ms": j.get("median_ms"), "device_median_ms": j.get("device_median_ms"),
-                "restore_device_median_ms": j.get("restore_device_median_ms")}
+                "restore_device_median_ms": j.get("restore_device_median_ms"),
+                "memory_bound": [{"layer": l["name"], "input": l.get("input"), "ms": l["ms"], "gbps": l["gbps"]} for l in memory]
+                if j.get("layers_on_device") else []}
     return j
 
 
@@ -137,7 +146,9 @@ def summary(r):
     if s == "bench-torch":
         return f"{len(r.get('rows', []))} timings; copy {fmt((r.get('copy') or {}).get('gb_s'), 4)} GB/s"
     if s.startswith("restore"):
-        return f"{r.get('frames')} frames in {fmt(r.get('elapsed_s'), 4)} s = {fmt(r.get('fps_end_to_end'))} fps; stage fps {r.get('stage_rate_fps')}"
+        busy = (f"; GPU busy {fmt(r['gpu_busy_percent'])}% ({r['gpu_busy_samples']} samples), up to {r['gpu_memory_mib']} MiB"
+                if r.get("gpu_busy_percent") is not None else "")
+        return f"{r.get('frames')} frames in {fmt(r.get('elapsed_s'), 4)} s = {fmt(r.get('fps_end_to_end'))} fps; stage fps {r.get('stage_rate_fps')}{busy}"
     if s.startswith("sanitizer"):
         return f"{fmt(r.get('errors'))} errors"
     return ""
@@ -187,6 +198,17 @@ def table(path):
         for t in torch_rows:
             if t["precision"] == "bf16-graph":
                 print(f"| {t['model']} {t['size']} | PyTorch bf16 channels-last, CUDA graph | — | {fmt(t['median_ms'], 4)} | — |")
+
+    copy = next((r.get("copy") for r in rows if r["stage"] == "bench-torch" and r.get("copy")), None) or {}
+    memory = [(r, l) for r in reel for l in r.get("memory_bound") or []]
+    if memory:
+        print("\nmemory-bound layers (device time per op; GB/s of the activations read and the output written once)"
+              f" against the device-to-device copy's {fmt(copy.get('gb_s'), 4)} GB/s:\n")
+        print("| network | precision | layer | input | ms | GB/s | % of copy |")
+        print("|---|---|---|---|---|---|---|")
+        for r, l in memory:
+            share = f"{100 * l['gbps'] / copy['gb_s']:.0f}" if copy.get("gb_s") else "—"
+            print(f"| {r.get('model')} {r.get('size')} | {r['stage'].rsplit('-', 1)[-1]} | {l['layer']} | {l.get('input') or ''} | {fmt(l['ms'], 3)} | {fmt(l['gbps'], 4)} | {share} |")
 
 
 def main():

@@ -128,7 +128,8 @@ public static class BenchCommand
     }
 
 
-    private sealed record Layer(string Name, string Input, double Ms, double Gflops, string Path);
+    /// <summary>A table row: GB/s is the least traffic of its ops (activations in, output out, once) over its time.</summary>
+    private sealed record Layer(string Name, string Input, double Ms, double Gflops, string Path, double Gbps = 0);
 
     /// <summary>The rows a training step's backward ops are summed into, in the order the table shows them.</summary>
     private static readonly (string Name, string Path, Func<Op, bool> Has)[] BackwardRows =
@@ -159,6 +160,7 @@ public static class BenchCommand
         var perCall = new List<double>[0];
         var perRow = BackwardRows.Select(_ => new List<double>()).ToArray();
         var rowFlops = new double[BackwardRows.Length];
+        var rowBytes = new double[BackwardRows.Length];
         IReadOnlyList<OpTiming> shape = Array.Empty<OpTiming>();
         long allocated = 0;
         for (int i = 0; i < runs; i++)
@@ -175,6 +177,7 @@ public static class BenchCommand
                 var mine = profiler.Calls.Where(c => BackwardRows[row].Has(c.Op)).ToArray();
                 perRow[row].Add(mine.Sum(c => c.Ms));
                 rowFlops[row] = mine.Sum(c => c.Flops);
+                rowBytes[row] = mine.Sum(c => (double)c.Bytes);
             }
             if (i == 0)
             {
@@ -202,25 +205,29 @@ public static class BenchCommand
             var t = shape[c];
             double ms = Median(perCall[c].ToArray());
             string path = t.Op is Conv2dOp conv ? ConvPlan.Choose(conv, forced, training ? t.Input.H * t.Input.W : null).ToString() : t.Op is ConvTranspose2dOp ? "gemm+col2im" : "";
-            layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, t.Flops / ms / 1e6, path));
+            layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, t.Flops / ms / 1e6, path, t.Bytes / ms / 1e6));
         }
         double flops = shape.Sum(t => t.Flops);
         for (int row = 0; row < BackwardRows.Length; row++)
         {
             if (perRow[row].All(ms => ms == 0)) continue;
             double ms = Median(perRow[row].ToArray());
-            layers.Add(new Layer(BackwardRows[row].Name, "", ms, rowFlops[row] / ms / 1e6, BackwardRows[row].Path));
+            layers.Add(new Layer(BackwardRows[row].Name, "", ms, rowFlops[row] / ms / 1e6, BackwardRows[row].Path, rowBytes[row] / ms / 1e6));
         }
+        // On a device the layers' times are the device's (marks around each op), so the rest is of the device's time too.
+        bool layersOnDevice = shape.Count > 0 && shape[0].OnDevice;
         double profiled = layers.Sum(l => l.Ms);
-        layers.Add(new Layer("between ops (checks, allocation)", "", Math.Max(0, median - profiled), 0, ""));
+        layers.Add(new Layer("between ops (checks, allocation)", "", Math.Max(0, (layersOnDevice ? Median(deviceTimes!) : median) - profiled), 0, ""));
         int threads = Environment.ProcessorCount;
 
         Console.WriteLine($"reel bench: {name} {h}x{w} on {profiler.Name} ({threads} threads, conv path {forced}), {warmup} warm-up + {runs} runs");
-        Console.WriteLine($"{"#",3}  {"layer",-44} {"input",-14} {"path",-12} {"ms",9} {"GFLOP/s",8}");
+        if (layersOnDevice) Console.WriteLine("per-layer times: the device's (events around each op, the host not waiting in between)");
+        Console.WriteLine($"{"#",3}  {"layer",-44} {"input",-14} {"path",-12} {"ms",9} {"GFLOP/s",8} {"GB/s",8}");
         for (int i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
-            Console.WriteLine($"{i + 1,3}  {l.Name,-44} {l.Input,-14} {l.Path,-12} {l.Ms,9:F2} {(l.Gflops > 0 ? l.Gflops.ToString("F1", CultureInfo.InvariantCulture) : ""),8}");
+            Console.WriteLine($"{i + 1,3}  {l.Name,-44} {l.Input,-14} {l.Path,-12} {l.Ms,9:F2} {(l.Gflops > 0 ? l.Gflops.ToString("F1", CultureInfo.InvariantCulture) : ""),8} " +
+                              $"{(l.Gbps > 0 ? l.Gbps.ToString("F1", CultureInfo.InvariantCulture) : ""),8}");
         }
         Console.WriteLine($"median {median:F1} ms (min {totals.Min():F1}, max {totals.Max():F1}); forward convs {flops / 1e9:F2} GFLOP" +
                           (name == "unet" ? "" : $" → {flops / median / 1e6:F1} GFLOP/s") + $"; {allocated / 1024.0 / 1024.0:F1} MiB allocated per run");
@@ -235,7 +242,8 @@ public static class BenchCommand
                 Math.Round(flops / 1e9, 4), Math.Round(flops / median / 1e6, 2), allocated,
                 deviceTimes is null ? null : Math.Round(Median(deviceTimes), 4), deviceTimes?.Select(t => Math.Round(t, 4)).ToArray(),
                 restoreTimes is null ? null : Math.Round(Median(restoreTimes), 4), restoreTimes?.Select(t => Math.Round(t, 4)).ToArray(),
-                layers.Select(l => new BenchLayer(l.Name, l.Input, l.Path, Math.Round(l.Ms, 4), Math.Round(l.Gflops, 2))).ToArray());
+                layers.Select(l => new BenchLayer(l.Name, l.Input, l.Path, Math.Round(l.Ms, 4), Math.Round(l.Gflops, 2), Math.Round(l.Gbps, 2))).ToArray(),
+                layersOnDevice);
             Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.BenchReport));
         }
     }

@@ -20,7 +20,8 @@ internal sealed record BenchLayer(
     [property: JsonPropertyName("input")] string Input,
     [property: JsonPropertyName("path")] string Path,
     [property: JsonPropertyName("ms")] double Ms,
-    [property: JsonPropertyName("gflops")] double Gflops);
+    [property: JsonPropertyName("gflops")] double Gflops,
+    [property: JsonPropertyName("gbps")] double Gbps);
 
 /// <summary>The last line of `reel bench --model M --json`.</summary>
 internal sealed record BenchReport(
@@ -41,7 +42,8 @@ internal sealed record BenchReport(
     [property: JsonPropertyName("device_times_ms")] double[]? DeviceTimesMs,
     [property: JsonPropertyName("restore_device_median_ms")] double? RestoreDeviceMedianMs,
     [property: JsonPropertyName("restore_device_times_ms")] double[]? RestoreDeviceTimesMs,
-    [property: JsonPropertyName("layers")] BenchLayer[] Layers);
+    [property: JsonPropertyName("layers")] BenchLayer[] Layers,
+    [property: JsonPropertyName("layers_on_device")] bool LayersOnDevice);
 
 /// <summary>
 /// The last line of `reel bench --peak --json`: peak_gflops_* at the width the convolutions run

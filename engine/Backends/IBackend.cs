@@ -64,12 +64,20 @@ public interface IBackend
 
     /// <summary>
     /// Runs <paramref name="work"/> and returns the device's own milliseconds for what it enqueued
-    /// (events recorded on the device before and after, waited for), or null on a backend with no
+    /// (marks recorded on the device before and after, waited for), or null on a backend with no
     /// device clock: a CPU backend's work is done when the call returns, so the host's clock times it.
     /// </summary>
     double? TimeOnDevice(Action work)
     {
+        using var before = Mark();
         work();
-        return null;
+        using var after = Mark();
+        if (before is null || after is null) return null;
+        double ms = after.MillisecondsSince(before);
+        Synchronize();
+        return ms;
     }
+
+    /// <summary>A mark on the device's timeline behind the work queued so far, or null on a backend with no device clock (a CPU's).</summary>
+    IDeviceMark? Mark() => null;
 }

@@ -6,35 +6,51 @@ namespace Reel.Engine.Backends;
 
 /// <summary>
 /// Wraps a backend and times every op call (RunInto, Run) of the ops it prepares, in call order:
-/// the per-layer profile of `reel bench`. Not thread-safe; one model at a time. On a GPU the times
-/// are those of enqueuing, not of running.
+/// the per-layer profile of `reel bench`. Not thread-safe; one model at a time. On a backend with a
+/// device clock (a GPU) each call is timed by marks on the device's timeline before and after it,
+/// the host never waiting in between, so an op's time is the device's from the end of the op before
+/// to its own end (a gap where the host fell behind counts in); elsewhere by the host's clock.
 /// </summary>
 public sealed class ProfilingBackend : IBackend
 {
     private readonly IBackend _inner;
-    private readonly List<OpTiming> _calls;
+    private readonly List<Call> _calls;
 
     /// <summary>Times every op that <paramref name="inner"/> runs, into <see cref="Calls"/>.</summary>
-    public ProfilingBackend(IBackend inner) : this(inner, new List<OpTiming>())
+    public ProfilingBackend(IBackend inner) : this(inner, new List<Call>())
     {
     }
 
-    private ProfilingBackend(IBackend inner, List<OpTiming> calls) => (_inner, _calls) = (inner, calls);
+    private ProfilingBackend(IBackend inner, List<Call> calls) => (_inner, _calls) = (inner, calls);
 
     /// <inheritdoc/>
     public string Name => _inner.Name;
 
-    /// <summary>The calls since the last <see cref="Clear"/>.</summary>
-    public IReadOnlyList<OpTiming> Calls => _calls;
+    /// <summary>
+    /// The calls since the last <see cref="Clear"/>. Calls timed on a device take the device's times,
+    /// which waits until it has run them.
+    /// </summary>
+    public IReadOnlyList<OpTiming> Calls
+    {
+        get
+        {
+            foreach (var c in _calls) c.Resolve();
+            return _calls.Select(c => c.Timing).ToArray();
+        }
+    }
 
     /// <summary>Forgets the calls recorded so far (between a warm-up and the timed runs).</summary>
-    public void Clear() => _calls.Clear();
+    public void Clear()
+    {
+        foreach (var c in _calls) c.Dispose();
+        _calls.Clear();
+    }
 
     /// <inheritdoc/>
     public bool Supports(Op op) => _inner.Supports(op);
 
     /// <inheritdoc/>
-    public IPreparedOp Prepare(Op op, params Tensor[] parameters) => new Timed(_inner.Prepare(op, parameters), _calls);
+    public IPreparedOp Prepare(Op op, params Tensor[] parameters) => new Timed(_inner.Prepare(op, parameters), _inner, _calls);
 
     /// <summary>The inner backend's training twin, recording into the same list.</summary>
     public IBackend ForTraining() => _inner.ForTraining() is var t && t == _inner ? this : new ProfilingBackend(t, _calls);
@@ -60,7 +76,10 @@ public sealed class ProfilingBackend : IBackend
     /// <inheritdoc/>
     public IPendingRead ReadLater(Tensor t) => _inner.ReadLater(t);
 
-    private sealed class Timed(IPreparedOp inner, List<OpTiming> calls) : IPreparedOp
+    /// <inheritdoc/>
+    public IDeviceMark? Mark() => _inner.Mark();
+
+    private sealed class Timed(IPreparedOp inner, IBackend backend, List<Call> calls) : IPreparedOp
     {
         public Op Op => inner.Op;
 
@@ -68,19 +87,43 @@ public sealed class ProfilingBackend : IBackend
 
         public void RunInto(Tensor output, params Tensor[] activations)
         {
+            var before = backend.Mark();
             long start = Stopwatch.GetTimestamp();
             inner.RunInto(output, activations);
-            calls.Add(new OpTiming(inner.Op, activations[0].Shape, Stopwatch.GetElapsedTime(start).TotalMilliseconds));
+            calls.Add(new Call(new OpTiming(inner.Op, activations[0].Shape, Stopwatch.GetElapsedTime(start).TotalMilliseconds, Bytes(output, activations)), before, backend.Mark()));
         }
 
         public Tensor Run(params Tensor[] activations)
         {
+            var before = backend.Mark();
             long start = Stopwatch.GetTimestamp();
             var y = inner.Run(activations);
-            calls.Add(new OpTiming(inner.Op, activations[0].Shape, Stopwatch.GetElapsedTime(start).TotalMilliseconds));
+            calls.Add(new Call(new OpTiming(inner.Op, activations[0].Shape, Stopwatch.GetElapsedTime(start).TotalMilliseconds, Bytes(y, activations)), before, backend.Mark()));
             return y;
         }
 
         public void Dispose() => inner.Dispose();
+
+        /// <summary>What the op must move at least: its activations read and its output written, once each.</summary>
+        private static long Bytes(Tensor output, Tensor[] activations) => (output.Shape.ElementCount + activations.Sum(a => a.Shape.ElementCount)) * sizeof(float);
+    }
+
+    /// <summary>One call, with the device marks around it until its device time is read.</summary>
+    private sealed class Call(OpTiming timing, IDeviceMark? before, IDeviceMark? after) : IDisposable
+    {
+        public OpTiming Timing { get; private set; } = timing;
+
+        public void Resolve()
+        {
+            if (before is null || after is null || Timing.OnDevice) return;
+            Timing = Timing with { Ms = after.MillisecondsSince(before), OnDevice = true };
+            Dispose();
+        }
+
+        public void Dispose()
+        {
+            before?.Dispose();
+            after?.Dispose();
+        }
     }
 }

@@ -30,6 +30,7 @@ public class BenchCommandTests
         Assert.Equal(JsonValueKind.Null, j.GetProperty("device_median_ms").ValueKind);
         Assert.Equal(JsonValueKind.Null, j.GetProperty("device_times_ms").ValueKind);
         Assert.Equal(JsonValueKind.Null, j.GetProperty("restore_device_median_ms").ValueKind);
+        Assert.False(j.GetProperty("layers_on_device").GetBoolean());
     }
 
     /// <summary>
@@ -60,6 +61,14 @@ public class BenchCommandTests
         Assert.Equal(3, replayed.Length);
         Assert.All(replayed, t => Assert.True(t > 0, $"a replayed run took {t} ms on the device"));
         Assert.Equal(replayed.OrderBy(t => t).ElementAt(1), j.GetProperty("restore_device_median_ms").GetDouble(), 3);
+        // Each layer timed by the device's marks around it, inside the runs' own marks: their medians sum to no more than the runs' device times.
+        Assert.True(j.GetProperty("layers_on_device").GetBoolean());
+        var layers = j.GetProperty("layers").EnumerateArray().ToArray();
+        double summed = layers.Where(l => !l.GetProperty("name").GetString()!.StartsWith("between")).Sum(l => l.GetProperty("ms").GetDouble());
+        Assert.True(summed > 0 && summed <= device.Sum(), $"layers sum to {summed} ms, the device's runs took {string.Join(", ", device)} ms");
+        // The memory-bound layers (no FLOPs counted) carry the GB/s bench/gpu compares with the copy bandwidth.
+        Assert.Contains(layers, l => l.GetProperty("gflops").GetDouble() == 0 && !l.GetProperty("name").GetString()!.StartsWith("between") && l.GetProperty("gbps").GetDouble() > 0);
+        Assert.All(layers, l => Assert.True(l.GetProperty("gbps").GetDouble() >= 0, l.ToString()));
     }
 
     [Fact]

@@ -49,6 +49,8 @@ public class GpuCheckDryRunTests
         {
             Assert.True(stages[$"bench-reel-{model}-fp32"].GetProperty("device_median_ms").GetDouble() > 0);
             Assert.True(stages[$"bench-reel-{model}-fp32"].GetProperty("restore_device_median_ms").GetDouble() > 0);
+            // The memory-bound layers, timed on the device, for the table's share of the copy bandwidth.
+            Assert.NotEmpty(stages[$"bench-reel-{model}-fp32"].GetProperty("memory_bound").EnumerateArray());
         }
         // Reel on the emulated device and on the CPU, and PyTorch, each against float64, and none NaN.
         var parity = stages["parity"].GetProperty("rows").EnumerateArray().ToArray();
@@ -70,6 +72,7 @@ public class GpuCheckDryRunTests
         Assert.Contains("| stage | status | s | result |", table);
         Assert.Contains("relative L2 vs float64", table);
         Assert.Contains("| dncnn 24x32 | fp32 |", table);
+        Assert.Contains("% of copy |", table);
         Assert.EndsWith(table.Trim(), stdout.Trim());
     }
 }

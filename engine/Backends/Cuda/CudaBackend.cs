@@ -40,7 +40,9 @@ public sealed class CudaBackend : IBackend, IDisposable
     private readonly GpuEvent[] _uploaded;
     /// <summary>Per slot, recorded on the compute stream after it copied the landing buffer out: the copy stream may fill it again.</summary>
     private readonly GpuEvent[] _landed;
-    private GpuEvent[]? _timing;
+    /// <summary>Timing events for marks, recycled (a profiled run makes two per op).</summary>
+    private readonly Stack<GpuEvent> _freeTiming = new();
+    private readonly List<GpuEvent> _timing = new();
     private int _nextStaging;
     /// <summary>Page-locked slots for <see cref="ReadLater"/>: free ones, and all of them (to free at the end).</summary>
     private readonly Stack<ReadSlot> _freeReads = new();
@@ -350,16 +352,42 @@ public sealed class CudaBackend : IBackend, IDisposable
         lock (_reads) _freeReads.Push(slot);
     }
 
-    /// <summary>Device-event milliseconds of what <paramref name="work"/> enqueues on the compute stream; waits for it and reports a failed finite check.</summary>
-    public double? TimeOnDevice(Action work)
+    /// <summary>A timing event recorded on the compute stream behind the work queued so far; null inside a capture (a graph holds no timing).</summary>
+    public IDeviceMark? Mark()
     {
-        _timing ??= new[] { Device.CreateTimingEvent(), Device.CreateTimingEvent() };
-        Device.Record(_timing[0], Stream);
-        work();
-        Device.Record(_timing[1], Stream);
-        Device.WaitHost(_timing[1]);
-        ReadChecks();
-        return Device.ElapsedMs(_timing[0], _timing[1]);
+        if (_capturingChecks is not null) return null;
+        GpuEvent e;
+        lock (_timing)
+            if (!_freeTiming.TryPop(out e!))
+            {
+                e = Device.CreateTimingEvent();
+                _timing.Add(e);
+            }
+        Device.Record(e, Stream);
+        return new DeviceMark(this, e);
+    }
+
+    private sealed class DeviceMark(CudaBackend backend, GpuEvent e) : IDeviceMark
+    {
+        private bool _disposed;
+
+        public double MillisecondsSince(IDeviceMark earlier)
+        {
+            if (earlier is not DeviceMark from || from.Backend != backend) throw new ArgumentException("the earlier mark is not one of this backend's");
+            backend.Device.WaitHost(e);
+            return backend.Device.ElapsedMs(from.Event, e);
+        }
+
+        private CudaBackend Backend => backend;
+        private GpuEvent Event => e;
+
+        /// <summary>Gives the event back for another mark (a later record re-stamps it, in stream order).</summary>
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            lock (backend._timing) backend._freeTiming.Push(e);
+        }
     }
 
     /// <summary>The device address of a tensor that lives on this backend (for launching kernels on it directly).</summary>
@@ -411,7 +439,12 @@ public sealed class CudaBackend : IBackend, IDisposable
             _reads.Clear();
             _freeReads.Clear();
         }
-        foreach (var e in _timing ?? Array.Empty<GpuEvent>()) e.Dispose();
+        lock (_timing)
+        {
+            foreach (var e in _timing) e.Dispose();
+            _timing.Clear();
+            _freeTiming.Clear();
+        }
         Stream.Dispose();
         _copies.Dispose();
         Device.Dispose();
