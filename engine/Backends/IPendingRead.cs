@@ -3,11 +3,12 @@ namespace Reel.Engine.Backends;
 /// <summary>
 /// Values on their way to the host (<see cref="IBackend.ReadLater"/>): on a GPU a copy queued behind
 /// the work that makes them, which the host waits for only when it needs them, so it can queue more
-/// work meanwhile. Disposing it without waiting gives up the values.
+/// work meanwhile. Disposing it without waiting gives up the values; a failed finite check it carried
+/// is still reported, at the backend's next wait.
 /// </summary>
 public interface IPendingRead : IDisposable
 {
-    /// <summary>Whether <see cref="Wait"/> would return at once (the values were ready when the read was made).</summary>
+    /// <summary>Whether <see cref="Wait"/> returns at once: the values were on the host when the read was made, or have been waited for.</summary>
     bool IsReady { get; }
 
     /// <summary>

@@ -96,6 +96,7 @@ public sealed class Colorizer : IDisposable
         {
             // A fusion callback keeps state from frame to frame on the host, which a graph would not
             // replay, so the net runs eagerly around it.
+            Keep(temperature);
             if (logits is not null) return Run(l, temperature, logits);
             if (!_frames.TryGetValue(temperature, out var frame))
                 _frames[temperature] = frame = _backend.Repeat(inputs => new[] { Run(inputs[0], temperature, null) });
@@ -104,9 +105,9 @@ public sealed class Colorizer : IDisposable
     }
 
     /// <summary>
-    /// The forward itself. Every layer's output buffer and the head ops are kept per input size (and
-    /// temperature) for the net's life, not only for the last size: no per-frame allocation but the
-    /// result, and a recorded frame's addresses stay valid whatever sizes run in between.
+    /// The forward itself. Every layer's output buffer is kept per input size for the net's life, not
+    /// only for the last size, and the head ops per size for the last temperature: no per-frame
+    /// allocation but the result, and a recorded frame's addresses stay valid whatever sizes run in between.
     /// </summary>
     private Tensor Run(Tensor l, float temperature, Func<Tensor, Tensor>? logits)
     {
@@ -135,9 +136,29 @@ public sealed class Colorizer : IDisposable
         return head.Resize.Run(ab);
     }
 
+    /// <summary>
+    /// Frees the recorded frames and head ops of every temperature but <paramref name="temperature"/>
+    /// (the graphs first, since they hold the heads' centres): a caller that sweeps the temperature
+    /// (the C ABI takes one per frame) keeps one temperature's worth on the device, not one per value.
+    /// </summary>
+    private void Keep(float temperature)
+    {
+        foreach (var t in _frames.Keys.Where(t => t != temperature).ToArray())
+        {
+            _frames[t].Dispose();
+            _frames.Remove(t);
+        }
+        foreach (var key in _heads.Keys.Where(k => k.Temperature != temperature).ToArray())
+        {
+            _heads[key].Mean.Dispose();
+            _heads[key].Resize.Dispose();
+            _heads.Remove(key);
+        }
+    }
+
     private readonly Dictionary<Shape, Tensor[]> _buffers = new();
     private readonly Dictionary<(float Temperature, Shape Size), (IPreparedOp Mean, IPreparedOp Resize)> _heads = new();
-    /// <summary>The forward without a fusion callback as repeated work, one per temperature (on a GPU, a graph per input size).</summary>
+    /// <summary>The forward without a fusion callback as repeated work, for the last temperature (on a GPU, a graph per input size).</summary>
     private readonly Dictionary<float, IRepeatedWork> _frames = new();
 
     /// <summary>Frees the recorded frames, the prepared layers' weights and the buffers (device memory on a GPU).</summary>

@@ -18,9 +18,11 @@ namespace Reel.Emulation;
 /// refuses in a capture (or what would invalidate it) throws as the driver's error would: device
 /// and pinned allocation and free, a synchronize, a copy to or from pageable host memory or one
 /// with no stream, waiting on or timing an event, and a kernel whose module was not loaded before
-/// the capture began (a module loads with its first launch, as the driver device's do). And what
-/// orders work across streams is kept (<see cref="StreamOrder"/>): an operation that touches device
-/// memory another stream or the host used, with no event wait or synchronize between them, throws.
+/// the capture began (a module loads with its first launch, as the driver device's do). Only the
+/// capturing stream's work is recorded, and an event recorded in a capture is the graph's. And what
+/// orders work across streams is kept (<see cref="StreamOrder"/>): an operation that touches device or
+/// page-locked memory another stream or the host used, with no event wait or synchronize between
+/// them, throws.
 /// </summary>
 // SAFETY: device memory here is host memory from NativeMemory; a DevicePtr is its address, and every copy, fill and
 // launch stays inside the buffers its caller sized (IGpuDevice's contract), as on a GPU, where the same bounds hold.
@@ -36,8 +38,10 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     private readonly Dictionary<nint, long> _pinned = new();
     /// <summary>The kernel files (modules) a launch has loaded.</summary>
     private readonly HashSet<string> _loadedModules = new();
-    /// <summary>The capture in progress on each thread (the driver's CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), as the list of its operations.</summary>
-    private readonly ThreadLocal<List<Action>?> _recording = new();
+    /// <summary>The capture in progress on each thread (the driver's CU_STREAM_CAPTURE_MODE_THREAD_LOCAL): the capturing stream and the list of its operations.</summary>
+    private readonly ThreadLocal<(int Stream, List<Action> Ops)?> _recording = new();
+    /// <summary>Events last recorded inside a capture: a graph's own, which nothing outside it may wait for (CUDA_ERROR_CAPTURED_EVENT).</summary>
+    private readonly ConditionalWeakTable<GpuEvent, object> _capturedEvents = new();
     /// <summary>The stream a graph is being replayed on, for its recorded operations' ordering; 0 outside a replay.</summary>
     [ThreadStatic] private static int _replayingOn;
     private readonly StreamOrder _order = new();
@@ -114,12 +118,16 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         // SAFETY: at least one byte; freed once, by the buffer's release.
         var address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
         lock (_pinned) _pinned[address] = bytes;
+        // Page-locked memory is ordered like device memory: copies in stream order read and write it, and
+        // the host's own use of it (each view it takes) must come after the copies it waited for.
+        _order.Allocated(address, bytes);
         return new PinnedBuffer(address, bytes, p =>
         {
             RefuseWhileCapturing("cuMemFreeHost");
             lock (_pinned) _pinned.Remove(p);
+            _order.Freed(p);
             NativeMemory.AlignedFree((void*)p);
-        });
+        }, p => _order.Run(StreamOrder.Host, "the host's use of page-locked memory", new[] { p }, new[] { p }));
     }
 
     /// <inheritdoc/>
@@ -127,14 +135,14 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     public void CopyToDevice(DevicePtr dst, void* src, long bytes, GpuStream? stream = null)
     {
         RefuseHostCopyWhileCapturing("cuMemcpyHtoDAsync", src, bytes, stream);
-        Enqueue(stream, "a copy to the device", Array.Empty<DevicePtr>(), new[] { dst }, () => Buffer.MemoryCopy(src, (void*)dst.Address, bytes, bytes));
+        Enqueue(stream, "a copy to the device", new[] { new DevicePtr((ulong)src) }, new[] { dst }, () => Buffer.MemoryCopy(src, (void*)dst.Address, bytes, bytes));
     }
 
     /// <inheritdoc/>
     public void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null)
     {
         RefuseHostCopyWhileCapturing("cuMemcpyDtoHAsync", dst, bytes, stream);
-        Enqueue(stream, "a copy to the host", new[] { src }, Array.Empty<DevicePtr>(), () => Buffer.MemoryCopy((void*)src.Address, dst, bytes, bytes));
+        Enqueue(stream, "a copy to the host", new[] { src }, new[] { new DevicePtr((ulong)dst) }, () => Buffer.MemoryCopy((void*)src.Address, dst, bytes, bytes));
     }
 
     /// <inheritdoc/>
@@ -187,25 +195,51 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
             : throw new ArgumentException("ElapsedMs takes two events from CreateTimingEvent");
     }
 
-    /// <inheritdoc/>
-    public void Record(GpuEvent e, GpuStream stream) => Enqueue(() =>
+    /// <summary>
+    /// Marks the point <paramref name="stream"/> has reached. Inside a capture of that stream the event
+    /// becomes the graph's own (it orders the graph's work only and is stamped by no replay), and nothing
+    /// outside the capture may wait for it until it is recorded again outside.
+    /// </summary>
+    public void Record(GpuEvent e, GpuStream stream)
     {
+        if (CapturingOn(stream))
+        {
+            _capturedEvents.AddOrUpdate(e, this);
+            return;
+        }
+        _capturedEvents.Remove(e);
         _eventClocks.AddOrUpdate(e, _order.Snapshot(Id(stream)));
         if (_stamps.TryGetValue(e, out var stamp)) stamp.Value = Stopwatch.GetTimestamp();
-    });
+    }
 
-    /// <inheritdoc/>
-    public void Wait(GpuStream stream, GpuEvent e) => Enqueue(() =>
+    /// <summary>
+    /// Makes <paramref name="stream"/>'s later work wait for <paramref name="e"/>. A capturing stream may
+    /// wait only for its own capture's events: one recorded outside would tie the graph to work outside it.
+    /// </summary>
+    public void Wait(GpuStream stream, GpuEvent e)
     {
+        RefuseCapturedEvent(e, "cuStreamWaitEvent");
+        if (CapturingOn(stream))
+            throw new CudaException("cuStreamWaitEvent", CaptureIsolation, "the capturing stream waits for an event recorded outside its capture");
         if (_eventClocks.TryGetValue(e, out var clock)) _order.Join(Id(stream), clock);
-    });
+    }
 
     /// <inheritdoc/>
     public void WaitHost(GpuEvent e)
     {
         RefuseWhileCapturing("cuEventSynchronize");
+        RefuseCapturedEvent(e, "cuEventSynchronize");
         if (_eventClocks.TryGetValue(e, out var clock)) _order.Join(StreamOrder.Host, clock);
     }
+
+    private void RefuseCapturedEvent(GpuEvent e, string call)
+    {
+        if (_capturedEvents.TryGetValue(e, out _))
+            throw new CudaException(call, CapturedEvent, "the event was recorded inside a capture: it belongs to that graph");
+    }
+
+    /// <summary>Whether the calling thread is capturing <paramref name="stream"/>.</summary>
+    private bool CapturingOn(GpuStream stream) => _recording.Value is { } capture && capture.Stream == (int)stream.Handle;
 
     /// <summary>
     /// Host work in stream order (cuLaunchHostFunc's role), reading and writing the device memory at
@@ -227,7 +261,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     {
         if (IsCapturing) throw CaptureError("cuStreamBeginCapture", "this thread is capturing already");
         var recorded = new List<Action>();
-        _recording.Value = recorded;
+        _recording.Value = ((int)stream.Handle, recorded);
         try
         {
             body();
@@ -269,18 +303,30 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     /// <summary>Nothing to free: the library stays loaded for the process, and buffers free themselves.</summary>
     public void Dispose() { }
 
-    private void Enqueue(Action op)
+    /// <summary>
+    /// <paramref name="op"/> on <paramref name="stream"/> (the host's own, synchronous, when null), its
+    /// accesses ordered first: recorded when the calling thread captures that stream, else run at once
+    /// (work on another stream during a capture is not the graph's). Work with no stream during a capture
+    /// would go to the legacy stream, which a capture does not permit.
+    /// </summary>
+    private void Enqueue(GpuStream? stream, string what, DevicePtr[] reads, DevicePtr[] writes, Action op)
     {
-        if (_recording.Value is { } recording) recording.Add(op);
-        else op();
+        void Run()
+        {
+            _order.Run(Id(stream), what, reads.Select(p => (nint)p.Address), writes.Select(p => (nint)p.Address));
+            op();
+        }
+        if (_recording.Value is { } capture)
+        {
+            if (stream is null) throw CaptureError(what, "work with no stream goes to the legacy stream, which a capture does not permit");
+            if (capture.Stream == (int)stream.Handle)
+            {
+                capture.Ops.Add(Run);
+                return;
+            }
+        }
+        Run();
     }
-
-    /// <summary><paramref name="op"/> on <paramref name="stream"/> (the host's own, synchronous, when null), its accesses ordered first.</summary>
-    private void Enqueue(GpuStream? stream, string what, DevicePtr[] reads, DevicePtr[] writes, Action op) => Enqueue(() =>
-    {
-        _order.Run(Id(stream), what, reads.Select(p => (nint)p.Address), writes.Select(p => (nint)p.Address));
-        op();
-    });
 
     /// <summary>Who runs work given to <paramref name="stream"/>: inside a replay the graph's stream; a stream by its number; no stream, the host.</summary>
     private static int Id(GpuStream? stream) => _replayingOn != 0 ? _replayingOn : stream is null ? StreamOrder.Host : (int)stream.Handle;
@@ -307,6 +353,12 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
 
     /// <summary>CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED.</summary>
     public const int CaptureUnsupported = 900;
+
+    /// <summary>CUDA_ERROR_STREAM_CAPTURE_ISOLATION: a capture would depend on work outside it.</summary>
+    public const int CaptureIsolation = 905;
+
+    /// <summary>CUDA_ERROR_CAPTURED_EVENT: an event recorded in a capture used outside it.</summary>
+    public const int CapturedEvent = 907;
 
     private void Run(string name, LaunchGeometry g, KernelArgs args)
     {

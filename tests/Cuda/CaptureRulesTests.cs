@@ -88,9 +88,13 @@ public unsafe class CaptureRulesTests
         Assert.All(down.As<float>().ToArray(), v => Assert.Equal(0f, v));
         new float[] { -1f, 0.25f, 2f, 0.5f }.CopyTo(up.As<float>());
         device.Replay(graph, stream);
+        // The host reads the copy's result, and refills what the copy read, only after waiting for the replay.
+        Assert.Throws<InvalidOperationException>(() => down.As<float>());
+        device.Synchronize(stream);
         Assert.Equal(new[] { 0f, 0.25f, 1f, 0.5f }, down.As<float>().ToArray());
         new float[] { 3f, -3f, 0.75f, 0f }.CopyTo(up.As<float>());
         device.Replay(graph, stream);
+        device.Synchronize(stream);
         Assert.Equal(new[] { 1f, 0f, 0.75f, 0f }, down.As<float>().ToArray());
     }
 
@@ -127,6 +131,45 @@ public unsafe class CaptureRulesTests
     }
 
     /// <summary>Runs <paramref name="call"/> inside a capture and asserts that it throws the capture error naming <paramref name="what"/>.</summary>
+    /// <summary>
+    /// Only the capturing stream's work goes into the graph (another stream's runs at once, work with no
+    /// stream is refused); an event recorded inside the capture is the graph's, and neither the host nor
+    /// another stream may wait for it until it is recorded again outside; the capturing stream may not
+    /// wait for an event recorded outside.
+    /// </summary>
+    [Fact]
+    public void OnlyTheCapturedStreamsWorkIsRecordedAndItsEventsStayInside()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using var stream = device.CreateStream();
+        using var other = device.CreateStream();
+        using var x = device.Allocate(64);
+        using var y = device.Allocate(64);
+        using var inside = device.CreateEvent();
+        using var outside = device.CreateEvent();
+        device.Record(outside, other);
+        CudaException? isolated = null, unstreamed = null;
+        using var graph = device.Capture(stream, () =>
+        {
+            device.Fill(x.Ptr, 1, 64, stream);
+            device.Fill(y.Ptr, 2, 64, other);
+            device.Record(inside, stream);
+            isolated = Assert.Throws<CudaException>(() => device.Wait(stream, outside));
+            unstreamed = Assert.Throws<CudaException>(() => device.Fill(x.Ptr, 3, 64));
+        });
+        Assert.Equal(EmulatedDevice.CaptureIsolation, isolated!.Status);
+        Assert.Equal(EmulatedDevice.CaptureUnsupported, unstreamed!.Status);
+        Assert.Equal(1, device.Enqueued(other));
+        Assert.Equal(0, device.Enqueued(stream));
+        device.Replay(graph, stream);
+        Assert.Equal(1, device.Enqueued(stream));
+        Assert.Equal(EmulatedDevice.CapturedEvent, Assert.Throws<CudaException>(() => device.WaitHost(inside)).Status);
+        Assert.Equal(EmulatedDevice.CapturedEvent, Assert.Throws<CudaException>(() => device.Wait(other, inside)).Status);
+        device.Record(inside, stream);
+        device.WaitHost(inside);
+        Assert.Equal(1, device.Seen(null, stream));
+    }
+
     private static CudaException AssertRefused(EmulatedDevice device, GpuStream stream, Action call, string what)
     {
         CudaException? refused = null;

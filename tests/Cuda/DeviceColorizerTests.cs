@@ -46,6 +46,16 @@ public class DeviceColorizerTests(ITestOutputHelper output)
             using (var fused = model.Forward(onDevice, logits: z => z))
                 Assert.Equal(replayed.ToHost().Span.ToArray(), fused.ToHost().Span.ToArray());
             Assert.Equal(2, gpu.GraphsCaptured);
+
+            // A sweep of temperatures keeps one temperature's head (its uploaded centres) and graphs on the device, not one per value.
+            using (var onDevice = gpu.Import(last!))
+            {
+                using (model.Forward(onDevice, temperature: 0.3f)) { }
+                int live = device.LiveAllocations;
+                for (int i = 1; i <= 8; i++)
+                    using (model.Forward(onDevice, temperature: 0.3f + 0.1f * i)) { }
+                Assert.Equal(live, device.LiveAllocations);
+            }
             output.WriteLine($"{frames} frames of two sizes, {gpu.GraphsCaptured} graphs captured; worst |Δab| against the CPU {worst:G3}; a fused frame equal to the replayed one");
         }
         Assert.Equal(0, device.LiveAllocations);

@@ -82,7 +82,7 @@ public class DeviceStreamsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void AReadReportsAFailedCheckQueuedBeforeIt()
+    public void AFailedCheckQueuedBeforeAReadIsReportedByIt()
     {
         using var device = EmulatedGpu.OpenPrivate();
         using var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance);
@@ -96,5 +96,11 @@ public class DeviceStreamsTests(ITestOutputHelper output)
         gpu.Synchronize();
         using (var again = gpu.ReadLater(good))
             Assert.Equal(new[] { 5f, 6f }, again.Wait());
+
+        // A read given up unread does not take its checks with it: the next wait reports them.
+        gpu.EnsureFinite(bad, "the bad tensor again");
+        gpu.ReadLater(good).Dispose();
+        Assert.Contains("the bad tensor again", Assert.Throws<ReelException>(() => gpu.Synchronize()).Message);
+        gpu.Synchronize();
     }
 }

@@ -47,6 +47,9 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>Page-locked slots for <see cref="ReadLater"/>: free ones, and all of them (to free at the end).</summary>
     private readonly Stack<ReadSlot> _freeReads = new();
     private readonly List<ReadSlot> _reads = new();
+    /// <summary>Reads given up before they were waited for, whose finite checks are still to be read (at the next wait).</summary>
+    private readonly List<PendingDeviceRead> _owed = new();
+    private bool _disposed;
 
     /// <summary>
     /// The backend on <paramref name="device"/>, which it owns and disposes; convolutions run on
@@ -214,9 +217,16 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// </summary>
     private unsafe void Upload(Tensor t, DevicePtr destination)
     {
-        var host = t.ToHost();
-        long bytes = Bytes(t.Shape);
-        int slot = _nextStaging++ % _staging.Length;
+        // The host waits for the copy stream here, which no capture permits (and a graph would not replay the upload).
+        if (_capturingChecks is not null) throw new InvalidOperationException("a host tensor cannot be uploaded inside captured work: give it as an input");
+        lock (_staging) UploadThroughSlot(t.ToHost(), destination);
+    }
+
+    private unsafe void UploadThroughSlot(Tensor host, DevicePtr destination)
+    {
+        long bytes = Bytes(host.Shape);
+        int slot = _nextStaging;
+        _nextStaging ^= 1;
         Device.WaitHost(_uploaded[slot]);
         if (_staging[slot] is not { } pinned || pinned.Bytes < bytes)
         {
@@ -349,8 +359,19 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     internal void ReturnRead(ReadSlot slot)
     {
-        lock (_reads) _freeReads.Push(slot);
+        lock (_reads)
+            if (!_disposed) _freeReads.Push(slot);
     }
+
+    /// <summary>A read given up unread whose copy carries finite checks: they are read at the host's next wait, not lost.</summary>
+    internal void Owe(PendingDeviceRead read)
+    {
+        lock (_reads)
+            if (!_disposed) _owed.Add(read);
+    }
+
+    /// <summary>Whether the backend has been disposed (its slots and events are gone).</summary>
+    internal bool IsDisposed => _disposed;
 
     /// <summary>A timing event recorded on the compute stream behind the work queued so far; null inside a capture (a graph holds no timing).</summary>
     public IDeviceMark? Mark()
@@ -411,6 +432,24 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     private void ReadChecks()
     {
+        PendingDeviceRead[] owed;
+        lock (_reads)
+        {
+            owed = _owed.ToArray();
+            _owed.Clear();
+        }
+        // Every owed read is settled (its slot given back) even when an earlier one reports a failed check.
+        ReelException? failed = null;
+        foreach (var r in owed)
+            try
+            {
+                r.Settle();
+            }
+            catch (ReelException e)
+            {
+                failed ??= e;
+            }
+        if (failed is not null) throw failed;
         var replayed = _replayedChecks.ToArray();
         _replayedChecks.Clear();
         _checks.Read(Stream, forget: true);
@@ -435,9 +474,11 @@ public sealed class CudaBackend : IBackend, IDisposable
         foreach (var e in _uploaded.Concat(_landed)) e.Dispose();
         lock (_reads)
         {
+            _disposed = true;
             foreach (var r in _reads) r.Dispose();
             _reads.Clear();
             _freeReads.Clear();
+            _owed.Clear();
         }
         lock (_timing)
         {

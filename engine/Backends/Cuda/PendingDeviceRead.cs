@@ -8,27 +8,52 @@ namespace Reel.Engine.Backends.Cuda;
 internal sealed class PendingDeviceRead(CudaBackend backend, ReadSlot slot, int length, IReadOnlyList<(string[] Names, int Offset)> checks) : IPendingRead
 {
     private float[]? _values;
-    private bool _disposed;
+    /// <summary>Whether the checks were read (by a wait, which reported a failed one by throwing).</summary>
+    private bool _checked;
+    private int _disposed;
 
     public bool IsReady => _values is not null;
 
     public float[] Wait()
     {
         if (_values is not null) return _values;
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_disposed != 0 || backend.IsDisposed, this);
+        _checked = true;
+        return _values = Read();
+    }
+
+    /// <summary>
+    /// Gives the slot back; a later read reuses it, its copy queued after this one's. Unread, a read
+    /// that carries finite checks is owed to the backend instead, which reads them at its next wait.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (!_checked && checks.Count > 0) backend.Owe(this);
+        else backend.ReturnRead(slot);
+    }
+
+    /// <summary>Reads an owed read's checks (waiting for its copy), then gives its slot back.</summary>
+    internal void Settle()
+    {
+        try
+        {
+            Read();
+        }
+        finally
+        {
+            backend.ReturnRead(slot);
+        }
+    }
+
+    /// <summary>Waits for the copy, reports the first failed check, returns the values.</summary>
+    private float[] Read()
+    {
         backend.Device.WaitHost(slot.Done);
         var values = slot.Pinned.As<float>()[..length].ToArray();
         var flags = slot.Pinned.As<int>();
         foreach (var (names, offset) in checks) FiniteChecks.Verdict(names, flags.Slice(offset, names.Length));
-        return _values = values;
-    }
-
-    /// <summary>Gives the slot back; a later read reuses it, its copy queued after this one's.</summary>
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        backend.ReturnRead(slot);
+        return values;
     }
 }
 
