@@ -36,6 +36,8 @@ if ((DRY)); then
   export REEL_KERNELS_EMU=${REEL_KERNELS_EMU:-$ROOT/build/libreel_kernels_emu.so}
   DNCNN=24x32; COLOR=32; UNET=32x64; RUNS=2; WARMUP=1; COPY_MIB=16
   CLIP_ARGS=(--epochs 1 --no-irt)
+  CURVE_EPOCHS=4
+  CURVES=("cpu fp32" "emu fp32")   # the emulated device's curve against the CPU's
   PRECISIONS=(fp32)          # the emulator computes convolutions in fp32 only
   SELFTEST_ARGS=(--small)
   SANITIZER_TIMEOUT=60
@@ -47,6 +49,8 @@ else
   REEL=${REEL:-$PACK/reel}
   DNCNN=1080x1920; COLOR=256; UNET=480x864; RUNS=20; WARMUP=3; COPY_MIB=2048
   CLIP_ARGS=(--epochs 50)
+  CURVE_EPOCHS=25
+  CURVES=("cuda fp32" "cuda tf32" "cuda bf16")
   PRECISIONS=(fp32 tf32 bf16)
   SELFTEST_ARGS=()
   SANITIZER_TIMEOUT=90
@@ -97,7 +101,7 @@ stage() {
   t0=$(date +%s%N)
   if declare -F "$1" >/dev/null; then
     # A stage written as a function of this script runs in a child bash that is given it and the settings.
-    timeout --kill-after=5 "$limit" bash -c "$(declare -p ROOT WORK DEV PY TORCH_DEV REEL_CMD PRECISIONS CLIP CLIP_ARGS CENTRES DNCNN_PARITY COLOR UNET_PARITY); $(declare -f "$1"); $1" >"$log" 2>&1
+    timeout --kill-after=5 "$limit" bash -c "$(declare -p ROOT WORK DEV PY TORCH_DEV REEL_CMD PRECISIONS CLIP CLIP_ARGS CENTRES DNCNN_PARITY COLOR UNET_PARITY CURVES CURVE_EPOCHS); $(declare -f "$1"); $1" >"$log" 2>&1
   else
     timeout --kill-after=5 "$limit" "$@" >"$log" 2>&1
   fi
@@ -160,6 +164,22 @@ restore() {
   return $rc
 }
 
+# The prior's loss over one shot (the clip, colorized by the restore stage, in chroma mode: restore's
+# default) at each precision, every step from --loss-log; report.py compares each curve's per-epoch
+# means with the first's (issue 17: a bf16 curve within 5% of fp32's).
+curves() {
+  [ -f "$WORK/restored.mp4" ] || { echo "no $WORK/restored.mp4: the restore stage did not finish"; return 1; }
+  local run device precision logs=()
+  for run in "${CURVES[@]}"; do
+    read -r device precision <<<"$run"
+    local log="$WORK/loss-$device-$precision.csv" extra=()
+    [ "$device" = cpu ] || extra=(--precision "$precision")
+    "${REEL_CMD[@]}" stabilize --input "$CLIP" --processed "$WORK/restored.mp4" --output "$WORK/stabilized-$device-$precision.mp4" \
+      --mode chroma --epochs "$CURVE_EPOCHS" --device "$device" "${extra[@]}" --progress plain --loss-log "$log" || echo "stabilize on $device $precision failed"
+    logs+=("$log")
+  done
+  "$PY" bench/gpu/report.py curves "${logs[@]}"
+}
 
 stage env 30 bash -c 'nvidia-smi 2>&1 | head -20; "$0" bench/gpu/report.py env "$@"' "$PY" "${REEL_CMD[@]}"
 stage kernels 60 "${REEL_CMD[@]}" kernels check --arch 90 --json
@@ -172,7 +192,9 @@ for p in "${PRECISIONS[@]}"; do
 done
 stage bench-torch 120 bash -c 'cd bench/gpu && "$0" torch_bench.py "$@"' "$PY" --work "$WORK/parity" --device $TORCH_DEV \
   --dncnn $DNCNN --colorizer $COLOR --unet $UNET --runs $RUNS --warmup $WARMUP --copy-mib $COPY_MIB
-if command -v "${REEL_FFMPEG:-ffmpeg}" >/dev/null && command -v "${REEL_FFPROBE:-ffprobe}" >/dev/null; then
+FFMPEG_HERE=0
+command -v "${REEL_FFMPEG:-ffmpeg}" >/dev/null && command -v "${REEL_FFPROBE:-ffprobe}" >/dev/null && FFMPEG_HERE=1
+if ((FFMPEG_HERE)); then
   stage restore 120 restore
 else
   skip restore "no ffmpeg/ffprobe on this machine (reel decodes and encodes through them; REEL_FFMPEG, REEL_FFPROBE)"
@@ -183,6 +205,12 @@ if ((DRY)); then
 else
   stage selftest-tf32 90 "${REEL_CMD[@]}" selftest --device $DEV --precision tf32 --json
   stage selftest-bf16 90 "${REEL_CMD[@]}" selftest --device $DEV --precision bf16 --json
+fi
+# After the precision selftests, so a long curve cannot starve them of the budget.
+if ((FFMPEG_HERE)); then
+  stage loss-curves 90 curves
+else
+  skip loss-curves "no ffmpeg/ffprobe on this machine (the curves train on the restored clip)"
 fi
 SANITIZER=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
 if [ -n "$SANITIZER" ] && ((!DRY)); then

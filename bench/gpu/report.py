@@ -3,6 +3,7 @@
   report.py env REEL...            one JSON line: GPU, driver, CUDA runtime kind, the libraries Reel found
   report.py record STAGE STATUS SECONDS LOG   one JSON line for results.jsonl: the stage's key figures
   report.py table RESULTS.jsonl    the closing tables (markdown), from the recorded lines
+  report.py curves LOSS.csv...     one JSON line: each loss curve's per-epoch means against the first's
 A stage's figures come from the last JSON line its log holds (every command the script runs ends
 with one), or, for the restore, from its `--progress json` lines.
 """
@@ -151,6 +152,11 @@ def summary(r):
         return f"{r.get('frames')} frames in {fmt(r.get('elapsed_s'), 4)} s = {fmt(r.get('fps_end_to_end'))} fps; stage fps {r.get('stage_rate_fps')}{busy}"
     if s.startswith("sanitizer"):
         return f"{fmt(r.get('errors'))} errors"
+    if s == "loss-curves":
+        parts = [f"{c['run']}: {c.get('steps')} steps, final epoch mean {fmt((c.get('epoch_means') or [None])[-1], 4)}"
+                 + (f", ≤ {100 * c['max_rel_gap']:.2g}% from {r.get('reference')} per epoch" if c.get("max_rel_gap") is not None else "")
+                 for c in r.get("curves", [])]
+        return "; ".join(parts)
     return ""
 
 
@@ -211,6 +217,33 @@ def table(path):
             print(f"| {r.get('model')} {r.get('size')} | {r['stage'].rsplit('-', 1)[-1]} | {l['layer']} | {l.get('input') or ''} | {fmt(l['ms'], 3)} | {fmt(l['gbps'], 4)} | {share} |")
 
 
+def curves(paths):
+    """Per-epoch mean losses of each `reel stabilize --loss-log` file, and their largest relative gap to the first file's."""
+    runs = []
+    for path in paths:
+        epochs = {}
+        try:
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    shot, epoch, frame, loss = line.strip().split(",")
+                    epochs.setdefault((int(shot), int(epoch)), []).append(float(loss))
+        except (OSError, StopIteration, ValueError) as e:
+            runs.append({"run": path.rsplit("/", 1)[-1], "error": str(e)[:200]})
+            continue
+        means = [sum(v) / len(v) for _, v in sorted(epochs.items())]
+        runs.append({"run": path.rsplit("/", 1)[-1].removeprefix("loss-").removesuffix(".csv"), "steps": sum(len(v) for v in epochs.values()),
+                     "epoch_means": [round(m, 6) for m in means]})
+    reference = runs[0].get("epoch_means") if runs else None
+    for r in runs[1:]:
+        mine = r.get("epoch_means")
+        if reference and mine and len(mine) == len(reference):
+            gap = max(abs(a - b) / abs(b) for a, b in zip(mine, reference) if b)
+            r["max_rel_gap"] = round(gap, 5)
+            r["within_5_percent"] = gap <= 0.05
+    print(json.dumps({"reference": runs[0]["run"] if runs else None, "curves": runs}))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "env":
@@ -219,6 +252,8 @@ def main():
         record(*sys.argv[2:6])
     elif cmd == "table":
         table(sys.argv[2])
+    elif cmd == "curves":
+        curves(sys.argv[2:])
     else:
         raise SystemExit(f"unknown: {cmd}")
 

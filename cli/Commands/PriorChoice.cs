@@ -30,7 +30,7 @@ public sealed class PriorChoice
 
     public Option<bool> NoChromaMatch { get; } = new("--no-chroma-match")
     {
-        Description = "Chroma mode: leave the prior's a, b as it answers them, without the one gain per shot that gives them the processed frames' total magnitude",
+        Description = "Chroma mode: leave the prior's a, b as it answers them, without the affine map per shot (a gain and a shift) that gives them the mean of the targets it was trained on and the steady spread of the processed frames",
     };
 
     public Option<int?> ChromaScale { get; } = new("--chroma-scale")

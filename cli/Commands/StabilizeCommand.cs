@@ -44,8 +44,12 @@ public static class StabilizeCommand
         var precision = DeviceChoice.PrecisionOption();
         var temporal = TemporalChoice.CreateOption();
         var flowSettings = new TemporalChoice.FlowSettings();
+        var lossLog = new Option<string>("--loss-log")
+        {
+            Description = "Write every training step's loss to this CSV file (shot,epoch,frame,loss), e.g. to compare precisions or learning rates; the progress lines show it only twice a second",
+        };
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (a Deep Video Prior trained per shot, or flow-guided).")
-            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, memory, device, precision, temporal };
+            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, memory, device, precision, temporal, lossLog };
         foreach (var o in prior.All.Concat(flowSettings.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -65,6 +69,8 @@ public static class StabilizeCommand
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
             if (method == TemporalMethod.Prior) options.Validate();
+            if (r.GetValue(lossLog) is { } logPath && method != TemporalMethod.Prior)
+                throw new ReelException("--loss-log records the prior's training: it needs --temporal prior");
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
             if (method != TemporalMethod.Prior)
@@ -82,6 +88,7 @@ public static class StabilizeCommand
             using var targetStore = targets;
             var meter = new FlickerMeter();
             var clock = Stopwatch.StartNew();
+            using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log) : null;
             ProgressDisplay.Run(progressMode, report =>
             {
                 using IFrameSink sink = videoOut
@@ -98,12 +105,17 @@ public static class StabilizeCommand
                     report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed)));
                 }
                 StabilizeStage.Run(inputs, targets, options, backend, Emit,
-                    p => report(rates.Measure(new RestoreProgress(RestoreStage.Stabilize, (long)(p.Fraction * count), count,
-                            p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
-                        p.Fraction * count)),
+                    p =>
+                    {
+                        steps?.Add(p);
+                        report(rates.Measure(new RestoreProgress(RestoreStage.Stabilize, (long)(p.Fraction * count), count,
+                                p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
+                            p.Fraction * count));
+                    },
                     cancel);
                 sink.Complete();
             });
+            steps?.Complete();
             Summarize(meter, outPath);
             return 0;
         })));

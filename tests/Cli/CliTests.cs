@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Video;
@@ -120,7 +121,8 @@ public class CliTests
             for (int i = 0; i < frame.Length; i++) frame.Data[i] = Math.Min(1, frame.Data[i] + 0.1f * (t % 2));
             ImageIO.Write(Path.Combine(procDir, $"f{t}.png"), frame);
         }
-        var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "6", "--width", "4", "--progress", "json");
+        string lossLog = Path.Combine(dir, "loss.csv");
+        var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "6", "--width", "4", "--progress", "json", "--loss-log", lossLog);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(new[] { "f0.png", "f1.png", "f2.png" }, Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
         Assert.Equal((30, 20), ImageIO.Probe(Path.Combine(outDir, "f1.png")));
@@ -133,7 +135,19 @@ public class CliTests
             Assert.True(last.GetProperty("rate").GetDouble() > 0, last.ToString());
         }
         Assert.Equal(0, progress[^1].GetProperty("eta_s").GetDouble());
-        Assert.Equal(3, Directory.GetFileSystemEntries(dir).Length);
+        // Every step's loss, in order: 6 epochs of 3 frames (the progress lines show only some).
+        var steps = File.ReadAllLines(lossLog);
+        Assert.Equal("shot,epoch,frame,loss", steps[0]);
+        var rows = steps.Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(18, rows.Length);
+        Assert.Equal(Enumerable.Range(1, 6).SelectMany(e => Enumerable.Repeat(e, 3)), rows.Select(c => int.Parse(c[1], CultureInfo.InvariantCulture)));
+        Assert.Equal(Enumerable.Range(0, 6).SelectMany(_ => new[] { 1, 2, 3 }), rows.Select(c => int.Parse(c[2], CultureInfo.InvariantCulture)));
+        Assert.All(rows, c => Assert.True(double.Parse(c[3], CultureInfo.InvariantCulture) is > 0 and < 10, string.Join(",", c)));
+        Assert.Equal(4, Directory.GetFileSystemEntries(dir).Length);
+
+        var flowLog = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "o4"), "--temporal", "flow", "--loss-log", lossLog);
+        Assert.Equal(1, flowLog.ExitCode);
+        Assert.Contains("--loss-log", flowLog.Stderr);
 
 
         var again = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "1");
