@@ -10,9 +10,10 @@ namespace Reel.Engine.Backends.Cuda;
 /// tensor there, <see cref="Tensor.ToHost"/> brings one back), every op of the op set runs on its
 /// compute stream (hand-written kernels, and cuDNN — or, on the emulator, host convolutions — for
 /// the convolutions and their gradients), and the host waits for the device only where it reads a
-/// result (<see cref="ReadLater"/> waits for that result alone). Host tensors go up on a copy stream of
-/// their own, so an upload overlaps the compute queued before it (<see cref="Import"/>). An op given host tensors still runs on the device, staging them across and back; those
-/// copies are counted in <see cref="StagedCopies"/>, which a device-resident pipeline keeps at 0.
+/// result (<see cref="ReadLater"/> waits for that result alone). Host tensors go up on a copy stream
+/// of their own, so an upload overlaps the compute queued before it (<see cref="Import"/>). An op given
+/// host tensors still runs on the device, staging them across and back; those copies are counted in
+/// <see cref="StagedCopies"/>, which a device-resident pipeline keeps at 0.
 /// Device memory is recycled through a pool (<see cref="DevicePool"/>), freed when the backend is
 /// disposed; a prepared op frees what it uploaded when it is disposed. Repeated work
 /// (<see cref="Repeat"/>) is captured into CUDA graphs and replayed (<see cref="GraphedWork"/>).
@@ -215,7 +216,7 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// touches, so no earlier user of it can be overtaken; the landing buffer is refilled only after the
     /// compute stream has copied it out, and the page-locked one after its copy is done.
     /// </summary>
-    private unsafe void Upload(Tensor t, DevicePtr destination)
+    private void Upload(Tensor t, DevicePtr destination)
     {
         // The host waits for the copy stream here, which no capture permits (and a graph would not replay the upload).
         if (_capturingChecks is not null) throw new InvalidOperationException("a host tensor cannot be uploaded inside captured work: give it as an input");
