@@ -72,7 +72,7 @@ public class ConvBenchmarks : IWork
         if (WeightGradCases.TryGetValue(caseName, out var g))
             return (2.0 * g.Cin * g.Cout * 9 * g.Size * g.Size, "GFLOP/s");
         var (op, input, _) = Cases[caseName];
-        var t = new OpTiming(op, input, 1);
+        var t = new OpTiming(op, input, Ms: 1, Bytes: 0);
         return (t.Flops, "GFLOP/s");
     }
 
