@@ -5,8 +5,8 @@ namespace Reel.Cli.Commands;
 
 /// <summary>
 /// `reel stabilize --loss-log FILE`: every training step's loss as a CSV line (shot, epoch, frame,
-/// loss, R's "round trip" digits), written to FILE.part and renamed to FILE when the run completes,
-/// so an interrupted run leaves no log that looks whole.
+/// loss with the digits that read back to the same double), written to FILE.part and renamed to FILE
+/// when the run completes, so an interrupted run leaves no log that looks whole.
 /// </summary>
 internal sealed class LossLog : IDisposable
 {

@@ -69,7 +69,7 @@ public static class StabilizeCommand
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
             if (method == TemporalMethod.Prior) options.Validate();
-            if (r.GetValue(lossLog) is { } logPath && method != TemporalMethod.Prior)
+            if (r.GetValue(lossLog) is not null && method != TemporalMethod.Prior)
                 throw new ReelException("--loss-log records the prior's training: it needs --temporal prior");
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;

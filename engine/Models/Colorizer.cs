@@ -94,9 +94,9 @@ public sealed class Colorizer : IDisposable
             throw new ReelException($"the colorizer needs a height and width that are multiples of 8, got {s.W}×{s.H}");
         lock (_buffers)
         {
+            Keep(temperature);
             // A fusion callback keeps state from frame to frame on the host, which a graph would not
             // replay, so the net runs eagerly around it.
-            Keep(temperature);
             if (logits is not null) return Run(l, temperature, logits);
             if (!_frames.TryGetValue(temperature, out var frame))
                 _frames[temperature] = frame = _backend.Repeat(inputs => new[] { Run(inputs[0], temperature, null) });
