@@ -7,9 +7,11 @@ namespace Reel.Emulation;
 /// operations known to be done before its next one. An operation ticks its own clock; work enqueued
 /// on a stream comes after what the host knew; an event carries the clock its stream had when it was
 /// recorded; a stream waiting for it, or the host waiting for it or for a stream, takes that clock in.
-/// The host's threads count as one: what they do to the same memory their own code orders. Every device allocation remembers its last write and the reads since, each as (who, its
-/// count then); an access from someone whose clock has not reached them is a race (read after write,
-/// write after read or after write) and throws, naming both operations.
+/// The host's threads count as one: what they do to the same memory their own code orders. Every
+/// allocation the device made (device memory, and page-locked host memory) remembers its last write
+/// and the reads since, each as (who, its count then); an access from someone whose clock has not
+/// reached them is a race (read after write, write after read or after write) and throws, naming
+/// both operations.
 /// </summary>
 internal sealed class StreamOrder
 {
@@ -20,6 +22,7 @@ internal sealed class StreamOrder
     /// <summary>The host's id (streams count from 1).</summary>
     public const int Host = 0;
 
+    /// <summary>A new allocation at <paramref name="start"/>: nothing has used it yet.</summary>
     public void Allocated(nint start, long bytes)
     {
         lock (_gate)
@@ -29,6 +32,7 @@ internal sealed class StreamOrder
         }
     }
 
+    /// <summary>The allocation at <paramref name="start"/> is gone (freeing waits for the device, so its history ends here).</summary>
     public void Freed(nint start)
     {
         lock (_gate)
