@@ -178,13 +178,30 @@ internal sealed unsafe class DriverDevice : IGpuDevice
 
     public float ElapsedMs(GpuEvent start, GpuEvent end)
     {
+        MakeCurrent();
         Driver.Check(Driver.cuEventElapsedTime(out float ms, start.Handle, end.Handle));
         return ms;
     }
 
-    public void Record(GpuEvent e, GpuStream stream) => Driver.Check(Driver.cuEventRecord(e.Handle, stream.Handle));
-    public void Wait(GpuStream stream, GpuEvent e) => Driver.Check(Driver.cuStreamWaitEvent(stream.Handle, e.Handle, 0));
-    public void WaitHost(GpuEvent e) => Driver.Check(Driver.cuEventSynchronize(e.Handle));
+    // The event calls make the context current too, as every other call here does: a thread whose first
+    // device call is one of them (a read waited for on another thread) would otherwise have none.
+    public void Record(GpuEvent e, GpuStream stream)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuEventRecord(e.Handle, stream.Handle));
+    }
+
+    public void Wait(GpuStream stream, GpuEvent e)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuStreamWaitEvent(stream.Handle, e.Handle, 0));
+    }
+
+    public void WaitHost(GpuEvent e)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuEventSynchronize(e.Handle));
+    }
 
     public GpuGraph Capture(GpuStream stream, Action body)
     {
@@ -212,7 +229,11 @@ internal sealed unsafe class DriverDevice : IGpuDevice
         }
     }
 
-    public void Replay(GpuGraph graph, GpuStream stream) => Driver.Check(Driver.cuGraphLaunch(graph.Handle, stream.Handle));
+    public void Replay(GpuGraph graph, GpuStream stream)
+    {
+        MakeCurrent();
+        Driver.Check(Driver.cuGraphLaunch(graph.Handle, stream.Handle));
+    }
 
     public void Synchronize(GpuStream? stream = null)
     {
