@@ -8,6 +8,7 @@ A stage's figures come from the last JSON line its log holds (every command the 
 with one), or, for the restore, from its `--progress json` lines.
 """
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -218,7 +219,8 @@ def table(path):
 
 
 def curves(paths):
-    """Per-epoch mean losses of each `reel stabilize --loss-log` file, and their largest relative gap to the first file's."""
+    """Per-epoch mean losses of each `reel stabilize --loss-log` file, and their largest relative gap to the first file's.
+    Exits 1 when a log is missing or unreadable, or a curve is not comparable (no finite means, another length)."""
     runs = []
     for path in paths:
         epochs = {}
@@ -232,16 +234,24 @@ def curves(paths):
             runs.append({"run": path.rsplit("/", 1)[-1], "error": str(e)[:200]})
             continue
         means = [sum(v) / len(v) for _, v in sorted(epochs.items())]
+        # JSON has no NaN: a diverged epoch's mean is written as unknown.
         runs.append({"run": path.rsplit("/", 1)[-1].removeprefix("loss-").removesuffix(".csv"), "steps": sum(len(v) for v in epochs.values()),
-                     "epoch_means": [round(m, 6) for m in means]})
+                     "epoch_means": [round(m, 6) if math.isfinite(m) else None for m in means]})
     reference = runs[0].get("epoch_means") if runs else None
+    comparable = bool(reference) and all(m is not None for m in reference)
     for r in runs[1:]:
         mine = r.get("epoch_means")
-        if reference and mine and len(mine) == len(reference):
-            gap = max(abs(a - b) / abs(b) for a, b in zip(mine, reference) if b)
-            r["max_rel_gap"] = round(gap, 5)
-            r["within_5_percent"] = gap <= 0.05
+        if not (comparable and mine and len(mine) == len(reference)):
+            comparable = False
+            continue
+        # A non-finite mean, or a reference of zeros, is no agreement.
+        gaps = [abs(a - b) / abs(b) if b and a is not None else math.inf for a, b in zip(mine, reference)]
+        gap = max(gaps)
+        r["max_rel_gap"] = round(gap, 5) if math.isfinite(gap) else None
+        r["within_5_percent"] = gap <= 0.05
     print(json.dumps({"reference": runs[0]["run"] if runs else None, "curves": runs}))
+    if not comparable or any("error" in r for r in runs):
+        sys.exit(1)
 
 
 def main():

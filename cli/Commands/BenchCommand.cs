@@ -205,14 +205,14 @@ public static class BenchCommand
             var t = shape[c];
             double ms = Median(perCall[c].ToArray());
             string path = t.Op is Conv2dOp conv ? ConvPlan.Choose(conv, forced, training ? t.Input.H * t.Input.W : null).ToString() : t.Op is ConvTranspose2dOp ? "gemm+col2im" : "";
-            layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, t.Flops / ms / 1e6, path, t.Bytes / ms / 1e6));
+            layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, PerMs(t.Flops, ms), path, PerMs(t.Bytes, ms)));
         }
         double flops = shape.Sum(t => t.Flops);
         for (int row = 0; row < BackwardRows.Length; row++)
         {
             if (perRow[row].All(ms => ms == 0)) continue;
             double ms = Median(perRow[row].ToArray());
-            layers.Add(new Layer(BackwardRows[row].Name, "", ms, rowFlops[row] / ms / 1e6, BackwardRows[row].Path, rowBytes[row] / ms / 1e6));
+            layers.Add(new Layer(BackwardRows[row].Name, "", ms, PerMs(rowFlops[row], ms), BackwardRows[row].Path, PerMs(rowBytes[row], ms)));
         }
         // On a device the layers' times are the device's (marks around each op), so the rest is of the device's time too.
         bool layersOnDevice = shape.Count > 0 && shape[0].OnDevice;
@@ -279,6 +279,9 @@ public static class BenchCommand
         ResizeBilinearOp r => $"resize → {r.OutH}×{r.OutW}{(r.AlignCorners ? " (align)" : "")}",
         _ => op.GetType().Name.Replace("Op", "", StringComparison.Ordinal).ToLowerInvariant(),
     };
+
+    /// <summary>Giga-units per second of <paramref name="amount"/> done in <paramref name="ms"/>; 0 for an op the clock saw take no time (JSON has no infinity).</summary>
+    private static double PerMs(double amount, double ms) => ms > 0 ? amount / ms / 1e6 : 0;
 
     private static double Median(double[] v)
     {

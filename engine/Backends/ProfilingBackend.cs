@@ -89,7 +89,15 @@ public sealed class ProfilingBackend : IBackend
         {
             var before = backend.Mark();
             long start = Stopwatch.GetTimestamp();
-            inner.RunInto(output, activations);
+            try
+            {
+                inner.RunInto(output, activations);
+            }
+            catch
+            {
+                before?.Dispose();
+                throw;
+            }
             calls.Add(new Call(new OpTiming(inner.Op, activations[0].Shape, Stopwatch.GetElapsedTime(start).TotalMilliseconds, Bytes(output, activations)), before, backend.Mark()));
         }
 
@@ -97,7 +105,16 @@ public sealed class ProfilingBackend : IBackend
         {
             var before = backend.Mark();
             long start = Stopwatch.GetTimestamp();
-            var y = inner.Run(activations);
+            Tensor y;
+            try
+            {
+                y = inner.Run(activations);
+            }
+            catch
+            {
+                before?.Dispose();
+                throw;
+            }
             calls.Add(new Call(new OpTiming(inner.Op, activations[0].Shape, Stopwatch.GetElapsedTime(start).TotalMilliseconds, Bytes(y, activations)), before, backend.Mark()));
             return y;
         }

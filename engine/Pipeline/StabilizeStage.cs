@@ -66,14 +66,14 @@ public static class StabilizeStage
         // just queued, so the device is never idle waiting for the host); on a CPU at once.
         void Train(PriorTrainer trainer, int first, int last)
         {
-            var pending = new Queue<(IPendingRead Loss, int Epoch, int T)>();
+            var pending = new Queue<(IPendingRead Loss, int Epoch, int Frame)>();
             void Report()
             {
-                var (read, epoch, t) = pending.Dequeue();
+                var (read, epoch, frame) = pending.Dequeue();
                 double loss;
                 using (read) loss = read.Wait()[0];
                 done++;
-                progress?.Invoke(new StabilizeProgress(1, 1, epoch, options.Epochs, t - start + 1, end - start,
+                progress?.Invoke(new StabilizeProgress(1, 1, epoch, options.Epochs, frame - start + 1, end - start,
                     loss, (double)done / totalIterations, clock.Elapsed));
             }
             try
@@ -90,7 +90,7 @@ public static class StabilizeStage
                         var (p, _, _) = VideoPrior.PrepareInput(TrainTarget(frame), decimation, backend);
                         using (x)
                         using (p)
-                            pending.Enqueue((trainer.Enqueue(kind, x, p, validH, validW), epoch, t));
+                            pending.Enqueue((trainer.Enqueue(kind, x, p, validH, validW), epoch, frame));
                         while (pending.Count > 1 || (pending.Count == 1 && pending.Peek().Loss.IsReady)) Report();
                     }
                 }

@@ -40,8 +40,8 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     private readonly HashSet<string> _loadedModules = new();
     /// <summary>The capture in progress on each thread (the driver's CU_STREAM_CAPTURE_MODE_THREAD_LOCAL): the capturing stream and the list of its operations.</summary>
     private readonly ThreadLocal<(int Stream, List<Action> Ops)?> _recording = new();
-    /// <summary>Events last recorded inside a capture: a graph's own, which nothing outside it may wait for (CUDA_ERROR_CAPTURED_EVENT).</summary>
-    private readonly ConditionalWeakTable<GpuEvent, object> _capturedEvents = new();
+    /// <summary>Events last recorded inside a capture, with that capture's operation list: a graph's own, which nothing outside it may wait for (CUDA_ERROR_CAPTURED_EVENT).</summary>
+    private readonly ConditionalWeakTable<GpuEvent, List<Action>> _capturedEvents = new();
     /// <summary>The stream a graph is being replayed on, for its recorded operations' ordering; 0 outside a replay.</summary>
     [ThreadStatic] private static int _replayingOn;
     private readonly StreamOrder _order = new();
@@ -204,7 +204,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     {
         if (CapturingOn(stream))
         {
-            _capturedEvents.AddOrUpdate(e, this);
+            _capturedEvents.AddOrUpdate(e, _recording.Value!.Value.Ops);
             return;
         }
         _capturedEvents.Remove(e);
@@ -218,9 +218,13 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     /// </summary>
     public void Wait(GpuStream stream, GpuEvent e)
     {
-        RefuseCapturedEvent(e, "cuStreamWaitEvent");
         if (CapturingOn(stream))
+        {
+            // One stream is captured at a time here, so its own capture's event orders nothing more.
+            if (_capturedEvents.TryGetValue(e, out var ops) && ops == _recording.Value!.Value.Ops) return;
             throw new CudaException("cuStreamWaitEvent", CaptureIsolation, "the capturing stream waits for an event recorded outside its capture");
+        }
+        RefuseCapturedEvent(e, "cuStreamWaitEvent");
         if (_eventClocks.TryGetValue(e, out var clock)) _order.Join(Id(stream), clock);
     }
 

@@ -133,9 +133,9 @@ public unsafe class CaptureRulesTests
     /// <summary>Runs <paramref name="call"/> inside a capture and asserts that it throws the capture error naming <paramref name="what"/>.</summary>
     /// <summary>
     /// Only the capturing stream's work goes into the graph (another stream's runs at once, work with no
-    /// stream is refused); an event recorded inside the capture is the graph's, and neither the host nor
-    /// another stream may wait for it until it is recorded again outside; the capturing stream may not
-    /// wait for an event recorded outside.
+    /// stream is refused); an event recorded inside the capture is the graph's: the capturing stream may
+    /// wait for it, but neither the host nor another stream may until it is recorded again outside; the
+    /// capturing stream may not wait for an event recorded outside.
     /// </summary>
     [Fact]
     public void OnlyTheCapturedStreamsWorkIsRecordedAndItsEventsStayInside()
@@ -154,6 +154,7 @@ public unsafe class CaptureRulesTests
             device.Fill(x.Ptr, 1, 64, stream);
             device.Fill(y.Ptr, 2, 64, other);
             device.Record(inside, stream);
+            device.Wait(stream, inside);
             isolated = Assert.Throws<CudaException>(() => device.Wait(stream, outside));
             unstreamed = Assert.Throws<CudaException>(() => device.Fill(x.Ptr, 3, 64));
         });

@@ -391,11 +391,13 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     private sealed class DeviceMark(CudaBackend backend, GpuEvent e) : IDeviceMark
     {
-        private bool _disposed;
+        private int _disposed;
 
         public double MillisecondsSince(IDeviceMark earlier)
         {
             if (earlier is not DeviceMark from || from.Backend != backend) throw new ArgumentException("the earlier mark is not one of this backend's");
+            // A disposed mark's event may be stamped again by another mark: its time would be that one's.
+            ObjectDisposedException.ThrowIf(_disposed != 0 || from._disposed != 0, this);
             backend.Device.WaitHost(e);
             return backend.Device.ElapsedMs(from.Event, e);
         }
@@ -406,8 +408,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         /// <summary>Gives the event back for another mark (a later record re-stamps it, in stream order).</summary>
         public void Dispose()
         {
-            if (_disposed) return;
-            _disposed = true;
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
             lock (backend._timing) backend._freeTiming.Push(e);
         }
     }
@@ -439,18 +440,18 @@ public sealed class CudaBackend : IBackend, IDisposable
             owed = _owed.ToArray();
             _owed.Clear();
         }
-        // Every owed read is settled (its slot given back) even when an earlier one reports a failed check.
-        ReelException? failed = null;
+        // Every owed read is settled (its slot given back) even when an earlier one fails; the first failure is reported.
+        Exception? failed = null;
         foreach (var r in owed)
             try
             {
                 r.Settle();
             }
-            catch (ReelException e)
+            catch (Exception e)
             {
                 failed ??= e;
             }
-        if (failed is not null) throw failed;
+        if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
         var replayed = _replayedChecks.ToArray();
         _replayedChecks.Clear();
         _checks.Read(Stream, forget: true);
