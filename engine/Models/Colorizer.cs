@@ -143,7 +143,10 @@ public sealed class Colorizer : IDisposable
     /// </summary>
     private void Keep(float temperature)
     {
-        foreach (var t in _frames.Keys.Where(t => t != temperature).ToArray())
+        var others = _frames.Keys.Where(t => t != temperature).ToArray();
+        // A graph's finite checks are read at the host's next wait; wait now, before the graph goes with them.
+        if (others.Length > 0) _backend.Synchronize();
+        foreach (var t in others)
         {
             _frames[t].Dispose();
             _frames.Remove(t);
