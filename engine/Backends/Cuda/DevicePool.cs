@@ -3,9 +3,10 @@ namespace Reel.Engine.Backends.Cuda;
 /// <summary>
 /// Device memory recycled by size: a buffer given back waits for the next request of its size
 /// instead of going to cuMemFree, which synchronizes the whole device and would stall every
-/// frame and training step (each makes the same few hundred tensors). All work runs on one
-/// compute stream, so a buffer given back while kernels that use it are still queued can be
-/// lent again at once: the next user's work is queued after theirs. Sizes are rounded up to
+/// frame and training step (each makes the same few hundred tensors). Only the compute stream
+/// touches pool memory (uploads on the copy stream land in the backend's own buffers first), so a
+/// buffer given back while kernels that use it are still queued can be lent again at once: the
+/// next user's work is queued after theirs. Sizes are rounded up to
 /// 512 bytes. Disposing frees every buffer the pool keeps; buffers still lent are their holders'.
 /// While a graph is captured (<see cref="BeginCapture"/>), a buffer given back belongs to the graph:
 /// the capture may lend it again (a captured graph runs in stream order too), but nobody else may
