@@ -125,9 +125,13 @@ public static class StabilizeCommand
     private static void Summarize(FlickerMeter meter, string outPath)
     {
         Console.Error.WriteLine($"stabilized {meter.Frames} frames → {outPath}");
-        if (meter.Frames >= 2)
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"flicker {meter.FlickerBefore:F4} (processed) → {meter.FlickerAfter:F4} (stabilized), {meter.FlickerAfter / meter.FlickerBefore:F2}×; PSNR to processed {meter.MeanPsnr:F2} dB"));
+        if (meter.Frames < 2) return;
+        // Processed frames that change exactly as the input does have no flicker to divide by.
+        string ratio = meter.FlickerBefore > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{meter.FlickerAfter / meter.FlickerBefore:F2}×")
+            : "the processed frames had none";
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"flicker {meter.FlickerBefore:F4} (processed) → {meter.FlickerAfter:F4} (stabilized), {ratio}; PSNR to processed {meter.MeanPsnr:F2} dB"));
     }
 
     /// <summary>

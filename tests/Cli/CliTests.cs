@@ -150,6 +150,12 @@ public class CliTests
         Assert.Equal(1, flowLog.ExitCode);
         Assert.Contains("--loss-log", flowLog.Stderr);
 
+        // Processed frames equal to the input have no flicker: the summary says so rather than dividing by it.
+        var still = ReelProcess.Run("stabilize", "--input", inDir, "--processed", inDir, "--output", Path.Combine(dir, "o5"), "--epochs", "6", "--width", "4");
+        Assert.True(still.ExitCode == 0, still.Stderr);
+        Assert.Contains("the processed frames had none", still.Stderr);
+        Assert.DoesNotContain("Infinity", still.Stderr);
+
 
         var again = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "1");
         Assert.Equal(1, again.ExitCode);
