@@ -73,12 +73,16 @@ public class ProgressTests
         int trained = etas.FindIndex(e => e.Stage == "stabilize");
         Assert.All(etas.Take(trained), e => Assert.Null(e.Eta));
         Assert.All(etas.Skip(trained), e => Assert.NotNull(e.Eta));
-        // It falls from shot to shot to 0; on a shared machine a step may run slower than the ones before, so between those points it may rise a little.
+        // It falls from its first value to 0; on a shared machine a step may run slower than the ones before, so between those points it may rise a little.
         double firstKnown = etas[trained].Eta!.Value;
         Assert.All(etas.Skip(trained), e => Assert.True(e.Eta <= 1.5 * firstKnown, $"ETA {e.Eta} s after {firstKnown} s"));
         var endOfTraining = etas.Select((e, i) => (e, i)).Where(x => x.e.Stage == "stabilize" && etas[x.i + 1].Stage == "encode").Select(x => x.e.Eta!.Value).ToList();
         Assert.Equal(2, endOfTraining.Count);
-        Assert.True(firstKnown > endOfTraining[0] && endOfTraining[0] > endOfTraining[1],
+        // Both ends of training come below the first estimate. They are not ordered against each other: at
+        // shot 1's end no piece has been encoded, so the encoder's rate is a guess, and by shot 2's end it is
+        // measured on shot 1's piece, encoder start included, which on a loaded machine can make the
+        // 3 frames left at shot 2's end look longer than what was left at shot 1's (seen once in CI: 0.7 s, 0.8 s).
+        Assert.True(firstKnown > endOfTraining[0] && firstKnown > endOfTraining[1],
             $"ETA first {firstKnown} s, at the end of shot 1's training {endOfTraining[0]} s, of shot 2's {endOfTraining[1]} s");
         Assert.Equal(0, etas[^1].Eta);
     }
