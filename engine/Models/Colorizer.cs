@@ -97,19 +97,19 @@ public sealed class Colorizer : IDisposable
             Keep(temperature);
             // A fusion callback keeps state from frame to frame on the host, which a graph would not
             // replay, so the net runs eagerly around it.
-            if (logits is not null) return Run(l, temperature, logits);
-            if (!_frames.TryGetValue(temperature, out var frame))
-                _frames[temperature] = frame = _backend.Repeat(inputs => new[] { Run(inputs[0], temperature, null) });
-            return frame.Run(l)[0];
+            if (logits is not null) return Run(l, logits);
+            _frame ??= _backend.Repeat(inputs => new[] { Run(inputs[0], null) });
+            return _frame.Run(l)[0];
         }
     }
 
     /// <summary>
-    /// The forward itself. Every layer's output buffer is kept per input size for the net's life, not
-    /// only for the last size, and the head ops per size for the last temperature: no per-frame
-    /// allocation but the result, and a recorded frame's addresses stay valid whatever sizes run in between.
+    /// The forward itself, at the kept temperature. Every layer's output buffer is kept per input size
+    /// for the net's life, not only for the last size, and the head ops per size for the kept
+    /// temperature: no per-frame allocation but the result, and a recorded frame's addresses stay
+    /// valid whatever sizes run in between.
     /// </summary>
-    private Tensor Run(Tensor l, float temperature, Func<Tensor, Tensor>? logits)
+    private Tensor Run(Tensor l, Func<Tensor, Tensor>? logits)
     {
         var s = l.Shape;
         _backend.EnsureFinite(l, "colorizer input");
@@ -129,56 +129,60 @@ public sealed class Colorizer : IDisposable
             h = buffers[i + 1];
             _backend.EnsureFinite(h, $"colorizer layer {i + 1} of {_body.Count} ({_body[i].Op.GetType().Name})");
         }
-        if (!_heads.TryGetValue((temperature, s), out var head))
-            _heads[(temperature, s)] = head = (Prepare(new AnnealedMeanOp(Bins, temperature), _centres), Prepare(new ResizeBilinearOp(s.H, s.W)));
+        if (!_heads.TryGetValue(s, out var head))
+            _heads[s] = head = (Prepare(new AnnealedMeanOp(Bins, _temperature!.Value), _centres), Prepare(new ResizeBilinearOp(s.H, s.W)));
         var ab = buffers[^1];
         head.Mean.RunInto(ab, logits is null ? h : logits(h));
         return head.Resize.Run(ab);
     }
 
     /// <summary>
-    /// Frees the recorded frames and head ops of every temperature but <paramref name="temperature"/>
-    /// (the graphs first, since they hold the heads' centres): a caller that sweeps the temperature
-    /// (the C ABI takes one per frame) keeps one temperature's worth on the device, not one per value.
+    /// Makes <paramref name="temperature"/> the kept one. A change frees the recorded frames and the
+    /// head ops of the one before (the graphs first, since they hold the heads' centres): a caller
+    /// that sweeps the temperature (the C ABI takes one per frame) keeps one temperature's worth on the
+    /// device, not one per value.
     /// </summary>
     private void Keep(float temperature)
     {
-        var others = _frames.Keys.Where(t => t != temperature).ToArray();
-        // A graph's finite checks are read at the host's next wait; wait now, before the graph goes with them.
-        if (others.Length > 0) _backend.Synchronize();
-        foreach (var t in others)
+        if (temperature == _temperature) return;
+        if (_frame is not null)
         {
-            _frames[t].Dispose();
-            _frames.Remove(t);
+            // A graph's finite checks are read at the host's next wait; wait now, before the graph goes with them.
+            _backend.Synchronize();
+            _frame.Dispose();
+            _frame = null;
         }
-        foreach (var key in _heads.Keys.Where(k => k.Temperature != temperature).ToArray())
+        DisposeHeads();
+        _temperature = temperature;
+    }
+
+    private void DisposeHeads()
+    {
+        foreach (var (mean, resize) in _heads.Values)
         {
-            _heads[key].Mean.Dispose();
-            _heads[key].Resize.Dispose();
-            _heads.Remove(key);
+            mean.Dispose();
+            resize.Dispose();
         }
+        _heads.Clear();
     }
 
     private readonly Dictionary<Shape, Tensor[]> _buffers = new();
-    private readonly Dictionary<(float Temperature, Shape Size), (IPreparedOp Mean, IPreparedOp Resize)> _heads = new();
-    /// <summary>The forward without a fusion callback as repeated work, for the last temperature (on a GPU, a graph per input size).</summary>
-    private readonly Dictionary<float, IRepeatedWork> _frames = new();
+    /// <summary>The softmax temperature the head ops and the recorded frames are for.</summary>
+    private float? _temperature;
+    private readonly Dictionary<Shape, (IPreparedOp Mean, IPreparedOp Resize)> _heads = new();
+    /// <summary>The forward without a fusion callback as repeated work, at the kept temperature (on a GPU, a graph per input size).</summary>
+    private IRepeatedWork? _frame;
 
     /// <summary>Frees the recorded frames, the prepared layers' weights and the buffers (device memory on a GPU).</summary>
     public void Dispose()
     {
         lock (_buffers)
         {
-            foreach (var f in _frames.Values) f.Dispose();
-            _frames.Clear();
+            _frame?.Dispose();
+            _frame = null;
             _normalizeL.Dispose();
             foreach (var p in _body) p.Dispose();
-            foreach (var (mean, resize) in _heads.Values)
-            {
-                mean.Dispose();
-                resize.Dispose();
-            }
-            _heads.Clear();
+            DisposeHeads();
             foreach (var b in _buffers.Values.SelectMany(b => b)) b.Dispose();
             _buffers.Clear();
         }
