@@ -85,30 +85,23 @@ public sealed class ProfilingBackend : IBackend
 
         public bool WritesWholeOutput => inner.WritesWholeOutput;
 
-        public void RunInto(Tensor output, params Tensor[] activations)
+        public void RunInto(Tensor output, params Tensor[] activations) => Time(activations, () =>
         {
-            var before = backend.Mark();
-            long start = Stopwatch.GetTimestamp();
-            try
-            {
-                inner.RunInto(output, activations);
-            }
-            catch
-            {
-                before?.Dispose();
-                throw;
-            }
-            calls.Add(new Call(new OpTiming(inner.Op, activations[0].Shape, Stopwatch.GetElapsedTime(start).TotalMilliseconds, Bytes(output, activations)), before, backend.Mark()));
-        }
+            inner.RunInto(output, activations);
+            return output;
+        });
 
-        public Tensor Run(params Tensor[] activations)
+        public Tensor Run(params Tensor[] activations) => Time(activations, () => inner.Run(activations));
+
+        /// <summary>Runs the op between two device marks (none on a CPU) and the host's clock, and records the call.</summary>
+        private Tensor Time(Tensor[] activations, Func<Tensor> run)
         {
             var before = backend.Mark();
             long start = Stopwatch.GetTimestamp();
             Tensor y;
             try
             {
-                y = inner.Run(activations);
+                y = run();
             }
             catch
             {

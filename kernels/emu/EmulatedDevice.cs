@@ -323,7 +323,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         if (_recording.Value is { } capture)
         {
             if (stream is null) throw CaptureError(what, "work with no stream goes to the legacy stream, which a capture does not permit");
-            if (capture.Stream == (int)stream.Handle)
+            if (CapturingOn(stream))
             {
                 capture.Ops.Add(Run);
                 return;

@@ -329,10 +329,10 @@ public sealed class CudaBackend : IBackend, IDisposable
         if (_checks.Count > 0) sets.Add((_checks, true));
         sets.AddRange(_replayedChecks.Where(c => c.Count > 0).Select(c => (c, false)));
         _replayedChecks.Clear();
-        long bytes = Bytes(t.Shape);
-        var slot = RentRead(bytes + sets.Sum(s => (long)s.Set.Count) * sizeof(int));
+        long bytes = Bytes(t.Shape), slotBytes = bytes + sets.Sum(s => (long)s.Set.Count) * sizeof(int);
+        var slot = RentRead(slotBytes);
         // SAFETY: the slot holds t's floats and then one int per check collected (rented at that size); the copies are queued before its event.
-        Debug.Assert(slot.Pinned.Bytes >= bytes + sets.Sum(s => (long)s.Set.Count) * sizeof(int));
+        Debug.Assert(slot.Pinned.Bytes >= slotBytes);
         Device.CopyToHost((void*)slot.Pinned.Address, PtrOf(t), bytes, Stream);
         var collected = new List<(string[] Names, int Offset)>();
         int offset = t.Length;
