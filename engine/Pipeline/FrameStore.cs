@@ -4,9 +4,10 @@ using Reel.Engine.Tensors;
 namespace Reel.Engine.Pipeline;
 
 /// <summary>
-/// Holds a sequence of frames for the many passes training makes over a shot: in memory while
-/// they fit <see cref="BudgetBytes"/>, otherwise as .npy files in a private temp folder that is
-/// deleted on dispose. Memory then stays flat however long the shot is. The folder's name carries
+/// Holds a sequence of frames for the many passes training makes over a shot: where they were
+/// computed (host memory, or device memory on a GPU, where a training step then reads them without
+/// a copy across the bus) while they fit <see cref="BudgetBytes"/>, otherwise as .npy files in a
+/// private temp folder that is deleted on dispose. Memory then stays flat however long the shot is. The folder's name carries
 /// this process's id (<c>reel-frames-PID-GUID</c>), so the folders of a killed run are removed by
 /// the next store that spills.
 /// </summary>
@@ -28,8 +29,9 @@ public sealed class FrameStore : IDisposable
     internal bool Spilled => _spillDir is not null;
 
     /// <summary>
-    /// Appends a frame: kept by reference while it fits the budget (the caller must not change it
-    /// afterwards), else written to the spill folder and let go.
+    /// Appends a frame, which the store now owns: kept by reference while it fits the budget (the
+    /// caller must not change it afterwards), else its values written to the spill folder and the
+    /// tensor disposed (device memory on a GPU goes back at once).
     /// </summary>
     public void Add(Tensor frame)
     {
@@ -41,11 +43,14 @@ public sealed class FrameStore : IDisposable
             _bytesInMemory += bytes;
             return;
         }
-        _spillDir ??= NewSpillFolder();
-        var path = Path.Combine(_spillDir, $"{_files.Count:D6}.npy");
-        Npy.Write(path, frame);
-        _memory.Add(null);
-        _files.Add(path);
+        using (frame)
+        {
+            _spillDir ??= NewSpillFolder();
+            var path = Path.Combine(_spillDir, $"{_files.Count:D6}.npy");
+            Npy.Write(path, frame.ToHost());
+            _memory.Add(null);
+            _files.Add(path);
+        }
     }
 
     private const string SpillPrefix = "reel-frames-";
@@ -57,12 +62,19 @@ public sealed class FrameStore : IDisposable
         return Directory.CreateDirectory(Path.Combine(temp, SpillPrefix + OwnedName.NewTag())).FullName;
     }
 
-    /// <summary>Frame <paramref name="index"/> in the order added: the stored tensor itself, or a new one read back from disk.</summary>
+    /// <summary>
+    /// Frame <paramref name="index"/> in the order added: the stored tensor itself (the store's: not
+    /// for the caller to dispose), or a new host tensor read back from disk.
+    /// </summary>
     public Tensor this[int index] => _memory[index] ?? Npy.Read(_files[index]!);
 
-    /// <summary>Deletes the spill folder and the frames in it.</summary>
+    /// <summary>Frees the frames it holds (device memory on a GPU) and deletes the spill folder and the frames in it.</summary>
     public void Dispose()
     {
+        foreach (var t in _memory) t?.Dispose();
+        _memory.Clear();
+        _files.Clear();
+        _bytesInMemory = 0;
         if (_spillDir is not null && Directory.Exists(_spillDir)) Directory.Delete(_spillDir, recursive: true);
         _spillDir = null;
     }

@@ -131,7 +131,7 @@ public static class StabilizeStage
             }
             return;
         }
-        // With the chroma matched, every answer is kept (at the net's size) until the shot's match is known.
+        // With the chroma matched, every answer is kept (at the net's size, where it was computed) until the shot's match is known.
         using var answers = options.MatchChroma ? new FrameStore(options.MemoryBudgetBytes / 2) : null;
         var match = ChromaMatch.None;
         if (answers is not null)
@@ -142,9 +142,17 @@ public static class StabilizeStage
             var size = processed[start].Shape;
             for (int t = start; t < end; t++)
             {
-                using var predicted = Predict(t);
-                answered.Add(chroma.MeasureAnswer(predicted, size.H, size.W));
-                answers.Add(predicted.ToHost());
+                var predicted = Predict(t);
+                try
+                {
+                    answered.Add(chroma.MeasureAnswer(predicted, size.H, size.W));
+                }
+                catch
+                {
+                    predicted.Dispose();
+                    throw;
+                }
+                answers.Add(predicted);
             }
             match = ChromaMatch.Between(trained!, shown!, answered);
         }
@@ -157,8 +165,9 @@ public static class StabilizeStage
     }
 
     /// <summary>
-    /// Frames [start, end) as the chroma net sees them, computed on the backend and kept on the host (in
-    /// memory or on disk, like the frames); with <paramref name="input"/> (the targets, when the options
+    /// Frames [start, end) as the chroma net sees them, computed on the backend and kept there (device
+    /// memory on a GPU, so the shot's training steps read them without crossing the bus) within the
+    /// store's budget, the rest on disk; with <paramref name="input"/> (the targets, when the options
     /// hold modes and the frames can be followed) their modes held along the input's motion first. With
     /// <paramref name="trained"/> and <paramref name="shown"/>, each frame's chroma at full size is added to
     /// them, held and as it came.
@@ -168,20 +177,27 @@ public static class StabilizeStage
     {
         using var alignment = input is not null && options.HoldModes && ModeAlignment.CanFollow(frames[start].Shape) ? new ModeAlignment(backend) : null;
         var store = new FrameStore(options.MemoryBudgetBytes / 2);
-        for (int t = start; t < end; t++)
+        try
         {
-            var frame = frames[t];
-            using var held = alignment?.Next(input![t], frame);
-            using var coded = chroma.Encode(held ?? frame);
-            if (shown is not null)
+            for (int t = start; t < end; t++)
             {
-                var asShown = chroma.Measure(frame);
-                shown.Add(asShown);
-                trained!.Add(held is null ? asShown : chroma.Measure(held));
+                var frame = frames[t];
+                using var held = alignment?.Next(input![t], frame);
+                if (shown is not null)
+                {
+                    var asShown = chroma.Measure(frame);
+                    shown.Add(asShown);
+                    trained!.Add(held is null ? asShown : chroma.Measure(held));
+                }
+                store.Add(chroma.Encode(held ?? frame));
             }
-            store.Add(coded.ToHost());
+            return store;
         }
-        return store;
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
     }
 
     private static string Describe(Tensor t) => $"{t.Shape.W}×{t.Shape.H} with {t.Shape.C} channel(s)";

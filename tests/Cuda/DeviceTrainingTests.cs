@@ -2,6 +2,7 @@ using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Backends.Cuda;
 using Reel.Engine.Models;
+using Reel.Engine.Pipeline;
 using Reel.Engine.Tensors;
 using Reel.Engine.Training;
 using Xunit.Abstractions;
@@ -123,6 +124,47 @@ public class DeviceTrainingTests(ITestOutputHelper output)
         GC.Collect();
         GC.WaitForPendingFinalizers();
         Assert.Equal(0, device.FinalizedBuffers);
+    }
+
+    /// <summary>
+    /// A chroma shot trains from its coded frames kept in device memory: after the shot's frames are
+    /// coded, a training step sends only Adam's corrections up and its loss down, never a frame; the
+    /// stabilized frames equal the CPU's.
+    /// </summary>
+    [Fact]
+    public void AChromaShotTrainsFromFramesKeptOnTheDevice()
+    {
+        const int frames = 4, epochs = 4;
+        var options = StabilizeOptions.For(StabilizeMode.Chroma, epochs) with { Width = 2, Seed = 7, ChromaScale = 2 };
+        var cpuFrames = Stabilize(FastBackend.Instance, options, frames, _ => { });
+        using var device = EmulatedGpu.OpenPrivate();
+        var transfers = new List<int>();
+        List<Tensor> gpuFrames;
+        using (var gpu = EmulatedGpu.Backend(device))
+            gpuFrames = Stabilize(gpu, options, frames, _ => transfers.Add(gpu.Transfers));
+        Assert.Equal(frames * epochs, transfers.Count);
+        // Between the first step's report and the last's, the steps queued after the second each made two transfers.
+        int perStep = transfers[^1] - transfers[0];
+        output.WriteLine($"{frames} frames × {epochs} epochs on the emulated device: {perStep} transfers between the first and the last step's report");
+        Assert.Equal(2 * (transfers.Count - 2), perStep);
+        Assert.Equal(0, device.LiveAllocations);
+        for (int t = 0; t < frames; t++)
+            Assert.True(RelativeL2(cpuFrames[t], gpuFrames[t]) <= 1e-5, $"frame {t}: relative L2 {RelativeL2(cpuFrames[t], gpuFrames[t]):G3} against the CPU");
+    }
+
+    private static List<Tensor> Stabilize(IBackend backend, StabilizeOptions options, int count, Action<StabilizeProgress> progress)
+    {
+        using var input = new FrameStore(1 << 30);
+        using var processed = new FrameStore(1 << 30);
+        for (int t = 0; t < count; t++)
+        {
+            var (i, p) = Frames(24, 32, seed: 10 + t);
+            input.Add(i);
+            processed.Add(p);
+        }
+        var result = new List<Tensor>();
+        StabilizeStage.Run(input, processed, options with { SplitShots = false }, backend, (_, f) => result.Add(f.Clone()), progress);
+        return result;
     }
 
     internal static (Tensor Input, Tensor Processed) Frames(int h, int w, int seed)
