@@ -3,7 +3,7 @@ using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Backends;
 
-/// <summary>Running an op once on any backend, and the argument checks every backend's prepared ops share.</summary>
+/// <summary>Running an op once on any backend, reading a tensor back later, and the argument checks every backend's prepared ops share.</summary>
 public static class BackendExtensions
 {
     /// <summary>Runs one op once (<see cref="IPreparedOp.Run"/>, so possibly a view): inputs are the activations followed by the parameters.</summary>
@@ -14,6 +14,14 @@ public static class BackendExtensions
         using var prepared = backend.Prepare(op, inputs[a..]);
         return prepared.Run(inputs[..a]);
     }
+
+    /// <summary>
+    /// <paramref name="t"/>'s values as a host tensor, later: t itself when it is on the host already,
+    /// else a read queued behind the work that makes it (<see cref="IBackend.ReadLater"/>). The caller
+    /// may dispose t as soon as this returns.
+    /// </summary>
+    public static PendingTensor ReadTensorLater(this IBackend backend, Tensor t) =>
+        t.IsOnHost ? new PendingTensor(t) : new PendingTensor(backend.ReadLater(t), t.Shape);
 
     internal static void CheckOutput(Op op, Tensor output, Tensor[] activations)
     {

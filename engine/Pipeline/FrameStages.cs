@@ -9,8 +9,8 @@ namespace Reel.Engine.Pipeline;
 /// <summary>
 /// A restore's per-frame stages on one backend: the decoded frame crosses to it once; DnCNN, the
 /// clamp to [0, 1], gray → RGB, the colorizer and the flow stage run there; the restored input and
-/// its processed (colorized, made consistent) version come back to the host for the shot's stores.
-/// On the CPU nothing moves.
+/// its processed (colorized, made consistent) version come back to the host for the shot's stores,
+/// read while the next frame's stages run (<see cref="Queue"/>). On the CPU nothing moves.
 /// </summary>
 public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage? colorize, float temperature)
 {
@@ -24,12 +24,15 @@ public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage
     };
 
     /// <summary>
-    /// (1, C, H, W) frame in [0, 1] → host (1, 3, H, W) restored input and processed frames (the same
-    /// tensor without a colorizer). With <paramref name="flow"/> (the flow-guided temporal stage of the
-    /// frame's shot) the restored input is tracked first, the colorizer's distributions are fused along
-    /// the flow when the stage fuses colours, and the processed frame comes back made consistent.
+    /// Queues the stages on a (1, C, H, W) frame in [0, 1] and the reads of its results, and returns
+    /// without waiting for them: the host (1, 3, H, W) restored input and processed frames (the same
+    /// tensor without a colorizer) come with <see cref="QueuedFrame.Wait"/>, so on a GPU the caller can
+    /// queue the next frame first and the device does not idle while the host stores this one. With
+    /// <paramref name="flow"/> (the flow-guided temporal stage of the frame's shot) the restored input
+    /// is tracked first, the colorizer's distributions are fused along the flow when the stage fuses
+    /// colours, and the processed frame comes back made consistent.
     /// </summary>
-    public (Tensor RestoredInput, Tensor Processed) Run(Tensor frame, FlowTemporal? flow = null)
+    public QueuedFrame Queue(Tensor frame, FlowTemporal? flow = null)
     {
         using var x = backend.Import(frame);
         using var denoised = denoiser?.Forward(x);
@@ -40,9 +43,40 @@ public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage
         flow?.Track(input);
         var fuse = flow?.FuseLogits;
         using var processed = colorize?.Colorize(input, fuse is null ? temperature : flow!.FusionTemperature, fuse);
-        var inputOnHost = input.ToHost();
-        if (flow is null) return (inputOnHost, processed is null ? inputOnHost : processed.ToHost());
-        using var consistent = flow.Stabilize(processed ?? input);
-        return (inputOnHost, consistent.ToHost());
+        using var consistent = flow?.Stabilize(processed ?? input);
+        var inputRead = backend.ReadTensorLater(input);
+        var result = consistent ?? processed;
+        try
+        {
+            return new QueuedFrame(inputRead, result is null ? null : backend.ReadTensorLater(result));
+        }
+        catch
+        {
+            inputRead.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>A frame whose stages are queued (<see cref="FrameStages.Queue"/>): its results on their way to the host.</summary>
+public sealed class QueuedFrame : IDisposable
+{
+    private readonly PendingTensor _input;
+    private readonly PendingTensor? _processed;
+
+    internal QueuedFrame(PendingTensor input, PendingTensor? processed) => (_input, _processed) = (input, processed);
+
+    /// <summary>The host restored input and processed frames, waiting for them (a failed finite check of the frame's stages throws here).</summary>
+    public (Tensor RestoredInput, Tensor Processed) Wait()
+    {
+        var input = _input.Wait();
+        return (input, _processed?.Wait() ?? input);
+    }
+
+    /// <summary>Gives up the reads not waited for.</summary>
+    public void Dispose()
+    {
+        _input.Dispose();
+        _processed?.Dispose();
     }
 }

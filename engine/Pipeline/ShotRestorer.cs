@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Reel.Engine.Backends;
 using Reel.Engine.Temporal;
+using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 
 namespace Reel.Engine.Pipeline;
@@ -8,7 +9,8 @@ namespace Reel.Engine.Pipeline;
 /// <summary>
 /// What a restore does to one shot, whichever process runs it: the one-process restore as its
 /// splitter cuts shots, or a shard worker as its plan lists them (<see cref="ShardWorker"/>).
-/// Each frame goes through the networks as it arrives (<see cref="FrameStages"/>); then the prior
+/// Each frame goes through the networks as it arrives (<see cref="FrameStages"/>, the next one queued
+/// before the one before is handed on); then the prior
 /// is trained on the shot, seeded by the shot's index in the film, so any process that makes a
 /// shot makes the same piece; then the finished frames are encoded as the shot's piece, which is
 /// read back before it is kept.
@@ -48,19 +50,42 @@ internal sealed class ShotRestorer
     public Shot Begin(int index, int start, long startNs, long position, string? piecePath, string? framesFolder = null) =>
         new(this, index, start, startNs, position, piecePath, framesFolder);
 
-    /// <summary>Runs the networks on the next frame of <paramref name="shot"/>.</summary>
+    /// <summary>
+    /// Queues the networks on the next frame of <paramref name="shot"/>, then hands on the frame queued
+    /// before it: on a GPU the host stores (or encodes) one frame while the device computes the next.
+    /// </summary>
     public void Add(Shot shot, SourceFrame frame)
     {
-        var (restoredInput, processed) = _stages.Run(ImageIO.ToTensor(frame.Pixels, _source.Width, _source.Height, Format), shot.Flow);
+        var queued = _stages.Queue(ImageIO.ToTensor(frame.Pixels, _source.Width, _source.Height, Format), shot.Flow);
+        try
+        {
+            Complete(shot);
+        }
+        catch
+        {
+            queued.Dispose();
+            throw;
+        }
+        shot.InFlight = (queued, frame.PtsNs, frame.Name);
+    }
+
+    /// <summary>Waits for the shot's frame in flight, if any, and hands it on.</summary>
+    private void Complete(Shot shot)
+    {
+        if (shot.InFlight is not var (queued, ptsNs, name)) return;
+        shot.InFlight = null;
+        (Tensor RestoredInput, Tensor Processed) results;
+        using (queued) results = queued.Wait();
         long done = shot.Position + shot.Count + 1;
         // Reported before the frame is handed on: without the prior, Add encodes it, and that time is the encoder's.
         Report(new RestoreProgress(RestoreStage.Process, done, Math.Max(_total, done), shot.Flow is null ? _stages.Description : _stages.Description + ", flow", _clock.Elapsed) { Shot = shot.Index + 1 });
-        shot.Add(restoredInput, processed, frame.PtsNs, frame.Name);
+        shot.Add(results.RestoredInput, results.Processed, ptsNs, name);
     }
 
     /// <summary>Trains the shot's prior (seeded by the shot's index), writes its frames and hands the finished piece to <paramref name="keep"/>.</summary>
     public void Finish(Shot shot, Action<RestorePiece> keep)
     {
+        Complete(shot);
         if (_options.TrainsPrior)
         {
             int frames = shot.Count;
@@ -119,8 +144,10 @@ internal sealed class ShotRestorer
         public FrameStore Processed { get; }
         /// <summary>The shot's flow-guided temporal stage, when that is the temporal stage (it starts afresh with each shot).</summary>
         public FlowTemporal? Flow { get; }
+        /// <summary>The frame whose stages are queued and not yet handed on (<see cref="ShotRestorer.Add"/>), with its time and name.</summary>
+        internal (QueuedFrame Frame, long PtsNs, string Name)? InFlight { get; set; }
 
-        internal void Add(Tensors.Tensor restoredInput, Tensors.Tensor processed, long ptsNs, string name)
+        internal void Add(Tensor restoredInput, Tensor processed, long ptsNs, string name)
         {
             _pts.Add(ptsNs);
             _names.Add(name);
@@ -134,7 +161,7 @@ internal sealed class ShotRestorer
         }
 
         /// <summary>Frame <paramref name="t"/> of this shot, finished.</summary>
-        internal void Write(int t, Tensors.Tensor frame)
+        internal void Write(int t, Tensor frame)
         {
             if (t != _written) throw new InvalidOperationException($"shot frame {t} written out of order (expected {_written})");
             if (_sink is not null) _sink.Write(frame, _pts[t] - StartNs);
@@ -153,6 +180,7 @@ internal sealed class ShotRestorer
 
         public void Dispose()
         {
+            InFlight?.Frame.Dispose();
             _sink?.Dispose();
             Flow?.Dispose();
             Inputs.Dispose();

@@ -15,7 +15,7 @@ namespace Reel.Tests.Cuda;
 /// the ECCV16 colorizer, the annealed mean, the ab upsample and join, then the prior's training and
 /// inference in chroma mode or the flow stage — against the same restore on the CPU, with every op
 /// on the device: no staged copy (CudaBackend.StagedCopies), only frames, losses and cut thumbnails
-/// cross, as transfers.
+/// cross, as transfers; each frame is read back while the next one's stages are queued.
 /// </summary>
 public class DeviceRestoreTests(ITestOutputHelper output)
 {
@@ -40,12 +40,21 @@ public class DeviceRestoreTests(ITestOutputHelper output)
         using var device = EmulatedGpu.OpenPrivate();
         var gpuOut = Path.Combine(dir, "gpu");
         int staged, transfers;
+        // At each frame's hand-on, how much of the compute stream's work the host had waited for, of how much was queued.
+        var handedOn = new List<(int Seen, int Queued)>();
         using (var gpu = EmulatedGpu.Backend(device))
         {
-            Restore(clip, gpuOut, gpu, temporal);
+            Restore(clip, gpuOut, gpu, temporal, p =>
+            {
+                if (p.Stage == RestoreStage.Process) handedOn.Add((device.Seen(null, gpu.Stream), device.Enqueued(gpu.Stream)));
+            });
             (staged, transfers) = (gpu.StagedCopies, gpu.Transfers);
         }
         Assert.Equal(0, device.LiveAllocations);
+        // Each frame but the shot's last is read while the next frame's stages are queued, which the host has not waited for.
+        Assert.Equal(3, handedOn.Count);
+        foreach (var (seen, queued) in handedOn.SkipLast(1))
+            Assert.True(seen < queued, $"a frame was handed on after the host waited for all {queued} operations queued, the next frame's included");
         var names = Directory.GetFiles(cpuOut).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(3, names.Length);
         Assert.Equal(names, Directory.GetFiles(gpuOut).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
@@ -69,7 +78,7 @@ public class DeviceRestoreTests(ITestOutputHelper output)
         return staged;
     }
 
-    private static void Restore(string clip, string outFolder, IBackend backend, TemporalMethod temporal)
+    private static void Restore(string clip, string outFolder, IBackend backend, TemporalMethod temporal, Action<RestoreProgress>? progress = null)
     {
         using var denoiser = SmallNets.DnCnn(layers: 4, width: 8, channels: 1, backend, seed: 3);
         using var colorizer = Colorizer.FromWeights(CheckpointLoader.Load(Golden.Colorizer.File("eccv16.pth")), backend);
@@ -80,6 +89,6 @@ public class DeviceRestoreTests(ITestOutputHelper output)
             Prior = new StabilizeOptions { Mode = StabilizeMode.Chroma, Epochs = 6, Width = 4, Seed = 2 },
             Temporal = temporal,
         };
-        RestorePipeline.Run(clip, outFolder, options, backend);
+        RestorePipeline.Run(clip, outFolder, options, backend, progress);
     }
 }
