@@ -19,6 +19,15 @@ __device__ __forceinline__ unsigned short reel_f2h(float f) {
 }
 #endif
 
+// bfloat16 is a float's upper 16 bits: rounded to nearest even on the way down (a NaN stays a
+// quiet NaN), exact on the way up. Bit operations only, so NVRTC needs no cuda_bf16.h.
+__device__ __forceinline__ unsigned short reel_f2bf(float f) {
+    unsigned int bits = __float_as_uint(f);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((bits >> 16) | 0x40u);
+    return (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+__device__ __forceinline__ float reel_bf2f(unsigned short b) { return __uint_as_float((unsigned int)b << 16); }
+
 // Every element-wise kernel walks its range with this grid-stride loop, so the host may
 // cap the grid (REEL: LaunchGeometry.Linear) and any n is covered.
 #define REEL_GRID_STRIDE(i, n) \

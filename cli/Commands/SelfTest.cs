@@ -274,6 +274,21 @@ public sealed class SelfTest
             using var nchw = DeviceBytes.Alloc(_gpu, x.Length * 4);
             k.NhwcF16ToNchw(nhwc.Ptr, nchw.Ptr, frames, channels, hw, _gpu.Stream);
             Record("kernel.nhwc_f16_to_nchw_f32", RelativeL2(x.Select(v => (float)(Half)v).ToArray(), nchw.Floats()), 0, nchw.SentinelNote());
+            // The bf16 pair a bf16 convolution's operands and results go through (and filters, with K as the frames).
+            using (var bf = DeviceBytes.Alloc(_gpu, x.Length * 2))
+            using (var back = DeviceBytes.Alloc(_gpu, x.Length * 4))
+            {
+                k.NchwToNhwcBf16(src.Ptr, bf.Ptr, frames, channels, hw, _gpu.Stream);
+                var bits = bf.Shorts();
+                int misplaced = 0;
+                for (int n = 0; n < frames; n++)
+                for (int c = 0; c < channels; c++)
+                for (int p = 0; p < hw; p++)
+                    misplaced += Bf16(x[(n * channels + c) * hw + p]) == bits[(n * hw + p) * channels + c] ? 0 : 1;
+                Record("kernel.nchw_f32_to_nhwc_bf16", misplaced, 0, bf.SentinelNote());
+                k.NhwcBf16ToNchw(bf.Ptr, back.Ptr, frames, channels, hw, _gpu.Stream);
+                Record("kernel.nhwc_bf16_to_nchw_f32", RelativeL2(x.Select(v => BitConverter.Int32BitsToSingle(Bf16(v) << 16)).ToArray(), back.Floats()), 0, back.SentinelNote());
+            }
             var scale = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 3 - 1.5)).ToArray();
             var shift = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
             using var dScale = DeviceBytes.Upload(_gpu, scale);

@@ -99,6 +99,39 @@ public class KernelEmulationTests(ITestOutputHelper output)
         for (int i = 0; i < x.Length; i++) Assert.Equal((float)(Half)x[i], round[i]);
     }
 
+    /// <summary>
+    /// The bf16 pair a bf16 convolution goes through, against bfloat16 rounding done in doubles (to
+    /// nearest even at the 8th significant bit): activations, and a 3×3 filter (K 32, C 64, R·S 9) to KRSC.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1, 1)] [InlineData(3, 17, 2)] [InlineData(33, 1000, 2)] [InlineData(64, 9, 32)]
+    public void Bf16LayoutTransposeRoundsToNearestEven(int channels, int hw, int frames)
+    {
+        var rng = new Random(channels * 1000 + hw);
+        var x = RandomFloats(rng, frames * channels * hw, -4, 4);
+        using var src = Upload<float>(x);
+        using var nhwc = Alloc<ushort>(x.Length);
+        Kernels.NchwToNhwcBf16(src.Ptr, nhwc.Ptr, frames, channels, hw);
+        var got = nhwc.Download("nchw_f32_to_nhwc_bf16");
+        for (int n = 0; n < frames; n++)
+        for (int c = 0; c < channels; c++)
+        for (int p = 0; p < hw; p++)
+            Assert.Equal(Bf16Bits(x[(n * channels + c) * hw + p]), got[(n * hw + p) * channels + c]);
+        using var nchw = Alloc<float>(x.Length);
+        Kernels.NhwcBf16ToNchw(nhwc.Ptr, nchw.Ptr, frames, channels, hw);
+        var round = nchw.Download("nhwc_bf16_to_nchw_f32");
+        for (int i = 0; i < x.Length; i++) Assert.Equal(BitConverter.Int32BitsToSingle(Bf16Bits(x[i]) << 16), round[i]);
+    }
+
+    /// <summary>A normal float's bfloat16 bits: rounded in doubles to 8 significant bits, ties to even.</summary>
+    private static ushort Bf16Bits(float v)
+    {
+        if (v == 0) return (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16);
+        double ulp = Math.ScaleB(1.0, Math.ILogB(v) - 7);
+        var rounded = (float)(Math.Round(v / ulp, MidpointRounding.ToEven) * ulp);
+        return (ushort)(BitConverter.SingleToUInt32Bits(rounded) >> 16);
+    }
+
     [Fact]
     public void LabBothWaysMatchesTheDoubleReference()
     {

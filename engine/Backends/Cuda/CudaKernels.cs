@@ -49,6 +49,17 @@ public sealed class CudaKernels(IGpuDevice device)
     public void NhwcF16ToNchw(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
         Device.Launch("nhwc_f16_to_nchw_f32", LaunchGeometry.Transpose(channels, hw, frames), new KernelArgs().Ptr(src).Ptr(dst).Int(channels).Int(hw), stream);
 
+    /// <summary>
+    /// (N, C, H·W) float → (N, H·W, C) bfloat16 (rounded to nearest even), what a bf16 convolution reads:
+    /// activations NHWC, filters (K, C, R, S) → (K, R, S, C) with K as N.
+    /// </summary>
+    public void NchwToNhwcBf16(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
+        Device.Launch("nchw_f32_to_nhwc_bf16", LaunchGeometry.Transpose(channels, hw, frames), new KernelArgs().Ptr(src).Ptr(dst).Int(channels).Int(hw), stream);
+
+    /// <summary>(N, H·W, C) bfloat16 → (N, C, H·W) float (exact), the inverse of <see cref="NchwToNhwcBf16"/>.</summary>
+    public void NhwcBf16ToNchw(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
+        Device.Launch("nhwc_bf16_to_nchw_f32", LaunchGeometry.Transpose(channels, hw, frames), new KernelArgs().Ptr(src).Ptr(dst).Int(channels).Int(hw), stream);
+
     /// <summary>Copies an h×w window of every plane from (srcY, srcX) of src (planes, srcH, srcW) to (dstY, dstX) of dst (planes, dstH, dstW).</summary>
     public void CopyWindow(DevicePtr src, DevicePtr dst, int planes, int srcH, int srcW, int srcY, int srcX, int dstH, int dstW, int dstY, int dstX,
         int h, int w, GpuStream? stream = null)

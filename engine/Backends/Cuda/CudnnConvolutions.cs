@@ -12,9 +12,10 @@ namespace Reel.Engine.Backends.Cuda;
 /// + the epilogue kernel for bias/ReLU. ConvTranspose2d and ∂x: cudnnConvolutionBackwardData, whose
 /// filter layout (Cin, Cout, K, K) is PyTorch's ConvTranspose2d weight as stored. ∂W:
 /// cudnnConvolutionBackwardFilter. <see cref="Precision"/>: fp32 forbids tensor cores (FMA math),
-/// TF32 allows them for float tensors, bf16 rounds every operand into bfloat16 scratch buffers,
-/// convolves there (float accumulation) and widens the result. Written against the documented
-/// cuDNN 9 legacy API; never run here (no GPU).
+/// TF32 allows them for float tensors, bf16 rounds every operand into bfloat16 scratch buffers in
+/// NHWC (filters KRSC), the layout cuDNN's tensor-core kernels read without transposing, convolves
+/// there (float accumulation) and widens the result back to NCHW float. Written against the
+/// documented cuDNN 9 legacy API; never run here (no GPU).
 /// </summary>
 // SAFETY: the raw accesses are the alpha/beta scalars and the algorithm lists, each bounded where it is made.
 internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
@@ -61,6 +62,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
 
     private bool Bf16 => Precision == Precision.Bf16;
     private int DataType => Bf16 ? Cudnn.CUDNN_DATA_BFLOAT16 : Cudnn.CUDNN_DATA_FLOAT;
+    /// <summary>NHWC for bf16 (and KRSC for its filters), as <see cref="Operand"/> lays them out; NCHW, the tensors' own, for float.</summary>
+    private int Format => Bf16 ? Cudnn.CUDNN_TENSOR_NHWC : Cudnn.CUDNN_TENSOR_NCHW;
     private int MathType => Precision == Precision.Fp32 ? Cudnn.CUDNN_FMA_MATH : Cudnn.CUDNN_TENSOR_OP_MATH;
 
     public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp;
@@ -160,12 +163,15 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         _ => new ConvolutionKey(op, input, Bf16),
     };
 
-    /// <summary>An operand as cuDNN reads it: the tensor itself, or in bf16 its rounded copy in scratch slot <paramref name="slot"/>.</summary>
+    /// <summary>
+    /// An operand as cuDNN reads it: the tensor itself, or in bf16 its rounded copy in scratch slot
+    /// <paramref name="slot"/>, NHWC (a filter (K, C, R, S) is the same transpose: KRSC).
+    /// </summary>
     private DevicePtr Operand(int slot, DevicePtr p, Shape shape, GpuStream? stream)
     {
         if (!Bf16) return p;
         var half = Scratch(slot, shape.ElementCount * 2);
-        _kernels.ConvertF32ToBf16(p, half, shape.ElementCount, stream);
+        _kernels.NchwToNhwcBf16(p, half, shape[0], shape[1], shape[2] * shape[3], stream);
         return half;
     }
 
@@ -174,7 +180,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
 
     private void Widen(DevicePtr result, DevicePtr p, Shape shape, GpuStream? stream)
     {
-        if (Bf16) _kernels.ConvertBf16ToF32(result, p, shape.ElementCount, stream);
+        if (Bf16) _kernels.NhwcBf16ToNchw(result, p, shape[0], shape[1], shape[2] * shape[3], stream);
     }
 
     /// <summary>Allocates the bf16 scratch an op will need now, so a later run inside graph capture allocates nothing.</summary>
@@ -247,7 +253,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         NativeHandle? biasDesc = null, activation = null;
         if (op is Conv2dOp c)
         {
-            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, DataType, Cudnn.CUDNN_TENSOR_NCHW, c.OutChannels, c.InChannels, c.KernelH, c.KernelW));
+            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, DataType, Format, c.OutChannels, c.InChannels, c.KernelH, c.KernelW));
             Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, c.Padding, c.Padding, c.Stride, c.Stride, c.Dilation, c.Dilation,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
@@ -268,7 +274,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         {
             var t = (ConvTranspose2dOp)op;
             // The transposed conv is the data gradient of a conv from y (Cout) to x (Cin) with filter (Cin, Cout, K, K).
-            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, DataType, Cudnn.CUDNN_TENSOR_NCHW, t.InChannels, t.OutChannels, t.Kernel, t.Kernel));
+            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, DataType, Format, t.InChannels, t.OutChannels, t.Kernel, t.Kernel));
             Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, t.Padding, t.Padding, t.Stride, t.Stride, 1, 1,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
@@ -287,7 +293,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     private NativeHandle Tensor4d(Shape s)
     {
         var d = NativeHandle.CudnnTensor();
-        Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptor(d.Value, Cudnn.CUDNN_TENSOR_NCHW, DataType, s.N, s.C, s.H, s.W));
+        Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptor(d.Value, Format, DataType, s.N, s.C, s.H, s.W));
         return d;
     }
 
