@@ -138,7 +138,8 @@ public static class RestorePipeline
                 if (f.Resized && options.Strict) Lost($"{source.SourcePath}: frame {f.Index} comes at another size than {source.Width}×{source.Height} (the size changes mid-stream)");
                 // Every frame goes through the splitter, kept or not, so a resumed run cuts where the first run did
                 // (and a plan cuts where this does: see ShotPlanner).
-                bool cut = splitter.StartsShot(ImageIO.ToTensor(f.Pixels, source.Width, source.Height, restorer.Format));
+                var pixels = restorer.ToTensor(f);
+                bool cut = splitter.StartsShot(pixels);
                 if (f.Index < skip) continue;
                 if (cut && current is not null)
                 {
@@ -149,7 +150,7 @@ public static class RestorePipeline
                 // One piece per shot, in order: the shot's index in the film is the number of pieces before it.
                 current ??= restorer.Begin(job.Pieces.Count, f.Index, f.PtsNs, f.Index,
                     videoOut ? job.PiecePath(job.Pieces.Count, ".nut") : null, framesDir);
-                restorer.Add(current, f);
+                restorer.Add(current, f, pixels);
             }
             if (current is not null)
             {

@@ -40,6 +40,9 @@ internal sealed class ShotRestorer
     /// <summary>How frames are decoded for these stages: gray unless the denoiser takes RGB. The shot cuts are made on these frames.</summary>
     public PixelFormat Format { get; }
 
+    /// <summary>A decoded frame as the stages take it: (1, C, H, W) in [0, 1], C from <see cref="Format"/>.</summary>
+    public Tensor ToTensor(SourceFrame frame) => ImageIO.ToTensor(frame.Pixels, _source.Width, _source.Height, Format);
+
     /// <summary>How a restore with <paramref name="options"/> decodes its frames (see <see cref="Format"/>).</summary>
     public static PixelFormat FormatFor(RestoreOptions options) =>
         options.Denoiser is null || options.Denoiser.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
@@ -54,9 +57,10 @@ internal sealed class ShotRestorer
     /// Queues the networks on the next frame of <paramref name="shot"/>, then hands on the frame queued
     /// before it: on a GPU the host stores (or encodes) one frame while the device computes the next.
     /// </summary>
-    public void Add(Shot shot, SourceFrame frame)
+    /// <param name="pixels">The frame as a tensor (<see cref="ToTensor"/>), when the caller has made it already; else it is made here.</param>
+    public void Add(Shot shot, SourceFrame frame, Tensor? pixels = null)
     {
-        var queued = _stages.Queue(ImageIO.ToTensor(frame.Pixels, _source.Width, _source.Height, Format), shot.Flow);
+        var queued = _stages.Queue(pixels ?? ToTensor(frame), shot.Flow);
         try
         {
             Complete(shot);

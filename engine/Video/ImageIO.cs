@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using Reel.Engine.Tensors;
 
@@ -64,19 +65,40 @@ public static class ImageIO
         return ToTensor(px, w, h, format);
     }
 
-    /// <summary>Packed u8 (H, W, C) → planar float (1, C, H, W) in [0, 1].</summary>
+    /// <summary>Each u8 level as a float in [0, 1]: level / 255, divided once here rather than once per pixel.</summary>
+    private static readonly float[] Levels = Enumerable.Range(0, 256).Select(i => i / 255f).ToArray();
+
+    /// <summary>Packed u8 (H, W, C) → planar float (1, C, H, W) in [0, 1]: each value level / 255, exactly.</summary>
     public static Tensor ToTensor(byte[] px, int w, int h, PixelFormat format)
     {
         int c = Channels(format);
-        var t = new Tensor(new Shape(1, c, h, w));
         int plane = w * h;
-        for (int i = 0; i < plane; i++)
-        for (int ch = 0; ch < c; ch++)
-            t.Data[ch * plane + i] = px[i * c + ch] / 255f;
+        if (px.Length < (long)plane * c) throw new ArgumentException($"{px.Length} bytes are too few for a {w}×{h} frame of {c} channel(s)");
+        var t = Tensor.Uninitialized(new Shape(1, c, h, w));
+        var levels = Levels.AsSpan();
+        var data = t.Data.AsSpan(0, plane * c);
+        if (c == 1)
+        {
+            var src = px.AsSpan(0, plane);
+            for (int i = 0; i < src.Length; i++) data[i] = levels[src[i]];
+            return t;
+        }
+        Span<float> r = data[..plane], g = data.Slice(plane, plane), b = data.Slice(2 * plane, plane);
+        var rgb = px.AsSpan(0, 3 * plane);
+        for (int i = 0, j = 0; i < plane; i++, j += 3)
+        {
+            r[i] = levels[rgb[j]];
+            g[i] = levels[rgb[j + 1]];
+            b[i] = levels[rgb[j + 2]];
+        }
         return t;
     }
 
-    /// <summary>Planar float (1, C, H, W) → packed u8, clamped to [0, 1] and rounded to nearest.</summary>
+    /// <summary>
+    /// Planar float (1, C, H, W) → packed u8: each value clamped to [0, 1], times 255, rounded half away
+    /// from zero (NaN → 0). Vectorized a plane at a time: the rounding is floor(x) + (x − floor(x) ≥ ½),
+    /// exact for these non-negative x, so every byte equals the scalar formula's.
+    /// </summary>
     public static byte[] ToPixels(Tensor t)
     {
         var s = t.Shape;
@@ -84,10 +106,58 @@ public static class ImageIO
             throw new ArgumentException($"expected a (1, 1|3, H, W) image tensor, got {s}");
         int plane = s.H * s.W;
         var px = new byte[plane * s.C];
-        for (int i = 0; i < plane; i++)
-        for (int ch = 0; ch < s.C; ch++)
-            px[i * s.C + ch] = (byte)Math.Round(Math.Clamp(t.Data[ch * plane + i], 0f, 1f) * 255f, MidpointRounding.AwayFromZero);
+        var data = t.Data.AsSpan(0, plane * s.C);
+        if (s.C == 1)
+        {
+            Quantize(data, px);
+            return px;
+        }
+        var planes = System.Buffers.ArrayPool<byte>.Shared.Rent(3 * plane);
+        try
+        {
+            var q = planes.AsSpan(0, 3 * plane);
+            Quantize(data, q);
+            Span<byte> r = q[..plane], g = q.Slice(plane, plane), b = q.Slice(2 * plane, plane);
+            var rgb = px.AsSpan();
+            for (int i = 0, j = 0; i < plane; i++, j += 3)
+            {
+                rgb[j] = r[i];
+                rgb[j + 1] = g[i];
+                rgb[j + 2] = b[i];
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(planes);
+        }
         return px;
+    }
+
+    /// <summary>One u8 per float, clamped to [0, 1] × 255 and rounded half away from zero; NaN → 0.</summary>
+    internal static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var (zero, one, scale, half) = (Vector256<float>.Zero, Vector256<float>.One, Vector256.Create(255f), Vector256.Create(0.5f));
+            Vector256<int> Levels(ReadOnlySpan<float> x)
+            {
+                var v = Vector256.Create(x);
+                var clamped = Vector256.Min(Vector256.Max(v, zero), one) * scale;
+                var floor = Vector256.Floor(clamped);
+                var up = Vector256.GreaterThanOrEqual(clamped - floor, half) & one;
+                // NaN fails its own equality: 0, as the scalar conversion of NaN gives.
+                return Vector256.ConvertToInt32(floor + up) & Vector256.Equals(v, v).AsInt32();
+            }
+            for (; i + 32 <= src.Length; i += 32)
+            {
+                var lo = Vector256.Narrow(Levels(src.Slice(i, 8)), Levels(src.Slice(i + 8, 8)));
+                var hi = Vector256.Narrow(Levels(src.Slice(i + 16, 8)), Levels(src.Slice(i + 24, 8)));
+                Vector256.Narrow(lo.AsUInt16(), hi.AsUInt16()).CopyTo(dst.Slice(i, 32));
+            }
+        }
+        for (; i < src.Length; i++)
+            dst[i] = (byte)Math.Round(Math.Clamp(src[i], 0f, 1f) * 255f, MidpointRounding.AwayFromZero);
     }
 
     /// <summary>

@@ -24,6 +24,49 @@ public class ImageIOTests
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!));
     }
 
+    /// <summary>
+    /// The vectorized quantizer gives the scalar formula's byte for every value it can meet: each
+    /// level's exact halfway point and its float neighbours, 0 and 1 and theirs, −0, values out of
+    /// range, ±∞, NaN and random ones, at lengths that leave every tail size.
+    /// </summary>
+    [Fact]
+    public void PixelsAreTheScalarRoundingsByteForByte()
+    {
+        var values = new List<float> { -0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, -1e-30f, 2f, -3f, 1e30f, float.Epsilon };
+        for (int k = 0; k <= 256; k++)
+            foreach (var v in new[] { k / 255f, (k - 0.5f) / 255f, (float)((k - 0.5) / 255) })
+                values.AddRange(new[] { v, MathF.BitDecrement(v), MathF.BitIncrement(v) });
+        var rng = new Random(5);
+        for (int i = 0; i < 5000; i++) values.Add((float)(rng.NextDouble() * 1.2 - 0.1));
+        foreach (int length in new[] { values.Count, values.Count - 1, 31, 32, 33, 1 })
+        {
+            var src = values.Take(length).ToArray();
+            var got = new byte[length];
+            ImageIO.Quantize(src, got);
+            for (int i = 0; i < length; i++)
+            {
+                var want = (byte)Math.Round(Math.Clamp(src[i], 0f, 1f) * 255f, MidpointRounding.AwayFromZero);
+                Assert.True(want == got[i], $"{src[i]:R} became {got[i]}, the scalar rounding gives {want}");
+            }
+        }
+    }
+
+    /// <summary>Every u8 level of a gray and an RGB frame becomes level / 255 in its plane, and goes back to itself.</summary>
+    [Theory]
+    [InlineData(PixelFormat.Gray8)]
+    [InlineData(PixelFormat.Rgb24)]
+    public void EveryLevelConvertsExactlyBothWays(PixelFormat format)
+    {
+        int c = format == PixelFormat.Gray8 ? 1 : 3;
+        // 256 × 3 pixels: each channel runs through every level, offset so the channels differ.
+        var px = Enumerable.Range(0, 768 * c).Select(i => (byte)(i % c * 85 + i / c)).ToArray();
+        var t = ImageIO.ToTensor(px, 768, 1, format);
+        for (int i = 0; i < 768; i++)
+        for (int ch = 0; ch < c; ch++)
+            Assert.Equal(px[i * c + ch] / 255f, t.Data[ch * 768 + i]);
+        Assert.Equal(px, ImageIO.ToPixels(t));
+    }
+
     [Fact]
     public void ReadsSet12AsGray()
     {
