@@ -86,17 +86,16 @@ public class DeviceTrainingTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Hundreds of training steps on tiny frames, captured into a graph after the first few and replayed
-    /// from then on, every buffer from the backend's pool: nothing is allocated on the device after the
-    /// capture, and once the trainer, the net and the backend are disposed no device allocation is left,
-    /// with no finalizer involved. (Issue 17 asks for 1000 steps; on the emulator a step of the smallest
-    /// net takes ~95 ms on a shared 2-core machine, so 1000 would take a minute and a half: 300 keep the
-    /// test near 30 s and replay the graph 296 times.)
+    /// A thousand training steps on tiny frames (issue 17's count), captured into a graph after the first
+    /// few and replayed from then on, every buffer from the backend's pool: nothing is allocated on the
+    /// device after the capture, and once the trainer, the net and the backend are disposed no device
+    /// allocation is left, with no finalizer involved. A replayed step of the smallest net takes ~27 ms
+    /// on the emulator here, so the test takes about half a minute.
     /// </summary>
     [Fact]
-    public void HundredsOfStepsEndWithNoLiveDeviceAllocation()
+    public void AThousandStepsEndWithNoLiveDeviceAllocation()
     {
-        const int steps = 300;
+        const int steps = 1000;
         var (input, processed) = Frames(16, 16, seed: 2);
         using var device = EmulatedGpu.OpenPrivate();
         var clock = System.Diagnostics.Stopwatch.StartNew();
