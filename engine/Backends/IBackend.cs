@@ -22,6 +22,14 @@ public interface IBackend
     /// </summary>
     IBackend ForTraining() => this;
 
+    /// <summary>
+    /// Of <paramref name="bytes"/> wanted for tensors a stage keeps across many runs (a shot's frames,
+    /// which its training reads every epoch), how many to keep in this backend's memory, the rest going
+    /// to disk: all of them where that memory is the host's (which --memory-mb bounds); on a GPU, no
+    /// more than a share of the device memory free now, so the work that follows has room.
+    /// </summary>
+    long KeepBudget(long bytes) => bytes;
+
     /// <summary>A tensor of zeros in this backend's memory (the host's for a CPU backend), owned by the caller.</summary>
     Tensor Zeros(Shape shape) => new(shape);
 

@@ -62,6 +62,9 @@ public sealed class ProfilingBackend : IBackend
     public Tensor Import(Tensor t) => _inner.Import(t);
 
     /// <inheritdoc/>
+    public long KeepBudget(long bytes) => _inner.KeepBudget(bytes);
+
+    /// <inheritdoc/>
     public IWorkspace CreateWorkspace() => _inner.CreateWorkspace();
 
     /// <inheritdoc/>

@@ -160,6 +160,8 @@ internal sealed class ShotRestorer
                 Write(_pts.Count - 1, processed);
                 return;
             }
+            // Host tensors (QueuedFrame.Wait's), so both stores may hold the one tensor when nothing colorizes:
+            // disposing a host tensor frees nothing, whichever store lets it go first.
             Inputs.Add(restoredInput);
             Processed.Add(processed);
         }

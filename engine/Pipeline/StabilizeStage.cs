@@ -49,10 +49,12 @@ public static class StabilizeStage
                 throw new ReelException($"frame {t}: input is {Describe(input[t])} but processed is {Describe(processed[t])}");
 
         using var chroma = options.Mode == StabilizeMode.Chroma ? new PriorChroma(options.ChromaScale, backend) : null;
-        using var chromaInput = chroma is null ? null : Encode(chroma, input, start, end, options, backend);
+        // Each of the shot's chroma stores (inputs, targets, answers) keeps this much where the backend computes, the rest on disk.
+        long keep = backend.KeepBudget(options.MemoryBudgetBytes / 2);
+        using var chromaInput = chroma is null ? null : Encode(chroma, input, start, end, options, backend, keep);
         // The chroma match's statistics of the targets: as trained on (modes held) and as the colorizer showed them.
         var (trained, shown) = chroma is not null && options.MatchChroma ? (new ShotChroma(), new ShotChroma()) : (null, null);
-        using var chromaTarget = chroma is null ? null : Encode(chroma, processed, start, end, options, backend, input, trained, shown);
+        using var chromaTarget = chroma is null ? null : Encode(chroma, processed, start, end, options, backend, keep, input, trained, shown);
         // The chroma stores hold only this shot, from index 0.
         Tensor TrainInput(int t) => chromaInput is null ? input[t] : chromaInput[t - start];
         Tensor TrainTarget(int t) => chromaTarget is null ? processed[t] : chromaTarget[t - start];
@@ -132,7 +134,7 @@ public static class StabilizeStage
             return;
         }
         // With the chroma matched, every answer is kept (at the net's size, where it was computed) until the shot's match is known.
-        using var answers = options.MatchChroma ? new FrameStore(options.MemoryBudgetBytes / 2) : null;
+        using var answers = options.MatchChroma ? new FrameStore(keep) : null;
         var match = ChromaMatch.None;
         if (answers is not null)
         {
@@ -166,17 +168,17 @@ public static class StabilizeStage
 
     /// <summary>
     /// Frames [start, end) as the chroma net sees them, computed on the backend and kept there (device
-    /// memory on a GPU, so the shot's training steps read them without crossing the bus) within the
-    /// store's budget, the rest on disk; with <paramref name="input"/> (the targets, when the options
+    /// memory on a GPU, so the shot's training steps read them without crossing the bus) within
+    /// <paramref name="budget"/> bytes, the rest on disk; with <paramref name="input"/> (the targets, when the options
     /// hold modes and the frames can be followed) their modes held along the input's motion first. With
     /// <paramref name="trained"/> and <paramref name="shown"/>, each frame's chroma at full size is added to
     /// them, held and as it came.
     /// </summary>
     private static FrameStore Encode(PriorChroma chroma, FrameStore frames, int start, int end, StabilizeOptions options,
-        IBackend backend, FrameStore? input = null, ShotChroma? trained = null, ShotChroma? shown = null)
+        IBackend backend, long budget, FrameStore? input = null, ShotChroma? trained = null, ShotChroma? shown = null)
     {
         using var alignment = input is not null && options.HoldModes && ModeAlignment.CanFollow(frames[start].Shape) ? new ModeAlignment(backend) : null;
-        var store = new FrameStore(options.MemoryBudgetBytes / 2);
+        var store = new FrameStore(budget);
         try
         {
             for (int t = start; t < end; t++)

@@ -80,6 +80,9 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     /// <inheritdoc/>
     public int ComputeCapability => 0;
 
+    /// <summary>What the device says is free: 1 TiB unless a test sets less, to see what a full device does.</summary>
+    public long FreeMemoryBytes { get; set; } = 1L << 40;
+
     /// <summary>How many launches ran (graphs replayed count their launches again).</summary>
     public int Launches => _launches;
     private int _launches;

@@ -1,4 +1,5 @@
 using Reel.Engine;
+using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Models;
 using Reel.Engine.Tensors;
@@ -79,6 +80,40 @@ public class DeviceStreamsTests(ITestOutputHelper output)
             Assert.Equal(device.Enqueued(gpu.Stream), device.Seen(null, gpu.Stream));
         }
         Assert.Equal(0, device.LiveAllocations);
+    }
+
+    /// <summary>
+    /// A restore's frame makes two reads of different sizes (the first carries the finite checks' flags),
+    /// one frame in flight: their page-locked slots are reused frame after frame, not made anew.
+    /// </summary>
+    [Fact]
+    public void AFramesReadsReuseTheirPageLockedSlots()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance);
+        var rng = new Random(8);
+        // Past the smallest slot (4096 bytes), so the few bytes of flags make the two reads' sizes differ.
+        Tensor Frame() => new(new Shape(1, 3, 24, 32), EmulatedGpu.RandomFloats(rng, 3 * 24 * 32, 0, 1));
+        (IPendingRead Input, IPendingRead Processed) Queue()
+        {
+            using var input = gpu.Import(Frame());
+            using var processed = gpu.Import(Frame());
+            gpu.EnsureFinite(input, "a stage's output");
+            return (gpu.ReadLater(input), gpu.ReadLater(processed));
+        }
+        var inFlight = Queue();
+        for (int frame = 0; frame < 12; frame++)
+        {
+            var next = Queue();
+            using (inFlight.Input) inFlight.Input.Wait();
+            using (inFlight.Processed) inFlight.Processed.Wait();
+            inFlight = next;
+        }
+        inFlight.Input.Dispose();
+        inFlight.Processed.Dispose();
+        gpu.Synchronize();
+        output.WriteLine($"13 frames, two reads each, one frame in flight: {gpu.ReadSlots} page-locked read slots");
+        Assert.True(gpu.ReadSlots <= 4, $"{gpu.ReadSlots} page-locked slots for two reads in flight per frame and one frame in flight");
     }
 
     [Fact]

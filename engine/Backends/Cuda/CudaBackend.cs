@@ -46,7 +46,7 @@ public sealed class CudaBackend : IBackend, IDisposable
     private readonly List<GpuEvent> _timing = new();
     private int _nextStaging;
     /// <summary>Page-locked slots for <see cref="ReadLater"/>: free ones, and all of them (to free at the end).</summary>
-    private readonly Stack<ReadSlot> _freeReads = new();
+    private readonly List<ReadSlot> _freeReads = new();
     private readonly List<ReadSlot> _reads = new();
     /// <summary>Reads given up before they were waited for, whose finite checks are still to be read (at the next wait).</summary>
     private readonly List<PendingDeviceRead> _owed = new();
@@ -183,6 +183,12 @@ public sealed class CudaBackend : IBackend, IDisposable
         Upload(t, PtrOf(y));
         return y;
     }
+
+    /// <summary>
+    /// At most an eighth of the device memory free now: a stage keeps up to three such stores (a chroma
+    /// shot's inputs, targets and answers), leaving most of the memory to training and the frames.
+    /// </summary>
+    public long KeepBudget(long bytes) => Math.Min(bytes, Device.FreeMemoryBytes / 8);
 
     /// <summary>Repeated work captured into a CUDA graph per set of input shapes (<see cref="GraphedWork"/>).</summary>
     public IRepeatedWork Repeat(Func<Tensor[], Tensor[]> body)
@@ -347,21 +353,43 @@ public sealed class CudaBackend : IBackend, IDisposable
         return new PendingDeviceRead(this, slot, t.Length, collected);
     }
 
+    /// <summary>
+    /// The smallest free slot that holds <paramref name="bytes"/>, or a new one. Best fit, not the last
+    /// slot given back: a frame's two reads differ in size (one carries the checks' flags), and taking
+    /// only the last would allocate page-locked memory for every frame.
+    /// </summary>
     private ReadSlot RentRead(long bytes)
     {
         lock (_reads)
         {
-            if (_freeReads.TryPeek(out var free) && free.Pinned.Bytes >= bytes) return _freeReads.Pop();
+            int best = -1;
+            for (int i = 0; i < _freeReads.Count; i++)
+                if (_freeReads[i].Pinned.Bytes >= bytes && (best < 0 || _freeReads[i].Pinned.Bytes < _freeReads[best].Pinned.Bytes)) best = i;
+            if (best >= 0)
+            {
+                var free = _freeReads[best];
+                _freeReads.RemoveAt(best);
+                return free;
+            }
             var slot = new ReadSlot(Device.AllocatePinned(Math.Max(bytes, 4096)), Device.CreateEvent());
             _reads.Add(slot);
             return slot;
         }
     }
 
+    /// <summary>Page-locked slots made for pending reads so far (each lives until the backend is disposed).</summary>
+    internal int ReadSlots
+    {
+        get
+        {
+            lock (_reads) return _reads.Count;
+        }
+    }
+
     internal void ReturnRead(ReadSlot slot)
     {
         lock (_reads)
-            if (!_disposed) _freeReads.Push(slot);
+            if (!_disposed) _freeReads.Add(slot);
     }
 
     /// <summary>A read given up unread whose copy carries finite checks: they are read at the host's next wait, not lost.</summary>

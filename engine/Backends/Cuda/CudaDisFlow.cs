@@ -5,10 +5,11 @@ namespace Reel.Engine.Backends.Cuda;
 /// <summary>
 /// DIS optical flow on the device: the steps of Cpu.DisFlow as kernels (kernels/dis.cu), in the
 /// same order and with the same arithmetic, so the flow is the CPU reference's bit for bit. Frames
-/// and flow stay on the device; the scratch planes of every scale are allocated per call and freed
-/// before it returns.
+/// and flow stay on the device; the scratch planes of every scale come from the backend's pool and go
+/// back to it when the call has queued its work: the pool lends only to the compute stream, where the
+/// work runs, so the host need not wait for the flow (freeing device memory would make it wait).
 /// </summary>
-internal sealed class CudaDisFlow(CudaFlowKernels kernels, OpticalFlowOp op)
+internal sealed class CudaDisFlow(CudaFlowKernels kernels, DevicePool pool, OpticalFlowOp op)
 {
     private const int RefinementSorIterations = 5;
 
@@ -20,7 +21,7 @@ internal sealed class CudaDisFlow(CudaFlowKernels kernels, OpticalFlowOp op)
         {
             DevicePtr Floats(long n)
             {
-                var b = kernels.Device.Allocate(n * sizeof(float));
+                var b = pool.Rent(n * sizeof(float));
                 scratch.Add(b);
                 return b.Ptr;
             }
@@ -72,11 +73,10 @@ internal sealed class CudaDisFlow(CudaFlowKernels kernels, OpticalFlowOp op)
                     kernels.Upscale(uy, Plane(flow, 1, (long)width * height), ws, hs, width, height, 1 << finest);
                 }
             }
-            kernels.Device.Synchronize(kernels.Stream);
         }
         finally
         {
-            foreach (var b in scratch) b.Dispose();
+            foreach (var b in scratch) pool.Return(b);
         }
     }
 

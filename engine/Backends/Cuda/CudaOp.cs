@@ -214,7 +214,7 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
             }
             case OpticalFlowOp f:
             {
-                var dis = new CudaDisFlow(backend.FlowKernels, f);
+                var dis = new CudaDisFlow(backend.FlowKernels, backend.Pool, f);
                 long plane = (long)o.H * o.W;
                 for (int n = 0; n < o.N; n++)
                     dis.Compute(xp[0].Plus<float>(n * plane), xp[1].Plus<float>(n * plane), yp.Plus<float>(2 * n * plane), o.W, o.H);

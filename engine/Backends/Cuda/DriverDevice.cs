@@ -47,6 +47,17 @@ internal sealed unsafe class DriverDevice : IGpuDevice
     public int MultiprocessorCount { get; }
     public long TotalMemoryBytes { get; }
 
+    /// <inheritdoc/>
+    public long FreeMemoryBytes
+    {
+        get
+        {
+            MakeCurrent();
+            Driver.Check(Driver.cuMemGetInfo(out var free, out _));
+            return (long)free;
+        }
+    }
+
     /// <summary>
     /// Whether a CUDA GPU can be used here, and if not the one-line reason (no driver library,
     /// cuInit failure, no device). Never throws.

@@ -14,6 +14,9 @@ public interface IGpuDevice : IDisposable
     /// <summary>Compute capability as major·10 + minor (80, 86, 90); the emulator reports 0.</summary>
     int ComputeCapability { get; }
 
+    /// <summary>Device memory free now, in bytes (cuMemGetInfo; the emulator reports what a test sets).</summary>
+    long FreeMemoryBytes { get; }
+
     /// <summary>Device memory of <paramref name="bytes"/> bytes (cuMemAlloc), freed when the buffer is disposed.</summary>
     DeviceBuffer Allocate(long bytes);
 
