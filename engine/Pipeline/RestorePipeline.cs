@@ -132,14 +132,18 @@ public static class RestorePipeline
         ShotRestorer.Shot? current = null;
         try
         {
-            foreach (var f in Prefetch.Ahead(source.Read(restorer.Format, cancel), FramesDecodedAhead, cancel))
+            // Every frame goes through the splitter, kept or not, so a resumed run cuts where the first run did
+            // (and a plan cuts where this does: see ShotPlanner). It runs on the decoding thread, with the frame's
+            // conversion to a tensor, so this thread only hands frames to the stages (a GPU's, then, are not kept waiting).
+            var decoded = source.Read(restorer.Format, cancel).Select(f =>
+            {
+                var pixels = restorer.ToTensor(f);
+                return (Frame: f, Pixels: pixels, Cut: splitter.StartsShot(pixels));
+            });
+            foreach (var (f, pixels, cut) in Prefetch.Ahead(decoded, FramesDecodedAhead, cancel))
             {
                 cancel.ThrowIfCancellationRequested();
                 if (f.Resized && options.Strict) Lost($"{source.SourcePath}: frame {f.Index} comes at another size than {source.Width}×{source.Height} (the size changes mid-stream)");
-                // Every frame goes through the splitter, kept or not, so a resumed run cuts where the first run did
-                // (and a plan cuts where this does: see ShotPlanner).
-                var pixels = restorer.ToTensor(f);
-                bool cut = splitter.StartsShot(pixels);
                 if (f.Index < skip) continue;
                 if (cut && current is not null)
                 {
