@@ -123,14 +123,37 @@ public static class StabilizeStage
             using (x)
                 return net.Predict(x, h, w, predicting);
         }
+        // Emits frame t − 1 once frame t is queued: on a GPU the host encodes one frame while the device makes the next.
+        void EmitEach(Func<int, Tensor> finish)
+        {
+            PendingTensor? previous = null;
+            try
+            {
+                for (int t = start; t <= end; t++)
+                {
+                    PendingTensor? current = null;
+                    if (t < end)
+                        using (var frame = finish(t))
+                            current = backend.ReadTensorLater(frame);
+                    var done = previous;
+                    previous = current;
+                    if (done is not null)
+                        using (done)
+                            emit(t - 1, done.Wait());
+                }
+            }
+            finally
+            {
+                previous?.Dispose();
+            }
+        }
         if (chroma is null)
         {
-            for (int t = start; t < end; t++)
+            EmitEach(t =>
             {
                 using var predicted = Predict(t);
-                using var clamped = backend.Execute(new ClampOp(0f, 1f), predicted);
-                emit(t, clamped.ToHost());
-            }
+                return backend.Execute(new ClampOp(0f, 1f), predicted);
+            });
             return;
         }
         // With the chroma matched, every answer is kept (at the net's size, where it was computed) until the shot's match is known.
@@ -158,12 +181,11 @@ public static class StabilizeStage
             }
             match = ChromaMatch.Between(trained!, shown!, answered);
         }
-        for (int t = start; t < end; t++)
+        EmitEach(t =>
         {
             using var fresh = answers is null ? Predict(t) : null;
-            using var rgb = chroma.Decode(fresh ?? answers![t - start], processed[t], match);
-            emit(t, rgb.ToHost());
-        }
+            return chroma.Decode(fresh ?? answers![t - start], processed[t], match);
+        });
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ namespace Reel.Tests.Cuda;
 /// the ECCV16 colorizer, the annealed mean, the ab upsample and join, then the prior's training and
 /// inference in chroma mode or the flow stage — against the same restore on the CPU, with every op
 /// on the device: no staged copy (CudaBackend.StagedCopies), only frames, losses and cut thumbnails
-/// cross, as transfers; each frame is read back while the next one's stages are queued.
+/// cross, as transfers; each frame is read back while the next one's work is queued.
 /// </summary>
 public class DeviceRestoreTests(ITestOutputHelper output)
 {
@@ -40,21 +40,26 @@ public class DeviceRestoreTests(ITestOutputHelper output)
         using var device = EmulatedGpu.OpenPrivate();
         var gpuOut = Path.Combine(dir, "gpu");
         int staged, transfers;
-        // At each frame's hand-on, how much of the compute stream's work the host had waited for, of how much was queued.
-        var handedOn = new List<(int Seen, int Queued)>();
+        // At each frame's hand-on to the shot (Process) and to its encoder (Encode), how much of the compute
+        // stream's work the host had waited for, of how much was queued.
+        var handedOn = new Dictionary<string, List<(int Seen, int Queued)>> { [RestoreStage.Process] = new(), [RestoreStage.Encode] = new() };
         using (var gpu = EmulatedGpu.Backend(device))
         {
             Restore(clip, gpuOut, gpu, temporal, p =>
             {
-                if (p.Stage == RestoreStage.Process) handedOn.Add((device.Seen(null, gpu.Stream), device.Enqueued(gpu.Stream)));
+                if (handedOn.TryGetValue(p.Stage, out var at)) at.Add((device.Seen(null, gpu.Stream), device.Enqueued(gpu.Stream)));
             });
             (staged, transfers) = (gpu.StagedCopies, gpu.Transfers);
         }
         Assert.Equal(0, device.LiveAllocations);
-        // Each frame but the shot's last is read while the next frame's stages are queued, which the host has not waited for.
-        Assert.Equal(3, handedOn.Count);
-        foreach (var (seen, queued) in handedOn.SkipLast(1))
-            Assert.True(seen < queued, $"a frame was handed on after the host waited for all {queued} operations queued, the next frame's included");
+        // Each frame but the shot's last is read while the next frame's work is queued (its stages, or with the
+        // prior its prediction), which the host has not waited for.
+        foreach (var (stage, at) in handedOn)
+        {
+            Assert.Equal(3, at.Count);
+            foreach (var (seen, queued) in at.SkipLast(1))
+                Assert.True(seen < queued, $"{stage}: a frame was handed on after the host waited for all {queued} operations queued, the next frame's included");
+        }
         var names = Directory.GetFiles(cpuOut).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(3, names.Length);
         Assert.Equal(names, Directory.GetFiles(gpuOut).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
