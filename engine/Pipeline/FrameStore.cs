@@ -7,9 +7,9 @@ namespace Reel.Engine.Pipeline;
 /// Holds a sequence of frames for the many passes training makes over a shot: where they were
 /// computed (host memory, or device memory on a GPU, where a training step then reads them without
 /// a copy across the bus) while they fit <see cref="BudgetBytes"/>, otherwise as .npy files in a
-/// private temp folder that is deleted on dispose. Memory then stays flat however long the shot is. The folder's name carries
-/// this process's id (<c>reel-frames-PID-GUID</c>), so the folders of a killed run are removed by
-/// the next store that spills.
+/// private temp folder that is deleted on dispose. Memory then stays flat however long the shot is.
+/// The folder's name carries this process's id (<c>reel-frames-PID-GUID</c>), so the folders of a
+/// killed run are removed by the next store that spills.
 /// </summary>
 public sealed class FrameStore : IDisposable
 {
