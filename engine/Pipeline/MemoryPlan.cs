@@ -24,8 +24,12 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
     private const long ColorizeBytesPerPixel = 320;
     private const long TrainingBytesPerPixelAtWidth32 = 6656;
     private const long FlowBytesPerPixel = 352;
-    /// <summary>Decoded frames ahead, frames on their way to ffmpeg, and a frame's own float copies.</summary>
-    private const long QueueBytesPerPixel = 96;
+    /// <summary>
+    /// Decoded frames ahead with their float tensors (the decoding thread converts them: up to six RGB
+    /// frames of 15 bytes per pixel), frames on their way to ffmpeg, and the host copies of the frame
+    /// in flight and the one handed on.
+    /// </summary>
+    private const long QueueBytesPerPixel = 192;
 
     /// <summary>What is left for frames waiting for their prior; may be 0 (then they all wait on disk).</summary>
     public long StoreBytes => Math.Max(0, BudgetBytes - WorkingBytes);

@@ -33,7 +33,8 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
 
     private readonly nint _library;
     private readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, void**, byte*, int, int> _launch;
-    private readonly HashSet<nint> _live = new();
+    private readonly Dictionary<nint, long> _live = new();
+    private long _liveBytes;
     /// <summary>Page-locked allocations by address, with their sizes: the host memory a capture may copy from and to.</summary>
     private readonly Dictionary<nint, long> _pinned = new();
     /// <summary>The kernel files (modules) a launch has loaded.</summary>
@@ -97,18 +98,31 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         get { lock (_live) return _live.Count; }
     }
 
+    /// <summary>Device memory this device lends in all (null: as much as the host has), so a test can see what a full GPU does: cuMemAlloc's out-of-memory error beyond it.</summary>
+    public long? MemoryLimitBytes { get; set; }
+
     /// <inheritdoc/>
     public DeviceBuffer Allocate(long bytes)
     {
         RefuseWhileCapturing("cuMemAlloc");
+        lock (_live)
+            if (_liveBytes + bytes > MemoryLimitBytes)
+                throw new CudaException("cuMemAlloc", Driver.CUDA_ERROR_OUT_OF_MEMORY,
+                    $"out of memory: {bytes} bytes asked for, {_liveBytes} of the emulated {MemoryLimitBytes} in use");
         // SAFETY: at least one byte, 256-aligned as cuMemAlloc's; freed once, by the buffer's release.
         var p = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 256);
-        lock (_live) _live.Add(p);
+        lock (_live)
+        {
+            _live.Add(p, bytes);
+            _liveBytes += bytes;
+        }
         _order.Allocated(p, bytes);
         return new DeviceBuffer((ulong)p, bytes, address =>
         {
             RefuseWhileCapturing("cuMemFree");
-            lock (_live) _live.Remove((nint)address);
+            lock (_live)
+                if (_live.Remove((nint)address, out var size))
+                    _liveBytes -= size;
             _order.Freed((nint)address);
             NativeMemory.AlignedFree((void*)address);
         }, () => Interlocked.Increment(ref _finalizedBuffers));

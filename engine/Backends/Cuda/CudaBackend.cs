@@ -185,10 +185,11 @@ public sealed class CudaBackend : IBackend, IDisposable
     }
 
     /// <summary>
-    /// At most an eighth of the device memory free now: a stage keeps up to three such stores (a chroma
-    /// shot's inputs, targets and answers), leaving most of the memory to training and the frames.
+    /// At most an eighth of the device memory free now, the pool's idle buffers counted as free (they go
+    /// back to the device when it is full): a stage keeps up to three such stores (a chroma shot's inputs,
+    /// targets and answers), leaving most of the memory to training and the frames.
     /// </summary>
-    public long KeepBudget(long bytes) => Math.Min(bytes, Device.FreeMemoryBytes / 8);
+    public long KeepBudget(long bytes) => Math.Min(bytes, (Device.FreeMemoryBytes + Pool.IdleBytes) / 8);
 
     /// <summary>Repeated work captured into a CUDA graph per set of input shapes (<see cref="GraphedWork"/>).</summary>
     public IRepeatedWork Repeat(Func<Tensor[], Tensor[]> body)

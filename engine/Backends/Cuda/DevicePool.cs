@@ -1,3 +1,5 @@
+using Reel.Engine.Backends.Cuda.Native;
+
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
@@ -25,6 +27,11 @@ internal sealed class DevicePool(IGpuDevice device) : IDisposable
     /// <summary>cuMemAlloc calls made so far (what recycling saves shows here).</summary>
     public int DeviceAllocations { get; private set; }
 
+    /// <summary>
+    /// A buffer of at least <paramref name="bytes"/>: an idle one of its size, or a new one. When the device
+    /// is full, the idle buffers of other sizes (a flow's scratch, an earlier shot's training) are freed
+    /// and the allocation tried once more.
+    /// </summary>
     public DeviceBuffer Rent(long bytes)
     {
         long size = Math.Max(Granule, (bytes + Granule - 1) / Granule * Granule);
@@ -34,7 +41,26 @@ internal sealed class DevicePool(IGpuDevice device) : IDisposable
             if (_free.TryGetValue(size, out var stack) && stack.Count > 0) return stack.Pop();
             DeviceAllocations++;
         }
-        return device.Allocate(size);
+        try
+        {
+            return device.Allocate(size);
+        }
+        catch (CudaException e) when (e.Status == Driver.CUDA_ERROR_OUT_OF_MEMORY && IdleBytes > 0)
+        {
+            // cuMemFree waits for the device anyway; waiting first says so to the emulator's ordering too.
+            device.Synchronize();
+            Trim();
+            return device.Allocate(size);
+        }
+    }
+
+    /// <summary>Bytes of the buffers waiting for reuse: memory the device counts as taken that this pool could give back.</summary>
+    public long IdleBytes
+    {
+        get
+        {
+            lock (_gate) return _free.Sum(f => f.Key * f.Value.Count);
+        }
     }
 
     public void Return(DeviceBuffer buffer)
