@@ -17,7 +17,11 @@ OUT=${OUT:-$ROOT/out/gpu-check}
 mkdir -p "$OUT"
 : >"$OUT/all.log"
 : >"$OUT/results.jsonl"
-WORK=${WORK:-$(mktemp -d)}
+# Scratch (the clip's pieces, checkpoints, caches): a folder given in WORK is kept; one made here goes at exit.
+if [ -z "${WORK:-}" ]; then
+  WORK=$(mktemp -d)
+  trap 'rm -rf "$WORK"' EXIT
+fi
 mkdir -p "$WORK"
 PACK=$ROOT/bench/gpu/pack
 START=$(date +%s)
