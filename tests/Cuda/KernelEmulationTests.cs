@@ -79,48 +79,35 @@ public class KernelEmulationTests(ITestOutputHelper output)
         output.WriteLine("f32↔f16: bit-exact vs System.Half on 5000 values incl. subnormals, 65504, 65520→inf");
     }
 
-    [Theory]
-    [InlineData(1, 1, 1)] [InlineData(3, 17, 2)] [InlineData(31, 33, 1)] [InlineData(33, 1000, 2)] [InlineData(64, 257, 1)]
-    public void LayoutTransposeThroughSharedMemoryTiles(int channels, int hw, int frames)
-    {
-        var rng = new Random(channels * 1000 + hw);
-        var x = RandomFloats(rng, frames * channels * hw, -4, 4);
-        using var src = Upload<float>(x);
-        using var nhwc = Alloc<ushort>(x.Length);
-        Kernels.NchwToNhwcF16(src.Ptr, nhwc.Ptr, frames, channels, hw);
-        var got = nhwc.Download("nchw_f32_to_nhwc_f16");
-        for (int n = 0; n < frames; n++)
-        for (int c = 0; c < channels; c++)
-        for (int p = 0; p < hw; p++)
-            Assert.Equal(BitConverter.HalfToUInt16Bits((Half)x[(n * channels + c) * hw + p]), got[(n * hw + p) * channels + c]);
-        using var nchw = Alloc<float>(x.Length);
-        Kernels.NhwcF16ToNchw(nhwc.Ptr, nchw.Ptr, frames, channels, hw);
-        var round = nchw.Download("nhwc_f16_to_nchw_f32");
-        for (int i = 0; i < x.Length; i++) Assert.Equal((float)(Half)x[i], round[i]);
-    }
-
     /// <summary>
-    /// The bf16 pair a bf16 convolution goes through, against bfloat16 rounding done in doubles (to
-    /// nearest even at the 8th significant bit): activations, and a 3×3 filter (K 32, C 64, R·S 9) to KRSC.
+    /// NCHW float ↔ NHWC half and bfloat16 through shared-memory tiles, against System.Half's rounding and
+    /// bfloat16 rounding done in doubles (to nearest even at the 8th significant bit). The bf16 pair is what
+    /// a bf16 convolution goes through: activations, and a 3×3 filter (K 32, C 64, R·S 9) to KRSC.
     /// </summary>
     [Theory]
-    [InlineData(1, 1, 1)] [InlineData(3, 17, 2)] [InlineData(33, 1000, 2)] [InlineData(64, 9, 32)]
-    public void Bf16LayoutTransposeRoundsToNearestEven(int channels, int hw, int frames)
+    [InlineData(false, 1, 1, 1)] [InlineData(false, 3, 17, 2)] [InlineData(false, 31, 33, 1)] [InlineData(false, 33, 1000, 2)] [InlineData(false, 64, 257, 1)]
+    [InlineData(true, 1, 1, 1)] [InlineData(true, 3, 17, 2)] [InlineData(true, 33, 1000, 2)] [InlineData(true, 64, 9, 32)]
+    public void LayoutTransposeThroughSharedMemoryTiles(bool bf16, int channels, int hw, int frames)
     {
+        Func<float, ushort> narrow = bf16 ? Bf16Bits : v => BitConverter.HalfToUInt16Bits((Half)v);
+        Func<ushort, float> widen = bf16 ? b => BitConverter.Int32BitsToSingle(b << 16) : b => (float)BitConverter.UInt16BitsToHalf(b);
+        string type = bf16 ? "bf16" : "f16";
         var rng = new Random(channels * 1000 + hw);
         var x = RandomFloats(rng, frames * channels * hw, -4, 4);
         using var src = Upload<float>(x);
         using var nhwc = Alloc<ushort>(x.Length);
-        Kernels.NchwToNhwcBf16(src.Ptr, nhwc.Ptr, frames, channels, hw);
-        var got = nhwc.Download("nchw_f32_to_nhwc_bf16");
+        if (bf16) Kernels.NchwToNhwcBf16(src.Ptr, nhwc.Ptr, frames, channels, hw);
+        else Kernels.NchwToNhwcF16(src.Ptr, nhwc.Ptr, frames, channels, hw);
+        var got = nhwc.Download($"nchw_f32_to_nhwc_{type}");
         for (int n = 0; n < frames; n++)
         for (int c = 0; c < channels; c++)
         for (int p = 0; p < hw; p++)
-            Assert.Equal(Bf16Bits(x[(n * channels + c) * hw + p]), got[(n * hw + p) * channels + c]);
+            Assert.Equal(narrow(x[(n * channels + c) * hw + p]), got[(n * hw + p) * channels + c]);
         using var nchw = Alloc<float>(x.Length);
-        Kernels.NhwcBf16ToNchw(nhwc.Ptr, nchw.Ptr, frames, channels, hw);
-        var round = nchw.Download("nhwc_bf16_to_nchw_f32");
-        for (int i = 0; i < x.Length; i++) Assert.Equal(BitConverter.Int32BitsToSingle(Bf16Bits(x[i]) << 16), round[i]);
+        if (bf16) Kernels.NhwcBf16ToNchw(nhwc.Ptr, nchw.Ptr, frames, channels, hw);
+        else Kernels.NhwcF16ToNchw(nhwc.Ptr, nchw.Ptr, frames, channels, hw);
+        var round = nchw.Download($"nhwc_{type}_to_nchw_f32");
+        for (int i = 0; i < x.Length; i++) Assert.Equal(widen(narrow(x[i])), round[i]);
     }
 
     /// <summary>A normal float's bfloat16 bits: rounded in doubles to 8 significant bits, ties to even.</summary>
