@@ -263,31 +263,32 @@ public sealed class SelfTest
             var x = Enumerable.Range(0, frames * channels * hw).Select(_ => (float)(rng.NextDouble() * 8 - 4)).ToArray();
             using var src = DeviceBytes.Upload(_gpu, x);
             using var nhwc = DeviceBytes.Alloc(_gpu, x.Length * 2);
-            k.NchwToNhwcF16(src.Ptr, nhwc.Ptr, frames, channels, hw, _gpu.Stream);
-            var got = nhwc.Shorts();
-            int wrong = 0;
-            for (int n = 0; n < frames; n++)
-            for (int c = 0; c < channels; c++)
-            for (int p = 0; p < hw; p++)
-                wrong += BitConverter.HalfToUInt16Bits((Half)x[(n * channels + c) * hw + p]) == got[(n * hw + p) * channels + c] ? 0 : 1;
-            Record("kernel.nchw_f32_to_nhwc_f16", wrong, 0, nhwc.SentinelNote());
-            using var nchw = DeviceBytes.Alloc(_gpu, x.Length * 4);
-            k.NhwcF16ToNchw(nhwc.Ptr, nchw.Ptr, frames, channels, hw, _gpu.Stream);
-            Record("kernel.nhwc_f16_to_nchw_f32", RelativeL2(x.Select(v => (float)(Half)v).ToArray(), nchw.Floats()), 0, nchw.SentinelNote());
+            var got = CheckLayout(bf16: false, nhwc);
             // The bf16 pair a bf16 convolution's operands and results go through (and filters, with K as the frames).
             using (var bf = DeviceBytes.Alloc(_gpu, x.Length * 2))
-            using (var back = DeviceBytes.Alloc(_gpu, x.Length * 4))
+                CheckLayout(bf16: true, bf);
+
+            // NCHW float → NHWC half or bfloat16 in `into`, each value rounded as the host's reference rounds it,
+            // and back to NCHW float, both recorded; returns the 16-bit values.
+            ushort[] CheckLayout(bool bf16, DeviceBytes into)
             {
-                k.NchwToNhwcBf16(src.Ptr, bf.Ptr, frames, channels, hw, _gpu.Stream);
-                var bits = bf.Shorts();
-                int misplaced = 0;
+                Func<float, ushort> narrow = bf16 ? Bf16 : v => BitConverter.HalfToUInt16Bits((Half)v);
+                Func<ushort, float> widen = bf16 ? b => BitConverter.Int32BitsToSingle(b << 16) : b => (float)BitConverter.UInt16BitsToHalf(b);
+                string type = bf16 ? "bf16" : "f16";
+                if (bf16) k.NchwToNhwcBf16(src.Ptr, into.Ptr, frames, channels, hw, _gpu.Stream);
+                else k.NchwToNhwcF16(src.Ptr, into.Ptr, frames, channels, hw, _gpu.Stream);
+                var bits = into.Shorts();
+                int wrong = 0;
                 for (int n = 0; n < frames; n++)
                 for (int c = 0; c < channels; c++)
                 for (int p = 0; p < hw; p++)
-                    misplaced += Bf16(x[(n * channels + c) * hw + p]) == bits[(n * hw + p) * channels + c] ? 0 : 1;
-                Record("kernel.nchw_f32_to_nhwc_bf16", misplaced, 0, bf.SentinelNote());
-                k.NhwcBf16ToNchw(bf.Ptr, back.Ptr, frames, channels, hw, _gpu.Stream);
-                Record("kernel.nhwc_bf16_to_nchw_f32", RelativeL2(x.Select(v => BitConverter.Int32BitsToSingle(Bf16(v) << 16)).ToArray(), back.Floats()), 0, back.SentinelNote());
+                    wrong += narrow(x[(n * channels + c) * hw + p]) == bits[(n * hw + p) * channels + c] ? 0 : 1;
+                Record($"kernel.nchw_f32_to_nhwc_{type}", wrong, 0, into.SentinelNote());
+                using var nchw = DeviceBytes.Alloc(_gpu, x.Length * 4);
+                if (bf16) k.NhwcBf16ToNchw(into.Ptr, nchw.Ptr, frames, channels, hw, _gpu.Stream);
+                else k.NhwcF16ToNchw(into.Ptr, nchw.Ptr, frames, channels, hw, _gpu.Stream);
+                Record($"kernel.nhwc_{type}_to_nchw_f32", RelativeL2(x.Select(v => widen(narrow(v))).ToArray(), nchw.Floats()), 0, nchw.SentinelNote());
+                return bits;
             }
             var scale = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 3 - 1.5)).ToArray();
             var shift = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
