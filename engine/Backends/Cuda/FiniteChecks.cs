@@ -38,23 +38,22 @@ internal sealed class FiniteChecks : IDisposable
     {
         if (_names.Count == 0) return;
         var flags = new int[_names.Count];
-        // SAFETY: flags has one int per check made, at most Slots, which is what _flags holds.
+        // SAFETY: flags has one int per check made, at most Slots, which is what _flags holds; a copy into
+        // pageable memory returns once it is done, so flags may move again after the fixed block.
         Debug.Assert(flags.Length <= Slots);
-        fixed (int* f = flags) _device.CopyToHost(f, _flags.Ptr, flags.Length * sizeof(int), stream);
+        string[] names;
+        fixed (int* f = flags) names = Collect(f, stream, forget);
         _device.Synchronize(stream);
-        _device.Fill(_flags.Ptr, 0, flags.Length * sizeof(int), stream);
-        var names = _names.ToArray();
-        if (forget) _names.Clear();
         Verdict(names, flags);
     }
 
     /// <summary>
-    /// Queues on <paramref name="stream"/> the copy of the flags set so far into page-locked host memory
-    /// at <paramref name="destination"/> (room for <see cref="Count"/> ints) and their clearing, without
-    /// waiting; forgets the names when <paramref name="forget"/>. Returns the names the copied flags stand
-    /// for, to give <see cref="Verdict"/> once the copy is done.
+    /// Queues on <paramref name="stream"/> the copy of the flags set so far into host memory at
+    /// <paramref name="destination"/> (room for <see cref="Count"/> ints; page-locked for the copy not to
+    /// wait) and their clearing; forgets the names when <paramref name="forget"/>. Returns the names the
+    /// copied flags stand for, to give <see cref="Verdict"/> once the copy is done.
     /// </summary>
-    // SAFETY: the caller's destination holds Count ints of pinned memory and stays valid until the copy is done.
+    // SAFETY: the caller's destination holds Count ints and stays valid until the copy is done.
     public unsafe string[] Collect(int* destination, GpuStream stream, bool forget)
     {
         var names = _names.ToArray();
