@@ -7,7 +7,8 @@ namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
 /// cuDNN convolutions, transposed convolutions and the two convolution gradients on NCHW tensors,
-/// with plans (descriptors, algorithm, workspace) chosen once per (op, input shape) and cached.
+/// with plans (descriptors, algorithm, workspace) chosen once per (op, input shape) and cached; the
+/// algorithms are timed on this GPU when a plan is made (<see cref="Candidates"/>).
 /// Conv2d: cudnnConvolutionForward (or BiasActivationForward when the chosen algorithm allows)
 /// + the epilogue kernel for bias/ReLU. ConvTranspose2d and ∂x: cudnnConvolutionBackwardData, whose
 /// filter layout (Cin, Cout, K, K) is PyTorch's ConvTranspose2d weight as stored. ∂W:
@@ -83,8 +84,9 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
 
     public void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null)
     {
-        var plan = _plans.GetOrCreate(Key(op, input), k => CreatePlan(k.Op, k.Input));
+        // The stream first: a plan made here measures its algorithms on the op's own stream.
         Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        var plan = _plans.GetOrCreate(Key(op, input), k => CreatePlan(k.Op, k.Input));
         var output = op.InferShape(new[] { input });
         var weightShape = op.ParameterShapes[0];
         var (xs, ws, ys) = (Operand(0, x, input, stream), Operand(1, weight, weightShape, stream), Result(2, y, output));
@@ -119,8 +121,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// <summary>Training: dx from dy through the weights (β = 0), algorithm chosen once per (op, input) like the forward plan.</summary>
     public void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null)
     {
-        var (plan, backward) = Backward(op, input);
         Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        var (plan, backward) = Backward(op, input);
         var (dys, ws, dxs) = (Operand(0, dy, op.InferShape(new[] { input }), stream), Operand(1, weight, op.ParameterShapes[0], stream), Result(2, dx, input));
         // SAFETY: &one and &zero point at these locals for the synchronous call; every device pointer is a buffer
         // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
@@ -134,8 +136,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// <summary>Training: dW from the forward's input and dy (β = 0).</summary>
     public void BackwardFilter(Conv2dOp op, Shape input, DevicePtr x, DevicePtr dy, DevicePtr dw, GpuStream? stream = null)
     {
-        var (plan, backward) = Backward(op, input);
         Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        var (plan, backward) = Backward(op, input);
         var weightShape = op.ParameterShapes[0];
         var (xs, dys, dws) = (Operand(0, x, input, stream), Operand(1, dy, op.InferShape(new[] { input }), stream), Result(2, dw, weightShape));
         // SAFETY: &one and &zero point at these locals for the synchronous call; every device pointer is a buffer
@@ -207,20 +209,44 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         return b.Ptr;
     }
 
-    private BackwardPlan ChooseBackward(Plan plan)
+    private BackwardPlan ChooseBackward(Plan plan) => new(
+        ConvolutionPlanner.Choose(Candidates(Direction.BackwardData, plan.W.Value, plan.Y.Value, plan.Conv.Value, plan.X.Value), _workspaceBudgetBytes, false),
+        ConvolutionPlanner.Choose(Candidates(Direction.BackwardFilter, plan.X.Value, plan.Y.Value, plan.Conv.Value, plan.W.Value), _workspaceBudgetBytes, false));
+
+    private enum Direction { Forward, BackwardData, BackwardFilter }
+
+    /// <summary>
+    /// The algorithms for one call, fastest first, with the descriptors in that call's order (forward: x, w, conv, y;
+    /// backward data: w, dy, conv, dx; backward filter: x, dy, conv, dw). cudnnFind* measures them: it runs each
+    /// algorithm on buffers of its own, once per plan, so a film's thousands of calls use what is fastest on this GPU
+    /// rather than what cuDNN's heuristics guess (as PyTorch's cudnn.benchmark does). When it cannot (no device memory
+    /// left for its buffers), cudnnGet*_v7's estimate decides, which needs none.
+    /// </summary>
+    private AlgorithmCandidate[] Candidates(Direction direction, nint a, nint b, nint conv, nint c)
     {
         var perfs = new CudnnAlgoPerf[8];
-        int returned;
-        // SAFETY: cuDNN writes at most `requested` = perfs.Length results into perfs (twice below) and says how many.
+        int returned = 0;
+        // SAFETY: cuDNN writes at most `requested` = perfs.Length results into perfs and says how many.
         fixed (CudnnAlgoPerf* r = perfs)
-            Cudnn.Check(Cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(_handle.Value, plan.W.Value, plan.Y.Value, plan.Conv.Value, plan.X.Value, perfs.Length, out returned, r));
+        {
+            var measured = direction switch
+            {
+                Direction.Forward => Cudnn.cudnnFindConvolutionForwardAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                Direction.BackwardData => Cudnn.cudnnFindConvolutionBackwardDataAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                _ => Cudnn.cudnnFindConvolutionBackwardFilterAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+            };
+            if (measured != 0)
+            {
+                Cudnn.Check(direction switch
+                {
+                    Direction.Forward => Cudnn.cudnnGetConvolutionForwardAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                    Direction.BackwardData => Cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                    _ => Cudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                }, $"cudnnGetConvolution{direction}Algorithm_v7");
+            }
+        }
         Debug.Assert(returned <= perfs.Length);
-        var data = ConvolutionPlanner.Choose(ToCandidates(perfs, returned), _workspaceBudgetBytes, false);
-        fixed (CudnnAlgoPerf* r = perfs)
-            Cudnn.Check(Cudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(_handle.Value, plan.X.Value, plan.Y.Value, plan.Conv.Value, plan.W.Value, perfs.Length, out returned, r));
-        Debug.Assert(returned <= perfs.Length);
-        var filter = ConvolutionPlanner.Choose(ToCandidates(perfs, returned), _workspaceBudgetBytes, false);
-        return new BackwardPlan(data, filter);
+        return perfs.Take(returned).Select(p => new AlgorithmCandidate(p.Algo, p.Status, p.TimeMs, (long)p.MemoryBytes)).ToArray();
     }
 
     private void Epilogue(DevicePtr bias, Activation activation, Shape output, DevicePtr y, GpuStream? stream)
@@ -247,8 +273,6 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         var y = Tensor4d(output);
         var w = NativeHandle.CudnnFilter();
         var conv = NativeHandle.CudnnConvolution();
-        var candidates = new CudnnAlgoPerf[8];
-        int returned;
         ConvolutionPlan choice;
         NativeHandle? biasDesc = null, activation = null;
         if (op is Conv2dOp c)
@@ -257,12 +281,9 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, c.Padding, c.Padding, c.Stride, c.Stride, c.Dilation, c.Dilation,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
-            // SAFETY: cuDNN writes at most `requested` = candidates.Length results and says how many.
-            fixed (CudnnAlgoPerf* r = candidates)
-                Cudnn.Check(Cudnn.cudnnGetConvolutionForwardAlgorithm_v7(_handle.Value, x.Value, w.Value, conv.Value, y.Value, candidates.Length, out returned, r));
-            Debug.Assert(returned <= candidates.Length);
             // The fused call adds the bias in the output's type: float only.
-            choice = ConvolutionPlanner.Choose(ToCandidates(candidates, returned), _workspaceBudgetBytes, !Bf16 && c.HasBias && c.Activation == Activation.Relu);
+            choice = ConvolutionPlanner.Choose(Candidates(Direction.Forward, x.Value, w.Value, conv.Value, y.Value), _workspaceBudgetBytes,
+                !Bf16 && c.HasBias && c.Activation == Activation.Relu);
             if (choice.FusedBiasActivation)
             {
                 biasDesc = Tensor4d(new Shape(1, c.OutChannels, 1, 1));
@@ -278,17 +299,10 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, t.Padding, t.Padding, t.Stride, t.Stride, 1, 1,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
-            // SAFETY: cuDNN writes at most `requested` = candidates.Length results and says how many.
-            fixed (CudnnAlgoPerf* r = candidates)
-                Cudnn.Check(Cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(_handle.Value, w.Value, x.Value, conv.Value, y.Value, candidates.Length, out returned, r));
-            Debug.Assert(returned <= candidates.Length);
-            choice = ConvolutionPlanner.Choose(ToCandidates(candidates, returned), _workspaceBudgetBytes, false);
+            choice = ConvolutionPlanner.Choose(Candidates(Direction.BackwardData, w.Value, x.Value, conv.Value, y.Value), _workspaceBudgetBytes, false);
         }
         return new Plan(choice, x, w, conv, y, biasDesc, activation);
     }
-
-    private static AlgorithmCandidate[] ToCandidates(CudnnAlgoPerf[] perfs, int count) =>
-        perfs.Take(count).Select(p => new AlgorithmCandidate(p.Algo, p.Status, p.TimeMs, (long)p.MemoryBytes)).ToArray();
 
     private NativeHandle Tensor4d(Shape s)
     {

@@ -7,7 +7,7 @@ namespace Reel.Engine.Backends.Cuda.Native;
 /// cuDNN's legacy descriptor API (cudnn_ops_infer.h / cudnn_cnn_infer.h / cudnn_cnn_train.h in
 /// v8; cudnn_graph.h / cudnn_ops.h / cudnn_cnn.h in v9, where every call bound here remains —
 /// checked against bindings generated from the cuDNN 9 headers, docs/cuda.md lists them):
-/// tensors, filters, convolutions with heuristic algorithm choice, forward with fused bias and
+/// tensors, filters, convolutions with measured (or heuristic) algorithm choice, forward with fused bias and
 /// activation, backward data (also the transposed convolution) and filter for training. Written
 /// from the public headers; no cuDNN is installed where this was built.
 /// </summary>
@@ -52,6 +52,8 @@ internal static unsafe partial class Cudnn
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnGetConvolutionForwardAlgorithm_v7(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results);
     [LibraryImport(NativeLibraries.Cudnn)]
+    public static partial int cudnnFindConvolutionForwardAlgorithm(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results);
+    [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionForward(nint handle, float* alpha, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint yDesc, ulong y);
     [LibraryImport(NativeLibraries.Cudnn)]
@@ -61,10 +63,14 @@ internal static unsafe partial class Cudnn
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnGetConvolutionBackwardDataAlgorithm_v7(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results);
     [LibraryImport(NativeLibraries.Cudnn)]
+    public static partial int cudnnFindConvolutionBackwardDataAlgorithm(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results);
+    [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionBackwardData(nint handle, float* alpha, nint wDesc, ulong w, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dxDesc, ulong dx);
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnGetConvolutionBackwardFilterAlgorithm_v7(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results);
+    [LibraryImport(NativeLibraries.Cudnn)]
+    public static partial int cudnnFindConvolutionBackwardFilterAlgorithm(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results);
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionBackwardFilter(nint handle, float* alpha, nint xDesc, ulong x, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dwDesc, ulong dw);
