@@ -2,6 +2,8 @@
 as `reel bench` (DnCNN-B forward, ECCV16 forward, one prior training step), eager fp32 (no TF32),
 eager TF32, bf16 autocast channels-last, and the bf16 forward replayed as a CUDA graph; then a large
 device-to-device copy, the memory-bandwidth ceiling (bytes read + written over the time).
+cuDNN's algorithms are timed (cudnn.benchmark), as Reel's plans time theirs: both sides run the
+fastest algorithm cuDNN has for each shape on this GPU, the search falling in the warm-up.
 On a GPU each run is timed with CUDA events around it; on the CPU (the dry run) with the host clock.
 The median of --runs after --warmup is reported. Last line: one JSON object.
 """
@@ -52,6 +54,7 @@ def main():
     ap.add_argument("--copy-mib", type=int, default=2048)
     a = ap.parse_args()
     dev = torch.device(a.device)
+    torch.backends.cudnn.benchmark = True
     gen = torch.Generator().manual_seed(11)
     rows = []
     h, w = size(a.dncnn)
