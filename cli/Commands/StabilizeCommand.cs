@@ -118,7 +118,7 @@ public static class StabilizeCommand
             steps?.Complete();
             Summarize(meter, outPath);
             return 0;
-        })));
+        }, cancel, () => $"nothing was written to {r.GetValue(output)}; run the same command again")));
         return cmd;
     }
 

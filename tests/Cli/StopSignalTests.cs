@@ -48,6 +48,25 @@ public class StopSignalTests
     }
 
     [Fact]
+    public void SigtermStopsStabilizeWithExit143AndNoOutput()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, audio: false);
+        var output = Path.Combine(dir, "stable.mp4");
+        using var p = ReelProcess.Start(new Dictionary<string, string>(), "stabilize", "--input", input, "--processed", input, "--output", output,
+            "--epochs", "500", "--no-irt", "--progress", "plain");
+        var lines = new List<string>();
+        string? line;
+        while ((line = p.StandardError.ReadLine()) is not null && !line.Contains("epoch")) lines.Add(line);
+        Assert.True(line is not null, $"the run ended before training:\n{string.Join('\n', lines)}");
+        var (code, stderr) = Terminate(p, p.StandardError.ReadToEndAsync());
+        Assert.True(code == 143, $"exit {code}:\n{stderr}");
+        Assert.Contains("reel: interrupted by SIGTERM", stderr);
+        Assert.DoesNotContain("internal error", stderr);
+        Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void SigtermStopsTheJoinWithExit143AndTheJobResumes()
     {
         var dir = TestPaths.NewTempDir();
