@@ -15,7 +15,7 @@ public static class DeviceChoice
         var device = new Option<string>("--device")
         {
             Description = "auto (CUDA when a usable GPU, driver, NVRTC and cuDNN are present, else CPU) | cpu | cuda | " +
-                          "emu (the CUDA code path with its kernels emulated on the CPU and convolutions on the host: for verification, slow)",
+                          "emu (the CUDA code path on an emulated device: its kernels and cuDNN computed on the CPU; for verification, slow)",
             DefaultValueFactory = _ => defaultDevice,
         };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda", "emu");
@@ -35,7 +35,8 @@ public static class DeviceChoice
     /// <summary>
     /// The backend for <paramref name="device"/>: cuda without a usable GPU is an error that says
     /// why; auto falls back to <paramref name="cpu"/> and says why on stderr, in one line; emu is the
-    /// CUDA backend on the emulated device (fp32 only: its convolutions run on the CPU). The caller
+    /// CUDA backend on the emulated device and cuDNN (fp32 unless told: their arithmetic is the CPU's, each
+    /// precision's rounding emulated). The caller
     /// disposes what it gets (a GPU backend holds device memory; the CPU backends hold nothing).
     /// </summary>
     public static IBackend Resolve(string device, IBackend cpu, string? precision = null)
@@ -59,11 +60,10 @@ public static class DeviceChoice
         var chosen = Parse(precision);
         if (device == "emu")
         {
-            if (chosen is not (null or Precision.Fp32))
-                throw new ReelException($"--device emu computes its convolutions on the CPU in fp32; --precision {precision} needs a GPU");
             var emulated = EmulatedDevice.Open(EmulatedDevice.LocateLibrary());
-            Console.Error.WriteLine($"device: emu ({emulated.Description})");
-            return new CudaBackend(emulated, new HostConvolutions(emulated, FastBackend.Training));
+            var convolutions = EmulatedCudnn.Convolutions(emulated, FastBackend.Training, chosen ?? Precision.Fp32);
+            Console.Error.WriteLine($"device: emu ({emulated.Description}, {convolutions.Name})");
+            return new CudaBackend(emulated, convolutions);
         }
         var cuda = CudaBackend.TryCreate(chosen, out var reason) ?? throw new ReelException($"--device cuda: {reason}; use --device cpu or auto");
         Console.Error.WriteLine($"device: cuda ({cuda.Device.Description}, {cuda.ConvolutionEngine})");

@@ -18,7 +18,7 @@ public static class SelfTestCommand
 
     public static Command Create()
     {
-        var device = new Option<string>("--device") { Description = "cuda (a GPU) | emu (the emulated device: small sizes, convolutions on the host)", DefaultValueFactory = _ => "cuda" };
+        var device = new Option<string>("--device") { Description = "cuda (a GPU) | emu (the emulated device and cuDNN: small sizes, arithmetic on the CPU)", DefaultValueFactory = _ => "cuda" };
         device.AcceptOnlyFromAmong("cuda", "emu");
         var precision = DeviceChoice.PrecisionOption();
         var json = new Option<bool>("--json") { Description = "End with one JSON line: device, precision, passed, failed, cases (name, max_rel_err, ok)" };

@@ -352,7 +352,8 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     /// <summary>Who runs work given to <paramref name="stream"/>: inside a replay the graph's stream; a stream by its number; no stream, the host.</summary>
     private static int Id(GpuStream? stream) => _replayingOn != 0 ? _replayingOn : stream is null ? StreamOrder.Host : (int)stream.Handle;
 
-    private void RefuseWhileCapturing(string call)
+    /// <summary>Throws what the driver answers to <paramref name="call"/> on a capturing thread (also for calls of cuDNN's that allocate, as its Find calls do).</summary>
+    public void RefuseWhileCapturing(string call)
     {
         if (IsCapturing) throw CaptureError(call, "not permitted while the stream is capturing");
     }

@@ -8,7 +8,8 @@ namespace Reel.Tests.Cuda;
 /// <summary>
 /// DnCNN frame after frame on the emulated GPU: each frame size is run eagerly until the pool is
 /// warm, captured into a graph once, and replayed for every later frame of that size, with the
-/// frame's data going through the graph's fixed buffers and the same results as the CPU reference.
+/// frame's data going through the graph's fixed buffers and the CPU reference's results (to float rounding:
+/// cuDNN adds the bias after the sum).
 /// </summary>
 public class DeviceDnCnnTests(ITestOutputHelper output)
 {
@@ -31,15 +32,16 @@ public class DeviceDnCnnTests(ITestOutputHelper output)
                 using var onDevice = gpu.Import(x);
                 using var y = model.Forward(onDevice);
                 Assert.False(y.IsOnHost);
-                Assert.Equal(cpu.Forward(x).Span.ToArray(), y.ToHost().Span.ToArray());
+                // cuDNN adds the bias to the finished sum (the emulated one too), the CPU's kernels in their own order: rounding apart, no more.
+                Assert.InRange(DeviceTrainingTests.RelativeL2(cpu.Forward(x), y.ToHost()), 0, 1e-6);
             }
             Assert.Equal(2, gpu.GraphsCaptured);
             Assert.Equal(0, gpu.StagedCopies);
             // A host frame comes back on the host, through the same graph.
             var host = new Tensor(new Shape(1, channels, 16, 20), EmulatedGpu.RandomFloats(rng, channels * 320, 0, 1));
-            Assert.Equal(cpu.Forward(host).Span.ToArray(), model.Forward(host).Span.ToArray());
+            Assert.InRange(DeviceTrainingTests.RelativeL2(cpu.Forward(host), model.Forward(host)), 0, 1e-6);
             Assert.Equal(2, gpu.GraphsCaptured);
-            output.WriteLine($"{channels} channel(s): {frames + 1} frames of two sizes, {gpu.GraphsCaptured} graphs captured, every frame equal to the CPU reference's");
+            output.WriteLine($"{channels} channel(s): {frames + 1} frames of two sizes, {gpu.GraphsCaptured} graphs captured, every frame the CPU reference's to 1e-6");
         }
         Assert.Equal(0, device.LiveAllocations);
     }

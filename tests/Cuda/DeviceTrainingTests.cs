@@ -11,7 +11,7 @@ namespace Reel.Tests.Cuda;
 
 /// <summary>
 /// The Deep Video Prior trained on the emulated GPU: every op of the step on the device (kernels
-/// through the emulator, convolutions on the host in stream order, where cuDNN would be), weights,
+/// through the emulator, convolutions through Reel's cuDNN code and the emulated cuDNN, in stream order), weights,
 /// gradients and Adam's moments resident, against the same training on the CPU backend.
 /// </summary>
 public class DeviceTrainingTests(ITestOutputHelper output)

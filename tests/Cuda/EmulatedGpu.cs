@@ -33,13 +33,14 @@ public static class EmulatedGpu
     public static CudaKernels Kernels => new(Device);
 
     /// <summary>
-    /// A CUDA backend on the emulated device, its convolutions computed on the host by the fast CPU
-    /// path (or by <paramref name="convolutions"/>: the single-threaded reference is quicker on tiny maps).
+    /// A CUDA backend on the emulated device, its convolutions Reel's cuDNN code over the emulated cuDNN in
+    /// <paramref name="precision"/>, whose arithmetic is the fast CPU path's (or <paramref name="convolutions"/>':
+    /// the single-threaded reference is quicker on tiny maps).
     /// </summary>
-    public static CudaBackend Backend(EmulatedDevice? device = null, IBackend? convolutions = null)
+    public static CudaBackend Backend(EmulatedDevice? device = null, IBackend? convolutions = null, Precision precision = Precision.Fp32)
     {
         var d = device ?? Device;
-        return new CudaBackend(d, new HostConvolutions(d, convolutions ?? FastBackend.Training));
+        return new CudaBackend(d, EmulatedCudnn.Convolutions(d, convolutions ?? FastBackend.Training, precision));
     }
 
     /// <summary>A device of the test's own, for counting its allocations and launches while other tests run in parallel.</summary>

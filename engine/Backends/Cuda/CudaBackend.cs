@@ -88,7 +88,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         {
             device = DriverDevice.Open();
             var chosen = precision ?? (device.ComputeCapability >= 80 ? Precision.Tf32 : Precision.Fp32);
-            return new CudaBackend(device, new CudnnConvolutions(device, chosen));
+            return new CudaBackend(device, new CudnnConvolutions(device, new NativeCudnn(), chosen));
         }
         catch (Exception e) when (e is ReelException or DllNotFoundException or EntryPointNotFoundException)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Reel.Engine.Backends.Cuda.Native;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -16,12 +17,15 @@ namespace Reel.Engine.Backends.Cuda;
 /// TF32 allows them for float tensors, bf16 rounds every operand into bfloat16 scratch buffers in
 /// NHWC (filters KRSC), the layout cuDNN's tensor-core kernels read without transposing, convolves
 /// there (float accumulation) and widens the result back to NCHW float. Written against the
-/// documented cuDNN 9 legacy API; never run here (no GPU).
+/// documented cuDNN 9 legacy API, which it calls through <see cref="ICudnn"/>: never run against
+/// the real library here (no GPU), but in the tests against the emulated device's cuDNN, which holds
+/// every call to the documented rules (Reel.Emulation's EmulatedCudnn).
 /// </summary>
 // SAFETY: the raw accesses are the alpha/beta scalars and the algorithm lists, each bounded where it is made.
 internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
 {
-    private readonly DriverDevice _device;
+    private readonly IGpuDevice _device;
+    private readonly ICudnn _cudnn;
     private readonly CudaKernels _kernels;
     private readonly NativeHandle _handle;
     private readonly PlanCache<ConvolutionKey, Plan> _plans = new();
@@ -43,18 +47,18 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
 
     private sealed record BackwardPlan(ConvolutionPlan Data, ConvolutionPlan Filter);
 
-    public CudnnConvolutions(DriverDevice device, Precision precision = Precision.Tf32, long workspaceBudgetBytes = 512L << 20)
+    /// <param name="cudnn">The library: <see cref="NativeCudnn"/> on a GPU, the emulated one on the emulated device.</param>
+    public CudnnConvolutions(IGpuDevice device, ICudnn cudnn, Precision precision = Precision.Tf32, long workspaceBudgetBytes = 512L << 20)
     {
-        if (!NativeLibraries.TryLoad(NativeLibraries.Cudnn, out _, out var error))
-            throw new ReelException($"cuDNN is not installed: {error}");
         _device = device;
+        _cudnn = cudnn;
         _kernels = new CudaKernels(device);
         _workspaceBudgetBytes = workspaceBudgetBytes;
         // TF32 needs sm_80; on older GPUs tensor-op math with float tensors is plain fp32 anyway.
         Precision = precision;
-        Cudnn.Check(Cudnn.cudnnCreate(out var h));
-        _handle = new NativeHandle(h, Cudnn.cudnnDestroy, "cudnnHandle");
-        Version = (long)Cudnn.cudnnGetVersion();
+        Check(cudnn.Create(out var h));
+        _handle = new NativeHandle(h, cudnn.Destroy, "cudnnHandle");
+        Version = cudnn.Version;
     }
 
     public string Name => $"cuDNN {Version / 10000 % 100}.{Version / 100 % 100}.{Version % 100} ({Precision})";
@@ -85,7 +89,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     public void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null)
     {
         // The stream first: a plan made here measures its algorithms on the op's own stream.
-        Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        Check(_cudnn.SetStream(_handle.Value, stream?.Handle ?? 0));
         var plan = _plans.GetOrCreate(Key(op, input), k => CreatePlan(k.Op, k.Input));
         var output = op.InferShape(new[] { input });
         var weightShape = op.ParameterShapes[0];
@@ -97,18 +101,18 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         switch (op)
         {
             case Conv2dOp c when plan.Choice.FusedBiasActivation:
-                Cudnn.Check(Cudnn.cudnnConvolutionBiasActivationForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address,
+                Check(_cudnn.ConvolutionBiasActivationForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address,
                     plan.Conv.Value, plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address,
                     plan.Bias!.Value, bias.Address, plan.Activation!.Value, plan.Y.Value, ys.Address));
                 break;
             case Conv2dOp c:
-                Cudnn.Check(Cudnn.cudnnConvolutionForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address, plan.Conv.Value,
+                Check(_cudnn.ConvolutionForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address, plan.Conv.Value,
                     plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
                 Widen(ys, y, output, stream);
                 Epilogue(c.HasBias ? bias : DevicePtr.Null, c.Activation, output, y, stream);
                 break;
             case ConvTranspose2dOp t:
-                Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.X.Value, xs.Address, plan.Conv.Value,
+                Check(_cudnn.ConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.X.Value, xs.Address, plan.Conv.Value,
                     plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
                 Widen(ys, y, output, stream);
                 Epilogue(t.HasBias ? bias : DevicePtr.Null, t.Activation, output, y, stream);
@@ -121,14 +125,14 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// <summary>Training: dx from dy through the weights (β = 0), algorithm chosen once per (op, input) like the forward plan.</summary>
     public void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null)
     {
-        Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        Check(_cudnn.SetStream(_handle.Value, stream?.Handle ?? 0));
         var (plan, backward) = Backward(op, input);
         var (dys, ws, dxs) = (Operand(0, dy, op.InferShape(new[] { input }), stream), Operand(1, weight, op.ParameterShapes[0], stream), Result(2, dx, input));
         // SAFETY: &one and &zero point at these locals for the synchronous call; every device pointer is a buffer
         // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
         var workspace = Workspace(backward.Data.WorkspaceBytes);
-        Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
+        Check(_cudnn.ConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
             backward.Data.Algorithm, workspace.Address, (nuint)backward.Data.WorkspaceBytes, &zero, plan.X.Value, dxs.Address));
         Widen(dxs, dx, input, stream);
     }
@@ -136,7 +140,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// <summary>Training: dW from the forward's input and dy (β = 0).</summary>
     public void BackwardFilter(Conv2dOp op, Shape input, DevicePtr x, DevicePtr dy, DevicePtr dw, GpuStream? stream = null)
     {
-        Cudnn.Check(Cudnn.cudnnSetStream(_handle.Value, stream?.Handle ?? 0));
+        Check(_cudnn.SetStream(_handle.Value, stream?.Handle ?? 0));
         var (plan, backward) = Backward(op, input);
         var weightShape = op.ParameterShapes[0];
         var (xs, dys, dws) = (Operand(0, x, input, stream), Operand(1, dy, op.InferShape(new[] { input }), stream), Result(2, dw, weightShape));
@@ -144,7 +148,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
         var workspace = Workspace(backward.Filter.WorkspaceBytes);
-        Cudnn.Check(Cudnn.cudnnConvolutionBackwardFilter(_handle.Value, &one, plan.X.Value, xs.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
+        Check(_cudnn.ConvolutionBackwardFilter(_handle.Value, &one, plan.X.Value, xs.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
             backward.Filter.Algorithm, workspace.Address, (nuint)backward.Filter.WorkspaceBytes, &zero, plan.W.Value, dws.Address));
         Widen(dws, dw, weightShape, stream);
     }
@@ -231,18 +235,18 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         {
             var measured = direction switch
             {
-                Direction.Forward => Cudnn.cudnnFindConvolutionForwardAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
-                Direction.BackwardData => Cudnn.cudnnFindConvolutionBackwardDataAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
-                _ => Cudnn.cudnnFindConvolutionBackwardFilterAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                Direction.Forward => _cudnn.FindConvolutionForwardAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                Direction.BackwardData => _cudnn.FindConvolutionBackwardDataAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                _ => _cudnn.FindConvolutionBackwardFilterAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
             };
             if (measured != 0)
             {
-                Cudnn.Check(direction switch
+                Check(direction switch
                 {
-                    Direction.Forward => Cudnn.cudnnGetConvolutionForwardAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
-                    Direction.BackwardData => Cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
-                    _ => Cudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
-                }, $"cudnnGetConvolution{direction}Algorithm_v7");
+                    Direction.Forward => _cudnn.GetConvolutionForwardAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                    Direction.BackwardData => _cudnn.GetConvolutionBackwardDataAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                    _ => _cudnn.GetConvolutionBackwardFilterAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                }, $"GetConvolution{direction}Algorithm_v7");
             }
         }
         Debug.Assert(returned <= perfs.Length);
@@ -271,34 +275,34 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         var output = op.InferShape(new[] { input });
         var x = Tensor4d(input);
         var y = Tensor4d(output);
-        var w = NativeHandle.CudnnFilter();
-        var conv = NativeHandle.CudnnConvolution();
+        var w = Descriptor(_cudnn.CreateFilterDescriptor, _cudnn.DestroyFilterDescriptor, "cudnnFilterDescriptor");
+        var conv = Descriptor(_cudnn.CreateConvolutionDescriptor, _cudnn.DestroyConvolutionDescriptor, "cudnnConvolutionDescriptor");
         ConvolutionPlan choice;
         NativeHandle? biasDesc = null, activation = null;
         if (op is Conv2dOp c)
         {
-            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, DataType, Format, c.OutChannels, c.InChannels, c.KernelH, c.KernelW));
-            Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, c.Padding, c.Padding, c.Stride, c.Stride, c.Dilation, c.Dilation,
+            Check(_cudnn.SetFilter4dDescriptor(w.Value, DataType, Format, c.OutChannels, c.InChannels, c.KernelH, c.KernelW));
+            Check(_cudnn.SetConvolution2dDescriptor(conv.Value, c.Padding, c.Padding, c.Stride, c.Stride, c.Dilation, c.Dilation,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
-            Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
+            Check(_cudnn.SetConvolutionMathType(conv.Value, MathType));
             // The fused call adds the bias in the output's type: float only.
             choice = ConvolutionPlanner.Choose(Candidates(Direction.Forward, x.Value, w.Value, conv.Value, y.Value), _workspaceBudgetBytes,
                 !Bf16 && c.HasBias && c.Activation == Activation.Relu);
             if (choice.FusedBiasActivation)
             {
                 biasDesc = Tensor4d(new Shape(1, c.OutChannels, 1, 1));
-                activation = NativeHandle.CudnnActivation();
-                Cudnn.Check(Cudnn.cudnnSetActivationDescriptor(activation.Value, Cudnn.CUDNN_ACTIVATION_RELU, Cudnn.CUDNN_NOT_PROPAGATE_NAN, 0));
+                activation = Descriptor(_cudnn.CreateActivationDescriptor, _cudnn.DestroyActivationDescriptor, "cudnnActivationDescriptor");
+                Check(_cudnn.SetActivationDescriptor(activation.Value, Cudnn.CUDNN_ACTIVATION_RELU, Cudnn.CUDNN_NOT_PROPAGATE_NAN, 0));
             }
         }
         else
         {
             var t = (ConvTranspose2dOp)op;
             // The transposed conv is the data gradient of a conv from y (Cout) to x (Cin) with filter (Cin, Cout, K, K).
-            Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(w.Value, DataType, Format, t.InChannels, t.OutChannels, t.Kernel, t.Kernel));
-            Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(conv.Value, t.Padding, t.Padding, t.Stride, t.Stride, 1, 1,
+            Check(_cudnn.SetFilter4dDescriptor(w.Value, DataType, Format, t.InChannels, t.OutChannels, t.Kernel, t.Kernel));
+            Check(_cudnn.SetConvolution2dDescriptor(conv.Value, t.Padding, t.Padding, t.Stride, t.Stride, 1, 1,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
-            Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(conv.Value, MathType));
+            Check(_cudnn.SetConvolutionMathType(conv.Value, MathType));
             choice = ConvolutionPlanner.Choose(Candidates(Direction.BackwardData, w.Value, x.Value, conv.Value, y.Value), _workspaceBudgetBytes, false);
         }
         return new Plan(choice, x, w, conv, y, biasDesc, activation);
@@ -306,9 +310,23 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
 
     private NativeHandle Tensor4d(Shape s)
     {
-        var d = NativeHandle.CudnnTensor();
-        Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptor(d.Value, Format, DataType, s.N, s.C, s.H, s.W));
+        var d = Descriptor(_cudnn.CreateTensorDescriptor, _cudnn.DestroyTensorDescriptor, "cudnnTensorDescriptor");
+        Check(_cudnn.SetTensor4dDescriptor(d.Value, Format, DataType, s.N, s.C, s.H, s.W));
         return d;
+    }
+
+    private delegate int Creator(out nint desc);
+
+    private NativeHandle Descriptor(Creator create, Func<nint, int> destroy, string kind)
+    {
+        Check(create(out var d), "Create" + kind[5..]);
+        return new NativeHandle(d, destroy, kind);
+    }
+
+    /// <summary>A failed call as an exception naming it ("_cudnn.SetStream(…)" → cudnnSetStream) with cuDNN's own words for the status.</summary>
+    private void Check(int status, [CallerArgumentExpression(nameof(status))] string call = "")
+    {
+        if (status != 0) throw new CudaException("cudnn" + Driver.CallName(call), status, _cudnn.ErrorString(status));
     }
 
     public void Dispose()

@@ -4,16 +4,15 @@ using Reel.Engine.Tensors;
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
-/// Convolutions on device memory: forward, transposed, and the two gradients. <see cref="CudnnConvolutions"/>
-/// is the GPU one; the emulated device pairs with a host implementation over its memory (Reel.Emulation's
-/// HostConvolutions) so the backend's orchestration runs in tests (the cuDNN calls themselves cannot run without a GPU).
+/// Convolutions on device memory: forward, transposed, and the two gradients: <see cref="CudnnConvolutions"/>,
+/// over the real cuDNN on a GPU and over Reel.Emulation's emulated cuDNN on the emulated device.
 /// </summary>
 public interface IConvolutionEngine : IDisposable
 {
-    /// <summary>What computes the convolutions, for reports: "cuDNN 9.10.2 (Tf32)", "host convolutions (cpu)".</summary>
+    /// <summary>What computes the convolutions, for reports: "cuDNN 9.10.2 (Tf32)".</summary>
     string Name { get; }
 
-    /// <summary>The arithmetic of the convolutions (the host engine computes in fp32).</summary>
+    /// <summary>The arithmetic of the convolutions.</summary>
     Precision Precision { get; }
 
     /// <summary>Whether <paramref name="op"/> is one of the convolutions this engine computes.</summary>

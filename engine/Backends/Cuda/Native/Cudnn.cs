@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Reel.Engine.Backends.Cuda.Native;
@@ -9,7 +8,8 @@ namespace Reel.Engine.Backends.Cuda.Native;
 /// checked against bindings generated from the cuDNN 9 headers, docs/cuda.md lists them):
 /// tensors, filters, convolutions with measured (or heuristic) algorithm choice, forward with fused bias and
 /// activation, backward data (also the transposed convolution) and filter for training. Written
-/// from the public headers; no cuDNN is installed where this was built.
+/// from the public headers; no cuDNN is installed where this was built. Called through
+/// <see cref="ICudnn"/> (<see cref="NativeCudnn"/>).
 /// </summary>
 // SAFETY: declarations of cuDNN's entry points; every pointer passed is sized by its caller for what the
 // header says the call reads or writes, and each call site states that bound.
@@ -74,11 +74,4 @@ internal static unsafe partial class Cudnn
     [LibraryImport(NativeLibraries.Cudnn)]
     public static partial int cudnnConvolutionBackwardFilter(nint handle, float* alpha, nint xDesc, ulong x, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dwDesc, ulong dw);
-
-    public static void Check(int status, [CallerArgumentExpression(nameof(status))] string call = "")
-    {
-        // SAFETY: cuDNN returns a static NUL-terminated string (or NULL, read as null) that the library owns.
-        if (status != 0)
-            throw new CudaException(Driver.CallName(call), status, Marshal.PtrToStringUTF8((nint)cudnnGetErrorString(status)) ?? "cuDNN error");
-    }
 }

@@ -23,9 +23,4 @@ internal sealed class NativeHandle : SafeHandle
     public nint Value => IsClosed ? throw new ObjectDisposedException(Kind) : handle;
 
     protected override bool ReleaseHandle() => _release(handle) == 0;
-
-    public static NativeHandle CudnnTensor() { Cudnn.Check(Cudnn.cudnnCreateTensorDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyTensorDescriptor, "cudnnTensorDescriptor"); }
-    public static NativeHandle CudnnFilter() { Cudnn.Check(Cudnn.cudnnCreateFilterDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyFilterDescriptor, "cudnnFilterDescriptor"); }
-    public static NativeHandle CudnnConvolution() { Cudnn.Check(Cudnn.cudnnCreateConvolutionDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyConvolutionDescriptor, "cudnnConvolutionDescriptor"); }
-    public static NativeHandle CudnnActivation() { Cudnn.Check(Cudnn.cudnnCreateActivationDescriptor(out var d)); return new(d, Cudnn.cudnnDestroyActivationDescriptor, "cudnnActivationDescriptor"); }
 }

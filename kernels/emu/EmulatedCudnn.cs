@@ -1,0 +1,486 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cuda;
+using Reel.Engine.Backends.Cuda.Native;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+
+namespace Reel.Emulation;
+
+/// <summary>
+/// cuDNN's legacy convolution calls on the emulated device, so Reel's own cuDNN code
+/// (<see cref="CudnnConvolutions"/>: plans, the measured search and its fallback, bf16 NHWC operands and
+/// KRSC filters, the fused bias + ReLU, workspaces, streams) runs in the tests and under `--device emu`.
+/// Each call is held to what cuDNN documents: descriptors set before use; x, w and y of one data type
+/// (float or bfloat16) and one layout, the filter's NHWC meaning KRSC; a float compute type; shapes
+/// that agree (y's size is the convolution's of x's); a known algorithm given at least its workspace;
+/// the fused call's ReLU only with IMPLICIT_PRECOMP_GEMM and a float (1, K, 1, 1) bias; the Find calls,
+/// which allocate buffers of their own, not while a stream is capturing and not beyond the device's
+/// memory. A call that breaks a rule fails with a nonzero status and <see cref="ErrorString"/> says which.
+/// The arithmetic is a CPU backend's on the operands as the GPU would see them: bfloat16 read exactly,
+/// float rounded to TF32 unless the math type is FMA, results rounded to the output's type, y = α·conv + β·y
+/// (y not read when β = 0); it runs in the emulator's stream order and, in a capture, in the graph.
+/// </summary>
+// SAFETY: the emulator's device pointers are host addresses; each read or write covers the extent of a descriptor
+// checked against the call's other descriptors, and CudnnConvolutions allocates every buffer for its descriptor.
+public sealed unsafe class EmulatedCudnn : ICudnn
+{
+    /// <summary>This emulator's failure codes (Reel tests only for nonzero and prints <see cref="ErrorString"/>).</summary>
+    public const int BadParam = 2000, NotSupported = 3000, AllocFailed = 4000;
+    private const int ImplicitGemm = 0, ImplicitPrecompGemm = 1;
+
+    private readonly EmulatedDevice _device;
+    private readonly IBackend _cpu;
+    private readonly Dictionary<nint, object> _objects = new();
+    private long _next;
+    private string _lastError = "";
+    private int _searches, _estimates;
+
+    /// <param name="cpu">The backend whose convolutions compute the results (the fast CPU path, or the single-threaded reference on tiny maps).</param>
+    public EmulatedCudnn(EmulatedDevice device, IBackend cpu) => (_device, _cpu) = (device, cpu);
+
+    /// <summary>
+    /// The convolution engine a GPU gets (<see cref="CudnnConvolutions"/>) over this emulated cuDNN, in
+    /// <paramref name="precision"/>: what the emulated device's backend computes its convolutions with.
+    /// </summary>
+    public static IConvolutionEngine Convolutions(EmulatedDevice device, IBackend cpu, Precision precision = Precision.Fp32) =>
+        new CudnnConvolutions(device, new EmulatedCudnn(device, cpu), precision);
+
+    /// <summary>
+    /// <see cref="Convolutions"/> with this cuDNN returned too, for tests that count its searches.
+    /// </summary>
+    public static IConvolutionEngine Convolutions(EmulatedDevice device, IBackend cpu, Precision precision, out EmulatedCudnn cudnn) =>
+        new CudnnConvolutions(device, cudnn = new EmulatedCudnn(device, cpu), precision);
+
+    /// <summary>Algorithm lists measured by a Find call.</summary>
+    public int Searches => _searches;
+
+    /// <summary>Algorithm lists taken from the v7 heuristics.</summary>
+    public int Estimates => _estimates;
+
+    /// <summary>An emulated 9.0.0.</summary>
+    long ICudnn.Version => 90000;
+
+    string ICudnn.ErrorString(int status) => status switch
+    {
+        0 => "CUDNN_STATUS_SUCCESS",
+        BadParam => $"CUDNN_STATUS_BAD_PARAM (emulated cuDNN: {_lastError})",
+        NotSupported => $"CUDNN_STATUS_NOT_SUPPORTED (emulated cuDNN: {_lastError})",
+        AllocFailed => $"CUDNN_STATUS_ALLOC_FAILED (emulated cuDNN: {_lastError})",
+        _ => $"status {status}",
+    };
+
+    private sealed class Handle
+    {
+        public nint Stream;
+    }
+
+    private sealed class TensorDesc
+    {
+        public bool Set;
+        public int Format, DataType, N, C, H, W;
+        public long Elements => (long)N * C * H * W;
+        public TensorDesc Copy() => (TensorDesc)MemberwiseClone();
+    }
+
+    private sealed class FilterDesc
+    {
+        public bool Set;
+        public int DataType, Format, K, C, H, W;
+        public FilterDesc Copy() => (FilterDesc)MemberwiseClone();
+    }
+
+    private sealed class ConvDesc
+    {
+        public bool Set;
+        public int PadH, PadW, StrideH, StrideW, DilationH, DilationW, Mode, ComputeType, MathType = Cudnn.CUDNN_DEFAULT_MATH;
+        public ConvDesc Copy() => (ConvDesc)MemberwiseClone();
+    }
+
+    private sealed class ActivationDesc
+    {
+        public bool Set;
+        public int Mode;
+    }
+
+    int ICudnn.Create(out nint handle) => Add(new Handle(), out handle);
+    int ICudnn.Destroy(nint handle) => Remove<Handle>(handle);
+
+    int ICudnn.SetStream(nint handle, nint stream)
+    {
+        if (!Find(handle, out Handle? h)) return Fail(BadParam, "unknown handle");
+        h.Stream = stream;
+        return 0;
+    }
+
+    int ICudnn.CreateTensorDescriptor(out nint desc) => Add(new TensorDesc(), out desc);
+    int ICudnn.DestroyTensorDescriptor(nint desc) => Remove<TensorDesc>(desc);
+    int ICudnn.CreateFilterDescriptor(out nint desc) => Add(new FilterDesc(), out desc);
+    int ICudnn.DestroyFilterDescriptor(nint desc) => Remove<FilterDesc>(desc);
+    int ICudnn.CreateConvolutionDescriptor(out nint desc) => Add(new ConvDesc(), out desc);
+    int ICudnn.DestroyConvolutionDescriptor(nint desc) => Remove<ConvDesc>(desc);
+    int ICudnn.CreateActivationDescriptor(out nint desc) => Add(new ActivationDesc(), out desc);
+    int ICudnn.DestroyActivationDescriptor(nint desc) => Remove<ActivationDesc>(desc);
+
+    int ICudnn.SetTensor4dDescriptor(nint desc, int format, int dataType, int n, int c, int h, int w)
+    {
+        if (!Find(desc, out TensorDesc? t)) return Fail(BadParam, "unknown tensor descriptor");
+        if (n < 1 || c < 1 || h < 1 || w < 1) return Fail(BadParam, $"tensor dimensions {n}×{c}×{h}×{w}");
+        if (!KnownLayout(format, dataType, out var why)) return Fail(BadParam, why);
+        (t.Format, t.DataType, t.N, t.C, t.H, t.W, t.Set) = (format, dataType, n, c, h, w, true);
+        return 0;
+    }
+
+    int ICudnn.SetFilter4dDescriptor(nint desc, int dataType, int format, int k, int c, int h, int w)
+    {
+        if (!Find(desc, out FilterDesc? f)) return Fail(BadParam, "unknown filter descriptor");
+        if (k < 1 || c < 1 || h < 1 || w < 1) return Fail(BadParam, $"filter dimensions {k}×{c}×{h}×{w}");
+        if (!KnownLayout(format, dataType, out var why)) return Fail(BadParam, why);
+        (f.DataType, f.Format, f.K, f.C, f.H, f.W, f.Set) = (dataType, format, k, c, h, w, true);
+        return 0;
+    }
+
+    int ICudnn.SetConvolution2dDescriptor(nint desc, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, int mode, int computeType)
+    {
+        if (!Find(desc, out ConvDesc? c)) return Fail(BadParam, "unknown convolution descriptor");
+        if (padH < 0 || padW < 0 || strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1)
+            return Fail(BadParam, $"padding {padH},{padW}, stride {strideH},{strideW}, dilation {dilationH},{dilationW}");
+        if (mode != Cudnn.CUDNN_CROSS_CORRELATION && mode != 0) return Fail(BadParam, $"convolution mode {mode}");
+        (c.PadH, c.PadW, c.StrideH, c.StrideW, c.DilationH, c.DilationW, c.Mode, c.ComputeType, c.Set) =
+            (padH, padW, strideH, strideW, dilationH, dilationW, mode, computeType, true);
+        return 0;
+    }
+
+    int ICudnn.SetConvolutionMathType(nint desc, int mathType)
+    {
+        if (!Find(desc, out ConvDesc? c)) return Fail(BadParam, "unknown convolution descriptor");
+        if (mathType is not (Cudnn.CUDNN_DEFAULT_MATH or Cudnn.CUDNN_TENSOR_OP_MATH or 2 or Cudnn.CUDNN_FMA_MATH)) return Fail(BadParam, $"math type {mathType}");
+        c.MathType = mathType;
+        return 0;
+    }
+
+    int ICudnn.SetActivationDescriptor(nint desc, int mode, int nanPropagation, double coef)
+    {
+        if (!Find(desc, out ActivationDesc? a)) return Fail(BadParam, "unknown activation descriptor");
+        (a.Mode, a.Set) = (mode, true);
+        return 0;
+    }
+
+    int ICudnn.FindConvolutionForwardAlgorithm(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
+        Search(true, handle, xDesc, wDesc, conv, yDesc, requested, out returned, results);
+    int ICudnn.GetConvolutionForwardAlgorithm_v7(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
+        Search(false, handle, xDesc, wDesc, conv, yDesc, requested, out returned, results);
+    int ICudnn.FindConvolutionBackwardDataAlgorithm(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
+        Search(true, handle, dxDesc, wDesc, conv, dyDesc, requested, out returned, results);
+    int ICudnn.GetConvolutionBackwardDataAlgorithm_v7(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
+        Search(false, handle, dxDesc, wDesc, conv, dyDesc, requested, out returned, results);
+    int ICudnn.FindConvolutionBackwardFilterAlgorithm(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
+        Search(true, handle, xDesc, dwDesc, conv, dyDesc, requested, out returned, results);
+    int ICudnn.GetConvolutionBackwardFilterAlgorithm_v7(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
+        Search(false, handle, xDesc, dwDesc, conv, dyDesc, requested, out returned, results);
+
+    int ICudnn.ConvolutionForward(nint handle, float* alpha, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
+        ulong workspace, nuint workspaceBytes, float* beta, nint yDesc, ulong y)
+    {
+        if (!Operands(handle, xDesc, wDesc, conv, yDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
+        var (a, b) = (*alpha, *beta);
+        var (xd, wd, cd, yd) = call.Descriptors;
+        Enqueue(call, "cudnnConvolutionForward", Reads(x, w, b != 0 ? y : 0), y, workspace, () =>
+        {
+            Store(y, yd, Blend(Convolve(ForwardOp(cd, wd), Load(x, xd, cd), LoadFilter(w, wd, cd)), a, b, y, yd));
+        });
+        return 0;
+    }
+
+    int ICudnn.ConvolutionBiasActivationForward(nint handle, float* alpha1, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
+        ulong workspace, nuint workspaceBytes, float* alpha2, nint zDesc, ulong z, nint biasDesc, ulong bias, nint activation, nint yDesc, ulong y)
+    {
+        if (!Operands(handle, xDesc, wDesc, conv, yDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
+        var (xd, wd, cd, yd) = call.Descriptors;
+        if (!Find(activation, out ActivationDesc? act) || !act.Set) return Fail(BadParam, "activation descriptor not set");
+        if (act.Mode is not (Cudnn.CUDNN_ACTIVATION_RELU or Cudnn.CUDNN_ACTIVATION_IDENTITY)) return Fail(NotSupported, $"activation mode {act.Mode} in the fused call");
+        if (act.Mode == Cudnn.CUDNN_ACTIVATION_RELU && algo != ImplicitPrecompGemm)
+            return Fail(NotSupported, $"the fused call's ReLU needs IMPLICIT_PRECOMP_GEMM, got algorithm {algo}");
+        if (!Find(zDesc, out TensorDesc? zd) || !Same(zd, yd)) return Fail(BadParam, "z must be described as y is");
+        if (!Find(biasDesc, out TensorDesc? bd) || !bd.Set || bd.DataType != Cudnn.CUDNN_DATA_FLOAT || bd.N != 1 || bd.C != wd.K || bd.H != 1 || bd.W != 1)
+            return Fail(BadParam, $"the bias must be float (1, {wd.K}, 1, 1)");
+        var (a1, a2) = (*alpha1, *alpha2);
+        bool relu = act.Mode == Cudnn.CUDNN_ACTIVATION_RELU;
+        Enqueue(call, "cudnnConvolutionBiasActivationForward", Reads(x, w, bias, a2 != 0 ? z : 0), y, workspace, () =>
+        {
+            var v = Blend(Convolve(ForwardOp(cd, wd), Load(x, xd, cd), LoadFilter(w, wd, cd)), a1, a2, z, yd);
+            var biases = new ReadOnlySpan<float>((void*)bias, wd.K);
+            int plane = yd.H * yd.W;
+            for (int i = 0; i < v.Length; i++)
+            {
+                float s = v[i] + biases[i / plane % wd.K];
+                v[i] = relu ? MathF.Max(s, 0f) : s;
+            }
+            Store(y, yd, v);
+        });
+        return 0;
+    }
+
+    int ICudnn.ConvolutionBackwardData(nint handle, float* alpha, nint wDesc, ulong w, nint dyDesc, ulong dy, nint conv, int algo,
+        ulong workspace, nuint workspaceBytes, float* beta, nint dxDesc, ulong dx)
+    {
+        if (!Operands(handle, dxDesc, wDesc, conv, dyDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
+        var (a, b) = (*alpha, *beta);
+        var (dxd, wd, cd, dyd) = call.Descriptors;
+        Enqueue(call, "cudnnConvolutionBackwardData", Reads(w, dy, b != 0 ? dx : 0), dx, workspace, () =>
+        {
+            Store(dx, dxd, Blend(Convolve(DataGradientOp(cd, wd, dxd), Load(dy, dyd, cd), LoadFilter(w, wd, cd)), a, b, dx, dxd));
+        });
+        return 0;
+    }
+
+    int ICudnn.ConvolutionBackwardFilter(nint handle, float* alpha, nint xDesc, ulong x, nint dyDesc, ulong dy, nint conv, int algo,
+        ulong workspace, nuint workspaceBytes, float* beta, nint dwDesc, ulong dw)
+    {
+        if (!Operands(handle, xDesc, dwDesc, conv, dyDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
+        var (a, b) = (*alpha, *beta);
+        var (xd, wd, cd, dyd) = call.Descriptors;
+        Enqueue(call, "cudnnConvolutionBackwardFilter", Reads(x, dy, b != 0 ? dw : 0), dw, workspace, () =>
+        {
+            var v = Convolve(new Conv2dBackwardWeightOp(ForwardOp(cd, wd)), Load(x, xd, cd), Load(dy, dyd, cd));
+            var old = b != 0 ? Read(dw, wd.Format, wd.DataType, wd.K, wd.C, wd.H, wd.W, false) : null;
+            for (int i = 0; i < v.Length; i++) v[i] = a * v[i] + (old is null ? 0f : b * old[i]);
+            StoreFilter(dw, wd, v);
+        });
+        return 0;
+    }
+
+    /// <summary>One convolution call's checked descriptors (copied: a graph replays the values of its capture), its stream and its status.</summary>
+    private readonly record struct Call(int Status, (TensorDesc X, FilterDesc W, ConvDesc Conv, TensorDesc Y) Descriptors, nint Stream);
+
+    /// <summary>
+    /// The checks every call shares, as a forward convolution from x to y with filter w (backward data's dx is
+    /// its x and dy its y; backward filter's dw is its w): the algorithm one this cuDNN lists, its workspace given.
+    /// </summary>
+    private bool Operands(nint handle, nint xDesc, nint wDesc, nint convDesc, nint yDesc, int algo, ulong workspace, nuint workspaceBytes, out Call call)
+    {
+        call = default;
+        if (!Find(handle, out Handle? h)) return Failed(out call, BadParam, "unknown handle");
+        if (!Consistent(xDesc, wDesc, convDesc, yDesc, out var x, out var w, out var conv, out var status)) return Failed(out call, status, _lastError);
+        if (algo is not (ImplicitGemm or ImplicitPrecompGemm)) return Failed(out call, BadParam, $"algorithm {algo} is not one this cuDNN listed");
+        long need = Workspace(algo, x, w);
+        if ((long)workspaceBytes < need || (need > 0 && workspace == 0))
+            return Failed(out call, BadParam, $"algorithm {algo} needs {need} bytes of workspace, given {workspaceBytes} at 0x{workspace:x}");
+        call = new Call(0, (x.Copy(), w.Copy(), conv.Copy(), Get<TensorDesc>(yDesc).Copy()), h.Stream);
+        return true;
+    }
+
+    private bool Failed(out Call call, int status, string why)
+    {
+        Fail(status, why);
+        call = new Call(status, default, 0);
+        return false;
+    }
+
+    private bool Consistent(nint xDesc, nint wDesc, nint convDesc, nint yDesc, out TensorDesc x, out FilterDesc w, out ConvDesc conv, out int status)
+    {
+        status = BadParam;
+        x = null!;
+        w = null!;
+        conv = null!;
+        if (!Find(xDesc, out TensorDesc? xd) || !xd.Set || !Find(yDesc, out TensorDesc? yd) || !yd.Set) return Check(false, "a tensor descriptor is not set");
+        if (!Find(wDesc, out FilterDesc? wd) || !wd.Set) return Check(false, "the filter descriptor is not set");
+        if (!Find(convDesc, out ConvDesc? cd) || !cd.Set) return Check(false, "the convolution descriptor is not set");
+        (x, w, conv) = (xd, wd, cd);
+        if (cd.ComputeType != Cudnn.CUDNN_DATA_FLOAT) return Check(false, $"compute type {cd.ComputeType}: float is the one for float and bfloat16 data");
+        if (xd.DataType != wd.DataType || yd.DataType != wd.DataType)
+            return Check(false, $"data types x {xd.DataType}, w {wd.DataType}, y {yd.DataType}: one type for all three");
+        if (xd.Format != wd.Format || yd.Format != wd.Format)
+            return Check(false, $"layouts x {xd.Format}, w {wd.Format}, y {yd.Format}: one layout for all three (a filter's NHWC is KRSC)");
+        if (xd.C != wd.C || yd.C != wd.K || xd.N != yd.N)
+            return Check(false, $"x (N {xd.N}, C {xd.C}), filter (K {wd.K}, C {wd.C}), y (N {yd.N}, C {yd.C}) disagree");
+        int ho = (xd.H + 2 * cd.PadH - cd.DilationH * (wd.H - 1) - 1) / cd.StrideH + 1;
+        int wo = (xd.W + 2 * cd.PadW - cd.DilationW * (wd.W - 1) - 1) / cd.StrideW + 1;
+        if (ho < 1 || wo < 1 || yd.H != ho || yd.W != wo) return Check(false, $"y is {yd.H}×{yd.W}, the convolution of {xd.H}×{xd.W} gives {ho}×{wo}");
+        status = NotSupported;
+        if (cd.PadH != cd.PadW || cd.StrideH != cd.StrideW || cd.DilationH != cd.DilationW || cd.Mode != Cudnn.CUDNN_CROSS_CORRELATION)
+            return Check(false, "this emulation computes cross-correlations with equal padding, stride and dilation on both axes");
+        status = 0;
+        return true;
+    }
+
+    private bool Check(bool ok, string why)
+    {
+        if (!ok) _lastError = why;
+        return ok;
+    }
+
+    /// <summary>
+    /// The algorithms for a call, as cudnnFind* (<paramref name="measured"/>) or cudnnGet*_v7 list them:
+    /// IMPLICIT_PRECOMP_GEMM, which takes a workspace, is "measured" faster and "estimated" slower than IMPLICIT_GEMM,
+    /// which takes none, so the two lists choose differently. A search allocates what it times on, as cuDNN does.
+    /// </summary>
+    private int Search(bool measured, nint handle, nint xDesc, nint wDesc, nint convDesc, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results)
+    {
+        returned = 0;
+        if (!Find(handle, out Handle? _)) return Fail(BadParam, "unknown handle");
+        if (!Consistent(xDesc, wDesc, convDesc, yDesc, out var x, out var w, out _, out var status)) return Fail(status, _lastError);
+        var y = Get<TensorDesc>(yDesc);
+        long precomp = Workspace(ImplicitPrecompGemm, x, w);
+        if (measured)
+        {
+            _device.RefuseWhileCapturing("cudnnFind (cudaMalloc)");
+            long bytes = Bytes(x.Elements, x.DataType) + Bytes((long)w.K * w.C * w.H * w.W, w.DataType) + Bytes(y.Elements, y.DataType) + precomp;
+            if (bytes > _device.FreeMemoryBytes) return Fail(AllocFailed, $"no device memory for the search's {bytes} bytes of buffers ({_device.FreeMemoryBytes} free)");
+            Interlocked.Increment(ref _searches);
+        }
+        else Interlocked.Increment(ref _estimates);
+        var list = measured
+            ? new[] { (Algo: ImplicitPrecompGemm, Ms: 0.5f, Bytes: precomp), (Algo: ImplicitGemm, Ms: 1f, Bytes: 0L) }
+            : new[] { (Algo: ImplicitGemm, Ms: -1f, Bytes: 0L), (Algo: ImplicitPrecompGemm, Ms: -1f, Bytes: precomp) };
+        returned = Math.Min(requested, list.Length);
+        for (int i = 0; i < returned; i++)
+            results[i] = new CudnnAlgoPerf { Algo = list[i].Algo, Status = 0, TimeMs = list[i].Ms, MemoryBytes = (nuint)list[i].Bytes, MathType = Get<ConvDesc>(convDesc).MathType };
+        return 0;
+    }
+
+    /// <summary>IMPLICIT_PRECOMP_GEMM's workspace here: its precomputed offsets, an int per (channel, tap).</summary>
+    private static long Workspace(int algo, TensorDesc x, FilterDesc w) => algo == ImplicitPrecompGemm ? 4L * x.C * w.H * w.W : 0;
+
+    private static long Bytes(long elements, int dataType) => elements * (dataType == Cudnn.CUDNN_DATA_BFLOAT16 ? 2 : 4);
+
+    private static Conv2dOp ForwardOp(ConvDesc c, FilterDesc w) =>
+        new(w.C, w.K, w.H, w.W, c.StrideH, c.PadH, c.DilationH, HasBias: false);
+
+    /// <summary>
+    /// The CPU op for a data gradient: a strided one (a transposed convolution's forward) as the CPU's
+    /// transposed convolution, the same sum, whose path is fast where the CPU's ∂x, written for the prior's
+    /// stride-1 training, is not; the others as the ∂x op itself.
+    /// </summary>
+    private static Op DataGradientOp(ConvDesc c, FilterDesc w, TensorDesc dx)
+    {
+        var transposed = new ConvTranspose2dOp(w.K, w.C, w.H, c.StrideH, c.PadH, HasBias: false);
+        bool fits = c.StrideH > 1 && c.DilationH == 1 && w.H == w.W
+            && (dx.H + 2 * c.PadH - w.H) % c.StrideH == 0 && (dx.W + 2 * c.PadW - w.W) % c.StrideW == 0;
+        return fits ? transposed : new Conv2dBackwardDataOp(ForwardOp(c, w), dx.H, dx.W);
+    }
+
+    private void Enqueue(Call call, string what, DevicePtr[] reads, ulong output, ulong workspace, Action work)
+    {
+        var writes = workspace == 0 ? new[] { new DevicePtr(output) } : new[] { new DevicePtr(output), new DevicePtr(workspace) };
+        _device.EnqueueHost(work, call.Stream == 0 ? null : new GpuStream(call.Stream, null), reads, writes);
+    }
+
+    private static DevicePtr[] Reads(params ulong[] pointers) => pointers.Where(p => p != 0).Select(p => new DevicePtr(p)).ToArray();
+
+    /// <summary>A tensor operand as the GPU sees it, as an NCHW float tensor: bfloat16 widened exactly; float rounded to TF32 when the math allows tensor cores.</summary>
+    private static Tensor Load(ulong p, TensorDesc d, ConvDesc conv) =>
+        Tensor(Read(p, d.Format, d.DataType, d.N, d.C, d.H, d.W, RoundsToTf32(conv, d.DataType)), d.N, d.C, d.H, d.W);
+
+    private static Tensor LoadFilter(ulong p, FilterDesc d, ConvDesc conv) =>
+        Tensor(Read(p, d.Format, d.DataType, d.K, d.C, d.H, d.W, RoundsToTf32(conv, d.DataType)), d.K, d.C, d.H, d.W);
+
+    /// <summary>Float operands with tensor-op or default math go through TF32 on sm_80 and newer; FMA math keeps them whole.</summary>
+    private static bool RoundsToTf32(ConvDesc conv, int dataType) => dataType == Cudnn.CUDNN_DATA_FLOAT && conv.MathType != Cudnn.CUDNN_FMA_MATH;
+
+    /// <summary>The CPU backend's result of <paramref name="op"/> (activations, then parameters), as NCHW floats.</summary>
+    private float[] Convolve(Op op, params Tensor[] inputs)
+    {
+        using var result = _cpu.Execute(op, inputs);
+        return result.Span.ToArray();
+    }
+
+    /// <summary>y's current values blended in: α·result + β·y, y not read when β = 0 (as cuDNN documents).</summary>
+    private static float[] Blend(float[] v, float alpha, float beta, ulong y, TensorDesc d)
+    {
+        var old = beta != 0 ? Read(y, d.Format, d.DataType, d.N, d.C, d.H, d.W, false) : null;
+        for (int i = 0; i < v.Length; i++) v[i] = alpha * v[i] + (old is null ? 0f : beta * old[i]);
+        return v;
+    }
+
+    private static void Store(ulong p, TensorDesc d, float[] v) => Write(p, d.Format, d.DataType, d.C, d.H, d.W, v);
+
+    private static void StoreFilter(ulong p, FilterDesc d, float[] v) => Write(p, d.Format, d.DataType, d.C, d.H, d.W, v);
+
+    private static Tensor Tensor(float[] v, int n, int c, int h, int w) => new(new Shape(n, c, h, w), v);
+
+    private static float[] Read(ulong p, int format, int dataType, int n, int c, int h, int w, bool tf32)
+    {
+        var v = new float[(long)n * c * h * w];
+        for (int i = 0; i < v.Length; i++)
+        {
+            long at = Offset(format, i, c, h, w);
+            float f = dataType == Cudnn.CUDNN_DATA_BFLOAT16 ? BitConverter.UInt32BitsToSingle((uint)((ushort*)p)[at] << 16) : ((float*)p)[at];
+            v[i] = tf32 ? RoundToTf32(f) : f;
+        }
+        return v;
+    }
+
+    private static void Write(ulong p, int format, int dataType, int c, int h, int w, float[] v)
+    {
+        for (int i = 0; i < v.Length; i++)
+        {
+            long at = Offset(format, i, c, h, w);
+            if (dataType == Cudnn.CUDNN_DATA_BFLOAT16) ((ushort*)p)[at] = ToBf16(v[i]);
+            else ((float*)p)[at] = v[i];
+        }
+    }
+
+    /// <summary>Where NCHW element <paramref name="i"/> lies in memory of <paramref name="format"/> (NHWC: channels innermost; a filter's KRSC alike).</summary>
+    private static long Offset(int format, long i, int c, int h, int w)
+    {
+        if (format == Cudnn.CUDNN_TENSOR_NCHW) return i;
+        long plane = (long)h * w;
+        long n = i / (c * plane), ch = i / plane % c, pixel = i % plane;
+        return (n * plane + pixel) * c + ch;
+    }
+
+    /// <summary>Round to nearest even at bfloat16's 8 significant bits; NaN stays NaN.</summary>
+    public static ushort ToBf16(float f)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(f);
+        if (float.IsNaN(f)) return (ushort)((bits >> 16) | 0x40);
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+
+    /// <summary>Round to nearest even at TF32's 11 significant bits (10 stored); infinities and NaN as they are.</summary>
+    public static float RoundToTf32(float f)
+    {
+        if (!float.IsFinite(f)) return f;
+        uint bits = BitConverter.SingleToUInt32Bits(f);
+        return BitConverter.UInt32BitsToSingle((bits + 0xFFF + ((bits >> 13) & 1)) & ~0x1FFFu);
+    }
+
+    private static bool KnownLayout(int format, int dataType, out string why)
+    {
+        why = format is Cudnn.CUDNN_TENSOR_NCHW or Cudnn.CUDNN_TENSOR_NHWC ? "" : $"layout {format}";
+        if (why.Length == 0 && dataType is not (Cudnn.CUDNN_DATA_FLOAT or Cudnn.CUDNN_DATA_BFLOAT16)) why = $"data type {dataType} (this emulation holds float and bfloat16)";
+        return why.Length == 0;
+    }
+
+    private static bool Same(TensorDesc a, TensorDesc b) =>
+        a.Set && b.Set && (a.Format, a.DataType, a.N, a.C, a.H, a.W) == (b.Format, b.DataType, b.N, b.C, b.H, b.W);
+
+    private int Add(object o, out nint id)
+    {
+        id = (nint)Interlocked.Increment(ref _next);
+        lock (_objects) _objects.Add(id, o);
+        return 0;
+    }
+
+    private int Remove<T>(nint id)
+    {
+        lock (_objects)
+            if (_objects.TryGetValue(id, out var o) && o is T) _objects.Remove(id);
+            else return Fail(BadParam, $"no {typeof(T).Name} {id} to destroy");
+        return 0;
+    }
+
+    private bool Find<T>(nint id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value) where T : class
+    {
+        lock (_objects) value = _objects.TryGetValue(id, out var o) ? o as T : null;
+        return value is not null;
+    }
+
+    private T Get<T>(nint id) where T : class => Find(id, out T? v) ? v : throw new InvalidOperationException($"descriptor {id} vanished");
+
+    private int Fail(int status, string why)
+    {
+        _lastError = why;
+        return status;
+    }
+}

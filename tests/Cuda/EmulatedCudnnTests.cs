@@ -1,0 +1,146 @@
+using Reel.Emulation;
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Backends.Cuda;
+using Reel.Engine.Backends.Cuda.Native;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
+using Xunit.Abstractions;
+
+namespace Reel.Tests.Cuda;
+
+/// <summary>
+/// Reel's cuDNN code (CudnnConvolutions) against the emulated cuDNN, which holds each call to the
+/// library's documented rules and rounds operands as the GPU's math does: every convolution the
+/// engine runs, at each precision, against the CPU reference; the measured search once per plan and
+/// the heuristics when the device has no memory for it; and the emulated library refusing what the
+/// real one refuses, so that these passing means the rules were met.
+/// </summary>
+public class EmulatedCudnnTests(ITestOutputHelper output)
+{
+    /// <summary>The cases: the fused bias + ReLU, a bias and a ReLU alone (the epilogue kernel), 1 and 3 input channels, stride, dilation, 1×1, transposed, both gradients.</summary>
+    private static IEnumerable<(string Name, Op Op, Shape[] Inputs)> Cases()
+    {
+        var fused = new Conv2dOp(3, 5, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
+        var strided = new Conv2dOp(1, 8, 3, 3, 2, 1, HasBias: true);
+        yield return ("conv 3→5, bias + ReLU", fused, new[] { new Shape(1, 3, 9, 11), new Shape(5, 3, 3, 3), new Shape(5) });
+        yield return ("conv 1→8, stride 2, bias, 2 frames", strided, new[] { new Shape(2, 1, 10, 7), new Shape(8, 1, 3, 3), new Shape(8) });
+        yield return ("conv 8→4, 1×1", new Conv2dOp(8, 4, 1, 1, HasBias: false), new[] { new Shape(1, 8, 5, 6), new Shape(4, 8, 1, 1) });
+        yield return ("conv 4→6, dilation 2, ReLU", new Conv2dOp(4, 6, 3, 3, 1, 2, 2, HasBias: false, Activation: Activation.Relu),
+            new[] { new Shape(1, 4, 8, 8), new Shape(6, 4, 3, 3) });
+        yield return ("conv-transpose 6→3, stride 2, bias", new ConvTranspose2dOp(6, 3, 2, 2, HasBias: true),
+            new[] { new Shape(1, 6, 4, 5), new Shape(6, 3, 2, 2), new Shape(3) });
+        var linear = fused with { HasBias = false, Activation = Activation.None };
+        yield return ("∂x of conv 3→5", new Conv2dBackwardDataOp(linear, 9, 11), new[] { new Shape(1, 5, 9, 11), new Shape(5, 3, 3, 3) });
+        yield return ("∂W of conv 1→8, stride 2", new Conv2dBackwardWeightOp(strided with { HasBias = false }), new[] { new Shape(2, 1, 10, 7), new Shape(2, 8, 5, 4) });
+    }
+
+    [Theory]
+    [InlineData(Precision.Fp32, 1e-6)]
+    [InlineData(Precision.Tf32, 2e-3)]
+    [InlineData(Precision.Bf16, 1e-2)]
+    public void EveryConvolutionMatchesTheCpuInItsPrecision(Precision precision, double bound)
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance, precision))
+        {
+            var rng = new Random((int)precision + 5);
+            foreach (var (name, op, shapes) in Cases())
+            {
+                var inputs = shapes.Select(s => new Tensor(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1))).ToArray();
+                var expected = ReferenceBackend.Instance.Execute(op, inputs);
+                // The activations go up first: a host activation would bring its result back to the host.
+                var onDevice = inputs.Select((t, i) => i < op.ActivationCount ? gpu.Import(t) : t).ToArray();
+                using var actual = gpu.Execute(op, onDevice);
+                foreach (var t in onDevice.Take(op.ActivationCount)) t.Dispose();
+                Assert.False(actual.IsOnHost);
+                double error = DeviceTrainingTests.RelativeL2(expected, actual.ToHost());
+                output.WriteLine($"{precision} {name}: relative L2 {error:G3}");
+                Assert.InRange(error, 0, bound);
+                // The reduced precisions must have rounded something: their error is not fp32's.
+                if (precision != Precision.Fp32) Assert.InRange(error, 1e-5, bound);
+            }
+        }
+        Assert.Equal(0, device.LiveAllocations);
+    }
+
+    [Fact]
+    public void APlanSearchesOnceAndTakesTheHeuristicsWhenTheDeviceHasNoMemoryForTheSearch()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using (var gpu = new CudaBackend(device, EmulatedCudnn.Convolutions(device, ReferenceBackend.Instance, Precision.Fp32, out var cudnn)))
+        {
+            var rng = new Random(3);
+            Tensor Random(Shape s) => new(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1));
+            var op = new Conv2dOp(3, 4, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
+            var (w, b) = (Random(new Shape(4, 3, 3, 3)), Random(new Shape(4)));
+            void Check(Op o, params Tensor[] inputs)
+            {
+                using var y = gpu.Execute(o, inputs);
+                Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(o, inputs), y.ToHost()), 0, 1e-6);
+            }
+            var x = Random(new Shape(1, 3, 6, 7));
+            Check(op, x, w, b);
+            Check(op, Random(new Shape(1, 3, 6, 7)), w, b);
+            Assert.Equal((1, 0), (cudnn.Searches, cudnn.Estimates));
+            var linear = op with { HasBias = false, Activation = Activation.None };
+            Check(new Conv2dBackwardDataOp(linear, 6, 7), Random(new Shape(1, 4, 6, 7)), w);
+            Check(new Conv2dBackwardWeightOp(linear), x, Random(new Shape(1, 4, 6, 7)));
+            // The gradients share the linear conv's plan (its forward searched too, once) and add one search each.
+            Assert.Equal((4, 0), (cudnn.Searches, cudnn.Estimates));
+            // A full device: cuDNN's search cannot allocate what it times on, the v7 estimate decides, the result is the same.
+            device.FreeMemoryBytes = 0;
+            Check(op, Random(new Shape(1, 3, 5, 5)), w, b);
+            Assert.Equal((4, 1), (cudnn.Searches, cudnn.Estimates));
+        }
+        Assert.Equal(0, device.LiveAllocations);
+    }
+
+    [Fact]
+    public unsafe void TheEmulatedCudnnRefusesWhatCudnnRefuses()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        ICudnn cudnn = new EmulatedCudnn(device, ReferenceBackend.Instance);
+        Assert.Equal(0, cudnn.Create(out var handle));
+        nint Tensor(int format, int c, int h, int w)
+        {
+            Assert.Equal(0, cudnn.CreateTensorDescriptor(out var d));
+            Assert.Equal(0, cudnn.SetTensor4dDescriptor(d, format, Cudnn.CUDNN_DATA_FLOAT, 1, c, h, w));
+            return d;
+        }
+        var (nchw, nhwc) = (Cudnn.CUDNN_TENSOR_NCHW, Cudnn.CUDNN_TENSOR_NHWC);
+        var (x, y, wrongY, bias) = (Tensor(nhwc, 3, 6, 6), Tensor(nhwc, 2, 6, 6), Tensor(nhwc, 2, 5, 6), Tensor(nchw, 2, 1, 1));
+        Assert.Equal(0, cudnn.CreateFilterDescriptor(out var nchwFilter));
+        Assert.Equal(0, cudnn.SetFilter4dDescriptor(nchwFilter, Cudnn.CUDNN_DATA_FLOAT, nchw, 2, 3, 3, 3));
+        Assert.Equal(0, cudnn.CreateFilterDescriptor(out var krsc));
+        Assert.Equal(0, cudnn.SetFilter4dDescriptor(krsc, Cudnn.CUDNN_DATA_FLOAT, nhwc, 2, 3, 3, 3));
+        Assert.Equal(0, cudnn.CreateConvolutionDescriptor(out var conv));
+        Assert.Equal(0, cudnn.SetConvolution2dDescriptor(conv, 1, 1, 1, 1, 1, 1, Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
+        Assert.Equal(0, cudnn.CreateActivationDescriptor(out var relu));
+        Assert.Equal(0, cudnn.SetActivationDescriptor(relu, Cudnn.CUDNN_ACTIVATION_RELU, Cudnn.CUDNN_NOT_PROPAGATE_NAN, 0));
+        using var memory = device.Allocate(4096);
+        ulong p = memory.Ptr.Address;
+        float one = 1, zero = 0;
+        void Refused(int status, string words)
+        {
+            Assert.NotEqual(0, status);
+            Assert.Contains(words, cudnn.ErrorString(status));
+        }
+        Refused(cudnn.ConvolutionForward(handle, &one, x, p, nchwFilter, p, conv, 0, 0, 0, &zero, y, p), "one layout for all three");
+        Refused(cudnn.ConvolutionForward(handle, &one, x, p, krsc, p, conv, 0, 0, 0, &zero, wrongY, p), "the convolution of 6×6 gives 6×6");
+        Refused(cudnn.ConvolutionForward(handle, &one, x, p, krsc, p, conv, 1, 0, 0, &zero, y, p), "workspace");
+        Refused(cudnn.ConvolutionBiasActivationForward(handle, &one, x, p, krsc, p, conv, 0, 0, 0, &zero, y, p, bias, p, relu, y, p), "IMPLICIT_PRECOMP_GEMM");
+        Assert.Equal(0, cudnn.ConvolutionForward(handle, &one, x, p, krsc, p, conv, 0, 0, 0, &zero, y, p));
+        // A search allocates: not while the stream is capturing, whose graph could not hold it.
+        using var stream = device.CreateStream();
+        var perfs = new CudnnAlgoPerf[2];
+        var refused = Assert.Throws<CudaException>(() => device.Capture(stream, () =>
+        {
+            fixed (CudnnAlgoPerf* r = perfs) cudnn.FindConvolutionForwardAlgorithm(handle, x, krsc, conv, y, 2, out _, r);
+        }));
+        Assert.Equal(EmulatedDevice.CaptureUnsupported, refused.Status);
+        foreach (var d in new[] { x, y, wrongY, bias }) Assert.Equal(0, cudnn.DestroyTensorDescriptor(d));
+        Assert.NotEqual(0, cudnn.DestroyTensorDescriptor(x));
+        Assert.Equal(0, cudnn.Destroy(handle));
+    }
+}
