@@ -382,15 +382,31 @@ public sealed class SelfTest
         double loss = gpuTrainer.Step(PriorLossKind.Irt, input, processed, size - 2, size - 5);
         string detail = $"U-Net width {width}, {size}×{size}, IRT";
         Record("prior_step.loss", Math.Abs(loss - expectedLoss) / Math.Abs(expectedLoss), ConvBound, detail);
+        // Adam's step is checked on the device's own gradients: its first update is ±lr wherever a gradient is
+        // not zero, so a gradient that rounding tips across zero would swing a zero-initialised bias by 2·lr
+        // (a relative error of order 1) and say nothing about the update itself.
+        using var startNet = VideoPrior.Create(width, 6, seed: 11);
+        using var adam = new Adam(backend: FastBackend.Instance);
+        var deviceGradients = gpuTrainer.Gradients.ToDictionary(g => g.Key, g => g.Value.ToHost());
+        adam.Step(startNet.Parameters, deviceGradients);
         double gradients = 0, after = 0;
-        foreach (var (name, p) in cpuNet.Parameters)
+        foreach (var (name, p) in startNet.Parameters)
         {
-            gradients = Math.Max(gradients, RelativeL2(cpuTrainer.Gradients[name].Span, gpuTrainer.Gradients[name].ToHost().Span));
+            gradients = Math.Max(gradients, RelativeL2(cpuTrainer.Gradients[name].Span, deviceGradients[name].Span));
             after = Math.Max(after, RelativeL2(p.Span, gpuNet.Parameters[name].ToHost().Span));
         }
-        Record("prior_step.gradients", gradients, 10 * ConvBound, detail + ", worst tensor");
-        Record("prior_step.adam", after, ConvBound, detail + ", weights after the step, worst tensor");
+        Record("prior_step.gradients", gradients, GradientBound, detail + ", worst tensor");
+        Record("prior_step.adam", after, Fp32, detail + ", weights after the step against Adam on the CPU from the device's gradients, worst tensor");
     }
+
+    /// <summary>
+    /// A random U-Net's gradient shrinks 10⁵-fold from its output to its bottleneck, and each convolution of the
+    /// backward chain rounds its operands at the backend's precision: the deep tensors' relative errors grow to
+    /// about 100× one convolution's. Measured on the emulated cuDNN (which rounds as the GPU's does), worst tensor:
+    /// TF32 0.029 and bf16 0.23, against 2.6e-4 and 2.7e-3 for one convolution; so 50× the convolution bound in
+    /// those precisions, and 10× in fp32, where the CPU and the GPU differ only in the order of their sums.
+    /// </summary>
+    private double GradientBound => _gpu.Precision == Precision.Fp32 ? 10 * ConvBound : 50 * ConvBound;
 
     private static Tensor Random(Shape s, Random rng, float lo, float hi)
     {

@@ -8,8 +8,8 @@ namespace Reel.Tests.Cuda;
 
 /// <summary>
 /// `reel selftest --device emu --json` as the device check runs it on a GPU: every op (forward and
-/// backward) and every kernel against the CPU on the emulated device, with its convolutions
-/// dispatched to the host, then the networks; the last line is the JSON the check parses.
+/// backward) and every kernel against the CPU on the emulated device, its convolutions Reel's cuDNN
+/// code over the emulated cuDNN, then the networks; the last line is the JSON the check parses.
 /// </summary>
 public class SelfTestTests(ITestOutputHelper output)
 {
@@ -36,6 +36,21 @@ public class SelfTestTests(ITestOutputHelper output)
         foreach (var model in new[] { "dncnn.forward", "colorizer.forward", "prior_step.loss", "prior_step.gradients", "prior_step.adam" })
             Assert.Contains(model, names);
         output.WriteLine($"{cases.Length} self-test cases passed on the emulated device; worst error {cases.Max(c => c.Error):G3}");
+    }
+
+    [Fact]
+    public void TheTf32RoundingIsHeldToItsOwnBoundsOnTheEmulatedCudnn()
+    {
+        var r = ReelProcess.Run("selftest", "--device", "emu", "--precision", "tf32", "--small", "--json");
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]);
+        Assert.Equal("tf32", doc.RootElement.GetProperty("precision").GetString());
+        Assert.Equal(0, doc.RootElement.GetProperty("failed").GetInt32());
+        var cases = doc.RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("max_rel_err").GetDouble());
+        // TF32 rounded the convolutions' operands (errors fp32 would not make) and stayed inside 2e-3.
+        foreach (var name in new[] { "conv2d.forward", "conv2d.backward_data", "conv2d.backward_weight", "conv_transpose2d.forward", "dncnn.forward" })
+            Assert.InRange(cases[name], 1e-5, 2e-3);
+        output.WriteLine($"tf32 on the emulated cuDNN: conv2d.forward {cases["conv2d.forward"]:G3}, dncnn.forward {cases["dncnn.forward"]:G3}, prior_step.gradients {cases["prior_step.gradients"]:G3}");
     }
 
     /// <summary>Conv2dBackwardWeightOp → "conv2d.backward_weight", ReluOp → "relu.forward", AdamStepOp → "adam".</summary>
