@@ -37,13 +37,14 @@ public class GpuCheckDryRunTests
         Assert.Contains("DRY RUN", stdout);
 
         var stages = File.ReadAllLines(Path.Combine(out_, "results.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(e => e.GetProperty("stage").GetString()!);
-        foreach (var name in new[] { "env", "kernels", "selftest-fp32", "parity", "bench-reel-dncnn-fp32", "bench-reel-colorizer-fp32", "bench-reel-unet-fp32", "bench-torch", "restore", "loss-curves" })
+        foreach (var name in new[] { "env", "kernels", "selftest-fp32", "selftest-tf32", "selftest-bf16", "parity", "bench-reel-dncnn-fp32", "bench-reel-colorizer-fp32", "bench-reel-unet-fp32", "bench-torch", "restore", "loss-curves" })
         {
             Assert.True(stages.ContainsKey(name), $"no {name} stage in results.jsonl:\n{log}");
             Assert.True(stages[name].GetProperty("status").GetString() == "ok", $"{name}: {stages[name]}\n{log}");
         }
         Assert.Equal("skipped", stages["sanitizer-memcheck"].GetProperty("status").GetString());
-        Assert.Equal(0, stages["selftest-fp32"].GetProperty("failed").GetInt32());
+        foreach (var precision in new[] { "fp32", "tf32", "bf16" })
+            Assert.Equal(0, stages[$"selftest-{precision}"].GetProperty("failed").GetInt32());
         Assert.True(stages["kernels"].GetProperty("compiled").GetInt32() > 40, stages["kernels"].ToString());
         foreach (var model in new[] { "dncnn", "colorizer", "unet" })
         {
@@ -69,9 +70,10 @@ public class GpuCheckDryRunTests
         Assert.True(stages["restore"].GetProperty("fps_end_to_end").GetDouble() > 0);
         // The prior's loss curve on the emulated device against the CPU's, every step of the shot logged.
         var curves = stages["loss-curves"].GetProperty("curves").EnumerateArray().ToArray();
-        Assert.Equal(new[] { "cpu-fp32", "emu-fp32" }, curves.Select(c => c.GetProperty("run").GetString()));
+        Assert.Equal(new[] { "cpu-fp32", "emu-fp32", "emu-tf32" }, curves.Select(c => c.GetProperty("run").GetString()));
         Assert.All(curves, c => Assert.Equal(12, c.GetProperty("steps").GetInt32()));
         Assert.True(curves[1].GetProperty("within_5_percent").GetBoolean(), curves[1].ToString());
+        Assert.True(curves[2].GetProperty("within_5_percent").GetBoolean(), curves[2].ToString());
 
         string table = File.ReadAllText(Path.Combine(out_, "table.md"));
         Assert.Contains("| stage | status | s | result |", table);
