@@ -1,7 +1,7 @@
 // CPU emulation of the CUDA execution model, so the kernels in kernels/*.cu compile with g++
 // and run in tests on machines without a GPU.
 //
-// Each CUDA thread of a block is a fiber (ucontext) with its own stack; blocks run one after
+// Each CUDA thread of a block is a fiber with its own stack; blocks run one after
 // another on the calling OS thread. __syncthreads() parks the fiber and returns to the block's
 // scheduler, which resumes every other live fiber until it reaches the barrier too, so
 // shared-memory reductions and tiled transposes behave as on the GPU. A barrier that only some
@@ -15,7 +15,9 @@
 // Fast-math intrinsics map to their accurate libm counterparts, so emulation checks the
 // algorithm, not the hardware's approximation error (documented in docs/cuda.md).
 #pragma once
+#if !defined(__x86_64__)
 #include <ucontext.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -34,8 +36,44 @@ struct dim3 {
 
 namespace reel_emu {
 
+#if defined(__x86_64__)
+// A fiber switch of our own: ucontext's swapcontext saves the signal mask with a system call at every
+// switch, and a tiled kernel switches twice per thread per barrier (the bf16 layout transposes made a
+// training step 30× slower than one without them). This one saves only what the System V ABI asks a
+// callee to keep (rbx, rbp, r12–r15; the stack pointer) and swaps stacks: *from gets this stack's
+// pointer, `to` is the one to resume. Weak and hidden: every translation unit may carry it, none exports it.
+extern "C" void reel_emu_switch(void** from, void* to);
+asm(R"(
+    .text
+    .weak reel_emu_switch
+    .hidden reel_emu_switch
+    .type reel_emu_switch, @function
+reel_emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size reel_emu_switch, .-reel_emu_switch
+)");
+#endif
+
 struct Fiber {
+#if defined(__x86_64__)
+    void* sp = nullptr;  // the saved stack pointer of a parked fiber (reel_emu_switch's frame on top)
+#else
     ucontext_t context;
+#endif
     dim3 thread_idx;
     bool done = false;
     bool at_barrier = false;
@@ -46,15 +84,30 @@ constexpr size_t FiberStackBytes = 64 * 1024;
 
 inline thread_local dim3 block_idx, block_dim, grid_dim;
 inline thread_local Fiber* current_fiber = nullptr;
+#if defined(__x86_64__)
+inline thread_local void* scheduler_sp = nullptr;
+#else
 inline thread_local ucontext_t* scheduler_context = nullptr;
+#endif
 inline thread_local const std::function<void()>* current_body = nullptr;
 // The first error of the current launch (barrier divergence, bad geometry); empty when fine.
 inline thread_local std::string launch_error;
 
-inline void fiber_entry() {
+// Parks the current fiber and resumes the block's scheduler.
+inline void yield_to_scheduler() {
+#if defined(__x86_64__)
+    reel_emu_switch(&current_fiber->sp, scheduler_sp);
+#else
+    swapcontext(&current_fiber->context, scheduler_context);
+#endif
+}
+
+// Where a fiber starts: the thread's body, then back to the scheduler for good.
+[[noreturn]] inline void fiber_entry() {
     (*current_body)();
     current_fiber->done = true;
-    swapcontext(&current_fiber->context, scheduler_context);
+    yield_to_scheduler();
+    __builtin_unreachable();
 }
 
 // The one "fiber" of plain launches: it carries threadIdx and never switches.
@@ -71,9 +124,25 @@ inline void syncthreads() {
         return;
     }
     current_fiber->at_barrier = true;
-    swapcontext(&current_fiber->context, scheduler_context);
+    yield_to_scheduler();
 }
 
+#if defined(__x86_64__)
+// A fresh fiber's stack as reel_emu_switch leaves a parked one: six zeroed callee-saved registers, then
+// fiber_entry as the return address, then a null one above it, so fiber_entry starts with the stack
+// aligned as after a call (16-byte boundary + 8).
+inline void prepare_fiber(Fiber& f, dim3 thread_idx) {
+    f.thread_idx = thread_idx;
+    f.done = false;
+    f.at_barrier = false;
+    auto top = reinterpret_cast<uintptr_t>(f.stack.get() + FiberStackBytes) & ~uintptr_t(15);
+    auto* frame = reinterpret_cast<void**>(top) - 8;
+    for (int i = 0; i < 6; ++i) frame[i] = nullptr;
+    frame[6] = reinterpret_cast<void*>(&fiber_entry);
+    frame[7] = nullptr;
+    f.sp = frame;
+}
+#else
 // Kept out of line: getcontext returns twice, which would make the caller's loop counters unsafe.
 [[gnu::noinline]] inline void prepare_fiber(Fiber& f, dim3 thread_idx) {
     f.thread_idx = thread_idx;
@@ -85,11 +154,14 @@ inline void syncthreads() {
     f.context.uc_link = nullptr;
     makecontext(&f.context, fiber_entry, 0);
 }
+#endif
 
 // Runs one block: every thread as a fiber, phase by phase between barriers.
 inline bool run_block(Fiber* fibers, size_t count, const std::function<void()>& body) {
+#if !defined(__x86_64__)
     static thread_local ucontext_t scheduler;
     scheduler_context = &scheduler;
+#endif
     current_body = &body;
     unsigned i = 0;
     for (unsigned tz = 0; tz < block_dim.z; ++tz)
@@ -101,7 +173,11 @@ inline bool run_block(Fiber* fibers, size_t count, const std::function<void()>& 
             if (f.done) continue;
             f.at_barrier = false;
             current_fiber = &f;
+#if defined(__x86_64__)
+            reel_emu_switch(&scheduler_sp, f.sp);
+#else
             swapcontext(&scheduler, &f.context);
+#endif
         }
         current_fiber = nullptr;
         size_t done = 0;
