@@ -3,8 +3,10 @@ using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Backends.Cuda;
 using Reel.Engine.Backends.Cuda.Native;
+using Reel.Engine.Models;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
+using Reel.Engine.Training;
 using Xunit.Abstractions;
 
 namespace Reel.Tests.Cuda;
@@ -62,6 +64,49 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
             }
         }
         Assert.Equal(0, device.LiveAllocations);
+    }
+
+    /// <summary>
+    /// Issue 17's bf16 criterion, as far as the emulated cuDNN can say it: a prior trained with bf16
+    /// convolutions follows the fp32 prior's loss curve, each epoch's mean within 5%, on a shot whose
+    /// mapping it can learn (the processed frames a colour transform of the input's smooth pattern).
+    /// </summary>
+    [Fact]
+    public void ABf16PriorFollowsTheFp32LossCurveWithin5Percent()
+    {
+        const int frames = 3, epochs = 6, h = 32, w = 48;
+        var shot = Enumerable.Range(0, frames).Select(t =>
+        {
+            var input = new Tensor(new Shape(1, 3, h, w));
+            var processed = new Tensor(new Shape(1, 3, h, w));
+            for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                int i = (c * h + y) * w + x;
+                input.Data[i] = 0.5f + 0.4f * MathF.Sin(0.21f * x + 0.13f * y * (c + 1) + 0.4f * t);
+                processed.Data[i] = 0.15f + 0.7f * input.Data[i] * (1 - 0.2f * c);
+            }
+            return (input, processed);
+        }).ToArray();
+        double[] Curve(Precision precision)
+        {
+            using var device = EmulatedGpu.OpenPrivate();
+            using var gpu = EmulatedGpu.Backend(device, null, precision);
+            using var net = VideoPrior.Create(8, 3, seed: 9);
+            net.MoveTo(gpu);
+            using var trainer = new PriorTrainer(net, gpu, learningRate: 1e-3f);
+            return Enumerable.Range(0, epochs)
+                .Select(_ => shot.Average(f => trainer.Step(PriorLossKind.L1, f.input, f.processed, h, w)))
+                .ToArray();
+        }
+        var fp32 = Curve(Precision.Fp32);
+        var bf16 = Curve(Precision.Bf16);
+        double worst = fp32.Zip(bf16, (a, b) => Math.Abs(b - a) / a).Max();
+        output.WriteLine($"per-epoch mean L1, fp32: {string.Join(", ", fp32.Select(v => v.ToString("F4")))}");
+        output.WriteLine($"per-epoch mean L1, bf16: {string.Join(", ", bf16.Select(v => v.ToString("F4")))}; worst gap {worst:P2}");
+        Assert.True(fp32[^1] < 0.8 * fp32[0], "the fp32 prior did not learn: no curve to follow");
+        Assert.InRange(worst, 0, 0.05);
     }
 
     [Fact]
