@@ -61,7 +61,7 @@ public static class DeviceChoice
         if (device == "emu")
         {
             var emulated = EmulatedDevice.Open(EmulatedDevice.LocateLibrary());
-            var convolutions = EmulatedCudnn.Convolutions(emulated, FastBackend.Training, chosen ?? Precision.Fp32);
+            var convolutions = EmulatedCudnn.Convolutions(emulated, FastBackend.Training, chosen ?? Precision.Fp32, CudaBackend.MeasuresAlgorithms());
             Console.Error.WriteLine($"device: emu ({emulated.Description}, {convolutions.Name})");
             return new CudaBackend(emulated, convolutions);
         }

@@ -42,14 +42,14 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     /// The convolution engine a GPU gets (<see cref="CudnnConvolutions"/>) over this emulated cuDNN, in
     /// <paramref name="precision"/>: what the emulated device's backend computes its convolutions with.
     /// </summary>
-    public static IConvolutionEngine Convolutions(EmulatedDevice device, IBackend cpu, Precision precision = Precision.Fp32) =>
-        new CudnnConvolutions(device, new EmulatedCudnn(device, cpu), precision);
+    public static IConvolutionEngine Convolutions(EmulatedDevice device, IBackend cpu, Precision precision = Precision.Fp32, bool measureAlgorithms = true) =>
+        new CudnnConvolutions(device, new EmulatedCudnn(device, cpu), precision, measureAlgorithms: measureAlgorithms);
 
     /// <summary>
     /// <see cref="Convolutions"/> with this cuDNN returned too, for tests that count its searches.
     /// </summary>
-    public static IConvolutionEngine Convolutions(EmulatedDevice device, IBackend cpu, Precision precision, out EmulatedCudnn cudnn) =>
-        new CudnnConvolutions(device, cudnn = new EmulatedCudnn(device, cpu), precision);
+    public static IConvolutionEngine Convolutions(EmulatedDevice device, IBackend cpu, Precision precision, out EmulatedCudnn cudnn, bool measureAlgorithms = true) =>
+        new CudnnConvolutions(device, cudnn = new EmulatedCudnn(device, cpu), precision, measureAlgorithms: measureAlgorithms);
 
     /// <summary>Algorithm lists measured by a Find call.</summary>
     public int Searches => _searches;

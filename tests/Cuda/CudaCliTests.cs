@@ -75,6 +75,19 @@ public class CudaCliTests
         Assert.True(File.Exists(output));
     }
 
+    /// <summary>REEL_CUDNN_SEARCH picks how cuDNN's algorithms are chosen; the device line says heuristics, a wrong value is one clear error.</summary>
+    [Fact]
+    public void CudnnSearchIsChosenByTheEnvironment()
+    {
+        var heuristic = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_CUDNN_SEARCH"] = "heuristic" },
+            "selftest", "--device", "emu", "--small", "--json");
+        Assert.True(heuristic.ExitCode == 0, heuristic.Stdout + heuristic.Stderr);
+        Assert.Contains("heuristic algorithms)", heuristic.Stderr);
+        var wrong = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_CUDNN_SEARCH"] = "fastest" }, "selftest", "--device", "emu", "--small");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Equal("reel: error: REEL_CUDNN_SEARCH must be measured or heuristic, got 'fastest'", wrong.Stderr.Trim());
+    }
+
     /// <summary>
     /// CUDA 13's libraries as PyTorch installs them: in NVIDIA's wheel folders under python3's
     /// site-packages (here a user site made for the test, holding a shared library under cuBLAS 13's

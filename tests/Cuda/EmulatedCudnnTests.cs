@@ -138,6 +138,18 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
             Check(op, Random(new Shape(1, 3, 5, 5)), w, b);
             Assert.Equal((4, 1), (cudnn.Searches, cudnn.Estimates));
         }
+        // REEL_CUDNN_SEARCH=heuristic: no search at all, the estimate for every plan.
+        using (var gpu = new CudaBackend(device, EmulatedCudnn.Convolutions(device, ReferenceBackend.Instance, Precision.Fp32, out var cudnn, measureAlgorithms: false)))
+        {
+            var rng = new Random(4);
+            var op = new Conv2dOp(2, 3, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
+            var inputs = new[] { new Shape(1, 2, 5, 6), new Shape(3, 2, 3, 3), new Shape(3) }
+                .Select(s => new Tensor(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1))).ToArray();
+            using var y = gpu.Execute(op, inputs);
+            Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(op, inputs), y.ToHost()), 0, 1e-6);
+            Assert.Equal((0, 1), (cudnn.Searches, cudnn.Estimates));
+            Assert.Contains("heuristic algorithms", gpu.ConvolutionEngine);
+        }
         Assert.Equal(0, device.LiveAllocations);
     }
 

@@ -88,7 +88,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         {
             device = DriverDevice.Open();
             var chosen = precision ?? (device.ComputeCapability >= 80 ? Precision.Tf32 : Precision.Fp32);
-            return new CudaBackend(device, new CudnnConvolutions(device, new NativeCudnn(), chosen));
+            return new CudaBackend(device, new CudnnConvolutions(device, new NativeCudnn(), chosen, measureAlgorithms: MeasuresAlgorithms()));
         }
         catch (Exception e) when (e is ReelException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -97,6 +97,18 @@ public sealed class CudaBackend : IBackend, IDisposable
             return null;
         }
     }
+
+    /// <summary>
+    /// Whether cuDNN's algorithms are timed once per plan (the default) or taken from its heuristics:
+    /// REEL_CUDNN_SEARCH=measured|heuristic. The heuristics are the way out if a GPU's search misbehaves
+    /// (it allocates and runs every algorithm, FFT ones with gigabytes of workspace at 1080p).
+    /// </summary>
+    public static bool MeasuresAlgorithms() => Environment.GetEnvironmentVariable("REEL_CUDNN_SEARCH") switch
+    {
+        null or "" or "measured" => true,
+        "heuristic" => false,
+        var other => throw new ReelException($"REEL_CUDNN_SEARCH must be measured or heuristic, got '{other}'"),
+    };
 
     /// <summary>The device the tensors live on and the kernels run on.</summary>
     public IGpuDevice Device { get; }

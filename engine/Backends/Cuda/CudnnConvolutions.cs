@@ -31,6 +31,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     private readonly PlanCache<ConvolutionKey, Plan> _plans = new();
     private readonly PlanCache<ConvolutionKey, BackwardPlan> _backward = new();
     private readonly long _workspaceBudgetBytes;
+    private readonly bool _measure;
     private readonly DeviceBuffer?[] _scratch = new DeviceBuffer?[4];
     private DeviceBuffer? _workspace;
     /// <summary>Workspaces and scratch outgrown: a captured graph may still use their addresses, so they live as long as the engine.</summary>
@@ -48,10 +49,13 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     private sealed record BackwardPlan(ConvolutionPlan Data, ConvolutionPlan Filter);
 
     /// <param name="cudnn">The library: <see cref="NativeCudnn"/> on a GPU, the emulated one on the emulated device.</param>
-    public CudnnConvolutions(IGpuDevice device, ICudnn cudnn, Precision precision = Precision.Tf32, long workspaceBudgetBytes = 512L << 20)
+    /// <param name="measureAlgorithms">Time the algorithms once per plan (cudnnFind*), or take cuDNN's heuristic estimate (<see cref="CudaBackend.MeasuresAlgorithms"/>).</param>
+    public CudnnConvolutions(IGpuDevice device, ICudnn cudnn, Precision precision = Precision.Tf32, long workspaceBudgetBytes = 512L << 20,
+        bool measureAlgorithms = true)
     {
         _device = device;
         _cudnn = cudnn;
+        _measure = measureAlgorithms;
         _kernels = new CudaKernels(device);
         _workspaceBudgetBytes = workspaceBudgetBytes;
         // TF32 needs sm_80; on older GPUs tensor-op math with float tensors is plain fp32 anyway.
@@ -61,7 +65,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         Version = cudnn.Version;
     }
 
-    public string Name => $"cuDNN {Version / 10000 % 100}.{Version / 100 % 100}.{Version % 100} ({Precision})";
+    public string Name => $"cuDNN {Version / 10000 % 100}.{Version / 100 % 100}.{Version % 100} ({Precision}{(_measure ? "" : ", heuristic algorithms")})";
     public long Version { get; }
     public Precision Precision { get; }
 
@@ -224,7 +228,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// backward data: w, dy, conv, dx; backward filter: x, dy, conv, dw). cudnnFind* measures them: it runs each
     /// algorithm on buffers of its own, once per plan, so a film's thousands of calls use what is fastest on this GPU
     /// rather than what cuDNN's heuristics guess (as PyTorch's cudnn.benchmark does). When it cannot (no device memory
-    /// left for its buffers), cudnnGet*_v7's estimate decides, which needs none.
+    /// left for its buffers), or when told not to search, cudnnGet*_v7's estimate decides, which needs none.
     /// </summary>
     private AlgorithmCandidate[] Candidates(Direction direction, nint a, nint b, nint conv, nint c)
     {
@@ -233,7 +237,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         // SAFETY: cuDNN writes at most `requested` = perfs.Length results into perfs and says how many.
         fixed (CudnnAlgoPerf* r = perfs)
         {
-            var measured = direction switch
+            var measured = !_measure ? -1 : direction switch
             {
                 Direction.Forward => _cudnn.FindConvolutionForwardAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
                 Direction.BackwardData => _cudnn.FindConvolutionBackwardDataAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
