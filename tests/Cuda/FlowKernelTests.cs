@@ -17,8 +17,6 @@ namespace Reel.Tests.Cuda;
 /// </summary>
 public class FlowKernelTests(ITestOutputHelper output)
 {
-    private static CudaBackend Backend => new(EmulatedGpu.Device, convolutions: null);
-
     [Theory]
     [InlineData("object", 1)]
     [InlineData("rotate_zoom", 2)]
@@ -28,7 +26,8 @@ public class FlowKernelTests(ITestOutputHelper output)
         var b = Npy.Read(Golden.Flow.File($"{motion}_b.npy"));
         var op = new OpticalFlowOp(FinestScale: finest);
         var expected = ReferenceBackend.Instance.Execute(op, a, b);
-        var actual = Backend.Execute(op, a, b);
+        using var gpu = EmulatedGpu.Backend();
+        var actual = gpu.Execute(op, a, b);
         Assert.Equal(expected.Data, actual.Data);
         output.WriteLine($"{motion} at finest scale {finest}: {actual.Length / 2} flow vectors equal to the reference's bit for bit, mean EPE to truth "
             + $"{OpticalFlowTests.MeanEpe(actual, Npy.Read(Golden.Flow.File($"{motion}_truth.npy")), Npy.Read(Golden.Flow.File($"{motion}_valid.npy"))):F4} px");
@@ -42,8 +41,9 @@ public class FlowKernelTests(ITestOutputHelper output)
         var forward = ReferenceBackend.Instance.Execute(OpticalFlowOp.Medium, a, b);
         var back = ReferenceBackend.Instance.Execute(OpticalFlowOp.Medium, b, a);
         var rgb = new Tensor(new Shape(1, 3, 37, 53), EmulatedGpu.RandomFloats(rng, 3 * 37 * 53, 0, 1));
-        Assert.Equal(ReferenceBackend.Instance.Execute(new WarpOp(), rgb, back).Data, Backend.Execute(new WarpOp(), rgb, back).Data);
-        var mask = Backend.Execute(new FlowCheckOp(), back, forward);
+        using var gpu = EmulatedGpu.Backend();
+        Assert.Equal(ReferenceBackend.Instance.Execute(new WarpOp(), rgb, back).Data, gpu.Execute(new WarpOp(), rgb, back).Data);
+        var mask = gpu.Execute(new FlowCheckOp(), back, forward);
         Assert.Equal(ReferenceBackend.Instance.Execute(new FlowCheckOp(), back, forward).Data, mask.Data);
         double kept = mask.Data.Average();
         Assert.InRange(kept, 0.5, 1.0);
@@ -62,7 +62,8 @@ public class FlowKernelTests(ITestOutputHelper output)
         var op = new ScreenedPoissonOp(1f, 0.3f, 10, Robust: 38f);
         var expected = ReferenceBackend.Instance.Execute(op, p, t, confidence);
         Assert.Equal(expected.Data, FastBackend.Instance.Execute(op, p, t, confidence).Data);
-        Assert.Equal(expected.Data, Backend.Execute(op, p, t, confidence).Data);
+        using var gpu = EmulatedGpu.Backend();
+        Assert.Equal(expected.Data, gpu.Execute(op, p, t, confidence).Data);
         Assert.NotEqual(p.Data, expected.Data);
         output.WriteLine($"screened Poisson ({c}×{h}×{w}, 10 sweeps): fast path and device equal to the reference bit for bit");
     }
@@ -77,7 +78,8 @@ public class FlowKernelTests(ITestOutputHelper output)
         var confidence = new Tensor(new Shape(1, 1, h, w), EmulatedGpu.RandomFloats(rng, h * w, 0, 1));
         var op = new FuseDistributionsOp(0.95f, 0.38f);
         var expected = ReferenceBackend.Instance.Execute(op, z, previous, confidence);
-        double worst = EmulatedGpu.AssertClose(expected.Data, Backend.Execute(op, z, previous, confidence).Data, 1e-5, 1e-5, "fuse on the device");
+        using var gpu = EmulatedGpu.Backend();
+        double worst = EmulatedGpu.AssertClose(expected.Data, gpu.Execute(op, z, previous, confidence).Data, 1e-5, 1e-5, "fuse on the device");
         worst = Math.Max(worst, EmulatedGpu.AssertClose(expected.Data, FastBackend.Instance.Execute(op, z, previous, confidence).Data, 1e-5, 1e-5, "fuse on the fast path"));
         output.WriteLine($"fuse_distributions_f32 and the fast path vs the double reference: max |err| {worst:G3} (log-probabilities)");
     }

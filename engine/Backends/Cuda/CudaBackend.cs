@@ -25,7 +25,7 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     [ThreadStatic] private static Workspace? _openScope;
 
-    private readonly IConvolutionEngine? _convolutions;
+    private readonly IConvolutionEngine _convolutions;
     private readonly FiniteChecks _checks;
     /// <summary>The checks of the graph being captured on this backend, which its finite checks go to; null when none is.</summary>
     private FiniteChecks? _capturingChecks;
@@ -54,9 +54,9 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     /// <summary>
     /// The backend on <paramref name="device"/>, which it owns and disposes; convolutions run on
-    /// <paramref name="convolutions"/> (null: the convolution ops are unsupported).
+    /// <paramref name="convolutions"/>, which it owns too.
     /// </summary>
-    public CudaBackend(IGpuDevice device, IConvolutionEngine? convolutions)
+    public CudaBackend(IGpuDevice device, IConvolutionEngine convolutions)
     {
         Device = device;
         Kernels = new CudaKernels(device);
@@ -131,11 +131,11 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>"cuda", or "cuda-emulated" on the emulated device (compute capability 0).</summary>
     public string Name => Device.ComputeCapability == 0 ? "cuda-emulated" : "cuda";
 
-    /// <summary>What the convolutions are computed with ("cuDNN 9.10.2 (Tf32)", "host convolutions (cpu)"), for reports.</summary>
-    public string ConvolutionEngine => _convolutions?.Name ?? "none";
+    /// <summary>What the convolutions are computed with ("cuDNN 9.10.2 (Tf32)"), for reports.</summary>
+    public string ConvolutionEngine => _convolutions.Name;
 
     /// <summary>The convolutions' arithmetic (every other op computes in fp32).</summary>
-    public Precision Precision => _convolutions?.Precision ?? Precision.Fp32;
+    public Precision Precision => _convolutions.Precision;
 
     /// <summary>Host↔device copies of activations and outputs made because an op was given host tensors.</summary>
     public int StagedCopies => _stagedCopies;
@@ -150,10 +150,10 @@ public sealed class CudaBackend : IBackend, IDisposable
     public int GraphsCaptured => _graphsCaptured;
     private int _graphsCaptured;
 
-    /// <summary>Every op but the convolutions, which need a convolution engine that supports them, and annealed means of more bins than the kernel stages.</summary>
+    /// <summary>Every op but annealed means of more bins than the kernel stages.</summary>
     public bool Supports(Op op) => op switch
     {
-        Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp => _convolutions?.Supports(op) == true,
+        Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp => _convolutions.Supports(op),
         AnnealedMeanOp m => m.Bins <= CudaKernels.MaxBins,
         _ => true,
     };
@@ -161,12 +161,12 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>The op with its parameters on the device (host ones uploaded now and freed with the op); unsupported ops throw.</summary>
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
-        if (!Supports(op)) throw new NotSupportedException($"{op.GetType().Name} on {Name}{(_convolutions is null ? " (no convolution engine)" : "")}");
+        if (!Supports(op)) throw new NotSupportedException($"{op.GetType().Name} on {Name}");
         BackendExtensions.CheckParameters(op, parameters);
         return new CudaOp(this, op, parameters.Select(Import).ToArray());
     }
 
-    internal IConvolutionEngine Convolutions => _convolutions ?? throw new NotSupportedException($"no convolution engine on {Name}");
+    internal IConvolutionEngine Convolutions => _convolutions;
 
     /// <summary>A device tensor of zeros, from the pool.</summary>
     public Tensor Zeros(Shape shape)
@@ -509,7 +509,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         foreach (var w in works) w.Dispose();
         _checks.Clear();
         _replayedChecks.Clear();
-        _convolutions?.Dispose();
+        _convolutions.Dispose();
         Pool.Dispose();
         _checks.Dispose();
         foreach (var b in _staging) b?.Dispose();
