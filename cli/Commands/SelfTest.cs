@@ -404,7 +404,9 @@ public sealed class SelfTest
     /// backward chain rounds its operands at the backend's precision: the deep tensors' relative errors grow to
     /// about 100× one convolution's. Measured on the emulated cuDNN (which rounds as the GPU's does), worst tensor:
     /// TF32 0.029 and bf16 0.23, against 2.6e-4 and 2.7e-3 for one convolution; so 50× the convolution bound in
-    /// those precisions, and 10× in fp32, where the CPU and the GPU differ only in the order of their sums.
+    /// those precisions, and 10× in fp32, where the CPU and the GPU differ only in the order of their sums. So the
+    /// fp32 run (the device check's first) is the one that catches a wrongly wired gradient; at 0.5, bf16's says
+    /// only that its rounding is of the expected size and its gradients point the right way.
     /// </summary>
     private double GradientBound => _gpu.Precision == Precision.Fp32 ? 10 * ConvBound : 50 * ConvBound;
 

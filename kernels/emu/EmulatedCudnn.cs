@@ -24,8 +24,8 @@ namespace Reel.Emulation;
 // checked against the call's other descriptors, and CudnnConvolutions allocates every buffer for its descriptor.
 public sealed unsafe class EmulatedCudnn : ICudnn
 {
-    /// <summary>This emulator's failure codes (Reel tests only for nonzero and prints <see cref="ErrorString"/>).</summary>
-    public const int BadParam = 2000, NotSupported = 3000, AllocFailed = 4000;
+    /// <summary>cuDNN 9's BAD_PARAM, NOT_SUPPORTED and INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED, the codes this emulation fails with.</summary>
+    public const int BadParam = 3000, NotSupported = 9000, AllocFailed = 4004;
     private const int ImplicitGemm = 0, ImplicitPrecompGemm = 1;
 
     private readonly EmulatedDevice _device;
@@ -33,7 +33,9 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     private readonly Dictionary<nint, object> _objects = new();
     private long _next;
     private string _lastError = "";
-    private int _searches, _estimates;
+    private int _searches, _estimates, _mathMismatches, _nondeterministicRuns, _defaultMathRuns;
+    /// <summary>The math types each (convolution descriptor, call, algorithm) was listed with, by the last search or estimate.</summary>
+    private readonly Dictionary<(nint Conv, string Call, int Algo), (HashSet<int> MathTypes, bool Deterministic)> _listed = new();
 
     /// <param name="cpu">The backend whose convolutions compute the results (the fast CPU path, or the single-threaded reference on tiny maps).</param>
     public EmulatedCudnn(EmulatedDevice device, IBackend cpu) => (_device, _cpu) = (device, cpu);
@@ -56,6 +58,15 @@ public sealed unsafe class EmulatedCudnn : ICudnn
 
     /// <summary>Algorithm lists taken from the v7 heuristics.</summary>
     public int Estimates => _estimates;
+
+    /// <summary>Calls that ran an algorithm under a math type it was not listed with for that descriptor and call (PyTorch's rule: set the listed one).</summary>
+    public int MathMismatches => _mathMismatches;
+
+    /// <summary>Calls that ran an algorithm listed as nondeterministic.</summary>
+    public int NondeterministicRuns => _nondeterministicRuns;
+
+    /// <summary>Calls that ran under CUDNN_DEFAULT_MATH (listed by a search beside the descriptor's own tensor-op math).</summary>
+    public int DefaultMathRuns => _defaultMathRuns;
 
     /// <summary>An emulated 9.0.0.</summary>
     long ICudnn.Version => 90000;
@@ -99,7 +110,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     private sealed class ActivationDesc
     {
         public bool Set;
-        public int Mode;
+        public int Mode, NanPropagation;
     }
 
     int ICudnn.Create(out nint handle) => Add(new Handle(), out handle);
@@ -161,27 +172,29 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     int ICudnn.SetActivationDescriptor(nint desc, int mode, int nanPropagation, double coef)
     {
         if (!Find(desc, out ActivationDesc? a)) return Fail(BadParam, "unknown activation descriptor");
-        (a.Mode, a.Set) = (mode, true);
+        (a.Mode, a.NanPropagation, a.Set) = (mode, nanPropagation, true);
         return 0;
     }
 
     int ICudnn.FindConvolutionForwardAlgorithm(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
-        Search(true, handle, xDesc, wDesc, conv, yDesc, requested, out returned, results);
+        Search(Forward, true, handle, xDesc, wDesc, conv, yDesc, requested, out returned, results);
     int ICudnn.GetConvolutionForwardAlgorithm_v7(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
-        Search(false, handle, xDesc, wDesc, conv, yDesc, requested, out returned, results);
+        Search(Forward, false, handle, xDesc, wDesc, conv, yDesc, requested, out returned, results);
     int ICudnn.FindConvolutionBackwardDataAlgorithm(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
-        Search(true, handle, dxDesc, wDesc, conv, dyDesc, requested, out returned, results);
+        Search(Data, true, handle, dxDesc, wDesc, conv, dyDesc, requested, out returned, results);
     int ICudnn.GetConvolutionBackwardDataAlgorithm_v7(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
-        Search(false, handle, dxDesc, wDesc, conv, dyDesc, requested, out returned, results);
+        Search(Data, false, handle, dxDesc, wDesc, conv, dyDesc, requested, out returned, results);
     int ICudnn.FindConvolutionBackwardFilterAlgorithm(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
-        Search(true, handle, xDesc, dwDesc, conv, dyDesc, requested, out returned, results);
+        Search(Filter, true, handle, xDesc, dwDesc, conv, dyDesc, requested, out returned, results);
     int ICudnn.GetConvolutionBackwardFilterAlgorithm_v7(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
-        Search(false, handle, xDesc, dwDesc, conv, dyDesc, requested, out returned, results);
+        Search(Filter, false, handle, xDesc, dwDesc, conv, dyDesc, requested, out returned, results);
+
+    private const string Forward = "forward", Data = "backward data", Filter = "backward filter";
 
     int ICudnn.ConvolutionForward(nint handle, float* alpha, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint yDesc, ulong y)
     {
-        if (!Operands(handle, xDesc, wDesc, conv, yDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
+        if (!Operands(Forward, handle, xDesc, wDesc, conv, yDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
         var (a, b) = (*alpha, *beta);
         var (xd, wd, cd, yd) = call.Descriptors;
         Enqueue(call, "cudnnConvolutionForward", Reads(x, w, b != 0 ? y : 0), y, workspace, () =>
@@ -194,7 +207,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     int ICudnn.ConvolutionBiasActivationForward(nint handle, float* alpha1, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* alpha2, nint zDesc, ulong z, nint biasDesc, ulong bias, nint activation, nint yDesc, ulong y)
     {
-        if (!Operands(handle, xDesc, wDesc, conv, yDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
+        if (!Operands(Forward, handle, xDesc, wDesc, conv, yDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
         var (xd, wd, cd, yd) = call.Descriptors;
         if (!Find(activation, out ActivationDesc? act) || !act.Set) return Fail(BadParam, "activation descriptor not set");
         if (act.Mode is not (Cudnn.CUDNN_ACTIVATION_RELU or Cudnn.CUDNN_ACTIVATION_IDENTITY)) return Fail(NotSupported, $"activation mode {act.Mode} in the fused call");
@@ -204,7 +217,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         if (!Find(biasDesc, out TensorDesc? bd) || !bd.Set || bd.DataType != Cudnn.CUDNN_DATA_FLOAT || bd.N != 1 || bd.C != wd.K || bd.H != 1 || bd.W != 1)
             return Fail(BadParam, $"the bias must be float (1, {wd.K}, 1, 1)");
         var (a1, a2) = (*alpha1, *alpha2);
-        bool relu = act.Mode == Cudnn.CUDNN_ACTIVATION_RELU;
+        bool relu = act.Mode == Cudnn.CUDNN_ACTIVATION_RELU, propagate = act.NanPropagation == Cudnn.CUDNN_PROPAGATE_NAN;
         Enqueue(call, "cudnnConvolutionBiasActivationForward", Reads(x, w, bias, a2 != 0 ? z : 0), y, workspace, () =>
         {
             var v = Blend(Convolve(ForwardOp(cd, wd), Load(x, xd, cd), LoadFilter(w, wd, cd)), a1, a2, z, yd);
@@ -213,7 +226,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
             for (int i = 0; i < v.Length; i++)
             {
                 float s = v[i] + biases[i / plane % wd.K];
-                v[i] = relu ? MathF.Max(s, 0f) : s;
+                v[i] = !relu || s > 0 || (float.IsNaN(s) && propagate) ? s : 0f;
             }
             Store(y, yd, v);
         });
@@ -223,7 +236,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     int ICudnn.ConvolutionBackwardData(nint handle, float* alpha, nint wDesc, ulong w, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dxDesc, ulong dx)
     {
-        if (!Operands(handle, dxDesc, wDesc, conv, dyDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
+        if (!Operands(Data, handle, dxDesc, wDesc, conv, dyDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
         var (a, b) = (*alpha, *beta);
         var (dxd, wd, cd, dyd) = call.Descriptors;
         Enqueue(call, "cudnnConvolutionBackwardData", Reads(w, dy, b != 0 ? dx : 0), dx, workspace, () =>
@@ -236,7 +249,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     int ICudnn.ConvolutionBackwardFilter(nint handle, float* alpha, nint xDesc, ulong x, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dwDesc, ulong dw)
     {
-        if (!Operands(handle, xDesc, dwDesc, conv, dyDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
+        if (!Operands(Filter, handle, xDesc, dwDesc, conv, dyDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
         var (a, b) = (*alpha, *beta);
         var (xd, wd, cd, dyd) = call.Descriptors;
         Enqueue(call, "cudnnConvolutionBackwardFilter", Reads(x, dy, b != 0 ? dw : 0), dw, workspace, () =>
@@ -256,12 +269,19 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     /// The checks every call shares, as a forward convolution from x to y with filter w (backward data's dx is
     /// its x and dy its y; backward filter's dw is its w): the algorithm one this cuDNN lists, its workspace given.
     /// </summary>
-    private bool Operands(nint handle, nint xDesc, nint wDesc, nint convDesc, nint yDesc, int algo, ulong workspace, nuint workspaceBytes, out Call call)
+    private bool Operands(string kind, nint handle, nint xDesc, nint wDesc, nint convDesc, nint yDesc, int algo, ulong workspace, nuint workspaceBytes, out Call call)
     {
         call = default;
         if (!Find(handle, out Handle? h)) return Failed(out call, BadParam, "unknown handle");
         if (!Consistent(xDesc, wDesc, convDesc, yDesc, out var x, out var w, out var conv, out var status)) return Failed(out call, status, _lastError);
         if (algo is not (ImplicitGemm or ImplicitPrecompGemm)) return Failed(out call, BadParam, $"algorithm {algo} is not one this cuDNN listed");
+        lock (_listed)
+            if (_listed.TryGetValue((convDesc, kind, algo), out var listed))
+            {
+                if (!listed.MathTypes.Contains(conv.MathType)) Interlocked.Increment(ref _mathMismatches);
+                if (!listed.Deterministic) Interlocked.Increment(ref _nondeterministicRuns);
+            }
+        if (conv.MathType == Cudnn.CUDNN_DEFAULT_MATH) Interlocked.Increment(ref _defaultMathRuns);
         long need = Workspace(algo, x, w);
         if ((long)workspaceBytes < need || (need > 0 && workspace == 0))
             return Failed(out call, BadParam, $"algorithm {algo} needs {need} bytes of workspace, given {workspaceBytes} at 0x{workspace:x}");
@@ -312,9 +332,11 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     /// <summary>
     /// The algorithms for a call, as cudnnFind* (<paramref name="measured"/>) or cudnnGet*_v7 list them:
     /// IMPLICIT_PRECOMP_GEMM, which takes a workspace, is "measured" faster and "estimated" slower than IMPLICIT_GEMM,
-    /// which takes none, so the two lists choose differently. A search allocates what it times on, as cuDNN does.
+    /// which takes none, so the two lists choose differently. As cuDNN's can, a search under tensor-op math lists
+    /// an algorithm under the default math (so a caller must set the listed math type to run it), and lists a
+    /// nondeterministic backward-filter algorithm fastest; a search allocates what it times on.
     /// </summary>
-    private int Search(bool measured, nint handle, nint xDesc, nint wDesc, nint convDesc, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results)
+    private int Search(string kind, bool measured, nint handle, nint xDesc, nint wDesc, nint convDesc, nint yDesc, int requested, out int returned, CudnnAlgoPerf* results)
     {
         returned = 0;
         if (!Find(handle, out Handle? _)) return Fail(BadParam, "unknown handle");
@@ -329,12 +351,39 @@ public sealed unsafe class EmulatedCudnn : ICudnn
             Interlocked.Increment(ref _searches);
         }
         else Interlocked.Increment(ref _estimates);
-        var list = measured
-            ? new[] { (Algo: ImplicitPrecompGemm, Ms: 0.5f, Bytes: precomp), (Algo: ImplicitGemm, Ms: 1f, Bytes: 0L) }
-            : new[] { (Algo: ImplicitGemm, Ms: -1f, Bytes: 0L), (Algo: ImplicitPrecompGemm, Ms: -1f, Bytes: precomp) };
-        returned = Math.Min(requested, list.Length);
+        int math = Get<ConvDesc>(convDesc).MathType;
+        bool tensorOps = math != Cudnn.CUDNN_FMA_MATH;
+        var list = new List<(int Algo, float Ms, long Bytes, int Math, bool Deterministic)>();
+        if (measured)
+        {
+            // Backward filter's ALGO_0 sums with atomics: fastest, and not the same from run to run.
+            if (kind == Filter) list.Add((ImplicitGemm, 0.2f, 0L, math, false));
+            // Under tensor-op math IMPLICIT_PRECOMP_GEMM is listed with the default math only (its tensor-op entry
+            // may fail, as a real search's can), so running it needs the listed math type set.
+            list.Add((ImplicitPrecompGemm, 0.4f, precomp, tensorOps ? Cudnn.CUDNN_DEFAULT_MATH : math, true));
+            if (kind != Filter) list.Add((ImplicitGemm, 1f, 0L, math, true));
+        }
+        else
+        {
+            list.Add((ImplicitGemm, -1f, 0L, math, kind != Filter));
+            list.Add((ImplicitPrecompGemm, -1f, precomp, math, true));
+        }
+        returned = Math.Min(requested, list.Count);
+        lock (_listed)
+        {
+            foreach (var key in _listed.Keys.Where(k => k.Conv == convDesc && k.Call == kind).ToArray()) _listed.Remove(key);
+            foreach (var e in list)
+            {
+                if (!_listed.TryGetValue((convDesc, kind, e.Algo), out var listed)) _listed[(convDesc, kind, e.Algo)] = listed = (new HashSet<int>(), e.Deterministic);
+                listed.MathTypes.Add(e.Math);
+            }
+        }
         for (int i = 0; i < returned; i++)
-            results[i] = new CudnnAlgoPerf { Algo = list[i].Algo, Status = 0, TimeMs = list[i].Ms, MemoryBytes = (nuint)list[i].Bytes, MathType = Get<ConvDesc>(convDesc).MathType };
+            results[i] = new CudnnAlgoPerf
+            {
+                Algo = list[i].Algo, Status = 0, TimeMs = list[i].Ms, MemoryBytes = (nuint)list[i].Bytes, MathType = list[i].Math,
+                Determinism = list[i].Deterministic ? Cudnn.CUDNN_DETERMINISTIC : 0,
+            };
         return 0;
     }
 

@@ -15,7 +15,9 @@
 // Fast-math intrinsics map to their accurate libm counterparts, so emulation checks the
 // algorithm, not the hardware's approximation error (documented in docs/cuda.md).
 #pragma once
-#if !defined(__x86_64__)
+#if defined(__x86_64__) && defined(__ELF__) && !defined(__ILP32__)
+#define REEL_EMU_OWN_SWITCH 1
+#else
 #include <ucontext.h>
 #endif
 
@@ -36,15 +38,18 @@ struct dim3 {
 
 namespace reel_emu {
 
-#if defined(__x86_64__)
+#if defined(REEL_EMU_OWN_SWITCH)
 // A fiber switch of our own: ucontext's swapcontext saves the signal mask with a system call at every
 // switch, and a tiled kernel switches twice per thread per barrier (the bf16 layout transposes made a
 // training step 30× slower than one without them). This one saves only what the System V ABI asks a
 // callee to keep (rbx, rbp, r12–r15; the stack pointer) and swaps stacks: *from gets this stack's
-// pointer, `to` is the one to resume. Weak and hidden: every translation unit may carry it, none exports it.
+// pointer, `to` is the one to resume. Weak and hidden: every translation unit may carry it, none exports it;
+// between .pushsection and .popsection, so the compiler's idea of the current section survives it. System V
+// x86-64 on ELF only (other ABIs keep other registers); no CFI, so a debugger cannot unwind through a switch,
+// and no shadow-stack support (a build with CET shadow stacks on would need ucontext).
 extern "C" void reel_emu_switch(void** from, void* to);
 asm(R"(
-    .text
+    .pushsection .text, "ax", @progbits
     .weak reel_emu_switch
     .hidden reel_emu_switch
     .type reel_emu_switch, @function
@@ -65,11 +70,12 @@ reel_emu_switch:
     popq %rbp
     ret
     .size reel_emu_switch, .-reel_emu_switch
+    .popsection
 )");
 #endif
 
 struct Fiber {
-#if defined(__x86_64__)
+#if defined(REEL_EMU_OWN_SWITCH)
     void* sp = nullptr;  // the saved stack pointer of a parked fiber (reel_emu_switch's frame on top)
 #else
     ucontext_t context;
@@ -84,7 +90,7 @@ constexpr size_t FiberStackBytes = 64 * 1024;
 
 inline thread_local dim3 block_idx, block_dim, grid_dim;
 inline thread_local Fiber* current_fiber = nullptr;
-#if defined(__x86_64__)
+#if defined(REEL_EMU_OWN_SWITCH)
 inline thread_local void* scheduler_sp = nullptr;
 #else
 inline thread_local ucontext_t* scheduler_context = nullptr;
@@ -95,7 +101,7 @@ inline thread_local std::string launch_error;
 
 // Parks the current fiber and resumes the block's scheduler.
 inline void yield_to_scheduler() {
-#if defined(__x86_64__)
+#if defined(REEL_EMU_OWN_SWITCH)
     reel_emu_switch(&current_fiber->sp, scheduler_sp);
 #else
     swapcontext(&current_fiber->context, scheduler_context);
@@ -127,7 +133,7 @@ inline void syncthreads() {
     yield_to_scheduler();
 }
 
-#if defined(__x86_64__)
+#if defined(REEL_EMU_OWN_SWITCH)
 // A fresh fiber's stack as reel_emu_switch leaves a parked one: six zeroed callee-saved registers, then
 // fiber_entry as the return address, then a null one above it, so fiber_entry starts with the stack
 // aligned as after a call (16-byte boundary + 8).
@@ -158,7 +164,7 @@ inline void prepare_fiber(Fiber& f, dim3 thread_idx) {
 
 // Runs one block: every thread as a fiber, phase by phase between barriers.
 inline bool run_block(Fiber* fibers, size_t count, const std::function<void()>& body) {
-#if !defined(__x86_64__)
+#if !defined(REEL_EMU_OWN_SWITCH)
     static thread_local ucontext_t scheduler;
     scheduler_context = &scheduler;
 #endif
@@ -173,7 +179,7 @@ inline bool run_block(Fiber* fibers, size_t count, const std::function<void()>& 
             if (f.done) continue;
             f.at_barrier = false;
             current_fiber = &f;
-#if defined(__x86_64__)
+#if defined(REEL_EMU_OWN_SWITCH)
             reel_emu_switch(&scheduler_sp, f.sp);
 #else
             swapcontext(&scheduler, &f.context);

@@ -44,7 +44,7 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
     public void EveryConvolutionMatchesTheCpuInItsPrecision(Precision precision, double bound)
     {
         using var device = EmulatedGpu.OpenPrivate();
-        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance, precision))
+        using (var gpu = new CudaBackend(device, EmulatedCudnn.Convolutions(device, ReferenceBackend.Instance, precision, out var cudnn)))
         {
             var rng = new Random((int)precision + 5);
             foreach (var (name, op, shapes) in Cases())
@@ -62,6 +62,12 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
                 // The reduced precisions must have rounded something: their error is not fp32's.
                 if (precision != Precision.Fp32) Assert.InRange(error, 1e-5, bound);
             }
+            // Each algorithm ran with the math type it was listed with (tensor-op searches list the default math
+            // first, which must then be set), and backward filter's faster nondeterministic algorithm was passed over.
+            Assert.Equal(0, cudnn.MathMismatches);
+            Assert.Equal(0, cudnn.NondeterministicRuns);
+            if (precision == Precision.Fp32) Assert.Equal(0, cudnn.DefaultMathRuns);
+            else Assert.True(cudnn.DefaultMathRuns > 0, "no call ran the default math the searches listed fastest");
         }
         Assert.Equal(0, device.LiveAllocations);
     }
@@ -149,6 +155,28 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
             Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(op, inputs), y.ToHost()), 0, 1e-6);
             Assert.Equal((0, 1), (cudnn.Searches, cudnn.Estimates));
             Assert.Contains("heuristic algorithms", gpu.ConvolutionEngine);
+        }
+        Assert.Equal(0, device.LiveAllocations);
+    }
+
+    /// <summary>A NaN before the fused ReLU comes out as the CPU's does (cuDNN told to propagate it), so the finite checks still see it.</summary>
+    [Fact]
+    public void ANaNGoesThroughTheFusedReluAsOnTheCpu()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance))
+        {
+            var rng = new Random(8);
+            var op = new Conv2dOp(2, 3, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
+            var x = new Tensor(new Shape(1, 2, 6, 6), EmulatedGpu.RandomFloats(rng, 72, -1, 1));
+            x.Data[14] = float.NaN;
+            var (w, b) = (new Tensor(new Shape(3, 2, 3, 3), EmulatedGpu.RandomFloats(rng, 54, -1, 1)), new Tensor(new Shape(3), new[] { -5f, 0f, 5f }));
+            var expected = ReferenceBackend.Instance.Execute(op, x, w, b);
+            using var onDevice = gpu.Import(x);
+            using var y = gpu.Execute(op, onDevice, w, b);
+            var actual = y.ToHost();
+            Assert.Contains(expected.Data, float.IsNaN);
+            Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
         }
         Assert.Equal(0, device.LiveAllocations);
     }

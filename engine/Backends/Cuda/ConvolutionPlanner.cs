@@ -15,7 +15,7 @@ internal static class ConvolutionPlanner
         foreach (var c in candidates)
         {
             if (c.Status != 0 || c.WorkspaceBytes > workspaceBudgetBytes) continue;
-            return new ConvolutionPlan(c.Algorithm, c.WorkspaceBytes, wantsBiasRelu && c.Algorithm == ImplicitPrecompGemm);
+            return new ConvolutionPlan(c.Algorithm, c.WorkspaceBytes, wantsBiasRelu && c.Algorithm == ImplicitPrecompGemm, c.MathType);
         }
         var offered = string.Join(", ", candidates.Select(c => $"algo {c.Algorithm} (status {c.Status}, {c.WorkspaceBytes >> 20} MiB)"));
         throw new ReelException($"no cuDNN convolution algorithm fits the {workspaceBudgetBytes >> 20} MiB workspace budget (offered: {offered})");

@@ -77,19 +77,6 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
 
     public bool Supports(Op op) => op is Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp;
 
-    public void Prepare(Op op, Shape input)
-    {
-        var key = Key(op, input);
-        var plan = _plans.GetOrCreate(key, k => CreatePlan(k.Op, k.Input));
-        Workspace(plan.Choice.WorkspaceBytes);
-        if (op is Conv2dBackwardDataOp or Conv2dBackwardWeightOp)
-        {
-            var backward = _backward.GetOrCreate(key, _ => ChooseBackward(plan));
-            Workspace(Math.Max(backward.Data.WorkspaceBytes, backward.Filter.WorkspaceBytes));
-        }
-        if (Bf16) ReserveScratch(op, input);
-    }
-
     public void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null)
     {
         // The stream first: a plan made here measures its algorithms on the op's own stream.
@@ -99,6 +86,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         var weightShape = op.ParameterShapes[0];
         var (xs, ws, ys) = (Operand(0, x, input, stream), Operand(1, weight, weightShape, stream), Result(2, y, output));
         var workspace = Workspace(plan.Choice.WorkspaceBytes);
+        Check(_cudnn.SetConvolutionMathType(plan.Conv.Value, plan.Choice.MathType));
         // SAFETY: &one and &zero point at these locals for the synchronous call; every device pointer is a buffer
         // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
@@ -136,6 +124,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
         var workspace = Workspace(backward.Data.WorkspaceBytes);
+        Check(_cudnn.SetConvolutionMathType(plan.Conv.Value, backward.Data.MathType));
         Check(_cudnn.ConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
             backward.Data.Algorithm, workspace.Address, (nuint)backward.Data.WorkspaceBytes, &zero, plan.X.Value, dxs.Address));
         Widen(dxs, dx, input, stream);
@@ -152,6 +141,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
         var workspace = Workspace(backward.Filter.WorkspaceBytes);
+        Check(_cudnn.SetConvolutionMathType(plan.Conv.Value, backward.Filter.MathType));
         Check(_cudnn.ConvolutionBackwardFilter(_handle.Value, &one, plan.X.Value, xs.Address, plan.Y.Value, dys.Address, plan.Conv.Value,
             backward.Filter.Algorithm, workspace.Address, (nuint)backward.Filter.WorkspaceBytes, &zero, plan.W.Value, dws.Address));
         Widen(dws, dw, weightShape, stream);
@@ -193,20 +183,6 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         if (Bf16) _kernels.NhwcBf16ToNchw(result, p, shape[0], shape[1], shape[2] * shape[3], stream);
     }
 
-    /// <summary>Allocates the bf16 scratch an op will need now, so a later run inside graph capture allocates nothing.</summary>
-    private void ReserveScratch(Op op, Shape input)
-    {
-        var (first, second, result) = op switch
-        {
-            Conv2dBackwardDataOp d => (d.InferShape(new[] { input }), d.Forward.ParameterShapes[0], input),
-            Conv2dBackwardWeightOp w => (input, w.Forward.InferShape(new[] { input }), w.Forward.ParameterShapes[0]),
-            _ => (input, op.ParameterShapes[0], op.InferShape(new[] { input })),
-        };
-        Scratch(0, first.ElementCount * 2);
-        Scratch(1, second.ElementCount * 2);
-        Scratch(2, result.ElementCount * 2);
-    }
-
     private DevicePtr Scratch(int slot, long bytes)
     {
         if (_scratch[slot] is not { } b || b.Bytes < bytes)
@@ -218,20 +194,46 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     }
 
     private BackwardPlan ChooseBackward(Plan plan) => new(
-        ConvolutionPlanner.Choose(Candidates(Direction.BackwardData, plan.W.Value, plan.Y.Value, plan.Conv.Value, plan.X.Value), _workspaceBudgetBytes, false),
-        ConvolutionPlanner.Choose(Candidates(Direction.BackwardFilter, plan.X.Value, plan.Y.Value, plan.Conv.Value, plan.W.Value), _workspaceBudgetBytes, false));
+        Choose(Direction.BackwardData, plan.W.Value, plan.Y.Value, plan.Conv.Value, plan.X.Value, false),
+        Choose(Direction.BackwardFilter, plan.X.Value, plan.Y.Value, plan.Conv.Value, plan.W.Value, false));
+
+    /// <summary>
+    /// The algorithm for one call, with the descriptors in that call's order (forward: x, w, conv, y; backward
+    /// data: w, dy, conv, dx; backward filter: x, dy, conv, dw): the fastest that fits the workspace budget
+    /// among the deterministic ones when there are any (a shot trained twice, by a resumed run or another
+    /// process, makes the same piece), run with the math type it was listed with — cuDNN lists an algorithm
+    /// under the descriptor's math type and under the default one, which on sm_80 and newer allows TF32 too;
+    /// in fp32 only FMA-timed entries count, and every algorithm runs with FMA math.
+    /// </summary>
+    private ConvolutionPlan Choose(Direction direction, nint a, nint b, nint conv, nint c, bool wantsBiasRelu)
+    {
+        // The descriptor is shared by the three calls and holds the math type the last of them ran with: the search starts from the precision's.
+        Check(_cudnn.SetConvolutionMathType(conv, MathType));
+        var listed = Candidates(direction, a, b, conv, c);
+        if (Precision == Precision.Fp32)
+        {
+            var fma = listed.Where(x => x.MathType == Cudnn.CUDNN_FMA_MATH).ToArray();
+            listed = (fma.Length > 0 ? fma : listed).Select(x => x with { MathType = Cudnn.CUDNN_FMA_MATH }).ToArray();
+        }
+        var deterministic = listed.Where(x => x.Deterministic).ToArray();
+        bool anyDeterministic = deterministic.Any(x => x.Status == 0 && x.WorkspaceBytes <= _workspaceBudgetBytes);
+        return ConvolutionPlanner.Choose(anyDeterministic ? deterministic : listed, _workspaceBudgetBytes, wantsBiasRelu);
+    }
 
     private enum Direction { Forward, BackwardData, BackwardFilter }
 
     /// <summary>
-    /// The algorithms for one call, fastest first, with the descriptors in that call's order (forward: x, w, conv, y;
-    /// backward data: w, dy, conv, dx; backward filter: x, dy, conv, dw). cudnnFind* measures them: it runs each
-    /// algorithm on buffers of its own, once per plan, so a film's thousands of calls use what is fastest on this GPU
-    /// rather than what cuDNN's heuristics guess (as PyTorch's cudnn.benchmark does). When it cannot (no device memory
-    /// left for its buffers), or when told not to search, cudnnGet*_v7's estimate decides, which needs none.
+    /// The algorithms for one call, fastest first. cudnnFind* measures them: it runs each algorithm on buffers of
+    /// its own, once per plan, so a film's thousands of calls use what is fastest on this GPU rather than what
+    /// cuDNN's heuristics guess (as PyTorch's cudnn.benchmark does). When it cannot allocate those buffers (cuDNN 9's
+    /// host or device allocation failure, cuDNN 8's ALLOC_FAILED), or when told not to search, cudnnGet*_v7's
+    /// estimate decides, which needs none; any other failure of the search is an error. A search allocates and
+    /// synchronizes, which no graph can hold: a plan is made in the eager runs before a capture, never inside one.
     /// </summary>
     private AlgorithmCandidate[] Candidates(Direction direction, nint a, nint b, nint conv, nint c)
     {
+        if (_measure && _device.IsCapturing)
+            throw new InvalidOperationException($"a cuDNN plan ({direction}) was made inside a graph capture: the eager runs before it should have made it");
         var perfs = new CudnnAlgoPerf[8];
         int returned = 0;
         // SAFETY: cuDNN writes at most `requested` = perfs.Length results into perfs and says how many.
@@ -245,6 +247,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             };
             if (measured != 0)
             {
+                if (measured != -1 && !IsAllocationFailure(measured))
+                    Check(measured, $"FindConvolution{direction}Algorithm");
                 Check(direction switch
                 {
                     Direction.Forward => _cudnn.GetConvolutionForwardAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
@@ -254,8 +258,13 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             }
         }
         Debug.Assert(returned <= perfs.Length);
-        return perfs.Take(returned).Select(p => new AlgorithmCandidate(p.Algo, p.Status, p.TimeMs, (long)p.MemoryBytes)).ToArray();
+        return perfs.Take(returned)
+            .Select(p => new AlgorithmCandidate(p.Algo, p.Status, p.TimeMs, (long)p.MemoryBytes, p.MathType, p.Determinism == Cudnn.CUDNN_DETERMINISTIC))
+            .ToArray();
     }
+
+    /// <summary>cuDNN 9's INTERNAL_ERROR_HOST/DEVICE_ALLOCATION_FAILED (4003, 4004), or cuDNN 8's ALLOC_FAILED (2).</summary>
+    private bool IsAllocationFailure(int status) => Version >= 90000 ? status is 4003 or 4004 : status == 2;
 
     private void Epilogue(DevicePtr bias, Activation activation, Shape output, DevicePtr y, GpuStream? stream)
     {
@@ -290,13 +299,12 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             Check(_cudnn.SetConvolutionMathType(conv.Value, MathType));
             // The fused call adds the bias in the output's type: float only.
-            choice = ConvolutionPlanner.Choose(Candidates(Direction.Forward, x.Value, w.Value, conv.Value, y.Value), _workspaceBudgetBytes,
-                !Bf16 && c.HasBias && c.Activation == Activation.Relu);
+            choice = Choose(Direction.Forward, x.Value, w.Value, conv.Value, y.Value, !Bf16 && c.HasBias && c.Activation == Activation.Relu);
             if (choice.FusedBiasActivation)
             {
                 biasDesc = Tensor4d(new Shape(1, c.OutChannels, 1, 1));
                 activation = Descriptor(_cudnn.CreateActivationDescriptor, _cudnn.DestroyActivationDescriptor, "cudnnActivationDescriptor");
-                Check(_cudnn.SetActivationDescriptor(activation.Value, Cudnn.CUDNN_ACTIVATION_RELU, Cudnn.CUDNN_NOT_PROPAGATE_NAN, 0));
+                Check(_cudnn.SetActivationDescriptor(activation.Value, Cudnn.CUDNN_ACTIVATION_RELU, Cudnn.CUDNN_PROPAGATE_NAN, 0));
             }
         }
         else
@@ -307,7 +315,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Check(_cudnn.SetConvolution2dDescriptor(conv.Value, t.Padding, t.Padding, t.Stride, t.Stride, 1, 1,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             Check(_cudnn.SetConvolutionMathType(conv.Value, MathType));
-            choice = ConvolutionPlanner.Choose(Candidates(Direction.BackwardData, w.Value, x.Value, conv.Value, y.Value), _workspaceBudgetBytes, false);
+            choice = Choose(Direction.BackwardData, w.Value, x.Value, conv.Value, y.Value, false);
         }
         return new Plan(choice, x, w, conv, y, biasDesc, activation);
     }

@@ -214,6 +214,8 @@ internal sealed unsafe class DriverDevice : IGpuDevice
         Driver.Check(Driver.cuEventSynchronize(e.Handle));
     }
 
+    public bool IsCapturing => _capturing.Value;
+
     public GpuGraph Capture(GpuStream stream, Action body)
     {
         MakeCurrent();

@@ -18,12 +18,6 @@ public interface IConvolutionEngine : IDisposable
     /// <summary>Whether <paramref name="op"/> is one of the convolutions this engine computes.</summary>
     bool Supports(Op op);
 
-    /// <summary>
-    /// Chooses and caches the plan for (op, input) and allocates its workspace now, so that a
-    /// later <see cref="Run"/> inside graph capture makes no allocation (not allowed while capturing).
-    /// </summary>
-    void Prepare(Op op, Shape input);
-
     /// <summary>y = op(x) with the op's bias and activation, all (N, C, H, W) float on the device.</summary>
     void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null);
 

@@ -64,6 +64,9 @@ public interface IGpuDevice : IDisposable
     /// <summary>Records the work <paramref name="body"/> enqueues on <paramref name="stream"/> into a replayable graph.</summary>
     GpuGraph Capture(GpuStream stream, Action body);
 
+    /// <summary>Whether the calling thread is capturing a graph (<see cref="Capture"/>): what allocates or synchronizes must not run then.</summary>
+    bool IsCapturing { get; }
+
     /// <summary>Queues the whole of <paramref name="graph"/> on <paramref name="stream"/> (cuGraphLaunch).</summary>
     void Replay(GpuGraph graph, GpuStream stream);
 

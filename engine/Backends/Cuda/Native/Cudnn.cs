@@ -25,6 +25,8 @@ internal static unsafe partial class Cudnn
     public const int CUDNN_DEFAULT_MATH = 0, CUDNN_TENSOR_OP_MATH = 1, CUDNN_FMA_MATH = 3;
     public const int CUDNN_ACTIVATION_RELU = 1, CUDNN_ACTIVATION_IDENTITY = 5;
     public const int CUDNN_NOT_PROPAGATE_NAN = 0, CUDNN_PROPAGATE_NAN = 1;
+    /// <summary>cudnnDeterminism_t: an algorithm's result is the same from run to run.</summary>
+    public const int CUDNN_DETERMINISTIC = 1;
     /// <summary>The only forward algorithm cudnnConvolutionBiasActivationForward accepts with a ReLU other than identity.</summary>
     public const int CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM = 1;
 
