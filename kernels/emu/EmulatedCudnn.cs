@@ -59,6 +59,9 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     /// <summary>Algorithm lists taken from the v7 heuristics.</summary>
     public int Estimates => _estimates;
 
+    /// <summary>A search then reports every algorithm it lists as failed (each entry's status), as a real one can when none could run.</summary>
+    public bool SearchEntriesFail { get; set; }
+
     /// <summary>Calls that ran an algorithm under a math type it was not listed with for that descriptor and call (PyTorch's rule: set the listed one).</summary>
     public int MathMismatches => _mathMismatches;
 
@@ -381,7 +384,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         for (int i = 0; i < returned; i++)
             results[i] = new CudnnAlgoPerf
             {
-                Algo = list[i].Algo, Status = 0, TimeMs = list[i].Ms, MemoryBytes = (nuint)list[i].Bytes, MathType = list[i].Math,
+                Algo = list[i].Algo, Status = measured && SearchEntriesFail ? AllocFailed : 0, TimeMs = list[i].Ms, MemoryBytes = (nuint)list[i].Bytes, MathType = list[i].Math,
                 Determinism = list[i].Deterministic ? Cudnn.CUDNN_DETERMINISTIC : 0,
             };
         return 0;

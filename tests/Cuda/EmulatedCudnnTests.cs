@@ -116,7 +116,7 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void APlanSearchesOnceAndTakesTheHeuristicsWhenTheDeviceHasNoMemoryForTheSearch()
+    public void APlanSearchesOnceAndTakesTheHeuristicsWhenTheSearchHasNothingToOffer()
     {
         using var device = EmulatedGpu.OpenPrivate();
         using (var gpu = new CudaBackend(device, EmulatedCudnn.Convolutions(device, ReferenceBackend.Instance, Precision.Fp32, out var cudnn)))
@@ -139,10 +139,15 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
             Check(new Conv2dBackwardWeightOp(linear), x, Random(new Shape(1, 4, 6, 7)));
             // The gradients share the linear conv's plan (its forward searched too, once) and add one search each.
             Assert.Equal((4, 0), (cudnn.Searches, cudnn.Estimates));
+            // A search whose every entry failed: the v7 estimate decides, the result is the same.
+            cudnn.SearchEntriesFail = true;
+            Check(op, Random(new Shape(1, 3, 4, 4)), w, b);
+            Assert.Equal((5, 1), (cudnn.Searches, cudnn.Estimates));
+            cudnn.SearchEntriesFail = false;
             // A full device: cuDNN's search cannot allocate what it times on, the v7 estimate decides, the result is the same.
             device.FreeMemoryBytes = 0;
             Check(op, Random(new Shape(1, 3, 5, 5)), w, b);
-            Assert.Equal((4, 1), (cudnn.Searches, cudnn.Estimates));
+            Assert.Equal((5, 2), (cudnn.Searches, cudnn.Estimates));
         }
         // REEL_CUDNN_SEARCH=heuristic: no search at all, the estimate for every plan.
         using (var gpu = new CudaBackend(device, EmulatedCudnn.Convolutions(device, ReferenceBackend.Instance, Precision.Fp32, out var cudnn, measureAlgorithms: false)))

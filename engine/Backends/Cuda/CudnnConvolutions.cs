@@ -209,15 +209,21 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     {
         // The descriptor is shared by the three calls and holds the math type the last of them ran with: the search starts from the precision's.
         Check(_cudnn.SetConvolutionMathType(conv, MathType));
-        var listed = Candidates(direction, a, b, conv, c);
-        if (Precision == Precision.Fp32)
-        {
-            var fma = listed.Where(x => x.MathType == Cudnn.CUDNN_FMA_MATH).ToArray();
-            listed = (fma.Length > 0 ? fma : listed).Select(x => x with { MathType = Cudnn.CUDNN_FMA_MATH }).ToArray();
-        }
+        var listed = Usable(Candidates(direction, a, b, conv, c, _measure));
+        // A search whose every entry failed or wants more workspace than the budget: the estimate may still offer one.
+        if (_measure && !listed.Any(Fits)) listed = Usable(Candidates(direction, a, b, conv, c, measure: false));
         var deterministic = listed.Where(x => x.Deterministic).ToArray();
-        bool anyDeterministic = deterministic.Any(x => x.Status == 0 && x.WorkspaceBytes <= _workspaceBudgetBytes);
-        return ConvolutionPlanner.Choose(anyDeterministic ? deterministic : listed, _workspaceBudgetBytes, wantsBiasRelu);
+        return ConvolutionPlanner.Choose(deterministic.Any(Fits) ? deterministic : listed, _workspaceBudgetBytes, wantsBiasRelu);
+    }
+
+    private bool Fits(AlgorithmCandidate x) => x.Status == 0 && x.WorkspaceBytes <= _workspaceBudgetBytes;
+
+    /// <summary>The entries this precision can run: in fp32 those timed with FMA math (all, if none was), each to run with FMA.</summary>
+    private AlgorithmCandidate[] Usable(AlgorithmCandidate[] listed)
+    {
+        if (Precision != Precision.Fp32) return listed;
+        var fma = listed.Where(x => x.MathType == Cudnn.CUDNN_FMA_MATH).ToArray();
+        return (fma.Length > 0 ? fma : listed).Select(x => x with { MathType = Cudnn.CUDNN_FMA_MATH }).ToArray();
     }
 
     private enum Direction { Forward, BackwardData, BackwardFilter }
@@ -230,16 +236,16 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// estimate decides, which needs none; any other failure of the search is an error. A search allocates and
     /// synchronizes, which no graph can hold: a plan is made in the eager runs before a capture, never inside one.
     /// </summary>
-    private AlgorithmCandidate[] Candidates(Direction direction, nint a, nint b, nint conv, nint c)
+    private AlgorithmCandidate[] Candidates(Direction direction, nint a, nint b, nint conv, nint c, bool measure)
     {
-        if (_measure && _device.IsCapturing)
+        if (measure && _device.IsCapturing)
             throw new InvalidOperationException($"a cuDNN plan ({direction}) was made inside a graph capture: the eager runs before it should have made it");
         var perfs = new CudnnAlgoPerf[8];
         int returned = 0;
         // SAFETY: cuDNN writes at most `requested` = perfs.Length results into perfs and says how many.
         fixed (CudnnAlgoPerf* r = perfs)
         {
-            var measured = !_measure ? -1 : direction switch
+            var measured = !measure ? -1 : direction switch
             {
                 Direction.Forward => _cudnn.FindConvolutionForwardAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
                 Direction.BackwardData => _cudnn.FindConvolutionBackwardDataAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
