@@ -303,7 +303,6 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Check(_cudnn.SetFilter4dDescriptor(w.Value, DataType, Format, c.OutChannels, c.InChannels, c.KernelH, c.KernelW));
             Check(_cudnn.SetConvolution2dDescriptor(conv.Value, c.Padding, c.Padding, c.Stride, c.Stride, c.Dilation, c.Dilation,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
-            Check(_cudnn.SetConvolutionMathType(conv.Value, MathType));
             // The fused call adds the bias in the output's type: float only.
             choice = Choose(Direction.Forward, x.Value, w.Value, conv.Value, y.Value, !Bf16 && c.HasBias && c.Activation == Activation.Relu);
             if (choice.FusedBiasActivation)
@@ -320,7 +319,6 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Check(_cudnn.SetFilter4dDescriptor(w.Value, DataType, Format, t.InChannels, t.OutChannels, t.Kernel, t.Kernel));
             Check(_cudnn.SetConvolution2dDescriptor(conv.Value, t.Padding, t.Padding, t.Stride, t.Stride, 1, 1,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
-            Check(_cudnn.SetConvolutionMathType(conv.Value, MathType));
             choice = Choose(Direction.BackwardData, w.Value, x.Value, conv.Value, y.Value, false);
         }
         return new Plan(choice, x, w, conv, y, biasDesc, activation);
