@@ -36,8 +36,8 @@ public static class DeviceChoice
     /// The backend for <paramref name="device"/>: cuda without a usable GPU is an error that says
     /// why; auto falls back to <paramref name="cpu"/> and says why on stderr, in one line; emu is the
     /// CUDA backend on the emulated device and cuDNN (fp32 unless told: their arithmetic is the CPU's, each
-    /// precision's rounding emulated). The caller
-    /// disposes what it gets (a GPU backend holds device memory; the CPU backends hold nothing).
+    /// precision's rounding emulated). The caller disposes what it gets (a GPU backend holds device memory;
+    /// the CPU backends hold nothing).
     /// </summary>
     public static IBackend Resolve(string device, IBackend cpu, string? precision = null)
     {
