@@ -137,7 +137,10 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
             var linear = op with { HasBias = false, Activation = Activation.None };
             Check(new Conv2dBackwardDataOp(linear, 6, 7), Random(new Shape(1, 4, 6, 7)), w);
             Check(new Conv2dBackwardWeightOp(linear), x, Random(new Shape(1, 4, 6, 7)));
-            // The gradients share the linear conv's plan (its forward searched too, once) and add one search each.
+            // The gradients share the linear conv's descriptors, whose forward nobody runs and nobody searches: one search each.
+            Assert.Equal((3, 0), (cudnn.Searches, cudnn.Estimates));
+            // A forward on those descriptors (the conv with neither bias nor activation) searches its algorithm then.
+            Check(linear, x, w);
             Assert.Equal((4, 0), (cudnn.Searches, cudnn.Estimates));
             // A search whose every entry failed: the v7 estimate decides, the result is the same.
             cudnn.SearchEntriesFail = true;

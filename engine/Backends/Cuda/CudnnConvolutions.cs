@@ -37,9 +37,15 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// <summary>Workspaces and scratch outgrown: a captured graph may still use their addresses, so they live as long as the engine.</summary>
     private readonly List<DeviceBuffer> _outgrown = new();
 
-    private sealed record Plan(ConvolutionPlan Choice, NativeHandle X, NativeHandle W, NativeHandle Conv, NativeHandle Y,
+    /// <summary>
+    /// A plan's descriptors, and its forward algorithm once chosen: the gradients' plans (the linear conv's
+    /// descriptors) choose none until a forward runs on them, so training searches no forward it never runs.
+    /// </summary>
+    private sealed record Plan(NativeHandle X, NativeHandle W, NativeHandle Conv, NativeHandle Y,
         NativeHandle? Bias, NativeHandle? Activation) : IDisposable
     {
+        public ConvolutionPlan? Choice { get; set; }
+
         public void Dispose()
         {
             foreach (var h in new[] { X, W, Conv, Y, Bias, Activation }) h?.Dispose();
@@ -81,31 +87,33 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     {
         // The stream first: a plan made here measures its algorithms on the op's own stream.
         Check(_cudnn.SetStream(_handle.Value, stream?.Handle ?? 0));
-        var plan = _plans.GetOrCreate(Key(op, input), k => CreatePlan(k.Op, k.Input));
+        var plan = _plans.GetOrCreate(Key(op, input), k => CreatePlan(k.Op, k.Input, chooseForward: true));
+        // A gradients' plan that a forward now runs on (a conv with neither bias nor activation) chooses its forward here.
+        var choice = plan.Choice ??= Choose(Direction.Forward, plan.X.Value, plan.W.Value, plan.Conv.Value, plan.Y.Value, false);
         var output = op.InferShape(new[] { input });
         var weightShape = op.ParameterShapes[0];
         var (xs, ws, ys) = (Operand(0, x, input, stream), Operand(1, weight, weightShape, stream), Result(2, y, output));
-        var workspace = Workspace(plan.Choice.WorkspaceBytes);
-        Check(_cudnn.SetConvolutionMathType(plan.Conv.Value, plan.Choice.MathType));
+        var workspace = Workspace(choice.WorkspaceBytes);
+        Check(_cudnn.SetConvolutionMathType(plan.Conv.Value, choice.MathType));
         // SAFETY: &one and &zero point at these locals for the synchronous call; every device pointer is a buffer
         // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
         switch (op)
         {
-            case Conv2dOp c when plan.Choice.FusedBiasActivation:
+            case Conv2dOp c when choice.FusedBiasActivation:
                 Check(_cudnn.ConvolutionBiasActivationForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address,
-                    plan.Conv.Value, plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address,
+                    plan.Conv.Value, choice.Algorithm, workspace.Address, (nuint)choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address,
                     plan.Bias!.Value, bias.Address, plan.Activation!.Value, plan.Y.Value, ys.Address));
                 break;
             case Conv2dOp c:
                 Check(_cudnn.ConvolutionForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address, plan.Conv.Value,
-                    plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
+                    choice.Algorithm, workspace.Address, (nuint)choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
                 Widen(ys, y, output, stream);
                 Epilogue(c.HasBias ? bias : DevicePtr.Null, c.Activation, output, y, stream);
                 break;
             case ConvTranspose2dOp t:
                 Check(_cudnn.ConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.X.Value, xs.Address, plan.Conv.Value,
-                    plan.Choice.Algorithm, workspace.Address, (nuint)plan.Choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
+                    choice.Algorithm, workspace.Address, (nuint)choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
                 Widen(ys, y, output, stream);
                 Epilogue(t.HasBias ? bias : DevicePtr.Null, t.Activation, output, y, stream);
                 break;
@@ -151,7 +159,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     private (Plan Plan, BackwardPlan Backward) Backward(Conv2dOp op, Shape input)
     {
         var key = Key(op, input);
-        var plan = _plans.GetOrCreate(key, k => CreatePlan(k.Op, k.Input));
+        var plan = _plans.GetOrCreate(key, k => CreatePlan(k.Op, k.Input, chooseForward: false));
         return (plan, _backward.GetOrCreate(key, _ => ChooseBackward(plan)));
     }
 
@@ -289,14 +297,14 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         return _workspace.Ptr;
     }
 
-    private Plan CreatePlan(Op op, Shape input)
+    private Plan CreatePlan(Op op, Shape input, bool chooseForward)
     {
         var output = op.InferShape(new[] { input });
         var x = Tensor4d(input);
         var y = Tensor4d(output);
         var w = Descriptor(_cudnn.CreateFilterDescriptor, _cudnn.DestroyFilterDescriptor, "cudnnFilterDescriptor");
         var conv = Descriptor(_cudnn.CreateConvolutionDescriptor, _cudnn.DestroyConvolutionDescriptor, "cudnnConvolutionDescriptor");
-        ConvolutionPlan choice;
+        ConvolutionPlan? choice = null;
         NativeHandle? biasDesc = null, activation = null;
         if (op is Conv2dOp c)
         {
@@ -304,8 +312,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Check(_cudnn.SetConvolution2dDescriptor(conv.Value, c.Padding, c.Padding, c.Stride, c.Stride, c.Dilation, c.Dilation,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             // The fused call adds the bias in the output's type: float only.
-            choice = Choose(Direction.Forward, x.Value, w.Value, conv.Value, y.Value, !Bf16 && c.HasBias && c.Activation == Activation.Relu);
-            if (choice.FusedBiasActivation)
+            if (chooseForward) choice = Choose(Direction.Forward, x.Value, w.Value, conv.Value, y.Value, !Bf16 && c.HasBias && c.Activation == Activation.Relu);
+            if (choice?.FusedBiasActivation == true)
             {
                 biasDesc = Tensor4d(new Shape(1, c.OutChannels, 1, 1));
                 activation = Descriptor(_cudnn.CreateActivationDescriptor, _cudnn.DestroyActivationDescriptor, "cudnnActivationDescriptor");
@@ -321,7 +329,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             choice = Choose(Direction.BackwardData, w.Value, x.Value, conv.Value, y.Value, false);
         }
-        return new Plan(choice, x, w, conv, y, biasDesc, activation);
+        return new Plan(x, w, conv, y, biasDesc, activation) { Choice = choice };
     }
 
     private NativeHandle Tensor4d(Shape s)
