@@ -131,6 +131,17 @@ public static class BenchCommand
     /// <summary>A table row: GB/s is the least traffic of its ops (activations in, output out, once) over its time.</summary>
     private sealed record Layer(string Name, string Input, double Ms, double Gflops, string Path, double Gbps = 0);
 
+    /// <summary>
+    /// <paramref name="v"/> to 4 significant digits: a layer's figures span microseconds to seconds and 0.01 to
+    /// thousands of GB/s, and a fixed number of decimals rounded a tiny layer on a busy machine to 0 GB/s.
+    /// </summary>
+    private static double Significant(double v)
+    {
+        if (v == 0 || !double.IsFinite(v)) return v;
+        int decimals = 3 - (int)Math.Floor(Math.Log10(Math.Abs(v)));
+        return Math.Round(v, Math.Clamp(decimals, 0, 15));
+    }
+
     /// <summary>The rows a training step's backward ops are summed into, in the order the table shows them.</summary>
     private static readonly (string Name, string Path, Func<Op, bool> Has)[] BackwardRows =
     {
@@ -242,7 +253,7 @@ public static class BenchCommand
                 Math.Round(flops / 1e9, 4), Math.Round(flops / median / 1e6, 2), allocated,
                 deviceTimes is null ? null : Math.Round(Median(deviceTimes), 4), deviceTimes?.Select(t => Math.Round(t, 4)).ToArray(),
                 restoreTimes is null ? null : Math.Round(Median(restoreTimes), 4), restoreTimes?.Select(t => Math.Round(t, 4)).ToArray(),
-                layers.Select(l => new BenchLayer(l.Name, l.Input, l.Path, Math.Round(l.Ms, 4), Math.Round(l.Gflops, 2), Math.Round(l.Gbps, 2))).ToArray(),
+                layers.Select(l => new BenchLayer(l.Name, l.Input, l.Path, Significant(l.Ms), Significant(l.Gflops), Significant(l.Gbps))).ToArray(),
                 layersOnDevice);
             Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.BenchReport));
         }
