@@ -30,8 +30,19 @@ public class DeviceRestoreTests(ITestOutputHelper output)
     [Fact]
     public void FlowRestoreOnTheDeviceEqualsTheCpuWithNoHostCopyPerOp() => Assert.Equal(0, RestoreOnBoth(TemporalMethod.Flow));
 
+    /// <summary>
+    /// The same restore with the emulated cuDNN rounding as TF32 and bf16 do (the plans' math types, the bf16
+    /// NHWC operands, in graphs and out): within the fp32 run's 2 levels of the CPU's frames, and not equal to
+    /// them (the rounding happened).
+    /// </summary>
+    [Theory]
+    [InlineData(Precision.Tf32)]
+    [InlineData(Precision.Bf16)]
+    public void ARestoreInReducedPrecisionStaysNearTheCpus(Precision precision) =>
+        Assert.Equal(0, RestoreOnBoth(TemporalMethod.Prior, precision));
+
     /// <summary>Restores a tiny clip on the CPU and on the emulated device, asserts equal frames and no device memory left; returns the staged copies.</summary>
-    private int RestoreOnBoth(TemporalMethod temporal)
+    private int RestoreOnBoth(TemporalMethod temporal, Precision precision = Precision.Fp32)
     {
         var dir = TestPaths.NewTempDir();
         var clip = Media.MakeClip(dir, size: "32x24", seconds: 0.3, audio: false);
@@ -43,7 +54,7 @@ public class DeviceRestoreTests(ITestOutputHelper output)
         // At each frame's hand-on to the shot (Process) and to its encoder (Encode), how much of the compute
         // stream's work the host had waited for, of how much was queued.
         var handedOn = new Dictionary<string, List<(int Seen, int Queued)>> { [RestoreStage.Process] = new(), [RestoreStage.Encode] = new() };
-        using (var gpu = EmulatedGpu.Backend(device))
+        using (var gpu = EmulatedGpu.Backend(device, precision: precision))
         {
             Restore(clip, gpuOut, gpu, temporal, p =>
             {
@@ -77,9 +88,10 @@ public class DeviceRestoreTests(ITestOutputHelper output)
             }
             total += a.Length;
         }
-        output.WriteLine($"3 frames 32×24 restored ({temporal}) on the emulated device: max |Δ| {worst} of 255, {differing} of {total} values differ; " +
+        output.WriteLine($"3 frames 32×24 restored ({temporal}, {precision}) on the emulated device: max |Δ| {worst} of 255, {differing} of {total} values differ; " +
                          $"{staged} staged copies, {transfers} frame and loss transfers");
         Assert.True(worst <= 2, $"the device's restore differs from the CPU's by up to {worst} levels");
+        if (precision != Precision.Fp32) Assert.True(differing > 0, $"{precision} gave the CPU's frames exactly: its rounding never happened");
         return staged;
     }
 
