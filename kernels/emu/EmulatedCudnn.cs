@@ -93,6 +93,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         public bool Set;
         public int Format, DataType, N, C, H, W;
         public long Elements => (long)N * C * H * W;
+        public Extent Extent => new(Format, DataType, N, C, H, W);
         public TensorDesc Copy() => (TensorDesc)MemberwiseClone();
     }
 
@@ -100,6 +101,8 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     {
         public bool Set;
         public int DataType, Format, K, C, H, W;
+        /// <summary>The filter as a 4-d array: K in a tensor's N, so its NHWC is KRSC.</summary>
+        public Extent Extent => new(Format, DataType, K, C, H, W);
         public FilterDesc Copy() => (FilterDesc)MemberwiseClone();
     }
 
@@ -202,7 +205,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         var (xd, wd, cd, yd) = call.Descriptors;
         Enqueue(call, "cudnnConvolutionForward", Reads(x, w, b != 0 ? y : 0), y, workspace, () =>
         {
-            Store(y, yd, Blend(Convolve(ForwardOp(cd, wd), Load(x, xd, cd), LoadFilter(w, wd, cd)), a, b, y, yd));
+            Store(y, yd.Extent, Blend(Convolve(ForwardOp(cd, wd), Load(x, xd.Extent, cd), Load(w, wd.Extent, cd)), a, b, y, yd.Extent));
         });
         return 0;
     }
@@ -223,7 +226,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         bool relu = act.Mode == Cudnn.CUDNN_ACTIVATION_RELU, propagate = act.NanPropagation == Cudnn.CUDNN_PROPAGATE_NAN;
         Enqueue(call, "cudnnConvolutionBiasActivationForward", Reads(x, w, bias, a2 != 0 ? z : 0), y, workspace, () =>
         {
-            var v = Blend(Convolve(ForwardOp(cd, wd), Load(x, xd, cd), LoadFilter(w, wd, cd)), a1, a2, z, yd);
+            var v = Blend(Convolve(ForwardOp(cd, wd), Load(x, xd.Extent, cd), Load(w, wd.Extent, cd)), a1, a2, z, yd.Extent);
             var biases = new ReadOnlySpan<float>((void*)bias, wd.K);
             int plane = yd.H * yd.W;
             for (int i = 0; i < v.Length; i++)
@@ -231,7 +234,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
                 float s = v[i] + biases[i / plane % wd.K];
                 v[i] = !relu || s > 0 || (float.IsNaN(s) && propagate) ? s : 0f;
             }
-            Store(y, yd, v);
+            Store(y, yd.Extent, v);
         });
         return 0;
     }
@@ -244,7 +247,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         var (dxd, wd, cd, dyd) = call.Descriptors;
         Enqueue(call, "cudnnConvolutionBackwardData", Reads(w, dy, b != 0 ? dx : 0), dx, workspace, () =>
         {
-            Store(dx, dxd, Blend(Convolve(DataGradientOp(cd, wd, dxd), Load(dy, dyd, cd), LoadFilter(w, wd, cd)), a, b, dx, dxd));
+            Store(dx, dxd.Extent, Blend(Convolve(DataGradientOp(cd, wd, dxd), Load(dy, dyd.Extent, cd), Load(w, wd.Extent, cd)), a, b, dx, dxd.Extent));
         });
         return 0;
     }
@@ -257,10 +260,8 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         var (xd, wd, cd, dyd) = call.Descriptors;
         Enqueue(call, "cudnnConvolutionBackwardFilter", Reads(x, dy, b != 0 ? dw : 0), dw, workspace, () =>
         {
-            var v = Convolve(new Conv2dBackwardWeightOp(ForwardOp(cd, wd)), Load(x, xd, cd), Load(dy, dyd, cd));
-            var old = b != 0 ? Read(dw, wd.Format, wd.DataType, wd.K, wd.C, wd.H, wd.W, false) : null;
-            for (int i = 0; i < v.Length; i++) v[i] = a * v[i] + (old is null ? 0f : b * old[i]);
-            StoreFilter(dw, wd, v);
+            var v = Convolve(new Conv2dBackwardWeightOp(ForwardOp(cd, wd)), Load(x, xd.Extent, cd), Load(dy, dyd.Extent, cd));
+            Store(dw, wd.Extent, Blend(v, a, b, dw, wd.Extent));
         });
         return 0;
     }
@@ -419,12 +420,12 @@ public sealed unsafe class EmulatedCudnn : ICudnn
 
     private static DevicePtr[] Reads(params ulong[] pointers) => pointers.Where(p => p != 0).Select(p => new DevicePtr(p)).ToArray();
 
-    /// <summary>A tensor operand as the GPU sees it, as an NCHW float tensor: bfloat16 widened exactly; float rounded to TF32 when the math allows tensor cores.</summary>
-    private static Tensor Load(ulong p, TensorDesc d, ConvDesc conv) =>
-        Tensor(Read(p, d.Format, d.DataType, d.N, d.C, d.H, d.W, RoundsToTf32(conv, d.DataType)), d.N, d.C, d.H, d.W);
+    /// <summary>What a tensor or filter descriptor says of its memory: layout, data type and the four dimensions (a filter's K as N).</summary>
+    private readonly record struct Extent(int Format, int DataType, int N, int C, int H, int W);
 
-    private static Tensor LoadFilter(ulong p, FilterDesc d, ConvDesc conv) =>
-        Tensor(Read(p, d.Format, d.DataType, d.K, d.C, d.H, d.W, RoundsToTf32(conv, d.DataType)), d.K, d.C, d.H, d.W);
+    /// <summary>An operand as the GPU sees it, as an NCHW float tensor: bfloat16 widened exactly; float rounded to TF32 when the math allows tensor cores.</summary>
+    private static Tensor Load(ulong p, Extent e, ConvDesc conv) =>
+        new(new Shape(e.N, e.C, e.H, e.W), Read(p, e, RoundsToTf32(conv, e.DataType)));
 
     /// <summary>Float operands with tensor-op or default math go through TF32 on sm_80 and newer; FMA math keeps them whole.</summary>
     private static bool RoundsToTf32(ConvDesc conv, int dataType) => dataType == Cudnn.CUDNN_DATA_FLOAT && conv.MathType != Cudnn.CUDNN_FMA_MATH;
@@ -437,48 +438,43 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     }
 
     /// <summary>y's current values blended in: α·result + β·y, y not read when β = 0 (as cuDNN documents).</summary>
-    private static float[] Blend(float[] v, float alpha, float beta, ulong y, TensorDesc d)
+    private static float[] Blend(float[] v, float alpha, float beta, ulong y, Extent e)
     {
-        var old = beta != 0 ? Read(y, d.Format, d.DataType, d.N, d.C, d.H, d.W, false) : null;
+        var old = beta != 0 ? Read(y, e, false) : null;
         for (int i = 0; i < v.Length; i++) v[i] = alpha * v[i] + (old is null ? 0f : beta * old[i]);
         return v;
     }
 
-    private static void Store(ulong p, TensorDesc d, float[] v) => Write(p, d.Format, d.DataType, d.C, d.H, d.W, v);
-
-    private static void StoreFilter(ulong p, FilterDesc d, float[] v) => Write(p, d.Format, d.DataType, d.C, d.H, d.W, v);
-
-    private static Tensor Tensor(float[] v, int n, int c, int h, int w) => new(new Shape(n, c, h, w), v);
-
-    private static float[] Read(ulong p, int format, int dataType, int n, int c, int h, int w, bool tf32)
+    /// <summary>NCHW floats into memory of <paramref name="e"/>'s layout and type (bfloat16 rounded to nearest even).</summary>
+    private static void Store(ulong p, Extent e, float[] v)
     {
-        var v = new float[(long)n * c * h * w];
         for (int i = 0; i < v.Length; i++)
         {
-            long at = Offset(format, i, c, h, w);
-            float f = dataType == Cudnn.CUDNN_DATA_BFLOAT16 ? BitConverter.UInt32BitsToSingle((uint)((ushort*)p)[at] << 16) : ((float*)p)[at];
+            long at = Offset(e, i);
+            if (e.DataType == Cudnn.CUDNN_DATA_BFLOAT16) ((ushort*)p)[at] = ToBf16(v[i]);
+            else ((float*)p)[at] = v[i];
+        }
+    }
+
+    private static float[] Read(ulong p, Extent e, bool tf32)
+    {
+        var v = new float[(long)e.N * e.C * e.H * e.W];
+        for (int i = 0; i < v.Length; i++)
+        {
+            long at = Offset(e, i);
+            float f = e.DataType == Cudnn.CUDNN_DATA_BFLOAT16 ? BitConverter.UInt32BitsToSingle((uint)((ushort*)p)[at] << 16) : ((float*)p)[at];
             v[i] = tf32 ? RoundToTf32(f) : f;
         }
         return v;
     }
 
-    private static void Write(ulong p, int format, int dataType, int c, int h, int w, float[] v)
+    /// <summary>Where NCHW element <paramref name="i"/> lies in memory of <paramref name="e"/>'s layout (NHWC: channels innermost; a filter's KRSC alike).</summary>
+    private static long Offset(Extent e, long i)
     {
-        for (int i = 0; i < v.Length; i++)
-        {
-            long at = Offset(format, i, c, h, w);
-            if (dataType == Cudnn.CUDNN_DATA_BFLOAT16) ((ushort*)p)[at] = ToBf16(v[i]);
-            else ((float*)p)[at] = v[i];
-        }
-    }
-
-    /// <summary>Where NCHW element <paramref name="i"/> lies in memory of <paramref name="format"/> (NHWC: channels innermost; a filter's KRSC alike).</summary>
-    private static long Offset(int format, long i, int c, int h, int w)
-    {
-        if (format == Cudnn.CUDNN_TENSOR_NCHW) return i;
-        long plane = (long)h * w;
-        long n = i / (c * plane), ch = i / plane % c, pixel = i % plane;
-        return (n * plane + pixel) * c + ch;
+        if (e.Format == Cudnn.CUDNN_TENSOR_NCHW) return i;
+        long plane = (long)e.H * e.W;
+        long n = i / (e.C * plane), ch = i / plane % e.C, pixel = i % plane;
+        return (n * plane + pixel) * e.C + ch;
     }
 
     /// <summary>Round to nearest even at bfloat16's 8 significant bits; NaN stays NaN.</summary>
