@@ -27,6 +27,22 @@ public class StopSignalTests
         return (p.ExitCode, stderr.Result);
     }
 
+    /// <summary>
+    /// Waits for the stderr line containing <paramref name="training"/> (the run is training), sends SIGTERM and
+    /// asserts exit 143 and the interruption's message; returns the rest of stderr.
+    /// </summary>
+    private static string TerminateInTraining(Process p, string training)
+    {
+        var lines = new List<string>();
+        string? line;
+        while ((line = p.StandardError.ReadLine()) is not null && !line.Contains(training)) lines.Add(line);
+        Assert.True(line is not null, $"the run ended before training:\n{string.Join('\n', lines)}");
+        var (code, stderr) = Terminate(p, p.StandardError.ReadToEndAsync());
+        Assert.True(code == 143, $"exit {code}:\n{stderr}");
+        Assert.Contains("reel: interrupted by SIGTERM", stderr);
+        return stderr;
+    }
+
     [Fact]
     public void SigtermStopsTrainingWithExit143()
     {
@@ -36,13 +52,7 @@ public class StopSignalTests
         // Long training on 6 frames: the signal comes while the prior trains.
         using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", input, output, "--no-denoise", "--no-colorize",
             "--epochs", "500", "--no-irt", "--no-progress");
-        var lines = new List<string>();
-        string? line;
-        while ((line = p.StandardError.ReadLine()) is not null && !line.Contains("stabilize")) lines.Add(line);
-        Assert.True(line is not null, $"the run ended before training:\n{string.Join('\n', lines)}");
-        var (code, stderr) = Terminate(p, p.StandardError.ReadToEndAsync());
-        Assert.True(code == 143, $"exit {code}:\n{stderr}");
-        Assert.Contains("reel: interrupted by SIGTERM", stderr);
+        TerminateInTraining(p, "stabilize");
         Assert.False(File.Exists(output));
         Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
     }
@@ -55,13 +65,7 @@ public class StopSignalTests
         var output = Path.Combine(dir, "stable.mp4");
         using var p = ReelProcess.Start(new Dictionary<string, string>(), "stabilize", "--input", input, "--processed", input, "--output", output,
             "--epochs", "500", "--no-irt", "--progress", "plain");
-        var lines = new List<string>();
-        string? line;
-        while ((line = p.StandardError.ReadLine()) is not null && !line.Contains("epoch")) lines.Add(line);
-        Assert.True(line is not null, $"the run ended before training:\n{string.Join('\n', lines)}");
-        var (code, stderr) = Terminate(p, p.StandardError.ReadToEndAsync());
-        Assert.True(code == 143, $"exit {code}:\n{stderr}");
-        Assert.Contains("reel: interrupted by SIGTERM", stderr);
+        var stderr = TerminateInTraining(p, "epoch");
         Assert.DoesNotContain("internal error", stderr);
         Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
     }
