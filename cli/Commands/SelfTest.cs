@@ -120,6 +120,8 @@ public sealed class SelfTest
         Check("pad_reflect.forward", new PadReflectOp(32), new[] { new Shape(1, 3, 20, 13) }, Fp32);
         Check("pad_reflect.forward", new PadReflectOp(32), new[] { rgbPlane }, Fp32);
         Check("crop.forward", new CropOp(5, 3), new[] { new Shape(2, 3, 9, 12) }, Fp32);
+        Check("crop.forward", new CropOp(4, 6, 3, 5), new[] { new Shape(2, 3, 9, 12) }, Fp32);
+        Check("paste.forward", new PasteOp(3, 5), new[] { new Shape(2, 3, 9, 12), new Shape(2, 3, 4, 6) }, Fp32);
         Check("decimate.forward", new DecimateOp(2), new[] { new Shape(1, 3, 21, 14) }, Fp32);
         Check("decimate.forward", new DecimateOp(2), new[] { rgbPlane }, Fp32);
         foreach (var s in new[] { new Shape(1, 3, 1, 1), new Shape(2, 3, 7, 13), rgbPlane })

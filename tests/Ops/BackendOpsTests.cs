@@ -80,8 +80,10 @@ public class BackendOpsTests
             yield return new Case(new ExpandChannelsOp(c), new[] { new Shape(2, 1, h, w) }, seed++);
         foreach (var (multiple, h, w) in new[] { (32, 20, 13), (8, 8, 16), (16, 3, 5), (4, 1, 2) })
             yield return new Case(new PadReflectOp(multiple), new[] { new Shape(2, 2, h, w) }, seed++);
-        foreach (var (h, w) in new[] { (1, 1), (5, 3), (9, 12) })
-            yield return new Case(new CropOp(h, w), new[] { new Shape(2, 3, 9, 12) }, seed++);
+        foreach (var (h, w, top, left) in new[] { (1, 1, 0, 0), (5, 3, 0, 0), (9, 12, 0, 0), (4, 5, 3, 7), (1, 1, 8, 11), (9, 2, 0, 10) })
+            yield return new Case(new CropOp(h, w, top, left), new[] { new Shape(2, 3, 9, 12) }, seed++);
+        foreach (var (h, w, top, left) in new[] { (4, 5, 3, 7), (9, 12, 0, 0), (1, 1, 8, 11), (2, 12, 5, 0) })
+            yield return new Case(new PasteOp(top, left), new[] { new Shape(2, 3, 9, 12), new Shape(2, 3, h, w) }, seed++);
         foreach (var (inH, inW, outH, outW) in new[] { (64, 48, 16, 16), (37, 23, 9, 31), (5, 5, 20, 15), (1, 1, 4, 4), (30, 1, 7, 1) })
             yield return new Case(new ResizeBicubicOp(outH, outW), new[] { new Shape(2, 2, inH, inW) }, seed++);
         foreach (var (op, n, h, w) in new[] { (OpticalFlowOp.Medium, 2, 24, 32), (OpticalFlowOp.Medium, 1, 41, 37), (OpticalFlowOp.Fast, 1, 64, 50) })

@@ -174,20 +174,24 @@ public sealed class FastBackend : IBackend
                         Array.Copy(x[0].Data, n * pixels, y.Data, (n * y.Shape.C + c) * pixels, pixels);
                     break;
                 }
-                case PadReflectOp or CropOp:
+                case PadReflectOp:
                 {
-                    // Row by row: a padded row is its source row, then mirrored columns; a cropped row its first columns.
+                    // Row by row: a padded row is its source row, then mirrored columns.
                     var (s, o) = (x[0].Shape, y.Shape);
-                    int copy = Math.Min(s.W, o.W);
                     for (int p = 0; p < o.N * o.C; p++)
                     for (int i = 0; i < o.H; i++)
                     {
                         int from = (p * s.H + ReferenceBackend.Mirror(i, s.H)) * s.W, to = (p * o.H + i) * o.W;
-                        Array.Copy(x[0].Data, from, y.Data, to, copy);
-                        for (int j = copy; j < o.W; j++) y.Data[to + j] = x[0].Data[from + ReferenceBackend.Mirror(j, s.W)];
+                        Array.Copy(x[0].Data, from, y.Data, to, s.W);
+                        for (int j = s.W; j < o.W; j++) y.Data[to + j] = x[0].Data[from + ReferenceBackend.Mirror(j, s.W)];
                     }
                     break;
                 }
+                case CropOp cr: CopyWindow(x[0], cr.Top, cr.Left, y, 0, 0, y.Shape.H, y.Shape.W); break;
+                case PasteOp pa:
+                    if (!ReferenceEquals(y.Data, x[0].Data)) Array.Copy(x[0].Data, y.Data, y.Length);
+                    CopyWindow(x[1], 0, 0, y, pa.Top, pa.Left, x[1].Shape.H, x[1].Shape.W);
+                    break;
                 case ClampOp c:
                     TensorPrimitives.Max(x[0].Span, c.Min, y.Span);
                     TensorPrimitives.Min(y.Span, c.Max, y.Span);
@@ -207,6 +211,15 @@ public sealed class FastBackend : IBackend
                 default:
                     throw new NotSupportedException($"{Op.GetType().Name} on {Instance.Name}");
             }
+        }
+
+        /// <summary>An h×w window of every plane, row by row: src's from (sy, sx) to dst's at (dy, dx).</summary>
+        private static void CopyWindow(Tensor src, int sy, int sx, Tensor dst, int dy, int dx, int h, int w)
+        {
+            var (s, d) = (src.Shape, dst.Shape);
+            for (int p = 0; p < d.N * d.C; p++)
+            for (int i = 0; i < h; i++)
+                Array.Copy(src.Data, (p * s.H + sy + i) * s.W + sx, dst.Data, (p * d.H + dy + i) * d.W + dx, w);
         }
 
         private static unsafe void FastMaxPool(MaxPool2dOp op, Tensor x, Tensor y)

@@ -62,7 +62,15 @@ public sealed class ReferenceBackend : IBackend
                 case LabToRgbOp: MapPixels(x[0], y, Color.Lab.ToRgb); break;
                 case ExpandChannelsOp: Fill(y, (n, c, i, j) => x[0].At(n, 0, i, j)); break;
                 case PadReflectOp: Fill(y, (n, c, i, j) => x[0].At(n, c, Mirror(i, x[0].Shape.H), Mirror(j, x[0].Shape.W))); break;
-                case CropOp: Fill(y, (n, c, i, j) => x[0].At(n, c, i, j)); break;
+                case CropOp cr: Fill(y, (n, c, i, j) => x[0].At(n, c, cr.Top + i, cr.Left + j)); break;
+                case PasteOp pa:
+                {
+                    var patch = x[1].Shape;
+                    Fill(y, (n, c, i, j) => i >= pa.Top && i < pa.Top + patch.H && j >= pa.Left && j < pa.Left + patch.W
+                        ? x[1].At(n, c, i - pa.Top, j - pa.Left)
+                        : x[0].At(n, c, i, j));
+                    break;
+                }
                 case ResizeBicubicOp b: ResizeBicubic(b, x[0], y); break;
                 case DecimateOp d: Fill(y, (n, c, i, j) => BoxMean(x[0], n, c, i, j, d.Factor)); break;
                 case Luma8Op:

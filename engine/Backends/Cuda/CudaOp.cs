@@ -202,8 +202,12 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
             case ThumbnailOp:
                 CudaThumbnail.Launch(backend.Device, xp[0], yp, o.N, s[0].C, s[0].H, s[0].W, o.H, o.W, stream);
                 break;
-            case CropOp:
-                k.CopyWindow(xp[0], yp, o.N * o.C, s[0].H, s[0].W, 0, 0, o.H, o.W, 0, 0, o.H, o.W, stream);
+            case CropOp cr:
+                k.CopyWindow(xp[0], yp, o.N * o.C, s[0].H, s[0].W, cr.Top, cr.Left, o.H, o.W, 0, 0, o.H, o.W, stream);
+                break;
+            case PasteOp pa:
+                if (yp != xp[0]) backend.Device.CopyDeviceToDevice(yp, xp[0], CudaBackend.Bytes(o), stream);
+                k.CopyWindow(xp[1], yp, o.N * o.C, s[1].H, s[1].W, 0, 0, o.H, o.W, pa.Top, pa.Left, s[1].H, s[1].W, stream);
                 break;
             case ResizeBicubicOp:
             {
