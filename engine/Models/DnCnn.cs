@@ -12,7 +12,9 @@ namespace Reel.Engine.Models;
 /// read from the tensors, and BN is folded into the preceding conv at load. Its prepared layers
 /// and intermediate buffers live on its backend (device memory on a GPU) until it is disposed. A
 /// frame is repeated work (<see cref="IBackend.Repeat"/>): on a GPU each frame size is captured
-/// into a graph once and replayed for every later frame of that size.
+/// into a graph once and replayed for every later frame of that size. A frame whose activations
+/// would not fit a memory budget goes through in tiles (<see cref="TileGrid"/>) that give the
+/// whole frame's result.
 /// </summary>
 public sealed class DnCnn : IDisposable
 {
@@ -21,8 +23,9 @@ public sealed class DnCnn : IDisposable
 
     private readonly IPreparedOp[] _prepared;
     private readonly IPreparedOp _subtract;
-    private readonly IRepeatedWork _frame;
-    /// <summary>Intermediates per input shape (two wide buffers to ping-pong, the noise): no per-frame allocation but the result, and a graph's addresses stay put.</summary>
+    /// <summary>A frame's work per tile budget (its graphs keyed by frame size within).</summary>
+    private readonly Dictionary<long, IRepeatedWork> _frames = new();
+    /// <summary>Intermediates per shape the layers run at, a frame's or a tile's (two wide buffers to ping-pong, the noise): no per-frame allocation but the result, and a graph's addresses stay put.</summary>
     private readonly Dictionary<Shape, Tensor[]> _buffers = new();
 
     private DnCnn(IReadOnlyList<Layer> layers, bool hadBatchNorm, IBackend backend)
@@ -34,7 +37,6 @@ public sealed class DnCnn : IDisposable
             if (!backend.Supports(l.Op)) throw new ReelException($"backend {backend.Name} does not support {l.Op}");
         _prepared = layers.Select(l => backend.Prepare(l.Op, l.Weight, l.Bias)).ToArray();
         _subtract = backend.Prepare(new SubtractOp());
-        _frame = backend.Repeat(inputs => new[] { Denoise(inputs[0]) });
     }
 
     /// <summary>The convolutions in order, BatchNorm folded in, each with its weights.</summary>
@@ -98,23 +100,49 @@ public sealed class DnCnn : IDisposable
         return new DnCnn(layers, anyBn, backend);
     }
 
-    /// <summary>Denoised image: x − net(x), not clamped, where <paramref name="x"/> is (on the backend's device for a GPU; a host input comes back on the host).</summary>
-    public Tensor Forward(Tensor x)
+    /// <summary>
+    /// Denoised image: x − net(x), not clamped, where <paramref name="x"/> is (on the backend's device for a
+    /// GPU; a host input comes back on the host). The layers run on windows of at most
+    /// <paramref name="maxTilePixels"/> pixels (<see cref="Tiles"/>); the result is the whole frame's.
+    /// </summary>
+    public Tensor Forward(Tensor x, long maxTilePixels = long.MaxValue)
     {
         if (x.Shape.Rank != 4 || x.Shape.C != Channels)
             throw new ReelException($"DnCNN with {Channels} channel(s) got an input of shape {x.Shape}");
         lock (_buffers)
         {
-            var y = _frame.Run(x)[0];
+            if (!_frames.TryGetValue(maxTilePixels, out var frame))
+                _frames[maxTilePixels] = frame = Backend.Repeat(inputs => new[] { Denoise(inputs[0], maxTilePixels) });
+            var y = frame.Run(x)[0];
             if (!x.IsOnHost || y.IsOnHost) return y;
             using (y) return y.ToHost();
         }
     }
 
-    /// <summary>One frame's work: the checks, the layers ping-ponging between the shape's buffers, the residual.</summary>
-    private Tensor Denoise(Tensor x)
+    /// <summary>The windows a <paramref name="height"/>×<paramref name="width"/> frame goes through with at most <paramref name="maxTilePixels"/> pixels each: each layer widens the border a window's zero padding spoils by one pixel.</summary>
+    public TileGrid Tiles(int height, int width, long maxTilePixels) => TileGrid.For(height, width, Depth, maxTilePixels);
+
+    /// <summary>One frame's work: the whole frame's residual, or each window's, its core pasted into the frame.</summary>
+    private Tensor Denoise(Tensor x, long maxTilePixels)
     {
         Backend.EnsureFinite(x, "DnCNN input");
+        var grid = Tiles(x.Shape.H, x.Shape.W, maxTilePixels);
+        if (grid.Whole) return _subtract.Run(x, Noise(x));
+        var y = Backend.Zeros(x.Shape);
+        foreach (var t in grid.Tiles)
+        {
+            using var window = Backend.Execute(new CropOp(grid.WindowHeight, grid.WindowWidth, t.Top, t.Left), x);
+            using var residual = _subtract.Run(window, Noise(window));
+            using var core = Backend.Execute(new CropOp(t.CoreHeight, t.CoreWidth, t.CoreTop - t.Top, t.CoreLeft - t.Left), residual);
+            using var paste = Backend.Prepare(new PasteOp(t.CoreTop, t.CoreLeft));
+            paste.RunInto(y, y, core);
+        }
+        return y;
+    }
+
+    /// <summary>The layers, ping-ponging between the buffers of <paramref name="x"/>'s shape: the noise they predict (in a buffer the next call overwrites).</summary>
+    private Tensor Noise(Tensor x)
+    {
         if (!_buffers.TryGetValue(x.Shape, out var buffers))
         {
             var wide = new Shape(x.Shape.N, Width, x.Shape.H, x.Shape.W);
@@ -128,7 +156,7 @@ public sealed class DnCnn : IDisposable
             Backend.EnsureFinite(dst, $"DnCNN layer {i + 1} of {_prepared.Length}");
             h = dst;
         }
-        return _subtract.Run(x, h);
+        return h;
     }
 
     /// <summary>Frees the recorded frames, the prepared layers' weights and the buffers (device memory on a GPU).</summary>
@@ -136,7 +164,8 @@ public sealed class DnCnn : IDisposable
     {
         lock (_buffers)
         {
-            _frame.Dispose();
+            foreach (var f in _frames.Values) f.Dispose();
+            _frames.Clear();
             foreach (var p in _prepared) p.Dispose();
             _subtract.Dispose();
             foreach (var b in _buffers.Values.SelectMany(b => b)) b.Dispose();

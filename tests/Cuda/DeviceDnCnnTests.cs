@@ -45,4 +45,31 @@ public class DeviceDnCnnTests(ITestOutputHelper output)
         }
         Assert.Equal(0, device.LiveAllocations);
     }
+
+    /// <summary>A frame in tiles on the device: the windows cut, run and pasted back inside the frame's graph, the whole frame's CPU result, nothing left allocated.</summary>
+    [Fact]
+    public void TiledFramesReplayOneGraphWithTheWholeFramesCpuResult()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance))
+        using (var model = SmallNets.DnCnn(layers: 4, width: 8, channels: 3, gpu, seed: 5))
+        using (var cpu = SmallNets.DnCnn(layers: 4, width: 8, channels: 3, ReferenceBackend.Instance, seed: 5))
+        {
+            const long tilePixels = 300;
+            var grid = model.Tiles(23, 37, tilePixels);
+            Assert.True(grid.Tiles.Count >= 4, $"{grid.Tiles.Count} tiles");
+            var rng = new Random(9);
+            for (int i = 0; i < 5; i++)
+            {
+                var x = new Tensor(new Shape(1, 3, 23, 37), EmulatedGpu.RandomFloats(rng, 3 * 23 * 37, 0, 1));
+                using var onDevice = gpu.Import(x);
+                using var y = model.Forward(onDevice, tilePixels);
+                Assert.InRange(DeviceTrainingTests.RelativeL2(cpu.Forward(x), y.ToHost()), 0, 1e-6);
+            }
+            Assert.Equal(1, gpu.GraphsCaptured);
+            Assert.Equal(0, gpu.StagedCopies);
+            output.WriteLine($"5 frames of 23×37 in {grid.Tiles.Count} windows of {grid.WindowHeight}×{grid.WindowWidth}, one graph: the whole frame's CPU result to 1e-6");
+        }
+        Assert.Equal(0, device.LiveAllocations);
+    }
 }
