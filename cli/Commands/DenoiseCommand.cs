@@ -34,10 +34,14 @@ public static class DenoiseCommand
                 return 0;
             }
             var x = ImageIO.Read(inPath, model.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24);
+            // The restore's memory plan, default budget: an image too large for DnCNN's activations goes in tiles.
+            long tilePixels = MemoryPlan.For(x.Shape.W, x.Shape.H, new RestoreOptions { Denoiser = model, Stabilize = false }).DenoiseTilePixels;
+            var grid = model.Tiles(x.Shape.H, x.Shape.W, tilePixels);
             var sw = Stopwatch.StartNew();
-            var y = model.Forward(x);
+            var y = model.Forward(x, tilePixels);
             ImageIO.Write(outPath, y);
-            Console.Error.WriteLine($"denoised {inPath} ({x.Shape.W}×{x.Shape.H}, DnCNN-{model.Depth}) in {sw.Elapsed.TotalSeconds:F2} s → {outPath}");
+            string tiles = grid.Whole ? "" : $", in {grid.Tiles.Count} tiles of {grid.WindowWidth}×{grid.WindowHeight}";
+            Console.Error.WriteLine($"denoised {inPath} ({x.Shape.W}×{x.Shape.H}, DnCNN-{model.Depth}{tiles}) in {sw.Elapsed.TotalSeconds:F2} s → {outPath}");
             return 0;
         }, cancel, () => RestoreCommand.WhatIsKept(r.GetValue(output)!))));
         return cmd;

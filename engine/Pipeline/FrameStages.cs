@@ -10,9 +10,10 @@ namespace Reel.Engine.Pipeline;
 /// A restore's per-frame stages on one backend: the decoded frame crosses to it once; DnCNN, the
 /// clamp to [0, 1], gray → RGB, the colorizer and the flow stage run there; the restored input and
 /// its processed (colorized, made consistent) version come back to the host for the shot's stores,
-/// read while the next frame's stages run (<see cref="Queue"/>). On the CPU nothing moves.
+/// read while the next frame's stages run (<see cref="Queue"/>). On the CPU nothing moves. DnCNN's
+/// windows hold at most <paramref name="denoiseTilePixels"/> pixels (the memory plan's).
 /// </summary>
-public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage? colorize, float temperature)
+public sealed class FrameStages(IBackend backend, DnCnn? denoiser, long denoiseTilePixels, ColorizeStage? colorize, float temperature)
 {
     /// <summary>What the stages do, for progress lines ("denoise, colorize").</summary>
     public string Description => (denoiser, colorize) switch
@@ -35,7 +36,7 @@ public sealed class FrameStages(IBackend backend, DnCnn? denoiser, ColorizeStage
     public QueuedFrame Queue(Tensor frame, FlowTemporal? flow = null)
     {
         using var x = backend.Import(frame);
-        using var denoised = denoiser?.Forward(x);
+        using var denoised = denoiser?.Forward(x, denoiseTilePixels);
         using var clamped = denoised is null ? null : backend.Execute(new ClampOp(0f, 1f), denoised);
         var restored = clamped ?? x;
         using var rgb = restored.Shape.C == 3 ? null : backend.Execute(new ExpandChannelsOp(3), restored);

@@ -13,12 +13,14 @@ namespace Reel.Engine.Pipeline;
 /// resident memory of a flow restore less a restore without a temporal stage at 428×240 and
 /// 856×480), the decode and encode queues, and, with what is left, the
 /// frames waiting for their prior (beyond it they wait on disk). A frame that alone needs more
-/// than the budget, or whose tensors would not fit a .NET array, is refused in one line.
+/// than the budget, or whose tensors would not fit a .NET array, is refused in one line; but first
+/// DnCNN's share is cut to what is left, its frames going through in tiles (<see cref="TileGrid"/>):
+/// the same result for a little more work.
 /// Not covered (fixed, whatever the clip): the runtime, the networks' weights and prepared
 /// kernels (the colorizer's are about 0.7 GB), and per shot the prior's weights, gradients and
 /// Adam state (<see cref="PriorFixedBytes"/>).
 /// </summary>
-public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
+public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes, long DenoiseTilePixels = long.MaxValue)
 {
     private const long DnCnnBytesPerPixelPerChannel = 18;
     private const long ColorizeBytesPerPixel = 320;
@@ -45,25 +47,46 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes)
             int scale = prior.Mode == StabilizeMode.Chroma ? Math.Max(1, prior.ChromaScale) : 1;
             trainPixels = Padded(Math.Max(1, width / scale)) * Padded(Math.Max(1, height / scale));
         }
+        long queue = QueueBytesPerPixel * pixels;
+        long colorize = options.Colorizer is null ? 0 : ColorizeBytesPerPixel * pixels;
+        // The flow stage runs on each frame after the networks, its state kept between frames.
+        long flow = options.FollowsFlow ? FlowBytesPerPixel * pixels : 0;
+        var budget = options.MemoryBudgetBytes;
+        var (denoise, tilePixels, featureMap) = Denoising(options.Denoiser, width, height, budget - queue - colorize - flow);
         // The largest single tensor: a frame, a DnCNN feature map, or the U-Net's first decoder input.
-        long largest = Math.Max(3 * pixels, Math.Max(options.Denoiser is { } d ? (long)d.Width * pixels : 0, 2L * prior.Width * trainPixels));
+        long largest = Math.Max(3 * pixels, Math.Max(featureMap, 2L * prior.Width * trainPixels));
         if (largest > Array.MaxLength)
             throw new ReelException($"{width}×{height} frames are too large for reel: one of their tensors would hold {largest:N0} values, " +
                                     $"more than the {Array.MaxLength:N0} an array can");
-        long denoise = options.Denoiser is { } dn ? DnCnnBytesPerPixelPerChannel * dn.Width * pixels : 0;
-        long colorize = options.Colorizer is null ? 0 : ColorizeBytesPerPixel * pixels;
         // Chroma mode's mode hold follows the motion at full size before the shot trains: the flow stage's memory, at another time.
         long hold = options.TrainsPrior && prior.Mode == StabilizeMode.Chroma && prior.HoldModes ? FlowBytesPerPixel * pixels : 0;
         long train = Math.Max(TrainingBytesPerPixelAtWidth32 * prior.Width / 32 * trainPixels, hold);
-        // The flow stage runs on each frame after the networks, its state kept between frames.
-        long flow = options.FollowsFlow ? FlowBytesPerPixel * pixels : 0;
-        long working = QueueBytesPerPixel * pixels + Math.Max(denoise + colorize + flow, train);
-        var budget = options.MemoryBudgetBytes;
+        long working = queue + Math.Max(denoise + colorize + flow, train);
         if (working > budget)
             throw new ReelException(string.Create(CultureInfo.InvariantCulture,
                 $"{width}×{height} frames need about {Mib(working)} MiB of working memory ({Largest(denoise, colorize, flow, train)}), " +
                 $"more than the {Mib(budget)} MiB of --memory-mb; raise it to at least {Mib(working) + 1}"));
-        return new MemoryPlan(budget, working);
+        return new MemoryPlan(budget, working, tilePixels);
+    }
+
+    /// <summary>
+    /// DnCNN's working memory, its windows' pixels (<see cref="long.MaxValue"/>: the whole frame) and its
+    /// largest feature map: the whole frame when its activations fit <paramref name="room"/> (and an
+    /// array), else the largest windows that do, and no smaller than tiling allows (which the caller
+    /// then refuses, naming that as the need).
+    /// </summary>
+    private static (long Bytes, long TilePixels, long FeatureMap) Denoising(DnCnn? net, int width, int height, long room)
+    {
+        if (net is null) return (0, long.MaxValue, 0);
+        long perPixel = DnCnnBytesPerPixelPerChannel * net.Width;
+        long pixels = (long)width * height;
+        long fits = Math.Min(Math.Max(0, room) / perPixel, Array.MaxLength / net.Width);
+        if (pixels <= fits) return (perPixel * pixels, long.MaxValue, net.Width * pixels);
+        long side = TileGrid.MinimumSide(net.Depth);
+        long tile = Math.Max(fits, Math.Min(width, side) * Math.Min(height, side));
+        var grid = net.Tiles(height, width, tile);
+        long window = (long)grid.WindowHeight * grid.WindowWidth;
+        return (perPixel * window, tile, net.Width * window);
     }
 
     /// <summary>

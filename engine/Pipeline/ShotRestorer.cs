@@ -33,8 +33,14 @@ internal sealed class ShotRestorer
         Action<RestoreProgress, double?> report, CancellationToken cancel)
     {
         (_source, _options, _memory, _backend, _total, _clock, _report, _cancel) = (source, options, memory, backend, total, clock, report, cancel);
-        _stages = new FrameStages(backend, options.Denoiser, options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend), options.Temperature);
+        _stages = new FrameStages(backend, options.Denoiser, memory.DenoiseTilePixels, options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend), options.Temperature);
         Format = FormatFor(options);
+        if (options.Denoiser is { } net && memory.DenoiseTilePixels != long.MaxValue)
+        {
+            var grid = net.Tiles(source.Height, source.Width, memory.DenoiseTilePixels);
+            report(new RestoreProgress(RestoreStage.Note, 0, 0,
+                $"denoising in {grid.Tiles.Count} tiles of {grid.WindowWidth}×{grid.WindowHeight} to stay within --memory-mb ({Math.Round((grid.Work - 1) * 100)}% more work)", clock.Elapsed), null);
+        }
     }
 
     /// <summary>How frames are decoded for these stages: gray unless the denoiser takes RGB. The shot cuts are made on these frames.</summary>

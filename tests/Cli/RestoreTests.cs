@@ -33,6 +33,42 @@ public class RestoreTests
         Assert.Equal(2, Directory.GetFiles(dir).Length);
     }
 
+    /// <summary>
+    /// With --memory-mb below what DnCNN's activations need for a whole frame (42 MB at 428×240), the
+    /// restore says so and denoises in tiles, and the frames are the whole-frame run's, rounding apart.
+    /// </summary>
+    [Fact]
+    public void ATightBudgetDenoisesInTilesAndGivesTheSameFrames()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Directory.CreateDirectory(Path.Combine(dir, "in")).FullName;
+        foreach (var name in new[] { "00000.jpg", "00001.jpg", "00002.jpg" })
+            File.Copy(TestPaths.SharedData(Path.Combine("video/goat-colorization-input", name)), Path.Combine(input, name));
+        string[] Restore(string output, params string[] extra) =>
+            new[] { "restore", input, Path.Combine(dir, output), "--denoiser", TestPaths.SharedData("weights/kair_dncnn_25.pth"),
+                "--no-colorize", "--no-stabilize", "--fps", "10", "--no-progress" }.Concat(extra).ToArray();
+        var whole = ReelProcess.Run(Restore("whole"));
+        Assert.True(whole.ExitCode == 0, whole.Stderr);
+        Assert.DoesNotContain("tiles", whole.Stderr);
+        var tiled = ReelProcess.Run(Restore("tiled", "--memory-mb", "30"));
+        Assert.True(tiled.ExitCode == 0, tiled.Stderr);
+        Assert.Matches(@"denoising in \d+ tiles of \d+×\d+ to stay within --memory-mb", tiled.Stderr);
+        int values = 0, differing = 0;
+        foreach (var name in new[] { "00000.png", "00001.png", "00002.png" })
+        {
+            var a = ImageIO.ReadPixels(Path.Combine(dir, "whole", name), PixelFormat.Gray8).Pixels;
+            var b = ImageIO.ReadPixels(Path.Combine(dir, "tiled", name), PixelFormat.Gray8).Pixels;
+            Assert.Equal(a.Length, b.Length);
+            for (int i = 0; i < a.Length; i++)
+            {
+                Assert.InRange(Math.Abs(a[i] - b[i]), 0, 1);
+                if (a[i] != b[i]) differing++;
+            }
+            values += a.Length;
+        }
+        Assert.True(differing * 1000 < values, $"{differing} of {values} values differ between the tiled and the whole-frame run");
+    }
+
     [Theory]
     [InlineData("missing-input")]
     [InlineData("not-a-video")]

@@ -1,4 +1,6 @@
 using Reel.Engine;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Models;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Temporal;
 
@@ -30,5 +32,24 @@ public class MemoryPlanTests
         var error = Assert.Throws<ReelException>(() => MemoryPlan.For(1920, 1080, options));
         Assert.Contains("the flow stage", error.Message);
         Assert.DoesNotContain("prior", error.Message);
+    }
+
+    [Fact]
+    public void DnCnnGoesInTilesWhenTheWholeFrameWouldNotFitAndTheRestDoes()
+    {
+        using var net = DnCnn.FromWeights(RandomWeights.DnCnnB(new Random(1)), FastBackend.Instance);
+        var options = new RestoreOptions { Denoiser = net, Stabilize = false, MemoryBudgetBytes = 16L << 30 };
+        Assert.Equal(long.MaxValue, MemoryPlan.For(3840, 2160, options).DenoiseTilePixels);
+
+        // 4K DnCNN-B needs about 9.5 GB of activations for the whole frame: at 4 GB it goes in tiles, within the budget.
+        var tiled = MemoryPlan.For(3840, 2160, options with { MemoryBudgetBytes = 4L << 30 });
+        Assert.True(tiled.DenoiseTilePixels < 3840L * 2160, $"a 4K frame was planned whole in 4 GiB (tile pixels {tiled.DenoiseTilePixels})");
+        Assert.InRange(tiled.WorkingBytes, 1, 4L << 30);
+        var grid = net.Tiles(2160, 3840, tiled.DenoiseTilePixels);
+        Assert.InRange(grid.Work, 1.0, 1.2);
+
+        // What does not tile (the frame queues) still has to fit: refused, naming a budget that works.
+        var error = Assert.Throws<ReelException>(() => MemoryPlan.For(3840, 2160, options with { MemoryBudgetBytes = 1L << 30 }));
+        Assert.Contains("raise it to at least", error.Message);
     }
 }
