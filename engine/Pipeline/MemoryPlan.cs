@@ -64,7 +64,7 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes, long Denois
         long working = queue + Math.Max(denoise + colorize + flow, train);
         if (working > budget)
             throw new ReelException(string.Create(CultureInfo.InvariantCulture,
-                $"{width}×{height} frames need about {Mib(working)} MiB of working memory ({Largest(denoise, colorize, flow, train)}), " +
+                $"{width}×{height} frames need about {Mib(working)} MiB of working memory ({Largest(queue, denoise, colorize, flow, train)}), " +
                 $"more than the {Mib(budget)} MiB of --memory-mb; raise it to at least {Mib(working) + 1}"));
         return new MemoryPlan(budget, working, tilePixels);
     }
@@ -101,11 +101,12 @@ public sealed record MemoryPlan(long BudgetBytes, long WorkingBytes, long Denois
     private static long Mib(long bytes) => (bytes + (1 << 20) - 1) >> 20;
 
     /// <summary>Which stage needs the most (the stages take turns, so the largest sets the need).</summary>
-    private static string Largest(long denoise, long colorize, long flow, long train)
+    private static string Largest(long queue, long denoise, long colorize, long flow, long train)
     {
+        // DnCNN in tiles can take little, so the queues of whole frames may be what does not fit.
+        if (queue > Math.Max(train, denoise + colorize + flow)) return $"most for the frames queued between decoding, the stages and encoding: {Mib(queue)} MiB";
         if (train > denoise + colorize + flow) return $"most for training the prior: {Mib(train)} MiB";
         var stages = new[] { (denoise, "denoising"), (colorize, "colorizing"), (flow, "the flow stage") }.Where(s => s.Item1 > 0).Select(s => s.Item2).ToArray();
-        return stages.Length == 0 ? "the frame queues"
-            : $"most for {(stages.Length == 1 ? stages[0] : string.Join(", ", stages[..^1]) + " and " + stages[^1])}: {Mib(denoise + colorize + flow)} MiB";
+        return $"most for {(stages.Length == 1 ? stages[0] : string.Join(", ", stages[..^1]) + " and " + stages[^1])}: {Mib(denoise + colorize + flow)} MiB";
     }
 }
