@@ -53,8 +53,20 @@ public sealed class SelfTest
     /// </summary>
     private double FlowBound => 1e-4;
 
-    /// <summary>The bound for a convolution's (or a model's) result in the backend's precision.</summary>
+    /// <summary>The bound for one convolution's result in the backend's precision.</summary>
     private double ConvBound => _gpu.Precision switch { Precision.Tf32 => 2e-3, Precision.Bf16 => 1e-2, _ => 1e-5 };
+
+    /// <summary>
+    /// The bound for a network's result. In fp32 a convolution's: the CPU and the GPU differ only in the
+    /// order of their sums. In TF32 and bf16 each of DnCNN-B's 20 layers compounds the rounding, by an
+    /// amount that depends on the random weights: over 30 seeds on the emulated cuDNN (which rounds as
+    /// the GPU does, to nearest), DnCNN-B's relative error was 5.2e-4 to 3.5e-3 in TF32 (median 1.1e-3)
+    /// and 4.4e-3 to 2.2e-2 in bf16 (median 8.5e-3), so the parity targets (2e-3, 1e-2) fail
+    /// on correct code for some seeds. Those targets are the parity stage's to measure, on fixed
+    /// weights and beside PyTorch's; here 1e-2 and 5e-2 leave room for a GPU's TF32 that truncates
+    /// (twice the rounding), and a wrongly wired network still errs by about 1.
+    /// </summary>
+    private double NetworkBound => _gpu.Precision switch { Precision.Tf32 => 1e-2, Precision.Bf16 => 5e-2, _ => ConvBound };
 
     private void Ops()
     {
@@ -359,9 +371,20 @@ public sealed class SelfTest
         var x = Random(new Shape(1, 1, h, w), rng, 0, 1);
         using (var cpu = DnCnn.FromWeights(weights, FastBackend.Instance))
         using (var gpu = DnCnn.FromWeights(weights, _gpu))
-        using (var onDevice = _gpu.Import(x))
-        using (var y = gpu.Forward(onDevice))
-            Record("dncnn.forward", RelativeL2(cpu.Forward(x).Span, y.ToHost().Span), ConvBound, $"DnCNN-B {w}×{h}");
+        {
+            using (var onDevice = _gpu.Import(x))
+            using (var y = gpu.Forward(onDevice))
+                Record("dncnn.forward", RelativeL2(cpu.Forward(x).Span, y.ToHost().Span), NetworkBound, $"DnCNN-B {w}×{h}");
+            // In tiles (windows cut and pasted on the device), against the CPU's whole frame: a frame wider than its 20-pixel halo allows untiled.
+            int tiledW = _large ? 1920 : 100, tiledH = _large ? 1080 : 48;
+            long tilePixels = _large ? 800_000 : 48 * 64;
+            var wide = Random(new Shape(1, 1, tiledH, tiledW), rng, 0, 1);
+            var grid = gpu.Tiles(tiledH, tiledW, tilePixels);
+            using (var onDevice = _gpu.Import(wide))
+            using (var y = gpu.Forward(onDevice, tilePixels))
+                Record("dncnn.tiled", RelativeL2(cpu.Forward(wide).Span, y.ToHost().Span), NetworkBound,
+                    $"DnCNN-B {tiledW}×{tiledH} in {grid.Tiles.Count} windows of {grid.WindowWidth}×{grid.WindowHeight}");
+        }
 
         var colour = RandomWeights.Eccv16(rng);
         int side = _large ? 256 : 32;
@@ -370,7 +393,7 @@ public sealed class SelfTest
         using (var gpu = Colorizer.FromWeights(colour, _gpu))
         using (var onDevice = _gpu.Import(l))
         using (var ab = gpu.Forward(onDevice))
-            Record("colorizer.forward", RelativeL2(cpu.Forward(l).Span, ab.ToHost().Span), ConvBound, $"ECCV16 {side}×{side}");
+            Record("colorizer.forward", RelativeL2(cpu.Forward(l).Span, ab.ToHost().Span), NetworkBound, $"ECCV16 {side}×{side}");
 
         int width = _large ? 32 : 4, size = _large ? 256 : 32;
         var input = Random(new Shape(1, 3, size, size), rng, 0, 1);
@@ -383,7 +406,7 @@ public sealed class SelfTest
         double expectedLoss = cpuTrainer.Step(PriorLossKind.Irt, input, processed, size - 2, size - 5);
         double loss = gpuTrainer.Step(PriorLossKind.Irt, input, processed, size - 2, size - 5);
         string detail = $"U-Net width {width}, {size}×{size}, IRT";
-        Record("prior_step.loss", Math.Abs(loss - expectedLoss) / Math.Abs(expectedLoss), ConvBound, detail);
+        Record("prior_step.loss", Math.Abs(loss - expectedLoss) / Math.Abs(expectedLoss), NetworkBound, detail);
         // Adam's step is checked on the device's own gradients: its first update is ±lr wherever a gradient is
         // not zero, so a gradient that rounding tips across zero would swing a zero-initialised bias by 2·lr
         // (a relative error of order 1) and say nothing about the update itself.
@@ -404,13 +427,14 @@ public sealed class SelfTest
     /// <summary>
     /// A random U-Net's gradient shrinks 10⁵-fold from its output to its bottleneck, and each convolution of the
     /// backward chain rounds its operands at the backend's precision: the deep tensors' relative errors grow to
-    /// about 100× one convolution's. Measured on the emulated cuDNN (which rounds as the GPU's does), worst tensor:
-    /// TF32 0.029 and bf16 0.23, against 2.6e-4 and 2.7e-3 for one convolution; so 50× the convolution bound in
-    /// those precisions, and 10× in fp32, where the CPU and the GPU differ only in the order of their sums. So the
-    /// fp32 run (the device check's first) is the one that catches a wrongly wired gradient; at 0.5, bf16's says
-    /// only that its rounding is of the expected size and its gradients point the right way.
+    /// hundreds of times one convolution's, and how far depends on the seed (a deep tensor's sums cancel).
+    /// Measured over 30 seeds on the emulated cuDNN, worst tensor: TF32 0.0021 to 0.20 (median 0.064), bf16
+    /// 0.14 to 0.52 (median 0.25), against 2.6e-4 and 2.7e-3 for one convolution. So 0.5 in TF32 (room for a
+    /// truncating TF32) and 0.75 in bf16: those runs say that the rounding is of the expected size and the
+    /// gradients point the right way (a wrongly wired one errs by about 1 or more). The fp32 run, held to 10×
+    /// the convolution bound, is the one that checks the wiring.
     /// </summary>
-    private double GradientBound => _gpu.Precision == Precision.Fp32 ? 10 * ConvBound : 50 * ConvBound;
+    private double GradientBound => _gpu.Precision switch { Precision.Tf32 => 0.5, Precision.Bf16 => 0.75, _ => 10 * ConvBound };
 
     private static Tensor Random(Shape s, Random rng, float lo, float hi)
     {

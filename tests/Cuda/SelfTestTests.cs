@@ -33,7 +33,7 @@ public class SelfTestTests(ITestOutputHelper output)
         Assert.Empty(declared.Where(d => !names.Any(n => n.StartsWith(d, StringComparison.Ordinal))));
         foreach (var kernel in Reel.Engine.Backends.Cuda.KernelSources.Kernels.Select(k => k.Name))
             Assert.True(KernelReached(kernel, names), $"no self-test case runs kernel {kernel}");
-        foreach (var model in new[] { "dncnn.forward", "colorizer.forward", "prior_step.loss", "prior_step.gradients", "prior_step.adam" })
+        foreach (var model in new[] { "dncnn.forward", "dncnn.tiled", "colorizer.forward", "prior_step.loss", "prior_step.gradients", "prior_step.adam" })
             Assert.Contains(model, names);
         output.WriteLine($"{cases.Length} self-test cases passed on the emulated device; worst error {cases.Max(c => c.Error):G3}");
     }
@@ -47,9 +47,12 @@ public class SelfTestTests(ITestOutputHelper output)
         Assert.Equal("tf32", doc.RootElement.GetProperty("precision").GetString());
         Assert.Equal(0, doc.RootElement.GetProperty("failed").GetInt32());
         var cases = doc.RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("max_rel_err").GetDouble());
-        // TF32 rounded the convolutions' operands (errors fp32 would not make) and stayed inside 2e-3.
-        foreach (var name in new[] { "conv2d.forward", "conv2d.backward_data", "conv2d.backward_weight", "conv_transpose2d.forward", "dncnn.forward" })
+        // TF32 rounded the convolutions' operands (errors fp32 would not make) and stayed inside 2e-3 for
+        // one convolution, inside 1e-2 for DnCNN-B's twenty (whose error depends on the seed's weights).
+        foreach (var name in new[] { "conv2d.forward", "conv2d.backward_data", "conv2d.backward_weight", "conv_transpose2d.forward" })
             Assert.InRange(cases[name], 1e-5, 2e-3);
+        foreach (var name in new[] { "dncnn.forward", "dncnn.tiled" })
+            Assert.InRange(cases[name], 1e-5, 1e-2);
         output.WriteLine($"tf32 on the emulated cuDNN: conv2d.forward {cases["conv2d.forward"]:G3}, dncnn.forward {cases["dncnn.forward"]:G3}, prior_step.gradients {cases["prior_step.gradients"]:G3}");
     }
 
