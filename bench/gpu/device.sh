@@ -83,9 +83,15 @@ if ((DRY)); then
   [ -f "$CLIP" ] || ffmpeg -v error -y -framerate 10 -i "$ROOT/../shared/data/video/goat-colorization-input/%05d.jpg" \
     -frames:v 3 -vf scale=64:48,format=gray -c:v libx264 -pix_fmt yuv420p "$CLIP"
   CENTRES=${CENTRES:-$ROOT/../shared/data/colorization/pts_in_hull.csv}
+  # The trained DnCNN and the real image of the parity stage, as pack.sh packs them.
+  REAL=$WORK/real
+  mkdir -p "$REAL"
+  cp "$ROOT/../shared/data/weights/kair_dncnn_25.pth" "$REAL/"
+  ffmpeg -v error -y -i "$ROOT/../shared/data/testsets/Set12/01.png" -f rawvideo -pix_fmt gray "$REAL/set12_01.u8"
 else
   CLIP=${CLIP:-$PACK/clip480.mp4}
   CENTRES=${CENTRES:-$PACK/pts_in_hull.csv}
+  REAL=$PACK
 fi
 export PYTHONUNBUFFERED=1
 echo "device check: $([ $DRY = 1 ] && echo "DRY RUN on the emulated device" || echo GPU), reel = $REEL, python = $PY, out = $OUT, work = $WORK" | tee -a "$OUT/all.log"
@@ -107,7 +113,7 @@ stage() {
   t0=$(date +%s%N)
   if declare -F "$1" >/dev/null; then
     # A stage written as a function of this script runs in a child bash that is given it and the settings.
-    timeout --kill-after=5 "$limit" bash -c "$(declare -p ROOT WORK DEV PY TORCH_DEV REEL_CMD PRECISIONS CLIP CLIP_ARGS CENTRES DNCNN_PARITY COLOR UNET_PARITY CURVES CURVE_EPOCHS CURVE_S); $(declare -f "$1"); $1" >"$log" 2>&1
+    timeout --kill-after=5 "$limit" bash -c "$(declare -p ROOT WORK DEV PY TORCH_DEV REEL_CMD PRECISIONS CLIP CLIP_ARGS CENTRES REAL DNCNN_PARITY COLOR UNET_PARITY CURVES CURVE_EPOCHS CURVE_S); $(declare -f "$1"); $1" >"$log" 2>&1
   else
     timeout --kill-after=5 "$limit" "$@" >"$log" 2>&1
   fi
@@ -126,18 +132,20 @@ skip() {
 
 # The parity stage: weights and inputs, reel infer on the CPU and on the device at each precision, then PyTorch and the comparison.
 parity() {
-  "$PY" bench/gpu/parity.py prepare --work "$WORK/parity" --centres "$CENTRES" --dncnn "$DNCNN_PARITY" --colorizer "$COLOR" --unet "$UNET_PARITY" || return 1
-  local kind weights input
-  for kind in dncnn colorizer unet; do
+  "$PY" bench/gpu/parity.py prepare --work "$WORK/parity" --centres "$CENTRES" --dncnn "$DNCNN_PARITY" --colorizer "$COLOR" --unet "$UNET_PARITY" \
+    --real "$REAL" || return 1
+  local kind model weights input
+  for kind in dncnn dncnn25 colorizer unet; do
     case $kind in
-      dncnn) weights=dncnn.pth input=dncnn_x.npy ;;
-      colorizer) weights=eccv16.pth input=colorizer_l.npy ;;
-      unet) weights=unet.pth input=unet_x.npy ;;
+      dncnn) model=dncnn weights=dncnn.pth input=dncnn_x.npy ;;
+      dncnn25) model=dncnn weights=dncnn25.pth input=dncnn25_x.npy ;;
+      colorizer) model=colorizer weights=eccv16.pth input=colorizer_l.npy ;;
+      unet) model=unet weights=unet.pth input=unet_x.npy ;;
     esac
-    "${REEL_CMD[@]}" infer --model $kind --weights "$WORK/parity/$weights" --input "$WORK/parity/$input" \
+    "${REEL_CMD[@]}" infer --model $model --weights "$WORK/parity/$weights" --input "$WORK/parity/$input" \
       --output "$WORK/parity/reel_${kind}_cpu.npy" --device cpu || echo "reel infer $kind cpu failed"
     for p in "${PRECISIONS[@]}"; do
-      "${REEL_CMD[@]}" infer --model $kind --weights "$WORK/parity/$weights" --input "$WORK/parity/$input" \
+      "${REEL_CMD[@]}" infer --model $model --weights "$WORK/parity/$weights" --input "$WORK/parity/$input" \
         --output "$WORK/parity/reel_${kind}_$DEV-$p.npy" --device $DEV --precision $p || echo "reel infer $kind $DEV $p failed"
     done
   done

@@ -14,13 +14,13 @@ from colorizer_golden import ECCVGenerator, randomize as randomize_eccv16  # noq
 from dvp_golden import UNet, irt_loss  # noqa: E402
 
 
-def dncnn_b():
-    """DnCNN-B gray as KAIR releases it (BatchNorm folded): 20 convs 1→64→…→64→1 with bias, ReLU between."""
+def dncnn(depth=20):
+    """DnCNN gray as KAIR releases it (BatchNorm folded): depth convs 1→64→…→64→1 with bias, ReLU between (DnCNN-B: 20)."""
     layers = []
-    for i in range(20):
-        cin, cout = (1 if i == 0 else 64), (1 if i == 19 else 64)
+    for i in range(depth):
+        cin, cout = (1 if i == 0 else 64), (1 if i == depth - 1 else 64)
         layers.append(nn.Conv2d(cin, cout, 3, padding=1, bias=True))
-        if i < 19:
+        if i < depth - 1:
             layers.append(nn.ReLU(inplace=True))
     return nn.Sequential(*layers)
 
@@ -45,7 +45,7 @@ def unet(gen):
 def write_weights(work, centres_csv, seed=2026):
     """dncnn.pth, eccv16.pth, unet.pth under work (the same bytes for the same seed and PyTorch)."""
     gen = torch.Generator().manual_seed(seed)
-    d = dncnn_b()
+    d = dncnn()
     with torch.no_grad():
         for m in d.modules():
             if isinstance(m, nn.Conv2d):
@@ -58,10 +58,11 @@ def write_weights(work, centres_csv, seed=2026):
 
 
 def load(kind, work):
-    """The network of kind ('dncnn', 'colorizer', 'unet') with the weights write_weights left in work."""
-    state = torch.load(os.path.join(work, {"dncnn": "dncnn.pth", "colorizer": "eccv16.pth", "unet": "unet.pth"}[kind]), map_location="cpu")
-    if kind == "dncnn":
-        net = dncnn_b()
+    """The network of kind ('dncnn', 'dncnn25', 'colorizer', 'unet') with the weights write_weights (or parity.py's --real) left in work."""
+    files = {"dncnn": "dncnn.pth", "dncnn25": "dncnn25.pth", "colorizer": "eccv16.pth", "unet": "unet.pth"}
+    state = torch.load(os.path.join(work, files[kind]), map_location="cpu")
+    if kind in ("dncnn", "dncnn25"):
+        net = dncnn(sum(1 for k in state if k.endswith(".weight")))
         net.load_state_dict(OrderedDict((k[len("model."):], v) for k, v in state.items()))
     elif kind == "colorizer":
         net = ECCVGenerator().eval()
@@ -74,4 +75,4 @@ def load(kind, work):
 
 def run(kind, net, x):
     """The tensor semantics of `reel infer --model kind`: DnCNN x − net(x), ECCV16 ab at T = 1, the U-Net's 6 outputs."""
-    return x - net(x) if kind == "dncnn" else net(x)
+    return x - net(x) if kind in ("dncnn", "dncnn25") else net(x)

@@ -2,8 +2,9 @@
 # Builds what the device check carries to the GPU machine into bench/gpu/pack/ (git-ignored; the
 # scripts themselves travel with the working tree): the NativeAOT reel (no .NET there; the CUDA
 # kernels' sources are embedded in it and compiled by the machine's NVRTC), a 480p clip of a real
-# scene, and the colorizer's 313 ab centres, which the random ECCV16 weights are drawn around
-# (the weights themselves are written there by parity.py: 129 MB would not fit the 64 MiB carried).
+# scene, the colorizer's 313 ab centres, which the random ECCV16 weights are drawn around
+# (the weights themselves are written there by parity.py: 129 MB would not fit the 64 MiB carried),
+# and a trained DnCNN with a real image for the parity stage.
 # Prints the folder's size; fails if it is over 60 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,6 +18,9 @@ cp out/publish/reel "$PACK/reel"
 ffmpeg -v error -y -framerate 24 -i "$SHARED/data/video/bike-packing-input/%05d.jpg" -frames:v 48 \
   -vf format=gray -c:v libx264 -crf 18 -pix_fmt yuv420p "$PACK/clip480.mp4"
 cp "$SHARED/data/colorization/pts_in_hull.csv" "$PACK/"
+# The parity stage's trained network and real image (parity.py --real): KAIR's DnCNN-25 and Set12's 01.png as raw gray.
+cp "$SHARED/data/weights/kair_dncnn_25.pth" "$PACK/"
+ffmpeg -v error -y -i "$SHARED/data/testsets/Set12/01.png" -f rawvideo -pix_fmt gray "$PACK/set12_01.u8"
 git rev-parse HEAD >"$PACK/commit"
 du -b "$PACK"/* | sort -n
 bytes=$(du -sb "$PACK" | cut -f1)

@@ -56,7 +56,7 @@ public class GpuCheckDryRunTests
         // Reel on the emulated device and on the CPU, and PyTorch, each against float64, and none NaN.
         var parity = stages["parity"].GetProperty("rows").EnumerateArray().ToArray();
         foreach (var engine in new[] { "reel", "torch" })
-        foreach (var model in new[] { "dncnn", "colorizer", "unet" })
+        foreach (var model in new[] { "dncnn", "dncnn25", "colorizer", "unet" })
             Assert.Contains(parity, r => r.GetProperty("engine").GetString() == engine && r.GetProperty("model").GetString() == model
                 && r.GetProperty("precision").GetString() == "fp32" && r.GetProperty("rel_l2").ValueKind == JsonValueKind.Number
                 && r.GetProperty("rel_l2").GetDouble() < 1e-4);
