@@ -29,6 +29,13 @@ public interface IBackend
     /// more than a share of the device memory free now, so the work that follows has room.
     /// </summary>
     long KeepBudget(long bytes) => bytes;
+    /// <summary>
+    /// Of <paramref name="bytes"/> wanted for one frame's working memory in a network that can take
+    /// the frame in tiles (DnCNN's feature maps), how many to take: all of them where that memory is
+    /// the host's (the memory plan has bounded it); on a GPU, no more than half the device memory free
+    /// now, so frames larger than the device holds go through in tiles instead of failing.
+    /// </summary>
+    long WorkingBudget(long bytes) => bytes;
 
     /// <summary>A tensor of zeros in this backend's memory (the host's for a CPU backend), owned by the caller.</summary>
     Tensor Zeros(Shape shape) => new(shape);

@@ -65,6 +65,9 @@ public sealed class ProfilingBackend : IBackend
     public long KeepBudget(long bytes) => _inner.KeepBudget(bytes);
 
     /// <inheritdoc/>
+    public long WorkingBudget(long bytes) => _inner.WorkingBudget(bytes);
+
+    /// <inheritdoc/>
     public IWorkspace CreateWorkspace() => _inner.CreateWorkspace();
 
     /// <inheritdoc/>

@@ -25,6 +25,8 @@ public sealed class DnCnn : IDisposable
     private readonly IPreparedOp _subtract;
     /// <summary>A frame's work per tile budget (its graphs keyed by frame size within).</summary>
     private readonly Dictionary<long, IRepeatedWork> _frames = new();
+    /// <summary>The tile budget each input shape and asked budget got, its backend's memory asked once: a film's frames of one size all take the same windows, so one graph.</summary>
+    private readonly Dictionary<(Shape, long), long> _tileBudgets = new();
     /// <summary>Intermediates per shape the layers run at, a frame's or a tile's (two wide buffers to ping-pong, the noise): no per-frame allocation but the result, and a graph's addresses stay put.</summary>
     private readonly Dictionary<Shape, Tensor[]> _buffers = new();
 
@@ -103,7 +105,9 @@ public sealed class DnCnn : IDisposable
     /// <summary>
     /// Denoised image: x − net(x), not clamped, where <paramref name="x"/> is (on the backend's device for a
     /// GPU; a host input comes back on the host). The layers run on windows of at most
-    /// <paramref name="maxTilePixels"/> pixels (<see cref="Tiles"/>); the result is the whole frame's.
+    /// <paramref name="maxTilePixels"/> pixels (<see cref="Tiles"/>), and of no more than the backend's
+    /// memory gives them (<see cref="IBackend.WorkingBudget"/>, asked at a shape's first frame); the
+    /// result is the whole frame's.
     /// </summary>
     public Tensor Forward(Tensor x, long maxTilePixels = long.MaxValue)
     {
@@ -111,12 +115,30 @@ public sealed class DnCnn : IDisposable
             throw new ReelException($"DnCNN with {Channels} channel(s) got an input of shape {x.Shape}");
         lock (_buffers)
         {
-            if (!_frames.TryGetValue(maxTilePixels, out var frame))
-                _frames[maxTilePixels] = frame = Backend.Repeat(inputs => new[] { Denoise(inputs[0], maxTilePixels) });
+            if (!_tileBudgets.TryGetValue((x.Shape, maxTilePixels), out long tilePixels))
+                _tileBudgets[(x.Shape, maxTilePixels)] = tilePixels = TileBudget(x.Shape, maxTilePixels);
+            if (!_frames.TryGetValue(tilePixels, out var frame))
+                _frames[tilePixels] = frame = Backend.Repeat(inputs => new[] { Denoise(inputs[0], tilePixels) });
             var y = frame.Run(x)[0];
             if (!x.IsOnHost || y.IsOnHost) return y;
             using (y) return y.ToHost();
         }
+    }
+
+    /// <summary>
+    /// The windows' pixels for frames of <paramref name="shape"/>: at most <paramref name="maxTilePixels"/>,
+    /// and what the backend's working memory holds of the feature maps the layers ping-pong between and the
+    /// window, its noise and residual (4 bytes a value), but never below the smallest window tiling takes
+    /// (a device with less fails its allocation, with the driver's error).
+    /// </summary>
+    private long TileBudget(Shape shape, long maxTilePixels)
+    {
+        long bytesPerPixel = sizeof(float) * (2L * Width + 3L * Channels) * shape.N;
+        long wanted = Math.Min(maxTilePixels, (long)shape.H * shape.W);
+        long fits = Backend.WorkingBudget(wanted * bytesPerPixel) / bytesPerPixel;
+        if (fits >= wanted) return maxTilePixels;
+        long side = TileGrid.MinimumSide(Depth);
+        return Math.Min(maxTilePixels, Math.Max(fits, side * side));
     }
 
     /// <summary>The windows a <paramref name="height"/>×<paramref name="width"/> frame goes through with at most <paramref name="maxTilePixels"/> pixels each: each layer widens the border a window's zero padding spoils by one pixel.</summary>
@@ -166,6 +188,7 @@ public sealed class DnCnn : IDisposable
         {
             foreach (var f in _frames.Values) f.Dispose();
             _frames.Clear();
+            _tileBudgets.Clear();
             foreach (var p in _prepared) p.Dispose();
             _subtract.Dispose();
             foreach (var b in _buffers.Values.SelectMany(b => b)) b.Dispose();

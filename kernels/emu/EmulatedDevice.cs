@@ -98,6 +98,12 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         get { lock (_live) return _live.Count; }
     }
 
+    /// <summary>Bytes of the device allocations not yet freed (a test gives a full device its limit from them).</summary>
+    public long LiveBytes
+    {
+        get { lock (_live) return _liveBytes; }
+    }
+
     /// <summary>Device memory this device lends in all (null: as much as the host has), so a test can see what a full GPU does: cuMemAlloc's out-of-memory error beyond it.</summary>
     public long? MemoryLimitBytes { get; set; }
 

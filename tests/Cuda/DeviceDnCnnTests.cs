@@ -72,4 +72,34 @@ public class DeviceDnCnnTests(ITestOutputHelper output)
         }
         Assert.Equal(0, device.LiveAllocations);
     }
+
+    /// <summary>
+    /// A frame whose feature maps a full device cannot hold goes through in tiles sized from the free
+    /// memory, where the whole frame's allocation would fail with the driver's out-of-memory error.
+    /// </summary>
+    [Fact]
+    public void AFrameLargerThanTheDeviceHoldsGoesInTilesSizedFromItsFreeMemory()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance))
+        using (var model = SmallNets.DnCnn(layers: 4, width: 8, channels: 1, gpu, seed: 3))
+        using (var cpu = SmallNets.DnCnn(layers: 4, width: 8, channels: 1, ReferenceBackend.Instance, seed: 3))
+        {
+            var rng = new Random(4);
+            var x = new Tensor(new Shape(1, 1, 96, 128), EmulatedGpu.RandomFloats(rng, 96 * 128, 0, 1));
+            using var onDevice = gpu.Import(x);
+            // The whole frame's two 8-channel feature maps alone are 786 KB; the device has 700 KB left.
+            const long room = 700_000;
+            device.FreeMemoryBytes = room;
+            device.MemoryLimitBytes = device.LiveBytes + room;
+            for (int i = 0; i < 4; i++)
+            {
+                using var y = model.Forward(onDevice);
+                Assert.InRange(DeviceTrainingTests.RelativeL2(cpu.Forward(x), y.ToHost()), 0, 1e-6);
+            }
+            device.MemoryLimitBytes = null;
+            Assert.Equal(1, gpu.GraphsCaptured);
+        }
+        Assert.Equal(0, device.LiveAllocations);
+    }
 }
