@@ -115,8 +115,7 @@ public sealed class DnCnn : IDisposable
             throw new ReelException($"DnCNN with {Channels} channel(s) got an input of shape {x.Shape}");
         lock (_buffers)
         {
-            if (!_tileBudgets.TryGetValue((x.Shape, maxTilePixels), out long tilePixels))
-                _tileBudgets[(x.Shape, maxTilePixels)] = tilePixels = TileBudget(x.Shape, maxTilePixels);
+            long tilePixels = TileBudget(x.Shape, maxTilePixels);
             if (!_frames.TryGetValue(tilePixels, out var frame))
                 _frames[tilePixels] = frame = Backend.Repeat(inputs => new[] { Denoise(inputs[0], tilePixels) });
             var y = frame.Run(x)[0];
@@ -125,20 +124,29 @@ public sealed class DnCnn : IDisposable
         }
     }
 
+    /// <summary>The windows <see cref="Forward"/> takes frames of <paramref name="shape"/> in, given <paramref name="maxTilePixels"/>: the backend's memory asked now if this is the shape's first frame.</summary>
+    public TileGrid TilesFor(Shape shape, long maxTilePixels)
+    {
+        lock (_buffers) return Tiles(shape.H, shape.W, TileBudget(shape, maxTilePixels));
+    }
+
     /// <summary>
     /// The windows' pixels for frames of <paramref name="shape"/>: at most <paramref name="maxTilePixels"/>,
     /// and what the backend's working memory holds of the feature maps the layers ping-pong between and the
     /// window, its noise and residual (4 bytes a value), but never below the smallest window tiling takes
-    /// (a device with less fails its allocation, with the driver's error).
+    /// (a device with less fails its allocation, with the driver's error). Decided at the shape's first
+    /// frame and kept, so a film's frames of one size all take the same windows (one graph).
     /// </summary>
     private long TileBudget(Shape shape, long maxTilePixels)
     {
+        if (_tileBudgets.TryGetValue((shape, maxTilePixels), out long kept)) return kept;
         long bytesPerPixel = sizeof(float) * (2L * Width + 3L * Channels) * shape.N;
         long wanted = Math.Min(maxTilePixels, (long)shape.H * shape.W);
         long fits = Backend.WorkingBudget(wanted * bytesPerPixel) / bytesPerPixel;
-        if (fits >= wanted) return maxTilePixels;
         long side = TileGrid.MinimumSide(Depth);
-        return Math.Min(maxTilePixels, Math.Max(fits, side * side));
+        long budget = fits >= wanted ? maxTilePixels : Math.Min(maxTilePixels, Math.Max(fits, side * side));
+        _tileBudgets[(shape, maxTilePixels)] = budget;
+        return budget;
     }
 
     /// <summary>The windows a <paramref name="height"/>×<paramref name="width"/> frame goes through with at most <paramref name="maxTilePixels"/> pixels each: each layer widens the border a window's zero padding spoils by one pixel.</summary>

@@ -35,11 +35,13 @@ internal sealed class ShotRestorer
         (_source, _options, _memory, _backend, _total, _clock, _report, _cancel) = (source, options, memory, backend, total, clock, report, cancel);
         _stages = new FrameStages(backend, options.Denoiser, memory.DenoiseTilePixels, options.Colorizer is null ? null : new ColorizeStage(options.Colorizer, backend), options.Temperature);
         Format = FormatFor(options);
-        if (options.Denoiser is { } net && memory.DenoiseTilePixels != long.MaxValue)
+        if (options.Denoiser is { } net && net.TilesFor(new Shape(1, net.Channels, source.Height, source.Width), memory.DenoiseTilePixels) is { Whole: false } grid)
         {
-            var grid = net.Tiles(source.Height, source.Width, memory.DenoiseTilePixels);
+            var plan = net.Tiles(source.Height, source.Width, memory.DenoiseTilePixels);
+            bool planned = (grid.WindowHeight, grid.WindowWidth) == (plan.WindowHeight, plan.WindowWidth);
             report(new RestoreProgress(RestoreStage.Note, 0, 0,
-                $"denoising in {grid.Tiles.Count} tiles of {grid.WindowWidth}×{grid.WindowHeight} to stay within --memory-mb ({Math.Round((grid.Work - 1) * 100)}% more work)", clock.Elapsed), null);
+                $"denoising in {grid.Tiles.Count} tiles of {grid.WindowWidth}×{grid.WindowHeight} to stay within {(planned ? "--memory-mb" : "the GPU's free memory")} " +
+                $"({Math.Round((grid.Work - 1) * 100)}% more work)", clock.Elapsed), null);
         }
     }
 

@@ -41,6 +41,39 @@ public class DeviceRestoreTests(ITestOutputHelper output)
     public void ARestoreInReducedPrecisionStaysNearTheCpus(Precision precision) =>
         Assert.Equal(0, RestoreOnBoth(TemporalMethod.Prior, precision));
 
+    /// <summary>
+    /// A device with too little free memory for a frame's DnCNN feature maps: the restore says it denoises
+    /// in tiles for the GPU's free memory, and gives the CPU's whole-frame result.
+    /// </summary>
+    [Fact]
+    public void ADeviceTooSmallForAFrameDenoisesInTilesAndSaysSo()
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, size: "64x48", seconds: 0.3, audio: false);
+        var options = new RestoreOptions { Stabilize = false };
+        using (var cpu = SmallNets.DnCnn(layers: 4, width: 8, channels: 1, FastBackend.Instance, seed: 3))
+            RestorePipeline.Run(clip, Path.Combine(dir, "cpu"), options with { Denoiser = cpu }, FastBackend.Instance);
+        using var device = EmulatedGpu.OpenPrivate();
+        var notes = new List<string>();
+        using (var gpu = EmulatedGpu.Backend(device))
+        using (var net = SmallNets.DnCnn(layers: 4, width: 8, channels: 1, gpu, seed: 3))
+        {
+            // The whole 64×48 frame's maps take 76 bytes a pixel, 233 KB; half of 200 KB holds a 1,300-pixel window.
+            device.FreeMemoryBytes = 200_000;
+            RestorePipeline.Run(clip, Path.Combine(dir, "gpu"), options with { Denoiser = net }, gpu,
+                p => { if (p.Stage == RestoreStage.Note) notes.Add(p.Detail); });
+        }
+        Assert.Contains(notes, n => n.StartsWith("denoising in ", StringComparison.Ordinal) && n.Contains("to stay within the GPU's free memory"));
+        foreach (var name in Directory.GetFiles(Path.Combine(dir, "cpu")).Select(Path.GetFileName))
+        {
+            var a = ImageIO.ReadPixels(Path.Combine(dir, "cpu", name!), PixelFormat.Rgb24).Pixels;
+            var b = ImageIO.ReadPixels(Path.Combine(dir, "gpu", name!), PixelFormat.Rgb24).Pixels;
+            Assert.All(a.Zip(b), v => Assert.InRange(Math.Abs(v.First - v.Second), 0, 1));
+        }
+        Assert.Equal(0, device.LiveAllocations);
+        output.WriteLine(notes.First(n => n.StartsWith("denoising in ", StringComparison.Ordinal)));
+    }
+
     /// <summary>Restores a tiny clip on the CPU and on the emulated device, asserts equal frames and no device memory left; returns the staged copies.</summary>
     private int RestoreOnBoth(TemporalMethod temporal, Precision precision = Precision.Fp32)
     {
