@@ -199,7 +199,10 @@ public static class StabilizeStage
     private static FrameStore Encode(PriorChroma chroma, FrameStore frames, int start, int end, StabilizeOptions options,
         IBackend backend, long budget, FrameStore? input = null, ShotChroma? trained = null, ShotChroma? shown = null)
     {
-        using var alignment = input is not null && options.HoldModes && ModeAlignment.CanFollow(frames[start].Shape) ? new ModeAlignment(backend) : null;
+        // Split into shots, [start, end) is one: the hold needs no cut detector of its own.
+        using var alignment = input is not null && options.HoldModes && ModeAlignment.CanFollow(frames[start].Shape)
+            ? new ModeAlignment(backend, detectCuts: !options.SplitShots)
+            : null;
         var store = new FrameStore(budget);
         try
         {

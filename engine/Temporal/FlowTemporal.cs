@@ -17,11 +17,15 @@ public sealed class FlowTemporal : IDisposable
     private readonly FusedColorDistributions? _fusion;
     private Motion? _motion;
 
-    /// <summary>A stage for one shot on <paramref name="backend"/>; <paramref name="fuseColours"/> also fuses the colorizer's distributions (when the options' share is above 0).</summary>
-    public FlowTemporal(FlowTemporalOptions options, IBackend backend, bool fuseColours = false)
+    /// <summary>
+    /// A stage on <paramref name="backend"/>; <paramref name="fuseColours"/> also fuses the colorizer's
+    /// distributions (when the options' share is above 0). With <paramref name="detectCuts"/> the stage
+    /// finds the scene cuts in what it is given (<see cref="MotionTracker"/>); without, it is given one shot.
+    /// </summary>
+    public FlowTemporal(FlowTemporalOptions options, IBackend backend, bool fuseColours = false, bool detectCuts = true)
     {
         FusionTemperature = options.FusionTemperature;
-        _tracker = new MotionTracker(backend);
+        _tracker = new MotionTracker(backend, detectCuts);
         _consistency = new FlowConsistency(options, backend);
         _fusion = fuseColours && options.FusionKeep > 0 ? new FusedColorDistributions(options, backend) : null;
     }

@@ -14,9 +14,10 @@ namespace Reel.Engine.Temporal;
 /// and a pixel the flow loses takes the mode the frame's tracked pixels of its colour are held in
 /// (<see cref="ModeHoldOp"/>), so one surface does not end up half in each. Deterministic: the mode chosen does not
 /// depend on the net's seed, as IRT's does. Only Lab a, b change; each frame keeps its own L.
-/// Streaming: it keeps the previous frame's state and luma.
+/// Streaming: it keeps the previous frame's state and luma. Given frames cut into a shot already, it
+/// looks for no scene cut of its own (<see cref="MotionTracker"/>: no thumbnail read per frame).
 /// </summary>
-public sealed class ModeAlignment(IBackend backend) : IDisposable
+public sealed class ModeAlignment(IBackend backend, bool detectCuts = true) : IDisposable
 {
     /// <summary>
     /// A jump is a change of a, b by more than 10 units and more than the larger chroma of the two (a hue
@@ -26,7 +27,7 @@ public sealed class ModeAlignment(IBackend backend) : IDisposable
     /// </summary>
     public static ModeHoldOp Hold { get; } = new(MinJump: 10f, Relative: 1f, Patience: 6);
 
-    private readonly MotionTracker _tracker = new(backend);
+    private readonly MotionTracker _tracker = new(backend, detectCuts);
     private readonly IPreparedOp _toLab = backend.Prepare(new RgbToLabOp());
     private readonly IPreparedOp _toRgb = backend.Prepare(new LabToRgbOp());
     private readonly IPreparedOp _lightness = backend.Prepare(new SliceChannelsOp(0, 1));

@@ -32,7 +32,7 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>Captured graphs' checks replayed since the host last read them.</summary>
     private readonly List<FiniteChecks> _replayedChecks = new();
     private readonly HashSet<GraphedWork> _works = new();
-    private int _stagedCopies, _transfers;
+    private int _stagedCopies, _transfers, _drainingReads;
     /// <summary>Uploads, beside the compute stream: a slot's page-locked buffer and the device buffer it lands in.</summary>
     private readonly GpuStream _copies;
     private readonly PinnedBuffer?[] _staging = new PinnedBuffer?[2];
@@ -142,6 +142,9 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     /// <summary>Tensors copied across explicitly: <see cref="Import"/> of a host tensor and <see cref="Tensor.ToHost"/>.</summary>
     public int Transfers => _transfers;
+
+    /// <summary>Reads of a device tensor that waited for the compute stream to drain (<see cref="Tensor.ToHost"/>, not <see cref="ReadLater"/>): each leaves the device idle until the host queues more.</summary>
+    public int DrainingReads => _drainingReads;
 
     /// <summary>cuMemAlloc calls made for tensors so far (the pool recycles, so a repeated step makes none).</summary>
     public int DeviceAllocations => Pool.DeviceAllocations;
@@ -469,6 +472,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         fixed (float* p = destination) Device.CopyToHost(p, src, (long)destination.Length * sizeof(float), Stream);
         Device.Synchronize(Stream);
         Interlocked.Increment(ref _transfers);
+        Interlocked.Increment(ref _drainingReads);
         ReadChecks();
     }
 
