@@ -1,3 +1,4 @@
+using Reel.Engine;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cuda;
 using Reel.Engine.Backends.Cuda.Native;
@@ -17,7 +18,7 @@ namespace Reel.Emulation;
 /// which allocate buffers of their own, not while a stream is capturing and not beyond the device's
 /// memory. A call that breaks a rule fails with a nonzero status and <see cref="ErrorString"/> says which.
 /// The arithmetic is a CPU backend's on the operands as the GPU would see them: bfloat16 read exactly,
-/// float rounded to TF32 unless the math type is FMA, results rounded to the output's type, y = α·conv + β·y
+/// float rounded to TF32 unless the math type is FMA (or truncated: <see cref="TruncatesTf32"/>), results rounded to the output's type, y = α·conv + β·y
 /// (y not read when β = 0); it runs in the emulator's stream order and, in a capture, in the graph.
 /// </summary>
 // SAFETY: the emulator's device pointers are host addresses; each read or write covers the extent of a descriptor
@@ -61,6 +62,20 @@ public sealed unsafe class EmulatedCudnn : ICudnn
 
     /// <summary>A search then reports every algorithm it lists as failed (each entry's status), as a real one can when none could run.</summary>
     public bool SearchEntriesFail { get; set; }
+
+    /// <summary>
+    /// Whether float operands reach TF32 by truncation (the low 13 mantissa bits dropped) rather than by
+    /// rounding to nearest. Which a GPU's cuDNN kernels do is not documented (PyTorch's notes say the tensor
+    /// cores read only the first 10 bits of the mantissa), and on DnCNN-B truncation's bias costs several
+    /// times rounding's error. <c>REEL_EMU_TF32=truncate</c> sets it for <c>--device emu</c>, so the self-test's
+    /// TF32 bounds are checked against both; any value but <c>round</c> or <c>truncate</c> is refused.
+    /// </summary>
+    public bool TruncatesTf32 { get; set; } = Environment.GetEnvironmentVariable("REEL_EMU_TF32") switch
+    {
+        null or "" or "round" => false,
+        "truncate" => true,
+        var v => throw new ReelException($"REEL_EMU_TF32 is '{v}': give round or truncate"),
+    };
 
     /// <summary>Calls that ran an algorithm under a math type it was not listed with for that descriptor and call (PyTorch's rule: set the listed one).</summary>
     public int MathMismatches => _mathMismatches;
@@ -424,8 +439,11 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     private readonly record struct Extent(int Format, int DataType, int N, int C, int H, int W);
 
     /// <summary>An operand as the GPU sees it, as an NCHW float tensor: bfloat16 widened exactly; float rounded to TF32 when the math allows tensor cores.</summary>
-    private static Tensor Load(ulong p, Extent e, ConvDesc conv) =>
-        new(new Shape(e.N, e.C, e.H, e.W), Read(p, e, RoundsToTf32(conv, e.DataType)));
+    private Tensor Load(ulong p, Extent e, ConvDesc conv) =>
+        new(new Shape(e.N, e.C, e.H, e.W), Read(p, e, !RoundsToTf32(conv, e.DataType) ? Tf32.None : TruncatesTf32 ? Tf32.Truncate : Tf32.Round));
+
+    /// <summary>How a float operand reaches the tensor cores: whole (FMA math, bfloat16 data), or as TF32 rounded to nearest or truncated.</summary>
+    private enum Tf32 { None, Round, Truncate }
 
     /// <summary>Float operands with tensor-op or default math go through TF32 on sm_80 and newer; FMA math keeps them whole.</summary>
     private static bool RoundsToTf32(ConvDesc conv, int dataType) => dataType == Cudnn.CUDNN_DATA_FLOAT && conv.MathType != Cudnn.CUDNN_FMA_MATH;
@@ -440,7 +458,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     /// <summary>y's current values blended in: α·result + β·y, y not read when β = 0 (as cuDNN documents).</summary>
     private static float[] Blend(float[] v, float alpha, float beta, ulong y, Extent e)
     {
-        var old = beta != 0 ? Read(y, e, false) : null;
+        var old = beta != 0 ? Read(y, e, Tf32.None) : null;
         for (int i = 0; i < v.Length; i++) v[i] = alpha * v[i] + (old is null ? 0f : beta * old[i]);
         return v;
     }
@@ -456,14 +474,14 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         }
     }
 
-    private static float[] Read(ulong p, Extent e, bool tf32)
+    private static float[] Read(ulong p, Extent e, Tf32 tf32)
     {
         var v = new float[(long)e.N * e.C * e.H * e.W];
         for (int i = 0; i < v.Length; i++)
         {
             long at = Offset(e, i);
             float f = e.DataType == Cudnn.CUDNN_DATA_BFLOAT16 ? BitConverter.UInt32BitsToSingle((uint)((ushort*)p)[at] << 16) : ((float*)p)[at];
-            v[i] = tf32 ? RoundToTf32(f) : f;
+            v[i] = tf32 switch { Tf32.Round => RoundToTf32(f), Tf32.Truncate => TruncateToTf32(f), _ => f };
         }
         return v;
     }
@@ -484,6 +502,9 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         if (float.IsNaN(f)) return (ushort)((bits >> 16) | 0x40);
         return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
+
+    /// <summary>TF32's 11 significant bits (10 stored) of <paramref name="f"/>, the rest dropped; infinities and NaN as they are.</summary>
+    public static float TruncateToTf32(float f) => float.IsFinite(f) ? BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(f) & ~0x1FFFu) : f;
 
     /// <summary>Round to nearest even at TF32's 11 significant bits (10 stored); infinities and NaN as they are.</summary>
     public static float RoundToTf32(float f)

@@ -48,12 +48,36 @@ public class SelfTestTests(ITestOutputHelper output)
         Assert.Equal(0, doc.RootElement.GetProperty("failed").GetInt32());
         var cases = doc.RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("max_rel_err").GetDouble());
         // TF32 rounded the convolutions' operands (errors fp32 would not make) and stayed inside 2e-3 for
-        // one convolution, inside 1e-2 for DnCNN-B's twenty (whose error depends on the seed's weights).
+        // one convolution, inside 5e-2 for DnCNN-B's twenty (whose error depends on the seed's weights).
         foreach (var name in new[] { "conv2d.forward", "conv2d.backward_data", "conv2d.backward_weight", "conv_transpose2d.forward" })
             Assert.InRange(cases[name], 1e-5, 2e-3);
         foreach (var name in new[] { "dncnn.forward", "dncnn.tiled" })
-            Assert.InRange(cases[name], 1e-5, 1e-2);
+            Assert.InRange(cases[name], 1e-5, 5e-2);
         output.WriteLine($"tf32 on the emulated cuDNN: conv2d.forward {cases["conv2d.forward"]:G3}, dncnn.forward {cases["dncnn.forward"]:G3}, prior_step.gradients {cases["prior_step.gradients"]:G3}");
+    }
+
+    /// <summary>
+    /// Whether a GPU's TF32 rounds or truncates is not documented; the TF32 self-test must pass either way.
+    /// Truncated (REEL_EMU_TF32=truncate), DnCNN-B's error is several times the rounded one's: the knob works.
+    /// </summary>
+    [Fact]
+    public void TheTf32SelfTestPassesWhetherTf32RoundsOrTruncates()
+    {
+        var errors = new Dictionary<string, double>();
+        foreach (var mode in new[] { "round", "truncate" })
+        {
+            var r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_EMU_TF32"] = mode },
+                "selftest", "--device", "emu", "--precision", "tf32", "--small", "--json");
+            Assert.True(r.ExitCode == 0, $"{mode}: {r.Stdout}{r.Stderr}");
+            using var doc = JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]);
+            errors[mode] = doc.RootElement.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "dncnn.forward")
+                .GetProperty("max_rel_err").GetDouble();
+        }
+        Assert.True(errors["truncate"] > 3 * errors["round"], $"DnCNN-B: truncated {errors["truncate"]:G3}, rounded {errors["round"]:G3}");
+        var bad = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_EMU_TF32"] = "chop" }, "selftest", "--device", "emu", "--small");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("REEL_EMU_TF32 is 'chop': give round or truncate", bad.Stderr);
+        output.WriteLine($"DnCNN-B at TF32 on the emulated cuDNN: rounded {errors["round"]:G3}, truncated {errors["truncate"]:G3}; both pass");
     }
 
     /// <summary>Conv2dBackwardWeightOp → "conv2d.backward_weight", ReluOp → "relu.forward", AdamStepOp → "adam".</summary>
