@@ -93,7 +93,9 @@ def figures(stage, text):
         worst = max(j.get("cases", []), key=lambda c: (c.get("max_rel_err") or 0) / (c.get("tolerance") or 1), default={})
         return {"passed": j.get("passed"), "failed": j.get("failed"), "precision": j.get("precision"),
                 "failed_cases": [c["name"] for c in j.get("cases", []) if not c.get("ok")],
-                "tightest": worst.get("name"), "tightest_err": worst.get("max_rel_err"), "tightest_bound": worst.get("tolerance")}
+                "tightest": worst.get("name"), "tightest_err": worst.get("max_rel_err"), "tightest_bound": worst.get("tolerance"),
+                # How the convolutions took float operands (whole, TF32 rounded or truncated, bfloat16): cuDNN does not document TF32's.
+                "operands": next((c.get("detail") for c in j.get("cases", []) if c.get("name") == "conv2d.operand_rounding"), None)}
     if stage.startswith("bench-reel"):
         # The memory-bound layers (no FLOPs counted: elementwise, pooling, resizes, Adam, the annealed mean),
         # longest first, with the GB/s of the least traffic they must move; device times only.
@@ -138,7 +140,7 @@ def summary(r):
         return f"{r.get('compiled')}/{r.get('kernels')} compiled, {r.get('spilling')} spilling, ≤ {r.get('max_registers')} registers"
     if s.startswith("selftest"):
         return (f"{r.get('passed')} passed, {r.get('failed')} failed {r.get('failed_cases') or ''}; tightest {r.get('tightest')} "
-                f"{fmt(r.get('tightest_err'))} (≤ {fmt(r.get('tightest_bound'))})")
+                f"{fmt(r.get('tightest_err'))} (≤ {fmt(r.get('tightest_bound'))}); {r.get('operands') or 'operand rounding not seen'}")
     if s.startswith("bench-reel"):
         return (f"{r.get('model')} {r.get('size')}: device {fmt(r.get('restore_device_median_ms'), 4)} ms as a restore runs it, "
                 f"{fmt(r.get('device_median_ms'), 4)} ms profiled op by op; host {fmt(r.get('median_ms'), 4)} ms")

@@ -81,12 +81,13 @@ internal sealed record TemporalSummary(
     [property: JsonPropertyName("psnr_processed")] double? PsnrProcessed,
     [property: JsonPropertyName("frames")] int Frames);
 
-/// <summary>One case of `reel selftest --json`: max_rel_err is null when it is not finite.</summary>
+/// <summary>One case of `reel selftest --json`: max_rel_err is null when it is not finite; detail says why a case failed, or what a finding found.</summary>
 internal sealed record SelfTestRow(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("max_rel_err")] double? MaxRelErr,
     [property: JsonPropertyName("tolerance")] double Tolerance,
-    [property: JsonPropertyName("ok")] bool Ok);
+    [property: JsonPropertyName("ok")] bool Ok,
+    [property: JsonPropertyName("detail")] string Detail);
 
 /// <summary>The last line of `reel selftest --json`.</summary>
 internal sealed record SelfTestReport(

@@ -10,7 +10,7 @@ namespace Reel.Cli.Commands;
 /// `reel selftest --device cuda|emu [--json] [--precision …] [--small]`: every kernel and backend op, forward
 /// and backward, against the CPU reference on the device, then DnCNN, the colorizer and one prior
 /// training step against the CPU backend (<see cref="SelfTest"/>). One line per check; with --json
-/// the last line is {"device", "precision", "passed", "failed", "cases": [{"name", "max_rel_err", "ok"}]}.
+/// the last line is {"device", "precision", "passed", "failed", "cases": [{"name", "max_rel_err", "tolerance", "ok", "detail"}]}.
 /// Exit 1 when a check fails.
 /// </summary>
 public static class SelfTestCommand
@@ -21,7 +21,7 @@ public static class SelfTestCommand
         var device = new Option<string>("--device") { Description = "cuda (a GPU) | emu (the emulated device and cuDNN: small sizes, arithmetic on the CPU)", DefaultValueFactory = _ => "cuda" };
         device.AcceptOnlyFromAmong("cuda", "emu");
         var precision = DeviceChoice.PrecisionOption();
-        var json = new Option<bool>("--json") { Description = "End with one JSON line: device, precision, passed, failed, cases (name, max_rel_err, ok)" };
+        var json = new Option<bool>("--json") { Description = "End with one JSON line: device, precision, passed, failed, cases (name, max_rel_err, tolerance, ok, detail)" };
         var small = new Option<bool>("--small") { Description = "The emulator's small sizes on a GPU too (no 1080p planes): quick, for compute-sanitizer" };
         var cmd = new Command("selftest", "Check every kernel, op and network on a CUDA device against the CPU") { device, precision, json, small };
         cmd.SetAction(r => CliRunner.Run(() =>
@@ -35,7 +35,7 @@ public static class SelfTestCommand
             foreach (var c in cases.Where(c => !c.Ok)) Console.WriteLine($"failed: {c.Name}: {c.Detail}");
             if (r.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new SelfTestReport(gpu.Device.Description, gpu.Precision.ToString().ToLowerInvariant(), cases.Count - failed, failed,
-                    cases.Select(c => new SelfTestRow(c.Name, double.IsFinite(c.MaxRelativeError) ? c.MaxRelativeError : null, c.Tolerance, c.Ok)).ToArray()),
+                    cases.Select(c => new SelfTestRow(c.Name, double.IsFinite(c.MaxRelativeError) ? c.MaxRelativeError : null, c.Tolerance, c.Ok, c.Detail)).ToArray()),
                     CliJson.Output.SelfTestReport));
             return failed == 0 ? 0 : CliRunner.UserError;
         }));

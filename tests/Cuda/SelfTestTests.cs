@@ -27,6 +27,9 @@ public class SelfTestTests(ITestOutputHelper output)
             .ToArray();
         Assert.Equal(cases.Length, root.GetProperty("passed").GetInt32());
         Assert.Equal(0, root.GetProperty("failed").GetInt32());
+        // fp32 convolutions take their operands whole (FMA math, never TF32).
+        Assert.Equal("operands kept whole", root.GetProperty("cases").EnumerateArray()
+            .Single(c => c.GetProperty("name").GetString() == "conv2d.operand_rounding").GetProperty("detail").GetString());
         Assert.All(cases, c => Assert.True(c.Ok && c.Error >= 0, c.Name));
         var names = cases.Select(c => c.Name).ToHashSet();
         var declared = typeof(Op).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Op)) && !t.IsAbstract).Select(t => CaseName(t.Name));
@@ -70,8 +73,11 @@ public class SelfTestTests(ITestOutputHelper output)
                 "selftest", "--device", "emu", "--precision", "tf32", "--small", "--json");
             Assert.True(r.ExitCode == 0, $"{mode}: {r.Stdout}{r.Stderr}");
             using var doc = JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]);
-            errors[mode] = doc.RootElement.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "dncnn.forward")
-                .GetProperty("max_rel_err").GetDouble();
+            var cases = doc.RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
+            errors[mode] = cases["dncnn.forward"].GetProperty("max_rel_err").GetDouble();
+            // The probe saw which: the device check's table says it of a GPU.
+            Assert.Equal(mode == "round" ? "operands TF32 rounded to nearest, ties to even" : "operands TF32 truncated",
+                cases["conv2d.operand_rounding"].GetProperty("detail").GetString());
         }
         Assert.True(errors["truncate"] > 3 * errors["round"], $"DnCNN-B: truncated {errors["truncate"]:G3}, rounded {errors["round"]:G3}");
         var bad = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_EMU_TF32"] = "chop" }, "selftest", "--device", "emu", "--small");
