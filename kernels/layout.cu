@@ -26,8 +26,11 @@ __device__ __forceinline__ void reel_nchw_to_nhwc(const float* __restrict__ src,
     }
 }
 
-template <bool Bf16>
-__device__ __forceinline__ void reel_nhwc_to_nchw(const unsigned short* __restrict__ src, float* __restrict__ dst, int channels, int hw) {
+// With Epilogue, a convolution's bias (may be null) and ReLU are applied on the way out, in affine_act_f32's
+// order and arithmetic, so the float result is not read and written once more.
+template <bool Bf16, bool Epilogue = false>
+__device__ __forceinline__ void reel_nhwc_to_nchw(const unsigned short* __restrict__ src, float* __restrict__ dst, int channels, int hw,
+                                                  const float* __restrict__ bias = nullptr, int relu = 0) {
     __shared__ float tile[REEL_TILE][REEL_TILE + 1];
     long long base = (long long)blockIdx.z * channels * hw;
     int p0 = blockIdx.x * REEL_TILE, c0 = blockIdx.y * REEL_TILE;
@@ -38,7 +41,14 @@ __device__ __forceinline__ void reel_nhwc_to_nchw(const unsigned short* __restri
     __syncthreads();
     for (int r = threadIdx.y; r < REEL_TILE; r += blockDim.y) {
         int c = c0 + r, p = p0 + threadIdx.x;
-        if (c < channels && p < hw) dst[base + (long long)c * hw + p] = tile[threadIdx.x][r];
+        if (c < channels && p < hw) {
+            float v = tile[threadIdx.x][r];
+            if (Epilogue) {
+                if (bias) v += bias[c];
+                if (relu) v = fmaxf(v, 0.0f);
+            }
+            dst[base + (long long)c * hw + p] = v;
+        }
     }
 }
 
@@ -60,4 +70,10 @@ extern "C" __global__ void __launch_bounds__(256) nchw_f32_to_nhwc_bf16(const fl
 extern "C" __global__ void __launch_bounds__(256) nhwc_bf16_to_nchw_f32(const unsigned short* __restrict__ src, float* __restrict__ dst,
                                                                         int channels, int hw) {
     reel_nhwc_to_nchw<true>(src, dst, channels, hw);
+}
+
+// A bf16 convolution's NHWC result widened to NCHW float with its bias and ReLU: the widen and the epilogue in one pass.
+extern "C" __global__ void __launch_bounds__(256) nhwc_bf16_to_nchw_f32_bias_act(const unsigned short* __restrict__ src, float* __restrict__ dst,
+                                                                                 const float* __restrict__ bias, int channels, int hw, int relu) {
+    reel_nhwc_to_nchw<true, true>(src, dst, channels, hw, bias, relu);
 }

@@ -305,6 +305,16 @@ public sealed class SelfTest
                 if (bf16) k.NhwcBf16ToNchw(into.Ptr, nchw.Ptr, frames, channels, hw, _gpu.Stream);
                 else k.NhwcF16ToNchw(into.Ptr, nchw.Ptr, frames, channels, hw, _gpu.Stream);
                 Record($"kernel.nhwc_{type}_to_nchw_f32", RelativeL2(x.Select(v => widen(narrow(v))).ToArray(), nchw.Floats()), 0, nchw.SentinelNote());
+                if (bf16)
+                {
+                    // A bf16 convolution's widen with its bias and ReLU: the host's widen, + bias, max(·, 0), in float.
+                    var bias = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+                    using var dBias = DeviceBytes.Upload(_gpu, bias);
+                    using var act = DeviceBytes.Alloc(_gpu, x.Length * 4);
+                    k.NhwcBf16ToNchwBiasAct(into.Ptr, act.Ptr, dBias.Ptr, frames, channels, hw, relu: true, _gpu.Stream);
+                    var want = x.Select((v, i) => Math.Max(widen(narrow(v)) + bias[i / hw % channels], 0f)).ToArray();
+                    Record("kernel.nhwc_bf16_to_nchw_f32_bias_act", RelativeL2(want, act.Floats()), 0, act.SentinelNote());
+                }
                 return bits;
             }
             var scale = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 3 - 1.5)).ToArray();

@@ -90,6 +90,7 @@ const Entry kernels[] = {
     REEL_KERNEL_WITH_BARRIERS(nhwc_f16_to_nchw_f32),
     REEL_KERNEL_WITH_BARRIERS(nchw_f32_to_nhwc_bf16),
     REEL_KERNEL_WITH_BARRIERS(nhwc_bf16_to_nchw_f32),
+    REEL_KERNEL_WITH_BARRIERS(nhwc_bf16_to_nchw_f32_bias_act),
     REEL_KERNEL(copy_window_f32),
     REEL_KERNEL(maxpool2d_f32),
     REEL_KERNEL(concat_channels_f32),

@@ -110,6 +110,41 @@ public class KernelEmulationTests(ITestOutputHelper output)
         for (int i = 0; i < x.Length; i++) Assert.Equal(widen(narrow(x[i])), round[i]);
     }
 
+    /// <summary>
+    /// A bf16 convolution's result widened with its bias and ReLU in one pass: the bits of the widen
+    /// followed by the float epilogue (affine_act_f32), with and without a bias, with and without ReLU.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1, 1)] [InlineData(3, 17, 2)] [InlineData(33, 1000, 2)] [InlineData(64, 257, 1)]
+    public void WideningWithTheEpilogueIsTheWidenThenTheEpilogue(int channels, int hw, int frames)
+    {
+        var rng = new Random(channels * 7 + hw);
+        var x = RandomFloats(rng, frames * channels * hw, -4, 4);
+        var bias = RandomFloats(rng, channels, -1, 1);
+        using var src = Upload<float>(x);
+        using var nhwc = Alloc<ushort>(x.Length);
+        Kernels.NchwToNhwcBf16(src.Ptr, nhwc.Ptr, frames, channels, hw);
+        using var dBias = Upload<float>(bias);
+        using var separate = Alloc<float>(x.Length);
+        using var fused = Alloc<float>(x.Length);
+        foreach (bool withBias in new[] { false, true })
+        foreach (bool relu in new[] { false, true })
+        {
+            var b = withBias ? dBias.Ptr : DevicePtr.Null;
+            Kernels.NhwcBf16ToNchw(nhwc.Ptr, separate.Ptr, frames, channels, hw);
+            Kernels.AffineActivation(separate.Ptr, separate.Ptr, DevicePtr.Null, b, channels, hw, x.Length, relu);
+            Kernels.NhwcBf16ToNchwBiasAct(nhwc.Ptr, fused.Ptr, b, frames, channels, hw, relu);
+            var want = separate.Download("affine_act_f32");
+            var got = fused.Download("nhwc_bf16_to_nchw_f32_bias_act");
+            for (int i = 0; i < x.Length; i++)
+                Assert.True(BitConverter.SingleToUInt32Bits(want[i]) == BitConverter.SingleToUInt32Bits(got[i]),
+                    $"bias {withBias}, relu {relu}: element {i} is {got[i]:R}, the two passes give {want[i]:R}");
+            // The ReLU took effect, or did not: random values of both signs either way.
+            if (x.Length > 100 && relu) Assert.DoesNotContain(got, v => v < 0);
+            else if (x.Length > 100) Assert.Contains(got, v => v < 0);
+        }
+    }
+
     /// <summary>A normal float's bfloat16 bits: rounded in doubles to 8 significant bits, ties to even.</summary>
     private static ushort Bf16Bits(float v)
     {

@@ -60,6 +60,11 @@ public sealed class CudaKernels(IGpuDevice device)
     public void NhwcBf16ToNchw(DevicePtr src, DevicePtr dst, int frames, int channels, int hw, GpuStream? stream = null) =>
         Device.Launch("nhwc_bf16_to_nchw_f32", LaunchGeometry.Transpose(channels, hw, frames), new KernelArgs().Ptr(src).Ptr(dst).Int(channels).Int(hw), stream);
 
+    /// <summary><see cref="NhwcBf16ToNchw"/> with a convolution's epilogue on the way: + bias[c] (null: none), then ReLU.</summary>
+    public void NhwcBf16ToNchwBiasAct(DevicePtr src, DevicePtr dst, DevicePtr bias, int frames, int channels, int hw, bool relu, GpuStream? stream = null) =>
+        Device.Launch("nhwc_bf16_to_nchw_f32_bias_act", LaunchGeometry.Transpose(channels, hw, frames),
+            new KernelArgs().Ptr(src).Ptr(dst).Ptr(bias).Int(channels).Int(hw).Int(relu ? 1 : 0), stream);
+
     /// <summary>Copies an h×w window of every plane from (srcY, srcX) of src (planes, srcH, srcW) to (dstY, dstX) of dst (planes, dstH, dstW).</summary>
     public void CopyWindow(DevicePtr src, DevicePtr dst, int planes, int srcH, int srcW, int srcY, int srcX, int dstH, int dstW, int dstY, int dstX,
         int h, int w, GpuStream? stream = null)

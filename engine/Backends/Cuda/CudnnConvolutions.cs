@@ -108,14 +108,12 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             case Conv2dOp c:
                 Check(_cudnn.ConvolutionForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address, plan.Conv.Value,
                     choice.Algorithm, workspace.Address, (nuint)choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
-                Widen(ys, y, output, stream);
-                Epilogue(c.HasBias ? bias : DevicePtr.Null, c.Activation, output, y, stream);
+                Finish(ys, y, output, c.HasBias ? bias : DevicePtr.Null, c.Activation, stream);
                 break;
             case ConvTranspose2dOp t:
                 Check(_cudnn.ConvolutionBackwardData(_handle.Value, &one, plan.W.Value, ws.Address, plan.X.Value, xs.Address, plan.Conv.Value,
                     choice.Algorithm, workspace.Address, (nuint)choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
-                Widen(ys, y, output, stream);
-                Epilogue(t.HasBias ? bias : DevicePtr.Null, t.Activation, output, y, stream);
+                Finish(ys, y, output, t.HasBias ? bias : DevicePtr.Null, t.Activation, stream);
                 break;
             default:
                 throw new NotSupportedException($"{op.GetType().Name} on {Name}");
@@ -280,10 +278,18 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// <summary>cuDNN 9's INTERNAL_ERROR_HOST/DEVICE_ALLOCATION_FAILED (4003, 4004), or cuDNN 8's ALLOC_FAILED (2).</summary>
     private bool IsAllocationFailure(int status) => Version >= 90000 ? status is 4003 or 4004 : status == 2;
 
-    private void Epilogue(DevicePtr bias, Activation activation, Shape output, DevicePtr y, GpuStream? stream)
+    /// <summary>
+    /// A forward result into the output tensor with its bias and activation, where cuDNN did not fuse them:
+    /// in bf16 widened with them applied on the way (one pass over the output, not two); in float the
+    /// epilogue kernel, in place.
+    /// </summary>
+    private void Finish(DevicePtr result, DevicePtr y, Shape output, DevicePtr bias, Activation activation, GpuStream? stream)
     {
-        if (bias.IsNull && activation == Activation.None) return;
-        _kernels.AffineActivation(y, y, DevicePtr.Null, bias, output.C, output.H * output.W, output.ElementCount, activation == Activation.Relu, stream);
+        bool relu = activation == Activation.Relu;
+        if (Bf16)
+            _kernels.NhwcBf16ToNchwBiasAct(result, y, bias, output.N, output.C, output.H * output.W, relu, stream);
+        else if (!bias.IsNull || relu)
+            _kernels.AffineActivation(y, y, DevicePtr.Null, bias, output.C, output.H * output.W, output.ElementCount, relu, stream);
     }
 
     private DevicePtr Workspace(long bytes)
