@@ -1,4 +1,7 @@
+using Reel.Emulation;
 using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Backends.Cuda;
+using Reel.Engine.Models;
 using Reel.Engine.Tensors;
 using Reel.Tests.Support;
 using Xunit.Abstractions;
@@ -16,12 +19,8 @@ public class DeviceDnCnnTests(ITestOutputHelper output)
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
-    public void FramesReplayOneGraphPerFrameSizeWithTheCpuResult(int channels)
-    {
-        using var device = EmulatedGpu.OpenPrivate();
-        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance))
-        using (var model = SmallNets.DnCnn(layers: 4, width: 8, channels, gpu, seed: channels))
-        using (var cpu = SmallNets.DnCnn(layers: 4, width: 8, channels, ReferenceBackend.Instance, seed: channels))
+    public void FramesReplayOneGraphPerFrameSizeWithTheCpuResult(int channels) =>
+        OnBoth(channels, seed: channels, (device, gpu, model, cpu) =>
         {
             var rng = new Random(channels);
             int frames = 0;
@@ -42,18 +41,12 @@ public class DeviceDnCnnTests(ITestOutputHelper output)
             Assert.InRange(DeviceTrainingTests.RelativeL2(cpu.Forward(host), model.Forward(host)), 0, 1e-6);
             Assert.Equal(2, gpu.GraphsCaptured);
             output.WriteLine($"{channels} channel(s): {frames + 1} frames of two sizes, {gpu.GraphsCaptured} graphs captured, every frame the CPU reference's to 1e-6");
-        }
-        Assert.Equal(0, device.LiveAllocations);
-    }
+        });
 
     /// <summary>A frame in tiles on the device: the windows cut, run and pasted back inside the frame's graph, the whole frame's CPU result, nothing left allocated.</summary>
     [Fact]
-    public void TiledFramesReplayOneGraphWithTheWholeFramesCpuResult()
-    {
-        using var device = EmulatedGpu.OpenPrivate();
-        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance))
-        using (var model = SmallNets.DnCnn(layers: 4, width: 8, channels: 3, gpu, seed: 5))
-        using (var cpu = SmallNets.DnCnn(layers: 4, width: 8, channels: 3, ReferenceBackend.Instance, seed: 5))
+    public void TiledFramesReplayOneGraphWithTheWholeFramesCpuResult() =>
+        OnBoth(channels: 3, seed: 5, (_, gpu, model, cpu) =>
         {
             const long tilePixels = 300;
             var grid = model.Tiles(23, 37, tilePixels);
@@ -69,21 +62,15 @@ public class DeviceDnCnnTests(ITestOutputHelper output)
             Assert.Equal(1, gpu.GraphsCaptured);
             Assert.Equal(0, gpu.StagedCopies);
             output.WriteLine($"5 frames of 23×37 in {grid.Tiles.Count} windows of {grid.WindowHeight}×{grid.WindowWidth}, one graph: the whole frame's CPU result to 1e-6");
-        }
-        Assert.Equal(0, device.LiveAllocations);
-    }
+        });
 
     /// <summary>
     /// A frame whose feature maps a full device cannot hold goes through in tiles sized from the free
     /// memory, where the whole frame's allocation would fail with the driver's out-of-memory error.
     /// </summary>
     [Fact]
-    public void AFrameLargerThanTheDeviceHoldsGoesInTilesSizedFromItsFreeMemory()
-    {
-        using var device = EmulatedGpu.OpenPrivate();
-        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance))
-        using (var model = SmallNets.DnCnn(layers: 4, width: 8, channels: 1, gpu, seed: 3))
-        using (var cpu = SmallNets.DnCnn(layers: 4, width: 8, channels: 1, ReferenceBackend.Instance, seed: 3))
+    public void AFrameLargerThanTheDeviceHoldsGoesInTilesSizedFromItsFreeMemory() =>
+        OnBoth(channels: 1, seed: 3, (device, gpu, model, cpu) =>
         {
             var rng = new Random(4);
             var x = new Tensor(new Shape(1, 1, 96, 128), EmulatedGpu.RandomFloats(rng, 96 * 128, 0, 1));
@@ -99,7 +86,16 @@ public class DeviceDnCnnTests(ITestOutputHelper output)
             }
             device.MemoryLimitBytes = null;
             Assert.Equal(1, gpu.GraphsCaptured);
-        }
+        });
+
+    /// <summary>The same small DnCNN (4 layers, width 8) on a private emulated device and on the CPU reference; afterwards no device memory is left.</summary>
+    private static void OnBoth(int channels, int seed, Action<EmulatedDevice, CudaBackend, DnCnn, DnCnn> body)
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance))
+        using (var model = SmallNets.DnCnn(layers: 4, width: 8, channels, gpu, seed))
+        using (var cpu = SmallNets.DnCnn(layers: 4, width: 8, channels, ReferenceBackend.Instance, seed))
+            body(device, gpu, model, cpu);
         Assert.Equal(0, device.LiveAllocations);
     }
 }
