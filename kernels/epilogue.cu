@@ -12,7 +12,7 @@ extern "C" __global__ void affine_act_f32(const float* __restrict__ x, float* __
         float v = x[i];
         if (scale) v *= scale[c];
         if (shift) v += shift[c];
-        y[i] = relu ? fmaxf(v, 0.0f) : v;
+        y[i] = relu ? reel_relu(v) : v;
     }
 }
 
@@ -24,6 +24,6 @@ extern "C" __global__ void affine_act_nhwc_f16(const unsigned short* __restrict_
         float v = reel_h2f(x[i]);
         if (scale) v *= scale[c];
         if (shift) v += shift[c];
-        y[i] = reel_f2h(relu ? fmaxf(v, 0.0f) : v);
+        y[i] = reel_f2h(relu ? reel_relu(v) : v);
     }
 }

@@ -45,7 +45,7 @@ __device__ __forceinline__ void reel_nhwc_to_nchw(const unsigned short* __restri
             float v = tile[threadIdx.x][r];
             if (Epilogue) {
                 if (bias) v += bias[c];
-                if (relu) v = fmaxf(v, 0.0f);
+                if (relu) v = reel_relu(v);
             }
             dst[base + (long long)c * hw + p] = v;
         }

@@ -28,6 +28,10 @@ __device__ __forceinline__ unsigned short reel_f2bf(float f) {
 }
 __device__ __forceinline__ float reel_bf2f(unsigned short b) { return __uint_as_float((unsigned int)b << 16); }
 
+// ReLU that keeps a NaN, as the CPU's Math.Max and cuDNN's fused ReLU (CUDNN_PROPAGATE_NAN) do, so
+// the finite checks after a layer still see it; fmaxf(NaN, 0) would give 0 and hide it.
+__device__ __forceinline__ float reel_relu(float v) { return v < 0.0f ? 0.0f : v; }
+
 // Every element-wise kernel walks its range with this grid-stride loop, so the host may
 // cap the grid (REEL: LaunchGeometry.Linear) and any n is covered.
 #define REEL_GRID_STRIDE(i, n) \

@@ -167,21 +167,37 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         Assert.Equal(0, device.LiveAllocations);
     }
 
-    /// <summary>A NaN before the fused ReLU comes out as the CPU's does (cuDNN told to propagate it), so the finite checks still see it.</summary>
-    [Fact]
-    public void ANaNGoesThroughTheFusedReluAsOnTheCpu()
+    /// <summary>
+    /// A NaN before a ReLU comes out as the CPU's does, so the finite checks still see it: through cuDNN's
+    /// fused ReLU (told to propagate it), the epilogue kernel after an unfused convolution (a transposed one),
+    /// bf16's widen with its epilogue, and the ReLU op itself.
+    /// </summary>
+    [Theory]
+    [InlineData(Precision.Fp32, "fused conv")]
+    [InlineData(Precision.Fp32, "transposed conv")]
+    [InlineData(Precision.Bf16, "fused conv")]
+    [InlineData(Precision.Bf16, "transposed conv")]
+    [InlineData(Precision.Fp32, "relu")]
+    public void ANaNGoesThroughTheReluAsOnTheCpu(Precision precision, string where)
     {
         using var device = EmulatedGpu.OpenPrivate();
-        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance))
+        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance, precision))
         {
             var rng = new Random(8);
-            var op = new Conv2dOp(2, 3, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
             var x = new Tensor(new Shape(1, 2, 6, 6), EmulatedGpu.RandomFloats(rng, 72, -1, 1));
             x.Data[14] = float.NaN;
-            var (w, b) = (new Tensor(new Shape(3, 2, 3, 3), EmulatedGpu.RandomFloats(rng, 54, -1, 1)), new Tensor(new Shape(3), new[] { -5f, 0f, 5f }));
-            var expected = ReferenceBackend.Instance.Execute(op, x, w, b);
+            var bias = new Tensor(new Shape(3), new[] { -5f, 0f, 5f });
+            var (op, parameters) = where switch
+            {
+                "fused conv" => ((Op)new Conv2dOp(2, 3, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu),
+                    new[] { new Tensor(new Shape(3, 2, 3, 3), EmulatedGpu.RandomFloats(rng, 54, -1, 1)), bias }),
+                "transposed conv" => (new ConvTranspose2dOp(2, 3, 4, 2, 1, HasBias: true, Activation: Activation.Relu),
+                    new[] { new Tensor(new Shape(2, 3, 4, 4), EmulatedGpu.RandomFloats(rng, 96, -1, 1)), bias }),
+                _ => (new ReluOp(), Array.Empty<Tensor>()),
+            };
+            var expected = ReferenceBackend.Instance.Execute(op, new[] { x }.Concat(parameters).ToArray());
             using var onDevice = gpu.Import(x);
-            using var y = gpu.Execute(op, onDevice, w, b);
+            using var y = gpu.Execute(op, new[] { onDevice }.Concat(parameters).ToArray());
             var actual = y.ToHost();
             Assert.Contains(expected.Data, float.IsNaN);
             Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
