@@ -216,13 +216,8 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         ulong workspace, nuint workspaceBytes, float* beta, nint yDesc, ulong y)
     {
         if (!Operands(Forward, handle, xDesc, wDesc, conv, yDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
-        var (a, b) = (*alpha, *beta);
         var (xd, wd, cd, yd) = call.Descriptors;
-        Enqueue(call, "cudnnConvolutionForward", Reads(x, w, b != 0 ? y : 0), y, workspace, () =>
-        {
-            Store(y, yd.Extent, Blend(Convolve(ForwardOp(cd, wd), Load(x, xd.Extent, cd), Load(w, wd.Extent, cd)), a, b, y, yd.Extent));
-        });
-        return 0;
+        return Convolution(call, "cudnnConvolutionForward", ForwardOp(cd, wd), (x, xd.Extent), (w, wd.Extent), *alpha, *beta, (y, yd.Extent), workspace);
     }
 
     int ICudnn.ConvolutionBiasActivationForward(nint handle, float* alpha1, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
@@ -258,26 +253,29 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         ulong workspace, nuint workspaceBytes, float* beta, nint dxDesc, ulong dx)
     {
         if (!Operands(Data, handle, dxDesc, wDesc, conv, dyDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
-        var (a, b) = (*alpha, *beta);
         var (dxd, wd, cd, dyd) = call.Descriptors;
-        Enqueue(call, "cudnnConvolutionBackwardData", Reads(w, dy, b != 0 ? dx : 0), dx, workspace, () =>
-        {
-            Store(dx, dxd.Extent, Blend(Convolve(DataGradientOp(cd, wd, dxd), Load(dy, dyd.Extent, cd), Load(w, wd.Extent, cd)), a, b, dx, dxd.Extent));
-        });
-        return 0;
+        return Convolution(call, "cudnnConvolutionBackwardData", DataGradientOp(cd, wd, dxd), (dy, dyd.Extent), (w, wd.Extent), *alpha, *beta, (dx, dxd.Extent), workspace);
     }
 
     int ICudnn.ConvolutionBackwardFilter(nint handle, float* alpha, nint xDesc, ulong x, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dwDesc, ulong dw)
     {
         if (!Operands(Filter, handle, xDesc, dwDesc, conv, dyDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
-        var (a, b) = (*alpha, *beta);
         var (xd, wd, cd, dyd) = call.Descriptors;
-        Enqueue(call, "cudnnConvolutionBackwardFilter", Reads(x, dy, b != 0 ? dw : 0), dw, workspace, () =>
-        {
-            var v = Convolve(new Conv2dBackwardWeightOp(ForwardOp(cd, wd)), Load(x, xd.Extent, cd), Load(dy, dyd.Extent, cd));
-            Store(dw, wd.Extent, Blend(v, a, b, dw, wd.Extent));
-        });
+        return Convolution(call, "cudnnConvolutionBackwardFilter", new Conv2dBackwardWeightOp(ForwardOp(cd, wd)), (x, xd.Extent), (dy, dyd.Extent),
+            *alpha, *beta, (dw, wd.Extent), workspace);
+    }
+
+    /// <summary>
+    /// The work of a checked convolution call, queued in its stream: <paramref name="op"/> on the two operands as
+    /// the GPU reads them, blended into the output (α·result + β·output, the output read only when β ≠ 0).
+    /// </summary>
+    private int Convolution(Call call, string name, Op op, (ulong P, Extent E) first, (ulong P, Extent E) second, float alpha, float beta,
+        (ulong P, Extent E) output, ulong workspace)
+    {
+        var cd = call.Descriptors.Conv;
+        Enqueue(call, name, Reads(first.P, second.P, beta != 0 ? output.P : 0), output.P, workspace, () =>
+            Store(output.P, output.E, Blend(Convolve(op, Load(first.P, first.E, cd), Load(second.P, second.E, cd)), alpha, beta, output.P, output.E)));
         return 0;
     }
 
