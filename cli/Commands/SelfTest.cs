@@ -1,3 +1,4 @@
+using Reel.Emulation;
 using Reel.Engine;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
@@ -271,7 +272,7 @@ public sealed class SelfTest
             Record("kernel.convert_f16_to_f32", RelativeL2(bits.Select(b => (float)BitConverter.UInt16BitsToHalf(b)).ToArray(), wide.Floats()), 0, wide.SentinelNote());
             k.ConvertF32ToBf16(f.Ptr, half.Ptr, values.Length, _gpu.Stream);
             var bf = half.Shorts();
-            Record("kernel.convert_f32_to_bf16", values.Select((v, i) => Bf16(v) == bf[i] ? 0 : 1).Sum(), 0, half.SentinelNote());
+            Record("kernel.convert_f32_to_bf16", values.Select((v, i) => EmulatedCudnn.ToBf16(v) == bf[i] ? 0 : 1).Sum(), 0, half.SentinelNote());
             k.ConvertBf16ToF32(half.Ptr, wide.Ptr, values.Length, _gpu.Stream);
             Record("kernel.convert_bf16_to_f32", RelativeL2(bf.Select(b => BitConverter.Int32BitsToSingle(b << 16)).ToArray(), wide.Floats()), 0, wide.SentinelNote());
         }
@@ -289,7 +290,7 @@ public sealed class SelfTest
             // and back to NCHW float, both recorded; returns the 16-bit values.
             ushort[] CheckLayout(bool bf16, DeviceBytes into)
             {
-                Func<float, ushort> narrow = bf16 ? Bf16 : v => BitConverter.HalfToUInt16Bits((Half)v);
+                Func<float, ushort> narrow = bf16 ? EmulatedCudnn.ToBf16 : v => BitConverter.HalfToUInt16Bits((Half)v);
                 Func<ushort, float> widen = bf16 ? b => BitConverter.Int32BitsToSingle(b << 16) : b => (float)BitConverter.UInt16BitsToHalf(b);
                 string type = bf16 ? "bf16" : "f16";
                 if (bf16) k.NchwToNhwcBf16(src.Ptr, into.Ptr, frames, channels, hw, _gpu.Stream);
@@ -387,14 +388,13 @@ public sealed class SelfTest
         using (var onDevice = _gpu.Import(x))
         using (var result = conv.Run(onDevice))
             y = result.ToHost();
-        static float Bits(float v, Func<uint, uint> f) => BitConverter.UInt32BitsToSingle(f(BitConverter.SingleToUInt32Bits(v)));
         var seen = new (string Name, Func<float, float> Round)[]
         {
             ("kept whole", v => v),
-            ("TF32 rounded to nearest, ties to even", v => Bits(v, b => (b + 0xFFF + ((b >> 13) & 1)) & ~0x1FFFu)),
-            ("TF32 rounded to nearest, ties away", v => Bits(v, b => (b + 0x1000) & ~0x1FFFu)),
-            ("TF32 truncated", v => Bits(v, b => b & ~0x1FFFu)),
-            ("bfloat16 rounded to nearest", v => BitConverter.UInt32BitsToSingle((uint)Bf16(v) << 16)),
+            ("TF32 rounded to nearest, ties to even", EmulatedCudnn.RoundToTf32),
+            ("TF32 rounded to nearest, ties away", v => BitConverter.UInt32BitsToSingle((BitConverter.SingleToUInt32Bits(v) + 0x1000) & ~0x1FFFu)),
+            ("TF32 truncated", EmulatedCudnn.TruncateToTf32),
+            ("bfloat16 rounded to nearest", v => BitConverter.UInt32BitsToSingle((uint)EmulatedCudnn.ToBf16(v) << 16)),
         };
         var errors = seen.Select(r => RelativeL2(x.Span.ToArray().Select(r.Round).ToArray(), y.Span)).ToArray();
         int nearest = Array.IndexOf(errors, errors.Min());
@@ -404,13 +404,6 @@ public sealed class SelfTest
             $"operands {seen[nearest].Name}" + (allowed.Contains(nearest) ? "" : $", not {seen[best].Name} as {_gpu.Precision} should"), keepDetail: true);
     }
 
-    /// <summary>bfloat16 of v: round to nearest even on the upper 16 bits, a NaN kept quiet.</summary>
-    private static ushort Bf16(float v)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(v);
-        if ((bits & 0x7fffffff) > 0x7f800000) return (ushort)((bits >> 16) | 0x40);
-        return (ushort)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
-    }
 
     /// <summary>The networks on the device against the fast CPU backend, same random weights and inputs.</summary>
     private void Models()
