@@ -31,11 +31,14 @@ public interface IBackend
     long KeepBudget(long bytes) => bytes;
     /// <summary>
     /// Of <paramref name="bytes"/> wanted for one frame's working memory in a network that can take
-    /// the frame in tiles (DnCNN's feature maps), how many to take: all of them where that memory is
-    /// the host's (the memory plan has bounded it); on a GPU, no more than half the device memory free
-    /// now, so frames larger than the device holds go through in tiles instead of failing.
+    /// the frame in tiles (DnCNN's feature maps), how many to take: no more than half the memory free
+    /// now where the tensors live (the host's, <see cref="HostMemory"/>, below what a restore's memory
+    /// plan gives; a GPU's), so a frame larger than the memory holds goes through in tiles instead of
+    /// failing, whoever calls (the C ABI and <c>reel infer</c> have no plan).
     /// </summary>
-    long WorkingBudget(long bytes) => bytes;
+    long WorkingBudget(long bytes) => Math.Min(bytes, HostMemory.AvailableBytes / 2);
+    /// <summary>The memory <see cref="WorkingBudget"/> measures, as a run's notes name it.</summary>
+    string WorkingMemory => "the host's free memory";
 
     /// <summary>A tensor of zeros in this backend's memory (the host's for a CPU backend), owned by the caller.</summary>
     Tensor Zeros(Shape shape) => new(shape);

@@ -68,6 +68,9 @@ public sealed class ProfilingBackend : IBackend
     public long WorkingBudget(long bytes) => _inner.WorkingBudget(bytes);
 
     /// <inheritdoc/>
+    public string WorkingMemory => _inner.WorkingMemory;
+
+    /// <inheritdoc/>
     public IWorkspace CreateWorkspace() => _inner.CreateWorkspace();
 
     /// <inheritdoc/>

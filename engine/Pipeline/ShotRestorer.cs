@@ -40,7 +40,7 @@ internal sealed class ShotRestorer
             var plan = net.Tiles(source.Height, source.Width, memory.DenoiseTilePixels);
             bool planned = (grid.WindowHeight, grid.WindowWidth) == (plan.WindowHeight, plan.WindowWidth);
             report(new RestoreProgress(RestoreStage.Note, 0, 0,
-                $"denoising in {grid.Tiles.Count} tiles of {grid.WindowWidth}×{grid.WindowHeight} to stay within {(planned ? "--memory-mb" : "the GPU's free memory")} " +
+                $"denoising in {grid.Tiles.Count} tiles of {grid.WindowWidth}×{grid.WindowHeight} to stay within {(planned ? "--memory-mb" : backend.WorkingMemory)} " +
                 $"({Math.Round((grid.Work - 1) * 100)}% more work)", clock.Elapsed), null);
         }
     }

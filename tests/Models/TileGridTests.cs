@@ -82,4 +82,38 @@ public class TileGridTests(ITestOutputHelper output)
         Assert.True(edge > 1e-3, $"a window's cut edge is within {edge:G3} of the whole frame's: the test could not see a missing halo");
         output.WriteLine($"9 tiles of 73×86 (work ×{grid.Work:F2}): max |tiled − whole| {worst:G3}; a lone window's cut edge is off by up to {edge:G3}");
     }
+
+    /// <summary>
+    /// With no plan (the C ABI, <c>reel infer</c>), a host frame whose feature maps would take more
+    /// than half the host's free memory goes in windows that fit it: the frame is sized from the
+    /// memory this machine has now, so the test means the same on any machine.
+    /// </summary>
+    [Fact]
+    public void AHostFrameBeyondHalfTheFreeMemoryGoesInTilesThatFitIt()
+    {
+        var model = SmallNets.DnCnn(17, 64, 1, FastBackend.Instance, seed: 3);
+        long free = HostMemory.AvailableBytes;
+        // What DnCNN takes per pixel: two feature maps to ping-pong between, and the frame, its noise and its residual.
+        long perPixel = sizeof(float) * (2L * 64 + 3);
+        int side = (int)Math.Ceiling(Math.Sqrt(1.5 * (free / 2) / perPixel));
+        var grid = model.TilesFor(new Shape(1, 1, side, side), long.MaxValue);
+        long window = (long)grid.WindowHeight * grid.WindowWidth * perPixel;
+        output.WriteLine($"{free >> 20} MiB free: a {side}² frame goes in {grid.Tiles.Count} windows of {grid.WindowWidth}×{grid.WindowHeight} ({window >> 20} MiB each)");
+        Assert.False(grid.Whole, $"a {side}² frame needs {(long)side * side * perPixel >> 20} MiB, over half the {free >> 20} MiB free, and went whole");
+        Assert.InRange(window, 1, HostMemory.AvailableBytes / 2 + (64L << 20));
+
+        // A frame well within it goes whole.
+        Assert.True(model.TilesFor(new Shape(1, 1, 256, 256), long.MaxValue).Whole);
+    }
+
+    [Fact]
+    public void HostMemoryIsWhatTheMachineAndTheHeapLimitLeave()
+    {
+        long free = HostMemory.AvailableBytes;
+        long? machine = HostMemory.MachineAvailableBytes();
+        output.WriteLine($"available to this process: {free >> 20} MiB; MemAvailable: {(machine is long m ? $"{m >> 20} MiB" : "none")}");
+        Assert.NotNull(machine); // Linux with a kernel from 2014 or later: CI and every machine reel supports.
+        Assert.InRange(free, 1L << 20, machine!.Value);
+        Assert.InRange(free, 1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+    }
 }

@@ -209,6 +209,9 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>Half the device memory free now (the pool's idle buffers counted free): the rest for the other stages, cuDNN's workspaces and the frames in flight.</summary>
     public long WorkingBudget(long bytes) => Math.Min(bytes, (Device.FreeMemoryBytes + Pool.IdleBytes) / 2);
 
+    /// <inheritdoc/>
+    public string WorkingMemory => "the GPU's free memory";
+
     /// <summary>Repeated work captured into a CUDA graph per set of input shapes (<see cref="GraphedWork"/>).</summary>
     public IRepeatedWork Repeat(Func<Tensor[], Tensor[]> body)
     {
