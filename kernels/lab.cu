@@ -16,6 +16,11 @@ __device__ __forceinline__ float reel_lab_f_inverse(float t) {
     return t > 0.2068965517f ? t * t * t : 0.1284185493f * (t - 0.1379310345f);
 }
 
+// Linear sRGB → CIE Y (the white's Y is 1): the middle row of the matrix below.
+__device__ __forceinline__ float reel_luminance(float r, float g, float b) {
+    return 0.212671f * r + 0.715160f * g + 0.072169f * b;
+}
+
 extern "C" __global__ void rgb_to_lab_f32(const float* __restrict__ rgb, float* __restrict__ lab, int plane) {
     long long base = (long long)blockIdx.y * 3 * plane;
     const float* src = rgb + base;
@@ -23,7 +28,7 @@ extern "C" __global__ void rgb_to_lab_f32(const float* __restrict__ rgb, float* 
     REEL_GRID_STRIDE(i, plane) {
         float r = reel_to_linear(src[i]), g = reel_to_linear(src[plane + i]), b = reel_to_linear(src[2 * plane + i]);
         float x = (0.412453f * r + 0.357580f * g + 0.180423f * b) / 0.95047f;
-        float y = 0.212671f * r + 0.715160f * g + 0.072169f * b;
+        float y = reel_luminance(r, g, b);
         float z = (0.019334f * r + 0.119193f * g + 0.950227f * b) / 1.08883f;
         float fx = reel_lab_f(x), fy = reel_lab_f(y), fz = reel_lab_f(z);
         dst[i] = 116.0f * fy - 16.0f;
@@ -32,20 +37,39 @@ extern "C" __global__ void rgb_to_lab_f32(const float* __restrict__ rgb, float* 
     }
 }
 
-// The inverse matrix is the exact inverse of the one above (as Lab.cs computes it in double).
+// One (L, a, b) → sRGB clipped to [0, 1] into dst[0], dst[plane], dst[2 * plane]. The inverse
+// matrix is the exact inverse of the one above (as Lab.cs computes it in double).
+__device__ __forceinline__ void reel_lab_to_rgb(float l, float a, float bb, float* dst, int plane) {
+    float fy = (l + 16.0f) / 116.0f, fx = fy + a / 500.0f, fz = fy - bb / 200.0f;
+    float x = reel_lab_f_inverse(fx) * 0.95047f, y = reel_lab_f_inverse(fy),
+          z = reel_lab_f_inverse(fmaxf(fz, 0.0f)) * 1.08883f;
+    float r = 3.24048134f * x - 1.53715152f * y - 0.49853633f * z;
+    float g = -0.96925495f * x + 1.87599f * y + 0.04155593f * z;
+    float b = 0.05564664f * x - 0.20404134f * y + 1.05731107f * z;
+    dst[0] = __saturatef(reel_to_gamma(r));
+    dst[plane] = __saturatef(reel_to_gamma(g));
+    dst[2 * plane] = __saturatef(reel_to_gamma(b));
+}
+
 extern "C" __global__ void lab_to_rgb_f32(const float* __restrict__ lab, float* __restrict__ rgb, int plane) {
     long long base = (long long)blockIdx.y * 3 * plane;
     const float* src = lab + base;
     float* dst = rgb + base;
     REEL_GRID_STRIDE(i, plane) {
-        float fy = (src[i] + 16.0f) / 116.0f, fx = fy + src[plane + i] / 500.0f, fz = fy - src[2 * plane + i] / 200.0f;
-        float x = reel_lab_f_inverse(fx) * 0.95047f, y = reel_lab_f_inverse(fy),
-              z = reel_lab_f_inverse(fmaxf(fz, 0.0f)) * 1.08883f;
-        float r = 3.24048134f * x - 1.53715152f * y - 0.49853633f * z;
-        float g = -0.96925495f * x + 1.87599f * y + 0.04155593f * z;
-        float b = 0.05564664f * x - 0.20404134f * y + 1.05731107f * z;
-        dst[i] = __saturatef(reel_to_gamma(r));
-        dst[plane + i] = __saturatef(reel_to_gamma(g));
-        dst[2 * plane + i] = __saturatef(reel_to_gamma(b));
+        reel_lab_to_rgb(src[i], src[plane + i], src[2 * plane + i], dst + i, plane);
+    }
+}
+
+// RecolorOp: the frame's own L (channels = 3: sRGB; 1: gray, read as equal channels, whose linear
+// value is its luminance) with ab's a, b, back to sRGB: (N, channels, plane), (N, 2, plane) → (N, 3, plane).
+extern "C" __global__ void recolor_f32(const float* __restrict__ frame, const float* __restrict__ ab,
+                                       float* __restrict__ rgb, int channels, int plane) {
+    const float* src = frame + (long long)blockIdx.y * channels * plane;
+    const float* chroma = ab + (long long)blockIdx.y * 2 * plane;
+    float* dst = rgb + (long long)blockIdx.y * 3 * plane;
+    int g = channels == 3 ? plane : 0;
+    REEL_GRID_STRIDE(i, plane) {
+        float y = reel_luminance(reel_to_linear(src[i]), reel_to_linear(src[g + i]), reel_to_linear(src[2 * g + i]));
+        reel_lab_to_rgb(116.0f * reel_lab_f(y) - 16.0f, chroma[i], chroma[plane + i], dst + i, plane);
     }
 }

@@ -35,6 +35,10 @@ public static class Lab
         return (116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz));
     }
 
+    /// <summary>One sRGB colour's L* alone: its luminance Y through f, without the X and Z that a and b need.</summary>
+    public static double Lightness(double r, double g, double b) =>
+        116 * F(XyzFromRgb[1, 0] * ToLinear(r) + XyzFromRgb[1, 1] * ToLinear(g) + XyzFromRgb[1, 2] * ToLinear(b)) - 16;
+
     /// <summary>One (L, a, b) → sRGB, clipped to [0, 1] (negative Z clipped first, as skimage).</summary>
     public static (double R, double G, double B) ToRgb(double l, double a, double b)
     {
@@ -67,6 +71,32 @@ public static class Lab
 
     /// <summary>As <see cref="ToRgb(Tensor)"/>, into <paramref name="rgb"/> of the same shape.</summary>
     public static void ToRgb(Tensor lab, Tensor rgb) => MapPlanes(lab, rgb, ToRgb);
+
+    /// <summary>
+    /// <paramref name="frame"/> (N, 1|3, H, W) sRGB (one channel: gray) with its own L and the a, b of
+    /// <paramref name="ab"/> (N, 2, H, W), back to sRGB into <paramref name="rgb"/> (N, 3, H, W) (<see cref="Ops.RecolorOp"/>).
+    /// </summary>
+    public static void Recolor(Tensor frame, Tensor ab, Tensor rgb)
+    {
+        int plane = frame.Shape.H * frame.Shape.W, channels = frame.Shape.C;
+        for (int n = 0; n < frame.Shape.N; n++)
+        {
+            int f = n * channels * plane, c = n * 2 * plane, o = n * 3 * plane;
+            int g = channels == 3 ? plane : 0;
+            Parallel.For(0, (plane + 4095) / 4096, chunk =>
+            {
+                int end = Math.Min(plane, (chunk + 1) * 4096);
+                for (int i = chunk * 4096; i < end; i++)
+                {
+                    double l = Lightness(frame.Data[f + i], frame.Data[f + g + i], frame.Data[f + 2 * g + i]);
+                    var (p, q, r) = ToRgb(l, ab.Data[c + i], ab.Data[c + plane + i]);
+                    rgb.Data[o + i] = (float)p;
+                    rgb.Data[o + plane + i] = (float)q;
+                    rgb.Data[o + 2 * plane + i] = (float)r;
+                }
+            });
+        }
+    }
 
     private static void MapPlanes(Tensor src, Tensor dst, Func<double, double, double, (double, double, double)> f)
     {

@@ -120,15 +120,12 @@ internal sealed class PriorChroma : IDisposable
             _denormalize.Op.Dispose();
             _denormalize = (match, next);
         }
-        using var full = RgbFrame.On(_backend, processedFrame);
-        using var lab = _backend.Execute(new RgbToLabOp(), full);
+        using var full = _backend.Import(processedFrame);
         using var answer = _backend.Import(predicted);
         using var normalized = _ab.Run(answer);
         using var ab = _denormalize.Op.Run(normalized);
         using var up = _backend.Execute(new ResizeBilinearOp(full.Shape.H, full.Shape.W), ab);
-        using var l = _backend.Execute(new SliceChannelsOp(0, 1), lab);
-        using var joined = _backend.Execute(new ConcatOp(), l, up);
-        return _backend.Execute(new LabToRgbOp(), joined);
+        return _backend.Execute(new RecolorOp(), full, up);
     }
 
     /// <summary>Frees the prepared steps.</summary>

@@ -42,15 +42,15 @@ public sealed class ColorizeStage
     {
         var s = rgb.Shape;
         if (s.Rank != 4 || s.N != 1 || s.C is not (1 or 3)) throw new ArgumentException($"expected one gray or RGB frame (1, 1|3, H, W), got {s}");
-        using var x = RgbFrame.On(_backend, rgb);
-        using var lab = _backend.Execute(new RgbToLabOp(), x);
-        using var small = _backend.Execute(new ResizeBicubicOp(NetSize, NetSize), x);
+        // At full size only the frame, the upsampled a, b and the result: a gray frame becomes three
+        // channels after its resize (the same values), and the frame's L is taken as it is recoloured.
+        using var frame = _backend.Import(rgb);
+        using var resized = _backend.Execute(new ResizeBicubicOp(NetSize, NetSize), frame);
+        using var small = RgbFrame.On(_backend, resized);
         using var smallLab = _backend.Execute(new RgbToLabOp(), small);
         using var l = _backend.Execute(new SliceChannelsOp(0, 1), smallLab);
         using var ab = _net.Forward(l, temperature, logits);
         using var abFull = _backend.Execute(new ResizeBilinearOp(s.H, s.W), ab);
-        using var lFull = _backend.Execute(new SliceChannelsOp(0, 1), lab);
-        using var joined = _backend.Execute(new ConcatOp(), lFull, abFull);
-        return _backend.Execute(new LabToRgbOp(), joined);
+        return _backend.Execute(new RecolorOp(), frame, abFull);
     }
 }

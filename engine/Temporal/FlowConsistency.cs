@@ -29,9 +29,7 @@ public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backen
 
     // Chroma mode: the frame goes to Lab, its a, b planes through the solve, then back beside its own L, all on the backend.
     private readonly IPreparedOp _toLab = backend.Prepare(new RgbToLabOp());
-    private readonly IPreparedOp _toRgb = backend.Prepare(new LabToRgbOp());
-    private readonly IPreparedOp _luma = backend.Prepare(new SliceChannelsOp(0, 1));
-    private readonly IPreparedOp _join = backend.Prepare(new ConcatOp());
+    private readonly IPreparedOp _recolor = backend.Prepare(new RecolorOp());
     private readonly IPreparedOp _clamp = backend.Prepare(new ClampOp(0f, 1f));
     // The planes the solve works on, copied out of the frame (Lab a, b, or RGB): the result is kept as
     // the next frame's previous output, so it must be this stage's own, not a view of what the caller frees.
@@ -53,16 +51,13 @@ public sealed class FlowConsistency(FlowTemporalOptions options, IBackend backen
         }
         _previous?.Dispose();
         _previous = o;
-        if (lab is null) return _clamp.Run(o);
-        using var luma = _luma.Run(lab);
-        using var joined = _join.Run(luma, o);
-        return _toRgb.Run(joined);
+        return lab is null ? _clamp.Run(o) : _recolor.Run(rgb, o);
     }
 
     /// <summary>Frees the prepared ops and the previous output (device memory on a GPU).</summary>
     public void Dispose()
     {
         _previous?.Dispose();
-        foreach (var op in new[] { _warp, _solve, _toLab, _toRgb, _luma, _planes, _join, _clamp }) op.Dispose();
+        foreach (var op in new[] { _warp, _solve, _toLab, _recolor, _planes, _clamp }) op.Dispose();
     }
 }

@@ -29,8 +29,7 @@ public sealed class ModeAlignment(IBackend backend, bool detectCuts = true) : ID
 
     private readonly MotionTracker _tracker = new(backend, detectCuts);
     private readonly IPreparedOp _toLab = backend.Prepare(new RgbToLabOp());
-    private readonly IPreparedOp _toRgb = backend.Prepare(new LabToRgbOp());
-    private readonly IPreparedOp _lightness = backend.Prepare(new SliceChannelsOp(0, 1));
+    private readonly IPreparedOp _recolor = backend.Prepare(new RecolorOp());
     private readonly IPreparedOp _chroma = backend.Prepare(new SliceChannelsOp(1, 2));
     private readonly IPreparedOp _heldChroma = backend.Prepare(new SliceChannelsOp(0, 2));
     private readonly IPreparedOp _join = backend.Prepare(new ConcatOp());
@@ -73,9 +72,7 @@ public sealed class ModeAlignment(IBackend backend, bool detectCuts = true) : ID
         }
         previous?.Dispose();
         using var held = _heldChroma.Run(_state);
-        using var l = _lightness.Run(lab);
-        using var joined = _join.Run(l, held);
-        return _toRgb.Run(joined);
+        return _recolor.Run(rgb, held);
     }
 
     /// <summary>Frees the prepared ops, the tracker and the state (device memory on a GPU).</summary>
@@ -83,6 +80,6 @@ public sealed class ModeAlignment(IBackend backend, bool detectCuts = true) : ID
     {
         _state?.Dispose();
         _tracker.Dispose();
-        foreach (var op in new[] { _toLab, _toRgb, _lightness, _chroma, _heldChroma, _join, _warp, _hold }) op.Dispose();
+        foreach (var op in new[] { _toLab, _recolor, _chroma, _heldChroma, _join, _warp, _hold }) op.Dispose();
     }
 }

@@ -80,6 +80,7 @@ const Entry kernels[] = {
     REEL_KERNEL(resize_bilinear_backward_f32),
     REEL_KERNEL(rgb_to_lab_f32),
     REEL_KERNEL(lab_to_rgb_f32),
+    REEL_KERNEL(recolor_f32),
     REEL_KERNEL(pack_u8_to_f32),
     REEL_KERNEL(unpack_f32_to_u8),
     REEL_KERNEL(convert_f32_to_f16),

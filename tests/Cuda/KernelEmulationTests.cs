@@ -158,7 +158,7 @@ public class KernelEmulationTests(ITestOutputHelper output)
     public void LabBothWaysMatchesTheDoubleReference()
     {
         var rng = new Random(3);
-        double worstLab = 0, worstRgb = 0;
+        double worstLab = 0, worstRgb = 0, worstRecolor = 0;
         foreach (int plane in new[] { 1, 8, 255, 257, 1001 })
         {
             var rgb = new Tensor(new Shape(2, 3, 1, plane), RandomFloats(rng, 6 * plane, 0, 1));
@@ -176,8 +176,22 @@ public class KernelEmulationTests(ITestOutputHelper output)
             using var back = Alloc<float>(rgb.Length);
             Kernels.LabToRgb(labIn.Ptr, back.Ptr, 2, plane);
             worstRgb = Math.Max(worstRgb, AssertClose(expectedRgb.Data, back.Download("lab_to_rgb_f32"), 2e-5, 0, $"lab→rgb plane {plane}"));
+
+            // The same frame, and its first plane as a gray frame, given new a, b.
+            var ab = new Tensor(new Shape(2, 2, 1, plane), RandomFloats(rng, 4 * plane, -100, 100));
+            using var abIn = Upload<float>(ab.Data);
+            foreach (int channels in new[] { 3, 1 })
+            {
+                var frame = channels == 3 ? rgb : new Tensor(new Shape(2, 1, 1, plane), rgb.Data.Where((_, i) => i / plane % 3 == 0).ToArray());
+                var expected = new Tensor(new Shape(2, 3, 1, plane));
+                Lab.Recolor(frame, ab, expected);
+                using var frameIn = Upload<float>(frame.Data);
+                using var recoloured = Alloc<float>(expected.Length);
+                Kernels.Recolor(frameIn.Ptr, abIn.Ptr, recoloured.Ptr, 2, channels, plane);
+                worstRecolor = Math.Max(worstRecolor, AssertClose(expected.Data, recoloured.Download("recolor_f32"), 2e-5, 0, $"recolor of {channels} channel(s), plane {plane}"));
+            }
         }
-        output.WriteLine($"rgb_to_lab_f32 max |err| {worstLab:G3} (Lab units); lab_to_rgb_f32 max |err| {worstRgb:G3}");
+        output.WriteLine($"rgb_to_lab_f32 max |err| {worstLab:G3} (Lab units); lab_to_rgb_f32 max |err| {worstRgb:G3}; recolor_f32 max |err| {worstRecolor:G3}");
     }
 
     [Fact]

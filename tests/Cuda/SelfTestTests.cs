@@ -113,6 +113,7 @@ public class SelfTestTests(ITestOutputHelper output)
             "channel_sum_f32" => names.Contains("conv2d.backward_bias"),
             "rgb_to_lab_f32" => names.Contains("rgb_to_lab.forward"),
             "lab_to_rgb_f32" => names.Contains("lab_to_rgb.forward"),
+            "recolor_f32" => names.Contains("recolor.forward"),
             "copy_window_f32" => names.Contains("crop.forward"),
             "pad_reflect_f32" => names.Contains("pad_reflect.forward"),
             "decimate_box_f32" => names.Contains("decimate.forward"),

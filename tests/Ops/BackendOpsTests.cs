@@ -76,6 +76,8 @@ public class BackendOpsTests
             yield return new Case(new RgbToLabOp(), new[] { s }, seed++);
             yield return new Case(new LabToRgbOp(), new[] { s }, seed++);
         }
+        foreach (var (c, h, w) in new[] { (3, 1, 1), (1, 7, 9), (3, 16, 33) })
+            yield return new Case(new RecolorOp(), new[] { new Shape(2, c, h, w), new Shape(2, 2, h, w) }, seed++);
         foreach (var (c, h, w) in new[] { (3, 1, 1), (3, 5, 7) })
             yield return new Case(new ExpandChannelsOp(c), new[] { new Shape(2, 1, h, w) }, seed++);
         foreach (var (multiple, h, w) in new[] { (32, 20, 13), (8, 8, 16), (16, 3, 5), (4, 1, 2) })

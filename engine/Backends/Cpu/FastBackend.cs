@@ -166,6 +166,7 @@ public sealed class FastBackend : IBackend
                 case MaxPool2dOp p: FastMaxPool(p, x[0], y); break;
                 case RgbToLabOp: Color.Lab.FromRgb(x[0], y); break;
                 case LabToRgbOp: Color.Lab.ToRgb(x[0], y); break;
+                case RecolorOp: Color.Lab.Recolor(x[0], x[1], y); break;
                 case ExpandChannelsOp:
                 {
                     int pixels = y.Shape.H * y.Shape.W;

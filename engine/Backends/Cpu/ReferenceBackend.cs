@@ -60,6 +60,7 @@ public sealed class ReferenceBackend : IBackend
                 case AdamStepOp adam: AdamStep(adam, x[0], x[1], x[2], x[3], x[4], y); break;
                 case RgbToLabOp: MapPixels(x[0], y, Color.Lab.FromRgb); break;
                 case LabToRgbOp: MapPixels(x[0], y, Color.Lab.ToRgb); break;
+                case RecolorOp: Recolor(x[0], x[1], y); break;
                 case ExpandChannelsOp: Fill(y, (n, c, i, j) => x[0].At(n, 0, i, j)); break;
                 case PadReflectOp: Fill(y, (n, c, i, j) => x[0].At(n, c, Mirror(i, x[0].Shape.H), Mirror(j, x[0].Shape.W))); break;
                 case CropOp cr: Fill(y, (n, c, i, j) => x[0].At(n, c, cr.Top + i, cr.Left + j)); break;
@@ -229,6 +230,20 @@ public sealed class ReferenceBackend : IBackend
         for (int j = 0; j < s.W; j++)
         {
             var (p, q, r) = f(x.At(n, 0, i, j), x.At(n, 1, i, j), x.At(n, 2, i, j));
+            (y.At(n, 0, i, j), y.At(n, 1, i, j), y.At(n, 2, i, j)) = ((float)p, (float)q, (float)r);
+        }
+    }
+
+    private static void Recolor(Tensor frame, Tensor ab, Tensor y)
+    {
+        var s = frame.Shape;
+        int g = s.C == 3 ? 1 : 0;
+        for (int n = 0; n < s.N; n++)
+        for (int i = 0; i < s.H; i++)
+        for (int j = 0; j < s.W; j++)
+        {
+            double l = Color.Lab.Lightness(frame.At(n, 0, i, j), frame.At(n, g, i, j), frame.At(n, 2 * g, i, j));
+            var (p, q, r) = Color.Lab.ToRgb(l, ab.At(n, 0, i, j), ab.At(n, 1, i, j));
             (y.At(n, 0, i, j), y.At(n, 1, i, j), y.At(n, 2, i, j)) = ((float)p, (float)q, (float)r);
         }
     }

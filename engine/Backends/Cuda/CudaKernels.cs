@@ -83,6 +83,10 @@ public sealed class CudaKernels(IGpuDevice device)
     public void LabToRgb(DevicePtr lab, DevicePtr rgb, int frames, int plane, GpuStream? stream = null) =>
         Device.Launch("lab_to_rgb_f32", LaunchGeometry.Linear(plane, frames: frames), new KernelArgs().Ptr(lab).Ptr(rgb).Int(plane), stream);
 
+    /// <summary>(N, channels, plane) sRGB (channels 1: gray) with (N, 2, plane) a, b → (N, 3, plane) sRGB, clipped (<see cref="Ops.RecolorOp"/>).</summary>
+    public void Recolor(DevicePtr frame, DevicePtr ab, DevicePtr rgb, int frames, int channels, int plane, GpuStream? stream = null) =>
+        Device.Launch("recolor_f32", LaunchGeometry.Linear(plane, frames: frames), new KernelArgs().Ptr(frame).Ptr(ab).Ptr(rgb).Int(channels).Int(plane), stream);
+
     /// <summary>Bilinear resize of every plane (inH, inW) → (outH, outW), PyTorch's source index with either align_corners rule.</summary>
     public void ResizeBilinear(DevicePtr src, DevicePtr dst, int planes, int inH, int inW, int outH, int outW, bool alignCorners, GpuStream? stream = null) =>
         Device.Launch("resize_bilinear_f32", LaunchGeometry.Linear((long)planes * outH * outW),
