@@ -281,36 +281,63 @@ internal sealed unsafe class DriverDevice : IGpuDevice
 
     private NativeHandle LoadModule(string file)
     {
-        var ptx = Encoding.UTF8.GetBytes(Ptx(file) + "\0");
+        var image = ModuleImage(file);
         nint module;
-        // SAFETY: the driver reads the image up to its NUL, which the array ends with.
-        Debug.Assert(ptx[^1] == 0);
-        fixed (byte* p = ptx) Driver.Check(Driver.cuModuleLoadData(out module, p));
+        // SAFETY: the driver reads a CUBIN to the end its ELF headers give and PTX to its NUL; the array holds either whole.
+        fixed (byte* p = image) Driver.Check(Driver.cuModuleLoadData(out module, p));
         return new NativeHandle(module, Driver.cuModuleUnload, "CUmodule");
     }
 
-    /// <summary>nvcc's PTX from REEL_PTX_DIR when present, else NVRTC's for this GPU, cached on disk by content hash.</summary>
-    private string Ptx(string file)
+    /// <summary>
+    /// What cuModuleLoadData gets for kernels/<paramref name="file"/>: nvcc's PTX from REEL_PTX_DIR when present,
+    /// else NVRTC's build for this GPU (<see cref="ModuleTarget"/>), cached on disk by content hash.
+    /// </summary>
+    private byte[] ModuleImage(string file)
     {
         var aheadOfTime = Environment.GetEnvironmentVariable("REEL_PTX_DIR");
         if (!string.IsNullOrEmpty(aheadOfTime))
         {
             var path = Path.Combine(aheadOfTime, Path.ChangeExtension(file, ".ptx"));
-            if (File.Exists(path)) return File.ReadAllText(path);
+            if (File.Exists(path)) return NulTerminated(File.ReadAllText(path));
         }
-        int arch = Math.Min(ComputeCapability, 90);
+        var (arch, machineCode) = ModuleTarget(ComputeCapability, NvrtcCompiler.SupportedArchitectures());
         var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
             $"{NvrtcCompiler.Version()}|{arch}|{string.Join("|", KernelSources.Headers.Select(h => KernelSources.Files[h]))}|{KernelSources.Files[file]}")))[..24];
         var cacheDir = Environment.GetEnvironmentVariable("REEL_KERNEL_CACHE")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "reel", "kernels");
-        var cached = Path.Combine(cacheDir, $"{Path.GetFileNameWithoutExtension(file)}-sm{arch}-{key}.ptx");
-        if (File.Exists(cached)) return File.ReadAllText(cached);
-        var result = NvrtcCompiler.Compile(file, arch);
-        if (!result.Compiled) throw new ReelException($"NVRTC could not compile kernels/{file} for sm_{arch}: {result.Log}");
+        var cached = Path.Combine(cacheDir, $"{Path.GetFileNameWithoutExtension(file)}-sm{arch}-{key}{(machineCode ? ".cubin" : ".ptx")}");
+        if (File.Exists(cached)) return File.ReadAllBytes(cached);
+        byte[] image;
+        if (machineCode) image = NvrtcCompiler.CompileMachineCode(file, arch);
+        else
+        {
+            var result = NvrtcCompiler.Compile(file, arch);
+            if (!result.Compiled) throw new ReelException($"NVRTC could not compile kernels/{file} for compute_{arch}: {result.Log}");
+            image = NulTerminated(result.Ptx);
+        }
         Directory.CreateDirectory(cacheDir);
         var temp = cached + "." + Environment.ProcessId + ".tmp";
-        File.WriteAllText(temp, result.Ptx);
+        File.WriteAllBytes(temp, image);
         File.Move(temp, cached, overwrite: true);
-        return result.Ptx;
+        return image;
     }
+
+    /// <summary>
+    /// What NVRTC builds for a GPU of compute capability <paramref name="capability"/>, given the architectures it
+    /// <paramref name="supported"/>: the GPU's own machine code when NVRTC knows it, which loads without a JIT on any
+    /// driver of the same CUDA major version (PTX from an NVRTC newer than the driver is refused, with
+    /// CUDA_ERROR_UNSUPPORTED_PTX_VERSION); else, for a GPU newer than NVRTC, PTX for the newest architecture
+    /// it knows, which the driver compiles forward. A GPU older than all of them is refused.
+    /// </summary>
+    internal static (int Arch, bool MachineCode) ModuleTarget(int capability, IReadOnlyList<int> supported)
+    {
+        if (supported.Contains(capability)) return (capability, true);
+        var older = supported.Where(a => a < capability).ToArray();
+        if (older.Length == 0)
+            throw new ReelException($"this GPU is sm_{capability}, older than every architecture this NVRTC builds for " +
+                                    $"(sm_{supported.Min()} to sm_{supported.Max()}): use the NVRTC of an older CUDA");
+        return (older.Max(), false);
+    }
+
+    private static byte[] NulTerminated(string ptx) => Encoding.UTF8.GetBytes(ptx + "\0");
 }

@@ -5,11 +5,12 @@ using Reel.Engine.Backends.Cuda.Native;
 namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
-/// Compiles kernels/*.cu to PTX with NVRTC for a given compute capability (80, 86, 90…).
+/// Compiles kernels/*.cu with NVRTC for a given compute capability (80, 86, 90…): to PTX, or to the
+/// architecture's machine code.
 /// No GPU is needed; only libnvrtc (and its builtins library). IEEE division and square
 /// root are kept (no --use_fast_math): the kernels ask for fast intrinsics where they want them.
 /// </summary>
-// SAFETY: the raw accesses are Compile's string tables and the PTX and log buffers, each bounded where it is made.
+// SAFETY: the raw accesses are Build's string tables and the PTX, CUBIN, architecture and log buffers, each bounded where it is made.
 public static unsafe class NvrtcCompiler
 {
     /// <summary>Whether NVRTC can be loaded, and if not why.</summary>
@@ -31,8 +32,52 @@ public static unsafe class NvrtcCompiler
         return $"{major}.{minor}";
     }
 
+    /// <summary>The architectures NVRTC compiles for (75, 80, 86, 89, 90, …), ascending.</summary>
+    public static IReadOnlyList<int> SupportedArchitectures()
+    {
+        Nvrtc.Check(Nvrtc.nvrtcGetNumSupportedArchs(out int count));
+        var archs = new int[count];
+        // SAFETY: NVRTC writes the count it reported into an array of that length.
+        fixed (int* p = archs) Nvrtc.Check(Nvrtc.nvrtcGetSupportedArchs(p));
+        Array.Sort(archs);
+        return archs;
+    }
+
     /// <summary>kernels/<paramref name="file"/> to PTX for compute_<paramref name="arch"/>; a compile error is a result with its log, not an exception.</summary>
-    internal static CompileResult Compile(string file, int arch)
+    internal static CompileResult Compile(string file, int arch) =>
+        Build(file, $"compute_{arch}",
+            program =>
+            {
+                Nvrtc.Check(Nvrtc.nvrtcGetPTXSize(program, out var size));
+                var ptx = new byte[(int)size];
+                // SAFETY: NVRTC writes exactly the size it reported (terminating NUL included) into an array of that size.
+                fixed (byte* p = ptx) Nvrtc.Check(Nvrtc.nvrtcGetPTX(program, p));
+                return Encoding.UTF8.GetString(ptx).TrimEnd('\0');
+            },
+            (ptx, log) => new CompileResult(file, arch, ptx is not null, ptx ?? "", log));
+
+    /// <summary>
+    /// kernels/<paramref name="file"/> to machine code for sm_<paramref name="arch"/> (a CUBIN, an ELF image the
+    /// driver loads as it is); a compile error throws with NVRTC's log.
+    /// </summary>
+    internal static byte[] CompileMachineCode(string file, int arch) =>
+        Build(file, $"sm_{arch}",
+            program =>
+            {
+                Nvrtc.Check(Nvrtc.nvrtcGetCUBINSize(program, out var size));
+                var cubin = new byte[(int)size];
+                // SAFETY: NVRTC writes exactly the size it reported into an array of that size.
+                fixed (byte* p = cubin) Nvrtc.Check(Nvrtc.nvrtcGetCUBIN(program, p));
+                return cubin;
+            },
+            (cubin, log) => cubin ?? throw new ReelException($"NVRTC could not compile kernels/{file} for sm_{arch}: {log}"));
+
+    /// <summary>
+    /// Compiles kernels/<paramref name="file"/> for <paramref name="target"/> (compute_XX: PTX; sm_XX: machine code) and
+    /// hands <paramref name="finish"/> what <paramref name="take"/> read from the program, or null on a compile error, with the log.
+    /// </summary>
+    private static TResult Build<TImage, TResult>(string file, string target, Func<nint, TImage> take, Func<TImage?, string, TResult> finish)
+        where TImage : class
     {
         if (!KernelSources.Files.TryGetValue(file, out var source)) throw new ArgumentException($"no kernel file {file}");
         var headers = KernelSources.Headers;
@@ -57,19 +102,15 @@ public static unsafe class NvrtcCompiler
             Nvrtc.Check(Nvrtc.nvrtcCreateProgram(out var program, Utf8(source), Utf8(file), headers.Count, headerSources, headerNames));
             try
             {
-                string[] options = { $"--gpu-architecture=compute_{arch}", "--std=c++17", "-default-device", "-lineinfo" };
+                string[] options = { $"--gpu-architecture={target}", "--std=c++17", "-default-device", "-lineinfo" };
                 // SAFETY: one entry per option, and NVRTC reads options.Length of them.
                 var opts = stackalloc byte*[options.Length];
                 for (int i = 0; i < options.Length; i++) opts[i] = Utf8(options[i]);
                 int status = Nvrtc.nvrtcCompileProgram(program, options.Length, opts);
                 var log = ProgramLog(program);
-                if (status == Nvrtc.NVRTC_ERROR_COMPILATION) return new CompileResult(file, arch, false, "", log);
+                if (status == Nvrtc.NVRTC_ERROR_COMPILATION) return finish(null, log);
                 Nvrtc.Check(status, "nvrtcCompileProgram");
-                Nvrtc.Check(Nvrtc.nvrtcGetPTXSize(program, out var size));
-                var ptx = new byte[(int)size];
-                // SAFETY: NVRTC writes exactly the size it reported (terminating NUL included) into an array of that size.
-                fixed (byte* p = ptx) Nvrtc.Check(Nvrtc.nvrtcGetPTX(program, p));
-                return new CompileResult(file, arch, true, Encoding.UTF8.GetString(ptx).TrimEnd('\0'), log);
+                return finish(take(program), log);
             }
             finally
             {

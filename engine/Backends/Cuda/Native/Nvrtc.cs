@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace Reel.Engine.Backends.Cuda.Native;
 
-/// <summary>NVRTC (nvrtc.h): CUDA C++ → PTX at run time, no GPU needed. 11.2+ ABI.</summary>
+/// <summary>NVRTC (nvrtc.h): CUDA C++ → PTX or machine code (CUBIN) at run time, no GPU needed. 11.2+ ABI.</summary>
 // SAFETY: declarations of NVRTC's entry points; every pointer passed is sized by its caller for what the
 // header says the call reads or writes, and each call site states that bound.
 internal static unsafe partial class Nvrtc
@@ -19,6 +19,10 @@ internal static unsafe partial class Nvrtc
     [LibraryImport(NativeLibraries.Nvrtc)] public static partial int nvrtcGetProgramLog(nint program, byte* log);
     [LibraryImport(NativeLibraries.Nvrtc)] public static partial int nvrtcGetPTXSize(nint program, out nuint size);
     [LibraryImport(NativeLibraries.Nvrtc)] public static partial int nvrtcGetPTX(nint program, byte* ptx);
+    [LibraryImport(NativeLibraries.Nvrtc)] public static partial int nvrtcGetCUBINSize(nint program, out nuint size);
+    [LibraryImport(NativeLibraries.Nvrtc)] public static partial int nvrtcGetCUBIN(nint program, byte* cubin);
+    [LibraryImport(NativeLibraries.Nvrtc)] public static partial int nvrtcGetNumSupportedArchs(out int count);
+    [LibraryImport(NativeLibraries.Nvrtc)] public static partial int nvrtcGetSupportedArchs(int* archs);
     [LibraryImport(NativeLibraries.Nvrtc)] public static partial byte* nvrtcGetErrorString(int status);
 
     public const int NVRTC_ERROR_COMPILATION = 6;
