@@ -7,11 +7,12 @@ namespace Reel.Engine.Pipeline;
 /// How a restore spends its memory budget (<c>--memory-mb</c>), decided before any work starts.
 /// The budget covers what grows with the frame size and the shot length: the networks' working
 /// memory for one frame (activations, measured on this code at 128×96 to 512×384 and rounded up:
-/// DnCNN ≈ 14 bytes per pixel per feature channel, 0.9 KiB at 64; the colorizer's full-size steps
-/// (the frame's resize, the upsampled a, b, the recoloured frame and its way to the encoder) ≈ 130
-/// bytes per pixel, measured as the growth of a restore's peak resident memory with the colorizer less
-/// without it from 960×540 to 1080p and 4K (132 and 128 bytes; 270 and 249 before <see cref="Ops.RecolorOp"/>); one U-Net training step ≈ 5.3 KiB per training pixel at width
-/// 32, in proportion to the width; the flow stage ≈ 0.33 KiB per pixel, measured as the peak
+/// DnCNN ≈ 14 bytes per pixel per feature channel, 0.9 KiB at 64; one U-Net training step ≈ 5.3 KiB
+/// per training pixel at width 32, in proportion to the width; the colorizer's full-size steps (the
+/// frame's resize, the upsampled a, b, the recoloured frame and its way to the encoder) ≈ 130 bytes
+/// per pixel, measured as the growth of a restore's peak resident memory with the colorizer less
+/// without it from 960×540 to 1080p and to 4K: 132 and 128 bytes, 270 and 249 before
+/// <see cref="Ops.RecolorOp"/>; the flow stage ≈ 0.33 KiB per pixel, measured as the peak
 /// resident memory of a flow restore less a restore without a temporal stage at 428×240 and
 /// 856×480), the decode and encode queues, and, with what is left, the
 /// frames waiting for their prior (beyond it they wait on disk). A frame that alone needs more
