@@ -6,7 +6,7 @@ namespace Reel.Cli.Commands;
 /// <summary>
 /// Random inputs each op is defined on, for the self-test and the backend-ops test: values in
 /// [−1, 1], except where an op needs more — logits spread to ±8, images in [0, 1] (a little past both ends for the 8-bit luma, which clips), Lab in its
-/// range (a recoloured frame's a, b up to ±100), Adam's second moment ≥ 0 and its bias corrections those of a step 1…10, the loss's input frame in [0, 1] (so I + 0.1 is never near 0),
+/// range (a recoloured frame's a, b up to ±100), moments' planes offset to 40 ± 1/64, Adam's second moment ≥ 0 and its bias corrections those of a step 1…10, the loss's input frame in [0, 1] (so I + 0.1 is never near 0),
 /// max-pool inputs rounded to halves so windows have ties, two frames of a moving texture for the
 /// optical flow, displacements of a few pixels for warps, confidences in [0, 1] — and weights scaled
 /// by 1/√fan-in.
@@ -55,6 +55,10 @@ public static class SelfTestInputs
                 break;
             case RgbToLabOp or ResizeBicubicOp:
                 Map(inputs[0], v => (v + 1) / 2);
+                break;
+            case ChannelMomentsOp:
+                // A faint plane far from zero (a chroma plane with a colour cast), where a one-pass variance cancels.
+                Map(inputs[0], v => 40 + v / 64);
                 break;
             case RecolorOp:
                 Map(inputs[0], v => (v + 1) / 2);

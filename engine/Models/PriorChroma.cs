@@ -9,9 +9,10 @@ namespace Reel.Engine.Models;
 /// of a frame, normalized Lab (L/100, a/256, b/256) downscaled by the chroma scale;
 /// <see cref="Decode"/> turns the net's answer back into sRGB, its a, b upsampled to the processed
 /// frame's size and joined with that frame's own full-resolution L; <see cref="Measure"/> and
-/// <see cref="MeasureAnswer"/> give the chroma match its statistics. The coding's affine steps are
-/// prepared once (their constants uploaded once on a GPU) and freed with this object; a measurement's
-/// centring, and the match's map when it changes (once a shot), are prepared for their use.
+/// <see cref="MeasureAnswer"/> give the chroma match its statistics, reduced on the backend and read
+/// when the caller waits for them (on a GPU, after it has queued more work). The coding's affine steps
+/// are prepared once (their constants uploaded once on a GPU) and freed with this object; the match's
+/// map, when it changes (once a shot), is prepared for its use.
 /// </summary>
 internal sealed class PriorChroma : IDisposable
 {
@@ -24,8 +25,7 @@ internal sealed class PriorChroma : IDisposable
     private readonly IPreparedOp? _centre;
     private (ChromaMatch Match, IPreparedOp Op) _denormalize;
     private readonly IPreparedOp _ab;
-    private readonly IPreparedOp _gram;
-    private readonly IPreparedOp _sums;
+    private readonly IPreparedOp _moments;
 
     /// <param name="scale">The net works at 1/scale of the frame size (1: full size).</param>
     public PriorChroma(int scale, IBackend backend)
@@ -42,12 +42,7 @@ internal sealed class PriorChroma : IDisposable
             : backend.Prepare(new AffineOp(3), new Tensor(new Shape(3), new[] { 1f, 1f, 1f }), new Tensor(new Shape(3), new[] { 0f, -offset, -offset }));
         _denormalize = (ChromaMatch.None, Denormalizer(ChromaMatch.None));
         _ab = backend.Prepare(new SliceChannelsOp(1, 2));
-        // A bias gradient's per-channel sum gives Σ a, Σ b; a 1×1 convolution's weight gradient, the frame's
-        // a, b less their mean as both its input and its output's gradient, is their Gram matrix, whose
-        // diagonal is the spread's Σ (a − ā)² + (b − b̄)². On a GPU it runs at the backend's convolution
-        // precision (TF32 by default), so the match's last bits differ from the CPU's.
-        _gram = backend.Prepare(new Conv2dBackwardWeightOp(new Conv2dOp(2, 2, 1, 1, HasBias: false)));
-        _sums = backend.Prepare(new Conv2dBackwardBiasOp(2));
+        _moments = backend.Prepare(new ChannelMomentsOp());
     }
 
     private IPreparedOp Denormalizer(ChromaMatch m) =>
@@ -55,28 +50,17 @@ internal sealed class PriorChroma : IDisposable
 
     /// <summary>
     /// The mean and spread of a chroma tensor (1, 2, h, w) that holds Lab a, b divided by <paramref name="unit"/>,
-    /// in Lab units, reduced on the backend. The spread is summed about the mean, not taken as Σ a² + b² less
-    /// the mean's square: that difference of two large sums, at a GPU's TF32, would be noise on a faint shot
-    /// with a colour cast.
+    /// in Lab units: reduced on the backend in double, the spread summed about the mean (<see cref="ChannelMomentsOp"/>),
+    /// and read when the caller waits for it.
     /// </summary>
-    private FrameChroma Moments(Tensor ab, float unit)
+    private PendingChroma Moments(Tensor ab, float unit)
     {
-        long pixels = (long)ab.Shape.H * ab.Shape.W;
-        double meanA, meanB;
-        using (var sums = _sums.Run(ab))
-        {
-            var s = sums.ToHost().Data;
-            (meanA, meanB) = ((double)s[0] / pixels, (double)s[1] / pixels);
-        }
-        using var centre = _backend.Prepare(new AffineOp(2), new Tensor(new Shape(2), new[] { 1f, 1f }), new Tensor(new Shape(2), new[] { (float)-meanA, (float)-meanB }));
-        using var centred = centre.Run(ab);
-        using var gram = _gram.Run(centred, centred);
-        var g = gram.ToHost().Data;
-        return new FrameChroma(meanA * unit, meanB * unit, Math.Sqrt(((double)g[0] + g[3]) / pixels) * unit);
+        using var moments = _moments.Run(ab);
+        return new PendingChroma(_backend.ReadTensorLater(moments), unit);
     }
 
     /// <summary>A frame's (1, 1|3, H, W) chroma at its size.</summary>
-    public FrameChroma Measure(Tensor frame)
+    public PendingChroma Measure(Tensor frame)
     {
         using var rgb = RgbFrame.On(_backend, frame);
         using var lab = _backend.Execute(new RgbToLabOp(), rgb);
@@ -88,7 +72,7 @@ internal sealed class PriorChroma : IDisposable
     /// The net's answer's (1, 3, h, w) chroma as <see cref="Decode"/> shows it before the match: its a, b upsampled
     /// to the frame's <paramref name="height"/> × <paramref name="width"/>.
     /// </summary>
-    public FrameChroma MeasureAnswer(Tensor predicted, int height, int width)
+    public PendingChroma MeasureAnswer(Tensor predicted, int height, int width)
     {
         using var answer = _backend.Import(predicted);
         using var ab = _ab.Run(answer);
@@ -135,7 +119,21 @@ internal sealed class PriorChroma : IDisposable
         _centre?.Dispose();
         _denormalize.Op.Dispose();
         _ab.Dispose();
-        _gram.Dispose();
-        _sums.Dispose();
+        _moments.Dispose();
     }
+}
+
+/// <summary>A frame's chroma (<see cref="PriorChroma.Measure"/>) on its way to the host: waiting for it waits for its read only.</summary>
+internal sealed class PendingChroma(PendingTensor moments, float unit) : IDisposable
+{
+    /// <summary>The frame's chroma, waiting for the read first.</summary>
+    public FrameChroma Wait()
+    {
+        // (2, 2): the means of a and b, then their mean squared deviations.
+        var m = moments.Wait().Data;
+        return new FrameChroma(m[0] * unit, m[1] * unit, Math.Sqrt((double)m[2] + m[3]) * unit);
+    }
+
+    /// <summary>Gives up the read if it was not waited for.</summary>
+    public void Dispose() => moments.Dispose();
 }

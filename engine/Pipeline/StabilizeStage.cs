@@ -165,19 +165,31 @@ public static class StabilizeStage
             // A shot's frames share one size (FrameSource holds every folder and video to one): read it once,
             // not a spilled frame from disk per answer.
             var size = processed[start].Shape;
-            for (int t = start; t < end; t++)
+            // Each answer's chroma is read once the next answer is queued, so the device is not left idle by the wait.
+            var measured = new Queue<PendingChroma>();
+            try
             {
-                var predicted = Predict(t);
-                try
+                for (int t = start; t < end; t++)
                 {
-                    answered.Add(chroma.MeasureAnswer(predicted, size.H, size.W));
+                    var predicted = Predict(t);
+                    try
+                    {
+                        measured.Enqueue(chroma.MeasureAnswer(predicted, size.H, size.W));
+                    }
+                    catch
+                    {
+                        predicted.Dispose();
+                        throw;
+                    }
+                    answers.Add(predicted);
+                    while (measured.Count > (t + 1 < end ? 1 : 0))
+                        using (var m = measured.Dequeue())
+                            answered.Add(m.Wait());
                 }
-                catch
-                {
-                    predicted.Dispose();
-                    throw;
-                }
-                answers.Add(predicted);
+            }
+            finally
+            {
+                foreach (var m in measured) m.Dispose();
             }
             match = ChromaMatch.Between(trained!, shown!, answered);
         }
@@ -204,6 +216,8 @@ public static class StabilizeStage
             ? new ModeAlignment(backend, detectCuts: !options.SplitShots)
             : null;
         var store = new FrameStore(budget);
+        // Each frame's chroma as shown and as held, read once the next frame is queued, so the device is not left idle by the wait.
+        var measured = new Queue<(PendingChroma Shown, PendingChroma? Held)>();
         try
         {
             for (int t = start; t < end; t++)
@@ -213,10 +227,28 @@ public static class StabilizeStage
                 if (shown is not null)
                 {
                     var asShown = chroma.Measure(frame);
-                    shown.Add(asShown);
-                    trained!.Add(held is null ? asShown : chroma.Measure(held));
+                    try
+                    {
+                        measured.Enqueue((asShown, held is null ? null : chroma.Measure(held)));
+                    }
+                    catch
+                    {
+                        asShown.Dispose();
+                        throw;
+                    }
                 }
                 store.Add(chroma.Encode(held ?? frame));
+                while (measured.Count > (t + 1 < end ? 1 : 0))
+                {
+                    var (asShown, asHeld) = measured.Dequeue();
+                    using (asShown)
+                    using (asHeld)
+                    {
+                        var s = asShown.Wait();
+                        shown!.Add(s);
+                        trained!.Add(asHeld?.Wait() ?? s);
+                    }
+                }
             }
             return store;
         }
@@ -224,6 +256,14 @@ public static class StabilizeStage
         {
             store.Dispose();
             throw;
+        }
+        finally
+        {
+            foreach (var (asShown, asHeld) in measured)
+            {
+                asShown.Dispose();
+                asHeld?.Dispose();
+            }
         }
     }
 

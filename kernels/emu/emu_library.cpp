@@ -75,6 +75,7 @@ const Entry kernels[] = {
     REEL_KERNEL_WITH_BARRIERS(irt_loss_reduce_f32),
     REEL_KERNEL(add_channels_f32),
     REEL_KERNEL_WITH_BARRIERS(channel_sum_f32),
+    REEL_KERNEL_WITH_BARRIERS(channel_moments_f32),
     REEL_KERNEL(finite_check_f32),
     REEL_KERNEL(maxpool2d_backward_f32),
     REEL_KERNEL(resize_bilinear_backward_f32),

@@ -76,6 +76,8 @@ public class BackendOpsTests
             yield return new Case(new RgbToLabOp(), new[] { s }, seed++);
             yield return new Case(new LabToRgbOp(), new[] { s }, seed++);
         }
+        foreach (var (n, c, h, w) in new[] { (1, 1, 1, 1), (2, 2, 7, 9), (1, 3, 33, 40) })
+            yield return new Case(new ChannelMomentsOp(), new[] { new Shape(n, c, h, w) }, seed++);
         foreach (var (c, h, w) in new[] { (3, 1, 1), (1, 7, 9), (3, 16, 33) })
             yield return new Case(new RecolorOp(), new[] { new Shape(2, c, h, w), new Shape(2, 2, h, w) }, seed++);
         foreach (var (c, h, w) in new[] { (3, 1, 1), (3, 5, 7) })

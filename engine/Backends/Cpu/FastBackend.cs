@@ -167,6 +167,8 @@ public sealed class FastBackend : IBackend
                 case RgbToLabOp: Color.Lab.FromRgb(x[0], y); break;
                 case LabToRgbOp: Color.Lab.ToRgb(x[0], y); break;
                 case RecolorOp: Color.Lab.Recolor(x[0], x[1], y); break;
+                // Two passes over a frame's chroma planes, a few a frame: the reference's double loops are fast enough.
+                case ChannelMomentsOp: ReferenceBackend.ChannelMoments(x[0], y); break;
                 case ExpandChannelsOp:
                 {
                     int pixels = y.Shape.H * y.Shape.W;

@@ -61,6 +61,7 @@ public sealed class ReferenceBackend : IBackend
                 case RgbToLabOp: MapPixels(x[0], y, Color.Lab.FromRgb); break;
                 case LabToRgbOp: MapPixels(x[0], y, Color.Lab.ToRgb); break;
                 case RecolorOp: Recolor(x[0], x[1], y); break;
+                case ChannelMomentsOp: ChannelMoments(x[0], y); break;
                 case ExpandChannelsOp: Fill(y, (n, c, i, j) => x[0].At(n, 0, i, j)); break;
                 case PadReflectOp: Fill(y, (n, c, i, j) => x[0].At(n, c, Mirror(i, x[0].Shape.H), Mirror(j, x[0].Shape.W))); break;
                 case CropOp cr: Fill(y, (n, c, i, j) => x[0].At(n, c, cr.Top + i, cr.Left + j)); break;
@@ -231,6 +232,29 @@ public sealed class ReferenceBackend : IBackend
         {
             var (p, q, r) = f(x.At(n, 0, i, j), x.At(n, 1, i, j), x.At(n, 2, i, j));
             (y.At(n, 0, i, j), y.At(n, 1, i, j), y.At(n, 2, i, j)) = ((float)p, (float)q, (float)r);
+        }
+    }
+
+    /// <summary>Per channel, in double: the mean, then the mean squared deviation from it (frames, rows, columns in order).</summary>
+    internal static void ChannelMoments(Tensor x, Tensor y)
+    {
+        var s = x.Shape;
+        int plane = s.H * s.W;
+        long count = (long)s.N * plane;
+        for (int c = 0; c < s.C; c++)
+        {
+            double sum = 0;
+            for (int n = 0; n < s.N; n++)
+            for (int i = 0; i < plane; i++) sum += x.Data[(n * s.C + c) * plane + i];
+            double mean = sum / count, squares = 0;
+            for (int n = 0; n < s.N; n++)
+            for (int i = 0; i < plane; i++)
+            {
+                double d = x.Data[(n * s.C + c) * plane + i] - mean;
+                squares += d * d;
+            }
+            y.Data[c] = (float)mean;
+            y.Data[s.C + c] = (float)(squares / count);
         }
     }
 

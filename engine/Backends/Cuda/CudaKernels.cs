@@ -142,6 +142,11 @@ public sealed class CudaKernels(IGpuDevice device)
         Device.Launch("channel_sum_f32", new LaunchGeometry(new Dim3((uint)channels), new Dim3(ReduceBlock)),
             new KernelArgs().Ptr(dy).Ptr(db).Int(channels).Int(plane).Int(frames), stream);
 
+    /// <summary>(N, C, plane) → (2, C): each channel's mean, then its mean squared deviation from it, in double (<see cref="Ops.ChannelMomentsOp"/>).</summary>
+    public void ChannelMoments(DevicePtr x, DevicePtr y, int frames, int channels, int plane, GpuStream? stream = null) =>
+        Device.Launch("channel_moments_f32", new LaunchGeometry(new Dim3((uint)channels), new Dim3(ReduceBlock)),
+            new KernelArgs().Ptr(x).Ptr(y).Int(channels).Int(plane).Int(frames), stream);
+
     /// <summary>Sets the int at flags + slot to 1 when any of x[0 … n) is NaN or ±∞.</summary>
     public void FiniteCheck(DevicePtr x, long n, DevicePtr flags, int slot, GpuStream? stream = null) =>
         Device.Launch("finite_check_f32", LaunchGeometry.Linear(n), new KernelArgs().Ptr(x).Long(n).Ptr(flags).Int(slot), stream);
