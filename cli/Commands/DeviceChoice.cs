@@ -63,7 +63,7 @@ public static class DeviceChoice
             var emulated = EmulatedDevice.Open(EmulatedDevice.LocateLibrary());
             var convolutions = EmulatedCudnn.Convolutions(emulated, FastBackend.Training, chosen ?? Precision.Fp32, CudaBackend.MeasuresAlgorithms());
             Console.Error.WriteLine($"device: emu ({emulated.Description}, {convolutions.Name})");
-            return new CudaBackend(emulated, convolutions);
+            return new CudaBackend(emulated, convolutions, CudaBackend.UsesGraphs());
         }
         var cuda = CudaBackend.TryCreate(chosen, out var reason) ?? throw new ReelException($"--device cuda: {reason}; use --device cpu or auto");
         Console.Error.WriteLine($"device: cuda ({cuda.Device.Description}, {cuda.ConvolutionEngine})");

@@ -40,7 +40,15 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     /// <summary>The kernel files (modules) a launch has loaded.</summary>
     private readonly HashSet<string> _loadedModules = new();
     /// <summary>The capture in progress on each thread (the driver's CU_STREAM_CAPTURE_MODE_THREAD_LOCAL): the capturing stream and the list of its operations.</summary>
-    private readonly ThreadLocal<(int Stream, List<Action> Ops)?> _recording = new();
+    private readonly ThreadLocal<Recording?> _recording = new();
+
+    /// <summary>The calling thread's capture: the stream it records, what it recorded, and the first call it refused, which invalidated it.</summary>
+    private sealed class Recording(int stream)
+    {
+        public int Stream { get; } = stream;
+        public List<Action> Ops { get; } = new();
+        public string? InvalidatedBy { get; set; }
+    }
     /// <summary>Events last recorded inside a capture, with that capture's operation list: a graph's own, which nothing outside it may wait for (CUDA_ERROR_CAPTURED_EVENT).</summary>
     private readonly ConditionalWeakTable<GpuEvent, List<Action>> _capturedEvents = new();
     /// <summary>The stream a graph is being replayed on, for its recorded operations' ordering; 0 outside a replay.</summary>
@@ -227,7 +235,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     {
         if (CapturingOn(stream))
         {
-            _capturedEvents.AddOrUpdate(e, _recording.Value!.Value.Ops);
+            _capturedEvents.AddOrUpdate(e, _recording.Value!.Ops);
             return;
         }
         _capturedEvents.Remove(e);
@@ -244,7 +252,8 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         if (CapturingOn(stream))
         {
             // One stream is captured at a time here, so its own capture's event orders nothing more.
-            if (_capturedEvents.TryGetValue(e, out var ops) && ops == _recording.Value!.Value.Ops) return;
+            if (_capturedEvents.TryGetValue(e, out var ops) && ops == _recording.Value!.Ops) return;
+            _recording.Value.InvalidatedBy ??= "cuStreamWaitEvent";
             throw new CudaException("cuStreamWaitEvent", CaptureIsolation, "the capturing stream waits for an event recorded outside its capture");
         }
         RefuseCapturedEvent(e, "cuStreamWaitEvent");
@@ -284,20 +293,26 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
     public int Seen(GpuStream? by, GpuStream of) => _order.Seen(Id(of), Id(by));
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// A call the capture refused invalidates it, as on a GPU: even when the body goes on (it caught the
+    /// error), ending the capture fails with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED and gives no graph.
+    /// </remarks>
     public GpuGraph Capture(GpuStream stream, Action body)
     {
         if (IsCapturing) throw CaptureError("cuStreamBeginCapture", "this thread is capturing already");
-        var recorded = new List<Action>();
-        _recording.Value = ((int)stream.Handle, recorded);
+        var recording = new Recording((int)stream.Handle);
+        _recording.Value = recording;
         try
         {
             body();
-            return new GpuGraph(0, null, recorded);
         }
         finally
         {
             _recording.Value = null;
         }
+        if (recording.InvalidatedBy is { } call)
+            throw new CudaException("cuStreamEndCapture", CaptureInvalidated, $"the capture was invalidated by {call}, which it does not permit");
+        return new GpuGraph(0, null, recording.Ops);
     }
 
     /// <summary>Whether the calling thread is capturing a graph.</summary>
@@ -375,9 +390,15 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         throw CaptureError(call, "the host side is pageable memory; a capture copies only page-locked (pinned) memory");
     }
 
-    /// <summary>What the driver answers (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED) and, after it, the capture is invalidated.</summary>
-    private static CudaException CaptureError(string call, string why) =>
-        new(call, CaptureUnsupported, $"operation not permitted when stream is capturing: {why}");
+    /// <summary>What the driver answers (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED); the capture is invalidated by it.</summary>
+    private CudaException CaptureError(string call, string why)
+    {
+        if (_recording.Value is { } capture) capture.InvalidatedBy ??= call;
+        return new(call, CaptureUnsupported, $"operation not permitted when stream is capturing: {why}");
+    }
+
+    /// <summary>CUDA_ERROR_STREAM_CAPTURE_INVALIDATED: cuStreamEndCapture after a call the capture refused.</summary>
+    public const int CaptureInvalidated = 901;
 
     /// <summary>CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED.</summary>
     public const int CaptureUnsupported = 900;

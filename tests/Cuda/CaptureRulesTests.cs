@@ -130,7 +130,6 @@ public unsafe class CaptureRulesTests
         Assert.False(device.IsCapturing);
     }
 
-    /// <summary>Runs <paramref name="call"/> inside a capture and asserts that it throws the capture error naming <paramref name="what"/>.</summary>
     /// <summary>
     /// Only the capturing stream's work goes into the graph (another stream's runs at once, work with no
     /// stream is refused); an event recorded inside the capture is the graph's: the capturing stream may
@@ -148,18 +147,16 @@ public unsafe class CaptureRulesTests
         using var inside = device.CreateEvent();
         using var outside = device.CreateEvent();
         device.Record(outside, other);
-        CudaException? isolated = null, unstreamed = null;
+        var isolated = AssertRefused(device, stream, () => device.Wait(stream, outside), "cuStreamWaitEvent", EmulatedDevice.CaptureIsolation);
+        Assert.Contains("recorded outside", isolated.Message);
+        AssertRefused(device, stream, () => device.Fill(x.Ptr, 3, 64), "legacy stream");
         using var graph = device.Capture(stream, () =>
         {
             device.Fill(x.Ptr, 1, 64, stream);
             device.Fill(y.Ptr, 2, 64, other);
             device.Record(inside, stream);
             device.Wait(stream, inside);
-            isolated = Assert.Throws<CudaException>(() => device.Wait(stream, outside));
-            unstreamed = Assert.Throws<CudaException>(() => device.Fill(x.Ptr, 3, 64));
         });
-        Assert.Equal(EmulatedDevice.CaptureIsolation, isolated!.Status);
-        Assert.Equal(EmulatedDevice.CaptureUnsupported, unstreamed!.Status);
         Assert.Equal(1, device.Enqueued(other));
         Assert.Equal(0, device.Enqueued(stream));
         device.Replay(graph, stream);
@@ -171,15 +168,38 @@ public unsafe class CaptureRulesTests
         Assert.Equal(1, device.Seen(null, stream));
     }
 
-    private static CudaException AssertRefused(EmulatedDevice device, GpuStream stream, Action call, string what)
+    /// <summary>
+    /// A body that throws inside a capture ends it, and its own error comes out, not the capture's; a
+    /// refused call that the body catches still leaves no graph: ending the capture fails, naming the call.
+    /// </summary>
+    [Fact]
+    public void ARefusedCallInvalidatesTheCaptureEvenWhenCaught()
     {
-        CudaException? refused = null;
-        using (device.Capture(stream, () => refused = Assert.Throws<CudaException>(call)))
+        using var device = EmulatedGpu.OpenPrivate();
+        using var stream = device.CreateStream();
+        var own = Assert.Throws<InvalidOperationException>(() => device.Capture(stream, () => throw new InvalidOperationException("the body's own")));
+        Assert.Equal("the body's own", own.Message);
+        Assert.False(device.IsCapturing);
+        var refused = Assert.Throws<CudaException>(() => device.Capture(stream, () => device.Synchronize(stream)));
+        Assert.Contains("cuStreamSynchronize", refused.Message);
+        using (device.Capture(stream, () => { }))
         {
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> inside a capture and asserts that it throws the capture error naming
+    /// <paramref name="what"/>, and that the capture, invalidated by it, gives no graph.
+    /// </summary>
+    private static CudaException AssertRefused(EmulatedDevice device, GpuStream stream, Action call, string what, int status = EmulatedDevice.CaptureUnsupported)
+    {
+        CudaException? refused = null;
+        var ended = Assert.Throws<CudaException>(() => device.Capture(stream, () => refused = Assert.Throws<CudaException>(call)));
         Assert.NotNull(refused);
-        Assert.Equal(EmulatedDevice.CaptureUnsupported, refused!.Status);
+        Assert.Equal(status, refused!.Status);
         Assert.Contains(what, refused.Message);
+        Assert.Equal(EmulatedDevice.CaptureInvalidated, ended.Status);
+        Assert.Contains("cuStreamEndCapture", ended.Message);
         Assert.False(device.IsCapturing);
         return refused;
     }

@@ -37,10 +37,10 @@ public static class EmulatedGpu
     /// <paramref name="precision"/>, whose arithmetic is the fast CPU path's (or <paramref name="convolutions"/>':
     /// the single-threaded reference is quicker on tiny maps).
     /// </summary>
-    public static CudaBackend Backend(EmulatedDevice? device = null, IBackend? convolutions = null, Precision precision = Precision.Fp32)
+    public static CudaBackend Backend(EmulatedDevice? device = null, IBackend? convolutions = null, Precision precision = Precision.Fp32, bool graphs = true)
     {
         var d = device ?? Device;
-        return new CudaBackend(d, EmulatedCudnn.Convolutions(d, convolutions ?? FastBackend.Training, precision));
+        return new CudaBackend(d, EmulatedCudnn.Convolutions(d, convolutions ?? FastBackend.Training, precision), graphs);
     }
 
     /// <summary>A device of the test's own, for counting its allocations and launches while other tests run in parallel.</summary>

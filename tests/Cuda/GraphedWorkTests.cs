@@ -1,6 +1,7 @@
 using Reel.Engine;
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Backends.Cuda;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 
@@ -67,4 +68,64 @@ public class GraphedWorkTests
             Assert.Equal(new[] { 0f, 0.5f, 1f }, work.Run(new Tensor(new Shape(3), new[] { -1f, 0.5f, 2f }))[0].Span.ToArray());
         Assert.Equal(4, calls);
     }
+
+    /// <summary>
+    /// A body that does, inside the capture, what a capture refuses (here reading its result back): the
+    /// eager runs succeed, the capture fails with the call that broke it and how to run without graphs, and
+    /// leaves nothing behind; a backend made without graphs runs the same body eagerly every time.
+    /// </summary>
+    [Fact]
+    public void ACaptureTheDriverRefusesSaysWhyAndHowToRunWithoutGraphs()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        var x = new Tensor(new Shape(1, 1, 2, 3), new[] { -1f, 0.5f, 2f, 3f, -4f, 0f });
+        Func<Tensor[], Tensor[]> Body(IBackend gpu) => inputs =>
+        {
+            var y = gpu.Execute(new ClampOp(0f, 1f), inputs[0]);
+            try
+            {
+                Assert.Equal(1f, y.ToHost().Span.ToArray().Max());
+            }
+            catch
+            {
+                y.Dispose();
+                throw;
+            }
+            return new[] { y };
+        };
+        using (var gpu = EmulatedGpu.Backend(device))
+        using (var work = gpu.Repeat(Body(gpu)))
+        {
+            for (int run = 0; run < 2; run++) work.Run(x)[0].Dispose();
+            int live = device.LiveAllocations;
+            var e = Assert.Throws<ReelException>(() => work.Run(x));
+            Assert.Contains("cuMemcpyDtoHAsync", e.Message);
+            Assert.Contains("REEL_CUDA_GRAPHS=0", e.Message);
+            Assert.Equal(0, gpu.GraphsCaptured);
+            Assert.Equal(live, device.LiveAllocations);
+        }
+        Assert.Equal(0, device.LiveAllocations);
+
+        using (var gpu = EmulatedGpu.Backend(device, graphs: false))
+        using (var work = gpu.Repeat(Body(gpu)))
+        {
+            for (int run = 0; run < 5; run++)
+                using (var y = work.Run(x)[0])
+                    Assert.Equal(new[] { 0f, 0.5f, 1f, 1f, 0f, 0f }, y.ToHost().Span.ToArray());
+            Assert.Equal(0, gpu.GraphsCaptured);
+        }
+        Assert.Equal(0, device.LiveAllocations);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("", true)]
+    [InlineData("1", true)]
+    [InlineData("0", false)]
+    public void RepeatedWorkIsCapturedUnlessReelCudaGraphsIsZero(string? value, bool graphs) =>
+        Assert.Equal(graphs, CudaBackend.GraphsFrom(value));
+
+    [Fact]
+    public void AnyOtherReelCudaGraphsIsRefused() =>
+        Assert.Contains("REEL_CUDA_GRAPHS must be 1 or 0", Assert.Throws<ReelException>(() => CudaBackend.GraphsFrom("yes")).Message);
 }

@@ -54,10 +54,12 @@ public sealed class CudaBackend : IBackend, IDisposable
 
     /// <summary>
     /// The backend on <paramref name="device"/>, which it owns and disposes; convolutions run on
-    /// <paramref name="convolutions"/>, which it owns too.
+    /// <paramref name="convolutions"/>, which it owns too. <paramref name="graphs"/> false runs repeated
+    /// work eagerly, op by op, instead of capturing it (<see cref="UsesGraphs"/>).
     /// </summary>
-    public CudaBackend(IGpuDevice device, IConvolutionEngine convolutions)
+    public CudaBackend(IGpuDevice device, IConvolutionEngine convolutions, bool graphs = true)
     {
+        _graphs = graphs;
         Device = device;
         Kernels = new CudaKernels(device);
         _convolutions = convolutions;
@@ -88,7 +90,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         {
             device = DriverDevice.Open();
             var chosen = precision ?? (device.ComputeCapability >= 80 ? Precision.Tf32 : Precision.Fp32);
-            return new CudaBackend(device, new CudnnConvolutions(device, new NativeCudnn(), chosen, measureAlgorithms: MeasuresAlgorithms()));
+            return new CudaBackend(device, new CudnnConvolutions(device, new NativeCudnn(), chosen, measureAlgorithms: MeasuresAlgorithms()), UsesGraphs());
         }
         catch (Exception e) when (e is ReelException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -109,6 +111,23 @@ public sealed class CudaBackend : IBackend, IDisposable
         "heuristic" => false,
         var other => throw new ReelException($"REEL_CUDNN_SEARCH must be measured or heuristic, got '{other}'"),
     };
+
+    /// <summary>
+    /// Whether repeated work (a DnCNN or colorizer frame, a training step) is captured into CUDA graphs
+    /// (the default) or run op by op: REEL_CUDA_GRAPHS=1|0. Off is the way out if a GPU's driver refuses
+    /// something inside a capture that the emulated device allows; the results are the same.
+    /// </summary>
+    public static bool UsesGraphs() => GraphsFrom(Environment.GetEnvironmentVariable("REEL_CUDA_GRAPHS"));
+
+    /// <summary><see cref="UsesGraphs"/> for the variable's value <paramref name="value"/> (null: unset).</summary>
+    internal static bool GraphsFrom(string? value) => value switch
+    {
+        null or "" or "1" => true,
+        "0" => false,
+        var other => throw new ReelException($"REEL_CUDA_GRAPHS must be 1 or 0, got '{other}'"),
+    };
+
+    private readonly bool _graphs;
 
     /// <summary>The device the tensors live on and the kernels run on.</summary>
     public IGpuDevice Device { get; }
@@ -215,6 +234,7 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <summary>Repeated work captured into a CUDA graph per set of input shapes (<see cref="GraphedWork"/>).</summary>
     public IRepeatedWork Repeat(Func<Tensor[], Tensor[]> body)
     {
+        if (!_graphs) return new EagerWork(body);
         var work = new GraphedWork(this, body);
         lock (_works) _works.Add(work);
         return work;
@@ -472,8 +492,13 @@ public sealed class CudaBackend : IBackend, IDisposable
     internal unsafe void Download(DevicePtr src, Span<float> destination)
     {
         // SAFETY: the copy writes destination.Length floats, exactly the pinned span; the caller's src holds as many.
-        fixed (float* p = destination) Device.CopyToHost(p, src, (long)destination.Length * sizeof(float), Stream);
-        Device.Synchronize(Stream);
+        // The span stays pinned until the stream is done: the copy may still be running when cuMemcpyDtoHAsync
+        // returns, even into pageable memory (the driver's documentation says only that it "might be synchronous").
+        fixed (float* p = destination)
+        {
+            Device.CopyToHost(p, src, (long)destination.Length * sizeof(float), Stream);
+            Device.Synchronize(Stream);
+        }
         Interlocked.Increment(ref _transfers);
         Interlocked.Increment(ref _drainingReads);
         ReadChecks();

@@ -220,17 +220,21 @@ internal sealed unsafe class DriverDevice : IGpuDevice
     {
         MakeCurrent();
         Driver.Check(Driver.cuStreamBeginCapture(stream.Handle, Driver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
-        nint graph;
         _capturing.Value = true;
         try
         {
             body();
         }
-        finally
+        catch
         {
+            // The body's error is the one to report: ending the capture it broke fails too
+            // (CUDA_ERROR_STREAM_CAPTURE_INVALIDATED), and that error would hide the call that broke it.
             _capturing.Value = false;
-            Driver.Check(Driver.cuStreamEndCapture(stream.Handle, out graph));
+            if (Driver.cuStreamEndCapture(stream.Handle, out var broken) == 0 && broken != 0) Driver.cuGraphDestroy(broken);
+            throw;
         }
+        _capturing.Value = false;
+        Driver.Check(Driver.cuStreamEndCapture(stream.Handle, out var graph));
         try
         {
             Driver.Check(Driver.cuGraphInstantiateWithFlags(out var exec, graph, 0));
@@ -285,7 +289,23 @@ internal sealed unsafe class DriverDevice : IGpuDevice
         nint module;
         // SAFETY: the driver reads a CUBIN to the end its ELF headers give and PTX to its NUL; the array holds either whole.
         fixed (byte* p = image) Driver.Check(Driver.cuModuleLoadData(out module, p));
-        return new NativeHandle(module, Driver.cuModuleUnload, "CUmodule");
+        var handle = new NativeHandle(module, Driver.cuModuleUnload, "CUmodule");
+        try
+        {
+            // With lazy loading (the default since CUDA 12.2) a kernel is loaded when cuModuleGetFunction asks for
+            // it: every kernel of the file is asked for now, so none of them loads later inside a capture.
+            foreach (var kernel in KernelSources.Kernels.Where(k => k.File == file))
+            {
+                Driver.Check(Driver.cuModuleGetFunction(out var function, module, kernel.Name));
+                _functions.TryAdd(kernel.Name, function);
+            }
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return handle;
     }
 
     /// <summary>

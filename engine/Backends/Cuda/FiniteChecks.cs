@@ -38,12 +38,16 @@ internal sealed class FiniteChecks : IDisposable
     {
         if (_names.Count == 0) return;
         var flags = new int[_names.Count];
-        // SAFETY: flags has one int per check made, at most Slots, which is what _flags holds; a copy into
-        // pageable memory returns once it is done, so flags may move again after the fixed block.
+        // SAFETY: flags has one int per check made, at most Slots, which is what _flags holds. It stays pinned
+        // until the stream is done: a copy into pageable memory may still be running when cuMemcpyDtoHAsync
+        // returns (the driver's documentation says only that it "might be synchronous").
         Debug.Assert(flags.Length <= Slots);
         string[] names;
-        fixed (int* f = flags) names = Collect(f, stream, forget);
-        _device.Synchronize(stream);
+        fixed (int* f = flags)
+        {
+            names = Collect(f, stream, forget);
+            _device.Synchronize(stream);
+        }
         Verdict(names, flags);
     }
 

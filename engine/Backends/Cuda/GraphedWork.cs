@@ -1,3 +1,4 @@
+using Reel.Engine.Backends.Cuda.Native;
 using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Backends.Cuda;
@@ -47,6 +48,10 @@ internal sealed class GraphedWork(CudaBackend backend, Func<Tensor[], Tensor[]> 
     {
         lock (_gate)
         {
+            // A replay may still be running: its check kernels write the flags that are freed below, and
+            // cuMemFree only "may" wait for the device. The flags are dropped unread (a caller that wants
+            // them waits through the backend first, as the colorizer does when its temperature changes).
+            if (_recordings.Values.Any(r => r.Graph is not null)) backend.Device.Synchronize(backend.Stream);
             backend.Forget(this, _recordings.Values.Select(r => r.Checks).OfType<FiniteChecks>().ToArray());
             foreach (var r in _recordings.Values) r.Dispose();
             _recordings.Clear();
@@ -77,22 +82,37 @@ internal sealed class GraphedWork(CudaBackend backend, Func<Tensor[], Tensor[]> 
         /// <summary>The input buffers as the body sees them (views: the body's disposing them frees nothing).</summary>
         public Tensor[] Views() => _inputs.Select(backend.Import).ToArray();
 
+        /// <summary>
+        /// Captures the body. A capture that fails leaves nothing behind (its checks freed, the buffers it took
+        /// given back, no graph), so the next run tries again; an error of the driver's capture rules says how
+        /// to run without graphs.
+        /// </summary>
         public void Capture(Func<Tensor[], Tensor[]> body)
         {
-            Checks = new FiniteChecks(backend.Device, CudaBackend.CheckSlots, backend.Stream);
+            var checks = new FiniteChecks(backend.Device, CudaBackend.CheckSlots, backend.Stream);
             var views = Views();
             Tensor[]? outputs = null;
+            GpuGraph graph;
             backend.Pool.BeginCapture();
             try
             {
-                Graph = backend.Capture(() => outputs = body(views), Checks);
+                graph = backend.Capture(() => outputs = body(views), checks);
             }
-            finally
+            catch (Exception e)
             {
-                _kept = backend.Pool.EndCapture();
+                foreach (var b in backend.Pool.EndCapture()) backend.Pool.Return(b);
+                foreach (var t in outputs ?? Array.Empty<Tensor>()) t.Dispose();
+                checks.Dispose();
+                if (e is CudaException { Status: >= CaptureErrorFirst and <= CaptureErrorLast })
+                    throw new ReelException($"{e.Message} (while capturing repeated work into a CUDA graph; REEL_CUDA_GRAPHS=0 runs it op by op)", e);
+                throw;
             }
-            Outputs = outputs!;
+            _kept = backend.Pool.EndCapture();
+            (Graph, Checks, Outputs) = (graph, checks, outputs!);
         }
+
+        /// <summary>CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED … CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD: what breaks a capture.</summary>
+        private const int CaptureErrorFirst = 900, CaptureErrorLast = 908;
 
         public void Dispose()
         {

@@ -61,7 +61,11 @@ public interface IGpuDevice : IDisposable
     /// <summary>Milliseconds between two recorded timing events, once both are done (cuEventElapsedTime).</summary>
     float ElapsedMs(GpuEvent start, GpuEvent end);
 
-    /// <summary>Records the work <paramref name="body"/> enqueues on <paramref name="stream"/> into a replayable graph.</summary>
+    /// <summary>
+    /// Records the work <paramref name="body"/> enqueues on <paramref name="stream"/> into a replayable graph.
+    /// A body that throws ends the capture and its exception comes out; a call the capture refused, even one
+    /// the body caught, leaves no graph (the driver's CUDA_ERROR_STREAM_CAPTURE_INVALIDATED).
+    /// </summary>
     GpuGraph Capture(GpuStream stream, Action body);
 
     /// <summary>Whether the calling thread is capturing a graph (<see cref="Capture"/>): what allocates or synchronizes must not run then.</summary>
