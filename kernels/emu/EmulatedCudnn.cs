@@ -14,7 +14,7 @@ namespace Reel.Emulation;
 /// Each call is held to what cuDNN documents: descriptors set before use; x, w and y of one data type
 /// (float or bfloat16) and one layout, the filter's NHWC meaning KRSC; a float compute type; shapes
 /// that agree (y's size is the convolution's of x's); a known algorithm given at least its workspace;
-/// the fused call's ReLU only with IMPLICIT_PRECOMP_GEMM and a float (1, K, 1, 1) bias; the Find calls,
+/// the fused call's identity activation only with IMPLICIT_PRECOMP_GEMM and a float (1, K, 1, 1) bias; the Find calls,
 /// which allocate buffers of their own, not while a stream is capturing and not beyond the device's
 /// memory. A call that breaks a rule fails with a nonzero status and <see cref="ErrorString"/> says which.
 /// The arithmetic is a CPU backend's on the operands as the GPU would see them: bfloat16 read exactly,
@@ -26,7 +26,7 @@ namespace Reel.Emulation;
 public sealed unsafe class EmulatedCudnn : ICudnn
 {
     /// <summary>cuDNN 9's BAD_PARAM, NOT_SUPPORTED and INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED, the codes this emulation fails with.</summary>
-    public const int BadParam = 3000, NotSupported = 9000, AllocFailed = 4004;
+    public const int BadParam = 2000, NotSupported = 3000, AllocFailed = 4004;
     private const int ImplicitGemm = 0, ImplicitPrecompGemm = 1;
 
     private readonly EmulatedDevice _device;
@@ -62,6 +62,12 @@ public sealed unsafe class EmulatedCudnn : ICudnn
 
     /// <summary>A search then reports every algorithm it lists as failed (each entry's status), as a real one can when none could run.</summary>
     public bool SearchEntriesFail { get; set; }
+
+    /// <summary>
+    /// The fused bias + activation call is then refused as NOT_SUPPORTED, before any work, as real cuDNN
+    /// refuses it for some layers that the plain call runs (a one-channel float input: pytorch/pytorch#62926).
+    /// </summary>
+    public bool RefusesFusedCalls { get; set; }
 
     /// <summary>
     /// Whether float operands reach TF32 by truncation (the low 13 mantissa bits dropped) rather than by
@@ -225,10 +231,11 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     {
         if (!Operands(Forward, handle, xDesc, wDesc, conv, yDesc, algo, workspace, workspaceBytes, out var call)) return call.Status;
         var (xd, wd, cd, yd) = call.Descriptors;
+        if (RefusesFusedCalls) return Fail(NotSupported, "the fused call is refused for this layer");
         if (!Find(activation, out ActivationDesc? act) || !act.Set) return Fail(BadParam, "activation descriptor not set");
         if (act.Mode is not (Cudnn.CUDNN_ACTIVATION_RELU or Cudnn.CUDNN_ACTIVATION_IDENTITY)) return Fail(NotSupported, $"activation mode {act.Mode} in the fused call");
-        if (act.Mode == Cudnn.CUDNN_ACTIVATION_RELU && algo != ImplicitPrecompGemm)
-            return Fail(NotSupported, $"the fused call's ReLU needs IMPLICIT_PRECOMP_GEMM, got algorithm {algo}");
+        if (act.Mode == Cudnn.CUDNN_ACTIVATION_IDENTITY && algo != ImplicitPrecompGemm)
+            return Fail(NotSupported, $"the fused call's identity activation needs IMPLICIT_PRECOMP_GEMM, got algorithm {algo}");
         if (!Find(zDesc, out TensorDesc? zd) || !Same(zd, yd)) return Fail(BadParam, "z must be described as y is");
         if (!Find(biasDesc, out TensorDesc? bd) || !bd.Set || bd.DataType != Cudnn.CUDNN_DATA_FLOAT || bd.N != 1 || bd.C != wd.K || bd.H != 1 || bd.W != 1)
             return Fail(BadParam, $"the bias must be float (1, {wd.K}, 1, 1)");

@@ -115,6 +115,34 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         Assert.InRange(worst, 0, 0.05);
     }
 
+    /// <summary>
+    /// cuDNN may refuse the fused bias + ReLU call for a layer whose plain call it runs: the layer then runs
+    /// unfused (the plain call and the epilogue kernel), with the same result, and its plan stays unfused.
+    /// </summary>
+    [Fact]
+    public void ALayerWhoseFusedCallIsRefusedRunsUnfused()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        var convolutions = EmulatedCudnn.Convolutions(device, ReferenceBackend.Instance, Precision.Fp32, out var cudnn);
+        using (var gpu = new CudaBackend(device, convolutions))
+        {
+            var rng = new Random(5);
+            Tensor Random(Shape s) => new(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1));
+            var op = new Conv2dOp(1, 4, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
+            var (w, b) = (Random(new Shape(4, 1, 3, 3)), Random(new Shape(4)));
+            cudnn.RefusesFusedCalls = true;
+            for (int run = 0; run < 3; run++)
+            {
+                var x = Random(new Shape(1, 1, 6, 7));
+                using var y = gpu.Execute(op, x, w, b);
+                Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(op, x, w, b), y.ToHost()), 0, 1e-6);
+            }
+            // Refused once, at the first run; the plan has run unfused since.
+            Assert.Equal(1, ((CudnnConvolutions)convolutions).FusionsRefused);
+        }
+        Assert.Equal(0, device.LiveAllocations);
+    }
+
     [Fact]
     public void APlanSearchesOnceAndTakesTheHeuristicsWhenTheSearchHasNothingToOffer()
     {
@@ -225,8 +253,8 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         Assert.Equal(0, cudnn.SetFilter4dDescriptor(krsc, Cudnn.CUDNN_DATA_FLOAT, nhwc, 2, 3, 3, 3));
         Assert.Equal(0, cudnn.CreateConvolutionDescriptor(out var conv));
         Assert.Equal(0, cudnn.SetConvolution2dDescriptor(conv, 1, 1, 1, 1, 1, 1, Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
-        Assert.Equal(0, cudnn.CreateActivationDescriptor(out var relu));
-        Assert.Equal(0, cudnn.SetActivationDescriptor(relu, Cudnn.CUDNN_ACTIVATION_RELU, Cudnn.CUDNN_NOT_PROPAGATE_NAN, 0));
+        Assert.Equal(0, cudnn.CreateActivationDescriptor(out var identity));
+        Assert.Equal(0, cudnn.SetActivationDescriptor(identity, Cudnn.CUDNN_ACTIVATION_IDENTITY, Cudnn.CUDNN_NOT_PROPAGATE_NAN, 0));
         using var memory = device.Allocate(4096);
         ulong p = memory.Ptr.Address;
         float one = 1, zero = 0;
@@ -238,7 +266,7 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         Refused(cudnn.ConvolutionForward(handle, &one, x, p, nchwFilter, p, conv, 0, 0, 0, &zero, y, p), "one layout for all three");
         Refused(cudnn.ConvolutionForward(handle, &one, x, p, krsc, p, conv, 0, 0, 0, &zero, wrongY, p), "the convolution of 6×6 gives 6×6");
         Refused(cudnn.ConvolutionForward(handle, &one, x, p, krsc, p, conv, 1, 0, 0, &zero, y, p), "workspace");
-        Refused(cudnn.ConvolutionBiasActivationForward(handle, &one, x, p, krsc, p, conv, 0, 0, 0, &zero, y, p, bias, p, relu, y, p), "IMPLICIT_PRECOMP_GEMM");
+        Refused(cudnn.ConvolutionBiasActivationForward(handle, &one, x, p, krsc, p, conv, 0, 0, 0, &zero, y, p, bias, p, identity, y, p), "IMPLICIT_PRECOMP_GEMM");
         Assert.Equal(0, cudnn.ConvolutionForward(handle, &one, x, p, krsc, p, conv, 0, 0, 0, &zero, y, p));
         // A search allocates: not while the stream is capturing, whose graph could not hold it.
         using var stream = device.CreateStream();

@@ -3,8 +3,9 @@ namespace Reel.Engine.Backends.Cuda;
 /// <summary>
 /// The choice made once per (op, input shape): cuDNN lists algorithms fastest first (measured
 /// by cudnnFind*, or estimated by cudnnGet*_v7); take the first that succeeded and whose
-/// workspace fits the budget. The fused bias+ReLU call only accepts IMPLICIT_PRECOMP_GEMM, so
-/// it is used when that algorithm is the pick, and the separate epilogue kernel otherwise.
+/// workspace fits the budget. The fused bias+ReLU call is used only when IMPLICIT_PRECOMP_GEMM is the
+/// pick (the algorithm cuDNN documents it with; it may accept others for a ReLU), the separate epilogue
+/// kernel otherwise, and also where cuDNN refuses the fused call for the layer.
 /// </summary>
 internal static class ConvolutionPlanner
 {

@@ -98,13 +98,21 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         // SAFETY: &one and &zero point at these locals for the synchronous call; every device pointer is a buffer
         // sized by the plan's own shapes (operands, results and a workspace of at least the algorithm's bytes).
         float one = 1, zero = 0;
+        if (choice.FusedBiasActivation)
+        {
+            int status = _cudnn.ConvolutionBiasActivationForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address,
+                plan.Conv.Value, choice.Algorithm, workspace.Address, (nuint)choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address,
+                plan.Bias!.Value, bias.Address, plan.Activation!.Value, plan.Y.Value, ys.Address);
+            if (status == 0) return;
+            // cuDNN refuses the fused call for some layers the plain call runs (a one-channel input; the NaN
+            // propagation asked for): refused before any work, so the plan runs unfused from now on, its bias and
+            // ReLU by the epilogue kernel. The first runs are eager, so this never happens inside a capture.
+            if (!IsRefusal(status)) Check(status, "cudnnConvolutionBiasActivationForward");
+            plan.Choice = choice = choice with { FusedBiasActivation = false };
+            Interlocked.Increment(ref _fusionsRefused);
+        }
         switch (op)
         {
-            case Conv2dOp c when choice.FusedBiasActivation:
-                Check(_cudnn.ConvolutionBiasActivationForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address,
-                    plan.Conv.Value, choice.Algorithm, workspace.Address, (nuint)choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address,
-                    plan.Bias!.Value, bias.Address, plan.Activation!.Value, plan.Y.Value, ys.Address));
-                break;
             case Conv2dOp c:
                 Check(_cudnn.ConvolutionForward(_handle.Value, &one, plan.X.Value, xs.Address, plan.W.Value, ws.Address, plan.Conv.Value,
                     choice.Algorithm, workspace.Address, (nuint)choice.WorkspaceBytes, &zero, plan.Y.Value, ys.Address));
@@ -274,6 +282,13 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             .Select(p => new AlgorithmCandidate(p.Algo, p.Status, p.TimeMs, (long)p.MemoryBytes, p.MathType, p.Determinism == Cudnn.CUDNN_DETERMINISTIC))
             .ToArray();
     }
+
+    /// <summary>A call refused for its arguments: cuDNN 9's BAD_PARAM and NOT_SUPPORTED families (2000–3999), or cuDNN 8's BAD_PARAM (3) and NOT_SUPPORTED (9).</summary>
+    private bool IsRefusal(int status) => Version >= 90000 ? status is >= 2000 and < 4000 : status is 3 or 9;
+
+    /// <summary>Plans whose fused bias + ReLU call cuDNN refused, now run unfused.</summary>
+    public int FusionsRefused => _fusionsRefused;
+    private int _fusionsRefused;
 
     /// <summary>cuDNN 9's INTERNAL_ERROR_HOST/DEVICE_ALLOCATION_FAILED (4003, 4004), or cuDNN 8's ALLOC_FAILED (2).</summary>
     private bool IsAllocationFailure(int status) => Version >= 90000 ? status is 4003 or 4004 : status == 2;

@@ -27,7 +27,7 @@ internal static unsafe partial class Cudnn
     public const int CUDNN_NOT_PROPAGATE_NAN = 0, CUDNN_PROPAGATE_NAN = 1;
     /// <summary>cudnnDeterminism_t: an algorithm's result is the same from run to run.</summary>
     public const int CUDNN_DETERMINISTIC = 1;
-    /// <summary>The only forward algorithm cudnnConvolutionBiasActivationForward accepts with a ReLU other than identity.</summary>
+    /// <summary>The only forward algorithm cudnnConvolutionBiasActivationForward accepts with an identity activation (any runs a ReLU).</summary>
     public const int CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM = 1;
 
     [LibraryImport(NativeLibraries.Cudnn)] public static partial nuint cudnnGetVersion();
