@@ -63,7 +63,7 @@ public static class BenchCommand
             using var deviceMemory = backend as IDisposable;
             var profiler = new ProfilingBackend(backend);
             var run = Build(name, h, w, r.GetValue(weights), profiler);
-            Report(name, h, w, convPath, training, run, () => Build(name, h, w, r.GetValue(weights), backend), profiler, timed, warm, asJson, r.GetValue(device)!);
+            Report(name, h, w, convPath, run, () => Build(name, h, w, r.GetValue(weights), backend), profiler, timed, warm, asJson, r.GetValue(device)!);
             return 0;
         }));
         return cmd;
@@ -143,13 +143,13 @@ public static class BenchCommand
     }
 
     /// <summary>The rows a training step's backward ops are summed into, in the order the table shows them.</summary>
-    private static readonly (string Name, string Path, Func<Op, bool> Has)[] BackwardRows =
+    private static readonly (string Name, Func<Op, bool> Has)[] BackwardRows =
     {
-        ("loss and its gradient", "", op => op is PriorLossOp or PriorLossBackwardOp),
-        ("backward: ∂W and ∂b of every conv", "dot/Winograd", op => op is Conv2dBackwardWeightOp or Conv2dBackwardBiasOp),
-        ("backward: ∂x of every conv but the first", "ImplicitGemm", op => op is Conv2dBackwardDataOp),
-        ("backward: relu, pool, resize, concat", "", op => op is ReluBackwardOp or MaxPool2dBackwardOp or ResizeBilinearBackwardOp or SliceChannelsOp or AddOp),
-        ("Adam", "", op => op is AdamStepOp),
+        ("loss and its gradient", op => op is PriorLossOp or PriorLossBackwardOp),
+        ("backward: ∂W and ∂b of every conv", op => op is Conv2dBackwardWeightOp or Conv2dBackwardBiasOp),
+        ("backward: ∂x of every conv but the first", op => op is Conv2dBackwardDataOp),
+        ("backward: relu, pool, resize, concat", op => op is ReluBackwardOp or MaxPool2dBackwardOp or ResizeBilinearBackwardOp or SliceChannelsOp or AddOp),
+        ("Adam", op => op is AdamStepOp),
     };
 
     private static bool IsBackward(Op op) => BackwardRows.Any(r => r.Has(op));
@@ -162,7 +162,7 @@ public static class BenchCommand
     /// </summary>
     private const int CaptureRuns = 4;
 
-    private static void Report(string name, int h, int w, ConvPath forced, bool training, Action run, Func<Action> unprofiled,
+    private static void Report(string name, int h, int w, ConvPath forced, Action run, Func<Action> unprofiled,
         ProfilingBackend profiler, int runs, int warmup, bool asJson, string device)
     {
         for (int i = 0; i < warmup; i++) run();
@@ -172,6 +172,7 @@ public static class BenchCommand
         var perRow = BackwardRows.Select(_ => new List<double>()).ToArray();
         var rowFlops = new double[BackwardRows.Length];
         var rowBytes = new double[BackwardRows.Length];
+        var rowPaths = new string[BackwardRows.Length];
         IReadOnlyList<OpTiming> shape = Array.Empty<OpTiming>();
         long allocated = 0;
         for (int i = 0; i < runs; i++)
@@ -189,6 +190,7 @@ public static class BenchCommand
                 perRow[row].Add(mine.Sum(c => c.Ms));
                 rowFlops[row] = mine.Sum(c => c.Flops);
                 rowBytes[row] = mine.Sum(c => (double)c.Bytes);
+                rowPaths[row] = string.Join(", ", mine.Select(c => c.Path).Where(p => p != "").Distinct());
             }
             if (i == 0)
             {
@@ -215,15 +217,14 @@ public static class BenchCommand
         {
             var t = shape[c];
             double ms = Median(perCall[c].ToArray());
-            string path = t.Op is Conv2dOp conv ? ConvPlan.Choose(conv, forced, training ? t.Input.H * t.Input.W : null).ToString() : t.Op is ConvTranspose2dOp ? "gemm+col2im" : "";
-            layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, PerMs(t.Flops, ms), path, PerMs(t.Bytes, ms)));
+            layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, PerMs(t.Flops, ms), t.Path, PerMs(t.Bytes, ms)));
         }
         double flops = shape.Sum(t => t.Flops);
         for (int row = 0; row < BackwardRows.Length; row++)
         {
             if (perRow[row].All(ms => ms == 0)) continue;
             double ms = Median(perRow[row].ToArray());
-            layers.Add(new Layer(BackwardRows[row].Name, "", ms, PerMs(rowFlops[row], ms), BackwardRows[row].Path, PerMs(rowBytes[row], ms)));
+            layers.Add(new Layer(BackwardRows[row].Name, "", ms, PerMs(rowFlops[row], ms), rowPaths[row], PerMs(rowBytes[row], ms)));
         }
         // On a device the layers' times are the device's (marks around each op), so the rest is of the device's time too.
         bool layersOnDevice = shape.Count > 0 && shape[0].OnDevice;
@@ -233,11 +234,11 @@ public static class BenchCommand
 
         Console.WriteLine($"reel bench: {name} {h}x{w} on {profiler.Name} ({threads} threads, conv path {forced}), {warmup} warm-up + {runs} runs");
         if (layersOnDevice) Console.WriteLine("per-layer times: the device's (events around each op, the host not waiting in between)");
-        Console.WriteLine($"{"#",3}  {"layer",-44} {"input",-14} {"path",-12} {"ms",9} {"GFLOP/s",8} {"GB/s",8}");
+        Console.WriteLine($"{"#",3}  {"layer",-44} {"input",-14} {"path",-22} {"ms",9} {"GFLOP/s",8} {"GB/s",8}");
         for (int i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
-            Console.WriteLine($"{i + 1,3}  {l.Name,-44} {l.Input,-14} {l.Path,-12} {l.Ms,9:F2} {(l.Gflops > 0 ? l.Gflops.ToString("F1", CultureInfo.InvariantCulture) : ""),8} " +
+            Console.WriteLine($"{i + 1,3}  {l.Name,-44} {l.Input,-14} {l.Path,-22} {l.Ms,9:F2} {(l.Gflops > 0 ? l.Gflops.ToString("F1", CultureInfo.InvariantCulture) : ""),8} " +
                               $"{(l.Gbps > 0 ? l.Gbps.ToString("F1", CultureInfo.InvariantCulture) : ""),8}");
         }
         Console.WriteLine($"median {median:F1} ms (min {totals.Min():F1}, max {totals.Max():F1}); forward convs {flops / 1e9:F2} GFLOP" +

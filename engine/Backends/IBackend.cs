@@ -37,6 +37,12 @@ public interface IBackend
     /// failing, whoever calls (the C ABI and <c>reel infer</c> have no plan).
     /// </summary>
     long WorkingBudget(long bytes) => Math.Min(bytes, HostMemory.AvailableBytes / 2);
+    /// <summary>
+    /// How this backend computes <paramref name="op"/> on a first activation of shape <paramref name="input"/>,
+    /// for reports (<c>reel bench</c>'s path column): a convolution's algorithm, once chosen; empty where it has
+    /// no choice to report.
+    /// </summary>
+    string Describe(Op op, Shape input) => "";
     /// <summary>The memory <see cref="WorkingBudget"/> measures, as a run's notes name it.</summary>
     string WorkingMemory => "the host's free memory";
 

@@ -71,6 +71,9 @@ public sealed class ProfilingBackend : IBackend
     public string WorkingMemory => _inner.WorkingMemory;
 
     /// <inheritdoc/>
+    public string Describe(Op op, Shape input) => _inner.Describe(op, input);
+
+    /// <inheritdoc/>
     public IWorkspace CreateWorkspace() => _inner.CreateWorkspace();
 
     /// <inheritdoc/>
@@ -117,7 +120,10 @@ public sealed class ProfilingBackend : IBackend
                 before?.Dispose();
                 throw;
             }
-            calls.Add(new Call(new OpTiming(inner.Op, activations[0].Shape, Stopwatch.GetElapsedTime(start).TotalMilliseconds, Bytes(y, activations)), before, backend.Mark()));
+            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            var after = backend.Mark();
+            // Described after the run, which made the plan that says it.
+            calls.Add(new Call(new OpTiming(inner.Op, activations[0].Shape, ms, Bytes(y, activations), Path: backend.Describe(inner.Op, activations[0].Shape)), before, after));
             return y;
         }
 

@@ -253,7 +253,7 @@ public sealed unsafe partial class EmulatedDevice : IGpuDevice
         {
             // One stream is captured at a time here, so its own capture's event orders nothing more.
             if (_capturedEvents.TryGetValue(e, out var ops) && ops == _recording.Value!.Ops) return;
-            _recording.Value.InvalidatedBy ??= "cuStreamWaitEvent";
+            _recording.Value!.InvalidatedBy ??= "cuStreamWaitEvent";
             throw new CudaException("cuStreamWaitEvent", CaptureIsolation, "the capturing stream waits for an event recorded outside its capture");
         }
         RefuseCapturedEvent(e, "cuStreamWaitEvent");

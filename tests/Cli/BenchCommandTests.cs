@@ -26,6 +26,10 @@ public class BenchCommandTests
         Assert.Equal(2, j.GetProperty("times_ms").GetArrayLength());
         Assert.True(j.GetProperty("gflop").GetDouble() > 0);
         Assert.True(j.GetProperty("layers").GetArrayLength() > 5);
+        // Each convolution names the path the CPU backend took for it.
+        var convs = j.GetProperty("layers").EnumerateArray().Where(l => l.GetProperty("name").GetString()!.StartsWith("conv ")).ToArray();
+        Assert.NotEmpty(convs);
+        Assert.All(convs, l => Assert.Contains(l.GetProperty("path").GetString(), new[] { "ImplicitGemm", "Im2Col", "WinogradF4", "WinogradF2" }));
         // The CPU has no device clock: its work is timed by the host alone.
         Assert.Equal(JsonValueKind.Null, j.GetProperty("device_median_ms").ValueKind);
         Assert.Equal(JsonValueKind.Null, j.GetProperty("device_times_ms").ValueKind);
@@ -66,6 +70,10 @@ public class BenchCommandTests
         var layers = j.GetProperty("layers").EnumerateArray().ToArray();
         double summed = layers.Where(l => !l.GetProperty("name").GetString()!.StartsWith("between")).Sum(l => l.GetProperty("ms").GetDouble());
         Assert.True(summed > 0 && summed <= device.Sum(), $"layers sum to {summed} ms, the device's runs took {string.Join(", ", device)} ms");
+        // Each convolution names the cuDNN algorithm and math type its plan chose, not a CPU path.
+        var convs = layers.Where(l => l.GetProperty("name").GetString()!.StartsWith("conv ")).ToArray();
+        Assert.NotEmpty(convs);
+        Assert.All(convs, l => Assert.Matches(@"^cudnn \d+ (fma|tc|default)( fused)?$", l.GetProperty("path").GetString()));
         // The memory-bound layers (no FLOPs counted) carry the GB/s bench/gpu compares with the copy bandwidth.
         Assert.Contains(layers, l => l.GetProperty("gflops").GetDouble() == 0 && !l.GetProperty("name").GetString()!.StartsWith("between") && l.GetProperty("gbps").GetDouble() > 0);
         Assert.All(layers, l => Assert.True(l.GetProperty("gbps").GetDouble() >= 0, l.ToString()));

@@ -41,6 +41,16 @@ public sealed class FastBackend : IBackend
     /// <summary>The algorithm for <paramref name="op"/> on maps of <paramref name="pixels"/> pixels, by this backend's forced path and use.</summary>
     internal ConvPath ChooseConv(Conv2dOp op, int pixels) => ConvPlan.Choose(op, ConvPath, Trains ? pixels : null);
 
+    /// <summary>A convolution's path (its plan for this map size when training), the transposed conv's and the gradients'.</summary>
+    public string Describe(Op op, Shape input) => op switch
+    {
+        Conv2dOp c => ChooseConv(c, input.H * input.W).ToString(),
+        ConvTranspose2dOp => "gemm+col2im",
+        Conv2dBackwardWeightOp or Conv2dBackwardBiasOp => "dot/Winograd",
+        Conv2dBackwardDataOp => "ImplicitGemm",
+        _ => "",
+    };
+
     /// <inheritdoc/>
     public string Name => "cpu";
 

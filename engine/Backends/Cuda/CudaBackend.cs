@@ -231,6 +231,14 @@ public sealed class CudaBackend : IBackend, IDisposable
     /// <inheritdoc/>
     public string WorkingMemory => "the GPU's free memory";
 
+    /// <summary>A convolution's cuDNN algorithm once its plan is made (<see cref="IConvolutionEngine.Describe"/>); a gradient's plan is keyed by the forward's input.</summary>
+    public string Describe(Op op, Shape input) => op switch
+    {
+        Conv2dBackwardDataOp d => _convolutions.Describe(op, new Shape(input.N, d.Forward.InChannels, d.InputH, d.InputW)),
+        Conv2dOp or ConvTranspose2dOp or Conv2dBackwardWeightOp => _convolutions.Describe(op, input),
+        _ => "",
+    };
+
     /// <summary>Repeated work captured into a CUDA graph per set of input shapes (<see cref="GraphedWork"/>).</summary>
     public IRepeatedWork Repeat(Func<Tensor[], Tensor[]> body)
     {

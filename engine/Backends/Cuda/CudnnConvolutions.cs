@@ -128,6 +128,27 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         }
     }
 
+    /// <summary>"cudnn 1 tc fused": cuDNN's algorithm number, its math type (fma, tc: tensor ops, default), whether bias and ReLU are fused.</summary>
+    public string Describe(Op op, Shape input)
+    {
+        // The gradients' plans are kept under their forward conv, as BackwardData and BackwardFilter are given it.
+        ConvolutionPlan? choice = op switch
+        {
+            Conv2dBackwardDataOp d => _backward.TryGet(Key(d.Forward, input), out var b) ? b.Data : null,
+            Conv2dBackwardWeightOp w => _backward.TryGet(Key(w.Forward, input), out var b) ? b.Filter : null,
+            _ => _plans.TryGet(Key(op, input), out var p) ? p.Choice : null,
+        };
+        if (choice is null) return "";
+        string math = choice.MathType switch
+        {
+            Cudnn.CUDNN_FMA_MATH => "fma",
+            Cudnn.CUDNN_TENSOR_OP_MATH => "tc",
+            Cudnn.CUDNN_DEFAULT_MATH => "default",
+            var other => $"math {other}",
+        };
+        return $"cudnn {choice.Algorithm} {math}{(choice.FusedBiasActivation ? " fused" : "")}";
+    }
+
     /// <summary>Training: dx from dy through the weights (β = 0), algorithm chosen once per (op, input) like the forward plan.</summary>
     public void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null)
     {

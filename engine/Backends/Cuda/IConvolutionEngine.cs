@@ -24,6 +24,9 @@ public interface IConvolutionEngine : IDisposable
     /// <summary>Training: dx (the forward's input shape <paramref name="input"/>) from dy and the weights, written over.</summary>
     void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null);
 
+    /// <summary>The algorithm chosen for <paramref name="op"/> on the forward input <paramref name="input"/>, for reports; empty before one is.</summary>
+    string Describe(Op op, Shape input);
+
     /// <summary>Training: dW (Cout, Cin, KH, KW) from the forward's input x and dy, written over.</summary>
     void BackwardFilter(Conv2dOp op, Shape input, DevicePtr x, DevicePtr dy, DevicePtr dw, GpuStream? stream = null);
 }

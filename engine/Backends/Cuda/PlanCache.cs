@@ -32,6 +32,12 @@ internal sealed class PlanCache<TKey, TPlan> where TKey : notnull
         }
     }
 
+    /// <summary>The plan made for <paramref name="key"/>, if one was (not counted as a hit).</summary>
+    public bool TryGet(TKey key, out TPlan plan)
+    {
+        lock (_gate) return _plans.TryGetValue(key, out plan!);
+    }
+
     /// <summary>The values, for disposal by the owner.</summary>
     public IReadOnlyList<TPlan> Values
     {
