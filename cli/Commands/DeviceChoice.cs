@@ -60,10 +60,11 @@ public static class DeviceChoice
         var chosen = Parse(precision);
         if (device == "emu")
         {
+            bool measure = CudaBackend.MeasuresAlgorithms(), graphs = CudaBackend.UsesGraphs();
             var emulated = EmulatedDevice.Open(EmulatedDevice.LocateLibrary());
-            var convolutions = EmulatedCudnn.Convolutions(emulated, FastBackend.Training, chosen ?? Precision.Fp32, CudaBackend.MeasuresAlgorithms());
+            var convolutions = EmulatedCudnn.Convolutions(emulated, FastBackend.Training, chosen ?? Precision.Fp32, measure);
             Console.Error.WriteLine($"device: emu ({emulated.Description}, {convolutions.Name})");
-            return new CudaBackend(emulated, convolutions, CudaBackend.UsesGraphs());
+            return new CudaBackend(emulated, convolutions, graphs);
         }
         var cuda = CudaBackend.TryCreate(chosen, out var reason) ?? throw new ReelException($"--device cuda: {reason}; use --device cpu or auto");
         Console.Error.WriteLine($"device: cuda ({cuda.Device.Description}, {cuda.ConvolutionEngine})");

@@ -57,8 +57,8 @@ public interface IBackend
 
     /// <summary>
     /// <paramref name="body"/> (inputs → outputs) as work to be run many times with the same shapes, which
-    /// a GPU backend records once per set of input shapes and replays (<see cref="IRepeatedWork"/> says
-    /// what the body may do). The caller owns the result and disposes it before the tensors the body uses.
+    /// a GPU backend records once per set of input shapes and replays, unless told to run it op by op
+    /// (REEL_CUDA_GRAPHS=0) (<see cref="IRepeatedWork"/> says what the body may do). The caller owns the result and disposes it before the tensors the body uses.
     /// </summary>
     IRepeatedWork Repeat(Func<Tensor[], Tensor[]> body) => new EagerWork(body);
 

@@ -126,26 +126,11 @@ public static class StabilizeStage
         // Emits frame t − 1 once frame t is queued: on a GPU the host encodes one frame while the device makes the next.
         void EmitEach(Func<int, Tensor> finish)
         {
-            PendingTensor? previous = null;
-            try
-            {
-                for (int t = start; t <= end; t++)
-                {
-                    PendingTensor? current = null;
-                    if (t < end)
-                        using (var frame = finish(t))
-                            current = backend.ReadTensorLater(frame);
-                    var done = previous;
-                    previous = current;
-                    if (done is not null)
-                        using (done)
-                            emit(t - 1, done.Wait());
-                }
-            }
-            finally
-            {
-                previous?.Dispose();
-            }
+            using var reads = new LaggedReads<(int T, PendingTensor Read)>(r => emit(r.T, r.Read.Wait()), r => r.Read.Dispose());
+            for (int t = start; t < end; t++)
+                using (var frame = finish(t))
+                    reads.Add((t, backend.ReadTensorLater(frame)));
+            reads.Finish();
         }
         if (chroma is null)
         {
@@ -166,15 +151,14 @@ public static class StabilizeStage
             // not a spilled frame from disk per answer.
             var size = processed[start].Shape;
             // Each answer's chroma is read once the next answer is queued, so the device is not left idle by the wait.
-            var measured = new Queue<PendingChroma>();
-            try
+            using (var measured = new LaggedReads<PendingChroma>(m => answered.Add(m.Wait()), m => m.Dispose()))
             {
                 for (int t = start; t < end; t++)
                 {
                     var predicted = Predict(t);
                     try
                     {
-                        measured.Enqueue(chroma.MeasureAnswer(predicted, size.H, size.W));
+                        measured.Add(chroma.MeasureAnswer(predicted, size.H, size.W));
                     }
                     catch
                     {
@@ -182,14 +166,8 @@ public static class StabilizeStage
                         throw;
                     }
                     answers.Add(predicted);
-                    while (measured.Count > (t + 1 < end ? 1 : 0))
-                        using (var m = measured.Dequeue())
-                            answered.Add(m.Wait());
                 }
-            }
-            finally
-            {
-                foreach (var m in measured) m.Dispose();
+                measured.Finish();
             }
             match = ChromaMatch.Between(trained!, shown!, answered);
         }
@@ -217,53 +195,47 @@ public static class StabilizeStage
             : null;
         var store = new FrameStore(budget);
         // Each frame's chroma as shown and as held, read once the next frame is queued, so the device is not left idle by the wait.
-        var measured = new Queue<(PendingChroma Shown, PendingChroma? Held)>();
+        using var measured = new LaggedReads<(PendingChroma Shown, PendingChroma? Held)>(m =>
+        {
+            var asShown = m.Shown.Wait();
+            shown!.Add(asShown);
+            trained!.Add(m.Held?.Wait() ?? asShown);
+        }, m =>
+        {
+            m.Shown.Dispose();
+            m.Held?.Dispose();
+        });
         try
         {
             for (int t = start; t < end; t++)
             {
                 var frame = frames[t];
                 using var held = alignment?.Next(input![t], frame);
-                if (shown is not null)
+                PendingChroma? asShown = null, asHeld = null;
+                try
                 {
-                    var asShown = chroma.Measure(frame);
-                    try
+                    if (shown is not null)
                     {
-                        measured.Enqueue((asShown, held is null ? null : chroma.Measure(held)));
+                        asShown = chroma.Measure(frame);
+                        asHeld = held is null ? null : chroma.Measure(held);
                     }
-                    catch
-                    {
-                        asShown.Dispose();
-                        throw;
-                    }
+                    store.Add(chroma.Encode(held ?? frame));
                 }
-                store.Add(chroma.Encode(held ?? frame));
-                while (measured.Count > (t + 1 < end ? 1 : 0))
+                catch
                 {
-                    var (asShown, asHeld) = measured.Dequeue();
-                    using (asShown)
-                    using (asHeld)
-                    {
-                        var s = asShown.Wait();
-                        shown!.Add(s);
-                        trained!.Add(asHeld?.Wait() ?? s);
-                    }
+                    asShown?.Dispose();
+                    asHeld?.Dispose();
+                    throw;
                 }
+                if (asShown is not null) measured.Add((asShown, asHeld));
             }
+            measured.Finish();
             return store;
         }
         catch
         {
             store.Dispose();
             throw;
-        }
-        finally
-        {
-            foreach (var (asShown, asHeld) in measured)
-            {
-                asShown.Dispose();
-                asHeld?.Dispose();
-            }
         }
     }
 

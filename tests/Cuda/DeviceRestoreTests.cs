@@ -1,5 +1,6 @@
 using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Backends.Cuda;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Models;
 using Reel.Engine.Pipeline;
@@ -99,6 +100,8 @@ public class DeviceRestoreTests(ITestOutputHelper output)
                 if (handedOn.TryGetValue(p.Stage, out var at)) at.Add((device.Seen(null, gpu.Stream), device.Enqueued(gpu.Stream)));
             });
             (staged, transfers, draining) = (gpu.StagedCopies, gpu.Transfers, gpu.DrainingReads);
+            // DnCNN's conv + bias + ReLU layers ran fused (fp32, TF32): no refused fused call was hidden by the fallback.
+            Assert.Equal(0, ((CudnnConvolutions)gpu.Convolutions).FusionsRefused);
         }
         Assert.Equal(0, device.LiveAllocations);
         // Each frame but the shot's last is read while the next frame's work is queued (its stages, or with the

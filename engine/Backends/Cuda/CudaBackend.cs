@@ -88,9 +88,11 @@ public sealed class CudaBackend : IBackend, IDisposable
         DriverDevice? device = null;
         try
         {
+            // The switches first: a bad value is refused before anything is opened that would then need closing.
+            bool measure = MeasuresAlgorithms(), graphs = UsesGraphs();
             device = DriverDevice.Open();
             var chosen = precision ?? (device.ComputeCapability >= 80 ? Precision.Tf32 : Precision.Fp32);
-            return new CudaBackend(device, new CudnnConvolutions(device, new NativeCudnn(), chosen, measureAlgorithms: MeasuresAlgorithms()), UsesGraphs());
+            return new CudaBackend(device, new CudnnConvolutions(device, new NativeCudnn(), chosen, measureAlgorithms: measure), graphs);
         }
         catch (Exception e) when (e is ReelException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -239,7 +241,7 @@ public sealed class CudaBackend : IBackend, IDisposable
         _ => "",
     };
 
-    /// <summary>Repeated work captured into a CUDA graph per set of input shapes (<see cref="GraphedWork"/>).</summary>
+    /// <summary>Repeated work captured into a CUDA graph per set of input shapes (<see cref="GraphedWork"/>), or run op by op without graphs (<see cref="UsesGraphs"/>).</summary>
     public IRepeatedWork Repeat(Func<Tensor[], Tensor[]> body)
     {
         if (!_graphs) return new EagerWork(body);
@@ -497,16 +499,9 @@ public sealed class CudaBackend : IBackend, IDisposable
         : throw new ArgumentException($"a {t.Shape} tensor on {(t.IsOnHost ? "the host" : t.Storage!.Location)} is not in {Name}'s memory");
 
     /// <summary>Copies device memory to the host after the queued work, counted as a transfer.</summary>
-    internal unsafe void Download(DevicePtr src, Span<float> destination)
+    internal void Download(DevicePtr src, Span<float> destination)
     {
-        // SAFETY: the copy writes destination.Length floats, exactly the pinned span; the caller's src holds as many.
-        // The span stays pinned until the stream is done: the copy may still be running when cuMemcpyDtoHAsync
-        // returns, even into pageable memory (the driver's documentation says only that it "might be synchronous").
-        fixed (float* p = destination)
-        {
-            Device.CopyToHost(p, src, (long)destination.Length * sizeof(float), Stream);
-            Device.Synchronize(Stream);
-        }
+        Device.CopyToHostAndWait(destination, src, (long)destination.Length * sizeof(float), Stream);
         Interlocked.Increment(ref _transfers);
         Interlocked.Increment(ref _drainingReads);
         ReadChecks();

@@ -65,18 +65,11 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
         }
     }
 
-    private unsafe void CopyBack(Tensor device, Tensor host)
+    private void CopyBack(Tensor device, Tensor host)
     {
         backend.CountStaged();
-        // SAFETY: host.Data holds at least its shape's elements, and the device tensor has the same shape (staged for it).
-        Debug.Assert(host.Data.Length >= host.Shape.ElementCount && device.Shape.Equals(host.Shape));
-        // The copy may still be running when cuMemcpyDtoHAsync returns, even into pageable memory (the driver's
-        // documentation says only that it "might be synchronous"): the array stays pinned until the stream is done.
-        fixed (float* p = host.Data)
-        {
-            backend.Device.CopyToHost(p, backend.PtrOf(device), CudaBackend.Bytes(host.Shape), backend.Stream);
-            backend.Device.Synchronize(backend.Stream);
-        }
+        Debug.Assert(device.Shape.Equals(host.Shape));
+        backend.Device.CopyToHostAndWait(host.Data.AsSpan(), backend.PtrOf(device), CudaBackend.Bytes(host.Shape), backend.Stream);
     }
 
     private Tensor Stage(Tensor host, List<Tensor> staged)

@@ -4,7 +4,7 @@ namespace Reel.Engine.Backends.Cuda;
 
 /// <summary>
 /// Device memory recycled by size: a buffer given back waits for the next request of its size
-/// instead of going to cuMemFree, which synchronizes the whole device and would stall every
+/// instead of going to cuMemFree, which may synchronize the whole device and would then stall every
 /// frame and training step (each makes the same few hundred tensors). Only the compute stream
 /// touches pool memory (uploads on the copy stream land in the backend's own buffers first), so a
 /// buffer given back while kernels that use it are still queued can be lent again at once: the

@@ -18,7 +18,8 @@ internal sealed unsafe class DriverDevice : IGpuDevice
 {
     private readonly int _device;
     private readonly nint _context;
-    private readonly ConcurrentDictionary<string, NativeHandle> _modules = new();
+    /// <summary>Each kernel file's module, loaded once (Lazy: two threads asking at once load it once, and a failed load stays failed).</summary>
+    private readonly ConcurrentDictionary<string, Lazy<NativeHandle>> _modules = new();
     private readonly ConcurrentDictionary<string, nint> _functions = new();
     /// <summary>Whether the calling thread is capturing on this device (captures are thread-local).</summary>
     private readonly ThreadLocal<bool> _capturing = new();
@@ -263,7 +264,7 @@ internal sealed unsafe class DriverDevice : IGpuDevice
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         MakeCurrent();
-        foreach (var m in _modules.Values) m.Dispose();
+        foreach (var m in _modules.Values.Where(m => m.IsValueCreated && !m.Value.IsInvalid)) m.Value.Dispose();
         _capturing.Dispose();
         Driver.cuDevicePrimaryCtxRelease(_device);
     }
@@ -278,9 +279,17 @@ internal sealed unsafe class DriverDevice : IGpuDevice
         // NVRTC and cuModuleLoadData inside a capture would stall it or fail: a capture's kernels are loaded before it.
         if (_capturing.Value && !_modules.ContainsKey(file))
             throw new CudaException($"loading kernels/{file} for {n}", 900, "operation not permitted when stream is capturing: a kernel's module must be loaded before the capture begins");
-        var module = _modules.GetOrAdd(file, LoadModule);
-        Driver.Check(Driver.cuModuleGetFunction(out var f, module.Value, n));
-        return f;
+        var module = _modules.GetOrAdd(file, f => new Lazy<NativeHandle>(() => LoadModule(f))).Value.Value;
+        // With lazy loading (the default since CUDA 12.2) a kernel is loaded when cuModuleGetFunction asks for
+        // it: every kernel of the file is asked for now, so none of them loads later inside a capture.
+        nint wanted = 0;
+        foreach (var kernel in KernelSources.Kernels.Where(k => k.File == file))
+        {
+            Driver.Check(Driver.cuModuleGetFunction(out var function, module, kernel.Name));
+            if (kernel.Name == n) wanted = function;
+            else _functions.TryAdd(kernel.Name, function);
+        }
+        return wanted != 0 ? wanted : throw new CudaException($"cuModuleGetFunction({n})", 500, $"kernels/{file} has no kernel {n}");
     });
 
     private NativeHandle LoadModule(string file)
@@ -289,23 +298,7 @@ internal sealed unsafe class DriverDevice : IGpuDevice
         nint module;
         // SAFETY: the driver reads a CUBIN to the end its ELF headers give and PTX to its NUL; the array holds either whole.
         fixed (byte* p = image) Driver.Check(Driver.cuModuleLoadData(out module, p));
-        var handle = new NativeHandle(module, Driver.cuModuleUnload, "CUmodule");
-        try
-        {
-            // With lazy loading (the default since CUDA 12.2) a kernel is loaded when cuModuleGetFunction asks for
-            // it: every kernel of the file is asked for now, so none of them loads later inside a capture.
-            foreach (var kernel in KernelSources.Kernels.Where(k => k.File == file))
-            {
-                Driver.Check(Driver.cuModuleGetFunction(out var function, module, kernel.Name));
-                _functions.TryAdd(kernel.Name, function);
-            }
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
-        return handle;
+        return new NativeHandle(module, Driver.cuModuleUnload, "CUmodule");
     }
 
     /// <summary>
@@ -326,7 +319,12 @@ internal sealed unsafe class DriverDevice : IGpuDevice
         var cacheDir = Environment.GetEnvironmentVariable("REEL_KERNEL_CACHE")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "reel", "kernels");
         var cached = Path.Combine(cacheDir, $"{Path.GetFileNameWithoutExtension(file)}-sm{arch}-{key}{(machineCode ? ".cubin" : ".ptx")}");
-        if (File.Exists(cached)) return File.ReadAllBytes(cached);
+        if (File.Exists(cached))
+        {
+            var kept = File.ReadAllBytes(cached);
+            // PTX cached before machine code was: written without the NUL the driver reads it up to.
+            return machineCode || (kept.Length > 0 && kept[^1] == 0) ? kept : [.. kept, 0];
+        }
         byte[] image;
         if (machineCode) image = NvrtcCompiler.CompileMachineCode(file, arch);
         else

@@ -90,29 +90,32 @@ internal sealed class GraphedWork(CudaBackend backend, Func<Tensor[], Tensor[]> 
         public void Capture(Func<Tensor[], Tensor[]> body)
         {
             var checks = new FiniteChecks(backend.Device, CudaBackend.CheckSlots, backend.Stream);
-            var views = Views();
             Tensor[]? outputs = null;
+            bool capturing = false;
             GpuGraph graph;
-            backend.Pool.BeginCapture();
             try
             {
+                var views = Views();
+                backend.Pool.BeginCapture();
+                capturing = true;
                 graph = backend.Capture(() => outputs = body(views), checks);
             }
             catch (Exception e)
             {
-                foreach (var b in backend.Pool.EndCapture()) backend.Pool.Return(b);
+                if (capturing)
+                    foreach (var b in backend.Pool.EndCapture()) backend.Pool.Return(b);
                 foreach (var t in outputs ?? Array.Empty<Tensor>()) t.Dispose();
+                // The checks' flags were cleared on the stream when they were made: that must be done before they go.
+                backend.Device.Synchronize(backend.Stream);
                 checks.Dispose();
-                if (e is CudaException { Status: >= CaptureErrorFirst and <= CaptureErrorLast })
+                // The same body ran eagerly before, so a driver or cuDNN error now comes from capturing it.
+                if (e is CudaException)
                     throw new ReelException($"{e.Message} (while capturing repeated work into a CUDA graph; REEL_CUDA_GRAPHS=0 runs it op by op)", e);
                 throw;
             }
             _kept = backend.Pool.EndCapture();
             (Graph, Checks, Outputs) = (graph, checks, outputs!);
         }
-
-        /// <summary>CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED … CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD: what breaks a capture.</summary>
-        private const int CaptureErrorFirst = 900, CaptureErrorLast = 908;
 
         public void Dispose()
         {

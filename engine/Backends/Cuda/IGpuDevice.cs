@@ -31,6 +31,23 @@ public interface IGpuDevice : IDisposable
     // SAFETY: the caller keeps dst valid and writable for `bytes` until the copy is done.
     unsafe void CopyToHost(void* dst, DevicePtr src, long bytes, GpuStream? stream = null);
 
+    /// <summary>
+    /// Copies <paramref name="bytes"/> from the device into <paramref name="destination"/>, managed memory, after
+    /// <paramref name="stream"/>'s queued work, and waits for the stream with the memory pinned: the copy may still
+    /// be running when cuMemcpyDtoHAsync returns, even into pageable memory (the driver's documentation says only
+    /// that it "might be synchronous"), and the collector may move managed memory once it is unpinned.
+    /// </summary>
+    unsafe void CopyToHostAndWait<T>(Span<T> destination, DevicePtr src, long bytes, GpuStream stream) where T : unmanaged
+    {
+        if (bytes > (long)destination.Length * sizeof(T)) throw new ArgumentException($"{bytes} bytes do not fit {destination.Length} elements of {sizeof(T)}");
+        // SAFETY: the copy writes `bytes`, no more than the pinned span holds (checked above).
+        fixed (T* p = destination)
+        {
+            CopyToHost(p, src, bytes, stream);
+            Synchronize(stream);
+        }
+    }
+
     /// <summary>Copies <paramref name="bytes"/> between device buffers, in stream order.</summary>
     void CopyDeviceToDevice(DevicePtr dst, DevicePtr src, long bytes, GpuStream? stream = null);
 
