@@ -84,8 +84,8 @@ internal sealed class GraphedWork(CudaBackend backend, Func<Tensor[], Tensor[]> 
 
         /// <summary>
         /// Captures the body. A capture that fails leaves nothing behind (its checks freed, the buffers it took
-        /// given back, no graph), so the next run tries again; an error of the driver's capture rules says how
-        /// to run without graphs.
+        /// given back, no graph), so the next run tries again; a driver or cuDNN error says how to run without
+        /// graphs.
         /// </summary>
         public void Capture(Func<Tensor[], Tensor[]> body)
         {
