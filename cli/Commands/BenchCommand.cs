@@ -172,7 +172,6 @@ public static class BenchCommand
         var perRow = BackwardRows.Select(_ => new List<double>()).ToArray();
         var rowFlops = new double[BackwardRows.Length];
         var rowBytes = new double[BackwardRows.Length];
-        var rowPaths = new string[BackwardRows.Length];
         IReadOnlyList<OpTiming> shape = Array.Empty<OpTiming>();
         long allocated = 0;
         for (int i = 0; i < runs; i++)
@@ -190,7 +189,6 @@ public static class BenchCommand
                 perRow[row].Add(mine.Sum(c => c.Ms));
                 rowFlops[row] = mine.Sum(c => c.Flops);
                 rowBytes[row] = mine.Sum(c => (double)c.Bytes);
-                rowPaths[row] = string.Join(", ", mine.Select(c => c.Path).Where(p => p != "").Distinct());
             }
             if (i == 0)
             {
@@ -217,14 +215,16 @@ public static class BenchCommand
         {
             var t = shape[c];
             double ms = Median(perCall[c].ToArray());
-            layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, PerMs(t.Flops, ms), t.Path, PerMs(t.Bytes, ms)));
+            // Asked of the backend once the runs are over: the plans that say how it computed each op are made by then.
+            layers.Add(new Layer(Describe(t.Op), $"{t.Input.C}×{t.Input.H}×{t.Input.W}", ms, PerMs(t.Flops, ms), profiler.Describe(t.Op, t.Input), PerMs(t.Bytes, ms)));
         }
         double flops = shape.Sum(t => t.Flops);
         for (int row = 0; row < BackwardRows.Length; row++)
         {
             if (perRow[row].All(ms => ms == 0)) continue;
             double ms = Median(perRow[row].ToArray());
-            layers.Add(new Layer(BackwardRows[row].Name, "", ms, PerMs(rowFlops[row], ms), rowPaths[row], PerMs(rowBytes[row], ms)));
+            var paths = profiler.Calls.Where(c => BackwardRows[row].Has(c.Op)).Select(c => profiler.Describe(c.Op, c.Input)).Where(p => p != "").Distinct();
+            layers.Add(new Layer(BackwardRows[row].Name, "", ms, PerMs(rowFlops[row], ms), string.Join(", ", paths), PerMs(rowBytes[row], ms)));
         }
         // On a device the layers' times are the device's (marks around each op), so the rest is of the device's time too.
         bool layersOnDevice = shape.Count > 0 && shape[0].OnDevice;

@@ -5,11 +5,10 @@ namespace Reel.Engine.Backends;
 
 /// <summary>
 /// One op call seen by a <see cref="ProfilingBackend"/>: the op, its first input's shape, its time
-/// (the device's when <see cref="OnDevice"/>, else the host's), the bytes it must move at least
-/// (its activations read and its output written once: a memory-bound op's GB/s), and how the backend
-/// computed it (<see cref="IBackend.Describe"/>).
+/// (the device's when <see cref="OnDevice"/>, else the host's), and the bytes it must move at least
+/// (its activations read and its output written once: a memory-bound op's GB/s).
 /// </summary>
-public readonly record struct OpTiming(Op Op, Shape Input, double Ms, long Bytes, bool OnDevice = false, string Path = "")
+public readonly record struct OpTiming(Op Op, Shape Input, double Ms, long Bytes, bool OnDevice = false)
 {
     /// <summary>Multiply-adds × 2 of the convolutions and their gradients (0 for other ops), for GFLOP/s.</summary>
     public double Flops => Op switch

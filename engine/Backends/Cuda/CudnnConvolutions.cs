@@ -190,13 +190,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         return (plan, _backward.GetOrCreate(key, _ => ChooseBackward(plan)));
     }
 
-    /// <summary>The cache key: the forward conv without bias and activation for its gradients (one plan serves all three).</summary>
-    private ConvolutionKey Key(Op op, Shape input) => op switch
-    {
-        Conv2dBackwardDataOp d => new ConvolutionKey(d.Forward with { HasBias = false, Activation = Activation.None }, input, Bf16),
-        Conv2dBackwardWeightOp w => new ConvolutionKey(w.Forward with { HasBias = false, Activation = Activation.None }, input, Bf16),
-        _ => new ConvolutionKey(op, input, Bf16),
-    };
+    /// <summary>The cache key: a forward conv, or the conv whose gradients are wanted (as the trainer gives it), on its input shape.</summary>
+    private ConvolutionKey Key(Op op, Shape input) => new(op, input, Bf16);
 
     /// <summary>
     /// An operand as cuDNN reads it: the tensor itself, or in bf16 its rounded copy in scratch slot
