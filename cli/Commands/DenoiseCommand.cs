@@ -36,7 +36,7 @@ public static class DenoiseCommand
             var x = ImageIO.Read(inPath, model.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24);
             // The restore's memory plan, default budget: an image too large for DnCNN's activations goes in tiles.
             long tilePixels = MemoryPlan.For(x.Shape.W, x.Shape.H, new RestoreOptions { Denoiser = model, Stabilize = false }).DenoiseTilePixels;
-            var grid = model.Tiles(x.Shape.H, x.Shape.W, tilePixels);
+            var grid = model.TilesFor(x.Shape, tilePixels);
             var sw = Stopwatch.StartNew();
             var y = model.Forward(x, tilePixels);
             ImageIO.Write(outPath, y);

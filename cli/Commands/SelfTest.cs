@@ -426,7 +426,7 @@ public sealed class SelfTest
             int tiledW = _large ? 1920 : 100, tiledH = _large ? 1080 : 48;
             long tilePixels = _large ? 800_000 : 48 * 64;
             var wide = Random(new Shape(1, 1, tiledH, tiledW), rng, 0, 1);
-            var grid = gpu.Tiles(tiledH, tiledW, tilePixels);
+            var grid = gpu.TilesFor(wide.Shape, tilePixels);
             using (var onDevice = _gpu.Import(wide))
             using (var y = gpu.Forward(onDevice, tilePixels))
                 Record("dncnn.tiled", RelativeL2(cpu.Forward(wide).Span, y.ToHost().Span), NetworkBound,

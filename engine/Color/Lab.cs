@@ -79,37 +79,37 @@ public static class Lab
     public static void Recolor(Tensor frame, Tensor ab, Tensor rgb)
     {
         int plane = frame.Shape.H * frame.Shape.W, channels = frame.Shape.C;
-        for (int n = 0; n < frame.Shape.N; n++)
+        int g = channels == 3 ? plane : 0;
+        SetPixels(rgb, (n, i) =>
         {
-            int f = n * channels * plane, c = n * 2 * plane, o = n * 3 * plane;
-            int g = channels == 3 ? plane : 0;
-            Parallel.For(0, (plane + 4095) / 4096, chunk =>
-            {
-                int end = Math.Min(plane, (chunk + 1) * 4096);
-                for (int i = chunk * 4096; i < end; i++)
-                {
-                    double l = Lightness(frame.Data[f + i], frame.Data[f + g + i], frame.Data[f + 2 * g + i]);
-                    var (p, q, r) = ToRgb(l, ab.Data[c + i], ab.Data[c + plane + i]);
-                    rgb.Data[o + i] = (float)p;
-                    rgb.Data[o + plane + i] = (float)q;
-                    rgb.Data[o + 2 * plane + i] = (float)r;
-                }
-            });
-        }
+            int f = n * channels * plane + i, c = n * 2 * plane + i;
+            return ToRgb(Lightness(frame.Data[f], frame.Data[f + g], frame.Data[f + 2 * g]), ab.Data[c], ab.Data[c + plane]);
+        });
     }
 
     private static void MapPlanes(Tensor src, Tensor dst, Func<double, double, double, (double, double, double)> f)
     {
         int plane = src.Shape.H * src.Shape.W;
-        for (int n = 0; n < src.Shape.N; n++)
+        SetPixels(dst, (n, i) =>
         {
-            int o = n * 3 * plane;
+            int o = n * 3 * plane + i;
+            return f(src.Data[o], src.Data[o + plane], src.Data[o + 2 * plane]);
+        });
+    }
+
+    /// <summary>Each pixel i of each frame n of <paramref name="dst"/> (N, 3, H, W) set to <paramref name="pixel"/>(n, i), the planes on every core.</summary>
+    private static void SetPixels(Tensor dst, Func<int, int, (double, double, double)> pixel)
+    {
+        int plane = dst.Shape.H * dst.Shape.W;
+        for (int n = 0; n < dst.Shape.N; n++)
+        {
+            int frame = n, o = n * 3 * plane;
             Parallel.For(0, (plane + 4095) / 4096, chunk =>
             {
                 int end = Math.Min(plane, (chunk + 1) * 4096);
                 for (int i = chunk * 4096; i < end; i++)
                 {
-                    var (p, q, r) = f(src.Data[o + i], src.Data[o + plane + i], src.Data[o + 2 * plane + i]);
+                    var (p, q, r) = pixel(frame, i);
                     dst.Data[o + i] = (float)p;
                     dst.Data[o + plane + i] = (float)q;
                     dst.Data[o + 2 * plane + i] = (float)r;

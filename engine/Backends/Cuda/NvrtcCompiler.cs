@@ -44,40 +44,41 @@ public static unsafe class NvrtcCompiler
     }
 
     /// <summary>kernels/<paramref name="file"/> to PTX for compute_<paramref name="arch"/>; a compile error is a result with its log, not an exception.</summary>
-    internal static CompileResult Compile(string file, int arch) =>
-        Build(file, $"compute_{arch}",
-            program =>
-            {
-                Nvrtc.Check(Nvrtc.nvrtcGetPTXSize(program, out var size));
-                var ptx = new byte[(int)size];
-                // SAFETY: NVRTC writes exactly the size it reported (terminating NUL included) into an array of that size.
-                fixed (byte* p = ptx) Nvrtc.Check(Nvrtc.nvrtcGetPTX(program, p));
-                return Encoding.UTF8.GetString(ptx).TrimEnd('\0');
-            },
-            (ptx, log) => new CompileResult(file, arch, ptx is not null, ptx ?? "", log));
+    internal static CompileResult Compile(string file, int arch)
+    {
+        var (ptx, log) = Build(file, $"compute_{arch}", program =>
+        {
+            Nvrtc.Check(Nvrtc.nvrtcGetPTXSize(program, out var size));
+            var text = new byte[(int)size];
+            // SAFETY: NVRTC writes exactly the size it reported (terminating NUL included) into an array of that size.
+            fixed (byte* p = text) Nvrtc.Check(Nvrtc.nvrtcGetPTX(program, p));
+            return text;
+        });
+        return new CompileResult(file, arch, ptx is not null, ptx is null ? "" : Encoding.UTF8.GetString(ptx).TrimEnd('\0'), log);
+    }
 
     /// <summary>
     /// kernels/<paramref name="file"/> to machine code for sm_<paramref name="arch"/> (a CUBIN, an ELF image the
     /// driver loads as it is); a compile error throws with NVRTC's log.
     /// </summary>
-    internal static byte[] CompileMachineCode(string file, int arch) =>
-        Build(file, $"sm_{arch}",
-            program =>
-            {
-                Nvrtc.Check(Nvrtc.nvrtcGetCUBINSize(program, out var size));
-                var cubin = new byte[(int)size];
-                // SAFETY: NVRTC writes exactly the size it reported into an array of that size.
-                fixed (byte* p = cubin) Nvrtc.Check(Nvrtc.nvrtcGetCUBIN(program, p));
-                return cubin;
-            },
-            (cubin, log) => cubin ?? throw new ReelException($"NVRTC could not compile kernels/{file} for sm_{arch}: {log}"));
+    internal static byte[] CompileMachineCode(string file, int arch)
+    {
+        var (cubin, log) = Build(file, $"sm_{arch}", program =>
+        {
+            Nvrtc.Check(Nvrtc.nvrtcGetCUBINSize(program, out var size));
+            var image = new byte[(int)size];
+            // SAFETY: NVRTC writes exactly the size it reported into an array of that size.
+            fixed (byte* p = image) Nvrtc.Check(Nvrtc.nvrtcGetCUBIN(program, p));
+            return image;
+        });
+        return cubin ?? throw new ReelException($"NVRTC could not compile kernels/{file} for sm_{arch}: {log}");
+    }
 
     /// <summary>
-    /// Compiles kernels/<paramref name="file"/> for <paramref name="target"/> (compute_XX: PTX; sm_XX: machine code) and
-    /// hands <paramref name="finish"/> what <paramref name="take"/> read from the program, or null on a compile error, with the log.
+    /// Compiles kernels/<paramref name="file"/> for <paramref name="target"/> (compute_XX: PTX; sm_XX: machine code):
+    /// what <paramref name="take"/> reads from the program, or null on a compile error, and NVRTC's log.
     /// </summary>
-    private static TResult Build<TImage, TResult>(string file, string target, Func<nint, TImage> take, Func<TImage?, string, TResult> finish)
-        where TImage : class
+    private static (byte[]? Image, string Log) Build(string file, string target, Func<nint, byte[]> take)
     {
         if (!KernelSources.Files.TryGetValue(file, out var source)) throw new ArgumentException($"no kernel file {file}");
         var headers = KernelSources.Headers;
@@ -108,9 +109,9 @@ public static unsafe class NvrtcCompiler
                 for (int i = 0; i < options.Length; i++) opts[i] = Utf8(options[i]);
                 int status = Nvrtc.nvrtcCompileProgram(program, options.Length, opts);
                 var log = ProgramLog(program);
-                if (status == Nvrtc.NVRTC_ERROR_COMPILATION) return finish(null, log);
+                if (status == Nvrtc.NVRTC_ERROR_COMPILATION) return (null, log);
                 Nvrtc.Check(status, "nvrtcCompileProgram");
-                return finish(take(program), log);
+                return (take(program), log);
             }
             finally
             {
