@@ -28,6 +28,8 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     /// <summary>cuDNN 9's BAD_PARAM, NOT_SUPPORTED and INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED, the codes this emulation fails with.</summary>
     public const int BadParam = 2000, NotSupported = 3000, AllocFailed = 4004;
     private const int ImplicitGemm = 0, ImplicitPrecompGemm = 1;
+    /// <summary>WINOGRAD_NONFUSED in each call's numbering: forward 7, backward data 5, backward filter 5.</summary>
+    private static int WinogradNonfused(string kind) => kind == Forward ? 7 : 5;
 
     private readonly EmulatedDevice _device;
     private readonly IBackend _cpu;
@@ -62,6 +64,19 @@ public sealed unsafe class EmulatedCudnn : ICudnn
 
     /// <summary>A search then reports every algorithm it lists as failed (each entry's status), as a real one can when none could run.</summary>
     public bool SearchEntriesFail { get; set; }
+
+    /// <summary>
+    /// A search then lists WINOGRAD_NONFUSED fastest, with a workspace for its transformed filters, as cuDNN does
+    /// for 3×3 layers on many GPUs; this emulation computes it exactly, as it computes every algorithm.
+    /// </summary>
+    public bool ListsWinograd { get; set; }
+
+    /// <summary>
+    /// A search then lists every algorithm under tensor-op math whatever the descriptor's math type, with the
+    /// workspace it takes there (IMPLICIT_PRECOMP_GEMM none: <see cref="Workspace"/>), as a search on a GPU
+    /// whose FMA entries all failed would leave them.
+    /// </summary>
+    public bool ListsTensorOpsOnly { get; set; }
 
     /// <summary>
     /// The fused bias + activation call is then refused as NOT_SUPPORTED, before any work, as real cuDNN
@@ -216,7 +231,27 @@ public sealed unsafe class EmulatedCudnn : ICudnn
     int ICudnn.GetConvolutionBackwardFilterAlgorithm_v7(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
         Search(Filter, false, handle, xDesc, dwDesc, conv, dyDesc, requested, out returned, results);
 
+    int ICudnn.GetConvolutionForwardWorkspaceSize(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int algo, out nuint bytes) =>
+        WorkspaceSize(Forward, handle, xDesc, wDesc, conv, yDesc, algo, out bytes);
+    int ICudnn.GetConvolutionBackwardDataWorkspaceSize(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int algo, out nuint bytes) =>
+        WorkspaceSize(Data, handle, dxDesc, wDesc, conv, dyDesc, algo, out bytes);
+    int ICudnn.GetConvolutionBackwardFilterWorkspaceSize(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int algo, out nuint bytes) =>
+        WorkspaceSize(Filter, handle, xDesc, dwDesc, conv, dyDesc, algo, out bytes);
+
     private const string Forward = "forward", Data = "backward data", Filter = "backward filter";
+
+    /// <summary>The workspace a known algorithm takes for a consistent call under the descriptor's math type (as a forward from x to y, like <see cref="Operands"/>).</summary>
+    private int WorkspaceSize(string kind, nint handle, nint xDesc, nint wDesc, nint convDesc, nint yDesc, int algo, out nuint bytes)
+    {
+        bytes = 0;
+        if (!Find(handle, out Handle? _)) return Fail(BadParam, "unknown handle");
+        if (!Consistent(xDesc, wDesc, convDesc, yDesc, out var x, out var w, out var conv, out var status)) return Fail(status, _lastError);
+        if (!Known(kind, algo)) return Fail(BadParam, $"algorithm {algo} is not one this cuDNN has for {kind}");
+        bytes = (nuint)Workspace(kind, algo, conv.MathType, x, w);
+        return 0;
+    }
+
+    private static bool Known(string kind, int algo) => algo is ImplicitGemm or ImplicitPrecompGemm || algo == WinogradNonfused(kind);
 
     int ICudnn.ConvolutionForward(nint handle, float* alpha, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint yDesc, ulong y)
@@ -298,7 +333,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         call = default;
         if (!Find(handle, out Handle? h)) return Failed(out call, BadParam, "unknown handle");
         if (!Consistent(xDesc, wDesc, convDesc, yDesc, out var x, out var w, out var conv, out var status)) return Failed(out call, status, _lastError);
-        if (algo is not (ImplicitGemm or ImplicitPrecompGemm)) return Failed(out call, BadParam, $"algorithm {algo} is not one this cuDNN listed");
+        if (!Known(kind, algo)) return Failed(out call, BadParam, $"algorithm {algo} is not one this cuDNN has for {kind}");
         lock (_listed)
             if (_listed.TryGetValue((convDesc, kind, algo), out var listed))
             {
@@ -306,7 +341,7 @@ public sealed unsafe class EmulatedCudnn : ICudnn
                 if (!listed.Deterministic) Interlocked.Increment(ref _nondeterministicRuns);
             }
         if (conv.MathType == Cudnn.CUDNN_DEFAULT_MATH) Interlocked.Increment(ref _defaultMathRuns);
-        long need = Workspace(algo, x, w);
+        long need = Workspace(kind, algo, conv.MathType, x, w);
         if ((long)workspaceBytes < need || (need > 0 && workspace == 0))
             return Failed(out call, BadParam, $"algorithm {algo} needs {need} bytes of workspace, given {workspaceBytes} at 0x{workspace:x}");
         call = new Call(0, (x.Copy(), w.Copy(), conv.Copy(), Get<TensorDesc>(yDesc).Copy()), h.Stream);
@@ -366,32 +401,34 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         if (!Find(handle, out Handle? _)) return Fail(BadParam, "unknown handle");
         if (!Consistent(xDesc, wDesc, convDesc, yDesc, out var x, out var w, out _, out var status)) return Fail(status, _lastError);
         var y = Get<TensorDesc>(yDesc);
-        long precomp = Workspace(ImplicitPrecompGemm, x, w);
+        int math = Get<ConvDesc>(convDesc).MathType;
+        bool tensorOps = math != Cudnn.CUDNN_FMA_MATH;
+        var list = new List<(int Algo, float Ms, int Math, bool Deterministic)>();
+        if (ListsWinograd) list.Add((WinogradNonfused(kind), measured ? 0.1f : -1f, math, true));
+        if (measured)
+        {
+            // Backward filter's ALGO_0 sums with atomics: fastest, and not the same from run to run.
+            if (kind == Filter) list.Add((ImplicitGemm, 0.2f, math, false));
+            // Under tensor-op math IMPLICIT_PRECOMP_GEMM is listed with the default math only (its tensor-op entry
+            // may fail, as a real search's can), so running it needs the listed math type set.
+            list.Add((ImplicitPrecompGemm, 0.4f, tensorOps ? Cudnn.CUDNN_DEFAULT_MATH : math, true));
+            if (kind != Filter) list.Add((ImplicitGemm, 1f, math, true));
+        }
+        else
+        {
+            list.Add((ImplicitGemm, -1f, math, kind != Filter));
+            list.Add((ImplicitPrecompGemm, -1f, math, true));
+        }
+        if (ListsTensorOpsOnly) list = list.Select(e => e with { Math = Cudnn.CUDNN_TENSOR_OP_MATH }).ToList();
         if (measured)
         {
             _device.RefuseWhileCapturing("cudnnFind (cudaMalloc)");
-            long bytes = Bytes(x.Elements, x.DataType) + Bytes((long)w.K * w.C * w.H * w.W, w.DataType) + Bytes(y.Elements, y.DataType) + precomp;
+            long bytes = Bytes(x.Elements, x.DataType) + Bytes((long)w.K * w.C * w.H * w.W, w.DataType) + Bytes(y.Elements, y.DataType)
+                + list.Max(e => Workspace(kind, e.Algo, e.Math, x, w));
             if (bytes > _device.FreeMemoryBytes) return Fail(AllocFailed, $"no device memory for the search's {bytes} bytes of buffers ({_device.FreeMemoryBytes} free)");
             Interlocked.Increment(ref _searches);
         }
         else Interlocked.Increment(ref _estimates);
-        int math = Get<ConvDesc>(convDesc).MathType;
-        bool tensorOps = math != Cudnn.CUDNN_FMA_MATH;
-        var list = new List<(int Algo, float Ms, long Bytes, int Math, bool Deterministic)>();
-        if (measured)
-        {
-            // Backward filter's ALGO_0 sums with atomics: fastest, and not the same from run to run.
-            if (kind == Filter) list.Add((ImplicitGemm, 0.2f, 0L, math, false));
-            // Under tensor-op math IMPLICIT_PRECOMP_GEMM is listed with the default math only (its tensor-op entry
-            // may fail, as a real search's can), so running it needs the listed math type set.
-            list.Add((ImplicitPrecompGemm, 0.4f, precomp, tensorOps ? Cudnn.CUDNN_DEFAULT_MATH : math, true));
-            if (kind != Filter) list.Add((ImplicitGemm, 1f, 0L, math, true));
-        }
-        else
-        {
-            list.Add((ImplicitGemm, -1f, 0L, math, kind != Filter));
-            list.Add((ImplicitPrecompGemm, -1f, precomp, math, true));
-        }
         returned = Math.Min(requested, list.Count);
         lock (_listed)
         {
@@ -405,14 +442,24 @@ public sealed unsafe class EmulatedCudnn : ICudnn
         for (int i = 0; i < returned; i++)
             results[i] = new CudnnAlgoPerf
             {
-                Algo = list[i].Algo, Status = measured && SearchEntriesFail ? AllocFailed : 0, TimeMs = list[i].Ms, MemoryBytes = (nuint)list[i].Bytes, MathType = list[i].Math,
+                Algo = list[i].Algo, Status = measured && SearchEntriesFail ? AllocFailed : 0, TimeMs = list[i].Ms,
+                MemoryBytes = (nuint)Workspace(kind, list[i].Algo, list[i].Math, x, w), MathType = list[i].Math,
                 Determinism = list[i].Deterministic ? Cudnn.CUDNN_DETERMINISTIC : 0,
             };
         return 0;
     }
 
-    /// <summary>IMPLICIT_PRECOMP_GEMM's workspace here: its precomputed offsets, an int per (channel, tap).</summary>
-    private static long Workspace(int algo, TensorDesc x, FilterDesc w) => algo == ImplicitPrecompGemm ? 4L * x.C * w.H * w.W : 0;
+    /// <summary>
+    /// An algorithm's workspace here, which as in cuDNN depends on the math type it runs with: IMPLICIT_PRECOMP_GEMM's
+    /// precomputed offsets, an int per (channel, tap), except under tensor-op math, whose kernel computes them as it
+    /// goes; WINOGRAD_NONFUSED's transformed filters, a 6×6 float tile per (output, input) channel pair; none for the rest.
+    /// </summary>
+    private static long Workspace(string kind, int algo, int math, TensorDesc x, FilterDesc w) => algo switch
+    {
+        ImplicitPrecompGemm => math == Cudnn.CUDNN_TENSOR_OP_MATH ? 0 : 4L * x.C * w.H * w.W,
+        _ when algo == WinogradNonfused(kind) => 4L * 36 * w.K * w.C,
+        _ => 0,
+    };
 
     private static long Bytes(long elements, int dataType) => elements * (dataType == Cudnn.CUDNN_DATA_BFLOAT16 ? 2 : 4);
 

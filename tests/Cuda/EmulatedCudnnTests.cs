@@ -143,6 +143,71 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         Assert.Equal(0, device.LiveAllocations);
     }
 
+    /// <summary>
+    /// fp32, the reference, convolves only with the algorithms that sum the products directly: offered Winograd
+    /// as the fastest for every call, TF32 takes it and fp32 passes it over, the forward, ∂x and ∂W alike, in the
+    /// measured search and in the heuristic estimate.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Fp32PassesOverTheWinogradAlgorithmThatTf32Takes(bool measure)
+    {
+        var op = new Conv2dOp(3, 4, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
+        var linear = op with { HasBias = false, Activation = Activation.None };
+        var rng = new Random(11);
+        Tensor Random(Shape s) => new(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1));
+        var (x, w, b, dy) = (Random(new Shape(1, 3, 6, 7)), Random(new Shape(4, 3, 3, 3)), Random(new Shape(4)), Random(new Shape(1, 4, 6, 7)));
+        var calls = new (Op Op, Tensor[] Inputs, string Winograd)[]
+        {
+            (op, new[] { x, w, b }, "cudnn 7 "),
+            (new Conv2dBackwardDataOp(linear, 6, 7), new[] { dy, w }, "cudnn 5 "),
+            (new Conv2dBackwardWeightOp(linear), new[] { x, dy }, "cudnn 5 "),
+        };
+        foreach (var precision in new[] { Precision.Fp32, Precision.Tf32 })
+        {
+            using var device = EmulatedGpu.OpenPrivate();
+            using (var gpu = new CudaBackend(device, EmulatedCudnn.Convolutions(device, ReferenceBackend.Instance, precision, out var cudnn, measure)))
+            {
+                cudnn.ListsWinograd = true;
+                foreach (var (o, inputs, winograd) in calls)
+                {
+                    using var y = gpu.Execute(o, inputs);
+                    Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(o, inputs), y.ToHost()), 0, 2e-3);
+                    string path = gpu.Describe(o, inputs[0].Shape);
+                    output.WriteLine($"{precision}, {(measure ? "measured" : "estimated")}: {o.GetType().Name} ran {path}");
+                    if (precision == Precision.Fp32) Assert.Matches("^cudnn [01] fma", path);
+                    else Assert.StartsWith(winograd, path);
+                }
+                Assert.Equal(0, cudnn.MathMismatches);
+            }
+            Assert.Equal(0, device.LiveAllocations);
+        }
+    }
+
+    /// <summary>
+    /// An algorithm listed only under tensor-op math runs in fp32 under FMA math, with the workspace cuDNN says it
+    /// takes there: here IMPLICIT_PRECOMP_GEMM, listed with none and needing its offsets under FMA, which the
+    /// emulated cuDNN refuses to run short of.
+    /// </summary>
+    [Fact]
+    public void Fp32AsksTheWorkspaceOfAnAlgorithmListedUnderAnotherMathType()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using (var gpu = new CudaBackend(device, EmulatedCudnn.Convolutions(device, ReferenceBackend.Instance, Precision.Fp32, out var cudnn)))
+        {
+            cudnn.ListsTensorOpsOnly = true;
+            var rng = new Random(12);
+            var op = new Conv2dOp(3, 4, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
+            var inputs = new[] { new Shape(1, 3, 6, 7), new Shape(4, 3, 3, 3), new Shape(4) }
+                .Select(s => new Tensor(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1))).ToArray();
+            using var y = gpu.Execute(op, inputs);
+            Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(op, inputs), y.ToHost()), 0, 1e-6);
+            Assert.Equal("cudnn 1 fma fused", gpu.Describe(op, inputs[0].Shape));
+        }
+        Assert.Equal(0, device.LiveAllocations);
+    }
+
     [Fact]
     public void APlanSearchesOnceAndTakesTheHeuristicsWhenTheSearchHasNothingToOffer()
     {

@@ -13,7 +13,7 @@ namespace Reel.Engine.Backends.Cuda;
 /// Conv2d: cudnnConvolutionForward (or BiasActivationForward when the chosen algorithm allows)
 /// + the epilogue kernel for bias/ReLU. ConvTranspose2d and ∂x: cudnnConvolutionBackwardData, whose
 /// filter layout (Cin, Cout, K, K) is PyTorch's ConvTranspose2d weight as stored. ∂W:
-/// cudnnConvolutionBackwardFilter. <see cref="Precision"/>: fp32 forbids tensor cores (FMA math),
+/// cudnnConvolutionBackwardFilter. <see cref="Precision"/>: fp32 forbids tensor cores (FMA math) and FFT and Winograd,
 /// TF32 allows them for float tensors, bf16 rounds every operand into bfloat16 scratch buffers in
 /// NHWC (filters KRSC), the layout cuDNN's tensor-core kernels read without transposing, convolves
 /// there (float accumulation) and widens the result back to NCHW float. Written against the
@@ -89,7 +89,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         Check(_cudnn.SetStream(_handle.Value, stream?.Handle ?? 0));
         var plan = _plans.GetOrCreate(Key(op, input), k => CreatePlan(k.Op, k.Input, chooseForward: true));
         // A gradients' plan that a forward now runs on (a conv with neither bias nor activation) chooses its forward here.
-        var choice = plan.Choice ??= Choose(Direction.Forward, plan.X.Value, plan.W.Value, plan.Conv.Value, plan.Y.Value, false);
+        var choice = plan.Choice ??= Choose(ConvolutionDirection.Forward, plan.X.Value, plan.W.Value, plan.Conv.Value, plan.Y.Value, false);
         var output = op.InferShape(new[] { input });
         var weightShape = op.ParameterShapes[0];
         var (xs, ws, ys) = (Operand(0, x, input, stream), Operand(1, weight, weightShape, stream), Result(2, y, output));
@@ -224,8 +224,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     }
 
     private BackwardPlan ChooseBackward(Plan plan) => new(
-        Choose(Direction.BackwardData, plan.W.Value, plan.Y.Value, plan.Conv.Value, plan.X.Value, false),
-        Choose(Direction.BackwardFilter, plan.X.Value, plan.Y.Value, plan.Conv.Value, plan.W.Value, false));
+        Choose(ConvolutionDirection.BackwardData, plan.W.Value, plan.Y.Value, plan.Conv.Value, plan.X.Value, false),
+        Choose(ConvolutionDirection.BackwardFilter, plan.X.Value, plan.Y.Value, plan.Conv.Value, plan.W.Value, false));
 
     /// <summary>
     /// The algorithm for one call, with the descriptors in that call's order (forward: x, w, conv, y; backward
@@ -233,30 +233,56 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// among the deterministic ones when there are any (a shot trained twice, by a resumed run or another
     /// process, makes the same piece), run with the math type it was listed with — cuDNN lists an algorithm
     /// under the descriptor's math type and under the default one, which on sm_80 and newer allows TF32 too;
-    /// in fp32 only FMA-timed entries count, and every algorithm runs with FMA math.
+    /// in fp32 only the direct-summing algorithms count, each run with FMA math (<see cref="Usable"/>).
     /// </summary>
-    private ConvolutionPlan Choose(Direction direction, nint a, nint b, nint conv, nint c, bool wantsBiasRelu)
+    private ConvolutionPlan Choose(ConvolutionDirection direction, nint a, nint b, nint conv, nint c, bool wantsBiasRelu)
     {
         // The descriptor is shared by the three calls and holds the math type the last of them ran with: the search starts from the precision's.
         Check(_cudnn.SetConvolutionMathType(conv, MathType));
-        var listed = Usable(Candidates(direction, a, b, conv, c, _measure));
+        var listed = Usable(direction, Candidates(direction, a, b, conv, c, _measure), a, b, conv, c);
         // A search whose every entry failed or wants more workspace than the budget: the estimate may still offer one.
-        if (_measure && !listed.Any(Fits)) listed = Usable(Candidates(direction, a, b, conv, c, measure: false));
+        if (_measure && !listed.Any(Fits)) listed = Usable(direction, Candidates(direction, a, b, conv, c, measure: false), a, b, conv, c);
         var deterministic = listed.Where(x => x.Deterministic).ToArray();
         return ConvolutionPlanner.Choose(deterministic.Any(Fits) ? deterministic : listed, _workspaceBudgetBytes, wantsBiasRelu);
     }
 
     private bool Fits(AlgorithmCandidate x) => x.Status == 0 && x.WorkspaceBytes <= _workspaceBudgetBytes;
 
-    /// <summary>The entries this precision can run: in fp32 those timed with FMA math (all, if none was), each to run with FMA.</summary>
-    private AlgorithmCandidate[] Usable(AlgorithmCandidate[] listed)
+    /// <summary>
+    /// The entries this precision can run. TF32 and bf16: all. fp32, the reference: only the algorithms that sum
+    /// the products directly, as the CPU does, in another order (<see cref="ConvolutionPlanner.SumsDirectly"/>);
+    /// FFT and Winograd transform the operands, and their rounding error, larger and shaped by the transform, is
+    /// not the one fp32's parity bound was set for. Each runs with FMA math: an algorithm listed only under
+    /// another math type takes the workspace cuDNN gives for it under FMA (the descriptor's math type now), not
+    /// the one it was listed with, which may be another kernel's.
+    /// </summary>
+    private AlgorithmCandidate[] Usable(ConvolutionDirection direction, AlgorithmCandidate[] listed, nint a, nint b, nint conv, nint c)
     {
         if (Precision != Precision.Fp32) return listed;
-        var fma = listed.Where(x => x.MathType == Cudnn.CUDNN_FMA_MATH).ToArray();
-        return (fma.Length > 0 ? fma : listed).Select(x => x with { MathType = Cudnn.CUDNN_FMA_MATH }).ToArray();
+        var direct = listed.Where(x => ConvolutionPlanner.SumsDirectly(direction, x.Algorithm)).ToArray();
+        var fma = direct.Where(x => x.MathType == Cudnn.CUDNN_FMA_MATH).ToList();
+        foreach (var other in direct.Where(x => x.MathType != Cudnn.CUDNN_FMA_MATH).DistinctBy(x => x.Algorithm))
+        {
+            if (fma.Any(x => x.Algorithm == other.Algorithm)) continue;
+            int status = WorkspaceSize(direction, a, b, conv, c, other.Algorithm, out long bytes);
+            fma.Add(other with { MathType = Cudnn.CUDNN_FMA_MATH, WorkspaceBytes = bytes, Status = status == 0 ? other.Status : status });
+        }
+        return fma.ToArray();
     }
 
-    private enum Direction { Forward, BackwardData, BackwardFilter }
+    /// <summary>cudnnGet*WorkspaceSize: the workspace <paramref name="algorithm"/> takes for this call under the descriptor's math type.</summary>
+    private int WorkspaceSize(ConvolutionDirection direction, nint a, nint b, nint conv, nint c, int algorithm, out long bytes)
+    {
+        nuint size;
+        int status = direction switch
+        {
+            ConvolutionDirection.Forward => _cudnn.GetConvolutionForwardWorkspaceSize(_handle.Value, a, b, conv, c, algorithm, out size),
+            ConvolutionDirection.BackwardData => _cudnn.GetConvolutionBackwardDataWorkspaceSize(_handle.Value, a, b, conv, c, algorithm, out size),
+            _ => _cudnn.GetConvolutionBackwardFilterWorkspaceSize(_handle.Value, a, b, conv, c, algorithm, out size),
+        };
+        bytes = (long)size;
+        return status;
+    }
 
     /// <summary>
     /// The algorithms for one call, fastest first. cudnnFind* measures them: it runs each algorithm on buffers of
@@ -266,7 +292,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     /// estimate decides, which needs none; any other failure of the search is an error. A search allocates and
     /// synchronizes, which no graph can hold: a plan is made in the eager runs before a capture, never inside one.
     /// </summary>
-    private AlgorithmCandidate[] Candidates(Direction direction, nint a, nint b, nint conv, nint c, bool measure)
+    private AlgorithmCandidate[] Candidates(ConvolutionDirection direction, nint a, nint b, nint conv, nint c, bool measure)
     {
         if (measure && _device.IsCapturing)
             throw new InvalidOperationException($"a cuDNN plan ({direction}) was made inside a graph capture: the eager runs before it should have made it");
@@ -277,8 +303,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         {
             var measured = !measure ? -1 : direction switch
             {
-                Direction.Forward => _cudnn.FindConvolutionForwardAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
-                Direction.BackwardData => _cudnn.FindConvolutionBackwardDataAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                ConvolutionDirection.Forward => _cudnn.FindConvolutionForwardAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                ConvolutionDirection.BackwardData => _cudnn.FindConvolutionBackwardDataAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
                 _ => _cudnn.FindConvolutionBackwardFilterAlgorithm(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
             };
             if (measured != 0)
@@ -287,8 +313,8 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
                     Check(measured, $"FindConvolution{direction}Algorithm");
                 Check(direction switch
                 {
-                    Direction.Forward => _cudnn.GetConvolutionForwardAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
-                    Direction.BackwardData => _cudnn.GetConvolutionBackwardDataAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                    ConvolutionDirection.Forward => _cudnn.GetConvolutionForwardAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
+                    ConvolutionDirection.BackwardData => _cudnn.GetConvolutionBackwardDataAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
                     _ => _cudnn.GetConvolutionBackwardFilterAlgorithm_v7(_handle.Value, a, b, conv, c, perfs.Length, out returned, r),
                 }, $"GetConvolution{direction}Algorithm_v7");
             }
@@ -349,7 +375,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Check(_cudnn.SetConvolution2dDescriptor(conv.Value, c.Padding, c.Padding, c.Stride, c.Stride, c.Dilation, c.Dilation,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
             // The fused call adds the bias in the output's type: float only.
-            if (chooseForward) choice = Choose(Direction.Forward, x.Value, w.Value, conv.Value, y.Value, !Bf16 && c.HasBias && c.Activation == Activation.Relu);
+            if (chooseForward) choice = Choose(ConvolutionDirection.Forward, x.Value, w.Value, conv.Value, y.Value, !Bf16 && c.HasBias && c.Activation == Activation.Relu);
             if (choice?.FusedBiasActivation == true)
             {
                 biasDesc = Tensor4d(new Shape(1, c.OutChannels, 1, 1));
@@ -364,7 +390,7 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
             Check(_cudnn.SetFilter4dDescriptor(w.Value, DataType, Format, t.InChannels, t.OutChannels, t.Kernel, t.Kernel));
             Check(_cudnn.SetConvolution2dDescriptor(conv.Value, t.Padding, t.Padding, t.Stride, t.Stride, 1, 1,
                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT));
-            choice = Choose(Direction.BackwardData, w.Value, x.Value, conv.Value, y.Value, false);
+            choice = Choose(ConvolutionDirection.BackwardData, w.Value, x.Value, conv.Value, y.Value, false);
         }
         return new Plan(x, w, conv, y, biasDesc, activation) { Choice = choice };
     }

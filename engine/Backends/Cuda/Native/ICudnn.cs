@@ -40,16 +40,19 @@ internal unsafe interface ICudnn
         ulong workspace, nuint workspaceBytes, float* beta, nint yDesc, ulong y);
     int ConvolutionBiasActivationForward(nint handle, float* alpha1, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* alpha2, nint zDesc, ulong z, nint biasDesc, ulong bias, nint activation, nint yDesc, ulong y);
+    int GetConvolutionForwardWorkspaceSize(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int algo, out nuint bytes);
 
     int FindConvolutionBackwardDataAlgorithm(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results);
     int GetConvolutionBackwardDataAlgorithm_v7(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results);
     int ConvolutionBackwardData(nint handle, float* alpha, nint wDesc, ulong w, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dxDesc, ulong dx);
+    int GetConvolutionBackwardDataWorkspaceSize(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int algo, out nuint bytes);
 
     int FindConvolutionBackwardFilterAlgorithm(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results);
     int GetConvolutionBackwardFilterAlgorithm_v7(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results);
     int ConvolutionBackwardFilter(nint handle, float* alpha, nint xDesc, ulong x, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dwDesc, ulong dw);
+    int GetConvolutionBackwardFilterWorkspaceSize(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int algo, out nuint bytes);
 }
 
 /// <summary>The installed cuDNN (its loading checked once, with the reason when it is missing).</summary>
@@ -97,6 +100,8 @@ internal sealed unsafe class NativeCudnn : ICudnn
     public int ConvolutionBiasActivationForward(nint handle, float* alpha1, nint xDesc, ulong x, nint wDesc, ulong w, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* alpha2, nint zDesc, ulong z, nint biasDesc, ulong bias, nint activation, nint yDesc, ulong y) =>
         Cudnn.cudnnConvolutionBiasActivationForward(handle, alpha1, xDesc, x, wDesc, w, conv, algo, workspace, workspaceBytes, alpha2, zDesc, z, biasDesc, bias, activation, yDesc, y);
+    public int GetConvolutionForwardWorkspaceSize(nint handle, nint xDesc, nint wDesc, nint conv, nint yDesc, int algo, out nuint bytes) =>
+        Cudnn.cudnnGetConvolutionForwardWorkspaceSize(handle, xDesc, wDesc, conv, yDesc, algo, out bytes);
 
     public int FindConvolutionBackwardDataAlgorithm(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
         Cudnn.cudnnFindConvolutionBackwardDataAlgorithm(handle, wDesc, dyDesc, conv, dxDesc, requested, out returned, results);
@@ -105,6 +110,8 @@ internal sealed unsafe class NativeCudnn : ICudnn
     public int ConvolutionBackwardData(nint handle, float* alpha, nint wDesc, ulong w, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dxDesc, ulong dx) =>
         Cudnn.cudnnConvolutionBackwardData(handle, alpha, wDesc, w, dyDesc, dy, conv, algo, workspace, workspaceBytes, beta, dxDesc, dx);
+    public int GetConvolutionBackwardDataWorkspaceSize(nint handle, nint wDesc, nint dyDesc, nint conv, nint dxDesc, int algo, out nuint bytes) =>
+        Cudnn.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, wDesc, dyDesc, conv, dxDesc, algo, out bytes);
 
     public int FindConvolutionBackwardFilterAlgorithm(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int requested, out int returned, CudnnAlgoPerf* results) =>
         Cudnn.cudnnFindConvolutionBackwardFilterAlgorithm(handle, xDesc, dyDesc, conv, dwDesc, requested, out returned, results);
@@ -113,4 +120,6 @@ internal sealed unsafe class NativeCudnn : ICudnn
     public int ConvolutionBackwardFilter(nint handle, float* alpha, nint xDesc, ulong x, nint dyDesc, ulong dy, nint conv, int algo,
         ulong workspace, nuint workspaceBytes, float* beta, nint dwDesc, ulong dw) =>
         Cudnn.cudnnConvolutionBackwardFilter(handle, alpha, xDesc, x, dyDesc, dy, conv, algo, workspace, workspaceBytes, beta, dwDesc, dw);
+    public int GetConvolutionBackwardFilterWorkspaceSize(nint handle, nint xDesc, nint dyDesc, nint conv, nint dwDesc, int algo, out nuint bytes) =>
+        Cudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, xDesc, dyDesc, conv, dwDesc, algo, out bytes);
 }
