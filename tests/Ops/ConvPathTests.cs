@@ -167,6 +167,26 @@ public class ConvPathTests(ITestOutputHelper log)
     [Theory]
     [InlineData(ConvPath.WinogradF4)]
     [InlineData(ConvPath.WinogradF2)]
+    public void WinogradSplitsWideRowsIntoChunks(ConvPath path)
+    {
+        // A tile row too wide for one block (4752 slots for F(4,3), 9504 for F(2,3), over 9 MiB of V and M at
+        // 8 channels) goes in 2 chunks, the last one shorter; dilated, through the general gather.
+        foreach (var dil in new[] { 1, 2 })
+        {
+            var op = new Conv2dOp(8, 8, 3, 3, 1, dil, dil, HasBias: true, Activation: Activation.Relu);
+            var rng = new Random(10 + dil);
+            var x = Random(new Shape(1, 8, 17, 19000), rng, 1f);
+            var w = Random(op.ParameterShapes[0], rng, 1f / MathF.Sqrt(8 * 9));
+            var b = Random(op.ParameterShapes[1], rng, 0.5f);
+            var expected = ReferenceBackend.Instance.Prepare(op, w, b).Run(x);
+            var actual = new FastBackend(path).Prepare(op, w, b).Run(x);
+            Tolerance.AssertClose(expected, actual, AbsoluteTolerance(path) * AbsSumScale(op, w, x), 0, $"{path} {op} on 17×19000");
+        }
+    }
+
+    [Theory]
+    [InlineData(ConvPath.WinogradF4)]
+    [InlineData(ConvPath.WinogradF2)]
     public void WinogradHandlesWideLayersOnSmallMaps(ConvPath path)
     {
         // The colorizer's middle: wide layers on a small map, dilated; the plan splits phases across threads.

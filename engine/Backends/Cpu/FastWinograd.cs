@@ -35,6 +35,8 @@ internal sealed unsafe class FastWinograd : IPreparedOp
     private static readonly int MR = Sgemm.MR;
     private static readonly int NR = Sgemm.NR;
     private const int Lanes = 8;
+    /// <summary>The most a thread's block of V and M may take: about a 1080p DnCNN layer's whole row (8.8 MB).</summary>
+    private const long MaxBlockBytes = 9L << 20;
 
     private readonly Conv2dOp _op;
     private readonly int _tile;        // m: outputs per tile side (4 or 2)
@@ -205,7 +207,8 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         private readonly int[] _columnIndex;   // [c · slotsPerRow + s]: input column (padded coordinates) of tap c
         private readonly int[] _outColumn;     // [c · slotsPerRow + s]: output column, or −1
         private readonly int _rowLength;       // padded row buffer length, the last cell always 0
-        private readonly int _rowsPerBlock, _blocks, _blockSlots, _threads;
+        private readonly int _rowsPerBlock, _chunk, _chunks, _blocks, _blockSlots, _threads;
+        private readonly (int Lo, int Hi)[] _chunkColumns; // per chunk: the padded input columns its taps read
         private readonly bool _perThreadBlocks;
         private readonly float[][] _v, _mm;    // per workspace: V (α², NT, Cin, NR), M (α², CoutPad, blockSlots)
         private readonly long _vPlane, _mPlane; // floats from one ξ's V (M) to the next's
@@ -268,20 +271,39 @@ internal sealed unsafe class FastWinograd : IPreparedOp
 
             // A block's V and M should stay near L2 (Cin and Cout rows of α² × slots floats each),
             // and hold at least 64 slots so each packed U panel is used for 4 micro-tiles or more.
+            // A block is whole tile rows, or a chunk of one whose V and M would pass MaxBlockBytes:
+            // a 4K row (960 slots, 17.7 MB for DnCNN's layers) made each thread's block too large for
+            // the L3 the threads share; in two chunks DnCNN-B on a 4K frame took a median 0.95 of the
+            // time (6 interleaved pairs, 0.88–1.02, on a noisy 2-core machine).
             _threads = Environment.ProcessorCount;
             int target = Math.Clamp(11000 * 36 / _xi / (c._cin + c._coutPad), 64, 256);
             int rowsPerBlock = Math.Max(1, target / _slotsPerRow);
-            int blocks = (_rowPhase.Length + rowsPerBlock - 1) / rowsPerBlock;
+            int widest = (int)Math.Max(target, MaxBlockBytes / (4L * _xi * (c._cin + c._coutPad)));
+            int chunks = (_slotsPerRow + widest - 1) / widest;
+            int chunk = chunks == 1 ? _slotsPerRow : ((_slotsPerRow + chunks - 1) / chunks + NR - 1) / NR * NR;
+            chunks = (_slotsPerRow + chunk - 1) / chunk;
+            int blocks = (_rowPhase.Length + rowsPerBlock - 1) / rowsPerBlock * chunks;
             _perThreadBlocks = blocks >= 2 * _threads;
             if (!_perThreadBlocks)
             {
                 // Few tiles (small maps, wide layers): one block, threads split each phase.
-                rowsPerBlock = _rowPhase.Length;
-                blocks = 1;
+                (rowsPerBlock, chunk, chunks, blocks) = (_rowPhase.Length, _slotsPerRow, 1, 1);
             }
             _rowsPerBlock = rowsPerBlock;
+            _chunk = chunk;
+            _chunks = chunks;
             _blocks = blocks;
-            _blockSlots = (rowsPerBlock * _slotsPerRow + NR - 1) / NR * NR;
+            _blockSlots = (rowsPerBlock * chunk + NR - 1) / NR * NR;
+            _chunkColumns = new (int, int)[chunks];
+            for (int k = 0; k < chunks; k++)
+            {
+                int s0 = k * chunk, s1 = Math.Min(_slotsPerRow, s0 + chunk), lo = int.MaxValue, hi = 0;
+                for (int cc = 0; cc < _alpha; cc++)
+                for (int sl = s0; sl < s1; sl++)
+                    (lo, hi) = (Math.Min(lo, _columnIndex[cc * _slotsPerRow + sl]), Math.Max(hi, _columnIndex[cc * _slotsPerRow + sl] + 1));
+                // The contiguous gather reads 4 columns a slot and two more, spare slots' included.
+                _chunkColumns[k] = _contiguous ? (4 * s0, 4 * s1 + 2) : (lo, hi);
+            }
             int workspaces = _perThreadBlocks ? _threads : 1;
             // The transforms touch all α² planes of V (M) at one slot: at a stride that is a
             // multiple of 4 KiB (16 KiB for 64 channels) those 36 lines share one L1 set and
@@ -338,20 +360,29 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         /// <summary>Floats added to a plane of n so that consecutive planes start one cache line (16 floats) past a multiple of 4 KiB from each other, in consecutive L1 sets.</summary>
         private static int PlanePad(int n) => ((16 - n % 1024) % 1024 + 1024) % 1024;
 
-        private (int First, int End) BlockRows(int block) =>
-            (block * _rowsPerBlock, Math.Min(_rowPhase.Length, (block + 1) * _rowsPerBlock));
+        /// <summary>A block's tile rows [First, End) and, of each, the slots [S0, S1) of its chunk (<see cref="_chunkColumns"/>[Chunk] the columns they read).</summary>
+        private (int First, int End, int Chunk, int S0, int S1) BlockSlots(int block)
+        {
+            int rows = block / _chunks, chunk = block % _chunks;
+            return (rows * _rowsPerBlock, Math.Min(_rowPhase.Length, (rows + 1) * _rowsPerBlock),
+                chunk, chunk * _chunk, Math.Min(_slotsPerRow, (chunk + 1) * _chunk));
+        }
 
         /// <summary>V[ξ][slot / NR][ci][slot % NR] for input channels [ci0, ci1) of the block.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
         private void InputTransform(int block, int workspace, int thread, int ci0, int ci1)
         {
-            var (first, end) = BlockRows(block);
-            int spr = _slotsPerRow, cin = _c._cin, d = _d, alpha = _alpha, m = _m;
-            // SAFETY: a copied row lands at [p, p + W) of the row buffer and the taps' column indices are below
-            // _rowLength (the contiguous gather reads up to 4·spr + 1); z holds α² rows of spr; the block's
+            var (first, end, chunk, s0, s1) = BlockSlots(block);
+            int spr = _slotsPerRow, n = s1 - s0, cin = _c._cin, d = _d, alpha = _alpha, m = _m;
+            // The input columns the chunk's taps read, clipped to the row: the rest of the row buffer is its
+            // zero padding, or columns this chunk does not read.
+            var (lo, hi) = _chunkColumns[chunk];
+            int from = Math.Max(lo - _p, 0), count = Math.Min(hi - _p, W) - from;
+            // SAFETY: a copied span lands inside [p, p + W) of the row buffer and the taps' column indices are below
+            // _rowLength (the contiguous gather reads up to 4·s1 + 1); z holds α² rows of n ≤ spr; the block's
             // slots < _blockSlots put each 8-float V store inside its plane (NR a multiple of 8).
             Debug.Assert(_p + W < _rowLength && (!_contiguous || 4 * spr + 2 <= _rowLength) && _z[thread].Length >= _xi * spr);
-            Debug.Assert((end - first) * spr <= _blockSlots && NR % Lanes == 0 && _v[workspace].Length >= _xi * _vPlane);
+            Debug.Assert((end - first) * n <= _blockSlots && n % Lanes == 0 && NR % Lanes == 0 && _v[workspace].Length >= _xi * _vPlane);
             Debug.Assert(_xOffset + (long)ci1 * H * W <= _x.Length && _columnIndex.All(c => c < _rowLength));
             fixed (float* x = _x)
             fixed (float* v = _v[workspace])
@@ -374,29 +405,29 @@ internal sealed unsafe class FastWinograd : IPreparedOp
                             float* src = zero;
                             if ((uint)iy < (uint)H)
                             {
-                                Buffer.MemoryCopy(plane + iy * W, rowBuffer + _p, (long)W * 4, (long)W * 4);
+                                if (count > 0) Buffer.MemoryCopy(plane + iy * W + from, rowBuffer + _p + from, (long)count * 4, (long)count * 4);
                                 src = rowBuffer;
                             }
                             if (_contiguous)
                             {
-                                GatherContiguous(src, z + r * alpha * spr, spr);
+                                GatherContiguous(src + 4 * s0, z + r * alpha * n, n);
                                 continue;
                             }
                             for (int cc = 0; cc < alpha; cc++)
                             {
-                                float* dst = z + (r * alpha + cc) * spr;
-                                int* idx = columns + cc * spr;
-                                for (int s = 0; s < spr; s++) dst[s] = src[idx[s]];
+                                float* dst = z + (r * alpha + cc) * n;
+                                int* idx = columns + cc * spr + s0;
+                                for (int s = 0; s < n; s++) dst[s] = src[idx[s]];
                             }
                         }
-                        int slotBase = (row - first) * spr;
-                        for (int s = 0; s < spr; s += Lanes)
+                        int slotBase = (row - first) * n;
+                        for (int s = 0; s < n; s += Lanes)
                         {
                             float* zs = z + s;
-                            int step = alpha * spr;
+                            int step = alpha * n;
                             for (int cc = 0; cc < alpha; cc++)
                             {
-                                float* zc = zs + cc * spr;
+                                float* zc = zs + cc * n;
                                 if (m == 4)
                                     TransformB(Vector256.Load(zc), Vector256.Load(zc + step), Vector256.Load(zc + 2 * step),
                                         Vector256.Load(zc + 3 * step), Vector256.Load(zc + 4 * step), Vector256.Load(zc + 5 * step), t + cc, alpha);
@@ -452,13 +483,13 @@ internal sealed unsafe class FastWinograd : IPreparedOp
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full JIT from the first frame
         private void OutputTransform(int block, int workspace, int co0, int co1)
         {
-            var (first, end) = BlockRows(block);
-            int spr = _slotsPerRow, ld = _blockSlots, d = _d, alpha = _alpha, mt = _m;
+            var (first, end, _, s0, s1) = BlockSlots(block);
+            int spr = _slotsPerRow, n = s1 - s0, ld = _blockSlots, d = _d, alpha = _alpha, mt = _m;
             long xiStride = _mPlane;
             bool relu = _c._op.Activation == Activation.Relu;
             // SAFETY: M's 8-float loads are at slot < _blockSlots of row co < CoutPad in planes ξ < α²; the output
             // columns are below Wo or −1 (skipped), and a dense group's last column is checked before its 32 stores.
-            Debug.Assert((end - first) * spr <= _blockSlots && _mm[workspace].Length >= _xi * _mPlane);
+            Debug.Assert((end - first) * n <= _blockSlots && _mm[workspace].Length >= _xi * _mPlane);
             Debug.Assert(_yOffset + (long)co1 * Ho * Wo <= _y.Length && _outColumn.All(c => c < Wo));
             fixed (float* m = _mm[workspace])
             fixed (float* y = _y)
@@ -475,8 +506,8 @@ internal sealed unsafe class FastWinograd : IPreparedOp
                     for (int row = first; row < end; row++)
                     {
                         int oy0 = _rowPhase[row] + d * mt * _rowTile[row];
-                        int slotBase = (row - first) * spr;
-                        for (int s = 0; s < spr; s += Lanes)
+                        int slotBase = (row - first) * n;
+                        for (int s = 0; s < n; s += Lanes)
                         {
                             float* ms = mc + slotBase + s;
                             long step = alpha * xiStride;
@@ -502,7 +533,8 @@ internal sealed unsafe class FastWinograd : IPreparedOp
                                     val.Store(o + (r * mt + cc) * Lanes);
                                 }
                             }
-                            bool dense = _contiguous && outColumns[3 * spr + s + Lanes - 1] >= 0;
+                            int slot = s0 + s;
+                            bool dense = _contiguous && outColumns[3 * spr + slot + Lanes - 1] >= 0;
                             for (int r = 0; r < mt; r++)
                             {
                                 int oy = oy0 + d * r;
@@ -513,12 +545,12 @@ internal sealed unsafe class FastWinograd : IPreparedOp
                                     // 8 tiles × 4 columns = 32 consecutive outputs of this row.
                                     float* src = o + r * 4 * Lanes;
                                     Interleave4(Vector256.Load(src), Vector256.Load(src + Lanes), Vector256.Load(src + 2 * Lanes),
-                                        Vector256.Load(src + 3 * Lanes), dst + outColumns[s]);
+                                        Vector256.Load(src + 3 * Lanes), dst + outColumns[slot]);
                                     continue;
                                 }
                                 for (int cc = 0; cc < mt; cc++)
                                 {
-                                    int* cols = outColumns + cc * spr + s;
+                                    int* cols = outColumns + cc * spr + slot;
                                     float* src = o + (r * mt + cc) * Lanes;
                                     for (int l = 0; l < Lanes; l++)
                                         if (cols[l] >= 0) dst[cols[l]] = src[l];
