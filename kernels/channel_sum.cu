@@ -1,6 +1,6 @@
 // Per-channel reductions over (N, C, plane): a convolution bias's gradient and a plane's moments.
-// Sums run in double in a fixed order (a strided share per thread, then a tree in shared memory),
-// so they are deterministic. One block per channel, 256 threads.
+// Sums run in double in a fixed order (a strided share per thread, then a tree in shared memory,
+// and the gradient's partials in a fixed order too), so they are deterministic. Blocks of 256 threads.
 #include "reel_cuda.cuh"
 
 // The block's values summed by the fixed tree; every thread gets the total.
@@ -16,18 +16,30 @@ __device__ __forceinline__ double reel_block_sum(double* part, double value) {
     return total;
 }
 
-// db[c] = Σ over frames and pixels of dy (N, C, plane).
-extern "C" __global__ void __launch_bounds__(256) channel_sum_f32(const float* __restrict__ dy, float* __restrict__ db,
-                                                                  int channels, int plane, int frames) {
+// A bias's gradient db[c] = Σ over frames and pixels of dy (N, C, plane), in two launches so that a
+// channel's sum is spread over the GPU rather than one block (the U-Net's first level has 32 channels
+// of 415k pixels at 480×864): each block sums a slice of `len` pixels of one frame's plane,
+// blockIdx.x = frame · slices + slice and blockIdx.y = channel, into partials[c · gridDim.x + blockIdx.x].
+extern "C" __global__ void __launch_bounds__(256) channel_sum_partials_f32(const float* __restrict__ dy, double* __restrict__ partials,
+                                                                           int channels, int plane, int slices, int len) {
     __shared__ double part[256];
-    int c = blockIdx.x;
+    int c = blockIdx.y, n = blockIdx.x / slices, begin = (blockIdx.x % slices) * len;
+    int end = min(plane, begin + len);
+    const float* p = dy + ((long long)n * channels + c) * plane;
     double acc = 0.0;
-    for (int n = 0; n < frames; ++n) {
-        const float* p = dy + ((long long)n * channels + c) * plane;
-        for (int i = threadIdx.x; i < plane; i += blockDim.x) acc += p[i];
-    }
+    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) acc += p[i];
     double total = reel_block_sum(part, acc);
-    if (threadIdx.x == 0) db[c] = (float)total;
+    if (threadIdx.x == 0) partials[(long long)c * gridDim.x + blockIdx.x] = total;
+}
+
+// db[c] = the sum of channel c's `count` partials (block c), in double.
+extern "C" __global__ void __launch_bounds__(256) channel_sum_finish_f32(const double* __restrict__ partials, float* __restrict__ db, int count) {
+    __shared__ double part[256];
+    const double* p = partials + (long long)blockIdx.x * count;
+    double acc = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) acc += p[i];
+    double total = reel_block_sum(part, acc);
+    if (threadIdx.x == 0) db[blockIdx.x] = (float)total;
 }
 
 // ChannelMomentsOp: y[c] = the mean of channel c over frames and pixels, y[channels + c] = the mean

@@ -95,6 +95,8 @@ public sealed class SelfTest
             Check("conv2d.backward_weight", new Conv2dBackwardWeightOp(op), new[] { x, y }, ConvBound);
             Check("conv2d.backward_bias", new Conv2dBackwardBiasOp(op.OutChannels), new[] { y }, Fp32);
         }
+        // Planes of more than one slice: the bias gradient's partial sums, two frames of them.
+        Check("conv2d.backward_bias", new Conv2dBackwardBiasOp(3), new[] { new Shape(2, 3, plane.H, plane.W) }, Fp32);
         foreach (var (op, x) in new[] { (new ConvTranspose2dOp(16, 8, 4, 2, 1, true, Activation.Relu), new Shape(1, 16, 6, 5)), (new ConvTranspose2dOp(3, 5, 3, 1, 1), new Shape(2, 3, 7, 9)) })
             Check("conv_transpose2d.forward", op, new[] { x }, ConvBound);
 

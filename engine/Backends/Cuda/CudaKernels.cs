@@ -9,7 +9,7 @@ public sealed class CudaKernels(IGpuDevice device)
 {
     /// <summary>irt.cu reduces in shared memory of this many floats per block.</summary>
     public const int IrtBlock = 256;
-    /// <summary>The threads of channel_sum_f32's and irt_loss_reduce_f32's one-block reductions.</summary>
+    /// <summary>The threads of channel_sum.cu's blocks and irt_loss_reduce_f32's one-block reduction.</summary>
     public const int ReduceBlock = 256;
     /// <summary>annealed_mean.cu stages at most this many bins' centres in shared memory.</summary>
     public const int MaxBins = 512;
@@ -137,10 +137,26 @@ public sealed class CudaKernels(IGpuDevice device)
         Device.Launch("add_channels_f32", LaunchGeometry.Linear((long)frames * ca * hw),
             new KernelArgs().Ptr(a).Ptr(b).Ptr(y).Int(ca).Int(cb).Int(offset).Int(hw).Int(frames), stream);
 
-    /// <summary>db[c] = Σ of dy (N, C, plane) over frames and pixels, summed in double.</summary>
-    public void ChannelSum(DevicePtr dy, DevicePtr db, int frames, int channels, int plane, GpuStream? stream = null) =>
-        Device.Launch("channel_sum_f32", new LaunchGeometry(new Dim3((uint)channels), new Dim3(ReduceBlock)),
-            new KernelArgs().Ptr(dy).Ptr(db).Int(channels).Int(plane).Int(frames), stream);
+    /// <summary>The pixels of a plane one block of <see cref="ChannelSum"/>'s first launch sums: 8 a thread.</summary>
+    public const int ChannelSlice = 2048;
+
+    /// <summary>The doubles <see cref="ChannelSum"/> needs for its partial sums of (N, C, plane).</summary>
+    public static long ChannelSumPartials(int frames, int channels, int plane) => (long)frames * ((plane + ChannelSlice - 1) / ChannelSlice) * channels;
+
+    /// <summary>
+    /// db[c] = Σ of dy (N, C, plane) over frames and pixels, summed in double: slices of
+    /// <see cref="ChannelSlice"/> pixels into <paramref name="partials"/> (<see cref="ChannelSumPartials"/>
+    /// doubles), then each channel's partials in order.
+    /// </summary>
+    public void ChannelSum(DevicePtr dy, DevicePtr db, DevicePtr partials, int frames, int channels, int plane, GpuStream? stream = null)
+    {
+        int slices = (plane + ChannelSlice - 1) / ChannelSlice, count = frames * slices;
+        if (count == 0 || channels == 0) return;
+        Device.Launch("channel_sum_partials_f32", new LaunchGeometry(new Dim3((uint)count, (uint)channels), new Dim3(ReduceBlock)),
+            new KernelArgs().Ptr(dy).Ptr(partials).Int(channels).Int(plane).Int(slices).Int(ChannelSlice), stream);
+        Device.Launch("channel_sum_finish_f32", new LaunchGeometry(new Dim3((uint)channels), new Dim3(ReduceBlock)),
+            new KernelArgs().Ptr(partials).Ptr(db).Int(count), stream);
+    }
 
     /// <summary>(N, C, plane) → (2, C): each channel's mean, then its mean squared deviation from it, in double (<see cref="Ops.ChannelMomentsOp"/>).</summary>
     public void ChannelMoments(DevicePtr x, DevicePtr y, int frames, int channels, int plane, GpuStream? stream = null) =>

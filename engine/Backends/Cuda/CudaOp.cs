@@ -108,8 +108,13 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
                 backend.Convolutions.BackwardFilter(w.Forward, s[0], xp[0], xp[1], yp, stream);
                 break;
             case Conv2dBackwardBiasOp:
-                k.ChannelSum(xp[0], yp, s[0].N, s[0].C, s[0].H * s[0].W, stream);
+            {
+                var partials = backend.Pool.Rent(CudaKernels.ChannelSumPartials(s[0].N, s[0].C, s[0].H * s[0].W) * sizeof(double));
+                k.ChannelSum(xp[0], yp, partials.Ptr, s[0].N, s[0].C, s[0].H * s[0].W, stream);
+                // Stream order: the next user of this buffer runs after the finishing sum has read it.
+                backend.Pool.Return(partials);
                 break;
+            }
             case AffineOp a:
                 k.AffineActivation(xp[0], yp, p[0], p[1], a.Channels, o.H * o.W, o.ElementCount, a.Activation == Activation.Relu, stream);
                 break;
