@@ -42,29 +42,56 @@ extern "C" __global__ void __launch_bounds__(256) channel_sum_finish_f32(const d
     if (threadIdx.x == 0) db[blockIdx.x] = (float)total;
 }
 
-// ChannelMomentsOp: y[c] = the mean of channel c over frames and pixels, y[channels + c] = the mean
-// squared deviation from it, summed in a second pass about that mean.
-extern "C" __global__ void __launch_bounds__(256) channel_moments_f32(const float* __restrict__ x, float* __restrict__ y,
-                                                                      int channels, int plane, int frames) {
+// ChannelMomentsOp, in two launches as the bias gradient: each block takes a slice of `len` pixels of one
+// frame's plane of channel c (blockIdx.x = frame · slices + slice, blockIdx.y = c) and writes its pixel count,
+// its mean and its sum of squared deviations from that mean (two passes over the slice, the second from
+// cache) to partials[3 · (c · gridDim.x + blockIdx.x)].
+extern "C" __global__ void __launch_bounds__(256) channel_moments_partials_f32(const float* __restrict__ x, double* __restrict__ partials,
+                                                                               int channels, int plane, int slices, int len) {
     __shared__ double part[256];
-    int c = blockIdx.x;
-    double count = (double)frames * plane, acc = 0.0;
-    for (int n = 0; n < frames; ++n) {
-        const float* p = x + ((long long)n * channels + c) * plane;
-        for (int i = threadIdx.x; i < plane; i += blockDim.x) acc += p[i];
-    }
-    double mean = reel_block_sum(part, acc) / count;
+    int c = blockIdx.y, n = blockIdx.x / slices, begin = (blockIdx.x % slices) * len;
+    int end = min(plane, begin + len);
+    const float* p = x + ((long long)n * channels + c) * plane;
+    double acc = 0.0;
+    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) acc += p[i];
+    double mean = reel_block_sum(part, acc) / (end - begin);
     acc = 0.0;
-    for (int n = 0; n < frames; ++n) {
-        const float* p = x + ((long long)n * channels + c) * plane;
-        for (int i = threadIdx.x; i < plane; i += blockDim.x) {
-            double d = p[i] - mean;
-            acc += d * d;
-        }
+    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) {
+        double d = p[i] - mean;
+        acc += d * d;
     }
     double squares = reel_block_sum(part, acc);
     if (threadIdx.x == 0) {
-        y[c] = (float)mean;
-        y[channels + c] = (float)(squares / count);
+        double* out = partials + 3 * ((long long)c * gridDim.x + blockIdx.x);
+        out[0] = end - begin;
+        out[1] = mean;
+        out[2] = squares;
+    }
+}
+
+// y[c] = channel c's mean, y[channels + c] = its mean squared deviation from it, from its `count` slices:
+// the mean weighted by the slices' pixels, then the slices' squared deviations plus, for each slice,
+// its pixels times its mean's squared distance from the channel's (Chan, Golub and LeVeque), so no
+// slice's sum is taken about another mean. Block c, sums in double in a fixed order.
+extern "C" __global__ void __launch_bounds__(256) channel_moments_finish_f32(const double* __restrict__ partials, float* __restrict__ y,
+                                                                             int channels, int count) {
+    __shared__ double part[256];
+    const double* p = partials + 3LL * blockIdx.x * count;
+    double pixels = 0.0, acc = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) {
+        pixels += p[3 * i];
+        acc += p[3 * i] * p[3 * i + 1];
+    }
+    double total = reel_block_sum(part, pixels);
+    double mean = reel_block_sum(part, acc) / total;
+    acc = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) {
+        double d = p[3 * i + 1] - mean;
+        acc += p[3 * i + 2] + p[3 * i] * d * d;
+    }
+    double squares = reel_block_sum(part, acc);
+    if (threadIdx.x == 0) {
+        y[blockIdx.x] = (float)mean;
+        y[channels + blockIdx.x] = (float)(squares / total);
     }
 }

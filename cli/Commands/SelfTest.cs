@@ -133,7 +133,8 @@ public sealed class SelfTest
             Check("rgb_to_lab.forward", new RgbToLabOp(), new[] { s }, Fp32);
             Check("lab_to_rgb.forward", new LabToRgbOp(), new[] { s }, Fp32);
         }
-        foreach (var s in new[] { new Shape(1, 1, 1, 1), new Shape(2, 3, 7, 9), new Shape(1, 2, plane.H, plane.W) })
+        // Two frames of several slices each: the moments' partials and their combination.
+        foreach (var s in new[] { new Shape(1, 1, 1, 1), new Shape(2, 3, 7, 9), new Shape(2, 2, plane.H, plane.W) })
             Check("channel_moments.forward", new ChannelMomentsOp(), new[] { s }, Fp32);
         foreach (var s in new[] { new Shape(1, 3, 1, 1), new Shape(2, 1, 7, 9), rgbPlane })
             Check("recolor.forward", new RecolorOp(), new[] { s, new Shape(s.N, 2, s.H, s.W) }, Fp32);

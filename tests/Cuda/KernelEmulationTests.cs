@@ -426,6 +426,44 @@ public class KernelEmulationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ChannelSumsAndMomentsOverSlicesMatchTheReference()
+    {
+        // Planes of 1 to 3 slices, two frames; a ramp along each plane and an offset per frame and channel, so
+        // the slices' means differ by far more than their spread and the moments' combination of slices counts.
+        const int frames = 2, channels = 3;
+        double worst = 0;
+        foreach (int plane in new[] { 1, 2047, 2048, 2049, 5000 })
+        {
+            var rng = new Random(plane);
+            var x = new Tensor(new Shape(frames, channels, 1, plane));
+            for (int n = 0; n < frames; n++)
+            for (int c = 0; c < channels; c++)
+            for (int i = 0; i < plane; i++)
+                x.Data[(n * channels + c) * plane + i] = 40 + 5 * n + c + 30f * i / plane + 0.01f * (float)(rng.NextDouble() - 0.5);
+            var sums = ReferenceBackend.Instance.Execute(new Conv2dBackwardBiasOp(channels), x);
+            var moments = ReferenceBackend.Instance.Execute(new ChannelMomentsOp(), x);
+            using var src = Upload<float>(x.Data);
+            using var partials = Alloc<double>((int)(3 * CudaKernels.ChannelSumPartials(frames, channels, plane)));
+            using var db = Alloc<float>(channels);
+            using var y = Alloc<float>(2 * channels);
+            Kernels.ChannelSum(src.Ptr, db.Ptr, partials.Ptr, frames, channels, plane);
+            Kernels.ChannelMoments(src.Ptr, y.Ptr, partials.Ptr, frames, channels, plane);
+            partials.Download("channel_moments_partials_f32");
+            worst = Math.Max(worst, AssertClose(sums.Span, db.Download("channel_sum_finish_f32"), 0, 1e-7, $"channel sums of {plane}-pixel planes"));
+            worst = Math.Max(worst, AssertClose(moments.Span, y.Download("channel_moments_finish_f32"), 0, 1e-7, $"channel moments of {plane}-pixel planes"));
+        }
+        // An empty input: every channel's sum is 0, written over what the output held.
+        using (var empty = Alloc<float>(1))
+        using (var none = Alloc<double>(1))
+        using (var db = Alloc<float>(2))
+        {
+            Kernels.ChannelSum(empty.Ptr, db.Ptr, none.Ptr, 0, 2, 5);
+            Assert.Equal(new[] { 0f, 0f }, db.Download("channel_sum_finish_f32"));
+        }
+        output.WriteLine($"channel sums and moments over 1–3 slices × 2 frames: worst |error| {worst:G3} (relative bound 1e-7)");
+    }
+
+    [Fact]
     public void CopyWindowMovesExactlyTheWindow()
     {
         var rng = new Random(6);

@@ -137,10 +137,10 @@ public sealed class CudaKernels(IGpuDevice device)
         Device.Launch("add_channels_f32", LaunchGeometry.Linear((long)frames * ca * hw),
             new KernelArgs().Ptr(a).Ptr(b).Ptr(y).Int(ca).Int(cb).Int(offset).Int(hw).Int(frames), stream);
 
-    /// <summary>The pixels of a plane one block of <see cref="ChannelSum"/>'s first launch sums: 8 a thread.</summary>
+    /// <summary>The pixels of a plane one block of <see cref="ChannelSum"/>'s and <see cref="ChannelMoments"/>' first launches takes: 8 a thread.</summary>
     public const int ChannelSlice = 2048;
 
-    /// <summary>The doubles <see cref="ChannelSum"/> needs for its partial sums of (N, C, plane).</summary>
+    /// <summary>The slices of (N, C, plane) <see cref="ChannelSum"/> sums apart: the doubles it needs for its partial sums.</summary>
     public static long ChannelSumPartials(int frames, int channels, int plane) => (long)frames * ((plane + ChannelSlice - 1) / ChannelSlice) * channels;
 
     /// <summary>
@@ -151,17 +151,29 @@ public sealed class CudaKernels(IGpuDevice device)
     public void ChannelSum(DevicePtr dy, DevicePtr db, DevicePtr partials, int frames, int channels, int plane, GpuStream? stream = null)
     {
         int slices = (plane + ChannelSlice - 1) / ChannelSlice, count = frames * slices;
-        if (count == 0 || channels == 0) return;
-        Device.Launch("channel_sum_partials_f32", new LaunchGeometry(new Dim3((uint)count, (uint)channels), new Dim3(ReduceBlock)),
-            new KernelArgs().Ptr(dy).Ptr(partials).Int(channels).Int(plane).Int(slices).Int(ChannelSlice), stream);
+        if (channels == 0) return;
+        // An empty input has no partials; the finishing sum still writes each channel's 0.
+        if (count > 0)
+            Device.Launch("channel_sum_partials_f32", new LaunchGeometry(new Dim3((uint)count, (uint)channels), new Dim3(ReduceBlock)),
+                new KernelArgs().Ptr(dy).Ptr(partials).Int(channels).Int(plane).Int(slices).Int(ChannelSlice), stream);
         Device.Launch("channel_sum_finish_f32", new LaunchGeometry(new Dim3((uint)channels), new Dim3(ReduceBlock)),
             new KernelArgs().Ptr(partials).Ptr(db).Int(count), stream);
     }
 
-    /// <summary>(N, C, plane) → (2, C): each channel's mean, then its mean squared deviation from it, in double (<see cref="Ops.ChannelMomentsOp"/>).</summary>
-    public void ChannelMoments(DevicePtr x, DevicePtr y, int frames, int channels, int plane, GpuStream? stream = null) =>
-        Device.Launch("channel_moments_f32", new LaunchGeometry(new Dim3((uint)channels), new Dim3(ReduceBlock)),
-            new KernelArgs().Ptr(x).Ptr(y).Int(channels).Int(plane).Int(frames), stream);
+    /// <summary>
+    /// (N, C, plane) → (2, C): each channel's mean, then its mean squared deviation from it, in double
+    /// (<see cref="Ops.ChannelMomentsOp"/>), from slices of <see cref="ChannelSlice"/> pixels whose count,
+    /// mean and squared deviations go to <paramref name="partials"/> (3 × <see cref="ChannelSumPartials"/> doubles).
+    /// </summary>
+    public void ChannelMoments(DevicePtr x, DevicePtr y, DevicePtr partials, int frames, int channels, int plane, GpuStream? stream = null)
+    {
+        // Never empty: ChannelMomentsOp takes a non-empty input.
+        int slices = (plane + ChannelSlice - 1) / ChannelSlice, count = frames * slices;
+        Device.Launch("channel_moments_partials_f32", new LaunchGeometry(new Dim3((uint)count, (uint)channels), new Dim3(ReduceBlock)),
+            new KernelArgs().Ptr(x).Ptr(partials).Int(channels).Int(plane).Int(slices).Int(ChannelSlice), stream);
+        Device.Launch("channel_moments_finish_f32", new LaunchGeometry(new Dim3((uint)channels), new Dim3(ReduceBlock)),
+            new KernelArgs().Ptr(partials).Ptr(y).Int(channels).Int(count), stream);
+    }
 
     /// <summary>Sets the int at flags + slot to 1 when any of x[0 … n) is NaN or ±∞.</summary>
     public void FiniteCheck(DevicePtr x, long n, DevicePtr flags, int slot, GpuStream? stream = null) =>

@@ -187,8 +187,12 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
                 k.LabToRgb(xp[0], yp, o.N, o.H * o.W, stream);
                 break;
             case ChannelMomentsOp:
-                k.ChannelMoments(xp[0], yp, s[0].N, s[0].C, s[0].H * s[0].W, stream);
+            {
+                var partials = backend.Pool.Rent(3 * CudaKernels.ChannelSumPartials(s[0].N, s[0].C, s[0].H * s[0].W) * sizeof(double));
+                k.ChannelMoments(xp[0], yp, partials.Ptr, s[0].N, s[0].C, s[0].H * s[0].W, stream);
+                backend.Pool.Return(partials);
                 break;
+            }
             case RecolorOp:
                 k.Recolor(xp[0], xp[1], yp, o.N, s[0].C, o.H * o.W, stream);
                 break;

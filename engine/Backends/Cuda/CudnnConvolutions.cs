@@ -261,12 +261,17 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
         if (Precision != Precision.Fp32) return listed;
         var direct = listed.Where(x => ConvolutionPlanner.SumsDirectly(direction, x.Algorithm)).ToArray();
         var fma = direct.Where(x => x.MathType == Cudnn.CUDNN_FMA_MATH).ToList();
-        foreach (var other in direct.Where(x => x.MathType != Cudnn.CUDNN_FMA_MATH).DistinctBy(x => x.Algorithm))
+        // What another math type's entry says of its own kernel (status, workspace) is not the FMA kernel's: the
+        // query's status and workspace stand for it, the entry's timing only orders it after the FMA-timed ones.
+        foreach (var other in direct.Where(x => x.MathType != Cudnn.CUDNN_FMA_MATH).OrderBy(x => x.Status != 0).DistinctBy(x => x.Algorithm))
         {
-            if (fma.Any(x => x.Algorithm == other.Algorithm)) continue;
+            if (fma.Any(x => x.Algorithm == other.Algorithm && x.Status == 0)) continue;
             int status = WorkspaceSize(direction, a, b, conv, c, other.Algorithm, out long bytes);
-            fma.Add(other with { MathType = Cudnn.CUDNN_FMA_MATH, WorkspaceBytes = bytes, Status = status == 0 ? other.Status : status });
+            fma.Add(other with { MathType = Cudnn.CUDNN_FMA_MATH, WorkspaceBytes = bytes, Status = status });
         }
+        if (fma.Count == 0)
+            throw new ReelException($"cuDNN listed no {direction} algorithm that fp32 can run (a GEMM-family one, under FMA math) for this layer; " +
+                                    "--precision tf32 allows the others");
         return fma.ToArray();
     }
 
@@ -296,7 +301,9 @@ internal sealed unsafe class CudnnConvolutions : IConvolutionEngine
     {
         if (measure && _device.IsCapturing)
             throw new InvalidOperationException($"a cuDNN plan ({direction}) was made inside a graph capture: the eager runs before it should have made it");
-        var perfs = new CudnnAlgoPerf[8];
+        // Room for every algorithm under two math types: cuDNN may list one algorithm once per math type, and
+        // fp32 keeps a few of them only, which the fastest eight entries might not include.
+        var perfs = new CudnnAlgoPerf[16];
         int returned = 0;
         // SAFETY: cuDNN writes at most `requested` = perfs.Length results into perfs and says how many.
         fixed (CudnnAlgoPerf* r = perfs)
