@@ -16,20 +16,33 @@ __device__ __forceinline__ double reel_block_sum(double* part, double value) {
     return total;
 }
 
+// The pixels [begin, end) of plane p that a block of the partial kernels below takes: a slice of `len`
+// pixels of one frame's plane of channel blockIdx.y, blockIdx.x = frame · slices + slice.
+struct ReelSlice {
+    const float* p;
+    int begin, end;
+};
+
+__device__ __forceinline__ ReelSlice reel_slice(const float* x, int channels, int plane, int slices, int len) {
+    int n = blockIdx.x / slices, begin = (blockIdx.x % slices) * len;
+    return ReelSlice{x + ((long long)n * channels + blockIdx.y) * plane, begin, min(plane, begin + len)};
+}
+
+// The slice's sum in double; every thread gets it.
+__device__ __forceinline__ double reel_slice_sum(double* part, ReelSlice s) {
+    double acc = 0.0;
+    for (int i = s.begin + threadIdx.x; i < s.end; i += blockDim.x) acc += s.p[i];
+    return reel_block_sum(part, acc);
+}
+
 // A bias's gradient db[c] = Σ over frames and pixels of dy (N, C, plane), in two launches so that a
 // channel's sum is spread over the GPU rather than one block (the U-Net's first level has 32 channels
-// of 415k pixels at 480×864): each block sums a slice of `len` pixels of one frame's plane,
-// blockIdx.x = frame · slices + slice and blockIdx.y = channel, into partials[c · gridDim.x + blockIdx.x].
+// of 415k pixels at 480×864): each block sums its slice into partials[c · gridDim.x + blockIdx.x].
 extern "C" __global__ void __launch_bounds__(256) channel_sum_partials_f32(const float* __restrict__ dy, double* __restrict__ partials,
                                                                            int channels, int plane, int slices, int len) {
     __shared__ double part[256];
-    int c = blockIdx.y, n = blockIdx.x / slices, begin = (blockIdx.x % slices) * len;
-    int end = min(plane, begin + len);
-    const float* p = dy + ((long long)n * channels + c) * plane;
-    double acc = 0.0;
-    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) acc += p[i];
-    double total = reel_block_sum(part, acc);
-    if (threadIdx.x == 0) partials[(long long)c * gridDim.x + blockIdx.x] = total;
+    double total = reel_slice_sum(part, reel_slice(dy, channels, plane, slices, len));
+    if (threadIdx.x == 0) partials[(long long)blockIdx.y * gridDim.x + blockIdx.x] = total;
 }
 
 // db[c] = the sum of channel c's `count` partials (block c), in double.
@@ -42,28 +55,23 @@ extern "C" __global__ void __launch_bounds__(256) channel_sum_finish_f32(const d
     if (threadIdx.x == 0) db[blockIdx.x] = (float)total;
 }
 
-// ChannelMomentsOp, in two launches as the bias gradient: each block takes a slice of `len` pixels of one
-// frame's plane of channel c (blockIdx.x = frame · slices + slice, blockIdx.y = c) and writes its pixel count,
-// its mean and its sum of squared deviations from that mean (two passes over the slice, the second from
-// cache) to partials[3 · (c · gridDim.x + blockIdx.x)].
+// ChannelMomentsOp, in two launches as the bias gradient: each block writes its slice's pixel count, mean
+// and sum of squared deviations from that mean (two passes over the slice, the second from cache) to
+// partials[3 · (c · gridDim.x + blockIdx.x)].
 extern "C" __global__ void __launch_bounds__(256) channel_moments_partials_f32(const float* __restrict__ x, double* __restrict__ partials,
                                                                                int channels, int plane, int slices, int len) {
     __shared__ double part[256];
-    int c = blockIdx.y, n = blockIdx.x / slices, begin = (blockIdx.x % slices) * len;
-    int end = min(plane, begin + len);
-    const float* p = x + ((long long)n * channels + c) * plane;
+    ReelSlice s = reel_slice(x, channels, plane, slices, len);
+    double mean = reel_slice_sum(part, s) / (s.end - s.begin);
     double acc = 0.0;
-    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) acc += p[i];
-    double mean = reel_block_sum(part, acc) / (end - begin);
-    acc = 0.0;
-    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) {
-        double d = p[i] - mean;
+    for (int i = s.begin + threadIdx.x; i < s.end; i += blockDim.x) {
+        double d = s.p[i] - mean;
         acc += d * d;
     }
     double squares = reel_block_sum(part, acc);
     if (threadIdx.x == 0) {
-        double* out = partials + 3 * ((long long)c * gridDim.x + blockIdx.x);
-        out[0] = end - begin;
+        double* out = partials + 3 * ((long long)blockIdx.y * gridDim.x + blockIdx.x);
+        out[0] = s.end - s.begin;
         out[1] = mean;
         out[2] = squares;
     }
