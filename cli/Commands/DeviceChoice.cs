@@ -26,7 +26,7 @@ public static class DeviceChoice
     {
         var precision = new Option<string?>("--precision")
         {
-            Description = "GPU convolutions: fp32 (the reference) | tf32 (tensor cores; the default on sm_80 and newer) | bf16 (operands rounded to bfloat16)",
+            Description = "GPU convolutions: fp32 (the reference: no tensor cores, GEMM-family algorithms only) | tf32 (tensor cores; the default on sm_80 and newer) | bf16 (operands rounded to bfloat16)",
         };
         precision.AcceptOnlyFromAmong("fp32", "tf32", "bf16");
         return precision;
