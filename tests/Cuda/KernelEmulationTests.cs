@@ -443,7 +443,7 @@ public class KernelEmulationTests(ITestOutputHelper output)
             var sums = ReferenceBackend.Instance.Execute(new Conv2dBackwardBiasOp(channels), x);
             var moments = ReferenceBackend.Instance.Execute(new ChannelMomentsOp(), x);
             using var src = Upload<float>(x.Data);
-            using var partials = Alloc<double>((int)(3 * CudaKernels.ChannelSumPartials(frames, channels, plane)));
+            using var partials = Alloc<double>((int)(3 * CudaKernels.ChannelSlices(frames, channels, plane)));
             using var db = Alloc<float>(channels);
             using var y = Alloc<float>(2 * channels);
             Kernels.ChannelSum(src.Ptr, db.Ptr, partials.Ptr, frames, channels, plane);

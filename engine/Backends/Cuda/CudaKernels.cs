@@ -140,17 +140,22 @@ public sealed class CudaKernels(IGpuDevice device)
     /// <summary>The pixels of a plane one block of <see cref="ChannelSum"/>'s and <see cref="ChannelMoments"/>' first launches takes: 8 a thread.</summary>
     public const int ChannelSlice = 2048;
 
-    /// <summary>The slices of (N, C, plane) <see cref="ChannelSum"/> sums apart: the doubles it needs for its partial sums.</summary>
-    public static long ChannelSumPartials(int frames, int channels, int plane) => (long)frames * ((plane + ChannelSlice - 1) / ChannelSlice) * channels;
+    /// <summary>
+    /// The slices <see cref="ChannelSum"/> and <see cref="ChannelMoments"/> take (N, C, plane) in: the partials
+    /// they need are a double each for the sum, three for the moments.
+    /// </summary>
+    public static long ChannelSlices(int frames, int channels, int plane) => (long)frames * SlicesPerPlane(plane) * channels;
+
+    private static int SlicesPerPlane(int plane) => (plane + ChannelSlice - 1) / ChannelSlice;
 
     /// <summary>
     /// db[c] = Σ of dy (N, C, plane) over frames and pixels, summed in double: slices of
-    /// <see cref="ChannelSlice"/> pixels into <paramref name="partials"/> (<see cref="ChannelSumPartials"/>
+    /// <see cref="ChannelSlice"/> pixels into <paramref name="partials"/> (<see cref="ChannelSlices"/>
     /// doubles), then each channel's partials in order.
     /// </summary>
     public void ChannelSum(DevicePtr dy, DevicePtr db, DevicePtr partials, int frames, int channels, int plane, GpuStream? stream = null)
     {
-        int slices = (plane + ChannelSlice - 1) / ChannelSlice, count = frames * slices;
+        int slices = SlicesPerPlane(plane), count = frames * slices;
         if (channels == 0) return;
         // An empty input has no partials; the finishing sum still writes each channel's 0.
         if (count > 0)
@@ -163,12 +168,12 @@ public sealed class CudaKernels(IGpuDevice device)
     /// <summary>
     /// (N, C, plane) → (2, C): each channel's mean, then its mean squared deviation from it, in double
     /// (<see cref="Ops.ChannelMomentsOp"/>), from slices of <see cref="ChannelSlice"/> pixels whose count,
-    /// mean and squared deviations go to <paramref name="partials"/> (3 × <see cref="ChannelSumPartials"/> doubles).
+    /// mean and squared deviations go to <paramref name="partials"/> (3 × <see cref="ChannelSlices"/> doubles).
     /// </summary>
     public void ChannelMoments(DevicePtr x, DevicePtr y, DevicePtr partials, int frames, int channels, int plane, GpuStream? stream = null)
     {
         // Never empty: ChannelMomentsOp takes a non-empty input.
-        int slices = (plane + ChannelSlice - 1) / ChannelSlice, count = frames * slices;
+        int slices = SlicesPerPlane(plane), count = frames * slices;
         Device.Launch("channel_moments_partials_f32", new LaunchGeometry(new Dim3((uint)count, (uint)channels), new Dim3(ReduceBlock)),
             new KernelArgs().Ptr(x).Ptr(partials).Int(channels).Int(plane).Int(slices).Int(ChannelSlice), stream);
         Device.Launch("channel_moments_finish_f32", new LaunchGeometry(new Dim3((uint)channels), new Dim3(ReduceBlock)),

@@ -109,7 +109,7 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
                 break;
             case Conv2dBackwardBiasOp:
             {
-                var partials = backend.Pool.Rent(CudaKernels.ChannelSumPartials(s[0].N, s[0].C, s[0].H * s[0].W) * sizeof(double));
+                var partials = backend.Pool.Rent(CudaKernels.ChannelSlices(s[0].N, s[0].C, s[0].H * s[0].W) * sizeof(double));
                 k.ChannelSum(xp[0], yp, partials.Ptr, s[0].N, s[0].C, s[0].H * s[0].W, stream);
                 // Stream order: the next user of this buffer runs after the finishing sum has read it.
                 backend.Pool.Return(partials);
@@ -188,7 +188,7 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
                 break;
             case ChannelMomentsOp:
             {
-                var partials = backend.Pool.Rent(3 * CudaKernels.ChannelSumPartials(s[0].N, s[0].C, s[0].H * s[0].W) * sizeof(double));
+                var partials = backend.Pool.Rent(3 * CudaKernels.ChannelSlices(s[0].N, s[0].C, s[0].H * s[0].W) * sizeof(double));
                 k.ChannelMoments(xp[0], yp, partials.Ptr, s[0].N, s[0].C, s[0].H * s[0].W, stream);
                 backend.Pool.Return(partials);
                 break;
