@@ -49,7 +49,7 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
             var rng = new Random((int)precision + 5);
             foreach (var (name, op, shapes) in Cases())
             {
-                var inputs = shapes.Select(s => new Tensor(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1))).ToArray();
+                var inputs = shapes.Select(s => Random(rng, s)).ToArray();
                 var expected = ReferenceBackend.Instance.Execute(op, inputs);
                 // The activations go up first: a host activation would bring its result back to the host.
                 var onDevice = inputs.Select((t, i) => i < op.ActivationCount ? gpu.Import(t) : t).ToArray();
@@ -127,16 +127,11 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         using (var gpu = new CudaBackend(device, convolutions))
         {
             var rng = new Random(5);
-            Tensor Random(Shape s) => new(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1));
             var op = new Conv2dOp(1, 4, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
-            var (w, b) = (Random(new Shape(4, 1, 3, 3)), Random(new Shape(4)));
+            var (w, b) = (Random(rng, new Shape(4, 1, 3, 3)), Random(rng, new Shape(4)));
             cudnn.RefusesFusedCalls = true;
             for (int run = 0; run < 3; run++)
-            {
-                var x = Random(new Shape(1, 1, 6, 7));
-                using var y = gpu.Execute(op, x, w, b);
-                Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(op, x, w, b), y.ToHost()), 0, 1e-6);
-            }
+                AssertMatchesCpu(gpu, op, new[] { Random(rng, new Shape(1, 1, 6, 7)), w, b }, 1e-6);
             // Refused once, at the first run; the plan has run unfused since.
             Assert.Equal(1, ((CudnnConvolutions)convolutions).FusionsRefused);
         }
@@ -156,8 +151,7 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         var op = new Conv2dOp(3, 4, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
         var linear = op with { HasBias = false, Activation = Activation.None };
         var rng = new Random(11);
-        Tensor Random(Shape s) => new(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1));
-        var (x, w, b, dy) = (Random(new Shape(1, 3, 6, 7)), Random(new Shape(4, 3, 3, 3)), Random(new Shape(4)), Random(new Shape(1, 4, 6, 7)));
+        var (x, w, b, dy) = (Random(rng, new Shape(1, 3, 6, 7)), Random(rng, new Shape(4, 3, 3, 3)), Random(rng, new Shape(4)), Random(rng, new Shape(1, 4, 6, 7)));
         var calls = new (Op Op, Tensor[] Inputs, string Winograd)[]
         {
             (op, new[] { x, w, b }, "cudnn 7 "),
@@ -172,8 +166,7 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
                 cudnn.ListsWinograd = true;
                 foreach (var (o, inputs, winograd) in calls)
                 {
-                    using var y = gpu.Execute(o, inputs);
-                    Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(o, inputs), y.ToHost()), 0, 2e-3);
+                    AssertMatchesCpu(gpu, o, inputs, 2e-3);
                     string path = gpu.Describe(o, inputs[0].Shape);
                     output.WriteLine($"{precision}, {(measure ? "measured" : "estimated")}: {o.GetType().Name} ran {path}");
                     if (precision == Precision.Fp32) Assert.Matches("^cudnn [01] fma", path);
@@ -199,10 +192,8 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
             cudnn.ListsTensorOpsOnly = true;
             var rng = new Random(12);
             var op = new Conv2dOp(3, 4, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
-            var inputs = new[] { new Shape(1, 3, 6, 7), new Shape(4, 3, 3, 3), new Shape(4) }
-                .Select(s => new Tensor(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1))).ToArray();
-            using var y = gpu.Execute(op, inputs);
-            Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(op, inputs), y.ToHost()), 0, 1e-6);
+            var inputs = new[] { new Shape(1, 3, 6, 7), new Shape(4, 3, 3, 3), new Shape(4) }.Select(s => Random(rng, s)).ToArray();
+            AssertMatchesCpu(gpu, op, inputs, 1e-6);
             Assert.Equal("cudnn 1 fma fused", gpu.Describe(op, inputs[0].Shape));
         }
         Assert.Equal(0, device.LiveAllocations);
@@ -215,21 +206,17 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         using (var gpu = new CudaBackend(device, EmulatedCudnn.Convolutions(device, ReferenceBackend.Instance, Precision.Fp32, out var cudnn)))
         {
             var rng = new Random(3);
-            Tensor Random(Shape s) => new(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1));
+            Tensor Next(Shape s) => Random(rng, s);
             var op = new Conv2dOp(3, 4, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
-            var (w, b) = (Random(new Shape(4, 3, 3, 3)), Random(new Shape(4)));
-            void Check(Op o, params Tensor[] inputs)
-            {
-                using var y = gpu.Execute(o, inputs);
-                Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(o, inputs), y.ToHost()), 0, 1e-6);
-            }
-            var x = Random(new Shape(1, 3, 6, 7));
+            var (w, b) = (Next(new Shape(4, 3, 3, 3)), Next(new Shape(4)));
+            void Check(Op o, params Tensor[] inputs) => AssertMatchesCpu(gpu, o, inputs, 1e-6);
+            var x = Next(new Shape(1, 3, 6, 7));
             Check(op, x, w, b);
-            Check(op, Random(new Shape(1, 3, 6, 7)), w, b);
+            Check(op, Next(new Shape(1, 3, 6, 7)), w, b);
             Assert.Equal((1, 0), (cudnn.Searches, cudnn.Estimates));
             var linear = op with { HasBias = false, Activation = Activation.None };
-            Check(new Conv2dBackwardDataOp(linear, 6, 7), Random(new Shape(1, 4, 6, 7)), w);
-            Check(new Conv2dBackwardWeightOp(linear), x, Random(new Shape(1, 4, 6, 7)));
+            Check(new Conv2dBackwardDataOp(linear, 6, 7), Next(new Shape(1, 4, 6, 7)), w);
+            Check(new Conv2dBackwardWeightOp(linear), x, Next(new Shape(1, 4, 6, 7)));
             // The gradients share the linear conv's descriptors, whose forward nobody runs and nobody searches: one search each.
             Assert.Equal((3, 0), (cudnn.Searches, cudnn.Estimates));
             // A forward on those descriptors (the conv with neither bias nor activation) searches its algorithm then.
@@ -237,12 +224,12 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
             Assert.Equal((4, 0), (cudnn.Searches, cudnn.Estimates));
             // A search whose every entry failed: the v7 estimate decides, the result is the same.
             cudnn.SearchEntriesFail = true;
-            Check(op, Random(new Shape(1, 3, 4, 4)), w, b);
+            Check(op, Next(new Shape(1, 3, 4, 4)), w, b);
             Assert.Equal((5, 1), (cudnn.Searches, cudnn.Estimates));
             cudnn.SearchEntriesFail = false;
             // A full device: cuDNN's search cannot allocate what it times on, the v7 estimate decides, the result is the same.
             device.FreeMemoryBytes = 0;
-            Check(op, Random(new Shape(1, 3, 5, 5)), w, b);
+            Check(op, Next(new Shape(1, 3, 5, 5)), w, b);
             Assert.Equal((5, 2), (cudnn.Searches, cudnn.Estimates));
         }
         // REEL_CUDNN_SEARCH=heuristic: no search at all, the estimate for every plan.
@@ -250,10 +237,7 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         {
             var rng = new Random(4);
             var op = new Conv2dOp(2, 3, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu);
-            var inputs = new[] { new Shape(1, 2, 5, 6), new Shape(3, 2, 3, 3), new Shape(3) }
-                .Select(s => new Tensor(s, EmulatedGpu.RandomFloats(rng, (int)s.ElementCount, -1, 1))).ToArray();
-            using var y = gpu.Execute(op, inputs);
-            Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(op, inputs), y.ToHost()), 0, 1e-6);
+            AssertMatchesCpu(gpu, op, new[] { new Shape(1, 2, 5, 6), new Shape(3, 2, 3, 3), new Shape(3) }.Select(s => Random(rng, s)).ToArray(), 1e-6);
             Assert.Equal((0, 1), (cudnn.Searches, cudnn.Estimates));
             Assert.Contains("heuristic algorithms", gpu.ConvolutionEngine);
         }
@@ -344,5 +328,15 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         foreach (var d in new[] { x, y, wrongY, bias }) Assert.Equal(0, cudnn.DestroyTensorDescriptor(d));
         Assert.NotEqual(0, cudnn.DestroyTensorDescriptor(x));
         Assert.Equal(0, cudnn.Destroy(handle));
+    }
+
+    /// <summary>A tensor of <paramref name="shape"/> with values uniform in [−1, 1].</summary>
+    private static Tensor Random(Random rng, Shape shape) => new(shape, EmulatedGpu.RandomFloats(rng, (int)shape.ElementCount, -1, 1));
+
+    /// <summary><paramref name="op"/> on the device within <paramref name="bound"/> relative L2 of the CPU reference.</summary>
+    private static void AssertMatchesCpu(CudaBackend gpu, Op op, Tensor[] inputs, double bound)
+    {
+        using var y = gpu.Execute(op, inputs);
+        Assert.InRange(DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(op, inputs), y.ToHost()), 0, bound);
     }
 }

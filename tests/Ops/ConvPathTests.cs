@@ -1,3 +1,4 @@
+using Reel.Engine.Backends;
 using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
@@ -174,17 +175,8 @@ public class ConvPathTests(ITestOutputHelper log)
         // 64 blocks or more, enough for per-thread blocks on up to 32 cores; so large a map is checked against
         // the implicit GEMM path (itself held to the reference by the tests above), not the scalar reference.
         foreach (var dil in new[] { 1, 2 })
-        {
-            var op = new Conv2dOp(8, 8, 3, 3, 1, dil, dil, HasBias: true, Activation: Activation.Relu);
-            var rng = new Random(10 + dil);
-            var x = Random(new Shape(1, 8, 128, 19000), rng, 1f);
-            var w = Random(op.ParameterShapes[0], rng, 1f / MathF.Sqrt(8 * 9));
-            var b = Random(op.ParameterShapes[1], rng, 0.5f);
-            var expected = new FastBackend(ConvPath.ImplicitGemm).Prepare(op, w, b).Run(x);
-            var actual = new FastBackend(path).Prepare(op, w, b).Run(x);
-            double bound = (AbsoluteTolerance(path) + AbsoluteTolerance(ConvPath.ImplicitGemm)) * AbsSumScale(op, w, x);
-            Tolerance.AssertClose(expected, actual, bound, 0, $"{path} {op} on 128×19000");
-        }
+            AssertWinogradMatches(path, 8, 8, new Shape(1, 8, 128, 19000), dil, 10 + dil,
+                new FastBackend(ConvPath.ImplicitGemm), AbsoluteTolerance(path) + AbsoluteTolerance(ConvPath.ImplicitGemm));
     }
 
     [Theory]
@@ -194,17 +186,23 @@ public class ConvPathTests(ITestOutputHelper log)
     {
         // The colorizer's middle: wide layers on a small map, dilated; the plan splits phases across threads.
         foreach (var dil in new[] { 1, 2 })
-        {
-            var op = new Conv2dOp(96, 100, 3, 3, 1, dil, dil, HasBias: true, Activation: Activation.Relu);
-            var rng = new Random(dil);
-            var x = Random(new Shape(1, 96, 12, 10), rng, 1f);
-            var w = Random(op.ParameterShapes[0], rng, 1f / MathF.Sqrt(96 * 9));
-            var b = Random(op.ParameterShapes[1], rng, 0.5f);
-            var expected = ReferenceBackend.Instance.Prepare(op, w, b).Run(x);
-            var actual = new FastBackend(path).Prepare(op, w, b).Run(x);
-            double scale = AbsSumScale(op, w, x);
-            Tolerance.AssertClose(expected, actual, AbsoluteTolerance(path) * scale, 0, $"{path} {op}");
-        }
+            AssertWinogradMatches(path, 96, 100, new Shape(1, 96, 12, 10), dil, dil, ReferenceBackend.Instance, AbsoluteTolerance(path));
+    }
+
+    /// <summary>
+    /// A 3×3 conv with bias and ReLU, dilated <paramref name="dilation"/> (padded as much), through <paramref name="path"/>
+    /// on random x, w (scaled by 1/√fan-in) and b: within <paramref name="tolerance"/>·S of <paramref name="reference"/>'s.
+    /// </summary>
+    private static void AssertWinogradMatches(ConvPath path, int cin, int cout, Shape input, int dilation, int seed, IBackend reference, double tolerance)
+    {
+        var op = new Conv2dOp(cin, cout, 3, 3, 1, dilation, dilation, HasBias: true, Activation: Activation.Relu);
+        var rng = new Random(seed);
+        var x = Random(input, rng, 1f);
+        var w = Random(op.ParameterShapes[0], rng, 1f / MathF.Sqrt(cin * 9));
+        var b = Random(op.ParameterShapes[1], rng, 0.5f);
+        var expected = reference.Prepare(op, w, b).Run(x);
+        var actual = new FastBackend(path).Prepare(op, w, b).Run(x);
+        Tolerance.AssertClose(expected, actual, tolerance * AbsSumScale(op, w, x), 0, $"{path} {op} on {input}");
     }
 
     /// <summary>
