@@ -99,6 +99,17 @@ public sealed class SelfTest
         Check("conv2d.backward_bias", new Conv2dBackwardBiasOp(3), new[] { new Shape(2, 3, plane.H, plane.W) }, Fp32);
         foreach (var (op, x) in new[] { (new ConvTranspose2dOp(16, 8, 4, 2, 1, true, Activation.Relu), new Shape(1, 16, 6, 5)), (new ConvTranspose2dOp(3, 5, 3, 1, 1), new Shape(2, 3, 7, 9)) })
             Check("conv_transpose2d.forward", op, new[] { x }, ConvBound);
+        // A chain of convolutions as DnCNN's layers run (in bf16 its activations stay bfloat16 NHWC between the layers):
+        // inner layers of 8 and 3 channels (the inner epilogue's four- and one-value paths) and one with neither bias nor ReLU.
+        var chain = new ConvChainOp("self-test chain", new[]
+        {
+            new Conv2dOp(1, 8, 3, 3, 1, 1, 1, HasBias: true, Activation.Relu),
+            new Conv2dOp(8, 3, 3, 3, 1, 1, 1, HasBias: true, Activation.Relu),
+            new Conv2dOp(3, 8, 3, 3, 1, 1, 1, HasBias: false),
+            new Conv2dOp(8, 1, 3, 3, 1, 1, 1, HasBias: true),
+        });
+        foreach (var x in new[] { new Shape(1, 1, 9, 13), new Shape(2, 1, 16, 20), new Shape(1, 1, plane.H / 4, plane.W / 4) })
+            Check("conv_chain.forward", chain, new[] { x }, NetworkBound);
 
         foreach (var s in elementwise)
         {
@@ -288,10 +299,10 @@ public sealed class SelfTest
             var x = Enumerable.Range(0, frames * channels * hw).Select(_ => (float)(rng.NextDouble() * 8 - 4)).ToArray();
             using var src = DeviceBytes.Upload(_gpu, x);
             using var nhwc = DeviceBytes.Alloc(_gpu, x.Length * 2);
-            var got = CheckLayout(bf16: false, nhwc);
+            CheckLayout(bf16: false, nhwc);
             // The bf16 pair a bf16 convolution's operands and results go through (and filters, with K as the frames).
-            using (var bf = DeviceBytes.Alloc(_gpu, x.Length * 2))
-                CheckLayout(bf16: true, bf);
+            using var bf = DeviceBytes.Alloc(_gpu, x.Length * 2);
+            var rounded = CheckLayout(bf16: true, bf);
 
             // NCHW float → NHWC half or bfloat16 in `into`, each value rounded as the host's reference rounds it,
             // and back to NCHW float, both recorded; returns the 16-bit values.
@@ -325,16 +336,15 @@ public sealed class SelfTest
                 }
                 return bits;
             }
-            var scale = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 3 - 1.5)).ToArray();
-            var shift = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-            using var dScale = DeviceBytes.Upload(_gpu, scale);
-            using var dShift = DeviceBytes.Upload(_gpu, shift);
-            using var y = DeviceBytes.Alloc(_gpu, x.Length * 2);
-            k.AffineActivationNhwcF16(nhwc.Ptr, y.Ptr, dScale.Ptr, dShift.Ptr, channels, x.Length, relu: true, _gpu.Stream);
-            var halves = got.Select(b => (float)BitConverter.UInt16BitsToHalf(b)).ToArray();
-            var want = halves.Select((v, i) => (float)(Half)Math.Max(v * scale[i % channels] + shift[i % channels], 0f)).ToArray();
-            // One half ulp: the kernel rounds a float result the host computes in the same order.
-            Record("kernel.affine_act_nhwc_f16", RelativeL2(want, y.Shorts().Select(b => (float)BitConverter.UInt16BitsToHalf(b)).ToArray()), 1e-3, y.SentinelNote());
+            // A bf16 chain's inner layers' epilogue, in place on those bfloat16 values: + bias, ReLU, rounded back
+            // as the host rounds (3 channels one value a thread, 64 four).
+            var chainBias = Enumerable.Range(0, channels).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            using var dChainBias = DeviceBytes.Upload(_gpu, chainBias);
+            k.BiasActivationNhwcBf16(bf.Ptr, dChainBias.Ptr, channels, x.Length, relu: true, _gpu.Stream);
+            var wantBits = rounded.Select((b, i) => BitConverter.Int32BitsToSingle(b << 16) + chainBias[i % channels])
+                .Select(v => EmulatedCudnn.ToBf16(v < 0 ? 0 : v)).ToArray();
+            var gotBits = bf.Shorts();
+            Record("kernel.bias_act_nhwc_bf16", wantBits.Where((b, i) => b != gotBits[i]).Count(), 0, bf.SentinelNote());
         }
         {
             var z = new Tensor(new Shape(1, 313, 5, 7), Enumerable.Range(0, 313 * 35).Select(_ => (float)(rng.NextDouble() * 16 - 8)).ToArray());

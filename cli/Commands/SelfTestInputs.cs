@@ -9,7 +9,7 @@ namespace Reel.Cli.Commands;
 /// range (a recoloured frame's a, b up to ±100), moments' planes offset to 40 ± 1/64, Adam's second moment ≥ 0 and its bias corrections those of a step 1…10, the loss's input frame in [0, 1] (so I + 0.1 is never near 0),
 /// max-pool inputs rounded to halves so windows have ties, two frames of a moving texture for the
 /// optical flow, displacements of a few pixels for warps, confidences in [0, 1] — and weights scaled
-/// by 1/√fan-in.
+/// by 1/√fan-in (a chain's, layer by layer).
 /// </summary>
 public static class SelfTestInputs
 {
@@ -83,6 +83,7 @@ public static class SelfTestInputs
         AnnealedMeanOp => op.ParameterShapes.Select(s => Uniform(s, rng, 110f)).ToArray(),
         Conv2dOp c => op.ParameterShapes.Select((s, i) => Uniform(s, rng, i == 0 ? 1f / MathF.Sqrt(c.InChannels * c.KernelH * c.KernelW) : 0.5f)).ToArray(),
         Conv2dBackwardDataOp d => new[] { Uniform(op.ParameterShapes[0], rng, 1f / MathF.Sqrt(d.Forward.InChannels * d.Forward.KernelH * d.Forward.KernelW)) },
+        ConvChainOp chain => chain.Layers.SelectMany(layer => Parameters(layer, rng)).ToArray(),
         ConvTranspose2dOp t => op.ParameterShapes.Select((s, i) => Uniform(s, rng, i == 0 ? 1f / MathF.Sqrt(t.InChannels * t.Kernel * t.Kernel) : 0.5f)).ToArray(),
         _ => op.ParameterShapes.Select(s => Uniform(s, rng, 1f)).ToArray(),
     };

@@ -49,8 +49,13 @@ public sealed class ProfilingBackend : IBackend
     /// <inheritdoc/>
     public bool Supports(Op op) => _inner.Supports(op);
 
-    /// <inheritdoc/>
-    public IPreparedOp Prepare(Op op, params Tensor[] parameters) => new Timed(_inner.Prepare(op, parameters), _inner, _calls);
+    /// <summary>
+    /// The op, timed; a chain of convolutions layer by layer on this backend, each layer timed as the row
+    /// of its own that the per-layer table wants (a GPU's bf16 chain, which keeps its activations bfloat16
+    /// between layers, runs unprofiled only: <c>reel bench</c>'s restore timing).
+    /// </summary>
+    public IPreparedOp Prepare(Op op, params Tensor[] parameters) =>
+        op is ConvChainOp chain ? new ConvChain(this, chain, parameters) : new Timed(_inner.Prepare(op, parameters), _inner, _calls);
 
     /// <summary>The inner backend's training twin, recording into the same list.</summary>
     public IBackend ForTraining() => _inner.ForTraining() is var t && t == _inner ? this : new ProfilingBackend(t, _calls);

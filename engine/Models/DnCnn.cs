@@ -21,23 +21,24 @@ public sealed class DnCnn : IDisposable
     /// <summary>One conv after BN folding: the op and its parameters.</summary>
     public sealed record Layer(Conv2dOp Op, Tensor Weight, Tensor Bias);
 
-    private readonly IPreparedOp[] _prepared;
+    /// <summary>The layers as one chain of convolutions (<see cref="ConvChainOp"/>): a GPU in bf16 keeps the activations between them bfloat16.</summary>
+    private readonly IPreparedOp _layers;
     private readonly IPreparedOp _subtract;
     /// <summary>A frame's work per tile budget (its graphs keyed by frame size within).</summary>
     private readonly Dictionary<long, IRepeatedWork> _frames = new();
     /// <summary>The tile budget each input shape and asked budget got, its backend's memory asked once: a film's frames of one size all take the same windows, so one graph.</summary>
     private readonly Dictionary<(Shape, long), long> _tileBudgets = new();
-    /// <summary>Intermediates per shape the layers run at, a frame's or a tile's (two wide buffers to ping-pong, the noise): no per-frame allocation but the result, and a graph's addresses stay put.</summary>
-    private readonly Dictionary<Shape, Tensor[]> _buffers = new();
+    /// <summary>The noise per shape the layers run at, a frame's or a tile's (the chain keeps its own intermediates): no per-frame allocation but the result, and a graph's addresses stay put.</summary>
+    private readonly Dictionary<Shape, Tensor> _noise = new();
 
     private DnCnn(IReadOnlyList<Layer> layers, bool hadBatchNorm, IBackend backend)
     {
         Layers = layers;
         HadBatchNorm = hadBatchNorm;
         Backend = backend;
-        foreach (var l in layers)
-            if (!backend.Supports(l.Op)) throw new ReelException($"backend {backend.Name} does not support {l.Op}");
-        _prepared = layers.Select(l => backend.Prepare(l.Op, l.Weight, l.Bias)).ToArray();
+        var chain = new ConvChainOp("DnCNN", layers.Select(l => l.Op).ToArray());
+        if (!backend.Supports(chain)) throw new ReelException($"backend {backend.Name} does not support DnCNN's convolutions ({layers[0].Op}, …)");
+        _layers = backend.Prepare(chain, layers.SelectMany(l => new[] { l.Weight, l.Bias }).ToArray());
         _subtract = backend.Prepare(new SubtractOp());
     }
 
@@ -113,7 +114,7 @@ public sealed class DnCnn : IDisposable
     {
         if (x.Shape.Rank != 4 || x.Shape.C != Channels)
             throw new ReelException($"DnCNN with {Channels} channel(s) got an input of shape {x.Shape}");
-        lock (_buffers)
+        lock (_noise)
         {
             long tilePixels = TileBudget(x.Shape, maxTilePixels);
             if (!_frames.TryGetValue(tilePixels, out var frame))
@@ -127,7 +128,7 @@ public sealed class DnCnn : IDisposable
     /// <summary>The windows <see cref="Forward"/> takes frames of <paramref name="shape"/> in, given <paramref name="maxTilePixels"/>: the backend's memory asked now if this is the shape's first frame.</summary>
     public TileGrid TilesFor(Shape shape, long maxTilePixels)
     {
-        lock (_buffers) return Tiles(shape.H, shape.W, TileBudget(shape, maxTilePixels));
+        lock (_noise) return Tiles(shape.H, shape.W, TileBudget(shape, maxTilePixels));
     }
 
     /// <summary>
@@ -170,37 +171,26 @@ public sealed class DnCnn : IDisposable
         return y;
     }
 
-    /// <summary>The layers, ping-ponging between the buffers of <paramref name="x"/>'s shape: the noise they predict (in a buffer the next call overwrites).</summary>
+    /// <summary>The layers on <paramref name="x"/>: the noise they predict (in a buffer the next call overwrites), checked for non-finite values by the chain.</summary>
     private Tensor Noise(Tensor x)
     {
-        if (!_buffers.TryGetValue(x.Shape, out var buffers))
-        {
-            var wide = new Shape(x.Shape.N, Width, x.Shape.H, x.Shape.W);
-            _buffers[x.Shape] = buffers = new[] { Backend.Zeros(wide), Backend.Zeros(wide), Backend.Zeros(x.Shape) };
-        }
-        var h = x;
-        for (int i = 0; i < _prepared.Length; i++)
-        {
-            var dst = i == _prepared.Length - 1 ? buffers[2] : buffers[i % 2];
-            _prepared[i].RunInto(dst, h);
-            Backend.EnsureFinite(dst, $"DnCNN layer {i + 1} of {_prepared.Length}");
-            h = dst;
-        }
-        return h;
+        if (!_noise.TryGetValue(x.Shape, out var noise)) _noise[x.Shape] = noise = Backend.Zeros(x.Shape);
+        _layers.RunInto(noise, x);
+        return noise;
     }
 
     /// <summary>Frees the recorded frames, the prepared layers' weights and the buffers (device memory on a GPU).</summary>
     public void Dispose()
     {
-        lock (_buffers)
+        lock (_noise)
         {
             foreach (var f in _frames.Values) f.Dispose();
             _frames.Clear();
             _tileBudgets.Clear();
-            foreach (var p in _prepared) p.Dispose();
+            _layers.Dispose();
             _subtract.Dispose();
-            foreach (var b in _buffers.Values.SelectMany(b => b)) b.Dispose();
-            _buffers.Clear();
+            foreach (var n in _noise.Values) n.Dispose();
+            _noise.Clear();
         }
     }
 

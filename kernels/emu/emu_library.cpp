@@ -66,7 +66,7 @@ const Entry kernels[] = {
     REEL_KERNEL_WITH_BARRIERS(annealed_mean_f32),
     REEL_KERNEL_WITH_BARRIERS(annealed_mean_f16),
     REEL_KERNEL(affine_act_f32),
-    REEL_KERNEL(affine_act_nhwc_f16),
+    REEL_KERNEL(bias_act_nhwc_bf16),
     REEL_KERNEL(subtract_f32),
     REEL_KERNEL(clamp_f32),
     REEL_KERNEL(relu_backward_f32),

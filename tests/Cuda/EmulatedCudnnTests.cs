@@ -7,6 +7,7 @@ using Reel.Engine.Models;
 using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 using Reel.Engine.Training;
+using Reel.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Reel.Tests.Cuda;
@@ -328,6 +329,67 @@ public class EmulatedCudnnTests(ITestOutputHelper output)
         foreach (var d in new[] { x, y, wrongY, bias }) Assert.Equal(0, cudnn.DestroyTensorDescriptor(d));
         Assert.NotEqual(0, cudnn.DestroyTensorDescriptor(x));
         Assert.Equal(0, cudnn.Destroy(handle));
+    }
+
+    /// <summary>
+    /// A chain of convolutions in bf16 keeps its activations bfloat16 NHWC between the layers: the same bits as
+    /// its layers run one at a time (each widening its result to float for the next to round back), from one
+    /// input conversion, the weights', an epilogue for each inner layer with a bias or ReLU and one widen,
+    /// the launches counted; and a DnCNN frame goes through its layers so.
+    /// </summary>
+    [Fact]
+    public void ABf16ChainKeepsItsActivationsBfloat16WithTheBitsOfItsLayersRunAlone()
+    {
+        using var device = EmulatedGpu.OpenPrivate();
+        using (var gpu = EmulatedGpu.Backend(device, ReferenceBackend.Instance, Precision.Bf16, graphs: false))
+        {
+            var layers = new[]
+            {
+                new Conv2dOp(1, 8, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu),
+                new Conv2dOp(8, 3, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu),
+                new Conv2dOp(3, 8, 3, 3, 1, 1, HasBias: false),
+                new Conv2dOp(8, 1, 3, 3, 1, 1),
+            };
+            var chain = new ConvChainOp("test chain", layers);
+            var rng = new Random(11);
+            var parameters = Reel.Cli.Commands.SelfTestInputs.Parameters(chain, rng);
+            var x = Random(rng, new Shape(2, 1, 10, 13));
+            using var onDevice = gpu.Import(x);
+            using var prepared = gpu.Prepare(chain, parameters);
+            // The first run makes the layers' plans; the second is counted.
+            prepared.Run(onDevice).Dispose();
+            gpu.Synchronize();
+            int before = device.Launches;
+            using var together = prepared.Run(onDevice);
+            var chained = together.ToHost();
+            // The input rounded in, the 4 weights, the epilogues of layers 1 and 2 (layer 3 has neither bias nor ReLU), the widen, the finite check.
+            Assert.Equal(1 + 4 + 2 + 1 + 1, device.Launches - before);
+
+            var perLayer = chain.PerLayer(parameters);
+            var alone = new List<Tensor>();
+            var h = onDevice;
+            for (int i = 0; i < layers.Length; i++)
+            {
+                using var layer = gpu.Prepare(layers[i], perLayer[i]);
+                alone.Add(h = layer.Run(h));
+            }
+            Assert.Equal(alone[^1].ToHost().Data, chained.Data);
+            foreach (var t in alone) t.Dispose();
+            double error = DeviceTrainingTests.RelativeL2(ReferenceBackend.Instance.Execute(chain, parameters.Prepend(x).ToArray()), chained);
+            Assert.InRange(error, 1e-5, 2e-2);
+
+            // DnCNN's layers as one chain: its input check, the chain's 2 × 4 + 2 launches and check, the residual.
+            using var model = SmallNets.DnCnn(layers: 4, width: 8, channels: 1, gpu, seed: 3);
+            using var frame = gpu.Import(Random(rng, new Shape(1, 1, 12, 9)));
+            model.Forward(frame).Dispose();
+            gpu.Synchronize();
+            before = device.Launches;
+            using var denoised = model.Forward(frame);
+            gpu.Synchronize();
+            Assert.Equal(1 + (2 * 4 + 2) + 1, device.Launches - before);
+            output.WriteLine($"bf16 chain of 4 layers: the layers' own bits, {error:G3} from the CPU reference; 9 launches a run, DnCNN-4 12 a frame");
+        }
+        Assert.Equal(0, device.LiveAllocations);
     }
 
     /// <summary>A tensor of <paramref name="shape"/> with values uniform in [−1, 1].</summary>

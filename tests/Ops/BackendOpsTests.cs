@@ -56,6 +56,13 @@ public class BackendOpsTests
             var op = new ConvTranspose2dOp(cin, cout, k, stride, pad, HasBias: (seed & 1) == 0, Activation: act);
             yield return new Case(op, new[] { new Shape(2, cin, 5 + seed % 4, 3 + seed % 7) }, seed++);
         }
+        // Chains of convolutions (DnCNN's layers run as one): a stride and a dilation inside, layers with neither bias nor ReLU.
+        foreach (var layers in new[]
+        {
+            new[] { new Conv2dOp(1, 8, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu), new Conv2dOp(8, 8, 3, 3, 1, 1, HasBias: true, Activation: Activation.Relu), new Conv2dOp(8, 1, 3, 3, 1, 1) },
+            new[] { new Conv2dOp(3, 5, 3, 3, 2, 1, HasBias: false), new Conv2dOp(5, 4, 3, 3, 1, 2, 2, HasBias: true, Activation: Activation.Relu) },
+        })
+            yield return new Case(new ConvChainOp("test chain", layers), new[] { new Shape(2, layers[0].InChannels, 11, 9) }, seed++);
         foreach (var (inH, inW, outH, outW) in new[] { (4, 5, 16, 20), (7, 3, 5, 11), (1, 1, 3, 2), (9, 9, 9, 9), (16, 12, 4, 3) })
         foreach (var align in new[] { false, true })
             yield return new Case(new ResizeBilinearOp(outH, outW, align), new[] { new Shape(2, 3, inH, inW) }, seed++);

@@ -69,6 +69,7 @@ public sealed class FastBackend : IBackend
             // Training's choice depends on the map, which the first run brings.
             Conv2dOp c when Trains => new SizedConv(c, parameters, this),
             Conv2dOp c => PrepareConv(c, parameters, ConvPlan.Choose(c, ConvPath)),
+            ConvChainOp chain => new ConvChain(this, chain, parameters),
             ConvTranspose2dOp t => new FastConvTranspose2d(t, parameters[0], t.HasBias ? parameters[1] : null),
             ResizeBilinearOp r => new FastResize(r),
             AnnealedMeanOp m => new FastAnnealedMean(m, parameters[0]),

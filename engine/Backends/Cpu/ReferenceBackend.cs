@@ -23,7 +23,12 @@ public sealed class ReferenceBackend : IBackend
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
         BackendExtensions.CheckParameters(op, parameters);
-        return op is OpticalFlowOp or WarpOp or FlowCheckOp or ModeHoldOp or ScreenedPoissonOp or FuseDistributionsOp ? new CpuTemporalOp(op, fast: false) : new Prepared(op, parameters);
+        return op switch
+        {
+            ConvChainOp chain => new ConvChain(this, chain, parameters),
+            OpticalFlowOp or WarpOp or FlowCheckOp or ModeHoldOp or ScreenedPoissonOp or FuseDistributionsOp => new CpuTemporalOp(op, fast: false),
+            _ => new Prepared(op, parameters),
+        };
     }
 
     private sealed record Prepared(Op Op, Tensor[] Parameters) : IPreparedOp

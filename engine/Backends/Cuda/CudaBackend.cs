@@ -178,15 +178,21 @@ public sealed class CudaBackend : IBackend, IDisposable
     public bool Supports(Op op) => op switch
     {
         Conv2dOp or ConvTranspose2dOp or Conv2dBackwardDataOp or Conv2dBackwardWeightOp => _convolutions.Supports(op),
+        ConvChainOp chain => chain.Layers.All(_convolutions.Supports),
         AnnealedMeanOp m => m.Bins <= CudaKernels.MaxBins,
         _ => true,
     };
 
-    /// <summary>The op with its parameters on the device (host ones uploaded now and freed with the op); unsupported ops throw.</summary>
+    /// <summary>
+    /// The op with its parameters on the device (host ones uploaded now and freed with the op); unsupported ops throw.
+    /// A chain of convolutions runs as one op where the convolutions keep its activations in a form of their own
+    /// between layers (<see cref="IConvolutionEngine.RunsChains"/>), else layer by layer.
+    /// </summary>
     public IPreparedOp Prepare(Op op, params Tensor[] parameters)
     {
         if (!Supports(op)) throw new NotSupportedException($"{op.GetType().Name} on {Name}");
         BackendExtensions.CheckParameters(op, parameters);
+        if (op is ConvChainOp chain && !_convolutions.RunsChains) return new ConvChain(this, chain, parameters);
         return new CudaOp(this, op, parameters.Select(Import).ToArray());
     }
 

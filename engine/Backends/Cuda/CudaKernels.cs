@@ -111,10 +111,13 @@ public sealed class CudaKernels(IGpuDevice device)
         Device.Launch("affine_act_f32", LaunchGeometry.Linear(total),
             new KernelArgs().Ptr(x).Ptr(y).Ptr(scale).Ptr(shift).Int(channels).Int(plane).Long(total).Int(relu ? 1 : 0), stream);
 
-    /// <summary>The same epilogue on NHWC half activations (channels innermost).</summary>
-    public void AffineActivationNhwcF16(DevicePtr x, DevicePtr y, DevicePtr scale, DevicePtr shift, int channels, long total, bool relu, GpuStream? stream = null) =>
-        Device.Launch("affine_act_nhwc_f16", LaunchGeometry.Linear(total),
-            new KernelArgs().Ptr(x).Ptr(y).Ptr(scale).Ptr(shift).Int(channels).Long(total).Int(relu ? 1 : 0), stream);
+    /// <summary>
+    /// y = act(y + bias[c]) in place on (N, H·W, C) bfloat16 (a null bias is 0), rounded back to bfloat16:
+    /// a bf16 convolution chain's inner layers. Channels a multiple of 4 go four values to a thread.
+    /// </summary>
+    public void BiasActivationNhwcBf16(DevicePtr y, DevicePtr bias, int channels, long total, bool relu, GpuStream? stream = null) =>
+        Device.Launch("bias_act_nhwc_bf16", LaunchGeometry.Linear(channels % 4 == 0 ? total / 4 : total),
+            new KernelArgs().Ptr(y).Ptr(bias).Int(channels).Long(total).Int(relu ? 1 : 0), stream);
 
     /// <summary>y = a − b, n elements.</summary>
     public void Subtract(DevicePtr a, DevicePtr b, DevicePtr y, long n, GpuStream? stream = null) =>

@@ -101,6 +101,11 @@ internal sealed class CudaOp(CudaBackend backend, Op op, Tensor[] parameters) : 
             case ConvTranspose2dOp t:
                 backend.Convolutions.Run(t, s[0], xp[0], p[0], t.HasBias ? p[1] : DevicePtr.Null, yp, stream);
                 break;
+            case ConvChainOp chain:
+                backend.Convolutions.RunChain(chain, s[0], xp[0], p, yp, stream);
+                // The layers' results never exist as float tensors to check one by one: the chain's result is checked.
+                backend.EnsureFinite(y, $"{chain.Name} ({chain.Layers.Count} layers in one chain)");
+                break;
             case Conv2dBackwardDataOp d:
                 backend.Convolutions.BackwardData(d.Forward, o, xp[0], p[0], yp, stream);
                 break;

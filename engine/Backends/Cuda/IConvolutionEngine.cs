@@ -21,6 +21,15 @@ public interface IConvolutionEngine : IDisposable
     /// <summary>y = op(x) with the op's bias and activation, all (N, C, H, W) float on the device.</summary>
     void Run(Op op, Shape input, DevicePtr x, DevicePtr weight, DevicePtr bias, DevicePtr y, GpuStream? stream = null);
 
+    /// <summary>
+    /// Whether <see cref="RunChain"/> runs chains of convolutions as one op, keeping the activations between
+    /// layers in a form of its own (bf16: bfloat16 NHWC); where it does not, the backend runs them layer by layer.
+    /// </summary>
+    bool RunsChains { get; }
+
+    /// <summary>y = the chain's layers one after another on x, all (N, C, H, W) float on the device; <paramref name="parameters"/> in the op's order. Only where <see cref="RunsChains"/>.</summary>
+    void RunChain(ConvChainOp op, Shape input, DevicePtr x, IReadOnlyList<DevicePtr> parameters, DevicePtr y, GpuStream? stream = null);
+
     /// <summary>Training: dx (the forward's input shape <paramref name="input"/>) from dy and the weights, written over.</summary>
     void BackwardData(Conv2dOp op, Shape input, DevicePtr dy, DevicePtr weight, DevicePtr dx, GpuStream? stream = null);
 
