@@ -10,7 +10,8 @@ namespace Reel.Bench;
 /// <summary>
 /// The memory-bound ops at their real shapes (and one odd size), with the rate in GB/s of
 /// tensor data read and written once: the colorizer's annealed mean over 313 bins, its ×4
-/// bilinear upsampling of ab, RGB → Lab of a frame.
+/// bilinear upsampling of ab, RGB → Lab of a frame; the prior U-Net's max pool and ×2 upsampling
+/// at its first level of a 256² step.
 /// Run: dotnet run -c Release --project bench -- --filter '*ElementwiseBenchmarks*'
 /// </summary>
 [Config(typeof(ThroughputConfig))]
@@ -23,6 +24,8 @@ public class ElementwiseBenchmarks : IWork
         ["annealed mean 313×37×29 T=1"] = (new AnnealedMeanOp(313, 1f), new Shape(1, 313, 37, 29)),
         ["resize ab 64² → 256²"] = (new ResizeBilinearOp(256, 256), new Shape(1, 2, 64, 64)),
         ["resize ab 61×47 → 720×576"] = (new ResizeBilinearOp(576, 720), new Shape(1, 2, 61, 47)),
+        ["max pool 2×2 32×256²"] = (new MaxPool2dOp(), new Shape(1, 32, 256, 256)),
+        ["resize 64×128² → 256² aligned"] = (new ResizeBilinearOp(256, 256, AlignCorners: true), new Shape(1, 64, 128, 128)),
         ["rgb → lab 256²"] = (null, new Shape(1, 3, 256, 256)),
         ["rgb → lab 720×576"] = (null, new Shape(1, 3, 576, 720)),
     };
