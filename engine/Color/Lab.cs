@@ -6,15 +6,15 @@ namespace Reel.Engine.Color;
 /// sRGB ↔ CIE L*a*b* (D65, 2° observer) as specs/models.md §4 and skimage's rgb2lab/lab2rgb:
 /// sRGB companding, the sRGB→XYZ matrix, normalization by the D65 white, the cube-root
 /// f(t) with its linear toe. Math in double per pixel, planes in float32. This is the
-/// reference for the CUDA Lab kernels.
+/// reference for the CUDA Lab kernels and the fast CPU path's (Backends/Cpu/FastLab).
 /// </summary>
 public static class Lab
 {
-    private const double Delta = 6.0 / 29.0;
-    private const double WhiteX = 0.95047, WhiteY = 1.0, WhiteZ = 1.08883;
+    internal const double Delta = 6.0 / 29.0;
+    internal const double WhiteX = 0.95047, WhiteY = 1.0, WhiteZ = 1.08883;
 
     /// <summary>sRGB (linear) → XYZ, the matrix skimage uses.</summary>
-    private static readonly double[,] XyzFromRgb =
+    internal static readonly double[,] XyzFromRgb =
     {
         { 0.412453, 0.357580, 0.180423 },
         { 0.212671, 0.715160, 0.072169 },
@@ -22,7 +22,7 @@ public static class Lab
     };
 
     /// <summary>Its exact inverse (skimage inverts the same matrix numerically).</summary>
-    private static readonly double[,] RgbFromXyz = Invert(XyzFromRgb);
+    internal static readonly double[,] RgbFromXyz = Invert(XyzFromRgb);
 
     /// <summary>One sRGB colour in [0, 1] → (L, a, b).</summary>
     public static (double L, double A, double B) FromRgb(double r, double g, double b)

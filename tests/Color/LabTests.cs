@@ -1,10 +1,15 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Checkpoints;
 using Reel.Engine.Color;
+using Reel.Engine.Ops;
+using Reel.Engine.Tensors;
 using Reel.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Reel.Tests.Color;
 
-public class LabTests
+public class LabTests(ITestOutputHelper output)
 {
     // skimage rounds the spec's constants ((6/29)³ → 0.008856, 1/(3·(6/29)²) → 7.787); we keep
     // the exact ones, which moves L by < 1e-4 near black. Float32 storage adds ~1e-5.
@@ -42,5 +47,28 @@ public class LabTests
         foreach (var c in new[] { r, g, b }) Assert.InRange(c, 0, 1);
         var (r2, g2, b2) = Lab.ToRgb(0, 0, 120); // negative Z, clipped to 0 first
         foreach (var c in new[] { r2, g2, b2 }) Assert.InRange(c, 0, 1);
+    }
+
+    /// <summary>
+    /// The fast CPU path (float, vectorized: FastLab) on the same 100k colours and cube corners: skimage's Lab,
+    /// its way back, and a recolour of them (each colour's own lightness with its a, b, both from skimage) the
+    /// reference's, in each case to float rounding (BackendOpsTests runs planes whose lengths leave the vector
+    /// loops' scalar tails some work).
+    /// </summary>
+    [Fact]
+    public void TheFastPathMatchesSkimageAndTheReferenceOnTheSameColours()
+    {
+        var rgb = Npy.Read(Golden.Colorizer.File("lab_rgb.npy"));
+        var lab = Npy.Read(Golden.Colorizer.File("lab_lab.npy"));
+        var back = Npy.Read(Golden.Colorizer.File("lab_back.npy"));
+        var fast = FastBackend.Instance;
+        double l = Tolerance.AssertClose(lab, fast.Execute(new RgbToLabOp(), rgb), 2e-4, 1e-5, "fast rgb2lab vs skimage", report: false);
+        double r = Tolerance.AssertClose(back, fast.Execute(new LabToRgbOp(), lab), 2e-5, 1e-5, "fast lab2rgb vs skimage", report: false);
+        int n = rgb.Shape[2];
+        var ab = new Tensor(new Shape(1, 2, n, 1), lab.Data[n..(3 * n)]);
+        double c = Tolerance.AssertClose(ReferenceBackend.Instance.Execute(new RecolorOp(), rgb, ab), fast.Execute(new RecolorOp(), rgb, ab), 2e-5, 0, "fast recolour vs reference", report: false);
+        var gray = new Tensor(new Shape(1, 1, n, 1), rgb.Data[..n]);
+        double g = Tolerance.AssertClose(ReferenceBackend.Instance.Execute(new RecolorOp(), gray, ab), fast.Execute(new RecolorOp(), gray, ab), 2e-5, 0, "fast recolour of gray vs reference", report: false);
+        output.WriteLine($"{n} colours, max |err|: L, a, b {l:G3}; sRGB back {r:G3}; recolour {c:G3}, of gray {g:G3}");
     }
 }

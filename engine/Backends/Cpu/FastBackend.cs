@@ -175,9 +175,9 @@ public sealed class FastBackend : IBackend
                     }
                     break;
                 case MaxPool2dOp p: FastMaxPool(p, x[0], y); break;
-                case RgbToLabOp: Color.Lab.FromRgb(x[0], y); break;
-                case LabToRgbOp: Color.Lab.ToRgb(x[0], y); break;
-                case RecolorOp: Color.Lab.Recolor(x[0], x[1], y); break;
+                case RgbToLabOp: FastLab.FromRgb(x[0], y); break;
+                case LabToRgbOp: FastLab.ToRgb(x[0], y); break;
+                case RecolorOp: FastLab.Recolor(x[0], x[1], y); break;
                 // Two passes over a frame's chroma planes, a few a frame: the reference's double loops are fast enough.
                 case ChannelMomentsOp: ReferenceBackend.ChannelMoments(x[0], y); break;
                 case ExpandChannelsOp:
