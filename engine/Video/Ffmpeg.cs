@@ -46,13 +46,22 @@ public static class Ffmpeg
     public static string Write(IReadOnlyList<string> args, string subject, string doing, CancellationToken cancel = default) =>
         Capture(FfmpegPath, args, ReadOnlyMemory<byte>.Empty, subject, cancel, doing).Stderr;
 
-    /// <summary>The line of a tool's stderr that best says why it failed: the operating system's own error when one is there.</summary>
+    /// <summary>
+    /// The line of a tool's stderr that best says why it failed: the operating system's own error when one is
+    /// there, else the one saying the input does not decode (ffmpeg 5 ends an undecodable image's log with
+    /// "Error marking filters as finished", which says nothing), else the last.
+    /// </summary>
     public static string? Reason(string stderr)
     {
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var line = lines.LastOrDefault(l => StorageErrors.Any(e => l.Contains(e, StringComparison.Ordinal))) ?? lines.LastOrDefault();
+        var line = lines.LastOrDefault(l => StorageErrors.Any(e => l.Contains(e, StringComparison.Ordinal)))
+                   ?? lines.LastOrDefault(l => l.Contains(InvalidData, StringComparison.Ordinal))
+                   ?? lines.LastOrDefault();
         return line is null ? null : Plain(line);
     }
+
+    /// <summary>ffmpeg's words for AVERROR_INVALIDDATA: the input is not what its name or header says.</summary>
+    private const string InvalidData = "Invalid data found when processing input";
 
     private static readonly System.Text.RegularExpressions.Regex ComponentTag = new(@"^\[[^\]]* @ 0x[0-9a-f]+\]\s*", System.Text.RegularExpressions.RegexOptions.Compiled);
 

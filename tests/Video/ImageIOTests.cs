@@ -91,6 +91,8 @@ public class ImageIOTests
         File.WriteAllText(text, "not an image");
         var e = Assert.Throws<MediaException>(() => ImageIO.Read(text, PixelFormat.Gray8));
         Assert.Contains(text, e.Message);
+        // The line of ffmpeg's log that says why, not its last ("Error marking filters as finished").
+        Assert.Contains("Invalid data found when processing input", e.Message);
         var t = new Tensor(new Shape(1, 1, 4, 4));
         Assert.Contains("does not exist", Assert.ThrowsAny<ReelException>(() => ImageIO.Write(Path.Combine(dir, "no", "x.png"), t)).Message);
     }
