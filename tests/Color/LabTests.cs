@@ -70,5 +70,15 @@ public class LabTests(ITestOutputHelper output)
         var gray = new Tensor(new Shape(1, 1, n, 1), rgb.Data[..n]);
         double g = Tolerance.AssertClose(ReferenceBackend.Instance.Execute(new RecolorOp(), gray, ab), fast.Execute(new RecolorOp(), gray, ab), 2e-5, 0, "fast recolour of gray vs reference", report: false);
         output.WriteLine($"{n} colours, max |err|: L, a, b {l:G3}; sRGB back {r:G3}; recolour {c:G3}, of gray {g:G3}");
+
+        // A NaN goes through every conversion as a NaN (the finite checks downstream must see it), as in the reference.
+        var poisoned = new Tensor(new Shape(1, 3, 1, 11), Enumerable.Range(0, 33).Select(i => i % 11 == 4 ? float.NaN : i / 33f).ToArray());
+        var abNaN = new Tensor(new Shape(1, 2, 1, 11), Enumerable.Range(0, 22).Select(i => i == 7 ? float.NaN : i - 11f).ToArray());
+        foreach (var (op, inputs) in new (Op, Tensor[])[] { (new RgbToLabOp(), new[] { poisoned }), (new LabToRgbOp(), new[] { poisoned }), (new RecolorOp(), new[] { poisoned, abNaN }) })
+        {
+            var want = ReferenceBackend.Instance.Execute(op, inputs).Data.Select(float.IsNaN).ToArray();
+            Assert.Contains(true, want);
+            Assert.Equal(want, fast.Execute(op, inputs).Data.Select(float.IsNaN).ToArray());
+        }
     }
 }

@@ -1,7 +1,7 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.Intrinsics;
 using Reel.Engine.Color;
 using Reel.Engine.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Reel.Engine.Backends.Cpu;
 
