@@ -63,9 +63,10 @@ public sealed class ReferenceBackend : IBackend
                 case PriorLossOp l: y.Data[0] = (float)PriorLoss(l.Kind, l.ValidH, l.ValidW, x[0], x[1], x[2], null); break;
                 case PriorLossBackwardOp lb: PriorLoss(lb.Kind, lb.ValidH, lb.ValidW, x[0], x[1], x[2], y); break;
                 case AdamStepOp adam: AdamStep(adam, x[0], x[1], x[2], x[3], x[4], y); break;
-                case RgbToLabOp: MapPixels(x[0], y, Color.Lab.FromRgb); break;
-                case LabToRgbOp: MapPixels(x[0], y, Color.Lab.ToRgb); break;
-                case RecolorOp: Recolor(x[0], x[1], y); break;
+                // Lab's own conversions of whole planes: its per-pixel formulas in double.
+                case RgbToLabOp: Color.Lab.FromRgb(x[0], y); break;
+                case LabToRgbOp: Color.Lab.ToRgb(x[0], y); break;
+                case RecolorOp: Color.Lab.Recolor(x[0], x[1], y); break;
                 case ChannelMomentsOp: ChannelMoments(x[0], y); break;
                 case ExpandChannelsOp: Fill(y, (n, c, i, j) => x[0].At(n, 0, i, j)); break;
                 case PadReflectOp: Fill(y, (n, c, i, j) => x[0].At(n, c, Mirror(i, x[0].Shape.H), Mirror(j, x[0].Shape.W))); break;
@@ -227,19 +228,6 @@ public sealed class ReferenceBackend : IBackend
         for (int i = 0; i < y.Length; i++) y.Data[i] = f(x.Data[i]);
     }
 
-    /// <summary>Each (N, 3) pixel through a colour conversion in double.</summary>
-    private static void MapPixels(Tensor x, Tensor y, Func<double, double, double, (double, double, double)> f)
-    {
-        var s = x.Shape;
-        for (int n = 0; n < s.N; n++)
-        for (int i = 0; i < s.H; i++)
-        for (int j = 0; j < s.W; j++)
-        {
-            var (p, q, r) = f(x.At(n, 0, i, j), x.At(n, 1, i, j), x.At(n, 2, i, j));
-            (y.At(n, 0, i, j), y.At(n, 1, i, j), y.At(n, 2, i, j)) = ((float)p, (float)q, (float)r);
-        }
-    }
-
     /// <summary>Per channel, in double: the mean, then the mean squared deviation from it (frames, rows, columns in order).</summary>
     internal static void ChannelMoments(Tensor x, Tensor y)
     {
@@ -260,20 +248,6 @@ public sealed class ReferenceBackend : IBackend
             }
             y.Data[c] = (float)mean;
             y.Data[s.C + c] = (float)(squares / count);
-        }
-    }
-
-    private static void Recolor(Tensor frame, Tensor ab, Tensor y)
-    {
-        var s = frame.Shape;
-        int g = s.C == 3 ? 1 : 0;
-        for (int n = 0; n < s.N; n++)
-        for (int i = 0; i < s.H; i++)
-        for (int j = 0; j < s.W; j++)
-        {
-            double l = Color.Lab.Lightness(frame.At(n, 0, i, j), frame.At(n, g, i, j), frame.At(n, 2 * g, i, j));
-            var (p, q, r) = Color.Lab.ToRgb(l, ab.At(n, 0, i, j), ab.At(n, 1, i, j));
-            (y.At(n, 0, i, j), y.At(n, 1, i, j), y.At(n, 2, i, j)) = ((float)p, (float)q, (float)r);
         }
     }
 
