@@ -27,7 +27,7 @@ public sealed class RestoreJobOptions
     private readonly Option<string> _temporal = TemporalChoice.CreateOption();
     private readonly Option<bool> _fuse = new("--fuse-colors") { Description = "With --temporal flow: fuse the colorizer's 313-bin distributions along the flow before the annealed mean (mode-seeking; decoded at T = 0.38)" };
     private readonly Option<float> _temperature = ColorizeCommand.TemperatureOption();
-    private readonly Option<string> _encoder = new("--encoder") { Description = "ffmpeg video encoder (libx264, libx265, libvpx-vp9, libaom-av1, ffv1, …)", DefaultValueFactory = _ => "libx264" };
+    private readonly Option<string?> _encoder = new("--encoder") { Description = "ffmpeg video encoder (libx264, libx265, libvpx-vp9, libaom-av1, ffv1, …; default: libvpx-vp9 for .webm, else libx264)" };
     private readonly Option<int> _crf = new("--crf") { Description = "Constant quality for x264/x265/VP9/AV1 (lower is better; 17 keeps film grain)", DefaultValueFactory = _ => 17 };
     private readonly Option<string> _preset = new("--preset") { Description = "x264/x265 speed preset", DefaultValueFactory = _ => "medium" };
     private readonly Option<int> _maxShot = new("--max-shot-frames")
@@ -64,7 +64,7 @@ public sealed class RestoreJobOptions
             ColorizerSource = colorizerPath,
             MaxShotFrames = r.GetValue(_maxShot),
             FolderFrameRate = r.GetValue(_fps)!,
-            Encode = new EncodeSettings { Codec = r.GetValue(_encoder)!, Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
+            Encode = new EncodeSettings { Codec = r.GetValue(_encoder), Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
             Temperature = r.GetValue(_temperature),
             Stabilize = method != TemporalMethod.None,
             Temporal = method == TemporalMethod.Flow ? TemporalMethod.Flow : TemporalMethod.Prior,

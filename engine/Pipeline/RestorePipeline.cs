@@ -32,6 +32,13 @@ public static class RestorePipeline
         options.ValidateTemporal();
         var source = FrameSource.Open(input, options.FolderFrameRate);
         bool videoOut = CheckOutput(input, output);
+        if (videoOut)
+        {
+            // The pieces are encoded as the output is, to be joined by stream copy: a codec its container
+            // cannot hold must fail now, not after the whole film.
+            options = options with { Encode = options.Encode.For(output) };
+            options.Encode.Check(output, cancel);
+        }
         var memory = MemoryPlan.For(source.Width, source.Height, options);
         TempFile.RemoveOrphans(output);
         var settings = Settings(source, options);
@@ -99,7 +106,7 @@ public static class RestorePipeline
                 : string.Create(CultureInfo.InvariantCulture,
                 $"{p.Mode} scale {p.ChromaScale} epochs {p.Epochs} irt {p.Irt} width {p.Width} lr {p.LearningRate:R} warm {p.WarmEpochs} at {p.WarmLearningRate:R} seed {p.Seed} coarse {p.CoarseToFine} hold {p.HoldModes} match {(p.MatchChroma ? "mean and steady spread" : "off")}"),
             ["max-shot-frames"] = o.MaxShotFrames.ToString(CultureInfo.InvariantCulture),
-            ["encoder"] = $"{o.Encode.Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
+            ["encoder"] = $"{o.Encode.For(null).Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
             ["frame-rate"] = source.Video is null ? o.FolderFrameRate : "from the video",
         };
     }

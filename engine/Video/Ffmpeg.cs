@@ -48,17 +48,31 @@ public static class Ffmpeg
 
     /// <summary>
     /// The line of a tool's stderr that best says why it failed: the operating system's own error when one is
-    /// there, else the one saying the input does not decode (ffmpeg 5 ends an undecodable image's log with
-    /// "Error marking filters as finished", which says nothing), else the last.
+    /// there, else the one saying the input does not decode, else the last that is not one of the lines
+    /// ffmpeg ends every failure of its kind with (<see cref="Consequences"/>), else the last.
     /// </summary>
     public static string? Reason(string stderr)
     {
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var line = lines.LastOrDefault(l => StorageErrors.Any(e => l.Contains(e, StringComparison.Ordinal)))
                    ?? lines.LastOrDefault(l => l.Contains(InvalidData, StringComparison.Ordinal))
+                   ?? lines.LastOrDefault(l => !Consequences.Any(c => l.Contains(c, StringComparison.Ordinal)))
                    ?? lines.LastOrDefault();
         return line is null ? null : Plain(line);
     }
+
+    /// <summary>
+    /// What ffmpeg (4 to 7) prints after the line that says why, whatever the why: an encoder it cannot open
+    /// ("[libx264 @ …] width not divisible by 2") ends in "Error initializing output stream 0:0 -- Error while
+    /// opening encoder …", a codec the container refuses ("[webm @ …] Only VP8 or VP9 or AV1 video …") in
+    /// "Could not write header …", an undecodable image (ffmpeg 5) in "Error marking filters as finished".
+    /// </summary>
+    private static readonly string[] Consequences =
+    {
+        "Conversion failed!", "Error initializing output stream", "Could not write header", "Error while opening encoder",
+        "Error opening output file", "Error marking filters as finished", "Nothing was written into output file",
+        "Terminating thread with return code", "Task finished with error code", "Error sending frames to consumers",
+    };
 
     /// <summary>ffmpeg's words for AVERROR_INVALIDDATA: the input is not what its name or header says.</summary>
     private const string InvalidData = "Invalid data found when processing input";

@@ -36,7 +36,7 @@ public sealed class VideoWriter : IDisposable
     public VideoWriter(string path, int width, int height, string timeBase, EncodeSettings? settings = null,
         (string Path, VideoInfo Info)? streamSource = null, long startNs = 0, Action<string>? note = null, long frameDurationNs = 0)
     {
-        settings ??= new EncodeSettings();
+        settings = (settings ?? new EncodeSettings()).For(path);
         _target = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(_target)!;
         if (!Directory.Exists(dir)) throw new MediaException($"output folder does not exist: {dir}");

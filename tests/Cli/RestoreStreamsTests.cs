@@ -43,6 +43,31 @@ public class RestoreStreamsTests
     }
 
     [Fact]
+    public void WebmIsVp9AndOpusByDefaultAndACodecItCannotHoldFailsBeforeAnyWork()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 0.3);
+        var output = Path.Combine(dir, "out.webm");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // WebM holds no H.264 nor AAC: its usual encoder, and the AAC converted (with a note).
+        Assert.Equal(new[] { "video:vp9", "audio:opus" }, Media.Streams(output));
+        Assert.Contains("converted to libopus", r.Stderr);
+
+        // Named, H.264 cannot go into WebM: said with ffmpeg's own reason before a frame is restored,
+        // where it was said when the pieces were joined, after the whole film.
+        var refused = Path.Combine(dir, "h264.webm");
+        r = ReelProcess.Run("restore", input, refused, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress", "--encoder", "libx264");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("h264.webm (libx264 video in a .webm file): ffmpeg failed:", r.Stderr);
+        Assert.Contains("WebM", r.Stderr);
+        Assert.DoesNotContain("Error initializing output stream", r.Stderr);
+        Assert.False(File.Exists(refused));
+        // No work folder, no trial file: nothing was begun.
+        Assert.Equal(new[] { "in.mp4", "out.webm" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
     public void RotatedVideoComesOutUpright()
     {
         var dir = TestPaths.NewTempDir();
