@@ -93,7 +93,7 @@ public static class StabilizeCommand
             {
                 using IFrameSink sink = videoOut
                     ? new VideoSink(outPath, source.TimeBase, source.StreamSource,
-                        note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)))
+                        note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)), frameDurationNs: source.FrameDurationNs)
                     : new FolderSink(outPath, names);
                 var rates = new ProgressMeter(0, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
                 int count = inputs.Count;
@@ -152,7 +152,8 @@ public static class StabilizeCommand
         var rates = new ProgressMeter(0, 0, RestoreStage.Process, RestoreStage.Encode);
         long total = inputs.EstimatedCount ?? 0;
         using IFrameSink sink = videoOut
-            ? new VideoSink(outPath, inputs.TimeBase, inputs.StreamSource, note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)))
+            ? new VideoSink(outPath, inputs.TimeBase, inputs.StreamSource, note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)),
+                frameDurationNs: inputs.FrameDurationNs)
             : new FolderSink(outPath, names);
         using var a = inputs.Read(PixelFormat.Rgb24).GetEnumerator();
         using var b = processed.Read(PixelFormat.Rgb24).GetEnumerator();

@@ -68,6 +68,25 @@ public class RestoreStreamsTests
     }
 
     [Fact]
+    public void StabilizeKeepsTheLastFrameOfAClipWhoseTimeBaseIsItsFrameRate()
+    {
+        // Two frames at 10 fps in a time base of 1/10: the last frame's length is known only from the
+        // rate; without it the encoder kept one frame of two ("holds 1 of the 2 frames sent").
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "in.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "2", "-c:v", "libx264",
+            "-pix_fmt", "yuv420p", "-video_track_timescale", "10", input }, ReadOnlyMemory<byte>.Empty, input);
+        // The prior (frames held for training) and the streaming path (--temporal none).
+        foreach (var (name, how) in new[] { ("prior.mp4", new[] { "--epochs", "1", "--no-irt", "--width", "4" }), ("none.mp4", new[] { "--temporal", "none" }) })
+        {
+            var output = Path.Combine(dir, name);
+            var r = ReelProcess.Run(new[] { "stabilize", "--input", input, "--processed", input, "--output", output, "--no-progress" }.Concat(how).ToArray());
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            AssertSameTimes(Media.FrameTimes(input), Media.FrameTimes(output));
+        }
+    }
+
+    [Fact]
     public void RotatedVideoComesOutUpright()
     {
         var dir = TestPaths.NewTempDir();
