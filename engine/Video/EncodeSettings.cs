@@ -22,10 +22,18 @@ public sealed record EncodeSettings
 
     private string Chosen => Codec ?? throw new InvalidOperationException("no encoder chosen: EncodeSettings.For(output) chooses it");
 
-    internal IEnumerable<string> Arguments()
+    /// <summary>
+    /// The encoder's arguments for a video of <paramref name="width"/> × <paramref name="height"/>; for
+    /// the 4:2:0 encoders, the tags saying which YUV that is (<see cref="Matrix"/>, limited range) and
+    /// that its RGB is sRGB's (BT.709 primaries and transfer).
+    /// </summary>
+    internal IEnumerable<string> Arguments(int width, int height)
     {
         yield return "-c:v";
         yield return Chosen;
+        if (Yuv420)
+            foreach (var a in new[] { "-colorspace", Matrix(width, height), "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv" })
+                yield return a;
         string crf = Crf.ToString(CultureInfo.InvariantCulture);
         switch (Chosen)
         {
@@ -54,7 +62,7 @@ public sealed record EncodeSettings
         const int Side = 64, Frames = 2;
         var tmp = TempFile.Beside(output);
         var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "gray", "-s", $"{Side}x{Side}", "-r", "1", "-i", "-" };
-        args.AddRange(chosen.Arguments());
+        args.AddRange(chosen.Arguments(Side, Side));
         args.Add(tmp);
         try
         {
@@ -68,5 +76,20 @@ public sealed record EncodeSettings
     }
 
     /// <summary>yuv420p needs even sizes; odd ones are padded by a pixel rather than refused.</summary>
-    public bool NeedsEvenSize => Chosen is "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1";
+    public bool NeedsEvenSize => Yuv420;
+
+    /// <summary>The encoders this class gives yuv420p (the others take what ffmpeg picks for them).</summary>
+    private bool Yuv420 => Chosen is "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1";
+
+    /// <summary>
+    /// The YUV that video of this size is stored in: BT.709 for HD (1280 wide or more, or over 576
+    /// high), BT.601 (SMPTE 170M) for SD, as players take untagged video, and tagged so for those that
+    /// read tags. ffmpeg's own conversion from RGB is BT.601 at every size, untagged, so an HD restore's
+    /// colours played shifted wherever HD is taken for BT.709 (mpv, browsers, VLC): a green of
+    /// (20, 243, 4) showed as (5, 209, 0).
+    /// </summary>
+    internal static string Matrix(int width, int height) => width >= 1280 || height > 576 ? "bt709" : "smpte170m";
+
+    /// <summary>The filter that converts sRGB frames of this size into the encoder's YUV (<see cref="Matrix"/>), or null where ffmpeg picks the format.</summary>
+    internal string? FromRgb(int width, int height) => Yuv420 ? $"scale=out_color_matrix={Matrix(width, height)}:out_range=tv,format=yuv420p" : null;
 }

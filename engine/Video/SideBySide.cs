@@ -40,7 +40,8 @@ public static class SideBySide
             $"[1:v]setsar=1,format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");
         var args = new List<string> { "-v", "error", "-nostdin", "-y", "-i", input, "-i", restored, "-filter_complex", graph, "-map", "[v]" };
         args.AddRange(StreamCopy.Plan(info, 1, target).Args);
-        args.AddRange((encode with { Codec = "libx264" }).Arguments());
+        // Tagged as the restored video's size stores its YUV, which hstack copies, not as the wider review's would be.
+        args.AddRange((encode with { Codec = "libx264" }).Arguments(info.Width, info.Height));
         args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", info.TimeBase });
         TempFile.WriteAtomically(target, tmp => Ffmpeg.Run(Ffmpeg.FfmpegPath, [.. args, tmp], ReadOnlyMemory<byte>.Empty, target,
             doing: $"writing the side-by-side {target}"));

@@ -56,9 +56,9 @@ public sealed class VideoWriter : IDisposable
             args.AddRange(copy);
             foreach (var n in notes) note?.Invoke(n);
         }
-        if (pad)
-            args.AddRange(new[] { "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2" });
-        args.AddRange(settings.Arguments());
+        var filters = new[] { pad ? "pad=ceil(iw/2)*2:ceil(ih/2)*2" : null, settings.FromRgb(_outWidth, _outHeight) }.OfType<string>().ToList();
+        if (filters.Count > 0) args.AddRange(new[] { "-vf", string.Join(',', filters) });
+        args.AddRange(settings.Arguments(_outWidth, _outHeight));
         args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", timeBase, _tmp });
         _tool = ToolProcess.Start(Ffmpeg.FfmpegPath, args, $"encoding {_target}", feedInput: true);
         _feeder = Task.Run(() =>
