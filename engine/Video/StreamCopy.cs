@@ -2,14 +2,59 @@ namespace Reel.Engine.Video;
 
 /// <summary>
 /// Which of a source's audio and subtitle streams go into an output, and how: copied where the
-/// output container can hold the codec, converted where it cannot (audio to AAC or Opus, text
-/// subtitles to the container's text format), dropped with a note only for bitmap subtitles in
-/// containers that have no bitmap subtitle format. Metadata and chapters come along.
+/// output container can hold the codec, converted where it cannot (audio to a codec it holds, text
+/// subtitles to its text format), dropped with a note where it has no format for them (bitmap
+/// subtitles in MP4 or WebM, any subtitle in AVI, text subtitles in MPEG-TS or MPEG-PS). Metadata
+/// and chapters come along.
 /// </summary>
 public static class StreamCopy
 {
     private static readonly HashSet<string> TextSubtitles = new() { "subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text" };
-    private static readonly HashSet<string> Mp4Audio = new() { "aac", "mp3", "ac3", "eac3", "alac", "opus", "flac" };
+
+    /// <summary>
+    /// Whether a container holds an audio codec as ffmpeg writes it (null: Matroska and NUT, any codec).
+    /// ffmpeg 5.1 refuses FLAC in MP4 as experimental and Opus and FLAC in MOV; its iPod muxer (.m4v)
+    /// takes AAC, AC-3 and ALAC only; copied into MPEG-TS, FLAC becomes a data stream; MPEG-PS refuses
+    /// AAC and Opus; AVI has no codec tag for Opus.
+    /// </summary>
+    private static Func<string, bool>? Holds(string ext) => ext switch
+    {
+        ".mp4" => c => c is "aac" or "mp3" or "ac3" or "eac3" or "alac" or "opus",
+        ".mov" => c => c is "aac" or "mp3" or "ac3" or "eac3" or "alac" || c.StartsWith("pcm_", StringComparison.Ordinal),
+        ".m4v" => c => c is "aac" or "ac3" or "alac",
+        ".webm" => c => c is "opus" or "vorbis",
+        ".avi" => c => c is "mp3" or "mp2" or "mp1" or "ac3" or "dts" or "aac" or "flac" || c.StartsWith("pcm_", StringComparison.Ordinal),
+        ".ts" => c => c is "aac" or "mp3" or "mp2" or "ac3" or "eac3" or "opus" or "dts",
+        ".mpg" or ".mpeg" => c => c is "mp1" or "mp2" or "mp3" or "ac3" or "dts" or "pcm_dvd" or "pcm_s16be",
+        _ => null,
+    };
+
+    /// <summary>
+    /// What audio a container does not hold becomes: an encoder every ffmpeg build has (libopus, which
+    /// WebM needs, builds with WebM have); lossless audio stays lossless in the MP4 family (ALAC).
+    /// </summary>
+    private static string ConvertTo(string ext, string codec) => ext switch
+    {
+        ".webm" => "libopus",
+        ".mpg" or ".mpeg" => "ac3",
+        ".mp4" or ".mov" or ".m4v" when codec == "flac" || codec.StartsWith("pcm_", StringComparison.Ordinal) => "alac",
+        _ => "aac",
+    };
+
+    /// <summary>A subtitle stream in a container: the codec to write it as ("copy" to keep it), or null where the container has none for it.</summary>
+    private static string? Subtitle(string ext, string codec, bool text) => ext switch
+    {
+        ".mp4" or ".m4v" or ".mov" => text ? "mov_text" : null,
+        ".webm" => text ? "webvtt" : null,
+        ".mkv" => codec == "mov_text" ? "srt" : "copy",
+        ".avi" => null,
+        // Copied, text subtitles become data streams no player shows; the bitmap formats of broadcast and DVD stay.
+        ".ts" => codec == "dvb_subtitle" ? "copy" : null,
+        ".mpg" or ".mpeg" => codec == "dvd_subtitle" ? "copy" : null,
+        // NUT has codec tags for ASS among the text formats, not for MP4's or SubRip's.
+        ".nut" => text ? "ass" : "copy",
+        _ => "copy",
+    };
 
     /// <summary>ffmpeg arguments mapping input <paramref name="inputIndex"/>'s streams, plus notes for the user.</summary>
     public static (IReadOnlyList<string> Args, IReadOnlyList<string> Notes) Plan(VideoInfo source, int inputIndex, string outputPath)
@@ -17,35 +62,28 @@ public static class StreamCopy
         var args = new List<string>();
         var notes = new List<string>();
         string ext = Path.GetExtension(outputPath).ToLowerInvariant();
-        bool mp4 = ext is ".mp4" or ".m4v" or ".mov", webm = ext == ".webm", mkv = ext == ".mkv";
+        var holds = Holds(ext);
         for (int k = 0; k < source.AudioCodecs.Count; k++)
         {
             string codec = source.AudioCodecs[k];
-            string? convert = mp4 && !Mp4Audio.Contains(codec) && !(ext == ".mov" && codec.StartsWith("pcm_", StringComparison.Ordinal)) ? "aac"
-                : webm && codec is not ("opus" or "vorbis") ? "libopus"
-                : null;
+            string? convert = holds is null || holds(codec) ? null : ConvertTo(ext, codec);
             args.AddRange(new[] { "-map", $"{inputIndex}:a:{k}", $"-c:a:{k}", convert ?? "copy" });
-            if (convert is not null) args.AddRange(new[] { $"-b:a:{k}", "192k" });
+            if (convert is not null and not "alac") args.AddRange(new[] { $"-b:a:{k}", "192k" });
             if (convert is not null) notes.Add($"audio stream {k} ({codec}) does not fit {ext}; converted to {convert}");
         }
         int kept = 0;
         for (int k = 0; k < source.SubtitleCodecs.Count; k++)
         {
             string codec = source.SubtitleCodecs[k];
-            bool text = TextSubtitles.Contains(codec);
-            string? target = mp4 ? (text ? "mov_text" : null)
-                : webm ? (text ? "webvtt" : null)
-                : mkv ? (codec == "mov_text" ? "srt" : "copy")
-                : ext is ".avi" ? null
-                : "copy";
-            if (target is null)
+            string? write = Subtitle(ext, codec, TextSubtitles.Contains(codec));
+            if (write is null)
             {
                 notes.Add($"subtitle stream {k} ({codec}) cannot be stored in {ext}; it was left out (use .mkv to keep it)");
                 continue;
             }
-            args.AddRange(new[] { "-map", $"{inputIndex}:s:{k}", $"-c:s:{kept++}", target });
+            args.AddRange(new[] { "-map", $"{inputIndex}:s:{k}", $"-c:s:{kept++}", write });
         }
-        if (mkv) args.AddRange(new[] { "-map", $"{inputIndex}:t?", "-c:t", "copy" });
+        if (ext == ".mkv") args.AddRange(new[] { "-map", $"{inputIndex}:t?", "-c:t", "copy" });
         args.AddRange(new[] { "-map_metadata", $"{inputIndex}", "-map_chapters", $"{inputIndex}" });
         return (args, notes);
     }
