@@ -40,6 +40,8 @@ public sealed class FrameSource
 
     /// <summary>One frame at the nominal rate: how long the last frame lasts in an output.</summary>
     public long FrameDurationNs => Rational.FrameNs(FrameRate);
+    /// <summary>The pixels' shape, for the output to keep (<see cref="VideoInfo.SampleAspect"/>); square for a folder of frames.</summary>
+    public string SampleAspect => Video?.SampleAspect ?? "1:1";
 
     private DecodeLog? _log;
 

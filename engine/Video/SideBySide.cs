@@ -35,9 +35,11 @@ public static class SideBySide
         // The restored video may be a pixel larger than the input (4:2:0 needs even sizes): the
         // input is scaled to it. hstack emits a frame for each pair of equal timestamps and stops
         // with the shorter stream.
+        // Both halves take the restored video's pixel shape, so an anamorphic film's review shows at its aspect too.
+        string sar = info.SampleAspect.Replace(':', '/');
         string graph = string.Create(CultureInfo.InvariantCulture,
-            $"[0:v]scale={info.Width}:{info.Height},setsar=1,format=yuv420p[before];" +
-            $"[1:v]setsar=1,format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");
+            $"[0:v]scale={info.Width}:{info.Height},setsar={sar},format=yuv420p[before];" +
+            $"[1:v]setsar={sar},format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");
         var args = new List<string> { "-v", "error", "-nostdin", "-y", "-i", input, "-i", restored, "-filter_complex", graph, "-map", "[v]" };
         args.AddRange(StreamCopy.Plan(info, 1, target).Args);
         // Tagged as the restored video's size stores its YUV, which hstack copies, not as the wider review's would be.

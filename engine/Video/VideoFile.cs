@@ -34,7 +34,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION:stream_side_data=rotation:format=duration",
+                "stream=codec_type,codec_name,width,height,sample_aspect_ratio,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION:stream_side_data=rotation:format=duration",
                 "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
@@ -62,6 +62,7 @@ public static class VideoFile
             {
                 TimeBase = video.TryGetProperty("time_base", out var tb) && Rational.TryParse(tb.GetString(), out _, out _) ? tb.GetString()! : "1/90000",
                 Rotation = rotation,
+                SampleAspect = ReadSampleAspect(video, rotation),
                 AudioCodecs = audio,
                 SubtitleCodecs = Codecs("subtitle"),
                 DurationSeconds = duration,
@@ -79,6 +80,17 @@ public static class VideoFile
         video.TryGetProperty("tags", out var tags) && tags.TryGetProperty("DURATION", out var tag)
         && TimeSpan.TryParseExact(tag.GetString()?[..Math.Min(tag.GetString()!.Length, 16)], @"hh\:mm\:ss\.FFFFFFF", CultureInfo.InvariantCulture, out var t)
         && t > TimeSpan.Zero ? t.TotalSeconds : null;
+
+    /// <summary>ffprobe's "N:M" in lowest terms, its sides swapped where the picture is turned a quarter; "1:1" where absent, unknown ("0:1") or square.</summary>
+    private static string ReadSampleAspect(JsonElement video, int rotation)
+    {
+        var parts = video.TryGetProperty("sample_aspect_ratio", out var s) ? (s.GetString() ?? "").Split(':') : Array.Empty<string>();
+        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int n)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int m) || n <= 0 || m <= 0 || n == m) return "1:1";
+        int g = (int)System.Numerics.BigInteger.GreatestCommonDivisor(n, m);
+        (n, m) = (n / g, m / g);
+        return rotation % 180 != 0 ? $"{m}:{n}" : $"{n}:{m}";
+    }
 
     /// <summary>Display rotation from the stream's display matrix, else its legacy rotate tag, as 0/90/180/270.</summary>
     private static int ReadRotation(JsonElement video)

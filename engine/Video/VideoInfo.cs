@@ -14,6 +14,12 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public IReadOnlyList<string> AudioCodecs { get; init; } = Array.Empty<string>();
     /// <summary>ffprobe's codec name of each subtitle stream, in stream order ("subrip", "hdmv_pgs_subtitle", …).</summary>
     public IReadOnlyList<string> SubtitleCodecs { get; init; } = Array.Empty<string>();
+    /// <summary>
+    /// The shape of a pixel, width:height as ffprobe gives it ("16:15": PAL DVD at 4:3), turned with
+    /// the rotation; "1:1" for square pixels or none stated. Written back, so a film shows at its own
+    /// aspect ratio.
+    /// </summary>
+    public string SampleAspect { get; init; } = "1:1";
     /// <summary>The container's duration (the longest stream's).</summary>
     public double? DurationSeconds { get; init; }
     /// <summary>The video stream's own duration where the container records one (MP4 does, Matroska does not).</summary>

@@ -33,8 +33,10 @@ public sealed class VideoWriter : IDisposable
     /// </param>
     /// <param name="note">Told about streams that had to be converted or left out.</param>
     /// <param name="frameDurationNs">How long a frame lasts when the next one does not say (the last one): the source's nominal rate.</param>
+    /// <param name="sampleAspect">The pixels' shape, "N:M" (<see cref="VideoInfo.SampleAspect"/>): an anamorphic source's stays so.</param>
     public VideoWriter(string path, int width, int height, string timeBase, EncodeSettings? settings = null,
-        (string Path, VideoInfo Info)? streamSource = null, long startNs = 0, Action<string>? note = null, long frameDurationNs = 0)
+        (string Path, VideoInfo Info)? streamSource = null, long startNs = 0, Action<string>? note = null, long frameDurationNs = 0,
+        string sampleAspect = "1:1")
     {
         settings = (settings ?? new EncodeSettings()).For(path);
         _target = Path.GetFullPath(path);
@@ -56,7 +58,12 @@ public sealed class VideoWriter : IDisposable
             args.AddRange(copy);
             foreach (var n in notes) note?.Invoke(n);
         }
-        var filters = new[] { pad ? "pad=ceil(iw/2)*2:ceil(ih/2)*2" : null, settings.FromRgb(_outWidth, _outHeight) }.OfType<string>().ToList();
+        var filters = new[]
+        {
+            pad ? "pad=ceil(iw/2)*2:ceil(ih/2)*2" : null,
+            sampleAspect == "1:1" ? null : "setsar=" + sampleAspect.Replace(':', '/'),
+            settings.FromRgb(_outWidth, _outHeight),
+        }.OfType<string>().ToList();
         if (filters.Count > 0) args.AddRange(new[] { "-vf", string.Join(',', filters) });
         args.AddRange(settings.Arguments(_outWidth, _outHeight));
         args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", timeBase, _tmp });

@@ -86,6 +86,30 @@ public class RestoreStreamsTests
         }
     }
 
+    [Theory]
+    [InlineData(0, "16:15")]
+    [InlineData(90, "15:16")]
+    public void AnamorphicVideoKeepsItsPixelShape(int rotate, string upright)
+    {
+        // PAL DVD's 4:3 pixels (16:15), stored sideways or not: the output, its review copy and a
+        // stabilized copy show at the source's aspect ratio, not squeezed to square pixels.
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, size: "64x48", sar: "16/15", rotate: rotate, audio: false);
+        Assert.Equal(upright, VideoFile.Probe(input).SampleAspect);
+        var output = Path.Combine(dir, "out.mp4");
+        var review = Path.Combine(dir, "review.mp4");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress", "--side-by-side", review);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var stabilized = Path.Combine(dir, "stabilized.mp4");
+        r = ReelProcess.Run("stabilize", "--input", input, "--processed", input, "--output", stabilized, "--temporal", "none", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        foreach (var written in new[] { output, review, stabilized })
+        {
+            var info = VideoFile.Probe(written);
+            Assert.Equal((upright, 0), (info.SampleAspect, info.Rotation));
+        }
+    }
+
     [Fact]
     public void RotatedVideoComesOutUpright()
     {

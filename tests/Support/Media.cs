@@ -11,7 +11,7 @@ public static class Media
     /// followed by a gap of three frame durations. <paramref name="subtitles"/> adds a text track.
     /// </summary>
     public static string MakeClip(string dir, string name = "in.mp4", string size = "64x48", double seconds = 0.6, bool audio = true,
-        string rate = "10", bool vfr = false, bool subtitles = false, int rotate = 0, string codec = "libx264")
+        string rate = "10", bool vfr = false, bool subtitles = false, int rotate = 0, string codec = "libx264", string sar = "1")
     {
         var path = Path.Combine(dir, name);
         string secs = seconds.ToString(CultureInfo.InvariantCulture);
@@ -30,7 +30,7 @@ public static class Media
             args.AddRange(new[] { "-i", srt });
             maps.AddRange(new[] { "-map", $"{next++}:s", "-c:s", Path.GetExtension(name) == ".mkv" ? "srt" : "mov_text" });
         }
-        string filter = "format=gray,noise=alls=20:allf=t";
+        string filter = $"format=gray,noise=alls=20:allf=t,setsar={sar}";
         // testsrc2's time base is 1/rate, so these timestamps are whole ticks.
         if (vfr) filter = "setpts='N+floor(N/4)*3'," + filter;
         Assert.True(Rational.TryParse(rate, out var num, out var den));
