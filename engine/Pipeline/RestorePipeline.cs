@@ -128,6 +128,9 @@ public static class RestorePipeline
             Report(new RestoreProgress(RestoreStage.Warning, 0, 0, text, clock.Elapsed));
         }
         if (dropped is not null) Note(dropped);
+        // Each frame is restored whole, its two fields' combing with it: what a deinterlacer should undo first.
+        if (source.Video is { Interlaced: true })
+            Note($"{source.SourcePath} is interlaced: its frames are restored as they are, combing included; deinterlace it first (ffmpeg -vf bwdif) for a cleaner result");
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
             Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
         if (skip > 0) Report(new RestoreProgress(RestoreStage.Resume, skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));

@@ -34,7 +34,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=codec_type,codec_name,width,height,sample_aspect_ratio,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION:stream_side_data=rotation:format=duration",
+                "stream=codec_type,codec_name,width,height,sample_aspect_ratio,field_order,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION:stream_side_data=rotation:format=duration",
                 "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
@@ -63,6 +63,7 @@ public static class VideoFile
                 TimeBase = video.TryGetProperty("time_base", out var tb) && Rational.TryParse(tb.GetString(), out _, out _) ? tb.GetString()! : "1/90000",
                 Rotation = rotation,
                 SampleAspect = ReadSampleAspect(video, rotation),
+                Interlaced = video.TryGetProperty("field_order", out var fields) && fields.GetString() is "tt" or "bb" or "tb" or "bt",
                 AudioCodecs = audio,
                 SubtitleCodecs = Codecs("subtitle"),
                 DurationSeconds = duration,

@@ -20,6 +20,8 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     /// aspect ratio.
     /// </summary>
     public string SampleAspect { get; init; } = "1:1";
+    /// <summary>The stream says its frames are two interlaced fields (ffprobe's field order tt, bb, tb or bt).</summary>
+    public bool Interlaced { get; init; }
     /// <summary>The container's duration (the longest stream's).</summary>
     public double? DurationSeconds { get; init; }
     /// <summary>The video stream's own duration where the container records one (MP4 does, Matroska does not).</summary>

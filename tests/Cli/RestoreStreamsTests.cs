@@ -111,6 +111,23 @@ public class RestoreStreamsTests
     }
 
     [Fact]
+    public void AnInterlacedInputIsNamedAsSuch()
+    {
+        var dir = TestPaths.NewTempDir();
+        var interlaced = Path.Combine(dir, "fields.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "3", "-vf", "setfield=tff",
+            "-flags", "+ilme+ildct", "-c:v", "libx264", "-pix_fmt", "yuv420p", interlaced }, ReadOnlyMemory<byte>.Empty, interlaced);
+        var progressive = Media.MakeClip(dir, audio: false);
+        Assert.Equal((true, false), (VideoFile.Probe(interlaced).Interlaced, VideoFile.Probe(progressive).Interlaced));
+        foreach (var (input, said) in new[] { (interlaced, true), (progressive, false) })
+        {
+            var r = ReelProcess.Run("restore", input, Path.Combine(dir, "out-" + Path.GetFileName(input)), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Equal(said, r.Stderr.Contains("is interlaced: its frames are restored as they are", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void RotatedVideoComesOutUpright()
     {
         var dir = TestPaths.NewTempDir();
