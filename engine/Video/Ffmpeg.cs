@@ -43,8 +43,9 @@ public static class Ffmpeg
     /// proves nothing: the caller checks the file (<see cref="VideoVerifier"/>) and quotes this text
     /// (<see cref="Reason"/>) when the file is wrong.
     /// </summary>
-    public static string Write(IReadOnlyList<string> args, string subject, string doing, CancellationToken cancel = default) =>
-        Capture(FfmpegPath, args, ReadOnlyMemory<byte>.Empty, subject, cancel, doing).Stderr;
+    /// <param name="workingDirectory">ffmpeg's current folder (null: this process's), against which relative paths in <paramref name="args"/> resolve.</param>
+    public static string Write(IReadOnlyList<string> args, string subject, string doing, CancellationToken cancel = default, string? workingDirectory = null) =>
+        Capture(FfmpegPath, args, ReadOnlyMemory<byte>.Empty, subject, cancel, doing, workingDirectory).Stderr;
 
     /// <summary>
     /// The line of a tool's stderr that best says why it failed: the operating system's own error when one is
@@ -88,9 +89,10 @@ public static class Ffmpeg
     /// <summary>As <see cref="Run"/>, also returning stderr (a tool can report errors and still exit 0).</summary>
     /// <param name="doing">What the tool is for, as an error about it says ("reading back out.mp4"); by default "working on" the subject.</param>
     public static (byte[] Stdout, string Stderr) Capture(string exe, IReadOnlyList<string> args, ReadOnlyMemory<byte> stdin, string subject,
-        CancellationToken cancel, string? doing = null)
+        CancellationToken cancel, string? doing = null, string? workingDirectory = null)
     {
-        using var tool = ToolProcess.Start(exe, args, doing ?? $"working on {subject}", feedInput: !stdin.IsEmpty, cancel: cancel);
+        using var tool = ToolProcess.Start(exe, args, doing ?? $"working on {subject}", feedInput: !stdin.IsEmpty, cancel: cancel,
+            workingDirectory: workingDirectory);
         if (!stdin.IsEmpty)
         {
             try

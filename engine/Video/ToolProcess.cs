@@ -51,7 +51,7 @@ public sealed class ToolProcess : IDisposable
     private bool _disposed;
 
     private ToolProcess(string exe, IEnumerable<string> args, string doing, bool feedInput, bool readOutput,
-        Action<string>? onStderrLine, CancellationToken cancel)
+        Action<string>? onStderrLine, CancellationToken cancel, string? workingDirectory)
     {
         _tool = Path.GetFileName(exe);
         _doing = doing;
@@ -62,6 +62,7 @@ public sealed class ToolProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
         cancel.ThrowIfCancellationRequested();
@@ -95,9 +96,10 @@ public sealed class ToolProcess : IDisposable
     /// <see cref="Output"/>, else it is collected (<see cref="CollectedOutput"/>). stderr goes line by
     /// line to <paramref name="onStderrLine"/>, else it is kept (<see cref="Stderr"/>).
     /// </summary>
+    /// <param name="workingDirectory">The tool's current folder; null: this process's.</param>
     public static ToolProcess Start(string exe, IEnumerable<string> args, string doing, bool feedInput = false, bool readOutput = false,
-        Action<string>? onStderrLine = null, CancellationToken cancel = default) =>
-        new(exe, args, doing, feedInput, readOutput, onStderrLine, cancel);
+        Action<string>? onStderrLine = null, CancellationToken cancel = default, string? workingDirectory = null) =>
+        new(exe, args, doing, feedInput, readOutput, onStderrLine, cancel, workingDirectory);
 
     /// <summary>
     /// How long a tool Reel waits on may go without progress: <see cref="StallVariable"/> seconds,

@@ -38,8 +38,10 @@ public static class VideoSegments
             var got = VideoVerifier.Verify(p.Path, new VideoExpectation(p.Frames, width, height), what, cancel: cancel);
             (width, height) = (got.Width, got.Height);
         }
-        // Names relative to the script (ffconcat resolves them against its own folder), so no
-        // character of the output's path (a quote, a newline) ever has to be escaped in it.
+        // Names relative to the script, so no character of the output's path (a quote, a newline) ever has
+        // to be escaped in it; ffmpeg runs in the pieces' folder and opens the script by its bare name, since
+        // ffconcat resolves the names against the script's path as a URL, where a '#' or '?' in a folder's
+        // name would end it.
         var list = new StringBuilder("ffconcat version 1.0\n");
         for (int k = 0; k < pieces.Count; k++)
         {
@@ -60,8 +62,8 @@ public static class VideoSegments
         TempFile.WriteAtomically(output, tmp =>
         {
             // The first piece is put back at its own start (video that begins after the audio stays so).
-            var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-itsoffset", VideoWriter.Seconds(pieces[0].StartNs), "-f", "concat", "-i", listPath };
-            if (streamSource is { } src) args.AddRange(new[] { "-i", src.Path });
+            var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-itsoffset", VideoWriter.Seconds(pieces[0].StartNs), "-f", "concat", "-i", ListName };
+            if (streamSource is { } src) args.AddRange(new[] { "-i", Path.GetFullPath(src.Path) });
             args.AddRange(new[] { "-map", "0:v:0", "-c:v", "copy" });
             if (streamSource is { } s)
             {
@@ -69,8 +71,8 @@ public static class VideoSegments
                 args.AddRange(copy);
                 foreach (var n in notes) note?.Invoke(n);
             }
-            args.Add(tmp);
-            var errors = Ffmpeg.Write(args, output, $"joining {pieces.Count} pieces into {output}", cancel);
+            args.Add(Path.GetFullPath(tmp));
+            var errors = Ffmpeg.Write(args, output, $"joining {pieces.Count} pieces into {output}", cancel, workingDirectory: folder);
             VideoVerifier.Verify(tmp, expected, $"{output} (joined from {pieces.Count} pieces)", errors, cancel);
         });
     }

@@ -128,6 +128,20 @@ public class RestoreStreamsTests
     }
 
     [Fact]
+    public void AnOutputWhoseNameHoldsAHashOrAQuestionMarkIsJoined()
+    {
+        // The pieces' script is read as a URL, whose '#' or '?' ended the path: the join found no pieces.
+        var dir = Path.Combine(TestPaths.NewTempDir(), "take #2?");
+        Directory.CreateDirectory(dir);
+        var input = Media.MakeClip(dir, "reel #1.mp4");
+        var output = Path.Combine(dir, "restored #1?.mp4");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--max-shot-frames", "2", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(6, Media.CountFrames(output));
+        Assert.Equal(new[] { "video:h264", "audio:aac" }, Media.Streams(output));
+    }
+
+    [Fact]
     public void RotatedVideoComesOutUpright()
     {
         var dir = TestPaths.NewTempDir();
