@@ -33,6 +33,8 @@ public static class RestorePlanCommand
             var source = FrameSource.Open(inPath, options.FolderFrameRate);
             if (File.Exists(work)) throw new ReelException($"{work} is a file; give a folder for the plan");
             using var claim = WorkFolderLock.Acquire(work, $"planning in {work}");
+            // The workers encode the pieces with the plan's encoder: one this ffmpeg lacks fails here, not in each of them.
+            options.Encode.Check(ShotPlan.PiecePath(work, 0), cancel);
             var plan = default(ShotPlan);
             ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r, options), report, cancel));
             Keep(plan!, work);

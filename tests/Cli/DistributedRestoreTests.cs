@@ -123,6 +123,11 @@ public class DistributedRestoreTests
         var input = Media.MakeShots(dir, framesPerShot: 2);
         var work = Path.Combine(dir, "work");
         string[] Plan(params string[] extra) => new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).Concat(extra).ToArray();
+        // An encoder this ffmpeg lacks is refused by the plan, not by every worker at its first piece.
+        var missing = ReelProcess.Run(Plan("--encoder", "libnothing"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("Unknown encoder 'libnothing'", missing.Stderr);
+        Assert.False(File.Exists(ShotPlan.PathIn(work)));
         Reel(Plan());
         var written = File.GetLastWriteTimeUtc(ShotPlan.PathIn(work));
         Reel(Plan());
