@@ -84,6 +84,8 @@ public static class StreamCopy
             args.AddRange(new[] { "-map", $"{inputIndex}:s:{k}", $"-c:s:{kept++}", write });
         }
         if (ext == ".mkv") args.AddRange(new[] { "-map", $"{inputIndex}:t?", "-c:t", "copy" });
+        // A timecode track (MOV, MP4) or tag (Matroska, AVI, NUT) of the same start: an edit conformed to the source still lines up.
+        if (source.Timecode is { } timecode) args.AddRange(new[] { "-timecode", timecode });
         args.AddRange(new[] { "-map_metadata", $"{inputIndex}", "-map_chapters", $"{inputIndex}" });
         return (args, notes);
     }

@@ -34,7 +34,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=codec_type,codec_name,width,height,sample_aspect_ratio,field_order,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION:stream_side_data=rotation:format=duration",
+                "stream=codec_type,codec_name,width,height,sample_aspect_ratio,field_order,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=duration:format_tags=timecode",
                 "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
@@ -64,6 +64,7 @@ public static class VideoFile
                 Rotation = rotation,
                 SampleAspect = ReadSampleAspect(video, rotation),
                 Interlaced = video.TryGetProperty("field_order", out var fields) && fields.GetString() is "tt" or "bb" or "tb" or "bt",
+                Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 AudioCodecs = audio,
                 SubtitleCodecs = Codecs("subtitle"),
                 DurationSeconds = duration,
@@ -81,6 +82,19 @@ public static class VideoFile
         video.TryGetProperty("tags", out var tags) && tags.TryGetProperty("DURATION", out var tag)
         && TimeSpan.TryParseExact(tag.GetString()?[..Math.Min(tag.GetString()!.Length, 16)], @"hh\:mm\:ss\.FFFFFFF", CultureInfo.InvariantCulture, out var t)
         && t > TimeSpan.Zero ? t.TotalSeconds : null;
+
+    /// <summary>
+    /// The first timecode tag (any case: Matroska's is TIMECODE) of the video stream, the others (a MOV's
+    /// tmcd track) or the container, if it reads as HH:MM:SS:FF (';' for drop-frame).
+    /// </summary>
+    private static string? ReadTimecode(IEnumerable<JsonElement> where) => where
+        .Where(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("tags", out var t) && t.ValueKind == JsonValueKind.Object)
+        .SelectMany(e => e.GetProperty("tags").EnumerateObject())
+        .Where(tag => tag.Name.Equals("timecode", StringComparison.OrdinalIgnoreCase) && tag.Value.ValueKind == JsonValueKind.String)
+        .Select(tag => tag.Value.GetString()!)
+        .FirstOrDefault(TimecodePattern.IsMatch);
+
+    private static readonly Regex TimecodePattern = new(@"^\d{2}:\d{2}:\d{2}[:;.]\d{2,3}$", RegexOptions.Compiled);
 
     /// <summary>ffprobe's "N:M" in lowest terms, its sides swapped where the picture is turned a quarter; "1:1" where absent, unknown ("0:1") or square.</summary>
     private static string ReadSampleAspect(JsonElement video, int rotation)

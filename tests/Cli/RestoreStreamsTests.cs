@@ -141,6 +141,23 @@ public class RestoreStreamsTests
         Assert.Equal(new[] { "video:h264", "audio:aac" }, Media.Streams(output));
     }
 
+    [Theory]
+    [InlineData("out.mov", "25", "01:02:03:04")]
+    [InlineData("out.mkv", "30000/1001", "00:59:59;28")]
+    public void TheSourceTimecodeIsKept(string name, string rate, string timecode)
+    {
+        // An archive's MOV carries its timecode in a tmcd track; an edit conformed to it must still line up.
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "in.mov");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", $"testsrc2=size=64x48:rate={rate}", "-frames:v", "3", "-c:v", "libx264",
+            "-pix_fmt", "yuv420p", "-timecode", timecode, input }, ReadOnlyMemory<byte>.Empty, input);
+        Assert.Equal(timecode, VideoFile.Probe(input).Timecode);
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(timecode, VideoFile.Probe(output).Timecode);
+    }
+
     [Fact]
     public void RotatedVideoComesOutUpright()
     {
