@@ -1,5 +1,6 @@
 // sRGB ↔ CIE Lab (D65, 2°) per pixel on (N, 3, H, W) planes, the formulas of
-// engine/Color/Lab.cs (skimage's rgb2lab / lab2rgb) in float. grid.y is the frame index.
+// engine/Color/Lab.cs (skimage's rgb2lab / lab2rgb): sRGB → Lab in double, as the reference, the
+// way back in float. grid.y is the frame index.
 #include "reel_cuda.cuh"
 
 __device__ __forceinline__ float reel_to_linear(float c) {
@@ -21,19 +22,29 @@ __device__ __forceinline__ float reel_luminance(float r, float g, float b) {
     return 0.212671f * r + 0.715160f * g + 0.072169f * b;
 }
 
+__device__ __forceinline__ double reel_to_linear_wide(double c) {
+    return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+__device__ __forceinline__ double reel_lab_f_wide(double t) {
+    const double delta = 6.0 / 29.0;
+    return t > delta * delta * delta ? cbrt(t) : t / (3.0 * delta * delta) + 4.0 / 29.0;
+}
+
+// In double: computed in float, a and b carry rounding noise of up to 1e-4 that the reference's do not,
+// and the prior trained in chroma mode on such targets came out less steady (engine/Backends/Cpu/FastLab.cs).
 extern "C" __global__ void rgb_to_lab_f32(const float* __restrict__ rgb, float* __restrict__ lab, int plane) {
     long long base = (long long)blockIdx.y * 3 * plane;
     const float* src = rgb + base;
     float* dst = lab + base;
     REEL_GRID_STRIDE(i, plane) {
-        float r = reel_to_linear(src[i]), g = reel_to_linear(src[plane + i]), b = reel_to_linear(src[2 * plane + i]);
-        float x = (0.412453f * r + 0.357580f * g + 0.180423f * b) / 0.95047f;
-        float y = reel_luminance(r, g, b);
-        float z = (0.019334f * r + 0.119193f * g + 0.950227f * b) / 1.08883f;
-        float fx = reel_lab_f(x), fy = reel_lab_f(y), fz = reel_lab_f(z);
-        dst[i] = 116.0f * fy - 16.0f;
-        dst[plane + i] = 500.0f * (fx - fy);
-        dst[2 * plane + i] = 200.0f * (fy - fz);
+        double r = reel_to_linear_wide(src[i]), g = reel_to_linear_wide(src[plane + i]), b = reel_to_linear_wide(src[2 * plane + i]);
+        double x = (0.412453 * r + 0.357580 * g + 0.180423 * b) / 0.95047;
+        double y = 0.212671 * r + 0.715160 * g + 0.072169 * b;
+        double z = (0.019334 * r + 0.119193 * g + 0.950227 * b) / 1.08883;
+        double fx = reel_lab_f_wide(x), fy = reel_lab_f_wide(y), fz = reel_lab_f_wide(z);
+        dst[i] = (float)(116.0 * fy - 16.0);
+        dst[plane + i] = (float)(500.0 * (fx - fy));
+        dst[2 * plane + i] = (float)(200.0 * (fy - fz));
     }
 }
 

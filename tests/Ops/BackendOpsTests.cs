@@ -209,9 +209,7 @@ public class BackendOpsTests
 
             for (int i = actual.Length; i < buffer.Length; i++)
                 Assert.True(buffer[i] == Sentinel, $"{backend.Name} wrote past the output of {c} at +{i - actual.Length}");
-            // The Lab kernel computes in float what the reference computes in double, on values up to 100.
-            double atol = c.Op is RgbToLabOp ? 1e-3 : 2e-5;
-            worst = Math.Max(worst, Tolerance.AssertClose(expected, actual, atol, 2e-5, $"{backend.Name}: {c}", report: false));
+            worst = Math.Max(worst, Tolerance.AssertClose(expected, actual, 2e-5, 2e-5, $"{backend.Name}: {c}", report: false));
             compared++;
         }
         Assert.True(compared > 100, $"only {compared} cases ran");

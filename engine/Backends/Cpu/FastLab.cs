@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using Reel.Engine.Color;
 using Reel.Engine.Tensors;
@@ -7,46 +8,57 @@ namespace Reel.Engine.Backends.Cpu;
 
 /// <summary>
 /// sRGB ↔ CIE L*a*b* on the fast path (<see cref="Ops.RgbToLabOp"/>, <see cref="Ops.LabToRgbOp"/>,
-/// <see cref="Ops.RecolorOp"/>): <see cref="Lab"/>'s formulas in float over runs of a plane, the powers
-/// and cube roots as exp(y·ln x) through TensorPrimitives' vectorized Log and Exp, each piecewise curve computed on both
-/// sides and the side wanted selected, where the reference takes double Math.Pow a pixel at a time
-/// (0.5 GB/s). A recolour takes the frame's f(Y) straight to the inverse, not through L. Within float
-/// rounding of the reference (BackendOpsTests: 1e-3 on L's 0–100, 2e-5 on sRGB's 0–1); a NaN stays NaN.
+/// <see cref="Ops.RecolorOp"/>): <see cref="Lab"/>'s formulas over runs of a plane, the powers and cube
+/// roots as exp(y·ln x) through TensorPrimitives' vectorized Log and Exp, each piecewise curve computed on
+/// both sides and the side wanted selected, where the reference takes double Math.Pow a pixel at a time
+/// (0.5 GB/s). sRGB → Lab runs in double, to the reference's floats (10× its speed, half of float's), the
+/// way back in float: in float, sRGB → Lab was up to 1e-4 off in a and b, and the prior trained in chroma
+/// mode on the goat clip came out less steady, over two seeds (3, 8) its CDC 1.15× and 1.78× the input's
+/// with the reference's conversions, 3.0× and 3.3× with both in float, 2.2× and 2.3× with float sRGB → Lab
+/// alone, 1.1× and 1.6× with the float recolour alone (README). A recolour takes the frame's f(Y) straight
+/// to the inverse, not through L, within 5e-6 of the reference; a NaN stays NaN.
 /// </summary>
 internal static class FastLab
 {
     /// <summary>Pixels a task converts at a time: its eight scratch runs (64 KB) stay in L2.</summary>
     private const int Run = 2048;
 
-    private const float Delta = (float)Lab.Delta, Toe = Delta * Delta * Delta, Slope = 1f / (3 * Delta * Delta), Offset = 4f / 29f;
+    private const float Delta = (float)Lab.Delta, Slope = 1f / (3 * Delta * Delta), Offset = 4f / 29f;
 
-    /// <summary>Lab's sRGB → XYZ matrix with the white's X, Y, Z divided in, row by row, in float.</summary>
+    /// <summary>Lab's sRGB → XYZ matrix with the white's X, Y, Z divided in, row by row, in float and in double.</summary>
     private static readonly float[] XyzFromRgb = Rows(Lab.XyzFromRgb, new[] { Lab.WhiteX, Lab.WhiteY, Lab.WhiteZ }, divide: true);
+    private static readonly double[] XyzFromRgbWide = Rows64(Lab.XyzFromRgb, new[] { Lab.WhiteX, Lab.WhiteY, Lab.WhiteZ });
 
     /// <summary>Lab's inverse matrix with the white multiplied in (it takes X/Xn, Y/Yn, Z/Zn), in float.</summary>
     private static readonly float[] RgbFromXyz = Rows(Lab.RgbFromXyz, new[] { Lab.WhiteX, Lab.WhiteY, Lab.WhiteZ }, divide: false);
 
-    /// <summary>(N, 3, H, W) sRGB → (N, 3, H, W) L, a, b.</summary>
-    public static void FromRgb(Tensor rgb, Tensor lab) => ForRuns(lab.Shape, (n, start, count, s) =>
+    /// <summary>(N, 3, H, W) sRGB → (N, 3, H, W) L, a, b, computed in double and stored in float, as the reference.</summary>
+    public static void FromRgb(Tensor rgb, Tensor lab) => ForRuns(lab.Shape, (n, start, count, _) =>
     {
         int plane = lab.Shape.H * lab.Shape.W, o = n * 3 * plane + start;
-        Span<float> S(int k) => s[k].AsSpan(0, count);
-        for (int c = 0; c < 3; c++) Linear(rgb.Data.AsSpan(o + c * plane, count), S(c));
+        var s = t_wide ??= Enumerable.Range(0, 7).Select(_ => new double[Run]).ToArray();
+        Span<double> S(int k) => s[k].AsSpan(0, count);
+        for (int c = 0; c < 3; c++)
+        {
+            TensorPrimitives.ConvertChecked<float, double>(rgb.Data.AsSpan(o + c * plane, count), S(6));
+            Linear<double>(S(6), S(c));
+        }
         // f(X/Xn), f(Y/Yn), f(Z/Zn) in runs 3, 4, 5.
         for (int k = 0; k < 3; k++)
         {
-            Combine(S(0), S(1), S(2), XyzFromRgb.AsSpan(3 * k, 3), S(3 + k));
-            F(S(3 + k), S(6));
+            Combine<double>(S(0), S(1), S(2), XyzFromRgbWide.AsSpan(3 * k, 3), S(3 + k));
+            F<double>(S(3 + k), S(6));
         }
-        var l = lab.Data.AsSpan(o, count);
-        TensorPrimitives.Multiply(S(4), 116f, l);
-        TensorPrimitives.Subtract(l, 16f, l);
-        var a = lab.Data.AsSpan(o + plane, count);
-        TensorPrimitives.Subtract(S(3), S(4), a);
-        TensorPrimitives.Multiply(a, 500f, a);
-        var b = lab.Data.AsSpan(o + 2 * plane, count);
-        TensorPrimitives.Subtract(S(4), S(5), b);
-        TensorPrimitives.Multiply(b, 200f, b);
+        // L = 116·fy − 16, a = 500·(fx − fy), b = 200·(fy − fz), each through run 6 into its float plane.
+        TensorPrimitives.Multiply<double>(S(4), 116, S(6));
+        TensorPrimitives.Subtract<double>(S(6), 16, S(6));
+        TensorPrimitives.ConvertChecked<double, float>(S(6), lab.Data.AsSpan(o, count));
+        TensorPrimitives.Subtract<double>(S(3), S(4), S(6));
+        TensorPrimitives.Multiply<double>(S(6), 500, S(6));
+        TensorPrimitives.ConvertChecked<double, float>(S(6), lab.Data.AsSpan(o + plane, count));
+        TensorPrimitives.Subtract<double>(S(4), S(5), S(6));
+        TensorPrimitives.Multiply<double>(S(6), 200, S(6));
+        TensorPrimitives.ConvertChecked<double, float>(S(6), lab.Data.AsSpan(o + 2 * plane, count));
     });
 
     /// <summary>(N, 3, H, W) L, a, b → (N, 3, H, W) sRGB in [0, 1].</summary>
@@ -103,7 +115,7 @@ internal static class FastLab
     }
 
     /// <summary>dst = m₀·p + m₁·q + m₂·t.</summary>
-    private static void Combine(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> t, ReadOnlySpan<float> m, Span<float> dst)
+    private static void Combine<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> q, ReadOnlySpan<T> t, ReadOnlySpan<T> m, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
         TensorPrimitives.Multiply(p, m[0], dst);
         TensorPrimitives.MultiplyAdd(q, m[1], dst, dst);
@@ -111,12 +123,12 @@ internal static class FastLab
     }
 
     /// <summary>sRGB's decoding: c / 12.92 up to 0.04045, ((c + 0.055) / 1.055)^2.4 above.</summary>
-    private static void Linear(ReadOnlySpan<float> c, Span<float> dst)
+    private static void Linear<T>(ReadOnlySpan<T> c, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        TensorPrimitives.Add(c, 0.055f, dst);
-        TensorPrimitives.Divide(dst, 1.055f, dst);
-        Power(dst, 2.4f);
-        ToeAtOrBelow(c, 0.04045f, 1f / 12.92f, 0f, dst);
+        TensorPrimitives.Add(c, T.CreateChecked(0.055), dst);
+        TensorPrimitives.Divide(dst, T.CreateChecked(1.055), dst);
+        Power(dst, T.CreateChecked(2.4));
+        ToeAtOrBelow(c, T.CreateChecked(0.04045), T.One / T.CreateChecked(12.92), T.Zero, dst);
     }
 
     /// <summary>In place, sRGB's encoding: 12.92·c up to 0.0031308, 1.055·c^(1/2.4) − 0.055 above (<paramref name="copy"/>: scratch).</summary>
@@ -130,11 +142,12 @@ internal static class FastLab
     }
 
     /// <summary>In place, Lab's f: t^(1/3) above (6/29)³, t / (3·(6/29)²) + 4/29 at or below (<paramref name="copy"/>: scratch).</summary>
-    private static void F(Span<float> t, Span<float> copy)
+    private static void F<T>(Span<T> t, Span<T> copy) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var delta = T.CreateChecked(Lab.Delta);
         t.CopyTo(copy);
-        Power(t, 1f / 3f);
-        ToeAtOrBelow(copy, Toe, Slope, Offset, t);
+        Power(t, T.One / T.CreateChecked(3));
+        ToeAtOrBelow(copy, delta * delta * delta, T.One / (T.CreateChecked(3) * delta * delta), T.CreateChecked(4) / T.CreateChecked(29), t);
     }
 
     /// <summary>
@@ -142,7 +155,7 @@ internal static class FastLab
     /// Pow and Cbrt a 256² conversion took 8× as long): relative error about |y·ln x| float ulps, under 1e-6 where the curves use it
     /// (x above their toes); x ≤ 0 gives NaN or 0, which only the toes' side ever reads.
     /// </summary>
-    private static void Power(Span<float> x, float y)
+    private static void Power<T>(Span<T> x, T y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         TensorPrimitives.Log(x, x);
         TensorPrimitives.Multiply(x, y, x);
@@ -159,15 +172,15 @@ internal static class FastLab
     }
 
     /// <summary>Where x ≤ <paramref name="threshold"/>, dst = x·<paramref name="scale"/> + <paramref name="shift"/> (a curve's linear toe); elsewhere dst is kept.</summary>
-    private static void ToeAtOrBelow(ReadOnlySpan<float> x, float threshold, float scale, float shift, Span<float> dst)
+    private static void ToeAtOrBelow<T>(ReadOnlySpan<T> x, T threshold, T scale, T shift, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int i = 0;
+        int i = 0, lanes = Vector256<T>.Count;
         var (t, m, a) = (Vector256.Create(threshold), Vector256.Create(scale), Vector256.Create(shift));
-        for (; i + 8 <= x.Length; i += 8)
+        for (; i + lanes <= x.Length; i += lanes)
         {
-            var v = Vector256.Create(x.Slice(i, 8));
-            var kept = Vector256.Create((ReadOnlySpan<float>)dst.Slice(i, 8));
-            Vector256.ConditionalSelect(Vector256.LessThanOrEqual(v, t), v * m + a, kept).CopyTo(dst.Slice(i, 8));
+            var v = Vector256.Create(x.Slice(i, lanes));
+            var kept = Vector256.Create((ReadOnlySpan<T>)dst.Slice(i, lanes));
+            Vector256.ConditionalSelect(Vector256.LessThanOrEqual(v, t), v * m + a, kept).CopyTo(dst.Slice(i, lanes));
         }
         for (; i < x.Length; i++)
             if (x[i] <= threshold) dst[i] = x[i] * scale + shift;
@@ -177,6 +190,9 @@ internal static class FastLab
 
     /// <summary>A thread's eight scratch runs, kept: a conversion would otherwise allocate them per task, per frame.</summary>
     [ThreadStatic] private static float[][]? t_scratch;
+
+    /// <summary>A thread's seven double runs for sRGB → Lab.</summary>
+    [ThreadStatic] private static double[][]? t_wide;
 
     /// <summary>Every run of <see cref="Run"/> pixels of every frame of <paramref name="shape"/>, the runs on every core, each thread with its own scratch.</summary>
     private static void ForRuns(Shape shape, RunBody body)
@@ -188,6 +204,9 @@ internal static class FastLab
             body(n, start, Math.Min(Run, plane - start), t_scratch ??= Enumerable.Range(0, 8).Select(_ => new float[Run]).ToArray());
         });
     }
+
+    /// <summary>Lab's sRGB → XYZ matrix row by row in double, each row divided by <paramref name="white"/>'s entry.</summary>
+    private static double[] Rows64(double[,] m, double[] white) => Enumerable.Range(0, 9).Select(k => m[k / 3, k % 3] / white[k / 3]).ToArray();
 
     /// <summary>A 3×3 matrix row by row in float, each row divided by <paramref name="white"/>'s entry (<paramref name="divide"/>) or each column multiplied by it.</summary>
     private static float[] Rows(double[,] m, double[] white, bool divide) =>
