@@ -20,23 +20,24 @@ namespace Reel.Engine.Backends.Cpu;
 /// </summary>
 internal static class FastLab
 {
-    /// <summary>Pixels a task converts at a time: its eight scratch runs (64 KB) stay in L2.</summary>
+    /// <summary>Pixels a task converts at a time: its eight scratch runs (64 KB of float, 128 KB of double) stay in L2.</summary>
     private const int Run = 2048;
 
     private const float Delta = (float)Lab.Delta, Slope = 1f / (3 * Delta * Delta), Offset = 4f / 29f;
 
-    /// <summary>Lab's sRGB → XYZ matrix with the white's X, Y, Z divided in, row by row, in float and in double.</summary>
-    private static readonly float[] XyzFromRgb = Rows(Lab.XyzFromRgb, new[] { Lab.WhiteX, Lab.WhiteY, Lab.WhiteZ }, divide: true);
-    private static readonly double[] XyzFromRgbWide = Rows64(Lab.XyzFromRgb, new[] { Lab.WhiteX, Lab.WhiteY, Lab.WhiteZ });
+    private static readonly double[] White = { Lab.WhiteX, Lab.WhiteY, Lab.WhiteZ };
 
-    /// <summary>Lab's inverse matrix with the white multiplied in (it takes X/Xn, Y/Yn, Z/Zn), in float.</summary>
-    private static readonly float[] RgbFromXyz = Rows(Lab.RgbFromXyz, new[] { Lab.WhiteX, Lab.WhiteY, Lab.WhiteZ }, divide: false);
+    /// <summary>Lab's sRGB → XYZ matrix row by row with the white's X, Y, Z divided in: in double for sRGB → Lab, rounded to float for the recolour's Y.</summary>
+    private static readonly double[] XyzFromRgbWide = Enumerable.Range(0, 9).Select(k => Lab.XyzFromRgb[k / 3, k % 3] / White[k / 3]).ToArray();
+    private static readonly float[] XyzFromRgb = XyzFromRgbWide.Select(v => (float)v).ToArray();
+
+    /// <summary>Lab's inverse matrix row by row with the white multiplied in (it takes X/Xn, Y/Yn, Z/Zn), in float.</summary>
+    private static readonly float[] RgbFromXyz = Enumerable.Range(0, 9).Select(k => (float)(Lab.RgbFromXyz[k / 3, k % 3] * White[k % 3])).ToArray();
 
     /// <summary>(N, 3, H, W) sRGB → (N, 3, H, W) L, a, b, computed in double and stored in float, as the reference.</summary>
-    public static void FromRgb(Tensor rgb, Tensor lab) => ForRuns(lab.Shape, (n, start, count, _) =>
+    public static void FromRgb(Tensor rgb, Tensor lab) => ForRuns<double>(lab.Shape, (n, start, count, s) =>
     {
         int plane = lab.Shape.H * lab.Shape.W, o = n * 3 * plane + start;
-        var s = t_wide ??= Enumerable.Range(0, 7).Select(_ => new double[Run]).ToArray();
         Span<double> S(int k) => s[k].AsSpan(0, count);
         for (int c = 0; c < 3; c++)
         {
@@ -62,7 +63,7 @@ internal static class FastLab
     });
 
     /// <summary>(N, 3, H, W) L, a, b → (N, 3, H, W) sRGB in [0, 1].</summary>
-    public static void ToRgb(Tensor lab, Tensor rgb) => ForRuns(rgb.Shape, (n, start, count, s) =>
+    public static void ToRgb(Tensor lab, Tensor rgb) => ForRuns<float>(rgb.Shape, (n, start, count, s) =>
     {
         int plane = rgb.Shape.H * rgb.Shape.W, o = n * 3 * plane + start;
         // f(Y/Yn) = (L + 16) / 116.
@@ -76,7 +77,7 @@ internal static class FastLab
     /// <paramref name="frame"/> (N, 1|3, H, W) sRGB with its own lightness and the a, b of <paramref name="ab"/>
     /// (N, 2, H, W), back to sRGB into <paramref name="rgb"/> (N, 3, H, W).
     /// </summary>
-    public static void Recolor(Tensor frame, Tensor ab, Tensor rgb) => ForRuns(rgb.Shape, (n, start, count, s) =>
+    public static void Recolor(Tensor frame, Tensor ab, Tensor rgb) => ForRuns<float>(rgb.Shape, (n, start, count, s) =>
     {
         int plane = rgb.Shape.H * rgb.Shape.W, channels = frame.Shape.C;
         int f = n * channels * plane + start, c = n * 2 * plane + start, o = n * 3 * plane + start;
@@ -186,29 +187,22 @@ internal static class FastLab
             if (x[i] <= threshold) dst[i] = x[i] * scale + shift;
     }
 
-    private delegate void RunBody(int frame, int start, int count, float[][] scratch);
+    private delegate void RunBody<T>(int frame, int start, int count, T[][] scratch);
 
-    /// <summary>A thread's eight scratch runs, kept: a conversion would otherwise allocate them per task, per frame.</summary>
-    [ThreadStatic] private static float[][]? t_scratch;
-
-    /// <summary>A thread's seven double runs for sRGB → Lab.</summary>
-    [ThreadStatic] private static double[][]? t_wide;
+    /// <summary>A thread's eight scratch runs of <typeparamref name="T"/>, kept: a conversion would otherwise allocate them per task, per frame.</summary>
+    private static class Scratch<T>
+    {
+        [ThreadStatic] public static T[][]? Runs;
+    }
 
     /// <summary>Every run of <see cref="Run"/> pixels of every frame of <paramref name="shape"/>, the runs on every core, each thread with its own scratch.</summary>
-    private static void ForRuns(Shape shape, RunBody body)
+    private static void ForRuns<T>(Shape shape, RunBody<T> body)
     {
         int plane = shape.H * shape.W, runs = (plane + Run - 1) / Run;
         Parallel.For(0, shape.N * runs, k =>
         {
             int n = k / runs, start = k % runs * Run;
-            body(n, start, Math.Min(Run, plane - start), t_scratch ??= Enumerable.Range(0, 8).Select(_ => new float[Run]).ToArray());
+            body(n, start, Math.Min(Run, plane - start), Scratch<T>.Runs ??= Enumerable.Range(0, 8).Select(_ => new T[Run]).ToArray());
         });
     }
-
-    /// <summary>Lab's sRGB → XYZ matrix row by row in double, each row divided by <paramref name="white"/>'s entry.</summary>
-    private static double[] Rows64(double[,] m, double[] white) => Enumerable.Range(0, 9).Select(k => m[k / 3, k % 3] / white[k / 3]).ToArray();
-
-    /// <summary>A 3×3 matrix row by row in float, each row divided by <paramref name="white"/>'s entry (<paramref name="divide"/>) or each column multiplied by it.</summary>
-    private static float[] Rows(double[,] m, double[] white, bool divide) =>
-        Enumerable.Range(0, 9).Select(k => (float)(divide ? m[k / 3, k % 3] / white[k / 3] : m[k / 3, k % 3] * white[k % 3])).ToArray();
 }
