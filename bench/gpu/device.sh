@@ -76,7 +76,7 @@ else
 fi
 read -r -a REEL_CMD <<<"$REEL"
 # Parity runs at sizes where the float64 reference stays quick; throughput at the real ones.
-if ((DRY)); then DNCNN_PARITY=$DNCNN; UNET_PARITY=$UNET; else DNCNN_PARITY=512x512; UNET_PARITY=256x256; fi
+if ((DRY)); then DNCNN_PARITY=$DNCNN; UNET_PARITY=$UNET; REAL_SIZE=64; else DNCNN_PARITY=512x512; UNET_PARITY=256x256; REAL_SIZE=256; fi
 if ((DRY)); then
   # Three 64×48 gray frames of a real clip: the emulator runs the colorizer's 256² net on the host.
   CLIP=${CLIP:-$WORK/tiny.mp4}
@@ -113,7 +113,7 @@ stage() {
   t0=$(date +%s%N)
   if declare -F "$1" >/dev/null; then
     # A stage written as a function of this script runs in a child bash that is given it and the settings.
-    timeout --kill-after=5 "$limit" bash -c "$(declare -p ROOT WORK DEV PY TORCH_DEV REEL_CMD PRECISIONS CLIP CLIP_ARGS CENTRES REAL DNCNN_PARITY COLOR UNET_PARITY CURVES CURVE_EPOCHS CURVE_S); $(declare -f "$1"); $1" >"$log" 2>&1
+    timeout --kill-after=5 "$limit" bash -c "$(declare -p ROOT WORK DEV PY TORCH_DEV REEL_CMD PRECISIONS CLIP CLIP_ARGS CENTRES REAL REAL_SIZE DNCNN_PARITY COLOR UNET_PARITY CURVES CURVE_EPOCHS CURVE_S); $(declare -f "$1"); $1" >"$log" 2>&1
   else
     timeout --kill-after=5 "$limit" "$@" >"$log" 2>&1
   fi
@@ -133,7 +133,7 @@ skip() {
 # The parity stage: weights and inputs, reel infer on the CPU and on the device at each precision, then PyTorch and the comparison.
 parity() {
   "$PY" bench/gpu/parity.py prepare --work "$WORK/parity" --centres "$CENTRES" --dncnn "$DNCNN_PARITY" --colorizer "$COLOR" --unet "$UNET_PARITY" \
-    --real "$REAL" || return 1
+    --real "$REAL" --real-size $REAL_SIZE || return 1
   local kind model weights input
   for kind in dncnn dncnn25 colorizer unet; do
     case $kind in

@@ -1,10 +1,11 @@
 """Model parity for the device check (bench/gpu/device.sh).
 
-  parity.py prepare --work DIR --centres pts_in_hull.csv --dncnn HxW --colorizer S --unet HxW --real DIR
+  parity.py prepare --work DIR --centres pts_in_hull.csv --dncnn HxW --colorizer S --unet HxW --real DIR [--real-size N]
       seeded random weights (nets.write_weights) and inputs: dncnn_x.npy, colorizer_l.npy,
       unet_x.npy, unet_p.npy (a processed frame for the training step); and from --real, a trained
       network on a real image: dncnn25.pth (KAIR's DnCNN-25 gray) and dncnn25_x.npy (Set12's 01.png,
-      given as 256×256 raw gray bytes in set12_01.u8, with seeded noise of σ = 25). A random DnCNN-B's
+      given as 256×256 raw gray bytes in set12_01.u8, its top-left N×N with --real-size, with seeded
+      noise of σ = 25). A random DnCNN-B's
       error in TF32 or bf16 depends on its seed (on the emulated cuDNN 5e-4 to 3.5e-3 in TF32, 4e-3 to
       2.2e-2 in bf16) and straddles issue 17's targets; the trained one's is the film's case.
   parity.py compare --work DIR --device cuda|cpu
@@ -57,6 +58,7 @@ def prepare(a):
     np.save(os.path.join(a.work, "unet_p.npy"), (0.8 * x + 0.1 + 0.05 * torch.randn(x.shape, generator=gen)).clamp(0, 1).numpy())
     shutil.copyfile(os.path.join(a.real, "kair_dncnn_25.pth"), os.path.join(a.work, "dncnn25.pth"))
     clean = torch.from_numpy(np.fromfile(os.path.join(a.real, "set12_01.u8"), dtype=np.uint8).astype(np.float32) / 255).reshape(1, 1, 256, 256)
+    clean = clean[:, :, :a.real_size, :a.real_size].contiguous()
     np.save(os.path.join(a.work, "dncnn25_x.npy"), (clean + 25 / 255 * torch.randn(clean.shape, generator=gen)).numpy())
     print(json.dumps({"prepared": sorted(os.listdir(a.work))}))
 
@@ -188,6 +190,9 @@ def main():
     p.add_argument("--colorizer", type=int, default=256)
     p.add_argument("--unet", default="256x256")
     p.add_argument("--real", required=True, help="a folder with kair_dncnn_25.pth and set12_01.u8")
+    # A CPU without AVX-512 runs the float64 reference and autocast bfloat16 convolutions slowly:
+    # at 256² they took 30 s and 53 s of the dry run's parity stage on an AVX2 EPYC.
+    p.add_argument("--real-size", type=int, default=256, choices=range(1, 257), metavar="N", help="the top-left N×N of the image (default all 256)")
     c = sub.add_parser("compare")
     c.add_argument("--work", required=True)
     c.add_argument("--device", default="cuda")
