@@ -2,7 +2,7 @@ using Reel.Engine.Video;
 
 namespace Reel.Engine.Pipeline;
 
-/// <summary>A folder of frames (PNG/JPEG/…), taken in name order (<see cref="FolderSink"/> writes one).</summary>
+/// <summary>A folder of frames (PNG/JPEG/DPX/…), taken in the order their numbers give (<see cref="FolderSink"/> writes one).</summary>
 public static class FrameFolder
 {
     /// <param name="what">How the folder is named in errors ("frame folder", "dataset folder").</param>
@@ -10,8 +10,43 @@ public static class FrameFolder
     {
         if (File.Exists(folder)) throw new ReelException($"{folder} is a file, not a {what}");
         if (!Directory.Exists(folder)) throw new ReelException($"{what} not found: {folder}");
-        var files = Directory.EnumerateFiles(folder).Where(ImageIO.IsImagePath).Order(StringComparer.Ordinal).ToList();
-        if (files.Count == 0) throw new ReelException($"no images (.png, .jpg, .bmp, .tif, .webp) in {folder}");
+        var files = Directory.EnumerateFiles(folder).Where(ImageIO.IsImagePath).Order(Comparer<string>.Create(CompareNames)).ToList();
+        if (files.Count == 0) throw new ReelException($"no images ({ImageIO.Kinds}) in {folder}");
         return files;
+    }
+
+    /// <summary>
+    /// Orders names as frames are numbered: runs of digits by their value, the rest character by
+    /// character. Not every tool pads its numbers (f1 … f9, f10): in plain character order f10 came
+    /// before f2 and the film was restored, and encoded, shuffled. Names equal in value ("f01", "f1")
+    /// fall back to character order, so the order is total.
+    /// </summary>
+    internal static int CompareNames(string? x, string? y)
+    {
+        if (x is null || y is null) return x is null ? (y is null ? 0 : -1) : 1;
+        int i = 0, j = 0;
+        while (i < x.Length && j < y.Length)
+        {
+            if (char.IsAsciiDigit(x[i]) && char.IsAsciiDigit(y[j]))
+            {
+                int si = i, sj = j;
+                while (i < x.Length && char.IsAsciiDigit(x[i])) i++;
+                while (j < y.Length && char.IsAsciiDigit(y[j])) j++;
+                // By value without parsing, so a run of any length compares: drop leading zeros, then the longer is larger.
+                var a = x.AsSpan(si, i - si).TrimStart('0');
+                var b = y.AsSpan(sj, j - sj).TrimStart('0');
+                if (a.Length != b.Length) return a.Length < b.Length ? -1 : 1;
+                int digits = a.SequenceCompareTo(b);
+                if (digits != 0) return digits;
+            }
+            else
+            {
+                if (x[i] != y[j]) return x[i] < y[j] ? -1 : 1;
+                i++;
+                j++;
+            }
+        }
+        if (i < x.Length != j < y.Length) return i < x.Length ? 1 : -1;
+        return string.CompareOrdinal(x, y);
     }
 }

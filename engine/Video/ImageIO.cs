@@ -11,9 +11,17 @@ namespace Reel.Engine.Video;
 /// </summary>
 public static class ImageIO
 {
-    private static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm" };
+    /// <summary>
+    /// DPX and JPEG 2000 are how film is scanned and archived: a restore takes a scanner's folder of
+    /// frames as it is (any bit depth, through ffmpeg's decoders). OpenEXR is left out: its scene-linear
+    /// values would need a transfer ffmpeg does not apply, and would come in dark.
+    /// </summary>
+    private static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".dpx", ".jp2", ".j2k" };
 
-    /// <summary>The path's extension is an image type Reel reads and writes (.png, .jpg, .bmp, .tif, .webp, .pgm, .ppm; any case).</summary>
+    /// <summary>The image types, for messages.</summary>
+    public const string Kinds = ".png, .jpg, .bmp, .tif, .webp, .pgm, .ppm, .dpx, .jp2";
+
+    /// <summary>The path's extension is an image type Reel reads and writes (<see cref="Kinds"/>, .jpeg, .tiff, .j2k; any case).</summary>
     public static bool IsImagePath(string path) =>
         ImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 

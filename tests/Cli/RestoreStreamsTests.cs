@@ -195,6 +195,30 @@ public class RestoreStreamsTests
         Assert.Equal(new[] { "video:h264" }, Media.Streams(video));
     }
 
+    [Fact]
+    public void AScannersUnpaddedDpxFramesAreRestoredInTheirOrder()
+    {
+        var dir = TestPaths.NewTempDir();
+        var scans = Path.Combine(dir, "scans");
+        Directory.CreateDirectory(scans);
+        // 16-bit DPX as film scanners write it, numbered without padding: frame k is a flat gray of its own level.
+        const int frames = 12;
+        for (int k = 1; k <= frames; k++)
+        {
+            var file = Path.Combine(scans, $"reel1_{k}.dpx");
+            Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "rawvideo", "-pix_fmt", "gray", "-s", "32x24", "-i", "-", "-pix_fmt", "gray16le", file },
+                Enumerable.Repeat((byte)(10 + 20 * k), 32 * 24).ToArray(), file);
+        }
+        var video = Path.Combine(dir, "restored.mp4");
+        var r = ReelProcess.Run("restore", scans, video, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var info = VideoFile.Probe(video);
+        var levels = VideoFile.ReadFrames(video, info, PixelFormat.Gray8).Select(f => (int)Math.Round(f.Pixels.Average(p => p))).ToList();
+        // In character order reel1_10 came second: the film was encoded shuffled.
+        Assert.Equal(frames, levels.Count);
+        for (int k = 0; k < frames; k++) Assert.InRange(levels[k], 10 + 20 * (k + 1) - 3, 10 + 20 * (k + 1) + 3);
+    }
+
     [Theory]
     [InlineData("33x17")]
     [InlineData("1x1")]
