@@ -35,9 +35,21 @@ public sealed class RestoreJobOptions
         Description = "Longest shot one prior trains on (longer shots are split); also the most work an interruption can lose",
         DefaultValueFactory = _ => 300,
     };
+    private readonly Option<string> _deinterlace = DeinterlaceOption();
     private readonly Option<string> _fps = new("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
 
-    private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _noDenoise, _noColorize, _noStabilize, _temporal, _fuse, _temperature, _encoder, _crf, _preset, _maxShot, _fps }.Concat(_prior.All);
+    private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _noDenoise, _noColorize, _noStabilize, _temporal, _fuse, _temperature, _encoder, _crf, _preset, _maxShot, _deinterlace, _fps }.Concat(_prior.All);
+
+    private static Option<string> DeinterlaceOption()
+    {
+        var option = new Option<string>("--deinterlace")
+        {
+            Description = "Join an interlaced video's fields before restoring (bwdif, frames and timestamps kept): auto, when the video says it is interlaced, its frames flagged so; all, every frame; off, frames as they are",
+            DefaultValueFactory = _ => "auto",
+        };
+        option.AcceptOnlyFromAmong("auto", "all", "off");
+        return option;
+    }
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -64,6 +76,7 @@ public sealed class RestoreJobOptions
             ColorizerSource = colorizerPath,
             MaxShotFrames = r.GetValue(_maxShot),
             FolderFrameRate = r.GetValue(_fps)!,
+            Deinterlace = r.GetValue(_deinterlace) switch { "all" => Deinterlace.All, "off" => Deinterlace.Off, _ => Deinterlace.Auto },
             Encode = new EncodeSettings { Codec = r.GetValue(_encoder), Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
             Temperature = r.GetValue(_temperature),
             Stabilize = method != TemporalMethod.None,

@@ -13,9 +13,10 @@ public sealed class FrameSource
     /// <summary>The frame rate a folder of frames gets when none is given (as <c>--fps</c> takes it: "25", "24000/1001").</summary>
     public const string DefaultFolderRate = "25";
 
-    private FrameSource(string path, int width, int height, string timeBase, long? count, VideoInfo? video, IReadOnlyList<string>? files, string rate)
+    private FrameSource(string path, int width, int height, string timeBase, long? count, VideoInfo? video, IReadOnlyList<string>? files, string rate,
+        string? decodeFilter = null)
     {
-        (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate) = (path, width, height, timeBase, count, video, files, rate);
+        (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate, DecodeFilter) = (path, width, height, timeBase, count, video, files, rate, decodeFilter);
     }
 
     /// <summary>The video file or folder as it was given to <see cref="Open"/>.</summary>
@@ -37,6 +38,8 @@ public sealed class FrameSource
     private IReadOnlyList<string>? Files { get; }
     /// <summary>The nominal frame rate, "num/den" or a whole number: the video's average rate (its base rate when ffprobe gives no average), or the rate given for a folder.</summary>
     public string FrameRate { get; }
+    /// <summary>The ffmpeg filter a video's frames pass through as they are decoded (the deinterlacer), or null: what <see cref="Read"/> gives, and what a review copy shows of the input.</summary>
+    public string? DecodeFilter { get; }
 
     /// <summary>One frame at the nominal rate: how long the last frame lasts in an output.</summary>
     public long FrameDurationNs => Rational.FrameNs(FrameRate);
@@ -59,10 +62,12 @@ public sealed class FrameSource
     /// path, a single image or a bad rate is a <see cref="ReelException"/> with one line saying so.
     /// </summary>
     /// <param name="folderRate">The frame rate of a folder's frames ("24", "24000/1001"); a video keeps its own.</param>
-    public static FrameSource Open(string path, string folderRate = DefaultFolderRate)
+    /// <param name="deinterlace">Whether a video's fields are joined as it is decoded (see <see cref="Deinterlace"/>); a folder's images are whole frames.</param>
+    public static FrameSource Open(string path, string folderRate = DefaultFolderRate, Deinterlace deinterlace = Deinterlace.Off)
     {
         if (Directory.Exists(path))
         {
+            if (deinterlace == Deinterlace.All) throw new ReelException($"--deinterlace all takes a video; {path} is a folder of images, each a whole frame");
             if (!Rational.TryParse(folderRate, out var num, out var den) || num <= 0 || den <= 0)
                 throw new ReelException($"frame rate must be a positive number or fraction like 24000/1001, got '{folderRate}'");
             var files = FrameFolder.List(path);
@@ -72,7 +77,14 @@ public sealed class FrameSource
         if (!File.Exists(path)) throw new ReelException($"input not found: {path}");
         if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");
         var info = VideoFile.Probe(path);
-        return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate);
+        // send_frame: one frame out per frame in, at its timestamp, so nothing downstream changes but the pixels.
+        string? filter = deinterlace switch
+        {
+            Deinterlace.All => "bwdif=mode=send_frame:deint=all",
+            Deinterlace.Auto when info.Interlaced => "bwdif=mode=send_frame:deint=interlaced",
+            _ => null,
+        };
+        return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter);
     }
 
     /// <summary>The frames in order; cancelling stops a video's decoder at once (a read waiting on it ends).</summary>
@@ -82,7 +94,7 @@ public sealed class FrameSource
         {
             int i = 0;
             _log = new DecodeLog();
-            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel))
+            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel, DecodeFilter))
             {
                 yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png")) { Resized = f.Resized };
                 i++;

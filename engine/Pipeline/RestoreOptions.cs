@@ -34,6 +34,8 @@ public sealed record RestoreOptions
     public EncodeSettings Encode { get; init; } = new();
     /// <summary>Continue an interrupted run of the same job instead of refusing to touch its work folder.</summary>
     public bool Resume { get; init; }
+    /// <summary>Whether an interlaced video's fields are joined before it is restored (a folder's frames are taken whole).</summary>
+    public Deinterlace Deinterlace { get; init; } = Deinterlace.Auto;
     /// <summary>Frame rate given to a folder of frames.</summary>
     public string FolderFrameRate { get; init; } = FrameSource.DefaultFolderRate;
     /// <summary>

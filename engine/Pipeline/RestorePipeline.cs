@@ -30,7 +30,7 @@ public static class RestorePipeline
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
         options.ValidateTemporal();
-        var source = FrameSource.Open(input, options.FolderFrameRate);
+        var source = FrameSource.Open(input, options.FolderFrameRate, options.Deinterlace);
         bool videoOut = CheckOutput(input, output);
         if (videoOut)
         {
@@ -93,7 +93,7 @@ public static class RestorePipeline
     internal static Dictionary<string, string> Settings(FrameSource source, RestoreOptions o)
     {
         var p = o.Prior;
-        return new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["input"] = Describe(source.SourcePath),
             ["denoiser"] = o.Denoiser is null ? "off" : Describe(o.DenoiserSource ?? "unnamed"),
@@ -109,6 +109,9 @@ public static class RestorePipeline
             ["encoder"] = $"{o.Encode.For(null).Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
             ["frame-rate"] = source.Video is null ? o.FolderFrameRate : "from the video",
         };
+        // Only where a filter runs, so a job recorded before deinterlacing existed still resumes when there is nothing to deinterlace.
+        if (source.DecodeFilter is { } filter) settings["decode-filter"] = filter;
+        return settings;
     }
 
     private static void Process(FrameSource source, string output, bool videoOut, RestoreJob job, RestoreOptions options, MemoryPlan memory,
@@ -128,9 +131,12 @@ public static class RestorePipeline
             Report(new RestoreProgress(RestoreStage.Warning, 0, 0, text, clock.Elapsed));
         }
         if (dropped is not null) Note(dropped);
-        // Each frame is restored whole, its two fields' combing with it: what a deinterlacer should undo first.
-        if (source.Video is { Interlaced: true })
-            Note($"{source.SourcePath} is interlaced: its frames are restored as they are, combing included; deinterlace it first (ffmpeg -vf bwdif) for a cleaner result");
+        if (source.DecodeFilter is not null)
+            Note(options.Deinterlace == Deinterlace.All
+                ? $"every frame of {source.SourcePath} is deinterlaced (bwdif) before it is restored"
+                : $"{source.SourcePath} is interlaced: the frames flagged so are deinterlaced (bwdif) before they are restored (--deinterlace all for every frame, off to keep the fields)");
+        else if (source.Video is { Interlaced: true })
+            Note($"{source.SourcePath} is interlaced: its frames are restored as they are, combing included (--deinterlace off); --deinterlace auto joins the fields first");
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
             Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
         if (skip > 0) Report(new RestoreProgress(RestoreStage.Resume, skip, total, $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));

@@ -28,8 +28,11 @@ public static class SideBySide
         if (!Directory.Exists(dir)) throw new ReelException($"--side-by-side: output folder does not exist: {dir}");
     }
 
-    /// <summary>Writes <paramref name="target"/> atomically from a finished restore's <paramref name="input"/> and <paramref name="restored"/> video.</summary>
-    public static void Write(string input, string restored, string target, EncodeSettings encode)
+    /// <summary>
+    /// Writes <paramref name="target"/> atomically from a finished restore's <paramref name="input"/> and <paramref name="restored"/> video;
+    /// <paramref name="inputFilter"/> (the deinterlacer the restore decoded the input through) shows the input as the restore took it.
+    /// </summary>
+    public static void Write(string input, string restored, string target, EncodeSettings encode, string? inputFilter = null)
     {
         var info = VideoFile.Probe(restored);
         // The restored video may be a pixel larger than the input (4:2:0 needs even sizes): the
@@ -38,7 +41,7 @@ public static class SideBySide
         // Both halves take the restored video's pixel shape, so an anamorphic film's review shows at its aspect too.
         string sar = info.SampleAspect.Replace(':', '/');
         string graph = string.Create(CultureInfo.InvariantCulture,
-            $"[0:v]scale={info.Width}:{info.Height},setsar={sar},format=yuv420p[before];" +
+            $"[0:v]{(inputFilter is null ? "" : inputFilter + ",")}scale={info.Width}:{info.Height},setsar={sar},format=yuv420p[before];" +
             $"[1:v]setsar={sar},format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");
         var args = new List<string> { "-v", "error", "-nostdin", "-y", "-i", input, "-i", restored, "-filter_complex", graph, "-map", "[v]" };
         args.AddRange(StreamCopy.Plan(info, 1, target).Args);

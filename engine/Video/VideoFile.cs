@@ -129,10 +129,11 @@ public static class VideoFile
     /// reports each one's pts and size on stderr. A truncated last frame, a decoder error or no frames at all
     /// is a <see cref="MediaException"/>. Abandoning the enumeration stops ffmpeg, and so does
     /// cancelling (at once, even while a read waits on it). <paramref name="log"/>
-    /// gathers what the decoding lost on the way (see <see cref="DecodeLog"/>).
+    /// gathers what the decoding lost on the way (see <see cref="DecodeLog"/>). <paramref name="filter"/>, an ffmpeg
+    /// filter that keeps the frame count and size (the deinterlacer), runs on each frame before it is reported.
     /// </summary>
     public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24, DecodeLog? log = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, string? filter = null)
     {
         var shown = new BlockingCollection<(long? Pts, int Width, int Height)>();
         var lastLines = new ConcurrentQueue<string>();
@@ -155,7 +156,7 @@ public static class VideoFile
         using var tool = ToolProcess.Start(Ffmpeg.FfmpegPath,
             new[]
             {
-                "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", path, "-map", "0:v:0", "-vf", "showinfo",
+                "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", path, "-map", "0:v:0", "-vf", filter is null ? "showinfo" : $"{filter},showinfo",
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",
             },
             $"decoding {path}", readOutput: true, onStderrLine: OnStderr, cancel: cancel);

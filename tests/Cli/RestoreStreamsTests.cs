@@ -1,3 +1,4 @@
+using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 using Reel.Tests.Support;
 
@@ -110,21 +111,53 @@ public class RestoreStreamsTests
         }
     }
 
-    [Fact]
-    public void AnInterlacedInputIsNamedAsSuch()
+    [Theory]
+    [InlineData(true, null, "bwdif=mode=send_frame:deint=interlaced", "the frames flagged so are deinterlaced (bwdif)")]
+    [InlineData(true, "off", null, "its frames are restored as they are, combing included")]
+    [InlineData(true, "all", "bwdif=mode=send_frame:deint=all", "every frame of")]
+    [InlineData(false, null, null, null)]
+    [InlineData(false, "all", "bwdif=mode=send_frame:deint=all", "every frame of")]
+    public void AnInterlacedInputIsDeinterlacedUnlessToldOtherwise(bool interlaced, string? option, string? filter, string? note)
     {
         var dir = TestPaths.NewTempDir();
-        var interlaced = Path.Combine(dir, "fields.mp4");
-        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "3", "-vf", "setfield=tff",
-            "-flags", "+ilme+ildct", "-c:v", "libx264", "-pix_fmt", "yuv420p", interlaced }, ReadOnlyMemory<byte>.Empty, interlaced);
-        var progressive = Media.MakeClip(dir, audio: false);
-        Assert.Equal((true, false), (VideoFile.Probe(interlaced).Interlaced, VideoFile.Probe(progressive).Interlaced));
-        foreach (var (input, said) in new[] { (interlaced, true), (progressive, false) })
-        {
-            var r = ReelProcess.Run("restore", input, Path.Combine(dir, "out-" + Path.GetFileName(input)), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
-            Assert.True(r.ExitCode == 0, r.Stderr);
-            Assert.Equal(said, r.Stderr.Contains("is interlaced: its frames are restored as they are", StringComparison.Ordinal));
-        }
+        var input = Path.Combine(dir, "in.mp4");
+        // Moving, top field first, flagged interlaced frame by frame as broadcast H.264 is.
+        var encode = new List<string> { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-frames:v", "6", "-vf", "format=gray,noise=alls=12:allf=t" };
+        if (interlaced) encode.AddRange(new[] { "-flags", "+ilme+ildct", "-x264-params", "tff=1" });
+        encode.AddRange(new[] { "-c:v", "libx264", "-pix_fmt", "yuv420p", input });
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, encode, ReadOnlyMemory<byte>.Empty, input);
+        Assert.Equal(interlaced, VideoFile.Probe(input).Interlaced);
+
+        // Lossless out, so the restored frames are the decoded ones exactly.
+        var output = Path.Combine(dir, "out.mkv");
+        var args = new List<string> { "restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress" };
+        if (option is not null) args.AddRange(new[] { "--deinterlace", option });
+        var r = ReelProcess.Run(args.ToArray());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        if (note is null) Assert.DoesNotContain("interlaced", r.Stderr, StringComparison.Ordinal);
+        else Assert.Contains(note, r.Stderr, StringComparison.Ordinal);
+
+        byte[] Gray(string path, string? vf) => Ffmpeg.Run(Ffmpeg.FfmpegPath,
+            new[] { "-v", "error", "-i", path }.Concat(vf is null ? Array.Empty<string>() : new[] { "-vf", vf }).Concat(new[] { "-f", "rawvideo", "-pix_fmt", "gray", "-" }).ToList(),
+            ReadOnlyMemory<byte>.Empty, path);
+        var restored = Gray(output, null);
+        Assert.Equal(6 * 64 * 48, restored.Length);
+        Assert.True(Gray(input, filter).AsSpan().SequenceEqual(restored), $"the output is not the input decoded through {filter ?? "no filter"}");
+        // The deinterlacer changes pixels only where there is something to do: not a frame of a progressive video without 'all'.
+        if (filter is not null) Assert.False(Gray(input, null).AsSpan().SequenceEqual(restored), "deinterlacing changed nothing");
+        AssertSameTimes(Media.FrameTimes(input), Media.FrameTimes(output));
+    }
+
+    [Fact]
+    public void DeinterlacingAllOfAFolderIsRefused()
+    {
+        var dir = TestPaths.NewTempDir();
+        var frames = Path.Combine(dir, "frames");
+        Directory.CreateDirectory(frames);
+        ImageIO.Write(Path.Combine(frames, "f1.png"), new Tensor(new Shape(1, 1, 8, 8)));
+        var r = ReelProcess.Run("restore", frames, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--deinterlace", "all", "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--deinterlace all takes a video", r.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
