@@ -34,7 +34,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=codec_type,codec_name,width,height,sample_aspect_ratio,field_order,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=duration:format_tags=timecode",
+                "stream=codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=duration:format_tags=timecode",
                 "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
@@ -64,6 +64,7 @@ public static class VideoFile
                 Rotation = rotation,
                 SampleAspect = ReadSampleAspect(video, rotation),
                 Interlaced = video.TryGetProperty("field_order", out var fields) && fields.GetString() is "tt" or "bb" or "tb" or "bt",
+                ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 AudioCodecs = audio,
                 SubtitleCodecs = Codecs("subtitle"),
@@ -76,6 +77,14 @@ public static class VideoFile
             throw new MediaException($"{path}: ffprobe could not describe it (not a video?)");
         }
     }
+
+    /// <summary>
+    /// The conversion of untagged HD to RGB as players make it: ffmpeg takes YUV that states no matrix
+    /// for BT.601 at every size, players (and Reel's encoder) for BT.709 from 1280 wide or over 576 high,
+    /// so a colour input's red of 251 came in as 230. Tagged video and SD are ffmpeg's to convert; RGB sources ignore the matrix.
+    /// </summary>
+    private static string? ToRgb(VideoInfo info) =>
+        info.ColourMatrix is null && EncodeSettings.Matrix(info.Width, info.Height) == "bt709" ? "scale=in_color_matrix=bt709,format=rgb24" : null;
 
     /// <summary>A Matroska stream's duration from its DURATION tag ("HH:MM:SS.nnnnnnnnn"), which ffmpeg's muxer writes per stream.</summary>
     private static double? TagDuration(JsonElement video) =>
@@ -131,6 +140,7 @@ public static class VideoFile
     /// cancelling (at once, even while a read waits on it). <paramref name="log"/>
     /// gathers what the decoding lost on the way (see <see cref="DecodeLog"/>). <paramref name="filter"/>, an ffmpeg
     /// filter that keeps the frame count and size (the deinterlacer), runs on each frame before it is reported.
+    /// Untagged HD is converted to RGB as BT.709 (see <see cref="ToRgb"/>).
     /// </summary>
     public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24, DecodeLog? log = null,
         CancellationToken cancel = default, string? filter = null)
@@ -156,7 +166,7 @@ public static class VideoFile
         using var tool = ToolProcess.Start(Ffmpeg.FfmpegPath,
             new[]
             {
-                "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", path, "-map", "0:v:0", "-vf", filter is null ? "showinfo" : $"{filter},showinfo",
+                "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", path, "-map", "0:v:0", "-vf", string.Join(',', new[] { filter, format == PixelFormat.Rgb24 ? ToRgb(info) : null, "showinfo" }.OfType<string>()),
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",
             },
             $"decoding {path}", readOutput: true, onStderrLine: OnStderr, cancel: cancel);

@@ -22,6 +22,8 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public string SampleAspect { get; init; } = "1:1";
     /// <summary>The SMPTE timecode of the first frame ("01:00:00:00"; ';' before the frames for drop-frame), where the source records one.</summary>
     public string? Timecode { get; init; }
+    /// <summary>The YUV matrix the stream states (ffprobe's color_space: "bt709", "smpte170m", …); null where it states none.</summary>
+    public string? ColourMatrix { get; init; }
     /// <summary>The stream says its frames are two interlaced fields (ffprobe's field order tt, bb, tb or bt).</summary>
     public bool Interlaced { get; init; }
     /// <summary>The container's duration (the longest stream's).</summary>
