@@ -44,10 +44,10 @@ public sealed class RestoreJobOptions
     {
         var option = new Option<string>("--deinterlace")
         {
-            Description = "Join an interlaced video's fields before restoring (bwdif, frames and timestamps kept): auto, when the video says it is interlaced, its frames flagged so; all, every frame; off, frames as they are",
+            Description = "Join an interlaced video's fields before restoring (bwdif, frames and timestamps kept): auto, when the video says it is interlaced, its frames flagged so; all, every frame; ivtc, telecined film (3:2 pulldown): the film's frames rebuilt, 4 of every 5 kept; off, frames as they are",
             DefaultValueFactory = _ => "auto",
         };
-        option.AcceptOnlyFromAmong("auto", "all", "off");
+        option.AcceptOnlyFromAmong("auto", "all", "ivtc", "off");
         return option;
     }
 
@@ -76,7 +76,7 @@ public sealed class RestoreJobOptions
             ColorizerSource = colorizerPath,
             MaxShotFrames = r.GetValue(_maxShot),
             FolderFrameRate = r.GetValue(_fps)!,
-            Deinterlace = r.GetValue(_deinterlace) switch { "all" => Deinterlace.All, "off" => Deinterlace.Off, _ => Deinterlace.Auto },
+            Deinterlace = r.GetValue(_deinterlace) switch { "all" => Deinterlace.All, "ivtc" => Deinterlace.Ivtc, "off" => Deinterlace.Off, _ => Deinterlace.Auto },
             Encode = new EncodeSettings { Codec = r.GetValue(_encoder), Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
             Temperature = r.GetValue(_temperature),
             Stabilize = method != TemporalMethod.None,

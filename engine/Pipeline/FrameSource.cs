@@ -67,7 +67,8 @@ public sealed class FrameSource
     {
         if (Directory.Exists(path))
         {
-            if (deinterlace == Deinterlace.All) throw new ReelException($"--deinterlace all takes a video; {path} is a folder of images, each a whole frame");
+            if (deinterlace is Deinterlace.All or Deinterlace.Ivtc)
+                throw new ReelException($"--deinterlace {(deinterlace == Deinterlace.All ? "all" : "ivtc")} takes a video; {path} is a folder of images, each a whole frame");
             if (!Rational.TryParse(folderRate, out var num, out var den) || num <= 0 || den <= 0)
                 throw new ReelException($"frame rate must be a positive number or fraction like 24000/1001, got '{folderRate}'");
             var files = FrameFolder.List(path);
@@ -77,15 +78,32 @@ public sealed class FrameSource
         if (!File.Exists(path)) throw new ReelException($"input not found: {path}");
         if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");
         var info = VideoFile.Probe(path);
-        // send_frame: one frame out per frame in, at its timestamp, so nothing downstream changes but the pixels.
+        // bwdif's send_frame: one frame out per frame in, at its timestamp, so nothing downstream changes but
+        // the pixels; fieldmatch passes frames through at theirs, and decimate only drops.
         string? filter = deinterlace switch
         {
             Deinterlace.All => "bwdif=mode=send_frame:deint=all",
             Deinterlace.Auto when info.Interlaced => "bwdif=mode=send_frame:deint=interlaced",
+            Deinterlace.Ivtc => $"fieldmatch=order=auto:combmatch=full,bwdif=mode=send_frame:deint=interlaced,decimate=cycle={IvtcCycle}",
             _ => null,
         };
-        return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter);
+        if (deinterlace != Deinterlace.Ivtc)
+            return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter);
+        // One frame of each cycle dropped: the rate and the count the decoding is held to are the film's, 4/5 of the stream's.
+        var film = info with
+        {
+            FrameRate = Rational.TryParse(info.FrameRate, out var rateNum, out var rateDen) && rateNum > 0 && rateDen > 0
+                ? Rational.Reduce(rateNum * (IvtcCycle - 1), rateDen * IvtcCycle) : info.FrameRate,
+            FrameCount = info.FrameCount * (IvtcCycle - 1) / IvtcCycle,
+            // A 30-frame timecode's frames counted at 24: the same second, its frame scaled (drop-frame counting has no 24-frame form).
+            Timecode = info.Timecode is { Length: 11 } tc && int.TryParse(tc[9..], NumberStyles.None, CultureInfo.InvariantCulture, out var ff)
+                ? string.Create(CultureInfo.InvariantCulture, $"{tc[..8]}:{ff * (IvtcCycle - 1) / IvtcCycle:D2}") : null,
+        };
+        return new FrameSource(path, film.Width, film.Height, film.TimeBase, film.EstimatedFrames, film, null, film.FrameRate, filter);
     }
+
+    /// <summary>3:2 pulldown repeats one frame in five.</summary>
+    private const int IvtcCycle = 5;
 
     /// <summary>The frames in order; cancelling stops a video's decoder at once (a read waiting on it ends).</summary>
     public IEnumerable<SourceFrame> Read(PixelFormat format, CancellationToken cancel = default)

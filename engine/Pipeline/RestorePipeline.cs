@@ -132,9 +132,12 @@ public static class RestorePipeline
         }
         if (dropped is not null) Note(dropped);
         if (source.DecodeFilter is not null)
-            Note(options.Deinterlace == Deinterlace.All
-                ? $"every frame of {source.SourcePath} is deinterlaced (bwdif) before it is restored"
-                : $"{source.SourcePath} is interlaced: the frames flagged so are deinterlaced (bwdif) before they are restored (--deinterlace all for every frame, off to keep the fields)");
+            Note(options.Deinterlace switch
+            {
+                Deinterlace.All => $"every frame of {source.SourcePath} is deinterlaced (bwdif) before it is restored",
+                Deinterlace.Ivtc => $"{source.SourcePath}: the pulldown is removed (fieldmatch, decimate): 4 frames of every 5 come out, at {source.FrameRate} fps",
+                _ => $"{source.SourcePath} is interlaced: the frames flagged so are deinterlaced (bwdif) before they are restored (--deinterlace all for every frame, ivtc for telecined film, off to keep the fields)",
+            });
         else if (source.Video is { Interlaced: true })
             Note($"{source.SourcePath} is interlaced: its frames are restored as they are, combing included (--deinterlace off); --deinterlace auto joins the fields first");
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))

@@ -20,6 +20,13 @@ public static class Rational
         return parts.Length == 2 && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out den) && den != 0;
     }
 
+    /// <summary>num/den in lowest terms, as ffmpeg writes a rate ("24000/1001"; "24" when whole); den must be positive.</summary>
+    public static string Reduce(long num, long den)
+    {
+        long g = (long)System.Numerics.BigInteger.GreatestCommonDivisor(num, den);
+        return den / g == 1 ? (num / g).ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{num / g}/{den / g}");
+    }
+
     /// <summary>One frame at <paramref name="rate"/> ("25", "30000/1001") in nanoseconds; 40 ms (25 fps) when the rate is unknown.</summary>
     public static long FrameNs(string? rate) =>
         TryParse(rate, out var num, out var den) && num > 0 && den > 0 ? TicksToNs(1, den, num) : 40_000_000;
