@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Reel.Engine.Video;
 
 namespace Reel.Engine.Pipeline;
@@ -13,6 +15,30 @@ public static class FrameFolder
         var files = Directory.EnumerateFiles(folder).Where(ImageIO.IsImagePath).Order(Comparer<string>.Create(CompareNames)).ToList();
         if (files.Count == 0) throw new ReelException($"no images ({ImageIO.Kinds}) in {folder}");
         return files;
+    }
+
+    private static readonly Regex Numbered = new(@"^(.*?)(\d{1,18})(\D*)$", RegexOptions.Compiled);
+
+    /// <summary>
+    /// Where the numbers of a folder's frames (<see cref="List"/>'s order) skip, as one line, or null when they
+    /// run on or the names are not one numbered sequence (one stem and extension, a number between). A
+    /// scan with a frame missing is restored as if it were not: the motion jumps there, and the prior
+    /// learns across the jump.
+    /// </summary>
+    public static string? Gaps(IReadOnlyList<string> files, string folder)
+    {
+        var names = files.Select(f => Numbered.Match(Path.GetFileName(f))).ToList();
+        if (names.Count < 2 || names.Any(m => !m.Success)
+            || names.Any(m => m.Groups[1].Value != names[0].Groups[1].Value || !m.Groups[3].Value.Equals(names[0].Groups[3].Value, StringComparison.OrdinalIgnoreCase)))
+            return null;
+        var numbers = names.Select(m => long.Parse(m.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture)).ToList();
+        var gaps = Enumerable.Range(1, numbers.Count - 1).Where(i => numbers[i] - numbers[i - 1] > 1).ToList();
+        if (gaps.Count == 0) return null;
+        long missing = gaps.Sum(i => numbers[i] - numbers[i - 1] - 1);
+        int first = gaps[0];
+        string more = gaps.Count switch { 1 => "", 2 => ", one more gap after it", _ => string.Create(CultureInfo.InvariantCulture, $", {gaps.Count - 1} more gaps after it") };
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{folder}: {missing} frame{(missing == 1 ? "" : "s")} missing from the numbering, first between {Path.GetFileName(files[first - 1])} and {Path.GetFileName(files[first])}{more}; the frames around each gap are restored as neighbours");
     }
 
     /// <summary>

@@ -54,6 +54,9 @@ public sealed class FrameSource
     /// </summary>
     public IReadOnlyList<string> Losses() => Video is null || _log is null ? Array.Empty<string>() : _log.Losses(Video, SourcePath);
 
+    /// <summary>Frames a folder's numbering says are missing (<see cref="FrameFolder.Gaps"/>), known before any is read: one line, or none.</summary>
+    public IReadOnlyList<string> MissingFrames => Files is null || FrameFolder.Gaps(Files, SourcePath) is not { } gaps ? Array.Empty<string>() : new[] { gaps };
+
     /// <summary>The source whose audio, subtitles and metadata an output copies (none for a folder).</summary>
     public (string Path, VideoInfo Info)? StreamSource => Video is null ? null : (SourcePath, Video);
 

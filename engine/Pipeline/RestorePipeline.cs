@@ -131,6 +131,7 @@ public static class RestorePipeline
             Report(new RestoreProgress(RestoreStage.Warning, 0, 0, text, clock.Elapsed));
         }
         if (dropped is not null) Note(dropped);
+        foreach (var gap in source.MissingFrames) Lost(gap);
         if (source.DecodeFilter is not null)
             Note(options.Deinterlace switch
             {

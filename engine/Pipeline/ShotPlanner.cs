@@ -35,6 +35,7 @@ public static class ShotPlanner
             if (strict) throw new ReelException($"{text} (--strict)");
             progress?.Invoke(new RestoreProgress(RestoreStage.Warning, 0, 0, text, clock.Elapsed));
         }
+        foreach (var gap in source.MissingFrames) Lost(gap);
         var splitter = new ShotSplitter(options.MaxShotFrames);
         var shots = new List<PlannedShot>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

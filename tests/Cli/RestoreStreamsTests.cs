@@ -290,6 +290,17 @@ public class RestoreStreamsTests
         // In character order reel1_10 came second: the film was encoded shuffled.
         Assert.Equal(frames, levels.Count);
         for (int k = 0; k < frames; k++) Assert.InRange(levels[k], 10 + 20 * (k + 1) - 3, 10 + 20 * (k + 1) + 3);
+        Assert.DoesNotContain("missing from the numbering", r.Stderr, StringComparison.Ordinal);
+
+        // A scan with a frame lost: a warning, or with --strict an error before any frame is restored.
+        File.Delete(Path.Combine(scans, "reel1_7.dpx"));
+        r = ReelProcess.Run("restore", scans, Path.Combine(dir, "gap.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("1 frame missing from the numbering, first between reel1_6.dpx and reel1_8.dpx", r.Stderr, StringComparison.Ordinal);
+        r = ReelProcess.Run("restore", scans, Path.Combine(dir, "strict.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--strict", "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("missing from the numbering", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dir, "strict.mp4")));
     }
 
     [Theory]

@@ -33,4 +33,22 @@ public class FrameFolderTests
         Assert.Equal(sign, Math.Sign(FrameFolder.CompareNames(x, y)));
         Assert.Equal(-sign, Math.Sign(FrameFolder.CompareNames(y, x)));
     }
+
+    [Theory]
+    [InlineData("f1.png f2.png f4.png f5.png f9.png", "4 frames missing from the numbering, first between f2.png and f4.png, one more gap after it")]
+    [InlineData("scan_0099.dpx scan_0100.dpx scan_0102.DPX", "1 frame missing from the numbering, first between scan_0100.dpx and scan_0102.DPX;")]
+    [InlineData("a1.png a3.png a5.png a7.png", "3 frames missing from the numbering, first between a1.png and a3.png, 2 more gaps after it")]
+    [InlineData("f1.png f2.png f3.png", null)]
+    [InlineData("f01.png f1.png f2.png", null)] // the same number twice is no gap
+    [InlineData("a1.png b3.png", null)] // not one sequence
+    [InlineData("a1.png a3.jpg", null)]
+    [InlineData("intro.png f3.png", null)]
+    public void GapsInTheNumberingAreNamed(string files, string? said)
+    {
+        var dir = TestPaths.NewTempDir();
+        foreach (var n in files.Split(' ')) File.WriteAllText(Path.Combine(dir, n), "");
+        var gaps = FrameFolder.Gaps(FrameFolder.List(dir), dir);
+        if (said is null) Assert.Null(gaps);
+        else Assert.Equal($"{dir}: {said}", gaps![..(dir.Length + 2 + said.Length)]);
+    }
 }
