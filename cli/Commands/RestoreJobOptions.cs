@@ -76,7 +76,7 @@ public sealed class RestoreJobOptions
             ColorizerSource = colorizerPath,
             MaxShotFrames = r.GetValue(_maxShot),
             FolderFrameRate = r.GetValue(_fps)!,
-            Deinterlace = r.GetValue(_deinterlace) switch { "all" => Deinterlace.All, "ivtc" => Deinterlace.Ivtc, "off" => Deinterlace.Off, _ => Deinterlace.Auto },
+            Deinterlace = ReadDeinterlace(r),
             Encode = new EncodeSettings { Codec = r.GetValue(_encoder), Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
             Temperature = r.GetValue(_temperature),
             Stabilize = method != TemporalMethod.None,
@@ -116,12 +116,28 @@ public sealed class RestoreJobOptions
     /// <summary>The options a plan recorded, parsed by these definitions and built on <paramref name="backend"/>.</summary>
     public static RestoreOptions Replay(IReadOnlyList<string> arguments, IBackend backend)
     {
+        var (options, r) = Parse(arguments);
+        return options.Build(r, backend);
+    }
+
+    /// <summary>How the plan's input is deinterlaced, without loading its networks: the join copies the input's streams as the workers decoded it.</summary>
+    public static Deinterlace DeinterlaceIn(IReadOnlyList<string> arguments)
+    {
+        var (options, r) = Parse(arguments);
+        return options.ReadDeinterlace(r);
+    }
+
+    private static (RestoreJobOptions Options, ParseResult Result) Parse(IReadOnlyList<string> arguments)
+    {
         var options = new RestoreJobOptions();
         var command = new Command("plan");
         options.AddTo(command);
         var r = command.Parse(arguments);
         if (r.Errors.Count > 0)
             throw new ReelException($"the plan's options ({string.Join(' ', arguments)}) do not parse with this reel: {string.Join("; ", r.Errors.Select(e => e.Message))}");
-        return options.Build(r, backend);
+        return (options, r);
     }
+
+    private Deinterlace ReadDeinterlace(ParseResult r) =>
+        r.GetValue(_deinterlace) switch { "all" => Deinterlace.All, "ivtc" => Deinterlace.Ivtc, "off" => Deinterlace.Off, _ => Deinterlace.Auto };
 }

@@ -157,9 +157,10 @@ public class RestoreStreamsTests
         Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24000/1001", "-frames:v", "20",
             "-vf", "format=gray", "-c:v", "ffv1", film }, ReadOnlyMemory<byte>.Empty, film);
         var telecined = Path.Combine(dir, "telecined.mkv");
-        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", film, "-vf", "telecine=first_field=top:pattern=23", "-c:v", "ffv1", telecined },
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", film, "-vf", "telecine=first_field=top:pattern=23", "-c:v", "ffv1", "-timecode", "00:59:59;25", telecined },
             ReadOnlyMemory<byte>.Empty, telecined);
         Assert.Equal(25, Media.CountFrames(telecined));
+        Assert.Equal("00:59:59;25", VideoFile.Probe(telecined).Timecode);
 
         var output = Path.Combine(dir, "out.mkv");
         var r = ReelProcess.Run("restore", telecined, output, "--deinterlace", "ivtc", "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress");
@@ -183,6 +184,24 @@ public class RestoreStreamsTests
         var (filmTimes, times) = (Media.FrameTimes(film), Media.FrameTimes(output));
         Assert.Equal(filmTimes.Count, times.Count);
         for (int k = 0; k < times.Count; k++) Assert.True(Math.Abs(filmTimes[k] - times[k]) <= 1.5e-3, $"frame {k} at {times[k]:F4} s, the film's at {filmTimes[k]:F4} s");
+        // The start timecode's frame counted at 24 (drop-frame counting has no 24-frame form; ffmpeg silently left it out).
+        Assert.Equal("00:59:59:20", VideoFile.Probe(output).Timecode);
+
+        // The same through a plan: the join copies the streams as the workers decoded the input.
+        var work = Path.Combine(dir, "work");
+        var joined = Path.Combine(dir, "joined.mkv");
+        foreach (var step in new[]
+        {
+            new[] { "restore", "plan", telecined, work, "--deinterlace", "ivtc", "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress" },
+            new[] { "restore", "run", work, "--no-progress" },
+            new[] { "restore", "join", work, joined, "--no-progress" },
+        })
+        {
+            r = ReelProcess.Run(step);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+        }
+        Assert.True(Gray(joined).AsSpan().SequenceEqual(restored));
+        Assert.Equal("00:59:59:20", VideoFile.Probe(joined).Timecode);
     }
 
     [Fact]
