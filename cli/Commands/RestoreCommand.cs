@@ -48,7 +48,8 @@ public static class RestoreCommand
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
             if (review is not null)
             {
-                SideBySide.Write(inPath, outPath, review, options.Encode, FrameSource.Open(inPath, options.FolderFrameRate, options.Deinterlace).DecodeFilter);
+                var taken = options.OpenSource(inPath);
+                SideBySide.Write(inPath, outPath, review, options.Encode, taken.DecodeFilter, taken.Seek);
                 Console.Error.WriteLine($"side by side: {review} (input | restored)");
             }
             return 0;

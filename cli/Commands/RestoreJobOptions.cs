@@ -36,9 +36,11 @@ public sealed class RestoreJobOptions
         DefaultValueFactory = _ => 300,
     };
     private readonly Option<string> _deinterlace = DeinterlaceOption();
+    private readonly Option<string?> _from = new("--from") { Description = "Restore from this time of the input on (seconds, or 1:35.5, 01:01:35.5): a scene to try settings on; the output starts at zero, its audio and subtitles cut alike" };
+    private readonly Option<string?> _to = new("--to") { Description = "Restore up to this time of the input (as --from)" };
     private readonly Option<string> _fps = new("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
 
-    private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _noDenoise, _noColorize, _noStabilize, _temporal, _fuse, _temperature, _encoder, _crf, _preset, _maxShot, _deinterlace, _fps }.Concat(_prior.All);
+    private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _noDenoise, _noColorize, _noStabilize, _temporal, _fuse, _temperature, _encoder, _crf, _preset, _maxShot, _deinterlace, _from, _to, _fps }.Concat(_prior.All);
 
     private static Option<string> DeinterlaceOption()
     {
@@ -64,6 +66,7 @@ public sealed class RestoreJobOptions
     public RestoreOptions Build(ParseResult r, IBackend backend)
     {
         if (r.GetValue(_maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(_maxShot)}");
+        var reading = Reading(r);
         var method = r.GetValue(_noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(_temporal)!);
         if (r.GetValue(_fuse) && method != TemporalMethod.Flow) throw new ReelException("--fuse-colors works with --temporal flow");
         string? denoiserPath = r.GetValue(_noDenoise) ? null : r.GetValue(_denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
@@ -75,8 +78,9 @@ public sealed class RestoreJobOptions
             DenoiserSource = denoiserPath,
             ColorizerSource = colorizerPath,
             MaxShotFrames = r.GetValue(_maxShot),
-            FolderFrameRate = r.GetValue(_fps)!,
-            Deinterlace = ReadDeinterlace(r),
+            FolderFrameRate = reading.FolderFrameRate,
+            Deinterlace = reading.Deinterlace,
+            Range = reading.Range,
             Encode = new EncodeSettings { Codec = r.GetValue(_encoder), Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
             Temperature = r.GetValue(_temperature),
             Stabilize = method != TemporalMethod.None,
@@ -120,11 +124,11 @@ public sealed class RestoreJobOptions
         return options.Build(r, backend);
     }
 
-    /// <summary>How the plan's input is deinterlaced, without loading its networks: the join copies the input's streams as the workers decoded it.</summary>
-    public static Deinterlace DeinterlaceIn(IReadOnlyList<string> arguments)
+    /// <summary>How the plan's options read its input (<see cref="RestoreOptions.OpenSource"/>), without loading its networks: the join copies the input's streams as the workers decoded it.</summary>
+    public static RestoreOptions ReadingIn(IReadOnlyList<string> arguments)
     {
         var (options, r) = Parse(arguments);
-        return options.ReadDeinterlace(r);
+        return options.Reading(r);
     }
 
     private static (RestoreJobOptions Options, ParseResult Result) Parse(IReadOnlyList<string> arguments)
@@ -138,6 +142,11 @@ public sealed class RestoreJobOptions
         return (options, r);
     }
 
-    private Deinterlace ReadDeinterlace(ParseResult r) =>
-        r.GetValue(_deinterlace) switch { "all" => Deinterlace.All, "ivtc" => Deinterlace.Ivtc, "off" => Deinterlace.Off, _ => Deinterlace.Auto };
+    /// <summary>The options that say how the input is read; the rest at their defaults.</summary>
+    private RestoreOptions Reading(ParseResult r) => new()
+    {
+        FolderFrameRate = r.GetValue(_fps)!,
+        Deinterlace = r.GetValue(_deinterlace) switch { "all" => Deinterlace.All, "ivtc" => Deinterlace.Ivtc, "off" => Deinterlace.Off, _ => Deinterlace.Auto },
+        Range = TimeRange.Of(r.GetValue(_from), r.GetValue(_to)),
+    };
 }

@@ -16,8 +16,8 @@ public static class RestoreJoinCommand
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string work = r.GetValue(workdir)!, outPath = r.GetValue(output)!;
-            var deinterlace = RestoreJobOptions.DeinterlaceIn(ShotPlan.Load(Path.GetFullPath(work)).Arguments);
-            ProgressDisplay.Run(progress.Resolve(r), report => PlanJoin.Run(work, outPath, deinterlace, report, cancel));
+            var reading = RestoreJobOptions.ReadingIn(ShotPlan.Load(Path.GetFullPath(work)).Arguments);
+            ProgressDisplay.Run(progress.Resolve(r), report => PlanJoin.Run(work, outPath, reading, report, cancel));
             Console.Error.WriteLine($"joined {work} → {outPath}");
             return 0;
         }, cancel)));

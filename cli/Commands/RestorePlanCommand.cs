@@ -30,7 +30,7 @@ public static class RestorePlanCommand
             // The plan needs the denoiser's channels (how frames are decoded) and the checkpoints'
             // identities, not a device: the networks are loaded on the CPU and never run here.
             var options = job.Build(r, FastBackend.Instance) with { Strict = r.GetValue(strict) };
-            var source = FrameSource.Open(inPath, options.FolderFrameRate, options.Deinterlace);
+            var source = options.OpenSource(inPath);
             if (File.Exists(work)) throw new ReelException($"{work} is a file; give a folder for the plan");
             using var claim = WorkFolderLock.Acquire(work, $"planning in {work}");
             // The workers encode the pieces with the plan's encoder: one this ffmpeg lacks fails here, not in each of them.

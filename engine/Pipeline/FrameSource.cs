@@ -14,9 +14,10 @@ public sealed class FrameSource
     public const string DefaultFolderRate = "25";
 
     private FrameSource(string path, int width, int height, string timeBase, long? count, VideoInfo? video, IReadOnlyList<string>? files, string rate,
-        string? decodeFilter = null)
+        string? decodeFilter = null, IReadOnlyList<string>? seek = null)
     {
         (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate, DecodeFilter) = (path, width, height, timeBase, count, video, files, rate, decodeFilter);
+        Seek = seek ?? Array.Empty<string>();
     }
 
     /// <summary>The video file or folder as it was given to <see cref="Open"/>.</summary>
@@ -40,6 +41,8 @@ public sealed class FrameSource
     public string FrameRate { get; }
     /// <summary>The ffmpeg filter a video's frames pass through as they are decoded (the deinterlacer), or null: what <see cref="Read"/> gives, and what a review copy shows of the input.</summary>
     public string? DecodeFilter { get; }
+    /// <summary>ffmpeg input options that cut a video to the range asked for (<see cref="TimeRange.InputOptions"/>); none for all of it.</summary>
+    public IReadOnlyList<string> Seek { get; }
 
     /// <summary>One frame at the nominal rate: how long the last frame lasts in an output.</summary>
     public long FrameDurationNs => Rational.FrameNs(FrameRate);
@@ -57,8 +60,8 @@ public sealed class FrameSource
     /// <summary>Frames a folder's numbering says are missing (<see cref="FrameFolder.Gaps"/>), known before any is read: one line, or none.</summary>
     public IReadOnlyList<string> MissingFrames => Files is null || FrameFolder.Gaps(Files, SourcePath) is not { } gaps ? Array.Empty<string>() : new[] { gaps };
 
-    /// <summary>The source whose audio, subtitles and metadata an output copies (none for a folder).</summary>
-    public (string Path, VideoInfo Info)? StreamSource => Video is null ? null : (SourcePath, Video);
+    /// <summary>The source whose audio, subtitles and metadata an output copies, cut as the frames are (none for a folder).</summary>
+    public StreamSource? StreamSource => Video is null ? null : new StreamSource(SourcePath, Video) { InputOptions = Seek };
 
     /// <summary>
     /// Opens a video file or a folder of images (probing its size, reading no frames yet); a missing
@@ -66,7 +69,8 @@ public sealed class FrameSource
     /// </summary>
     /// <param name="folderRate">The frame rate of a folder's frames ("24", "24000/1001"); a video keeps its own.</param>
     /// <param name="deinterlace">Whether a video's fields are joined as it is decoded (see <see cref="Deinterlace"/>); a folder's images are whole frames.</param>
-    public static FrameSource Open(string path, string folderRate = DefaultFolderRate, Deinterlace deinterlace = Deinterlace.Off)
+    /// <param name="range">Only this stretch of the source (a folder's frames by their times at <paramref name="folderRate"/>), timed from zero; null for all of it.</param>
+    public static FrameSource Open(string path, string folderRate = DefaultFolderRate, Deinterlace deinterlace = Deinterlace.Off, TimeRange? range = null)
     {
         if (Directory.Exists(path))
         {
@@ -75,6 +79,7 @@ public sealed class FrameSource
             if (!Rational.TryParse(folderRate, out var num, out var den) || num <= 0 || den <= 0)
                 throw new ReelException($"frame rate must be a positive number or fraction like 24000/1001, got '{folderRate}'");
             var files = FrameFolder.List(path);
+            if (range is not null) files = Cut(files, range, num, den, path);
             var (w, h) = ImageIO.Probe(files[0]);
             return new FrameSource(path, w, h, $"{den}/{num}", files.Count, null, files, folderRate);
         }
@@ -90,10 +95,14 @@ public sealed class FrameSource
             Deinterlace.Ivtc => $"fieldmatch=order=auto:combmatch=full,bwdif=mode=send_frame:deint=interlaced,decimate=cycle={IvtcCycle}",
             _ => null,
         };
-        if (deinterlace != Deinterlace.Ivtc)
-            return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter);
-        // One frame of each cycle dropped: the rate and the count the decoding is held to are the film's, 4/5 of the stream's.
-        var film = info with
+        if (deinterlace == Deinterlace.Ivtc) info = Film(info);
+        if (range is not null) info = Cut(info, range, path);
+        return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter, range?.InputOptions());
+    }
+
+    /// <summary>One frame of each cycle dropped: the rate and the count the decoding is held to are the film's, 4/5 of the stream's.</summary>
+    private static VideoInfo Film(VideoInfo info) =>
+        info with
         {
             FrameRate = Rational.TryParse(info.FrameRate, out var rateNum, out var rateDen) && rateNum > 0 && rateDen > 0
                 ? Rational.Reduce(rateNum * (IvtcCycle - 1), rateDen * IvtcCycle) : info.FrameRate,
@@ -102,7 +111,36 @@ public sealed class FrameSource
             Timecode = info.Timecode is { Length: 11 } tc && int.TryParse(tc[9..], NumberStyles.None, CultureInfo.InvariantCulture, out var ff)
                 ? string.Create(CultureInfo.InvariantCulture, $"{tc[..8]}:{ff * (IvtcCycle - 1) / IvtcCycle:D2}") : null,
         };
-        return new FrameSource(path, film.Width, film.Height, film.TimeBase, film.EstimatedFrames, film, null, film.FrameRate, filter);
+
+    /// <summary>
+    /// What the decoding of a range is held to: its length, no frame count (the container's is the
+    /// whole film's); the start timecode moved to the range's start (non-drop-frame ones only: a
+    /// drop-frame count is left out rather than guessed).
+    /// </summary>
+    private static VideoInfo Cut(VideoInfo info, TimeRange range, string path)
+    {
+        double? whole = info.VideoDurationSeconds ?? info.DurationSeconds;
+        if (range.From is { } from && whole is { } end && from.TotalSeconds >= end)
+            throw new ReelException(string.Create(CultureInfo.InvariantCulture, $"--from {from.TotalSeconds:0.###} s is at or past the end of {path} ({end:0.###} s)"));
+        return info with
+        {
+            FrameCount = null,
+            DurationSeconds = range.Length(whole),
+            VideoDurationSeconds = null,
+            Timecode = info.Timecode is { } tc ? Timecodes.Advance(tc, info.FrameRate, range.From ?? TimeSpan.Zero) : null,
+        };
+    }
+
+    /// <summary>The folder's frames whose times (index ÷ rate) fall in the range.</summary>
+    private static IReadOnlyList<string> Cut(IReadOnlyList<string> files, TimeRange range, long num, long den, string path)
+    {
+        // The first frame at or after a time: ⌈t × rate⌉, a nanosecond's slack for times given to the frame.
+        int At(TimeSpan t) => (int)Math.Clamp(Math.Ceiling(t.TotalSeconds * num / den - 1e-9), 0, files.Count);
+        int first = range.From is { } f ? At(f) : 0, end = range.To is { } t ? At(t) : files.Count;
+        if (end <= first)
+            throw new ReelException(string.Create(CultureInfo.InvariantCulture,
+                $"{path}: no frame {range} (its {files.Count} frames at {num}/{den} fps run {files.Count * (double)den / num:0.###} s)"));
+        return files.Skip(first).Take(end - first).ToList();
     }
 
     /// <summary>3:2 pulldown repeats one frame in five.</summary>
@@ -115,7 +153,7 @@ public sealed class FrameSource
         {
             int i = 0;
             _log = new DecodeLog();
-            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel, DecodeFilter))
+            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel, DecodeFilter, Seek))
             {
                 yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png")) { Resized = f.Resized };
                 i++;

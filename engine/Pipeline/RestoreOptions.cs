@@ -36,6 +36,8 @@ public sealed record RestoreOptions
     public bool Resume { get; init; }
     /// <summary>Whether an interlaced video's fields are joined before it is restored (a folder's frames are taken whole).</summary>
     public Deinterlace Deinterlace { get; init; } = Deinterlace.Auto;
+    /// <summary>Only this stretch of the input (<c>--from</c>, <c>--to</c>), timed from zero in the output; null for all of it.</summary>
+    public TimeRange? Range { get; init; }
     /// <summary>Frame rate given to a folder of frames.</summary>
     public string FolderFrameRate { get; init; } = FrameSource.DefaultFolderRate;
     /// <summary>
@@ -45,6 +47,9 @@ public sealed record RestoreOptions
     public long MemoryBudgetBytes { get; init; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
     /// <summary>Make every loss the decoding reports (frames that did not decode, a size change, another duration) an error instead of a warning.</summary>
     public bool Strict { get; init; }
+
+    /// <summary>The input as these options read it: a folder's rate, the deinterlacing, the range.</summary>
+    public FrameSource OpenSource(string input) => FrameSource.Open(input, FolderFrameRate, Deinterlace, Range);
 
     /// <summary>The temporal stage is the prior: each shot's frames wait in stores until it has trained on them.</summary>
     public bool TrainsPrior => Stabilize && Temporal == TemporalMethod.Prior;

@@ -30,7 +30,7 @@ public static class RestorePipeline
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
         options.ValidateTemporal();
-        var source = FrameSource.Open(input, options.FolderFrameRate, options.Deinterlace);
+        var source = options.OpenSource(input);
         bool videoOut = CheckOutput(input, output);
         if (videoOut)
         {
@@ -109,8 +109,9 @@ public static class RestorePipeline
             ["encoder"] = $"{o.Encode.For(null).Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
             ["frame-rate"] = source.Video is null ? o.FolderFrameRate : "from the video",
         };
-        // Only where a filter runs, so a job recorded before deinterlacing existed still resumes when there is nothing to deinterlace.
+        // Only where a filter runs or a range is cut, so a job recorded before either existed still resumes where neither applies.
         if (source.DecodeFilter is { } filter) settings["decode-filter"] = filter;
+        if (o.Range is { } range) settings["range"] = range.ToString();
         return settings;
     }
 

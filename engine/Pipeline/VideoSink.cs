@@ -9,7 +9,7 @@ public sealed class VideoSink : IFrameSink
     private readonly string _path;
     private readonly string _timeBase;
     private readonly EncodeSettings? _settings;
-    private readonly (string Path, VideoInfo Info)? _streamSource;
+    private readonly StreamSource? _streamSource;
     private readonly Action<string>? _note;
     private readonly long _frameDurationNs;
     private readonly string _sampleAspect;
@@ -20,7 +20,7 @@ public sealed class VideoSink : IFrameSink
     /// <param name="note">Told about streams that had to be converted or left out.</param>
     /// <param name="frameDurationNs">How long the last frame lasts: the source's nominal frame duration.</param>
     /// <param name="sampleAspect">The source's pixel shape (<see cref="FrameSource.SampleAspect"/>).</param>
-    public VideoSink(string path, string timeBase, (string Path, VideoInfo Info)? streamSource, EncodeSettings? settings = null, Action<string>? note = null,
+    public VideoSink(string path, string timeBase, StreamSource? streamSource, EncodeSettings? settings = null, Action<string>? note = null,
         long frameDurationNs = 0, string sampleAspect = "1:1")
     {
         (_note, _frameDurationNs, _sampleAspect) = (note, frameDurationNs, sampleAspect);

@@ -30,9 +30,10 @@ public static class SideBySide
 
     /// <summary>
     /// Writes <paramref name="target"/> atomically from a finished restore's <paramref name="input"/> and <paramref name="restored"/> video;
-    /// <paramref name="inputFilter"/> (the deinterlacer the restore decoded the input through) shows the input as the restore took it.
+    /// <paramref name="inputFilter"/> (the deinterlacer the restore decoded the input through) and <paramref name="inputSeek"/>
+    /// (the range it cut) show the input as the restore took it.
     /// </summary>
-    public static void Write(string input, string restored, string target, EncodeSettings encode, string? inputFilter = null)
+    public static void Write(string input, string restored, string target, EncodeSettings encode, string? inputFilter = null, IReadOnlyList<string>? inputSeek = null)
     {
         var info = VideoFile.Probe(restored);
         // The restored video may be a pixel larger than the input (4:2:0 needs even sizes): the
@@ -43,7 +44,9 @@ public static class SideBySide
         string graph = string.Create(CultureInfo.InvariantCulture,
             $"[0:v]{(inputFilter is null ? "" : inputFilter + ",")}scale={info.Width}:{info.Height},setsar={sar},format=yuv420p[before];" +
             $"[1:v]setsar={sar},format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");
-        var args = new List<string> { "-v", "error", "-nostdin", "-y", "-i", input, "-i", restored, "-filter_complex", graph, "-map", "[v]" };
+        var args = new List<string> { "-v", "error", "-nostdin", "-y" };
+        args.AddRange(inputSeek ?? Array.Empty<string>());
+        args.AddRange(new[] { "-i", input, "-i", restored, "-filter_complex", graph, "-map", "[v]" });
         args.AddRange(StreamCopy.Plan(info, 1, target).Args);
         // Tagged as the restored video's size stores its YUV, which hstack copies, not as the wider review's would be.
         args.AddRange((encode with { Codec = "libx264" }).Arguments(info.Width, info.Height));

@@ -139,11 +139,12 @@ public static class VideoFile
     /// is a <see cref="MediaException"/>. Abandoning the enumeration stops ffmpeg, and so does
     /// cancelling (at once, even while a read waits on it). <paramref name="log"/>
     /// gathers what the decoding lost on the way (see <see cref="DecodeLog"/>). <paramref name="filter"/>, an ffmpeg
-    /// filter that keeps the frame count and size (the deinterlacer), runs on each frame before it is reported.
+    /// filter that keeps the frame size (the deinterlacer), runs on each frame before it is reported; <paramref name="seek"/>,
+    /// input options, cuts the video (<see cref="TimeRange.InputOptions"/>).
     /// Untagged HD is converted to RGB as BT.709 (see <see cref="ToRgb"/>).
     /// </summary>
     public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24, DecodeLog? log = null,
-        CancellationToken cancel = default, string? filter = null)
+        CancellationToken cancel = default, string? filter = null, IReadOnlyList<string>? seek = null)
     {
         var shown = new BlockingCollection<(long? Pts, int Width, int Height)>();
         var lastLines = new ConcurrentQueue<string>();
@@ -164,11 +165,11 @@ public static class VideoFile
             }
         }
         using var tool = ToolProcess.Start(Ffmpeg.FfmpegPath,
-            new[]
+            new[] { "-hide_banner", "-nostats", "-nostdin", "-v", "info" }.Concat(seek ?? Array.Empty<string>()).Concat(new[]
             {
-                "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", path, "-map", "0:v:0", "-vf", string.Join(',', new[] { filter, format == PixelFormat.Rgb24 ? ToRgb(info) : null, "showinfo" }.OfType<string>()),
+                "-i", path, "-map", "0:v:0", "-vf", string.Join(',', new[] { filter, format == PixelFormat.Rgb24 ? ToRgb(info) : null, "showinfo" }.OfType<string>()),
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",
-            },
+            }),
             $"decoding {path}", readOutput: true, onStderrLine: OnStderr, cancel: cancel);
         // When stderr ends, no frame waits for its timestamp any more.
         tool.StderrDrained.ContinueWith(_ => shown.CompleteAdding(), TaskScheduler.Default);

@@ -20,7 +20,7 @@ public static class VideoSegments
     /// The caller has just read every piece back itself (a distributed join checks them all to name
     /// every missing one); the joined file is still read back, which catches a piece lost since.
     /// </param>
-    public static void Join(IReadOnlyList<VideoPiece> pieces, string output, (string Path, VideoInfo Info)? streamSource,
+    public static void Join(IReadOnlyList<VideoPiece> pieces, string output, StreamSource? streamSource,
         Action<string>? note = null, CancellationToken cancel = default, bool piecesVerified = false)
     {
         if (pieces.Count == 0) throw new ArgumentException("no pieces to join");
@@ -63,12 +63,13 @@ public static class VideoSegments
         {
             // The first piece is put back at its own start (video that begins after the audio stays so).
             var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-itsoffset", VideoWriter.Seconds(pieces[0].StartNs), "-f", "concat", "-i", ListName };
-            if (streamSource is { } src) args.AddRange(new[] { "-i", Path.GetFullPath(src.Path) });
+            if (streamSource is not null) args.AddRange(streamSource.AsInput());
             args.AddRange(new[] { "-map", "0:v:0", "-c:v", "copy" });
             if (streamSource is { } s)
             {
                 var (copy, notes) = StreamCopy.Plan(s.Info, 1, output);
                 args.AddRange(copy);
+                args.AddRange(s.OutputOptions());
                 foreach (var n in notes) note?.Invoke(n);
             }
             args.Add(Path.GetFullPath(tmp));

@@ -35,7 +35,7 @@ public sealed class VideoWriter : IDisposable
     /// <param name="frameDurationNs">How long a frame lasts when the next one does not say (the last one): the source's nominal rate.</param>
     /// <param name="sampleAspect">The pixels' shape, "N:M" (<see cref="VideoInfo.SampleAspect"/>): an anamorphic source's stays so.</param>
     public VideoWriter(string path, int width, int height, string timeBase, EncodeSettings? settings = null,
-        (string Path, VideoInfo Info)? streamSource = null, long startNs = 0, Action<string>? note = null, long frameDurationNs = 0,
+        StreamSource? streamSource = null, long startNs = 0, Action<string>? note = null, long frameDurationNs = 0,
         string sampleAspect = "1:1")
     {
         settings = (settings ?? new EncodeSettings()).For(path);
@@ -50,12 +50,13 @@ public sealed class VideoWriter : IDisposable
         var args = new List<string> { "-hide_banner", "-v", "error", "-y" };
         if (startNs > 0) args.AddRange(new[] { "-itsoffset", Seconds(startNs) });
         args.AddRange(new[] { "-f", "matroska", "-i", "-" });
-        if (streamSource is { } src) args.AddRange(new[] { "-i", src.Path });
+        if (streamSource is not null) args.AddRange(streamSource.AsInput());
         args.AddRange(new[] { "-map", "0:v:0" });
         if (streamSource is { } s)
         {
             var (copy, notes) = StreamCopy.Plan(s.Info, 1, _target);
             args.AddRange(copy);
+            args.AddRange(s.OutputOptions());
             foreach (var n in notes) note?.Invoke(n);
         }
         var filters = new[]

@@ -205,6 +205,56 @@ public class RestoreStreamsTests
     }
 
     [Fact]
+    public void ARangeOfTheFilmIsRestoredAloneWithItsSoundCutAlike()
+    {
+        var dir = TestPaths.NewTempDir();
+        // 3 s of lossless video at 25 fps with a tone and a start timecode.
+        var clip = Media.MakeClip(dir, "clip.mkv", seconds: 3, rate: "25", codec: "ffv1");
+        var input = Path.Combine(dir, "in.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", clip, "-map", "0", "-c", "copy", "-timecode", "01:00:00:05", input }, ReadOnlyMemory<byte>.Empty, input);
+        byte[] Gray(string path) => Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", path, "-map", "0:v", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-" },
+            ReadOnlyMemory<byte>.Empty, path);
+        const int frame = 64 * 48;
+        var wanted = Gray(input).AsSpan(25 * frame, 25 * frame).ToArray();
+
+        var output = Path.Combine(dir, "scene.mkv");
+        string[] range = { "--from", "0:01", "--to", "2", "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress" };
+        var r = ReelProcess.Run(new[] { "restore", input, output }.Concat(range).ToArray());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("warning", r.Stderr, StringComparison.Ordinal);
+        // Frames 25 to 49 exactly, each at its time less the second cut off.
+        Assert.True(Gray(output).AsSpan().SequenceEqual(wanted), "the scene's frames are not the input's from 1 s to 2 s");
+        AssertSameTimes(Media.FrameTimes(input).Skip(25).Take(25).Select(t => t - 1.0).ToList(), Media.FrameTimes(output));
+        // The sound from the same second: it starts with the first frame (a packet's length at most later), not a keyframe's distance before it.
+        var audio = System.Text.Encoding.ASCII.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "a",
+            "-show_entries", "packet=pts_time", "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(t => double.Parse(t.Trim(',', ' '), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.InRange(audio[0], 0, 0.03);
+        Assert.InRange(audio[^1], 0.95, 1.0);
+        Assert.Equal("01:00:01:05", VideoFile.Probe(output).Timecode);
+
+        // Through a plan: the same frames, the sound cut alike at the join.
+        var work = Path.Combine(dir, "work");
+        var joined = Path.Combine(dir, "joined.mkv");
+        foreach (var step in new[]
+        {
+            new[] { "restore", "plan", input, work }.Concat(range).ToArray(),
+            new[] { "restore", "run", work, "--no-progress" },
+            new[] { "restore", "join", work, joined, "--no-progress" },
+        })
+        {
+            r = ReelProcess.Run(step);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+        }
+        Assert.True(Gray(joined).AsSpan().SequenceEqual(wanted));
+        Assert.Equal("01:00:01:05", VideoFile.Probe(joined).Timecode);
+
+        r = ReelProcess.Run("restore", input, Path.Combine(dir, "late.mkv"), "--from", "4", "--no-denoise", "--no-colorize", "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--from 4 s is at or past the end of", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DeinterlacingAllOfAFolderIsRefused()
     {
         var dir = TestPaths.NewTempDir();

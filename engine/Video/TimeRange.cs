@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Reel.Engine.Video;
+
+/// <summary>
+/// A stretch of a film to restore alone (a scene to try settings on): from <see cref="From"/> (or the
+/// start) up to <see cref="To"/> (or the end), in the source's own time. Frames come out timed from
+/// zero, and the audio, subtitles and chapters copied in are cut alike (ffmpeg's input <c>-ss</c>/<c>-to</c>,
+/// which decodes from the keyframe before and drops what precedes the start, so the cut is frame-exact).
+/// </summary>
+public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
+{
+    private static readonly Regex Clock = new(@"^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d+)?)$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    /// <summary>The range of <c>--from</c> and <c>--to</c> (either may be null), or null when neither is given; a <see cref="ReelException"/> for a bad time or an empty range.</summary>
+    public static TimeRange? Of(string? from, string? to)
+    {
+        if (from is null && to is null) return null;
+        var range = new TimeRange(from is null ? null : Parse(from, "--from"), to is null ? null : Parse(to, "--to"));
+        if (range.From is { } f && range.To is { } t && t <= f)
+            throw new ReelException($"--to {to} is not after --from {from}");
+        return range;
+    }
+
+    /// <summary>Seconds ("95.5") or a clock time ("1:35.5", "01:01:35.5"), as ffmpeg's -ss takes them; minutes and seconds under 60 after a colon.</summary>
+    private static TimeSpan Parse(string text, string option)
+    {
+        var m = Clock.Match(text.Trim());
+        double Part(int g) => m.Groups[g].Success ? double.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture) : 0;
+        if (!m.Success || (m.Groups[2].Success && Part(3) >= 60) || (m.Groups[1].Success && Part(2) >= 60))
+            throw new ReelException($"{option} {text}: give seconds (95.5) or a time (1:35.5, 01:01:35.5)");
+        return TimeSpan.FromTicks((long)Math.Round((3600 * Part(1) + 60 * Part(2) + Part(3)) * TimeSpan.TicksPerSecond));
+    }
+
+    /// <summary>ffmpeg's input options for the cut.</summary>
+    public IReadOnlyList<string> InputOptions()
+    {
+        var args = new List<string>();
+        if (From is { } f) args.AddRange(new[] { "-ss", Seconds(f) });
+        if (To is { } t) args.AddRange(new[] { "-to", Seconds(t) });
+        return args;
+    }
+
+    /// <summary>How long the range runs in a source of <paramref name="length"/> seconds (null: unknown); null when it cannot say.</summary>
+    public double? Length(double? length)
+    {
+        double end = To?.TotalSeconds ?? length ?? double.NaN;
+        if (length is { } l) end = Math.Min(end, l);
+        return double.IsNaN(end) ? null : end - (From?.TotalSeconds ?? 0);
+    }
+
+    /// <summary>As a job's setting: "from 95.5 s to 120 s" (a resumed run must cut the same range).</summary>
+    public override string ToString() =>
+        $"from {(From is { } f ? Seconds(f) + " s" : "the start")} to {(To is { } t ? Seconds(t) + " s" : "the end")}";
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0######", CultureInfo.InvariantCulture);
+}

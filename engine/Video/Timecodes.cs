@@ -1,0 +1,28 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Reel.Engine.Video;
+
+/// <summary>SMPTE timecodes ("HH:MM:SS:FF") moved along a video.</summary>
+public static class Timecodes
+{
+    private static readonly Regex NonDrop = new(@"^(\d{2}):(\d{2}):(\d{2}):(\d{2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The timecode <paramref name="by"/> later, counting whole frames at <paramref name="rate"/> (rounded to
+    /// the frames a second the count uses: 24 for 24000/1001). Null for drop-frame timecodes (';'), whose
+    /// skipped numbers this does not count, and for anything it does not read.
+    /// </summary>
+    public static string? Advance(string timecode, string rate, TimeSpan by)
+    {
+        var m = NonDrop.Match(timecode);
+        if (!m.Success || !Rational.TryParse(rate, out var num, out var den) || num <= 0 || den <= 0) return null;
+        long fps = Math.Max(1, (long)Math.Round((double)num / den));
+        int Part(int g) => int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
+        long frames = ((Part(1) * 60L + Part(2)) * 60 + Part(3)) * fps + Part(4) + (long)Math.Round(by.TotalSeconds * num / den);
+        long perDay = 24 * 3600 * fps;
+        frames = (frames % perDay + perDay) % perDay;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{frames / fps / 3600:D2}:{frames / fps / 60 % 60:D2}:{frames / fps % 60:D2}:{frames % fps:D2}");
+    }
+}

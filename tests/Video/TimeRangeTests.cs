@@ -1,0 +1,61 @@
+using Reel.Engine;
+using Reel.Engine.Video;
+
+namespace Reel.Tests.Video;
+
+/// <summary>--from and --to as a user types them, and the timecode moved to a range's start.</summary>
+public class TimeRangeTests
+{
+    [Theory]
+    [InlineData("95.5", 95.5)]
+    [InlineData("1:35.5", 95.5)]
+    [InlineData("01:01:35.5", 3695.5)]
+    [InlineData("0", 0)]
+    [InlineData(" 2:00 ", 120)]
+    public void TimesAreSecondsOrClockTimes(string text, double seconds)
+    {
+        var range = TimeRange.Of(text, null)!;
+        Assert.Equal(seconds, range.From!.Value.TotalSeconds, 9);
+        Assert.Null(range.To);
+    }
+
+    [Theory]
+    [InlineData("1:75", null, "--from 1:75: give seconds")]
+    [InlineData("1:60:00", null, "--from 1:60:00: give seconds")]
+    [InlineData("-3", null, "--from -3: give seconds")]
+    [InlineData("ten", null, "--from ten: give seconds")]
+    [InlineData(null, "1,5", "--to 1,5: give seconds")]
+    [InlineData("2", "1:00:00:00", "--to 1:00:00:00: give seconds")]
+    [InlineData("2", "2.0", "--to 2.0 is not after --from 2")]
+    [InlineData("1:00", "59", "--to 59 is not after --from 1:00")]
+    public void BadTimesAndEmptyRangesAreRefused(string? from, string? to, string said)
+    {
+        var e = Assert.Throws<ReelException>(() => TimeRange.Of(from, to));
+        Assert.StartsWith(said, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARangeCutsAsFfmpegInputOptionsAndSaysWhatItIs()
+    {
+        Assert.Null(TimeRange.Of(null, null));
+        var range = TimeRange.Of("1:00.25", "75")!;
+        Assert.Equal(new[] { "-ss", "60.25", "-to", "75.0" }, range.InputOptions());
+        Assert.Equal("from 60.25 s to 75.0 s", range.ToString());
+        Assert.Equal(new[] { "-to", "75.0" }, TimeRange.Of(null, "75")!.InputOptions());
+        Assert.Equal("from the start to 75.0 s", TimeRange.Of(null, "75")!.ToString());
+        // Its length in a source of 70 s, of unknown length, and open-ended.
+        Assert.Equal(9.75, range.Length(70)!.Value, 9);
+        Assert.Equal(14.75, range.Length(null)!.Value, 9);
+        Assert.Null(TimeRange.Of("10", null)!.Length(null));
+    }
+
+    [Theory]
+    [InlineData("01:00:00:05", "25", 1.0, "01:00:01:05")]
+    [InlineData("00:59:59:20", "24000/1001", 0.5, "01:00:00:08")]
+    [InlineData("23:59:59:24", "25", 0.04, "00:00:00:00")]
+    [InlineData("10:00:00:00", "30", 3600.5, "11:00:00:15")]
+    [InlineData("01:00:00;00", "30000/1001", 1.0, null)]  // drop-frame: not counted, left out
+    [InlineData("01:00:00:00", "0/0", 1.0, null)]
+    public void ATimecodeMovesToTheRangesStartInWholeFrames(string timecode, string rate, double seconds, string? moved) =>
+        Assert.Equal(moved, Timecodes.Advance(timecode, rate, TimeSpan.FromSeconds(seconds)));
+}
