@@ -255,6 +255,23 @@ public class RestoreStreamsTests
     }
 
     [Fact]
+    public void AFoldersRangeIsItsFramesInThoseTimes()
+    {
+        var dir = TestPaths.NewTempDir();
+        var frames = Path.Combine(dir, "frames");
+        Directory.CreateDirectory(frames);
+        for (int k = 1; k <= 10; k++) ImageIO.Write(Path.Combine(frames, $"f{k}.png"), new Tensor(new Shape(1, 1, 8, 8)));
+        // At 10 fps frame k (from 1) is shown at (k − 1) / 10 s: 0.3 s up to 0.6 s holds f4, f5, f6.
+        var output = Path.Combine(dir, "out");
+        var r = ReelProcess.Run("restore", frames, output, "--fps", "10", "--from", "0.3", "--to", "0.6", "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(new[] { "f4.png", "f5.png", "f6.png" }, Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        r = ReelProcess.Run("restore", frames, Path.Combine(dir, "none"), "--fps", "10", "--from", "1.5", "--no-denoise", "--no-colorize", "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("no frame from 1.5 s to the end (its 10 frames at 10/1 fps run 1 s)", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DeinterlacingAllOfAFolderIsRefused()
     {
         var dir = TestPaths.NewTempDir();
