@@ -24,8 +24,9 @@ public static class ColorizeCommand
         var strict = RestoreCommand.StrictOption();
         var weights = new Option<string>("--weights", "-w") { Description = "ECCV16 checkpoint (colorization_release_v2-9b330a0b.pth)", Required = true };
         var temperature = TemperatureOption();
+        var deinterlace = DeinterlaceChoice.CreateOption("colorizing");
         var cmd = new Command("colorize", "Colorize an image, a video or a folder of frames with the ECCV16 313-bin colorizer (Zhang, Isola, Efros).")
-            { input, output, weights, temperature, progress.Progress, progress.NoProgress, resume, strict };
+            { input, output, weights, temperature, progress.Progress, progress.NoProgress, resume, strict, deinterlace };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -36,7 +37,7 @@ public static class ColorizeCommand
                 var options = new RestoreOptions
                 {
                     Colorizer = net, ColorizerSource = r.GetValue(weights), Temperature = r.GetValue(temperature), Stabilize = false, Resume = r.GetValue(resume),
-                    Strict = r.GetValue(strict),
+                    Strict = r.GetValue(strict), Deinterlace = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!),
                 };
                 RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, progress.Resolve(r), cancel);
                 Console.Error.WriteLine($"colorized {inPath} → {outPath}");

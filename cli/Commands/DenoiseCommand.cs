@@ -19,8 +19,9 @@ public static class DenoiseCommand
         var resume = RestoreCommand.ResumeOption();
         var strict = RestoreCommand.StrictOption();
         var weights = new Option<string>("--weights", "-w") { Description = "DnCNN checkpoint (.pth or .safetensors)", Required = true };
+        var deinterlace = DeinterlaceChoice.CreateOption("denoising");
         var cmd = new Command("denoise", "Remove noise from an image, a video or a folder of frames with DnCNN (gray or colour checkpoint).")
-            { input, output, weights, progress.Progress, progress.NoProgress, resume, strict };
+            { input, output, weights, progress.Progress, progress.NoProgress, resume, strict, deinterlace };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
@@ -28,7 +29,8 @@ public static class DenoiseCommand
             var model = DnCnn.Load(r.GetValue(weights)!, FastBackend.Instance);
             if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {
-                var options = new RestoreOptions { Denoiser = model, DenoiserSource = r.GetValue(weights), Stabilize = false, Resume = r.GetValue(resume), Strict = r.GetValue(strict) };
+                var options = new RestoreOptions { Denoiser = model, DenoiserSource = r.GetValue(weights), Stabilize = false, Resume = r.GetValue(resume), Strict = r.GetValue(strict),
+                    Deinterlace = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!) };
                 RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, progress.Resolve(r), cancel);
                 Console.Error.WriteLine($"denoised {inPath} → {outPath}");
                 return 0;

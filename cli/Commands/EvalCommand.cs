@@ -51,8 +51,9 @@ public static class EvalCommand
         var processed = new Option<string?>("--processed") { Description = "The per-frame processed frames, for psnr_processed" };
         var frames = new Option<int>("--frames") { Description = "Score only the first N frames (0: all)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "End with one JSON line: warp_error, warp_floor, cdc, colorfulness, detail, psnr_processed, frames" };
+        var deinterlace = DeinterlaceChoice.CreateOption("scoring, as the restore of --output did");
         var temporal = new Command("temporal", "Warp error along the input's optical flow (and the input's own as the floor), CDC, colourfulness, detail, PSNR to processed.")
-            { input, output, processed, frames, json };
+            { input, output, processed, frames, json, deinterlace };
         temporal.SetAction(r => CliRunner.Run(() =>
         {
             // A count that rewrites itself on a terminal; nothing in a log, where it would only add lines.
@@ -61,7 +62,7 @@ public static class EvalCommand
             try
             {
                 report = TemporalEvaluation.Run(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(processed), r.GetValue(frames), FastBackend.Instance,
-                    live ? n => Console.Error.Write($"\r  scored {n} frames") : null);
+                    live ? n => Console.Error.Write($"\r  scored {n} frames") : null, DeinterlaceChoice.Parse(r.GetValue(deinterlace)!));
             }
             finally
             {

@@ -35,23 +35,12 @@ public sealed class RestoreJobOptions
         Description = "Longest shot one prior trains on (longer shots are split); also the most work an interruption can lose",
         DefaultValueFactory = _ => 300,
     };
-    private readonly Option<string> _deinterlace = DeinterlaceOption();
+    private readonly Option<string> _deinterlace = DeinterlaceChoice.CreateOption();
     private readonly Option<string?> _from = new("--from") { Description = "Restore from this time of the input on (seconds, or 1:35.5, 01:01:35.5): a scene to try settings on; the output starts at zero, its audio and subtitles cut alike" };
     private readonly Option<string?> _to = new("--to") { Description = "Restore up to this time of the input (as --from)" };
     private readonly Option<string> _fps = new("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
 
     private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _noDenoise, _noColorize, _noStabilize, _temporal, _fuse, _temperature, _encoder, _crf, _preset, _maxShot, _deinterlace, _from, _to, _fps }.Concat(_prior.All);
-
-    private static Option<string> DeinterlaceOption()
-    {
-        var option = new Option<string>("--deinterlace")
-        {
-            Description = "Join an interlaced video's fields before restoring (bwdif, frames and timestamps kept): auto, when the video says it is interlaced, its frames flagged so; all, every frame; ivtc, telecined film (3:2 pulldown): the film's frames rebuilt, 4 of every 5 kept; off, frames as they are",
-            DefaultValueFactory = _ => "auto",
-        };
-        option.AcceptOnlyFromAmong("auto", "all", "ivtc", "off");
-        return option;
-    }
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -146,7 +135,7 @@ public sealed class RestoreJobOptions
     private RestoreOptions Reading(ParseResult r) => new()
     {
         FolderFrameRate = r.GetValue(_fps)!,
-        Deinterlace = r.GetValue(_deinterlace) switch { "all" => Deinterlace.All, "ivtc" => Deinterlace.Ivtc, "off" => Deinterlace.Off, _ => Deinterlace.Auto },
+        Deinterlace = DeinterlaceChoice.Parse(r.GetValue(_deinterlace)!),
         Range = TimeRange.Of(r.GetValue(_from), r.GetValue(_to)),
     };
 }

@@ -20,6 +20,7 @@ public static class StabilizeCommand
     public static Command Create()
     {
         var input = new Option<string>("--input") { Description = "The original frames: a folder of images (sorted by name) or a video", Required = true };
+        var deinterlace = DeinterlaceChoice.CreateOption("stabilizing, as the processing that made --processed did");
         var processed = new Option<string>("--processed") { Description = "The per-frame processed frames, paired in order: a folder or a video", Required = true };
         var output = new Option<string>("--output") { Description = "A new folder of PNG frames, or a video file (.mp4, .mkv, …; H.264, audio copied from a video input); written atomically", Required = true };
         var prior = new PriorChoice();
@@ -49,7 +50,7 @@ public static class StabilizeCommand
             Description = "Write every training step's loss to this CSV file (shot,epoch,frame,loss), e.g. to compare precisions or learning rates; the progress lines show it only twice a second",
         };
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (a Deep Video Prior trained per shot, or flow-guided).")
-            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, memory, device, precision, temporal, lossLog };
+            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, memory, device, precision, temporal, lossLog, deinterlace };
         foreach (var o in prior.All.Concat(flowSettings.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -77,12 +78,13 @@ public static class StabilizeCommand
             {
                 using var flow = method == TemporalMethod.Flow ? new FlowTemporal(flowSettings.Read(r, options.Mode), backend) : null;
                 FlickerMeter? streamed = null;
-                ProgressDisplay.Run(progressMode, report => streamed = Stream(r.GetValue(input)!, r.GetValue(processed)!, outPath, videoOut, flow, report, cancel));
+                ProgressDisplay.Run(progressMode, report => streamed = Stream(r.GetValue(input)!, r.GetValue(processed)!, outPath, videoOut, flow, report, cancel,
+                    DeinterlaceChoice.Parse(r.GetValue(deinterlace)!)));
                 Summarize(streamed!, outPath);
                 return 0;
             }
 
-            var (inputs, names, times, source) = Load(r.GetValue(input)!, options.MemoryBudgetBytes / 2);
+            var (inputs, names, times, source) = Load(r.GetValue(input)!, options.MemoryBudgetBytes / 2, DeinterlaceChoice.Parse(r.GetValue(deinterlace)!));
             using var inputStore = inputs;
             var (targets, _, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
             using var targetStore = targets;
@@ -141,9 +143,9 @@ public static class StabilizeCommand
     /// The stage's own work is reported as "process", writing as "encode".
     /// </summary>
     private static FlickerMeter Stream(string inputPath, string processedPath, string outPath, bool videoOut, FlowTemporal? flow,
-        Action<RestoreProgress> report, CancellationToken cancel)
+        Action<RestoreProgress> report, CancellationToken cancel, Deinterlace deinterlace)
     {
-        var inputs = FrameSource.Open(inputPath);
+        var inputs = FrameSource.Open(inputPath, deinterlace: deinterlace);
         var processed = FrameSource.Open(processedPath);
         if (inputs.Width != processed.Width || inputs.Height != processed.Height)
             throw new ReelException($"input frames are {inputs.Width}×{inputs.Height} but processed frames are {processed.Width}×{processed.Height}");
@@ -190,9 +192,10 @@ public static class StabilizeCommand
     }
 
     /// <summary>The frames of a folder or a video with their names and times, and the source they came from.</summary>
-    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(string path, long budget)
+    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(string path, long budget,
+        Deinterlace deinterlace = Deinterlace.Off)
     {
-        var source = FrameSource.Open(path);
+        var source = FrameSource.Open(path, deinterlace: deinterlace);
         var store = new FrameStore(budget);
         try
         {

@@ -12,10 +12,13 @@ namespace Reel.Engine.Metrics;
 public static class TemporalEvaluation
 {
     /// <param name="maxFrames">Score only the first this many frames (0: all).</param>
-    public static TemporalReport Run(string input, string output, string? processed, int maxFrames, IBackend backend, Action<int>? onFrame = null)
+    /// <param name="deinterlace">How the input is read, as the restore that made the output read it (the output and processed frames are taken as they are).</param>
+    public static TemporalReport Run(string input, string output, string? processed, int maxFrames, IBackend backend, Action<int>? onFrame = null,
+        Deinterlace deinterlace = Deinterlace.Off)
     {
         if (maxFrames < 0) throw new ReelException($"--frames must be ≥ 0, got {maxFrames}");
-        var sources = new[] { input, output }.Concat(processed is null ? Array.Empty<string>() : new[] { processed }).Select(p => FrameSource.Open(p)).ToArray();
+        var sources = new[] { FrameSource.Open(input, deinterlace: deinterlace) }
+            .Concat(new[] { output }.Concat(processed is null ? Array.Empty<string>() : new[] { processed }).Select(p => FrameSource.Open(p))).ToArray();
         var names = new[] { "input", "output", "processed" };
         for (int k = 1; k < sources.Length; k++)
             if (sources[k].Width != sources[0].Width || sources[k].Height != sources[0].Height)

@@ -16,7 +16,7 @@ public enum Deinterlace
     /// <summary>
     /// Telecined film (NTSC 3:2 pulldown, 24 frames spread over 30): the film's own frames rebuilt from
     /// their fields (fieldmatch, bwdif on what stays combed) and the repeated one of every five dropped
-    /// (decimate), so 4 frames of 5 come out, at 4/5 of the rate, each at its own time.
+    /// (decimate), so 4 frames of 5 come out, at 4/5 of the rate, on the film's regular time grid.
     /// </summary>
     Ivtc,
 }

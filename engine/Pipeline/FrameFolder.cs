@@ -17,7 +17,7 @@ public static class FrameFolder
         return files;
     }
 
-    private static readonly Regex Numbered = new(@"^(.*?)(\d{1,18})(\D*)$", RegexOptions.Compiled);
+    private static readonly Regex Numbered = new(@"^(.*?)([0-9]{1,18})([^0-9]*)$", RegexOptions.Compiled);
 
     /// <summary>
     /// Where the numbers of a folder's frames (<see cref="List"/>'s order) skip, as one line, or null when they

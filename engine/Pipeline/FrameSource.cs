@@ -14,11 +14,14 @@ public sealed class FrameSource
     public const string DefaultFolderRate = "25";
 
     private FrameSource(string path, int width, int height, string timeBase, long? count, VideoInfo? video, IReadOnlyList<string>? files, string rate,
-        string? decodeFilter = null, IReadOnlyList<string>? seek = null)
+        string? decodeFilter = null, TimeRange? range = null)
     {
         (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate, DecodeFilter) = (path, width, height, timeBase, count, video, files, rate, decodeFilter);
-        Seek = seek ?? Array.Empty<string>();
+        _range = range;
+        Seek = range?.InputOptions() ?? Array.Empty<string>();
     }
+
+    private readonly TimeRange? _range;
 
     /// <summary>The video file or folder as it was given to <see cref="Open"/>.</summary>
     public string SourcePath { get; }
@@ -57,11 +60,14 @@ public sealed class FrameSource
     /// </summary>
     public IReadOnlyList<string> Losses() => Video is null || _log is null ? Array.Empty<string>() : _log.Losses(Video, SourcePath);
 
+    /// <summary>A folder whose frames' number order is not their names' character order (which Reel took before 2026-12-06).</summary>
+    public bool OrderedByNumbers => Files is not null && !Files.SequenceEqual(Files.Order(StringComparer.Ordinal));
+
     /// <summary>Frames a folder's numbering says are missing (<see cref="FrameFolder.Gaps"/>), known before any is read: one line, or none.</summary>
     public IReadOnlyList<string> MissingFrames => Files is null || FrameFolder.Gaps(Files, SourcePath) is not { } gaps ? Array.Empty<string>() : new[] { gaps };
 
     /// <summary>The source whose audio, subtitles and metadata an output copies, cut as the frames are (none for a folder).</summary>
-    public StreamSource? StreamSource => Video is null ? null : new StreamSource(SourcePath, Video) { InputOptions = Seek };
+    public StreamSource? StreamSource => Video is null ? null : new StreamSource(SourcePath, Video) { Cut = _range };
 
     /// <summary>
     /// Opens a video file or a folder of images (probing its size, reading no frames yet); a missing
@@ -87,7 +93,8 @@ public sealed class FrameSource
         if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");
         var info = VideoFile.Probe(path);
         // bwdif's send_frame: one frame out per frame in, at its timestamp, so nothing downstream changes but
-        // the pixels; fieldmatch passes frames through at theirs, and decimate only drops.
+        // the pixels; fieldmatch passes frames through at theirs, and decimate drops one in five and times the
+        // rest on the film's regular grid from the first.
         string? filter = deinterlace switch
         {
             Deinterlace.All => "bwdif=mode=send_frame:deint=all",
@@ -97,7 +104,7 @@ public sealed class FrameSource
         };
         if (deinterlace == Deinterlace.Ivtc) info = Film(info);
         if (range is not null) info = Cut(info, range, path);
-        return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter, range?.InputOptions());
+        return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter, range);
     }
 
     /// <summary>One frame of each cycle dropped: the rate and the count the decoding is held to are the film's, 4/5 of the stream's.</summary>
@@ -127,14 +134,14 @@ public sealed class FrameSource
             FrameCount = null,
             DurationSeconds = range.Length(whole),
             VideoDurationSeconds = null,
-            Timecode = info.Timecode is { } tc ? Timecodes.Advance(tc, info.FrameRate, range.From ?? TimeSpan.Zero) : null,
+            Timecode = info.Timecode is { } tc && range.From is { } start ? Timecodes.Advance(tc, info.FrameRate, start) : info.Timecode,
         };
     }
 
     /// <summary>The folder's frames whose times (index ÷ rate) fall in the range.</summary>
     private static IReadOnlyList<string> Cut(IReadOnlyList<string> files, TimeRange range, long num, long den, string path)
     {
-        // The first frame at or after a time: ⌈t × rate⌉, a nanosecond's slack for times given to the frame.
+        // The first frame at or after a time: ⌈t × rate⌉, less a hair (1e-9 of a frame) for times given to the frame.
         int At(TimeSpan t) => (int)Math.Clamp(Math.Ceiling(t.TotalSeconds * num / den - 1e-9), 0, files.Count);
         int first = range.From is { } f ? At(f) : 0, end = range.To is { } t ? At(t) : files.Count;
         if (end <= first)

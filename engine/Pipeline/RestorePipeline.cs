@@ -109,9 +109,12 @@ public static class RestorePipeline
             ["encoder"] = $"{o.Encode.For(null).Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
             ["frame-rate"] = source.Video is null ? o.FolderFrameRate : "from the video",
         };
-        // Only where a filter runs or a range is cut, so a job recorded before either existed still resumes where neither applies.
+        // Each only where it changes the frames, so a job recorded before it existed still resumes where it does not:
+        // a deinterlacer, a range, a folder in number order unlike its names' character order, untagged HD colour read as BT.709.
         if (source.DecodeFilter is { } filter) settings["decode-filter"] = filter;
         if (o.Range is { } range) settings["range"] = range.ToString();
+        if (source.OrderedByNumbers) settings["frame-order"] = "by the numbers in the names";
+        if (ShotRestorer.FormatFor(o) == PixelFormat.Rgb24 && source.Video is { } v && VideoFile.ReadsAsBt709(v)) settings["colour-matrix"] = "bt709 where unstated";
         return settings;
     }
 

@@ -1,22 +1,42 @@
+using System.Globalization;
+
 namespace Reel.Engine.Video;
 
 /// <summary>
 /// The video whose audio, subtitles, chapters and metadata an output copies in (see <see cref="StreamCopy"/>),
-/// with the ffmpeg input options that cut it as its frames were cut (a restored range's <c>-ss</c>/<c>-to</c>).
+/// cut as its frames were (<see cref="Cut"/>: a restored range).
 /// </summary>
 public sealed record StreamSource(string Path, VideoInfo Info)
 {
-    /// <summary>Options placed before the source's <c>-i</c>; none for the whole file.</summary>
-    public IReadOnlyList<string> InputOptions { get; init; } = Array.Empty<string>();
+    /// <summary>The stretch the frames were cut to; null for the whole file.</summary>
+    public TimeRange? Cut { get; init; }
 
-    /// <summary>The source as one ffmpeg input: its options, then <c>-i</c> and its full path.</summary>
-    public IEnumerable<string> AsInput() => InputOptions.Concat(new[] { "-i", System.IO.Path.GetFullPath(Path) });
+    /// <summary>The source as one ffmpeg input: its cut (<c>-ss</c>, <c>-to</c>), then <c>-i</c> and its full path.</summary>
+    public IEnumerable<string> AsInput() =>
+        (Cut?.InputOptions() ?? Array.Empty<string>()).Concat(new[] { "-i", System.IO.Path.GetFullPath(Path) });
 
     /// <summary>
-    /// Output options that keep a cut source's copied streams to the cut: ffmpeg seeks a stream copy to the
+    /// Output options that keep a cut source's copied streams to the cut. ffmpeg seeks a stream copy to the
     /// video keyframe before the start and keeps the packets from there at negative times, so a range's
     /// audio began up to a GOP early (a second of sound before the first frame in Matroska, which cannot
-    /// hide it as MP4's edit list does); <c>-copypriorss 0</c> drops them.
+    /// hide it as MP4's edit list does): <c>-copypriorss 0</c> drops them. Chapters are moved by the start
+    /// but bounded only by an output duration: <c>-t</c>. A start timecode the cut could not move
+    /// (drop-frame) must not come in unmoved with the source's metadata: it is cleared.
     /// </summary>
-    public IEnumerable<string> OutputOptions() => InputOptions.Count == 0 ? Array.Empty<string>() : new[] { "-copypriorss", "0" };
+    public IEnumerable<string> OutputOptions()
+    {
+        if (Cut is null) yield break;
+        yield return "-copypriorss";
+        yield return "0";
+        if (Cut.To is { } to)
+        {
+            yield return "-t";
+            yield return (to - (Cut.From ?? TimeSpan.Zero)).TotalSeconds.ToString("0.0######", CultureInfo.InvariantCulture);
+        }
+        if (Cut.From is not null && Info.Timecode is null)
+        {
+            yield return "-metadata";
+            yield return "timecode=";
+        }
+    }
 }

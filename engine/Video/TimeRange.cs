@@ -11,15 +11,15 @@ namespace Reel.Engine.Video;
 /// </summary>
 public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
 {
-    private static readonly Regex Clock = new(@"^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d+)?)$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    private static readonly Regex Clock = new(@"^(?:(?:([0-9]+):)?([0-9]+):)?([0-9]+(?:\.[0-9]+)?)$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     /// <summary>The range of <c>--from</c> and <c>--to</c> (either may be null), or null when neither is given; a <see cref="ReelException"/> for a bad time or an empty range.</summary>
     public static TimeRange? Of(string? from, string? to)
     {
         if (from is null && to is null) return null;
         var range = new TimeRange(from is null ? null : Parse(from, "--from"), to is null ? null : Parse(to, "--to"));
-        if (range.From is { } f && range.To is { } t && t <= f)
-            throw new ReelException($"--to {to} is not after --from {from}");
+        if (range.To is { } t && t <= (range.From ?? TimeSpan.Zero))
+            throw new ReelException(from is null ? $"--to {to} is not after the start" : $"--to {to} is not after --from {from}");
         return range;
     }
 

@@ -6,12 +6,13 @@ namespace Reel.Engine.Video;
 /// <summary>SMPTE timecodes ("HH:MM:SS:FF") moved along a video.</summary>
 public static class Timecodes
 {
-    private static readonly Regex NonDrop = new(@"^(\d{2}):(\d{2}):(\d{2}):(\d{2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    private static readonly Regex NonDrop = new(@"^([0-9]{2}):([0-9]{2}):([0-9]{2}):([0-9]{2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     /// <summary>
-    /// The timecode <paramref name="by"/> later, counting whole frames at <paramref name="rate"/> (rounded to
-    /// the frames a second the count uses: 24 for 24000/1001). Null for drop-frame timecodes (';'), whose
-    /// skipped numbers this does not count, and for anything it does not read.
+    /// The timecode of the first frame at or after <paramref name="by"/>, counting whole frames at
+    /// <paramref name="rate"/> (in the frames a second the count uses: 24 for 24000/1001), as ffmpeg's
+    /// input seek keeps that frame. Null for drop-frame timecodes (';'), whose skipped numbers this does
+    /// not count, and for anything it does not read.
     /// </summary>
     public static string? Advance(string timecode, string rate, TimeSpan by)
     {
@@ -19,7 +20,7 @@ public static class Timecodes
         if (!m.Success || !Rational.TryParse(rate, out var num, out var den) || num <= 0 || den <= 0) return null;
         long fps = Math.Max(1, (long)Math.Round((double)num / den));
         int Part(int g) => int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
-        long frames = ((Part(1) * 60L + Part(2)) * 60 + Part(3)) * fps + Part(4) + (long)Math.Round(by.TotalSeconds * num / den);
+        long frames = ((Part(1) * 60L + Part(2)) * 60 + Part(3)) * fps + Part(4) + (long)Math.Ceiling(by.TotalSeconds * num / den - 1e-6);
         long perDay = 24 * 3600 * fps;
         frames = (frames % perDay + perDay) % perDay;
         return string.Create(CultureInfo.InvariantCulture,

@@ -83,8 +83,10 @@ public static class VideoFile
     /// for BT.601 at every size, players (and Reel's encoder) for BT.709 from 1280 wide or over 576 high,
     /// so a colour input's red of 251 came in as 230. Tagged video and SD are ffmpeg's to convert; RGB sources ignore the matrix.
     /// </summary>
-    private static string? ToRgb(VideoInfo info) =>
-        info.ColourMatrix is null && EncodeSettings.Matrix(info.Width, info.Height) == "bt709" ? "scale=in_color_matrix=bt709,format=rgb24" : null;
+    private static string? ToRgb(VideoInfo info) => ReadsAsBt709(info) ? "scale=in_color_matrix=bt709,format=rgb24" : null;
+
+    /// <summary>The video states no matrix and is HD: its RGB is read as BT.709, where ffmpeg alone (and Reel before 2026-12-06) took BT.601.</summary>
+    internal static bool ReadsAsBt709(VideoInfo info) => info.ColourMatrix is null && EncodeSettings.Matrix(info.Width, info.Height) == "bt709";
 
     /// <summary>A Matroska stream's duration from its DURATION tag ("HH:MM:SS.nnnnnnnnn"), which ffmpeg's muxer writes per stream.</summary>
     private static double? TagDuration(JsonElement video) =>
@@ -103,7 +105,7 @@ public static class VideoFile
         .Select(tag => tag.Value.GetString()!)
         .FirstOrDefault(TimecodePattern.IsMatch);
 
-    private static readonly Regex TimecodePattern = new(@"^\d{2}:\d{2}:\d{2}[:;.]\d{2,3}$", RegexOptions.Compiled);
+    private static readonly Regex TimecodePattern = new(@"^[0-9]{2}:[0-9]{2}:[0-9]{2}[:;.][0-9]{2,3}$", RegexOptions.Compiled);
 
     /// <summary>ffprobe's "N:M" in lowest terms, its sides swapped where the picture is turned a quarter; "1:1" where absent, unknown ("0:1") or square.</summary>
     private static string ReadSampleAspect(JsonElement video, int rotation)

@@ -202,6 +202,11 @@ public class RestoreStreamsTests
         }
         Assert.True(Gray(joined).AsSpan().SequenceEqual(restored));
         Assert.Equal("00:59:59:20", VideoFile.Probe(joined).Timecode);
+
+        // Scored against its input read the same way: the 20 film frames pair with the 20 restored ones.
+        r = ReelProcess.Run("eval", "temporal", "--input", telecined, "--output", output, "--deinterlace", "ivtc", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("\"frames\":20", r.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -252,6 +257,29 @@ public class RestoreStreamsTests
         r = ReelProcess.Run("restore", input, Path.Combine(dir, "late.mkv"), "--from", "4", "--no-denoise", "--no-colorize", "--no-progress");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("--from 4 s is at or past the end of", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARangesChaptersEndAtItsEndAndATimecodeItCannotMoveIsLeftOut()
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, "clip.mkv", seconds: 3, rate: "25", codec: "ffv1");
+        var chapters = Path.Combine(dir, "chapters.txt");
+        File.WriteAllText(chapters, ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=one\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=2500\ntitle=two\n"
+            + "[CHAPTER]\nTIMEBASE=1/1000\nSTART=2500\nEND=3000\ntitle=three\n");
+        // Matroska keeps a timecode as a tag of the file, which the copied metadata would carry; this one is drop-frame.
+        var input = Path.Combine(dir, "in.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", clip, "-i", chapters, "-map", "0", "-map_chapters", "1", "-c", "copy", "-timecode", "01:00:00;02", input },
+            ReadOnlyMemory<byte>.Empty, input);
+        Assert.Equal("01:00:00;02", VideoFile.Probe(input).Timecode);
+        var output = Path.Combine(dir, "scene.mkv");
+        var r = ReelProcess.Run("restore", input, output, "--from", "1", "--to", "2", "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // Unmoved, it would name the scene's first frame wrongly.
+        Assert.Null(VideoFile.Probe(output).Timecode);
+        var kept = System.Text.Encoding.ASCII.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "chapter=start_time,end_time:chapter_tags=title",
+            "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToArray();
+        Assert.Equal(new[] { "0.000000,0.500000,one", "0.500000,1.000000,two" }, kept);
     }
 
     [Fact]

@@ -28,6 +28,7 @@ public class TimeRangeTests
     [InlineData("2", "1:00:00:00", "--to 1:00:00:00: give seconds")]
     [InlineData("2", "2.0", "--to 2.0 is not after --from 2")]
     [InlineData("1:00", "59", "--to 59 is not after --from 1:00")]
+    [InlineData(null, "0", "--to 0 is not after the start")]
     public void BadTimesAndEmptyRangesAreRefused(string? from, string? to, string said)
     {
         var e = Assert.Throws<ReelException>(() => TimeRange.Of(from, to));
@@ -51,6 +52,7 @@ public class TimeRangeTests
 
     [Theory]
     [InlineData("01:00:00:05", "25", 1.0, "01:00:01:05")]
+    [InlineData("01:00:00:05", "25", 1.01, "01:00:01:06")] // the first frame at or after 1.01 s is frame 26
     [InlineData("00:59:59:20", "24000/1001", 0.5, "01:00:00:08")]
     [InlineData("23:59:59:24", "25", 0.04, "00:00:00:00")]
     [InlineData("10:00:00:00", "30", 3600.5, "11:00:00:15")]
