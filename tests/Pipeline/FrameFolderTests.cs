@@ -1,4 +1,6 @@
 using Reel.Engine.Pipeline;
+using Reel.Engine.Tensors;
+using Reel.Engine.Video;
 using Reel.Tests.Support;
 
 namespace Reel.Tests.Pipeline;
@@ -43,6 +45,7 @@ public class FrameFolderTests
     [InlineData("a1.png b3.png", null)] // not one sequence
     [InlineData("a1.png a3.jpg", null)]
     [InlineData("intro.png f3.png", null)]
+    [InlineData("f\uFF11.png f\uFF13.png", null)] // full-width digits are not frame numbers (nor a crash)
     public void GapsInTheNumberingAreNamed(string files, string? said)
     {
         var dir = TestPaths.NewTempDir();
@@ -50,5 +53,17 @@ public class FrameFolderTests
         var gaps = FrameFolder.Gaps(FrameFolder.List(dir), dir);
         if (said is null) Assert.Null(gaps);
         else Assert.Equal($"{dir}: {said}", gaps![..(dir.Length + 2 + said.Length)]);
+    }
+
+    [Fact]
+    public void AJobRecordsANumberOrderUnlikeTheCharacterOrder()
+    {
+        var unpadded = TestPaths.NewTempDir();
+        var padded = TestPaths.NewTempDir();
+        foreach (var n in new[] { "f1.png", "f2.png", "f10.png" }) ImageIO.Write(Path.Combine(unpadded, n), new Tensor(new Shape(1, 1, 4, 4)));
+        foreach (var n in new[] { "f01.png", "f02.png", "f10.png" }) ImageIO.Write(Path.Combine(padded, n), new Tensor(new Shape(1, 1, 4, 4)));
+        // A job interrupted while folders were taken in character order must not resume in number order.
+        Assert.Equal("by the numbers in the names", RestorePipeline.Settings(FrameSource.Open(unpadded), new RestoreOptions())["frame-order"]);
+        Assert.False(RestorePipeline.Settings(FrameSource.Open(padded), new RestoreOptions()).ContainsKey("frame-order"));
     }
 }

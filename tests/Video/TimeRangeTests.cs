@@ -24,6 +24,7 @@ public class TimeRangeTests
     [InlineData("1:60:00", null, "--from 1:60:00: give seconds")]
     [InlineData("-3", null, "--from -3: give seconds")]
     [InlineData("ten", null, "--from ten: give seconds")]
+    [InlineData("\u0661\u0660", null, "--from \u0661\u0660: give seconds")] // Arabic-Indic digits: refused, not a crash
     [InlineData(null, "1,5", "--to 1,5: give seconds")]
     [InlineData("2", "1:00:00:00", "--to 1:00:00:00: give seconds")]
     [InlineData("2", "2.0", "--to 2.0 is not after --from 2")]
