@@ -34,10 +34,10 @@ public static class RestorePipeline
         bool videoOut = CheckOutput(input, output);
         if (videoOut)
         {
-            // The pieces are encoded as the output is, to be joined by stream copy: a codec its container
-            // cannot hold must fail now, not after the whole film.
+            // The pieces are encoded as the output is, to be joined by stream copy with the source's streams: a
+            // codec its container cannot hold, or an encoder a stream's conversion needs, must fail now, not after the whole film.
             options = options with { Encode = options.Encode.For(output) };
-            options.Encode.Check(output, cancel);
+            options.Encode.Check(output, cancel, source.StreamSource);
         }
         var memory = MemoryPlan.For(source.Width, source.Height, options);
         TempFile.RemoveOrphans(output);

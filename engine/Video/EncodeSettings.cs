@@ -54,19 +54,31 @@ public sealed record EncodeSettings
     /// Fails at once, with ffmpeg's reason, where these settings cannot write <paramref name="output"/>'s
     /// kind of file (an encoder this ffmpeg lacks, a codec the container cannot hold: H.264 in WebM),
     /// rather than when a restore's pieces are joined at the end: two small gray frames are encoded
-    /// into a temporary file of that kind beside it, then deleted.
+    /// into a temporary file of that kind beside it, then deleted. With <paramref name="streams"/>, the
+    /// source's first second of audio and subtitles goes in too, as the join will copy or convert them
+    /// (an audio encoder the conversion needs and this ffmpeg lacks: libopus for WebM).
     /// </summary>
-    public void Check(string output, CancellationToken cancel = default)
+    public void Check(string output, CancellationToken cancel = default, StreamSource? streams = null)
     {
         var chosen = For(output);
         const int Side = 64, Frames = 2;
         var tmp = TempFile.Beside(output);
         var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "gray", "-s", $"{Side}x{Side}", "-r", "1", "-i", "-" };
+        if (streams is not null)
+        {
+            args.AddRange(streams.AsInput());
+            args.AddRange(new[] { "-map", "0:v:0" });
+            args.AddRange(StreamCopy.Plan(streams.Info, 1, output).Args);
+            args.AddRange(streams.OutputOptions());
+            // Last, so it overrides a range's own duration: a second shows whether the streams go in.
+            args.AddRange(new[] { "-t", "1" });
+        }
         args.AddRange(chosen.Arguments(Side, Side));
         args.Add(tmp);
         try
         {
-            Ffmpeg.Capture(Ffmpeg.FfmpegPath, args, new byte[Side * Side * Frames], $"{output} ({chosen.Codec} video in a {Path.GetExtension(output)} file)",
+            Ffmpeg.Capture(Ffmpeg.FfmpegPath, args, new byte[Side * Side * Frames],
+                $"{output} ({chosen.Codec} video{(streams is null ? "" : " with the input's audio and subtitles")} in a {Path.GetExtension(output)} file)",
                 cancel, $"trying {chosen.Codec} for {output}");
         }
         finally

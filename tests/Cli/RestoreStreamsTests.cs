@@ -60,11 +60,25 @@ public class RestoreStreamsTests
         var refused = Path.Combine(dir, "h264.webm");
         r = ReelProcess.Run("restore", input, refused, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress", "--encoder", "libx264");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("h264.webm (libx264 video in a .webm file): ffmpeg failed:", r.Stderr);
+        Assert.Contains("h264.webm (libx264 video with the input's audio and subtitles in a .webm file): ffmpeg failed:", r.Stderr);
         Assert.Contains("WebM", r.Stderr);
         Assert.DoesNotContain("Error initializing output stream", r.Stderr);
         Assert.False(File.Exists(refused));
         // No work folder, no trial file: nothing was begun.
+        Assert.Equal(new[] { "in.mp4", "out.webm" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
+
+        // An ffmpeg without the encoder the audio's conversion needs (libopus here) fails as early, where it
+        // failed at the join. The stand-in refuses libopus as such a build does and passes the rest to ffmpeg.
+        var noOpus = Path.Combine(TestPaths.NewTempDir(), "ffmpeg-without-opus");
+        File.WriteAllText(noOpus, "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = libopus ] && { echo \"Unknown encoder 'libopus'\" >&2; exit 1; }; done\nexec ffmpeg \"$@\"\n");
+        File.SetUnixFileMode(noOpus, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var noAudio = Path.Combine(dir, "no-opus.webm");
+        r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_FFMPEG"] = noOpus },
+            "restore", input, noAudio, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("no-opus.webm (libvpx-vp9 video with the input's audio and subtitles in a .webm file):", r.Stderr);
+        Assert.Contains("Unknown encoder 'libopus'", r.Stderr);
+        Assert.DoesNotContain("process:", r.Stderr);
         Assert.Equal(new[] { "in.mp4", "out.webm" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
     }
 
