@@ -30,7 +30,10 @@ public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
         double Part(int g) => m.Groups[g].Success ? double.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture) : 0;
         if (!m.Success || (m.Groups[2].Success && Part(3) >= 60) || (m.Groups[1].Success && Part(2) >= 60))
             throw new ReelException($"{option} {text}: give seconds (95.5) or a time (1:35.5, 01:01:35.5)");
-        return TimeSpan.FromTicks((long)Math.Round((3600 * Part(1) + 60 * Part(2) + Part(3)) * TimeSpan.TicksPerSecond));
+        double seconds = 3600 * Part(1) + 60 * Part(2) + Part(3);
+        // A year is past any film; far past it the ticks would overflow.
+        if (seconds > 365 * 86400) throw new ReelException($"{option} {text}: more than a year into the film");
+        return TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
     }
 
     /// <summary>ffmpeg's input options for the cut.</summary>
@@ -50,7 +53,7 @@ public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
         return double.IsNaN(end) ? null : end - (From?.TotalSeconds ?? 0);
     }
 
-    /// <summary>As a job's setting: "from 95.5 s to 120 s" (a resumed run must cut the same range).</summary>
+    /// <summary>As a job's setting: "from 95.5 s to 120.0 s" (a resumed run must cut the same range).</summary>
     public override string ToString() =>
         $"from {(From is { } f ? Seconds(f) + " s" : "the start")} to {(To is { } t ? Seconds(t) + " s" : "the end")}";
 

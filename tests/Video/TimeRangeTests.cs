@@ -30,6 +30,7 @@ public class TimeRangeTests
     [InlineData("2", "2.0", "--to 2.0 is not after --from 2")]
     [InlineData("1:00", "59", "--to 59 is not after --from 1:00")]
     [InlineData(null, "0", "--to 0 is not after the start")]
+    [InlineData("99999999999999999999", null, "--from 99999999999999999999: more than a year into the film")]
     public void BadTimesAndEmptyRangesAreRefused(string? from, string? to, string said)
     {
         var e = Assert.Throws<ReelException>(() => TimeRange.Of(from, to));
