@@ -13,6 +13,12 @@ public class RestoreStreamsTests
 {
     private static string Denoiser => TestPaths.SharedData("weights/kair_dncnn_25.pth");
 
+    /// <summary>Every frame of a video's first video stream as decoded (through <paramref name="filter"/>, if given), gray, one byte a pixel.</summary>
+    private static byte[] GrayFrames(string path, string? filter = null) => Ffmpeg.Run(Ffmpeg.FfmpegPath,
+        new[] { "-v", "error", "-i", path, "-map", "0:v:0" }.Concat(filter is null ? Array.Empty<string>() : new[] { "-vf", filter })
+            .Concat(new[] { "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-" }).ToList(),
+        ReadOnlyMemory<byte>.Empty, path);
+
     private static void AssertSameTimes(IReadOnlyList<double> expected, IReadOnlyList<double> actual)
     {
         Assert.Equal(expected.Count, actual.Count);
@@ -151,14 +157,11 @@ public class RestoreStreamsTests
         if (note is null) Assert.DoesNotContain("interlaced", r.Stderr, StringComparison.Ordinal);
         else Assert.Contains(note, r.Stderr, StringComparison.Ordinal);
 
-        byte[] Gray(string path, string? vf) => Ffmpeg.Run(Ffmpeg.FfmpegPath,
-            new[] { "-v", "error", "-i", path }.Concat(vf is null ? Array.Empty<string>() : new[] { "-vf", vf }).Concat(new[] { "-f", "rawvideo", "-pix_fmt", "gray", "-" }).ToList(),
-            ReadOnlyMemory<byte>.Empty, path);
-        var restored = Gray(output, null);
+        var restored = GrayFrames(output);
         Assert.Equal(6 * 64 * 48, restored.Length);
-        Assert.True(Gray(input, filter).AsSpan().SequenceEqual(restored), $"the output is not the input decoded through {filter ?? "no filter"}");
+        Assert.True(GrayFrames(input, filter).AsSpan().SequenceEqual(restored), $"the output is not the input decoded through {filter ?? "no filter"}");
         // The deinterlacer changes pixels only where there is something to do: not a frame of a progressive video without 'all'.
-        if (filter is not null) Assert.False(Gray(input, null).AsSpan().SequenceEqual(restored), "deinterlacing changed nothing");
+        if (filter is not null) Assert.False(GrayFrames(input).AsSpan().SequenceEqual(restored), "deinterlacing changed nothing");
         AssertSameTimes(Media.FrameTimes(input), Media.FrameTimes(output));
     }
 
@@ -183,9 +186,7 @@ public class RestoreStreamsTests
         // Not a loss: the frames the pulldown added are the ones missing.
         Assert.DoesNotContain("could be decoded", r.Stderr, StringComparison.Ordinal);
 
-        byte[] Gray(string path) => Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "gray", "-" },
-            ReadOnlyMemory<byte>.Empty, path);
-        byte[] original = Gray(film), restored = Gray(output);
+        byte[] original = GrayFrames(film), restored = GrayFrames(output);
         Assert.Equal(original.Length, restored.Length);
         const int frame = 64 * 48;
         for (int k = 0; k < 20; k++)
@@ -214,7 +215,7 @@ public class RestoreStreamsTests
             r = ReelProcess.Run(step);
             Assert.True(r.ExitCode == 0, r.Stderr);
         }
-        Assert.True(Gray(joined).AsSpan().SequenceEqual(restored));
+        Assert.True(GrayFrames(joined).AsSpan().SequenceEqual(restored));
         Assert.Equal("00:59:59:20", VideoFile.Probe(joined).Timecode);
 
         // Scored against its input read the same way: the 20 film frames pair with the 20 restored ones.
@@ -231,10 +232,8 @@ public class RestoreStreamsTests
         var clip = Media.MakeClip(dir, "clip.mkv", seconds: 3, rate: "25", codec: "ffv1");
         var input = Path.Combine(dir, "in.mkv");
         Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", clip, "-map", "0", "-c", "copy", "-timecode", "01:00:00:05", input }, ReadOnlyMemory<byte>.Empty, input);
-        byte[] Gray(string path) => Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", path, "-map", "0:v", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-" },
-            ReadOnlyMemory<byte>.Empty, path);
         const int frame = 64 * 48;
-        var wanted = Gray(input).AsSpan(25 * frame, 25 * frame).ToArray();
+        var wanted = GrayFrames(input).AsSpan(25 * frame, 25 * frame).ToArray();
 
         var output = Path.Combine(dir, "scene.mkv");
         string[] range = { "--from", "0:01", "--to", "2", "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress" };
@@ -242,7 +241,7 @@ public class RestoreStreamsTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.DoesNotContain("warning", r.Stderr, StringComparison.Ordinal);
         // Frames 25 to 49 exactly, each at its time less the second cut off.
-        Assert.True(Gray(output).AsSpan().SequenceEqual(wanted), "the scene's frames are not the input's from 1 s to 2 s");
+        Assert.True(GrayFrames(output).AsSpan().SequenceEqual(wanted), "the scene's frames are not the input's from 1 s to 2 s");
         AssertSameTimes(Media.FrameTimes(input).Skip(25).Take(25).Select(t => t - 1.0).ToList(), Media.FrameTimes(output));
         // The sound from the same second: it starts with the first frame (a packet's length at most later), not a keyframe's distance before it.
         var audio = System.Text.Encoding.ASCII.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "a",
@@ -265,7 +264,7 @@ public class RestoreStreamsTests
             r = ReelProcess.Run(step);
             Assert.True(r.ExitCode == 0, r.Stderr);
         }
-        Assert.True(Gray(joined).AsSpan().SequenceEqual(wanted));
+        Assert.True(GrayFrames(joined).AsSpan().SequenceEqual(wanted));
         Assert.Equal("01:00:01:05", VideoFile.Probe(joined).Timecode);
 
         r = ReelProcess.Run("restore", input, Path.Combine(dir, "late.mkv"), "--from", "4", "--no-denoise", "--no-colorize", "--no-progress");
