@@ -221,7 +221,8 @@ REEL_API int reel_restore_options_init(reel_restore_options* options);
 /*
  * A whole video file: decode -> denoise -> colorize -> Deep Video Prior -> H.264, audio copied
  * (needs ffmpeg and ffprobe on PATH). The models must come from this engine. output is written
- * to a temporary file and renamed into place only on success.
+ * to a temporary file and renamed into place only on success. An interlaced input is deinterlaced
+ * as it is decoded, as `reel restore --deinterlace auto` does; the whole input is restored.
  */
 REEL_API int reel_video_restore(reel_engine* engine, const char* input_path, const char* output_path,
                                 const reel_restore_options* options);
