@@ -46,7 +46,7 @@ public static class EvalCommand
 
     private static Command Temporal()
     {
-        var input = new Option<string>("--input") { Description = "The original frames the flow is computed on: a folder of images (name order) or a video", Required = true };
+        var input = new Option<string>("--input") { Description = "The original frames the flow is computed on: a folder of images (in the order of the numbers in their names) or a video", Required = true };
         var output = new Option<string>("--output") { Description = "The frames to score, paired with the input in order", Required = true };
         var processed = new Option<string?>("--processed") { Description = "The per-frame processed frames, for psnr_processed" };
         var frames = new Option<int>("--frames") { Description = "Score only the first N frames (0: all)", DefaultValueFactory = _ => 0 };

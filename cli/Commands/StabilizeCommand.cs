@@ -19,7 +19,7 @@ public static class StabilizeCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--input") { Description = "The original frames: a folder of images (sorted by name) or a video", Required = true };
+        var input = new Option<string>("--input") { Description = "The original frames: a folder of images (in the order of the numbers in their names) or a video", Required = true };
         var deinterlace = DeinterlaceChoice.CreateOption("stabilizing, as the processing that made --processed did");
         var processed = new Option<string>("--processed") { Description = "The per-frame processed frames, paired in order: a folder or a video", Required = true };
         var output = new Option<string>("--output") { Description = "A new folder of PNG frames, or a video file (.mp4, .mkv, …; H.264, audio copied from a video input); written atomically", Required = true };

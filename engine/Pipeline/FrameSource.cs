@@ -4,7 +4,7 @@ using Reel.Engine.Video;
 namespace Reel.Engine.Pipeline;
 
 /// <summary>
-/// The frames of a video file or of a folder of images (taken in name order, all one size, at
+/// The frames of a video file or of a folder of images (taken in the order of their numbers, all one size, at
 /// <see cref="DefaultFolderRate"/> frames per second unless told otherwise), read in order as
 /// packed u8 with timestamps. Everywhere a command takes a video it takes a folder too.
 /// </summary>
@@ -38,7 +38,7 @@ public sealed class FrameSource
     public long? EstimatedCount { get; }
     /// <summary>What ffprobe said about the video; null for a folder of frames.</summary>
     public VideoInfo? Video { get; }
-    /// <summary>A folder's image files in name order; null for a video.</summary>
+    /// <summary>A folder's image files in number order (<see cref="FrameFolder.List"/>); null for a video.</summary>
     private IReadOnlyList<string>? Files { get; }
     /// <summary>The nominal frame rate, "num/den" or a whole number: the video's average rate (its base rate when ffprobe gives no average), or the rate given for a folder.</summary>
     public string FrameRate { get; }
