@@ -114,9 +114,7 @@ public sealed class FrameSource
             FrameRate = Rational.TryParse(info.FrameRate, out var rateNum, out var rateDen) && rateNum > 0 && rateDen > 0
                 ? Rational.Reduce(rateNum * (IvtcCycle - 1), rateDen * IvtcCycle) : info.FrameRate,
             FrameCount = info.FrameCount * (IvtcCycle - 1) / IvtcCycle,
-            // A 30-frame timecode's frames counted at 24: the same second, its frame scaled (drop-frame counting has no 24-frame form).
-            Timecode = info.Timecode is { Length: 11 } tc && int.TryParse(tc[9..], NumberStyles.None, CultureInfo.InvariantCulture, out var ff)
-                ? string.Create(CultureInfo.InvariantCulture, $"{tc[..8]}:{ff * (IvtcCycle - 1) / IvtcCycle:D2}") : null,
+            Timecode = info.Timecode is { } tc ? Timecodes.ScaleFrames(tc, IvtcCycle - 1, IvtcCycle) : null,
         };
 
     /// <summary>

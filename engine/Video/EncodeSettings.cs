@@ -68,8 +68,7 @@ public sealed record EncodeSettings
         {
             args.AddRange(streams.AsInput());
             args.AddRange(new[] { "-map", "0:v:0" });
-            args.AddRange(StreamCopy.Plan(streams.Info, 1, output).Args);
-            args.AddRange(streams.OutputOptions());
+            args.AddRange(streams.CopyInto(1, output, note: null));
             // Last, so it overrides a range's own duration: a second shows whether the streams go in.
             args.AddRange(new[] { "-t", "1" });
         }

@@ -16,6 +16,18 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         (Cut?.InputOptions() ?? Array.Empty<string>()).Concat(new[] { "-i", System.IO.Path.GetFullPath(Path) });
 
     /// <summary>
+    /// The output options that put this source's streams into <paramref name="output"/> as input
+    /// <paramref name="inputIndex"/> (<see cref="StreamCopy.Plan"/>, kept to the cut); <paramref name="note"/>
+    /// is told what had to be converted or left out.
+    /// </summary>
+    public IEnumerable<string> CopyInto(int inputIndex, string output, Action<string>? note)
+    {
+        var (copy, notes) = StreamCopy.Plan(Info, inputIndex, output);
+        foreach (var n in notes) note?.Invoke(n);
+        return copy.Concat(CutOptions());
+    }
+
+    /// <summary>
     /// Output options that keep a cut source's copied streams to the cut. ffmpeg seeks a stream copy to the
     /// video keyframe before the start and keeps the packets from there at negative times, so a range's
     /// audio began up to a GOP early (a second of sound before the first frame in Matroska, which cannot
@@ -23,7 +35,7 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// but bounded only by an output duration: <c>-t</c>. A start timecode the cut could not move
     /// (drop-frame) must not come in unmoved with the source's metadata: it is cleared.
     /// </summary>
-    public IEnumerable<string> OutputOptions()
+    private IEnumerable<string> CutOptions()
     {
         if (Cut is null) yield break;
         yield return "-copypriorss";

@@ -6,6 +6,21 @@ namespace Reel.Engine.Video;
 /// <summary>SMPTE timecodes ("HH:MM:SS:FF") moved along a video.</summary>
 public static class Timecodes
 {
+    private static readonly Regex AnyCount = new(@"^([0-9]{2}:[0-9]{2}:[0-9]{2})[:;.]([0-9]{2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The same second with its frame number scaled by <paramref name="keep"/>/<paramref name="of"/>, counted
+    /// without drop-frame (a 30-frame count at 24 once telecine is removed; drop-frame counting has no
+    /// 24-frame form). Null for anything it does not read.
+    /// </summary>
+    public static string? ScaleFrames(string timecode, int keep, int of)
+    {
+        var m = AnyCount.Match(timecode);
+        return m.Success
+            ? string.Create(CultureInfo.InvariantCulture, $"{m.Groups[1].Value}:{int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) * keep / of:D2}")
+            : null;
+    }
+
     private static readonly Regex NonDrop = new(@"^([0-9]{2}):([0-9]{2}):([0-9]{2}):([0-9]{2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     /// <summary>

@@ -65,13 +65,7 @@ public static class VideoSegments
             var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-itsoffset", VideoWriter.Seconds(pieces[0].StartNs), "-f", "concat", "-i", ListName };
             if (streamSource is not null) args.AddRange(streamSource.AsInput());
             args.AddRange(new[] { "-map", "0:v:0", "-c:v", "copy" });
-            if (streamSource is { } s)
-            {
-                var (copy, notes) = StreamCopy.Plan(s.Info, 1, output);
-                args.AddRange(copy);
-                args.AddRange(s.OutputOptions());
-                foreach (var n in notes) note?.Invoke(n);
-            }
+            if (streamSource is not null) args.AddRange(streamSource.CopyInto(1, output, note));
             args.Add(Path.GetFullPath(tmp));
             var errors = Ffmpeg.Write(args, output, $"joining {pieces.Count} pieces into {output}", cancel, workingDirectory: folder);
             VideoVerifier.Verify(tmp, expected, $"{output} (joined from {pieces.Count} pieces)", errors, cancel);

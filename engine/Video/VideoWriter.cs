@@ -52,13 +52,7 @@ public sealed class VideoWriter : IDisposable
         args.AddRange(new[] { "-f", "matroska", "-i", "-" });
         if (streamSource is not null) args.AddRange(streamSource.AsInput());
         args.AddRange(new[] { "-map", "0:v:0" });
-        if (streamSource is { } s)
-        {
-            var (copy, notes) = StreamCopy.Plan(s.Info, 1, _target);
-            args.AddRange(copy);
-            args.AddRange(s.OutputOptions());
-            foreach (var n in notes) note?.Invoke(n);
-        }
+        if (streamSource is not null) args.AddRange(streamSource.CopyInto(1, _target, note));
         var filters = new[]
         {
             pad ? "pad=ceil(iw/2)*2:ceil(ih/2)*2" : null,

@@ -62,4 +62,12 @@ public class TimeRangeTests
     [InlineData("01:00:00:00", "0/0", 1.0, null)]
     public void ATimecodeMovesToTheRangesStartInWholeFrames(string timecode, string rate, double seconds, string? moved) =>
         Assert.Equal(moved, Timecodes.Advance(timecode, rate, TimeSpan.FromSeconds(seconds)));
+
+    [Theory]
+    [InlineData("00:59:59;25", "00:59:59:20")]
+    [InlineData("01:00:00:15", "01:00:00:12")]
+    [InlineData("01:00:00.04", "01:00:00:03")]
+    [InlineData("01:00:00:150", null)]
+    public void ATelecinedTimecodesFramesAreCountedAtTheFilmsRate(string timecode, string? film) =>
+        Assert.Equal(film, Timecodes.ScaleFrames(timecode, 4, 5));
 }
