@@ -55,22 +55,17 @@ public sealed class RestoreJobOptions
     public RestoreOptions Build(ParseResult r, IBackend backend)
     {
         if (r.GetValue(_maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(_maxShot)}");
-        var reading = Reading(r);
         var method = r.GetValue(_noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(_temporal)!);
         if (r.GetValue(_fuse) && method != TemporalMethod.Flow) throw new ReelException("--fuse-colors works with --temporal flow");
         string? denoiserPath = r.GetValue(_noDenoise) ? null : r.GetValue(_denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
         string? colorizerPath = r.GetValue(_noColorize) ? null : r.GetValue(_colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
         // Without the colorizer there is no chroma to stabilize: the temporal stage works on RGB.
         var mode = colorizerPath is null ? StabilizeMode.Rgb : StabilizeMode.Chroma;
-        var options = new RestoreOptions
+        var options = Joining(r) with
         {
             DenoiserSource = denoiserPath,
             ColorizerSource = colorizerPath,
             MaxShotFrames = r.GetValue(_maxShot),
-            FolderFrameRate = reading.FolderFrameRate,
-            Deinterlace = reading.Deinterlace,
-            Range = reading.Range,
-            Encode = new EncodeSettings { Codec = r.GetValue(_encoder), Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
             Temperature = r.GetValue(_temperature),
             Stabilize = method != TemporalMethod.None,
             Temporal = method == TemporalMethod.Flow ? TemporalMethod.Flow : TemporalMethod.Prior,
@@ -113,11 +108,15 @@ public sealed class RestoreJobOptions
         return options.Build(r, backend);
     }
 
-    /// <summary>How the plan's options read its input (<see cref="RestoreOptions.OpenSource"/>), without loading its networks: the join copies the input's streams as the workers decoded it.</summary>
-    public static RestoreOptions ReadingIn(IReadOnlyList<string> arguments)
+    /// <summary>
+    /// How the plan's options read its input (<see cref="RestoreOptions.OpenSource"/>) and encode its video, without
+    /// loading its networks: the join copies the input's streams as the workers decoded it, and encodes the pieces'
+    /// video again with the plan's quality where the output cannot hold them.
+    /// </summary>
+    public static RestoreOptions JoiningIn(IReadOnlyList<string> arguments)
     {
         var (options, r) = Parse(arguments);
-        return options.Reading(r);
+        return options.Joining(r);
     }
 
     private static (RestoreJobOptions Options, ParseResult Result) Parse(IReadOnlyList<string> arguments)
@@ -131,11 +130,12 @@ public sealed class RestoreJobOptions
         return (options, r);
     }
 
-    /// <summary>The options that say how the input is read; the rest at their defaults.</summary>
-    private RestoreOptions Reading(ParseResult r) => new()
+    /// <summary>The options that say how the input is read and the video encoded; the rest at their defaults.</summary>
+    private RestoreOptions Joining(ParseResult r) => new()
     {
         FolderFrameRate = r.GetValue(_fps)!,
         Deinterlace = DeinterlaceChoice.Parse(r.GetValue(_deinterlace)!),
         Range = TimeRange.Of(r.GetValue(_from), r.GetValue(_to)),
+        Encode = new EncodeSettings { Codec = r.GetValue(_encoder), Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
     };
 }

@@ -16,8 +16,8 @@ public static class RestoreJoinCommand
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string work = r.GetValue(workdir)!, outPath = r.GetValue(output)!;
-            var reading = RestoreJobOptions.ReadingIn(ShotPlan.Load(Path.GetFullPath(work)).Arguments);
-            ProgressDisplay.Run(progress.Resolve(r), report => PlanJoin.Run(work, outPath, reading, report, cancel));
+            var joining = RestoreJobOptions.JoiningIn(ShotPlan.Load(Path.GetFullPath(work)).Arguments);
+            ProgressDisplay.Run(progress.Resolve(r), report => PlanJoin.Run(work, outPath, joining, report, cancel));
             Console.Error.WriteLine($"joined {work} → {outPath}");
             return 0;
         }, cancel)));

@@ -21,13 +21,14 @@ public static class PlanJoin
     /// holding the work folder's lock meanwhile; a <see cref="ReelException"/> when the plan is
     /// missing or stale, the output is a folder, or a piece is missing or damaged.
     /// </summary>
-    /// <param name="reading">
+    /// <param name="joining">
     /// How the plan's options read the input (<see cref="RestoreOptions.OpenSource"/>; no networks needed): the
     /// streams copied in follow what the workers restored (a range cut alike, the start timecode moved with
-    /// it or counted at the film's rate where telecine was removed).
+    /// it or counted at the film's rate where telecine was removed); and its encoder's quality, for pieces the
+    /// output's kind of file cannot hold (<see cref="VideoSegments.Join"/>).
     /// </param>
     /// <param name="progress">Told when the join starts and about streams that had to be converted or left out.</param>
-    public static void Run(string workdir, string output, RestoreOptions reading, Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
+    public static void Run(string workdir, string output, RestoreOptions joining, Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
         workdir = Path.GetFullPath(workdir);
         var plan = ShotPlan.Load(workdir);
@@ -47,9 +48,9 @@ public static class PlanJoin
 
         progress?.Invoke(new RestoreProgress(RestoreStage.Join, plan.Frames, plan.Frames,
             plan.Shots.Count == 1 ? "1 piece" : $"{plan.Shots.Count} pieces", clock.Elapsed));
-        var streams = Directory.Exists(plan.Input) ? null : reading.OpenSource(plan.Input).StreamSource;
+        var streams = Directory.Exists(plan.Input) ? null : joining.OpenSource(plan.Input).StreamSource;
         VideoSegments.Join(plan.Shots.Select(s => new VideoPiece(ShotPlan.PiecePath(workdir, s.Index), s.FirstPtsNs, s.Frames)).ToList(),
-            output, streams, Note, cancel, piecesVerified: true);
+            output, streams, Note, cancel, piecesVerified: true, encode: joining.Encode);
     }
 
     /// <summary>The refusal: which shots lack a sound piece, why, and which shards to run again (with every shard count a worker has run with here).</summary>

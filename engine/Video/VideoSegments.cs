@@ -5,7 +5,8 @@ namespace Reel.Engine.Video;
 /// <summary>
 /// Joins separately encoded pieces of one video (each a shot or chunk, so a long run can resume
 /// at a piece boundary) into the final file with the source's audio, subtitles and metadata.
-/// The pieces are stream-copied, never re-encoded. Each piece's timestamps start at zero; the
+/// The pieces are stream-copied, re-encoded only where the output's kind of file cannot hold them
+/// (<see cref="Fits"/>). Each piece's timestamps start at zero; the
 /// concat script places piece k at its first frame's original time, in whole microseconds (the
 /// script's resolution) computed from the absolute start, so rounding never accumulates.
 /// Every piece is read back before the join and the joined file after it, before it replaces
@@ -20,8 +21,14 @@ public static class VideoSegments
     /// The caller has just read every piece back itself (a distributed join checks them all to name
     /// every missing one); the joined file is still read back, which catches a piece lost since.
     /// </param>
+    /// <param name="encode">
+    /// For pieces encoded before the output was named (a plan's, H.264 by default): the quality settings with
+    /// which their video is encoded again, by the output's usual encoder, where its kind of file cannot hold
+    /// them (WebM: VP8, VP9 and AV1 only), rather than failing after the whole film. Null where the pieces
+    /// were made for this output.
+    /// </param>
     public static void Join(IReadOnlyList<VideoPiece> pieces, string output, StreamSource? streamSource,
-        Action<string>? note = null, CancellationToken cancel = default, bool piecesVerified = false)
+        Action<string>? note = null, CancellationToken cancel = default, bool piecesVerified = false, EncodeSettings? encode = null)
     {
         if (pieces.Count == 0) throw new ArgumentException("no pieces to join");
         var folder = Path.GetDirectoryName(Path.GetFullPath(pieces[0].Path))!;
@@ -59,16 +66,46 @@ public static class VideoSegments
             MinDurationSeconds = (pieces[^1].StartNs - pieces[0].StartNs) / 1e9,
         };
         TempFile.RemoveOrphans(output);
+        var convert = encode is null || Fits(pieces[0].Path, output, cancel) ? null : (encode with { Codec = null }).For(output);
+        if (convert is not null)
+            note?.Invoke($"the pieces' video does not fit {Path.GetExtension(output)}; encoding it again with {convert.Codec} " +
+                         $"(slower than a copy, and a second generation: plan with --encoder {convert.Codec} to make the pieces so)");
         TempFile.WriteAtomically(output, tmp =>
         {
             // The first piece is put back at its own start (video that begins after the audio stays so).
             var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-itsoffset", VideoWriter.Seconds(pieces[0].StartNs), "-f", "concat", "-i", ListName };
             if (streamSource is not null) args.AddRange(streamSource.AsInput());
-            args.AddRange(new[] { "-map", "0:v:0", "-c:v", "copy" });
+            args.AddRange(new[] { "-map", "0:v:0" });
+            // Every frame at its own time, in the pieces' time base (the encoder's default would round a variable rate to a constant one).
+            args.AddRange(convert is null ? new[] { "-c:v", "copy" }
+                : convert.Arguments(width, height).Concat(new[] { "-fps_mode", "passthrough", "-enc_time_base", VideoFile.Probe(pieces[0].Path).TimeBase }));
             if (streamSource is not null) args.AddRange(streamSource.CopyInto(1, output, note));
             args.Add(Path.GetFullPath(tmp));
             var errors = Ffmpeg.Write(args, output, $"joining {pieces.Count} pieces into {output}", cancel, workingDirectory: folder);
             VideoVerifier.Verify(tmp, expected, $"{output} (joined from {pieces.Count} pieces)", errors, cancel);
         });
+    }
+
+    /// <summary>
+    /// Whether <paramref name="piece"/>'s video stream-copies into a file of <paramref name="output"/>'s kind:
+    /// its first frame is copied into a temporary beside it, which is then deleted.
+    /// </summary>
+    private static bool Fits(string piece, string output, CancellationToken cancel)
+    {
+        var tmp = TempFile.Beside(output);
+        try
+        {
+            Ffmpeg.Write(new[] { "-hide_banner", "-v", "error", "-y", "-i", piece, "-map", "0:v:0", "-c:v", "copy", "-frames:v", "1", tmp },
+                output, $"trying the pieces' video in {output}", cancel);
+            return true;
+        }
+        catch (MediaException)
+        {
+            return false;
+        }
+        finally
+        {
+            File.Delete(tmp);
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Reel.Engine.Pipeline;
+using Reel.Engine.Video;
 using Reel.Tests.Support;
 
 namespace Reel.Tests.Cli;
@@ -147,4 +148,41 @@ public class DistributedRestoreTests
         Assert.Equal(1, join.ExitCode);
         Assert.Contains("the input is not what the plan was made from", join.Stderr);
     }
+
+    [Fact]
+    public void PiecesTheOutputCannotHoldAreEncodedAgainAtTheJoin()
+    {
+        var dir = TestPaths.NewTempDir();
+        // A variable rate: every frame's time must survive the second encode.
+        var input = Media.MakeClip(dir, seconds: 1.2, vfr: true);
+        var work = Path.Combine(dir, "work");
+        Reel(new[] { "restore", "plan", input, work, "--max-shot-frames", "4", "--no-progress" }.Concat(NoNetworks).ToArray());
+        Reel("restore", "run", work, "--no-progress");
+        var copied = Path.Combine(dir, "copied.mkv");
+        Assert.DoesNotContain("encoding it again", Reel("restore", "join", work, copied, "--no-progress").Stderr);
+        Assert.Equal(new[] { "video:h264", "audio:aac" }, Media.Streams(copied));
+
+        // WebM holds VP8, VP9 and AV1 only: the plan's H.264 pieces failed this join after the whole film.
+        var webm = Path.Combine(dir, "out.webm");
+        var r = Reel("restore", "join", work, webm, "--no-progress");
+        Assert.Contains("the pieces' video does not fit .webm; encoding it again with libvpx-vp9", r.Stderr);
+        Assert.Equal(new[] { "video:vp9", "audio:opus" }, Media.Streams(webm));
+        // Every frame where a one-process restore into WebM puts it (both shifted alike by the Opus
+        // audio's priming), to Matroska's millisecond.
+        var single = Path.Combine(dir, "single.webm");
+        Reel(new[] { "restore", input, single, "--max-shot-frames", "4", "--no-progress" }.Concat(NoNetworks).ToArray());
+        var (times, webmTimes) = (Media.FrameTimes(single), Media.FrameTimes(webm));
+        Assert.Equal(times.Count, webmTimes.Count);
+        for (int i = 0; i < times.Count; i++)
+            Assert.True(Math.Abs(times[i] - webmTimes[i]) < 1.5e-3, $"frame {i}: {webmTimes[i]:F6} s in the joined WebM, {times[i]:F6} s in one process's");
+        var (pictures, webmPictures) = (Gray(copied), Gray(webm));
+        Assert.Equal(pictures.Length, webmPictures.Length);
+        double meanDiff = pictures.Zip(webmPictures, (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(meanDiff < 3, $"the WebM's frames differ from the pieces' by {meanDiff:F2} levels on average");
+    }
+
+    /// <summary>Every frame of a video's first video stream, gray, one byte a pixel.</summary>
+    private static byte[] Gray(string path) => Ffmpeg.Run(Ffmpeg.FfmpegPath,
+        new[] { "-v", "error", "-i", path, "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-" },
+        ReadOnlyMemory<byte>.Empty, path);
 }
