@@ -8,6 +8,7 @@
         clean = dncnn.denoise(noisy)                    # u8 (H, W) gray or (H, W, 3) RGB
         engine.restore("old.mp4", "restored.mp4", denoiser=dncnn, epochs=20,
                        progress=lambda p: print(p.stage, p.done, p.total, p.eta_s))
+        engine.restore("old.mp4", "scene.mp4", denoiser=dncnn, from_s=95.5, to_s=130, resume=True)
 
 libreel.so is found at $REEL_LIBRARY, else by the system's library search (`ldconfig`,
 LD_LIBRARY_PATH), else beside this file. It needs no .NET. Every failure raises ReelError with
@@ -29,6 +30,7 @@ OK, E_INVALID_ARG, E_IO, E_CHECKPOINT, E_CANCELLED = 0, 1, 2, 3, 4
 _BACKENDS = {"auto": 0, "cpu": 1, "cpu-reference": 2, "cuda": 3}
 _DENOISER, _COLORIZER = 1, 2
 _GRAY8, _RGB24 = 1, 3
+_DEINTERLACE = {"auto": 0, "all": 1, "off": 2, "ivtc": 3}
 
 
 class ReelError(Exception):
@@ -64,6 +66,12 @@ class _Progress(C.Structure):  # reel_progress
 
 
 _PROGRESS_EX_FN = C.CFUNCTYPE(C.c_int, C.c_void_p, C.POINTER(_Progress))
+
+
+class _RestoreJob(C.Structure):  # reel_restore_job
+    _fields_ = [("size", C.c_int32), ("resume", C.c_int32), ("deinterlace", C.c_int32), ("max_shot_frames", C.c_int32),
+                ("from_s", C.c_double), ("to_s", C.c_double), ("encoder", C.c_char_p), ("preset", C.c_char_p),
+                ("crf", C.c_int32), ("strict", C.c_int32)]
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,9 @@ def _load():
         "reel_frame_denoise": [C.c_void_p, C.POINTER(_Frame), C.POINTER(_Frame)],
         "reel_frame_colorize": [C.c_void_p, C.c_float, C.POINTER(_Frame), C.POINTER(_Frame)],
         "reel_restore_options_init": [C.POINTER(_RestoreOptions)],
-        "reel_video_restore_ex": [C.c_void_p, C.c_char_p, C.c_char_p, C.POINTER(_RestoreOptions), _PROGRESS_EX_FN, C.c_void_p],
+        "reel_restore_job_init": [C.POINTER(_RestoreJob)],
+        "reel_video_restore_job": [C.c_void_p, C.c_char_p, C.c_char_p, C.POINTER(_RestoreOptions), C.POINTER(_RestoreJob),
+                                   _PROGRESS_EX_FN, C.c_void_p],
     }.items():
         f = getattr(lib, name)
         f.argtypes = args
@@ -115,7 +125,7 @@ library = _load()
 
 
 def version():
-    """The library's version, "0.2.0" for reel.h 0.2."""
+    """The library's version, "0.3.0" for reel.h 0.3."""
     return library.reel_version().decode()
 
 
@@ -200,11 +210,13 @@ class Engine:
         return self._load(_COLORIZER, checkpoint)
 
     def restore(self, input_path, output_path, denoiser=None, colorizer=None, temperature=1.0,
-                stabilize=True, epochs=None, irt=None, memory_mb=None, progress=None):
+                stabilize=True, epochs=None, irt=None, memory_mb=None, progress=None, *, from_s=None, to_s=None,
+                deinterlace="auto", encoder=None, crf=None, preset=None, max_shot_frames=None, strict=False, resume=False):
         """
-        Restores a whole video file as `reel restore` does (defaults: its own). progress, if given,
-        is called with a Progress for every event; returning True from it cancels (ReelError,
-        status E_CANCELLED, and no output file).
+        Restores a video file as `reel restore` does (defaults: its own; from_s, to_s, deinterlace,
+        encoder, crf, preset, max_shot_frames, strict and resume are its --from, --to, and so on).
+        progress, if given, is called with a Progress for every event; returning True from it cancels
+        (ReelError, status E_CANCELLED, and no output file; the shots finished are kept for resume=True).
         """
         if self._handle is None:
             raise ValueError("this engine has been closed")
@@ -220,6 +232,21 @@ class Engine:
             opts.irt = 1 if irt else 0
         if memory_mb is not None:
             opts.memory_mb = memory_mb
+        job = _RestoreJob()
+        _check(library.reel_restore_job_init(C.byref(job)))
+        if deinterlace not in _DEINTERLACE:
+            raise ValueError(f"deinterlace must be one of {', '.join(_DEINTERLACE)}, got {deinterlace!r}")
+        job.deinterlace = _DEINTERLACE[deinterlace]
+        job.from_s = math.nan if from_s is None else from_s
+        job.to_s = math.nan if to_s is None else to_s
+        job.encoder = None if encoder is None else encoder.encode()
+        job.preset = None if preset is None else preset.encode()
+        if crf is not None:
+            job.crf = crf
+        if max_shot_frames is not None:
+            job.max_shot_frames = max_shot_frames
+        job.strict = 1 if strict else 0
+        job.resume = 1 if resume else 0
         failure = []
 
         def relay(_user, p):
@@ -236,8 +263,8 @@ class Engine:
                 return 1
 
         callback = _PROGRESS_EX_FN(relay) if progress else _PROGRESS_EX_FN()
-        status = library.reel_video_restore_ex(self._handle, os.fsencode(input_path), os.fsencode(output_path),
-                                               C.byref(opts), callback, None)
+        status = library.reel_video_restore_job(self._handle, os.fsencode(input_path), os.fsencode(output_path),
+                                                C.byref(opts), C.byref(job), callback, None)
         if failure:
             raise failure[0]
         _check(status)

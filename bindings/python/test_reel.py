@@ -4,7 +4,8 @@ Needs REEL_LIBRARY (libreel.so), REEL_EXECUTABLE (the reel CLI) and REEL_DATA (.
 ctest sets them. Set12/01.png with σ = 25 Gaussian noise denoised through the binding equals
 `reel denoise` on the same image, pixel for pixel; a missing checkpoint raises ReelError naming
 it; a small clip restores with progress events, and a progress callback that asks to stop
-cancels with nothing written.
+cancels with nothing written; a stretch of the clip restores through another encoder, and a
+restore stopped after its first shot goes on from there with resume=True.
 """
 
 import os
@@ -27,6 +28,14 @@ def _require(variable):
 
 def _ffmpeg(*args):
     subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args], check=True)
+
+
+def _video(path):
+    """(frames, codec) of a video's first video stream, as ffprobe counts them."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                          "stream=codec_name,nb_read_frames", "-of", "csv=p=0", path], check=True, capture_output=True, text=True)
+    codec, frames = out.stdout.strip().split(",")
+    return int(frames), codec
 
 
 def _read_pgm(path):
@@ -68,7 +77,7 @@ class BindingTest(unittest.TestCase):
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def test_denoise_equals_the_cli_and_errors_name_the_file(self):
-        self.assertEqual(reel.version(), "0.2.0")
+        self.assertEqual(reel.version(), "0.3.0")
         clean_pgm = os.path.join(self.work, "clean.pgm")
         _ffmpeg("-i", self.image, "-pix_fmt", "gray", "-frames:v", "1", "-update", "1", clean_pgm)
         clean = _read_pgm(clean_pgm)
@@ -114,6 +123,26 @@ class BindingTest(unittest.TestCase):
         self.assertTrue(all(e.rate is None or e.rate > 0 for e in events))
         self.assertEqual(stop.exception.status, reel.E_CANCELLED)
         self.assertFalse(os.path.exists(cancelled))
+
+    def test_restore_a_stretch_and_resume_a_stopped_one(self):
+        clip = os.path.join(self.work, "clip6.mp4")
+        _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.6", "-vf", "format=gray,noise=alls=20:allf=t",
+                "-c:v", "libx264", "-pix_fmt", "yuv420p", clip)
+        scene, resumed = os.path.join(self.work, "scene.mkv"), os.path.join(self.work, "resumed.mp4")
+        events = []
+        with reel.Engine("cpu") as engine:
+            dncnn = engine.load_denoiser(self.weights)
+            engine.restore(clip, scene, denoiser=dncnn, stabilize=False, from_s=0.2, to_s=0.5, encoder="ffv1")
+            with self.assertRaises(reel.ReelError) as stop:
+                engine.restore(clip, resumed, denoiser=dncnn, stabilize=False, max_shot_frames=3, progress=lambda p: p.stage == "saved")
+            engine.restore(clip, resumed, denoiser=dncnn, stabilize=False, max_shot_frames=3, resume=True, progress=events.append)
+            with self.assertRaises(ValueError):
+                engine.restore(clip, scene, denoiser=dncnn, deinterlace="sometimes")
+        self.assertEqual(_video(scene), (3, "ffv1"))
+        self.assertEqual(stop.exception.status, reel.E_CANCELLED)
+        self.assertEqual([e.done for e in events if e.stage == "resume"], [3])
+        self.assertEqual([e.shot for e in events if e.stage == "saved"], [2])
+        self.assertEqual(_video(resumed), (6, "h264"))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ namespace Reel.Engine.Interop;
 public static unsafe class NativeExports
 {
     [UnmanagedCallersOnly(EntryPoint = "reel_version")]
-    private static byte* Version() => Static("0.2.0\0"u8);
+    private static byte* Version() => Static("0.3.0\0"u8);
 
     [UnmanagedCallersOnly(EntryPoint = "reel_status_string")]
     private static byte* StatusString(int status) => Static((NativeStatus)status switch
@@ -230,20 +230,53 @@ public static unsafe class NativeExports
         }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "reel_restore_job_init")]
+    private static int RestoreJobInit(NativeRestoreJob* job)
+    {
+        NativeErrors.Clear();
+        try
+        {
+            // SAFETY: job is checked for NULL; reel.h makes it point at one writable reel_restore_job.
+            if (job == null) throw new NativeArgumentException("job is NULL");
+            *job = JobDefaults();
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.Report(e);
+        }
+    }
+
+    /// <summary>reel_restore_job_init's values: the engine's own defaults, so C callers get what `reel restore` does.</summary>
+    private static NativeRestoreJob JobDefaults() => new()
+    {
+        Size = sizeof(NativeRestoreJob),
+        Deinterlace = (int)NativeDeinterlace.Auto,
+        MaxShotFrames = new RestoreOptions().MaxShotFrames,
+        FromSeconds = double.NaN,
+        ToSeconds = double.NaN,
+        Crf = new EncodeSettings().Crf,
+    };
+
     [UnmanagedCallersOnly(EntryPoint = "reel_video_restore")]
     private static int VideoRestore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options) =>
-        Restore(engine, inputPath, outputPath, options, null, null);
+        Restore(engine, inputPath, outputPath, options, null, null, null);
 
     [UnmanagedCallersOnly(EntryPoint = "reel_video_restore_ex")]
     private static int VideoRestoreEx(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options,
         delegate* unmanaged<void*, NativeProgress*, int> progress, void* progressUser) =>
-        Restore(engine, inputPath, outputPath, options, progress, progressUser);
+        Restore(engine, inputPath, outputPath, options, null, progress, progressUser);
+
+    [UnmanagedCallersOnly(EntryPoint = "reel_video_restore_job")]
+    private static int VideoRestoreJob(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options, NativeRestoreJob* job,
+        delegate* unmanaged<void*, NativeProgress*, int> progress, void* progressUser) =>
+        Restore(engine, inputPath, outputPath, options, job, progress, progressUser);
 
     /// <summary>The prior's settings as reel_restore_options has them (only epochs and irt can be set there; the rest are restore's defaults).</summary>
     private static readonly StabilizeOptions.SettingNames AbiNames = new("epochs", "irt = 0", "the chroma scale", "the width", "the learning rate", "the warm epochs");
 
-    /// <summary>reel_video_restore and reel_video_restore_ex: the options' callback and, for the latter, the measured one.</summary>
-    private static int Restore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options,
+    /// <summary>reel_video_restore, reel_video_restore_ex and reel_video_restore_job: the options' callback and, for the latter two, the measured one.</summary>
+    private static int Restore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options, NativeRestoreJob* job,
         delegate* unmanaged<void*, NativeProgress*, int> progressEx, void* progressExUser)
     {
         NativeErrors.Clear();
@@ -256,6 +289,7 @@ public static unsafe class NativeExports
             // caller changing it during the restore changes nothing here.
             if (options == null) throw new NativeArgumentException("options is NULL (start from reel_restore_options_init)");
             var o = *options;
+            var j = ReadJob(job);
             string input = Utf8(inputPath), output = Utf8(outputPath);
             if (!File.Exists(input)) throw new FileNotFoundException($"input not found: {input}");
             if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new NativeArgumentException("output would overwrite the input; choose another path");
@@ -282,6 +316,7 @@ public static unsafe class NativeExports
             if (o.MemoryMb < 1) throw new NativeArgumentException($"memory_mb must be ≥ 1, got {o.MemoryMb}");
             if (colorizer is not null) CheckTemperature(o.Temperature);
 
+            if (j.MaxShotFrames < 1) throw new NativeArgumentException($"job.max_shot_frames must be ≥ 1, got {j.MaxShotFrames}");
             var restore = new RestoreOptions
             {
                 Denoiser = denoiser?.Denoiser,
@@ -290,6 +325,24 @@ public static unsafe class NativeExports
                 Stabilize = o.Stabilize != 0,
                 Prior = prior,
                 MemoryBudgetBytes = o.MemoryMb * (1L << 20),
+                Resume = j.Resume != 0,
+                Deinterlace = (NativeDeinterlace)j.Deinterlace switch
+                {
+                    NativeDeinterlace.Auto => Deinterlace.Auto,
+                    NativeDeinterlace.All => Deinterlace.All,
+                    NativeDeinterlace.Off => Deinterlace.Off,
+                    NativeDeinterlace.Ivtc => Deinterlace.Ivtc,
+                    _ => throw new NativeArgumentException($"job.deinterlace {j.Deinterlace} is not a reel_deinterlace (0 auto, 1 all, 2 off, 3 ivtc)"),
+                },
+                MaxShotFrames = j.MaxShotFrames,
+                Range = Range(j.FromSeconds, j.ToSeconds),
+                Encode = new EncodeSettings
+                {
+                    Codec = j.Encoder == null ? null : Utf8(j.Encoder),
+                    Crf = j.Crf,
+                    Preset = j.Preset == null ? new EncodeSettings().Preset : Utf8(j.Preset),
+                },
+                Strict = j.Strict != 0,
             };
             using var cancel = new CancellationTokenSource();
             var progress = o.Progress == null && progressEx == null ? null
@@ -304,6 +357,37 @@ public static unsafe class NativeExports
         {
             return NativeErrors.Report(e);
         }
+    }
+
+    /// <summary>
+    /// The caller's reel_restore_job, copied once (a caller changing it during the restore changes nothing
+    /// here), or the defaults for NULL; refused unless its size is one this library knows.
+    /// </summary>
+    private static NativeRestoreJob ReadJob(NativeRestoreJob* job)
+    {
+        if (job == null) return JobDefaults();
+        // SAFETY: job is not NULL, and reel.h makes it point at a reel_restore_job of job->size bytes; only the
+        // int at its start is read before that size is checked to be this library's own.
+        int size = job->Size;
+        if (size > sizeof(NativeRestoreJob))
+            throw new NativeArgumentException($"job.size is {size} bytes, a reel_restore_job newer than this libreel.so (0.3.0, {sizeof(NativeRestoreJob)} bytes) knows; " +
+                                              "run with the libreel.so of the reel.h the program was built with");
+        if (size != sizeof(NativeRestoreJob))
+            throw new NativeArgumentException($"job.size is {size}, not sizeof(reel_restore_job) ({sizeof(NativeRestoreJob)}): start from reel_restore_job_init");
+        return *job;
+    }
+
+    /// <summary>from_s and to_s as a range (NaN: the start or the end), refused in those fields' names where <see cref="TimeRange"/> would refuse them.</summary>
+    private static TimeRange? Range(double from, double to)
+    {
+        if (double.IsNaN(from) && double.IsNaN(to)) return null;
+        static TimeSpan? At(double seconds, string field) => double.IsNaN(seconds) ? null
+            : seconds is >= 0 and <= TimeRange.LongestSeconds ? TimeRange.Time(seconds)
+            : throw new NativeArgumentException($"job.{field} must be NAN or from 0 to a year of seconds, got {seconds}");
+        var range = new TimeRange(At(from, "from_s"), At(to, "to_s"));
+        if (range.To is { } t && t <= (range.From ?? TimeSpan.Zero))
+            throw new NativeArgumentException(double.IsNaN(from) ? $"job.to_s {to} is not after the start" : $"job.to_s {to} is not after job.from_s {from}");
+        return range;
     }
 
     /// <summary>

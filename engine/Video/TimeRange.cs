@@ -31,10 +31,15 @@ public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
         if (!m.Success || (m.Groups[2].Success && Part(3) >= 60) || (m.Groups[1].Success && Part(2) >= 60))
             throw new ReelException($"{option} {text}: give seconds (95.5) or a time (1:35.5, 01:01:35.5)");
         double seconds = 3600 * Part(1) + 60 * Part(2) + Part(3);
-        // A year is past any film; far past it the ticks would overflow.
-        if (seconds > 365 * 86400) throw new ReelException($"{option} {text}: more than a year into the film");
-        return TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
+        if (seconds > LongestSeconds) throw new ReelException($"{option} {text}: more than a year into the film");
+        return Time(seconds);
     }
+
+    /// <summary>The latest time a range may name: a year is past any film; far past it the ticks would overflow.</summary>
+    public const double LongestSeconds = 365 * 86400;
+
+    /// <summary>A time of 0 to <see cref="LongestSeconds"/> seconds, to the nearest tick.</summary>
+    public static TimeSpan Time(double seconds) => TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
 
     /// <summary>ffmpeg's input options for the cut.</summary>
     public IReadOnlyList<string> InputOptions()

@@ -23,6 +23,13 @@
  *     reel_video_restore(engine, "old.mp4", "restored.mp4", &opts);
  *     // or, with rates and the ETA: reel_video_restore_ex(engine, "old.mp4", "restored.mp4", &opts, on_progress_ex, user);
  *
+ *     reel_restore_job job;                      // one scene, and what an interruption left continued
+ *     reel_restore_job_init(&job);
+ *     job.from_s = 95.5;
+ *     job.to_s = 130;
+ *     job.resume = 1;
+ *     reel_video_restore_job(engine, "old.mp4", "scene.mp4", &opts, &job, on_progress_ex, user);
+ *
  *     reel_model_free(dncnn);
  *     reel_engine_free(engine);
  *
@@ -70,15 +77,16 @@ extern "C" {
 #endif
 
 #define REEL_VERSION_MAJOR 0
-#define REEL_VERSION_MINOR 2
+#define REEL_VERSION_MINOR 3
 #define REEL_VERSION_PATCH 0
-#define REEL_VERSION_STRING "0.2.0"
+#define REEL_VERSION_STRING "0.3.0"
 /*
  * Version of the layout of the structs and entry points below. Programs built against an older
- * reel.h keep working: 0.2 only adds (reel_progress, reel_video_restore_ex) and changes no
- * existing struct or function.
+ * reel.h keep working: 0.2 only added (reel_progress, reel_video_restore_ex), 0.3 only adds
+ * (reel_deinterlace, reel_restore_job, reel_restore_job_init, reel_video_restore_job), and
+ * neither changes an existing struct or function.
  */
-#define REEL_ABI_VERSION 2
+#define REEL_ABI_VERSION 3
 
 typedef enum reel_status {
     REEL_OK = 0,
@@ -177,7 +185,48 @@ typedef struct reel_restore_options {
     void* progress_user;       /* passed to progress as is */
 } reel_restore_options;
 
-/* This header's REEL_VERSION_STRING as built into libreel.so ("0.2.0"). Never fails. */
+/* How an interlaced input is read (`reel restore --deinterlace`). Since 0.3. */
+typedef enum reel_deinterlace {
+    REEL_DEINTERLACE_AUTO = 0,  /* ffmpeg's bwdif on the frames flagged interlaced; timestamps kept (the default) */
+    REEL_DEINTERLACE_ALL = 1,   /* every frame (streams that carry no per-frame flags) */
+    REEL_DEINTERLACE_OFF = 2,   /* frames as decoded, combing included */
+    REEL_DEINTERLACE_IVTC = 3   /* telecined NTSC film (3:2 pulldown) back to its own frames: 4 of every 5, at 4/5 of the rate */
+} reel_deinterlace;
+
+/*
+ * What reel_video_restore_job adds to reel_restore_options: which stretch of the input, how it is
+ * read and encoded, and whether an interrupted restore goes on: `reel restore`'s --from/--to,
+ * --deinterlace, --encoder/--crf/--preset, --max-shot-frames, --strict and --resume. Start from
+ * reel_restore_job_init. Later versions only append fields and read only what size covers, so a
+ * program built against this reel.h works with them; a libreel.so older than the reel.h a program
+ * was built against refuses its larger struct (REEL_E_INVALID_ARG). Since 0.3.
+ *
+ * A restore keeps its finished shots in a hidden folder beside the output (.old.mp4.reel-work for
+ * old.mp4) until the output is in place. After a cancel, a crash or an error past the first shot
+ * that folder stays, and a restore into the same output is refused (REEL_E_FAILED, naming the
+ * folder) unless resume is set, or the folder is deleted to start over. Messages about these fields
+ * name them as `reel restore` does: "--resume" is resume here, "--from" from_s.
+ */
+typedef struct reel_restore_job {
+    int32_t size;             /* sizeof(reel_restore_job): reel_restore_job_init sets it */
+    int32_t resume;           /* non-zero: continue the interrupted restore into this output, from its last finished
+                                 shot; the input and every option must be as they were (else REEL_E_FAILED, naming
+                                 what differs). Nothing to continue: a fresh restore. Default 0 */
+    int32_t deinterlace;      /* reel_deinterlace; default REEL_DEINTERLACE_AUTO */
+    int32_t max_shot_frames;  /* longest shot one prior trains on (longer ones are split), and so the most an
+                                 interruption can lose; >= 1, default 300 */
+    double from_s;            /* restore from this time of the input (seconds, >= 0); NAN (default): from the start */
+    double to_s;              /* up to this time (after from_s); NAN (default): to the end. The output starts at zero,
+                                 its audio, subtitles and chapters cut alike */
+    const char* encoder;      /* an ffmpeg video encoder ("libx265", "ffv1", ...); NULL (default): libx264, or
+                                 libvpx-vp9 for a .webm output. One this ffmpeg lacks fails before any frame */
+    const char* preset;       /* the x264/x265 speed preset; NULL (default): "medium" */
+    int32_t crf;              /* constant quality for x264/x265/VP9/AV1 (lower is better); default 17 */
+    int32_t strict;           /* non-zero: a loss the decoding reports (frames that did not decode, a size change,
+                                 another duration) is an error (REEL_E_FAILED) instead of a "note"; default 0 */
+} reel_restore_job;
+
+/* This header's REEL_VERSION_STRING as built into libreel.so ("0.3.0"). Never fails. */
 REEL_API const char* reel_version(void);
 
 /* The enumerator's name ("REEL_E_IO"), or "unknown status" for another value. Static storage. */
@@ -218,11 +267,15 @@ REEL_API int reel_frame_colorize(reel_model* colorizer, float temperature, const
 /* Fills options with the defaults of `reel restore` (no models, no callback). */
 REEL_API int reel_restore_options_init(reel_restore_options* options);
 
+/* Fills job with the defaults of `reel restore` and its size. Since 0.3. */
+REEL_API int reel_restore_job_init(reel_restore_job* job);
+
 /*
  * A whole video file: decode -> denoise -> colorize -> Deep Video Prior -> H.264, audio copied
  * (needs ffmpeg and ffprobe on PATH). The models must come from this engine. output is written
  * to a temporary file and renamed into place only on success. An interlaced input is deinterlaced
- * as it is decoded, as `reel restore --deinterlace auto` does; the whole input is restored.
+ * as it is decoded, as `reel restore --deinterlace auto` does; the whole input is restored; an
+ * interrupted restore into the same output is refused (reel_video_restore_job can continue it).
  */
 REEL_API int reel_video_restore(reel_engine* engine, const char* input_path, const char* output_path,
                                 const reel_restore_options* options);
@@ -234,6 +287,16 @@ REEL_API int reel_video_restore(reel_engine* engine, const char* input_path, con
  */
 REEL_API int reel_video_restore_ex(reel_engine* engine, const char* input_path, const char* output_path,
                                    const reel_restore_options* options, reel_progress_ex_fn progress, void* progress_user);
+
+/*
+ * reel_video_restore_ex as job says (NULL: reel_restore_job_init's defaults, which restore as
+ * reel_video_restore_ex does). job and its strings are read during the call only. A bad field is
+ * REEL_E_INVALID_ARG naming it; a stretch past the input's end, an encoder this ffmpeg lacks or a
+ * codec the output's container cannot hold fails before any frame is restored. Since 0.3.
+ */
+REEL_API int reel_video_restore_job(reel_engine* engine, const char* input_path, const char* output_path,
+                                    const reel_restore_options* options, const reel_restore_job* job,
+                                    reel_progress_ex_fn progress, void* progress_user);
 
 #ifdef __cplusplus
 }

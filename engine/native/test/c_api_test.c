@@ -15,7 +15,11 @@
  * - restore: a generated 64×48 gray clip of 6 frames, with and without the temporal prior,
  *   progress reported; a callback that returns non-zero cancels and leaves no file behind;
  *   reel_video_restore_ex reports rates that match this program's own clock, an ETA that is
- *   unknown (NAN) until the prior trains and 0 at the end, and the prior's epoch and loss.
+ *   unknown (NAN) until the prior trains and 0 at the end, and the prior's epoch and loss;
+ * - restore jobs (reel_restore_job): a restore cancelled after its first shot is refused by a plain
+ *   restore into the same output and continued with resume, from that shot on; a stretch of the
+ *   clip (from_s, to_s) through another encoder (FFV1) has that stretch's frames, in that codec;
+ *   each bad field is refused in its own name, before any work.
  * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI (REEL: the `reel` executable) run as child processes.
  */
 #define _GNU_SOURCE
@@ -735,6 +739,122 @@ static void test_restore(const char* weights) {
     reel_engine_free(engine);
 }
 
+/* ---- restore jobs ---- */
+
+typedef struct job_log {
+    int saved, cancel_after_saved; /* > 0: cancel once this many shots' pieces are kept */
+    int64_t resumed;               /* done of the "resume" report: frames kept from the interrupted run; -1: none */
+} job_log;
+
+static int on_job_progress(void* user, const reel_progress* p) {
+    job_log* log = user;
+    log->saved += strcmp(p->stage, "saved") == 0;
+    if (strcmp(p->stage, "resume") == 0) log->resumed = p->done;
+    return log->cancel_after_saved > 0 && log->saved >= log->cancel_after_saved;
+}
+
+static void video_codec(const char* video, char* codec, size_t capacity) {
+    char command[2048];
+    snprintf(command, sizeof command, "ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 '%s'", video);
+    FILE* p = popen(command, "r");
+    codec[0] = '\0';
+    if (p == NULL || fgets(codec, (int)capacity, p) == NULL) codec[0] = '\0';
+    codec[strcspn(codec, "\n")] = '\0';
+    if (p != NULL) pclose(p);
+}
+
+static void test_restore_job(const char* weights) {
+    printf("restore jobs:\n");
+    char clip[1200], resumed[1200], scene[1200], refused[1200];
+    path_in(clip, sizeof clip, g_work, "clip.mp4");
+    path_in(resumed, sizeof resumed, g_work, "resumed.mp4");
+    path_in(scene, sizeof scene, g_work, "scene.mkv");
+    path_in(refused, sizeof refused, g_work, "refused.mp4");
+
+    expect_status(reel_restore_job_init(NULL), REEL_E_INVALID_ARG, "job", "restore_job_init(NULL)");
+    reel_restore_job job;
+    memset(&job, 0xA5, sizeof job);
+    expect_status(reel_restore_job_init(&job), REEL_OK, NULL, "restore_job_init");
+    CHECK(job.size == (int32_t)sizeof job && job.resume == 0 && job.deinterlace == REEL_DEINTERLACE_AUTO && job.max_shot_frames == 300 &&
+              isnan(job.from_s) && isnan(job.to_s) && job.encoder == NULL && job.preset == NULL && job.crf == 17 && job.strict == 0,
+          "defaults are not reel restore's: size %d resume %d deinterlace %d max_shot_frames %d from %g to %g encoder %p preset %p crf %d strict %d",
+          job.size, job.resume, job.deinterlace, job.max_shot_frames, job.from_s, job.to_s, (void*)job.encoder, (void*)job.preset, job.crf, job.strict);
+
+    reel_engine* engine = NULL;
+    reel_model* dncnn = NULL;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_OK, NULL, "engine_create");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, &dncnn), REEL_OK, NULL, "model_load");
+    if (dncnn == NULL) return;
+    reel_restore_options opts;
+    reel_restore_options_init(&opts);
+    opts.denoiser = dncnn;
+    opts.stabilize = 0;
+
+    /* Shots of 3 frames: the 6-frame clip is two pieces, and the first is kept when the second is cancelled. */
+    job.max_shot_frames = 3;
+    job_log log = { .cancel_after_saved = 1, .resumed = -1 };
+    expect_status(reel_video_restore_job(engine, clip, resumed, &opts, &job, on_job_progress, &log), REEL_E_CANCELLED, "cancelled",
+                  "video_restore_job(cancelled after the first shot)");
+    struct stat st;
+    CHECK(stat(resumed, &st) != 0, "%s exists after cancelling", resumed);
+    CHECK(count_entries(".resumed.mp4.reel-work") == 1, "the cancelled restore's finished shot was not kept in %s/.resumed.mp4.reel-work", g_work);
+    expect_status(reel_video_restore(engine, clip, resumed, &opts), REEL_E_FAILED, "interrupted restore",
+                  "video_restore(into the cancelled restore's output)");
+    job_log again = { .resumed = -1 };
+    job.resume = 1;
+    expect_status(reel_video_restore_job(engine, clip, resumed, &opts, &job, on_job_progress, &again), REEL_OK, NULL,
+                  "video_restore_job(resume)");
+    long frames = count_frames(resumed);
+    printf("  cancelled after shot 1 of 2, resumed: %lld frames kept, %d more shot(s) made; output has %ld frames\n",
+           (long long)again.resumed, again.saved, frames);
+    CHECK(again.resumed == 3 && again.saved == 1, "the resumed restore kept %lld frames and made %d shots; want 3 and 1",
+          (long long)again.resumed, again.saved);
+    CHECK(frames == 6, "%s has %ld frames, want 6", resumed, frames);
+    CHECK(count_entries(".resumed.") == 0, "the work folder or a temporary of %s was left in %s", resumed, g_work);
+
+    /* 0.5 s to 1.0 s of the 6 fps clip: its frames 3, 4 and 5, through FFV1. */
+    reel_restore_job_init(&job);
+    job.from_s = 0.5;
+    job.to_s = 1.0;
+    job.encoder = "ffv1";
+    expect_status(reel_video_restore_job(engine, clip, scene, &opts, &job, NULL, NULL), REEL_OK, NULL, "video_restore_job(0.5 s to 1 s, ffv1)");
+    char codec[64];
+    video_codec(scene, codec, sizeof codec);
+    frames = count_frames(scene);
+    printf("  from 0.5 s to 1 s through ffv1: %ld frames, codec %s\n", frames, codec);
+    CHECK(frames == 3 && strcmp(codec, "ffv1") == 0, "%s has %ld frames of %s; want 3 of ffv1", scene, frames, codec);
+
+    struct { const char* what; int status; const char* mention; } refusals[] = {
+        { "deinterlace 9", REEL_E_INVALID_ARG, "job.deinterlace 9" },
+        { "size - 4", REEL_E_INVALID_ARG, "reel_restore_job_init" },
+        { "size + 8", REEL_E_INVALID_ARG, "newer than this libreel.so" },
+        { "max_shot_frames 0", REEL_E_INVALID_ARG, "job.max_shot_frames must be ≥ 1, got 0" },
+        { "from_s -1", REEL_E_INVALID_ARG, "job.from_s" },
+        { "to_s before from_s", REEL_E_INVALID_ARG, "job.to_s 0.2 is not after job.from_s 0.5" },
+        { "encoder libnothing", REEL_E_IO, "libnothing" },
+        { "from_s past the end", REEL_E_FAILED, "" },
+    };
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+        reel_restore_job_init(&job);
+        switch (i) {
+        case 0: job.deinterlace = 9; break;
+        case 1: job.size -= 4; break;
+        case 2: job.size += 8; break;
+        case 3: job.max_shot_frames = 0; break;
+        case 4: job.from_s = -1; break;
+        case 5: job.from_s = 0.5; job.to_s = 0.2; break;
+        case 6: job.encoder = "libnothing"; break;
+        default: job.from_s = 5; break;
+        }
+        char what[128];
+        snprintf(what, sizeof what, "video_restore_job(%s)", refusals[i].what);
+        expect_status(reel_video_restore_job(engine, clip, refused, &opts, &job, NULL, NULL), refusals[i].status,
+                      refusals[i].mention[0] ? refusals[i].mention : NULL, what);
+    }
+    CHECK(count_entries(".refused.") == 0 && stat(refused, &st) != 0, "a refused restore left %s or its work folder", refused);
+    reel_engine_free(engine);
+}
+
 int main(int argc, char** argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) snprintf(g_data, sizeof g_data, "%s", argv[++i]);
@@ -758,6 +878,7 @@ int main(int argc, char** argv) {
     test_denoise(weights, set12);
     test_colorize();
     test_restore(weights);
+    test_restore_job(weights);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("c_api: %.1f s\n", (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (g_failures) {
