@@ -23,13 +23,14 @@ public sealed record EncodeSettings
     private string Chosen => Codec ?? throw new InvalidOperationException("no encoder chosen: EncodeSettings.For(output) chooses it");
 
     /// <summary>
-    /// The encoder's arguments for a video of <paramref name="width"/> × <paramref name="height"/>; for
+    /// The encoder's arguments for a video of <paramref name="width"/> × <paramref name="height"/>, the output's
+    /// first video stream (v:0: cover art copied after it stays a copy whatever order the options come in); for
     /// the 4:2:0 encoders, the tags saying which YUV that is (<see cref="Matrix"/>, limited range) and
     /// that its RGB is sRGB's (BT.709 primaries and transfer).
     /// </summary>
     internal IEnumerable<string> Arguments(int width, int height)
     {
-        yield return "-c:v";
+        yield return "-c:v:0";
         yield return Chosen;
         if (Yuv420)
             foreach (var a in new[] { "-colorspace", Matrix(width, height), "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv" })
@@ -38,14 +39,14 @@ public sealed record EncodeSettings
         switch (Chosen)
         {
             case "libx264" or "libx265":
-                foreach (var a in new[] { "-crf", crf, "-preset", Preset, "-pix_fmt", "yuv420p" }) yield return a;
+                foreach (var a in new[] { "-crf", crf, "-preset", Preset, "-pix_fmt:v:0", "yuv420p" }) yield return a;
                 break;
             case "libvpx-vp9":
                 // Rows in parallel: the default is one thread, for WebM now the default encoder.
-                foreach (var a in new[] { "-crf", crf, "-b:v", "0", "-row-mt", "1", "-pix_fmt", "yuv420p" }) yield return a;
+                foreach (var a in new[] { "-crf", crf, "-b:v", "0", "-row-mt", "1", "-pix_fmt:v:0", "yuv420p" }) yield return a;
                 break;
             case "libaom-av1" or "libsvtav1":
-                foreach (var a in new[] { "-crf", crf, "-pix_fmt", "yuv420p" }) yield return a;
+                foreach (var a in new[] { "-crf", crf, "-pix_fmt:v:0", "yuv420p" }) yield return a;
                 break;
         }
     }

@@ -42,8 +42,8 @@ public static class SideBySide
         // Both halves take the restored video's pixel shape, so an anamorphic film's review shows at its aspect too.
         string sar = info.SampleAspect.Replace(':', '/');
         string graph = string.Create(CultureInfo.InvariantCulture,
-            $"[0:v]{(inputFilter is null ? "" : inputFilter + ",")}scale={info.Width}:{info.Height},setsar={sar},format=yuv420p[before];" +
-            $"[1:v]setsar={sar},format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");
+            $"[{VideoFile.MainVideo}]{(inputFilter is null ? "" : inputFilter + ",")}scale={info.Width}:{info.Height},setsar={sar},format=yuv420p[before];" +
+            $"[1:V:0]setsar={sar},format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");
         var args = new List<string> { "-v", "error", "-nostdin", "-y" };
         args.AddRange(inputSeek ?? Array.Empty<string>());
         args.AddRange(new[] { "-i", input, "-i", restored, "-filter_complex", graph, "-map", "[v]" });

@@ -4,8 +4,8 @@ namespace Reel.Engine.Video;
 /// Which of a source's audio and subtitle streams go into an output, and how: copied where the
 /// output container can hold the codec, converted where it cannot (audio to a codec it holds, text
 /// subtitles to its text format), dropped with a note where it has no format for them (bitmap
-/// subtitles in MP4 or WebM, any subtitle in AVI, text subtitles in MPEG-TS or MPEG-PS). Metadata
-/// and chapters come along.
+/// subtitles in MP4 or WebM, any subtitle in AVI, text subtitles in MPEG-TS or MPEG-PS). Cover art
+/// is copied into MP4 and left out elsewhere with a note; metadata and chapters come along.
 /// </summary>
 public static class StreamCopy
 {
@@ -83,10 +83,31 @@ public static class StreamCopy
             }
             args.AddRange(new[] { "-map", $"{inputIndex}:s:{k}", $"-c:s:{kept++}", write });
         }
+        // ffmpeg 5.1 writes cover art into MP4 alone: its MOV muxer drops it without a word, and its Matroska
+        // muxer makes it a second video track instead of an attachment (a player would offer a one-frame video).
+        if (ext is ".mp4" or ".m4v")
+        {
+            // After the output's own video (v:0), each picture copied as it is and marked as cover art.
+            int covers = 0;
+            foreach (var (index, codec) in source.CoverArt)
+            {
+                if (codec is not ("mjpeg" or "png" or "bmp"))
+                {
+                    notes.Add($"cover art stream {index} ({codec}) cannot be stored in {ext}; it was left out");
+                    continue;
+                }
+                covers++;
+                args.AddRange(new[] { "-map", $"{inputIndex}:{index}", $"-c:v:{covers}", "copy", $"-disposition:v:{covers}", "attached_pic" });
+            }
+        }
+        else if (source.CoverArt.Count > 0)
+            notes.Add($"{Pictures(source.CoverArt.Count)} of cover art cannot be stored in {ext} by this ffmpeg; left out (use .mp4 to keep it)");
         if (ext == ".mkv") args.AddRange(new[] { "-map", $"{inputIndex}:t?", "-c:t", "copy" });
         // A timecode track (MOV, MP4) or tag (Matroska, AVI, NUT) of the same start: an edit conformed to the source still lines up.
         if (source.Timecode is { } timecode) args.AddRange(new[] { "-timecode", timecode });
         args.AddRange(new[] { "-map_metadata", $"{inputIndex}", "-map_chapters", $"{inputIndex}" });
         return (args, notes);
     }
+
+    private static string Pictures(int n) => n == 1 ? "1 picture" : $"{n} pictures";
 }

@@ -23,10 +23,19 @@ public static class VideoFile
 {
     private static readonly string[] VideoExtensions = { ".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".nut" };
 
+    /// <summary>
+    /// The input's video as ffmpeg maps it: its first video stream that is not an attached picture (cover art,
+    /// which ffmpeg shows as a one-frame video stream and a tagging tool may put first), as <see cref="Probe"/> chooses.
+    /// </summary>
+    public const string MainVideo = "0:V:0";
+
     /// <summary>The path's extension names a video container (.mp4, .mkv, .mov, .avi, .webm, .m4v, .mpg, .mpeg, .ts, .nut; any case): an output path with one is encoded as a video.</summary>
     public static bool IsVideoPath(string path) => VideoExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
-    /// <summary>What ffprobe says about the file's first video stream, its audio and subtitle streams and its duration; a <see cref="MediaException"/> when the file is missing or has no video stream.</summary>
+    /// <summary>
+    /// What ffprobe says about the file's first video stream that is not cover art (<see cref="MainVideo"/>), its audio
+    /// and subtitle streams, cover art and duration; a <see cref="MediaException"/> when the file is missing or has no video stream.
+    /// </summary>
     public static VideoInfo Probe(string path)
     {
         if (!File.Exists(path)) throw new MediaException($"input not found: {path}");
@@ -34,7 +43,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=duration:format_tags=timecode",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=duration:format_tags=timecode",
                 "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
@@ -45,8 +54,11 @@ public static class VideoFile
             List<string> Codecs(string type) => streams
                 .Where(s => s.TryGetProperty("codec_type", out var t) && t.GetString() == type)
                 .Select(s => s.TryGetProperty("codec_name", out var c) ? c.GetString() ?? "unknown" : "unknown").ToList();
-            var video = streams.FirstOrDefault(s => s.TryGetProperty("codec_type", out var t) && t.GetString() == "video");
-            if (video.ValueKind == JsonValueKind.Undefined) throw new MediaException($"{path}: no video stream (not a video?)");
+            static bool IsCover(JsonElement s) => s.TryGetProperty("disposition", out var d) && d.TryGetProperty("attached_pic", out var a) && a.GetInt32() == 1;
+            var videos = streams.Where(s => s.TryGetProperty("codec_type", out var t) && t.GetString() == "video").ToList();
+            var video = videos.FirstOrDefault(s => !IsCover(s));
+            if (video.ValueKind == JsonValueKind.Undefined)
+                throw new MediaException(videos.Count > 0 ? $"{path}: its only pictures are cover art, no video" : $"{path}: no video stream (not a video?)");
             int w = video.GetProperty("width").GetInt32(), h = video.GetProperty("height").GetInt32();
             if (w <= 0 || h <= 0) throw new MediaException($"{path}: video has no size");
             string rate = video.TryGetProperty("avg_frame_rate", out var r) && r.GetString() is { } a && a != "0/0" ? a
@@ -68,6 +80,8 @@ public static class VideoFile
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 AudioCodecs = audio,
                 SubtitleCodecs = Codecs("subtitle"),
+                CoverArt = videos.Where(IsCover)
+                    .Select(s => (s.GetProperty("index").GetInt32(), s.TryGetProperty("codec_name", out var c) ? c.GetString() ?? "unknown" : "unknown")).ToList(),
                 DurationSeconds = duration,
                 VideoDurationSeconds = Seconds(video) ?? TagDuration(video),
             };
@@ -169,7 +183,7 @@ public static class VideoFile
         using var tool = ToolProcess.Start(Ffmpeg.FfmpegPath,
             new[] { "-hide_banner", "-nostats", "-nostdin", "-v", "info" }.Concat(seek ?? Array.Empty<string>()).Concat(new[]
             {
-                "-i", path, "-map", "0:v:0", "-vf", string.Join(',', new[] { filter, format == PixelFormat.Rgb24 ? ToRgb(info) : null, "showinfo" }.OfType<string>()),
+                "-i", path, "-map", MainVideo, "-vf", string.Join(',', new[] { filter, format == PixelFormat.Rgb24 ? ToRgb(info) : null, "showinfo" }.OfType<string>()),
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",
             }),
             $"decoding {path}", readOutput: true, onStderrLine: OnStderr, cancel: cancel);

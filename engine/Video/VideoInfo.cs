@@ -15,6 +15,11 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     /// <summary>ffprobe's codec name of each subtitle stream, in stream order ("subrip", "hdmv_pgs_subtitle", …).</summary>
     public IReadOnlyList<string> SubtitleCodecs { get; init; } = Array.Empty<string>();
     /// <summary>
+    /// The cover art: each attached picture's stream index in the file and codec ("mjpeg", "png"), in stream
+    /// order. ffmpeg shows them as one-frame video streams; none is ever the video restored.
+    /// </summary>
+    public IReadOnlyList<(int Index, string Codec)> CoverArt { get; init; } = Array.Empty<(int, string)>();
+    /// <summary>
     /// The shape of a pixel, width:height as ffprobe gives it ("16:15": PAL DVD at 4:3), turned with
     /// the rotation; "1:1" for square pixels or none stated. Written back, so a film shows at its own
     /// aspect ratio.

@@ -21,7 +21,7 @@ public static class VideoVerifier
         var (json, errors) = Ffmpeg.Capture(Ffmpeg.FfprobePath,
             new[]
             {
-                "-v", "error", "-count_frames", "-select_streams", "v:0",
+                "-v", "error", "-count_frames", "-select_streams", "V:0",
                 "-show_entries", "stream=nb_read_frames,width,height:format=duration", "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path, cancel, $"reading back {path}");

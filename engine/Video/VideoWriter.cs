@@ -59,7 +59,8 @@ public sealed class VideoWriter : IDisposable
             sampleAspect == "1:1" ? null : "setsar=" + sampleAspect.Replace(':', '/'),
             settings.FromRgb(_outWidth, _outHeight),
         }.OfType<string>().ToList();
-        if (filters.Count > 0) args.AddRange(new[] { "-vf", string.Join(',', filters) });
+        // On the restored video alone: a filter on the cover art copied after it would be refused.
+        if (filters.Count > 0) args.AddRange(new[] { "-filter:v:0", string.Join(',', filters) });
         args.AddRange(settings.Arguments(_outWidth, _outHeight));
         args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", timeBase, _tmp });
         _tool = ToolProcess.Start(Ffmpeg.FfmpegPath, args, $"encoding {_target}", feedInput: true);

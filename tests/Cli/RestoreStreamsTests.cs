@@ -341,6 +341,47 @@ public class RestoreStreamsTests
         Assert.Equal(new[] { "video:h264", "audio:aac" }, Media.Streams(output));
     }
 
+    [Fact]
+    public void CoverArtIsKeptInMp4AndNamedWhereItCannotGo()
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, "plain.mp4");
+        var cover = Path.Combine(dir, "cover.png");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "color=c=red:size=32x32", "-frames:v", "1", cover }, ReadOnlyMemory<byte>.Empty, cover);
+        var input = Path.Combine(dir, "in.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", clip, "-i", cover, "-map", "0", "-map", "1", "-c", "copy", "-disposition:v:1", "attached_pic", input },
+            ReadOnlyMemory<byte>.Empty, input);
+        string CoverOf(string path) => System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfmpegPath,
+            new[] { "-v", "error", "-i", path, "-map", "0:v:1", "-c", "copy", "-f", "md5", "-" }, ReadOnlyMemory<byte>.Empty, path)).Trim();
+        string Disposition(string path) => System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
+            new[] { "-v", "error", "-select_streams", "v", "-show_entries", "stream_disposition=attached_pic", "-of", "csv=p=0", path },
+            ReadOnlyMemory<byte>.Empty, path)).ReplaceLineEndings(" ").Trim();
+
+        // Kept, the same bytes, after the restored video and marked as cover art (before, it was dropped without a word).
+        var mp4 = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, mp4));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(new[] { "video:h264", "audio:aac", "video:png" }, Media.Streams(mp4));
+        Assert.Equal("0 1", Disposition(mp4));
+        Assert.Equal(CoverOf(input), CoverOf(mp4));
+        Assert.Equal(6, Media.CountFrames(mp4));
+
+        // Matroska: this ffmpeg would make it a second video track, so it is left out, and said so.
+        var mkv = Path.Combine(dir, "out.mkv");
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, mkv));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("note: 1 picture of cover art cannot be stored in .mkv by this ffmpeg; left out (use .mp4 to keep it)", r.Stderr);
+        Assert.Equal(new[] { "video:h264", "audio:aac" }, Media.Streams(mkv));
+
+        // A song with its cover has no video to restore (its picture was taken for a one-frame film).
+        var song = Path.Combine(dir, "song.m4a");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", clip, "-i", cover, "-map", "0:a", "-map", "1", "-c", "copy", "-disposition:v:0", "attached_pic", song },
+            ReadOnlyMemory<byte>.Empty, song);
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(song, Path.Combine(dir, "song.mp4")));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("its only pictures are cover art, no video", r.Stderr);
+    }
+
     [Theory]
     [InlineData("out.mov", "25", "01:02:03:04")]
     [InlineData("out.mkv", "30000/1001", "00:59:59;28")]
