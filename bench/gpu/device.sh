@@ -60,7 +60,7 @@ else
   PRECISIONS=(fp32 tf32 bf16)
   SELFTEST_ARGS=()
   SANITIZER_TIMEOUT=90
-  # NVRTC, cuDNN and cuBLAS from the PyTorch venv's NVIDIA wheels when the system has none of its own.
+  # NVRTC, cuDNN and cuBLASLt from the PyTorch venv's NVIDIA wheels when the system has none of its own.
   REEL_CUDA_LIBS=${REEL_CUDA_LIBS:-}
   for d in $("$PY" -c 'import glob, site; print(" ".join(sorted(glob.glob(site.getsitepackages()[0] + "/nvidia/*/lib"))))' 2>/dev/null); do
     REEL_CUDA_LIBS=${REEL_CUDA_LIBS:+$REEL_CUDA_LIBS:}$d

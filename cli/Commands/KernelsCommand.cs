@@ -20,7 +20,7 @@ public static class KernelsCommand
         var check = new Command("check", "Compile every CUDA kernel with NVRTC (and ptxas when found) for each architecture; no GPU needed") { json, arch };
         check.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() => Check(r.GetValue(json), r.GetValue(arch)!))));
         var librariesJson = new Option<bool>("--json") { Description = "Print one JSON object: libraries (name, found, detail) and symbols (library, symbol, exported)" };
-        var libraries = new Command("libraries", "Where each CUDA library (driver, NVRTC, cuDNN, cuBLAS) was found, or every place tried, and whether it exports every function Reel binds") { librariesJson };
+        var libraries = new Command("libraries", "Where each CUDA library (driver, NVRTC, cuDNN, and the cuBLASLt cuDNN opens) was found, or every place tried, and whether it exports every function Reel binds") { librariesJson };
         libraries.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() => Libraries(r.GetValue(librariesJson)))));
         return new Command("kernels", "The hand-written CUDA kernels and the libraries around them") { check, libraries };
     }
@@ -70,11 +70,11 @@ public static class KernelsCommand
         }
         else
         {
-            foreach (var (name, found, detail) in libraries) Console.WriteLine($"{name,-7} {(found ? "found: " : "missing: ")}{detail}");
+            foreach (var (name, found, detail) in libraries) Console.WriteLine($"{name,-8} {(found ? "found: " : "missing: ")}{detail}");
             foreach (var group in symbols.GroupBy(s => s.Library))
                 Console.WriteLine(libraries.Any(l => l.Library == group.Key && l.Found)
-                    ? $"{group.Key,-7} {group.Count(s => s.Exported)}/{group.Count()} bound functions exported" + string.Concat(group.Where(s => !s.Exported).Select(s => $"; missing {s.Symbol}"))
-                    : $"{group.Key,-7} {group.Count()} bound functions, not checked (library not found)");
+                    ? $"{group.Key,-8} {group.Count(s => s.Exported)}/{group.Count()} bound functions exported" + string.Concat(group.Where(s => !s.Exported).Select(s => $"; missing {s.Symbol}"))
+                    : $"{group.Key,-8} {group.Count()} bound functions, not checked (library not found)");
         }
         var loaded = libraries.Where(l => l.Found).Select(l => l.Library).ToHashSet();
         return symbols.Any(s => loaded.Contains(s.Library) && !s.Exported) ? CliRunner.UserError : 0;

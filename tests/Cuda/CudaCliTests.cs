@@ -90,32 +90,38 @@ public class CudaCliTests
 
     /// <summary>
     /// CUDA 13's libraries as PyTorch installs them: in NVIDIA's wheel folders under python3's
-    /// site-packages (here a user site made for the test, holding a shared library under cuBLAS 13's
-    /// name), found without any variable naming them; NVRTC through the system loader; the bound
-    /// NVRTC functions all exported; a missing library's error names every soname and place tried.
+    /// site-packages (here a user site made for the test, holding shared libraries under cuBLASLt 13's
+    /// and cuDNN 9's names), found without any variable naming them; NVRTC through the system loader;
+    /// the bound NVRTC functions all exported; a missing library's error names every soname and place tried.
     /// </summary>
     [Fact]
     public void LibrariesAreFoundInNvidiasWheelFolders()
     {
         var userBase = TestPaths.NewTempDir();
         var site = RunPython(userBase, "import site; print(site.getusersitepackages())");
-        var lib = Directory.CreateDirectory(Path.Combine(site, "nvidia", "cu13", "lib")).FullName;
+        var cu13 = Directory.CreateDirectory(Path.Combine(site, "nvidia", "cu13", "lib")).FullName;
+        var cudnn = Directory.CreateDirectory(Path.Combine(site, "nvidia", "cudnn", "lib")).FullName;
         // Any real shared library will do: the loader opens the file by path, whatever its soname.
-        File.Copy(FindSystemLibrary("libz.so.1"), Path.Combine(lib, "libcublas.so.13"));
+        File.Copy(FindSystemLibrary("libz.so.1"), Path.Combine(cu13, "libcublasLt.so.13"));
+        File.Copy(FindSystemLibrary("libz.so.1"), Path.Combine(cudnn, "libcudnn.so.9"));
         var r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["PYTHONUSERBASE"] = userBase }, "kernels", "libraries", "--json");
         using var doc = JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]);
         var libraries = doc.RootElement.GetProperty("libraries").EnumerateArray()
             .ToDictionary(e => e.GetProperty("name").GetString()!, e => (Found: e.GetProperty("found").GetBoolean(), Detail: e.GetProperty("detail").GetString()!));
-        Assert.True(libraries["cublas"].Found, libraries["cublas"].Detail);
-        Assert.Equal(Path.Combine(lib, "libcublas.so.13"), libraries["cublas"].Detail);
+        Assert.True(libraries["cublasLt"].Found, libraries["cublasLt"].Detail);
+        Assert.Equal(Path.Combine(cu13, "libcublasLt.so.13"), libraries["cublasLt"].Detail);
+        Assert.True(libraries["cudnn"].Found, libraries["cudnn"].Detail);
+        Assert.Equal(Path.Combine(cudnn, "libcudnn.so.9"), libraries["cudnn"].Detail);
         Assert.True(libraries["nvrtc"].Found, libraries["nvrtc"].Detail);
-        Assert.False(libraries["cudnn"].Found);
-        foreach (var place in new[] { "libcudnn.so.9", "system loader", lib })
-            Assert.Contains(place, libraries["cudnn"].Detail);
+        Assert.False(libraries["cuda"].Found);
+        foreach (var place in new[] { "libcuda.so.1", "system loader", cu13, cudnn })
+            Assert.Contains(place, libraries["cuda"].Detail);
         var nvrtc = doc.RootElement.GetProperty("symbols").EnumerateArray().Where(e => e.GetProperty("library").GetString() == "nvrtc").ToArray();
         Assert.True(nvrtc.Length >= 9);
         Assert.All(nvrtc, e => Assert.True(e.GetProperty("exported").GetBoolean(), e.GetProperty("symbol").GetString()));
-        // The cuBLAS stand-in exports none of cuBLAS's functions: a loaded library missing a bound one fails the command.
+        // cuBLASLt is loaded for cuDNN, which opens it itself: no function of it is bound, so none is checked.
+        Assert.DoesNotContain(doc.RootElement.GetProperty("symbols").EnumerateArray(), e => e.GetProperty("library").GetString() == "cublasLt");
+        // The cuDNN stand-in exports none of cuDNN's functions: a loaded library missing a bound one fails the command.
         Assert.Equal(1, r.ExitCode);
     }
 

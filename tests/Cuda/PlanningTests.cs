@@ -73,7 +73,6 @@ public class PlanningTests
         Assert.Equal(18, cache.Hits);
     }
 
-    /// <summary>The cuBLAS argument mapping of a 1×1 conv, executed by a plain column-major GEMM, equals the reference conv.</summary>
     [Fact]
     public void PtxasReportIsParsedPerKernel()
     {
@@ -108,7 +107,7 @@ public class PlanningTests
     {
         var c = Reel.Engine.Backends.Cuda.Native.NativeLibraries.Candidates;
         Assert.Equal(new[] { "libcudnn.so.9", "libcudnn.so.8" }, c["cudnn"].Take(2));
-        Assert.Equal(new[] { "libcublas.so.13", "libcublas.so.12" }, c["cublas"].Take(2));
+        Assert.Equal(new[] { "libcublasLt.so.13", "libcublasLt.so.12" }, c["cublasLt"].Take(2));
         Assert.Equal(new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2" }, c["nvrtc"].Take(3));
         Assert.Equal("cuMemAlloc", Reel.Engine.Backends.Cuda.Native.Driver.CallName("Driver.cuMemAlloc(out var p, (nuint)n)"));
     }

@@ -1,7 +1,7 @@
 namespace Reel.Engine.Backends.Cuda.Native;
 
 /// <summary>
-/// A CUDA, NVRTC, cuDNN or cuBLAS call that failed: names the call, the status and the
+/// A CUDA, NVRTC or cuDNN call that failed: names the call, the status and the
 /// library's own message. A user-level error (no GPU, driver too old, out of memory) so the
 /// CLI prints it as one line.
 /// </summary>
@@ -18,6 +18,6 @@ public sealed class CudaException : ReelException
     /// <summary>The function that failed ("cuMemAlloc").</summary>
     public string Call { get; }
 
-    /// <summary>The status it returned (CUresult, nvrtcResult, cudnnStatus_t or cublasStatus_t).</summary>
+    /// <summary>The status it returned (CUresult, nvrtcResult or cudnnStatus_t).</summary>
     public int Status { get; }
 }

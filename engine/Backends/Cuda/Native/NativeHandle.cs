@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Reel.Engine.Backends.Cuda.Native;
 
 /// <summary>
-/// An owned native resource released by one library call. Each CUDA/cuDNN/cuBLAS/NVRTC
+/// An owned native resource released by one library call. Each CUDA/cuDNN/NVRTC
 /// object Reel creates lives in one of these, so it is freed exactly once even when the
 /// owner is never disposed; release failures are ignored because nothing can be done then.
 /// </summary>

@@ -6,22 +6,24 @@ using System.Runtime.InteropServices;
 namespace Reel.Engine.Backends.Cuda.Native;
 
 /// <summary>
-/// Resolves the logical library names of our bindings ("cuda", "nvrtc", "cudnn", "cublas") to an
-/// installed file, newest version first, so one build runs on CUDA 11 to 13 and cuDNN 8 or 9. Where
-/// it looks, in order: the file named by REEL_NVRTC / REEL_CUDNN / REEL_CUBLAS / REEL_CUDA; each
+/// Resolves the logical library names of our bindings ("cuda", "nvrtc", "cudnn") and of what cuDNN opens
+/// itself ("cublasLt") to an installed file, newest version first, so one build runs on CUDA 11 to 13
+/// and cuDNN 8 or 9. Where it looks, in order: the file named by REEL_NVRTC / REEL_CUDNN / REEL_CUBLASLT /
+/// REEL_CUDA; each
 /// soname through the system loader (LD_LIBRARY_PATH, the ldconfig cache); the folders in
 /// REEL_CUDA_LIBS (colon-separated); $CUDA_HOME and $CUDA_PATH (lib64, lib); /usr/local/cuda; and the
 /// library folders of NVIDIA's Python wheels (site-packages/nvidia/*/lib, site-packages as python3
-/// reports them), where CUDA 13's NVRTC and cuBLAS and cuDNN 9 live when installed with PyTorch.
+/// reports them), where CUDA 13's NVRTC and cuBLASLt and cuDNN 9 live when installed with PyTorch.
 /// A library found in a folder has its companions there loaded first (cuDNN 9's sub-libraries,
-/// NVRTC's builtins, cuBLASLt), so the loader finds them by soname whatever the folder's rpath says.
+/// NVRTC's builtins), so the loader finds them by soname whatever the folder's rpath says; and the
+/// libraries it opens at run time (<see cref="Needs"/>) are loaded before it.
 /// </summary>
 internal static class NativeLibraries
 {
     public const string Cuda = "cuda";
     public const string Nvrtc = "nvrtc";
     public const string Cudnn = "cudnn";
-    public const string Cublas = "cublas";
+    public const string CublasLt = "cublasLt";
 
     /// <summary>Sonames per logical name, in the order tried.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Candidates = new Dictionary<string, string[]>
@@ -29,7 +31,7 @@ internal static class NativeLibraries
         [Cuda] = new[] { "libcuda.so.1", "libcuda.so" },
         [Nvrtc] = new[] { "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so" },
         [Cudnn] = new[] { "libcudnn.so.9", "libcudnn.so.8", "libcudnn.so" },
-        [Cublas] = new[] { "libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so" },
+        [CublasLt] = new[] { "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11", "libcublasLt.so" },
     };
 
     /// <summary>Files in the same folder a library needs by soname, loaded before it (globs, in order).</summary>
@@ -38,7 +40,19 @@ internal static class NativeLibraries
         [Cuda] = Array.Empty<string>(),
         [Nvrtc] = new[] { "libnvrtc-builtins.so*" },
         [Cudnn] = new[] { "libcudnn_graph.so*", "libcudnn_ops.so*", "libcudnn_cnn.so*", "libcudnn_adv.so*", "libcudnn_engines_*.so*", "libcudnn_heuristic.so*" },
-        [Cublas] = new[] { "libcublasLt.so*" },
+        [CublasLt] = Array.Empty<string>(),
+    };
+
+    /// <summary>
+    /// What a library opens by soname only when it needs it, loaded (where found) before it: cuDNN 9
+    /// dlopens cuBLASLt for its legacy convolution API and some convolution engines, and NVRTC for its
+    /// runtime-compiled engines (NVIDIA's "Building and Running a cuDNN Dependent Program"). From a wheel
+    /// folder nothing leads it to them (PyTorch loads them itself first); a library already loaded answers
+    /// a dlopen of its soname, so loading them here is enough.
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, string[]> Needs = new Dictionary<string, string[]>
+    {
+        [Cudnn] = new[] { CublasLt, Nvrtc },
     };
 
     private static readonly Dictionary<string, (nint Handle, string? Path, string? Error)> Loaded = new();
@@ -60,6 +74,8 @@ internal static class NativeLibraries
         {
             if (!Loaded.TryGetValue(logical, out var entry))
             {
+                // A need not found is no error here: the library says so when it needs it (`reel kernels libraries` shows it missing).
+                foreach (var need in Needs.GetValueOrDefault(logical, Array.Empty<string>())) TryLoad(need, out _, out _);
                 entry = LoadFirst(logical);
                 Loaded[logical] = entry;
             }
@@ -81,7 +97,7 @@ internal static class NativeLibraries
     public static IReadOnlyList<(string Library, string Symbol, bool Exported)> BoundSymbols()
     {
         var result = new List<(string, string, bool)>();
-        foreach (var method in Methods(typeof(Driver)).Concat(Methods(typeof(Nvrtc))).Concat(Methods(typeof(Cudnn))).Concat(Methods(typeof(Cublas))))
+        foreach (var method in Methods(typeof(Driver)).Concat(Methods(typeof(Nvrtc))).Concat(Methods(typeof(Cudnn))))
         {
             var import = method.GetCustomAttribute<LibraryImportAttribute>();
             if (import is null || !Candidates.ContainsKey(import.LibraryName)) continue;
