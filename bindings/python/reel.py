@@ -71,7 +71,7 @@ _PROGRESS_EX_FN = C.CFUNCTYPE(C.c_int, C.c_void_p, C.POINTER(_Progress))
 class _RestoreJob(C.Structure):  # reel_restore_job
     _fields_ = [("size", C.c_int32), ("resume", C.c_int32), ("deinterlace", C.c_int32), ("max_shot_frames", C.c_int32),
                 ("from_s", C.c_double), ("to_s", C.c_double), ("encoder", C.c_char_p), ("preset", C.c_char_p),
-                ("crf", C.c_int32), ("strict", C.c_int32)]
+                ("frame_rate", C.c_char_p), ("crf", C.c_int32), ("strict", C.c_int32)]
 
 
 @dataclass(frozen=True)
@@ -211,10 +211,12 @@ class Engine:
 
     def restore(self, input_path, output_path, denoiser=None, colorizer=None, temperature=1.0,
                 stabilize=True, epochs=None, irt=None, memory_mb=None, progress=None, *, from_s=None, to_s=None,
-                deinterlace="auto", encoder=None, crf=None, preset=None, max_shot_frames=None, strict=False, resume=False):
+                deinterlace="auto", encoder=None, crf=None, preset=None, max_shot_frames=None, strict=False, resume=False,
+                frame_rate=None):
         """
-        Restores a video file as `reel restore` does (defaults: its own; from_s, to_s, deinterlace,
-        encoder, crf, preset, max_shot_frames, strict and resume are its --from, --to, and so on).
+        Restores a video file or a folder of frames into a video file or a new folder of PNG frames
+        as `reel restore` does (defaults: its own; from_s, to_s, deinterlace, encoder, crf, preset,
+        max_shot_frames, strict, resume and frame_rate are its --from, --to, and so on, --fps last).
         progress, if given, is called with a Progress for every event; returning True from it cancels
         (ReelError, status E_CANCELLED, and no output file; the shots finished are kept for resume=True).
         """
@@ -241,6 +243,7 @@ class Engine:
         job.to_s = math.nan if to_s is None else to_s
         job.encoder = None if encoder is None else encoder.encode()
         job.preset = None if preset is None else preset.encode()
+        job.frame_rate = None if frame_rate is None else str(frame_rate).encode()
         if crf is not None:
             job.crf = crf
         if max_shot_frames is not None:

@@ -291,7 +291,7 @@ public static unsafe class NativeExports
             var o = *options;
             var j = ReadJob(job);
             string input = Utf8(inputPath), output = Utf8(outputPath);
-            if (!File.Exists(input)) throw new FileNotFoundException($"input not found: {input}");
+            if (!File.Exists(input) && !Directory.Exists(input)) throw new FileNotFoundException($"input not found: {input}");
             if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new NativeArgumentException("output would overwrite the input; choose another path");
             // Checked here, not only by the sink after the first frame is done, so it fails fast and as REEL_E_IO.
             var outputDir = Path.GetDirectoryName(Path.GetFullPath(output))!;
@@ -343,6 +343,7 @@ public static unsafe class NativeExports
                     Preset = j.Preset == null ? new EncodeSettings().Preset : Utf8(j.Preset),
                 },
                 Strict = j.Strict != 0,
+                FolderFrameRate = j.FrameRate == null ? FrameSource.DefaultFolderRate : Utf8(j.FrameRate),
             };
             using var cancel = new CancellationTokenSource();
             var progress = o.Progress == null && progressEx == null ? null

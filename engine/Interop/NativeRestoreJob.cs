@@ -18,6 +18,7 @@ internal unsafe struct NativeRestoreJob
     public double ToSeconds;
     public byte* Encoder;
     public byte* Preset;
+    public byte* FrameRate;
     public int Crf;
     public int Strict;
 }

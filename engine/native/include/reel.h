@@ -221,6 +221,8 @@ typedef struct reel_restore_job {
     const char* encoder;      /* an ffmpeg video encoder ("libx265", "ffv1", ...); NULL (default): libx264, or
                                  libvpx-vp9 for a .webm output. One this ffmpeg lacks fails before any frame */
     const char* preset;       /* the x264/x265 speed preset; NULL (default): "medium" */
+    const char* frame_rate;   /* the rate of a folder of frames given as input ("24", "24000/1001"); NULL (default): 25.
+                                 A video keeps its own */
     int32_t crf;              /* constant quality for x264/x265/VP9/AV1 (lower is better); default 17 */
     int32_t strict;           /* non-zero: a loss the decoding reports (frames that did not decode, a size change,
                                  another duration) is an error (REEL_E_FAILED) instead of a "note"; default 0 */
@@ -273,9 +275,13 @@ REEL_API int reel_restore_job_init(reel_restore_job* job);
 /*
  * A whole video file: decode -> denoise -> colorize -> Deep Video Prior -> H.264, audio copied
  * (needs ffmpeg and ffprobe on PATH). The models must come from this engine. output is written
- * to a temporary file and renamed into place only on success. An interlaced input is deinterlaced
- * as it is decoded, as `reel restore --deinterlace auto` does; the whole input is restored; an
- * interrupted restore into the same output is refused (reel_video_restore_job can continue it).
+ * to a temporary file and renamed into place only on success. Since 0.3 the input may also be a
+ * folder of frames (PNG, JPEG, TIFF, DPX, ..., in the order of the numbers in their names, at 25
+ * frames a second unless reel_restore_job.frame_rate says otherwise) and the output a new folder
+ * for PNG frames (a path without a video extension), as with `reel restore`. An interlaced input
+ * is deinterlaced as it is decoded, as `reel restore --deinterlace auto` does; the whole input is
+ * restored; an interrupted restore into the same output is refused (reel_video_restore_job can
+ * continue it).
  */
 REEL_API int reel_video_restore(reel_engine* engine, const char* input_path, const char* output_path,
                                 const reel_restore_options* options);

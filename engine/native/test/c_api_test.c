@@ -19,7 +19,8 @@
  * - restore jobs (reel_restore_job): a restore cancelled after its first shot is refused by a plain
  *   restore into the same output and continued with resume, from that shot on; a stretch of the
  *   clip (from_s, to_s) through another encoder (FFV1) has that stretch's frames, in that codec;
- *   each bad field is refused in its own name, before any work.
+ *   a folder of frames at frame_rate restores into a video at that rate, and a video into a folder
+ *   of frames; each bad field is refused in its own name, before any work.
  * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI (REEL: the `reel` executable) run as child processes.
  */
 #define _GNU_SOURCE
@@ -753,13 +754,13 @@ static int on_job_progress(void* user, const reel_progress* p) {
     return log->cancel_after_saved > 0 && log->saved >= log->cancel_after_saved;
 }
 
-static void video_codec(const char* video, char* codec, size_t capacity) {
+/* One field of a video's first video stream as ffprobe prints it ("codec_name": "ffv1"), or "" if it cannot say. */
+static void stream_field(const char* video, const char* field, char* value, size_t capacity) {
     char command[2048];
-    snprintf(command, sizeof command, "ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 '%s'", video);
+    snprintf(command, sizeof command, "ffprobe -v error -select_streams v:0 -show_entries stream=%s -of csv=p=0 '%s'", field, video);
     FILE* p = popen(command, "r");
-    codec[0] = '\0';
-    if (p == NULL || fgets(codec, (int)capacity, p) == NULL) codec[0] = '\0';
-    codec[strcspn(codec, "\n")] = '\0';
+    if (p == NULL || fgets(value, (int)capacity, p) == NULL) value[0] = '\0';
+    value[strcspn(value, "\n")] = '\0';
     if (p != NULL) pclose(p);
 }
 
@@ -776,9 +777,11 @@ static void test_restore_job(const char* weights) {
     memset(&job, 0xA5, sizeof job);
     expect_status(reel_restore_job_init(&job), REEL_OK, NULL, "restore_job_init");
     CHECK(job.size == (int32_t)sizeof job && job.resume == 0 && job.deinterlace == REEL_DEINTERLACE_AUTO && job.max_shot_frames == 300 &&
-              isnan(job.from_s) && isnan(job.to_s) && job.encoder == NULL && job.preset == NULL && job.crf == 17 && job.strict == 0,
-          "defaults are not reel restore's: size %d resume %d deinterlace %d max_shot_frames %d from %g to %g encoder %p preset %p crf %d strict %d",
-          job.size, job.resume, job.deinterlace, job.max_shot_frames, job.from_s, job.to_s, (void*)job.encoder, (void*)job.preset, job.crf, job.strict);
+              isnan(job.from_s) && isnan(job.to_s) && job.encoder == NULL && job.preset == NULL && job.frame_rate == NULL && job.crf == 17 &&
+              job.strict == 0,
+          "defaults are not reel restore's: size %d resume %d deinterlace %d max_shot_frames %d from %g to %g encoder %p preset %p frame_rate %p "
+          "crf %d strict %d", job.size, job.resume, job.deinterlace, job.max_shot_frames, job.from_s, job.to_s, (void*)job.encoder,
+          (void*)job.preset, (void*)job.frame_rate, job.crf, job.strict);
 
     reel_engine* engine = NULL;
     reel_model* dncnn = NULL;
@@ -819,10 +822,31 @@ static void test_restore_job(const char* weights) {
     job.encoder = "ffv1";
     expect_status(reel_video_restore_job(engine, clip, scene, &opts, &job, NULL, NULL), REEL_OK, NULL, "video_restore_job(0.5 s to 1 s, ffv1)");
     char codec[64];
-    video_codec(scene, codec, sizeof codec);
+    stream_field(scene, "codec_name", codec, sizeof codec);
     frames = count_frames(scene);
     printf("  from 0.5 s to 1 s through ffv1: %ld frames, codec %s\n", frames, codec);
     CHECK(frames == 3 && strcmp(codec, "ffv1") == 0, "%s has %ld frames of %s; want 3 of ffv1", scene, frames, codec);
+
+    /* The clip's frames as a folder of PNGs (f1 … f6) at 12 frames a second, into a video; and the clip into a folder. */
+    char frames_in[1200], from_frames[1200], frames_out[1200], rate[64];
+    path_in(frames_in, sizeof frames_in, g_work, "frames_in");
+    path_in(from_frames, sizeof from_frames, g_work, "from_frames.mp4");
+    path_in(frames_out, sizeof frames_out, g_work, "frames_out");
+    run("mkdir -p '%s' && ffmpeg -v error -nostdin -y -i '%s' -start_number 1 '%s/f%%d.png'", frames_in, clip, frames_in);
+    reel_restore_job_init(&job);
+    job.frame_rate = "12";
+    expect_status(reel_video_restore_job(engine, frames_in, from_frames, &opts, &job, NULL, NULL), REEL_OK, NULL,
+                  "video_restore_job(a folder of frames at 12/s)");
+    stream_field(from_frames, "avg_frame_rate", rate, sizeof rate);
+    frames = count_frames(from_frames);
+    expect_status(reel_video_restore_job(engine, clip, frames_out, &opts, NULL, NULL, NULL), REEL_OK, NULL, "video_restore_job(into a folder)");
+    int pngs = 0;
+    DIR* d = opendir(frames_out);
+    for (struct dirent* e; d != NULL && (e = readdir(d)) != NULL;) pngs += strstr(e->d_name, ".png") != NULL;
+    if (d != NULL) closedir(d);
+    printf("  a folder of 6 frames at 12/s: a video of %ld frames at %s/s; the clip into a folder: %d PNG frames\n", frames, rate, pngs);
+    CHECK(frames == 6 && strcmp(rate, "12/1") == 0, "%s has %ld frames at %s; want 6 at 12/1", from_frames, frames, rate);
+    CHECK(pngs == 6, "%s holds %d PNG frames, want 6", frames_out, pngs);
 
     struct { const char* what; int status; const char* mention; } refusals[] = {
         { "deinterlace 9", REEL_E_INVALID_ARG, "job.deinterlace 9" },
@@ -833,6 +857,7 @@ static void test_restore_job(const char* weights) {
         { "to_s before from_s", REEL_E_INVALID_ARG, "job.to_s 0.2 is not after job.from_s 0.5" },
         { "encoder libnothing", REEL_E_IO, "libnothing" },
         { "from_s past the end", REEL_E_FAILED, "" },
+        { "frame_rate fast", REEL_E_FAILED, "frame rate must be a positive number or fraction like 24000/1001, got 'fast'" },
     };
     for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
         reel_restore_job_init(&job);
@@ -844,11 +869,14 @@ static void test_restore_job(const char* weights) {
         case 4: job.from_s = -1; break;
         case 5: job.from_s = 0.5; job.to_s = 0.2; break;
         case 6: job.encoder = "libnothing"; break;
-        default: job.from_s = 5; break;
+        case 7: job.from_s = 5; break;
+        default: job.frame_rate = "fast"; break;
         }
         char what[128];
         snprintf(what, sizeof what, "video_restore_job(%s)", refusals[i].what);
-        expect_status(reel_video_restore_job(engine, clip, refused, &opts, &job, NULL, NULL), refusals[i].status,
+        /* The last refusal's rate is a folder's: the frames go in as that folder. */
+        const char* input = i == sizeof refusals / sizeof refusals[0] - 1 ? frames_in : clip;
+        expect_status(reel_video_restore_job(engine, input, refused, &opts, &job, NULL, NULL), refusals[i].status,
                       refusals[i].mention[0] ? refusals[i].mention : NULL, what);
     }
     CHECK(count_entries(".refused.") == 0 && stat(refused, &st) != 0, "a refused restore left %s or its work folder", refused);
