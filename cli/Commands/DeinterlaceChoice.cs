@@ -10,7 +10,7 @@ public static class DeinterlaceChoice
     {
         var option = new Option<string>("--deinterlace")
         {
-            Description = $"Join an interlaced video's fields before {what} (bwdif, frames and timestamps kept): auto, when the video says it is interlaced, its frames flagged so; all, every frame; ivtc, telecined film (3:2 pulldown): the film's frames rebuilt, 4 of every 5 kept; off, frames as they are",
+            Description = $"Join an interlaced video's fields before {what} (bwdif, frames and timestamps kept): auto, when the video says it is interlaced and ffmpeg's idet does not find its frames whole, its frames flagged so; all, every frame; ivtc, telecined film (3:2 pulldown): the film's frames rebuilt, 4 of every 5 kept; off, frames as they are",
             DefaultValueFactory = _ => "auto",
         };
         option.AcceptOnlyFromAmong("auto", "all", "ivtc", "off");

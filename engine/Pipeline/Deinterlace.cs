@@ -7,7 +7,11 @@ namespace Reel.Engine.Pipeline;
 /// </summary>
 public enum Deinterlace
 {
-    /// <summary>When the stream says it is interlaced: the frames flagged interlaced (a film's progressive frames in an interlaced stream stay whole).</summary>
+    /// <summary>
+    /// When the stream says it is interlaced: the frames flagged interlaced (a film's progressive frames in an
+    /// interlaced stream stay whole), unless ffmpeg's idet finds the frames progressive throughout
+    /// (<see cref="Reel.Engine.Video.FieldCheck"/>: a film's PAL transfer flagged interlaced), which stay whole.
+    /// </summary>
     Auto,
     /// <summary>Every frame of a video, flagged or not (streams that carry no per-frame flags).</summary>
     All,

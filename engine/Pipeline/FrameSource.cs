@@ -14,8 +14,9 @@ public sealed class FrameSource
     public const string DefaultFolderRate = "25";
 
     private FrameSource(string path, int width, int height, string timeBase, long? count, VideoInfo? video, IReadOnlyList<string>? files, string rate,
-        string? decodeFilter = null, TimeRange? range = null)
+        string? decodeFilter = null, TimeRange? range = null, FieldCheck? fields = null)
     {
+        Fields = fields;
         (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate, DecodeFilter) = (path, width, height, timeBase, count, video, files, rate, decodeFilter);
         _range = range;
         Seek = range?.InputOptions() ?? Array.Empty<string>();
@@ -44,6 +45,11 @@ public sealed class FrameSource
     public string FrameRate { get; }
     /// <summary>The ffmpeg filter a video's frames pass through as they are decoded (the deinterlacer), or null: what <see cref="Read"/> gives, and what a review copy shows of the input.</summary>
     public string? DecodeFilter { get; }
+    /// <summary>
+    /// What idet saw in the frames of a video flagged interlaced, where <c>--deinterlace auto</c> looked
+    /// (<see cref="FieldCheck"/>): judged progressive throughout, it is not deinterlaced; null where nobody looked.
+    /// </summary>
+    public FieldCheck? Fields { get; }
     /// <summary>ffmpeg input options that cut a video to the range asked for (<see cref="TimeRange.InputOptions"/>); none for all of it.</summary>
     public IReadOnlyList<string> Seek { get; }
 
@@ -92,19 +98,21 @@ public sealed class FrameSource
         if (!File.Exists(path)) throw new ReelException($"input not found: {path}");
         if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");
         var info = VideoFile.Probe(path);
+        // A stream flagged interlaced may hold progressive frames throughout (a film's PAL transfer): its frames are looked at first.
+        var fields = deinterlace == Deinterlace.Auto && info.Interlaced ? FieldCheck.Of(path, info, range) : null;
         // bwdif's send_frame: one frame out per frame in, at its timestamp, so nothing downstream changes but
         // the pixels; fieldmatch passes frames through at theirs, and decimate drops one in five and times the
         // rest on the film's regular grid from the first.
         string? filter = deinterlace switch
         {
             Deinterlace.All => "bwdif=mode=send_frame:deint=all",
-            Deinterlace.Auto when info.Interlaced => "bwdif=mode=send_frame:deint=interlaced",
+            Deinterlace.Auto when info.Interlaced && fields is not { LooksProgressive: true } => "bwdif=mode=send_frame:deint=interlaced",
             Deinterlace.Ivtc => $"fieldmatch=order=auto:combmatch=full,bwdif=mode=send_frame:deint=interlaced,decimate=cycle={IvtcCycle}",
             _ => null,
         };
         if (deinterlace == Deinterlace.Ivtc) info = Film(info);
         if (range is not null) info = Cut(info, range, path);
-        return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter, range);
+        return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter, range, fields);
     }
 
     /// <summary>One frame of each cycle dropped: the rate and the count the decoding is held to are the film's, 4/5 of the stream's.</summary>

@@ -141,8 +141,11 @@ public static class RestorePipeline
             {
                 Deinterlace.All => $"every frame of {source.SourcePath} is deinterlaced (bwdif) before it is restored",
                 Deinterlace.Ivtc => $"{source.SourcePath}: the pulldown is removed (fieldmatch, decimate): 4 frames of every 5 come out, at {source.FrameRate} fps",
-                _ => $"{source.SourcePath} is interlaced: the frames flagged so are deinterlaced (bwdif) before they are restored (--deinterlace all for every frame, ivtc for telecined film, off to keep the fields)",
+                _ => $"{source.SourcePath} is interlaced: the frames flagged so are deinterlaced (bwdif) before they are restored (--deinterlace all for every frame, ivtc for telecined film, off to keep the fields)"
+                     + (source.Fields is { LooksTelecined: true } f ? $"; its fields repeat as telecined film's do ({f}): --deinterlace ivtc gives the film's own frames back" : ""),
             });
+        else if (source.Fields is { LooksProgressive: true } progressive)
+            Note($"{source.SourcePath} is flagged interlaced but its frames are whole ({progressive}): restored as they are, not deinterlaced (--deinterlace all to deinterlace every frame)");
         else if (source.Video is { Interlaced: true })
             Note($"{source.SourcePath} is interlaced: its frames are restored as they are, combing included (--deinterlace off); --deinterlace auto joins the fields first");
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))

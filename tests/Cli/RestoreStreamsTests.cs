@@ -165,6 +165,41 @@ public class RestoreStreamsTests
         AssertSameTimes(Media.FrameTimes(input), Media.FrameTimes(output));
     }
 
+    /// <summary>
+    /// Real footage (bike-packing, 160 wide) flagged interlaced frame by frame, as a PAL film transfer often is:
+    /// progressive frames (25 a second, each a whole picture), truly interlaced ones (two fields of 50p), and
+    /// 24p film telecined to 30. auto looks at the fields (idet) before it trusts the flags.
+    /// </summary>
+    [Theory]
+    [InlineData("progressive", null, "is flagged interlaced but its frames are whole (", null)]
+    [InlineData("interlaced", "bwdif=mode=send_frame:deint=interlaced", "the frames flagged so are deinterlaced (bwdif)", "its fields repeat")]
+    [InlineData("telecined", "bwdif=mode=send_frame:deint=interlaced", "--deinterlace ivtc gives the film's own frames back", null)]
+    public void AutoDeinterlacesWhatIdetFindsInterlacedNotWhatTheFlagsSay(string kind, string? filter, string note, string? absent)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, $"{kind}.mp4");
+        var (rate, fields) = kind switch
+        {
+            "progressive" => ("25", ""),
+            "interlaced" => ("50", ",tinterlace=interleave_top"),
+            _ => ("24000/1001", ",telecine=first_field=top:pattern=23"),
+        };
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[]
+        {
+            "-v", "error", "-framerate", rate, "-i", Path.Combine(TestPaths.SharedData("video/bike-packing-input"), "%05d.jpg"),
+            "-vf", $"scale=160:-2,format=gray{fields}", "-flags", "+ilme+ildct", "-x264-params", "tff=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", input,
+        }, ReadOnlyMemory<byte>.Empty, input);
+        Assert.True(VideoFile.Probe(input).Interlaced, $"{input} is not flagged interlaced");
+
+        var output = Path.Combine(dir, "out.mkv");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains(note, r.Stderr, StringComparison.Ordinal);
+        if (absent is not null) Assert.DoesNotContain(absent, r.Stderr, StringComparison.Ordinal);
+        // Lossless out: the frames are the input's decoded through the filter chosen, or through none.
+        Assert.True(GrayFrames(input, filter).AsSpan().SequenceEqual(GrayFrames(output)), $"the output is not the input decoded through {filter ?? "no filter"}");
+    }
+
     [Fact]
     public void TelecinedFilmComesBackAsItsOwnFrames()
     {
