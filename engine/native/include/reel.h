@@ -187,7 +187,8 @@ typedef struct reel_restore_options {
 
 /* How an interlaced input is read (`reel restore --deinterlace`). Since 0.3. */
 typedef enum reel_deinterlace {
-    REEL_DEINTERLACE_AUTO = 0,  /* ffmpeg's bwdif on the frames flagged interlaced; timestamps kept (the default) */
+    REEL_DEINTERLACE_AUTO = 0,  /* ffmpeg's bwdif on the frames flagged interlaced, unless its idet finds them all whole
+                                   (a film's PAL transfer); timestamps kept (the default) */
     REEL_DEINTERLACE_ALL = 1,   /* every frame (streams that carry no per-frame flags) */
     REEL_DEINTERLACE_OFF = 2,   /* frames as decoded, combing included */
     REEL_DEINTERLACE_IVTC = 3   /* telecined NTSC film (3:2 pulldown) back to its own frames: 4 of every 5, at 4/5 of the rate */
