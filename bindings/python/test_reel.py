@@ -30,6 +30,13 @@ def _ffmpeg(*args):
     subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args], check=True)
 
 
+def _noisy_clip(path):
+    """6 noisy gray frames at 10 a second, 64×48, H.264."""
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.6", "-vf", "format=gray,noise=alls=20:allf=t",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", path)
+    return path
+
+
 def _video(path):
     """(frames, codec) of a video's first video stream, as ffprobe counts them."""
     out = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
@@ -106,9 +113,7 @@ class BindingTest(unittest.TestCase):
         print(f"\n  binding = reel denoise pixel for pixel; PSNR {before:.2f} → {after:.2f} dB; missing file: {missing.exception}")
 
     def test_restore_reports_progress_and_cancels(self):
-        clip = os.path.join(self.work, "clip.mp4")
-        _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.6", "-vf", "format=gray,noise=alls=20:allf=t",
-                "-c:v", "libx264", "-pix_fmt", "yuv420p", clip)
+        clip = _noisy_clip(os.path.join(self.work, "clip.mp4"))
         restored, cancelled = os.path.join(self.work, "restored.mp4"), os.path.join(self.work, "cancelled.mp4")
         events = []
         with reel.Engine("cpu") as engine:
@@ -125,9 +130,7 @@ class BindingTest(unittest.TestCase):
         self.assertFalse(os.path.exists(cancelled))
 
     def test_restore_a_stretch_and_resume_a_stopped_one(self):
-        clip = os.path.join(self.work, "clip6.mp4")
-        _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.6", "-vf", "format=gray,noise=alls=20:allf=t",
-                "-c:v", "libx264", "-pix_fmt", "yuv420p", clip)
+        clip = _noisy_clip(os.path.join(self.work, "clip6.mp4"))
         scene, resumed = os.path.join(self.work, "scene.mkv"), os.path.join(self.work, "resumed.mp4")
         events = []
         with reel.Engine("cpu") as engine:
