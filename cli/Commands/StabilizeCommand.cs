@@ -65,7 +65,8 @@ public static class StabilizeCommand
             };
             var progressMode = progress.Resolve(r);
             var outPath = r.GetValue(output)!;
-            bool videoOut = VideoFile.IsVideoPath(outPath);
+            VideoFile.RefuseUnwritten(outPath);
+            bool videoOut = VideoFile.IsWrittenVideoPath(outPath);
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Reel.Engine;
+using Reel.Engine.Backends.Cpu;
 using Reel.Engine.Checkpoints;
+using Reel.Engine.Models;
 using Spectre.Console;
 
 namespace Reel.Cli.Commands;
@@ -37,13 +39,18 @@ public static class WeightsCommand
         {
             foreach (var e in Select(r.GetValue(names)!))
             {
-                if (File.Exists(WeightCatalog.PathOf(e)) && WeightCatalog.Verify(e, WeightCatalog.PathOf(e)).Ok)
+                if (File.Exists(WeightCatalog.PathOf(e)) && Check(e).Ok)
                 {
                     Console.Error.WriteLine($"{e.Name}: already cached at {WeightCatalog.PathOf(e)}");
                     continue;
                 }
                 Console.Error.WriteLine($"{e.Name}: downloading {e.Url}");
                 var path = WeightCatalog.FetchAsync(e, null, cancel).GetAwaiter().GetResult();
+                if (Check(e) is { Ok: false } bad)
+                {
+                    File.Delete(path);
+                    throw new ReelException($"{e.Name}: the download from {e.Url} is not a checkpoint Reel loads ({bad.Detail}); it was deleted");
+                }
                 Console.Error.WriteLine($"{e.Name}: saved {path}");
             }
             return 0;
@@ -54,10 +61,11 @@ public static class WeightsCommand
         verify.SetAction(r => CliRunner.Run(() =>
         {
             var chosen = r.GetValue(optionalNames) is { Length: > 0 } n ? Select(n) : WeightCatalog.Entries.Where(e => File.Exists(WeightCatalog.PathOf(e))).ToList();
+            if (chosen.Count == 0) Console.WriteLine($"no checkpoint is cached in {WeightCatalog.CacheDir}: `reel weights fetch all` fetches them");
             bool allOk = true;
             foreach (var e in chosen)
             {
-                var (ok, detail) = WeightCatalog.Verify(e, WeightCatalog.PathOf(e));
+                var (ok, detail) = Check(e);
                 Console.WriteLine($"{e.Name}: {(ok ? "ok" : "FAILED")} — {detail}");
                 allOk &= ok;
             }
@@ -73,4 +81,27 @@ public static class WeightsCommand
 
     private static List<WeightEntry> Select(string[] names) =>
         names.Contains("all") ? WeightCatalog.Entries.ToList() : names.Select(WeightCatalog.Get).ToList();
+
+    /// <summary>
+    /// The manifest's hash check; where the manifest publishes no hash (dncnn_gray_blind, restore's default denoiser), the
+    /// checkpoint is loaded as its stage's network, so a truncated or wrong file fails here rather than at a restore's start.
+    /// </summary>
+    private static (bool Ok, string Detail) Check(WeightEntry e)
+    {
+        var path = WeightCatalog.PathOf(e);
+        var (ok, detail) = WeightCatalog.Verify(e, path);
+        if (!ok || e.Sha256 is not null || e.Sha256Prefix is not null) return (ok, detail);
+        try
+        {
+            if (e.Stage == "colorize")
+                using (Colorizer.Load(path, FastBackend.Instance)) { }
+            else
+                using (DnCnn.Load(path, FastBackend.Instance)) { }
+            return (true, $"{detail}, loads as a {(e.Stage == "colorize" ? "colorizer" : "DnCNN")}");
+        }
+        catch (ReelException x)
+        {
+            return (false, $"{detail}, does not load: {x.Message}");
+        }
+    }
 }

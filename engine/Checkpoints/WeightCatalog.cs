@@ -63,7 +63,7 @@ public static class WeightCatalog
         if (e.Sha256Prefix is not null)
             return hash.StartsWith(e.Sha256Prefix, StringComparison.Ordinal) ? (true, $"sha256 prefix {e.Sha256Prefix} ok (full hash unpublished)") : (false, $"sha256 {hash} does not start with {e.Sha256Prefix}");
         if (e.Size is { } size && new FileInfo(path).Length != size) return (false, $"size {new FileInfo(path).Length} ≠ {size}");
-        return (true, $"no published hash; sha256 {hash[..16]}…, layout must be checked by loading");
+        return (true, $"no published hash; sha256 {hash[..16]}…");
     }
 
     /// <summary>Downloads an entry into the cache (temporary file, hash check, rename).</summary>

@@ -110,6 +110,11 @@ public sealed class FrameSource
             Deinterlace.Ivtc => $"fieldmatch=order=auto:combmatch=full,bwdif=mode=send_frame:deint=interlaced,decimate=cycle={IvtcCycle}",
             _ => null,
         };
+        // MPEG-TS and MPEG-PS have no index: ffmpeg's seek lands on the next keyframe after the time, not the one before it.
+        if (range is not null && info.Container is "mpegts" or "mpeg")
+            throw new ReelException($"--from/--to cannot cut {path} to the frame: {(info.Container == "mpegts" ? "MPEG-TS" : "MPEG-PS")} has no index, " +
+                                    $"and ffmpeg's seek in it lands on the next keyframe; copy it into Matroska first " +
+                                    $"(ffmpeg -i {Path.GetFileName(path)} -map 0 -c copy {Path.GetFileNameWithoutExtension(path)}.mkv) and restore that");
         if (deinterlace == Deinterlace.Ivtc) info = Film(info);
         if (range is not null) info = Cut(info, range, path);
         return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter, range, fields);
@@ -132,13 +137,12 @@ public sealed class FrameSource
     /// </summary>
     private static VideoInfo Cut(VideoInfo info, TimeRange range, string path)
     {
-        double? whole = info.VideoDurationSeconds ?? info.DurationSeconds;
-        if (range.From is { } from && whole is { } end && from.TotalSeconds >= end)
+        if (range.From is { } from && info.VideoEndSeconds is { } end && from.TotalSeconds >= end)
             throw new ReelException(string.Create(CultureInfo.InvariantCulture, $"--from {from.TotalSeconds:0.###} s is at or past the end of {path} ({end:0.###} s)"));
         return info with
         {
             FrameCount = null,
-            DurationSeconds = range.Length(whole),
+            DurationSeconds = range.Length(info.VideoStartSeconds, info.VideoEndSeconds),
             VideoDurationSeconds = null,
             Timecode = info.Timecode is { } tc && range.From is { } start ? Timecodes.Advance(tc, info.FrameRate, start) : info.Timecode,
         };
@@ -166,7 +170,8 @@ public sealed class FrameSource
         {
             int i = 0;
             _log = new DecodeLog();
-            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel, DecodeFilter, Seek))
+            long? endNs = _range?.To is { } to ? (to - (_range.From ?? TimeSpan.Zero)).Ticks * 100 : null;
+            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel, DecodeFilter, Seek, endNs))
             {
                 yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png")) { Resized = f.Resized };
                 i++;

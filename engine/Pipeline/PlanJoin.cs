@@ -64,11 +64,13 @@ public static class PlanJoin
         });
         var counts = Directory.EnumerateFiles(workdir, "shard-*.json").Select(p => ShardRecordName.Match(Path.GetFileName(p)))
             .Where(m => m.Success).Select(m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)).Distinct().Order().ToList();
+        // The first shard to run again as a command to paste: the folder quoted for the shell where it needs it.
+        string folder = workdir.All(c => char.IsLetterOrDigit(c) || "/._-+=:,@".Contains(c)) ? workdir : $"'{workdir.Replace("'", @"'\''")}'";
         var rerun = counts.Count == 0
             ? "no worker has recorded its shard here: run 'reel restore run' on the shards that hold them"
             : "rerun " + string.Join(" or ", counts.Select(n =>
                   string.Join(", ", bad.Select(s => Shard.Of(plan, s, n)).Distinct().Select(i => $"shard {i}/{n}"))))
-              + $" ('reel restore run {workdir} --shard I/N'), then join again";
+              + $" (reel restore run {folder} --shard {Shard.Of(plan, bad[0], counts[0])}/{counts[0]} for the first), then join again";
         return $"{bad.Count} of {plan.Shots.Count} pieces are missing or damaged, shots {Shots(bad)} ({string.Join("; ", reasons)}{(bad.Count > 3 ? "; …" : "")}); {rerun}";
     }
 }

@@ -53,7 +53,10 @@ public static class RestorePipeline
             // Nothing finished, nothing worth resuming: leave no trace. Otherwise the work folder stays for --resume.
             if (job.Pieces.Count == 0) job.Delete();
             if (job.Pieces.Count == 0 || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
-            throw new ReelException($"{e.Message}; the {job.FramesDone} frames finished are kept in {job.Folder}: run the same command with --resume to continue", e);
+            // A loss --strict refuses is found again by every run with --strict: the advice that ends the loop drops it.
+            throw new ReelException($"{e.Message}; the {job.FramesDone} frames finished are kept in {job.Folder}: " +
+                                    (e is InputLossException ? "run it again with --resume and without --strict to join them as the input decodes, or delete that folder"
+                                        : "run the same command with --resume to continue"), e);
         }
         job.Delete();
     }
@@ -66,7 +69,8 @@ public static class RestorePipeline
         if (FileIdentity.Same(input, full)) throw new ReelException($"output {output} is the input {input}; choose another path");
         var parent = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(parent)) throw new ReelException($"output folder does not exist: {parent}");
-        if (VideoFile.IsVideoPath(full)) return true;
+        VideoFile.RefuseUnwritten(full);
+        if (VideoFile.IsWrittenVideoPath(full)) return true;
         if (ImageIO.IsImagePath(full)) throw new ReelException($"{output}: give a video file (.mp4, .mkv, …) or a folder for the frames, not an image");
         if (File.Exists(full)) throw new ReelException($"{output} is an existing file of a type reel does not write; give a video file or a folder");
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
@@ -131,7 +135,7 @@ public static class RestorePipeline
         // A loss in the input: one warning line, or with --strict the error that ends the run.
         void Lost(string text)
         {
-            if (options.Strict) throw new ReelException($"{text} (--strict)");
+            if (options.Strict) throw new InputLossException($"{text} (--strict)");
             Report(new RestoreProgress(RestoreStage.Warning, 0, 0, text, clock.Elapsed));
         }
         if (dropped is not null) Note(dropped);

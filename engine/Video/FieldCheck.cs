@@ -39,8 +39,8 @@ public sealed record FieldCheck(int Progressive, int Interlaced, int Undetermine
     /// </summary>
     public static FieldCheck Of(string path, VideoInfo info, TimeRange? range, CancellationToken cancel = default)
     {
-        double start = range?.From?.TotalSeconds ?? 0;
-        double? length = range is null ? info.VideoDurationSeconds ?? info.DurationSeconds : range.Length(info.VideoDurationSeconds ?? info.DurationSeconds);
+        double start = Math.Max(range?.From?.TotalSeconds ?? 0, info.VideoStartSeconds);
+        double? length = (range ?? new TimeRange(null, null)).Length(info.VideoStartSeconds, info.VideoEndSeconds);
         double rate = Rational.TryParse(info.FrameRate, out var num, out var den) && num > 0 && den > 0 ? (double)num / den : 25;
         var seeks = length is { } l && l * rate > Stretches * FramesPerStretch
             ? Enumerable.Range(0, Stretches).Select(k => (At: start + l * (k + 0.5) / Stretches, Frames: FramesPerStretch))

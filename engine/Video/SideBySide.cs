@@ -17,7 +17,7 @@ public static class SideBySide
     /// <summary>Refuses, before any work is done, a review copy that could not be written.</summary>
     public static void Check(string input, string output, string target)
     {
-        if (!File.Exists(input) || !VideoFile.IsVideoPath(output))
+        if (!File.Exists(input) || !VideoFile.IsWrittenVideoPath(output))
             throw new ReelException("--side-by-side needs a video input and a video output (not a folder of frames)");
         if (!Containers.Contains(Path.GetExtension(target)))
             throw new ReelException($"--side-by-side: {target} must end in .mp4, .mkv, .mov or .m4v (it is H.264)");

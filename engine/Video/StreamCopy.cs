@@ -4,7 +4,7 @@ namespace Reel.Engine.Video;
 /// Which of a source's audio and subtitle streams go into an output, and how: copied where the
 /// output container can hold the codec, converted where it cannot (audio to a codec it holds, text
 /// subtitles to its text format), dropped with a note where it has no format for them (bitmap
-/// subtitles in MP4 or WebM, any subtitle in AVI, text subtitles in MPEG-TS or MPEG-PS). Cover art
+/// subtitles in MP4 or WebM, any subtitle in AVI, text subtitles in MPEG-TS). Cover art
 /// is copied into MP4 and left out elsewhere with a note; metadata and chapters come along.
 /// </summary>
 public static class StreamCopy
@@ -14,8 +14,7 @@ public static class StreamCopy
     /// <summary>
     /// Whether a container holds an audio codec as ffmpeg writes it (null: Matroska and NUT, any codec).
     /// ffmpeg 5.1 refuses FLAC in MP4 as experimental and Opus and FLAC in MOV; its iPod muxer (.m4v)
-    /// takes AAC, AC-3 and ALAC only; copied into MPEG-TS, FLAC becomes a data stream; MPEG-PS refuses
-    /// AAC and Opus; AVI has no codec tag for Opus.
+    /// takes AAC, AC-3 and ALAC only; copied into MPEG-TS, FLAC becomes a data stream; AVI has no codec tag for Opus.
     /// </summary>
     private static Func<string, bool>? Holds(string ext) => ext switch
     {
@@ -25,7 +24,6 @@ public static class StreamCopy
         ".webm" => c => c is "opus" or "vorbis",
         ".avi" => c => c is "mp3" or "mp2" or "mp1" or "ac3" or "dts" or "aac" or "flac" || c.StartsWith("pcm_", StringComparison.Ordinal),
         ".ts" => c => c is "aac" or "mp3" or "mp2" or "ac3" or "eac3" or "opus" or "dts",
-        ".mpg" or ".mpeg" => c => c is "mp1" or "mp2" or "mp3" or "ac3" or "dts" or "pcm_dvd" or "pcm_s16be",
         _ => null,
     };
 
@@ -36,7 +34,6 @@ public static class StreamCopy
     private static string ConvertTo(string ext, string codec) => ext switch
     {
         ".webm" => "libopus",
-        ".mpg" or ".mpeg" => "ac3",
         ".mp4" or ".mov" or ".m4v" when codec == "flac" || codec.StartsWith("pcm_", StringComparison.Ordinal) => "alac",
         _ => "aac",
     };
@@ -48,9 +45,8 @@ public static class StreamCopy
         ".webm" => text ? "webvtt" : null,
         ".mkv" => codec == "mov_text" ? "srt" : "copy",
         ".avi" => null,
-        // Copied, text subtitles become data streams no player shows; the bitmap formats of broadcast and DVD stay.
+        // Copied, text subtitles become data streams no player shows; broadcast's bitmap format stays.
         ".ts" => codec == "dvb_subtitle" ? "copy" : null,
-        ".mpg" or ".mpeg" => codec == "dvd_subtitle" ? "copy" : null,
         // NUT has codec tags for ASS among the text formats, not for MP4's or SubRip's.
         ".nut" => text ? "ass" : "copy",
         _ => "copy",
@@ -102,6 +98,8 @@ public static class StreamCopy
         }
         else if (source.CoverArt.Count > 0)
             notes.Add($"{Pictures(source.CoverArt.Count)} of cover art cannot be stored in {ext} by this ffmpeg; left out (use .mp4 to keep it)");
+        if (source.OtherVideoStreams > 0)
+            notes.Add($"{(source.OtherVideoStreams == 1 ? "1 more video stream is" : $"{source.OtherVideoStreams} more video streams are")} not restored and left out (the first video is the film)");
         if (ext == ".mkv") args.AddRange(new[] { "-map", $"{inputIndex}:t?", "-c:t", "copy" });
         // A timecode track (MOV, MP4) or tag (Matroska, AVI, NUT) of the same start: an edit conformed to the source still lines up.
         if (source.Timecode is { } timecode) args.AddRange(new[] { "-timecode", timecode });

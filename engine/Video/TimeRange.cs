@@ -50,12 +50,15 @@ public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
         return args;
     }
 
-    /// <summary>How long the range runs in a source of <paramref name="length"/> seconds (null: unknown); null when it cannot say.</summary>
-    public double? Length(double? length)
+    /// <summary>
+    /// How long a video that runs from <paramref name="videoStart"/> to <paramref name="videoEnd"/> seconds of its
+    /// file (null: an unknown end) runs within the range; null when it cannot say. A video that starts after its
+    /// audio has less of the range than the range's length.
+    /// </summary>
+    public double? Length(double videoStart, double? videoEnd)
     {
-        double end = To?.TotalSeconds ?? length ?? double.NaN;
-        if (length is { } l) end = Math.Min(end, l);
-        return double.IsNaN(end) ? null : end - (From?.TotalSeconds ?? 0);
+        double end = Math.Min(To?.TotalSeconds ?? double.PositiveInfinity, videoEnd ?? double.PositiveInfinity);
+        return double.IsInfinity(end) ? null : Math.Max(0, end - Math.Max(From?.TotalSeconds ?? 0, videoStart));
     }
 
     /// <summary>As a job's setting: "from 95.5 s to 120.0 s" (a resumed run must cut the same range).</summary>

@@ -21,7 +21,15 @@ public sealed record DecodedFrame(byte[] Pixels, long PtsNs)
 /// </summary>
 public static class VideoFile
 {
-    private static readonly string[] VideoExtensions = { ".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".nut" };
+    /// <summary>The containers Reel writes: each holds the encoders it uses and reads back as written.</summary>
+    private static readonly string[] WrittenExtensions = { ".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".ts", ".nut" };
+
+    /// <summary>
+    /// Video containers read but never written: MPEG-PS holds MPEG-1/2 video, which Reel does not encode (H.264 copied
+    /// into it reads back as MP3); the others hold only their own families. An output named so is refused rather than
+    /// made a folder of frames, as a name without a video extension would be.
+    /// </summary>
+    private static readonly string[] ReadExtensions = { ".mpg", ".mpeg", ".vob", ".m2ts", ".mts", ".flv", ".f4v", ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".mxf", ".dv", ".rm", ".rmvb" };
 
     /// <summary>
     /// The input's video as ffmpeg maps it: its first video stream that is not an attached picture (cover art,
@@ -29,8 +37,19 @@ public static class VideoFile
     /// </summary>
     public const string MainVideo = "0:V:0";
 
-    /// <summary>The path's extension names a video container (.mp4, .mkv, .mov, .avi, .webm, .m4v, .mpg, .mpeg, .ts, .nut; any case): an output path with one is encoded as a video.</summary>
-    public static bool IsVideoPath(string path) => VideoExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+    /// <summary>The path's extension names a video container Reel reads (any case): a written one (<see cref="IsWrittenVideoPath"/>), or .mpg, .vob, .m2ts, .flv, .wmv, …</summary>
+    public static bool IsVideoPath(string path) => IsWrittenVideoPath(path) || ReadExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>The path's extension names a container Reel writes (.mp4, .mkv, .mov, .avi, .webm, .m4v, .ts, .nut; any case): an output path with one is encoded as a video.</summary>
+    public static bool IsWrittenVideoPath(string path) => WrittenExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>Refuses an output named as a video Reel reads but does not write (.mpg, .flv, …), naming the ones it writes.</summary>
+    public static void RefuseUnwritten(string output)
+    {
+        if (IsVideoPath(output) && !IsWrittenVideoPath(output))
+            throw new ReelException($"{output}: Reel writes {string.Join(", ", WrittenExtensions)} videos, not {Path.GetExtension(output)}; " +
+                                    "give one of those (or a name without a video extension for a folder of frames)");
+    }
 
     /// <summary>
     /// What ffprobe says about the file's first video stream that is not cover art (<see cref="MainVideo"/>), its audio
@@ -43,7 +62,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,avg_frame_rate,r_frame_rate,nb_frames,time_base,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=duration:format_tags=timecode",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,avg_frame_rate,r_frame_rate,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=format_name,start_time,duration:format_tags=timecode",
                 "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
@@ -80,10 +99,13 @@ public static class VideoFile
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 AudioCodecs = audio,
                 SubtitleCodecs = Codecs("subtitle"),
+                OtherVideoStreams = videos.Count(s => !IsCover(s)) - 1,
                 CoverArt = videos.Where(IsCover)
                     .Select(s => (s.GetProperty("index").GetInt32(), s.TryGetProperty("codec_name", out var c) ? c.GetString() ?? "unknown" : "unknown")).ToList(),
                 DurationSeconds = duration,
-                VideoDurationSeconds = Seconds(video) ?? TagDuration(video),
+                VideoDurationSeconds = Seconds(video) ?? TagDuration(video) - StartTime(video),
+                VideoStartSeconds = Math.Max(0, StartTime(video) - (f.ValueKind == JsonValueKind.Object ? StartTime(f) : 0)),
+                Container = f.ValueKind == JsonValueKind.Object && f.TryGetProperty("format_name", out var format) ? format.GetString() : null,
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
@@ -101,6 +123,10 @@ public static class VideoFile
 
     /// <summary>The video states no matrix and is HD: its RGB is read as BT.709, where ffmpeg alone (and Reel before 2026-12-06) took BT.601.</summary>
     internal static bool ReadsAsBt709(VideoInfo info) => info.ColourMatrix is null && EncodeSettings.Matrix(info.Width, info.Height) == "bt709";
+
+    /// <summary>The stream's first timestamp in seconds (0 where ffprobe gives none): a Matroska stream's DURATION tag is its end, not its length.</summary>
+    private static double StartTime(JsonElement stream) =>
+        stream.TryGetProperty("start_time", out var s) && double.TryParse(s.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var t) && t > 0 ? t : 0;
 
     /// <summary>A Matroska stream's duration from its DURATION tag ("HH:MM:SS.nnnnnnnnn"), which ffmpeg's muxer writes per stream.</summary>
     private static double? TagDuration(JsonElement video) =>
@@ -156,11 +182,13 @@ public static class VideoFile
     /// cancelling (at once, even while a read waits on it). <paramref name="log"/>
     /// gathers what the decoding lost on the way (see <see cref="DecodeLog"/>). <paramref name="filter"/>, an ffmpeg
     /// filter that keeps the frame size (the deinterlacer), runs on each frame before it is reported; <paramref name="seek"/>,
-    /// input options, cuts the video (<see cref="TimeRange.InputOptions"/>).
+    /// input options, cuts the video (<see cref="TimeRange.InputOptions"/>), and frames at or after <paramref name="endNs"/> (the
+    /// range's length) are left out: ffmpeg's input -to counts from the video's first frame, so a video that starts
+    /// after its audio came out that much longer than asked.
     /// Untagged HD is converted to RGB as BT.709 (see <see cref="ToRgb"/>).
     /// </summary>
     public static IEnumerable<DecodedFrame> ReadFrames(string path, VideoInfo info, PixelFormat format = PixelFormat.Rgb24, DecodeLog? log = null,
-        CancellationToken cancel = default, string? filter = null, IReadOnlyList<string>? seek = null)
+        CancellationToken cancel = default, string? filter = null, IReadOnlyList<string>? seek = null, long? endNs = null)
     {
         var shown = new BlockingCollection<(long? Pts, int Width, int Height)>();
         var lastLines = new ConcurrentQueue<string>();
@@ -210,6 +238,7 @@ public static class VideoFile
                 : v - origin.Value > previous ? v - origin.Value
                 : previous + Math.Max(1, Rational.TicksToNs(1, tbNum, tbDen));
             previous = ns;
+            if (ns >= endNs) continue;
             frames++;
             bool resized = (w, h) != (info.Width, info.Height);
             log?.Add(ns, resized ? (w, h) : null);

@@ -19,6 +19,8 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     /// order. ffmpeg shows them as one-frame video streams; none is ever the video restored.
     /// </summary>
     public IReadOnlyList<(int Index, string Codec)> CoverArt { get; init; } = Array.Empty<(int, string)>();
+    /// <summary>Video streams after the one restored that are not cover art (another angle, a signer): none is restored or copied.</summary>
+    public int OtherVideoStreams { get; init; }
     /// <summary>
     /// The shape of a pixel, width:height as ffprobe gives it ("16:15": PAL DVD at 4:3), turned with
     /// the rotation; "1:1" for square pixels or none stated. Written back, so a film shows at its own
@@ -33,16 +35,25 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public bool Interlaced { get; init; }
     /// <summary>The container's duration (the longest stream's).</summary>
     public double? DurationSeconds { get; init; }
-    /// <summary>The video stream's own duration where the container records one (MP4 does, Matroska does not).</summary>
+    /// <summary>The video stream's own length where the container records one (MP4's track duration; Matroska's DURATION tag less the stream's start).</summary>
     public double? VideoDurationSeconds { get; init; }
+    /// <summary>Where the video stream starts, in seconds after the file's start: more than 0 for a video that starts after its audio.</summary>
+    public double VideoStartSeconds { get; init; }
+    /// <summary>Where the video ends, in seconds after the file's start: its start and length, else the container's duration; null where neither is known.</summary>
+    public double? VideoEndSeconds => VideoDurationSeconds is { } length ? VideoStartSeconds + length : DurationSeconds;
+    /// <summary>ffprobe's format_name ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "mpegts", "mpeg"); null where it gives none.</summary>
+    public string? Container { get; init; }
 
-    /// <summary>The exact frame count when the container records it, else duration × average rate (for progress only).</summary>
+    /// <summary>
+    /// The exact frame count when the container records it, else the video's length (the container's where it records
+    /// none: audio that runs on past the picture made it twice the frames) × average rate (for progress only).
+    /// </summary>
     public long? EstimatedFrames
     {
         get
         {
             if (FrameCount is { } n) return n;
-            if (DurationSeconds is not { } d || !Rational.TryParse(FrameRate, out var num, out var den) || num <= 0 || den <= 0) return null;
+            if ((VideoDurationSeconds ?? DurationSeconds) is not { } d || !Rational.TryParse(FrameRate, out var num, out var den) || num <= 0 || den <= 0) return null;
             return (long)Math.Round(d * num / den);
         }
     }

@@ -82,6 +82,8 @@ public class DistributedRestoreTests
         var early = ReelProcess.Run("restore", "join", work, output, "--no-progress");
         Assert.Equal(1, early.ExitCode);
         Assert.Contains("rerun shard 2/3", early.Stderr);
+        // A command to paste, the folder quoted where the shell needs it (the test folders' names need none).
+        Assert.Contains($"(reel restore run {work} --shard 2/3 for the first)", early.Stderr);
         Assert.False(File.Exists(output));
 
         Reel(Run(work, "2/3"));

@@ -307,6 +307,62 @@ public class RestoreStreamsTests
         Assert.Contains("--from 4 s is at or past the end of", r.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A video that starts a second after its audio (a capture's usual shape, here Matroska, whose DURATION tag is the
+    /// stream's end, not its length): restored whole under --strict with no false loss, and cut by --from/--to to the
+    /// frames in the range (ffmpeg's input -to counts from the first frame: it gave 10 frames for the 5 asked, and the
+    /// join failed after the work).
+    /// </summary>
+    [Theory]
+    [InlineData(null, null, 15)]
+    [InlineData("0.5", "1.5", 5)]
+    [InlineData("0.5", null, 15)]
+    [InlineData(null, "1.5", 5)]
+    [InlineData("1.2", "2", 8)]
+    public void AVideoThatStartsAfterItsAudioIsCutByItsOwnTimes(string? from, string? to, int frames)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "late.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[]
+        {
+            "-v", "error", "-f", "lavfi", "-i", "sine=duration=2.5", "-itsoffset", "1", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1.5",
+            "-map", "1", "-map", "0", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", input,
+        }, ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, "out.mkv");
+        var args = new List<string>(ReelProcess.FilesOnlyRestore(input, output, "--strict"));
+        if (from is not null) args.AddRange(new[] { "--from", from });
+        if (to is not null) args.AddRange(new[] { "--to", to });
+        var r = ReelProcess.Run(args.ToArray());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("warning", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(frames, Media.CountFrames(output));
+        // Each frame where the input has it, less the cut's start.
+        double shift = from is null ? 0 : double.Parse(from, System.Globalization.CultureInfo.InvariantCulture);
+        var expected = Media.FrameTimes(input).Select(t => t - shift).Where(t => t >= -1e-9).Take(frames).ToList();
+        var times = Media.FrameTimes(output);
+        for (int k = 0; k < frames; k++)
+            Assert.True(Math.Abs(times[k] - expected[k]) <= 1.5e-3, $"frame {k} at {times[k]:F4} s, the input's at {expected[k]:F4} s");
+    }
+
+    [Fact]
+    public void ARangeOfAnMpegTsIsRefusedWithHowToCopyItIntoMatroska()
+    {
+        // An MPEG-TS has no index: ffmpeg's seek in it lands on the next keyframe (here none: "the video has no frames").
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, "in.ts", seconds: 2);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, Path.Combine(dir, "out.mp4"), "--from", "0.5"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"--from/--to cannot cut {input} to the frame: MPEG-TS has no index", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("(ffmpeg -i in.ts -map 0 -c copy in.mkv)", r.Stderr, StringComparison.Ordinal);
+        // Copied into Matroska as it says, the same range restores: the 15 of its 20 frames from 0.5 s on.
+        var mkv = Path.Combine(dir, "in.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", input, "-map", "0", "-c", "copy", mkv }, ReadOnlyMemory<byte>.Empty, mkv);
+        var output = Path.Combine(dir, "out.mkv");
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(mkv, output, "--from", "0.5"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(15, Media.CountFrames(output));
+    }
+
     [Fact]
     public void ARangesChaptersEndAtItsEndAndATimecodeItCannotMoveIsLeftOut()
     {
@@ -415,6 +471,31 @@ public class RestoreStreamsTests
         r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(song, Path.Combine(dir, "song.mp4")));
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("its only pictures are cover art, no video", r.Stderr);
+    }
+
+    [Fact]
+    public void ASecondVideoStreamIsNamedAsLeftOutAndUnwrittenContainersAreRefused()
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, "plain.mp4");
+        var input = Path.Combine(dir, "two.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", clip, "-f", "lavfi", "-i", "smptebars=size=64x48:rate=10:duration=0.6",
+            "-map", "0", "-map", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "copy", input }, ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, "out.mkv");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("note: 1 more video stream is not restored and left out (the first video is the film)", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(new[] { "video:h264", "audio:aac" }, Media.Streams(output));
+
+        // Containers Reel reads but does not write: an .mpg failed at the join after the whole film (H.264 in MPEG-PS
+        // reads back as MP3), an .flv became a folder of PNG frames without its sound.
+        foreach (var name in new[] { "out.mpg", "out.flv" })
+        {
+            r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(clip, Path.Combine(dir, name)));
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains($"Reel writes .mp4, .mkv, .mov, .avi, .webm, .m4v, .ts, .nut videos, not {Path.GetExtension(name)}", r.Stderr, StringComparison.Ordinal);
+            Assert.False(Path.Exists(Path.Combine(dir, name)), $"{name} was made");
+        }
     }
 
     [Theory]

@@ -179,4 +179,31 @@ public class RestoreTests
         var list = ReelProcess.RunWithEnvironment(env, "weights", "list");
         Assert.Contains("colorization_release_v2-9b330a0b.pth", list.Stdout);
     }
+
+    /// <summary>
+    /// restore's default denoiser has no published hash: a DnCNN checkpoint in its place is loaded and passes, its
+    /// first 1000 bytes (a cut download) fail by name (they were "ok"), and an empty cache says so.
+    /// </summary>
+    [Fact]
+    public void WeightsVerifyLoadsACheckpointWithoutAPublishedHash()
+    {
+        var cache = TestPaths.NewTempDir();
+        var env = new Dictionary<string, string> { ["REEL_WEIGHTS"] = cache };
+        var empty = ReelProcess.RunWithEnvironment(env, "weights", "verify");
+        Assert.True(empty.ExitCode == 0, empty.Stderr);
+        Assert.Contains($"no checkpoint is cached in {cache}", empty.Stdout);
+
+        var path = Path.Combine(cache, "dncnn_gray_blind.pth");
+        File.Copy(TestPaths.SharedData("weights/kair_dncnn_25.pth"), path);
+        var ok = ReelProcess.RunWithEnvironment(env, "weights", "verify", "dncnn_gray_blind");
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        Assert.Contains("dncnn_gray_blind: ok — no published hash; sha256", ok.Stdout);
+        Assert.Contains("loads as a DnCNN", ok.Stdout);
+
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..1000]);
+        var cut = ReelProcess.RunWithEnvironment(env, "weights", "verify", "dncnn_gray_blind");
+        Assert.Equal(1, cut.ExitCode);
+        Assert.Contains("dncnn_gray_blind: FAILED — no published hash", cut.Stdout);
+        Assert.Contains("does not load:", cut.Stdout);
+    }
 }

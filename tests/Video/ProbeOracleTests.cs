@@ -55,13 +55,30 @@ public class ProbeOracleTests
             // FFMpegCore keeps milliseconds of ffprobe's sexagesimal times.
             Assert.True(ours.DurationSeconds is { } d && Math.Abs(d - theirs.Format.Duration.TotalSeconds) < 1e-3,
                 $"{name}: lasts {ours.DurationSeconds} s, FFMpegCore {theirs.Format.Duration.TotalSeconds} s");
-            // Matroska records a stream's duration only as a tag, which FFMpegCore leaves to the caller.
+            // Matroska records a stream's duration only as a tag, the stream's end, which FFMpegCore reads as its duration
+            // (ours is the stream's start and length); MP4 records its length. Where FFMpegCore has none, the tag is read here.
+            bool tagged = Path.GetExtension(clip) == ".mkv";
             double videoSeconds = video.Duration > TimeSpan.Zero ? video.Duration.TotalSeconds
                 : TimeSpan.Parse(video.Tags!["DURATION"][..12], CultureInfo.InvariantCulture).TotalSeconds;
-            Assert.True(ours.VideoDurationSeconds is { } v && Math.Abs(v - videoSeconds) < 1e-3,
-                $"{name}: video lasts {ours.VideoDurationSeconds} s, FFMpegCore {videoSeconds} s");
+            double? oursSeconds = tagged ? ours.VideoEndSeconds : ours.VideoDurationSeconds;
+            Assert.True(oursSeconds is { } v && Math.Abs(v - videoSeconds) < 1e-3,
+                $"{name}: video {(tagged ? "ends at" : "lasts")} {oursSeconds} s, FFMpegCore {videoSeconds} s");
         }
         // The clips cover what the comparison is for: both rotations that swap sizes, audio, subtitles, VFR.
         Assert.Equal(new[] { 0, 270, 0, 0, 90, 0 }, rotations);
+    }
+
+    /// <summary>Progress counts a video without a frame count (Matroska) by its own length: audio running on past it counted 30 frames for 15.</summary>
+    [Fact]
+    public void AVideoShorterThanItsAudioIsCountedByItsOwnLength()
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Path.Combine(dir, "short.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1.5", "-f", "lavfi", "-i", "sine=duration=3",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", clip }, ReadOnlyMemory<byte>.Empty, clip);
+        var info = VideoFile.Probe(clip);
+        Assert.Null(info.FrameCount);
+        Assert.True(info.DurationSeconds > 2.9, $"the container lasts {info.DurationSeconds} s");
+        Assert.Equal(15, info.EstimatedFrames);
     }
 }

@@ -13,7 +13,7 @@ namespace Reel.Tests.Video;
 /// </summary>
 public class StreamCopyTests
 {
-    private static readonly string[] Containers = { ".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".nut" };
+    private static readonly string[] Containers = { ".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".ts", ".nut" };
 
     [Theory]
     [InlineData("aac")]

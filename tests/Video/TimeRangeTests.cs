@@ -46,10 +46,12 @@ public class TimeRangeTests
         Assert.Equal("from 60.25 s to 75.0 s", range.ToString());
         Assert.Equal(new[] { "-to", "75.0" }, TimeRange.Of(null, "75")!.InputOptions());
         Assert.Equal("from the start to 75.0 s", TimeRange.Of(null, "75")!.ToString());
-        // Its length in a source of 70 s, of unknown length, and open-ended.
-        Assert.Equal(9.75, range.Length(70)!.Value, 9);
-        Assert.Equal(14.75, range.Length(null)!.Value, 9);
-        Assert.Null(TimeRange.Of("10", null)!.Length(null));
+        // How much of a video it holds: one of 70 s, one of unknown length, open-ended; one starting at 65 s, and one before it.
+        Assert.Equal(9.75, range.Length(0, 70)!.Value, 9);
+        Assert.Equal(14.75, range.Length(0, null)!.Value, 9);
+        Assert.Null(TimeRange.Of("10", null)!.Length(0, null));
+        Assert.Equal(10, range.Length(65, 100)!.Value, 9);
+        Assert.Equal(0, range.Length(0, 50)!.Value, 9);
     }
 
     [Theory]
