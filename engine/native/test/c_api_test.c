@@ -643,6 +643,15 @@ static int count_entries(const char* prefix) {
     return count;
 }
 
+/* A CPU engine and the DnCNN of `weights` loaded through it; NULL (the engine freed) when either fails. */
+static reel_model* load_denoiser(const char* weights, reel_engine** engine) {
+    reel_model* dncnn = NULL;
+    expect_status(reel_engine_create(REEL_BACKEND_AUTO, engine), REEL_OK, NULL, "engine_create");
+    expect_status(reel_model_load(*engine, REEL_MODEL_DENOISER, weights, &dncnn), REEL_OK, NULL, "model_load");
+    if (dncnn == NULL) reel_engine_free(*engine);
+    return dncnn;
+}
+
 static void test_restore(const char* weights) {
     printf("restore:\n");
     char clip[1200], plain[1200], stable[1200], cancelled[1200];
@@ -654,9 +663,7 @@ static void test_restore(const char* weights) {
         "-c:v libx264 -pix_fmt yuv420p '%s'", clip);
 
     reel_engine* engine = NULL;
-    reel_model* dncnn = NULL;
-    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_OK, NULL, "engine_create");
-    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, &dncnn), REEL_OK, NULL, "model_load");
+    reel_model* dncnn = load_denoiser(weights, &engine);
     if (dncnn == NULL) return;
 
     reel_restore_options opts;
@@ -784,9 +791,7 @@ static void test_restore_job(const char* weights) {
           (void*)job.preset, (void*)job.frame_rate, job.crf, job.strict);
 
     reel_engine* engine = NULL;
-    reel_model* dncnn = NULL;
-    expect_status(reel_engine_create(REEL_BACKEND_AUTO, &engine), REEL_OK, NULL, "engine_create");
-    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, &dncnn), REEL_OK, NULL, "model_load");
+    reel_model* dncnn = load_denoiser(weights, &engine);
     if (dncnn == NULL) return;
     reel_restore_options opts;
     reel_restore_options_init(&opts);
