@@ -75,6 +75,8 @@ public class TemporalFlowCliTests
 
     [Theory]
     [InlineData("fuse-without-flow")]
+    [InlineData("fuse-without-colour")]
+    [InlineData("no-stabilize-with-prior")]
     [InlineData("bad-blend")]
     [InlineData("tiny-frames")]
     public void BadTemporalSettingsGiveOneLine(string kind)
@@ -94,12 +96,17 @@ public class TemporalFlowCliTests
         var args = kind switch
         {
             "fuse-without-flow" => new[] { "restore", inDir, Path.Combine(dir, "out"), "--no-denoise", "--no-colorize", "--fuse-colors" },
+            // Contradictions, which were accepted with one side silently ignored.
+            "fuse-without-colour" => new[] { "restore", inDir, Path.Combine(dir, "out"), "--no-denoise", "--no-colorize", "--temporal", "flow", "--fuse-colors" },
+            "no-stabilize-with-prior" => new[] { "restore", inDir, Path.Combine(dir, "out"), "--no-denoise", "--no-colorize", "--no-stabilize", "--temporal", "prior" },
             "bad-blend" => new[] { "stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "out"), "--temporal", "flow", "--flow-blend", "2" },
             _ => new[] { "stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "out"), "--temporal", "flow" },
         };
         var r = ReelProcess.Run(args);
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("reel: error:", r.Stderr.Trim().Split('\n')[^1]);
+        if (kind == "fuse-without-colour") Assert.Contains("--no-colorize leaves none", r.Stderr);
+        if (kind == "no-stabilize-with-prior") Assert.Contains("--no-stabilize turns the temporal stage off, and --temporal prior asks for it", r.Stderr);
         Assert.False(Directory.Exists(Path.Combine(dir, "out")), "a failed run left its output");
     }
 }
