@@ -386,7 +386,7 @@ public static unsafe class NativeExports
             : seconds is >= 0 and <= TimeRange.LongestSeconds ? TimeRange.Time(seconds)
             : throw new NativeArgumentException($"job.{field} must be NAN or from 0 to a year of seconds, got {seconds}");
         var range = new TimeRange(At(from, "from_s"), At(to, "to_s"));
-        if (range.To is { } t && t <= (range.From ?? TimeSpan.Zero))
+        if (range.IsEmpty)
             throw new NativeArgumentException(double.IsNaN(from) ? $"job.to_s {to} is not after the start" : $"job.to_s {to} is not after job.from_s {from}");
         return range;
     }

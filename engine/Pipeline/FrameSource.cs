@@ -170,7 +170,7 @@ public sealed class FrameSource
         {
             int i = 0;
             _log = new DecodeLog();
-            long? endNs = _range?.To is { } to ? (to - (_range.From ?? TimeSpan.Zero)).Ticks * 100 : null;
+            long? endNs = _range?.Span?.Ticks * 100;
             foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel, DecodeFilter, Seek, endNs))
             {
                 yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png")) { Resized = f.Resized };

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Reel.Engine.Video;
 
 /// <summary>
@@ -40,10 +38,10 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         if (Cut is null) yield break;
         yield return "-copypriorss";
         yield return "0";
-        if (Cut.To is { } to)
+        if (Cut.Span is { } span)
         {
             yield return "-t";
-            yield return (to - (Cut.From ?? TimeSpan.Zero)).TotalSeconds.ToString("0.0######", CultureInfo.InvariantCulture);
+            yield return TimeRange.Seconds(span);
         }
         if (Cut.From is not null && Info.Timecode is null)
         {

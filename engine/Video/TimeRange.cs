@@ -18,7 +18,7 @@ public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
     {
         if (from is null && to is null) return null;
         var range = new TimeRange(from is null ? null : Parse(from, "--from"), to is null ? null : Parse(to, "--to"));
-        if (range.To is { } t && t <= (range.From ?? TimeSpan.Zero))
+        if (range.IsEmpty)
             throw new ReelException(from is null ? $"--to {to} is not after the start" : $"--to {to} is not after --from {from}");
         return range;
     }
@@ -34,6 +34,12 @@ public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
         if (seconds > LongestSeconds) throw new ReelException($"{option} {text}: more than a year into the film");
         return Time(seconds);
     }
+
+    /// <summary>The range ends at or before it starts (its start, or the film's): no frame falls in it.</summary>
+    public bool IsEmpty => Span <= TimeSpan.Zero;
+
+    /// <summary>How long the range runs from its start (or the film's) to its end; null when it runs to the film's end.</summary>
+    public TimeSpan? Span => To - (From ?? TimeSpan.Zero);
 
     /// <summary>The latest time a range may name: a year is past any film; far past it the ticks would overflow.</summary>
     public const double LongestSeconds = 365 * 86400;
@@ -65,5 +71,6 @@ public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
     public override string ToString() =>
         $"from {(From is { } f ? Seconds(f) + " s" : "the start")} to {(To is { } t ? Seconds(t) + " s" : "the end")}";
 
-    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0######", CultureInfo.InvariantCulture);
+    /// <summary>A time as ffmpeg's options take it, in seconds ("95.5").</summary>
+    internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0######", CultureInfo.InvariantCulture);
 }
