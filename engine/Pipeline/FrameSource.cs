@@ -14,10 +14,11 @@ public sealed class FrameSource
     public const string DefaultFolderRate = "25";
 
     private FrameSource(string path, int width, int height, string timeBase, long? count, VideoInfo? video, IReadOnlyList<string>? files, string rate,
-        string? decodeFilter = null, TimeRange? range = null, FieldCheck? fields = null)
+        string? decodeFilter = null, TimeRange? range = null, Lazy<FieldCheck>? fields = null)
     {
-        Fields = fields;
-        (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate, DecodeFilter) = (path, width, height, timeBase, count, video, files, rate, decodeFilter);
+        _fields = fields;
+        _filter = decodeFilter;
+        (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate) = (path, width, height, timeBase, count, video, files, rate);
         _range = range;
         Seek = range?.InputOptions() ?? Array.Empty<string>();
     }
@@ -44,12 +45,18 @@ public sealed class FrameSource
     /// <summary>The nominal frame rate, "num/den" or a whole number: the video's average rate (its base rate when ffprobe gives no average), or the rate given for a folder.</summary>
     public string FrameRate { get; }
     /// <summary>The ffmpeg filter a video's frames pass through as they are decoded (the deinterlacer), or null: what <see cref="Read"/> gives, and what a review copy shows of the input.</summary>
-    public string? DecodeFilter { get; }
+    public string? DecodeFilter => _fields is { Value.LooksProgressive: true } ? null : _filter;
+
+    private readonly string? _filter;
+
+    /// <summary>idet's look, taken when the filter is first asked for: a join that only copies the input's sound never waits for it.</summary>
+    private readonly Lazy<FieldCheck>? _fields;
+
     /// <summary>
     /// What idet saw in the frames of a video flagged interlaced, where <c>--deinterlace auto</c> looked
     /// (<see cref="FieldCheck"/>): judged progressive throughout, it is not deinterlaced; null where nobody looked.
     /// </summary>
-    public FieldCheck? Fields { get; }
+    public FieldCheck? Fields => _fields?.Value;
     /// <summary>ffmpeg input options that cut a video to the range asked for (<see cref="TimeRange.InputOptions"/>); none for all of it.</summary>
     public IReadOnlyList<string> Seek { get; }
 
@@ -98,23 +105,24 @@ public sealed class FrameSource
         if (!File.Exists(path)) throw new ReelException($"input not found: {path}");
         if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");
         var info = VideoFile.Probe(path);
-        // A stream flagged interlaced may hold progressive frames throughout (a film's PAL transfer): its frames are looked at first.
-        var fields = deinterlace == Deinterlace.Auto && info.Interlaced ? FieldCheck.Of(path, info, range) : null;
+        // MPEG-TS and MPEG-PS have no index: ffmpeg's seek lands on the next keyframe after the time, not the one before it.
+        if (range is not null && info.Container is "mpegts" or "mpeg")
+            throw new ReelException($"--from/--to cannot cut {path} to the frame: {(info.Container == "mpegts" ? "MPEG-TS" : "MPEG-PS")} has no index, " +
+                                    $"and ffmpeg's seek in it lands on the next keyframe; copy it into Matroska first " +
+                                    $"(ffmpeg -i {Path.GetFileName(path)} -map 0 -c copy {Path.GetFileNameWithoutExtension(path)}.mkv) and restore that");
+        // A stream flagged interlaced may hold progressive frames throughout (a film's PAL transfer): its frames are looked at
+        // before they are deinterlaced (DecodeFilter).
+        var fields = deinterlace == Deinterlace.Auto && info.Interlaced ? new Lazy<FieldCheck>(() => FieldCheck.Of(path, info, range)) : null;
         // bwdif's send_frame: one frame out per frame in, at its timestamp, so nothing downstream changes but
         // the pixels; fieldmatch passes frames through at theirs, and decimate drops one in five and times the
         // rest on the film's regular grid from the first.
         string? filter = deinterlace switch
         {
             Deinterlace.All => "bwdif=mode=send_frame:deint=all",
-            Deinterlace.Auto when info.Interlaced && fields is not { LooksProgressive: true } => "bwdif=mode=send_frame:deint=interlaced",
+            Deinterlace.Auto when info.Interlaced => "bwdif=mode=send_frame:deint=interlaced",
             Deinterlace.Ivtc => $"fieldmatch=order=auto:combmatch=full,bwdif=mode=send_frame:deint=interlaced,decimate=cycle={IvtcCycle}",
             _ => null,
         };
-        // MPEG-TS and MPEG-PS have no index: ffmpeg's seek lands on the next keyframe after the time, not the one before it.
-        if (range is not null && info.Container is "mpegts" or "mpeg")
-            throw new ReelException($"--from/--to cannot cut {path} to the frame: {(info.Container == "mpegts" ? "MPEG-TS" : "MPEG-PS")} has no index, " +
-                                    $"and ffmpeg's seek in it lands on the next keyframe; copy it into Matroska first " +
-                                    $"(ffmpeg -i {Path.GetFileName(path)} -map 0 -c copy {Path.GetFileNameWithoutExtension(path)}.mkv) and restore that");
         if (deinterlace == Deinterlace.Ivtc) info = Film(info);
         if (range is not null) info = Cut(info, range, path);
         return new FrameSource(path, info.Width, info.Height, info.TimeBase, info.EstimatedFrames, info, null, info.FrameRate, filter, range, fields);
