@@ -32,7 +32,7 @@ public static class ShotPlanner
         long total = source.EstimatedCount ?? 0;
         void Lost(string text)
         {
-            if (strict) throw new ReelException($"{text} (--strict)");
+            if (strict) throw new InputLossException($"{text} (--strict)");
             progress?.Invoke(new RestoreProgress(RestoreStage.Warning, 0, 0, text, clock.Elapsed));
         }
         foreach (var gap in source.MissingFrames) Lost(gap);
