@@ -19,6 +19,24 @@ public class RestoreStreamsTests
             .Concat(new[] { "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-" }).ToList(),
         ReadOnlyMemory<byte>.Empty, path);
 
+    /// <summary>`reel restore plan` of <paramref name="input"/> with <paramref name="options"/> in DIR/work, one worker on every shard, and the join into DIR/joined.mkv, each exiting 0; the joined file.</summary>
+    private static string PlanRunJoin(string input, string dir, params string[] options)
+    {
+        var work = Path.Combine(dir, "work");
+        var joined = Path.Combine(dir, "joined.mkv");
+        foreach (var step in new[]
+        {
+            new[] { "restore", "plan", input, work }.Concat(options).ToArray(),
+            new[] { "restore", "run", work, "--no-progress" },
+            new[] { "restore", "join", work, joined, "--no-progress" },
+        })
+        {
+            var r = ReelProcess.Run(step);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+        }
+        return joined;
+    }
+
     private static void AssertSameTimes(IReadOnlyList<double> expected, IReadOnlyList<double> actual)
     {
         Assert.Equal(expected.Count, actual.Count);
@@ -238,18 +256,7 @@ public class RestoreStreamsTests
         Assert.Equal("00:59:59:20", VideoFile.Probe(output).Timecode);
 
         // The same through a plan: the join copies the streams as the workers decoded the input.
-        var work = Path.Combine(dir, "work");
-        var joined = Path.Combine(dir, "joined.mkv");
-        foreach (var step in new[]
-        {
-            new[] { "restore", "plan", telecined, work, "--deinterlace", "ivtc", "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress" },
-            new[] { "restore", "run", work, "--no-progress" },
-            new[] { "restore", "join", work, joined, "--no-progress" },
-        })
-        {
-            r = ReelProcess.Run(step);
-            Assert.True(r.ExitCode == 0, r.Stderr);
-        }
+        var joined = PlanRunJoin(telecined, dir, "--deinterlace", "ivtc", "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress");
         Assert.True(GrayFrames(joined).AsSpan().SequenceEqual(restored));
         Assert.Equal("00:59:59:20", VideoFile.Probe(joined).Timecode);
 
@@ -287,18 +294,7 @@ public class RestoreStreamsTests
         Assert.Equal("01:00:01:05", VideoFile.Probe(output).Timecode);
 
         // Through a plan: the same frames, the sound cut alike at the join.
-        var work = Path.Combine(dir, "work");
-        var joined = Path.Combine(dir, "joined.mkv");
-        foreach (var step in new[]
-        {
-            new[] { "restore", "plan", input, work }.Concat(range).ToArray(),
-            new[] { "restore", "run", work, "--no-progress" },
-            new[] { "restore", "join", work, joined, "--no-progress" },
-        })
-        {
-            r = ReelProcess.Run(step);
-            Assert.True(r.ExitCode == 0, r.Stderr);
-        }
+        var joined = PlanRunJoin(input, dir, range);
         Assert.True(GrayFrames(joined).AsSpan().SequenceEqual(wanted));
         Assert.Equal("01:00:01:05", VideoFile.Probe(joined).Timecode);
 
