@@ -34,7 +34,7 @@ public static class RestorePlanCommand
             if (File.Exists(work)) throw new ReelException($"{work} is a file; give a folder for the plan");
             using var claim = WorkFolderLock.Acquire(work, $"planning in {work}");
             // The workers encode the pieces with the plan's encoder: one this ffmpeg lacks fails here, not in each of them.
-            options.Encode.Check(ShotPlan.PiecePath(work, 0), cancel);
+            options.Encode.Check(ShotPlan.PiecePath(work, 1), cancel);
             var plan = default(ShotPlan);
             ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r, options), report, cancel));
             Keep(plan!, work);
@@ -53,12 +53,25 @@ public static class RestorePlanCommand
     {
         if (File.Exists(ShotPlan.PathIn(work)))
         {
-            var old = ShotPlan.Load(work);
+            ShotPlan old;
+            try
+            {
+                old = ShotPlan.Load(work);
+            }
+            catch (ReelException e)
+            {
+                // A damaged plan, or one an older reel wrote, is what "make the plan again" points
+                // here for: replaced, unless pieces made by it would be joined into this one.
+                if (Directory.EnumerateFiles(work, "shot-*.nut").Any())
+                    throw new ReelException($"{work} holds pieces of a plan this reel cannot read ({e.Message}); give a new folder, or delete that one to start over");
+                plan.Save(work);
+                return;
+            }
             bool same = old.Input == plan.Input && old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
                         && old.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(plan.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                         && old.Shots.SequenceEqual(plan.Shots);
             if (same) return;
-            if (old.Shots.Any(s => File.Exists(ShotPlan.PiecePath(work, s.Index))))
+            if (old.Shots.Any(s => File.Exists(ShotPlan.PiecePath(work, s.Number))))
                 throw new ReelException($"{work} holds pieces of another plan (of {old.Input}); give a new folder, or delete that one to start over");
         }
         plan.Save(work);

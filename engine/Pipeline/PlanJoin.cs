@@ -49,18 +49,18 @@ public static class PlanJoin
         progress?.Invoke(new RestoreProgress(RestoreStage.Join, plan.Frames, plan.Frames,
             plan.Shots.Count == 1 ? "1 piece" : $"{plan.Shots.Count} pieces", clock.Elapsed));
         var streams = Directory.Exists(plan.Input) ? null : joining.OpenSource(plan.Input).StreamSource;
-        VideoSegments.Join(plan.Shots.Select(s => new VideoPiece(ShotPlan.PiecePath(workdir, s.Index), s.FirstPtsNs, s.Frames)).ToList(),
+        VideoSegments.Join(plan.Shots.Select(s => new VideoPiece(ShotPlan.PiecePath(workdir, s.Number), s.FirstPtsNs, s.Frames)).ToList(),
             output, streams, Note, cancel, piecesVerified: true, encode: joining.Encode);
     }
 
     /// <summary>The refusal: which shots lack a sound piece, why, and which shards to run again (with every shard count a worker has run with here).</summary>
     private static string Missing(string workdir, ShotPlan plan, List<PlannedShot> bad, string?[] problems)
     {
-        string Shots(IEnumerable<PlannedShot> shots) => string.Join(", ", shots.Select(s => s.Index.ToString(CultureInfo.InvariantCulture)));
+        string Shots(IEnumerable<PlannedShot> shots) => string.Join(", ", shots.Select(s => s.Number.ToString(CultureInfo.InvariantCulture)));
         var reasons = bad.Take(3).Select(s =>
         {
-            using var held = WorkFolderLock.TryAcquire(workdir, ShardWorker.ClaimName(s.Index), out var owner);
-            return $"shot {s.Index}: {problems[s.Index]}{(held is null ? $" (pid {owner} is making it now)" : "")}";
+            using var held = WorkFolderLock.TryAcquire(workdir, ShardWorker.ClaimName(s), out var owner);
+            return $"shot {s.Number}: {problems[s.Index]}{(held is null ? $" (pid {owner} is making it now)" : "")}";
         });
         var counts = Directory.EnumerateFiles(workdir, "shard-*.json").Select(p => ShardRecordName.Match(Path.GetFileName(p)))
             .Where(m => m.Success).Select(m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)).Distinct().Order().ToList();

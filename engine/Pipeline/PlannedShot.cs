@@ -12,4 +12,8 @@ public sealed record PlannedShot(int Index, int First, int Last, long FirstPtsNs
     /// <summary>How many frames the shot holds.</summary>
     [JsonIgnore]
     public int Frames => Last - First + 1;
+
+    /// <summary>The shot's number as people and file names say it: 1 for the first, as progress counts shots.</summary>
+    [JsonIgnore]
+    public int Number => Index + 1;
 }

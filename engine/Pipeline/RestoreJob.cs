@@ -93,8 +93,12 @@ public sealed class RestoreJob : IDisposable
         }
     }
 
-    /// <summary>Where piece <paramref name="index"/> is written in the work folder (<paramref name="extension"/> with its dot, ".nut").</summary>
-    public string PiecePath(int index, string extension) => Path.Combine(Folder, $"piece-{index:D5}{extension}");
+    /// <summary>
+    /// Where piece <paramref name="index"/> is written in the work folder (<paramref name="extension"/>
+    /// with its dot, ".nut"), named from 1 as progress counts pieces. A resumed run finds its pieces
+    /// by the names the record holds, so one interrupted under 0-based names goes on unharmed.
+    /// </summary>
+    public string PiecePath(int index, string extension) => Path.Combine(Folder, $"piece-{index + 1:D5}{extension}");
 
     /// <summary>Records a finished piece; from now on a resumed run keeps it.</summary>
     public void Add(RestorePiece piece)

@@ -29,8 +29,8 @@ public static class ShardWorker
     private const int FramesDecodedAhead = 4;
     private static readonly TimeSpan ClaimPoll = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>The lock file that claims shot <paramref name="index"/> in a work folder.</summary>
-    public static string ClaimName(int index) => $"shot-{index:D5}.lock";
+    /// <summary>The lock file that claims <paramref name="shot"/> in a work folder.</summary>
+    public static string ClaimName(PlannedShot shot) => $"shot-{shot.Number:D5}.lock";
 
     /// <summary>The record a worker for <paramref name="shard"/> keeps in <paramref name="workdir"/>.</summary>
     public static string RecordPath(string workdir, Shard shard) => Path.Combine(workdir, $"shard-{shard.Index}-of-{shard.Count}.json");
@@ -46,7 +46,7 @@ public static class ShardWorker
         var memory = MemoryPlan.For(source.Width, source.Height, options);
         var clock = Stopwatch.StartNew();
         var shots = shard.ShotsOf(plan);
-        var record = new ShardRecord(shard.ToString(), Environment.MachineName, Environment.ProcessId, DateTime.UtcNow, null, shots.Select(s => s.Index).ToList());
+        var record = new ShardRecord(shard.ToString(), Environment.MachineName, Environment.ProcessId, DateTime.UtcNow, null, shots.Select(s => s.Number).ToList());
         Save(workdir, shard, record);
 
         var pending = shots.Where(s => !IsSound(workdir, s, cancel)).ToList();
@@ -56,7 +56,7 @@ public static class ShardWorker
         void Note(string text) => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
         Note(shots.Count == 0
             ? $"shard {shard}: no shots (the plan has {plan.Shots.Count}, fewer than the shards)"
-            : $"shard {shard}: shots {shots[0].Index}–{shots[^1].Index} (frames {shots[0].First}–{shots[^1].Last}), {shots.Count - pending.Count} of {shots.Count} already done");
+            : $"shard {shard}: shots {shots[0].Number}–{shots[^1].Number} (frames {shots[0].First}–{shots[^1].Last}), {shots.Count - pending.Count} of {shots.Count} already done");
         if (pending.Count < shots.Count)
             Report(new RestoreProgress(RestoreStage.Resume, 0, total, $"{shots.Count - pending.Count} pieces kept from earlier runs", clock.Elapsed));
 
@@ -65,7 +65,7 @@ public static class ShardWorker
         var held = new List<(PlannedShot Shot, string Owner)>();
         foreach (var shot in pending)
         {
-            using var claim = WorkFolderLock.TryAcquire(workdir, ClaimName(shot.Index), out var owner);
+            using var claim = WorkFolderLock.TryAcquire(workdir, ClaimName(shot), out var owner);
             if (claim is null)
             {
                 held.Add((shot, owner));
@@ -77,14 +77,14 @@ public static class ShardWorker
         }
         foreach (var (shot, owner) in held)
         {
-            Note($"waiting for shot {shot.Index}, which pid {owner} is making");
+            Note($"waiting for shot {shot.Number}, which pid {owner} is making");
             using var claim = Wait(workdir, shot, cancel);
             if (IsSound(workdir, shot, cancel))
             {
-                Note($"shot {shot.Index} was finished by pid {owner}");
+                Note($"shot {shot.Number} was finished by pid {owner}");
                 continue;
             }
-            Note($"shot {shot.Index} was left unfinished by pid {owner}; making it here");
+            Note($"shot {shot.Number} was left unfinished by pid {owner}; making it here");
             Restore(shot);
         }
         Save(workdir, shard, record with { Finished = DateTime.UtcNow });
@@ -93,14 +93,14 @@ public static class ShardWorker
         void Restore(PlannedShot shot)
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var work = restorer.Begin(shot.Index, shot.First, shot.FirstPtsNs, position, ShotPlan.PiecePath(workdir, shot.Index));
+            using var work = restorer.Begin(shot.Index, shot.First, shot.FirstPtsNs, position, ShotPlan.PiecePath(workdir, shot.Number));
             foreach (var f in film.Frames(shot))
             {
                 ShotPlanner.AddFrame(hash, f);
                 restorer.Add(work, f);
             }
             if (Convert.ToHexStringLower(hash.GetHashAndReset()) != shot.Sha256)
-                throw new ReelException($"shot {shot.Index} (frames {shot.First}–{shot.Last}) decodes differently on this machine than where the plan was made " +
+                throw new ReelException($"shot {shot.Number} (frames {shot.First}–{shot.Last}) decodes differently on this machine than where the plan was made " +
                                         "(another ffmpeg, or the input changed): its piece is not made; plan again where the workers run, or use the same ffmpeg");
             restorer.Finish(work, _ => { });
             position += shot.Frames;
@@ -113,7 +113,7 @@ public static class ShardWorker
     /// <summary>What is wrong with shot <paramref name="shot"/>'s piece ("missing", what reading it back found), or null when it is sound.</summary>
     public static string? Problem(string workdir, PlannedShot shot, CancellationToken cancel)
     {
-        var path = ShotPlan.PiecePath(workdir, shot.Index);
+        var path = ShotPlan.PiecePath(workdir, shot.Number);
         if (!File.Exists(path)) return "missing";
         try
         {
@@ -141,7 +141,7 @@ public static class ShardWorker
     {
         while (true)
         {
-            var claim = WorkFolderLock.TryAcquire(workdir, ClaimName(shot.Index), out _);
+            var claim = WorkFolderLock.TryAcquire(workdir, ClaimName(shot), out _);
             if (claim is not null) return claim;
             cancel.WaitHandle.WaitOne(ClaimPoll);
             cancel.ThrowIfCancellationRequested();
@@ -173,7 +173,7 @@ public static class ShardWorker
             {
                 if (!_frames.MoveNext())
                     throw new ReelException(string.Create(CultureInfo.InvariantCulture,
-                        $"{source.SourcePath} ends at frame {_next}, before shot {shot.Index}'s last frame {shot.Last}: it is not the film the plan was made from"));
+                        $"{source.SourcePath} ends at frame {_next}, before shot {shot.Number}'s last frame {shot.Last}: it is not the film the plan was made from"));
                 var f = _frames.Current;
                 _next++;
                 if (f.Index >= shot.First) yield return f;

@@ -14,14 +14,14 @@ public sealed record ShotPlan(int Version, string Input, int Frames, IReadOnlyDi
     IReadOnlyList<string> Arguments, IReadOnlyList<PlannedShot> Shots)
 {
     private const string FileName = "plan.json";
-    /// <summary>The <see cref="Version"/> this build writes and the only one it reads.</summary>
-    internal const int CurrentVersion = 1;
+    /// <summary>The <see cref="Version"/> this build writes and the only one it reads (2: pieces named by shot number, from 1).</summary>
+    internal const int CurrentVersion = 2;
 
     /// <summary>Where the plan of <paramref name="workdir"/> lives.</summary>
     public static string PathIn(string workdir) => Path.Combine(workdir, FileName);
 
-    /// <summary>Where shot <paramref name="index"/>'s piece lives in <paramref name="workdir"/>.</summary>
-    public static string PiecePath(string workdir, int index) => Path.Combine(Path.GetFullPath(workdir), $"shot-{index:D5}.nut");
+    /// <summary>Where the piece of the shot numbered <paramref name="number"/> (<see cref="PlannedShot.Number"/>, from 1) lives in <paramref name="workdir"/>.</summary>
+    public static string PiecePath(string workdir, int number) => Path.Combine(Path.GetFullPath(workdir), $"shot-{number:D5}.nut");
 
     /// <summary>Writes the plan atomically (a worker never reads half of one).</summary>
     public void Save(string workdir) => TempFile.WriteAtomically(PathIn(workdir),

@@ -47,7 +47,7 @@ public class DistributedRestoreTests
 
         // Shard 0, killed in the middle of its second shot (held as its piece's encoder starts):
         // its first piece stays, the second is not there.
-        var second = ShotPlan.PiecePath(work, shards[0][1]);
+        var second = ShotPlan.PiecePath(work, shards[0][1] + 1);
         using (var held = FfmpegWrapper.WaitingWhenWriting(Path.GetFileNameWithoutExtension(second) + "."))
         using (var doomed = ReelProcess.Start(held.Environment, Run(work, "0/3")))
         {
@@ -82,6 +82,8 @@ public class DistributedRestoreTests
         var early = ReelProcess.Run("restore", "join", work, output, "--no-progress");
         Assert.Equal(1, early.ExitCode);
         Assert.Contains("rerun shard 2/3", early.Stderr);
+        // Its shots by the numbers progress gave them (from 1), as their pieces are named.
+        Assert.Contains($"shots {string.Join(", ", shards[2].Select(i => i + 1))} (shot {shards[2][0] + 1}: missing", early.Stderr);
         // A command to paste, the folder quoted where the shell needs it (the test folders' names need none).
         Assert.Contains($"(reel restore run {work} --shard 2/3 for the first)", early.Stderr);
         Assert.False(File.Exists(output));
@@ -149,6 +151,15 @@ public class DistributedRestoreTests
         var join = ReelProcess.Run("restore", "join", work, Path.Combine(dir, "out.mp4"), "--no-progress");
         Assert.Equal(1, join.ExitCode);
         Assert.Contains("the input is not what the plan was made from", join.Stderr);
+
+        // A damaged plan says "make the plan again": planning again replaces it, once no piece of it is left to mix in.
+        File.WriteAllText(ShotPlan.PathIn(work), "{");
+        var damaged = ReelProcess.Run(Plan());
+        Assert.Equal(1, damaged.ExitCode);
+        Assert.Contains("holds pieces of a plan this reel cannot read", damaged.Stderr);
+        foreach (var piece in Directory.GetFiles(work, "shot-*.nut")) File.Delete(piece);
+        Reel(Plan());
+        Assert.NotEmpty(ShotPlan.Load(work).Shots);
     }
 
     [Fact]

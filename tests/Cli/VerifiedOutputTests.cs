@@ -71,7 +71,7 @@ public class VerifiedOutputTests
         var input = Media.MakeClip(dir, seconds: 2.4);
         var output = Path.Combine(dir, "out.mp4");
         File.WriteAllText(output, "the old output");
-        using var wrapper = FfmpegWrapper.DeletingPiece("piece-00001.nut");
+        using var wrapper = FfmpegWrapper.DeletingPiece("piece-00002.nut");
 
         var r = ReelProcess.RunWithEnvironment(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output));
         Assert.True(r.ExitCode == 1, $"exit {r.ExitCode} with a piece missing from the join:\n{r.Stderr}");
@@ -85,7 +85,7 @@ public class VerifiedOutputTests
         // The real ffmpeg again: the missing piece is found on resume and made again.
         r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("piece-00001.nut is missing", r.Stderr);
+        Assert.Contains("piece-00002.nut is missing", r.Stderr);
         Assert.Equal(24, Media.CountFrames(output));
         Assert.Equal(Media.FrameTimes(input), Media.FrameTimes(output), (a, b) => Math.Abs(a - b) < 2e-6);
         Assert.False(Directory.Exists(RestoreJob.FolderFor(output)));
