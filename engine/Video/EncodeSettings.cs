@@ -11,14 +11,24 @@ public sealed record EncodeSettings
     public int Crf { get; init; } = 17;
     /// <summary>The x264/x265 speed–size preset ("ultrafast" … "veryslow"); other encoders ignore it.</summary>
     public string Preset { get; init; } = "medium";
+    /// <summary>
+    /// Whether the encoder may store frames out of display order (B-frames). Not for AVI, which times
+    /// a frame by its place in the file: reordered frames come out late, the picture 2 frames behind its
+    /// sound with x264's defaults.
+    /// </summary>
+    public bool Reorders { get; init; } = true;
 
     /// <summary>
     /// These settings for a video written to <paramref name="output"/>: the encoder named, else VP9 for
     /// WebM, which holds only VP8, VP9 and AV1, and libx264, which plays everywhere, for any other file
     /// and for pieces whose final container is not known yet (null: a plan's, joined later).
     /// </summary>
-    public EncodeSettings For(string? output) => Codec is not null ? this
-        : this with { Codec = string.Equals(Path.GetExtension(output), ".webm", StringComparison.OrdinalIgnoreCase) ? "libvpx-vp9" : "libx264" };
+    public EncodeSettings For(string? output)
+    {
+        var chosen = Codec is not null ? this
+            : this with { Codec = string.Equals(Path.GetExtension(output), ".webm", StringComparison.OrdinalIgnoreCase) ? "libvpx-vp9" : "libx264" };
+        return VideoFile.IsAvi(output) ? chosen with { Reorders = false } : chosen;
+    }
 
     private string Chosen => Codec ?? throw new InvalidOperationException("no encoder chosen: EncodeSettings.For(output) chooses it");
 
@@ -35,6 +45,12 @@ public sealed record EncodeSettings
         if (Yuv420)
             foreach (var a in new[] { "-colorspace", Matrix(width, height), "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv" })
                 yield return a;
+        // max_b_frames is every encoder's option; those without B-frames ignore it.
+        if (!Reorders)
+        {
+            yield return "-bf:v:0";
+            yield return "0";
+        }
         string crf = Crf.ToString(CultureInfo.InvariantCulture);
         switch (Chosen)
         {

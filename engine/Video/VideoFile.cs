@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -40,6 +41,17 @@ public static class VideoFile
     /// <summary>The path's extension names a video container Reel reads (any case): a written one (<see cref="IsWrittenVideoPath"/>), or .mpg, .vob, .m2ts, .flv, .wmv, …</summary>
     public static bool IsVideoPath(string path) => IsWrittenVideoPath(path) || ReadExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
+    /// <summary>The presentation time of each packet of the first video stream, in ticks of its time base, in file order.</summary>
+    public static IReadOnlyList<long> PacketTimes(string path, CancellationToken cancel) =>
+        Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
+                new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts", "-of", "csv=p=0", path }, ReadOnlyMemory<byte>.Empty, path, cancel))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => long.TryParse(l.TrimEnd(','), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var t) ? t
+                : throw new MediaException($"{path}: a video packet without a time ({l})")).ToList();
+
+    /// <summary>The path names an AVI file (any case), the container without timestamps.</summary>
+    public static bool IsAvi(string? path) => string.Equals(Path.GetExtension(path), ".avi", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The path's extension names a container Reel writes (.mp4, .mkv, .mov, .avi, .webm, .m4v, .ts, .nut; any case): an output path with one is encoded as a video.</summary>
     public static bool IsWrittenVideoPath(string path) => WrittenExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
@@ -62,7 +74,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,avg_frame_rate,r_frame_rate,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=format_name,start_time,duration:format_tags=timecode",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=format_name,start_time,duration:format_tags=timecode",
                 "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
@@ -92,6 +104,7 @@ public static class VideoFile
             return new VideoInfo(w, h, rate, count, audio.Count > 0)
             {
                 TimeBase = video.TryGetProperty("time_base", out var tb) && Rational.TryParse(tb.GetString(), out _, out _) ? tb.GetString()! : "1/90000",
+                ReordersFrames = video.TryGetProperty("has_b_frames", out var reorder) && reorder.ValueKind == JsonValueKind.Number && reorder.GetInt32() > 0,
                 Rotation = rotation,
                 SampleAspect = ReadSampleAspect(video, rotation),
                 Interlaced = video.TryGetProperty("field_order", out var fields) && fields.GetString() is "tt" or "bb" or "tb" or "bt",

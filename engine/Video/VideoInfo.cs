@@ -8,6 +8,8 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
 {
     /// <summary>The video stream's time base (e.g. "1/15360"); the encoder keeps it so timestamps survive exactly.</summary>
     public string TimeBase { get; init; } = "1/90000";
+    /// <summary>Frames are stored out of display order (B-frames: ffprobe's has_b_frames, the decoder's delay, above 0).</summary>
+    public bool ReordersFrames { get; init; }
     /// <summary>Display rotation (0, 90, 180, 270) from the stream's display matrix or rotate tag; 90 and 270 swap the sizes.</summary>
     public int Rotation { get; init; }
     /// <summary>ffprobe's codec name of each audio stream, in stream order ("aac", "unknown" when it names none); decides which are copied and which converted.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Text;
 
 namespace Reel.Engine.Video;
@@ -6,7 +7,7 @@ namespace Reel.Engine.Video;
 /// Joins separately encoded pieces of one video (each a shot or chunk, so a long run can resume
 /// at a piece boundary) into the final file with the source's audio, subtitles and metadata.
 /// The pieces are stream-copied, re-encoded only where the output's kind of file cannot hold them
-/// (<see cref="Fits"/>). Each piece's timestamps start at zero; the
+/// (<see cref="Misfit"/>). Each piece's timestamps start at zero; the
 /// concat script places piece k at its first frame's original time, in whole microseconds (the
 /// script's resolution) computed from the absolute start, so rounding never accumulates.
 /// Every piece is read back before the join and the joined file after it, before it replaces
@@ -66,19 +67,27 @@ public static class VideoSegments
             MinDurationSeconds = (pieces[^1].StartNs - pieces[0].StartNs) / 1e9,
         };
         TempFile.RemoveOrphans(output);
-        var convert = encode is null || Fits(pieces[0].Path, output, cancel) ? null : (encode with { Codec = null }).For(output);
+        var misfit = encode is null ? null : Misfit(pieces[0].Path, output, cancel);
+        var convert = misfit is null ? null : (encode! with { Codec = null }).For(output);
         if (convert is not null)
-            note?.Invoke($"the pieces' video does not fit {Path.GetExtension(output)}; encoding it again with {convert.Codec} " +
-                         $"(slower than a copy, and a second generation: plan with --encoder {convert.Codec} to make the pieces so)");
+            note?.Invoke($"{misfit}; encoding it again with {convert.Codec} (slower than a copy, and a second generation" +
+                         (VideoFile.IsAvi(output) ? ")" : $": plan with --encoder {convert.Codec} to make the pieces so)"));
+        var ticks = AviTicks(pieces, output, cancel);
         TempFile.WriteAtomically(output, tmp =>
         {
             // The first piece is put back at its own start (video that begins after the audio stays so).
             var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-itsoffset", VideoWriter.Seconds(pieces[0].StartNs), "-f", "concat", "-i", ListName };
             if (streamSource is not null) args.AddRange(streamSource.AsInput());
             args.AddRange(new[] { "-map", "0:v:0" });
-            // Every frame at its own time, in the pieces' time base (the encoder's default would round a variable rate to a constant one).
+            // Every frame at its own time, in the pieces' time base (the encoder's default would round a
+            // variable rate to a constant one), or in an AVI on the pieces' ticks.
             args.AddRange(convert is null ? new[] { "-c:v", "copy" }
-                : convert.Arguments(width, height).Concat(new[] { "-fps_mode", "passthrough", "-enc_time_base", VideoFile.Probe(pieces[0].Path).TimeBase }));
+                : convert.Arguments(width, height).Concat(new[] { "-fps_mode", "passthrough", "-enc_time_base",
+                    ticks is null ? VideoFile.Probe(pieces[0].Path).TimeBase : Rational.Inverse(ticks) }));
+            if (convert is null && ticks is not null) args.AddRange(new[] { "-r", ticks });
+            // An AVI's streams have no start times to shift: ffmpeg's shift for the audio's priming (AAC
+            // starts 21–23 ms early) moved every frame after the first a tick late.
+            if (VideoFile.IsAvi(output)) args.AddRange(new[] { "-avoid_negative_ts", "disabled" });
             if (streamSource is not null) args.AddRange(streamSource.CopyInto(1, output, note));
             args.Add(Path.GetFullPath(tmp));
             var errors = Ffmpeg.Write(args, output, $"joining {pieces.Count} pieces into {output}", cancel, workingDirectory: folder);
@@ -87,21 +96,47 @@ public static class VideoSegments
     }
 
     /// <summary>
-    /// Whether <paramref name="piece"/>'s video stream-copies into a file of <paramref name="output"/>'s kind:
-    /// its first frame is copied into a temporary beside it, which is then deleted.
+    /// The rate to write the pieces into an AVI at, or null to leave it to ffmpeg (another container, or
+    /// frames on no grid an AVI can hold). AVI has no timestamps, only a rate and a frame for every tick
+    /// (an empty one where a variable rate leaves a gap); left to itself ffmpeg copies H.264 at twice
+    /// its rate, so the header said 20 fps and twice the frames for a 10 fps film. This is the coarsest
+    /// grid every frame of every piece lies on, from their packets' times (ffprobe's r_frame_rate guesses
+    /// from a few frames: 25/4 for a short variable-rate piece at 10 fps), so each frame keeps its time.
     /// </summary>
-    private static bool Fits(string piece, string output, CancellationToken cancel)
+    private static string? AviTicks(IReadOnlyList<VideoPiece> pieces, string output, CancellationToken cancel)
     {
+        const long MaxTicksPerSecond = 1000;
+        if (!VideoFile.IsAvi(output)) return null;
+        // The pieces share one time base (each is encoded in the source's): a frame's time in its ticks
+        // is its piece's start, exact in those ticks, plus its own pts.
+        if (!Rational.TryParse(VideoFile.Probe(pieces[0].Path).TimeBase, out var num, out var den) || num <= 0 || den <= 0) return null;
+        long step = pieces.AsParallel().WithCancellation(cancel).Select(p =>
+        {
+            long start = Rational.NsToTicks(p.StartNs - pieces[0].StartNs, num, den);
+            return VideoFile.PacketTimes(p.Path, cancel).Aggregate(0L, (g, pts) => (long)BigInteger.GreatestCommonDivisor(g, start + pts));
+        }).Aggregate(0L, (a, b) => (long)BigInteger.GreatestCommonDivisor(a, b));
+        return step > 0 && den <= MaxTicksPerSecond * num * step ? Rational.Reduce(den, num * step) : null;
+    }
+
+    /// <summary>
+    /// Why <paramref name="piece"/>'s video cannot be stream-copied into a file of <paramref name="output"/>'s
+    /// kind, or null when it can: reordered frames an AVI would show late (see <see cref="EncodeSettings.Reorders"/>),
+    /// or a codec the container refuses, found by copying its first frame into a temporary beside it, then deleted.
+    /// </summary>
+    private static string? Misfit(string piece, string output, CancellationToken cancel)
+    {
+        if (VideoFile.IsAvi(output) && VideoFile.Probe(piece).ReordersFrames)
+            return "the pieces' video stores frames out of order (B-frames), which an AVI would show late, behind the sound";
         var tmp = TempFile.Beside(output);
         try
         {
             Ffmpeg.Write(new[] { "-hide_banner", "-v", "error", "-y", "-i", piece, "-map", "0:v:0", "-c:v", "copy", "-frames:v", "1", tmp },
                 output, $"trying the pieces' video in {output}", cancel);
-            return true;
+            return null;
         }
         catch (MediaException)
         {
-            return false;
+            return $"the pieces' video does not fit {Path.GetExtension(output)}";
         }
         finally
         {

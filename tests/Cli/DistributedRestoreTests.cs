@@ -192,6 +192,17 @@ public class DistributedRestoreTests
         Assert.Equal(pictures.Length, webmPictures.Length);
         double meanDiff = pictures.Zip(webmPictures, (a, b) => Math.Abs(a - b)).Average();
         Assert.True(meanDiff < 3, $"the WebM's frames differ from the pieces' by {meanDiff:F2} levels on average");
+
+        // An AVI times a frame by its place: the pieces' B-frames, copied, showed two ticks late, behind the sound.
+        var avi = Path.Combine(dir, "out.avi");
+        r = Reel("restore", "join", work, avi, "--no-progress");
+        Assert.Contains("the pieces' video stores frames out of order (B-frames), which an AVI would show late, behind the sound; encoding it again with libx264", r.Stderr);
+        var (inputTimes, aviTimes) = (Media.FrameTimes(input), Media.AviFrameTimes(avi));
+        Assert.Equal(inputTimes.Count, aviTimes.Count);
+        for (int i = 0; i < inputTimes.Count; i++)
+            Assert.True(Math.Abs(inputTimes[i] - aviTimes[i]) < 1e-6, $"frame {i}: {aviTimes[i]:F6} s in the joined AVI, {inputTimes[i]:F6} s in the input");
+        double aviDiff = pictures.Zip(Gray(avi), (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(aviDiff < 3, $"the AVI's frames differ from the pieces' by {aviDiff:F2} levels on average");
     }
 
     /// <summary>Every frame of a video's first video stream, gray, one byte a pixel.</summary>

@@ -67,6 +67,28 @@ public class RestoreStreamsTests
         Assert.Empty(Directory.GetFileSystemEntries(dir).Where(p => Path.GetFileName(p).StartsWith('.')));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnAviHeaderSaysTheFilmsRateAndEveryFrameKeepsItsTime(bool vfr)
+    {
+        // AVI stores a rate and a frame for each of its ticks (an empty one where a variable rate has a
+        // gap), no timestamps. ffmpeg's own choice had doubled the rate: 20 fps and 30 frames in the
+        // header of this 10 fps, 15-frame film; its shift for the AAC's priming put every frame after
+        // the first a tick late, and x264's B-frames all of them two ticks late.
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 1.5, vfr: vfr);
+        var output = Path.Combine(dir, "out.avi");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--max-shot-frames", "5", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var header = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "v:0",
+            "-show_entries", "stream=avg_frame_rate,nb_frames", "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Trim();
+        // A variable rate's header counts its empty frames too.
+        Assert.Equal(vfr ? "10/1" : "10/1,15", vfr ? header.Split(',')[0] : header);
+        Assert.Equal(15, Media.CountFrames(output));
+        AssertSameTimes(Media.FrameTimes(input), Media.AviFrameTimes(output));
+    }
+
     [Fact]
     public void WebmIsVp9AndOpusByDefaultAndACodecItCannotHoldFailsBeforeAnyWork()
     {

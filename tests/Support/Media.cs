@@ -96,6 +96,16 @@ public static class Media
             .Select(l => long.Parse(l, CultureInfo.InvariantCulture) * (double)num / den).Order().ToList();
     }
 
+    /// <summary>
+    /// The times (seconds) of every frame of an AVI's first video stream. Its frames carry no pts: their
+    /// times are their ticks, which ffprobe gives as best-effort timestamps.
+    /// </summary>
+    public static IReadOnlyList<double> AviFrameTimes(string path) =>
+        System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "v:0",
+                "-show_entries", "frame=best_effort_timestamp_time", "-of", "csv=p=0", path }, ReadOnlyMemory<byte>.Empty, path))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => double.Parse(l.TrimEnd(','), CultureInfo.InvariantCulture)).ToList();
+
     /// <summary>How many frames of the first video stream decode, counted by ffprobe (independently of reel's own check).</summary>
     public static int CountFrames(string path) =>
         int.Parse(System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
