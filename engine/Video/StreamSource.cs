@@ -9,9 +9,20 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// <summary>The stretch the frames were cut to; null for the whole file.</summary>
     public TimeRange? Cut { get; init; }
 
-    /// <summary>The source as one ffmpeg input: its cut (<c>-ss</c>, <c>-to</c>), then <c>-i</c> and its full path.</summary>
-    public IEnumerable<string> AsInput() =>
-        (Cut?.InputOptions() ?? Array.Empty<string>()).Concat(new[] { "-i", System.IO.Path.GetFullPath(Path) });
+    /// <summary>
+    /// The source as one ffmpeg input: its cut (<c>-ss</c>, <c>-to</c>), then <c>-i</c> and its full path.
+    /// A cut that starts before the video does is read from the file's start instead, moved back by the
+    /// cut's start, what comes before it dropped by <c>-copypriorss 0</c> and its end set by <c>-t</c>
+    /// (<see cref="CutOptions"/>): ffmpeg's seek in Matroska goes by the video's keyframes, so it landed on
+    /// the first frame and the sound before it was lost. Reading up to the first frame costs little.
+    /// </summary>
+    public IEnumerable<string> AsInput()
+    {
+        var path = System.IO.Path.GetFullPath(Path);
+        if (Cut?.From is { } from && from.TotalSeconds < Info.VideoStartSeconds)
+            return new[] { "-itsoffset", "-" + TimeRange.Seconds(from), "-i", path };
+        return (Cut?.InputOptions() ?? Array.Empty<string>()).Concat(new[] { "-i", path });
+    }
 
     /// <summary>
     /// The output options that put this source's streams into <paramref name="output"/> as input

@@ -360,6 +360,12 @@ public class RestoreStreamsTests
         var times = Media.FrameTimes(output);
         for (int k = 0; k < frames; k++)
             Assert.True(Math.Abs(times[k] - expected[k]) <= 1.5e-3, $"frame {k} at {times[k]:F4} s, the input's at {expected[k]:F4} s");
+        // The sound from the cut's start, before the first frame too (an AAC packet is 23 ms): ffmpeg's seek
+        // in Matroska lands on the video's first keyframe, and the second of sound before it was lost.
+        var firstSound = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "a:0",
+            "-show_entries", "packet=pts_time", "-read_intervals", "%+#1", "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Trim().TrimEnd(',');
+        double soundStart = double.Parse(firstSound, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(soundStart <= 0.025, $"the sound starts at {soundStart:F3} s");
     }
 
     [Fact]
