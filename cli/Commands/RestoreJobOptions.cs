@@ -88,21 +88,20 @@ public sealed class RestoreJobOptions
     }
 
     /// <summary>
-    /// What a plan records: each option given on the command line as it was given, and the
-    /// checkpoints <paramref name="built"/> loaded by absolute path (a default from one machine's
-    /// weights cache must not become another machine's different default).
+    /// What a plan records: each option given on the command line as it was given, a checkpoint named
+    /// by absolute path. A checkpoint not named is each worker's own weights cache's: the plan's settings
+    /// hold its SHA-256, so a node whose cache holds other bytes is refused, and one whose cache lies
+    /// elsewhere (another home) is not.
     /// </summary>
-    public IReadOnlyList<string> Arguments(ParseResult r, RestoreOptions built)
+    public IReadOnlyList<string> Arguments(ParseResult r)
     {
         var args = new List<string>();
-        foreach (var option in All.Where(o => o != _denoiser && o != _colorizer))
+        foreach (var option in All)
         {
             if (r.GetResult(option) is not { Implicit: false } given) continue;
             args.Add(option.Name);
-            args.AddRange(given.Tokens.Select(t => t.Value));
+            args.AddRange(option == _denoiser || option == _colorizer ? given.Tokens.Select(t => Path.GetFullPath(t.Value)) : given.Tokens.Select(t => t.Value));
         }
-        if (built.DenoiserSource is { } d) args.AddRange(new[] { _denoiser.Name, Path.GetFullPath(d) });
-        if (built.ColorizerSource is { } c) args.AddRange(new[] { _colorizer.Name, Path.GetFullPath(c) });
         return args;
     }
 

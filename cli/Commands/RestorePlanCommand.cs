@@ -36,7 +36,7 @@ public static class RestorePlanCommand
             // The workers encode the pieces with the plan's encoder: one this ffmpeg lacks fails here, not in each of them.
             options.Encode.Check(ShotPlan.PiecePath(work, 1), cancel);
             var plan = default(ShotPlan);
-            ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r, options), report, cancel));
+            ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r), report, cancel));
             Keep(plan!, work);
             Console.Error.WriteLine($"planned {plan!.Shots.Count} shots of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
             return 0;

@@ -36,6 +36,7 @@ public static class PlanJoin
         void Note(string text) => progress?.Invoke(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
         if (!RestorePipeline.CheckOutput(plan.Input, output))
             throw new ReelException($"{output}: a join writes a video file (.mp4, .mkv, …), not a folder of frames");
+        if (!File.Exists(plan.Input) && !Directory.Exists(plan.Input)) throw new ReelException($"input not found: {plan.Input} (the plan's input)");
         if (RestorePipeline.Describe(plan.Input) is var now && plan.Settings.GetValueOrDefault("input") != now)
             throw new ReelException($"the input is not what the plan was made from: {now} now, {plan.Settings.GetValueOrDefault("input")} in the plan");
         using var claim = WorkFolderLock.Acquire(workdir, $"joining {workdir}");

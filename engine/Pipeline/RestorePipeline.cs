@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Reel.Engine.Backends;
 using Reel.Engine.Models;
 using Reel.Engine.Temporal;
@@ -78,16 +80,46 @@ public static class RestorePipeline
         return false;
     }
 
-    /// <summary>A file or folder as a setting: its full path, its size (files in a folder) and last change.</summary>
-    internal static string Describe(string? path)
+    /// <summary>
+    /// The input as a setting: its full path and what it holds, never when it was written. A copy's new
+    /// time (each node's own copy, a touch) made the same film "not what the plan was made from". A file
+    /// is its size and a SHA-256 of its first and last MiB (a changed film changes its size or its ends,
+    /// whose index and headers move with any edit; a worker also checks every shot's decoded pixels
+    /// against the plan); a folder, its files' names and sizes.
+    /// </summary>
+    internal static string Describe(string path)
     {
-        if (path is null) return "none";
+        const int Sample = 1 << 20;
         if (File.Exists(path))
-            return string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({new FileInfo(path).Length} bytes, {File.GetLastWriteTimeUtc(path):O})");
+        {
+            using var f = File.OpenRead(path);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[(int)Math.Min(f.Length, Sample)];
+            f.ReadExactly(buffer);
+            hash.AppendData(buffer);
+            if (f.Length > Sample)
+            {
+                f.Position = Math.Max(Sample, f.Length - Sample);
+                int n = f.ReadAtLeast(buffer, (int)(f.Length - f.Position));
+                hash.AppendData(buffer, 0, n);
+            }
+            return string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({f.Length} bytes, ends sha256 {Convert.ToHexStringLower(hash.GetHashAndReset())[..16]})");
+        }
         if (!Directory.Exists(path)) return path;
-        var files = Directory.GetFiles(path);
+        var files = Directory.GetFiles(path).Order(StringComparer.Ordinal).Select(p => new FileInfo(p)).ToList();
+        var listing = string.Join('\n', files.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Name} {f.Length}")));
         return string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFullPath(path)} ({files.Length} files, {files.Select(File.GetLastWriteTimeUtc).DefaultIfEmpty().Max():O})");
+            $"{Path.GetFullPath(path)} ({files.Count} files, {files.Sum(f => f.Length)} bytes, names and sizes sha256 {Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(listing)))[..16]})");
+    }
+
+    /// <summary>
+    /// A checkpoint as a setting: what it holds (SHA-256 and size), not where it lies or when it was
+    /// written, so every node's own copy in its own weights cache is the same checkpoint.
+    /// </summary>
+    private static string Checkpoint(string path)
+    {
+        using var f = File.OpenRead(path);
+        return string.Create(CultureInfo.InvariantCulture, $"sha256 {Convert.ToHexStringLower(SHA256.HashData(f))} ({f.Length} bytes)");
     }
 
     /// <summary>
@@ -100,8 +132,8 @@ public static class RestorePipeline
         var settings = new Dictionary<string, string>
         {
             ["input"] = Describe(source.SourcePath),
-            ["denoiser"] = o.Denoiser is null ? "off" : Describe(o.DenoiserSource ?? "unnamed"),
-            ["colorizer"] = o.Colorizer is null ? "off" : Describe(o.ColorizerSource ?? "unnamed"),
+            ["denoiser"] = o.Denoiser is null ? "off" : o.DenoiserSource is { } d ? Checkpoint(d) : "unnamed",
+            ["colorizer"] = o.Colorizer is null ? "off" : o.ColorizerSource is { } c ? Checkpoint(c) : "unnamed",
             ["temperature"] = o.Temperature.ToString("R", CultureInfo.InvariantCulture),
             // The chroma match is named by what it matches: a run interrupted under an earlier match (the
             // total magnitude, then the energy, until 2026-12-06) is not resumed with shots matched another way.

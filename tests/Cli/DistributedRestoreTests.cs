@@ -143,7 +143,8 @@ public class DistributedRestoreTests
         Assert.Equal(1, other.ExitCode);
         Assert.Contains("holds pieces of another plan", other.Stderr);
 
-        File.SetLastWriteTimeUtc(input, DateTime.UtcNow.AddMinutes(1));
+        // Other bytes (here one more at the end) are another film, for the workers and for the join.
+        File.AppendAllText(input, "\0");
         var changed = ReelProcess.Run("restore", "run", work, "--shard", "1/4", "--no-progress");
         Assert.Equal(1, changed.ExitCode);
         Assert.Contains("does not reproduce the plan", changed.Stderr);
@@ -160,6 +161,46 @@ public class DistributedRestoreTests
         foreach (var piece in Directory.GetFiles(work, "shot-*.nut")) File.Delete(piece);
         Reel(Plan());
         Assert.NotEmpty(ShotPlan.Load(work).Shots);
+    }
+
+    /// <summary>
+    /// Each node with its own copy of the film and its own weights cache (another home, another time):
+    /// the same bytes are the same plan; a cache holding another checkpoint is refused by name.
+    /// </summary>
+    [Fact]
+    public void NodesWithTheirOwnCopiesOfTheSameFilmAndWeightsAgree()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        var work = Path.Combine(dir, "work");
+        Dictionary<string, string> Node(string name, string checkpoint)
+        {
+            var cache = Path.Combine(dir, name);
+            Directory.CreateDirectory(cache);
+            var path = Path.Combine(cache, "dncnn_gray_blind.pth");
+            File.Copy(TestPaths.SharedData(checkpoint), path);
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(name.Length));
+            return new Dictionary<string, string> { ["REEL_WEIGHTS"] = cache };
+        }
+        string[] Run(string shard) => new[] { "restore", "run", work, "--shard", shard, "--device", "cpu", "--no-progress" };
+        var (planner, worker, stranger) = (Node("a", "weights/kair_dncnn_25.pth"), Node("node-b", "weights/kair_dncnn_25.pth"),
+            Node("node-cc", "weights/saoyan/DnCNN-S-25.pth"));
+        var r = ReelProcess.RunWithEnvironment(planner, "restore", "plan", input, work, "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // The default checkpoint is each node's own: the plan holds its hash, not node a's path.
+        Assert.DoesNotContain("--denoiser", ShotPlan.Load(work).Arguments);
+        // The film copied to where the workers read it: a new time, the same bytes.
+        File.SetLastWriteTimeUtc(input, DateTime.UtcNow.AddHours(5));
+
+        r = ReelProcess.RunWithEnvironment(worker, Run("0/2"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        r = ReelProcess.RunWithEnvironment(stranger, Run("1/2"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("does not reproduce the plan", r.Stderr);
+        Assert.Contains("denoiser: sha256 ", r.Stderr);
+        r = ReelProcess.RunWithEnvironment(worker, Run("1/2"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Reel("restore", "join", work, Path.Combine(dir, "out.mkv"), "--no-progress");
     }
 
     [Fact]
