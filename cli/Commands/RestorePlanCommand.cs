@@ -71,9 +71,29 @@ public static class RestorePlanCommand
                         && old.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(plan.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                         && old.Shots.SequenceEqual(plan.Shots);
             if (same) return;
+            var differing = Differences(old, plan);
             if (old.Shots.Any(s => File.Exists(ShotPlan.PiecePath(work, s.Number))))
-                throw new ReelException($"{work} holds pieces of another plan (of {old.Input}); give a new folder, or delete that one to start over");
+                throw new ReelException($"{work} holds pieces of another plan (its {differing}); give a new folder, or delete that one to start over");
+            // A worker making a shot of the old plan would finish it with the old plan's settings.
+            foreach (var claim in Directory.EnumerateFiles(work, "shot-*.lock"))
+            {
+                using var held = WorkFolderLock.TryAcquire(work, Path.GetFileName(claim), out var owner);
+                if (held is null)
+                    throw new ReelException($"pid {owner} is restoring a shot of the plan in {work} (its {differing}); " +
+                                            "wait for its workers to finish or stop them, then plan again");
+            }
         }
         plan.Save(work);
+    }
+
+    /// <summary>What sets the old plan of a folder apart from a new one, for the refusal: "encoder differs", "input, stabilize differ", else its options or cuts.</summary>
+    private static string Differences(ShotPlan old, ShotPlan plan)
+    {
+        var keys = old.Settings.Keys.Union(plan.Settings.Keys).Order(StringComparer.Ordinal)
+            .Where(k => old.Settings.GetValueOrDefault(k) != plan.Settings.GetValueOrDefault(k)).ToList();
+        if (old.Input != plan.Input) keys.Insert(0, "input");
+        if (keys.Count == 0) keys.Add(old.Arguments.SequenceEqual(plan.Arguments) ? "shots" : "options");
+        keys = keys.Distinct().ToList();
+        return $"{string.Join(", ", keys)} {(keys.Count == 1 ? "differs" : "differ")}";
     }
 }

@@ -46,6 +46,7 @@ public static class ShardWorker
         var memory = MemoryPlan.For(source.Width, source.Height, options);
         var clock = Stopwatch.StartNew();
         var shots = shard.ShotsOf(plan);
+        var planned = PlanStamp(workdir);
         var record = new ShardRecord(shard.ToString(), Environment.MachineName, Environment.ProcessId, DateTime.UtcNow, null, shots.Select(s => s.Number).ToList());
         Save(workdir, shard, record);
 
@@ -92,6 +93,7 @@ public static class ShardWorker
 
         void Restore(PlannedShot shot)
         {
+            CheckPlan(shot);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var work = restorer.Begin(shot.Index, shot.First, shot.FirstPtsNs, position, ShotPlan.PiecePath(workdir, shot.Number));
             foreach (var f in film.Frames(shot))
@@ -102,8 +104,31 @@ public static class ShardWorker
             if (Convert.ToHexStringLower(hash.GetHashAndReset()) != shot.Sha256)
                 throw new ReelException($"shot {shot.Number} (frames {shot.First}–{shot.Last}) decodes differently on this machine than where the plan was made " +
                                         "(another ffmpeg, or the input changed): its piece is not made; plan again where the workers run, or use the same ffmpeg");
-            restorer.Finish(work, _ => { });
+            restorer.Finish(work, _ => CheckPlan(shot, ShotPlan.PiecePath(workdir, shot.Number)));
             position += shot.Frames;
+        }
+
+        // Planned again while this worker ran: the plan command refuses while a shot is claimed, but
+        // a plan it began between two shots is saved when it has decoded the film, perhaps in the
+        // middle of this one. A piece of the old plan must not stay among the new one's pieces.
+        void CheckPlan(PlannedShot shot, string? made = null)
+        {
+            if (PlanStamp(workdir) == planned) return;
+            if (made is not null) File.Delete(made);
+            throw new ReelException($"the plan in {workdir} changed while this worker ran (planned again): shot {shot.Number}'s piece is not kept; run the shard again");
+        }
+    }
+
+    /// <summary>The plan file's SHA-256 as it is now ("none" when it is gone).</summary>
+    private static string PlanStamp(string workdir)
+    {
+        try
+        {
+            return Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(ShotPlan.PathIn(workdir))));
+        }
+        catch (FileNotFoundException)
+        {
+            return "none";
         }
     }
 

@@ -141,7 +141,7 @@ public class DistributedRestoreTests
 
         var other = ReelProcess.Run(Plan("--crf", "30"));
         Assert.Equal(1, other.ExitCode);
-        Assert.Contains("holds pieces of another plan", other.Stderr);
+        Assert.Contains("holds pieces of another plan (its encoder differs)", other.Stderr);
 
         // Other bytes (here one more at the end) are another film, for the workers and for the join.
         File.AppendAllText(input, "\0");
@@ -161,6 +161,39 @@ public class DistributedRestoreTests
         foreach (var piece in Directory.GetFiles(work, "shot-*.nut")) File.Delete(piece);
         Reel(Plan());
         Assert.NotEmpty(ShotPlan.Load(work).Shots);
+    }
+
+    /// <summary>
+    /// Planned again while a worker runs: refused while it holds a shot; a plan changed all the same
+    /// (one begun between two shots is saved once it has decoded the film, during the next shot: here
+    /// written over) ends the worker without a piece of the old plan. The worker had gone on with the
+    /// old settings and the join mixed them.
+    /// </summary>
+    [Fact]
+    public void APlanChangedUnderAWorkerIsRefusedOrStopsIt()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        var work = Path.Combine(dir, "work");
+        string[] Plan(params string[] extra) => new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).Concat(extra).ToArray();
+        Reel(Plan());
+        using (var held = FfmpegWrapper.WaitingWhenWriting("shot-00001."))
+        using (var worker = ReelProcess.Start(held.Environment, Run(work, "0/1")))
+        {
+            var stderr = worker.StandardError.ReadToEndAsync();
+            held.WaitForJoin(worker);
+            var again = ReelProcess.Run(Plan("--crf", "30"));
+            Assert.Equal(1, again.ExitCode);
+            Assert.Contains($"pid {worker.Id} is restoring a shot of the plan in {work} (its encoder differs)", again.Stderr);
+            // Planned again all the same: the worker keeps no piece of the old plan.
+            var plan = ShotPlan.Load(work);
+            (plan with { Arguments = plan.Arguments.Append("--crf").Append("30").ToList() }).Save(work);
+            held.Dispose();
+            worker.WaitForExit();
+            Assert.Equal(1, worker.ExitCode);
+            Assert.True(stderr.Result.Contains($"the plan in {work} changed while this worker ran (planned again): shot 1's piece is not kept"), stderr.Result[^Math.Min(600, stderr.Result.Length)..]);
+        }
+        Assert.Empty(Directory.GetFiles(work, "shot-*.nut"));
     }
 
     /// <summary>
