@@ -122,11 +122,21 @@ public static class VideoSegments
     /// Why <paramref name="piece"/>'s video cannot be stream-copied into a file of <paramref name="output"/>'s
     /// kind, or null when it can: reordered frames an AVI would show late (see <see cref="EncodeSettings.Reorders"/>),
     /// or a codec the container refuses, found by copying its first frame into a temporary beside it, then deleted.
+    /// A folder that takes no file (full, read-only) fails that copy too: when a NUT there, which holds
+    /// every codec, fails as well, its error is thrown as it is, not taken for a container's refusal.
     /// </summary>
     private static string? Misfit(string piece, string output, CancellationToken cancel)
     {
         if (VideoFile.IsAvi(output) && VideoFile.Probe(piece).ReordersFrames)
             return "the pieces' video stores frames out of order (B-frames), which an AVI would show late, behind the sound";
+        if (TryCopy(piece, output, cancel) is not { } refused) return null;
+        if (TryCopy(piece, Path.ChangeExtension(output, ".nut"), cancel) is not null) throw refused;
+        return $"the pieces' video does not fit {Path.GetExtension(output)}";
+    }
+
+    /// <summary>Copies <paramref name="piece"/>'s first frame into a temporary file of <paramref name="output"/>'s kind beside it, then deletes it; ffmpeg's failure, or null.</summary>
+    private static MediaException? TryCopy(string piece, string output, CancellationToken cancel)
+    {
         var tmp = TempFile.Beside(output);
         try
         {
@@ -134,9 +144,9 @@ public static class VideoSegments
                 output, $"trying the pieces' video in {output}", cancel);
             return null;
         }
-        catch (MediaException)
+        catch (MediaException e)
         {
-            return $"the pieces' video does not fit {Path.GetExtension(output)}";
+            return e;
         }
         finally
         {

@@ -277,6 +277,19 @@ public class DistributedRestoreTests
             Assert.True(Math.Abs(inputTimes[i] - aviTimes[i]) < 1e-6, $"frame {i}: {aviTimes[i]:F6} s in the joined AVI, {inputTimes[i]:F6} s in the input");
         double aviDiff = pictures.Zip(Gray(avi), (a, b) => Math.Abs(a - b)).Average();
         Assert.True(aviDiff < 3, $"the AVI's frames differ from the pieces' by {aviDiff:F2} levels on average");
+
+        // A folder that takes no file (full, read-only; a stand-in ffmpeg plays the full disk) is said as
+        // such: it was taken for an .mp4 the pieces do not fit, with advice to plan with the encoder they had.
+        var full = Path.Combine(dir, "full");
+        Directory.CreateDirectory(full);
+        var standIn = Path.Combine(dir, "ffmpeg-full-disk");
+        File.WriteAllText(standIn, "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in */full/*) echo \"$a: No space left on device\" >&2; exit 1;; esac; done\nexec ffmpeg \"$@\"\n");
+        File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_FFMPEG"] = standIn }, "restore", "join", work, Path.Combine(full, "out.mp4"), "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("No space left on device", r.Stderr);
+        Assert.DoesNotContain("does not fit", r.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(full));
     }
 
     /// <summary>Every frame of a video's first video stream, gray, one byte a pixel.</summary>
