@@ -34,6 +34,10 @@ public static class PlanJoin
         var plan = ShotPlan.Load(workdir);
         var clock = Stopwatch.StartNew();
         void Note(string text) => progress?.Invoke(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
+        // Into the work folder, the join would write over a piece (a typo away: shot-00001.nut is a video name).
+        for (var folder = Path.GetDirectoryName(Path.GetFullPath(output)); folder is not null; folder = Path.GetDirectoryName(folder))
+            if (FileIdentity.Same(folder, workdir))
+                throw new ReelException($"{output} is in the work folder {workdir}, among the pieces; give a path outside it");
         if (!RestorePipeline.CheckOutput(plan.Input, output))
             throw new ReelException($"{output}: a join writes a video file (.mp4, .mkv, …), not a folder of frames");
         if (!File.Exists(plan.Input) && !Directory.Exists(plan.Input)) throw new ReelException($"input not found: {plan.Input} (the plan's input)");

@@ -234,6 +234,14 @@ public class DistributedRestoreTests
         r = ReelProcess.RunWithEnvironment(worker, Run("1/2"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         Reel("restore", "join", work, Path.Combine(dir, "out.mkv"), "--no-progress");
+
+        // Its own piece as the output (a typo away) is refused, and the piece stays as it was.
+        var piece = ShotPlan.PiecePath(work, 1);
+        var before = File.ReadAllBytes(piece);
+        r = ReelProcess.Run("restore", "join", work, piece, "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"{piece} is in the work folder {work}, among the pieces; give a path outside it", r.Stderr);
+        Assert.Equal(before, File.ReadAllBytes(piece));
     }
 
     [Fact]
