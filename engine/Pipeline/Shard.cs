@@ -44,6 +44,8 @@ public readonly record struct Shard(int Index, int Count)
             int max = Number("SLURM_ARRAY_TASK_MAX", variable("SLURM_ARRAY_TASK_MAX") ?? (n - 1).ToString(CultureInfo.InvariantCulture));
             if (min != 0 || max != n - 1)
                 throw new ReelException($"this Slurm array runs tasks {min}–{max}, not 0–{n - 1}: give --shards N, so that task I is shard I of N");
+            // Slurm sets MIN and MAX: without them only the task itself says it is outside the array.
+            if (id >= n) throw new ReelException($"Slurm array task {id} is not below SLURM_ARRAY_TASK_COUNT {n}: give --shards N");
             return new Shard(id, n);
         }
         if (variable("JOB_COMPLETION_INDEX") is { } index)

@@ -104,6 +104,9 @@ public class ShardTests
             ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_MAX", "8"), ("SLURM_ARRAY_TASK_COUNT", "8")), null)).Message);
         Assert.Throws<ReelException>(() => Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "8")), 8));
         Assert.Throws<ReelException>(() => Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "2")), null));
+        // A task past the count with no MIN or MAX said (a hand-set environment) was "shard 3/2: no shots".
+        Assert.Contains("not below SLURM_ARRAY_TASK_COUNT 2", Assert.Throws<ReelException>(() => Shard.FromEnvironment(Env(("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "2")), null)).Message);
     }
 
     [Fact]
