@@ -12,13 +12,18 @@
 
 libreel.so is found at $REEL_LIBRARY, else by the system's library search (`ldconfig`,
 LD_LIBRARY_PATH), else beside this file. It needs no .NET. Every failure raises ReelError with
-the library's message and status; nothing is written when a call fails.
+the library's message and status; nothing is written when a call fails. Ctrl-C during a restore
+stops it at its next frame or training step and raises KeyboardInterrupt once it has stopped,
+keeping the shots it finished for resume=True.
 """
 
 import ctypes as C
 import ctypes.util
 import math
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,6 +139,38 @@ def _check(status):
         raise ReelError(status, library.reel_status_string(status).decode(), library.reel_last_error().decode())
 
 
+@contextmanager
+def _sigint_deferred(failure):
+    """
+    While a call into C runs on the main thread, SIGINT's Python handler (default_int_handler's
+    KeyboardInterrupt, or the program's own) runs inside a wrapper that adds what it raises to
+    failure instead of raising it. Python runs signal handlers only between bytecodes of the main
+    thread, which during the call means when C calls back into Python (the progress relay, on
+    this thread): a handler that raises there raises on the relay's first line, outside any try,
+    and ctypes prints the exception and drops it. Added to failure, it makes the relay cancel
+    and is raised once the call has returned. Signals ignored (SIG_IGN), left to the system
+    (SIG_DFL) or handled outside Python, and calls from other threads, are left as they are.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+
+    def deferred(signum, frame):
+        try:
+            previous(signum, frame)
+        except BaseException as e:
+            failure.append(e)
+
+    signal.signal(signal.SIGINT, deferred)
+    try:
+        yield
+    finally:
+        # signal.signal runs the handlers of signals still pending first, so one that came after the
+        # relay's last call is recorded in failure too.
+        signal.signal(signal.SIGINT, previous)
+
+
 def _frame(a, name):
     """A reel_frame over an array's rows (any row stride; the pixels within a row packed)."""
     if a.dtype != np.uint8 or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
@@ -141,6 +178,15 @@ def _frame(a, name):
     if a.strides[1:] != ((1,) if a.ndim == 2 else (3, 1)):
         raise ValueError(f"{name}'s pixels must be packed within each row")
     return _Frame(a.ctypes.data, a.shape[1], a.shape[0], a.strides[0], _GRAY8 if a.ndim == 2 else _RGB24)
+
+
+def _progress(p):
+    """A reel_progress as a Progress."""
+    nan_none = lambda v: None if math.isnan(v) else v
+    zero_none = lambda v: v or None
+    return Progress(p.stage.decode(), p.done, zero_none(p.total), nan_none(p.rate), nan_none(p.eta_s),
+                    zero_none(p.shot), zero_none(p.epoch), zero_none(p.epochs), nan_none(p.loss),
+                    p.elapsed_s, (p.detail or b"").decode())
 
 
 class Model:
@@ -219,6 +265,9 @@ class Engine:
         max_shot_frames, strict, resume and frame_rate are its --from, --to, and so on, --fps last).
         progress, if given, is called with a Progress for every event; returning True from it cancels
         (ReelError, status E_CANCELLED, and no output file; the shots finished are kept for resume=True).
+        An exception raised by progress, or Ctrl-C (SIGINT) while this runs on the main thread,
+        cancels too, at the next frame or training step, and is raised once the restore has stopped
+        (the join of the finished shots, last, reports nothing while it runs, and so is not cut short).
         """
         if self._handle is None:
             raise ValueError("this engine has been closed")
@@ -252,22 +301,20 @@ class Engine:
         job.resume = 1 if resume else 0
         failure = []
 
+        # Passed to C with or without a progress callback of the caller's: it is how a Ctrl-C, which
+        # _sigint_deferred adds to failure, cancels (C calls it at every frame and training step).
         def relay(_user, p):
-            p = p.contents
-            nan_none = lambda v: None if math.isnan(v) else v
-            zero_none = lambda v: v or None
-            event = Progress(p.stage.decode(), p.done, zero_none(p.total), nan_none(p.rate), nan_none(p.eta_s),
-                             zero_none(p.shot), zero_none(p.epoch), zero_none(p.epochs), nan_none(p.loss),
-                             p.elapsed_s, (p.detail or b"").decode())
             try:
-                return 1 if progress(event) else 0
+                if progress is not None and not failure and progress(_progress(p.contents)):
+                    return 1
             except BaseException as e:  # never unwind through C: cancel, and raise it once the call returns
                 failure.append(e)
-                return 1
+            return 1 if failure else 0
 
-        callback = _PROGRESS_EX_FN(relay) if progress else _PROGRESS_EX_FN()
-        status = library.reel_video_restore_job(self._handle, os.fsencode(input_path), os.fsencode(output_path),
-                                                C.byref(opts), C.byref(job), callback, None)
+        callback = _PROGRESS_EX_FN(relay)
+        with _sigint_deferred(failure):
+            status = library.reel_video_restore_job(self._handle, os.fsencode(input_path), os.fsencode(output_path),
+                                                    C.byref(opts), C.byref(job), callback, None)
         if failure:
             raise failure[0]
         _check(status)

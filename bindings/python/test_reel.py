@@ -5,13 +5,18 @@ ctest sets them. Set12/01.png with σ = 25 Gaussian noise denoised through the b
 `reel denoise` on the same image, pixel for pixel; a missing checkpoint raises ReelError naming
 it; a small clip restores with progress events, and a progress callback that asks to stop
 cancels with nothing written; a stretch of the clip restores through another encoder, and a
-restore stopped after its first shot goes on from there with resume=True.
+restore stopped after its first shot goes on from there with resume=True. SIGINT (Ctrl-C) during
+a restore, with a progress callback or without, stops it within seconds with KeyboardInterrupt
+raised to the caller and nothing written, and the shots it finished are resumed.
 """
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import time
 import unittest
 
 import numpy as np
@@ -35,6 +40,36 @@ def _noisy_clip(path):
     _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.6", "-vf", "format=gray,noise=alls=20:allf=t",
             "-c:v", "libx264", "-pix_fmt", "yuv420p", path)
     return path
+
+
+def _long_clip(path):
+    """40 noisy gray frames at 10 a second, 64×48, H.264: 10 shots of 4 frames, seconds of work without the prior."""
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=4", "-vf", "format=gray,noise=alls=20:allf=t",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", path)
+    return path
+
+
+# A Python program that restores argv[1] into argv[2] with the denoiser argv[3], with a progress
+# callback that says "saved" for each shot kept (argv[4] "progress") or with none ("none"), and
+# exits 130 if the restore raised KeyboardInterrupt. Python starts with SIGINT ignored when its
+# parent ignores it (a background job of a non-interactive shell, as ctest may be): it is set to
+# raise KeyboardInterrupt first, as in an interactive Python.
+_INTERRUPTED_RESTORE = """
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+import reel
+clip, output, weights, callback = sys.argv[1:]
+def progress(p):
+    if p.stage == "saved":
+        print("saved", flush=True)
+with reel.Engine("cpu") as engine:
+    dncnn = engine.load_denoiser(weights)
+    try:
+        engine.restore(clip, output, denoiser=dncnn, stabilize=False, max_shot_frames=4,
+                       progress=progress if callback == "progress" else None)
+    except KeyboardInterrupt:
+        sys.exit(130)
+"""
 
 
 def _video(path):
@@ -146,6 +181,53 @@ class BindingTest(unittest.TestCase):
         self.assertEqual([e.done for e in events if e.stage == "resume"], [3])
         self.assertEqual([e.shot for e in events if e.stage == "saved"], [2])
         self.assertEqual(_video(resumed), (6, "h264"))
+
+    def _interrupt(self, clip, output, callback):
+        """
+        Runs _INTERRUPTED_RESTORE in its own Python, sends it SIGINT once the restore is under way
+        (its first shot kept, with a callback; its work folder there, without one), and returns
+        (exit code, seconds from the signal to its exit, its stderr).
+        """
+        child = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_RESTORE, clip, output, self.weights, callback],
+                                 cwd=os.path.dirname(os.path.abspath(reel.__file__)),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            if callback == "progress":
+                self.assertEqual(child.stdout.readline(), "saved\n", "the restore ended before its first shot was kept")
+            else:
+                work = os.path.join(os.path.dirname(output), f".{os.path.basename(output)}.reel-work")
+                while not os.path.isdir(work):
+                    self.assertIsNone(child.poll(), "the restore ended before its work folder was made")
+                    time.sleep(0.05)
+            child.send_signal(signal.SIGINT)
+            sent = time.monotonic()
+            _, stderr = child.communicate(timeout=60)
+            return child.returncode, time.monotonic() - sent, stderr
+        finally:
+            child.kill()
+            child.wait()
+
+    def test_ctrl_c_stops_a_restore_with_keyboard_interrupt(self):
+        clip = _long_clip(os.path.join(self.work, "clip40.mp4"))
+        stopped = []
+        for callback in ("progress", "none"):
+            with self.subTest(callback=callback):
+                output = os.path.join(self.work, f"interrupted-{callback}.mp4")
+                code, seconds, stderr = self._interrupt(clip, output, callback)
+                self.assertEqual(code, 130, f"no KeyboardInterrupt reached the caller: {stderr}")
+                self.assertLess(seconds, 5, "the restore went on after SIGINT")
+                self.assertNotIn("Exception ignored", stderr)
+                self.assertFalse(os.path.exists(output))
+                stopped.append(f"{callback} {seconds:.2f} s")
+        print(f"\n  SIGINT: KeyboardInterrupt with nothing written, the restore's Python gone after ({', '.join(stopped)})")
+        events = []
+        output = os.path.join(self.work, "interrupted-progress.mp4")
+        with reel.Engine("cpu") as engine:
+            dncnn = engine.load_denoiser(self.weights)
+            engine.restore(clip, output, denoiser=dncnn, stabilize=False, max_shot_frames=4, resume=True, progress=events.append)
+        resumed = [e.done for e in events if e.stage == "resume"]
+        self.assertTrue(resumed and resumed[0] >= 4, f"the shots kept before SIGINT were not resumed: {resumed}")
+        self.assertEqual(_video(output), (40, "h264"))
 
 
 if __name__ == "__main__":
