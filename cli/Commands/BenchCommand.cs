@@ -26,8 +26,8 @@ public static class BenchCommand
         var model = new Option<string>("--model", "-m") { Description = "dncnn (DnCNN-B gray, 20 layers) | colorizer (ECCV16) | unet (one DVP training step, width 32, 6 outputs)" };
         model.AcceptOnlyFromAmong("dncnn", "colorizer", "unet");
         var size = new Option<string>("--size") { Description = "Frame size HxW", DefaultValueFactory = _ => "256x256" };
-        var device = new Option<string>("--device") { Description = "cpu | cuda | emu (the CUDA code path on the emulated device)", DefaultValueFactory = _ => "cpu" };
-        device.AcceptOnlyFromAmong("cpu", "cuda", "emu");
+        var device = new Option<string>("--device") { Description = "cpu | auto (CUDA where usable, else the CPU, saying why) | cuda | emu (the CUDA code path on the emulated device)", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong("cpu", "auto", "cuda", "emu");
         var precision = DeviceChoice.PrecisionOption();
         var weights = new Option<string>("--weights", "-w") { Description = "Checkpoint to load instead of random weights (dncnn, colorizer, unet)" };
         var runs = new Option<int>("--runs") { Description = "Timed runs (the median is reported)", DefaultValueFactory = _ => 10 };
@@ -63,7 +63,9 @@ public static class BenchCommand
             using var deviceMemory = backend as IDisposable;
             var profiler = new ProfilingBackend(backend);
             var run = Build(name, h, w, r.GetValue(weights), profiler);
-            Report(name, h, w, convPath, run, () => Build(name, h, w, r.GetValue(weights), backend), profiler, timed, warm, asJson, r.GetValue(device)!);
+            // The device timed, as auto chose it.
+            Report(name, h, w, convPath, run, () => Build(name, h, w, r.GetValue(weights), backend), profiler, timed, warm, asJson,
+                r.GetValue(device) == "auto" ? backend.Name : r.GetValue(device)!);
             return 0;
         }));
         return cmd;

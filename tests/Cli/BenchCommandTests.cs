@@ -88,6 +88,17 @@ public class BenchCommandTests
         Assert.Contains("cuda", r.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>auto, which the refusal above suggests, benches where it can and names the device it chose (it was refused as an unknown value).</summary>
+    [Fact]
+    public void AutoBenchesTheDeviceItChoosesAndNamesIt()
+    {
+        var r = ReelProcess.Run("bench", "--model", "dncnn", "--size", "32x32", "--device", "auto", "--runs", "1", "--warmup", "0", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var device = System.Text.Json.JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]).RootElement.GetProperty("device").GetString();
+        Assert.Contains(device, new[] { "cpu", "cuda" });
+        if (device == "cpu") Assert.Contains("device: cpu (", r.Stderr);
+    }
+
     [Fact]
     public void BadSizeIsAUserError()
     {
