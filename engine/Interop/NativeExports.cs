@@ -317,6 +317,17 @@ public static unsafe class NativeExports
             if (colorizer is not null) CheckTemperature(o.Temperature);
 
             if (j.MaxShotFrames < 1) throw new NativeArgumentException($"job.max_shot_frames must be ≥ 1, got {j.MaxShotFrames}");
+            // In the fields' own names, as REEL_E_INVALID_ARG: an empty encoder reached ffmpeg ("Unknown encoder ''"), a crf
+            // out of range was clamped, and a frame rate was checked only for a folder's input (as REEL_E_FAILED).
+            string? encoder = j.Encoder == null ? null : Utf8(j.Encoder), preset = j.Preset == null ? null : Utf8(j.Preset);
+            if (encoder is { Length: 0 }) throw new NativeArgumentException("job.encoder is empty: NULL gives the output's usual encoder");
+            if (preset is { Length: 0 }) throw new NativeArgumentException("job.preset is empty: NULL gives medium");
+            var encode = new EncodeSettings { Codec = encoder, Crf = j.Crf, Preset = preset ?? new EncodeSettings().Preset };
+            if (encode.For(output).CrfOutOfRange() is { } crfRange)
+                throw new NativeArgumentException($"job.crf {j.Crf}: {encode.For(output).Codec} takes {crfRange}");
+            string? frameRate = j.FrameRate == null ? null : Utf8(j.FrameRate);
+            if (frameRate is not null && !(Rational.TryParse(frameRate, out var rateNum, out var rateDen) && rateNum > 0 && rateDen > 0))
+                throw new NativeArgumentException($"job.frame_rate '{frameRate}' is not a positive rate (24, 24000/1001)");
             var restore = new RestoreOptions
             {
                 Denoiser = denoiser?.Denoiser,
@@ -336,14 +347,9 @@ public static unsafe class NativeExports
                 },
                 MaxShotFrames = j.MaxShotFrames,
                 Range = Range(j.FromSeconds, j.ToSeconds),
-                Encode = new EncodeSettings
-                {
-                    Codec = j.Encoder == null ? null : Utf8(j.Encoder),
-                    Crf = j.Crf,
-                    Preset = j.Preset == null ? new EncodeSettings().Preset : Utf8(j.Preset),
-                },
+                Encode = encode,
                 Strict = j.Strict != 0,
-                FolderFrameRate = j.FrameRate == null ? FrameSource.DefaultFolderRate : Utf8(j.FrameRate),
+                FolderFrameRate = frameRate ?? FrameSource.DefaultFolderRate,
             };
             using var cancel = new CancellationTokenSource();
             var progress = o.Progress == null && progressEx == null ? null

@@ -78,6 +78,7 @@ public sealed record EncodeSettings
     public void Check(string output, CancellationToken cancel = default, StreamSource? streams = null)
     {
         var chosen = For(output);
+        if (chosen.CrfOutOfRange() is { } range) throw new ReelException($"--crf {Crf}: {chosen.Codec} takes {range}");
         const int Side = 64, Frames = 2;
         var tmp = TempFile.Beside(output);
         var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "gray", "-s", $"{Side}x{Side}", "-r", "1", "-i", "-" };
@@ -101,6 +102,22 @@ public sealed record EncodeSettings
         {
             File.Delete(tmp);
         }
+    }
+
+    /// <summary>
+    /// The chosen encoder's CRF range when <see cref="Crf"/> is outside it ("0 to 51"), else null; the
+    /// encoders clamp it without a word (a crf of 1000 was restored at 51).
+    /// </summary>
+    public string? CrfOutOfRange()
+    {
+        var (low, high) = Chosen switch
+        {
+            "libx264" or "libx265" => (0, 51),
+            "libvpx-vp9" or "libaom-av1" => (0, 63),
+            "libsvtav1" => (1, 63),
+            _ => (int.MinValue, int.MaxValue),
+        };
+        return Crf < low || Crf > high ? $"{low} to {high}" : null;
     }
 
     /// <summary>yuv420p needs even sizes; odd ones are padded by a pixel rather than refused.</summary>

@@ -89,6 +89,21 @@ public class RestoreStreamsTests
         AssertSameTimes(Media.FrameTimes(input), Media.AviFrameTimes(output));
     }
 
+    [Theory]
+    [InlineData("out.mp4", "80", "--crf 80: libx264 takes 0 to 51")]
+    [InlineData("out.webm", "64", "--crf 64: libvpx-vp9 takes 0 to 63")]
+    [InlineData("out.mp4", "-1", "--crf -1: libx264 takes 0 to 51")]
+    public void ACrfTheEncoderWouldClampIsRefusedBeforeAnyWork(string name, string crf, string said)
+    {
+        // libx264 clamped a crf of 80 to 51 without a word.
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 0.3);
+        var r = ReelProcess.Run("restore", input, Path.Combine(dir, name), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress", "--crf", crf);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(said, r.Stderr);
+        Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+    }
+
     [Fact]
     public void WebmIsVp9AndOpusByDefaultAndACodecItCannotHoldFailsBeforeAnyWork()
     {

@@ -862,7 +862,10 @@ static void test_restore_job(const char* weights) {
         { "to_s before from_s", REEL_E_INVALID_ARG, "job.to_s 0.2 is not after job.from_s 0.5" },
         { "encoder libnothing", REEL_E_IO, "libnothing" },
         { "from_s past the end", REEL_E_FAILED, "" },
-        { "frame_rate fast", REEL_E_FAILED, "frame rate must be a positive number or fraction like 24000/1001, got 'fast'" },
+        { "encoder empty", REEL_E_INVALID_ARG, "job.encoder is empty" },
+        { "crf 1000", REEL_E_INVALID_ARG, "job.crf 1000: libx264 takes 0 to 51" },
+        /* Checked for a video's input too, where a folder's rate means nothing: it was accepted there. */
+        { "frame_rate fast", REEL_E_INVALID_ARG, "job.frame_rate 'fast' is not a positive rate" },
     };
     for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
         reel_restore_job_init(&job);
@@ -875,13 +878,13 @@ static void test_restore_job(const char* weights) {
         case 5: job.from_s = 0.5; job.to_s = 0.2; break;
         case 6: job.encoder = "libnothing"; break;
         case 7: job.from_s = 5; break;
+        case 8: job.encoder = ""; break;
+        case 9: job.crf = 1000; break;
         default: job.frame_rate = "fast"; break;
         }
         char what[128];
         snprintf(what, sizeof what, "video_restore_job(%s)", refusals[i].what);
-        /* The last refusal's rate is a folder's: the frames go in as that folder. */
-        const char* input = i == sizeof refusals / sizeof refusals[0] - 1 ? frames_in : clip;
-        expect_status(reel_video_restore_job(engine, input, refused, &opts, &job, NULL, NULL), refusals[i].status,
+        expect_status(reel_video_restore_job(engine, clip, refused, &opts, &job, NULL, NULL), refusals[i].status,
                       refusals[i].mention[0] ? refusals[i].mention : NULL, what);
     }
     CHECK(count_entries(".refused.") == 0 && stat(refused, &st) != 0, "a refused restore left %s or its work folder", refused);
