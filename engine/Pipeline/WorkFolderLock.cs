@@ -36,8 +36,12 @@ public sealed class WorkFolderLock : IDisposable
     public static WorkFolderLock Acquire(string folder, string purpose)
     {
         folder = Path.GetFullPath(folder);
-        return TryAcquire(folder, FileName, out var owner)
-               ?? throw new ReelException($"another reel process (pid {owner}) is {purpose}; wait for it to finish or stop it ({folder} is locked)");
+        var claim = TryAcquire(folder, FileName, out var owner);
+        if (claim is not null) return claim;
+        // Two threads of one host program (the C ABI) hold flocks as two processes do; "another reel process" named this one.
+        if (owner == Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
+            throw new ReelException($"another call in this process is {purpose}; wait for it to finish or cancel it ({folder} is locked)");
+        throw new ReelException($"another reel process (pid {owner}) is {purpose}; wait for it to finish or stop it ({folder} is locked)");
     }
 
     /// <summary>

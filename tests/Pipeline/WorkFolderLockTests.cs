@@ -21,9 +21,10 @@ public class WorkFolderLockTests
         using (var held = WorkFolderLock.Acquire(work, "testing"))
         {
             File.CreateSymbolicLink(alias, work);
-            // flock locks belong to an open file, so a second open in this process conflicts as another process would.
+            // flock locks belong to an open file, so a second open in this process conflicts as another process
+            // would (two threads of a C host): said as a call in this process, not "another reel process" of its own pid.
             var e = Assert.Throws<ReelException>(() => WorkFolderLock.Acquire(alias, "testing again"));
-            Assert.Equal($"another reel process (pid {Environment.ProcessId}) is testing again; wait for it to finish or stop it ({alias} is locked)", e.Message);
+            Assert.Equal($"another call in this process is testing again; wait for it to finish or cancel it ({alias} is locked)", e.Message);
         }
         using (var again = WorkFolderLock.Acquire(work, "testing"))
         {
