@@ -6,6 +6,7 @@ public static class CheckpointLoader
     /// <summary>The named tensors of the file at <paramref name="path"/>, its format told by its first bytes; a <see cref="CheckpointException"/> says why one cannot be read.</summary>
     public static WeightMap Load(string path)
     {
+        if (Directory.Exists(path)) throw new CheckpointException($"{path} is a folder, not a weights file");
         if (!File.Exists(path)) throw new CheckpointException($"weights file not found: {path}");
         return path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
             ? Safetensors.Read(path)

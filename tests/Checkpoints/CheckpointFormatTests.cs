@@ -19,6 +19,16 @@ public class CheckpointFormatTests
     }
 
     [Fact]
+    public void AFolderOrNothingIsNamedAsSuch()
+    {
+        var dir = TestPaths.NewTempDir();
+        // A folder was "weights file not found", though it is there.
+        Assert.Equal($"{dir} is a folder, not a weights file", Assert.Throws<CheckpointException>(() => CheckpointLoader.Load(dir)).Message);
+        var missing = Path.Combine(dir, "none.pth");
+        Assert.Equal($"weights file not found: {missing}", Assert.Throws<CheckpointException>(() => CheckpointLoader.Load(missing)).Message);
+    }
+
+    [Fact]
     public void RealKairReleaseLoads()
     {
         var w = TorchCheckpoint.Load(TestPaths.SharedData("weights/kair_dncnn_25.pth"));
