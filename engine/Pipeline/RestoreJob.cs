@@ -61,9 +61,11 @@ public sealed class RestoreJob : IDisposable
                                             "add --resume to continue it, or delete that folder to start over");
                 var differing = wanted.Keys.Union(saved.Settings.Keys)
                     .Where(k => !wanted.TryGetValue(k, out var a) || !saved.Settings.TryGetValue(k, out var b) || a != b).ToList();
+                // Each with both values: "stabilize differ" left the user to guess that it was the epochs.
                 if (differing.Count > 0)
-                    throw new ReelException($"cannot resume: {string.Join(", ", differing)} differ from the interrupted run in {folder}; " +
-                                            "use the same input and options, or delete that folder to start over");
+                    throw new ReelException($"cannot resume the interrupted run in {folder}: " +
+                                            string.Join("; ", differing.Select(k => $"{k} {wanted.GetValueOrDefault(k, "not set")} now, {(saved.Settings.TryGetValue(k, out var then) ? then : "not set")} then")) +
+                                            "; use the same input and options, or delete that folder to start over");
                 var job = new RestoreJob(claim, wanted, saved.Pieces.ToList());
                 // What the record does not list is what the interrupted run was writing when it stopped.
                 job.RemoveAllBut(saved.Pieces.Where(p => p.File is not null).Select(p => p.File!).Append(StateFile).Append(FramesFolder));

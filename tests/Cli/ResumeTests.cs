@@ -60,7 +60,7 @@ public class ResumeTests
 
         var differently = ReelProcess.Run(RestoreArgs(input, output, "--resume", "--crf", "30"));
         Assert.Equal(1, differently.ExitCode);
-        Assert.Contains("encoder", differently.Stderr);
+        Assert.Contains("encoder libx264 crf 30 preset medium now, libx264 crf 17 preset medium then", differently.Stderr);
 
         var resumed = ReelProcess.Run(RestoreArgs(input, output, "--resume"));
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
