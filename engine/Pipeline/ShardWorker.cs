@@ -51,15 +51,17 @@ public static class ShardWorker
         Save(workdir, shard, record);
 
         var pending = shots.Where(s => !IsSound(workdir, s, cancel)).ToList();
-        long total = pending.Sum(s => (long)s.Frames), position = 0;
-        var meter = options.NewMeter(0);
+        // Counted as a one-process restore counts a resumed run: the shard's frames, those kept already done.
+        long total = shots.Sum(s => (long)s.Frames), kept = total - pending.Sum(s => (long)s.Frames), position = kept;
+        var meter = options.NewMeter(kept);
         void Report(RestoreProgress p, double? exactDone = null) => progress?.Invoke(meter.Measure(p, exactDone));
         void Note(string text) => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
         Note(shots.Count == 0
             ? $"shard {shard}: no shots (the plan has {plan.Shots.Count}, fewer than the shards)"
             : $"shard {shard}: shots {shots[0].Number}–{shots[^1].Number} (frames {shots[0].First}–{shots[^1].Last}), {shots.Count - pending.Count} of {shots.Count} already done");
         if (pending.Count < shots.Count)
-            Report(new RestoreProgress(RestoreStage.Resume, 0, total, $"{shots.Count - pending.Count} pieces kept from earlier runs", clock.Elapsed));
+            Report(new RestoreProgress(RestoreStage.Resume, kept, total,
+                shots.Count - pending.Count == 1 ? "1 piece kept from earlier runs" : $"{shots.Count - pending.Count} pieces kept from earlier runs", clock.Elapsed));
 
         var restorer = new ShotRestorer(source, options, memory, backend, total, clock, Report, cancel);
         using var film = new FilmReader(source, restorer.Format, cancel);

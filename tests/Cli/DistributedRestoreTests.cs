@@ -59,6 +59,12 @@ public class DistributedRestoreTests
         Assert.False(File.Exists(second), "a piece of the shot in progress was kept");
         var rerun = Reel(Run(work, "0/3"));
         Assert.Contains("1 of 2 already done", rerun.Stderr);
+        // The kept piece's frames counted done of the shard's, as a resumed restore counts them (it said "0/?" and "1 pieces").
+        var resumed = rerun.Stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)
+            .Single(e => e.GetProperty("stage").GetString() == "resume");
+        Assert.Equal(plan.Shots[shards[0][0]].Frames, resumed.GetProperty("done").GetInt64());
+        Assert.Equal(shards[0].Sum(i => plan.Shots[i].Frames), resumed.GetProperty("total").GetInt64());
+        Assert.Equal("1 piece kept from earlier runs", resumed.GetProperty("detail").GetString());
         Assert.Equal(new[] { shards[0][1] }, Saved(rerun.Stderr));
         // What the killed worker's encoder left (a temporary carrying its pid) went with the rerun.
         Assert.Empty(Directory.GetFiles(work, ".shot-*"));
