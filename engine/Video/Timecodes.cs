@@ -6,7 +6,8 @@ namespace Reel.Engine.Video;
 /// <summary>SMPTE timecodes ("HH:MM:SS:FF") moved along a video.</summary>
 public static class Timecodes
 {
-    private static readonly Regex AnyCount = new(@"^([0-9]{2}:[0-9]{2}:[0-9]{2})[:;.]([0-9]{2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    // The frames in one digit too, as ffmpeg writes them at 10 fps and below.
+    private static readonly Regex AnyCount = new(@"^([0-9]{2}:[0-9]{2}:[0-9]{2})[:;.]([0-9]{1,2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     /// <summary>
     /// The same second with its frame number scaled by <paramref name="keep"/>/<paramref name="of"/>, counted
@@ -21,7 +22,7 @@ public static class Timecodes
             : null;
     }
 
-    private static readonly Regex NonDrop = new(@"^([0-9]{2}):([0-9]{2}):([0-9]{2}):([0-9]{2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    private static readonly Regex NonDrop = new(@"^([0-9]{2}):([0-9]{2}):([0-9]{2}):([0-9]{1,2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     /// <summary>
     /// The timecode of the first frame at or after <paramref name="by"/>, counting whole frames at

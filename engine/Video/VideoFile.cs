@@ -158,7 +158,8 @@ public static class VideoFile
         .Select(tag => tag.Value.GetString()!)
         .FirstOrDefault(TimecodePattern.IsMatch);
 
-    private static readonly Regex TimecodePattern = new(@"^[0-9]{2}:[0-9]{2}:[0-9]{2}[:;.][0-9]{2,3}$", RegexOptions.Compiled);
+    // ffmpeg writes the frames with one digit at 10 fps and below ("10:00:00:0"): two required, such a timecode was dropped.
+    private static readonly Regex TimecodePattern = new(@"^[0-9]{2}:[0-9]{2}:[0-9]{2}[:;.][0-9]{1,3}$", RegexOptions.Compiled);
 
     /// <summary>ffprobe's "N:M" in lowest terms, its sides swapped where the picture is turned a quarter; "1:1" where absent, unknown ("0:1") or square.</summary>
     private static string ReadSampleAspect(JsonElement video, int rotation)

@@ -540,6 +540,7 @@ public class RestoreStreamsTests
     [Theory]
     [InlineData("out.mov", "25", "01:02:03:04")]
     [InlineData("out.mkv", "30000/1001", "00:59:59;28")]
+    [InlineData("out.mp4", "10", "10:00:00:7")] // ffmpeg's one-digit frames at 10 fps and below: it was dropped
     public void TheSourceTimecodeIsKept(string name, string rate, string timecode)
     {
         // An archive's MOV carries its timecode in a tmcd track; an edit conformed to it must still line up.

@@ -60,6 +60,7 @@ public class TimeRangeTests
     [InlineData("00:59:59:20", "24000/1001", 0.5, "01:00:00:08")]
     [InlineData("23:59:59:24", "25", 0.04, "00:00:00:00")]
     [InlineData("10:00:00:00", "30", 3600.5, "11:00:00:15")]
+    [InlineData("10:00:00:7", "10", 1.0, "10:00:01:07")] // ffmpeg's one digit at 10 fps
     [InlineData("01:00:00;00", "30000/1001", 1.0, null)]  // drop-frame: not counted, left out
     [InlineData("01:00:00:00", "0/0", 1.0, null)]
     public void ATimecodeMovesToTheRangesStartInWholeFrames(string timecode, string rate, double seconds, string? moved) =>
