@@ -555,6 +555,27 @@ public class RestoreStreamsTests
         Assert.Equal(timecode, VideoFile.Probe(output).Timecode);
     }
 
+    [Theory]
+    [InlineData("out.mkv", "Reel 3, 2K scan")]
+    [InlineData("out.mp4", null)] // MP4 keeps no title of a stream
+    public void TheFilmsOwnVideoTagsAreKept(string name, string? title)
+    {
+        // The video stream's language and title came out "eng" and untitled; the source's encoder is not this stream's.
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "in.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "3", "-c:v", "libx264",
+            "-pix_fmt", "yuv420p", "-metadata:s:v:0", "language=fre", "-metadata:s:v:0", "title=Reel 3, 2K scan", input }, ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var tags = System.Text.Json.JsonDocument.Parse(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream_tags",
+            "-of", "json", output }, ReadOnlyMemory<byte>.Empty, output)).RootElement.GetProperty("streams")[0].GetProperty("tags")
+            .EnumerateObject().ToDictionary(p => p.Name.ToLowerInvariant(), p => p.Value.GetString());
+        Assert.Equal("fre", tags.GetValueOrDefault("language"));
+        Assert.Equal(title, tags.GetValueOrDefault("title"));
+        Assert.DoesNotContain("encoder", tags.Keys);
+    }
+
     [Fact]
     public void RotatedVideoComesOutUpright()
     {
