@@ -61,7 +61,7 @@ public static class StabilizeCommand
                 CoarseToFine = r.GetValue(coarse),
                 SplitShots = !r.GetValue(noShots),
                 Seed = r.GetValue(seed),
-                MemoryBudgetBytes = Math.Max(1, r.GetValue(memory)) * (1L << 20),
+                MemoryBudgetBytes = RestoreCommand.MemoryBudget(r, memory),
             };
             var progressMode = progress.Resolve(r);
             var outPath = r.GetValue(output)!;
@@ -69,6 +69,8 @@ public static class StabilizeCommand
             bool videoOut = VideoFile.IsWrittenVideoPath(outPath);
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
+            // A video that cannot be written there (a read-only or full folder, an encoder this ffmpeg lacks) fails now, not after the first shot's training.
+            if (videoOut) new EncodeSettings().Check(outPath, cancel);
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
             if (method == TemporalMethod.Prior) options.Validate();
             if (r.GetValue(lossLog) is not null && method != TemporalMethod.Prior)

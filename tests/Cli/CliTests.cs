@@ -193,6 +193,22 @@ public class CliTests
         Assert.Equal(6, info.FrameCount);
         Assert.True(info.HasAudio, "the input's audio was not copied");
         Assert.Equal(3, Directory.GetFiles(dir).Length);
+
+        // A folder that takes no file (a stand-in ffmpeg plays the full disk) fails before any training, as restore
+        // does: it failed after the first shot had trained. A memory budget below 1 MiB is refused, as restore's is.
+        var full = Path.Combine(dir, "full");
+        Directory.CreateDirectory(full);
+        var standIn = Path.Combine(TestPaths.NewTempDir(), "ffmpeg-full-disk");
+        File.WriteAllText(standIn, "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in */full/*) echo \"$a: No space left on device\" >&2; exit 1;; esac; done\nexec ffmpeg \"$@\"\n");
+        File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_FFMPEG"] = standIn },
+            "stabilize", "--input", input, "--processed", processed, "--output", Path.Combine(full, "out.mp4"), "--epochs", "1", "--width", "4", "--progress", "plain");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("No space left on device", r.Stderr);
+        Assert.DoesNotContain("stabilize:", r.Stderr);
+        r = ReelProcess.Run("stabilize", "--input", input, "--processed", processed, "--output", Path.Combine(dir, "o.mp4"), "--memory-mb", "-5");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--memory-mb must be ≥ 1, got -5", r.Stderr);
     }
 
     [Fact]
