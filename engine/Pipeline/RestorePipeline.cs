@@ -184,6 +184,9 @@ public static class RestorePipeline
             Note($"{source.SourcePath} is flagged interlaced but its frames are whole ({progressive}): restored as they are, not deinterlaced (--deinterlace all to deinterlace every frame)");
         else if (source.Video is { Interlaced: true })
             Note($"{source.SourcePath} is interlaced: its frames are restored as they are, combing included (--deinterlace off); --deinterlace auto joins the fields first");
+        // An archive master's 10 or 16 bits come out as 8: said, since smooth gradients may band.
+        if (source.Video is { BitsPerSample: > 8 } deep)
+            Note($"{source.SourcePath} has {deep.BitsPerSample}-bit samples; Reel restores and writes 8 bits a sample, whatever the encoder (smooth gradients may band)");
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
             Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
         if (skip > 0)

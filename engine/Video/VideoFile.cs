@@ -74,7 +74,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=format_name,start_time,duration:format_tags=timecode",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode:stream_side_data=rotation:format=format_name,start_time,duration:format_tags=timecode",
                 "-of", "json", path,
             },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
@@ -108,6 +108,7 @@ public static class VideoFile
                 Rotation = rotation,
                 SampleAspect = ReadSampleAspect(video, rotation),
                 Interlaced = video.TryGetProperty("field_order", out var fields) && fields.GetString() is "tt" or "bb" or "tb" or "bt",
+                BitsPerSample = video.TryGetProperty("pix_fmt", out var pixels) && pixels.GetString() is { } pixelFormat ? BitsOf(pixelFormat) : 8,
                 ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 AudioCodecs = audio,
@@ -160,6 +161,19 @@ public static class VideoFile
 
     // ffmpeg writes the frames with one digit at 10 fps and below ("10:00:00:0"): two required, such a timecode was dropped.
     private static readonly Regex TimecodePattern = new(@"^[0-9]{2}:[0-9]{2}:[0-9]{2}[:;.][0-9]{1,3}$", RegexOptions.Compiled);
+
+    // A depth before the byte order (yuv420p10le, gray16be, gbrp12le) or packed 16-bit RGB (rgb48le, bgra64le, ya16le), and the semi-planar 10/16-bit forms (p010le, p216le).
+    private static readonly Regex DeepPixels = new(@"(?:^(?:rgb|bgr)(?:48|a64)|^ya16|^p[0-9]1[06]|[^0-9](?<depth>9|1[0-6]))(?:le|be)$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    /// <summary>Bits a sample of an ffmpeg pixel format: 8 unless <see cref="DeepPixels"/> reads more.</summary>
+    internal static int BitsOf(string pixelFormat)
+    {
+        var m = DeepPixels.Match(pixelFormat);
+        if (!m.Success) return 8;
+        if (m.Groups["depth"].Success) return int.Parse(m.Groups["depth"].Value, CultureInfo.InvariantCulture);
+        // p010le, p210le: 10 bits; p016le, rgb48le, bgra64le, ya16le: 16.
+        return pixelFormat is ['p', _, '1', '0', ..] ? 10 : 16;
+    }
 
     /// <summary>ffprobe's "N:M" in lowest terms, its sides swapped where the picture is turned a quarter; "1:1" where absent, unknown ("0:1") or square.</summary>
     private static string ReadSampleAspect(JsonElement video, int rotation)

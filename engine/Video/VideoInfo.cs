@@ -35,6 +35,8 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public string? ColourMatrix { get; init; }
     /// <summary>The stream says its frames are two interlaced fields (ffprobe's field order tt, bb, tb or bt).</summary>
     public bool Interlaced { get; init; }
+    /// <summary>Bits a sample as stored (10 for yuv420p10le, 16 for gray16le or rgb48le), from ffprobe's pix_fmt; 8 where it names no more.</summary>
+    public int BitsPerSample { get; init; } = 8;
     /// <summary>The container's duration (the longest stream's).</summary>
     public double? DurationSeconds { get; init; }
     /// <summary>The video stream's own length where the container records one (MP4's track duration; Matroska's DURATION tag less the stream's start).</summary>
