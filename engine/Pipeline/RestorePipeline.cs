@@ -80,6 +80,38 @@ public static class RestorePipeline
         return false;
     }
 
+    /// <summary>Above this many levels from gray (mean |R−G| + |G−B| of 16×16 blocks) a frame is in colour.</summary>
+    private const double ColourLevels = 3;
+
+    /// <summary>
+    /// How far a video's first frame is from gray: the mean of |R−G| + |G−B| over its 16×16 blocks' mean
+    /// colours, in levels (0 for no frame). Blocks, not pixels: a gray transfer's chroma noise (a VHS
+    /// copy's) averages out in them, where per pixel a chroma noise of 10 levels read as 38 levels of colour.
+    /// </summary>
+    private static double FirstFrameChroma(string path, VideoInfo info, CancellationToken cancel)
+    {
+        const int Block = 16;
+        var rgb = VideoFile.ReadFrames(path, info, PixelFormat.Rgb24, cancel: cancel).FirstOrDefault()?.Pixels;
+        if (rgb is null || rgb.Length != info.Width * info.Height * 3) return 0;
+        int bw = (info.Width + Block - 1) / Block, bh = (info.Height + Block - 1) / Block;
+        var sums = new long[bw * bh * 3];
+        var counts = new int[bw * bh];
+        for (int y = 0; y < info.Height; y++)
+        for (int x = 0; x < info.Width; x++)
+        {
+            int b = y / Block * bw + x / Block, i = (y * info.Width + x) * 3;
+            for (int c = 0; c < 3; c++) sums[b * 3 + c] += rgb[i + c];
+            counts[b]++;
+        }
+        double total = 0;
+        for (int b = 0; b < counts.Length; b++)
+        {
+            double r = sums[b * 3] / (double)counts[b], g = sums[b * 3 + 1] / (double)counts[b], bl = sums[b * 3 + 2] / (double)counts[b];
+            total += Math.Abs(r - g) + Math.Abs(g - bl);
+        }
+        return total / counts.Length;
+    }
+
     /// <summary>
     /// The input as a setting: its full path and what it holds, never when it was written. A copy's new
     /// time (each node's own copy, a touch) made the same film "not what the plan was made from". A file
@@ -184,6 +216,12 @@ public static class RestorePipeline
             Note($"{source.SourcePath} is flagged interlaced but its frames are whole ({progressive}): restored as they are, not deinterlaced (--deinterlace all to deinterlace every frame)");
         else if (source.Video is { Interlaced: true })
             Note($"{source.SourcePath} is interlaced: its frames are restored as they are, combing included (--deinterlace off); --deinterlace auto joins the fields first");
+        // A tinted print (sepia, a blue night) or a colour film: the gray restore drops its colours, which was done without a word.
+        if ((ShotRestorer.FormatFor(options) == PixelFormat.Gray8 || options.Colorizer is not null) && source.Video is { } video
+            && FirstFrameChroma(source.SourcePath, video, cancel) is > ColourLevels and var chroma)
+            Note(string.Create(CultureInfo.InvariantCulture, $"{source.SourcePath} is in colour (its first frame is {chroma:F1} levels from gray on average); ") +
+                 (options.Colorizer is null ? "the restore works on its gray image, so the output is gray: its own colours are not kept"
+                     : "the restore works on its gray image and the colorizer gives it new colours: its own are not kept"));
         // An archive master's 10 or 16 bits come out as 8: said, since smooth gradients may band.
         if (source.Video is { BitsPerSample: > 8 } deep)
             Note($"{source.SourcePath} has {deep.BitsPerSample}-bit samples; Reel restores and writes 8 bits a sample, whatever the encoder (smooth gradients may band)");

@@ -577,6 +577,27 @@ public class RestoreStreamsTests
     }
 
     [Fact]
+    public void AColourInputIsToldItsColoursAreNotKept()
+    {
+        // A tinted print or a colour film came out gray, through a restore with every stage off, without a word.
+        var dir = TestPaths.NewTempDir();
+        var colour = Path.Combine(dir, "colour.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "3", "-c:v", "libx264",
+            "-pix_fmt", "yuv420p", colour }, ReadOnlyMemory<byte>.Empty, colour);
+        var r = ReelProcess.Run("restore", colour, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"{colour} is in colour (its first frame is ", r.Stderr);
+        Assert.Contains("so the output is gray: its own colours are not kept", r.Stderr);
+        // A gray film with a little chroma noise (3 levels, a transfer's) is no colour.
+        var gray = Path.Combine(dir, "gray.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=128x96:rate=10", "-frames:v", "3",
+            "-vf", "format=gray,format=yuv420p,noise=c1s=3:c2s=3:allf=t", "-c:v", "libx264", "-pix_fmt", "yuv420p", gray }, ReadOnlyMemory<byte>.Empty, gray);
+        r = ReelProcess.Run("restore", gray, Path.Combine(dir, "gray-out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("is in colour", r.Stderr);
+    }
+
+    [Fact]
     public void RotatedVideoComesOutUpright()
     {
         var dir = TestPaths.NewTempDir();
