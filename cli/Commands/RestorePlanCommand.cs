@@ -89,8 +89,7 @@ public static class RestorePlanCommand
     /// <summary>What sets the old plan of a folder apart from a new one, for the refusal: "encoder differs", "input, stabilize differ", else its options or cuts.</summary>
     private static string Differences(ShotPlan old, ShotPlan plan)
     {
-        var keys = old.Settings.Keys.Union(plan.Settings.Keys).Order(StringComparer.Ordinal)
-            .Where(k => old.Settings.GetValueOrDefault(k) != plan.Settings.GetValueOrDefault(k)).ToList();
+        var keys = RestorePipeline.Differing(old.Settings, plan.Settings);
         if (old.Input != plan.Input) keys.Insert(0, "input");
         if (keys.Count == 0) keys.Add(old.Arguments.SequenceEqual(plan.Arguments) ? "shots" : "options");
         keys = keys.Distinct().ToList();

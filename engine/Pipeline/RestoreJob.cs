@@ -59,8 +59,7 @@ public sealed class RestoreJob : IDisposable
                 if (!resume)
                     throw new ReelException($"an interrupted restore of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done); " +
                                             "add --resume to continue it, or delete that folder to start over");
-                var differing = wanted.Keys.Union(saved.Settings.Keys)
-                    .Where(k => !wanted.TryGetValue(k, out var a) || !saved.Settings.TryGetValue(k, out var b) || a != b).ToList();
+                var differing = RestorePipeline.Differing(wanted, saved.Settings.AsReadOnly());
                 // Each with both values: "stabilize differ" left the user to guess that it was the epochs.
                 if (differing.Count > 0)
                     throw new ReelException($"cannot resume the interrupted run in {folder}: " +

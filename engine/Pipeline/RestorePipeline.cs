@@ -189,6 +189,11 @@ public static class RestorePipeline
         return settings;
     }
 
+    /// <summary>The settings two runs disagree on (a key one of them lacks included), in ordinal order: what a resume, a worker and a new plan refuse by name.</summary>
+    public static List<string> Differing(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Keys.Union(b.Keys).Order(StringComparer.Ordinal)
+            .Where(k => !a.TryGetValue(k, out var x) || !b.TryGetValue(k, out var y) || x != y).ToList();
+
     private static void Process(FrameSource source, string output, bool videoOut, RestoreJob job, RestoreOptions options, MemoryPlan memory,
         IBackend backend, Action<RestoreProgress>? progress, CancellationToken cancel)
     {
