@@ -323,8 +323,8 @@ public static unsafe class NativeExports
             if (encoder is { Length: 0 }) throw new NativeArgumentException("job.encoder is empty: NULL gives the output's usual encoder");
             if (preset is { Length: 0 }) throw new NativeArgumentException("job.preset is empty: NULL gives medium");
             var encode = new EncodeSettings { Codec = encoder, Crf = j.Crf, Preset = preset ?? new EncodeSettings().Preset };
-            if (encode.For(output).CrfOutOfRange() is { } crfRange)
-                throw new NativeArgumentException($"job.crf {j.Crf}: {encode.For(output).Codec} takes {crfRange}");
+            if (encode.For(output) is var chosen && chosen.CrfOutOfRange() is { } crfRange)
+                throw new NativeArgumentException($"job.crf {j.Crf}: {chosen.Codec} takes {crfRange}");
             string? frameRate = j.FrameRate == null ? null : Utf8(j.FrameRate);
             if (frameRate is not null && !(Rational.TryParse(frameRate, out var rateNum, out var rateDen) && rateNum > 0 && rateDen > 0))
                 throw new NativeArgumentException($"job.frame_rate '{frameRate}' is not a positive rate (24, 24000/1001)");

@@ -67,12 +67,14 @@ public static class VideoSegments
             MinDurationSeconds = (pieces[^1].StartNs - pieces[0].StartNs) / 1e9,
         };
         TempFile.RemoveOrphans(output);
-        var misfit = encode is null ? null : Misfit(pieces[0].Path, output, cancel);
+        // What the first piece is, asked of ffprobe once, where an AVI or a second encode needs it.
+        var first = new Lazy<VideoInfo>(() => VideoFile.Probe(pieces[0].Path));
+        var misfit = encode is null ? null : Misfit(pieces[0].Path, first, output, cancel);
         var convert = misfit is null ? null : (encode! with { Codec = null }).For(output);
         if (convert is not null)
             note?.Invoke($"{misfit}; encoding it again with {convert.Codec} (slower than a copy, and a second generation" +
                          (VideoFile.IsAvi(output) ? ")" : $": plan with --encoder {convert.Codec} to make the pieces so)"));
-        var ticks = AviTicks(pieces, output, cancel);
+        var ticks = AviTicks(pieces, first, output, cancel);
         TempFile.WriteAtomically(output, tmp =>
         {
             // The first piece is put back at its own start (video that begins after the audio stays so).
@@ -83,7 +85,7 @@ public static class VideoSegments
             // variable rate to a constant one), or in an AVI on the pieces' ticks.
             args.AddRange(convert is null ? new[] { "-c:v", "copy" }
                 : convert.Arguments(width, height).Concat(new[] { "-fps_mode", "passthrough", "-enc_time_base",
-                    ticks is null ? VideoFile.Probe(pieces[0].Path).TimeBase : Rational.Inverse(ticks) }));
+                    ticks is null ? first.Value.TimeBase : Rational.Inverse(ticks) }));
             if (convert is null && ticks is not null) args.AddRange(new[] { "-r", ticks });
             // An AVI's streams have no start times to shift: ffmpeg's shift for the audio's priming (AAC
             // starts 21–23 ms early) moved every frame after the first a tick late.
@@ -103,13 +105,13 @@ public static class VideoSegments
     /// grid every frame of every piece lies on, from their packets' times (ffprobe's r_frame_rate guesses
     /// from a few frames: 25/4 for a short variable-rate piece at 10 fps), so each frame keeps its time.
     /// </summary>
-    private static string? AviTicks(IReadOnlyList<VideoPiece> pieces, string output, CancellationToken cancel)
+    private static string? AviTicks(IReadOnlyList<VideoPiece> pieces, Lazy<VideoInfo> first, string output, CancellationToken cancel)
     {
         const long MaxTicksPerSecond = 1000;
         if (!VideoFile.IsAvi(output)) return null;
         // The pieces share one time base (each is encoded in the source's): a frame's time in its ticks
         // is its piece's start, exact in those ticks, plus its own pts.
-        if (!Rational.TryParse(VideoFile.Probe(pieces[0].Path).TimeBase, out var num, out var den) || num <= 0 || den <= 0) return null;
+        if (!Rational.TryParse(first.Value.TimeBase, out var num, out var den) || num <= 0 || den <= 0) return null;
         long step = pieces.AsParallel().WithCancellation(cancel).Select(p =>
         {
             long start = Rational.NsToTicks(p.StartNs - pieces[0].StartNs, num, den);
@@ -125,9 +127,9 @@ public static class VideoSegments
     /// A folder that takes no file (full, read-only) fails that copy too: when a NUT there, which holds
     /// every codec, fails as well, its error is thrown as it is, not taken for a container's refusal.
     /// </summary>
-    private static string? Misfit(string piece, string output, CancellationToken cancel)
+    private static string? Misfit(string piece, Lazy<VideoInfo> info, string output, CancellationToken cancel)
     {
-        if (VideoFile.IsAvi(output) && VideoFile.Probe(piece).ReordersFrames)
+        if (VideoFile.IsAvi(output) && info.Value.ReordersFrames)
             return "the pieces' video stores frames out of order (B-frames), which an AVI would show late, behind the sound";
         if (TryCopy(piece, output, cancel) is not { } refused) return null;
         if (TryCopy(piece, Path.ChangeExtension(output, ".nut"), cancel) is not null) throw refused;
