@@ -198,10 +198,7 @@ public class CliTests
         // does: it failed after the first shot had trained. A memory budget below 1 MiB is refused, as restore's is.
         var full = Path.Combine(dir, "full");
         Directory.CreateDirectory(full);
-        var standIn = Path.Combine(TestPaths.NewTempDir(), "ffmpeg-full-disk");
-        File.WriteAllText(standIn, "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in */full/*) echo \"$a: No space left on device\" >&2; exit 1;; esac; done\nexec ffmpeg \"$@\"\n");
-        File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_FFMPEG"] = standIn },
+        r = ReelProcess.RunWithEnvironment(Media.FullDiskFfmpeg(),
             "stabilize", "--input", input, "--processed", processed, "--output", Path.Combine(full, "out.mp4"), "--epochs", "1", "--width", "4", "--progress", "plain");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("No space left on device", r.Stderr);

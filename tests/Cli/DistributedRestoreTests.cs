@@ -296,10 +296,7 @@ public class DistributedRestoreTests
         // such: it was taken for an .mp4 the pieces do not fit, with advice to plan with the encoder they had.
         var full = Path.Combine(dir, "full");
         Directory.CreateDirectory(full);
-        var standIn = Path.Combine(dir, "ffmpeg-full-disk");
-        File.WriteAllText(standIn, "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in */full/*) echo \"$a: No space left on device\" >&2; exit 1;; esac; done\nexec ffmpeg \"$@\"\n");
-        File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_FFMPEG"] = standIn }, "restore", "join", work, Path.Combine(full, "out.mp4"), "--no-progress");
+        r = ReelProcess.RunWithEnvironment(Media.FullDiskFfmpeg(), "restore", "join", work, Path.Combine(full, "out.mp4"), "--no-progress");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("No space left on device", r.Stderr);
         Assert.DoesNotContain("does not fit", r.Stderr);

@@ -81,6 +81,18 @@ public static class Media
                 ReadOnlyMemory<byte>.Empty, path))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !l.StartsWith('#')).ToList();
 
+    /// <summary>
+    /// The environment of an ffmpeg that plays a full disk for every file in a folder named "full" (failing as
+    /// ffmpeg does there) and is the real ffmpeg otherwise.
+    /// </summary>
+    public static Dictionary<string, string> FullDiskFfmpeg()
+    {
+        var standIn = Path.Combine(TestPaths.NewTempDir(), "ffmpeg-full-disk");
+        File.WriteAllText(standIn, "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in */full/*) echo \"$a: No space left on device\" >&2; exit 1;; esac; done\nexec ffmpeg \"$@\"\n");
+        File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new Dictionary<string, string> { ["REEL_FFMPEG"] = standIn };
+    }
+
     /// <summary>Presentation times (seconds) of every frame of the first video stream, in order.</summary>
     public static IReadOnlyList<double> FrameTimes(string path)
     {
