@@ -22,7 +22,7 @@ public static class RestoreCommand
         var memory = MemoryOption();
         var resume = ResumeOption();
         var strict = StrictOption();
-        var sideBySide = new Option<string?>("--side-by-side") { Description = "Also write FILE (.mp4, .mkv): the input left, the restored video right, frame for frame and as long, for review" };
+        var sideBySide = new Option<string?>("--side-by-side") { Description = "Also write FILE (.mp4, .mkv, .mov, .m4v): the input left, the restored video right, frame for frame and as long, for review" };
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept. " +
                                          "'plan', 'run' and 'join' share the work among processes, GPUs and hosts.")
             { input, output, device, precision, progress.Progress, progress.NoProgress, memory, resume, strict, sideBySide };

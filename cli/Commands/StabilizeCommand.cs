@@ -100,7 +100,7 @@ public static class StabilizeCommand
                     ? new VideoSink(outPath, source.TimeBase, source.StreamSource,
                         note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)), frameDurationNs: source.FrameDurationNs,
                         sampleAspect: source.SampleAspect)
-                    : new FolderSink(outPath, names);
+                    : new FolderSink(outPath, names, source.SampleAspect);
                 var rates = new ProgressMeter(0, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
                 int count = inputs.Count;
                 void Emit(int t, Tensor frame)
@@ -160,7 +160,7 @@ public static class StabilizeCommand
         using IFrameSink sink = videoOut
             ? new VideoSink(outPath, inputs.TimeBase, inputs.StreamSource, note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)),
                 frameDurationNs: inputs.FrameDurationNs, sampleAspect: inputs.SampleAspect)
-            : new FolderSink(outPath, names);
+            : new FolderSink(outPath, names, inputs.SampleAspect);
         using var a = inputs.Read(PixelFormat.Rgb24).GetEnumerator();
         using var b = processed.Read(PixelFormat.Rgb24).GetEnumerator();
         var work = new Stopwatch();

@@ -12,16 +12,19 @@ public sealed class FolderSink : IFrameSink
     private readonly string _target;
     private readonly string _tmp;
     private readonly IReadOnlyList<string> _names;
+    private readonly string _sampleAspect;
     private int _next;
     private bool _completed;
 
     /// <summary>
     /// Starts the temporary folder for <paramref name="folder"/>, whose parent must exist and which must be
     /// missing or empty; frame k is written as <paramref name="names"/>[k] with a .png extension, so
-    /// every name must be written before <see cref="Complete"/>. Temporary folders a killed run left beside it are removed.
+    /// every name must be written before <see cref="Complete"/>, each with the source's pixel shape
+    /// (<paramref name="sampleAspect"/>, see <see cref="ImageIO.Write"/>). Temporary folders a killed run left beside it are removed.
     /// </summary>
-    public FolderSink(string folder, IReadOnlyList<string> names)
+    public FolderSink(string folder, IReadOnlyList<string> names, string sampleAspect = "1:1")
     {
+        _sampleAspect = sampleAspect;
         _target = Path.GetFullPath(folder);
         var parent = Path.GetDirectoryName(_target)!;
         if (!Directory.Exists(parent)) throw new ReelException($"output folder's parent does not exist: {parent}");
@@ -35,7 +38,7 @@ public sealed class FolderSink : IFrameSink
     }
 
     /// <inheritdoc/>
-    public void Write(Tensor frame, long ptsNs) => ImageIO.Write(Path.Combine(_tmp, Path.ChangeExtension(_names[_next++], ".png")), frame);
+    public void Write(Tensor frame, long ptsNs) => ImageIO.Write(Path.Combine(_tmp, Path.ChangeExtension(_names[_next++], ".png")), frame, _sampleAspect);
 
     /// <inheritdoc/>
     public void Complete(CancellationToken cancel = default)

@@ -62,8 +62,10 @@ public sealed class FrameSource
 
     /// <summary>One frame at the nominal rate: how long the last frame lasts in an output.</summary>
     public long FrameDurationNs => Rational.FrameNs(FrameRate);
-    /// <summary>The pixels' shape, for the output to keep (<see cref="VideoInfo.SampleAspect"/>); square for a folder of frames.</summary>
-    public string SampleAspect => Video?.SampleAspect ?? "1:1";
+    /// <summary>The pixels' shape, for the output to keep (<see cref="VideoInfo.SampleAspect"/>); a folder's is its first image's.</summary>
+    public string SampleAspect => Video?.SampleAspect ?? FolderAspect;
+
+    private string FolderAspect { get; init; } = "1:1";
 
     private DecodeLog? _log;
 
@@ -99,8 +101,8 @@ public sealed class FrameSource
                 throw new ReelException($"frame rate must be a positive number or fraction like 24000/1001, got '{folderRate}'");
             var files = FrameFolder.List(path);
             if (range is not null) files = Cut(files, range, num, den, path);
-            var (w, h) = ImageIO.Probe(files[0]);
-            return new FrameSource(path, w, h, $"{den}/{num}", files.Count, null, files, folderRate);
+            var (w, h, aspect) = ImageIO.Probe(files[0]);
+            return new FrameSource(path, w, h, $"{den}/{num}", files.Count, null, files, folderRate) { FolderAspect = aspect };
         }
         if (!File.Exists(path)) throw new ReelException($"input not found: {path}");
         if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");

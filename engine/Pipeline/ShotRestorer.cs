@@ -181,7 +181,7 @@ internal sealed class ShotRestorer
         {
             if (t != _written) throw new InvalidOperationException($"shot frame {t} written out of order (expected {_written})");
             if (_sink is not null) _sink.Write(frame, _pts[t] - StartNs);
-            else ImageIO.Write(Path.Combine(_framesFolder!, _names[t]), frame);
+            else ImageIO.Write(Path.Combine(_framesFolder!, _names[t]), frame, _run._source.SampleAspect);
             _written++;
             long done = Position + _written;
             _run.Report(new RestoreProgress(RestoreStage.Encode, done, Math.Max(_run._total, done), "", _run._clock.Elapsed) { Shot = Index + 1 });

@@ -30,12 +30,15 @@ public static class ImageIO
 
     private static string FfmpegName(PixelFormat f) => f == PixelFormat.Gray8 ? "gray" : "rgb24";
 
-    /// <summary>Width and height of the first video stream of a file, from ffprobe.</summary>
-    public static (int Width, int Height) Probe(string path)
+    /// <summary>
+    /// Width, height and pixel shape ("N:M", <see cref="VideoInfo.SampleAspect"/>: a PNG's pHYs chunk, which ffmpeg
+    /// writes for <see cref="Write"/>'s anamorphic frames) of the first video stream of a file, from ffprobe.
+    /// </summary>
+    public static (int Width, int Height, string SampleAspect) Probe(string path)
     {
         if (!File.Exists(path)) throw new MediaException($"input not found: {path}");
         var json = Ffmpeg.Run(Ffmpeg.FfprobePath,
-            new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "json", path },
+            new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,sample_aspect_ratio", "-of", "json", path },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
         try
         {
@@ -45,7 +48,7 @@ public static class ImageIO
             var s = streams[0];
             int w = s.GetProperty("width").GetInt32(), h = s.GetProperty("height").GetInt32();
             if (w <= 0 || h <= 0) throw new MediaException($"{path}: image has no size ({w}×{h})");
-            return (w, h);
+            return (w, h, VideoFile.ReadSampleAspect(s, rotation: 0));
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
@@ -201,8 +204,10 @@ public static class ImageIO
     /// Writes an image (format from the extension) to a temporary file beside the target, reads it
     /// back (one frame of the right size that decodes: <see cref="VideoVerifier"/>) and renames it
     /// into place, so a failed write (a full disk included) never leaves a partial or clobbered file.
+    /// A <paramref name="sampleAspect"/> other than square is written into the image (a PNG's pHYs, a JPEG's
+    /// JFIF density), so an anamorphic film's frames keep their shape through a folder.
     /// </summary>
-    public static void Write(string path, Tensor t)
+    public static void Write(string path, Tensor t, string sampleAspect = "1:1")
     {
         var format = t.Shape.C == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
         var px = ToPixels(t);
@@ -214,6 +219,7 @@ public static class ImageIO
             "-s", string.Create(CultureInfo.InvariantCulture, $"{t.Shape.W}x{t.Shape.H}"), "-i", "-",
             "-frames:v", "1", "-update", "1",
         };
+        if (sampleAspect != "1:1") args.AddRange(new[] { "-vf", "setsar=" + sampleAspect.Replace(':', '/') });
         if (ext is ".jpg" or ".jpeg") args.AddRange(new[] { "-q:v", "2", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "yuvj444p" });
         TempFile.WriteAtomically(path, tmp =>
         {

@@ -176,7 +176,7 @@ public static class VideoFile
     }
 
     /// <summary>ffprobe's "N:M" in lowest terms, its sides swapped where the picture is turned a quarter; "1:1" where absent, unknown ("0:1") or square.</summary>
-    private static string ReadSampleAspect(JsonElement video, int rotation)
+    internal static string ReadSampleAspect(JsonElement video, int rotation)
     {
         var parts = video.TryGetProperty("sample_aspect_ratio", out var s) ? (s.GetString() ?? "").Split(':') : Array.Empty<string>();
         if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int n)

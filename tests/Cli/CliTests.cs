@@ -17,7 +17,7 @@ public class CliTests
         var r = ReelProcess.Run("denoise", TestPaths.SharedData("testsets/Set12/01.png"), output,
             "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"));
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Equal((256, 256), ImageIO.Probe(output));
+        Assert.Equal((256, 256, "1:1"), ImageIO.Probe(output));
         Assert.Single(Directory.GetFiles(dir));
     }
 
@@ -90,7 +90,7 @@ public class CliTests
         var output = Path.Combine(dir, "colour.png");
         var r = ReelProcess.Run("colorize", input, output, "--weights", Golden.Colorizer.File("eccv16.pth"));
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Equal((w, h), ImageIO.Probe(output));
+        Assert.Equal((w, h, "1:1"), ImageIO.Probe(output));
 
         var gray = ImageIO.Read(input, PixelFormat.Rgb24);
         var colour = ImageIO.Read(output, PixelFormat.Rgb24);
@@ -125,7 +125,7 @@ public class CliTests
         var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", outDir, "--epochs", "6", "--width", "4", "--progress", "json", "--loss-log", lossLog);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(new[] { "f0.png", "f1.png", "f2.png" }, Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
-        Assert.Equal((30, 20), ImageIO.Probe(Path.Combine(outDir, "f1.png")));
+        Assert.Equal((30, 20, "1:1"), ImageIO.Probe(Path.Combine(outDir, "f1.png")));
         Assert.Contains("flicker", r.Stderr);
         var progress = r.Stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
         foreach (var stage in new[] { "stabilize", "encode" })

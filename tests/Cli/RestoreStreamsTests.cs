@@ -186,6 +186,29 @@ public class RestoreStreamsTests
         }
     }
 
+    [Fact]
+    public void AnamorphicFramesKeepTheirShapeThroughAFolder()
+    {
+        // A film restored to frames for grading elsewhere, and those frames made a video again: each PNG
+        // carries the 16:15 pixels in its pHYs, and what is made from the folder shows at 4:3 too.
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, size: "64x48", sar: "16/15", audio: false);
+        var frames = Path.Combine(dir, "frames");
+        var r = ReelProcess.Run("restore", input, frames, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var written = Directory.GetFiles(frames, "*.png");
+        Assert.NotEmpty(written);
+        Assert.All(written, f => Assert.Equal((64, 48, "16:15"), ImageIO.Probe(f)));
+        var video = Path.Combine(dir, "again.mp4");
+        r = ReelProcess.Run("restore", frames, video, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("16:15", VideoFile.Probe(video).SampleAspect);
+        var stabilized = Path.Combine(dir, "stabilized");
+        r = ReelProcess.Run("stabilize", "--input", frames, "--processed", frames, "--output", stabilized, "--temporal", "none", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.All(Directory.GetFiles(stabilized, "*.png"), f => Assert.Equal("16:15", ImageIO.Probe(f).SampleAspect));
+    }
+
     [Theory]
     [InlineData(true, null, "bwdif=mode=send_frame:deint=interlaced", "the frames flagged so are deinterlaced (bwdif)")]
     [InlineData(true, "off", null, "its frames are restored as they are, combing included")]
