@@ -41,7 +41,14 @@ public static class BenchCommand
         cmd.SetAction(r => CliRunner.Run(() =>
         {
             bool asJson = r.GetValue(json);
-            if (r.GetValue(peak)) return Peak(asJson);
+            if (r.GetValue(peak))
+            {
+                // The peak is the CPU's own, one loop of FMAs: a network, size or device given with it would be dropped unseen.
+                var dropped = new Option[] { model, size, device, precision, weights, runs, warmup, path }
+                    .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                if (dropped.Count > 0) throw new ReelException($"--peak measures this CPU's FMA peak alone; run it without {string.Join(", ", dropped)}");
+                return Peak(asJson);
+            }
             string name = r.GetValue(model) ?? throw new ReelException("give --model dncnn|colorizer|unet (or --peak)");
             var (h, w) = ParseSize(r.GetValue(size)!);
             int timed = r.GetValue(runs), warm = r.GetValue(warmup);

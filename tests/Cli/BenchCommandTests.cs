@@ -99,6 +99,15 @@ public class BenchCommandTests
         if (device == "cpu") Assert.Contains("device: cpu (", r.Stderr);
     }
 
+    /// <summary>--peak times the CPU alone: a model asked for beside it is refused, where it was dropped without a word.</summary>
+    [Fact]
+    public void PeakRefusesWhatItWouldIgnore()
+    {
+        var r = ReelProcess.Run("bench", "--peak", "--model", "unet", "--size", "64x64");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("reel: error: --peak measures this CPU's FMA peak alone; run it without --model, --size", r.Stderr.Trim());
+    }
+
     [Fact]
     public void BadSizeIsAUserError()
     {
