@@ -87,22 +87,48 @@ public static class RestorePipeline
     private const double ColourLevels = 6;
 
     /// <summary>
-    /// How far a video's first frame is from gray: the mean of |R−G| + |G−B| over its 16×16 blocks' mean
-    /// colours, in levels (0 for no frame). Blocks, not pixels: a gray transfer's chroma noise (a VHS
-    /// copy's) averages out in them, where per pixel a chroma noise of 10 levels read as 38 levels of colour.
+    /// How far a video is from gray: the median over frames a quarter, half and three quarters into it
+    /// (the first frame where its length is unknown) of <see cref="Chroma"/>. A film's first frame is
+    /// mostly its black leader or a fade, which read 0 for a colour film; the median passes over one
+    /// colour frame in a gray film (a distributor's logo). The times are taken short of the last frame's
+    /// start; a frame that does not decode there is left out (the restore reports a damaged film itself).
     /// </summary>
-    private static double FirstFrameChroma(string path, VideoInfo info, CancellationToken cancel)
+    private static double SampledChroma(string path, VideoInfo info, CancellationToken cancel)
+    {
+        double frame = Rational.FrameNs(info.FrameRate) / 1e9;
+        var seeks = (info.VideoDurationSeconds ?? info.DurationSeconds) - frame is > 0 and var length
+            ? new[] { 0.25, 0.5, 0.75 }.Select(f => new[] { "-ss", (f * length).ToString("0.###", CultureInfo.InvariantCulture) }).ToArray()
+            : new[] { Array.Empty<string>() };
+        var levels = new List<double>();
+        foreach (var seek in seeks)
+        {
+            try
+            {
+                if (VideoFile.ReadFrames(path, info, PixelFormat.Rgb24, cancel: cancel, seek: seek).FirstOrDefault()?.Pixels is { } rgb
+                    && rgb.Length == info.Width * info.Height * 3)
+                    levels.Add(Chroma(rgb, info.Width, info.Height));
+            }
+            catch (MediaException) { }
+        }
+        levels.Sort();
+        return levels.Count == 0 ? 0 : levels[levels.Count / 2];
+    }
+
+    /// <summary>
+    /// How far a frame is from gray: the mean of |R−G| + |G−B| over its 16×16 blocks' mean colours, in
+    /// levels. Blocks, not pixels: a gray transfer's chroma noise (a VHS copy's) averages out in them,
+    /// where per pixel a chroma noise of 10 levels read as 38 levels of colour.
+    /// </summary>
+    private static double Chroma(byte[] rgb, int width, int height)
     {
         const int Block = 16;
-        var rgb = VideoFile.ReadFrames(path, info, PixelFormat.Rgb24, cancel: cancel).FirstOrDefault()?.Pixels;
-        if (rgb is null || rgb.Length != info.Width * info.Height * 3) return 0;
-        int bw = (info.Width + Block - 1) / Block, bh = (info.Height + Block - 1) / Block;
+        int bw = (width + Block - 1) / Block, bh = (height + Block - 1) / Block;
         var sums = new long[bw * bh * 3];
         var counts = new int[bw * bh];
-        for (int y = 0; y < info.Height; y++)
-        for (int x = 0; x < info.Width; x++)
+        for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
         {
-            int b = y / Block * bw + x / Block, i = (y * info.Width + x) * 3;
+            int b = y / Block * bw + x / Block, i = (y * width + x) * 3;
             for (int c = 0; c < 3; c++) sums[b * 3 + c] += rgb[i + c];
             counts[b]++;
         }
@@ -226,8 +252,8 @@ public static class RestorePipeline
             Note($"{source.SourcePath} is interlaced: its frames are restored as they are, combing included (--deinterlace off); --deinterlace auto joins the fields first");
         // A tinted print (sepia, a blue night) or a colour film: the gray restore drops its colours, which was done without a word.
         if ((ShotRestorer.FormatFor(options) == PixelFormat.Gray8 || options.Colorizer is not null) && source.Video is { } video
-            && FirstFrameChroma(source.SourcePath, video, cancel) is > ColourLevels and var chroma)
-            Note(string.Create(CultureInfo.InvariantCulture, $"{source.SourcePath} is in colour (its first frame is {chroma:F1} levels from gray on average); ") +
+            && SampledChroma(source.SourcePath, video, cancel) is > ColourLevels and var chroma)
+            Note(string.Create(CultureInfo.InvariantCulture, $"{source.SourcePath} is in colour (its frames are {chroma:F1} levels from gray on average); ") +
                  (options.Colorizer is null ? "the restore works on its gray image, so the output is gray: its own colours are not kept"
                      : "the restore works on its gray image and the colorizer gives it new colours: its own are not kept"));
         // An archive master's 10 or 16 bits come out as 8: said, since smooth gradients may band.

@@ -609,7 +609,7 @@ public class RestoreStreamsTests
             "-pix_fmt", "yuv420p", colour }, ReadOnlyMemory<byte>.Empty, colour);
         var r = ReelProcess.Run("restore", colour, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains($"{colour} is in colour (its first frame is ", r.Stderr);
+        Assert.Contains($"{colour} is in colour (its frames are ", r.Stderr);
         Assert.Contains("so the output is gray: its own colours are not kept", r.Stderr);
         // A gray film with a little chroma noise (3 levels, a transfer's) is no colour.
         var gray = Path.Combine(dir, "gray.mp4");
@@ -618,6 +618,22 @@ public class RestoreStreamsTests
         r = ReelProcess.Run("restore", gray, Path.Combine(dir, "gray-out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.DoesNotContain("is in colour", r.Stderr);
+    }
+
+    [Theory]
+    [InlineData("color=c=black:size=64x48:rate=10:duration=1", "testsrc2=size=64x48:rate=10:duration=3", true)]
+    [InlineData("testsrc2=size=64x48:rate=10:duration=0.5", "testsrc2=size=64x48:rate=10:duration=3.5,format=gray", false)]
+    public void ColourIsJudgedOnTheFilmNotItsFirstFrame(string opening, string rest, bool colour)
+    {
+        // A colour film's black leader read as gray, so it was not told; a gray film behind a colour logo was.
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "film.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", opening, "-f", "lavfi", "-i", rest, "-filter_complex",
+            "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]concat=n=2:v=1[v]", "-map", "[v]", "-c:v", "libx264", "-pix_fmt", "yuv420p", input },
+            ReadOnlyMemory<byte>.Empty, input);
+        var r = ReelProcess.Run("restore", input, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(colour, r.Stderr.Contains($"{input} is in colour", StringComparison.Ordinal));
     }
 
     [Fact]
