@@ -195,6 +195,18 @@ public sealed class ToolProcess : IDisposable
             // A reader fails when the tool is killed under it (or a line handler gave up); nothing more is wanted from it.
         }
         lock (Running) Running.Remove(this);
+        // Process.Dispose closes only the pipes nobody took: these were read and written, so they stayed open
+        // until the garbage collector found them (17 a restore, which ran a host process out of descriptors).
+        try
+        {
+            _process.StandardInput.Dispose();
+        }
+        catch (IOException)
+        {
+            // Its last bytes could not be flushed into a tool that has exited; nothing waits for them.
+        }
+        _process.StandardOutput.Dispose();
+        _process.StandardError.Dispose();
         _process.Dispose();
     }
 
