@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using Reel.Cli.Commands;
 
 namespace Reel.Cli;
@@ -22,6 +23,7 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(SelfTestCommand.Create());
         OwnArgumentsHelp.Apply(root);
+        RefuseEmpty(root);
         var parsed = root.Parse(args);
         // A help request is answered whatever else the line lacks (System.CommandLine's own help action
         // is recognised by its type, which the wrapper hides, so it is let through here).
@@ -29,11 +31,42 @@ public static class Program
         {
             // Usage mistakes get the same one-line form as every other user error.
             var command = string.Join(' ', OwnArgumentsHelp.Path(parsed.CommandResult.Command).Skip(1));
-            Console.Error.WriteLine($"reel: error: {string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')))} (see 'reel {command} --help')".Replace("  ", " "));
+            Console.Error.WriteLine($"reel: error: {string.Join("; ", parsed.Errors.Select(e => Plain(e.Message)))} (see 'reel {command} --help')");
             return UsageError;
         }
         // SIGINT and SIGTERM are handled by StopSignal, not System.CommandLine, so the exit code can
         // say which came (130 or 143) and a command that does not stop in time is not waited for.
         return StopSignal.Run(stop => parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop));
+    }
+
+    /// <summary>
+    /// System.CommandLine's message on one line, in a user's words: its list of choices came one a line,
+    /// and a number it could not read was "expected type 'System.Nullable`1[System.Int32]'".
+    /// </summary>
+    internal static string Plain(string message)
+    {
+        var text = Regex.Replace(message.ReplaceLineEndings("\n"), @"\s*\n\s*", " ").Replace("' '", "', '");
+        text = Regex.Replace(text, @" as expected type '[^']*(Int32|Int64)\]?'", " as a whole number");
+        text = Regex.Replace(text, @" as expected type '[^']*(Single|Double)\]?'", " as a number");
+        return text.TrimEnd('.');
+    }
+
+    /// <summary>
+    /// Every text argument and option refuses "": an empty path reached .NET's file calls and came out as an
+    /// "internal error … please report it", and an empty --loss-log did so only after the whole training.
+    /// </summary>
+    private static void RefuseEmpty(Command command)
+    {
+        foreach (var argument in command.Arguments.Where(a => a.ValueType == typeof(string)))
+            argument.Validators.Add(r =>
+            {
+                if (r.Tokens.Any(t => t.Value.Length == 0)) r.AddError($"<{argument.Name}> is empty; give a value");
+            });
+        foreach (var option in command.Options.Where(o => o.ValueType == typeof(string)))
+            option.Validators.Add(r =>
+            {
+                if (r.Tokens.Any(t => t.Value.Length == 0)) r.AddError($"{option.Name} is empty; give a value");
+            });
+        foreach (var sub in command.Subcommands) RefuseEmpty(sub);
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Diagnostics;
 using Reel.Engine;
 using Reel.Engine.Backends.Cpu;
@@ -62,7 +63,8 @@ public static class ColorizeCommand
         };
         t.Validators.Add(v =>
         {
-            float value = v.GetValueOrDefault<float>();
+            // A value that is no number already has its parse error, and reading it would throw.
+            if (v.Tokens.Count != 1 || !float.TryParse(v.Tokens[0].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out float value)) return;
             if (!(value > 0) || !float.IsFinite(value)) v.AddError($"--temperature must be a positive number, got {value}");
         });
         return t;

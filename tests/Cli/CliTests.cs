@@ -256,6 +256,24 @@ public class CliTests
         Assert.Contains("'--weights' is required", line);
     }
 
+    /// <summary>
+    /// Values the parser cannot take: a word for a number crashed with a stack trace (exit 134); an empty path
+    /// was "internal error … please report it" (exit 70); a bad choice listed its choices a line each.
+    /// </summary>
+    [Theory]
+    [InlineData("Cannot parse argument 'abc' for option '--temperature' as a number", "colorize", "a.png", "b.png", "-w", "x.pth", "-t", "abc")]
+    [InlineData("Cannot parse argument 'abc' for option '--epochs' as a whole number", "restore", "a.mp4", "b.mp4", "--epochs", "abc")]
+    [InlineData("Argument 'foo' not recognized. Must be one of: 'bar', 'plain', 'json'", "restore", "a.mp4", "b.mp4", "--progress", "foo")]
+    [InlineData("<output> is empty; give a value", "restore", "a.mp4", "")]
+    [InlineData("--loss-log is empty; give a value", "stabilize", "--input", "a", "--processed", "b", "--output", "c", "--loss-log", "")]
+    public void UnreadableValuesAreOneLineWithExitCode2(string message, params string[] args)
+    {
+        var r = ReelProcess.Run(args);
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"reel: error: {message} (see 'reel {args[0]} --help')", line);
+    }
+
     private static string WrongCheckpoint(string dir)
     {
         var path = Path.Combine(dir, "colorizer.safetensors");

@@ -37,6 +37,15 @@ public class CudaCliTests
         });
     }
 
+    /// <summary>An --arch list with no architecture in it divided the kernel count by zero ("internal error … please report it").</summary>
+    [Fact]
+    public void AnArchListOfNothingIsRefused()
+    {
+        var r = ReelProcess.Run("kernels", "check", "--arch", ",");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("reel: error: --arch: ',' names no compute capability; give some, such as 80,90", r.Stderr.Trim());
+    }
+
     [Fact]
     public void DeviceCudaWithoutAGpuExitsWithOneLineReason()
     {
