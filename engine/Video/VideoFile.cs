@@ -30,7 +30,13 @@ public static class VideoFile
     /// into it reads back as MP3); the others hold only their own families. An output named so is refused rather than
     /// made a folder of frames, as a name without a video extension would be.
     /// </summary>
-    private static readonly string[] ReadExtensions = { ".mpg", ".mpeg", ".vob", ".m2ts", ".mts", ".flv", ".f4v", ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".mxf", ".dv", ".rm", ".rmvb" };
+    // Elementary streams and animations too (.y4m, .m2v, .gif, …): ffmpeg reads them as video, and as an output each
+    // became a folder of PNG frames named like a video.
+    private static readonly string[] ReadExtensions =
+    {
+        ".mpg", ".mpeg", ".vob", ".m2ts", ".mts", ".flv", ".f4v", ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".ogg", ".mxf", ".dv", ".rm", ".rmvb",
+        ".gif", ".y4m", ".m1v", ".m2v", ".mjpeg", ".mjpg", ".h264", ".264", ".hevc", ".h265", ".265", ".ivf",
+    };
 
     /// <summary>
     /// The input's video as ffmpeg maps it: its first video stream that is not an attached picture (cover art,
