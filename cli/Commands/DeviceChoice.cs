@@ -66,7 +66,9 @@ public static class DeviceChoice
             Console.Error.WriteLine($"device: emu ({emulated.Description}, {convolutions.Name})");
             return new CudaBackend(emulated, convolutions, graphs);
         }
-        var cuda = CudaBackend.TryCreate(chosen, out var reason) ?? throw new ReelException($"--device cuda: {reason}; use --device cpu or auto");
+        // Only selftest asks for a GPU this way, and it takes cuda or emu: "use --device cpu or auto" was refused by it.
+        var cuda = CudaBackend.TryCreate(chosen, out var reason)
+                   ?? throw new ReelException($"--device cuda: {reason}; --device emu checks the same code on the emulated device");
         Console.Error.WriteLine($"device: cuda ({cuda.Device.Description}, {cuda.ConvolutionEngine})");
         return cuda;
     }

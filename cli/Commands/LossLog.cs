@@ -1,23 +1,29 @@
 using System.Globalization;
+using Reel.Engine;
 using Reel.Engine.Pipeline;
 
 namespace Reel.Cli.Commands;
 
 /// <summary>
 /// `reel stabilize --loss-log FILE`: every training step's loss as a CSV line (shot, epoch, frame,
-/// loss with the digits that read back to the same double), written to FILE.part and renamed to FILE
-/// when the run completes, so an interrupted run leaves no log that looks whole.
+/// loss with the digits that read back to the same double), written to a hidden temporary file beside FILE
+/// and renamed to FILE when the run completes, so an interrupted or failed run leaves no log, whole-looking or not.
 /// </summary>
 internal sealed class LossLog : IDisposable
 {
     private readonly string _path;
     private readonly string _partial;
     private readonly StreamWriter _writer;
+    private bool _completed;
 
     public LossLog(string path)
     {
-        _path = path;
-        _partial = path + ".part";
+        _path = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(_path)!;
+        if (!Directory.Exists(folder)) throw new ReelException($"--loss-log: folder does not exist: {folder}");
+        string prefix = $".{Path.GetFileName(_path)}.";
+        OwnedName.RemoveOrphans(folder, prefix, ".tmp");
+        _partial = Path.Combine(folder, $"{prefix}{OwnedName.NewTag()}.tmp");
         _writer = new StreamWriter(_partial) { NewLine = "\n" };
         _writer.WriteLine("shot,epoch,frame,loss");
     }
@@ -31,7 +37,13 @@ internal sealed class LossLog : IDisposable
         _writer.Flush();
         _writer.Dispose();
         File.Move(_partial, _path, overwrite: true);
+        _completed = true;
     }
 
-    public void Dispose() => _writer.Dispose();
+    /// <summary>Removes the temporary file unless <see cref="Complete"/> put it in place.</summary>
+    public void Dispose()
+    {
+        _writer.Dispose();
+        if (!_completed) File.Delete(_partial);
+    }
 }

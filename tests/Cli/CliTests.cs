@@ -150,6 +150,18 @@ public class CliTests
         Assert.Equal(1, flowLog.ExitCode);
         Assert.Contains("--loss-log", flowLog.Stderr);
 
+        // A log in a folder that is not there is named as the option's; a run that fails leaves no log behind, not even a
+        // temporary one (FILE.part stayed, in plain sight).
+        var nowhere = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "o6"), "--loss-log", Path.Combine(dir, "no", "steps.csv"));
+        Assert.Equal(1, nowhere.ExitCode);
+        Assert.Equal($"reel: error: --loss-log: folder does not exist: {Path.Combine(dir, "no")}", nowhere.Stderr.Trim());
+        var taken = Path.Combine(dir, "taken");
+        Directory.CreateDirectory(taken);
+        File.WriteAllText(Path.Combine(taken, "x.txt"), "");
+        var failed = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", taken, "--epochs", "6", "--width", "4", "--loss-log", Path.Combine(dir, "failed.csv"));
+        Assert.Equal(1, failed.ExitCode);
+        Assert.DoesNotContain(Directory.GetFiles(dir), f => Path.GetFileName(f).Contains("failed.csv", StringComparison.Ordinal));
+
         // Processed frames equal to the input have no flicker: the summary says so rather than dividing by it.
         var still = ReelProcess.Run("stabilize", "--input", inDir, "--processed", inDir, "--output", Path.Combine(dir, "o5"), "--epochs", "6", "--width", "4");
         Assert.True(still.ExitCode == 0, still.Stderr);

@@ -66,6 +66,22 @@ public class CudaCliTests
         Assert.Contains("--device cpu", lines[0]);
     }
 
+    /// <summary>selftest's refusal without a GPU suggested "--device cpu or auto", which selftest itself refuses.</summary>
+    [Fact]
+    public void SelfTestWithoutAGpuSuggestsWhatItTakes()
+    {
+        if (CudaBackend.TryCreate(null, out _) is { } gpu)
+        {
+            gpu.Dispose();
+            return;
+        }
+        var r = ReelProcess.Run("selftest", "--small");
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("reel: error: --device cuda: ", line);
+        Assert.EndsWith("; --device emu checks the same code on the emulated device", line);
+    }
+
     [Fact]
     public void DeviceAutoFallsBackToTheCpuAndSaysWhy()
     {
