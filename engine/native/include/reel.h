@@ -36,7 +36,9 @@
  * Link with -lreel (`pkg-config --cflags --libs reel` after `cmake --install`). libreel.so is the
  * engine itself, compiled ahead of time (NativeAOT): it needs libc and libm, and ffmpeg/ffprobe on
  * PATH for video, but no .NET. It is built for x86-64-v3 (AVX2, FMA) unless built otherwise, and
- * cannot run on a CPU without those instructions.
+ * cannot run on a CPU without those instructions. It may be dlopened; dlclose does not unload it
+ * (it is linked -z nodelete: the runtime's threads go on running in its code), so it stays mapped,
+ * with what it allocated, until the process exits.
  *
  * Thread safety
  * -------------

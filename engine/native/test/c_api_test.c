@@ -5,6 +5,8 @@
  *
  * - error paths: NULL arguments, bad enum values, freed and foreign handles, a missing or wrong
  *   checkpoint (status and a last-error message that names the file), frames that do not fit;
+ * - dlclose: a copy of libreel.so dlopened, used and dlclosed 20 times stays loaded (it is linked
+ *   -z nodelete: unmapped, the runtime's threads crashed the host);
  * - denoise parity: Set12/01.png with Gaussian noise (σ = 25, fixed seed) added here, denoised
  *   through the ABI with padded strides and in place, against `reel denoise` on the same noisy
  *   image: at most 1 u8 level apart, and the result must be much closer to the clean image;
@@ -27,6 +29,7 @@
 #include <reel.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -217,6 +220,44 @@ static void test_errors(const char* weights) {
 
     expect_status(reel_engine_free(engine), REEL_OK, NULL, "engine_free");
     expect_status(reel_engine_free(engine), REEL_E_INVALID_ARG, "reel_engine", "engine_free twice");
+}
+
+/*
+ * dlopen/dlclose of libreel.so, 20 times, as a plugin host does. This program links libreel.so, so a
+ * dlopen of that file only counts references; a copy under another name is a library of its own,
+ * which dlclose would unmap if it could. Without -z nodelete it was unmapped while the runtime's
+ * threads still ran in it: SIGSEGV about one time in three.
+ */
+static void test_dlclose(void) {
+    printf("dlopen/dlclose:\n");
+    Dl_info linked;
+    if (dladdr((void*)reel_version, &linked) == 0 || linked.dli_fname == NULL) die("dladdr cannot say where reel_version is");
+    char copy_dir[1200], copy[1200];
+    path_in(copy_dir, sizeof copy_dir, g_work, "dlopen");
+    path_in(copy, sizeof copy, copy_dir, "libreel.so");
+    run("mkdir -p '%s' && cp '%s' '%s'", copy_dir, linked.dli_fname, copy);
+    int rounds = 0, stayed = 0;
+    for (int i = 0; i < 20; i++) {
+        void* lib = dlopen(copy, RTLD_NOW | RTLD_LOCAL);
+        if (lib == NULL) {
+            CHECK(0, "dlopen %s: %s", copy, dlerror());
+            break;
+        }
+        const char* (*version)(void) = (const char* (*)(void))dlsym(lib, "reel_version");
+        int (*create)(reel_backend, reel_engine**) = (int (*)(reel_backend, reel_engine**))dlsym(lib, "reel_engine_create");
+        int (*destroy)(reel_engine*) = (int (*)(reel_engine*))dlsym(lib, "reel_engine_free");
+        reel_engine* engine = NULL;
+        rounds += version != NULL && create != NULL && destroy != NULL && strcmp(version(), REEL_VERSION_STRING) == 0 &&
+                  create(REEL_BACKEND_AUTO, &engine) == REEL_OK && destroy(engine) == REEL_OK;
+        CHECK(dlclose(lib) == 0, "dlclose: %s", dlerror());
+        void* still = dlopen(copy, RTLD_NOW | RTLD_NOLOAD);
+        stayed += still != NULL;
+        if (still != NULL) dlclose(still);
+    }
+    printf("  a copy of libreel.so: %d of 20 rounds of dlopen, reel_version, engine create and free, dlclose; loaded after dlclose %d times\n",
+           rounds, stayed);
+    CHECK(rounds == 20, "only %d of 20 rounds through the dlopened copy succeeded", rounds);
+    CHECK(stayed == 20, "dlclose unloaded libreel.so (loaded afterwards %d of 20 times): it must be linked -z nodelete", stayed);
 }
 
 /* The model the parity test loaded; the thread test reuses it and its reference output. */
@@ -911,6 +952,7 @@ int main(int argc, char** argv) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     test_version();
     test_errors(weights);
+    test_dlclose();
     test_denoise(weights, set12);
     test_colorize();
     test_restore(weights);
