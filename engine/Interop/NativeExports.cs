@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -95,8 +96,7 @@ public static unsafe class NativeExports
             if (model == null) throw new NativeArgumentException("model (the out pointer) is NULL");
             *model = 0;
             var owner = NativeHandles.Get<NativeEngine>(engine, "reel_engine");
-            if (checkpointPath == null) throw new NativeArgumentException("checkpoint_path is NULL");
-            string path = Utf8(checkpointPath);
+            string path = PathArgument(checkpointPath, "checkpoint_path");
             var loaded = (NativeModelKind)kind switch
             {
                 NativeModelKind.Denoiser => new NativeModel(engine, DnCnn.Load(path, owner.Backend), null, owner.Backend),
@@ -283,14 +283,11 @@ public static unsafe class NativeExports
         try
         {
             var owner = NativeHandles.Get<NativeEngine>(engine, "reel_engine");
-            if (inputPath == null) throw new NativeArgumentException("input_path is NULL");
-            if (outputPath == null) throw new NativeArgumentException("output_path is NULL");
-            // SAFETY: every path is checked for NULL and read up to its NUL; options is checked and copied once, so a
-            // caller changing it during the restore changes nothing here.
+            string input = PathArgument(inputPath, "input_path"), output = PathArgument(outputPath, "output_path");
+            // SAFETY: options is checked for NULL and copied once, so a caller changing it during the restore changes nothing here.
             if (options == null) throw new NativeArgumentException("options is NULL (start from reel_restore_options_init)");
             var o = *options;
             var j = ReadJob(job);
-            string input = Utf8(inputPath), output = Utf8(outputPath);
             if (!File.Exists(input) && !Directory.Exists(input)) throw new FileNotFoundException($"input not found: {input}");
             if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new NativeArgumentException("output would overwrite the input; choose another path");
             // Checked here, not only by the sink after the first frame is done, so it fails fast and as REEL_E_IO.
@@ -319,13 +316,13 @@ public static unsafe class NativeExports
             if (j.MaxShotFrames < 1) throw new NativeArgumentException($"job.max_shot_frames must be ≥ 1, got {j.MaxShotFrames}");
             // In the fields' own names, as REEL_E_INVALID_ARG: an empty encoder reached ffmpeg ("Unknown encoder ''"), a crf
             // out of range was clamped, and a frame rate was checked only for a folder's input (as REEL_E_FAILED).
-            string? encoder = j.Encoder == null ? null : Utf8(j.Encoder), preset = j.Preset == null ? null : Utf8(j.Preset);
+            string? encoder = Utf8(j.Encoder, "job.encoder"), preset = Utf8(j.Preset, "job.preset");
             if (encoder is { Length: 0 }) throw new NativeArgumentException("job.encoder is empty: NULL gives the output's usual encoder");
             if (preset is { Length: 0 }) throw new NativeArgumentException("job.preset is empty: NULL gives medium");
             var encode = new EncodeSettings { Codec = encoder, Crf = j.Crf, Preset = preset ?? new EncodeSettings().Preset };
             if (encode.For(output) is var chosen && chosen.CrfOutOfRange() is { } crfRange)
                 throw new NativeArgumentException($"job.crf {j.Crf}: {chosen.Codec} takes {crfRange}");
-            string? frameRate = j.FrameRate == null ? null : Utf8(j.FrameRate);
+            string? frameRate = Utf8(j.FrameRate, "job.frame_rate");
             if (frameRate is not null && !(Rational.TryParse(frameRate, out var rateNum, out var rateDen) && rateNum > 0 && rateDen > 0))
                 throw new NativeArgumentException($"job.frame_rate '{frameRate}' is not a positive rate (24, 24000/1001)");
             var restore = new RestoreOptions
@@ -462,8 +459,47 @@ public static unsafe class NativeExports
     // SAFETY: every literal passed ends in \0, so C reads a terminated string from memory that is never freed or moved.
     private static byte* Static(ReadOnlySpan<byte> literal) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(literal));
 
-    // SAFETY: called only with pointers checked for NULL; reel.h makes them NUL-terminated UTF-8.
-    private static string Utf8(byte* s) => Marshal.PtrToStringUTF8((nint)s)!;
+    /// <summary>Refuses invalid UTF-8 instead of replacing it with U+FFFD, which made a path name another file.</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>A path argument: NULL, an empty string (which .NET's path calls reject as an internal error) and invalid UTF-8 are refused in <paramref name="field"/>'s name.</summary>
+    private static string PathArgument(byte* s, string field)
+    {
+        var path = Utf8(s, field) ?? throw new NativeArgumentException($"{field} is NULL");
+        return path.Length > 0 ? path : throw new NativeArgumentException($"{field} is empty");
+    }
+
+    /// <summary>The string, or null for NULL; invalid UTF-8 is refused in <paramref name="field"/>'s name.</summary>
+    // SAFETY: s is NULL or, as reel.h makes it, a NUL-terminated string the caller owns for the call.
+    private static string? Utf8(byte* s, string field)
+    {
+        if (s == null) return null;
+        var bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s);
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new NativeArgumentException($"{field} is not valid UTF-8: {Escaped(bytes)}; reel.h takes every string and path as UTF-8");
+        }
+    }
+
+    /// <summary>The bytes as text, each byte that is not part of a valid UTF-8 sequence as \xNN, so a message shows where it is.</summary>
+    private static string Escaped(ReadOnlySpan<byte> bytes)
+    {
+        var text = new StringBuilder();
+        while (!bytes.IsEmpty)
+        {
+            var status = Rune.DecodeFromUtf8(bytes, out var rune, out int used);
+            if (status == OperationStatus.Done) text.Append(rune.ToString());
+            else
+                foreach (var b in bytes[..used])
+                    text.Append($"\\x{b:X2}");
+            bytes = bytes[used..];
+        }
+        return text.ToString();
+    }
 
     private static string Name(PixelFormat f) => f == PixelFormat.Gray8 ? "REEL_PIXEL_GRAY8" : "REEL_PIXEL_RGB24";
 

@@ -56,6 +56,17 @@
  * to keep it. Every reel_ call except reel_last_error, reel_version and reel_status_string first
  * clears it, so after REEL_OK it is "". It is never NULL.
  *
+ * Every string and path given to libreel.so is NUL-terminated UTF-8. One that is not (a Latin-1
+ * file name) is refused with REEL_E_INVALID_ARG naming the argument, never altered into another
+ * name; so is an empty path.
+ *
+ * Handles are opaque. The caller owns what reel_engine_create and reel_model_load return and
+ * frees it with reel_engine_free / reel_model_free. Freeing an engine frees the models loaded
+ * through it (freeing one of them afterwards returns REEL_E_INVALID_ARG and does no harm).
+ * A freed, foreign or wrong-typed handle is detected and refused with
+ * REEL_E_INVALID_ARG. Frame buffers and strings stay the caller's: libreel.so only reads or
+ * writes them during the call and keeps no pointer to them.
+ *
  * Handles are opaque. The caller owns what reel_engine_create and reel_model_load return and
  * frees it with reel_engine_free / reel_model_free. Freeing an engine frees the models loaded
  * through it (freeing one of them afterwards returns REEL_E_INVALID_ARG and does no harm).

@@ -4,7 +4,8 @@
  *   c_api_test --data SHARED_DATA --work DIR --reel REEL
  *
  * - error paths: NULL arguments, bad enum values, freed and foreign handles, a missing or wrong
- *   checkpoint (status and a last-error message that names the file), frames that do not fit;
+ *   checkpoint (status and a last-error message that names the file), frames that do not fit,
+ *   empty paths and strings that are not UTF-8 (refused in their field's name, no file written);
  * - dlclose: a copy of libreel.so dlopened, used and dlclosed 20 times stays loaded (it is linked
  *   -z nodelete: unmapped, the runtime's threads crashed the host);
  * - denoise parity: Set12/01.png with Gaussian noise (σ = 25, fixed seed) added here, denoised
@@ -200,6 +201,9 @@ static void test_errors(const char* weights) {
     expect_status(reel_model_load(engine, REEL_MODEL_COLORIZER, weights, &model), REEL_E_CHECKPOINT, "kair_dncnn_25.pth",
                   "model_load(colorizer, a DnCNN file)");
     expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, NULL, &model), REEL_E_INVALID_ARG, "checkpoint_path", "model_load(path NULL)");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, "", &model), REEL_E_INVALID_ARG, "checkpoint_path is empty", "model_load(path \"\")");
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, "/tmp/lat\xe9t.pth", &model), REEL_E_INVALID_ARG,
+                  "checkpoint_path is not valid UTF-8: /tmp/lat\\xE9t.pth", "model_load(Latin-1 path)");
     expect_status(reel_model_load(NULL, REEL_MODEL_DENOISER, weights, &model), REEL_E_INVALID_ARG, "reel_engine", "model_load(engine NULL)");
     expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, weights, NULL), REEL_E_INVALID_ARG, "NULL", "model_load(out NULL)");
     expect_status(reel_model_load(engine, (reel_model_kind)7, weights, &model), REEL_E_INVALID_ARG, "kind 7", "model_load(kind 7)");
@@ -785,6 +789,21 @@ static void test_restore(const char* weights) {
     expect_status(reel_video_restore(engine, clip, clip, &opts), REEL_E_INVALID_ARG, "overwrite", "video_restore(output = input)");
     expect_status(reel_video_restore(engine, clip, "/nonexistent/dir/out.mp4", &opts), REEL_E_IO, "/nonexistent/dir",
                   "video_restore(output folder missing)");
+    /* No callback to cancel and no prior: a path wrongly accepted would be restored, quickly, and the checks below see its file. */
+    opts.progress = NULL;
+    opts.stabilize = 0;
+    expect_status(reel_video_restore(engine, clip, "", &opts), REEL_E_INVALID_ARG, "output_path is empty", "video_restore(output \"\")");
+    expect_status(reel_video_restore(engine, "", plain, &opts), REEL_E_INVALID_ARG, "input_path is empty", "video_restore(input \"\")");
+    /* Decoded leniently, \xff became U+FFFD and the restore wrote "o\xef\xbf\xbd.mp4", a file the caller never named. */
+    char latin1[1200], replaced[1200];
+    path_in(latin1, sizeof latin1, g_work, "o\xff.mp4");
+    path_in(replaced, sizeof replaced, g_work, "o\xef\xbf\xbd.mp4");
+    expect_status(reel_video_restore(engine, clip, latin1, &opts), REEL_E_INVALID_ARG, "output_path is not valid UTF-8: ",
+                  "video_restore(output with byte 0xFF)");
+    CHECK(strstr(reel_last_error(), "o\\xFF.mp4") != NULL, "the message does not show the bad byte as \\xFF: '%s'", reel_last_error());
+    struct stat none;
+    CHECK(stat(latin1, &none) != 0 && stat(replaced, &none) != 0 && count_entries(".o") == 0,
+          "a refused output path with byte 0xFF left a file (or its U+FFFD twin, or a temporary) in %s", g_work);
     reel_engine_free(engine);
 }
 
@@ -929,6 +948,11 @@ static void test_restore_job(const char* weights) {
                       refusals[i].mention[0] ? refusals[i].mention : NULL, what);
     }
     CHECK(count_entries(".refused.") == 0 && stat(refused, &st) != 0, "a refused restore left %s or its work folder", refused);
+    reel_restore_job_init(&job);
+    job.encoder = "x264\xc3";
+    expect_status(reel_video_restore_job(engine, clip, refused, &opts, &job, NULL, NULL), REEL_E_INVALID_ARG,
+                  "job.encoder is not valid UTF-8: x264\\xC3", "video_restore_job(encoder cut inside a UTF-8 sequence)");
+
     reel_engine_free(engine);
 }
 
