@@ -295,6 +295,9 @@ public static unsafe class NativeExports
             if (!Directory.Exists(outputDir)) throw new DirectoryNotFoundException($"output folder does not exist: {outputDir}");
             var denoiser = RestoreModel(o.Denoiser, engine, NativeModelKind.Denoiser);
             var colorizer = RestoreModel(o.Colorizer, engine, NativeModelKind.Colorizer);
+            // An int standing for three choices: any other value is a caller's mistake, not "IRT" as non-zero would read it;
+            // checked before the prior's own rules, which would refuse it only in some runs and in words about IRT.
+            if (o.Irt is < -1 or > 1) throw new NativeArgumentException($"irt {o.Irt} is not -1 (the run's default), 0 (plain L1) or 1 (iteratively reweighted)");
             // As `reel restore`: chroma mode de-flickers colorization; without it the prior works on RGB.
             var prior = StabilizeOptions.For(colorizer is null ? StabilizeMode.Rgb : StabilizeMode.Chroma,
                 o.Epochs == 0 ? null : o.Epochs, o.Irt < 0 ? null : o.Irt != 0);

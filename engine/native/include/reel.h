@@ -190,7 +190,8 @@ typedef struct reel_restore_options {
     int32_t epochs;            /* prior training epochs per shot (>= 1; > 5 with irt); 0: reel restore's default
                                   for the run (25 with a colorizer, 50 without) */
     int32_t irt;               /* 1: iteratively reweighted training (two heads); 0: plain L1 (one head);
-                                  -1: reel restore's default for the run (L1 with a colorizer, IRT without) */
+                                  -1: reel restore's default for the run (L1 with a colorizer, IRT without);
+                                  any other value is REEL_E_INVALID_ARG */
     int32_t memory_mb;         /* what the restore may hold beyond the networks' fixed memory: working memory for a frame
                                   and frames waiting for the prior (the rest spill to disk); larger frames are refused.
                                   Default: half the memory the process may use */

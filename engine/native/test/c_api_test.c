@@ -775,6 +775,12 @@ static void test_restore(const char* weights) {
     CHECK(cancel_log.encode_calls == 2 && cancel_log.calls == 6 + 6 + 2,
           "the callback ran %d times (%d encode); it must stop at the cancelling call", cancel_log.calls, cancel_log.encode_calls);
 
+    /* With 8 epochs, which IRT takes, so only the value itself can be refused. */
+    opts.epochs = 8;
+    opts.irt = 5;
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "irt 5 is not", "video_restore(irt 5)");
+    opts.irt = -7;
+    expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "irt -7 is not", "video_restore(irt -7)");
     opts.irt = 1;
     opts.epochs = 3;
     expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "irt = 0", "video_restore(IRT, 3 epochs)");
