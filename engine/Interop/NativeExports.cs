@@ -358,6 +358,9 @@ public static unsafe class NativeExports
             lock (denoiser?.Gate ?? new object())
             lock (colorizer?.Gate ?? new object())
                 RestorePipeline.Run(input, output, restore, owner.Backend, progress, cancel.Token);
+            // The callbacks may have made reel_ calls of their own on this thread, failing ones leaving their message;
+            // reel.h promises "" after REEL_OK.
+            NativeErrors.Clear();
             return 0;
         }
         catch (Exception e)

@@ -54,7 +54,8 @@
  * argument) and what to do. The string belongs to libreel.so, lives in storage local to the
  * calling thread (at most 4 KiB), and stays valid until that thread's next reel_ call; copy it
  * to keep it. Every reel_ call except reel_last_error, reel_version and reel_status_string first
- * clears it, so after REEL_OK it is "". It is never NULL.
+ * clears it, so after REEL_OK it is "" (also when a progress callback's own reel_ calls failed).
+ * It is never NULL.
  *
  * Every string and path given to libreel.so is NUL-terminated UTF-8. One that is not (a Latin-1
  * file name) is refused with REEL_E_INVALID_ARG naming the argument, never altered into another
