@@ -259,13 +259,27 @@ public static unsafe class NativeExports
     };
 
     [UnmanagedCallersOnly(EntryPoint = "reel_video_restore")]
-    private static int VideoRestore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options) =>
-        Restore(engine, inputPath, outputPath, options, null, null, null);
+    private static int VideoRestore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options)
+    {
+        var job = JoblessJob();
+        return Restore(engine, inputPath, outputPath, options, &job, null, null);
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "reel_video_restore_ex")]
     private static int VideoRestoreEx(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options,
-        delegate* unmanaged<void*, NativeProgress*, int> progress, void* progressUser) =>
-        Restore(engine, inputPath, outputPath, options, null, progress, progressUser);
+        delegate* unmanaged<void*, NativeProgress*, int> progress, void* progressUser)
+    {
+        var job = JoblessJob();
+        return Restore(engine, inputPath, outputPath, options, &job, progress, progressUser);
+    }
+
+    /// <summary>
+    /// What reel_video_restore and reel_video_restore_ex run as: the defaults, resuming. A program written for them
+    /// has no way to ask for --resume, so an interrupted restore into the same output (a cancel past the first shot)
+    /// refused every later call until someone deleted the work folder; with the same input and options it now goes
+    /// on, and with others it is still refused, naming what differs and the folder.
+    /// </summary>
+    private static NativeRestoreJob JoblessJob() => JobDefaults() with { Resume = 1 };
 
     [UnmanagedCallersOnly(EntryPoint = "reel_video_restore_job")]
     private static int VideoRestoreJob(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options, NativeRestoreJob* job,

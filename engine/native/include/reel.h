@@ -107,7 +107,8 @@ typedef enum reel_status {
     REEL_E_INVALID_ARG = 1,   /* NULL pointer, unknown handle, bad enum value, frame that does not fit */
     REEL_E_IO = 2,            /* file missing or unwritable, media ffmpeg cannot read or write, no ffmpeg */
     REEL_E_CHECKPOINT = 3,    /* checkpoint missing, unreadable, or not the kind of model asked for */
-    REEL_E_CANCELLED = 4,     /* the progress callback returned non-zero; nothing was written */
+    REEL_E_CANCELLED = 4,     /* the progress callback returned non-zero; no output was written, but a restore's finished
+                                 shots stay in its work folder to be continued (see reel_restore_job) */
     REEL_E_UNSUPPORTED = 5,   /* not in this build (the CUDA backend) */
     REEL_E_RUNTIME = 6,       /* kept for 0.1 programs: the runtime a 0.1 libreel.so started; no longer returned */
     REEL_E_OUT_OF_MEMORY = 7,
@@ -219,9 +220,10 @@ typedef enum reel_deinterlace {
  *
  * A restore keeps its finished shots in a hidden folder beside the output (.old.mp4.reel-work for
  * old.mp4) until the output is in place. After a cancel, a crash or an error past the first shot
- * that folder stays, and a restore into the same output is refused (REEL_E_FAILED, naming the
- * folder) unless resume is set, or the folder is deleted to start over. Messages about these fields
- * name them as `reel restore` does: "--resume" is resume here, "--from" from_s.
+ * that folder stays, and reel_video_restore_job into the same output is refused (REEL_E_FAILED,
+ * naming the folder) unless resume is set, or the folder is deleted to start over;
+ * reel_video_restore and reel_video_restore_ex continue it as resume does. Messages about these
+ * fields name them as `reel restore` does: "--resume" is resume here, "--from" from_s.
  */
 typedef struct reel_restore_job {
     int32_t size;             /* sizeof(reel_restore_job): reel_restore_job_init sets it */
@@ -296,8 +298,10 @@ REEL_API int reel_restore_job_init(reel_restore_job* job);
  * frames a second unless reel_restore_job.frame_rate says otherwise) and the output a new folder
  * for PNG frames (a path without a video extension), as with `reel restore`. An interlaced input
  * is deinterlaced as it is decoded, as `reel restore --deinterlace auto` does; the whole input is
- * restored; an interrupted restore into the same output is refused (reel_video_restore_job can
- * continue it).
+ * restored. An interrupted restore into the same output (cancelled, crashed or failed past its
+ * first shot) is continued from its last finished shot when the input and options are the same,
+ * so calling again after REEL_E_CANCELLED finishes the work; with others it is refused
+ * (REEL_E_FAILED), naming what differs and the work folder to delete to start over.
  */
 REEL_API int reel_video_restore(reel_engine* engine, const char* input_path, const char* output_path,
                                 const reel_restore_options* options);

@@ -21,7 +21,9 @@
  *   reel_video_restore_ex reports rates that match this program's own clock, an ETA that is
  *   unknown (NAN) until the prior trains and 0 at the end, and the prior's epoch and loss;
  * - restore jobs (reel_restore_job): a restore cancelled after its first shot is refused by a plain
- *   restore into the same output and continued with resume, from that shot on; a stretch of the
+ *   restore with other settings into the same output, naming them, and continued with resume, from
+ *   that shot on; reel_video_restore, which has no resume, cancelled after the first of two shots
+ *   continues on its next call with the same options; a stretch of the
  *   clip (from_s, to_s) through another encoder (FFV1) has that stretch's frames, in that codec;
  *   a folder of frames at frame_rate restores into a video at that rate, and a video into a folder
  *   of frames; each bad field is refused in its own name, before any work.
@@ -845,6 +847,43 @@ static void stream_field(const char* video, const char* field, char* value, size
     if (p != NULL) pclose(p);
 }
 
+/* reel_progress_fn's view of a job_log: reel_video_restore reports the same stages. */
+static int on_shot_progress(void* user, const char* stage, int64_t done, int64_t total) {
+    (void)total;
+    reel_progress p = { .size = sizeof p, .stage = stage, .done = done };
+    return on_job_progress(user, &p);
+}
+
+/*
+ * A program written for reel_video_restore cannot ask for resume: cancelled past its first shot, the
+ * next call with the same options continues it (it was refused, and stayed refused, until someone
+ * found and deleted the work folder). The clip cuts to black at its fourth frame: two shots.
+ */
+static void test_jobless_resume(reel_engine* engine, reel_restore_options* opts) {
+    char clip[1200], out[1200];
+    path_in(clip, sizeof clip, g_work, "two_shots.mp4");
+    path_in(out, sizeof out, g_work, "jobless.mp4");
+    run("ffmpeg -v error -nostdin -y -f lavfi -i testsrc=size=64x48:rate=6:duration=1 "
+        "-vf \"format=gray,drawbox=c=black:t=fill:enable='gte(n,3)',noise=alls=20:allf=t\" -c:v libx264 -pix_fmt yuv420p '%s'", clip);
+    job_log log = { .cancel_after_saved = 1, .resumed = -1 };
+    opts->progress = on_shot_progress;
+    opts->progress_user = &log;
+    expect_status(reel_video_restore(engine, clip, out, opts), REEL_E_CANCELLED, "cancelled", "video_restore(cancelled after shot 1 of 2)");
+    CHECK(count_entries(".jobless.mp4.reel-work") == 1, "the cancelled restore's finished shot was not kept in %s/.jobless.mp4.reel-work", g_work);
+    job_log again = { .resumed = -1 };
+    opts->progress_user = &again;
+    expect_status(reel_video_restore(engine, clip, out, opts), REEL_OK, NULL, "video_restore(the same call again)");
+    long frames = count_frames(out);
+    printf("  reel_video_restore cancelled after shot 1 of 2, called again: %lld frames kept, %d more shot(s); output has %ld frames\n",
+           (long long)again.resumed, again.saved, frames);
+    CHECK(again.resumed == 3 && again.saved == 1, "the second call kept %lld frames and made %d shots; want 3 and 1",
+          (long long)again.resumed, again.saved);
+    CHECK(frames == 6, "%s has %ld frames, want 6", out, frames);
+    CHECK(count_entries(".jobless.") == 0, "the work folder or a temporary of %s was left in %s", out, g_work);
+    opts->progress = NULL;
+    opts->progress_user = NULL;
+}
+
 static void test_restore_job(const char* weights) {
     printf("restore jobs:\n");
     char clip[1200], resumed[1200], scene[1200], refused[1200];
@@ -880,8 +919,10 @@ static void test_restore_job(const char* weights) {
     struct stat st;
     CHECK(stat(resumed, &st) != 0, "%s exists after cancelling", resumed);
     CHECK(count_entries(".resumed.mp4.reel-work") == 1, "the cancelled restore's finished shot was not kept in %s/.resumed.mp4.reel-work", g_work);
-    expect_status(reel_video_restore(engine, clip, resumed, &opts), REEL_E_FAILED, "interrupted restore",
+    /* reel_video_restore continues an interrupted restore only with the same settings: its shots are 300 frames, not 3. */
+    expect_status(reel_video_restore(engine, clip, resumed, &opts), REEL_E_FAILED, "max-shot-frames 300 now, 3 then",
                   "video_restore(into the cancelled restore's output)");
+    CHECK(strstr(reel_last_error(), ".resumed.mp4.reel-work") != NULL, "the refusal does not name the work folder: '%s'", reel_last_error());
     job_log again = { .resumed = -1 };
     job.resume = 1;
     expect_status(reel_video_restore_job(engine, clip, resumed, &opts, &job, on_job_progress, &again), REEL_OK, NULL,
@@ -967,6 +1008,7 @@ static void test_restore_job(const char* weights) {
     expect_status(reel_video_restore_job(engine, clip, refused, &opts, &job, NULL, NULL), REEL_E_INVALID_ARG,
                   "job.encoder is not valid UTF-8: x264\\xC3", "video_restore_job(encoder cut inside a UTF-8 sequence)");
 
+    test_jobless_resume(engine, &opts);
     reel_engine_free(engine);
 }
 
