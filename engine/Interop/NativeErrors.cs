@@ -14,6 +14,9 @@ internal static unsafe class NativeErrors
 {
     private const int Capacity = 4096;
 
+    /// <summary>The least stack a thread needs for every call, a restore included, as reel.h states it (measured with pthread_attr_setstacksize).</summary>
+    private const int MinimumStackKiB = 256;
+
     // On the pinned object heap, so the pointer reel_last_error hands out never moves; it goes
     // with its thread.
     [ThreadStatic] private static byte[]? t_message;
@@ -63,6 +66,9 @@ internal static unsafe class NativeErrors
         MediaException or IOException or UnauthorizedAccessException => (NativeStatus.Io, e.Message),
         ReelException => (NativeStatus.Failed, e.Message),
         OutOfMemoryException => (NativeStatus.OutOfMemory, $"out of memory: {e.Message}"),
+        // The host chose the thread's stack (reel.h, "Host process"), so it is the host's to fix, not a bug in Reel.
+        InsufficientExecutionStackException => (NativeStatus.Failed,
+            $"the calling thread's stack is too small for this call: give it at least {MinimumStackKiB} KiB (pthread_attr_setstacksize)"),
         _ => (NativeStatus.Internal, $"internal error ({e.GetType().Name}): {e.Message} — please report it"),
     };
 }

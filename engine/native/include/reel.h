@@ -45,7 +45,30 @@
  * Every function may be called from any thread. Calls that use the same reel_model run one at
  * a time (a second caller waits); different models, and different engines, work concurrently.
  * Freeing a handle while another thread is using it is the caller's error. The progress
- * callbacks run on the thread that called reel_video_restore or reel_video_restore_ex.
+ * callbacks run on the thread that called reel_video_restore or reel_video_restore_ex. A thread
+ * that runs a restore needs a stack of at least 256 KiB (glibc's default is 8 MiB; measured with a
+ * 64x48 clip: the prior's training failed on 128 KiB and ran on 144 KiB); on a smaller one the
+ * restore returns REEL_E_FAILED saying so.
+ *
+ * Host process
+ * ------------
+ * libreel.so carries the .NET runtime, which shares the process with its host:
+ * - It is not fork-safe: after fork() the child must call no reel_ function (its threads are not
+ *   in the child, and calls hang: reel_model_load did once the parent had used a model); exec,
+ *   or work without Reel.
+ * - Callbacks must return normally: a C++ exception or a longjmp out of a callback through
+ *   libreel.so is undefined behaviour and leaves its locks held.
+ * - Signals: the first reel_ call (reel_version included) sets SIGPIPE to ignored, replacing a
+ *   host's SIGPIPE handler (a host that needs one installs it again after that call), and
+ *   installs handlers for SIGSEGV, SIGFPE and SIGRTMIN; a fault in the host's own code still
+ *   reaches the host's SIGSEGV or SIGFPE handler. A restore installs handlers for SIGCHLD and
+ *   SIGCONT, which stay, and for SIGINT and SIGQUIT, which are put back when it returns; during it
+ *   SIGINT, SIGQUIT and SIGCHLD still run the host's handler, and a SIGINT the host does not
+ *   handle still ends the process.
+ * - AddressSanitizer's leak checker reports what the runtime holds for the life of the process:
+ *   17 KB after a denoise, 19 KB after a restore, and under 0.5 KB more after 3 more calls on 3
+ *   new threads (measured). Run with ASAN_OPTIONS=detect_leaks=0, or suppress leaks whose stack is
+ *   in libreel.so (LSAN_OPTIONS=suppressions=FILE, with the line "leak:libreel.so").
  *
  * Errors and ownership
  * --------------------
@@ -60,13 +83,6 @@
  * Every string and path given to libreel.so is NUL-terminated UTF-8. One that is not (a Latin-1
  * file name) is refused with REEL_E_INVALID_ARG naming the argument, never altered into another
  * name; so is an empty path.
- *
- * Handles are opaque. The caller owns what reel_engine_create and reel_model_load return and
- * frees it with reel_engine_free / reel_model_free. Freeing an engine frees the models loaded
- * through it (freeing one of them afterwards returns REEL_E_INVALID_ARG and does no harm).
- * A freed, foreign or wrong-typed handle is detected and refused with
- * REEL_E_INVALID_ARG. Frame buffers and strings stay the caller's: libreel.so only reads or
- * writes them during the call and keeps no pointer to them.
  *
  * Handles are opaque. The caller owns what reel_engine_create and reel_model_load return and
  * frees it with reel_engine_free / reel_model_free. Freeing an engine frees the models loaded
