@@ -175,6 +175,9 @@ def _frame(a, name):
     """A reel_frame over an array's rows (any row stride; the pixels within a row packed)."""
     if a.dtype != np.uint8 or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
         raise ValueError(f"{name} must be a u8 (H, W) gray or (H, W, 3) RGB array, got {a.dtype} {a.shape}")
+    # Before the stride check: NumPy gives an empty array zero strides, which read as unpacked rows.
+    if a.size == 0:
+        raise ValueError(f"{name} is empty (shape {a.shape}): a frame needs at least one pixel")
     if a.strides[1:] != ((1,) if a.ndim == 2 else (3, 1)):
         raise ValueError(f"{name}'s pixels must be packed within each row")
     return _Frame(a.ctypes.data, a.shape[1], a.shape[0], a.strides[0], _GRAY8 if a.ndim == 2 else _RGB24)

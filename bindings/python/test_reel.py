@@ -139,6 +139,8 @@ class BindingTest(unittest.TestCase):
             from_view = dncnn.denoise(padded[:, :noisy.shape[1]])
             with self.assertRaises(reel.ReelError) as missing:
                 engine.load_denoiser(os.path.join(self.work, "none.pth"))
+            with self.assertRaisesRegex(ValueError, r"image is empty \(shape \(0, 0\)\)"):
+                dncnn.denoise(np.zeros((0, 0), np.uint8))
         np.testing.assert_array_equal(denoised, _read_pgm(cli_pgm))
         np.testing.assert_array_equal(from_view, denoised)
         before, after = _psnr(noisy, clean), _psnr(denoised, clean)
