@@ -134,7 +134,8 @@ internal sealed class PickleReader
                 case 'Q': Push(PersistentLoad(Pop())); break;
                 case 'P': Push(PersistentLoad(new PickleTuple(new object?[] { ReadLine() }))); break;
                 default:
-                    throw Fail($"pickle opcode 0x{op:x2} ('{(char)op}') is not allowed in a checkpoint");
+                    // The character only where it prints: a NUL in the message made grep take stderr for binary.
+                    throw Fail($"pickle opcode 0x{op:x2}{(op is >= 0x21 and < 0x7f ? $" ('{(char)op}')" : "")} is not allowed in a checkpoint");
             }
         }
     }

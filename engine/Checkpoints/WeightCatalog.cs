@@ -31,8 +31,11 @@ public static class WeightCatalog
             var env = Environment.GetEnvironmentVariable("REEL_WEIGHTS");
             if (!string.IsNullOrEmpty(env)) return env;
             var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            var cache = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-            return Path.Combine(cache, "reel", "weights");
+            if (!string.IsNullOrEmpty(xdg)) return Path.Combine(xdg, "reel", "weights");
+            // DoNotVerify: a HOME that does not exist yet gave "", and the cache became .cache/reel/weights in whatever folder reel ran from.
+            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify);
+            if (string.IsNullOrEmpty(home)) throw new ReelException("no folder for the weights cache: set REEL_WEIGHTS (or HOME, or XDG_CACHE_HOME)");
+            return Path.Combine(home, ".cache", "reel", "weights");
         }
     }
 

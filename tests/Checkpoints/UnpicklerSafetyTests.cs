@@ -44,6 +44,17 @@ public class UnpicklerSafetyTests
         Assert.False(File.Exists(marker));
     }
 
+    /// <summary>An opcode outside the allowed set is named by its value, and by its character only where that prints (a NUL went raw into stderr).</summary>
+    [Theory]
+    [InlineData(0x00, "pickle opcode 0x00 is not allowed")]
+    [InlineData((int)'i', "pickle opcode 0x69 ('i') is not allowed")]
+    public void AnOpcodeOutsideTheSetIsNamedPrintably(int opcode, string message)
+    {
+        var e = Assert.Throws<CheckpointException>(() => new PickleReader(new MemoryStream(new byte[] { 0x80, 2, (byte)opcode }), null, "test").Load());
+        Assert.Contains(message, e.Message);
+        Assert.DoesNotContain('\0', e.Message);
+    }
+
     [Theory]
     [InlineData("builtins", "eval")]
     [InlineData("subprocess", "Popen")]

@@ -180,6 +180,16 @@ public class RestoreTests
         Assert.Contains("colorization_release_v2-9b330a0b.pth", list.Stdout);
     }
 
+    /// <summary>A HOME not made yet (a fresh service account) still holds the cache: it became .cache/reel/weights in the working folder.</summary>
+    [Fact]
+    public void TheCacheIsUnderAHomeThatDoesNotExistYet()
+    {
+        var home = Path.Combine(TestPaths.NewTempDir(), "not-yet");
+        var list = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["HOME"] = home, ["REEL_WEIGHTS"] = "", ["XDG_CACHE_HOME"] = "" }, "weights", "list");
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        Assert.Contains($"{home}/.cache/reel/weights/dncnn_25.pth", list.Stdout);
+    }
+
     /// <summary>
     /// restore's default denoiser has no published hash: a DnCNN checkpoint in its place is loaded and passes, its
     /// first 1000 bytes (a cut download) fail by name (they were "ok"), and an empty cache says so.
