@@ -104,9 +104,11 @@ public static class StreamCopy
         // A timecode track (MOV, MP4) or tag (Matroska, AVI, NUT) of the same start: an edit conformed to the source still lines up.
         if (source.Timecode is { } timecode) args.AddRange(new[] { "-timecode", timecode });
         args.AddRange(new[] { "-map_metadata", $"{inputIndex}", "-map_chapters", $"{inputIndex}" });
-        // The film's own video tags (its language, a title "Reel 3, 2K scan") onto the restored video, which
-        // came out "eng" and untitled; all but the encoder, which is no longer the one that made this stream.
-        args.AddRange(new[] { "-map_metadata:s:v:0", $"{inputIndex}:s:V:0", "-metadata:s:v:0", "encoder=" });
+        // The film's own video tags (its language, a title "Reel 3, 2K scan") onto the restored video, which came
+        // out "eng" and untitled, and not the pieces' encoder tag. Set one by one: a per-stream -map_metadata turns
+        // off ffmpeg's copy of every other stream's tags (audio languages, track names, fonts' file names).
+        foreach (var (name, value) in source.VideoTags) args.AddRange(new[] { "-metadata:s:v:0", $"{name}={value}" });
+        args.AddRange(new[] { "-metadata:s:v:0", "encoder=" });
         return (args, notes);
     }
 

@@ -14,6 +14,8 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public int Rotation { get; init; }
     /// <summary>ffprobe's codec name of each audio stream, in stream order ("aac", "unknown" when it names none); decides which are copied and which converted.</summary>
     public IReadOnlyList<string> AudioCodecs { get; init; } = Array.Empty<string>();
+    /// <summary>The video stream's codec as ffprobe names it ("h264", "hevc", …).</summary>
+    public string VideoCodec { get; init; } = "";
     /// <summary>ffprobe's codec name of each subtitle stream, in stream order ("subrip", "hdmv_pgs_subtitle", …).</summary>
     public IReadOnlyList<string> SubtitleCodecs { get; init; } = Array.Empty<string>();
     /// <summary>
@@ -31,6 +33,8 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public string SampleAspect { get; init; } = "1:1";
     /// <summary>The SMPTE timecode of the first frame ("01:00:00:00"; ';' before the frames for drop-frame), where the source records one.</summary>
     public string? Timecode { get; init; }
+    /// <summary>The video stream's language and title tags, where it has them: what the restored stream is tagged with.</summary>
+    public IReadOnlyList<(string Name, string Value)> VideoTags { get; init; } = Array.Empty<(string, string)>();
     /// <summary>The YUV matrix the stream states (ffprobe's color_space: "bt709", "smpte170m", …); null where it states none.</summary>
     public string? ColourMatrix { get; init; }
     /// <summary>The stream says its frames are two interlaced fields (ffprobe's field order tt, bb, tb or bt).</summary>
