@@ -87,6 +87,9 @@ public static class VideoSegments
                 : convert.Arguments(width, height).Concat(new[] { "-fps_mode", "passthrough", "-enc_time_base",
                     ticks is null ? first.Value.TimeBase : Rational.Inverse(ticks) }));
             if (convert is null && ticks is not null) args.AddRange(new[] { "-r", ticks });
+            // HEVC in the MP4 family as Apple plays it: ffmpeg's default hev1 tag is refused by QuickTime and Safari.
+            if (Path.GetExtension(output).ToLowerInvariant() is ".mp4" or ".mov" or ".m4v" && (convert?.Codec ?? first.Value.VideoCodec) is "libx265" or "hevc")
+                args.AddRange(new[] { "-tag:v:0", "hvc1" });
             // An AVI's streams have no start times to shift: ffmpeg's shift for the audio's priming (AAC
             // starts 21–23 ms early) moved every frame after the first a tick late.
             if (VideoFile.IsAvi(output)) args.AddRange(new[] { "-avoid_negative_ts", "disabled" });

@@ -1,3 +1,4 @@
+using System.Text;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 using Reel.Tests.Support;
@@ -558,6 +559,22 @@ public class RestoreStreamsTests
             Assert.Contains($"Reel writes .mp4, .mkv, .mov, .avi, .webm, .m4v, .ts, .nut videos, not {Path.GetExtension(name)}", r.Stderr, StringComparison.Ordinal);
             Assert.False(Path.Exists(Path.Combine(dir, name)), $"{name} was made");
         }
+    }
+
+    /// <summary>HEVC in an MP4 or a MOV is tagged hvc1, which Apple's players take; ffmpeg's default hev1 they refuse.</summary>
+    [Theory]
+    [InlineData("out.mp4")]
+    [InlineData("out.mov")]
+    public void HevcIsTaggedAsApplePlaysIt(string name)
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, size: "64x48", audio: false);
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(clip, output, "--encoder", "libx265", "--preset", "ultrafast"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var tag = Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_tag_string",
+            "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Trim();
+        Assert.Equal("hvc1", tag);
     }
 
     [Theory]
