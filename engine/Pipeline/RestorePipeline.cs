@@ -71,8 +71,15 @@ public static class RestorePipeline
         if (FileIdentity.Same(input, full)) throw new ReelException($"output {output} is the input {input}; choose another path");
         var parent = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(parent)) throw new ReelException($"output folder does not exist: {parent}");
+        // "-" is no stream here: it became a folder of frames called "-".
+        if (output == "-") throw new ReelException("reel writes its output to a file or folder, not to standard output: give a name");
         VideoFile.RefuseUnwritten(full);
-        if (VideoFile.IsWrittenVideoPath(full)) return true;
+        if (VideoFile.IsWrittenVideoPath(full))
+        {
+            // Found only when the pieces were joined, after the whole film.
+            if (Directory.Exists(full)) throw new ReelException($"output {output} is a folder; give a video file's name (or a folder's without a video extension for frames)");
+            return true;
+        }
         if (ImageIO.IsImagePath(full)) throw new ReelException($"{output}: give a video file (.mp4, .mkv, …) or a folder for the frames, not an image");
         if (File.Exists(full)) throw new ReelException($"{output} is an existing file of a type reel does not write; give a video file or a folder");
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())

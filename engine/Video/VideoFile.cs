@@ -61,9 +61,13 @@ public static class VideoFile
     /// <summary>The path's extension names a container Reel writes (.mp4, .mkv, .mov, .avi, .webm, .m4v, .ts, .nut; any case): an output path with one is encoded as a video.</summary>
     public static bool IsWrittenVideoPath(string path) => WrittenExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
-    /// <summary>Refuses an output named as a video Reel reads but does not write (.mpg, .flv, …), naming the ones it writes.</summary>
+    private static readonly string[] AudioExtensions = { ".mka", ".mp3", ".wav", ".flac", ".m4a", ".aac", ".opus", ".oga", ".ac3", ".wma" };
+
+    /// <summary>Refuses an output named as a video Reel reads but does not write (.mpg, .flv, …), naming the ones it writes, or as a sound file.</summary>
     public static void RefuseUnwritten(string output)
     {
+        if (AudioExtensions.Contains(Path.GetExtension(output).ToLowerInvariant()))
+            throw new ReelException($"{output} is named as a sound file; Reel writes {string.Join(", ", WrittenExtensions)} videos (or a folder of frames)");
         if (IsVideoPath(output) && !IsWrittenVideoPath(output))
             throw new ReelException($"{output}: Reel writes {string.Join(", ", WrittenExtensions)} videos, not {Path.GetExtension(output)}; " +
                                     "give one of those (or a name without a video extension for a folder of frames)");

@@ -577,6 +577,24 @@ public class RestoreStreamsTests
         Assert.Equal("hvc1", tag);
     }
 
+    /// <summary>Outputs that cannot be written are refused before any frame: a folder named dir.mp4 was found only at the join, and "-" and a sound file's name became folders of frames.</summary>
+    [Theory]
+    [InlineData("dir.mp4", "is a folder; give a video file's name")]
+    [InlineData("-", "not to standard output")]
+    [InlineData("out.wav", "is named as a sound file")]
+    public void AnOutputThatCannotBeWrittenIsRefusedAtOnce(string name, string message)
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, size: "64x48", audio: false);
+        if (name == "dir.mp4") Directory.CreateDirectory(Path.Combine(dir, name));
+        var output = name == "-" ? name : Path.Combine(dir, name);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(clip, output));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("process: ", r.Stderr, StringComparison.Ordinal);
+        if (name == "out.wav") Assert.False(Path.Exists(output), $"{output} was made");
+    }
+
     [Theory]
     [InlineData("out.mov", "25", "01:02:03:04")]
     [InlineData("out.mkv", "30000/1001", "00:59:59;28")]
