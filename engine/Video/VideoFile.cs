@@ -291,7 +291,11 @@ public static class VideoFile
         cancel.ThrowIfCancellationRequested();
         if (code != 0)
             throw new MediaException($"{path}: ffmpeg failed to decode: {(lastLines.LastOrDefault() is { } why ? why : $"exit code {code}")}");
-        if (frames == 0) throw new MediaException($"{path}: the video has no frames");
+        // A range that starts inside the last frame's time holds no frame's start: it said the film had no frames.
+        if (frames == 0)
+            throw new MediaException(seek is { Count: > 0 } || endNs is not null
+                ? $"{path}: no frame starts within the range asked for (--from/--to); the last frame may start just before --from"
+                : $"{path}: the video has no frames");
         log?.Finish(lastError);
     }
 }

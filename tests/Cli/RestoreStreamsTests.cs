@@ -362,6 +362,12 @@ public class RestoreStreamsTests
         r = ReelProcess.Run("restore", input, Path.Combine(dir, "late.mkv"), "--from", "4", "--no-denoise", "--no-colorize", "--no-progress");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("--from 4 s is at or past the end of", r.Stderr, StringComparison.Ordinal);
+        // Inside the last frame's time (20 frames at 25 fps: it starts at 0.76 s, the film ends at 0.8): no frame starts there,
+        // which was "the video has no frames".
+        var brief = Media.MakeClip(dir, "short.mp4", seconds: 0.8, rate: "25", audio: false);
+        r = ReelProcess.Run("restore", brief, Path.Combine(dir, "last.mkv"), "--from", "0.78", "--no-denoise", "--no-colorize", "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("no frame starts within the range asked for (--from/--to)", r.Stderr, StringComparison.Ordinal);
     }
 
     /// <summary>
