@@ -640,6 +640,40 @@ public class RestoreStreamsTests
         Assert.DoesNotContain("encoder", tags.Keys);
     }
 
+    private static Dictionary<string, string?> Tags(string file, string stream) =>
+        System.Text.Json.JsonDocument.Parse(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", stream, "-show_entries", "stream_tags",
+                "-of", "json", file }, ReadOnlyMemory<byte>.Empty, file)).RootElement.GetProperty("streams")[0].TryGetProperty("tags", out var tags)
+            ? tags.EnumerateObject().ToDictionary(p => p.Name.ToLowerInvariant(), p => p.Value.GetString())
+            : new Dictionary<string, string?>();
+
+    [Theory]
+    [InlineData("out.mkv", "French dub")]
+    [InlineData("out.mp4", null)] // MP4 keeps no title of a stream
+    public void EveryOtherStreamKeepsItsLanguageTitleAndFileName(string name, string? title)
+    {
+        // Keeping the video's tags with a per-stream -map_metadata made ffmpeg drop every other stream's: the audio
+        // and subtitles came out "und", and a Matroska film with a font for its subtitles could not be written at
+        // all ("Attachment stream 3 has no filename tag").
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "in.mkv");
+        var ass = Path.Combine(dir, "subs.ass");
+        File.WriteAllText(ass, "[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,DejaVu Sans,20\n\n" +
+                               "[Events]\nFormat: Layer, Start, End, Style, Text\nDialogue: 0,0:00:00.00,0:00:00.30,Default,Hello\n");
+        var font = Path.Combine(dir, "font.ttf");
+        File.WriteAllBytes(font, new byte[64]);
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-f", "lavfi", "-i", "sine=duration=0.3", "-i", ass,
+            "-map", "0:v", "-map", "1:a", "-map", "2:s", "-frames:v", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-c:s", "copy",
+            "-metadata:s:a:0", "language=fra", "-metadata:s:a:0", "title=French dub", "-metadata:s:s:0", "language=ger",
+            "-attach", font, "-metadata:s:t", "mimetype=application/x-truetype-font", input }, ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var audio = Tags(output, "a:0");
+        Assert.Equal(("fra", title), (audio.GetValueOrDefault("language"), audio.GetValueOrDefault("title")));
+        Assert.Equal("ger", Tags(output, "s:0").GetValueOrDefault("language"));
+        if (name.EndsWith(".mkv", StringComparison.Ordinal)) Assert.Equal("font.ttf", Tags(output, "t:0").GetValueOrDefault("filename"));
+    }
+
     [Fact]
     public void AColourInputIsToldItsColoursAreNotKept()
     {
@@ -675,40 +709,6 @@ public class RestoreStreamsTests
         var r = ReelProcess.Run("restore", input, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(colour, r.Stderr.Contains($"{input} is in colour", StringComparison.Ordinal));
-    }
-
-    private static Dictionary<string, string?> Tags(string file, string stream) =>
-        System.Text.Json.JsonDocument.Parse(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", stream, "-show_entries", "stream_tags",
-                "-of", "json", file }, ReadOnlyMemory<byte>.Empty, file)).RootElement.GetProperty("streams")[0].TryGetProperty("tags", out var tags)
-            ? tags.EnumerateObject().ToDictionary(p => p.Name.ToLowerInvariant(), p => p.Value.GetString())
-            : new Dictionary<string, string?>();
-
-    [Theory]
-    [InlineData("out.mkv", "French dub")]
-    [InlineData("out.mp4", null)] // MP4 keeps no title of a stream
-    public void EveryOtherStreamKeepsItsLanguageTitleAndFileName(string name, string? title)
-    {
-        // Keeping the video's tags with a per-stream -map_metadata made ffmpeg drop every other stream's: the audio
-        // and subtitles came out "und", and a Matroska film with a font for its subtitles could not be written at
-        // all ("Attachment stream 3 has no filename tag").
-        var dir = TestPaths.NewTempDir();
-        var input = Path.Combine(dir, "in.mkv");
-        var ass = Path.Combine(dir, "subs.ass");
-        File.WriteAllText(ass, "[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,DejaVu Sans,20\n\n" +
-                               "[Events]\nFormat: Layer, Start, End, Style, Text\nDialogue: 0,0:00:00.00,0:00:00.30,Default,Hello\n");
-        var font = Path.Combine(dir, "font.ttf");
-        File.WriteAllBytes(font, new byte[64]);
-        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-f", "lavfi", "-i", "sine=duration=0.3", "-i", ass,
-            "-map", "0:v", "-map", "1:a", "-map", "2:s", "-frames:v", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-c:s", "copy",
-            "-metadata:s:a:0", "language=fra", "-metadata:s:a:0", "title=French dub", "-metadata:s:s:0", "language=ger",
-            "-attach", font, "-metadata:s:t", "mimetype=application/x-truetype-font", input }, ReadOnlyMemory<byte>.Empty, input);
-        var output = Path.Combine(dir, name);
-        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        var audio = Tags(output, "a:0");
-        Assert.Equal(("fra", title), (audio.GetValueOrDefault("language"), audio.GetValueOrDefault("title")));
-        Assert.Equal("ger", Tags(output, "s:0").GetValueOrDefault("language"));
-        if (name.EndsWith(".mkv", StringComparison.Ordinal)) Assert.Equal("font.ttf", Tags(output, "t:0").GetValueOrDefault("filename"));
     }
 
     [Fact]
