@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Reel.Engine.Backends;
 using Reel.Engine.Temporal;
+using Reel.Engine.Ops;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 
@@ -103,7 +104,7 @@ internal sealed class ShotRestorer
             int frames = shot.Count;
             long position = shot.Position;
             StabilizeStage.RunShot(shot.Inputs, shot.Processed, 0, frames, _options.Prior with { MemoryBudgetBytes = _memory.StoreBytes / 5 }, _backend,
-                (t, f) => shot.Write(t, f),
+                (t, f) => WriteTrained(shot, t, f),
                 p => Report(new RestoreProgress(RestoreStage.Stabilize, position + (long)(p.Fraction * frames), Math.Max(_total, position + frames),
                         $"frames {shot.Start}–{shot.Start + frames - 1}", _clock.Elapsed) { Shot = shot.Index + 1, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss, EndsShot = p.Fraction >= 1 },
                     position + p.Fraction * frames),
@@ -112,6 +113,24 @@ internal sealed class ShotRestorer
         keep(shot.Commit());
         long kept = shot.Position + shot.Count;
         Report(new RestoreProgress(RestoreStage.Saved, kept, Math.Max(_total, kept), $"piece {shot.Index + 1}", _clock.Elapsed) { Shot = shot.Index + 1 });
+    }
+
+    /// <summary>
+    /// Frame <paramref name="t"/> as the prior gives it, made gray again where the film is restored gray (no
+    /// colorizer, a gray denoiser or none): the prior learns three equal channels, and trained for a few epochs it
+    /// drifts into a tint (a mean U of 119 after one epoch), where the frames it learned from had none.
+    /// </summary>
+    private void WriteTrained(Shot shot, int t, Tensor frame)
+    {
+        if (_options.Colorizer is not null || Format != PixelFormat.Gray8)
+        {
+            shot.Write(t, frame);
+            return;
+        }
+        using var trained = _backend.Import(frame);
+        using var luma = _backend.Execute(new Luma8Op(), trained);
+        using var gray = _backend.Execute(new ExpandChannelsOp(3), luma);
+        shot.Write(t, gray.ToHost());
     }
 
     private void Report(RestoreProgress p, double? exactDone = null) => _report(p, exactDone);

@@ -180,6 +180,25 @@ public class RestoreTests
         Assert.Contains("colorization_release_v2-9b330a0b.pth", list.Stdout);
     }
 
+    /// <summary>
+    /// A film restored gray comes out gray whatever the prior's epochs: trained for one, the prior's three channels
+    /// drifted apart into a tint 40 levels off gray in U (it learned only the default 50 epochs' worth of equal channels).
+    /// </summary>
+    [Fact]
+    public void AGrayRestoreStaysGrayHoweverBrieflyThePriorTrains()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, size: "64x48", audio: false);
+        var output = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--epochs", "1", "--no-irt", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var rgb = Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", output, "-f", "rawvideo", "-pix_fmt", "rgb24", "-" }, ReadOnlyMemory<byte>.Empty, output);
+        Assert.NotEmpty(rgb);
+        int worst = 0;
+        for (int i = 0; i < rgb.Length; i += 3) worst = Math.Max(worst, Math.Max(Math.Abs(rgb[i] - rgb[i + 1]), Math.Abs(rgb[i + 1] - rgb[i + 2])));
+        Assert.True(worst <= 1, $"a pixel {worst} levels from gray");
+    }
+
     /// <summary>A HOME not made yet (a fresh service account) still holds the cache: it became .cache/reel/weights in the working folder.</summary>
     [Fact]
     public void TheCacheIsUnderAHomeThatDoesNotExistYet()
