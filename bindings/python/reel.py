@@ -130,7 +130,7 @@ library = _load()
 
 
 def version():
-    """The library's version, "0.3.0" for reel.h 0.3."""
+    """The library's version, "0.3.1" for reel.h 0.3.1."""
     return library.reel_version().decode()
 
 

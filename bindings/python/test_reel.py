@@ -119,7 +119,7 @@ class BindingTest(unittest.TestCase):
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def test_denoise_equals_the_cli_and_errors_name_the_file(self):
-        self.assertEqual(reel.version(), "0.3.0")
+        self.assertEqual(reel.version(), "0.3.1")
         clean_pgm = os.path.join(self.work, "clean.pgm")
         _ffmpeg("-i", self.image, "-pix_fmt", "gray", "-frames:v", "1", "-update", "1", clean_pgm)
         clean = _read_pgm(clean_pgm)

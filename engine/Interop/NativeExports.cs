@@ -23,7 +23,7 @@ namespace Reel.Engine.Interop;
 public static unsafe class NativeExports
 {
     [UnmanagedCallersOnly(EntryPoint = "reel_version")]
-    private static byte* Version() => Static("0.3.0\0"u8);
+    private static byte* Version() => Static("0.3.1\0"u8);
 
     [UnmanagedCallersOnly(EntryPoint = "reel_status_string")]
     private static byte* StatusString(int status) => Static((NativeStatus)status switch
@@ -394,7 +394,7 @@ public static unsafe class NativeExports
         // int at its start is read before that size is checked to be this library's own.
         int size = job->Size;
         if (size > sizeof(NativeRestoreJob))
-            throw new NativeArgumentException($"job.size is {size} bytes, a reel_restore_job newer than this libreel.so (0.3.0, {sizeof(NativeRestoreJob)} bytes) knows; " +
+            throw new NativeArgumentException($"job.size is {size} bytes, a reel_restore_job newer than this libreel.so (0.3.1, {sizeof(NativeRestoreJob)} bytes) knows; " +
                                               "run with the libreel.so of the reel.h the program was built with");
         if (size != sizeof(NativeRestoreJob))
             throw new NativeArgumentException($"job.size is {size}, not sizeof(reel_restore_job) ({sizeof(NativeRestoreJob)}): start from reel_restore_job_init");

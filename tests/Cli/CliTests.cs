@@ -259,6 +259,18 @@ public class CliTests
         Assert.DoesNotContain(Directory.GetFiles(dir), f => f.Contains(".tmp"));
     }
 
+    /// <summary>The CLI is the library's version (reel.h's), where it said the SDK's 1.0.0 beside a libreel.so of 0.3.0.</summary>
+    [Fact]
+    public void TheVersionIsTheHeaders()
+    {
+        var header = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "engine", "native", "include", "reel.h"));
+        var version = System.Text.RegularExpressions.Regex.Match(header, "#define REEL_VERSION_STRING \"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(version);
+        var r = ReelProcess.Run("--version");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.StartsWith(version + "+", r.Stdout.Trim());
+    }
+
     [Fact]
     public void UsageMistakesAreOneLineWithExitCode2()
     {

@@ -108,13 +108,14 @@ extern "C" {
 
 #define REEL_VERSION_MAJOR 0
 #define REEL_VERSION_MINOR 3
-#define REEL_VERSION_PATCH 0
-#define REEL_VERSION_STRING "0.3.0"
+#define REEL_VERSION_PATCH 1
+#define REEL_VERSION_STRING "0.3.1"
 /*
  * Version of the layout of the structs and entry points below. Programs built against an older
  * reel.h keep working: 0.2 only added (reel_progress, reel_video_restore_ex), 0.3 only adds
  * (reel_deinterlace, reel_restore_job, reel_restore_job_init, reel_video_restore_job), and
- * neither changes an existing struct or function.
+ * neither changes an existing struct or function. 0.3.1 changes no layout: reel_video_restore and
+ * reel_video_restore_ex continue an interrupted restore of the same output (before, they refused it).
  */
 #define REEL_ABI_VERSION 3
 
@@ -262,7 +263,7 @@ typedef struct reel_restore_job {
                                  another duration) is an error (REEL_E_FAILED) instead of a "note"; default 0 */
 } reel_restore_job;
 
-/* This header's REEL_VERSION_STRING as built into libreel.so ("0.3.0"). Never fails. */
+/* This header's REEL_VERSION_STRING as built into libreel.so ("0.3.1"). Never fails. */
 REEL_API const char* reel_version(void);
 
 /* The enumerator's name ("REEL_E_IO"), or "unknown status" for another value. Static storage. */
