@@ -11,8 +11,10 @@ namespace Reel.Cli.Commands;
 /// (the format README documents). A stage gets a line when it starts and when it reaches its
 /// total, at the end of each shot's training, and in between at most one every half second (JSON)
 /// or one per 10 % of it and at least one a minute (plain). A line held back is written before the
-/// join and when the run ends, so every stage's last state appears. Notes, warnings, resumes and
-/// the join are always written.
+/// join and when the run ends, so every stage's last state appears; in JSON also before a line of
+/// another stage half a second or more after it, so a stage that has ended (process, when the prior
+/// starts training) shows its last state in time order: an interrupted run's last line was a process
+/// line older than the training lines before it. Notes, warnings, resumes and the join are always written.
 /// </summary>
 public sealed class ProgressLines
 {
@@ -32,6 +34,7 @@ public sealed class ProgressLines
         if (p.Stage is RestoreStage.Note or RestoreStage.Warning or RestoreStage.Resume or RestoreStage.Join)
         {
             if (p.Stage == RestoreStage.Join) Flush();
+            else FlushHeld(p.Elapsed);
             Write(p);
             return;
         }
@@ -45,7 +48,19 @@ public sealed class ProgressLines
             return;
         }
         (shown.Any, shown.At, shown.Tenth, shown.Pending) = (true, p.Elapsed, tenth, null);
+        FlushHeld(p.Elapsed);
         Write(p);
+    }
+
+    /// <summary>In JSON, the lines held back half a second or more before <paramref name="now"/>, oldest first.</summary>
+    private void FlushHeld(TimeSpan now)
+    {
+        if (!_json) return;
+        foreach (var shown in _stages.Values.Where(s => s.Pending is { } held && now - held.Elapsed >= JsonInterval).OrderBy(s => s.Pending!.Elapsed).ToList())
+        {
+            Write(shown.Pending!);
+            shown.Pending = null;
+        }
     }
 
     /// <summary>Writes the lines held back, oldest first.</summary>
@@ -109,7 +124,9 @@ public sealed class ProgressLines
             Number(w, "epochs", p.Epochs);
             Number(w, "loss", Significant(p.Loss));
             w.WriteNumber("elapsed_s", Math.Round(p.Elapsed.TotalSeconds, 3));
-            w.WriteString("detail", p.Detail);
+            // Null where there are no words, as every other field that does not apply (an encode line's was "").
+            if (p.Detail.Length > 0) w.WriteString("detail", p.Detail);
+            else w.WriteNull("detail");
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);

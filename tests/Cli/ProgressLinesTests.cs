@@ -35,6 +35,27 @@ public class ProgressLinesTests
         Assert.Equal("join", parsed[^1].GetProperty("stage").GetString());
     }
 
+    /// <summary>
+    /// A stage that has ended shows its last state before the next stage's later lines: an interrupted run's last
+    /// line was the process line held back since 1.4 s, after training lines of 9 s, so elapsed_s ran backwards.
+    /// </summary>
+    [Fact]
+    public void AHeldLineOfAStageThatEndedComesInTimeOrder()
+    {
+        var output = new StringWriter();
+        var lines = new ProgressLines(json: true, output);
+        lines.Report(At(RestoreStage.Process, 1, 8, 1.0, rate: 1));
+        lines.Report(At(RestoreStage.Process, 4, 8, 1.4, rate: 1));
+        for (int step = 1; step <= 20; step++) lines.Report(At(RestoreStage.Stabilize, step / 5, 8, 2 + 0.4 * step, rate: 1) with { Epoch = 1, Epochs = 5 });
+        lines.Flush();
+        var parsed = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var times = parsed.Select(e => e.GetProperty("elapsed_s").GetDouble()).ToList();
+        Assert.Equal(times.Order(), times);
+        var process = parsed.Where(e => e.GetProperty("stage").GetString() == RestoreStage.Process).ToList();
+        Assert.Equal(4, process[^1].GetProperty("done").GetInt64());
+        Assert.Equal(RestoreStage.Stabilize, parsed[^1].GetProperty("stage").GetString());
+    }
+
     [Fact]
     public void EachShotsLastTrainingLineIsWrittenBeforeTheNextShotsFirst()
     {

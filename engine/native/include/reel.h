@@ -190,7 +190,7 @@ typedef struct reel_progress {
     int32_t epochs;      /* the prior's epochs per shot (stabilize only); 0: none */
     const char* stage;   /* as for reel_progress_fn */
     const char* detail;  /* UTF-8 words for people, e.g. a note's text; "" if none */
-    int64_t done;        /* frames done; for stabilize, frames whose every epoch has run */
+    int64_t done;        /* frames done; for stabilize, the training done in frames' worth (frame-epochs run / epochs) */
     int64_t total;       /* 0 when unknown */
     double rate;         /* frames per second of this stage's own work in this run (stabilize: a frame is all its epochs) */
     double eta_s;        /* seconds until the whole restore is done, the prior's remaining epochs included */
