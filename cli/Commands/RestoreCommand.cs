@@ -34,6 +34,7 @@ public static class RestoreCommand
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
+            job.RefuseFolderRate(r, inPath);
             var budget = MemoryBudget(r, memory);
             string? review = r.GetValue(sideBySide);
             if (review is not null) SideBySide.Check(inPath, outPath, review);

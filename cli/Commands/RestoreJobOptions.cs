@@ -105,6 +105,16 @@ public sealed class RestoreJobOptions
         return args;
     }
 
+    /// <summary>
+    /// Refuses --fps for a video, which keeps its own rate: it was accepted and ignored, so a film asked for at 24
+    /// came out at its 25 without a word.
+    /// </summary>
+    public void RefuseFolderRate(ParseResult r, string input)
+    {
+        if (r.GetResult(_fps) is { Implicit: false } && !Directory.Exists(input))
+            throw new ReelException($"--fps sets the rate of a folder of frames; {input} is a video and keeps its own ({r.GetValue(_fps)} is not applied)");
+    }
+
     /// <summary>The options a plan recorded, parsed by these definitions and built on <paramref name="backend"/>.</summary>
     public static RestoreOptions Replay(IReadOnlyList<string> arguments, IBackend backend)
     {

@@ -26,6 +26,7 @@ public static class RestorePlanCommand
         {
             string inPath = r.GetValue(input)!, work = Path.GetFullPath(r.GetValue(workdir)!);
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
+            job.RefuseFolderRate(r, inPath);
             var mode = progress.Resolve(r);
             // The plan needs the denoiser's channels (how frames are decoded) and the checkpoints'
             // identities, not a device: the networks are loaded on the CPU and never run here.
@@ -38,7 +39,7 @@ public static class RestorePlanCommand
             var plan = default(ShotPlan);
             ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r), report, cancel));
             Keep(plan!, work);
-            Console.Error.WriteLine($"planned {plan!.Shots.Count} shots of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
+            Console.Error.WriteLine($"planned {plan!.Shots.Count} {(plan.Shots.Count == 1 ? "shot" : "shots")} of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
             return 0;
         }, cancel)));
         return cmd;

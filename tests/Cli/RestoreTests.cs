@@ -84,6 +84,7 @@ public class RestoreTests
     [InlineData("image-output")]
     [InlineData("non-empty-output-folder")]
     [InlineData("bad-fps")]
+    [InlineData("fps-for-a-video")]
     [InlineData("no-ffmpeg")]
     public void BadInputsGiveOneLineAndLeaveNothing(string kind)
     {
@@ -142,6 +143,7 @@ public class RestoreTests
             "image-output" => new[] { "restore", input, Path.Combine(dir, "out.png"), "--no-denoise", "--no-colorize", "--no-stabilize" },
             "non-empty-output-folder" => new[] { "restore", input, Path.Combine(dir, "frames"), "--no-denoise", "--no-colorize", "--no-stabilize" },
             "bad-fps" => new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--fps", "0" },
+            "fps-for-a-video" => new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--fps", "24" },
             _ => new[] { "restore", input, output, "--denoiser", denoiser, "--no-colorize", "--no-stabilize" },
         };
         var before = Directory.GetFileSystemEntries(dir).Order().ToList();
@@ -156,6 +158,7 @@ public class RestoreTests
             case "no-cached-weights": Assert.Contains("reel weights fetch dncnn_gray_blind", lines[0]); break;
             case "not-a-video": Assert.Contains(input, lines[0]); break;
             case "no-ffmpeg": Assert.Contains("apt-get install ffmpeg", lines[0]); break;
+            case "fps-for-a-video": Assert.Contains("is a video and keeps its own (24 is not applied)", lines[0]); break;
         }
     }
 
