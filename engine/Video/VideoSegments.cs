@@ -115,13 +115,42 @@ public static class VideoSegments
         // The pieces share one time base (each is encoded in the source's): a frame's time in its ticks
         // is its piece's start, exact in those ticks, plus its own pts.
         if (!Rational.TryParse(first.Value.TimeBase, out var num, out var den) || num <= 0 || den <= 0) return null;
-        long step = pieces.AsParallel().WithCancellation(cancel).Select(p =>
+        var times = pieces.AsParallel().AsOrdered().WithCancellation(cancel).SelectMany(p =>
         {
             long start = Rational.NsToTicks(p.StartNs - pieces[0].StartNs, num, den);
-            return VideoFile.PacketTimes(p.Path, cancel).Aggregate(0L, (g, pts) => (long)BigInteger.GreatestCommonDivisor(g, start + pts));
-        }).Aggregate(0L, (a, b) => (long)BigInteger.GreatestCommonDivisor(a, b));
-        return step > 0 && den <= MaxTicksPerSecond * num * step ? Rational.Reduce(den, num * step) : null;
+            return VideoFile.PacketTimes(p.Path, cancel).Select(pts => start + pts);
+        }).ToList();
+        times.Sort();
+        long step = times.Aggregate(0L, (g, t) => (long)BigInteger.GreatestCommonDivisor(g, t));
+        if (step == 0) return null;
+        const long FastestStandard = 120;
+        if (den <= FastestStandard * num * step) return Rational.Reduce(den, num * step);
+        // Matroska's milliseconds are no NTSC rate's grid (frames 41 or 42 ms apart at 24000/1001), so the grid
+        // above came out at 1000 ticks a second: 524 frames, most of them empty, for 12. The coarsest common rate
+        // on which every frame lies within one step of that grid (the precision its times were kept to), each on its
+        // own frame, holds them as well.
+        double tick = num / (double)den, precision = step * tick;
+        foreach (var (rn, rd) in StandardRates)
+        {
+            long previous = -1;
+            bool fits = times.All(t =>
+            {
+                double seconds = t * tick;
+                long k = (long)Math.Round(seconds * rn / rd);
+                bool on = k > previous && Math.Abs(k * (double)rd / rn - seconds) <= precision;
+                previous = k;
+                return on;
+            });
+            if (fits) return Rational.Reduce(rn, rd);
+        }
+        return den <= MaxTicksPerSecond * num * step ? Rational.Reduce(den, num * step) : null;
     }
+
+    /// <summary>Film, PAL and NTSC rates and their doubles, coarsest first.</summary>
+    private static readonly (long Num, long Den)[] StandardRates =
+    {
+        (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48000, 1001), (48, 1), (50, 1), (60000, 1001), (60, 1), (100, 1), (120000, 1001), (120, 1),
+    };
 
     /// <summary>
     /// Why <paramref name="piece"/>'s video cannot be stream-copied into a file of <paramref name="output"/>'s

@@ -91,6 +91,31 @@ public class RestoreStreamsTests
     }
 
     [Theory]
+    [InlineData("24000/1001", 12)]
+    [InlineData("60000/1001", 30)]
+    public void AnAviOfAMatroskaNtscFilmHasItsRate(string rate, int frames)
+    {
+        // Matroska times frames in milliseconds, which lie on no NTSC rate's grid: the AVI said 1000 fps and
+        // held 524 frames, 512 of them empty, for a 12-frame film at 23.976.
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, "in.mkv", seconds: frames * 1001.0 / (rate == "24000/1001" ? 24000 : 60000), rate: rate);
+        var output = Path.Combine(dir, "out.avi");
+        var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--max-shot-frames", "5", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var header = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "v:0",
+            "-show_entries", "stream=avg_frame_rate,nb_frames", "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Trim();
+        Assert.Equal(rate, header.Split(',')[0]);
+        Assert.Equal(frames, Media.CountFrames(output));
+        var times = Media.FrameTimes(input);
+        var avi = Media.AviFrameTimes(output);
+        Assert.Equal(times.Count, avi.Count);
+        // From the second frame on, each at its time within the millisecond Matroska rounded it to. Matroska starts the
+        // video 23 ms in, after the AAC's priming, off the AVI's grid: the first frame is shown from 0, a tick or two longer.
+        for (int i = 1; i < times.Count; i++)
+            Assert.True(Math.Abs(times[i] - times[1] - (avi[i] - avi[1])) <= 1e-3, $"frame {i}: {avi[i] - avi[1]:F6} s after frame 1, input had {times[i] - times[1]:F6} s");
+    }
+
+    [Theory]
     [InlineData("out.mp4", "80", "--crf 80: libx264 takes 0 to 51")]
     [InlineData("out.webm", "64", "--crf 64: libvpx-vp9 takes 0 to 63")]
     [InlineData("out.mp4", "-1", "--crf -1: libx264 takes 0 to 51")]
