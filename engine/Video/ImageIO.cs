@@ -38,7 +38,7 @@ public static class ImageIO
     {
         if (!File.Exists(path)) throw new MediaException($"input not found: {path}");
         var json = Ffmpeg.Run(Ffmpeg.FfprobePath,
-            new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,sample_aspect_ratio", "-of", "json", path },
+            new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,sample_aspect_ratio", "-of", "json", "-i", path },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
         try
         {

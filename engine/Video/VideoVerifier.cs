@@ -22,7 +22,7 @@ public static class VideoVerifier
             new[]
             {
                 "-v", "error", "-count_frames", "-select_streams", "V:0",
-                "-show_entries", "stream=nb_read_frames,width,height:format=duration", "-of", "json", path,
+                "-show_entries", "stream=nb_read_frames,width,height:format=duration", "-of", "json", "-i", path,
             },
             ReadOnlyMemory<byte>.Empty, path, cancel, $"reading back {path}");
         if (Ffmpeg.Reason(errors) is { } decodeError) throw new MediaException($"{path}: does not decode cleanly: {decodeError}");

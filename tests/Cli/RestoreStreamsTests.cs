@@ -592,6 +592,17 @@ public class RestoreStreamsTests
         }
     }
 
+    /// <summary>A file whose name starts with "-", given after "--", is read as a file: ffprobe took it for an option.</summary>
+    [Fact]
+    public void AnInputNamedLikeAnOptionIsReadAsAFile()
+    {
+        var dir = TestPaths.NewTempDir();
+        File.Move(Media.MakeClip(dir, size: "64x48", audio: false), Path.Combine(dir, "-dash.mp4"));
+        var r = ReelProcess.RunIn(dir, new Dictionary<string, string>(), "restore", "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress", "--", "-dash.mp4", "out.mp4");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.True(Media.CountFrames(Path.Combine(dir, "out.mp4")) > 0);
+    }
+
     /// <summary>HEVC in an MP4 or a MOV is tagged hvc1, which Apple's players take; ffmpeg's default hev1 they refuse.</summary>
     [Theory]
     [InlineData("out.mp4")]

@@ -16,9 +16,12 @@ public static class ReelProcess
 
     public static Result Run(params string[] args) => RunWithEnvironment(new Dictionary<string, string>(), args);
 
-    public static Result RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Result RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args) => RunIn(TestPaths.RepoRoot, environment, args);
+
+    /// <summary>The CLI run from <paramref name="workingDirectory"/>, for paths given relative to it.</summary>
+    public static Result RunIn(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var p = Start(environment, args);
+        using var p = StartIn(workingDirectory, environment, args);
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
@@ -30,13 +33,15 @@ public static class ReelProcess
     /// Ctrl-C is restored to its default first: a test run started in the background inherits
     /// SIGINT ignored, as every background job of a non-interactive shell does.
     /// </summary>
-    public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] args) => StartIn(TestPaths.RepoRoot, environment, args);
+
+    private static Process StartIn(string workingDirectory, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var psi = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = TestPaths.RepoRoot,
+            WorkingDirectory = workingDirectory,
         };
         psi.ArgumentList.Add("--default-signal=INT");
         // REEL_CLI runs the tests against another build of the CLI: build.sh test points it at the NativeAOT `reel`.
