@@ -9,17 +9,20 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// <summary>The stretch the frames were cut to; null for the whole file.</summary>
     public TimeRange? Cut { get; init; }
 
+    /// <summary>A cut that starts before the video does: read from the file's start (<see cref="AsInput"/>), not sought.</summary>
+    private bool ReadsFromStart => Cut?.From is { } from && from.TotalSeconds < Info.VideoStartSeconds;
+
     /// <summary>
     /// The source as one ffmpeg input: its cut (<c>-ss</c>, <c>-to</c>), then <c>-i</c> and its full path.
     /// A cut that starts before the video does is read from the file's start instead, moved back by the
-    /// cut's start, what comes before it dropped by <c>-copypriorss 0</c> and its end set by <c>-t</c>
-    /// (<see cref="CutOptions"/>): ffmpeg's seek in Matroska goes by the video's keyframes, so it landed on
-    /// the first frame and the sound before it was lost. Reading up to the first frame costs little.
+    /// cut's start, what comes before it dropped (<see cref="CutOptions"/>) and its end set by <c>-t</c>:
+    /// ffmpeg's seek in Matroska goes by the video's keyframes, so it landed on the first frame and the sound
+    /// before it was lost. Reading up to the first frame costs little.
     /// </summary>
     public IEnumerable<string> AsInput()
     {
         var path = System.IO.Path.GetFullPath(Path);
-        if (Cut?.From is { } from && from.TotalSeconds < Info.VideoStartSeconds)
+        if (ReadsFromStart && Cut?.From is { } from)
             return new[] { "-itsoffset", "-" + TimeRange.Seconds(from), "-i", path };
         return (Cut?.InputOptions() ?? Array.Empty<string>()).Concat(new[] { "-i", path });
     }
@@ -49,6 +52,14 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         if (Cut is null) yield break;
         yield return "-copypriorss";
         yield return "0";
+        // Read from the file's start, what lies before the cut is at negative times: a copy drops it by the option above,
+        // but a stream converted on the way (FLAC into MP4 as ALAC) was encoded from there and shifted to start at 0,
+        // so -t cut its end short: a 0.6 s range kept 0.4 s of sound. An output start at 0 drops it from every stream.
+        if (ReadsFromStart)
+        {
+            yield return "-ss";
+            yield return "0";
+        }
         if (Cut.Span is { } span)
         {
             yield return "-t";

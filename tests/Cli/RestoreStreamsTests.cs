@@ -438,6 +438,29 @@ public class RestoreStreamsTests
         Assert.True(soundStart <= 0.025, $"the sound starts at {soundStart:F3} s");
     }
 
+    /// <summary>
+    /// The same cut with sound converted on the way (FLAC into MP4 becomes ALAC): the second before the cut was encoded
+    /// too and the whole shifted to start at 0, so the range's end fell off: a second's range kept half a second of sound.
+    /// </summary>
+    [Fact]
+    public void AConvertedSoundKeepsTheWholeRangeOfAVideoThatStartsAfterIt()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "late.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[]
+        {
+            "-v", "error", "-f", "lavfi", "-i", "sine=duration=2.5", "-itsoffset", "1", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1.5",
+            "-map", "1", "-map", "0", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "flac", input,
+        }, ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--from", "0.5", "--to", "1.5"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("converted to alac", r.Stderr, StringComparison.Ordinal);
+        var samples = Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", output, "-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "44100", "-" },
+            ReadOnlyMemory<byte>.Empty, output).Length / 2;
+        Assert.InRange(samples / 44100.0, 0.97, 1.03);
+    }
+
     [Fact]
     public void ARangeOfAnMpegTsIsRefusedWithHowToCopyItIntoMatroska()
     {
