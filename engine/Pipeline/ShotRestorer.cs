@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Reel.Engine.Backends;
-using Reel.Engine.Temporal;
 using Reel.Engine.Ops;
+using Reel.Engine.Temporal;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 

@@ -691,9 +691,7 @@ public class RestoreStreamsTests
         var output = Path.Combine(dir, name);
         var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        var tags = System.Text.Json.JsonDocument.Parse(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream_tags",
-            "-of", "json", output }, ReadOnlyMemory<byte>.Empty, output)).RootElement.GetProperty("streams")[0].GetProperty("tags")
-            .EnumerateObject().ToDictionary(p => p.Name.ToLowerInvariant(), p => p.Value.GetString());
+        var tags = Tags(output, "v:0");
         Assert.Equal("fre", tags.GetValueOrDefault("language"));
         Assert.Equal(title, tags.GetValueOrDefault("title"));
         Assert.DoesNotContain("encoder", tags.Keys);

@@ -837,6 +837,15 @@ static int on_job_progress(void* user, const reel_progress* p) {
     return log->cancel_after_saved > 0 && log->saved >= log->cancel_after_saved;
 }
 
+/* A restore cancelled after the first of its two shots (3 frames each), then continued: 3 frames kept, one shot made, all 6 out, nothing left. */
+static void check_continued(const char* how, const job_log* again, const char* out, const char* leftovers) {
+    long frames = count_frames(out);
+    printf("  %s: %lld frames kept, %d more shot(s) made; output has %ld frames\n", how, (long long)again->resumed, again->saved, frames);
+    CHECK(again->resumed == 3 && again->saved == 1, "%s: %lld frames kept and %d shots made; want 3 and 1", how, (long long)again->resumed, again->saved);
+    CHECK(frames == 6, "%s has %ld frames, want 6", out, frames);
+    CHECK(count_entries(leftovers) == 0, "the work folder or a temporary of %s was left in %s", out, g_work);
+}
+
 /* One field of a video's first video stream as ffprobe prints it ("codec_name": "ffv1"), or "" if it cannot say. */
 static void stream_field(const char* video, const char* field, char* value, size_t capacity) {
     char command[2048];
@@ -873,13 +882,7 @@ static void test_jobless_resume(reel_engine* engine, reel_restore_options* opts)
     job_log again = { .resumed = -1 };
     opts->progress_user = &again;
     expect_status(reel_video_restore(engine, clip, out, opts), REEL_OK, NULL, "video_restore(the same call again)");
-    long frames = count_frames(out);
-    printf("  reel_video_restore cancelled after shot 1 of 2, called again: %lld frames kept, %d more shot(s); output has %ld frames\n",
-           (long long)again.resumed, again.saved, frames);
-    CHECK(again.resumed == 3 && again.saved == 1, "the second call kept %lld frames and made %d shots; want 3 and 1",
-          (long long)again.resumed, again.saved);
-    CHECK(frames == 6, "%s has %ld frames, want 6", out, frames);
-    CHECK(count_entries(".jobless.") == 0, "the work folder or a temporary of %s was left in %s", out, g_work);
+    check_continued("reel_video_restore cancelled after shot 1 of 2, called again", &again, out, ".jobless.");
     opts->progress = NULL;
     opts->progress_user = NULL;
 }
@@ -927,13 +930,7 @@ static void test_restore_job(const char* weights) {
     job.resume = 1;
     expect_status(reel_video_restore_job(engine, clip, resumed, &opts, &job, on_job_progress, &again), REEL_OK, NULL,
                   "video_restore_job(resume)");
-    long frames = count_frames(resumed);
-    printf("  cancelled after shot 1 of 2, resumed: %lld frames kept, %d more shot(s) made; output has %ld frames\n",
-           (long long)again.resumed, again.saved, frames);
-    CHECK(again.resumed == 3 && again.saved == 1, "the resumed restore kept %lld frames and made %d shots; want 3 and 1",
-          (long long)again.resumed, again.saved);
-    CHECK(frames == 6, "%s has %ld frames, want 6", resumed, frames);
-    CHECK(count_entries(".resumed.") == 0, "the work folder or a temporary of %s was left in %s", resumed, g_work);
+    check_continued("cancelled after shot 1 of 2, resumed", &again, resumed, ".resumed.");
 
     /* 0.5 s to 1.0 s of the 6 fps clip: its frames 3, 4 and 5, through FFV1. */
     reel_restore_job_init(&job);
@@ -943,7 +940,7 @@ static void test_restore_job(const char* weights) {
     expect_status(reel_video_restore_job(engine, clip, scene, &opts, &job, NULL, NULL), REEL_OK, NULL, "video_restore_job(0.5 s to 1 s, ffv1)");
     char codec[64];
     stream_field(scene, "codec_name", codec, sizeof codec);
-    frames = count_frames(scene);
+    long frames = count_frames(scene);
     printf("  from 0.5 s to 1 s through ffv1: %ld frames, codec %s\n", frames, codec);
     CHECK(frames == 3 && strcmp(codec, "ffv1") == 0, "%s has %ld frames of %s; want 3 of ffv1", scene, frames, codec);
 
