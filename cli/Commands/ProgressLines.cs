@@ -55,18 +55,15 @@ public sealed class ProgressLines
     /// <summary>In JSON, the lines held back half a second or more before <paramref name="now"/>, oldest first.</summary>
     private void FlushHeld(TimeSpan now)
     {
-        if (!_json) return;
-        foreach (var shown in _stages.Values.Where(s => s.Pending is { } held && now - held.Elapsed >= JsonInterval).OrderBy(s => s.Pending!.Elapsed).ToList())
-        {
-            Write(shown.Pending!);
-            shown.Pending = null;
-        }
+        if (_json) WriteHeld(held => now - held.Elapsed >= JsonInterval);
     }
 
     /// <summary>Writes the lines held back, oldest first.</summary>
-    public void Flush()
+    public void Flush() => WriteHeld(_ => true);
+
+    private void WriteHeld(Func<RestoreProgress, bool> which)
     {
-        foreach (var shown in _stages.Values.Where(s => s.Pending is not null).OrderBy(s => s.Pending!.Elapsed).ToList())
+        foreach (var shown in _stages.Values.Where(s => s.Pending is { } held && which(held)).OrderBy(s => s.Pending!.Elapsed).ToList())
         {
             Write(shown.Pending!);
             shown.Pending = null;
