@@ -21,9 +21,8 @@ internal sealed class LossLog : IDisposable
         _path = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(_path)!;
         if (!Directory.Exists(folder)) throw new ReelException($"--loss-log: folder does not exist: {folder}");
-        string prefix = $".{Path.GetFileName(_path)}.";
-        OwnedName.RemoveOrphans(folder, prefix, ".tmp");
-        _partial = Path.Combine(folder, $"{prefix}{OwnedName.NewTag()}.tmp");
+        TempFile.RemoveOrphans(_path);
+        _partial = TempFile.Beside(_path);
         _writer = new StreamWriter(_partial) { NewLine = "\n" };
         _writer.WriteLine("shot,epoch,frame,loss");
     }
@@ -36,6 +35,7 @@ internal sealed class LossLog : IDisposable
     {
         _writer.Flush();
         _writer.Dispose();
+        TempFile.FlushToDisk(_partial);
         File.Move(_partial, _path, overwrite: true);
         _completed = true;
     }
