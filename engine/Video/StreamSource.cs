@@ -9,8 +9,8 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// <summary>The stretch the frames were cut to; null for the whole file.</summary>
     public TimeRange? Cut { get; init; }
 
-    /// <summary>A cut that starts before the video does: read from the file's start (<see cref="AsInput"/>), not sought.</summary>
-    private bool ReadsFromStart => Cut?.From is { } from && from.TotalSeconds < Info.VideoStartSeconds;
+    /// <summary>The start of a cut that starts before the video does, read from the file's start (<see cref="AsInput"/>), not sought; else null.</summary>
+    private TimeSpan? StartBeforeVideo => Cut?.From is { } from && from.TotalSeconds < Info.VideoStartSeconds ? from : null;
 
     /// <summary>
     /// The source as one ffmpeg input: its cut (<c>-ss</c>, <c>-to</c>), then <c>-i</c> and its full path.
@@ -22,7 +22,7 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     public IEnumerable<string> AsInput()
     {
         var path = System.IO.Path.GetFullPath(Path);
-        if (ReadsFromStart && Cut?.From is { } from)
+        if (StartBeforeVideo is { } from)
             return new[] { "-itsoffset", "-" + TimeRange.Seconds(from), "-i", path };
         return (Cut?.InputOptions() ?? Array.Empty<string>()).Concat(new[] { "-i", path });
     }
@@ -55,7 +55,7 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         // Read from the file's start, what lies before the cut is at negative times: a copy drops it by the option above,
         // but a stream converted on the way (FLAC into MP4 as ALAC) was encoded from there and shifted to start at 0,
         // so -t cut its end short: a 0.6 s range kept 0.4 s of sound. An output start at 0 drops it from every stream.
-        if (ReadsFromStart)
+        if (StartBeforeVideo is not null)
         {
             yield return "-ss";
             yield return "0";

@@ -115,7 +115,7 @@ public static class VideoSegments
         // The pieces share one time base (each is encoded in the source's): a frame's time in its ticks
         // is its piece's start, exact in those ticks, plus its own pts.
         if (!Rational.TryParse(first.Value.TimeBase, out var num, out var den) || num <= 0 || den <= 0) return null;
-        var times = pieces.AsParallel().AsOrdered().WithCancellation(cancel).SelectMany(p =>
+        var times = pieces.AsParallel().WithCancellation(cancel).SelectMany(p =>
         {
             long start = Rational.NsToTicks(p.StartNs - pieces[0].StartNs, num, den);
             return VideoFile.PacketTimes(p.Path, cancel).Select(pts => start + pts);
