@@ -395,6 +395,18 @@ public class RestoreStreamsTests
         Assert.Contains("no frame starts within the range asked for (--from/--to)", r.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>late.mkv: 2.5 s of a tone in <paramref name="audioCodec"/>, and 1.5 s of video at 10 fps from its first second on.</summary>
+    private static string LateVideo(string dir, string audioCodec)
+    {
+        var input = Path.Combine(dir, "late.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[]
+        {
+            "-v", "error", "-f", "lavfi", "-i", "sine=duration=2.5", "-itsoffset", "1", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1.5",
+            "-map", "1", "-map", "0", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", audioCodec, input,
+        }, ReadOnlyMemory<byte>.Empty, input);
+        return input;
+    }
+
     /// <summary>
     /// A video that starts a second after its audio (a capture's usual shape, here Matroska, whose DURATION tag is the
     /// stream's end, not its length): restored whole under --strict with no false loss, and cut by --from/--to to the
@@ -410,12 +422,7 @@ public class RestoreStreamsTests
     public void AVideoThatStartsAfterItsAudioIsCutByItsOwnTimes(string? from, string? to, int frames)
     {
         var dir = TestPaths.NewTempDir();
-        var input = Path.Combine(dir, "late.mkv");
-        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[]
-        {
-            "-v", "error", "-f", "lavfi", "-i", "sine=duration=2.5", "-itsoffset", "1", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1.5",
-            "-map", "1", "-map", "0", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", input,
-        }, ReadOnlyMemory<byte>.Empty, input);
+        var input = LateVideo(dir, "aac");
         var output = Path.Combine(dir, "out.mkv");
         var args = new List<string>(ReelProcess.FilesOnlyRestore(input, output, "--strict"));
         if (from is not null) args.AddRange(new[] { "--from", from });
@@ -446,12 +453,7 @@ public class RestoreStreamsTests
     public void AConvertedSoundKeepsTheWholeRangeOfAVideoThatStartsAfterIt()
     {
         var dir = TestPaths.NewTempDir();
-        var input = Path.Combine(dir, "late.mkv");
-        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[]
-        {
-            "-v", "error", "-f", "lavfi", "-i", "sine=duration=2.5", "-itsoffset", "1", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10:duration=1.5",
-            "-map", "1", "-map", "0", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "flac", input,
-        }, ReadOnlyMemory<byte>.Empty, input);
+        var input = LateVideo(dir, "flac");
         var output = Path.Combine(dir, "out.mp4");
         var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--from", "0.5", "--to", "1.5"));
         Assert.True(r.ExitCode == 0, r.Stderr);
