@@ -1,5 +1,5 @@
 namespace Reel.Tests.Support;
 
-/// <summary>Tests that measure the whole process (its live heap) run in this collection, after and apart from every other test.</summary>
+/// <summary>Tests that measure the whole process (its live heap, its open pipes) or change it (its environment) run in this collection, after and apart from every other test.</summary>
 [CollectionDefinition(nameof(SerialCollection), DisableParallelization = true)]
 public sealed class SerialCollection;

@@ -96,7 +96,15 @@ public class ImageIOTests
         var t = new Tensor(new Shape(1, 1, 4, 4));
         Assert.Contains("does not exist", Assert.ThrowsAny<ReelException>(() => ImageIO.Write(Path.Combine(dir, "no", "x.png"), t)).Message);
     }
+}
 
+/// <summary>
+/// Run apart from other tests: it points REEL_FFMPEG at /bin/false for the whole process, and a test running beside
+/// it made its clip with "false" (ProbeOracleTests failed so in a clean-clone run).
+/// </summary>
+[Collection(nameof(SerialCollection))]
+public sealed class ImageIOFailureTests
+{
     [Fact]
     public void FailedWriteLeavesTheExistingFileAlone()
     {
