@@ -23,7 +23,7 @@ public static class InferCommand
         model.AcceptOnlyFromAmong("dncnn", "colorizer", "unet");
         var weights = new Option<string>("--weights", "-w") { Description = "Checkpoint (.pth or .safetensors)", Required = true };
         var input = new Option<string>("--input", "-i") { Description = "Input tensor, float32 NCHW .npy", Required = true };
-        var output = new Option<string>("--output", "-o") { Description = "Output tensor .npy (written atomically)", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Output tensor .npy, or .safetensors with --train-step (written atomically)", Required = true };
         var reference = new Option<bool>("--reference") { Description = "Use the scalar reference backend (slow; for verification)" };
         var temperature = ColorizeCommand.TemperatureOption();
         var device = DeviceChoice.CreateOption("cpu");
@@ -40,6 +40,7 @@ public static class InferCommand
             { model, weights, input, output, reference, temperature, device, precision, trainStep };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
+            RefuseOtherFormat(r.GetValue(output)!, r.GetValue(trainStep) is not null);
             var x = Npy.Read(r.GetValue(input)!);
             if (x.Shape.Rank != 4) throw new ReelException($"{r.GetValue(input)}: expected an NCHW tensor, got shape {x.Shape}");
             var backend = r.GetValue(reference) ? (Reel.Engine.Backends.IBackend)ReferenceBackend.Instance
@@ -60,6 +61,17 @@ public static class InferCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// A forward writes .npy and a training step .safetensors; an output named for the other
+    /// format would hold what its name denies, and a script reading it back would fail far from here.
+    /// </summary>
+    private static void RefuseOtherFormat(string output, bool trainStep)
+    {
+        string written = trainStep ? ".safetensors" : ".npy", other = trainStep ? ".npy" : ".safetensors";
+        if (output.EndsWith(other, StringComparison.OrdinalIgnoreCase))
+            throw new ReelException($"{output}: {(trainStep ? "--train-step" : "a forward")} writes {written}, not {other}; name the output *{written}");
     }
 
     /// <summary>One training step from the checkpoint's weights: the loss, each gradient and each weight after Adam, brought to the host.</summary>

@@ -54,4 +54,19 @@ public class InferTrainStepTests
         Assert.Contains("reel: error: --train-step is for --model unet", r.Stderr);
         Assert.False(File.Exists(Path.Combine(dir, "x.safetensors")));
     }
+
+    [Theory]
+    [InlineData(true, "step.npy")]
+    [InlineData(false, "y.safetensors")]
+    public void AnOutputNamedForTheOtherFormatIsRefusedBeforeAnyWork(bool trainStep, string name)
+    {
+        string dir = TestPaths.NewTempDir(), output = Path.Combine(dir, name);
+        var args = new List<string> { "infer", "--model", "unet", "--weights", Golden.Dvp.File("dvp_init.pth"),
+            "--input", Golden.Dvp.File("dvp_input.npy"), "--output", output };
+        if (trainStep) args.AddRange(["--train-step", Golden.Dvp.File("dvp_processed.npy")]);
+        var r = ReelProcess.Run(args.ToArray());
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(trainStep ? "--train-step writes .safetensors, not .npy" : "a forward writes .npy, not .safetensors", r.Stderr);
+        Assert.False(File.Exists(output));
+    }
 }
