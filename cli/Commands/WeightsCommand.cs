@@ -37,22 +37,24 @@ public static class WeightsCommand
         var fetch = new Command("fetch", "Download checkpoints into the cache (hash-checked, atomic).") { names };
         fetch.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
-            foreach (var e in Select(r.GetValue(names)!))
+            // One checkpoint that cannot be fetched (a host down, a bad file) does not keep the others
+            // from the cache: each is tried, and the failures are summed up at the end.
+            var chosen = Select(r.GetValue(names)!);
+            var failed = new List<string>();
+            foreach (var e in chosen)
             {
-                if (File.Exists(WeightCatalog.PathOf(e)) && Check(e).Ok)
+                try
                 {
-                    Console.Error.WriteLine($"{e.Name}: already cached at {WeightCatalog.PathOf(e)}");
-                    continue;
+                    FetchOne(e, cancel);
                 }
-                Console.Error.WriteLine($"{e.Name}: downloading {e.Url}");
-                var path = WeightCatalog.FetchAsync(e, null, cancel).GetAwaiter().GetResult();
-                if (Check(e) is { Ok: false } bad)
+                catch (Exception ex) when (!cancel.IsCancellationRequested && ex is ReelException or IOException or UnauthorizedAccessException or TaskCanceledException)
                 {
-                    File.Delete(path);
-                    throw new ReelException($"{e.Name}: the download from {e.Url} is not a checkpoint Reel loads ({bad.Detail}); it was deleted");
+                    Console.Error.WriteLine($"{e.Name}: {(ex is TaskCanceledException ? $"the download from {e.Url} timed out" : ex.Message)}");
+                    failed.Add(e.Name);
                 }
-                Console.Error.WriteLine($"{e.Name}: saved {path}");
             }
+            if (failed.Count > 0)
+                throw new ReelException($"{failed.Count} of {chosen.Count} checkpoints not fetched: {string.Join(", ", failed)}");
             return 0;
         })));
 
@@ -77,6 +79,23 @@ public static class WeightsCommand
         weights.Subcommands.Add(fetch);
         weights.Subcommands.Add(verify);
         return weights;
+    }
+
+    private static void FetchOne(WeightEntry e, CancellationToken cancel)
+    {
+        if (File.Exists(WeightCatalog.PathOf(e)) && Check(e).Ok)
+        {
+            Console.Error.WriteLine($"{e.Name}: already cached at {WeightCatalog.PathOf(e)}");
+            return;
+        }
+        Console.Error.WriteLine($"{e.Name}: downloading {e.Url}");
+        var path = WeightCatalog.FetchAsync(e, null, cancel).GetAwaiter().GetResult();
+        if (Check(e) is { Ok: false } bad)
+        {
+            File.Delete(path);
+            throw new ReelException($"the download from {e.Url} is not a checkpoint Reel loads ({bad.Detail}); it was deleted");
+        }
+        Console.Error.WriteLine($"{e.Name}: saved {path}");
     }
 
     private static List<WeightEntry> Select(string[] names) =>

@@ -202,6 +202,29 @@ public class RestoreTests
         Assert.True(worst <= 1, $"a pixel {worst} levels from gray");
     }
 
+    /// <summary>
+    /// `weights fetch all` tries every checkpoint although one cannot be fetched: it stopped at the first failure,
+    /// leaving the rest uncached. The downloads fail here through a proxy nobody listens on.
+    /// </summary>
+    [Fact]
+    public void FetchAllTriesEveryCheckpointAndNamesTheOnesItCouldNotFetch()
+    {
+        var cache = TestPaths.NewTempDir();
+        File.Copy(TestPaths.SharedData("weights/kair_dncnn_25.pth"), Path.Combine(cache, "dncnn_25.pth"));
+        const string nobody = "http://127.0.0.1:9";
+        var env = new Dictionary<string, string>
+        {
+            ["REEL_WEIGHTS"] = cache, ["https_proxy"] = nobody, ["HTTPS_PROXY"] = nobody, ["all_proxy"] = nobody, ["no_proxy"] = "", ["NO_PROXY"] = "",
+        };
+        var r = ReelProcess.RunWithEnvironment(env, "weights", "fetch", "all");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("dncnn_25: already cached", r.Stderr);
+        foreach (var name in new[] { "dncnn_gray_blind", "dncnn_color_blind", "colorizer" })
+            Assert.Contains($"{name}: cannot download", r.Stderr);
+        Assert.EndsWith("reel: error: 3 of 4 checkpoints not fetched: dncnn_gray_blind, dncnn_color_blind, colorizer", r.Stderr.TrimEnd());
+        Assert.Equal(new[] { "dncnn_25.pth" }, Directory.GetFiles(cache).Select(Path.GetFileName));
+    }
+
     /// <summary>A HOME not made yet (a fresh service account) still holds the cache: it became .cache/reel/weights in the working folder.</summary>
     [Fact]
     public void TheCacheIsUnderAHomeThatDoesNotExistYet()
