@@ -87,9 +87,9 @@ public static class StabilizeCommand
                 return 0;
             }
 
-            var (inputs, names, times, source) = Load(r.GetValue(input)!, options.MemoryBudgetBytes / 2, DeinterlaceChoice.Parse(r.GetValue(deinterlace)!));
+            var (inputs, names, times, source) = Load(r.GetValue(input)!, "--input", options.MemoryBudgetBytes / 2, DeinterlaceChoice.Parse(r.GetValue(deinterlace)!));
             using var inputStore = inputs;
-            var (targets, _, _, _) = Load(r.GetValue(processed)!, options.MemoryBudgetBytes / 2);
+            var (targets, _, _, _) = Load(r.GetValue(processed)!, "--processed", options.MemoryBudgetBytes / 2);
             using var targetStore = targets;
             var meter = new FlickerMeter();
             var clock = Stopwatch.StartNew();
@@ -148,8 +148,8 @@ public static class StabilizeCommand
     private static FlickerMeter Stream(string inputPath, string processedPath, string outPath, bool videoOut, FlowTemporal? flow,
         Action<RestoreProgress> report, CancellationToken cancel, Deinterlace deinterlace)
     {
-        var inputs = FrameSource.Open(inputPath, deinterlace: deinterlace);
-        var processed = FrameSource.Open(processedPath);
+        var inputs = FrameSource.Open(inputPath, deinterlace: deinterlace, role: "--input");
+        var processed = FrameSource.Open(processedPath, role: "--processed");
         if (inputs.Width != processed.Width || inputs.Height != processed.Height)
             throw new ReelException($"input frames are {inputs.Width}×{inputs.Height} but processed frames are {processed.Width}×{processed.Height}");
         var names = new List<string>();
@@ -195,10 +195,10 @@ public static class StabilizeCommand
     }
 
     /// <summary>The frames of a folder or a video with their names and times, and the source they came from.</summary>
-    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(string path, long budget,
-        Deinterlace deinterlace = Deinterlace.Off)
+    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(string path, string role,
+        long budget, Deinterlace deinterlace = Deinterlace.Off)
     {
-        var source = FrameSource.Open(path, deinterlace: deinterlace);
+        var source = FrameSource.Open(path, deinterlace: deinterlace, role: role);
         var store = new FrameStore(budget);
         try
         {

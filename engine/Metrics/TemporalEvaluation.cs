@@ -17,8 +17,9 @@ public static class TemporalEvaluation
         Deinterlace deinterlace = Deinterlace.Off)
     {
         if (maxFrames < 0) throw new ReelException($"--frames must be ≥ 0, got {maxFrames}");
-        var sources = new[] { FrameSource.Open(input, deinterlace: deinterlace) }
-            .Concat(new[] { output }.Concat(processed is null ? Array.Empty<string>() : new[] { processed }).Select(p => FrameSource.Open(p))).ToArray();
+        var sources = new[] { FrameSource.Open(input, deinterlace: deinterlace, role: "--input") }
+            .Concat(new[] { (output, "--output") }.Concat(processed is null ? [] : new[] { (processed, "--processed") })
+                .Select(p => FrameSource.Open(p.Item1, role: p.Item2))).ToArray();
         var names = new[] { "input", "output", "processed" };
         for (int k = 1; k < sources.Length; k++)
             if (sources[k].Width != sources[0].Width || sources[k].Height != sources[0].Height)

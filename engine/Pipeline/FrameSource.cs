@@ -91,7 +91,9 @@ public sealed class FrameSource
     /// <param name="folderRate">The frame rate of a folder's frames ("24", "24000/1001"); a video keeps its own.</param>
     /// <param name="deinterlace">Whether a video's fields are joined as it is decoded (see <see cref="Deinterlace"/>); a folder's images are whole frames.</param>
     /// <param name="range">Only this stretch of the source (a folder's frames by their times at <paramref name="folderRate"/>), timed from zero; null for all of it.</param>
-    public static FrameSource Open(string path, string folderRate = DefaultFolderRate, Deinterlace deinterlace = Deinterlace.Off, TimeRange? range = null)
+    /// <param name="role">What the path is to the command, for the error when it is missing: "input", or the option that named it ("--processed").</param>
+    public static FrameSource Open(string path, string folderRate = DefaultFolderRate, Deinterlace deinterlace = Deinterlace.Off, TimeRange? range = null,
+        string role = "input")
     {
         if (Directory.Exists(path))
         {
@@ -104,7 +106,7 @@ public sealed class FrameSource
             var (w, h, aspect) = ImageIO.Probe(files[0]);
             return new FrameSource(path, w, h, $"{den}/{num}", files.Count, null, files, folderRate) { FolderAspect = aspect };
         }
-        if (!File.Exists(path)) throw new ReelException($"input not found: {path}");
+        if (!File.Exists(path)) throw new ReelException($"{role} not found: {path}");
         if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");
         var info = VideoFile.Probe(path);
         // MPEG-TS and MPEG-PS have no index: ffmpeg's seek lands on the next keyframe after the time, not the one before it.

@@ -109,4 +109,25 @@ public class TemporalFlowCliTests
         if (kind == "no-stabilize-with-prior") Assert.Contains("--no-stabilize turns the temporal stage off, and --temporal prior asks for it", r.Stderr);
         Assert.False(Directory.Exists(Path.Combine(dir, "out")), "a failed run left its output");
     }
+
+    /// <summary>A missing path is named by the option that gave it: every one was "input not found", --output and --processed too.</summary>
+    [Theory]
+    [InlineData("eval", "--output")]
+    [InlineData("eval", "--processed")]
+    [InlineData("prior", "--processed")]
+    [InlineData("prior", "--input")]
+    [InlineData("flow", "--processed")]
+    public void AMissingPathIsNamedByItsOption(string command, string missing)
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, audio: false);
+        string nope = Path.Combine(dir, "nope.mp4");
+        string Given(string option) => option == missing ? nope : clip;
+        var args = command == "eval"
+            ? new[] { "eval", "temporal", "--input", clip, "--output", Given("--output"), "--processed", Given("--processed") }
+            : new[] { "stabilize", "--input", Given("--input"), "--processed", Given("--processed"), "--output", Path.Combine(dir, "out.mp4"), "--temporal", command };
+        var r = ReelProcess.Run(args);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"reel: error: {missing} not found: {nope}", r.Stderr.Trim().Split('\n')[^1]);
+    }
 }
