@@ -123,8 +123,9 @@ public static class BenchCommand
             }
             default:
             {
-                if (h % VideoPrior.SizeMultiple != 0 || w % VideoPrior.SizeMultiple != 0)
-                    throw new ReelException($"the U-Net step needs a size that is a multiple of {VideoPrior.SizeMultiple}, got {h}x{w}");
+                // What the network takes, as `reel infer` does; a restore pads its frames further, to VideoPrior.SizeMultiple.
+                if (h % VideoPrior.NetworkMultiple != 0 || w % VideoPrior.NetworkMultiple != 0)
+                    throw new ReelException($"the U-Net step needs a size that is a multiple of {VideoPrior.NetworkMultiple}, got {h}x{w}");
                 var net = weightsPath is null ? VideoPrior.Create(32, 6, seed: 7) : VideoPrior.Load(weightsPath);
                 net.MoveTo(backend);
                 var trainer = new PriorTrainer(net, backend);

@@ -17,6 +17,9 @@ public sealed class VideoPrior : IDisposable
     /// <summary>Frames are padded to this multiple, as the reference requires (it crops to it instead).</summary>
     public const int SizeMultiple = 32;
 
+    /// <summary>What the network itself needs of a frame's sides: four 2× poolings, undone by four 2× upsamplings.</summary>
+    public const int NetworkMultiple = 16;
+
     private readonly Dictionary<string, Tensor> _parameters;
 
     private VideoPrior(int width, int outChannels, Dictionary<string, Tensor> parameters)
@@ -164,7 +167,7 @@ public sealed class VideoPrior : IDisposable
     }
 
     /// <summary>
-    /// The forward pass on (N, 3, H, W), H and W multiples of 16. When <paramref name="record"/>
+    /// The forward pass on (N, 3, H, W), H and W multiples of <see cref="NetworkMultiple"/>. When <paramref name="record"/>
     /// is given, every intermediate is stored in it by name for the backward pass (Training/), and
     /// belongs to the caller; otherwise each is freed once the pass is done with it.
     /// </summary>
@@ -172,7 +175,8 @@ public sealed class VideoPrior : IDisposable
     {
         var s = x.Shape;
         if (s.Rank != 4 || s.C != 3) throw new ReelException($"the U-Net takes RGB frames (N, 3, H, W), got {s}");
-        if (s.H % 16 != 0 || s.W % 16 != 0) throw new ReelException($"the U-Net needs a height and width that are multiples of 16, got {s.W}×{s.H}");
+        if (s.H % NetworkMultiple != 0 || s.W % NetworkMultiple != 0)
+            throw new ReelException($"the U-Net needs a height and width that are multiples of {NetworkMultiple}, got {s.W}×{s.H}");
         var w = Widths(Width);
         var made = new List<Tensor>();
         Tensor Keep(string name, Tensor t)

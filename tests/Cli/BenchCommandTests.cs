@@ -9,7 +9,8 @@ public class BenchCommandTests
     [Theory]
     [InlineData("dncnn", "24x20")]
     [InlineData("colorizer", "16x16")]
-    [InlineData("unet", "32x32")]
+    // 48: a multiple of 16, what the network takes (as in `reel infer`), though not of the 32 a restore pads to; it was refused.
+    [InlineData("unet", "48x32")]
     public void JsonLastLineHasTheMedianAndTheLayers(string model, string size)
     {
         var r = ReelProcess.Run("bench", "--model", model, "--size", size, "--runs", "2", "--warmup", "1", "--json");
