@@ -103,11 +103,11 @@ internal sealed record LibraryRow(
     [property: JsonPropertyName("found")] bool Found,
     [property: JsonPropertyName("detail")] string Detail);
 
-/// <summary>One bound function of `reel kernels libraries --json`.</summary>
+/// <summary>One bound function of `reel kernels libraries --json`; Exported is null where its library was not found, so not checked.</summary>
 internal sealed record SymbolRow(
     [property: JsonPropertyName("library")] string Library,
     [property: JsonPropertyName("symbol")] string Symbol,
-    [property: JsonPropertyName("exported")] bool Exported);
+    [property: JsonPropertyName("exported")] bool? Exported);
 
 /// <summary>`reel kernels libraries --json`: where each library was found and whether every bound function is exported.</summary>
 internal sealed record LibrariesReport(

@@ -19,7 +19,7 @@ public static class KernelsCommand
         var arch = new Option<string>("--arch") { Description = "Comma-separated compute capabilities", DefaultValueFactory = _ => "80,90" };
         var check = new Command("check", "Compile every CUDA kernel with NVRTC (and ptxas when found) for each architecture; no GPU needed") { json, arch };
         check.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() => Check(r.GetValue(json), r.GetValue(arch)!))));
-        var librariesJson = new Option<bool>("--json") { Description = "Print one JSON object: libraries (name, found, detail) and symbols (library, symbol, exported)" };
+        var librariesJson = new Option<bool>("--json") { Description = "Print one JSON object: libraries (name, found, detail) and symbols (library, symbol, exported: null where the library was not found)" };
         var libraries = new Command("libraries", "Where each CUDA library (driver, NVRTC, cuDNN, and the cuBLASLt cuDNN opens) was found, or every place tried, and whether it exports every function Reel binds") { librariesJson };
         libraries.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() => Libraries(r.GetValue(librariesJson)))));
         return new Command("kernels", "The hand-written CUDA kernels and the libraries around them") { check, libraries };
@@ -63,21 +63,22 @@ public static class KernelsCommand
     {
         var libraries = CudaLibraries.Describe();
         var symbols = CudaLibraries.BoundSymbols();
+        var loaded = libraries.Where(l => l.Found).Select(l => l.Library).ToHashSet();
         if (json)
         {
+            // A function of a library not found was never looked for: null, not false (missing from a library that loaded).
             Console.WriteLine(JsonSerializer.Serialize(new LibrariesReport(
                 libraries.Select(l => new LibraryRow(l.Library, l.Found, l.Detail)).ToArray(),
-                symbols.Select(s => new SymbolRow(s.Library, s.Symbol, s.Exported)).ToArray()), CliJson.Output.LibrariesReport));
+                symbols.Select(s => new SymbolRow(s.Library, s.Symbol, loaded.Contains(s.Library) ? s.Exported : null)).ToArray()), CliJson.Output.LibrariesReport));
         }
         else
         {
             foreach (var (name, found, detail) in libraries) Console.WriteLine($"{name,-8} {(found ? "found: " : "missing: ")}{detail}");
             foreach (var group in symbols.GroupBy(s => s.Library))
-                Console.WriteLine(libraries.Any(l => l.Library == group.Key && l.Found)
+                Console.WriteLine(loaded.Contains(group.Key)
                     ? $"{group.Key,-8} {group.Count(s => s.Exported)}/{group.Count()} bound functions exported" + string.Concat(group.Where(s => !s.Exported).Select(s => $"; missing {s.Symbol}"))
                     : $"{group.Key,-8} {group.Count()} bound functions, not checked (library not found)");
         }
-        var loaded = libraries.Where(l => l.Found).Select(l => l.Library).ToHashSet();
         return symbols.Any(s => loaded.Contains(s.Library) && !s.Exported) ? CliRunner.UserError : 0;
     }
 

@@ -146,6 +146,11 @@ public class CudaCliTests
         Assert.All(nvrtc, e => Assert.True(e.GetProperty("exported").GetBoolean(), e.GetProperty("symbol").GetString()));
         // cuBLASLt is loaded for cuDNN, which opens it itself: no function of it is bound, so none is checked.
         Assert.DoesNotContain(doc.RootElement.GetProperty("symbols").EnumerateArray(), e => e.GetProperty("library").GetString() == "cublasLt");
+        // The driver was not found, so its functions were not looked for (null); the cuDNN stand-in loaded and lacks them (false).
+        var symbols = doc.RootElement.GetProperty("symbols").EnumerateArray().ToArray();
+        Assert.All(symbols.Where(e => e.GetProperty("library").GetString() == "cuda"), e => Assert.Equal(JsonValueKind.Null, e.GetProperty("exported").ValueKind));
+        Assert.All(symbols.Where(e => e.GetProperty("library").GetString() == "cudnn"), e => Assert.Equal(JsonValueKind.False, e.GetProperty("exported").ValueKind));
+        Assert.Contains(symbols, e => e.GetProperty("library").GetString() == "cuda");
         // The cuDNN stand-in exports none of cuDNN's functions: a loaded library missing a bound one fails the command.
         Assert.Equal(1, r.ExitCode);
     }
