@@ -59,11 +59,11 @@ public sealed class RestoreJob : IDisposable
                 if (!resume)
                     throw new ReelException($"an interrupted restore of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done); " +
                                             "add --resume to continue it, or delete that folder to start over");
-                var differing = RestorePipeline.Differing(wanted, saved.Settings.AsReadOnly());
+                var differing = RestorePipeline.Contrast(wanted, saved.Settings.AsReadOnly());
                 // Each with both values: "stabilize differ" left the user to guess that it was the epochs.
                 if (differing.Count > 0)
                     throw new ReelException($"cannot resume the interrupted run in {folder}: " +
-                                            string.Join("; ", differing.Select(k => $"{k} {wanted.GetValueOrDefault(k, "not set")} now, {(saved.Settings.TryGetValue(k, out var then) ? then : "not set")} then")) +
+                                            string.Join("; ", differing.Select(d => $"{d.Setting} {d.A ?? "not set"} now, {d.B ?? "not set"} then")) +
                                             "; use the same input and options, or delete that folder to start over");
                 var job = new RestoreJob(claim, wanted, saved.Pieces.ToList());
                 // What the record does not list is what the interrupted run was writing when it stopped.

@@ -227,6 +227,53 @@ public static class RestorePipeline
         a.Keys.Union(b.Keys).Order(StringComparer.Ordinal)
             .Where(k => !a.TryGetValue(k, out var x) || !b.TryGetValue(k, out var y) || x != y).ToList();
 
+    /// <summary>The settings recorded as a line of "label value" words: compared word by word, not whole.</summary>
+    private static readonly HashSet<string> Composite = new(StringComparer.Ordinal) { "stabilize", "encoder" };
+
+    /// <summary>
+    /// Each setting two runs disagree on with both its values (null where one lacks it), for a refusal. The composite
+    /// settings (the temporal stage's, the encoder's) are narrowed to the words that differ, labelled by the word before
+    /// them: "stabilize epochs", 3 and 2. A changed --epochs was shown as two lines of thirty words to compare by eye.
+    /// </summary>
+    public static List<(string Setting, string? A, string? B)> Contrast(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+    {
+        var result = new List<(string, string?, string?)>();
+        foreach (var key in Differing(a, b))
+        {
+            a.TryGetValue(key, out var x);
+            b.TryGetValue(key, out var y);
+            if (x is null || y is null || !Composite.Contains(key)) result.Add((key, x, y));
+            else result.AddRange(WordDifferences(x, y).Select(d => (d.Label.Length == 0 ? key : $"{key} {d.Label}", (string?)d.A, (string?)d.B)));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The runs of words in which <paramref name="x"/> and <paramref name="y"/> differ, each with the word before it as
+    /// its label ("" at the start). Of equal length, word by word; otherwise the one stretch between their common ends.
+    /// </summary>
+    private static IEnumerable<(string Label, string A, string B)> WordDifferences(string x, string y)
+    {
+        string[] p = x.Split(' '), q = y.Split(' ');
+        static string Words(string[] w, int from, int to) => from < to ? string.Join(' ', w[from..to]) : "(nothing)";
+        if (p.Length == q.Length)
+        {
+            for (int i = 0; i < p.Length;)
+            {
+                if (p[i] == q[i]) { i++; continue; }
+                int j = i;
+                while (j < p.Length && p[j] != q[j]) j++;
+                yield return (i > 0 ? p[i - 1] : "", Words(p, i, j), Words(q, i, j));
+                i = j;
+            }
+            yield break;
+        }
+        int start = 0, end = 0;
+        while (start < p.Length && start < q.Length && p[start] == q[start]) start++;
+        while (end < p.Length - start && end < q.Length - start && p[^(end + 1)] == q[^(end + 1)]) end++;
+        yield return (start > 0 ? p[start - 1] : "", Words(p, start, p.Length - end), Words(q, start, q.Length - end));
+    }
+
     private static void Process(FrameSource source, string output, bool videoOut, RestoreJob job, RestoreOptions options, MemoryPlan memory,
         IBackend backend, Action<RestoreProgress>? progress, CancellationToken cancel)
     {

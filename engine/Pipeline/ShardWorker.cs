@@ -156,8 +156,8 @@ public static class ShardWorker
     /// <summary>Refuses to work with options that do not reproduce the plan's settings, naming each that differs.</summary>
     private static void CheckSettings(ShotPlan plan, IReadOnlyDictionary<string, string> mine, string workdir)
     {
-        var differing = RestorePipeline.Differing(plan.Settings, mine)
-            .Select(k => $"{k}: {mine.GetValueOrDefault(k, "none")} here, {plan.Settings.GetValueOrDefault(k, "none")} in the plan").ToList();
+        var differing = RestorePipeline.Contrast(mine, plan.Settings)
+            .Select(d => $"{d.Setting}: {d.A ?? "none"} here, {d.B ?? "none"} in the plan").ToList();
         if (differing.Count > 0)
             throw new ReelException($"this machine does not reproduce the plan in {workdir}: {string.Join("; ", differing)}");
     }
