@@ -35,7 +35,7 @@ public static class RestorePlanCommand
             if (File.Exists(work)) throw new ReelException($"{work} is a file; give a folder for the plan");
             using var claim = WorkFolderLock.Acquire(work, $"planning in {work}");
             // The workers encode the pieces with the plan's encoder: one this ffmpeg lacks fails here, not in each of them.
-            options.Encode.Check(ShotPlan.PiecePath(work, 1), cancel);
+            options.Encode.Check(Path.Combine(work, "shot-00001.nut"), cancel);
             var plan = default(ShotPlan);
             ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r), report, cancel));
             Keep(plan!, work);
@@ -48,44 +48,48 @@ public static class RestorePlanCommand
     /// <summary>
     /// Writes the plan, unless the folder already holds one: the same plan again is kept as it is
     /// (a scheduler may rerun this step), a different one is refused while pieces of the old one
-    /// are there, since they would be joined into the wrong film.
+    /// are there (hours of work a changed option would throw away) or a worker is making one.
+    /// A plan that cannot be read (damaged, an older reel's, deleted) is replaced: pieces are named
+    /// by what made them, so none of its can pass for the new plan's, and those the new plan does not
+    /// name are removed.
     /// </summary>
     private static void Keep(ShotPlan plan, string work)
     {
+        ShotPlan? old = null;
         if (File.Exists(ShotPlan.PathIn(work)))
         {
-            ShotPlan old;
             try
             {
                 old = ShotPlan.Load(work);
             }
-            catch (ReelException e)
+            catch (ReelException)
             {
-                // A damaged plan, or one an older reel wrote, is what "make the plan again" points
-                // here for: replaced, unless pieces made by it would be joined into this one.
-                if (Directory.EnumerateFiles(work, "shot-*.nut").Any())
-                    throw new ReelException($"{work} holds pieces of a plan this reel cannot read ({e.Message}); give a new folder, or delete that one to start over");
-                plan.Save(work);
-                return;
-            }
-            bool same = old.Input == plan.Input && old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
-                        && old.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(plan.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                        && old.Shots.SequenceEqual(plan.Shots);
-            if (same) return;
-            var differing = Differences(old, plan);
-            if (old.Shots.Any(s => File.Exists(ShotPlan.PiecePath(work, s.Number))))
-                throw new ReelException($"{work} holds pieces of another plan (its {differing}); give a new folder, or delete that one to start over");
-            // A worker making a shot of the old plan would finish it with the old plan's settings.
-            foreach (var claim in Directory.EnumerateFiles(work, "shot-*.lock"))
-            {
-                using var held = WorkFolderLock.TryAcquire(work, Path.GetFileName(claim), out var owner);
-                if (held is null)
-                    throw new ReelException($"pid {owner} is restoring a shot of the plan in {work} (its {differing}); " +
-                                            "wait for its workers to finish or stop them, then plan again");
+                // What "make the plan again" points here for.
             }
         }
+        if (old is not null && Same(old, plan)) return;
+        string its = old is null ? "" : $" (its {Differences(old, plan)})";
+        if (old is not null && old.Shots.Any(s => File.Exists(old.PiecePath(work, s))))
+            throw new ReelException($"{work} holds pieces of another plan{its}; give a new folder, or delete that one to start over");
+        // A worker making a shot of the old plan would finish it with the old plan's settings.
+        foreach (var claim in Directory.EnumerateFiles(work, "shot-*.lock"))
+        {
+            using var held = WorkFolderLock.TryAcquire(work, Path.GetFileName(claim), out var owner);
+            if (held is null)
+                throw new ReelException($"pid {owner} is restoring a shot of the plan in {work}{its}; wait for its workers to finish or stop them, then plan again");
+        }
         plan.Save(work);
+        var named = plan.Shots.Select(s => Path.GetFileName(plan.PiecePath(work, s))).ToHashSet(StringComparer.Ordinal);
+        var strays = Directory.EnumerateFiles(work, "shot-*.nut").Where(p => !named.Contains(Path.GetFileName(p))).ToList();
+        foreach (var stray in strays) File.Delete(stray);
+        if (strays.Count > 0)
+            Console.Error.WriteLine($"note: removed {strays.Count} {(strays.Count == 1 ? "piece" : "pieces")} of an earlier plan from {work}");
     }
+
+    private static bool Same(ShotPlan old, ShotPlan plan) =>
+        old.Input == plan.Input && old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
+        && old.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(plan.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        && old.Shots.SequenceEqual(plan.Shots);
 
     /// <summary>What sets the old plan of a folder apart from a new one, for the refusal: "encoder differs", "input, stabilize differ", else its options or cuts.</summary>
     private static string Differences(ShotPlan old, ShotPlan plan)

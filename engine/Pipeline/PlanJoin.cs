@@ -47,14 +47,14 @@ public static class PlanJoin
 
         var problems = new string?[plan.Shots.Count];
         Parallel.For(0, plan.Shots.Count, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = Environment.ProcessorCount },
-            k => problems[k] = ShardWorker.Problem(workdir, plan.Shots[k], cancel));
+            k => problems[k] = ShardWorker.Problem(workdir, plan, plan.Shots[k], cancel));
         var bad = plan.Shots.Where(s => problems[s.Index] is not null).ToList();
         if (bad.Count > 0) throw new ReelException(Missing(workdir, plan, bad, problems));
 
         progress?.Invoke(new RestoreProgress(RestoreStage.Join, plan.Frames, plan.Frames,
             plan.Shots.Count == 1 ? "1 piece" : $"{plan.Shots.Count} pieces", clock.Elapsed));
         var streams = Directory.Exists(plan.Input) ? null : joining.OpenSource(plan.Input).StreamSource;
-        VideoSegments.Join(plan.Shots.Select(s => new VideoPiece(ShotPlan.PiecePath(workdir, s.Number), s.FirstPtsNs, s.Frames)).ToList(),
+        VideoSegments.Join(plan.Shots.Select(s => new VideoPiece(plan.PiecePath(workdir, s), s.FirstPtsNs, s.Frames)).ToList(),
             output, streams, Note, cancel, piecesVerified: true, encode: joining.Encode);
     }
 

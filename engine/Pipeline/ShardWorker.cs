@@ -9,7 +9,7 @@ namespace Reel.Engine.Pipeline;
 
 /// <summary>
 /// Restores one shard of a plan (<c>reel restore run WORKDIR --shard I/N</c>): each of its shots to
-/// its own piece in the work folder, <c>shot-NNNNN.nut</c>, through the same
+/// its own piece in the work folder, <c>shot-NNNNN-STAMP.nut</c> (<see cref="ShotPlan.PiecePath"/>), through the same
 /// <see cref="ShotRestorer"/> as a one-process restore. Idempotent and safe to run twice:
 /// <list type="bullet">
 /// <item>a shot whose piece is there and reads back whole (every frame) is skipped;</item>
@@ -50,7 +50,7 @@ public static class ShardWorker
         var record = new ShardRecord(shard.ToString(), Environment.MachineName, Environment.ProcessId, DateTime.UtcNow, null, shots.Select(s => s.Number).ToList());
         Save(workdir, shard, record);
 
-        var pending = shots.Where(s => !IsSound(workdir, s, cancel)).ToList();
+        var pending = shots.Where(s => !IsSound(workdir, plan, s, cancel)).ToList();
         // Counted as a one-process restore counts a resumed run: the shard's frames, those kept already done.
         long total = shots.Sum(s => (long)s.Frames), kept = total - pending.Sum(s => (long)s.Frames), position = kept;
         var meter = options.NewMeter(kept);
@@ -75,14 +75,14 @@ public static class ShardWorker
                 continue;
             }
             // Another worker may have finished it between the check above and the claim.
-            if (IsSound(workdir, shot, cancel)) continue;
+            if (IsSound(workdir, plan, shot, cancel)) continue;
             Restore(shot);
         }
         foreach (var (shot, owner) in held)
         {
             Note($"waiting for shot {shot.Number}, which pid {owner} is making");
             using var claim = Wait(workdir, shot, cancel);
-            if (IsSound(workdir, shot, cancel))
+            if (IsSound(workdir, plan, shot, cancel))
             {
                 Note($"shot {shot.Number} was finished by pid {owner}");
                 continue;
@@ -97,7 +97,7 @@ public static class ShardWorker
         {
             CheckPlan(shot);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var work = restorer.Begin(shot.Index, shot.First, shot.FirstPtsNs, position, ShotPlan.PiecePath(workdir, shot.Number));
+            using var work = restorer.Begin(shot.Index, shot.First, shot.FirstPtsNs, position, plan.PiecePath(workdir, shot));
             foreach (var f in film.Frames(shot))
             {
                 ShotPlanner.AddFrame(hash, f);
@@ -106,7 +106,7 @@ public static class ShardWorker
             if (Convert.ToHexStringLower(hash.GetHashAndReset()) != shot.Sha256)
                 throw new ReelException($"shot {shot.Number} (frames {shot.First}–{shot.Last}) decodes differently on this machine than where the plan was made " +
                                         "(another ffmpeg, or the input changed): its piece is not made; plan again where the workers run, or use the same ffmpeg");
-            restorer.Finish(work, _ => CheckPlan(shot, ShotPlan.PiecePath(workdir, shot.Number)));
+            restorer.Finish(work, _ => CheckPlan(shot, plan.PiecePath(workdir, shot)));
             position += shot.Frames;
         }
 
@@ -135,12 +135,12 @@ public static class ShardWorker
     }
 
     /// <summary>True when shot <paramref name="shot"/>'s piece is in <paramref name="workdir"/> and reads back with all its frames.</summary>
-    public static bool IsSound(string workdir, PlannedShot shot, CancellationToken cancel) => Problem(workdir, shot, cancel) is null;
+    public static bool IsSound(string workdir, ShotPlan plan, PlannedShot shot, CancellationToken cancel) => Problem(workdir, plan, shot, cancel) is null;
 
     /// <summary>What is wrong with shot <paramref name="shot"/>'s piece ("missing", what reading it back found), or null when it is sound.</summary>
-    public static string? Problem(string workdir, PlannedShot shot, CancellationToken cancel)
+    public static string? Problem(string workdir, ShotPlan plan, PlannedShot shot, CancellationToken cancel)
     {
-        var path = ShotPlan.PiecePath(workdir, shot.Number);
+        var path = plan.PiecePath(workdir, shot);
         if (!File.Exists(path)) return "missing";
         try
         {

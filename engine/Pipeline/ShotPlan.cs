@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 
 namespace Reel.Engine.Pipeline;
@@ -14,14 +17,30 @@ public sealed record ShotPlan(int Version, string Input, int Frames, IReadOnlyDi
     IReadOnlyList<string> Arguments, IReadOnlyList<PlannedShot> Shots)
 {
     private const string FileName = "plan.json";
-    /// <summary>The <see cref="Version"/> this build writes and the only one it reads (2: pieces named by shot number, from 1).</summary>
-    internal const int CurrentVersion = 2;
+    /// <summary>
+    /// The <see cref="Version"/> this build writes and the only one it reads (2: pieces named by shot number, from 1;
+    /// 3: and by what made them, <see cref="PiecePath"/>).
+    /// </summary>
+    internal const int CurrentVersion = 3;
 
     /// <summary>Where the plan of <paramref name="workdir"/> lives.</summary>
     public static string PathIn(string workdir) => Path.Combine(workdir, FileName);
 
-    /// <summary>Where the piece of the shot numbered <paramref name="number"/> (<see cref="PlannedShot.Number"/>, from 1) lives in <paramref name="workdir"/>.</summary>
-    public static string PiecePath(string workdir, int number) => Path.Combine(Path.GetFullPath(workdir), $"shot-{number:D5}.nut");
+    /// <summary>
+    /// Where <paramref name="shot"/>'s piece lives in <paramref name="workdir"/>: named by its number (from 1) and by a
+    /// stamp of what makes its frames, every setting but where the input lies and the shot's own decoded frames. A piece
+    /// left by another plan (made again over a deleted or damaged plan.json, or copied from another plan's folder) has
+    /// another name, so it is never joined into this film; the same plan made again finds its pieces.
+    /// </summary>
+    public string PiecePath(string workdir, PlannedShot shot)
+    {
+        var what = new StringBuilder();
+        foreach (var (key, value) in Settings.Where(kv => kv.Key != "input").OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            what.Append(key).Append('=').Append(value).Append('\n');
+        what.Append(CultureInfo.InvariantCulture, $"{shot.First} {shot.Last} {shot.FirstPtsNs} {shot.LastPtsNs} {shot.Sha256}");
+        var stamp = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(what.ToString())))[..12];
+        return Path.Combine(Path.GetFullPath(workdir), $"shot-{shot.Number:D5}-{stamp}.nut");
+    }
 
     /// <summary>Writes the plan atomically (a worker never reads half of one).</summary>
     public void Save(string workdir) => TempFile.WriteAtomically(PathIn(workdir),

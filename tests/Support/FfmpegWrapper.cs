@@ -40,7 +40,7 @@ public sealed class FfmpegWrapper : IDisposable
 
     /// <summary>
     /// When ffmpeg is started to write a file whose name holds <paramref name="fragment"/> (a piece's
-    /// encoder: "shot-00001."), says so in <see cref="JoinStarted"/> and waits for <see cref="Go"/>:
+    /// encoder: "shot-00001-"), says so in <see cref="JoinStarted"/> and waits for <see cref="Go"/>:
     /// the run is held in the middle of that piece, where a test can kill it.
     /// </summary>
     public static FfmpegWrapper WaitingWhenWriting(string fragment) =>
