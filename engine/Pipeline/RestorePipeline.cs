@@ -318,10 +318,21 @@ public static class RestorePipeline
         if (skip > 0)
             Report(new RestoreProgress(RestoreStage.Resume, skip, total,
                 job.Pieces.Count == 1 ? "1 piece kept from the interrupted run" : $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
+        // A script that always passes --resume redid a finished film without a word.
+        else if (options.Resume)
+            Note($"--resume: no interrupted run of {output} to continue; restoring from the start" +
+                 (File.Exists(output) || Directory.Exists(output) ? $" ({output} exists and is replaced at the end)" : ""));
         var restorer = new ShotRestorer(source, options, memory, backend, total, clock, Report, cancel);
         var splitter = new ShotSplitter(options.MaxShotFrames);
         var framesDir = Path.Combine(job.Folder, RestoreJob.FramesFolder);
-        if (!videoOut) Directory.CreateDirectory(framesDir);
+        if (!videoOut)
+        {
+            Directory.CreateDirectory(framesDir);
+            // A frame's temporary that a killed run left (hidden: a frame is written beside its name and renamed). The job's
+            // lock keeps every other writer out, so each is a leftover; kept, it was counted as a frame and moved into the output,
+            // and every resume ended "holds 31 of the 30 frames".
+            foreach (var leftover in Directory.EnumerateFiles(framesDir, ".*")) File.Delete(leftover);
+        }
 
         ShotRestorer.Shot? current = null;
         try

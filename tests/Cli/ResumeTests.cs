@@ -77,6 +77,26 @@ public class ResumeTests
         Assert.Equal(new[] { "in.mp4", "out.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
     }
 
+    /// <summary>
+    /// Killed while a frame of a folder output was being written, its temporary stays in the work folder's frames: it was
+    /// counted as a frame, and every resume ended "holds 25 of the 24 frames its record lists; … --resume".
+    /// </summary>
+    [Fact]
+    public void AFolderOutputResumesPastAFrameLeftHalfWritten()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 2.4, audio: false);
+        var output = Path.Combine(dir, "frames");
+        InterruptAfterFirstPiece(input, output, "KILL");
+        var frames = Path.Combine(RestoreJob.FolderFor(output), RestoreJob.FramesFolder);
+        File.WriteAllBytes(Path.Combine(frames, $".000011.{int.MaxValue}-{Guid.NewGuid():N}.tmp.png"), new byte[100]);
+        var resumed = ReelProcess.Run(RestoreArgs(input, output, "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(VideoFile.Probe(input).FrameCount, Directory.GetFiles(output).Length);
+        Assert.All(Directory.GetFiles(output), f => Assert.EndsWith(".png", f));
+        Assert.Empty(Directory.GetFiles(output, ".*"));
+    }
+
     [Fact]
     public void ResumeWithNothingToResumeJustRuns()
     {
@@ -86,5 +106,11 @@ public class ResumeTests
         var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--resume", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(6, VideoFile.Probe(output).FrameCount);
+        Assert.Contains($"--resume: no interrupted run of {output} to continue; restoring from the start", r.Stderr);
+        Assert.DoesNotContain("exists and is replaced", r.Stderr);
+        // Run again, as a script that always passes --resume would: the finished film is made again, and that is said.
+        var again = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--resume", "--no-progress");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains($"({output} exists and is replaced at the end)", again.Stderr);
     }
 }
