@@ -42,7 +42,7 @@ public static class PlanJoin
             throw new ReelException($"{output}: a join writes a video file (.mp4, .mkv, …), not a folder of frames");
         if (!File.Exists(plan.Input) && !Directory.Exists(plan.Input)) throw new ReelException($"input not found: {plan.Input} (the plan's input)");
         if (RestorePipeline.Describe(plan.Input) is var now && plan.Settings.GetValueOrDefault("input") != now)
-            throw new ReelException($"the input is not what the plan was made from: {now} now, {plan.Settings.GetValueOrDefault("input")} in the plan");
+            throw new ReelException($"the input {plan.Input} is not what the plan was made from: {now} now, {plan.Settings.GetValueOrDefault("input")} in the plan");
         using var claim = WorkFolderLock.Acquire(workdir, $"joining {workdir}");
 
         var problems = new string?[plan.Shots.Count];

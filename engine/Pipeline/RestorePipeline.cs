@@ -149,17 +149,19 @@ public static class RestorePipeline
     }
 
     /// <summary>
-    /// The input as a setting: its full path and what it holds, never when it was written. A copy's new
-    /// time (each node's own copy, a touch) made the same film "not what the plan was made from". A file
+    /// The input as a setting: what it holds, never where it lies or when it was written. A copy's new
+    /// time (each node's own copy, a touch) made the same film "not what the plan was made from", and its
+    /// path made the same film through a symbolic link, or moved to another mount, refuse to resume. A file
     /// is its size and a SHA-256 of its first and last MiB (a changed film changes its size or its ends,
     /// whose index and headers move with any edit; a worker also checks every shot's decoded pixels
-    /// against the plan); a folder, its files' names and sizes.
+    /// against the plan). A folder is its files' names and sizes and a SHA-256 of each file's first,
+    /// middle and last 4 KiB: a frame scanned again keeps its name and, uncompressed, its size.
     /// </summary>
     internal static string Describe(string path)
     {
-        const int Sample = 1 << 20;
         if (File.Exists(path))
         {
+            const int Sample = 1 << 20;
             using var f = File.OpenRead(path);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var buffer = new byte[(int)Math.Min(f.Length, Sample)];
@@ -171,13 +173,25 @@ public static class RestorePipeline
                 int n = f.ReadAtLeast(buffer, (int)(f.Length - f.Position));
                 hash.AppendData(buffer, 0, n);
             }
-            return string.Create(CultureInfo.InvariantCulture, $"{Path.GetFullPath(path)} ({f.Length} bytes, ends sha256 {Convert.ToHexStringLower(hash.GetHashAndReset())[..16]})");
+            return string.Create(CultureInfo.InvariantCulture, $"{f.Length} bytes, ends sha256 {Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}");
         }
         if (!Directory.Exists(path)) return path;
+        const int Part = 4096;
         var files = Directory.GetFiles(path).Order(StringComparer.Ordinal).Select(p => new FileInfo(p)).ToList();
-        var listing = string.Join('\n', files.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Name} {f.Length}")));
+        using var all = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var part = new byte[Part];
+        foreach (var file in files)
+        {
+            all.AppendData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{file.Name} {file.Length}\n")));
+            using var f = file.OpenRead();
+            foreach (var at in new[] { 0, (f.Length - Part) / 2, f.Length - Part }.Select(a => Math.Max(0, a)).Distinct())
+            {
+                f.Position = at;
+                all.AppendData(part, 0, f.ReadAtLeast(part, Part, throwOnEndOfStream: false));
+            }
+        }
         return string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFullPath(path)} ({files.Count} files, {files.Sum(f => f.Length)} bytes, names and sizes sha256 {Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(listing)))[..16]})");
+            $"{files.Count} files, {files.Sum(f => f.Length)} bytes, names, sizes and samples sha256 {Convert.ToHexStringLower(all.GetHashAndReset())[..16]}");
     }
 
     /// <summary>

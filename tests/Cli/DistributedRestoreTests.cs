@@ -157,7 +157,7 @@ public class DistributedRestoreTests
         Assert.Contains("input:", changed.Stderr);
         var join = ReelProcess.Run("restore", "join", work, Path.Combine(dir, "out.mp4"), "--no-progress");
         Assert.Equal(1, join.ExitCode);
-        Assert.Contains("the input is not what the plan was made from", join.Stderr);
+        Assert.Contains($"the input {Path.GetFullPath(input)} is not what the plan was made from", join.Stderr);
 
         // A damaged plan says "make the plan again", and planning again replaces it. With the same options it finds the
         // pieces already made (their names say what made them; the film's one more byte changed no frame).

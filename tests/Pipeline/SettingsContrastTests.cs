@@ -49,4 +49,38 @@ public class SettingsContrastTests
         Assert.Equal(new (string, string?, string?)[] { ("input", "sha256 cd (11 bytes)", "sha256 ab (10 bytes)"), ("range", "1–2 s", null) },
             RestorePipeline.Contrast(now, Settings("off")));
     }
+
+    /// <summary>
+    /// The input's identity is what it holds: the same film through a link or at another path is the same input (it refused
+    /// to resume), and a folder's frame scanned again at the same size is another (a resume mixed the two scans).
+    /// </summary>
+    [Fact]
+    public void TheInputIsKnownByWhatItHoldsNotWhereItLies()
+    {
+        var dir = Reel.Tests.Support.TestPaths.NewTempDir();
+        var frames = Directory.CreateDirectory(Path.Combine(dir, "scan")).FullName;
+        var pixels = new byte[64 * 48];
+        for (int k = 0; k < 3; k++)
+        {
+            new Random(k).NextBytes(pixels);
+            File.WriteAllBytes(Path.Combine(frames, $"{k:D4}.pgm"), [.. "P5 64 48 255\n"u8, .. pixels]);
+        }
+        var before = RestorePipeline.Describe(frames);
+        var moved = Path.Combine(dir, "moved");
+        Directory.CreateSymbolicLink(moved, frames);
+        Assert.Equal(before, RestorePipeline.Describe(moved));
+
+        // The middle frame scanned again: the same name and size, other pixels in the middle of the file.
+        var middle = Path.Combine(frames, "0001.pgm");
+        var bytes = File.ReadAllBytes(middle);
+        for (int i = bytes.Length / 2 - 100; i < bytes.Length / 2 + 100; i++) bytes[i] ^= 0x55;
+        File.WriteAllBytes(middle, bytes);
+        Assert.NotEqual(before, RestorePipeline.Describe(frames));
+
+        var film = Path.Combine(dir, "film.bin");
+        File.WriteAllBytes(film, bytes);
+        var copy = Path.Combine(Directory.CreateDirectory(Path.Combine(dir, "other-mount")).FullName, "film.bin");
+        File.Copy(film, copy);
+        Assert.Equal(RestorePipeline.Describe(film), RestorePipeline.Describe(copy));
+    }
 }
