@@ -121,6 +121,23 @@ public sealed class RestoreJob : IDisposable
         foreach (var p in dropped.Where(p => p.File is not null)) File.Delete(Path.Combine(Folder, p.File!));
     }
 
+    /// <summary>
+    /// Claims <paramref name="output"/> for a command that writes it with no record to resume (stabilize): the lock a
+    /// restore into it holds, so neither replaces the other's output unseen (both ended "done" and one result was lost).
+    /// Disposed, the work folder goes when nothing but the lock is in it; an interrupted restore's record stays.
+    /// </summary>
+    /// <param name="purpose">What holding it means, for the refusal ("stabilizing into out.mp4").</param>
+    public static IDisposable Claim(string output, string purpose) => new OutputClaim(WorkFolderLock.Acquire(FolderFor(output), purpose));
+
+    private sealed class OutputClaim(WorkFolderLock claim) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (Directory.EnumerateFileSystemEntries(claim.Folder).All(e => Path.GetFileName(e) == WorkFolderLock.FileName)) claim.DeleteFolder();
+            else claim.Dispose();
+        }
+    }
+
     /// <summary>Removes the work folder and lets it go (after the output is in place, or when nothing was finished).</summary>
     public void Delete() => _lock.DeleteFolder();
 

@@ -47,8 +47,15 @@ public class ConcurrentRunTests
         {
             wrapper.WaitForJoin(first);
             AssertRefusedNaming(ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, Path.Combine(alias, "out.mp4"))), first);
+            // stabilize wrote the same output beside it, both ended "done", and the restore's replaced it unseen.
+            AssertRefusedNaming(ReelProcess.Run("stabilize", "--input", input, "--processed", input, "--output", output, "--temporal", "none", "--no-progress"), first);
             Finish(first, wrapper, input, output);
         }
+        // Alone, stabilize holds the same claim and leaves no work folder behind.
+        var stabilized = Path.Combine(dir, "stabilized.mp4");
+        var alone = ReelProcess.Run("stabilize", "--input", input, "--processed", input, "--output", stabilized, "--temporal", "none", "--no-progress");
+        Assert.True(alone.ExitCode == 0, alone.Stderr);
+        Assert.False(Directory.Exists(RestoreJob.FolderFor(stabilized)), "stabilize left its claim's folder");
 
         // An interrupted job, then two --resume runs of it.
         using var killed = FfmpegWrapper.WaitingBeforeJoin();
