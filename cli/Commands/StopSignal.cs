@@ -1,18 +1,20 @@
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace Reel.Cli.Commands;
 
 /// <summary>
-/// SIGINT (Ctrl-C) and SIGTERM (what Slurm, Kubernetes, systemd and `kill` send) both stop a
-/// command the same way: the token commands watch is cancelled, they remove their partial files
-/// and keep finished work, and the process exits with 128 + the signal's number (130, 143), as
-/// shells and schedulers expect. A command that has not stopped <see cref="Grace"/> after the
-/// signal, or a second signal (more than a second after the first), ends the process at once with that code (what it leaves is
+/// SIGINT (Ctrl-C), SIGTERM (what Slurm, Kubernetes, systemd and `kill` send) and SIGHUP (the
+/// terminal of an ssh session that dropped) all stop a command the same way: the token commands
+/// watch is cancelled, they remove their partial files and keep finished work, and the process
+/// exits with 128 + the signal's number (130, 143, 129), as shells and schedulers expect. A
+/// command that has not stopped <see cref="Grace"/> after the signal, or a second signal (more
+/// than a second after the first), ends the process at once with that code (what it leaves is
 /// removed by the next run: temporaries carry their owner's process id).
 /// </summary>
 public static class StopSignal
 {
-    private const int SigInt = 2, SigTerm = 15;
+    private const int SigHup = 1, SigInt = 2, SigTerm = 15;
     /// <summary>How long a command may take to stop cleanly after the signal.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(20);
 
@@ -28,14 +30,14 @@ public static class StopSignal
     private static readonly TaskCompletionSource Deadline = new();
     private static int _signal;
 
-    /// <summary>Cancelled by the first SIGINT or SIGTERM.</summary>
+    /// <summary>Cancelled by the first SIGINT, SIGTERM or SIGHUP.</summary>
     public static CancellationToken Token => Stop.Token;
 
     /// <summary>128 + the number of the signal that stopped the command (130 when none did, as for Ctrl-C).</summary>
     public static int ExitCode => 128 + (_signal == 0 ? SigInt : _signal);
 
     /// <summary>The signal's name for messages ("SIGTERM"), or null when none came.</summary>
-    public static string? Name => _signal switch { 0 => null, SigTerm => "SIGTERM", _ => "SIGINT" };
+    public static string? Name => _signal switch { 0 => null, SigTerm => "SIGTERM", SigHup => "SIGHUP", _ => "SIGINT" };
 
     /// <summary>
     /// Watches for the signals while <paramref name="command"/> runs; returns its exit code, or
@@ -43,14 +45,50 @@ public static class StopSignal
     /// </summary>
     public static int Run(Func<CancellationToken, Task<int>> command)
     {
+        if (!Console.IsErrorRedirected) Console.SetError(new Terminal(Console.Error));
+        if (!Console.IsOutputRedirected) Console.SetOut(new Terminal(Console.Out));
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Received(c, SigInt));
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Received(c, SigTerm));
+        using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => Received(c, SigHup));
         // On a worker thread: a command whose body runs synchronously (most do) would otherwise hold
         // this thread until it ends, and the deadline could never end the process.
         var run = Task.Run(() => command(Token));
         if (Task.WhenAny(run, Deadline.Task).GetAwaiter().GetResult() == run) return run.GetAwaiter().GetResult();
         Console.Error.WriteLine($"reel: stopped by {Name} before it could clean up; the next run removes what was left");
         return ExitCode;
+    }
+
+    /// <summary>
+    /// A terminal that forgets its failures: one that has hung up (the ssh session dropped, the
+    /// window closed) fails every write with EIO, so a progress line, or the "interrupted by SIGHUP"
+    /// written as the command stops, turned its clean stop into a crash (SIGABRT). What was for
+    /// the terminal has nobody left to read it. A redirected stream is not wrapped: a failure there
+    /// (a full disk under a log) is the command's to report.
+    /// </summary>
+    private sealed class Terminal(TextWriter screen) : TextWriter
+    {
+        public override Encoding Encoding => screen.Encoding;
+
+        public override void Write(char value) => Try(() => screen.Write(value));
+
+        public override void Write(char[] buffer, int index, int count) => Try(() => screen.Write(buffer, index, count));
+
+        public override void Write(string? value) => Try(() => screen.Write(value));
+
+        public override void WriteLine(string? value) => Try(() => screen.WriteLine(value));
+
+        public override void Flush() => Try(screen.Flush);
+
+        private static void Try(Action write)
+        {
+            try
+            {
+                write();
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
 
     private static void Received(PosixSignalContext context, int signal)

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using Microsoft.Win32.SafeHandles;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Video;
 using Reel.Tests.Support;
@@ -9,37 +11,41 @@ namespace Reel.Tests.Cli;
 /// <summary>
 /// Stopped as schedulers stop jobs (issue 23, failure 4): SIGTERM ends a run within seconds in
 /// training and in the join alike, with exit 143 (SIGINT: 130, in <see cref="ResumeTests"/>) and
-/// the finished pieces kept; what a SIGKILL leaves (a joined temporary beside the output, frames
-/// spilled to the temp folder) carries the dead run's pid and is removed by the next run.
+/// the finished pieces kept; SIGHUP and a terminal that hangs up (an ssh session dropped) the same
+/// way with exit 129; what a SIGKILL leaves (a joined temporary beside the output, frames spilled
+/// to the temp folder) carries the dead run's pid and is removed by the next run.
 /// </summary>
-public class StopSignalTests
+public partial class StopSignalTests
 {
     /// <summary>How long a stopped run may take to exit: "within seconds", with room for a loaded CI machine.</summary>
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(15);
 
-    /// <summary>Sends SIGTERM and returns the exit code and stderr, failing unless the run ends within <see cref="Prompt"/>.</summary>
-    private static (int Code, string Stderr) Terminate(Process p, Task<string> stderr)
+    /// <summary>Sends SIGTERM (or <paramref name="signal"/>) and returns the exit code and stderr, failing unless the run ends within <see cref="Prompt"/>.</summary>
+    private static (int Code, string Stderr) Terminate(Process p, Task<string> stderr, string signal = "TERM")
     {
         var clock = Stopwatch.StartNew();
-        ReelProcess.Signal(p, "TERM");
-        Assert.True(p.WaitForExit((int)Prompt.TotalMilliseconds), $"still running {Prompt.TotalSeconds} s after SIGTERM");
+        ReelProcess.Signal(p, signal);
+        Assert.True(p.WaitForExit((int)Prompt.TotalMilliseconds), $"still running {Prompt.TotalSeconds} s after SIG{signal}");
         Assert.True(clock.Elapsed < Prompt, $"took {clock.Elapsed.TotalSeconds:F1} s to stop");
+        // A child that outlived the run (a --devices worker) would hold stderr open.
+        Assert.True(stderr.Wait(Prompt), $"stderr still open {Prompt.TotalSeconds} s after reel ended");
         return (p.ExitCode, stderr.Result);
     }
 
     /// <summary>
-    /// Waits for the stderr line containing <paramref name="training"/> (the run is training), sends SIGTERM and
-    /// asserts exit 143 and the interruption's message; returns the rest of stderr.
+    /// Waits for the stderr line containing <paramref name="training"/> (the run is training), sends SIGTERM (or
+    /// <paramref name="signal"/>, with its <paramref name="code"/>) and asserts that exit code and the interruption's
+    /// message; returns the rest of stderr.
     /// </summary>
-    private static string TerminateInTraining(Process p, string training)
+    private static string TerminateInTraining(Process p, string training, string signal = "TERM", int code = 143)
     {
         var lines = new List<string>();
         string? line;
         while ((line = p.StandardError.ReadLine()) is not null && !line.Contains(training)) lines.Add(line);
         Assert.True(line is not null, $"the run ended before training:\n{string.Join('\n', lines)}");
-        var (code, stderr) = Terminate(p, p.StandardError.ReadToEndAsync());
-        Assert.True(code == 143, $"exit {code}:\n{stderr}");
-        Assert.Contains("reel: interrupted by SIGTERM", stderr);
+        var (exit, stderr) = Terminate(p, p.StandardError.ReadToEndAsync(), signal);
+        Assert.True(exit == code, $"exit {exit}:\n{stderr}");
+        Assert.Contains($"reel: interrupted by SIG{signal}", stderr);
         return stderr;
     }
 
@@ -55,6 +61,139 @@ public class StopSignalTests
         TerminateInTraining(p, "stabilize");
         Assert.False(File.Exists(output));
         Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+    }
+
+    /// <summary>SIGHUP (the ssh session that started it dropped) stops a run as SIGTERM does, with exit 129: it ended it at once, leaving its temporaries.</summary>
+    [Fact]
+    public void SighupStopsTrainingWithExit129()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, audio: false);
+        var output = Path.Combine(dir, "out.mp4");
+        using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", input, output, "--no-denoise", "--no-colorize",
+            "--epochs", "500", "--no-irt", "--no-progress");
+        TerminateInTraining(p, "stabilize", "HUP", 129);
+        Assert.False(File.Exists(output));
+        Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+    }
+
+    /// <summary>`--devices` passes SIGHUP on to its workers (as SIGTERM, as it passes SIGTERM), and ends once they have stopped.</summary>
+    [Fact]
+    public void SighupStopsEveryDeviceWorker()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        var work = Path.Combine(dir, "work");
+        var plan = ReelProcess.Run("restore", "plan", input, work, "--no-denoise", "--no-colorize", "--epochs", "500", "--no-irt", "--no-progress");
+        Assert.True(plan.ExitCode == 0, plan.Stderr);
+        using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", "run", work, "--devices", "0,1", "--device", "cpu", "--progress", "plain");
+        // Both workers training, so that each has its signal handled (one still starting would die of the signal).
+        var training = new HashSet<string>();
+        var lines = new List<string>();
+        while (training.Count < 2 && p.StandardError.ReadLine() is { } line)
+        {
+            lines.Add(line);
+            if (line.Contains("] stabilize:")) training.Add(line[..line.IndexOf(']')]);
+        }
+        Assert.True(training.Count == 2, $"the workers did not both train:\n{string.Join('\n', lines)}");
+        var (code, stderr) = Terminate(p, p.StandardError.ReadToEndAsync(), "HUP");
+        Assert.True(code == 129, $"exit {code}:\n{stderr}");
+        Assert.Contains("[device 0] reel: interrupted by SIGTERM", stderr);
+        Assert.Contains("[device 1] reel: interrupted by SIGTERM", stderr);
+        Assert.Contains("reel: interrupted by SIGHUP", stderr);
+        Assert.Empty(Directory.GetFiles(work, ".shot-*"));
+    }
+
+    /// <summary>
+    /// A terminal that hangs up (the ssh session dropped) signals its session and fails every later write with EIO:
+    /// the run stops as SIGTERM stops it, with exit 129, the progress it can no longer show dropped. It stopped
+    /// cleanly and then crashed (SIGABRT) writing "interrupted" to the terminal that was gone.
+    /// </summary>
+    [Fact]
+    public void AHungUpTerminalStopsARunWithExit129()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, audio: false);
+        var output = Path.Combine(dir, "out.mp4");
+        using var terminal = Pty.Open();
+        // reel leads a session of its own whose controlling terminal is the pty, as a login shell's job does, with the
+        // progress bar a terminal gets by default.
+        var psi = new ProcessStartInfo("sh") { UseShellExecute = false, WorkingDirectory = dir };
+        foreach (var a in new[] { "-c", "exec setsid --ctty --wait \"$@\" <\"$0\" >\"$0\" 2>&1", terminal.Name, "env", "--default-signal=HUP", "TERM=xterm" }
+                     .Concat(Cli()).Concat(new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--epochs", "500", "--no-irt" }))
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var shown = terminal.ReadUntil("stabilize", TimeSpan.FromMinutes(2));
+        Assert.True(shown.Contains("stabilize"), $"the run did not train:\n{shown}");
+        var clock = Stopwatch.StartNew();
+        terminal.Dispose();
+        Assert.True(p.WaitForExit((int)Prompt.TotalMilliseconds), $"still running {Prompt.TotalSeconds} s after its terminal hung up");
+        Assert.True(clock.Elapsed < Prompt, $"took {clock.Elapsed.TotalSeconds:F1} s to stop");
+        Assert.Equal(129, p.ExitCode);
+        Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+    }
+
+    /// <summary>The CLI as <see cref="ReelProcess"/> starts it: REEL_CLI's build, else reel.dll beside the tests.</summary>
+    private static string[] Cli() => Environment.GetEnvironmentVariable("REEL_CLI") is { Length: > 0 } native
+        ? new[] { native }
+        : new[] { "dotnet", Path.Combine(AppContext.BaseDirectory, "reel.dll") };
+
+    /// <summary>A pseudo-terminal's master side: closing it hangs the terminal up, as sshd does when the connection drops.</summary>
+    private sealed partial class Pty : IDisposable
+    {
+        private const int ORdWr = 0x2, ONoCtty = 0x100, OCloExec = 0x80000;
+        private readonly FileStream _master;
+
+        private Pty(FileStream master, string name) => (_master, Name) = (master, name);
+
+        /// <summary>The terminal's device (/dev/pts/N), for the process that uses it.</summary>
+        public string Name { get; }
+
+        public static unsafe Pty Open()
+        {
+            // Close-on-exec: a child holding the master too would keep the terminal up.
+            int fd = PosixOpenpt(ORdWr | ONoCtty | OCloExec);
+            Assert.True(fd >= 0, $"posix_openpt failed ({Marshal.GetLastPInvokeError()})");
+            var handle = new SafeFileHandle(fd, ownsHandle: true);
+            var name = stackalloc byte[256];
+            Assert.True(GrantPt(fd) == 0 && UnlockPt(fd) == 0 && PtsNameR(fd, name, 256) == 0, "the pty could not be set up");
+            return new Pty(new FileStream(handle, FileAccess.ReadWrite, bufferSize: 0), Marshal.PtrToStringUTF8((nint)name)!);
+        }
+
+        /// <summary>What the terminal shows until <paramref name="text"/> appears, the process ends or <paramref name="limit"/> passes.</summary>
+        public string ReadUntil(string text, TimeSpan limit)
+        {
+            var shown = new System.Text.StringBuilder();
+            var reading = Task.Run(() =>
+            {
+                var buffer = new byte[4096];
+                try
+                {
+                    int n;
+                    while (!shown.ToString().Contains(text) && (n = _master.Read(buffer)) > 0) shown.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+                }
+                catch (IOException)
+                {
+                    // EIO: every process using the terminal has closed it.
+                }
+            });
+            reading.Wait(limit);
+            return shown.ToString();
+        }
+
+        public void Dispose() => _master.Dispose();
+
+        [LibraryImport("libc", EntryPoint = "posix_openpt", SetLastError = true)]
+        private static partial int PosixOpenpt(int flags);
+
+        [LibraryImport("libc", EntryPoint = "grantpt")]
+        private static partial int GrantPt(int fd);
+
+        [LibraryImport("libc", EntryPoint = "unlockpt")]
+        private static partial int UnlockPt(int fd);
+
+        [LibraryImport("libc", EntryPoint = "ptsname_r")]
+        private static unsafe partial int PtsNameR(int fd, byte* buffer, nuint length);
     }
 
     [Fact]
