@@ -12,8 +12,9 @@ namespace Reel.Cli.Commands;
 /// parts I·G … I·G + G − 1 of N·G, which are exactly its shots: see <see cref="Shard"/>). Processes,
 /// not threads: each has its own CUDA context and memory, and one that dies takes no other with it.
 /// The memory budget is shared among them. Their stderr comes through here, each plain line
-/// prefixed with its device (JSON lines stay JSON: their shot numbers tell the workers apart).
-/// SIGINT and SIGTERM are passed on to every worker; Kubernetes signals only a container's first process.
+/// prefixed with its device ("[device 0] "), each JSON line given a last field "device" ("0"),
+/// so that a scheduler reading the lines can tell the workers apart. SIGINT, SIGTERM and SIGHUP
+/// are passed on to every worker as SIGTERM; Kubernetes signals only a container's first process.
 /// </summary>
 public static partial class DeviceWorkers
 {
@@ -49,10 +50,13 @@ public static partial class DeviceWorkers
                 psi.Environment["CUDA_VISIBLE_DEVICES"] = devices[g];
                 var p = Process.Start(psi) ?? throw new ReelException($"could not start a worker for device {devices[g]}");
                 string tag = $"[device {devices[g]}] ";
+                // Added last, before the object's closing brace, so every field a worker wrote keeps its place.
+                // A device id is digits only (Parse), nothing to escape.
+                string field = $",\"device\":\"{devices[g]}\"}}";
                 var relay = Task.Run(() =>
                 {
                     while (p.StandardError.ReadLine() is { } line)
-                        lock (workers) Console.Error.WriteLine(line.StartsWith('{') ? line : tag + line);
+                        lock (workers) Console.Error.WriteLine(line.StartsWith('{') && line.EndsWith('}') ? line[..^1] + field : tag + line);
                 });
                 workers.Add((devices[g], part, p, relay));
             }

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Reel.Engine.Pipeline;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>
+/// `reel restore run --devices … --progress json` passes its workers' JSON lines through with the
+/// worker's device added, as the plain lines are prefixed with it: a scheduler reading one stream
+/// tells the workers apart. A run without --devices writes the lines as before.
+/// </summary>
+public class DevicesProgressTests
+{
+    private static readonly string[] NoNetworks = { "--no-denoise", "--no-colorize", "--no-stabilize" };
+
+    /// <summary>Every field of a progress line, in the order ProgressLines writes them.</summary>
+    private static readonly string[] Fields = { "stage", "done", "total", "rate", "eta_s", "shot", "epoch", "epochs", "loss", "elapsed_s", "detail" };
+
+    private static List<JsonElement> JsonLines(string stderr) =>
+        stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+
+    [Fact]
+    public void EachWorkersJsonLineSaysItsDeviceLast()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        var work = Path.Combine(dir, "work");
+        var plan = ReelProcess.Run(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).ToArray());
+        Assert.True(plan.ExitCode == 0, plan.Stderr);
+
+        var r = ReelProcess.Run("restore", "run", work, "--shard", "0/1", "--devices", "0,1", "--device", "cpu", "--progress", "json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = JsonLines(r.Stderr);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Equal(Fields.Append("device"), l.EnumerateObject().Select(p => p.Name)));
+        Assert.All(lines, l => Assert.Contains(l.GetProperty("device").GetString(), new[] { "0", "1" }));
+        // Each worker's own note, under its own device: worker g of 2 runs part g of shard 0/1, shard g/2.
+        foreach (var device in new[] { "0", "1" })
+            Assert.Contains(lines, l => l.GetProperty("device").GetString() == device && l.GetProperty("stage").GetString() == "note"
+                                        && l.GetProperty("detail").GetString()!.StartsWith($"shard {device}/2:"));
+        // The same lines as a worker writes them, the device aside: every piece saved once, by one worker.
+        var saved = lines.Where(l => l.GetProperty("stage").GetString() == "saved").Select(l => l.GetProperty("shot").GetInt32()).Order();
+        Assert.Equal(Enumerable.Range(1, ShotPlan.Load(work).Shots.Count), saved);
+
+        // One process: the lines as they always were, no device.
+        var single = ReelProcess.Run("restore", "run", work, "--shard", "0/1", "--device", "cpu", "--progress", "json");
+        Assert.True(single.ExitCode == 0, single.Stderr);
+        var own = JsonLines(single.Stderr);
+        Assert.NotEmpty(own);
+        Assert.All(own, l => Assert.Equal(Fields, l.EnumerateObject().Select(p => p.Name)));
+    }
+}
