@@ -47,13 +47,17 @@ public static class WeightCatalog
     /// <summary>Where <paramref name="e"/>'s file is, or would be, in the cache.</summary>
     public static string PathOf(WeightEntry e) => Path.Combine(CacheDir, e.File);
 
-    /// <summary>The cached file, or an error that names it, its URL and where to put it.</summary>
+    /// <summary>
+    /// The cached file, or an error that names it, its URL, where to put it, and the switch that
+    /// goes on without the stage (--no-denoise, --no-colorize: the stage's name), so that an offline
+    /// machine learns it can still restore.
+    /// </summary>
     public static string Require(WeightEntry e, string optionName)
     {
         var path = PathOf(e);
         if (File.Exists(path)) return path;
         throw new ReelException($"{e.Stage} weights {e.File} are not in {CacheDir}: run `reel weights fetch {e.Name}`, " +
-                                $"or download {e.Url} there yourself (offline machines), or pass {optionName} PATH");
+                                $"or download {e.Url} there yourself (offline machines), or pass {optionName} PATH, or --no-{e.Stage} to restore without it");
     }
 
     /// <summary>Whether a file matches the manifest: full sha256 where known, else the published prefix, else the size.</summary>
