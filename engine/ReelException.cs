@@ -12,3 +12,10 @@ public class ReelException : Exception
     /// <summary>As <see cref="ReelException(string)"/>, keeping the <paramref name="inner"/> exception that revealed it.</summary>
     public ReelException(string message, Exception inner) : base(message, inner) { }
 }
+
+/// <summary>
+/// A request that cannot be carried out whatever the files: an option's value out of range, or options that
+/// contradict each other. The CLI exits 2 for it, as for a command line that does not parse, so a scheduler can
+/// tell a job to fix from one to retry; the C ABI reports it as any <see cref="ReelException"/>.
+/// </summary>
+public sealed class UsageException(string message) : ReelException(message);

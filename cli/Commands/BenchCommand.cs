@@ -46,13 +46,13 @@ public static class BenchCommand
                 // The peak is the CPU's own, one loop of FMAs: a network, size or device given with it would be dropped unseen.
                 var dropped = new Option[] { model, size, device, precision, weights, runs, warmup, path }
                     .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
-                if (dropped.Count > 0) throw new ReelException($"--peak measures this CPU's FMA peak alone; run it without {string.Join(", ", dropped)}");
+                if (dropped.Count > 0) throw new UsageException($"--peak measures this CPU's FMA peak alone; run it without {string.Join(", ", dropped)}");
                 return Peak(asJson);
             }
             string name = r.GetValue(model) ?? throw new ReelException("give --model dncnn|colorizer|unet (or --peak)");
             var (h, w) = ParseSize(r.GetValue(size)!);
             int timed = r.GetValue(runs), warm = r.GetValue(warmup);
-            if (timed < 1 || warm < 0) throw new ReelException("--runs must be ≥ 1 and --warmup ≥ 0");
+            if (timed < 1 || warm < 0) throw new UsageException("--runs must be ≥ 1 and --warmup ≥ 0");
             var convPath = r.GetValue(path) switch
             {
                 "implicit" => ConvPath.ImplicitGemm,
@@ -84,7 +84,7 @@ public static class BenchCommand
         if (parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out int h) &&
             int.TryParse(parts[1], CultureInfo.InvariantCulture, out int w) && h > 0 && w > 0 && h <= 16384 && w <= 16384)
             return (h, w);
-        throw new ReelException($"--size must be HxW with positive integers, e.g. 256x256; got '{s}'");
+        throw new UsageException($"--size must be HxW with positive integers, e.g. 256x256; got '{s}'");
     }
 
     /// <summary>The body to time: one forward (or one training step) on a fixed random input, the models kept for the process's life.</summary>
@@ -112,7 +112,7 @@ public static class BenchCommand
             }
             case "colorizer":
             {
-                if (h % 8 != 0 || w % 8 != 0) throw new ReelException($"the colorizer needs a size that is a multiple of 8, got {h}x{w}");
+                if (h % 8 != 0 || w % 8 != 0) throw new UsageException($"the colorizer needs a size that is a multiple of 8, got {h}x{w}");
                 var net = Colorizer.FromWeights(weightsPath is null ? RandomWeights.Eccv16(rng) : CheckpointLoader.Load(weightsPath), backend);
                 var l = backend.Import(Rand(new Shape(1, 1, h, w), 0, 100));
                 return () =>
@@ -125,7 +125,7 @@ public static class BenchCommand
             {
                 // What the network takes, as `reel infer` does; a restore pads its frames further, to VideoPrior.SizeMultiple.
                 if (h % VideoPrior.NetworkMultiple != 0 || w % VideoPrior.NetworkMultiple != 0)
-                    throw new ReelException($"the U-Net step needs a size that is a multiple of {VideoPrior.NetworkMultiple}, got {h}x{w}");
+                    throw new UsageException($"the U-Net step needs a size that is a multiple of {VideoPrior.NetworkMultiple}, got {h}x{w}");
                 var net = weightsPath is null ? VideoPrior.Create(32, 6, seed: 7) : VideoPrior.Load(weightsPath);
                 net.MoveTo(backend);
                 var trainer = new PriorTrainer(net, backend);

@@ -4,7 +4,8 @@ namespace Reel.Cli.Commands;
 
 /// <summary>
 /// Runs a command body and turns every error into one line on stderr and a non-zero exit:
-/// 1 for errors the user can fix, 70 (EX_SOFTWARE) for bugs. REEL_DEBUG=1 adds the stack trace.
+/// 1 for errors the user can fix, 2 for options that cannot go together or are out of range (as for a
+/// command line that does not parse), 70 (EX_SOFTWARE) for bugs. REEL_DEBUG=1 adds the stack trace.
 /// </summary>
 public static class CliRunner
 {
@@ -27,6 +28,10 @@ public static class CliRunner
             Console.Error.WriteLine($"reel: interrupted by {StopSignal.Name ?? "a signal"}; {whatIsKept?.Invoke() ?? "nothing was written"}");
             if (Environment.GetEnvironmentVariable("REEL_DEBUG") == "1") Console.Error.WriteLine(e);
             return StopSignal.ExitCode;
+        }
+        catch (UsageException e)
+        {
+            return Fail(e.Message, e, Program.UsageError);
         }
         catch (ReelException e)
         {

@@ -79,6 +79,6 @@ public static class DeviceChoice
         "fp32" => Precision.Fp32,
         "tf32" => Precision.Tf32,
         "bf16" => Precision.Bf16,
-        _ => throw new ReelException($"--precision must be fp32, tf32 or bf16, got '{precision}'"),
+        _ => throw new UsageException($"--precision must be fp32, tf32 or bf16, got '{precision}'"),
     };
 }

@@ -25,7 +25,7 @@ public static partial class DeviceWorkers
     {
         var ids = list.Split(',', StringSplitOptions.TrimEntries);
         if (ids.Length == 0 || ids.Any(id => id.Length == 0 || !id.All(char.IsAsciiDigit)) || ids.Distinct().Count() != ids.Length)
-            throw new ReelException($"--devices takes GPU numbers separated by commas, each once (0,1,2), got '{list}'");
+            throw new UsageException($"--devices takes GPU numbers separated by commas, each once (0,1,2), got '{list}'");
         return ids;
     }
 

@@ -50,7 +50,7 @@ public static class InferCommand
             using var onDevice = backend.Import(x);
             if (r.GetValue(trainStep) is { } processedPath)
             {
-                if (r.GetValue(model) != "unet") throw new ReelException("--train-step is for --model unet");
+                if (r.GetValue(model) != "unet") throw new UsageException("--train-step is for --model unet");
                 var tensors = TrainStep(r.GetValue(weights)!, onDevice, Npy.Read(processedPath), processedPath, backend);
                 TempFile.WriteAtomically(r.GetValue(output)!, tmp => Safetensors.Write(tmp, tensors));
                 return 0;
@@ -71,7 +71,7 @@ public static class InferCommand
     {
         string written = trainStep ? ".safetensors" : ".npy", other = trainStep ? ".npy" : ".safetensors";
         if (output.EndsWith(other, StringComparison.OrdinalIgnoreCase))
-            throw new ReelException($"{output}: {(trainStep ? "--train-step" : "a forward")} writes {written}, not {other}; name the output *{written}");
+            throw new UsageException($"{output}: {(trainStep ? "--train-step" : "a forward")} writes {written}, not {other}; name the output *{written}");
     }
 
     /// <summary>One training step from the checkpoint's weights: the loss, each gradient and each weight after Adam, brought to the host.</summary>

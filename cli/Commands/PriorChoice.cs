@@ -49,7 +49,7 @@ public sealed class PriorChoice
     /// <summary>The mode's defaults with the epochs, loss, warm-up and chroma-target settings given on the command line.</summary>
     public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
     {
-        if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new ReelException("--irt and --no-irt contradict each other; give one");
+        if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new UsageException("--irt and --no-irt contradict each other; give one");
         var defaults = StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null);
         return defaults with
         {

@@ -43,7 +43,7 @@ public sealed class ProgressChoice
     {
         string? asked = r.GetValue(Progress);
         if (r.GetValue(NoProgress) && asked is not null and not "plain")
-            throw new ReelException($"--no-progress means --progress plain; it cannot go with --progress {asked}");
+            throw new UsageException($"--no-progress means --progress plain; it cannot go with --progress {asked}");
         return asked switch
         {
             "json" => ProgressMode.Json,

@@ -68,7 +68,7 @@ public static class RestoreCommand
 
     /// <summary>The budget `--memory-mb` gives, in bytes.</summary>
     public static long MemoryBudget(ParseResult r, Option<int> memory) =>
-        r.GetValue(memory) < 1 ? throw new ReelException($"--memory-mb must be ≥ 1, got {r.GetValue(memory)}") : r.GetValue(memory) * (1L << 20);
+        r.GetValue(memory) < 1 ? throw new UsageException($"--memory-mb must be ≥ 1, got {r.GetValue(memory)}") : r.GetValue(memory) * (1L << 20);
 
     /// <summary>The resume switch of every command that runs the pipeline on videos and folders.</summary>
     public static Option<bool> ResumeOption() =>

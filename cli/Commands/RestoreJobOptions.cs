@@ -54,14 +54,14 @@ public sealed class RestoreJobOptions
     /// </summary>
     public RestoreOptions Build(ParseResult r, IBackend backend)
     {
-        if (r.GetValue(_maxShot) < 1) throw new ReelException($"--max-shot-frames must be ≥ 1, got {r.GetValue(_maxShot)}");
+        if (r.GetValue(_maxShot) < 1) throw new UsageException($"--max-shot-frames must be ≥ 1, got {r.GetValue(_maxShot)}");
         var method = r.GetValue(_noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(_temporal)!);
-        if (r.GetValue(_fuse) && method != TemporalMethod.Flow) throw new ReelException("--fuse-colors works with --temporal flow");
+        if (r.GetValue(_fuse) && method != TemporalMethod.Flow) throw new UsageException("--fuse-colors works with --temporal flow");
         // Switches that contradict each other are refused rather than one of them silently ignored.
         if (r.GetValue(_noStabilize) && r.GetResult(_temporal) is { Implicit: false } && TemporalChoice.Parse(r.GetValue(_temporal)!) != TemporalMethod.None)
-            throw new ReelException($"--no-stabilize turns the temporal stage off, and --temporal {r.GetValue(_temporal)} asks for it: give one of them");
+            throw new UsageException($"--no-stabilize turns the temporal stage off, and --temporal {r.GetValue(_temporal)} asks for it: give one of them");
         if (r.GetValue(_fuse) && r.GetValue(_noColorize))
-            throw new ReelException("--fuse-colors fuses the colorizer's colour distributions, and --no-colorize leaves none: give one of them");
+            throw new UsageException("--fuse-colors fuses the colorizer's colour distributions, and --no-colorize leaves none: give one of them");
         string? denoiserPath = r.GetValue(_noDenoise) ? null : r.GetValue(_denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
         string? colorizerPath = r.GetValue(_noColorize) ? null : r.GetValue(_colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
         // Without the colorizer there is no chroma to stabilize: the temporal stage works on RGB.

@@ -35,13 +35,13 @@ public static class RestoreRunCommand
         {
             var work = Path.GetFullPath(r.GetValue(workdir)!);
             var plan = ShotPlan.Load(work);
-            if (r.GetValue(shards) is < 1) throw new ReelException($"--shards must be ≥ 1, got {r.GetValue(shards)}");
+            if (r.GetValue(shards) is < 1) throw new UsageException($"--shards must be ≥ 1, got {r.GetValue(shards)}");
             // --shards is the N of a scheduler's index; --shard I/N carries its own, so one of them would be ignored.
             if (r.GetValue(shard) is { } given && r.GetValue(shards) is { } count)
-                throw new ReelException($"--shard {given} gives the shard and the number of shards, and --shards {count} is that number for a scheduler's index " +
+                throw new UsageException($"--shard {given} gives the shard and the number of shards, and --shards {count} is that number for a scheduler's index " +
                                         "(SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX): give one of them");
             var mine = r.GetValue(shard) is { } text ? Shard.Parse(text) : Shard.FromEnvironment(Environment.GetEnvironmentVariable, r.GetValue(shards))
-                ?? (r.GetValue(shards) is { } n ? throw new ReelException($"--shards {n} without JOB_COMPLETION_INDEX: say which shard with --shard I/{n}") : new Shard(0, 1));
+                ?? (r.GetValue(shards) is { } n ? throw new UsageException($"--shards {n} without JOB_COMPLETION_INDEX: say which shard with --shard I/{n}") : new Shard(0, 1));
             var budget = RestoreCommand.MemoryBudget(r, memory);
             var mode = progress.Resolve(r);
             if (r.GetValue(devices) is { } list)

@@ -75,7 +75,7 @@ public static class StabilizeCommand
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
             if (method == TemporalMethod.Prior) options.Validate();
             if (r.GetValue(lossLog) is not null && method != TemporalMethod.Prior)
-                throw new ReelException("--loss-log records the prior's training: it needs --temporal prior");
+                throw new UsageException("--loss-log records the prior's training: it needs --temporal prior");
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
             if (method != TemporalMethod.Prior)

@@ -17,7 +17,7 @@ public static class DenoiseEvaluation
     /// <summary>Scores <paramref name="model"/> on every image of <paramref name="dataset"/> at noise level <paramref name="sigma"/> (of 255), telling <paramref name="onImage"/> each score as it comes.</summary>
     public static DenoiseReport Run(DnCnn model, string dataset, double sigma, int seed, Action<ImageScore>? onImage = null)
     {
-        if (sigma < 0 || double.IsNaN(sigma)) throw new ReelException($"noise level σ must be ≥ 0, got {sigma}");
+        if (sigma < 0 || double.IsNaN(sigma)) throw new UsageException($"noise level σ must be ≥ 0, got {sigma}");
         var format = model.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24;
         var noise = new StandardNormal(seed);
         var scores = new List<ImageScore>();

@@ -16,7 +16,7 @@ public static class TemporalEvaluation
     public static TemporalReport Run(string input, string output, string? processed, int maxFrames, IBackend backend, Action<int>? onFrame = null,
         Deinterlace deinterlace = Deinterlace.Off)
     {
-        if (maxFrames < 0) throw new ReelException($"--frames must be ≥ 0, got {maxFrames}");
+        if (maxFrames < 0) throw new UsageException($"--frames must be ≥ 0, got {maxFrames}");
         var sources = new[] { FrameSource.Open(input, deinterlace: deinterlace, role: "--input") }
             .Concat(new[] { (output, "--output") }.Concat(processed is null ? [] : new[] { (processed, "--processed") })
                 .Select(p => FrameSource.Open(p.Item1, role: p.Item2))).ToArray();

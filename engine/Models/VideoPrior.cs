@@ -96,7 +96,7 @@ public sealed class VideoPrior : IDisposable
     /// </summary>
     public static VideoPrior Create(int width, int outChannels, int seed)
     {
-        if (width < 1) throw new ReelException($"U-Net width must be ≥ 1, got {width}");
+        if (width < 1) throw new UsageException($"U-Net width must be ≥ 1, got {width}");
         if (outChannels is not (3 or 6)) throw new ReelException($"the U-Net gives 3 outputs (6 with IRT), not {outChannels}");
         var noise = new StandardNormal(seed);
         var p = new Dictionary<string, Tensor>();

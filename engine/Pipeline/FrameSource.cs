@@ -100,7 +100,7 @@ public sealed class FrameSource
             if (deinterlace is Deinterlace.All or Deinterlace.Ivtc)
                 throw new ReelException($"--deinterlace {(deinterlace == Deinterlace.All ? "all" : "ivtc")} takes a video; {path} is a folder of images, each a whole frame");
             if (!Rational.TryParse(folderRate, out var num, out var den) || num <= 0 || den <= 0)
-                throw new ReelException($"frame rate must be a positive number or fraction like 24000/1001, got '{folderRate}'");
+                throw new UsageException($"frame rate must be a positive number or fraction like 24000/1001, got '{folderRate}'");
             var files = FrameFolder.List(path);
             if (range is not null) files = Cut(files, range, num, den, path);
             var (w, h, aspect) = ImageIO.Probe(files[0]);

@@ -20,7 +20,7 @@ public readonly record struct Shard(int Index, int Count)
         if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var i)
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && i < n)
             return new Shard(i, n);
-        throw new ReelException($"--shard takes I/N with 0 ≤ I < N (shard I of N, counted from 0), got '{text}'");
+        throw new UsageException($"--shard takes I/N with 0 ≤ I < N (shard I of N, counted from 0), got '{text}'");
     }
 
     /// <summary>

@@ -40,7 +40,7 @@ public sealed class ShotSplitter
     public ShotSplitter(IBackend backend, int maxFrames = int.MaxValue)
     {
         _backend = backend;
-        if (maxFrames < 1) throw new ReelException($"a shot must be allowed at least 1 frame, got {maxFrames}");
+        if (maxFrames < 1) throw new UsageException($"a shot must be allowed at least 1 frame, got {maxFrames}");
         MaxFrames = maxFrames;
     }
 

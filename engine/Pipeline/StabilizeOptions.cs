@@ -86,24 +86,24 @@ public sealed record StabilizeOptions
     /// <summary>Refuses settings no run can use, naming each setting as the caller (<paramref name="names"/>) calls it.</summary>
     public void Validate(SettingNames names)
     {
-        if (Epochs < 1) throw new ReelException($"{names.Epochs} must be ≥ 1, got {Epochs}");
+        if (Epochs < 1) throw new UsageException($"{names.Epochs} must be ≥ 1, got {Epochs}");
         if (Irt && Epochs <= IrtInitEpochs)
-            throw new ReelException($"with IRT the first {IrtInitEpochs} epochs only initialize on frame 0; use more than {IrtInitEpochs} epochs or {names.NoIrt}");
+            throw new UsageException($"with IRT the first {IrtInitEpochs} epochs only initialize on frame 0; use more than {IrtInitEpochs} epochs or {names.NoIrt}");
         if (Mode == StabilizeMode.Chroma && ChromaScale < 1)
-            throw new ReelException($"{names.ChromaScale} must be ≥ 1, got {ChromaScale}");
-        if (Width < 1) throw new ReelException($"{names.Width} must be ≥ 1, got {Width}");
+            throw new UsageException($"{names.ChromaScale} must be ≥ 1, got {ChromaScale}");
+        if (Width < 1) throw new UsageException($"{names.Width} must be ≥ 1, got {Width}");
         RequirePositive(LearningRate, names.LearningRate);
         if (WarmEpochs < 0 || WarmEpochs >= Epochs)
-            throw new ReelException($"{names.WarmEpochs} must be ≥ 0 and under the epochs ({Epochs}), got {WarmEpochs}");
+            throw new UsageException($"{names.WarmEpochs} must be ≥ 0 and under the epochs ({Epochs}), got {WarmEpochs}");
         if (Irt && WarmEpochs > 0)
-            throw new ReelException($"{names.WarmEpochs} is for plain L1; IRT initializes on frame 0 by itself (give {names.NoIrt}, or {names.WarmEpochs} 0)");
+            throw new UsageException($"{names.WarmEpochs} is for plain L1; IRT initializes on frame 0 by itself (give {names.NoIrt}, or {names.WarmEpochs} 0)");
         RequirePositive(WarmLearningRate, "the warm epochs' learning rate");
     }
 
     private static void RequirePositive(float rate, string name)
     {
         if (!(rate > 0) || float.IsInfinity(rate))
-            throw new ReelException(string.Create(CultureInfo.InvariantCulture, $"{name} must be a positive number, got {rate}"));
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"{name} must be a positive number, got {rate}"));
     }
 
     /// <summary>

@@ -33,11 +33,11 @@ public sealed record FlowTemporalOptions
     /// <summary>Refuses settings no run can use, before any work starts.</summary>
     public void Validate()
     {
-        if (!(Lambda >= 0) || !float.IsFinite(Lambda)) throw new ReelException($"--flow-lambda must be ≥ 0, got {Lambda}");
-        if (!(Blend >= 0 && Blend <= 1)) throw new ReelException($"--flow-blend must be in [0, 1], got {Blend}");
-        if (Iterations < 0) throw new ReelException($"--flow-iterations must be ≥ 0, got {Iterations}");
-        if (!(Robust >= 0) || !float.IsFinite(Robust)) throw new ReelException($"--flow-robust must be ≥ 0, got {Robust}");
-        if (!(FusionKeep >= 0 && FusionKeep <= 1)) throw new ReelException($"the fusion share must be in [0, 1], got {FusionKeep}");
-        if (!(FusionTemperature > 0) || !float.IsFinite(FusionTemperature)) throw new ReelException($"the fusion temperature must be > 0, got {FusionTemperature}");
+        if (!(Lambda >= 0) || !float.IsFinite(Lambda)) throw new UsageException($"--flow-lambda must be ≥ 0, got {Lambda}");
+        if (!(Blend >= 0 && Blend <= 1)) throw new UsageException($"--flow-blend must be in [0, 1], got {Blend}");
+        if (Iterations < 0) throw new UsageException($"--flow-iterations must be ≥ 0, got {Iterations}");
+        if (!(Robust >= 0) || !float.IsFinite(Robust)) throw new UsageException($"--flow-robust must be ≥ 0, got {Robust}");
+        if (!(FusionKeep >= 0 && FusionKeep <= 1)) throw new UsageException($"the fusion share must be in [0, 1], got {FusionKeep}");
+        if (!(FusionTemperature > 0) || !float.IsFinite(FusionTemperature)) throw new UsageException($"the fusion temperature must be > 0, got {FusionTemperature}");
     }
 }

@@ -78,7 +78,7 @@ public sealed record EncodeSettings
     public void Check(string output, CancellationToken cancel = default, StreamSource? streams = null)
     {
         var chosen = For(output);
-        if (chosen.CrfOutOfRange() is { } range) throw new ReelException($"--crf {Crf}: {chosen.Codec} takes {range}");
+        if (chosen.CrfOutOfRange() is { } range) throw new UsageException($"--crf {Crf}: {chosen.Codec} takes {range}");
         const int Side = 64, Frames = 2;
         var tmp = TempFile.Beside(output);
         var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "gray", "-s", $"{Side}x{Side}", "-r", "1", "-i", "-" };

@@ -20,7 +20,7 @@ public static class SideBySide
         if (!File.Exists(input) || !VideoFile.IsWrittenVideoPath(output))
             throw new ReelException("--side-by-side needs a video input and a video output (not a folder of frames)");
         if (!Containers.Contains(Path.GetExtension(target)))
-            throw new ReelException($"--side-by-side: {target} must end in .mp4, .mkv, .mov or .m4v (it is H.264)");
+            throw new UsageException($"--side-by-side: {target} must end in .mp4, .mkv, .mov or .m4v (it is H.264)");
         var full = Path.GetFullPath(target);
         if (full == Path.GetFullPath(input) || full == Path.GetFullPath(output))
             throw new ReelException("--side-by-side would overwrite the input or the output; choose another path");

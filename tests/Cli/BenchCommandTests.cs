@@ -105,15 +105,15 @@ public class BenchCommandTests
     public void PeakRefusesWhatItWouldIgnore()
     {
         var r = ReelProcess.Run("bench", "--peak", "--model", "unet", "--size", "64x64");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Equal("reel: error: --peak measures this CPU's FMA peak alone; run it without --model, --size", r.Stderr.Trim());
     }
 
     [Fact]
-    public void BadSizeIsAUserError()
+    public void BadSizeIsAUsageError()
     {
         var r = ReelProcess.Run("bench", "--model", "dncnn", "--size", "0x-3");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Contains("--size", r.Stderr);
     }
 }

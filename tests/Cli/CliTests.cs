@@ -147,7 +147,7 @@ public class CliTests
         Assert.Equal(4, Directory.GetFileSystemEntries(dir).Length);
 
         var flowLog = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "o4"), "--temporal", "flow", "--loss-log", lossLog);
-        Assert.Equal(1, flowLog.ExitCode);
+        Assert.Equal(2, flowLog.ExitCode);
         Assert.Contains("--loss-log", flowLog.Stderr);
 
         // A log in a folder that is not there is named as the option's; a run that fails leaves no log behind, not even a
@@ -174,11 +174,11 @@ public class CliTests
         Assert.Contains("not empty", again.Stderr);
 
         var tooShort = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "o2"), "--epochs", "5");
-        Assert.Equal(1, tooShort.ExitCode);
+        Assert.Equal(2, tooShort.ExitCode);
         Assert.Contains("--no-irt", tooShort.Stderr);
 
         var badRate = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "o3"), "--learning-rate", "0");
-        Assert.Equal(1, badRate.ExitCode);
+        Assert.Equal(2, badRate.ExitCode);
         Assert.Contains("--learning-rate must be a positive number, got 0", badRate.Stderr);
         Assert.False(Directory.Exists(Path.Combine(dir, "o3")));
     }
@@ -216,7 +216,7 @@ public class CliTests
         Assert.Contains("No space left on device", r.Stderr);
         Assert.DoesNotContain("stabilize:", r.Stderr);
         r = ReelProcess.Run("stabilize", "--input", input, "--processed", processed, "--output", Path.Combine(dir, "o.mp4"), "--memory-mb", "-5");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Contains("--memory-mb must be ≥ 1, got -5", r.Stderr);
     }
 

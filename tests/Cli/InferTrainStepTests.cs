@@ -50,7 +50,7 @@ public class InferTrainStepTests
         string dir = TestPaths.NewTempDir();
         var r = ReelProcess.Run("infer", "--model", "dncnn", "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"),
             "--input", Golden.Dvp.File("dvp_input.npy"), "--train-step", Golden.Dvp.File("dvp_processed.npy"), "--output", Path.Combine(dir, "x.safetensors"));
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Contains("reel: error: --train-step is for --model unet", r.Stderr);
         Assert.False(File.Exists(Path.Combine(dir, "x.safetensors")));
     }
@@ -65,7 +65,7 @@ public class InferTrainStepTests
             "--input", Golden.Dvp.File("dvp_input.npy"), "--output", output };
         if (trainStep) args.AddRange(["--train-step", Golden.Dvp.File("dvp_processed.npy")]);
         var r = ReelProcess.Run(args.ToArray());
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Contains(trainStep ? "--train-step writes .safetensors, not .npy" : "a forward writes .npy, not .safetensors", r.Stderr);
         Assert.False(File.Exists(output));
     }

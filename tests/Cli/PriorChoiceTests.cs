@@ -36,9 +36,9 @@ public class PriorChoiceTests
         Assert.Equal(0, Parse(StabilizeMode.Chroma, "--epochs", "50").WarmEpochs);
         Assert.Equal(10, Parse(StabilizeMode.Chroma, "--warm-epochs", "10").WarmEpochs);
         Assert.Equal(3, Parse(StabilizeMode.Rgb, "--no-irt", "--warm-epochs", "3").WarmEpochs);
-        var tooMany = Assert.Throws<ReelException>(() => Parse(StabilizeMode.Chroma, "--epochs", "5", "--warm-epochs", "5").Validate());
+        var tooMany = Assert.Throws<UsageException>(() => Parse(StabilizeMode.Chroma, "--epochs", "5", "--warm-epochs", "5").Validate());
         Assert.Contains("--warm-epochs must be ≥ 0 and under the epochs (5), got 5", tooMany.Message);
-        var withIrt = Assert.Throws<ReelException>(() => Parse(StabilizeMode.Chroma, "--irt", "--warm-epochs", "2").Validate());
+        var withIrt = Assert.Throws<UsageException>(() => Parse(StabilizeMode.Chroma, "--irt", "--warm-epochs", "2").Validate());
         Assert.Contains("--warm-epochs is for plain L1", withIrt.Message);
         var options = Parse(StabilizeMode.Chroma, "--warm-epochs", "10");
         Assert.True(options.Initializes(10));
@@ -55,7 +55,7 @@ public class PriorChoiceTests
         Assert.Equal((50, false), (rgb.Epochs, rgb.Irt));
         var plain = Parse(StabilizeMode.Chroma, "--no-mode-hold", "--no-chroma-match", "--chroma-scale", "3");
         Assert.Equal((false, false, 3), (plain.HoldModes, plain.MatchChroma, plain.ChromaScale));
-        var e = Assert.Throws<ReelException>(() => Parse(StabilizeMode.Rgb, "--irt", "--no-irt"));
+        var e = Assert.Throws<UsageException>(() => Parse(StabilizeMode.Rgb, "--irt", "--no-irt"));
         Assert.Contains("contradict", e.Message);
     }
 }

@@ -132,7 +132,7 @@ public class ProgressTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeClip(dir, seconds: 0.2, audio: false);
         var r = ReelProcess.Run("restore", input, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress", "--progress", "json");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Equal("reel: error: --no-progress means --progress plain; it cannot go with --progress json", r.Stderr.Trim());
     }
 }

@@ -125,7 +125,7 @@ public class RestoreStreamsTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeClip(dir, seconds: 0.3);
         var r = ReelProcess.Run("restore", input, Path.Combine(dir, name), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress", "--crf", crf);
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Contains(said, r.Stderr);
         Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
     }

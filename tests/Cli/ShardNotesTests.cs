@@ -45,7 +45,7 @@ public class ShardNotesTests
     {
         var work = Plan(TestPaths.NewTempDir());
         var r = ReelProcess.Run("restore", "run", work, "--shard", "1/2", "--shards", "3", "--device", "cpu", "--no-progress");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("reel: error: --shard 1/2 ", line);
         Assert.Contains("--shards 3", line);

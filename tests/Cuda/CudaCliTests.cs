@@ -42,7 +42,7 @@ public class CudaCliTests
     public void AnArchListOfNothingIsRefused()
     {
         var r = ReelProcess.Run("kernels", "check", "--arch", ",");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Equal("reel: error: --arch: ',' names no compute capability; give some, such as 80,90", r.Stderr.Trim());
     }
 

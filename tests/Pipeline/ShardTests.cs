@@ -86,7 +86,7 @@ public class ShardTests
     [InlineData("1/0")]
     [InlineData("1")]
     [InlineData("a/b")]
-    public void RefusesWhatIsNotAShard(string text) => Assert.Contains("--shard takes I/N", Assert.Throws<ReelException>(() => Shard.Parse(text)).Message);
+    public void RefusesWhatIsNotAShard(string text) => Assert.Contains("--shard takes I/N", Assert.Throws<UsageException>(() => Shard.Parse(text)).Message);
 
     private static Func<string, string?> Env(params (string Name, string Value)[] vars) =>
         name => vars.FirstOrDefault(v => v.Name == name).Value;
