@@ -9,12 +9,13 @@ namespace Reel.Cli.Commands;
 /// <summary>
 /// Progress as lines on stderr: plain text for a log, or one JSON object per line for programs
 /// (the format README documents). A stage gets a line when it starts and when it reaches its
-/// total, at the end of each shot's training, and in between at most one every half second (JSON)
+/// total, at the end of each shot's training, and in between about one every half second (JSON)
 /// or one per 10 % of it and at least one a minute (plain). A line held back is written before the
-/// join and when the run ends, so every stage's last state appears; in JSON also before a line of
-/// another stage half a second or more after it, so a stage that has ended (process, when the prior
-/// starts training) shows its last state in time order: an interrupted run's last line was a process
-/// line older than the training lines before it. Notes, warnings, resumes and the join are always written.
+/// join and when the run ends, so every stage's last state appears; in JSON also before any later
+/// line, so elapsed_s never runs backwards: a held encode line came after a saved and a process
+/// line of later times, and an interrupted run's last line was a process line older than the
+/// training lines before it. Notes, warnings, resumes, saved pieces and the join are always written
+/// (a piece saved within half a second of the one before was dropped, so a scheduler never saw it).
 /// </summary>
 public sealed class ProgressLines
 {
@@ -31,10 +32,10 @@ public sealed class ProgressLines
     /// <summary>Writes the event's line now, holds it back or drops it (see the class summary).</summary>
     public void Report(RestoreProgress p)
     {
-        if (p.Stage is RestoreStage.Note or RestoreStage.Warning or RestoreStage.Resume or RestoreStage.Join)
+        if (p.Stage is RestoreStage.Note or RestoreStage.Warning or RestoreStage.Resume or RestoreStage.Saved or RestoreStage.Join)
         {
             if (p.Stage == RestoreStage.Join) Flush();
-            else FlushHeld(p.Elapsed);
+            else FlushHeld();
             Write(p);
             return;
         }
@@ -48,24 +49,23 @@ public sealed class ProgressLines
             return;
         }
         (shown.Any, shown.At, shown.Tenth, shown.Pending) = (true, p.Elapsed, tenth, null);
-        FlushHeld(p.Elapsed);
+        FlushHeld();
         Write(p);
     }
 
-    /// <summary>In JSON, the lines held back half a second or more before <paramref name="now"/>, oldest first.</summary>
-    private void FlushHeld(TimeSpan now)
+    /// <summary>In JSON, the lines held back, before a later line is written (see the class summary).</summary>
+    private void FlushHeld()
     {
-        if (_json) WriteHeld(held => now - held.Elapsed >= JsonInterval);
+        if (_json) Flush();
     }
 
-    /// <summary>Writes the lines held back, oldest first.</summary>
-    public void Flush() => WriteHeld(_ => true);
-
-    private void WriteHeld(Func<RestoreProgress, bool> which)
+    /// <summary>Writes the lines held back, oldest first; each counts as its stage's last line.</summary>
+    public void Flush()
     {
-        foreach (var shown in _stages.Values.Where(s => s.Pending is { } held && which(held)).OrderBy(s => s.Pending!.Elapsed).ToList())
+        foreach (var shown in _stages.Values.Where(s => s.Pending is not null).OrderBy(s => s.Pending!.Elapsed).ToList())
         {
             Write(shown.Pending!);
+            shown.At = shown.Pending!.Elapsed;
             shown.Pending = null;
         }
     }
