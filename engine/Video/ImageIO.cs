@@ -25,6 +25,12 @@ public static class ImageIO
     public static bool IsImagePath(string path) =>
         ImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
+    /// <summary>
+    /// ffmpeg's input options for <paramref name="path"/>: an image's name is taken as it is written, not as an
+    /// image-sequence pattern. A '%' in a folder's name ("scan%03d", "100%") made ffmpeg look for another file.
+    /// </summary>
+    public static string[] Input(string path) => IsImagePath(path) ? ["-f", "image2", "-pattern_type", "none", "-i", path] : ["-i", path];
+
     /// <summary>Bytes per pixel of a packed format: 1 for gray, 3 for RGB.</summary>
     internal static int Channels(PixelFormat f) => f == PixelFormat.Gray8 ? 1 : 3;
 
@@ -38,7 +44,7 @@ public static class ImageIO
     {
         if (!File.Exists(path)) throw new MediaException($"input not found: {path}");
         var json = Ffmpeg.Run(Ffmpeg.FfprobePath,
-            new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,sample_aspect_ratio", "-of", "json", "-i", path },
+            ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,sample_aspect_ratio", "-of", "json", .. Input(path)],
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
         try
         {
@@ -65,7 +71,7 @@ public static class ImageIO
     {
         if (!File.Exists(path)) throw new MediaException($"input not found: {path}");
         var pam = Ffmpeg.Run(Ffmpeg.FfmpegPath,
-            new[] { "-v", "error", "-nostdin", "-i", path, "-frames:v", "1", "-f", "image2pipe", "-c:v", "pam", "-pix_fmt", FfmpegName(format), "-" },
+            ["-v", "error", "-nostdin", .. Input(path), "-frames:v", "1", "-f", "image2pipe", "-c:v", "pam", "-pix_fmt", FfmpegName(format), "-"],
             ReadOnlyMemory<byte>.Empty, path, doing: $"decoding {path}");
         var (w, h, depth, offset) = PamHeader(pam, path);
         int channels = Channels(format);

@@ -19,11 +19,10 @@ public static class VideoVerifier
     public static VideoContents Read(string path, CancellationToken cancel = default)
     {
         var (json, errors) = Ffmpeg.Capture(Ffmpeg.FfprobePath,
-            new[]
-            {
+            [
                 "-v", "error", "-count_frames", "-select_streams", "V:0",
-                "-show_entries", "stream=nb_read_frames,width,height:format=duration", "-of", "json", "-i", path,
-            },
+                "-show_entries", "stream=nb_read_frames,width,height:format=duration", "-of", "json", .. ImageIO.Input(path),
+            ],
             ReadOnlyMemory<byte>.Empty, path, cancel, $"reading back {path}");
         if (Ffmpeg.Reason(errors) is { } decodeError) throw new MediaException($"{path}: does not decode cleanly: {decodeError}");
         try

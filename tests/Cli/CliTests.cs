@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Reel.Engine.Checkpoints;
+using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 using Reel.Tests.Support;
 
@@ -218,6 +219,32 @@ public class CliTests
         r = ReelProcess.Run("stabilize", "--input", input, "--processed", processed, "--output", Path.Combine(dir, "o.mp4"), "--memory-mb", "-5");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--memory-mb must be ≥ 1, got -5", r.Stderr);
+    }
+
+    /// <summary>
+    /// A '%' in a folder's name is a name, not ffmpeg's image-sequence pattern: every frame of "scan%03d" was
+    /// "No such file or directory" (ffmpeg looked for scan001), read and written alike.
+    /// </summary>
+    [Fact]
+    public void FramesInAFolderWithAPercentInItsNameAreReadAndWritten()
+    {
+        var dir = TestPaths.NewTempDir();
+        var scan = Directory.CreateDirectory(Path.Combine(dir, "scan%03d")).FullName;
+        for (int t = 0; t < 3; t++)
+        {
+            var f = new Tensor(new Shape(1, 1, 24, 32));
+            for (int i = 0; i < f.Length; i++) f.Data[i] = (i * 5 + 40 * t) % 97 / 97f;
+            ImageIO.Write(Path.Combine(scan, $"f{t}.png"), f);
+        }
+        var frames = Path.Combine(dir, "out%02d");
+        var r = ReelProcess.Run("restore", scan, frames, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(new[] { "f0.png", "f1.png", "f2.png" }, Directory.GetFiles(frames).Select(Path.GetFileName).Order());
+        Assert.Equal(ImageIO.Read(Path.Combine(scan, "f1.png"), PixelFormat.Gray8).Data, ImageIO.Read(Path.Combine(frames, "f1.png"), PixelFormat.Gray8).Data);
+        var video = Path.Combine(dir, "film%d.mp4");
+        r = ReelProcess.Run("restore", scan, video, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(3, Media.CountFrames(video));
     }
 
     [Fact]
