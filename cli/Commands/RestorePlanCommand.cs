@@ -38,7 +38,8 @@ public static class RestorePlanCommand
             options.Encode.Check(Path.Combine(work, "shot-00001.nut"), cancel);
             var plan = default(ShotPlan);
             ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r), report, cancel));
-            Keep(plan!, work);
+            plan = plan! with { InputFromWork = Path.GetRelativePath(work, plan.Input) };
+            Keep(plan, work);
             Console.Error.WriteLine($"planned {plan!.Shots.Count} {(plan.Shots.Count == 1 ? "shot" : "shots")} of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
             return 0;
         }, cancel)));
@@ -87,7 +88,7 @@ public static class RestorePlanCommand
     }
 
     private static bool Same(ShotPlan old, ShotPlan plan) =>
-        old.Input == plan.Input && old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
+        old.Input == plan.Input && old.InputFromWork == plan.InputFromWork && old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
         && old.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(plan.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         && old.Shots.SequenceEqual(plan.Shots);
 

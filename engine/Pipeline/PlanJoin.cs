@@ -38,11 +38,11 @@ public static class PlanJoin
         for (var folder = Path.GetDirectoryName(Path.GetFullPath(output)); folder is not null; folder = Path.GetDirectoryName(folder))
             if (FileIdentity.Same(folder, workdir))
                 throw new ReelException($"{output} is in the work folder {workdir}, among the pieces; give a path outside it");
-        if (!RestorePipeline.CheckOutput(plan.Input, output))
+        var input = plan.InputIn(workdir);
+        if (!RestorePipeline.CheckOutput(input, output))
             throw new ReelException($"{output}: a join writes a video file (.mp4, .mkv, …), not a folder of frames");
-        if (!File.Exists(plan.Input) && !Directory.Exists(plan.Input)) throw new ReelException($"input not found: {plan.Input} (the plan's input)");
-        if (RestorePipeline.Describe(plan.Input) is var now && plan.Settings.GetValueOrDefault("input") != now)
-            throw new ReelException($"the input {plan.Input} is not what the plan was made from: {now} now, {plan.Settings.GetValueOrDefault("input")} in the plan");
+        if (RestorePipeline.Describe(input) is var now && plan.Settings.GetValueOrDefault("input") != now)
+            throw new ReelException($"the input {input} is not what the plan was made from: {now} now, {plan.Settings.GetValueOrDefault("input")} in the plan");
         using var claim = WorkFolderLock.Acquire(workdir, $"joining {workdir}");
 
         var problems = new string?[plan.Shots.Count];
@@ -53,7 +53,7 @@ public static class PlanJoin
 
         progress?.Invoke(new RestoreProgress(RestoreStage.Join, plan.Frames, plan.Frames,
             plan.Shots.Count == 1 ? "1 piece" : $"{plan.Shots.Count} pieces", clock.Elapsed));
-        var streams = Directory.Exists(plan.Input) ? null : joining.OpenSource(plan.Input).StreamSource;
+        var streams = Directory.Exists(input) ? null : joining.OpenSource(input).StreamSource;
         VideoSegments.Join(plan.Shots.Select(s => new VideoPiece(plan.PiecePath(workdir, s), s.FirstPtsNs, s.Frames)).ToList(),
             output, streams, Note, cancel, piecesVerified: true, encode: joining.Encode);
     }

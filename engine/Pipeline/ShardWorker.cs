@@ -41,7 +41,7 @@ public static class ShardWorker
     {
         workdir = Path.GetFullPath(workdir);
         options.ValidateTemporal();
-        var source = options.OpenSource(plan.Input);
+        var source = options.OpenSource(plan.InputIn(workdir));
         CheckSettings(plan, RestorePipeline.Settings(source, options), workdir);
         var memory = MemoryPlan.For(source.Width, source.Height, options);
         var clock = Stopwatch.StartNew();

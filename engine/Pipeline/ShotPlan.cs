@@ -7,16 +7,34 @@ namespace Reel.Engine.Pipeline;
 
 /// <summary>
 /// <c>WORKDIR/plan.json</c>: what every shard worker of a distributed restore agrees on. The
-/// input (absolute path: every node must see it there), the restore options as arguments (the
-/// same as <c>reel restore</c> takes, replayed by each worker) and the settings they resolved to
-/// where the plan was made (checkpoints and input by path, size and time, every stage's
-/// parameters), which a worker must reproduce exactly; and the shots, cut by the same
+/// input (its absolute path, and where it lies from the work folder: a node that mounts the share
+/// elsewhere finds it there), the restore options as arguments (the same as <c>reel restore</c>
+/// takes, replayed by each worker) and the settings they resolved to where the plan was made
+/// (checkpoints and input by what they hold, every stage's parameters), which a worker must
+/// reproduce exactly; and the shots, cut by the same
 /// <see cref="ShotSplitter"/> on the same decoded frames as a one-process restore.
 /// </summary>
 public sealed record ShotPlan(int Version, string Input, int Frames, IReadOnlyDictionary<string, string> Settings,
     IReadOnlyList<string> Arguments, IReadOnlyList<PlannedShot> Shots)
 {
     private const string FileName = "plan.json";
+
+    /// <summary>The input's path from the work folder, for <see cref="InputIn"/>; null where the plan was made without one.</summary>
+    public string? InputFromWork { get; init; }
+
+    /// <summary>
+    /// Where this node finds the input: at <see cref="Input"/>, else where it lies from <paramref name="workdir"/> as it
+    /// did where the plan was made (a share mounted at /mnt/share there and /Volumes/share here); a
+    /// <see cref="ReelException"/> naming both places when it is at neither.
+    /// </summary>
+    public string InputIn(string workdir)
+    {
+        if (File.Exists(Input) || Directory.Exists(Input)) return Input;
+        if (InputFromWork is not null && Path.GetFullPath(Path.Combine(workdir, InputFromWork)) is var moved && (File.Exists(moved) || Directory.Exists(moved)))
+            return moved;
+        throw new ReelException($"input not found: {Input} (the plan's input)" +
+                                (InputFromWork is null ? "" : $", nor at {Path.GetFullPath(Path.Combine(workdir, InputFromWork))} (where it lay from the work folder)"));
+    }
     /// <summary>
     /// The <see cref="Version"/> this build writes and the only one it reads (2: pieces named by shot number, from 1;
     /// 3: and by what made them, <see cref="PiecePath"/>).

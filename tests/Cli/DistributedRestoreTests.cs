@@ -257,6 +257,32 @@ public class DistributedRestoreTests
         Assert.Equal(before, File.ReadAllBytes(piece));
     }
 
+    /// <summary>
+    /// A share mounted at another path on the workers' nodes (here: moved after planning): the input is found where it
+    /// lies from the work folder, as it did where the plan was made; it was "input not found" at the planner's path, and
+    /// with that path edited, "not what the plan was made from" (the same bytes, another path).
+    /// </summary>
+    [Fact]
+    public void AShareMountedElsewhereFindsItsInputFromTheWorkFolder()
+    {
+        var dir = TestPaths.NewTempDir();
+        var share = Directory.CreateDirectory(Path.Combine(dir, "share")).FullName;
+        var input = Media.MakeShots(share, framesPerShot: 2);
+        Reel(new[] { "restore", "plan", input, Path.Combine(share, "work"), "--no-progress" }.Concat(NoNetworks).ToArray());
+        var mounted = Path.Combine(dir, "mnt", "share");
+        Directory.CreateDirectory(Path.GetDirectoryName(mounted)!);
+        Directory.Move(share, mounted);
+        var work = Path.Combine(mounted, "work");
+        Reel("restore", "run", work, "--shard", "0/1", "--device", "cpu", "--no-progress");
+        Reel("restore", "join", work, Path.Combine(dir, "out.mkv"), "--no-progress");
+        Assert.Equal(ShotPlan.Load(work).Frames, Media.CountFrames(Path.Combine(dir, "out.mkv")));
+
+        File.Delete(Path.Combine(mounted, Path.GetFileName(input)));
+        var r = ReelProcess.Run("restore", "join", work, Path.Combine(dir, "again.mkv"), "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"input not found: {input} (the plan's input), nor at {Path.Combine(mounted, Path.GetFileName(input))} (where it lay from the work folder)", r.Stderr);
+    }
+
     [Fact]
     public void PiecesTheOutputCannotHoldAreEncodedAgainAtTheJoin()
     {
