@@ -36,6 +36,9 @@ public static class RestorePlanCommand
             using var claim = WorkFolderLock.Acquire(work, $"planning in {work}");
             // The workers encode the pieces with the plan's encoder: one this ffmpeg lacks fails here, not in each of them.
             options.Encode.Check(Path.Combine(work, "shot-00001.nut"), cancel);
+            // Another plan's pieces are refused before the film is decoded (a whole pass of a feature), where its settings show it.
+            if (Readable(work) is { } earlier && RestorePipeline.Differing(earlier.Settings, ShotPlanner.Settings(source, options)) is { Count: > 0 } differing)
+                RefuseOver(earlier, work, Said(differing));
             var plan = default(ShotPlan);
             ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r), report, cancel));
             plan = plan! with { InputFromWork = Path.GetRelativePath(work, plan.Input) };
@@ -56,22 +59,15 @@ public static class RestorePlanCommand
     /// </summary>
     private static void Keep(ShotPlan plan, string work)
     {
-        ShotPlan? old = null;
-        if (File.Exists(ShotPlan.PathIn(work)))
-        {
-            try
-            {
-                old = ShotPlan.Load(work);
-            }
-            catch (ReelException)
-            {
-                // What "make the plan again" points here for.
-            }
-        }
+        var old = Readable(work);
         if (old is not null && Same(old, plan)) return;
-        string its = old is null ? "" : $" (its {Differences(old, plan)})";
-        if (old is not null && old.Shots.Any(s => File.Exists(old.PiecePath(work, s))))
-            throw new ReelException($"{work} holds pieces of another plan{its}; give a new folder, or delete that one to start over");
+        string its = "";
+        if (old is not null)
+        {
+            var differences = Differences(old, plan);
+            RefuseOver(old, work, differences);
+            its = $" (its {differences})";
+        }
         // A worker making a shot of the old plan would finish it with the old plan's settings.
         foreach (var claim in Directory.EnumerateFiles(work, "shot-*.lock"))
         {
@@ -87,6 +83,27 @@ public static class RestorePlanCommand
             Console.Error.WriteLine($"note: removed {strays.Count} {(strays.Count == 1 ? "piece" : "pieces")} of an earlier plan from {work}");
     }
 
+    /// <summary>The plan in <paramref name="work"/>, or null where there is none this reel can read (what "make the plan again" points here for).</summary>
+    private static ShotPlan? Readable(string work)
+    {
+        if (!File.Exists(ShotPlan.PathIn(work))) return null;
+        try
+        {
+            return ShotPlan.Load(work);
+        }
+        catch (ReelException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Refuses to plan over <paramref name="old"/> while pieces of it are there: hours of work an option changed by mistake would throw away.</summary>
+    private static void RefuseOver(ShotPlan old, string work, string differences)
+    {
+        if (old.Shots.Any(s => File.Exists(old.PiecePath(work, s))))
+            throw new ReelException($"{work} holds pieces of another plan (its {differences}); give a new folder, or delete that one to start over");
+    }
+
     private static bool Same(ShotPlan old, ShotPlan plan) =>
         old.Input == plan.Input && old.InputFromWork == plan.InputFromWork && old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
         && old.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(plan.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -98,7 +115,8 @@ public static class RestorePlanCommand
         var keys = RestorePipeline.Differing(old.Settings, plan.Settings);
         if (old.Input != plan.Input) keys.Insert(0, "input");
         if (keys.Count == 0) keys.Add(old.Arguments.SequenceEqual(plan.Arguments) ? "shots" : "options");
-        keys = keys.Distinct().ToList();
-        return $"{string.Join(", ", keys)} {(keys.Count == 1 ? "differs" : "differ")}";
+        return Said(keys.Distinct().ToList());
     }
+
+    private static string Said(List<string> keys) => $"{string.Join(", ", keys)} {(keys.Count == 1 ? "differs" : "differ")}";
 }

@@ -15,6 +15,9 @@ public static class ShotPlanner
 {
     private const int FramesDecodedAhead = 8;
 
+    /// <summary>The settings a plan of <paramref name="source"/> with <paramref name="options"/> records, known before the film is decoded.</summary>
+    public static IReadOnlyDictionary<string, string> Settings(FrameSource source, RestoreOptions options) => RestorePipeline.Settings(source, options);
+
     /// <summary>
     /// The plan for restoring <paramref name="source"/> with <paramref name="options"/> (their
     /// networks loaded, for the denoiser's channels and the checkpoints' identities; none runs).

@@ -148,6 +148,8 @@ public class DistributedRestoreTests
         var other = ReelProcess.Run(Plan("--crf", "30"));
         Assert.Equal(1, other.ExitCode);
         Assert.Contains("holds pieces of another plan (its encoder differs)", other.Stderr);
+        // Before the film is decoded: it was refused only after a whole pass over it.
+        Assert.DoesNotContain("plan: ", other.Stderr);
 
         // Other bytes (here one more at the end) are another film, for the workers and for the join.
         File.AppendAllText(input, "\0");
