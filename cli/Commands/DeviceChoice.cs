@@ -41,6 +41,9 @@ public static class DeviceChoice
     /// </summary>
     public static IBackend Resolve(string device, IBackend cpu, string? precision = null)
     {
+        // Accepted and dropped without a word: --device cpu --precision bf16 ran in fp32.
+        if (device == "cpu" && precision is not null)
+            throw new UsageException($"--precision {precision} is for the GPU's convolutions, and --device cpu computes in fp32; drop it");
         if (device == "cpu") return cpu;
         if (device == "emu") return OpenCuda(device, precision);
         var cuda = CudaBackend.TryCreate(Parse(precision), out var reason);
@@ -50,7 +53,7 @@ public static class DeviceChoice
             return cuda;
         }
         if (device == "cuda") throw new ReelException($"--device cuda: {reason}; use --device cpu or auto");
-        Console.Error.WriteLine($"device: cpu (CUDA unavailable: {reason})");
+        Console.Error.WriteLine($"device: cpu (CUDA unavailable: {reason}){(precision is null ? "" : $"; --precision {precision} does not apply: the CPU computes in fp32")}");
         return cpu;
     }
 

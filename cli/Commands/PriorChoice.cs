@@ -46,6 +46,9 @@ public sealed class PriorChoice
 
     public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale, WarmEpochs };
 
+    /// <summary>The options chroma mode alone uses.</summary>
+    public IEnumerable<Option> ChromaOnly => new Option[] { NoModeHold, NoChromaMatch, ChromaScale };
+
     /// <summary>The mode's defaults with the epochs, loss, warm-up and chroma-target settings given on the command line.</summary>
     public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
     {

@@ -66,6 +66,9 @@ public sealed class RestoreJobOptions
         string? colorizerPath = r.GetValue(_noColorize) ? null : r.GetValue(_colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
         // Without the colorizer there is no chroma to stabilize: the temporal stage works on RGB.
         var mode = colorizerPath is null ? StabilizeMode.Rgb : StabilizeMode.Chroma;
+        if (method != TemporalMethod.Prior)
+            TemporalChoice.RefuseUnused(r, _prior.All, method == TemporalMethod.Flow ? "--temporal flow trains no prior" : "the temporal stage is off");
+        if (mode == StabilizeMode.Rgb) TemporalChoice.RefuseUnused(r, _prior.ChromaOnly, "they are chroma mode's, and --no-colorize restores in rgb mode");
         var options = Joining(r) with
         {
             DenoiserSource = denoiserPath,

@@ -18,8 +18,8 @@ public class RestoreTests
         var input = MakeClip(dir);
         var output = Path.Combine(dir, "out.mp4");
         var args = new List<string> { "restore", input, output, "--denoiser", TestPaths.SharedData("weights/kair_dncnn_25.pth"),
-            "--colorizer", Golden.Colorizer.File("eccv16.pth"), "--epochs", "1", "--no-irt", "--no-progress" };
-        if (!stabilize) args.Add("--no-stabilize");
+            "--colorizer", Golden.Colorizer.File("eccv16.pth"), "--no-progress" };
+        args.AddRange(stabilize ? ["--epochs", "1", "--no-irt"] : ["--no-stabilize"]);
         var r = ReelProcess.Run(args.ToArray());
         Assert.True(r.ExitCode == 0, r.Stderr);
         var (inInfo, outInfo) = (VideoFile.Probe(input), VideoFile.Probe(output));

@@ -42,4 +42,25 @@ public class UsageErrorTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         return work;
     }
+
+    /// <summary>An option the chosen stage does not use is refused by name: each was accepted and dropped without a word.</summary>
+    [Theory]
+    [InlineData("--epochs is not used: --temporal flow trains no prior; drop it", "restore", "--temporal", "flow", "--epochs", "5")]
+    [InlineData("--no-irt is not used: the temporal stage is off; drop it", "restore", "--no-stabilize", "--no-irt")]
+    [InlineData("--no-mode-hold, --chroma-scale are not used: they are chroma mode's, and --no-colorize restores in rgb mode; drop them", "restore", "--chroma-scale", "3", "--no-mode-hold")]
+    [InlineData("--width, --seed are not used: --temporal flow trains no prior; drop them", "stabilize", "--temporal", "flow", "--width", "8", "--seed", "3")]
+    [InlineData("--flow-blend is not used: they set the flow stage, and --temporal is prior; drop it", "stabilize", "--flow-blend", "0.5")]
+    [InlineData("--precision bf16 is for the GPU's convolutions, and --device cpu computes in fp32; drop it", "restore", "--device", "cpu", "--precision", "bf16")]
+    public void AnOptionTheRunWouldNotUseIsRefused(string said, string command, params string[] options)
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, audio: false);
+        string[] args = command == "restore"
+            ? ["restore", clip, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-progress"]
+            : ["stabilize", "--input", clip, "--processed", clip, "--output", Path.Combine(dir, "out.mp4"), "--no-progress"];
+        var r = ReelProcess.Run([.. args, .. options]);
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}:\n{r.Stderr}");
+        Assert.Equal($"reel: error: {said}", r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last());
+        Assert.False(File.Exists(Path.Combine(dir, "out.mp4")));
+    }
 }
