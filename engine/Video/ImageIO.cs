@@ -26,10 +26,12 @@ public static class ImageIO
         ImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
     /// <summary>
-    /// ffmpeg's input options for <paramref name="path"/>: an image's name is taken as it is written, not as an
-    /// image-sequence pattern. A '%' in a folder's name ("scan%03d", "100%") made ffmpeg look for another file.
+    /// ffmpeg's input options for <paramref name="path"/>: an image's name with a '%' in it ("scan%03d/f1.png") is taken
+    /// as it is written, not as an image-sequence pattern, which made ffmpeg look for another file. Only then is the
+    /// image2 reader forced: it takes the decoder from the extension, where ffmpeg otherwise reads a JPEG named .png by its bytes.
     /// </summary>
-    public static string[] Input(string path) => IsImagePath(path) ? ["-f", "image2", "-pattern_type", "none", "-i", path] : ["-i", path];
+    public static string[] Input(string path) =>
+        IsImagePath(path) && path.Contains('%') ? ["-f", "image2", "-pattern_type", "none", "-i", path] : ["-i", path];
 
     /// <summary>Bytes per pixel of a packed format: 1 for gray, 3 for RGB.</summary>
     internal static int Channels(PixelFormat f) => f == PixelFormat.Gray8 ? 1 : 3;

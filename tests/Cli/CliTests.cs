@@ -245,6 +245,17 @@ public class CliTests
         r = ReelProcess.Run("restore", scan, video, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(3, Media.CountFrames(video));
+
+        // Without a '%', an image is still read by its bytes: JPEGs saved as .png are decoded, as before.
+        var misnamed = Directory.CreateDirectory(Path.Combine(dir, "misnamed")).FullName;
+        for (int t = 0; t < 2; t++)
+        {
+            ImageIO.Write(Path.Combine(misnamed, $"f{t}.jpg"), ImageIO.Read(Path.Combine(scan, $"f{t}.png"), PixelFormat.Gray8));
+            File.Move(Path.Combine(misnamed, $"f{t}.jpg"), Path.Combine(misnamed, $"f{t}.png"));
+        }
+        r = ReelProcess.Run("restore", misnamed, Path.Combine(dir, "misnamed.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(2, Media.CountFrames(Path.Combine(dir, "misnamed.mp4")));
     }
 
     [Fact]
