@@ -71,7 +71,7 @@ public static class StabilizeCommand
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
             // A video that cannot be written there (a read-only or full folder, an encoder this ffmpeg lacks) fails now, not after the first shot's training.
             if (videoOut) new EncodeSettings().Check(outPath, cancel);
-            using var claim = RestoreJob.Claim(outPath, $"stabilizing into {outPath}");
+            using var claim = RestoreJob.Claim(outPath);
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
             if (method != TemporalMethod.Prior)
                 TemporalChoice.RefuseUnused(r, prior.All.Concat([width, rate, coarse, noShots, seed]), $"--temporal {r.GetValue(temporal)} trains no prior");

@@ -49,7 +49,7 @@ public sealed class RestoreJob : IDisposable
     {
         var folder = FolderFor(output);
         var wanted = new SortedDictionary<string, string>(settings.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
-        var claim = WorkFolderLock.Acquire(folder, $"restoring into {output}");
+        var claim = WorkFolderLock.Acquire(folder, Writing(output));
         try
         {
             var statePath = Path.Combine(folder, StateFile);
@@ -126,8 +126,13 @@ public sealed class RestoreJob : IDisposable
     /// restore into it holds, so neither replaces the other's output unseen (both ended "done" and one result was lost).
     /// Disposed, the work folder goes when nothing but the lock is in it; an interrupted restore's record stays.
     /// </summary>
-    /// <param name="purpose">What holding it means, for the refusal ("stabilizing into out.mp4").</param>
-    public static IDisposable Claim(string output, string purpose) => new OutputClaim(WorkFolderLock.Acquire(FolderFor(output), purpose));
+    public static IDisposable Claim(string output) => new OutputClaim(WorkFolderLock.Acquire(FolderFor(output), Writing(output)));
+
+    /// <summary>
+    /// What holding an output's folder means, in the refusal the other process gets: the same words whichever command holds it
+    /// (a stabilize refused beside a restore said the restore was "stabilizing into" the output).
+    /// </summary>
+    private static string Writing(string output) => $"writing {output}";
 
     private sealed class OutputClaim(WorkFolderLock claim) : IDisposable
     {

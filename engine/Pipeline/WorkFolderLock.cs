@@ -32,7 +32,7 @@ public sealed class WorkFolderLock : IDisposable
     /// Claims <paramref name="folder"/> (made if missing) or refuses with a one-line
     /// <see cref="ReelException"/> naming the process that holds it.
     /// </summary>
-    /// <param name="purpose">What holding the folder means, for the refusal ("restoring into out.mp4").</param>
+    /// <param name="purpose">What holding the folder means, for the refusal ("writing out.mp4").</param>
     public static WorkFolderLock Acquire(string folder, string purpose)
     {
         folder = Path.GetFullPath(folder);

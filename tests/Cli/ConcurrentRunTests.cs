@@ -18,7 +18,7 @@ public class ConcurrentRunTests
         Assert.True(second.ExitCode == 1, $"the second run was not refused (exit {second.ExitCode}):\n{second.Stderr}");
         var lines = second.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("reel: ")).ToList();
         Assert.True(lines.Count == 1, second.Stderr);
-        Assert.Contains($"another reel process (pid {first.Id})", lines[0]);
+        Assert.Contains($"another reel process (pid {first.Id}) is writing ", lines[0]);
     }
 
     private static void Finish(Process first, FfmpegWrapper wrapper, string input, string output)
