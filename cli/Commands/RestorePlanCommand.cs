@@ -60,7 +60,12 @@ public static class RestorePlanCommand
     private static void Keep(ShotPlan plan, string work)
     {
         var old = Readable(work);
-        if (old is not null && Same(old, plan)) return;
+        if (old is not null && Same(old, plan))
+        {
+            // The same film and options, the film at another path (the share mounted elsewhere): the pieces are this plan's.
+            if (old.Input != plan.Input || old.InputFromWork != plan.InputFromWork) plan.Save(work);
+            return;
+        }
         string its = "";
         if (old is not null)
         {
@@ -104,8 +109,9 @@ public static class RestorePlanCommand
             throw new ReelException($"{work} holds pieces of another plan (its {differences}); give a new folder, or delete that one to start over");
     }
 
+    /// <summary>Whether two plans make the same pieces: all but where the input lies (it is known by what it holds).</summary>
     private static bool Same(ShotPlan old, ShotPlan plan) =>
-        old.Input == plan.Input && old.InputFromWork == plan.InputFromWork && old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
+        old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
         && old.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(plan.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         && old.Shots.SequenceEqual(plan.Shots);
 
@@ -113,9 +119,8 @@ public static class RestorePlanCommand
     private static string Differences(ShotPlan old, ShotPlan plan)
     {
         var keys = RestorePipeline.Differing(old.Settings, plan.Settings);
-        if (old.Input != plan.Input) keys.Insert(0, "input");
         if (keys.Count == 0) keys.Add(old.Arguments.SequenceEqual(plan.Arguments) ? "shots" : "options");
-        return Said(keys.Distinct().ToList());
+        return Said(keys);
     }
 
     private static string Said(List<string> keys) => $"{string.Join(", ", keys)} {(keys.Count == 1 ? "differs" : "differ")}";

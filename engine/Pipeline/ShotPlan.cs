@@ -32,8 +32,8 @@ public sealed record ShotPlan(int Version, string Input, int Frames, IReadOnlyDi
         if (File.Exists(Input) || Directory.Exists(Input)) return Input;
         if (InputFromWork is not null && Path.GetFullPath(Path.Combine(workdir, InputFromWork)) is var moved && (File.Exists(moved) || Directory.Exists(moved)))
             return moved;
-        throw new ReelException($"input not found: {Input} (the plan's input)" +
-                                (InputFromWork is null ? "" : $", nor at {Path.GetFullPath(Path.Combine(workdir, InputFromWork))} (where it lay from the work folder)"));
+        var fromWork = InputFromWork is null ? Input : Path.GetFullPath(Path.Combine(workdir, InputFromWork));
+        throw new ReelException($"input not found: {Input} (the plan's input)" + (fromWork == Input ? "" : $", nor at {fromWork} (where it lay from the work folder)"));
     }
     /// <summary>
     /// The <see cref="Version"/> this build writes and the only one it reads (2: pieces named by shot number, from 1;

@@ -278,11 +278,18 @@ public class DistributedRestoreTests
         Reel("restore", "run", work, "--shard", "0/1", "--device", "cpu", "--no-progress");
         Reel("restore", "join", work, Path.Combine(dir, "out.mkv"), "--no-progress");
         Assert.Equal(ShotPlan.Load(work).Frames, Media.CountFrames(Path.Combine(dir, "out.mkv")));
-
-        File.Delete(Path.Combine(mounted, Path.GetFileName(input)));
+        var moved = Path.Combine(mounted, Path.GetFileName(input));
+        File.Move(moved, moved + ".away");
         var r = ReelProcess.Run("restore", "join", work, Path.Combine(dir, "again.mkv"), "--no-progress");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains($"input not found: {input} (the plan's input), nor at {Path.Combine(mounted, Path.GetFileName(input))} (where it lay from the work folder)", r.Stderr);
+        Assert.Contains($"input not found: {input} (the plan's input), nor at {moved} (where it lay from the work folder)", r.Stderr);
+        File.Move(moved + ".away", moved);
+
+        // Planned again where it is now: the same film and options, so the same pieces (it was "another plan: its input differs").
+        var replanned = Reel(new[] { "restore", "plan", moved, work, "--no-progress" }.Concat(NoNetworks).ToArray());
+        Assert.DoesNotContain("removed", replanned.Stderr);
+        Assert.Equal(moved, ShotPlan.Load(work).Input);
+        Assert.Contains("already done", Reel("restore", "run", work, "--shard", "0/1", "--device", "cpu", "--no-progress").Stderr);
     }
 
     [Fact]
