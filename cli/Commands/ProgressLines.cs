@@ -14,8 +14,8 @@ namespace Reel.Cli.Commands;
 /// join and when the run ends, so every stage's last state appears; in JSON also before any later
 /// line, so elapsed_s never runs backwards: a held encode line came after a saved and a process
 /// line of later times, and an interrupted run's last line was a process line older than the
-/// training lines before it. Notes, warnings, resumes, saved pieces and the join are always written
-/// (a piece saved within half a second of the one before was dropped, so a scheduler never saw it).
+/// training lines before it. Notes, warnings, resumes and the join are always written, and in JSON
+/// every saved piece (one saved within half a second of the one before was dropped, so a scheduler never saw it).
 /// </summary>
 public sealed class ProgressLines
 {
@@ -32,7 +32,8 @@ public sealed class ProgressLines
     /// <summary>Writes the event's line now, holds it back or drops it (see the class summary).</summary>
     public void Report(RestoreProgress p)
     {
-        if (p.Stage is RestoreStage.Note or RestoreStage.Warning or RestoreStage.Resume or RestoreStage.Saved or RestoreStage.Join)
+        // A saved piece is an event a program counts; a log of a long film would get a line per shot, and keeps its tenths.
+        if (p.Stage is RestoreStage.Note or RestoreStage.Warning or RestoreStage.Resume or RestoreStage.Join || (_json && p.Stage == RestoreStage.Saved))
         {
             if (p.Stage == RestoreStage.Join) Flush();
             else FlushHeld();
