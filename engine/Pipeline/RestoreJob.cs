@@ -30,6 +30,9 @@ public sealed class RestoreJob : IDisposable
     public string Folder { get; }
     /// <summary>The finished pieces in frame order, each starting where the one before ended.</summary>
     public IReadOnlyList<RestorePiece> Pieces => _pieces;
+
+    /// <summary>Whether this job continues an interrupted run's record (however many of its pieces then read back sound).</summary>
+    public bool Resumed { get; private init; }
     /// <summary>Frames already in finished pieces: a resumed run starts at this frame.</summary>
     public int FramesDone => _pieces.Count == 0 ? 0 : _pieces[^1].End;
 
@@ -65,7 +68,7 @@ public sealed class RestoreJob : IDisposable
                     throw new ReelException($"cannot resume the interrupted run in {folder}: " +
                                             string.Join("; ", differing.Select(d => $"{d.Setting} {d.A ?? "not set"} now, {d.B ?? "not set"} then")) +
                                             "; use the same input and options, or delete that folder to start over");
-                var job = new RestoreJob(claim, wanted, saved.Pieces.ToList());
+                var job = new RestoreJob(claim, wanted, saved.Pieces.ToList()) { Resumed = true };
                 // What the record does not list is what the interrupted run was writing when it stopped.
                 job.RemoveAllBut(saved.Pieces.Where(p => p.File is not null).Select(p => p.File!).Append(StateFile).Append(FramesFolder));
                 return job;

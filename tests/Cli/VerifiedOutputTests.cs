@@ -82,10 +82,13 @@ public class VerifiedOutputTests
         Assert.Equal("the old output", File.ReadAllText(output));
         Assert.Equal(3, PiecesRecorded(output));
 
-        // The real ffmpeg again: the missing piece is found on resume and made again.
+        // The real ffmpeg again: the missing piece is found on resume and made again. With the first gone too, every
+        // piece is made again, and the run is still the interrupted one continued (it also said "no interrupted run").
+        File.Delete(Path.Combine(RestoreJob.FolderFor(output), "piece-00001.nut"));
         r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("piece-00002.nut is missing", r.Stderr);
+        Assert.Contains("piece-00001.nut is missing", r.Stderr);
+        Assert.DoesNotContain("no interrupted run", r.Stderr);
         Assert.Equal(24, Media.CountFrames(output));
         Assert.Equal(Media.FrameTimes(input), Media.FrameTimes(output), (a, b) => Math.Abs(a - b) < 2e-6);
         Assert.False(Directory.Exists(RestoreJob.FolderFor(output)));
