@@ -154,8 +154,9 @@ public static class RestorePipeline
     /// path made the same film through a symbolic link, or moved to another mount, refuse to resume. A file
     /// is its size and a SHA-256 of its first and last MiB (a changed film changes its size or its ends,
     /// whose index and headers move with any edit; a worker also checks every shot's decoded pixels
-    /// against the plan). A folder is its files' names and sizes and a SHA-256 of each file's first,
-    /// middle and last 4 KiB: a frame scanned again keeps its name and, uncompressed, its size.
+    /// against the plan). A folder is its frames' names and sizes and a SHA-256 of each frame's first,
+    /// middle and last 4 KiB: a frame scanned again keeps its name and, uncompressed, its size. Only the
+    /// frames: a .DS_Store the desktop rewrote is not another film.
     /// </summary>
     internal static string Describe(string path)
     {
@@ -177,7 +178,7 @@ public static class RestorePipeline
         }
         if (!Directory.Exists(path)) return path;
         const int Part = 4096;
-        var files = Directory.GetFiles(path).Order(StringComparer.Ordinal).Select(p => new FileInfo(p)).ToList();
+        var files = FrameFolder.List(path).Select(p => new FileInfo(p)).ToList();
         using var all = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var part = new byte[Part];
         foreach (var file in files)
@@ -191,7 +192,7 @@ public static class RestorePipeline
             }
         }
         return string.Create(CultureInfo.InvariantCulture,
-            $"{files.Count} files, {files.Sum(f => f.Length)} bytes, names, sizes and samples sha256 {Convert.ToHexStringLower(all.GetHashAndReset())[..16]}");
+            $"{files.Count} frames, {files.Sum(f => f.Length)} bytes, names, sizes and samples sha256 {Convert.ToHexStringLower(all.GetHashAndReset())[..16]}");
     }
 
     /// <summary>

@@ -52,25 +52,29 @@ public class SettingsContrastTests
 
     /// <summary>
     /// The input's identity is what it holds: the same film through a link or at another path is the same input (it refused
-    /// to resume), and a folder's frame scanned again at the same size is another (a resume mixed the two scans).
+    /// to resume), a folder's frame scanned again at the same size is another (a resume mixed the two scans), and a file
+    /// beside the frames that is not one (.DS_Store) does not count.
     /// </summary>
     [Fact]
     public void TheInputIsKnownByWhatItHoldsNotWhereItLies()
     {
         var dir = Reel.Tests.Support.TestPaths.NewTempDir();
         var frames = Directory.CreateDirectory(Path.Combine(dir, "scan")).FullName;
-        var pixels = new byte[64 * 48];
+        // 64 KiB of pixels a frame: the first, middle and last 4 KiB are samples, the rest is not read.
+        var pixels = new byte[256 * 256];
         for (int k = 0; k < 3; k++)
         {
             new Random(k).NextBytes(pixels);
-            File.WriteAllBytes(Path.Combine(frames, $"{k:D4}.pgm"), [.. "P5 64 48 255\n"u8, .. pixels]);
+            File.WriteAllBytes(Path.Combine(frames, $"{k:D4}.pgm"), [.. "P5 256 256 255\n"u8, .. pixels]);
         }
         var before = RestorePipeline.Describe(frames);
         var moved = Path.Combine(dir, "moved");
         Directory.CreateSymbolicLink(moved, frames);
         Assert.Equal(before, RestorePipeline.Describe(moved));
+        File.WriteAllText(Path.Combine(frames, ".DS_Store"), "the desktop's own");
+        Assert.Equal(before, RestorePipeline.Describe(frames));
 
-        // The middle frame scanned again: the same name and size, other pixels in the middle of the file.
+        // The middle frame scanned again: the same name and size, other pixels in the middle of the file only.
         var middle = Path.Combine(frames, "0001.pgm");
         var bytes = File.ReadAllBytes(middle);
         for (int i = bytes.Length / 2 - 100; i < bytes.Length / 2 + 100; i++) bytes[i] ^= 0x55;
