@@ -41,9 +41,7 @@ public static class DeviceChoice
     /// </summary>
     public static IBackend Resolve(string device, IBackend cpu, string? precision = null)
     {
-        // Accepted and dropped without a word: --device cpu --precision bf16 ran in fp32.
-        if (device == "cpu" && precision is not null)
-            throw new UsageException($"--precision {precision} is for the GPU's convolutions, and --device cpu computes in fp32; drop it");
+        RefusePrecisionOnCpu(device, precision);
         if (device == "cpu") return cpu;
         if (device == "emu") return OpenCuda(device, precision);
         var cuda = CudaBackend.TryCreate(Parse(precision), out var reason);
@@ -55,6 +53,13 @@ public static class DeviceChoice
         if (device == "cuda") throw new ReelException($"--device cuda: {reason}; use --device cpu or auto");
         Console.Error.WriteLine($"device: cpu (CUDA unavailable: {reason}){(precision is null ? "" : $"; --precision {precision} does not apply: the CPU computes in fp32")}");
         return cpu;
+    }
+
+    /// <summary>Refuses --precision with --device cpu: it was accepted and dropped without a word (--precision bf16 ran in fp32).</summary>
+    public static void RefusePrecisionOnCpu(string device, string? precision)
+    {
+        if (device == "cpu" && precision is not null)
+            throw new UsageException($"--precision {precision} is for the GPU's convolutions, and --device cpu computes in fp32; drop it");
     }
 
     /// <summary>The CUDA backend on the GPU ("cuda") or the emulated device ("emu"); no GPU is an error that says why.</summary>

@@ -32,6 +32,10 @@ public static partial class DeviceWorkers
     /// <summary>Runs the workers to their end; the exit code is 0 when every one finished its part.</summary>
     public static int Run(string workdir, Shard shard, IReadOnlyList<string> devices, string device, string? precision, long budgetBytes, ProgressMode mode, CancellationToken cancel)
     {
+        // Refused here, once, rather than by every worker.
+        DeviceChoice.RefusePrecisionOnCpu(device, precision);
+        if (device == "cpu" && devices.Count > 1)
+            Console.Error.WriteLine($"note: --device cpu: the {devices.Count} workers share this machine's CPU cores, no faster together than one alone");
         var (exe, prefix) = Self();
         var workers = new List<(string Device, Shard Part, Process Process, Task Relay)>();
         try

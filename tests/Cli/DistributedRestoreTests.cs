@@ -115,6 +115,8 @@ public class DistributedRestoreTests
         var r = Reel("restore", "run", work, "--devices", "0,1", "--device", "cpu", "--no-progress");
         Assert.Contains("[device 0] note: shard 0/2", r.Stderr);
         Assert.Contains("[device 1] note: shard 1/2", r.Stderr);
+        // Two CPU workers on one machine only compete for its cores: said, where it ran without a word.
+        Assert.Contains("note: --device cpu: the 2 workers share this machine's CPU cores", r.Stderr);
         var pids = new[] { 0, 1 }.Select(i => JsonDocument.Parse(File.ReadAllText(ShardWorker.RecordPath(work, new Shard(i, 2)))).RootElement)
             .Select(e => (e.GetProperty("Pid").GetInt32(), e.GetProperty("Finished").ValueKind)).ToList();
         Assert.NotEqual(pids[0].Item1, pids[1].Item1);

@@ -18,6 +18,7 @@ public class UsageErrorTests
     [InlineData("eval-temporal", "--frames", "-1")]
     [InlineData("run", "--shard", "3/3")]
     [InlineData("run", "--devices", "0,0")]
+    [InlineData("run", "--devices", "0,1", "--device", "cpu", "--precision", "tf32")]
     public void AnOutOfRangeOrContradictoryOptionExits2(string command, params string[] options)
     {
         var dir = TestPaths.NewTempDir();
