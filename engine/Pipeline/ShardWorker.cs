@@ -59,7 +59,8 @@ public static class ShardWorker
         Note(shots.Count == 0
             ? $"shard {shard}: no shots (the plan has {plan.Shots.Count}, fewer than the shards)"
             : $"shard {shard}: {(shots.Count == 1 ? $"shot {shots[0].Number}" : $"shots {shots[0].Number}–{shots[^1].Number}")} " +
-              $"(frames {shots[0].First}–{shots[^1].Last}), {shots.Count - pending.Count} of {shots.Count} already done");
+              $"({(shots[0].First == shots[^1].Last ? $"frame {shots[0].First}" : $"frames {shots[0].First}–{shots[^1].Last}")}), " +
+              $"{shots.Count - pending.Count} of {shots.Count} already done");
         if (pending.Count < shots.Count)
             Report(new RestoreProgress(RestoreStage.Resume, kept, total,
                 shots.Count - pending.Count == 1 ? "1 piece kept from earlier runs" : $"{shots.Count - pending.Count} pieces kept from earlier runs", clock.Elapsed));

@@ -40,6 +40,22 @@ public class ShardNotesTests
         Assert.Contains($"note: shard 0/1: shots 1–{plan.Shots.Count} (frames 0–{plan.Frames - 1}), 1 of {plan.Shots.Count} already done", all.Stderr);
     }
 
+    /// <summary>A shard of one one-frame shot says "frame 0", not "frames 0–0".</summary>
+    [Fact]
+    public void AOneFrameShardSaysFrame()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 1);
+        var work = Path.Combine(dir, "work");
+        var made = ReelProcess.Run(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).ToArray());
+        Assert.True(made.ExitCode == 0, made.Stderr);
+        var plan = ShotPlan.Load(work);
+        Assert.Equal(0, plan.Shots[0].Last);
+        var r = ReelProcess.Run("restore", "run", work, "--shard", new Shard(0, plan.Shots.Count).ToString(), "--device", "cpu", "--progress", "plain");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"note: shard 0/{plan.Shots.Count}: shot 1 (frame 0), 0 of 1 already done", r.Stderr);
+    }
+
     [Fact]
     public void ShardWithShardsIsRefused()
     {
