@@ -26,19 +26,21 @@ public static class ColorizeCommand
         var weights = new Option<string>("--weights", "-w") { Description = "ECCV16 checkpoint (colorization_release_v2-9b330a0b.pth)", Required = true };
         var temperature = TemperatureOption();
         var deinterlace = DeinterlaceChoice.CreateOption("colorizing");
+        var fps = FolderRate.CreateOption();
         var cmd = new Command("colorize", "Colorize an image, a video or a folder of frames with the ECCV16 313-bin colorizer (Zhang, Isola, Efros).")
-            { input, output, weights, temperature, progress.Progress, progress.NoProgress, resume, strict, deinterlace };
+            { input, output, weights, temperature, progress.Progress, progress.NoProgress, resume, strict, deinterlace, fps };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
+            FolderRate.RefuseUnlessFolder(r, fps, inPath);
             var net = Colorizer.Load(r.GetValue(weights)!, FastBackend.Instance);
             if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {
                 var options = new RestoreOptions
                 {
                     Colorizer = net, ColorizerSource = r.GetValue(weights), Temperature = r.GetValue(temperature), Stabilize = false, Resume = r.GetValue(resume),
-                    Strict = r.GetValue(strict), Deinterlace = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!),
+                    Strict = r.GetValue(strict), Deinterlace = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!), FolderFrameRate = r.GetValue(fps)!,
                 };
                 RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, progress.Resolve(r), cancel);
                 Console.Error.WriteLine($"colorized {inPath} → {outPath}");

@@ -20,17 +20,19 @@ public static class DenoiseCommand
         var strict = RestoreCommand.StrictOption();
         var weights = new Option<string>("--weights", "-w") { Description = "DnCNN checkpoint (.pth or .safetensors)", Required = true };
         var deinterlace = DeinterlaceChoice.CreateOption("denoising");
+        var fps = FolderRate.CreateOption();
         var cmd = new Command("denoise", "Remove noise from an image, a video or a folder of frames with DnCNN (gray or colour checkpoint).")
-            { input, output, weights, progress.Progress, progress.NoProgress, resume, strict, deinterlace };
+            { input, output, weights, progress.Progress, progress.NoProgress, resume, strict, deinterlace, fps };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
+            FolderRate.RefuseUnlessFolder(r, fps, inPath);
             var model = DnCnn.Load(r.GetValue(weights)!, FastBackend.Instance);
             if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {
                 var options = new RestoreOptions { Denoiser = model, DenoiserSource = r.GetValue(weights), Stabilize = false, Resume = r.GetValue(resume), Strict = r.GetValue(strict),
-                    Deinterlace = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!) };
+                    Deinterlace = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!), FolderFrameRate = r.GetValue(fps)! };
                 RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, progress.Resolve(r), cancel);
                 Console.Error.WriteLine($"denoised {inPath} → {outPath}");
                 return 0;

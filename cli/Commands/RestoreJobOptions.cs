@@ -38,7 +38,7 @@ public sealed class RestoreJobOptions
     private readonly Option<string> _deinterlace = DeinterlaceChoice.CreateOption();
     private readonly Option<string?> _from = new("--from") { Description = "Restore from this time of the input on (seconds, or 1:35.5, 01:01:35.5): a scene to try settings on; the output starts at zero, its audio and subtitles cut alike" };
     private readonly Option<string?> _to = new("--to") { Description = "Restore up to this time of the input (as --from)" };
-    private readonly Option<string> _fps = new("--fps") { Description = "Frame rate of a folder of frames (e.g. 24, 24000/1001)", DefaultValueFactory = _ => FrameSource.DefaultFolderRate };
+    private readonly Option<string> _fps = FolderRate.CreateOption();
 
     private IEnumerable<Option> All => new Option[] { _denoiser, _colorizer, _noDenoise, _noColorize, _noStabilize, _temporal, _fuse, _temperature, _encoder, _crf, _preset, _maxShot, _deinterlace, _from, _to, _fps }.Concat(_prior.All);
 
@@ -108,15 +108,8 @@ public sealed class RestoreJobOptions
         return args;
     }
 
-    /// <summary>
-    /// Refuses --fps for a video, which keeps its own rate: it was accepted and ignored, so a film asked for at 24
-    /// came out at its 25 without a word.
-    /// </summary>
-    public void RefuseFolderRate(ParseResult r, string input)
-    {
-        if (r.GetResult(_fps) is { Implicit: false } && !Directory.Exists(input))
-            throw new ReelException($"--fps sets the rate of a folder of frames; {input} is a video and keeps its own ({r.GetValue(_fps)} is not applied)");
-    }
+    /// <summary>Refuses --fps for a video (<see cref="FolderRate.RefuseUnlessFolder"/>).</summary>
+    public void RefuseFolderRate(ParseResult r, string input) => FolderRate.RefuseUnlessFolder(r, _fps, input);
 
     /// <summary>The options a plan recorded, parsed by these definitions and built on <paramref name="backend"/>.</summary>
     public static RestoreOptions Replay(IReadOnlyList<string> arguments, IBackend backend)

@@ -258,6 +258,35 @@ public class CliTests
         Assert.Equal(2, Media.CountFrames(Path.Combine(dir, "misnamed.mp4")));
     }
 
+    /// <summary>denoise and colorize take a folder's rate as restore does (it was always 25), and refuse it for a video or an image.</summary>
+    [Fact]
+    public void DenoiseAndColorizeTakeAFoldersRate()
+    {
+        var dir = TestPaths.NewTempDir();
+        var frames = Directory.CreateDirectory(Path.Combine(dir, "scan")).FullName;
+        for (int t = 0; t < 3; t++)
+        {
+            var f = new Tensor(new Shape(1, 1, 16, 16));
+            for (int i = 0; i < f.Length; i++) f.Data[i] = (i * 3 + 17 * t) % 50 / 50f;
+            ImageIO.Write(Path.Combine(frames, $"{t}.png"), f);
+        }
+        var denoised = Path.Combine(dir, "denoised.mp4");
+        var r = ReelProcess.Run("denoise", frames, denoised, "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"), "--fps", "24000/1001", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("24000/1001", VideoFile.Probe(denoised).FrameRate);
+        var colorized = Path.Combine(dir, "colorized.mp4");
+        r = ReelProcess.Run("colorize", frames, colorized, "--weights", Golden.Colorizer.File("eccv16.pth"), "--fps", "12", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("12/1", VideoFile.Probe(colorized).FrameRate);
+
+        r = ReelProcess.Run("colorize", denoised, Path.Combine(dir, "again.mp4"), "--weights", Golden.Colorizer.File("eccv16.pth"), "--fps", "12");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("is a video and keeps its own (12 is not applied)", r.Stderr);
+        r = ReelProcess.Run("denoise", Path.Combine(frames, "0.png"), Path.Combine(dir, "one.png"), "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"), "--fps", "12");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("0.png is a single image", r.Stderr);
+    }
+
     [Fact]
     public void ColorizeWithADnCnnCheckpointNamesTheMissingTensor()
     {
