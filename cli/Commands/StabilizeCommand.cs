@@ -108,17 +108,20 @@ public static class StabilizeCommand
                     : new FolderSink(outPath, names, source.SampleAspect);
                 var rates = new ProgressMeter(0, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
                 int count = inputs.Count;
+                // A shot's frames are emitted after its training and before the next shot's: they are the last trained shot's.
+                int? shot = null;
                 void Emit(int t, Tensor frame)
                 {
                     var x = inputs[t];
                     meter.Add(x, targets[t], frame);
                     sink.Write(frame, times[t]);
-                    report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed)));
+                    report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed) { Shot = shot }));
                 }
                 StabilizeStage.Run(inputs, targets, options, backend, Emit,
                     p =>
                     {
                         steps?.Add(p);
+                        shot = p.Shot;
                         report(rates.Measure(new RestoreProgress(RestoreStage.Stabilize, (long)(p.Fraction * count), count,
                                 p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
                             p.Fraction * count));

@@ -134,6 +134,8 @@ public class CliTests
             var last = progress.Last(e => e.GetProperty("stage").GetString() == stage);
             Assert.Equal((3L, 3L), (last.GetProperty("done").GetInt64(), last.GetProperty("total").GetInt64()));
             Assert.True(last.GetProperty("rate").GetDouble() > 0, last.ToString());
+            // The shot the frames belong to, as restore's lines say it (stabilize's encode lines said null).
+            Assert.Equal(1, last.GetProperty("shot").GetInt32());
         }
         Assert.Equal(0, progress[^1].GetProperty("eta_s").GetDouble());
         // Every step's loss, in order: 6 epochs of 3 frames (the progress lines show only some), the first
