@@ -45,8 +45,9 @@ public static class StopSignal
     /// </summary>
     public static int Run(Func<CancellationToken, Task<int>> command)
     {
-        if (!Console.IsErrorRedirected) Console.SetError(new Terminal(Console.Error));
-        if (!Console.IsOutputRedirected) Console.SetOut(new Terminal(Console.Out));
+        // Synchronized, as the console's own writers are: progress and worker relays write from several threads.
+        if (!Console.IsErrorRedirected) Console.SetError(TextWriter.Synchronized(new Terminal(Console.Error)));
+        if (!Console.IsOutputRedirected) Console.SetOut(TextWriter.Synchronized(new Terminal(Console.Out)));
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Received(c, SigInt));
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Received(c, SigTerm));
         using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => Received(c, SigHup));
