@@ -262,7 +262,7 @@ public static unsafe class NativeExports
     private static int VideoRestore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options)
     {
         var job = JoblessJob();
-        return Restore(engine, inputPath, outputPath, options, &job, null, null);
+        return Restore(engine, inputPath, outputPath, options, &job, null, null, jobless: true);
     }
 
     [UnmanagedCallersOnly(EntryPoint = "reel_video_restore_ex")]
@@ -270,7 +270,7 @@ public static unsafe class NativeExports
         delegate* unmanaged<void*, NativeProgress*, int> progress, void* progressUser)
     {
         var job = JoblessJob();
-        return Restore(engine, inputPath, outputPath, options, &job, progress, progressUser);
+        return Restore(engine, inputPath, outputPath, options, &job, progress, progressUser, jobless: true);
     }
 
     /// <summary>
@@ -284,14 +284,15 @@ public static unsafe class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "reel_video_restore_job")]
     private static int VideoRestoreJob(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options, NativeRestoreJob* job,
         delegate* unmanaged<void*, NativeProgress*, int> progress, void* progressUser) =>
-        Restore(engine, inputPath, outputPath, options, job, progress, progressUser);
+        Restore(engine, inputPath, outputPath, options, job, progress, progressUser, jobless: false);
 
     /// <summary>The prior's settings as reel_restore_options has them (only epochs and irt can be set there; the rest are restore's defaults).</summary>
     private static readonly StabilizeOptions.SettingNames AbiNames = new("epochs", "irt = 0", "the chroma scale", "the width", "the learning rate", "the warm epochs");
 
     /// <summary>reel_video_restore, reel_video_restore_ex and reel_video_restore_job: the options' callback and, for the latter two, the measured one.</summary>
+    /// <param name="jobless">A call without a job (<see cref="JoblessJob"/>): its resuming is implied, so a fresh start is not noted.</param>
     private static int Restore(nint engine, byte* inputPath, byte* outputPath, NativeRestoreOptions* options, NativeRestoreJob* job,
-        delegate* unmanaged<void*, NativeProgress*, int> progressEx, void* progressExUser)
+        delegate* unmanaged<void*, NativeProgress*, int> progressEx, void* progressExUser, bool jobless)
     {
         NativeErrors.Clear();
         try
@@ -351,6 +352,7 @@ public static unsafe class NativeExports
                 Prior = prior,
                 MemoryBudgetBytes = o.MemoryMb * (1L << 20),
                 Resume = j.Resume != 0,
+                NoteFreshStart = !jobless,
                 Deinterlace = (NativeDeinterlace)j.Deinterlace switch
                 {
                     NativeDeinterlace.Auto => Deinterlace.Auto,

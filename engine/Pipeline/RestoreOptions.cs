@@ -34,6 +34,12 @@ public sealed record RestoreOptions
     public EncodeSettings Encode { get; init; } = new();
     /// <summary>Continue an interrupted run of the same job instead of refusing to touch its work folder.</summary>
     public bool Resume { get; init; }
+    /// <summary>
+    /// Whether a <see cref="Resume"/> with nothing to continue is said in a note: where the caller asked for it (--resume,
+    /// job.resume), not where it is implied (the C ABI's job-less calls always continue an interrupted run, and would
+    /// note every fresh start).
+    /// </summary>
+    public bool NoteFreshStart { get; init; } = true;
     /// <summary>Whether an interlaced video's fields are joined before it is restored (a folder's frames are taken whole).</summary>
     public Deinterlace Deinterlace { get; init; } = Deinterlace.Auto;
     /// <summary>Only this stretch of the input (<c>--from</c>, <c>--to</c>), timed from zero in the output; null for all of it.</summary>

@@ -335,8 +335,8 @@ public static class RestorePipeline
                 job.Pieces.Count == 1 ? "1 piece kept from the interrupted run" : $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
         // A script that always passes --resume redid a finished film without a word. A record whose every piece was
         // damaged has said so above (KeepSoundPieces): that run is continued, from its start.
-        else if (options.Resume && !job.Resumed)
-            Note($"--resume: no interrupted run of {output} to continue; restoring from the start" +
+        else if (options.Resume && options.NoteFreshStart && !job.Resumed)
+            Note($"resume: no interrupted run of {output} to continue; restoring from the start" +
                  (File.Exists(output) || Directory.Exists(output) ? $" ({output} exists and is replaced at the end)" : ""));
         var restorer = new ShotRestorer(source, options, memory, backend, total, clock, Report, cancel);
         var splitter = new ShotSplitter(options.MaxShotFrames);

@@ -106,7 +106,7 @@ public class ResumeTests
         var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--resume", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(6, VideoFile.Probe(output).FrameCount);
-        Assert.Contains($"--resume: no interrupted run of {output} to continue; restoring from the start", r.Stderr);
+        Assert.Contains($"resume: no interrupted run of {output} to continue; restoring from the start", r.Stderr);
         Assert.DoesNotContain("exists and is replaced", r.Stderr);
         // Run again, as a script that always passes --resume would: the finished film is made again, and that is said.
         var again = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--resume", "--no-progress");
