@@ -34,6 +34,7 @@ public static class ColorizeCommand
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             FolderRate.RefuseUnlessFolder(r, fps, inPath);
+            DenoiseCommand.RefuseForAnImage(r, inPath, outPath, resume, strict, deinterlace);
             var net = Colorizer.Load(r.GetValue(weights)!, FastBackend.Instance);
             if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {

@@ -28,6 +28,7 @@ public static class DenoiseCommand
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             FolderRate.RefuseUnlessFolder(r, fps, inPath);
+            RefuseForAnImage(r, inPath, outPath, resume, strict, deinterlace);
             var model = DnCnn.Load(r.GetValue(weights)!, FastBackend.Instance);
             if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {
@@ -38,6 +39,9 @@ public static class DenoiseCommand
                 return 0;
             }
             var x = ImageIO.Read(inPath, model.Channels == 1 ? PixelFormat.Gray8 : PixelFormat.Rgb24);
+            // A colour image through a gray DnCNN comes out gray: said, as restore says it of a colour film.
+            if (model.Channels == 1 && ImageIO.HasColour(ImageIO.Read(inPath, PixelFormat.Rgb24)))
+                Console.Error.WriteLine($"note: {inPath} is in colour and this DnCNN is a gray one: the output is gray (a colour checkpoint, such as dncnn_color_blind, keeps the colours)");
             // The restore's memory plan, default budget: an image too large for DnCNN's activations goes in tiles.
             long tilePixels = MemoryPlan.For(x.Shape.W, x.Shape.H, new RestoreOptions { Denoiser = model, Stabilize = false }).DenoiseTilePixels;
             var grid = model.TilesFor(x.Shape, tilePixels);
@@ -49,5 +53,16 @@ public static class DenoiseCommand
             return 0;
         }, cancel, () => RestoreCommand.WhatIsKept(r.GetValue(output)!))));
         return cmd;
+    }
+
+    /// <summary>
+    /// For a single image: refuses the output that is the input (it was written over), and the options that only a video
+    /// or a folder uses (they were accepted and dropped without a word).
+    /// </summary>
+    internal static void RefuseForAnImage(ParseResult r, string inPath, string outPath, params Option[] sequenceOnly)
+    {
+        if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath)) return;
+        if (FileIdentity.Same(inPath, outPath)) throw new ReelException($"output {outPath} is the input {inPath}; choose another path");
+        TemporalChoice.RefuseUnused(r, sequenceOnly, $"{inPath} is a single image");
     }
 }

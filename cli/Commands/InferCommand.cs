@@ -43,6 +43,10 @@ public static class InferCommand
             RefuseOtherFormat(r.GetValue(output)!, r.GetValue(trainStep) is not null);
             var x = Npy.Read(r.GetValue(input)!);
             if (x.Shape.Rank != 4) throw new ReelException($"{r.GetValue(input)}: expected an NCHW tensor, got shape {x.Shape}");
+            // An empty batch divided by zero deep in a network ("internal error").
+            if (x.Length == 0) throw new ReelException($"{r.GetValue(input)}: the tensor holds nothing (shape {x.Shape}); give at least one image");
+            if (FileIdentity.Same(r.GetValue(input)!, r.GetValue(output)!))
+                throw new ReelException($"--output {r.GetValue(output)} is the input; choose another path");
             var backend = r.GetValue(reference) ? (Reel.Engine.Backends.IBackend)ReferenceBackend.Instance
                 : DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;

@@ -25,6 +25,9 @@ public static class DenoiseEvaluation
         foreach (var file in Pipeline.FrameFolder.List(dataset, "dataset folder"))
         {
             var clean = ImageIO.Read(file, format);
+            // SSIM's 11×11 window: a smaller image was an internal error (ArgumentException) after the images before it were scored.
+            if (clean.Shape.H < ImageMetrics.SsimWindow || clean.Shape.W < ImageMetrics.SsimWindow)
+                throw new ReelException($"{file} is {clean.Shape.W}×{clean.Shape.H}: SSIM needs images of at least {ImageMetrics.SsimWindow}×{ImageMetrics.SsimWindow}; leave it out of the dataset");
             var noisy = AddNoise(clean, sigma / 255.0, noise);
             var sw = Stopwatch.StartNew();
             var denoised = model.Backend.Execute(new ClampOp(0f, 1f), model.Forward(noisy));

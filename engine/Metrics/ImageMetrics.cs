@@ -19,6 +19,9 @@ public static class ImageMetrics
         return mse == 0 ? double.PositiveInfinity : 10 * Math.Log10(1 / mse);
     }
 
+    /// <summary>The side of SSIM's window: the smallest image it scores.</summary>
+    public const int SsimWindow = 11;
+
     /// <summary>
     /// SSIM (Wang et al. 2004) as KAIR/DnCNN evaluations compute it: values scaled to 255,
     /// 11×11 Gaussian window with σ = 1.5, statistics over the valid region only, averaged over
@@ -28,7 +31,7 @@ public static class ImageMetrics
     {
         CheckSameShape(a, b);
         var s = a.Shape;
-        if (s.H < 11 || s.W < 11) throw new ArgumentException($"SSIM needs images of at least 11×11, got {s}");
+        if (s.H < SsimWindow || s.W < SsimWindow) throw new ArgumentException($"SSIM needs images of at least {SsimWindow}×{SsimWindow}, got {s}");
         const double c1 = 0.01 * 255 * 0.01 * 255, c2 = 0.03 * 255 * 0.03 * 255;
         var g = Gaussian11();
         int ho = s.H - 10, wo = s.W - 10, plane = s.H * s.W;

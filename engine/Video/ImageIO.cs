@@ -33,6 +33,20 @@ public static class ImageIO
     public static string[] Input(string path) =>
         IsImagePath(path) && path.Contains('%') ? ["-f", "image2", "-pattern_type", "none", "-i", path] : ["-i", path];
 
+    /// <summary>
+    /// Whether an RGB image (1, 3, H, W) holds colour: its channels differ by more than one level on average (a gray
+    /// JPEG's rounding stays below that).
+    /// </summary>
+    public static bool HasColour(Tensor rgb)
+    {
+        if (rgb.Shape.C != 3) return false;
+        int plane = rgb.Shape.H * rgb.Shape.W;
+        double sum = 0;
+        for (int i = 0; i < plane; i++)
+            sum += Math.Abs(rgb.Data[i] - rgb.Data[plane + i]) + Math.Abs(rgb.Data[plane + i] - rgb.Data[2 * plane + i]);
+        return sum / plane > 1 / 255.0;
+    }
+
     /// <summary>Bytes per pixel of a packed format: 1 for gray, 3 for RGB.</summary>
     internal static int Channels(PixelFormat f) => f == PixelFormat.Gray8 ? 1 : 3;
 

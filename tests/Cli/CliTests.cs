@@ -289,6 +289,56 @@ public class CliTests
         Assert.Contains("0.png is a single image", r.Stderr);
     }
 
+    /// <summary>
+    /// What a researcher's scripts hit: an image too small for SSIM and an empty batch were internal errors (exit 70); an
+    /// output that is the input was written over; a colour image through a gray DnCNN came out gray without a word; an
+    /// option only a video uses was dropped without one.
+    /// </summary>
+    [Fact]
+    public void ImageCommandsRefuseWhatTheyCannotDoAndSayWhatTheyDrop()
+    {
+        var dir = TestPaths.NewTempDir();
+        string weights = TestPaths.SharedData("weights/kair_dncnn_25.pth");
+        var set = Directory.CreateDirectory(Path.Combine(dir, "set")).FullName;
+        ImageIO.Write(Path.Combine(set, "a.png"), new Tensor(new Shape(1, 1, 16, 16)));
+        ImageIO.Write(Path.Combine(set, "b.png"), new Tensor(new Shape(1, 1, 8, 40)));
+        var r = ReelProcess.Run("eval", "denoise", "--weights", weights, "--dataset", set, "--sigma", "25", "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.EndsWith($"b.png is 40×8: SSIM needs images of at least 11×11; leave it out of the dataset", r.Stderr.Trim());
+
+        var empty = Path.Combine(dir, "empty.npy");
+        Npy.Write(empty, new Tensor(new Shape(0, 1, 8, 8)));
+        r = ReelProcess.Run("infer", "--model", "dncnn", "--weights", weights, "--input", empty, "--output", Path.Combine(dir, "y.npy"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("the tensor holds nothing (shape (0, 1, 8, 8))", r.Stderr);
+        var x = Path.Combine(dir, "x.npy");
+        Npy.Write(x, new Tensor(new Shape(1, 1, 8, 8)));
+        var before = File.ReadAllBytes(x);
+        r = ReelProcess.Run("infer", "--model", "dncnn", "--weights", weights, "--input", x, "--output", x);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(before, File.ReadAllBytes(x));
+
+        var image = Path.Combine(set, "a.png");
+        before = File.ReadAllBytes(image);
+        r = ReelProcess.Run("denoise", image, image, "--weights", weights);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("is the input", r.Stderr);
+        Assert.Equal(before, File.ReadAllBytes(image));
+        r = ReelProcess.Run("denoise", image, Path.Combine(dir, "out.png"), "--weights", weights, "--resume");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"--resume is not used: {image} is a single image", r.Stderr);
+
+        var colour = new Tensor(new Shape(1, 3, 16, 16));
+        for (int i = 0; i < 256; i++) (colour.Data[i], colour.Data[256 + i], colour.Data[512 + i]) = (0.9f, 0.2f, 0.1f);
+        ImageIO.Write(Path.Combine(dir, "red.png"), colour);
+        r = ReelProcess.Run("denoise", Path.Combine(dir, "red.png"), Path.Combine(dir, "red-out.png"), "--weights", weights);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("red.png is in colour and this DnCNN is a gray one: the output is gray", r.Stderr);
+        r = ReelProcess.Run("denoise", image, Path.Combine(dir, "gray-out.png"), "--weights", weights);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("is in colour", r.Stderr);
+    }
+
     [Fact]
     public void ColorizeWithADnCnnCheckpointNamesTheMissingTensor()
     {
