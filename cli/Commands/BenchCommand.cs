@@ -49,7 +49,7 @@ public static class BenchCommand
                 if (dropped.Count > 0) throw new UsageException($"--peak measures this CPU's FMA peak alone; run it without {string.Join(", ", dropped)}");
                 return Peak(asJson);
             }
-            string name = r.GetValue(model) ?? throw new ReelException("give --model dncnn|colorizer|unet (or --peak)");
+            string name = r.GetValue(model) ?? throw new UsageException("give --model dncnn|colorizer|unet (or --peak)");
             var (h, w) = ParseSize(r.GetValue(size)!);
             int timed = r.GetValue(runs), warm = r.GetValue(warmup);
             if (timed < 1 || warm < 0) throw new UsageException("--runs must be ≥ 1 and --warmup ≥ 0");
@@ -66,7 +66,7 @@ public static class BenchCommand
             bool training = name == "unet";
             IBackend cpu = training ? fast.ForTraining() : fast;
             // cuda without a usable GPU is a one-line error that says what is missing.
-            var backend = r.GetValue(device) == "cpu" ? cpu : DeviceChoice.Resolve(r.GetValue(device)!, cpu, r.GetValue(precision));
+            var backend = DeviceChoice.Resolve(r.GetValue(device)!, cpu, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
             var profiler = new ProfilingBackend(backend);
             var run = Build(name, h, w, r.GetValue(weights), profiler);

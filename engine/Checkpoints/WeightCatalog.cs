@@ -42,7 +42,7 @@ public static class WeightCatalog
     /// <summary>The manifest entry called <paramref name="name"/>; an unknown name is a <see cref="ReelException"/> listing the known ones.</summary>
     public static WeightEntry Get(string name) =>
         Entries.FirstOrDefault(e => e.Name == name)
-        ?? throw new ReelException($"unknown weights '{name}'; known: {string.Join(", ", Entries.Select(e => e.Name))}");
+        ?? throw new UsageException($"unknown weights '{name}'; known: {string.Join(", ", Entries.Select(e => e.Name))}");
 
     /// <summary>Where <paramref name="e"/>'s file is, or would be, in the cache.</summary>
     public static string PathOf(WeightEntry e) => Path.Combine(CacheDir, e.File);

@@ -52,13 +52,21 @@ public class UsageErrorTests
     [InlineData("--width, --seed are not used: --temporal flow trains no prior; drop them", "stabilize", "--temporal", "flow", "--width", "8", "--seed", "3")]
     [InlineData("--flow-blend is not used: they set the flow stage, and --temporal is prior; drop it", "stabilize", "--flow-blend", "0.5")]
     [InlineData("--precision bf16 is for the GPU's convolutions, and --device cpu computes in fp32; drop it", "restore", "--device", "cpu", "--precision", "bf16")]
+    [InlineData("--precision fp32 is for the GPU's convolutions, and --device cpu computes in fp32; drop it", "bench", "--model", "dncnn", "--size", "16x16", "--precision", "fp32")]
+    [InlineData("--temperature is not used: it is the colorizer's, and --model is dncnn; drop it", "infer", "--model", "dncnn", "--temperature", "0.5")]
+    [InlineData("give --model dncnn|colorizer|unet (or --peak)", "bench", "--size", "16x16")]
+    [InlineData("unknown weights 'nosuch'; known: dncnn_25, dncnn_gray_blind, dncnn_color_blind, colorizer", "weights", "verify", "nosuch")]
     public void AnOptionTheRunWouldNotUseIsRefused(string said, string command, params string[] options)
     {
         var dir = TestPaths.NewTempDir();
         var clip = Media.MakeClip(dir, audio: false);
-        string[] args = command == "restore"
-            ? ["restore", clip, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-progress"]
-            : ["stabilize", "--input", clip, "--processed", clip, "--output", Path.Combine(dir, "out.mp4"), "--no-progress"];
+        string[] args = command switch
+        {
+            "restore" => ["restore", clip, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-progress"],
+            "stabilize" => ["stabilize", "--input", clip, "--processed", clip, "--output", Path.Combine(dir, "out.mp4"), "--no-progress"],
+            "infer" => ["infer", "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"), "--input", Golden.Dvp.File("dvp_input.npy"), "--output", Path.Combine(dir, "y.npy")],
+            _ => [command],
+        };
         var r = ReelProcess.Run([.. args, .. options]);
         Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}:\n{r.Stderr}");
         Assert.Equal($"reel: error: {said}", r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last());
