@@ -223,6 +223,19 @@ public class CliTests
         Assert.Contains("--memory-mb must be ≥ 1, got -5", r.Stderr);
     }
 
+    /// <summary>A new folder of <paramref name="count"/> gray PNG frames (PREFIX0.png, …), each its own ramp; its full path.</summary>
+    private static string GrayFrames(string folder, int count, int width, int height, string prefix = "")
+    {
+        Directory.CreateDirectory(folder);
+        for (int t = 0; t < count; t++)
+        {
+            var f = new Tensor(new Shape(1, 1, height, width));
+            for (int i = 0; i < f.Length; i++) f.Data[i] = (i * 5 + 40 * t) % 97 / 97f;
+            ImageIO.Write(Path.Combine(folder, $"{prefix}{t}.png"), f);
+        }
+        return Path.GetFullPath(folder);
+    }
+
     /// <summary>
     /// A '%' in a folder's name is a name, not ffmpeg's image-sequence pattern: every frame of "scan%03d" was
     /// "No such file or directory" (ffmpeg looked for scan001), read and written alike.
@@ -231,13 +244,7 @@ public class CliTests
     public void FramesInAFolderWithAPercentInItsNameAreReadAndWritten()
     {
         var dir = TestPaths.NewTempDir();
-        var scan = Directory.CreateDirectory(Path.Combine(dir, "scan%03d")).FullName;
-        for (int t = 0; t < 3; t++)
-        {
-            var f = new Tensor(new Shape(1, 1, 24, 32));
-            for (int i = 0; i < f.Length; i++) f.Data[i] = (i * 5 + 40 * t) % 97 / 97f;
-            ImageIO.Write(Path.Combine(scan, $"f{t}.png"), f);
-        }
+        var scan = GrayFrames(Path.Combine(dir, "scan%03d"), 3, 32, 24, "f");
         var frames = Path.Combine(dir, "out%02d");
         var r = ReelProcess.Run("restore", scan, frames, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
@@ -265,13 +272,7 @@ public class CliTests
     public void DenoiseAndColorizeTakeAFoldersRate()
     {
         var dir = TestPaths.NewTempDir();
-        var frames = Directory.CreateDirectory(Path.Combine(dir, "scan")).FullName;
-        for (int t = 0; t < 3; t++)
-        {
-            var f = new Tensor(new Shape(1, 1, 16, 16));
-            for (int i = 0; i < f.Length; i++) f.Data[i] = (i * 3 + 17 * t) % 50 / 50f;
-            ImageIO.Write(Path.Combine(frames, $"{t}.png"), f);
-        }
+        var frames = GrayFrames(Path.Combine(dir, "scan"), 3, 16, 16);
         var denoised = Path.Combine(dir, "denoised.mp4");
         var r = ReelProcess.Run("denoise", frames, denoised, "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"), "--fps", "24000/1001", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
