@@ -30,8 +30,9 @@ public static class ReelProcess
 
     /// <summary>
     /// Starts the CLI with stdout and stderr redirected, for tests that signal it while it runs.
-    /// Ctrl-C is restored to its default first: a test run started in the background inherits
-    /// SIGINT ignored, as every background job of a non-interactive shell does.
+    /// Ctrl-C and SIGHUP are restored to their defaults first: a test run started in the background
+    /// inherits SIGINT ignored, as every background job of a non-interactive shell does, and one
+    /// started under nohup inherits SIGHUP ignored, which reel keeps (as nohup means it to).
     /// </summary>
     public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] args) => StartIn(TestPaths.RepoRoot, environment, args);
 
@@ -43,7 +44,7 @@ public static class ReelProcess
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory,
         };
-        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add("--default-signal=INT,HUP");
         // REEL_CLI runs the tests against another build of the CLI: build.sh test points it at the NativeAOT `reel`.
         var native = Environment.GetEnvironmentVariable("REEL_CLI");
         if (string.IsNullOrEmpty(native))
