@@ -72,7 +72,7 @@ public class InputSafetyTests
     }
 
     [Theory]
-    [InlineData(16000, 16000, "--chroma-scale 1", "more than the 2,147,483,591 an array can")]
+    [InlineData(16000, 16000, "--max-shot-frames 2", "more than the 2,147,483,591 an array can")]
     [InlineData(16000, 16000, "--no-stabilize", "of working memory (most for the frames queued")]
     [InlineData(4096, 4096, "--memory-mb 4096", "more than the 4096 MiB of --memory-mb")]
     public void FramesThatCannotFitAreRefusedUpFront(int width, int height, string extra, string limit)

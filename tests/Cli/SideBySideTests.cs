@@ -60,7 +60,8 @@ public class SideBySideTests
         };
         var before = Directory.GetFileSystemEntries(dir).Order().ToList();
         var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--side-by-side", review);
-        Assert.Equal(1, r.ExitCode);
+        // A name it cannot write is a command line to fix (2); the others depend on the output given with it (1).
+        Assert.Equal(kind == "webm" ? 2 : 1, r.ExitCode);
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("device:")).ToList();
         Assert.True(lines.Count == 1 && lines[0].StartsWith("reel: error: --side-by-side"), r.Stderr);
         Assert.Equal(before, Directory.GetFileSystemEntries(dir).Order().ToList());
