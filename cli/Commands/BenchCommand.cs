@@ -44,8 +44,7 @@ public static class BenchCommand
             if (r.GetValue(peak))
             {
                 // The peak is the CPU's own, one loop of FMAs: a network, size or device given with it would be dropped unseen.
-                var dropped = new Option[] { model, size, device, precision, weights, runs, warmup, path }
-                    .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                var dropped = GivenOptions.Names(r, [model, size, device, precision, weights, runs, warmup, path]);
                 if (dropped.Count > 0) throw new UsageException($"--peak measures this CPU's FMA peak alone; run it without {string.Join(", ", dropped)}");
                 return Peak(asJson);
             }

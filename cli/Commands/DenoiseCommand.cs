@@ -63,6 +63,6 @@ public static class DenoiseCommand
     {
         if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath)) return;
         if (FileIdentity.Same(inPath, outPath)) throw new ReelException($"output {outPath} is the input {inPath}; choose another path");
-        TemporalChoice.RefuseUnused(r, sequenceOnly, $"{inPath} is a single image");
+        GivenOptions.RefuseUnused(r, sequenceOnly, $"{inPath} is a single image");
     }
 }

@@ -41,7 +41,7 @@ public static class InferCommand
         cmd.SetAction(r => CliRunner.Run(() =>
         {
             RefuseOtherFormat(r.GetValue(output)!, r.GetValue(trainStep) is not null);
-            if (r.GetValue(model) != "colorizer") TemporalChoice.RefuseUnused(r, [temperature], $"it is the colorizer's, and --model is {r.GetValue(model)}");
+            if (r.GetValue(model) != "colorizer") GivenOptions.RefuseUnused(r, [temperature], $"it is the colorizer's, and --model is {r.GetValue(model)}");
             var x = Npy.Read(r.GetValue(input)!);
             if (x.Shape.Rank != 4) throw new ReelException($"{r.GetValue(input)}: expected an NCHW tensor, got shape {x.Shape}");
             // An empty batch divided by zero deep in a network ("internal error").

@@ -67,8 +67,8 @@ public sealed class RestoreJobOptions
         // Without the colorizer there is no chroma to stabilize: the temporal stage works on RGB.
         var mode = colorizerPath is null ? StabilizeMode.Rgb : StabilizeMode.Chroma;
         if (method != TemporalMethod.Prior)
-            TemporalChoice.RefuseUnused(r, _prior.All, method == TemporalMethod.Flow ? "--temporal flow trains no prior" : "the temporal stage is off");
-        if (mode == StabilizeMode.Rgb) TemporalChoice.RefuseUnused(r, _prior.ChromaOnly, "they are chroma mode's, and --no-colorize restores in rgb mode");
+            GivenOptions.RefuseUnused(r, _prior.All, method == TemporalMethod.Flow ? "--temporal flow trains no prior" : "the temporal stage is off");
+        if (mode == StabilizeMode.Rgb) GivenOptions.RefuseUnused(r, _prior.ChromaOnly, "they are chroma mode's, and --no-colorize restores in rgb mode");
         var options = Joining(r) with
         {
             DenoiserSource = denoiserPath,

@@ -74,9 +74,9 @@ public static class StabilizeCommand
             using var claim = RestoreJob.Claim(outPath);
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
             if (method != TemporalMethod.Prior)
-                TemporalChoice.RefuseUnused(r, prior.All.Concat([width, rate, coarse, noShots, seed]), $"--temporal {r.GetValue(temporal)} trains no prior");
-            if (method != TemporalMethod.Flow) TemporalChoice.RefuseUnused(r, flowSettings.All, $"they set the flow stage, and --temporal is {r.GetValue(temporal)}");
-            if (options.Mode == StabilizeMode.Rgb) TemporalChoice.RefuseUnused(r, prior.ChromaOnly, "they are chroma mode's, and --mode is rgb");
+                GivenOptions.RefuseUnused(r, prior.All.Concat([width, rate, coarse, noShots, seed]), $"--temporal {r.GetValue(temporal)} trains no prior");
+            if (method != TemporalMethod.Flow) GivenOptions.RefuseUnused(r, flowSettings.All, $"they set the flow stage, and --temporal is {r.GetValue(temporal)}");
+            if (options.Mode == StabilizeMode.Rgb) GivenOptions.RefuseUnused(r, prior.ChromaOnly, "they are chroma mode's, and --mode is rgb");
             if (method == TemporalMethod.Prior) options.Validate();
             if (r.GetValue(lossLog) is not null && method != TemporalMethod.Prior)
                 throw new UsageException("--loss-log records the prior's training: it needs --temporal prior");

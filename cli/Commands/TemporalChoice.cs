@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Reel.Engine;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Temporal;
 
@@ -25,17 +24,6 @@ public static class TemporalChoice
         "none" => TemporalMethod.None,
         _ => TemporalMethod.Prior,
     };
-
-    /// <summary>
-    /// Refuses the options in <paramref name="options"/> that were given, naming them and <paramref name="why"/> they are
-    /// not used: each was accepted and dropped without a word (--temporal flow --epochs 5 trained nothing).
-    /// </summary>
-    public static void RefuseUnused(ParseResult r, IEnumerable<Option> options, string why)
-    {
-        var given = options.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
-        if (given.Count > 0)
-            throw new UsageException($"{string.Join(", ", given)} {(given.Count == 1 ? "is" : "are")} not used: {why}; drop {(given.Count == 1 ? "it" : "them")}");
-    }
 
     /// <summary>The flow stage's three tunables, defaulting to <see cref="FlowTemporalOptions"/>'s.</summary>
     public sealed class FlowSettings
