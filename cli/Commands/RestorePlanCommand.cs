@@ -37,13 +37,14 @@ public static class RestorePlanCommand
             // The workers encode the pieces with the plan's encoder: one this ffmpeg lacks fails here, not in each of them.
             options.Encode.Check(Path.Combine(work, "shot-00001.nut"), cancel);
             // Another plan's pieces are refused before the film is decoded (a whole pass of a feature), where its settings show it.
-            if (Readable(work) is { } earlier && RestorePipeline.Differing(earlier.Settings, ShotPlanner.Settings(source, options)) is { Count: > 0 } differing)
+            var settings = ShotPlanner.Settings(source, options);
+            if (Readable(work) is { } earlier && RestorePipeline.Differing(earlier.Settings, settings) is { Count: > 0 } differing)
                 RefuseOver(earlier, work, Said(differing));
             var plan = default(ShotPlan);
-            ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, job.Arguments(r), report, cancel));
+            ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, settings, job.Arguments(r), report, cancel));
             plan = plan! with { InputFromWork = Path.GetRelativePath(work, plan.Input) };
             Keep(plan, work);
-            Console.Error.WriteLine($"planned {plan!.Shots.Count} {(plan.Shots.Count == 1 ? "shot" : "shots")} of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
+            Console.Error.WriteLine($"planned {plan.Shots.Count} {(plan.Shots.Count == 1 ? "shot" : "shots")} of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
             return 0;
         }, cancel)));
         return cmd;

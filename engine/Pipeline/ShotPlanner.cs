@@ -23,9 +23,13 @@ public static class ShotPlanner
     /// networks loaded, for the denoiser's channels and the checkpoints' identities; none runs).
     /// With <see cref="RestoreOptions.Strict"/>, what decoding loses is an error instead of a warning.
     /// </summary>
+    /// <param name="settings">
+    /// <see cref="Settings"/> of the same source and options, computed once by the caller, who may check them against an
+    /// earlier plan before the film is decoded (they hash the input's samples and every checkpoint).
+    /// </param>
     /// <param name="arguments">The options as the command line gave them, for the workers to replay.</param>
     /// <param name="progress">Told the frames planned ("plan" events) and warnings.</param>
-    public static ShotPlan Make(FrameSource source, RestoreOptions options, IReadOnlyList<string> arguments,
+    public static ShotPlan Make(FrameSource source, RestoreOptions options, IReadOnlyDictionary<string, string> settings, IReadOnlyList<string> arguments,
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
         var format = ShotRestorer.FormatFor(options);
@@ -61,7 +65,7 @@ public static class ShotPlanner
         }
         shots.Add(new PlannedShot(shots.Count, first, frames - 1, firstPts, lastPts, Convert.ToHexStringLower(hash.GetHashAndReset())));
         foreach (var loss in source.Losses()) Lost(loss);
-        return new ShotPlan(ShotPlan.CurrentVersion, Path.GetFullPath(source.SourcePath), frames, RestorePipeline.Settings(source, options), arguments, shots);
+        return new ShotPlan(ShotPlan.CurrentVersion, Path.GetFullPath(source.SourcePath), frames, settings, arguments, shots);
     }
 
     /// <summary>A frame's share of its shot's hash: its time, then its pixels.</summary>
