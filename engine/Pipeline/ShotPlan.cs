@@ -30,11 +30,11 @@ public sealed record ShotPlan(int Version, string Input, int Frames, IReadOnlyDi
     public string InputIn(string workdir)
     {
         if (File.Exists(Input) || Directory.Exists(Input)) return Input;
-        if (InputFromWork is not null && Path.GetFullPath(Path.Combine(workdir, InputFromWork)) is var moved && (File.Exists(moved) || Directory.Exists(moved)))
-            return moved;
         var fromWork = InputFromWork is null ? Input : Path.GetFullPath(Path.Combine(workdir, InputFromWork));
+        if (File.Exists(fromWork) || Directory.Exists(fromWork)) return fromWork;
         throw new ReelException($"input not found: {Input} (the plan's input)" + (fromWork == Input ? "" : $", nor at {fromWork} (where it lay from the work folder)"));
     }
+
     /// <summary>
     /// The <see cref="Version"/> this build writes and the only one it reads (2: pieces named by shot number, from 1;
     /// 3: and by what made them, <see cref="PiecePath"/>).
