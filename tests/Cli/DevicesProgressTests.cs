@@ -11,8 +11,6 @@ namespace Reel.Tests.Cli;
 /// </summary>
 public class DevicesProgressTests
 {
-    private static readonly string[] NoNetworks = { "--no-denoise", "--no-colorize", "--no-stabilize" };
-
     /// <summary>Every field of a progress line, in the order ProgressLines writes them.</summary>
     private static readonly string[] Fields = { "stage", "done", "total", "rate", "eta_s", "shot", "epoch", "epochs", "loss", "elapsed_s", "detail" };
 
@@ -25,8 +23,7 @@ public class DevicesProgressTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeShots(dir, framesPerShot: 2);
         var work = Path.Combine(dir, "work");
-        var plan = ReelProcess.Run(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).ToArray());
-        Assert.True(plan.ExitCode == 0, plan.Stderr);
+        ReelProcess.PlanWithoutNetworks(input, work);
 
         var r = ReelProcess.Run("restore", "run", work, "--shard", "0/1", "--devices", "0,1", "--device", "cpu", "--progress", "json");
         Assert.True(r.ExitCode == 0, r.Stderr);

@@ -16,8 +16,6 @@ public class DistributedRestoreTests
     private static string[] JobOptions() =>
         new[] { "--denoiser", TestPaths.SharedData("weights/kair_dncnn_25.pth"), "--no-colorize", "--epochs", "1", "--no-irt" };
 
-    private static readonly string[] NoNetworks = { "--no-denoise", "--no-colorize", "--no-stabilize" };
-
     private static ReelProcess.Result Reel(params string[] args)
     {
         var r = ReelProcess.Run(args);
@@ -111,7 +109,7 @@ public class DistributedRestoreTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeShots(dir, framesPerShot: 2);
         var work = Path.Combine(dir, "work");
-        Reel(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).ToArray());
+        ReelProcess.PlanWithoutNetworks(input, work);
         var r = Reel("restore", "run", work, "--devices", "0,1", "--device", "cpu", "--no-progress");
         Assert.Contains("[device 0] note: shard 0/2", r.Stderr);
         Assert.Contains("[device 1] note: shard 1/2", r.Stderr);
@@ -125,7 +123,7 @@ public class DistributedRestoreTests
         var output = Path.Combine(dir, "sharded.mkv");
         Reel("restore", "join", work, output, "--no-progress");
         var single = Path.Combine(dir, "single.mkv");
-        Reel(new[] { "restore", input, single, "--no-progress" }.Concat(NoNetworks).ToArray());
+        Reel(new[] { "restore", input, single, "--no-progress" }.Concat(ReelProcess.NoNetworks).ToArray());
         Assert.Equal(Media.DecodedFrames(single), Media.DecodedFrames(output));
     }
 
@@ -135,7 +133,7 @@ public class DistributedRestoreTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeShots(dir, framesPerShot: 2);
         var work = Path.Combine(dir, "work");
-        string[] Plan(params string[] extra) => new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).Concat(extra).ToArray();
+        string[] Plan(params string[] extra) => new[] { "restore", "plan", input, work, "--no-progress" }.Concat(ReelProcess.NoNetworks).Concat(extra).ToArray();
         // An encoder this ffmpeg lacks is refused by the plan, not by every worker at its first piece.
         var missing = ReelProcess.Run(Plan("--encoder", "libnothing"));
         Assert.Equal(1, missing.ExitCode);
@@ -191,7 +189,7 @@ public class DistributedRestoreTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeShots(dir, framesPerShot: 2);
         var work = Path.Combine(dir, "work");
-        string[] Plan(params string[] extra) => new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).Concat(extra).ToArray();
+        string[] Plan(params string[] extra) => new[] { "restore", "plan", input, work, "--no-progress" }.Concat(ReelProcess.NoNetworks).Concat(extra).ToArray();
         Reel(Plan());
         using (var held = FfmpegWrapper.WaitingWhenWriting("shot-00001-"))
         using (var worker = ReelProcess.Start(held.Environment, Run(work, "0/1")))
@@ -272,7 +270,7 @@ public class DistributedRestoreTests
         var dir = TestPaths.NewTempDir();
         var share = Directory.CreateDirectory(Path.Combine(dir, "share")).FullName;
         var input = Media.MakeShots(share, framesPerShot: 2);
-        Reel(new[] { "restore", "plan", input, Path.Combine(share, "work"), "--no-progress" }.Concat(NoNetworks).ToArray());
+        ReelProcess.PlanWithoutNetworks(input, Path.Combine(share, "work"));
         var mounted = Path.Combine(dir, "mnt", "share");
         Directory.CreateDirectory(Path.GetDirectoryName(mounted)!);
         Directory.Move(share, mounted);
@@ -288,7 +286,7 @@ public class DistributedRestoreTests
         File.Move(moved + ".away", moved);
 
         // Planned again where it is now: the same film and options, so the same pieces (it was "another plan: its input differs").
-        var replanned = Reel(new[] { "restore", "plan", moved, work, "--no-progress" }.Concat(NoNetworks).ToArray());
+        var replanned = ReelProcess.PlanWithoutNetworks(moved, work);
         Assert.DoesNotContain("removed", replanned.Stderr);
         Assert.Equal(moved, ShotPlan.Load(work).Input);
         Assert.Contains("already done", Reel("restore", "run", work, "--shard", "0/1", "--device", "cpu", "--no-progress").Stderr);
@@ -301,7 +299,7 @@ public class DistributedRestoreTests
         // A variable rate: every frame's time must survive the second encode.
         var input = Media.MakeClip(dir, seconds: 1.2, vfr: true);
         var work = Path.Combine(dir, "work");
-        Reel(new[] { "restore", "plan", input, work, "--max-shot-frames", "4", "--no-progress" }.Concat(NoNetworks).ToArray());
+        ReelProcess.PlanWithoutNetworks(input, work, "--max-shot-frames", "4");
         Reel("restore", "run", work, "--no-progress");
         var copied = Path.Combine(dir, "copied.mkv");
         Assert.DoesNotContain("encoding it again", Reel("restore", "join", work, copied, "--no-progress").Stderr);
@@ -315,7 +313,7 @@ public class DistributedRestoreTests
         // Every frame where a one-process restore into WebM puts it (both shifted alike by the Opus
         // audio's priming), to Matroska's millisecond.
         var single = Path.Combine(dir, "single.webm");
-        Reel(new[] { "restore", input, single, "--max-shot-frames", "4", "--no-progress" }.Concat(NoNetworks).ToArray());
+        Reel(new[] { "restore", input, single, "--max-shot-frames", "4", "--no-progress" }.Concat(ReelProcess.NoNetworks).ToArray());
         var (times, webmTimes) = (Media.FrameTimes(single), Media.FrameTimes(webm));
         Assert.Equal(times.Count, webmTimes.Count);
         for (int i = 0; i < times.Count; i++)

@@ -9,15 +9,12 @@ namespace Reel.Tests.Cli;
 /// </summary>
 public class ShardNotesTests
 {
-    private static readonly string[] NoNetworks = { "--no-denoise", "--no-colorize", "--no-stabilize" };
-
     /// <summary>A planned work folder of a few two-frame shots, every network off.</summary>
     private static string Plan(string dir)
     {
         var input = Media.MakeShots(dir, framesPerShot: 2);
         var work = Path.Combine(dir, "work");
-        var r = ReelProcess.Run(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).ToArray());
-        Assert.True(r.ExitCode == 0, r.Stderr);
+        ReelProcess.PlanWithoutNetworks(input, work);
         return work;
     }
 
@@ -47,8 +44,7 @@ public class ShardNotesTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeShots(dir, framesPerShot: 1);
         var work = Path.Combine(dir, "work");
-        var made = ReelProcess.Run(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).ToArray());
-        Assert.True(made.ExitCode == 0, made.Stderr);
+        ReelProcess.PlanWithoutNetworks(input, work);
         var plan = ShotPlan.Load(work);
         Assert.Equal(0, plan.Shots[0].Last);
         var r = ReelProcess.Run("restore", "run", work, "--shard", new Shard(0, plan.Shots.Count).ToString(), "--device", "cpu", "--progress", "plain");

@@ -39,8 +39,7 @@ public class UsageErrorTests
     private static string Plan(string dir, string clip)
     {
         var work = Path.Combine(dir, "work");
-        var r = ReelProcess.Run("restore", "plan", clip, work, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
-        Assert.True(r.ExitCode == 0, r.Stderr);
+        ReelProcess.PlanWithoutNetworks(clip, work);
         return work;
     }
 

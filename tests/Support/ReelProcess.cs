@@ -7,12 +7,23 @@ public static class ReelProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
+    /// <summary>Every network off: the restore's plumbing alone, at its cheapest.</summary>
+    public static readonly string[] NoNetworks = { "--no-denoise", "--no-colorize", "--no-stabilize" };
+
     /// <summary>
     /// `reel restore` with every network off, in pieces of 8 frames: the quickest run that has pieces
     /// and a join, for tests about the files rather than the pictures.
     /// </summary>
     public static string[] FilesOnlyRestore(string input, string output, params string[] extra) =>
-        new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--max-shot-frames", "8", "--no-progress" }.Concat(extra).ToArray();
+        new[] { "restore", input, output }.Concat(NoNetworks).Concat(new[] { "--max-shot-frames", "8", "--no-progress" }).Concat(extra).ToArray();
+
+    /// <summary>`reel restore plan` of <paramref name="input"/> into <paramref name="work"/> with every network off, which must succeed.</summary>
+    public static Result PlanWithoutNetworks(string input, string work, params string[] extra)
+    {
+        var r = Run(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(NoNetworks).Concat(extra).ToArray());
+        Assert.True(r.ExitCode == 0, $"reel restore plan exited {r.ExitCode}:\n{r.Stderr}");
+        return r;
+    }
 
     public static Result Run(params string[] args) => RunWithEnvironment(new Dictionary<string, string>(), args);
 
