@@ -35,7 +35,7 @@ public sealed class PriorChoice
 
     public Option<int?> ChromaScale { get; } = new("--chroma-scale")
     {
-        Description = $"Chroma mode trains the prior at 1/N of the frame size (default {Chroma.ChromaScale}; 3 keeps finer colour for about 1.45× the training time)",
+        Description = $"Chroma mode trains the prior at 1/N of the frame size, N 1 to {StabilizeOptions.MaxChromaScale} (default {Chroma.ChromaScale}; 3 keeps finer colour for about 1.45× the training time)",
     };
 
     public Option<int?> WarmEpochs { get; } = new("--warm-epochs")

@@ -29,6 +29,9 @@ public static class WeightCatalog
         get
         {
             var env = Environment.GetEnvironmentVariable("REEL_WEIGHTS");
+            // A checkpoint's own path is the easy slip: every lookup then said the weights "are not in" that file.
+            if (File.Exists(env))
+                throw new ReelException($"REEL_WEIGHTS is a file ({env}); it names the folder that holds the checkpoints: set it to {Path.GetDirectoryName(Path.GetFullPath(env))}, or give the file to --denoiser or --colorizer");
             if (!string.IsNullOrEmpty(env)) return env;
             var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
             if (!string.IsNullOrEmpty(xdg)) return Path.Combine(xdg, "reel", "weights");

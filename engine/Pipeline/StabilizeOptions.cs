@@ -17,6 +17,11 @@ public sealed record StabilizeOptions
     /// steady and as colourful as 2, or more, at a quarter of the training compute.
     /// </summary>
     public int ChromaScale { get; init; } = 4;
+    /// <summary>
+    /// The largest chroma scale: at 16 a Full-HD frame trains at 120×67, still a picture; past it the
+    /// prior learns a few blurred pixels per frame (1000 left one), a slip of the keyboard more than a choice.
+    /// </summary>
+    public const int MaxChromaScale = 16;
     /// <summary>Epochs per shot; the authors use 50 with IRT for colorization (<see cref="For"/> gives each mode's default).</summary>
     public int Epochs { get; init; } = 50;
     /// <summary>Iteratively Reweighted Training (6-output net, two heads); off = plain L1, 3 outputs.</summary>
@@ -89,8 +94,8 @@ public sealed record StabilizeOptions
         if (Epochs < 1) throw new UsageException($"{names.Epochs} must be ≥ 1, got {Epochs}");
         if (Irt && Epochs <= IrtInitEpochs)
             throw new UsageException($"with IRT the first {IrtInitEpochs} epochs only initialize on frame 0; use more than {IrtInitEpochs} epochs or {names.NoIrt}");
-        if (Mode == StabilizeMode.Chroma && ChromaScale < 1)
-            throw new UsageException($"{names.ChromaScale} must be ≥ 1, got {ChromaScale}");
+        if (Mode == StabilizeMode.Chroma && ChromaScale is < 1 or > MaxChromaScale)
+            throw new UsageException($"{names.ChromaScale} must be 1 to {MaxChromaScale}, got {ChromaScale}");
         if (Width < 1) throw new UsageException($"{names.Width} must be ≥ 1, got {Width}");
         RequirePositive(LearningRate, names.LearningRate);
         if (WarmEpochs < 0 || WarmEpochs >= Epochs)

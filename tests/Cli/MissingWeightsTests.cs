@@ -27,4 +27,19 @@ public class MissingWeightsTests
         Assert.Contains(cache, line);
         Assert.Equal(new[] { "in.mp4", "weights" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
     }
+
+    /// <summary>REEL_WEIGHTS set to a checkpoint's own path: every lookup said the weights "are not in" that file.</summary>
+    [Fact]
+    public void ACacheThatIsAFileIsNamedAsSuch()
+    {
+        var dir = TestPaths.NewTempDir();
+        var file = Path.Combine(dir, "colorization_release_v2-9b330a0b.pth");
+        File.WriteAllText(file, "not a folder");
+        var input = Media.MakeClip(dir, audio: false);
+        var r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_WEIGHTS"] = file },
+            "restore", input, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-stabilize", "--no-progress");
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("reel: error: "));
+        Assert.Equal($"reel: error: REEL_WEIGHTS is a file ({file}); it names the folder that holds the checkpoints: set it to {dir}, or give the file to --denoiser or --colorizer", line);
+    }
 }

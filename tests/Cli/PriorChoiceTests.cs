@@ -55,6 +55,12 @@ public class PriorChoiceTests
         Assert.Equal((50, false), (rgb.Epochs, rgb.Irt));
         var plain = Parse(StabilizeMode.Chroma, "--no-mode-hold", "--no-chroma-match", "--chroma-scale", "3");
         Assert.Equal((false, false, 3), (plain.HoldModes, plain.MatchChroma, plain.ChromaScale));
+        foreach (var scale in new[] { "0", "17", "1000" })
+        {
+            var outOfRange = Assert.Throws<UsageException>(() => Parse(StabilizeMode.Chroma, "--chroma-scale", scale).Validate());
+            Assert.Equal($"--chroma-scale must be 1 to 16, got {scale}", outOfRange.Message);
+        }
+        Parse(StabilizeMode.Chroma, "--chroma-scale", "16").Validate();
         var e = Assert.Throws<UsageException>(() => Parse(StabilizeMode.Rgb, "--irt", "--no-irt"));
         Assert.Contains("contradict", e.Message);
     }
