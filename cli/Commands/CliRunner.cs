@@ -16,18 +16,30 @@ public static class CliRunner
     /// interruption, with exit code 128 + the signal's number.
     /// </param>
     /// <param name="whatIsKept">Says, after an interruption, what was kept and how to continue.</param>
-    public static int Run(Func<int> body, CancellationToken cancel = default, Func<string>? whatIsKept = null)
+    /// <param name="ended">
+    /// Told the exit code and what was said of the outcome (the error's text, the interruption's line; null on
+    /// success) after everything else is written: `--progress json`'s end line (<see cref="ProgressChoice.EndLine"/>).
+    /// </param>
+    public static int Run(Func<int> body, CancellationToken cancel = default, Func<string>? whatIsKept = null, Action<int, string?>? ended = null)
+    {
+        var (code, said) = Outcome(body, cancel, whatIsKept);
+        ended?.Invoke(code, said);
+        return code;
+    }
+
+    private static (int Code, string? Said) Outcome(Func<int> body, CancellationToken cancel, Func<string>? whatIsKept)
     {
         try
         {
-            return body();
+            return (body(), null);
         }
         catch (Exception e) when (cancel.IsCancellationRequested)
         {
             // ffmpeg children get the terminal's Ctrl-C too, so the first error seen may be theirs.
-            Console.Error.WriteLine($"reel: interrupted by {StopSignal.Name ?? "a signal"}; {whatIsKept?.Invoke() ?? "nothing was written"}");
+            var said = $"interrupted by {StopSignal.Name ?? "a signal"}; {whatIsKept?.Invoke() ?? "nothing was written"}";
+            Console.Error.WriteLine($"reel: {said}");
             if (Environment.GetEnvironmentVariable("REEL_DEBUG") == "1") Console.Error.WriteLine(e);
-            return StopSignal.ExitCode;
+            return (StopSignal.ExitCode, said);
         }
         catch (UsageException e)
         {
@@ -52,10 +64,11 @@ public static class CliRunner
         }
     }
 
-    private static int Fail(string message, Exception e, int code)
+    private static (int, string) Fail(string message, Exception e, int code)
     {
-        Console.Error.WriteLine($"reel: error: {message.ReplaceLineEndings(" ")}");
+        var said = message.ReplaceLineEndings(" ");
+        Console.Error.WriteLine($"reel: error: {said}");
         if (Environment.GetEnvironmentVariable("REEL_DEBUG") == "1") Console.Error.WriteLine(e);
-        return code;
+        return (code, said);
     }
 }

@@ -53,7 +53,7 @@ public static class ColorizeCommand
             ImageIO.Write(outPath, colour);
             Console.Error.WriteLine($"colorized {inPath} ({rgb.Shape.W}×{rgb.Shape.H}, T = {r.GetValue(temperature)}) in {sw.Elapsed.TotalSeconds:F2} s → {outPath}");
             return 0;
-        }, cancel, () => RestoreCommand.WhatIsKept(r.GetValue(output)!))));
+        }, cancel, () => RestoreCommand.WhatIsKept(r.GetValue(output)!), progress.EndLine(r))));
         return cmd;
     }
 

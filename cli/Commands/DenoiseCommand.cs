@@ -51,7 +51,7 @@ public static class DenoiseCommand
             string tiles = grid.Whole ? "" : $", in {grid.Tiles.Count} tiles of {grid.WindowWidth}×{grid.WindowHeight}";
             Console.Error.WriteLine($"denoised {inPath} ({x.Shape.W}×{x.Shape.H}, DnCNN-{model.Depth}{tiles}) in {sw.Elapsed.TotalSeconds:F2} s → {outPath}");
             return 0;
-        }, cancel, () => RestoreCommand.WhatIsKept(r.GetValue(output)!))));
+        }, cancel, () => RestoreCommand.WhatIsKept(r.GetValue(output)!), progress.EndLine(r))));
         return cmd;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using Reel.Engine;
 
 namespace Reel.Cli.Commands;
@@ -37,6 +38,19 @@ public sealed class ProgressChoice
 
     /// <summary>`--no-progress`, kept for the scripts that use it: plain lines.</summary>
     public Option<bool> NoProgress { get; }
+
+    /// <summary>
+    /// With `--progress json`, what writes the run's last line, `end`, once the command is over whatever
+    /// happened (<see cref="CliRunner.Run"/>): a scheduler reading only the stream learns that it ended and how.
+    /// Not beside --no-progress, which <see cref="Resolve"/> refuses as contradicting it.
+    /// </summary>
+    public Action<int, string?>? EndLine(ParseResult r) => r.GetValue(Progress) == "json" && !r.GetValue(NoProgress)
+        ? (exit, said) =>
+        {
+            Console.Error.Write(ProgressLines.End(exit, said, DateTime.Now - Process.GetCurrentProcess().StartTime) + "\n");
+            Console.Error.Flush();
+        }
+        : null;
 
     /// <summary>What the command line asks for; a bar only where stderr is a terminal that can redraw it.</summary>
     public ProgressMode Resolve(ParseResult r)

@@ -130,6 +130,27 @@ public sealed class ProgressLines
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
+    /// <summary>
+    /// The `end` line: the fields of every line (null: no stage's count applies) and `exit`, the exit code;
+    /// `detail` is what the run said of its end (the error, the interruption), null when it succeeded.
+    /// </summary>
+    public static string End(int exit, string? said, TimeSpan elapsed)
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("stage", "end");
+            foreach (var name in new[] { "done", "total", "rate", "eta_s", "shot", "epoch", "epochs", "loss" }) w.WriteNull(name);
+            w.WriteNumber("elapsed_s", Math.Round(elapsed.TotalSeconds, 3));
+            if (said is null) w.WriteNull("detail");
+            else w.WriteString("detail", said);
+            w.WriteNumber("exit", exit);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
     /// <summary>Six significant digits: a rate measured over seconds, or a loss, has no more worth reading.</summary>
     private static double? Significant(double? value) =>
         value is double v && double.IsFinite(v) ? double.Parse(v.ToString("G6", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : value;

@@ -54,7 +54,7 @@ public static class RestoreCommand
                 Console.Error.WriteLine($"side by side: {review} (input | restored)");
             }
             return 0;
-        }, cancel, () => WhatIsKept(r.GetValue(output)!))));
+        }, cancel, () => WhatIsKept(r.GetValue(output)!), progress.EndLine(r))));
         return cmd;
     }
 

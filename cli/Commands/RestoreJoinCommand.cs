@@ -20,7 +20,7 @@ public static class RestoreJoinCommand
             ProgressDisplay.Run(progress.Resolve(r), report => PlanJoin.Run(work, outPath, joining, report, cancel));
             Console.Error.WriteLine($"joined {work} → {outPath}");
             return 0;
-        }, cancel)));
+        }, cancel, ended: progress.EndLine(r))));
         return cmd;
     }
 }

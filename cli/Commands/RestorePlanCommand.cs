@@ -46,7 +46,7 @@ public static class RestorePlanCommand
             Keep(plan, work);
             Console.Error.WriteLine($"planned {plan.Shots.Count} {(plan.Shots.Count == 1 ? "shot" : "shots")} of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
             return 0;
-        }, cancel)));
+        }, cancel, ended: progress.EndLine(r))));
         return cmd;
     }
 

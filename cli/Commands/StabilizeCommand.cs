@@ -132,7 +132,7 @@ public static class StabilizeCommand
             steps?.Complete();
             Summarize(meter, outPath);
             return 0;
-        }, cancel, () => $"nothing was written to {r.GetValue(output)}; run the same command again")));
+        }, cancel, () => $"nothing was written to {r.GetValue(output)}; run the same command again", progress.EndLine(r))));
         return cmd;
     }
 

@@ -137,7 +137,8 @@ public class CliTests
             // The shot the frames belong to, as restore's lines say it (stabilize's encode lines said null).
             Assert.Equal(1, last.GetProperty("shot").GetInt32());
         }
-        Assert.Equal(0, progress[^1].GetProperty("eta_s").GetDouble());
+        Assert.Equal(("end", 0), (progress[^1].GetProperty("stage").GetString(), progress[^1].GetProperty("exit").GetInt32()));
+        Assert.Equal(0, progress[^2].GetProperty("eta_s").GetDouble());
         // Every step's loss, in order: 6 epochs of 3 frames (the progress lines show only some), the first
         // 5 (IRT's initialization) on the first frame each time.
         var steps = File.ReadAllLines(lossLog);

@@ -14,6 +14,9 @@ public class DevicesProgressTests
     /// <summary>Every field of a progress line, in the order ProgressLines writes them.</summary>
     private static readonly string[] Fields = { "stage", "done", "total", "rate", "eta_s", "shot", "epoch", "epochs", "loss", "elapsed_s", "detail" };
 
+    /// <summary>The end line's: every field, then the exit code.</summary>
+    private static readonly string[] Ended = [.. Fields, "exit"];
+
     private static List<JsonElement> JsonLines(string stderr) =>
         stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
 
@@ -28,8 +31,11 @@ public class DevicesProgressTests
         var r = ReelProcess.Run("restore", "run", work, "--shard", "0/1", "--devices", "0,1", "--device", "cpu", "--progress", "json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var lines = JsonLines(r.Stderr);
-        Assert.NotEmpty(lines);
-        Assert.All(lines, l => Assert.Equal(Fields.Append("device"), l.EnumerateObject().Select(p => p.Name)));
+        // The run's own end line last, and each worker's before it, under its device.
+        Assert.Equal(Ended, lines[^1].EnumerateObject().Select(p => p.Name));
+        lines.RemoveAt(lines.Count - 1);
+        Assert.Equal(2, lines.Count(l => l.GetProperty("stage").GetString() == "end"));
+        Assert.All(lines, l => Assert.Equal((l.GetProperty("stage").GetString() == "end" ? Ended : Fields).Append("device"), l.EnumerateObject().Select(p => p.Name)));
         Assert.All(lines, l => Assert.Contains(l.GetProperty("device").GetString(), new[] { "0", "1" }));
         // Each worker's own note, under its own device: worker g of 2 runs part g of shard 0/1, shard g/2.
         foreach (var device in new[] { "0", "1" })
@@ -43,6 +49,8 @@ public class DevicesProgressTests
         var single = ReelProcess.Run("restore", "run", work, "--shard", "0/1", "--device", "cpu", "--progress", "json");
         Assert.True(single.ExitCode == 0, single.Stderr);
         var own = JsonLines(single.Stderr);
+        Assert.Equal(Ended, own[^1].EnumerateObject().Select(p => p.Name));
+        own.RemoveAt(own.Count - 1);
         Assert.NotEmpty(own);
         Assert.All(own, l => Assert.Equal(Fields, l.EnumerateObject().Select(p => p.Name)));
     }

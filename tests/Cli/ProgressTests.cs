@@ -35,6 +35,13 @@ public class ProgressTests
     {
         var (stderr, wall) = Restore("--progress", "json");
         var lines = stderr.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        // The last line says the run ended, and how: after everything else, the closing summary included.
+        var end = lines[^1];
+        Assert.Equal(stderr[^1], end.GetRawText());
+        Assert.Equal(("end", 0, JsonValueKind.Null, JsonValueKind.Null), (end.GetProperty("stage").GetString(), end.GetProperty("exit").GetInt32(),
+            end.GetProperty("detail").ValueKind, end.GetProperty("done").ValueKind));
+        lines.RemoveAt(lines.Count - 1);
+        Assert.True(end.GetProperty("elapsed_s").GetDouble() >= lines[^1].GetProperty("elapsed_s").GetDouble(), $"{end} before {lines[^1]}");
         Assert.True(lines.Count >= 10, string.Join('\n', stderr));
         // Every other stderr line is for people: the device, and the closing summary.
         Assert.All(stderr.Where(l => !l.StartsWith('{')), l => Assert.Matches("^(device: |restored )", l));
@@ -134,5 +141,21 @@ public class ProgressTests
         var r = ReelProcess.Run("restore", input, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress", "--progress", "json");
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("reel: error: --no-progress means --progress plain; it cannot go with --progress json", r.Stderr.Trim());
+    }
+
+    /// <summary>A run that fails ends its JSON stream with what stopped it and its exit code: a scheduler that reads the stream, not the exit, learned nothing.</summary>
+    [Theory]
+    [InlineData(2, "--epochs is not used: --temporal flow trains no prior; drop it", "--no-denoise", "--temporal", "flow", "--epochs", "5")]
+    [InlineData(1, "weights file not found: nosuch.pth", "--denoiser", "nosuch.pth", "--no-stabilize")]
+    public void AFailedRunEndsItsJsonStreamWithTheError(int exit, string said, params string[] options)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 0.2, audio: false);
+        var r = ReelProcess.Run(["restore", input, Path.Combine(dir, "out.mp4"), "--no-colorize", "--progress", "json", .. options]);
+        Assert.Equal(exit, r.ExitCode);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"reel: error: {said}", lines[^2]);
+        var end = JsonDocument.Parse(lines[^1]).RootElement;
+        Assert.Equal(("end", exit, said), (end.GetProperty("stage").GetString(), end.GetProperty("exit").GetInt32(), end.GetProperty("detail").GetString()));
     }
 }
