@@ -42,7 +42,7 @@ public static class InferCommand
         {
             RefuseOtherFormat(r.GetValue(output)!, r.GetValue(trainStep) is not null);
             if (r.GetValue(model) != "colorizer") GivenOptions.RefuseUnused(r, [temperature], $"it is the colorizer's, and --model is {r.GetValue(model)}");
-            var x = Npy.Read(r.GetValue(input)!);
+            var x = Npy.ReadFloats(r.GetValue(input)!);
             if (x.Shape.Rank != 4) throw new ReelException($"{r.GetValue(input)}: expected an NCHW tensor, got shape {x.Shape}");
             // An empty batch divided by zero deep in a network ("internal error").
             if (x.Length == 0) throw new ReelException($"{r.GetValue(input)}: the tensor holds nothing (shape {x.Shape}); give at least one image");
@@ -56,7 +56,7 @@ public static class InferCommand
             if (r.GetValue(trainStep) is { } processedPath)
             {
                 if (r.GetValue(model) != "unet") throw new UsageException("--train-step is for --model unet");
-                var tensors = TrainStep(r.GetValue(weights)!, onDevice, Npy.Read(processedPath), processedPath, backend);
+                var tensors = TrainStep(r.GetValue(weights)!, onDevice, Npy.ReadFloats(processedPath), processedPath, backend);
                 TempFile.WriteAtomically(r.GetValue(output)!, tmp => Safetensors.Write(tmp, tensors));
                 return 0;
             }
@@ -69,14 +69,14 @@ public static class InferCommand
     }
 
     /// <summary>
-    /// A forward writes .npy and a training step .safetensors; an output named for the other
-    /// format would hold what its name denies, and a script reading it back would fail far from here.
+    /// A forward writes .npy and a training step .safetensors; an output named otherwise (another tensor
+    /// format, an image) would hold what its name denies, and a script reading it back would fail far from here.
     /// </summary>
     private static void RefuseOtherFormat(string output, bool trainStep)
     {
-        string written = trainStep ? ".safetensors" : ".npy", other = trainStep ? ".npy" : ".safetensors";
-        if (output.EndsWith(other, StringComparison.OrdinalIgnoreCase))
-            throw new UsageException($"{output}: {(trainStep ? "--train-step" : "a forward")} writes {written}, not {other}; name the output *{written}");
+        string written = trainStep ? ".safetensors" : ".npy";
+        if (!output.EndsWith(written, StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"{output}: {(trainStep ? "--train-step" : "a forward")} writes {written}; name the output *{written}");
     }
 
     /// <summary>One training step from the checkpoint's weights: the loss, each gradient and each weight after Adam, brought to the host.</summary>

@@ -22,8 +22,21 @@ public static class Npy
         return Read(s, path);
     }
 
+    /// <summary>
+    /// The float array in the file at <paramref name="path"/>; integers are refused: a network's input is a
+    /// float in its own range, and an image's 0–255 bytes read as such gave a confident wrong answer.
+    /// </summary>
+    public static Tensor ReadFloats(string path)
+    {
+        if (!File.Exists(path)) throw new CheckpointException($"npy file not found: {path}");
+        using var s = File.OpenRead(path);
+        return Read(s, path, floatsOnly: true);
+    }
+
     /// <summary>The array read from <paramref name="s"/>; <paramref name="source"/> names it in error messages.</summary>
-    public static Tensor Read(Stream s, string source)
+    public static Tensor Read(Stream s, string source) => Read(s, source, floatsOnly: false);
+
+    private static Tensor Read(Stream s, string source, bool floatsOnly)
     {
         var pre = new byte[8];
         if (s.ReadAtLeast(pre, 8, throwOnEndOfStream: false) < 8 || !pre.AsSpan(0, 6).SequenceEqual(Magic))
@@ -53,6 +66,8 @@ public static class Npy
         if (fortran) throw new CheckpointException($"{source}: Fortran-order arrays are not supported; save with np.ascontiguousarray");
 
         var (size, convert) = Element(descr, source);
+        if (floatsOnly && descr[1] != 'f')
+            throw new CheckpointException($"{source}: holds integers ({descr}); give float32 values in the network's range (an image's bytes: x.astype(np.float32) / 255)");
         long count = 1;
         foreach (var d in shape)
         {

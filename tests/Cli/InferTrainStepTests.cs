@@ -58,7 +58,9 @@ public class InferTrainStepTests
     [Theory]
     [InlineData(true, "step.npy")]
     [InlineData(false, "y.safetensors")]
-    public void AnOutputNamedForTheOtherFormatIsRefusedBeforeAnyWork(bool trainStep, string name)
+    [InlineData(false, "y.png")]
+    [InlineData(false, "y")]
+    public void AnOutputNamedForAnotherFormatIsRefusedBeforeAnyWork(bool trainStep, string name)
     {
         string dir = TestPaths.NewTempDir(), output = Path.Combine(dir, name);
         var args = new List<string> { "infer", "--model", "unet", "--weights", Golden.Dvp.File("dvp_init.pth"),
@@ -66,7 +68,21 @@ public class InferTrainStepTests
         if (trainStep) args.AddRange(["--train-step", Golden.Dvp.File("dvp_processed.npy")]);
         var r = ReelProcess.Run(args.ToArray());
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains(trainStep ? "--train-step writes .safetensors, not .npy" : "a forward writes .npy, not .safetensors", r.Stderr);
+        Assert.Contains(trainStep ? "--train-step writes .safetensors; name the output *.safetensors" : "a forward writes .npy; name the output *.npy", r.Stderr);
+        Assert.False(File.Exists(output));
+    }
+
+    /// <summary>An image's bytes saved as uint8 went through DnCNN as values of 0–255 and came back as a confident wrong answer.</summary>
+    [Fact]
+    public void AnIntegerInputIsRefusedWithTheConversion()
+    {
+        string dir = TestPaths.NewTempDir(), input = Path.Combine(dir, "bytes.npy"), output = Path.Combine(dir, "y.npy");
+        var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 1, 4, 4), }";
+        header += new string(' ', 64 - (10 + header.Length + 1) % 64) + "\n";
+        File.WriteAllBytes(input, [0x93, .. "NUMPY"u8, 1, 0, (byte)header.Length, 0, .. System.Text.Encoding.Latin1.GetBytes(header), .. Enumerable.Repeat((byte)200, 16)]);
+        var r = ReelProcess.Run("infer", "--model", "dncnn", "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"), "--input", input, "--output", output);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"reel: error: {input}: holds integers (|u1); give float32 values in the network's range (an image's bytes: x.astype(np.float32) / 255)", r.Stderr.Trim());
         Assert.False(File.Exists(output));
     }
 }
