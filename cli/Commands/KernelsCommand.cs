@@ -33,6 +33,10 @@ public static class KernelsCommand
             .ToArray();
         if (archs.Length == 0) throw new UsageException($"--arch: '{archList}' names no compute capability; give some, such as 80,90");
         if (!NvrtcCompiler.IsAvailable(out var reason)) throw new ReelException(reason);
+        // NVRTC itself only says "invalid option" for an architecture it does not know.
+        var supported = NvrtcCompiler.SupportedArchitectures();
+        if (archs.FirstOrDefault(a => !supported.Contains(a)) is int unknown and > 0)
+            throw new ReelException($"NVRTC {NvrtcCompiler.Version()} here does not compile for sm_{unknown}: it knows {string.Join(", ", supported)}; a newer NVRTC (CUDA toolkit) does");
         var ptxas = KernelCheck.FindPtxas();
         var reports = KernelCheck.Run(archs, ptxas);
         var rows = reports.OrderBy(k => k.File, StringComparer.Ordinal).ThenBy(k => k.Name, StringComparer.Ordinal).ThenBy(k => k.Arch)

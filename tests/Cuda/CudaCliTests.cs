@@ -46,6 +46,18 @@ public class CudaCliTests
         Assert.Equal("reel: error: --arch: ',' names no compute capability; give some, such as 80,90", r.Stderr.Trim());
     }
 
+    /// <summary>An architecture this NVRTC does not know was "NVRTC_ERROR_INVALID_OPTION (status 5)", nothing said of why.</summary>
+    [Fact]
+    public void AnArchitectureNvrtcDoesNotKnowIsNamedWithTheOnesItDoes()
+    {
+        var supported = NvrtcCompiler.SupportedArchitectures();
+        int beyond = supported[^1] + 10;
+        var r = ReelProcess.Run("kernels", "check", "--arch", $"80,{beyond}");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"reel: error: NVRTC {NvrtcCompiler.Version()} here does not compile for sm_{beyond}: it knows {string.Join(", ", supported)}; a newer NVRTC (CUDA toolkit) does",
+            r.Stderr.Trim());
+    }
+
     [Fact]
     public void DeviceCudaWithoutAGpuExitsWithOneLineReason()
     {
