@@ -17,7 +17,7 @@ public static class FolderRate
     public static void RefuseUnlessFolder(ParseResult r, Option<string> fps, string input)
     {
         if (r.GetResult(fps) is { Implicit: false } && !Directory.Exists(input))
-            throw new ReelException($"--fps sets the rate of a folder of frames; {input} is " +
+            throw new UsageException($"--fps sets the rate of a folder of frames; {input} is " +
                                     (Reel.Engine.Video.ImageIO.IsImagePath(input) ? "a single image" : $"a video and keeps its own ({r.GetValue(fps)} is not applied)"));
     }
 }

@@ -19,7 +19,7 @@ public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
         if (from is null && to is null) return null;
         var range = new TimeRange(from is null ? null : Parse(from, "--from"), to is null ? null : Parse(to, "--to"));
         if (range.IsEmpty)
-            throw new ReelException(from is null ? $"--to {to} is not after the start" : $"--to {to} is not after --from {from}");
+            throw new UsageException(from is null ? $"--to {to} is not after the start" : $"--to {to} is not after --from {from}");
         return range;
     }
 
@@ -29,9 +29,9 @@ public sealed record TimeRange(TimeSpan? From, TimeSpan? To)
         var m = Clock.Match(text.Trim());
         double Part(int g) => m.Groups[g].Success ? double.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture) : 0;
         if (!m.Success || (m.Groups[2].Success && Part(3) >= 60) || (m.Groups[1].Success && Part(2) >= 60))
-            throw new ReelException($"{option} {text}: give seconds (95.5) or a time (1:35.5, 01:01:35.5)");
+            throw new UsageException($"{option} {text}: give seconds (95.5) or a time (1:35.5, 01:01:35.5)");
         double seconds = 3600 * Part(1) + 60 * Part(2) + Part(3);
-        if (seconds > LongestSeconds) throw new ReelException($"{option} {text}: more than a year into the film");
+        if (seconds > LongestSeconds) throw new UsageException($"{option} {text}: more than a year into the film");
         return Time(seconds);
     }
 

@@ -33,7 +33,7 @@ public class TimeRangeTests
     [InlineData("99999999999999999999", null, "--from 99999999999999999999: more than a year into the film")]
     public void BadTimesAndEmptyRangesAreRefused(string? from, string? to, string said)
     {
-        var e = Assert.Throws<ReelException>(() => TimeRange.Of(from, to));
+        var e = Assert.Throws<UsageException>(() => TimeRange.Of(from, to));
         Assert.StartsWith(said, e.Message, StringComparison.Ordinal);
     }
 
