@@ -20,7 +20,7 @@ public sealed class FrameSource
         _filter = decodeFilter;
         (SourcePath, Width, Height, TimeBase, EstimatedCount, Video, Files, FrameRate) = (path, width, height, timeBase, count, video, files, rate);
         _range = range;
-        Seek = range?.InputOptions() ?? Array.Empty<string>();
+        Seek = range?.InputOptions() ?? video?.FileTiming ?? Array.Empty<string>();
     }
 
     private readonly TimeRange? _range;
@@ -57,7 +57,10 @@ public sealed class FrameSource
     /// (<see cref="FieldCheck"/>): judged progressive throughout, it is not deinterlaced; null where nobody looked.
     /// </summary>
     public FieldCheck? Fields => _fields?.Value;
-    /// <summary>ffmpeg input options that cut a video to the range asked for (<see cref="TimeRange.InputOptions"/>); none for all of it.</summary>
+    /// <summary>
+    /// ffmpeg input options that cut a video to the range asked for (<see cref="TimeRange.InputOptions"/>); for all of it, those that
+    /// time it from the file's start (<see cref="VideoInfo.FileTiming"/>), as the review copy must read it to pair its frames with the output's.
+    /// </summary>
     public IReadOnlyList<string> Seek { get; }
 
     /// <summary>One frame at the nominal rate: how long the last frame lasts in an output.</summary>

@@ -89,9 +89,11 @@ public static class RestorePipeline
 
     /// <summary>
     /// Above this many levels from gray (mean |R−G| + |G−B| of 16×16 blocks) a frame is in colour: a cast
-    /// of 3 levels a channel. A gray clip's chroma noise of σ 10 still reads 3.9 in a 64×48 frame's few blocks.
+    /// of 5 levels a channel. A gray clip's chroma one code off (129 for 128, an encoder's or a range
+    /// conversion's rounding) reads 6.2 and a VP9 encode's 7.0, which were told they were in colour at 6;
+    /// its chroma noise of σ 10 still reads 3.9 in a 64×48 frame's few blocks.
     /// </summary>
-    private const double ColourLevels = 6;
+    private const double ColourLevels = 10;
 
     /// <summary>
     /// How far a video is from gray: the median over frames a quarter, half and three quarters into it

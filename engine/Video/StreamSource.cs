@@ -24,7 +24,7 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         var path = System.IO.Path.GetFullPath(Path);
         if (StartBeforeVideo is { } from)
             return new[] { "-itsoffset", "-" + TimeRange.Seconds(from), "-i", path };
-        return (Cut?.InputOptions() ?? Array.Empty<string>()).Concat(new[] { "-i", path });
+        return (Cut?.InputOptions() ?? Info.FileTiming).Concat(new[] { "-i", path });
     }
 
     /// <summary>

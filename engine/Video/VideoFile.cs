@@ -112,6 +112,14 @@ public static class VideoFile
                 && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var secs) && secs > 0 ? secs : null;
             double? duration = doc.RootElement.TryGetProperty("format", out var f) ? Seconds(f) : null;
             var audio = Codecs("audio");
+            double fileStart = f.ValueKind == JsonValueKind.Object ? StartTime(f) : 0;
+            double? videoLength = Seconds(video) ?? TagDuration(video) - StartTime(video);
+            // A trimmed MP4 (a phone's trim, ffmpeg -ss with -c copy) keeps the frames before the cut behind an edit list:
+            // the container lists them, the decoder never shows them, and "only 12 of the 20 frames could be decoded" was a
+            // false alarm (a failed run with --strict). Its average rate is the whole track's, its duration the edit's.
+            if (count is { } listed && videoLength is { } length && Rational.TryParse(rate, out long rn, out long rd) && rn > 0 && rd > 0
+                && listed > length * rn / rd + 2)
+                count = null;
             return new VideoInfo(w, h, rate, count, audio.Count > 0)
             {
                 TimeBase = video.TryGetProperty("time_base", out var tb) && Rational.TryParse(tb.GetString(), out _, out _) ? tb.GetString()! : "1/90000",
@@ -133,8 +141,8 @@ public static class VideoFile
                 CoverArt = videos.Where(IsCover)
                     .Select(s => (s.GetProperty("index").GetInt32(), s.TryGetProperty("codec_name", out var c) ? c.GetString() ?? "unknown" : "unknown")).ToList(),
                 DurationSeconds = duration,
-                VideoDurationSeconds = Seconds(video) ?? TagDuration(video) - StartTime(video),
-                VideoStartSeconds = Math.Max(0, StartTime(video) - (f.ValueKind == JsonValueKind.Object ? StartTime(f) : 0)),
+                VideoDurationSeconds = videoLength,
+                VideoStartSeconds = Math.Max(0, StartTime(video) - fileStart),
                 Container = f.ValueKind == JsonValueKind.Object && f.TryGetProperty("format_name", out var format) ? format.GetString() : null,
             };
         }
@@ -226,7 +234,8 @@ public static class VideoFile
     /// cancelling (at once, even while a read waits on it). <paramref name="log"/>
     /// gathers what the decoding lost on the way (see <see cref="DecodeLog"/>). <paramref name="filter"/>, an ffmpeg
     /// filter that keeps the frame size (the deinterlacer), runs on each frame before it is reported; <paramref name="seek"/>,
-    /// input options, cuts the video (<see cref="TimeRange.InputOptions"/>), and frames at or after <paramref name="endNs"/> (the
+    /// input options, cuts the video (<see cref="TimeRange.InputOptions"/>; null reads all of it timed from the file's start,
+    /// <see cref="VideoInfo.FileTiming"/>), and frames at or after <paramref name="endNs"/> (the
     /// range's length) are left out: ffmpeg's input -to counts from the video's first frame, so a video that starts
     /// after its audio came out that much longer than asked.
     /// Untagged HD is converted to RGB as BT.709 (see <see cref="ToRgb"/>).
@@ -253,7 +262,7 @@ public static class VideoFile
             }
         }
         using var tool = ToolProcess.Start(Ffmpeg.FfmpegPath,
-            new[] { "-hide_banner", "-nostats", "-nostdin", "-v", "info" }.Concat(seek ?? Array.Empty<string>()).Concat(new[]
+            new[] { "-hide_banner", "-nostats", "-nostdin", "-v", "info" }.Concat(seek ?? info.FileTiming).Concat(new[]
             {
                 "-i", path, "-map", MainVideo, "-vf", string.Join(',', new[] { filter, format == PixelFormat.Rgb24 ? ToRgb(info) : null, "showinfo" }.OfType<string>()),
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",

@@ -51,6 +51,15 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public double? VideoEndSeconds => VideoDurationSeconds is { } length ? VideoStartSeconds + length : DurationSeconds;
     /// <summary>ffprobe's format_name ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "mpegts", "mpeg"); null where it gives none.</summary>
     public string? Container { get; init; }
+    /// <summary>
+    /// The input options that time an MPEG-TS or PS (broadcast recordings, AVCHD, DVD's VOB) from the file's start, as
+    /// every other container is timed; none for the others. ffmpeg times such an input from the first of the streams it
+    /// reads where the input has no offset of its own, so the video decoded alone started at 0 and the audio copied alone
+    /// did too, whatever the gap between them (a TS whose sound led its picture by half a second came out half a second
+    /// out of sync). A microsecond's offset, far under any stream's tick, is an offset: its reading and its copy then
+    /// both count from the file's start.
+    /// </summary>
+    public IReadOnlyList<string> FileTiming => Container is "mpegts" or "mpeg" ? ["-itsoffset", "0.000001"] : [];
 
     /// <summary>
     /// The exact frame count when the container records it, else the video's length (the container's where it records

@@ -54,6 +54,26 @@ public class DecodeLossTests
         }
     }
 
+    /// <summary>
+    /// A trimmed MP4 (a phone's trim, ffmpeg -ss with -c copy) keeps the frames before the cut behind an edit list: the
+    /// container lists 20, the decoder shows the 12 or 13 after the cut, and "only 13 of the 20 frames its container lists
+    /// could be decoded" was a false alarm that failed the run under --strict.
+    /// </summary>
+    [Fact]
+    public void FramesAnEditListHidesAreNotALoss()
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, "clip.mp4", seconds: 2, audio: false);
+        var input = Path.Combine(dir, "trimmed.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-ss", "0.75", "-i", clip, "-c", "copy", input }, ReadOnlyMemory<byte>.Empty, input);
+        Assert.Equal(20, VideoFile.Probe(clip).FrameCount);
+        var output = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--strict"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("warning", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(Media.CountFrames(input), Media.CountFrames(output));
+    }
+
     private static string Make(string dir, string kind)
     {
         switch (kind)

@@ -446,6 +446,48 @@ public class RestoreStreamsTests
     }
 
     /// <summary>
+    /// An MPEG-TS or PS (a broadcast recording, AVCHD, a DVD's VOB) whose sound starts before or after its picture keeps
+    /// the gap: ffmpeg times such a file from the first stream it reads, so the video decoded alone and the sound copied
+    /// alone both started at 0, and the sound came out half a second late or early, without a word.
+    /// </summary>
+    [Theory]
+    [InlineData("film.ts", 0.5, 0.0)]
+    [InlineData("film.ts", 0.0, 0.3)]
+    [InlineData("film.mpg", 0.5, 0.0)]
+    public void AnMpegStreamKeepsItsSoundInSync(string name, double videoDelay, double audioDelay)
+    {
+        var dir = TestPaths.NewTempDir();
+        string input = Path.Combine(dir, name), ts = Path.Combine(dir, "made.ts");
+        bool ps = name.EndsWith(".mpg", StringComparison.Ordinal);
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[]
+        {
+            "-v", "error", "-itsoffset", Seconds(videoDelay), "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=0.24",
+            "-itsoffset", Seconds(audioDelay), "-f", "lavfi", "-i", "sine=duration=1.2", "-map", "0:v", "-map", "1:a",
+            "-c:v", ps ? "mpeg2video" : "libx264", "-pix_fmt", "yuv420p", "-c:a", ps ? "mp2" : "aac", ts,
+        }, ReadOnlyMemory<byte>.Empty, ts);
+        // A DVD's program stream, its times as the TS made them (the PS muxer alone pads the start of every stream alike).
+        if (ps) Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-copyts", "-i", ts, "-c", "copy", "-f", "vob", input }, ReadOnlyMemory<byte>.Empty, input);
+        else File.Move(ts, input);
+        string output = Path.Combine(dir, "out.mp4"), review = Path.Combine(dir, "review.mp4");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--side-by-side", review));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        double before = Gap(input), after = Gap(output);
+        Assert.True(Math.Abs(after - before) < 0.002, $"the picture starts {before:F4} s after the sound in {name}, {after:F4} s in the output");
+        // The review pairs the input's frames with the output's by their times: read from the video's own start, it paired none.
+        Assert.Equal(6, Media.CountFrames(review));
+
+        static string Seconds(double s) => s.ToString("0.0##", System.Globalization.CultureInfo.InvariantCulture);
+        // The video's first timestamp less the sound's, as ffprobe reads them.
+        static double Gap(string file)
+        {
+            var starts = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "stream=codec_type,start_time",
+                "-of", "csv=p=0", file }, ReadOnlyMemory<byte>.Empty, file)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(','))
+                .DistinctBy(c => c[0]).ToDictionary(c => c[0], c => double.Parse(c[1], System.Globalization.CultureInfo.InvariantCulture));
+            return starts["video"] - starts["audio"];
+        }
+    }
+
+    /// <summary>
     /// The same cut with sound converted on the way (FLAC into MP4 becomes ALAC): the second before the cut was encoded
     /// too and the whole shifted to start at 0, so the range's end fell off: a second's range kept half a second of sound.
     /// </summary>
@@ -752,6 +794,16 @@ public class RestoreStreamsTests
         r = ReelProcess.Run("restore", gray, Path.Combine(dir, "gray-out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.DoesNotContain("is in colour", r.Stderr);
+        // Nor is one whose chroma is a code off gray (129, 127: an encoder's rounding), which read 6.2 levels and was.
+        foreach (var code in new[] { 129, 127 })
+        {
+            var off = Path.Combine(dir, $"off{code}.mkv");
+            Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "3",
+                "-vf", $"format=gray,format=yuv444p,lutyuv=u={code}:v={code}", "-c:v", "ffv1", off }, ReadOnlyMemory<byte>.Empty, off);
+            r = ReelProcess.Run("restore", off, Path.Combine(dir, $"off{code}-out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.DoesNotContain("is in colour", r.Stderr);
+        }
     }
 
     [Theory]
