@@ -53,7 +53,8 @@ public static class StreamCopy
     };
 
     /// <summary>ffmpeg arguments mapping input <paramref name="inputIndex"/>'s streams, plus notes for the user.</summary>
-    public static (IReadOnlyList<string> Args, IReadOnlyList<string> Notes) Plan(VideoInfo source, int inputIndex, string outputPath)
+    /// <param name="subtitlesLeftOut">Why no subtitle stream is copied, for the note; null copies each that fits.</param>
+    public static (IReadOnlyList<string> Args, IReadOnlyList<string> Notes) Plan(VideoInfo source, int inputIndex, string outputPath, string? subtitlesLeftOut = null)
     {
         var args = new List<string>();
         var notes = new List<string>();
@@ -68,7 +69,9 @@ public static class StreamCopy
             if (convert is not null) notes.Add($"audio stream {k} ({codec}) does not fit {ext}; converted to {convert}");
         }
         int kept = 0;
-        for (int k = 0; k < source.SubtitleCodecs.Count; k++)
+        if (subtitlesLeftOut is not null && source.SubtitleCodecs.Count > 0)
+            notes.Add($"{(source.SubtitleCodecs.Count == 1 ? "the subtitle stream is" : $"the {source.SubtitleCodecs.Count} subtitle streams are")} left out: {subtitlesLeftOut}");
+        for (int k = 0; k < (subtitlesLeftOut is null ? source.SubtitleCodecs.Count : 0); k++)
         {
             string codec = source.SubtitleCodecs[k];
             string? write = Subtitle(ext, codec, TextSubtitles.Contains(codec));

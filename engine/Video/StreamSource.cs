@@ -13,6 +13,14 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     private TimeSpan? StartBeforeVideo => Cut?.From is { } from && from.TotalSeconds < Info.VideoStartSeconds ? from : null;
 
     /// <summary>
+    /// ffmpeg 5.1's seek in an MP4 or MOV lands a text subtitle track on the cue before the cut and times it from there:
+    /// cut at 1.5 s, a cue of 2.0 s came at 1.0 s and one that ended at 1.8 s was kept (into Matroska the track was
+    /// not cut at all). Reading from the file's start instead drops the video's first frames when their decode times
+    /// fall before 0; a cut's subtitles are left out, with a note, rather than shown at the wrong times.
+    /// </summary>
+    private bool SubtitlesMisSought => Cut?.From is not null && Info.Container?.StartsWith("mov,", StringComparison.Ordinal) == true;
+
+    /// <summary>
     /// The source as one ffmpeg input: its cut (<c>-ss</c>, <c>-to</c>), then <c>-i</c> and its full path.
     /// A cut that starts before the video does is read from the file's start instead, moved back by the
     /// cut's start, what comes before it dropped (<see cref="CutOptions"/>) and its end set by <c>-t</c>:
@@ -34,7 +42,9 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// </summary>
     public IEnumerable<string> CopyInto(int inputIndex, string output, Action<string>? note)
     {
-        var (copy, notes) = StreamCopy.Plan(Info, inputIndex, output);
+        var (copy, notes) = StreamCopy.Plan(Info, inputIndex, output, SubtitlesMisSought
+            ? "ffmpeg's seek in an MP4 or MOV mistimes a text subtitle track (cues a cut's length off, or not cut at all); the whole film keeps them"
+            : null);
         foreach (var n in notes) note?.Invoke(n);
         return copy.Concat(CutOptions());
     }

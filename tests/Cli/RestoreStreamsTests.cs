@@ -352,6 +352,25 @@ public class RestoreStreamsTests
         Assert.Contains("\"frames\":20", r.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// ffmpeg's seek in an MP4 mistimes its text subtitles (cut at 1.5 s, a cue of 2.0 s came at 1.0 s; into Matroska
+    /// the track was not cut at all): a range of an MP4 leaves them out and says so, rather than showing them wrong.
+    /// </summary>
+    [Theory]
+    [InlineData("out.mp4")]
+    [InlineData("out.mkv")]
+    public void ARangeOfAnMp4LeavesItsSubtitlesOutAndSaysSo(string name)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, "in.mp4", seconds: 1, audio: false, subtitles: true);
+        Assert.Contains("subtitle:mov_text", Media.Streams(input));
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--from", "0.3", "--to", "0.8"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("note: the subtitle stream is left out: ffmpeg's seek in an MP4 or MOV mistimes a text subtitle track", r.Stderr);
+        Assert.DoesNotContain(Media.Streams(output), s => s.StartsWith("subtitle", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void ARangeOfTheFilmIsRestoredAloneWithItsSoundCutAlike()
     {
