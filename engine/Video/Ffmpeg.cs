@@ -80,6 +80,13 @@ public static class Ffmpeg
 
     private static readonly System.Text.RegularExpressions.Regex ComponentTag = new(@"^\[[^\]]* @ 0x[0-9a-f]+\]\s*", System.Text.RegularExpressions.RegexOptions.Compiled);
 
+    /// <summary>
+    /// A local file's path as ffmpeg must be given it: absolute. ffmpeg reads a relative name with a colon before any
+    /// slash as a protocol and its path: a camera's "2024-05-01T10:30:00.mp4" was "Protocol not found", and "file:a.mp4"
+    /// read ./a.mp4 in place of the file named.
+    /// </summary>
+    public static string Local(string path) => Path.GetFullPath(path);
+
     /// <summary>A log line without the "[h264 @ 0x55d0…]" tag ffmpeg puts before a component's messages.</summary>
     public static string Plain(string line) => ComponentTag.Replace(line.Trim(), "");
 

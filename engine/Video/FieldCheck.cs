@@ -50,7 +50,7 @@ public sealed record FieldCheck(int Progressive, int Interlaced, int Undetermine
         {
             var args = new List<string> { "-hide_banner", "-nostdin", "-v", "info" };
             if (at > 0) args.AddRange(new[] { "-ss", at.ToString("0.######", CultureInfo.InvariantCulture) });
-            args.AddRange(new[] { "-i", path, "-map", VideoFile.MainVideo, "-frames:v", frames.ToString(CultureInfo.InvariantCulture), "-vf", "idet", "-an", "-f", "null", "-" });
+            args.AddRange(new[] { "-i", Ffmpeg.Local(path), "-map", VideoFile.MainVideo, "-frames:v", frames.ToString(CultureInfo.InvariantCulture), "-vf", "idet", "-an", "-f", "null", "-" });
             var stderr = Ffmpeg.Capture(Ffmpeg.FfmpegPath, args, ReadOnlyMemory<byte>.Empty, path, cancel, $"looking at the fields of {path}").Stderr;
             total += Parse(stderr);
         }

@@ -31,7 +31,7 @@ public static class ImageIO
     /// image2 reader forced: it takes the decoder from the extension, where ffmpeg otherwise reads a JPEG named .png by its bytes.
     /// </summary>
     public static string[] Input(string path) =>
-        IsImagePath(path) && path.Contains('%') ? ["-f", "image2", "-pattern_type", "none", "-i", path] : ["-i", path];
+        IsImagePath(path) && path.Contains('%') ? ["-f", "image2", "-pattern_type", "none", "-i", Ffmpeg.Local(path)] : ["-i", Ffmpeg.Local(path)];
 
     /// <summary>
     /// Whether an RGB image (1, 3, H, W) holds colour: its channels differ by more than one level on average (a gray

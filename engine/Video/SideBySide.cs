@@ -49,7 +49,7 @@ public static class SideBySide
             $"[1:V:0]{start},setsar={sar},format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");
         var args = new List<string> { "-v", "error", "-nostdin", "-y" };
         args.AddRange(inputSeek ?? Array.Empty<string>());
-        args.AddRange(new[] { "-i", input, "-i", restored, "-filter_complex", graph, "-map", "[v]" });
+        args.AddRange(new[] { "-i", Ffmpeg.Local(input), "-i", Ffmpeg.Local(restored), "-filter_complex", graph, "-map", "[v]" });
         args.AddRange(StreamCopy.Plan(info, 1, target).Args);
         // Tagged as the restored video's size stores its YUV, which hstack copies, not as the wider review's would be.
         args.AddRange((encode with { Codec = "libx264" }).Arguments(info.Width, info.Height));

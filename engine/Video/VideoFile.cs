@@ -50,7 +50,7 @@ public static class VideoFile
     /// <summary>The presentation time of each packet of the first video stream, in ticks of its time base, in file order.</summary>
     public static IReadOnlyList<long> PacketTimes(string path, CancellationToken cancel) =>
         Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
-                new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts", "-of", "csv=p=0", "-i", path }, ReadOnlyMemory<byte>.Empty, path, cancel))
+                new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts", "-of", "csv=p=0", "-i", Ffmpeg.Local(path) }, ReadOnlyMemory<byte>.Empty, path, cancel))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(l => long.TryParse(l.TrimEnd(','), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var t) ? t
                 : throw new MediaException($"{path}: a video packet without a time ({l})")).ToList();
@@ -86,7 +86,7 @@ public static class VideoFile
                 "-v", "error", "-show_entries",
                 "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title:stream_side_data=rotation:format=format_name,start_time,duration:format_tags=timecode",
                 // -i: ffprobe took a file named "-dash.mp4" as an option.
-                "-of", "json", "-i", path,
+                "-of", "json", "-i", Ffmpeg.Local(path),
             },
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
         try
@@ -264,7 +264,7 @@ public static class VideoFile
         using var tool = ToolProcess.Start(Ffmpeg.FfmpegPath,
             new[] { "-hide_banner", "-nostats", "-nostdin", "-v", "info" }.Concat(seek ?? info.FileTiming).Concat(new[]
             {
-                "-i", path, "-map", MainVideo, "-vf", string.Join(',', new[] { filter, format == PixelFormat.Rgb24 ? ToRgb(info) : null, "showinfo" }.OfType<string>()),
+                "-i", Ffmpeg.Local(path), "-map", MainVideo, "-vf", string.Join(',', new[] { filter, format == PixelFormat.Rgb24 ? ToRgb(info) : null, "showinfo" }.OfType<string>()),
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", format == PixelFormat.Gray8 ? "gray" : "rgb24", "-",
             }),
             $"decoding {path}", readOutput: true, onStderrLine: OnStderr, cancel: cancel);

@@ -174,7 +174,7 @@ public static class VideoSegments
         var tmp = TempFile.Beside(output);
         try
         {
-            Ffmpeg.Write(new[] { "-hide_banner", "-v", "error", "-y", "-i", piece, "-map", "0:v:0", "-c:v", "copy", "-frames:v", "1", tmp },
+            Ffmpeg.Write(new[] { "-hide_banner", "-v", "error", "-y", "-i", Ffmpeg.Local(piece), "-map", "0:v:0", "-c:v", "copy", "-frames:v", "1", tmp },
                 output, $"trying the pieces' video in {output}", cancel);
             return null;
         }

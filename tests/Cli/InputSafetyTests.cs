@@ -71,6 +71,29 @@ public class InputSafetyTests
         Assert.Equal(6, Media.CountFrames(output));
     }
 
+    /// <summary>
+    /// ffmpeg reads a relative name with a colon before any slash as a protocol: a camera's time-stamped name failed with
+    /// "Protocol not found", and "file:in.mp4" restored ./in.mp4, another film, without a word. A folder's too.
+    /// </summary>
+    [Fact]
+    public void ANameWithAColonIsTheFileOfThatName()
+    {
+        var dir = TestPaths.NewTempDir();
+        Media.MakeClip(dir, "in.mp4", seconds: 0.3, audio: false);
+        Media.MakeClip(dir, "file:in.mp4", audio: false);
+        Media.MakeClip(dir, "2024-05-01T10:30:00.mp4", audio: false);
+        foreach (var (input, output) in new[] { ("file:in.mp4", "out:1.mp4"), ("2024-05-01T10:30:00.mp4", "frames:1") })
+        {
+            var r = ReelProcess.RunIn(dir, new Dictionary<string, string>(), new[] { "restore", input, output, "--max-shot-frames", "2" }.Concat(Plain).ToArray());
+            Assert.True(r.ExitCode == 0, $"{input}: {r.Stderr}");
+        }
+        Assert.Equal(6, Media.CountFrames(Path.Combine(dir, "out:1.mp4")));
+        Assert.Equal(6, Directory.GetFiles(Path.Combine(dir, "frames:1")).Length);
+        var again = ReelProcess.RunIn(dir, new Dictionary<string, string>(), new[] { "restore", "frames:1", "out:2.mp4" }.Concat(Plain).ToArray());
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal(6, Media.CountFrames(Path.Combine(dir, "out:2.mp4")));
+    }
+
     [Theory]
     [InlineData(16000, 16000, "--max-shot-frames 2", "more than the 2,147,483,591 an array can")]
     [InlineData(16000, 16000, "--no-stabilize", "of working memory (most for the frames queued")]
