@@ -879,6 +879,17 @@ static void test_jobless_resume(reel_engine* engine, reel_restore_options* opts)
     opts->progress_user = &log;
     expect_status(reel_video_restore(engine, clip, out, opts), REEL_E_CANCELLED, "cancelled", "video_restore(cancelled after shot 1 of 2)");
     CHECK(count_entries(".jobless.mp4.reel-work") == 1, "the cancelled restore's finished shot was not kept in %s/.jobless.mp4.reel-work", g_work);
+    /* Another checkpoint into the same output is refused by name: every model loaded here was "unnamed" in the record,
+       and the call went on, joining the shots of two networks into one film. */
+    char other_weights[1200];
+    path_in(other_weights, sizeof other_weights, g_data, "weights/saoyan/DnCNN-S-25.pth");
+    reel_model* other = NULL;
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, other_weights, &other), REEL_OK, NULL, "model_load(DnCNN-S-25)");
+    reel_model* first = opts->denoiser;
+    opts->denoiser = other;
+    expect_status(reel_video_restore(engine, clip, out, opts), REEL_E_FAILED, "denoiser sha256", "video_restore(another denoiser, into the cancelled restore)");
+    opts->denoiser = first;
+    reel_model_free(other);
     job_log again = { .resumed = -1 };
     opts->progress_user = &again;
     expect_status(reel_video_restore(engine, clip, out, opts), REEL_OK, NULL, "video_restore(the same call again)");
