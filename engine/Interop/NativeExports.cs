@@ -295,10 +295,12 @@ public static unsafe class NativeExports
         delegate* unmanaged<void*, NativeProgress*, int> progressEx, void* progressExUser, bool jobless)
     {
         NativeErrors.Clear();
+        nint? childSignal = null;
         try
         {
             var owner = NativeHandles.Get<NativeEngine>(engine, "reel_engine");
             string input = PathArgument(inputPath, "input_path"), output = PathArgument(outputPath, "output_path");
+            childSignal = ChildSignal.RefuseUnseeable();
             // SAFETY: options is checked for NULL and copied once, so a caller changing it during the restore changes nothing here.
             if (options == null) throw new NativeArgumentException("options is NULL (start from reel_restore_options_init)");
             var o = *options;
@@ -384,6 +386,11 @@ public static unsafe class NativeExports
         catch (Exception e)
         {
             return NativeErrors.Report(e);
+        }
+        finally
+        {
+            // Only after a call that got past the check: before it, what is in place may be the host's own handler.
+            if (childSignal is { } before) ChildSignal.Remember(before);
         }
     }
 

@@ -64,7 +64,11 @@
  *   reaches the host's SIGSEGV or SIGFPE handler. A restore installs handlers for SIGCHLD and
  *   SIGCONT, which stay, and for SIGINT and SIGQUIT, which are put back when it returns; during it
  *   SIGINT, SIGQUIT and SIGCHLD still run the host's handler, and a SIGINT the host does not
- *   handle still ends the process.
+ *   handle still ends the process. libreel sees ffmpeg end through SIGCHLD: a restore is refused
+ *   (REEL_E_FAILED, naming it) where SIGCHLD is ignored, or where its handler was replaced after
+ *   libreel's first restore, both of which made it wait for ever. A host's SIGCHLD handler goes in
+ *   before the first restore and reaps only its own children (waitpid on their pids, never -1):
+ *   one that reaps every child takes libreel's too, which no check here can see.
  * - AddressSanitizer's leak checker reports what the runtime holds for the life of the process:
  *   17 KB after a denoise, 19 KB after a restore, and under 0.5 KB more after 3 more calls on 3
  *   new threads (measured). Run with ASAN_OPTIONS=detect_leaks=0, or suppress leaks whose stack is

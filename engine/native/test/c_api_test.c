@@ -37,12 +37,14 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static int g_failures;
@@ -898,6 +900,29 @@ static void test_jobless_resume(reel_engine* engine, reel_restore_options* opts)
     opts->progress_user = NULL;
 }
 
+static void reap_every_child(int signal) {
+    (void)signal;
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+}
+
+/*
+ * A host that ignores SIGCHLD, or that puts its own handler in place of libreel's after the first restore, hid
+ * ffmpeg's exit from libreel: the restore waited for ever and could not be cancelled. Each is refused, naming it;
+ * with libreel's handler back, the same call restores.
+ */
+static void test_child_signal(reel_engine* engine, reel_restore_options* opts, const char* clip) {
+    char out[1200];
+    path_in(out, sizeof out, g_work, "child_signal.mp4");
+    struct sigaction libreels, ignored = { .sa_handler = SIG_IGN }, reaper = { .sa_handler = reap_every_child };
+    sigaction(SIGCHLD, NULL, &libreels);
+    sigaction(SIGCHLD, &ignored, NULL);
+    expect_status(reel_video_restore(engine, clip, out, opts), REEL_E_FAILED, "SIGCHLD is ignored in this process", "video_restore(SIGCHLD ignored)");
+    sigaction(SIGCHLD, &reaper, NULL);
+    expect_status(reel_video_restore(engine, clip, out, opts), REEL_E_FAILED, "SIGCHLD's handler was replaced", "video_restore(SIGCHLD's handler replaced)");
+    sigaction(SIGCHLD, &libreels, NULL);
+    expect_status(reel_video_restore(engine, clip, out, opts), REEL_OK, NULL, "video_restore(libreel's SIGCHLD handler back)");
+}
+
 static void test_restore_job(const char* weights) {
     printf("restore jobs:\n");
     char clip[1200], resumed[1200], scene[1200], refused[1200];
@@ -1017,6 +1042,7 @@ static void test_restore_job(const char* weights) {
                   "job.encoder is not valid UTF-8: x264\\xC3", "video_restore_job(encoder cut inside a UTF-8 sequence)");
 
     test_jobless_resume(engine, &opts);
+    test_child_signal(engine, &opts, clip);
     reel_engine_free(engine);
 }
 
