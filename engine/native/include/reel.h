@@ -61,10 +61,11 @@
  * - Signals: the first reel_ call (reel_version included) sets SIGPIPE to ignored, replacing a
  *   host's SIGPIPE handler (a host that needs one installs it again after that call), and
  *   installs handlers for SIGSEGV, SIGFPE and SIGRTMIN; a fault in the host's own code still
- *   reaches the host's SIGSEGV or SIGFPE handler. A restore installs handlers for SIGCHLD and
- *   SIGCONT, which stay, and for SIGINT and SIGQUIT, which are put back when it returns; during it
- *   SIGINT, SIGQUIT and SIGCHLD still run the host's handler, and a SIGINT the host does not
- *   handle still ends the process. libreel sees ffmpeg end through SIGCHLD: a restore is refused
+ *   reaches the host's SIGSEGV or SIGFPE handler. A restore installs handlers for SIGCHLD,
+ *   SIGCONT, SIGINT and SIGQUIT, which stay after it (the runtime's own); during it and after,
+ *   SIGINT, SIGQUIT and SIGCHLD still run a handler the host installed before, and a SIGINT the
+ *   host does not handle still ends the process, with exit status 130 rather than killed by the
+ *   signal (what a parent's waitpid sees). libreel sees ffmpeg end through SIGCHLD: a restore is refused
  *   (REEL_E_FAILED, naming it) where SIGCHLD is ignored, or where its handler was replaced after
  *   libreel's first restore, both of which made it wait for ever. A host's SIGCHLD handler goes in
  *   before the first restore and reaps only its own children (waitpid on their pids, never -1):
@@ -174,8 +175,9 @@ typedef struct reel_model_info {
 
 /*
  * Progress of a restore: stage is "process" (decode, denoise, colorize), "stabilize" (the prior's
- * training), "encode", "saved" (a shot's piece kept), "join", "resume" or "note" (UTF-8, valid
- * during the call only); done of total frames, total 0 when the container does not say.
+ * training), "encode", "saved" (a shot's piece kept), "join", "resume", "note" or "warning" (what
+ * the decoding lost: frames, a size change, another duration) (UTF-8, valid during the call only);
+ * done of total frames, total 0 when the container does not say.
  * Return 0 to go on, non-zero to cancel: reel_video_restore then returns REEL_E_CANCELLED soon
  * after (at the next frame or training step) and leaves no output file.
  */
@@ -264,7 +266,7 @@ typedef struct reel_restore_job {
                                  A video keeps its own */
     int32_t crf;              /* constant quality for x264/x265/VP9/AV1 (lower is better); default 17 */
     int32_t strict;           /* non-zero: a loss the decoding reports (frames that did not decode, a size change,
-                                 another duration) is an error (REEL_E_FAILED) instead of a "note"; default 0 */
+                                 another duration) is an error (REEL_E_FAILED) instead of a "warning"; default 0 */
 } reel_restore_job;
 
 /* This header's REEL_VERSION_STRING as built into libreel.so ("0.3.1"). Never fails. */
