@@ -171,6 +171,14 @@ def _sigint_deferred(failure):
         signal.signal(signal.SIGINT, previous)
 
 
+def _path(path, name):
+    """A path as C takes it; a NUL inside was cut there by ctypes without a word ("a.pth\\0junk" loaded a.pth)."""
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        raise ValueError(f"{name} holds a NUL character: {path!r}")
+    return encoded
+
+
 def _frame(a, name):
     """A reel_frame over an array's rows (any row stride; the pixels within a row packed)."""
     if a.dtype != np.uint8 or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
@@ -247,7 +255,7 @@ class Engine:
         if self._handle is None:
             raise ValueError("this engine has been closed")
         handle = C.c_void_p()
-        _check(library.reel_model_load(self._handle, kind, os.fsencode(checkpoint), C.byref(handle)))
+        _check(library.reel_model_load(self._handle, kind, _path(checkpoint, "checkpoint"), C.byref(handle)))
         return Model(self, handle.value, kind)
 
     def load_denoiser(self, checkpoint):
@@ -267,7 +275,9 @@ class Engine:
         as `reel restore` does (defaults: its own; from_s, to_s, deinterlace, encoder, crf, preset,
         max_shot_frames, strict, resume and frame_rate are its --from, --to, and so on, --fps last).
         progress, if given, is called with a Progress for every event; returning True from it cancels
-        (ReelError, status E_CANCELLED, and no output file; the shots finished are kept for resume=True).
+        (ReelError, status E_CANCELLED, and no output file; the shots finished are kept for resume=True);
+        any other value goes on. A lambda returns what its call returns: tqdm's update() is True when it
+        redraws, so progress=lambda p: bar.update(1) cancels; call it inside a def that returns nothing.
         An exception raised by progress, or Ctrl-C (SIGINT) while this runs on the main thread,
         cancels too, at the next frame or training step, and is raised once the restore has stopped
         (the join of the finished shots, last, reports nothing while it runs, and so is not cut short).
@@ -308,7 +318,8 @@ class Engine:
         # _sigint_deferred adds to failure, cancels (C calls it at every frame and training step).
         def relay(_user, p):
             try:
-                if progress is not None and not failure and progress(_progress(p.contents)):
+                # True only: any truthy value (an object a method returned) cancelled at the first event.
+                if progress is not None and not failure and progress(_progress(p.contents)) is True:
                     return 1
             except BaseException as e:  # never unwind through C: cancel, and raise it once the call returns
                 failure.append(e)
@@ -316,7 +327,7 @@ class Engine:
 
         callback = _PROGRESS_EX_FN(relay)
         with _sigint_deferred(failure):
-            status = library.reel_video_restore_job(self._handle, os.fsencode(input_path), os.fsencode(output_path),
+            status = library.reel_video_restore_job(self._handle, _path(input_path, "input_path"), _path(output_path, "output_path"),
                                                     C.byref(opts), C.byref(job), callback, None)
         if failure:
             raise failure[0]

@@ -155,7 +155,11 @@ class BindingTest(unittest.TestCase):
         events = []
         with reel.Engine("cpu") as engine:
             dncnn = engine.load_denoiser(self.weights)
-            engine.restore(clip, restored, denoiser=dncnn, stabilize=False, progress=events.append)
+            # A NUL was cut there by ctypes: the path before it was loaded.
+            with self.assertRaises(ValueError):
+                engine.load_denoiser(self.weights + "\0junk")
+            # Only True cancels: a callback returning what it was given (truthy) stopped at the first event.
+            engine.restore(clip, restored, denoiser=dncnn, stabilize=False, progress=lambda p: events.append(p) or p)
             with self.assertRaises(reel.ReelError) as stop:
                 engine.restore(clip, cancelled, denoiser=dncnn, stabilize=False, progress=lambda p: p.stage == "process" and p.done >= 2)
         self.assertTrue(os.path.getsize(restored) > 0)
