@@ -371,6 +371,24 @@ public class RestoreStreamsTests
         Assert.DoesNotContain(Media.Streams(output), s => s.StartsWith("subtitle", StringComparison.Ordinal));
     }
 
+    /// <summary>A DVD's 5.1(side) AC-3 into WebM: libopus refused the layout and the whole restore failed after its work.</summary>
+    [Fact]
+    public void SurroundSoundGoesIntoWebmAsOpus()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "dvd.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.3", "-f", "lavfi", "-i", "sine=duration=0.3",
+            "-filter_complex", "[1]pan=5.1(side)|FL=c0|FR=c0|FC=c0|LFE=c0|SL=c0|SR=c0[a]", "-map", "0:v", "-map", "[a]", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+            "-c:a", "ac3", input }, ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, "out.webm");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("audio stream 0 (ac3) does not fit .webm; converted to libopus", r.Stderr);
+        var audio = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "a:0",
+            "-show_entries", "stream=codec_name,channels", "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Trim();
+        Assert.Equal("opus,6", audio);
+    }
+
     [Fact]
     public void ARangeOfTheFilmIsRestoredAloneWithItsSoundCutAlike()
     {
