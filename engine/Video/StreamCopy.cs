@@ -114,7 +114,11 @@ public static class StreamCopy
         // out "eng" and untitled, and not the pieces' encoder tag. Set one by one: a per-stream -map_metadata turns
         // off ffmpeg's copy of every other stream's tags (audio languages, track names, fonts' file names).
         foreach (var (name, value) in source.VideoTags) args.AddRange(new[] { "-metadata:s:v:0", $"{name}={value}" });
+        // A film whose video states no language is not English: Matroska and MOV wrote "eng" where none was given.
+        if (!source.VideoTags.Any(t => t.Name == "language")) args.AddRange(new[] { "-metadata:s:v:0", "language=und" });
         args.AddRange(new[] { "-metadata:s:v:0", "encoder=" });
+        // The film is the track a player shows first: the pieces carry no dispositions, and Matroska's video lost its default flag.
+        args.AddRange(new[] { "-disposition:v:0", "default" });
         return (args, notes);
     }
 

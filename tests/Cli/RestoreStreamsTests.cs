@@ -778,6 +778,25 @@ public class RestoreStreamsTests
         Assert.DoesNotContain("encoder", tags.Keys);
     }
 
+    /// <summary>A video that states no language came out "eng" in Matroska and MOV, and Matroska's lost its default flag.</summary>
+    [Theory]
+    [InlineData("out.mkv")]
+    [InlineData("out.mov")]
+    public void AVideoOfNoLanguageStaysSoAndIsTheDefaultTrack(string name)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, "in.mkv", seconds: 0.3, audio: false);
+        Assert.DoesNotContain("language", Tags(input, "v:0").Keys);
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // "und", which ffmpeg writes as no tag at all.
+        Assert.DoesNotContain("language", Tags(output, "v:0").Keys);
+        var isDefault = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "v:0",
+            "-show_entries", "stream_disposition=default", "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Trim();
+        Assert.Equal("1", isDefault);
+    }
+
     private static Dictionary<string, string?> Tags(string file, string stream) =>
         System.Text.Json.JsonDocument.Parse(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", stream, "-show_entries", "stream_tags",
                 "-of", "json", file }, ReadOnlyMemory<byte>.Empty, file)).RootElement.GetProperty("streams")[0].TryGetProperty("tags", out var tags)
