@@ -110,6 +110,9 @@ public static class StreamCopy
         // A timecode track (MOV, MP4) or tag (Matroska, AVI, NUT) of the same start: an edit conformed to the source still lines up.
         if (source.Timecode is { } timecode) args.AddRange(new[] { "-timecode", timecode });
         args.AddRange(new[] { "-map_metadata", $"{inputIndex}", "-map_chapters", $"{inputIndex}" });
+        // A phone's make, model and local capture date were dropped from MOV and MP4 (Matroska kept them): ffmpeg's
+        // muxer writes such keys only as QuickTime metadata keys, which it writes only when asked.
+        if (source.HasMetadataKeys && ext is ".mov" or ".mp4" or ".m4v") args.AddRange(new[] { "-movflags", "+use_metadata_tags" });
         // The film's own video tags (its language, a title "Reel 3, 2K scan") onto the restored video, which came
         // out "eng" and untitled, and not the pieces' encoder tag. Set one by one: a per-stream -map_metadata turns
         // off ffmpeg's copy of every other stream's tags (audio languages, track names, fonts' file names).

@@ -84,7 +84,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title:stream_side_data=rotation:format=format_name,start_time,duration:format_tags=timecode",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title:stream_side_data=rotation:format=format_name,start_time,duration:format_tags",
                 // -i: ffprobe took a file named "-dash.mp4" as an option.
                 "-of", "json", "-i", Ffmpeg.Local(path),
             },
@@ -130,6 +130,8 @@ public static class VideoFile
                 BitsPerSample = video.TryGetProperty("pix_fmt", out var pixels) && pixels.GetString() is { } pixelFormat ? BitsOf(pixelFormat) : 8,
                 ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
+                HasMetadataKeys = f.ValueKind == JsonValueKind.Object && f.TryGetProperty("tags", out var fileTags) && fileTags.ValueKind == JsonValueKind.Object
+                                  && fileTags.EnumerateObject().Any(t => t.Name.StartsWith("com.", StringComparison.Ordinal)),
                 VideoTags = video.TryGetProperty("tags", out var videoTags) && videoTags.ValueKind == JsonValueKind.Object
                     ? videoTags.EnumerateObject().Where(t => t.Name is "language" or "title" && t.Value.GetString() is { Length: > 0 })
                         .Select(t => (t.Name, t.Value.GetString()!)).ToList()

@@ -33,6 +33,11 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public string SampleAspect { get; init; } = "1:1";
     /// <summary>The SMPTE timecode of the first frame ("01:00:00:00"; ';' before the frames for drop-frame), where the source records one.</summary>
     public string? Timecode { get; init; }
+    /// <summary>
+    /// The file's metadata holds QuickTime metadata keys ("com.apple.quicktime.make", "….model", "….creationdate": a
+    /// phone's provenance), which ffmpeg writes back into MOV and MP4 only when asked to (<see cref="StreamCopy"/>).
+    /// </summary>
+    public bool HasMetadataKeys { get; init; }
     /// <summary>The video stream's language and title tags, where it has them: what the restored stream is tagged with.</summary>
     public IReadOnlyList<(string Name, string Value)> VideoTags { get; init; } = Array.Empty<(string, string)>();
     /// <summary>The YUV matrix the stream states (ffprobe's color_space: "bt709", "smpte170m", …); null where it states none.</summary>

@@ -778,6 +778,26 @@ public class RestoreStreamsTests
         Assert.DoesNotContain("encoder", tags.Keys);
     }
 
+    /// <summary>A phone's make, model and local capture date (QuickTime metadata keys) were dropped from MOV and MP4 outputs.</summary>
+    [Theory]
+    [InlineData("out.mov")]
+    [InlineData("out.mp4")]
+    public void APhonesMetadataKeysAreKept(string name)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "phone.mov");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "3", "-c:v", "libx264",
+            "-pix_fmt", "yuv420p", "-metadata", "com.apple.quicktime.make=Apple", "-metadata", "com.apple.quicktime.creationdate=2021-05-01T12:00:00+0200",
+            "-movflags", "use_metadata_tags", input }, ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var tags = System.Text.Json.JsonDocument.Parse(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "format_tags", "-of", "json", output },
+            ReadOnlyMemory<byte>.Empty, output)).RootElement.GetProperty("format").GetProperty("tags");
+        Assert.Equal("Apple", tags.GetProperty("com.apple.quicktime.make").GetString());
+        Assert.Equal("2021-05-01T12:00:00+0200", tags.GetProperty("com.apple.quicktime.creationdate").GetString());
+    }
+
     /// <summary>A video that states no language came out "eng" in Matroska and MOV, and Matroska's lost its default flag.</summary>
     [Theory]
     [InlineData("out.mkv")]
