@@ -69,6 +69,8 @@ public sealed class FrameSource
     public string SampleAspect => Video?.SampleAspect ?? FolderAspect;
 
     private string FolderAspect { get; init; } = "1:1";
+    /// <summary>How a folder's first frame stores its pixels (ffprobe's pix_fmt: "rgba", "gray16be"); null for a video, or where it says none.</summary>
+    public string? FolderPixels { get; private init; }
 
     private DecodeLog? _log;
 
@@ -107,7 +109,7 @@ public sealed class FrameSource
             var files = FrameFolder.List(path);
             if (range is not null) files = Cut(files, range, num, den, path);
             var (w, h, aspect) = ImageIO.Probe(files[0]);
-            return new FrameSource(path, w, h, $"{den}/{num}", files.Count, null, files, folderRate) { FolderAspect = aspect };
+            return new FrameSource(path, w, h, $"{den}/{num}", files.Count, null, files, folderRate) { FolderAspect = aspect, FolderPixels = ImageIO.StoredPixels(files[0]) };
         }
         if (!File.Exists(path)) throw new ReelException($"{role} not found: {path}");
         if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");

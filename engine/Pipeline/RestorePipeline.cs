@@ -87,6 +87,12 @@ public static class RestorePipeline
         return false;
     }
 
+    /// <summary>Whether an ffmpeg pixel format carries alpha: rgba, bgra, argb, abgr, ya8, yuva420p, gbrap, rgba64be, ya16be, ….</summary>
+    private static bool HasAlpha(string pixelFormat) =>
+        pixelFormat.StartsWith("ya", StringComparison.Ordinal) || pixelFormat.StartsWith("yuva", StringComparison.Ordinal) || pixelFormat.StartsWith("gbra", StringComparison.Ordinal)
+        || pixelFormat.StartsWith("rgba", StringComparison.Ordinal) || pixelFormat.StartsWith("bgra", StringComparison.Ordinal)
+        || pixelFormat.StartsWith("argb", StringComparison.Ordinal) || pixelFormat.StartsWith("abgr", StringComparison.Ordinal);
+
     /// <summary>
     /// Above this many levels from gray (mean |R−G| + |G−B| of 16×16 blocks) a frame is in colour: a cast
     /// of 5 levels a channel. A gray clip's chroma one code off (129 for 128, an encoder's or a range
@@ -330,6 +336,14 @@ public static class RestorePipeline
         // An archive master's 10 or 16 bits come out as 8: said, since smooth gradients may band.
         if (source.Video is { BitsPerSample: > 8 } deep)
             Note($"{source.SourcePath} has {deep.BitsPerSample}-bit samples; Reel restores and writes 8 bits a sample, whatever the encoder (smooth gradients may band)");
+        // A scan's 16-bit or transparent frames lost their depth or their alpha without a word, where a video's depth was told.
+        if (source.FolderPixels is { } stored)
+        {
+            if (VideoFile.BitsOf(stored) > 8)
+                Note($"{source.SourcePath}'s frames have {VideoFile.BitsOf(stored)}-bit samples ({stored}); Reel restores and writes 8 bits a sample (smooth gradients may band)");
+            if (HasAlpha(stored))
+                Note($"{source.SourcePath}'s frames have an alpha channel ({stored}); it is not kept (a transparent pixel comes out as the colour stored in it)");
+        }
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
             Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
         if (skip > 0)

@@ -52,6 +52,15 @@ public static class ImageIO
 
     private static string FfmpegName(PixelFormat f) => f == PixelFormat.Gray8 ? "gray" : "rgb24";
 
+    /// <summary>How an image stores its pixels, ffprobe's pix_fmt ("gray", "rgb24", "rgba", "gray16be", "rgb48be"); null where it says none.</summary>
+    public static string? StoredPixels(string path)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
+            ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=pix_fmt", "-of", "csv=p=0", .. Input(path)],
+            ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}")).Trim();
+        return text.Length == 0 ? null : text;
+    }
+
     /// <summary>
     /// Width, height and pixel shape ("N:M", <see cref="VideoInfo.SampleAspect"/>: a PNG's pHYs chunk, which ffmpeg
     /// writes for <see cref="Write"/>'s anamorphic frames) of the first video stream of a file, from ffprobe.

@@ -192,7 +192,8 @@ public static class VideoFile
     private static readonly Regex DeepPixels = new(@"(?:^(?:rgb|bgr)(?:48|a64)|^ya16|^p[0-9]1[06]|[^0-9](?<depth>9|1[0-6]))(?:le|be)$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     /// <summary>Bits a sample of an ffmpeg pixel format: 8 unless <see cref="DeepPixels"/> reads more.</summary>
-    internal static int BitsOf(string pixelFormat)
+    /// <param name="pixelFormat">ffprobe's pix_fmt.</param>
+    public static int BitsOf(string pixelFormat)
     {
         var m = DeepPixels.Match(pixelFormat);
         if (!m.Success) return 8;

@@ -882,6 +882,29 @@ public class RestoreStreamsTests
         }
     }
 
+    /// <summary>A scan's 16-bit frames and transparent ones lost their depth and their alpha without a word (a 16-bit video was told).</summary>
+    [Theory]
+    [InlineData("gray16be", "frames have 16-bit samples (gray16be); Reel restores and writes 8 bits a sample")]
+    [InlineData("rgba", "frames have an alpha channel (rgba); it is not kept")]
+    [InlineData("gray", null)]
+    public void AFolderOfDeepOrTransparentFramesIsTold(string pixels, string? said)
+    {
+        var dir = TestPaths.NewTempDir();
+        var frames = Path.Combine(dir, "scan");
+        Directory.CreateDirectory(frames);
+        for (int i = 1; i <= 2; i++)
+        {
+            var frame = Path.Combine(frames, $"f{i}.png");
+            Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1", "-pix_fmt", pixels, frame },
+                ReadOnlyMemory<byte>.Empty, frame);
+        }
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(frames, Path.Combine(dir, "out.mp4")));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var notes = r.Stderr.Split('\n').Where(l => l.StartsWith("note: ", StringComparison.Ordinal)).ToList();
+        if (said is null) Assert.Empty(notes);
+        else Assert.Contains(notes, n => n.Contains(said, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("color=c=black:size=64x48:rate=10:duration=1", "testsrc2=size=64x48:rate=10:duration=3", true)]
     [InlineData("testsrc2=size=64x48:rate=10:duration=0.5", "testsrc2=size=64x48:rate=10:duration=3.5,format=gray", false)]
