@@ -8,6 +8,8 @@ public static class CheckpointLoader
     {
         if (Directory.Exists(path)) throw new CheckpointException($"{path} is a folder, not a weights file");
         if (!File.Exists(path)) throw new CheckpointException($"weights file not found: {path}");
+        // A named pipe has no length and blocked the open for ever, waiting for a writer; no checkpoint is empty.
+        if (new FileInfo(path).Length == 0) throw new CheckpointException($"{path} is empty (or not a regular file: a pipe, a device); give the checkpoint's file");
         return path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
             ? Safetensors.Read(path)
             : TorchCheckpoint.Load(path);

@@ -28,6 +28,23 @@ public class CheckpointFormatTests
         Assert.Equal($"weights file not found: {missing}", Assert.Throws<CheckpointException>(() => CheckpointLoader.Load(missing)).Message);
     }
 
+    /// <summary>A named pipe given as the checkpoint blocked its open for ever, waiting for a writer (reel_model_load could not be cancelled).</summary>
+    [Fact]
+    public void AnEmptyFileOrAPipeIsRefusedWithoutWaiting()
+    {
+        var dir = TestPaths.NewTempDir();
+        string empty = Path.Combine(dir, "empty.pth"), pipe = Path.Combine(dir, "pipe.pth");
+        File.WriteAllBytes(empty, []);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", pipe)!) mkfifo.WaitForExit();
+        foreach (var path in new[] { empty, pipe })
+        {
+            var load = Task.Run(() => CheckpointLoader.Load(path));
+            Assert.True(Task.WhenAny(load, Task.Delay(TimeSpan.FromSeconds(30))).Result == load, $"loading {path} still waits");
+            var e = Assert.IsType<CheckpointException>(load.Exception?.InnerException);
+            Assert.Equal($"{path} is empty (or not a regular file: a pipe, a device); give the checkpoint's file", e.Message);
+        }
+    }
+
     [Fact]
     public void RealKairReleaseLoads()
     {
