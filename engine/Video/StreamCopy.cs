@@ -84,6 +84,9 @@ public static class StreamCopy
                 continue;
             }
             args.AddRange(new[] { "-map", $"{inputIndex}:s:{k}", $"-c:s:{kept++}", write });
+            // ffmpeg's NUT muxer stores no packet's duration: every cue came out ending as it starts, shown for no time.
+            if (ext == ".nut" && TextSubtitles.Contains(codec))
+                notes.Add($".nut keeps subtitle stream {k} ({codec}) without its cues' ends, so players show each for no time (use .mkv to keep them whole)");
         }
         // ffmpeg 5.1 writes cover art into MP4 alone: its MOV muxer drops it without a word, and its Matroska
         // muxer makes it a second video track instead of an attachment (a player would offer a one-frame video).

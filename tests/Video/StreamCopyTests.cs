@@ -36,6 +36,8 @@ public class StreamCopyTests
         {
             var output = Path.Combine(dir, "out" + ext);
             var (copy, notes) = StreamCopy.Plan(info, 0, output);
+            // ffmpeg's NUT muxer keeps no cue's end (each came out ending as it starts): said.
+            if (ext == ".nut" && !notes.Any(n => n.Contains("without its cues' ends", StringComparison.Ordinal))) failures.Add(".nut: no note that its cues lose their ends");
             var args = new List<string> { "-v", "error", "-i", source, "-map", "0:v:0" };
             args.AddRange(copy);
             args.AddRange(new EncodeSettings().For(output).Arguments(64, 48));
