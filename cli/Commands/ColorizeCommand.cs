@@ -40,7 +40,7 @@ public static class ColorizeCommand
             {
                 var options = new RestoreOptions
                 {
-                    Colorizer = net, ColorizerSource = r.GetValue(weights), Temperature = r.GetValue(temperature), Stabilize = false, Resume = r.GetValue(resume),
+                    Colorizer = net, Temperature = r.GetValue(temperature), Stabilize = false, Resume = r.GetValue(resume),
                     Strict = r.GetValue(strict), Deinterlace = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!), FolderFrameRate = r.GetValue(fps)!,
                 };
                 RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, progress.Resolve(r), cancel);

@@ -32,7 +32,7 @@ public static class DenoiseCommand
             var model = DnCnn.Load(r.GetValue(weights)!, FastBackend.Instance);
             if (Directory.Exists(inPath) || VideoFile.IsVideoPath(inPath))
             {
-                var options = new RestoreOptions { Denoiser = model, DenoiserSource = r.GetValue(weights), Stabilize = false, Resume = r.GetValue(resume), Strict = r.GetValue(strict),
+                var options = new RestoreOptions { Denoiser = model, Stabilize = false, Resume = r.GetValue(resume), Strict = r.GetValue(strict),
                     Deinterlace = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!), FolderFrameRate = r.GetValue(fps)! };
                 RestoreCommand.RunSequence(inPath, outPath, options, FastBackend.Instance, progress.Resolve(r), cancel);
                 Console.Error.WriteLine($"denoised {inPath} → {outPath}");

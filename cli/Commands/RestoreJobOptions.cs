@@ -71,8 +71,6 @@ public sealed class RestoreJobOptions
         if (mode == StabilizeMode.Rgb) GivenOptions.RefuseUnused(r, _prior.ChromaOnly, "they are chroma mode's, and --no-colorize restores in rgb mode");
         var options = Joining(r) with
         {
-            DenoiserSource = denoiserPath,
-            ColorizerSource = colorizerPath,
             MaxShotFrames = r.GetValue(_maxShot),
             Temperature = r.GetValue(_temperature),
             Stabilize = method != TemporalMethod.None,

@@ -18,6 +18,12 @@ public sealed class WeightMap
     /// <summary>Where the tensors came from, for error messages.</summary>
     public string Source { get; }
 
+    /// <summary>
+    /// The file's content as a restore records it ("sha256 … (N bytes)", <see cref="CheckpointLoader"/>): what it held when it
+    /// was read, not where it lies, so a copy elsewhere is the same checkpoint and a file rewritten since is not. Null for tensors not read from a file.
+    /// </summary>
+    public string? Identity { get; internal set; }
+
     /// <summary>The tensors' names in the order they were added (the checkpoint's order).</summary>
     public IReadOnlyList<string> Names => _order;
     /// <summary>How many tensors the map holds.</summary>

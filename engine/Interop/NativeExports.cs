@@ -100,8 +100,8 @@ public static unsafe class NativeExports
             string path = PathArgument(checkpointPath, "checkpoint_path");
             var loaded = (NativeModelKind)kind switch
             {
-                NativeModelKind.Denoiser => new NativeModel(engine, DnCnn.Load(path, owner.Backend), null, owner.Backend, Path.GetFullPath(path)),
-                NativeModelKind.Colorizer => new NativeModel(engine, null, Colorizer.Load(path, owner.Backend), owner.Backend, Path.GetFullPath(path)),
+                NativeModelKind.Denoiser => new NativeModel(engine, DnCnn.Load(path, owner.Backend), null, owner.Backend),
+                NativeModelKind.Colorizer => new NativeModel(engine, null, Colorizer.Load(path, owner.Backend), owner.Backend),
                 _ => throw new NativeArgumentException($"kind {kind} is not a reel_model_kind (1 denoiser, 2 colorizer)"),
             };
             var handle = NativeHandles.Add(loaded);
@@ -349,9 +349,7 @@ public static unsafe class NativeExports
             var restore = new RestoreOptions
             {
                 Denoiser = denoiser?.Denoiser,
-                DenoiserSource = denoiser?.Source,
                 Colorizer = colorizer?.Colorizer,
-                ColorizerSource = colorizer?.Source,
                 Temperature = o.Temperature,
                 Stabilize = o.Stabilize != 0,
                 Prior = prior,

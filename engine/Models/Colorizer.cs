@@ -39,9 +39,13 @@ public sealed class Colorizer : IDisposable
     private readonly IBackend _backend;
     private readonly Tensor _centres; // (2, 313) ab bin centres
 
+    /// <summary>The checkpoint it was read from, as a restore records it (<see cref="WeightMap.Identity"/>); null for weights not read from a file.</summary>
+    public string? Checkpoint { get; }
+
     private Colorizer(WeightMap w, IBackend backend)
     {
         _backend = backend;
+        Checkpoint = w.Identity;
         _normalizeL = Prepare(new AffineOp(1), Vector(1 / LNorm), Vector(-LCentre / LNorm));
         foreach (var (block, convs, lastStride, dilation, cin, width) in Blocks)
         {

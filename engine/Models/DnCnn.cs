@@ -46,6 +46,8 @@ public sealed class DnCnn : IDisposable
     public IReadOnlyList<Layer> Layers { get; }
     /// <summary>How many convolutions (17 or 20 in the published nets).</summary>
     public int Depth => Layers.Count;
+    /// <summary>The checkpoint it was read from, as a restore records it (<see cref="WeightMap.Identity"/>); null for weights not read from a file.</summary>
+    public string? Checkpoint { get; private init; }
     /// <summary>Image channels in and out: 1 for gray, 3 for colour.</summary>
     public int Channels => Layers[0].Op.InChannels;
     /// <summary>Feature channels between the first and last convolution (64 in the published nets).</summary>
@@ -100,7 +102,7 @@ public sealed class DnCnn : IDisposable
         int channels = layers[0].Op.InChannels;
         if (layers[^1].Op.OutChannels != channels)
             throw new CheckpointException($"{w.Source}: the last conv gives {layers[^1].Op.OutChannels} channels for a {channels}-channel input; not a DnCNN");
-        return new DnCnn(layers, anyBn, backend);
+        return new DnCnn(layers, anyBn, backend) { Checkpoint = w.Identity };
     }
 
     /// <summary>

@@ -10,12 +10,8 @@ public sealed record RestoreOptions
 {
     /// <summary>The denoiser, run first on every frame; null to skip denoising.</summary>
     public DnCnn? Denoiser { get; init; }
-    /// <summary>The checkpoint the denoiser came from; a resumed run must use the same one.</summary>
-    public string? DenoiserSource { get; init; }
     /// <summary>The colorizer, run after the denoiser: it predicts each frame's colour from its lightness; null to skip colorization.</summary>
     public Colorizer? Colorizer { get; init; }
-    /// <summary>The checkpoint the colorizer came from; a resumed run must use the same one.</summary>
-    public string? ColorizerSource { get; init; }
     /// <summary>Softmax temperature of the colorizer's annealed mean (see <see cref="ColorizeStage.DefaultTemperature"/>); lower is more saturated.</summary>
     public float Temperature { get; init; } = ColorizeStage.DefaultTemperature;
     /// <summary>Run the temporal stage (<see cref="Temporal"/>) after the per-frame networks.</summary>

@@ -204,16 +204,6 @@ public static class RestorePipeline
     }
 
     /// <summary>
-    /// A checkpoint as a setting: what it holds (SHA-256 and size), not where it lies or when it was
-    /// written, so every node's own copy in its own weights cache is the same checkpoint.
-    /// </summary>
-    private static string Checkpoint(string path)
-    {
-        using var f = File.OpenRead(path);
-        return string.Create(CultureInfo.InvariantCulture, $"sha256 {Convert.ToHexStringLower(SHA256.HashData(f))} ({f.Length} bytes)");
-    }
-
-    /// <summary>
     /// Everything that shapes the output's frames but the kind of output: a resumed run, and every
     /// shard worker of a plan, must match it exactly.
     /// </summary>
@@ -223,8 +213,9 @@ public static class RestorePipeline
         var settings = new Dictionary<string, string>
         {
             ["input"] = Describe(source.SourcePath),
-            ["denoiser"] = o.Denoiser is null ? "off" : o.DenoiserSource is { } d ? Checkpoint(d) : "unnamed",
-            ["colorizer"] = o.Colorizer is null ? "off" : o.ColorizerSource is { } c ? Checkpoint(c) : "unnamed",
+            // What each checkpoint held when it was read, not where it lies: every node's own copy is the same checkpoint.
+            ["denoiser"] = o.Denoiser is null ? "off" : o.Denoiser.Checkpoint ?? "unnamed",
+            ["colorizer"] = o.Colorizer is null ? "off" : o.Colorizer.Checkpoint ?? "unnamed",
             ["temperature"] = o.Temperature.ToString("R", CultureInfo.InvariantCulture),
             // The chroma match is named by what it matches: a run interrupted under an earlier match (the
             // total magnitude, then the energy, until 2026-12-06) is not resumed with shots matched another way.
