@@ -923,6 +923,22 @@ static void test_child_signal(reel_engine* engine, reel_restore_options* opts, c
     expect_status(reel_video_restore(engine, clip, out, opts), REEL_OK, NULL, "video_restore(libreel's SIGCHLD handler back)");
 }
 
+/* A model is its weights as loaded: the checkpoint deleted since (a temporary copy, a training loop's rewrite) still restores. */
+static void test_checkpoint_gone_after_load(reel_engine* engine, reel_restore_options* opts, const char* weights, const char* clip) {
+    char copy[1200], out[1200];
+    path_in(copy, sizeof copy, g_work, "copied_dncnn.pth");
+    path_in(out, sizeof out, g_work, "from_gone_checkpoint.mp4");
+    run("cp '%s' '%s'", weights, copy);
+    reel_model* loaded = NULL;
+    expect_status(reel_model_load(engine, REEL_MODEL_DENOISER, copy, &loaded), REEL_OK, NULL, "model_load(a copy)");
+    CHECK(remove(copy) == 0, "could not delete %s", copy);
+    reel_model* first = opts->denoiser;
+    opts->denoiser = loaded;
+    expect_status(reel_video_restore(engine, clip, out, opts), REEL_OK, NULL, "video_restore(its checkpoint deleted after loading)");
+    opts->denoiser = first;
+    reel_model_free(loaded);
+}
+
 static void test_restore_job(const char* weights) {
     printf("restore jobs:\n");
     char clip[1200], resumed[1200], scene[1200], refused[1200];
@@ -1043,6 +1059,7 @@ static void test_restore_job(const char* weights) {
 
     test_jobless_resume(engine, &opts);
     test_child_signal(engine, &opts, clip);
+    test_checkpoint_gone_after_load(engine, &opts, weights, clip);
     reel_engine_free(engine);
 }
 
