@@ -116,16 +116,39 @@ public static class StreamCopy
         // A phone's make, model and local capture date were dropped from MOV and MP4 (Matroska kept them): ffmpeg's
         // muxer writes such keys only as QuickTime metadata keys, which it writes only when asked.
         if (source.HasMetadataKeys && ext is ".mov" or ".mp4" or ".m4v") args.AddRange(new[] { "-movflags", "+use_metadata_tags" });
-        // The film's own video tags (its language, a title "Reel 3, 2K scan") onto the restored video, which came
-        // out "eng" and untitled, and not the pieces' encoder tag. Set one by one: a per-stream -map_metadata turns
-        // off ffmpeg's copy of every other stream's tags (audio languages, track names, fonts' file names).
-        foreach (var (name, value) in source.VideoTags) args.AddRange(new[] { "-metadata:s:v:0", $"{name}={value}" });
-        // A film whose video states no language is not English: Matroska and MOV wrote "eng" where none was given.
-        if (!source.VideoTags.Any(t => t.Name == "language")) args.AddRange(new[] { "-metadata:s:v:0", "language=und" });
-        args.AddRange(new[] { "-metadata:s:v:0", "encoder=" });
-        // The film is the track a player shows first: the pieces carry no dispositions, and Matroska's video lost its default flag.
-        args.AddRange(new[] { "-disposition:v:0", "default" });
+        args.AddRange(VideoTrack(source, outputPath));
         return (args, notes);
+    }
+
+    /// <summary>
+    /// Output options for the restored video's own track, whether streams are copied in or not (a folder of frames):
+    /// the film's video tags (its language, a title "Reel 3, 2K scan"), which came out "eng" and untitled, and not the
+    /// pieces' encoder tag. Set one by one: a per-stream -map_metadata turns off ffmpeg's copy of every other stream's
+    /// tags (audio languages, track names, fonts' file names).
+    /// </summary>
+    public static IEnumerable<string> VideoTrack(VideoInfo? source, string outputPath)
+    {
+        var tags = source?.VideoTags ?? Array.Empty<(string Name, string Value)>();
+        foreach (var (name, value) in tags)
+        {
+            yield return "-metadata:s:v:0";
+            yield return $"{name}={value}";
+        }
+        // A film whose video states no language is not English: Matroska and MOV wrote "eng" where none was given.
+        if (!tags.Any(t => t.Name == "language"))
+        {
+            yield return "-metadata:s:v:0";
+            yield return "language=und";
+        }
+        yield return "-metadata:s:v:0";
+        yield return "encoder=";
+        // Matroska marks the first track of each kind default where none is (the pieces carry no flags: the video came out
+        // not default), subtitles aside. MP4 and MOV enable their tracks themselves.
+        if (Path.GetExtension(outputPath).ToLowerInvariant() is ".mkv" or ".webm")
+        {
+            yield return "-default_mode";
+            yield return "infer_no_subs";
+        }
     }
 
     private static string Pictures(int n) => n == 1 ? "1 picture" : $"{n} pictures";

@@ -93,7 +93,7 @@ public static class VideoSegments
             // An AVI's streams have no start times to shift: ffmpeg's shift for the audio's priming (AAC
             // starts 21–23 ms early) moved every frame after the first a tick late.
             if (VideoFile.IsAvi(output)) args.AddRange(new[] { "-avoid_negative_ts", "disabled" });
-            if (streamSource is not null) args.AddRange(streamSource.CopyInto(1, output, note));
+            args.AddRange(streamSource is not null ? streamSource.CopyInto(1, output, note) : StreamCopy.VideoTrack(null, output));
             args.Add(Path.GetFullPath(tmp));
             var errors = Ffmpeg.Write(args, output, $"joining {pieces.Count} pieces into {output}", cancel, workingDirectory: folder);
             VideoVerifier.Verify(tmp, expected, $"{output} (joined from {pieces.Count} pieces)", errors, cancel);

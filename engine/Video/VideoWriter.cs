@@ -52,7 +52,7 @@ public sealed class VideoWriter : IDisposable
         args.AddRange(new[] { "-f", "matroska", "-i", "-" });
         if (streamSource is not null) args.AddRange(streamSource.AsInput());
         args.AddRange(new[] { "-map", "0:v:0" });
-        if (streamSource is not null) args.AddRange(streamSource.CopyInto(1, _target, note));
+        args.AddRange(streamSource is not null ? streamSource.CopyInto(1, _target, note) : StreamCopy.VideoTrack(null, _target));
         var filters = new[]
         {
             pad ? "pad=ceil(iw/2)*2:ceil(ih/2)*2" : null,

@@ -798,23 +798,43 @@ public class RestoreStreamsTests
         Assert.Equal("2021-05-01T12:00:00+0200", tags.GetProperty("com.apple.quicktime.creationdate").GetString());
     }
 
-    /// <summary>A video that states no language came out "eng" in Matroska and MOV, and Matroska's lost its default flag.</summary>
+    /// <summary>
+    /// A video that states no language came out "eng" in Matroska and MOV (a folder of frames' too), and Matroska's lost
+    /// its default flag; setting that flag by hand left a TS's two sound tracks with no default (review).
+    /// </summary>
     [Theory]
-    [InlineData("out.mkv")]
-    [InlineData("out.mov")]
-    public void AVideoOfNoLanguageStaysSoAndIsTheDefaultTrack(string name)
+    [InlineData("clip", "out.mkv")]
+    [InlineData("clip", "out.mov")]
+    [InlineData("folder", "out.mkv")]
+    [InlineData("two-sounds.ts", "out.mkv")]
+    public void AVideoOfNoLanguageStaysSoAndTheFirstTracksAreDefault(string kind, string name)
     {
         var dir = TestPaths.NewTempDir();
-        var input = Media.MakeClip(dir, "in.mkv", seconds: 0.3, audio: false);
-        Assert.DoesNotContain("language", Tags(input, "v:0").Keys);
+        string input = kind switch
+        {
+            "clip" => Media.MakeClip(dir, "in.mkv", seconds: 0.3, audio: false),
+            "folder" => Path.Combine(dir, "frames"),
+            _ => Path.Combine(dir, kind),
+        };
+        if (kind == "folder")
+        {
+            Directory.CreateDirectory(input);
+            for (int i = 1; i <= 2; i++)
+                Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1", Path.Combine(input, $"f{i}.png") },
+                    ReadOnlyMemory<byte>.Empty, input);
+        }
+        if (kind.EndsWith(".ts", StringComparison.Ordinal))
+            Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.3", "-f", "lavfi", "-i", "sine=duration=0.3",
+                "-f", "lavfi", "-i", "sine=frequency=880:duration=0.3", "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", input },
+                ReadOnlyMemory<byte>.Empty, input);
         var output = Path.Combine(dir, name);
         var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
         Assert.True(r.ExitCode == 0, r.Stderr);
         // "und", which ffmpeg writes as no tag at all.
         Assert.DoesNotContain("language", Tags(output, "v:0").Keys);
-        var isDefault = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "v:0",
-            "-show_entries", "stream_disposition=default", "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Trim();
-        Assert.Equal("1", isDefault);
+        var defaults = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "stream=codec_type:stream_disposition=default",
+            "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(kind.EndsWith(".ts", StringComparison.Ordinal) ? new[] { "video,1", "audio,1", "audio,0" } : new[] { "video,1" }, defaults);
     }
 
     private static Dictionary<string, string?> Tags(string file, string stream) =>
