@@ -41,9 +41,10 @@ public static class SideBySide
         // with the shorter stream.
         // Both halves take the restored video's pixel shape, so an anamorphic film's review shows at its aspect too.
         string sar = info.SampleAspect.Replace(':', '/');
-        // Both halves from the restored video's first time: an MP4 holds a late start to the millisecond (its edit list), so
-        // a TS's 90 kHz times came back up to half a millisecond off and hstack showed every frame twice, each half in turn.
-        string start = string.Create(CultureInfo.InvariantCulture, $"setpts=PTS-STARTPTS+{info.VideoStartSeconds:0.######}/TB");
+        // Both halves from the restored video's first time and in its time base: an MP4 holds a late start to the millisecond
+        // (its edit list) and Matroska every time, so the input's times came back up to half a millisecond off and hstack
+        // showed every frame twice, each half in turn (a TS into MP4, 29.97 fps into Matroska, a pulldown removed).
+        string start = string.Create(CultureInfo.InvariantCulture, $"setpts=PTS-STARTPTS+{info.VideoStartSeconds:0.######}/TB,settb={info.TimeBase}");
         string graph = string.Create(CultureInfo.InvariantCulture,
             $"[{VideoFile.MainVideo}]{(inputFilter is null ? "" : inputFilter + ",")}{start},scale={info.Width}:{info.Height},setsar={sar},format=yuv420p[before];" +
             $"[1:V:0]{start},setsar={sar},format=yuv420p[after];[before][after]hstack=inputs=2:shortest=1,pad=ceil(iw/2)*2:ceil(ih/2)*2[v]");

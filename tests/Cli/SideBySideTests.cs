@@ -6,6 +6,21 @@ namespace Reel.Tests.Cli;
 /// <summary>`reel restore … --side-by-side FILE`: the input and the restored video side by side, frame for frame.</summary>
 public class SideBySideTests
 {
+    /// <summary>
+    /// Matroska keeps times to the millisecond: 29.97 fps frames came back a fraction of a millisecond off the input's
+    /// and hstack showed each frame twice, each half in turn (60 frames restored, 117 in the review).
+    /// </summary>
+    [Fact]
+    public void PairsFramesWhoseTimesTheOutputRounds()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, rate: "30000/1001", seconds: 0.5, audio: false);
+        string output = Path.Combine(dir, "out.mkv"), review = Path.Combine(dir, "review.mp4");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--side-by-side", review));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(Media.CountFrames(output), Media.CountFrames(review));
+    }
+
     [Fact]
     public void PairsEveryFrameOfAVariableRateClipAndLastsAsLong()
     {
