@@ -64,8 +64,7 @@
  *   reaches the host's SIGSEGV or SIGFPE handler. A restore installs handlers for SIGCHLD,
  *   SIGCONT, SIGINT and SIGQUIT, which stay after it (the runtime's own); during it and after,
  *   SIGINT, SIGQUIT and SIGCHLD still run a handler the host installed before, and a SIGINT the
- *   host does not handle still ends the process, with exit status 130 rather than killed by the
- *   signal (what a parent's waitpid sees). libreel sees ffmpeg end through SIGCHLD: a restore is refused
+ *   host does not handle still ends the process, killed by the signal as without libreel. libreel sees ffmpeg end through SIGCHLD: a restore is refused
  *   (REEL_E_FAILED, naming it) where SIGCHLD is ignored, or where its handler was replaced after
  *   libreel's first restore, both of which made it wait for ever. A host's SIGCHLD handler goes in
  *   before the first restore and reaps only its own children (waitpid on their pids, never -1):
