@@ -233,6 +233,9 @@ public static class RestorePipeline
         if (o.Range is { } range) settings["range"] = range.ToString();
         if (source.OrderedByNumbers) settings["frame-order"] = "by the numbers in the names";
         if (ShotRestorer.FormatFor(o) == PixelFormat.Rgb24 && source.Video is { } v && VideoFile.ReadsAsBt709(v)) settings["colour-matrix"] = "bt709 where unstated";
+        // An MPEG-TS or PS's frames are timed from the file's start since 2026-12-07, from the video's before: a piece of either
+        // timing must not meet the other's at a join.
+        if (source.Video is { FileTiming.Count: > 0 }) settings["timing"] = "from the file's start";
         return settings;
     }
 

@@ -67,7 +67,7 @@ public static class StreamCopy
             args.AddRange(new[] { "-map", $"{inputIndex}:a:{k}", $"-c:a:{k}", convert ?? "copy" });
             if (convert is not null and not "alac") args.AddRange(new[] { $"-b:a:{k}", "192k" });
             // libopus takes only Vorbis's channel layouts: a DVD's or Blu-ray's 5.1(side) AC-3 failed the whole encode
-            // ("Invalid channel layout 5.1(side)"). Each other layout goes to the one of its channel count.
+            // ("Invalid channel layout 5.1(side)"). Each other layout goes to the nearest of them (5.1(side) to 5.1, 2.1 to stereo).
             if (convert == "libopus") args.AddRange(new[] { $"-filter:a:{k}", "aformat=channel_layouts=mono|stereo|3.0|quad|5.0|5.1|6.1|7.1" });
             if (convert is not null) notes.Add($"audio stream {k} ({codec}) does not fit {ext}; converted to {convert}");
         }

@@ -1,4 +1,5 @@
 using System.Text;
+using Reel.Engine.Pipeline;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 using Reel.Tests.Support;
@@ -512,6 +513,9 @@ public class RestoreStreamsTests
         Assert.True(Math.Abs(after - before) < 0.002, $"the picture starts {before:F4} s after the sound in {name}, {after:F4} s in the output");
         // The review pairs the input's frames with the output's by their times: read from the video's own start, it paired none.
         Assert.Equal(6, Media.CountFrames(review));
+        // A job or plan of the old timing (from the video's first frame) is not resumed onto the new one.
+        Assert.Equal("from the file's start", RestorePipeline.Settings(FrameSource.Open(input), new RestoreOptions())["timing"]);
+        Assert.False(RestorePipeline.Settings(FrameSource.Open(output), new RestoreOptions()).ContainsKey("timing"));
 
         static string Seconds(double s) => s.ToString("0.0##", System.Globalization.CultureInfo.InvariantCulture);
         // The video's first timestamp less the sound's, as ffprobe reads them.
