@@ -318,9 +318,11 @@ class Engine:
         # _sigint_deferred adds to failure, cancels (C calls it at every frame and training step).
         def relay(_user, p):
             try:
-                # True only: any truthy value (an object a method returned) cancelled at the first event.
-                if progress is not None and not failure and progress(_progress(p.contents)) is True:
-                    return 1
+                # A true bool only (numpy's too): any truthy value (an object a method returned) cancelled at the first event.
+                if progress is not None and not failure:
+                    answer = progress(_progress(p.contents))
+                    if isinstance(answer, (bool, np.bool_)) and answer:
+                        return 1
             except BaseException as e:  # never unwind through C: cancel, and raise it once the call returns
                 failure.append(e)
             return 1 if failure else 0

@@ -16,9 +16,11 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// ffmpeg 5.1's seek in an MP4 or MOV lands a text subtitle track on the cue before the cut and times it from there:
     /// cut at 1.5 s, a cue of 2.0 s came at 1.0 s and one that ended at 1.8 s was kept (into Matroska the track was
     /// not cut at all). Reading from the file's start instead drops the video's first frames when their decode times
-    /// fall before 0; a cut's subtitles are left out, with a note, rather than shown at the wrong times.
+    /// fall before 0; a cut's subtitles are left out, with a note, rather than shown at the wrong times. Only where it
+    /// seeks: a cut from 0, or from before the video (read from the start, <see cref="StartBeforeVideo"/>), keeps them.
     /// </summary>
-    private bool SubtitlesMisSought => Cut?.From is not null && Info.Container?.StartsWith("mov,", StringComparison.Ordinal) == true;
+    private bool SubtitlesMisSought => Cut?.From is { } from && from > TimeSpan.Zero && StartBeforeVideo is null
+                                       && Info.Container?.StartsWith("mov,", StringComparison.Ordinal) == true;
 
     /// <summary>
     /// The source as one ffmpeg input: its cut (<c>-ss</c>, <c>-to</c>), then <c>-i</c> and its full path.
@@ -43,7 +45,7 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     public IEnumerable<string> CopyInto(int inputIndex, string output, Action<string>? note)
     {
         var (copy, notes) = StreamCopy.Plan(Info, inputIndex, output, SubtitlesMisSought
-            ? "ffmpeg's seek in an MP4 or MOV mistimes a text subtitle track (cues a cut's length off, or not cut at all); the whole film keeps them"
+            ? "ffmpeg's seek in an MP4 or MOV mistimes its subtitles (cues a cut's length off, or not cut at all); the whole film keeps them"
             : null);
         foreach (var n in notes) note?.Invoke(n);
         return copy.Concat(CutOptions());

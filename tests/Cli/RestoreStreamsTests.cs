@@ -368,8 +368,14 @@ public class RestoreStreamsTests
         var output = Path.Combine(dir, name);
         var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--from", "0.3", "--to", "0.8"));
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("note: the subtitle stream is left out: ffmpeg's seek in an MP4 or MOV mistimes a text subtitle track", r.Stderr);
+        Assert.Contains("note: the subtitle stream is left out: ffmpeg's seek in an MP4 or MOV mistimes its subtitles", r.Stderr);
         Assert.DoesNotContain(Media.Streams(output), s => s.StartsWith("subtitle", StringComparison.Ordinal));
+        // Cut from 0, nothing is sought: they are kept.
+        var fromZero = Path.Combine(dir, "zero" + Path.GetExtension(name));
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, fromZero, "--from", "0", "--to", "0.5"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("left out", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains(Media.Streams(fromZero), s => s.StartsWith("subtitle", StringComparison.Ordinal));
     }
 
     /// <summary>A DVD's 5.1(side) AC-3 into WebM: libopus refused the layout and the whole restore failed after its work.</summary>
