@@ -284,10 +284,10 @@ public class CliTests
         Assert.Equal("12/1", VideoFile.Probe(colorized).FrameRate);
 
         r = ReelProcess.Run("colorize", denoised, Path.Combine(dir, "again.mp4"), "--weights", Golden.Colorizer.File("eccv16.pth"), "--fps", "12");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Contains("is a video and keeps its own (12 is not applied)", r.Stderr);
         r = ReelProcess.Run("denoise", Path.Combine(frames, "0.png"), Path.Combine(dir, "one.png"), "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"), "--fps", "12");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Contains("0.png is a single image", r.Stderr);
     }
 
