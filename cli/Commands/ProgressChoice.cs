@@ -47,7 +47,8 @@ public sealed class ProgressChoice
     public Action<int, string?>? EndLine(ParseResult r) => r.GetValue(Progress) == "json" && !r.GetValue(NoProgress)
         ? (exit, said) =>
         {
-            Console.Error.Write(ProgressLines.End(exit, said, DateTime.Now - Process.GetCurrentProcess().StartTime) + "\n");
+            using var self = Process.GetCurrentProcess();
+            Console.Error.Write(ProgressLines.End(exit, said, DateTime.Now - self.StartTime) + "\n");
             Console.Error.Flush();
         }
         : null;

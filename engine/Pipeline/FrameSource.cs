@@ -188,7 +188,8 @@ public sealed class FrameSource
             int i = 0;
             _log = new DecodeLog();
             long? endNs = _range?.Span?.Ticks * 100;
-            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel, DecodeFilter, Seek, endNs))
+            // A range's cut, or none: ReadFrames times the whole of a TS from the file's start itself, and says "the range" only of a range.
+            foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel, DecodeFilter, _range?.InputOptions(), endNs))
             {
                 yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png")) { Resized = f.Resized };
                 i++;
