@@ -108,8 +108,8 @@ public sealed class FrameSource
                 throw new UsageException($"frame rate must be a positive number or fraction like 24000/1001, got '{folderRate}'");
             var files = FrameFolder.List(path);
             if (range is not null) files = Cut(files, range, num, den, path);
-            var (w, h, aspect) = ImageIO.Probe(files[0]);
-            return new FrameSource(path, w, h, $"{den}/{num}", files.Count, null, files, folderRate) { FolderAspect = aspect, FolderPixels = ImageIO.StoredPixels(files[0]) };
+            var (w, h, aspect, pixels) = ImageIO.Describe(files[0]);
+            return new FrameSource(path, w, h, $"{den}/{num}", files.Count, null, files, folderRate) { FolderAspect = aspect, FolderPixels = pixels };
         }
         if (!File.Exists(path)) throw new ReelException($"{role} not found: {path}");
         if (ImageIO.IsImagePath(path)) throw new ReelException($"{path} is a single image; give a video or a folder of frames");

@@ -52,24 +52,25 @@ public static class ImageIO
 
     private static string FfmpegName(PixelFormat f) => f == PixelFormat.Gray8 ? "gray" : "rgb24";
 
-    /// <summary>How an image stores its pixels, ffprobe's pix_fmt ("gray", "rgb24", "rgba", "gray16be", "rgb48be"); null where it says none.</summary>
-    public static string? StoredPixels(string path)
-    {
-        var text = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
-            ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=pix_fmt", "-of", "csv=p=0", .. Input(path)],
-            ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}")).Trim();
-        return text.Length == 0 ? null : text;
-    }
-
     /// <summary>
     /// Width, height and pixel shape ("N:M", <see cref="VideoInfo.SampleAspect"/>: a PNG's pHYs chunk, which ffmpeg
     /// writes for <see cref="Write"/>'s anamorphic frames) of the first video stream of a file, from ffprobe.
     /// </summary>
     public static (int Width, int Height, string SampleAspect) Probe(string path)
     {
+        var (width, height, sampleAspect, _) = Describe(path);
+        return (width, height, sampleAspect);
+    }
+
+    /// <summary>
+    /// <see cref="Probe"/>'s sizes and pixel shape, and how the image stores its pixels (ffprobe's pix_fmt: "gray", "rgba",
+    /// "gray16be"; null where it says none), from one ffprobe.
+    /// </summary>
+    public static (int Width, int Height, string SampleAspect, string? StoredPixels) Describe(string path)
+    {
         if (!File.Exists(path)) throw new MediaException($"input not found: {path}");
         var json = Ffmpeg.Run(Ffmpeg.FfprobePath,
-            ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,sample_aspect_ratio", "-of", "json", .. Input(path)],
+            ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,sample_aspect_ratio,pix_fmt", "-of", "json", .. Input(path)],
             ReadOnlyMemory<byte>.Empty, path, doing: $"probing {path}");
         try
         {
@@ -79,7 +80,7 @@ public static class ImageIO
             var s = streams[0];
             int w = s.GetProperty("width").GetInt32(), h = s.GetProperty("height").GetInt32();
             if (w <= 0 || h <= 0) throw new MediaException($"{path}: image has no size ({w}×{h})");
-            return (w, h, VideoFile.ReadSampleAspect(s, rotation: 0));
+            return (w, h, VideoFile.ReadSampleAspect(s, rotation: 0), s.TryGetProperty("pix_fmt", out var pixels) ? pixels.GetString() : null);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
