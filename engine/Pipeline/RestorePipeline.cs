@@ -87,12 +87,6 @@ public static class RestorePipeline
         return false;
     }
 
-    /// <summary>Whether an ffmpeg pixel format carries alpha: rgba, bgra, argb, abgr, ya8, yuva420p, gbrap, rgba64be, ya16be, ….</summary>
-    private static bool HasAlpha(string pixelFormat) =>
-        pixelFormat.StartsWith("ya", StringComparison.Ordinal) || pixelFormat.StartsWith("yuva", StringComparison.Ordinal) || pixelFormat.StartsWith("gbra", StringComparison.Ordinal)
-        || pixelFormat.StartsWith("rgba", StringComparison.Ordinal) || pixelFormat.StartsWith("bgra", StringComparison.Ordinal)
-        || pixelFormat.StartsWith("argb", StringComparison.Ordinal) || pixelFormat.StartsWith("abgr", StringComparison.Ordinal);
-
     /// <summary>
     /// Above this many levels from gray (mean |R−G| + |G−B| of 16×16 blocks) a frame is in colour: a cast
     /// of 5 levels a channel. A gray clip's chroma one code off (129 for 128, an encoder's or a range
@@ -335,7 +329,7 @@ public static class RestorePipeline
         {
             if (VideoFile.BitsOf(stored) > 8)
                 Note($"{source.SourcePath}'s frames have {VideoFile.BitsOf(stored)}-bit samples ({stored}); Reel restores and writes 8 bits a sample (smooth gradients may band)");
-            if (HasAlpha(stored))
+            if (VideoFile.HasAlpha(stored))
                 Note($"{source.SourcePath}'s frames have an alpha channel ({stored}); it is not kept (a transparent pixel comes out as the colour stored in it)");
         }
         if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))

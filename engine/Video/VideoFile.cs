@@ -202,6 +202,11 @@ public static class VideoFile
         return pixelFormat is ['p', _, '1', '0', ..] ? 10 : 16;
     }
 
+    /// <summary>Whether an ffmpeg pixel format carries alpha: rgba, bgra, argb, abgr, ya8, yuva420p, gbrap, rgba64be, ya16be, ….</summary>
+    /// <param name="pixelFormat">ffprobe's pix_fmt.</param>
+    public static bool HasAlpha(string pixelFormat) =>
+        new[] { "ya", "yuva", "gbra", "rgba", "bgra", "argb", "abgr" }.Any(prefix => pixelFormat.StartsWith(prefix, StringComparison.Ordinal));
+
     /// <summary>ffprobe's "N:M" in lowest terms, its sides swapped where the picture is turned a quarter; "1:1" where absent, unknown ("0:1") or square.</summary>
     internal static string ReadSampleAspect(JsonElement video, int rotation)
     {
