@@ -105,13 +105,8 @@ public sealed class ProgressLines
     }
 
     /// <summary>The JSON line of an event: every field always present, null where it does not apply or is not known yet.</summary>
-    public static string Json(RestoreProgress p)
-    {
-        var buffer = new MemoryStream();
-        // Relaxed escaping: the line goes to a terminal or a log, not into HTML, so "×" and "–" stay readable.
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+    public static string Json(RestoreProgress p) => Line(w =>
         {
-            w.WriteStartObject();
             w.WriteString("stage", p.Stage);
             w.WriteNumber("done", p.Done);
             Number(w, "total", p.Total > 0 ? p.Total : null);
@@ -125,27 +120,31 @@ public sealed class ProgressLines
             // Null where there are no words, as every other field that does not apply (an encode line's was "").
             if (p.Detail.Length > 0) w.WriteString("detail", p.Detail);
             else w.WriteNull("detail");
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+        });
 
     /// <summary>
     /// The `end` line: the fields of every line (null: no stage's count applies) and `exit`, the exit code;
     /// `detail` is what the run said of its end (the error, the interruption), null when it succeeded.
     /// </summary>
-    public static string End(int exit, string? said, TimeSpan elapsed)
-    {
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+    public static string End(int exit, string? said, TimeSpan elapsed) => Line(w =>
         {
-            w.WriteStartObject();
             w.WriteString("stage", "end");
             foreach (var name in new[] { "done", "total", "rate", "eta_s", "shot", "epoch", "epochs", "loss" }) w.WriteNull(name);
             w.WriteNumber("elapsed_s", Math.Round(elapsed.TotalSeconds, 3));
             if (said is null) w.WriteNull("detail");
             else w.WriteString("detail", said);
             w.WriteNumber("exit", exit);
+        });
+
+    /// <summary>One JSON object on one line, its fields written by <paramref name="fields"/>.</summary>
+    private static string Line(Action<Utf8JsonWriter> fields)
+    {
+        var buffer = new MemoryStream();
+        // Relaxed escaping: the line goes to a terminal or a log, not into HTML, so "×" and "–" stay readable.
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            fields(w);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
