@@ -391,9 +391,7 @@ public class RestoreStreamsTests
         var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("audio stream 0 (ac3) does not fit .webm; converted to libopus", r.Stderr);
-        var audio = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-select_streams", "a:0",
-            "-show_entries", "stream=codec_name,channels", "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Trim();
-        Assert.Equal("opus,6", audio);
+        Assert.Equal(["opus,6"], Media.Probe(output, "-select_streams", "a:0", "-show_entries", "stream=codec_name,channels"));
     }
 
     [Fact]
@@ -527,8 +525,7 @@ public class RestoreStreamsTests
         // The video's first timestamp less the sound's, as ffprobe reads them.
         static double Gap(string file)
         {
-            var starts = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "stream=codec_type,start_time",
-                "-of", "csv=p=0", file }, ReadOnlyMemory<byte>.Empty, file)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(','))
+            var starts = Media.Probe(file, "-show_entries", "stream=codec_type,start_time").Select(l => l.Split(','))
                 .DistinctBy(c => c[0]).ToDictionary(c => c[0], c => double.Parse(c[1], System.Globalization.CultureInfo.InvariantCulture));
             return starts["video"] - starts["audio"];
         }
@@ -842,8 +839,7 @@ public class RestoreStreamsTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         // "und", which ffmpeg writes as no tag at all.
         Assert.DoesNotContain("language", Tags(output, "v:0").Keys);
-        var defaults = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "stream=codec_type:stream_disposition=default",
-            "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var defaults = Media.Probe(output, "-show_entries", "stream=codec_type:stream_disposition=default");
         Assert.Equal(kind.EndsWith(".ts", StringComparison.Ordinal) ? new[] { "video,1", "audio,1", "audio,0" } : new[] { "video,1" }, defaults);
     }
 

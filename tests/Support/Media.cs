@@ -120,14 +120,14 @@ public static class Media
 
     /// <summary>How many frames of the first video stream decode, counted by ffprobe (independently of reel's own check).</summary>
     public static int CountFrames(string path) =>
-        int.Parse(System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
-            new[] { "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path },
-            ReadOnlyMemory<byte>.Empty, path)).Trim(), CultureInfo.InvariantCulture);
+        int.Parse(Probe(path, "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames").Single(), CultureInfo.InvariantCulture);
 
     /// <summary>codec_type:codec_name of every stream.</summary>
     public static IReadOnlyList<string> Streams(string path) =>
-        System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath,
-                new[] { "-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", path }, ReadOnlyMemory<byte>.Empty, path))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(l => string.Join(':', l.Split(',').Reverse())).ToList();
+        Probe(path, "-show_entries", "stream=codec_type,codec_name").Select(l => string.Join(':', l.Split(',').Reverse())).ToList();
+
+    /// <summary>ffprobe's CSV lines (no section names) for <paramref name="query"/> of <paramref name="path"/>, trimmed, empty ones left out.</summary>
+    public static IReadOnlyList<string> Probe(string path, params string[] query) =>
+        System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, ["-v", "error", .. query, "-of", "csv=p=0", path], ReadOnlyMemory<byte>.Empty, path))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
