@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Reel.Engine.Video;
 
 /// <summary>
@@ -50,6 +52,48 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         foreach (var n in notes) note?.Invoke(n);
         return copy.Concat(CutOptions());
     }
+
+    /// <summary>
+    /// Says through <paramref name="note"/> which of the source's file tags and chapters <paramref name="written"/> (the
+    /// output <paramref name="output"/> before it is moved into place) did not keep. ffmpeg's muxers drop what their
+    /// container has no place for without a word: MPEG-TS keeps the title alone (as its service's name), AVI no chapters
+    /// nor creation_time, MOV no description, MP4 no tag of a name it does not know. Which, differs between ffmpeg's
+    /// versions, so the file is read back rather than a list kept. A cut expects the chapters it overlaps.
+    /// </summary>
+    public void NoteLosses(string written, string output, Action<string>? note, CancellationToken cancel = default)
+    {
+        if (note is null || Info.FileTags.Count == 0 && Info.Chapters.Count == 0) return;
+        var json = Ffmpeg.Run(Ffmpeg.FfprobePath,
+            ["-v", "error", "-show_entries", "format_tags:program_tags:chapter=id", "-of", "json", "-i", Ffmpeg.Local(written)],
+            ReadOnlyMemory<byte>.Empty, output, cancel, $"reading back the tags of {output}");
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        var kept = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (root.TryGetProperty("format", out var format)) kept.UnionWith(VideoFile.Tags(format).Select(t => t.Name));
+        // An MPEG-TS names its service after the title.
+        var title = Info.FileTags.FirstOrDefault(t => t.Name.Equals("title", StringComparison.OrdinalIgnoreCase)).Value;
+        if (root.TryGetProperty("programs", out var programs) && programs.ValueKind == JsonValueKind.Array
+            && programs.EnumerateArray().SelectMany(VideoFile.Tags).Any(t => t.Name == "service_name" && t.Value == title))
+            kept.Add("title");
+        var lost = Info.FileTags.Select(t => t.Name).Where(n => !kept.Contains(n) && !WrittenByMuxers.Contains(n)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        string ext = System.IO.Path.GetExtension(output).ToLowerInvariant();
+        if (lost.Count > 0)
+            note($"{ext} did not keep the source's tag{(lost.Count == 1 ? "" : "s")} {string.Join(", ", lost)} (.mkv keeps every tag)");
+        double from = Cut?.From?.TotalSeconds ?? 0, to = Cut?.To?.TotalSeconds ?? double.PositiveInfinity;
+        int expected = Info.Chapters.Count(c => c.End >= from && c.Start <= to);
+        int chapters = root.TryGetProperty("chapters", out var c) && c.ValueKind == JsonValueKind.Array ? c.GetArrayLength() : 0;
+        if (chapters < expected)
+            note($"{ext} did not keep {(chapters == 0 ? "the" : $"{expected - chapters} of the")} {expected} chapter{(expected == 1 ? "" : "s")} (.mkv, .mp4 and .mov keep them)");
+    }
+
+    /// <summary>
+    /// File tags a muxer writes of its own (the writer's name, MP4's brand), which no output carries over, and the
+    /// start timecode, which is written from <see cref="VideoInfo.Timecode"/> (moved, or cleared, for a cut).
+    /// </summary>
+    private static readonly HashSet<string> WrittenByMuxers = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "encoder", "software", "major_brand", "minor_version", "compatible_brands", "timecode",
+    };
 
     /// <summary>
     /// Output options that keep a cut source's copied streams to the cut. ffmpeg seeks a stream copy to the

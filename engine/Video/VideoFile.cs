@@ -84,7 +84,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title:stream_side_data=rotation:format=format_name,start_time,duration:format_tags",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title:stream_side_data=rotation:format=format_name,start_time,duration:format_tags:chapter=start_time,end_time",
                 // -i: ffprobe took a file named "-dash.mp4" as an option.
                 "-of", "json", "-i", Ffmpeg.Local(path),
             },
@@ -132,6 +132,10 @@ public static class VideoFile
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 HasMetadataKeys = f.ValueKind == JsonValueKind.Object && f.TryGetProperty("tags", out var fileTags) && fileTags.ValueKind == JsonValueKind.Object
                                   && fileTags.EnumerateObject().Any(t => t.Name.StartsWith("com.", StringComparison.Ordinal)),
+                Chapters = doc.RootElement.TryGetProperty("chapters", out var chapters) && chapters.ValueKind == JsonValueKind.Array
+                    ? chapters.EnumerateArray().Select(c => (TimeField(c, "start_time"), TimeField(c, "end_time"))).ToList()
+                    : Array.Empty<(double, double)>(),
+                FileTags = Tags(f),
                 VideoTags = video.TryGetProperty("tags", out var videoTags) && videoTags.ValueKind == JsonValueKind.Object
                     ? videoTags.EnumerateObject().Where(t => t.Name is "language" or "title" && t.Value.GetString() is { Length: > 0 })
                         .Select(t => (t.Name, t.Value.GetString()!)).ToList()
@@ -163,6 +167,16 @@ public static class VideoFile
 
     /// <summary>The video states no matrix and is HD: its RGB is read as BT.709, where ffmpeg alone (and Reel before 2026-12-06) took BT.601.</summary>
     internal static bool ReadsAsBt709(VideoInfo info) => info.ColourMatrix is null && EncodeSettings.Matrix(info.Width, info.Height) == "bt709";
+
+    /// <summary>A section's tags (ffprobe's "tags" object of a format or program) as names and values; none where it has none.</summary>
+    internal static IReadOnlyList<(string Name, string Value)> Tags(JsonElement section) =>
+        section.ValueKind == JsonValueKind.Object && section.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Object
+            ? tags.EnumerateObject().Select(t => (t.Name, t.Value.ValueKind == JsonValueKind.String ? t.Value.GetString()! : t.Value.ToString())).ToList()
+            : Array.Empty<(string, string)>();
+
+    /// <summary>A time field of ffprobe's in seconds ("start_time": "1.500000"); 0 where it gives none.</summary>
+    private static double TimeField(JsonElement section, string field) =>
+        section.TryGetProperty(field, out var v) && double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var t) ? t : 0;
 
     /// <summary>The stream's first timestamp in seconds (0 where ffprobe gives none): a Matroska stream's DURATION tag is its end, not its length.</summary>
     private static double StartTime(JsonElement stream) =>

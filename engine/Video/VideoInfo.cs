@@ -38,6 +38,10 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     /// phone's provenance), which ffmpeg writes back into MOV and MP4 only when asked to (<see cref="StreamCopy"/>).
     /// </summary>
     public bool HasMetadataKeys { get; init; }
+    /// <summary>The file's chapters, their start and end in seconds: copied into an output, and missed there with a note (<see cref="StreamSource.NoteLosses"/>).</summary>
+    public IReadOnlyList<(double Start, double End)> Chapters { get; init; } = Array.Empty<(double, double)>();
+    /// <summary>The file's own tags (title, comment, creation_time, …; named as its container spells them), as <see cref="Chapters"/>.</summary>
+    public IReadOnlyList<(string Name, string Value)> FileTags { get; init; } = Array.Empty<(string, string)>();
     /// <summary>The video stream's language and title tags, where it has them: what the restored stream is tagged with.</summary>
     public IReadOnlyList<(string Name, string Value)> VideoTags { get; init; } = Array.Empty<(string, string)>();
     /// <summary>The YUV matrix the stream states (ffprobe's color_space: "bt709", "smpte170m", …); null where it states none.</summary>

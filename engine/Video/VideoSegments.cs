@@ -97,6 +97,7 @@ public static class VideoSegments
             args.Add(Path.GetFullPath(tmp));
             var errors = Ffmpeg.Write(args, output, $"joining {pieces.Count} pieces into {output}", cancel, workingDirectory: folder);
             VideoVerifier.Verify(tmp, expected, $"{output} (joined from {pieces.Count} pieces)", errors, cancel);
+            streamSource?.NoteLosses(tmp, output, note, cancel);
         });
     }
 

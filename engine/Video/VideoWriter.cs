@@ -24,6 +24,8 @@ public sealed class VideoWriter : IDisposable
     private int _frames;
     private long _firstPtsNs, _lastPtsNs;
     private bool _completed;
+    private readonly StreamSource? _streamSource;
+    private readonly Action<string>? _note;
     private bool _disposed;
 
     /// <param name="streamSource">A video whose audio, subtitles and metadata are copied in (see <see cref="StreamCopy"/>).</param>
@@ -40,6 +42,7 @@ public sealed class VideoWriter : IDisposable
     {
         settings = (settings ?? new EncodeSettings()).For(path);
         _target = Path.GetFullPath(path);
+        (_streamSource, _note) = (streamSource, note);
         var dir = Path.GetDirectoryName(_target)!;
         if (!Directory.Exists(dir)) throw new MediaException($"output folder does not exist: {dir}");
         TempFile.RemoveOrphans(_target);
@@ -128,6 +131,7 @@ public sealed class VideoWriter : IDisposable
         if (code != 0) throw Failure();
         VideoVerifier.Verify(_tmp, new VideoExpectation(_frames, _outWidth, _outHeight) { MinDurationSeconds = (_lastPtsNs - _firstPtsNs) / 1e9 },
             _target, _tool.Stderr, cancel);
+        _streamSource?.NoteLosses(_tmp, _target, _note, cancel);
         TempFile.FlushToDisk(_tmp);
         File.Move(_tmp, _target, overwrite: true);
         _completed = true;

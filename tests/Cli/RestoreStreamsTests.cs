@@ -589,6 +589,8 @@ public class RestoreStreamsTests
         var kept = System.Text.Encoding.ASCII.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "chapter=start_time,end_time:chapter_tags=title",
             "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToArray();
         Assert.Equal(new[] { "0.000000,0.500000,one", "0.500000,1.000000,two" }, kept);
+        // The chapters the range overlaps are all there: none is said to be lost.
+        Assert.DoesNotContain("chapter", r.Stderr);
     }
 
     [Fact]
@@ -783,6 +785,40 @@ public class RestoreStreamsTests
         Assert.Equal("fre", tags.GetValueOrDefault("language"));
         Assert.Equal(title, tags.GetValueOrDefault("title"));
         Assert.DoesNotContain("encoder", tags.Keys);
+    }
+
+    /// <summary>
+    /// ffmpeg's muxers drop without a word the file tags and chapters their container has no place for: an MPEG-TS kept the
+    /// title alone (as its service's name) and no chapter, an AVI no chapter nor creation_time. What an output did not
+    /// keep is named; what it kept is not.
+    /// </summary>
+    [Theory]
+    [InlineData("out.ts", "tags REEL_NAME, creation_time, COMMENT", true)]
+    [InlineData("out.avi", "tags REEL_NAME, creation_time", true)]
+    [InlineData("out.mov", "tag REEL_NAME", false)]
+    [InlineData("out.mkv", null, false)]
+    public void TagsAndChaptersTheOutputCannotHoldAreNamed(string name, string? tagsLost, bool chaptersLost)
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, "clip.mkv", seconds: 1, rate: "10", codec: "ffv1");
+        var metadata = Path.Combine(dir, "metadata.txt");
+        File.WriteAllText(metadata, ";FFMETADATA1\ntitle=Reel 3\ncreation_time=1950-01-02T03:04:05.000000Z\ncomment=scan of the print\nreel_name=R3\n"
+            + "[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=500\ntitle=one\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=500\nEND=1000\ntitle=two\n");
+        var input = Path.Combine(dir, "in.mkv");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", clip, "-i", metadata, "-map", "0", "-map_metadata", "1", "-map_chapters", "1", "-c", "copy", input },
+            ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var ext = Path.GetExtension(name);
+        var tagNote = r.Stderr.Split('\n').SingleOrDefault(l => l.Contains("did not keep the source's tag", StringComparison.Ordinal));
+        if (tagsLost is null) Assert.Null(tagNote);
+        else Assert.Equal($"note: {ext} did not keep the source's {tagsLost} (.mkv keeps every tag)", tagNote);
+        Assert.Equal(chaptersLost, r.Stderr.Contains($"note: {ext} did not keep the 2 chapters", StringComparison.Ordinal));
+        // The title is the one tag every container here keeps (an MPEG-TS as its service's name).
+        var probe = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "format_tags=title:program_tags=service_name",
+            "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output));
+        Assert.Contains("Reel 3", probe);
     }
 
     /// <summary>A phone's make, model and local capture date (QuickTime metadata keys) were dropped from MOV and MP4 outputs.</summary>
