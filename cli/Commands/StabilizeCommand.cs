@@ -160,6 +160,9 @@ public static class StabilizeCommand
         var processed = FrameSource.Open(processedPath, role: "--processed");
         if (inputs.Width != processed.Width || inputs.Height != processed.Height)
             throw new ReelException($"input frames are {inputs.Width}×{inputs.Height} but processed frames are {processed.Width}×{processed.Height}");
+        // Two folders whose counts differ are refused before a frame is streamed, not when the shorter one runs out.
+        if (inputs.ExactCount is int n && processed.ExactCount is int m && n != m)
+            throw new ReelException($"--input has {n} frames but --processed has {m}; input and processed frames must pair one to one");
         var names = new List<string>();
         var meter = new FlickerMeter();
         var clock = Stopwatch.StartNew();

@@ -38,6 +38,8 @@ public sealed class FrameSource
     /// or duration × rate; null when the video says neither. The frames <see cref="Read"/> gives may differ.
     /// </summary>
     public long? EstimatedCount { get; }
+    /// <summary>A folder's frame count, known before any is read; null for a video (its container's count can be wrong).</summary>
+    public int? ExactCount => Files?.Count;
     /// <summary>What ffprobe said about the video; null for a folder of frames.</summary>
     public VideoInfo? Video { get; }
     /// <summary>A folder's image files in number order (<see cref="FrameFolder.List"/>); null for a video.</summary>

@@ -79,6 +79,7 @@ public class TemporalFlowCliTests
     [InlineData("no-stabilize-with-prior")]
     [InlineData("bad-blend")]
     [InlineData("tiny-frames")]
+    [InlineData("uneven-folders")]
     public void BadTemporalSettingsGiveOneLine(string kind)
     {
         var dir = TestPaths.NewTempDir();
@@ -91,7 +92,7 @@ public class TemporalFlowCliTests
             var f = new Tensor(new Shape(1, 1, size, size));
             for (int i = 0; i < f.Length; i++) f.Data[i] = (i * 7 + t) % 50 / 50f;
             ImageIO.Write(Path.Combine(inDir, $"{t}.png"), f);
-            ImageIO.Write(Path.Combine(procDir, $"{t}.png"), f);
+            if (kind != "uneven-folders" || t == 0) ImageIO.Write(Path.Combine(procDir, $"{t}.png"), f);
         }
         var args = kind switch
         {
@@ -104,9 +105,11 @@ public class TemporalFlowCliTests
         };
         var r = ReelProcess.Run(args);
         // Options that cannot go together exit 2, as a command line that does not parse; frames too small for the flow are the input's fault.
-        Assert.Equal(kind == "tiny-frames" ? 1 : 2, r.ExitCode);
+        Assert.Equal(kind is "tiny-frames" or "uneven-folders" ? 1 : 2, r.ExitCode);
         Assert.StartsWith("reel: error:", r.Stderr.Trim().Split('\n')[^1]);
         if (kind == "fuse-without-colour") Assert.Contains("--no-colorize leaves none", r.Stderr);
+        // Refused before a frame is streamed, not when the shorter folder runs out (a film's worth of flow later).
+        if (kind == "uneven-folders") Assert.Equal("reel: error: --input has 2 frames but --processed has 1; input and processed frames must pair one to one", r.Stderr.Trim());
         if (kind == "no-stabilize-with-prior") Assert.Contains("--no-stabilize turns the temporal stage off, and --temporal prior asks for it", r.Stderr);
         Assert.False(Directory.Exists(Path.Combine(dir, "out")), "a failed run left its output");
     }
