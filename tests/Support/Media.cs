@@ -35,7 +35,9 @@ public static class Media
         if (vfr) filter = "setpts='N+floor(N/4)*3'," + filter;
         Assert.True(Rational.TryParse(rate, out var num, out var den));
         int frames = (int)Math.Round(seconds * num / den);
-        args.AddRange(new[] { "-frames:v", frames.ToString(CultureInfo.InvariantCulture), "-vf", filter, "-fps_mode", "passthrough" });
+        // The count is the video filter's own (trim): an output's -frames:v ended the whole file with the video's last
+        // frame, whose packet came before almost all of the sound (a 0.6 s clip kept 23 ms of it).
+        args.AddRange(new[] { "-vf", $"trim=end_frame={frames.ToString(CultureInfo.InvariantCulture)}," + filter, "-fps_mode", "passthrough" });
         args.AddRange(maps);
         // libx264's 4:2:0 needs even sizes; ffv1 keeps any size.
         args.AddRange(codec == "libx264" ? new[] { "-c:v", "libx264", "-pix_fmt", "yuv420p" } : new[] { "-c:v", codec });
@@ -126,8 +128,11 @@ public static class Media
     public static IReadOnlyList<string> Streams(string path) =>
         Probe(path, "-show_entries", "stream=codec_type,codec_name").Select(l => string.Join(':', l.Split(',').Reverse())).ToList();
 
-    /// <summary>ffprobe's CSV lines (no section names) for <paramref name="query"/> of <paramref name="path"/>, trimmed, empty ones left out.</summary>
+    /// <summary>
+    /// ffprobe's CSV lines (no section names) for <paramref name="query"/> of <paramref name="path"/>, trimmed, empty ones left
+    /// out, and without the empty field a stream's side data (MPEG-2's CPB properties) adds at the end.
+    /// </summary>
     public static IReadOnlyList<string> Probe(string path, params string[] query) =>
         System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, ["-v", "error", .. query, "-of", "csv=p=0", path], ReadOnlyMemory<byte>.Empty, path))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.TrimEnd(',')).Where(l => l.Length > 0).ToList();
 }
