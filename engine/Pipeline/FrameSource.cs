@@ -151,8 +151,7 @@ public sealed class FrameSource
 
     /// <summary>
     /// What the decoding of a range is held to: its length, no frame count (the container's is the
-    /// whole film's); the start timecode moved to the range's start (non-drop-frame ones only: a
-    /// drop-frame count is left out rather than guessed).
+    /// whole film's); the start timecode moved to the range's start (drop-frame ones counted as such).
     /// </summary>
     private static VideoInfo Cut(VideoInfo info, TimeRange range, string path)
     {

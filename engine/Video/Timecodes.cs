@@ -22,24 +22,37 @@ public static class Timecodes
             : null;
     }
 
-    private static readonly Regex NonDrop = new(@"^([0-9]{2}):([0-9]{2}):([0-9]{2}):([0-9]{1,2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    private static readonly Regex Parts = new(@"^([0-9]{2}):([0-9]{2}):([0-9]{2})([:;.])([0-9]{1,2})$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     /// <summary>
     /// The timecode of the first frame at or after <paramref name="by"/>, counting whole frames at
     /// <paramref name="rate"/> (in the frames a second the count uses: 24 for 24000/1001), as ffmpeg's
-    /// input seek keeps that frame. Null for drop-frame timecodes (';'), whose skipped numbers this does
-    /// not count, and for anything it does not read.
+    /// input seek keeps that frame. A drop-frame timecode (';' or '.', at 29.97 or 59.94) stays one: its count
+    /// skips the first 2 (4) numbers of every minute but each tenth, which are no frames. Null for anything it
+    /// does not read.
     /// </summary>
     public static string? Advance(string timecode, string rate, TimeSpan by)
     {
-        var m = NonDrop.Match(timecode);
+        var m = Parts.Match(timecode);
         if (!m.Success || !Rational.TryParse(rate, out var num, out var den) || num <= 0 || den <= 0) return null;
         long fps = Math.Max(1, (long)Math.Round((double)num / den));
+        bool drop = m.Groups[4].Value != ":";
+        // Drop-frame counting exists for 30 and 60 frames a second alone.
+        long dropped = drop ? fps switch { 30 => 2, 60 => 4, _ => -1 } : 0;
+        if (dropped < 0) return null;
         int Part(int g) => int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
-        long frames = ((Part(1) * 60L + Part(2)) * 60 + Part(3)) * fps + Part(4) + (long)Math.Ceiling(by.TotalSeconds * num / den - 1e-6);
-        long perDay = 24 * 3600 * fps;
+        long minutes = Part(1) * 60L + Part(2);
+        long frames = (minutes * 60 + Part(3)) * fps + Part(5) - dropped * (minutes - minutes / 10)
+                      + (long)Math.Ceiling(by.TotalSeconds * num / den - 1e-6);
+        long perTenMinutes = fps * 600 - dropped * 9, perDay = perTenMinutes * 144;
         frames = (frames % perDay + perDay) % perDay;
+        // Back to the labels: the numbers skipped before this frame put back.
+        if (dropped > 0)
+        {
+            long tens = frames / perTenMinutes, rest = frames % perTenMinutes;
+            frames += dropped * 9 * tens + (rest > dropped ? dropped * ((rest - dropped) / (fps * 60 - dropped)) : 0);
+        }
         return string.Create(CultureInfo.InvariantCulture,
-            $"{frames / fps / 3600:D2}:{frames / fps / 60 % 60:D2}:{frames / fps % 60:D2}:{frames % fps:D2}");
+            $"{frames / fps / 3600:D2}:{frames / fps / 60 % 60:D2}:{frames / fps % 60:D2}{(drop ? ";" : ":")}{frames % fps:D2}");
     }
 }

@@ -61,7 +61,15 @@ public class TimeRangeTests
     [InlineData("23:59:59:24", "25", 0.04, "00:00:00:00")]
     [InlineData("10:00:00:00", "30", 3600.5, "11:00:00:15")]
     [InlineData("10:00:00:7", "10", 1.0, "10:00:01:07")] // ffmpeg's one digit at 10 fps
-    [InlineData("01:00:00;00", "30000/1001", 1.0, null)]  // drop-frame: not counted, left out
+    // Drop-frame: the first 2 numbers of each minute (4 at 59.94) are skipped, but not of every tenth minute.
+    [InlineData("01:00:00;00", "30000/1001", 1.0, "01:00:01;00")]
+    [InlineData("00:59:59;28", "30000/1001", 0.3, "01:00:00;07")]
+    [InlineData("00:00:59;29", "30000/1001", 0.0333, "00:01:00;02")]
+    [InlineData("00:09:59;29", "30000/1001", 0.0333, "00:10:00;00")]
+    [InlineData("00:00:59;59", "60000/1001", 0.0166, "00:01:00;04")]
+    [InlineData("00:00:00;00", "30000/1001", 600.6, "00:10:00;18")] // 18000 frames, where ten minutes of drop-frame count 17982
+    [InlineData("23:59:59;29", "30000/1001", 0.0333, "00:00:00;00")]
+    [InlineData("01:00:00;00", "25", 1.0, null)] // no drop-frame count at 25
     [InlineData("01:00:00:00", "0/0", 1.0, null)]
     public void ATimecodeMovesToTheRangesStartInWholeFrames(string timecode, string rate, double seconds, string? moved) =>
         Assert.Equal(moved, Timecodes.Advance(timecode, rate, TimeSpan.FromSeconds(seconds)));
