@@ -33,12 +33,15 @@ public static class RestoreCommand
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
+            // What the command line alone cannot carry out is refused (exit 2) before any file is looked at.
+            job.Validate(r);
+            var budget = MemoryBudget(r, memory);
+            var mode = progress.Resolve(r);
+            DeviceChoice.RefusePrecisionOnCpu(r.GetValue(device)!, r.GetValue(precision));
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             job.RefuseFolderRate(r, inPath);
-            var budget = MemoryBudget(r, memory);
             string? review = r.GetValue(sideBySide);
             if (review is not null) SideBySide.Check(inPath, outPath, review);
-            var mode = progress.Resolve(r);
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
             var options = job.Build(r, backend) with { Resume = r.GetValue(resume), Strict = r.GetValue(strict), MemoryBudgetBytes = budget };

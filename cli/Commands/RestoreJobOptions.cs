@@ -52,7 +52,12 @@ public sealed class RestoreJobOptions
     /// The options as the engine takes them, networks loaded on <paramref name="backend"/> (the
     /// checkpoints not named come from the weights cache); memory, resume and strictness are the caller's.
     /// </summary>
-    public RestoreOptions Build(ParseResult r, IBackend backend)
+    /// <summary>
+    /// Refuses what no files could make work (exit 2): out-of-range values, switches that contradict each other, options the
+    /// run would not use. Before any file is looked for: the same command line exited 1 ("input not found", a checkpoint
+    /// not in the cache) or 2 depending on which files were there, and a scheduler retried what could never succeed.
+    /// </summary>
+    public void Validate(ParseResult r)
     {
         if (r.GetValue(_maxShot) < 1) throw new UsageException($"--max-shot-frames must be ≥ 1, got {r.GetValue(_maxShot)}");
         var method = r.GetValue(_noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(_temporal)!);
@@ -62,13 +67,29 @@ public sealed class RestoreJobOptions
             throw new UsageException($"--no-stabilize turns the temporal stage off, and --temporal {r.GetValue(_temporal)} asks for it: give one of them");
         if (r.GetValue(_fuse) && r.GetValue(_noColorize))
             throw new UsageException("--fuse-colors fuses the colorizer's colour distributions, and --no-colorize leaves none: give one of them");
-        string? denoiserPath = r.GetValue(_noDenoise) ? null : r.GetValue(_denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
-        string? colorizerPath = r.GetValue(_noColorize) ? null : r.GetValue(_colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
+        if (r.GetValue(_noDenoise)) GivenOptions.RefuseUnused(r, [_denoiser], "--no-denoise turns the denoiser off");
+        if (r.GetValue(_noColorize)) GivenOptions.RefuseUnused(r, [_colorizer, _temperature], "--no-colorize turns the colorizer off");
+        // An encoder named that has no CRF (FFV1, ProRes) or no preset (all but x264's and x265's) ignored them.
+        if (r.GetValue(_encoder) is { } encoder)
+        {
+            if (encoder is not ("libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1"))
+                GivenOptions.RefuseUnused(r, [_crf], $"{encoder} takes no constant-quality factor");
+            if (encoder is not ("libx264" or "libx265")) GivenOptions.RefuseUnused(r, [_preset], $"{encoder} takes no x264/x265 preset");
+        }
         // Without the colorizer there is no chroma to stabilize: the temporal stage works on RGB.
-        var mode = colorizerPath is null ? StabilizeMode.Rgb : StabilizeMode.Chroma;
+        var mode = r.GetValue(_noColorize) ? StabilizeMode.Rgb : StabilizeMode.Chroma;
         if (method != TemporalMethod.Prior)
             GivenOptions.RefuseUnused(r, _prior.All, method == TemporalMethod.Flow ? "--temporal flow trains no prior" : "the temporal stage is off");
         if (mode == StabilizeMode.Rgb) GivenOptions.RefuseUnused(r, _prior.ChromaOnly, "they are chroma mode's, and --no-colorize restores in rgb mode");
+    }
+
+    public RestoreOptions Build(ParseResult r, IBackend backend)
+    {
+        Validate(r);
+        var method = r.GetValue(_noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(_temporal)!);
+        string? denoiserPath = r.GetValue(_noDenoise) ? null : r.GetValue(_denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
+        string? colorizerPath = r.GetValue(_noColorize) ? null : r.GetValue(_colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
+        var mode = colorizerPath is null ? StabilizeMode.Rgb : StabilizeMode.Chroma;
         var options = Joining(r) with
         {
             MaxShotFrames = r.GetValue(_maxShot),
