@@ -30,6 +30,15 @@ public class FfmpegReasonTests
         [out#0/webm @ 0x5580] Nothing was written into output file, because at least one of its streams received no packets.
         Conversion failed!
         """, "Only VP8 or VP9 or AV1 video and Vorbis or Opus audio and WebVTT subtitles are supported for WebM.")]
+    // libx265 writes its own summary to stderr after ffmpeg's consequences (5.1).
+    [InlineData("""
+        x265 [info]: tools: b-intra strong-intra-smoothing deblock sao
+        [ipod @ 0x55c3] Could not find tag for codec hevc in stream #0, codec not currently supported in container
+        Could not write header for output file #0 (incorrect codec parameters ?): Invalid argument
+        Error initializing output stream 0:0 --
+
+        encoded 0 frames
+        """, "Could not find tag for codec hevc in stream #0, codec not currently supported in container")]
     // One line, the cause: kept.
     [InlineData("Unknown encoder 'libx246'", "Unknown encoder 'libx246'")]
     // A full disk still wins over anything after it.
