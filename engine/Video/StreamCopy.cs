@@ -13,13 +13,14 @@ public static class StreamCopy
 
     /// <summary>
     /// Whether a container holds an audio codec as ffmpeg writes it (null: Matroska and NUT, any codec).
-    /// ffmpeg 5.1 refuses FLAC in MP4 as experimental and Opus and FLAC in MOV; its iPod muxer (.m4v)
+    /// ffmpeg 5.1 refuses FLAC in MP4 as experimental and Opus and FLAC in MOV; MP2 (broadcast's, a DVD's) copies into MOV
+    /// bit for bit, while in MP4 it reads back as MP3 and is converted; its iPod muxer (.m4v)
     /// takes AAC, AC-3 and ALAC only; copied into MPEG-TS, FLAC becomes a data stream; AVI has no codec tag for Opus.
     /// </summary>
     private static Func<string, bool>? Holds(string ext) => ext switch
     {
         ".mp4" => c => c is "aac" or "mp3" or "ac3" or "eac3" or "alac" or "opus",
-        ".mov" => c => c is "aac" or "mp3" or "ac3" or "eac3" or "alac" || c.StartsWith("pcm_", StringComparison.Ordinal),
+        ".mov" => c => c is "aac" or "mp3" or "mp2" or "ac3" or "eac3" or "alac" || c.StartsWith("pcm_", StringComparison.Ordinal),
         ".m4v" => c => c is "aac" or "ac3" or "alac",
         ".webm" => c => c is "opus" or "vorbis",
         ".avi" => c => c is "mp3" or "mp2" or "mp1" or "ac3" or "dts" or "aac" or "flac" || c.StartsWith("pcm_", StringComparison.Ordinal),
@@ -54,7 +55,13 @@ public static class StreamCopy
 
     /// <summary>ffmpeg arguments mapping input <paramref name="inputIndex"/>'s streams, plus notes for the user.</summary>
     /// <param name="subtitlesLeftOut">Why no subtitle stream is copied, for the note; null copies each that fits.</param>
-    public static (IReadOnlyList<string> Args, IReadOnlyList<string> Notes) Plan(VideoInfo source, int inputIndex, string outputPath, string? subtitlesLeftOut = null)
+    /// <param name="cut">
+    /// The source is cut (a range): PCM sound is encoded again as the same PCM, which is the same samples, cut at the
+    /// range's own sample. Copied, it was cut at a packet's edge: the packet the start fell in was dropped, and a range
+    /// from 0.3 s began with 20 ms of silence.
+    /// </param>
+    public static (IReadOnlyList<string> Args, IReadOnlyList<string> Notes) Plan(VideoInfo source, int inputIndex, string outputPath, string? subtitlesLeftOut = null,
+        bool cut = false)
     {
         var args = new List<string>();
         var notes = new List<string>();
@@ -64,7 +71,8 @@ public static class StreamCopy
         {
             string codec = source.AudioCodecs[k];
             string? convert = holds is null || holds(codec) ? null : ConvertTo(ext, codec);
-            args.AddRange(new[] { "-map", $"{inputIndex}:a:{k}", $"-c:a:{k}", convert ?? "copy" });
+            bool samples = convert is null && cut && codec.StartsWith("pcm_", StringComparison.Ordinal);
+            args.AddRange(new[] { "-map", $"{inputIndex}:a:{k}", $"-c:a:{k}", convert ?? (samples ? codec : "copy") });
             if (convert is not null and not "alac") args.AddRange(new[] { $"-b:a:{k}", "192k" });
             // libopus takes only Vorbis's channel layouts: a DVD's or Blu-ray's 5.1(side) AC-3 failed the whole encode
             // ("Invalid channel layout 5.1(side)"). Each other layout goes to the nearest of them (5.1(side) to 5.1, 2.1 to stereo).

@@ -48,7 +48,7 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     {
         var (copy, notes) = StreamCopy.Plan(Info, inputIndex, output, SubtitlesMisSought
             ? "ffmpeg's seek in an MP4 or MOV mistimes its subtitles (cues a cut's length off, or not cut at all); the whole film keeps them"
-            : null);
+            : null, cut: Cut is not null);
         foreach (var n in notes) note?.Invoke(n);
         return copy.Concat(CutOptions());
     }

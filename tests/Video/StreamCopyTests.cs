@@ -22,6 +22,7 @@ public class StreamCopyTests
     [InlineData("pcm_s16le")]
     [InlineData("libmp3lame")]
     [InlineData("eac3")]
+    [InlineData("mp2")]
     public void EveryContainerGetsTheAudioAndSubtitlesItCanHold(string audio)
     {
         var dir = TestPaths.NewTempDir();
@@ -62,6 +63,26 @@ public class StreamCopyTests
             }
         }
         Assert.True(failures.Count == 0, $"{audio} audio and SubRip subtitles:\n" + string.Join('\n', failures));
+    }
+
+    /// <summary>A broadcast's or a DVD's MP2 sound was converted to AAC for MOV, which holds it bit for bit: a needless lossy generation.</summary>
+    [Fact]
+    public void Mp2SoundIsCopiedIntoMovAsItIs()
+    {
+        var dir = TestPaths.NewTempDir();
+        var source = Path.Combine(dir, "source.mkv");
+        Run(Ffmpeg.FfmpegPath, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-f", "lavfi", "-i", "sine=duration=0.5",
+            "-t", "0.5", "-c:v", "ffv1", "-c:a", "mp2", source);
+        var output = Path.Combine(dir, "out.mov");
+        var (copy, notes) = StreamCopy.Plan(VideoFile.Probe(source), 0, output);
+        Assert.Empty(notes);
+        var args = new List<string> { "-v", "error", "-i", source, "-map", "0:v:0" };
+        args.AddRange(copy);
+        args.AddRange(new EncodeSettings().For(output).Arguments(64, 48));
+        args.Add(output);
+        Run(Ffmpeg.FfmpegPath, args.ToArray());
+        string Md5(string path) => Run(Ffmpeg.FfmpegPath, "-v", "error", "-i", path, "-map", "0:a", "-f", "md5", "-");
+        Assert.Equal(Md5(source), Md5(output));
     }
 
     /// <summary>stdout, or stderr where stdout is empty (ffmpeg writing to the null muxer reports on stderr).</summary>
