@@ -35,7 +35,7 @@ public static class RestorePlanCommand
             if (File.Exists(work)) throw new ReelException($"{work} is a file; give a folder for the plan");
             using var claim = WorkFolderLock.Acquire(work, $"planning in {work}");
             // The workers encode the pieces with the plan's encoder: one this ffmpeg lacks fails here, not in each of them.
-            options.Encode.Check(Path.Combine(work, "shot-00001.nut"), cancel);
+            options.Encode.Check(Path.Combine(work, "shot-00001.nut"), cancel, frameDurationNs: source.FrameDurationNs);
             // Another plan's pieces are refused before the film is decoded (a whole pass of a feature), where its settings show it.
             var settings = ShotPlanner.Settings(source, options);
             if (Readable(work) is { } earlier && RestorePipeline.Differing(earlier.Settings, settings) is { Count: > 0 } differing)

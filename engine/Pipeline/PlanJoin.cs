@@ -55,7 +55,7 @@ public static class PlanJoin
             plan.Shots.Count == 1 ? "1 piece" : $"{plan.Shots.Count} pieces", clock.Elapsed));
         var streams = Directory.Exists(input) ? null : joining.OpenSource(input).StreamSource;
         VideoSegments.Join(plan.Shots.Select(s => new VideoPiece(plan.PiecePath(workdir, s), s.FirstPtsNs, s.Frames)).ToList(),
-            output, streams, Note, cancel, piecesVerified: true, encode: joining.Encode);
+            output, streams, Note, cancel, piecesVerified: true, encode: joining.Encode, madeWith: joining.Encode.For(null));
     }
 
     /// <summary>The refusal: which shots lack a sound piece, why, and which shards to run again (with every shard count a worker has run with here).</summary>

@@ -39,7 +39,7 @@ public static class RestorePipeline
             // The pieces are encoded as the output is, to be joined by stream copy with the source's streams: a
             // codec its container cannot hold, or an encoder a stream's conversion needs, must fail now, not after the whole film.
             options = options with { Encode = options.Encode.For(output) };
-            options.Encode.Check(output, cancel, source.StreamSource);
+            options.Encode.Check(output, cancel, source.StreamSource, source.FrameDurationNs);
         }
         var memory = MemoryPlan.For(source.Width, source.Height, options);
         TempFile.RemoveOrphans(output);
@@ -321,6 +321,11 @@ public static class RestorePipeline
             Note(string.Create(CultureInfo.InvariantCulture, $"{source.SourcePath} is in colour (its frames are {chroma:F1} levels from gray on average); ") +
                  (options.Colorizer is null ? "the restore works on its gray image, so the output is gray: its own colours are not kept"
                      : "the restore works on its gray image and the colorizer gives it new colours: its own are not kept"));
+        // PQ or HLG code values read as an SDR picture's: washed out (PQ's 1-nit black at 15 % gray), then tagged SDR. Said, with the conversion that fixes it.
+        if (source.Video is { IsHdr: true } hdr)
+            Note($"{source.SourcePath} is HDR ({(hdr.Transfer == "smpte2084" ? "PQ" : "HLG")}); Reel reads its code values as SDR's, without tone mapping, so it comes out washed out " +
+                 "and tagged SDR (BT.709): convert it to SDR first, e.g. ffmpeg -i IN -vf zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0," +
+                 "zscale=t=bt709:m=bt709:r=tv,format=yuv420p -c:v libx264 -crf 12 sdr.mp4");
         // An archive master's 10 or 16 bits come out as 8: said, since smooth gradients may band.
         if (source.Video is { BitsPerSample: > 8 } deep)
             Note($"{source.SourcePath} has {deep.BitsPerSample}-bit samples; Reel restores and writes 8 bits a sample, whatever the encoder (smooth gradients may band)");
@@ -332,8 +337,10 @@ public static class RestorePipeline
             if (VideoFile.HasAlpha(stored))
                 Note($"{source.SourcePath}'s frames have an alpha channel ({stored}); it is not kept (a transparent pixel comes out as the colour stored in it)");
         }
-        if (videoOut && options.Encode.NeedsEvenSize && (source.Width % 2 != 0 || source.Height % 2 != 0))
-            Note($"{source.Width}×{source.Height} is odd; the video is padded to {source.Width + source.Width % 2}×{source.Height + source.Height % 2} (4:2:0 needs even sizes)");
+        if (videoOut && options.Encode.Padded(source.Width, source.Height) is var (padWidth, padHeight) && (padWidth, padHeight) != (source.Width, source.Height))
+            Note($"{source.Width}×{source.Height} is odd; the video is padded to {padWidth}×{padHeight}, " +
+                 $"{(padWidth > source.Width ? padHeight > source.Height ? "a black column on the right and a black row at the bottom" : "a black column on the right" : "a black row at the bottom")} " +
+                 $"({options.Encode.OutputPixels} halves the colour's resolution, so it needs even sizes)");
         if (skip > 0)
             Report(new RestoreProgress(RestoreStage.Resume, skip, total,
                 job.Pieces.Count == 1 ? "1 piece kept from the interrupted run" : $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
@@ -398,7 +405,7 @@ public static class RestorePipeline
         if (videoOut)
         {
             VideoSegments.Join(job.Pieces.Select(p => new VideoPiece(Path.Combine(job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
-                output, source.StreamSource, Note, cancel);
+                output, source.StreamSource, Note, cancel, madeWith: options.Encode);
         }
         else
         {

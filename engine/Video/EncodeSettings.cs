@@ -34,17 +34,20 @@ public sealed record EncodeSettings
 
     /// <summary>
     /// The encoder's arguments for a video of <paramref name="width"/> × <paramref name="height"/>, the output's
-    /// first video stream (v:0: cover art copied after it stays a copy whatever order the options come in); for
-    /// the 4:2:0 encoders, the tags saying which YUV that is (<see cref="Matrix"/>, limited range) and
-    /// that its RGB is sRGB's (BT.709 primaries and transfer).
+    /// first video stream (v:0: cover art copied after it stays a copy whatever order the options come in): its
+    /// pixel format (<see cref="OutputPixels"/>) and the tags saying what it holds: for YUV, which YUV that is
+    /// (<see cref="Matrix"/>, limited range), for RGB that it is; and that its RGB is sRGB's (BT.709 primaries and transfer).
     /// </summary>
     internal IEnumerable<string> Arguments(int width, int height)
     {
         yield return "-c:v:0";
         yield return Chosen;
-        if (Yuv420)
-            foreach (var a in new[] { "-colorspace", Matrix(width, height), "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv" })
-                yield return a;
+        if (OutputPixels is { } pixels)
+        {
+            yield return "-pix_fmt:v:0";
+            yield return pixels;
+        }
+        foreach (var a in ColourTags(width, height)) yield return a;
         // max_b_frames is every encoder's option; those without B-frames ignore it.
         if (!Reorders)
         {
@@ -55,16 +58,70 @@ public sealed record EncodeSettings
         switch (Chosen)
         {
             case "libx264" or "libx265":
-                foreach (var a in new[] { "-crf", crf, "-preset", Preset, "-pix_fmt:v:0", "yuv420p" }) yield return a;
+                foreach (var a in new[] { "-crf", crf, "-preset", Preset }) yield return a;
                 break;
             case "libvpx-vp9":
                 // Rows in parallel: the default is one thread, for WebM now the default encoder.
-                foreach (var a in new[] { "-crf", crf, "-b:v", "0", "-row-mt", "1", "-pix_fmt:v:0", "yuv420p" }) yield return a;
+                foreach (var a in new[] { "-crf", crf, "-b:v", "0", "-row-mt", "1" }) yield return a;
                 break;
             case "libaom-av1" or "libsvtav1":
-                foreach (var a in new[] { "-crf", crf, "-pix_fmt:v:0", "yuv420p" }) yield return a;
+                foreach (var a in new[] { "-crf", crf }) yield return a;
                 break;
         }
+    }
+
+    /// <summary>
+    /// The output options that tag a video of this size as what <see cref="Arguments"/> makes of it (none where ffmpeg picks
+    /// the format): also given to the copy that joins the pieces, since a NUT piece keeps no tags and a codec that stores
+    /// none in its own stream (FFV1) came out untagged.
+    /// </summary>
+    public IReadOnlyList<string> ColourTags(int width, int height) => OutputPixels is { } pixels
+        ? ["-colorspace", IsRgb(pixels) ? "rgb" : Matrix(width, height), "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", IsRgb(pixels) ? "pc" : "tv"]
+        : [];
+
+    /// <summary>
+    /// The pixel format the video is written in. The encoders of distribution get 4:2:0; a lossless one (FFV1,
+    /// Ut Video, …) gets Reel's RGB frames as they are where it takes RGB; any other the first it takes of 4:2:0,
+    /// 10-bit 4:2:2 (ProRes's, DNxHR's), 4:2:2 and 4:4:4. Left to ffmpeg (null), which picked for each
+    /// the format nearest RGB and tagged nothing: ProRes came out 4444 at 12 bits, FFV1 as untagged RGB.
+    /// </summary>
+    internal string? OutputPixels => Chosen switch
+    {
+        "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1" => "yuv420p",
+        var name => Pick(name, EncoderCaps.Of(name).PixelFormats),
+    };
+
+    private static string? Pick(string encoder, IReadOnlyList<string> takes) =>
+        (Lossless.Contains(encoder) ? RgbFormats.FirstOrDefault(takes.Contains) : null) ?? YuvFormats.FirstOrDefault(takes.Contains);
+
+    /// <summary>Lossless encoders: they keep the restored RGB bit for bit where they take RGB.</summary>
+    private static readonly HashSet<string> Lossless = new() { "ffv1", "ffvhuff", "huffyuv", "utvideo", "png", "qtrle", "rawvideo", "libx264rgb", "magicyuv" };
+
+    /// <summary>The RGB formats a lossless encoder is given, the first it takes.</summary>
+    private static readonly string[] RgbFormats = { "rgb24", "bgr0", "bgr24", "gbrp", "rgb0", "0rgb" };
+
+    /// <summary>The YUV formats any other encoder is given, the first it takes.</summary>
+    private static readonly string[] YuvFormats = { "yuv420p", "yuv422p10le", "yuv422p", "yuv444p10le", "yuv444p" };
+
+    private static bool IsRgb(string pixels) => RgbFormats.Contains(pixels);
+
+    /// <summary>
+    /// The time base an encoder that takes only some frame rates (MPEG-1, MPEG-2) encodes in: the inverse of the
+    /// rate of those nearest the film's frame length (<paramref name="frameDurationNs"/>), within 0.05 %; the
+    /// source's time base (1/12800) was refused ("MPEG-1/2 does not support 12800/1 fps") after the first shot.
+    /// Null for an encoder that takes any rate, or where the film's rate is not known.
+    /// </summary>
+    internal string? FixedTimeBase(long frameDurationNs)
+    {
+        if (Chosen is "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1") return null;
+        var rates = EncoderCaps.Of(Chosen).FrameRates;
+        if (rates.Count == 0 || frameDurationNs <= 0) return null;
+        var nearest = rates.Select(rate => (Rate: rate, Ns: Rational.TryParse(rate, out var n, out var d) && n > 0 && d > 0 ? 1e9 * d / n : double.NaN))
+            .Where(r => double.IsFinite(r.Ns)).MinBy(r => Math.Abs(r.Ns - frameDurationNs));
+        if (nearest.Rate is null || Math.Abs(nearest.Ns - frameDurationNs) > frameDurationNs * 5e-4)
+            throw new MediaException(string.Create(CultureInfo.InvariantCulture,
+                $"{Chosen} takes only the frame rates {string.Join(", ", rates)}; this film's is {1e9 / frameDurationNs:0.###} fps: choose another --encoder"));
+        return Rational.Inverse(nearest.Rate);
     }
 
     /// <summary>
@@ -73,15 +130,21 @@ public sealed record EncodeSettings
     /// rather than when a restore's pieces are joined at the end: two small gray frames are encoded
     /// into a temporary file of that kind beside it, then deleted. With <paramref name="streams"/>, the
     /// source's first second of audio and subtitles goes in too, as the join will copy or convert them
-    /// (an audio encoder the conversion needs and this ffmpeg lacks: libopus for WebM).
+    /// (an audio encoder the conversion needs and this ffmpeg lacks: libopus for WebM). The file is then read back:
+    /// a container can take a codec it does not hold as video (FFV1 in MPEG-TS).
     /// </summary>
-    public void Check(string output, CancellationToken cancel = default, StreamSource? streams = null)
+    public void Check(string output, CancellationToken cancel = default, StreamSource? streams = null, long frameDurationNs = 0)
     {
         var chosen = For(output);
         if (chosen.CrfOutOfRange() is { } range) throw new UsageException($"--crf {Crf}: {chosen.Codec} takes {range}");
         const int Side = 64, Frames = 2;
+        // At the film's rate where the encoder takes only some: one it does not take is refused here.
+        var fixedTimeBase = chosen.FixedTimeBase(frameDurationNs);
         var tmp = TempFile.Beside(output);
-        var args = new List<string> { "-hide_banner", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "gray", "-s", $"{Side}x{Side}", "-r", "1", "-i", "-" };
+        var args = new List<string>
+        {
+            "-hide_banner", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "gray", "-s", $"{Side}x{Side}", "-r", fixedTimeBase is null ? "1" : Rational.Inverse(fixedTimeBase), "-i", "-",
+        };
         if (streams is not null)
         {
             args.AddRange(streams.AsInput());
@@ -94,9 +157,21 @@ public sealed record EncodeSettings
         args.Add(tmp);
         try
         {
-            Ffmpeg.Capture(Ffmpeg.FfmpegPath, args, new byte[Side * Side * Frames],
-                $"{output} ({chosen.Codec} video{(streams is null ? "" : " with the input's audio and subtitles")} in a {Path.GetExtension(output)} file)",
-                cancel, $"trying {chosen.Codec} for {output}");
+            string what = $"{output} ({chosen.Codec} video{(streams is null ? "" : " with the input's audio and subtitles")} in a {Path.GetExtension(output)} file)";
+            Ffmpeg.Capture(Ffmpeg.FfmpegPath, args, new byte[Side * Side * Frames], what, cancel, $"trying {chosen.Codec} for {output}");
+            // ffmpeg writes what the muxer takes, not what it can give back: FFV1, VP9 or MPEG-4 into an MPEG-TS ended as a
+            // stream of data, and the join after the whole film read no frame back, again on every --resume.
+            string? unreadable;
+            try
+            {
+                unreadable = VideoVerifier.Read(tmp, cancel).Frames == 0 ? "it holds no frame" : null;
+            }
+            catch (MediaException e)
+            {
+                unreadable = e.Message.Replace(tmp + ": ", "", StringComparison.Ordinal);
+            }
+            if (unreadable is not null)
+                throw new MediaException($"{what} does not read back ({unreadable}): choose another --encoder or kind of file");
         }
         finally
         {
@@ -120,11 +195,17 @@ public sealed record EncodeSettings
         return Crf < low || Crf > high ? $"{low} to {high}" : null;
     }
 
-    /// <summary>yuv420p needs even sizes; odd ones are padded by a pixel rather than refused.</summary>
-    public bool NeedsEvenSize => Yuv420;
-
-    /// <summary>The encoders this class gives yuv420p (the others take what ffmpeg picks for them).</summary>
-    private bool Yuv420 => Chosen is "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1";
+    /// <summary>
+    /// The size the video is written at: one more column where the pixel format halves the colour's width (4:2:0,
+    /// 4:2:2) and the width is odd, one more row where it halves its height (4:2:0) and the height is odd.
+    /// </summary>
+    public (int Width, int Height) Padded(int width, int height)
+    {
+        string pixels = OutputPixels ?? "";
+        bool halfWidth = pixels.StartsWith("yuv420", StringComparison.Ordinal) || pixels.StartsWith("yuv422", StringComparison.Ordinal);
+        bool halfHeight = pixels.StartsWith("yuv420", StringComparison.Ordinal);
+        return (halfWidth ? width + width % 2 : width, halfHeight ? height + height % 2 : height);
+    }
 
     /// <summary>
     /// The YUV that video of this size is stored in: BT.709 for HD (1280 wide or more, or over 576
@@ -135,6 +216,16 @@ public sealed record EncodeSettings
     /// </summary>
     internal static string Matrix(int width, int height) => width >= 1280 || height > 576 ? "bt709" : "smpte170m";
 
-    /// <summary>The filter that converts sRGB frames of this size into the encoder's YUV (<see cref="Matrix"/>), or null where ffmpeg picks the format.</summary>
-    internal string? FromRgb(int width, int height) => Yuv420 ? $"scale=out_color_matrix={Matrix(width, height)}:out_range=tv,format=yuv420p" : null;
+    /// <summary>The filter that converts sRGB frames of this size into the encoder's format (YUV: <see cref="Matrix"/>), or null where ffmpeg picks the format.</summary>
+    /// <remarks>
+    /// The frames carry the tags too (setparams): an encoder that writes them into its own stream (ProRes) takes them from
+    /// the frames, not from the output options, and came out untagged.
+    /// </remarks>
+    internal string? FromRgb(int width, int height) => OutputPixels switch
+    {
+        null => null,
+        var rgb when IsRgb(rgb) => $"format={rgb},setparams=color_primaries=bt709:color_trc=bt709:colorspace=gbr:range=pc",
+        var yuv => $"scale=out_color_matrix={Matrix(width, height)}:out_range=tv,format={yuv}," +
+                   $"setparams=color_primaries=bt709:color_trc=bt709:colorspace={Matrix(width, height)}:range=tv",
+    };
 }

@@ -84,7 +84,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title:stream_side_data=rotation:format=format_name,start_time,duration:format_tags:chapter=start_time,end_time",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,color_transfer,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title,reel_name:stream_side_data=rotation:format=format_name,start_time,duration:format_tags:chapter=start_time,end_time",
                 // -i: ffprobe took a file named "-dash.mp4" as an option.
                 "-of", "json", "-i", Ffmpeg.Local(path),
             },
@@ -128,6 +128,7 @@ public static class VideoFile
                 SampleAspect = ReadSampleAspect(video, rotation),
                 Interlaced = video.TryGetProperty("field_order", out var fields) && fields.GetString() is "tt" or "bb" or "tb" or "bt",
                 BitsPerSample = video.TryGetProperty("pix_fmt", out var pixels) && pixels.GetString() is { } pixelFormat ? BitsOf(pixelFormat) : 8,
+                Transfer = video.TryGetProperty("color_transfer", out var transfer) && transfer.GetString() is { } t and not ("unknown" or "reserved") ? t : null,
                 ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 HasMetadataKeys = f.ValueKind == JsonValueKind.Object && f.TryGetProperty("tags", out var fileTags) && fileTags.ValueKind == JsonValueKind.Object
@@ -136,10 +137,8 @@ public static class VideoFile
                     ? chapters.EnumerateArray().Select(c => (TimeField(c, "start_time"), TimeField(c, "end_time"))).ToList()
                     : Array.Empty<(double, double)>(),
                 FileTags = Tags(f),
-                VideoTags = video.TryGetProperty("tags", out var videoTags) && videoTags.ValueKind == JsonValueKind.Object
-                    ? videoTags.EnumerateObject().Where(t => t.Name is "language" or "title" && t.Value.GetString() is { Length: > 0 })
-                        .Select(t => (t.Name, t.Value.GetString()!)).ToList()
-                    : Array.Empty<(string, string)>(),
+                VideoTags = Tags(video).Where(t => t.Name is "language" or "title" && t.Value.Length > 0)
+                    .Concat(ReadReelName(streams.Prepend(video)) is { } reel ? [("reel_name", reel)] : []).ToList(),
                 AudioCodecs = audio,
                 VideoCodec = video.TryGetProperty("codec_name", out var videoCodec) ? videoCodec.GetString() ?? "" : "",
                 SubtitleCodecs = Codecs("subtitle"),
@@ -198,6 +197,14 @@ public static class VideoFile
         .Where(tag => tag.Name.Equals("timecode", StringComparison.OrdinalIgnoreCase) && tag.Value.ValueKind == JsonValueKind.String)
         .Select(tag => tag.Value.GetString()!)
         .FirstOrDefault(TimecodePattern.IsMatch);
+
+    /// <summary>
+    /// The reel's name (a tape's or camera roll's: "A001C003"), which a MOV keeps on its timecode track and Matroska as a
+    /// tag of the video; ffmpeg writes it back from the video stream's tags, onto the timecode track it makes.
+    /// </summary>
+    private static string? ReadReelName(IEnumerable<JsonElement> streams) => streams
+        .SelectMany(Tags).Where(t => t.Name.Equals("reel_name", StringComparison.OrdinalIgnoreCase) && t.Value.Length > 0)
+        .Select(t => t.Value).FirstOrDefault();
 
     // ffmpeg writes the frames with one digit at 10 fps and below ("10:00:00:0"): two required, such a timecode was dropped.
     private static readonly Regex TimecodePattern = new(@"^[0-9]{2}:[0-9]{2}:[0-9]{2}[:;.][0-9]{1,3}$", RegexOptions.Compiled);

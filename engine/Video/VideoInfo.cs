@@ -42,10 +42,14 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public IReadOnlyList<(double Start, double End)> Chapters { get; init; } = Array.Empty<(double, double)>();
     /// <summary>The file's own tags (title, comment, creation_time, …; named as its container spells them), as <see cref="Chapters"/>.</summary>
     public IReadOnlyList<(string Name, string Value)> FileTags { get; init; } = Array.Empty<(string, string)>();
-    /// <summary>The video stream's language and title tags, where it has them: what the restored stream is tagged with.</summary>
+    /// <summary>The video stream's language and title tags, and the reel's name (from the timecode track too), where it has them: what the restored stream is tagged with.</summary>
     public IReadOnlyList<(string Name, string Value)> VideoTags { get; init; } = Array.Empty<(string, string)>();
     /// <summary>The YUV matrix the stream states (ffprobe's color_space: "bt709", "smpte170m", …); null where it states none.</summary>
     public string? ColourMatrix { get; init; }
+    /// <summary>The transfer the stream states (ffprobe's color_transfer: "bt709", "smpte2084" for PQ, "arib-std-b67" for HLG); null where it states none.</summary>
+    public string? Transfer { get; init; }
+    /// <summary>The stream states an HDR transfer (PQ or HLG), whose code values are not an SDR picture's.</summary>
+    public bool IsHdr => Transfer is "smpte2084" or "arib-std-b67";
     /// <summary>The stream says its frames are two interlaced fields (ffprobe's field order tt, bb, tb or bt).</summary>
     public bool Interlaced { get; init; }
     /// <summary>Bits a sample as stored (10 for yuv420p10le, 16 for gray16le or rgb48le), from ffprobe's pix_fmt; 8 where it names no more.</summary>

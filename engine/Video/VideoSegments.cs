@@ -28,8 +28,10 @@ public static class VideoSegments
     /// them (WebM: VP8, VP9 and AV1 only), rather than failing after the whole film. Null where the pieces
     /// were made for this output.
     /// </param>
+    /// <param name="madeWith">The settings the pieces were encoded with: the copy is tagged as they tag (<see cref="EncodeSettings.ColourTags"/>).</param>
     public static void Join(IReadOnlyList<VideoPiece> pieces, string output, StreamSource? streamSource,
-        Action<string>? note = null, CancellationToken cancel = default, bool piecesVerified = false, EncodeSettings? encode = null)
+        Action<string>? note = null, CancellationToken cancel = default, bool piecesVerified = false, EncodeSettings? encode = null,
+        EncodeSettings? madeWith = null)
     {
         if (pieces.Count == 0) throw new ArgumentException("no pieces to join");
         var folder = Path.GetDirectoryName(Path.GetFullPath(pieces[0].Path))!;
@@ -87,6 +89,7 @@ public static class VideoSegments
                 : convert.Arguments(width, height).Concat(new[] { "-fps_mode", "passthrough", "-enc_time_base",
                     ticks is null ? first.Value.TimeBase : Rational.Inverse(ticks) }));
             if (convert is null && ticks is not null) args.AddRange(new[] { "-r", ticks });
+            if (convert is null && madeWith is not null) args.AddRange(madeWith.ColourTags(width, height));
             // HEVC in the MP4 family as Apple plays it: ffmpeg's default hev1 tag is refused by QuickTime and Safari.
             if (Path.GetExtension(output).ToLowerInvariant() is ".mp4" or ".mov" or ".m4v" && (convert?.Codec ?? first.Value.VideoCodec) is "libx265" or "hevc")
                 args.AddRange(new[] { "-tag:v:0", "hvc1" });

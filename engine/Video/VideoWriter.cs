@@ -48,8 +48,8 @@ public sealed class VideoWriter : IDisposable
         TempFile.RemoveOrphans(_target);
         _tmp = TempFile.Beside(_target);
         _frameBytes = width * height * 3;
-        bool pad = settings.NeedsEvenSize && (width % 2 != 0 || height % 2 != 0);
-        (_outWidth, _outHeight) = pad ? (width + width % 2, height + height % 2) : (width, height);
+        (_outWidth, _outHeight) = settings.Padded(width, height);
+        bool pad = (_outWidth, _outHeight) != (width, height);
         var args = new List<string> { "-hide_banner", "-v", "error", "-y" };
         if (startNs > 0) args.AddRange(new[] { "-itsoffset", Seconds(startNs) });
         args.AddRange(new[] { "-f", "matroska", "-i", "-" });
@@ -58,14 +58,14 @@ public sealed class VideoWriter : IDisposable
         args.AddRange(streamSource is not null ? streamSource.CopyInto(1, _target, note) : StreamCopy.VideoTrack(null, _target));
         var filters = new[]
         {
-            pad ? "pad=ceil(iw/2)*2:ceil(ih/2)*2" : null,
+            pad ? $"pad={_outWidth}:{_outHeight}" : null,
             sampleAspect == "1:1" ? null : "setsar=" + sampleAspect.Replace(':', '/'),
             settings.FromRgb(_outWidth, _outHeight),
         }.OfType<string>().ToList();
         // On the restored video alone: a filter on the cover art copied after it would be refused.
         if (filters.Count > 0) args.AddRange(new[] { "-filter:v:0", string.Join(',', filters) });
         args.AddRange(settings.Arguments(_outWidth, _outHeight));
-        args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", timeBase, _tmp });
+        args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", settings.FixedTimeBase(frameDurationNs) ?? timeBase, _tmp });
         _tool = ToolProcess.Start(Ffmpeg.FfmpegPath, args, $"encoding {_target}", feedInput: true);
         _feeder = Task.Run(() =>
         {

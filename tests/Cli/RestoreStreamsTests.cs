@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Tensors;
@@ -394,6 +395,32 @@ public class RestoreStreamsTests
         Assert.Equal(["opus,6"], Media.Probe(output, "-select_streams", "a:0", "-show_entries", "stream=codec_name,channels"));
     }
 
+    /// <summary>
+    /// A range's PCM sound was copied packet by packet, the one the start fell in dropped: a MOV cut at 0.3 s began with
+    /// 20 ms of silence. It is now cut at the range's own sample: the first one out is the source's at 0.3 s.
+    /// </summary>
+    [Theory]
+    [InlineData("out.mov")]
+    [InlineData("out.mkv")]
+    public void ARangesPcmSoundStartsAtItsFirstSample(string name)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "in.mov");
+        // The sound's sample at t is t/2 of full scale: its value says its time.
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=30000/1001:duration=1.001", "-f", "lavfi",
+            "-i", "aevalsrc=exprs='t/2':s=48000:d=1.001", "-vf", "format=gray,format=yuv420p", "-c:v", "libx264", "-g", "15", "-c:a", "pcm_s16le", input },
+            ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--from", "0.3", "--to", "0.7"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        double start = double.Parse(Media.Probe(output, "-select_streams", "a:0", "-show_entries", "stream=start_time").Single(), CultureInfo.InvariantCulture);
+        Assert.InRange(start, -0.001, 0.001);
+        var first = Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", output, "-map", "0:a:0", "-frames:a", "1", "-f", "s16le", "-" }, ReadOnlyMemory<byte>.Empty, output);
+        double at = BitConverter.ToInt16(first, 0) / 32768.0 * 2;
+        Assert.InRange(at, 0.3 - 0.001, 0.3 + 0.001);
+        Assert.Equal("pcm_s16le", Media.Probe(output, "-select_streams", "a:0", "-show_entries", "stream=codec_name").Single());
+    }
+
     [Fact]
     public void ARangeOfTheFilmIsRestoredAloneWithItsSoundCutAlike()
     {
@@ -750,6 +777,25 @@ public class RestoreStreamsTests
         if (name == "out.wav") Assert.False(Path.Exists(output), $"{output} was made");
     }
 
+    /// <summary>
+    /// A container that takes a codec it cannot give back: FFV1 or VP9 into an MPEG-TS were written as data, and the join
+    /// after the whole film read no frame back, on every --resume too. Refused before any frame, with the reason; and
+    /// libx265's own summary no longer hides ffmpeg's reason for a WebM.
+    /// </summary>
+    [Theory]
+    [InlineData("out.ts", "ffv1", "does not read back (it holds no frame): choose another --encoder or kind of file")]
+    [InlineData("out.ts", "libvpx-vp9", "does not read back (it holds no frame): choose another --encoder or kind of file")]
+    [InlineData("out.webm", "libx265", "Only VP8 or VP9 or AV1 video and Vorbis or Opus audio and WebVTT subtitles are supported for WebM.")]
+    public void ACodecTheContainerCannotGiveBackIsRefusedAtOnce(string name, string encoder, string message)
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, size: "64x48");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(clip, Path.Combine(dir, name), "--encoder", encoder));
+        Assert.Equal(1, r.ExitCode);
+        Assert.EndsWith(message, r.Stderr.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("process: ", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("out.mov", "25", "01:02:03:04")]
     [InlineData("out.mkv", "30000/1001", "00:59:59;28")]
@@ -760,12 +806,14 @@ public class RestoreStreamsTests
         var dir = TestPaths.NewTempDir();
         var input = Path.Combine(dir, "in.mov");
         Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", $"testsrc2=size=64x48:rate={rate}", "-frames:v", "3", "-c:v", "libx264",
-            "-pix_fmt", "yuv420p", "-timecode", timecode, input }, ReadOnlyMemory<byte>.Empty, input);
+            "-pix_fmt", "yuv420p", "-timecode", timecode, "-metadata:s:v:0", "reel_name=A001C003", input }, ReadOnlyMemory<byte>.Empty, input);
         Assert.Equal(timecode, VideoFile.Probe(input).Timecode);
         var output = Path.Combine(dir, name);
         var r = ReelProcess.Run("restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(timecode, VideoFile.Probe(output).Timecode);
+        // The camera roll the timecode counts on (a MOV keeps it on the timecode track) was lost; MP4's timecode track has no name.
+        if (name != "out.mp4") Assert.Contains("A001C003", Media.Probe(output, "-show_entries", "stream_tags=reel_name"));
     }
 
     [Theory]
@@ -819,6 +867,41 @@ public class RestoreStreamsTests
         var probe = System.Text.Encoding.UTF8.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "format_tags=title:program_tags=service_name",
             "-of", "csv=p=0", output }, ReadOnlyMemory<byte>.Empty, output));
         Assert.Contains("Reel 3", probe);
+    }
+
+    /// <summary>
+    /// Encoders other than the distribution ones were left to pick their format from RGB, untagged: ProRes came out
+    /// 4444 at 12 bits, FFV1 as RGB that said nothing of its colours, and MPEG-2 failed after the first shot on the
+    /// source's time base ("does not support 12800/1 fps").
+    /// </summary>
+    [Theory]
+    [InlineData("prores_ks", "out.mov", "yuv422p10le", "smpte170m", "tv")]
+    [InlineData("ffv1", "out.mkv", "bgr0", "gbr", "pc")]
+    [InlineData("mpeg2video", "out.mov", "yuv420p", "smpte170m", "tv")]
+    public void EveryEncoderGetsAFormatItIsMadeForAndTagsSayingWhatItHolds(string encoder, string name, string pixels, string matrix, string range)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, rate: "25", seconds: 0.4, size: "64x48");
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--encoder", encoder));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal($"{pixels},{range},{matrix},bt709,bt709", Media.Probe(output, "-select_streams", "v:0", "-show_entries",
+            "stream=pix_fmt,color_space,color_primaries,color_transfer,color_range").Single());
+        Assert.Equal(10, Media.CountFrames(output));
+    }
+
+    /// <summary>A film at a rate MPEG-2 does not take is refused before any work, not after its first shot.</summary>
+    [Fact]
+    public void AFrameRateTheEncoderDoesNotTakeIsRefusedAtOnce()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, rate: "25/2", seconds: 0.8);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, Path.Combine(dir, "out.mov"), "--encoder", "mpeg2video"));
+        Assert.Equal(1, r.ExitCode);
+        var said = r.Stderr.Trim().Split('\n')[^1];
+        Assert.StartsWith("reel: error: mpeg2video takes only the frame rates 1/1, 2/1", said);
+        Assert.EndsWith("this film's is 12.5 fps: choose another --encoder", said);
+        Assert.DoesNotContain("process: ", r.Stderr, StringComparison.Ordinal);
     }
 
     /// <summary>A phone's make, model and local capture date (QuickTime metadata keys) were dropped from MOV and MP4 outputs.</summary>
@@ -942,6 +1025,26 @@ public class RestoreStreamsTests
             Assert.True(r.ExitCode == 0, r.Stderr);
             Assert.DoesNotContain("is in colour", r.Stderr);
         }
+    }
+
+    /// <summary>
+    /// An HDR video's PQ or HLG code values are read as an SDR picture's and the output tagged SDR: it came out washed
+    /// out, and only its bit depth was told. Now said, with the conversion that fixes it; an SDR video says nothing of it.
+    /// </summary>
+    [Theory]
+    [InlineData("smpte2084", "is HDR (PQ); Reel reads its code values as SDR's, without tone mapping")]
+    [InlineData("arib-std-b67", "is HDR (HLG); Reel reads its code values as SDR's, without tone mapping")]
+    [InlineData("bt709", null)]
+    public void AnHdrVideoIsToldItIsReadAsSdr(string transfer, string? said)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "in.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "3", "-vf", "format=gray,format=yuv420p",
+            "-c:v", "libx264", "-color_primaries", "bt2020", "-colorspace", "bt2020nc", "-color_trc", transfer, input }, ReadOnlyMemory<byte>.Empty, input);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, Path.Combine(dir, "out.mp4")));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        if (said is null) Assert.DoesNotContain("HDR", r.Stderr);
+        else Assert.Contains($"note: {input} {said}", r.Stderr);
     }
 
     /// <summary>A scan's 16-bit frames and transparent ones lost their depth and their alpha without a word (a 16-bit video was told).</summary>
