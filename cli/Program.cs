@@ -30,8 +30,8 @@ public static class Program
         if (parsed.Errors.Count > 0 && parsed.Action is not OwnArgumentsHelp)
         {
             // Usage mistakes get the same one-line form as every other user error.
-            var command = string.Join(' ', OwnArgumentsHelp.Path(parsed.CommandResult.Command).Skip(1));
-            Console.Error.WriteLine($"reel: error: {string.Join("; ", parsed.Errors.Select(e => Plain(e.Message)))} (see 'reel {command} --help')");
+            var command = string.Join(' ', OwnArgumentsHelp.Path(parsed.CommandResult.Command).Skip(1).Prepend("reel"));
+            Console.Error.WriteLine($"reel: error: {string.Join("; ", parsed.Errors.Select(e => Plain(e.Message)))} (see '{command} --help')");
             return UsageError;
         }
         // SIGINT and SIGTERM are handled by StopSignal, not System.CommandLine, so the exit code can

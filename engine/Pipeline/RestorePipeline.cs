@@ -285,6 +285,9 @@ public static class RestorePipeline
         yield return (start > 0 ? p[start - 1] : "", Words(p, start, p.Length - end), Words(q, start, q.Length - end));
     }
 
+    /// <summary>"2 audio streams", "the subtitle stream"; empty for none.</summary>
+    private static string Streams(int count, string kind) => count switch { 0 => "", 1 => $"the {kind} stream", _ => $"the {count} {kind} streams" };
+
     private static void Process(FrameSource source, string output, bool videoOut, RestoreJob job, RestoreOptions options, MemoryPlan memory,
         IBackend backend, Action<RestoreProgress>? progress, CancellationToken cancel)
     {
@@ -337,10 +340,12 @@ public static class RestorePipeline
             if (VideoFile.HasAlpha(stored))
                 Note($"{source.SourcePath}'s frames have an alpha channel ({stored}); it is not kept (a transparent pixel comes out as the colour stored in it)");
         }
-        if (videoOut && options.Encode.Padded(source.Width, source.Height) is var (padWidth, padHeight) && (padWidth, padHeight) != (source.Width, source.Height))
-            Note($"{source.Width}×{source.Height} is odd; the video is padded to {padWidth}×{padHeight}, " +
-                 $"{(padWidth > source.Width ? padHeight > source.Height ? "a black column on the right and a black row at the bottom" : "a black column on the right" : "a black row at the bottom")} " +
-                 $"({options.Encode.OutputPixels} halves the colour's resolution, so it needs even sizes)");
+        if (videoOut && options.Encode.PaddingNote(source.Width, source.Height) is { } padding) Note(padding);
+        // A folder of frames holds no sound: the film's was dropped without a word, where a container's loss is told.
+        if (!videoOut && source.Video is { } film && (film.AudioCodecs.Count > 0 || film.SubtitleCodecs.Count > 0))
+            Note($"{output} is a folder of frames, which holds no sound or subtitles: {Streams(film.AudioCodecs.Count, "audio")}" +
+                 $"{(film.AudioCodecs.Count > 0 && film.SubtitleCodecs.Count > 0 ? " and " : "")}{Streams(film.SubtitleCodecs.Count, "subtitle")} of {source.SourcePath}" +
+                 $"{(film.AudioCodecs.Count + film.SubtitleCodecs.Count == 1 ? " is" : " are")} not kept (name a video file, .mkv or .mp4, to keep them)");
         if (skip > 0)
             Report(new RestoreProgress(RestoreStage.Resume, skip, total,
                 job.Pieces.Count == 1 ? "1 piece kept from the interrupted run" : $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));

@@ -207,6 +207,15 @@ public sealed record EncodeSettings
         return (halfWidth ? width + width % 2 : width, halfHeight ? height + height % 2 : height);
     }
 
+    /// <summary>What <see cref="Padded"/> does to frames of this size, for the user; null where it leaves them as they are.</summary>
+    public string? PaddingNote(int width, int height)
+    {
+        var (w, h) = Padded(width, height);
+        if ((w, h) == (width, height)) return null;
+        string where = w > width ? h > height ? "a black column on the right and a black row at the bottom" : "a black column on the right" : "a black row at the bottom";
+        return $"{width}×{height} is odd; the video is padded to {w}×{h}, {where} ({OutputPixels} halves the colour's resolution, so it needs even sizes)";
+    }
+
     /// <summary>
     /// The YUV that video of this size is stored in: BT.709 for HD (1280 wide or more, or over 576
     /// high), BT.601 (SMPTE 170M) for SD, as players take untagged video, and tagged so for those that

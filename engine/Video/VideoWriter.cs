@@ -50,6 +50,8 @@ public sealed class VideoWriter : IDisposable
         _frameBytes = width * height * 3;
         (_outWidth, _outHeight) = settings.Padded(width, height);
         bool pad = (_outWidth, _outHeight) != (width, height);
+        // Told here where the writer is told about its streams (stabilize's); a restore says it before its first frame.
+        if (pad && note is not null) note(settings.PaddingNote(width, height)!);
         var args = new List<string> { "-hide_banner", "-v", "error", "-y" };
         if (startNs > 0) args.AddRange(new[] { "-itsoffset", Seconds(startNs) });
         args.AddRange(new[] { "-f", "matroska", "-i", "-" });

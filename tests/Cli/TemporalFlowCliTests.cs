@@ -52,6 +52,25 @@ public class TemporalFlowCliTests
         Assert.True(info.HasAudio, "the input's audio was not copied");
     }
 
+    /// <summary>stabilize padded a folder of odd-sized frames for its video without a word, where restore says so.</summary>
+    [Fact]
+    public void StabilizeSaysWhereItPadsOddFrames()
+    {
+        var dir = TestPaths.NewTempDir();
+        string inDir = Path.Combine(dir, "in"), output = Path.Combine(dir, "out.mp4");
+        Directory.CreateDirectory(inDir);
+        for (int t = 0; t < 3; t++)
+        {
+            var f = new Tensor(new Shape(1, 1, 33, 35));
+            for (int i = 0; i < f.Length; i++) f.Data[i] = (i * 7 + t) % 50 / 50f;
+            ImageIO.Write(Path.Combine(inDir, $"{t}.png"), f);
+        }
+        var r = ReelProcess.Run("stabilize", "--input", inDir, "--processed", inDir, "--output", output, "--temporal", "none", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("note: 35×33 is odd; the video is padded to 36×34, a black column on the right and a black row at the bottom", r.Stderr);
+        Assert.Equal("36,34", Media.Probe(output, "-show_entries", "stream=width,height").Single());
+    }
+
     [Fact]
     public void RestoreWithFlowAndFusedColoursGivesEveryFrameInColour()
     {
