@@ -19,7 +19,7 @@ public static class RestorePlanCommand
         var job = new RestoreJobOptions();
         var progress = new ProgressChoice();
         var strict = RestoreCommand.StrictOption();
-        var cmd = new Command("plan", "Cut the film into shots (as 'reel restore' does) and write WORKDIR/plan.json for 'reel restore run' workers; takes restore's options")
+        var cmd = new Command("plan", "Cut the film into shots (as 'reel restore' does) and write WORKDIR/plan.json for 'reel restore run' workers; takes the options of restore that set the restore (the run's own, such as --device or --resume, are the workers')")
             { input, workdir, progress.Progress, progress.NoProgress, strict };
         job.AddTo(cmd);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>

@@ -295,8 +295,8 @@ REEL_API int reel_model_describe(const reel_model* model, reel_model_info* info)
  * One frame through a denoiser. in's format must match the model (reel_model_info.channels);
  * out must have in's width, height and format, with its own stride. out may be in (in place).
  * Output pixels are clamped to [0, 255] and rounded, exactly as `reel denoise` writes them.
- * A frame whose feature maps would take more than half the memory free (the host's, or the
- * GPU's on a CUDA engine) goes through in tiles, giving the same pixels.
+ * A frame whose feature maps would take more than half the host's free memory goes through in
+ * tiles, giving the same pixels.
  */
 REEL_API int reel_frame_denoise(reel_model* denoiser, const reel_frame* in, reel_frame* out);
 
