@@ -53,19 +53,25 @@ public static class Program
 
     /// <summary>
     /// Every text argument and option refuses "": an empty path reached .NET's file calls and came out as an
-    /// "internal error … please report it", and an empty --loss-log did so only after the whole training.
+    /// "internal error … please report it", and an empty --loss-log did so only after the whole training. And
+    /// one that is not UTF-8 (a file named in Latin-1): .NET reads its bytes as U+FFFD and no file of that name
+    /// exists, so an input that was there was "not found".
     /// </summary>
     private static void RefuseEmpty(Command command)
     {
+        static string? Unusable(IEnumerable<string> values, string name) =>
+            values.Any(v => v.Length == 0) ? $"{name} is empty; give a value"
+            : values.Any(v => v.Contains('\uFFFD')) ? $"{name} is not valid UTF-8 (a name in another encoding, such as Latin-1), which Reel cannot open; rename it"
+            : null;
         foreach (var argument in command.Arguments.Where(a => a.ValueType == typeof(string)))
             argument.Validators.Add(r =>
             {
-                if (r.Tokens.Any(t => t.Value.Length == 0)) r.AddError($"<{argument.Name}> is empty; give a value");
+                if (Unusable(r.Tokens.Select(t => t.Value), $"<{argument.Name}>") is { } why) r.AddError(why);
             });
         foreach (var option in command.Options.Where(o => o.ValueType == typeof(string)))
             option.Validators.Add(r =>
             {
-                if (r.Tokens.Any(t => t.Value.Length == 0)) r.AddError($"{option.Name} is empty; give a value");
+                if (Unusable(r.Tokens.Select(t => t.Value), option.Name) is { } why) r.AddError(why);
             });
         foreach (var sub in command.Subcommands) RefuseEmpty(sub);
     }

@@ -47,7 +47,8 @@ public sealed class FrameSource
     /// <summary>The nominal frame rate, "num/den" or a whole number: the video's average rate (its base rate when ffprobe gives no average), or the rate given for a folder.</summary>
     public string FrameRate { get; }
     /// <summary>The ffmpeg filter a video's frames pass through as they are decoded (the deinterlacer), or null: what <see cref="Read"/> gives, and what a review copy shows of the input.</summary>
-    public string? DecodeFilter => _fields is { Value.LooksProgressive: true } ? null : _filter;
+    /// <remarks>Judged progressive, auto's bwdif is dropped; ivtc's filter (fieldmatch first) stays, as it was asked for.</remarks>
+    public string? DecodeFilter => _fields is { Value.LooksProgressive: true } && _filter?.StartsWith("fieldmatch", StringComparison.Ordinal) != true ? null : _filter;
 
     private readonly string? _filter;
 
@@ -57,6 +58,7 @@ public sealed class FrameSource
     /// <summary>
     /// What idet saw in the frames of a video flagged interlaced, where <c>--deinterlace auto</c> looked
     /// (<see cref="FieldCheck"/>): judged progressive throughout, it is not deinterlaced; null where nobody looked.
+    /// <c>--deinterlace ivtc</c> looks too, to say when it finds no pulldown to remove (its filter stays: asked for).
     /// </summary>
     public FieldCheck? Fields => _fields?.Value;
     /// <summary>
@@ -123,7 +125,7 @@ public sealed class FrameSource
                                     $"(ffmpeg -i {Path.GetFileName(path)} -map 0 -c copy {Path.GetFileNameWithoutExtension(path)}.mkv) and restore that");
         // A stream flagged interlaced may hold progressive frames throughout (a film's PAL transfer): its frames are looked at
         // before they are deinterlaced (DecodeFilter).
-        var fields = deinterlace == Deinterlace.Auto && info.Interlaced ? new Lazy<FieldCheck>(() => FieldCheck.Of(path, info, range)) : null;
+        var fields = deinterlace == Deinterlace.Auto && info.Interlaced || deinterlace == Deinterlace.Ivtc ? new Lazy<FieldCheck>(() => FieldCheck.Of(path, info, range)) : null;
         // bwdif's send_frame: one frame out per frame in, at its timestamp, so nothing downstream changes but
         // the pixels; fieldmatch passes frames through at theirs, and decimate drops one in five and times the
         // rest on the film's regular grid from the first.

@@ -310,7 +310,10 @@ public static class RestorePipeline
             Note(options.Deinterlace switch
             {
                 Deinterlace.All => $"every frame of {source.SourcePath} is deinterlaced (bwdif) before it is restored",
-                Deinterlace.Ivtc => $"{source.SourcePath}: the pulldown is removed (fieldmatch, decimate): 4 frames of every 5 come out, at {source.FrameRate} fps",
+                // Asked of a film with no pulldown, ivtc drops one real frame in five, which was done without a word.
+                Deinterlace.Ivtc => $"{source.SourcePath}: the pulldown is removed (fieldmatch, decimate): 4 frames of every 5 come out, at {source.FrameRate} fps"
+                    + (source.Fields is { RepeatedFields: 0, Frames: >= 24 } none
+                        ? $"; but no field repeats as pulldown's do ({none}): if it is not telecined film, a real frame of every 5 is dropped (--deinterlace auto keeps them)" : ""),
                 _ => $"{source.SourcePath} is interlaced: the frames flagged so are deinterlaced (bwdif) before they are restored (--deinterlace all for every frame, ivtc for telecined film, off to keep the fields)"
                      + (source.Fields is { LooksTelecined: true } f ? $"; its fields repeat as telecined film's do ({f}): --deinterlace ivtc gives the film's own frames back" : ""),
             });

@@ -411,6 +411,8 @@ public class CliTests
     [InlineData("Argument 'foo' not recognized. Must be one of: 'bar', 'plain', 'json'", "restore", "a.mp4", "b.mp4", "--progress", "foo")]
     [InlineData("<output> is empty; give a value", "restore", "a.mp4", "")]
     [InlineData("--loss-log is empty; give a value", "stabilize", "--input", "a", "--processed", "b", "--output", "c", "--loss-log", "")]
+    // A file named in Latin-1 reaches .NET with U+FFFD for its bytes: it was "input not found", though it was there.
+    [InlineData("<input> is not valid UTF-8 (a name in another encoding, such as Latin-1), which Reel cannot open; rename it", "restore", "lat\uFFFD.mp4", "b.mp4")]
     public void UnreadableValuesAreOneLineWithExitCode2(string message, params string[] args)
     {
         var r = ReelProcess.Run(args);

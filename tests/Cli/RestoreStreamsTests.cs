@@ -306,6 +306,18 @@ public class RestoreStreamsTests
         Assert.True(GrayFrames(input, filter).AsSpan().SequenceEqual(GrayFrames(output)), $"the output is not the input decoded through {filter ?? "no filter"}");
     }
 
+    /// <summary>--deinterlace ivtc on video with no pulldown dropped one real frame in five with only "the pulldown is removed".</summary>
+    [Fact]
+    public void IvtcOfVideoWithNoPulldownSaysItDropsRealFrames()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, rate: "30000/1001", seconds: 1.2, audio: false);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, Path.Combine(dir, "out.mkv"), "--deinterlace", "ivtc"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("; but no field repeats as pulldown's do (", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("if it is not telecined film, a real frame of every 5 is dropped (--deinterlace auto keeps them)", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TelecinedFilmComesBackAsItsOwnFrames()
     {
@@ -324,6 +336,7 @@ public class RestoreStreamsTests
         var r = ReelProcess.Run("restore", telecined, output, "--deinterlace", "ivtc", "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("the pulldown is removed (fieldmatch, decimate): 4 frames of every 5 come out, at 24000/1001 fps", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("no field repeats", r.Stderr, StringComparison.Ordinal);
         // Not a loss: the frames the pulldown added are the ones missing.
         Assert.DoesNotContain("could be decoded", r.Stderr, StringComparison.Ordinal);
 
