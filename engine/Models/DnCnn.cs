@@ -226,6 +226,9 @@ public sealed class DnCnn : IDisposable
     private static SortedDictionary<int, Dictionary<string, Tensor>> GroupByIndex(WeightMap w)
     {
         var groups = new SortedDictionary<int, Dictionary<string, Tensor>>();
+        // The ECCV16 colorizer's layout (model1.* to model8.*, model_out): named, where "mix two models" left the user guessing.
+        if (w.Names.Any(n => n.StartsWith("model_out.", StringComparison.Ordinal)) && w.Names.Any(n => n.StartsWith("model1.", StringComparison.Ordinal)))
+            throw new CheckpointException($"{w.Source} is an ECCV16 colorizer checkpoint, not a DnCNN: give it to --colorizer (or reel colorize)");
         string? prefix = null;
         foreach (var name in w.Names)
         {

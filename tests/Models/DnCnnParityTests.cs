@@ -57,4 +57,18 @@ public class DnCnnParityTests
         var e = Assert.ThrowsAny<ReelException>(() => DnCnn.Load(path, FastBackend.Instance));
         Assert.Contains("not a DnCNN checkpoint: missing tensor 'model.0.weight'", e.Message);
     }
+
+    /// <summary>The colorizer's checkpoint given to the denoiser was "tensors 'model1.*' and 'model2.0.weight' mix two models".</summary>
+    [Fact]
+    public void AColorizerCheckpointIsNamedAsOne()
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "colorizer.safetensors");
+        Safetensors.Write(path, new[]
+        {
+            ("model1.0.weight", new Reel.Engine.Tensors.Tensor(new(64, 1, 3, 3))), ("model2.0.weight", new Reel.Engine.Tensors.Tensor(new(128, 64, 3, 3))),
+            ("model_out.weight", new Reel.Engine.Tensors.Tensor(new(2, 313, 1, 1))),
+        });
+        var e = Assert.ThrowsAny<ReelException>(() => DnCnn.Load(path, FastBackend.Instance));
+        Assert.Equal($"{path} is an ECCV16 colorizer checkpoint, not a DnCNN: give it to --colorizer (or reel colorize)", e.Message);
+    }
 }
