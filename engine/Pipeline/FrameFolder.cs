@@ -27,11 +27,7 @@ public static class FrameFolder
     /// </summary>
     public static string? Gaps(IReadOnlyList<string> files, string folder)
     {
-        var names = files.Select(f => Numbered.Match(Path.GetFileName(f))).ToList();
-        if (names.Count < 2 || names.Any(m => !m.Success)
-            || names.Any(m => m.Groups[1].Value != names[0].Groups[1].Value || !m.Groups[3].Value.Equals(names[0].Groups[3].Value, StringComparison.OrdinalIgnoreCase)))
-            return null;
-        var numbers = names.Select(m => long.Parse(m.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture)).ToList();
+        if (Numbers(files) is not { } numbers) return null;
         var gaps = Enumerable.Range(1, numbers.Count - 1).Where(i => numbers[i] - numbers[i - 1] > 1).ToList();
         if (gaps.Count == 0) return null;
         long missing = gaps.Sum(i => numbers[i] - numbers[i - 1] - 1);
@@ -39,6 +35,31 @@ public static class FrameFolder
         string more = gaps.Count switch { 1 => "", 2 => ", one more gap after it", _ => string.Create(CultureInfo.InvariantCulture, $", {gaps.Count - 1} more gaps after it") };
         return string.Create(CultureInfo.InvariantCulture,
             $"{folder}: {missing} frame{(missing == 1 ? "" : "s")} missing from the numbering, first between {Path.GetFileName(files[first - 1])} and {Path.GetFileName(files[first])}{more}; the frames around each gap are restored as neighbours");
+    }
+
+    /// <summary>
+    /// Where two of a folder's frames (<see cref="List"/>'s order) have one number (f1.png and f01.png), as one line, or
+    /// null: both were taken, one after the other, without a word (a frame scanned twice, or two numberings mixed).
+    /// </summary>
+    public static string? Repeats(IReadOnlyList<string> files, string folder)
+    {
+        if (Numbers(files) is not { } numbers) return null;
+        var repeats = Enumerable.Range(1, numbers.Count - 1).Where(i => numbers[i] == numbers[i - 1]).ToList();
+        if (repeats.Count == 0) return null;
+        int first = repeats[0];
+        string more = repeats.Count == 1 ? "" : string.Create(CultureInfo.InvariantCulture, $" ({repeats.Count} such pairs)");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{folder}: {Path.GetFileName(files[first - 1])} and {Path.GetFileName(files[first])} have one number, {numbers[first]}{more}; both are restored, one after the other");
+    }
+
+    /// <summary>The frame numbers of a numbered sequence's files (one stem and extension, a number between), or null where they are not one.</summary>
+    private static List<long>? Numbers(IReadOnlyList<string> files)
+    {
+        var names = files.Select(f => Numbered.Match(Path.GetFileName(f))).ToList();
+        if (names.Count < 2 || names.Any(m => !m.Success)
+            || names.Any(m => m.Groups[1].Value != names[0].Groups[1].Value || !m.Groups[3].Value.Equals(names[0].Groups[3].Value, StringComparison.OrdinalIgnoreCase)))
+            return null;
+        return names.Select(m => long.Parse(m.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture)).ToList();
     }
 
     /// <summary>

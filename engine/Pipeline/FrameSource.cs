@@ -87,8 +87,12 @@ public sealed class FrameSource
     /// <summary>A folder whose frames' number order is not their names' character order (which Reel took before 2026-12-06).</summary>
     public bool OrderedByNumbers => Files is not null && !Files.SequenceEqual(Files.Order(StringComparer.Ordinal));
 
-    /// <summary>Frames a folder's numbering says are missing (<see cref="FrameFolder.Gaps"/>), known before any is read: one line, or none.</summary>
-    public IReadOnlyList<string> MissingFrames => Files is null || FrameFolder.Gaps(Files, SourcePath) is not { } gaps ? Array.Empty<string>() : new[] { gaps };
+    /// <summary>
+    /// What a folder's numbering says is wrong, known before any frame is read: frames missing (<see cref="FrameFolder.Gaps"/>)
+    /// and numbers given twice (<see cref="FrameFolder.Repeats"/>), a line each.
+    /// </summary>
+    public IReadOnlyList<string> MissingFrames => Files is null ? Array.Empty<string>()
+        : new[] { FrameFolder.Gaps(Files, SourcePath), FrameFolder.Repeats(Files, SourcePath) }.OfType<string>().ToList();
 
     /// <summary>The source whose audio, subtitles and metadata an output copies, cut as the frames are (none for a folder).</summary>
     public StreamSource? StreamSource => Video is null ? null : new StreamSource(SourcePath, Video) { Cut = _range };

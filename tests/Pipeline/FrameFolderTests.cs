@@ -55,6 +55,19 @@ public class FrameFolderTests
         else Assert.Equal($"{dir}: {said}", gaps![..(dir.Length + 2 + said.Length)]);
     }
 
+    [Theory]
+    [InlineData("f01.png f1.png f2.png", "f01.png and f1.png have one number, 1; both are restored, one after the other")]
+    [InlineData("f1.png f01.png f2.png f002.png", "f01.png and f1.png have one number, 1 (2 such pairs); both are restored, one after the other")]
+    [InlineData("f1.png f2.png f3.png", null)]
+    [InlineData("a1.png b1.png", null)] // not one sequence
+    public void NumbersGivenTwiceAreNamed(string files, string? said)
+    {
+        var dir = TestPaths.NewTempDir();
+        foreach (var n in files.Split(' ')) File.WriteAllText(Path.Combine(dir, n), "");
+        var repeats = FrameFolder.Repeats(FrameFolder.List(dir), dir);
+        Assert.Equal(said is null ? null : $"{dir}: {said}", repeats);
+    }
+
     [Fact]
     public void AJobRecordsANumberOrderUnlikeTheCharacterOrder()
     {
