@@ -69,13 +69,6 @@ public sealed class RestoreJobOptions
             throw new UsageException("--fuse-colors fuses the colorizer's colour distributions, and --no-colorize leaves none: give one of them");
         if (r.GetValue(_noDenoise)) GivenOptions.RefuseUnused(r, [_denoiser], "--no-denoise turns the denoiser off");
         if (r.GetValue(_noColorize)) GivenOptions.RefuseUnused(r, [_colorizer, _temperature], "--no-colorize turns the colorizer off");
-        // An encoder named that has no CRF (FFV1, ProRes) or no preset (all but x264's and x265's) ignored them.
-        if (r.GetValue(_encoder) is { } encoder)
-        {
-            if (encoder is not ("libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1"))
-                GivenOptions.RefuseUnused(r, [_crf], $"{encoder} takes no constant-quality factor");
-            if (encoder is not ("libx264" or "libx265")) GivenOptions.RefuseUnused(r, [_preset], $"{encoder} takes no x264/x265 preset");
-        }
         // Without the colorizer there is no chroma to stabilize: the temporal stage works on RGB.
         var mode = r.GetValue(_noColorize) ? StabilizeMode.Rgb : StabilizeMode.Chroma;
         if (method != TemporalMethod.Prior)
@@ -83,9 +76,13 @@ public sealed class RestoreJobOptions
         if (mode == StabilizeMode.Rgb) GivenOptions.RefuseUnused(r, _prior.ChromaOnly, "they are chroma mode's, and --no-colorize restores in rgb mode");
     }
 
-    public RestoreOptions Build(ParseResult r, IBackend backend)
+    /// <param name="validate">
+    /// False for a plan's recorded options (<see cref="Replay"/>): they were checked when it was made, and a plan made
+    /// before a check was added must still run.
+    /// </param>
+    public RestoreOptions Build(ParseResult r, IBackend backend, bool validate = true)
     {
-        Validate(r);
+        if (validate) Validate(r);
         var method = r.GetValue(_noStabilize) ? TemporalMethod.None : TemporalChoice.Parse(r.GetValue(_temporal)!);
         string? denoiserPath = r.GetValue(_noDenoise) ? null : r.GetValue(_denoiser) ?? WeightCatalog.Require(WeightCatalog.Get("dncnn_gray_blind"), "--denoiser");
         string? colorizerPath = r.GetValue(_noColorize) ? null : r.GetValue(_colorizer) ?? WeightCatalog.Require(WeightCatalog.Get("colorizer"), "--colorizer");
@@ -134,7 +131,7 @@ public sealed class RestoreJobOptions
     public static RestoreOptions Replay(IReadOnlyList<string> arguments, IBackend backend)
     {
         var (options, r) = Parse(arguments);
-        return options.Build(r, backend);
+        return options.Build(r, backend, validate: false);
     }
 
     /// <summary>

@@ -25,9 +25,11 @@ public static class RestorePlanCommand
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             string inPath = r.GetValue(input)!, work = Path.GetFullPath(r.GetValue(workdir)!);
+            // As restore: what the command line alone cannot carry out exits 2 before any file is looked at.
+            job.Validate(r);
+            var mode = progress.Resolve(r);
             if (!File.Exists(inPath) && !Directory.Exists(inPath)) throw new ReelException($"input not found: {inPath}");
             job.RefuseFolderRate(r, inPath);
-            var mode = progress.Resolve(r);
             // The plan needs the denoiser's channels (how frames are decoded) and the checkpoints'
             // identities, not a device: the networks are loaded on the CPU and never run here.
             var options = job.Build(r, FastBackend.Instance) with { Strict = r.GetValue(strict) };

@@ -31,6 +31,24 @@ public class DistributedRestoreTests
     private static string[] Run(string work, string shard, params string[] extra) =>
         new[] { "restore", "run", work, "--shard", shard, "--device", "cpu", "--progress", "json" }.Concat(extra).ToArray();
 
+    /// <summary>
+    /// A plan is run by the reel of the day it runs, with the options recorded the day it was made: a check added since
+    /// (--temperature beside --no-colorize is now refused) must not stop every worker of a plan made before it.
+    /// </summary>
+    [Fact]
+    public void APlanRecordedBeforeANewCheckStillRuns()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        var work = Path.Combine(dir, "work");
+        ReelProcess.PlanWithoutNetworks(input, work);
+        var plan = ShotPlan.Load(work);
+        // The default's value, so the plan's settings stand as they were recorded.
+        (plan with { Arguments = plan.Arguments.Append("--temperature").Append("1").ToList() }).Save(work);
+        Reel(Run(work, "0/1"));
+        Reel("restore", "join", work, Path.Combine(dir, "out.mp4"), "--no-progress");
+    }
+
     [Fact]
     public async Task ThreeWorkersOneKilledOneTwiceEqualOneProcess()
     {
