@@ -48,7 +48,7 @@ public sealed class FrameSource
     public string FrameRate { get; }
     /// <summary>The ffmpeg filter a video's frames pass through as they are decoded (the deinterlacer), or null: what <see cref="Read"/> gives, and what a review copy shows of the input.</summary>
     /// <remarks>Judged progressive, auto's bwdif is dropped; ivtc's filter (fieldmatch first) stays, as it was asked for.</remarks>
-    public string? DecodeFilter => _fields is { Value.LooksProgressive: true } && _filter?.StartsWith("fieldmatch", StringComparison.Ordinal) != true ? null : _filter;
+    public string? DecodeFilter => _filter?.StartsWith("fieldmatch", StringComparison.Ordinal) != true && _fields is { Value.LooksProgressive: true } ? null : _filter;
 
     private readonly string? _filter;
 

@@ -230,6 +230,10 @@ public static class RestorePipeline
         // An MPEG-TS or PS's frames are timed from the file's start since 2026-12-07, from the video's before: a piece of either
         // timing must not meet the other's at a join.
         if (source.Video is { FileTiming.Count: > 0 }) settings["timing"] = "from the file's start";
+        // The format an encoder beyond the distribution ones is given was ffmpeg's pick before 2026-12-07 (ProRes 4444 at 12
+        // bits, unpadded), Reel's since (4:2:2 at 10 bits, padded to an even width): pieces of both must not meet at a join.
+        if (o.Encode.For(null) is { Codec: not ("libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1") } named && named.OutputPixels is { } pixels)
+            settings["pixels"] = pixels;
         return settings;
     }
 
@@ -312,8 +316,8 @@ public static class RestorePipeline
                 Deinterlace.All => $"every frame of {source.SourcePath} is deinterlaced (bwdif) before it is restored",
                 // Asked of a film with no pulldown, ivtc drops one real frame in five, which was done without a word.
                 Deinterlace.Ivtc => $"{source.SourcePath}: the pulldown is removed (fieldmatch, decimate): 4 frames of every 5 come out, at {source.FrameRate} fps"
-                    + (source.Fields is { RepeatedFields: 0, Frames: >= 24 } none
-                        ? $"; but no field repeats as pulldown's do ({none}): if it is not telecined film, a real frame of every 5 is dropped (--deinterlace auto keeps them)" : ""),
+                    + (source.Fields is { LooksTelecined: false, Frames: >= 24 } none
+                        ? $"; but its fields do not repeat as pulldown's do ({none}): if it is not telecined film, a real frame of every 5 is dropped (--deinterlace auto keeps them)" : ""),
                 _ => $"{source.SourcePath} is interlaced: the frames flagged so are deinterlaced (bwdif) before they are restored (--deinterlace all for every frame, ivtc for telecined film, off to keep the fields)"
                      + (source.Fields is { LooksTelecined: true } f ? $"; its fields repeat as telecined film's do ({f}): --deinterlace ivtc gives the film's own frames back" : ""),
             });

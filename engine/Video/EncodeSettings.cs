@@ -57,7 +57,7 @@ public sealed record EncodeSettings
         string crf = Crf.ToString(CultureInfo.InvariantCulture);
         switch (Chosen)
         {
-            case "libx264" or "libx265":
+            case "libx264" or "libx265" or "libx264rgb":
                 foreach (var a in new[] { "-crf", crf, "-preset", Preset }) yield return a;
                 break;
             case "libvpx-vp9":
@@ -95,7 +95,7 @@ public sealed record EncodeSettings
         (Lossless.Contains(encoder) ? RgbFormats.FirstOrDefault(takes.Contains) : null) ?? YuvFormats.FirstOrDefault(takes.Contains);
 
     /// <summary>Lossless encoders: they keep the restored RGB bit for bit where they take RGB.</summary>
-    private static readonly HashSet<string> Lossless = new() { "ffv1", "ffvhuff", "huffyuv", "utvideo", "png", "qtrle", "rawvideo", "libx264rgb", "magicyuv" };
+    private static readonly HashSet<string> Lossless = new() { "ffv1", "ffvhuff", "huffyuv", "utvideo", "png", "qtrle", "magicyuv" };
 
     /// <summary>The RGB formats a lossless encoder is given, the first it takes.</summary>
     private static readonly string[] RgbFormats = { "rgb24", "bgr0", "bgr24", "gbrp", "rgb0", "0rgb" };
@@ -116,11 +116,13 @@ public sealed record EncodeSettings
         if (Chosen is "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1") return null;
         var rates = EncoderCaps.Of(Chosen).FrameRates;
         if (rates.Count == 0 || frameDurationNs <= 0) return null;
-        var nearest = rates.Select(rate => (Rate: rate, Ns: Rational.TryParse(rate, out var n, out var d) && n > 0 && d > 0 ? 1e9 * d / n : double.NaN))
-            .Where(r => double.IsFinite(r.Ns)).MinBy(r => Math.Abs(r.Ns - frameDurationNs));
-        if (nearest.Rate is null || Math.Abs(nearest.Ns - frameDurationNs) > frameDurationNs * 5e-4)
+        var durations = rates.Distinct().Select(rate => (Rate: rate, Ns: Rational.TryParse(rate, out var n, out var d) && n > 0 && d > 0 ? 1e9 * d / n : double.NaN))
+            .Where(r => double.IsFinite(r.Ns)).ToList();
+        if (durations.Count == 0) return null;
+        var nearest = durations.MinBy(r => Math.Abs(r.Ns - frameDurationNs));
+        if (Math.Abs(nearest.Ns - frameDurationNs) > frameDurationNs * 5e-4)
             throw new MediaException(string.Create(CultureInfo.InvariantCulture,
-                $"{Chosen} takes only the frame rates {string.Join(", ", rates)}; this film's is {1e9 / frameDurationNs:0.###} fps: choose another --encoder"));
+                $"{Chosen} takes only the frame rates {string.Join(", ", durations.Select(r => r.Rate))}; this film's is {1e9 / frameDurationNs:0.###} fps: choose another --encoder"));
         return Rational.Inverse(nearest.Rate);
     }
 
@@ -187,7 +189,7 @@ public sealed record EncodeSettings
     {
         var (low, high) = Chosen switch
         {
-            "libx264" or "libx265" => (0, 51),
+            "libx264" or "libx265" or "libx264rgb" => (0, 51),
             "libvpx-vp9" or "libaom-av1" => (0, 63),
             "libsvtav1" => (1, 63),
             _ => (int.MinValue, int.MaxValue),

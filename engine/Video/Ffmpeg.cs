@@ -57,7 +57,7 @@ public static class Ffmpeg
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var line = lines.LastOrDefault(l => StorageErrors.Any(e => l.Contains(e, StringComparison.Ordinal)))
                    ?? lines.LastOrDefault(l => l.Contains(InvalidData, StringComparison.Ordinal))
-                   ?? lines.LastOrDefault(l => !Consequences.Any(c => l.Contains(c, StringComparison.Ordinal)))
+                   ?? lines.LastOrDefault(l => !Consequences.Any(c => l.Contains(c, StringComparison.Ordinal)) && !X265Summary.IsMatch(l))
                    ?? lines.LastOrDefault();
         return line is null ? null : Plain(line);
     }
@@ -66,16 +66,17 @@ public static class Ffmpeg
     /// What ffmpeg (4 to 7) prints after the line that says why, whatever the why: an encoder it cannot open
     /// ("[libx264 @ …] width not divisible by 2") ends in "Error initializing output stream 0:0 -- Error while
     /// opening encoder …", a codec the container refuses ("[webm @ …] Only VP8 or VP9 or AV1 video …") in
-    /// "Could not write header …", an undecodable image (ffmpeg 5) in "Error marking filters as finished"; and libx265's own
-    /// summary of an encode that never started ("encoded 0 frames"), which it writes to stderr after them.
+    /// "Could not write header …", an undecodable image (ffmpeg 5) in "Error marking filters as finished".
     /// </summary>
     private static readonly string[] Consequences =
     {
         "Conversion failed!", "Error initializing output stream", "Could not write header", "Error while opening encoder",
         "Error opening output file", "Error marking filters as finished", "Nothing was written into output file",
         "Terminating thread with return code", "Task finished with error code", "Error sending frames to consumers",
-        "encoded 0 frames",
     };
+
+    /// <summary>libx265's own summary, which it writes to stderr after ffmpeg's lines, however many frames it encoded.</summary>
+    private static readonly System.Text.RegularExpressions.Regex X265Summary = new(@"^encoded [0-9]+ frames", System.Text.RegularExpressions.RegexOptions.Compiled);
 
     /// <summary>ffmpeg's words for AVERROR_INVALIDDATA: the input is not what its name or header says.</summary>
     private const string InvalidData = "Invalid data found when processing input";

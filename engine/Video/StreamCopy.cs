@@ -121,6 +121,9 @@ public static class StreamCopy
         // A timecode track (MOV, MP4) or tag (Matroska, AVI, NUT) of the same start: an edit conformed to the source still lines up.
         if (source.Timecode is { } timecode) args.AddRange(new[] { "-timecode", timecode });
         args.AddRange(new[] { "-map_metadata", $"{inputIndex}", "-map_chapters", $"{inputIndex}" });
+        // A TS's channel is its program's, which -map_metadata leaves behind: set as the file's (an MPEG-TS names its service from them).
+        foreach (var (name, value) in source.FileTags.Where(t => t.Name is "service_name" or "service_provider"))
+            args.AddRange(new[] { "-metadata", $"{name}={value}" });
         // A phone's make, model and local capture date were dropped from MOV and MP4 (Matroska kept them): ffmpeg's
         // muxer writes such keys only as QuickTime metadata keys, which it writes only when asked.
         if (source.HasMetadataKeys && ext is ".mov" or ".mp4" or ".m4v") args.AddRange(new[] { "-movflags", "+use_metadata_tags" });

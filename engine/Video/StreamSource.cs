@@ -72,9 +72,11 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         if (root.TryGetProperty("format", out var format)) kept.UnionWith(VideoFile.Tags(format).Select(t => t.Name));
         // An MPEG-TS names its service after the title.
         var title = Info.FileTags.FirstOrDefault(t => t.Name.Equals("title", StringComparison.OrdinalIgnoreCase)).Value;
-        if (root.TryGetProperty("programs", out var programs) && programs.ValueKind == JsonValueKind.Array
-            && programs.EnumerateArray().SelectMany(VideoFile.Tags).Any(t => t.Name == "service_name" && t.Value == title))
-            kept.Add("title");
+        var serviceTags = root.TryGetProperty("programs", out var programs) && programs.ValueKind == JsonValueKind.Array
+            ? programs.EnumerateArray().SelectMany(VideoFile.Tags).ToList() : [];
+        if (serviceTags.Any(t => t.Name == "service_name" && t.Value == title)) kept.Add("title");
+        // A TS source's channel, written into a TS, is its service's again.
+        kept.UnionWith(serviceTags.Where(t => Info.FileTags.Contains(t)).Select(t => t.Name));
         var lost = Info.FileTags.Select(t => t.Name).Where(n => !kept.Contains(n) && !WrittenByMuxers.Contains(n)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         string ext = System.IO.Path.GetExtension(output).ToLowerInvariant();
         if (lost.Count > 0)
@@ -101,7 +103,7 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// audio began up to a GOP early (a second of sound before the first frame in Matroska, which cannot
     /// hide it as MP4's edit list does): <c>-copypriorss 0</c> drops them. Chapters are moved by the start
     /// but bounded only by an output duration: <c>-t</c>. A start timecode the cut could not move
-    /// (drop-frame) must not come in unmoved with the source's metadata: it is cleared.
+    /// (a drop-frame label at a rate with no drop-frame count) must not come in unmoved with the source's metadata: it is cleared.
     /// </summary>
     private IEnumerable<string> CutOptions()
     {

@@ -84,7 +84,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,color_transfer,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title,reel_name:stream_side_data=rotation:format=format_name,start_time,duration:format_tags:chapter=start_time,end_time",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,color_transfer,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title,reel_name:stream_side_data=rotation:format=format_name,start_time,duration:format_tags:program_tags:chapter=start_time,end_time",
                 // -i: ffprobe took a file named "-dash.mp4" as an option.
                 "-of", "json", "-i", Ffmpeg.Local(path),
             },
@@ -136,7 +136,7 @@ public static class VideoFile
                 Chapters = doc.RootElement.TryGetProperty("chapters", out var chapters) && chapters.ValueKind == JsonValueKind.Array
                     ? chapters.EnumerateArray().Select(c => (TimeField(c, "start_time"), TimeField(c, "end_time"))).ToList()
                     : Array.Empty<(double, double)>(),
-                FileTags = Tags(f),
+                FileTags = FileAndServiceTags(f, doc.RootElement),
                 VideoTags = Tags(video).Where(t => t.Name is "language" or "title" && t.Value.Length > 0)
                     .Concat(ReadReelName(streams.Prepend(video)) is { } reel ? [("reel_name", reel)] : []).ToList(),
                 AudioCodecs = audio,
@@ -172,6 +172,18 @@ public static class VideoFile
         section.ValueKind == JsonValueKind.Object && section.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Object
             ? tags.EnumerateObject().Select(t => (t.Name, t.Value.ValueKind == JsonValueKind.String ? t.Value.GetString()! : t.Value.ToString())).ToList()
             : Array.Empty<(string, string)>();
+
+    /// <summary>
+    /// The file's tags, and an MPEG-TS's channel: the service_name and service_provider of its first program, which ffmpeg
+    /// keeps as the program's tags, not the file's, so -map_metadata never copied them (a recording lost its channel's name).
+    /// </summary>
+    private static IReadOnlyList<(string Name, string Value)> FileAndServiceTags(JsonElement format, JsonElement root)
+    {
+        var tags = Tags(format).ToList();
+        if (root.TryGetProperty("programs", out var programs) && programs.ValueKind == JsonValueKind.Array && programs.GetArrayLength() > 0)
+            tags.AddRange(Tags(programs[0]).Where(t => t.Name is "service_name" or "service_provider" && !tags.Any(f => f.Name == t.Name)));
+        return tags;
+    }
 
     /// <summary>A time field of ffprobe's in seconds ("start_time": "1.500000"); 0 where it gives none.</summary>
     private static double TimeField(JsonElement section, string field) =>

@@ -314,7 +314,7 @@ public class RestoreStreamsTests
         var input = Media.MakeClip(dir, rate: "30000/1001", seconds: 1.2, audio: false);
         var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, Path.Combine(dir, "out.mkv"), "--deinterlace", "ivtc"));
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("; but no field repeats as pulldown's do (", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("; but its fields do not repeat as pulldown's do (", r.Stderr, StringComparison.Ordinal);
         Assert.Contains("if it is not telecined film, a real frame of every 5 is dropped (--deinterlace auto keeps them)", r.Stderr, StringComparison.Ordinal);
     }
 
@@ -336,7 +336,7 @@ public class RestoreStreamsTests
         var r = ReelProcess.Run("restore", telecined, output, "--deinterlace", "ivtc", "--no-denoise", "--no-colorize", "--no-stabilize", "--encoder", "ffv1", "--no-progress");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("the pulldown is removed (fieldmatch, decimate): 4 frames of every 5 come out, at 24000/1001 fps", r.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("no field repeats", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("do not repeat as pulldown's do", r.Stderr, StringComparison.Ordinal);
         // Not a loss: the frames the pulldown added are the ones missing.
         Assert.DoesNotContain("could be decoded", r.Stderr, StringComparison.Ordinal);
 
@@ -915,6 +915,28 @@ public class RestoreStreamsTests
         Assert.StartsWith("reel: error: mpeg2video takes only the frame rates 1/1, 2/1", said);
         Assert.EndsWith("this film's is 12.5 fps: choose another --encoder", said);
         Assert.DoesNotContain("process: ", r.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A broadcast recording's channel is its MPEG-TS program's name and provider, which -map_metadata (the file's tags)
+    /// left behind: lost into Matroska, and "Service01" / "FFmpeg" in a TS, without a word.
+    /// </summary>
+    [Theory]
+    [InlineData("out.mkv")]
+    [InlineData("out.ts")]
+    public void ATransportStreamsChannelIsKept(string name)
+    {
+        var dir = TestPaths.NewTempDir();
+        var clip = Media.MakeClip(dir, "clip.mkv", audio: false);
+        var input = Path.Combine(dir, "in.ts");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", clip, "-c", "copy", "-metadata", "service_name=Chan One", "-metadata", "service_provider=Reel TV",
+            "-f", "mpegts", input }, ReadOnlyMemory<byte>.Empty, input);
+        var output = Path.Combine(dir, name);
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var tags = Media.Probe(output, "-show_entries", name == "out.ts" ? "program_tags=service_name,service_provider" : "format_tags=service_name,service_provider");
+        Assert.Equal(new[] { "Chan One", "Reel TV" }, Assert.Single(tags).Split(',').Order());
+        Assert.DoesNotContain("did not keep", r.Stderr);
     }
 
     /// <summary>A phone's make, model and local capture date (QuickTime metadata keys) were dropped from MOV and MP4 outputs.</summary>

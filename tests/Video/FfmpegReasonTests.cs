@@ -39,6 +39,11 @@ public class FfmpegReasonTests
 
         encoded 0 frames
         """, "Could not find tag for codec hevc in stream #0, codec not currently supported in container")]
+    // ... and after a failure past its first frames.
+    [InlineData("""
+        [mp4 @ 0x1] Error writing trailer: Invalid argument
+        encoded 12 frames in 0.51s (23.53 fps), 12.00 kb/s, Avg QP:30.04
+        """, "Error writing trailer: Invalid argument")]
     // One line, the cause: kept.
     [InlineData("Unknown encoder 'libx246'", "Unknown encoder 'libx246'")]
     // A full disk still wins over anything after it.
