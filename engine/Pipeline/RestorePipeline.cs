@@ -232,7 +232,7 @@ public static class RestorePipeline
         if (source.Video is { FileTiming.Count: > 0 }) settings["timing"] = "from the file's start";
         // The format an encoder beyond the distribution ones is given was ffmpeg's pick before 2026-12-07 (ProRes 4444 at 12
         // bits, unpadded), Reel's since (4:2:2 at 10 bits, padded to an even width): pieces of both must not meet at a join.
-        if (o.Encode.For(null) is { Codec: not ("libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1") } named && named.OutputPixels is { } pixels)
+        if (o.Encode.For(null) is { ForDistribution: false } named && named.OutputPixels is { } pixels)
             settings["pixels"] = pixels;
         return settings;
     }

@@ -85,11 +85,13 @@ public sealed record EncodeSettings
     /// 10-bit 4:2:2 (ProRes's, DNxHR's), 4:2:2 and 4:4:4. Left to ffmpeg (null), which picked for each
     /// the format nearest RGB and tagged nothing: ProRes came out 4444 at 12 bits, FFV1 as untagged RGB.
     /// </summary>
-    internal string? OutputPixels => Chosen switch
-    {
-        "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1" => "yuv420p",
-        var name => Pick(name, EncoderCaps.Of(name).PixelFormats),
-    };
+    internal string? OutputPixels => ForDistribution ? "yuv420p" : Pick(Chosen, EncoderCaps.Of(Chosen).PixelFormats);
+
+    /// <summary>
+    /// One of the encoders of distribution (x264, x265, VP9, AV1), which Reel has always given 4:2:0 and which take any
+    /// frame rate: nothing need be asked of ffmpeg about them.
+    /// </summary>
+    internal bool ForDistribution => Chosen is "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1";
 
     private static string? Pick(string encoder, IReadOnlyList<string> takes) =>
         (Lossless.Contains(encoder) ? RgbFormats.FirstOrDefault(takes.Contains) : null) ?? YuvFormats.FirstOrDefault(takes.Contains);
@@ -113,7 +115,7 @@ public sealed record EncodeSettings
     /// </summary>
     internal string? FixedTimeBase(long frameDurationNs)
     {
-        if (Chosen is "libx264" or "libx265" or "libvpx-vp9" or "libaom-av1" or "libsvtav1") return null;
+        if (ForDistribution) return null;
         var rates = EncoderCaps.Of(Chosen).FrameRates;
         if (rates.Count == 0 || frameDurationNs <= 0) return null;
         var durations = rates.Distinct().Select(rate => (Rate: rate, Ns: Rational.TryParse(rate, out var n, out var d) && n > 0 && d > 0 ? 1e9 * d / n : double.NaN))
