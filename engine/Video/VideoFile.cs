@@ -131,8 +131,6 @@ public static class VideoFile
                 Transfer = video.TryGetProperty("color_transfer", out var transfer) && transfer.GetString() is { } t and not ("unknown" or "reserved") ? t : null,
                 ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
-                HasMetadataKeys = f.ValueKind == JsonValueKind.Object && f.TryGetProperty("tags", out var fileTags) && fileTags.ValueKind == JsonValueKind.Object
-                                  && fileTags.EnumerateObject().Any(t => t.Name.StartsWith("com.", StringComparison.Ordinal)),
                 Chapters = doc.RootElement.TryGetProperty("chapters", out var chapters) && chapters.ValueKind == JsonValueKind.Array
                     ? chapters.EnumerateArray().Select(c => (TimeField(c, "start_time"), TimeField(c, "end_time"))).ToList()
                     : Array.Empty<(double, double)>(),

@@ -37,7 +37,7 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     /// The file's metadata holds QuickTime metadata keys ("com.apple.quicktime.make", "….model", "….creationdate": a
     /// phone's provenance), which ffmpeg writes back into MOV and MP4 only when asked to (<see cref="StreamCopy"/>).
     /// </summary>
-    public bool HasMetadataKeys { get; init; }
+    public bool HasMetadataKeys => FileTags.Any(t => t.Name.StartsWith("com.", StringComparison.Ordinal));
     /// <summary>The file's chapters, their start and end in seconds: copied into an output, and missed there with a note (<see cref="StreamSource.NoteLosses"/>).</summary>
     public IReadOnlyList<(double Start, double End)> Chapters { get; init; } = Array.Empty<(double, double)>();
     /// <summary>The file's own tags (title, comment, creation_time, …; named as its container spells them), as <see cref="Chapters"/>.</summary>
