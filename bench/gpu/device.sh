@@ -38,12 +38,12 @@ if ((DRY)); then
     else REEL="dotnet $ROOT/cli/bin/Release/net10.0/reel.dll"; fi
   fi
   export REEL_KERNELS_EMU=${REEL_KERNELS_EMU:-$ROOT/build/libreel_kernels_emu.so}
-  DNCNN=24x32; COLOR=32; UNET=32x64; RUNS=2; WARMUP=1; COPY_MIB=16
+  DNCNN=24x32; COLOR=32; UNET=32x64; RUNS=1; WARMUP=1; COPY_MIB=16
   CLIP_ARGS=(--epochs 1 --no-irt)
-  CURVE_EPOCHS=4
+  CURVE_EPOCHS=2
   CURVE_S=40
   CURVES=("cpu fp32" "emu fp32" "emu tf32")   # the emulated device's curves against the CPU's (bf16's: 30 s emulated, its layout kernels a fiber per thread)
-  PRECISIONS=(fp32)          # parity and benches at fp32 here; tf32 and bf16 reach the emulated cuDNN in their selftests (tf32 in a curve too)
+  PRECISIONS=(fp32)          # parity and benches (Reel's and PyTorch's) at fp32 here; tf32 and bf16 reach the emulated cuDNN in their selftests (tf32 in a curve too)
   SELFTEST_ARGS=(--small)
   SANITIZER_TIMEOUT=60
 else
@@ -76,7 +76,7 @@ else
 fi
 read -r -a REEL_CMD <<<"$REEL"
 # Parity runs at sizes where the float64 reference stays quick; throughput at the real ones.
-if ((DRY)); then DNCNN_PARITY=$DNCNN; UNET_PARITY=$UNET; REAL_SIZE=64; else DNCNN_PARITY=512x512; UNET_PARITY=256x256; REAL_SIZE=256; fi
+if ((DRY)); then DNCNN_PARITY=$DNCNN; UNET_PARITY=$UNET; REAL_SIZE=32; else DNCNN_PARITY=512x512; UNET_PARITY=256x256; REAL_SIZE=256; fi
 if ((DRY)); then
   # Three 64×48 gray frames of a real clip: the emulator runs the colorizer's 256² net on the host.
   CLIP=${CLIP:-$WORK/tiny.mp4}
@@ -154,7 +154,7 @@ parity() {
   for p in "${PRECISIONS[@]}"; do
     "${REEL_CMD[@]}" "${step[@]}" --output "$WORK/parity/reel_step_$DEV-$p.safetensors" --device $DEV --precision $p || echo "reel train step $DEV $p failed"
   done
-  (cd bench/gpu && "$PY" parity.py compare --work "$WORK/parity" --device $TORCH_DEV)
+  (cd bench/gpu && "$PY" parity.py compare --work "$WORK/parity" --device $TORCH_DEV --precisions "${PRECISIONS[@]}")
 }
 
 # The restore stage: the clip through denoise → colorize → prior on the device, progress as JSON. Where
@@ -212,7 +212,7 @@ for p in "${PRECISIONS[@]}"; do
   stage bench-reel-unet-$p 40 "${REEL_CMD[@]}" bench --device $DEV --precision $p --model unet --size $UNET --runs $RUNS --warmup $WARMUP --json
 done
 stage bench-torch 120 bash -c 'cd bench/gpu && "$0" torch_bench.py "$@"' "$PY" --work "$WORK/parity" --device $TORCH_DEV \
-  --dncnn $DNCNN --colorizer $COLOR --unet $UNET --runs $RUNS --warmup $WARMUP --copy-mib $COPY_MIB
+  --dncnn $DNCNN --colorizer $COLOR --unet $UNET --runs $RUNS --warmup $WARMUP --copy-mib $COPY_MIB --precisions "${PRECISIONS[@]}"
 FFMPEG_HERE=0
 command -v "${REEL_FFMPEG:-ffmpeg}" >/dev/null && command -v "${REEL_FFPROBE:-ffprobe}" >/dev/null && FFMPEG_HERE=1
 if ((FFMPEG_HERE)); then

@@ -90,7 +90,7 @@ def forward_rows(a, dev):
         with torch.no_grad():
             ref = nets.run(kind, net.double().to(dev), x.double().to(dev)).cpu().numpy()
             net = net.float()
-            for mode in ("fp32", "tf32", "bf16"):
+            for mode in a.precisions:
                 m = net.to(dev, memory_format=torch.channels_last) if mode == "bf16" else net.to(dev)
                 with precision(mode, dev.type):
                     y = nets.run(kind, m, layout(x.to(dev), mode)).float().cpu().numpy()
@@ -153,7 +153,7 @@ def training_rows(a, dev):
     p = torch.from_numpy(np.load(os.path.join(a.work, "unet_p.npy"))).to(dev)
     ref = step(nets.load("unet", a.work).double().to(dev), x.double(), p.double(), dev, "fp64")
     rows = []
-    for mode in ("fp32", "tf32", "bf16"):
+    for mode in a.precisions:
         net = nets.load("unet", a.work).to(dev)
         if mode == "bf16":
             net = net.to(memory_format=torch.channels_last)
@@ -196,6 +196,8 @@ def main():
     c = sub.add_parser("compare")
     c.add_argument("--work", required=True)
     c.add_argument("--device", default="cuda")
+    c.add_argument("--precisions", nargs="+", choices=("fp32", "tf32", "bf16"), default=["fp32", "tf32", "bf16"],
+                   help="PyTorch's rows at these (the dry run's CPU PyTorch: fp32 only, its bfloat16 autocast being slow and unlike CUDA's)")
     a = ap.parse_args()
     return prepare(a) if a.cmd == "prepare" else compare(a)
 

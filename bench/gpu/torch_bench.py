@@ -52,6 +52,7 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--copy-mib", type=int, default=2048)
+    ap.add_argument("--precisions", nargs="+", choices=("fp32", "tf32", "bf16"), default=["fp32", "tf32", "bf16"])
     a = ap.parse_args()
     dev = torch.device(a.device)
     torch.backends.cudnn.benchmark = True
@@ -60,7 +61,7 @@ def main():
     h, w = size(a.dncnn)
     inputs = {"dncnn": torch.rand(1, 1, h, w, generator=gen), "colorizer": 100 * torch.rand(1, 1, a.colorizer, a.colorizer, generator=gen)}
     for kind, x in inputs.items():
-        modes = ["fp32", "tf32", "bf16"] + (["bf16-graph"] if dev.type == "cuda" else [])
+        modes = a.precisions + (["bf16-graph"] if dev.type == "cuda" and "bf16" in a.precisions else [])
         for mode in modes:
             base = mode.split("-")[0]
             net = nets.load(kind, a.work).to(dev).eval()
@@ -94,7 +95,7 @@ def main():
     h, w = size(a.unet)
     x = torch.rand(1, 3, h, w, generator=gen).to(dev)
     p = (0.8 * x + 0.1).clamp(0, 1)
-    for mode in ("fp32", "tf32", "bf16"):
+    for mode in a.precisions:
         net = nets.load("unet", a.work).to(dev)
         xd = x
         if mode == "bf16":

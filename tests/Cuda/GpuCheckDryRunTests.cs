@@ -71,7 +71,7 @@ public class GpuCheckDryRunTests
         // The prior's loss curve on the emulated device against the CPU's, every step of the shot logged.
         var curves = stages["loss-curves"].GetProperty("curves").EnumerateArray().ToArray();
         Assert.Equal(new[] { "cpu-fp32", "emu-fp32", "emu-tf32" }, curves.Select(c => c.GetProperty("run").GetString()));
-        Assert.All(curves, c => Assert.Equal(12, c.GetProperty("steps").GetInt32()));
+        Assert.All(curves, c => Assert.Equal(6, c.GetProperty("steps").GetInt32()));
         Assert.True(curves[1].GetProperty("within_5_percent").GetBoolean(), curves[1].ToString());
         Assert.True(curves[2].GetProperty("within_5_percent").GetBoolean(), curves[2].ToString());
 
