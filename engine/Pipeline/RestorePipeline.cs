@@ -416,8 +416,10 @@ public static class RestorePipeline
         Report(new RestoreProgress(RestoreStage.Join, job.FramesDone, job.FramesDone, job.Pieces.Count == 1 ? "1 piece" : $"{job.Pieces.Count} pieces", clock.Elapsed));
         if (videoOut)
         {
+            // Every piece was read back when its encoder closed, or by KeepSoundPieces when a resume kept it: reading each
+            // again here decoded the whole film once more before the join (the joined file is still read back).
             VideoSegments.Join(job.Pieces.Select(p => new VideoPiece(Path.Combine(job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
-                output, source.StreamSource, Note, cancel, madeWith: options.Encode);
+                output, source.StreamSource, Note, cancel, piecesVerified: true, madeWith: options.Encode);
         }
         else
         {

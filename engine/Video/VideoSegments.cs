@@ -19,8 +19,9 @@ public static class VideoSegments
 
     /// <param name="note">Told about streams that had to be converted or left out.</param>
     /// <param name="piecesVerified">
-    /// The caller has just read every piece back itself (a distributed join checks them all to name
-    /// every missing one); the joined file is still read back, which catches a piece lost since.
+    /// The caller has read every piece back itself (a restore as each piece's encoder closed; a distributed
+    /// join checks them all to name every missing one); the joined file is still read back, which catches
+    /// a piece lost or damaged since.
     /// </param>
     /// <param name="encode">
     /// For pieces encoded before the output was named (a plan's, H.264 by default): the quality settings with

@@ -95,6 +95,32 @@ public class VerifiedOutputTests
         Assert.False(Directory.Exists(RestoreJob.FolderFor(output)));
     }
 
+    /// <summary>
+    /// Each piece is read back once, as its encoder closes: the join read every piece again before it began,
+    /// decoding the whole film a second time at the end of a restore. The first is read again for its size.
+    /// </summary>
+    [Fact]
+    public void EveryPieceIsReadBackOnce()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 2.4, audio: false);
+        var output = Path.Combine(dir, "out.mp4");
+        var log = Path.Combine(dir, "reads.log");
+        var probe = Path.Combine(dir, "ffprobe");
+        // Logs the file of every full decode (-count_frames: a read-back), then is the real ffprobe.
+        File.WriteAllText(probe, "#!/bin/sh\n" +
+            $"case \" $* \" in *\" -count_frames \"*) for a in \"$@\"; do last=\"$a\"; done; echo \"$last\" >> '{log}';; esac\n" +
+            $"exec '{Ffmpeg.FfprobePath}' \"$@\"\n");
+        File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var r = ReelProcess.RunWithEnvironment(new Dictionary<string, string> { ["REEL_FFPROBE"] = probe }, ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var reads = File.ReadAllLines(log).Select(Path.GetFileName).ToList();
+        int ReadsOf(string piece) => reads.Count(f => f!.Contains(piece, StringComparison.Ordinal));
+        Assert.True((ReadsOf("piece-00001"), ReadsOf("piece-00002"), ReadsOf("piece-00003")) == (2, 1, 1), string.Join('\n', reads));
+        Assert.Equal(24, Media.CountFrames(output));
+    }
+
     [Fact]
     public void AOneFrameVideoLastsOneFrame()
     {
