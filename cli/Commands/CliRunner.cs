@@ -19,11 +19,13 @@ public static class CliRunner
     /// <param name="ended">
     /// Told the exit code and what was said of the outcome (the error's text, the interruption's line; null on
     /// success) after everything else is written: `--progress json`'s end line (<see cref="ProgressChoice.EndLine"/>).
+    /// <see cref="StopSignal"/> writes it instead when a forced stop comes first.
     /// </param>
     public static int Run(Func<int> body, CancellationToken cancel = default, Func<string>? whatIsKept = null, Action<int, string?>? ended = null)
     {
+        StopSignal.EndWith(ended);
         var (code, said) = Outcome(body, cancel, whatIsKept);
-        ended?.Invoke(code, said);
+        StopSignal.End(code, said);
         return code;
     }
 

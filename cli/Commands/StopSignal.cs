@@ -10,7 +10,8 @@ namespace Reel.Cli.Commands;
 /// exits with 128 + the signal's number (130, 143, 129), as shells and schedulers expect. A
 /// command that has not stopped <see cref="Grace"/> after the signal, or a second signal (more
 /// than a second after the first), ends the process at once with that code (what it leaves is
-/// removed by the next run: temporaries carry their owner's process id).
+/// removed by the next run: temporaries carry their owner's process id), and `--progress json`'s end line
+/// still comes last (<see cref="Progress"/>).
 /// </summary>
 public static class StopSignal
 {
@@ -26,6 +27,9 @@ public static class StopSignal
     private static readonly TimeSpan Echo = TimeSpan.FromSeconds(1);
 
     private static readonly CancellationTokenSource Stop = new();
+    private static readonly object Lines = new();
+    private static Action<int, string?>? _endLine;
+    private static bool _ended;
     private static readonly System.Diagnostics.Stopwatch SinceFirst = new();
     private static readonly TaskCompletionSource Deadline = new();
     private static int _signal;
@@ -55,8 +59,57 @@ public static class StopSignal
         // this thread until it ends, and the deadline could never end the process.
         var run = Task.Run(() => command(Token));
         if (Task.WhenAny(run, Deadline.Task).GetAwaiter().GetResult() == run) return run.GetAwaiter().GetResult();
-        Console.Error.WriteLine($"reel: stopped by {Name} before it could clean up; the next run removes what was left");
+        var said = $"stopped by {Name} before it could clean up; the next run removes what was left";
+        Console.Error.WriteLine($"reel: {said}");
+        End(ExitCode, said);
         return ExitCode;
+    }
+
+    /// <summary>
+    /// The progress stream on stderr: each line written whole, and none after the command's end line. A forced
+    /// stop writes that line here while the command's threads still run; one of their lines after it broke
+    /// `--progress json`'s promise that `end` comes last.
+    /// </summary>
+    public static TextWriter Progress { get; } = new ProgressStream();
+
+    /// <summary>The command's `--progress json` end line (<see cref="ProgressChoice.EndLine"/>), null for none: written by <see cref="End"/>.</summary>
+    public static void EndWith(Action<int, string?>? endLine)
+    {
+        lock (Lines) _endLine = endLine;
+    }
+
+    /// <summary>
+    /// Writes the end line given to <see cref="EndWith"/>, once: the command's own as it returns and a forced
+    /// stop's at the deadline can race, and only the first is written.
+    /// </summary>
+    public static void End(int exit, string? said)
+    {
+        lock (Lines)
+        {
+            if (_ended || _endLine is null) return;
+            _endLine(exit, said);
+            _ended = true;
+        }
+    }
+
+    private sealed class ProgressStream : TextWriter
+    {
+        public override Encoding Encoding => Console.Error.Encoding;
+
+        public override void Write(char value) => Write(value.ToString());
+
+        public override void Write(string? value)
+        {
+            lock (Lines)
+                if (!_ended) Console.Error.Write(value);
+        }
+
+        public override void WriteLine(string? value) => Write(value + "\n");
+
+        public override void Flush()
+        {
+            lock (Lines) Console.Error.Flush();
+        }
     }
 
     /// <summary>

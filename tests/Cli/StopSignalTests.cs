@@ -243,6 +243,37 @@ public partial class StopSignalTests
         Assert.Equal(24, Media.CountFrames(output));
     }
 
+    /// <summary>
+    /// A run still busy when a second signal comes (here: waiting on a stream its join's ffmpeg left open) ends at once,
+    /// and with --progress json its last line is still `end`, with the exit code and what was said: a forced stop
+    /// wrote no end line, and a scheduler reading only the stream never learnt how the run ended.
+    /// </summary>
+    [Fact]
+    public void ASecondSignalEndsTheRunAtOnceWithTheEndLineLast()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 2.4);
+        var output = Path.Combine(dir, "out.mp4");
+        using var wrapper = FfmpegWrapper.LeavingAStreamOpenAtJoin();
+        using var p = ReelProcess.Start(wrapper.Environment,
+            new[] { "restore", input, output }.Concat(ReelProcess.NoNetworks).Concat(new[] { "--max-shot-frames", "8", "--progress", "json" }).ToArray());
+        var stderr = p.StandardError.ReadToEndAsync();
+        wrapper.WaitForJoin(p);
+        ReelProcess.Signal(p, "TERM");
+        // Past the second in which a second signal is taken for the first one delivered twice.
+        Thread.Sleep(1500);
+        Assert.False(p.HasExited, $"the run stopped before the second signal, so it was not forced:\n{(p.HasExited ? stderr.Result : "")}");
+        var (code, text) = Terminate(p, stderr);
+        Assert.True(code == 143, $"exit {code}:\n{text}");
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("reel: stopped by SIGTERM before it could clean up; the next run removes what was left", lines);
+        Assert.Single(lines, l => l.Contains("\"stage\":\"end\"", StringComparison.Ordinal));
+        using var end = System.Text.Json.JsonDocument.Parse(lines[^1]);
+        Assert.Equal("end", end.RootElement.GetProperty("stage").GetString());
+        Assert.Equal(143, end.RootElement.GetProperty("exit").GetInt32());
+        Assert.Equal("stopped by SIGTERM before it could clean up; the next run removes what was left", end.RootElement.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public void WhatAKilledJoinLeftIsRemovedByTheNextRun()
     {

@@ -54,6 +54,14 @@ public sealed class FfmpegWrapper : IDisposable
     public static FfmpegWrapper Stalling(string trigger) =>
         Create(_ => "echo $$ > \"$DIR/join-started\"\nexec sleep 120\n", trigger);
 
+    /// <summary>
+    /// At the join, leaves a process holding ffmpeg's stderr open, detached as a daemon a wrapper started would be
+    /// (killing ffmpeg's process tree does not reach it), then waits for <see cref="Go"/>: a stopped reel waits on
+    /// that stream, still running when a second signal comes. Disposing the wrapper kills the detached process.
+    /// </summary>
+    public static FfmpegWrapper LeavingAStreamOpenAtJoin() =>
+        Create(_ => "(setsid sleep 120 & echo $! > \"$DIR/detached\")\necho $$ > \"$DIR/join-started\"\n" + WaitForGo);
+
     /// <summary>Waits for the go file, two minutes at the most (a test that dies early must not leave it waiting for ever).</summary>
     private const string WaitForGo = "i=0\nwhile [ ! -e \"$DIR/go\" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\n";
 
@@ -75,7 +83,14 @@ public sealed class FfmpegWrapper : IDisposable
         return new FfmpegWrapper(bin, dir);
     }
 
-    public void Dispose() => File.WriteAllText(Go, "");
+    public void Dispose()
+    {
+        File.WriteAllText(Go, "");
+        var detached = Path.Combine(Dir, "detached");
+        if (File.Exists(detached) && int.TryParse(File.ReadAllText(detached).Trim(), out var pid))
+            using (var kill = System.Diagnostics.Process.Start("kill", new[] { "-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture) })!)
+                kill.WaitForExit();
+    }
 
     /// <summary>Waits until the join (or the write waited for) has started (the wrapper wrote its pid); fails after a minute.</summary>
     public int WaitForJoin(System.Diagnostics.Process reel)
