@@ -49,6 +49,9 @@ internal sealed class ShotRestorer
     /// <summary>How frames are decoded for these stages: gray unless the denoiser takes RGB. The shot cuts are made on these frames.</summary>
     public PixelFormat Format { get; }
 
+    /// <summary>Whether the film comes out gray (no colorizer, a gray denoiser or none): its frames, three equal channels, are written as one.</summary>
+    private bool RestoresGray => _options.Colorizer is null && Format == PixelFormat.Gray8;
+
     /// <summary>A decoded frame as the stages take it: (1, C, H, W) in [0, 1], C from <see cref="Format"/>.</summary>
     public Tensor ToTensor(SourceFrame frame) => ImageIO.ToTensor(frame.Pixels, _source.Width, _source.Height, Format);
 
@@ -122,7 +125,7 @@ internal sealed class ShotRestorer
     /// </summary>
     private void WriteTrained(Shot shot, int t, Tensor frame)
     {
-        if (_options.Colorizer is not null || Format != PixelFormat.Gray8)
+        if (!RestoresGray)
         {
             shot.Write(t, frame);
             return;
@@ -200,7 +203,9 @@ internal sealed class ShotRestorer
         {
             if (t != _written) throw new InvalidOperationException($"shot frame {t} written out of order (expected {_written})");
             if (_sink is not null) _sink.Write(frame, _pts[t] - StartNs);
-            else ImageIO.Write(Path.Combine(_framesFolder!, _names[t]), frame, _run._source.SampleAspect);
+            // A gray film's frame as a gray PNG: its three equal channels made RGB files three times the size.
+            else ImageIO.Write(Path.Combine(_framesFolder!, _names[t]), _run.RestoresGray ? frame.View(new Shape(1, 1, frame.Shape.H, frame.Shape.W)) : frame,
+                _run._source.SampleAspect);
             _written++;
             long done = Position + _written;
             _run.Report(new RestoreProgress(RestoreStage.Encode, done, Math.Max(_run._total, done), "", _run._clock.Elapsed) { Shot = Index + 1 });

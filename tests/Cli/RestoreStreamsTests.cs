@@ -516,6 +516,11 @@ public class RestoreStreamsTests
         Assert.Contains($"note: {frames} is a folder of frames, which holds no sound or subtitles: the audio stream of {clip} is not kept", r.Stderr);
         var pngs = Directory.GetFiles(frames).Select(Path.GetFileName).Order().ToList();
         Assert.Equal(Enumerable.Range(0, 6).Select(i => $"{i:D6}.png"), pngs);
+        // A gray film's frames are gray PNGs, as it comes from the prior too: they were RGB, three equal channels, three times the size.
+        var trained = Path.Combine(dir, "trained");
+        r = ReelProcess.Run("restore", clip, trained, "--no-denoise", "--no-colorize", "--epochs", "1", "--no-irt", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.All(Directory.GetFiles(frames).Concat(Directory.GetFiles(trained)), f => Assert.Equal(new[] { "gray" }, Media.Probe(f, "-show_entries", "stream=pix_fmt")));
 
         var video = Path.Combine(dir, "from-frames.mp4");
         r = ReelProcess.Run("restore", frames, video, "--no-denoise", "--no-colorize", "--epochs", "1", "--no-irt", "--fps", "12", "--no-progress");
