@@ -162,6 +162,10 @@ public sealed class RestoreJobOptions
         FolderFrameRate = r.GetValue(_fps)!,
         Deinterlace = DeinterlaceChoice.Parse(r.GetValue(_deinterlace)!),
         Range = TimeRange.Of(r.GetValue(_from), r.GetValue(_to)),
-        Encode = new EncodeSettings { Codec = r.GetValue(_encoder), Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)! },
+        Encode = new EncodeSettings
+        {
+            Codec = r.GetValue(_encoder), Crf = r.GetValue(_crf), Preset = r.GetValue(_preset)!,
+            CrfGiven = r.GetResult(_crf) is { Implicit: false }, PresetGiven = r.GetResult(_preset) is { Implicit: false },
+        },
     };
 }

@@ -348,6 +348,7 @@ public static class RestorePipeline
                 Note($"{source.SourcePath}'s frames have an alpha channel ({stored}); it is not kept (a transparent pixel comes out as the colour stored in it)");
         }
         if (videoOut && options.Encode.PaddingNote(source.Width, source.Height) is { } padding) Note(padding);
+        if (videoOut && options.Encode.Unused() is { } unused) Note(unused);
         // A folder of frames holds no sound: the film's was dropped without a word, where a container's loss is told.
         if (!videoOut && source.Video is { } film && (film.AudioCodecs.Count > 0 || film.SubtitleCodecs.Count > 0))
             Note($"{output} is a folder of frames, which holds no sound or subtitles: {Streams(film.AudioCodecs.Count, "audio")}" +

@@ -11,6 +11,10 @@ public sealed record EncodeSettings
     public int Crf { get; init; } = 17;
     /// <summary>The x264/x265 speed–size preset ("ultrafast" … "veryslow"); other encoders ignore it.</summary>
     public string Preset { get; init; } = "medium";
+    /// <summary>Whether <see cref="Crf"/> was asked for (--crf), not left at its default: an encoder without it then says so (<see cref="Unused"/>).</summary>
+    public bool CrfGiven { get; init; }
+    /// <summary>Whether <see cref="Preset"/> was asked for (--preset), not left at its default (<see cref="Unused"/>).</summary>
+    public bool PresetGiven { get; init; }
     /// <summary>
     /// Whether the encoder may store frames out of display order (B-frames). Not for AVI, which times
     /// a frame by its place in the file: reordered frames come out late, the picture 2 frames behind its
@@ -68,6 +72,22 @@ public sealed record EncodeSettings
                 foreach (var a in new[] { "-crf", crf }) yield return a;
                 break;
         }
+    }
+
+    private bool TakesPreset => Chosen is "libx264" or "libx265" or "libx264rgb";
+
+    private bool TakesCrf => TakesPreset || Chosen is "libvpx-vp9" or "libaom-av1" or "libsvtav1";
+
+    /// <summary>
+    /// The quality settings asked for that the chosen encoder has no use for, for the user; null where it takes them all.
+    /// They were dropped without a word: --preset veryslow into a WebM ran at VP9's own speed, and --crf into FFV1 changed nothing.
+    /// </summary>
+    public string? Unused()
+    {
+        var said = new List<string>();
+        if (CrfGiven && !TakesCrf) said.Add($"--crf {Crf} is not used: {Chosen} has no constant-quality factor (x264, x265, VP9 and AV1 have)");
+        if (PresetGiven && !TakesPreset) said.Add($"--preset {Preset} is not used: {Chosen} has no speed presets (--preset names x264's and x265's)");
+        return said.Count == 0 ? null : string.Join("; ", said);
     }
 
     /// <summary>

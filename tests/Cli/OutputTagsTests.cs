@@ -351,6 +351,26 @@ public class OutputTagsTests
         Assert.DoesNotContain("process: ", r.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// ffmpeg drops without a word an encoder option the encoder has no use for: --preset veryslow into a WebM ran at
+    /// VP9's own speed, --crf into FFV1 changed nothing. Said where it was asked for; not where the default is left.
+    /// </summary>
+    [Theory]
+    [InlineData("out.webm", new[] { "--preset", "veryslow" }, "--preset veryslow is not used: libvpx-vp9 has no speed presets")]
+    [InlineData("out.mkv", new[] { "--encoder", "ffv1", "--crf", "20", "--preset", "slow" },
+        "--crf 20 is not used: ffv1 has no constant-quality factor (x264, x265, VP9 and AV1 have); --preset slow is not used: ffv1 has no speed presets")]
+    [InlineData("out.webm", new string[0], null)]
+    [InlineData("out.mp4", new[] { "--preset", "veryfast", "--crf", "23" }, null)]
+    public void QualitySettingsTheEncoderDoesNotTakeAreSaid(string name, string[] settings, string? said)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 0.2, audio: false);
+        var r = ReelProcess.Run(new[] { "restore", input, Path.Combine(dir, name), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress" }.Concat(settings).ToArray());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        if (said is null) Assert.DoesNotContain("is not used", r.Stderr);
+        else Assert.Contains("note: " + said, r.Stderr);
+    }
+
     [Fact]
     public void WebmIsVp9AndOpusByDefaultAndACodecItCannotHoldFailsBeforeAnyWork()
     {
