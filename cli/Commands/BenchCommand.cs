@@ -44,7 +44,7 @@ public static class BenchCommand
             if (r.GetValue(peak))
             {
                 // The peak is the CPU's own, one loop of FMAs: a network, size or device given with it would be dropped unseen.
-                var dropped = GivenOptions.Names(r, [model, size, device, precision, weights, runs, warmup, path]);
+                var dropped = GivenOptions.Names(r, [model, size, device, precision, weights, runs, warmup, path]).Where(n => n != "--device" || r.GetValue(device) != "cpu").ToList();
                 if (dropped.Count > 0) throw new UsageException($"--peak measures this CPU's FMA peak alone; run it without {string.Join(", ", dropped)}");
                 return Peak(asJson);
             }
@@ -67,6 +67,9 @@ public static class BenchCommand
             // cuda without a usable GPU is a one-line error that says what is missing.
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, cpu, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
+            // On a device cuDNN picks the algorithms: the banner and the JSON named a CPU path that never ran.
+            if (!ReferenceEquals(backend, cpu))
+                GivenOptions.RefuseUnused(r, [path], "it chooses the CPU's convolution algorithm, and on the device cuDNN chooses (see --precision)");
             var profiler = new ProfilingBackend(backend);
             var run = Build(name, h, w, r.GetValue(weights), profiler);
             // The device timed, as auto chose it.
@@ -259,8 +262,9 @@ public static class BenchCommand
         if (asJson)
         {
             var report = new BenchReport(name, $"{h}x{w}", device, threads, forced.ToString(), runs, warmup,
-                Math.Round(median, 3), Math.Round(totals.Min(), 3), totals.Select(t => Math.Round(t, 3)).ToArray(),
-                Math.Round(flops / 1e9, 4), Math.Round(flops / median / 1e6, 2), allocated,
+                Math.Round(median, 3), Math.Round(totals.Min(), 3), Math.Round(totals.Max(), 3), totals.Select(t => Math.Round(t, 3)).ToArray(),
+                // A training step's: its forward convs' FLOPs over the whole step's time would be no rate (the plain line gives none).
+                Math.Round(flops / 1e9, 4), name == "unet" ? null : Math.Round(flops / median / 1e6, 2), allocated,
                 deviceTimes is null ? null : Math.Round(Median(deviceTimes), 4), deviceTimes?.Select(t => Math.Round(t, 4)).ToArray(),
                 restoreTimes is null ? null : Math.Round(Median(restoreTimes), 4), restoreTimes?.Select(t => Math.Round(t, 4)).ToArray(),
                 layers.Select(l => new BenchLayer(l.Name, l.Input, l.Path, Significant(l.Ms), Significant(l.Gflops), Significant(l.Gbps))).ToArray(),

@@ -26,6 +26,10 @@ public class BenchCommandTests
         Assert.Equal(2, j.GetProperty("runs").GetInt32());
         Assert.Equal(2, j.GetProperty("times_ms").GetArrayLength());
         Assert.True(j.GetProperty("gflop").GetDouble() > 0);
+        Assert.InRange(j.GetProperty("median_ms").GetDouble(), j.GetProperty("min_ms").GetDouble(), j.GetProperty("max_ms").GetDouble());
+        // A rate of the forward's FLOPs, which the U-Net's training step (forward, backward, Adam) has none of: null, as the plain line gives none.
+        if (model == "unet") Assert.Equal(JsonValueKind.Null, j.GetProperty("gflops").ValueKind);
+        else Assert.True(j.GetProperty("gflops").GetDouble() > 0);
         Assert.True(j.GetProperty("layers").GetArrayLength() > 5);
         // Each convolution names the path the CPU backend took for it.
         var convs = j.GetProperty("layers").EnumerateArray().Where(l => l.GetProperty("name").GetString()!.StartsWith("conv ")).ToArray();
@@ -100,13 +104,34 @@ public class BenchCommandTests
         if (device == "cpu") Assert.Contains("device: cpu (", r.Stderr);
     }
 
-    /// <summary>--peak times the CPU alone: a model asked for beside it is refused, where it was dropped without a word.</summary>
+    /// <summary>--peak times the CPU alone: a model asked for beside it is refused, where it was dropped without a word; --device cpu is not.</summary>
     [Fact]
     public void PeakRefusesWhatItWouldIgnore()
     {
         var r = ReelProcess.Run("bench", "--peak", "--model", "unet", "--size", "64x64");
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("reel: error: --peak measures this CPU's FMA peak alone; run it without --model, --size", r.Stderr.Trim());
+        // The CPU named is the one it measures: it was refused as a device given beside it.
+        r = ReelProcess.Run("bench", "--peak", "--device", "cpu", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.True(JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]).RootElement.GetProperty("peak_gflops_all").GetDouble() > 0);
+    }
+
+    /// <summary>
+    /// What the run would not use is refused, where it was dropped without a word: --conv-path on the device (cuDNN chooses
+    /// there; the banner named a CPU path that never ran), and --device or --precision beside infer's --reference (the
+    /// CPU's scalar reference ran, and a parity script took its figures for the device's).
+    /// </summary>
+    [Theory]
+    [InlineData("--conv-path is not used: it chooses the CPU's convolution algorithm", "bench", "--model", "dncnn", "--size", "16x16", "--device", "emu", "--conv-path", "winograd")]
+    [InlineData("--device, --precision are not used: --reference runs the scalar reference on the CPU", "infer", "--model", "dncnn", "--weights", "w.pth", "--input", "x.npy",
+        "--output", "y.npy", "--reference", "--device", "emu", "--precision", "bf16")]
+    public void OptionsTheRunWouldNotUseAreRefused(string said, params string[] args)
+    {
+        // Refused before any file is read: infer's names need not exist.
+        var r = ReelProcess.RunIn(TestPaths.NewTempDir(), new Dictionary<string, string>(), args);
+        Assert.True(r.ExitCode == 2, r.Stderr);
+        Assert.Contains("reel: error: " + said, r.Stderr);
     }
 
     [Fact]
