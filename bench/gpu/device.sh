@@ -12,7 +12,13 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 DRY=0
-[ "${1:-}" = "--dry-run" ] && DRY=1
+# Anything but --dry-run (a --help, a typo) ran the GPU check, and first emptied the last run's results.
+case "$#:${1:-}" in
+  0:) ;;
+  1:--dry-run) DRY=1 ;;
+  *) echo "usage: bash bench/gpu/device.sh [--dry-run]   (settings in the environment: OUT, WORK, BUDGET_S, REEL, PY; see bench/gpu/README.md)" >&2; exit 2 ;;
+esac
+SHARED=${REEL_SHARED:-$ROOT/../shared}
 OUT=${OUT:-$ROOT/out/gpu-check}
 mkdir -p "$OUT"
 : >"$OUT/all.log"
@@ -80,14 +86,17 @@ if ((DRY)); then DNCNN_PARITY=$DNCNN; UNET_PARITY=$UNET; REAL_SIZE=32; else DNCN
 if ((DRY)); then
   # Three 64×48 gray frames of a real clip: the emulator runs the colorizer's 256² net on the host.
   CLIP=${CLIP:-$WORK/tiny.mp4}
-  [ -f "$CLIP" ] || ffmpeg -v error -y -framerate 10 -i "$ROOT/../shared/data/video/goat-colorization-input/%05d.jpg" \
-    -frames:v 3 -vf scale=64:48,format=gray -c:v libx264 -pix_fmt yuv420p "$CLIP"
-  CENTRES=${CENTRES:-$ROOT/../shared/data/colorization/pts_in_hull.csv}
+  # Without its inputs every stage after would fail: said once, here, with the path (REEL_SHARED moves shared/).
+  [ -f "$CLIP" ] || ffmpeg -v error -y -framerate 10 -i "$SHARED/data/video/goat-colorization-input/%05d.jpg" \
+    -frames:v 3 -vf scale=64:48,format=gray -c:v libx264 -pix_fmt yuv420p "$CLIP" \
+    || { echo "error: could not make the dry run's clip from $SHARED/data/video/goat-colorization-input (REEL_SHARED)" >&2; exit 2; }
+  CENTRES=${CENTRES:-$SHARED/data/colorization/pts_in_hull.csv}
   # The trained DnCNN and the real image of the parity stage, as pack.sh packs them.
   REAL=$WORK/real
   mkdir -p "$REAL"
-  cp "$ROOT/../shared/data/weights/kair_dncnn_25.pth" "$REAL/"
-  ffmpeg -v error -y -i "$ROOT/../shared/data/testsets/Set12/01.png" -f rawvideo -pix_fmt gray "$REAL/set12_01.u8"
+  cp "$SHARED/data/weights/kair_dncnn_25.pth" "$REAL/" \
+    && ffmpeg -v error -y -i "$SHARED/data/testsets/Set12/01.png" -f rawvideo -pix_fmt gray "$REAL/set12_01.u8" \
+    || { echo "error: $SHARED/data lacks weights/kair_dncnn_25.pth or testsets/Set12/01.png (REEL_SHARED)" >&2; exit 2; }
 else
   CLIP=${CLIP:-$PACK/clip480.mp4}
   CENTRES=${CENTRES:-$PACK/pts_in_hull.csv}
@@ -233,9 +242,14 @@ if [ -n "$SANITIZER" ] && ((!DRY)); then
   stage sanitizer-memcheck $SANITIZER_TIMEOUT "$SANITIZER" --tool memcheck --error-exitcode 3 "${REEL_CMD[@]}" selftest --device $DEV --precision fp32 --small --json
   stage sanitizer-racecheck $SANITIZER_TIMEOUT "$SANITIZER" --tool racecheck --error-exitcode 3 "${REEL_CMD[@]}" selftest --device $DEV --precision fp32 --small --json
 else
-  skip sanitizer-memcheck "$([ $DRY = 1 ] && echo "dry run: no GPU" || echo "compute-sanitizer not found")"
+  for tool in memcheck racecheck; do
+    skip sanitizer-$tool "$([ $DRY = 1 ] && echo "dry run: no GPU" || echo "compute-sanitizer not found")"
+  done
 fi
 
 "$PY" bench/gpu/report.py table "$OUT/results.jsonl" >"$OUT/table.md" 2>>"$OUT/all.log"
 echo "device check done in $(($(date +%s) - START)) s ($([ $DRY = 1 ] && echo "DRY RUN: emulated device and CPU PyTorch, not GPU figures" || echo GPU))"
 cat "$OUT/table.md"
+# Exit 1 when a stage failed or timed out (every stage still ran and is in the table), so a caller need not parse it.
+BAD=$(grep -cE '"status": "(failed|timeout)' "$OUT/results.jsonl")
+((BAD == 0)) || { echo "$BAD stage(s) failed or timed out: see $OUT/all.log" >&2; exit 1; }

@@ -12,6 +12,25 @@ namespace Reel.Tests.Cuda;
 /// </summary>
 public class GpuCheckDryRunTests
 {
+    /// <summary>Anything but --dry-run (a --help, a typo) ran the GPU check, emptying the last run's results first: refused, with the usage.</summary>
+    [Fact]
+    public void AnUnknownArgumentIsRefusedBeforeAnythingIsWritten()
+    {
+        var out_ = Path.Combine(TestPaths.NewTempDir(), "out");
+        var psi = new ProcessStartInfo("bash", new[] { Path.Combine(TestPaths.RepoRoot, "bench", "gpu", "device.sh"), "--dryrun" })
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["OUT"] = out_;
+        using var p = Process.Start(psi)!;
+        string errors = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(2, p.ExitCode);
+        Assert.StartsWith("usage: bash bench/gpu/device.sh [--dry-run]", errors);
+        Assert.False(Directory.Exists(out_));
+    }
+
     [Fact]
     public async Task DryRunRunsEveryStageAndPrintsTheTable()
     {
@@ -43,6 +62,7 @@ public class GpuCheckDryRunTests
             Assert.True(stages[name].GetProperty("status").GetString() == "ok", $"{name}: {stages[name]}\n{log}");
         }
         Assert.Equal("skipped", stages["sanitizer-memcheck"].GetProperty("status").GetString());
+        Assert.Equal("skipped", stages["sanitizer-racecheck"].GetProperty("status").GetString());
         foreach (var precision in new[] { "fp32", "tf32", "bf16" })
             Assert.Equal(0, stages[$"selftest-{precision}"].GetProperty("failed").GetInt32());
         Assert.True(stages["kernels"].GetProperty("compiled").GetInt32() > 40, stages["kernels"].ToString());
