@@ -136,12 +136,15 @@ def torch_times_in_child(model, size, runs, threads, steady):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def reel_times(model, size, runs):
+def reel_times(model, size, runs, threads):
+    # .NET's Environment.ProcessorCount, which sizes Reel's parallel loops: --threads 1 compared 1-thread PyTorch with Reel on every core.
     r = subprocess.run(["dotnet", REEL, "bench", "--model", model, "--size", f"{size}x{size}", "--runs", str(runs),
-                        "--warmup", "2", "--json"], capture_output=True, text=True)
+                        "--warmup", "2", "--json"], capture_output=True, text=True, env=dict(os.environ, DOTNET_PROCESSOR_COUNT=str(threads)))
     if r.returncode != 0:
         sys.exit(f"reel bench failed: {r.stderr.strip()}")
     result = json.loads(r.stdout.strip().splitlines()[-1])
+    if result["threads"] != threads:
+        sys.exit(f"reel bench ran on {result['threads']} threads, not the {threads} PyTorch has")
     return result["times_ms"], result
 
 
@@ -171,7 +174,7 @@ def main():
             loads.append(os.getloadavg()[0])
             t = torch_times_in_child(model, args.size, args.runs, args.threads, steady=False)
             st = torch_times_in_child(model, args.size, args.runs, args.threads, steady=True)
-            r, info = reel_times(model, args.size, args.runs)
+            r, info = reel_times(model, args.size, args.runs, args.threads)
             t_all += t
             s_all += st
             r_all += r
