@@ -22,7 +22,7 @@ public static class InferCommand
         var model = new Option<string>("--model") { Description = "Network to run: dncnn | colorizer | unet", Required = true };
         model.AcceptOnlyFromAmong("dncnn", "colorizer", "unet");
         var weights = new Option<string>("--weights", "-w") { Description = "Checkpoint (.pth or .safetensors)", Required = true };
-        var input = new Option<string>("--input", "-i") { Description = "Input tensor, float32 NCHW .npy", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "Input tensor, NCHW .npy of float32 (float16 and float64 are converted; either byte order)", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Output tensor .npy, or .safetensors with --train-step (written atomically)", Required = true };
         var reference = new Option<bool>("--reference") { Description = "Use the scalar reference backend (slow; for verification)" };
         var temperature = ColorizeCommand.TemperatureOption();

@@ -30,7 +30,8 @@ public static class KernelsCommand
         var archs = archList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(a => int.TryParse(a.Replace("sm_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 50
                 ? v : throw new UsageException($"--arch: '{a}' is not a compute capability such as 80 or 90"))
-            .ToArray();
+            // 90,90 compiled and listed every kernel twice.
+            .Distinct().ToArray();
         if (archs.Length == 0) throw new UsageException($"--arch: '{archList}' names no compute capability; give some, such as 80,90");
         if (!NvrtcCompiler.IsAvailable(out var reason)) throw new ReelException(reason);
         // NVRTC itself only says "invalid option" for an architecture it does not know.

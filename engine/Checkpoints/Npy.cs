@@ -121,6 +121,12 @@ public static class Npy
         "|u1" => (1, b => b[0]),
         "<i4" => (4, b => BinaryPrimitives.ReadInt32LittleEndian(b)),
         "<i8" => (8, b => BinaryPrimitives.ReadInt64LittleEndian(b)),
+        // Big-endian, as numpy writes an array of '>f4' (from a FITS or a network-order file): it was refused as not float32.
+        ">f4" => (4, b => BinaryPrimitives.ReadSingleBigEndian(b)),
+        ">f8" => (8, b => (float)BinaryPrimitives.ReadDoubleBigEndian(b)),
+        ">f2" => (2, b => (float)BinaryPrimitives.ReadHalfBigEndian(b)),
+        ">i4" => (4, b => BinaryPrimitives.ReadInt32BigEndian(b)),
+        ">i8" => (8, b => BinaryPrimitives.ReadInt64BigEndian(b)),
         _ => throw new CheckpointException($"{source}: .npy element type '{descr}' is not supported (use float32)"),
     };
 

@@ -118,6 +118,32 @@ public class CheckpointFormatTests
         Assert.All(x.Data, v => Assert.InRange(v, 0f, 1f));
     }
 
+    /// <summary>numpy writes an array of '>f4' or '>f8' (read from a FITS or a network-order file) big-endian: read as it is, where it was refused as not float32.</summary>
+    [Theory]
+    [InlineData(">f4", 4)]
+    [InlineData(">f8", 8)]
+    public void BigEndianNpyIsRead(string descr, int size)
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "be.npy");
+        var header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': (1, 2), }}".PadRight(117) + "\n";
+        var data = new byte[2 * size];
+        if (size == 4)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleBigEndian(data, 1.5f);
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleBigEndian(data.AsSpan(4), -2.25f);
+        }
+        else
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteDoubleBigEndian(data, 1.5);
+            System.Buffers.Binary.BinaryPrimitives.WriteDoubleBigEndian(data.AsSpan(8), -2.25);
+        }
+        File.WriteAllBytes(path, new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0 }
+            .Concat(BitConverter.GetBytes((ushort)header.Length)).Concat(System.Text.Encoding.ASCII.GetBytes(header)).Concat(data).ToArray());
+        var t = Npy.Read(path);
+        Assert.Equal(new Shape(1, 2), t.Shape);
+        Assert.Equal(new[] { 1.5f, -2.25f }, t.Data.Take(2));
+    }
+
     [Fact]
     public void NpyHeaderIsParsedNotEvaluated()
     {
