@@ -86,7 +86,7 @@ public static class BenchCommand
         if (parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out int h) &&
             int.TryParse(parts[1], CultureInfo.InvariantCulture, out int w) && h > 0 && w > 0 && h <= 16384 && w <= 16384)
             return (h, w);
-        throw new UsageException($"--size must be HxW with positive integers, e.g. 256x256; got '{s}'");
+        throw new UsageException($"--size must be HxW with whole numbers from 1 to 16384, e.g. 256x256; got '{s}'");
     }
 
     /// <summary>The body to time: one forward (or one training step) on a fixed random input, the models kept for the process's life.</summary>
@@ -284,7 +284,9 @@ public static class BenchCommand
             (wideOne, wideAll) = (FmaPeak.Measure(1, wide: true), FmaPeak.Measure(threads, wide: true));
             Console.WriteLine($"FMA peak (Vector512, register-only): 1 thread {wideOne:F1} GFLOP/s, {threads} threads {wideAll:F1} GFLOP/s");
         }
-        Console.WriteLine($"the SGEMM kernels use {(FmaPeak.GemmUsesAvx512 ? "AVX-512 (8×32 tiles)" : "AVX2 (6×16 tiles)")}; DOTNET_EnableAVX512F=0 forces AVX2");
+        Console.WriteLine($"the SGEMM kernels use {(FmaPeak.GemmUsesAvx512 ? "AVX-512 (8×32 tiles)" : "AVX2 (6×16 tiles)")}" +
+                          // A NativeAOT build chose its instruction set when it was compiled: the variable is the JIT's.
+                          (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "; DOTNET_EnableAVX512F=0 forces AVX2" : ""));
         // peak_gflops_*: the width the convolutions run at, what their GFLOP/s compare with.
         double one = wideOne ?? avx2One, all = wideAll ?? avx2All;
         var report = new PeakReport(FmaPeak.GemmUsesAvx512 ? "avx512" : "avx2", threads, Math.Round(avx2One, 2), Math.Round(avx2All, 2),

@@ -30,6 +30,10 @@ public class SelfTestTests(ITestOutputHelper output)
         // fp32 convolutions take their operands whole (FMA math, never TF32).
         Assert.Equal("operands kept whole", root.GetProperty("cases").EnumerateArray()
             .Single(c => c.GetProperty("name").GetString() == "conv2d.operand_rounding").GetProperty("detail").GetString());
+        // A pass says what passed: its detail was the error line it expected, which read as a failure in an "ok" row.
+        Assert.EndsWith("the NaN put in was flagged", r.Stdout.Split('\n').Single(l => l.StartsWith("ok   kernel.finite_check_f32 ", StringComparison.Ordinal)).Trim());
+        // The text's last lines count checks and the rows (a check's sizes) printed for them.
+        Assert.Matches($@"^{cases.Length} of {cases.Length} checks passed \([0-9]+ rows above: a check's sizes each\) on ", r.Stdout.Trim().Split('\n')[^2]);
         Assert.All(cases, c => Assert.True(c.Ok && c.Error >= 0, c.Name));
         var names = cases.Select(c => c.Name).ToHashSet();
         var declared = typeof(Op).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Op)) && !t.IsAbstract).Select(t => CaseName(t.Name));
