@@ -99,28 +99,67 @@ public static class RestorePipeline
     /// How far a video is from gray: the median over frames a quarter, half and three quarters into it
     /// (the first frame where its length is unknown) of <see cref="Chroma"/>. A film's first frame is
     /// mostly its black leader or a fade, which read 0 for a colour film; the median passes over one
-    /// colour frame in a gray film (a distributor's logo). The times are taken short of the last frame's
-    /// start; a frame that does not decode there is left out (the restore reports a damaged film itself).
+    /// colour frame in a gray film (a distributor's logo).
     /// </summary>
     private static double SampledChroma(string path, VideoInfo info, CancellationToken cancel)
+    {
+        var levels = SampleFrames(path, info, PixelFormat.Rgb24, null, cancel).Select(rgb => Chroma(rgb, info.Width, info.Height)).ToList();
+        levels.Sort();
+        return levels.Count == 0 ? 0 : levels[levels.Count / 2];
+    }
+
+    /// <summary>
+    /// The frames a quarter, half and three quarters into a video (the first where its length is unknown), each whole,
+    /// in <paramref name="format"/> after <paramref name="filter"/>. The times are taken short of the last frame's start;
+    /// a frame that does not decode there is left out (the restore reports a damaged film itself).
+    /// </summary>
+    private static IEnumerable<byte[]> SampleFrames(string path, VideoInfo info, PixelFormat format, string? filter, CancellationToken cancel)
     {
         double frame = Rational.FrameNs(info.FrameRate) / 1e9;
         var seeks = (info.VideoDurationSeconds ?? info.DurationSeconds) - frame is > 0 and var length
             ? new[] { 0.25, 0.5, 0.75 }.Select(f => new[] { "-ss", (f * length).ToString("0.###", CultureInfo.InvariantCulture) }).ToArray()
             : new[] { Array.Empty<string>() };
-        var levels = new List<double>();
         foreach (var seek in seeks)
         {
+            byte[]? pixels = null;
             try
             {
-                if (VideoFile.ReadFrames(path, info, PixelFormat.Rgb24, cancel: cancel, seek: seek).FirstOrDefault()?.Pixels is { } rgb
-                    && rgb.Length == info.Width * info.Height * 3)
-                    levels.Add(Chroma(rgb, info.Width, info.Height));
+                pixels = VideoFile.ReadFrames(path, info, format, cancel: cancel, filter: filter, seek: seek).FirstOrDefault()?.Pixels;
             }
             catch (MediaException) { }
+            if (pixels is not null && pixels.Length == info.Width * info.Height * ImageIO.Channels(format)) yield return pixels;
         }
-        levels.Sort();
-        return levels.Count == 0 ? 0 : levels[levels.Count / 2];
+    }
+
+    /// <summary>The share of a video-range film's luma codes (read raw, before the range is expanded) that reading it clips, at or above which that is said.</summary>
+    private const double ClippedShare = 0.01;
+
+    /// <summary>
+    /// What reading a video-range film clips, for the user: its luma codes above 235 (super-whites, common in VHS and
+    /// broadcast transfers) and below 16 come out as plain white and black, their detail gone, which was done without a
+    /// word. Null where at most <see cref="ClippedShare"/> of the sampled frames' codes lie outside 16–235 on either side.
+    /// </summary>
+    private static string? Excursions(string path, VideoInfo info, CancellationToken cancel)
+    {
+        long above = 0, below = 0, all = 0;
+        // The Y plane's own codes (extractplanes passes them as gray, unexpanded; a deeper film's scaled to 8 bits).
+        foreach (var luma in SampleFrames(path, info, PixelFormat.Gray8, "extractplanes=y", cancel))
+        {
+            foreach (byte y in luma)
+            {
+                if (y > 235) above++;
+                else if (y < 16) below++;
+            }
+            all += luma.Length;
+        }
+        if (all == 0) return null;
+        var said = new List<string>();
+        if (above >= ClippedShare * all) said.Add(string.Create(CultureInfo.InvariantCulture, $"{100.0 * above / all:0.#}% above video white (235: super-whites)"));
+        if (below >= ClippedShare * all) said.Add(string.Create(CultureInfo.InvariantCulture, $"{100.0 * below / all:0.#}% below video black (16)"));
+        return said.Count == 0 ? null
+            : $"{path} is video-range YUV with luma codes outside 16–235, {string.Join(" and ", said)}; read as every player shows it, that comes out as plain " +
+              $"{(said.Count == 2 ? "white and black" : above > 0 && above >= ClippedShare * all ? "white" : "black")}, its detail gone. " +
+              "To keep it, bring the film into range first, e.g. ffmpeg -i IN -vf scale=in_range=full:out_range=limited -c:v libx264 -crf 12 -c:a copy legal.mp4";
     }
 
     /// <summary>
@@ -331,6 +370,7 @@ public static class RestorePipeline
             Note(string.Create(CultureInfo.InvariantCulture, $"{source.SourcePath} is in colour (its frames are {chroma:F1} levels from gray on average); ") +
                  (options.Colorizer is null ? "the restore works on its gray image, so the output is gray: its own colours are not kept"
                      : "the restore works on its gray image and the colorizer gives it new colours: its own are not kept"));
+        if (source.Video is { LimitedRange: true } limited && Excursions(source.SourcePath, limited, cancel) is { } clipped) Note(clipped);
         // PQ or HLG code values read as an SDR picture's: washed out (PQ's 1-nit black at 15 % gray), then tagged SDR. Said, with the conversion that fixes it.
         if (source.Video is { IsHdr: true } hdr)
             Note($"{source.SourcePath} is HDR ({(hdr.Transfer == "smpte2084" ? "PQ" : "HLG")}); Reel reads its code values as SDR's, without tone mapping, so it comes out washed out " +

@@ -84,7 +84,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,color_transfer,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title,reel_name:stream_side_data=rotation:format=format_name,start_time,duration:format_tags:program_tags:chapter=start_time,end_time",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,color_transfer,color_range,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title,reel_name:stream_side_data=rotation:format=format_name,start_time,duration:format_tags:program_tags:chapter=start_time,end_time",
                 // -i: ffprobe took a file named "-dash.mp4" as an option.
                 "-of", "json", "-i", Ffmpeg.Local(path),
             },
@@ -129,6 +129,8 @@ public static class VideoFile
                 Interlaced = video.TryGetProperty("field_order", out var fields) && fields.GetString() is "tt" or "bb" or "tb" or "bt",
                 BitsPerSample = video.TryGetProperty("pix_fmt", out var pixels) && pixels.GetString() is { } pixelFormat ? BitsOf(pixelFormat) : 8,
                 Transfer = video.TryGetProperty("color_transfer", out var transfer) && transfer.GetString() is { } t and not ("unknown" or "reserved") ? t : null,
+                LimitedRange = video.TryGetProperty("pix_fmt", out var yuv) && yuv.GetString() is { } stored && IsVideoRangeYuv(stored)
+                               && !(video.TryGetProperty("color_range", out var range) && range.GetString() == "pc"),
                 ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 Chapters = doc.RootElement.TryGetProperty("chapters", out var chapters) && chapters.ValueKind == JsonValueKind.Array
@@ -232,6 +234,11 @@ public static class VideoFile
         // p010le, p210le: 10 bits; p016le, rgb48le, bgra64le, ya16le: 16.
         return pixelFormat is ['p', _, '1', '0', ..] ? 10 : 16;
     }
+
+    /// <summary>Whether an ffmpeg pixel format is YUV stored in video range unless tagged otherwise: yuv*, nv*, p0*/p2*/p4*, uyvy, yuyv (not yuvj*, JPEG's full range).</summary>
+    private static bool IsVideoRangeYuv(string pixelFormat) =>
+        (pixelFormat.StartsWith("yuv", StringComparison.Ordinal) && !pixelFormat.StartsWith("yuvj", StringComparison.Ordinal))
+        || new[] { "nv", "p0", "p2", "p4", "uyvy", "yuyv", "yvyu" }.Any(prefix => pixelFormat.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>Whether an ffmpeg pixel format carries alpha: rgba, bgra, argb, abgr, ya8, yuva420p, gbrap, rgba64be, ya16be, ….</summary>
     /// <param name="pixelFormat">ffprobe's pix_fmt.</param>

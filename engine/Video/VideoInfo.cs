@@ -50,6 +50,11 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     public string? Transfer { get; init; }
     /// <summary>The stream states an HDR transfer (PQ or HLG), whose code values are not an SDR picture's.</summary>
     public bool IsHdr => Transfer is "smpte2084" or "arib-std-b67";
+    /// <summary>
+    /// YUV in video (limited) range: a YUV pix_fmt other than JPEG's yuvj*, whose color_range is tv or unstated. Its luma codes
+    /// above 235 (super-whites) and below 16 are clipped as it is read, as every player shows them.
+    /// </summary>
+    public bool LimitedRange { get; init; }
     /// <summary>The stream says its frames are two interlaced fields (ffprobe's field order tt, bb, tb or bt).</summary>
     public bool Interlaced { get; init; }
     /// <summary>Bits a sample as stored (10 for yuv420p10le, 16 for gray16le or rgb48le), from ffprobe's pix_fmt; 8 where it names no more.</summary>

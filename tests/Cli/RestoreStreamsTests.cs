@@ -415,6 +415,32 @@ public class RestoreStreamsTests
             ? tags.EnumerateObject().ToDictionary(p => p.Name.ToLowerInvariant(), p => p.Value.GetString())
             : new Dictionary<string, string?>();
 
+    /// <summary>
+    /// A video-range film's super-whites (luma above 235, common in VHS and broadcast transfers) and sub-blacks come out as
+    /// plain white and black, as a player shows them: their detail was clipped without a word. Said, with a share of the
+    /// luma codes and the conversion that keeps them; not for a full-range film, whose 250 is in range, nor for a film in range.
+    /// </summary>
+    [Theory]
+    [InlineData("tv", "if(lt(X\\,32)\\,250\\,100)", "is video-range YUV with luma codes outside 16–235, 50% above video white (235: super-whites); read as every player shows it, that comes out as plain white,")]
+    [InlineData("tv", "if(lt(Y\\,12)\\,4\\,100)", "is video-range YUV with luma codes outside 16–235, 25% below video black (16); read as every player shows it, that comes out as plain black,")]
+    [InlineData("pc", "if(lt(X\\,32)\\,250\\,100)", null)]
+    [InlineData("tv", "if(lt(X\\,32)\\,230\\,20)", null)]
+    public void LumaOutsideVideoRangeIsToldItIsClipped(string range, string luma, string? said)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "in.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", $"color=c=gray:size=64x48:rate=10,format=yuv420p,geq=lum='{luma}':cb=128:cr=128",
+            "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-color_range", range, input }, ReadOnlyMemory<byte>.Empty, input);
+        var r = ReelProcess.Run("restore", input, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        if (said is null) Assert.DoesNotContain("video-range YUV", r.Stderr);
+        else
+        {
+            Assert.Contains($"note: {input} {said}", r.Stderr);
+            Assert.Contains("scale=in_range=full:out_range=limited", r.Stderr);
+        }
+    }
+
     [Fact]
     public void AColourInputIsToldItsColoursAreNotKept()
     {
