@@ -17,11 +17,11 @@ public static class CliRunner
     /// </param>
     /// <param name="whatIsKept">Says, after an interruption, what was kept and how to continue.</param>
     /// <param name="ended">
-    /// Told the exit code and what was said of the outcome (the error's text, the interruption's line; null on
-    /// success) after everything else is written: `--progress json`'s end line (<see cref="ProgressChoice.EndLine"/>).
-    /// <see cref="StopSignal"/> writes it instead when a forced stop comes first.
+    /// Makes, from the exit code and what was said of the outcome (the error's text, the interruption's line; null on
+    /// success), `--progress json`'s end line (<see cref="ProgressChoice.EndLine"/>), which <see cref="StopSignal.End"/>
+    /// writes after everything else, or a forced stop's, when that comes first.
     /// </param>
-    public static int Run(Func<int> body, CancellationToken cancel = default, Func<string>? whatIsKept = null, Action<int, string?>? ended = null)
+    public static int Run(Func<int> body, CancellationToken cancel = default, Func<string>? whatIsKept = null, Func<int, string?, string>? ended = null)
     {
         StopSignal.EndWith(ended);
         var (code, said) = Outcome(body, cancel, whatIsKept);

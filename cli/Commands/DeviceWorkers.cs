@@ -60,7 +60,7 @@ public static partial class DeviceWorkers
                 var relay = Task.Run(() =>
                 {
                     while (p.StandardError.ReadLine() is { } line)
-                        StopSignal.Progress.WriteLine(line.StartsWith('{') && line.EndsWith('}') ? line[..^1] + field : tag + line);
+                        Console.Error.WriteLine(line.StartsWith('{') && line.EndsWith('}') ? line[..^1] + field : tag + line);
                 });
                 workers.Add((devices[g], part, p, relay));
             }

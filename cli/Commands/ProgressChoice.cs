@@ -40,16 +40,15 @@ public sealed class ProgressChoice
     public Option<bool> NoProgress { get; }
 
     /// <summary>
-    /// With `--progress json`, what writes the run's last line, `end`, once the command is over whatever
-    /// happened (<see cref="CliRunner.Run"/>): a scheduler reading only the stream learns that it ended and how.
+    /// With `--progress json`, what makes the run's last line, `end`, which <see cref="StopSignal.End"/> writes once the command
+    /// is over whatever happened (<see cref="CliRunner.Run"/>): a scheduler reading only the stream learns that it ended and how.
     /// Not beside --no-progress, which <see cref="Resolve"/> refuses as contradicting it.
     /// </summary>
-    public Action<int, string?>? EndLine(ParseResult r) => r.GetValue(Progress) == "json" && !r.GetValue(NoProgress)
+    public Func<int, string?, string>? EndLine(ParseResult r) => r.GetValue(Progress) == "json" && !r.GetValue(NoProgress)
         ? (exit, said) =>
         {
             using var self = Process.GetCurrentProcess();
-            Console.Error.Write(ProgressLines.End(exit, said, DateTime.Now - self.StartTime) + "\n");
-            Console.Error.Flush();
+            return ProgressLines.End(exit, said, DateTime.Now - self.StartTime);
         }
         : null;
 

@@ -15,7 +15,7 @@ public static class ProgressDisplay
     {
         if (mode != ProgressMode.Bar)
         {
-            var lines = new ProgressLines(mode == ProgressMode.Json, StopSignal.Progress);
+            var lines = new ProgressLines(mode == ProgressMode.Json, Console.Error);
             try
             {
                 work(lines.Report);

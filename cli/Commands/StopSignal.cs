@@ -11,7 +11,7 @@ namespace Reel.Cli.Commands;
 /// command that has not stopped <see cref="Grace"/> after the signal, or a second signal (more
 /// than a second after the first), ends the process at once with that code (what it leaves is
 /// removed by the next run: temporaries carry their owner's process id), and `--progress json`'s end line
-/// still comes last (<see cref="Progress"/>).
+/// still comes last (<see cref="End"/>).
 /// </summary>
 public static class StopSignal
 {
@@ -28,8 +28,10 @@ public static class StopSignal
 
     private static readonly CancellationTokenSource Stop = new();
     private static readonly object Lines = new();
-    private static Action<int, string?>? _endLine;
+    private static Func<int, string?, string>? _endLine;
     private static bool _ended;
+    /// <summary>stderr under the gate (<see cref="Gate"/>), where the end line goes.</summary>
+    private static TextWriter _raw = Console.Error;
     private static readonly System.Diagnostics.Stopwatch SinceFirst = new();
     private static readonly TaskCompletionSource Deadline = new();
     private static int _signal;
@@ -52,6 +54,8 @@ public static class StopSignal
         // Synchronized, as the console's own writers are: progress and worker relays write from several threads.
         if (!Console.IsErrorRedirected) Console.SetError(TextWriter.Synchronized(new Terminal(Console.Error)));
         if (!Console.IsOutputRedirected) Console.SetOut(TextWriter.Synchronized(new Terminal(Console.Out)));
+        _raw = Console.Error;
+        Console.SetError(new Gate(_raw));
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Received(c, SigInt));
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Received(c, SigTerm));
         using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => Received(c, SigHup));
@@ -60,55 +64,78 @@ public static class StopSignal
         var run = Task.Run(() => command(Token));
         if (Task.WhenAny(run, Deadline.Task).GetAwaiter().GetResult() == run) return run.GetAwaiter().GetResult();
         var said = $"stopped by {Name} before it could clean up; the next run removes what was left";
-        Console.Error.WriteLine($"reel: {said}");
-        End(ExitCode, said);
+        // A command slow to stop, not stuck, may have written its own end line just now: that one stays the last.
+        if (Close(ExitCode, said, out var endLine)) return ExitCode;
+        _raw.WriteLine($"reel: {said}");
+        if (endLine is not null) _raw.Write(endLine + "\n");
+        _raw.Flush();
         return ExitCode;
     }
 
-    /// <summary>
-    /// The progress stream on stderr: each line written whole, and none after the command's end line. A forced
-    /// stop writes that line here while the command's threads still run; one of their lines after it broke
-    /// `--progress json`'s promise that `end` comes last.
-    /// </summary>
-    public static TextWriter Progress { get; } = new ProgressStream();
-
     /// <summary>The command's `--progress json` end line (<see cref="ProgressChoice.EndLine"/>), null for none: written by <see cref="End"/>.</summary>
-    public static void EndWith(Action<int, string?>? endLine)
+    public static void EndWith(Func<int, string?, string>? endLine)
     {
         lock (Lines) _endLine = endLine;
     }
 
     /// <summary>
-    /// Writes the end line given to <see cref="EndWith"/>, once: the command's own as it returns and a forced
-    /// stop's at the deadline can race, and only the first is written.
+    /// Writes the end line given to <see cref="EndWith"/> last, once: the command's own as it returns and a forced
+    /// stop's at the deadline can race, and only the first is written. Once it is out, nothing more reaches stderr:
+    /// a forced stop writes it while the command's threads still run, and a line of theirs after it broke
+    /// `--progress json`'s promise that `end` comes last.
     /// </summary>
     public static void End(int exit, string? said)
     {
+        if (Close(exit, said, out var endLine) || endLine is null) return;
+        _raw.Write(endLine + "\n");
+        _raw.Flush();
+    }
+
+    /// <summary>
+    /// Closes stderr to every other writer where there is an end line to write (<paramref name="endLine"/>, made here);
+    /// true when it was closed already. Written outside the lock, to the writer under the gate: the gate is reached through
+    /// Console's own synchronized wrapper, whose lock a writer holds before it asks for this one.
+    /// </summary>
+    private static bool Close(int exit, string? said, out string? endLine)
+    {
         lock (Lines)
         {
-            if (_ended || _endLine is null) return;
-            _endLine(exit, said);
+            endLine = null;
+            if (_ended) return true;
+            if (_endLine is null) return false;
+            endLine = _endLine(exit, said);
             _ended = true;
+            return false;
         }
     }
 
-    private sealed class ProgressStream : TextWriter
+    /// <summary>stderr as commands see it: each write whole, and none once the end line is out (<see cref="End"/>).</summary>
+    private sealed class Gate(TextWriter inner) : TextWriter
     {
-        public override Encoding Encoding => Console.Error.Encoding;
+        public override Encoding Encoding => inner.Encoding;
 
-        public override void Write(char value) => Write(value.ToString());
+        public override void Write(char value) => Pass(() => inner.Write(value));
 
-        public override void Write(string? value)
+        public override void Write(string? value) => Pass(() => inner.Write(value));
+
+        public override void Write(char[] buffer, int index, int count) => Pass(() => inner.Write(buffer, index, count));
+
+        public override void Write(ReadOnlySpan<char> buffer)
         {
-            lock (Lines)
-                if (!_ended) Console.Error.Write(value);
+            var copy = buffer.ToString();
+            Pass(() => inner.Write(copy));
         }
 
-        public override void WriteLine(string? value) => Write(value + "\n");
+        public override void WriteLine() => Pass(inner.WriteLine);
 
-        public override void Flush()
+        public override void WriteLine(string? value) => Pass(() => inner.WriteLine(value));
+
+        public override void Flush() => Pass(inner.Flush);
+
+        private static void Pass(Action write)
         {
-            lock (Lines) Console.Error.Flush();
+            lock (Lines)
+                if (!_ended) write();
         }
     }
 

@@ -421,8 +421,8 @@ public class RestoreStreamsTests
     /// luma codes and the conversion that keeps them; not for a full-range film, whose 250 is in range, nor for a film in range.
     /// </summary>
     [Theory]
-    [InlineData("tv", "if(lt(X\\,32)\\,250\\,100)", "is video-range YUV with luma codes outside 16–235, 50% above video white (235: super-whites); read as every player shows it, that comes out as plain white,")]
-    [InlineData("tv", "if(lt(Y\\,12)\\,4\\,100)", "is video-range YUV with luma codes outside 16–235, 25% below video black (16); read as every player shows it, that comes out as plain black,")]
+    [InlineData("tv", "if(lt(X\\,32)\\,250\\,100)", "is video-range YUV and 50% of its picture lies above video white (235: super-whites); read as every player shows it, that comes out as plain white,")]
+    [InlineData("tv", "if(lt(Y\\,12)\\,4\\,100)", "is video-range YUV and 25% of its picture lies below video black (16); read as every player shows it, that comes out as plain black,")]
     [InlineData("pc", "if(lt(X\\,32)\\,250\\,100)", null)]
     [InlineData("tv", "if(lt(X\\,32)\\,230\\,20)", null)]
     public void LumaOutsideVideoRangeIsToldItIsClipped(string range, string luma, string? said)
