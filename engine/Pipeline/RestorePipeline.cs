@@ -345,7 +345,8 @@ public static class RestorePipeline
         IBackend backend, Action<RestoreProgress>? progress, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var dropped = KeepSoundPieces(job, cancel);
+        var (pieceWidth, pieceHeight) = videoOut ? options.Encode.Padded(source.Width, source.Height) : (0, 0);
+        var dropped = KeepSoundPieces(job, pieceWidth, pieceHeight, cancel);
         long total = source.EstimatedCount ?? 0;
         int skip = job.FramesDone;
         var meter = options.NewMeter(skip);
@@ -493,7 +494,9 @@ public static class RestorePipeline
     /// (deleted, cut short, overwritten since) is dropped with every piece after it, and made again.
     /// Returns the note that says so, or null when every piece is sound.
     /// </summary>
-    private static string? KeepSoundPieces(RestoreJob job, CancellationToken cancel)
+    /// <param name="width">The size every piece must have (the output's, padded as the encoder needs); 0 where no piece is a video.</param>
+    /// <param name="height">See <paramref name="width"/>.</param>
+    private static string? KeepSoundPieces(RestoreJob job, int width, int height, CancellationToken cancel)
     {
         for (int k = 0; k < job.Pieces.Count; k++)
         {
@@ -505,7 +508,8 @@ public static class RestorePipeline
             else
                 try
                 {
-                    VideoVerifier.Verify(path, new VideoExpectation(piece.End - piece.Start, 0, 0), path, cancel: cancel);
+                    // At the film's size too: the join, which takes these as read, checks no piece's size but the first's.
+                    VideoVerifier.Verify(path, new VideoExpectation(piece.End - piece.Start, width, height), path, cancel: cancel);
                 }
                 catch (MediaException e)
                 {

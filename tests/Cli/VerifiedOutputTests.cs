@@ -96,6 +96,29 @@ public class VerifiedOutputTests
     }
 
     /// <summary>
+    /// A kept piece of another size (a stale copy put in the work folder) is made again on resume: the join, which takes the
+    /// pieces as read back, checks no piece's size but the first's, so the resume's reading checks each against the film's.
+    /// </summary>
+    [Fact]
+    public void AKeptPieceOfAnotherSizeIsMadeAgain()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, seconds: 2.4, audio: false);
+        var output = Path.Combine(dir, "out.mp4");
+        using (var wrapper = FfmpegWrapper.DeletingPiece("piece-00003.nut"))
+            Assert.Equal(1, ReelProcess.RunWithEnvironment(wrapper.Environment, ReelProcess.FilesOnlyRestore(input, output)).ExitCode);
+        var stale = Path.Combine(RestoreJob.FolderFor(output), "piece-00002.nut");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=32x24:rate=10", "-frames:v", "8", "-c:v", "libx264", "-pix_fmt", "yuv420p", stale },
+            ReadOnlyMemory<byte>.Empty, stale);
+
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("its frames are 32×24, not 64×48", r.Stderr);
+        Assert.Equal(24, Media.CountFrames(output));
+        Assert.Equal(new[] { "64,48" }, Media.Probe(output, "-select_streams", "v:0", "-show_entries", "stream=width,height"));
+    }
+
+    /// <summary>
     /// Each piece is read back once, as its encoder closes: the join read every piece again before it began,
     /// decoding the whole film a second time at the end of a restore. The first is read again for its size.
     /// </summary>
