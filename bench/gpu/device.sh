@@ -91,6 +91,7 @@ if ((DRY)); then
     -frames:v 3 -vf scale=64:48,format=gray -c:v libx264 -pix_fmt yuv420p "$CLIP" \
     || { echo "error: could not make the dry run's clip from $SHARED/data/video/goat-colorization-input (REEL_SHARED)" >&2; exit 2; }
   CENTRES=${CENTRES:-$SHARED/data/colorization/pts_in_hull.csv}
+  [ -f "$CENTRES" ] || { echo "error: no colorizer bin centres at $CENTRES (REEL_SHARED)" >&2; exit 2; }
   # The trained DnCNN and the real image of the parity stage, as pack.sh packs them.
   REAL=$WORK/real
   mkdir -p "$REAL"
@@ -250,6 +251,7 @@ fi
 "$PY" bench/gpu/report.py table "$OUT/results.jsonl" >"$OUT/table.md" 2>>"$OUT/all.log"
 echo "device check done in $(($(date +%s) - START)) s ($([ $DRY = 1 ] && echo "DRY RUN: emulated device and CPU PyTorch, not GPU figures" || echo GPU))"
 cat "$OUT/table.md"
-# Exit 1 when a stage failed or timed out (every stage still ran and is in the table), so a caller need not parse it.
-BAD=$(grep -cE '"status": "(failed|timeout)' "$OUT/results.jsonl")
-((BAD == 0)) || { echo "$BAD stage(s) failed or timed out: see $OUT/all.log" >&2; exit 1; }
+# Exit 1 when a stage failed, timed out or found its budget spent (the rest still ran and are in the table), so a caller
+# need not parse it; a stage skipped for a reason (no GPU, no ffmpeg) is not a failure.
+BAD=$(grep -cE '"status": "(failed|timeout)|"why": "budget spent"' "$OUT/results.jsonl")
+((BAD == 0)) || { echo "$BAD stage(s) failed, timed out or ran out of budget: see $OUT/all.log" >&2; exit 1; }

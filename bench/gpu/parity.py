@@ -169,6 +169,7 @@ def training_rows(a, dev):
 
 
 def compare(a):
+    a.precisions = list(dict.fromkeys(a.precisions))  # each once, in the order given
     dev = torch.device(a.device)
     torch.manual_seed(0)
     rows = forward_rows(a, dev) + training_rows(a, dev)

@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--copy-mib", type=int, default=2048)
     ap.add_argument("--precisions", nargs="+", choices=("fp32", "tf32", "bf16"), default=["fp32", "tf32", "bf16"])
     a = ap.parse_args()
+    a.precisions = list(dict.fromkeys(a.precisions))  # each once, in the order given
     dev = torch.device(a.device)
     torch.backends.cudnn.benchmark = True
     gen = torch.Generator().manual_seed(11)

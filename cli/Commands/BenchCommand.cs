@@ -67,8 +67,8 @@ public static class BenchCommand
             // cuda without a usable GPU is a one-line error that says what is missing.
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, cpu, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
-            // On a device cuDNN picks the algorithms: the banner and the JSON named a CPU path that never ran.
-            if (!ReferenceEquals(backend, cpu))
+            // On a device cuDNN picks the algorithms: the banner and the JSON named a CPU path that never ran (auto, the default, names none).
+            if (!ReferenceEquals(backend, cpu) && convPath != ConvPath.Auto)
                 GivenOptions.RefuseUnused(r, [path], "it chooses the CPU's convolution algorithm, and on the device cuDNN chooses (see --precision)");
             var profiler = new ProfilingBackend(backend);
             var run = Build(name, h, w, r.GetValue(weights), profiler);

@@ -43,7 +43,8 @@ public static class InferCommand
             RefuseOtherFormat(r.GetValue(output)!, r.GetValue(trainStep) is not null);
             if (r.GetValue(model) != "colorizer") GivenOptions.RefuseUnused(r, [temperature], $"it is the colorizer's, and --model is {r.GetValue(model)}");
             // The reference runs on the host, on no device: a parity script given both took its figures for the device's.
-            if (r.GetValue(reference)) GivenOptions.RefuseUnused(r, [device, precision], "--reference runs the scalar reference on the CPU");
+            if (r.GetValue(reference))
+                GivenOptions.RefuseUnused(r, r.GetValue(device) == "cpu" ? [precision] : [device, precision], "--reference runs the scalar reference on the CPU");
             var x = Npy.ReadFloats(r.GetValue(input)!);
             if (x.Shape.Rank != 4) throw new ReelException($"{r.GetValue(input)}: expected an NCHW tensor, got shape {x.Shape}");
             // An empty batch divided by zero deep in a network ("internal error").

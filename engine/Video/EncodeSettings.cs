@@ -85,8 +85,8 @@ public sealed record EncodeSettings
     public string? Unused()
     {
         var said = new List<string>();
-        if (CrfGiven && !TakesCrf) said.Add($"--crf {Crf} is not used: {Chosen} has no constant-quality factor (x264, x265, VP9 and AV1 have)");
-        if (PresetGiven && !TakesPreset) said.Add($"--preset {Preset} is not used: {Chosen} has no speed presets (--preset names x264's and x265's)");
+        if (CrfGiven && !TakesCrf) said.Add($"--crf {Crf} is not used with {Chosen}: Reel passes it to x264, x265, VP9 and AV1 (libaom, SVT-AV1) only");
+        if (PresetGiven && !TakesPreset) said.Add($"--preset {Preset} is not used with {Chosen}: Reel passes it to x264 and x265 only");
         return said.Count == 0 ? null : string.Join("; ", said);
     }
 

@@ -134,6 +134,20 @@ public class BenchCommandTests
         Assert.Contains("reel: error: " + said, r.Stderr);
     }
 
+    /// <summary>What names what the run does is not refused: --conv-path auto on the device (cuDNN's choice), --device cpu beside --reference.</summary>
+    [Fact]
+    public void OptionsThatSayWhatTheRunDoesAreTaken()
+    {
+        var r = ReelProcess.Run("bench", "--model", "dncnn", "--size", "16x16", "--device", "emu", "--conv-path", "auto", "--runs", "1", "--warmup", "0");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var dir = TestPaths.NewTempDir();
+        Reel.Engine.Checkpoints.Npy.Write(Path.Combine(dir, "x.npy"), new Reel.Engine.Tensors.Tensor(new Reel.Engine.Tensors.Shape(1, 1, 8, 8)));
+        r = ReelProcess.RunIn(dir, new Dictionary<string, string>(), "infer", "--model", "dncnn", "--weights", TestPaths.SharedData("weights/kair_dncnn_25.pth"),
+            "--input", "x.npy", "--output", "y.npy", "--reference", "--device", "cpu");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.True(File.Exists(Path.Combine(dir, "y.npy")));
+    }
+
     [Fact]
     public void BadSizeIsAUsageError()
     {

@@ -356,9 +356,9 @@ public class OutputTagsTests
     /// VP9's own speed, --crf into FFV1 changed nothing. Said where it was asked for; not where the default is left.
     /// </summary>
     [Theory]
-    [InlineData("out.webm", new[] { "--preset", "veryslow" }, "--preset veryslow is not used: libvpx-vp9 has no speed presets")]
+    [InlineData("out.webm", new[] { "--preset", "veryslow" }, "--preset veryslow is not used with libvpx-vp9: Reel passes it to x264 and x265 only")]
     [InlineData("out.mkv", new[] { "--encoder", "ffv1", "--crf", "20", "--preset", "slow" },
-        "--crf 20 is not used: ffv1 has no constant-quality factor (x264, x265, VP9 and AV1 have); --preset slow is not used: ffv1 has no speed presets")]
+        "--crf 20 is not used with ffv1: Reel passes it to x264, x265, VP9 and AV1 (libaom, SVT-AV1) only; --preset slow is not used with ffv1: Reel passes it to x264 and x265 only")]
     [InlineData("out.webm", new string[0], null)]
     [InlineData("out.mp4", new[] { "--preset", "veryfast", "--crf", "23" }, null)]
     public void QualitySettingsTheEncoderDoesNotTakeAreSaid(string name, string[] settings, string? said)
