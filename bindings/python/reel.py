@@ -11,8 +11,10 @@
         engine.restore("old.mp4", "scene.mp4", denoiser=dncnn, from_s=95.5, to_s=130, resume=True)
 
 libreel.so is found at $REEL_LIBRARY, else by the system's library search (`ldconfig`,
-LD_LIBRARY_PATH), else beside this file. It needs no .NET. Every failure raises ReelError with
-the library's message and status; nothing is written when a call fails. Ctrl-C during a restore
+LD_LIBRARY_PATH), else beside this file. It needs no .NET. Every failure of the library raises
+ReelError with its message and status (E_* below); an argument Python can refuse first (an array's
+dtype or shape, a closed handle, a number a C int cannot hold) raises ValueError. Nothing is
+written when a call fails. Ctrl-C during a restore
 stops it at its next frame or training step and raises KeyboardInterrupt once it has stopped,
 keeping the shots it finished for resume=True.
 """
@@ -32,6 +34,7 @@ __all__ = ["Engine", "Model", "Progress", "ReelError", "version", "library",
            "OK", "E_INVALID_ARG", "E_IO", "E_CHECKPOINT", "E_CANCELLED"]
 
 OK, E_INVALID_ARG, E_IO, E_CHECKPOINT, E_CANCELLED = 0, 1, 2, 3, 4
+E_UNSUPPORTED, E_RUNTIME, E_OUT_OF_MEMORY, E_FAILED, E_INTERNAL = 5, 6, 7, 8, 9
 _BACKENDS = {"auto": 0, "cpu": 1, "cpu-reference": 2, "cuda": 3}
 _DENOISER, _COLORIZER = 1, 2
 _GRAY8, _RGB24 = 1, 3
@@ -96,8 +99,15 @@ class Progress:
 
 
 def _load():
-    candidates = [os.environ.get("REEL_LIBRARY"), ctypes.util.find_library("reel"),
-                  os.path.join(os.path.dirname(os.path.abspath(__file__)), "libreel.so")]
+    chosen = os.environ.get("REEL_LIBRARY")
+    # A library named and not there is an error: falling back loaded another build than the one chosen, without a word.
+    if chosen:
+        try:
+            lib = C.CDLL(chosen)
+        except OSError as e:
+            raise ImportError(f"REEL_LIBRARY={chosen} cannot be loaded ({e})") from e
+        return _bind(lib)
+    candidates = [ctypes.util.find_library("reel"), os.path.join(os.path.dirname(os.path.abspath(__file__)), "libreel.so")]
     tried = []
     for path in filter(None, candidates):
         try:
@@ -108,6 +118,10 @@ def _load():
     else:
         raise ImportError("libreel.so not found: set REEL_LIBRARY to its path, or install it (cmake --install); tried "
                           + ("; ".join(tried) or "REEL_LIBRARY (unset), the library path, this folder"))
+    return _bind(lib)
+
+
+def _bind(lib):
     for name, args in {
         "reel_version": [], "reel_last_error": [], "reel_status_string": [C.c_int],
         "reel_engine_create": [C.c_int, C.POINTER(C.c_void_p)], "reel_engine_free": [C.c_void_p],
@@ -127,6 +141,15 @@ def _load():
 
 
 library = _load()
+
+
+def _c_int(name, value):
+    """value for a C int field: ctypes wraps a larger one without a word (epochs=2**32 + 1 trained 1 epoch)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not -2**31 <= value < 2**31:
+        raise ValueError(f"{name} = {value} does not fit a C int (-2**31 to 2**31 - 1)")
+    return int(value)
 
 
 def version():
@@ -291,11 +314,11 @@ class Engine:
         opts.temperature = temperature
         opts.stabilize = 1 if stabilize else 0
         if epochs is not None:
-            opts.epochs = epochs
+            opts.epochs = _c_int("epochs", epochs)
         if irt is not None:
             opts.irt = 1 if irt else 0
         if memory_mb is not None:
-            opts.memory_mb = memory_mb
+            opts.memory_mb = _c_int("memory_mb", memory_mb)
         job = _RestoreJob()
         _check(library.reel_restore_job_init(C.byref(job)))
         if deinterlace not in _DEINTERLACE:
@@ -307,9 +330,9 @@ class Engine:
         job.preset = None if preset is None else preset.encode()
         job.frame_rate = None if frame_rate is None else str(frame_rate).encode()
         if crf is not None:
-            job.crf = crf
+            job.crf = _c_int("crf", crf)
         if max_shot_frames is not None:
-            job.max_shot_frames = max_shot_frames
+            job.max_shot_frames = _c_int("max_shot_frames", max_shot_frames)
         job.strict = 1 if strict else 0
         job.resume = 1 if resume else 0
         failure = []

@@ -162,6 +162,10 @@ class BindingTest(unittest.TestCase):
             engine.restore(clip, restored, denoiser=dncnn, stabilize=False, progress=lambda p: events.append(p) or p)
             with self.assertRaises(reel.ReelError) as stop:
                 engine.restore(clip, cancelled, denoiser=dncnn, stabilize=False, progress=lambda p: p.stage == "process" and p.done >= 2)
+            # A number a C int cannot hold is refused, where ctypes wrapped it (epochs=2**32 + 1 trained 1 epoch).
+            for wrapped in ({"epochs": 2**32 + 1}, {"crf": 2**32 + 17}, {"max_shot_frames": -2**40}, {"memory_mb": 2**40}):
+                with self.assertRaisesRegex(ValueError, f"{next(iter(wrapped))} = .* does not fit a C int"):
+                    engine.restore(clip, cancelled, denoiser=dncnn, **wrapped)
         self.assertTrue(os.path.getsize(restored) > 0)
         encoded = [e for e in events if e.stage == "encode"]
         self.assertTrue(encoded, [e.stage for e in events])
@@ -169,6 +173,14 @@ class BindingTest(unittest.TestCase):
         self.assertTrue(all(e.rate is None or e.rate > 0 for e in events))
         self.assertEqual(stop.exception.status, reel.E_CANCELLED)
         self.assertFalse(os.path.exists(cancelled))
+
+    def test_a_library_named_and_not_there_is_an_error(self):
+        # Falling back to the library path loaded another build than the one named, without a word.
+        env = dict(os.environ, REEL_LIBRARY=os.path.join(self.work, "no-such", "libreel.so"))
+        r = subprocess.run([sys.executable, "-c", "import reel"], env=env, capture_output=True, text=True,
+                           cwd=os.path.dirname(os.path.abspath(reel.__file__)))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("REEL_LIBRARY=" + env["REEL_LIBRARY"] + " cannot be loaded", r.stderr)
 
     def test_restore_a_stretch_and_resume_a_stopped_one(self):
         clip = _noisy_clip(os.path.join(self.work, "clip6.mp4"))

@@ -46,9 +46,10 @@
  * a time (a second caller waits); different models, and different engines, work concurrently.
  * Freeing a handle while another thread is using it is the caller's error. The progress
  * callbacks run on the thread that called reel_video_restore or reel_video_restore_ex. A thread
- * that runs a restore needs a stack of at least 256 KiB (glibc's default is 8 MiB; measured with a
- * 64x48 clip: the prior's training failed on 128 KiB and ran on 144 KiB); on a smaller one the
- * restore returns REEL_E_FAILED saying so.
+ * that runs a restore with the prior (options->stabilize, the default) needs a stack of at least
+ * 256 KiB (glibc's default is 8 MiB; measured with a 64x48 clip: the prior's training failed on
+ * 128 KiB and ran on 144 KiB); on a smaller one the restore returns REEL_E_FAILED saying so. Without
+ * the prior a restore ran on 16 KiB.
  *
  * Host process
  * ------------
@@ -64,7 +65,9 @@
  *   reaches the host's SIGSEGV or SIGFPE handler. A restore installs handlers for SIGCHLD,
  *   SIGCONT, SIGINT and SIGQUIT, which stay after it (the runtime's own); during it and after,
  *   SIGINT, SIGQUIT and SIGCHLD still run a handler the host installed before, and a SIGINT the
- *   host does not handle still ends the process, killed by the signal as without libreel. libreel sees ffmpeg end through SIGCHLD: a restore is refused
+ *   host does not handle still ends the process, killed by the signal as without libreel, though
+ *   not within raise(): the runtime's handler passes it on from its own thread, so the thread that
+ *   raised it may run on for a moment. libreel sees ffmpeg end through SIGCHLD: a restore is refused
  *   (REEL_E_FAILED, naming it) where SIGCHLD is ignored, or where its handler was replaced after
  *   libreel's first restore, both of which made it wait for ever. A host's SIGCHLD handler goes in
  *   before the first restore and reaps only its own children (waitpid on their pids, never -1):
@@ -339,8 +342,9 @@ REEL_API int reel_video_restore_ex(reel_engine* engine, const char* input_path, 
 /*
  * reel_video_restore_ex as job says (NULL: reel_restore_job_init's defaults, which restore as
  * reel_video_restore_ex does). job and its strings are read during the call only. A bad field is
- * REEL_E_INVALID_ARG naming it; a stretch past the input's end, an encoder this ffmpeg lacks or a
- * codec the output's container cannot hold fails before any frame is restored. Since 0.3.
+ * REEL_E_INVALID_ARG naming it; a stretch past the input's end, an encoder or preset this ffmpeg
+ * lacks or refuses, or a codec the output's container cannot hold fails before any frame is
+ * restored (REEL_E_IO, with ffmpeg's reason). Since 0.3.
  */
 REEL_API int reel_video_restore_job(reel_engine* engine, const char* input_path, const char* output_path,
                                     const reel_restore_options* options, const reel_restore_job* job,
