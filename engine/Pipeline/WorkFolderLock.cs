@@ -59,7 +59,15 @@ public sealed class WorkFolderLock : IDisposable
         // only repeats when the folder was removed or replaced under it, which ends when its owner does.
         for (int attempt = 0; ; attempt++)
         {
-            Directory.CreateDirectory(folder);
+            try
+            {
+                Directory.CreateDirectory(folder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // .NET's own words named a hidden folder the user never gave ("Could not find file '/proc/.x.reel-work'").
+                throw new ReelException($"cannot make the work folder {folder} ({e.Message.TrimEnd('.')}); the output must go in a folder you can write to");
+            }
             int fd = Libc.Open(path, Libc.ORdwr | Libc.OCreat | Libc.OCloexec, 0b110_100_100);
             if (fd < 0)
             {

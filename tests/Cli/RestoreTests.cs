@@ -81,6 +81,7 @@ public class RestoreTests
     [InlineData("truncated")]
     [InlineData("zero-frames")]
     [InlineData("unwritable-output")]
+    [InlineData("unwritable-output-folder")]
     [InlineData("image-output")]
     [InlineData("non-empty-output-folder")]
     [InlineData("bad-fps")]
@@ -140,6 +141,7 @@ public class RestoreTests
             "cuda" => new[] { "restore", input, output, "--device", "cuda" },
             "same-path" => new[] { "restore", input, input, "--denoiser", denoiser, "--no-colorize" },
             "unwritable-output" => new[] { "restore", input, "/proc/reel-test-out.mp4", "--no-denoise", "--no-colorize", "--no-stabilize" },
+            "unwritable-output-folder" => new[] { "restore", input, "/proc/reel-test-frames", "--no-denoise", "--no-colorize", "--no-stabilize" },
             "image-output" => new[] { "restore", input, Path.Combine(dir, "out.png"), "--no-denoise", "--no-colorize", "--no-stabilize" },
             "non-empty-output-folder" => new[] { "restore", input, Path.Combine(dir, "frames"), "--no-denoise", "--no-colorize", "--no-stabilize" },
             "bad-fps" => new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--no-stabilize", "--fps", "0" },
@@ -159,6 +161,8 @@ public class RestoreTests
             case "not-a-video": Assert.Contains(input, lines[0]); break;
             case "no-ffmpeg": Assert.Contains("apt-get install ffmpeg", lines[0]); break;
             case "fps-for-a-video": Assert.Contains("is a video and keeps its own (24 is not applied)", lines[0]); break;
+            // .NET's own words named the hidden work folder alone ("Could not find file '/proc/.reel-test-frames.reel-work'").
+            case "unwritable-output-folder": Assert.Contains("cannot make the work folder /proc/.reel-test-frames.reel-work (", lines[0]); break;
         }
     }
 
