@@ -24,9 +24,12 @@ AOT = [os.path.join(ROOT, "build", "publish", "reel")]
 
 
 def bench(command, model, size, runs, env=None):
-    out = subprocess.run(command + ["bench", "--model", model, "--size", f"{size}x{size}", "--runs", str(runs), "--warmup", "2", "--json"],
-                         check=True, capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
-    return json.loads(out.strip().splitlines()[-1])["times_ms"]
+    r = subprocess.run(command + ["bench", "--model", model, "--size", f"{size}x{size}", "--runs", str(runs), "--warmup", "2", "--json"],
+                       capture_output=True, text=True, env={**os.environ, **(env or {})})
+    # One line, as compare.py says it, where a traceback of CalledProcessError hid reel's own error line.
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(command)} bench failed: {r.stderr.strip()}")
+    return json.loads(r.stdout.strip().splitlines()[-1])["times_ms"]
 
 
 def main():
