@@ -307,7 +307,9 @@ public static unsafe class NativeExports
             var o = *options;
             var j = ReadJob(job);
             if (!File.Exists(input) && !Directory.Exists(input)) throw new FileNotFoundException($"input not found: {input}");
-            if (Path.GetFullPath(input) == Path.GetFullPath(output)) throw new NativeArgumentException("output would overwrite the input; choose another path");
+            // A link to the input too: refused later by the restore as REEL_E_FAILED, where the same path was REEL_E_INVALID_ARG.
+            if (Path.GetFullPath(input) == Path.GetFullPath(output) || FileIdentity.Same(input, output))
+                throw new NativeArgumentException("output would overwrite the input; choose another path");
             // Checked here, not only by the sink after the first frame is done, so it fails fast and as REEL_E_IO.
             var outputDir = Path.GetDirectoryName(Path.GetFullPath(output))!;
             if (!Directory.Exists(outputDir)) throw new DirectoryNotFoundException($"output folder does not exist: {outputDir}");

@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static int g_failures;
 static char g_work[1024], g_data[1024], g_reel[1024];
@@ -805,6 +806,13 @@ static void test_restore(const char* weights) {
     expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_INVALID_ARG, "colorizer", "video_restore(denoiser as colorizer)");
     opts.colorizer = NULL;
     expect_status(reel_video_restore(engine, clip, clip, &opts), REEL_E_INVALID_ARG, "overwrite", "video_restore(output = input)");
+    /* A link to the input is the input too: refused the same way, where it was REEL_E_FAILED from deeper in the restore. */
+    char link_to_clip[1200];
+    path_in(link_to_clip, sizeof link_to_clip, g_work, "link-to-clip.mp4");
+    unlink(link_to_clip);
+    if (symlink(clip, link_to_clip) != 0) die("symlink %s: %s", link_to_clip, strerror(errno));
+    expect_status(reel_video_restore(engine, clip, link_to_clip, &opts), REEL_E_INVALID_ARG, "overwrite", "video_restore(output = a link to the input)");
+    unlink(link_to_clip);
     expect_status(reel_video_restore(engine, clip, "/nonexistent/dir/out.mp4", &opts), REEL_E_IO, "/nonexistent/dir",
                   "video_restore(output folder missing)");
     /* No callback to cancel and no prior: a path wrongly accepted would be restored, quickly, and the checks below see its file. */
