@@ -58,25 +58,26 @@ public sealed record EncodeSettings
             yield return "-bf:v:0";
             yield return "0";
         }
-        string crf = Crf.ToString(CultureInfo.InvariantCulture);
-        switch (Chosen)
+        if (TakesCrf)
         {
-            case "libx264" or "libx265" or "libx264rgb":
-                foreach (var a in new[] { "-crf", crf, "-preset", Preset }) yield return a;
-                break;
-            case "libvpx-vp9":
-                // Rows in parallel: the default is one thread, for WebM now the default encoder.
-                foreach (var a in new[] { "-crf", crf, "-b:v", "0", "-row-mt", "1" }) yield return a;
-                break;
-            case "libaom-av1" or "libsvtav1":
-                foreach (var a in new[] { "-crf", crf }) yield return a;
-                break;
+            yield return "-crf";
+            yield return Crf.ToString(CultureInfo.InvariantCulture);
         }
+        if (TakesPreset)
+        {
+            yield return "-preset";
+            yield return Preset;
+        }
+        // Constant quality alone (no bitrate cap), rows in parallel: the default is one thread, for WebM now the default encoder.
+        if (Chosen == "libvpx-vp9")
+            foreach (var a in new[] { "-b:v", "0", "-row-mt", "1" }) yield return a;
     }
 
+    /// <summary>The encoders <see cref="Arguments"/> gives --preset: x264's and x265's (RGB x264 too).</summary>
     private bool TakesPreset => Chosen is "libx264" or "libx265" or "libx264rgb";
 
-    private bool TakesCrf => TakesPreset || Chosen is "libvpx-vp9" or "libaom-av1" or "libsvtav1";
+    /// <summary>The encoders <see cref="Arguments"/> gives --crf: those of distribution and RGB x264.</summary>
+    private bool TakesCrf => TakesPreset || ForDistribution;
 
     /// <summary>
     /// The quality settings asked for that the chosen encoder has no use for, for the user; null where it takes them all.
