@@ -120,6 +120,7 @@ public static class VideoFile
             if (count is { } listed && videoLength is { } length && Rational.TryParse(rate, out long rn, out long rd) && rn > 0 && rd > 0
                 && listed > length * rn / rd + 2)
                 count = null;
+            string? pixelFormat = video.TryGetProperty("pix_fmt", out var pixels) ? pixels.GetString() : null;
             return new VideoInfo(w, h, rate, count, audio.Count > 0)
             {
                 TimeBase = video.TryGetProperty("time_base", out var tb) && Rational.TryParse(tb.GetString(), out _, out _) ? tb.GetString()! : "1/90000",
@@ -127,9 +128,9 @@ public static class VideoFile
                 Rotation = rotation,
                 SampleAspect = ReadSampleAspect(video, rotation),
                 Interlaced = video.TryGetProperty("field_order", out var fields) && fields.GetString() is "tt" or "bb" or "tb" or "bt",
-                BitsPerSample = video.TryGetProperty("pix_fmt", out var pixels) && pixels.GetString() is { } pixelFormat ? BitsOf(pixelFormat) : 8,
+                BitsPerSample = pixelFormat is null ? 8 : BitsOf(pixelFormat),
                 Transfer = video.TryGetProperty("color_transfer", out var transfer) && transfer.GetString() is { } t and not ("unknown" or "reserved") ? t : null,
-                LimitedRange = video.TryGetProperty("pix_fmt", out var yuv) && yuv.GetString() is { } stored && IsVideoRangeYuv(stored)
+                LimitedRange = pixelFormat is not null && IsVideoRangeYuv(pixelFormat)
                                && !(video.TryGetProperty("color_range", out var range) && range.GetString() == "pc"),
                 ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
