@@ -103,7 +103,7 @@ public static class StabilizeCommand
             {
                 using IFrameSink sink = videoOut
                     ? new VideoSink(outPath, source.TimeBase, source.StreamSource,
-                        note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)), frameDurationNs: source.FrameDurationNs,
+                        note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)), frameRate: source.FrameRate,
                         sampleAspect: source.SampleAspect)
                     : new FolderSink(outPath, names, source.SampleAspect);
                 var rates = new ProgressMeter(0, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
@@ -170,7 +170,7 @@ public static class StabilizeCommand
         long total = inputs.EstimatedCount ?? 0;
         using IFrameSink sink = videoOut
             ? new VideoSink(outPath, inputs.TimeBase, inputs.StreamSource, note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)),
-                frameDurationNs: inputs.FrameDurationNs, sampleAspect: inputs.SampleAspect)
+                frameRate: inputs.FrameRate, sampleAspect: inputs.SampleAspect)
             : new FolderSink(outPath, names, inputs.SampleAspect);
         using var a = inputs.Read(PixelFormat.Rgb24).GetEnumerator();
         using var b = processed.Read(PixelFormat.Rgb24).GetEnumerator();

@@ -157,7 +157,7 @@ internal sealed class ShotRestorer
         {
             (_run, Index, Start, StartNs, Position, _file, _framesFolder) = (run, index, start, startNs, position, piecePath, framesFolder);
             if (piecePath is not null)
-                _sink = new VideoSink(piecePath, run._source.TimeBase, null, run._options.Encode, frameDurationNs: run._source.FrameDurationNs,
+                _sink = new VideoSink(piecePath, run._source.TimeBase, null, run._options.Encode, frameRate: run._source.FrameRate,
                     sampleAspect: run._source.SampleAspect);
             // The shot is cut already, on the decoded frames by the same rule: the stage needs no cut detector of its own.
             if (run._options.FollowsFlow)

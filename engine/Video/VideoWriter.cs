@@ -34,10 +34,14 @@ public sealed class VideoWriter : IDisposable
     /// after its audio (common: encoder delay) is put back in place with an input offset.
     /// </param>
     /// <param name="note">Told about streams that had to be converted or left out.</param>
-    /// <param name="frameDurationNs">How long a frame lasts when the next one does not say (the last one): the source's nominal rate.</param>
+    /// <param name="frameRate">
+    /// The source's nominal rate ("60000/1001"), or null where unknown: how long a frame lasts when the next one
+    /// does not say (the last one). The encoder is told it exactly: left to guess it from the frames' nanosecond
+    /// durations, ffmpeg took 59.94 fps for 60 and gave every frame 1000 ticks of 1/60000 s, not 1001.
+    /// </param>
     /// <param name="sampleAspect">The pixels' shape, "N:M" (<see cref="VideoInfo.SampleAspect"/>): an anamorphic source's stays so.</param>
     public VideoWriter(string path, int width, int height, string timeBase, EncodeSettings? settings = null,
-        StreamSource? streamSource = null, long startNs = 0, Action<string>? note = null, long frameDurationNs = 0,
+        StreamSource? streamSource = null, long startNs = 0, Action<string>? note = null, string? frameRate = null,
         string sampleAspect = "1:1")
     {
         settings = (settings ?? new EncodeSettings()).For(path);
@@ -67,7 +71,11 @@ public sealed class VideoWriter : IDisposable
         // On the restored video alone: a filter on the cover art copied after it would be refused.
         if (filters.Count > 0) args.AddRange(new[] { "-filter:v:0", string.Join(',', filters) });
         args.AddRange(settings.Arguments(_outWidth, _outHeight));
-        args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", settings.FixedTimeBase(frameDurationNs) ?? timeBase, _tmp });
+        long frameDurationNs = frameRate is null ? 0 : Rational.FrameNs(frameRate);
+        var fixedTimeBase = settings.FixedTimeBase(frameDurationNs);
+        // An encoder of fixed rates (MPEG-2) is told the one its time base is, not the source's near miss.
+        if (frameRate is not null) args.AddRange(new[] { "-r", fixedTimeBase is null ? frameRate : Rational.Inverse(fixedTimeBase) });
+        args.AddRange(new[] { "-fps_mode", "passthrough", "-enc_time_base", fixedTimeBase ?? timeBase, _tmp });
         _tool = ToolProcess.Start(Ffmpeg.FfmpegPath, args, $"encoding {_target}", feedInput: true);
         _feeder = Task.Run(() =>
         {

@@ -157,4 +157,24 @@ public class VerifiedOutputTests
         Assert.Equal(1, info.FrameCount);
         Assert.True(info.DurationSeconds is > 0.09 and < 0.11, $"a one-frame video at 10 fps lasts {info.DurationSeconds} s");
     }
+
+    /// <summary>
+    /// A 59.94 fps film's frames each last 1001 ticks of 1/60000 s, its last one too: ffmpeg guessed 60 fps
+    /// from the encoder's input and made the output 3 ticks short (the last frame and the first two decode times).
+    /// </summary>
+    [Theory]
+    [InlineData("60000/1001")]
+    [InlineData("24000/1001")]
+    public void AnNtscVideoLastsAsLongAsItsSource(string rate)
+    {
+        var dir = TestPaths.NewTempDir();
+        Assert.True(Rational.TryParse(rate, out var num, out var den));
+        // Two pieces of 8 frames.
+        var input = Media.MakeClip(dir, rate: rate, seconds: 16.0 * den / num, audio: false);
+        var output = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string Duration(string path) => Media.Probe(path, "-select_streams", "v:0", "-show_entries", "stream=duration").Single();
+        Assert.Equal(Duration(input), Duration(output));
+    }
 }

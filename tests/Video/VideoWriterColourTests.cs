@@ -18,7 +18,7 @@ public class VideoWriterColourTests
         var path = Path.Combine(TestPaths.NewTempDir(), "red.mp4");
         var red = new byte[width * height * 3];
         for (int i = 0; i < red.Length; i += 3) red[i] = 255;
-        using (var writer = new VideoWriter(path, width, height, "1/10", frameDurationNs: 100_000_000))
+        using (var writer = new VideoWriter(path, width, height, "1/10", frameRate: "10"))
         {
             writer.Write(red, 0);
             writer.Write(red, 100_000_000);
