@@ -47,10 +47,11 @@ public static class StabilizeCommand
         var flowSettings = new TemporalChoice.FlowSettings();
         var lossLog = new Option<string>("--loss-log")
         {
-            Description = "Write every training step's loss to this CSV file (shot,epoch,frame,loss), e.g. to compare precisions or learning rates; the progress lines show it only twice a second",
+            Description = "Write every training step's loss to this CSV file (shot,epoch,frame,loss), e.g. to compare precisions or learning rates; the progress lines show it only twice a second (a resumed run's holds the shots it trains)",
         };
+        var resume = RestoreCommand.ResumeOption();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (a Deep Video Prior trained per shot, or flow-guided).")
-            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, memory, device, precision, temporal, lossLog, deinterlace };
+            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, memory, device, precision, temporal, lossLog, deinterlace, resume };
         foreach (var o in prior.All.Concat(flowSettings.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -71,8 +72,11 @@ public static class StabilizeCommand
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
             // A video that cannot be written there (a read-only or full folder, an encoder this ffmpeg lacks) fails now, not after the first shot's training.
             if (videoOut) new EncodeSettings().Check(outPath, cancel);
-            using var claim = RestoreJob.Claim(outPath);
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
+            // The streamed stages keep no pieces: they run again from the start, at the speed of decoding.
+            if (method != TemporalMethod.Prior) GivenOptions.RefuseUnused(r, [resume], $"--temporal {r.GetValue(temporal)} streams its frames and keeps no finished shots to continue from");
+            // The prior's run claims the output with its record (StabilizeJob); a streamed one only holds it.
+            using var claim = method == TemporalMethod.Prior ? null : RestoreJob.Claim(outPath);
             if (method != TemporalMethod.Prior)
                 GivenOptions.RefuseUnused(r, prior.All.Concat([width, rate, coarse, noShots, seed]), $"--temporal {r.GetValue(temporal)} trains no prior");
             if (method != TemporalMethod.Flow) GivenOptions.RefuseUnused(r, flowSettings.All, $"they set the flow stage, and --temporal is {r.GetValue(temporal)}");
@@ -92,32 +96,39 @@ public static class StabilizeCommand
                 return 0;
             }
 
-            var (inputs, names, times, source) = Load(r.GetValue(input)!, "--input", options.MemoryBudgetBytes / 2, DeinterlaceChoice.Parse(r.GetValue(deinterlace)!));
+            var deinterlaceMode = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!);
+            string inPath = r.GetValue(input)!, processedPath = r.GetValue(processed)!;
+            var inputSource = FrameSource.Open(inPath, deinterlace: deinterlaceMode, role: "--input");
+            var clock = Stopwatch.StartNew();
+            var notes = new List<string>();
+            // Opened before the frames are read: a second run on this output, or an interrupted one without --resume, is refused at once.
+            using var job = StabilizeJob.Open(inPath, processedPath, outPath, videoOut, options, inputSource.DecodeFilter, r.GetValue(resume),
+                inputSource.Width, inputSource.Height, notes.Add, cancel);
+            var (inputs, names, times, source) = Load(inputSource, options.MemoryBudgetBytes / 2);
             using var inputStore = inputs;
-            var (targets, _, _, _) = Load(r.GetValue(processed)!, "--processed", options.MemoryBudgetBytes / 2);
+            var (targets, _, _, _) = Load(FrameSource.Open(processedPath, role: "--processed"), options.MemoryBudgetBytes / 2);
             using var targetStore = targets;
             var meter = new FlickerMeter();
-            var clock = Stopwatch.StartNew();
             using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log) : null;
             ProgressDisplay.Run(progressMode, report =>
             {
-                using IFrameSink sink = videoOut
-                    ? new VideoSink(outPath, source.TimeBase, source.StreamSource,
-                        note: n => report(new RestoreProgress(RestoreStage.Note, 0, 0, n, clock.Elapsed)), frameRate: source.FrameRate,
-                        sampleAspect: source.SampleAspect)
-                    : new FolderSink(outPath, names, source.SampleAspect);
-                var rates = new ProgressMeter(0, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
-                int count = inputs.Count;
+                void Note(string text) => report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
+                notes.ForEach(Note);
+                if (videoOut && new EncodeSettings().For(outPath).PaddingNote(source.Width, source.Height) is { } padding) Note(padding);
+                int count = inputs.Count, skip = job.FramesKept;
+                if (skip > 0)
+                    report(new RestoreProgress(RestoreStage.Resume, skip, count,
+                        job.PiecesKept == 1 ? "1 shot kept from the interrupted run" : $"{job.PiecesKept} shots kept from the interrupted run", clock.Elapsed));
+                else if (r.GetValue(resume))
+                    Note($"resume: no interrupted run of {outPath} to continue; stabilizing from the start");
+                var rates = new ProgressMeter(skip, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
                 // A shot's frames are emitted after its training and before the next shot's: they are the last trained shot's.
                 int? shot = null;
-                void Emit(int t, Tensor frame)
-                {
-                    var x = inputs[t];
-                    meter.Add(x, targets[t], frame);
-                    sink.Write(frame, times[t]);
-                    report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed) { Shot = shot }));
-                }
-                StabilizeStage.Run(inputs, targets, options, backend, Emit,
+                job.Run(inputs, targets, source, names, times, options, backend, (t, frame) =>
+                    {
+                        meter.Add(inputs[t], targets[t], frame);
+                        report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed) { Shot = shot }));
+                    },
                     p =>
                     {
                         steps?.Add(p);
@@ -126,19 +137,21 @@ public static class StabilizeCommand
                                 p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
                             p.Fraction * count));
                     },
-                    cancel);
-                sink.Complete();
+                    Note, cancel);
             });
             steps?.Complete();
-            Summarize(meter, outPath);
+            Summarize(meter, outPath, job.FramesKept);
             return 0;
-        }, cancel, () => $"nothing was written to {r.GetValue(output)}; run the same command again", progress.EndLine(r))));
+        }, cancel, () => Directory.Exists(RestoreJob.FolderFor(r.GetValue(output)!)) && TemporalChoice.Parse(r.GetValue(temporal)!) == TemporalMethod.Prior
+            ? RestoreCommand.WhatIsKept(r.GetValue(output)!)
+            : $"nothing was written to {r.GetValue(output)}; run the same command again", progress.EndLine(r))));
         return cmd;
     }
 
-    private static void Summarize(FlickerMeter meter, string outPath)
+    /// <param name="kept">Frames an interrupted run stabilized, which this one did not see: the figures are of this run's frames.</param>
+    private static void Summarize(FlickerMeter meter, string outPath, int kept = 0)
     {
-        Console.Error.WriteLine($"stabilized {meter.Frames} frames → {outPath}");
+        Console.Error.WriteLine($"stabilized {meter.Frames} frames{(kept > 0 ? $" ({kept} more kept from the interrupted run)" : "")} → {outPath}");
         if (meter.Frames < 2) return;
         // Processed frames that change exactly as the input does have no flicker to divide by.
         string ratio = meter.FlickerBefore > 0
@@ -206,10 +219,8 @@ public static class StabilizeCommand
     }
 
     /// <summary>The frames of a folder or a video with their names and times, and the source they came from.</summary>
-    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(string path, string role,
-        long budget, Deinterlace deinterlace = Deinterlace.Off)
+    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(FrameSource source, long budget)
     {
-        var source = FrameSource.Open(path, deinterlace: deinterlace, role: role);
         var store = new FrameStore(budget);
         try
         {

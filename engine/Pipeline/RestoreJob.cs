@@ -60,7 +60,7 @@ public sealed class RestoreJob : IDisposable
             if (File.Exists(statePath) && Load(statePath) is { Pieces.Count: > 0 } saved)
             {
                 if (!resume)
-                    throw new ReelException($"an interrupted restore of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done); " +
+                    throw new ReelException($"an interrupted {(saved.Settings.TryGetValue("command", out var command) ? command : "restore")} of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done); " +
                                             "add --resume to continue it, or delete that folder to start over");
                 var differing = RestorePipeline.Contrast(wanted, saved.Settings.AsReadOnly());
                 // Each with both values: "stabilize differ" left the user to guess that it was the epochs.

@@ -252,7 +252,6 @@ public static class RestorePipeline
     /// </summary>
     internal static Dictionary<string, string> Settings(FrameSource source, RestoreOptions o)
     {
-        var p = o.Prior;
         var settings = new Dictionary<string, string>
         {
             ["input"] = Describe(source.SourcePath),
@@ -260,12 +259,9 @@ public static class RestorePipeline
             ["denoiser"] = o.Denoiser is null ? "off" : o.Denoiser.Checkpoint ?? "unnamed",
             ["colorizer"] = o.Colorizer is null ? "off" : o.Colorizer.Checkpoint ?? "unnamed",
             ["temperature"] = o.Temperature.ToString("R", CultureInfo.InvariantCulture),
-            // The chroma match is named by what it matches: a run interrupted under an earlier match (the
-            // total magnitude, then the energy, until 2026-12-06) is not resumed with shots matched another way.
             ["stabilize"] = !o.Stabilize ? "off" : o.Temporal == TemporalMethod.Flow ? string.Create(CultureInfo.InvariantCulture,
                 $"flow {o.Flow.Mode} lambda {o.Flow.Lambda:R} blend {o.Flow.Blend:R} iterations {o.Flow.Iterations} fusion {(o.FuseColours ? $"{o.Flow.FusionKeep:R} at T {o.Flow.FusionTemperature:R}" : "off")}")
-                : string.Create(CultureInfo.InvariantCulture,
-                $"{p.Mode} scale {p.ChromaScale} epochs {p.Epochs} irt {p.Irt} width {p.Width} lr {p.LearningRate:R} warm {p.WarmEpochs} at {p.WarmLearningRate:R} seed {p.Seed} coarse {p.CoarseToFine} hold {p.HoldModes} match {(p.MatchChroma ? "mean and steady spread" : "off")}"),
+                : o.Prior.Describe(),
             ["max-shot-frames"] = o.MaxShotFrames.ToString(CultureInfo.InvariantCulture),
             ["encoder"] = $"{o.Encode.For(null).Codec} crf {o.Encode.Crf} preset {o.Encode.Preset}",
             ["frame-rate"] = source.Video is null ? o.FolderFrameRate : "from the video",
@@ -496,7 +492,7 @@ public static class RestorePipeline
     /// </summary>
     /// <param name="width">The size every piece must have (the output's, padded as the encoder needs); 0 where no piece is a video.</param>
     /// <param name="height">See <paramref name="width"/>.</param>
-    private static string? KeepSoundPieces(RestoreJob job, int width, int height, CancellationToken cancel)
+    internal static string? KeepSoundPieces(RestoreJob job, int width, int height, CancellationToken cancel)
     {
         for (int k = 0; k < job.Pieces.Count; k++)
         {

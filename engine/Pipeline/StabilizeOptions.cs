@@ -85,6 +85,14 @@ public sealed record StabilizeOptions
     /// <summary>The net's outputs: two heads of 3 with IRT, one without.</summary>
     public int OutChannels => Irt ? 6 : 3;
 
+    /// <summary>
+    /// Every setting that shapes the prior's answers, as a line of "label value" words: what a resumed run (a restore's,
+    /// a stabilize's) must match. The chroma match is named by what it matches: a run interrupted under an earlier match
+    /// (the total magnitude, then the energy, until 2026-12-06) is not resumed with shots matched another way.
+    /// </summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"{Mode} scale {ChromaScale} epochs {Epochs} irt {Irt} width {Width} lr {LearningRate:R} warm {WarmEpochs} at {WarmLearningRate:R} seed {Seed} coarse {CoarseToFine} hold {HoldModes} match {(MatchChroma ? "mean and steady spread" : "off")}");
+
     /// <summary>Refuses settings no run can use, before any work starts; the errors name the CLI's options.</summary>
     public void Validate() => Validate(SettingNames.Cli);
 

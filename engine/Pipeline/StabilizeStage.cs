@@ -17,23 +17,30 @@ namespace Reel.Engine.Pipeline;
 /// </summary>
 public static class StabilizeStage
 {
-    /// <summary>Trains one prior per shot and emits every stabilized frame (1, 3, H, W) in order.</summary>
+    /// <summary>
+    /// Trains one prior per shot and emits every stabilized frame (1, 3, H, W) in order. The first
+    /// <paramref name="skip"/> frames were stabilized by an interrupted run: their shots are not trained again
+    /// (it must end where a shot does). <paramref name="shotEnded"/> hears each trained shot's frames [start, end)
+    /// once the last of them is emitted.
+    /// </summary>
     public static void Run(FrameStore input, FrameStore processed, StabilizeOptions options, IBackend backend,
-        Action<int, Tensor> emit, Action<StabilizeProgress>? progress = null, CancellationToken cancel = default)
+        Action<int, Tensor> emit, Action<StabilizeProgress>? progress = null, CancellationToken cancel = default,
+        int skip = 0, Action<int, int>? shotEnded = null)
     {
         options.Validate();
         if (input.Count != processed.Count)
             throw new ReelException($"{input.Count} input frames but {processed.Count} processed frames; they must pair one to one");
-        var shots = options.SplitShots ? ShotSplitter.Shots(input) : new[] { (0, input.Count) };
-        int before = 0;
+        var shots = options.SplitShots ? ShotSplitter.Shots(input) : new[] { (Start: 0, End: input.Count) };
+        if (skip > 0 && !shots.Any(shot => shot.End == skip))
+            throw new ReelException($"the interrupted run's {skip} frames end inside a shot of these frames; were they made from other input?");
         for (int s = 0; s < shots.Count; s++)
         {
             var (start, end) = shots[s];
-            int done = before;
+            if (end <= skip) continue;
             RunShot(input, processed, start, end, options, backend, emit,
-                p => progress?.Invoke(p with { Shot = s + 1, Shots = shots.Count, Fraction = (done + p.Fraction * (end - start)) / input.Count }),
+                p => progress?.Invoke(p with { Shot = s + 1, Shots = shots.Count, Fraction = (start + p.Fraction * (end - start)) / input.Count }),
                 cancel, seed: options.Seed + s);
-            before += end - start;
+            shotEnded?.Invoke(start, end);
         }
     }
 

@@ -73,6 +73,7 @@ public class UsageErrorTests
     [InlineData("--no-mode-hold, --chroma-scale are not used: they are chroma mode's, and --no-colorize restores in rgb mode; drop them", "restore", "--chroma-scale", "3", "--no-mode-hold")]
     [InlineData("--width, --seed are not used: --temporal flow trains no prior; drop them", "stabilize", "--temporal", "flow", "--width", "8", "--seed", "3")]
     [InlineData("--flow-blend is not used: they set the flow stage, and --temporal is prior; drop it", "stabilize", "--flow-blend", "0.5")]
+    [InlineData("--resume is not used: --temporal none streams its frames and keeps no finished shots to continue from; drop it", "stabilize", "--temporal", "none", "--resume")]
     [InlineData("--precision bf16 is for the GPU's convolutions, and --device cpu computes in fp32; drop it", "restore", "--device", "cpu", "--precision", "bf16")]
     [InlineData("--precision fp32 is for the GPU's convolutions, and --device cpu computes in fp32; drop it", "bench", "--model", "dncnn", "--size", "16x16", "--precision", "fp32")]
     [InlineData("--temperature is not used: it is the colorizer's, and --model is dncnn; drop it", "infer", "--model", "dncnn", "--temperature", "0.5")]

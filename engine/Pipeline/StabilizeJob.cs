@@ -1,0 +1,145 @@
+using System.Globalization;
+using Reel.Engine.Tensors;
+using Reel.Engine.Video;
+
+namespace Reel.Engine.Pipeline;
+
+/// <summary>
+/// `reel stabilize` with a prior, resumable as a restore is: each trained shot becomes a piece in a
+/// <see cref="RestoreJob"/>'s work folder beside the output (a video piece, or its PNG frames in the
+/// job's frames folder), recorded as it is finished; the pieces become the output only when every
+/// shot is done. An interrupted run (Ctrl-C, a crash, a machine taken back) loses at most the shot
+/// it was training, and a run with resume trains the shots after the last piece.
+/// </summary>
+public sealed class StabilizeJob : IDisposable
+{
+    private readonly RestoreJob _job;
+    private readonly string _output;
+    private readonly bool _videoOut;
+    private readonly EncodeSettings _encode;
+    private readonly string _framesFolder;
+    private VideoSink? _piece;
+    private bool _done;
+
+    private StabilizeJob(RestoreJob job, string output, bool videoOut)
+    {
+        (_job, _output, _videoOut) = (job, output, videoOut);
+        _encode = new EncodeSettings().For(output);
+        _framesFolder = Path.Combine(job.Folder, RestoreJob.FramesFolder);
+    }
+
+    /// <summary>The finished pieces kept from the interrupted run.</summary>
+    public int PiecesKept { get; private init; }
+    /// <summary>The frames in them (those of sound pieces): the run stabilizes the shots after them.</summary>
+    public int FramesKept { get; private init; }
+
+    /// <summary>
+    /// Claims <paramref name="output"/>'s work folder, and with <paramref name="resume"/> takes up the interrupted run
+    /// made with the same input, processed frames and options (refused, naming what differs, otherwise). Its pieces
+    /// are read back; the first damaged one is made again with all after it, which <paramref name="note"/> hears.
+    /// Without <paramref name="resume"/> an interrupted run is an error that says what to do.
+    /// </summary>
+    public static StabilizeJob Open(string input, string processed, string output, bool videoOut, StabilizeOptions options, string? decodeFilter,
+        bool resume, int width, int height, Action<string> note, CancellationToken cancel)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            // A restore's record in the same folder (its own settings lack these) is not taken for a stabilize's.
+            ["command"] = "stabilize",
+            ["input"] = RestorePipeline.Describe(input),
+            ["processed"] = RestorePipeline.Describe(processed),
+            ["stabilize"] = options.Describe(),
+            ["shots"] = options.SplitShots ? "one prior per shot" : "one prior",
+            ["output"] = videoOut ? $"video {Path.GetExtension(output)}" : "frames",
+        };
+        if (decodeFilter is not null) settings["decode-filter"] = decodeFilter;
+        var job = RestoreJob.Open(output, settings, resume);
+        try
+        {
+            var (w, h) = videoOut ? new EncodeSettings().For(output).Padded(width, height) : (0, 0);
+            if (RestorePipeline.KeepSoundPieces(job, w, h, cancel) is { } dropped) note(dropped);
+            var run = new StabilizeJob(job, output, videoOut) { PiecesKept = job.Pieces.Count, FramesKept = job.FramesDone };
+            if (!videoOut)
+            {
+                Directory.CreateDirectory(run._framesFolder);
+                // A frame's temporary a killed run left (see RestorePipeline): kept, it would be counted as a frame.
+                foreach (var leftover in Directory.EnumerateFiles(run._framesFolder, ".*")) File.Delete(leftover);
+            }
+            return run;
+        }
+        catch
+        {
+            job.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Trains the shots after <see cref="FramesKept"/> (<see cref="StabilizeStage.Run"/>) and writes their frames, each shot a
+    /// piece recorded as soon as it is whole; <paramref name="emitted"/> sees every frame written. Then joins the pieces into the
+    /// output (a video with the source's audio, subtitles and metadata; a folder of PNGs named after the input frames) and removes
+    /// the work folder. A failure after a finished piece keeps the folder and says how to continue.
+    /// </summary>
+    public void Run(FrameStore inputs, FrameStore targets, FrameSource source, IReadOnlyList<string> names, IReadOnlyList<long> times,
+        StabilizeOptions options, Backends.IBackend backend, Action<int, Tensor> emitted, Action<StabilizeProgress> progress,
+        Action<string> note, CancellationToken cancel)
+    {
+        try
+        {
+            StabilizeStage.Run(inputs, targets, options, backend, (t, frame) =>
+                {
+                    if (_videoOut)
+                    {
+                        // A shot's piece starts at its first frame's time, as a restore's does: the join puts it back there.
+                        _piece ??= new VideoSink(_job.PiecePath(_job.Pieces.Count, ".nut"), source.TimeBase, null, _encode,
+                            frameRate: source.FrameRate, sampleAspect: source.SampleAspect);
+                        _piece.Write(frame, times[t] - times[_job.FramesDone]);
+                    }
+                    else ImageIO.Write(Path.Combine(_framesFolder, Path.ChangeExtension(names[t], ".png")), frame, source.SampleAspect);
+                    emitted(t, frame);
+                },
+                progress, cancel, _job.FramesDone,
+                (start, end) =>
+                {
+                    string? file = null;
+                    if (_piece is not null)
+                    {
+                        _piece.Complete(cancel);
+                        file = Path.GetFileName(_job.PiecePath(_job.Pieces.Count, ".nut"));
+                        _piece.Dispose();
+                        _piece = null;
+                    }
+                    _job.Add(new RestorePiece(start, end, times[start], file));
+                });
+            if (_videoOut)
+                VideoSegments.Join(_job.Pieces.Select(p => new VideoPiece(Path.Combine(_job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
+                    _output, source.StreamSource, note, cancel, piecesVerified: true, madeWith: _encode);
+            else
+            {
+                int written = Directory.GetFiles(_framesFolder).Length;
+                if (written != _job.FramesDone)
+                    throw new ReelException($"{_framesFolder} holds {written} of the {_job.FramesDone} frames its record lists; run the same command with --resume to write them again");
+                if (Directory.Exists(_output)) Directory.Delete(_output);
+                Directory.Move(_framesFolder, _output);
+            }
+        }
+        catch (Exception e)
+        {
+            if (_job.Pieces.Count == 0 || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
+            throw new ReelException(string.Create(CultureInfo.InvariantCulture,
+                $"{e.Message}; the {_job.FramesDone} frames finished are kept in {_job.Folder}: run the same command with --resume to continue"), e);
+        }
+        _done = true;
+    }
+
+    /// <summary>
+    /// Stops a piece being written (its partial file goes) and lets the work folder go: kept for a resume where a piece is
+    /// finished, removed where the output is in place or nothing was finished (a run stopped while it read the frames).
+    /// </summary>
+    public void Dispose()
+    {
+        _piece?.Dispose();
+        if (_done || _job.Pieces.Count == 0) _job.Delete();
+        else _job.Dispose();
+    }
+}

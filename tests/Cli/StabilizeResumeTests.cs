@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Reel.Engine.Pipeline;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Cli;
+
+/// <summary>
+/// `reel stabilize` with a prior keeps every finished shot, as a restore does: a run stopped in its second shot
+/// loses only that shot, and `--resume` trains the shots after the last finished one into the same output an
+/// uninterrupted run makes. Before, a stop lost every shot trained (hours, on a film).
+/// </summary>
+public class StabilizeResumeTests
+{
+    [Theory]
+    [InlineData("out.mp4", "piece-00002")]
+    // The third frame (0-based 2) is the second shot's first, each written by ffmpeg as a temporary (.000002.TAG.tmp.png).
+    [InlineData("frames", ".000002.")]
+    public void AStoppedRunResumesAfterItsLastFinishedShot(string name, string secondShotWrite)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        string[] Args(string output, params string[] extra) =>
+            ["stabilize", "--input", input, "--processed", input, "--output", output, "--epochs", "2", "--no-irt", "--width", "8", "--no-progress", .. extra];
+        var whole = Path.Combine(dir, "whole-" + name);
+        var uninterrupted = ReelProcess.Run(Args(whole));
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Stderr);
+
+        var output = Path.Combine(dir, name);
+        using (var wrapper = FfmpegWrapper.WaitingWhenWriting(secondShotWrite))
+        using (var p = ReelProcess.Start(wrapper.Environment, Args(output)))
+        {
+            var stderr = p.StandardError.ReadToEndAsync();
+            wrapper.WaitForJoin(p);
+            ReelProcess.Signal(p, "TERM");
+            // A frame's write, which is not cancelled, goes on and ends; the run stops after it.
+            File.WriteAllText(wrapper.Go, "");
+            Assert.True(p.WaitForExit(30_000), "still running 30 s after SIGTERM");
+            Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}:\n{stderr.Result}");
+            Assert.Contains("--resume", stderr.Result.Split('\n').Last(l => l.Length > 0));
+        }
+        Assert.False(File.Exists(output) || Directory.Exists(output), "the stopped run wrote its output");
+        Assert.True(Directory.Exists(RestoreJob.FolderFor(output)), "the stopped run kept no finished shot");
+
+        // Another setting is refused by name, and the record stays for the right one.
+        var other = ReelProcess.Run(Args(output, "--resume", "--seed", "1"));
+        Assert.Equal(1, other.ExitCode);
+        Assert.Contains("stabilize seed 1 now, 0 then", other.Stderr);
+
+        var resumed = ReelProcess.Run(Args(output, "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        // At least the first shot (2 frames) was kept; a shot whose last frame was on its way out when the signal came may be too.
+        Assert.Contains("kept from the interrupted run", resumed.Stderr.Split('\n')[0]);
+        var summary = Regex.Match(resumed.Stderr, @"stabilized (\d+) frames \((\d+) more kept from the interrupted run\)");
+        Assert.True(summary.Success, resumed.Stderr);
+        int trained = int.Parse(summary.Groups[1].Value, CultureInfo.InvariantCulture), kept = int.Parse(summary.Groups[2].Value, CultureInfo.InvariantCulture);
+        Assert.True(trained + kept == 12 && kept >= 2 && trained > 0, summary.Value);
+        Assert.False(Directory.Exists(RestoreJob.FolderFor(output)), "the finished run left its work folder");
+        if (name == "out.mp4") Assert.Equal(Media.DecodedFrames(whole), Media.DecodedFrames(output));
+        else
+        {
+            var frames = Directory.GetFiles(output).Select(Path.GetFileName).Order().ToList();
+            Assert.Equal(Directory.GetFiles(whole).Select(Path.GetFileName).Order(), frames);
+            Assert.Equal(12, frames.Count);
+            foreach (var f in frames) Assert.True(File.ReadAllBytes(Path.Combine(whole, f!)).SequenceEqual(File.ReadAllBytes(Path.Combine(output, f!))), f);
+        }
+    }
+}
