@@ -14,6 +14,19 @@ from colorizer_golden import ECCVGenerator, randomize as randomize_eccv16  # noq
 from dvp_golden import UNet, irt_loss  # noqa: E402
 
 
+PRECISIONS = ("fp32", "tf32", "bf16")
+
+
+def add_precisions(parser, help=None):
+    """The --precisions option of parity.py compare and torch_bench.py: PyTorch's rows at these, each once, in the order given."""
+    parser.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=list(PRECISIONS), help=help)
+
+
+def precisions(a):
+    """The precisions asked for, each once, in the order given."""
+    return list(dict.fromkeys(a.precisions))
+
+
 def dncnn(depth=20):
     """DnCNN gray as KAIR releases it (BatchNorm folded): depth convs 1→64→…→64→1 with bias, ReLU between (DnCNN-B: 20)."""
     layers = []

@@ -169,7 +169,7 @@ def training_rows(a, dev):
 
 
 def compare(a):
-    a.precisions = list(dict.fromkeys(a.precisions))  # each once, in the order given
+    a.precisions = nets.precisions(a)
     dev = torch.device(a.device)
     torch.manual_seed(0)
     rows = forward_rows(a, dev) + training_rows(a, dev)
@@ -197,8 +197,7 @@ def main():
     c = sub.add_parser("compare")
     c.add_argument("--work", required=True)
     c.add_argument("--device", default="cuda")
-    c.add_argument("--precisions", nargs="+", choices=("fp32", "tf32", "bf16"), default=["fp32", "tf32", "bf16"],
-                   help="PyTorch's rows at these (the dry run's CPU PyTorch: fp32 only, its bfloat16 autocast being slow and unlike CUDA's)")
+    nets.add_precisions(c, help="PyTorch's rows at these (the dry run's CPU PyTorch: fp32 only, its bfloat16 autocast being slow and unlike CUDA's)")
     a = ap.parse_args()
     return prepare(a) if a.cmd == "prepare" else compare(a)
 

@@ -52,9 +52,9 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--copy-mib", type=int, default=2048)
-    ap.add_argument("--precisions", nargs="+", choices=("fp32", "tf32", "bf16"), default=["fp32", "tf32", "bf16"])
+    nets.add_precisions(ap)
     a = ap.parse_args()
-    a.precisions = list(dict.fromkeys(a.precisions))  # each once, in the order given
+    a.precisions = nets.precisions(a)
     dev = torch.device(a.device)
     torch.backends.cudnn.benchmark = True
     gen = torch.Generator().manual_seed(11)
