@@ -70,9 +70,10 @@ public static class StabilizeCommand
             bool videoOut = VideoFile.IsWrittenVideoPath(outPath);
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
-            // A video that cannot be written there (a read-only or full folder, an encoder this ffmpeg lacks) fails now, not after the first shot's training.
-            if (videoOut) new EncodeSettings().Check(outPath, cancel);
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
+            // A video that cannot be written there (a read-only or full folder, an encoder this ffmpeg lacks) fails now, not after the
+            // first frame; the prior's run checks the source's streams too, below, as its join takes them only after the last shot.
+            if (videoOut && method != TemporalMethod.Prior) new EncodeSettings().Check(outPath, cancel);
             // The streamed stages keep no pieces: they run again from the start, at the speed of decoding.
             if (method != TemporalMethod.Prior) GivenOptions.RefuseUnused(r, [resume], $"--temporal {r.GetValue(temporal)} streams its frames and keeps no finished shots to continue from");
             // The prior's run claims the output with its record (StabilizeJob); a streamed one only holds it.
@@ -99,14 +100,16 @@ public static class StabilizeCommand
             var deinterlaceMode = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!);
             string inPath = r.GetValue(input)!, processedPath = r.GetValue(processed)!;
             var inputSource = FrameSource.Open(inPath, deinterlace: deinterlaceMode, role: "--input");
+            var processedSource = FrameSource.Open(processedPath, role: "--processed");
+            if (videoOut) new EncodeSettings().Check(outPath, cancel, inputSource.StreamSource, inputSource.FrameDurationNs);
             var clock = Stopwatch.StartNew();
             var notes = new List<string>();
             // Opened before the frames are read: a second run on this output, or an interrupted one without --resume, is refused at once.
             using var job = StabilizeJob.Open(inPath, processedPath, outPath, videoOut, options, inputSource.DecodeFilter, r.GetValue(resume),
                 inputSource.Width, inputSource.Height, notes.Add, cancel);
-            var (inputs, names, times, source) = Load(inputSource, options.MemoryBudgetBytes / 2);
+            var (inputs, names, times, source) = Load(inputSource, options.MemoryBudgetBytes / 2, cancel);
             using var inputStore = inputs;
-            var (targets, _, _, _) = Load(FrameSource.Open(processedPath, role: "--processed"), options.MemoryBudgetBytes / 2);
+            var (targets, _, _, _) = Load(processedSource, options.MemoryBudgetBytes / 2, cancel);
             using var targetStore = targets;
             var meter = new FlickerMeter();
             using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log) : null;
@@ -219,14 +222,15 @@ public static class StabilizeCommand
     }
 
     /// <summary>The frames of a folder or a video with their names and times, and the source they came from.</summary>
-    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(FrameSource source, long budget)
+    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(FrameSource source, long budget,
+        CancellationToken cancel)
     {
         var store = new FrameStore(budget);
         try
         {
             var names = new List<string>();
             var times = new List<long>();
-            foreach (var f in source.Read(PixelFormat.Rgb24))
+            foreach (var f in source.Read(PixelFormat.Rgb24, cancel))
             {
                 store.Add(ImageIO.ToTensor(f.Pixels, source.Width, source.Height, PixelFormat.Rgb24));
                 names.Add(f.Name);

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Reel.Engine.Pipeline;
 
 /// <summary>
-/// The progress of one restore, kept on disk so nothing finished is lost to a crash or Ctrl-C:
+/// The progress of one restore (or prior stabilize), kept on disk so nothing finished is lost to a crash or Ctrl-C:
 /// a hidden work folder beside the output (<c>.NAME.reel-work</c>) holding the finished pieces and
 /// <c>job.json</c>, which lists them with the settings they were made with. The record is
 /// rewritten atomically after each piece, so it only ever names complete pieces. A run with
@@ -59,8 +59,10 @@ public sealed class RestoreJob : IDisposable
             // A record without pieces is a run that died before it finished one: nothing to resume, so start afresh.
             if (File.Exists(statePath) && Load(statePath) is { Pieces.Count: > 0 } saved)
             {
+                // Another command's record (a stabilize's, where a restore now writes): its --resume here would only list every setting as differing.
+                if (CommandOf(saved.Settings) != CommandOf(wanted)) throw Interrupted(output, folder, saved);
                 if (!resume)
-                    throw new ReelException($"an interrupted {(saved.Settings.TryGetValue("command", out var command) ? command : "restore")} of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done); " +
+                    throw new ReelException($"an interrupted {CommandOf(saved.Settings)} of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done); " +
                                             "add --resume to continue it, or delete that folder to start over");
                 var differing = RestorePipeline.Contrast(wanted, saved.Settings.AsReadOnly());
                 // Each with both values: "stabilize differ" left the user to guess that it was the epochs.
@@ -125,11 +127,35 @@ public sealed class RestoreJob : IDisposable
     }
 
     /// <summary>
-    /// Claims <paramref name="output"/> for a command that writes it with no record to resume (stabilize): the lock a
-    /// restore into it holds, so neither replaces the other's output unseen (both ended "done" and one result was lost).
-    /// Disposed, the work folder goes when nothing but the lock is in it; an interrupted restore's record stays.
+    /// Claims <paramref name="output"/> for a command that writes it with no record to resume (a streamed stabilize): the
+    /// lock a restore into it holds, so neither replaces the other's output unseen (both ended "done" and one result was lost).
+    /// An interrupted run's record there is refused: written over, its later --resume replaced this output without a word.
+    /// Disposed, the work folder goes when nothing but the lock is in it.
     /// </summary>
-    public static IDisposable Claim(string output) => new OutputClaim(WorkFolderLock.Acquire(FolderFor(output), Writing(output)));
+    public static IDisposable Claim(string output)
+    {
+        var folder = FolderFor(output);
+        var claim = WorkFolderLock.Acquire(folder, Writing(output));
+        try
+        {
+            var statePath = Path.Combine(folder, StateFile);
+            if (File.Exists(statePath) && Load(statePath) is { Pieces.Count: > 0 } saved) throw Interrupted(output, folder, saved);
+            return new OutputClaim(claim);
+        }
+        catch
+        {
+            claim.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The command whose record <paramref name="settings"/> are: a stabilize's say so, a restore's (recorded before there were two) do not.</summary>
+    private static string CommandOf(IDictionary<string, string> settings) => settings.TryGetValue("command", out var command) ? command : "restore";
+
+    /// <summary>The refusal of a run that would work on another command's interrupted record.</summary>
+    private static ReelException Interrupted(string output, string folder, State saved) =>
+        new($"an interrupted reel {CommandOf(saved.Settings)} of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done): " +
+            "continue it with that command and --resume, or delete that folder to start over");
 
     /// <summary>
     /// What holding an output's folder means, in the refusal the other process gets: the same words whichever command holds it

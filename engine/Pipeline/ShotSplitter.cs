@@ -48,17 +48,21 @@ public sealed class ShotSplitter
     public int MaxFrames { get; }
 
     /// <summary>The shots of a stored sequence as [start, end) ranges covering every frame, cut as frames fed one by one would be.</summary>
-    public static IReadOnlyList<(int Start, int End)> Shots(FrameStore frames, int maxFrames = int.MaxValue)
+    public static IReadOnlyList<(int Start, int End)> Shots(FrameStore frames, int maxFrames = int.MaxValue, CancellationToken cancel = default)
     {
         var splitter = new ShotSplitter(maxFrames);
         var shots = new List<(int, int)>();
         int start = 0;
         for (int t = 0; t < frames.Count; t++)
+        {
+            // A film's frames come back from disk: a stop does not wait for the rest of them.
+            cancel.ThrowIfCancellationRequested();
             if (splitter.StartsShot(frames[t]))
             {
                 shots.Add((start, t));
                 start = t;
             }
+        }
         shots.Add((start, frames.Count));
         return shots;
     }

@@ -114,20 +114,21 @@ public sealed class StabilizeJob : IDisposable
             if (_videoOut)
                 VideoSegments.Join(_job.Pieces.Select(p => new VideoPiece(Path.Combine(_job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
                     _output, source.StreamSource, note, cancel, piecesVerified: true, madeWith: _encode);
-            else
-            {
-                int written = Directory.GetFiles(_framesFolder).Length;
-                if (written != _job.FramesDone)
-                    throw new ReelException($"{_framesFolder} holds {written} of the {_job.FramesDone} frames its record lists; run the same command with --resume to write them again");
-                if (Directory.Exists(_output)) Directory.Delete(_output);
-                Directory.Move(_framesFolder, _output);
-            }
         }
         catch (Exception e)
         {
             if (_job.Pieces.Count == 0 || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
             throw new ReelException(string.Create(CultureInfo.InvariantCulture,
                 $"{e.Message}; the {_job.FramesDone} frames finished are kept in {_job.Folder}: run the same command with --resume to continue"), e);
+        }
+        if (!_videoOut)
+        {
+            // A resume makes no recorded shot's frames again: a frame lost from the folder since is lost to it too.
+            int written = Directory.GetFiles(_framesFolder).Length;
+            if (written != _job.FramesDone)
+                throw new ReelException($"{_framesFolder} holds {written} of the {_job.FramesDone} frames its record lists (changed since they were written); delete {_job.Folder} and run the command again");
+            if (Directory.Exists(_output)) Directory.Delete(_output);
+            Directory.Move(_framesFolder, _output);
         }
         _done = true;
     }

@@ -30,7 +30,7 @@ public static class StabilizeStage
         options.Validate();
         if (input.Count != processed.Count)
             throw new ReelException($"{input.Count} input frames but {processed.Count} processed frames; they must pair one to one");
-        var shots = options.SplitShots ? ShotSplitter.Shots(input) : new[] { (Start: 0, End: input.Count) };
+        var shots = options.SplitShots ? ShotSplitter.Shots(input, cancel: cancel) : new[] { (Start: 0, End: input.Count) };
         if (skip > 0 && !shots.Any(shot => shot.End == skip))
             throw new ReelException($"the interrupted run's {skip} frames end inside a shot of these frames; were they made from other input?");
         for (int s = 0; s < shots.Count; s++)

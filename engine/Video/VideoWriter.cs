@@ -71,6 +71,8 @@ public sealed class VideoWriter : IDisposable
         // On the restored video alone: a filter on the cover art copied after it would be refused.
         if (filters.Count > 0) args.AddRange(new[] { "-filter:v:0", string.Join(',', filters) });
         args.AddRange(settings.Arguments(_outWidth, _outHeight));
+        // A rate ffprobe could not tell ("0/0") is no rate: the encoder guesses, as it did for every rate before.
+        if (!Rational.TryParse(frameRate, out var rateNum, out var rateDen) || rateNum <= 0 || rateDen <= 0) frameRate = null;
         long frameDurationNs = frameRate is null ? 0 : Rational.FrameNs(frameRate);
         var fixedTimeBase = settings.FixedTimeBase(frameDurationNs);
         // An encoder of fixed rates (MPEG-2) is told the one its time base is, not the source's near miss.

@@ -42,6 +42,16 @@ public class StabilizeResumeTests
         Assert.False(File.Exists(output) || Directory.Exists(output), "the stopped run wrote its output");
         Assert.True(Directory.Exists(RestoreJob.FolderFor(output)), "the stopped run kept no finished shot");
 
+        // Nothing else writes over the record: a streamed stabilize into the output, or a restore, is told whose it is.
+        var streamed = ReelProcess.Run("stabilize", "--input", input, "--processed", input, "--output", output, "--temporal", "none", "--no-progress");
+        var restore = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, output, "--resume"));
+        foreach (var refused in new[] { streamed, restore })
+        {
+            Assert.True(refused.ExitCode == 1, $"exit {refused.ExitCode}:\n{refused.Stderr}");
+            Assert.Contains($"an interrupted reel stabilize of {output} is in", refused.Stderr);
+            Assert.Contains("continue it with that command and --resume", refused.Stderr);
+        }
+
         // Another setting is refused by name, and the record stays for the right one.
         var other = ReelProcess.Run(Args(output, "--resume", "--seed", "1"));
         Assert.Equal(1, other.ExitCode);
