@@ -50,8 +50,9 @@ public static class StabilizeCommand
             Description = "Write every training step's loss to this CSV file (shot,epoch,frame,loss), e.g. to compare precisions or learning rates; the progress lines show it only twice a second (a resumed run's holds the shots it trains)",
         };
         var resume = RestoreCommand.ResumeOption();
+        var fps = FolderRate.CreateOption();
         var cmd = new Command("stabilize", "Remove temporal flicker from processed frames (a Deep Video Prior trained per shot, or flow-guided).")
-            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, memory, device, precision, temporal, lossLog, deinterlace, resume };
+            { input, processed, output, width, rate, coarse, noShots, seed, progress.Progress, progress.NoProgress, mode, memory, device, precision, temporal, lossLog, deinterlace, resume, fps };
         foreach (var o in prior.All.Concat(flowSettings.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -70,6 +71,7 @@ public static class StabilizeCommand
             bool videoOut = VideoFile.IsWrittenVideoPath(outPath);
             if (!videoOut && Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
                 throw new ReelException($"output folder {outPath} exists and is not empty; choose a new one");
+            FolderRate.RefuseUnlessFolder(r, fps, r.GetValue(input)!);
             var method = TemporalChoice.Parse(r.GetValue(temporal)!);
             // A video that cannot be written there (a read-only or full folder, an encoder this ffmpeg lacks) fails now, not after the
             // first frame; the prior's run checks the source's streams too, below, as its join takes them only after the last shot.
@@ -92,21 +94,20 @@ public static class StabilizeCommand
                 using var flow = method == TemporalMethod.Flow ? new FlowTemporal(flowSettings.Read(r, options.Mode), backend) : null;
                 FlickerMeter? streamed = null;
                 ProgressDisplay.Run(progressMode, report => streamed = Stream(r.GetValue(input)!, r.GetValue(processed)!, outPath, videoOut, flow, report, cancel,
-                    DeinterlaceChoice.Parse(r.GetValue(deinterlace)!)));
+                    DeinterlaceChoice.Parse(r.GetValue(deinterlace)!), r.GetValue(fps)!));
                 Summarize(streamed!, outPath);
                 return 0;
             }
 
             var deinterlaceMode = DeinterlaceChoice.Parse(r.GetValue(deinterlace)!);
             string inPath = r.GetValue(input)!, processedPath = r.GetValue(processed)!;
-            var inputSource = FrameSource.Open(inPath, deinterlace: deinterlaceMode, role: "--input");
+            var inputSource = FrameSource.Open(inPath, r.GetValue(fps)!, deinterlaceMode, role: "--input");
             var processedSource = FrameSource.Open(processedPath, role: "--processed");
             if (videoOut) new EncodeSettings().Check(outPath, cancel, inputSource.StreamSource, inputSource.FrameDurationNs);
             var clock = Stopwatch.StartNew();
             var notes = new List<string>();
             // Opened before the frames are read: a second run on this output, or an interrupted one without --resume, is refused at once.
-            using var job = StabilizeJob.Open(inPath, processedPath, outPath, videoOut, options, inputSource.DecodeFilter, r.GetValue(resume),
-                inputSource.Width, inputSource.Height, notes.Add, cancel);
+            using var job = StabilizeJob.Open(inputSource, processedPath, outPath, videoOut, options, r.GetValue(resume), notes.Add, cancel);
             var (inputs, names, times, source) = Load(inputSource, options.MemoryBudgetBytes / 2, cancel);
             using var inputStore = inputs;
             var (targets, _, _, _) = Load(processedSource, options.MemoryBudgetBytes / 2, cancel);
@@ -122,7 +123,8 @@ public static class StabilizeCommand
                 if (skip > 0)
                     report(new RestoreProgress(RestoreStage.Resume, skip, count,
                         job.PiecesKept == 1 ? "1 shot kept from the interrupted run" : $"{job.PiecesKept} shots kept from the interrupted run", clock.Elapsed));
-                else if (r.GetValue(resume))
+                // A record whose every piece was damaged has said so above: that run is continued, from its start.
+                else if (r.GetValue(resume) && !job.Resumed)
                     Note($"resume: no interrupted run of {outPath} to continue; stabilizing from the start");
                 var rates = new ProgressMeter(skip, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
                 // A shot's frames are emitted after its training and before the next shot's: they are the last trained shot's.
@@ -140,7 +142,7 @@ public static class StabilizeCommand
                                 p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
                             p.Fraction * count));
                     },
-                    Note, cancel);
+                    p => report(rates.Measure(p)), clock, cancel);
             });
             steps?.Complete();
             Summarize(meter, outPath, job.FramesKept);
@@ -161,7 +163,7 @@ public static class StabilizeCommand
             ? string.Create(CultureInfo.InvariantCulture, $"{meter.FlickerAfter / meter.FlickerBefore:F2}×")
             : "the processed frames had none";
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"flicker {meter.FlickerBefore:F4} (processed) → {meter.FlickerAfter:F4} (stabilized), {ratio}; PSNR to processed {meter.MeanPsnr:F2} dB"));
+            $"flicker {meter.FlickerBefore:F4} (processed) → {meter.FlickerAfter:F4} (stabilized), {ratio}; PSNR to processed {meter.MeanPsnr:F2} dB{(kept > 0 ? $" (of the {meter.Frames} frames of this run)" : "")}"));
     }
 
     /// <summary>
@@ -170,9 +172,9 @@ public static class StabilizeCommand
     /// The stage's own work is reported as "process", writing as "encode".
     /// </summary>
     private static FlickerMeter Stream(string inputPath, string processedPath, string outPath, bool videoOut, FlowTemporal? flow,
-        Action<RestoreProgress> report, CancellationToken cancel, Deinterlace deinterlace)
+        Action<RestoreProgress> report, CancellationToken cancel, Deinterlace deinterlace, string folderRate)
     {
-        var inputs = FrameSource.Open(inputPath, deinterlace: deinterlace, role: "--input");
+        var inputs = FrameSource.Open(inputPath, folderRate, deinterlace, role: "--input");
         var processed = FrameSource.Open(processedPath, role: "--processed");
         if (inputs.Width != processed.Width || inputs.Height != processed.Height)
             throw new ReelException($"input frames are {inputs.Width}×{inputs.Height} but processed frames are {processed.Width}×{processed.Height}");

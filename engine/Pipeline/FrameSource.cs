@@ -198,7 +198,7 @@ public sealed class FrameSource
             // A range's cut, or none: ReadFrames times the whole of a TS from the file's start itself, and says "the range" only of a range.
             foreach (var f in VideoFile.ReadFrames(SourcePath, Video, format, _log, cancel, DecodeFilter, _range?.InputOptions(), endNs))
             {
-                yield return new SourceFrame(i, f.Pixels, f.PtsNs, string.Create(CultureInfo.InvariantCulture, $"{i:D6}.png")) { Resized = f.Resized };
+                yield return new SourceFrame(i, f.Pixels, f.PtsNs, FrameName(i)) { Resized = f.Resized };
                 i++;
             }
             yield break;
@@ -209,7 +209,12 @@ public sealed class FrameSource
             var (w, h, px) = ImageIO.ReadPixels(Files[k], format);
             if (w != Width || h != Height)
                 throw new ReelException($"{Files[k]} is {w}×{h} but the first frame is {Width}×{Height}; all frames of a folder must be one size");
-            yield return new SourceFrame(k, px, Rational.TicksToNs(k, den, num), Path.ChangeExtension(Path.GetFileName(Files[k]), ".png"));
+            yield return new SourceFrame(k, px, Rational.TicksToNs(k, den, num), FrameName(k));
         }
     }
+
+    /// <summary>The name frame <paramref name="index"/> is written under in a folder output: a video's numbered from 0, a folder's as its image, as PNG.</summary>
+    public string FrameName(int index) => Files is null
+        ? string.Create(CultureInfo.InvariantCulture, $"{index:D6}.png")
+        : Path.ChangeExtension(Path.GetFileName(Files[index]), ".png");
 }

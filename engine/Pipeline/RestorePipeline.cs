@@ -342,7 +342,7 @@ public static class RestorePipeline
     {
         var clock = Stopwatch.StartNew();
         var (pieceWidth, pieceHeight) = videoOut ? options.Encode.Padded(source.Width, source.Height) : (0, 0);
-        var dropped = KeepSoundPieces(job, pieceWidth, pieceHeight, cancel);
+        var dropped = KeepSoundPieces(job, pieceWidth, pieceHeight, videoOut ? null : source.FrameName, cancel);
         long total = source.EstimatedCount ?? 0;
         int skip = job.FramesDone;
         var meter = options.NewMeter(skip);
@@ -492,29 +492,52 @@ public static class RestorePipeline
     /// </summary>
     /// <param name="width">The size every piece must have (the output's, padded as the encoder needs); 0 where no piece is a video.</param>
     /// <param name="height">See <paramref name="width"/>.</param>
-    internal static string? KeepSoundPieces(RestoreJob job, int width, int height, CancellationToken cancel)
+    /// <param name="frameName">
+    /// For a folder output, the name of each frame in the job's frames folder (<see cref="FrameSource.FrameName"/>): a piece of frames is
+    /// sound when each is there as a whole PNG. A frame deleted or cut short since was moved into the output as it was, or ended the run
+    /// after its last shot with advice to resume that could not bring it back.
+    /// </param>
+    internal static string? KeepSoundPieces(RestoreJob job, int width, int height, Func<int, string>? frameName, CancellationToken cancel)
     {
         for (int k = 0; k < job.Pieces.Count; k++)
         {
             var piece = job.Pieces[k];
-            if (piece.File is null) continue;
-            var path = Path.Combine(job.Folder, piece.File);
-            string? problem = null;
-            if (!File.Exists(path)) problem = $"{path} is missing";
-            else
-                try
-                {
-                    // At the film's size too: the join, which takes these as read, checks no piece's size but the first's.
-                    VideoVerifier.Verify(path, new VideoExpectation(piece.End - piece.Start, width, height), path, cancel: cancel);
-                }
-                catch (MediaException e)
-                {
-                    problem = e.Message;
-                }
+            string? problem;
+            if (piece.File is not null) problem = DamagedPiece(Path.Combine(job.Folder, piece.File), piece, width, height, cancel);
+            else if (frameName is not null) problem = DamagedFrame(Path.Combine(job.Folder, RestoreJob.FramesFolder), piece, frameName);
+            else continue;
             if (problem is null) continue;
-            var note = $"{problem}; frames {piece.Start}–{job.FramesDone - 1} ({job.Pieces.Count - k} pieces) are made again";
+            var note = $"{problem}; frames {piece.Start}–{job.FramesDone - 1} ({(job.Pieces.Count - k == 1 ? "1 piece" : $"{job.Pieces.Count - k} pieces")}) are made again";
             job.DropFrom(k);
             return note;
+        }
+        return null;
+    }
+
+    /// <summary>What is wrong with the video piece at <paramref name="path"/> (missing, damaged, of another size), said; else null.</summary>
+    private static string? DamagedPiece(string path, RestorePiece piece, int width, int height, CancellationToken cancel)
+    {
+        if (!File.Exists(path)) return $"{path} is missing";
+        try
+        {
+            // At the film's size too: the join, which takes these as read, checks no piece's size but the first's.
+            VideoVerifier.Verify(path, new VideoExpectation(piece.End - piece.Start, width, height), path, cancel: cancel);
+            return null;
+        }
+        catch (MediaException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>The first frame of <paramref name="piece"/> that is not a whole PNG in <paramref name="folder"/> (missing, empty, cut short), said; else null.</summary>
+    private static string? DamagedFrame(string folder, RestorePiece piece, Func<int, string> frameName)
+    {
+        for (int t = piece.Start; t < piece.End; t++)
+        {
+            var path = Path.Combine(folder, frameName(t));
+            if (!File.Exists(path)) return $"{path} is missing";
+            if (!ImageIO.IsWholePng(path)) return $"{path} is not a whole PNG (cut short or overwritten since it was written)";
         }
         return null;
     }

@@ -32,6 +32,8 @@ public sealed class StabilizeJob : IDisposable
     public int PiecesKept { get; private init; }
     /// <summary>The frames in them (those of sound pieces): the run stabilizes the shots after them.</summary>
     public int FramesKept { get; private init; }
+    /// <summary>Whether this continues an interrupted run's record (however many of its pieces then read back sound).</summary>
+    public bool Resumed { get; private init; }
 
     /// <summary>
     /// Claims <paramref name="output"/>'s work folder, and with <paramref name="resume"/> takes up the interrupted run
@@ -39,26 +41,28 @@ public sealed class StabilizeJob : IDisposable
     /// are read back; the first damaged one is made again with all after it, which <paramref name="note"/> hears.
     /// Without <paramref name="resume"/> an interrupted run is an error that says what to do.
     /// </summary>
-    public static StabilizeJob Open(string input, string processed, string output, bool videoOut, StabilizeOptions options, string? decodeFilter,
-        bool resume, int width, int height, Action<string> note, CancellationToken cancel)
+    public static StabilizeJob Open(FrameSource input, string processed, string output, bool videoOut, StabilizeOptions options,
+        bool resume, Action<string> note, CancellationToken cancel)
     {
         var settings = new Dictionary<string, string>
         {
             // A restore's record in the same folder (its own settings lack these) is not taken for a stabilize's.
             ["command"] = "stabilize",
-            ["input"] = RestorePipeline.Describe(input),
+            ["input"] = RestorePipeline.Describe(input.SourcePath),
             ["processed"] = RestorePipeline.Describe(processed),
             ["stabilize"] = options.Describe(),
             ["shots"] = options.SplitShots ? "one prior per shot" : "one prior",
             ["output"] = videoOut ? $"video {Path.GetExtension(output)}" : "frames",
         };
-        if (decodeFilter is not null) settings["decode-filter"] = decodeFilter;
+        if (input.DecodeFilter is { } filter) settings["decode-filter"] = filter;
+        // A folder's frames are timed by --fps: the pieces of two rates must not meet at a join.
+        if (input.Video is null && videoOut) settings["frame-rate"] = input.FrameRate;
         var job = RestoreJob.Open(output, settings, resume);
         try
         {
-            var (w, h) = videoOut ? new EncodeSettings().For(output).Padded(width, height) : (0, 0);
-            if (RestorePipeline.KeepSoundPieces(job, w, h, cancel) is { } dropped) note(dropped);
-            var run = new StabilizeJob(job, output, videoOut) { PiecesKept = job.Pieces.Count, FramesKept = job.FramesDone };
+            var (w, h) = videoOut ? new EncodeSettings().For(output).Padded(input.Width, input.Height) : (0, 0);
+            if (RestorePipeline.KeepSoundPieces(job, w, h, videoOut ? null : input.FrameName, cancel) is { } dropped) note(dropped);
+            var run = new StabilizeJob(job, output, videoOut) { PiecesKept = job.Pieces.Count, FramesKept = job.FramesDone, Resumed = job.Resumed };
             if (!videoOut)
             {
                 Directory.CreateDirectory(run._framesFolder);
@@ -80,10 +84,12 @@ public sealed class StabilizeJob : IDisposable
     /// output (a video with the source's audio, subtitles and metadata; a folder of PNGs named after the input frames) and removes
     /// the work folder. A failure after a finished piece keeps the folder and says how to continue.
     /// </summary>
+    /// <param name="report">Hears each piece kept (<see cref="RestoreStage.Saved"/>), the join and its notes, timed by <paramref name="clock"/>.</param>
     public void Run(FrameStore inputs, FrameStore targets, FrameSource source, IReadOnlyList<string> names, IReadOnlyList<long> times,
         StabilizeOptions options, Backends.IBackend backend, Action<int, Tensor> emitted, Action<StabilizeProgress> progress,
-        Action<string> note, CancellationToken cancel)
+        Action<RestoreProgress> report, System.Diagnostics.Stopwatch clock, CancellationToken cancel)
     {
+        void Note(string text) => report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
         try
         {
             StabilizeStage.Run(inputs, targets, options, backend, (t, frame) =>
@@ -110,10 +116,13 @@ public sealed class StabilizeJob : IDisposable
                         _piece = null;
                     }
                     _job.Add(new RestorePiece(start, end, times[start], file));
+                    report(new RestoreProgress(RestoreStage.Saved, end, inputs.Count, $"piece {_job.Pieces.Count}", clock.Elapsed));
                 });
+            report(new RestoreProgress(RestoreStage.Join, _job.FramesDone, _job.FramesDone,
+                _job.Pieces.Count == 1 ? "1 piece" : $"{_job.Pieces.Count} pieces", clock.Elapsed));
             if (_videoOut)
                 VideoSegments.Join(_job.Pieces.Select(p => new VideoPiece(Path.Combine(_job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
-                    _output, source.StreamSource, note, cancel, piecesVerified: true, madeWith: _encode);
+                    _output, source.StreamSource, Note, cancel, piecesVerified: true, madeWith: _encode);
         }
         catch (Exception e)
         {

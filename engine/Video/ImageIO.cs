@@ -21,6 +21,23 @@ public static class ImageIO
     /// <summary>The image types, for messages.</summary>
     public const string Kinds = ".png, .jpg, .bmp, .tif, .webp, .pgm, .ppm, .dpx, .jp2";
 
+    /// <summary>
+    /// Whether <paramref name="path"/> begins with PNG's signature and ends with its IEND chunk: a frame Reel wrote and nothing
+    /// cut short or overwrote since. Read at both ends only, so a resume checks a film's frames in seconds.
+    /// </summary>
+    public static bool IsWholePng(string path)
+    {
+        ReadOnlySpan<byte> signature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+        ReadOnlySpan<byte> end = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82];
+        using var f = File.OpenRead(path);
+        if (f.Length < signature.Length + end.Length) return false;
+        Span<byte> head = stackalloc byte[8], tail = stackalloc byte[12];
+        f.ReadExactly(head);
+        f.Position = f.Length - tail.Length;
+        f.ReadExactly(tail);
+        return head.SequenceEqual(signature) && tail.SequenceEqual(end);
+    }
+
     /// <summary>The path's extension is an image type Reel reads and writes (<see cref="Kinds"/>, .jpeg, .tiff, .j2k; any case).</summary>
     public static bool IsImagePath(string path) =>
         ImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());

@@ -150,6 +150,17 @@ public class CliTests
         Assert.All(rows, c => Assert.True(double.Parse(c[3], CultureInfo.InvariantCulture) is > 0 and < 10, string.Join(",", c)));
         Assert.Equal(4, Directory.GetFileSystemEntries(dir).Length);
 
+        // A folder's frames into a video at its --fps (25 whatever the film's, before), by the prior and streamed.
+        foreach (var temporal in new[] { "prior", "none" })
+        {
+            var timed = Path.Combine(dir, $"timed-{temporal}.mp4");
+            string[] prior = temporal == "prior" ? ["--epochs", "6", "--width", "4"] : [];
+            var at = ReelProcess.Run(["stabilize", "--input", inDir, "--processed", procDir, "--output", timed, .. prior, "--fps", "24000/1001", "--temporal", temporal, "--no-progress"]);
+            Assert.True(at.ExitCode == 0, at.Stderr);
+            Assert.Equal(new[] { "24000/1001" }, Media.Probe(timed, "-select_streams", "v:0", "-show_entries", "stream=avg_frame_rate"));
+            File.Delete(timed);
+        }
+
         var flowLog = ReelProcess.Run("stabilize", "--input", inDir, "--processed", procDir, "--output", Path.Combine(dir, "o4"), "--temporal", "flow", "--loss-log", lossLog);
         Assert.Equal(2, flowLog.ExitCode);
         Assert.Contains("--loss-log", flowLog.Stderr);
