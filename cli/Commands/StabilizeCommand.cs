@@ -108,9 +108,9 @@ public static class StabilizeCommand
             var notes = new List<string>();
             // Opened before the frames are read: a second run on this output, or an interrupted one without --resume, is refused at once.
             using var job = StabilizeJob.Open(inputSource, processedPath, outPath, videoOut, options, r.GetValue(resume), notes.Add, cancel);
-            var (inputs, names, times, source) = Load(inputSource, options.MemoryBudgetBytes / 2, cancel);
+            var (inputs, times) = Load(inputSource, options.MemoryBudgetBytes / 2, cancel);
             using var inputStore = inputs;
-            var (targets, _, _, _) = Load(processedSource, options.MemoryBudgetBytes / 2, cancel);
+            var (targets, _) = Load(processedSource, options.MemoryBudgetBytes / 2, cancel);
             using var targetStore = targets;
             var meter = new FlickerMeter();
             using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log) : null;
@@ -118,7 +118,7 @@ public static class StabilizeCommand
             {
                 void Note(string text) => report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
                 notes.ForEach(Note);
-                if (videoOut && new EncodeSettings().For(outPath).PaddingNote(source.Width, source.Height) is { } padding) Note(padding);
+                if (videoOut && new EncodeSettings().For(outPath).PaddingNote(inputSource.Width, inputSource.Height) is { } padding) Note(padding);
                 int count = inputs.Count, skip = job.FramesKept;
                 if (skip > 0)
                     report(new RestoreProgress(RestoreStage.Resume, skip, count,
@@ -129,7 +129,7 @@ public static class StabilizeCommand
                 var rates = new ProgressMeter(skip, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
                 // A shot's frames are emitted after its training and before the next shot's: they are the last trained shot's.
                 int? shot = null;
-                job.Run(inputs, targets, source, names, times, options, backend, (t, frame) =>
+                job.Run(inputs, targets, inputSource, times, options, backend, (t, frame) =>
                     {
                         meter.Add(inputs[t], targets[t], frame);
                         report(rates.Measure(new RestoreProgress(RestoreStage.Encode, t + 1, count, "", clock.Elapsed) { Shot = shot }));
@@ -223,22 +223,19 @@ public static class StabilizeCommand
         return meter;
     }
 
-    /// <summary>The frames of a folder or a video with their names and times, and the source they came from.</summary>
-    private static (FrameStore Frames, IReadOnlyList<string> Names, IReadOnlyList<long> Times, FrameSource Source) Load(FrameSource source, long budget,
-        CancellationToken cancel)
+    /// <summary>The frames of a folder or a video, in a store (memory up to <paramref name="budget"/>, then disk), with their times.</summary>
+    private static (FrameStore Frames, IReadOnlyList<long> Times) Load(FrameSource source, long budget, CancellationToken cancel)
     {
         var store = new FrameStore(budget);
         try
         {
-            var names = new List<string>();
             var times = new List<long>();
             foreach (var f in source.Read(PixelFormat.Rgb24, cancel))
             {
                 store.Add(ImageIO.ToTensor(f.Pixels, source.Width, source.Height, PixelFormat.Rgb24));
-                names.Add(f.Name);
                 times.Add(f.PtsNs);
             }
-            return (store, names, times, source);
+            return (store, times);
         }
         catch
         {

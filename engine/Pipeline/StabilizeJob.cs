@@ -85,7 +85,7 @@ public sealed class StabilizeJob : IDisposable
     /// the work folder. A failure after a finished piece keeps the folder and says how to continue.
     /// </summary>
     /// <param name="report">Hears each piece kept (<see cref="RestoreStage.Saved"/>), the join and its notes, timed by <paramref name="clock"/>.</param>
-    public void Run(FrameStore inputs, FrameStore targets, FrameSource source, IReadOnlyList<string> names, IReadOnlyList<long> times,
+    public void Run(FrameStore inputs, FrameStore targets, FrameSource source, IReadOnlyList<long> times,
         StabilizeOptions options, Backends.IBackend backend, Action<int, Tensor> emitted, Action<StabilizeProgress> progress,
         Action<RestoreProgress> report, System.Diagnostics.Stopwatch clock, CancellationToken cancel)
     {
@@ -101,7 +101,7 @@ public sealed class StabilizeJob : IDisposable
                             frameRate: source.FrameRate, sampleAspect: source.SampleAspect);
                         _piece.Write(frame, times[t] - times[_job.FramesDone]);
                     }
-                    else ImageIO.Write(Path.Combine(_framesFolder, Path.ChangeExtension(names[t], ".png")), frame, source.SampleAspect);
+                    else ImageIO.Write(Path.Combine(_framesFolder, source.FrameName(t)), frame, source.SampleAspect);
                     emitted(t, frame);
                 },
                 progress, cancel, _job.FramesDone,
@@ -132,10 +132,10 @@ public sealed class StabilizeJob : IDisposable
         }
         if (!_videoOut)
         {
-            // A resume makes no recorded shot's frames again: a frame lost from the folder since is lost to it too.
+            // A frame lost during the run: a resume finds it (RestorePipeline.KeepSoundPieces) and makes its shot again.
             int written = Directory.GetFiles(_framesFolder).Length;
             if (written != _job.FramesDone)
-                throw new ReelException($"{_framesFolder} holds {written} of the {_job.FramesDone} frames its record lists (changed since they were written); delete {_job.Folder} and run the command again");
+                throw new ReelException($"{_framesFolder} holds {written} of the {_job.FramesDone} frames its record lists; run the same command with --resume to write them again");
             if (Directory.Exists(_output)) Directory.Delete(_output);
             Directory.Move(_framesFolder, _output);
         }

@@ -226,7 +226,7 @@ public class CliTests
         var full = Path.Combine(dir, "full");
         Directory.CreateDirectory(full);
         r = ReelProcess.RunWithEnvironment(Media.FullDiskFfmpeg(),
-            "stabilize", "--input", input, "--processed", processed, "--output", Path.Combine(full, "out.mp4"), "--epochs", "1", "--width", "4", "--progress", "plain");
+            "stabilize", "--input", input, "--processed", processed, "--output", Path.Combine(full, "out.mp4"), "--epochs", "1", "--width", "4", "--no-irt", "--progress", "plain");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("No space left on device", r.Stderr);
         Assert.DoesNotContain("stabilize:", r.Stderr);
