@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Reel.Engine.Video;
 
 namespace Reel.Engine.Pipeline;
 
@@ -105,6 +106,38 @@ public sealed class RestoreJob : IDisposable
     /// by the names the record holds, so one interrupted under 0-based names goes on unharmed.
     /// </summary>
     public string PiecePath(int index, string extension) => Path.Combine(Folder, $"piece-{index + 1:D5}{extension}");
+
+    /// <summary>Where a frame-folder output's frames gather in the work folder (<see cref="FramesFolder"/>), absolute.</summary>
+    public string FramesPath => Path.Combine(Folder, FramesFolder);
+
+    /// <summary>
+    /// Makes <see cref="FramesPath"/> for a folder output and removes the frame temporaries a killed run left there (hidden: a
+    /// frame is written beside its name and renamed). The job's lock keeps every other writer out, so each is a leftover; kept,
+    /// it was counted as a frame and moved into the output, and every resume ended "holds 31 of the 30 frames".
+    /// </summary>
+    public string PrepareFrames()
+    {
+        Directory.CreateDirectory(FramesPath);
+        foreach (var leftover in Directory.EnumerateFiles(FramesPath, ".*")) File.Delete(leftover);
+        return FramesPath;
+    }
+
+    /// <summary>The finished pieces of a video output, as <see cref="VideoSegments.Join"/> takes them.</summary>
+    public IReadOnlyList<VideoPiece> VideoPieces() =>
+        _pieces.Select(p => new VideoPiece(Path.Combine(Folder, p.File!), p.StartNs, p.End - p.Start)).ToList();
+
+    /// <summary>
+    /// Moves <see cref="FramesPath"/> into place as <paramref name="output"/> (a missing or empty folder) once it holds as many
+    /// frames as the record lists. One lost during the run is found by a resume (the pieces' check), which makes its shot again.
+    /// </summary>
+    public void MoveFramesTo(string output)
+    {
+        int written = Directory.GetFiles(FramesPath).Length;
+        if (written != FramesDone)
+            throw new ReelException($"{FramesPath} holds {written} of the {FramesDone} frames its record lists; run the same command with --resume to write them again");
+        if (Directory.Exists(output)) Directory.Delete(output);
+        Directory.Move(FramesPath, output);
+    }
 
     /// <summary>Records a finished piece; from now on a resumed run keeps it.</summary>
     public void Add(RestorePiece piece)

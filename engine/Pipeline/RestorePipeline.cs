@@ -411,15 +411,7 @@ public static class RestorePipeline
                  (File.Exists(output) || Directory.Exists(output) ? $" ({output} exists and is replaced at the end)" : ""));
         var restorer = new ShotRestorer(source, options, memory, backend, total, clock, Report, cancel);
         var splitter = new ShotSplitter(options.MaxShotFrames);
-        var framesDir = Path.Combine(job.Folder, RestoreJob.FramesFolder);
-        if (!videoOut)
-        {
-            Directory.CreateDirectory(framesDir);
-            // A frame's temporary that a killed run left (hidden: a frame is written beside its name and renamed). The job's
-            // lock keeps every other writer out, so each is a leftover; kept, it was counted as a frame and moved into the output,
-            // and every resume ended "holds 31 of the 30 frames".
-            foreach (var leftover in Directory.EnumerateFiles(framesDir, ".*")) File.Delete(leftover);
-        }
+        var framesDir = videoOut ? null : job.PrepareFrames();
 
         ShotRestorer.Shot? current = null;
         try
@@ -466,17 +458,9 @@ public static class RestorePipeline
         {
             // Every piece was read back when its encoder closed, or by KeepSoundPieces when a resume kept it: reading each
             // again here decoded the whole film once more before the join (the joined file is still read back).
-            VideoSegments.Join(job.Pieces.Select(p => new VideoPiece(Path.Combine(job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
-                output, source.StreamSource, Note, cancel, piecesVerified: true, madeWith: options.Encode);
+            VideoSegments.Join(job.VideoPieces(), output, source.StreamSource, Note, cancel, piecesVerified: true, madeWith: options.Encode);
         }
-        else
-        {
-            int written = Directory.GetFiles(framesDir).Length;
-            if (written != job.FramesDone)
-                throw new ReelException($"{framesDir} holds {written} of the {job.FramesDone} frames its record lists; run the same command with --resume to write them again");
-            if (Directory.Exists(output)) Directory.Delete(output);
-            Directory.Move(framesDir, output);
-        }
+        else job.MoveFramesTo(output);
         return;
 
         void Finish(ShotRestorer.Shot shot)
@@ -504,7 +488,7 @@ public static class RestorePipeline
             var piece = job.Pieces[k];
             string? problem;
             if (piece.File is not null) problem = DamagedPiece(Path.Combine(job.Folder, piece.File), piece, width, height, cancel);
-            else if (frameName is not null) problem = DamagedFrame(Path.Combine(job.Folder, RestoreJob.FramesFolder), piece, frameName);
+            else if (frameName is not null) problem = DamagedFrame(job.FramesPath, piece, frameName);
             else continue;
             if (problem is null) continue;
             var note = $"{problem}; frames {piece.Start}–{job.FramesDone - 1} ({(job.Pieces.Count - k == 1 ? "1 piece" : $"{job.Pieces.Count - k} pieces")}) are made again";

@@ -15,18 +15,16 @@ public sealed class StabilizeJob : IDisposable
 {
     private readonly RestoreJob _job;
     private readonly string _output;
-    private readonly bool _videoOut;
     private readonly EncodeSettings _encode;
-    private readonly string _framesFolder;
+    /// <summary>Where a folder output's frames gather (<see cref="RestoreJob.PrepareFrames"/>); null for a video.</summary>
+    private readonly string? _framesFolder;
     private VideoSink? _piece;
     private bool _done;
 
-    private StabilizeJob(RestoreJob job, string output, bool videoOut)
-    {
-        (_job, _output, _videoOut) = (job, output, videoOut);
-        _encode = new EncodeSettings().For(output);
-        _framesFolder = Path.Combine(job.Folder, RestoreJob.FramesFolder);
-    }
+    private StabilizeJob(RestoreJob job, string output, EncodeSettings encode, string? framesFolder) =>
+        (_job, _output, _encode, _framesFolder) = (job, output, encode, framesFolder);
+
+    private bool VideoOut => _framesFolder is null;
 
     /// <summary>The finished pieces kept from the interrupted run.</summary>
     public int PiecesKept { get; private init; }
@@ -60,16 +58,13 @@ public sealed class StabilizeJob : IDisposable
         var job = RestoreJob.Open(output, settings, resume);
         try
         {
-            var (w, h) = videoOut ? new EncodeSettings().For(output).Padded(input.Width, input.Height) : (0, 0);
+            var encode = new EncodeSettings().For(output);
+            var (w, h) = videoOut ? encode.Padded(input.Width, input.Height) : (0, 0);
             if (RestorePipeline.KeepSoundPieces(job, w, h, videoOut ? null : input.FrameName, cancel) is { } dropped) note(dropped);
-            var run = new StabilizeJob(job, output, videoOut) { PiecesKept = job.Pieces.Count, FramesKept = job.FramesDone, Resumed = job.Resumed };
-            if (!videoOut)
+            return new StabilizeJob(job, output, encode, videoOut ? null : job.PrepareFrames())
             {
-                Directory.CreateDirectory(run._framesFolder);
-                // A frame's temporary a killed run left (see RestorePipeline): kept, it would be counted as a frame.
-                foreach (var leftover in Directory.EnumerateFiles(run._framesFolder, ".*")) File.Delete(leftover);
-            }
-            return run;
+                PiecesKept = job.Pieces.Count, FramesKept = job.FramesDone, Resumed = job.Resumed,
+            };
         }
         catch
         {
@@ -94,14 +89,14 @@ public sealed class StabilizeJob : IDisposable
         {
             StabilizeStage.Run(inputs, targets, options, backend, (t, frame) =>
                 {
-                    if (_videoOut)
+                    if (VideoOut)
                     {
                         // A shot's piece starts at its first frame's time, as a restore's does: the join puts it back there.
                         _piece ??= new VideoSink(_job.PiecePath(_job.Pieces.Count, ".nut"), source.TimeBase, null, _encode,
                             frameRate: source.FrameRate, sampleAspect: source.SampleAspect);
                         _piece.Write(frame, times[t] - times[_job.FramesDone]);
                     }
-                    else ImageIO.Write(Path.Combine(_framesFolder, source.FrameName(t)), frame, source.SampleAspect);
+                    else ImageIO.Write(Path.Combine(_framesFolder!, source.FrameName(t)), frame, source.SampleAspect);
                     emitted(t, frame);
                 },
                 progress, cancel, _job.FramesDone,
@@ -120,9 +115,7 @@ public sealed class StabilizeJob : IDisposable
                 });
             report(new RestoreProgress(RestoreStage.Join, _job.FramesDone, _job.FramesDone,
                 _job.Pieces.Count == 1 ? "1 piece" : $"{_job.Pieces.Count} pieces", clock.Elapsed));
-            if (_videoOut)
-                VideoSegments.Join(_job.Pieces.Select(p => new VideoPiece(Path.Combine(_job.Folder, p.File!), p.StartNs, p.End - p.Start)).ToList(),
-                    _output, source.StreamSource, Note, cancel, piecesVerified: true, madeWith: _encode);
+            if (VideoOut) VideoSegments.Join(_job.VideoPieces(), _output, source.StreamSource, Note, cancel, piecesVerified: true, madeWith: _encode);
         }
         catch (Exception e)
         {
@@ -130,15 +123,8 @@ public sealed class StabilizeJob : IDisposable
             throw new ReelException(string.Create(CultureInfo.InvariantCulture,
                 $"{e.Message}; the {_job.FramesDone} frames finished are kept in {_job.Folder}: run the same command with --resume to continue"), e);
         }
-        if (!_videoOut)
-        {
-            // A frame lost during the run: a resume finds it (RestorePipeline.KeepSoundPieces) and makes its shot again.
-            int written = Directory.GetFiles(_framesFolder).Length;
-            if (written != _job.FramesDone)
-                throw new ReelException($"{_framesFolder} holds {written} of the {_job.FramesDone} frames its record lists; run the same command with --resume to write them again");
-            if (Directory.Exists(_output)) Directory.Delete(_output);
-            Directory.Move(_framesFolder, _output);
-        }
+        // Outside the try: its advice is its own, not doubled by the one above.
+        if (!VideoOut) _job.MoveFramesTo(_output);
         _done = true;
     }
 
