@@ -6,8 +6,8 @@ using Reel.Engine.Pipeline;
 namespace Reel.Cli.Commands;
 
 /// <summary>
-/// The prior's epochs, loss and warm-up, and chroma mode's size and how it treats its targets, shared by restore and
-/// stabilize. The epochs', loss's and warm-up's defaults depend on the mode (<see cref="StabilizeOptions.For"/>),
+/// The prior's epochs, loss and warm-up, chroma mode's size and how it treats its targets, and how often its training is
+/// saved, shared by restore and stabilize. The epochs', loss's and warm-up's defaults depend on the mode (<see cref="StabilizeOptions.For"/>),
 /// so an option left out takes the mode's, not a fixed value.
 /// </summary>
 public sealed class PriorChoice
@@ -44,7 +44,13 @@ public sealed class PriorChoice
             $"Plain L1: the first N epochs fit each shot's first frame alone at a step of {Chroma.WarmLearningRate} (default {Chroma.WarmEpochs})"),
     };
 
-    public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale, WarmEpochs };
+    public Option<double?> SaveEvery { get; } = new("--save-every")
+    {
+        Description = string.Create(CultureInfo.InvariantCulture,
+            $"Save the training of the shot in progress in the work folder every N seconds, so a stop loses at most that much of it (default {Chroma.SaveEvery.TotalSeconds}; 0 after every step)"),
+    };
+
+    public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale, WarmEpochs, SaveEvery };
 
     /// <summary>The options chroma mode alone uses.</summary>
     public IEnumerable<Option> ChromaOnly => new Option[] { NoModeHold, NoChromaMatch, ChromaScale };
@@ -53,6 +59,8 @@ public sealed class PriorChoice
     public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
     {
         if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new UsageException("--irt and --no-irt contradict each other; give one");
+        if (r.GetValue(SaveEvery) is { } every && !(every >= 0 && every <= TimeSpan.MaxValue.TotalSeconds))
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--save-every must be seconds ≥ 0, got {every}"));
         var defaults = StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null);
         return defaults with
         {
@@ -60,6 +68,7 @@ public sealed class PriorChoice
             HoldModes = !r.GetValue(NoModeHold),
             MatchChroma = !r.GetValue(NoChromaMatch),
             ChromaScale = r.GetValue(ChromaScale) ?? Chroma.ChromaScale,
+            SaveEvery = r.GetValue(SaveEvery) is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.SaveEvery,
         };
     }
 }

@@ -83,7 +83,8 @@ public static class RestoreCommand
 
     /// <summary>After an interruption: where the finished shots are and how to continue.</summary>
     public static string WhatIsKept(string output) => Directory.Exists(RestoreJob.FolderFor(output))
-        ? $"finished shots are kept in {RestoreJob.FolderFor(output)}; run the same command with --resume to continue"
+        ? $"{(RestoreJob.HoldsTraining(output) ? "the work done (finished shots, and the training of the shot in progress) is" : "finished shots are")} kept in " +
+          $"{RestoreJob.FolderFor(output)}; run the same command with --resume to continue"
         : "nothing was written";
 
     /// <summary>Runs the pipeline on a video or frame folder with progress on stderr as <paramref name="mode"/> asks.</summary>

@@ -84,11 +84,15 @@ public static class RestorePlanCommand
                 throw new ReelException($"pid {owner} is restoring a shot of the plan in {work}{its}; wait for its workers to finish or stop them, then plan again");
         }
         plan.Save(work);
-        var named = plan.Shots.Select(s => Path.GetFileName(plan.PiecePath(work, s))).ToHashSet(StringComparer.Ordinal);
+        var named = plan.Shots.SelectMany(s => new[] { plan.PiecePath(work, s), plan.TrainingPath(work, s) }).Select(p => Path.GetFileName(p))
+            .ToHashSet(StringComparer.Ordinal);
         var strays = Directory.EnumerateFiles(work, "shot-*.nut").Where(p => !named.Contains(Path.GetFileName(p))).ToList();
         foreach (var stray in strays) File.Delete(stray);
         if (strays.Count > 0)
             Console.Error.WriteLine($"note: removed {strays.Count} {(strays.Count == 1 ? "piece" : "pieces")} of an earlier plan from {work}");
+        // A saved training of an earlier plan's shot is no shot's of this one (SavedTraining would refuse it): about 100 MB each.
+        foreach (var stray in Directory.EnumerateFiles(work, "shot-*" + ShotPlan.TrainingExtension).Where(p => !named.Contains(Path.GetFileName(p))))
+            File.Delete(stray);
     }
 
     /// <summary>The plan in <paramref name="work"/>, or null where there is none this reel can read (what "make the plan again" points here for).</summary>

@@ -139,7 +139,7 @@ public static class StabilizeCommand
                         steps?.Add(p);
                         shot = p.Shot;
                         report(rates.Measure(new RestoreProgress(RestoreStage.Stabilize, (long)(p.Fraction * count), count,
-                                p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss },
+                                p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss, KeptFrames = p.KeptFrames },
                             p.Fraction * count));
                     },
                     p => report(rates.Measure(p)), clock, cancel);

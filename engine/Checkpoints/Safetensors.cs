@@ -8,7 +8,7 @@ namespace Reel.Engine.Checkpoints;
 /// <summary>
 /// The safetensors format: an 8-byte little-endian header length, a JSON header mapping names
 /// to dtype, shape and byte offsets, then the raw data. Reads F32/F16/BF16/F64 (and small
-/// integer types) into float32; writes F32.
+/// integer types) into float32, with the header's text metadata; writes F32.
 /// </summary>
 public static class Safetensors
 {
@@ -55,7 +55,14 @@ public static class Safetensors
             var ranges = new List<(long Begin, long End, string Name)>();
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
-                if (prop.Name == "__metadata__") continue;
+                if (prop.Name == "__metadata__")
+                {
+                    if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ is not an object");
+                    // The format's metadata maps text to text; anything else in it is no key this reader knows.
+                    foreach (var entry in prop.Value.EnumerateObject())
+                        if (entry.Value.ValueKind == JsonValueKind.String) map.Metadata[entry.Name] = entry.Value.GetString()!;
+                    continue;
+                }
                 var e = prop.Value;
                 if (e.ValueKind != JsonValueKind.Object
                     || !e.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String

@@ -24,6 +24,9 @@ public sealed class WeightMap
     /// </summary>
     public string? Identity { get; internal set; }
 
+    /// <summary>A safetensors file's <c>__metadata__</c> (text to text); empty for other formats.</summary>
+    public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The tensors' names in the order they were added (the checkpoint's order).</summary>
     public IReadOnlyList<string> Names => _order;
     /// <summary>How many tensors the map holds.</summary>

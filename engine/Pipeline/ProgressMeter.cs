@@ -57,10 +57,11 @@ public sealed class ProgressMeter
             if (p.Stage == _lastStage)
             {
                 stage.SteadySeconds += seconds;
-                stage.SteadyDone += done - stage.Done;
+                stage.SteadyDone += done - stage.Done - p.KeptFrames;
             }
             stage.Seconds += seconds;
             stage.Done = done;
+            stage.Kept += p.KeptFrames;
             rate = Rate(stage);
         }
         _lastStage = p.Stage;
@@ -69,7 +70,7 @@ public sealed class ProgressMeter
 
     private double? Rate(Stage s)
     {
-        double frames = s.Done - _alreadyDone;
+        double frames = s.Done - _alreadyDone - s.Kept;
         return frames > 0 && s.Seconds > 0 ? frames / s.Seconds : null;
     }
 
@@ -98,6 +99,8 @@ public sealed class ProgressMeter
     private sealed class Stage
     {
         public double Done;
+        /// <summary>Frames' worth of <see cref="Done"/> an interrupted run did within this run's shots (<see cref="RestoreProgress.KeptFrames"/>).</summary>
+        public double Kept;
         public double Seconds;
         public double SteadyDone;
         public double SteadySeconds;

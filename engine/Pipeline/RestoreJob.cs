@@ -17,6 +17,8 @@ public sealed class RestoreJob : IDisposable
     private const string StateFile = "job.json";
     /// <summary>Where a frame-folder output's frames gather; kept across runs like the pieces.</summary>
     public const string FramesFolder = "frames";
+    /// <summary>The saved training of a shot in progress (<see cref="TrainingPath"/>), kept across runs until its piece is.</summary>
+    private const string TrainingPattern = "training-*.safetensors";
     private readonly List<RestorePiece> _pieces;
     private readonly SortedDictionary<string, string> _settings;
     private readonly WorkFolderLock _lock;
@@ -57,13 +59,13 @@ public sealed class RestoreJob : IDisposable
         try
         {
             var statePath = Path.Combine(folder, StateFile);
-            // A record without pieces is a run that died before it finished one: nothing to resume, so start afresh.
-            if (File.Exists(statePath) && Load(statePath) is { Pieces.Count: > 0 } saved)
+            // A record without pieces or a saved training is a run that died before it had either: nothing to resume, so start afresh.
+            if (File.Exists(statePath) && Load(statePath) is var saved && Unfinished(saved, folder))
             {
                 // Another command's record (a stabilize's, where a restore now writes): its --resume here would only list every setting as differing.
                 if (CommandOf(saved.Settings) != CommandOf(wanted)) throw Interrupted(output, folder, saved);
                 if (!resume)
-                    throw new ReelException($"an interrupted {CommandOf(saved.Settings)} of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done); " +
+                    throw new ReelException($"an interrupted {CommandOf(saved.Settings)} of {output} is in {folder} ({Done(saved, folder)}); " +
                                             "add --resume to continue it, or delete that folder to start over");
                 var differing = RestorePipeline.Contrast(wanted, saved.Settings.AsReadOnly());
                 // Each with both values: "stabilize differ" left the user to guess that it was the epochs.
@@ -72,8 +74,10 @@ public sealed class RestoreJob : IDisposable
                                             string.Join("; ", differing.Select(d => $"{d.Setting} {d.A ?? "not set"} now, {d.B ?? "not set"} then")) +
                                             "; use the same input and options, or delete that folder to start over");
                 var job = new RestoreJob(claim, wanted, saved.Pieces.ToList()) { Resumed = true };
-                // What the record does not list is what the interrupted run was writing when it stopped.
-                job.RemoveAllBut(saved.Pieces.Where(p => p.File is not null).Select(p => p.File!).Append(StateFile).Append(FramesFolder));
+                // What the record does not list is what the interrupted run was writing when it stopped; a saved training
+                // is taken up by the shot it names, whichever that turns out to be (a damaged piece makes earlier shots again).
+                job.RemoveAllBut(saved.Pieces.Where(p => p.File is not null).Select(p => p.File!).Append(StateFile).Append(FramesFolder)
+                    .Concat(Directory.EnumerateFiles(folder, TrainingPattern).Select(f => Path.GetFileName(f))));
                 return job;
             }
             var fresh = new RestoreJob(claim, wanted, new List<RestorePiece>());
@@ -106,6 +110,29 @@ public sealed class RestoreJob : IDisposable
     /// by the names the record holds, so one interrupted under 0-based names goes on unharmed.
     /// </summary>
     public string PiecePath(int index, string extension) => Path.Combine(Folder, $"piece-{index + 1:D5}{extension}");
+
+    /// <summary>
+    /// Where the training of shot <paramref name="index"/> (0-based, named from 1 as its piece is) is saved while it goes on
+    /// (<see cref="TrainingSaves"/>); removed once the shot's piece is recorded.
+    /// </summary>
+    public string TrainingPath(int index) => Path.Combine(Folder, $"training-{index + 1:D5}.safetensors");
+
+    /// <summary>Whether the work folder of <paramref name="output"/> holds a shot's saved training.</summary>
+    public static bool HoldsTraining(string output) =>
+        Directory.Exists(FolderFor(output)) && Directory.EnumerateFiles(FolderFor(output), TrainingPattern).Any();
+
+    /// <summary>Whether this job has anything a resume would continue: a finished piece or a saved training.</summary>
+    public bool HoldsWork => _pieces.Count > 0 || (Directory.Exists(Folder) && Directory.EnumerateFiles(Folder, TrainingPattern).Any());
+
+    /// <summary>What the work folder keeps for a resume, in words ("the 120 frames finished are kept in …").</summary>
+    public string Kept()
+    {
+        bool training = Directory.EnumerateFiles(Folder, TrainingPattern).Any();
+        var frames = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {FramesDone} frames finished");
+        return _pieces.Count == 0 ? $"the training of the shot in progress is kept in {Folder}"
+            : training ? $"{frames} and the training of the shot in progress are kept in {Folder}"
+            : $"{frames} are kept in {Folder}";
+    }
 
     /// <summary>Where a frame-folder output's frames gather in the work folder (<see cref="FramesFolder"/>), absolute.</summary>
     public string FramesPath => Path.Combine(Folder, FramesFolder);
@@ -145,6 +172,7 @@ public sealed class RestoreJob : IDisposable
         if (piece.Start != FramesDone) throw new InvalidOperationException($"piece starts at {piece.Start}, expected {FramesDone}");
         _pieces.Add(piece);
         Save();
+        File.Delete(TrainingPath(_pieces.Count - 1));
     }
 
     /// <summary>
@@ -172,7 +200,7 @@ public sealed class RestoreJob : IDisposable
         try
         {
             var statePath = Path.Combine(folder, StateFile);
-            if (File.Exists(statePath) && Load(statePath) is { Pieces.Count: > 0 } saved) throw Interrupted(output, folder, saved);
+            if (File.Exists(statePath) && Load(statePath) is var saved && Unfinished(saved, folder)) throw Interrupted(output, folder, saved);
             return new OutputClaim(claim);
         }
         catch
@@ -185,9 +213,16 @@ public sealed class RestoreJob : IDisposable
     /// <summary>The command whose record <paramref name="settings"/> are: a stabilize's say so, a restore's (recorded before there were two) do not.</summary>
     private static string CommandOf(IDictionary<string, string> settings) => settings.TryGetValue("command", out var command) ? command : "restore";
 
+    /// <summary>Whether a record is of a run that left something to continue: a finished piece, or a shot's saved training.</summary>
+    private static bool Unfinished(State saved, string folder) => saved.Pieces.Count > 0 || Directory.EnumerateFiles(folder, TrainingPattern).Any();
+
+    /// <summary>What an interrupted run finished, in words: its frames, and a shot's training where one was saved.</summary>
+    private static string Done(State saved, string folder) =>
+        $"{saved.Pieces.Sum(p => p.End - p.Start)} frames done" + (Directory.EnumerateFiles(folder, TrainingPattern).Any() ? ", a shot's training saved" : "");
+
     /// <summary>The refusal of a run that would work on another command's interrupted record.</summary>
     private static ReelException Interrupted(string output, string folder, State saved) =>
-        new($"an interrupted reel {CommandOf(saved.Settings)} of {output} is in {folder} ({saved.Pieces.Sum(p => p.End - p.Start)} frames done): " +
+        new($"an interrupted reel {CommandOf(saved.Settings)} of {output} is in {folder} ({Done(saved, folder)}): " +
             "continue it with that command and --resume, or delete that folder to start over");
 
     /// <summary>

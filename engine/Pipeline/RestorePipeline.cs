@@ -53,10 +53,11 @@ public static class RestorePipeline
         catch (Exception e)
         {
             // Nothing finished, nothing worth resuming: leave no trace. Otherwise the work folder stays for --resume.
-            if (job.Pieces.Count == 0) job.Delete();
-            if (job.Pieces.Count == 0 || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
+            bool kept = job.HoldsWork;
+            if (!kept) job.Delete();
+            if (!kept || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
             // A loss --strict refuses is found again by every run with --strict: the advice that ends the loop drops it.
-            throw new ReelException($"{e.Message}; the {job.FramesDone} frames finished are kept in {job.Folder}: " +
+            throw new ReelException($"{e.Message}; {job.Kept()}: " +
                                     (e is InputLossException ? "run it again with --resume and without --strict to join them as the input decodes, or delete that folder"
                                         : "run the same command with --resume to continue"), e);
         }
@@ -437,7 +438,7 @@ public static class RestorePipeline
                 }
                 // One piece per shot, in order: the shot's index in the film is the number of pieces before it.
                 current ??= restorer.Begin(job.Pieces.Count, f.Index, f.PtsNs, f.Index,
-                    videoOut ? job.PiecePath(job.Pieces.Count, ".nut") : null, framesDir);
+                    videoOut ? job.PiecePath(job.Pieces.Count, ".nut") : null, job.TrainingPath(job.Pieces.Count), framesDir);
                 restorer.Add(current, f, pixels);
             }
             if (current is not null)

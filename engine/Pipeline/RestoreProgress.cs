@@ -26,6 +26,12 @@ public sealed record RestoreProgress(string Stage, long Done, long Total, string
     public bool EndsShot { get; init; }
 
     /// <summary>
+    /// Frames' worth of <see cref="Done"/> that an interrupted run did and this event is the first to count (a shot's saved
+    /// training taken up): <see cref="ProgressMeter"/> leaves them out of the rate. Not reported: it only corrects the rate.
+    /// </summary>
+    public double KeptFrames { get; init; }
+
+    /// <summary>
     /// Frames per second of this stage's own work in this run (for stabilize a frame is all its
     /// epochs); null before the stage's first frame and for events that are not a stage's work.
     /// </summary>

@@ -99,7 +99,7 @@ public static class ShardWorker
         {
             CheckPlan(shot);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var work = restorer.Begin(shot.Index, shot.First, shot.FirstPtsNs, position, plan.PiecePath(workdir, shot));
+            using var work = restorer.Begin(shot.Index, shot.First, shot.FirstPtsNs, position, plan.PiecePath(workdir, shot), plan.TrainingPath(workdir, shot));
             foreach (var f in film.Frames(shot))
             {
                 ShotPlanner.AddFrame(hash, f);
@@ -109,6 +109,8 @@ public static class ShardWorker
                 throw new ReelException($"shot {shot.Number} (frames {shot.First}–{shot.Last}) decodes differently on this machine than where the plan was made " +
                                         "(another ffmpeg, or the input changed): its piece is not made; plan again where the workers run, or use the same ffmpeg");
             restorer.Finish(work, _ => CheckPlan(shot, plan.PiecePath(workdir, shot)));
+            // The piece is whole: its training is done with.
+            File.Delete(plan.TrainingPath(workdir, shot));
             position += shot.Frames;
         }
 

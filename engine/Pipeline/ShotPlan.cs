@@ -60,6 +60,15 @@ public sealed record ShotPlan(int Version, string Input, int Frames, IReadOnlyDi
         return Path.Combine(Path.GetFullPath(workdir), $"shot-{shot.Number:D5}-{stamp}.nut");
     }
 
+    /// <summary>
+    /// Where <paramref name="shot"/>'s prior training is saved while a worker makes it (<see cref="TrainingSaves"/>): beside its
+    /// piece, named as the piece is, so a worker that takes the shot up after a stopped one goes on with its training.
+    /// </summary>
+    public string TrainingPath(string workdir, PlannedShot shot) => Path.ChangeExtension(PiecePath(workdir, shot), TrainingExtension);
+
+    /// <summary>The ending of a saved training's name (<see cref="TrainingPath"/>).</summary>
+    public const string TrainingExtension = ".training.safetensors";
+
     /// <summary>Writes the plan atomically (a worker never reads half of one).</summary>
     public void Save(string workdir) => TempFile.WriteAtomically(PathIn(workdir),
         tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(this, PlanJson.Default.ShotPlan)));

@@ -62,8 +62,9 @@ internal sealed class ShotRestorer
     /// <summary>Starts shot <paramref name="index"/> (0-based, in the film), whose first frame is <paramref name="start"/> at <paramref name="startNs"/>.</summary>
     /// <param name="position">This run's frames before the shot's first, for progress (the frame index in a one-process run).</param>
     /// <param name="piecePath">The piece's video file; null writes the frames as images into <paramref name="framesFolder"/>.</param>
-    public Shot Begin(int index, int start, long startNs, long position, string? piecePath, string? framesFolder = null) =>
-        new(this, index, start, startNs, position, piecePath, framesFolder);
+    /// <param name="trainingPath">Where the shot's prior training is saved as it goes and taken up from (<see cref="TrainingSaves"/>).</param>
+    public Shot Begin(int index, int start, long startNs, long position, string? piecePath, string trainingPath, string? framesFolder = null) =>
+        new(this, index, start, startNs, position, piecePath, trainingPath, framesFolder);
 
     /// <summary>
     /// Queues the networks on the next frame of <paramref name="shot"/>, then hands on the frame queued
@@ -106,12 +107,14 @@ internal sealed class ShotRestorer
         {
             int frames = shot.Count;
             long position = shot.Position;
+            var saves = new TrainingSaves(shot.TrainingPath, _options.Prior.SaveEvery, $"shot {shot.Index + 1} (frames {shot.Start}–{shot.Start + frames - 1})",
+                text => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, _clock.Elapsed)));
             StabilizeStage.RunShot(shot.Inputs, shot.Processed, 0, frames, _options.Prior with { MemoryBudgetBytes = _memory.StoreBytes / 5 }, _backend,
                 (t, f) => WriteTrained(shot, t, f),
                 p => Report(new RestoreProgress(RestoreStage.Stabilize, position + (long)(p.Fraction * frames), Math.Max(_total, position + frames),
-                        $"frames {shot.Start}–{shot.Start + frames - 1}", _clock.Elapsed) { Shot = shot.Index + 1, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss, EndsShot = p.Fraction >= 1 },
+                        $"frames {shot.Start}–{shot.Start + frames - 1}", _clock.Elapsed) { Shot = shot.Index + 1, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss, EndsShot = p.Fraction >= 1, KeptFrames = p.KeptFrames },
                     position + p.Fraction * frames),
-                _cancel, seed: _options.Prior.Seed + shot.Index);
+                _cancel, seed: _options.Prior.Seed + shot.Index, saves);
         }
         keep(shot.Commit());
         long kept = shot.Position + shot.Count;
@@ -153,9 +156,9 @@ internal sealed class ShotRestorer
         private readonly VideoSink? _sink;
         private int _written;
 
-        internal Shot(ShotRestorer run, int index, int start, long startNs, long position, string? piecePath, string? framesFolder)
+        internal Shot(ShotRestorer run, int index, int start, long startNs, long position, string? piecePath, string trainingPath, string? framesFolder)
         {
-            (_run, Index, Start, StartNs, Position, _file, _framesFolder) = (run, index, start, startNs, position, piecePath, framesFolder);
+            (_run, Index, Start, StartNs, Position, _file, TrainingPath, _framesFolder) = (run, index, start, startNs, position, piecePath, trainingPath, framesFolder);
             if (piecePath is not null)
                 _sink = new VideoSink(piecePath, run._source.TimeBase, null, run._options.Encode, frameRate: run._source.FrameRate,
                     sampleAspect: run._source.SampleAspect);
@@ -175,6 +178,8 @@ internal sealed class ShotRestorer
         public long StartNs { get; }
         /// <summary>This run's frames before the shot, for progress.</summary>
         public long Position { get; }
+        /// <summary>Where the shot's prior training is saved as it goes (<see cref="TrainingSaves"/>).</summary>
+        public string TrainingPath { get; }
         public int Count => _pts.Count;
         public FrameStore Inputs { get; }
         public FrameStore Processed { get; }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 
@@ -112,16 +111,17 @@ public sealed class StabilizeJob : IDisposable
                     }
                     _job.Add(new RestorePiece(start, end, times[start], file));
                     report(new RestoreProgress(RestoreStage.Saved, end, inputs.Count, $"piece {_job.Pieces.Count}", clock.Elapsed));
-                });
+                },
+                // The shots before the one trained are the pieces kept: its index is theirs to come.
+                (shot, start, end) => new TrainingSaves(_job.TrainingPath(shot), options.SaveEvery, $"shot {shot + 1} (frames {start}–{end - 1})", Note));
             report(new RestoreProgress(RestoreStage.Join, _job.FramesDone, _job.FramesDone,
                 _job.Pieces.Count == 1 ? "1 piece" : $"{_job.Pieces.Count} pieces", clock.Elapsed));
             if (VideoOut) VideoSegments.Join(_job.VideoPieces(), _output, source.StreamSource, Note, cancel, piecesVerified: true, madeWith: _encode);
         }
         catch (Exception e)
         {
-            if (_job.Pieces.Count == 0 || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
-            throw new ReelException(string.Create(CultureInfo.InvariantCulture,
-                $"{e.Message}; the {_job.FramesDone} frames finished are kept in {_job.Folder}: run the same command with --resume to continue"), e);
+            if (!_job.HoldsWork || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
+            throw new ReelException($"{e.Message}; {_job.Kept()}: run the same command with --resume to continue", e);
         }
         // Outside the try: its advice is its own, not doubled by the one above.
         if (!VideoOut) _job.MoveFramesTo(_output);
@@ -130,12 +130,12 @@ public sealed class StabilizeJob : IDisposable
 
     /// <summary>
     /// Stops a piece being written (its partial file goes) and lets the work folder go: kept for a resume where a piece is
-    /// finished, removed where the output is in place or nothing was finished (a run stopped while it read the frames).
+    /// finished or a shot's training saved, removed where the output is in place or nothing was (a run stopped while it read the frames).
     /// </summary>
     public void Dispose()
     {
         _piece?.Dispose();
-        if (_done || _job.Pieces.Count == 0) _job.Delete();
+        if (_done || !_job.HoldsWork) _job.Delete();
         else _job.Dispose();
     }
 }

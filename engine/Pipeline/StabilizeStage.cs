@@ -21,11 +21,12 @@ public static class StabilizeStage
     /// Trains one prior per shot and emits every stabilized frame (1, 3, H, W) in order. The first
     /// <paramref name="skip"/> frames were stabilized by an interrupted run: their shots are not trained again
     /// (it must end where a shot does). <paramref name="shotEnded"/> hears each trained shot's frames [start, end)
-    /// once the last of them is emitted.
+    /// once the last of them is emitted. <paramref name="saves"/> gives, for a shot's index and frames [start, end), where its
+    /// training is saved as it goes and taken up from (<see cref="TrainingSaves"/>).
     /// </summary>
     public static void Run(FrameStore input, FrameStore processed, StabilizeOptions options, IBackend backend,
         Action<int, Tensor> emit, Action<StabilizeProgress>? progress = null, CancellationToken cancel = default,
-        int skip = 0, Action<int, int>? shotEnded = null)
+        int skip = 0, Action<int, int>? shotEnded = null, Func<int, int, int, TrainingSaves>? saves = null)
     {
         options.Validate();
         if (input.Count != processed.Count)
@@ -39,7 +40,7 @@ public static class StabilizeStage
             if (end <= skip) continue;
             RunShot(input, processed, start, end, options, backend, emit,
                 p => progress?.Invoke(p with { Shot = s + 1, Shots = shots.Count, Fraction = (start + p.Fraction * (end - start)) / input.Count }),
-                cancel, seed: options.Seed + s);
+                cancel, seed: options.Seed + s, saves?.Invoke(s, start, end));
             shotEnded?.Invoke(start, end);
         }
     }
@@ -48,8 +49,9 @@ public static class StabilizeStage
     /// Trains one prior on frames [start, end) of the stores, one shot, and emits its stabilized
     /// frames in order. Progress fractions are of this shot. The caller has validated the options.
     /// </summary>
+    /// <param name="saves">Where the training is saved as it goes, and a saved one taken up from; null keeps it in memory only.</param>
     internal static void RunShot(FrameStore input, FrameStore processed, int start, int end, StabilizeOptions options, IBackend backend,
-        Action<int, Tensor> emit, Action<StabilizeProgress>? progress, CancellationToken cancel, int seed)
+        Action<int, Tensor> emit, Action<StabilizeProgress>? progress, CancellationToken cancel, int seed, TrainingSaves? saves = null)
     {
         for (int t = start; t < end; t += Math.Max(1, end - start - 1))
             if (input[t].Shape.H != processed[t].Shape.H || input[t].Shape.W != processed[t].Shape.W)
@@ -66,14 +68,24 @@ public static class StabilizeStage
         Tensor TrainInput(int t) => chromaInput is null ? input[t] : chromaInput[t - start];
         Tensor TrainTarget(int t) => chromaTarget is null ? processed[t] : chromaTarget[t - start];
         var clock = Stopwatch.StartNew();
-        long totalIterations = (long)(end - start) * options.Epochs, done = 0;
+        int totalSteps = checked((end - start) * options.Epochs);
+        var frameSize = input[start].Shape;
+        // Everything that shapes the training's steps: a saved training made otherwise is not this one.
+        string identity = saves is null ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{saves.Shot}, {end - start} frames of {frameSize.W}×{frameSize.H}, seed {seed}, {options.Describe()}");
+        var saved = saves is null ? null : TakeUp(saves, identity, options, totalSteps);
+        int resumeAt = saved?.StepsDone ?? 0;
+        long done = resumeAt;
+        var sinceSave = Stopwatch.StartNew();
         // The weights, gradients and Adam's moments live where the backend computes for the whole shot.
-        using var net = VideoPrior.Create(options.Width, options.OutChannels, seed);
+        using var net = saved?.Net ?? VideoPrior.Create(options.Width, options.OutChannels, seed);
         net.MoveTo(backend);
-        // Epochs [first, last] with one trainer (its own Adam state). A step's loss is reported once it has
-        // come back: on a GPU while the next step runs (the host waits for the step before the one it has
-        // just queued, so the device is never idle waiting for the host); on a CPU at once.
-        void Train(PriorTrainer trainer, int first, int last)
+        // Epochs [first, last] with one trainer (its own Adam state), from the shot's step done + 1 (the steps counted
+        // epoch by epoch, frame by frame, warm ones included). A step's loss is reported once it has come back: on a
+        // GPU while the next step runs (the host waits for the step before the one it has just queued, so the device
+        // is never idle waiting for the host); on a CPU at once. With saves, once their time has come after a step,
+        // the steps queued are waited for and the training so far is saved.
+        void Train(PriorTrainer trainer, bool warm, int first, int last)
         {
             var pending = new Queue<(IPendingRead Loss, int Epoch, int Frame)>();
             void Report()
@@ -81,9 +93,11 @@ public static class StabilizeStage
                 var (read, epoch, frame) = pending.Dequeue();
                 double loss;
                 using (read) loss = read.Wait()[0];
+                // The first step's report after a saved training was taken up counts its steps too.
+                double kept = done == resumeAt ? (double)resumeAt / options.Epochs : 0;
                 done++;
                 progress?.Invoke(new StabilizeProgress(1, 1, epoch, options.Epochs, frame - start + 1, end - start,
-                    loss, (double)done / totalIterations, clock.Elapsed));
+                    loss, (double)done / totalSteps, clock.Elapsed) { KeptFrames = kept });
             }
             try
             {
@@ -93,6 +107,8 @@ public static class StabilizeStage
                     int decimation = options.DecimationOf(epoch);
                     for (int t = start; t < end; t++)
                     {
+                        int step = (epoch - 1) * (end - start) + t - start;
+                        if (step < resumeAt) continue;
                         cancel.ThrowIfCancellationRequested();
                         int frame = options.Initializes(epoch) ? start : t;
                         var (x, validH, validW) = VideoPrior.PrepareInput(TrainInput(frame), decimation, backend);
@@ -101,6 +117,12 @@ public static class StabilizeStage
                         using (p)
                             pending.Enqueue((trainer.Enqueue(kind, x, p, validH, validW), epoch, frame));
                         while (pending.Count > 1 || (pending.Count == 1 && pending.Peek().Loss.IsReady)) Report();
+                        if (saves is not null && sinceSave.Elapsed >= saves.Every)
+                        {
+                            while (pending.Count > 0) Report();
+                            Save(trainer, warm, step + 1);
+                            sinceSave.Restart();
+                        }
                     }
                 }
                 while (pending.Count > 0) Report();
@@ -110,15 +132,36 @@ public static class StabilizeStage
                 foreach (var (read, _, _) in pending) read.Dispose();
             }
         }
+        // A save that fails (a full disk, a work folder gone) is said once and the training goes on: a save only spares a
+        // stop the steps before it, and failing a shot's training for it would lose them all.
+        bool saveFailed = false;
+        void Save(PriorTrainer trainer, bool warm, int stepsDone)
+        {
+            try
+            {
+                SavedTraining.Write(saves!.Path, identity, stepsDone, warm, net, trainer);
+            }
+            catch (Exception e) when (e is IOException or ReelException)
+            {
+                if (!saveFailed) saves!.Note($"{saves.Shot}: its training could not be saved ({e.Message}); it goes on, and a stop would lose the steps since the last save");
+                saveFailed = true;
+            }
+        }
         // The warm epochs have an Adam of their own: its moments belong to one frame's fit at a
         // larger step, and are freed (device memory on a GPU) before the shot's frames take over.
-        if (options.WarmEpochs > 0)
+        // A saved training takes up the optimizer it saved, before that optimizer's first step here.
+        if (options.WarmEpochs > 0 && saved is not { Warm: false })
         {
             using var warm = new PriorTrainer(net, backend, options.WarmLearningRate);
-            Train(warm, 1, options.WarmEpochs);
+            if (saved is { Warm: true }) warm.Optimizer.Resume(saved.OptimizerSteps, saved.Moments);
+            Train(warm, true, 1, options.WarmEpochs);
         }
-        using (var trainer = new PriorTrainer(net, backend, options.LearningRate))
-            Train(trainer, options.WarmEpochs + 1, options.Epochs);
+        if (done < totalSteps)
+            using (var trainer = new PriorTrainer(net, backend, options.LearningRate))
+            {
+                if (saved is { Warm: false }) trainer.Optimizer.Resume(saved.OptimizerSteps, saved.Moments);
+                Train(trainer, false, options.WarmEpochs + 1, options.Epochs);
+            }
         // Each frame's prediction prepares every conv afresh for its one run, as a training step
         // does: inference's plan (Winograd's transform of every weight, 4× their size) would make
         // that much garbage per frame, more than a capped heap can always clear in time.
@@ -183,6 +226,28 @@ public static class StabilizeStage
             using var fresh = answers is null ? Predict(t) : null;
             return chroma.Decode(fresh ?? answers![t - start], processed[t], match);
         });
+    }
+
+    /// <summary>
+    /// The training saved at <paramref name="saves"/>' path when it is this one's (<paramref name="identity"/>), said; one
+    /// that is not (another shot's, a damaged file) is said and removed, and the shot trains from its start.
+    /// </summary>
+    private static SavedTraining? TakeUp(TrainingSaves saves, string identity, StabilizeOptions options, int totalSteps)
+    {
+        if (!File.Exists(saves.Path)) return null;
+        var (saved, whyNot) = SavedTraining.Read(saves.Path, identity, options.Width, options.OutChannels, totalSteps);
+        if (saved is null)
+        {
+            saves.Note($"{saves.Shot}: the training saved in {saves.Path} is not taken up ({whyNot}); its prior trains from the start");
+            File.Delete(saves.Path);
+            return null;
+        }
+        int perEpoch = totalSteps / options.Epochs;
+        saves.Note(saved.StepsDone == totalSteps
+            ? $"{saves.Shot}: its prior was trained by the interrupted run; its frames are made again from the saved training"
+            : $"{saves.Shot}: its prior's training goes on from the interrupted run's, {saved.StepsDone} of {totalSteps} steps done " +
+              $"(epoch {(saved.StepsDone - 1) / perEpoch + 1} of {options.Epochs}, frame {(saved.StepsDone - 1) % perEpoch + 1} of {perEpoch})");
+        return saved;
     }
 
     /// <summary>

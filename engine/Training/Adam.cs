@@ -63,6 +63,20 @@ public sealed class Adam : IDisposable
         }
     }
 
+    /// <summary>Each parameter's moments (m, v) by name, where the backend keeps them; none before the first step.</summary>
+    public IReadOnlyDictionary<string, (Tensor M, Tensor V)> Moments => _state;
+
+    /// <summary>
+    /// Takes up a saved optimizer (<see cref="Steps"/> and <see cref="Moments"/> as they were), before any step of its own:
+    /// a recorded step keeps the moments it was recorded with, so they cannot be replaced under it later.
+    /// </summary>
+    public void Resume(int steps, IReadOnlyDictionary<string, (Tensor M, Tensor V)> moments)
+    {
+        if (Steps != 0 || _state.Count != 0) throw new InvalidOperationException("an optimizer resumes before its first step");
+        Steps = steps;
+        foreach (var (name, (m, v)) in moments) _state[name] = (_backend.Import(m), _backend.Import(v));
+    }
+
     private AdamStepOp Update => new(LearningRate, Beta1, Beta2, Epsilon);
 
     /// <summary>Frees the moments (device memory on a GPU backend).</summary>

@@ -33,6 +33,9 @@ public sealed class PriorTrainer : IDisposable
         foreach (var (name, t) in net.Parameters) _grads[name] = _backend.Zeros(t.Shape);
     }
 
+    /// <summary>The optimizer: its step count and moments are what a saved training keeps besides the weights.</summary>
+    public Adam Optimizer => _adam;
+
     /// <summary>Gradients of the last <see cref="ComputeGradients"/>, by parameter name, on the backend.</summary>
     public IReadOnlyDictionary<string, Tensor> Gradients => _grads;
 

@@ -55,14 +55,15 @@ public class DistributedRestoreTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeShots(dir);
         var work = Path.Combine(dir, "work");
-        Reel(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(JobOptions()).ToArray());
+        // Every worker saves its shot's training after each step (the plan's --save-every, replayed as its other options are).
+        Reel(new[] { "restore", "plan", input, work, "--no-progress", "--save-every", "0" }.Concat(JobOptions()).ToArray());
         var plan = ShotPlan.Load(work);
         Assert.True(plan.Shots.Count >= 5, $"the clip should cut into at least 5 shots, the plan has {plan.Shots.Count}");
         var shards = Enumerable.Range(0, 3).Select(i => new Shard(i, 3).ShotsOf(plan).Select(s => s.Index).ToList()).ToList();
         Assert.All(shards, s => Assert.True(s.Count >= 2, $"every shard should hold two shots or more: {string.Join(" | ", shards.Select(x => string.Join(',', x)))}"));
 
         // Shard 0, killed in the middle of its second shot (held as its piece's encoder starts):
-        // its first piece stays, the second is not there.
+        // its first piece stays, the second is not there, and its training, done, is saved beside where it goes.
         var second = plan.PiecePath(work, plan.Shots[shards[0][1]]);
         using (var held = FfmpegWrapper.WaitingWhenWriting(Path.GetFileNameWithoutExtension(second) + "."))
         using (var doomed = ReelProcess.Start(held.Environment, Run(work, "0/3")))
@@ -73,8 +74,13 @@ public class DistributedRestoreTests
         }
         Assert.True(ShardWorker.IsSound(work, plan, plan.Shots[shards[0][0]], default), "the piece finished before the kill was lost");
         Assert.False(File.Exists(second), "a piece of the shot in progress was kept");
+        var training = plan.TrainingPath(work, plan.Shots[shards[0][1]]);
+        Assert.True(File.Exists(training), "the shot in progress kept no training");
         var rerun = Reel(Run(work, "0/3"));
         Assert.Contains("1 of 2 already done", rerun.Stderr);
+        var taken = plan.Shots[shards[0][1]];
+        Assert.Contains($"shot {taken.Number} (frames {taken.First}–{taken.Last}): its prior was trained by the interrupted run", rerun.Stderr);
+        Assert.False(File.Exists(training), "the training outlived its shot's piece");
         // The kept piece's frames counted done of the shard's, as a resumed restore counts them (it said "0/?" and "1 pieces").
         var resumed = rerun.Stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)
             .Single(e => e.GetProperty("stage").GetString() == "resume");

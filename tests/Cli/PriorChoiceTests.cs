@@ -64,4 +64,17 @@ public class PriorChoiceTests
         var e = Assert.Throws<UsageException>(() => Parse(StabilizeMode.Rgb, "--irt", "--no-irt"));
         Assert.Contains("contradict", e.Message);
     }
+
+    [Fact]
+    public void TheTrainingIsSavedEveryMinuteUnlessToldOtherwise()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(1), Parse(StabilizeMode.Chroma).SaveEvery);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), Parse(StabilizeMode.Rgb, "--save-every", "2.5").SaveEvery);
+        Assert.Equal(TimeSpan.Zero, Parse(StabilizeMode.Chroma, "--save-every", "0").SaveEvery);
+        // How often it is saved shapes no frame: a resume with another interval is the same run.
+        Assert.Equal(Parse(StabilizeMode.Chroma).Describe(), Parse(StabilizeMode.Chroma, "--save-every", "5").Describe());
+        foreach (var bad in new[] { "-1", "NaN", "1e300" })
+            Assert.Equal($"--save-every must be seconds ≥ 0, got {double.Parse(bad, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+                Assert.Throws<UsageException>(() => Parse(StabilizeMode.Chroma, "--save-every", bad)).Message);
+    }
 }

@@ -15,10 +15,10 @@ public class ProgressMeterTests
         public TimeSpan Now;
         public List<RestoreProgress> Seen { get; } = new();
 
-        public RestoreProgress Step(string stage, double seconds, double done, int? epoch = null)
+        public RestoreProgress Step(string stage, double seconds, double done, int? epoch = null, double kept = 0)
         {
             Now += TimeSpan.FromSeconds(seconds);
-            var p = meter.Measure(new RestoreProgress(stage, (long)done, total, "", Now) { Epoch = epoch }, done);
+            var p = meter.Measure(new RestoreProgress(stage, (long)done, total, "", Now) { Epoch = epoch, KeptFrames = kept }, done);
             Seen.Add(p);
             return p;
         }
@@ -88,6 +88,24 @@ public class ProgressMeterTests
             s.Step(RestoreStage.Encode, 1, f);
         }
         Assert.Equal(0, s.Seen[^1].EtaSeconds);
+    }
+
+    /// <summary>
+    /// A shot whose saved training is taken up: its first step's event counts the steps the interrupted run took, which
+    /// are not this run's work (the rate was 4× too high for the rest of the run).
+    /// </summary>
+    [Fact]
+    public void ASavedTrainingTakenUpIsNotThisRunsWork()
+    {
+        // One shot of 4 frames, 2 epochs, taken up after 6 of its 8 steps (3 frames' worth); each step takes 2 s.
+        var s = new Script(new ProgressMeter(0, 2, RestoreStage.Process, RestoreStage.Stabilize, RestoreStage.Encode), 4);
+        for (int f = 1; f <= 4; f++) s.Step(RestoreStage.Process, 1, f);
+        var first = s.Step(RestoreStage.Stabilize, 2, 3.5, epoch: 2, kept: 3);
+        Assert.Equal(0.5 / 2, first.Rate!.Value, 9);
+        var last = s.Step(RestoreStage.Stabilize, 2, 4, epoch: 2);
+        Assert.Equal(1.0 / 4, last.Rate!.Value, 9);
+        // 4 s per frame of the prior's work: encoding, taken as a third of a step per frame, is what is left.
+        Assert.Equal(4 * (2.0 / 3), last.EtaSeconds!.Value, 9);
     }
 
     [Fact]

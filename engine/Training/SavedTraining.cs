@@ -1,0 +1,101 @@
+using System.Globalization;
+using Reel.Engine.Checkpoints;
+using Reel.Engine.Models;
+using Reel.Engine.Tensors;
+
+namespace Reel.Engine.Training;
+
+/// <summary>
+/// A shot's prior training as it stood after one of its steps, on disk, so a stopped run takes it up rather than
+/// training the shot from its start (on a CPU one shot trains for an hour or more): the net's weights under their
+/// official names (the file loads as a prior), the optimizer's step count and moments, and how many of the shot's
+/// steps were taken, in one safetensors file written atomically. It names the training it belongs to: one made for
+/// another shot, seed, frame size or setting is never taken up.
+/// </summary>
+public sealed class SavedTraining
+{
+    private const string Format = "reel-prior-training 1";
+    private const string MomentPrefix = "adam.m.", VariancePrefix = "adam.v.";
+
+    private SavedTraining(VideoPrior net, int stepsDone, bool warm, int optimizerSteps, Dictionary<string, (Tensor M, Tensor V)> moments) =>
+        (Net, StepsDone, Warm, OptimizerSteps, Moments) = (net, stepsDone, warm, optimizerSteps, moments);
+
+    /// <summary>The net as the saved step left it (host memory; the caller moves and disposes it).</summary>
+    public VideoPrior Net { get; }
+    /// <summary>The shot's training steps taken, warm ones included, in the order a run takes them.</summary>
+    public int StepsDone { get; }
+    /// <summary>Whether the optimizer saved is the warm epochs' own (the shot's own one then starts afresh after them).</summary>
+    public bool Warm { get; }
+    /// <summary>The saved optimizer's step count (<see cref="Adam.Steps"/>).</summary>
+    public int OptimizerSteps { get; }
+    /// <summary>The saved optimizer's moments by parameter name, host tensors for <see cref="Adam.Resume"/>.</summary>
+    public IReadOnlyDictionary<string, (Tensor M, Tensor V)> Moments { get; }
+
+    /// <summary>
+    /// Writes the training after <paramref name="stepsDone"/> steps to <paramref name="path"/> (atomically: a stop while it
+    /// is written leaves the save before it), named by <paramref name="identity"/>.
+    /// </summary>
+    public static void Write(string path, string identity, int stepsDone, bool warm, VideoPrior net, PriorTrainer trainer)
+    {
+        var adam = trainer.Optimizer;
+        var tensors = new List<(string, Tensor)>();
+        foreach (var (name, _) in VideoPrior.Layout(net.Width, net.OutChannels)) tensors.Add((name, net.Parameters[name].ToHost()));
+        foreach (var (name, (m, v)) in adam.Moments)
+        {
+            tensors.Add((MomentPrefix + name, m.ToHost()));
+            tensors.Add((VariancePrefix + name, v.ToHost()));
+        }
+        Safetensors.Write(path, tensors, new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["training"] = identity,
+            ["steps_done"] = stepsDone.ToString(CultureInfo.InvariantCulture),
+            ["optimizer"] = warm ? "warm" : "shot",
+            ["optimizer_steps"] = adam.Steps.ToString(CultureInfo.InvariantCulture),
+            ["model"] = "dvp-unet",
+            ["width"] = net.Width.ToString(CultureInfo.InvariantCulture),
+        });
+    }
+
+    /// <summary>
+    /// The training saved at <paramref name="path"/> when it is <paramref name="identity"/>'s, of a net of
+    /// <paramref name="width"/> and <paramref name="outChannels"/> with at most <paramref name="totalSteps"/> steps;
+    /// otherwise null and why not (another training's, damaged, cut short).
+    /// </summary>
+    public static (SavedTraining? Saved, string? WhyNot) Read(string path, string identity, int width, int outChannels, int totalSteps)
+    {
+        WeightMap map;
+        try
+        {
+            map = Safetensors.Read(path);
+        }
+        catch (CheckpointException e)
+        {
+            return (null, e.Message);
+        }
+        string? Meta(string key) => map.Metadata.TryGetValue(key, out var v) ? v : null;
+        if (Meta("format") != Format) return (null, "not a saved training this version of reel reads");
+        if (Meta("training") != identity) return (null, $"it is the training of {Meta("training")}");
+        if (!int.TryParse(Meta("steps_done"), NumberStyles.None, CultureInfo.InvariantCulture, out int done) || done < 1 || done > totalSteps)
+            return (null, $"it counts {Meta("steps_done")} steps of {totalSteps}");
+        if (!int.TryParse(Meta("optimizer_steps"), NumberStyles.None, CultureInfo.InvariantCulture, out int optimizerSteps) || optimizerSteps < 1 || optimizerSteps > done)
+            return (null, $"its optimizer counts {Meta("optimizer_steps")} steps");
+        if (Meta("optimizer") is not ("warm" or "shot")) return (null, $"its optimizer is {Meta("optimizer")}");
+        VideoPrior? net = null;
+        try
+        {
+            net = VideoPrior.FromWeights(map);
+            if (net.Width != width || net.OutChannels != outChannels)
+                throw new CheckpointException($"its net is {net.Width} wide with {net.OutChannels} outputs");
+            var moments = new Dictionary<string, (Tensor M, Tensor V)>(StringComparer.Ordinal);
+            foreach (var (name, shape) in VideoPrior.Layout(width, outChannels))
+                moments[name] = (map.Get(MomentPrefix + name, shape.Dims.ToArray()), map.Get(VariancePrefix + name, shape.Dims.ToArray()));
+            return (new SavedTraining(net, done, Meta("optimizer") == "warm", optimizerSteps, moments), null);
+        }
+        catch (CheckpointException e)
+        {
+            net?.Dispose();
+            return (null, e.Message);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using Reel.Engine.Backends;
+using Reel.Engine.Backends.Cpu;
+using Reel.Engine.Models;
+using Reel.Engine.Pipeline;
+using Reel.Engine.Tensors;
+using Reel.Tests.Cuda;
+using Reel.Tests.Support;
+
+namespace Reel.Tests.Training;
+
+/// <summary>
+/// A shot's prior training saved as it goes (<see cref="TrainingSaves"/>): a run stopped at any step goes on from the
+/// saved one and makes the frames of a run never stopped, bit for bit; a saved training that is not the shot's is said
+/// and the shot trains from its start, and a save that fails is said and the training goes on.
+/// </summary>
+public class SavedTrainingTests
+{
+    private const int Frames = 4, Epochs = 4, Steps = Frames * Epochs;
+
+    [Theory]
+    // In the warm epoch, at its end (the shot's own optimizer then starts afresh), in the shot's own epochs, and after the
+    // last step, before the frames were made; chroma mode's coded frames and chroma match are made again on the resume.
+    [InlineData(StabilizeMode.Rgb, 2)]
+    [InlineData(StabilizeMode.Rgb, 4)]
+    [InlineData(StabilizeMode.Rgb, 11)]
+    [InlineData(StabilizeMode.Rgb, Steps)]
+    [InlineData(StabilizeMode.Chroma, 9)]
+    public void AStoppedShotGoesOnFromItsSavedStepToTheSameFrames(StabilizeMode mode, int stopAfter)
+    {
+        var options = Options(mode);
+        var uninterrupted = Stabilize(FastBackend.Instance, options, null);
+        var path = Path.Combine(TestPaths.NewTempDir(), "training.safetensors");
+        var notes = new List<string>();
+        Stop(FastBackend.Instance, options, path, stopAfter);
+        Assert.True(File.Exists(path), $"nothing saved after {stopAfter} steps");
+        // The weights are saved under the prior's own names: the file loads as a prior.
+        using (var saved = VideoPrior.Load(path)) Assert.Equal(options.Width, saved.Width);
+
+        var resumed = Stabilize(FastBackend.Instance, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", notes.Add));
+        Assert.Equal(stopAfter == Steps
+            ? "the shot: its prior was trained by the interrupted run; its frames are made again from the saved training"
+            : $"the shot: its prior's training goes on from the interrupted run's, {stopAfter} of {Steps} steps done " +
+              $"(epoch {(stopAfter - 1) / Frames + 1} of {Epochs}, frame {(stopAfter - 1) % Frames + 1} of {Frames})", Assert.Single(notes));
+        AssertSameFrames(uninterrupted, resumed);
+    }
+
+    [Fact]
+    public void ASavedTrainingThatIsNotTheShotsOrCannotBeWrittenIsSaidAndTheShotTrainsOn()
+    {
+        var options = Options(StabilizeMode.Rgb);
+        var uninterrupted = Stabilize(FastBackend.Instance, options, null);
+        var dir = TestPaths.NewTempDir();
+        var notes = new List<string>();
+
+        // Another seed's training, then one cut short (a disk that filled, a copy that stopped).
+        var other = Path.Combine(dir, "other.safetensors");
+        Stop(FastBackend.Instance, options with { Seed = 4 }, other, 6);
+        var cut = Path.Combine(dir, "cut.safetensors");
+        Stop(FastBackend.Instance, options, cut, 6);
+        File.WriteAllBytes(cut, File.ReadAllBytes(cut)[..1000]);
+        foreach (var path in new[] { other, cut })
+        {
+            notes.Clear();
+            AssertSameFrames(uninterrupted, Stabilize(FastBackend.Instance, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", notes.Add)));
+            Assert.StartsWith($"the shot: the training saved in {path} is not taken up (", notes[0]);
+            Assert.EndsWith("); its prior trains from the start", notes[0]);
+            Assert.Contains(path == other ? "it is the training of the shot, 4 frames of 32×24, seed 4," : "invalid safetensors file", notes[0]);
+            Assert.Single(notes);
+        }
+
+        // A save that cannot be written (its folder gone) is said once, and the training goes on unharmed.
+        notes.Clear();
+        var nowhere = Path.Combine(dir, "gone", "training.safetensors");
+        AssertSameFrames(uninterrupted, Stabilize(FastBackend.Instance, options, new TrainingSaves(nowhere, TimeSpan.Zero, "the shot", notes.Add)));
+        Assert.Equal($"the shot: its training could not be saved (output folder does not exist: {Path.GetDirectoryName(nowhere)}); " +
+                     "it goes on, and a stop would lose the steps since the last save", Assert.Single(notes));
+    }
+
+    /// <summary>
+    /// On the emulated GPU a saved training is taken up before the first step is captured into a graph (the graph keeps
+    /// the optimizer's moments it was recorded with): the resumed frames are the uninterrupted run's, and nothing stays
+    /// allocated on the device.
+    /// </summary>
+    [Fact]
+    public void OnTheDeviceTheSavedTrainingIsTakenUpBeforeTheStepIsRecorded()
+    {
+        var options = Options(StabilizeMode.Rgb);
+        using var device = EmulatedGpu.OpenPrivate();
+        var path = Path.Combine(TestPaths.NewTempDir(), "training.safetensors");
+        List<Tensor> uninterrupted, resumed;
+        using (var gpu = EmulatedGpu.Backend(device))
+        {
+            uninterrupted = Stabilize(gpu, options, null);
+            Stop(gpu, options, path, 10);
+            resumed = Stabilize(gpu, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", _ => { }));
+        }
+        AssertSameFrames(uninterrupted, resumed);
+        Assert.Equal(0, device.LiveAllocations);
+    }
+
+    /// <summary>One warm epoch then the shot's own, on a width the tests train in moments.</summary>
+    private static StabilizeOptions Options(StabilizeMode mode) =>
+        StabilizeOptions.For(mode, Epochs, irt: false) with { WarmEpochs = 1, Width = 4, SplitShots = false, Seed = 3, ChromaScale = 2 };
+
+    /// <summary>Trains with a save after every step into <paramref name="path"/> and stops after step <paramref name="stopAfter"/>.</summary>
+    private static void Stop(IBackend backend, StabilizeOptions options, string path, int stopAfter)
+    {
+        using var stop = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => Stabilize(backend, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", _ => { }),
+            p =>
+            {
+                if (Math.Round(p.Fraction * Steps) >= stopAfter) stop.Cancel();
+            }, stop.Token));
+    }
+
+    private static List<Tensor> Stabilize(IBackend backend, StabilizeOptions options, TrainingSaves? saves,
+        Action<StabilizeProgress>? progress = null, CancellationToken cancel = default)
+    {
+        using var input = new FrameStore(1 << 30);
+        using var processed = new FrameStore(1 << 30);
+        for (int t = 0; t < Frames; t++)
+        {
+            var (i, p) = DeviceTrainingTests.Frames(24, 32, seed: 20 + t);
+            input.Add(i);
+            processed.Add(p);
+        }
+        var frames = new List<Tensor>();
+        StabilizeStage.Run(input, processed, options, backend, (_, f) => frames.Add(f.Clone()), progress, cancel,
+            saves: saves is null ? null : (_, _, _) => saves);
+        return frames;
+    }
+
+    private static void AssertSameFrames(List<Tensor> expected, List<Tensor> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int t = 0; t < expected.Count; t++)
+            Assert.True(expected[t].Span.SequenceEqual(actual[t].Span), $"frame {t} differs from the uninterrupted run's");
+    }
+}
