@@ -108,10 +108,6 @@ public static class StabilizeCommand
             var notes = new List<string>();
             // Opened before the frames are read: a second run on this output, or an interrupted one without --resume, is refused at once.
             using var job = StabilizeJob.Open(inputSource, processedPath, outPath, videoOut, options, r.GetValue(resume), notes.Add, cancel);
-            var (inputs, times) = Load(inputSource, options.MemoryBudgetBytes / 2, cancel);
-            using var inputStore = inputs;
-            var (targets, _) = Load(processedSource, options.MemoryBudgetBytes / 2, cancel);
-            using var targetStore = targets;
             var meter = new FlickerMeter();
             using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log) : null;
             ProgressDisplay.Run(progressMode, report =>
@@ -119,14 +115,28 @@ public static class StabilizeCommand
                 void Note(string text) => report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
                 notes.ForEach(Note);
                 if (videoOut && new EncodeSettings().For(outPath).PaddingNote(inputSource.Width, inputSource.Height) is { } padding) Note(padding);
-                int count = inputs.Count, skip = job.FramesKept;
+                int skip = job.FramesKept;
+                long expected = inputSource.EstimatedCount ?? 0;
                 if (skip > 0)
-                    report(new RestoreProgress(RestoreStage.Resume, skip, count,
+                    report(new RestoreProgress(RestoreStage.Resume, skip, Math.Max(expected, skip),
                         job.PiecesKept == 1 ? "1 shot kept from the interrupted run" : $"{job.PiecesKept} shots kept from the interrupted run", clock.Elapsed));
                 // A record whose every piece was damaged has said so above: that run is continued, from its start.
                 else if (r.GetValue(resume) && !job.Resumed)
                     Note($"resume: no interrupted run of {outPath} to continue; stabilizing from the start");
+                // Every frame is read before the first shot trains (the shots are cut on them), those of kept shots too: a film's
+                // take minutes, said as they go, at their own rate. Each reading line also goes through the run's meter, as no
+                // stage's work there, so its first training step is not charged the reading's time.
                 var rates = new ProgressMeter(skip, options.Epochs, RestoreStage.Stabilize, RestoreStage.Encode);
+                var reading = new ProgressMeter(0, 0, RestoreStage.Process);
+                var (inputs, targets, times) = Load(inputSource, processedSource, options.MemoryBudgetBytes / 2, cancel, read =>
+                {
+                    var line = new RestoreProgress(RestoreStage.Process, read, Math.Max(expected, read), "reading the frames", clock.Elapsed);
+                    rates.Measure(line);
+                    report(reading.Measure(line));
+                });
+                using var inputStore = inputs;
+                using var targetStore = targets;
+                int count = inputs.Count;
                 // A shot's frames are emitted after its training and before the next shot's: they are the last trained shot's.
                 int? shot = null;
                 job.Run(inputs, targets, inputSource, times, options, backend, (t, frame) =>
@@ -224,22 +234,38 @@ public static class StabilizeCommand
     }
 
     /// <summary>The frames of a folder or a video, in a store (memory up to <paramref name="budget"/>, then disk), with their times.</summary>
-    private static (FrameStore Frames, IReadOnlyList<long> Times) Load(FrameSource source, long budget, CancellationToken cancel)
+    /// <summary>
+    /// Reads the input's and the processed frames side by side into stores of <paramref name="budget"/> bytes each, with the
+    /// input's times; <paramref name="read"/> hears the frames read so far after each. Where one runs out first the other is
+    /// read to its end, so the counts that differ are said as they are.
+    /// </summary>
+    private static (FrameStore Inputs, FrameStore Targets, IReadOnlyList<long> Times) Load(FrameSource input, FrameSource processed, long budget,
+        CancellationToken cancel, Action<int> read)
     {
-        var store = new FrameStore(budget);
+        var inputs = new FrameStore(budget);
+        var targets = new FrameStore(budget);
         try
         {
             var times = new List<long>();
-            foreach (var f in source.Read(PixelFormat.Rgb24, cancel))
+            using var a = input.Read(PixelFormat.Rgb24, cancel).GetEnumerator();
+            using var b = processed.Read(PixelFormat.Rgb24, cancel).GetEnumerator();
+            bool moreA = true, moreB = true;
+            while ((moreA = moreA && a.MoveNext()) | (moreB = moreB && b.MoveNext()))
             {
-                store.Add(ImageIO.ToTensor(f.Pixels, source.Width, source.Height, PixelFormat.Rgb24));
-                times.Add(f.PtsNs);
+                if (moreA)
+                {
+                    inputs.Add(ImageIO.ToTensor(a.Current.Pixels, input.Width, input.Height, PixelFormat.Rgb24));
+                    times.Add(a.Current.PtsNs);
+                }
+                if (moreB) targets.Add(ImageIO.ToTensor(b.Current.Pixels, processed.Width, processed.Height, PixelFormat.Rgb24));
+                read(Math.Max(inputs.Count, targets.Count));
             }
-            return (store, times);
+            return (inputs, targets, times);
         }
         catch
         {
-            store.Dispose();
+            inputs.Dispose();
+            targets.Dispose();
             throw;
         }
     }

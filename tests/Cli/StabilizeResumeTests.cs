@@ -27,7 +27,14 @@ public class StabilizeResumeTests
         var uninterrupted = ReelProcess.Run([.. Args(whole).Where(a => a != "--no-progress"), "--progress", "json"]);
         Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Stderr);
         // Each piece kept is said as a restore's is, for a scheduler reading the stream, then the join.
-        var stages = uninterrupted.Stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("stage").GetString()).ToList();
+        var lines = uninterrupted.Stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var stages = lines.Select(e => e.GetProperty("stage").GetString()).ToList();
+        // Every frame is read before the first shot trains, and said as it goes (a film's frames take minutes).
+        var reading = lines.Where(e => e.GetProperty("stage").GetString() == "process").ToList();
+        Assert.NotEmpty(reading);
+        Assert.All(reading, e => Assert.Equal("reading the frames", e.GetProperty("detail").GetString()));
+        Assert.Equal(12, reading[^1].GetProperty("done").GetInt64());
+        Assert.True(stages.LastIndexOf("process") < stages.IndexOf("stabilize"), string.Join(' ', stages));
         Assert.True(stages.Count(st => st == "saved") >= 2, string.Join(' ', stages));
         Assert.True(stages.Contains("join") && stages.LastIndexOf("saved") < stages.IndexOf("join") && stages[^1] == "end", string.Join(' ', stages));
 
