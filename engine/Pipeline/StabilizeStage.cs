@@ -76,6 +76,7 @@ public static class StabilizeStage
         var saved = saves is null ? null : TakeUp(saves, identity, options, totalSteps);
         int resumeAt = saved?.StepsDone ?? 0;
         long done = resumeAt;
+        double lastLoss = double.NaN;
         var sinceSave = Stopwatch.StartNew();
         // The weights, gradients and Adam's moments live where the backend computes for the whole shot.
         using var net = saved?.Net ?? VideoPrior.Create(options.Width, options.OutChannels, seed);
@@ -93,6 +94,7 @@ public static class StabilizeStage
                 var (read, epoch, frame) = pending.Dequeue();
                 double loss;
                 using (read) loss = read.Wait()[0];
+                lastLoss = loss;
                 // The first step's report after a saved training was taken up counts its steps too.
                 double kept = done == resumeAt ? (double)resumeAt / options.Epochs : 0;
                 done++;
@@ -139,7 +141,7 @@ public static class StabilizeStage
         {
             try
             {
-                SavedTraining.Write(saves!.Path, identity, stepsDone, warm, net, trainer);
+                SavedTraining.Write(saves!.Path, identity, stepsDone, lastLoss, warm, net, trainer);
             }
             catch (Exception e) when (e is IOException or ReelException)
             {
@@ -162,6 +164,10 @@ public static class StabilizeStage
                 if (saved is { Warm: false }) trainer.Optimizer.Resume(saved.OptimizerSteps, saved.Moments);
                 Train(trainer, false, options.WarmEpochs + 1, options.Epochs);
             }
+        // A shot the interrupted run trained to its end still says so, once, with its last loss: its steps counted, none this run's.
+        if (saved is not null && resumeAt == totalSteps)
+            progress?.Invoke(new StabilizeProgress(1, 1, options.Epochs, options.Epochs, end - start, end - start, saved.Loss, 1, clock.Elapsed)
+                { KeptFrames = (double)totalSteps / options.Epochs });
         // Each frame's prediction prepares every conv afresh for its one run, as a training step
         // does: inference's plan (Winograd's transform of every weight, 4× their size) would make
         // that much garbage per frame, more than a capped heap can always clear in time.

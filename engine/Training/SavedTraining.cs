@@ -17,13 +17,15 @@ public sealed class SavedTraining
     private const string Format = "reel-prior-training 1";
     private const string MomentPrefix = "adam.m.", VariancePrefix = "adam.v.";
 
-    private SavedTraining(VideoPrior net, int stepsDone, bool warm, int optimizerSteps, Dictionary<string, (Tensor M, Tensor V)> moments) =>
-        (Net, StepsDone, Warm, OptimizerSteps, Moments) = (net, stepsDone, warm, optimizerSteps, moments);
+    private SavedTraining(VideoPrior net, int stepsDone, double loss, bool warm, int optimizerSteps, Dictionary<string, (Tensor M, Tensor V)> moments) =>
+        (Net, StepsDone, Loss, Warm, OptimizerSteps, Moments) = (net, stepsDone, loss, warm, optimizerSteps, moments);
 
     /// <summary>The net as the saved step left it (host memory; the caller moves and disposes it).</summary>
     public VideoPrior Net { get; }
     /// <summary>The shot's training steps taken, warm ones included, in the order a run takes them.</summary>
     public int StepsDone { get; }
+    /// <summary>The loss of the last step taken: what progress says of a shot whose training was all done.</summary>
+    public double Loss { get; }
     /// <summary>Whether the optimizer saved is the warm epochs' own (the shot's own one then starts afresh after them).</summary>
     public bool Warm { get; }
     /// <summary>The saved optimizer's step count (<see cref="Adam.Steps"/>).</summary>
@@ -32,10 +34,10 @@ public sealed class SavedTraining
     public IReadOnlyDictionary<string, (Tensor M, Tensor V)> Moments { get; }
 
     /// <summary>
-    /// Writes the training after <paramref name="stepsDone"/> steps to <paramref name="path"/> (atomically: a stop while it
-    /// is written leaves the save before it), named by <paramref name="identity"/>.
+    /// Writes the training after <paramref name="stepsDone"/> steps, the last with <paramref name="loss"/>, to <paramref name="path"/>
+    /// (atomically: a stop while it is written leaves the save before it), named by <paramref name="identity"/>.
     /// </summary>
-    public static void Write(string path, string identity, int stepsDone, bool warm, VideoPrior net, PriorTrainer trainer)
+    public static void Write(string path, string identity, int stepsDone, double loss, bool warm, VideoPrior net, PriorTrainer trainer)
     {
         var adam = trainer.Optimizer;
         var tensors = new List<(string, Tensor)>();
@@ -50,6 +52,7 @@ public sealed class SavedTraining
             ["format"] = Format,
             ["training"] = identity,
             ["steps_done"] = stepsDone.ToString(CultureInfo.InvariantCulture),
+            ["loss"] = loss.ToString("R", CultureInfo.InvariantCulture),
             ["optimizer"] = warm ? "warm" : "shot",
             ["optimizer_steps"] = adam.Steps.ToString(CultureInfo.InvariantCulture),
             ["model"] = "dvp-unet",
@@ -81,6 +84,8 @@ public sealed class SavedTraining
         if (!int.TryParse(Meta("optimizer_steps"), NumberStyles.None, CultureInfo.InvariantCulture, out int optimizerSteps) || optimizerSteps < 1 || optimizerSteps > done)
             return (null, $"its optimizer counts {Meta("optimizer_steps")} steps");
         if (Meta("optimizer") is not ("warm" or "shot")) return (null, $"its optimizer is {Meta("optimizer")}");
+        if (!double.TryParse(Meta("loss"), NumberStyles.Float, CultureInfo.InvariantCulture, out double loss) || !double.IsFinite(loss))
+            return (null, $"its last loss is {Meta("loss")}");
         VideoPrior? net = null;
         try
         {
@@ -90,7 +95,7 @@ public sealed class SavedTraining
             var moments = new Dictionary<string, (Tensor M, Tensor V)>(StringComparer.Ordinal);
             foreach (var (name, shape) in VideoPrior.Layout(width, outChannels))
                 moments[name] = (map.Get(MomentPrefix + name, shape.Dims.ToArray()), map.Get(VariancePrefix + name, shape.Dims.ToArray()));
-            return (new SavedTraining(net, done, Meta("optimizer") == "warm", optimizerSteps, moments), null);
+            return (new SavedTraining(net, done, loss, Meta("optimizer") == "warm", optimizerSteps, moments), null);
         }
         catch (CheckpointException e)
         {

@@ -28,7 +28,8 @@ public class SavedTrainingTests
     public void AStoppedShotGoesOnFromItsSavedStepToTheSameFrames(StabilizeMode mode, int stopAfter)
     {
         var options = Options(mode);
-        var uninterrupted = Stabilize(FastBackend.Instance, options, null);
+        var heard = new List<StabilizeProgress>();
+        var uninterrupted = Stabilize(FastBackend.Instance, options, null, heard.Add);
         var path = Path.Combine(TestPaths.NewTempDir(), "training.safetensors");
         var notes = new List<string>();
         Stop(FastBackend.Instance, options, path, stopAfter);
@@ -36,12 +37,19 @@ public class SavedTrainingTests
         // The weights are saved under the prior's own names: the file loads as a prior.
         using (var saved = VideoPrior.Load(path)) Assert.Equal(options.Width, saved.Width);
 
-        var resumed = Stabilize(FastBackend.Instance, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", notes.Add));
+        var resumedHeard = new List<StabilizeProgress>();
+        var resumed = Stabilize(FastBackend.Instance, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", notes.Add), resumedHeard.Add);
         Assert.Equal(stopAfter == Steps
             ? "the shot: its prior was trained by the interrupted run; its frames are made again from the saved training"
             : $"the shot: its prior's training goes on from the interrupted run's, {stopAfter} of {Steps} steps done " +
               $"(epoch {(stopAfter - 1) / Frames + 1} of {Epochs}, frame {(stopAfter - 1) % Frames + 1} of {Frames})", Assert.Single(notes));
         AssertSameFrames(uninterrupted, resumed);
+        // The steps taken up are counted once, on the first report, and the shot ends on the uninterrupted run's loss (once,
+        // with no step of its own, when it was all trained).
+        Assert.Equal((double)stopAfter / Epochs, resumedHeard[0].KeptFrames);
+        Assert.All(resumedHeard.Skip(1), p => Assert.Equal(0, p.KeptFrames));
+        Assert.Equal(stopAfter == Steps ? 1 : Steps - stopAfter, resumedHeard.Count);
+        Assert.Equal((heard[^1].Loss, heard[^1].Fraction), (resumedHeard[^1].Loss, resumedHeard[^1].Fraction));
     }
 
     [Fact]
