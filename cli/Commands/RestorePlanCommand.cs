@@ -58,19 +58,21 @@ public static class RestorePlanCommand
     /// are there (hours of work a changed option would throw away) or a worker is making one.
     /// A plan that cannot be read (damaged, an older reel's, deleted) is replaced: pieces are named
     /// by what made them, so none of its can pass for the new plan's, and those the new plan does not
-    /// name are removed.
+    /// name are removed. Options that shape no frame (how often a worker saves its training) may change
+    /// over pieces: the pieces are the new plan's too, and its workers run with the new options.
     /// </summary>
     private static void Keep(ShotPlan plan, string work)
     {
         var old = Readable(work);
-        if (old is not null && Same(old, plan))
+        bool samePieces = old is not null && SamePieces(old, plan);
+        if (samePieces && old!.Arguments.SequenceEqual(plan.Arguments))
         {
             // The same film and options, the film at another path (the share mounted elsewhere): the pieces are this plan's.
             if (old.Input != plan.Input || old.InputFromWork != plan.InputFromWork) plan.Save(work);
             return;
         }
-        string its = "";
-        if (old is not null)
+        string its = samePieces ? " (its options differ)" : "";
+        if (old is not null && !samePieces)
         {
             var differences = Differences(old, plan);
             RefuseOver(old, work, differences);
@@ -88,11 +90,12 @@ public static class RestorePlanCommand
             .ToHashSet(StringComparer.Ordinal);
         var strays = Directory.EnumerateFiles(work, "shot-*.nut").Where(p => !named.Contains(Path.GetFileName(p))).ToList();
         foreach (var stray in strays) File.Delete(stray);
-        if (strays.Count > 0)
-            Console.Error.WriteLine($"note: removed {strays.Count} {(strays.Count == 1 ? "piece" : "pieces")} of an earlier plan from {work}");
         // A saved training of an earlier plan's shot is no shot's of this one (SavedTraining would refuse it): about 100 MB each.
-        foreach (var stray in Directory.EnumerateFiles(work, "shot-*" + ShotPlan.TrainingExtension).Where(p => !named.Contains(Path.GetFileName(p))))
-            File.Delete(stray);
+        var trainings = Directory.EnumerateFiles(work, "shot-*" + ShotPlan.TrainingExtension).Where(p => !named.Contains(Path.GetFileName(p))).ToList();
+        foreach (var stray in trainings) File.Delete(stray);
+        var removed = new[] { (strays.Count, "piece"), (trainings.Count, "saved training") }.Where(r => r.Item1 > 0)
+            .Select(r => $"{r.Item1} {r.Item2}{(r.Item1 == 1 ? "" : "s")}").ToList();
+        if (removed.Count > 0) Console.Error.WriteLine($"note: removed {string.Join(" and ", removed)} of an earlier plan from {work}");
     }
 
     /// <summary>The plan in <paramref name="work"/>, or null where there is none this reel can read (what "make the plan again" points here for).</summary>
@@ -116,9 +119,12 @@ public static class RestorePlanCommand
             throw new ReelException($"{work} holds pieces of another plan (its {differences}); give a new folder, or delete that one to start over");
     }
 
-    /// <summary>Whether two plans make the same pieces: all but where the input lies (it is known by what it holds).</summary>
-    private static bool Same(ShotPlan old, ShotPlan plan) =>
-        old.Frames == plan.Frames && old.Arguments.SequenceEqual(plan.Arguments)
+    /// <summary>
+    /// Whether two plans make the same pieces: the same frames, cuts and settings (everything that shapes a frame), whatever their
+    /// options that shape none and wherever the input lies (it is known by what it holds).
+    /// </summary>
+    private static bool SamePieces(ShotPlan old, ShotPlan plan) =>
+        old.Frames == plan.Frames
         && old.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).SequenceEqual(plan.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         && old.Shots.SequenceEqual(plan.Shots);
 

@@ -131,7 +131,8 @@ public static class StabilizeCommand
                 var (inputs, targets, times) = Load(inputSource, processedSource, options.MemoryBudgetBytes / 2, cancel, read =>
                 {
                     var line = new RestoreProgress(RestoreStage.Process, read, Math.Max(expected, read), "reading the frames", clock.Elapsed);
-                    rates.Measure(line);
+                    // Without its total: the run's meter keeps the largest it hears, and the estimate may exceed the frames there are.
+                    rates.Measure(line with { Total = 0 });
                     report(reading.Measure(line));
                 });
                 using var inputStore = inputs;

@@ -127,7 +127,8 @@ public sealed class RestoreJob : IDisposable
     /// <summary>What the work folder keeps for a resume, in words ("the 120 frames finished are kept in …").</summary>
     public string Kept()
     {
-        bool training = Directory.EnumerateFiles(Folder, TrainingPattern).Any();
+        // A folder gone since (deleted, unmounted) must not turn the error this words into another.
+        bool training = Directory.Exists(Folder) && Directory.EnumerateFiles(Folder, TrainingPattern).Any();
         var frames = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {FramesDone} frames finished");
         return _pieces.Count == 0 ? $"the training of the shot in progress is kept in {Folder}"
             : training ? $"{frames} and the training of the shot in progress are kept in {Folder}"

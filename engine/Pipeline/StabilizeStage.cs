@@ -143,7 +143,7 @@ public static class StabilizeStage
             {
                 SavedTraining.Write(saves!.Path, identity, stepsDone, lastLoss, warm, net, trainer);
             }
-            catch (Exception e) when (e is IOException or ReelException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ReelException)
             {
                 if (!saveFailed) saves!.Note($"{saves.Shot}: its training could not be saved ({e.Message}); it goes on, and a stop would lose the steps since the last save");
                 saveFailed = true;
@@ -240,15 +240,24 @@ public static class StabilizeStage
     /// </summary>
     private static SavedTraining? TakeUp(TrainingSaves saves, string identity, StabilizeOptions options, int totalSteps)
     {
+        // A save a killed run left half written (a hidden temporary carrying its pid) is no one's: about 100 MB each.
+        TempFile.RemoveOrphans(saves.Path);
         if (!File.Exists(saves.Path)) return null;
-        var (saved, whyNot) = SavedTraining.Read(saves.Path, identity, options.Width, options.OutChannels, totalSteps);
+        int perEpoch = totalSteps / options.Epochs;
+        var (saved, whyNot) = SavedTraining.Read(saves.Path, identity, options.Width, options.OutChannels, totalSteps, options.WarmEpochs * perEpoch);
         if (saved is null)
         {
             saves.Note($"{saves.Shot}: the training saved in {saves.Path} is not taken up ({whyNot}); its prior trains from the start");
-            File.Delete(saves.Path);
+            try
+            {
+                File.Delete(saves.Path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The next save replaces it; until then it is only a file that is not taken up.
+            }
             return null;
         }
-        int perEpoch = totalSteps / options.Epochs;
         saves.Note(saved.StepsDone == totalSteps
             ? $"{saves.Shot}: its prior was trained by the interrupted run; its frames are made again from the saved training"
             : $"{saves.Shot}: its prior's training goes on from the interrupted run's, {saved.StepsDone} of {totalSteps} steps done " +

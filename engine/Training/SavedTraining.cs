@@ -62,17 +62,18 @@ public sealed class SavedTraining
 
     /// <summary>
     /// The training saved at <paramref name="path"/> when it is <paramref name="identity"/>'s, of a net of
-    /// <paramref name="width"/> and <paramref name="outChannels"/> with at most <paramref name="totalSteps"/> steps;
-    /// otherwise null and why not (another training's, damaged, cut short).
+    /// <paramref name="width"/> and <paramref name="outChannels"/> with at most <paramref name="totalSteps"/> steps, the first
+    /// <paramref name="warmSteps"/> of them with the warm epochs' own optimizer; otherwise null and why not (another training's,
+    /// damaged, cut short, unreadable).
     /// </summary>
-    public static (SavedTraining? Saved, string? WhyNot) Read(string path, string identity, int width, int outChannels, int totalSteps)
+    public static (SavedTraining? Saved, string? WhyNot) Read(string path, string identity, int width, int outChannels, int totalSteps, int warmSteps)
     {
         WeightMap map;
         try
         {
             map = Safetensors.Read(path);
         }
-        catch (CheckpointException e)
+        catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
         {
             return (null, e.Message);
         }
@@ -84,6 +85,10 @@ public sealed class SavedTraining
         if (!int.TryParse(Meta("optimizer_steps"), NumberStyles.None, CultureInfo.InvariantCulture, out int optimizerSteps) || optimizerSteps < 1 || optimizerSteps > done)
             return (null, $"its optimizer counts {Meta("optimizer_steps")} steps");
         if (Meta("optimizer") is not ("warm" or "shot")) return (null, $"its optimizer is {Meta("optimizer")}");
+        // Each optimizer counts its own steps: the warm one the first warmSteps, the shot's those after.
+        bool warm = Meta("optimizer") == "warm";
+        if (warm ? done > warmSteps || optimizerSteps != done : done < warmSteps || optimizerSteps != done - warmSteps)
+            return (null, $"its {Meta("optimizer")} optimizer counts {optimizerSteps} steps after {done} of the shot's, {warmSteps} of them warm");
         if (!double.TryParse(Meta("loss"), NumberStyles.Float, CultureInfo.InvariantCulture, out double loss) || !double.IsFinite(loss))
             return (null, $"its last loss is {Meta("loss")}");
         VideoPrior? net = null;
@@ -95,7 +100,7 @@ public sealed class SavedTraining
             var moments = new Dictionary<string, (Tensor M, Tensor V)>(StringComparer.Ordinal);
             foreach (var (name, shape) in VideoPrior.Layout(width, outChannels))
                 moments[name] = (map.Get(MomentPrefix + name, shape.Dims.ToArray()), map.Get(VariancePrefix + name, shape.Dims.ToArray()));
-            return (new SavedTraining(net, done, loss, Meta("optimizer") == "warm", optimizerSteps, moments), null);
+            return (new SavedTraining(net, done, loss, warm, optimizerSteps, moments), null);
         }
         catch (CheckpointException e)
         {

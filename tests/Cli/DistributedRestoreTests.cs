@@ -90,6 +90,11 @@ public class DistributedRestoreTests
         Assert.Equal(new[] { shards[0][1] }, Saved(rerun.Stderr));
         // What the killed worker's encoder left (a temporary carrying its pid) went with the rerun.
         Assert.Empty(Directory.GetFiles(work, ".shot-*"));
+        // How often a worker saves shapes no frame: planned again with another interval, the pieces made stay the plan's.
+        var pieces = Directory.GetFiles(work, "shot-*.nut").Order().ToArray();
+        Reel(new[] { "restore", "plan", input, work, "--no-progress", "--save-every", "30" }.Concat(JobOptions()).ToArray());
+        Assert.Contains("30", ShotPlan.Load(work).Arguments);
+        Assert.Equal(pieces, Directory.GetFiles(work, "shot-*.nut").Order());
 
         // Shard 1, started twice at once: both finish, and no shot is made by both.
         using (var a = ReelProcess.Start(new Dictionary<string, string>(), Run(work, "1/3")))

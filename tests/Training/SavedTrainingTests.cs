@@ -15,19 +15,23 @@ namespace Reel.Tests.Training;
 /// </summary>
 public class SavedTrainingTests
 {
-    private const int Frames = 4, Epochs = 4, Steps = Frames * Epochs;
+    private const int Frames = 4;
 
     [Theory]
     // In the warm epoch, at its end (the shot's own optimizer then starts afresh), in the shot's own epochs, and after the
-    // last step, before the frames were made; chroma mode's coded frames and chroma match are made again on the resume.
-    [InlineData(StabilizeMode.Rgb, 2)]
-    [InlineData(StabilizeMode.Rgb, 4)]
-    [InlineData(StabilizeMode.Rgb, 11)]
-    [InlineData(StabilizeMode.Rgb, Steps)]
-    [InlineData(StabilizeMode.Chroma, 9)]
-    public void AStoppedShotGoesOnFromItsSavedStepToTheSameFrames(StabilizeMode mode, int stopAfter)
+    // last step, before the frames were made; chroma mode's coded frames and chroma match are made again on the resume; with
+    // IRT and coarse to fine, in an epoch that fits the first frame alone at half size and in the last, at full size.
+    [InlineData(StabilizeMode.Rgb, false, 2)]
+    [InlineData(StabilizeMode.Rgb, false, 4)]
+    [InlineData(StabilizeMode.Rgb, false, 11)]
+    [InlineData(StabilizeMode.Rgb, false, 16)]
+    [InlineData(StabilizeMode.Chroma, false, 9)]
+    [InlineData(StabilizeMode.Rgb, true, 7)]
+    [InlineData(StabilizeMode.Rgb, true, 22)]
+    public void AStoppedShotGoesOnFromItsSavedStepToTheSameFrames(StabilizeMode mode, bool irt, int stopAfter)
     {
-        var options = Options(mode);
+        var options = irt ? IrtOptions() : Options(mode);
+        int epochs = options.Epochs, steps = Frames * epochs;
         var heard = new List<StabilizeProgress>();
         var uninterrupted = Stabilize(FastBackend.Instance, options, null, heard.Add);
         var path = Path.Combine(TestPaths.NewTempDir(), "training.safetensors");
@@ -39,16 +43,16 @@ public class SavedTrainingTests
 
         var resumedHeard = new List<StabilizeProgress>();
         var resumed = Stabilize(FastBackend.Instance, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", notes.Add), resumedHeard.Add);
-        Assert.Equal(stopAfter == Steps
+        Assert.Equal(stopAfter == steps
             ? "the shot: its prior was trained by the interrupted run; its frames are made again from the saved training"
-            : $"the shot: its prior's training goes on from the interrupted run's, {stopAfter} of {Steps} steps done " +
-              $"(epoch {(stopAfter - 1) / Frames + 1} of {Epochs}, frame {(stopAfter - 1) % Frames + 1} of {Frames})", Assert.Single(notes));
+            : $"the shot: its prior's training goes on from the interrupted run's, {stopAfter} of {steps} steps done " +
+              $"(epoch {(stopAfter - 1) / Frames + 1} of {epochs}, frame {(stopAfter - 1) % Frames + 1} of {Frames})", Assert.Single(notes));
         AssertSameFrames(uninterrupted, resumed);
         // The steps taken up are counted once, on the first report, and the shot ends on the uninterrupted run's loss (once,
         // with no step of its own, when it was all trained).
-        Assert.Equal((double)stopAfter / Epochs, resumedHeard[0].KeptFrames);
+        Assert.Equal((double)stopAfter / epochs, resumedHeard[0].KeptFrames);
         Assert.All(resumedHeard.Skip(1), p => Assert.Equal(0, p.KeptFrames));
-        Assert.Equal(stopAfter == Steps ? 1 : Steps - stopAfter, resumedHeard.Count);
+        Assert.Equal(stopAfter == steps ? 1 : steps - stopAfter, resumedHeard.Count);
         Assert.Equal((heard[^1].Loss, heard[^1].Fraction), (resumedHeard[^1].Loss, resumedHeard[^1].Fraction));
     }
 
@@ -106,9 +110,13 @@ public class SavedTrainingTests
         Assert.Equal(0, device.LiveAllocations);
     }
 
-    /// <summary>One warm epoch then the shot's own, on a width the tests train in moments.</summary>
+    /// <summary>One warm epoch then the shot's own three, on a width the tests train in moments.</summary>
     private static StabilizeOptions Options(StabilizeMode mode) =>
-        StabilizeOptions.For(mode, Epochs, irt: false) with { WarmEpochs = 1, Width = 4, SplitShots = false, Seed = 3, ChromaScale = 2 };
+        StabilizeOptions.For(mode, 4, irt: false) with { WarmEpochs = 1, Width = 4, SplitShots = false, Seed = 3, ChromaScale = 2 };
+
+    /// <summary>IRT's five epochs on the first frame, then one over all, the first 4/5 of them on frames decimated 2×.</summary>
+    private static StabilizeOptions IrtOptions() =>
+        StabilizeOptions.For(StabilizeMode.Rgb, 6, irt: true) with { CoarseToFine = true, Width = 4, SplitShots = false, Seed = 3 };
 
     /// <summary>Trains with a save after every step into <paramref name="path"/> and stops after step <paramref name="stopAfter"/>.</summary>
     private static void Stop(IBackend backend, StabilizeOptions options, string path, int stopAfter)
@@ -117,7 +125,7 @@ public class SavedTrainingTests
         Assert.ThrowsAny<OperationCanceledException>(() => Stabilize(backend, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", _ => { }),
             p =>
             {
-                if (Math.Round(p.Fraction * Steps) >= stopAfter) stop.Cancel();
+                if (Math.Round(p.Fraction * Frames * options.Epochs) >= stopAfter) stop.Cancel();
             }, stop.Token));
     }
 
