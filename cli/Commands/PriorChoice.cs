@@ -47,7 +47,7 @@ public sealed class PriorChoice
     public Option<double?> SaveEvery { get; } = new("--save-every")
     {
         Description = string.Create(CultureInfo.InvariantCulture,
-            $"Save the training of the shot in progress in the work folder every N seconds, so a stop loses at most that much of it (default {Chroma.SaveEvery.TotalSeconds}; 0 after every step)"),
+            $"Save the training of the shot in progress in the work folder every N seconds (and on a stop), so a crash loses at most that much of it (default {Chroma.SaveEvery.TotalSeconds}; 0 after every step)"),
     };
 
     public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale, WarmEpochs, SaveEvery };
@@ -60,7 +60,7 @@ public sealed class PriorChoice
     {
         if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new UsageException("--irt and --no-irt contradict each other; give one");
         if (r.GetValue(SaveEvery) is { } every && !(every >= 0 && every <= TimeSpan.MaxValue.TotalSeconds))
-            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--save-every must be seconds ≥ 0, got {every}"));
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--save-every must be a finite number of seconds ≥ 0, got {every}"));
         var defaults = StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null);
         return defaults with
         {

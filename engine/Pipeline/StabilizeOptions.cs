@@ -69,8 +69,8 @@ public sealed record StabilizeOptions
     /// <summary>Frames kept in memory up to this many bytes per sequence; the rest spill to a temp folder.</summary>
     public long MemoryBudgetBytes { get; init; } = 2L << 30;
     /// <summary>
-    /// How often a resumable run saves a shot's training as it goes (<see cref="TrainingSaves"/>); zero after every step.
-    /// A minute by default: a stop then loses at most a minute of training (a shot's is an hour or more on a CPU), and a
+    /// How often a resumable run saves a shot's training as it goes (<see cref="TrainingSaves"/>); zero after every step. A stop
+    /// asked for saves it too. A minute by default: a crash then loses at most a minute of training (a shot's is an hour or more on a CPU), and a
     /// save (103.5 MB at the paper's width, 0.28 s with its fsync on the 2-core machine) costs about 0.5% of the time. Not a
     /// setting a resume must match: it shapes no answer.
     /// </summary>

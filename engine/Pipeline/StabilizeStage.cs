@@ -78,14 +78,16 @@ public static class StabilizeStage
         long done = resumeAt;
         double lastLoss = double.NaN;
         var sinceSave = Stopwatch.StartNew();
+        // The steps the file at saves' path holds: a stop saves first when more have been taken since.
+        long savedAt = resumeAt;
         // The weights, gradients and Adam's moments live where the backend computes for the whole shot.
         using var net = saved?.Net ?? VideoPrior.Create(options.Width, options.OutChannels, seed);
         net.MoveTo(backend);
         // Epochs [first, last] with one trainer (its own Adam state), from the shot's step done + 1 (the steps counted
         // epoch by epoch, frame by frame, warm ones included). A step's loss is reported once it has come back: on a
         // GPU while the next step runs (the host waits for the step before the one it has just queued, so the device
-        // is never idle waiting for the host); on a CPU at once. With saves, once their time has come after a step,
-        // the steps queued are waited for and the training so far is saved.
+        // is never idle waiting for the host); on a CPU at once. With saves, once their time has come after a step, and
+        // when a stop is asked for, the steps queued are waited for and the training so far is saved.
         void Train(PriorTrainer trainer, bool warm, int first, int last)
         {
             var pending = new Queue<(IPendingRead Loss, int Epoch, int Frame)>();
@@ -111,7 +113,12 @@ public static class StabilizeStage
                     {
                         int step = (epoch - 1) * (end - start) + t - start;
                         if (step < resumeAt) continue;
-                        cancel.ThrowIfCancellationRequested();
+                        if (cancel.IsCancellationRequested)
+                        {
+                            while (pending.Count > 0) Report();
+                            if (saves is not null && done > savedAt) Save(trainer, warm);
+                            cancel.ThrowIfCancellationRequested();
+                        }
                         int frame = options.Initializes(epoch) ? start : t;
                         var (x, validH, validW) = VideoPrior.PrepareInput(TrainInput(frame), decimation, backend);
                         var (p, _, _) = VideoPrior.PrepareInput(TrainTarget(frame), decimation, backend);
@@ -122,7 +129,7 @@ public static class StabilizeStage
                         if (saves is not null && sinceSave.Elapsed >= saves.Every)
                         {
                             while (pending.Count > 0) Report();
-                            Save(trainer, warm, step + 1);
+                            Save(trainer, warm);
                             sinceSave.Restart();
                         }
                     }
@@ -136,12 +143,14 @@ public static class StabilizeStage
         }
         // A save that fails (a full disk, a work folder gone) is said once and the training goes on: a save only spares a
         // stop the steps before it, and failing a shot's training for it would lose them all.
+        // Every step taken is in it (the caller waited for them); with no trainer (the training done), only the weights.
         bool saveFailed = false;
-        void Save(PriorTrainer trainer, bool warm, int stepsDone)
+        void Save(PriorTrainer? trainer, bool warm)
         {
             try
             {
-                SavedTraining.Write(saves!.Path, identity, stepsDone, lastLoss, warm, net, trainer);
+                SavedTraining.Write(saves!.Path, identity, (int)done, lastLoss, warm, net, trainer);
+                savedAt = done;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ReelException)
             {
@@ -168,70 +177,86 @@ public static class StabilizeStage
         if (saved is not null && resumeAt == totalSteps)
             progress?.Invoke(new StabilizeProgress(1, 1, options.Epochs, options.Epochs, end - start, end - start, saved.Loss, 1, clock.Elapsed)
                 { KeptFrames = (double)totalSteps / options.Epochs });
-        // Each frame's prediction prepares every conv afresh for its one run, as a training step
-        // does: inference's plan (Winograd's transform of every weight, 4× their size) would make
-        // that much garbage per frame, more than a capped heap can always clear in time.
-        var predicting = backend.ForTraining();
-        Tensor Predict(int t)
+        try
         {
-            cancel.ThrowIfCancellationRequested();
-            var (x, h, w) = VideoPrior.PrepareInput(TrainInput(t), 1, backend);
-            using (x)
-                return net.Predict(x, h, w, predicting);
+            Answer();
         }
-        // Emits frame t − 1 once frame t is queued: on a GPU the host encodes one frame while the device makes the next.
-        void EmitEach(Func<int, Tensor> finish)
+        catch (Exception) when (cancel.IsCancellationRequested && saves is not null && done > savedAt)
         {
-            using var reads = new LaggedReads<(int T, PendingTensor Read)>(r => emit(r.T, r.Read.Wait()), r => r.Read.Dispose());
-            for (int t = start; t < end; t++)
-                using (var frame = finish(t))
-                    reads.Add((t, backend.ReadTensorLater(frame)));
-            reads.Finish();
+            // Stopped while the trained net made the shot's frames: its training, done, is kept for the resume to make them from.
+            Save(null, false);
+            throw;
         }
-        if (chroma is null)
+        return;
+
+        // The trained net's answers, emitted in order.
+        void Answer()
         {
+            // Each frame's prediction prepares every conv afresh for its one run, as a training step
+            // does: inference's plan (Winograd's transform of every weight, 4× their size) would make
+            // that much garbage per frame, more than a capped heap can always clear in time.
+            var predicting = backend.ForTraining();
+            Tensor Predict(int t)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var (x, h, w) = VideoPrior.PrepareInput(TrainInput(t), 1, backend);
+                using (x)
+                    return net.Predict(x, h, w, predicting);
+            }
+            // Emits frame t − 1 once frame t is queued: on a GPU the host encodes one frame while the device makes the next.
+            void EmitEach(Func<int, Tensor> finish)
+            {
+                using var reads = new LaggedReads<(int T, PendingTensor Read)>(r => emit(r.T, r.Read.Wait()), r => r.Read.Dispose());
+                for (int t = start; t < end; t++)
+                    using (var frame = finish(t))
+                        reads.Add((t, backend.ReadTensorLater(frame)));
+                reads.Finish();
+            }
+            if (chroma is null)
+            {
+                EmitEach(t =>
+                {
+                    using var predicted = Predict(t);
+                    return backend.Execute(new ClampOp(0f, 1f), predicted);
+                });
+                return;
+            }
+            // With the chroma matched, every answer is kept (at the net's size, where it was computed) until the shot's match is known.
+            using var answers = options.MatchChroma ? new FrameStore(keep) : null;
+            var match = ChromaMatch.None;
+            if (answers is not null)
+            {
+                var answered = new ShotChroma();
+                // A shot's frames share one size (FrameSource holds every folder and video to one): read it once,
+                // not a spilled frame from disk per answer.
+                var size = processed[start].Shape;
+                // Each answer's chroma is read once the next answer is queued, so the device is not left idle by the wait.
+                using (var measured = new LaggedReads<PendingChroma>(m => answered.Add(m.Wait()), m => m.Dispose()))
+                {
+                    for (int t = start; t < end; t++)
+                    {
+                        var predicted = Predict(t);
+                        try
+                        {
+                            measured.Add(chroma.MeasureAnswer(predicted, size.H, size.W));
+                        }
+                        catch
+                        {
+                            predicted.Dispose();
+                            throw;
+                        }
+                        answers.Add(predicted);
+                    }
+                    measured.Finish();
+                }
+                match = ChromaMatch.Between(trained!, shown!, answered);
+            }
             EmitEach(t =>
             {
-                using var predicted = Predict(t);
-                return backend.Execute(new ClampOp(0f, 1f), predicted);
+                using var fresh = answers is null ? Predict(t) : null;
+                return chroma.Decode(fresh ?? answers![t - start], processed[t], match);
             });
-            return;
         }
-        // With the chroma matched, every answer is kept (at the net's size, where it was computed) until the shot's match is known.
-        using var answers = options.MatchChroma ? new FrameStore(keep) : null;
-        var match = ChromaMatch.None;
-        if (answers is not null)
-        {
-            var answered = new ShotChroma();
-            // A shot's frames share one size (FrameSource holds every folder and video to one): read it once,
-            // not a spilled frame from disk per answer.
-            var size = processed[start].Shape;
-            // Each answer's chroma is read once the next answer is queued, so the device is not left idle by the wait.
-            using (var measured = new LaggedReads<PendingChroma>(m => answered.Add(m.Wait()), m => m.Dispose()))
-            {
-                for (int t = start; t < end; t++)
-                {
-                    var predicted = Predict(t);
-                    try
-                    {
-                        measured.Add(chroma.MeasureAnswer(predicted, size.H, size.W));
-                    }
-                    catch
-                    {
-                        predicted.Dispose();
-                        throw;
-                    }
-                    answers.Add(predicted);
-                }
-                measured.Finish();
-            }
-            match = ChromaMatch.Between(trained!, shown!, answered);
-        }
-        EmitEach(t =>
-        {
-            using var fresh = answers is null ? Predict(t) : null;
-            return chroma.Decode(fresh ?? answers![t - start], processed[t], match);
-        });
     }
 
     /// <summary>

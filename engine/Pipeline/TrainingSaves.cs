@@ -2,7 +2,8 @@ namespace Reel.Engine.Pipeline;
 
 /// <summary>
 /// Where one shot's prior training is saved as it goes (<see cref="Training.SavedTraining"/>), and how often: a stopped
-/// run's resume takes it up there, so a stop loses at most <paramref name="Every"/> of training instead of the shot's.
+/// run's resume takes it up there. A stop asked for saves it first, so it loses none; a crash loses at most
+/// <paramref name="Every"/> of training instead of the shot's.
 /// </summary>
 /// <param name="Path">The file, in the run's work folder; a saved training there is taken up when it is this shot's.</param>
 /// <param name="Every">The least time between saves; zero saves after every step.</param>

@@ -74,7 +74,7 @@ public class PriorChoiceTests
         // How often it is saved shapes no frame: a resume with another interval is the same run.
         Assert.Equal(Parse(StabilizeMode.Chroma).Describe(), Parse(StabilizeMode.Chroma, "--save-every", "5").Describe());
         foreach (var bad in new[] { "-1", "NaN", "1e300" })
-            Assert.Equal($"--save-every must be seconds ≥ 0, got {double.Parse(bad, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+            Assert.Equal($"--save-every must be a finite number of seconds ≥ 0, got {double.Parse(bad, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture)}",
                 Assert.Throws<UsageException>(() => Parse(StabilizeMode.Chroma, "--save-every", bad)).Message);
     }
 }

@@ -11,7 +11,7 @@ namespace Reel.Tests.Cli;
 /// <summary>
 /// Stopped as schedulers stop jobs (issue 23, failure 4): SIGTERM ends a run within seconds in
 /// training and in the join alike, with exit 143 (SIGINT: 130, in <see cref="ResumeTests"/>) and
-/// the finished pieces kept; SIGHUP and a terminal that hangs up (an ssh session dropped) the same
+/// the finished pieces and the training of the shot in progress kept; SIGHUP and a terminal that hangs up (an ssh session dropped) the same
 /// way with exit 129; what a SIGKILL leaves (a joined temporary beside the output, frames spilled
 /// to the temp folder) carries the dead run's pid and is removed by the next run.
 /// </summary>
@@ -71,9 +71,22 @@ public partial class StopSignalTests
         // Long training on 6 frames: the signal comes while the prior trains.
         using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", input, output, "--no-denoise", "--no-colorize",
             "--epochs", "500", "--no-irt", "--no-progress");
-        TerminateInTraining(p, "stabilize");
+        var stderr = TerminateInTraining(p, "stabilize");
+        Assert.Contains("the work done (finished shots, and the training of the shot in progress) is kept in", stderr);
+        AssertOnlyTheTrainingIsKept(dir, output);
+    }
+
+    /// <summary>
+    /// A run stopped as its first shot trains keeps nothing but that shot's training, saved as it stopped (whatever
+    /// --save-every says): no output, no piece, no temporary.
+    /// </summary>
+    private static void AssertOnlyTheTrainingIsKept(string dir, string output)
+    {
         Assert.False(File.Exists(output));
-        Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+        var work = RestoreJob.FolderFor(output);
+        Assert.Equal(new[] { Path.GetFileName(work), "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "job.json", "training-00001.safetensors" },
+            Directory.GetFileSystemEntries(work).Select(Path.GetFileName).Where(n => n != WorkFolderLock.FileName).Order(StringComparer.Ordinal));
     }
 
     /// <summary>SIGHUP (the ssh session that started it dropped) stops a run as SIGTERM does, with exit 129: it ended it at once, leaving its temporaries.</summary>
@@ -86,8 +99,7 @@ public partial class StopSignalTests
         using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", input, output, "--no-denoise", "--no-colorize",
             "--epochs", "500", "--no-irt", "--no-progress");
         TerminateInTraining(p, "stabilize", "HUP", 129);
-        Assert.False(File.Exists(output));
-        Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+        AssertOnlyTheTrainingIsKept(dir, output);
     }
 
     /// <summary>`--devices` passes SIGHUP on to its workers (as SIGTERM, as it passes SIGTERM), and ends once they have stopped.</summary>
@@ -143,7 +155,7 @@ public partial class StopSignalTests
         StoppedOrKilled(p, "its terminal hung up");
         Assert.True(clock.Elapsed < Prompt, $"took {clock.Elapsed.TotalSeconds:F1} s to stop");
         Assert.Equal(129, p.ExitCode);
-        Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+        AssertOnlyTheTrainingIsKept(dir, output);
     }
 
     /// <summary>The CLI as <see cref="ReelProcess"/> starts it: REEL_CLI's build, else reel.dll beside the tests.</summary>
@@ -210,7 +222,7 @@ public partial class StopSignalTests
     }
 
     [Fact]
-    public void SigtermStopsStabilizeWithExit143AndNoOutput()
+    public void SigtermStopsStabilizeWithExit143KeepingItsTraining()
     {
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeClip(dir, audio: false);
@@ -219,7 +231,7 @@ public partial class StopSignalTests
             "--epochs", "500", "--no-irt", "--progress", "plain");
         var stderr = TerminateInTraining(p, "epoch");
         Assert.DoesNotContain("internal error", stderr);
-        Assert.Equal(new[] { "in.mp4" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+        AssertOnlyTheTrainingIsKept(dir, output);
     }
 
     [Fact]

@@ -20,15 +20,17 @@ public class SavedTrainingTests
     [Theory]
     // In the warm epoch, at its end (the shot's own optimizer then starts afresh), in the shot's own epochs, and after the
     // last step, before the frames were made; chroma mode's coded frames and chroma match are made again on the resume; with
-    // IRT and coarse to fine, in an epoch that fits the first frame alone at half size and in the last, at full size.
-    [InlineData(StabilizeMode.Rgb, false, 2)]
-    [InlineData(StabilizeMode.Rgb, false, 4)]
-    [InlineData(StabilizeMode.Rgb, false, 11)]
-    [InlineData(StabilizeMode.Rgb, false, 16)]
-    [InlineData(StabilizeMode.Chroma, false, 9)]
-    [InlineData(StabilizeMode.Rgb, true, 7)]
-    [InlineData(StabilizeMode.Rgb, true, 22)]
-    public void AStoppedShotGoesOnFromItsSavedStepToTheSameFrames(StabilizeMode mode, bool irt, int stopAfter)
+    // IRT and coarse to fine, in an epoch that fits the first frame alone at half size and in the last, at full size. Saved
+    // after every step, or only by the stop itself (a stop after the last step saves as the frames are being made).
+    [InlineData(StabilizeMode.Rgb, false, 2, true)]
+    [InlineData(StabilizeMode.Rgb, false, 4, false)]
+    [InlineData(StabilizeMode.Rgb, false, 11, true)]
+    [InlineData(StabilizeMode.Rgb, false, 16, false)]
+    [InlineData(StabilizeMode.Rgb, false, 16, true)]
+    [InlineData(StabilizeMode.Chroma, false, 9, false)]
+    [InlineData(StabilizeMode.Rgb, true, 7, true)]
+    [InlineData(StabilizeMode.Rgb, true, 22, false)]
+    public void AStoppedShotGoesOnFromItsSavedStepToTheSameFrames(StabilizeMode mode, bool irt, int stopAfter, bool everyStep)
     {
         var options = irt ? IrtOptions() : Options(mode);
         int epochs = options.Epochs, steps = Frames * epochs;
@@ -36,7 +38,7 @@ public class SavedTrainingTests
         var uninterrupted = Stabilize(FastBackend.Instance, options, null, heard.Add);
         var path = Path.Combine(TestPaths.NewTempDir(), "training.safetensors");
         var notes = new List<string>();
-        Stop(FastBackend.Instance, options, path, stopAfter);
+        Stop(FastBackend.Instance, options, path, stopAfter, everyStep ? TimeSpan.Zero : TimeSpan.MaxValue);
         Assert.True(File.Exists(path), $"nothing saved after {stopAfter} steps");
         // The weights are saved under the prior's own names: the file loads as a prior.
         using (var saved = VideoPrior.Load(path)) Assert.Equal(options.Width, saved.Width);
@@ -70,13 +72,20 @@ public class SavedTrainingTests
         var cut = Path.Combine(dir, "cut.safetensors");
         Stop(FastBackend.Instance, options, cut, 6);
         File.WriteAllBytes(cut, File.ReadAllBytes(cut)[..1000]);
-        foreach (var path in new[] { other, cut })
+        // And one whose bytes changed where they still read as numbers: the lowest bit of a float near its end.
+        var flipped = Path.Combine(dir, "flipped.safetensors");
+        Stop(FastBackend.Instance, options, flipped, 6);
+        var bytes = File.ReadAllBytes(flipped);
+        bytes[bytes.Length - 64] ^= 1;
+        File.WriteAllBytes(flipped, bytes);
+        foreach (var path in new[] { other, cut, flipped })
         {
             notes.Clear();
             AssertSameFrames(uninterrupted, Stabilize(FastBackend.Instance, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", notes.Add)));
             Assert.StartsWith($"the shot: the training saved in {path} is not taken up (", notes[0]);
             Assert.EndsWith("); its prior trains from the start", notes[0]);
-            Assert.Contains(path == other ? "it is the training of the shot, 4 frames of 32×24, seed 4," : "invalid safetensors file", notes[0]);
+            Assert.Contains(path == other ? "it is the training of the shot, 4 frames of 32×24, seed 4,"
+                : path == cut ? "invalid safetensors file" : "its values are not those it was saved with", notes[0]);
             Assert.Single(notes);
         }
 
@@ -118,11 +127,11 @@ public class SavedTrainingTests
     private static StabilizeOptions IrtOptions() =>
         StabilizeOptions.For(StabilizeMode.Rgb, 6, irt: true) with { CoarseToFine = true, Width = 4, SplitShots = false, Seed = 3 };
 
-    /// <summary>Trains with a save after every step into <paramref name="path"/> and stops after step <paramref name="stopAfter"/>.</summary>
-    private static void Stop(IBackend backend, StabilizeOptions options, string path, int stopAfter)
+    /// <summary>Trains with a save every <paramref name="every"/> (after every step by default) into <paramref name="path"/> and stops after step <paramref name="stopAfter"/>.</summary>
+    private static void Stop(IBackend backend, StabilizeOptions options, string path, int stopAfter, TimeSpan every = default)
     {
         using var stop = new CancellationTokenSource();
-        Assert.ThrowsAny<OperationCanceledException>(() => Stabilize(backend, options, new TrainingSaves(path, TimeSpan.Zero, "the shot", _ => { }),
+        Assert.ThrowsAny<OperationCanceledException>(() => Stabilize(backend, options, new TrainingSaves(path, every, "the shot", _ => { }),
             p =>
             {
                 if (Math.Round(p.Fraction * Frames * options.Epochs) >= stopAfter) stop.Cancel();

@@ -16,7 +16,8 @@
  *   random weights in the official key layout (safetensors); the gray image colorized through
  *   the ABI (as GRAY8 and as RGB24) against `reel colorize`: at most 1 u8 level apart;
  * - restore: a generated 64×48 gray clip of 6 frames, with and without the temporal prior,
- *   progress reported; a callback that returns non-zero cancels and leaves no file behind; one
+ *   progress reported; a callback that returns non-zero cancels, leaving no output and no temporary, only the
+ *   shot's training saved in the work folder for the next call to go on from; one
  *   whose own reel_ call fails does not leave that call's message after the restore's REEL_OK;
  *   reel_video_restore_ex reports rates that match this program's own clock, an ETA that is
  *   unknown (NAN) until the prior trains and 0 at the end, and the prior's epoch and loss;
@@ -698,6 +699,19 @@ static int count_entries(const char* prefix) {
     return count;
 }
 
+/* Removes `folder` and the files in it (a work folder: no subfolders). */
+static void remove_folder(const char* folder) {
+    DIR* d = opendir(folder);
+    char path[1500];
+    for (struct dirent* e; d != NULL && (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+        unlink(path);
+    }
+    if (d != NULL) closedir(d);
+    rmdir(folder);
+}
+
 /* A CPU engine and the DnCNN of `weights` loaded through it; NULL (the engine freed) when either fails. */
 static reel_model* load_denoiser(const char* weights, reel_engine** engine) {
     reel_model* dncnn = NULL;
@@ -784,7 +798,13 @@ static void test_restore(const char* weights) {
     expect_status(reel_video_restore(engine, clip, cancelled, &opts), REEL_E_CANCELLED, "cancelled", "video_restore(callback cancels)");
     struct stat st;
     CHECK(stat(cancelled, &st) != 0, "%s exists after cancelling", cancelled);
-    CHECK(count_entries(".cancelled.") == 0, "a temporary file of the cancelled restore was left in %s", g_work);
+    /* Cancelled as the trained prior made its frames: its training is kept (the work folder), nothing else. */
+    char work_folder[1200], saved_training[1300];
+    path_in(work_folder, sizeof work_folder, g_work, ".cancelled.mp4.reel-work");
+    snprintf(saved_training, sizeof saved_training, "%s/training-00001.safetensors", work_folder);
+    CHECK(stat(saved_training, &st) == 0, "the cancelled restore kept no training at %s", saved_training);
+    CHECK(count_entries(".cancelled.") == 1, "a temporary file of the cancelled restore was left in %s", g_work);
+    remove_folder(work_folder);
     CHECK(cancel_log.encode_calls == 2 && cancel_log.calls == 6 + 6 + 2,
           "the callback ran %d times (%d encode); it must stop at the cancelling call", cancel_log.calls, cancel_log.encode_calls);
 
