@@ -181,7 +181,8 @@ typedef struct reel_model_info {
  * the decoding lost: frames, a size change, another duration) (UTF-8, valid during the call only);
  * done of total frames, total 0 when the container does not say.
  * Return 0 to go on, non-zero to cancel: reel_video_restore then returns REEL_E_CANCELLED soon
- * after (at the next frame or training step) and leaves no output file.
+ * after (at the next frame or training step) and leaves no output file (the prior's training of the shot
+ * in progress is kept in the work folder below, for the next call to go on from).
  */
 typedef int (*reel_progress_fn)(void* user, const char* stage, int64_t done, int64_t total);
 
@@ -244,8 +245,9 @@ typedef enum reel_deinterlace {
  * was built against refuses its larger struct (REEL_E_INVALID_ARG). Since 0.3.
  *
  * A restore keeps its finished shots in a hidden folder beside the output (.old.mp4.reel-work for
- * old.mp4) until the output is in place. After a cancel, a crash or an error past the first shot
- * that folder stays, and reel_video_restore_job into the same output is refused (REEL_E_FAILED,
+ * old.mp4) until the output is in place, with the prior's training of the shot in progress, saved every
+ * minute and when a cancel stops it. After a cancel, a crash or an error past the first shot (or in it,
+ * once its training was saved) that folder stays, and reel_video_restore_job into the same output is refused (REEL_E_FAILED,
  * naming the folder) unless resume is set, or the folder is deleted to start over;
  * reel_video_restore and reel_video_restore_ex continue it as resume does. Messages about these
  * fields name them as `reel restore` does: "--resume" is resume here, "--from" from_s.
