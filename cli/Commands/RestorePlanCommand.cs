@@ -91,7 +91,7 @@ public static class RestorePlanCommand
         var strays = Directory.EnumerateFiles(work, "shot-*.nut").Where(p => !named.Contains(Path.GetFileName(p))).ToList();
         foreach (var stray in strays) File.Delete(stray);
         // A saved training of an earlier plan's shot is no shot's of this one (SavedTraining would refuse it): about 100 MB each.
-        var trainings = Directory.EnumerateFiles(work, "shot-*" + ShotPlan.TrainingExtension).Where(p => !named.Contains(Path.GetFileName(p))).ToList();
+        var trainings = ShotPlan.SavedTrainings(work).Where(p => !named.Contains(Path.GetFileName(p))).ToList();
         foreach (var stray in trainings) File.Delete(stray);
         var removed = new[] { (strays.Count, "piece"), (trainings.Count, "saved training") }.Where(r => r.Item1 > 0)
             .Select(r => $"{r.Item1} {r.Item2}{(r.Item1 == 1 ? "" : "s")}").ToList();

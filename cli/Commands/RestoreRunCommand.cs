@@ -55,7 +55,7 @@ public static class RestoreRunCommand
                 ProgressDisplay.Run(mode, report => ShardWorker.Run(work, plan, mine, options, backend, report, cancel));
             Console.Error.WriteLine($"shard {mine} of {work} is done");
             return 0;
-        }, cancel, () => $"the shots finished{(Directory.Exists(r.GetValue(workdir)) && Directory.EnumerateFiles(r.GetValue(workdir)!, "shot-*" + ShotPlan.TrainingExtension).Any() ? " and the training of the shot in progress" : "")} " +
+        }, cancel, () => $"the shots finished{(ShotPlan.SavedTrainings(r.GetValue(workdir)!).Any() ? " and the training of the shot in progress" : "")} " +
                          $"are kept in {r.GetValue(workdir)}; run the same command again to make the rest", progress.EndLine(r))));
         return cmd;
     }

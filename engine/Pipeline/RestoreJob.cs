@@ -118,17 +118,19 @@ public sealed class RestoreJob : IDisposable
     public string TrainingPath(int index) => Path.Combine(Folder, $"training-{index + 1:D5}.safetensors");
 
     /// <summary>Whether the work folder of <paramref name="output"/> holds a shot's saved training.</summary>
-    public static bool HoldsTraining(string output) =>
-        Directory.Exists(FolderFor(output)) && Directory.EnumerateFiles(FolderFor(output), TrainingPattern).Any();
+    public static bool HoldsTraining(string output) => TrainingIn(FolderFor(output));
 
     /// <summary>Whether this job has anything a resume would continue: a finished piece or a saved training.</summary>
-    public bool HoldsWork => _pieces.Count > 0 || (Directory.Exists(Folder) && Directory.EnumerateFiles(Folder, TrainingPattern).Any());
+    public bool HoldsWork => _pieces.Count > 0 || TrainingIn(Folder);
+
+    /// <summary>Whether <paramref name="folder"/> holds a shot's saved training; a folder gone (deleted, unmounted) holds none.</summary>
+    private static bool TrainingIn(string folder) => Directory.Exists(folder) && Directory.EnumerateFiles(folder, TrainingPattern).Any();
 
     /// <summary>What the work folder keeps for a resume, in words ("the 120 frames finished are kept in …").</summary>
     public string Kept()
     {
-        // A folder gone since (deleted, unmounted) must not turn the error this words into another.
-        bool training = Directory.Exists(Folder) && Directory.EnumerateFiles(Folder, TrainingPattern).Any();
+        // A folder gone since (deleted, unmounted) must not turn the error this words into another: TrainingIn checks.
+        bool training = TrainingIn(Folder);
         var frames = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {FramesDone} frames finished");
         return _pieces.Count == 0 ? $"the training of the shot in progress is kept in {Folder}"
             : training ? $"{frames} and the training of the shot in progress are kept in {Folder}"
@@ -215,11 +217,11 @@ public sealed class RestoreJob : IDisposable
     private static string CommandOf(IDictionary<string, string> settings) => settings.TryGetValue("command", out var command) ? command : "restore";
 
     /// <summary>Whether a record is of a run that left something to continue: a finished piece, or a shot's saved training.</summary>
-    private static bool Unfinished(State saved, string folder) => saved.Pieces.Count > 0 || Directory.EnumerateFiles(folder, TrainingPattern).Any();
+    private static bool Unfinished(State saved, string folder) => saved.Pieces.Count > 0 || TrainingIn(folder);
 
     /// <summary>What an interrupted run finished, in words: its frames, and a shot's training where one was saved.</summary>
     private static string Done(State saved, string folder) =>
-        $"{saved.Pieces.Sum(p => p.End - p.Start)} frames done" + (Directory.EnumerateFiles(folder, TrainingPattern).Any() ? ", a shot's training saved" : "");
+        $"{saved.Pieces.Sum(p => p.End - p.Start)} frames done" + (TrainingIn(folder) ? ", a shot's training saved" : "");
 
     /// <summary>The refusal of a run that would work on another command's interrupted record.</summary>
     private static ReelException Interrupted(string output, string folder, State saved) =>

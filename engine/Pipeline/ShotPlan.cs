@@ -67,7 +67,11 @@ public sealed record ShotPlan(int Version, string Input, int Frames, IReadOnlyDi
     public string TrainingPath(string workdir, PlannedShot shot) => Path.ChangeExtension(PiecePath(workdir, shot), TrainingExtension);
 
     /// <summary>The ending of a saved training's name (<see cref="TrainingPath"/>).</summary>
-    public const string TrainingExtension = ".training.safetensors";
+    private const string TrainingExtension = ".training.safetensors";
+
+    /// <summary>Every shot's saved training in <paramref name="workdir"/> (<see cref="TrainingPath"/>), whichever plan's; none where the folder is gone.</summary>
+    public static IEnumerable<string> SavedTrainings(string workdir) =>
+        Directory.Exists(workdir) ? Directory.EnumerateFiles(workdir, "shot-*" + TrainingExtension) : [];
 
     /// <summary>Writes the plan atomically (a worker never reads half of one).</summary>
     public void Save(string workdir) => TempFile.WriteAtomically(PathIn(workdir),
