@@ -8,8 +8,11 @@ namespace Reel.Tests.Models;
 /// <summary>
 /// Warm forwards allocate (almost) nothing per frame: prepared ops own their scratch and the
 /// models keep their intermediates. Counted on the calling thread (GC.GetAllocatedBytesForCurrentThread),
-/// which is where buffers would be made; the bound leaves room for the result and for the
-/// closures Parallel.For allocates.
+/// which is where buffers would be made. Parallel.For itself leaves about 1.5 KB per call on the
+/// caller (its loop state, closures and replicated tasks), more when the pool is busy with other
+/// tests: 100 KB for the 20 layers alone, 120 KB beside a full test run. So the bounds sit well
+/// under the smallest buffer a forward would make if it stopped reusing them (half of it for the
+/// DnCNN, an eighth for the one conv) and far above what the bookkeeping reaches.
 /// </summary>
 public class SteadyStateAllocationTests
 {
@@ -33,8 +36,9 @@ public class SteadyStateAllocationTests
         long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
         long result = 64 * 48 * sizeof(float);
         Console.WriteLine($"warm DnCNN-B forward on 64×48: {bytes} bytes allocated on the calling thread (result {result})");
-        // Without reuse the 20 layers' outputs alone are 19 × 786 KB.
-        Assert.True(bytes < result + 96 * 1024, $"{bytes} bytes allocated by a warm forward");
+        // Without reuse each of the 19 hidden layers' outputs is 64 × 64 × 48 floats, 786 KB.
+        long intermediate = 64L * 64 * 48 * sizeof(float);
+        Assert.True(bytes < result + intermediate / 2, $"{bytes} bytes allocated by a warm forward");
     }
 
     [Fact]
@@ -49,7 +53,10 @@ public class SteadyStateAllocationTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         conv.RunInto(y, x);
         long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(bytes < 16 * 1024, $"{bytes} bytes allocated by a warm Winograd conv");
+        Console.WriteLine($"warm Winograd conv on 64×40×40: {bytes} bytes allocated on the calling thread");
+        // The smallest buffer it could make per call is one 40 × 40 plane of 64 channels, 400 KB.
+        long plane = 64L * 40 * 40 * sizeof(float);
+        Assert.True(bytes < plane / 8, $"{bytes} bytes allocated by a warm Winograd conv");
     }
 
     private static Tensor Random(Shape s, Random rng, float scale)
