@@ -19,6 +19,8 @@ public sealed class RestoreJob : IDisposable
     public const string FramesFolder = "frames";
     /// <summary>The saved training of a shot in progress (<see cref="TrainingPath"/>), kept across runs until its piece is.</summary>
     private const string TrainingPattern = "training-*.safetensors";
+    /// <summary>How a finished piece's file is named (<see cref="PiecePath"/>).</summary>
+    private const string PiecePrefix = "piece-";
     private readonly List<RestorePiece> _pieces;
     private readonly SortedDictionary<string, string> _settings;
     private readonly WorkFolderLock _lock;
@@ -80,6 +82,11 @@ public sealed class RestoreJob : IDisposable
                     .Concat(Directory.EnumerateFiles(folder, TrainingPattern).Select(f => Path.GetFileName(f))));
                 return job;
             }
+            // Finished work without its record (job.json deleted, by hand or a cleaner): what it was made with is unknown,
+            // so it can be neither continued nor thrown away unasked (a fresh start here used to delete it without a word).
+            if (!File.Exists(statePath) && Unrecorded(folder) is { } orphaned)
+                throw new ReelException($"{folder} holds {orphaned} but not {StateFile}, the record of what it was made with, so it " +
+                                        "cannot be continued; delete that folder to start over");
             var fresh = new RestoreJob(claim, wanted, new List<RestorePiece>());
             // A run that stopped before it finished a piece left nothing worth keeping.
             fresh.RemoveAllBut(Array.Empty<string>());
@@ -109,7 +116,7 @@ public sealed class RestoreJob : IDisposable
     /// with its dot, ".nut"), named from 1 as progress counts pieces. A resumed run finds its pieces
     /// by the names the record holds, so one interrupted under 0-based names goes on unharmed.
     /// </summary>
-    public string PiecePath(int index, string extension) => Path.Combine(Folder, $"piece-{index + 1:D5}{extension}");
+    public string PiecePath(int index, string extension) => Path.Combine(Folder, $"{PiecePrefix}{index + 1:D5}{extension}");
 
     /// <summary>
     /// Where the training of shot <paramref name="index"/> (0-based, named from 1 as its piece is) is saved while it goes on
@@ -215,6 +222,20 @@ public sealed class RestoreJob : IDisposable
 
     /// <summary>The command whose record <paramref name="settings"/> are: a stabilize's say so, a restore's (recorded before there were two) do not.</summary>
     private static string CommandOf(IDictionary<string, string> settings) => settings.TryGetValue("command", out var command) ? command : "restore";
+
+    /// <summary>What a work folder with no record holds of a run's work, in words ("3 finished pieces and a shot's saved training"), or null for nothing.</summary>
+    private static string? Unrecorded(string folder)
+    {
+        if (!Directory.Exists(folder)) return null;
+        int pieces = Directory.EnumerateFiles(folder, PiecePrefix + "*").Count();
+        var frames = Path.Combine(folder, FramesFolder);
+        int framesWritten = Directory.Exists(frames) ? Directory.EnumerateFiles(frames).Count(f => !Path.GetFileName(f).StartsWith('.')) : 0;
+        var held = new List<string>();
+        if (pieces > 0) held.Add(pieces == 1 ? "a finished piece" : $"{pieces} finished pieces");
+        if (framesWritten > 0) held.Add(framesWritten == 1 ? "a finished frame" : $"{framesWritten} finished frames");
+        if (TrainingIn(folder)) held.Add("a shot's saved training");
+        return held.Count == 0 ? null : string.Join(" and ", held);
+    }
 
     /// <summary>Whether a record is of a run that left something to continue: a finished piece, or a shot's saved training.</summary>
     private static bool Unfinished(State saved, string folder) => saved.Pieces.Count > 0 || TrainingIn(folder);
