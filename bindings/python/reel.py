@@ -79,7 +79,7 @@ _PROGRESS_EX_FN = C.CFUNCTYPE(C.c_int, C.c_void_p, C.POINTER(_Progress))
 class _RestoreJob(C.Structure):  # reel_restore_job
     _fields_ = [("size", C.c_int32), ("resume", C.c_int32), ("deinterlace", C.c_int32), ("max_shot_frames", C.c_int32),
                 ("from_s", C.c_double), ("to_s", C.c_double), ("encoder", C.c_char_p), ("preset", C.c_char_p),
-                ("frame_rate", C.c_char_p), ("crf", C.c_int32), ("strict", C.c_int32)]
+                ("frame_rate", C.c_char_p), ("crf", C.c_int32), ("strict", C.c_int32), ("save_every_s", C.c_double)]
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def _c_int(name, value):
 
 
 def version():
-    """The library's version, "0.3.1" for reel.h 0.3.1."""
+    """The library's version, "0.4.0" for reel.h 0.4.0."""
     return library.reel_version().decode()
 
 
@@ -292,11 +292,12 @@ class Engine:
     def restore(self, input_path, output_path, denoiser=None, colorizer=None, temperature=1.0,
                 stabilize=True, epochs=None, irt=None, memory_mb=None, progress=None, *, from_s=None, to_s=None,
                 deinterlace="auto", encoder=None, crf=None, preset=None, max_shot_frames=None, strict=False, resume=False,
-                frame_rate=None):
+                frame_rate=None, save_every=None):
         """
         Restores a video file or a folder of frames into a video file or a new folder of PNG frames
         as `reel restore` does (defaults: its own; from_s, to_s, deinterlace, encoder, crf, preset,
-        max_shot_frames, strict, resume and frame_rate are its --from, --to, and so on, --fps last).
+        max_shot_frames, strict, resume, frame_rate and save_every are its --from, --to, and so on, --fps and
+        --save-every last).
         progress, if given, is called with a Progress for every event; returning True from it cancels
         (ReelError, status E_CANCELLED, and no output file; the shots finished are kept for resume=True);
         any other value goes on. A lambda returns what its call returns: tqdm's update() is True when it
@@ -333,6 +334,8 @@ class Engine:
             job.crf = _c_int("crf", crf)
         if max_shot_frames is not None:
             job.max_shot_frames = _c_int("max_shot_frames", max_shot_frames)
+        if save_every is not None:
+            job.save_every_s = save_every
         job.strict = 1 if strict else 0
         job.resume = 1 if resume else 0
         failure = []

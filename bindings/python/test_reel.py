@@ -119,7 +119,7 @@ class BindingTest(unittest.TestCase):
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def test_denoise_equals_the_cli_and_errors_name_the_file(self):
-        self.assertEqual(reel.version(), "0.3.1")
+        self.assertEqual(reel.version(), "0.4.0")
         clean_pgm = os.path.join(self.work, "clean.pgm")
         _ffmpeg("-i", self.image, "-pix_fmt", "gray", "-frames:v", "1", "-update", "1", clean_pgm)
         clean = _read_pgm(clean_pgm)
@@ -194,6 +194,10 @@ class BindingTest(unittest.TestCase):
             engine.restore(clip, resumed, denoiser=dncnn, stabilize=False, max_shot_frames=3, resume=True, progress=events.append)
             with self.assertRaises(ValueError):
                 engine.restore(clip, scene, denoiser=dncnn, deinterlace="sometimes")
+            with self.assertRaises(reel.ReelError) as never:
+                engine.restore(clip, scene, denoiser=dncnn, save_every=-1)
+        self.assertEqual(never.exception.status, reel.E_INVALID_ARG)
+        self.assertIn("job.save_every_s must be ≥ 0 seconds", str(never.exception))
         self.assertEqual(_video(scene), (3, "ffv1"))
         self.assertEqual(stop.exception.status, reel.E_CANCELLED)
         self.assertEqual([e.done for e in events if e.stage == "resume"], [3])

@@ -24,7 +24,7 @@ namespace Reel.Engine.Interop;
 public static unsafe class NativeExports
 {
     [UnmanagedCallersOnly(EntryPoint = "reel_version")]
-    private static byte* Version() => Static("0.3.1\0"u8);
+    private static byte* Version() => Static("0.4.0\0"u8);
 
     [UnmanagedCallersOnly(EntryPoint = "reel_status_string")]
     private static byte* StatusString(int status) => Static((NativeStatus)status switch
@@ -257,6 +257,7 @@ public static unsafe class NativeExports
         FromSeconds = double.NaN,
         ToSeconds = double.NaN,
         Crf = new EncodeSettings().Crf,
+        SaveEverySeconds = new StabilizeOptions().SaveEvery.TotalSeconds,
     };
 
     [UnmanagedCallersOnly(EntryPoint = "reel_video_restore")]
@@ -319,8 +320,10 @@ public static unsafe class NativeExports
             // checked before the prior's own rules, which would refuse it only in some runs and in words about IRT.
             if (o.Irt is < -1 or > 1) throw new NativeArgumentException($"irt {o.Irt} is not -1 (the run's default), 0 (plain L1) or 1 (iteratively reweighted)");
             // As `reel restore`: chroma mode de-flickers colorization; without it the prior works on RGB.
+            if (!(j.SaveEverySeconds >= 0 && j.SaveEverySeconds <= TimeSpan.MaxValue.TotalSeconds))
+                throw new NativeArgumentException($"job.save_every_s must be ≥ 0 seconds (0: after every training step), got {j.SaveEverySeconds}");
             var prior = StabilizeOptions.For(colorizer is null ? StabilizeMode.Rgb : StabilizeMode.Chroma,
-                o.Epochs == 0 ? null : o.Epochs, o.Irt < 0 ? null : o.Irt != 0);
+                o.Epochs == 0 ? null : o.Epochs, o.Irt < 0 ? null : o.Irt != 0) with { SaveEvery = TimeSpan.FromSeconds(j.SaveEverySeconds) };
             // Refused here as REEL_E_INVALID_ARG, in the C fields' own names; the run would refuse them later as a plain engine error.
             if (o.Stabilize != 0)
             {
@@ -399,22 +402,35 @@ public static unsafe class NativeExports
         }
     }
 
+    /// <summary>The size of reel_restore_job in a program built against reel.h 0.3 (ABI 3): everything before save_every_s.</summary>
+    private static int Abi3JobSize
+    {
+        get
+        {
+            NativeRestoreJob j = default;
+            return (int)((byte*)&j.SaveEverySeconds - (byte*)&j);
+        }
+    }
+
     /// <summary>
     /// The caller's reel_restore_job, copied once (a caller changing it during the restore changes nothing
-    /// here), or the defaults for NULL; refused unless its size is one this library knows.
+    /// here), or the defaults for NULL; refused unless its size is one a reel.h had. A 0.3 program's struct
+    /// ends before save_every_s, which keeps its default (reel.h promises older programs keep working).
     /// </summary>
     private static NativeRestoreJob ReadJob(NativeRestoreJob* job)
     {
         if (job == null) return JobDefaults();
         // SAFETY: job is not NULL, and reel.h makes it point at a reel_restore_job of job->size bytes; only the
-        // int at its start is read before that size is checked to be this library's own.
+        // int at its start is read before that size is checked to be one a reel.h had, and only that many bytes after it.
         int size = job->Size;
         if (size > sizeof(NativeRestoreJob))
-            throw new NativeArgumentException($"job.size is {size} bytes, a reel_restore_job newer than this libreel.so (0.3.1, {sizeof(NativeRestoreJob)} bytes) knows; " +
+            throw new NativeArgumentException($"job.size is {size} bytes, a reel_restore_job newer than this libreel.so (0.4.0, {sizeof(NativeRestoreJob)} bytes) knows; " +
                                               "run with the libreel.so of the reel.h the program was built with");
-        if (size != sizeof(NativeRestoreJob))
+        if (size != sizeof(NativeRestoreJob) && size != Abi3JobSize)
             throw new NativeArgumentException($"job.size is {size}, not sizeof(reel_restore_job) ({sizeof(NativeRestoreJob)}): start from reel_restore_job_init");
-        return *job;
+        var read = JobDefaults();
+        Buffer.MemoryCopy(job, &read, sizeof(NativeRestoreJob), size);
+        return read;
     }
 
     /// <summary>from_s and to_s as a range (NaN: the start or the end), refused in those fields' names where <see cref="TimeRange"/> would refuse them.</summary>

@@ -114,17 +114,19 @@ extern "C" {
 #endif
 
 #define REEL_VERSION_MAJOR 0
-#define REEL_VERSION_MINOR 3
-#define REEL_VERSION_PATCH 1
-#define REEL_VERSION_STRING "0.3.1"
+#define REEL_VERSION_MINOR 4
+#define REEL_VERSION_PATCH 0
+#define REEL_VERSION_STRING "0.4.0"
 /*
  * Version of the layout of the structs and entry points below. Programs built against an older
  * reel.h keep working: 0.2 only added (reel_progress, reel_video_restore_ex), 0.3 only adds
  * (reel_deinterlace, reel_restore_job, reel_restore_job_init, reel_video_restore_job), and
  * neither changes an existing struct or function. 0.3.1 changes no layout: reel_video_restore and
  * reel_video_restore_ex continue an interrupted restore of the same output (before, they refused it).
+ * 0.4 only appends save_every_s to reel_restore_job: a 0.4 libreel.so takes a 0.3 program's smaller struct (and
+ * gives that field its default).
  */
-#define REEL_ABI_VERSION 3
+#define REEL_ABI_VERSION 4
 
 typedef enum reel_status {
     REEL_OK = 0,
@@ -241,16 +243,18 @@ typedef enum reel_deinterlace {
  * read and encoded, and whether an interrupted restore goes on: `reel restore`'s --from/--to,
  * --deinterlace, --encoder/--crf/--preset, --max-shot-frames, --strict and --resume. Start from
  * reel_restore_job_init. Later versions only append fields and read only what size covers, so a
- * program built against this reel.h works with them; a libreel.so older than the reel.h a program
- * was built against refuses its larger struct (REEL_E_INVALID_ARG). Since 0.3.
+ * program built against this reel.h works with them (0.4 reads a 0.3 program's struct, save_every_s at its
+ * default); a libreel.so older than the reel.h a program was built against refuses its larger struct
+ * (REEL_E_INVALID_ARG). Since 0.3.
  *
  * A restore keeps its finished shots in a hidden folder beside the output (.old.mp4.reel-work for
  * old.mp4) until the output is in place, with the prior's training of the shot in progress, saved every
- * minute and when a cancel stops it. After a cancel, a crash or an error past the first shot (or in it,
+ * save_every_s (a minute by default) and when a cancel stops it. After a cancel, a crash or an error past the first shot (or in it,
  * once its training was saved) that folder stays, and reel_video_restore_job into the same output is refused (REEL_E_FAILED,
  * naming the folder) unless resume is set, or the folder is deleted to start over;
  * reel_video_restore and reel_video_restore_ex continue it as resume does. Messages about these
- * fields name them as `reel restore` does: "--resume" is resume here, "--from" from_s.
+ * fields name them as `reel restore` does: "--resume" is resume here, "--from" from_s, "--save-every"
+ * save_every_s.
  */
 typedef struct reel_restore_job {
     int32_t size;             /* sizeof(reel_restore_job): reel_restore_job_init sets it */
@@ -271,9 +275,12 @@ typedef struct reel_restore_job {
     int32_t crf;              /* constant quality for x264/x265/VP9/AV1 (lower is better); default 17 */
     int32_t strict;           /* non-zero: a loss the decoding reports (frames that did not decode, a size change,
                                  another duration) is an error (REEL_E_FAILED) instead of a "warning"; default 0 */
+    double save_every_s;      /* seconds between saves of the shot's prior training in the work folder, so a crash loses
+                                 at most that much of it (a cancel saves first and loses none); >= 0, 0: after every
+                                 training step; default 60. Changing it does not stop a resume. Since 0.4 */
 } reel_restore_job;
 
-/* This header's REEL_VERSION_STRING as built into libreel.so ("0.3.1"). Never fails. */
+/* This header's REEL_VERSION_STRING as built into libreel.so ("0.4.0"). Never fails. */
 REEL_API const char* reel_version(void);
 
 /* The enumerator's name ("REEL_E_IO"), or "unknown status" for another value. Static storage. */

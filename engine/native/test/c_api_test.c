@@ -27,7 +27,9 @@
  *   continues on its next call with the same options; a stretch of the
  *   clip (from_s, to_s) through another encoder (FFV1) has that stretch's frames, in that codec;
  *   a folder of frames at frame_rate restores into a video at that rate, and a video into a folder
- *   of frames; each bad field is refused in its own name, before any work.
+ *   of frames; each bad field is refused in its own name, before any work; a 0.3 program's smaller
+ *   struct (no save_every_s) still restores; save_every_s 0 saves the shot's training during the run,
+ *   the default minute does not have it saved by the third step.
  * ffmpeg/ffprobe (PNG ↔ PGM, the clip) and the CLI (REEL: the `reel` executable) run as child processes.
  */
 #define _GNU_SOURCE
@@ -40,6 +42,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -867,6 +870,50 @@ static int on_job_progress(void* user, const reel_progress* p) {
     return log->cancel_after_saved > 0 && log->saved >= log->cancel_after_saved;
 }
 
+/* Cancels a stabilizing restore at its third training step's report, noting whether the shot's training was saved by then. */
+typedef struct save_log {
+    const char* training; /* where the work folder keeps shot 1's training */
+    int steps, saved_by_step3;
+} save_log;
+
+static int on_save_progress(void* user, const reel_progress* p) {
+    save_log* log = user;
+    if (strcmp(p->stage, "stabilize") != 0 || ++log->steps < 3) return 0;
+    struct stat st;
+    log->saved_by_step3 = stat(log->training, &st) == 0;
+    return 1;
+}
+
+/*
+ * job.save_every_s: 0 saves the shot's training after every step, so it is in the work folder by the third step;
+ * the default minute has not come by then. (Both cancels save it on the way out, so only a look during the run tells.)
+ */
+static void test_save_every(reel_engine* engine, reel_restore_options* opts, const char* clip) {
+    char out[1200], work[1200];
+    path_in(out, sizeof out, g_work, "saves.mp4");
+    path_in(work, sizeof work, g_work, ".saves.mp4.reel-work");
+    reel_restore_options stabilizing = *opts;
+    stabilizing.stabilize = 1;
+    stabilizing.epochs = 2;
+    stabilizing.irt = 0;
+    reel_restore_job job;
+    for (int every_step = 1; every_step >= 0; every_step--) {
+        remove_folder(work);
+        reel_restore_job_init(&job);
+        if (every_step) job.save_every_s = 0;
+        save_log log = { 0 };
+        char training[1300];
+        snprintf(training, sizeof training, "%s/training-00001.safetensors", work);
+        log.training = training;
+        expect_status(reel_video_restore_job(engine, clip, out, &stabilizing, &job, on_save_progress, &log), REEL_E_CANCELLED, "cancelled",
+                      every_step ? "video_restore_job(save_every_s 0, cancelled at step 3)" : "video_restore_job(save_every_s 60, cancelled at step 3)");
+        printf("  save_every_s %g: training %s by step 3\n", job.save_every_s, log.saved_by_step3 ? "saved" : "not saved");
+        CHECK(log.saved_by_step3 == every_step, "save_every_s %g: the shot's training was %s in %s by step 3", job.save_every_s,
+              log.saved_by_step3 ? "saved" : "not saved", work);
+    }
+    remove_folder(work);
+}
+
 /* A restore cancelled after the first of its two shots (3 frames each), then continued: 3 frames kept, one shot made, all 6 out, nothing left. */
 static void check_continued(const char* how, const job_log* again, const char* out, const char* leftovers) {
     long frames = count_frames(out);
@@ -981,10 +1028,10 @@ static void test_restore_job(const char* weights) {
     expect_status(reel_restore_job_init(&job), REEL_OK, NULL, "restore_job_init");
     CHECK(job.size == (int32_t)sizeof job && job.resume == 0 && job.deinterlace == REEL_DEINTERLACE_AUTO && job.max_shot_frames == 300 &&
               isnan(job.from_s) && isnan(job.to_s) && job.encoder == NULL && job.preset == NULL && job.frame_rate == NULL && job.crf == 17 &&
-              job.strict == 0,
+              job.strict == 0 && job.save_every_s == 60,
           "defaults are not reel restore's: size %d resume %d deinterlace %d max_shot_frames %d from %g to %g encoder %p preset %p frame_rate %p "
-          "crf %d strict %d", job.size, job.resume, job.deinterlace, job.max_shot_frames, job.from_s, job.to_s, (void*)job.encoder,
-          (void*)job.preset, (void*)job.frame_rate, job.crf, job.strict);
+          "crf %d strict %d save_every_s %g", job.size, job.resume, job.deinterlace, job.max_shot_frames, job.from_s, job.to_s, (void*)job.encoder,
+          (void*)job.preset, (void*)job.frame_rate, job.crf, job.strict, job.save_every_s);
 
     reel_engine* engine = NULL;
     reel_model* dncnn = load_denoiser(weights, &engine);
@@ -1012,12 +1059,15 @@ static void test_restore_job(const char* weights) {
                   "video_restore_job(resume)");
     check_continued("cancelled after shot 1 of 2, resumed", &again, resumed, ".resumed.");
 
-    /* 0.5 s to 1.0 s of the 6 fps clip: its frames 3, 4 and 5, through FFV1. */
+    /* 0.5 s to 1.0 s of the 6 fps clip: its frames 3, 4 and 5, through FFV1; as a program built against reel.h 0.3
+       passes it, without save_every_s (what lies there is not read). */
     reel_restore_job_init(&job);
+    job.size = (int32_t)offsetof(reel_restore_job, save_every_s);
+    job.save_every_s = -1;
     job.from_s = 0.5;
     job.to_s = 1.0;
     job.encoder = "ffv1";
-    expect_status(reel_video_restore_job(engine, clip, scene, &opts, &job, NULL, NULL), REEL_OK, NULL, "video_restore_job(0.5 s to 1 s, ffv1)");
+    expect_status(reel_video_restore_job(engine, clip, scene, &opts, &job, NULL, NULL), REEL_OK, NULL, "video_restore_job(0.5 s to 1 s, ffv1, a 0.3 job)");
     char codec[64];
     stream_field(scene, "codec_name", codec, sizeof codec);
     long frames = count_frames(scene);
@@ -1058,6 +1108,8 @@ static void test_restore_job(const char* weights) {
         { "crf 1000", REEL_E_INVALID_ARG, "job.crf 1000: libx264 takes 0 to 51" },
         /* Checked for a video's input too, where a folder's rate means nothing: it was accepted there. */
         { "frame_rate fast", REEL_E_INVALID_ARG, "job.frame_rate 'fast' is not a positive rate" },
+        { "save_every_s -1", REEL_E_INVALID_ARG, "job.save_every_s must be ≥ 0 seconds (0: after every training step), got -1" },
+        { "save_every_s NAN", REEL_E_INVALID_ARG, "job.save_every_s must be ≥ 0 seconds" },
     };
     for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
         reel_restore_job_init(&job);
@@ -1072,7 +1124,9 @@ static void test_restore_job(const char* weights) {
         case 7: job.from_s = 5; break;
         case 8: job.encoder = ""; break;
         case 9: job.crf = 1000; break;
-        default: job.frame_rate = "fast"; break;
+        case 10: job.frame_rate = "fast"; break;
+        case 11: job.save_every_s = -1; break;
+        default: job.save_every_s = NAN; break;
         }
         char what[128];
         snprintf(what, sizeof what, "video_restore_job(%s)", refusals[i].what);
@@ -1085,6 +1139,7 @@ static void test_restore_job(const char* weights) {
     expect_status(reel_video_restore_job(engine, clip, refused, &opts, &job, NULL, NULL), REEL_E_INVALID_ARG,
                   "job.encoder is not valid UTF-8: x264\\xC3", "video_restore_job(encoder cut inside a UTF-8 sequence)");
 
+    test_save_every(engine, &opts, clip);
     test_jobless_resume(engine, &opts);
     test_child_signal(engine, &opts, clip);
     test_checkpoint_gone_after_load(engine, &opts, weights, clip);
