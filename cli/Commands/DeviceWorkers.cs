@@ -30,7 +30,9 @@ public static partial class DeviceWorkers
     }
 
     /// <summary>Runs the workers to their end; the exit code is 0 when every one finished its part.</summary>
-    public static int Run(string workdir, Shard shard, IReadOnlyList<string> devices, string device, string? precision, long budgetBytes, ProgressMode mode, CancellationToken cancel)
+    /// <param name="saveEvery">The workers' --save-every; null: the plan's.</param>
+    public static int Run(string workdir, Shard shard, IReadOnlyList<string> devices, string device, string? precision, long budgetBytes,
+        TimeSpan? saveEvery, ProgressMode mode, CancellationToken cancel)
     {
         // Refused here, once, rather than by every worker.
         DeviceChoice.RefusePrecisionOnCpu(device, precision);
@@ -49,7 +51,9 @@ public static partial class DeviceWorkers
                              "restore", "run", workdir, "--shard", part.ToString(), "--device", device,
                              "--memory-mb", Math.Max(1, budgetBytes / devices.Count >> 20).ToString(CultureInfo.InvariantCulture),
                              "--progress", mode == ProgressMode.Json ? "json" : "plain",
-                         }.Concat(precision is null ? Array.Empty<string>() : new[] { "--precision", precision })))
+                         }.Concat(precision is null ? Array.Empty<string>() : new[] { "--precision", precision })
+                          .Concat(saveEvery is not { } every ? Array.Empty<string>()
+                              : new[] { "--save-every", every.TotalSeconds.ToString("R", CultureInfo.InvariantCulture) })))
                     psi.ArgumentList.Add(a);
                 psi.Environment["CUDA_VISIBLE_DEVICES"] = devices[g];
                 var p = Process.Start(psi) ?? throw new ReelException($"could not start a worker for device {devices[g]}");

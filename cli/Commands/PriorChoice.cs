@@ -44,11 +44,23 @@ public sealed class PriorChoice
             $"Plain L1: the first N epochs fit each shot's first frame alone at a step of {Chroma.WarmLearningRate} (default {Chroma.WarmEpochs})"),
     };
 
-    public Option<double?> SaveEvery { get; } = new("--save-every")
+    public Option<double?> SaveEvery { get; } = SaveEveryOption($"default {Chroma.SaveEvery.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>--save-every, its default as <paramref name="byDefault"/> says (`restore run`'s is the plan's).</summary>
+    public static Option<double?> SaveEveryOption(string byDefault) => new("--save-every")
     {
-        Description = string.Create(CultureInfo.InvariantCulture,
-            $"Save the training of the shot in progress in the work folder every N seconds (and on a stop), so a crash loses at most that much of it (default {Chroma.SaveEvery.TotalSeconds}; 0 after every step)"),
+        Description = "Save the training of the shot in progress in the work folder every N seconds (and on a stop), so a crash loses " +
+                      $"at most that much of it ({byDefault}; 0 after every step)",
     };
+
+    /// <summary>The interval --save-every gives, or null where it was not given; refused unless a finite number of seconds ≥ 0.</summary>
+    public static TimeSpan? SaveInterval(ParseResult r, Option<double?> option)
+    {
+        if (r.GetValue(option) is not { } every) return null;
+        if (!(every >= 0 && every <= TimeSpan.MaxValue.TotalSeconds))
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--save-every must be a finite number of seconds ≥ 0, got {every}"));
+        return TimeSpan.FromSeconds(every);
+    }
 
     public IEnumerable<Option> All => new Option[] { Epochs, Irt, NoIrt, NoModeHold, NoChromaMatch, ChromaScale, WarmEpochs, SaveEvery };
 
@@ -59,8 +71,7 @@ public sealed class PriorChoice
     public StabilizeOptions Resolve(ParseResult r, StabilizeMode mode)
     {
         if (r.GetValue(Irt) && r.GetValue(NoIrt)) throw new UsageException("--irt and --no-irt contradict each other; give one");
-        if (r.GetValue(SaveEvery) is { } every && !(every >= 0 && every <= TimeSpan.MaxValue.TotalSeconds))
-            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--save-every must be a finite number of seconds ≥ 0, got {every}"));
+        var saveEvery = SaveInterval(r, SaveEvery);
         var defaults = StabilizeOptions.For(mode, r.GetValue(Epochs), r.GetValue(Irt) ? true : r.GetValue(NoIrt) ? false : null);
         return defaults with
         {
@@ -68,7 +79,7 @@ public sealed class PriorChoice
             HoldModes = !r.GetValue(NoModeHold),
             MatchChroma = !r.GetValue(NoChromaMatch),
             ChromaScale = r.GetValue(ChromaScale) ?? Chroma.ChromaScale,
-            SaveEvery = r.GetValue(SaveEvery) is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.SaveEvery,
+            SaveEvery = saveEvery ?? defaults.SaveEvery,
         };
     }
 }

@@ -29,8 +29,10 @@ public static class RestoreRunCommand
         var precision = DeviceChoice.PrecisionOption();
         var progress = new ProgressChoice();
         var memory = RestoreCommand.MemoryOption();
+        // A worker's own, as --memory-mb is: how often it saves depends on its disk (a network share's, a node's), not the film.
+        var saveEvery = PriorChoice.SaveEveryOption("default: the plan's");
         var cmd = new Command("run", "Restore one shard of a plan's shots into pieces in WORKDIR; skips pieces already made, safe to run twice or after a kill")
-            { workdir, shard, shards, devices, device, precision, progress.Progress, progress.NoProgress, memory };
+            { workdir, shard, shards, devices, device, precision, progress.Progress, progress.NoProgress, memory, saveEvery };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
             var work = Path.GetFullPath(r.GetValue(workdir)!);
@@ -43,12 +45,14 @@ public static class RestoreRunCommand
             var mine = r.GetValue(shard) is { } text ? Shard.Parse(text) : Shard.FromEnvironment(Environment.GetEnvironmentVariable, r.GetValue(shards))
                 ?? (r.GetValue(shards) is { } n ? throw new UsageException($"--shards {n} without JOB_COMPLETION_INDEX: say which shard with --shard I/{n}") : new Shard(0, 1));
             var budget = RestoreCommand.MemoryBudget(r, memory);
+            var interval = PriorChoice.SaveInterval(r, saveEvery);
             var mode = progress.Resolve(r);
             if (r.GetValue(devices) is { } list)
-                return DeviceWorkers.Run(work, mine, DeviceWorkers.Parse(list), r.GetValue(device)!, r.GetValue(precision), budget, mode, cancel);
+                return DeviceWorkers.Run(work, mine, DeviceWorkers.Parse(list), r.GetValue(device)!, r.GetValue(precision), budget, interval, mode, cancel);
             var backend = DeviceChoice.Resolve(r.GetValue(device)!, FastBackend.Instance, r.GetValue(precision));
             using var deviceMemory = backend as IDisposable;
             var options = RestoreJobOptions.Replay(plan.Arguments, backend) with { MemoryBudgetBytes = budget };
+            if (interval is { } every) options = options with { Prior = options.Prior with { SaveEvery = every } };
             MemoryCap.Apply(options, backend);
             using (options.Denoiser)
             using (options.Colorizer)

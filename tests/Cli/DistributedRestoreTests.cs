@@ -55,18 +55,18 @@ public class DistributedRestoreTests
         var dir = TestPaths.NewTempDir();
         var input = Media.MakeShots(dir);
         var work = Path.Combine(dir, "work");
-        // Every worker saves its shot's training after each step (the plan's --save-every, replayed as its other options are).
-        Reel(new[] { "restore", "plan", input, work, "--no-progress", "--save-every", "0" }.Concat(JobOptions()).ToArray());
+        Reel(new[] { "restore", "plan", input, work, "--no-progress" }.Concat(JobOptions()).ToArray());
         var plan = ShotPlan.Load(work);
         Assert.True(plan.Shots.Count >= 5, $"the clip should cut into at least 5 shots, the plan has {plan.Shots.Count}");
         var shards = Enumerable.Range(0, 3).Select(i => new Shard(i, 3).ShotsOf(plan).Select(s => s.Index).ToList()).ToList();
         Assert.All(shards, s => Assert.True(s.Count >= 2, $"every shard should hold two shots or more: {string.Join(" | ", shards.Select(x => string.Join(',', x)))}"));
 
         // Shard 0, killed in the middle of its second shot (held as its piece's encoder starts):
-        // its first piece stays, the second is not there, and its training, done, is saved beside where it goes.
+        // its first piece stays, the second is not there, and its training, done, is saved beside where it goes:
+        // the worker's own --save-every 0 saved it after each step (the plan's minute would not have come).
         var second = plan.PiecePath(work, plan.Shots[shards[0][1]]);
         using (var held = FfmpegWrapper.WaitingWhenWriting(Path.GetFileNameWithoutExtension(second) + "."))
-        using (var doomed = ReelProcess.Start(held.Environment, Run(work, "0/3")))
+        using (var doomed = ReelProcess.Start(held.Environment, Run(work, "0/3", "--save-every", "0")))
         {
             held.WaitForJoin(doomed);
             doomed.Kill();

@@ -102,7 +102,10 @@ public partial class StopSignalTests
         AssertOnlyTheTrainingIsKept(dir, output);
     }
 
-    /// <summary>`--devices` passes SIGHUP on to its workers (as SIGTERM, as it passes SIGTERM), and ends once they have stopped.</summary>
+    /// <summary>
+    /// `--devices` passes SIGHUP on to its workers (as SIGTERM, as it passes SIGTERM), and ends once they have stopped; and
+    /// its --save-every to them: saving after every step, each has its shot's training in the work folder before the signal.
+    /// </summary>
     [Fact]
     public void SighupStopsEveryDeviceWorker()
     {
@@ -111,7 +114,8 @@ public partial class StopSignalTests
         var work = Path.Combine(dir, "work");
         var plan = ReelProcess.Run("restore", "plan", input, work, "--no-denoise", "--no-colorize", "--epochs", "500", "--no-irt", "--no-progress");
         Assert.True(plan.ExitCode == 0, plan.Stderr);
-        using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", "run", work, "--devices", "0,1", "--device", "cpu", "--progress", "plain");
+        using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", "run", work, "--devices", "0,1", "--device", "cpu", "--progress", "plain",
+            "--save-every", "0");
         // Both workers training, so that each has its signal handled (one still starting would die of the signal).
         var training = new HashSet<string>();
         var lines = new List<string>();
@@ -121,7 +125,11 @@ public partial class StopSignalTests
             if (line.Contains("] stabilize:")) training.Add(line[..line.IndexOf(']')]);
         }
         Assert.True(training.Count == 2, $"the workers did not both train:\n{string.Join('\n', lines)}");
-        var (code, stderr) = Terminate(p, p.StandardError.ReadToEndAsync(), "HUP");
+        var stderrRest = p.StandardError.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        while (ShotPlan.SavedTrainings(work).Count() < 2 && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(50);
+        Assert.Equal(2, ShotPlan.SavedTrainings(work).Count());
+        var (code, stderr) = Terminate(p, stderrRest, "HUP");
         Assert.True(code == 129, $"exit {code}:\n{stderr}");
         Assert.Contains("[device 0] reel: interrupted by SIGTERM", stderr);
         Assert.Contains("[device 1] reel: interrupted by SIGTERM", stderr);

@@ -21,6 +21,7 @@ public class UsageErrorTests
     [InlineData("eval-temporal", "--frames", "-1")]
     [InlineData("run", "--shard", "3/3")]
     [InlineData("run", "--devices", "0,0")]
+    [InlineData("run", "--save-every", "-1")]
     [InlineData("run", "--devices", "0,1", "--device", "cpu", "--precision", "tf32")]
     public void AnOutOfRangeOrContradictoryOptionExits2(string command, params string[] options)
     {
