@@ -47,7 +47,7 @@ public static class StabilizeCommand
         var flowSettings = new TemporalChoice.FlowSettings();
         var lossLog = new Option<string>("--loss-log")
         {
-            Description = "Write every training step's loss to this CSV file (shot,epoch,frame,loss), e.g. to compare precisions or learning rates; the progress lines show it only twice a second (a resumed run's holds the shots it trains)",
+            Description = "Write every training step's loss to this CSV file (shot,epoch,frame,loss), e.g. to compare precisions or learning rates; the progress lines show it only twice a second (written when the run ends; a --resume takes up the interrupted run's lines and writes the whole log)",
         };
         var resume = RestoreCommand.ResumeOption();
         var fps = FolderRate.CreateOption();
@@ -109,7 +109,8 @@ public static class StabilizeCommand
             // Opened before the frames are read: a second run on this output, or an interrupted one without --resume, is refused at once.
             using var job = StabilizeJob.Open(inputSource, processedPath, outPath, videoOut, options, r.GetValue(resume), notes.Add, cancel);
             var meter = new FlickerMeter();
-            using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log) : null;
+            // After the job: a run refused (another's record, no --resume) leaves an interrupted run's partial log as it was.
+            using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log, r.GetValue(resume), () => job.HoldsWork) : null;
             ProgressDisplay.Run(progressMode, report =>
             {
                 void Note(string text) => report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));
@@ -147,7 +148,7 @@ public static class StabilizeCommand
                     },
                     p =>
                     {
-                        steps?.Add(p);
+                        if (steps?.Add(p) is { } missing) Note(missing);
                         shot = p.Shot;
                         report(rates.Measure(new RestoreProgress(RestoreStage.Stabilize, (long)(p.Fraction * count), count,
                                 p.Shots == 1 ? "1 shot" : string.Create(CultureInfo.InvariantCulture, $"{p.Shots} shots"), clock.Elapsed) { Shot = p.Shot, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss, KeptFrames = p.KeptFrames },
