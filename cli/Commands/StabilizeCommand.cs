@@ -119,7 +119,7 @@ public static class StabilizeCommand
                 int skip = job.FramesKept;
                 long expected = inputSource.EstimatedCount ?? 0;
                 if (skip > 0)
-                    report(new RestoreProgress(RestoreStage.Resume, skip, Math.Max(expected, skip),
+                    report(new RestoreProgress(RestoreStage.Resume, skip, RestoreProgress.TotalOf(expected, skip),
                         job.PiecesKept == 1 ? "1 shot kept from the interrupted run" : $"{job.PiecesKept} shots kept from the interrupted run", clock.Elapsed));
                 // A record whose every piece was damaged has said so above: that run is continued, from its start.
                 else if (r.GetValue(resume) && !job.Resumed)
@@ -131,7 +131,7 @@ public static class StabilizeCommand
                 var reading = new ProgressMeter(0, 0, RestoreStage.Process);
                 var (inputs, targets, times) = Load(inputSource, processedSource, options.MemoryBudgetBytes / 2, cancel, read =>
                 {
-                    var line = new RestoreProgress(RestoreStage.Process, read, Math.Max(expected, read), "reading the frames", clock.Elapsed);
+                    var line = new RestoreProgress(RestoreStage.Process, read, RestoreProgress.TotalOf(expected, read), "reading the frames", clock.Elapsed);
                     // Without its total: the run's meter keeps the largest it hears, and the estimate may exceed the frames there are.
                     rates.Measure(line with { Total = 0 });
                     report(reading.Measure(line));
@@ -222,11 +222,11 @@ public static class StabilizeCommand
                     o = consistent.ToHost();
             work.Stop();
             int done = meter.Frames + 1;
-            report(rates.Measure(new RestoreProgress(RestoreStage.Process, done, Math.Max(total, done), flow is null ? "copy" : "flow", clock.Elapsed)));
+            report(rates.Measure(new RestoreProgress(RestoreStage.Process, done, RestoreProgress.TotalOf(total, done), flow is null ? "copy" : "flow", clock.Elapsed)));
             meter.Add(x, p, o);
             names.Add(a.Current.Name);
             sink.Write(o, a.Current.PtsNs);
-            report(rates.Measure(new RestoreProgress(RestoreStage.Encode, done, Math.Max(total, done), "", clock.Elapsed)));
+            report(rates.Measure(new RestoreProgress(RestoreStage.Encode, done, RestoreProgress.TotalOf(total, done), "", clock.Elapsed)));
         }
         sink.Complete();
         if (flow is not null && meter.Frames > 0)

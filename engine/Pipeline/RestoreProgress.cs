@@ -7,6 +7,13 @@ namespace Reel.Engine.Pipeline;
 /// </summary>
 public sealed record RestoreProgress(string Stage, long Done, long Total, string Detail, TimeSpan Elapsed)
 {
+    /// <summary>
+    /// The total to report when <paramref name="done"/> frames are done of an input estimated at <paramref name="estimate"/>
+    /// (0: the input does not say): the estimate, raised to the frames done where it fell short, and 0, unknown, where there
+    /// is none. Raised from nothing it read done of done, every line 100% with an ETA of 0, on a stream that gives no count.
+    /// </summary>
+    public static long TotalOf(long estimate, long done) => estimate > 0 ? Math.Max(estimate, done) : 0;
+
     /// <summary>The 1-based shot (piece) the frames belong to; null where no shot applies.</summary>
     public int? Shot { get; init; }
 

@@ -61,7 +61,7 @@ public static class ShotPlanner
             AddFrame(hash, f);
             lastPts = f.PtsNs;
             frames = f.Index + 1;
-            progress?.Invoke(meter.Measure(new RestoreProgress(RestoreStage.Plan, frames, Math.Max(total, frames), $"shots so far: {shots.Count + 1}", clock.Elapsed)));
+            progress?.Invoke(meter.Measure(new RestoreProgress(RestoreStage.Plan, frames, RestoreProgress.TotalOf(total, frames), $"shots so far: {shots.Count + 1}", clock.Elapsed)));
         }
         shots.Add(new PlannedShot(shots.Count, first, frames - 1, firstPts, lastPts, Convert.ToHexStringLower(hash.GetHashAndReset())));
         foreach (var loss in source.Losses()) Lost(loss);

@@ -95,7 +95,7 @@ internal sealed class ShotRestorer
         using (queued) results = queued.Wait();
         long done = shot.Position + shot.Count + 1;
         // Reported before the frame is handed on: without the prior, Add encodes it, and that time is the encoder's.
-        Report(new RestoreProgress(RestoreStage.Process, done, Math.Max(_total, done), shot.Flow is null ? _stages.Description : _stages.Description + ", flow", _clock.Elapsed) { Shot = shot.Index + 1 });
+        Report(new RestoreProgress(RestoreStage.Process, done, RestoreProgress.TotalOf(_total, done), shot.Flow is null ? _stages.Description : _stages.Description + ", flow", _clock.Elapsed) { Shot = shot.Index + 1 });
         shot.Add(results.RestoredInput, results.Processed, ptsNs, name);
     }
 
@@ -111,14 +111,14 @@ internal sealed class ShotRestorer
                 text => Report(new RestoreProgress(RestoreStage.Note, 0, 0, text, _clock.Elapsed)));
             StabilizeStage.RunShot(shot.Inputs, shot.Processed, 0, frames, _options.Prior with { MemoryBudgetBytes = _memory.StoreBytes / 5 }, _backend,
                 (t, f) => WriteTrained(shot, t, f),
-                p => Report(new RestoreProgress(RestoreStage.Stabilize, position + (long)(p.Fraction * frames), Math.Max(_total, position + frames),
+                p => Report(new RestoreProgress(RestoreStage.Stabilize, position + (long)(p.Fraction * frames), RestoreProgress.TotalOf(_total, position + frames),
                         $"frames {shot.Start}–{shot.Start + frames - 1}", _clock.Elapsed) { Shot = shot.Index + 1, Epoch = p.Epoch, Epochs = p.Epochs, Loss = p.Loss, EndsShot = p.Fraction >= 1, KeptFrames = p.KeptFrames },
                     position + p.Fraction * frames),
                 _cancel, seed: _options.Prior.Seed + shot.Index, saves);
         }
         keep(shot.Commit());
         long kept = shot.Position + shot.Count;
-        Report(new RestoreProgress(RestoreStage.Saved, kept, Math.Max(_total, kept), $"piece {shot.Index + 1}", _clock.Elapsed) { Shot = shot.Index + 1 });
+        Report(new RestoreProgress(RestoreStage.Saved, kept, RestoreProgress.TotalOf(_total, kept), $"piece {shot.Index + 1}", _clock.Elapsed) { Shot = shot.Index + 1 });
     }
 
     /// <summary>
@@ -213,7 +213,7 @@ internal sealed class ShotRestorer
                 _run._source.SampleAspect);
             _written++;
             long done = Position + _written;
-            _run.Report(new RestoreProgress(RestoreStage.Encode, done, Math.Max(_run._total, done), "", _run._clock.Elapsed) { Shot = Index + 1 });
+            _run.Report(new RestoreProgress(RestoreStage.Encode, done, RestoreProgress.TotalOf(_run._total, done), "", _run._clock.Elapsed) { Shot = Index + 1 });
         }
 
         internal RestorePiece Commit()

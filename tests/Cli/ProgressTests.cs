@@ -133,6 +133,23 @@ public class ProgressTests
         Assert.DoesNotContain(lines, l => l.Contains(" 0.00 fps"));
     }
 
+    /// <summary>
+    /// An input that states no frame count nor duration (a raw H.264 stream): total null and ETA unknown on every work line,
+    /// as the contract says. The total was raised to the frames done, so each line read done of done: 100%, ETA 0.
+    /// </summary>
+    [Fact]
+    public void AnInputOfUnknownLengthHasNoTotalNorEta()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, name: "in.h264", audio: false);
+        var r = ReelProcess.Run("restore", input, Path.Combine(dir, "out.mp4"), "--no-denoise", "--no-colorize", "--no-stabilize", "--progress", "json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var work = r.Stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => WorkStages.Contains(e.GetProperty("stage").GetString())).ToList();
+        Assert.Equal(Frames, work.Max(e => e.GetProperty("done").GetInt64()));
+        Assert.All(work, e => Assert.Equal((JsonValueKind.Null, JsonValueKind.Null), (e.GetProperty("total").ValueKind, e.GetProperty("eta_s").ValueKind)));
+    }
+
     [Fact]
     public void NoProgressAndAnotherProgressModeConflict()
     {

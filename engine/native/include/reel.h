@@ -351,9 +351,10 @@ REEL_API int reel_video_restore_ex(reel_engine* engine, const char* input_path, 
 /*
  * reel_video_restore_ex as job says (NULL: reel_restore_job_init's defaults, which restore as
  * reel_video_restore_ex does). job and its strings are read during the call only. A bad field is
- * REEL_E_INVALID_ARG naming it; a stretch past the input's end, an encoder or preset this ffmpeg
- * lacks or refuses, or a codec the output's container cannot hold fails before any frame is
- * restored (REEL_E_IO, with ffmpeg's reason). Since 0.3.
+ * REEL_E_INVALID_ARG naming it; a stretch that starts at or past the input's end fails before any
+ * frame is restored (REEL_E_FAILED, giving the input's length), and one whose to_s lies past it ends
+ * with the input; an encoder or preset this ffmpeg lacks or refuses, or a codec the output's container
+ * cannot hold, fails before any frame is restored too (REEL_E_IO, with ffmpeg's reason). Since 0.3.
  */
 REEL_API int reel_video_restore_job(reel_engine* engine, const char* input_path, const char* output_path,
                                     const reel_restore_options* options, const reel_restore_job* job,

@@ -1103,7 +1103,7 @@ static void test_restore_job(const char* weights) {
         { "from_s -1", REEL_E_INVALID_ARG, "job.from_s" },
         { "to_s before from_s", REEL_E_INVALID_ARG, "job.to_s 0.2 is not after job.from_s 0.5" },
         { "encoder libnothing", REEL_E_IO, "libnothing" },
-        { "from_s past the end", REEL_E_FAILED, "" },
+        { "from_s past the end", REEL_E_FAILED, "--from 5 s is at or past the end of" },
         { "encoder empty", REEL_E_INVALID_ARG, "job.encoder is empty" },
         { "crf 1000", REEL_E_INVALID_ARG, "job.crf 1000: libx264 takes 0 to 51" },
         /* Checked for a video's input too, where a folder's rate means nothing: it was accepted there. */
