@@ -1,6 +1,7 @@
 using System.Globalization;
 using Reel.Engine.Pipeline;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Reel.Cli.Commands;
 
@@ -28,7 +29,7 @@ public static class ProgressDisplay
             return;
         }
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+        err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentOrUnknownColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
@@ -42,6 +43,8 @@ public static class ProgressDisplay
                     if (!tasks.TryGetValue(p.Stage, out var task))
                         tasks[p.Stage] = task = ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total));
                     if (p.Total > 0) task.MaxValue = p.Total;
+                    // An input that states no length: a bar moving to and fro, not one full from the first frame.
+                    task.IsIndeterminate = p.Total <= 0;
                     task.Value = p.Done;
                     var text = p.Stage;
                     if (p.Shot is int shot) text += string.Create(CultureInfo.InvariantCulture, $" shot {shot}");
@@ -50,5 +53,14 @@ public static class ProgressDisplay
                     task.Description = Markup.Escape($"{text}, job ETA {ProgressLines.Eta(p)}");
                 });
             });
+    }
+
+    /// <summary>The percentage done, or "?" while the input's length is unknown (Spectre's own read 100% from the first frame).</summary>
+    private sealed class PercentOrUnknownColumn : ProgressColumn
+    {
+        private readonly PercentageColumn _known = new();
+
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            task.IsIndeterminate ? new Text("   ?") : _known.Render(options, task, deltaTime);
     }
 }
