@@ -98,6 +98,35 @@ public class SavedTrainingTests
     }
 
     /// <summary>
+    /// A saved training whose record disagrees with itself or with the shot (its steps past the shot's, an optimizer count
+    /// that its steps cannot give, an unknown optimizer, a loss that is not a number, another format) is not taken up, each
+    /// said with its reason, and the shot trains from its start into the frames of a run never stopped. The checksum covers
+    /// the values only, so these are the record's own checks.
+    /// </summary>
+    [Theory]
+    [InlineData("steps_done", "17", "it counts 17 steps of 16")]
+    [InlineData("optimizer_steps", "3", "its shot optimizer counts 3 steps after 6 of the shot's, 4 of them warm")]
+    [InlineData("optimizer", "warm", "its warm optimizer counts 2 steps after 6 of the shot's, 4 of them warm")]
+    [InlineData("optimizer", "none", "its none optimizer counts 2 steps after 6 of the shot's, 4 of them warm")]
+    [InlineData("optimizer", "adam", "its optimizer is adam")]
+    [InlineData("loss", "NaN", "its last loss is NaN")]
+    [InlineData("format", "reel-training-0", "not a saved training this version of reel reads")]
+    public void ASavedTrainingWhoseRecordDisagreesIsNotTakenUp(string key, string value, string why)
+    {
+        var options = Options(StabilizeMode.Rgb);
+        var path = Path.Combine(TestPaths.NewTempDir(), "training.safetensors");
+        Stop(FastBackend.Instance, options, path, 6);
+        var saved = Reel.Engine.Checkpoints.Safetensors.Read(path);
+        Assert.Equal(("6", "2", "shot"), (saved.Metadata["steps_done"], saved.Metadata["optimizer_steps"], saved.Metadata["optimizer"]));
+        var metadata = new Dictionary<string, string>(saved.Metadata) { [key] = value };
+        Reel.Engine.Checkpoints.Safetensors.Write(path, saved.Names.Select(n => (n, saved.Get(n))).ToList(), metadata);
+
+        var notes = new List<string>();
+        AssertSameFrames(Stabilize(FastBackend.Instance, options, null), Stabilize(FastBackend.Instance, options, new TrainingSaves(path, TimeSpan.FromHours(1), "the shot", notes.Add)));
+        Assert.Equal($"the shot: the training saved in {path} is not taken up ({why}); its prior trains from the start", Assert.Single(notes));
+    }
+
+    /// <summary>
     /// On the emulated GPU a saved training is taken up before the first step is captured into a graph (the graph keeps
     /// the optimizer's moments it was recorded with): the resumed frames are the uninterrupted run's, and nothing stays
     /// allocated on the device.
