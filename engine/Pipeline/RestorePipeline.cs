@@ -415,6 +415,11 @@ public static class RestorePipeline
         var framesDir = videoOut ? null : job.PrepareFrames();
 
         ShotRestorer.Shot? current = null;
+        // The kept pieces' frames, decoded again to cut where the interrupted run cut, are checked against the hash each piece
+        // recorded of its input: an input changed since where its size and ends (what the record's identity reads) did not,
+        // such as an uncompressed file re-exported with a middle scene fixed, would otherwise be joined from two films.
+        using var keptInput = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        int checkedPieces = 0;
         try
         {
             // Every frame goes through the splitter, kept or not, so a resumed run cuts where the first run did
@@ -429,7 +434,11 @@ public static class RestorePipeline
             {
                 cancel.ThrowIfCancellationRequested();
                 if (f.Resized && options.Strict) Lost($"{source.SourcePath}: frame {f.Index} comes at another size than {source.Width}×{source.Height} (the size changes mid-stream)");
-                if (f.Index < skip) continue;
+                if (f.Index < skip)
+                {
+                    CheckKept(f);
+                    continue;
+                }
                 if (cut && current is not null)
                 {
                     var done = current;
@@ -467,6 +476,18 @@ public static class RestorePipeline
         void Finish(ShotRestorer.Shot shot)
         {
             using (shot) restorer.Finish(shot, job.Add);
+        }
+
+        void CheckKept(SourceFrame f)
+        {
+            ShotPlanner.AddFrame(keptInput, f);
+            var piece = job.Pieces[checkedPieces];
+            if (f.Index < piece.End - 1) return;
+            checkedPieces++;
+            var sha256 = Convert.ToHexStringLower(keptInput.GetHashAndReset());
+            if (piece.InputSha256 is not null && sha256 != piece.InputSha256)
+                throw new ReelException($"frames {piece.Start}–{piece.End - 1} of {source.SourcePath} are not those the interrupted run restored " +
+                                        $"(the input changed since, though not its size nor its ends, or this ffmpeg decodes it otherwise); delete {job.Folder} to start over");
         }
     }
 

@@ -98,14 +98,9 @@ public static class ShardWorker
         void Restore(PlannedShot shot)
         {
             CheckPlan(shot);
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var work = restorer.Begin(shot.Index, shot.First, shot.FirstPtsNs, position, plan.PiecePath(workdir, shot), plan.TrainingPath(workdir, shot));
-            foreach (var f in film.Frames(shot))
-            {
-                ShotPlanner.AddFrame(hash, f);
-                restorer.Add(work, f);
-            }
-            if (Convert.ToHexStringLower(hash.GetHashAndReset()) != shot.Sha256)
+            foreach (var f in film.Frames(shot)) restorer.Add(work, f);
+            if (work.InputSha256 != shot.Sha256)
                 throw new ReelException($"shot {shot.Number} (frames {shot.First}–{shot.Last}) decodes differently on this machine than where the plan was made " +
                                         "(another ffmpeg, or the input changed): its piece is not made; plan again where the workers run, or use the same ffmpeg");
             restorer.Finish(work, _ => CheckPlan(shot, plan.PiecePath(workdir, shot)));

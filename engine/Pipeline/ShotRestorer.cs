@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using Reel.Engine.Backends;
 using Reel.Engine.Ops;
 using Reel.Engine.Temporal;
@@ -73,6 +74,7 @@ internal sealed class ShotRestorer
     /// <param name="pixels">The frame as a tensor (<see cref="ToTensor"/>), when the caller has made it already; else it is made here.</param>
     public void Add(Shot shot, SourceFrame frame, Tensor? pixels = null)
     {
+        ShotPlanner.AddFrame(shot.Input, frame);
         var queued = _stages.Queue(pixels ?? ToTensor(frame), shot.Flow);
         try
         {
@@ -155,6 +157,7 @@ internal sealed class ShotRestorer
         private readonly string? _framesFolder;
         private readonly VideoSink? _sink;
         private int _written;
+        private string? _inputSha256;
 
         internal Shot(ShotRestorer run, int index, int start, long startNs, long position, string? piecePath, string trainingPath, string? framesFolder)
         {
@@ -185,6 +188,10 @@ internal sealed class ShotRestorer
         public FrameStore Processed { get; }
         /// <summary>The shot's flow-guided temporal stage, when that is the temporal stage (it starts afresh with each shot).</summary>
         public FlowTemporal? Flow { get; }
+        /// <summary>The hash of the input frames added (<see cref="ShotPlanner.AddFrame"/>), as a plan's shot has it.</summary>
+        internal IncrementalHash Input { get; } = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        /// <summary>The SHA-256 of the input frames added, in hex: final once asked (no frame is added after).</summary>
+        public string InputSha256 => _inputSha256 ??= Convert.ToHexStringLower(Input.GetHashAndReset());
         /// <summary>The frame whose stages are queued and not yet handed on (<see cref="ShotRestorer.Add"/>), with its time and name.</summary>
         internal (QueuedFrame Frame, long PtsNs, string Name)? InFlight { get; set; }
 
@@ -220,12 +227,13 @@ internal sealed class ShotRestorer
         {
             if (_written != Count) throw new InvalidOperationException($"{_written} of {Count} frames of the shot were written");
             _sink?.Complete(_run._cancel);
-            return new RestorePiece(Start, Start + Count, StartNs, _file is null ? null : Path.GetFileName(_file));
+            return new RestorePiece(Start, Start + Count, StartNs, _file is null ? null : Path.GetFileName(_file), InputSha256);
         }
 
         public void Dispose()
         {
             InFlight?.Frame.Dispose();
+            Input.Dispose();
             _sink?.Dispose();
             Flow?.Dispose();
             Inputs.Dispose();

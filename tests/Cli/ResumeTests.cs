@@ -64,6 +64,18 @@ public class ResumeTests
         Assert.Contains("encoder crf 30 now, 17 then; stabilize warm 1 now, 0 then; use the same", differently.Stderr);
         Assert.DoesNotContain("epochs 2", differently.Stderr);
 
+        // Each kept piece records a hash of the input frames it was made from, checked as the resume decodes them again: frames
+        // that differ (here the record's, as an input changed in its middle, the same size and ends, would have) are refused.
+        var record = Path.Combine(work, "job.json");
+        var kept = File.ReadAllText(record);
+        var recorded = JsonDocument.Parse(kept).RootElement.GetProperty("Pieces")[0].GetProperty("InputSha256").GetString()!;
+        Assert.Matches("^[0-9a-f]{64}$", recorded);
+        File.WriteAllText(record, kept.Replace(recorded, new string('0', 64)));
+        var changed = ReelProcess.Run(RestoreArgs(input, output, "--resume"));
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains($"frames 0–2 of {input} are not those the interrupted run restored", changed.Stderr);
+        File.WriteAllText(record, kept);
+
         var resumed = ReelProcess.Run(RestoreArgs(input, output, "--resume"));
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains("resume:", resumed.Stderr);
