@@ -15,10 +15,16 @@ namespace Reel.Cli.Commands;
 /// prefixed with its device ("[device 0] "), each JSON line given a last field "device" ("0"),
 /// so that a scheduler reading the lines can tell the workers apart. SIGINT, SIGTERM and SIGHUP
 /// are passed on to every worker as SIGTERM; Kubernetes signals only a container's first process.
+/// A parent that dies without passing anything on (SIGKILL, the OOM killer) has the kernel send each worker SIGTERM
+/// (<see cref="FollowParent"/>): orphaned, they went on for their whole shard, holding the GPUs and shot locks unseen.
 /// </summary>
 public static partial class DeviceWorkers
 {
     private const int SigTerm = 15;
+    private const int PrSetPdeathsig = 1;
+    private const string ErrorPrefix = "reel: error: ";
+    /// <summary>Set in each worker's environment to its parent's pid: the worker follows that process (<see cref="FollowParent"/>).</summary>
+    private const string ParentVariable = "REEL_DEVICES_PARENT";
 
     /// <summary>"0,1,3" → the device ids, each once.</summary>
     public static IReadOnlyList<string> Parse(string list)
@@ -37,9 +43,16 @@ public static partial class DeviceWorkers
         // Refused here, once, rather than by every worker.
         DeviceChoice.RefusePrecisionOnCpu(device, precision);
         if (device == "cpu" && devices.Count > 1)
-            Console.Error.WriteLine($"note: --device cpu: the {devices.Count} workers share this machine's CPU cores, no faster together than one alone");
+        {
+            var note = $"--device cpu: the {devices.Count} workers share this machine's CPU cores, no faster together than one alone";
+            // A `note` line under --progress json, as the workers' own notes are: a reader of the stream took this one for garbage.
+            Console.Error.WriteLine(mode == ProgressMode.Json ? ProgressLines.Json(new RestoreProgress(RestoreStage.Note, 0, 0, note, TimeSpan.Zero)) : $"note: {note}");
+        }
         var (exe, prefix) = Self();
         var workers = new List<(string Device, Shard Part, Process Process, Task Relay)>();
+        // Each worker's own error line, given again in the parent's: "exited with 1" alone sent the user to run again what
+        // could not succeed (an input gone).
+        var reasons = new string?[devices.Count];
         try
         {
             for (int g = 0; g < devices.Count; g++)
@@ -56,15 +69,20 @@ public static partial class DeviceWorkers
                               : new[] { "--save-every", every.TotalSeconds.ToString("R", CultureInfo.InvariantCulture) })))
                     psi.ArgumentList.Add(a);
                 psi.Environment["CUDA_VISIBLE_DEVICES"] = devices[g];
+                psi.Environment[ParentVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
                 var p = Process.Start(psi) ?? throw new ReelException($"could not start a worker for device {devices[g]}");
                 string tag = $"[device {devices[g]}] ";
                 // Added last, before the object's closing brace, so every field a worker wrote keeps its place.
                 // A device id is digits only (Parse), nothing to escape.
                 string field = $",\"device\":\"{devices[g]}\"}}";
+                int worker = g;
                 var relay = Task.Run(() =>
                 {
                     while (p.StandardError.ReadLine() is { } line)
+                    {
+                        if (line.StartsWith(ErrorPrefix, StringComparison.Ordinal)) reasons[worker] = line[ErrorPrefix.Length..];
                         Console.Error.WriteLine(line.StartsWith('{') && line.EndsWith('}') ? line[..^1] + field : tag + line);
+                    }
                 });
                 workers.Add((devices[g], part, p, relay));
             }
@@ -79,10 +97,12 @@ public static partial class DeviceWorkers
                     w.Relay.Wait(CancellationToken.None);
                 }
             cancel.ThrowIfCancellationRequested();
-            var failed = workers.Where(w => w.Process.ExitCode != 0).ToList();
+            var failed = workers.Select((w, g) => (w.Device, w.Part, w.Process.ExitCode, Reason: reasons[g])).Where(w => w.ExitCode != 0).ToList();
             if (failed.Count > 0)
-                throw new ReelException(string.Join("; ", failed.Select(w => $"the worker on device {w.Device} (shard {w.Part}) exited with {w.Process.ExitCode}")) +
-                                        "; run the same command again to make the shots it left");
+                throw new ReelException(string.Join("; ", failed.Select(w => $"the worker on device {w.Device} (shard {w.Part}) exited with {w.ExitCode}" +
+                                                                             (w.Reason is null ? "" : $" ({w.Reason})"))) +
+                                        (failed.Any(w => w.Reason is not null) ? "; once that is dealt with, run" : "; run") +
+                                        $" the same command again to make the shots {(failed.Count == 1 ? "it" : "they")} left");
             Console.Error.WriteLine($"shard {shard} of {workdir} is done on devices {string.Join(',', devices)}");
             return 0;
         }
@@ -90,6 +110,19 @@ public static partial class DeviceWorkers
         {
             foreach (var w in workers) w.Process.Dispose();
         }
+    }
+
+    /// <summary>
+    /// In a worker of <see cref="Run"/>: the kernel sends it SIGTERM when its parent dies, which stops it as a SIGTERM the
+    /// parent passes on does (the shot's training saved). The parent is the thread that started it, which waits for it
+    /// to the end. A parent gone already (between the start and this call) is followed at once.
+    /// </summary>
+    public static void FollowParent()
+    {
+        if (Environment.GetEnvironmentVariable(ParentVariable) is not { } text || !int.TryParse(text, CultureInfo.InvariantCulture, out int parent)) return;
+        if (Prctl(PrSetPdeathsig, SigTerm, 0, 0, 0) != 0)
+            throw new ReelException($"could not ask to be stopped with the --devices process that started this worker (prctl: {Marshal.GetLastPInvokeErrorMessage()})");
+        if (Getppid() != parent) Kill(Environment.ProcessId, SigTerm);
     }
 
     /// <summary>How to start this same reel: the executable itself, or `dotnet reel.dll` where the runtime's host started it.</summary>
@@ -103,4 +136,11 @@ public static partial class DeviceWorkers
     // already exited makes it fail with ESRCH, which is what we want to happen then (nothing).
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int signal);
+
+    // SAFETY: prctl(2) with PR_SET_PDEATHSIG and a plain signal number; its other arguments are unused and passed as 0.
+    [LibraryImport("libc", EntryPoint = "prctl", SetLastError = true)]
+    private static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport("libc", EntryPoint = "getppid")]
+    private static partial int Getppid();
 }

@@ -35,6 +35,7 @@ public static class RestoreRunCommand
             { workdir, shard, shards, devices, device, precision, progress.Progress, progress.NoProgress, memory, saveEvery };
         cmd.SetAction((r, cancel) => Task.FromResult(CliRunner.Run(() =>
         {
+            DeviceWorkers.FollowParent();
             var work = Path.GetFullPath(r.GetValue(workdir)!);
             var plan = ShotPlan.Load(work);
             if (r.GetValue(shards) is < 1) throw new UsageException($"--shards must be ≥ 1, got {r.GetValue(shards)}");

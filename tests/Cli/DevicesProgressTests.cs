@@ -34,6 +34,12 @@ public class DevicesProgressTests
         // The run's own end line last, and each worker's before it, under its device.
         Assert.Equal(Ended, lines[^1].EnumerateObject().Select(p => p.Name));
         lines.RemoveAt(lines.Count - 1);
+        // The run's own note first, a JSON line as the workers' are (it came as plain text), with no device: it is no worker's.
+        Assert.Equal(Fields, lines[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(("note", "--device cpu: the 2 workers share this machine's CPU cores, no faster together than one alone"),
+            (lines[0].GetProperty("stage").GetString(), lines[0].GetProperty("detail").GetString()));
+        lines.RemoveAt(0);
+        Assert.DoesNotContain(r.Stderr.Split('\n'), l => l.StartsWith("note:", StringComparison.Ordinal));
         Assert.Equal(2, lines.Count(l => l.GetProperty("stage").GetString() == "end"));
         Assert.All(lines, l => Assert.Equal((l.GetProperty("stage").GetString() == "end" ? Ended : Fields).Append("device"), l.EnumerateObject().Select(p => p.Name)));
         Assert.All(lines, l => Assert.Contains(l.GetProperty("device").GetString(), new[] { "0", "1" }));

@@ -138,6 +138,56 @@ public partial class StopSignalTests
     }
 
     /// <summary>
+    /// A `--devices` run killed outright (SIGKILL, the OOM killer) passes nothing on: the kernel sends its workers SIGTERM
+    /// (PR_SET_PDEATHSIG) and each stops as on the run's own SIGTERM, its shot's training saved. They went on alone for
+    /// their whole shard, holding the GPUs and the shot locks, with no one reading their lines.
+    /// </summary>
+    [Fact]
+    public void AKilledDevicesRunTakesItsWorkersWithIt()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        var work = Path.Combine(dir, "work");
+        var plan = ReelProcess.Run("restore", "plan", input, work, "--no-denoise", "--no-colorize", "--epochs", "500", "--no-irt", "--no-progress");
+        Assert.True(plan.ExitCode == 0, plan.Stderr);
+        using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", "run", work, "--devices", "0,1", "--device", "cpu", "--progress", "plain");
+        var training = new HashSet<string>();
+        while (training.Count < 2 && p.StandardError.ReadLine() is { } line)
+            if (line.Contains("] stabilize:")) training.Add(line[..line.IndexOf(']')]);
+        Assert.True(training.Count == 2, "the workers did not both train");
+        var workers = ChildrenOf(p.Id);
+        Assert.Equal(2, workers.Count);
+        p.Kill();
+        p.WaitForExit();
+        var clock = Stopwatch.StartNew();
+        while (workers.Any(Running) && clock.Elapsed < Prompt) Thread.Sleep(100);
+        Assert.False(workers.Any(Running), $"workers {string.Join(", ", workers.Where(Running))} still run {Prompt.TotalSeconds} s after their parent was killed");
+        Assert.Equal(2, ShotPlan.SavedTrainings(work).Count());
+    }
+
+    /// <summary>The pids whose parent is <paramref name="parent"/> (/proc/PID/stat's fourth field, after the command's parenthesised name).</summary>
+    private static List<int> ChildrenOf(int parent) =>
+        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit)).Select(n => int.Parse(n!))
+            .Where(pid => Stat(pid) is { } stat && int.Parse(stat.Split(' ')[1]) == parent).ToList();
+
+    /// <summary>Whether <paramref name="pid"/> runs: there, and not a zombie its new parent has yet to reap.</summary>
+    private static bool Running(int pid) => Stat(pid) is { } stat && stat[0] != 'Z';
+
+    /// <summary>/proc/PID/stat after the command's name ("S 1234 …"), or null when the process is gone.</summary>
+    private static string? Stat(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// A terminal that hangs up (the ssh session dropped) signals its session and fails every later write with EIO:
     /// the run stops as SIGTERM stops it, with exit 129, the progress it can no longer show dropped. It stopped
     /// cleanly and then crashed (SIGABRT) writing "interrupted" to the terminal that was gone.
