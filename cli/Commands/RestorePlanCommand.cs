@@ -43,9 +43,14 @@ public static class RestorePlanCommand
             if (Readable(work) is { } earlier && RestorePipeline.Differing(earlier.Settings, settings) is { Count: > 0 } differing)
                 RefuseOver(earlier, work, Said(differing));
             var plan = default(ShotPlan);
-            ProgressDisplay.Run(mode, report => plan = ShotPlanner.Make(source, options, settings, job.Arguments(r), report, cancel));
-            plan = plan! with { InputFromWork = Path.GetRelativePath(work, plan.Input) };
-            Keep(plan, work);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            ProgressDisplay.Run(mode, report =>
+            {
+                plan = ShotPlanner.Make(source, options, settings, job.Arguments(r), report, cancel);
+                plan = plan with { InputFromWork = Path.GetRelativePath(work, plan.Input) };
+                // Inside the display: its note is a `note` line under --progress json, as every other one.
+                Keep(plan, work, note => report(new RestoreProgress(RestoreStage.Note, 0, 0, note, clock.Elapsed)));
+            });
             Console.Error.WriteLine($"planned {plan.Shots.Count} {(plan.Shots.Count == 1 ? "shot" : "shots")} of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
             return 0;
         }, cancel, ended: progress.EndLine(r))));
@@ -61,7 +66,7 @@ public static class RestorePlanCommand
     /// name are removed. Options that shape no frame (how often a worker saves its training) may change
     /// over pieces: the pieces are the new plan's too, and its workers run with the new options.
     /// </summary>
-    private static void Keep(ShotPlan plan, string work)
+    private static void Keep(ShotPlan plan, string work, Action<string> note)
     {
         var old = Readable(work);
         bool samePieces = old is not null && SamePieces(old, plan);
@@ -95,7 +100,7 @@ public static class RestorePlanCommand
         foreach (var stray in trainings) File.Delete(stray);
         var removed = new[] { (strays.Count, "piece"), (trainings.Count, "saved training") }.Where(r => r.Item1 > 0)
             .Select(r => $"{r.Item1} {r.Item2}{(r.Item1 == 1 ? "" : "s")}").ToList();
-        if (removed.Count > 0) Console.Error.WriteLine($"note: removed {string.Join(" and ", removed)} of an earlier plan from {work}");
+        if (removed.Count > 0) note($"removed {string.Join(" and ", removed)} of an earlier plan from {work}");
     }
 
     /// <summary>The plan in <paramref name="work"/>, or null where there is none this reel can read (what "make the plan again" points here for).</summary>
@@ -112,11 +117,17 @@ public static class RestorePlanCommand
         }
     }
 
-    /// <summary>Refuses to plan over <paramref name="old"/> while pieces of it are there: hours of work an option changed by mistake would throw away.</summary>
+    /// <summary>
+    /// Refuses to plan over <paramref name="old"/> while pieces of it, or its shots' saved trainings, are there: hours of work an
+    /// option changed by mistake would throw away (a stopped worker's training, promised kept, was removed with a note).
+    /// </summary>
     private static void RefuseOver(ShotPlan old, string work, string differences)
     {
-        if (old.Shots.Any(s => File.Exists(old.PiecePath(work, s))))
-            throw new ReelException($"{work} holds pieces of another plan (its {differences}); give a new folder, or delete that one to start over");
+        bool pieces = old.Shots.Any(s => File.Exists(old.PiecePath(work, s)));
+        int trainings = old.Shots.Count(s => File.Exists(old.TrainingPath(work, s)));
+        if (!pieces && trainings == 0) return;
+        var held = pieces && trainings > 0 ? "pieces and saved trainings" : pieces ? "pieces" : trainings == 1 ? "a shot's saved training" : "shots' saved trainings";
+        throw new ReelException($"{work} holds {held} of another plan (its {differences}); give a new folder, or delete that one to start over");
     }
 
     /// <summary>

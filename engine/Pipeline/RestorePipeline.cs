@@ -357,51 +357,7 @@ public static class RestorePipeline
         }
         if (dropped is not null) Note(dropped);
         foreach (var gap in source.MissingFrames) Lost(gap);
-        if (source.DecodeFilter is not null)
-            Note(options.Deinterlace switch
-            {
-                Deinterlace.All => $"every frame of {source.SourcePath} is deinterlaced (bwdif) before it is restored",
-                // Asked of a film with no pulldown, ivtc drops one real frame in five, which was done without a word.
-                Deinterlace.Ivtc => $"{source.SourcePath}: the pulldown is removed (fieldmatch, decimate): 4 frames of every 5 come out, at {source.FrameRate} fps"
-                    + (source.Fields is { LooksTelecined: false, Frames: >= 24 } none
-                        ? $"; but its fields do not repeat as pulldown's do ({none}): if it is not telecined film, a real frame of every 5 is dropped (--deinterlace auto keeps them)" : ""),
-                _ => $"{source.SourcePath} is interlaced: the frames flagged so are deinterlaced (bwdif) before they are restored (--deinterlace all for every frame, ivtc for telecined film, off to keep the fields)"
-                     + (source.Fields is { LooksTelecined: true } f ? $"; its fields repeat as telecined film's do ({f}): --deinterlace ivtc gives the film's own frames back" : ""),
-            });
-        else if (source.Fields is { LooksProgressive: true } progressive)
-            Note($"{source.SourcePath} is flagged interlaced but its frames are whole ({progressive}): restored as they are, not deinterlaced (--deinterlace all to deinterlace every frame)");
-        else if (source.Video is { Interlaced: true })
-            Note($"{source.SourcePath} is interlaced: its frames are restored as they are, combing included (--deinterlace off); --deinterlace auto joins the fields first");
-        // A tinted print (sepia, a blue night) or a colour film: the gray restore drops its colours, which was done without a word.
-        if ((ShotRestorer.FormatFor(options) == PixelFormat.Gray8 || options.Colorizer is not null) && source.Video is { } video
-            && SampledChroma(source.SourcePath, video, cancel) is > ColourLevels and var chroma)
-            Note(string.Create(CultureInfo.InvariantCulture, $"{source.SourcePath} is in colour (its frames are {chroma:F1} levels from gray on average); ") +
-                 (options.Colorizer is null ? "the restore works on its gray image, so the output is gray: its own colours are not kept"
-                     : "the restore works on its gray image and the colorizer gives it new colours: its own are not kept"));
-        if (source.Video is { LimitedRange: true } limited && Excursions(source.SourcePath, limited, cancel) is { } clipped) Note(clipped);
-        // PQ or HLG code values read as an SDR picture's: washed out (PQ's 1-nit black at 15 % gray), then tagged SDR. Said, with the conversion that fixes it.
-        if (source.Video is { IsHdr: true } hdr)
-            Note($"{source.SourcePath} is HDR ({(hdr.Transfer == "smpte2084" ? "PQ" : "HLG")}); Reel reads its code values as SDR's, without tone mapping, so it comes out washed out " +
-                 "and tagged SDR (BT.709): convert it to SDR first, e.g. ffmpeg -i IN -vf zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0," +
-                 "zscale=t=bt709:m=bt709:r=tv,format=yuv420p -c:v libx264 -crf 12 sdr.mp4");
-        // An archive master's 10 or 16 bits come out as 8: said, since smooth gradients may band.
-        if (source.Video is { BitsPerSample: > 8 } deep)
-            Note($"{source.SourcePath} has {deep.BitsPerSample}-bit samples; Reel restores and writes 8 bits a sample, whatever the encoder (smooth gradients may band)");
-        // A scan's 16-bit or transparent frames lost their depth or their alpha without a word, where a video's depth was told.
-        if (source.FolderPixels is { } stored)
-        {
-            if (VideoFile.BitsOf(stored) > 8)
-                Note($"{source.SourcePath}'s frames have {VideoFile.BitsOf(stored)}-bit samples ({stored}); Reel restores and writes 8 bits a sample (smooth gradients may band)");
-            if (VideoFile.HasAlpha(stored))
-                Note($"{source.SourcePath}'s frames have an alpha channel ({stored}); it is not kept (a transparent pixel comes out as the colour stored in it)");
-        }
-        if (videoOut && options.Encode.PaddingNote(source.Width, source.Height) is { } padding) Note(padding);
-        if (videoOut && options.Encode.Unused() is { } unused) Note(unused);
-        // A folder of frames holds no sound: the film's was dropped without a word, where a container's loss is told.
-        if (!videoOut && source.Video is { } film && (film.AudioCodecs.Count > 0 || film.SubtitleCodecs.Count > 0))
-            Note($"{output} is a folder of frames, which holds no sound or subtitles: {Streams(film.AudioCodecs.Count, "audio")}" +
-                 $"{(film.AudioCodecs.Count > 0 && film.SubtitleCodecs.Count > 0 ? " and " : "")}{Streams(film.SubtitleCodecs.Count, "subtitle")} of {source.SourcePath}" +
-                 $"{(film.AudioCodecs.Count + film.SubtitleCodecs.Count == 1 ? " is" : " are")} not kept (name a video file, .mkv or .mp4, to keep them)");
+        foreach (var note in InputNotes(source, videoOut ? null : output, options, cancel)) Note(note);
         if (skip > 0)
             Report(new RestoreProgress(RestoreStage.Resume, skip, total,
                 job.Pieces.Count == 1 ? "1 piece kept from the interrupted run" : $"{job.Pieces.Count} pieces kept from the interrupted run", clock.Elapsed));
@@ -489,6 +445,62 @@ public static class RestorePipeline
                 throw new ReelException($"frames {piece.Start}–{piece.End - 1} of {source.SourcePath} are not those the interrupted run restored " +
                                         $"(the input changed since, though not its size nor its ends, or this ffmpeg decodes it otherwise); delete {job.Folder} to start over");
         }
+    }
+
+    /// <summary>
+    /// What a restore of <paramref name="source"/> with <paramref name="options"/> says of its input before the first frame, in
+    /// order: how it is deinterlaced, colour it loses, limited-range excursions, HDR, depth and alpha it loses, the padding and
+    /// unused encoder options of a video output, and the sound a folder output (<paramref name="folderOutput"/>; null for a video)
+    /// cannot hold. A plan says the same (its workers say nothing of the input): a colour film's note was the one-process restore's alone.
+    /// </summary>
+    internal static IEnumerable<string> InputNotes(FrameSource source, string? folderOutput, RestoreOptions options, CancellationToken cancel)
+    {
+        bool videoOut = folderOutput is null;
+        if (source.DecodeFilter is not null)
+            yield return options.Deinterlace switch
+            {
+                Deinterlace.All => $"every frame of {source.SourcePath} is deinterlaced (bwdif) before it is restored",
+                // Asked of a film with no pulldown, ivtc drops one real frame in five, which was done without a word.
+                Deinterlace.Ivtc => $"{source.SourcePath}: the pulldown is removed (fieldmatch, decimate): 4 frames of every 5 come out, at {source.FrameRate} fps"
+                    + (source.Fields is { LooksTelecined: false, Frames: >= 24 } none
+                        ? $"; but its fields do not repeat as pulldown's do ({none}): if it is not telecined film, a real frame of every 5 is dropped (--deinterlace auto keeps them)" : ""),
+                _ => $"{source.SourcePath} is interlaced: the frames flagged so are deinterlaced (bwdif) before they are restored (--deinterlace all for every frame, ivtc for telecined film, off to keep the fields)"
+                     + (source.Fields is { LooksTelecined: true } f ? $"; its fields repeat as telecined film's do ({f}): --deinterlace ivtc gives the film's own frames back" : ""),
+            };
+        else if (source.Fields is { LooksProgressive: true } progressive)
+            yield return $"{source.SourcePath} is flagged interlaced but its frames are whole ({progressive}): restored as they are, not deinterlaced (--deinterlace all to deinterlace every frame)";
+        else if (source.Video is { Interlaced: true })
+            yield return $"{source.SourcePath} is interlaced: its frames are restored as they are, combing included (--deinterlace off); --deinterlace auto joins the fields first";
+        // A tinted print (sepia, a blue night) or a colour film: the gray restore drops its colours, which was done without a word.
+        if ((ShotRestorer.FormatFor(options) == PixelFormat.Gray8 || options.Colorizer is not null) && source.Video is { } video
+            && SampledChroma(source.SourcePath, video, cancel) is > ColourLevels and var chroma)
+            yield return string.Create(CultureInfo.InvariantCulture, $"{source.SourcePath} is in colour (its frames are {chroma:F1} levels from gray on average); ") +
+                 (options.Colorizer is null ? "the restore works on its gray image, so the output is gray: its own colours are not kept"
+                     : "the restore works on its gray image and the colorizer gives it new colours: its own are not kept");
+        if (source.Video is { LimitedRange: true } limited && Excursions(source.SourcePath, limited, cancel) is { } clipped) yield return clipped;
+        // PQ or HLG code values read as an SDR picture's: washed out (PQ's 1-nit black at 15 % gray), then tagged SDR. Said, with the conversion that fixes it.
+        if (source.Video is { IsHdr: true } hdr)
+            yield return $"{source.SourcePath} is HDR ({(hdr.Transfer == "smpte2084" ? "PQ" : "HLG")}); Reel reads its code values as SDR's, without tone mapping, so it comes out washed out " +
+                 "and tagged SDR (BT.709): convert it to SDR first, e.g. ffmpeg -i IN -vf zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0," +
+                 "zscale=t=bt709:m=bt709:r=tv,format=yuv420p -c:v libx264 -crf 12 sdr.mp4";
+        // An archive master's 10 or 16 bits come out as 8: said, since smooth gradients may band.
+        if (source.Video is { BitsPerSample: > 8 } deep)
+            yield return $"{source.SourcePath} has {deep.BitsPerSample}-bit samples; Reel restores and writes 8 bits a sample, whatever the encoder (smooth gradients may band)";
+        // A scan's 16-bit or transparent frames lost their depth or their alpha without a word, where a video's depth was told.
+        if (source.FolderPixels is { } stored)
+        {
+            if (VideoFile.BitsOf(stored) > 8)
+                yield return $"{source.SourcePath}'s frames have {VideoFile.BitsOf(stored)}-bit samples ({stored}); Reel restores and writes 8 bits a sample (smooth gradients may band)";
+            if (VideoFile.HasAlpha(stored))
+                yield return $"{source.SourcePath}'s frames have an alpha channel ({stored}); it is not kept (a transparent pixel comes out as the colour stored in it)";
+        }
+        if (videoOut && options.Encode.PaddingNote(source.Width, source.Height) is { } padding) yield return padding;
+        if (videoOut && options.Encode.Unused() is { } unused) yield return unused;
+        // A folder of frames holds no sound: the film's was dropped without a word, where a container's loss is told.
+        if (!videoOut && source.Video is { } film && (film.AudioCodecs.Count > 0 || film.SubtitleCodecs.Count > 0))
+            yield return $"{folderOutput} is a folder of frames, which holds no sound or subtitles: {Streams(film.AudioCodecs.Count, "audio")}" +
+                 $"{(film.AudioCodecs.Count > 0 && film.SubtitleCodecs.Count > 0 ? " and " : "")}{Streams(film.SubtitleCodecs.Count, "subtitle")} of {source.SourcePath}" +
+                 $"{(film.AudioCodecs.Count + film.SubtitleCodecs.Count == 1 ? " is" : " are")} not kept (name a video file, .mkv or .mp4, to keep them)";
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public static class ShotPlanner
     /// earlier plan before the film is decoded (they hash the input's samples and every checkpoint).
     /// </param>
     /// <param name="arguments">The options as the command line gave them, for the workers to replay.</param>
-    /// <param name="progress">Told the frames planned ("plan" events) and warnings.</param>
+    /// <param name="progress">Told the frames planned ("plan" events), warnings, and the notes a restore gives of its input.</param>
     public static ShotPlan Make(FrameSource source, RestoreOptions options, IReadOnlyDictionary<string, string> settings, IReadOnlyList<string> arguments,
         Action<RestoreProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -43,6 +43,9 @@ public static class ShotPlanner
             progress?.Invoke(new RestoreProgress(RestoreStage.Warning, 0, 0, text, clock.Elapsed));
         }
         foreach (var gap in source.MissingFrames) Lost(gap);
+        // The workers' pieces are encoded with the plan's encoder, or the default one (libx264) where it names none.
+        foreach (var note in RestorePipeline.InputNotes(source, null, options with { Encode = options.Encode.For(null) }, cancel))
+            progress?.Invoke(new RestoreProgress(RestoreStage.Note, 0, 0, note, clock.Elapsed));
         var splitter = new ShotSplitter(options.MaxShotFrames);
         var shots = new List<PlannedShot>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
