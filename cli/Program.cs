@@ -31,7 +31,11 @@ public static class Program
         {
             // Usage mistakes get the same one-line form as every other user error.
             var command = string.Join(' ', OwnArgumentsHelp.Path(parsed.CommandResult.Command).Skip(1).Prepend("reel"));
-            Console.Error.WriteLine($"reel: error: {string.Join("; ", parsed.Errors.Select(e => Plain(e.Message)))} (see '{command} --help')");
+            var said = $"{string.Join("; ", parsed.Errors.Select(e => Plain(e.Message)))} (see '{command} --help')";
+            Console.Error.WriteLine($"reel: error: {said}");
+            // Asked for the JSON stream, a refused command line ends it as every other refusal does (an empty path had no end line).
+            if (args.Select((a, i) => a == "--progress=json" || (a == "--progress" && i + 1 < args.Length && args[i + 1] == "json")).Any(json => json))
+                Console.Error.WriteLine(ProgressLines.End(UsageError, said, TimeSpan.Zero));
             return UsageError;
         }
         // SIGINT and SIGTERM are handled by StopSignal, not System.CommandLine, so the exit code can

@@ -22,7 +22,7 @@ public static class RestoreCommand
         var memory = MemoryOption();
         var resume = ResumeOption();
         var strict = StrictOption();
-        var sideBySide = new Option<string?>("--side-by-side") { Description = "Also write FILE (.mp4, .mkv, .mov, .m4v): the input left, the restored video right, frame for frame and as long, for review" };
+        var sideBySide = SideBySideOption();
         var cmd = new Command("restore", "Denoise, colorize and de-flicker a black-and-white video; audio, subtitles and timestamps are kept. " +
                                          "'plan', 'run' and 'join' share the work among processes, GPUs and hosts.")
             { input, output, device, precision, progress.Progress, progress.NoProgress, memory, resume, strict, sideBySide };
@@ -60,6 +60,10 @@ public static class RestoreCommand
         }, cancel, () => WhatIsKept(r.GetValue(output)!), progress.EndLine(r))));
         return cmd;
     }
+
+    /// <summary>`--side-by-side`, for the commands that write the restored video (restore, and a plan's join).</summary>
+    public static Option<string?> SideBySideOption() =>
+        new("--side-by-side") { Description = "Also write FILE (.mp4, .mkv, .mov, .m4v): the input left, the restored video right, frame for frame and as long, for review" };
 
     /// <summary>`--memory-mb`, for the commands that run the networks.</summary>
     public static Option<int> MemoryOption() => new("--memory-mb")

@@ -39,8 +39,11 @@ public static class PlanJoin
             if (FileIdentity.Same(folder, workdir))
                 throw new ReelException($"{output} is in the work folder {workdir}, among the pieces; give a path outside it");
         var input = plan.InputIn(workdir);
-        if (!RestorePipeline.CheckOutput(input, output))
-            throw new ReelException($"{output}: a join writes a video file (.mp4, .mkv, …), not a folder of frames");
+        // Before the checks a restore makes, whose advice offers a folder of frames, which a join does not write.
+        if (!VideoFile.IsWrittenVideoPath(output))
+            throw new ReelException($"{output}: a join writes a video file ({VideoFile.WrittenList}), not " +
+                                    (VideoFile.IsVideoPath(output) ? $"{Path.GetExtension(output)}" : "a folder of frames") + "; give a name with one of those extensions");
+        RestorePipeline.CheckOutput(input, output);
         if (RestorePipeline.Describe(input) is var now && plan.Settings.GetValueOrDefault("input") != now)
             throw new ReelException($"the input {input} is not what the plan was made from: {now} now, {plan.Settings.GetValueOrDefault("input")} in the plan");
         using var claim = WorkFolderLock.Acquire(workdir, $"joining {workdir}");

@@ -55,6 +55,9 @@ public static class VideoFile
             .Select(l => long.TryParse(l.TrimEnd(','), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var t) ? t
                 : throw new MediaException($"{path}: a video packet without a time ({l})")).ToList();
 
+    /// <summary>The containers Reel writes, for messages: ".mp4, .mkv, …".</summary>
+    public static string WrittenList => string.Join(", ", WrittenExtensions);
+
     /// <summary>The path names an AVI file (any case), the container without timestamps.</summary>
     public static bool IsAvi(string? path) => string.Equals(Path.GetExtension(path), ".avi", StringComparison.OrdinalIgnoreCase);
 
@@ -67,9 +70,9 @@ public static class VideoFile
     public static void RefuseUnwritten(string output)
     {
         if (AudioExtensions.Contains(Path.GetExtension(output).ToLowerInvariant()))
-            throw new ReelException($"{output} is named as a sound file; Reel writes {string.Join(", ", WrittenExtensions)} videos (or a folder of frames)");
+            throw new ReelException($"{output} is named as a sound file; Reel writes {WrittenList} videos (or a folder of frames)");
         if (IsVideoPath(output) && !IsWrittenVideoPath(output))
-            throw new ReelException($"{output}: Reel writes {string.Join(", ", WrittenExtensions)} videos, not {Path.GetExtension(output)}; " +
+            throw new ReelException($"{output}: Reel writes {WrittenList} videos, not {Path.GetExtension(output)}; " +
                                     "give one of those (or a name without a video extension for a folder of frames)");
     }
 

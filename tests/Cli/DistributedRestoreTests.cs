@@ -139,6 +139,14 @@ public class DistributedRestoreTests
         var input = Media.MakeShots(dir, framesPerShot: 2);
         var work = Path.Combine(dir, "work");
         ReelProcess.PlanWithoutNetworks(input, work);
+        // A worker's error is given again in the run's own: "exited with 1" alone sent the user to run again what could not succeed.
+        var away = Path.Combine(dir, "away.mp4");
+        File.Move(input, away);
+        var failed = ReelProcess.Run("restore", "run", work, "--devices", "0,1", "--device", "cpu", "--no-progress");
+        Assert.Equal(1, failed.ExitCode);
+        var last = failed.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        Assert.Matches(@"^reel: error: the worker on device 0 \(shard 0/2\) exited with 1 \([^)]*not found[^;]*\); the worker on device 1 .*; once that is dealt with, run the same command again", last);
+        File.Move(away, input);
         var r = Reel("restore", "run", work, "--devices", "0,1", "--device", "cpu", "--no-progress");
         Assert.Contains("[device 0] note: shard 0/2", r.Stderr);
         Assert.Contains("[device 1] note: shard 1/2", r.Stderr);
@@ -149,8 +157,20 @@ public class DistributedRestoreTests
         Assert.NotEqual(pids[0].Item1, pids[1].Item1);
         Assert.All(pids, p => Assert.Equal(JsonValueKind.String, p.Item2));
 
+        // A join writes a video only: its refusals say so, not "or a folder of frames" as a restore's do.
+        foreach (var (name, not) in new[] { ("out.mpg", "not .mpg"), ("frames", "not a folder of frames") })
+        {
+            var refused = ReelProcess.Run("restore", "join", work, Path.Combine(dir, name), "--no-progress");
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains($"a join writes a video file (.mp4, .mkv, .mov, .avi, .webm, .m4v, .ts, .nut), {not}; give a name with one of those extensions", refused.Stderr);
+        }
+        // The review copy, as a one-process restore writes it: the join is the run that writes the restored video.
         var output = Path.Combine(dir, "sharded.mkv");
-        Reel("restore", "join", work, output, "--no-progress");
+        var review = Path.Combine(dir, "review.mp4");
+        Reel("restore", "join", work, output, "--no-progress", "--side-by-side", review);
+        var (joined, reviewed) = (VideoFile.Probe(output), VideoFile.Probe(review));
+        Assert.Equal((2 * joined.Width, joined.Height), (reviewed.Width, reviewed.Height));
+        Assert.Equal(Media.CountFrames(output), Media.CountFrames(review));
         var single = Path.Combine(dir, "single.mkv");
         Reel(new[] { "restore", input, single, "--no-progress" }.Concat(ReelProcess.NoNetworks).ToArray());
         Assert.Equal(Media.DecodedFrames(single), Media.DecodedFrames(output));
@@ -172,6 +192,15 @@ public class DistributedRestoreTests
         var written = File.GetLastWriteTimeUtc(ShotPlan.PathIn(work));
         Reel(Plan());
         Assert.Equal(written, File.GetLastWriteTimeUtc(ShotPlan.PathIn(work)));
+        // A stopped worker's saved training is work as a piece is: another plan over it is refused (it was removed, with a note).
+        var first = ShotPlan.Load(work);
+        var training = first.TrainingPath(work, first.Shots[0]);
+        File.WriteAllText(training, "a saved training");
+        var overTraining = ReelProcess.Run(Plan("--crf", "30"));
+        Assert.Equal(1, overTraining.ExitCode);
+        Assert.Contains($"{work} holds a shot's saved training of another plan (its encoder differs); give a new folder", overTraining.Stderr);
+        Assert.True(File.Exists(training));
+        File.Delete(training);
         Reel("restore", "run", work, "--shard", "0/4", "--no-progress");
 
         var other = ReelProcess.Run(Plan("--crf", "30"));
