@@ -176,6 +176,21 @@ public class DistributedRestoreTests
         Assert.Equal(Media.DecodedFrames(single), Media.DecodedFrames(output));
     }
 
+    /// <summary>A plan says what a restore says of its input before the first frame: a colour film's colours were lost without a word.</summary>
+    [Fact]
+    public void APlanSaysWhatARestoreSaysOfItsInput()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Path.Combine(dir, "colour.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "6", "-c:v", "libx264", "-pix_fmt", "yuv420p", input],
+            ReadOnlyMemory<byte>.Empty, input);
+        var r = ReelProcess.Run(new[] { "restore", "plan", input, Path.Combine(dir, "work"), "--progress", "json" }.Concat(ReelProcess.NoNetworks).ToArray());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var notes = r.Stderr.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("stage").GetString() == "note").Select(e => e.GetProperty("detail").GetString()).ToList();
+        Assert.Contains(notes, n => n!.StartsWith($"{input} is in colour") && n.EndsWith("its own colours are not kept"));
+    }
+
     [Fact]
     public void APlanIsKeptAnotherRefusedAndAChangedInputNoticed()
     {

@@ -164,6 +164,8 @@ public class ProgressTests
     [Theory]
     [InlineData(2, "--epochs is not used: --temporal flow trains no prior; drop it", "--no-denoise", "--temporal", "flow", "--epochs", "5")]
     [InlineData(1, "weights file not found: nosuch.pth", "--denoiser", "nosuch.pth", "--no-stabilize")]
+    // Refused as the command line is read (an empty path), the stream still ends with its end line.
+    [InlineData(2, "--denoiser is empty; give a value (see 'reel restore --help')", "--denoiser", "")]
     public void AFailedRunEndsItsJsonStreamWithTheError(int exit, string said, params string[] options)
     {
         var dir = TestPaths.NewTempDir();
