@@ -130,7 +130,7 @@ def _bind(lib):
         "reel_frame_denoise": [C.c_void_p, C.POINTER(_Frame), C.POINTER(_Frame)],
         "reel_frame_colorize": [C.c_void_p, C.c_float, C.POINTER(_Frame), C.POINTER(_Frame)],
         "reel_restore_options_init": [C.POINTER(_RestoreOptions)],
-        "reel_restore_job_init": [C.POINTER(_RestoreJob)],
+        "reel_restore_job_init_sized": [C.POINTER(_RestoreJob), C.c_int32],
         "reel_video_restore_job": [C.c_void_p, C.c_char_p, C.c_char_p, C.POINTER(_RestoreOptions), C.POINTER(_RestoreJob),
                                    _PROGRESS_EX_FN, C.c_void_p],
     }.items():
@@ -321,7 +321,8 @@ class Engine:
         if memory_mb is not None:
             opts.memory_mb = _c_int("memory_mb", memory_mb)
         job = _RestoreJob()
-        _check(library.reel_restore_job_init(C.byref(job)))
+        # As reel.h's reel_restore_job_init macro does: the library fills the struct this binding knows, no more.
+        _check(library.reel_restore_job_init_sized(C.byref(job), C.sizeof(job)))
         if deinterlace not in _DEINTERLACE:
             raise ValueError(f"deinterlace must be one of {', '.join(_DEINTERLACE)}, got {deinterlace!r}")
         job.deinterlace = _DEINTERLACE[deinterlace]

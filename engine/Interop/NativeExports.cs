@@ -231,15 +231,30 @@ public static unsafe class NativeExports
         }
     }
 
+    /// <summary>
+    /// reel_restore_job_init as a 0.3 program calls it (from 0.4 reel.h makes that name a macro for the sized one): its
+    /// struct ends before save_every_s, so only that much is filled. Filling this library's whole struct wrote past the
+    /// caller's object, on its stack.
+    /// </summary>
     [UnmanagedCallersOnly(EntryPoint = "reel_restore_job_init")]
-    private static int RestoreJobInit(NativeRestoreJob* job)
+    private static int RestoreJobInit(NativeRestoreJob* job) => InitJob(job, Abi3JobSize);
+
+    [UnmanagedCallersOnly(EntryPoint = "reel_restore_job_init_sized")]
+    private static int RestoreJobInitSized(NativeRestoreJob* job, int size) => InitJob(job, size);
+
+    /// <summary>Fills the first <paramref name="size"/> bytes of the caller's job with the defaults, its size field with <paramref name="size"/>.</summary>
+    private static int InitJob(NativeRestoreJob* job, int size)
     {
         NativeErrors.Clear();
         try
         {
-            // SAFETY: job is checked for NULL; reel.h makes it point at one writable reel_restore_job.
             if (job == null) throw new NativeArgumentException("job is NULL");
-            *job = JobDefaults();
+            if (size != sizeof(NativeRestoreJob) && size != Abi3JobSize)
+                throw new NativeArgumentException($"size {size} is not the size of a reel_restore_job of any reel.h ({Abi3JobSize} for 0.3, {sizeof(NativeRestoreJob)} for 0.4)");
+            var defaults = JobDefaults() with { Size = size };
+            // SAFETY: job is not NULL, and reel.h makes it point at a writable reel_restore_job of the size given, one
+            // this library knows (checked above): that many bytes are written, no more.
+            Buffer.MemoryCopy(&defaults, job, size, size);
             return 0;
         }
         catch (Exception e)
@@ -427,7 +442,8 @@ public static unsafe class NativeExports
             throw new NativeArgumentException($"job.size is {size} bytes, a reel_restore_job newer than this libreel.so (0.4.0, {sizeof(NativeRestoreJob)} bytes) knows; " +
                                               "run with the libreel.so of the reel.h the program was built with");
         if (size != sizeof(NativeRestoreJob) && size != Abi3JobSize)
-            throw new NativeArgumentException($"job.size is {size}, not sizeof(reel_restore_job) ({sizeof(NativeRestoreJob)}): start from reel_restore_job_init");
+            throw new NativeArgumentException($"job.size is {size}, not the size of a reel_restore_job of any reel.h ({Abi3JobSize} for 0.3, " +
+                                              $"{sizeof(NativeRestoreJob)} for 0.4): start from reel_restore_job_init");
         var read = JobDefaults();
         Buffer.MemoryCopy(job, &read, sizeof(NativeRestoreJob), size);
         return read;

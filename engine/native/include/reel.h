@@ -123,8 +123,9 @@ extern "C" {
  * (reel_deinterlace, reel_restore_job, reel_restore_job_init, reel_video_restore_job), and
  * neither changes an existing struct or function. 0.3.1 changes no layout: reel_video_restore and
  * reel_video_restore_ex continue an interrupted restore of the same output (before, they refused it).
- * 0.4 only appends save_every_s to reel_restore_job: a 0.4 libreel.so takes a 0.3 program's smaller struct (and
- * gives that field its default).
+ * 0.4 only appends save_every_s to reel_restore_job and adds reel_restore_job_init_sized, which the
+ * reel_restore_job_init macro calls: a 0.4 libreel.so fills and takes a 0.3 program's smaller struct (and gives
+ * that field its default).
  */
 #define REEL_ABI_VERSION 4
 
@@ -243,9 +244,9 @@ typedef enum reel_deinterlace {
  * read and encoded, and whether an interrupted restore goes on: `reel restore`'s --from/--to,
  * --deinterlace, --encoder/--crf/--preset, --max-shot-frames, --strict and --resume. Start from
  * reel_restore_job_init. Later versions only append fields and read only what size covers, so a
- * program built against this reel.h works with them (0.4 reads a 0.3 program's struct, save_every_s at its
- * default); a libreel.so older than the reel.h a program was built against refuses its larger struct
- * (REEL_E_INVALID_ARG). Since 0.3.
+ * program built against this reel.h works with them (0.4 fills and reads a 0.3 program's struct, save_every_s at
+ * its default); a program built against this reel.h needs a libreel.so at least as new (an older one lacks
+ * reel_restore_job_init_sized, which reel_restore_job_init calls, and refuses a larger struct, REEL_E_INVALID_ARG). Since 0.3.
  *
  * A restore keeps its finished shots in a hidden folder beside the output (.old.mp4.reel-work for
  * old.mp4) until the output is in place, with the prior's training of the shot in progress, saved every
@@ -321,8 +322,20 @@ REEL_API int reel_frame_colorize(reel_model* colorizer, float temperature, const
 /* Fills options with the defaults of `reel restore` (no models, no callback). */
 REEL_API int reel_restore_options_init(reel_restore_options* options);
 
-/* Fills job with the defaults of `reel restore` and its size. Since 0.3. */
+/*
+ * Fills the first size bytes of job with the defaults of `reel restore`, and job->size with size: sizeof(reel_restore_job)
+ * of the reel.h a program was built with, one of the sizes a reel.h has had (else REEL_E_INVALID_ARG). Since 0.4;
+ * reel_restore_job_init below calls it with the size of this header's struct.
+ */
+REEL_API int reel_restore_job_init_sized(reel_restore_job* job, int32_t size);
+
+/*
+ * Fills job with the defaults of `reel restore` and its size. Since 0.3. From 0.4 a macro, so that the library
+ * knows how large the caller's struct is: a 0.3 program's call (the function of that name, which remains) fills
+ * the 0.3 struct only, never the fields appended after it.
+ */
 REEL_API int reel_restore_job_init(reel_restore_job* job);
+#define reel_restore_job_init(job) reel_restore_job_init_sized((job), (int32_t)sizeof *(job))
 
 /*
  * A whole video file: decode -> denoise -> colorize -> Deep Video Prior -> H.264, audio copied

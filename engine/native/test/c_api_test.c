@@ -1014,6 +1014,15 @@ static void test_checkpoint_gone_after_load(reel_engine* engine, reel_restore_op
     reel_model_free(loaded);
 }
 
+/* reel_restore_job as reel.h 0.3 declared it, what a program built then passes: save_every_s came in 0.4. */
+typedef struct reel_restore_job_03 {
+    int32_t size, resume, deinterlace, max_shot_frames;
+    double from_s, to_s;
+    const char *encoder, *preset, *frame_rate;
+    int32_t crf, strict;
+} reel_restore_job_03;
+_Static_assert(sizeof(reel_restore_job_03) == offsetof(reel_restore_job, save_every_s), "0.4 appends save_every_s to 0.3's struct");
+
 static void test_restore_job(const char* weights) {
     printf("restore jobs:\n");
     char clip[1200], resumed[1200], scene[1200], refused[1200];
@@ -1022,7 +1031,8 @@ static void test_restore_job(const char* weights) {
     path_in(scene, sizeof scene, g_work, "scene.mkv");
     path_in(refused, sizeof refused, g_work, "refused.mp4");
 
-    expect_status(reel_restore_job_init(NULL), REEL_E_INVALID_ARG, "job", "restore_job_init(NULL)");
+    expect_status(reel_restore_job_init_sized(NULL, (int32_t)sizeof(reel_restore_job)), REEL_E_INVALID_ARG, "job", "restore_job_init_sized(NULL)");
+    expect_status((reel_restore_job_init)(NULL), REEL_E_INVALID_ARG, "job", "restore_job_init(NULL)");
     reel_restore_job job;
     memset(&job, 0xA5, sizeof job);
     expect_status(reel_restore_job_init(&job), REEL_OK, NULL, "restore_job_init");
@@ -1059,15 +1069,20 @@ static void test_restore_job(const char* weights) {
                   "video_restore_job(resume)");
     check_continued("cancelled after shot 1 of 2, resumed", &again, resumed, ".resumed.");
 
-    /* 0.5 s to 1.0 s of the 6 fps clip: its frames 3, 4 and 5, through FFV1; as a program built against reel.h 0.3
-       passes it, without save_every_s (what lies there is not read). */
-    reel_restore_job_init(&job);
-    job.size = (int32_t)offsetof(reel_restore_job, save_every_s);
-    job.save_every_s = -1;
-    job.from_s = 0.5;
-    job.to_s = 1.0;
-    job.encoder = "ffv1";
-    expect_status(reel_video_restore_job(engine, clip, scene, &opts, &job, NULL, NULL), REEL_OK, NULL, "video_restore_job(0.5 s to 1 s, ffv1, a 0.3 job)");
+    /* 0.5 s to 1.0 s of the 6 fps clip: its frames 3, 4 and 5, through FFV1; as a program built against reel.h 0.3 does
+       it, its smaller struct filled by the function reel_restore_job_init (a macro since 0.4), which writes nothing past it. */
+    struct { reel_restore_job_03 job; uint64_t after; } old;
+    memset(&old, 0xA5, sizeof old);
+    expect_status((reel_restore_job_init)((reel_restore_job*)&old.job), REEL_OK, NULL, "restore_job_init(the 0.3 function)");
+    CHECK(old.job.size == (int32_t)sizeof old.job && old.job.crf == 17 && old.job.max_shot_frames == 300 && old.after == 0xA5A5A5A5A5A5A5A5ull,
+          "a 0.3 struct filled as size %d, crf %d, max_shot_frames %d, the 8 bytes after it %s", old.job.size, old.job.crf, old.job.max_shot_frames,
+          old.after == 0xA5A5A5A5A5A5A5A5ull ? "untouched" : "written");
+    old.job.from_s = 0.5;
+    old.job.to_s = 1.0;
+    old.job.encoder = "ffv1";
+    expect_status(reel_video_restore_job(engine, clip, scene, &opts, (const reel_restore_job*)&old.job, NULL, NULL), REEL_OK, NULL,
+                  "video_restore_job(0.5 s to 1 s, ffv1, a 0.3 job)");
+    expect_status(reel_restore_job_init_sized(&job, 10), REEL_E_INVALID_ARG, "size 10 is not the size of a reel_restore_job", "restore_job_init_sized(10)");
     char codec[64];
     stream_field(scene, "codec_name", codec, sizeof codec);
     long frames = count_frames(scene);
