@@ -55,7 +55,8 @@ public static class RestorePipeline
             // Nothing finished, nothing worth resuming: leave no trace. Otherwise the work folder stays for --resume.
             bool kept = job.HoldsWork;
             if (!kept) job.Delete();
-            if (!kept || cancel.IsCancellationRequested || e is not (ReelException or IOException)) throw;
+            // An input that changed under the kept pieces fails every resume alike: its own advice (start over) stands alone.
+            if (!kept || cancel.IsCancellationRequested || e is ChangedInputException || e is not (ReelException or IOException)) throw;
             // A loss --strict refuses is found again by every run with --strict: the advice that ends the loop drops it.
             throw new ReelException($"{e.Message}; {job.Kept()}: " +
                                     (e is InputLossException ? "run it again with --resume and without --strict to join them as the input decodes, or delete that folder"
@@ -442,7 +443,7 @@ public static class RestorePipeline
             checkedPieces++;
             var sha256 = Convert.ToHexStringLower(keptInput.GetHashAndReset());
             if (piece.InputSha256 is not null && sha256 != piece.InputSha256)
-                throw new ReelException($"frames {piece.Start}–{piece.End - 1} of {source.SourcePath} are not those the interrupted run restored " +
+                throw new ChangedInputException($"frames {piece.Start}–{piece.End - 1} of {source.SourcePath} are not those the interrupted run restored " +
                                         $"(the input changed since, though not its size nor its ends, or this ffmpeg decodes it otherwise); delete {job.Folder} to start over");
         }
     }
