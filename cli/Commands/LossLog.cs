@@ -6,71 +6,77 @@ namespace Reel.Cli.Commands;
 
 /// <summary>
 /// `reel stabilize --loss-log FILE`: every training step's loss as a CSV line (shot, epoch, frame, loss with the digits
-/// that read back to the same double). The lines gather in a hidden file beside FILE (<c>.FILE.partial</c>), flushed a
-/// line at a time, and the file is renamed to FILE when the run completes, so an interrupted or failed run leaves no log
-/// that looks whole. An interrupted run that left work to resume keeps its partial log; the `--resume` that continues it
-/// takes up the lines of the steps it kept (the finished shots', and those of the shot in progress up to its saved
-/// training) and goes on, so the resumed run's log is the one a run never stopped writes. Before, a resumed run's log
-/// held only its own steps, under the same header: a whole-looking log with the interrupted run's steps missing.
+/// that read back to the same double). The lines gather in the run's work folder (<see cref="RestoreJob.LossLogFile"/>),
+/// flushed a line at a time, and are copied to FILE (atomically) when the run completes, so an interrupted or failed run
+/// leaves no log that looks whole. The work folder keeps them as it keeps the finished shots: the `--resume` that
+/// continues the run takes up the lines of the steps it keeps (the finished shots', and those of a shot's saved
+/// training) and goes on, so its log is the one a run never stopped writes; steps it keeps that were not logged (the
+/// interrupted run had no --loss-log) are said in a note. Before, a resumed run's log held only its own steps, under
+/// the same header: a whole-looking log with the interrupted run's steps missing.
 /// </summary>
 internal sealed class LossLog : IDisposable
 {
     private const string Header = "shot,epoch,frame,loss";
     private readonly string _path;
     private readonly string _partial;
-    private readonly Func<bool> _resumable;
+    /// <summary>The interrupted run's lines of each shot from the first this run trains on, until that shot takes up its saved steps.</summary>
+    private readonly Dictionary<int, List<string>> _logged = new();
     private StreamWriter? _writer;
-    private bool _completed;
+    private int _shot;
 
     /// <param name="path">The log's path.</param>
-    /// <param name="resume">Whether the run continues an interrupted one: its partial log, if any, is taken up at the first step.</param>
-    /// <param name="resumable">Whether the run has left work to resume: a partial log outlives an unfinished run only then.</param>
-    public LossLog(string path, bool resume, Func<bool> resumable)
+    /// <param name="workFolder">The run's work folder, opened (and so cleared or taken up) already: a log of the interrupted run there is continued.</param>
+    public LossLog(string path, string workFolder)
     {
         _path = Path.GetFullPath(path);
-        _resumable = resumable;
         var folder = Path.GetDirectoryName(_path)!;
         if (!Directory.Exists(folder)) throw new ReelException($"--loss-log: folder does not exist: {folder}");
-        // What an older reel left: its temporaries carried their writer's pid.
+        // What an older reel left beside the log: its temporaries carried their writer's pid.
         TempFile.RemoveOrphans(_path);
-        _partial = Path.Combine(folder, $".{Path.GetFileName(_path)}.partial");
-        if (!(resume && File.Exists(_partial))) Start([]);
+        _partial = Path.Combine(workFolder, RestoreJob.LossLogFile);
+        if (!File.Exists(_partial)) Start([]);
     }
 
-    /// <summary>Logs a step's loss; on the first step after a saved training was taken up, takes up the interrupted run's lines first.</summary>
-    /// <returns>A note for the run, where the log cannot hold every step (the interrupted run's steps were not logged); else null.</returns>
+    /// <summary>Logs a step's loss; at a shot's first step, first the interrupted run's lines this run keeps.</summary>
+    /// <returns>A note for the run where the log cannot hold every step it keeps (they were not logged); else null.</returns>
     public string? Add(StabilizeProgress p)
     {
-        string? note = null;
-        // The shot's steps the interrupted run took: the lines of the run taken up stop there.
+        var notes = new List<string>();
+        // The steps of this shot the interrupted run took and this run keeps (a saved training taken up); 0 but at a shot's first step.
         int kept = (int)Math.Round(p.KeptFrames * p.Epochs);
-        if (_writer is null)
+        if (p.Shot != _shot)
         {
-            int found = TakeUp(p.Shot, kept);
-            if (found < kept) note = Missing(p.Shot, kept - found);
+            if (_shot == 0) TakeUp(p.Shot, notes);
+            _shot = p.Shot;
+            if (kept > 0)
+            {
+                var logged = _logged.GetValueOrDefault(p.Shot, []);
+                foreach (var line in logged.Take(kept)) _writer!.WriteLine(line);
+                if (logged.Count < kept) notes.Add($"{_path} lacks the first {kept - logged.Count} training steps of shot {p.Shot}, which the interrupted run took without logging them");
+            }
+            _logged.Remove(p.Shot);
         }
-        else if (kept > 0) note = Missing(p.Shot, kept);
-        // A shot the interrupted run trained to its end reports its end once with its saved loss: a step already logged.
-        if (kept == p.Frames * p.Epochs) return note;
-        _writer!.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Shot},{p.Epoch},{p.Frame},{p.Loss:R}"));
-        // A line at a time: a killed run's partial log then holds every step it reported, and so every step its saves hold.
-        _writer.Flush();
-        return note;
+        // A shot the interrupted run trained to its end reports its end once with its saved loss: no step of this run's.
+        if (kept < p.Frames * p.Epochs)
+        {
+            _writer!.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Shot},{p.Epoch},{p.Frame},{p.Loss:R}"));
+            // A line at a time: a killed run's log then holds every step it reported, and so every step its saves hold.
+            _writer.Flush();
+        }
+        return notes.Count == 0 ? null : "--loss-log: " + string.Join("; ", notes);
     }
 
-    private string Missing(int shot, int steps) =>
-        $"--loss-log: {_path} lacks the first {steps} training steps of shot {shot}, which the interrupted run took without logging them here";
-
     /// <summary>
-    /// Starts the partial log over with the lines of the run taken up that stand: those of the shots before
-    /// <paramref name="shot"/> and the first <paramref name="kept"/> of it. Returns how many of those it found.
+    /// Starts the log over with the interrupted run's lines of the shots before <paramref name="shot"/>, the first this run
+    /// trains on, and holds those of the shots from it on for when each takes up its saved steps; notes the earlier shots it lacks.
     /// </summary>
-    private int TakeUp(int shot, int kept)
+    private void TakeUp(int shot, List<string> notes)
     {
-        var lines = new List<string>();
-        int found = 0;
-        using (var reader = new StreamReader(_partial))
+        var before = new List<string>();
+        var shots = new HashSet<int>();
+        if (_writer is null)
         {
+            using var reader = new StreamReader(_partial);
             if (reader.ReadLine() == Header)
                 for (string? line; (line = reader.ReadLine()) is not null;)
                 {
@@ -78,40 +84,39 @@ internal sealed class LossLog : IDisposable
                     var fields = line.Split(',');
                     if (fields.Length != 4 || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out int of)
                         || !double.TryParse(fields[3], NumberStyles.Float, CultureInfo.InvariantCulture, out _)) break;
-                    if (of > shot || (of == shot && found == kept)) break;
-                    if (of == shot) found++;
-                    lines.Add(line);
+                    shots.Add(of);
+                    if (of < shot) before.Add(line);
+                    else
+                    {
+                        if (!_logged.TryGetValue(of, out var lines)) _logged[of] = lines = [];
+                        lines.Add(line);
+                    }
                 }
+            Start(before);
         }
-        Start(lines);
-        return found;
+        if (shot == int.MaxValue) return;
+        var unlogged = Enumerable.Range(1, shot - 1).Where(s => !shots.Contains(s)).ToList();
+        if (unlogged.Count > 0)
+            notes.Add($"{_path} lacks the steps of {(unlogged.Count == 1 ? $"shot {unlogged[0]}" : $"{unlogged.Count} shots ({unlogged[0]}–{unlogged[^1]})")}, " +
+                      "which the interrupted run trained without logging them");
     }
 
-    /// <summary>Writes the partial log afresh (atomically) with its header and <paramref name="lines"/>, and opens it for the steps to come.</summary>
+    /// <summary>Writes the log afresh (atomically) with its header and <paramref name="lines"/>, and opens it for the steps to come.</summary>
     private void Start(IReadOnlyList<string> lines)
     {
         TempFile.WriteAtomically(_partial, tmp => File.WriteAllLines(tmp, lines.Prepend(Header)));
         _writer = new StreamWriter(_partial, append: true) { NewLine = "\n" };
     }
 
-    /// <summary>Flushes the lines and puts the file in its place.</summary>
+    /// <summary>Puts the log in its place: a copy of the lines gathered, written beside it and renamed (the work folder may be on another disk).</summary>
     public void Complete()
     {
-        // A run that took no step (every shot kept) and found the partial log to take up: its sound lines are the whole log.
-        if (_writer is null) TakeUp(int.MaxValue, 0);
-        _writer!.Dispose();
-        TempFile.FlushToDisk(_partial);
-        File.Move(_partial, _path, overwrite: true);
-        _completed = true;
+        // A run that trained no shot (every one kept) takes up the interrupted run's lines whole.
+        if (_writer is null) TakeUp(int.MaxValue, []);
+        _writer!.Flush();
+        TempFile.WriteAtomically(_path, tmp => File.Copy(_partial, tmp, overwrite: true));
     }
 
-    /// <summary>
-    /// Closes the partial log; unless <see cref="Complete"/> put it in place, it stays for a --resume where the run left
-    /// work to continue, and goes where it left none.
-    /// </summary>
-    public void Dispose()
-    {
-        _writer?.Dispose();
-        if (!_completed && !_resumable()) File.Delete(_partial);
-    }
+    /// <summary>Closes the lines gathered; they stay in the work folder for a --resume where the run left work to continue, and go with it otherwise.</summary>
+    public void Dispose() => _writer?.Dispose();
 }

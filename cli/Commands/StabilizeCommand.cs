@@ -109,8 +109,8 @@ public static class StabilizeCommand
             // Opened before the frames are read: a second run on this output, or an interrupted one without --resume, is refused at once.
             using var job = StabilizeJob.Open(inputSource, processedPath, outPath, videoOut, options, r.GetValue(resume), notes.Add, cancel);
             var meter = new FlickerMeter();
-            // After the job: a run refused (another's record, no --resume) leaves an interrupted run's partial log as it was.
-            using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log, r.GetValue(resume), () => job.HoldsWork) : null;
+            // After the job: its work folder keeps the log of the run it continues, and a fresh start has cleared it.
+            using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log, job.Folder) : null;
             ProgressDisplay.Run(progressMode, report =>
             {
                 void Note(string text) => report(new RestoreProgress(RestoreStage.Note, 0, 0, text, clock.Elapsed));

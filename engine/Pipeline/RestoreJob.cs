@@ -19,6 +19,11 @@ public sealed class RestoreJob : IDisposable
     public const string FramesFolder = "frames";
     /// <summary>The saved training of a shot in progress (<see cref="TrainingPath"/>), kept across runs until its piece is.</summary>
     private const string TrainingPattern = "training-*.safetensors";
+    /// <summary>
+    /// The lines of a stabilize's --loss-log so far (the CLI's LossLog), kept across runs as its pieces are: a resume goes on
+    /// with them, a fresh start clears them with the rest.
+    /// </summary>
+    public const string LossLogFile = "loss-log.csv";
     /// <summary>How a finished piece's file is named (<see cref="PiecePath"/>).</summary>
     private const string PiecePrefix = "piece-";
     private readonly List<RestorePiece> _pieces;
@@ -78,7 +83,7 @@ public sealed class RestoreJob : IDisposable
                 var job = new RestoreJob(claim, wanted, saved.Pieces.ToList()) { Resumed = true };
                 // What the record does not list is what the interrupted run was writing when it stopped; a saved training
                 // is taken up by the shot it names, whichever that turns out to be (a damaged piece makes earlier shots again).
-                job.RemoveAllBut(saved.Pieces.Where(p => p.File is not null).Select(p => p.File!).Append(StateFile).Append(FramesFolder)
+                job.RemoveAllBut(saved.Pieces.Where(p => p.File is not null).Select(p => p.File!).Append(StateFile).Append(FramesFolder).Append(LossLogFile)
                     .Concat(Directory.EnumerateFiles(folder, TrainingPattern).Select(f => Path.GetFileName(f))));
                 return job;
             }
@@ -88,9 +93,10 @@ public sealed class RestoreJob : IDisposable
                 throw new ReelException($"{folder} holds {orphaned} but not {StateFile}, the record of what it was made with, so it " +
                                         "cannot be continued; delete that folder to start over");
             var fresh = new RestoreJob(claim, wanted, new List<RestorePiece>());
-            // A run that stopped before it finished a piece left nothing worth keeping.
-            fresh.RemoveAllBut(Array.Empty<string>());
+            // A run that stopped before it finished a piece left nothing worth keeping. Its new record first, then the rest
+            // goes: a start killed in between leaves a record beside what is left, never the leftovers without one (refused).
             fresh.Save();
+            fresh.RemoveAllBut([StateFile]);
             return fresh;
         }
         catch
@@ -264,8 +270,16 @@ public sealed class RestoreJob : IDisposable
         }
     }
 
-    /// <summary>Removes the work folder and lets it go (after the output is in place, or when nothing was finished).</summary>
-    public void Delete() => _lock.DeleteFolder();
+    /// <summary>
+    /// Removes the work folder and lets it go (after the output is in place, or when nothing was finished): the record last,
+    /// so that a kill on the way leaves it beside what is left (a resume finds the pieces gone and makes them again), never
+    /// pieces without their record, which the next run would refuse.
+    /// </summary>
+    public void Delete()
+    {
+        RemoveAllBut([StateFile]);
+        _lock.DeleteFolder();
+    }
 
     /// <summary>Lets the work folder go, keeping it for a later --resume.</summary>
     public void Dispose() => _lock.Dispose();

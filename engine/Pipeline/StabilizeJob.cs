@@ -31,8 +31,8 @@ public sealed class StabilizeJob : IDisposable
     public int FramesKept { get; private init; }
     /// <summary>Whether this continues an interrupted run's record (however many of its pieces then read back sound).</summary>
     public bool Resumed { get; private init; }
-    /// <summary>Whether the work folder holds what a --resume would continue (a finished piece, a shot's saved training): kept on <see cref="Dispose"/> unless done.</summary>
-    public bool HoldsWork => _job.HoldsWork;
+    /// <summary>The work folder (<see cref="RestoreJob.FolderFor"/> of the output), absolute.</summary>
+    public string Folder => _job.Folder;
 
     /// <summary>
     /// Claims <paramref name="output"/>'s work folder, and with <paramref name="resume"/> takes up the interrupted run
@@ -137,7 +137,7 @@ public sealed class StabilizeJob : IDisposable
     public void Dispose()
     {
         _piece?.Dispose();
-        if (_done || !HoldsWork) _job.Delete();
+        if (_done || !_job.HoldsWork) _job.Delete();
         else _job.Dispose();
     }
 }

@@ -64,8 +64,16 @@ public class StabilizeResumeTests
             var first = Path.Combine(RestoreJob.FolderFor(output), RestoreJob.FramesFolder, "000000.png");
             File.WriteAllBytes(first, File.ReadAllBytes(first)[..100]);
         }
-        var resumed = ReelProcess.Run(Args(output, "--resume"));
+        // The interrupted run kept no --loss-log: a resume that asks for one says which kept steps it cannot hold.
+        var log = Path.Combine(dir, "steps.csv");
+        var resumed = ReelProcess.Run(name == "out.mp4" ? Args(output, "--resume", "--loss-log", log) : Args(output, "--resume"));
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        if (name == "out.mp4")
+        {
+            Assert.Matches($@"note: --loss-log: {Regex.Escape(log)} lacks the steps of (shot 1|\d+ shots \(1–\d+\)), which the interrupted run trained without logging them", resumed.Stderr);
+            var rows = File.ReadAllLines(log).Skip(1).Select(l => int.Parse(l.Split(',')[0], CultureInfo.InvariantCulture)).ToList();
+            Assert.True(rows.Count > 0 && rows.Min() >= 2, $"the log of the resumed run holds shots {string.Join(',', rows.Distinct())}");
+        }
         if (name == "frames") Assert.Contains("000000.png is not a whole PNG (cut short or overwritten since it was written); frames 0–", resumed.Stderr);
         if (name == "out.mp4")
         {
