@@ -33,8 +33,10 @@ public static class Program
             var command = string.Join(' ', OwnArgumentsHelp.Path(parsed.CommandResult.Command).Skip(1).Prepend("reel"));
             var said = $"{string.Join("; ", parsed.Errors.Select(e => Plain(e.Message)))} (see '{command} --help')";
             Console.Error.WriteLine($"reel: error: {said}");
-            // Asked for the JSON stream, a refused command line ends it as every other refusal does (an empty path had no end line).
-            if (args.Select((a, i) => a == "--progress=json" || (a == "--progress" && i + 1 < args.Length && args[i + 1] == "json")).Any(json => json))
+            // Asked for the JSON stream (by a command that has one), a refused command line ends it as every other refusal
+            // does: an empty path had no end line. Not beside --no-progress, which never has one (ProgressChoice.EndLine).
+            if (parsed.CommandResult.Command.Options.Any(o => o.Name == "--progress") && !args.Contains("--no-progress")
+                && args.Select((a, i) => a is "--progress=json" or "--progress:json" || (a == "--progress" && i + 1 < args.Length && args[i + 1] == "json")).Any(json => json))
                 Console.Error.WriteLine(ProgressLines.End(UsageError, said, TimeSpan.Zero));
             return UsageError;
         }

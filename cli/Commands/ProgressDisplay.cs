@@ -29,7 +29,7 @@ public static class ProgressDisplay
             return;
         }
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentOrUnknownColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+        err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new WhileKnown(new PercentageColumn(), "   ?"), new ElapsedTimeColumn(), new WhileKnown(new RemainingTimeColumn(), "--:--:--"))
             .Start(ctx =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
@@ -43,8 +43,9 @@ public static class ProgressDisplay
                     if (!tasks.TryGetValue(p.Stage, out var task))
                         tasks[p.Stage] = task = ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total));
                     if (p.Total > 0) task.MaxValue = p.Total;
-                    // An input that states no length: a bar moving to and fro, not one full from the first frame.
-                    task.IsIndeterminate = p.Total <= 0;
+                    // A stage's work on an input that states no length: a bar moving to and fro, not one full (and done, with
+                    // 00:00:00 left) from the first frame. A one-off event (a piece saved, the join) stays as it is shown.
+                    task.IsIndeterminate = p.Total <= 0 && p.Stage is not (RestoreStage.Saved or RestoreStage.Resume or RestoreStage.Join);
                     task.Value = p.Done;
                     var text = p.Stage;
                     if (p.Shot is int shot) text += string.Create(CultureInfo.InvariantCulture, $" shot {shot}");
@@ -55,12 +56,13 @@ public static class ProgressDisplay
             });
     }
 
-    /// <summary>The percentage done, or "?" while the input's length is unknown (Spectre's own read 100% from the first frame).</summary>
-    private sealed class PercentOrUnknownColumn : ProgressColumn
+    /// <summary>
+    /// A column that needs the total (the percentage, the time left), or <paramref name="unknown"/> while the input's length is
+    /// unknown: Spectre's own read 100% and 00:00:00 left from the first frame.
+    /// </summary>
+    private sealed class WhileKnown(ProgressColumn known, string unknown) : ProgressColumn
     {
-        private readonly PercentageColumn _known = new();
-
         public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
-            task.IsIndeterminate ? new Text("   ?") : _known.Render(options, task, deltaTime);
+            task.IsIndeterminate ? new Text(unknown) : known.Render(options, task, deltaTime);
     }
 }

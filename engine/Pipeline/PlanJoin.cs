@@ -42,7 +42,8 @@ public static class PlanJoin
         // Before the checks a restore makes, whose advice offers a folder of frames, which a join does not write.
         if (!VideoFile.IsWrittenVideoPath(output))
             throw new ReelException($"{output}: a join writes a video file ({VideoFile.WrittenList}), not " +
-                                    (VideoFile.IsVideoPath(output) ? $"{Path.GetExtension(output)}" : "a folder of frames") + "; give a name with one of those extensions");
+                                    (output == "-" ? "to standard output" : Path.GetExtension(output) is { Length: > 0 } ext ? $"a {ext} file" : "a folder of frames") +
+                                    "; give a name with one of those extensions");
         RestorePipeline.CheckOutput(input, output);
         if (RestorePipeline.Describe(input) is var now && plan.Settings.GetValueOrDefault("input") != now)
             throw new ReelException($"the input {input} is not what the plan was made from: {now} now, {plan.Settings.GetValueOrDefault("input")} in the plan");

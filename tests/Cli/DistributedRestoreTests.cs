@@ -158,7 +158,7 @@ public class DistributedRestoreTests
         Assert.All(pids, p => Assert.Equal(JsonValueKind.String, p.Item2));
 
         // A join writes a video only: its refusals say so, not "or a folder of frames" as a restore's do.
-        foreach (var (name, not) in new[] { ("out.mpg", "not .mpg"), ("frames", "not a folder of frames") })
+        foreach (var (name, not) in new[] { ("out.mpg", "not a .mpg file"), ("frames", "not a folder of frames") })
         {
             var refused = ReelProcess.Run("restore", "join", work, Path.Combine(dir, name), "--no-progress");
             Assert.Equal(1, refused.ExitCode);
