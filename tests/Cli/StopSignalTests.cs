@@ -109,22 +109,8 @@ public partial class StopSignalTests
     [Fact]
     public void SighupStopsEveryDeviceWorker()
     {
-        var dir = TestPaths.NewTempDir();
-        var input = Media.MakeShots(dir, framesPerShot: 2);
-        var work = Path.Combine(dir, "work");
-        var plan = ReelProcess.Run("restore", "plan", input, work, "--no-denoise", "--no-colorize", "--epochs", "500", "--no-irt", "--no-progress");
-        Assert.True(plan.ExitCode == 0, plan.Stderr);
-        using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", "run", work, "--devices", "0,1", "--device", "cpu", "--progress", "plain",
-            "--save-every", "0");
-        // Both workers training, so that each has its signal handled (one still starting would die of the signal).
-        var training = new HashSet<string>();
-        var lines = new List<string>();
-        while (training.Count < 2 && p.StandardError.ReadLine() is { } line)
-        {
-            lines.Add(line);
-            if (line.Contains("] stabilize:")) training.Add(line[..line.IndexOf(']')]);
-        }
-        Assert.True(training.Count == 2, $"the workers did not both train:\n{string.Join('\n', lines)}");
+        var (p, work) = DevicesTraining("--save-every", "0");
+        using var run = p;
         var stderrRest = p.StandardError.ReadToEndAsync();
         var clock = Stopwatch.StartNew();
         while (ShotPlan.SavedTrainings(work).Count() < 2 && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(50);
@@ -145,16 +131,8 @@ public partial class StopSignalTests
     [Fact]
     public void AKilledDevicesRunTakesItsWorkersWithIt()
     {
-        var dir = TestPaths.NewTempDir();
-        var input = Media.MakeShots(dir, framesPerShot: 2);
-        var work = Path.Combine(dir, "work");
-        var plan = ReelProcess.Run("restore", "plan", input, work, "--no-denoise", "--no-colorize", "--epochs", "500", "--no-irt", "--no-progress");
-        Assert.True(plan.ExitCode == 0, plan.Stderr);
-        using var p = ReelProcess.Start(new Dictionary<string, string>(), "restore", "run", work, "--devices", "0,1", "--device", "cpu", "--progress", "plain");
-        var training = new HashSet<string>();
-        while (training.Count < 2 && p.StandardError.ReadLine() is { } line)
-            if (line.Contains("] stabilize:")) training.Add(line[..line.IndexOf(']')]);
-        Assert.True(training.Count == 2, "the workers did not both train");
+        var (p, work) = DevicesTraining();
+        using var run = p;
         var workers = ChildrenOf(p.Id);
         Assert.Equal(2, workers.Count);
         p.Kill();
@@ -163,6 +141,34 @@ public partial class StopSignalTests
         while (workers.Any(Running) && clock.Elapsed < Prompt) Thread.Sleep(100);
         Assert.False(workers.Any(Running), $"workers {string.Join(", ", workers.Where(Running))} still run {Prompt.TotalSeconds} s after their parent was killed");
         Assert.Equal(2, ShotPlan.SavedTrainings(work).Count());
+    }
+
+    /// <summary>
+    /// A `restore run --devices 0,1` (with <paramref name="extra"/> options) of a plan whose shots train long, once both workers
+    /// train: so that each has its signal handled (one still starting would die of it).
+    /// </summary>
+    private static (Process Run, string Work) DevicesTraining(params string[] extra)
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeShots(dir, framesPerShot: 2);
+        var work = Path.Combine(dir, "work");
+        var plan = ReelProcess.Run("restore", "plan", input, work, "--no-denoise", "--no-colorize", "--epochs", "500", "--no-irt", "--no-progress");
+        Assert.True(plan.ExitCode == 0, plan.Stderr);
+        var p = ReelProcess.Start(new Dictionary<string, string>(), ["restore", "run", work, "--devices", "0,1", "--device", "cpu", "--progress", "plain", .. extra]);
+        var training = new HashSet<string>();
+        var lines = new List<string>();
+        while (training.Count < 2 && p.StandardError.ReadLine() is { } line)
+        {
+            lines.Add(line);
+            if (line.Contains("] stabilize:")) training.Add(line[..line.IndexOf(']')]);
+        }
+        if (training.Count < 2)
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            p.Dispose();
+            Assert.Fail($"the workers did not both train:\n{string.Join('\n', lines)}");
+        }
+        return (p, work);
     }
 
     /// <summary>The pids whose parent is <paramref name="parent"/> (/proc/PID/stat's fourth field, after the command's parenthesised name).</summary>
