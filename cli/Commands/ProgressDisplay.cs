@@ -62,6 +62,12 @@ public static class ProgressDisplay
     /// </summary>
     private sealed class WhileKnown(ProgressColumn known, string unknown) : ProgressColumn
     {
+        // The wrapped column's width and no wrapping, as Spectre's fixed columns have: without them the table gave these
+        // columns the room of the task's description, and on a narrow terminal showed no description at all.
+        protected override bool NoWrap => true;
+
+        public override int? GetColumnWidth(RenderOptions options) => known.GetColumnWidth(options) is { } width ? Math.Max(width, unknown.Length) : null;
+
         public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
             task.IsIndeterminate ? new Text(unknown) : known.Render(options, task, deltaTime);
     }
