@@ -134,7 +134,11 @@ def _bind(lib):
         "reel_video_restore_job": [C.c_void_p, C.c_char_p, C.c_char_p, C.POINTER(_RestoreOptions), C.POINTER(_RestoreJob),
                                    _PROGRESS_EX_FN, C.c_void_p],
     }.items():
-        f = getattr(lib, name)
+        try:
+            f = getattr(lib, name)
+        except AttributeError as e:
+            # A libreel.so older than this binding (reel_restore_job_init_sized came in 0.4): said, not a bare AttributeError.
+            raise ImportError(f"{lib._name} lacks {name}: it is older than this binding (reel.h 0.4); use the libreel.so built with it") from e
         f.argtypes = args
         f.restype = C.c_char_p if name in ("reel_version", "reel_last_error", "reel_status_string") else C.c_int
     return lib

@@ -245,8 +245,9 @@ typedef enum reel_deinterlace {
  * --deinterlace, --encoder/--crf/--preset, --max-shot-frames, --strict and --resume. Start from
  * reel_restore_job_init. Later versions only append fields and read only what size covers, so a
  * program built against this reel.h works with them (0.4 fills and reads a 0.3 program's struct, save_every_s at
- * its default); a program built against this reel.h needs a libreel.so at least as new (an older one lacks
- * reel_restore_job_init_sized, which reel_restore_job_init calls, and refuses a larger struct, REEL_E_INVALID_ARG). Since 0.3.
+ * its default); a program built against this reel.h needs a libreel.so at least as new: an older one lacks
+ * reel_restore_job_init_sized, which reel_restore_job_init calls, so the program does not start (or, bound lazily,
+ * stops with "symbol lookup error" at that call), and it refuses a larger struct given to it (REEL_E_INVALID_ARG). Since 0.3.
  *
  * A restore keeps its finished shots in a hidden folder beside the output (.old.mp4.reel-work for
  * old.mp4) until the output is in place, with the prior's training of the shot in progress, saved every
@@ -330,12 +331,14 @@ REEL_API int reel_restore_options_init(reel_restore_options* options);
 REEL_API int reel_restore_job_init_sized(reel_restore_job* job, int32_t size);
 
 /*
- * Fills job with the defaults of `reel restore` and its size. Since 0.3. From 0.4 a macro, so that the library
- * knows how large the caller's struct is: a 0.3 program's call (the function of that name, which remains) fills
- * the 0.3 struct only, never the fields appended after it.
+ * Fills job with the defaults of `reel restore` and its size. Since 0.3. From 0.4 a macro for
+ * reel_restore_job_init_sized(job, sizeof(reel_restore_job)), so that the library knows how large the caller's struct
+ * is. The function of that name remains for programs built against 0.3, and fills the 0.3 struct only (size 64): one
+ * that reaches the function instead of the macro (through its address, dlsym, or a binding that cannot expand C
+ * macros) gets a 0.3 job, whose save_every_s is not read. Bindings call reel_restore_job_init_sized with their struct's size.
  */
 REEL_API int reel_restore_job_init(reel_restore_job* job);
-#define reel_restore_job_init(job) reel_restore_job_init_sized((job), (int32_t)sizeof *(job))
+#define reel_restore_job_init(job) reel_restore_job_init_sized((job), (int32_t)sizeof(reel_restore_job))
 
 /*
  * A whole video file: decode -> denoise -> colorize -> Deep Video Prior -> H.264, audio copied

@@ -1032,7 +1032,8 @@ static void test_restore_job(const char* weights) {
     path_in(refused, sizeof refused, g_work, "refused.mp4");
 
     expect_status(reel_restore_job_init_sized(NULL, (int32_t)sizeof(reel_restore_job)), REEL_E_INVALID_ARG, "job", "restore_job_init_sized(NULL)");
-    expect_status((reel_restore_job_init)(NULL), REEL_E_INVALID_ARG, "job", "restore_job_init(NULL)");
+    expect_status(reel_restore_job_init(NULL), REEL_E_INVALID_ARG, "job", "restore_job_init(NULL)");
+    expect_status((reel_restore_job_init)(NULL), REEL_E_INVALID_ARG, "job", "restore_job_init(NULL), the 0.3 function");
     reel_restore_job job;
     memset(&job, 0xA5, sizeof job);
     expect_status(reel_restore_job_init(&job), REEL_OK, NULL, "restore_job_init");
