@@ -119,9 +119,10 @@ public static partial class DeviceWorkers
     /// </summary>
     public static void FollowParent()
     {
-        if (Environment.GetEnvironmentVariable(ParentVariable) is not { } text || !int.TryParse(text, CultureInfo.InvariantCulture, out int parent)) return;
+        var text = Environment.GetEnvironmentVariable(ParentVariable);
         // Read once: the ffmpeg processes this worker starts are not its parent's workers.
         Environment.SetEnvironmentVariable(ParentVariable, null);
+        if (!int.TryParse(text, CultureInfo.InvariantCulture, out int parent)) return;
         if (Prctl(PrSetPdeathsig, SigTerm, 0, 0, 0) != 0)
             throw new ReelException($"could not ask to be stopped with the --devices process that started this worker (prctl: {Marshal.GetLastPInvokeErrorMessage()})");
         if (Getppid() != parent) Kill(Environment.ProcessId, SigTerm);

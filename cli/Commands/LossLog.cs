@@ -52,7 +52,7 @@ internal sealed class LossLog : IDisposable
             {
                 var logged = _logged.GetValueOrDefault(p.Shot, []);
                 foreach (var line in logged.Take(kept)) _writer!.WriteLine(line);
-                if (logged.Count < kept) notes.Add($"{_path} lacks the first {kept - logged.Count} training steps of shot {p.Shot}, which the interrupted run took without logging them");
+                if (logged.Count < kept) notes.Add($"{_path} lacks the first {kept - logged.Count} training steps of shot {p.Shot}, which an interrupted run took without their lines reaching the log");
             }
             _logged.Remove(p.Shot);
         }
@@ -98,7 +98,7 @@ internal sealed class LossLog : IDisposable
         var unlogged = Enumerable.Range(1, shot - 1).Where(s => !shots.Contains(s)).ToList();
         if (unlogged.Count > 0)
             notes.Add($"{_path} lacks the steps of {(unlogged.Count == 1 ? $"shot {unlogged[0]}" : $"{unlogged.Count} shots ({unlogged[0]}–{unlogged[^1]})")}, " +
-                      "which the interrupted run trained without logging them");
+                      "which an interrupted run trained without their lines reaching the log");
     }
 
     /// <summary>Writes the log afresh (atomically) with its header and <paramref name="lines"/>, and opens it for the steps to come.</summary>

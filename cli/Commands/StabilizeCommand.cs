@@ -109,7 +109,10 @@ public static class StabilizeCommand
             // Opened before the frames are read: a second run on this output, or an interrupted one without --resume, is refused at once.
             using var job = StabilizeJob.Open(inputSource, processedPath, outPath, videoOut, options, r.GetValue(resume), notes.Add, cancel);
             var meter = new FlickerMeter();
-            // After the job: its work folder keeps the log of the run it continues, and a fresh start has cleared it.
+            // After the job: its work folder keeps the log of the run it continues, and a fresh start has cleared it. A run
+            // without --loss-log goes on with no log: the one kept would then lack its steps, so it goes, and a later
+            // --loss-log resume names the shots it lacks instead of splicing in steps this run trained over.
+            if (r.GetValue(lossLog) is null) File.Delete(Path.Combine(job.Folder, RestoreJob.LossLogFile));
             using var steps = r.GetValue(lossLog) is { } log ? new LossLog(log, job.Folder) : null;
             ProgressDisplay.Run(progressMode, report =>
             {

@@ -271,12 +271,14 @@ public sealed class RestoreJob : IDisposable
     }
 
     /// <summary>
-    /// Removes the work folder and lets it go (after the output is in place, or when nothing was finished): the record last,
-    /// so that a kill on the way leaves it beside what is left (a resume finds the pieces gone and makes them again), never
-    /// pieces without their record, which the next run would refuse.
+    /// Removes the work folder and lets it go (after the output is in place, or when nothing was finished): first its record
+    /// emptied, then the rest, the record last. A kill on the way leaves a record of nothing done, which the next run takes
+    /// as a fresh start, never pieces without their record (refused) nor a record of pieces gone (taken for an interrupted run).
     /// </summary>
     public void Delete()
     {
+        _pieces.Clear();
+        Save();
         RemoveAllBut([StateFile]);
         _lock.DeleteFolder();
     }

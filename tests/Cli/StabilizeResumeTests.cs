@@ -70,7 +70,7 @@ public class StabilizeResumeTests
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         if (name == "out.mp4")
         {
-            Assert.Matches($@"note: --loss-log: {Regex.Escape(log)} lacks the steps of (shot 1|\d+ shots \(1–\d+\)), which the interrupted run trained without logging them", resumed.Stderr);
+            Assert.Matches($@"note: --loss-log: {Regex.Escape(log)} lacks the steps of (shot 1|\d+ shots \(1–\d+\)), which an interrupted run trained without their lines reaching the log", resumed.Stderr);
             var rows = File.ReadAllLines(log).Skip(1).Select(l => int.Parse(l.Split(',')[0], CultureInfo.InvariantCulture)).ToList();
             Assert.True(rows.Count > 0 && rows.Min() >= 2, $"the log of the resumed run holds shots {string.Join(',', rows.Distinct())}");
         }
