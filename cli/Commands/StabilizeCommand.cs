@@ -238,7 +238,6 @@ public static class StabilizeCommand
         return meter;
     }
 
-    /// <summary>The frames of a folder or a video, in a store (memory up to <paramref name="budget"/>, then disk), with their times.</summary>
     /// <summary>
     /// Reads the input's and the processed frames side by side into stores of <paramref name="budget"/> bytes each, with the
     /// input's times; <paramref name="read"/> hears the frames read so far after each. Where one runs out first the other is
