@@ -11,9 +11,11 @@ namespace Reel.Cli.Commands;
 /// its GPU (CUDA_VISIBLE_DEVICES) and restoring its own part of the shard (shard I of N splits into
 /// parts I·G … I·G + G − 1 of N·G, which are exactly its shots: see <see cref="Shard"/>). Processes,
 /// not threads: each has its own CUDA context and memory, and one that dies takes no other with it.
-/// The memory budget is shared among them. Their stderr comes through here, each plain line
-/// prefixed with its device ("[device 0] "), each JSON line given a last field "device" ("0"),
-/// so that a scheduler reading the lines can tell the workers apart. SIGINT, SIGTERM and SIGHUP
+/// The memory budget is shared among them. Their stderr comes through here: on a terminal each
+/// worker's stages get bars of their own, under its device; each plain line is prefixed with its
+/// device ("[device 0] "), each JSON line given a last field "device" ("0") and `elapsed_s` on this
+/// process's clock, so that a scheduler reading the lines can tell the workers apart and time
+/// never runs backwards in the stream. SIGINT, SIGTERM and SIGHUP
 /// are passed on to every worker as SIGTERM; Kubernetes signals only a container's first process.
 /// A parent that dies without passing anything on (SIGKILL, the OOM killer) has the kernel send each worker SIGTERM
 /// (<see cref="FollowParent"/>): orphaned, they went on for their whole shard, holding the GPUs and shot locks unseen.
@@ -42,12 +44,49 @@ public static partial class DeviceWorkers
     {
         // Refused here, once, rather than by every worker.
         DeviceChoice.RefusePrecisionOnCpu(device, precision);
-        if (device == "cpu" && devices.Count > 1)
+        using var self = Process.GetCurrentProcess();
+        var started = self.StartTime;
+        // Lines written whole and in the order their times were taken, from every worker's relay.
+        var gate = new object();
+        if (mode == ProgressMode.Bar)
         {
-            var note = $"--device cpu: the {devices.Count} workers share this machine's CPU cores, no faster together than one alone";
-            // A `note` line under --progress json, as the workers' own notes are: a reader of the stream took this one for garbage.
-            Console.Error.WriteLine(mode == ProgressMode.Json ? ProgressLines.Json(new RestoreProgress(RestoreStage.Note, 0, 0, note, TimeSpan.Zero)) : $"note: {note}");
+            // The workers report as JSON, which the bar reads: each worker's stages get bars of their own, under its device.
+            ProgressDisplay.RunBar(bar => RunWorkers(workdir, shard, devices, device, precision, budgetBytes, saveEvery, "json", cancel, (id, line) =>
+            {
+                if (line.StartsWith('{'))
+                {
+                    // A worker's end line says what its exit code says, which this run gives once all have ended.
+                    if (ProgressLines.Parse(line) is { } p) bar.Report(p, id);
+                }
+                else bar.Say($"[device {id}] {line}");
+            }, bar.Report));
         }
+        else
+            RunWorkers(workdir, shard, devices, device, precision, budgetBytes, saveEvery, mode == ProgressMode.Json ? "json" : "plain", cancel, (id, line) =>
+            {
+                lock (gate)
+                    Console.Error.WriteLine(mode == ProgressMode.Json && ProgressLines.Retagged(line, id, DateTime.Now - started) is { } json ? json : $"[device {id}] {line}");
+            }, (note, _) =>
+            {
+                // A `note` line under --progress json, as the workers' own notes are: a reader of the stream took this one for garbage.
+                lock (gate)
+                    Console.Error.WriteLine(mode == ProgressMode.Json ? ProgressLines.Json(note with { Elapsed = DateTime.Now - started }) : $"note: {note.Detail}");
+            });
+        Console.Error.WriteLine($"shard {shard} of {workdir} is done on devices {string.Join(',', devices)}");
+        return 0;
+    }
+
+    /// <summary>
+    /// Starts a worker per device, each reporting with `--progress <paramref name="workerProgress"/>`, hands each line of theirs to
+    /// <paramref name="relay"/> (with the device), and waits for them all; <paramref name="note"/> shows this run's own notes.
+    /// Throws, naming each worker that failed and why, unless every one finished its part.
+    /// </summary>
+    private static void RunWorkers(string workdir, Shard shard, IReadOnlyList<string> devices, string device, string? precision, long budgetBytes,
+        TimeSpan? saveEvery, string workerProgress, CancellationToken cancel, Action<string, string> relay, Action<RestoreProgress, string?> note)
+    {
+        if (device == "cpu" && devices.Count > 1)
+            note(new RestoreProgress(RestoreStage.Note, 0, 0, $"--device cpu: the {devices.Count} workers share this machine's CPU cores, no faster together than one alone",
+                TimeSpan.Zero), null);
         var (exe, prefix) = Self();
         var workers = new List<(string Device, Shard Part, Process Process, Task Relay)>();
         // Each worker's own error line, given again in the parent's: "exited with 1" alone sent the user to run again what
@@ -63,7 +102,7 @@ public static partial class DeviceWorkers
                          {
                              "restore", "run", workdir, "--shard", part.ToString(), "--device", device,
                              "--memory-mb", Math.Max(1, budgetBytes / devices.Count >> 20).ToString(CultureInfo.InvariantCulture),
-                             "--progress", mode == ProgressMode.Json ? "json" : "plain",
+                             "--progress", workerProgress,
                          }.Concat(precision is null ? Array.Empty<string>() : new[] { "--precision", precision })
                           .Concat(saveEvery is not { } every ? Array.Empty<string>()
                               : new[] { "--save-every", every.TotalSeconds.ToString("R", CultureInfo.InvariantCulture) })))
@@ -71,20 +110,17 @@ public static partial class DeviceWorkers
                 psi.Environment["CUDA_VISIBLE_DEVICES"] = devices[g];
                 psi.Environment[ParentVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
                 var p = Process.Start(psi) ?? throw new ReelException($"could not start a worker for device {devices[g]}");
-                string tag = $"[device {devices[g]}] ";
-                // Added last, before the object's closing brace, so every field a worker wrote keeps its place.
-                // A device id is digits only (Parse), nothing to escape.
-                string field = $",\"device\":\"{devices[g]}\"}}";
                 int worker = g;
-                var relay = Task.Run(() =>
+                string id = devices[g];
+                var lines = Task.Run(() =>
                 {
                     while (p.StandardError.ReadLine() is { } line)
                     {
                         if (line.StartsWith(ErrorPrefix, StringComparison.Ordinal)) reasons[worker] = line[ErrorPrefix.Length..];
-                        Console.Error.WriteLine(line.StartsWith('{') && line.EndsWith('}') ? line[..^1] + field : tag + line);
+                        relay(id, line);
                     }
                 });
-                workers.Add((devices[g], part, p, relay));
+                workers.Add((devices[g], part, p, lines));
             }
             using (cancel.Register(() =>
                    {
@@ -103,8 +139,6 @@ public static partial class DeviceWorkers
                                                                              (w.Reason is null ? "" : $" ({w.Reason})"))) +
                                         (failed.Any(w => w.Reason is not null) ? "; once that is dealt with, run" : "; run") +
                                         $" the same command again to make the shots {(failed.Count == 1 ? "it" : "they")} left");
-            Console.Error.WriteLine($"shard {shard} of {workdir} is done on devices {string.Join(',', devices)}");
-            return 0;
         }
         finally
         {

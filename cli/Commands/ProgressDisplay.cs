@@ -28,32 +28,74 @@ public static class ProgressDisplay
             }
             return;
         }
+        RunBar(bar => work(p => bar.Report(p)));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> under a bar display that it reports to, from any thread: the bar mode of
+    /// <see cref="Run"/>, and `restore run --devices`, whose workers each report under their device.
+    /// </summary>
+    public static void RunBar(Action<Bar> work)
+    {
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new WhileKnown(new PercentageColumn(), "   ?"), new ElapsedTimeColumn(), new WhileKnown(new RemainingTimeColumn(), "--:--:--"))
-            .Start(ctx =>
+        // The bar gives up room before the words do: at Spectre's 40 columns on an 80-column terminal, the description (a
+        // training line is 70 characters) crushed the bar to nothing and the times to one character a line.
+        var bar = new ProgressBarColumn { Width = Math.Clamp(err.Profile.Width - 100, 10, 40) };
+        err.Progress().Columns(new DescriptionColumn(), bar, new WhileKnown(new PercentageColumn(), "   ?"), new ElapsedTimeColumn(), new WhileKnown(new RemainingTimeColumn(), "--:--:--"))
+            .Start(ctx => work(new Bar(err, ctx)));
+    }
+
+    /// <summary>A bar per stage (per device and stage, where a device is named), with notes and other lines printed above the bars.</summary>
+    public sealed class Bar
+    {
+        private readonly IAnsiConsole _err;
+        private readonly ProgressContext _ctx;
+        private readonly Dictionary<(string? Device, string Stage), ProgressTask> _tasks = new();
+
+        internal Bar(IAnsiConsole err, ProgressContext ctx) => (_err, _ctx) = (err, ctx);
+
+        /// <summary>Shows the event: a note or warning as a line, any other stage's work on its bar.</summary>
+        /// <param name="device">The `--devices` worker that reported it, shown before its stage; null in a run of one process.</param>
+        public void Report(RestoreProgress p, string? device = null)
+        {
+            string tag = device is null ? "" : $"[device {device}] ";
+            lock (_tasks)
             {
-                var tasks = new Dictionary<string, ProgressTask>();
-                work(p =>
+                if (p.Stage is RestoreStage.Note or RestoreStage.Warning)
                 {
-                    if (p.Stage is RestoreStage.Note or RestoreStage.Warning)
-                    {
-                        err.MarkupLine($"{p.Stage}: {Markup.Escape(p.Detail)}");
-                        return;
-                    }
-                    if (!tasks.TryGetValue(p.Stage, out var task))
-                        tasks[p.Stage] = task = ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total));
-                    if (p.Total > 0) task.MaxValue = p.Total;
-                    // A stage's work on an input that states no length: a bar moving to and fro, not one full (and done, with
-                    // 00:00:00 left) from the first frame. A one-off event (a piece saved, the join) stays as it is shown.
-                    task.IsIndeterminate = p.Total <= 0 && p.Stage is not (RestoreStage.Saved or RestoreStage.Resume or RestoreStage.Join);
-                    task.Value = p.Done;
-                    var text = p.Stage;
-                    if (p.Shot is int shot) text += string.Create(CultureInfo.InvariantCulture, $" shot {shot}");
-                    if (p.Epoch is int epoch) text += string.Create(CultureInfo.InvariantCulture, $" epoch {epoch}/{p.Epochs} loss {p.Loss:F4}");
-                    if (p.Rate is double rate) text += " " + ProgressLines.Rate(rate);
-                    task.Description = Markup.Escape($"{text}, job ETA {ProgressLines.Eta(p)}");
-                });
-            });
+                    _err.MarkupLine(Markup.Escape($"{tag}{p.Stage}: {p.Detail}"));
+                    return;
+                }
+                if (!_tasks.TryGetValue((device, p.Stage), out var task))
+                    _tasks[(device, p.Stage)] = task = _ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total));
+                if (p.Total > 0) task.MaxValue = p.Total;
+                // A stage's work on an input that states no length: a bar moving to and fro, not one full (and done, with
+                // 00:00:00 left) from the first frame. A one-off event (a piece saved, the join) stays as it is shown.
+                task.IsIndeterminate = p.Total <= 0 && p.Stage is not (RestoreStage.Saved or RestoreStage.Resume or RestoreStage.Join);
+                task.Value = p.Done;
+                var text = tag + p.Stage;
+                if (p.Shot is int shot) text += string.Create(CultureInfo.InvariantCulture, $" shot {shot}");
+                if (p.Epoch is int epoch) text += string.Create(CultureInfo.InvariantCulture, $" epoch {epoch}/{p.Epochs} loss {p.Loss:F4}");
+                if (p.Rate is double rate) text += " " + ProgressLines.Rate(rate);
+                task.Description = Markup.Escape($"{text}, {(device is null ? "job" : "its")} ETA {ProgressLines.Eta(p)}");
+            }
+        }
+
+        /// <summary>A line for people above the bars (a worker's error line).</summary>
+        public void Say(string line)
+        {
+            lock (_tasks) _err.MarkupLine(Markup.Escape(line));
+        }
+    }
+
+    /// <summary>
+    /// The task's description, wrapped onto more lines where the terminal is too narrow for it beside the other columns.
+    /// Spectre's own never wraps, and the table then took the room from every other column instead.
+    /// </summary>
+    private sealed class DescriptionColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Markup(task.Description.Trim()).Overflow(Overflow.Ellipsis).Justify(Justify.Right);
     }
 
     /// <summary>

@@ -123,6 +123,58 @@ public sealed class ProgressLines
         });
 
     /// <summary>
+    /// The event a line of <see cref="Json"/> holds (a `--devices` worker's, read by its parent); null for anything else:
+    /// an `end` line, a line that is no JSON object or lacks a field.
+    /// </summary>
+    public static RestoreProgress? Parse(string line)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            var o = doc.RootElement;
+            if (o.ValueKind != JsonValueKind.Object || !o.TryGetProperty("stage", out var stage) || stage.GetString() is not { } name || name == "end")
+                return null;
+            double? Real(string field) => o.GetProperty(field).ValueKind == JsonValueKind.Number ? o.GetProperty(field).GetDouble() : null;
+            int? Whole(string field) => o.GetProperty(field).ValueKind == JsonValueKind.Number ? o.GetProperty(field).GetInt32() : null;
+            return new RestoreProgress(name, o.GetProperty("done").GetInt64(), (long)(Real("total") ?? 0), o.GetProperty("detail").GetString() ?? "",
+                TimeSpan.FromSeconds(o.GetProperty("elapsed_s").GetDouble()))
+            {
+                Rate = Real("rate"), EtaSeconds = Real("eta_s"), Shot = Whole("shot"), Epoch = Whole("epoch"), Epochs = Whole("epochs"), Loss = Real("loss"),
+            };
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A `--devices` worker's JSON line as its parent writes it: <paramref name="device"/> added last and `elapsed_s` on the
+    /// parent's clock, so that it never runs backwards over the parent's whole stream (each worker's clock started when it
+    /// did); null for a line that is no JSON object.
+    /// </summary>
+    public static string? Retagged(string line, string device, TimeSpan elapsed)
+    {
+        if (!line.StartsWith('{')) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return null;
+            return Line(w =>
+            {
+                foreach (var field in doc.RootElement.EnumerateObject())
+                    if (field.NameEquals("elapsed_s")) w.WriteNumber("elapsed_s", Math.Round(elapsed.TotalSeconds, 3));
+                    else field.WriteTo(w);
+                w.WriteString("device", device);
+            });
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The `end` line: the fields of every line (null: no stage's count applies) and `exit`, the exit code;
     /// `detail` is what the run said of its end (the error, the interruption), null when it succeeded.
     /// </summary>

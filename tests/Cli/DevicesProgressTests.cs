@@ -31,6 +31,9 @@ public class DevicesProgressTests
         var r = ReelProcess.Run("restore", "run", work, "--shard", "0/1", "--devices", "0,1", "--device", "cpu", "--progress", "json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var lines = JsonLines(r.Stderr);
+        // One clock, the run's, for its lines and its workers': each worker's own started when it did.
+        var elapsed = lines.Select(l => l.GetProperty("elapsed_s").GetDouble()).ToList();
+        Assert.True(elapsed.Zip(elapsed.Skip(1)).All(t => t.First <= t.Second), $"elapsed_s ran backwards: {string.Join(", ", elapsed)}");
         // The run's own end line last, and each worker's before it, under its device.
         Assert.Equal(Ended, lines[^1].EnumerateObject().Select(p => p.Name));
         lines.RemoveAt(lines.Count - 1);

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text.RegularExpressions;
-using Microsoft.Win32.SafeHandles;
 using Reel.Engine.Pipeline;
 using Reel.Engine.Video;
 using Reel.Tests.Support;
@@ -15,7 +12,7 @@ namespace Reel.Tests.Cli;
 /// way with exit 129; what a SIGKILL leaves (a joined temporary beside the output, frames spilled
 /// to the temp folder) carries the dead run's pid and is removed by the next run.
 /// </summary>
-public partial class StopSignalTests
+public class StopSignalTests
 {
     /// <summary>How long a stopped run may take to exit: "within seconds", with room for a loaded CI machine.</summary>
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(15);
@@ -205,13 +202,7 @@ public partial class StopSignalTests
         var input = Media.MakeClip(dir, audio: false);
         var output = Path.Combine(dir, "out.mp4");
         using var terminal = Pty.Open();
-        // reel leads a session of its own whose controlling terminal is the pty, as a login shell's job does, with the
-        // progress bar a terminal gets by default.
-        var psi = new ProcessStartInfo("sh") { UseShellExecute = false, WorkingDirectory = dir };
-        foreach (var a in new[] { "-c", "exec setsid --ctty --wait \"$@\" <\"$0\" >\"$0\" 2>&1", terminal.Name, "env", "--default-signal=HUP", "TERM=xterm" }
-                     .Concat(Cli()).Concat(new[] { "restore", input, output, "--no-denoise", "--no-colorize", "--epochs", "500", "--no-irt" }))
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        using var p = terminal.Start(dir, 80, "restore", input, output, "--no-denoise", "--no-colorize", "--epochs", "500", "--no-irt");
         var shown = terminal.ReadUntil("stabilize", TimeSpan.FromMinutes(2));
         Assert.True(shown.Contains("stabilize"), $"the run did not train:\n{shown}");
         var clock = Stopwatch.StartNew();
@@ -220,69 +211,6 @@ public partial class StopSignalTests
         Assert.True(clock.Elapsed < Prompt, $"took {clock.Elapsed.TotalSeconds:F1} s to stop");
         Assert.Equal(129, p.ExitCode);
         AssertOnlyTheTrainingIsKept(dir, output);
-    }
-
-    /// <summary>The CLI as <see cref="ReelProcess"/> starts it: REEL_CLI's build, else reel.dll beside the tests.</summary>
-    private static string[] Cli() => Environment.GetEnvironmentVariable("REEL_CLI") is { Length: > 0 } native
-        ? new[] { native }
-        : new[] { "dotnet", Path.Combine(AppContext.BaseDirectory, "reel.dll") };
-
-    /// <summary>A pseudo-terminal's master side: closing it hangs the terminal up, as sshd does when the connection drops.</summary>
-    private sealed partial class Pty : IDisposable
-    {
-        private const int ORdWr = 0x2, ONoCtty = 0x100, OCloExec = 0x80000;
-        private readonly FileStream _master;
-
-        private Pty(FileStream master, string name) => (_master, Name) = (master, name);
-
-        /// <summary>The terminal's device (/dev/pts/N), for the process that uses it.</summary>
-        public string Name { get; }
-
-        public static unsafe Pty Open()
-        {
-            // Close-on-exec: a child holding the master too would keep the terminal up.
-            int fd = PosixOpenpt(ORdWr | ONoCtty | OCloExec);
-            Assert.True(fd >= 0, $"posix_openpt failed ({Marshal.GetLastPInvokeError()})");
-            var handle = new SafeFileHandle(fd, ownsHandle: true);
-            var name = stackalloc byte[256];
-            Assert.True(GrantPt(fd) == 0 && UnlockPt(fd) == 0 && PtsNameR(fd, name, 256) == 0, "the pty could not be set up");
-            return new Pty(new FileStream(handle, FileAccess.ReadWrite, bufferSize: 0), Marshal.PtrToStringUTF8((nint)name)!);
-        }
-
-        /// <summary>What the terminal shows until <paramref name="text"/> appears, the process ends or <paramref name="limit"/> passes.</summary>
-        public string ReadUntil(string text, TimeSpan limit)
-        {
-            var shown = new System.Text.StringBuilder();
-            var reading = Task.Run(() =>
-            {
-                var buffer = new byte[4096];
-                try
-                {
-                    int n;
-                    while (!shown.ToString().Contains(text) && (n = _master.Read(buffer)) > 0) shown.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
-                }
-                catch (IOException)
-                {
-                    // EIO: every process using the terminal has closed it.
-                }
-            });
-            reading.Wait(limit);
-            return shown.ToString();
-        }
-
-        public void Dispose() => _master.Dispose();
-
-        [LibraryImport("libc", EntryPoint = "posix_openpt", SetLastError = true)]
-        private static partial int PosixOpenpt(int flags);
-
-        [LibraryImport("libc", EntryPoint = "grantpt")]
-        private static partial int GrantPt(int fd);
-
-        [LibraryImport("libc", EntryPoint = "unlockpt")]
-        private static partial int UnlockPt(int fd);
-
-        [LibraryImport("libc", EntryPoint = "ptsname_r")]
-        private static unsafe partial int PtsNameR(int fd, byte* buffer, nuint length);
     }
 
     [Fact]

@@ -47,6 +47,23 @@ public static class ReelProcess
     /// </summary>
     public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] args) => StartIn(TestPaths.RepoRoot, environment, args);
 
+    /// <summary>
+    /// The command line that starts the CLI: `dotnet reel.dll` beside the tests, or REEL_CLI's build (build.sh test points
+    /// it at the NativeAOT `reel`).
+    /// </summary>
+    public static string[] Command()
+    {
+        var native = Environment.GetEnvironmentVariable("REEL_CLI");
+        if (string.IsNullOrEmpty(native))
+        {
+            var dll = Path.Combine(AppContext.BaseDirectory, "reel.dll");
+            if (!File.Exists(dll)) Assert.Fail($"CLI not built: {dll}");
+            return ["dotnet", dll];
+        }
+        if (!File.Exists(native)) Assert.Fail($"REEL_CLI is {native}, which does not exist (cmake --build build makes build/publish/reel)");
+        return [native];
+    }
+
     private static Process StartIn(string workingDirectory, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var psi = new ProcessStartInfo("env")
@@ -56,21 +73,7 @@ public static class ReelProcess
             WorkingDirectory = workingDirectory,
         };
         psi.ArgumentList.Add("--default-signal=INT,HUP");
-        // REEL_CLI runs the tests against another build of the CLI: build.sh test points it at the NativeAOT `reel`.
-        var native = Environment.GetEnvironmentVariable("REEL_CLI");
-        if (string.IsNullOrEmpty(native))
-        {
-            var dll = Path.Combine(AppContext.BaseDirectory, "reel.dll");
-            if (!File.Exists(dll)) Assert.Fail($"CLI not built: {dll}");
-            psi.ArgumentList.Add("dotnet");
-            psi.ArgumentList.Add(dll);
-        }
-        else
-        {
-            if (!File.Exists(native)) Assert.Fail($"REEL_CLI is {native}, which does not exist (cmake --build build makes build/publish/reel)");
-            psi.ArgumentList.Add(native);
-        }
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in Command().Concat(args)) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         return Process.Start(psi)!;
