@@ -7,7 +7,8 @@ bench/ temporal experiments. Frames are folders of images sorted by name, compar
   warp_error      mean |O_t - warp(O_{t-1})| over RGB in [0,1], where the warp follows optical
                   flow computed on the *input* frames (OpenCV DIS, medium preset, on gray), so the
                   score does not depend on the method judged; pixels failing the forward-backward
-                  check (occlusions) or warped from outside the frame are left out
+                  check (occlusions) are left out (one warped from outside the frame takes the
+                  nearest edge pixel's value, as in Lai et al.'s resampling)
   warp_floor      the same on the input frames themselves: what the flow cannot explain
   cdc             colour distribution consistency (TCVC): Jensen-Shannon divergence (nats) of the
                   64-bin histograms of each RGB channel between frames t and t+d, d = 1, 2, 4,
@@ -15,7 +16,15 @@ bench/ temporal experiments. Frames are folders of images sorted by name, compar
   colorfulness    Hasler-Suesstrunk M on 0-255 RGB, mean over frames
   detail          Pearson correlation of the Laplacians of output and input luma, mean over frames
                   (blurring lowers the warp error, so a score needs this guard)
-  psnr_processed  PSNR of the output to the processed frames (with --processed)
+  psnr_processed  PSNR of the output to the processed frames (with --processed): of the mean over
+                  frames of their MSE, not the mean of per-frame PSNRs
+  warp_error_lai  Lai et al.'s warp error (ECCV 2018, their evaluate_WarpError.py, which the Deep
+                  Video Prior paper reports): O_t warped back to t-1 along the flow t-1 -> t, mean
+                  squared difference to O_{t-1} over the channels of the pixels that are neither
+                  occluded (forward-backward check from t-1) nor on a motion boundary; 0 for a pair
+                  with none; mean over pairs
+  warp_floor_lai  the same on the input frames
+  cdc_256         the CDC at 256 bins, TCVC's own count
 
 Usage: temporal_score.py --input DIR --output DIR [--processed DIR] [--frames N] [--json]
 With --json the last line is one JSON object with the keys above and `frames`.
@@ -83,6 +92,39 @@ def warp_error(frames, maps):
     return float(np.mean(errors))
 
 
+def lai_warp_errors(inputs, frame_sets):
+    """Lai et al.'s warp error of each sequence in frame_sets, the flow and masks from the input frames."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    grays = [gray_u8(f) for f in inputs]
+    h, w = grays[0].shape
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    sums = [0.0] * len(frame_sets)
+    for t in range(1, len(grays)):
+        fw = dis.calc(grays[t - 1], grays[t], None)  # frame t-1 -> frame t
+        bw = dis.calc(grays[t], grays[t - 1], None)  # frame t -> frame t-1
+        mx, my = xs + fw[..., 0], ys + fw[..., 1]
+        bw_at = cv2.remap(bw, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        fw_mag = np.sum(fw.astype(np.float64) ** 2, axis=2)
+        occluded = np.sum((fw + bw_at).astype(np.float64) ** 2, axis=2) > 0.01 * (np.sum(bw_at.astype(np.float64) ** 2, axis=2) + fw_mag) + 0.5
+        # Motion boundaries: forward differences of u and v to the next column and row, 0 past the last.
+        grad = np.zeros((h, w))
+        for c in range(2):
+            f = fw[..., c].astype(np.float64)
+            du = np.zeros((h, w))
+            dv = np.zeros((h, w))
+            du[:, :-1] = f[:, :-1] - f[:, 1:]
+            dv[:-1, :] = f[:-1, :] - f[1:, :]
+            grad += du ** 2 + dv ** 2
+        occluded |= grad > 0.01 * fw_mag + 0.002
+        kept = np.repeat((~occluded)[..., None], 3, axis=2)
+        n = kept.sum()
+        for k, frames in enumerate(frame_sets):
+            warped = cv2.remap(frames[t], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            diff = (warped - frames[t - 1]) * kept
+            sums[k] += np.sum(diff ** 2) / (n if n > 0 else diff.size)
+    return [float(s / (len(grays) - 1)) for s in sums]
+
+
 def js_divergence(p, q):
     m = 0.5 * (p + q)
 
@@ -93,10 +135,10 @@ def js_divergence(p, q):
     return 0.5 * kl(p, m) + 0.5 * kl(q, m)
 
 
-def cdc(frames):
+def cdc(frames, bins_per_channel=CDC_BINS):
     def hists(f):
-        bins = (f * 255.0 + 0.5).clip(0, 255).astype(np.uint8) // (256 // CDC_BINS)
-        return [np.bincount(bins[..., c].ravel(), minlength=CDC_BINS) / bins[..., c].size for c in range(3)]
+        bins = (f * 255.0 + 0.5).clip(0, 255).astype(np.uint8) // (256 // bins_per_channel)
+        return [np.bincount(bins[..., c].ravel(), minlength=bins_per_channel) / bins[..., c].size for c in range(3)]
 
     hs = [hists(f) for f in frames]
     per_dilation = []
@@ -154,6 +196,7 @@ def main():
         sys.exit(f"temporal_score: input frames are {inputs[0].shape[1]}x{inputs[0].shape[0]}, "
                  f"output frames {outputs[0].shape[1]}x{outputs[0].shape[0]}")
     maps = warp_maps(inputs)
+    lai_error, lai_floor = lai_warp_errors(inputs, [outputs, inputs])
     result = {
         "warp_error": warp_error(outputs, maps),
         "warp_floor": warp_error(inputs, maps),
@@ -162,6 +205,9 @@ def main():
         "detail": detail(outputs, inputs),
         "psnr_processed": None,
         "frames": len(outputs),
+        "warp_error_lai": lai_error,
+        "warp_floor_lai": lai_floor,
+        "cdc_256": cdc(outputs, 256),
     }
     if a.processed:
         processed = load_frames(a.processed, a.frames)

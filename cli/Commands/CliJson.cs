@@ -71,7 +71,10 @@ internal sealed record KernelRow(
     [property: JsonPropertyName("compiled")] bool Compiled,
     [property: JsonPropertyName("error")] string? Error);
 
-/// <summary>The last line of `reel eval temporal --json` (DESIGN §6); a PSNR to identical frames is the string "Infinity".</summary>
+/// <summary>
+/// The last line of `reel eval temporal --json` (DESIGN §6); a PSNR to identical frames is the string "Infinity". The scores as
+/// the papers compute them come after the first seven keys, which scripts already read.
+/// </summary>
 [JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 internal sealed record TemporalSummary(
     [property: JsonPropertyName("warp_error")] double WarpError,
@@ -80,7 +83,10 @@ internal sealed record TemporalSummary(
     [property: JsonPropertyName("colorfulness")] double Colorfulness,
     [property: JsonPropertyName("detail")] double Detail,
     [property: JsonPropertyName("psnr_processed")] double? PsnrProcessed,
-    [property: JsonPropertyName("frames")] int Frames);
+    [property: JsonPropertyName("frames")] int Frames,
+    [property: JsonPropertyName("warp_error_lai")] double WarpErrorLai,
+    [property: JsonPropertyName("warp_floor_lai")] double WarpFloorLai,
+    [property: JsonPropertyName("cdc_256")] double Cdc256);
 
 /// <summary>One case of `reel selftest --json`: max_rel_err is null when it is not finite; detail says why a case failed, or what a finding found.</summary>
 internal sealed record SelfTestRow(

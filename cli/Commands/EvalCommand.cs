@@ -74,10 +74,15 @@ public static class EvalCommand
             table.AddRow(F(report.WarpError, "F4"), F(report.WarpFloor, "F4"), F(report.WarpError / report.WarpFloor, "F2"), F(report.Cdc, "G3"),
                 F(report.Colorfulness, "F1"), F(report.Detail, "F3"), report.PsnrProcessed is { } p ? F(p, "F2") + " dB" : "—");
             AnsiConsole.Write(table);
+            // The same sequence as the papers score it, for figures to set beside theirs.
+            var papers = new Table().Title("as the papers define them: Lai et al.'s warp error (squared; motion boundaries left out too), TCVC's CDC (256 bins)");
+            papers.AddColumn("warp error (Lai)").AddColumn("warp floor (Lai)").AddColumn("× floor").AddColumn("CDC (256 bins)");
+            papers.AddRow(F(report.WarpErrorLai, "G4"), F(report.WarpFloorLai, "G4"), F(report.WarpErrorLai / report.WarpFloorLai, "F2"), F(report.Cdc256, "G3"));
+            AnsiConsole.Write(papers);
             if (r.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new TemporalSummary(report.WarpError, report.WarpFloor, report.Cdc, report.Colorfulness,
-                    report.Detail, report.PsnrProcessed, report.Frames), CliJson.Output.TemporalSummary));
+                    report.Detail, report.PsnrProcessed, report.Frames, report.WarpErrorLai, report.WarpFloorLai, report.Cdc256), CliJson.Output.TemporalSummary));
             }
             return 0;
         }));

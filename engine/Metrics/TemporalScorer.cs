@@ -11,8 +11,14 @@ namespace Reel.Engine.Metrics;
 /// <item>warp error: mean |O_t − warp(O_{t−1})| over RGB in [0, 1], warped along the DIS flow (medium
 /// preset) of the <i>input</i>'s 8-bit luma from t to t−1, over the pixels passing the forward–backward
 /// check; the mean over frame pairs with any such pixel. The floor is the same on the input frames.</item>
+/// <item>Lai et al.'s warp error (ECCV 2018, as their evaluate_WarpError.py computes it, which the Deep Video
+/// Prior paper reports): O_t warped back to t−1 along the flow from t−1 to t, the mean of the squared difference
+/// to O_{t−1} over the channels of the pixels neither occluded (the same forward–backward check, from t−1) nor on
+/// a motion boundary (|∇flow|² > 0.01·|flow|² + 0.002, forward differences), 0 for a pair with none; the mean
+/// over every pair. Its floor is the same on the input frames.</item>
 /// <item>CDC (TCVC): Jensen–Shannon divergence (nats) of each RGB channel's 64-bin histogram between
-/// frames t and t + d, channels averaged, pairs averaged per d ∈ {1, 2, 4}, then the d averaged.</item>
+/// frames t and t + d, channels averaged, pairs averaged per d ∈ {1, 2, 4}, then the d averaged; and the
+/// same at 256 bins, TCVC's own count (64 reproduced the figures the project was given).</item>
 /// <item>colourfulness: Hasler–Süsstrunk M on 0–255 RGB, mean over frames.</item>
 /// <item>detail: Pearson correlation of the Laplacians (3×3, border reflected) of output and input luma
 /// (0.299 R + 0.587 G + 0.114 B), mean over frames: blurring lowers the warp error, this catches it.</item>
@@ -22,7 +28,7 @@ namespace Reel.Engine.Metrics;
 /// </summary>
 public sealed class TemporalScorer(IBackend backend)
 {
-    /// <summary>Histogram bins per channel of the colour-distribution consistency (CDC) measure.</summary>
+    /// <summary>Histogram bins per channel of the colour-distribution consistency (CDC) measure; <see cref="TemporalReport.Cdc256"/> has one per level.</summary>
     public const int CdcBins = 64;
     private static readonly int[] Dilations = { 1, 2, 4 };
 
@@ -30,9 +36,10 @@ public sealed class TemporalScorer(IBackend backend)
     private readonly IPreparedOp _warp = backend.Prepare(new WarpOp());
     private readonly IPreparedOp _check = backend.Prepare(new FlowCheckOp());
     private readonly IPreparedOp _luma = backend.Prepare(new Luma8Op());
-    private readonly List<double> _warpErrors = new(), _floors = new();
+    private readonly List<double> _warpErrors = new(), _floors = new(), _laiErrors = new(), _laiFloors = new();
+    /// <summary>The last frames' 256-level histograms, one per channel.</summary>
     private readonly Queue<double[][]> _histograms = new();
-    private readonly double[] _cdcSum = new double[Dilations.Length];
+    private readonly double[] _cdcSum = new double[Dilations.Length], _cdc256Sum = new double[Dilations.Length];
     private readonly int[] _cdcPairs = new int[Dilations.Length];
     private double _colorfulness, _detail, _mse;
     private int _processed;
@@ -64,6 +71,11 @@ public sealed class TemporalScorer(IBackend backend)
                 _warpErrors.Add(MaskedDifference(output, _warp.Run(_output!, back), mask));
                 _floors.Add(MaskedDifference(input, _warp.Run(_input, back), mask));
             }
+            // Lai et al.'s: frame t brought back to t−1, on t−1's pixels.
+            var kept = _check.Run(forward, back);
+            LeaveOutMotionBoundaries(forward, kept);
+            _laiErrors.Add(MaskedSquaredDifference(_output!, _warp.Run(output, forward), kept));
+            _laiFloors.Add(MaskedSquaredDifference(_input, _warp.Run(input, forward), kept));
         }
         AddHistogram(output);
         _colorfulness += Colorfulness(output);
@@ -81,9 +93,13 @@ public sealed class TemporalScorer(IBackend backend)
     public TemporalReport Report()
     {
         if (Frames < 2) throw new ReelException($"temporal scores need at least 2 frames, got {Frames}");
-        double cdc = Enumerable.Range(0, Dilations.Length).Where(d => _cdcPairs[d] > 0).Average(d => _cdcSum[d] / _cdcPairs[d]);
+        var dilations = Enumerable.Range(0, Dilations.Length).Where(d => _cdcPairs[d] > 0).ToList();
+        double cdc = dilations.Average(d => _cdcSum[d] / _cdcPairs[d]), cdc256 = dilations.Average(d => _cdc256Sum[d] / _cdcPairs[d]);
         double? psnr = _processed == 0 ? null : _mse == 0 ? double.PositiveInfinity : 10 * Math.Log10(1.0 / (_mse / _processed));
-        return new TemporalReport(Mean(_warpErrors), Mean(_floors), cdc, _colorfulness / Frames, _detail / Frames, psnr, Frames);
+        return new TemporalReport(Mean(_warpErrors), Mean(_floors), cdc, _colorfulness / Frames, _detail / Frames, psnr, Frames)
+        {
+            WarpErrorLai = _laiErrors.Average(), WarpFloorLai = _laiFloors.Average(), Cdc256 = cdc256,
+        };
     }
 
     private static double Mean(List<double> xs) => xs.Count == 0 ? double.NaN : xs.Average();
@@ -105,26 +121,78 @@ public sealed class TemporalScorer(IBackend backend)
         return sum / count;
     }
 
+    /// <summary>
+    /// Mean over the pixels where mask is 1 and their channels of (a − b)², 0 where none is: Lai et al.'s per-pair error
+    /// (their mask holds each pixel three times, and a pair with none divides a sum of zeros).
+    /// </summary>
+    private static double MaskedSquaredDifference(Tensor a, Tensor b, Tensor mask)
+    {
+        int plane = mask.Length;
+        double sum = 0;
+        int count = 0;
+        for (int p = 0; p < plane; p++)
+        {
+            if (mask.Data[p] == 0) continue;
+            for (int c = 0; c < 3; c++)
+            {
+                double d = (double)a.Data[c * plane + p] - b.Data[c * plane + p];
+                sum += d * d;
+            }
+            count++;
+        }
+        return count == 0 ? 0 : sum / (3.0 * count);
+    }
+
+    /// <summary>
+    /// Clears <paramref name="mask"/> on the motion boundaries of <paramref name="flow"/> (1, 2, H, W), as Lai et al.'s
+    /// detect_occlusion does: where the squared forward differences of u and v to the next column and row (0 past the
+    /// last) exceed 0.01·|flow|² + 0.002.
+    /// </summary>
+    private static void LeaveOutMotionBoundaries(Tensor flow, Tensor mask)
+    {
+        int h = flow.Shape.H, w = flow.Shape.W, plane = h * w;
+        var u = flow.Data.AsSpan(0, plane);
+        var v = flow.Data.AsSpan(plane, plane);
+        for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++)
+        {
+            int p = i * w + j;
+            double du = j + 1 < w ? u[p] - u[p + 1] : 0, dv = i + 1 < h ? u[p] - u[p + w] : 0;
+            double eu = j + 1 < w ? v[p] - v[p + 1] : 0, ev = i + 1 < h ? v[p] - v[p + w] : 0;
+            double gradient = du * du + dv * dv + eu * eu + ev * ev, magnitude = (double)u[p] * u[p] + (double)v[p] * v[p];
+            if (gradient > 0.01 * magnitude + 0.002) mask.Data[p] = 0;
+        }
+    }
+
     private void AddHistogram(Tensor frame)
     {
         int plane = frame.Shape.H * frame.Shape.W;
         var h = new double[3][];
         for (int c = 0; c < 3; c++)
         {
-            h[c] = new double[CdcBins];
-            for (int p = 0; p < plane; p++) h[c][Luma8Op.Level(frame.Data[c * plane + p]) / (256 / CdcBins)]++;
-            for (int b = 0; b < CdcBins; b++) h[c][b] /= plane;
+            h[c] = new double[256];
+            for (int p = 0; p < plane; p++) h[c][Luma8Op.Level(frame.Data[c * plane + p])]++;
+            for (int b = 0; b < 256; b++) h[c][b] /= plane;
         }
         var previous = _histograms.ToArray();
         for (int d = 0; d < Dilations.Length; d++)
         {
             if (previous.Length < Dilations[d]) continue;
             var earlier = previous[^Dilations[d]];
-            _cdcSum[d] += (JensenShannon(earlier[0], h[0]) + JensenShannon(earlier[1], h[1]) + JensenShannon(earlier[2], h[2])) / 3;
+            _cdc256Sum[d] += (JensenShannon(earlier[0], h[0]) + JensenShannon(earlier[1], h[1]) + JensenShannon(earlier[2], h[2])) / 3;
+            _cdcSum[d] += (JensenShannon(Coarse(earlier[0]), Coarse(h[0])) + JensenShannon(Coarse(earlier[1]), Coarse(h[1])) + JensenShannon(Coarse(earlier[2]), Coarse(h[2]))) / 3;
             _cdcPairs[d]++;
         }
         _histograms.Enqueue(h);
         if (_histograms.Count > Dilations[^1]) _histograms.Dequeue();
+    }
+
+    /// <summary>A 256-level histogram in <see cref="CdcBins"/> bins of adjacent levels.</summary>
+    private static double[] Coarse(double[] levels)
+    {
+        var bins = new double[CdcBins];
+        for (int l = 0; l < levels.Length; l++) bins[l / (256 / CdcBins)] += levels[l];
+        return bins;
     }
 
     private static double JensenShannon(double[] p, double[] q)
