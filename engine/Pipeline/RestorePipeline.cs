@@ -484,14 +484,15 @@ public static class RestorePipeline
             yield return $"{source.SourcePath} is HDR ({(hdr.Transfer == "smpte2084" ? "PQ" : "HLG")}); Reel reads its code values as SDR's, without tone mapping, so it comes out washed out " +
                  "and tagged SDR (BT.709): convert it to SDR first, e.g. ffmpeg -i IN -vf zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0," +
                  "zscale=t=bt709:m=bt709:r=tv,format=yuv420p -c:v libx264 -crf 12 sdr.mp4";
-        // An archive master's 10 or 16 bits come out as 8: said, since smooth gradients may band.
+        // An archive master's 10 or 16 bits are read as 8: said, since smooth gradients may band (a 10-bit encoder is given
+        // 16-bit frames, but what was rounded at the decoding stays rounded).
         if (source.Video is { BitsPerSample: > 8 } deep)
-            yield return $"{source.SourcePath} has {deep.BitsPerSample}-bit samples; Reel restores and writes 8 bits a sample, whatever the encoder (smooth gradients may band)";
+            yield return $"{source.SourcePath} has {deep.BitsPerSample}-bit samples; Reel reads 8 bits a sample of them (smooth gradients may band)";
         // A scan's 16-bit or transparent frames lost their depth or their alpha without a word, where a video's depth was told.
         if (source.FolderPixels is { } stored)
         {
             if (VideoFile.BitsOf(stored) > 8)
-                yield return $"{source.SourcePath}'s frames have {VideoFile.BitsOf(stored)}-bit samples ({stored}); Reel restores and writes 8 bits a sample (smooth gradients may band)";
+                yield return $"{source.SourcePath}'s frames have {VideoFile.BitsOf(stored)}-bit samples ({stored}); Reel reads 8 bits a sample of them (smooth gradients may band)";
             if (VideoFile.HasAlpha(stored))
                 yield return $"{source.SourcePath}'s frames have an alpha channel ({stored}); it is not kept (a transparent pixel comes out as the colour stored in it)";
         }

@@ -33,7 +33,7 @@ public sealed class VideoSink : IFrameSink
     public void Write(Tensor frame, long ptsNs)
     {
         _writer ??= new VideoWriter(_path, frame.Shape.W, frame.Shape.H, _timeBase, _settings, _streamSource, ptsNs, _note, _frameRate, _sampleAspect);
-        _writer.Write(ImageIO.ToPixels(frame), ptsNs);
+        _writer.Write(frame, ptsNs);
     }
 
     /// <inheritdoc/>

@@ -109,6 +109,12 @@ public sealed record EncodeSettings
     internal string? OutputPixels => ForDistribution ? "yuv420p" : Pick(Chosen, EncoderCaps.Of(Chosen).PixelFormats);
 
     /// <summary>
+    /// Whether the video is written at more than 8 bits a sample (ProRes's and DNxHR's 10-bit 4:2:2, 10-bit 4:4:4): its
+    /// frames are then given as 16-bit RGB, so the restored frames' smooth gradients keep what 8 bits would round into steps.
+    /// </summary>
+    internal bool TakesDeepFrames => OutputPixels is "yuv422p10le" or "yuv444p10le";
+
+    /// <summary>
     /// One of the encoders of distribution (x264, x265, VP9, AV1), which Reel has always given 4:2:0 and which take any
     /// frame rate: nothing need be asked of ffmpeg about them.
     /// </summary>

@@ -222,6 +222,62 @@ public static class ImageIO
         return px;
     }
 
+    /// <summary>
+    /// Planar float (1, 3, H, W) → packed rgb48le: each value clamped to [0, 1], times 65535, rounded half away from zero
+    /// (NaN → 0), for an encoder that keeps more than 8 bits a sample (<see cref="EncodeSettings.TakesDeepFrames"/>).
+    /// </summary>
+    public static byte[] ToPixels48(Tensor t)
+    {
+        var s = t.Shape;
+        if (s.Rank != 4 || s.N != 1 || s.C != 3) throw new ArgumentException($"expected a (1, 3, H, W) image tensor, got {s}");
+        int plane = s.H * s.W;
+        var levels = System.Buffers.ArrayPool<ushort>.Shared.Rent(3 * plane);
+        try
+        {
+            var q = levels.AsSpan(0, 3 * plane);
+            Quantize16(t.Data.AsSpan(0, 3 * plane), q);
+            var px = new byte[6 * plane];
+            var rgb = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(px.AsSpan());
+            ReadOnlySpan<ushort> r = q[..plane], g = q.Slice(plane, plane), b = q.Slice(2 * plane, plane);
+            for (int i = 0, j = 0; i < plane; i++, j += 3)
+            {
+                rgb[j] = r[i];
+                rgb[j + 1] = g[i];
+                rgb[j + 2] = b[i];
+            }
+            // Little-endian on the wire, whatever the machine's order.
+            if (!BitConverter.IsLittleEndian) System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(rgb, rgb);
+            return px;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<ushort>.Shared.Return(levels);
+        }
+    }
+
+    /// <summary>One u16 per float, clamped to [0, 1] × 65535 and rounded half away from zero; NaN → 0.</summary>
+    internal static void Quantize16(ReadOnlySpan<float> src, Span<ushort> dst)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var (zero, one, scale, half) = (Vector256<float>.Zero, Vector256<float>.One, Vector256.Create(65535f), Vector256.Create(0.5f));
+            Vector256<int> Levels(ReadOnlySpan<float> x)
+            {
+                var v = Vector256.Create(x);
+                var clamped = Vector256.Min(Vector256.Max(v, zero), one) * scale;
+                var floor = Vector256.Floor(clamped);
+                var up = Vector256.GreaterThanOrEqual(clamped - floor, half) & one;
+                // NaN fails its own equality: 0, as the scalar conversion of NaN gives.
+                return Vector256.ConvertToInt32(floor + up) & Vector256.Equals(v, v).AsInt32();
+            }
+            for (; i + 16 <= src.Length; i += 16)
+                Vector256.Narrow(Levels(src.Slice(i, 8)).AsUInt32(), Levels(src.Slice(i + 8, 8)).AsUInt32()).CopyTo(dst.Slice(i, 16));
+        }
+        for (; i < src.Length; i++)
+            dst[i] = (ushort)Math.Round(Math.Clamp(src[i], 0f, 1f) * 65535f, MidpointRounding.AwayFromZero);
+    }
+
     /// <summary>One u8 per float, clamped to [0, 1] × 255 and rounded half away from zero; NaN → 0.</summary>
     internal static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
     {

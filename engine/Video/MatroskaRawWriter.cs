@@ -4,7 +4,7 @@ using System.Text;
 namespace Reel.Engine.Video;
 
 /// <summary>
-/// Writes raw frames with their own timestamps as a Matroska stream (codec V_UNCOMPRESSED),
+/// Writes raw RGB frames with their own timestamps as a Matroska stream (codec V_UNCOMPRESSED),
 /// the form in which frames go to the ffmpeg encoder. A bare raw-video pipe has no timestamps,
 /// so every frame would be assumed to last the same; this container carries each frame's
 /// presentation time, which keeps variable-frame-rate video variable. The timestamp scale is
@@ -29,12 +29,13 @@ public sealed class MatroskaRawWriter
     /// The track's default frame duration, which a frame has when no later frame says otherwise: the
     /// last one (without it a one-frame video would last a millisecond). 0 leaves it unset.
     /// </param>
-    public MatroskaRawWriter(Stream output, int width, int height, PixelFormat format, long frameDurationNs = 0)
+    /// <param name="deep">16 bits a sample (rgb48le) rather than 8 (rgb24).</param>
+    public MatroskaRawWriter(Stream output, int width, int height, bool deep, long frameDurationNs = 0)
     {
         _out = output;
-        _frameBytes = width * height * ImageIO.Channels(format);
-        // FourCCs ffmpeg maps to these raw layouts (its raw pixel-format tag table).
-        var fourcc = format == PixelFormat.Gray8 ? "Y800"u8.ToArray() : new byte[] { (byte)'R', (byte)'G', (byte)'B', 24 };
+        _frameBytes = width * height * (deep ? 6 : 3);
+        // FourCCs ffmpeg maps to these raw layouts (its raw pixel-format tag table): RGB and the bits a pixel.
+        var fourcc = new byte[] { (byte)'R', (byte)'G', (byte)'B', (byte)(deep ? 48 : 24) };
         var header = new MemoryStream();
         WriteElement(header, Ebml, Concat(
             UInt(EbmlVersion, 1), UInt(EbmlReadVersion, 1), UInt(EbmlMaxIdLength, 4), UInt(EbmlMaxSizeLength, 8),

@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Reel.Engine.Tensors;
 
 namespace Reel.Engine.Video;
 
 /// <summary>
-/// Encodes frames pushed one at a time (packed rgb24, each with its timestamp) through an ffmpeg
+/// Encodes frames pushed one at a time (each with its timestamp) through an ffmpeg
 /// child process. Frames travel as Matroska (see <see cref="MatroskaRawWriter"/>) so their
-/// timestamps survive, and the encoder keeps the source's time base so they survive exactly.
+/// timestamps survive, and the encoder keeps the source's time base so they survive exactly. They go
+/// as 8-bit RGB, or 16-bit where the encoder keeps more than 8 bits (<see cref="EncodeSettings.TakesDeepFrames"/>).
 /// A background task feeds ffmpeg, so encoding overlaps the caller's next frame; at most a few
 /// frames wait in between. The video goes to a temporary file beside the target and is renamed
 /// by <see cref="Complete"/>; disposing without completing stops ffmpeg and deletes the partial file.
@@ -20,6 +22,7 @@ public sealed class VideoWriter : IDisposable
     private readonly BlockingCollection<(byte[] Pixels, long PtsNs)> _queue = new(FramesInFlight);
     private readonly Task _feeder;
     private readonly int _frameBytes;
+    private readonly bool _deep;
     private readonly int _outWidth, _outHeight;
     private int _frames;
     private long _firstPtsNs, _lastPtsNs;
@@ -51,7 +54,8 @@ public sealed class VideoWriter : IDisposable
         if (!Directory.Exists(dir)) throw new MediaException($"output folder does not exist: {dir}");
         TempFile.RemoveOrphans(_target);
         _tmp = TempFile.Beside(_target);
-        _frameBytes = width * height * 3;
+        _deep = settings.TakesDeepFrames;
+        _frameBytes = width * height * (_deep ? 6 : 3);
         (_outWidth, _outHeight) = settings.Padded(width, height);
         bool pad = (_outWidth, _outHeight) != (width, height);
         // Told here where the writer is told about its streams (stabilize's); a restore says it before its first frame.
@@ -81,7 +85,7 @@ public sealed class VideoWriter : IDisposable
         _tool = ToolProcess.Start(Ffmpeg.FfmpegPath, args, $"encoding {_target}", feedInput: true);
         _feeder = Task.Run(() =>
         {
-            var mkv = new MatroskaRawWriter(_tool.Input, width, height, PixelFormat.Rgb24, frameDurationNs);
+            var mkv = new MatroskaRawWriter(_tool.Input, width, height, _deep, frameDurationNs);
             foreach (var (pixels, pts) in _queue.GetConsumingEnumerable()) mkv.WriteFrame(pixels, pts);
         });
     }
@@ -97,17 +101,17 @@ public sealed class VideoWriter : IDisposable
     }
 
     /// <summary>
-    /// Queues one frame (packed rgb24 at the writer's size) with its presentation time in ns; blocks
-    /// while the encoder is behind. The array is read later: the caller must not change it. A
-    /// <see cref="MediaException"/> when ffmpeg has stopped taking frames.
+    /// Queues one frame, (1, 3, H, W) in [0, 1] at the writer's size, with its presentation time in ns; blocks
+    /// while the encoder is behind. A <see cref="MediaException"/> when ffmpeg has stopped taking frames.
     /// </summary>
-    public void Write(byte[] rgb24, long ptsNs)
+    public void Write(Tensor frame, long ptsNs)
     {
-        if (rgb24.Length != _frameBytes) throw new ArgumentException($"frame of {rgb24.Length} bytes, expected {_frameBytes}");
+        var pixels = _deep ? ImageIO.ToPixels48(frame) : ImageIO.ToPixels(frame);
+        if (pixels.Length != _frameBytes) throw new ArgumentException($"frame of {pixels.Length} bytes, expected {_frameBytes}");
         if (_feeder.IsFaulted) throw Failure();
         try
         {
-            while (!_queue.TryAdd((rgb24, ptsNs), 100))
+            while (!_queue.TryAdd((pixels, ptsNs), 100))
                 if (_feeder.IsFaulted) throw Failure();
         }
         catch (InvalidOperationException)

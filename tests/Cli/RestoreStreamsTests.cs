@@ -474,7 +474,7 @@ public class RestoreStreamsTests
 
     /// <summary>A scan's 16-bit frames and transparent ones lost their depth and their alpha without a word (a 16-bit video was told).</summary>
     [Theory]
-    [InlineData("gray16be", "frames have 16-bit samples (gray16be); Reel restores and writes 8 bits a sample")]
+    [InlineData("gray16be", "frames have 16-bit samples (gray16be); Reel reads 8 bits a sample of them")]
     [InlineData("rgba", "frames have an alpha channel (rgba); it is not kept")]
     [InlineData("gray", null)]
     public void AFolderOfDeepOrTransparentFramesIsTold(string pixels, string? said)

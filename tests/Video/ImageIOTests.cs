@@ -51,6 +51,32 @@ public class ImageIOTests
         }
     }
 
+    /// <summary>
+    /// The same at 16 bits (a 10-bit encoder's frames): every level's halfway point and its float neighbours, the
+    /// extremes and NaN, each the scalar formula's level; then packed as rgb48le, R, G, B a pixel, low byte first.
+    /// </summary>
+    [Fact]
+    public void DeepPixelsAreTheScalarRoundingsPackedLittleEndian()
+    {
+        var values = new List<float> { -0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 2f, -3f, float.Epsilon };
+        for (int k = 0; k <= 65536; k += 7)
+            foreach (var v in new[] { k / 65535f, (k - 0.5f) / 65535f })
+                values.AddRange(new[] { v, MathF.BitDecrement(v), MathF.BitIncrement(v) });
+        foreach (int length in new[] { values.Count, values.Count - 1, 15, 16, 17, 1 })
+        {
+            var src = values.Take(length).ToArray();
+            var got = new ushort[length];
+            ImageIO.Quantize16(src, got);
+            for (int i = 0; i < length; i++)
+            {
+                var want = (ushort)Math.Round(Math.Clamp(src[i], 0f, 1f) * 65535f, MidpointRounding.AwayFromZero);
+                Assert.True(want == got[i], $"{src[i]:R} became {got[i]}, the scalar rounding gives {want}");
+            }
+        }
+        var frame = new Tensor(new Shape(1, 3, 1, 2), new[] { 0f, 1f, 0.5f, 1f / 65535, 0.25f, float.NaN });
+        Assert.Equal(new byte[] { 0, 0, 0x00, 0x80, 0x00, 0x40, 0xFF, 0xFF, 0x01, 0x00, 0x00, 0x00 }, ImageIO.ToPixels48(frame));
+    }
+
     /// <summary>Every u8 level of a gray and an RGB frame becomes level / 255 in its plane, and goes back to itself.</summary>
     [Theory]
     [InlineData(PixelFormat.Gray8)]

@@ -1,4 +1,5 @@
 using System.Text;
+using Reel.Engine.Tensors;
 using Reel.Engine.Video;
 using Reel.Tests.Support;
 
@@ -16,8 +17,8 @@ public class VideoWriterColourTests
     public void FramesAreStoredInTheYuvPlayersTakeForTheirSizeAndTaggedSo(int width, int height, string matrix, int redLuma)
     {
         var path = Path.Combine(TestPaths.NewTempDir(), "red.mp4");
-        var red = new byte[width * height * 3];
-        for (int i = 0; i < red.Length; i += 3) red[i] = 255;
+        var red = new Tensor(new Shape(1, 3, height, width));
+        red.Data.AsSpan(0, width * height).Fill(1f);
         using (var writer = new VideoWriter(path, width, height, "1/10", frameRate: "10"))
         {
             writer.Write(red, 0);
@@ -63,5 +64,41 @@ public class VideoWriterColourTests
         int centre = (height / 2 * width + width / 2) * 3;
         // Decoded in the other matrix, this red came in as (230, 0, 0) or so.
         Assert.True(rgb[centre] >= 248 && rgb[centre + 1] <= 5 && rgb[centre + 2] <= 5, $"red read as ({rgb[centre]}, {rgb[centre + 1]}, {rgb[centre + 2]})");
+    }
+
+    /// <summary>
+    /// A 10-bit encoder (ProRes 422 HQ) is given 16-bit frames: a restored frame's smooth gradient, such as a denoised sky,
+    /// comes back within the codec's own error, not in the steps of 8 bits (given 8 bits, ProRes kept it at 56 dB; given 16, 65 dB).
+    /// </summary>
+    [Fact]
+    public void ATenBitEncoderKeepsAGradientFinerThanEightBits()
+    {
+        const int width = 480, height = 270;
+        var path = Path.Combine(TestPaths.NewTempDir(), "sky.mov");
+        var sky = new Tensor(new Shape(1, 3, height, width));
+        int plane = width * height;
+        for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
+        {
+            float v = 0.30f + 0.06f * x / width + 0.01f * y / height;
+            (sky.Data[y * width + x], sky.Data[plane + y * width + x], sky.Data[2 * plane + y * width + x]) = (v, 0.98f * v, 0.95f * v);
+        }
+        using (var writer = new VideoWriter(path, width, height, "1/10", new EncodeSettings { Codec = "prores_ks" }, frameRate: "10"))
+        {
+            writer.Write(sky, 0);
+            writer.Complete();
+        }
+        var back = Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb48le", "-" }, ReadOnlyMemory<byte>.Empty, path);
+        Assert.Equal(6 * plane, back.Length);
+        double squares = 0;
+        for (int p = 0; p < plane; p++)
+        for (int c = 0; c < 3; c++)
+        {
+            double d = BitConverter.ToUInt16(back, 6 * p + 2 * c) / 65535.0 - sky.Data[c * plane + p];
+            squares += d * d;
+        }
+        double psnr = 10 * Math.Log10(3.0 * plane / squares);
+        // Rounding to 8 bits alone costs 59 dB here (an error of 1/√12 of a level); measured through ProRes: 8 bits 56.2, 16 bits 64.9 dB.
+        Assert.True(psnr > 61, $"the gradient came back at {psnr:F1} dB");
     }
 }
