@@ -44,8 +44,6 @@ public static partial class DeviceWorkers
     {
         // Refused here, once, rather than by every worker.
         DeviceChoice.RefusePrecisionOnCpu(device, precision);
-        using var self = Process.GetCurrentProcess();
-        var started = self.StartTime;
         // Lines written whole and in the order their times were taken, from every worker's relay.
         var gate = new object();
         if (mode == ProgressMode.Bar)
@@ -53,24 +51,22 @@ public static partial class DeviceWorkers
             // The workers report as JSON, which the bar reads: each worker's stages get bars of their own, under its device.
             ProgressDisplay.RunBar(bar => RunWorkers(workdir, shard, devices, device, precision, budgetBytes, saveEvery, "json", cancel, (id, line) =>
             {
-                if (line.StartsWith('{'))
-                {
-                    // A worker's end line says what its exit code says, which this run gives once all have ended.
-                    if (ProgressLines.Parse(line) is { } p) bar.Report(p, id);
-                }
-                else bar.Say($"[device {id}] {line}");
+                if (ProgressLines.Parse(line) is { } p) bar.Report(p, id);
+                // A worker's end line says what its exit code says, which this run gives once all have ended; any other line
+                // (a worker's error, or JSON cut short by its death) is shown as it came.
+                else if (!ProgressLines.IsEnd(line)) bar.Say($"[device {id}] {line}");
             }, bar.Report));
         }
         else
             RunWorkers(workdir, shard, devices, device, precision, budgetBytes, saveEvery, mode == ProgressMode.Json ? "json" : "plain", cancel, (id, line) =>
             {
                 lock (gate)
-                    Console.Error.WriteLine(mode == ProgressMode.Json && ProgressLines.Retagged(line, id, DateTime.Now - started) is { } json ? json : $"[device {id}] {line}");
+                    Console.Error.WriteLine(mode == ProgressMode.Json && ProgressLines.Retagged(line, id, RunClock.Elapsed) is { } json ? json : $"[device {id}] {line}");
             }, (note, _) =>
             {
                 // A `note` line under --progress json, as the workers' own notes are: a reader of the stream took this one for garbage.
                 lock (gate)
-                    Console.Error.WriteLine(mode == ProgressMode.Json ? ProgressLines.Json(note with { Elapsed = DateTime.Now - started }) : $"note: {note.Detail}");
+                    Console.Error.WriteLine(mode == ProgressMode.Json ? ProgressLines.Json(note with { Elapsed = RunClock.Elapsed }) : $"note: {note.Detail}");
             });
         Console.Error.WriteLine($"shard {shard} of {workdir} is done on devices {string.Join(',', devices)}");
         return 0;
@@ -117,7 +113,16 @@ public static partial class DeviceWorkers
                     while (p.StandardError.ReadLine() is { } line)
                     {
                         if (line.StartsWith(ErrorPrefix, StringComparison.Ordinal)) reasons[worker] = line[ErrorPrefix.Length..];
-                        relay(id, line);
+                        try
+                        {
+                            relay(id, line);
+                        }
+                        catch (Exception e) when (e is not OutOfMemoryException)
+                        {
+                            // Shown as it came, and the pipe still read: a relay that stopped reading would leave the worker
+                            // blocked on a full pipe and this run waiting for it forever.
+                            Console.Error.WriteLine($"[device {id}] {line}");
+                        }
                     }
                 });
                 workers.Add((devices[g], part, p, lines));

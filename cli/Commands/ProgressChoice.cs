@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Reel.Engine;
 
 namespace Reel.Cli.Commands;
@@ -45,11 +44,7 @@ public sealed class ProgressChoice
     /// Not beside --no-progress, which <see cref="Resolve"/> refuses as contradicting it.
     /// </summary>
     public Func<int, string?, string>? EndLine(ParseResult r) => r.GetValue(Progress) == "json" && !r.GetValue(NoProgress)
-        ? (exit, said) =>
-        {
-            using var self = Process.GetCurrentProcess();
-            return ProgressLines.End(exit, said, DateTime.Now - self.StartTime);
-        }
+        ? (exit, said) => ProgressLines.End(exit, said, RunClock.Elapsed)
         : null;
 
     /// <summary>What the command line asks for; a bar only where stderr is a terminal that can redraw it.</summary>

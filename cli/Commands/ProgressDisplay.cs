@@ -67,7 +67,7 @@ public static class ProgressDisplay
                     return;
                 }
                 if (!_tasks.TryGetValue((device, p.Stage), out var task))
-                    _tasks[(device, p.Stage)] = task = _ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total));
+                    _tasks[(device, p.Stage)] = task = _ctx.AddTask(Markup.Escape(p.Stage), maxValue: Math.Max(1, p.Total));
                 if (p.Total > 0) task.MaxValue = p.Total;
                 // A stage's work on an input that states no length: a bar moving to and fro, not one full (and done, with
                 // 00:00:00 left) from the first frame. A one-off event (a piece saved, the join) stays as it is shown.

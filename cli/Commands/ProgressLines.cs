@@ -142,11 +142,14 @@ public sealed class ProgressLines
                 Rate = Real("rate"), EtaSeconds = Real("eta_s"), Shot = Whole("shot"), Epoch = Whole("epoch"), Epochs = Whole("epochs"), Loss = Real("loss"),
             };
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
         {
             return null;
         }
     }
+
+    /// <summary>Whether the line is an `end` line (<see cref="End"/>).</summary>
+    public static bool IsEnd(string line) => line.StartsWith("{\"stage\":\"end\"", StringComparison.Ordinal);
 
     /// <summary>
     /// A `--devices` worker's JSON line as its parent writes it: <paramref name="device"/> added last and `elapsed_s` on the

@@ -18,7 +18,8 @@ namespace Reel.Engine.Metrics;
 /// over every pair. Its floor is the same on the input frames.</item>
 /// <item>CDC (TCVC): Jensen–Shannon divergence (nats) of each RGB channel's 64-bin histogram between
 /// frames t and t + d, channels averaged, pairs averaged per d ∈ {1, 2, 4}, then the d averaged; and the
-/// same at 256 bins, TCVC's own count (64 reproduced the figures the project was given).</item>
+/// same at 256 bins, TCVC's own count (64 reproduced the figures the project was given). A clip of 2–4 frames averages
+/// the d that have pairs, where TCVC's script gives NaN.</item>
 /// <item>colourfulness: Hasler–Süsstrunk M on 0–255 RGB, mean over frames.</item>
 /// <item>detail: Pearson correlation of the Laplacians (3×3, border reflected) of output and input luma
 /// (0.299 R + 0.587 G + 0.114 B), mean over frames: blurring lowers the warp error, this catches it.</item>
