@@ -60,8 +60,10 @@ public static class StreamCopy
     /// range's own sample. Copied, it was cut at a packet's edge: the packet the start fell in was dropped, and a range
     /// from 0.3 s began with 20 ms of silence.
     /// </param>
+    /// <param name="seeks">The source is read from a seek (a range from past its start): subtitles that would be converted are left out, with a note.</param>
+    /// <param name="chaptersFrom">The input the chapters are taken from: the source's own, or a cut's (<see cref="StreamSource"/>); null: the source's.</param>
     public static (IReadOnlyList<string> Args, IReadOnlyList<string> Notes) Plan(VideoInfo source, int inputIndex, string outputPath, string? subtitlesLeftOut = null,
-        bool cut = false)
+        bool cut = false, bool seeks = false, int? chaptersFrom = null)
     {
         var args = new List<string>();
         var notes = new List<string>();
@@ -89,6 +91,15 @@ public static class StreamCopy
             if (write is null)
             {
                 notes.Add($"subtitle stream {k} ({codec}) cannot be stored in {ext}; it was left out (use .mkv to keep it)");
+                continue;
+            }
+            // Converted after a seek, ffmpeg 5.1 mistimed a Matroska film's SubRip cues into MP4: not cut (a cue ended
+            // before the range came at its start), moved by the first cue's time rather than the range's, and each shown
+            // until the next. Copied, the same cues were cut exactly. Which files it mistimes could not be told beforehand.
+            if (seeks && write != "copy")
+            {
+                notes.Add($"subtitle stream {k} ({codec}) is left out of a range written as {write}: ffmpeg mistimes cues it converts after a seek " +
+                          "(the whole film keeps them; .mkv keeps a range's, cut exactly)");
                 continue;
             }
             args.AddRange(new[] { "-map", $"{inputIndex}:s:{k}", $"-c:s:{kept++}", write });
@@ -120,7 +131,7 @@ public static class StreamCopy
         if (ext == ".mkv") args.AddRange(new[] { "-map", $"{inputIndex}:t?", "-c:t", "copy" });
         // A timecode track (MOV, MP4) or tag (Matroska, AVI, NUT) of the same start: an edit conformed to the source still lines up.
         if (source.Timecode is { } timecode) args.AddRange(new[] { "-timecode", timecode });
-        args.AddRange(new[] { "-map_metadata", $"{inputIndex}", "-map_chapters", $"{inputIndex}" });
+        args.AddRange(new[] { "-map_metadata", $"{inputIndex}", "-map_chapters", $"{chaptersFrom ?? inputIndex}" });
         // A TS's channel is its program's, which -map_metadata leaves behind: set as the file's (an MPEG-TS names its service from them).
         foreach (var (name, value) in source.FileTags.Where(t => t.Name is "service_name" or "service_provider"))
             args.AddRange(new[] { "-metadata", $"{name}={value}" });

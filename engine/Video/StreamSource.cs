@@ -21,8 +21,10 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// fall before 0; a cut's subtitles are left out, with a note, rather than shown at the wrong times. Only where it
     /// seeks: a cut from 0, or from before the video (read from the start, <see cref="StartBeforeVideo"/>), keeps them.
     /// </summary>
-    private bool SubtitlesMisSought => Cut?.From is { } from && from > TimeSpan.Zero && StartBeforeVideo is null
-                                       && Info.Container?.StartsWith("mov,", StringComparison.Ordinal) == true;
+    private bool SubtitlesMisSought => Seeks && Info.Container?.StartsWith("mov,", StringComparison.Ordinal) == true;
+
+    /// <summary>Whether the source is read from a seek: a cut from past 0 that does not start before the video (<see cref="StartBeforeVideo"/>).</summary>
+    private bool Seeks => Cut?.From is { } from && from > TimeSpan.Zero && StartBeforeVideo is null;
 
     /// <summary>
     /// The source as one ffmpeg input: its cut (<c>-ss</c>, <c>-to</c>), then <c>-i</c> and its full path.
@@ -34,9 +36,40 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     public IEnumerable<string> AsInput()
     {
         var path = System.IO.Path.GetFullPath(Path);
-        if (StartBeforeVideo is { } from)
-            return new[] { "-itsoffset", "-" + TimeRange.Seconds(from), "-i", path };
-        return (Cut?.InputOptions() ?? Info.FileTiming).Concat(new[] { "-i", path });
+        var source = StartBeforeVideo is { } from
+            ? new[] { "-itsoffset", "-" + TimeRange.Seconds(from), "-i", path }
+            : (Cut?.InputOptions() ?? Info.FileTiming).Concat(new[] { "-i", path });
+        return CutChapters() is { } chapters ? source.Concat(new[] { "-f", "ffmetadata", "-i", ChaptersInput(chapters) }) : source;
+    }
+
+    /// <summary>
+    /// A cut's chapters as its output holds them (null where there is no cut, or the source has none): those it overlaps, moved
+    /// by its start and bounded by its end. ffmpeg's own cut of them kept a chapter that ended where the cut started (or began
+    /// where it ended) as a chapter of no length: a range from a chapter's start, the natural way to pick a scene, began
+    /// with the chapter before it, 0 s long.
+    /// </summary>
+    private IReadOnlyList<Chapter>? CutChapters()
+    {
+        if (Cut is null || Info.Chapters.Count == 0) return null;
+        double from = Cut.From?.TotalSeconds ?? 0, to = Cut.To?.TotalSeconds ?? double.PositiveInfinity;
+        return Info.Chapters.Where(c => c.End > from && c.Start < to)
+            .Select(c => c with { Start = Math.Max(c.Start, from) - from, End = Math.Min(c.End, to) - from }).ToList();
+    }
+
+    /// <summary>
+    /// The chapters as an ffmpeg input of their own (FFMETADATA, in a data: URL: no file to leave behind), microseconds
+    /// as ffmpeg counts time, each tag's =, ;, #, \ and line ends escaped as the format asks.
+    /// </summary>
+    private static string ChaptersInput(IReadOnlyList<Chapter> chapters)
+    {
+        static string Escaped(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"[=;#\\\n]", m => "\\" + m.Value);
+        var text = new System.Text.StringBuilder(";FFMETADATA1\n");
+        foreach (var c in chapters)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"[CHAPTER]\nTIMEBASE=1/1000000\nSTART={Math.Round(c.Start * 1e6)}\nEND={Math.Round(c.End * 1e6)}\n");
+            foreach (var (name, value) in c.Tags) text.Append(Escaped(name)).Append('=').Append(Escaped(value)).Append('\n');
+        }
+        return "data:text/plain;base64," + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
     }
 
     /// <summary>
@@ -46,9 +79,10 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// </summary>
     public IEnumerable<string> CopyInto(int inputIndex, string output, Action<string>? note)
     {
+        // A cut's chapters come from the input after the source's (AsInput).
         var (copy, notes) = StreamCopy.Plan(Info, inputIndex, output, SubtitlesMisSought
             ? "ffmpeg's seek in an MP4 or MOV mistimes its subtitles (cues a cut's length off, or not cut at all); the whole film keeps them"
-            : null, cut: Cut is not null);
+            : null, cut: Cut is not null, seeks: Seeks, chaptersFrom: CutChapters() is null ? inputIndex : inputIndex + 1);
         foreach (var n in notes) note?.Invoke(n);
         return copy.Concat(CutOptions());
     }
@@ -82,7 +116,7 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         if (lost.Count > 0)
             note($"{ext} did not keep the source's tag{(lost.Count == 1 ? "" : "s")} {string.Join(", ", lost)} (.mkv keeps every tag)");
         double from = Cut?.From?.TotalSeconds ?? 0, to = Cut?.To?.TotalSeconds ?? double.PositiveInfinity;
-        int expected = Info.Chapters.Count(c => c.End >= from && c.Start <= to);
+        int expected = CutChapters()?.Count ?? Info.Chapters.Count;
         int chapters = root.TryGetProperty("chapters", out var c) && c.ValueKind == JsonValueKind.Array ? c.GetArrayLength() : 0;
         if (chapters < expected)
             note($"{ext} did not keep {(chapters == 0 ? "the" : $"{expected - chapters} of the")} {expected} chapter{(expected == 1 ? "" : "s")} (.mkv, .mp4 and .mov keep them)");

@@ -87,7 +87,7 @@ public static class VideoFile
             new[]
             {
                 "-v", "error", "-show_entries",
-                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,color_transfer,color_range,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title,reel_name:stream_side_data=rotation:format=format_name,start_time,duration:format_tags:program_tags:chapter=start_time,end_time",
+                "stream=index,codec_type,codec_name,width,height,sample_aspect_ratio,field_order,color_space,color_transfer,color_range,pix_fmt,avg_frame_rate,r_frame_rate,has_b_frames,nb_frames,time_base,start_time,duration:stream_disposition=attached_pic:stream_tags=rotate,DURATION,timecode,language,title,reel_name:stream_side_data=rotation:format=format_name,start_time,duration:format_tags:program_tags:chapter=start_time,end_time:chapter_tags",
                 // -i: ffprobe took a file named "-dash.mp4" as an option.
                 "-of", "json", "-i", Ffmpeg.Local(path),
             },
@@ -138,8 +138,8 @@ public static class VideoFile
                 ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 Chapters = doc.RootElement.TryGetProperty("chapters", out var chapters) && chapters.ValueKind == JsonValueKind.Array
-                    ? chapters.EnumerateArray().Select(c => (TimeField(c, "start_time"), TimeField(c, "end_time"))).ToList()
-                    : Array.Empty<(double, double)>(),
+                    ? chapters.EnumerateArray().Select(c => new Chapter(TimeField(c, "start_time"), TimeField(c, "end_time"), Tags(c))).ToList()
+                    : Array.Empty<Chapter>(),
                 FileTags = FileAndServiceTags(f, doc.RootElement),
                 VideoTags = Tags(video).Where(t => t.Name is "language" or "title" && t.Value.Length > 0)
                     .Concat(ReadReelName(streams.Prepend(video)) is { } reel ? [("reel_name", reel)] : []).ToList(),

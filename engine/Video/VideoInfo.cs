@@ -38,8 +38,8 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     /// phone's provenance), which ffmpeg writes back into MOV and MP4 only when asked to (<see cref="StreamCopy"/>).
     /// </summary>
     public bool HasMetadataKeys => FileTags.Any(t => t.Name.StartsWith("com.", StringComparison.Ordinal));
-    /// <summary>The file's chapters, their start and end in seconds: copied into an output, and missed there with a note (<see cref="StreamSource.NoteLosses"/>).</summary>
-    public IReadOnlyList<(double Start, double End)> Chapters { get; init; } = Array.Empty<(double, double)>();
+    /// <summary>The file's chapters: copied into an output, cut with a range (<see cref="StreamSource"/>), and missed there with a note (<see cref="StreamSource.NoteLosses"/>).</summary>
+    public IReadOnlyList<Chapter> Chapters { get; init; } = Array.Empty<Chapter>();
     /// <summary>The file's own tags (title, comment, creation_time, …; named as its container spells them), as <see cref="Chapters"/>.</summary>
     public IReadOnlyList<(string Name, string Value)> FileTags { get; init; } = Array.Empty<(string, string)>();
     /// <summary>The video stream's language and title tags, and the reel's name (from the timecode track too), where it has them: what the restored stream is tagged with.</summary>
@@ -93,3 +93,6 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
         }
     }
 }
+
+/// <summary>A chapter of a file: its start and end in seconds and its tags (its title).</summary>
+public sealed record Chapter(double Start, double End, IReadOnlyList<(string Name, string Value)> Tags);

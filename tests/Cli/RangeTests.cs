@@ -145,6 +145,34 @@ public class RangeTests
         Assert.Contains(Media.Streams(fromZero), s => s.StartsWith("subtitle", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A Matroska film's SubRip cues, converted to MP4's mov_text after a seek, came out uncut, moved by the first cue's time
+    /// and each shown until the next (a user trial; plain ffmpeg does the same): a range into MP4 leaves them out and says so,
+    /// into Matroska they are copied and cut.
+    /// </summary>
+    [Fact]
+    public void ARangesSubtitlesAreLeftOutWhereTheyWouldBeConvertedAfterTheSeek()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, "in.mkv", seconds: 1, audio: false, subtitles: true);
+        Assert.Contains("subtitle:subrip", Media.Streams(input));
+        var mp4 = Path.Combine(dir, "out.mp4");
+        var r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, mp4, "--from", "0.3", "--to", "0.8"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("note: subtitle stream 0 (subrip) is left out of a range written as mov_text", r.Stderr);
+        Assert.DoesNotContain(Media.Streams(mp4), s => s.StartsWith("subtitle", StringComparison.Ordinal));
+        var mkv = Path.Combine(dir, "out.mkv");
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, mkv, "--from", "0.3", "--to", "0.8"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("left out", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("subtitle:subrip", Media.Streams(mkv));
+        // Not sought (a range from 0): converted and kept.
+        var fromZero = Path.Combine(dir, "zero.mp4");
+        r = ReelProcess.Run(ReelProcess.FilesOnlyRestore(input, fromZero, "--to", "0.5"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("subtitle:mov_text", Media.Streams(fromZero));
+    }
+
     [Fact]
     public void ARangesChaptersEndAtItsEndAndATimecodeItCannotMoveIsLeftOut()
     {
@@ -168,6 +196,19 @@ public class RangeTests
         Assert.Equal(new[] { "0.000000,0.500000,one", "0.500000,1.000000,two" }, kept);
         // The chapters the range overlaps are all there: none is said to be lost.
         Assert.DoesNotContain("chapter", r.Stderr);
+
+        // A range from a chapter's start to another's: those chapters alone, not the ones that end or begin at its ends as
+        // chapters of no length (ffmpeg's own cut kept "one" as 0–0 s), into MP4 as into Matroska.
+        foreach (var name in new[] { "part.mkv", "part.mp4" })
+        {
+            var scene = Path.Combine(dir, name);
+            r = ReelProcess.Run("restore", input, scene, "--from", "1.5", "--to", "2.5", "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            var inScene = System.Text.Encoding.ASCII.GetString(Ffmpeg.Run(Ffmpeg.FfprobePath, new[] { "-v", "error", "-show_entries", "chapter=start_time,end_time:chapter_tags=title",
+                "-of", "csv=p=0", scene }, ReadOnlyMemory<byte>.Empty, scene)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToArray();
+            Assert.Equal(new[] { "0.000000,1.000000,two" }, inScene);
+            Assert.DoesNotContain("chapter", r.Stderr);
+        }
     }
 
     [Fact]
