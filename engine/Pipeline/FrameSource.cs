@@ -166,10 +166,25 @@ public sealed class FrameSource
         return info with
         {
             FrameCount = null,
+            CutFrames = OnGrid(info, range),
             DurationSeconds = range.Length(info.VideoStartSeconds, info.VideoEndSeconds),
             VideoDurationSeconds = null,
             Timecode = info.Timecode is { } tc && range.From is { } start ? Timecodes.Advance(tc, info.FrameRate, start) : info.Timecode,
         };
+    }
+
+    /// <summary>
+    /// The frames of the video's nominal grid (its start plus whole frame lengths) from the range's start (or the video's)
+    /// up to its end (or the video's); null where the rate or the end is unknown.
+    /// </summary>
+    private static long? OnGrid(VideoInfo info, TimeRange range)
+    {
+        if (!Rational.TryParse(info.FrameRate, out var num, out var den) || num <= 0 || den <= 0) return null;
+        double start = info.VideoStartSeconds, end = Math.Min(range.To?.TotalSeconds ?? double.PositiveInfinity, info.VideoEndSeconds ?? double.PositiveInfinity);
+        if (double.IsInfinity(end)) return null;
+        // Frames at or after a time: from ⌈(t − start) × rate⌉, less a hair (1e-9 of a frame) for times given to the frame.
+        long First(double t) => (long)Math.Ceiling(Math.Max(0, t - start) * num / den - 1e-9);
+        return Math.Max(0, First(end) - First(range.From?.TotalSeconds ?? start));
     }
 
     /// <summary>The folder's frames whose times (index ÷ rate) fall in the range.</summary>

@@ -211,6 +211,25 @@ public class RangeTests
         }
     }
 
+    /// <summary>
+    /// A range's progress total is its frames from the first line: its length × rate, rounded, gave 32 for the 33 frames of
+    /// the first 1.3 s at 25 fps (a user trial saw 54 for 55), and the bar read 100% with an ETA of 0 before the last frame.
+    /// </summary>
+    [Fact]
+    public void ARangesProgressTotalIsItsFrameCount()
+    {
+        var dir = TestPaths.NewTempDir();
+        var input = Media.MakeClip(dir, "in.mp4", seconds: 2, rate: "25", audio: false);
+        var output = Path.Combine(dir, "out.mkv");
+        var r = ReelProcess.Run("restore", input, output, "--to", "1.3", "--no-denoise", "--no-colorize", "--no-stabilize", "--progress", "json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(33, Media.CountFrames(output));
+        var lines = r.Stderr.Split('\n').Where(l => l.StartsWith("{\"stage\":\"process\"", StringComparison.Ordinal))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Equal(33, l.GetProperty("total").GetInt64()));
+    }
+
     [Fact]
     public void AFoldersRangeIsItsFramesInThoseTimes()
     {
