@@ -182,8 +182,9 @@ public sealed class FrameSource
         if (!Rational.TryParse(info.FrameRate, out var num, out var den) || num <= 0 || den <= 0) return null;
         double start = info.VideoStartSeconds, end = Math.Min(range.To?.TotalSeconds ?? double.PositiveInfinity, info.VideoEndSeconds ?? double.PositiveInfinity);
         if (double.IsInfinity(end)) return null;
-        // Frames at or after a time: from ⌈(t − start) × rate⌉, less a hair (1e-9 of a frame) for times given to the frame.
-        long First(double t) => (long)Math.Ceiling(Math.Max(0, t - start) * num / den - 1e-9);
+        // Frames at or after a time: from ⌈(t − start) × rate⌉, less a thousandth of a frame for times given to the frame
+        // and for ffprobe's durations, rounded to the microsecond (100 frames at 30000/1001 are 3.336667 s: 100.00001).
+        long First(double t) => (long)Math.Ceiling(Math.Max(0, t - start) * num / den - 1e-3);
         return Math.Max(0, First(end) - First(range.From?.TotalSeconds ?? start));
     }
 

@@ -43,13 +43,14 @@ public static class StreamCopy
     private static string? Subtitle(string ext, string codec, bool text) => ext switch
     {
         ".mp4" or ".m4v" or ".mov" => text ? "mov_text" : null,
-        ".webm" => text ? "webvtt" : null,
+        // A track already in the container's format is copied: converted after a range's seek, it is mistimed (StreamCopy.Plan).
+        ".webm" => text ? codec == "webvtt" ? "copy" : "webvtt" : null,
         ".mkv" => codec == "mov_text" ? "srt" : "copy",
         ".avi" => null,
         // Copied, text subtitles become data streams no player shows; broadcast's bitmap format stays.
         ".ts" => codec == "dvb_subtitle" ? "copy" : null,
         // NUT has codec tags for ASS among the text formats, not for MP4's or SubRip's.
-        ".nut" => text ? "ass" : "copy",
+        ".nut" => text ? codec == "ass" ? "copy" : "ass" : "copy",
         _ => "copy",
     };
 

@@ -39,8 +39,15 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         var source = StartBeforeVideo is { } from
             ? new[] { "-itsoffset", "-" + TimeRange.Seconds(from), "-i", path }
             : (Cut?.InputOptions() ?? Info.FileTiming).Concat(new[] { "-i", path });
-        return CutChapters() is { } chapters ? source.Concat(new[] { "-f", "ffmetadata", "-i", ChaptersInput(chapters) }) : source;
+        return ChaptersUrl is { } chapters ? source.Concat(new[] { "-f", "ffmetadata", "-i", chapters }) : source;
     }
+
+    /// <summary>
+    /// The cut's chapters as an input of their own (<see cref="ChaptersInput"/>), or null: no cut, no chapters, or so many
+    /// that one argument could not hold them (Linux takes 128 KiB; ffmpeg then cuts the source's, keeping one that ends
+    /// where the range starts as a chapter of no length).
+    /// </summary>
+    private string? ChaptersUrl => CutChapters() is { } chapters && ChaptersInput(chapters) is { Length: <= 100_000 } url ? url : null;
 
     /// <summary>
     /// A cut's chapters as its output holds them (null where there is no cut, or the source has none): those it overlaps, moved
@@ -62,7 +69,9 @@ public sealed record StreamSource(string Path, VideoInfo Info)
     /// </summary>
     private static string ChaptersInput(IReadOnlyList<Chapter> chapters)
     {
-        static string Escaped(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"[=;#\\\n]", m => "\\" + m.Value);
+        // ffmpeg 5.1's reader ends a line at \r or \n unless the character before is a backslash, an escaped one too: a value
+        // ending in one swallowed the next chapter, so trailing backslashes go.
+        static string Escaped(string text) => System.Text.RegularExpressions.Regex.Replace(text.TrimEnd('\\'), @"[=;#\\\r\n]", m => "\\" + m.Value);
         var text = new System.Text.StringBuilder(";FFMETADATA1\n");
         foreach (var c in chapters)
         {
@@ -82,7 +91,7 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         // A cut's chapters come from the input after the source's (AsInput).
         var (copy, notes) = StreamCopy.Plan(Info, inputIndex, output, SubtitlesMisSought
             ? "ffmpeg's seek in an MP4 or MOV mistimes its subtitles (cues a cut's length off, or not cut at all); the whole film keeps them"
-            : null, cut: Cut is not null, seeks: Seeks, chaptersFrom: CutChapters() is null ? inputIndex : inputIndex + 1);
+            : null, cut: Cut is not null, seeks: Seeks, chaptersFrom: ChaptersUrl is null ? inputIndex : inputIndex + 1);
         foreach (var n in notes) note?.Invoke(n);
         return copy.Concat(CutOptions());
     }
@@ -115,7 +124,6 @@ public sealed record StreamSource(string Path, VideoInfo Info)
         string ext = System.IO.Path.GetExtension(output).ToLowerInvariant();
         if (lost.Count > 0)
             note($"{ext} did not keep the source's tag{(lost.Count == 1 ? "" : "s")} {string.Join(", ", lost)} (.mkv keeps every tag)");
-        double from = Cut?.From?.TotalSeconds ?? 0, to = Cut?.To?.TotalSeconds ?? double.PositiveInfinity;
         int expected = CutChapters()?.Count ?? Info.Chapters.Count;
         int chapters = root.TryGetProperty("chapters", out var c) && c.ValueKind == JsonValueKind.Array ? c.GetArrayLength() : 0;
         if (chapters < expected)

@@ -138,7 +138,9 @@ public static class VideoFile
                 ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 Chapters = doc.RootElement.TryGetProperty("chapters", out var chapters) && chapters.ValueKind == JsonValueKind.Array
-                    ? chapters.EnumerateArray().Select(c => new Chapter(TimeField(c, "start_time"), TimeField(c, "end_time"), Tags(c))).ToList()
+                    // From the file's start (its own start time, negative too), as a range's --from counts: ffmpeg's seek adds it.
+                    ? chapters.EnumerateArray().Select(c => new Chapter(TimeField(c, "start_time") - TimeField(f, "start_time"),
+                        TimeField(c, "end_time") - TimeField(f, "start_time"), Tags(c))).ToList()
                     : Array.Empty<Chapter>(),
                 FileTags = FileAndServiceTags(f, doc.RootElement),
                 VideoTags = Tags(video).Where(t => t.Name is "language" or "title" && t.Value.Length > 0)

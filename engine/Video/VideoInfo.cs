@@ -101,5 +101,5 @@ public sealed record VideoInfo(int Width, int Height, string FrameRate, int? Fra
     }
 }
 
-/// <summary>A chapter of a file: its start and end in seconds and its tags (its title).</summary>
+/// <summary>A chapter of a file: its start and end in seconds from the file's start, and its tags (its title).</summary>
 public sealed record Chapter(double Start, double End, IReadOnlyList<(string Name, string Value)> Tags);

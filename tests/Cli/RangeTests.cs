@@ -209,6 +209,19 @@ public class RangeTests
             Assert.Equal(new[] { "0.000000,1.000000,two" }, inScene);
             Assert.DoesNotContain("chapter", r.Stderr);
         }
+
+        // A file whose clock starts at 10 s (a recording's): its chapters are at the file's times, a range counts from its
+        // start, as ffmpeg's seek does. Cut by the file's times, every chapter fell outside the range and none was said lost.
+        var late = Path.Combine(dir, "late.mkv");
+        var lateChapters = Path.Combine(dir, "late.txt");
+        File.WriteAllText(lateChapters, ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=10000\nEND=11500\ntitle=one\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=11500\nEND=12500\ntitle=two\n");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-i", clip, "-i", lateChapters, "-map", "0", "-map_chapters", "1", "-c", "copy", "-output_ts_offset", "10", late },
+            ReadOnlyMemory<byte>.Empty, late);
+        Assert.Equal("10.000000", Media.Probe(late, "-show_entries", "format=start_time").Single());
+        var lateScene = Path.Combine(dir, "late-part.mkv");
+        r = ReelProcess.Run("restore", late, lateScene, "--from", "1.5", "--to", "2.5", "--no-denoise", "--no-colorize", "--no-stabilize", "--no-progress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(new[] { "0.000000,1.000000,two" }, Media.Probe(lateScene, "-show_entries", "chapter=start_time,end_time:chapter_tags=title"));
     }
 
     /// <summary>
@@ -228,6 +241,18 @@ public class RangeTests
             .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
         Assert.NotEmpty(lines);
         Assert.All(lines, l => Assert.Equal(33, l.GetProperty("total").GetInt64()));
+
+        // To the video's end at an NTSC rate: ffprobe gives 100 frames at 30000/1001 as 3.336667 s (100.00001 frames), and
+        // the count from 1 s said 71 for 70.
+        var ntsc = Path.Combine(dir, "ntsc.mp4");
+        Ffmpeg.Run(Ffmpeg.FfmpegPath, new[] { "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=30000/1001", "-frames:v", "100", "-c:v", "libx264", ntsc },
+            ReadOnlyMemory<byte>.Empty, ntsc);
+        var rest = Path.Combine(dir, "rest.mkv");
+        r = ReelProcess.Run("restore", ntsc, rest, "--from", "1", "--no-denoise", "--no-colorize", "--no-stabilize", "--progress", "json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(70, Media.CountFrames(rest));
+        Assert.All(r.Stderr.Split('\n').Where(l => l.StartsWith("{\"stage\":\"process\"", StringComparison.Ordinal)),
+            l => Assert.Equal(70, System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("total").GetInt64()));
     }
 
     [Fact]
