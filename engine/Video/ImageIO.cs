@@ -261,21 +261,27 @@ public static class ImageIO
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            var (zero, one, scale, half) = (Vector256<float>.Zero, Vector256<float>.One, Vector256.Create(65535f), Vector256.Create(0.5f));
-            Vector256<int> Levels(ReadOnlySpan<float> x)
-            {
-                var v = Vector256.Create(x);
-                var clamped = Vector256.Min(Vector256.Max(v, zero), one) * scale;
-                var floor = Vector256.Floor(clamped);
-                var up = Vector256.GreaterThanOrEqual(clamped - floor, half) & one;
-                // NaN fails its own equality: 0, as the scalar conversion of NaN gives.
-                return Vector256.ConvertToInt32(floor + up) & Vector256.Equals(v, v).AsInt32();
-            }
+            var scale = Vector256.Create(65535f);
             for (; i + 16 <= src.Length; i += 16)
-                Vector256.Narrow(Levels(src.Slice(i, 8)).AsUInt32(), Levels(src.Slice(i + 8, 8)).AsUInt32()).CopyTo(dst.Slice(i, 16));
+                Vector256.Narrow(Rounded(src.Slice(i, 8), scale).AsUInt32(), Rounded(src.Slice(i + 8, 8), scale).AsUInt32()).CopyTo(dst.Slice(i, 16));
         }
         for (; i < src.Length; i++)
             dst[i] = (ushort)Math.Round(Math.Clamp(src[i], 0f, 1f) * 65535f, MidpointRounding.AwayFromZero);
+    }
+
+    /// <summary>
+    /// Eight floats as levels of <paramref name="scale"/> (255, 65535): clamped to [0, 1], scaled and rounded half away from
+    /// zero as floor(x) + (x − floor(x) ≥ ½), exact for these non-negative x; NaN → 0.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Rounded(ReadOnlySpan<float> x, Vector256<float> scale)
+    {
+        var v = Vector256.Create(x);
+        var clamped = Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256<float>.One) * scale;
+        var floor = Vector256.Floor(clamped);
+        var up = Vector256.GreaterThanOrEqual(clamped - floor, Vector256.Create(0.5f)) & Vector256<float>.One;
+        // NaN fails its own equality: 0, as the scalar conversion of NaN gives.
+        return Vector256.ConvertToInt32(floor + up) & Vector256.Equals(v, v).AsInt32();
     }
 
     /// <summary>One u8 per float, clamped to [0, 1] × 255 and rounded half away from zero; NaN → 0.</summary>
@@ -284,20 +290,11 @@ public static class ImageIO
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            var (zero, one, scale, half) = (Vector256<float>.Zero, Vector256<float>.One, Vector256.Create(255f), Vector256.Create(0.5f));
-            Vector256<int> Levels(ReadOnlySpan<float> x)
-            {
-                var v = Vector256.Create(x);
-                var clamped = Vector256.Min(Vector256.Max(v, zero), one) * scale;
-                var floor = Vector256.Floor(clamped);
-                var up = Vector256.GreaterThanOrEqual(clamped - floor, half) & one;
-                // NaN fails its own equality: 0, as the scalar conversion of NaN gives.
-                return Vector256.ConvertToInt32(floor + up) & Vector256.Equals(v, v).AsInt32();
-            }
+            var scale = Vector256.Create(255f);
             for (; i + 32 <= src.Length; i += 32)
             {
-                var lo = Vector256.Narrow(Levels(src.Slice(i, 8)), Levels(src.Slice(i + 8, 8)));
-                var hi = Vector256.Narrow(Levels(src.Slice(i + 16, 8)), Levels(src.Slice(i + 24, 8)));
+                var lo = Vector256.Narrow(Rounded(src.Slice(i, 8), scale), Rounded(src.Slice(i + 8, 8), scale));
+                var hi = Vector256.Narrow(Rounded(src.Slice(i + 16, 8), scale), Rounded(src.Slice(i + 24, 8), scale));
                 Vector256.Narrow(lo.AsUInt16(), hi.AsUInt16()).CopyTo(dst.Slice(i, 32));
             }
         }
