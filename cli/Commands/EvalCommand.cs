@@ -50,7 +50,7 @@ public static class EvalCommand
         var output = new Option<string>("--output") { Description = "The frames to score, paired with the input in order", Required = true };
         var processed = new Option<string?>("--processed") { Description = "The per-frame processed frames, for psnr_processed" };
         var frames = new Option<int>("--frames") { Description = "Score only the first N frames (0: all)", DefaultValueFactory = _ => 0 };
-        var json = new Option<bool>("--json") { Description = "End with one JSON line: warp_error, warp_floor, cdc, colorfulness, detail, psnr_processed, frames" };
+        var json = new Option<bool>("--json") { Description = "End with one JSON line: warp_error, warp_floor, cdc, colorfulness, detail, psnr_processed, frames, then warp_error_lai, warp_floor_lai, cdc_256" };
         var deinterlace = DeinterlaceChoice.CreateOption("scoring, as the restore of --output did");
         var temporal = new Command("temporal", "Warp error along the input's optical flow (and the input's own as the floor), CDC, colourfulness, detail, PSNR to processed.")
             { input, output, processed, frames, json, deinterlace };
@@ -69,15 +69,17 @@ public static class EvalCommand
                 if (live) Console.Error.WriteLine();
             }
             static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+            // A still clip's floor is 0: no ratio to give, where the table read NaN or Infinity.
+            static string Ratio(double error, double floor) => floor > 0 ? F(error / floor, "F2") : "—";
             var table = new Table().Title($"temporal quality, {report.Frames} frames");
             table.AddColumn("warp error").AddColumn("warp floor").AddColumn("× floor").AddColumn("CDC").AddColumn("colourfulness").AddColumn("detail").AddColumn("PSNR to processed");
-            table.AddRow(F(report.WarpError, "F4"), F(report.WarpFloor, "F4"), F(report.WarpError / report.WarpFloor, "F2"), F(report.Cdc, "G3"),
+            table.AddRow(F(report.WarpError, "F4"), F(report.WarpFloor, "F4"), Ratio(report.WarpError, report.WarpFloor), F(report.Cdc, "G3"),
                 F(report.Colorfulness, "F1"), F(report.Detail, "F3"), report.PsnrProcessed is { } p ? F(p, "F2") + " dB" : "—");
             AnsiConsole.Write(table);
             // The same sequence as the papers score it, for figures to set beside theirs.
             var papers = new Table().Title("as the papers define them: Lai et al.'s warp error (squared; motion boundaries left out too), TCVC's CDC (256 bins)");
             papers.AddColumn("warp error (Lai)").AddColumn("warp floor (Lai)").AddColumn("× floor").AddColumn("CDC (256 bins)");
-            papers.AddRow(F(report.WarpErrorLai, "G4"), F(report.WarpFloorLai, "G4"), F(report.WarpErrorLai / report.WarpFloorLai, "F2"), F(report.Cdc256, "G3"));
+            papers.AddRow(F(report.WarpErrorLai, "G4"), F(report.WarpFloorLai, "G4"), Ratio(report.WarpErrorLai, report.WarpFloorLai), F(report.Cdc256, "G3"));
             AnsiConsole.Write(papers);
             if (r.GetValue(json))
             {

@@ -63,7 +63,7 @@ public static class ProgressDisplay
             {
                 if (p.Stage is RestoreStage.Note or RestoreStage.Warning)
                 {
-                    _err.MarkupLine(Markup.Escape($"{tag}{p.Stage}: {p.Detail}"));
+                    Line($"{tag}{p.Stage}: {p.Detail}");
                     return;
                 }
                 if (!_tasks.TryGetValue((device, p.Stage), out var task))
@@ -84,8 +84,26 @@ public static class ProgressDisplay
         /// <summary>A line for people above the bars (a worker's error line).</summary>
         public void Say(string line)
         {
-            lock (_tasks) _err.MarkupLine(Markup.Escape(line));
+            lock (_tasks) Line(line);
         }
+
+        /// <summary>A line above the bars (<see cref="ClearedLine"/>).</summary>
+        private void Line(string text) => _err.Write(new ClearedLine(text));
+    }
+
+    /// <summary>
+    /// A line of text that clears the rest of its last row: the display writes lines above the bars over the bars' old
+    /// rows without clearing them, and a line shorter than the row under it left that row's end on screen ("… unknown").
+    /// The terminal wraps it where it is longer than a row (each row it fills is all its own).
+    /// </summary>
+    private sealed class ClearedLine(string text) : IRenderable
+    {
+        private const string ClearToEndOfLine = "\u001b[K";
+
+        public Measurement Measure(RenderOptions options, int maxWidth) => new(Math.Min(text.Length, maxWidth), maxWidth);
+
+        public IEnumerable<Segment> Render(RenderOptions options, int maxWidth) =>
+            [new Segment(text), Segment.Control(ClearToEndOfLine), Segment.LineBreak];
     }
 
     /// <summary>

@@ -100,7 +100,7 @@ public static class StreamCopy
             if (seeks && write != "copy")
             {
                 notes.Add($"subtitle stream {k} ({codec}) is left out of a range written as {write}: ffmpeg mistimes cues it converts after a seek " +
-                          "(the whole film keeps them; .mkv keeps a range's, cut exactly)");
+                          "(the whole film keeps them; .mkv keeps a range's, copied)");
                 continue;
             }
             args.AddRange(new[] { "-map", $"{inputIndex}:s:{k}", $"-c:s:{kept++}", write });

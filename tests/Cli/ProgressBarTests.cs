@@ -71,6 +71,9 @@ public partial class ProgressBarTests
             // Each worker's notes above the bars, under its device.
             Assert.Contains(lines, l => l.StartsWith($"[device {device}] note: shard {device}/2:", StringComparison.Ordinal));
         }
+        // A line above the bars clears the rest of its row: written over the bars' old rows, a short one left a row's end on
+        // screen ("make the rest      unknown").
+        Assert.Contains("already done\u001b[K", shown);
         // Not the workers' plain log lines, which a terminal got before.
         Assert.DoesNotContain(lines, l => l.Contains("] process: ", StringComparison.Ordinal));
     }
