@@ -50,12 +50,7 @@ public static class RestoreCommand
             using (options.Colorizer)
                 RunSequence(inPath, outPath, options, backend, mode, cancel);
             Console.Error.WriteLine($"restored {inPath} → {outPath}");
-            if (review is not null)
-            {
-                var taken = options.OpenSource(inPath);
-                SideBySide.Write(inPath, outPath, review, options.Encode, taken.DecodeFilter, taken.Seek);
-                Console.Error.WriteLine($"side by side: {review} (input | restored)");
-            }
+            if (review is not null) WriteSideBySide(inPath, outPath, review, options);
             return 0;
         }, cancel, () => WhatIsKept(r.GetValue(output)!), progress.EndLine(r))));
         return cmd;
@@ -64,6 +59,17 @@ public static class RestoreCommand
     /// <summary>`--side-by-side`, for the commands that write the restored video (restore, and a plan's join).</summary>
     public static Option<string?> SideBySideOption() =>
         new("--side-by-side") { Description = "Also write FILE (.mp4, .mkv, .mov, .m4v): the input left, the restored video right, frame for frame and as long, for review" };
+
+    /// <summary>
+    /// Writes <paramref name="review"/>, the input beside the restored <paramref name="output"/>, the input as the restore took it:
+    /// through its deinterlacer, cut to its range.
+    /// </summary>
+    public static void WriteSideBySide(string input, string output, string review, RestoreOptions options)
+    {
+        var taken = options.OpenSource(input);
+        SideBySide.Write(input, output, review, options.Encode, taken.DecodeFilter, taken.Seek);
+        Console.Error.WriteLine($"side by side: {review} (input | restored)");
+    }
 
     /// <summary>`--memory-mb`, for the commands that run the networks.</summary>
     public static Option<int> MemoryOption() => new("--memory-mb")

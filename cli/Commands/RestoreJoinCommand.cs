@@ -26,13 +26,8 @@ public static class RestoreJoinCommand
             if (review is not null) SideBySide.Check(input, outPath, review);
             ProgressDisplay.Run(progress.Resolve(r), report => PlanJoin.Run(work, outPath, joining, report, cancel));
             Console.Error.WriteLine($"joined {work} → {outPath}");
-            if (review is not null)
-            {
-                // The input as the workers took it: through the plan's deinterlacer, cut to its range.
-                var taken = joining.OpenSource(input);
-                SideBySide.Write(input, outPath, review, joining.Encode, taken.DecodeFilter, taken.Seek);
-                Console.Error.WriteLine($"side by side: {review} (input | restored)");
-            }
+            // The input as the workers took it: the plan's options open it.
+            if (review is not null) RestoreCommand.WriteSideBySide(input, outPath, review, joining);
             return 0;
         }, cancel, ended: progress.EndLine(r))));
         return cmd;
