@@ -116,6 +116,8 @@ public static class VideoFile
             double? duration = doc.RootElement.TryGetProperty("format", out var f) ? Seconds(f) : null;
             var audio = Codecs("audio");
             double fileStart = f.ValueKind == JsonValueKind.Object ? StartTime(f) : 0;
+            // The file's clock at its start, negative too: chapters are kept from it, as a range's --from counts (ffmpeg's seek adds it).
+            double fileClock = f.ValueKind == JsonValueKind.Object ? TimeField(f, "start_time") : 0;
             double? videoLength = Seconds(video) ?? TagDuration(video) - StartTime(video);
             // A trimmed MP4 (a phone's trim, ffmpeg -ss with -c copy) keeps the frames before the cut behind an edit list:
             // the container lists them, the decoder never shows them, and "only 12 of the 20 frames could be decoded" was a
@@ -138,9 +140,7 @@ public static class VideoFile
                 ColourMatrix = video.TryGetProperty("color_space", out var matrix) && matrix.GetString() is { } m and not ("unknown" or "reserved") ? m : null,
                 Timecode = ReadTimecode(streams.Prepend(video).Append(f)),
                 Chapters = doc.RootElement.TryGetProperty("chapters", out var chapters) && chapters.ValueKind == JsonValueKind.Array
-                    // From the file's start (its own start time, negative too), as a range's --from counts: ffmpeg's seek adds it.
-                    ? chapters.EnumerateArray().Select(c => new Chapter(TimeField(c, "start_time") - TimeField(f, "start_time"),
-                        TimeField(c, "end_time") - TimeField(f, "start_time"), Tags(c))).ToList()
+                    ? chapters.EnumerateArray().Select(c => new Chapter(TimeField(c, "start_time") - fileClock, TimeField(c, "end_time") - fileClock, Tags(c))).ToList()
                     : Array.Empty<Chapter>(),
                 FileTags = FileAndServiceTags(f, doc.RootElement),
                 VideoTags = Tags(video).Where(t => t.Name is "language" or "title" && t.Value.Length > 0)
