@@ -66,7 +66,7 @@ public static partial class DeviceWorkers
             {
                 // A `note` line under --progress json, as the workers' own notes are: a reader of the stream took this one for garbage.
                 lock (gate)
-                    Console.Error.WriteLine(mode == ProgressMode.Json ? ProgressLines.Json(note with { Elapsed = RunClock.Elapsed }) : $"note: {note.Detail}");
+                    Console.Error.WriteLine(mode == ProgressMode.Json ? ProgressLines.Json(note) : $"note: {note.Detail}");
             });
         Console.Error.WriteLine($"shard {shard} of {workdir} is done on devices {string.Join(',', devices)}");
         return 0;
@@ -82,7 +82,7 @@ public static partial class DeviceWorkers
     {
         if (device == "cpu" && devices.Count > 1)
             note(new RestoreProgress(RestoreStage.Note, 0, 0, $"--device cpu: the {devices.Count} workers share this machine's CPU cores, no faster together than one alone",
-                TimeSpan.Zero), null);
+                RunClock.Elapsed), null);
         var (exe, prefix) = Self();
         var workers = new List<(string Device, Shard Part, Process Process, Task Relay)>();
         // Each worker's own error line, given again in the parent's: "exited with 1" alone sent the user to run again what

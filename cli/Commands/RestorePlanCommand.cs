@@ -51,7 +51,7 @@ public static class RestorePlanCommand
                 // Inside the display: its note is a `note` line under --progress json, as every other one.
                 Keep(plan, work, note => report(new RestoreProgress(RestoreStage.Note, 0, 0, note, clock.Elapsed)));
             });
-            Console.Error.WriteLine($"planned {plan.Shots.Count} {(plan.Shots.Count == 1 ? "shot" : "shots")} of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
+            Console.Error.WriteLine($"planned {plan!.Shots.Count} {(plan.Shots.Count == 1 ? "shot" : "shots")} of {plan.Frames} frames in {ShotPlan.PathIn(work)}");
             return 0;
         }, cancel, ended: progress.EndLine(r))));
         return cmd;
